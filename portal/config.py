@@ -1,0 +1,125 @@
+"""One frozen, typed Settings object, read once at start-up.
+
+Outside testing the portal refuses to start without a secret key and a master key: there is no
+fallback secret and no way to run with records unencrypted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def default_instance_path() -> Path:
+    """`PORTAL_INSTANCE` if set, else `instance/` beside the project."""
+    env = os.environ.get("PORTAL_INSTANCE")
+    if env:
+        return Path(env).resolve()
+    return (Path(__file__).resolve().parent.parent / "instance").resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    secret_key: str = ""
+    database_url: str = ""
+    # Master key: PORTAL_MASTER_KEY (base64) in production, else instance/keys/master.key.
+    master_key_env: str = "PORTAL_MASTER_KEY"
+    master_key_file: Path | None = None
+    testing: bool = False
+    # Where links in alert emails point; emails carry a link and nothing else about a child.
+    base_url: str = "http://127.0.0.1:5000"
+    mail_host: str = "127.0.0.1"
+    mail_port: int = 1025
+    mail_sender: str = "safeguarding-portal@localhost"
+    mail_enabled: bool = True
+    # Sessions: idle and absolute limits, and how long before the idle limit the warning shows.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    session_warning_minutes: int = 5
+    # Sign-in throttling: this many failures inside the window locks the account for lockout.
+    login_max_failures: int = 5
+    login_window_seconds: int = 60
+    login_lockout_seconds: int = 300
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_dir: Path | None = None
+    # Argon2 cost; tests lower it (cheap key derivation in tests, as SecureDrop does).
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    secure_cookies: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.instance_path / "keys"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or (self.keys_dir / "master.key")
+
+    @property
+    def resolved_attachment_dir(self) -> Path:
+        return self.attachment_dir or (self.instance_path / "attachments")
+
+
+_ENV = {
+    "secret_key": "PORTAL_SECRET_KEY",
+    "database_url": "PORTAL_DATABASE_URL",
+    "base_url": "PORTAL_BASE_URL",
+    "mail_host": "PORTAL_MAIL_HOST",
+    "mail_port": "PORTAL_MAIL_PORT",
+    "mail_sender": "PORTAL_MAIL_SENDER",
+    "secure_cookies": "PORTAL_SECURE_COOKIES",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = str(kinds.get(name, ""))
+    if kind == "int":
+        return int(value)
+    if kind == "bool":
+        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
+    if "Path" in kind and value is not None:
+        return Path(value)
+    return value
+
+
+def load_settings(test_config: dict[str, Any] | None = None) -> Settings:
+    """Settings from instance/config.json, then the environment, then `test_config`."""
+    instance = Path(test_config["instance_path"]) if test_config and "instance_path" in test_config \
+        else default_instance_path()
+    values: dict[str, Any] = {}
+    config_file = instance / "config.json"
+    if config_file.exists():
+        values.update(json.loads(config_file.read_text("utf-8")))
+    for name, env in _ENV.items():
+        if env in os.environ:
+            values[name] = os.environ[env]
+    if test_config:
+        values.update(test_config)
+    values.pop("instance_path", None)
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+    settings = Settings(instance_path=instance, **{k: _coerce(k, v) for k, v in values.items()})
+    if not settings.secret_key:
+        secret_file = settings.keys_dir / "secret_key"
+        if secret_file.exists():
+            settings = replace(settings, secret_key=secret_file.read_text("utf-8").strip())
+    if not settings.database_url:
+        settings = replace(settings, database_url=f"sqlite:///{instance / 'portal.db'}")
+    if not settings.testing and len(settings.secret_key) < 32:
+        raise ConfigError(
+            "No secret key: set PORTAL_SECRET_KEY (32+ characters) or run "
+            "`python -m portal.keys init` to create instance/keys/ for development."
+        )
+    return settings

@@ -1,0 +1,46 @@
+"""`python -m portal.rules FILE.json` (or `-` for standard input): RULES.md section 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from . import RulesInputError, assess_json
+
+USAGE = "usage: python -m portal.rules FILE.json   ('-' reads standard input)"
+
+
+def main(argv: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    if len(argv) != 1:
+        print(USAGE, file=stderr)
+        return 2
+    path = argv[0]
+    try:
+        if path == "-":
+            text = stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{path}: cannot be read ({exc.__class__.__name__})", file=stderr)
+        return 2
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"input: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+              file=stderr)
+        return 2
+    try:
+        result = assess_json(data)
+    except RulesInputError as exc:
+        for problem in exc.problems:
+            print(problem, file=stderr)
+        return 2
+    json.dump(result, stdout, indent=2, ensure_ascii=False)
+    stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:], sys.stdin, sys.stdout, sys.stderr))

@@ -1,0 +1,238 @@
+"""Turning the JSON of RULES.md section 2 into `IncidentFacts`, or a list of clear problems.
+
+Every problem names the field, what was wrong and what is allowed. Nothing needed is guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import vocabulary as v
+from .model import AdultHarmed, ChildFacts, IncidentFacts
+
+LONDON = ZoneInfo("Europe/London")
+
+_INCIDENT_BOOLS = ("online", "sexual_activity", "immediate_danger", "crime_suspected", "arrested")
+_INCIDENT_FIELDS = frozenset({"occurred_on", "reported_at", "types", "features", *_INCIDENT_BOOLS})
+_CHILD_FIELDS = frozenset(
+    {"ref", "role", "dob", "send", "local_authority", "same_school", "household"}
+)
+_TOP_FIELDS = frozenset({"incident", "children", "adults_harmed"})
+
+
+class RulesInputError(ValueError):
+    """Bad input: `problems` holds one plain sentence per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _allowed(values: Collection[str]) -> str:
+    return ", ".join(sorted(values))
+
+
+class _Checker:
+    def __init__(self, known_authorities: Collection[str]) -> None:
+        self.problems: list[str] = []
+        self.known_authorities = known_authorities
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    def unknown_fields(self, where: str, data: Mapping[str, Any], allowed: frozenset[str]) -> None:
+        for key in data:
+            if key not in allowed:
+                self.problem(
+                    f"{where}.{key}: unknown field; allowed fields are {_allowed(allowed)}"
+                )
+
+    def boolean(self, where: str, data: Mapping[str, Any], key: str, default: bool) -> bool:
+        if key not in data:
+            return default
+        value = data[key]
+        if not isinstance(value, bool):
+            self.problem(f"{where}.{key}: must be true or false, got {value!r}")
+            return default
+        return value
+
+    def date(self, where: str, value: Any) -> dt.date | None:
+        if not isinstance(value, str):
+            self.problem(f"{where}: must be a date written YYYY-MM-DD, got {value!r}")
+            return None
+        try:
+            if len(value) != 10:
+                raise ValueError
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.problem(f"{where}: {value!r} is not a real date written YYYY-MM-DD")
+            return None
+
+    def local_datetime(self, where: str, value: Any) -> dt.datetime | None:
+        if not isinstance(value, str):
+            self.problem(f"{where}: must be a local time written YYYY-MM-DDTHH:MM, got {value!r}")
+            return None
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+            if len(value) < 16 or value[10] not in "T ":
+                raise ValueError
+        except ValueError:
+            self.problem(f"{where}: {value!r} is not a real local time written YYYY-MM-DDTHH:MM")
+            return None
+        if parsed.tzinfo is not None:  # an explicit offset: bring it to London time
+            parsed = parsed.astimezone(LONDON).replace(tzinfo=None)
+        return parsed
+
+    def codes(
+        self, where: str, value: Any, vocabulary: frozenset[str], *, required: bool
+    ) -> frozenset[str]:
+        if not isinstance(value, list):
+            self.problem(f"{where}: must be a list of codes, got {value!r}")
+            return frozenset()
+        if required and not value:
+            self.problem(f"{where}: give at least one code; allowed: {_allowed(vocabulary)}")
+        good = set()
+        for item in value:
+            if not isinstance(item, str) or item not in vocabulary:
+                self.problem(f"{where}: unknown code {item!r}; allowed: {_allowed(vocabulary)}")
+            else:
+                good.add(item)
+        return frozenset(good)
+
+
+def parse_incident(data: Any, known_authorities: Collection[str]) -> IncidentFacts:
+    """Validate `data` (parsed JSON) and return the facts, or raise `RulesInputError`."""
+    c = _Checker(known_authorities)
+    if not isinstance(data, Mapping):
+        raise RulesInputError(["input: must be a JSON object with incident and children"])
+    c.unknown_fields("input", data, _TOP_FIELDS)
+
+    incident = data.get("incident")
+    if not isinstance(incident, Mapping):
+        c.problem("incident: required, an object with occurred_on, reported_at and types")
+        incident = {}
+    else:
+        c.unknown_fields("incident", incident, _INCIDENT_FIELDS)
+        for key in ("occurred_on", "reported_at", "types"):
+            if key not in incident:
+                c.problem(f"incident.{key}: required field is missing")
+
+    occurred_on = (
+        c.date("incident.occurred_on", incident["occurred_on"]) if "occurred_on" in incident
+        else None
+    )
+    reported_at = (
+        c.local_datetime("incident.reported_at", incident["reported_at"])
+        if "reported_at" in incident else None
+    )
+    if occurred_on and reported_at and occurred_on > reported_at.date():
+        c.problem(
+            f"incident.occurred_on: {occurred_on.isoformat()} is after incident.reported_at "
+            f"{reported_at.date().isoformat()}; it must be on or before the report"
+        )
+    types = (
+        c.codes("incident.types", incident["types"], v.TYPES, required=True)
+        if "types" in incident else frozenset()
+    )
+    features = c.codes(
+        "incident.features", incident.get("features", []), v.FEATURES, required=False
+    )
+    flags = {key: c.boolean("incident", incident, key, False) for key in _INCIDENT_BOOLS}
+
+    children = _children(c, data.get("children"), occurred_on)
+    adults = _adults(c, data.get("adults_harmed", []))
+
+    if c.problems:
+        raise RulesInputError(c.problems)
+    assert occurred_on is not None and reported_at is not None  # noqa: S101 - checked above
+    return IncidentFacts(
+        occurred_on=occurred_on,
+        reported_at=reported_at,
+        types=types,
+        features=features,
+        children=children,
+        adults_harmed=adults,
+        **flags,
+    )
+
+
+def _children(c: _Checker, raw: Any, occurred_on: dt.date | None) -> tuple[ChildFacts, ...]:
+    if raw is None:
+        c.problem("children: required, a list with at least one child")
+        return ()
+    if not isinstance(raw, list):
+        c.problem(f"children: must be a list of children, got {type(raw).__name__}")
+        return ()
+    if not raw:
+        c.problem("children: at least one child is needed")
+        return ()
+    out: list[ChildFacts] = []
+    seen: set[str] = set()
+    for index, child in enumerate(raw):
+        where = f"children[{index}]"
+        if not isinstance(child, Mapping):
+            c.problem(f"{where}: must be an object with ref, role, dob and local_authority")
+            continue
+        c.unknown_fields(where, child, _CHILD_FIELDS)
+        for key in ("ref", "role", "dob", "local_authority"):
+            if key not in child:
+                c.problem(f"{where}.{key}: required field is missing")
+        ref = child.get("ref")
+        if "ref" in child:
+            if not isinstance(ref, str) or not ref.strip():
+                c.problem(f"{where}.ref: must be a non-empty text label, got {ref!r}")
+            elif ref in seen:
+                c.problem(f"{where}.ref: {ref!r} is used by another child; refs must be unique")
+            else:
+                seen.add(ref)
+        role = child.get("role")
+        if "role" in child and role not in v.ROLES:
+            c.problem(f"{where}.role: unknown role {role!r}; allowed: {', '.join(v.ROLES)}")
+        dob = c.date(f"{where}.dob", child["dob"]) if "dob" in child else None
+        if dob and occurred_on and dob > occurred_on:
+            c.problem(
+                f"{where}.dob: {dob.isoformat()} is after incident.occurred_on "
+                f"{occurred_on.isoformat()}; a child must be born before the incident"
+            )
+        authority = child.get("local_authority")
+        if "local_authority" in child and (
+            not isinstance(authority, str) or authority not in c.known_authorities
+        ):
+            c.problem(
+                f"{where}.local_authority: unknown code {authority!r}; "
+                f"allowed: {_allowed(c.known_authorities)}"
+            )
+        household = child.get("household")
+        if household is not None and (
+            isinstance(household, bool) or not isinstance(household, str | int)
+        ):
+            c.problem(f"{where}.household: must be null, a text label or a number")
+        send = c.boolean(where, child, "send", False)
+        same_school = c.boolean(where, child, "same_school", True)
+        if isinstance(ref, str) and role in v.ROLES and dob and isinstance(authority, str):
+            out.append(ChildFacts(
+                ref=ref, role=role, dob=dob, local_authority=authority, send=send,
+                same_school=same_school, household=household,
+            ))
+    return tuple(out)
+
+
+def _adults(c: _Checker, raw: Any) -> tuple[AdultHarmed, ...]:
+    if not isinstance(raw, list):
+        c.problem(f"adults_harmed: must be a list, got {type(raw).__name__}")
+        return ()
+    out = []
+    for index, adult in enumerate(raw):
+        where = f"adults_harmed[{index}]"
+        if not isinstance(adult, Mapping):
+            c.problem(f"{where}: must be an object like {{\"at_risk\": false}}")
+            continue
+        c.unknown_fields(where, adult, frozenset({"at_risk"}))
+        if "at_risk" not in adult:
+            c.problem(f"{where}.at_risk: required field is missing (true or false)")
+            continue
+        out.append(AdultHarmed(at_risk=c.boolean(where, adult, "at_risk", False)))
+    return tuple(out)

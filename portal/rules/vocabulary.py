@@ -1,0 +1,151 @@
+"""The codes of RULES.md section 3 and section 5, as data.
+
+Every code the portal accepts or emits is named here once; the engine, the input checks and the
+screens all read these sets, so a new code is added in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+NON_SEXUAL_TYPES: Final = frozenset({
+    "physical", "emotional", "financial", "coercive_control", "bullying", "cyberbullying",
+    "relationship_abuse", "domestic_abuse", "prejudice_based", "initiation_violence",
+    "serious_youth_violence", "criminal_exploitation",
+})
+SEXUAL_TYPES: Final = frozenset({
+    "sexual_harassment", "sexual_violence", "upskirting", "nudes_sharing", "sexual_exploitation",
+    "exposure_to_sexual_content", "grooming", "voyeurism",
+})
+TYPES: Final = NON_SEXUAL_TYPES | SEXUAL_TYPES
+
+# Types marked *activity* in RULES.md 3.1: they imply `sexual_activity` (exposure to the sexual
+# activity or images of others counts: 000 "Consent").
+ACTIVITY_TYPES: Final = frozenset({
+    "sexual_violence", "nudes_sharing", "sexual_exploitation", "exposure_to_sexual_content",
+})
+# Types that imply `online` (RULES.md section 2, the `online` row).
+ONLINE_TYPES: Final = frozenset({"nudes_sharing", "cyberbullying"})
+
+FEATURES: Final = frozenset({
+    "coercion", "force", "threats", "blackmail", "no_consent", "power_differential", "violence",
+    "penetration", "planning", "secrecy", "repeated", "weapon", "adult_involved", "distributed",
+    "images_extreme", "self_harm_risk",
+})
+
+# RULES.md 3.2: aggravating factors of a sexual incident (000 "the greater the difference...";
+# 002 s3 "Abusive").
+AGGRAVATING_FEATURES: Final = frozenset({
+    "coercion", "force", "threats", "blackmail", "no_consent", "power_differential", "violence",
+    "adult_involved", "distributed", "images_extreme",
+})
+AGGRAVATING_TYPES: Final = frozenset({"grooming", "sexual_exploitation"})
+
+# RULES.md 3.2: immediate-referral factors of an online sexual incident (UK Council for Internet
+# Safety advice on sharing nudes and semi-nudes, its list of cases for immediate referral).
+IMMEDIATE_REFERRAL_FEATURES: Final = frozenset({
+    "adult_involved", "coercion", "blackmail", "threats", "images_extreme", "self_harm_risk",
+})
+IMMEDIATE_REFERRAL_TYPES: Final = frozenset({"grooming"})
+
+ROLES: Final = ("harmed", "harmed_others", "both", "involved", "witness")
+HARMED_ROLES: Final = frozenset({"harmed", "both"})
+HARMER_ROLES: Final = frozenset({"harmed_others", "both"})
+WITNESS_ROLE: Final = "witness"
+
+ROUTES: Final = (
+    "police_emergency", "csc_referral", "police", "adult_social_care", "cre_screening",
+    "consultation",
+)
+TRIGGERS: Final = (
+    "IMMEDIATE_DANGER", "UNDER_13_SEXUAL_ACTIVITY", "HARMFUL_SEXUAL_BEHAVIOUR",
+    "ONLINE_SEXUAL_ABUSE", "ADULT_INVOLVED", "SERIOUS_SEXUAL_VIOLENCE", "ADULT_HARMED",
+    "CRIMINAL_EXPLOITATION", "CRIME_SUSPECTED",
+)
+CONSIDERATIONS: Final = (
+    "SAFETY_PLAN", "SEPARATE_SOCIAL_WORKERS", "YOUTH_JUSTICE", "UNDER_10_ASSESSMENT",
+    "PAEDIATRICIAN", "SARC", "AIM_ASSESSMENT", "INTRA_FAMILIAL", "CROSS_BOUNDARY",
+    "ADULT_TRANSITION", "YCPO", "DO_NOT_VIEW_IMAGES",
+)
+
+# Plain-English labels for screens and documents. Codes stay the contract; labels may change.
+TYPE_LABELS: Final = {
+    "physical": "Physical abuse",
+    "emotional": "Emotional abuse",
+    "financial": "Financial abuse",
+    "coercive_control": "Coercive control",
+    "bullying": "Bullying",
+    "cyberbullying": "Cyberbullying",
+    "relationship_abuse": "Abuse in a relationship",
+    "domestic_abuse": "Domestic abuse",
+    "prejudice_based": "Prejudice-based abuse or violence",
+    "initiation_violence": "Initiation or hazing violence",
+    "serious_youth_violence": "Serious youth violence",
+    "criminal_exploitation": "Criminal exploitation (for example county lines)",
+    "sexual_harassment": "Sexual harassment",
+    "sexual_violence": "Sexual violence (rape, assault by penetration, sexual assault)",
+    "upskirting": "Upskirting",
+    "nudes_sharing": "Sharing nudes or semi-nudes",
+    "sexual_exploitation": "Sexual exploitation",
+    "exposure_to_sexual_content": "Exposure to sexual content or activity",
+    "grooming": "Grooming",
+    "voyeurism": "Voyeurism",
+}
+FEATURE_LABELS: Final = {
+    "coercion": "Coercion or pressure",
+    "force": "Force",
+    "threats": "Threats",
+    "blackmail": "Blackmail",
+    "no_consent": "No consent",
+    "power_differential": "A difference in power (age, size, status, ability)",
+    "violence": "Violence",
+    "penetration": "Penetration",
+    "planning": "Planning",
+    "secrecy": "Secrecy",
+    "repeated": "Happened more than once",
+    "weapon": "A weapon",
+    "adult_involved": "An adult took part in or directed it",
+    "distributed": "An image or sexual content was passed on",
+    "images_extreme": "Images show acts unusual for the children's age, or violence",
+    "self_harm_risk": "A risk of self-harm",
+}
+ROLE_LABELS: Final = {
+    "harmed": "Harmed",
+    "harmed_others": "Harmed others",
+    "both": "Harmed and harmed others",
+    "involved": "Involved (no one yet identified as harmed)",
+    "witness": "Witness",
+}
+ROUTE_LABELS: Final = {
+    "police_emergency": "Call 999 now",
+    "csc_referral": "Referral to children's social care",
+    "police": "Report to the police",
+    "adult_social_care": "Referral to adult social care",
+    "cre_screening": "Child criminal exploitation screening tool",
+    "consultation": "Talk it through with the consultation line",
+}
+CONSIDERATION_LABELS: Final = {
+    "SAFETY_PLAN": "A safety plan for every child in the setting",
+    "SEPARATE_SOCIAL_WORKERS": "Separate social workers for the child harmed and the child who harmed",
+    "YOUTH_JUSTICE": "Invite the youth justice service to the strategy meeting",
+    "UNDER_10_ASSESSMENT": "A specific assessment of the needs of a child under 10",
+    "PAEDIATRICIAN": "Include a paediatrician in the strategy meeting",
+    "SARC": "Invite the Sexual Assault Referral Centre (SARC)",
+    "AIM_ASSESSMENT": "Consider an AIM assessment",
+    "INTRA_FAMILIAL": "Intra-familial abuse: follow the procedure for abuse within the family",
+    "CROSS_BOUNDARY": "More than one local authority: each must be represented",
+    "ADULT_TRANSITION": "Plan the transition to adult services",
+    "YCPO": "Consider a referral to a Youth Crime Prevention Officer (Derby City)",
+    "DO_NOT_VIEW_IMAGES": "Do not view, copy, forward or ask for the images",
+}
+TRIGGER_LABELS: Final = {
+    "IMMEDIATE_DANGER": "A child is in immediate danger",
+    "UNDER_13_SEXUAL_ACTIVITY": "Sexual activity and a child under 13",
+    "HARMFUL_SEXUAL_BEHAVIOUR": "Harmful sexual behaviour",
+    "ONLINE_SEXUAL_ABUSE": "Online sexual abuse",
+    "ADULT_INVOLVED": "An adult is involved",
+    "SERIOUS_SEXUAL_VIOLENCE": "Serious sexual violence",
+    "ADULT_HARMED": "An adult was harmed",
+    "CRIMINAL_EXPLOITATION": "Criminal exploitation",
+    "CRIME_SUSPECTED": "A crime may have been committed",
+}
