@@ -42,7 +42,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Final, Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -66,8 +66,10 @@ __all__ = [
     "MasterKeyInvalid",
     "MasterKeyMissing",
     "MasterKeyProvider",
+    "Readable",
     "WrappedKey",
     "WrappedKeyStore",
+    "Writable",
     "key_id_of",
     "load_master_key",
     "new_master_key_b64",
@@ -387,10 +389,8 @@ class WrappedKey:
 
     def aad(self) -> bytes:
         """Associated data for (un)wrapping: binds the key to its organisation and role."""
-        return b"".join(
-            _lp(p.encode("utf-8"))
-            for p in (self.org_id, self.key_id, self.purpose, self.master_key_id)
-        ).join((_WRAP_DOMAIN, b""))
+        parts = (self.org_id, self.key_id, self.purpose, self.master_key_id)
+        return _lp(_WRAP_DOMAIN) + b"".join(_lp(p.encode("utf-8")) for p in parts)
 
 
 class WrappedKeyStore(Protocol):
@@ -485,7 +485,19 @@ class _OpenKey:
     aead: AESGCM = field(repr=False)
 
 
-def _read_exact(src: BinaryIO, n: int) -> bytes:
+class Readable(Protocol):
+    """Anything with a binary ``read`` (files, ``BytesIO``, upload streams)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    """Anything with a binary ``write``."""
+
+    def write(self, data: bytes, /) -> int | None: ...
+
+
+def _read_exact(src: Readable, n: int) -> bytes:
     """Read n bytes, or fewer only at end of input (pipes and sockets return short reads)."""
     parts: list[bytes] = []
     remaining = n
@@ -598,8 +610,10 @@ class KeyRing:
         if not active:
             return None
         # Two active keys only after an interrupted rotation: the newest wins, deterministically.
-        floor = datetime.min.replace(tzinfo=UTC)
-        return max(active, key=lambda k: (k.created_at or floor, k.key_id))
+        return max(
+            active,
+            key=lambda k: (k.created_at.timestamp() if k.created_at else float("-inf"), k.key_id),
+        )
 
     def _active_key_id(self, org_id: str, purpose: KeyPurpose) -> str:
         now = self._monotonic()
@@ -622,9 +636,9 @@ class KeyRing:
         if key_id in taken:
             raise CryptoError(f"key id {key_id} already used in organisation {org_id}")
         master_id = self._master.key_id
-        unwrapped = WrappedKey(org_id, key_id, purpose, b"", master_id, "active", self._clock())
+        pending = WrappedKey(org_id, key_id, purpose, b"", master_id, "active", self._clock())
         raw = secrets.token_bytes(_KEY_LEN)
-        wk = replace(unwrapped, wrapped=self._master.wrap(raw, unwrapped.aad()))
+        wk = replace(pending, wrapped=self._master.wrap(raw, pending.aad()))
         self._store.add(wk)
         return wk
 
@@ -636,7 +650,8 @@ class KeyRing:
                 raise KeyShredded(f"the keys of organisation {org_id} have been shredded")
             keys = self._store.list_keys(org_id)
             taken = {k.key_id for k in keys}
-            for purpose in ("data", "index"):
+            purposes: tuple[KeyPurpose, ...] = ("data", "index")
+            for purpose in purposes:
                 if self._newest_active(keys, purpose) is None:
                     taken.add(self._create_key(org_id, purpose, taken).key_id)
 
@@ -818,8 +833,8 @@ class KeyRing:
     def encrypt_stream(
         self,
         ctx: FieldContext,
-        src: BinaryIO,
-        dst: BinaryIO,
+        src: Readable,
+        dst: Writable,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> int:
         """Encrypt ``src`` into ``dst`` chunk by chunk; returns the bytes written to ``dst``.
@@ -848,7 +863,7 @@ class KeyRing:
                 return written
             current, index = following, index + 1
 
-    def decrypt_stream(self, ctx: FieldContext, src: BinaryIO) -> Iterator[bytes]:
+    def decrypt_stream(self, ctx: FieldContext, src: Readable) -> Iterator[bytes]:
         """Decrypt an attachment, yielding authenticated plaintext chunks.
 
         The header is checked (and the key looked up) before this returns. A tampered,
@@ -880,7 +895,7 @@ class KeyRing:
     def _decrypt_chunks(
         self,
         ctx: FieldContext,
-        src: BinaryIO,
+        src: Readable,
         aead: AESGCM,
         prefix: bytes,
         base_aad: bytes,
@@ -908,15 +923,17 @@ class KeyRing:
     def reencrypt_stream(
         self,
         ctx: FieldContext,
-        src: BinaryIO,
-        dst: BinaryIO,
+        src: Readable,
+        dst: Writable,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> int:
         """Decrypt ``src`` and encrypt it into ``dst`` under the active key, in memory.
 
         If this raises, ``dst`` holds a partial stream: write to a temporary file and replace.
         """
-        return self.encrypt_stream(ctx, _ChunkReader(self.decrypt_stream(ctx, src)), dst, chunk_size)
+        return self.encrypt_stream(
+            ctx, _ChunkReader(self.decrypt_stream(ctx, src)), dst, chunk_size
+        )
 
 
 class _ChunkReader:
