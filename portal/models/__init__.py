@@ -1,0 +1,31 @@
+"""SQLAlchemy 2 typed models, split by aggregate. Import from here."""
+
+from .accounts import ROLE_LABELS, ROLES, TWO_FACTOR_ROLES, AuthSession, User
+from .audit import AuditEvent
+from .base import DEPLOYMENT_ORG, Base, Encrypted, db, keyring, new_id, utcnow
+from .orgs import LocalAuthority, OrgKey, School, ShreddedOrg
+from .records import (
+    Addendum,
+    Assessment,
+    Attachment,
+    Child,
+    ChildRecordEntry,
+    Concern,
+    ConcernChild,
+    ConcernDraft,
+    Decision,
+    Incident,
+    IncidentChild,
+    IncidentConcern,
+    IncidentRevision,
+)
+from .referrals import ConsultationCall, Referral, ReferralResponse
+
+__all__ = [
+    "DEPLOYMENT_ORG", "ROLES", "ROLE_LABELS", "TWO_FACTOR_ROLES",
+    "Addendum", "Assessment", "Attachment", "AuditEvent", "AuthSession", "Base", "Child",
+    "ChildRecordEntry", "Concern", "ConcernChild", "ConcernDraft", "ConsultationCall", "Decision",
+    "Encrypted", "Incident", "IncidentChild", "IncidentConcern", "IncidentRevision",
+    "LocalAuthority", "OrgKey", "Referral", "ReferralResponse", "School", "ShreddedOrg", "User",
+    "db", "keyring", "new_id", "utcnow",
+]

@@ -1,0 +1,103 @@
+"""Accounts and their server-side sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Final
+
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import DEPLOYMENT_ORG, Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+from .orgs import LocalAuthority, School
+
+ROLES: Final = ("staff", "dsl", "la_adviser", "admin")
+ROLE_LABELS: Final = {
+    "staff": "Member of staff",
+    "dsl": "Designated safeguarding lead",
+    "la_adviser": "Local authority adviser",
+    "admin": "Administrator",
+}
+# Roles that must sign in with a second factor.
+TWO_FACTOR_ROLES: Final = frozenset({"dsl", "la_adviser", "admin"})
+
+
+class User(IdMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("local_authorities.id"), index=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    totp_secret_enc: Mapped[bytes | None] = enc_column()
+    totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last TOTP time step accepted: a code from that step or earlier is refused (no reuse).
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_window_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    school: Mapped[School | None] = relationship()
+    local_authority: Mapped[LocalAuthority | None] = relationship()
+
+    totp_secret = Encrypted[str](org_attr="org_id")
+
+    @property
+    def org_id(self) -> str:
+        """The organisation whose key protects this account's secrets."""
+        if self.school_id:
+            return str(self.school_id)
+        if self.local_authority_id:
+            return str(self.local_authority_id)
+        return DEPLOYMENT_ORG
+
+    @property
+    def needs_two_factor(self) -> bool:
+        return self.role in TWO_FACTOR_ROLES
+
+    # Flask-Login protocol: the session id, not the user id, identifies a signed-in session.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class AuthSession(Base):
+    """A signed-in session held on the server; the cookie carries only its random token.
+
+    Logging out, changing the password or disabling the account revokes rows here, which ends
+    the session at once wherever the cookie is.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    # SHA-256 of the token: a stolen database does not give usable session cookies.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once the password and (where required) the second factor have both been checked.
+    two_factor_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,138 @@
+"""Declarative base, column types and the encrypted-field descriptor shared by every model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Generic, TypeVar, overload
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ..crypto import FieldContext, KeyRing
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+
+# The deployment itself is an organisation for keys: administrators' secrets live under it.
+DEPLOYMENT_ORG = "deployment"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores UTC; always gives back an aware UTC datetime (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class IdMixin:
+    """UUID primary key made in Python, so encrypted fields can bind to the row before flush."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+def keyring() -> KeyRing:
+    """The application's key ring (set up in create_app)."""
+    from flask import current_app
+
+    ring: KeyRing = current_app.extensions["keyring"]
+    return ring
+
+
+T = TypeVar("T")
+
+
+class Encrypted(Generic[T]):
+    """A model attribute stored encrypted in the `<name>_enc` column.
+
+    The ciphertext is bound to (organisation, table, column, row id): copied to another row,
+    column or organisation it no longer decrypts. `org_attr` names the attribute holding the
+    owning organisation's id, which must be set before the value.
+    """
+
+    def __init__(self, org_attr: str = "school_id", kind: str = "text") -> None:
+        self.org_attr = org_attr
+        self.kind = kind  # "text" | "date" | "bool" | "bytes"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.column = f"{name}_enc"
+
+    def context(self, obj: Any) -> FieldContext:
+        org = getattr(obj, self.org_attr)
+        if org is None:
+            raise ValueError(f"{type(obj).__name__}.{self.org_attr} must be set before {self.name}")
+        if getattr(obj, "id", None) is None:
+            obj.id = new_id()
+        return FieldContext(str(org), obj.__tablename__, self.name, str(obj.id))
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Encrypted[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T | None: ...
+    def __get__(self, obj: object | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        blob = getattr(obj, self.column)
+        if blob is None:
+            return None
+        raw = keyring().decrypt(self.context(obj), blob)
+        if self.kind == "bytes":
+            return raw
+        text = raw.decode("utf-8")
+        if self.kind == "date":
+            return dt.date.fromisoformat(text)
+        if self.kind == "bool":
+            return text == "1"
+        return text
+
+    def __set__(self, obj: object, value: T | None) -> None:
+        if value is None:
+            setattr(obj, self.column, None)
+            return
+        if self.kind == "date":
+            payload: str | bytes = value.isoformat()  # type: ignore[attr-defined]
+        elif self.kind == "bool":
+            payload = "1" if value else "0"
+        else:
+            payload = value  # type: ignore[assignment]
+        setattr(obj, self.column, keyring().encrypt(self.context(obj), payload))
+
+
+def enc_column() -> Mapped[bytes | None]:
+    return mapped_column(LargeBinary, nullable=True)

@@ -1,0 +1,65 @@
+"""Organisations (local authorities, schools) and their wrapped encryption keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, IdMixin, UTCDateTime, utcnow
+
+
+class LocalAuthority(IdMixin, Base):
+    __tablename__ = "local_authorities"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The directory entry (line, hours, out-of-hours, timescales, sources) as data: an
+    # administrator edits it without a code change (RULES.md section 6).
+    directory: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    schools: Mapped[list[School]] = relationship(back_populates="local_authority")
+
+
+class School(IdMixin, Base):
+    __tablename__ = "schools"
+
+    name: Mapped[str] = mapped_column(String(200))
+    urn: Mapped[str] = mapped_column(String(20), unique=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authorities.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Counter for children's and incidents' reference numbers within the school.
+    next_child_number: Mapped[int] = mapped_column(default=1)
+    next_incident_number: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    local_authority: Mapped[LocalAuthority] = relationship(back_populates="schools")
+
+
+class OrgKey(IdMixin, Base):
+    """One organisation key, wrapped under the master key (never stored in the clear)."""
+
+    __tablename__ = "org_keys"
+    __table_args__ = (UniqueConstraint("org_id", "key_id"),)
+
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(16))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    master_key_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShreddedOrg(Base):
+    """Tombstone: this organisation's keys were destroyed on purpose (crypto-shredding)."""
+
+    __tablename__ = "shredded_orgs"
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shredded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

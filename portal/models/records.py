@@ -1,0 +1,318 @@
+"""The safeguarding record: children, concerns, incidents, decisions and each child's chronology.
+
+Names, dates of birth, narratives, the child's words and reasons are `Encrypted` under the
+school's key. Codes, ids and timestamps stay plain so queues and counts work without decrypting.
+Nothing here is ever deleted (RULES.md R1, R5): corrections are `Addendum` rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Final
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import User
+from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+from .orgs import School
+
+CONCERN_STATES: Final = ("draft", "submitted", "picked_up")
+INCIDENT_STATES: Final = ("open", "closed")
+
+
+class Child(IdMixin, Base):
+    __tablename__ = "children"
+    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    # The school's reference number ("C0042"): other children's files show only this and initials.
+    reference: Mapped[str] = mapped_column(String(20))
+    given_name_enc: Mapped[bytes | None] = enc_column()
+    family_name_enc: Mapped[bytes | None] = enc_column()
+    dob_enc: Mapped[bytes | None] = enc_column()
+    send_enc: Mapped[bytes | None] = enc_column()
+    # HMAC blind indexes for exact search by full name and by family name, never by decrypting.
+    name_index: Mapped[str] = mapped_column(String(64), index=True)
+    family_name_index: Mapped[str] = mapped_column(String(64), index=True)
+    local_authority_code: Mapped[str | None] = mapped_column(String(40))
+    # Children sharing a family group may see each other's names in their files (003 s4.6).
+    family_group: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    given_name = Encrypted[str]()
+    family_name = Encrypted[str]()
+    dob = Encrypted[dt.date](kind="date")
+    send = Encrypted[bool](kind="bool")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name or ''} {self.family_name or ''}".strip()
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in (self.given_name or "", self.family_name or "") if p]
+        return "".join(p[0].upper() for p in parts) or "?"
+
+    @property
+    def redacted_label(self) -> str:
+        """How this child appears in another child's file: initials and reference only."""
+        return f"{self.initials} ({self.reference})"
+
+
+class Concern(IdMixin, Base):
+    """Raised by any member of staff; once submitted it is never deleted or hidden (R1)."""
+
+    __tablename__ = "concerns"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    raised_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="submitted")
+    occurred_on: Mapped[dt.date | None] = mapped_column(Date)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    what_happened_enc: Mapped[bytes | None] = enc_column()
+    child_words_enc: Mapped[bytes | None] = enc_column()
+    child_words_missing_reason_enc: Mapped[bytes | None] = enc_column()
+    where_enc: Mapped[bytes | None] = enc_column()
+    when_text_enc: Mapped[bytes | None] = enc_column()
+    urgent_detail_enc: Mapped[bytes | None] = enc_column()
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    picked_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    picked_up_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
+    children: Mapped[list[ConcernChild]] = relationship(back_populates="concern")
+
+    what_happened = Encrypted[str]()
+    child_words = Encrypted[str]()
+    child_words_missing_reason = Encrypted[str]()
+    where = Encrypted[str]()
+    when_text = Encrypted[str]()
+    urgent_detail = Encrypted[str]()
+
+
+class ConcernChild(IdMixin, Base):
+    __tablename__ = "concern_children"
+    __table_args__ = (UniqueConstraint("concern_id", "child_id"),)
+
+    concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concerns.id"), index=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+
+    concern: Mapped[Concern] = relationship(back_populates="children")
+    child: Mapped[Child] = relationship()
+
+
+class ConcernDraft(IdMixin, Base):
+    """What a member of staff has typed so far, encrypted, so nothing is lost to a lost signal."""
+
+    __tablename__ = "concern_drafts"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    data_enc: Mapped[bytes | None] = enc_column()
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_concern_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("concerns.id"))
+
+    data = Encrypted[str]()  # JSON of the form fields
+
+
+class Incident(IdMixin, Base):
+    """An incident a DSL records from one or more concerns. Facts follow RULES.md section 2.
+
+    Each save appends an `IncidentRevision`; `version` guards against two DSLs silently
+    overwriting each other.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    opened_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    occurred_on: Mapped[dt.date | None] = mapped_column(Date)
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    sexual_activity: Mapped[bool] = mapped_column(Boolean, default=False)
+    immediate_danger: Mapped[bool] = mapped_column(Boolean, default=False)
+    crime_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
+    arrested: Mapped[bool] = mapped_column(Boolean, default=False)
+    types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    features: Mapped[list[str]] = mapped_column(JSON, default=list)
+    adults_harmed: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    summary_enc: Mapped[bytes | None] = enc_column()
+    # Plain codes from the latest assessment, for dashboards ("mandatory route not handed over").
+    mandatory_routes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    children: Mapped[list[IncidentChild]] = relationship(
+        back_populates="incident", order_by="IncidentChild.position"
+    )
+
+    summary = Encrypted[str]()
+
+
+class IncidentConcern(IdMixin, Base):
+    __tablename__ = "incident_concerns"
+    __table_args__ = (UniqueConstraint("incident_id", "concern_id"),)
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
+    concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concerns.id"), index=True)
+
+
+class IncidentChild(IdMixin, Base):
+    """A child's part in an incident: their role and the facts the rules need."""
+
+    __tablename__ = "incident_children"
+    __table_args__ = (UniqueConstraint("incident_id", "child_id"),)
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    role: Mapped[str] = mapped_column(String(16))
+    same_school: Mapped[bool] = mapped_column(Boolean, default=True)
+    household: Mapped[str | None] = mapped_column(String(40))
+    child_words_enc: Mapped[bytes | None] = enc_column()
+    child_words_missing_reason_enc: Mapped[bytes | None] = enc_column()
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="children")
+    child: Mapped[Child] = relationship()
+
+    child_words = Encrypted[str]()
+    child_words_missing_reason = Encrypted[str]()
+
+
+class IncidentRevision(IdMixin, Base):
+    """Every saved state of an incident's facts, append-only (R5)."""
+
+    __tablename__ = "incident_revisions"
+    __table_args__ = (UniqueConstraint("incident_id", "version"),)
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    saved_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    snapshot_enc: Mapped[bytes | None] = enc_column()
+
+    snapshot = Encrypted[str]()  # JSON of the facts and narrative as saved
+
+
+class Assessment(IdMixin, Base):
+    """The rules engine's answer for one revision, with the rules version that gave it."""
+
+    __tablename__ = "assessments"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    incident_version: Mapped[int] = mapped_column(Integer)
+    rules_version: Mapped[str] = mapped_column(String(20))
+    triggers: Mapped[list[str]] = mapped_column(JSON)
+    routes: Mapped[list[str]] = mapped_column(JSON)
+    mandatory_routes: Mapped[list[str]] = mapped_column(JSON)
+    considerations: Mapped[list[str]] = mapped_column(JSON)
+    result_enc: Mapped[bytes | None] = enc_column()
+    assessed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    result = Encrypted[str]()  # the full JSON output (reasons name children by reference)
+
+
+class Decision(IdMixin, Base):
+    """Who decided what, when and why (R2). Append-only."""
+
+    __tablename__ = "decisions"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
+    child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
+    # e.g. "take_route", "decline_route", "no_further_action", "early_help", "close"
+    kind: Mapped[str] = mapped_column(String(32))
+    route: Mapped[str | None] = mapped_column(String(32))
+    decided_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    what_enc: Mapped[bytes | None] = enc_column()
+    reasons_enc: Mapped[bytes | None] = enc_column()
+
+    decided_by: Mapped[User] = relationship()
+
+    what = Encrypted[str]()
+    reasons = Encrypted[str]()
+
+
+class Addendum(IdMixin, Base):
+    """A correction that keeps the original: who, when, why and the corrected text (R5)."""
+
+    __tablename__ = "addenda"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    correction_enc: Mapped[bytes | None] = enc_column()
+    reason_enc: Mapped[bytes | None] = enc_column()
+
+    author: Mapped[User] = relationship()
+
+    correction = Encrypted[str]()
+    reason = Encrypted[str]()
+
+
+class ChildRecordEntry(IdMixin, Base):
+    """One line of a child's chronology. Other children appear only as initials + reference."""
+
+    __tablename__ = "child_record_entries"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    source_id: Mapped[uuid.UUID | None] = mapped_column()
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    body_enc: Mapped[bytes | None] = enc_column()
+
+    body = Encrypted[str]()
+
+
+class Attachment(IdMixin, Base):
+    """A file kept encrypted in the attachment store; only metadata lives here."""
+
+    __tablename__ = "attachments"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    concern_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("concerns.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    filename_enc: Mapped[bytes | None] = enc_column()
+    description_enc: Mapped[bytes | None] = enc_column()
+
+    filename = Encrypted[str]()
+    description = Encrypted[str]()
+
+    @property
+    def store_name(self) -> str:
+        """The file's name in the attachment store: the row id, nothing about its content."""
+        return self.id.hex

@@ -1,0 +1,82 @@
+"""Handing a case to a local authority: referrals, their answers and consultation calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Final
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+
+REFERRAL_STATES: Final = ("sent", "acknowledged", "answered")
+
+
+class Referral(IdMixin, Base):
+    """One incident handed to one authority. The packet is frozen at handover and encrypted
+    under the authority's key, so the school's key cannot read what the authority holds and
+    the authority can read nothing else of the school's."""
+
+    __tablename__ = "referrals"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("local_authorities.id"), index=True
+    )
+    convening: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="sent", index=True)
+    schema_version: Mapped[int] = mapped_column(Integer, default=1)
+    sent_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    strategy_meeting_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    packet_enc: Mapped[bytes | None] = enc_column()
+
+    packet = Encrypted[str](org_attr="local_authority_id")  # JSON, docs/referral-schema.md
+
+
+class ReferralResponse(IdMixin, Base):
+    """The authority's advice or decision, with reasons and allocated workers (append-only)."""
+
+    __tablename__ = "referral_responses"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authorities.id"))
+    outcome: Mapped[str] = mapped_column(String(32))
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reasons_enc: Mapped[bytes | None] = enc_column()
+    workers_enc: Mapped[bytes | None] = enc_column()
+
+    referral: Mapped[Referral] = relationship()
+
+    reasons = Encrypted[str](org_attr="local_authority_id")
+    workers = Encrypted[str](org_attr="local_authority_id")  # JSON
+
+
+class ConsultationCall(IdMixin, Base):
+    """A DSL's call to a consultation line: when, who they spoke to, the advice and decision."""
+
+    __tablename__ = "consultation_calls"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
+    local_authority_code: Mapped[str] = mapped_column(String(40))
+    called_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    spoke_to_enc: Mapped[bytes | None] = enc_column()
+    advice_enc: Mapped[bytes | None] = enc_column()
+    decision_enc: Mapped[bytes | None] = enc_column()
+    reasons_enc: Mapped[bytes | None] = enc_column()
+
+    spoke_to = Encrypted[str]()
+    advice = Encrypted[str]()
+    decision = Encrypted[str]()
+    reasons = Encrypted[str]()
