@@ -1,6 +1,6 @@
 """The safeguarding portal: `create_app()` builds the Flask application.
 
-Order: settings -> extensions -> blueprints -> CLI. No migrations or exits in here.
+Order: settings -> extensions -> security headers -> blueprints -> CLI. No migrations or exits.
 """
 
 from __future__ import annotations
@@ -15,25 +15,38 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so `python -m portal.rules` never loads Flask.
     from flask import Flask
 
+    from . import admin, auth, cli, extensions, security
     from .config import load_settings
+    from .main import bp as main_bp
+    from .main.views import register_error_pages
 
     settings = load_settings(test_config)
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),
-        instance_relative_config=False,
         template_folder="../templates",
         static_folder="../static",
     )
     app.config.update(
+        # Tests may run without a secret (load_settings refuses that anywhere else).
         SECRET_KEY=settings.secret_key or "test-only-secret-key-not-for-production-use",
         TESTING=settings.testing,
         PORTAL_SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.attachment_max_bytes + 256 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="portal_session",
+        WTF_CSRF_TIME_LIMIT=3600,
+        TEMPLATES_AUTO_RELOAD=False,
     )
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
-    from . import extensions
-
     extensions.init_app(app, settings)
+    security.init_app(app)
+    app.register_blueprint(main_bp)
+    register_error_pages(app)
+    auth.init_app(app)
+    admin.init_app(app)
+    cli.init_app(app)
     return app

@@ -33,6 +33,8 @@ class Settings:
     # Master key: PORTAL_MASTER_KEY (base64) in production, else instance/keys/master.key.
     master_key_env: str = "PORTAL_MASTER_KEY"
     master_key_file: Path | None = None
+    # Tests pass a key directly; never used in production (there the environment wins).
+    master_key_b64: str = ""
     testing: bool = False
     # Where links in alert emails point; emails carry a link and nothing else about a child.
     base_url: str = "http://127.0.0.1:5000"

@@ -1,0 +1,38 @@
+"""Pages that belong to no feature: the front door, the neutral "hidden" page, error pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    return redirect(url_for("auth.home"))
+
+
+@bp.get("/hide")
+def hide() -> str:
+    """Where "Hide this page" goes: a neutral page with nothing about safeguarding on it."""
+    return render_template("main/hidden.html")
+
+
+def register_error_pages(app: Flask) -> None:
+    def render_error(error: HTTPException) -> tuple[str, int]:
+        code = error.code or 500
+        template = code if code in (400, 403, 404, 429) else 500
+        return render_template(f"errors/{template}.html"), code
+
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        # No stack trace, no record detail: the log gets the exception type only upstream.
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,111 @@
+"""Shared fixtures: an app per database backend, the test client with CSRF on, and helpers.
+
+Every test that uses `app` runs once on SQLite and once on PostgreSQL when
+PORTAL_TEST_POSTGRES_URL is set (`make test` starts the project's own server and sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal import db as database
+from portal.crypto import new_master_key_b64
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
+if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1" and not POSTGRES_URL:
+    raise RuntimeError("PORTAL_REQUIRE_POSTGRES=1 but PORTAL_TEST_POSTGRES_URL is not set")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+MASTER_KEY = new_master_key_b64()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test copies it."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_engine(f"sqlite:///{path}")
+    database.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str | None:
+    """A PostgreSQL database migrated to head once; each test clones it (CREATE ... TEMPLATE)."""
+    if not POSTGRES_URL:
+        return None
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"portal_tpl_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name))
+    database.upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        target = tmp_path / "portal.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    template = request.getfixturevalue("postgres_template")
+    name = f"portal_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+
+    def drop() -> None:
+        engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+    request.addfinalizer(drop)
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def make_test_config(tmp_path: Path, database_url: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "testing": True,
+        "instance_path": str(tmp_path / "instance"),
+        "database_url": database_url,
+        "secret_key": "t" * 48,
+        "master_key_b64": MASTER_KEY,
+        "mail_enabled": False,
+        # Cheap key derivation in tests (production keeps the Argon2 defaults).
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def app(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    url = _database_url(backend, tmp_path, request)
+    application = create_app(make_test_config(tmp_path, url))
+    with application.app_context():
+        yield application
+        from portal.models import db
+
+        db.session.remove()
+        db.engine.dispose()
