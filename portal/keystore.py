@@ -5,6 +5,8 @@ Wrapped keys may live in the database: without the master key, held outside it, 
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +34,7 @@ class DatabaseKeyStore:
 
     @property
     def session(self) -> Session:
-        return self._session if self._session is not None else db.session
+        return self._session if self._session is not None else cast(Session, db.session)
 
     def list_keys(self, org_id: str) -> list[WrappedKey]:
         rows = self.session.scalars(

@@ -25,7 +25,14 @@ def anniversary(dob: dt.date, years: int) -> dt.date:
         return dt.date(dob.year + years, 3, 1)
 
 
-def gap_of_two_years_or_more(a: dt.date, b: dt.date) -> bool:
-    """True when the younger was born on or after the older's second birthday (RULES.md 3.2)."""
+DEFAULT_AGE_GAP_YEARS = 2
+
+
+def gap_of_two_years_or_more(a: dt.date, b: dt.date, years: int = DEFAULT_AGE_GAP_YEARS) -> bool:
+    """True when the younger was born on or after the older's `years`-th birthday (RULES.md 3.2).
+
+    Two years is the portal default for 000's "the greater the difference the more likely the
+    behaviour should be defined as abusive"; an authority may set another value in the directory.
+    """
     older, younger = (a, b) if a <= b else (b, a)
-    return younger >= anniversary(older, 2)
+    return younger >= anniversary(older, years)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .ages import DEFAULT_AGE_GAP_YEARS
 from .calendar import is_bank_holiday
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -84,6 +85,8 @@ class Authority:
     out_of_hours_note: str | None
     out_of_hours_source: str
     timescales: Mapping[str, Timescale]
+    # Settings an authority may change (RULES.md: defaults are settings, never buried constants).
+    age_gap_years: int = DEFAULT_AGE_GAP_YEARS
 
     def line_status(self, at: dt.datetime) -> tuple[bool | None, dt.datetime | None]:
         """(open, next_open) at local time `at`; (None, None) where hours are not confirmed."""
@@ -152,6 +155,10 @@ def _authority(a: Mapping[str, Any]) -> Authority:
     hours = a.get("hours") or {}
     ooh = a.get("out_of_hours") or {}
     weekly = _weekly(hours.get("weekly"))
+    rule_settings = a.get("rule_settings") or {}
+    age_gap_years = int(rule_settings.get("age_gap_years", DEFAULT_AGE_GAP_YEARS))
+    if not 1 <= age_gap_years <= 10:
+        raise ValueError("rule_settings.age_gap_years must be between 1 and 10")
     confirmed_hours = bool(hours.get("confirmed")) and weekly is not None
     return Authority(
         code=str(a["code"]),
@@ -176,6 +183,7 @@ def _authority(a: Mapping[str, Any]) -> Authority:
             )
             for key, value in (a.get("timescales") or {}).items()
         },
+        age_gap_years=age_gap_years,
     )
 
 

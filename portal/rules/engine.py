@@ -46,7 +46,9 @@ SOURCES = {
     "ADULT_HARMED": "000 (abuse of an adult), 001 s6",
     "CRIMINAL_EXPLOITATION": '000 "Criminal Exploitation"',
     "CRIME_SUSPECTED": "000, 004 (the age of criminal responsibility is 10)",
-    "SAFETY_PLAN": '000 ("a robust plan is put in place to ensure the welfare of all the children")',
+    "SAFETY_PLAN": (
+        '000 ("a robust plan is put in place to ensure the welfare of all the children")'
+    ),
     "SEPARATE_SOCIAL_WORKERS": "000, 002 s4 \"Strategy Meeting\", 004",
     "YOUTH_JUSTICE": '002 s4 "Strategy Meeting", 004 "Strategy Discussion"',
     "UNDER_10_ASSESSMENT": '000 ("specific assessment of the needs of younger children under 10")',
@@ -115,6 +117,9 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
                  ("csc_referral",), ("csc_referral",))
 
     # --- Aggravating factors of a sexual incident (RULES.md 3.2) -------------------------
+    # The age gap is a setting of the convening authority (default 2 years).
+    convening = _convening_child(harmed, involved, children)
+    gap_years = directory[convening.local_authority].age_gap_years
     aggravating: list[str] = []
     if sexual:
         aggravating.extend(f"feature {f}" for f in sorted(features & AGGRAVATING_FEATURES))
@@ -122,8 +127,11 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
         aggravating.extend(f"{c.ref} has SEND" for c in involved if c.send)
         for i, a in enumerate(involved):
             for b in involved[i + 1:]:
-                if gap_of_two_years_or_more(a.dob, b.dob):
-                    aggravating.append(f"an age gap of 2 years or more between {a.ref} and {b.ref}")
+                if gap_of_two_years_or_more(a.dob, b.dob, gap_years):
+                    aggravating.append(
+                        f"an age gap of {gap_years} year{'s' if gap_years != 1 else ''} or more "
+                        f"between {a.ref} and {b.ref}"
+                    )
 
     # --- HARMFUL_SEXUAL_BEHAVIOUR ----------------------------------------------------------
     hsb = sexual and (bool(harmers) or bool(aggravating))
@@ -149,7 +157,8 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
         if hsb or immediate:
             if immediate:
                 fire("ONLINE_SEXUAL_ABUSE",
-                     f"Online sexual abuse with immediate-referral factors: {'; '.join(immediate)}. "
+                     "Online sexual abuse with immediate-referral factors: "
+                     f"{'; '.join(immediate)}. "
                      "These cases are referred to children's social care and the police at once.",
                      ("csc_referral", "police"), ("csc_referral", "police"))
             else:
@@ -300,16 +309,27 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
     )
 
 
+def _convening_child(
+    harmed: list[ChildFacts], involved: list[ChildFacts], children: tuple[ChildFacts, ...]
+) -> ChildFacts:
+    """The harmed child's authority convenes (002 s4, 004); else the first involved child's.
+
+    Witnesses are excluded (RULES.md 6); when every child is a witness the portal falls back to
+    them so the DSL always has a line to call ("when in doubt, refer").
+    """
+    if harmed:
+        return harmed[0]
+    return (involved or list(children))[0]
+
+
 def _handover(
     incident: IncidentFacts,
     harmed: list[ChildFacts],
     involved: list[ChildFacts],
     directory: Directory,
 ) -> tuple[Handover, ...]:
-    # Witnesses are excluded (RULES.md 6); when every child is a witness the portal falls back to
-    # their authorities so the DSL always has a line to call ("when in doubt, refer").
     pool = involved or list(incident.children)
-    convening_code = (harmed[0] if harmed else pool[0]).local_authority
+    convening_code = _convening_child(harmed, involved, incident.children).local_authority
     others = sorted({c.local_authority for c in pool} - {convening_code})
     entries = []
     for code in (convening_code, *others):
@@ -319,7 +339,9 @@ def _handover(
         if authority.phone is None:
             notes.append("The line's number is not confirmed: check your local procedures.")
         if authority.hours is None:
-            notes.append("The line's opening hours are not confirmed: check before relying on them.")
+            notes.append(
+                "The line's opening hours are not confirmed: check before relying on them."
+            )
         if authority.out_of_hours_note:
             notes.append(authority.out_of_hours_note)
         entries.append(Handover(

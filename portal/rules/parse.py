@@ -6,6 +6,7 @@ Every problem names the field, what was wrong and what is allowed. Nothing neede
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,8 @@ _CHILD_FIELDS = frozenset(
     {"ref", "role", "dob", "send", "local_authority", "same_school", "household"}
 )
 _TOP_FIELDS = frozenset({"incident", "children", "adults_harmed"})
+# fromisoformat also takes ISO week dates ("2026-W47-1"): only YYYY-MM-DD is allowed.
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class RulesInputError(ValueError):
@@ -64,7 +67,7 @@ class _Checker:
             self.problem(f"{where}: must be a date written YYYY-MM-DD, got {value!r}")
             return None
         try:
-            if len(value) != 10:
+            if not _DATE_SHAPE.fullmatch(value):
                 raise ValueError
             return dt.date.fromisoformat(value)
         except ValueError:
@@ -77,7 +80,7 @@ class _Checker:
             return None
         try:
             parsed = dt.datetime.fromisoformat(value)
-            if len(value) < 16 or value[10] not in "T ":
+            if len(value) < 16 or value[10] not in "T " or not _DATE_SHAPE.match(value):
                 raise ValueError
         except ValueError:
             self.problem(f"{where}: {value!r} is not a real local time written YYYY-MM-DDTHH:MM")
@@ -147,7 +150,8 @@ def parse_incident(data: Any, known_authorities: Collection[str]) -> IncidentFac
 
     if c.problems:
         raise RulesInputError(c.problems)
-    assert occurred_on is not None and reported_at is not None  # noqa: S101 - checked above
+    if occurred_on is None or reported_at is None:  # unreachable: a problem was recorded
+        raise RulesInputError(["incident: occurred_on and reported_at are required"])
     return IncidentFacts(
         occurred_on=occurred_on,
         reported_at=reported_at,

@@ -126,7 +126,9 @@ ROUTE_LABELS: Final = {
 }
 CONSIDERATION_LABELS: Final = {
     "SAFETY_PLAN": "A safety plan for every child in the setting",
-    "SEPARATE_SOCIAL_WORKERS": "Separate social workers for the child harmed and the child who harmed",
+    "SEPARATE_SOCIAL_WORKERS": (
+        "Separate social workers for the child harmed and the child who harmed"
+    ),
     "YOUTH_JUSTICE": "Invite the youth justice service to the strategy meeting",
     "UNDER_10_ASSESSMENT": "A specific assessment of the needs of a child under 10",
     "PAEDIATRICIAN": "Include a paediatrician in the strategy meeting",
