@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
+    _template_loaders(app)
     extensions.init_app(app, settings)
     security.init_app(app)
     app.register_blueprint(main_bp)
@@ -50,3 +51,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _template_loaders(app: Flask) -> None:
+    """Our templates first, then the GOV.UK Frontend macros and WTForms widgets."""
+    from govuk_frontend_wtf.main import WTFormsHelpers
+    from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+    assert app.jinja_loader is not None
+    app.jinja_loader = ChoiceLoader([
+        app.jinja_loader,
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    WTFormsHelpers(app)

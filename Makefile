@@ -1,0 +1,80 @@
+# The README's commands. `make run` and `make test` set up whatever they need first; once set up,
+# the setup steps are quick no-ops (hash stamps, see scripts/setup.sh).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+FLASK     := $(VENV)/bin/flask --app wsgi
+HOST      ?= 127.0.0.1
+PORT      ?= 5000
+MAIL_PORT ?= 1025
+MAIL_DIR  := .run/mail
+CHROMIUM  ?= /usr/bin/chromium
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint clean distclean system-deps postgres browser-deps
+
+help:
+	@echo "make run    set up, start a local mail sink, create the database and demo data, serve the portal"
+	@echo "make test   set up (PostgreSQL, Chromium too) and run every test against SQLite and PostgreSQL"
+	@echo "make setup  virtualenv, Python packages, GOV.UK Frontend assets (idempotent)"
+	@echo "make lint   ruff and mypy"
+	@echo "make clean  stop the test database, remove .run/, static/govuk/, caches"
+	@echo "make distclean  clean, and remove .venv/ and node_modules/"
+
+setup:
+	@scripts/setup.sh
+
+# The portal's SMTP settings point at the sink; the sink is stopped when the portal stops.
+run: setup
+	@set -euo pipefail; \
+	mkdir -p $(MAIL_DIR); \
+	$(PY) scripts/mailsink.py --host 127.0.0.1 --port $(MAIL_PORT) --dir $(MAIL_DIR) & sink=$$!; \
+	trap 'kill $$sink 2>/dev/null || true; wait $$sink 2>/dev/null || true' EXIT; \
+	for i in $$(seq 50); do \
+		kill -0 $$sink 2>/dev/null || { echo "make run: the mail sink could not start (is port $(MAIL_PORT) in use? MAIL_PORT=... to change)" >&2; exit 1; }; \
+		(exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.1; \
+	done; \
+	export PORTAL_MAIL_HOST=127.0.0.1 PORTAL_MAIL_PORT=$(MAIL_PORT); \
+	$(PY) -m portal.keys init >/dev/null; \
+	$(FLASK) init-db; \
+	$(FLASK) demo; \
+	echo; \
+	echo "  Safeguarding portal: open http://$(HOST):$(PORT)/ in your browser"; \
+	echo "  Email it sends is saved in $(CURDIR)/$(MAIL_DIR)/ (one .eml file per message)"; \
+	echo "  Press Ctrl-C to stop."; \
+	echo; \
+	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+
+system-deps:
+	@scripts/install-system-deps.sh postgres chromium
+
+postgres: system-deps
+	@scripts/postgres.sh start >/dev/null
+
+browser-deps: system-deps
+	@scripts/browser-deps.sh
+
+# One pytest run; the fixtures parametrize database tests over SQLite and this PostgreSQL.
+test: setup system-deps
+	@set -euo pipefail; \
+	url="$$(scripts/postgres.sh start)"; \
+	echo "make test: PostgreSQL at $$url, Chromium at $(CHROMIUM)"; \
+	export PORTAL_TEST_POSTGRES_URL="$$url" PORTAL_REQUIRE_POSTGRES=1 PORTAL_TEST_CHROMIUM="$(CHROMIUM)"; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy portal scripts/mailsink.py
+
+clean:
+	-@scripts/postgres.sh stop
+	@target="$$(readlink -f .run/pg 2>/dev/null || true)"; \
+	if [ -L .run/pg ] && [ -n "$$target" ]; then rm -rf "$$target"; fi
+	rm -rf .run static/govuk node_modules/.portal-installed .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) node_modules
