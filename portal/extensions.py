@@ -10,6 +10,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .attachments import AttachmentStore, InMemoryUploadRequest
 from .config import ConfigError, Settings
 from .crypto import KeyRing, LocalMasterKey, MasterKeyMissing, load_master_key
 from .keystore import DatabaseKeyStore
@@ -56,5 +57,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         master = LocalMasterKey.generate()
     else:
         master = master_key_for(settings)
-    app.extensions["keyring"] = KeyRing(master, DatabaseKeyStore())
+    ring = KeyRing(master, DatabaseKeyStore())
+    app.extensions["keyring"] = ring
+    # Uploads stay in memory and reach the disk only as ciphertext.
+    app.request_class = InMemoryUploadRequest
+    app.extensions["attachments"] = AttachmentStore(settings.resolved_attachment_dir, ring)
     app.extensions["passwords"] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
