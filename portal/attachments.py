@@ -39,7 +39,7 @@ class AttachmentRefused(ValueError):
 class InMemoryUploadRequest(Request):
     """A request whose uploaded files stay in memory, so no plaintext reaches a temp file."""
 
-    def _get_file_stream(  # type: ignore[override]
+    def _get_file_stream(
         self,
         total_content_length: int | None,
         content_type: str | None,
