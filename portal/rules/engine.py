@@ -117,9 +117,10 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
                  ("csc_referral",), ("csc_referral",))
 
     # --- Aggravating factors of a sexual incident (RULES.md 3.2) -------------------------
-    # The age gap is a setting of the convening authority (default 2 years).
-    convening = _convening_child(harmed, involved, children)
-    gap_years = directory[convening.local_authority].age_gap_years
+    # The age gap is an authority setting (default 2 years). The narrowest gap among the
+    # children's authorities applies: "when in doubt, refer", and adding a child can then only
+    # narrow it, never remove a trigger (RULES.md section 8).
+    gap_years = min(directory[c.local_authority].age_gap_years for c in involved or children)
     aggravating: list[str] = []
     if sexual:
         aggravating.extend(f"feature {f}" for f in sorted(features & AGGRAVATING_FEATURES))

@@ -8,7 +8,7 @@ from portal.rules import Directory, assess_json
 from portal.rules.directory import load_directory_data
 
 
-def incident(dob_a: str, dob_b: str, la: str = "derbyshire") -> dict:
+def incident(dob_a: str, dob_b: str, la: str = "derbyshire") -> dict[str, object]:
     child = {"role": "involved", "send": False, "local_authority": la, "same_school": True}
     return {
         "incident": {"occurred_on": "2026-11-16", "reported_at": "2026-11-16T10:00",
