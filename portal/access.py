@@ -1,0 +1,326 @@
+"""Who may see and do what: the one place that decides, used by every query.
+
+Every function takes the user as an argument (no `current_user` inside), so it can be tested
+without a request. Views and services never build an unscoped query on a record table; they
+start from one of the `*_visible_to(user)` selects or a `get_*_or_404` getter.
+
+The rules
+    staff       the concerns they raised in their own school (and the attachments they put on
+                them), nothing else of the record
+    dsl         everything of their own school's record: children, concerns (drafts only their
+                own), incidents, decisions, referrals the school sent, attachments
+    la_adviser  only referrals handed to their authority (Referral.local_authority_id ==
+                user.local_authority_id), with the packet and the authority's responses
+    admin       accounts and organisations; no child's record at all
+    anyone inactive, or whose school or authority is inactive, or with an unknown role or a
+    missing organisation: nothing
+
+Denials are always 404, never 403: a record outside your reach is indistinguishable from one
+that does not exist, and ids that are not UUIDs are 404 too.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, cast
+
+from flask import abort, current_app
+from sqlalchemy import Select, false, or_, select
+from werkzeug.exceptions import NotFound
+
+from .models import (
+    Addendum,
+    Assessment,
+    Attachment,
+    Child,
+    ChildRecordEntry,
+    Concern,
+    ConsultationCall,
+    Decision,
+    Incident,
+    IncidentChild,
+    IncidentConcern,
+    IncidentRevision,
+    LocalAuthority,
+    Referral,
+    ReferralResponse,
+    School,
+    User,
+    db,
+)
+
+__all__ = [
+    "CAPABILITIES",
+    "attachments_visible_to",
+    "can_manage_accounts",
+    "can_raise_concern",
+    "can_record_incident",
+    "can_work_referrals",
+    "children_visible_to",
+    "concerns_visible_to",
+    "get_attachment_or_404",
+    "get_child_or_404",
+    "get_concern_or_404",
+    "get_incident_or_404",
+    "get_referral_or_404",
+    "get_user_or_404",
+    "incidents_visible_to",
+    "parse_id",
+    "referral_responses_visible_to",
+    "referrals_visible_to",
+    "require",
+    "school_rows_visible_to",
+    "users_manageable_by",
+]
+
+M = TypeVar("M")
+
+STAFF: Final = "staff"
+DSL: Final = "dsl"
+LA_ADVISER: Final = "la_adviser"
+ADMIN: Final = "admin"
+
+# School-owned rows that only the school's DSLs read (all carry school_id).
+SCHOOL_ONLY_MODELS: Final = (
+    Addendum, Assessment, ChildRecordEntry, ConsultationCall, Decision, IncidentChild,
+    IncidentConcern, IncidentRevision,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who the user is, for access purposes
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "active", False)
+                and getattr(user, "id", None) is not None)
+
+
+def _school_of(user: Any, *roles: str) -> uuid.UUID | None:
+    """The user's school id if they are active, hold one of `roles` and the school is active."""
+    if not _active(user) or user.role not in roles or user.school_id is None:
+        return None
+    school = db.session.get(School, user.school_id)
+    if school is None or not school.active:
+        return None
+    return cast(uuid.UUID, user.school_id)
+
+
+def _authority_of(user: Any) -> uuid.UUID | None:
+    """The adviser's authority id if they and the authority are active."""
+    if not _active(user) or user.role != LA_ADVISER or user.local_authority_id is None:
+        return None
+    authority = db.session.get(LocalAuthority, user.local_authority_id)
+    if authority is None or not authority.active:
+        return None
+    return cast(uuid.UUID, user.local_authority_id)
+
+
+def _is_admin(user: Any) -> bool:
+    return _active(user) and user.role == ADMIN
+
+
+def _nothing(model: type[M]) -> Select[M]:
+    return select(model).where(false())
+
+
+# ---------------------------------------------------------------------------------------------
+# Capabilities
+
+
+def can_raise_concern(user: Any) -> bool:
+    """Staff and DSLs of an active school."""
+    return _school_of(user, STAFF, DSL) is not None
+
+
+def can_record_incident(user: Any) -> bool:
+    """DSLs of an active school."""
+    return _school_of(user, DSL) is not None
+
+
+def can_manage_accounts(user: Any) -> bool:
+    return _is_admin(user)
+
+
+def can_work_referrals(user: Any) -> bool:
+    """Advisers of an active local authority."""
+    return _authority_of(user) is not None
+
+
+CAPABILITIES: Final[dict[str, Callable[[Any], bool]]] = {
+    "raise_concern": can_raise_concern,
+    "record_incident": can_record_incident,
+    "manage_accounts": can_manage_accounts,
+    "work_referrals": can_work_referrals,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoped queries
+
+
+def concerns_visible_to(user: Any) -> Select[Concern]:
+    """Staff: the concerns they raised. DSL: the school's (others' drafts excepted)."""
+    school = _school_of(user, DSL)
+    if school is not None:
+        return select(Concern).where(
+            Concern.school_id == school,
+            or_(Concern.state != "draft", Concern.raised_by_id == user.id),
+        )
+    school = _school_of(user, STAFF)
+    if school is not None:
+        return select(Concern).where(Concern.school_id == school, Concern.raised_by_id == user.id)
+    return _nothing(Concern)
+
+
+def children_visible_to(user: Any) -> Select[Child]:
+    school = _school_of(user, DSL)
+    if school is None:
+        return _nothing(Child)
+    return select(Child).where(Child.school_id == school)
+
+
+def incidents_visible_to(user: Any) -> Select[Incident]:
+    school = _school_of(user, DSL)
+    if school is None:
+        return _nothing(Incident)
+    return select(Incident).where(Incident.school_id == school)
+
+
+def school_rows_visible_to(user: Any, model: type[M]) -> Select[M]:
+    """Decisions, assessments, chronology entries, addenda...: the school's DSLs only."""
+    if model not in SCHOOL_ONLY_MODELS:
+        raise TypeError(f"{model.__name__} is not a school-only record table")
+    school = _school_of(user, DSL)
+    if school is None:
+        return _nothing(model)
+    return select(model).where(model.school_id == school)  # type: ignore[attr-defined,unused-ignore]
+
+
+def referrals_visible_to(user: Any) -> Select[Referral]:
+    """Advisers: referrals handed to their authority. DSLs: the referrals their school sent."""
+    authority = _authority_of(user)
+    if authority is not None:
+        return select(Referral).where(Referral.local_authority_id == authority)
+    school = _school_of(user, DSL)
+    if school is not None:
+        return select(Referral).where(Referral.school_id == school)
+    return _nothing(Referral)
+
+
+def referral_responses_visible_to(user: Any) -> Select[ReferralResponse]:
+    visible = referrals_visible_to(user).with_only_columns(Referral.id)
+    return select(ReferralResponse).where(ReferralResponse.referral_id.in_(visible))
+
+
+def attachments_visible_to(user: Any) -> Select[Attachment]:
+    """DSL: the school's. Staff: those they uploaded to a concern they raised. Nobody else."""
+    school = _school_of(user, DSL)
+    if school is not None:
+        return select(Attachment).where(Attachment.school_id == school)
+    school = _school_of(user, STAFF)
+    if school is not None:
+        own = select(Concern.id).where(Concern.school_id == school,
+                                       Concern.raised_by_id == user.id)
+        return select(Attachment).where(
+            Attachment.school_id == school,
+            Attachment.uploaded_by_id == user.id,
+            Attachment.concern_id.in_(own),
+        )
+    return _nothing(Attachment)
+
+
+def users_manageable_by(user: Any) -> Select[User]:
+    """Admins manage accounts: a deployment admin all of them; an admin tied to a school or an
+    authority only that organisation's (an authority's includes its schools')."""
+    if not _is_admin(user):
+        return _nothing(User)
+    if user.school_id is not None:
+        return select(User).where(User.school_id == user.school_id)
+    if user.local_authority_id is not None:
+        schools = select(School.id).where(School.local_authority_id == user.local_authority_id)
+        return select(User).where(or_(User.local_authority_id == user.local_authority_id,
+                                      User.school_id.in_(schools)))
+    return select(User)
+
+
+# ---------------------------------------------------------------------------------------------
+# Getters: the object, or 404
+
+
+def parse_id(value: Any) -> uuid.UUID:
+    """A UUID from a URL part; anything else is a 404."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound() from None
+
+
+def _get(query: Select[M], model: Any, ident: Any) -> M:
+    found = db.session.scalar(query.where(model.id == parse_id(ident)))
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def get_concern_or_404(user: Any, ident: Any) -> Concern:
+    return _get(concerns_visible_to(user), Concern, ident)
+
+
+def get_child_or_404(user: Any, ident: Any) -> Child:
+    return _get(children_visible_to(user), Child, ident)
+
+
+def get_incident_or_404(user: Any, ident: Any) -> Incident:
+    return _get(incidents_visible_to(user), Incident, ident)
+
+
+def get_referral_or_404(user: Any, ident: Any) -> Referral:
+    return _get(referrals_visible_to(user), Referral, ident)
+
+
+def get_attachment_or_404(user: Any, ident: Any) -> Attachment:
+    return _get(attachments_visible_to(user), Attachment, ident)
+
+
+def get_user_or_404(user: Any, ident: Any) -> User:
+    """An account the user may manage."""
+    return _get(users_manageable_by(user), User, ident)
+
+
+# ---------------------------------------------------------------------------------------------
+# The view decorator
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require(capability: Callable[[Any], bool] | str) -> Callable[[F], F]:
+    """Let the view run only for a signed-in user with `capability`; otherwise 404.
+
+    Not signed in: the login manager's unauthorized handler (a redirect to sign in).
+    `capability` is one of the `can_*` functions or its name in CAPABILITIES.
+    """
+    check = CAPABILITIES[capability] if isinstance(capability, str) else capability
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from flask_login import current_user
+
+            if not current_user.is_authenticated:
+                manager = getattr(current_app, "login_manager", None)
+                if manager is None:
+                    abort(401)
+                return manager.unauthorized()
+            user = current_user._get_current_object()
+            if not check(user):
+                abort(404)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator

@@ -1,0 +1,439 @@
+"""The append-only, hash-chained audit trail: one chain per organisation.
+
+Every event is a row in ``audit_events`` with ``seq`` = previous seq + 1 within its organisation
+(``str(School.id)``, ``str(LocalAuthority.id)`` or ``"deployment"``), ``prev_hash`` = the previous
+row's ``hash`` (32 zero bytes for the first), and ``hash`` = SHA-256 over a canonical encoding of
+the event (``canonical_bytes``). Changing, removing or reordering a row breaks the chain at that
+point and ``verify()`` / ``flask verify-audit`` names the first broken link of each chain.
+
+What goes in
+    Codes, ids, counts and flags only (``detail`` is validated: short single-line strings, ints,
+    bools, lists of short strings). Never a name, a narrative, a reason or a free-text field: the
+    trail is plain text in the database and is read by people who may not see the record.
+
+Transactions
+    ``record()`` adds and flushes; it never commits. The event commits (or rolls back) with the
+    operation it describes, so a rolled-back change leaves no event and a committed change always
+    has one. Events that must survive a failed operation (a failed sign-in, a lockout) must be
+    committed by the caller on their own.
+
+Concurrency
+    Two writers on one organisation must not take the same ``seq``. On PostgreSQL ``record()``
+    takes a transaction-scoped advisory lock on the organisation (``pg_advisory_xact_lock``)
+    before reading the chain head, so writers queue and each sees the other's committed row
+    (READ COMMITTED, PostgreSQL's default). On SQLite it takes the database's write lock first
+    (an UPDATE that matches no row), which serialises all writers. Either way the unique
+    constraint on (org_id, seq) is the backstop: a race that slipped through fails with
+    IntegrityError rather than forking the chain.
+
+Hardening the database (deployment note)
+    The chain detects tampering; it does not prevent it. The database role the application uses
+    should hold only INSERT and SELECT on ``audit_events`` (no UPDATE, DELETE or TRUNCATE), with
+    migrations run by a separate owner role, e.g.::
+
+        REVOKE ALL ON audit_events FROM portal_app;
+        GRANT SELECT, INSERT ON audit_events TO portal_app;
+
+    Someone with write access to the table could still rewrite a chain from the tampered row
+    onwards and recompute every hash, and deleting the newest rows of a chain leaves a shorter
+    chain that is still intact. Against both, record the chain heads outside the database from
+    time to time (``flask verify-audit --heads`` prints them) and compare them later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import Text, cast, func, select, text
+
+from .models import AuditEvent, db, utcnow
+
+__all__ = [
+    "ACTIONS",
+    "GENESIS_HASH",
+    "AuditReport",
+    "Problem",
+    "canonical_bytes",
+    "compute_hash",
+    "record",
+    "verify",
+    "verify_audit_command",
+    "verify_report",
+]
+
+GENESIS_HASH: Final = bytes(32)
+HASH_VERSION: Final = 1
+
+# Known actions. Any dotted lowercase name is accepted; these are the ones the portal writes.
+AUTH_SIGN_IN: Final = "auth.sign_in"
+AUTH_SIGN_IN_FAILED: Final = "auth.sign_in_failed"
+AUTH_LOCKED: Final = "auth.locked"
+AUTH_SIGN_OUT: Final = "auth.sign_out"
+AUTH_SESSION_EXPIRED: Final = "auth.session_expired"
+AUTH_PASSWORD_CHANGED: Final = "auth.password_changed"  # noqa: S105
+AUTH_PASSWORD_RESET: Final = "auth.password_reset"  # noqa: S105
+AUTH_TOTP_ENROLLED: Final = "auth.totp_enrolled"
+AUTH_TOTP_FAILED: Final = "auth.totp_failed"
+ADMIN_USER_CREATED: Final = "admin.user_created"
+ADMIN_USER_UPDATED: Final = "admin.user_updated"
+ADMIN_USER_DISABLED: Final = "admin.user_disabled"
+ADMIN_USER_ENABLED: Final = "admin.user_enabled"
+ADMIN_USER_UNLOCKED: Final = "admin.user_unlocked"
+ADMIN_TOTP_RESET: Final = "admin.totp_reset"
+ADMIN_ORG_CREATED: Final = "admin.org_created"
+ADMIN_ORG_UPDATED: Final = "admin.org_updated"
+ADMIN_DIRECTORY_UPDATED: Final = "admin.directory_updated"
+CHILD_CREATED: Final = "child.created"
+CHILD_FILE_VIEWED: Final = "child.file_viewed"
+CHILD_SEARCHED: Final = "child.searched"
+CONCERN_SUBMITTED: Final = "concern.submitted"
+CONCERN_VIEWED: Final = "concern.viewed"
+CONCERN_PICKED_UP: Final = "concern.picked_up"
+INCIDENT_OPENED: Final = "incident.opened"
+INCIDENT_SAVED: Final = "incident.saved"
+INCIDENT_VIEWED: Final = "incident.viewed"
+INCIDENT_CLOSED: Final = "incident.closed"
+INCIDENT_ASSESSED: Final = "incident.assessed"
+DECISION_RECORDED: Final = "decision.recorded"
+ADDENDUM_ADDED: Final = "addendum.added"
+ATTACHMENT_UPLOADED: Final = "attachment.uploaded"
+ATTACHMENT_DOWNLOADED: Final = "attachment.downloaded"
+CONSULTATION_RECORDED: Final = "consultation.recorded"
+REFERRAL_SENT: Final = "referral.sent"
+REFERRAL_VIEWED: Final = "referral.viewed"
+REFERRAL_ACKNOWLEDGED: Final = "referral.acknowledged"
+REFERRAL_ANSWERED: Final = "referral.answered"
+EXPORT_CREATED: Final = "export.created"
+KEYS_ROTATED: Final = "keys.rotated"
+KEYS_SHREDDED: Final = "keys.shredded"
+
+ACTIONS: Final = frozenset(
+    value for name, value in dict(globals()).items()
+    if name.isupper() and isinstance(value, str) and re.fullmatch(r"[a-z]+\.[a-z_]+", value)
+)
+
+_ACTION_RE: Final = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
+_CODE_RE: Final = re.compile(r"[a-z][a-z0-9_]*")
+_KEY_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
+MAX_STRING: Final = 80
+MAX_LIST: Final = 50
+MAX_KEYS: Final = 20
+MAX_INT: Final = 2**53  # exact in JSON everywhere
+
+DetailValue = str | int | bool | None | list[str]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and the canonical encoding
+
+
+def _check_string(where: str, value: str) -> None:
+    if len(value) > MAX_STRING:
+        raise ValueError(f"audit {where}: strings are codes or ids of at most {MAX_STRING} "
+                         "characters; narrative does not belong in the audit trail")
+    if any(ch in value for ch in "\r\n\u2028\u2029") or any(
+        ord(ch) < 32 or ord(ch) == 127 for ch in value
+    ):
+        raise ValueError(f"audit {where}: line breaks and control characters are not allowed")
+
+
+def _check_detail(detail: Mapping[str, Any]) -> dict[str, DetailValue]:
+    if not isinstance(detail, Mapping):
+        raise ValueError("audit detail must be a mapping of codes")
+    if len(detail) > MAX_KEYS:
+        raise ValueError(f"audit detail has more than {MAX_KEYS} keys")
+    clean: dict[str, DetailValue] = {}
+    for key, value in detail.items():
+        if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+            raise ValueError("audit detail keys are lowercase identifiers of at most 40 characters")
+        if value is None or isinstance(value, bool):
+            clean[key] = value
+        elif isinstance(value, int):
+            if abs(value) > MAX_INT:
+                raise ValueError(f"audit detail {key!r}: integer out of range")
+            clean[key] = int(value)
+        elif isinstance(value, str):
+            _check_string(f"detail {key!r}", value)
+            clean[key] = value
+        elif isinstance(value, (list, tuple)):
+            if len(value) > MAX_LIST:
+                raise ValueError(f"audit detail {key!r}: more than {MAX_LIST} items")
+            items: list[str] = []
+            for item in value:
+                if not isinstance(item, str):
+                    raise ValueError(f"audit detail {key!r}: lists hold strings only")
+                _check_string(f"detail {key!r}", item)
+                items.append(item)
+            clean[key] = items
+        else:
+            # Floats are refused too: their text form is not canonical across backends.
+            raise ValueError(
+                f"audit detail {key!r}: only strings, integers, booleans, None or lists of "
+                f"strings are allowed, not {type(value).__name__}"
+            )
+    return clean
+
+
+def _format_at(at: dt.datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("audit time must be timezone-aware")
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _id_text(value: uuid.UUID | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def canonical_bytes(
+    *,
+    org_id: str,
+    seq: int,
+    at: dt.datetime,
+    actor_id: uuid.UUID | str | None,
+    action: str,
+    object_type: str | None,
+    object_id: str | None,
+    detail: Mapping[str, Any] | None,
+    prev_hash: bytes,
+) -> bytes:
+    """The bytes that are hashed: JSON with sorted keys, no whitespace, ASCII only."""
+    doc = {
+        "v": HASH_VERSION,
+        "org_id": org_id,
+        "seq": seq,
+        "at": _format_at(at),
+        "actor_id": _id_text(actor_id),
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "detail": dict(detail or {}),
+        "prev_hash": prev_hash.hex(),
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False).encode("ascii")
+
+
+def compute_hash(**fields: Any) -> bytes:
+    return hashlib.sha256(canonical_bytes(**fields)).digest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _lock_chain(org_id: str) -> None:
+    """Serialise writers of one organisation's chain until this transaction ends (PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Two-key form: the first key namespaces the lock to the audit trail.
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, hashtext(:org))"),
+            {"ns": 0x41554454, "org": org_id},  # "AUDT"
+        )
+    elif dialect == "sqlite":
+        # A write that touches no row still takes SQLite's single write lock, so the head read
+        # next cannot be overtaken by another writer before this transaction ends.
+        db.session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
+
+
+def record(
+    action: str,
+    *,
+    org_id: str,
+    actor_id: uuid.UUID | None = None,
+    object_type: str | None = None,
+    object_id: str | uuid.UUID | None = None,
+    detail: dict[str, str | int | bool | list[str] | None] | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """Append one event to `org_id`'s chain in the current session (flushed, not committed).
+
+    Raises ValueError for a malformed action, organisation, object or a `detail` that is not
+    made of short codes.
+    """
+    if not isinstance(action, str) or len(action) > 64 or not _ACTION_RE.fullmatch(action):
+        raise ValueError("audit action must be a dotted lowercase name such as 'auth.sign_in'")
+    org = str(org_id) if isinstance(org_id, uuid.UUID) else org_id
+    if not isinstance(org, str) or not org or len(org) > 64:
+        raise ValueError("audit org_id must be an organisation id of at most 64 characters")
+    _check_string("org_id", org)
+    if actor_id is not None and not isinstance(actor_id, uuid.UUID):
+        actor_id = uuid.UUID(str(actor_id))  # ValueError when it is not an id
+    if object_type is not None and (len(object_type) > 32 or not _CODE_RE.fullmatch(object_type)):
+        raise ValueError("audit object_type must be a lowercase code of at most 32 characters")
+    object_text = _id_text(object_id)
+    if object_text is not None:
+        if len(object_text) > 64:
+            raise ValueError("audit object_id must be an id of at most 64 characters")
+        _check_string("object_id", object_text)
+    clean = _check_detail(detail or {})
+    when = at or utcnow()
+    if when.tzinfo is None:
+        raise ValueError("audit time must be timezone-aware")
+    when = when.astimezone(dt.UTC)
+
+    _lock_chain(org)
+    head = db.session.execute(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.org_id == org)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    seq = head.seq + 1 if head else 1
+    prev_hash = bytes(head.hash) if head else GENESIS_HASH
+
+    event = AuditEvent(
+        org_id=org,
+        seq=seq,
+        at=when,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_text,
+        detail=clean,
+        prev_hash=prev_hash,
+    )
+    event.hash = compute_hash(
+        org_id=org, seq=seq, at=when, actor_id=actor_id, action=action,
+        object_type=object_type, object_id=object_text, detail=clean, prev_hash=prev_hash,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifying
+
+ProblemKind = Literal["missing_seq", "prev_hash_mismatch", "hash_mismatch", "unreadable"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first broken link of one organisation's chain."""
+
+    org_id: str
+    seq: int
+    kind: ProblemKind
+    message: str
+
+    def __str__(self) -> str:
+        return f"org {self.org_id} seq {self.seq}: {self.message}"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    events: int
+    chains: int
+    problems: list[Problem]
+    heads: dict[str, tuple[int, bytes]]  # org -> (last seq, last hash)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_report(org_id: str | None = None, *, batch_size: int = 1000) -> AuditReport:
+    """Walk every chain (or one) in seq order, recomputing each hash; stream, never load all."""
+    query = select(
+        AuditEvent.org_id, AuditEvent.seq, AuditEvent.at, AuditEvent.actor_id, AuditEvent.action,
+        AuditEvent.object_type, AuditEvent.object_id, cast(AuditEvent.detail, Text),
+        AuditEvent.prev_hash, AuditEvent.hash,
+    ).order_by(AuditEvent.org_id, AuditEvent.seq)
+    if org_id is not None:
+        query = query.where(AuditEvent.org_id == org_id)
+
+    problems: list[Problem] = []
+    heads: dict[str, tuple[int, bytes]] = {}
+    events = 0
+    current: str | None = None
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    broken = False
+
+    rows = db.session.execute(query, execution_options={"yield_per": batch_size})
+    for org, seq, at, actor, action, otype, oid, detail_text, row_prev, row_hash in rows:
+        events += 1
+        if org != current:
+            current, expected_seq, prev_hash, broken = org, 1, GENESIS_HASH, False
+        if broken:
+            continue
+        row_prev = bytes(row_prev) if row_prev is not None else b""
+        row_hash = bytes(row_hash) if row_hash is not None else b""
+
+        def fail(kind: ProblemKind, message: str, at_seq: int, org: str = org) -> None:
+            nonlocal broken
+            problems.append(Problem(org, at_seq, kind, message))
+            broken = True
+
+        if seq != expected_seq:
+            if seq > expected_seq:
+                gap = (f"seq {expected_seq}" if seq == expected_seq + 1
+                       else f"seqs {expected_seq}-{seq - 1}")
+                fail("missing_seq", f"{gap} missing (next present is {seq})", expected_seq)
+            else:  # cannot happen with the unique constraint in place
+                fail("missing_seq", f"seq {seq} out of order (expected {expected_seq})", seq)
+            continue
+        if row_prev != prev_hash:
+            fail("prev_hash_mismatch",
+                 "prev_hash does not match the hash of the previous event", seq)
+            continue
+        try:
+            detail = json.loads(detail_text) if detail_text is not None else {}
+            if not isinstance(detail, dict):
+                raise ValueError("detail is not an object")
+            recomputed = compute_hash(
+                org_id=org, seq=seq, at=at, actor_id=actor, action=action, object_type=otype,
+                object_id=oid, detail=detail, prev_hash=row_prev,
+            )
+        except (ValueError, TypeError) as exc:
+            fail("unreadable", f"event cannot be read ({type(exc).__name__})", seq)
+            continue
+        if recomputed != row_hash:
+            fail("hash_mismatch", "hash does not match the event's contents", seq)
+            continue
+        heads[org] = (seq, row_hash)
+        prev_hash = row_hash
+        expected_seq = seq + 1
+
+    chains = len({p.org_id for p in problems} | set(heads))
+    return AuditReport(events=events, chains=chains, problems=problems, heads=heads)
+
+
+def verify(org_id: str | None = None) -> list[Problem]:
+    """The first broken link of each chain (all organisations, or just `org_id`); [] if intact."""
+    return verify_report(org_id).problems
+
+
+def chain_count() -> int:
+    return int(db.session.scalar(select(func.count(func.distinct(AuditEvent.org_id)))) or 0)
+
+
+@click.command("verify-audit")
+@click.option("--org", "org_id", default=None, help="Check only this organisation's chain.")
+@click.option("--heads", is_flag=True, help="Also print each chain's last seq and hash.")
+@with_appcontext
+def verify_audit_command(org_id: str | None, heads: bool) -> None:
+    """Check the audit trail's hash chains; exit 1 if any link is broken."""
+    report = verify_report(org_id)
+    if heads:
+        for org, (seq, digest) in sorted(report.heads.items()):
+            click.echo(f"head {org} seq {seq} {digest.hex()}")
+    if report.intact:
+        click.echo(f"audit trail intact: {report.events} events in {report.chains} chains")
+        return
+    for problem in report.problems:
+        click.echo(f"audit trail BROKEN: org {problem.org_id} seq {problem.seq} "
+                   f"{problem.kind}: {problem.message}", err=True)
+    click.echo(f"{len(report.problems)} of {report.chains} chains broken "
+               f"({report.events} events read)", err=True)
+    raise SystemExit(1)
