@@ -1,0 +1,164 @@
+"""Administration forms: organisations, the authority directory entry, accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
+
+from ..models import ROLE_LABELS, ROLES
+from ..rules.directory import WEEKDAYS
+from ..services.accounts import AccountError, parse_hours
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class AuthorityForm(FlaskForm):  # type: ignore[misc]
+    directory_code = SelectField(
+        "Authority from the directory",
+        description="Choose one from the portal's directory, or leave this and enter a new code",
+        widget=GovSelect(), choices=[], validate_choice=False,
+    )
+    code = StringField(
+        "New authority code",
+        description="Only if the authority is not in the directory: lowercase letters, numbers "
+                    "and hyphens, for example north-shire",
+        widget=GovTextInput(), filters=[_strip],
+        validators=[Optional(), Regexp(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$",
+                                       message="Code must be 3 to 40 lowercase letters, "
+                                               "numbers or hyphens")],
+    )
+    name = StringField(
+        "Name", description="Leave blank to use the directory's name",
+        widget=GovTextInput(), filters=[_strip], validators=[Length(max=200)],
+    )
+    submit = SubmitField("Add local authority", widget=GovSubmitInput())
+
+    def validate_directory_code(self, field: Any) -> None:
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError("Choose an authority from the list")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.code.data and not self.directory_code.data:
+            self.code.errors = [*list(self.code.errors),
+                                "Choose an authority from the directory or enter a new code"]
+            return False
+        return bool(ok)
+
+    def validate_code(self, field: Any) -> None:
+        if field.data and self.directory_code.data:
+            raise ValidationError("Choose an authority from the directory or enter a new code, "
+                                  "not both")
+
+    def validate_name(self, field: Any) -> None:
+        if self.code.data and not field.data:
+            raise ValidationError("Enter the local authority's name")
+
+
+def _hours_ok(form: Any, field: Any) -> None:
+    try:
+        parse_hours(field.data or "")
+    except AccountError as exc:
+        raise ValidationError(exc.message) from exc
+
+
+_DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                 "Saturday", "Sunday"), strict=True))
+
+
+class LineForm(FlaskForm):  # type: ignore[misc]
+    """The line name, phone number and weekly hours of an authority's directory entry."""
+
+    line = StringField("Line name", widget=GovTextInput(), filters=[_strip],
+                       validators=[InputRequired("Enter the name of the line"),
+                                   Length(max=200)])
+    phone = StringField(
+        "Phone number", widget=GovTextInput(), filters=[_strip],
+        validators=[Optional(), Regexp(r"^[0-9 +()-]{6,30}$",
+                                       message="Enter a phone number, like 01632 960 001")],
+    )
+    phone_confirmed = BooleanField("The authority has confirmed this number",
+                                   widget=GovCheckboxInput())
+    hours_mon = StringField(_DAY_NAMES["mon"], widget=GovTextInput(), filters=[_strip],
+                            validators=[_hours_ok])
+    hours_tue = StringField(_DAY_NAMES["tue"], widget=GovTextInput(), filters=[_strip],
+                            validators=[_hours_ok])
+    hours_wed = StringField(_DAY_NAMES["wed"], widget=GovTextInput(), filters=[_strip],
+                            validators=[_hours_ok])
+    hours_thu = StringField(_DAY_NAMES["thu"], widget=GovTextInput(), filters=[_strip],
+                            validators=[_hours_ok])
+    hours_fri = StringField(_DAY_NAMES["fri"], widget=GovTextInput(), filters=[_strip],
+                            validators=[_hours_ok])
+    hours_sat = StringField(_DAY_NAMES["sat"], widget=GovTextInput(), filters=[_strip],
+                            validators=[_hours_ok])
+    hours_sun = StringField(_DAY_NAMES["sun"], widget=GovTextInput(), filters=[_strip],
+                            validators=[_hours_ok])
+    hours_confirmed = BooleanField("The authority has confirmed these hours",
+                                   widget=GovCheckboxInput())
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def hours(self) -> dict[str, str]:
+        return {day: getattr(self, f"hours_{day}").data or "" for day in WEEKDAYS}
+
+
+class SchoolForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("School name", widget=GovTextInput(), filters=[_strip],
+                       validators=[InputRequired("Enter the school's name"), Length(max=200)])
+    urn = StringField("URN", description="The school's 6-digit unique reference number",
+                      widget=GovTextInput(), filters=[_strip],
+                      validators=[InputRequired("Enter the school's URN"),
+                                  Regexp(r"^\d{6}$", message="URN must be 6 digits")])
+    authority = SelectField("Local authority", widget=GovSelect(), choices=[],
+                            validate_choice=False,
+                            validators=[InputRequired("Select the school's local authority")])
+    submit = SubmitField("Add school", widget=GovSubmitInput())
+
+
+class UserForm(FlaskForm):  # type: ignore[misc]
+    email = StringField("Email address", widget=GovTextInput(), filters=[_strip],
+                        validators=[InputRequired("Enter their email address"),
+                                    Length(max=254)],
+                        render_kw={"type": "email", "spellcheck": "false"})
+    display_name = StringField("Full name", widget=GovTextInput(), filters=[_strip],
+                               validators=[InputRequired("Enter their full name"),
+                                           Length(max=120)])
+    role = RadioField("Role", widget=GovRadioInput(),
+                      choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
+                      validate_choice=False,
+                      validators=[InputRequired("Select a role"),
+                                  AnyOf(ROLES, message="Select a role")])
+    school = SelectField("School", description="For members of staff and designated "
+                         "safeguarding leads", widget=GovSelect(), choices=[],
+                         validate_choice=False)
+    authority = SelectField("Local authority", description="For local authority advisers",
+                            widget=GovSelect(), choices=[], validate_choice=False)
+    password = PasswordField(
+        "Initial password",
+        description="Leave blank and the portal will make one up and show it once",
+        widget=GovPasswordInput(), validators=[Optional(), Length(min=12, max=1024,
+                                               message="Password must be 12 characters or more")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+    def validate_school(self, field: Any) -> None:
+        if self.role.data in ("staff", "dsl") and not field.data:
+            raise ValidationError("Select the school")
+
+    def validate_authority(self, field: Any) -> None:
+        if self.role.data == "la_adviser" and not field.data:
+            raise ValidationError("Select the local authority")

@@ -1,0 +1,294 @@
+"""Administration of the deployment: local authorities, schools, accounts.
+
+Administrators run the portal; they never see a child's record, and nothing here links to one.
+Anyone else gets 404, so these pages do not even admit to existing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from ..auth import sessions
+from ..auth.forms import PlainForm
+from ..models import ROLE_LABELS, LocalAuthority, School, User, db
+from ..rules.directory import WEEKDAYS, load_directory_data
+from ..services import accounts
+from . import bp
+from .forms import AuthorityForm, LineForm, SchoolForm, UserForm
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    @login_required  # type: ignore[untyped-decorator]
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.role != "admin":
+            abort(404)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def _field_error(form: Any, exc: accounts.AccountError, default: str) -> None:
+    field = getattr(form, exc.field or default, None) or getattr(form, default)
+    field.errors = [*list(field.errors), exc.message]
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _get_or_404(model: Any, ident: uuid.UUID) -> Any:
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _nav(current: str) -> list[dict[str, Any]]:
+    items = [("admin.overview", "Overview"), ("admin.authorities", "Local authorities"),
+             ("admin.schools", "Schools"), ("admin.users", "Accounts")]
+    return [{"text": text, "href": url_for(ep), "active": ep == current} for ep, text in items]
+
+
+@bp.get("/")
+@admin_required
+def overview() -> str:
+    counts = {
+        "authorities": db.session.scalar(select(func.count()).select_from(LocalAuthority)),
+        "schools": db.session.scalar(select(func.count()).select_from(School)),
+        "users": db.session.scalar(select(func.count()).select_from(User)),
+    }
+    return render_template("admin/overview.html", page_title="Administration", counts=counts,
+                           nav_items=_nav("admin.overview"))
+
+
+# --------------------------------------------------------------------------------------------
+# Local authorities
+
+
+@bp.get("/authorities")
+@admin_required
+def authorities() -> str:
+    rows = db.session.scalars(select(LocalAuthority).order_by(LocalAuthority.name)).all()
+    return render_template("admin/authorities.html", page_title="Local authorities",
+                           authorities=rows, nav_items=_nav("admin.authorities"))
+
+
+@bp.route("/authorities/new", methods=["GET", "POST"])
+@admin_required
+def new_authority() -> Any:
+    packaged = {a["code"]: a for a in load_directory_data()["authorities"]}
+    taken = set(db.session.scalars(select(LocalAuthority.code)))
+    form = AuthorityForm()
+    form.directory_code.choices = [SelectChoice("", "Not in the directory")] + [
+        SelectChoice(code, entry["name"]) for code, entry in sorted(packaged.items(),
+                                                        key=lambda kv: kv[1]["name"])
+        if code not in taken
+    ]
+    if form.validate_on_submit():
+        chosen = form.directory_code.data
+        try:
+            la = accounts.create_authority(
+                code=chosen or form.code.data or "",
+                name=form.name.data or "",
+                directory_entry=packaged.get(chosen) if chosen else None,
+                actor_id=current_user.id,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "code")
+        else:
+            db.session.commit()
+            flash(f"{la.name} added", "success")
+            return redirect(url_for("admin.authorities"))
+    return render_template("admin/authority_new.html", form=form,
+                           page_title="Add a local authority",
+                           nav_items=_nav("admin.authorities"))
+
+
+@bp.route("/authorities/<uuid:authority_id>", methods=["GET", "POST"])
+@admin_required
+def edit_authority(authority_id: uuid.UUID) -> Any:
+    la: LocalAuthority = _get_or_404(LocalAuthority, authority_id)
+    entry = la.directory or {}
+    form = LineForm()
+    if not form.is_submitted():
+        form.line.data = entry.get("line", "")
+        form.phone.data = (entry.get("phone") or {}).get("number") or ""
+        form.phone_confirmed.data = bool((entry.get("phone") or {}).get("confirmed"))
+        form.hours_confirmed.data = bool((entry.get("hours") or {}).get("confirmed"))
+        for day in WEEKDAYS:
+            getattr(form, f"hours_{day}").data = accounts.hours_text(entry, day)
+    if form.validate_on_submit():
+        try:
+            accounts.update_authority_line(
+                la, line=form.line.data, phone=form.phone.data or "",
+                phone_confirmed=form.phone_confirmed.data, hours=form.hours(),
+                hours_confirmed=form.hours_confirmed.data, actor_id=current_user.id,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "line")
+        else:
+            db.session.commit()
+            flash(f"{la.name}: line details saved", "success")
+            return redirect(url_for("admin.authorities"))
+    return render_template("admin/authority_edit.html", form=form, authority=la,
+                           page_title=f"Edit {la.name}", weekdays=WEEKDAYS,
+                           nav_items=_nav("admin.authorities"))
+
+
+# --------------------------------------------------------------------------------------------
+# Schools
+
+
+@bp.get("/schools")
+@admin_required
+def schools() -> str:
+    rows = db.session.scalars(select(School).order_by(School.name)).all()
+    return render_template("admin/schools.html", page_title="Schools", schools=rows,
+                           nav_items=_nav("admin.schools"))
+
+
+def _authority_choices() -> list[SelectChoice]:
+    rows = db.session.scalars(select(LocalAuthority).order_by(LocalAuthority.name))
+    return [SelectChoice("", "Choose a local authority")] + [
+        SelectChoice(str(a.id), a.name) for a in rows]
+
+
+@bp.route("/schools/new", methods=["GET", "POST"])
+@admin_required
+def new_school() -> Any:
+    form = SchoolForm()
+    form.authority.choices = _authority_choices()
+    if form.validate_on_submit():
+        try:
+            school = accounts.create_school(
+                name=form.name.data, urn=form.urn.data,
+                authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
+                actor_id=current_user.id,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "name")
+        else:
+            db.session.commit()
+            flash(f"{school.name} added", "success")
+            return redirect(url_for("admin.schools"))
+    return render_template("admin/school_new.html", form=form, page_title="Add a school",
+                           nav_items=_nav("admin.schools"))
+
+
+# --------------------------------------------------------------------------------------------
+# Accounts
+
+
+@bp.get("/users")
+@admin_required
+def users() -> str:
+    rows = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", page_title="Accounts", users=rows,
+                           role_labels=ROLE_LABELS, nav_items=_nav("admin.users"))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user() -> Any:
+    form = UserForm()
+    form.school.choices = [SelectChoice("", "Choose a school")] + [
+        SelectChoice(str(s.id), f"{s.name} ({s.urn})")
+        for s in db.session.scalars(select(School).order_by(School.name))
+    ]
+    form.authority.choices = _authority_choices()
+    if form.validate_on_submit():
+        try:
+            user, generated = accounts.create_user(
+                accounts.NewUser(
+                    email=form.email.data, display_name=form.display_name.data,
+                    role=form.role.data, school_id=_uuid_or_none(form.school.data),
+                    local_authority_id=_uuid_or_none(form.authority.data),
+                    password=form.password.data or None,
+                ),
+                actor_id=current_user.id,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "email")
+        else:
+            db.session.commit()
+            # Shown once, in this response only (never stored, never flashed into the cookie).
+            return render_template("admin/user_created.html", user=user, password=generated,
+                                   page_title="Account created", role_labels=ROLE_LABELS,
+                                   nav_items=_nav("admin.users"))
+    return render_template("admin/user_new.html", form=form, page_title="Create an account",
+                           nav_items=_nav("admin.users"))
+
+
+@bp.get("/users/<uuid:user_id>")
+@admin_required
+def user_detail(user_id: uuid.UUID) -> str:
+    user: User = _get_or_404(User, user_id)
+    return render_template("admin/user.html", user=user, form=PlainForm(),
+                           page_title=user.display_name, role_labels=ROLE_LABELS,
+                           nav_items=_nav("admin.users"))
+
+
+def _user_action(user_id: uuid.UUID, action: Callable[[User], str]) -> Response:
+    form = PlainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user: User = _get_or_404(User, user_id)
+    try:
+        message = action(user)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        flash(exc.message)
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<uuid:user_id>/disable")
+@admin_required
+def disable_user(user_id: uuid.UUID) -> Response:
+    def act(user: User) -> str:
+        accounts.set_active(user, False, actor_id=current_user.id, now=sessions.now())
+        return f"{user.display_name}'s account is disabled and signed out everywhere"
+
+    return _user_action(user_id, act)
+
+
+@bp.post("/users/<uuid:user_id>/enable")
+@admin_required
+def enable_user(user_id: uuid.UUID) -> Response:
+    def act(user: User) -> str:
+        accounts.set_active(user, True, actor_id=current_user.id, now=sessions.now())
+        return f"{user.display_name}'s account is enabled"
+
+    return _user_action(user_id, act)
+
+
+@bp.post("/users/<uuid:user_id>/reset-totp")
+@admin_required
+def reset_totp(user_id: uuid.UUID) -> Response:
+    def act(user: User) -> str:
+        accounts.reset_totp(user, actor_id=current_user.id, now=sessions.now())
+        return (f"{user.display_name} will set up a new authenticator app the next time "
+                "they sign in")
+
+    return _user_action(user_id, act)

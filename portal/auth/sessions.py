@@ -1,0 +1,170 @@
+"""Server-side sessions behind Flask-Login.
+
+The signed cookie holds one thing: `session["sid"]`, a random token. Its SHA-256 names an
+`AuthSession` row, which says who is signed in, whether the second factor is done, and when the
+session was last used. Revoking the row (sign-out, password change, disabled account) ends the
+session wherever the cookie is; a copied cookie is useless afterwards.
+
+`login_user()` is never called: Flask-Login's `request_loader` resolves every request from the
+row, so there is no `_user_id` or remember-me cookie to trust.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_login import LoginManager, current_user
+
+from ..models import AuthSession, User, db
+from ..services import accounts
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Sign in to see this page"
+login_manager.login_message_category = "info"
+# Our own rows do the job of session protection (and do it server-side).
+login_manager.session_protection = None
+
+SESSION_KEY = "sid"
+# last_seen_at is written at most this often (one write a minute, not one per request).
+TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+def now() -> dt.datetime:
+    return accounts.utcnow()
+
+
+def _row_for_cookie() -> AuthSession | None:
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str) or not token:
+        return None
+    return db.session.get(AuthSession, accounts.token_hash(token))
+
+
+def current_row() -> AuthSession | None:
+    """The session row for this request if it is usable (second factor done or not)."""
+    if "auth_row" in g:
+        row: AuthSession | None = g.auth_row
+        return row
+    row = _row_for_cookie()
+    state = accounts.session_state(row, now=now())
+    if state != "ok":
+        if row is not None or SESSION_KEY in session:
+            # Expired or revoked: forget it, so the browser is plainly signed out.
+            session.pop(SESSION_KEY, None)
+        row = None
+    g.auth_row = row
+    return row
+
+
+def pending_row() -> AuthSession | None:
+    """A usable row whose second factor is still to do (the TOTP pages accept only this)."""
+    row = current_row()
+    if row is None or row.two_factor_done or not row.user.needs_two_factor:
+        return None
+    return row
+
+
+def _resolve() -> User | None:
+    row = current_row()
+    if row is None:
+        return None
+    if row.user.needs_two_factor and not row.two_factor_done:
+        return None
+    # Refresh last_seen_at at most once a minute; committed in `_touch` before the view runs.
+    if now() - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now()
+        g.auth_touched = True
+    return row.user
+
+
+@login_manager.user_loader  # type: ignore[untyped-decorator]
+def _load_user(user_id: str) -> User | None:
+    # Only reached if something called login_user(); the row decides, not the id in the cookie.
+    user = _resolve()
+    return user if user is not None and str(user.id) == user_id else None
+
+
+@login_manager.request_loader  # type: ignore[untyped-decorator]
+def _load_from_request(req: Any) -> User | None:
+    return _resolve()
+
+
+def start(user: User, *, two_factor_done: bool) -> AuthSession:
+    """Signs the browser in afresh: a new cookie (and CSRF token) and a new session row."""
+    old = current_row()
+    if old is not None:
+        accounts.revoke_session(old, "replaced", now=now())
+    token = accounts.issue_session(user, two_factor_done=two_factor_done, now=now())
+    session.clear()
+    session[SESSION_KEY] = token
+    # Flask-WTF caches the form token in `g`: drop it, so pages use the new session's token.
+    for name in ("auth_row", "_login_user", "csrf_token"):
+        g.pop(name, None)
+    row = db.session.get(AuthSession, accounts.token_hash(token))
+    assert row is not None
+    g.auth_row = row
+    return row
+
+
+def end() -> None:
+    """Signs the browser out: revokes the row and empties the cookie."""
+    row = _row_for_cookie()
+    if row is not None and row.revoked_at is None:
+        accounts.sign_out(row, now=now())
+    session.clear()
+    for name in ("auth_row", "_login_user", "csrf_token"):
+        g.pop(name, None)
+
+
+def idle_deadline() -> dt.datetime | None:
+    row = current_row()
+    if row is None or not current_user.is_authenticated:
+        return None
+    minutes = accounts.settings().session_idle_minutes
+    deadline: dt.datetime = row.last_seen_at + dt.timedelta(minutes=minutes)
+    return deadline
+
+
+def touch() -> None:
+    """Keep-alive: moves last_seen_at to now whatever the last write was."""
+    row = current_row()
+    if row is not None:
+        row.last_seen_at = now()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+
+    def _forget(*_: Any) -> None:
+        # `g` lives on the application context, which a test client (and any code that pushes
+        # its own context) may reuse across requests: never let one request see another's user.
+        for name in ("auth_row", "auth_touched", "_login_user", "csrf_token"):
+            g.pop(name, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget)
+    app.teardown_request(_forget)
+
+    @app.before_request
+    def _touch() -> None:
+        # Resolve the user before the view runs, and save last_seen_at while nothing else is
+        # pending in the database session (so the view's single commit stays its own).
+        if request.endpoint == "static":
+            return
+        _ = current_user.is_authenticated
+        if g.pop("auth_touched", False):
+            db.session.commit()
+
+    @app.context_processor
+    def _session_context() -> dict[str, Any]:
+        deadline = idle_deadline() if request.endpoint != "static" else None
+        s = accounts.settings()
+        remaining = max(0, int((deadline - now()).total_seconds())) if deadline else 0
+        return {
+            "session_idle_deadline": deadline,
+            "session_idle_remaining": remaining,
+            "session_idle_minutes": s.session_idle_minutes,
+            "session_warning_minutes": s.session_warning_minutes,
+        }

@@ -1,0 +1,193 @@
+"""Sign-in (password, then a code for roles that need one), enrolment, sign-out, password change,
+the keep-alive behind the idle warning, and the signed-in landing page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from ..models import ROLE_LABELS, db
+from ..services import accounts
+from . import bp, sessions
+from .forms import ChangePasswordForm, CodeForm, PlainForm, SignInForm
+
+SIGN_IN_ERROR = "Enter a correct email address and password"
+CODE_ERROR = "The code is not correct or has already been used. Enter the latest code"
+
+
+def _form_error(form: Any, field: str, message: str) -> None:
+    getattr(form, field).errors = [*list(getattr(form, field).errors), message]
+
+
+def _after_sign_in() -> Response:
+    return redirect(url_for("auth.home"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        check = accounts.check_password(form.email.data, form.password.data,
+                                        now=sessions.now())
+        if check.outcome == "ok" and check.user is not None:
+            user = check.user
+            if not user.needs_two_factor:
+                accounts.mark_signed_in(user, sessions.now())
+                sessions.start(user, two_factor_done=True)
+                db.session.commit()
+                return _after_sign_in()
+            sessions.start(user, two_factor_done=False)
+            db.session.commit()
+            if user.totp_enrolled:
+                return redirect(url_for("auth.sign_in_code"))
+            return redirect(url_for("auth.sign_in_enrol"))
+        # The failure counter and the audit entry must be kept although the attempt failed.
+        db.session.commit()
+        _form_error(form, "email", SIGN_IN_ERROR)
+    return render_template("auth/sign_in.html", form=form, page_title="Sign in",
+                           lockout_minutes=_lockout_minutes(),
+                           max_failures=accounts.settings().login_max_failures)
+
+
+def _lockout_minutes() -> int:
+    return max(1, round(int(accounts.settings().login_lockout_seconds) / 60))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def sign_in_code() -> Any:
+    row = sessions.pending_row()
+    if row is None:
+        return redirect(url_for("auth.home" if current_user.is_authenticated else "auth.sign_in"))
+    user = row.user
+    if not user.totp_enrolled:
+        return redirect(url_for("auth.sign_in_enrol"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if accounts.verify_totp(user, form.code.data, now=sessions.now()):
+            accounts.mark_signed_in(user, sessions.now())
+            sessions.start(user, two_factor_done=True)
+            db.session.commit()
+            return _after_sign_in()
+        db.session.commit()
+        _form_error(form, "code", CODE_ERROR)
+    return render_template("auth/code.html", form=form, page_title="Enter your security code")
+
+
+def _qr_svg(uri: str) -> Markup:
+    # Made here, from the provisioning URI: no third-party QR service ever sees the secret.
+    svg = segno.make(uri, error="m").svg_inline(scale=5, border=4, title="QR code to scan",
+                                                 dark="#0b0c0c", light="#ffffff")
+    return Markup(svg)  # noqa: S704 - segno's own markup; no user text is interpolated
+
+
+@bp.route("/sign-in/enrol", methods=["GET", "POST"])
+def sign_in_enrol() -> Any:
+    row = sessions.pending_row()
+    if row is None:
+        return redirect(url_for("auth.home" if current_user.is_authenticated else "auth.sign_in"))
+    user = row.user
+    if user.totp_enrolled:
+        return redirect(url_for("auth.sign_in_code"))
+    secret = accounts.enrolment_secret(user)
+    form = CodeForm()
+    if form.validate_on_submit():
+        if accounts.confirm_enrolment(user, form.code.data, now=sessions.now()):
+            accounts.mark_signed_in(user, sessions.now())
+            sessions.start(user, two_factor_done=True)
+            db.session.commit()
+            flash("Your authenticator app is set up", "success")
+            return _after_sign_in()
+        _form_error(form, "code", CODE_ERROR)
+    db.session.commit()  # keeps the new (encrypted) secret, so the QR code stays the same
+    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return render_template(
+        "auth/enrol.html", form=form, page_title="Set up your authenticator app",
+        qr_svg=_qr_svg(accounts.provisioning_uri(user, secret)), secret_text=grouped,
+    )
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    form = PlainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    sessions.end()
+    db.session.commit()
+    flash("You've signed out", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.post("/session/keepalive")
+def keepalive() -> Any:
+    form = PlainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not current_user.is_authenticated:
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify({"signed_in": False}), 401
+        return redirect(url_for("auth.sign_in"))
+    sessions.touch()
+    db.session.commit()
+    deadline = sessions.idle_deadline()
+    if request.accept_mimetypes.best == "application/json":
+        remaining = int((deadline - sessions.now()).total_seconds()) if deadline else 0
+        return jsonify({"signed_in": True, "idle_remaining": remaining,
+                        "idle_deadline": deadline.isoformat() if deadline else None})
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("auth.home")
+    return redirect(target)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def change_password() -> Any:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current_password.data, form.new_password.data,
+                                     now=sessions.now())
+        except accounts.AccountError as exc:
+            db.session.commit()  # a wrong current password counts as a failed attempt
+            _form_error(form, exc.field or "current_password", exc.message)
+        else:
+            # Every other session has ended; this browser gets a new one.
+            sessions.start(user, two_factor_done=True)
+            db.session.commit()
+            flash("Your password has been changed. You've been signed out everywhere else.",
+                  "success")
+            return redirect(url_for("auth.home"))
+    return render_template("auth/change_password.html", form=form, page_title="Change password")
+
+
+@bp.get("/home")
+@login_required  # type: ignore[untyped-decorator]
+def home() -> str:
+    user = current_user
+    org = user.school or user.local_authority
+    links: list[dict[str, str]] = []
+    if user.role == "admin":
+        links.append({"text": "Administration", "href": url_for("admin.overview")})
+    links.append({"text": "Change your password", "href": url_for("auth.change_password")})
+    # Pages that other parts of the portal add: shown once their endpoint exists.
+    future = {
+        "staff": ("concerns.new", "Raise a concern"),
+        "dsl": ("incidents.dashboard", "Your dashboard"),
+        "la_adviser": ("referrals.inbox", "Your inbox"),
+    }
+    if user.role in future:
+        endpoint, text = future[user.role]
+        if endpoint in current_app.view_functions:
+            links.insert(0, {"text": text, "href": url_for(endpoint)})
+    return render_template(
+        "auth/home.html", page_title="Home", role_label=ROLE_LABELS.get(user.role, user.role),
+        org_name=org.name if org else "Whole portal", links=links,
+    )

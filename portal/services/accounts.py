@@ -1,0 +1,553 @@
+"""Accounts: sign-in checks, second factor, server-side sessions, passwords, organisations.
+
+Each operation takes plain inputs (and the time, so tests can move it), writes models, writes its
+audit entry and flushes. The request commits once. Nothing here reads Flask's request; secrets
+(passwords, TOTP secrets, session tokens) never reach a log line or an audit detail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pyotp
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ..models import (
+    DEPLOYMENT_ORG,
+    ROLES,
+    AuthSession,
+    LocalAuthority,
+    School,
+    User,
+    db,
+    keyring,
+)
+from ..passwords import Passwords, password_problem
+from ..rules.directory import WEEKDAYS, Directory, DirectoryError
+
+TOTP_ISSUER = "Safeguarding portal"
+TOTP_INTERVAL = 30
+
+
+class AccountError(ValueError):
+    """An operation was refused; `field` names the form field it concerns (for the view)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def passwords() -> Passwords:
+    hasher: Passwords = current_app.extensions["passwords"]
+    return hasher
+
+
+def settings() -> Any:
+    return current_app.config["PORTAL_SETTINGS"]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("ascii", "replace")).digest()
+
+
+def _dummy_hash() -> str:
+    """A hash made with the current cost settings, verified for unknown emails (even timing)."""
+    cached = current_app.extensions.get("auth_dummy_hash")
+    if cached is None:
+        cached = passwords().hash(secrets.token_urlsafe(24))
+        current_app.extensions["auth_dummy_hash"] = cached
+    return str(cached)
+
+
+def _audit(action: str, *, org_id: str, actor_id: Any = None, object_type: str | None = None,
+           object_id: Any = None, detail: dict[str, Any] | None = None) -> None:
+    from portal import audit  # written by another part of the project; imported late
+
+    audit.record(
+        action,
+        org_id=org_id,
+        actor_id=actor_id,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        detail=detail,
+    )
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+# --------------------------------------------------------------------------------------------
+# Throttling and lockout
+
+
+def is_locked(user: User, now: dt.datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def record_failure(user: User, now: dt.datetime, *, step: str) -> None:
+    """Count a failed password or code; too many inside the window locks the account."""
+    s = settings()
+    window = dt.timedelta(seconds=s.login_window_seconds)
+    if user.failed_window_start is None or now - user.failed_window_start > window:
+        user.failed_window_start = now
+        user.failed_logins = 0
+    user.failed_logins = (user.failed_logins or 0) + 1
+    action = "auth.totp_failed" if step.startswith("totp") else "auth.sign_in_failed"
+    _audit(action, org_id=user.org_id, object_type="user", object_id=user.id,
+           detail={"step": step, "failures": user.failed_logins})
+    if user.failed_logins >= s.login_max_failures:
+        user.locked_until = now + dt.timedelta(seconds=s.login_lockout_seconds)
+        _audit("auth.locked", org_id=user.org_id, object_type="user", object_id=user.id,
+               detail={"seconds": s.login_lockout_seconds})
+    db.session.flush()
+
+
+def clear_failures(user: User) -> None:
+    user.failed_logins = 0
+    user.failed_window_start = None
+    user.locked_until = None
+
+
+# --------------------------------------------------------------------------------------------
+# The password step
+
+Outcome = Literal["ok", "refused"]
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    outcome: Outcome
+    user: User | None = None
+
+
+def check_password(email: str, password: str, *, now: dt.datetime) -> PasswordCheck:
+    """The password step. Unknown email, wrong password and a locked account look the same."""
+    hasher = passwords()
+    query = select(User).where(func.lower(User.email) == normalise_email(email))
+    if db.engine.dialect.name == "postgresql":
+        # One attempt at a time per account, so concurrent guesses cannot dodge the counter.
+        query = query.with_for_update()
+    user = db.session.scalar(query)
+    if user is None:
+        hasher.verify(_dummy_hash(), password)
+        _audit("auth.sign_in_failed", org_id=DEPLOYMENT_ORG,
+               detail={"step": "password", "reason": "unknown_account"})
+        return PasswordCheck("refused")
+    if is_locked(user, now):
+        # Refused without checking the password: a locked account gives guessers nothing.
+        _audit("auth.sign_in_failed", org_id=user.org_id, object_type="user",
+               object_id=user.id, detail={"step": "password", "reason": "locked"})
+        db.session.flush()
+        return PasswordCheck("refused", user)
+    if not hasher.verify(user.password_hash, password):
+        record_failure(user, now, step="password")
+        return PasswordCheck("refused", user)
+    if not user.active:
+        _audit("auth.sign_in_failed", org_id=user.org_id, object_type="user",
+               object_id=user.id, detail={"step": "password", "reason": "inactive"})
+        db.session.flush()
+        return PasswordCheck("refused", user)
+    if hasher.needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    if not user.needs_two_factor:
+        clear_failures(user)
+    db.session.flush()
+    return PasswordCheck("ok", user)
+
+
+def mark_signed_in(user: User, now: dt.datetime) -> None:
+    clear_failures(user)
+    user.last_login_at = now
+    _audit("auth.sign_in", org_id=user.org_id, actor_id=user.id, object_type="user",
+           object_id=user.id)
+    db.session.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# TOTP
+
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret, interval=TOTP_INTERVAL)
+
+
+def _matching_step(secret: str, code: str, now: dt.datetime, last_step: int) -> int | None:
+    """The step (now, one before or one after) whose code is `code`, if after `last_step`."""
+    code = re.sub(r"\s+", "", code or "")
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = _totp(secret)
+    current = int(now.timestamp()) // TOTP_INTERVAL
+    found: int | None = None
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code) and step > last_step:
+            found = step
+    return found
+
+
+def verify_totp(user: User, code: str, *, now: dt.datetime) -> bool:
+    """Checks a second-factor code; a code from a step already used is refused. Counts failures."""
+    secret = user.totp_secret
+    if is_locked(user, now):
+        _audit("auth.totp_failed", org_id=user.org_id, object_type="user", object_id=user.id,
+               detail={"step": "totp", "reason": "locked"})
+        return False
+    if secret is None or not user.totp_enrolled:
+        return False
+    step = _matching_step(secret, code, now, user.totp_last_step or 0)
+    if step is None:
+        record_failure(user, now, step="totp")
+        return False
+    user.totp_last_step = step
+    db.session.flush()
+    return True
+
+
+def enrolment_secret(user: User) -> str:
+    """The secret being enrolled: made (and stored encrypted) on the first call."""
+    if user.totp_enrolled:
+        raise AccountError("This account already has an authenticator app")
+    secret = user.totp_secret
+    if secret is None:
+        keyring().ensure_org(user.org_id)
+        secret = pyotp.random_base32()
+        user.totp_secret = secret
+        db.session.flush()
+    return secret
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return _totp(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def confirm_enrolment(user: User, code: str, *, now: dt.datetime) -> bool:
+    if is_locked(user, now):
+        return False
+    secret = user.totp_secret
+    if secret is None or user.totp_enrolled:
+        return False
+    step = _matching_step(secret, code, now, user.totp_last_step or 0)
+    if step is None:
+        record_failure(user, now, step="totp_enrolment")
+        return False
+    user.totp_enrolled = True
+    user.totp_last_step = step
+    _audit("auth.totp_enrolled", org_id=user.org_id, actor_id=user.id, object_type="user",
+           object_id=user.id)
+    db.session.flush()
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Server-side sessions
+
+
+def issue_session(user: User, *, two_factor_done: bool, now: dt.datetime) -> str:
+    """A new session row; returns the token for the cookie (only its SHA-256 is stored)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(AuthSession(
+        token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+        two_factor_done=two_factor_done,
+    ))
+    db.session.flush()
+    return token
+
+
+def revoke_session(row: AuthSession, reason: str, *, now: dt.datetime) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = now
+        row.revoked_reason = reason
+        db.session.flush()
+
+
+def revoke_all_sessions(user_id: uuid.UUID, reason: str, *, now: dt.datetime) -> int:
+    result = db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def session_state(
+    row: AuthSession | None, *, now: dt.datetime
+) -> Literal["ok", "missing", "revoked", "idle", "expired", "inactive"]:
+    """Whether a session row may still be used (ignoring the second factor)."""
+    if row is None:
+        return "missing"
+    s = settings()
+    if row.revoked_at is not None:
+        return "revoked"
+    if now - row.last_seen_at > dt.timedelta(minutes=s.session_idle_minutes):
+        return "idle"
+    if now - row.created_at > dt.timedelta(hours=s.session_absolute_hours):
+        return "expired"
+    if row.user is None or not row.user.active:
+        return "inactive"
+    return "ok"
+
+
+def sign_out(row: AuthSession, *, now: dt.datetime) -> None:
+    revoke_session(row, "signed_out", now=now)
+    _audit("auth.sign_out", org_id=row.user.org_id, actor_id=row.user_id, object_type="user",
+           object_id=row.user_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Passwords
+
+
+def change_password(user: User, current: str, new: str, *, now: dt.datetime) -> None:
+    """Checks the current password, sets the new one and revokes every session of the user."""
+    hasher = passwords()
+    if not hasher.verify(user.password_hash, current):
+        record_failure(user, now, step="password_change")
+        raise AccountError("Your current password is incorrect", "current_password")
+    problem = password_problem(new)
+    if problem:
+        raise AccountError(problem, "new_password")
+    if hasher.verify(user.password_hash, new):
+        raise AccountError("Enter a new password that is different from your current one",
+                           "new_password")
+    user.password_hash = hasher.hash(new)
+    user.password_changed_at = now
+    revoke_all_sessions(user.id, "password_changed", now=now)
+    _audit("auth.password_changed", org_id=user.org_id, actor_id=user.id, object_type="user",
+           object_id=user.id)
+    db.session.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Organisations
+
+
+CODE_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
+URN_RE = re.compile(r"\d{6}")
+HHMM_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
+
+
+def parse_hours(text: str) -> list[list[str]]:
+    """'08:00-12:30, 13:30-17:00' -> [["08:00", "12:30"], ["13:30", "17:00"]]; '' -> []."""
+    spans: list[list[str]] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        pieces = [x.strip() for x in re.split(r"\s*(?:-|\u2013|to)\s*", part)]
+        if len(pieces) != 2 or not all(HHMM_RE.fullmatch(x) for x in pieces):
+            raise AccountError("Enter opening hours as HH:MM-HH:MM, for example 08:00-18:00")
+        if pieces[0] >= pieces[1]:
+            raise AccountError("Opening time must be before closing time")
+        spans.append(pieces)
+    return spans
+
+
+def hours_text(entry: dict[str, Any], day: str) -> str:
+    weekly = (entry.get("hours") or {}).get("weekly") or {}
+    raw = weekly.get(day)
+    if not raw:
+        return ""
+    pairs = [raw] if isinstance(raw[0], str) else raw
+    return ", ".join(f"{s}-{e}" for s, e in pairs)
+
+
+def _validate_entry(entry: dict[str, Any]) -> None:
+    try:
+        Directory.from_dict({"authorities": [entry]})
+    except DirectoryError as exc:
+        raise AccountError("The directory entry is not valid") from exc
+
+
+def create_authority(
+    *, code: str, name: str, directory_entry: dict[str, Any] | None, actor_id: uuid.UUID | None
+) -> LocalAuthority:
+    code = code.strip().lower()
+    if not CODE_RE.fullmatch(code):
+        raise AccountError(
+            "Code must be 3 to 40 lowercase letters, numbers or hyphens", "code")
+    if db.session.scalar(select(LocalAuthority).where(LocalAuthority.code == code)):
+        raise AccountError("A local authority with this code already exists", "code")
+    name = name.strip()
+    if directory_entry is None:
+        entry: dict[str, Any] = {
+            "code": code, "name": name, "line": "",
+            "phone": {"number": None, "confirmed": False, "source": "Not entered yet"},
+            "hours": {"confirmed": False, "weekly": {}, "source": "Not entered yet"},
+            "out_of_hours": {}, "timescales": {},
+        }
+    else:
+        entry = dict(directory_entry)
+        name = name or str(entry.get("name", ""))
+    if not name:
+        raise AccountError("Enter the local authority's name", "name")
+    entry["code"], entry["name"] = code, name
+    _validate_entry(entry)
+    la = LocalAuthority(code=code, name=name, directory=entry)
+    db.session.add(la)
+    db.session.flush()
+    keyring().ensure_org(str(la.id))
+    _audit("admin.org_created", org_id=str(la.id), actor_id=actor_id, object_type="local_authority",
+           object_id=la.id, detail={"code": code})
+    return la
+
+
+def update_authority_line(
+    la: LocalAuthority, *, line: str, phone: str, phone_confirmed: bool,
+    hours: dict[str, str], hours_confirmed: bool, actor_id: uuid.UUID | None,
+) -> None:
+    """Edits the line name, phone and weekly hours of an authority's directory entry."""
+    entry = dict(la.directory or {})
+    entry["line"] = line.strip()
+    entry["phone"] = {
+        **(entry.get("phone") or {}),
+        "number": phone.strip() or None,
+        "confirmed": bool(phone_confirmed and phone.strip()),
+        "source": "Entered by an administrator",
+    }
+    weekly: dict[str, Any] = {}
+    for day in WEEKDAYS:
+        try:
+            spans = parse_hours(hours.get(day, ""))
+        except AccountError as exc:
+            raise AccountError(exc.message, f"hours_{day}") from exc
+        if spans:
+            weekly[day] = spans[0] if len(spans) == 1 else spans
+    entry["hours"] = {
+        **(entry.get("hours") or {}),
+        "weekly": weekly,
+        "confirmed": bool(hours_confirmed and weekly),
+        "source": "Entered by an administrator",
+    }
+    _validate_entry(entry)
+    la.directory = entry  # a new dict, so the JSON column sees the change
+    _audit("admin.directory_updated", org_id=str(la.id), actor_id=actor_id,
+           object_type="local_authority", object_id=la.id)
+    db.session.flush()
+
+
+def create_school(*, name: str, urn: str, authority_id: uuid.UUID,
+                  actor_id: uuid.UUID | None) -> School:
+    urn = urn.strip()
+    if not URN_RE.fullmatch(urn):
+        raise AccountError("URN must be 6 digits", "urn")
+    if db.session.scalar(select(School).where(School.urn == urn)):
+        raise AccountError("A school with this URN already exists", "urn")
+    la = db.session.get(LocalAuthority, authority_id)
+    if la is None:
+        raise AccountError("Select the school's local authority", "authority")
+    school = School(name=name.strip(), urn=urn, local_authority_id=la.id)
+    db.session.add(school)
+    db.session.flush()
+    keyring().ensure_org(str(school.id))
+    _audit("admin.org_created", org_id=str(school.id), actor_id=actor_id, object_type="school",
+           object_id=school.id, detail={"urn": urn})
+    return school
+
+
+# --------------------------------------------------------------------------------------------
+# Users
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    display_name: str
+    role: str
+    school_id: uuid.UUID | None = None
+    local_authority_id: uuid.UUID | None = None
+    password: str | None = None  # None: one is generated and returned once
+
+
+def generate_password() -> str:
+    """A random password of 4 groups of 5 (easy to read out, ~100 bits)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def create_user(new: NewUser, *, actor_id: uuid.UUID | None) -> tuple[User, str | None]:
+    """Creates an account; returns it and the generated password (None if one was given)."""
+    email = normalise_email(new.email)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise AccountError("Enter an email address in the correct format, like name@example.com",
+                           "email")
+    if find_user_by_email(email):
+        raise AccountError("An account with this email address already exists", "email")
+    if new.role not in ROLES:
+        raise AccountError("Select a role", "role")
+    if not new.display_name.strip():
+        raise AccountError("Enter the person's name", "display_name")
+    school_id = local_authority_id = None
+    if new.role in ("staff", "dsl"):
+        if new.school_id is None or db.session.get(School, new.school_id) is None:
+            raise AccountError("Select the school", "school")
+        school_id = new.school_id
+    elif new.role == "la_adviser":
+        if new.local_authority_id is None or \
+                db.session.get(LocalAuthority, new.local_authority_id) is None:
+            raise AccountError("Select the local authority", "authority")
+        local_authority_id = new.local_authority_id
+    generated = None
+    password = new.password
+    if not password:
+        password = generated = generate_password()
+    else:
+        problem = password_problem(password)
+        if problem:
+            raise AccountError(problem, "password")
+    user = User(
+        email=email, display_name=new.display_name.strip(), role=new.role,
+        school_id=school_id, local_authority_id=local_authority_id,
+        password_hash=passwords().hash(password), active=True,
+        totp_enrolled=False, totp_last_step=0, failed_logins=0,
+    )
+    db.session.add(user)
+    db.session.flush()
+    keyring().ensure_org(user.org_id)
+    _audit("admin.user_created", org_id=user.org_id, actor_id=actor_id, object_type="user",
+           object_id=user.id, detail={"role": user.role})
+    return user, generated
+
+
+def set_active(user: User, active: bool, *, actor_id: uuid.UUID | None, now: dt.datetime) -> None:
+    if actor_id is not None and user.id == actor_id and not active:
+        raise AccountError("You cannot disable your own account")
+    user.active = active
+    if not active:
+        revoke_all_sessions(user.id, "account_disabled", now=now)
+    _audit("admin.user_disabled" if not active else "admin.user_enabled", org_id=user.org_id,
+           actor_id=actor_id, object_type="user", object_id=user.id)
+    db.session.flush()
+
+
+def reset_totp(user: User, *, actor_id: uuid.UUID | None, now: dt.datetime) -> None:
+    """Forgets the authenticator: the next sign-in enrols a new one. Ends the user's sessions."""
+    user.totp_secret = None
+    user.totp_enrolled = False
+    user.totp_last_step = 0
+    revoke_all_sessions(user.id, "totp_reset", now=now)
+    _audit("admin.totp_reset", org_id=user.org_id, actor_id=actor_id, object_type="user",
+           object_id=user.id)
+    db.session.flush()

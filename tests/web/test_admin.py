@@ -1,0 +1,219 @@
+"""Administration through the forms (CSRF on), 404 for everyone else, `flask create-user`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuthSession, LocalAuthority, School, User, db, keyring
+from tests import factories
+from tests.web.conftest import csrf_from, sign_in, signed_in, submit
+
+ADMIN_PAGES = ["/admin/", "/admin/authorities", "/admin/authorities/new", "/admin/schools",
+               "/admin/schools/new", "/admin/users", "/admin/users/new"]
+
+
+@pytest.fixture
+def admin_client(app, client):
+    admin = factories.user("admin", email="ada.admin@example.test")
+    db.session.commit()
+    assert sign_in(client, admin).status_code == 302
+    client.admin = admin
+    return client
+
+
+@pytest.mark.parametrize("role", ["staff", "dsl", "la_adviser"])
+def test_non_admins_get_404(app, client, role):
+    org = factories.authority() if role == "la_adviser" else factories.school()
+    u = factories.user(role, org=org)
+    db.session.commit()
+    sign_in(client, u)
+    for url in ADMIN_PAGES:
+        assert client.get(url).status_code == 404, url
+    page = client.get("/home")
+    assert client.post(f"/admin/users/{u.id}/disable",
+                       data={"csrf_token": csrf_from(page)}).status_code == 404
+    assert "/admin/" not in page.get_data(as_text=True)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(app, client):
+    for url in ADMIN_PAGES:
+        response = client.get(url)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_admin_pages_render(app, admin_client):
+    for url in ADMIN_PAGES:
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_admin_adds_authorities_from_the_directory_and_new(app, admin_client):
+    response = submit(admin_client, "/admin/authorities/new", {"directory_code": "dorset"})
+    assert response.status_code == 302
+    la = db.session.scalar(select(LocalAuthority).where(LocalAuthority.code == "dorset"))
+    assert la.directory["code"] == "dorset" and la.name
+    assert keyring().keys_of(str(la.id))
+    # A new code with no directory entry.
+    response = submit(admin_client, "/admin/authorities/new",
+                      {"code": "north-vale", "name": "North Vale Council"})
+    assert response.status_code == 302
+    nv = db.session.scalar(select(LocalAuthority).where(LocalAuthority.code == "north-vale"))
+    assert nv.name == "North Vale Council" and keyring().keys_of(str(nv.id))
+    # Errors: nothing chosen; a code taken.
+    html = submit(admin_client, "/admin/authorities/new", {}).get_data(as_text=True)
+    assert "Choose an authority from the directory or enter a new code" in html
+    html = submit(admin_client, "/admin/authorities/new",
+                  {"code": "north-vale", "name": "Again"}).get_data(as_text=True)
+    assert "already exists" in html
+    listing = admin_client.get("/admin/authorities").get_data(as_text=True)
+    assert "North Vale Council" in listing
+
+
+def test_admin_edits_the_line_and_hours(app, admin_client):
+    la = factories.authority("derby-city")
+    db.session.commit()
+    url = f"/admin/authorities/{la.id}"
+    page = admin_client.get(url).get_data(as_text=True)
+    assert 'name="hours_mon"' in page
+    data = {"line": "Vale Front Door", "phone": "01632 960 123", "phone_confirmed": "y",
+            "hours_mon": "08:30-12:30, 13:30-17:00", "hours_tue": "09:00-17:00",
+            "hours_wed": "", "hours_thu": "", "hours_fri": "09:00-16:30", "hours_sat": "",
+            "hours_sun": "", "hours_confirmed": "y"}
+    response = submit(admin_client, url, data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    la = db.session.get(LocalAuthority, la.id)
+    assert la.directory["line"] == "Vale Front Door"
+    assert la.directory["phone"]["number"] == "01632 960 123"
+    assert la.directory["hours"]["weekly"]["mon"] == [["08:30", "12:30"], ["13:30", "17:00"]]
+    assert "wed" not in la.directory["hours"]["weekly"]
+    # HH:MM is checked; what was typed stays in the form.
+    response = submit(admin_client, url, {**data, "hours_tue": "9-25:00"})
+    html = response.get_data(as_text=True)
+    assert "Enter opening hours as HH:MM-HH:MM" in html and 'href="#hours_tue"' in html
+    assert 'value="9-25:00"' in html
+    response = submit(admin_client, url, {**data, "hours_tue": "17:00-09:00"})
+    assert "Opening time must be before closing time" in response.get_data(as_text=True)
+
+
+def test_admin_creates_a_school(app, admin_client):
+    la = factories.authority()
+    db.session.commit()
+    response = submit(admin_client, "/admin/schools/new",
+                      {"name": "Brookside Primary", "urn": "654321", "authority": str(la.id)})
+    assert response.status_code == 302
+    s = db.session.scalar(select(School).where(School.urn == "654321"))
+    assert s.name == "Brookside Primary" and s.local_authority_id == la.id
+    assert keyring().keys_of(str(s.id))
+    html = submit(admin_client, "/admin/schools/new",
+                  {"name": "Other", "urn": "12ab", "authority": ""}).get_data(as_text=True)
+    assert "URN must be 6 digits" in html and "Select the school" in html
+    assert 'value="Other"' in html
+    html = submit(admin_client, "/admin/schools/new",
+                  {"name": "Dup", "urn": "654321", "authority": str(la.id)}).get_data(as_text=True)
+    assert "A school with this URN already exists" in html
+
+
+def test_admin_creates_users_who_can_sign_in(app, admin_client):
+    s = factories.school("Willow Lane School", urn="111222")
+    db.session.commit()
+    # A generated password, shown once.
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "Rowan.Teacher@Example.test", "display_name": "Rowan Teacher", "role": "staff",
+        "school": str(s.id), "authority": "", "password": ""})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    password = re.search(r'data-testid="initial-password">([^<]+)<', html).group(1)
+    u = db.session.scalar(select(User).where(User.email == "rowan.teacher@example.test"))
+    assert u.school_id == s.id and u.role == "staff" and password not in u.password_hash
+    assert sign_in(app.test_client(), u, password=password).status_code == 302
+    # A DSL with a password set by the admin enrols a TOTP app at first sign-in.
+    response = submit(admin_client, "/admin/users/new", {
+        "email": "sol.lead@example.test", "display_name": "Sol Lead", "role": "dsl",
+        "school": str(s.id), "password": "a chosen initial password"})
+    assert "initial-password" not in response.get_data(as_text=True)
+    dsl = db.session.scalar(select(User).where(User.email == "sol.lead@example.test"))
+    c = app.test_client()
+    assert submit(c, "/sign-in", {"email": dsl.email, "password": "a chosen initial password"}
+                  ).headers["Location"].endswith("/sign-in/enrol")
+    assert sign_in(app.test_client(), dsl, password="a chosen initial password").status_code == 302
+    # Role rules and GOV.UK messages.
+    html = submit(admin_client, "/admin/users/new", {
+        "email": "x@example.test", "display_name": "X", "role": "la_adviser"}
+    ).get_data(as_text=True)
+    assert "Select the local authority" in html and 'value="x@example.test"' in html
+    html = submit(admin_client, "/admin/users/new", {
+        "email": "sol.lead@example.test", "display_name": "Again", "role": "dsl",
+        "school": str(s.id)}).get_data(as_text=True)
+    assert "An account with this email address already exists" in html
+    html = submit(admin_client, "/admin/users/new", {}).get_data(as_text=True)
+    assert "Enter their email address" in html and "Select a role" in html
+
+
+def test_admin_disables_an_account_and_its_sessions_end(app, admin_client):
+    u = factories.user("staff", org=factories.school())
+    db.session.commit()
+    victim = app.test_client()
+    sign_in(victim, u)
+    assert signed_in(victim)
+    page = admin_client.get(f"/admin/users/{u.id}")
+    response = admin_client.post(f"/admin/users/{u.id}/disable",
+                                 data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    assert not signed_in(victim)
+    assert sign_in(app.test_client(), u).status_code == 200
+    rows = db.session.scalars(select(AuthSession).where(AuthSession.user_id == u.id)).all()
+    assert all(r.revoked_at is not None for r in rows)
+    # Without the token: refused.
+    assert admin_client.post(f"/admin/users/{u.id}/enable").status_code == 400
+    admin_client.post(f"/admin/users/{u.id}/enable", data={"csrf_token": csrf_from(page)})
+    assert sign_in(app.test_client(), u).status_code == 302
+
+
+def test_admin_resets_totp(app, admin_client):
+    u = factories.user("dsl", org=factories.school())
+    db.session.commit()
+    page = admin_client.get(f"/admin/users/{u.id}")
+    admin_client.post(f"/admin/users/{u.id}/reset-totp", data={"csrf_token": csrf_from(page)})
+    db.session.expire_all()
+    u = db.session.get(User, u.id)
+    assert u.totp_secret_enc is None and not u.totp_enrolled
+    c = app.test_client()
+    response = submit(c, "/sign-in", {"email": u.email, "password": factories.PASSWORD})
+    assert response.headers["Location"].endswith("/sign-in/enrol")
+
+
+def test_admin_cannot_disable_themselves(app, admin_client):
+    admin = admin_client.admin
+    page = admin_client.get(f"/admin/users/{admin.id}")
+    admin_client.post(f"/admin/users/{admin.id}/disable", data={"csrf_token": csrf_from(page)})
+    assert signed_in(admin_client)
+
+
+def test_create_user_command(app):
+    s = factories.school(urn="333444")
+    factories.authority("bcp")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "--email", "mo.staff@example.test", "--name",
+                                 "Mo Staff", "--role", "staff", "--school-urn", "333444",
+                                 "--password", "twelve chars plus"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["create-user", "--email", "lee.adviser@example.test", "--name",
+                                 "Lee Adviser", "--role", "la_adviser", "--authority-code", "bcp"],
+                           input="another long password\nanother long password\n")
+    assert result.exit_code == 0, result.output
+    assert "another long password" not in result.output
+    result = runner.invoke(args=["create-user", "--email", "root@example.test", "--name",
+                                 "Root Admin", "--role", "admin", "--password", "short"])
+    assert result.exit_code != 0 and "12 characters" in result.output
+    result = runner.invoke(args=["create-user", "--email", "x@example.test", "--name", "X",
+                                 "--role", "dsl", "--password", "twelve chars plus"])
+    assert result.exit_code != 0 and "--school-urn" in result.output
+    db.session.expire_all()
+    staff = db.session.scalar(select(User).where(User.email == "mo.staff@example.test"))
+    adviser = db.session.scalar(select(User).where(User.email == "lee.adviser@example.test"))
+    assert staff.school_id == s.id and adviser.local_authority.code == "bcp"
+    assert sign_in(app.test_client(), staff, password="twelve chars plus").status_code == 302
