@@ -1,0 +1,125 @@
+"""Every route in app.url_map, for every role, for users of another school and another
+authority, and signed out: what is not allowed answers 404 (or a redirect to sign in when
+signed out). A new route without an expectation here fails the test, so none can slip in
+unchecked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.models import db
+from tests import factories
+from tests.web.conftest import csrf_from, sign_in
+
+PUBLIC = {"static", "main.index", "main.hide", "auth.sign_in"}
+# Steps of signing in: reachable only part-way through, else they send you on.
+SIGN_IN_STEPS = {"auth.sign_in_code", "auth.sign_in_enrol"}
+ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.keepalive"}
+ROLES = ("staff", "dsl", "la_adviser", "admin")
+
+
+def expectation(endpoint: str, role: str) -> str:
+    """'allow', 'deny' or 'skip' for a signed-in `role`."""
+    if endpoint in PUBLIC or endpoint in SIGN_IN_STEPS:
+        return "skip"
+    if endpoint in ANY_SIGNED_IN:
+        return "allow"
+    if endpoint.startswith("admin."):
+        return "allow" if role == "admin" else "deny"
+    raise AssertionError(f"no access expectation for new route {endpoint!r}: add it here")
+
+
+def world(app: Flask) -> dict[str, object]:
+    """Two schools in two authorities, every role in each, and ids of the other side's things."""
+    la_a, la_b = factories.authority("derbyshire"), factories.authority("darlington")
+    school_a = factories.school("Oakfield Academy", "derbyshire")
+    school_b = factories.school("Northgate College", "darlington")
+    users = {
+        "staff": factories.user("staff", org=school_a),
+        "dsl": factories.user("dsl", org=school_a),
+        "la_adviser": factories.user("la_adviser", org=la_a),
+        "admin": factories.user("admin"),
+        "other_staff": factories.user("staff", org=school_b),
+        "other_dsl": factories.user("dsl", org=school_b),
+        "other_adviser": factories.user("la_adviser", org=la_b),
+    }
+    db.session.commit()
+    return {"users": users, "other_ids": {
+        "user_id": users["other_dsl"].id, "authority_id": la_b.id,
+    }}
+
+
+def urls(app: Flask, other_ids: dict[str, uuid.UUID]) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every route, ids taken from the other school/authority."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        values = {}
+        for arg in rule.arguments:
+            if arg == "filename":
+                values[arg] = "css/portal.css"
+            else:
+                values[arg] = str(other_ids.get(arg, uuid.uuid4()))
+        url = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((rule.endpoint, method, url))
+    return out
+
+
+def call(client: FlaskClient, method: str, url: str, token: Callable[[], str]):
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data={"csrf_token": token()})
+
+
+@pytest.mark.parametrize("who", [*ROLES, "other_staff", "other_dsl", "other_adviser"])
+def test_every_route_denies_with_404(app: Flask, client: FlaskClient, who: str) -> None:
+    data = world(app)
+    user = data["users"][who]
+    role = user.role
+    assert sign_in(client, user).status_code == 302
+    token = lambda: csrf_from(client.get("/account/password"))  # noqa: E731
+    checked = 0
+    for endpoint, method, url in urls(app, data["other_ids"]):
+        want = expectation(endpoint, role)
+        if want == "skip" or endpoint == "auth.sign_out":
+            continue
+        if want == "allow":
+            if method == "GET":
+                response = client.get(url)
+                assert response.status_code == 200, f"{who} GET {url}: {response.status_code}"
+            continue
+        response = call(client, method, url, token)
+        assert response.status_code == 404, f"{who} {method} {url} gave {response.status_code}"
+        checked += 1
+    if role != "admin":
+        assert checked > 0  # the admin pages at least were refused
+
+
+def test_signed_out_every_private_route_redirects_to_sign_in(app: Flask, client: FlaskClient) -> None:
+    data = world(app)
+    token = lambda: csrf_from(client.get("/sign-in"))  # noqa: E731
+    for endpoint, method, url in urls(app, data["other_ids"]):
+        if endpoint in PUBLIC:
+            continue
+        response = call(client, method, url, token)
+        assert response.status_code == 302, f"signed out {method} {url}: {response.status_code}"
+        assert "/sign-in" in response.headers["Location"], f"{method} {url}"
+
+
+def test_every_route_sends_security_headers(app: Flask, client: FlaskClient) -> None:
+    data = world(app)
+    sign_in(client, data["users"]["admin"])
+    for endpoint, method, url in urls(app, data["other_ids"]):
+        if method != "GET":
+            continue
+        response = client.get(url)
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"], url
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        if endpoint != "static":
+            assert response.headers["Cache-Control"] == "no-store", url
