@@ -35,6 +35,7 @@ from .models import (
     keyring,
 )
 from .rules import ChildFacts, IncidentFacts, assess
+from .services.children import add_child
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo, by design
 LONDON = ZoneInfo("Europe/London")
@@ -104,22 +105,8 @@ def _birthday(today: dt.date, age: int, offset_days: int) -> dt.date:
 
 def _child(school: School, given: str, family: str, dob: dt.date, send: bool, la_code: str,
            by: User) -> Child:
-    ring = keyring()
-    number = school.next_child_number
-    school.next_child_number = number + 1
-    c = Child(
-        school_id=school.id, reference=f"C{number:04d}",
-        name_index=ring.blind_index(str(school.id), "child-name", f"{given} {family}"),
-        family_name_index=ring.blind_index(str(school.id), "child-family-name", family),
-        local_authority_code=la_code, created_by_id=by.id,
-    )
-    c.given_name = given
-    c.family_name = family
-    c.dob = dob
-    c.send = send
-    db.session.add(c)
-    db.session.flush()
-    return c
+    return add_child(school, given_name=given, family_name=family, dob=dob, send=send,
+                     local_authority_code=la_code, created_by_id=by.id)
 
 
 def _entry(child: Child, kind: str, body: str, *, author: User, at: dt.datetime,

@@ -10,6 +10,7 @@ from flask import current_app
 
 from portal.models import Child, LocalAuthority, School, User, db, keyring
 from portal.rules.directory import load_directory_data
+from portal.services.children import add_child
 
 PASSWORD = "correct horse battery staple"
 
@@ -27,10 +28,15 @@ def authority(code: str = "derbyshire") -> LocalAuthority:
     return la
 
 
-def school(name: str = "Oakfield Academy", la_code: str = "derbyshire", urn: str | None = None) -> School:
+def school(
+    name: str = "Oakfield Academy", la_code: str = "derbyshire", urn: str | None = None
+) -> School:
     la = authority(la_code)
-    s = School(name=name, urn=urn or str(100000 + len(db.session.scalars(db.select(School)).all())),
-               local_authority_id=la.id)
+    s = School(
+        name=name,
+        urn=urn or str(100000 + len(db.session.scalars(db.select(School)).all())),
+        local_authority_id=la.id,
+    )
     db.session.add(s)
     db.session.flush()
     keyring().ensure_org(str(s.id))
@@ -75,23 +81,14 @@ def totp_now(u: User, at: dt.datetime | None = None) -> str:
     return pyotp.TOTP(secret).at(at or dt.datetime.now(dt.UTC))
 
 
-def child(s: School, given: str = "Amira", family: str = "Testcase", dob: dt.date = dt.date(2012, 5, 1),
-          la_code: str = "derbyshire", **extra: Any) -> Child:
-    ring = keyring()
-    number = s.next_child_number
-    s.next_child_number = number + 1
-    c = Child(
-        school_id=s.id,
-        reference=f"C{number:04d}",
-        name_index=ring.blind_index(str(s.id), "child-name", f"{given} {family}"),
-        family_name_index=ring.blind_index(str(s.id), "child-family-name", family),
-        local_authority_code=la_code,
-        **extra,
+def child(
+    s: School,
+    given: str = "Amira",
+    family: str = "Testcase",
+    dob: dt.date = dt.date(2012, 5, 1),
+    la_code: str = "derbyshire",
+    **extra: Any,
+) -> Child:
+    return add_child(
+        s, given_name=given, family_name=family, dob=dob, local_authority_code=la_code, **extra
     )
-    c.given_name = given
-    c.family_name = family
-    c.dob = dob
-    c.send = False
-    db.session.add(c)
-    db.session.flush()
-    return c

@@ -29,3 +29,16 @@ def test_value_copied_to_another_child_does_not_decrypt(app) -> None:
     b.given_name_enc = a.given_name_enc
     with pytest.raises(DecryptionError):
         _ = b.given_name
+
+
+def test_name_search_finds_exact_names_without_decrypting(app) -> None:
+    from portal.services.children import name_search
+
+    s = factories.school()
+    other = factories.school("Northgate College", "darlington")
+    c = factories.child(s, given="Ottoline", family="Quarry")
+    factories.child(other, given="Ottoline", family="Quarry")
+    found = db.session.scalars(name_search(s.id, "  ottoline   QUARRY ")).all()
+    assert [x.id for x in found] == [c.id]  # the other school's child is never found
+    assert [x.id for x in db.session.scalars(name_search(s.id, "quarry"))] == [c.id]
+    assert db.session.scalars(name_search(s.id, "Ottilie Quarry")).all() == []
