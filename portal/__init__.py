@@ -15,10 +15,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so `python -m portal.rules` never loads Flask.
     from flask import Flask
 
-    from . import admin, auth, cli, extensions, security
+    from . import admin, auth, children, cli, concerns, extensions, incidents, security
     from .config import load_settings
     from .main import bp as main_bp
-    from .main.views import register_error_pages
+    from .main.views import navigation, register_error_pages
 
     settings = load_settings(test_config)
     app = Flask(
@@ -47,8 +47,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(main_bp)
     register_error_pages(app)
+    navigation(app)
     auth.init_app(app)
     admin.init_app(app)
+    concerns.init_app(app)
+    incidents.init_app(app)
+    children.init_app(app)
     cli.init_app(app)
     return app
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -21,6 +23,32 @@ def index() -> Response:
 def hide() -> str:
     """Where "Hide this page" goes: a neutral page with nothing about safeguarding on it."""
     return render_template("main/hidden.html")
+
+
+# The navigation each role sees; an entry shows once its page exists.
+NAVIGATION: dict[str, list[tuple[str, str]]] = {
+    "staff": [("concerns.new", "Raise a concern"), ("concerns.mine", "Your concerns")],
+    "dsl": [
+        ("incidents.dashboard", "Dashboard"),
+        ("concerns.new", "Raise a concern"),
+        ("children.search", "Children"),
+    ],
+    "la_adviser": [("referrals.inbox", "Inbox")],
+    "admin": [("admin.overview", "Administration")],
+}
+
+
+def navigation(app: Flask) -> None:
+    @app.context_processor
+    def nav_items() -> dict[str, Any]:
+        if not current_user.is_authenticated:
+            return {}
+        items = []
+        for endpoint, text in NAVIGATION.get(current_user.role, []):
+            if endpoint in app.view_functions:
+                href = url_for(endpoint)
+                items.append({"text": text, "href": href, "active": request.path == href})
+        return {"nav_items": items}
 
 
 def register_error_pages(app: Flask) -> None:

@@ -1,0 +1,11 @@
+"""The incidents feature: views.py and forms.py; its operations live in portal/services/."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("incidents", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

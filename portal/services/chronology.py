@@ -1,0 +1,76 @@
+"""Each child's chronology, and how other children appear in it (RULES.md R6, 003 s4.6).
+
+A child's file never shows another child's name: other children appear as initials and
+reference number, unless they are in the same family group. Entries are written per child
+with other children already redacted, and free text is redacted again when a file is shown
+(staff may have typed another child's name into a narrative).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from ..models import Child, ChildRecordEntry, Incident, db, utcnow
+
+
+def may_see_name(of: Child, in_file_of: Child) -> bool:
+    """Whether `of`'s name may appear in `in_file_of`'s file."""
+    if of.id == in_file_of.id:
+        return True
+    return of.family_group is not None and of.family_group == in_file_of.family_group
+
+
+def label(of: Child, in_file_of: Child) -> str:
+    """How `of` appears in `in_file_of`'s file: the name, or initials and reference only."""
+    return of.full_name if may_see_name(of, in_file_of) else of.redacted_label
+
+
+def redact(text: str, others: Iterable[Child], in_file_of: Child) -> str:
+    """Replace the names of children who may not be named in this file by their label.
+
+    Full names first, then each part on its own (whole words, any case), so "Amira Khan",
+    "Amira" and "KHAN" all become "AK (C0007)".
+    """
+    replacements: list[tuple[str, str]] = []
+    for other in others:
+        if may_see_name(other, in_file_of):
+            continue
+        tag = other.redacted_label
+        for name in (other.full_name, other.given_name or "", other.family_name or ""):
+            if len(name.strip()) >= 2:
+                replacements.append((name.strip(), tag))
+    # Longest first, so a full name is replaced before its parts.
+    for name, tag in sorted(replacements, key=lambda pair: -len(pair[0])):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", tag, text, flags=re.IGNORECASE)
+    return text
+
+
+def add_entry(
+    child: Child,
+    kind: str,
+    body: str,
+    *,
+    author_id: uuid.UUID | None,
+    incident: Incident | None = None,
+    source: Any = None,
+    occurred_at: dt.datetime | None = None,
+) -> ChildRecordEntry:
+    """Append one line to `child`'s chronology (flushes; never edited afterwards)."""
+    entry = ChildRecordEntry(
+        school_id=child.school_id,
+        child_id=child.id,
+        kind=kind,
+        author_id=author_id,
+        occurred_at=occurred_at or utcnow(),
+        incident_id=incident.id if incident is not None else None,
+        source_type=getattr(type(source), "__tablename__", None) if source is not None else None,
+        source_id=getattr(source, "id", None),
+    )
+    entry.body = body
+    db.session.add(entry)
+    db.session.flush()
+    return entry

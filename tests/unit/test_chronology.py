@@ -1,0 +1,38 @@
+"""R6: another child's name never shows in a child's file, unless they share a family group."""
+
+from __future__ import annotations
+
+import uuid
+
+from portal.services.chronology import label, redact
+from tests import factories
+
+
+def test_other_children_become_initials_and_reference(app) -> None:
+    s = factories.school()
+    amira = factories.child(s, given="Amira", family="Okonkwo")
+    ben = factories.child(s, given="Benedikt", family="Larkspur")
+    text = "Benedikt Larkspur pushed Amira. Later benedikt said LARKSPUR was a nickname."
+    out = redact(text, [amira, ben], in_file_of=amira)
+    assert "Benedikt" not in out and "benedikt" not in out and "LARKSPUR" not in out
+    assert "BL (C0002) pushed Amira" in out
+    assert label(ben, amira) == "BL (C0002)"
+    assert label(amira, amira) == "Amira Okonkwo"
+
+
+def test_same_family_group_may_be_named(app) -> None:
+    s = factories.school()
+    family = uuid.uuid4()
+    a = factories.child(s, given="Ruby", family="Thistlewood", family_group=family)
+    b = factories.child(s, given="Otis", family="Thistlewood", family_group=family)
+    assert label(b, a) == "Otis Thistlewood"
+    assert redact("Otis was there", [b], in_file_of=a) == "Otis was there"
+
+
+def test_words_containing_a_name_are_left_alone(app) -> None:
+    s = factories.school()
+    a = factories.child(s, given="Zara", family="Quill")
+    b = factories.child(s, given="Al", family="Penn")
+    assert redact("Alan and Al met by the pennant", [b], in_file_of=a) == (
+        "Alan and AP (C0002) met by the pennant"
+    )
