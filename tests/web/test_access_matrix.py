@@ -24,14 +24,31 @@ ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.kee
 ROLES = ("staff", "dsl", "la_adviser", "admin")
 
 
-def expectation(endpoint: str, role: str) -> str:
+# Who may use the pages of each feature (routes without an object id in them). A route WITH an
+# object id is tried with the id of the other school's or authority's object, which every role
+# must get as 404 (admin pages are deployment-wide, so admins may open any of them).
+FEATURE_ROLES = {
+    "admin.": {"admin"},
+    "concerns.": {"staff", "dsl"},
+    "incidents.": {"dsl"},
+    "children.": {"dsl"},
+    "referrals.": {"la_adviser"},
+}
+
+
+def expectation(endpoint: str, role: str, has_object_id: bool = False) -> str:
     """'allow', 'deny' or 'skip' for a signed-in `role`."""
     if endpoint in PUBLIC or endpoint in SIGN_IN_STEPS:
         return "skip"
     if endpoint in ANY_SIGNED_IN:
         return "allow"
-    if endpoint.startswith("admin."):
-        return "allow" if role == "admin" else "deny"
+    for prefix, roles in FEATURE_ROLES.items():
+        if endpoint.startswith(prefix):
+            if role not in roles:
+                return "deny"
+            if has_object_id and prefix != "admin.":
+                return "deny"  # another school's or authority's object
+            return "allow"
     raise AssertionError(f"no access expectation for new route {endpoint!r}: add it here")
 
 
@@ -49,14 +66,59 @@ def world(app: Flask) -> dict[str, object]:
         "other_dsl": factories.user("dsl", org=school_b),
         "other_adviser": factories.user("la_adviser", org=la_b),
     }
+    other = other_school_records(school_b, la_b, users["other_staff"], users["other_dsl"])
     db.session.commit()
-    return {"users": users, "other_ids": {
-        "user_id": users["other_dsl"].id, "authority_id": la_b.id,
-    }}
+    return {
+        "users": users,
+        "other_ids": {
+            "user_id": users["other_dsl"].id,
+            "authority_id": la_b.id,
+            **other,
+        },
+    }
 
 
-def urls(app: Flask, other_ids: dict[str, uuid.UUID]) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) for every route, ids taken from the other school/authority."""
+def other_school_records(school, la, staff, dsl) -> dict[str, uuid.UUID]:
+    """A child, concern, incident, attachment and referral of the other school."""
+    import datetime as dt
+
+    from portal.models import Attachment, Concern, Incident, Referral
+
+    child = factories.child(school, given="Wilhelmina", family="Other", la_code="darlington")
+    concern = Concern(school_id=school.id, raised_by_id=staff.id)
+    concern.what_happened = "another school's concern"
+    db.session.add(concern)
+    incident = Incident(
+        school_id=school.id,
+        reference="I0001",
+        opened_by_id=dsl.id,
+        occurred_on=dt.date(2026, 11, 16),
+    )
+    db.session.add(incident)
+    db.session.flush()
+    attachment = Attachment(
+        school_id=school.id,
+        incident_id=incident.id,
+        content_type="application/pdf",
+        size=1,
+        uploaded_by_id=dsl.id,
+    )
+    referral = Referral(
+        incident_id=incident.id, school_id=school.id, local_authority_id=la.id, sent_by_id=dsl.id
+    )
+    db.session.add_all([attachment, referral])
+    db.session.flush()
+    return {
+        "child_id": child.id,
+        "concern_id": concern.id,
+        "incident_id": incident.id,
+        "attachment_id": attachment.id,
+        "referral_id": referral.id,
+    }
+
+
+def urls(app: Flask, other_ids: dict[str, uuid.UUID]) -> list[tuple[str, str, str, bool]]:
+    """(endpoint, method, url, has an object id) for every route; ids are the other side's."""
     out = []
     for rule in app.url_map.iter_rules():
         values = {}
@@ -67,7 +129,8 @@ def urls(app: Flask, other_ids: dict[str, uuid.UUID]) -> list[tuple[str, str, st
                 values[arg] = str(other_ids.get(arg, uuid.uuid4()))
         url = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            out.append((rule.endpoint, method, url))
+            has_id = any(arg.endswith("_id") for arg in rule.arguments)
+            out.append((rule.endpoint, method, url, has_id))
     return out
 
 
@@ -85,8 +148,8 @@ def test_every_route_denies_with_404(app: Flask, client: FlaskClient, who: str) 
     assert sign_in(client, user).status_code == 302
     token = lambda: csrf_from(client.get("/account/password"))  # noqa: E731
     checked = 0
-    for endpoint, method, url in urls(app, data["other_ids"]):
-        want = expectation(endpoint, role)
+    for endpoint, method, url, has_id in urls(app, data["other_ids"]):
+        want = expectation(endpoint, role, has_id)
         if want == "skip" or endpoint == "auth.sign_out":
             continue
         if want == "allow":
@@ -101,10 +164,12 @@ def test_every_route_denies_with_404(app: Flask, client: FlaskClient, who: str) 
         assert checked > 0  # the admin pages at least were refused
 
 
-def test_signed_out_every_private_route_redirects_to_sign_in(app: Flask, client: FlaskClient) -> None:
+def test_signed_out_every_private_route_redirects_to_sign_in(
+    app: Flask, client: FlaskClient
+) -> None:
     data = world(app)
     token = lambda: csrf_from(client.get("/sign-in"))  # noqa: E731
-    for endpoint, method, url in urls(app, data["other_ids"]):
+    for endpoint, method, url, _ in urls(app, data["other_ids"]):
         if endpoint in PUBLIC:
             continue
         response = call(client, method, url, token)
@@ -115,7 +180,7 @@ def test_signed_out_every_private_route_redirects_to_sign_in(app: Flask, client:
 def test_every_route_sends_security_headers(app: Flask, client: FlaskClient) -> None:
     data = world(app)
     sign_in(client, data["users"]["admin"])
-    for endpoint, method, url in urls(app, data["other_ids"]):
+    for endpoint, method, url, _ in urls(app, data["other_ids"]):
         if method != "GET":
             continue
         response = client.get(url)
