@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from portal import create_app
 from portal import db as database
@@ -65,8 +67,17 @@ def _database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) 
     template = request.getfixturevalue("postgres_template")
     name = f"portal_t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    # PostgreSQL refuses a template that another session is touching at that instant (other
+    # test processes on the same server, autovacuum): wait and try again rather than fail.
+    for attempt in range(20):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            break
+        except OperationalError as exc:
+            if "being accessed by other users" not in str(exc) or attempt == 19:
+                raise
+            time.sleep(0.25)
     admin.dispose()
 
     def drop() -> None:
