@@ -1,0 +1,78 @@
+"""Finding a child, and adding an attachment to an incident (GOV.UK widgets and wording)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovFileInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..services.attachments import MAX_DESCRIPTION
+
+NAME_HINT = "Enter the child's full name or family name exactly"
+
+# Shown on every upload form before the file input (UKCIS, Sharing nudes and semi-nudes).
+NUDES_WARNING = (
+    "Never upload images of a child's body, including nudes or semi-nudes. Staff must not view, "
+    "copy, forward or ask for them (UK Council for Internet Safety advice on sharing nudes and "
+    "semi-nudes). Record what was described instead."
+)
+CONFIRM_ERROR = "Confirm that the file is not an image of a child's body"
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class SearchForm(FlaskForm):  # type: ignore[misc]
+    """A GET form: nothing changes, so no CSRF token (the search is audited, not the text)."""
+
+    class Meta:
+        csrf = False
+
+    name = StringField(
+        "Child's name",
+        description=NAME_HINT,
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[InputRequired("Enter the child's full name or family name"),
+                    Length(max=200, message="Name must be 200 characters or fewer")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+
+class AttachmentForm(FlaskForm):  # type: ignore[misc]
+    file = FileField(
+        "Upload a file",
+        description="A photo (JPEG, PNG, WebP or HEIC) or a PDF, such as a photo of handwritten "
+                    "notes",
+        widget=GovFileInput(),
+        validators=[FileRequired("Select a file")],
+        render_kw={"accept": ".jpg,.jpeg,.png,.webp,.heic,.pdf,image/jpeg,image/png,image/webp,"
+                             "image/heic,application/pdf"},
+    )
+    description = TextAreaField(
+        "Description (optional)",
+        description="What the file is, for example 'Notes written by the class teacher'",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=[Optional(), Length(max=MAX_DESCRIPTION,
+                                       message=f"Description must be {MAX_DESCRIPTION} "
+                                               "characters or fewer")],
+    )
+    confirm = BooleanField(
+        "I confirm this file is not an image of a child's body",
+        widget=GovCheckboxInput(),
+        validators=[DataRequired(CONFIRM_ERROR)],
+    )
+    submit = SubmitField("Upload file", widget=GovSubmitInput())

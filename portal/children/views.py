@@ -1,0 +1,300 @@
+"""Children: finding a child, a child's file (and its printable copy), and incident attachments.
+
+DSLs only (everyone else, and any other school's ids, get 404 from `portal.access`). Every view of
+a child's file is audited; the printed copy is audited as an export.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.wrappers import Response
+
+from ..access import (
+    can_record_incident,
+    get_attachment_or_404,
+    get_child_or_404,
+    get_incident_or_404,
+    require,
+)
+from ..attachments import AttachmentRefused, AttachmentStore
+from ..models import Incident, db, utcnow
+from ..services import attachments as attachment_service
+from ..services import child_file
+from . import bp
+from .forms import NUDES_WARNING, AttachmentForm, SearchForm
+
+log = logging.getLogger(__name__)
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _store() -> AttachmentStore:
+    store: AttachmentStore = current_app.extensions["attachments"]
+    return store
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["PORTAL_SETTINGS"].attachment_max_bytes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding a child
+
+
+@bp.get("/children")
+@require(can_record_incident)
+def search() -> str:
+    form = SearchForm(request.args)
+    results = None
+    if "name" in request.args and form.validate():
+        results = child_file.find_children(_user(), form.name.data)
+        db.session.commit()
+    return render_template(
+        "children/search.html", page_title="Children", form=form, results=results,
+        recent=child_file.recent_children(_user()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A child's file
+
+
+def _newest_first() -> bool:
+    return request.args.get("order", "newest") != "oldest"
+
+
+@bp.get("/children/<uuid:child_id>")
+@require(can_record_incident)
+def file(child_id: Any) -> str:
+    user = _user()
+    child = get_child_or_404(user, child_id)
+    newest_first = _newest_first()
+    record = child_file.build_child_file(user, child, newest_first=newest_first)
+    child_file.record_view(user, child, newest_first=newest_first)
+    db.session.commit()
+    return render_template("children/file.html", page_title=f"Child {child.reference}",
+                           file=record)
+
+
+@bp.get("/children/<uuid:child_id>/print")
+@require(can_record_incident)
+def print_file(child_id: Any) -> str:
+    user = _user()
+    child = get_child_or_404(user, child_id)
+    newest_first = request.args.get("order", "oldest") != "oldest"
+    record = child_file.build_child_file(user, child, newest_first=newest_first)
+    child_file.record_print(user, child)
+    db.session.commit()
+    return render_template(
+        "children/print.html", page_title=f"Child {child.reference}", file=record,
+        printed_by=user.display_name, printed_at=child_file.when_text(utcnow()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Attachments
+
+
+@bp.app_context_processor
+def _attachment_helpers() -> dict[str, Any]:
+    """For templates/children/_incident_attachments.html, included on the incident page."""
+
+    def incident_attachments(incident: Incident) -> list[attachment_service.AttachmentRow]:
+        return attachment_service.incident_attachments(_user(), incident)
+
+    def attachment_form() -> AttachmentForm:
+        return AttachmentForm(formdata=None)
+
+    return {
+        "incident_attachments": incident_attachments,
+        "attachment_form": attachment_form,
+        "nudes_warning": NUDES_WARNING,
+        "attachment_max_size": attachment_service.size_text(_max_bytes()),
+    }
+
+
+def _incident_page(incident: Incident) -> str | None:
+    """The incident's own page (in the incidents blueprint), if there is one."""
+    rules = sorted(
+        (rule for rule in current_app.url_map.iter_rules()
+         if rule.endpoint.startswith("incidents.") and rule.arguments == {"incident_id"}
+         and "GET" in (rule.methods or ())),
+        key=lambda rule: len(rule.rule),
+    )
+    return url_for(rules[0].endpoint, incident_id=incident.id) if rules else None
+
+
+def _upload_page(incident: Incident, form: AttachmentForm, status: int = 200) -> Any:
+    return render_template(
+        "children/upload.html", page_title=f"Add a file to incident {incident.reference}",
+        incident=incident, form=form, back_url=_incident_page(incident),
+        attachments=attachment_service.incident_attachments(_user(), incident),
+    ), status
+
+
+@bp.route("/incidents/<uuid:incident_id>/attachments", methods=["GET", "POST"])
+@require(can_record_incident)
+def upload_attachment(incident_id: Any) -> Any:
+    user = _user()
+    incident = get_incident_or_404(user, incident_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        store = _store()
+        try:
+            attachment = attachment_service.add_attachment(
+                store,
+                incident=incident,
+                uploader=user,
+                filename=upload.filename,
+                description=form.description.data,
+                data=upload.stream.read(),
+                max_bytes=_max_bytes(),
+            )
+        except AttachmentRefused as exc:
+            db.session.rollback()
+            form.file.errors = [*list(form.file.errors), str(exc)]
+            return _upload_page(incident, form, 400)
+        try:
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            attachment_service.discard_file(store, attachment)
+            raise
+        flash("File uploaded", "success")
+        return redirect(url_for("children.upload_attachment", incident_id=incident.id))
+    return _upload_page(incident, form, 400 if form.errors else 200)
+
+
+# The most of an oversized upload read to recover what was typed beside the file.
+_OVERSIZE_READ_FACTOR = 4
+
+
+def _typed_fields() -> dict[str, str]:
+    """The small text fields of a multipart body too large for the form parser.
+
+    Reads at most a few times the upload limit, streaming: file parts are discarded as they
+    arrive (no plaintext kept, in memory or on disk), text parts are kept up to 64 KB each.
+    """
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        return {}
+    stream = request.environ.get("wsgi.input")
+    length = request.content_length
+    cap = _OVERSIZE_READ_FACTOR * int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    if stream is None or (length is None and not request.environ.get("wsgi.input_terminated")):
+        return {}
+    budget = cap if length is None else min(length, cap)
+    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=64 * 1024)
+    fields: dict[str, str] = {}
+    current: str | None = None
+    buffer = bytearray()
+    try:
+        finished = False
+        while not finished:
+            chunk = stream.read(min(64 * 1024, budget)) if budget > 0 else b""
+            budget -= len(chunk)
+            decoder.receive_data(chunk or None)
+            while True:
+                event = decoder.next_event()
+                if isinstance(event, NeedData):
+                    break
+                if isinstance(event, Epilogue):
+                    finished = True
+                    break
+                if isinstance(event, File):
+                    current = None
+                elif isinstance(event, Field):
+                    current, buffer = event.name, bytearray()
+                elif isinstance(event, Data) and current is not None:
+                    buffer += event.data
+                    if not event.more_data:
+                        fields[current] = buffer.decode("utf-8", "replace")
+                        current = None
+            if not chunk:
+                break
+    except ValueError:  # malformed or over the field limit: keep what was read
+        pass
+    return fields
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Any:
+    """A file over the limit: the upload page again, with the message and what was typed."""
+    if request.endpoint != "children.upload_attachment":
+        return render_template("errors/500.html"), 413
+    if not current_user.is_authenticated:
+        manager = current_app.login_manager  # type: ignore[attr-defined]
+        return manager.unauthorized()
+    user = _user()
+    try:
+        if not can_record_incident(user):
+            raise NotFound()
+        incident = get_incident_or_404(user, request.view_args.get("incident_id")
+                                       if request.view_args else None)
+    except NotFound:
+        return render_template("errors/404.html"), 404
+    typed = _typed_fields()
+    form = AttachmentForm(formdata=None, data={
+        "description": (typed.get("description") or "").strip(),
+        "confirm": typed.get("confirm") in ("y", "on", "true", "1"),
+    })
+    form.file.errors = [attachment_service.too_large_message(_max_bytes())]
+    return _upload_page(incident, form, 413)
+
+
+def _content_disposition(name: str) -> dict[str, str]:
+    """As `flask.send_file` does: an ASCII name, and the UTF-8 one when they differ."""
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return {"filename": simple or "file", "filename*": f"UTF-8''{quote(name, safe='')}"}
+    return {"filename": name}
+
+
+@bp.get("/attachments/<uuid:attachment_id>")
+@require(lambda user: user is not None)
+def download_attachment(attachment_id: Any) -> Response:
+    """The decrypted file, as a download, to those `portal.access` lets see it."""
+    user = _user()
+    attachment = get_attachment_or_404(user, attachment_id)
+    chunks = attachment_service.open_for_download(_store(), user, attachment)
+    db.session.commit()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        except Exception:
+            # Never a partial file: the exception aborts the response (the connection is
+            # dropped before the declared length is reached).
+            log.error("attachment %s failed to decrypt while streaming", attachment.id)
+            raise
+
+    response = Response(stream_with_context(body()), mimetype=attachment.content_type,
+                        direct_passthrough=True)
+    response.content_length = attachment.size
+    response.headers.set("Content-Disposition", "attachment",
+                         **_content_disposition(attachment_service.download_name(attachment)))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,163 @@
+"""Attachments on an incident: photos of notes and documents, kept only as ciphertext.
+
+Checked by content (`portal.attachments.check_upload`), written encrypted to the store under the
+attachment's id (`Attachment.store_name`, which the key-rotation command relies on), with the
+original file name and an optional description encrypted in the row. Attachments are never
+deleted (R1). Uploads and downloads are audited with ids and codes only.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .. import audit
+from ..access import attachments_visible_to
+from ..attachments import ALLOWED_TYPES, AttachmentRefused, AttachmentStore, check_upload
+from ..models import Attachment, Incident, User, db, new_id
+from .child_file import when_text
+
+EXTENSIONS: Final = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "application/pdf": ".pdf",
+}
+MAX_NAME: Final = 150
+MAX_DESCRIPTION: Final = 500
+
+
+def size_text(size: int) -> str:
+    """'10 MB', '512 KB', '300 bytes'."""
+    if size >= 1024 * 1024:
+        value = size / (1024 * 1024)
+        return f"{value:.0f} MB" if value == int(value) or value >= 10 else f"{value:.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
+
+
+def too_large_message(max_bytes: int) -> str:
+    return f"The selected file must be smaller than {size_text(max_bytes)}"
+
+
+def clean_filename(name: str | None) -> str:
+    """The last part of the name the browser sent, without control characters, bounded."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
+    return base[:MAX_NAME] or "file"
+
+
+def download_name(attachment: Attachment) -> str:
+    """The stored name with the extension of the type the content really is."""
+    name = clean_filename(attachment.filename)
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return f"{stem or 'file'}{EXTENSIONS.get(attachment.content_type, '')}"
+
+
+def add_attachment(
+    store: AttachmentStore,
+    *,
+    incident: Incident,
+    uploader: Any,
+    filename: str | None,
+    description: str | None,
+    data: bytes,
+    max_bytes: int,
+) -> Attachment:
+    """Check, encrypt and store an upload on `incident`; raises AttachmentRefused.
+
+    Flushes and writes the audit event; the caller commits. The file is written before the
+    commit, so a committed row always has its file (`discard_file` cleans up on failure).
+    """
+    if len(data) > max_bytes:
+        raise AttachmentRefused(too_large_message(max_bytes))
+    checked = check_upload(data, max_bytes)
+    attachment = Attachment(
+        id=new_id(),
+        school_id=incident.school_id,
+        incident_id=incident.id,
+        content_type=checked.content_type,
+        size=checked.size,
+        uploaded_by_id=uploader.id,
+    )
+    attachment.filename = clean_filename(filename)
+    attachment.description = (description or "").strip()[:MAX_DESCRIPTION] or None
+    db.session.add(attachment)
+    db.session.flush()
+    store.save(str(attachment.school_id), attachment.store_name, io.BytesIO(checked.data))
+    audit.record(
+        audit.ATTACHMENT_UPLOADED, org_id=str(attachment.school_id), actor_id=uploader.id,
+        object_type="attachment", object_id=attachment.id,
+        detail={"incident_id": str(incident.id), "content_type": checked.content_type,
+                "size": checked.size},
+    )
+    return attachment
+
+
+def discard_file(store: AttachmentStore, attachment: Attachment) -> None:
+    """Remove the file of an upload whose row was never committed (nothing else deletes)."""
+    store.path(attachment.store_name).unlink(missing_ok=True)
+
+
+def open_for_download(store: AttachmentStore, user: Any, attachment: Attachment) -> Iterator[bytes]:
+    """Decrypted chunks of `attachment`, with the first already read and checked.
+
+    Reading the first chunk before anything is sent means a missing file, a wrong key or a
+    tampered header fails as an error page, not as a download. A chunk that fails to decrypt
+    later raises from the iterator, so the server aborts the response rather than finish it.
+    The download is audited (flushed) once the first chunk has decrypted.
+    """
+    chunks = store.open(str(attachment.school_id), attachment.store_name)
+    first = next(chunks, b"")
+    audit.record(
+        audit.ATTACHMENT_DOWNLOADED, org_id=str(attachment.school_id), actor_id=user.id,
+        object_type="attachment", object_id=attachment.id,
+        detail={"incident_id": str(attachment.incident_id) if attachment.incident_id else None},
+    )
+
+    def stream() -> Iterator[bytes]:
+        if first:
+            yield first
+        yield from chunks
+
+    return stream()
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: uuid.UUID
+    name: str
+    description: str
+    kind: str
+    size: str
+    uploaded_by: str
+    uploaded_at: str
+
+
+def incident_attachments(user: Any, incident: Incident) -> list[AttachmentRow]:
+    """The attachments on `incident` that `user` may see, oldest first."""
+    rows = db.session.execute(
+        attachments_visible_to(user)
+        .where(Attachment.incident_id == incident.id)
+        .add_columns(User.display_name)
+        .outerjoin(User, User.id == Attachment.uploaded_by_id)
+        .order_by(Attachment.uploaded_at)
+    ).all()
+    return [
+        AttachmentRow(
+            id=a.id,
+            name=clean_filename(a.filename),
+            description=a.description or "",
+            kind=ALLOWED_TYPES.get(a.content_type, a.content_type),
+            size=size_text(a.size),
+            uploaded_by=uploader or "Unknown user",
+            uploaded_at=when_text(a.uploaded_at),
+        )
+        for a, uploader in rows
+    ]

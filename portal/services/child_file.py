@@ -1,0 +1,578 @@
+"""A child's file: everything recorded about one child, across incidents, as one chronology.
+
+Built for one user from the scoped queries in `portal.access` (a DSL sees their own school's
+record only). RULES.md R6 is kept here, once, for the page and the printed copy alike:
+
+- every piece of free text (narratives, the child's words, summaries, reasons, corrections,
+  chronology lines, attachment names) goes through `chronology.redact` against every other child
+  the file touches, so a name typed into a narrative comes out as initials and reference;
+- other children are shown only through `chronology.label` (initials and reference, or the name
+  when they share a family group);
+- decisions about another child are not in this child's file at all (their needs are recorded
+  separately, 000/004); decisions about the incident as a whole are.
+
+Corrections (`Addendum`) are shown beside the original they correct, which is never replaced
+(R5). Viewing and printing are audited with ids and codes only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+
+from .. import audit
+from ..access import (
+    attachments_visible_to,
+    children_visible_to,
+    concerns_visible_to,
+    incidents_visible_to,
+    school_rows_visible_to,
+)
+from ..models import (
+    Addendum,
+    Attachment,
+    Child,
+    ChildRecordEntry,
+    Concern,
+    ConcernChild,
+    Decision,
+    Incident,
+    IncidentChild,
+    LocalAuthority,
+    User,
+    db,
+)
+from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
+from . import chronology
+from .children import name_search
+
+LONDON: Final = ZoneInfo("Europe/London")
+
+PRINT_EXPORT_KIND: Final = "child_file_print"
+
+# Labels for the fields a correction (Addendum.field) may name.
+FIELD_LABELS: Final = {
+    "what_happened": "What was seen or heard",
+    "child_words": "The child's words",
+    "child_words_missing_reason": "Why the child's words were not recorded",
+    "where": "Where",
+    "when_text": "When",
+    "urgent_detail": "Why it is urgent",
+    "summary": "Summary",
+    "what": "Decision",
+    "reasons": "Reasons",
+    "body": "Entry",
+    "description": "Description",
+}
+
+DECISION_LABELS: Final = {
+    "take_route": "Route taken",
+    "handed_over": "Handed over",
+    "decline_route": "Route not taken",
+    "no_further_action": "No further action",
+    "early_help": "Early help",
+    "internal_support": "Support in school",
+    "other": "Other",
+    "not_involved": "Not involved",
+    "close": "Incident closed",
+}
+
+KIND_ORDER: Final = {"concern": 0, "incident": 1, "entry": 2, "decision": 3}
+
+
+def _humanise(code: str | None) -> str:
+    text = (code or "").replace("_", " ").replace(".", " ").strip()
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def when_text(at: dt.datetime | None) -> str:
+    """'16 November 2026 at 2:05pm' in UK time."""
+    if at is None:
+        return ""
+    local = at.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def date_text(day: dt.date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# What the page shows
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An addendum, shown beside what it corrects."""
+
+    field: str
+    text: str
+    reason: str
+    by: str
+    at: dt.datetime
+
+    @property
+    def when(self) -> str:
+        return when_text(self.at)
+
+
+@dataclass
+class Item:
+    """One labelled piece of a chronology event (text already redacted)."""
+
+    key: str
+    label: str
+    text: str
+    corrections: list[Correction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AttachmentLine:
+    id: uuid.UUID
+    name: str
+    description: str
+    kind: str
+    size: int
+
+
+@dataclass
+class Event:
+    """One line of the chronology: a concern, the child's part in an incident, a decision or a
+    chronology entry, with the corrections and linked chronology notes beside it."""
+
+    id: uuid.UUID
+    kind: str  # "concern" | "incident" | "decision" | "entry"
+    at: dt.datetime
+    heading: str
+    incident_reference: str | None = None
+    by: str | None = None
+    items: list[Item] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+    notes: list[Item] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)  # fields not shown above
+    attachments: list[AttachmentLine] = field(default_factory=list)
+
+    @property
+    def when(self) -> str:
+        return when_text(self.at)
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.kind}-{self.id.hex}"
+
+
+@dataclass(frozen=True)
+class ChildFile:
+    child: Child
+    name: str
+    reference: str
+    dob: dt.date | None
+    send: bool | None
+    local_authority: str
+    family_members: list[str]
+    events: list[Event]
+    newest_first: bool
+
+    @property
+    def dob_text(self) -> str:
+        return date_text(self.dob)
+
+    @property
+    def incident_count(self) -> int:
+        return sum(1 for e in self.events if e.kind == "incident")
+
+
+# ---------------------------------------------------------------------------------------------
+# Building it
+
+
+class _Builder:
+    def __init__(self, user: Any, child: Child) -> None:
+        self.user = user
+        self.child = child
+        self.others: dict[uuid.UUID, Child] = {}
+        self._names: dict[uuid.UUID, str] = {}
+        self._school_names: list[tuple[Child, tuple[str, ...]]] | None = None
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def redact(self, text: str | None) -> str:
+        """`text` with every other child's name replaced by their label.
+
+        The children these records link are always redacted (full names and each part). Other
+        children of the school are redacted too when their full name or family name appears
+        in the text (a name typed by staff of a child the record does not link); their given
+        name alone is not searched for, so common words that are also first names survive.
+        """
+        if not text:
+            return ""
+        lower = text.lower()
+        extra = [c for c, names in self.school_names() if any(n in lower for n in names)]
+        return chronology.redact(text, [*self.others.values(), *extra], in_file_of=self.child)
+
+    def school_names(self) -> list[tuple[Child, tuple[str, ...]]]:
+        """Every other child of the school who may not be named here, with the lowercase full
+        and family names to look for (decrypted once per file)."""
+        if self._school_names is None:
+            self._school_names = []
+            for other in db.session.scalars(
+                children_visible_to(self.user).where(Child.id != self.child.id)
+            ):
+                if other.id in self.others or chronology.may_see_name(other, self.child):
+                    continue
+                names = tuple(n.lower() for n in (other.full_name, other.family_name or "")
+                              if len(n.strip()) >= 2)
+                if names:
+                    self._school_names.append((other, names))
+        return self._school_names
+
+    def label(self, other: Child) -> str:
+        return chronology.label(other, self.child)
+
+    def user_name(self, user_id: uuid.UUID | None) -> str | None:
+        if user_id is None:
+            return None
+        return self._names.get(user_id, "Unknown user")
+
+    def item(self, key: str, label: str, text: str | None) -> Item | None:
+        return Item(key, label, self.redact(text)) if text else None
+
+    def load_users(self, ids: Iterable[uuid.UUID | None]) -> None:
+        wanted = {i for i in ids if i is not None} - set(self._names)
+        if wanted:
+            for uid, name in db.session.execute(
+                select(User.id, User.display_name).where(User.id.in_(wanted))
+            ):
+                self._names[uid] = name
+
+    # -- the file -------------------------------------------------------------------------
+
+    def build(self, newest_first: bool) -> ChildFile:
+        child = self.child
+        user = self.user
+
+        concerns = list(db.session.scalars(
+            concerns_visible_to(user)
+            .join(ConcernChild, ConcernChild.concern_id == Concern.id)
+            .where(ConcernChild.child_id == child.id, Concern.state != "draft")
+        ).unique())
+        concern_ids = [c.id for c in concerns]
+
+        parts = list(db.session.scalars(
+            school_rows_visible_to(user, IncidentChild).where(IncidentChild.child_id == child.id)
+        ))
+        incidents = {
+            i.id: i for i in db.session.scalars(
+                incidents_visible_to(user).where(Incident.id.in_([p.incident_id for p in parts]))
+            )
+        } if parts else {}
+        parts = [p for p in parts if p.incident_id in incidents]
+        incident_ids = list(incidents)
+
+        # Every other child these records touch: their names are redacted from all free text.
+        all_parts = list(db.session.scalars(
+            school_rows_visible_to(user, IncidentChild)
+            .where(IncidentChild.incident_id.in_(incident_ids))
+            .order_by(IncidentChild.position)
+        )) if incident_ids else []
+        concern_links = list(db.session.scalars(
+            select(ConcernChild).where(ConcernChild.concern_id.in_(concern_ids))
+        )) if concern_ids else []
+        other_ids = {p.child_id for p in all_parts} | {c.child_id for c in concern_links}
+        other_ids.discard(child.id)
+        if other_ids:
+            self.others = {
+                c.id: c for c in db.session.scalars(select(Child).where(Child.id.in_(other_ids)))
+            }
+
+        decisions = list(db.session.scalars(
+            school_rows_visible_to(user, Decision).where(or_(
+                Decision.child_id == child.id,
+                and_(Decision.child_id.is_(None), Decision.incident_id.in_(incident_ids)),
+            ))
+        ))
+        entries = list(db.session.scalars(
+            school_rows_visible_to(user, ChildRecordEntry)
+            .where(ChildRecordEntry.child_id == child.id)
+        ))
+        attachments = list(db.session.scalars(
+            attachments_visible_to(user)
+            .where(Attachment.incident_id.in_(incident_ids))
+            .order_by(Attachment.uploaded_at)
+        )) if incident_ids else []
+
+        target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
+                      | {d.id for d in decisions} | {e.id for e in entries})
+        addenda = list(db.session.scalars(
+            school_rows_visible_to(user, Addendum)
+            .where(Addendum.target_id.in_(target_ids))
+            .order_by(Addendum.created_at)
+        )) if target_ids else []
+
+        self.load_users(
+            [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
+            + [d.decided_by_id for d in decisions] + [e.author_id for e in entries]
+            + [a.author_id for a in addenda]
+        )
+
+        events: dict[uuid.UUID, Event] = {}
+        # Which event (and which item key) each correctable record belongs to.
+        targets: dict[uuid.UUID, tuple[Event, str | None]] = {}
+
+        for concern in concerns:
+            ev = self.concern_event(concern, concern_links)
+            events[concern.id] = ev
+            targets[concern.id] = (ev, None)
+
+        parts_by_incident = {p.incident_id: p for p in parts}
+        for incident_id, incident in incidents.items():
+            part = parts_by_incident[incident_id]
+            ev = self.incident_event(incident, part, all_parts, attachments)
+            events[incident_id] = ev
+            targets[incident_id] = (ev, None)
+            targets[part.id] = (ev, "part")
+            events[part.id] = ev
+
+        # A decision about the child on an incident they are not part of ("not involved").
+        refs = {i.id: i.reference for i in incidents.values()}
+        missing = {d.incident_id for d in decisions} - set(refs)
+        if missing:
+            refs.update(db.session.execute(
+                incidents_visible_to(user).with_only_columns(Incident.id, Incident.reference)
+                .where(Incident.id.in_(missing))
+            ).tuples())
+        for decision in decisions:
+            ev = self.decision_event(decision, refs.get(decision.incident_id))
+            events[decision.id] = ev
+            targets[decision.id] = (ev, None)
+
+        standalone: list[Event] = []
+        for entry in entries:
+            body = Item("body", _humanise(entry.kind) or "Entry", self.redact(entry.body))
+            linked = events.get(entry.source_id) if entry.source_id else None
+            if linked is not None:
+                linked.notes.append(Item(
+                    "body", f"{when_text(entry.occurred_at)}, "
+                            f"{self.user_name(entry.author_id) or 'the portal'}", body.text))
+                targets[entry.id] = (linked, "note")
+                continue
+            ev = Event(
+                id=entry.id, kind="entry", at=entry.occurred_at,
+                heading=_humanise(entry.kind) or "Chronology entry",
+                incident_reference=(incidents[entry.incident_id].reference
+                                    if entry.incident_id in incidents else None),
+                by=self.user_name(entry.author_id), items=[body],
+            )
+            targets[entry.id] = (ev, None)
+            standalone.append(ev)
+
+        for addendum in addenda:
+            ev, scope = targets[addendum.target_id]
+            correction = Correction(
+                field=FIELD_LABELS.get(addendum.field, _humanise(addendum.field)),
+                text=self.redact(addendum.correction),
+                reason=self.redact(addendum.reason),
+                by=self.user_name(addendum.author_id) or "Unknown user",
+                at=addendum.created_at,
+            )
+            key = addendum.field if scope is None else f"{scope}.{addendum.field}"
+            for item in ev.items:
+                if item.key == key and scope != "note":
+                    item.corrections.append(correction)
+                    break
+            else:
+                ev.corrections.append(correction)
+
+        unique: dict[int, Event] = {id(e): e for e in events.values()}
+        timeline = list(unique.values()) + standalone
+        timeline.sort(key=lambda e: (e.at, KIND_ORDER.get(e.kind, 9)), reverse=newest_first)
+
+        family = []
+        if child.family_group is not None:
+            family = [
+                f"{c.full_name} ({c.reference})" for c in db.session.scalars(
+                    children_visible_to(user).where(Child.family_group == child.family_group,
+                                                    Child.id != child.id)
+                    .order_by(Child.reference)
+                )
+            ]
+        return ChildFile(
+            child=child,
+            name=child.full_name,
+            reference=child.reference,
+            dob=child.dob,
+            send=child.send,
+            local_authority=_authority_name(child.local_authority_code),
+            family_members=family,
+            events=timeline,
+            newest_first=newest_first,
+        )
+
+    def concern_event(self, concern: Concern, links: Sequence[ConcernChild]) -> Event:
+        named = [self.label(self.others[link.child_id]) for link in links
+                 if link.concern_id == concern.id and link.child_id in self.others]
+        items = [
+            self.item("what_happened", "What was seen or heard", concern.what_happened),
+            self.item("child_words", "The child's words", concern.child_words),
+            self.item("child_words_missing_reason", "Why the child's words were not recorded",
+                      concern.child_words_missing_reason),
+            self.item("where", "Where", concern.where),
+            self.item("when_text", "When", concern.when_text
+                      or (date_text(concern.occurred_on) if concern.occurred_on else None)),
+            self.item("urgent_detail", "Why it is urgent", concern.urgent_detail),
+        ]
+        return Event(
+            id=concern.id, kind="concern", at=concern.submitted_at,
+            heading="Concern raised" + (" (urgent)" if concern.urgent else ""),
+            by=self.user_name(concern.raised_by_id),
+            items=[i for i in items if i is not None],
+            others=named,
+        )
+
+    def incident_event(self, incident: Incident, part: IncidentChild,
+                       all_parts: Sequence[IncidentChild],
+                       attachments: Sequence[Attachment]) -> Event:
+        others = [
+            f"{self.label(self.others[p.child_id])}: {ROLE_LABELS.get(p.role, _humanise(p.role))}"
+            for p in all_parts
+            if p.incident_id == incident.id and p.child_id in self.others
+        ]
+        types = ", ".join(TYPE_LABELS.get(t, _humanise(t)) for t in incident.types or [])
+        items = [
+            Item("role", "Their part", ROLE_LABELS.get(part.role, _humanise(part.role))),
+            Item("occurred_on", "Happened on", date_text(incident.occurred_on))
+            if incident.occurred_on else None,
+            Item("types", "What kind of abuse", types) if types else None,
+            self.item("summary", "What happened", incident.summary),
+            self.item("part.child_words", "The child's words", part.child_words),
+            self.item("part.child_words_missing_reason",
+                      "Why the child's words were not recorded",
+                      part.child_words_missing_reason),
+            Item("state", "Status",
+                 "Closed " + date_text(incident.closed_at.date()) if incident.state == "closed"
+                 and incident.closed_at else _humanise(incident.state)),
+        ]
+        files = [
+            AttachmentLine(
+                id=a.id,
+                name=self.redact(a.filename) or "Unnamed file",
+                description=self.redact(a.description),
+                kind=a.content_type,
+                size=a.size,
+            )
+            for a in attachments if a.incident_id == incident.id
+        ]
+        return Event(
+            id=incident.id, kind="incident",
+            at=part.added_at if part.added_at and part.added_at > incident.opened_at
+            else incident.opened_at,
+            heading=f"Incident {incident.reference}",
+            incident_reference=incident.reference,
+            by=self.user_name(incident.opened_by_id),
+            items=[i for i in items if i is not None],
+            others=others,
+            attachments=files,
+        )
+
+    def decision_event(self, decision: Decision, reference: str | None) -> Event:
+        kind = DECISION_LABELS.get(decision.kind, _humanise(decision.kind))
+        route = ROUTE_LABELS.get(decision.route or "", _humanise(decision.route))
+        heading = f"Decision: {kind}" + (f" ({route})" if route else "")
+        if decision.child_id is None:
+            heading += ", for the whole incident"
+        items = [
+            self.item("what", "Decision", decision.what),
+            self.item("reasons", "Reasons", decision.reasons),
+        ]
+        return Event(
+            id=decision.id, kind="decision", at=decision.decided_at, heading=heading,
+            incident_reference=reference,
+            by=self.user_name(decision.decided_by_id),
+            items=[i for i in items if i is not None],
+        )
+
+
+def _authority_name(code: str | None) -> str:
+    if not code:
+        return "Not recorded"
+    name = db.session.scalar(select(LocalAuthority.name).where(LocalAuthority.code == code))
+    return name or code
+
+
+def build_child_file(user: Any, child: Child, *, newest_first: bool = True) -> ChildFile:
+    """`child`'s file as `user` may see it (the caller got `child` from `get_child_or_404`)."""
+    return _Builder(user, child).build(newest_first)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding children, and the audit of views
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    id: uuid.UUID
+    name: str
+    reference: str
+    dob: dt.date | None
+
+    @property
+    def dob_text(self) -> str:
+        return date_text(self.dob)
+
+
+def _rows(children: Iterable[Child]) -> list[ChildRow]:
+    return [ChildRow(c.id, c.full_name, c.reference, c.dob) for c in children]
+
+
+def find_children(user: Any, text: str) -> list[ChildRow]:
+    """Exact match on full name or family name, within what `user` may see; audited (a count)."""
+    visible = children_visible_to(user).with_only_columns(Child.id)
+    school_id = getattr(user, "school_id", None)
+    found: list[Child] = []
+    if school_id is not None:
+        found = list(db.session.scalars(
+            name_search(school_id, text).where(Child.id.in_(visible)).order_by(Child.reference)
+        ))
+        audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
+                     detail={"results": len(found)})
+    return _rows(found)
+
+
+def recent_children(user: Any, limit: int = 20) -> list[ChildRow]:
+    """The children with the most recent chronology lines (or most recently added)."""
+    last = (
+        select(ChildRecordEntry.child_id, func.max(ChildRecordEntry.occurred_at).label("last"))
+        .group_by(ChildRecordEntry.child_id)
+        .subquery()
+    )
+    query = (
+        children_visible_to(user)
+        .outerjoin(last, last.c.child_id == Child.id)
+        .order_by(func.coalesce(last.c.last, Child.created_at).desc(), Child.reference.desc())
+        .limit(limit)
+    )
+    return _rows(db.session.scalars(query))
+
+
+def record_view(user: Any, child: Child, *, newest_first: bool) -> None:
+    """Audit one view of `child`'s file (flushed; the request commits)."""
+    audit.record(
+        audit.CHILD_FILE_VIEWED, org_id=str(child.school_id), actor_id=user.id,
+        object_type="child", object_id=child.id,
+        detail={"order": "newest_first" if newest_first else "oldest_first"},
+    )
+
+
+def record_print(user: Any, child: Child) -> None:
+    """Audit the printable copy of `child`'s file as an export."""
+    audit.record(
+        audit.EXPORT_CREATED, org_id=str(child.school_id), actor_id=user.id,
+        object_type="child", object_id=child.id, detail={"kind": PRINT_EXPORT_KIND},
+    )
