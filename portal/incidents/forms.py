@@ -1,0 +1,253 @@
+"""Forms for recording an incident: short steps, GOV.UK widgets and wording.
+
+Forms check shape only (a date is a date, a choice is on the list). The recording rules live in
+`portal.services.recording` and are enforced by the services, whatever the form says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..rules.vocabulary import (
+    FEATURE_LABELS,
+    NON_SEXUAL_TYPES,
+    ROLE_LABELS,
+    ROLES,
+    SEXUAL_TYPES,
+    TYPE_LABELS,
+)
+from ..services.recording import DECISION_KINDS
+
+TEXT_MAX = 20000
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _choices(codes: frozenset[str], labels: dict[str, str]) -> list[tuple[str, str]]:
+    return sorted(((c, labels[c]) for c in codes), key=lambda pair: pair[1])
+
+
+class GovDateField(DateField):  # type: ignore[misc]
+    """A GOV.UK date input (day, month, year boxes) with GOV.UK error wording."""
+
+    def __init__(self, label: str, *, what: str, **kwargs: Any) -> None:
+        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
+        self.what = what
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not any(v.strip() for v in valuelist):
+            self.data = None
+            return
+        parts = [v.strip() for v in valuelist]
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            self.data = None
+            raise ValueError(f"{self.what} must be a real date")
+        try:
+            self.data = dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.what} must be a real date") from None
+
+
+class VersionedForm(FlaskForm):  # type: ignore[misc]
+    """Every step carries the version of the incident it was loaded with."""
+
+    version = HiddenField()
+
+    def loaded_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1
+
+
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
+class FactsForm(VersionedForm):
+    occurred_on = GovDateField(
+        "When did it happen?", what="The date it happened",
+        description="If it went on over a period, enter the first day. For example, 16 11 2026",
+        validators=[InputRequired("Enter the date it happened")],
+    )
+    reported_date = GovDateField(
+        "When was it first reported to a member of staff?", what="The date it was first reported",
+        validators=[InputRequired("Enter the date it was first reported")],
+    )
+    reported_time = StringField(
+        "Time", description="Use the 24-hour clock, like 09:30 (UK time)",
+        widget=GovTextInput(), filters=[_strip],
+        validators=[InputRequired("Enter the time it was first reported")],
+    )
+    types_non_sexual = SelectMultipleField(
+        "Non-sexual behaviour", choices=_choices(NON_SEXUAL_TYPES, TYPE_LABELS),
+        widget=GovCheckboxesInput(), validate_choice=True,
+    )
+    types_sexual = SelectMultipleField(
+        "Sexual behaviour", choices=_choices(SEXUAL_TYPES, TYPE_LABELS),
+        widget=GovCheckboxesInput(), validate_choice=True,
+    )
+    sexual_activity = BooleanField(
+        "There was sexual activity of any kind, including a child being shown the sexual "
+        "activity or sexual images of others", widget=GovCheckboxInput())
+    online = BooleanField(
+        "Any part of it happened through phones, apps, messages, social media, games or the "
+        "internet", widget=GovCheckboxInput())
+    features = SelectMultipleField(
+        "What else applies?", description="Select all that apply",
+        choices=_choices(frozenset(FEATURE_LABELS), FEATURE_LABELS),
+        widget=GovCheckboxesInput(), validate_choice=True,
+    )
+    immediate_danger = BooleanField("A child is in immediate danger now",
+                                    widget=GovCheckboxInput())
+    crime_suspected = BooleanField("It may be a criminal offence", widget=GovCheckboxInput())
+    arrested = BooleanField("The child who harmed has been arrested for it",
+                            widget=GovCheckboxInput())
+    adults_harmed = IntegerField(
+        "How many adults were harmed by a child?", default=0, widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=50, message="Enter a number from 0 to 50")],
+        render_kw={"inputmode": "numeric"},
+    )
+    adults_at_risk = IntegerField(
+        "How many of them are adults at risk (vulnerable adults)?", default=0,
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=0, max=50, message="Enter a number from 0 to 50")],
+        render_kw={"inputmode": "numeric"},
+    )
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+
+    def validate_reported_time(self, field: Any) -> None:
+        if field.data and not _TIME_RE.match(field.data):
+            raise ValidationError("Enter the time like 09:30")
+
+    def reported_at_local(self) -> dt.datetime | None:
+        if not self.reported_date.data or not self.reported_time.data:
+            return None
+        match = _TIME_RE.match(self.reported_time.data)
+        if not match:
+            return None
+        return dt.datetime.combine(self.reported_date.data,
+                                   dt.time(int(match.group(1)), int(match.group(2))))
+
+
+class ChildForm(VersionedForm):
+    role = RadioField("What was the child's part in it?",
+                      choices=[(r, ROLE_LABELS[r]) for r in ROLES], widget=GovRadioInput(),
+                      validators=[InputRequired("Select the child's part in the incident")])
+    dob = GovDateField("Date of birth", what="Date of birth",
+                       validators=[InputRequired("Enter the child's date of birth")])
+    send = BooleanField("The child has special educational needs or a disability (SEND)",
+                        widget=GovCheckboxInput())
+    local_authority = SelectField("Local authority where the child lives", widget=GovSelect(),
+                                  choices=[], validate_choice=False,
+                                  validators=[InputRequired(
+                                      "Select the local authority where the child lives")])
+    same_school = BooleanField("The child attends this school", widget=GovCheckboxInput(),
+                               default=True)
+    household = StringField(
+        "Household (optional)",
+        description="A short label such as H1. Children given the same label live in the same "
+                    "household.",
+        widget=GovTextInput(), filters=[_strip], validators=[Length(max=40)])
+    child_words = TextAreaField(
+        "What the child said, in their own words", widget=GovTextArea(), filters=[_strip],
+        validators=[Length(max=TEXT_MAX)])
+    child_words_missing_reason = TextAreaField(
+        "If their words could not be recorded, why not", widget=GovTextArea(), filters=[_strip],
+        validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Save child", widget=GovSubmitInput())
+
+
+class NewChildForm(ChildForm):
+    given_name = StringField("First name", widget=GovTextInput(), filters=[_strip],
+                             validators=[InputRequired("Enter the child's first name"),
+                                         Length(max=100)])
+    family_name = StringField("Last name", widget=GovTextInput(), filters=[_strip],
+                              validators=[InputRequired("Enter the child's last name"),
+                                          Length(max=100)])
+
+
+class SummaryForm(VersionedForm):
+    summary = TextAreaField(
+        "What happened", description="Describe what happened, in plain words. Use the "
+        "children's names: this is the DSL's incident record, not a child's file.",
+        widget=GovTextArea(), filters=[_strip],
+        validators=[InputRequired("Enter what happened"), Length(max=TEXT_MAX)])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class DecisionForm(FlaskForm):  # type: ignore[misc]
+    kind = RadioField("What did you decide?",
+                      choices=[(k, v) for k, v in DECISION_KINDS.items()
+                               if k not in {"close", "not_involved"}],
+                      widget=GovRadioInput(),
+                      validators=[InputRequired("Select what you decided")])
+    route = SelectField("Route", description="For a decision about a route", widget=GovSelect(),
+                        choices=[], validate_choice=False)
+    child = SelectField("Child", description="For a decision about one child's needs",
+                        widget=GovSelect(), choices=[], validate_choice=False)
+    what = StringField("What was decided (optional)", widget=GovTextInput(), filters=[_strip],
+                       validators=[Length(max=500)])
+    reasons = TextAreaField("Reasons for this decision", widget=GovTextArea(), filters=[_strip],
+                            validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+
+class NotInvolvedForm(FlaskForm):  # type: ignore[misc]
+    reasons = TextAreaField("Why was this child not involved?", widget=GovTextArea(),
+                            filters=[_strip], validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Record as not involved", widget=GovSubmitInput())
+
+
+class CorrectionForm(FlaskForm):  # type: ignore[misc]
+    correction = TextAreaField("Corrected text", widget=GovTextArea(), filters=[_strip],
+                               validators=[Length(max=TEXT_MAX)])
+    reason = TextAreaField("Why are you making this correction?", widget=GovTextArea(),
+                           filters=[_strip], validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Add correction", widget=GovSubmitInput())
+
+
+class CloseForm(VersionedForm):
+    reasons = TextAreaField("Reasons for closing", widget=GovTextArea(), filters=[_strip],
+                            validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Close incident", widget=GovSubmitInput())
+
+
+class StartForm(FlaskForm):  # type: ignore[misc]
+    concerns = SelectMultipleField("Concerns to record in this incident",
+                                   widget=GovCheckboxesInput(), choices=[],
+                                   validate_choice=False)
+    submit = SubmitField("Start an incident", widget=GovSubmitInput())
+
+
+class PlainForm(FlaskForm):  # type: ignore[misc]
+    pass

@@ -1,0 +1,526 @@
+"""The DSL's pages: the dashboard, recording an incident in short steps, decisions, corrections
+and closing. Views read forms, call `portal.services.incidents` and turn its `RecordingError`s
+into GOV.UK error messages; the request commits once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import access, audit
+from ..models import Child, Concern, Decision, User, db
+from ..rules.vocabulary import (
+    CONSIDERATION_LABELS,
+    FEATURE_LABELS,
+    ROLE_LABELS,
+    ROUTE_LABELS,
+    SEXUAL_TYPES,
+    TRIGGER_LABELS,
+    TYPE_LABELS,
+)
+from ..services import incidents as svc
+from ..services.children import name_search
+from ..services.recording import DECISION_KINDS, RecordingError
+from . import bp
+from .forms import (
+    ChildForm,
+    CloseForm,
+    CorrectionForm,
+    DecisionForm,
+    FactsForm,
+    NewChildForm,
+    NotInvolvedForm,
+    PlainForm,
+    StartForm,
+    SummaryForm,
+)
+
+require_dsl = access.require("record_incident")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _incident(incident_id: Any) -> Any:
+    return access.get_incident_or_404(_user(), incident_id)
+
+
+def _fail(form: Any, error: RecordingError) -> list[str]:
+    """Put each problem on its field; return those that belong to no field (page errors)."""
+    db.session.rollback()
+    page: list[str] = []
+    for problem in error.problems:
+        target = getattr(form, problem.field, None) if problem.field else None
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*list(target.errors or []), problem.message]
+        else:
+            page.append(problem.message)
+    form._errors = None  # recompute form.errors with the added messages
+    return page
+
+
+def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
+    return {"incident": incident, "labels": LABELS, "local": svc.to_local, **extra}
+
+
+LABELS = {
+    "roles": ROLE_LABELS, "routes": ROUTE_LABELS, "types": TYPE_LABELS,
+    "features": FEATURE_LABELS, "triggers": TRIGGER_LABELS,
+    "considerations": CONSIDERATION_LABELS, "decisions": DECISION_KINDS,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard
+
+
+@bp.get("/dashboard")
+@require_dsl
+def dashboard() -> str:
+    user = _user()
+    board = svc.dashboard(access.concerns_visible_to(user), access.incidents_visible_to(user),
+                          _now())
+    return render_template("incidents/dashboard.html", board=board, page_title="Dashboard",
+                           labels=LABELS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting an incident from concerns
+
+
+def _concern_label(concern: Concern) -> str:
+    children = ", ".join(ch.child.redacted_label for ch in concern.children) or "no child named"
+    return f"Raised {svc.to_local(concern.submitted_at):%-d %B %Y %H:%M}: {children}"
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@require_dsl
+def new() -> Any:
+    user = _user()
+    waiting = list(db.session.scalars(
+        access.concerns_visible_to(user).where(Concern.state == "submitted")
+        .order_by(Concern.submitted_at)))
+    chosen = {str(access.get_concern_or_404(user, c).id) for c in request.args.getlist("concern")}
+    form = StartForm()
+    form.concerns.choices = [(str(c.id), _concern_label(c)) for c in waiting]
+    # A concern already picked up may still be linked when asked for by id.
+    for ident in chosen - {str(c.id) for c in waiting}:
+        concern = access.get_concern_or_404(user, ident)
+        form.concerns.choices.append((ident, _concern_label(concern)))
+    if request.method == "GET" and chosen:
+        form.concerns.data = sorted(chosen)
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        concerns = [access.get_concern_or_404(user, ident) for ident in form.concerns.data or []]
+        try:
+            incident = svc.open_incident(user, concerns, _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"Incident {incident.reference} started", "success")
+            return redirect(url_for("incidents.facts", incident_id=incident.id))
+    return render_template("incidents/new.html", form=form, page_errors=page_errors,
+                           page_title="Start an incident")
+
+
+# ---------------------------------------------------------------------------------------------
+# The incident page
+
+
+@bp.get("/incidents/<uuid:incident_id>")
+@require_dsl
+def show(incident_id: uuid.UUID) -> str:
+    user = _user()
+    incident = _incident(incident_id)
+    now = _now()
+    assessment = svc.latest_assessment(incident)
+    result = json.loads(assessment.result) if assessment is not None and assessment.result else None
+    decisions = svc.decisions(incident)
+    children = svc.incident_children(incident)
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
+        {d.decided_by_id for d in decisions} | {incident.opened_by_id})))}
+    decision_addenda = svc.addenda_for(incident.school_id, "decision", [d.id for d in decisions])
+    summary_addenda = svc.addenda_for(incident.school_id, "incident", [incident.id])[incident.id]
+    child_names = {ic.child_id: svc.child_label(ic.child) for ic in children}
+    for child in svc.concern_children(svc.incident_concerns(incident)):
+        child_names.setdefault(child.id, svc.child_label(child))
+    mandatory = incident.mandatory_routes or []
+    audit.record(audit.INCIDENT_VIEWED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="incident", object_id=incident.id, at=now)
+    db.session.commit()
+    return render_template(
+        "incidents/show.html", **_ctx(
+            incident, page_title=f"Incident {incident.reference}", result=result,
+            assessment=assessment, handover_now=svc.handover_now(incident, now),
+            now_local=svc.to_local(now), children=children, decisions=decisions,
+            people=people, decision_addenda=decision_addenda, summary_addenda=summary_addenda,
+            child_names=child_names, concerns=svc.incident_concerns(incident),
+            unaccounted=svc.unaccounted_children(incident),
+            handed={r: svc.handed_over(incident, r) for r in (result or {}).get("routes", [])},
+            mandatory=mandatory, missing=svc.missing_for_assessment(incident),
+            closing=svc.closing_check(incident) if incident.state == "open" else [],
+            reported_local=svc.to_local(incident.reported_at) if incident.reported_at else None,
+            sexual_types=SEXUAL_TYPES,
+        ))
+
+
+def _stale_context(error: RecordingError) -> dict[str, Any]:
+    if isinstance(error, svc.StaleVersion):
+        return {"stale": error}
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 1: the facts
+
+
+@bp.route("/incidents/<uuid:incident_id>/facts", methods=["GET", "POST"])
+@require_dsl
+def facts(incident_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    if incident.state == "closed":
+        return redirect(url_for("incidents.show", incident_id=incident.id))
+    form = FactsForm()
+    if request.method == "GET":
+        form.version.data = str(incident.version)
+        form.occurred_on.data = incident.occurred_on
+        if incident.reported_at:
+            local = svc.to_local(incident.reported_at)
+            form.reported_date.data = local.date()
+            form.reported_time.data = f"{local:%H:%M}"
+        form.types_non_sexual.data = [t for t in incident.types or [] if t not in SEXUAL_TYPES]
+        form.types_sexual.data = [t for t in incident.types or [] if t in SEXUAL_TYPES]
+        form.features.data = list(incident.features or [])
+        for name in ("online", "sexual_activity", "immediate_danger", "crime_suspected",
+                     "arrested"):
+            getattr(form, name).data = getattr(incident, name)
+        adults = incident.adults_harmed or []
+        form.adults_harmed.data = len(adults)
+        form.adults_at_risk.data = sum(1 for a in adults if a.get("at_risk"))
+    page_errors: list[str] = []
+    extra: dict[str, Any] = {}
+    if form.validate_on_submit():
+        data = svc.FactsInput(
+            occurred_on=form.occurred_on.data, reported_at_local=form.reported_at_local(),
+            types=frozenset((form.types_non_sexual.data or []) + (form.types_sexual.data or [])),
+            features=frozenset(form.features.data or []), online=form.online.data,
+            sexual_activity=form.sexual_activity.data,
+            immediate_danger=form.immediate_danger.data,
+            crime_suspected=form.crime_suspected.data, arrested=form.arrested.data,
+            adults_harmed=form.adults_harmed.data or 0,
+            adults_at_risk=form.adults_at_risk.data or 0,
+        )
+        try:
+            svc.save_facts(user, incident, form.loaded_version(), data, _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+            extra = _stale_context(error)
+            if extra:
+                form.version.data = str(extra["stale"].current_version)
+        else:
+            db.session.commit()
+            return redirect(url_for("incidents.children", incident_id=incident.id))
+    return render_template("incidents/facts.html", **_ctx(
+        incident, form=form, page_errors=page_errors, page_title="What happened: the facts",
+        **extra))
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: the children
+
+
+@bp.get("/incidents/<uuid:incident_id>/children")
+@require_dsl
+def children(incident_id: uuid.UUID) -> str:
+    user = _user()
+    incident = _incident(incident_id)
+    found: list[Child] | None = None
+    query = (request.args.get("name") or "").strip()
+    if query:
+        found = list(db.session.scalars(
+            name_search(incident.school_id, query).where(
+                Child.id.in_(access.children_visible_to(user).with_only_columns(Child.id)))))
+        audit.record(audit.CHILD_SEARCHED, org_id=str(incident.school_id), actor_id=user.id,
+                     object_type="incident", object_id=incident.id,
+                     detail={"results": len(found)})
+        db.session.commit()
+    rows = svc.incident_children(incident)
+    on = {r.child_id for r in rows}
+    out = svc.not_involved_ids(incident)
+    from_concerns = [c for c in svc.concern_children(svc.incident_concerns(incident))
+                     if c.id not in on]
+    return render_template("incidents/children.html", **_ctx(
+        incident, rows=rows, from_concerns=from_concerns, not_involved=out, found=found,
+        query=query, page_title="The children"))
+
+
+def _child_form_data(form: ChildForm) -> svc.ChildInput:
+    return svc.ChildInput(
+        role=form.role.data or "", dob=form.dob.data,
+        local_authority=form.local_authority.data or "", send=bool(form.send.data),
+        same_school=bool(form.same_school.data), household=form.household.data,
+        child_words=form.child_words.data,
+        child_words_missing_reason=form.child_words_missing_reason.data,
+        given_name=getattr(getattr(form, "given_name", None), "data", None),
+        family_name=getattr(getattr(form, "family_name", None), "data", None),
+    )
+
+
+def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
+    user = _user()
+    form.local_authority.choices = [("", "Select a local authority"), *svc.authority_choices()]
+    page_errors: list[str] = []
+    extra: dict[str, Any] = {}
+    if form.validate_on_submit():
+        try:
+            svc.save_child(user, incident, form.loaded_version(), child, _child_form_data(form),
+                           _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+            extra = _stale_context(error)
+            if extra:
+                form.version.data = str(extra["stale"].current_version)
+        else:
+            db.session.commit()
+            return redirect(url_for("incidents.children", incident_id=incident.id))
+    return render_template("incidents/child.html", **_ctx(
+        incident, form=form, child=child, page_errors=page_errors,
+        page_title="A child in this incident", **extra))
+
+
+@bp.route("/incidents/<uuid:incident_id>/children/new", methods=["GET", "POST"])
+@require_dsl
+def new_child(incident_id: uuid.UUID) -> Any:
+    incident = _incident(incident_id)
+    if incident.state == "closed":
+        return redirect(url_for("incidents.show", incident_id=incident.id))
+    form = NewChildForm()
+    if request.method == "GET":
+        form.version.data = str(incident.version)
+        form.same_school.data = True
+        school = incident_school(incident)
+        form.local_authority.data = school.local_authority.code if school else ""
+    return _child_page(incident, form, None)
+
+
+def incident_school(incident: Any) -> Any:
+    from ..models import School
+
+    return db.session.get(School, incident.school_id)
+
+
+@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>", methods=["GET", "POST"])
+@require_dsl
+def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    person = access.get_child_or_404(user, child_id)
+    if incident.state == "closed":
+        return redirect(url_for("incidents.show", incident_id=incident.id))
+    form = ChildForm()
+    if request.method == "GET":
+        form.version.data = str(incident.version)
+        row = next((r for r in svc.incident_children(incident) if r.child_id == person.id), None)
+        form.dob.data = person.dob
+        form.send.data = bool(person.send)
+        form.local_authority.data = person.local_authority_code
+        form.same_school.data = row.same_school if row else bool(person.on_roll)
+        if row is not None:
+            form.role.data = row.role
+            form.household.data = row.household
+            form.child_words.data = row.child_words
+            form.child_words_missing_reason.data = row.child_words_missing_reason
+    return _child_page(incident, form, person)
+
+
+@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/not-involved",
+          methods=["GET", "POST"])
+@require_dsl
+def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    person = access.get_child_or_404(user, child_id)
+    form = NotInvolvedForm()
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            svc.record_decision(user, incident, svc.DecisionInput(
+                kind="not_involved", child_id=person.id, reasons=form.reasons.data,
+                what="Recorded as not involved"), _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"{svc.child_label(person)} recorded as not involved", "success")
+            return redirect(url_for("incidents.children", incident_id=incident.id))
+    return render_template("incidents/not_involved.html", **_ctx(
+        incident, form=form, child=person, page_errors=page_errors,
+        page_title="Not involved"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: what happened
+
+
+@bp.route("/incidents/<uuid:incident_id>/summary", methods=["GET", "POST"])
+@require_dsl
+def summary(incident_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    if incident.state == "closed":
+        return redirect(url_for("incidents.show", incident_id=incident.id))
+    form = SummaryForm()
+    if request.method == "GET":
+        form.version.data = str(incident.version)
+        form.summary.data = incident.summary
+    page_errors: list[str] = []
+    extra: dict[str, Any] = {}
+    if form.validate_on_submit():
+        try:
+            svc.save_summary(user, incident, form.loaded_version(), form.summary.data, _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+            extra = _stale_context(error)
+            if extra:
+                form.version.data = str(extra["stale"].current_version)
+        else:
+            db.session.commit()
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    return render_template("incidents/summary.html", **_ctx(
+        incident, form=form, page_errors=page_errors, page_title="What happened", **extra))
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions, corrections, closing
+
+
+@bp.route("/incidents/<uuid:incident_id>/decisions/new", methods=["GET", "POST"])
+@require_dsl
+def decide(incident_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    if incident.state == "closed":
+        return redirect(url_for("incidents.show", incident_id=incident.id))
+    assessment = svc.latest_assessment(incident)
+    routes = assessment.routes if assessment is not None else []
+    mandatory = set(incident.mandatory_routes or [])
+    form = DecisionForm()
+    form.route.choices = [("", "Not about a route")] + [
+        (r, ROUTE_LABELS.get(r, r) + (" (must)" if r in mandatory else "")) for r in routes]
+    form.child.choices = [("", "Not about one child")] + [
+        (str(ic.child_id), svc.child_label(ic.child)) for ic in svc.incident_children(incident)]
+    if request.method == "GET":
+        form.route.data = request.args.get("route", "")
+        form.child.data = request.args.get("child", "")
+        if request.args.get("kind") in DECISION_KINDS:
+            form.kind.data = request.args["kind"]
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        child_id = None
+        if form.child.data:
+            child_id = access.get_child_or_404(user, form.child.data).id
+        try:
+            svc.record_decision(user, incident, svc.DecisionInput(
+                kind=form.kind.data, route=form.route.data or None, child_id=child_id,
+                what=form.what.data, reasons=form.reasons.data), _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash("Decision recorded", "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    return render_template("incidents/decision.html", **_ctx(
+        incident, form=form, page_errors=page_errors, mandatory=mandatory,
+        page_title="Record a decision"))
+
+
+def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, field: str,
+                     original: str | None, heading: str) -> Any:
+    user = _user()
+    form = CorrectionForm()
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            svc.add_correction(user, incident, target_type=target_type, target_id=target_id,
+                               field=field, correction=form.correction.data,
+                               reason=form.reason.data, now=_now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash("Correction added. The original is kept.", "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    return render_template("incidents/correction.html", **_ctx(
+        incident, form=form, page_errors=page_errors, original=original, heading=heading,
+        action=request.path, page_title=heading))
+
+
+@bp.route("/incidents/<uuid:incident_id>/summary/correction", methods=["GET", "POST"])
+@require_dsl
+def correct_summary(incident_id: uuid.UUID) -> Any:
+    incident = _incident(incident_id)
+    return _correction_page(incident, target_type="incident", target_id=incident.id,
+                            field="summary", original=incident.summary,
+                            heading="Add a correction to what happened")
+
+
+@bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/correction",
+          methods=["GET", "POST"])
+@require_dsl
+def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    decision = db.session.scalar(
+        access.school_rows_visible_to(user, Decision).where(
+            Decision.id == decision_id, Decision.incident_id == incident.id))
+    if decision is None:
+        abort(404)
+    return _correction_page(incident, target_type="decision", target_id=decision.id,
+                            field="reasons", original=decision.reasons,
+                            heading="Add a correction to a decision")
+
+
+@bp.route("/incidents/<uuid:incident_id>/close", methods=["GET", "POST"])
+@require_dsl
+def close(incident_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    if incident.state == "closed":
+        return redirect(url_for("incidents.show", incident_id=incident.id))
+    form = CloseForm()
+    if request.method == "GET":
+        form.version.data = str(incident.version)
+    page_errors: list[str] = []
+    extra: dict[str, Any] = {}
+    if form.validate_on_submit():
+        try:
+            svc.close_incident(user, incident, form.loaded_version(), form.reasons.data, _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+            extra = _stale_context(error)
+            if extra:
+                form.version.data = str(extra["stale"].current_version)
+        else:
+            db.session.commit()
+            flash(f"Incident {incident.reference} closed", "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    return render_template("incidents/close.html", **_ctx(
+        incident, form=form, page_errors=page_errors, page_title="Close this incident",
+        problems=svc.closing_check(incident), **extra))
+
+
+__all__ = ["PlainForm", "bp"]

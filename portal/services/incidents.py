@@ -1,0 +1,897 @@
+"""Recording an incident: open it from concerns, save its facts, children and narrative in short
+steps, assess it on every save, record decisions and corrections, and close it.
+
+Every operation takes plain inputs, applies the recording rules (`portal.services.recording`),
+writes its rows and its audit entry, and flushes; the request commits once. Saves of an incident
+carry the `version` the form was loaded with and bump it with one conditional UPDATE, so two DSLs
+never silently overwrite each other (`StaleVersion`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import audit
+from ..models import (
+    Addendum,
+    Assessment,
+    Child,
+    Concern,
+    ConcernChild,
+    Decision,
+    Incident,
+    IncidentChild,
+    IncidentConcern,
+    IncidentRevision,
+    LocalAuthority,
+    School,
+    User,
+    db,
+)
+from ..rules import AdultHarmed, ChildFacts, Directory, IncidentFacts, assess
+from ..rules.calendar import is_working_day
+from ..rules.directory import load_directory_data
+from ..rules.model import Assessment as RulesAssessment
+from ..rules.model import Handover
+from ..rules.vocabulary import (
+    FEATURE_LABELS,
+    FEATURES,
+    ROLE_LABELS,
+    ROLES,
+    TYPE_LABELS,
+    TYPES,
+    WITNESS_ROLE,
+)
+from . import chronology
+from .children import add_child
+from .recording import (
+    CHILD_DECISION_KINDS,
+    DECISION_KINDS,
+    ChildState,
+    ClosingRefused,
+    Problem,
+    RecordingError,
+    check_correction,
+    check_decision,
+    check_reasons,
+    closing_problems,
+)
+
+LONDON: Final = ZoneInfo("Europe/London")
+# Overdue: a concern not picked up within 1 working day; an incident with a mandatory route and
+# no decision on it within 24 hours of opening.
+INCIDENT_DECISION_HOURS: Final = 24
+
+
+class StaleVersion(RecordingError):
+    """Someone else saved the incident after this form was loaded."""
+
+    def __init__(self, *, saved_by: str, saved_at: dt.datetime, current_version: int,
+                 changes: list[tuple[str, str, str]]) -> None:
+        local = saved_at.astimezone(LONDON)
+        message = (
+            f"Another DSL ({saved_by}) saved this incident at {local:%H:%M} while you were "
+            "editing. Their changes are shown below; your text is kept in the form. Check and "
+            "save again."
+        )
+        super().__init__(Problem("version", None, message))
+        self.saved_by = saved_by
+        self.saved_at = saved_at
+        self.current_version = current_version
+        self.changes = changes
+
+
+class IncidentClosed(RecordingError):
+    def __init__(self) -> None:
+        super().__init__(Problem(
+            "R5", None, "This incident is closed. To correct it, add a correction instead"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Time and the directory
+
+
+def to_local(at: dt.datetime) -> dt.datetime:
+    """A UTC (aware) time as naive Europe/London local time, as the rules engine expects."""
+    return at.astimezone(LONDON).replace(tzinfo=None)
+
+
+def from_local(local: dt.datetime) -> dt.datetime:
+    """Naive Europe/London local time to aware UTC."""
+    return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
+
+
+def directory() -> Directory:
+    """The directory as the administrators keep it (`LocalAuthority.directory` rows); packaged
+    entries fill in only codes the database does not have."""
+    entries: dict[str, dict[str, Any]] = {
+        a["code"]: a for a in load_directory_data()["authorities"]
+    }
+    for la in db.session.scalars(select(LocalAuthority)):
+        if la.directory:
+            entries[la.code] = {**la.directory, "code": la.code,
+                                "name": la.directory.get("name") or la.name}
+    return Directory.from_dict({"authorities": list(entries.values())})
+
+
+def authority_choices() -> list[tuple[str, str]]:
+    return [(la.code, la.name) for la in db.session.scalars(
+        select(LocalAuthority).where(LocalAuthority.active.is_(True)).order_by(LocalAuthority.name)
+    )]
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True, slots=True)
+class FactsInput:
+    occurred_on: dt.date | None
+    reported_at_local: dt.datetime | None  # naive Europe/London
+    types: frozenset[str] = frozenset()
+    features: frozenset[str] = frozenset()
+    online: bool = False
+    sexual_activity: bool = False
+    immediate_danger: bool = False
+    crime_suspected: bool = False
+    arrested: bool = False
+    adults_harmed: int = 0
+    adults_at_risk: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChildInput:
+    role: str
+    dob: dt.date | None
+    local_authority: str
+    send: bool = False
+    same_school: bool = True
+    household: str | None = None
+    child_words: str | None = None
+    child_words_missing_reason: str | None = None
+    # A child not yet in the school's records:
+    given_name: str | None = None
+    family_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    kind: str
+    reasons: str | None
+    route: str | None = None
+    child_id: uuid.UUID | None = None
+    what: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def incident_children(incident: Incident) -> list[IncidentChild]:
+    return list(db.session.scalars(
+        select(IncidentChild).where(IncidentChild.incident_id == incident.id)
+        .order_by(IncidentChild.position, IncidentChild.added_at)
+    ))
+
+
+def incident_concerns(incident: Incident) -> list[Concern]:
+    return list(db.session.scalars(
+        select(Concern).join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
+        .where(IncidentConcern.incident_id == incident.id).order_by(Concern.submitted_at)
+    ))
+
+
+def concern_children(concerns: Iterable[Concern]) -> list[Child]:
+    ids = [c.id for c in concerns]
+    if not ids:
+        return []
+    seen: dict[uuid.UUID, Child] = {}
+    for child in db.session.scalars(
+        select(Child).join(ConcernChild, ConcernChild.child_id == Child.id)
+        .where(ConcernChild.concern_id.in_(ids)).order_by(Child.reference)
+    ):
+        seen.setdefault(child.id, child)
+    return list(seen.values())
+
+
+def decisions(incident: Incident) -> list[Decision]:
+    return list(db.session.scalars(
+        select(Decision).where(Decision.incident_id == incident.id)
+        .order_by(Decision.decided_at, Decision.id)
+    ))
+
+
+def not_involved_ids(incident: Incident) -> set[uuid.UUID]:
+    return {d.child_id for d in decisions(incident)
+            if d.kind == "not_involved" and d.child_id is not None}
+
+
+def unaccounted_children(incident: Incident) -> list[Child]:
+    """R8: children on the incident's concerns neither on it nor recorded as not involved."""
+    on = {ic.child_id for ic in incident_children(incident)}
+    out = not_involved_ids(incident)
+    return [c for c in concern_children(incident_concerns(incident))
+            if c.id not in on and c.id not in out]
+
+
+def latest_assessment(incident: Incident) -> Assessment | None:
+    return db.session.scalar(
+        select(Assessment).where(Assessment.incident_id == incident.id)
+        .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc()).limit(1)
+    )
+
+
+def revision(incident: Incident, version: int) -> IncidentRevision | None:
+    return db.session.scalar(select(IncidentRevision).where(
+        IncidentRevision.incident_id == incident.id, IncidentRevision.version == version))
+
+
+def addenda_for(school_id: uuid.UUID, target_type: str,
+                target_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Addendum]]:
+    ids = list(target_ids)
+    out: dict[uuid.UUID, list[Addendum]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for a in db.session.scalars(
+        select(Addendum).where(Addendum.school_id == school_id,
+                               Addendum.target_type == target_type,
+                               Addendum.target_id.in_(ids)).order_by(Addendum.created_at)
+    ):
+        out[a.target_id].append(a)
+    return out
+
+
+def handed_over(incident: Incident, route: str) -> bool:
+    """Whether `route` has been handed over for this incident.
+
+    For now: a Decision of kind "handed_over" for the route. When referrals arrive (issue 5) this
+    is the one place to switch to "a referral sent to the convening authority".
+    """
+    return db.session.scalar(select(Decision.id).where(
+        Decision.incident_id == incident.id, Decision.kind == "handed_over",
+        Decision.route == route).limit(1)) is not None
+
+
+def mandatory_not_handed_over(incident: Incident) -> list[str]:
+    return [r for r in (incident.mandatory_routes or []) if not handed_over(incident, r)]
+
+
+def child_label(child: Child) -> str:
+    return f"{child.full_name} ({child.reference})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts for the rules engine, snapshots and differences
+
+
+def facts_for(incident: Incident, *, at_local: dt.datetime | None = None) -> IncidentFacts | None:
+    """The rules' input, or None while the incident lacks a date, a report time, a type or a
+    child (the page says what is missing)."""
+    rows = incident_children(incident)
+    if not (incident.occurred_on and incident.reported_at and incident.types and rows):
+        return None
+    school = db.session.get(School, incident.school_id)
+    default_la = school.local_authority.code if school is not None else ""
+    children = []
+    for ic in rows:
+        child = ic.child
+        if child.dob is None:
+            return None
+        children.append(ChildFacts(
+            ref=child.reference, role=ic.role, dob=child.dob,
+            local_authority=child.local_authority_code or default_la,
+            send=bool(child.send), same_school=ic.same_school, household=ic.household or None,
+        ))
+    return IncidentFacts(
+        occurred_on=incident.occurred_on,
+        reported_at=at_local or to_local(incident.reported_at),
+        types=frozenset(incident.types), features=frozenset(incident.features or ()),
+        children=tuple(children), online=incident.online,
+        sexual_activity=incident.sexual_activity, immediate_danger=incident.immediate_danger,
+        crime_suspected=incident.crime_suspected, arrested=incident.arrested,
+        adults_harmed=tuple(AdultHarmed(bool(a.get("at_risk")))
+                            for a in (incident.adults_harmed or [])),
+    )
+
+
+def missing_for_assessment(incident: Incident) -> list[str]:
+    missing = []
+    if not incident.occurred_on:
+        missing.append("the date it happened")
+    if not incident.reported_at:
+        missing.append("when it was first reported")
+    if not incident.types:
+        missing.append("what kind of behaviour it was")
+    if not incident_children(incident):
+        missing.append("at least one child")
+    return missing
+
+
+def handover_now(incident: Incident, now: dt.datetime) -> tuple[Handover, ...]:
+    """The handover lines as they are at `now` (open now, next opening)."""
+    facts = facts_for(incident, at_local=to_local(now))
+    if facts is None:
+        return ()
+    return assess(facts, directory()).handover
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """Everything a save can change, as JSON (stored encrypted in IncidentRevision)."""
+    return {
+        "occurred_on": incident.occurred_on.isoformat() if incident.occurred_on else None,
+        "reported_at": (to_local(incident.reported_at).isoformat(timespec="minutes")
+                        if incident.reported_at else None),
+        "online": incident.online,
+        "types": sorted(incident.types or []),
+        "sexual_activity": incident.sexual_activity,
+        "features": sorted(incident.features or []),
+        "immediate_danger": incident.immediate_danger,
+        "crime_suspected": incident.crime_suspected,
+        "arrested": incident.arrested,
+        "adults_harmed": list(incident.adults_harmed or []),
+        "summary": incident.summary,
+        "children": [
+            {
+                "child_id": str(ic.child_id),
+                "name": child_label(ic.child),
+                "role": ic.role,
+                "dob": ic.child.dob.isoformat() if ic.child.dob else None,
+                "send": bool(ic.child.send),
+                "local_authority": ic.child.local_authority_code,
+                "same_school": ic.same_school,
+                "household": ic.household,
+                "child_words": ic.child_words,
+                "child_words_missing_reason": ic.child_words_missing_reason,
+            }
+            for ic in incident_children(incident)
+        ],
+    }
+
+
+def _yes_no(value: Any) -> str:
+    return "Yes" if value else "No"
+
+
+def _flat(snap: dict[str, Any]) -> dict[str, str]:
+    """A snapshot as labelled, readable values, for the list of what another DSL changed."""
+    adults = snap.get("adults_harmed") or []
+    out = {
+        "Date it happened": snap.get("occurred_on") or "Not given",
+        "First reported": (snap.get("reported_at") or "Not given").replace("T", " "),
+        "Online": _yes_no(snap.get("online")),
+        "Types": ", ".join(TYPE_LABELS.get(t, t) for t in snap.get("types") or []) or "None",
+        "Sexual activity": _yes_no(snap.get("sexual_activity")),
+        "Features": ", ".join(FEATURE_LABELS.get(f, f) for f in snap.get("features") or [])
+        or "None",
+        "Immediate danger": _yes_no(snap.get("immediate_danger")),
+        "Crime suspected": _yes_no(snap.get("crime_suspected")),
+        "Arrested": _yes_no(snap.get("arrested")),
+        "Adults harmed": f"{len(adults)} ({sum(1 for a in adults if a.get('at_risk'))} at risk)",
+        "What happened": snap.get("summary") or "Not yet recorded",
+    }
+    for c in snap.get("children") or []:
+        name = c.get("name", "")
+        out[f"{name}: role"] = ROLE_LABELS.get(c.get("role"), c.get("role") or "")
+        out[f"{name}: date of birth"] = c.get("dob") or ""
+        out[f"{name}: SEND"] = _yes_no(c.get("send"))
+        out[f"{name}: local authority"] = c.get("local_authority") or ""
+        out[f"{name}: attends this school"] = _yes_no(c.get("same_school"))
+        out[f"{name}: household"] = c.get("household") or "None"
+        out[f"{name}: own words"] = (c.get("child_words") or c.get("child_words_missing_reason")
+                                     or "Not yet recorded")
+    return out
+
+
+def changes_between(before: dict[str, Any] | None,
+                    after: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """[(field, before, after)] for every field that differs."""
+    old = _flat(before or {})
+    new = _flat(after)
+    out = []
+    for key in dict.fromkeys([*old, *new]):
+        if old.get(key, "Not recorded") != new.get(key, "Not recorded"):
+            out.append((key, old.get(key, "Not recorded"), new.get(key, "Not recorded")))
+    return out
+
+
+def _revision_snapshot(incident: Incident, version: int) -> dict[str, Any] | None:
+    rev = revision(incident, version)
+    if rev is None or rev.snapshot is None:
+        return None
+    data: dict[str, Any] = json.loads(rev.snapshot)
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving: the version guard, the revision and the assessment
+
+
+def _stale(incident: Incident, loaded_version: int) -> StaleVersion:
+    db.session.refresh(incident)
+    latest = db.session.scalar(
+        select(IncidentRevision).where(IncidentRevision.incident_id == incident.id)
+        .order_by(IncidentRevision.version.desc()).limit(1)
+    )
+    saver = db.session.get(User, latest.saved_by_id) if latest is not None else None
+    after = json.loads(latest.snapshot) if latest is not None and latest.snapshot else {}
+    return StaleVersion(
+        saved_by=saver.display_name if saver is not None else "unknown",
+        saved_at=latest.saved_at if latest is not None else incident.updated_at,
+        current_version=incident.version,
+        changes=changes_between(_revision_snapshot(incident, loaded_version), after),
+    )
+
+
+def _bump_version(incident: Incident, loaded_version: int, now: dt.datetime) -> int:
+    """Claim the next version with one conditional UPDATE (atomic on PostgreSQL and SQLite)."""
+    result = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.version == loaded_version)
+        .values(version=Incident.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _stale(incident, loaded_version)
+    set_committed_value(incident, "version", loaded_version + 1)
+    set_committed_value(incident, "updated_at", now)
+    return loaded_version + 1
+
+
+def assess_incident(incident: Incident, now: dt.datetime) -> Assessment | None:
+    """Run the rules on the incident as it now is and store the answer (None if incomplete)."""
+    facts = facts_for(incident)
+    if facts is None:
+        incident.mandatory_routes = []
+        return None
+    result: RulesAssessment = assess(facts, directory())
+    row = Assessment(
+        incident_id=incident.id, school_id=incident.school_id, incident_version=incident.version,
+        rules_version=result.rules_version, triggers=list(result.triggers),
+        routes=list(result.routes), mandatory_routes=list(result.mandatory_routes),
+        considerations=list(result.considerations), assessed_at=now,
+    )
+    row.result = json.dumps(result.as_json())
+    db.session.add(row)
+    incident.mandatory_routes = list(result.mandatory_routes)
+    return row
+
+
+def _save(user: User, incident: Incident, loaded_version: int, now: dt.datetime,
+          step: str, change: Callable[[], None]) -> Incident:
+    """Bump the version (or refuse), apply `change`, write the revision and the assessment."""
+    if incident.state == "closed":
+        raise IncidentClosed()
+    version = _bump_version(incident, loaded_version, now)
+    change()
+    db.session.flush()
+    rev = IncidentRevision(incident_id=incident.id, school_id=incident.school_id,
+                           version=version, saved_by_id=user.id, saved_at=now)
+    rev.snapshot = json.dumps(snapshot(incident))
+    db.session.add(rev)
+    assessed = assess_incident(incident, now)
+    db.session.flush()
+    audit.record(audit.INCIDENT_SAVED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="incident", object_id=incident.id, at=now,
+                 detail={"step": step, "version": version})
+    if assessed is not None:
+        audit.record(audit.INCIDENT_ASSESSED, org_id=str(incident.school_id), actor_id=user.id,
+                     object_type="incident", object_id=incident.id, at=now,
+                     detail={"version": version, "rules_version": assessed.rules_version,
+                             "triggers": [t.lower() for t in assessed.triggers],
+                             "mandatory_routes": list(assessed.mandatory_routes)})
+    return incident
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations
+
+
+def open_incident(user: User, concerns: list[Concern], now: dt.datetime) -> Incident:
+    """A new incident from one or more concerns; the concerns are picked up."""
+    if not concerns:
+        raise RecordingError(Problem("R1", "concerns", "Select at least one concern"))
+    school_id = concerns[0].school_id
+    if any(c.school_id != school_id or c.state == "draft" for c in concerns):
+        raise RecordingError(Problem("R1", "concerns", "Select concerns that have been submitted"))
+    db.session.execute(
+        update(School).where(School.id == school_id)
+        .values(next_incident_number=School.next_incident_number + 1)
+        .execution_options(synchronize_session=False)
+    )
+    number = int(db.session.scalar(select(School.next_incident_number)
+                                   .where(School.id == school_id)) or 1) - 1
+    school = db.session.get(School, school_id)
+    if school is not None:
+        set_committed_value(school, "next_incident_number", number + 1)
+    dates = [c.occurred_on for c in concerns if c.occurred_on]
+    incident = Incident(
+        school_id=school_id, reference=f"I{number:04d}", state="open", version=1,
+        opened_by_id=user.id, opened_at=now, updated_at=now,
+        occurred_on=min(dates) if dates else None,
+        reported_at=min(c.submitted_at for c in concerns),
+        online=any(c.online for c in concerns), types=[], features=[], adults_harmed=[],
+        mandatory_routes=[],
+    )
+    db.session.add(incident)
+    db.session.flush()
+    for concern in concerns:
+        db.session.add(IncidentConcern(incident_id=incident.id, concern_id=concern.id))
+        if concern.state == "submitted":
+            concern.state = "picked_up"
+            concern.picked_up_at = now
+            concern.picked_up_by_id = user.id
+            audit.record(audit.CONCERN_PICKED_UP, org_id=str(school_id), actor_id=user.id,
+                         object_type="concern", object_id=concern.id, at=now,
+                         detail={"incident_id": str(incident.id)})
+    db.session.flush()
+    rev = IncidentRevision(incident_id=incident.id, school_id=school_id, version=1,
+                           saved_by_id=user.id, saved_at=now)
+    rev.snapshot = json.dumps(snapshot(incident))
+    db.session.add(rev)
+    audit.record(audit.INCIDENT_OPENED, org_id=str(school_id), actor_id=user.id,
+                 object_type="incident", object_id=incident.id, at=now,
+                 detail={"concerns": len(concerns), "version": 1})
+    db.session.flush()
+    return incident
+
+
+def save_facts(user: User, incident: Incident, loaded_version: int, facts: FactsInput,
+               now: dt.datetime) -> Incident:
+    problems = []
+    if facts.occurred_on is None:
+        problems.append(Problem("facts", "occurred_on", "Enter the date it happened"))
+    if facts.reported_at_local is None:
+        problems.append(Problem("facts", "reported_date",
+                                "Enter the date and time it was first reported"))
+    if (facts.occurred_on and facts.reported_at_local
+            and facts.occurred_on > facts.reported_at_local.date()):
+        problems.append(Problem("facts", "occurred_on",
+                                "The date it happened must be on or before the date it was "
+                                "first reported"))
+    if facts.reported_at_local and from_local(facts.reported_at_local) > now:
+        problems.append(Problem("facts", "reported_date",
+                                "The date it was first reported must be today or in the past"))
+    if not facts.types:
+        problems.append(Problem("facts", "types_non_sexual",
+                                "Select what kind of behaviour it was"))
+    if facts.types - TYPES or facts.features - FEATURES:
+        problems.append(Problem("facts", "types_non_sexual", "Select from the list"))
+    if facts.adults_harmed < 0 or facts.adults_at_risk < 0:
+        problems.append(Problem("facts", "adults_harmed", "Enter 0 or more"))
+    elif facts.adults_at_risk > facts.adults_harmed:
+        problems.append(Problem("facts", "adults_at_risk",
+                                "The number of adults at risk cannot be more than the number "
+                                "of adults harmed"))
+    if problems:
+        raise RecordingError(*problems)
+
+    def change() -> None:
+        incident.occurred_on = facts.occurred_on
+        incident.reported_at = from_local(facts.reported_at_local)  # type: ignore[arg-type]
+        incident.types = sorted(facts.types)
+        incident.features = sorted(facts.features)
+        incident.online = facts.online
+        incident.sexual_activity = facts.sexual_activity
+        incident.immediate_danger = facts.immediate_danger
+        incident.crime_suspected = facts.crime_suspected
+        incident.arrested = facts.arrested
+        incident.adults_harmed = [{"at_risk": i < facts.adults_at_risk}
+                                  for i in range(facts.adults_harmed)]
+
+    return _save(user, incident, loaded_version, now, "facts", change)
+
+
+def save_summary(user: User, incident: Incident, loaded_version: int, summary: str | None,
+                 now: dt.datetime) -> Incident:
+    text = (summary or "").strip()
+    if not text:
+        raise RecordingError(Problem("R1", "summary", "Enter what happened"))
+
+    def change() -> None:
+        incident.summary = text
+
+    return _save(user, incident, loaded_version, now, "summary", change)
+
+
+def _check_child(data: ChildInput, authorities: set[str]) -> None:
+    problems = []
+    if data.role not in ROLES:
+        problems.append(Problem("R8", "role", "Select the child's part in the incident"))
+    if data.dob is None:
+        problems.append(Problem("R8", "dob", "Enter the child's date of birth"))
+    if data.local_authority not in authorities:
+        problems.append(Problem("R8", "local_authority",
+                                "Select the local authority where the child lives"))
+    if problems:
+        raise RecordingError(*problems)
+
+
+def save_child(user: User, incident: Incident, loaded_version: int, child: Child | None,
+               data: ChildInput, now: dt.datetime) -> IncidentChild:
+    """Add a child to the incident, or change their part in it (R8). `child` None: a child not
+    yet in the school's records, made from `data.given_name` / `data.family_name`."""
+    _check_child(data, {code for code, _ in authority_choices()} | set(directory()))
+    if child is None and not ((data.given_name or "").strip() and (data.family_name or "").strip()):
+        raise RecordingError(Problem("R8", "given_name", "Enter the child's first and last name"))
+    if child is not None and child.school_id != incident.school_id:
+        raise RecordingError(Problem("R8", None, "Select a child of this school"))
+    holder: dict[str, IncidentChild] = {}
+
+    def change() -> None:
+        target = child
+        if target is None:
+            school = db.session.get(School, incident.school_id)
+            assert school is not None
+            target = add_child(
+                school, given_name=(data.given_name or "").strip(),
+                family_name=(data.family_name or "").strip(), dob=data.dob,
+                send=data.send, local_authority_code=data.local_authority,
+                created_by_id=user.id, on_roll=data.same_school,
+            )
+            audit.record(audit.CHILD_CREATED, org_id=str(incident.school_id), actor_id=user.id,
+                         object_type="child", object_id=target.id, at=now)
+        else:
+            # The child's own facts: every earlier value stays in the incident's revisions.
+            if target.dob != data.dob:
+                target.dob = data.dob
+            if bool(target.send) != data.send:
+                target.send = data.send
+            target.local_authority_code = data.local_authority
+        rows = incident_children(incident)
+        row = next((r for r in rows if r.child_id == target.id), None)
+        new = row is None
+        if row is None:
+            row = IncidentChild(incident_id=incident.id, child_id=target.id,
+                                school_id=incident.school_id, position=len(rows), added_at=now)
+            db.session.add(row)
+        row.role = data.role
+        row.same_school = data.same_school
+        row.household = (data.household or "").strip()[:40] or None
+        words = (data.child_words or "").strip() or None
+        why_not = (data.child_words_missing_reason or "").strip() or None
+        if words != row.child_words:
+            row.child_words = words
+        if why_not != row.child_words_missing_reason:
+            row.child_words_missing_reason = why_not
+        db.session.flush()
+        holder["row"] = row
+        if new:
+            _child_entries_on_add(user, incident, row, now)
+
+    _save(user, incident, loaded_version, now, "children", change)
+    return holder["row"]
+
+
+def _child_entries_on_add(user: User, incident: Incident, row: IncidentChild,
+                          now: dt.datetime) -> None:
+    """R6: the added child's own file gets an entry; others appear by initials and reference."""
+    others = [ic.child for ic in incident_children(incident) if ic.child_id != row.child_id]
+    also = ", ".join(chronology.label(o, in_file_of=row.child) for o in others)
+    chronology.add_entry(
+        row.child, "incident",
+        f"Recorded in incident {incident.reference} as: {ROLE_LABELS[row.role].lower()}."
+        + (f" Also involved: {also}." if also else ""),
+        author_id=user.id, incident=incident, source=incident, occurred_at=now,
+    )
+
+
+def record_decision(user: User, incident: Incident, data: DecisionInput,
+                    now: dt.datetime) -> Decision:
+    """One decision: who, when, what, why (R2), never dismissive (R3), never declining a
+    mandatory route (R4). Decisions are append-only; they do not touch the incident's facts."""
+    if incident.state == "closed":
+        raise IncidentClosed()
+    assessment = latest_assessment(incident)
+    routes = assessment.routes if assessment is not None else []
+    mandatory = incident.mandatory_routes or []
+    on_incident = {ic.child_id: ic.child for ic in incident_children(incident)}
+    concern_kids = {c.id: c for c in concern_children(incident_concerns(incident))}
+    child: Child | None = None
+    if data.child_id is not None:
+        child = on_incident.get(data.child_id)
+        if data.kind == "not_involved":
+            child = concern_kids.get(data.child_id)
+            if data.child_id in on_incident:
+                raise RecordingError(Problem(
+                    "R8", "child", "This child is on the incident: change their part instead"))
+        if child is None:
+            raise RecordingError(Problem("R2", "child", "Select a child on this incident"))
+    reasons = check_decision(
+        data.kind, data.route, routes=routes, mandatory_routes=mandatory, reasons=data.reasons,
+        child_required=data.kind in {"not_involved", "no_further_action", "early_help",
+                                     "internal_support"},
+        child_given=child is not None,
+    )
+    what = (data.what or "").strip() or DECISION_KINDS[data.kind]
+    decision = Decision(school_id=incident.school_id, incident_id=incident.id,
+                        child_id=child.id if child else None, kind=data.kind,
+                        route=data.route if data.kind in {"take_route", "handed_over",
+                                                          "decline_route"} else None,
+                        decided_by_id=user.id, decided_at=now)
+    decision.what = what
+    decision.reasons = reasons
+    db.session.add(decision)
+    db.session.flush()
+    audit.record(audit.DECISION_RECORDED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="decision", object_id=decision.id, at=now,
+                 detail={"incident_id": str(incident.id), "kind": data.kind,
+                         "route": decision.route, "child_id": str(child.id) if child else None})
+    # R6: each child concerned gets the decision in their own file.
+    targets = [child] if child is not None else list(on_incident.values())
+    for target in targets:
+        chronology.add_entry(
+            target, "decision",
+            f"Decision on incident {incident.reference}: {DECISION_KINDS[data.kind].lower()}"
+            + (f" ({decision.route.replace('_', ' ')})" if decision.route else "") + ".",
+            author_id=user.id, incident=incident, source=decision, occurred_at=now,
+        )
+    return decision
+
+
+def add_correction(user: User, incident: Incident, *, target_type: str, target_id: uuid.UUID,
+                   field: str, correction: str | None, reason: str | None,
+                   now: dt.datetime) -> Addendum:
+    """R5: the original stays; the addendum records who, when, why and the corrected text."""
+    text, why = check_correction(correction, reason)
+    if target_type == "incident":
+        if target_id != incident.id or field != "summary":
+            raise RecordingError(Problem("R5", None, "Choose something on this incident"))
+    elif target_type == "decision":
+        found = db.session.scalar(select(Decision).where(
+            Decision.id == target_id, Decision.incident_id == incident.id))
+        if found is None or field not in {"reasons", "what"}:
+            raise RecordingError(Problem("R5", None, "Choose a decision on this incident"))
+    else:
+        raise RecordingError(Problem("R5", None, "Choose something on this incident"))
+    addendum = Addendum(school_id=incident.school_id, target_type=target_type,
+                        target_id=target_id, field=field, author_id=user.id, created_at=now)
+    addendum.correction = text
+    addendum.reason = why
+    db.session.add(addendum)
+    db.session.flush()
+    audit.record(audit.ADDENDUM_ADDED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="addendum", object_id=addendum.id, at=now,
+                 detail={"incident_id": str(incident.id), "target_type": target_type,
+                         "target_id": str(target_id), "field": field})
+    return addendum
+
+
+def closing_check(incident: Incident) -> list[Problem]:
+    """What still stops this incident closing (empty when it may close)."""
+    rows = incident_children(incident)
+    child_decided = {d.child_id for d in decisions(incident)
+                     if d.kind in CHILD_DECISION_KINDS and d.child_id is not None}
+    states = [
+        ChildState(label=child_label(ic.child), role=ic.role,
+                   has_words=bool(ic.child_words or ic.child_words_missing_reason),
+                   has_decision=ic.child_id in child_decided)
+        for ic in rows
+    ]
+    return closing_problems(
+        children=states,
+        unaccounted=[child_label(c) for c in unaccounted_children(incident)],
+        mandatory_not_handed_over=mandatory_not_handed_over(incident),
+    )
+
+
+def close_incident(user: User, incident: Incident, loaded_version: int, reasons: str | None,
+                   now: dt.datetime) -> Incident:
+    if incident.state == "closed":
+        raise IncidentClosed()
+    why = check_reasons(reasons)
+    problems = closing_check(incident)
+    if problems:
+        raise ClosingRefused(*problems)
+    version = _bump_version(incident, loaded_version, now)
+    incident.state = "closed"
+    incident.closed_at = now
+    decision = Decision(school_id=incident.school_id, incident_id=incident.id, kind="close",
+                        decided_by_id=user.id, decided_at=now)
+    decision.what = "Closed the incident"
+    decision.reasons = why
+    db.session.add(decision)
+    db.session.flush()
+    rev = IncidentRevision(incident_id=incident.id, school_id=incident.school_id,
+                           version=version, saved_by_id=user.id, saved_at=now)
+    rev.snapshot = json.dumps({**snapshot(incident), "state": "closed"})
+    db.session.add(rev)
+    for ic in incident_children(incident):
+        chronology.add_entry(ic.child, "incident", f"Incident {incident.reference} closed.",
+                             author_id=user.id, incident=incident, source=decision,
+                             occurred_at=now)
+    audit.record(audit.INCIDENT_CLOSED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="incident", object_id=incident.id, at=now,
+                 detail={"version": version, "decision_id": str(decision.id)})
+    return incident
+
+
+# ---------------------------------------------------------------------------------------------
+# The dashboard
+
+
+def next_working_day_same_time(at_local: dt.datetime) -> dt.datetime:
+    day = at_local.date() + dt.timedelta(days=1)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, at_local.time())
+
+
+def concern_due(concern: Concern) -> dt.datetime:
+    """A concern should be picked up within 1 working day of being submitted (aware UTC)."""
+    return from_local(next_working_day_same_time(to_local(concern.submitted_at)))
+
+
+@dataclass
+class DashboardItem:
+    kind: str  # "concern" | "incident"
+    id: uuid.UUID
+    title: str
+    detail: str
+    due: dt.datetime | None = None
+    overdue: bool = False
+    routes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    new_concerns: list[DashboardItem]
+    open_incidents: list[DashboardItem]
+    not_handed_over: list[DashboardItem]
+    overdue: list[DashboardItem]
+
+
+def _children_text(children: Iterable[Child]) -> str:
+    # Initials and reference only: a dashboard is read on a phone, in corridors.
+    return ", ".join(c.redacted_label for c in children) or "No children named"
+
+
+def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -> Dashboard:
+    """Counts and short lists for a DSL. Takes the scoped selects from `portal.access`."""
+    concerns = list(db.session.scalars(
+        visible_concerns.where(Concern.state == "submitted").order_by(Concern.submitted_at)))
+    new_items = []
+    for c in concerns:
+        due = concern_due(c)
+        new_items.append(DashboardItem(
+            kind="concern", id=c.id,
+            title=f"Concern raised {to_local(c.submitted_at):%-d %b %H:%M}",
+            detail=_children_text(ch.child for ch in c.children),
+            due=due, overdue=now > due))
+    incidents = list(db.session.scalars(
+        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at)))
+    open_items, pending, overdue_incidents = [], [], []
+    for inc in incidents:
+        kids = [ic.child for ic in incident_children(inc)]
+        item = DashboardItem(kind="incident", id=inc.id, title=f"Incident {inc.reference}",
+                             detail=_children_text(kids))
+        open_items.append(item)
+        waiting = mandatory_not_handed_over(inc)
+        if waiting:
+            pending.append(DashboardItem(kind="incident", id=inc.id,
+                                         title=f"Incident {inc.reference}",
+                                         detail=_children_text(kids), routes=waiting))
+        undecided = [r for r in (inc.mandatory_routes or []) if not db.session.scalar(
+            select(Decision.id).where(Decision.incident_id == inc.id, Decision.route == r)
+            .limit(1))]
+        due = inc.opened_at + dt.timedelta(hours=INCIDENT_DECISION_HOURS)
+        if undecided and now > due:
+            overdue_incidents.append(DashboardItem(
+                kind="incident", id=inc.id, title=f"Incident {inc.reference}",
+                detail=_children_text(kids), due=due, overdue=True, routes=undecided))
+    overdue = [i for i in new_items if i.overdue] + overdue_incidents
+    overdue.sort(key=lambda i: i.due or now)
+    return Dashboard(new_concerns=new_items, open_incidents=open_items,
+                     not_handed_over=pending, overdue=overdue)
+
+
+def witness_role(role: str) -> bool:
+    return role == WITNESS_ROLE

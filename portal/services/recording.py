@@ -1,0 +1,217 @@
+"""The recording rules R1-R8 (RULES.md section 7), enforced here, not only in forms.
+
+Every check raises a `RecordingError` (or a subclass) carrying the field it belongs to and a
+GOV.UK-style message; views turn it into an error message and error summary. Nothing here reads
+Flask's request. The operations that apply these checks live in `portal.services.incidents`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from ..rules.vocabulary import ROUTE_LABELS, WITNESS_ROLE
+
+__all__ = [
+    "CHILD_DECISION_KINDS",
+    "DECISION_KINDS",
+    "DISMISSIVE_MESSAGE",
+    "ClosingRefused",
+    "Problem",
+    "RecordingError",
+    "check_correction",
+    "check_decision",
+    "check_reasons",
+    "closing_problems",
+    "find_dismissive",
+    "needs_own_words",
+]
+
+# Decisions a DSL records (R2). Each has who, when, what and why.
+DECISION_KINDS: Final = {
+    "take_route": "Take this route",
+    "handed_over": "Handed over",
+    "decline_route": "Do not take this route",
+    "no_further_action": "No further action",
+    "early_help": "Early help",
+    "internal_support": "Support in school",
+    "other": "Other",
+    "not_involved": "Not involved",
+    "close": "Close the incident",
+}
+# A decision about a child's needs (R1: the record stays open until every child involved has one).
+CHILD_DECISION_KINDS: Final = frozenset({
+    "take_route", "handed_over", "no_further_action", "early_help", "internal_support", "other",
+})
+ROUTE_KINDS: Final = frozenset({"take_route", "handed_over", "decline_route"})
+
+REASONS_REQUIRED: Final = "Enter the reasons for this decision"
+DISMISSIVE_MESSAGE: Final = (
+    "Do not describe the behaviour as banter, a joke or part of growing up. Abusive behaviour "
+    "between children is never normal (Derby and Derbyshire procedures, 000). Describe what "
+    "happened and why you decided this."
+)
+
+# R3: words that pass abusive behaviour off as normal. Whole words or phrases, any case; a few
+# spellings and plurals each. Reviewed with DSLs: add a phrase here, with a test.
+_DISMISSIVE_PATTERNS: Final = (
+    r"banter(?:ing)?",
+    r"(?:just|only|was|were|it'?s|it\s+was)\s+(?:a\s+)?(?:bit\s+of\s+a\s+)?jokes?",
+    r"joking(?:\s+(?:around|about))?",
+    r"having\s+a\s+(?:laugh|giggle)",
+    r"(?:just|only)\s+(?:a\s+)?laugh(?:ing)?",
+    r"boys\s+(?:will\s+be|being|are)\s+boys",
+    r"girls\s+(?:will\s+be|being|are)\s+girls",
+    r"kids\s+(?:will\s+be|being|are)\s+kids",
+    r"part\s+of\s+growing\s+up",
+    r"just\s+growing\s+up",
+    r"horse\s*play(?:ing)?",
+    r"play\s*fight(?:ing|s)?",
+    r"(?:just\s+)?(?:messing|mucking|fooling|larking)\s+(?:about|around)",
+    r"harmless\s+fun",
+    r"just\s+(?:a\s+)?(?:bit\s+of\s+)?fun",
+    r"just\s+a\s+game",
+    r"rough\s+and\s+tumble",
+    r"normal\s+(?:teenage|teenager|adolescent|childhood|kids?'?)\s+behaviou?r",
+)
+_DISMISSIVE_RE: Final = re.compile(
+    r"(?<![\w])(?:" + "|".join(_DISMISSIVE_PATTERNS) + r")(?![\w])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason an operation was refused: which rule, which form field, the message."""
+
+    rule: str
+    field: str | None
+    message: str
+
+
+class RecordingError(Exception):
+    """An operation refused by a recording rule. `problems` holds one or more messages."""
+
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems: tuple[Problem, ...] = problems
+
+    @property
+    def rule(self) -> str:
+        return self.problems[0].rule
+
+    @property
+    def message(self) -> str:
+        return self.problems[0].message
+
+
+class ClosingRefused(RecordingError):
+    """The incident cannot close yet (R1, R4, R7, R8): every problem is listed."""
+
+
+def find_dismissive(text: str | None) -> str | None:
+    """The first phrase in `text` that dismisses abusive behaviour as normal (R3), else None."""
+    if not text:
+        return None
+    match = _DISMISSIVE_RE.search(text)
+    return match.group(0) if match else None
+
+
+def check_reasons(text: str | None, *, field: str = "reasons",
+                  empty_message: str = REASONS_REQUIRED) -> str:
+    """R2 (reasons are never empty) and R3 (never dismissed as normal). Returns the text."""
+    clean = (text or "").strip()
+    if not clean:
+        raise RecordingError(Problem("R2", field, empty_message))
+    if find_dismissive(clean):
+        raise RecordingError(Problem("R3", field, DISMISSIVE_MESSAGE))
+    return clean
+
+
+def route_label(route: str) -> str:
+    return ROUTE_LABELS.get(route, route)
+
+
+def check_decision(kind: str, route: str | None, *, routes: Iterable[str],
+                   mandatory_routes: Iterable[str], reasons: str | None,
+                   child_required: bool = False, child_given: bool = True) -> str:
+    """R2, R3 and R4 for one decision. Returns the cleaned reasons."""
+    if kind not in DECISION_KINDS or kind == "close":
+        raise RecordingError(Problem("R2", "kind", "Select what you decided"))
+    mandatory = set(mandatory_routes)
+    if kind in ROUTE_KINDS:
+        if not route:
+            raise RecordingError(Problem("R2", "route", "Select the route this decision is about"))
+        if route not in set(routes):
+            raise RecordingError(Problem(
+                "R2", "route", "Select a route the rules gave for this incident"))
+        if kind == "decline_route" and route in mandatory:
+            raise RecordingError(Problem(
+                "R4", "kind",
+                f"{route_label(route)} is a route you must take: it cannot be declined. "
+                "The incident cannot be closed until it has been handed over.",
+            ))
+    if child_required and not child_given:
+        raise RecordingError(Problem("R2", "child", "Select the child this decision is about"))
+    return check_reasons(reasons)
+
+
+def check_correction(correction: str | None, reason: str | None) -> tuple[str, str]:
+    """R5: a correction has the corrected text and why it was made (R3 applies to the why)."""
+    text = (correction or "").strip()
+    if not text:
+        raise RecordingError(Problem("R5", "correction", "Enter the corrected text"))
+    why = check_reasons(reason, field="reason",
+                        empty_message="Enter why you are making this correction")
+    return text, why
+
+
+def needs_own_words(role: str) -> bool:
+    """R7 applies to every child involved (witnesses give an account but are not required)."""
+    return role != WITNESS_ROLE
+
+
+@dataclass(frozen=True, slots=True)
+class ChildState:
+    """What closing needs to know about one child on the incident."""
+
+    label: str
+    role: str
+    has_words: bool
+    has_decision: bool
+
+
+def closing_problems(*, children: list[ChildState], unaccounted: list[str],
+                     mandatory_not_handed_over: list[str]) -> list[Problem]:
+    """Everything that stops an incident closing (R1, R4, R7, R8), in the order to fix them."""
+    problems: list[Problem] = []
+    if not children:
+        problems.append(Problem(
+            "R8", None,
+            "Add every child involved before closing: children harmed, children who harmed "
+            "others and witnesses",
+        ))
+    for label in unaccounted:
+        problems.append(Problem(
+            "R8", None,
+            f"{label} is on a concern but not on this incident: add them, or record why they "
+            "were not involved",
+        ))
+    for route in mandatory_not_handed_over:
+        problems.append(Problem(
+            "R4", None,
+            f"You cannot close this incident until “{route_label(route)}” has been handed over",
+        ))
+    for child in children:
+        if needs_own_words(child.role) and not child.has_words:
+            problems.append(Problem(
+                "R7", None,
+                f"Record {child.label}'s own words, or why they could not be recorded",
+            ))
+    for child in children:
+        if child.role != WITNESS_ROLE and not child.has_decision:
+            problems.append(Problem(
+                "R1", None, f"Record a decision for {child.label} before closing"))
+    return problems

@@ -1,0 +1,164 @@
+"""The recording rules as services: R1-R8 refused in portal.services, whatever the form says."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+
+from portal.models import Decision, Incident, IncidentRevision, db
+from portal.services import incidents as svc
+from portal.services.recording import (
+    DISMISSIVE_MESSAGE,
+    ClosingRefused,
+    RecordingError,
+    check_reasons,
+    find_dismissive,
+)
+from tests import factories
+from tests.web.test_incidents import OCCURRED, make_concern
+
+NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("text", [
+    "banter", "It was BANTER", "just a joke", "he was joking", "having a laugh",
+    "boys will be boys", "Boys being boys", "part of growing up", "horseplay", "horse play",
+    "just messing about", "mucking about", "harmless fun", "It's a joke",
+])
+def test_r3_dismissive_phrases_found(text: str) -> None:
+    assert find_dismissive(text)
+    with pytest.raises(RecordingError) as caught:
+        check_reasons(text)
+    assert caught.value.rule == "R3" and caught.value.message == DISMISSIVE_MESSAGE
+
+
+@pytest.mark.parametrize("text", [
+    "Kai pressured Mia for an image; referral made.", "Banterbury Road CCTV checked",
+    "She said it was not funny", "The jokester app was used",
+])
+def test_r3_proper_reasons_pass(text: str) -> None:
+    assert check_reasons(text) == text
+
+
+def test_r2_empty_reasons_refused() -> None:
+    with pytest.raises(RecordingError) as caught:
+        check_reasons("   ")
+    assert caught.value.rule == "R2"
+    assert caught.value.message == "Enter the reasons for this decision"
+
+
+def _setup(app: Flask) -> dict:
+    school = factories.school()
+    staff = factories.user("staff", org=school)
+    dsl = factories.user("dsl", org=school)
+    mia = factories.child(school, "Mia", "Harmed", dob=dt.date(2014, 1, 10))
+    kai = factories.child(school, "Kai", "Harmer", dob=dt.date(2012, 3, 1))
+    concern = make_concern(school, staff, [mia, kai])
+    incident = svc.open_incident(dsl, [concern], NOW)
+    svc.save_facts(dsl, incident, 1, svc.FactsInput(
+        occurred_on=OCCURRED, reported_at_local=dt.datetime(2026, 11, 17, 9, 30),
+        types=frozenset({"nudes_sharing"})), NOW)
+    for child, role in ((mia, "harmed"), (kai, "harmed_others")):
+        svc.save_child(dsl, incident, incident.version, child, svc.ChildInput(
+            role=role, dob=child.dob, local_authority="derbyshire",
+            child_words="In their words."), NOW)
+    return {"dsl": dsl, "mia": mia, "kai": kai, "incident": incident, "concern": concern}
+
+
+def test_saves_bump_version_write_revisions_and_assess(app: Flask) -> None:
+    s = _setup(app)
+    incident = s["incident"]
+    assert incident.version == 4
+    assert db.session.query(IncidentRevision).filter_by(incident_id=incident.id).count() == 4
+    assert "csc_referral" in incident.mandatory_routes
+    assessment = svc.latest_assessment(incident)
+    assert assessment is not None and assessment.incident_version == 4
+    assert "UNDER_13_SEXUAL_ACTIVITY" in assessment.triggers
+    assert s["concern"].state == "picked_up"
+
+
+def test_stale_version_refused_with_changes(app: Flask) -> None:
+    s = _setup(app)
+    incident = s["incident"]
+    svc.save_summary(s["dsl"], incident, 4, "First account", NOW)
+    db.session.commit()
+    with pytest.raises(svc.StaleVersion) as caught:
+        svc.save_summary(s["dsl"], incident, 4, "Second account", NOW)
+    assert caught.value.current_version == 5
+    assert ("What happened", "Not yet recorded", "First account") in caught.value.changes
+    db.session.rollback()
+    assert db.session.get(Incident, incident.id).summary == "First account"
+
+
+def test_r4_decline_mandatory_refused(app: Flask) -> None:
+    s = _setup(app)
+    with pytest.raises(RecordingError) as caught:
+        svc.record_decision(s["dsl"], s["incident"], svc.DecisionInput(
+            kind="decline_route", route="csc_referral", reasons="Handled in school"), NOW)
+    assert caught.value.rule == "R4"
+    assert "Referral to children's social care" in caught.value.message
+
+
+def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
+    s = _setup(app)
+    incident = s["incident"]
+    with pytest.raises(ClosingRefused) as caught:
+        svc.close_incident(s["dsl"], incident, incident.version, "Done and supported", NOW)
+    rules = {p.rule for p in caught.value.problems}
+    assert rules == {"R1", "R4"}
+    for child in (s["mia"], s["kai"]):
+        svc.record_decision(s["dsl"], incident, svc.DecisionInput(
+            kind="internal_support", child_id=child.id, reasons="Plan agreed"), NOW)
+    for route in incident.mandatory_routes:
+        assert not svc.handed_over(incident, route)
+        svc.record_decision(s["dsl"], incident, svc.DecisionInput(
+            kind="handed_over", route=route, reasons="Phoned the line"), NOW)
+        assert svc.handed_over(incident, route)
+    svc.close_incident(s["dsl"], incident, incident.version, "All handed over", NOW)
+    assert incident.state == "closed"
+    assert db.session.query(Decision).filter_by(kind="close").count() == 1
+    with pytest.raises(RecordingError):
+        svc.save_summary(s["dsl"], incident, incident.version, "late edit", NOW)
+
+
+def test_r7_and_r8_in_the_service(app: Flask) -> None:
+    school = factories.school()
+    staff = factories.user("staff", org=school)
+    dsl = factories.user("dsl", org=school)
+    mia = factories.child(school, "Mia", "Harmed", dob=dt.date(2014, 1, 10))
+    incident = svc.open_incident(dsl, [make_concern(school, staff, [mia])], NOW)
+    rules = {p.rule for p in svc.closing_check(incident)}
+    assert rules == {"R8"}
+    svc.save_child(dsl, incident, incident.version, mia, svc.ChildInput(
+        role="harmed", dob=mia.dob, local_authority="derbyshire"), NOW)
+    problems = svc.closing_check(incident)
+    assert {p.rule for p in problems} == {"R7", "R1"}
+
+
+def test_r5_addendum_keeps_original(app: Flask) -> None:
+    s = _setup(app)
+    incident = s["incident"]
+    svc.save_summary(s["dsl"], incident, incident.version, "Original", NOW)
+    with pytest.raises(RecordingError) as caught:
+        svc.add_correction(s["dsl"], incident, target_type="incident", target_id=incident.id,
+                           field="summary", correction="Fixed", reason="", now=NOW)
+    assert caught.value.rule == "R2"
+    addendum = svc.add_correction(s["dsl"], incident, target_type="incident",
+                                  target_id=incident.id, field="summary", correction="Fixed",
+                                  reason="Wrong day", now=NOW)
+    assert incident.summary == "Original" and addendum.correction == "Fixed"
+
+
+def test_directory_comes_from_the_database(app: Flask) -> None:
+    la = factories.authority("derbyshire")
+    la.directory = {**la.directory, "line": "Edited line"}
+    db.session.flush()
+    assert svc.directory()["derbyshire"].line == "Edited line"
+
+
+def test_concern_due_after_one_working_day() -> None:
+    friday = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+    assert svc.from_local(svc.next_working_day_same_time(svc.to_local(friday))) == \
+        dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)

@@ -1,0 +1,263 @@
+"""Recording an incident through the real forms (CSRF on): dashboard, steps, assessment, access."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+import re
+import uuid
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from portal.models import (
+    AuditEvent,
+    Concern,
+    ConcernChild,
+    Incident,
+    IncidentRevision,
+    db,
+)
+from tests import factories
+from tests.web.conftest import csrf_from, sign_in, submit
+
+OCCURRED = dt.date(2026, 11, 16)
+REPORTED = dt.datetime(2026, 11, 17, 9, 30, tzinfo=dt.UTC)  # 09:30 in London (GMT)
+
+
+def version_of(page: TestResponse | str) -> str:
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    match = re.search(r'name="version"[^>]*value="(\d+)"', html)
+    assert match, "no version on the page"
+    return match.group(1)
+
+
+def submit_v(client: FlaskClient, url: str, data: dict[str, Any]) -> TestResponse:
+    """Like `submit`, also sending the incident version the form was loaded with."""
+    page = client.get(url)
+    assert page.status_code == 200, f"GET {url} gave {page.status_code}"
+    return client.post(url, data={"csrf_token": csrf_from(page), "version": version_of(page),
+                                  **data})
+
+
+def make_concern(school: Any, staff: Any, children: list[Any], *,
+                 submitted_at: dt.datetime = REPORTED, state: str = "submitted") -> Concern:
+    concern = Concern(school_id=school.id, raised_by_id=staff.id, state=state,
+                      occurred_on=OCCURRED, submitted_at=submitted_at)
+    concern.what_happened = "Seen at break: images passed round a group chat."
+    db.session.add(concern)
+    db.session.flush()
+    for child in children:
+        db.session.add(ConcernChild(concern_id=concern.id, child_id=child.id))
+    db.session.flush()
+    return concern
+
+
+def world(app: Flask) -> dict[str, Any]:
+    school = factories.school("Oakfield Academy", "derbyshire")
+    other = factories.school("Northgate College", "darlington")
+    staff = factories.user("staff", org=school)
+    dsl = factories.user("dsl", org=school, display_name="Dana Lead")
+    dsl2 = factories.user("dsl", org=school, display_name="Sam Second")
+    other_dsl = factories.user("dsl", org=other)
+    mia = factories.child(school, "Mia", "Harmed", dob=dt.date(2014, 1, 10))  # 12 on OCCURRED
+    kai = factories.child(school, "Kai", "Harmer", dob=dt.date(2012, 3, 1))  # 14 on OCCURRED
+    concern = make_concern(school, staff, [mia, kai])
+    db.session.commit()
+    return {"school": school, "staff": staff, "dsl": dsl, "dsl2": dsl2, "other_dsl": other_dsl,
+            "mia": mia, "kai": kai, "concern": concern}
+
+
+def start(client: FlaskClient, concern: Concern) -> uuid.UUID:
+    response = submit(client, "/incidents/new", {"concerns": [str(concern.id)]},
+                      form_url=f"/incidents/new?concern={concern.id}")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    match = re.search(r"/incidents/([0-9a-f-]{36})/facts", response.headers["Location"])
+    assert match
+    return uuid.UUID(match.group(1))
+
+
+FACTS = {
+    "occurred_on": ["16", "11", "2026"],
+    "reported_date": ["17", "11", "2026"],
+    "reported_time": "09:30",
+    "types_sexual": ["nudes_sharing"],
+    "features": ["coercion"],
+    "adults_harmed": "0",
+    "adults_at_risk": "0",
+}
+
+
+def save_facts(client: FlaskClient, iid: uuid.UUID, **changes: Any) -> TestResponse:
+    return submit_v(client, f"/incidents/{iid}/facts", {**FACTS, **changes})
+
+
+def child_data(role: str, dob: dt.date, **changes: Any) -> dict[str, Any]:
+    return {"role": role, "dob": [str(dob.day), str(dob.month), str(dob.year)],
+            "local_authority": "derbyshire", "same_school": "y", **changes}
+
+
+def add_child(client: FlaskClient, iid: uuid.UUID, child: Any, role: str,
+              **changes: Any) -> TestResponse:
+    return submit_v(client, f"/incidents/{iid}/children/{child.id}",
+                  child_data(role, child.dob, **changes))
+
+
+def recorded(app: Flask, client: FlaskClient, w: dict[str, Any], *, words: bool = True
+             ) -> uuid.UUID:
+    """An incident from the concern, with both children and the facts saved."""
+    iid = start(client, w["concern"])
+    assert save_facts(client, iid).status_code == 302
+    extra = {"child_words": "He said he'd share it."} if words else {}
+    assert add_child(client, iid, w["mia"], "harmed", **extra).status_code == 302
+    assert add_child(client, iid, w["kai"], "harmed_others",
+                     **({"child_words_missing_reason": "Refused to speak"} if words else {})
+                     ).status_code == 302
+    return iid
+
+
+def test_dashboard_lists_new_concern_and_overdue_first(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    assert sign_in(client, w["dsl"]).status_code == 302
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # Submitted on 17 November (a Tuesday); today in the test run is later: overdue.
+    assert 'data-testid="count-concerns">1<' in html
+    assert html.index('id="overdue"') < html.index('id="new-concerns"')
+    assert "MH (C0001)" in html and "Mia" not in html  # initials only on the dashboard
+
+
+def test_record_incident_from_concern_shows_mandatory_csc_referral(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    db.session.expire_all()
+    assert db.session.get(Concern, w["concern"].id).state == "picked_up"
+    incident = db.session.get(Incident, iid)
+    assert "csc_referral" in incident.mandatory_routes
+    assert incident.version == 4  # opened, facts, two children
+    assert db.session.query(IncidentRevision).filter_by(incident_id=iid).count() == 4
+    html = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    assert 'data-route="csc_referral"' in html
+    route = html[html.index('data-route="csc_referral"'):]
+    route = route[:route.index("</li>")]
+    assert "Must" in route and "cannot be closed until it has been handed over" in route
+    assert "UNDER_13_SEXUAL_ACTIVITY" in html and "HARMFUL_SEXUAL_BEHAVIOUR" in html
+    assert 'Source: 000 "Consent"; 001 s5' in htmllib.unescape(html)
+    assert "12 when it happened" in html
+    assert 'href="tel:01629535353"' in html
+    assert "Not yet recorded" not in html.split('id="children"')[1].split('id="summary"')[0]
+    actions = {e.action for e in db.session.query(AuditEvent).all()}
+    assert {"incident.opened", "concern.picked_up", "incident.saved",
+            "incident.assessed", "incident.viewed"} <= actions
+
+
+def test_immediate_danger_puts_999_first(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    assert save_facts(client, iid, immediate_danger="y").status_code == 302
+    html = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    assert 'data-testid="call-999"' in html
+    routes = html[html.index('data-testid="routes"'):]
+    assert routes.index('data-route="police_emergency"') < routes.index('data-route="csc_referral"')
+
+
+def test_reported_at_is_london_time(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    # 1 July is British Summer Time: 09:30 in London is 08:30 UTC.
+    save_facts(client, iid, occurred_on=["1", "7", "2026"], reported_date=["1", "7", "2026"])
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).reported_at == dt.datetime(2026, 7, 1, 8, 30,
+                                                                    tzinfo=dt.UTC)
+
+
+def test_add_a_new_child_and_find_by_name(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    found = client.get(f"/incidents/{iid}/children?name=Kai Harmer").get_data(as_text=True)
+    assert f"/incidents/{iid}/children/{w['kai'].id}" in found
+    response = submit_v(client, f"/incidents/{iid}/children/new", {
+        "given_name": "Wren", "family_name": "Witness",
+        **child_data("witness", dt.date(2013, 2, 2)),
+    })
+    assert response.status_code == 302
+    assert "Wren Witness" in client.get(f"/incidents/{iid}/children").get_data(as_text=True)
+
+
+def test_facts_errors_are_gov_uk_messages(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    response = save_facts(client, iid, types_sexual=[], occurred_on=["18", "11", "2026"])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in html
+    assert "Select what kind of behaviour it was" in html
+    assert "The date it happened must be on or before the date it was first reported" in html
+
+
+def test_concurrent_edit_detected_and_text_kept(app: Flask, client: FlaskClient,
+                                                other_client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    sign_in(other_client, w["dsl2"])
+    iid = recorded(app, client, w)
+    url = f"/incidents/{iid}/summary"
+    page_a = client.get(url)
+    page_b = other_client.get(url)
+    first = client.post(url, data={"csrf_token": csrf_from(page_a), "version": version_of(page_a),
+                                   "summary": "Dana's account of the group chat."})
+    assert first.status_code == 302
+    second = other_client.post(url, data={
+        "csrf_token": csrf_from(page_b), "version": version_of(page_b),
+        "summary": "Sam's own typed account."})
+    html = second.get_data(as_text=True)
+    assert second.status_code == 200
+    assert "Another DSL (Dana Lead) saved this incident at" in html
+    assert "your text is kept in the form" in html
+    assert "Sam&#39;s own typed account." in html or "Sam's own typed account." in html
+    assert "Dana&#39;s account of the group chat." in html or "Dana's account" in html
+    assert 'data-testid="stale"' in html and "What happened" in html
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).summary == "Dana's account of the group chat."
+    # Saving again, now with the version the page was re-rendered with, works.
+    third = other_client.post(url, data={
+        "csrf_token": csrf_from(html), "version": version_of(second),
+        "summary": "Sam's own typed account."})
+    assert third.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).summary == "Sam's own typed account."
+
+
+def test_other_schools_dsl_and_staff_get_404(app: Flask, client: FlaskClient,
+                                             other_client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    sign_in(other_client, w["other_dsl"])
+    for path in ("", "/facts", "/children", "/summary", "/decisions/new", "/close",
+                 "/summary/correction", f"/children/{w['mia'].id}"):
+        assert other_client.get(f"/incidents/{iid}{path}").status_code == 404, path
+    assert other_client.post(f"/incidents/{iid}/facts", data={}).status_code in (400, 404)
+    staff = app.test_client()
+    sign_in(staff, w["staff"])
+    assert staff.get(f"/incidents/{iid}").status_code == 404
+    assert staff.get("/dashboard").status_code == 404
+    assert staff.get("/incidents/new").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/incidents/new"])
+def test_pages_for_the_dsl(app: Flask, client: FlaskClient, path: str) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    assert client.get(path).status_code == 200

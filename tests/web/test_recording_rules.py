@@ -1,0 +1,180 @@
+"""The recording rules R1-R8 through the web forms (CSRF on): each refusal and its message."""
+
+from __future__ import annotations
+
+import html as htmllib
+import uuid
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.models import Addendum, ChildRecordEntry, Decision, Incident, db
+from portal.services.recording import DISMISSIVE_MESSAGE
+from tests.web.conftest import sign_in, submit
+from tests.web.test_incidents import recorded, start, submit_v, world
+
+
+def text(response: Any) -> str:
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+def decide(client: FlaskClient, iid: uuid.UUID, **data: Any) -> Any:
+    return submit(client, f"/incidents/{iid}/decisions/new", data)
+
+
+def close(client: FlaskClient, iid: uuid.UUID, reasons: str = "All routes handed over and "
+          "support in place for both children.") -> Any:
+    return submit_v(client, f"/incidents/{iid}/close", {"reasons": reasons})
+
+
+def test_r1_no_delete_routes(app: Flask) -> None:
+    for rule in app.url_map.iter_rules():
+        assert "DELETE" not in rule.methods
+        assert "delete" not in rule.rule.lower() and "remove" not in rule.rule.lower()
+
+
+def test_r1_closing_refused_until_every_child_has_a_decision(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    page = text(close(client, iid))
+    assert "Record a decision for Mia Harmed (C0001) before closing" in page
+    assert "Record a decision for Kai Harmer (C0002) before closing" in page
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).state == "open"
+
+
+def test_r2_reasons_required(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    response = decide(client, iid, kind="early_help", child=str(w["mia"].id), reasons="  ")
+    assert response.status_code == 200
+    assert "Enter the reasons for this decision" in text(response)
+    assert db.session.query(Decision).count() == 0
+    ok = decide(client, iid, kind="early_help", child=str(w["mia"].id),
+                reasons="Mia asked for support from the school nurse; parents agree.")
+    assert ok.status_code == 302
+    decision = db.session.query(Decision).one()
+    assert decision.decided_by_id == w["dsl"].id and decision.decided_at is not None
+    assert decision.what == "Early help" and decision.reasons.startswith("Mia asked")
+
+
+def test_r3_dismissive_reason_refused_proper_reason_accepted(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    for phrase in ("It was just banter between friends", "Boys will be boys",
+                   "They were only JOKING", "part of growing up", "Horseplay at lunch"):
+        response = decide(client, iid, kind="no_further_action", child=str(w["kai"].id),
+                          reasons=phrase)
+        assert response.status_code == 200, phrase
+        assert DISMISSIVE_MESSAGE in text(response), phrase
+    assert db.session.query(Decision).count() == 0
+    ok = decide(client, iid, kind="internal_support", child=str(w["kai"].id),
+                reasons="Kai pressured Mia for an image; a behaviour plan and mentoring agreed.")
+    assert ok.status_code == 302
+
+
+def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    response = decide(client, iid, kind="decline_route", route="csc_referral",
+                      reasons="We will manage this in school.")
+    assert response.status_code == 200
+    assert ("Referral to children's social care is a route you must take: it cannot be "
+            "declined") in text(response)
+    for child in ("mia", "kai"):
+        assert decide(client, iid, kind="internal_support", child=str(w[child].id),
+                      reasons="Safety plan agreed with the child and parents.").status_code == 302
+    page = text(close(client, iid))
+    assert ("You cannot close this incident until “Referral to children's social care” has "
+            "been handed over") in page
+    db.session.expire_all()
+    incident = db.session.get(Incident, iid)
+    for route in incident.mandatory_routes:
+        assert decide(client, iid, kind="handed_over", route=route,
+                      reasons="Phoned Starting Point, referral accepted.").status_code == 302
+    assert close(client, iid).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).state == "closed"
+    # Closed: no more saving of facts.
+    assert client.get(f"/incidents/{iid}/facts").status_code == 302
+
+
+def test_r5_correction_keeps_the_original(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    assert submit_v(client, f"/incidents/{iid}/summary",
+                    {"summary": "Original account from Tuesday."}).status_code == 302
+    url = f"/incidents/{iid}/summary/correction"
+    refused = submit(client, url, {"correction": "Corrected: it was Monday.", "reason": ""})
+    assert "Enter why you are making this correction" in text(refused)
+    ok = submit(client, url, {"correction": "Corrected: it was Monday.",
+                              "reason": "The member of staff confirmed the day."})
+    assert ok.status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    assert "Original account from Tuesday." in page and "Corrected: it was Monday." in page
+    assert "Correction by Dana Lead" in page
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).summary == "Original account from Tuesday."
+    # A decision can be corrected too; its reasons are kept.
+    decide(client, iid, kind="early_help", child=str(w["mia"].id),
+           reasons="Referred to the early help hub.")
+    decision = db.session.query(Decision).one()
+    assert submit(client, f"/incidents/{iid}/decisions/{decision.id}/correction",
+                  {"correction": "Referred to the family support team.",
+                   "reason": "Wrong team named."}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Decision, decision.id).reasons == "Referred to the early help hub."
+    assert db.session.query(Addendum).count() == 2
+
+
+def test_r6_each_child_has_own_entries_without_the_others_name(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    recorded(app, client, w)
+    mia = db.session.query(ChildRecordEntry).filter_by(child_id=w["mia"].id).all()
+    kai = db.session.query(ChildRecordEntry).filter_by(child_id=w["kai"].id).all()
+    assert mia and kai
+    assert all("Kai" not in e.body and "Harmer" not in e.body for e in mia)
+    assert any("MH (C0001)" in e.body for e in kai)
+    assert all("Mia" not in e.body for e in kai)
+
+
+def test_r7_child_words_required_before_closing(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w, words=False)
+    assert "Not yet recorded" in text(client.get(f"/incidents/{iid}"))
+    page = text(close(client, iid))
+    assert "Record Mia Harmed (C0001)'s own words, or why they could not be recorded" in page
+
+
+def test_r8_closing_refused_with_no_child_or_a_concern_child_unaccounted(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    page = text(close(client, iid))
+    assert "Add every child involved before closing" in page
+    assert "Mia Harmed (C0001) is on a concern but not on this incident" in page
+    url = f"/incidents/{iid}/children/{w['kai'].id}/not-involved"
+    assert "Enter the reasons for this decision" in text(submit(client, url, {"reasons": ""}))
+    assert submit(client, url, {"reasons": "Kai was absent that day (register checked)."}
+                  ).status_code == 302
+    page = text(close(client, iid))
+    assert "Kai Harmer (C0002) is on a concern" not in page
+    assert "Mia Harmed (C0001) is on a concern" in page
