@@ -6,6 +6,8 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("concerns", __name__)
 
+from . import views  # noqa: E402,F401  (registers the routes on `bp`)
+
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

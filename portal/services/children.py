@@ -22,14 +22,17 @@ def add_child(
     *,
     given_name: str,
     family_name: str,
-    dob: dt.date,
+    dob: dt.date | None,
     send: bool = False,
     local_authority_code: str | None = None,
     created_by_id: uuid.UUID | None = None,
     on_roll: bool = True,
     family_group: uuid.UUID | None = None,
 ) -> Child:
-    """A new child with the school's next reference number (flushes; the caller commits)."""
+    """A new child with the school's next reference number (flushes; the caller commits).
+
+    `dob` may be None when nobody knows it yet (a child added off roll from a concern).
+    """
     ring = keyring()
     org = str(school.id)
     number = school.next_child_number

@@ -1,0 +1,154 @@
+"""Email alerts: every DSL of a school is told at once that a new concern is waiting (R8).
+
+An alert carries no child's name and no detail of the concern: only the school's name and a
+link to sign in and read it (plus "URGENT" in the subject when a child may be in immediate
+danger). Email is plain text over SMTP to `settings.mail_host:mail_port`, normally a relay on
+the same host that handles onward delivery.
+
+Send only AFTER the request's commit: an alert must never point at a concern that was rolled
+back, and a failure to send must never lose the concern. A failure is logged (the exception's
+type only) and audited as `concern.alert_failed`; the caller shows the reporter that the DSLs
+were not reached, so they tell one in person.
+
+With `mail_enabled` off (tests, demos) nothing is sent, and the messages that would have been
+are kept in `outbox()`; under testing they are kept even when sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Final
+
+from flask import current_app
+
+from . import audit
+from .models import Concern, School, User, db
+
+__all__ = ["AlertResult", "alert_dsls", "concern_alert_messages", "outbox", "send_messages"]
+
+log = logging.getLogger(__name__)
+
+CONCERN_ALERTED: Final = "concern.alerted"
+CONCERN_ALERT_FAILED: Final = "concern.alert_failed"
+SMTP_TIMEOUT: Final = 10.0
+
+
+@dataclass(frozen=True)
+class AlertResult:
+    sent: int
+    failed: int
+    reason: str | None = None  # "no_dsl" | "smtp_error" | None
+
+    @property
+    def ok(self) -> bool:
+        return self.sent > 0 and self.failed == 0
+
+
+def _settings() -> Any:
+    return current_app.config["PORTAL_SETTINGS"]
+
+
+def outbox() -> list[EmailMessage]:
+    """Messages not sent because mail is off (and, under testing, every message sent)."""
+    box: list[EmailMessage] = current_app.extensions.setdefault("portal_outbox", [])
+    return box
+
+
+def _render(name: str, context: dict[str, Any]) -> str:
+    # The bare template: no request context processors (user, navigation) are wanted or needed.
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
+def concern_alert_messages(concern: Concern, school: School,
+                           recipients: Sequence[User]) -> list[EmailMessage]:
+    """One plain-text message per DSL: the school's name and a link, nothing else."""
+    settings = _settings()
+    # Built from the URL map, not the request: this also runs outside a request (CLI, tests).
+    path = current_app.url_map.bind("localhost").build("concerns.view",
+                                                        {"concern_id": concern.id})
+    link = settings.base_url.rstrip("/") + path
+    context = {"school_name": school.name, "link": link, "urgent": concern.urgent}
+    subject = " ".join(_render("email/concern_raised_subject.txt", context).split())
+    body = _render("email/concern_raised.txt", context).strip() + "\n"
+    domain = settings.mail_sender.rpartition("@")[2] or "localhost"
+    messages = []
+    for user in recipients:
+        message = EmailMessage()
+        message["From"] = settings.mail_sender
+        message["To"] = user.email
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=domain)
+        message["Auto-Submitted"] = "auto-generated"
+        if concern.urgent:
+            message["Importance"] = "high"
+            message["X-Priority"] = "1"
+        message.set_content(body)
+        messages.append(message)
+    return messages
+
+
+def send_messages(messages: Sequence[EmailMessage]) -> int:
+    """Send over one SMTP connection; the number sent (or, with mail off, that would have been).
+
+    Raises (OSError, smtplib.SMTPException) on the first failure.
+    """
+    settings = _settings()
+    if settings.testing or not settings.mail_enabled:
+        outbox().extend(messages)
+    if not settings.mail_enabled:
+        return len(messages)
+    sent = 0
+    with smtplib.SMTP(settings.mail_host, settings.mail_port, timeout=SMTP_TIMEOUT) as smtp:
+        for message in messages:
+            smtp.send_message(message)
+            sent += 1
+    return sent
+
+
+def alert_dsls(concern_id: uuid.UUID) -> AlertResult:
+    """Alert every DSL of the concern's school. Call after the commit; commits its audit entry.
+
+    Never raises for a mail problem: the concern is already safe in the database.
+    """
+    from .services.concerns import dsl_recipients  # services import models, not this module
+
+    concern = db.session.get(Concern, concern_id)
+    if concern is None:
+        raise LookupError("no such concern")
+    school = db.session.get(School, concern.school_id)
+    assert school is not None
+    recipients = dsl_recipients(concern.school_id)
+    result: AlertResult
+    if not recipients:
+        log.error("concern alert failed: no active DSL (concern %s)", concern.id)
+        result = AlertResult(sent=0, failed=0, reason="no_dsl")
+    else:
+        messages = concern_alert_messages(concern, school, recipients)
+        try:
+            sent = send_messages(messages)
+            result = AlertResult(sent=sent, failed=len(messages) - sent)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The exception's type only: its text may carry addresses or server replies.
+            log.error("concern alert failed: %s (concern %s)", type(exc).__name__, concern.id)
+            result = AlertResult(sent=0, failed=len(messages), reason="smtp_error")
+    try:
+        if result.ok:
+            audit.record(CONCERN_ALERTED, org_id=str(concern.school_id), object_type="concern",
+                         object_id=concern.id, detail={"recipients": result.sent})
+        else:
+            audit.record(CONCERN_ALERT_FAILED, org_id=str(concern.school_id),
+                         object_type="concern", object_id=concern.id,
+                         detail={"reason": result.reason or "smtp_error",
+                                 "recipients": result.sent + result.failed})
+        db.session.commit()
+    except Exception as exc:  # the audit write must not turn a sent alert into an error page
+        db.session.rollback()
+        log.error("could not audit the alert: %s (concern %s)", type(exc).__name__, concern_id)
+    return result

@@ -1,0 +1,414 @@
+"""Raising a concern, and the drafts that keep what a member of staff has typed.
+
+Operations take plain inputs, write models and their audit entry, and flush; the request commits
+once and sends the DSL alert (portal.notify) only after that commit.
+
+Drafts
+    One open `ConcernDraft` per user: the form's fields as posted (strings, and lists of strings
+    for the multi-value fields), JSON, encrypted under the school's key. `save_draft` replaces the
+    saved fields (the page was loaded from the draft, so it posts all of them); `merge=True`
+    never lets an empty posted field overwrite a saved one, for posts we did not expect (an
+    expired session or page, see `rescue_into_draft`). On submit the draft is marked with the
+    concern it became and its text is cleared: the concern now holds it.
+
+Nothing typed is lost (RULES.md R1)
+    `rescue_into_draft` takes the session token still carried by the signed cookie of a post
+    whose session has expired, and saves the posted fields into that user's draft, provided the
+    session ended by idling or reaching its absolute limit and was not revoked (signed out,
+    password changed, account disabled, second factor reset, replaced by a new sign-in): a
+    revoked session must not write anything, even to a draft. It never submits a concern.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from .. import access, audit
+from ..models import (
+    AuthSession,
+    Child,
+    Concern,
+    ConcernChild,
+    ConcernDraft,
+    School,
+    User,
+    db,
+)
+from . import accounts
+from .children import add_child, name_search
+from .chronology import add_entry
+
+__all__ = [
+    "DRAFT_LIST_FIELDS",
+    "DRAFT_TEXT_FIELDS",
+    "ConcernInput",
+    "ConcernRefused",
+    "DraftFields",
+    "NewChild",
+    "children_in_school",
+    "clean_fields",
+    "concerns_raised_by",
+    "draft_fields",
+    "dsl_recipients",
+    "find_children",
+    "open_draft",
+    "raise_concern",
+    "rescue_into_draft",
+    "save_draft",
+]
+
+DraftFields = dict[str, str | list[str]]
+
+# The concern form's fields as a draft keeps them (buttons and the CSRF token are never kept).
+DRAFT_TEXT_FIELDS: Final = (
+    "child_search", "new_given", "new_family", "new_dob_unknown", "what_happened",
+    "child_words", "child_words_missing_reason", "when_text", "where", "online", "urgent",
+)
+DRAFT_LIST_FIELDS: Final = ("child_ids", "new_children", "new_dob", "occurred_on")
+# Bounds on what a draft holds (the request size limit bounds it too). Text is never cut short:
+# a field longer than this is refused whole rather than silently truncated.
+MAX_DRAFT_TEXT: Final = 1_000_000
+MAX_LIST_ITEMS: Final = 50
+MAX_LIST_ITEM: Final = 2_000
+
+# Revocation reasons that still count as "the session ran out" rather than "it was ended".
+# Nothing revokes for these today (expiry is computed, not written), but if it ever does a
+# rescue must still work; every other reason refuses.
+EXPIRY_REASONS: Final = frozenset({"idle", "expired"})
+# How long after its last use an expired session may still rescue a post (a page left open
+# overnight on a phone is the case this is for).
+RESCUE_WINDOW: Final = dt.timedelta(days=7)
+
+CHRONOLOGY_KIND: Final = "concern_raised"
+DRAFT_RESCUED: Final = "concern.draft_rescued"
+
+
+class ConcernRefused(ValueError):
+    """The service's own check failed (the form checks first). `field` names the form field."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field = field
+        self.code = code
+
+
+@dataclass(frozen=True)
+class NewChild:
+    """A child not on the school's list, added by the person raising the concern."""
+
+    given_name: str
+    family_name: str
+    dob: dt.date | None  # None: the person did not know it (no made-up date: ages drive rules)
+
+
+@dataclass(frozen=True)
+class ConcernInput:
+    child_ids: tuple[uuid.UUID, ...]
+    new_children: tuple[NewChild, ...]
+    what_happened: str
+    child_words: str | None
+    child_words_missing_reason: str | None
+    occurred_on: dt.date
+    when_text: str | None
+    where: str | None
+    online: bool
+    urgent: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafts
+
+
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list):
+        return all(_empty(item) for item in value)
+    return False
+
+
+def clean_fields(raw: Mapping[str, Any]) -> DraftFields:
+    """Only the form's own fields, as strings (or lists of strings for multi-value fields).
+
+    `raw` may be a plain mapping or a MultiDict (anything with `getlist`).
+    """
+    out: DraftFields = {}
+    getlist = getattr(raw, "getlist", None)
+    for name in DRAFT_TEXT_FIELDS:
+        if name not in raw:
+            continue
+        value = raw[name]
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        if not isinstance(value, str):
+            continue
+        if len(value) > MAX_DRAFT_TEXT:
+            raise ConcernRefused(name, "too_long")
+        out[name] = value
+    for name in DRAFT_LIST_FIELDS:
+        if name not in raw:
+            continue
+        values = getlist(name) if getlist is not None else raw[name]
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list):
+            continue
+        items = [v for v in values if isinstance(v, str)][:MAX_LIST_ITEMS]
+        if any(len(v) > MAX_LIST_ITEM for v in items):
+            raise ConcernRefused(name, "too_long")
+        out[name] = items
+    return out
+
+
+def open_draft(user: User) -> ConcernDraft | None:
+    """The user's open (not yet submitted) draft in their school, if any."""
+    if user.school_id is None:
+        return None
+    found: ConcernDraft | None = db.session.scalar(
+        select(ConcernDraft)
+        .where(
+            ConcernDraft.user_id == user.id,
+            ConcernDraft.school_id == user.school_id,
+            ConcernDraft.submitted_concern_id.is_(None),
+        )
+        .order_by(ConcernDraft.updated_at.desc())
+        .limit(1)
+    )
+    return found
+
+
+def _read(draft: ConcernDraft | None) -> DraftFields:
+    if draft is None or not draft.data:
+        return {}
+    try:
+        loaded = json.loads(draft.data)
+    except ValueError:
+        return {}
+    return clean_fields(loaded) if isinstance(loaded, dict) else {}
+
+
+def draft_fields(user: User) -> tuple[DraftFields, dt.datetime | None]:
+    """What the user's open draft holds, and when it was last saved."""
+    draft = open_draft(user)
+    return _read(draft), (draft.updated_at if draft is not None else None)
+
+
+def _lock_user(user: User) -> None:
+    """Serialise draft writes of one user (PostgreSQL; SQLite has one writer anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
+def save_draft(
+    user: User, fields: Mapping[str, Any], *, now: dt.datetime, merge: bool = False
+) -> ConcernDraft:
+    """Keep `fields` as the user's open draft (made if there is none). Flushes.
+
+    `merge=True` keeps every saved field that the post left empty or left out.
+    """
+    if not access.can_raise_concern(user):
+        raise PermissionError("this user may not raise concerns")
+    incoming = clean_fields(fields)
+    _lock_user(user)
+    draft = open_draft(user)
+    if draft is None:
+        draft = ConcernDraft(school_id=user.school_id, user_id=user.id)
+        db.session.add(draft)
+        saved: DraftFields = {}
+    else:
+        saved = _read(draft)
+    if merge:
+        combined = dict(saved)
+        for name, value in incoming.items():
+            if _empty(value) and not _empty(saved.get(name)):
+                continue  # never overwrite something typed with nothing
+            combined[name] = value
+    else:
+        combined = incoming
+    draft.data = json.dumps(combined, ensure_ascii=False, separators=(",", ":"))
+    draft.updated_at = now
+    db.session.flush()
+    return draft
+
+
+def rescue_into_draft(
+    token: str, fields: Mapping[str, Any], *, now: dt.datetime, via: str = "signed_out"
+) -> User | None:
+    """Save a post whose session has expired into its user's draft; the user, or None.
+
+    `token` is the session token from the (still validly signed) cookie. Refused (None, nothing
+    written) when there is no such session, when it was revoked for any reason but expiry, when
+    it never finished signing in (second factor), when it was last used more than RESCUE_WINDOW
+    ago, or when the user may no longer raise concerns (disabled, moved, school closed).
+    """
+    if not token:
+        return None
+    row = db.session.get(AuthSession, accounts.token_hash(token))
+    if row is None:
+        return None
+    if row.revoked_at is not None and row.revoked_reason not in EXPIRY_REASONS:
+        return None
+    user = row.user
+    if user is None or (user.needs_two_factor and not row.two_factor_done):
+        return None
+    if now - row.last_seen_at > RESCUE_WINDOW:
+        return None
+    if not access.can_raise_concern(user):
+        return None
+    if _empty(list(clean_fields(fields).values())):
+        return user  # nothing typed: nothing to keep, but the session was a real one
+    draft = save_draft(user, fields, now=now, merge=True)
+    audit.record(DRAFT_RESCUED, org_id=str(user.school_id), actor_id=user.id,
+                 object_type="concern_draft", object_id=draft.id, detail={"via": via})
+    return user
+
+
+def record_page_expired(user: User, draft: ConcernDraft) -> None:
+    """Audit a save made from a post whose page (CSRF token) had expired."""
+    audit.record(DRAFT_RESCUED, org_id=str(user.school_id), actor_id=user.id,
+                 object_type="concern_draft", object_id=draft.id,
+                 detail={"via": "page_expired"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding children
+
+
+def _school_id(user: User) -> uuid.UUID:
+    if not access.can_raise_concern(user) or user.school_id is None:
+        raise PermissionError("this user may not raise concerns")
+    return user.school_id
+
+
+def find_children(user: User, text: str, *, limit: int = 20) -> list[Child]:
+    """Children of the user's school whose full or family name is exactly `text`."""
+    school_id = _school_id(user)
+    query: Any = name_search(school_id, text).limit(limit)
+    found: list[Child] = list(db.session.scalars(query))
+    audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
+                 detail={"matches": len(found), "via": "concern"})
+    return found
+
+
+def children_in_school(user: User, ids: Sequence[uuid.UUID | str]) -> list[Child]:
+    """The children among `ids` that belong to the user's school (others are left out)."""
+    school_id = _school_id(user)
+    wanted = []
+    for ident in ids:
+        try:
+            wanted.append(ident if isinstance(ident, uuid.UUID) else uuid.UUID(str(ident)))
+        except ValueError:
+            continue
+    if not wanted:
+        return []
+    found = db.session.scalars(
+        select(Child).where(Child.school_id == school_id, Child.id.in_(wanted))
+    ).all()
+    order = {ident: i for i, ident in enumerate(wanted)}
+    return sorted(found, key=lambda child: order[child.id])
+
+
+# ---------------------------------------------------------------------------------------------
+# Raising
+
+
+def raise_concern(user: User, data: ConcernInput, *, now: dt.datetime) -> Concern:
+    """Record a submitted concern: its children (new ones added off roll), a line in each
+    child's chronology, the audit entry, and the user's draft marked as sent. Flushes."""
+    school_id = _school_id(user)
+    if not data.what_happened.strip():
+        raise ConcernRefused("what_happened", "required")
+    if not (data.child_words or "").strip() and not (data.child_words_missing_reason or "").strip():
+        raise ConcernRefused("child_words", "required")  # R7
+    known = children_in_school(user, data.child_ids)
+    if len(known) != len(set(data.child_ids)):
+        raise ConcernRefused("child_ids", "unknown_child")
+    if not known and not data.new_children:
+        raise ConcernRefused("child_ids", "required")
+
+    school = db.session.get(School, school_id)
+    assert school is not None
+    added: list[Child] = []
+    for new in data.new_children:
+        if not new.given_name.strip() or not new.family_name.strip():
+            raise ConcernRefused("new_children", "name_required")
+        child = add_child(school, given_name=new.given_name.strip(),
+                          family_name=new.family_name.strip(), dob=new.dob,
+                          created_by_id=user.id, on_roll=False)
+        audit.record(audit.CHILD_CREATED, org_id=str(school_id), actor_id=user.id,
+                     object_type="child", object_id=child.id,
+                     detail={"on_roll": False, "via": "concern", "dob_known": new.dob is not None})
+        added.append(child)
+
+    concern = Concern(school_id=school_id, raised_by_id=user.id, state="submitted",
+                      occurred_on=data.occurred_on, online=data.online, urgent=data.urgent,
+                      submitted_at=now)
+    concern.what_happened = data.what_happened
+    concern.child_words = data.child_words or None
+    concern.child_words_missing_reason = data.child_words_missing_reason or None
+    concern.where = data.where or None
+    concern.when_text = data.when_text or None
+    db.session.add(concern)
+    db.session.flush()
+
+    children = [*known, *added]
+    for child in children:
+        db.session.add(ConcernChild(concern_id=concern.id, child_id=child.id))
+    db.session.flush()
+    for child in children:
+        add_entry(child, CHRONOLOGY_KIND, f"Concern raised by {user.display_name}",
+                  author_id=user.id, source=concern, occurred_at=now)
+
+    draft = open_draft(user)
+    if draft is not None:
+        draft.submitted_concern_id = concern.id
+        draft.data = None  # the concern holds the text now; no second copy lingers
+        draft.updated_at = now
+
+    audit.record(audit.CONCERN_SUBMITTED, org_id=str(school_id), actor_id=user.id,
+                 object_type="concern", object_id=concern.id, detail={
+                     "children": len(children),
+                     "new_children": len(added),
+                     "urgent": data.urgent,
+                     "online": data.online,
+                     "child_words": "recorded" if (data.child_words or "").strip()
+                     else "reason_given",
+                 })
+    db.session.flush()
+    return concern
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def concerns_raised_by(user: User) -> list[Concern]:
+    """The concerns the user raised, newest first (never anyone else's)."""
+    query = access.concerns_visible_to(user).where(Concern.raised_by_id == user.id)
+    return list(db.session.scalars(query.order_by(Concern.submitted_at.desc())))
+
+
+def record_view(user: User, concern: Concern) -> None:
+    audit.record(audit.CONCERN_VIEWED, org_id=str(concern.school_id), actor_id=user.id,
+                 object_type="concern", object_id=concern.id,
+                 detail={"own": concern.raised_by_id == user.id})
+
+
+def dsl_recipients(school_id: uuid.UUID) -> list[User]:
+    """Every active DSL of the school: who is alerted to a new concern (R8)."""
+    school = db.session.get(School, school_id)
+    if school is None or not school.active:
+        return []
+    return list(db.session.scalars(
+        select(User).where(User.school_id == school_id, User.role == "dsl",
+                           User.active.is_(True)).order_by(User.email)
+    ))

@@ -1,0 +1,465 @@
+"""Raising a concern through the real form (CSRF on), on both databases.
+
+Finding a child by exact name, adding a child who is not on the list, every validation message,
+the alert email to every DSL of the school (and no one else, and nothing about the child), who
+may see a concern afterwards, and an audit trail without narrative. Invented names only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from portal import notify
+from portal.models import (
+    AuditEvent,
+    Child,
+    ChildRecordEntry,
+    Concern,
+    ConcernChild,
+    ConcernDraft,
+    School,
+    User,
+    db,
+)
+from tests import factories
+from tests.web.conftest import csrf_from, override_settings, sign_in
+
+WHAT = "I saw Zorvek push Amira against the lockers and grab her bag during break."
+WORDS = "He said I'm not allowed to tell anyone or he'll post the photo."
+
+
+@dataclass
+class World:
+    school: School
+    other_school: School
+    staff: User
+    staff2: User
+    dsl: User
+    dsl2: User
+    retired_dsl: User
+    other_dsl: User
+    other_staff: User
+    child: Child
+    other_child: Child
+
+
+def make_world() -> World:
+    school = factories.school("Oakfield Academy", "derbyshire")
+    other = factories.school("Northgate College", "darlington")
+    w = World(
+        school=school,
+        other_school=other,
+        staff=factories.user("staff", org=school, email="teacher@oakfield.example.test",
+                             display_name="Pat Teacher"),
+        staff2=factories.user("staff", org=school, email="second@oakfield.example.test"),
+        dsl=factories.user("dsl", org=school, email="dsl1@oakfield.example.test"),
+        dsl2=factories.user("dsl", org=school, email="dsl2@oakfield.example.test"),
+        retired_dsl=factories.user("dsl", org=school, email="gone@oakfield.example.test",
+                                   active=False),
+        other_dsl=factories.user("dsl", org=other, email="dsl@northgate.example.test"),
+        other_staff=factories.user("staff", org=other, email="staff@northgate.example.test"),
+        child=factories.child(school, "Amira", "Testcase", dt.date(2012, 5, 1)),
+        # Same name, other school: must never be found from Oakfield.
+        other_child=factories.child(other, "Amira", "Testcase", dt.date(2011, 2, 3),
+                                    la_code="darlington"),
+    )
+    db.session.commit()
+    return w
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    return make_world()
+
+
+def today() -> dt.date:
+    from portal.concerns.forms import london_today
+
+    return london_today()
+
+
+def good_fields(**overrides: Any) -> dict[str, Any]:
+    d = today()
+    fields: dict[str, Any] = {
+        "what_happened": WHAT,
+        "child_words": WORDS,
+        "child_words_missing_reason": "",
+        "occurred_on": [str(d.day), str(d.month), str(d.year)],
+        "when_text": "about 10:40, morning break",
+        "where": "the corridor by the science labs",
+        "online": "no",
+        "urgent": "no",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def post_form(client: FlaskClient, data: dict[str, Any], button: str = "submit",
+              token: str | None = None, url: str = "/concerns/new") -> TestResponse:
+    if token is None:
+        token = csrf_from(client.get("/concerns/new"))
+    payload = {"csrf_token": token, **data}
+    if button:
+        payload[button] = "y"
+    return client.post(url, data=payload)
+
+
+def page(response: TestResponse) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def textarea(response: TestResponse, name: str) -> str:
+    match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>',
+                      response.get_data(as_text=True), re.S)
+    assert match, f"no textarea {name}"
+    return html.unescape(match.group(1))
+
+
+def input_value(response: TestResponse, name: str) -> str:
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"',
+                      response.get_data(as_text=True))
+    assert match, f"no input {name} with a value"
+    return html.unescape(match.group(1))
+
+
+def raise_one(client: FlaskClient, w: World, **overrides: Any) -> uuid.UUID:
+    response = post_form(client, good_fields(child_ids=[str(w.child.id)], **overrides))
+    assert response.status_code == 302, page(response)
+    return uuid.UUID(response.headers["Location"].rsplit("/", 1)[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Raising
+
+
+def test_raise_a_concern_end_to_end(app: Flask, client: FlaskClient, world: World) -> None:
+    w = world
+    assert sign_in(client, w.staff).status_code == 302
+    form = client.get("/concerns/new")
+    assert form.status_code == 200
+    assert "Raise a concern" in page(form)
+    assert 'src="/static/js/autosave.js"' in page(form)
+    token = csrf_from(form)
+
+    # Find a child by exact name: name, reference and year of birth only; never the other
+    # school's child of the same name.
+    found = post_form(client, {"child_search": "Amira Testcase"}, "find", token)
+    text = page(found)
+    assert found.status_code == 200
+    assert "Amira Testcase (C0001), born 2012" in text
+    assert f'value="{w.child.id}"' in text
+    assert str(w.other_child.id) not in text
+    assert "2011" not in text and "1 May 2012" not in text
+    # Family name alone finds them too; a wrong name finds nothing, with a message.
+    assert "Amira Testcase (C0001)" in page(
+        post_form(client, {"child_search": "testcase"}, "find", token))
+    missing = page(post_form(client, {"child_search": "Amira Testcas"}, "find", token))
+    assert "No child found with that name" in missing
+
+    # Tick the match, add a child who is not on the list (date of birth not known), send.
+    sent = post_form(client, good_fields(
+        child_search="Amira Testcase", child_ids=[str(w.child.id)],
+        new_given="Zorvek", new_family="Quillfeather", new_dob=["", "", ""],
+        new_dob_unknown="y"), "submit", token)
+    assert sent.status_code == 302
+    concern_id = uuid.UUID(sent.headers["Location"].rsplit("/", 1)[1])
+    confirmation = page(client.get(sent.headers["Location"]))
+    assert "Concern sent" in confirmation
+    assert "Your safeguarding leads have been told" in confirmation
+    assert "Call 999 now" not in confirmation
+    assert WHAT in confirmation and WORDS in confirmation
+
+    db.session.expire_all()
+    concern = db.session.get(Concern, concern_id)
+    assert concern is not None
+    assert concern.state == "submitted" and concern.raised_by_id == w.staff.id
+    assert concern.what_happened == WHAT and concern.child_words == WORDS
+    assert concern.where == "the corridor by the science labs"
+    assert concern.when_text == "about 10:40, morning break"
+    assert concern.occurred_on == today() and concern.online is False
+    assert concern.urgent is False
+    children = {link.child.full_name: link.child for link in concern.children}
+    assert set(children) == {"Amira Testcase", "Zorvek Quillfeather"}
+    new = children["Zorvek Quillfeather"]
+    assert new.on_roll is False and new.dob is None and new.school_id == w.school.id
+    assert new.created_by_id == w.staff.id
+
+    # A line in each child's chronology, naming the reporter and nothing of the narrative.
+    entries = db.session.scalars(select(ChildRecordEntry).where(
+        ChildRecordEntry.source_id == concern.id)).all()
+    assert {e.child_id for e in entries} == {w.child.id, new.id}
+    assert {e.body for e in entries} == {"Concern raised by Pat Teacher"}
+
+    # The draft became the concern and holds no second copy of the text.
+    drafts = db.session.scalars(select(ConcernDraft).where(
+        ConcernDraft.user_id == w.staff.id)).all()
+    assert len(drafts) == 1
+    assert drafts[0].submitted_concern_id == concern.id and drafts[0].data is None
+    # A fresh form afterwards is empty.
+    assert WHAT not in page(client.get("/concerns/new"))
+
+
+def test_add_child_button_lists_the_child_and_keeps_everything(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.staff)
+    token = csrf_from(client.get("/concerns/new"))
+    added = post_form(client, good_fields(new_given="Zorvek", new_family="Quillfeather",
+                                          new_dob=["3", "3", "2014"]), "add_child", token)
+    text = page(added)
+    assert added.status_code == 200
+    assert "Zorvek Quillfeather (new to the portal), born 3 March 2014" in text
+    assert textarea(added, "what_happened") == WHAT
+    assert 'name="new_given" type="text" value=""' in added.get_data(as_text=True)
+    # Add a second one, then send: both are created, off roll.
+    value = re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
+                      added.get_data(as_text=True))
+    assert value
+    pending = html.unescape(value.group(1))
+    sent = post_form(client, good_fields(new_children=[pending], new_given="Ffion",
+                                         new_family="Examplewood", new_dob=["", "", ""],
+                                         new_dob_unknown="y"), "submit", token)
+    assert sent.status_code == 302, page(sent)
+    concern = db.session.scalar(select(Concern))
+    assert concern is not None
+    names = sorted(link.child.full_name for link in concern.children)
+    assert names == ["Ffion Examplewood", "Zorvek Quillfeather"]
+    born = {link.child.full_name: link.child.dob for link in concern.children}
+    assert born["Zorvek Quillfeather"] == dt.date(2014, 3, 3)
+
+
+def test_each_required_question_has_its_message(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.staff)
+    response = post_form(client, {"occurred_on": ["", "", ""]})
+    text = page(response)
+    assert response.status_code == 200
+    assert "<title>Error: Raise a concern" in text
+    assert "There is a problem" in text
+    for message, anchor in [
+        ("Select a child, or add a child who is not on the list", "#child_search"),
+        ("Enter what you saw or heard", "#what_happened"),
+        ("Enter the child's own words, or tell us why you could not record them",
+         "#child_words"),
+        ("Enter the date it happened", "#occurred_on-day"),
+        ("Select yes if any of it happened online", "#online"),
+        ("Select yes if a child is in immediate danger now", "#urgent"),
+    ]:
+        assert f'<a href="{anchor}">{message}</a>' in text, message
+    assert db.session.scalar(select(Concern)) is None
+
+
+@pytest.mark.parametrize("date, message", [
+    (["31", "2", "2026"], "The date it happened must be a real date"),
+    (["1", "", "2026"], "The date it happened must include a day, month and year"),
+    ("future", "The date it happened must be today or in the past"),
+])
+def test_date_messages(app: Flask, client: FlaskClient, world: World, date: Any,
+                       message: str) -> None:
+    if date == "future":
+        later = today() + dt.timedelta(days=2)
+        date = [str(later.day), str(later.month), str(later.year)]
+    sign_in(client, world.staff)
+    response = post_form(client, good_fields(child_ids=[str(world.child.id)], occurred_on=date))
+    assert message in page(response)
+    # What was typed in the date is shown back as typed.
+    assert f'id="occurred_on-day" name="occurred_on" type="text" value="{date[0]}"' in \
+        response.get_data(as_text=True)
+
+
+def test_new_child_messages(app: Flask, client: FlaskClient, world: World) -> None:
+    sign_in(client, world.staff)
+    text = page(post_form(client, {"new_given": "Zorvek"}, "add_child"))
+    assert "Enter the child's family name" in text
+    assert "Enter their date of birth, or select 'I do not know their date of birth'" in text
+    text = page(post_form(client, {"new_given": "Zorvek", "new_family": "Quillfeather",
+                                   "new_dob": ["1", "1", str(today().year + 1)]}, "add_child"))
+    assert "Date of birth must be in the past" in text
+
+
+def test_reason_instead_of_words_is_enough(app: Flask, client: FlaskClient,
+                                           world: World) -> None:
+    """R7: the child's words, or why they could not be recorded; either one will do."""
+    sign_in(client, world.staff)
+    concern_id = raise_one(client, world, child_words="",
+                           child_words_missing_reason="I saw it from across the field.")
+    concern = db.session.get(Concern, concern_id)
+    assert concern is not None and concern.child_words is None
+    assert concern.child_words_missing_reason == "I saw it from across the field."
+
+
+def test_every_field_keeps_what_was_typed(app: Flask, client: FlaskClient, world: World) -> None:
+    sign_in(client, world.staff)
+    typed = good_fields(child_ids=[str(world.child.id)], urgent="",
+                        what_happened="Line one\nLine two <b>not bold</b> & \"quoted\"",
+                        new_given="Zorvek", new_family="")
+    response = post_form(client, typed)
+    assert "Select yes if a child is in immediate danger now" in page(response)
+    assert textarea(response, "what_happened") == typed["what_happened"]
+    assert textarea(response, "child_words") == WORDS
+    assert input_value(response, "where") == typed["where"]
+    assert input_value(response, "when_text") == typed["when_text"]
+    assert input_value(response, "new_given") == "Zorvek"
+    raw = response.get_data(as_text=True)
+    assert "<b>not bold</b>" not in raw  # escaped, never markup
+    assert re.search(rf'name="child_ids" type="checkbox" value="{world.child.id}" checked', raw)
+    assert re.search(r'name="online" type="radio" value="no" checked', raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# The alert
+
+
+def test_alert_goes_to_every_dsl_of_the_school_and_no_one_else(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    w = world
+    sign_in(client, w.staff)
+    notify.outbox().clear()
+    concern_id = raise_one(client, w)
+    messages = list(notify.outbox())
+    assert sorted(m["To"] for m in messages) == [w.dsl.email, w.dsl2.email]
+    for message in messages:
+        body = message.get_content()
+        assert message["Subject"] == "New safeguarding concern"
+        assert "URGENT" not in message["Subject"]
+        assert body.strip() == (
+            "A new safeguarding concern has been raised at Oakfield Academy. Sign in to read "
+            f"it: http://127.0.0.1:5000/concerns/{concern_id}")
+        for secret in ("Amira", "Testcase", "Zorvek", "lockers", "photo", "C0001", "corridor"):
+            assert secret not in message.as_string()
+    audit_actions = db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.object_id == str(concern_id))).all()
+    assert "concern.submitted" in audit_actions and "concern.alerted" in audit_actions
+
+
+def test_urgent_concern_says_call_999_and_flags_the_subject(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.staff)
+    notify.outbox().clear()
+    response = post_form(client, good_fields(child_ids=[str(world.child.id)], urgent="yes"))
+    confirmation = page(client.get(response.headers["Location"]))
+    assert "Call 999 now" in confirmation
+    subjects = {m["Subject"] for m in notify.outbox()}
+    assert subjects == {"URGENT: a child may be in immediate danger. New safeguarding concern"}
+    for message in notify.outbox():
+        assert "Amira" not in message.as_string() and "lockers" not in message.as_string()
+    # Only on the confirmation: opening the concern later does not repeat it.
+    assert "Call 999 now" not in page(client.get(response.headers["Location"]))
+
+
+def test_a_failed_alert_never_loses_the_concern(app: Flask, client: FlaskClient,
+                                               world: World) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    override_settings(app, mail_enabled=True, mail_port=port, mail_host="127.0.0.1")
+    sign_in(client, world.staff)
+    response = post_form(client, good_fields(child_ids=[str(world.child.id)]))
+    assert response.status_code == 302
+    confirmation = page(client.get(response.headers["Location"]))
+    assert "We could not email your safeguarding leads" in confirmation
+    db.session.expire_all()
+    concern = db.session.scalar(select(Concern))
+    assert concern is not None and concern.what_happened == WHAT
+    failed = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "concern.alert_failed"))
+    assert failed is not None and failed.detail == {"reason": "smtp_error", "recipients": 2}
+
+
+# ---------------------------------------------------------------------------------------------
+# Who sees a concern
+
+
+def test_reporter_sees_their_own_concerns_only(app: Flask, client: FlaskClient,
+                                               other_client: FlaskClient, world: World) -> None:
+    w = world
+    sign_in(client, w.staff)
+    mine = raise_one(client, w)
+    sign_in(other_client, w.staff2)
+    theirs = raise_one(other_client, w, what_happened="A different account entirely.")
+
+    listing = page(client.get("/concerns/mine"))
+    assert f"/concerns/{mine}" in listing and f"/concerns/{theirs}" not in listing
+    assert "AT (C0001)" in listing  # initials and reference, not the name
+    assert "Amira" not in listing
+    assert "Sent: waiting for a safeguarding lead" in listing
+    assert client.get(f"/concerns/{theirs}").status_code == 404
+    assert other_client.get(f"/concerns/{mine}").status_code == 404
+
+    # Picked up by a DSL: the reporter sees that, and when.
+    concern = db.session.get(Concern, mine)
+    assert concern is not None
+    concern.state = "picked_up"
+    concern.picked_up_at = dt.datetime(2026, 3, 2, 9, 15, tzinfo=dt.UTC)
+    concern.picked_up_by_id = w.dsl.id
+    db.session.commit()
+    listing = page(client.get("/concerns/mine"))
+    assert "Picked up by a safeguarding lead on 2 March 2026 at 09:15" in listing
+
+    # No edit controls on a sent concern: the only forms are sign-out and keep-alive.
+    view = client.get(f"/concerns/{mine}")
+    assert view.headers["Cache-Control"] == "no-store"
+    actions = re.findall(r'<form[^>]*action="([^"]+)"', view.get_data(as_text=True))
+    assert set(actions) <= {"/sign-out", "/session/keepalive"}
+
+
+def test_dsls_of_the_school_see_it_and_no_one_else(
+    app: Flask, client: FlaskClient, other_client: FlaskClient, world: World
+) -> None:
+    w = world
+    sign_in(client, w.staff)
+    concern_id = raise_one(client, w)
+    url = f"/concerns/{concern_id}"
+
+    sign_in(other_client, w.dsl)
+    seen = other_client.get(url)
+    assert seen.status_code == 200 and WHAT in page(seen) and "Pat Teacher" in page(seen)
+    for outsider in (w.other_dsl, w.other_staff,
+                     factories.user("la_adviser", org=factories.authority("derbyshire")),
+                     factories.user("admin")):
+        db.session.commit()
+        browser = app.test_client()
+        assert sign_in(browser, outsider).status_code == 302
+        assert browser.get(url).status_code == 404, outsider.role
+        assert str(concern_id) not in page(browser.get("/concerns/mine")) \
+            if outsider.role in ("staff", "dsl") else True
+    viewed = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "concern.viewed", AuditEvent.object_id == str(concern_id))).all()
+    assert {e.actor_id for e in viewed} >= {w.dsl.id}
+
+
+def test_audit_trail_holds_codes_not_narrative(app: Flask, client: FlaskClient,
+                                               world: World) -> None:
+    sign_in(client, world.staff)
+    post_form(client, {"child_search": "Amira Testcase"}, "find")
+    raise_one(client, world, new_given="Zorvek", new_family="Quillfeather",
+              new_dob=["", "", ""], new_dob_unknown="y")
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.org_id == str(world.school.id))).all()
+    actions = [e.action for e in events]
+    for expected in ("child.searched", "child.created", "concern.submitted", "concern.alerted"):
+        assert expected in actions
+    submitted = next(e for e in events if e.action == "concern.submitted")
+    assert submitted.detail == {"children": 2, "new_children": 1, "urgent": False,
+                                "online": False, "child_words": "recorded"}
+    dump = " ".join(f"{e.object_type} {e.object_id} {e.detail}" for e in events)
+    for secret in ("Amira", "Testcase", "Zorvek", "Quillfeather", "lockers", "photo",
+                   "corridor", "break"):
+        assert secret not in dump
+    assert db.session.scalar(select(ConcernChild)) is not None
