@@ -98,8 +98,11 @@ def start(user: User, *, two_factor_done: bool) -> AuthSession:
     if old is not None:
         accounts.revoke_session(old, "replaced", now=now())
     token = accounts.issue_session(user, two_factor_done=two_factor_done, now=now())
+    return_to = session.get(RETURN_KEY)
     session.clear()
     session[SESSION_KEY] = token
+    if return_to:  # survives the new session so a rescued draft reopens after sign-in
+        session[RETURN_KEY] = return_to
     # Flask-WTF caches the form token in `g`: drop it, so pages use the new session's token.
     for name in ("auth_row", "_login_user", "csrf_token"):
         g.pop(name, None)
@@ -107,6 +110,22 @@ def start(user: User, *, two_factor_done: bool) -> AuthSession:
     assert row is not None
     g.auth_row = row
     return row
+
+
+RETURN_KEY = "return_to"
+
+
+def return_after_sign_in(path: str) -> None:
+    """Where to go once signed in again (a path on this site only)."""
+    session[RETURN_KEY] = path
+
+
+def pop_return_path() -> str | None:
+    """The saved path, if it is a plain path on this site (never another host)."""
+    path = session.pop(RETURN_KEY, None)
+    if isinstance(path, str) and path.startswith("/") and not path.startswith(("//", "/\\")):
+        return path
+    return None
 
 
 def end() -> None:

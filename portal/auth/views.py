@@ -25,7 +25,7 @@ def _form_error(form: Any, field: str, message: str) -> None:
 
 
 def _after_sign_in() -> Response:
-    return redirect(url_for("auth.home"))
+    return redirect(sessions.pop_return_path() or url_for("auth.home"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

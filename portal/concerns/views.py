@@ -119,6 +119,8 @@ def _rescue_signed_out(via: str) -> Any:
         return jsonify({"saved": rescued is not None, "signed_in": False, "message": message,
                         "sign_in_url": url_for("auth.sign_in")}), 401
     flash(message, "info")
+    if rescued is not None:
+        sessions.return_after_sign_in(url_for("concerns.new"))
     return redirect(url_for("auth.sign_in"))
 
 

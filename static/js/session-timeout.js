@@ -54,6 +54,14 @@ if (root) {
     }
   })
 
+  // Autosave on this page kept the session alive: the server counts activity at most once a
+  // minute, so assume one minute less than a full idle period from now.
+  const idleMs = Number(root.dataset.idleMinutes || '30') * 60 * 1000
+  document.addEventListener('portal:activity', () => {
+    deadline = Math.max(deadline, Date.now() + idleMs - 60000)
+    tick()
+  })
+
   window.setInterval(tick, 10000)
   tick()
 }

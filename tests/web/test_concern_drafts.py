@@ -156,8 +156,11 @@ def test_long_disclosure_survives_idle_expiry_and_a_stale_page(
     assert SIGNED_OUT in page(client.get(response.headers["Location"]))
     assert db.session.scalar(select(Concern)) is None  # saved, never sent
 
-    # Signing in again brings back every word; the empty "where" did not wipe what was saved.
-    assert sign_in(client, w.staff).status_code == 302
+    # Signing in again goes straight back to the form and brings back every word; the empty
+    # "where" did not wipe what was saved.
+    back = sign_in(client, w.staff)
+    assert back.status_code == 302
+    assert back.headers["Location"].endswith("/concerns/new")
     again = client.get("/concerns/new")
     assert textarea(again, "what_happened") == story
     assert textarea(again, "child_words") == story[:2000]

@@ -168,3 +168,15 @@ def test_the_cookie_cannot_name_a_user(app, client):
         sess["_user_id"] = str(u.id)
         sess["_fresh"] = True
     assert not signed_in(client)
+
+
+def test_return_path_after_sign_in_never_leaves_the_site(app, client) -> None:
+    from portal.auth import sessions
+
+    with app.test_request_context("/"):
+        for bad in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "concerns"):
+            sessions.return_after_sign_in(bad)
+            assert sessions.pop_return_path() is None
+        sessions.return_after_sign_in("/concerns/new")
+        assert sessions.pop_return_path() == "/concerns/new"
+        assert sessions.pop_return_path() is None  # used once
