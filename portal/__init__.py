@@ -15,7 +15,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so `python -m portal.rules` never loads Flask.
     from flask import Flask
 
-    from . import admin, auth, children, cli, concerns, extensions, incidents, security
+    from . import (
+        admin,
+        auth,
+        children,
+        cli,
+        concerns,
+        extensions,
+        incidents,
+        referrals,
+        security,
+    )
     from .config import load_settings
     from .main import bp as main_bp
     from .main.views import navigation, register_error_pages
@@ -53,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     concerns.init_app(app)
     incidents.init_app(app)
     children.init_app(app)
+    referrals.init_app(app)
     cli.init_app(app)
     return app
 

@@ -96,8 +96,10 @@ def _coerce(name: str, value: Any) -> Any:
 
 def load_settings(test_config: dict[str, Any] | None = None) -> Settings:
     """Settings from instance/config.json, then the environment, then `test_config`."""
-    instance = Path(test_config["instance_path"]) if test_config and "instance_path" in test_config \
-        else default_instance_path()
+    if test_config and "instance_path" in test_config:
+        instance = Path(test_config["instance_path"])
+    else:
+        instance = default_instance_path()
     values: dict[str, Any] = {}
     config_file = instance / "config.json"
     if config_file.exists():

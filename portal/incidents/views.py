@@ -25,6 +25,7 @@ from ..rules.vocabulary import (
     TYPE_LABELS,
 )
 from ..services import incidents as svc
+from ..services import referrals
 from ..services.children import name_search
 from ..services.recording import DECISION_KINDS, RecordingError
 from . import bp
@@ -90,10 +91,13 @@ LABELS = {
 @require_dsl
 def dashboard() -> str:
     user = _user()
+    now = _now()
     board = svc.dashboard(access.concerns_visible_to(user), access.incidents_visible_to(user),
-                          _now())
+                          now)
+    # The school's referrals with their next due dates, overdue first (issue 5).
+    referral_rows = referrals.referral_list(access.referrals_visible_to(user), now)
     return render_template("incidents/dashboard.html", board=board, page_title="Dashboard",
-                           labels=LABELS)
+                           labels=LABELS, referral_rows=referral_rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,8 +168,7 @@ def show(incident_id: uuid.UUID) -> str:
     return render_template(
         "incidents/show.html", **_ctx(
             incident, page_title=f"Incident {incident.reference}", result=result,
-            assessment=assessment, handover_now=svc.handover_now(incident, now),
-            now_local=svc.to_local(now), children=children, decisions=decisions,
+            assessment=assessment, children=children, decisions=decisions,
             people=people, decision_addenda=decision_addenda, summary_addenda=summary_addenda,
             child_names=child_names, concerns=svc.incident_concerns(incident),
             unaccounted=svc.unaccounted_children(incident),

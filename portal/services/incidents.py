@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -37,11 +36,9 @@ from ..models import (
     User,
     db,
 )
-from ..rules import AdultHarmed, ChildFacts, Directory, IncidentFacts, assess
+from ..rules import AdultHarmed, ChildFacts, IncidentFacts, assess
 from ..rules.calendar import is_working_day
-from ..rules.directory import load_directory_data
 from ..rules.model import Assessment as RulesAssessment
-from ..rules.model import Handover
 from ..rules.vocabulary import (
     FEATURE_LABELS,
     FEATURES,
@@ -53,6 +50,8 @@ from ..rules.vocabulary import (
 )
 from . import chronology
 from .children import add_child
+from .localtime import LONDON, from_local, to_local
+from .localtime import directory_from_db as directory
 from .recording import (
     CHILD_DECISION_KINDS,
     DECISION_KINDS,
@@ -66,7 +65,6 @@ from .recording import (
     closing_problems,
 )
 
-LONDON: Final = ZoneInfo("Europe/London")
 # Overdue: a concern not picked up within 1 working day; an incident with a mandatory route and
 # no decision on it within 24 hours of opening.
 INCIDENT_DECISION_HOURS: Final = 24
@@ -100,27 +98,6 @@ class IncidentClosed(RecordingError):
 # Time and the directory
 
 
-def to_local(at: dt.datetime) -> dt.datetime:
-    """A UTC (aware) time as naive Europe/London local time, as the rules engine expects."""
-    return at.astimezone(LONDON).replace(tzinfo=None)
-
-
-def from_local(local: dt.datetime) -> dt.datetime:
-    """Naive Europe/London local time to aware UTC."""
-    return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
-
-
-def directory() -> Directory:
-    """The directory as the administrators keep it (`LocalAuthority.directory` rows); packaged
-    entries fill in only codes the database does not have."""
-    entries: dict[str, dict[str, Any]] = {
-        a["code"]: a for a in load_directory_data()["authorities"]
-    }
-    for la in db.session.scalars(select(LocalAuthority)):
-        if la.directory:
-            entries[la.code] = {**la.directory, "code": la.code,
-                                "name": la.directory.get("name") or la.name}
-    return Directory.from_dict({"authorities": list(entries.values())})
 
 
 def authority_choices() -> list[tuple[str, str]]:
@@ -253,9 +230,13 @@ def addenda_for(school_id: uuid.UUID, target_type: str,
 def handed_over(incident: Incident, route: str) -> bool:
     """Whether `route` has been handed over for this incident.
 
-    For now: a Decision of kind "handed_over" for the route. When referrals arrive (issue 5) this
-    is the one place to switch to "a referral sent to the convening authority".
+    A mandatory route counts only once a referral has been sent to the convening authority
+    (RULES.md R4; issue 5). A "consider" route the DSL took is recorded as a decision.
     """
+    if route in (incident.mandatory_routes or []):
+        from .referrals import referral_sent_to_convening
+
+        return referral_sent_to_convening(incident)
     return db.session.scalar(select(Decision.id).where(
         Decision.incident_id == incident.id, Decision.kind == "handed_over",
         Decision.route == route).limit(1)) is not None
@@ -314,14 +295,6 @@ def missing_for_assessment(incident: Incident) -> list[str]:
     if not incident_children(incident):
         missing.append("at least one child")
     return missing
-
-
-def handover_now(incident: Incident, now: dt.datetime) -> tuple[Handover, ...]:
-    """The handover lines as they are at `now` (open now, next opening)."""
-    facts = facts_for(incident, at_local=to_local(now))
-    if facts is None:
-        return ()
-    return assess(facts, directory()).handover
 
 
 def snapshot(incident: Incident) -> dict[str, Any]:

@@ -147,6 +147,12 @@ def check_decision(kind: str, route: str | None, *, routes: Iterable[str],
         if route not in set(routes):
             raise RecordingError(Problem(
                 "R2", "route", "Select a route the rules gave for this incident"))
+        if kind == "handed_over" and route in mandatory:
+            raise RecordingError(Problem(
+                "R4", "kind",
+                f"{route_label(route)} is handed over by sending the referral to the convening "
+                "local authority (under 'Who to call now' on the incident page), not by a note.",
+            ))
         if kind == "decline_route" and route in mandatory:
             raise RecordingError(Problem(
                 "R4", "kind",

@@ -113,9 +113,17 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
             kind="internal_support", child_id=child.id, reasons="Plan agreed"), NOW)
     for route in incident.mandatory_routes:
         assert not svc.handed_over(incident, route)
-        svc.record_decision(s["dsl"], incident, svc.DecisionInput(
-            kind="handed_over", route=route, reasons="Phoned the line"), NOW)
-        assert svc.handed_over(incident, route)
+        # R4: a note never hands a mandatory route over ...
+        with pytest.raises(RecordingError, match="sending the referral"):
+            svc.record_decision(s["dsl"], incident, svc.DecisionInput(
+                kind="handed_over", route=route, reasons="Phoned the line"), NOW)
+        assert not svc.handed_over(incident, route)
+    # ... only a referral sent to the convening authority does (issue 5).
+    from portal.services import referrals
+
+    convening = referrals.incident_handover(incident, NOW).convening.code
+    referrals.hand_over(incident, convening, s["dsl"], now=NOW)
+    assert all(svc.handed_over(incident, route) for route in incident.mandatory_routes)
     svc.close_incident(s["dsl"], incident, incident.version, "All handed over", NOW)
     assert incident.state == "closed"
     assert db.session.query(Decision).filter_by(kind="close").count() == 1

@@ -100,9 +100,16 @@ def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
             "been handed over") in page
     db.session.expire_all()
     incident = db.session.get(Incident, iid)
+    # A note never counts as handing a mandatory route over (issue 5: only a referral sent to
+    # the convening authority does).
     for route in incident.mandatory_routes:
-        assert decide(client, iid, kind="handed_over", route=route,
-                      reasons="Phoned Starting Point, referral accepted.").status_code == 302
+        note = decide(client, iid, kind="handed_over", route=route,
+                      reasons="Phoned Starting Point, referral accepted.")
+        assert note.status_code == 200
+        assert "is handed over by sending the referral to the convening" in text(note)
+    assert "has been handed over" in text(close(client, iid))
+    sent = submit(client, f"/incidents/{iid}/hand-over/derbyshire", {"submit": "y"})
+    assert sent.status_code == 302, text(sent)
     assert close(client, iid).status_code == 302
     db.session.expire_all()
     assert db.session.get(Incident, iid).state == "closed"

@@ -1,0 +1,31 @@
+"""The referrals feature: which line to call now, consultation calls, handing a case to each
+local authority involved, and the advice team's inbox. Operations live in
+portal/services/referrals.py and portal/services/packet.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("referrals", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from . import views  # noqa: F401 - registers the routes on bp
+
+    app.register_blueprint(bp)
+
+    @app.template_global("incident_handover")
+    def incident_handover(incident: Any) -> Any:
+        """For templates/referrals/_incident_handover.html (included by the incident page)."""
+        from ..services import referrals
+
+        return referrals.incident_handover(incident, referrals.utcnow())
+
+    @app.template_filter("local_time")
+    def local_time(at: Any) -> str:
+        """An aware time as UK local time, e.g. "Friday 20 November 2026 at 16:45"."""
+        from ..services import referrals
+
+        return referrals.local_label(at) if at else ""

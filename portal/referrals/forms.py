@@ -1,0 +1,150 @@
+"""Forms for consultation calls, handover and the advice team's answers (GOV.UK widgets)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from ..services.referrals import MILESTONES, OUTCOMES
+
+TIME_RE = r"^([01]?\d|2[0-3])[:.][0-5]\d$"
+TIME_MESSAGE = "Enter a time in the 24-hour clock, like 09:30 or 16:05"
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def combine(day: dt.date, time_text: str) -> dt.datetime:
+    """Naive local datetime from a date and "HH:MM" (or "HH.MM")."""
+    hours, minutes = time_text.replace(".", ":").split(":")
+    return dt.datetime.combine(day, dt.time(int(hours), int(minutes)))
+
+
+class GovDateField(DateField):  # type: ignore[misc]
+    """A DateField for GovDateInput: the widget needs day, month and year, even when none came
+    in (an empty or partial post would otherwise break the page instead of showing an error)."""
+
+    data: dt.date | None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if len(valuelist) != 3:
+            self.raw_data = [*(valuelist or []), "", "", ""][:3]
+            valuelist = self.raw_data
+        if not any(str(v).strip() for v in valuelist):
+            self.data = None
+            return
+        try:
+            super().process_formdata([" ".join(str(v).strip() for v in valuelist)])
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a real date, like 27 11 2026") from None
+
+
+def choices(mapping: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in mapping.items()]
+
+
+class CallForm(FlaskForm):  # type: ignore[misc]
+    authority = RadioField("Which line did you call?", widget=GovRadioInput(), choices=[],
+                           validators=[InputRequired("Choose the line you called")])
+    called_on = GovDateField("Date of the call", description="For example, 27 11 2026",
+                          widget=GovDateInput(), format="%d %m %Y",
+                          validators=[InputRequired("Enter the date of the call")])
+    called_time = StringField(
+        "Time of the call", description="24-hour clock, for example 16:45",
+        widget=GovTextInput(), filters=[_strip],
+        validators=[InputRequired("Enter the time of the call"), Regexp(TIME_RE,
+                                                                        message=TIME_MESSAGE)])
+    spoke_to = StringField("Who did you speak to?", description="Their name and role",
+                           widget=GovTextInput(), filters=[_strip],
+                           validators=[InputRequired("Enter who you spoke to"),
+                                       Length(max=200)])
+    advice = TextAreaField("What advice were you given?", widget=GovTextArea(), filters=[_strip],
+                           validators=[InputRequired("Enter the advice you were given"),
+                                       Length(max=10000)])
+    decision = TextAreaField("What did you decide?", widget=GovTextArea(), filters=[_strip],
+                             validators=[InputRequired("Enter what you decided"),
+                                         Length(max=10000)])
+    reasons = TextAreaField(
+        "Why did you decide this?",
+        description="Every decision needs its reasons. Never describe abusive behaviour as "
+                    "banter, a joke or part of growing up.",
+        widget=GovTextArea(), filters=[_strip],
+        validators=[InputRequired("Enter the reasons for the decision"), Length(max=10000)])
+    submit = SubmitField("Save the call", widget=GovSubmitInput())
+
+
+class HandOverForm(FlaskForm):  # type: ignore[misc]
+    submit = SubmitField("Hand over", widget=GovSubmitInput())
+
+
+class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
+    submit = SubmitField("Acknowledge", widget=GovSubmitInput())
+
+
+class AnswerForm(FlaskForm):  # type: ignore[misc]
+    outcome = RadioField("Advice or decision", widget=GovRadioInput(),
+                         choices=choices(OUTCOMES),
+                         validators=[InputRequired("Choose the advice or decision")])
+    reasons = TextAreaField(
+        "Advice and reasons",
+        description="What the school should do, and why you decided this. For no further "
+                    "action, the reasons are required.",
+        widget=GovTextArea(), filters=[_strip],
+        validators=[InputRequired("Enter the advice and the reasons"), Length(max=10000)])
+    strategy_meeting_on = GovDateField(
+        "Date of the strategy meeting", description="Only for a strategy meeting. For example, "
+        "30 11 2026", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()])
+    strategy_meeting_time = StringField(
+        "Time of the strategy meeting", description="24-hour clock, for example 10:00",
+        widget=GovTextInput(), filters=[_strip],
+        validators=[Optional(), Regexp(TIME_RE, message=TIME_MESSAGE)])
+    social_worker = StringField("Allocated social worker", widget=GovTextInput(),
+                                filters=[_strip], validators=[Length(max=200)])
+    social_worker_harmed = StringField("Social worker for the child harmed",
+                                       widget=GovTextInput(), filters=[_strip],
+                                       validators=[Length(max=200)])
+    social_worker_harmed_others = StringField("Social worker for the child who harmed",
+                                              widget=GovTextInput(), filters=[_strip],
+                                              validators=[Length(max=200)])
+    other_workers = StringField("Other allocated workers",
+                                description="For example an early help worker, with their role",
+                                widget=GovTextInput(), filters=[_strip],
+                                validators=[Length(max=500)])
+    submit = SubmitField("Send the answer to the school", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators))
+        if self.outcome.data == "strategy_meeting":
+            if not self.strategy_meeting_on.data and not self.strategy_meeting_on.errors:
+                self.strategy_meeting_on.errors = [
+                    *self.strategy_meeting_on.errors,
+                    "Enter the date of the strategy meeting"]
+                ok = False
+            if not self.strategy_meeting_time.data and not self.strategy_meeting_time.errors:
+                self.strategy_meeting_time.errors = [
+                    *self.strategy_meeting_time.errors,
+                    "Enter the time of the strategy meeting"]
+                ok = False
+        return ok
+
+
+class MilestoneForm(FlaskForm):  # type: ignore[misc]
+    kind = RadioField("What happened?", widget=GovRadioInput(), choices=choices(MILESTONES),
+                      validators=[InputRequired("Choose what happened")])
+    note = TextAreaField("Notes", description="Required when no conference is needed: why",
+                         widget=GovTextArea(), filters=[_strip], validators=[Length(max=5000)])
+    submit = SubmitField("Record", widget=GovSubmitInput())

@@ -1,0 +1,293 @@
+"""Routes of the referrals feature.
+
+DSLs (their school's incidents only): which line to call now, record a consultation call, hand
+the incident over to each authority involved, read their referrals and the answers.
+Advisers (their authority's referrals only): the inbox, a referral with its packet, acknowledge,
+record the advice or decision, and the milestones that stop a timescale counting.
+Everything else answers 404 (portal.access).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from .. import audit
+from ..access import (
+    can_record_incident,
+    can_work_referrals,
+    get_incident_or_404,
+    get_referral_or_404,
+    referrals_visible_to,
+    require,
+)
+from ..models import User, db
+from ..services import referrals as service
+from ..services.localtime import from_local, to_local
+from ..services.packet import packet_json, packet_pdf, reference_for
+from . import bp
+from .forms import AcknowledgeForm, AnswerForm, CallForm, HandOverForm, MilestoneForm, combine
+
+# The incident page of the incidents feature, when it exists (it includes our partial).
+INCIDENT_ENDPOINTS = ("incidents.view", "incidents.show", "incidents.incident")
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _dsl_or_adviser(user: Any) -> bool:
+    return can_record_incident(user) or can_work_referrals(user)
+
+
+def _incident_url(incident: Any) -> str:
+    for endpoint in INCIDENT_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            try:
+                return url_for(endpoint, incident_id=incident.id)
+            except Exception:  # noqa: S112 - a different signature: try the next
+                continue
+    return url_for("referrals.incident_lines", incident_id=incident.id)
+
+
+def _field_error(form: Any, exc: service.ReferralError, default: str) -> None:
+    target = getattr(form, exc.field or default, None) or getattr(form, default)
+    target.errors = [*list(target.errors or []), exc.message]
+
+
+def _viewer_org(user: User, referral: Any) -> str:
+    return str(referral.local_authority_id if user.role == "la_adviser" else referral.school_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# DSL: which line now, calls, handover
+
+
+@bp.get("/incidents/<uuid:incident_id>/lines")
+@require(can_record_incident)
+def incident_lines(incident_id: Any) -> str:
+    """The handover panel on a page of its own (the incident page includes the same partial)."""
+    incident = get_incident_or_404(_user(), incident_id)
+    return render_template("referrals/lines.html", incident=incident,
+                           incident_url=_incident_url(incident),
+                           page_title=f"Who to call: incident {incident.reference}")
+
+
+@bp.route("/incidents/<uuid:incident_id>/calls/new", methods=["GET", "POST"])
+@require(can_record_incident)
+def record_call(incident_id: Any) -> Any:
+    user = _user()
+    incident = get_incident_or_404(user, incident_id)
+    now = service.utcnow()
+    handover = service.incident_handover(incident, now)
+    form = CallForm()
+    form.authority.choices = [SelectChoice(line.code, f"{line.line or line.name} ({line.name})")
+                              for line in handover.lines if line.known]
+    if request.method == "GET":
+        wanted = request.args.get("authority")
+        if wanted in {c.value for c in form.authority.choices}:
+            form.authority.data = wanted
+        elif len(form.authority.choices) == 1:
+            form.authority.data = form.authority.choices[0].value
+        local = to_local(now)
+        form.called_on.data = local.date()
+        form.called_time.data = local.strftime("%H:%M")
+    if form.validate_on_submit():
+        assert form.called_on.data is not None  # InputRequired
+        try:
+            called_at = from_local(combine(form.called_on.data, form.called_time.data))
+            service.record_call(
+                incident, user, authority_code=form.authority.data, called_at=called_at,
+                spoke_to=form.spoke_to.data, advice=form.advice.data,
+                decision=form.decision.data, reasons=form.reasons.data, now=now)
+        except service.ReferralError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "reasons")
+        else:
+            db.session.commit()
+            flash("The call is recorded in each child's file", "success")
+            return redirect(_incident_url(incident))
+    return render_template("referrals/call_new.html", form=form, incident=incident,
+                           incident_url=_incident_url(incident),
+                           page_title="Record a consultation call")
+
+
+@bp.route("/incidents/<uuid:incident_id>/hand-over/<code>", methods=["GET", "POST"])
+@require(can_record_incident)
+def hand_over(incident_id: Any, code: str) -> Any:
+    user = _user()
+    incident = get_incident_or_404(user, incident_id)
+    now = service.utcnow()
+    handover = service.incident_handover(incident, now)
+    line = next((line for line in handover.lines if line.code == code), None)
+    if line is None:
+        raise NotFound()
+    form = HandOverForm()
+    error = None
+    if line.referral is not None:
+        return redirect(url_for("referrals.view", referral_id=line.referral.referral.id))
+    if form.validate_on_submit():
+        try:
+            referral, alerts = service.hand_over(incident, code, user, now=now)
+        except service.ReferralError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            service.send_alerts(alerts)
+            flash(f"Handed over to {line.name}. Referral {reference_for(referral.id)}.",
+                  "success")
+            return redirect(_incident_url(incident))
+    return render_template("referrals/hand_over.html", form=form, incident=incident, line=line,
+                           handover=handover, error=error,
+                           incident_url=_incident_url(incident),
+                           page_title=f"Hand over to {line.name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Advisers: the inbox
+
+
+@bp.get("/referrals")
+@require(can_work_referrals)
+def inbox() -> str:
+    user = _user()
+    views = service.referral_list(referrals_visible_to(user), service.utcnow())
+    return render_template("referrals/inbox.html", groups=service.group_inbox(views),
+                           total=len(views), page_title="Referrals inbox")
+
+
+# ---------------------------------------------------------------------------------------------
+# A referral (its authority's advisers and its school's DSLs)
+
+
+@bp.get("/referrals/<uuid:referral_id>")
+@require(_dsl_or_adviser)
+def view(referral_id: Any) -> str:
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)
+    now = service.utcnow()
+    rv = service.referral_view(referral, None, now)
+    packet = service.read_packet(referral)
+    audit.record(audit.REFERRAL_VIEWED, org_id=_viewer_org(user, referral), actor_id=user.id,
+                 object_type="referral", object_id=referral.id)
+    db.session.commit()
+    adviser = user.role == "la_adviser"
+    applies, _ = service.separate_social_workers(packet)
+    return render_template(
+        "referrals/view.html", rv=rv, packet=packet, adviser=adviser,
+        ack_form=AcknowledgeForm(), milestone_form=MilestoneForm(),
+        separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
+        milestones=service.MILESTONES, local_label=service.local_label,
+        incident_url=None if adviser else url_for("referrals.incident_lines",
+                                                  incident_id=referral.incident_id),
+        page_title=f"Referral {rv.reference}",
+    )
+
+
+def _download(referral_id: Any, fmt: str) -> Response:
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)
+    packet = service.read_packet(referral)
+    reference = reference_for(referral.id)
+    if fmt == "json":
+        body: bytes = packet_json(packet).encode("utf-8")
+        mimetype = "application/json"
+    else:
+        body = packet_pdf(packet)
+        mimetype = "application/pdf"
+    audit.record(audit.EXPORT_CREATED, org_id=_viewer_org(user, referral), actor_id=user.id,
+                 object_type="referral", object_id=referral.id,
+                 detail={"format": fmt, "schema_version": int(packet.get("schema_version", 0))})
+    db.session.commit()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="referral-{reference}.{fmt}"'
+    return response
+
+
+@bp.get("/referrals/<uuid:referral_id>/packet.json")
+@require(_dsl_or_adviser)
+def packet_json_download(referral_id: Any) -> Response:
+    return _download(referral_id, "json")
+
+
+@bp.get("/referrals/<uuid:referral_id>/packet.pdf")
+@require(_dsl_or_adviser)
+def packet_pdf_download(referral_id: Any) -> Response:
+    return _download(referral_id, "pdf")
+
+
+@bp.post("/referrals/<uuid:referral_id>/acknowledge")
+@require(can_work_referrals)
+def acknowledge(referral_id: Any) -> Response:
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)
+    form = AcknowledgeForm()
+    if form.validate_on_submit():
+        service.acknowledge(referral, user, now=service.utcnow())
+        db.session.commit()
+        flash("Referral acknowledged", "success")
+    return redirect(url_for("referrals.view", referral_id=referral.id))
+
+
+@bp.route("/referrals/<uuid:referral_id>/answer", methods=["GET", "POST"])
+@require(can_work_referrals)
+def answer(referral_id: Any) -> Any:
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)
+    packet = service.read_packet(referral)
+    applies, _ = service.separate_social_workers(packet)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        meeting = None
+        if form.outcome.data == "strategy_meeting":
+            assert form.strategy_meeting_on.data is not None  # AnswerForm.validate
+            meeting = from_local(combine(form.strategy_meeting_on.data,
+                                                 form.strategy_meeting_time.data))
+        try:
+            _, alerts = service.record_answer(
+                referral, user, outcome=form.outcome.data, reasons=form.reasons.data,
+                strategy_meeting_at=meeting, social_worker=form.social_worker.data or "",
+                social_worker_harmed=form.social_worker_harmed.data or "",
+                social_worker_harmed_others=form.social_worker_harmed_others.data or "",
+                other_workers=form.other_workers.data or "", now=service.utcnow())
+        except service.ReferralError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "reasons")
+        else:
+            db.session.commit()
+            service.send_alerts(alerts)
+            flash("Your answer has been sent to the school's designated safeguarding leads",
+                  "success")
+            return redirect(url_for("referrals.view", referral_id=referral.id))
+    return render_template("referrals/answer.html", form=form, referral=referral,
+                           reference=reference_for(referral.id), packet=packet,
+                           separate_workers=applies,
+                           page_title="Record the advice or decision")
+
+
+@bp.post("/referrals/<uuid:referral_id>/milestone")
+@require(can_work_referrals)
+def milestone(referral_id: Any) -> Response:
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        try:
+            service.record_milestone(referral, user, kind=form.kind.data,
+                                     note=form.note.data or "", now=service.utcnow())
+        except service.ReferralError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Recorded", "success")
+    else:
+        flash("Choose what happened", "error")
+    return redirect(url_for("referrals.view", referral_id=referral.id))

@@ -1,0 +1,53 @@
+"""Local time for the rules engine, and the authority directory as administrators keep it.
+
+The rules engine works in naive Europe/London time; the database holds aware UTC. Both the
+incident pages and the referral pages use these, so they can never disagree about "now".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..models import LocalAuthority, db
+from ..rules import Authority, Directory
+from ..rules.directory import DirectoryError, load_directory_data
+
+log = logging.getLogger(__name__)
+
+LONDON: Final = ZoneInfo("Europe/London")
+
+
+def to_local(at: dt.datetime) -> dt.datetime:
+    """A UTC (aware) time as naive Europe/London local time, as the rules engine expects."""
+    return at.astimezone(LONDON).replace(tzinfo=None)
+
+
+def from_local(local: dt.datetime) -> dt.datetime:
+    """Naive Europe/London local time to aware UTC."""
+    return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
+
+
+def directory_from_db() -> Directory:
+    """The directory as administrators keep it (`LocalAuthority.directory` rows).
+
+    Packaged entries fill in only codes the database does not have, so a child living in an
+    authority not yet set up still gets a line to call. A malformed row is skipped (and logged)
+    rather than breaking every incident page.
+    """
+    raw: dict[str, dict[str, Any]] = {a["code"]: a for a in load_directory_data()["authorities"]}
+    for la in db.session.scalars(select(LocalAuthority)):
+        if la.directory:
+            raw[la.code] = {**la.directory, "code": la.code,
+                            "name": la.directory.get("name") or la.name}
+    entries: dict[str, Authority] = {}
+    for code, entry in raw.items():
+        try:
+            entries[code] = Directory.from_dict({"authorities": [entry]})[code]
+        except (KeyError, TypeError, ValueError, DirectoryError):
+            log.warning("directory entry of authority %s is malformed; skipped", code)
+    return Directory(entries)

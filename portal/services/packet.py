@@ -1,0 +1,508 @@
+"""The referral packet: what a local authority receives, frozen at handover.
+
+`build_packet()` gathers, for one incident and one authority, everything the authority needs and
+nothing else: each child of the incident in their own section, the facts, the child's words, the
+routes and reasons of the latest assessment, the considerations, what the school has done so far
+(decisions and consultation calls) and the DSL's contact. The result is plain JSON-able data in
+the documented, versioned schema of `docs/referral-schema.md` (`schema_version` 1).
+
+Only the incident's own children are ever read into the packet (by their `IncidentChild` rows).
+Free text typed by staff may still name another child of the school: the full names of the
+school's other children are replaced by their initials and reference number (RULES.md R6), so
+the packet names no child outside the incident.
+
+`packet_json()` and `packet_pdf()` render a stored packet. The PDF uses fpdf2's core fonts
+(Latin-1): text is mapped to Latin-1 safely (typographic punctuation to ASCII, anything else to
+"?"), control characters are dropped, and fpdf2 escapes PDF string syntax itself; markup is never
+interpreted, so nothing a user typed can change the document's structure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..models import (
+    Assessment,
+    Child,
+    Concern,
+    ConsultationCall,
+    Decision,
+    Incident,
+    IncidentChild,
+    IncidentConcern,
+    LocalAuthority,
+    School,
+    User,
+    db,
+)
+from ..rules import age_on
+
+SCHEMA_NAME = "safeguarding-portal/referral"
+SCHEMA_VERSION = 1
+LONDON = ZoneInfo("Europe/London")
+
+ROLE_LABELS = {
+    "harmed": "Harmed",
+    "harmed_others": "Harmed others",
+    "both": "Harmed and harmed others",
+    "involved": "Involved (no one yet identified as harmed)",
+    "witness": "Witness",
+}
+ROUTE_LABELS = {
+    "police_emergency": "Police now (999)",
+    "csc_referral": "Referral to children's social care",
+    "police": "Report to the police",
+    "adult_social_care": "Referral to adult social care",
+    "cre_screening": "Child criminal exploitation screening tool",
+    "consultation": "Consultation with the local authority's line",
+}
+
+
+def reference_for(referral_id: uuid.UUID) -> str:
+    """The referral's short reference, shown on screen, in the JSON and on every PDF page."""
+    return f"R-{referral_id.hex[:8].upper()}"
+
+
+def _local_iso(at: dt.datetime | None) -> str | None:
+    if at is None:
+        return None
+    return at.astimezone(LONDON).replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+def _utc_iso(at: dt.datetime | None) -> str | None:
+    if at is None:
+        return None
+    return at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class _Scrubber:
+    """Replaces the full names of children outside the incident in free text by their label."""
+
+    def __init__(self, others: Iterable[Child]) -> None:
+        pairs = []
+        for child in others:
+            name = " ".join(child.full_name.split())
+            if len(name) >= 3 and " " in name:
+                pairs.append((name, child.redacted_label))
+        pairs.sort(key=lambda p: -len(p[0]))
+        self._patterns = [
+            (re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, n.split())) + r"(?!\w)",
+                        re.IGNORECASE), label)
+            for n, label in pairs
+        ]
+
+    def __call__(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        for pattern, label in self._patterns:
+            text = pattern.sub(label, text)
+        return text
+
+
+def latest_assessment(incident: Incident) -> Assessment | None:
+    return db.session.scalar(
+        select(Assessment)
+        .where(Assessment.incident_id == incident.id, Assessment.school_id == incident.school_id)
+        .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc())
+        .limit(1)
+    )
+
+
+def incident_children(incident: Incident) -> list[tuple[IncidentChild, Child]]:
+    rows = db.session.execute(
+        select(IncidentChild, Child)
+        .join(Child, Child.id == IncidentChild.child_id)
+        .where(IncidentChild.incident_id == incident.id,
+               IncidentChild.school_id == incident.school_id,
+               Child.school_id == incident.school_id)
+        .order_by(IncidentChild.position, IncidentChild.added_at)
+    ).all()
+    return [(ic, child) for ic, child in rows]
+
+
+def build_packet(
+    incident: Incident,
+    authority: LocalAuthority,
+    *,
+    referral_id: uuid.UUID,
+    authorities: list[tuple[str, str, bool]],
+    sender: User,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The packet for `authority` (JSON-able), schema_version 1.
+
+    `authorities` is [(code, name, convening)] for every authority involved, convening first.
+    """
+    school = db.session.get(School, incident.school_id)
+    assert school is not None
+    pairs = incident_children(incident)
+    in_incident = {child.id for _, child in pairs}
+    others = db.session.scalars(
+        select(Child).where(Child.school_id == incident.school_id,
+                            Child.id.not_in(in_incident) if in_incident else Child.id.isnot(None))
+    ).all()
+    scrub = _Scrubber(others)
+    refs = {child.id: child.reference for _, child in pairs}
+    occurred = incident.occurred_on
+
+    children = []
+    for ic, child in pairs:
+        dob = child.dob
+        children.append({
+            "ref": child.reference,
+            "given_name": child.given_name,
+            "family_name": child.family_name,
+            "role": ic.role,
+            "role_label": ROLE_LABELS.get(ic.role, ic.role),
+            "dob": dob.isoformat() if dob else None,
+            "age": age_on(dob, occurred) if dob and occurred else None,
+            "send": bool(child.send),
+            "local_authority": child.local_authority_code or school.local_authority.code,
+            "same_school": bool(ic.same_school),
+            "household": ic.household,
+            "child_words": scrub(ic.child_words),
+            "child_words_missing_reason": scrub(ic.child_words_missing_reason),
+        })
+
+    concern_rows = db.session.scalars(
+        select(Concern)
+        .join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
+        .where(IncidentConcern.incident_id == incident.id,
+               Concern.school_id == incident.school_id, Concern.state != "draft")
+        .order_by(Concern.submitted_at)
+    ).all()
+    concerns = [{
+        "submitted_at": _utc_iso(c.submitted_at),
+        "occurred_on": c.occurred_on.isoformat() if c.occurred_on else None,
+        "when": scrub(c.when_text),
+        "where": scrub(c.where),
+        "what_happened": scrub(c.what_happened),
+        "child_words": scrub(c.child_words),
+        "child_words_missing_reason": scrub(c.child_words_missing_reason),
+    } for c in concern_rows]
+
+    assessment = latest_assessment(incident)
+    assessed: dict[str, Any] | None = None
+    if assessment is not None:
+        result = json.loads(assessment.result or "{}")
+        assessed = {
+            "assessed_at": _utc_iso(assessment.assessed_at),
+            "rules_version": assessment.rules_version,
+            "triggers": list(assessment.triggers),
+            "routes": list(assessment.routes),
+            "mandatory_routes": list(assessment.mandatory_routes),
+            "considerations": list(assessment.considerations),
+            "reasons": [
+                {"trigger": r.get("trigger"), "because": r.get("because"),
+                 "source": r.get("source")}
+                for r in result.get("reasons", [])
+            ],
+            "consideration_reasons": [
+                {"consideration": r.get("consideration"), "because": r.get("because"),
+                 "source": r.get("source")}
+                for r in result.get("consideration_reasons", [])
+            ],
+        }
+
+    users: dict[uuid.UUID, str] = {}
+
+    def name_of(user_id: uuid.UUID | None) -> str | None:
+        if user_id is None:
+            return None
+        if user_id not in users:
+            u = db.session.get(User, user_id)
+            users[user_id] = u.display_name if u else ""
+        return users[user_id]
+
+    decisions = [{
+        "decided_at": _utc_iso(d.decided_at),
+        "decided_by": name_of(d.decided_by_id),
+        "kind": d.kind,
+        "route": d.route,
+        "child_ref": refs.get(d.child_id) if d.child_id else None,
+        "what": scrub(d.what),
+        "reasons": scrub(d.reasons),
+    } for d in db.session.scalars(
+        select(Decision)
+        .where(Decision.incident_id == incident.id, Decision.school_id == incident.school_id)
+        .order_by(Decision.decided_at)
+    ) if d.child_id is None or d.child_id in in_incident]
+
+    calls = [{
+        "called_at": _utc_iso(c.called_at),
+        "local_authority": c.local_authority_code,
+        "recorded_by": name_of(c.recorded_by_id),
+        "spoke_to": scrub(c.spoke_to),
+        "advice": scrub(c.advice),
+        "decision": scrub(c.decision),
+        "reasons": scrub(c.reasons),
+    } for c in db.session.scalars(
+        select(ConsultationCall)
+        .where(ConsultationCall.incident_id == incident.id,
+               ConsultationCall.school_id == incident.school_id)
+        .order_by(ConsultationCall.called_at)
+    )]
+
+    convening = next(((c, n) for c, n, conv in authorities if conv), None)
+    return {
+        "schema": SCHEMA_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "referral_id": str(referral_id),
+        "reference": reference_for(referral_id),
+        "created_at": _utc_iso(now),
+        "to": {
+            "local_authority": authority.code,
+            "name": authority.name,
+            "convening": convening is not None and convening[0] == authority.code,
+        },
+        "convening_authority": (
+            {"local_authority": convening[0], "name": convening[1]} if convening else None
+        ),
+        "authorities_involved": [
+            {"local_authority": c, "name": n, "convening": conv} for c, n, conv in authorities
+        ],
+        "from": {
+            "school": {"name": school.name, "urn": school.urn},
+            "dsl": {"name": sender.display_name, "email": sender.email, "school": school.name},
+        },
+        "incident": {
+            "reference": incident.reference,
+            "occurred_on": occurred.isoformat() if occurred else None,
+            "reported_at": _local_iso(incident.reported_at),
+            "types": sorted(incident.types or []),
+            "features": sorted(incident.features or []),
+            "online": bool(incident.online),
+            "sexual_activity": bool(incident.sexual_activity),
+            "immediate_danger": bool(incident.immediate_danger),
+            "crime_suspected": bool(incident.crime_suspected),
+            "arrested": bool(incident.arrested),
+            "adults_harmed": [
+                {"at_risk": bool(a.get("at_risk"))} for a in (incident.adults_harmed or [])
+            ],
+            "summary": scrub(incident.summary),
+            "concerns": concerns,
+        },
+        "children": children,
+        "assessment": assessed,
+        "school_actions": {"decisions": decisions, "consultation_calls": calls},
+    }
+
+
+def packet_json(packet: dict[str, Any]) -> str:
+    return json.dumps(packet, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+_TO_ASCII = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
+    "\u2026": "...", "\u2022": "*", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "", "\u20ac": "EUR",
+    # Letters with no decomposition to a Latin-1 base.
+    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0152": "OE",
+    "\u0153": "oe", "\u0131": "i", "\u0126": "H", "\u0127": "h",
+}
+
+
+def to_latin1(text: Any) -> str:
+    """Text that fpdf2's core fonts can draw: Latin-1 only, no control characters but \\n."""
+    if text is None:
+        return ""
+    value = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    value = "".join(_TO_ASCII.get(ch, ch) for ch in value)
+    # Compose accents first (e + combining acute -> e-acute, which Latin-1 has).
+    value = unicodedata.normalize("NFC", value)
+    out = []
+    for ch in value:
+        if ch == "\n" or ch == "\t":
+            out.append(" " if ch == "\t" else ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        elif ord(ch) < 256:
+            out.append(ch)
+        else:
+            # Strip accents where that leaves Latin-1 (e.g. a-macron -> a), else "?".
+            base = unicodedata.normalize("NFKD", ch)
+            base = "".join(b for b in base if ord(b) < 256 and not unicodedata.combining(b))
+            out.append(base or "?")
+    return "".join(out)
+
+
+def _yes_no(value: Any) -> str:
+    return "Yes" if value else "No"
+
+
+def packet_pdf(packet: dict[str, Any]) -> bytes:
+    """A readable PDF of a stored packet (any schema_version 1 packet)."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    reference = to_latin1(packet.get("reference", ""))
+    to = packet.get("to") or {}
+
+    class _PDF(FPDF):
+        def header(self) -> None:
+            self.set_font("Helvetica", "B", 9)
+            self.cell(0, 5, "OFFICIAL-SENSITIVE: personal information about children",
+                      new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_font("Helvetica", "", 9)
+            self.cell(0, 5, f"Referral {reference}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.ln(2)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("Helvetica", "", 8)
+            self.cell(0, 5, f"{reference} - page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = _PDF(format="A4")
+    pdf.alias_nb_pages()
+    pdf.set_title(f"Referral {reference}")
+    pdf.set_subject(reference)
+    pdf.set_author(to_latin1((packet.get("from") or {}).get("school", {}).get("name", "")))
+    pdf.set_creator("Safeguarding portal")
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def heading(text: str, size: int = 14) -> None:
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", size)
+        pdf.multi_cell(width, size * 0.5, to_latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
+
+    def para(text: Any) -> None:
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(width, 5, to_latin1(text) or "-", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def row(key: str, value: Any) -> None:
+        if value is None or value == "":
+            value = "-"
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.multi_cell(width, 5, to_latin1(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(width, 5, to_latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
+
+    heading(f"Referral to {to.get('name', '')}", 18)
+    para(f"Reference {reference}. Sent {packet.get('created_at', '')} (UTC). "
+         f"Schema version {packet.get('schema_version')}.")
+    convening = packet.get("convening_authority") or {}
+    if to.get("convening"):
+        para("Your authority is the CONVENING authority for this case (the authority where the "
+             "child harmed lives: it convenes and chairs the strategy meeting).")
+    elif convening:
+        para(f"The convening authority is {convening.get('name')}.")
+    involved = packet.get("authorities_involved") or []
+    if len(involved) > 1:
+        row("Authorities involved", "; ".join(
+            f"{a.get('name')}{' (convening)' if a.get('convening') else ''}" for a in involved))
+
+    sender = packet.get("from") or {}
+    dsl = sender.get("dsl") or {}
+    heading("Contact at the school")
+    row("Designated safeguarding lead", dsl.get("name"))
+    row("Email", dsl.get("email"))
+    row("School", f"{(sender.get('school') or {}).get('name', '')} "
+                  f"(URN {(sender.get('school') or {}).get('urn', '')})")
+
+    incident = packet.get("incident") or {}
+    heading("What happened")
+    row("School's incident reference", incident.get("reference"))
+    row("Date it happened", incident.get("occurred_on"))
+    row("Reported to staff (local time)", incident.get("reported_at"))
+    row("Types", ", ".join(incident.get("types") or []))
+    row("Features", ", ".join(incident.get("features") or []) or "None recorded")
+    row("Online", _yes_no(incident.get("online")))
+    row("Sexual activity", _yes_no(incident.get("sexual_activity")))
+    row("Immediate danger", _yes_no(incident.get("immediate_danger")))
+    row("May be a crime", _yes_no(incident.get("crime_suspected")))
+    row("Arrested", _yes_no(incident.get("arrested")))
+    if incident.get("adults_harmed"):
+        row("Adults harmed", "; ".join(
+            "adult at risk" if a.get("at_risk") else "adult" for a in incident["adults_harmed"]))
+    row("Summary", incident.get("summary"))
+    for number, concern in enumerate(incident.get("concerns") or [], start=1):
+        heading(f"Concern {number} as raised by staff", 11)
+        row("Raised", concern.get("submitted_at"))
+        row("When", concern.get("when"))
+        row("Where", concern.get("where"))
+        row("What happened", concern.get("what_happened"))
+        if concern.get("child_words"):
+            row("The child's words", concern.get("child_words"))
+        elif concern.get("child_words_missing_reason"):
+            row("Why the child's words are not recorded", concern.get("child_words_missing_reason"))
+
+    children = packet.get("children") or []
+    for number, child in enumerate(children, start=1):
+        pdf.add_page()
+        heading(f"Child {number} of {len(children)}: {child.get('given_name', '')} "
+                f"{child.get('family_name', '')} ({child.get('ref')})", 14)
+        row("Role", child.get("role_label") or child.get("role"))
+        row("Date of birth", child.get("dob"))
+        row("Age when it happened", child.get("age"))
+        row("Special educational needs or disability", _yes_no(child.get("send")))
+        row("Local authority where the child lives", child.get("local_authority"))
+        row("Attends the school", _yes_no(child.get("same_school")))
+        if child.get("child_words"):
+            row("The child's words", child.get("child_words"))
+        else:
+            row("Why the child's words are not recorded", child.get("child_words_missing_reason"))
+
+    assessed = packet.get("assessment")
+    pdf.add_page()
+    heading("Routes and reasons")
+    if not assessed:
+        para("No assessment was recorded.")
+    else:
+        mandatory = set(assessed.get("mandatory_routes") or [])
+        for route in assessed.get("routes") or []:
+            label = ROUTE_LABELS.get(route, route)
+            para(f"* {label}{' (mandatory)' if route in mandatory else ''}")
+        for reason in assessed.get("reasons") or []:
+            row(str(reason.get("trigger")), f"{reason.get('because')} "
+                                            f"Source: {reason.get('source')}")
+        heading("Considerations", 12)
+        if not assessed.get("considerations"):
+            para("None.")
+        for reason in assessed.get("consideration_reasons") or []:
+            row(str(reason.get("consideration")), f"{reason.get('because')} "
+                                                  f"Source: {reason.get('source')}")
+        para(f"Rules version {assessed.get('rules_version')}, assessed "
+             f"{assessed.get('assessed_at')}.")
+
+    actions = packet.get("school_actions") or {}
+    heading("What the school has done so far")
+    calls = actions.get("consultation_calls") or []
+    decisions = actions.get("decisions") or []
+    if not calls and not decisions:
+        para("Nothing recorded yet.")
+    for call in calls:
+        heading(f"Consultation call, {call.get('called_at')} ({call.get('local_authority')})", 11)
+        row("Recorded by", call.get("recorded_by"))
+        row("Spoke to", call.get("spoke_to"))
+        row("Advice", call.get("advice"))
+        row("Decision", call.get("decision"))
+        row("Reasons", call.get("reasons"))
+    for decision in decisions:
+        title = decision.get("kind", "")
+        if decision.get("route"):
+            title += f" ({decision['route']})"
+        heading(f"Decision: {title}, {decision.get('decided_at')}", 11)
+        row("Decided by", decision.get("decided_by"))
+        if decision.get("child_ref"):
+            row("Child", decision.get("child_ref"))
+        row("What", decision.get("what"))
+        row("Reasons", decision.get("reasons"))
+    return bytes(pdf.output())

@@ -1,0 +1,892 @@
+"""Handing a case to the local authority: which line now, consultation calls, referrals, the
+advice team's answers, and the authorities' timescales as due dates.
+
+Every function takes the time in (`now`, an aware datetime) so tests can fix it; views pass
+`utcnow()`. Functions flush but never commit; the caller commits, then sends the alerts the
+function returned (`send_alerts`), so no email ever goes out for a change that was rolled back.
+
+Coordination with the incidents feature:
+- `referral_sent_to_convening(incident)`: a referral has been sent to the authority that
+  convenes (the harmed child's authority, RULES.md section 6).
+- `mandatory_routes_handed_over(incident)`: every mandatory route counts as handed over only once
+  that referral is sent (RULES.md R4); True when the incident has no mandatory route.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from .. import audit
+from ..models import (
+    ConsultationCall,
+    Incident,
+    LocalAuthority,
+    Referral,
+    ReferralResponse,
+    School,
+    User,
+    db,
+)
+from ..models import utcnow as _model_utcnow
+from ..rules import Authority, Directory, assess
+from ..rules.directory import Timescale
+from ..rules.timescales import Due, cin_reviews, due_after
+from . import chronology
+from .incidents import facts_for
+from .localtime import directory_from_db, to_local
+from .packet import build_packet, incident_children, latest_assessment, reference_for
+
+log = logging.getLogger(__name__)
+
+
+OUTCOMES: Final = {
+    "no_further_action": "No further action",
+    "early_help": "Early help",
+    "csc_assessment": "Children's social care assessment",
+    "strategy_meeting": "Strategy meeting arranged",
+    "police_informed": "Police informed",
+}
+# Outcomes where social workers are allocated (and SEPARATE_SOCIAL_WORKERS then applies).
+SOCIAL_WORK_OUTCOMES: Final = frozenset({"csc_assessment", "strategy_meeting"})
+MILESTONES: Final = {
+    "minutes_sent": "Strategy meeting minutes sent out",
+    "icpc_held": "Initial child protection conference held",
+    "icpc_not_needed": "No initial child protection conference needed",
+    "cin_review_held": "Child in need review held",
+}
+STATUS_LABELS: Final = {
+    "new": "New",
+    "acknowledged": "Acknowledged",
+    "awaiting_decision": "Awaiting decision",
+    "answered": "Answered",
+}
+# Where an authority sets no ICPC timescale, the portal's default (its directory entries say so:
+# "the portal uses its default of 15 days (000) until <authority> confirms").
+DEFAULT_ICPC: Final = Timescale(
+    within=15, unit="days", confirmed=True, after="strategy_meeting",
+    source="Portal default: within 15 days of the strategy meeting (000; 001 s4), until the "
+           "authority confirms its own",
+)
+HARMED_ROLES: Final = frozenset({"harmed", "both"})
+HARMER_ROLES: Final = frozenset({"harmed_others", "both"})
+
+
+class ReferralError(ValueError):
+    """A request the service refuses; `field` names the form field to show it against."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def utcnow() -> dt.datetime:
+    """The clock (tests replace this)."""
+    return _model_utcnow()
+
+
+def local_label(at: dt.datetime | None, *, all_day: bool = False) -> str:
+    if at is None:
+        return ""
+    local = to_local(at) if at.tzinfo else at
+    if all_day:
+        return local.strftime("%A %-d %B %Y")
+    return local.strftime("%A %-d %B %Y at %H:%M")
+
+
+def tel_href(number: str | None) -> str | None:
+    """`tel:` link for a UK number as the directory writes it ("01629 535353")."""
+    if not number:
+        return None
+    digits = re.sub(r"[^\d+]", "", number)
+    return f"tel:{digits}" if digits else None
+
+
+# ---------------------------------------------------------------------------------------------
+# R2 / R3
+
+_DISMISSIVE = [
+    (re.compile(r"\bbanter\b", re.I), "banter"),
+    (re.compile(r"\b(just\s+)?(a\s+)?jok(e|es|ed|ing)\b", re.I), "a joke"),
+    (re.compile(r"\b(having|have|had|for|just)\s+a\s+laugh\b", re.I), "having a laugh"),
+    (re.compile(r"\bboys\s+(will\s+be|being|be)\s+boys\b", re.I), "boys being boys"),
+    (re.compile(r"\bpart\s+of\s+growing\s+up\b", re.I), "part of growing up"),
+    (re.compile(r"\bhorse\s*-?\s*play\b|\bhorsing\s+(around|about)\b", re.I), "horseplay"),
+]
+
+
+def is_dismissive(text: str | None) -> str | None:
+    """The phrase that passes abusive behaviour off as normal (RULES.md R3), or None.
+
+    The recording rules' own check (`services.recording.find_dismissive`) when it is there, so
+    the portal has one list of phrases; this module's short list otherwise.
+    """
+    if not text:
+        return None
+    try:
+        from .recording import find_dismissive
+    except ImportError:  # pragma: no cover - the recording rules ship with the portal
+        pass
+    else:
+        return find_dismissive(text)
+    for pattern, phrase in _DISMISSIVE:
+        if pattern.search(text):
+            return phrase
+    return None
+
+
+def check_reasons(text: str | None, field: str = "reasons") -> str:
+    """R2: reasons cannot be empty; R3: nor dismiss the behaviour as normal."""
+    value = (text or "").strip()
+    if not value:
+        raise ReferralError("Enter the reasons for the decision", field)
+    phrase = is_dismissive(value)
+    if phrase:
+        raise ReferralError(
+            f"The reasons describe the behaviour as {phrase}. Abusive behaviour must never be "
+            "dismissed as normal: record what happened and why you decided this", field)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# The directory, from the database
+
+
+def authority_rows() -> dict[str, LocalAuthority]:
+    return {la.code: la for la in db.session.scalars(select(LocalAuthority))}
+
+
+# ---------------------------------------------------------------------------------------------
+# Which line now
+
+
+@dataclass
+class DueItem:
+    code: str
+    label: str
+    due: Due | None
+    done: bool = False
+    overdue: bool = False
+    note: str = ""
+
+    @property
+    def due_label(self) -> str:
+        return self.due.label() if self.due else ""
+
+
+@dataclass
+class ReferralView:
+    referral: Referral
+    reference: str
+    authority_code: str
+    authority_name: str
+    school_name: str
+    status: str
+    status_label: str
+    outcome_label: str | None
+    items: list[DueItem]
+    overdue: bool
+    next_due: DueItem | None
+    responses: list[ReferralResponse] = field(default_factory=list)
+
+    @property
+    def answer(self) -> ReferralResponse | None:
+        """The latest advice or decision (milestones aside)."""
+        answers = [r for r in self.responses if r.outcome in OUTCOMES]
+        return answers[-1] if answers else None
+
+    @property
+    def answer_workers(self) -> list[tuple[str, str]]:
+        answer = self.answer
+        if answer is None:
+            return []
+        workers = workers_of(answer)
+        return [(WORKER_LABELS[k], workers[k]) for k in WORKER_LABELS if workers.get(k)]
+
+
+WORKER_LABELS: Final = {
+    "social_worker": "Allocated social worker",
+    "social_worker_harmed": "Social worker for the child harmed",
+    "social_worker_harmed_others": "Social worker for the child who harmed",
+    "other_workers": "Other allocated workers",
+}
+
+
+@dataclass
+class LineView:
+    code: str
+    name: str
+    convening: bool
+    known: bool
+    line: str | None = None
+    phone: str | None = None
+    phone_tel: str | None = None
+    open: bool | None = None
+    next_open: dt.datetime | None = None
+    out_of_hours_name: str | None = None
+    out_of_hours_phone: str | None = None
+    out_of_hours_tel: str | None = None
+    notes: tuple[str, ...] = ()
+    authority_id: uuid.UUID | None = None
+    referral: ReferralView | None = None
+
+    @property
+    def next_open_label(self) -> str:
+        return self.next_open.strftime("%A %-d %B at %H:%M") if self.next_open else ""
+
+    @property
+    def can_hand_over(self) -> bool:
+        return self.authority_id is not None and self.referral is None
+
+
+@dataclass
+class HandoverView:
+    incident: Incident
+    immediate_danger: bool
+    has_routes: bool
+    mandatory_routes: list[str]
+    lines: list[LineView]
+    calls: list[ConsultationCall]
+    now_local: dt.datetime
+
+    @property
+    def convening(self) -> LineView | None:
+        return next((line for line in self.lines if line.convening), None)
+
+
+def _handover_entries(
+    incident: Incident, directory: Directory, now_local: dt.datetime
+) -> tuple[list[dict[str, Any]], bool]:
+    """(entries, immediate danger): the engine's handover at `now_local`.
+
+    Falls back to the latest stored assessment's authorities (with the line status worked out
+    now) when the incident's facts cannot be assessed, e.g. an authority missing from the
+    directory.
+    """
+    facts = facts_for(incident, at_local=now_local)
+    try:
+        result = assess(facts, directory) if facts is not None else None
+    except KeyError:  # an authority missing from the directory
+        result = None
+    if result is not None:
+        entries = [h.as_json() | {"next_open": h.next_open, "known": True}
+                   for h in result.handover]
+        return entries, "IMMEDIATE_DANGER" in result.triggers or bool(incident.immediate_danger)
+    assessment = latest_assessment(incident)
+    stored = json.loads(assessment.result or "{}") if assessment else {}
+    entries = []
+    for h in stored.get("handover", []):
+        code = h.get("local_authority")
+        authority = directory.get(code) if code else None
+        if authority is None:
+            entries.append({"local_authority": code, "name": h.get("name") or code,
+                            "convening": bool(h.get("convening")), "known": False})
+            continue
+        is_open, next_open = authority.line_status(now_local)
+        entries.append({
+            "local_authority": code, "name": authority.name,
+            "convening": bool(h.get("convening")), "line": authority.line,
+            "phone": authority.phone, "open": is_open, "next_open": next_open,
+            "out_of_hours_phone": authority.out_of_hours_phone,
+            "out_of_hours_name": authority.out_of_hours_name,
+            "notes": [n for n in (authority.out_of_hours_note,) if n], "known": True,
+        })
+    danger = bool(incident.immediate_danger) or (
+        assessment is not None and "IMMEDIATE_DANGER" in (assessment.triggers or []))
+    return entries, danger
+
+
+def incident_handover(incident: Incident, now: dt.datetime | None = None) -> HandoverView:
+    """What the incident page shows: each authority's line now, calls, referrals and answers."""
+    now = now or utcnow()
+    now_local = to_local(now)
+    directory = directory_from_db()
+    rows = authority_rows()
+    entries, danger = _handover_entries(incident, directory, now_local)
+    referrals = {r.local_authority_id: r for r in db.session.scalars(
+        select(Referral).where(Referral.incident_id == incident.id,
+                               Referral.school_id == incident.school_id))}
+    lines = []
+    for e in entries:
+        code = e["local_authority"]
+        la = rows.get(code)
+        referral = referrals.get(la.id) if la else None
+        lines.append(LineView(
+            code=code, name=e.get("name") or code, convening=bool(e.get("convening")),
+            known=bool(e.get("known")), line=e.get("line"), phone=e.get("phone"),
+            phone_tel=tel_href(e.get("phone")), open=e.get("open"), next_open=e.get("next_open"),
+            out_of_hours_name=e.get("out_of_hours_name"),
+            out_of_hours_phone=e.get("out_of_hours_phone"),
+            out_of_hours_tel=tel_href(e.get("out_of_hours_phone")),
+            notes=tuple(e.get("notes") or ()),
+            authority_id=la.id if la is not None and la.active else None,
+            referral=referral_view(referral, directory, now, la) if referral else None,
+        ))
+    assessment = latest_assessment(incident)
+    calls = list(db.session.scalars(
+        select(ConsultationCall)
+        .where(ConsultationCall.incident_id == incident.id,
+               ConsultationCall.school_id == incident.school_id)
+        .order_by(ConsultationCall.called_at.desc())))
+    return HandoverView(
+        incident=incident, immediate_danger=danger,
+        has_routes=bool(assessment and assessment.routes) or bool(entries),
+        mandatory_routes=list(incident.mandatory_routes or []),
+        lines=lines, calls=calls, now_local=now_local,
+    )
+
+
+def convening_code(incident: Incident, now: dt.datetime | None = None) -> str | None:
+    entries, _ = _handover_entries(incident, directory_from_db(), to_local(now or utcnow()))
+    return next((e["local_authority"] for e in entries if e.get("convening")), None)
+
+
+def referral_sent_to_convening(incident: Incident) -> bool:
+    """A referral has been sent to the convening authority of the incident as it stands now."""
+    code = convening_code(incident)
+    query = (select(Referral.id)
+             .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
+             .where(Referral.incident_id == incident.id,
+                    Referral.school_id == incident.school_id))
+    if code is None:
+        query = query.where(Referral.convening.is_(True))
+    else:
+        query = query.where(LocalAuthority.code == code)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def mandatory_routes_handed_over(incident: Incident) -> bool:
+    """RULES.md R4: the mandatory routes count as handed over once the convening authority has
+    the referral. True when the incident has no mandatory route."""
+    if not incident.mandatory_routes:
+        return True
+    return referral_sent_to_convening(incident)
+
+
+# ---------------------------------------------------------------------------------------------
+# Consultation calls
+
+
+def record_call(
+    incident: Incident,
+    user: User,
+    *,
+    authority_code: str,
+    called_at: dt.datetime,
+    spoke_to: str,
+    advice: str,
+    decision: str,
+    reasons: str,
+    now: dt.datetime,
+) -> ConsultationCall:
+    """A DSL's call to a consultation line; it joins the chronology of each child involved."""
+    if called_at.tzinfo is None:
+        raise ValueError("called_at must be aware")
+    if called_at > now + dt.timedelta(minutes=5):
+        raise ReferralError("The time of the call must be in the past", "called_on")
+    spoke_to, advice, decision = (v.strip() for v in (spoke_to or "", advice or "",
+                                                      decision or ""))
+    if not spoke_to:
+        raise ReferralError("Enter who you spoke to", "spoke_to")
+    if not advice:
+        raise ReferralError("Enter the advice you were given", "advice")
+    if not decision:
+        raise ReferralError("Enter what you decided", "decision")
+    reasons = check_reasons(reasons)
+    for name, text in (("advice", advice), ("decision", decision)):
+        phrase = is_dismissive(text)
+        if phrase:
+            raise ReferralError(
+                f"This describes the behaviour as {phrase}. Abusive behaviour must never be "
+                "dismissed as normal", name)
+    directory = directory_from_db()
+    if authority_code not in directory:
+        raise ReferralError("Choose the authority you called", "authority")
+
+    call = ConsultationCall(
+        school_id=incident.school_id, incident_id=incident.id,
+        local_authority_code=authority_code, called_at=called_at,
+        recorded_by_id=user.id, recorded_at=now,
+    )
+    call.spoke_to = spoke_to
+    call.advice = advice
+    call.decision = decision
+    call.reasons = reasons
+    db.session.add(call)
+    db.session.flush()
+
+    authority = directory[authority_code]
+    children = [child for _, child in incident_children(incident)]
+    text = (f"Consultation call about incident {incident.reference} to {authority.line} "
+            f"({authority.name}), {local_label(called_at)}, recorded by {user.display_name}. "
+            f"Spoke to: {spoke_to}. Advice: {advice}. Decision: {decision}. Reasons: {reasons}")
+    for child in children:
+        others = [c for c in children if c.id != child.id]
+        body = chronology.redact(text, others, child)
+        if others:
+            body += " Also involved: " + ", ".join(chronology.label(o, child) for o in others) + "."
+        chronology.add_entry(child, "consultation_call", body, author_id=user.id,
+                             incident=incident, source=call, occurred_at=called_at)
+    audit.record(audit.CONSULTATION_RECORDED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="consultation_call", object_id=call.id,
+                 detail={"incident_id": str(incident.id), "local_authority": authority_code})
+    return call
+
+
+# ---------------------------------------------------------------------------------------------
+# Handover
+
+
+@dataclass(frozen=True)
+class Alert:
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+def hand_over(
+    incident: Incident, authority_code: str, user: User, *, now: dt.datetime
+) -> tuple[Referral, list[Alert]]:
+    """One referral to one authority involved: the packet frozen and encrypted for it."""
+    directory = directory_from_db()
+    entries, _ = _handover_entries(incident, directory, to_local(now))
+    codes = [e["local_authority"] for e in entries]
+    if authority_code not in codes:
+        raise ReferralError("This authority is not involved in the incident")
+    la = db.session.scalar(select(LocalAuthority).where(LocalAuthority.code == authority_code))
+    if la is None or not la.active:
+        raise ReferralError("This authority does not use the portal: call its line and record "
+                            "the call")
+    existing = db.session.scalar(select(Referral.id).where(
+        Referral.incident_id == incident.id, Referral.local_authority_id == la.id))
+    if existing is not None:
+        raise ReferralError("This incident has already been handed over to this authority")
+    if not incident_children(incident):
+        raise ReferralError("Add the children involved before handing over")
+
+    rows = authority_rows()
+    involved = [(e["local_authority"],
+                 rows[e["local_authority"]].name if e["local_authority"] in rows
+                 else str(e.get("name") or e["local_authority"]),
+                 bool(e.get("convening"))) for e in entries]
+    convening = next((code for code, _, conv in involved if conv), None)
+    referral = Referral(
+        id=uuid.uuid4(), incident_id=incident.id, school_id=incident.school_id,
+        local_authority_id=la.id, convening=convening == authority_code, state="sent",
+        schema_version=1, sent_by_id=user.id, sent_at=now,
+    )
+    packet = build_packet(incident, la, referral_id=referral.id, authorities=involved,
+                          sender=user, now=now)
+    referral.schema_version = int(packet["schema_version"])
+    referral.packet = json.dumps(packet, ensure_ascii=False, sort_keys=False)
+    db.session.add(referral)
+    db.session.flush()
+
+    children = [child for _, child in incident_children(incident)]
+    for child in children:
+        chronology.add_entry(
+            child, "referral_sent",
+            f"Incident {incident.reference} handed over to {la.name}"
+            f"{' (convening authority)' if referral.convening else ''}; referral "
+            f"{reference_for(referral.id)}, by {user.display_name}.",
+            author_id=user.id, incident=incident, source=referral, occurred_at=now)
+    detail: dict[str, Any] = {"incident_id": str(incident.id), "local_authority": la.code,
+                              "convening": referral.convening, "schema_version": 1}
+    audit.record(audit.REFERRAL_SENT, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="referral", object_id=referral.id, detail=detail)
+    audit.record(audit.REFERRAL_SENT, org_id=str(la.id), actor_id=user.id,
+                 object_type="referral", object_id=referral.id, detail=detail)
+
+    advisers = db.session.scalars(select(User).where(
+        User.local_authority_id == la.id, User.role == "la_adviser", User.active.is_(True))).all()
+    alerts = []
+    if advisers:
+        alerts.append(Alert(
+            to=tuple(a.email for a in advisers),
+            subject="New referral in the safeguarding portal",
+            body=("A new referral has been sent to your authority through the safeguarding "
+                  "portal.\n\nSign in to read it:\n" + link("referrals.view",
+                                                            referral_id=referral.id)
+                  + "\n\nThis email holds no details of the children or the incident.\n"),
+        ))
+    return referral, alerts
+
+
+def read_packet(referral: Referral) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(referral.packet or "{}")
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# The advice team
+
+
+def acknowledge(referral: Referral, user: User, *, now: dt.datetime) -> None:
+    if referral.state != "sent":
+        return
+    referral.state = "acknowledged"
+    referral.acknowledged_by_id = user.id
+    referral.acknowledged_at = now
+    audit.record(audit.REFERRAL_ACKNOWLEDGED, org_id=str(referral.local_authority_id),
+                 actor_id=user.id, object_type="referral", object_id=referral.id)
+
+
+def separate_social_workers(packet: dict[str, Any]) -> tuple[bool, bool]:
+    """(the consideration applies, the harmed and harming children are different children)."""
+    considerations = (packet.get("assessment") or {}).get("considerations") or []
+    children = packet.get("children") or []
+    harmed = {c.get("ref") for c in children if c.get("role") in HARMED_ROLES}
+    harmers = {c.get("ref") for c in children if c.get("role") in HARMER_ROLES}
+    distinct = any(a != b for a in harmed for b in harmers)
+    return "SEPARATE_SOCIAL_WORKERS" in considerations, distinct
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def record_answer(
+    referral: Referral,
+    user: User,
+    *,
+    outcome: str,
+    reasons: str,
+    strategy_meeting_at: dt.datetime | None = None,
+    social_worker: str = "",
+    social_worker_harmed: str = "",
+    social_worker_harmed_others: str = "",
+    other_workers: str = "",
+    now: dt.datetime,
+) -> tuple[ReferralResponse, list[Alert]]:
+    """The authority's advice or decision (append-only), returned to the school's DSLs."""
+    if outcome not in OUTCOMES:
+        raise ReferralError("Choose the advice or decision", "outcome")
+    reasons = check_reasons(reasons)
+    if outcome == "strategy_meeting":
+        if strategy_meeting_at is None:
+            raise ReferralError("Enter the date and time of the strategy meeting",
+                                "strategy_meeting_on")
+        if strategy_meeting_at.tzinfo is None:
+            raise ValueError("strategy_meeting_at must be aware")
+    else:
+        strategy_meeting_at = None
+    workers = {
+        "social_worker": (social_worker or "").strip(),
+        "social_worker_harmed": (social_worker_harmed or "").strip(),
+        "social_worker_harmed_others": (social_worker_harmed_others or "").strip(),
+        "other_workers": (other_workers or "").strip(),
+    }
+    applies, distinct = separate_social_workers(read_packet(referral))
+    if applies and outcome in SOCIAL_WORK_OUTCOMES:
+        if not workers["social_worker_harmed"]:
+            raise ReferralError("Enter the social worker for the child harmed (separate social "
+                                "workers are needed for this case)", "social_worker_harmed")
+        if not workers["social_worker_harmed_others"]:
+            raise ReferralError("Enter the social worker for the child who harmed (separate "
+                                "social workers are needed for this case)",
+                                "social_worker_harmed_others")
+        if distinct and _norm(workers["social_worker_harmed"]) == _norm(
+                workers["social_worker_harmed_others"]):
+            raise ReferralError("The child harmed and the child who harmed need different social "
+                                "workers", "social_worker_harmed_others")
+
+    if referral.state == "sent":
+        acknowledge(referral, user, now=now)
+    response = ReferralResponse(
+        id=uuid.uuid4(), referral_id=referral.id, local_authority_id=referral.local_authority_id,
+        outcome=outcome, recorded_by_id=user.id, recorded_at=now,
+    )
+    response.reasons = reasons
+    response.workers = json.dumps({k: v for k, v in workers.items() if v})
+    db.session.add(response)
+    referral.outcome = outcome
+    referral.answered_at = now
+    referral.state = "answered"
+    if outcome == "strategy_meeting":
+        referral.strategy_meeting_at = strategy_meeting_at
+    db.session.flush()
+
+    la = db.session.get(LocalAuthority, referral.local_authority_id)
+    la_name = la.name if la else "The local authority"
+    incident = db.session.get(Incident, referral.incident_id)
+    if incident is not None:
+        when = (f" for {local_label(strategy_meeting_at)}"
+                if strategy_meeting_at is not None else "")
+        for _, child in incident_children(incident):
+            chronology.add_entry(
+                child, "referral_answered",
+                f"{la_name} answered referral {reference_for(referral.id)} about incident "
+                f"{incident.reference}: {OUTCOMES[outcome]}{when}.",
+                author_id=user.id, incident=incident, source=response, occurred_at=now)
+    detail: dict[str, Any] = {"outcome": outcome, "referral_id": str(referral.id)}
+    audit.record(audit.REFERRAL_ANSWERED, org_id=str(referral.local_authority_id),
+                 actor_id=user.id, object_type="referral_response", object_id=response.id,
+                 detail=detail)
+    audit.record(audit.REFERRAL_ANSWERED, org_id=str(referral.school_id),
+                 actor_id=user.id, object_type="referral_response", object_id=response.id,
+                 detail=detail)
+
+    dsls = db.session.scalars(select(User).where(
+        User.school_id == referral.school_id, User.role == "dsl", User.active.is_(True))).all()
+    alerts = []
+    if dsls:
+        alerts.append(Alert(
+            to=tuple(u.email for u in dsls),
+            subject="A local authority has answered a referral",
+            body=("A local authority has answered a referral your school sent through the "
+                  "safeguarding portal.\n\nSign in to read the answer:\n"
+                  + link("referrals.view", referral_id=referral.id)
+                  + "\n\nThis email holds no details of the children or the incident.\n"),
+        ))
+    return response, alerts
+
+
+def record_milestone(
+    referral: Referral, user: User, *, kind: str, note: str = "", now: dt.datetime
+) -> ReferralResponse:
+    """Minutes sent, a conference held (or not needed), a child in need review held."""
+    if kind not in MILESTONES:
+        raise ReferralError("Choose what happened", "kind")
+    if kind in ("minutes_sent", "icpc_held", "icpc_not_needed") and \
+            referral.strategy_meeting_at is None:
+        raise ReferralError("Record the strategy meeting first", "kind")
+    if kind == "icpc_not_needed":
+        check_reasons(note, "note")
+    response = ReferralResponse(
+        id=uuid.uuid4(), referral_id=referral.id, local_authority_id=referral.local_authority_id,
+        outcome=kind, recorded_by_id=user.id, recorded_at=now,
+    )
+    response.reasons = (note or "").strip() or None
+    db.session.add(response)
+    db.session.flush()
+    audit.record(audit.REFERRAL_ANSWERED, org_id=str(referral.local_authority_id),
+                 actor_id=user.id, object_type="referral_response", object_id=response.id,
+                 detail={"outcome": kind, "referral_id": str(referral.id)})
+    return response
+
+
+def responses_of(referral: Referral) -> list[ReferralResponse]:
+    return list(db.session.scalars(
+        select(ReferralResponse)
+        .where(ReferralResponse.referral_id == referral.id,
+               ReferralResponse.local_authority_id == referral.local_authority_id)
+        .order_by(ReferralResponse.recorded_at)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Timescales
+
+
+def due_items(
+    referral: Referral,
+    authority: Authority | None,
+    now: dt.datetime,
+    responses: Sequence[ReferralResponse] | None = None,
+) -> list[DueItem]:
+    """The referral's timescales from the authority's directory entry, as due dates.
+
+    - strategy meeting: within the authority's limit of the referral being sent, while no
+      answer has been recorded or the answer is a strategy meeting; met when the meeting is set
+      for a time on or before the due moment;
+    - minutes: within the authority's limit (where set) of the strategy meeting;
+    - initial child protection conference: within 15 days of the strategy meeting (the
+      authority's own timescale, else the portal default);
+    - child in need reviews: 3 months after a children's social care assessment decision, then
+      every 4 months (where the authority sets them).
+    """
+    responses = list(responses if responses is not None else responses_of(referral))
+    kinds = [r.outcome for r in responses]
+    now_local = to_local(now)
+    timescales = dict(authority.timescales) if authority else {}
+    name = authority.name if authority else "The authority"
+    items: list[DueItem] = []
+
+    def add(code: str, label: str, ts: Timescale | None, start: dt.datetime | None,
+            done: bool = False) -> None:
+        if start is None:
+            return
+        due = due_after(to_local(start), ts) if ts else None
+        note = "" if due else f"{name} sets no timescale for this: agree it locally"
+        item = DueItem(code, label, due, done, note=note)
+        item.overdue = bool(due and not done and due.is_overdue(now_local))
+        items.append(item)
+
+    smt = referral.strategy_meeting_at
+    if referral.outcome in (None, "strategy_meeting"):
+        ts = timescales.get("strategy_meeting")
+        due = due_after(to_local(referral.sent_at), ts) if ts else None
+        met = smt is not None and (due is None or to_local(smt) <= due.at)
+        item = DueItem("strategy_meeting", "Strategy meeting", due, met,
+                       note="" if due else f"{name} sets no timescale for this: agree it locally")
+        if smt is not None:
+            item.note = f"Arranged for {local_label(smt)}" + (
+                "" if met else ": later than the authority's timescale")
+        item.overdue = bool(due and not met and due.is_overdue(now_local))
+        items.append(item)
+    if smt is not None:
+        add("strategy_minutes", "Strategy meeting minutes sent out",
+            timescales.get("strategy_minutes"), smt, "minutes_sent" in kinds)
+        icpc = timescales.get("icpc")
+        if icpc is None or not icpc.confirmed:
+            icpc = DEFAULT_ICPC
+        add("icpc", "Initial child protection conference (if needed)", icpc, smt,
+            "icpc_held" in kinds or "icpc_not_needed" in kinds)
+    assessed = next((r for r in responses if r.outcome == "csc_assessment"), None)
+    first, then = timescales.get("cin_first_review"), timescales.get("cin_review")
+    if assessed is not None and first is not None and then is not None:
+        held = kinds.count("cin_review_held")
+        reviews = cin_reviews(to_local(assessed.recorded_at), first, then, count=held + 1)
+        if len(reviews) > held:
+            due = reviews[held]
+            item = DueItem("cin_review", f"Child in need review {held + 1}", due)
+            item.overdue = due.is_overdue(now_local)
+            items.append(item)
+        elif not reviews:
+            items.append(DueItem("cin_review", "Child in need reviews", None,
+                                 note=f"{name} sets no timescale for this: agree it locally"))
+    return items
+
+
+def status_of(referral: Referral) -> str:
+    if referral.state == "sent":
+        return "new"
+    if referral.state == "acknowledged":
+        return "acknowledged"
+    if referral.outcome == "strategy_meeting":
+        return "awaiting_decision"
+    return "answered"
+
+
+def referral_view(
+    referral: Referral,
+    directory: Directory | None,
+    now: dt.datetime,
+    la: LocalAuthority | None = None,
+    school: School | None = None,
+) -> ReferralView:
+    la = la or db.session.get(LocalAuthority, referral.local_authority_id)
+    school = school or db.session.get(School, referral.school_id)
+    directory = directory if directory is not None else directory_from_db()
+    authority = directory.get(la.code) if la else None
+    responses = responses_of(referral)
+    items = due_items(referral, authority, now, responses)
+    open_items = [i for i in items if not i.done and i.due is not None]
+    status = status_of(referral)
+    return ReferralView(
+        referral=referral, reference=reference_for(referral.id),
+        authority_code=la.code if la else "", authority_name=la.name if la else "",
+        school_name=school.name if school else "",
+        status=status, status_label=STATUS_LABELS[status],
+        outcome_label=OUTCOMES.get(referral.outcome or ""),
+        items=items, overdue=any(i.overdue for i in items),
+        next_due=min(open_items, key=lambda i: i.due.at) if open_items else None,  # type: ignore[union-attr]
+        responses=responses,
+    )
+
+
+_STATUS_ORDER = {"new": 0, "acknowledged": 1, "awaiting_decision": 2, "answered": 3}
+
+
+def sort_views(views: Iterable[ReferralView]) -> list[ReferralView]:
+    """Overdue first (the longest overdue at the top), then new, acknowledged, awaiting a
+    decision and answered, each oldest first."""
+    far = dt.datetime.max
+
+    def key(v: ReferralView) -> tuple[int, dt.datetime, int, dt.datetime]:
+        overdue_at = min((i.due.at for i in v.items if i.overdue and i.due), default=far)
+        return (0 if v.overdue else 1, overdue_at, _STATUS_ORDER[v.status],
+                to_local(v.referral.sent_at))
+
+    return sorted(views, key=key)
+
+
+def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
+    """Views of the referrals `query` (a `referrals_visible_to(user)` select) returns, sorted."""
+    directory = directory_from_db()
+    las = {la.id: la for la in db.session.scalars(select(LocalAuthority))}
+    schools: dict[uuid.UUID, School | None] = {}
+    views = []
+    for referral in db.session.scalars(query):
+        if referral.school_id not in schools:
+            schools[referral.school_id] = db.session.get(School, referral.school_id)
+        views.append(referral_view(referral, directory, now, las.get(referral.local_authority_id),
+                                   schools[referral.school_id]))
+    return sort_views(views)
+
+
+def group_inbox(views: list[ReferralView]) -> list[tuple[str, str, list[ReferralView]]]:
+    """[(key, heading, rows)]: overdue first, then by status."""
+    groups: list[tuple[str, str, list[ReferralView]]] = [
+        ("overdue", "Overdue", [v for v in views if v.overdue])]
+    for status in ("new", "acknowledged", "awaiting_decision", "answered"):
+        groups.append((status, STATUS_LABELS[status],
+                       [v for v in views if not v.overdue and v.status == status]))
+    return groups
+
+
+def workers_of(response: ReferralResponse) -> dict[str, str]:
+    try:
+        data = json.loads(response.workers or "{}")
+    except ValueError:
+        return {}
+    return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts (email with a link and nothing else)
+
+
+def link(endpoint: str, **values: Any) -> str:
+    """An absolute link for an email, built from the URL map (works outside a request too)."""
+    from flask import current_app
+
+    base = str(current_app.config["PORTAL_SETTINGS"].base_url).rstrip("/")
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def alert_messages(alert: Alert) -> list[EmailMessage]:
+    """One plain-text message per recipient (no one sees another's address)."""
+    from flask import current_app
+
+    settings = current_app.config["PORTAL_SETTINGS"]
+    domain = settings.mail_sender.rpartition("@")[2] or "localhost"
+    messages = []
+    for to in alert.to:
+        message = EmailMessage()
+        message["From"] = settings.mail_sender
+        message["To"] = to
+        message["Subject"] = alert.subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=domain)
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(alert.body)
+        messages.append(message)
+    return messages
+
+
+def deliver(alert: Alert) -> None:
+    """Send one alert through the portal's mail sender (`portal.notify.send_messages`: with mail
+    off, or under testing, the messages are kept in its outbox)."""
+    from .. import notify
+
+    notify.send_messages(alert_messages(alert))
+
+
+def send_alerts(alerts: Iterable[Alert]) -> None:
+    """After commit: a failed email is logged, never undoes the committed change."""
+    for alert in alerts:
+        try:
+            deliver(alert)
+        except Exception:  # the record is committed; the alert is best effort
+            log.exception("could not send the alert %r", alert.subject)

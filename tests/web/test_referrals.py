@@ -1,0 +1,449 @@
+"""The referrals feature through the browser's forms (CSRF on): which line now, consultation
+calls, handover, the advisers' inbox, acknowledge and answer, cross-boundary cases, and 404 for
+everyone outside."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.models import AuditEvent, ChildRecordEntry, Referral, ReferralResponse, db
+from portal.services import referrals as service
+from tests import factories
+from tests.referral_data import incident, local
+from tests.web.conftest import csrf_from, sign_in, submit
+
+# Friday 20 November 2026, 19:00: every line is closed.
+FRIDAY_EVENING = local("2026-11-20T19:00")
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> dict:
+    state = {"now": FRIDAY_EVENING}
+    monkeypatch.setattr(service, "utcnow", lambda: state["now"])
+    return state
+
+
+@pytest.fixture
+def outbox(monkeypatch: pytest.MonkeyPatch) -> list:
+    sent: list = []
+    monkeypatch.setattr(service, "deliver", sent.append)
+    return sent
+
+
+@pytest.fixture
+def world(app: Flask, clock: dict, outbox: list) -> dict:
+    derbyshire = factories.authority("derbyshire")
+    darlington = factories.authority("darlington")
+    school = factories.school("Oakfield Academy", "derbyshire")
+    other_school = factories.school("Northgate College", "darlington")
+    dsl = factories.user("dsl", org=school, email="dsl@oak.example", display_name="Dana Lead")
+    dsl2 = factories.user("dsl", org=school, email="dsl2@oak.example")
+    other_dsl = factories.user("dsl", org=other_school, email="dsl@north.example")
+    adviser = factories.user("la_adviser", org=derbyshire, email="adv@derbys.example")
+    darl_adviser = factories.user("la_adviser", org=darlington, email="adv@darl.example")
+    mia = factories.child(school, "Mia", "Harbottle", dt.date(2014, 3, 2), la_code="derbyshire")
+    kai = factories.child(school, "Kai", "Stenhouse", dt.date(2012, 1, 9), la_code="darlington")
+    inc = incident(school, dsl, [(mia, "harmed"), (kai, "harmed_others")],
+                   reported_at=local("2026-11-20T18:30"), immediate_danger=True,
+                   words={mia.reference: "He kept asking."})
+    db.session.commit()
+    return {"derbyshire": derbyshire, "darlington": darlington, "school": school,
+            "dsl": dsl, "dsl2": dsl2, "other_dsl": other_dsl, "adviser": adviser,
+            "darl_adviser": darl_adviser, "mia": mia, "kai": kai, "incident": inc}
+
+
+def lines_url(w: dict) -> str:
+    return f"/incidents/{w['incident'].id}/lines"
+
+
+def hand_over(client: FlaskClient, w: dict, code: str):
+    url = f"/incidents/{w['incident'].id}/hand-over/{code}"
+    return submit(client, url, {})
+
+
+def referral_to(w: dict, code: str) -> Referral:
+    la = w[code]
+    found = db.session.scalar(select(Referral).where(
+        Referral.incident_id == w["incident"].id, Referral.local_authority_id == la.id))
+    assert found is not None
+    return found
+
+
+def test_which_line_now_out_of_hours_and_999_first(client: FlaskClient, world: dict) -> None:
+    assert sign_in(client, world["dsl"]).status_code == 302
+    page = client.get(lines_url(world))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # 999 first: immediate danger fired.
+    assert "Call 999 first" in html and 'href="tel:999"' in html
+    # Convening (the harmed child's authority, Derbyshire) first, then Darlington.
+    assert html.index('data-testid="line-derbyshire"') < html.index('data-testid="line-darlington"')
+    derbys = html[html.index('data-testid="line-derbyshire"'):
+                  html.index('data-testid="line-darlington"')]
+    assert "Convening authority" in derbys
+    assert 'href="tel:01629535353"' in derbys
+    assert "Closed now" in derbys and "Opens Monday 23 November at 08:00" in derbys
+    assert "Call Derbyshire" in derbys and 'href="tel:01629533190"' in derbys
+    assert "01629 532600" in derbys  # the directory's caution about the older number
+    darl = html[html.index('data-testid="line-darlington"'):]
+    assert "Emergency Duty Team" in darl and "tel:01642524552" in darl
+    assert "Opens Monday 23 November at 08:30" in darl
+    assert "Hand over to Derbyshire County Council" in html
+
+
+def test_open_line_and_unconfirmed_numbers(client: FlaskClient, world: dict,
+                                           clock: dict) -> None:
+    clock["now"] = local("2026-11-23T10:00")  # Monday morning
+    world["kai"].local_authority_code = "dorset"
+    factories.authority("dorset")
+    db.session.commit()
+    sign_in(client, world["dsl"])
+    html = client.get(lines_url(world)).get_data(as_text=True)
+    derbys = html[html.index('data-testid="line-derbyshire"'):
+                  html.index('data-testid="line-dorset"')]
+    assert "Open now" in derbys and "Out of hours" not in derbys
+    dorset = html[html.index('data-testid="line-dorset"'):]
+    assert "Number not confirmed: check locally" in dorset
+    assert "Opening hours not confirmed: check locally" in dorset
+    assert "Out-of-hours number not confirmed: check locally" in dorset
+    assert "tel:" not in dorset.split("Record a call")[0]
+
+
+def test_bank_holiday_line_closed(client: FlaskClient, world: dict, clock: dict) -> None:
+    clock["now"] = local("2026-12-25T10:00")  # Christmas Day, a Friday
+    sign_in(client, world["dsl"])
+    html = client.get(lines_url(world)).get_data(as_text=True)
+    derbys = html[html.index('data-testid="line-derbyshire"'):]
+    # 28 Dec 2026 is the substitute Boxing Day: the line next opens Tuesday 29 December.
+    assert "Closed now" in derbys and "Opens Tuesday 29 December at 08:00" in derbys
+
+
+def test_record_a_call_joins_each_childs_chronology(client: FlaskClient, world: dict) -> None:
+    sign_in(client, world["dsl"])
+    url = f"/incidents/{world['incident'].id}/calls/new"
+    page = client.get(url + "?authority=derbyshire")
+    assert page.status_code == 200
+    data = {"csrf_token": csrf_from(page), "authority": "derbyshire",
+            "called_on": ["20", "11", "2026"], "called_time": "18:45",
+            "spoke_to": "Sam Duty, duty social worker",
+            "advice": "Refer now; Mia Harbottle should not be left alone with Kai.",
+            "decision": "Hand over tonight.", "reasons": ""}
+    refused = client.post(url, data=data)
+    assert refused.status_code == 200 and "Enter the reasons for the decision" in \
+        refused.get_data(as_text=True)
+    data["reasons"] = "It was just banter between them"
+    refused = client.post(url, data=data)
+    assert "dismissed as normal" in refused.get_data(as_text=True)
+    data["reasons"] = "Coercion of a child under 13: a referral is required."
+    done = client.post(url, data=data)
+    assert done.status_code == 302
+    entries = db.session.scalars(select(ChildRecordEntry).where(
+        ChildRecordEntry.kind == "consultation_call")).all()
+    assert {e.child_id for e in entries} == {world["mia"].id, world["kai"].id}
+    kai_entry = next(e for e in entries if e.child_id == world["kai"].id)
+    # R6: in Kai's file Mia appears by initials and reference only.
+    assert "Mia" not in kai_entry.body and f"MH ({world['mia'].reference})" in kai_entry.body
+    assert kai_entry.occurred_at == local("2026-11-20T18:45")
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "consultation.recorded" in actions
+
+
+def test_full_flow_handover_acknowledge_decide(client: FlaskClient, other_client: FlaskClient,
+                                               world: dict, outbox: list, clock: dict) -> None:
+    sign_in(client, world["dsl"])
+    assert not service.mandatory_routes_handed_over(world["incident"])
+    response = hand_over(client, world, "derbyshire")
+    assert response.status_code == 302
+    referral = referral_to(world, "derbyshire")
+    assert referral.convening and referral.state == "sent" and referral.schema_version == 1
+    assert service.referral_sent_to_convening(world["incident"])
+    assert service.mandatory_routes_handed_over(world["incident"])
+    # Advisers of Derbyshire are alerted with a link and nothing about the children.
+    assert len(outbox) == 1 and outbox[0].to == ("adv@derbys.example",)
+    assert f"/referrals/{referral.id}" in outbox[0].body
+    for secret in ("Mia", "Kai", "Harbottle", "Oakfield", world["incident"].reference):
+        assert secret not in outbox[0].body and secret not in outbox[0].subject
+    # Handing over twice to one authority is refused (redirects to the referral).
+    again = client.get(f"/incidents/{world['incident'].id}/hand-over/derbyshire")
+    assert again.status_code == 302 and str(referral.id) in again.headers["Location"]
+
+    sign_in(other_client, world["adviser"])
+    inbox = other_client.get("/referrals").get_data(as_text=True)
+    assert service.local_label(referral.sent_at) in inbox
+    assert f"R-{referral.id.hex[:8].upper()}" in inbox and "Oakfield Academy" in inbox
+    page = other_client.get(f"/referrals/{referral.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Harbottle" in html and "He kept asking." in html
+    assert "convening authority for this case" in html
+    ack = other_client.post(f"/referrals/{referral.id}/acknowledge",
+                            data={"csrf_token": csrf_from(page)})
+    assert ack.status_code == 302
+    db.session.refresh(referral)
+    assert referral.state == "acknowledged" and referral.acknowledged_at is not None
+
+    # Strategy meeting: SEPARATE_SOCIAL_WORKERS applies, so both social workers are required.
+    answer_url = f"/referrals/{referral.id}/answer"
+    form = other_client.get(answer_url)
+    assert "Social worker for the child who harmed" in form.get_data(as_text=True)
+    data = {"csrf_token": csrf_from(form), "outcome": "strategy_meeting",
+            "reasons": "Strategy meeting to plan for both children.",
+            "strategy_meeting_on": ["23", "11", "2026"], "strategy_meeting_time": "10:00",
+            "social_worker_harmed": "Alex Rivers", "social_worker_harmed_others": ""}
+    refused = other_client.post(answer_url, data=data)
+    assert refused.status_code == 200
+    assert "Enter the social worker for the child who harmed" in refused.get_data(as_text=True)
+    data["social_worker_harmed_others"] = "alex  rivers"
+    refused = other_client.post(answer_url, data=data)
+    assert "need different social workers" in refused.get_data(as_text=True)
+    data["social_worker_harmed_others"] = "Jo Banks"
+    done = other_client.post(answer_url, data=data)
+    assert done.status_code == 302
+    db.session.refresh(referral)
+    assert referral.state == "answered" and referral.outcome == "strategy_meeting"
+    assert referral.strategy_meeting_at == local("2026-11-23T10:00")
+    stored = db.session.scalar(select(ReferralResponse))
+    assert stored is not None and json.loads(stored.workers or "{}") == {
+        "social_worker_harmed": "Alex Rivers", "social_worker_harmed_others": "Jo Banks"}
+    # The DSLs are alerted, with a link only.
+    alert = outbox[-1]
+    assert set(alert.to) == {"dsl@oak.example", "dsl2@oak.example"}
+    assert "Mia" not in alert.body and f"/referrals/{referral.id}" in alert.body
+
+    # The DSL sees the decision and the next due date on the incident's handover panel.
+    html = client.get(lines_url(world)).get_data(as_text=True)
+    assert "Strategy meeting arranged" in html and "Alex Rivers" in html
+    assert "Next due:" in html
+    # Derbyshire: ICPC within 15 days of Mon 23 Nov = Tue 8 Dec 2026.
+    assert "Tuesday 8 December 2026" in html
+    dsl_view = client.get(f"/referrals/{referral.id}")
+    assert dsl_view.status_code == 200 and "Jo Banks" in dsl_view.get_data(as_text=True)
+    # Audit: codes and ids only, on both chains.
+    events = db.session.scalars(select(AuditEvent)).all()
+    actions = {(e.org_id, e.action) for e in events}
+    assert (str(world["school"].id), "referral.sent") in actions
+    assert (str(world["derbyshire"].id), "referral.sent") in actions
+    assert (str(world["derbyshire"].id), "referral.acknowledged") in actions
+    assert (str(world["derbyshire"].id), "referral.answered") in actions
+    assert not any("Harbottle" in json.dumps(e.detail) for e in events)
+
+
+def test_exports(client: FlaskClient, world: dict) -> None:
+    sign_in(client, world["dsl"])
+    hand_over(client, world, "derbyshire")
+    referral = referral_to(world, "derbyshire")
+    ref = f"R-{referral.id.hex[:8].upper()}"
+    pdf = client.get(f"/referrals/{referral.id}/packet.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF") and ref.encode() in pdf.data
+    assert f'filename="referral-{ref}.pdf"' in pdf.headers["Content-Disposition"]
+    assert pdf.headers["Cache-Control"] == "no-store"
+    data = client.get(f"/referrals/{referral.id}/packet.json")
+    assert data.status_code == 200 and data.json["schema_version"] == 1
+    assert data.json["reference"] == ref
+
+
+def test_other_authority_and_other_school_get_404(client: FlaskClient,
+                                                  other_client: FlaskClient,
+                                                  world: dict) -> None:
+    sign_in(client, world["dsl"])
+    hand_over(client, world, "derbyshire")
+    referral = referral_to(world, "derbyshire")
+    sign_in(other_client, world["darl_adviser"])
+    assert f"R-{referral.id.hex[:8].upper()}" not in other_client.get("/referrals").get_data(
+        as_text=True)
+    token = csrf_from(other_client.get("/account/password"))
+    for url in (f"/referrals/{referral.id}", f"/referrals/{referral.id}/packet.pdf",
+                f"/referrals/{referral.id}/packet.json", f"/referrals/{referral.id}/answer"):
+        assert other_client.get(url).status_code == 404, url
+    for url in (f"/referrals/{referral.id}/acknowledge", f"/referrals/{referral.id}/answer",
+                f"/referrals/{referral.id}/milestone"):
+        assert other_client.post(url, data={"csrf_token": token}).status_code == 404, url
+    # An adviser cannot reach the school's incident pages either.
+    assert other_client.get(lines_url(world)).status_code == 404
+
+
+def test_other_schools_dsl_gets_404(app: Flask, world: dict) -> None:
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, world["dsl"])
+    hand_over(first, world, "derbyshire")
+    referral = referral_to(world, "derbyshire")
+    sign_in(second, world["other_dsl"])
+    inc = world["incident"].id
+    for url in (lines_url(world), f"/incidents/{inc}/calls/new",
+                f"/incidents/{inc}/hand-over/derbyshire", f"/referrals/{referral.id}",
+                f"/referrals/{referral.id}/packet.pdf", "/referrals"):
+        assert second.get(url).status_code == 404, url
+    # A DSL cannot act as the authority on their own school's referral.
+    token = csrf_from(first.get("/account/password"))
+    assert first.post(f"/referrals/{referral.id}/acknowledge",
+                      data={"csrf_token": token}).status_code == 404
+    assert first.get(f"/referrals/{referral.id}/answer").status_code == 404
+    assert first.get("/referrals").status_code == 404
+
+
+def test_cross_boundary_two_referrals(client: FlaskClient, other_client: FlaskClient,
+                                      app: Flask, world: dict) -> None:
+    sign_in(client, world["dsl"])
+    # Handing to the non-convening authority alone does not hand over the mandatory routes.
+    assert hand_over(client, world, "darlington").status_code == 302
+    assert not service.mandatory_routes_handed_over(world["incident"])
+    assert hand_over(client, world, "derbyshire").status_code == 302
+    assert service.mandatory_routes_handed_over(world["incident"])
+    derbys, darl = referral_to(world, "derbyshire"), referral_to(world, "darlington")
+    assert derbys.convening and not darl.convening
+    # Each packet is encrypted for its own authority and says who convenes.
+    assert service.read_packet(darl)["convening_authority"]["local_authority"] == "derbyshire"
+    assert service.read_packet(darl)["to"]["convening"] is False
+    assert derbys.packet_enc != darl.packet_enc
+
+    sign_in(other_client, world["darl_adviser"])
+    inbox = other_client.get("/referrals").get_data(as_text=True)
+    assert f"R-{darl.id.hex[:8].upper()}" in inbox
+    assert f"R-{derbys.id.hex[:8].upper()}" not in inbox
+    page = other_client.get(f"/referrals/{darl.id}").get_data(as_text=True)
+    assert "The convening authority for this case is Derbyshire County Council" in page
+    assert other_client.get(f"/referrals/{derbys.id}").status_code == 404
+
+    third = app.test_client()
+    sign_in(third, world["adviser"])
+    inbox = third.get("/referrals").get_data(as_text=True)
+    assert f"R-{derbys.id.hex[:8].upper()}" in inbox
+    assert f"R-{darl.id.hex[:8].upper()}" not in inbox
+    assert third.get(f"/referrals/{darl.id}").status_code == 404
+    # The DSL sees both on the incident's panel.
+    html = client.get(lines_url(world)).get_data(as_text=True)
+    assert html.count("Read referral R-") == 2
+
+
+def test_inbox_puts_overdue_first(client: FlaskClient, world: dict, clock: dict) -> None:
+    school, dsl = world["school"], world["dsl"]
+    older = incident(school, dsl, [(world["mia"], "harmed"), (world["kai"], "harmed_others")],
+                     reported_at=local("2026-11-09T09:00"))
+    db.session.commit()
+    # Sent 9 Nov (due 13 Nov: overdue on 20 Nov); sent 20 Nov (due 25 Nov).
+    old, _ = service.hand_over(older, "derbyshire", dsl, now=local("2026-11-09T10:00"))
+    new, _ = service.hand_over(world["incident"], "derbyshire", dsl,
+                               now=local("2026-11-20T18:50"))
+    db.session.commit()
+    sign_in(client, world["adviser"])
+    html = client.get("/referrals").get_data(as_text=True)
+    assert 'data-testid="group-overdue"' in html
+    assert html.index(f"row-{old.id}") < html.index('data-testid="group-new"') < \
+        html.index(f"row-{new.id}")
+    overdue = html[html.index('data-testid="group-overdue"'):html.index('data-testid="group-new"')]
+    assert "Overdue" in overdue and str(old.id) in overdue and str(new.id) not in overdue
+
+
+def test_no_further_action_needs_reasons_and_no_dismissive_language(
+        client: FlaskClient, world: dict) -> None:
+    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
+                                    now=FRIDAY_EVENING)
+    db.session.commit()
+    sign_in(client, world["adviser"])
+    url = f"/referrals/{referral.id}/answer"
+    page = client.get(url)
+    data = {"csrf_token": csrf_from(page), "outcome": "no_further_action", "reasons": ""}
+    assert "Enter the advice and the reasons" in client.post(url, data=data).get_data(
+        as_text=True)
+    data["reasons"] = "Boys will be boys."
+    assert "dismissed as normal" in client.post(url, data=data).get_data(as_text=True)
+    data["reasons"] = "Parents engaged; school safety plan in place; reviewed with police."
+    assert client.post(url, data=data).status_code == 302
+    db.session.refresh(referral)
+    assert referral.outcome == "no_further_action" and referral.state == "answered"
+    # Answering a new referral acknowledges it too.
+    assert referral.acknowledged_at is not None
+
+
+def test_strategy_meeting_needs_a_date(client: FlaskClient, world: dict) -> None:
+    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
+                                    now=FRIDAY_EVENING)
+    db.session.commit()
+    sign_in(client, world["adviser"])
+    url = f"/referrals/{referral.id}/answer"
+    page = client.get(url)
+    html = client.post(url, data={"csrf_token": csrf_from(page), "outcome": "strategy_meeting",
+                                  "reasons": "Meeting needed.", "social_worker_harmed": "A B",
+                                  "social_worker_harmed_others": "C D"}).get_data(as_text=True)
+    assert "Enter the date of the strategy meeting" in html
+
+
+def test_milestones_stop_the_clock(client: FlaskClient, world: dict, clock: dict) -> None:
+    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
+                                    now=FRIDAY_EVENING)
+    service.record_answer(referral, world["adviser"], outcome="strategy_meeting",
+                          reasons="Plan for both.", strategy_meeting_at=local("2026-11-23T10:00"),
+                          social_worker_harmed="A B", social_worker_harmed_others="C D",
+                          now=FRIDAY_EVENING)
+    db.session.commit()
+    clock["now"] = local("2026-12-09T10:00")  # the ICPC was due by 8 Dec
+    view = service.referral_view(referral, None, clock["now"])
+    assert view.overdue
+    sign_in(client, world["adviser"])
+    page = client.get(f"/referrals/{referral.id}")
+    response = client.post(f"/referrals/{referral.id}/milestone", data={
+        "csrf_token": csrf_from(page), "kind": "icpc_held", "note": ""})
+    assert response.status_code == 302
+    assert not service.referral_view(referral, None, clock["now"]).overdue
+
+
+def test_navigation_has_the_inbox_for_advisers(client: FlaskClient, world: dict) -> None:
+    sign_in(client, world["adviser"])
+    html = client.get("/home").get_data(as_text=True)
+    assert re.search(r'href="/referrals"', html)
+
+
+def test_dsl_list_puts_overdue_first(world: dict) -> None:
+    from portal.access import referrals_visible_to
+
+    dsl = world["dsl"]
+    new, _ = service.hand_over(world["incident"], "darlington", dsl,
+                               now=local("2026-11-20T18:50"))
+    older = incident(world["school"], dsl, [(world["mia"], "harmed")],
+                     reported_at=local("2026-11-09T09:00"))
+    old, _ = service.hand_over(older, "derbyshire", dsl, now=local("2026-11-09T10:00"))
+    db.session.commit()
+    rows = service.referral_list(referrals_visible_to(dsl), FRIDAY_EVENING)
+    assert [r.referral.id for r in rows] == [old.id, new.id]
+    assert rows[0].overdue and not rows[1].overdue
+    # An adviser's list holds only their own authority's referral.
+    rows = service.referral_list(referrals_visible_to(world["darl_adviser"]), FRIDAY_EVENING)
+    assert [r.referral.id for r in rows] == [new.id]
+
+
+def test_alerts_go_through_the_portal_mail_sender(app: Flask) -> None:
+    from portal import notify
+
+    with app.test_request_context():
+        service.deliver(service.Alert(to=("a@example.test", "b@example.test"),
+                                      subject="New referral in the safeguarding portal",
+                                      body="Sign in to read it: https://portal/referrals/x\n"))
+    messages = notify.outbox()
+    assert [m["To"] for m in messages] == ["a@example.test", "b@example.test"]
+    assert all(m["Auto-Submitted"] == "auto-generated" for m in messages)
+
+
+def test_dsl_dashboard_lists_the_schools_referrals_with_next_due(app, client) -> None:
+    from portal.models import Referral, db
+    from tests import factories
+    from tests.web.conftest import sign_in
+
+    school = factories.school()
+    dsl = factories.user("dsl", org=school)
+    harmed = factories.child(school, given="Petra", family="Example")
+    inc = incident(school, dsl, [(harmed, "harmed")])
+    db.session.add(Referral(incident_id=inc.id, school_id=school.id,
+                            local_authority_id=school.local_authority_id, sent_by_id=dsl.id,
+                            convening=True))
+    db.session.commit()
+    sign_in(client, dsl)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Referrals" in page and "Derbyshire County Council" in page
+    assert "Next due" in page
