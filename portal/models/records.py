@@ -24,7 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
-from .orgs import School
 
 CONCERN_STATES: Final = ("draft", "submitted", "picked_up")
 INCIDENT_STATES: Final = ("open", "closed")
