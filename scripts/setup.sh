@@ -49,7 +49,12 @@ if [ "$(cat "$static_stamp" 2>/dev/null || true)" != "$asset_hash" ]; then
     say "copying GOV.UK Frontend $(node -p "require('./node_modules/govuk-frontend/package.json').version") into static/govuk/"
     rm -rf static/govuk
     mkdir -p static/govuk/assets/images
-    cp "$src/govuk-frontend.min.css" "$src/govuk-frontend.min.js" static/govuk/
+    cp "$src/govuk-frontend.min.js" static/govuk/
+    # Without its @font-face rules: the GDS Transport files are not shipped (see below), and a
+    # declared but missing font is a 404 whenever the browser styles text before portal.css.
+    # Likewise the royal crest behind the footer's copyright logo, which is not shipped either.
+    perl -0pe 's/\@font-face\{[^}]*\}//g; s{url\(/assets/images/govuk-crest\.svg\)}{none}g' \
+        "$src/govuk-frontend.min.css" > static/govuk/govuk-frontend.min.css
     # Images minus GOV.UK's branding: the crown (favicons, app icons, mask icon, OpenGraph image)
     # and the royal arms (govuk-crest.svg). No fonts: GDS Transport is only for GOV.UK services,
     # static/css/portal.css sets a system font stack instead. Nothing from assets/rebrand/.

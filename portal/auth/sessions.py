@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from ..models import AuthSession, User, db
@@ -152,6 +152,14 @@ def touch() -> None:
     row = current_row()
     if row is not None:
         row.last_seen_at = now()
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Any:
+    """Signed out: remember the page asked for (a GET on this site), then ask to sign in."""
+    if request.method == "GET" and request.endpoint not in (None, "static"):
+        return_after_sign_in(request.full_path.rstrip("?"))
+    return redirect(url_for("auth.sign_in"))
 
 
 def init_app(app: Flask) -> None:

@@ -463,3 +463,21 @@ def test_audit_trail_holds_codes_not_narrative(app: Flask, client: FlaskClient,
                    "corridor", "break"):
         assert secret not in dump
     assert db.session.scalar(select(ConcernChild)) is not None
+
+
+def test_a_dsl_can_start_an_incident_from_the_concern_page(app, client) -> None:
+    from portal.models import Concern, db
+    from tests import factories
+    from tests.web.conftest import sign_in
+
+    school = factories.school()
+    staff = factories.user("staff", org=school)
+    dsl = factories.user("dsl", org=school)
+    concern = Concern(school_id=school.id, raised_by_id=staff.id)
+    concern.what_happened = "Seen in the corridor"
+    db.session.add(concern)
+    db.session.commit()
+    sign_in(client, dsl)
+    page = client.get(f"/concerns/{concern.id}").get_data(as_text=True)
+    assert f"/incidents/new?concern={concern.id}" in page
+    assert "Start an incident from this concern" in page
