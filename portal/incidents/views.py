@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -186,6 +187,27 @@ def _stale_context(error: RecordingError) -> dict[str, Any]:
     return {}
 
 
+def _versioned_save(
+    form: Any, save: Callable[[], object]
+) -> tuple[bool, list[str], dict[str, Any]]:
+    """Run a save guarded by the version the form was loaded with; commit once if it works.
+
+    Refused: the problems go on the form. If another DSL saved first, the page shows what they
+    changed and the form moves onto the current version, keeping everything this user typed.
+    Returns (saved, page errors, extra template context).
+    """
+    try:
+        save()
+    except RecordingError as error:
+        page_errors = _fail(form, error)
+        extra = _stale_context(error)
+        if extra:
+            form.version.data = str(extra["stale"].current_version)
+        return False, page_errors, extra
+    db.session.commit()
+    return True, [], {}
+
+
 # ---------------------------------------------------------------------------------------------
 # Step 1: the facts
 
@@ -227,15 +249,9 @@ def facts(incident_id: uuid.UUID) -> Any:
             adults_harmed=form.adults_harmed.data or 0,
             adults_at_risk=form.adults_at_risk.data or 0,
         )
-        try:
-            svc.save_facts(user, incident, form.loaded_version(), data, _now())
-        except RecordingError as error:
-            page_errors = _fail(form, error)
-            extra = _stale_context(error)
-            if extra:
-                form.version.data = str(extra["stale"].current_version)
-        else:
-            db.session.commit()
+        saved, page_errors, extra = _versioned_save(
+            form, lambda: svc.save_facts(user, incident, form.loaded_version(), data, _now()))
+        if saved:
             return redirect(url_for("incidents.children", incident_id=incident.id))
     return render_template("incidents/facts.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened: the facts",
@@ -289,16 +305,10 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
     if form.validate_on_submit():
-        try:
-            svc.save_child(user, incident, form.loaded_version(), child, _child_form_data(form),
-                           _now())
-        except RecordingError as error:
-            page_errors = _fail(form, error)
-            extra = _stale_context(error)
-            if extra:
-                form.version.data = str(extra["stale"].current_version)
-        else:
-            db.session.commit()
+        saved, page_errors, extra = _versioned_save(
+            form, lambda: svc.save_child(user, incident, form.loaded_version(), child,
+                                         _child_form_data(form), _now()))
+        if saved:
             return redirect(url_for("incidents.children", incident_id=incident.id))
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors,
@@ -393,15 +403,10 @@ def summary(incident_id: uuid.UUID) -> Any:
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
     if form.validate_on_submit():
-        try:
-            svc.save_summary(user, incident, form.loaded_version(), form.summary.data, _now())
-        except RecordingError as error:
-            page_errors = _fail(form, error)
-            extra = _stale_context(error)
-            if extra:
-                form.version.data = str(extra["stale"].current_version)
-        else:
-            db.session.commit()
+        saved, page_errors, extra = _versioned_save(
+            form, lambda: svc.save_summary(user, incident, form.loaded_version(),
+                                           form.summary.data, _now()))
+        if saved:
             return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/summary.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened", **extra))
@@ -510,15 +515,10 @@ def close(incident_id: uuid.UUID) -> Any:
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
     if form.validate_on_submit():
-        try:
-            svc.close_incident(user, incident, form.loaded_version(), form.reasons.data, _now())
-        except RecordingError as error:
-            page_errors = _fail(form, error)
-            extra = _stale_context(error)
-            if extra:
-                form.version.data = str(extra["stale"].current_version)
-        else:
-            db.session.commit()
+        saved, page_errors, extra = _versioned_save(
+            form, lambda: svc.close_incident(user, incident, form.loaded_version(),
+                                             form.reasons.data, _now()))
+        if saved:
             flash(f"Incident {incident.reference} closed", "success")
             return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/close.html", **_ctx(
