@@ -228,9 +228,11 @@ def demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     from .audit import verify_audit_command
+    from .backup import backup_command, restore_command
 
     for command in (init_db_command, rotate_master_key_command, rotate_keys_command,
-                    shred_org_command, demo_command, verify_audit_command):
+                    shred_org_command, demo_command, verify_audit_command,
+                    backup_command, restore_command):
         app.cli.add_command(command)
 
 

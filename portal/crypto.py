@@ -550,6 +550,11 @@ class KeyRing:
     def master_key_id(self) -> str:
         return self._master.key_id
 
+    @property
+    def master(self) -> MasterKeyProvider:
+        """The master key, for keys kept outside the org store (a backup's own key)."""
+        return self._master
+
     # ---- cache -----------------------------------------------------------------------------
 
     def clear_cache(self, org_id: str | None = None) -> None:
