@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         incidents,
         referrals,
         security,
+        static_files,
     )
     from .config import load_settings
     from .main import bp as main_bp
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _template_loaders(app)
     extensions.init_app(app, settings)
     security.init_app(app)
+    static_files.init_app(app)
     app.register_blueprint(main_bp)
     register_error_pages(app)
     navigation(app)

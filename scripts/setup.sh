@@ -67,4 +67,10 @@ if [ "$(cat "$static_stamp" 2>/dev/null || true)" != "$asset_hash" ]; then
     echo "$asset_hash" > "$static_stamp"
 fi
 
+# Pre-compressed copies of the static CSS and JS (portal/static_files.py serves them to browsers
+# that accept gzip; a copy older than its file is ignored, so a stale one is never served).
+find static -type f \( -name '*.css' -o -name '*.js' -o -name '*.svg' \) | while read -r f; do
+    if [ ! -f "$f.gz" ] || [ "$f" -nt "$f.gz" ]; then gzip -9 -n -k -f "$f"; fi
+done
+
 mkdir -p .run/mail

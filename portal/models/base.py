@@ -111,7 +111,18 @@ class Encrypted(Generic[T]):
         blob = getattr(obj, self.column)
         if blob is None:
             return None
-        raw = keyring().decrypt(self.context(obj), blob)
+        # A page reads the same field many times (names in lists, redaction): decrypt once per
+        # loaded object. The cache is keyed on the ciphertext itself, so a new value or a
+        # re-encryption is never answered from it; it lives only as long as the object.
+        cache_key = f"_decrypted_{self.name}"
+        cached = obj.__dict__.get(cache_key)
+        if cached is not None and cached[0] is blob:
+            return cached[1]
+        value = self._decode(keyring().decrypt(self.context(obj), blob))
+        obj.__dict__[cache_key] = (blob, value)
+        return value
+
+    def _decode(self, raw: bytes) -> Any:
         if self.kind == "bytes":
             return raw
         text = raw.decode("utf-8")

@@ -11,6 +11,7 @@ import logging
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context, request
 from sqlalchemy import select
 
 from ..models import LocalAuthority, db
@@ -37,8 +38,21 @@ def directory_from_db() -> Directory:
 
     Packaged entries fill in only codes the database does not have, so a child living in an
     authority not yet set up still gets a line to call. A malformed row is skipped (and logged)
-    rather than breaking every incident page.
+    rather than breaking every incident page. Built once per web request (a dashboard asks for
+    it for every incident); outside a request it is built afresh each time.
     """
+    if has_request_context():
+        cached = request.environ.get(_CACHE_KEY)
+        if cached is None:
+            cached = request.environ[_CACHE_KEY] = _build_directory()
+        return cached  # type: ignore[no-any-return]
+    return _build_directory()
+
+
+_CACHE_KEY = "portal.directory"
+
+
+def _build_directory() -> Directory:
     raw: dict[str, dict[str, Any]] = {a["code"]: a for a in load_directory_data()["authorities"]}
     for la in db.session.scalars(select(LocalAuthority)):
         if la.directory:
