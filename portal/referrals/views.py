@@ -159,8 +159,19 @@ def hand_over(incident_id: Any, code: str) -> Any:
 def inbox() -> str:
     user = _user()
     views = service.referral_list(referrals_visible_to(user), service.utcnow())
-    return render_template("referrals/inbox.html", groups=service.group_inbox(views),
-                           total=len(views), page_title="Referrals inbox")
+    # Every referral that needs something (overdue, new, acknowledged, awaiting a decision) is
+    # always listed; answered ones with nothing overdue are capped unless asked for, so the
+    # page stays small on a phone after months of use.
+    show_all = request.args.get("answered") == "all"
+    groups = service.group_inbox(views)
+    capped = {key: (rows if show_all or key != "answered"
+                    else list(reversed(rows))[:ANSWERED_SHOWN])  # the most recent
+              for key, _, rows in groups}
+    return render_template("referrals/inbox.html", groups=groups, shown=capped,
+                           total=len(views), show_all=show_all, page_title="Referrals inbox")
+
+
+ANSWERED_SHOWN = 20
 
 
 # ---------------------------------------------------------------------------------------------

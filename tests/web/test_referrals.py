@@ -447,3 +447,36 @@ def test_dsl_dashboard_lists_the_schools_referrals_with_next_due(app, client) ->
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Referrals" in page and "Derbyshire County Council" in page
     assert "Next due" in page
+
+
+def test_inbox_caps_answered_referrals_but_never_work_still_to_do(app, client) -> None:
+    import datetime as dt
+
+    from portal.models import Referral, db
+    from tests import factories
+    from tests.web.conftest import sign_in
+
+    school = factories.school()
+    dsl = factories.user("dsl", org=school)
+    adviser = factories.user("la_adviser", org=school.local_authority)
+    harmed = factories.child(school, given="Petra", family="Example")
+    inc = incident(school, dsl, [(harmed, "harmed")])
+    start = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
+    for n in range(23):
+        db.session.add(Referral(
+            incident_id=inc.id, school_id=school.id, local_authority_id=school.local_authority_id,
+            sent_by_id=dsl.id, state="answered", outcome="no_further_action",
+            sent_at=start + dt.timedelta(days=n),
+            answered_at=start + dt.timedelta(days=n, hours=1)))
+    db.session.add(Referral(incident_id=inc.id, school_id=school.id,
+                            local_authority_id=school.local_authority_id, sent_by_id=dsl.id))
+    db.session.commit()
+    sign_in(client, adviser)
+    page = client.get("/referrals").get_data(as_text=True)
+    answered = page.split('data-testid="group-answered"')[1].split("</ul>")[0]
+    assert answered.count('data-testid="row-') == 20
+    assert "Show all 23 answered referrals" in page
+    assert 'data-testid="group-new"' in page  # work still to do is always listed
+    everything = client.get("/referrals?answered=all").get_data(as_text=True)
+    answered = everything.split('data-testid="group-answered"')[1].split("</ul>")[0]
+    assert answered.count('data-testid="row-') == 23
