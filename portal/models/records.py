@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -74,6 +75,8 @@ class Concern(IdMixin, Base):
     """Raised by any member of staff; once submitted it is never deleted or hidden (R1)."""
 
     __tablename__ = "concerns"
+    # The dashboard's "new concerns" list and the overdue check read by school and state.
+    __table_args__ = (Index("ix_concerns_school_state", "school_id", "state", "submitted_at"),)
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     raised_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
@@ -135,7 +138,11 @@ class Incident(IdMixin, Base):
     """
 
     __tablename__ = "incidents"
-    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference"),
+        # The dashboard's open incidents, by school and state.
+        Index("ix_incidents_school_state", "school_id", "state", "opened_at"),
+    )
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     reference: Mapped[str] = mapped_column(String(20))
