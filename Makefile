@@ -14,13 +14,14 @@ MAIL_DIR  := .run/mail
 CHROMIUM  ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint clean distclean system-deps postgres browser-deps
+.PHONY: help setup run test lint security clean distclean system-deps postgres browser-deps
 
 help:
 	@echo "make run    set up, start a local mail sink, create the database and demo data, serve the portal"
 	@echo "make test   set up (PostgreSQL, Chromium too) and run every test against SQLite and PostgreSQL"
 	@echo "make setup  virtualenv, Python packages, GOV.UK Frontend assets (idempotent)"
 	@echo "make lint   ruff and mypy"
+	@echo "make security  bandit and pip-audit (explained exceptions: security-exceptions.md)"
 	@echo "make clean  stop the test database, remove .run/, static/govuk/, caches"
 	@echo "make distclean  clean, and remove .venv/ and node_modules/"
 
@@ -58,12 +59,15 @@ browser-deps: system-deps
 	@scripts/browser-deps.sh
 
 # One pytest run; the fixtures parametrize database tests over SQLite and this PostgreSQL.
-test: setup system-deps
+test: setup system-deps security
 	@set -euo pipefail; \
 	url="$$(scripts/postgres.sh start)"; \
 	echo "make test: PostgreSQL at $$url, Chromium at $(CHROMIUM)"; \
 	export PORTAL_TEST_POSTGRES_URL="$$url" PORTAL_REQUIRE_POSTGRES=1 PORTAL_TEST_CHROMIUM="$(CHROMIUM)"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+security: setup
+	@scripts/security-scan.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -23,7 +23,8 @@ from ..services.accounts import AccountError, parse_hours
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    # NUL is dropped: PostgreSQL refuses it in text (a 500), and no one can mean to type it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class AuthorityForm(FlaskForm):  # type: ignore[misc]

@@ -13,7 +13,8 @@ from ..passwords import MIN_LENGTH, password_problem
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    # NUL is dropped: PostgreSQL refuses it in text (a 500), and no one can mean to type it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _digits(value: Any) -> Any:

@@ -96,7 +96,7 @@ class DateParts(Field):  # type: ignore[misc]
             if year < 1000:
                 raise ValueError("two-digit year")
             self.data = dt.date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a year too big for a C int
             self.problem = "invalid"
 
     def process_data(self, value: Any) -> None:

@@ -73,7 +73,7 @@ class GovDateField(DateField):  # type: ignore[misc]
             raise ValueError(f"{self.what} must be a real date")
         try:
             self.data = dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a number too big for a C int
             self.data = None
             raise ValueError(f"{self.what} must be a real date") from None
 

@@ -31,6 +31,12 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         print(f"input: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
               file=stderr)
         return 2
+    except (ValueError, RecursionError) as exc:
+        # Nested too deeply for the parser, or a number too long to convert (ValueError): refuse
+        # it like any other bad input, never with a traceback.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "a value is too large"
+        print(f"input: cannot be read as JSON ({reason})", file=stderr)
+        return 2
     try:
         result = assess_json(data)
     except RulesInputError as exc:
