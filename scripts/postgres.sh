@@ -143,6 +143,14 @@ start() {
     if [ "$(psql_admin "$bindir" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
         psql_admin "$bindir" -c "CREATE DATABASE $DB OWNER $ROLE"
     fi
+    # Tests drop their databases WITH (FORCE), which must end any session in them, including an
+    # autovacuum worker's (a superuser's): allow the role to, and keep autovacuum off in this
+    # throw-away cluster so it does not wander into databases that live for a second.
+    psql_admin "$bindir" -qc "GRANT pg_signal_backend TO $ROLE" >/dev/null
+    if [ "$(psql_admin "$bindir" -tAc "SHOW autovacuum")" != off ]; then
+        psql_admin "$bindir" -qc "ALTER SYSTEM SET autovacuum = off" >/dev/null
+        psql_admin "$bindir" -qc "SELECT pg_reload_conf()" >/dev/null
+    fi
     url
 }
 

@@ -82,9 +82,11 @@ def _database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) 
 
     def drop() -> None:
         engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            engine.dispose()
 
     request.addfinalizer(drop)
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)

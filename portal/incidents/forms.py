@@ -84,10 +84,13 @@ class VersionedForm(FlaskForm):  # type: ignore[misc]
     version = HiddenField()
 
     def loaded_version(self) -> int:
+        """The version the form was loaded with; anything else (tampered, out of range) is -1,
+        which no incident has, so the save is refused as stale rather than failing."""
         try:
-            return int(self.version.data)
+            version = int(self.version.data)
         except (TypeError, ValueError):
             return -1
+        return version if 0 < version < 2**31 else -1
 
 
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")

@@ -261,3 +261,13 @@ def test_pages_for_the_dsl(app: Flask, client: FlaskClient, path: str) -> None:
     w = world(app)
     sign_in(client, w["dsl"])
     assert client.get(path).status_code == 200
+
+
+def test_a_tampered_or_huge_version_is_refused_as_stale_not_a_crash(app) -> None:
+    from portal.incidents.forms import SummaryForm
+
+    with app.test_request_context("/", method="POST"):
+        form = SummaryForm(meta={"csrf": False})
+        for bad, expected in (("9223372036854775808", -1), ("-3", -1), ("x", -1), ("7", 7)):
+            form.version.data = bad
+            assert form.loaded_version() == expected
