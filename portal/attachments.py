@@ -20,6 +20,7 @@ import filetype
 from flask import Request
 
 from .crypto import FieldContext, KeyRing
+from .durable import fsync_dir
 
 # What a DSL may attach: photos of handwritten notes and documents. Checked by content, never by
 # the name or the browser's claimed type.
@@ -99,6 +100,7 @@ class AttachmentStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, final)
+            fsync_dir(self.root)  # the rename itself must survive a crash
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise

@@ -75,6 +75,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import db as database
 from .crypto import CryptoError, KeyRing, MasterKeyProvider, key_id_of
+from .durable import fsync_dir
 from .models import Base, db
 
 __all__ = [
@@ -458,19 +459,6 @@ def _dump_table(conn: Connection, table: Table, emit: Callable[[bytes], None]) -
     return rows
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_backup(out: Path) -> BackupSummary:
     """Write an encrypted backup of the whole instance to `out` (temp file, fsync, rename)."""
     engine = db.engine
@@ -563,7 +551,7 @@ def write_backup(out: Path) -> BackupSummary:
             os.fsync(handle.fileno())
         os.chmod(temp, 0o600)
         os.replace(temp, out)
-        _fsync_dir(out.parent)
+        fsync_dir(out.parent)
     except BaseException:
         if conn is not None:
             _end_snapshot(conn)
@@ -791,7 +779,7 @@ def restore_backup(path: Path, *, force: bool = False) -> RestoreSummary:
         for stray in store.root.glob(".restore-*"):
             stray.unlink(missing_ok=True)
         raise
-    _fsync_dir(store.root)
+    fsync_dir(store.root)
     if revision != database.head_revision():
         database.upgrade(engine)
     # Check what is now on disk and in the database, as the portal will read it.

@@ -35,6 +35,7 @@ from sqlalchemy import false, func, or_, select, update
 
 from .config import Settings
 from .crypto import CryptoError, FieldContext, KeyRing, MasterKeyProvider, key_id_of
+from .durable import fsync_dir
 from .models import (
     DEPLOYMENT_ORG,
     Attachment,
@@ -266,19 +267,6 @@ def _attachment_files(org: Org) -> Iterator[tuple[FieldContext, Path]]:
             yield ctx, path
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def reencrypt_attachment(ring: KeyRing, ctx: FieldContext, path: Path) -> bool:
     """Re-encrypt one stored file under the active key: temp file beside it, then os.replace."""
     with path.open("rb") as fh:
@@ -296,7 +284,7 @@ def reencrypt_attachment(ring: KeyRing, ctx: FieldContext, path: Path) -> bool:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
 
 
