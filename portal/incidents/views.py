@@ -59,6 +59,15 @@ def _incident(incident_id: Any) -> Any:
     return access.get_incident_or_404(_user(), incident_id)
 
 
+def _editable_incident(incident_id: Any) -> Any:
+    """The incident, if it may still be changed. A closed one sends the DSL back to its page:
+    after closing, changes are corrections (addenda), and the service refuses saves anyway."""
+    incident = _incident(incident_id)
+    if incident.state == "closed":
+        abort(redirect(url_for("incidents.show", incident_id=incident.id)))
+    return incident
+
+
 def _fail(form: Any, error: RecordingError) -> list[str]:
     """Put each problem on its field; return those that belong to no field (page errors)."""
     db.session.rollback()
@@ -216,9 +225,7 @@ def _versioned_save(
 @require_dsl
 def facts(incident_id: uuid.UUID) -> Any:
     user = _user()
-    incident = _incident(incident_id)
-    if incident.state == "closed":
-        return redirect(url_for("incidents.show", incident_id=incident.id))
+    incident = _editable_incident(incident_id)
     form = FactsForm()
     if request.method == "GET":
         form.version.data = str(incident.version)
@@ -318,9 +325,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
 @bp.route("/incidents/<uuid:incident_id>/children/new", methods=["GET", "POST"])
 @require_dsl
 def new_child(incident_id: uuid.UUID) -> Any:
-    incident = _incident(incident_id)
-    if incident.state == "closed":
-        return redirect(url_for("incidents.show", incident_id=incident.id))
+    incident = _editable_incident(incident_id)
     form = NewChildForm()
     if request.method == "GET":
         form.version.data = str(incident.version)
@@ -340,10 +345,8 @@ def incident_school(incident: Any) -> Any:
 @require_dsl
 def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
-    incident = _incident(incident_id)
     person = access.get_child_or_404(user, child_id)
-    if incident.state == "closed":
-        return redirect(url_for("incidents.show", incident_id=incident.id))
+    incident = _editable_incident(incident_id)
     form = ChildForm()
     if request.method == "GET":
         form.version.data = str(incident.version)
@@ -393,9 +396,7 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
 @require_dsl
 def summary(incident_id: uuid.UUID) -> Any:
     user = _user()
-    incident = _incident(incident_id)
-    if incident.state == "closed":
-        return redirect(url_for("incidents.show", incident_id=incident.id))
+    incident = _editable_incident(incident_id)
     form = SummaryForm()
     if request.method == "GET":
         form.version.data = str(incident.version)
@@ -420,9 +421,7 @@ def summary(incident_id: uuid.UUID) -> Any:
 @require_dsl
 def decide(incident_id: uuid.UUID) -> Any:
     user = _user()
-    incident = _incident(incident_id)
-    if incident.state == "closed":
-        return redirect(url_for("incidents.show", incident_id=incident.id))
+    incident = _editable_incident(incident_id)
     assessment = svc.latest_assessment(incident)
     routes = assessment.routes if assessment is not None else []
     mandatory = set(incident.mandatory_routes or [])
@@ -506,9 +505,7 @@ def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
 @require_dsl
 def close(incident_id: uuid.UUID) -> Any:
     user = _user()
-    incident = _incident(incident_id)
-    if incident.state == "closed":
-        return redirect(url_for("incidents.show", incident_id=incident.id))
+    incident = _editable_incident(incident_id)
     form = CloseForm()
     if request.method == "GET":
         form.version.data = str(incident.version)
