@@ -199,7 +199,9 @@ class _Builder:
         self.child = child
         self.others: dict[uuid.UUID, Child] = {}
         self._names: dict[uuid.UUID, str] = {}
-        self._school_names: list[tuple[Child, tuple[str, ...]]] | None = None
+        # Lowercase full or family name -> the school's other children with it.
+        self._school_names: dict[str, list[Child]] | None = None
+        self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -214,23 +216,28 @@ class _Builder:
         if not text:
             return ""
         lower = text.lower()
-        extra = [c for c, names in self.school_names() if any(n in lower for n in names)]
-        return chronology.redact(text, [*self.others.values(), *extra], in_file_of=self.child)
+        hits = [kids for name, kids in self.school_names().items() if name in lower]
+        extra = list({c.id: c for kids in hits for c in kids}.values())
+        children = [*self.others.values(), *extra]
+        key = frozenset(c.id for c in children)
+        redactor = self._redactors.get(key)
+        if redactor is None:
+            redactor = self._redactors[key] = chronology.Redactor(children, self.child)
+        return redactor(text)
 
-    def school_names(self) -> list[tuple[Child, tuple[str, ...]]]:
-        """Every other child of the school who may not be named here, with the lowercase full
+    def school_names(self) -> dict[str, list[Child]]:
+        """Every other child of the school who may not be named here, by the lowercase full
         and family names to look for (decrypted once per file)."""
         if self._school_names is None:
-            self._school_names = []
+            self._school_names = {}
             for other in db.session.scalars(
                 children_visible_to(self.user).where(Child.id != self.child.id)
             ):
                 if other.id in self.others or chronology.may_see_name(other, self.child):
                     continue
-                names = tuple(n.lower() for n in (other.full_name, other.family_name or "")
-                              if len(n.strip()) >= 2)
-                if names:
-                    self._school_names.append((other, names))
+                for name in {other.full_name.lower(), (other.family_name or "").lower()}:
+                    if len(name.strip()) >= 2:
+                        self._school_names.setdefault(name, []).append(other)
         return self._school_names
 
     def label(self, other: Child) -> str:

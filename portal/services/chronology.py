@@ -29,24 +29,53 @@ def label(of: Child, in_file_of: Child) -> str:
     return of.full_name if may_see_name(of, in_file_of) else of.redacted_label
 
 
-def redact(text: str, others: Iterable[Child], in_file_of: Child) -> str:
-    """Replace the names of children who may not be named in this file by their label.
+class Redactor:
+    """Replaces the names of children who may not be named in one child's file by their label.
 
-    Full names first, then each part on its own (whole words, any case), so "Amira Khan",
-    "Amira" and "KHAN" all become "AK (C0007)".
+    Full names and each part on its own (whole words, any case), so "Amira Khan", "Amira" and
+    "KHAN" all become "AK (C0007)". Built once for a set of children and reused for every text
+    of a file: one compiled pattern, one pass, so a label already written is never matched
+    again by a shorter name.
     """
-    replacements: list[tuple[str, str]] = []
-    for other in others:
-        if may_see_name(other, in_file_of):
-            continue
-        tag = other.redacted_label
-        for name in (other.full_name, other.given_name or "", other.family_name or ""):
-            if len(name.strip()) >= 2:
-                replacements.append((name.strip(), tag))
-    # Longest first, so a full name is replaced before its parts.
-    for name, tag in sorted(replacements, key=lambda pair: -len(pair[0])):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", tag, text, flags=re.IGNORECASE)
-    return text
+
+    def __init__(self, others: Iterable[Child], in_file_of: Child) -> None:
+        replacements: list[tuple[str, str]] = []
+        for other in others:
+            if may_see_name(other, in_file_of):
+                continue
+            tag = other.redacted_label
+            for name in (other.full_name, other.given_name or "", other.family_name or ""):
+                if len(name.strip()) >= 2:
+                    replacements.append((name.strip(), tag))
+        # Longest first, so a full name wins over its parts; for the same name the first
+        # child listed wins.
+        replacements.sort(key=lambda pair: -len(pair[0]))
+        self._tags: dict[str, str] = {}
+        self._names: list[tuple[str, str]] = []
+        for name, tag in replacements:
+            if name.lower() not in self._tags:
+                self._tags[name.lower()] = tag
+                self._names.append((name, tag))
+        self._pattern = re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(n) for n, _ in self._names) + r")(?!\w)",
+            flags=re.IGNORECASE) if self._names else None
+
+    def _tag(self, match: re.Match[str]) -> str:
+        found = match.group(0)
+        tag = self._tags.get(found.lower())
+        if tag is None:  # case folding that lower() does not mirror (e.g. "ß"/"SS")
+            tag = next(t for n, t in self._names
+                       if re.fullmatch(re.escape(n), found, flags=re.IGNORECASE))
+        return tag
+
+    def __call__(self, text: str) -> str:
+        return self._pattern.sub(self._tag, text) if self._pattern is not None else text
+
+
+def redact(text: str, others: Iterable[Child], in_file_of: Child) -> str:
+    """`text` with the names of `others` who may not be named in `in_file_of`'s file replaced
+    by their label (see `Redactor`)."""
+    return Redactor(others, in_file_of)(text)
 
 
 def add_entry(
