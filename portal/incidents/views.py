@@ -104,10 +104,12 @@ def dashboard() -> str:
     now = _now()
     board = svc.dashboard(access.concerns_visible_to(user), access.incidents_visible_to(user),
                           now)
-    # The school's referrals with their next due dates, overdue first (issue 5).
-    referral_rows = referrals.referral_list(access.referrals_visible_to(user), now)
+    # The school's referrals that may still need something, with their next due dates,
+    # overdue first (issue 5); settled ones are on their incidents' pages.
+    referral_rows, settled = referrals.live_referrals(access.referrals_visible_to(user), now)
     return render_template("incidents/dashboard.html", board=board, page_title="Dashboard",
-                           labels=LABELS, referral_rows=referral_rows)
+                           labels=LABELS, referral_rows=referral_rows,
+                           settled_referrals=settled)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -158,17 +158,14 @@ def hand_over(incident_id: Any, code: str) -> Any:
 @require(can_work_referrals)
 def inbox() -> str:
     user = _user()
-    views = service.referral_list(referrals_visible_to(user), service.utcnow())
     # Every referral that needs something (overdue, new, acknowledged, awaiting a decision) is
     # always listed; answered ones with nothing overdue are capped unless asked for, so the
     # page stays small on a phone after months of use.
     show_all = request.args.get("answered") == "all"
-    groups = service.group_inbox(views)
-    capped = {key: (rows if show_all or key != "answered"
-                    else list(reversed(rows))[:ANSWERED_SHOWN])  # the most recent
-              for key, _, rows in groups}
-    return render_template("referrals/inbox.html", groups=groups, shown=capped,
-                           total=len(views), show_all=show_all, page_title="Referrals inbox")
+    box = service.inbox(referrals_visible_to(user), service.utcnow(),
+                        None if show_all else ANSWERED_SHOWN)
+    return render_template("referrals/inbox.html", box=box, show_all=show_all,
+                           page_title="Referrals inbox")
 
 
 ANSWERED_SHOWN = 20

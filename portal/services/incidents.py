@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
@@ -154,10 +155,20 @@ class DecisionInput:
 
 
 def incident_children(incident: Incident) -> list[IncidentChild]:
-    return list(db.session.scalars(
-        select(IncidentChild).where(IncidentChild.incident_id == incident.id)
-        .order_by(IncidentChild.position, IncidentChild.added_at)
-    ))
+    return children_of_incidents([incident])[incident.id]
+
+
+def children_of_incidents(incidents: Iterable[Incident]) -> dict[uuid.UUID, list[IncidentChild]]:
+    """`incident_children` for many incidents in one query (children loaded with them)."""
+    out: dict[uuid.UUID, list[IncidentChild]] = {i.id: [] for i in incidents}
+    if out:
+        for row in db.session.scalars(
+            select(IncidentChild).options(joinedload(IncidentChild.child))
+            .where(IncidentChild.incident_id.in_(list(out)))
+            .order_by(IncidentChild.position, IncidentChild.added_at)
+        ):
+            out[row.incident_id].append(row)
+    return out
 
 
 def incident_concerns(incident: Incident) -> list[Concern]:
@@ -254,10 +265,13 @@ def child_label(child: Child) -> str:
 # Facts for the rules engine, snapshots and differences
 
 
-def facts_for(incident: Incident, *, at_local: dt.datetime | None = None) -> IncidentFacts | None:
+def facts_for(incident: Incident, *, at_local: dt.datetime | None = None,
+              rows: list[IncidentChild] | None = None) -> IncidentFacts | None:
     """The rules' input, or None while the incident lacks a date, a report time, a type or a
-    child (the page says what is missing)."""
-    rows = incident_children(incident)
+    child (the page says what is missing). `rows`: the incident's children when the caller
+    has already loaded them (see `children_of_incidents`)."""
+    if rows is None:
+        rows = incident_children(incident)
     if not (incident.occurred_on and incident.reported_at and incident.types and rows):
         return None
     school = db.session.get(School, incident.school_id)
@@ -829,8 +843,10 @@ def _children_text(children: Iterable[Child]) -> str:
 
 def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -> Dashboard:
     """Counts and short lists for a DSL. Takes the scoped selects from `portal.access`."""
+    # A fixed number of queries however many concerns and incidents are open.
     concerns = list(db.session.scalars(
-        visible_concerns.where(Concern.state == "submitted").order_by(Concern.submitted_at)))
+        visible_concerns.where(Concern.state == "submitted").order_by(Concern.submitted_at)
+        .options(selectinload(Concern.children).joinedload(ConcernChild.child))))
     new_items = []
     for c in concerns:
         due = concern_due(c)
@@ -841,20 +857,29 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
             due=due, overdue=now > due))
     incidents = list(db.session.scalars(
         visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at)))
+    children = children_of_incidents(incidents)
+    from .referrals import convening_referrals_sent
+
+    handed = convening_referrals_sent([i for i in incidents if i.mandatory_routes], children,
+                                      now)
+    decided = {(incident_id, route) for incident_id, route in db.session.execute(
+        select(Decision.incident_id, Decision.route)
+        .where(Decision.incident_id.in_([i.id for i in incidents]),
+               Decision.route.is_not(None)))} if incidents else set()
     open_items, pending, overdue_incidents = [], [], []
     for inc in incidents:
-        kids = [ic.child for ic in incident_children(inc)]
+        kids = [ic.child for ic in children[inc.id]]
         item = DashboardItem(kind="incident", id=inc.id, title=f"Incident {inc.reference}",
                              detail=_children_text(kids))
         open_items.append(item)
-        waiting = mandatory_not_handed_over(inc)
+        # RULES.md R4: every mandatory route counts as handed over once the convening
+        # authority has the referral (`handed_over`).
+        waiting = [] if inc.id in handed else list(inc.mandatory_routes or [])
         if waiting:
             pending.append(DashboardItem(kind="incident", id=inc.id,
                                          title=f"Incident {inc.reference}",
                                          detail=_children_text(kids), routes=waiting))
-        undecided = [r for r in (inc.mandatory_routes or []) if not db.session.scalar(
-            select(Decision.id).where(Decision.incident_id == inc.id, Decision.route == r)
-            .limit(1))]
+        undecided = [r for r in (inc.mandatory_routes or []) if (inc.id, r) not in decided]
         due = inc.opened_at + dt.timedelta(hours=INCIDENT_DECISION_HOURS)
         if undecided and now > due:
             overdue_incidents.append(DashboardItem(

@@ -25,12 +25,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import defer
 
 from .. import audit
 from ..models import (
     ConsultationCall,
     Incident,
+    IncidentChild,
     LocalAuthority,
     Referral,
     ReferralResponse,
@@ -266,7 +268,8 @@ class HandoverView:
 
 
 def _handover_entries(
-    incident: Incident, directory: Directory, now_local: dt.datetime
+    incident: Incident, directory: Directory, now_local: dt.datetime,
+    rows: list[IncidentChild] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """(entries, immediate danger): the engine's handover at `now_local`.
 
@@ -274,7 +277,7 @@ def _handover_entries(
     now) when the incident's facts cannot be assessed, e.g. an authority missing from the
     directory.
     """
-    facts = facts_for(incident, at_local=now_local)
+    facts = facts_for(incident, at_local=now_local, rows=rows)
     try:
         result = assess(facts, directory) if facts is not None else None
     except KeyError:  # an authority missing from the directory
@@ -352,18 +355,40 @@ def convening_code(incident: Incident, now: dt.datetime | None = None) -> str | 
     return next((e["local_authority"] for e in entries if e.get("convening")), None)
 
 
+def convening_referrals_sent(
+    incidents: Sequence[Incident],
+    children: dict[uuid.UUID, list[IncidentChild]] | None = None,
+    now: dt.datetime | None = None,
+) -> set[uuid.UUID]:
+    """The ids of those incidents whose convening authority (as the incident stands now) has
+    been sent a referral; with no convening authority known, any referral marked convening
+    counts. One query for the referrals, however many incidents."""
+    if not incidents:
+        return set()
+    directory = directory_from_db()
+    now_local = to_local(now or utcnow())
+    wanted: dict[uuid.UUID, tuple[uuid.UUID, str | None]] = {}
+    for incident in incidents:
+        rows = children.get(incident.id) if children is not None else None
+        entries, _ = _handover_entries(incident, directory, now_local, rows)
+        code = next((e["local_authority"] for e in entries if e.get("convening")), None)
+        wanted[incident.id] = (incident.school_id, code)
+    sent = set()
+    for incident_id, school_id, convening, code in db.session.execute(
+        select(Referral.incident_id, Referral.school_id, Referral.convening, LocalAuthority.code)
+        .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
+        .where(Referral.incident_id.in_(list(wanted)))
+    ):
+        want_school, want_code = wanted[incident_id]
+        if school_id == want_school and (code == want_code if want_code is not None
+                                         else convening):
+            sent.add(incident_id)
+    return sent
+
+
 def referral_sent_to_convening(incident: Incident) -> bool:
     """A referral has been sent to the convening authority of the incident as it stands now."""
-    code = convening_code(incident)
-    query = (select(Referral.id)
-             .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
-             .where(Referral.incident_id == incident.id,
-                    Referral.school_id == incident.school_id))
-    if code is None:
-        query = query.where(Referral.convening.is_(True))
-    else:
-        query = query.where(LocalAuthority.code == code)
-    return db.session.scalar(query.limit(1)) is not None
+    return incident.id in convening_referrals_sent([incident])
 
 
 def mandatory_routes_handed_over(incident: Incident) -> bool:
@@ -774,12 +799,14 @@ def referral_view(
     now: dt.datetime,
     la: LocalAuthority | None = None,
     school: School | None = None,
+    responses: list[ReferralResponse] | None = None,
 ) -> ReferralView:
     la = la or db.session.get(LocalAuthority, referral.local_authority_id)
     school = school or db.session.get(School, referral.school_id)
     directory = directory if directory is not None else directory_from_db()
     authority = directory.get(la.code) if la else None
-    responses = responses_of(referral)
+    if responses is None:
+        responses = responses_of(referral)
     items = due_items(referral, authority, now, responses)
     open_items = [i for i in items if not i.done and i.due is not None]
     status = status_of(referral)
@@ -812,17 +839,92 @@ def sort_views(views: Iterable[ReferralView]) -> list[ReferralView]:
 
 
 def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
-    """Views of the referrals `query` (a `referrals_visible_to(user)` select) returns, sorted."""
+    """Views of the referrals `query` (a `referrals_visible_to(user)` select) returns, sorted.
+
+    A fixed number of queries however many referrals: the responses of all of them in one
+    (the packets, large and not shown in lists, are not loaded)."""
     directory = directory_from_db()
     las = {la.id: la for la in db.session.scalars(select(LocalAuthority))}
     schools: dict[uuid.UUID, School | None] = {}
-    views = []
-    for referral in db.session.scalars(query):
-        if referral.school_id not in schools:
-            schools[referral.school_id] = db.session.get(School, referral.school_id)
-        views.append(referral_view(referral, directory, now, las.get(referral.local_authority_id),
-                                   schools[referral.school_id]))
+    referrals = list(db.session.scalars(query.options(defer(Referral.packet_enc))))
+    responses: dict[uuid.UUID, list[ReferralResponse]] = {r.id: [] for r in referrals}
+    if referrals:
+        authority_of = {r.id: r.local_authority_id for r in referrals}
+        for response in db.session.scalars(
+            select(ReferralResponse)
+            .where(ReferralResponse.referral_id.in_(list(authority_of)))
+            .order_by(ReferralResponse.recorded_at)
+        ):
+            # The authority's own answers only, as `responses_of`.
+            if authority_of.get(response.referral_id) == response.local_authority_id:
+                responses[response.referral_id].append(response)
+        missing = {r.school_id for r in referrals}
+        schools = {s.id: s for s in db.session.scalars(select(School).where(
+            School.id.in_(list(missing))))}
+    views = [referral_view(referral, directory, now, las.get(referral.local_authority_id),
+                           schools.get(referral.school_id), responses[referral.id])
+             for referral in referrals]
     return sort_views(views)
+
+
+def _settled() -> ColumnElement[bool]:
+    """SQL: an answered referral with nothing left that can fall due or need the authority.
+
+    Mirrors `due_items` and `status_of`: no strategy meeting awaited, no children's social
+    care assessment (its child in need reviews keep falling due), and a strategy meeting held
+    only with its minutes sent and the conference held or not needed. Such referrals can never
+    become overdue, so the inbox need not load them all.
+    """
+    def answered_with(*kinds: str) -> ColumnElement[bool]:
+        return exists().where(
+            ReferralResponse.referral_id == Referral.id,
+            ReferralResponse.local_authority_id == Referral.local_authority_id,
+            ReferralResponse.outcome.in_(kinds))
+
+    return and_(
+        Referral.state == "answered",
+        Referral.outcome.is_not(None),
+        Referral.outcome != "strategy_meeting",
+        ~answered_with("csc_assessment"),
+        or_(Referral.strategy_meeting_at.is_(None),
+            and_(answered_with("minutes_sent"), answered_with("icpc_held", "icpc_not_needed"))),
+    )
+
+
+def live_referrals(query: Any, now: dt.datetime) -> tuple[list[ReferralView], int]:
+    """(views of the referrals of `query` that may still need something, sorted; how many
+    others are settled and not loaded)."""
+    settled = db.session.scalar(
+        select(func.count()).select_from(query.where(_settled()).order_by(None).subquery()))
+    return referral_list(query.where(~_settled()), now), settled or 0
+
+
+@dataclass
+class Inbox:
+    groups: list[tuple[str, str, list[ReferralView]]]  # overdue first, then by status
+    counts: dict[str, int]  # per group, including settled referrals not loaded
+    total: int
+
+
+def inbox(query: Any, now: dt.datetime, answered_shown: int | None) -> Inbox:
+    """An adviser's inbox from `query` (a `referrals_visible_to(user)` select).
+
+    Every referral that is overdue or may still need something is listed. Settled answered
+    referrals (`_settled`) are counted, and only the `answered_shown` most recently sent are
+    loaded (all of them when None), so the page stays small and quick after years of use.
+    """
+    live, settled_total = live_referrals(query, now)
+    recent = query.where(_settled()).order_by(Referral.sent_at.desc(), Referral.id)
+    if answered_shown is not None:
+        recent = recent.limit(answered_shown)
+    groups = group_inbox(sort_views([*live, *referral_list(recent, now)]))
+    counts = {key: len(rows) for key, _, rows in groups}
+    counts["answered"] = len([v for v in live if not v.overdue and v.status == "answered"]) \
+        + settled_total
+    if answered_shown is not None:
+        groups = [(key, heading, list(reversed(rows))[:answered_shown]  # the most recent
+                   if key == "answered" else rows) for key, heading, rows in groups]
+    return Inbox(groups=groups, counts=counts, total=len(live) + settled_total)
 
 
 def group_inbox(views: list[ReferralView]) -> list[tuple[str, str, list[ReferralView]]]:
