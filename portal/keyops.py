@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from flask import current_app
-from sqlalchemy import false, func, or_, select, update
+from sqlalchemy import bindparam, false, func, or_, select, update
 
 from .config import Settings
 from .crypto import CryptoError, FieldContext, KeyRing, MasterKeyProvider, key_id_of
@@ -380,25 +380,20 @@ def reencrypt_org(
         table = group.model.__table__
         pk_col = table.c[group.model.__mapper__.primary_key[0].name]
         for batch in iter_org_rows(group, org, batch_size):
+            changes: dict[str, list[dict[str, Any]]] = {f.column: [] for f in group.fields}
             for row in batch:
                 stats.rows_seen += 1
                 for f in group.fields:
                     blob = getattr(row, f.column)
                     if blob is None or key_id_of(blob) == active:
                         continue
-                    new_blob = ring.reencrypt(f.context(row), blob)
-                    col = table.c[f.column]
-                    # Only if nobody changed the value since it was read (no lost updates).
-                    result = db.session.execute(
-                        update(table)
-                        .where(pk_col == row.id, col == blob)
-                        .values({f.column: new_blob})
-                        .execution_options(synchronize_session=False)
-                    )
-                    if getattr(result, "rowcount", 0) == 1:
-                        stats.values_reencrypted += 1
-                    else:
-                        stats.values_changed_meanwhile += 1
+                    changes[f.column].append({"row_id": row.id, "old": blob,
+                                              "new": ring.reencrypt(f.context(row), blob)})
+            for column, params in changes.items():
+                if params:
+                    done = _update_unchanged(table, pk_col, column, params)
+                    stats.values_reencrypted += done
+                    stats.values_changed_meanwhile += len(params) - done
             batch_done(len(batch))
 
     pending: list[tuple[FieldContext, Path]] = []
@@ -415,6 +410,21 @@ def reencrypt_org(
         batch_done(len(pending))
     stats.complete = True
     return stats
+
+
+def _update_unchanged(table: Any, pk_col: Any, column: str, params: list[dict[str, Any]]) -> int:
+    """Write each new ciphertext only where the row still holds the old one (no lost updates:
+    a value edited since it was read keeps the edit). One statement per batch and column where
+    the driver reports the rows matched by a batch; returns how many were written."""
+    col = table.c[column]
+    stmt = (update(table)
+            .where(pk_col == bindparam("row_id"), col == bindparam("old"))
+            .values({column: bindparam("new")})
+            .execution_options(synchronize_session=False))
+    conn = db.session.connection()
+    if conn.dialect.supports_sane_multi_rowcount:
+        return int(conn.execute(stmt, params).rowcount)
+    return sum(int(conn.execute(stmt, p).rowcount) for p in params)
 
 
 def finish_rotation(
