@@ -49,6 +49,7 @@ from portal.models import (
     IncidentRevision,
     LocalAuthority,
     Referral,
+    ReferralResponse,
     School,
     User,
     db,
@@ -94,7 +95,8 @@ class Writer:
     def flush(self) -> None:
         # Parents before children (foreign keys on PostgreSQL).
         order = [Concern, ConcernChild, Incident, IncidentConcern, IncidentChild,
-                 IncidentRevision, Assessment, Decision, ChildRecordEntry, Referral]
+                 IncidentRevision, Assessment, Decision, ChildRecordEntry, Referral,
+                 ReferralResponse]
         conn = db.session.connection()
         for model in order:
             rows = self.rows.pop(model, None)
@@ -247,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             results[tuple(types)] = assess(facts)
 
         dsl_of = {u["school_id"]: u["id"] for u in users if u["role"] == "dsl"}
+        adviser_of = {u["local_authority_id"]: u["id"] for u in users
+                      if u["role"] == "la_adviser"}
         staff_of = {u["school_id"]: u["id"] for u in users if u["role"] == "staff"}
         w = Writer(args.batch)
         per_school = [args.incidents // args.schools] * args.schools
@@ -343,16 +347,11 @@ def main(argv: list[str] | None = None) -> int:
                         reasons_enc=enc(ring, org, "decisions", "reasons", did,
                                         "Handled in school; parents informed.")))
                 if rng.random() < args.referral_fraction:
-                    ref_id = uuid.uuid4()
                     la_id = s["local_authority_id"]
-                    w.add(Referral, dict(
-                        id=ref_id, incident_id=iid, school_id=sid, local_authority_id=la_id,
-                        convening=False, state="answered" if not is_open else "sent",
-                        schema_version=1, sent_by_id=dsl, sent_at=reported + dt.timedelta(hours=2),
-                        acknowledged_by_id=None, acknowledged_at=None, outcome=None,
-                        answered_at=None, strategy_meeting_at=None,
-                        packet_enc=enc(ring, str(la_id), "referrals", "packet", ref_id,
-                                       json.dumps({"incident": ref, "types": types}))))
+                    sent = reported + dt.timedelta(hours=2)
+                    for row in _referral_rows(ring, rng, iid, sid, la_id, dsl,
+                                              adviser_of[la_id], sent, is_open, ref, types):
+                        w.add(row.pop("_model"), row)
                 total += 1
                 w.maybe_flush()
             db.session.execute(update(School.__table__).where(School.id == sid)
@@ -385,6 +384,52 @@ def _concern_row(ring: Any, org: str, cid: uuid.UUID, sid: uuid.UUID, staff: Any
         when_text_enc=enc(ring, org, "concerns", "when_text", cid, f"{at:%A %d %B}"),
         urgent_detail_enc=None, submitted_at=at, picked_up_at=picked_at,
         picked_up_by_id=picked_by)
+
+
+# Answers for referrals of closed incidents: what advisers mostly decide, each with its reasons
+# (and for strategy meetings the milestones that close their timescales).
+ANSWERS = (("no_further_action", 45), ("early_help", 35), ("police_informed", 10),
+           ("strategy_meeting", 10))
+
+
+def _referral_rows(ring: Any, rng: random.Random, iid: uuid.UUID, sid: uuid.UUID,
+                   la_id: uuid.UUID, dsl: Any, adviser: Any, sent: dt.datetime, is_open: bool,
+                   ref: str, types: list[str]) -> list[dict[str, Any]]:
+    """A referral; for a closed incident also the adviser's acknowledgement and answer."""
+    rid = uuid.uuid4()
+    la = str(la_id)
+    row: dict[str, Any] = dict(
+        _model=Referral, id=rid, incident_id=iid, school_id=sid, local_authority_id=la_id,
+        convening=True, state="sent", schema_version=1, sent_by_id=dsl, sent_at=sent,
+        acknowledged_by_id=None, acknowledged_at=None, outcome=None, answered_at=None,
+        strategy_meeting_at=None,
+        packet_enc=enc(ring, la, "referrals", "packet", rid,
+                       json.dumps({"incident": ref, "types": types})))
+    if is_open:
+        return [row]
+    outcome = rng.choices([o for o, _ in ANSWERS], [w for _, w in ANSWERS])[0]
+    answered = sent + dt.timedelta(hours=rng.randrange(2, 20))
+    row.update(state="answered", acknowledged_by_id=adviser,
+               acknowledged_at=sent + dt.timedelta(minutes=30), outcome=outcome,
+               answered_at=answered)
+    rows = [row]
+
+    def response(kind: str, at: dt.datetime, reasons: str | None) -> None:
+        resp = uuid.uuid4()
+        rows.append(dict(
+            _model=ReferralResponse, id=resp, referral_id=rid, local_authority_id=la_id,
+            outcome=kind, recorded_by_id=adviser, recorded_at=at,
+            reasons_enc=enc(ring, la, "referral_responses", "reasons", resp, reasons)
+            if reasons else None,
+            workers_enc=None))
+
+    response(outcome, answered, "Threshold considered with the school's account and history.")
+    if outcome == "strategy_meeting":
+        meeting = sent + dt.timedelta(days=1)
+        row["strategy_meeting_at"] = meeting
+        response("minutes_sent", meeting + dt.timedelta(days=1), None)
+        response("icpc_not_needed", meeting + dt.timedelta(days=5), None)
+    return rows
 
 
 def _entry(ring: Any, org: str, sid: uuid.UUID, child_id: uuid.UUID, kind: str, author: Any,
