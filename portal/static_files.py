@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     folder = Path(app.static_folder or "static")
 
     def static(filename: str) -> Response:
-        if filename.endswith(COMPRESSIBLE) and "gzip" in request.accept_encodings:
+        if filename.endswith(COMPRESSIBLE) and request.accept_encodings.quality("gzip") > 0:
             original = folder / filename
             packed = folder / f"{filename}.gz"
             # Never a stale copy: the .gz must be at least as new as the file it packs.

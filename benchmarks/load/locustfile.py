@@ -1,7 +1,8 @@
 """The portal's load mix for locust (see benchmarks/README.md, "Load").
 
 Every simulated user signs in once (password, then a TOTP code from its own secret) and then
-works with no think time, so 20 users are 20 requests always in flight:
+works with no think time, so 20 users are 20 requests always in flight, or with
+LOCUST_THINK="MIN,MAX" a pause of MIN to MAX seconds between pages (a person reading):
 
 - DSLs (10): dashboard (3), an incident page (2), a child's file (2) of their own school;
 - staff (6): open the concern form, then submit a concern about a child of their school;
@@ -23,7 +24,7 @@ from urllib.parse import urlencode
 
 import gevent.event
 import pyotp
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, between, constant, events, task
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'name="csrf_token" value="([^"]+)"|value="([^"]+)" name="csrf_token"')
@@ -46,6 +47,8 @@ def _reset(environment, **_kw) -> None:  # type: ignore[no-untyped-def]
     SIGNED_IN["n"] = 0
     ALL_IN.clear()
 NEXT = {role: itertools.cycle(accts) for role, accts in TARGETS.items() if accts}
+THINK = os.environ.get("LOCUST_THINK")
+PAUSE = between(*(float(x) for x in THINK.split(","))) if THINK else constant(0)
 
 
 def csrf(text: str) -> str:
@@ -58,7 +61,7 @@ def csrf(text: str) -> str:
 class PortalUser(FastHttpUser):
     abstract = True
     role = ""
-    wait_time = constant(0)
+    wait_time = PAUSE
 
     def on_start(self) -> None:
         self.account = next(NEXT[self.role])

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The load benchmark: the portal, then a bare Flask page of the dashboard's size, each served by
-# gunicorn on 127.0.0.1 with the same settings and driven by locust (20 users, no think time).
+# gunicorn on 127.0.0.1 with the same settings and driven by locust (20 users, no think time;
+# THINK="1,3" for a pause of 1 to 3 s between a user's pages).
 #
-#   PORTAL_INSTANCE=... [PORTAL_DATABASE_URL=...] benchmarks/load/run.sh TARGETS.json OUTDIR [SECONDS]
+#   PORTAL_INSTANCE=... [PORTAL_DATABASE_URL=...] [THINK=MIN,MAX] \
+#       benchmarks/load/run.sh TARGETS.json OUTDIR [SECONDS]
 #
 # TARGETS.json comes from targets.py. SECONDS (default 60) is the measured window; locust runs
 # 45 s longer to let the 20 users sign in first (argon2), and resets its statistics when the
@@ -12,6 +14,7 @@ cd "$(dirname "$0")/../.."
 TARGETS=$(realpath "$1"); OUT=$(realpath -m "$2"); SECS=${3:-60}
 GUNICORN_ARGS=${GUNICORN_ARGS:-"-w 2 -k gthread --threads 4"}
 mkdir -p "$OUT"
+echo "${THINK:-}" >"$OUT/think.txt"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -20,7 +23,8 @@ trap cleanup EXIT
 .venv/bin/gunicorn $GUNICORN_ARGS -b 127.0.0.1:8101 wsgi:app >"$OUT/portal-gunicorn.log" 2>&1 &
 pids+=($!)
 sleep 4
-(cd benchmarks/load && LOCUST_TARGETS="$TARGETS" LOCUST_EXPECT_USERS=20 ../../.venv/bin/locust \
+(cd benchmarks/load && LOCUST_TARGETS="$TARGETS" LOCUST_EXPECT_USERS=20 LOCUST_THINK="${THINK:-}" \
+    ../../.venv/bin/locust \
     -f locustfile.py --headless -u 20 -r 20 -t $((SECS + 45))s -H http://127.0.0.1:8101 \
     --csv "$OUT/portal" --only-summary DSL Staff Adviser) >"$OUT/portal-locust.log" 2>&1
 kill "${pids[0]}"; sleep 2

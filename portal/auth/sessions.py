@@ -154,7 +154,7 @@ def touch() -> None:
         row.last_seen_at = now()
 
 
-@login_manager.unauthorized_handler
+@login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
 def _unauthorized() -> Any:
     """Signed out: remember the page asked for (a GET on this site), then ask to sign in."""
     if request.method == "GET" and request.endpoint not in (None, "static"):

@@ -28,6 +28,7 @@ from ..rules.vocabulary import (
 from ..services import incidents as svc
 from ..services import referrals
 from ..services.children import name_search
+from ..services.localtime import to_local
 from ..services.recording import DECISION_KINDS, RecordingError
 from . import bp
 from .forms import (
@@ -83,7 +84,7 @@ def _fail(form: Any, error: RecordingError) -> list[str]:
 
 
 def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
-    return {"incident": incident, "labels": LABELS, "local": svc.to_local, **extra}
+    return {"incident": incident, "labels": LABELS, "local": to_local, **extra}
 
 
 LABELS = {
@@ -118,7 +119,7 @@ def dashboard() -> str:
 
 def _concern_label(concern: Concern) -> str:
     children = ", ".join(ch.child.redacted_label for ch in concern.children) or "no child named"
-    return f"Raised {svc.to_local(concern.submitted_at):%-d %B %Y %H:%M}: {children}"
+    return f"Raised {to_local(concern.submitted_at):%-d %B %Y %H:%M}: {children}"
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
@@ -187,7 +188,7 @@ def show(incident_id: uuid.UUID) -> str:
             handed={r: svc.handed_over(incident, r) for r in (result or {}).get("routes", [])},
             mandatory=mandatory, missing=svc.missing_for_assessment(incident),
             closing=svc.closing_check(incident) if incident.state == "open" else [],
-            reported_local=svc.to_local(incident.reported_at) if incident.reported_at else None,
+            reported_local=to_local(incident.reported_at) if incident.reported_at else None,
             sexual_types=SEXUAL_TYPES,
         ))
 
@@ -233,7 +234,7 @@ def facts(incident_id: uuid.UUID) -> Any:
         form.version.data = str(incident.version)
         form.occurred_on.data = incident.occurred_on
         if incident.reported_at:
-            local = svc.to_local(incident.reported_at)
+            local = to_local(incident.reported_at)
             form.reported_date.data = local.date()
             form.reported_time.data = f"{local:%H:%M}"
         form.types_non_sexual.data = [t for t in incident.types or [] if t not in SEXUAL_TYPES]

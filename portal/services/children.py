@@ -56,7 +56,7 @@ def add_child(
     return child
 
 
-def name_search(school_id: uuid.UUID, text: str) -> Select[tuple[Child]]:
+def name_search(school_id: uuid.UUID, text: str) -> Select[Child]:
     """Children of the school whose full name or family name is exactly `text` (normalised)."""
     ring = keyring()
     org = str(school_id)

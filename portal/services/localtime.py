@@ -45,7 +45,7 @@ def directory_from_db() -> Directory:
         cached = request.environ.get(_CACHE_KEY)
         if cached is None:
             cached = request.environ[_CACHE_KEY] = _build_directory()
-        return cached  # type: ignore[no-any-return]
+        return cached
     return _build_directory()
 
 
