@@ -387,7 +387,9 @@ def _concern_row(ring: Any, org: str, cid: uuid.UUID, sid: uuid.UUID, staff: Any
 
 
 # Answers for referrals of closed incidents: what advisers mostly decide, each with its reasons
-# (and for strategy meetings the milestones that close their timescales).
+# (and for strategy meetings the milestones that close their timescales and the decision
+# that followed). No children's social care assessment: the portal has no way yet to record
+# that a child in need plan has ended, so its reviews would fall due for ever (see RESULTS.md).
 ANSWERS = (("no_further_action", 45), ("early_help", 35), ("police_informed", 10),
            ("strategy_meeting", 10))
 
@@ -425,10 +427,15 @@ def _referral_rows(ring: Any, rng: random.Random, iid: uuid.UUID, sid: uuid.UUID
 
     response(outcome, answered, "Threshold considered with the school's account and history.")
     if outcome == "strategy_meeting":
+        # The meeting was held, its minutes sent, no conference needed, and the authority
+        # then recorded its decision: the referral's outcome is that decision.
         meeting = sent + dt.timedelta(days=1)
         row["strategy_meeting_at"] = meeting
         response("minutes_sent", meeting + dt.timedelta(days=1), None)
         response("icpc_not_needed", meeting + dt.timedelta(days=5), None)
+        decision = rng.choice(("no_further_action", "early_help", "police_informed"))
+        response(decision, meeting + dt.timedelta(days=6), "Decided at the strategy meeting.")
+        row["outcome"] = decision
     return rows
 
 

@@ -189,7 +189,7 @@ class IncidentChild(IdMixin, Base):
 
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     role: Mapped[str] = mapped_column(String(16))
     same_school: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -212,7 +212,7 @@ class IncidentRevision(IdMixin, Base):
     __table_args__ = (UniqueConstraint("incident_id", "version"),)
 
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     saved_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -227,7 +227,7 @@ class Assessment(IdMixin, Base):
     __tablename__ = "assessments"
 
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     incident_version: Mapped[int] = mapped_column(Integer)
     rules_version: Mapped[str] = mapped_column(String(20))
     triggers: Mapped[list[str]] = mapped_column(JSON)

@@ -47,7 +47,9 @@ class ReferralResponse(IdMixin, Base):
     __tablename__ = "referral_responses"
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
-    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authorities.id"))
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("local_authorities.id"), index=True
+    )
     outcome: Mapped[str] = mapped_column(String(32))
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
