@@ -162,13 +162,37 @@ def inbox() -> str:
     # always listed; answered ones with nothing overdue are capped unless asked for, so the
     # page stays small on a phone after months of use.
     show_all = request.args.get("answered") == "all"
+    page = request.args.get("page", "1")
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     box = service.inbox(referrals_visible_to(user), service.utcnow(),
-                        None if show_all else ANSWERED_SHOWN)
+                        number if show_all else None)
     return render_template("referrals/inbox.html", box=box, show_all=show_all,
-                           page_title="Referrals inbox")
+                           pagination=_pagination(box), page_title="Referrals inbox")
 
 
-ANSWERED_SHOWN = 20
+def _pagination(box: service.Inbox) -> dict[str, Any] | None:
+    """GOV.UK pagination for the pages of answered referrals: the first, last, current and
+    its neighbours, with gaps marked."""
+    if not box.page or box.pages < 2:
+        return None
+
+    def href(n: int) -> str:
+        return url_for("referrals.inbox", answered="all", page=n) + "#group-answered"
+
+    items: list[dict[str, Any]] = []
+    for n in range(1, box.pages + 1):
+        if n in (1, box.pages) or abs(n - box.page) <= 1:
+            if items and items[-1].get("number", 0) < n - 1:
+                items.append({"ellipsis": True})
+            items.append({"number": n, "href": href(n), "current": n == box.page})
+    out: dict[str, Any] = {
+        "items": items,
+        "landmarkLabel": f"Answered referrals, page {box.page} of {box.pages}"}
+    if box.page > 1:
+        out["previous"] = {"href": href(box.page - 1)}
+    if box.page < box.pages:
+        out["next"] = {"href": href(box.page + 1)}
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -904,27 +904,57 @@ class Inbox:
     groups: list[tuple[str, str, list[ReferralView]]]  # overdue first, then by status
     counts: dict[str, int]  # per group, including settled referrals not loaded
     total: int
+    page: int | None = None  # the page of answered referrals shown, when paging them
+    pages: int = 1
 
 
-def inbox(query: Any, now: dt.datetime, answered_shown: int | None) -> Inbox:
+ANSWERED_SHOWN: Final = 20  # answered referrals on the inbox itself, the most recent
+ANSWERED_PER_PAGE: Final = 50  # when an adviser pages through every answered referral
+
+
+def _answered() -> ColumnElement[bool]:
+    """SQL: the referrals `status_of` calls answered."""
+    return and_(Referral.state == "answered",
+                or_(Referral.outcome.is_(None), Referral.outcome != "strategy_meeting"))
+
+
+def inbox(query: Any, now: dt.datetime, page: int | None = None) -> Inbox:
     """An adviser's inbox from `query` (a `referrals_visible_to(user)` select).
 
     Every referral that is overdue or may still need something is listed. Settled answered
-    referrals (`_settled`) are counted, and only the `answered_shown` most recently sent are
-    loaded (all of them when None), so the page stays small and quick after years of use.
+    referrals (`_settled`) are counted in SQL, not loaded: the inbox lists the
+    `ANSWERED_SHOWN` most recently sent answered referrals, or with `page` one page of all of
+    them, newest first (an overdue one also keeps its place at the top). So the page stays
+    small and quick after years of use.
     """
     live, settled_total = live_referrals(query, now)
-    recent = query.where(_settled()).order_by(Referral.sent_at.desc(), Referral.id)
-    if answered_shown is not None:
-        recent = recent.limit(answered_shown)
-    groups = group_inbox(sort_views([*live, *referral_list(recent, now)]))
+    live_answered = [v for v in live if not v.overdue and v.status == "answered"]
+    newest = (Referral.sent_at.desc(), Referral.id)
+    pages = 1
+    if page is None:
+        recent = referral_list(
+            query.where(_settled()).order_by(*newest).limit(ANSWERED_SHOWN), now)
+        answered = sorted([*live_answered, *recent], key=lambda v: v.referral.sent_at,
+                          reverse=True)[:ANSWERED_SHOWN]
+        answered_count = len(live_answered) + settled_total
+    else:
+        in_sql = db.session.scalar(select(func.count()).select_from(
+            query.where(_answered()).order_by(None).subquery())) or 0
+        pages = max(1, -(-in_sql // ANSWERED_PER_PAGE))
+        page = min(max(1, page), pages)
+        # Overdue ones are listed under Overdue already: not twice.
+        overdue = {v.referral.id for v in live if v.overdue and v.status == "answered"}
+        answered = sorted((v for v in referral_list(
+            query.where(_answered()).order_by(*newest).limit(ANSWERED_PER_PAGE)
+            .offset((page - 1) * ANSWERED_PER_PAGE), now) if v.referral.id not in overdue),
+            key=lambda v: v.referral.sent_at, reverse=True)
+        answered_count = in_sql - len(overdue)
+    groups = [(key, heading, answered if key == "answered" else rows)
+              for key, heading, rows in group_inbox(live)]
     counts = {key: len(rows) for key, _, rows in groups}
-    counts["answered"] = len([v for v in live if not v.overdue and v.status == "answered"]) \
-        + settled_total
-    if answered_shown is not None:
-        groups = [(key, heading, list(reversed(rows))[:answered_shown]  # the most recent
-                   if key == "answered" else rows) for key, heading, rows in groups]
-    return Inbox(groups=groups, counts=counts, total=len(live) + settled_total)
+    counts["answered"] = answered_count
+    return Inbox(groups=groups, counts=counts, total=len(live) + settled_total, page=page,
+                 pages=pages)
 
 
 def group_inbox(views: list[ReferralView]) -> list[tuple[str, str, list[ReferralView]]]:

@@ -175,3 +175,25 @@ def test_dashboard_and_inbox_queries_do_not_grow_with_the_lists(
     assert db.session.scalar(select(db.func.count()).select_from(Referral)) == 8
     assert queries_for(client, "/dashboard") == dashboard_small
     assert queries_for(other_client, "/referrals") == inbox_small
+
+
+def test_every_answered_referral_can_be_paged_through(
+        client: FlaskClient, school_world: dict) -> None:
+    made = [add_referral(school_world, sent=SENT + dt.timedelta(days=n)) for n in range(120)]
+    db.session.commit()
+    newest_first = [r.id for r in reversed(made)]
+    sign_in(client, school_world["adviser"])
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(f"/referrals?answered=all&page={number}").get_data(as_text=True)
+        assert "Answered (120)" in page and f"Page {number} of 3, newest first." in page
+        answered = page.split('data-testid="group-answered"')[1].split("</ul>")[0]
+        seen += [line.split('data-testid="row-')[1].split('"')[0]
+                 for line in answered.split("<li")[1:]]
+        assert ('rel="next"' in page) == (number < 3)
+        assert ('rel="prev"' in page) == (number > 1)
+    assert seen == [str(i) for i in newest_first]  # each once, newest first
+    # Nonsense or out-of-range page numbers show the nearest page, never an error.
+    for asked, shown in (("0", 1), ("99", 3), ("x", 1), ("²", 1), ("1" * 40, 1)):
+        page = client.get(f"/referrals?answered=all&page={asked}").get_data(as_text=True)
+        assert f"Page {shown} of 3" in page
