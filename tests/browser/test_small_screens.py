@@ -212,3 +212,52 @@ def test_admin_pages_fit_320(new_page: Callable[..., Page], sign_in: Callable[..
     expect(page.get_by_text(case.dsl.email)).to_be_visible()
     fits(page, "/admin/schools")
     fits(page, "/admin/authorities")
+
+
+def test_an_adviser_pages_through_years_of_answered_referrals_at_320(
+        new_page: Callable[..., Page], sign_in: Callable[..., None], seed: Seed) -> None:
+    """West Sussex has answered 120 referrals: the inbox shows the 20 most recent, and every
+    one can be reached 50 at a time with the pagination links (at 320px, axe-clean)."""
+    from portal.models import Child, Referral, ReferralResponse, School, User, db
+    from tests.referral_data import incident
+
+    school = seed.school(name="Harbour Lane Primary", la_code="west-sussex")
+    dsl = person(seed, "dsl", school=school, display_name="Rosalind Penhaligon")
+    adviser = person(seed, "la_adviser", org_code="west-sussex", display_name="Idris Quarmby")
+    kid = seed.child(school, "Tamsin", "Ollerenshaw", dt.date(2014, 2, 3))
+
+    def make() -> None:
+        s = db.session.get(School, school.id)
+        d, a = db.session.get(User, dsl.id), db.session.get(User, adviser.id)
+        inc = incident(s, d, [(db.session.get(Child, kid.id), "harmed")])
+        start = dt.datetime(2024, 1, 8, 10, tzinfo=dt.UTC)
+        for n in range(120):
+            sent = start + dt.timedelta(days=5 * n)
+            r = Referral(incident_id=inc.id, school_id=s.id,
+                         local_authority_id=s.local_authority_id, sent_by_id=d.id,
+                         state="answered", outcome="early_help", sent_at=sent,
+                         acknowledged_by_id=a.id, acknowledged_at=sent,
+                         answered_at=sent + dt.timedelta(hours=3))
+            db.session.add(r)
+            db.session.flush()
+            db.session.add(ReferralResponse(
+                referral_id=r.id, local_authority_id=r.local_authority_id,
+                outcome="early_help", recorded_by_id=a.id, recorded_at=r.answered_at))
+        db.session.commit()
+
+    seed.run(make)
+    page = new_page(**SMALL)
+    sign_in(page, adviser.email, adviser.password, adviser.totp_secret)
+    fits(page, "/referrals", "Referrals inbox")
+    answered = page.get_by_test_id("group-answered")
+    expect(answered.locator("li")).to_have_count(20)
+    page.get_by_role("link", name="Show all 120 answered referrals").click()
+    expect(page.get_by_text("Page 1 of 3, newest first.")).to_be_visible()
+    expect(answered.locator("li")).to_have_count(50)
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_text("Page 2 of 3, newest first.")).to_be_visible()
+    assert "answered=all" in page.url and "page=2" in page.url
+    fits(page, "/referrals?answered=all&page=2")  # no sideways scrolling, axe-clean
+    page.get_by_role("link", name="Page 3").click()
+    expect(page.get_by_text("Page 3 of 3, newest first.")).to_be_visible()
+    expect(answered.locator("li")).to_have_count(20)
