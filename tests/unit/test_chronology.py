@@ -36,3 +36,24 @@ def test_words_containing_a_name_are_left_alone(app) -> None:
     assert redact("Alan and Al met by the pennant", [b], in_file_of=a) == (
         "Alan and AP (C0002) met by the pennant"
     )
+
+
+def test_a_label_already_written_is_never_redacted_again(app) -> None:
+    """One pass: "Amira Khan" becomes "AK (C0002)", and that "AK" is not then taken for the
+    child whose given name is Ak."""
+    s = factories.school()
+    zara = factories.child(s, given="Zara", family="Quill")
+    amira = factories.child(s, given="Amira", family="Khan")
+    ak = factories.child(s, given="Ak", family="Jones")
+    out = redact("Amira Khan told Ak; AK Jones denied it.", [amira, ak], in_file_of=zara)
+    assert out == "AK (C0002) told AJ (C0003); AJ (C0003) denied it."
+
+
+def test_two_children_with_the_same_name_never_leave_it_readable(app) -> None:
+    s = factories.school()
+    zara = factories.child(s, given="Zara", family="Quill")
+    first = factories.child(s, given="Noor", family="Haddad")
+    second = factories.child(s, given="Noor", family="Haddad")
+    out = redact("NOOR HADDAD and noor were there", [first, second], in_file_of=zara)
+    assert "noor" not in out.lower() and "haddad" not in out.lower()
+    assert out == "NH (C0002) and NH (C0002) were there"
