@@ -22,7 +22,14 @@ trap cleanup EXIT
 # shellcheck disable=SC2086
 .venv/bin/gunicorn $GUNICORN_ARGS -b 127.0.0.1:8101 wsgi:app >"$OUT/portal-gunicorn.log" 2>&1 &
 pids+=($!)
+GUNICORN_PID=$!
 sleep 4
+# Memory: the gunicorn master and workers' resident set, summed, once a second (peak reported).
+( while kill -0 "$GUNICORN_PID" 2>/dev/null; do
+    ps -o rss= --ppid "$GUNICORN_PID" -p "$GUNICORN_PID" | awk '{s+=$1} END {print s}'
+    sleep 1
+  done ) >"$OUT/portal-rss-kb.txt" 2>/dev/null &
+pids+=($!)
 (cd benchmarks/load && LOCUST_TARGETS="$TARGETS" LOCUST_EXPECT_USERS=20 LOCUST_THINK="${THINK:-}" \
     ../../.venv/bin/locust \
     -f locustfile.py --headless -u 20 -r 20 -t $((SECS + 45))s -H http://127.0.0.1:8101 \

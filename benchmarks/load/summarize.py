@@ -19,7 +19,8 @@ def main() -> int:
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     reads = 0.0
     for name, r in [*portal.items(), ("bare page", bare["bare page"])]:
-        if name.startswith("sign-in") or name == "Aggregated" or int(r["Request Count"]) == 0:
+        if (name.startswith(("sign-in", "warm-up")) or name == "Aggregated"
+                or int(r["Request Count"]) == 0):
             continue
         if name != "bare page" and r["Type"] == "GET":
             reads += float(r["Requests/s"])
@@ -33,6 +34,11 @@ def main() -> int:
     lines += ["", f"Portal, all requests: {float(agg['Requests/s']):.1f} req/s "
               f"(p50 {agg['50%']} ms, p95 {agg['95%']} ms, p99 {agg['99%']} ms, "
               f"{agg['Failure Count']} failures)."]
+    rss = out / "portal-rss-kb.txt"
+    samples = [int(x) for x in rss.read_text().split()] if rss.exists() else []
+    if samples:
+        lines.append(f"Memory: gunicorn master and workers together peaked at "
+                     f"{max(samples) / 1024:.0f} MiB resident ({len(samples)} samples).")
     if think:
         # Users pausing between pages: throughput is set by the pauses, not the server.
         lines.append(f"Users paused {think.replace(',', ' to ')} s between pages, so the "
