@@ -6,12 +6,16 @@ import datetime as dt
 import uuid
 from typing import Final
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
 REFERRAL_STATES: Final = ("sent", "acknowledged", "answered")
+# Responses after which an answered referral may still fall due (services.referrals._settled):
+# a partial index on them keeps the inbox's "still running?" test small.
+RUNNING_RESPONSES: Final = ("csc_assessment", "minutes_sent", "icpc_held", "icpc_not_needed")
+_RUNNING_SQL = "outcome IN ({})".format(", ".join(f"'{k}'" for k in RUNNING_RESPONSES))
 
 
 class Referral(IdMixin, Base):
@@ -45,6 +49,10 @@ class ReferralResponse(IdMixin, Base):
     """The authority's advice or decision, with reasons and allocated workers (append-only)."""
 
     __tablename__ = "referral_responses"
+    __table_args__ = (
+        Index("ix_referral_responses_running", "referral_id", "outcome",
+              postgresql_where=text(_RUNNING_SQL), sqlite_where=text(_RUNNING_SQL)),
+    )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
     local_authority_id: Mapped[uuid.UUID] = mapped_column(
