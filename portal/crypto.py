@@ -799,19 +799,25 @@ class KeyRing:
         ``purpose`` (e.g. "child.name") separates indexes so equal values in different
         columns do not match. Exact-match search only; an empty value is refused.
         """
+        return self.blind_indexer(org_id, purpose)(normalise_for_index(value))
+
+    def blind_indexer(self, org_id: str, purpose: str) -> Callable[[str], str]:
+        """``blind_index`` for many values of one org and purpose, keyed once. The returned
+        function takes values already passed through ``normalise_for_index``."""
         if not _PURPOSE_RE.fullmatch(purpose):
             raise ValueError("purpose must be 1-64 characters from a-z 0-9 _ . -")
-        normalised = normalise_for_index(value)
-        if not normalised:
-            raise ValueError("cannot index an empty value")
         key = self._key(org_id, self._active_key_id(org_id, "index"), "index")
-        message = (
-            _lp(_INDEX_DOMAIN)
-            + _lp(org_id.encode("utf-8"))
-            + _lp(purpose.encode("ascii"))
-            + _lp(normalised.encode("utf-8"))
-        )
-        return hmac.new(key.raw, message, hashlib.sha256).hexdigest()
+        keyed = hmac.new(key.raw, _lp(_INDEX_DOMAIN) + _lp(org_id.encode("utf-8"))
+                         + _lp(purpose.encode("ascii")), hashlib.sha256)
+
+        def index(normalised: str) -> str:
+            if not normalised:
+                raise ValueError("cannot index an empty value")
+            mac = keyed.copy()
+            mac.update(_lp(normalised.encode("utf-8")))
+            return mac.hexdigest()
+
+        return index
 
     # ---- attachments -----------------------------------------------------------------------
 

@@ -18,8 +18,9 @@ Corrections (`Addendum`) are shown beside the original they correct, which is ne
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ from ..access import (
     incidents_visible_to,
     school_rows_visible_to,
 )
+from ..crypto import normalise_for_index
 from ..models import (
     Addendum,
     Attachment,
@@ -47,10 +49,11 @@ from ..models import (
     LocalAuthority,
     User,
     db,
+    keyring,
 )
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import chronology
-from .children import name_search
+from .children import FAMILY_NAME_INDEX, NAME_INDEX, name_search
 
 LONDON: Final = ZoneInfo("Europe/London")
 
@@ -193,14 +196,45 @@ class ChildFile:
 # Building it
 
 
+# Quotes (straight and curly), brackets and sentence punctuation around a word.
+_EDGE_PUNCTUATION: Final = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>.,;:!?*_/\\|"
+_WORD: Final = re.compile(r"\w+")
+_LONGEST_NAME_WORDS: Final = 4
+
+
+def name_spans(text: str) -> set[str]:
+    """Every run of 1 to 4 words of `text`, normalised as the blind indexes normalise names:
+    split on spaces (so "Khan-Smith" and "O'Neil" stay whole, without surrounding punctuation
+    or a possessive "'s"), and again into plain words (so "Khan" is found in "Khan-Smith")."""
+    normalised = normalise_for_index(text)
+    spaced = []
+    for token in normalised.split():
+        token = token.strip(_EDGE_PUNCTUATION)
+        if token.endswith(("'s", "\u2019s")):
+            token = token[:-2]
+        if token:
+            spaced.append(token)
+    spans: set[str] = set()
+    for words in (spaced, _WORD.findall(normalised)):
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + _LONGEST_NAME_WORDS) + 1):
+                spans.add(" ".join(words[i:j]))
+    return spans
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child) -> None:
         self.user = user
         self.child = child
         self.others: dict[uuid.UUID, Child] = {}
         self._names: dict[uuid.UUID, str] = {}
-        # Lowercase full or family name -> the school's other children with it.
-        self._school_names: dict[str, list[Child]] | None = None
+        # Other children of the school by ("full" | "family", blind index); per text span
+        # (normalised) the children it names; the named children loaded so far.
+        self._index_owners: dict[tuple[str, str], list[uuid.UUID]] | None = None
+        self._span_owners: dict[str, list[uuid.UUID]] = {}
+        self._named: dict[uuid.UUID, Child] = {}
+        self._full_index: Callable[[str], str]
+        self._family_index: Callable[[str], str]
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
 
     # -- helpers --------------------------------------------------------------------------
@@ -215,9 +249,7 @@ class _Builder:
         """
         if not text:
             return ""
-        lower = text.lower()
-        hits = [kids for name, kids in self.school_names().items() if name in lower]
-        extra = list({c.id: c for kids in hits for c in kids}.values())
+        extra = [c for c in self.named_in(text) if c.id not in self.others]
         children = [*self.others.values(), *extra]
         key = frozenset(c.id for c in children)
         redactor = self._redactors.get(key)
@@ -225,20 +257,45 @@ class _Builder:
             redactor = self._redactors[key] = chronology.Redactor(children, self.child)
         return redactor(text)
 
-    def school_names(self) -> dict[str, list[Child]]:
-        """Every other child of the school who may not be named here, by the lowercase full
-        and family names to look for (decrypted once per file)."""
-        if self._school_names is None:
-            self._school_names = {}
+    def named_in(self, text: str) -> list[Child]:
+        """The school's other children whose full name or family name is in `text` as whole
+        words. Found through the blind indexes, so no other child's name is decrypted unless
+        it is in the text, however large the school."""
+        owners = self._index_owners
+        if owners is None:
+            owners = self._load_index_owners()
+        ids: set[uuid.UUID] = set()
+        for span in name_spans(text):
+            found = self._span_owners.get(span)
+            if found is None:
+                found = self._span_owners[span] = (
+                    owners.get(("full", self._full_index(span)), [])
+                    + owners.get(("family", self._family_index(span)), []))
+            ids.update(found)
+        missing = [i for i in ids if i not in self._named]
+        if missing:
             for other in db.session.scalars(
-                children_visible_to(self.user).where(Child.id != self.child.id)
+                children_visible_to(self.user).where(Child.id.in_(missing))
             ):
-                if other.id in self.others or chronology.may_see_name(other, self.child):
-                    continue
-                for name in {other.full_name.lower(), (other.family_name or "").lower()}:
-                    if len(name.strip()) >= 2:
-                        self._school_names.setdefault(name, []).append(other)
-        return self._school_names
+                self._named[other.id] = other
+        return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
+
+    def _load_index_owners(self) -> dict[tuple[str, str], list[uuid.UUID]]:
+        """The blind indexes of every other child of the school (ids and HMACs only)."""
+        owners: dict[tuple[str, str], list[uuid.UUID]] = {}
+        for child_id, full, family in db.session.execute(
+            children_visible_to(self.user).where(Child.id != self.child.id)
+            .with_only_columns(Child.id, Child.name_index, Child.family_name_index)
+        ):
+            for key in (("full", full), ("family", family)):
+                if key[1]:
+                    owners.setdefault(key, []).append(child_id)
+        ring = keyring()
+        org = str(self.child.school_id)
+        self._full_index = ring.blind_indexer(org, NAME_INDEX)
+        self._family_index = ring.blind_indexer(org, FAMILY_NAME_INDEX)
+        self._index_owners = owners
+        return owners
 
     def label(self, other: Child) -> str:
         return chronology.label(other, self.child)

@@ -251,3 +251,40 @@ def test_empty_file_and_entry_without_a_source(app: Flask, client: FlaskClient) 
     html = client.get(f"/children/{lone.id}").get_data(as_text=True)
     assert "Met with parents" in html
     assert db.session.get(ChildRecordEntry, entry.id) is not None
+
+
+def test_names_of_children_the_record_does_not_link_are_found_however_typed(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Staff type other pupils' names into a narrative in every way: possessive, quoted, in
+    capitals, with two spaces, in a double-barrelled name, a family name of two words. Each
+    becomes initials and reference; a given name alone is not taken for a name."""
+    school = factories.school()
+    dsl = factories.user("dsl", org=school)
+    staff = factories.user("staff", org=school)
+    amira = factories.child(school, given="Amira", family="Okonkwo")
+    others = {
+        "quennell": factories.child(school, given="Saffi", family="Quennell"),
+        "khan": factories.child(school, given="Idris", family="Khan"),
+        "oakes": factories.child(school, given="Mary-Jane", family="Oakes"),
+        "berg": factories.child(school, given="Pieter", family="van der Berg"),
+        "oneil": factories.child(school, given="Tadhg", family="O'Neil"),
+        "thornbury": factories.child(school, given="Wren", family="Thornbury"),
+    }
+    _concern(school, staff, [amira], T0, what_happened=(
+        "QUENNELL's bag was thrown. \u201cKhan\u201d said the Khan-Smith twins saw it. "
+        "Mary-Jane  Oakes and Pieter van der Berg were nearby; O'Neil's friend ran. "
+        "Wren was not there."))
+    db.session.commit()
+    sign_in(client, dsl)
+    html = _text(client.get(f"/children/{amira.id}").get_data(as_text=True)).replace(
+        "&#39;", "'")
+    for name in ("Quennell", "QUENNELL", "Khan", "Mary-Jane", "Oakes", "van der Berg",
+                 "Pieter", "O'Neil", "Tadhg"):
+        assert name.lower() not in html.lower(), name
+    for key in ("quennell", "khan", "oakes", "berg", "oneil"):
+        assert others[key].redacted_label in html, key
+    # A given name alone names nobody for certain: "Wren" stays, and Wren Thornbury's label
+    # is not there.
+    assert "Wren was not there" in html
+    assert others["thornbury"].redacted_label not in html
