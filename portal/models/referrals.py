@@ -6,14 +6,16 @@ import datetime as dt
 import uuid
 from typing import Final
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
 REFERRAL_STATES: Final = ("sent", "acknowledged", "answered")
 # Responses after which an answered referral may still fall due (services.referrals._settled):
-# a partial index on them keeps the inbox's "still running?" test small.
+# a partial index on them keeps the inbox's "still running?" test small. Queries that want the
+# index repeat RUNNING_RESPONSES_CONDITION (SQLite matches a partial index's condition as
+# written).
 RUNNING_RESPONSES: Final = ("csc_assessment", "minutes_sent", "icpc_held", "icpc_not_needed")
 _RUNNING_SQL = "outcome IN ({})".format(", ".join(f"'{k}'" for k in RUNNING_RESPONSES))
 
@@ -90,3 +92,7 @@ class ConsultationCall(IdMixin, Base):
     advice = Encrypted[str]()
     decision = Encrypted[str]()
     reasons = Encrypted[str]()
+
+
+RUNNING_RESPONSES_CONDITION: Final = ReferralResponse.outcome.in_(
+    [literal_column(f"'{k}'") for k in RUNNING_RESPONSES])

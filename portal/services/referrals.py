@@ -41,6 +41,7 @@ from ..models import (
     db,
 )
 from ..models import utcnow as _model_utcnow
+from ..models.referrals import RUNNING_RESPONSES_CONDITION
 from ..rules import Authority, Directory, assess
 from ..rules.directory import Timescale
 from ..rules.timescales import Due, cin_reviews, due_after
@@ -879,10 +880,11 @@ def _settled() -> ColumnElement[bool]:
         return exists().where(
             ReferralResponse.referral_id == Referral.id,
             ReferralResponse.local_authority_id == Referral.local_authority_id,
+            # The partial index's own condition, word for word and with literal values:
+            # SQLite uses a partial index only for a query that repeats its condition.
+            RUNNING_RESPONSES_CONDITION,
             ReferralResponse.outcome.in_(kinds))
 
-    # The responses looked for here are models.referrals.RUNNING_RESPONSES, which a partial
-    # index covers.
     return and_(
         Referral.state == "answered",
         Referral.outcome.is_not(None),
