@@ -59,8 +59,12 @@ browser-deps: system-deps
 	@scripts/browser-deps.sh
 
 # One pytest run; the fixtures parametrize database tests over SQLite and this PostgreSQL.
+# A cluster this run started is stopped when it ends (one already running is left running).
 test: setup system-deps security
 	@set -euo pipefail; \
+	if ! scripts/postgres.sh status >/dev/null 2>&1; then \
+		trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT; \
+	fi; \
 	url="$$(scripts/postgres.sh start)"; \
 	echo "make test: PostgreSQL at $$url, Chromium at $(CHROMIUM)"; \
 	export PORTAL_TEST_POSTGRES_URL="$$url" PORTAL_REQUIRE_POSTGRES=1 PORTAL_TEST_CHROMIUM="$(CHROMIUM)"; \
