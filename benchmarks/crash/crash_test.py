@@ -11,7 +11,8 @@ What it does
        school with one child and one staff user per client (staff need no second factor). Mail is
        switched off. With --database-url a fresh database `portal_crash_<run>` is created beside
        the given one (and dropped at the end unless --keep).
-    2. gunicorn (`-w 2`, as docs/deploy.md) on 127.0.0.1, in its own process group.
+    2. gunicorn (`-w 2 -k gthread --threads 4`, as docs/deploy.md) on 127.0.0.1, in its own
+       process group.
     3. Client threads, each signed in as its own staff user, loop: GET /concerns/new (token),
        sometimes "Save and continue later" (a draft holding the narrative), then "Send" with a
        unique canary narrative `crash-<run>-<client>-<seq>`. A submission is ACKNOWLEDGED only
@@ -138,16 +139,17 @@ def prepare_instance(env: dict[str, str], clients: int) -> tuple[list[str], str]
 
 class Server:
     def __init__(self, env: dict[str, str], port: int, workers: int, log: Path,
-                 preload: bool = False) -> None:
+                 preload: bool = False, threads: int = 4) -> None:
         self.env, self.port, self.workers, self.log = env, port, workers, log
-        self.preload = preload
+        self.preload, self.threads = preload, threads
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [str(VENV_BIN / "gunicorn"), "-w", str(self.workers), "-b",
-                 f"127.0.0.1:{self.port}", "--timeout", "30",
+                [str(VENV_BIN / "gunicorn"), "-w", str(self.workers),
+                 *(["-k", "gthread", "--threads", str(self.threads)] if self.threads > 1 else []),
+                 "-b", f"127.0.0.1:{self.port}", "--timeout", "30",
                  *(["--preload"] if self.preload else []), "wsgi:app"],
                 cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killpg reaches every worker
@@ -534,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kills", type=int, default=200)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (docs/deploy.md)")
+    ap.add_argument("--threads", type=int, default=4,
+                    help="gthread threads per worker (docs/deploy.md); 1 for sync workers")
     ap.add_argument("--min-ms", type=float, default=50)
     ap.add_argument("--max-ms", type=float, default=500)
     ap.add_argument("--seed", type=int, default=None)
@@ -568,13 +572,14 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
 
     print(f"crash test run {run}: backend {backend}, {args.kills} kills, {args.clients} clients, "
-          f"gunicorn -w {args.workers}{' --preload' if args.preload else ''}, kill after "
+          f"gunicorn {gunicorn_flags(args.workers, args.threads, args.preload)}, kill after "
           f"uniform({args.min_ms:g}, {args.max_ms:g}) ms "
           f"of service, seed {seed}; instance {instance}", flush=True)
     emails, child_id = prepare_instance(env, args.clients)
 
     port = free_port()
-    server = Server(env, port, args.workers, instance / "gunicorn.log", args.preload)
+    server = Server(env, port, args.workers, instance / "gunicorn.log", args.preload,
+                    args.threads)
     stop = threading.Event()
     clients = [Client(i, run, f"http://127.0.0.1:{port}", emails[i], child_id, stop,
                       rng.randrange(1 << 30)) for i in range(args.clients)]
@@ -645,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
                 shown.append(shlex.quote(a))
         cmd = ".venv/bin/python benchmarks/crash/crash_test.py " + " ".join(shown)
         write_results(args.results, backend=backend, kills=args.kills, clients=args.clients,
-                      workers=args.workers, preload=args.preload, rep=rep,
+                      server=gunicorn_flags(args.workers, args.threads, args.preload), rep=rep,
                       duration=duration, seed=seed,
                       window=(args.min_ms, args.max_ms), ok=ok, drafts_saved=drafts_saved,
                       command=cmd)
@@ -661,8 +666,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def write_results(path: Path, *, backend: str, kills: int, clients: int, workers: int,
-                  preload: bool, rep: Report, duration: float, seed: int,
+def gunicorn_flags(workers: int, threads: int, preload: bool) -> str:
+    return (f"-w {workers}" + (f" -k gthread --threads {threads}" if threads > 1 else "")
+            + (" --preload" if preload else ""))
+
+
+def write_results(path: Path, *, backend: str, kills: int, clients: int, server: str,
+                  rep: Report, duration: float, seed: int,
                   window: tuple[float, float], ok: bool, drafts_saved: int, command: str) -> None:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
@@ -670,7 +680,7 @@ def write_results(path: Path, *, backend: str, kills: int, clients: int, workers
         "",
         f"## Crash test: SIGKILL during concurrent submissions ({backend}, {when})",
         "",
-        f"Machine: {machine}. gunicorn -w {workers}{' --preload' if preload else ''} on "
+        f"Machine: {machine}. gunicorn {server} on "
         f"127.0.0.1, {clients} client threads, "
         f"the whole gunicorn process group SIGKILLed after uniform({window[0]:g}, "
         f"{window[1]:g}) ms of service, then restarted; seed {seed}.",
