@@ -253,8 +253,19 @@ def handed_over(incident: Incident, route: str) -> bool:
         Decision.route == route).limit(1)) is not None
 
 
-def mandatory_not_handed_over(incident: Incident) -> list[str]:
-    return [r for r in (incident.mandatory_routes or []) if not handed_over(incident, r)]
+def mandatory_not_handed_over(incident: Incident,
+                              sent: set[uuid.UUID] | None = None) -> list[str]:
+    """The mandatory routes not yet handed over: all of them until the convening authority has
+    the referral (`handed_over`), then none. `sent`: the ids `convening_referrals_sent` gave
+    for a list of incidents, when the caller has it."""
+    routes = list(incident.mandatory_routes or [])
+    if not routes:
+        return []
+    if sent is None:
+        from .referrals import convening_referrals_sent
+
+        sent = convening_referrals_sent([incident])
+    return [] if incident.id in sent else routes
 
 
 def child_label(child: Child) -> str:
@@ -872,9 +883,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
         item = DashboardItem(kind="incident", id=inc.id, title=f"Incident {inc.reference}",
                              detail=_children_text(kids))
         open_items.append(item)
-        # RULES.md R4: every mandatory route counts as handed over once the convening
-        # authority has the referral (`handed_over`).
-        waiting = [] if inc.id in handed else list(inc.mandatory_routes or [])
+        waiting = mandatory_not_handed_over(inc, handed)
         if waiting:
             pending.append(DashboardItem(kind="incident", id=inc.id,
                                          title=f"Incident {inc.reference}",

@@ -351,11 +351,6 @@ def incident_handover(incident: Incident, now: dt.datetime | None = None) -> Han
     )
 
 
-def convening_code(incident: Incident, now: dt.datetime | None = None) -> str | None:
-    entries, _ = _handover_entries(incident, directory_from_db(), to_local(now or utcnow()))
-    return next((e["local_authority"] for e in entries if e.get("convening")), None)
-
-
 def convening_referrals_sent(
     incidents: Sequence[Incident],
     children: dict[uuid.UUID, list[IncidentChild]] | None = None,
@@ -859,9 +854,8 @@ def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
             # The authority's own answers only, as `responses_of`.
             if authority_of.get(response.referral_id) == response.local_authority_id:
                 responses[response.referral_id].append(response)
-        missing = {r.school_id for r in referrals}
         schools = {s.id: s for s in db.session.scalars(select(School).where(
-            School.id.in_(list(missing))))}
+            School.id.in_(list({r.school_id for r in referrals}))))}
     views = [referral_view(referral, directory, now, las.get(referral.local_authority_id),
                            schools.get(referral.school_id), responses[referral.id])
              for referral in referrals]
