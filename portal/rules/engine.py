@@ -6,24 +6,39 @@ command line and the web portal both call, so they can never disagree.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 from .ages import age_on, gap_of_two_years_or_more
 from .directory import Directory, default_directory
-from .model import Assessment, ChildFacts, Handover, IncidentFacts, Reason
+from .model import AdultHarmed, Assessment, ChildFacts, Handover, IncidentFacts, Reason
 from .vocabulary import (
     ACTIVITY_TYPES,
+    ADULT_AGE,
     AGGRAVATING_FEATURES,
     AGGRAVATING_TYPES,
+    CONTROLLING_HARM_FEATURES,
+    CONTROLLING_TYPES,
+    CRIMINAL_RESPONSIBILITY_AGE,
+    FEATURE_LABELS,
     HARMED_ROLES,
     HARMER_ROLES,
+    IMAGE_FEATURES,
+    IMAGE_TYPES,
     IMMEDIATE_REFERRAL_FEATURES,
     IMMEDIATE_REFERRAL_TYPES,
     ONLINE_TYPES,
+    ROLE_LABELS,
     SEXUAL_TYPES,
+    SIGNIFICANT_HARM_FEATURES,
+    SIGNIFICANT_HARM_TYPES,
+    TYPE_LABELS,
     WITNESS_ROLE,
 )
 
 # Bump when the table changes: stored assessments record the version that produced them.
-RULES_VERSION = "2026.11.1"
+# "2026.11.2" is RULES.md version 2 (29 November 2026); "2026.11.1" was version 1.
+RULES_VERSION = "2026.11.2"
 
 SOURCES = {
     "IMMEDIATE_DANGER": '002 s4 "Immediate actions"',
@@ -31,20 +46,33 @@ SOURCES = {
     "HARMFUL_SEXUAL_BEHAVIOUR": (
         '000 (HSB "should be referred to Children\'s Social Care"); 001 s3, s5; 002 s2-s4'
     ),
+    "CHILD_SEXUALLY_HARMED": (
+        '000 ("Any suspicion or allegations that a child has been sexually abused ... should be '
+        "referred immediately to Children's Social Care and/or the Police\")"
+    ),
     "ONLINE_SEXUAL_ABUSE": (
         '000 ("this would include online abuse"); UK Council for Internet Safety advice on '
         "sharing nudes and semi-nudes (cases for immediate referral)"
     ),
+    "SIGNIFICANT_HARM": (
+        '000 ("where there are child protection concerns, a referral must be made to Children\'s '
+        'Social Care"); 002 s4 ("Police and Children\'s Social Care should consider the immediate '
+        'risk"); 004 ("Social Care must convene a Strategy Discussion")'
+    ),
     "ADULT_INVOLVED": (
         '002 s4, 004 ("reason to suspect that adults are also involved"); '
-        "UK Council for Internet Safety advice"
+        "UK Council for Internet Safety advice; "
+        '000 (child-on-child abuse is by those "aged under 18")'
     ),
     "SERIOUS_SEXUAL_VIOLENCE": (
         "national schools guidance (Sexual violence and sexual harassment between children in "
         "schools and colleges): rape, assault by penetration and sexual assault go to the police"
     ),
-    "ADULT_HARMED": "000 (abuse of an adult), 001 s6",
-    "CRIMINAL_EXPLOITATION": '000 "Criminal Exploitation"',
+    "ADULT_HARMED": (
+        '000 ("make a referral to Children\'s Social Care, irrespective of the age of the victim. '
+        'Referrals to the Police and Adults Social care should also be made"), 001 s6'
+    ),
+    "CRIMINAL_EXPLOITATION": '000 "Criminal Exploitation" ("Criminal Exploitation is child abuse")',
     "CRIME_SUSPECTED": "000, 004 (the age of criminal responsibility is 10)",
     "SAFETY_PLAN": (
         '000 ("a robust plan is put in place to ensure the welfare of all the children")'
@@ -62,13 +90,36 @@ SOURCES = {
     "DO_NOT_VIEW_IMAGES": "UK Council for Internet Safety advice on sharing nudes and semi-nudes",
 }
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _day(on: dt.date) -> str:
+    """A date in words ("16 November 2026"): reasons are read by DSLs, never as ISO."""
+    return f"{on.day} {_MONTHS[on.month - 1]} {on.year}"
+
 
 def _refs(children: list[ChildFacts]) -> str:
     return ", ".join(c.ref for c in children)
 
 
+def _features(codes: Iterable[str]) -> list[str]:
+    return [FEATURE_LABELS[f].lower() for f in sorted(codes)]
+
+
+def _types(codes: Iterable[str]) -> list[str]:
+    return [TYPE_LABELS[t].lower() for t in sorted(codes)]
+
+
+def _different_pairs(
+    first: list[ChildFacts], second: list[ChildFacts]
+) -> list[tuple[ChildFacts, ChildFacts]]:
+    """Pairs of two different children, one from each list (a child `both` is not a pair alone)."""
+    return [(a, b) for a in first for b in second if a.ref != b.ref]
+
+
 def assess(incident: IncidentFacts, directory: Directory | None = None) -> Assessment:
-    """Apply RULES.md sections 3-6 to one incident."""
+    """Apply RULES.md (version 2) sections 2-6 to one incident."""
     directory = default_directory() if directory is None else directory
     occurred = incident.occurred_on
     children = incident.children
@@ -77,7 +128,15 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
     harmers = [c for c in children if c.role in HARMER_ROLES]
     involved = [c for c in children if c.role != WITNESS_ROLE]
     types = incident.types
-    features = incident.features
+
+    # Adults on the roll (RULES.md 2): 18 or over on the day it happened. They keep their role
+    # for everything else; as adults they also count as an adult involved or an adult harmed.
+    adult_harmers = [c for c in harmers if ages[c.ref] >= ADULT_AGE]
+    adult_harmed_on_roll = [c for c in harmed if ages[c.ref] >= ADULT_AGE]
+    features = incident.features | ({"adult_involved"} if adult_harmers else frozenset())
+    adults_harmed = (
+        *incident.adults_harmed, *(AdultHarmed(at_risk=c.send) for c in adult_harmed_on_roll)
+    )
 
     implied_activity = types & ACTIVITY_TYPES
     sexual_activity = incident.sexual_activity or bool(implied_activity)
@@ -105,10 +164,10 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
         if under_13:
             activity = (
                 "sexual activity was recorded" if incident.sexual_activity
-                else f"the type {', '.join(sorted(implied_activity))} involves sexual activity"
+                else f"{' and '.join(_types(implied_activity))} involves sexual activity"
             )
             who = "; ".join(
-                f"{c.ref} ({c.role.replace('_', ' ')}) was {ages[c.ref]} on {occurred.isoformat()}"
+                f"{c.ref} ({ROLE_LABELS[c.role].lower()}) was {ages[c.ref]} on {_day(occurred)}"
                 for c in under_13
             )
             fire("UNDER_13_SEXUAL_ACTIVITY",
@@ -123,9 +182,10 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
     gap_years = min(directory[c.local_authority].age_gap_years for c in involved or children)
     aggravating: list[str] = []
     if sexual:
-        aggravating.extend(f"feature {f}" for f in sorted(features & AGGRAVATING_FEATURES))
-        aggravating.extend(f"type {t}" for t in sorted(types & AGGRAVATING_TYPES))
-        aggravating.extend(f"{c.ref} has SEND" for c in involved if c.send)
+        aggravating.extend(_features(features & AGGRAVATING_FEATURES))
+        aggravating.extend(_types(types & AGGRAVATING_TYPES))
+        aggravating.extend(f"{c.ref} has special educational needs or a disability"
+                           for c in involved if c.send)
         for i, a in enumerate(involved):
             for b in involved[i + 1:]:
                 if gap_of_two_years_or_more(a.dob, b.dob, gap_years):
@@ -146,33 +206,70 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
              "to children's social care.",
              ("csc_referral",), ("csc_referral",))
 
+    # --- CHILD_SEXUALLY_HARMED (version 2) ---------------------------------------------------
+    # Whether or not anyone knows who harmed the child: an unnamed pupil is still a referral.
+    if sexual and harmed:
+        fire("CHILD_SEXUALLY_HARMED",
+             f"{_refs(harmed)} {'was' if len(harmed) == 1 else 'were'} sexually harmed"
+             f"{'' if harmers else ', and no one has yet been identified as the child who harmed'}"
+             ". Any suspicion that a child has been sexually abused is referred to children's "
+             "social care at once.",
+             ("csc_referral",), ("csc_referral",))
+
     # --- ONLINE_SEXUAL_ABUSE -----------------------------------------------------------------
     if online and sexual:
         immediate: list[str] = []
-        immediate.extend(f"feature {f}" for f in sorted(features & IMMEDIATE_REFERRAL_FEATURES))
-        immediate.extend(f"type {t}" for t in sorted(types & IMMEDIATE_REFERRAL_TYPES))
-        immediate.extend(f"{c.ref} has SEND" for c in involved if c.send)
+        immediate.extend(_features(features & IMMEDIATE_REFERRAL_FEATURES))
+        immediate.extend(_types(types & IMMEDIATE_REFERRAL_TYPES))
+        immediate.extend(f"{c.ref} has special educational needs or a disability"
+                         for c in involved if c.send)
         immediate.extend(
             f"{c.ref} was {ages[c.ref]}, under 13" for c in involved if ages[c.ref] < 13
         )
-        if hsb or immediate:
-            if immediate:
-                fire("ONLINE_SEXUAL_ABUSE",
-                     "Online sexual abuse with immediate-referral factors: "
-                     f"{'; '.join(immediate)}. "
-                     "These cases are referred to children's social care and the police at once.",
-                     ("csc_referral", "police"), ("csc_referral", "police"))
-            else:
-                fire("ONLINE_SEXUAL_ABUSE",
-                     "Harmful sexual behaviour that happened online: online abuse is referred to "
-                     "children's social care like any other harmful sexual behaviour.",
-                     ("csc_referral",), ("csc_referral",))
+        if immediate:
+            fire("ONLINE_SEXUAL_ABUSE",
+                 "Online sexual abuse with immediate-referral factors: "
+                 f"{'; '.join(immediate)}. "
+                 "These cases are referred to children's social care and the police at once.",
+                 ("csc_referral", "police"), ("csc_referral", "police"))
+        elif "HARMFUL_SEXUAL_BEHAVIOUR" in triggers or "CHILD_SEXUALLY_HARMED" in triggers:
+            fire("ONLINE_SEXUAL_ABUSE",
+                 "Sexual harm that happened online: online abuse is referred to children's "
+                 "social care like any other sexual abuse.",
+                 ("csc_referral",), ("csc_referral",))
+
+    # --- SIGNIFICANT_HARM (version 2) ----------------------------------------------------------
+    if involved:
+        serious: list[str] = []
+        if incident.immediate_danger:
+            serious.append("a child is in immediate danger")
+        serious.extend(_features(features & SIGNIFICANT_HARM_FEATURES))
+        serious.extend(_types(types & SIGNIFICANT_HARM_TYPES))
+        controlling = types & CONTROLLING_TYPES
+        controlling_features = features & CONTROLLING_HARM_FEATURES
+        if controlling and controlling_features:
+            serious.append(f"{' and '.join(_types(controlling))} with "
+                           f"{' and '.join(_features(controlling_features))}")
+        if serious:
+            fire("SIGNIFICANT_HARM",
+                 f"{'; '.join(serious).capitalize()}. Where there are child protection concerns "
+                 "a referral must be made to children's social care.",
+                 ("csc_referral",), ("csc_referral",))
 
     # --- ADULT_INVOLVED ------------------------------------------------------------------------
     if "adult_involved" in features:
+        grounds = []
+        if "adult_involved" in incident.features:
+            grounds.append("An adult took part in or directed the abuse")
+        if adult_harmers:
+            grounds.append(
+                "; ".join(f"{c.ref} harmed others and was {ages[c.ref]} on {_day(occurred)}"
+                          for c in adult_harmers)
+                + " (an adult: child-on-child abuse is by those aged under 18)"
+            )
         fire("ADULT_INVOLVED",
-             "An adult took part in or directed the abuse: child protection procedures apply, "
-             "not child-on-child procedures alone.",
+             f"{'; '.join(grounds)}: child protection procedures apply, not child-on-child "
+             "procedures alone, and the police are told.",
              ("csc_referral", "police"), ("csc_referral", "police"))
 
     # --- SERIOUS_SEXUAL_VIOLENCE ------------------------------------------------------------
@@ -183,64 +280,102 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
              ("police",), ("police",))
 
     # --- ADULT_HARMED ------------------------------------------------------------------------
-    if incident.adults_harmed:
-        at_risk = sum(1 for a in incident.adults_harmed if a.at_risk)
-        count = len(incident.adults_harmed)
+    if adults_harmed:
+        at_risk = sum(1 for a in adults_harmed if a.at_risk)
+        count = len(adults_harmed)
         text = f"{count} adult{'s' if count != 1 else ''} harmed by a child"
+        if adult_harmed_on_roll:
+            text += (
+                " (" + "; ".join(f"{c.ref} was {ages[c.ref]} on {_day(occurred)}"
+                                 for c in adult_harmed_on_roll) + ")"
+            )
+        must: tuple[str, ...] = ("csc_referral", "police")
         if at_risk:
-            fire("ADULT_HARMED",
-                 f"{text}, {at_risk} of them an adult at risk: children's social care, the police "
-                 "and adult social care are told, whatever the age of the person harmed.",
-                 ("csc_referral", "police", "adult_social_care"),
-                 ("csc_referral", "police", "adult_social_care"))
-        else:
-            fire("ADULT_HARMED",
-                 f"{text}: children's social care and the police are told, whatever the age of "
-                 "the person harmed.",
-                 ("csc_referral", "police"), ("csc_referral", "police"))
+            text += f", {at_risk} of them an adult at risk"
+            must = (*must, "adult_social_care")
+        fire("ADULT_HARMED",
+             f"{text}: children's social care and the police are told whatever the age of the "
+             "person harmed, and a referral to adult social care is made"
+             f"{'' if at_risk else ' or its reasons recorded'}.",
+             ("csc_referral", "police", "adult_social_care"), must)
 
     # --- CRIMINAL_EXPLOITATION ----------------------------------------------------------
     if "criminal_exploitation" in types:
         fire("CRIMINAL_EXPLOITATION",
-             "Possible criminal exploitation: complete the CRE screening tool first.",
-             ("cre_screening",), ())
+             "Possible criminal exploitation (for example county lines): criminal exploitation "
+             "is child abuse and is referred to children's social care; complete the CRE "
+             "screening tool as well.",
+             ("csc_referral", "cre_screening"), ("csc_referral",))
 
     # --- CRIME_SUSPECTED ---------------------------------------------------------------
-    if incident.crime_suspected:
-        responsible = [c for c in harmers if ages[c.ref] >= 10]
-        if responsible:
-            who = ", ".join(f"{c.ref} ({ages[c.ref]})" for c in responsible)
-            fire("CRIME_SUSPECTED",
-                 f"The behaviour may be a crime and {who} harmed others at 10 or over, the age of "
-                 "criminal responsibility: consider reporting it to the police.",
-                 ("police",), ())
+    responsible = [c for c in harmers if ages[c.ref] >= CRIMINAL_RESPONSIBILITY_AGE]
+    if incident.crime_suspected and responsible:
+        who = ", ".join(f"{c.ref} ({ages[c.ref]})" for c in responsible)
+        fire("CRIME_SUSPECTED",
+             f"The behaviour may be a crime and {who} harmed others at 10 or over, the age of "
+             "criminal responsibility: consider reporting it to the police.",
+             ("police",), ())
 
     if "csc_referral" not in routes:
         routes.add("consultation")
 
-    # --- Considerations ----------------------------------------------------------------
-    considerations: dict[str, str] = {}
-    csc = "csc_referral" in routes
+    considerations = _considerations(
+        incident, ages, harmed, harmers, involved, features,
+        csc="csc_referral" in routes, sexual=sexual, hsb=hsb, responsible=responsible,
+    )
 
-    harmed_here = [c for c in harmed if c.same_school]
-    harmers_here = [c for c in harmers if c.same_school]
-    if harmed_here and harmers_here:
+    return Assessment(
+        ages=ages,
+        triggers=tuple(sorted(triggers)),
+        routes=tuple(sorted(routes)),
+        mandatory_routes=tuple(sorted(mandatory)),
+        considerations=tuple(sorted(considerations)),
+        handover=_handover(incident, harmed, involved, directory),
+        reasons=tuple(r for code in sorted(triggers) for r in triggers[code]),
+        consideration_reasons=tuple(
+            Reason(code, considerations[code], SOURCES[code]) for code in sorted(considerations)
+        ),
+        rules_version=RULES_VERSION,
+    )
+
+
+def _considerations(
+    incident: IncidentFacts,
+    ages: dict[str, int],
+    harmed: list[ChildFacts],
+    harmers: list[ChildFacts],
+    involved: list[ChildFacts],
+    features: frozenset[str],
+    *,
+    csc: bool,
+    sexual: bool,
+    hsb: bool,
+    responsible: list[ChildFacts],
+) -> dict[str, str]:
+    """RULES.md section 5, "Considerations": what the DSL should think about, with why."""
+    types = incident.types
+    considerations: dict[str, str] = {}
+
+    # Version 2: a plan, separate workers and intra-familial abuse need two different children.
+    here = _different_pairs([c for c in harmed if c.same_school],
+                            [c for c in harmers if c.same_school])
+    if here:
         considerations["SAFETY_PLAN"] = (
-            f"{_refs(harmed_here)} (harmed) and {_refs(harmers_here)} (harmed others) attend "
-            "this school: put a robust plan in place for all the children."
+            f"{_refs(_unique(h for h, _ in here))} (harmed) and "
+            f"{_refs(_unique(x for _, x in here))} (harmed others) attend this school: put a "
+            "robust plan in place for all the children."
         )
-    if csc and harmed and harmers:
+    if csc and _different_pairs(harmed, harmers):
         considerations["SEPARATE_SOCIAL_WORKERS"] = (
-            "A referral with a child harmed and a child who harmed: ask for a separate social "
-            "worker for each."
+            "A referral with a child harmed and a different child who harmed: ask for a separate "
+            "social worker for each."
         )
-    older_harmers = [c for c in harmers if ages[c.ref] >= 10]
-    if csc and older_harmers:
+    if csc and responsible:
         considerations["YOUTH_JUSTICE"] = (
-            f"{_refs(older_harmers)} harmed others at 10 or over: the youth justice service is "
+            f"{_refs(responsible)} harmed others at 10 or over: the youth justice service is "
             "invited to the strategy meeting."
         )
-    young_harmers = [c for c in harmers if ages[c.ref] < 10]
+    young_harmers = [c for c in harmers if ages[c.ref] < CRIMINAL_RESPONSIBILITY_AGE]
     if young_harmers:
         considerations["UNDER_10_ASSESSMENT"] = (
             f"{_refs(young_harmers)} harmed others under the age of 10: a specific assessment of "
@@ -261,8 +396,8 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
             f"Harmful sexual behaviour by {_refs(harmers)}: consider an AIM assessment."
         )
     families = [
-        (h, x) for h in harmed for x in harmers
-        if h is not x and h.household is not None and h.household == x.household
+        (h, x) for h, x in _different_pairs(harmed, harmers)
+        if h.household is not None and h.household == x.household
     ]
     if families:
         pairs = "; ".join(f"{h.ref} and {x.ref}" for h, x in families)
@@ -272,42 +407,39 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
     authorities = {c.local_authority for c in involved}
     if len(authorities) > 1:
         considerations["CROSS_BOUNDARY"] = (
-            f"The children live in {len(authorities)} local authorities "
-            f"({', '.join(sorted(authorities))}): each must be represented at the strategy meeting."
+            f"The children live in {len(authorities)} local authorities: each must be "
+            "represented at the strategy meeting."
         )
     if hsb:
         reported = incident.reported_at.date()
         nearly_adult = [c for c in harmers if age_on(c.dob, reported) >= 16]
         if nearly_adult:
             considerations["ADULT_TRANSITION"] = (
-                f"{_refs(nearly_adult)} harmed others and was 16 or over on "
-                f"{reported.isoformat()}: plan the transition to adult services."
+                f"{_refs(nearly_adult)} harmed others and was 16 or over on {_day(reported)}: "
+                "plan the transition to adult services."
             )
     if incident.crime_suspected and not incident.arrested:
-        derby = [c for c in harmers if c.local_authority == "derby-city"]
+        derby = [c for c in responsible if c.local_authority == "derby-city"]
         if derby:
             considerations["YCPO"] = (
-                f"A possible crime, no arrest, and {_refs(derby)} lives in Derby City: consider a "
-                "Youth Crime Prevention Officer through the Vulnerable Children's Meeting."
+                f"A possible crime, no arrest, and {_refs(derby)}, who harmed others at 10 or "
+                "over, lives in Derby City: consider a Youth Crime Prevention Officer through the "
+                "Vulnerable Children's Meeting."
             )
-    if "nudes_sharing" in types:
+    images = _types(types & IMAGE_TYPES) + _features(features & IMAGE_FEATURES)
+    if images:
         considerations["DO_NOT_VIEW_IMAGES"] = (
-            "Nudes or semi-nudes: do not view, copy, forward or ask for the images."
+            f"Images of children ({'; '.join(images)}): do not view, copy, forward or ask for "
+            "them, and tell every member of staff the same."
         )
+    return considerations
 
-    return Assessment(
-        ages=ages,
-        triggers=tuple(sorted(triggers)),
-        routes=tuple(sorted(routes)),
-        mandatory_routes=tuple(sorted(mandatory)),
-        considerations=tuple(sorted(considerations)),
-        handover=_handover(incident, harmed, involved, directory),
-        reasons=tuple(r for code in sorted(triggers) for r in triggers[code]),
-        consideration_reasons=tuple(
-            Reason(code, considerations[code], SOURCES[code]) for code in sorted(considerations)
-        ),
-        rules_version=RULES_VERSION,
-    )
+
+def _unique(children: Iterable[ChildFacts]) -> list[ChildFacts]:
+    seen: dict[str, ChildFacts] = {}
+    for c in children:
+        seen.setdefault(c.ref, c)
+    return list(seen.values())
 
 
 def _convening_child(
@@ -315,8 +447,8 @@ def _convening_child(
 ) -> ChildFacts:
     """The harmed child's authority convenes (002 s4, 004); else the first involved child's.
 
-    Witnesses are excluded (RULES.md 6); when every child is a witness the portal falls back to
-    them so the DSL always has a line to call ("when in doubt, refer").
+    Witnesses are excluded (RULES.md 6); when every child is a witness, the first witness's
+    authority convenes, so the DSL always has a line to call (version 2).
     """
     if harmed:
         return harmed[0]
@@ -329,9 +461,9 @@ def _handover(
     involved: list[ChildFacts],
     directory: Directory,
 ) -> tuple[Handover, ...]:
-    pool = involved or list(incident.children)
     convening_code = _convening_child(harmed, involved, incident.children).local_authority
-    others = sorted({c.local_authority for c in pool} - {convening_code})
+    # Only the involved children's authorities join; an all-witness incident has one entry.
+    others = sorted({c.local_authority for c in involved} - {convening_code})
     entries = []
     for code in (convening_code, *others):
         authority = directory[code]

@@ -37,9 +37,30 @@ FEATURES: Final = frozenset({
 # 002 s3 "Abusive").
 AGGRAVATING_FEATURES: Final = frozenset({
     "coercion", "force", "threats", "blackmail", "no_consent", "power_differential", "violence",
-    "adult_involved", "distributed", "images_extreme",
+    "penetration", "adult_involved", "distributed", "images_extreme",
 })
-AGGRAVATING_TYPES: Final = frozenset({"grooming", "sexual_exploitation"})
+# Version 2: sexual violence can never be the consensual carve-out.
+AGGRAVATING_TYPES: Final = frozenset({"grooming", "sexual_exploitation", "sexual_violence"})
+
+# RULES.md section 5, SIGNIFICANT_HARM (version 2): serious non-sexual harm goes to children's
+# social care (000 "where there are child protection concerns, a referral must be made").
+SIGNIFICANT_HARM_FEATURES: Final = frozenset({"weapon", "self_harm_risk"})
+SIGNIFICANT_HARM_TYPES: Final = frozenset({"serious_youth_violence"})
+# Abuse in a relationship or family is significant harm together with any of these features.
+CONTROLLING_TYPES: Final = frozenset({"domestic_abuse", "relationship_abuse", "coercive_control"})
+CONTROLLING_HARM_FEATURES: Final = frozenset({
+    "violence", "force", "threats", "coercion", "repeated",
+})
+
+# Images a member of staff must never view, copy, forward or ask for (UK Council for Internet
+# Safety advice; version 2 widens it from nudes to every image of a child).
+IMAGE_TYPES: Final = frozenset({"nudes_sharing", "upskirting", "voyeurism"})
+IMAGE_FEATURES: Final = frozenset({"distributed", "images_extreme"})
+
+# RULES.md section 2, "Adults on the roll": an entry this old on `occurred_on` is an adult.
+ADULT_AGE: Final = 18
+# The age of criminal responsibility in England and Wales (000, 004).
+CRIMINAL_RESPONSIBILITY_AGE: Final = 10
 
 # RULES.md 3.2: immediate-referral factors of an online sexual incident (UK Council for Internet
 # Safety advice on sharing nudes and semi-nudes, its list of cases for immediate referral).
@@ -59,7 +80,8 @@ ROUTES: Final = (
 )
 TRIGGERS: Final = (
     "IMMEDIATE_DANGER", "UNDER_13_SEXUAL_ACTIVITY", "HARMFUL_SEXUAL_BEHAVIOUR",
-    "ONLINE_SEXUAL_ABUSE", "ADULT_INVOLVED", "SERIOUS_SEXUAL_VIOLENCE", "ADULT_HARMED",
+    "CHILD_SEXUALLY_HARMED", "ONLINE_SEXUAL_ABUSE", "SIGNIFICANT_HARM", "ADULT_INVOLVED",
+    "SERIOUS_SEXUAL_VIOLENCE", "ADULT_HARMED",
     "CRIMINAL_EXPLOITATION", "CRIME_SUSPECTED",
 )
 CONSIDERATIONS: Final = (
@@ -138,12 +160,14 @@ CONSIDERATION_LABELS: Final = {
     "CROSS_BOUNDARY": "More than one local authority: each must be represented",
     "ADULT_TRANSITION": "Plan the transition to adult services",
     "YCPO": "Consider a referral to a Youth Crime Prevention Officer (Derby City)",
-    "DO_NOT_VIEW_IMAGES": "Do not view, copy, forward or ask for the images",
+    "DO_NOT_VIEW_IMAGES": "Do not view, copy, forward or ask for any images",
 }
 TRIGGER_LABELS: Final = {
     "IMMEDIATE_DANGER": "A child is in immediate danger",
     "UNDER_13_SEXUAL_ACTIVITY": "Sexual activity and a child under 13",
     "HARMFUL_SEXUAL_BEHAVIOUR": "Harmful sexual behaviour",
+    "CHILD_SEXUALLY_HARMED": "A child was sexually harmed",
+    "SIGNIFICANT_HARM": "A child may suffer significant harm",
     "ONLINE_SEXUAL_ABUSE": "Online sexual abuse",
     "ADULT_INVOLVED": "An adult is involved",
     "SERIOUS_SEXUAL_VIOLENCE": "Serious sexual violence",

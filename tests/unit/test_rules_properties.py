@@ -1,8 +1,11 @@
 """RULES.md section 8 (safety invariants), checked with hypothesis on generated valid incidents.
 
 "More risk never means less protection": making an incident riskier never removes a trigger, a
-mandatory route, or a route other than `consultation`; the one exception is CRIME_SUSPECTED (and
-the police route it gave) when a child is made younger and every child who harmed drops below 10.
+mandatory route, or a route other than `consultation`. Two exceptions (RULES.md 8, version 2):
+CRIME_SUSPECTED (and the police route it gave) when a child is made younger and every child who
+harmed drops below 10; and what an entry gave as an adult (ADULT_INVOLVED, ADULT_HARMED and their
+routes) when making it younger takes it below 18. Generated entries are 4 to 19, so adults on the
+roll (18 or over) are part of every property.
 
 The invariant is asserted for making the YOUNGEST child younger. Making another child younger can
 shrink a 2-year age gap (RULES.md 3.2) and so legitimately remove HARMFUL_SEXUAL_BEHAVIOUR: that
@@ -67,11 +70,11 @@ def age_on(dob: dt.date, on: dt.date) -> int:
 
 @st.composite
 def dobs(draw: st.DrawFn, occurred: dt.date) -> dt.date:
-    """A date of birth giving an age of 4 to 17 on `occurred`."""
+    """A date of birth giving an age of 4 to 19 on `occurred` (18 and 19: adults on the roll)."""
     latest = dt.date(occurred.year - 4, occurred.month, 1)  # at least 4 (safe for 29 Feb)
-    earliest = dt.date(occurred.year - 17, 1, 1)
+    earliest = dt.date(occurred.year - 19, 1, 1)
     dob = draw(st.dates(min_value=earliest, max_value=latest))
-    assert 4 <= age_on(dob, occurred) <= 17
+    assert 4 <= age_on(dob, occurred) <= 19
     return dob
 
 
@@ -130,7 +133,7 @@ def test_output_invariants(data: dict[str, Any], directory: Directory) -> None:
     assert reasons == set(out["triggers"])
     assert all(r["source"] and r["because"] for r in out["reasons"])
     assert set(out["ages"]) == {c["ref"] for c in data["children"]}
-    assert all(4 <= age <= 17 for age in out["ages"].values())
+    assert all(4 <= age <= 19 for age in out["ages"].values())
     handover = out["handover"]
     assert handover
     assert handover[0]["convening"] is True
@@ -161,6 +164,16 @@ def harmer_aged_10_or_over(data: dict[str, Any]) -> bool:
     )
 
 
+def adults_on_roll(data: dict[str, Any]) -> int:
+    """Entries aged 18 or over on `occurred_on` who harmed or were harmed (RULES.md 2)."""
+    occurred = dt.date.fromisoformat(data["incident"]["occurred_on"])
+    return sum(
+        1 for c in data["children"]
+        if c["role"] in ("harmed", "harmed_others", "both")
+        and age_on(dt.date.fromisoformat(c["dob"]), occurred) >= 18
+    )
+
+
 def assert_no_less_protection(
     before_data: dict[str, Any],
     after_data: dict[str, Any],
@@ -170,18 +183,29 @@ def assert_no_less_protection(
 ) -> None:
     before = assess_json(before_data, directory)
     after = assess_json(after_data, directory)
-    # The one exception (RULES.md 8): a child made younger takes every child who harmed below 10.
+    # Exception 1 (RULES.md 8): a child made younger takes every child who harmed below 10.
     exception = made_younger and not harmer_aged_10_or_over(after_data)
+    # Exception 2: an entry made younger drops below 18: what it gave as an adult may go.
+    no_longer_adult = made_younger and adults_on_roll(before_data) > adults_on_roll(after_data)
     may_go_triggers = {"CRIME_SUSPECTED"} if exception else set()
     may_go_routes = {"consultation"} | ({"police"} if exception else set())
+    may_go_mandatory: set[str] = set()
+    if no_longer_adult:
+        may_go_triggers |= {"ADULT_INVOLVED", "ADULT_HARMED"}
+        may_go_routes |= {"csc_referral", "police", "adult_social_care"}
+        may_go_mandatory |= {"csc_referral", "police", "adult_social_care"}
     lost_triggers = set(before["triggers"]) - set(after["triggers"])
     assert lost_triggers <= may_go_triggers, (lost_triggers, before["triggers"], after["triggers"])
     lost_mandatory = set(before["mandatory_routes"]) - set(after["mandatory_routes"])
-    assert not lost_mandatory, lost_mandatory
+    assert lost_mandatory <= may_go_mandatory, lost_mandatory
     lost_routes = set(before["routes"]) - set(after["routes"])
     assert lost_routes <= may_go_routes, (lost_routes, before["routes"], after["routes"])
-    if "police" in lost_routes:  # only the consider-route police of CRIME_SUSPECTED may go
+    if "police" in lost_routes and not no_longer_adult:
+        # only the consider-route police of CRIME_SUSPECTED may go
         assert "CRIME_SUSPECTED" in lost_triggers
+    if lost_mandatory or "csc_referral" in lost_routes:
+        # what a child gives as a child stays: only an adult's own triggers went
+        assert lost_triggers & {"ADULT_INVOLVED", "ADULT_HARMED"}, lost_triggers
 
 
 def with_change(data: dict[str, Any], **incident: Any) -> dict[str, Any]:

@@ -19,10 +19,10 @@ REPORTED = "2026-11-17T09:30"  # Tuesday morning: every confirmed line is open
 
 AGGRAVATING_FEATURES = (
     "coercion", "force", "threats", "blackmail", "no_consent", "power_differential", "violence",
-    "adult_involved", "distributed", "images_extreme",
+    "penetration", "adult_involved", "distributed", "images_extreme",
 )
 NON_AGGRAVATING_FEATURES = (
-    "penetration", "planning", "secrecy", "repeated", "weapon", "self_harm_risk",
+    "planning", "secrecy", "repeated", "weapon", "self_harm_risk",
 )
 IMMEDIATE_FEATURES = (
     "adult_involved", "coercion", "blackmail", "threats", "images_extreme", "self_harm_risk",
@@ -135,9 +135,18 @@ def test_baseline_consensual_incident_fires_nothing() -> None:
 
 def test_immediate_danger_fires() -> None:
     out = run(incident(*two_involved(), types=("physical",), immediate_danger=True))
-    assert out["triggers"] == ["IMMEDIATE_DANGER"]
+    # Version 2: immediate danger to an involved child is also significant harm.
+    assert out["triggers"] == ["IMMEDIATE_DANGER", "SIGNIFICANT_HARM"]
     assert "police_emergency" in out["routes"]
+    assert out["mandatory_routes"] == ["csc_referral", "police_emergency"]
+
+
+def test_immediate_danger_with_only_witnesses_is_999_alone() -> None:
+    """SIGNIFICANT_HARM needs an involved child; the 999 call is always there."""
+    out = run(incident(child("W", "witness"), types=("physical",), immediate_danger=True))
+    assert out["triggers"] == ["IMMEDIATE_DANGER"]
     assert out["mandatory_routes"] == ["police_emergency"]
+    assert "consultation" in out["routes"]
 
 
 def test_immediate_danger_absent() -> None:
@@ -272,7 +281,7 @@ def test_hsb_via_aggravating_types(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["sexual_harassment", "upskirting", "voyeurism", "nudes_sharing",
-                                  "exposure_to_sexual_content", "sexual_violence"])
+                                  "exposure_to_sexual_content"])
 def test_no_hsb_for_other_sexual_types_without_harmer_or_factor(kind: str) -> None:
     assert "HARMFUL_SEXUAL_BEHAVIOUR" not in triggers(incident(*two_involved(), types=(kind,)))
 
@@ -342,7 +351,9 @@ def test_hsb_when_sexual_activity_flag_makes_a_non_sexual_type_sexual() -> None:
 
 def test_online_hsb_without_immediate_factors_is_csc_only() -> None:
     out = run(incident(*pair(), online=True))
-    assert out["triggers"] == ["HARMFUL_SEXUAL_BEHAVIOUR", "ONLINE_SEXUAL_ABUSE"]
+    assert out["triggers"] == [
+        "CHILD_SEXUALLY_HARMED", "HARMFUL_SEXUAL_BEHAVIOUR", "ONLINE_SEXUAL_ABUSE",
+    ]
     assert out["routes"] == ["csc_referral"]
     assert out["mandatory_routes"] == ["csc_referral"]
 
@@ -363,7 +374,8 @@ def test_online_immediate_referral_feature_adds_mandatory_police(feature: str) -
 def test_online_self_harm_risk_alone_fires_online_without_hsb() -> None:
     """self_harm_risk is an immediate-referral factor but not an aggravating factor."""
     out = run(incident(*two_involved(), online=True, features=("self_harm_risk",)))
-    assert out["triggers"] == ["ONLINE_SEXUAL_ABUSE"]
+    # Version 2: a risk of self-harm of an involved child is also significant harm.
+    assert out["triggers"] == ["ONLINE_SEXUAL_ABUSE", "SIGNIFICANT_HARM"]
     assert out["mandatory_routes"] == ["csc_referral", "police"]
 
 
@@ -473,7 +485,8 @@ def test_adult_harmed_not_at_risk() -> None:
     out = run(incident(child("A", "harmed_others"), types=("physical",), adults=(False,)))
     assert out["triggers"] == ["ADULT_HARMED"]
     assert out["mandatory_routes"] == ["csc_referral", "police"]
-    assert "adult_social_care" not in out["routes"]
+    # Version 2: adult social care is always offered (000), mandatory only for an adult at risk.
+    assert out["routes"] == ["adult_social_care", "csc_referral", "police"]
 
 
 def test_adult_harmed_at_risk_adds_adult_social_care() -> None:
@@ -491,11 +504,12 @@ def test_no_adult_harmed() -> None:
 # --- CRIMINAL_EXPLOITATION ------------------------------------------------------------------------
 
 
-def test_criminal_exploitation_is_consider_not_mandatory() -> None:
+def test_criminal_exploitation_is_a_mandatory_referral() -> None:
+    """Version 2: "Criminal Exploitation is child abuse" (000); the screening tool is consider."""
     out = run(incident(*pair(), types=("criminal_exploitation",)))
     assert out["triggers"] == ["CRIMINAL_EXPLOITATION"]
-    assert out["routes"] == ["consultation", "cre_screening"]
-    assert out["mandatory_routes"] == []
+    assert out["routes"] == ["cre_screening", "csc_referral"]
+    assert out["mandatory_routes"] == ["csc_referral"]
 
 
 def test_no_criminal_exploitation() -> None:
@@ -606,8 +620,8 @@ def test_everything_case_fires_every_trigger() -> None:
     out = run(CASES["everything"])
     assert out["triggers"] == sorted([
         "IMMEDIATE_DANGER", "UNDER_13_SEXUAL_ACTIVITY", "HARMFUL_SEXUAL_BEHAVIOUR",
-        "ONLINE_SEXUAL_ABUSE", "ADULT_INVOLVED", "SERIOUS_SEXUAL_VIOLENCE", "ADULT_HARMED",
-        "CRIMINAL_EXPLOITATION", "CRIME_SUSPECTED",
+        "CHILD_SEXUALLY_HARMED", "ONLINE_SEXUAL_ABUSE", "SIGNIFICANT_HARM", "ADULT_INVOLVED",
+        "SERIOUS_SEXUAL_VIOLENCE", "ADULT_HARMED", "CRIMINAL_EXPLOITATION", "CRIME_SUSPECTED",
     ])
     assert out["routes"] == ["adult_social_care", "cre_screening", "csc_referral", "police",
                              "police_emergency"]
@@ -647,8 +661,14 @@ def test_safety_plan_needs_a_harmed_and_a_harmer() -> None:
     assert "SAFETY_PLAN" not in considerations(data)
 
 
-def test_safety_plan_role_both_alone() -> None:
-    assert "SAFETY_PLAN" in considerations(incident(child("A", "both"), types=("physical",)))
+def test_no_safety_plan_for_role_both_alone() -> None:
+    """Version 2: a plan between a child and themselves is not a plan; two children are needed."""
+    assert "SAFETY_PLAN" not in considerations(incident(child("A", "both"), types=("physical",)))
+
+
+def test_safety_plan_role_both_and_another_child() -> None:
+    data = incident(child("A", "both"), child("B", "harmed"), types=("physical",))
+    assert "SAFETY_PLAN" in considerations(data)
 
 
 def test_separate_social_workers_fires() -> None:
@@ -673,8 +693,14 @@ def test_separate_social_workers_needs_a_child_who_harmed() -> None:
     assert "SEPARATE_SOCIAL_WORKERS" not in out["considerations"]
 
 
-def test_separate_social_workers_role_both_alone() -> None:
-    assert "SEPARATE_SOCIAL_WORKERS" in considerations(incident(child("A", "both")))
+def test_no_separate_social_workers_for_role_both_alone() -> None:
+    """Version 2: one child with role `both` got "separate social workers" in version 1."""
+    assert "SEPARATE_SOCIAL_WORKERS" not in considerations(incident(child("A", "both")))
+
+
+def test_separate_social_workers_two_children_both() -> None:
+    assert "SEPARATE_SOCIAL_WORKERS" in considerations(incident(child("A", "both"),
+                                                                child("B", "both")))
 
 
 def test_youth_justice_harmer_aged_10() -> None:
@@ -853,7 +879,7 @@ def test_do_not_view_images_for_nudes_sharing() -> None:
                                                            types=("nudes_sharing",)))
 
 
-@pytest.mark.parametrize("kind", ["exposure_to_sexual_content", "sexual_harassment", "upskirting"])
+@pytest.mark.parametrize("kind", ["exposure_to_sexual_content", "sexual_harassment", "grooming"])
 def test_no_do_not_view_images_for_other_types(kind: str) -> None:
     assert "DO_NOT_VIEW_IMAGES" not in considerations(incident(*two_involved(), types=(kind,)))
 
@@ -908,11 +934,11 @@ def test_one_entry_per_authority_alphabetical_after_convening() -> None:
                            ("derbyshire", False)]
 
 
-def test_every_child_a_witness_falls_back_to_their_authorities() -> None:
-    """Documented interpretation: the DSL always has a line to call."""
+def test_every_child_a_witness_hands_over_to_the_first_witness_authority() -> None:
+    """Version 2 (RULES.md 6): one entry, convening, for the first witness's authority."""
     data = incident(child("W", "witness", la="darlington"), child("V", "witness", la="bcp"),
                     types=("physical",))
-    assert order(data) == [("darlington", True), ("bcp", False)]
+    assert order(data) == [("darlington", True)]
 
 
 def status(la: str, reported_at: str) -> dict[str, Any]:
@@ -1018,3 +1044,233 @@ def test_handover_reports_each_authority_at_the_same_time() -> None:
         ("derbyshire", True, None),
         ("dorset", None, None),
     ]
+
+
+# --- version 2: each new row and its edges --------------------------------------------------------
+
+
+def test_child_sexually_harmed_with_no_one_identified() -> None:
+    """p09's lesson: a child sexually harmed by a pupil nobody can name still gets a referral."""
+    out = run(incident(child("A", "harmed", age=14)))
+    assert out["triggers"] == ["CHILD_SEXUALLY_HARMED"]
+    assert out["mandatory_routes"] == ["csc_referral"]
+    assert "consultation" not in out["routes"]
+    because = run(incident(child("A", "harmed", age=14)))["reasons"][0]["because"]
+    assert "no one has yet been identified" in because
+
+
+def test_child_sexually_harmed_needs_a_child_harmed() -> None:
+    assert "CHILD_SEXUALLY_HARMED" not in triggers(incident(*two_involved()))
+    assert "CHILD_SEXUALLY_HARMED" not in triggers(incident(child("W", "witness")))
+
+
+def test_child_sexually_harmed_needs_a_sexual_incident() -> None:
+    assert "CHILD_SEXUALLY_HARMED" not in triggers(incident(child("A", "harmed"),
+                                                            types=("physical",)))
+
+
+def test_child_sexually_harmed_by_sexual_activity_flag_alone() -> None:
+    data = incident(child("A", "harmed"), types=("physical",), sexual_activity=True)
+    assert "CHILD_SEXUALLY_HARMED" in triggers(data)
+
+
+def test_child_both_alone_in_a_sexual_incident() -> None:
+    out = run(incident(child("A", "both", age=14)))
+    assert {"CHILD_SEXUALLY_HARMED", "HARMFUL_SEXUAL_BEHAVIOUR"} <= set(out["triggers"])
+    assert out["considerations"] == ["AIM_ASSESSMENT", "YOUTH_JUSTICE"]
+
+
+def test_online_child_sexually_harmed_is_online_sexual_abuse() -> None:
+    out = run(incident(child("A", "harmed"), online=True))
+    assert out["triggers"] == ["CHILD_SEXUALLY_HARMED", "ONLINE_SEXUAL_ABUSE"]
+    assert out["mandatory_routes"] == ["csc_referral"]
+
+
+@pytest.mark.parametrize("kind", ["sexual_violence"])
+def test_sexual_violence_is_aggravating(kind: str) -> None:
+    """Sexual violence can never be the consensual carve-out."""
+    out = run(incident(*two_involved(), types=(kind,)))
+    assert "HARMFUL_SEXUAL_BEHAVIOUR" in out["triggers"]
+    assert out["mandatory_routes"] == ["csc_referral", "police"]
+
+
+def test_penetration_is_aggravating() -> None:
+    assert "HARMFUL_SEXUAL_BEHAVIOUR" in triggers(incident(*two_involved(),
+                                                           features=("penetration",)))
+
+
+@pytest.mark.parametrize("feature", ["weapon", "self_harm_risk"])
+def test_significant_harm_by_feature(feature: str) -> None:
+    out = run(incident(*two_involved(), types=("physical",), features=(feature,)))
+    assert out["triggers"] == ["SIGNIFICANT_HARM"]
+    assert out["mandatory_routes"] == ["csc_referral"]
+
+
+def test_significant_harm_knife_at_the_gate() -> None:
+    """p10's lesson: a knife and immediate danger get children's social care as well as 999."""
+    out = run(incident(*pair(), types=("physical",), features=("weapon",),
+                       immediate_danger=True))
+    assert out["mandatory_routes"] == ["csc_referral", "police_emergency"]
+    assert "consultation" not in out["routes"]
+
+
+def test_significant_harm_serious_youth_violence() -> None:
+    out = run(incident(*pair(), types=("serious_youth_violence",)))
+    assert "SIGNIFICANT_HARM" in out["triggers"]
+
+
+@pytest.mark.parametrize("kind", ["domestic_abuse", "relationship_abuse", "coercive_control"])
+@pytest.mark.parametrize("feature", ["violence", "force", "threats", "coercion", "repeated"])
+def test_significant_harm_controlling_abuse_with_a_feature(kind: str, feature: str) -> None:
+    out = run(incident(*pair(), types=(kind,), features=(feature,)))
+    assert "SIGNIFICANT_HARM" in out["triggers"]
+
+
+@pytest.mark.parametrize("kind", ["domestic_abuse", "relationship_abuse", "coercive_control"])
+def test_no_significant_harm_controlling_abuse_alone(kind: str) -> None:
+    out = run(incident(*pair(), types=(kind,), features=("planning", "secrecy")))
+    assert "SIGNIFICANT_HARM" not in out["triggers"]
+    assert "consultation" in out["routes"]
+
+
+def test_no_significant_harm_for_witnesses_only() -> None:
+    data = incident(child("W", "witness"), types=("physical",), features=("weapon",))
+    assert "SIGNIFICANT_HARM" not in triggers(data)
+
+
+def test_criminal_exploitation_county_lines() -> None:
+    out = run(incident(child("A", "harmed", age=15), types=("criminal_exploitation",)))
+    assert out["triggers"] == ["CRIMINAL_EXPLOITATION"]
+    assert out["mandatory_routes"] == ["csc_referral"]
+    assert "cre_screening" in out["routes"]
+
+
+# Adults on the roll: the 18th birthday is the edge (OCCURRED is 2026-11-16).
+BORN_18_ON_THE_DAY = "2008-11-16"
+BORN_18_THE_DAY_AFTER = "2008-11-17"
+
+
+def test_harmer_on_18th_birthday_is_an_adult() -> None:
+    out = run(incident(child("A", "harmed", age=16),
+                       child("B", "harmed_others", BORN_18_ON_THE_DAY)))
+    assert out["ages"]["B"] == 18
+    assert "ADULT_INVOLVED" in out["triggers"]
+    assert out["mandatory_routes"] == ["csc_referral", "police"]
+    # the adult keeps the role for everything else
+    assert "HARMFUL_SEXUAL_BEHAVIOUR" in out["triggers"]
+    assert "YOUTH_JUSTICE" in out["considerations"]
+
+
+def test_harmer_the_day_before_18th_birthday_is_a_child() -> None:
+    out = run(incident(child("A", "harmed", age=16),
+                       child("B", "harmed_others", BORN_18_THE_DAY_AFTER)))
+    assert out["ages"]["B"] == 17
+    assert "ADULT_INVOLVED" not in out["triggers"]
+    assert "police" not in out["mandatory_routes"]
+
+
+def test_adult_harmer_in_a_non_sexual_incident() -> None:
+    out = run(incident(child("A", "harmed", age=16), child("B", "harmed_others", age=19),
+                       types=("physical",)))
+    assert out["triggers"] == ["ADULT_INVOLVED"]
+    assert out["mandatory_routes"] == ["csc_referral", "police"]
+
+
+def test_adult_harmed_on_the_roll() -> None:
+    out = run(incident(child("A", "harmed", BORN_18_ON_THE_DAY), child("B", "harmed_others",
+                                                                       age=17),
+                       types=("physical",)))
+    assert out["triggers"] == ["ADULT_HARMED"]
+    assert out["mandatory_routes"] == ["csc_referral", "police"]
+    assert "adult_social_care" in out["routes"]
+
+
+def test_adult_harmed_on_the_roll_with_send_is_at_risk() -> None:
+    out = run(incident(child("A", "harmed", age=18, send=True), child("B", "harmed_others"),
+                       types=("physical",)))
+    assert out["mandatory_routes"] == ["adult_social_care", "csc_referral", "police"]
+
+
+def test_harmed_17_is_not_an_adult() -> None:
+    out = run(incident(child("A", "harmed", BORN_18_THE_DAY_AFTER), child("B", "harmed_others"),
+                       types=("physical",)))
+    assert "ADULT_HARMED" not in out["triggers"]
+
+
+def test_adult_witness_is_not_an_adult_involved() -> None:
+    out = run(incident(child("A", "harmed"), child("W", "witness", age=18), types=("physical",)))
+    assert not {"ADULT_INVOLVED", "ADULT_HARMED"} & set(out["triggers"])
+
+
+def test_adult_both_is_adult_involved_and_adult_harmed() -> None:
+    out = run(incident(child("A", "both", age=18), types=("physical",)))
+    assert {"ADULT_INVOLVED", "ADULT_HARMED"} <= set(out["triggers"])
+
+
+def test_adult_on_roll_online_is_an_immediate_referral() -> None:
+    """As if `adult_involved` were given: an immediate-referral factor online."""
+    out = run(incident(child("A", "harmed", age=16), child("B", "harmed_others", age=18),
+                       online=True))
+    assert "police" in out["mandatory_routes"]
+
+
+@pytest.mark.parametrize("kind", ["nudes_sharing", "upskirting", "voyeurism"])
+def test_do_not_view_images_for_each_image_type(kind: str) -> None:
+    assert "DO_NOT_VIEW_IMAGES" in considerations(incident(*two_involved(), types=(kind,)))
+
+
+@pytest.mark.parametrize("feature", ["distributed", "images_extreme"])
+def test_do_not_view_images_for_image_features(feature: str) -> None:
+    data = incident(*two_involved(), types=("cyberbullying",), features=(feature,))
+    assert "DO_NOT_VIEW_IMAGES" in considerations(data)
+
+
+def test_intra_familial_needs_two_children() -> None:
+    data = incident(child("A", "both", household="h1"), types=("physical",))
+    assert "INTRA_FAMILIAL" not in considerations(data)
+    data = incident(child("A", "both", household="h1"), child("B", "harmed", household="h1"),
+                    types=("physical",))
+    assert "INTRA_FAMILIAL" in considerations(data)
+
+
+def test_ycpo_from_10() -> None:
+    data = incident(child("A", "harmed", age=10, la="derby-city"),
+                    child("B", "harmed_others", age=10, la="derby-city"),
+                    types=("physical",), crime_suspected=True)
+    assert "YCPO" in considerations(data)
+
+
+def test_no_ycpo_for_a_9_year_old_in_derby_city() -> None:
+    data = incident(child("A", "harmed", age=9, la="derby-city"),
+                    child("B", "harmed_others", age=9, la="derby-city"),
+                    types=("physical",), crime_suspected=True)
+    out = run(data)
+    assert "YCPO" not in out["considerations"]
+    assert "CRIME_SUSPECTED" not in out["triggers"]
+    assert "UNDER_10_ASSESSMENT" in out["considerations"]
+
+
+def test_no_ycpo_when_the_derby_city_child_is_9_and_another_is_12() -> None:
+    """YCPO is about the Derby City child who harmed at 10 or over, not any harmer."""
+    data = incident(child("A", "harmed_others", age=9, la="derby-city"),
+                    child("B", "harmed_others", age=12, la="derbyshire"),
+                    types=("physical",), crime_suspected=True)
+    assert "YCPO" not in considerations(data)
+
+
+def test_only_witnesses_get_one_line_to_call() -> None:
+    data = incident(child("W", "witness", age=11, la="derby-city"),
+                    child("V", "witness", age=11, la="derbyshire"),
+                    types=("exposure_to_sexual_content",), online=True)
+    out = run(data)
+    assert out["triggers"] == ["UNDER_13_SEXUAL_ACTIVITY"]
+    assert order(data) == [("derby-city", True)]
+
+
+def test_reasons_are_in_plain_words() -> None:
+    """No codes or ISO dates in what a DSL reads."""
+    out = run(incident(child("A", "harmed", age=12), child("B", "harmed_others", age=14),
+                       features=("no_consent",), sexual_activity=True))
+    text = " ".join(r["because"] for r in out["reasons"] + out["consideration_reasons"])
+    assert "no_consent" not in text and "2026-11-16" not in text
+    assert "16 November 2026" in text
