@@ -42,6 +42,7 @@ from .forms import (
     PlainForm,
     StartForm,
     SummaryForm,
+    VersionedForm,
 )
 
 require_dsl = access.require("record_incident")
@@ -189,8 +190,26 @@ def show(incident_id: uuid.UUID) -> str:
             mandatory=mandatory, missing=svc.missing_for_assessment(incident),
             closing=svc.closing_check(incident) if incident.state == "open" else [],
             reported_local=to_local(incident.reported_at) if incident.reported_at else None,
-            sexual_types=SEXUAL_TYPES,
+            sexual_types=SEXUAL_TYPES, rules=svc.rules_change(incident),
+            reassess_form=VersionedForm(formdata=None, version=str(incident.version)),
         ))
+
+
+@bp.post("/incidents/<uuid:incident_id>/reassess")
+@require_dsl
+def reassess(incident_id: uuid.UUID) -> Any:
+    """Assess an open incident again under the current rules (it was assessed under older ones)."""
+    user = _user()
+    incident = _editable_incident(incident_id)
+    form = VersionedForm()
+    if form.validate_on_submit():
+        saved, page_errors, _ = _versioned_save(
+            form, lambda: svc.reassess(user, incident, form.loaded_version(), _now()))
+        if saved:
+            flash("Assessed again under the current rules", "success")
+        else:
+            flash(" ".join(page_errors), "error")
+    return redirect(url_for("incidents.show", incident_id=incident.id, _anchor="routes"))
 
 
 def _stale_context(error: RecordingError) -> dict[str, Any]:

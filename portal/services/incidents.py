@@ -40,6 +40,9 @@ from ..models import (
 from ..rules import AdultHarmed, ChildFacts, IncidentFacts, assess
 from ..rules.calendar import is_working_day
 from ..rules.model import Assessment as RulesAssessment
+from ..rules.versions import ResultChange, version_label
+from ..rules.versions import compare as compare_results
+from ..rules.versions import is_current as is_current_rules
 from ..rules.vocabulary import (
     FEATURE_LABELS,
     FEATURES,
@@ -216,6 +219,45 @@ def latest_assessment(incident: Incident) -> Assessment | None:
         select(Assessment).where(Assessment.incident_id == incident.id)
         .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc()).limit(1)
     )
+
+
+@dataclass(frozen=True)
+class RulesChange:
+    """What the page says about the assessment's rules: `change` is what the last save moved
+    (with why); `preview` is what the current rules would give an open incident assessed under
+    an older version, until it is saved again."""
+
+    assessed_with: str
+    current: bool
+    change: ResultChange | None = None
+    preview: ResultChange | None = None
+
+
+def rules_change(incident: Incident) -> RulesChange | None:
+    """Whether the latest assessment changed the result, and whether the rules have moved on
+    since it was made (RULES.md section 9: stored assessments keep their version)."""
+    latest_two = list(db.session.scalars(
+        select(Assessment).where(Assessment.incident_id == incident.id)
+        .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc()).limit(2)
+    ))
+    if not latest_two:
+        return None
+    latest = latest_two[0]
+    latest_result = json.loads(latest.result or "{}")
+    change = None
+    if len(latest_two) == 2:
+        change = compare_results(json.loads(latest_two[1].result or "{}"), latest_result)
+    preview = None
+    current = is_current_rules(latest.rules_version)
+    if not current and incident.state == "open":
+        facts = facts_for(incident)
+        if facts is not None:
+            try:
+                preview = compare_results(latest_result, assess(facts, directory()).as_json())
+            except KeyError:  # an authority no longer in the directory: nothing to preview
+                preview = None
+    return RulesChange(assessed_with=version_label(latest.rules_version), current=current,
+                       change=change, preview=preview)
 
 
 def revision(incident: Incident, version: int) -> IncidentRevision | None:
@@ -588,6 +630,11 @@ def save_facts(user: User, incident: Incident, loaded_version: int, facts: Facts
     return _save(user, incident, loaded_version, now, "facts", change)
 
 
+def reassess(user: User, incident: Incident, loaded_version: int, now: dt.datetime) -> Incident:
+    """Assess an open incident again under the current rules, changing nothing else."""
+    return _save(user, incident, loaded_version, now, "reassess", lambda: None)
+
+
 def save_summary(user: User, incident: Incident, loaded_version: int, summary: str | None,
                  now: dt.datetime) -> Incident:
     text = (summary or "").strip()
@@ -786,6 +833,12 @@ def close_incident(user: User, incident: Incident, loaded_version: int, reasons:
     if incident.state == "closed":
         raise IncidentClosed()
     why = check_reasons(reasons)
+    latest = latest_assessment(incident)
+    if latest is not None and not is_current_rules(latest.rules_version):
+        # Assessed under older rules: the current rules decide what must be handed over before
+        # it may close (a version 1 assessment could miss a mandatory route).
+        assess_incident(incident, now)
+        db.session.flush()
     problems = closing_check(incident)
     if problems:
         raise ClosingRefused(*problems)

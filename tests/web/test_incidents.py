@@ -148,7 +148,9 @@ def test_record_incident_from_concern_shows_mandatory_csc_referral(
     route = html[html.index('data-route="csc_referral"'):]
     route = route[:route.index("</li>")]
     assert "Must" in route and "cannot be closed until it has been handed over" in route
-    assert "UNDER_13_SEXUAL_ACTIVITY" in html and "HARMFUL_SEXUAL_BEHAVIOUR" in html
+    # The triggers in plain words, never their codes.
+    assert "Sexual activity and a child under 13" in html and "Harmful sexual behaviour" in html
+    assert "UNDER_13_SEXUAL_ACTIVITY" not in html and "HARMFUL_SEXUAL_BEHAVIOUR" not in html
     assert 'Source: 000 "Consent"; 001 s5' in htmllib.unescape(html)
     assert "12 when it happened" in html
     assert 'href="tel:01629535353"' in html
