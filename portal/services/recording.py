@@ -7,11 +7,11 @@ Flask's request. The operations that apply these checks live in `portal.services
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from ..rules.dismissive import DISMISSIVE_MESSAGE, dismissive_message, find_dismissive
 from ..rules.vocabulary import ROUTE_LABELS, WITNESS_ROLE
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "check_decision",
     "check_reasons",
     "closing_problems",
+    "dismissive_message",
     "find_dismissive",
     "needs_own_words",
 ]
@@ -48,38 +49,6 @@ CHILD_DECISION_KINDS: Final = frozenset({
 ROUTE_KINDS: Final = frozenset({"take_route", "handed_over", "decline_route"})
 
 REASONS_REQUIRED: Final = "Enter the reasons for this decision"
-DISMISSIVE_MESSAGE: Final = (
-    "Do not describe the behaviour as banter, a joke or part of growing up. Abusive behaviour "
-    "between children is never normal (Derby and Derbyshire procedures, 000). Describe what "
-    "happened and why you decided this."
-)
-
-# R3: words that pass abusive behaviour off as normal. Whole words or phrases, any case; a few
-# spellings and plurals each. Reviewed with DSLs: add a phrase here, with a test.
-_DISMISSIVE_PATTERNS: Final = (
-    r"banter(?:ing)?",
-    r"(?:just|only|was|were|it'?s|it\s+was)\s+(?:a\s+)?(?:bit\s+of\s+a\s+)?jokes?",
-    r"joking(?:\s+(?:around|about))?",
-    r"having\s+a\s+(?:laugh|giggle)",
-    r"(?:just|only)\s+(?:a\s+)?laugh(?:ing)?",
-    r"boys\s+(?:will\s+be|being|are)\s+boys",
-    r"girls\s+(?:will\s+be|being|are)\s+girls",
-    r"kids\s+(?:will\s+be|being|are)\s+kids",
-    r"part\s+of\s+growing\s+up",
-    r"just\s+growing\s+up",
-    r"horse\s*play(?:ing)?",
-    r"play\s*fight(?:ing|s)?",
-    r"(?:just\s+)?(?:messing|mucking|fooling|larking)\s+(?:about|around)",
-    r"harmless\s+fun",
-    r"just\s+(?:a\s+)?(?:bit\s+of\s+)?fun",
-    r"just\s+a\s+game",
-    r"rough\s+and\s+tumble",
-    r"normal\s+(?:teenage|teenager|adolescent|childhood|kids?'?)\s+behaviou?r",
-)
-_DISMISSIVE_RE: Final = re.compile(
-    r"(?<![\w])(?:" + "|".join(_DISMISSIVE_PATTERNS) + r")(?![\w])",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,22 +80,15 @@ class ClosingRefused(RecordingError):
     """The incident cannot close yet (R1, R4, R7, R8): every problem is listed."""
 
 
-def find_dismissive(text: str | None) -> str | None:
-    """The first phrase in `text` that dismisses abusive behaviour as normal (R3), else None."""
-    if not text:
-        return None
-    match = _DISMISSIVE_RE.search(text)
-    return match.group(0) if match else None
-
-
 def check_reasons(text: str | None, *, field: str = "reasons",
                   empty_message: str = REASONS_REQUIRED) -> str:
     """R2 (reasons are never empty) and R3 (never dismissed as normal). Returns the text."""
     clean = (text or "").strip()
     if not clean:
         raise RecordingError(Problem("R2", field, empty_message))
-    if find_dismissive(clean):
-        raise RecordingError(Problem("R3", field, DISMISSIVE_MESSAGE))
+    typed = find_dismissive(clean)
+    if typed:
+        raise RecordingError(Problem("R3", field, dismissive_message(typed)))
     return clean
 
 

@@ -44,6 +44,7 @@ from ..models import utcnow as _model_utcnow
 from ..models.referrals import RUNNING_RESPONSES_CONDITION
 from ..rules import Authority, Directory, assess
 from ..rules.directory import Timescale
+from ..rules.dismissive import dismissive_message, find_dismissive
 from ..rules.timescales import Due, cin_reviews, due_after
 from . import chronology
 from .incidents import facts_for
@@ -119,34 +120,9 @@ def tel_href(number: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # R2 / R3
 
-_DISMISSIVE = [
-    (re.compile(r"\bbanter\b", re.I), "banter"),
-    (re.compile(r"\b(just\s+)?(a\s+)?jok(e|es|ed|ing)\b", re.I), "a joke"),
-    (re.compile(r"\b(having|have|had|for|just)\s+a\s+laugh\b", re.I), "having a laugh"),
-    (re.compile(r"\bboys\s+(will\s+be|being|be)\s+boys\b", re.I), "boys being boys"),
-    (re.compile(r"\bpart\s+of\s+growing\s+up\b", re.I), "part of growing up"),
-    (re.compile(r"\bhorse\s*-?\s*play\b|\bhorsing\s+(around|about)\b", re.I), "horseplay"),
-]
-
-
 def is_dismissive(text: str | None) -> str | None:
-    """The phrase that passes abusive behaviour off as normal (RULES.md R3), or None.
-
-    The recording rules' own check (`services.recording.find_dismissive`) when it is there, so
-    the portal has one list of phrases; this module's short list otherwise.
-    """
-    if not text:
-        return None
-    try:
-        from .recording import find_dismissive
-    except ImportError:  # pragma: no cover - the recording rules ship with the portal
-        pass
-    else:
-        return find_dismissive(text)
-    for pattern, phrase in _DISMISSIVE:
-        if pattern.search(text):
-            return phrase
-    return None
+    """The phrase, as typed, that passes abusive behaviour off as normal (R3), or None."""
+    return find_dismissive(text)
 
 
 def check_reasons(text: str | None, field: str = "reasons") -> str:
@@ -154,11 +130,9 @@ def check_reasons(text: str | None, field: str = "reasons") -> str:
     value = (text or "").strip()
     if not value:
         raise ReferralError("Enter the reasons for the decision", field)
-    phrase = is_dismissive(value)
-    if phrase:
-        raise ReferralError(
-            f"The reasons describe the behaviour as {phrase}. Abusive behaviour must never be "
-            "dismissed as normal: record what happened and why you decided this", field)
+    typed = find_dismissive(value)
+    if typed:
+        raise ReferralError(dismissive_message(typed), field)
     return value
 
 
@@ -426,11 +400,9 @@ def record_call(
         raise ReferralError("Enter what you decided", "decision")
     reasons = check_reasons(reasons)
     for name, text in (("advice", advice), ("decision", decision)):
-        phrase = is_dismissive(text)
-        if phrase:
-            raise ReferralError(
-                f"This describes the behaviour as {phrase}. Abusive behaviour must never be "
-                "dismissed as normal", name)
+        typed = find_dismissive(text)
+        if typed:
+            raise ReferralError(dismissive_message(typed), name)
     directory = directory_from_db()
     if authority_code not in directory:
         raise ReferralError("Choose the authority you called", "authority")

@@ -14,6 +14,7 @@ from portal.services.recording import (
     ClosingRefused,
     RecordingError,
     check_reasons,
+    dismissive_message,
     find_dismissive,
 )
 from tests import factories
@@ -28,10 +29,12 @@ NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)
     "just messing about", "mucking about", "harmless fun", "It's a joke",
 ])
 def test_r3_dismissive_phrases_found(text: str) -> None:
-    assert find_dismissive(text)
+    typed = find_dismissive(text)
+    assert typed
     with pytest.raises(RecordingError) as caught:
         check_reasons(text)
-    assert caught.value.rule == "R3" and caught.value.message == DISMISSIVE_MESSAGE
+    assert caught.value.rule == "R3" and caught.value.message == dismissive_message(typed)
+    assert caught.value.message.endswith(DISMISSIVE_MESSAGE)
 
 
 @pytest.mark.parametrize("text", [

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.models import Addendum, ChildRecordEntry, Decision, Incident, db
+from portal.rules.dismissive import dismissive_message
 from portal.services.recording import DISMISSIVE_MESSAGE
 from tests.web.conftest import sign_in, submit
 from tests.web.test_incidents import recorded, start, submit_v, world
@@ -79,6 +80,27 @@ def test_r3_dismissive_reason_refused_proper_reason_accepted(
     ok = decide(client, iid, kind="internal_support", child=str(w["kai"].id),
                 reasons="Kai pressured Mia for an image; a behaviour plan and mentoring agreed.")
     assert ok.status_code == 302
+
+
+def test_r3_obfuscated_phrase_refused_with_what_was_typed_and_quoted_words_accepted(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    typed = "Kai said sorry. It was just b4 n-t3r, nothing more."
+    refused = decide(client, iid, kind="no_further_action", child=str(w["kai"].id), reasons=typed)
+    assert refused.status_code == 200
+    page = text(refused)
+    assert dismissive_message("b4 n-t3r") in page
+    assert "You wrote “b4 n-t3r”." in page
+    assert f">{typed}</textarea>" in page  # what the DSL typed is kept in the form
+    assert db.session.query(Decision).count() == 0
+    quoted = ("Kai said it was “just banter”; Mia did not see it that way. Behaviour plan, "
+              "mentoring and a review in 4 weeks.")
+    ok = decide(client, iid, kind="internal_support", child=str(w["kai"].id), reasons=quoted)
+    assert ok.status_code == 302, text(ok)
+    assert db.session.query(Decision).one().reasons == quoted
 
 
 def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
