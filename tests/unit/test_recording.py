@@ -125,7 +125,7 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
     for route in incident.mandatory_routes:
         assert not handed(route)
         # R4: a note never hands a mandatory route over ...
-        with pytest.raises(RecordingError, match="sending the referral|recording the"):
+        with pytest.raises(RecordingError, match=r"sending the referral|recording the"):
             svc.record_decision(s["dsl"], incident, svc.DecisionInput(
                 kind="handed_over", route=route, reasons="Phoned the line"), NOW)
         assert not handed(route)

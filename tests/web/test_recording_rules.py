@@ -115,7 +115,8 @@ def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
     assert sent.status_code == 302, text(sent)
     # The referral to children's social care never counts as telling the police.
     page = text(close(client, iid))
-    assert "You cannot close this incident until “Report to the police” has been handed over" in page
+    assert ("You cannot close this incident until “Report to the police” has been handed "
+            "over") in page
     assert "“Referral to children's social care” has been handed over" not in page
     reported = submit(client, f"/incidents/{iid}/handing-over/police-report", {
         "happened_on": ["17", "11", "2026"], "happened_time": "11:00", "method": "101",
