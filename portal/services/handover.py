@@ -592,7 +592,7 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
         body = chronology.redact(text, others, child)
         if others:
             body += " Also involved: " + ", ".join(chronology.label(o, child) for o in others) + "."
-        chronology.add_entry(child, "route_handover", body, author_id=user.id,
+        chronology.add_entry(child, "handing_over", body, author_id=user.id,
                              incident=incident, source=record, occurred_at=record.happened_at)
     audit.record(audit.ROUTE_HANDOVER_RECORDED, org_id=str(incident.school_id),
                  actor_id=user.id, object_type="route_handover", object_id=record.id, at=now,

@@ -153,11 +153,14 @@ def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient
     assert row.method == "101" and row.reference == "14/88321/26"
     event = db.session.query(AuditEvent).filter_by(action="handover.recorded").one()
     assert event.detail["route"] == "police" and "Derbyshire" not in str(event.detail)
-    entries = db.session.query(ChildRecordEntry).filter_by(kind="route_handover").all()
+    entries = db.session.query(ChildRecordEntry).filter_by(kind="handing_over").all()
     assert {e.child_id for e in entries} == {w["mia"].id, w["kai"].id}
     kai_entry = next(e for e in entries if e.child_id == w["kai"].id)
     assert "Mia" not in kai_entry.body and f"MH ({w['mia'].reference})" in kai_entry.body
     assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in kai_entry.body
+    child_file = text(client.get(f"/children/{w['kai'].id}"))
+    assert "Handing over" in child_file and "Mia Harmed" not in child_file
+    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in child_file
 
     # Closed: no new records (the form sends the DSL back to the incident).
     assert client.get(f"/incidents/{iid}/handing-over/police-report").status_code == 302
@@ -295,3 +298,29 @@ def test_another_schools_dsl_gets_404(app: Flask, client: FlaskClient,
     staff = app.test_client()
     sign_in(staff, w["staff"])
     assert staff.get(f"/incidents/{iid}/handing-over/police-report").status_code == 404
+
+
+def test_closed_under_the_old_rule_stays_closed_open_ones_are_listed(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    old = incident(client, w, features=["adult_involved"])
+    refer(client, old)
+    # Closed before this change, when the referral counted for every route.
+    db.session.expire_all()
+    closed = db.session.get(Incident, old)
+    assert closed is not None
+    closed.state = "closed"
+    db.session.commit()
+    assert handover_count(client) == 0
+    page = text(client.get(f"/incidents/{old}"))
+    assert "Closed incident" in page and "Record the police report" not in page
+    # An open incident with the same facts now waits for its police report.
+    second = incident(client, w, features=["adult_involved"])
+    refer(client, second)
+    assert handover_count(client) == 1
+    assert f"/incidents/{second}" in handover_section(client)
+    assert f"/incidents/{old}" not in handover_section(client)
+    db.session.expire_all()
+    assert db.session.get(Incident, old).state == "closed"
