@@ -43,6 +43,7 @@ from ..rules.vocabulary import (
     SEXUAL_TYPES,
     TYPE_LABELS,
 )
+from ..services.handover import POLICE_METHOD_LABELS
 from ..services.recording import DECISION_KINDS
 
 TEXT_MAX = 20000
@@ -254,3 +255,73 @@ class StartForm(FlaskForm):  # type: ignore[misc]
 
 class PlainForm(FlaskForm):  # type: ignore[misc]
     pass
+
+
+# ---------------------------------------------------------------------------------------------
+# R4: a mandatory route's own record (police report, 999 call, referral to adult social care).
+# The service checks what is required (the reference or why there is none, a time not in the
+# future); the forms check shape only.
+
+
+class RouteRecordForm(FlaskForm):  # type: ignore[misc]
+    happened_on = GovDateField("Date", what="The date", description="For example, 30 11 2026")
+    happened_time = StringField(
+        "Time", description="Use the 24-hour clock, like 10:15 (UK time)",
+        widget=GovTextInput(), filters=[_strip], validators=[Length(max=5)])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def validate_happened_time(self, field: Any) -> None:
+        if field.data and not _TIME_RE.match(field.data):
+            raise ValidationError("Enter the time like 10:15")
+
+    def happened_at_local(self) -> dt.datetime | None:
+        match = _TIME_RE.match(self.happened_time.data or "")
+        if not self.happened_on.data or not match:
+            return None
+        return dt.datetime.combine(self.happened_on.data,
+                                   dt.time(int(match.group(1)), int(match.group(2))))
+
+    def details(self) -> dict[str, str | None]:
+        """The route's own fields, by name, for `handover.RouteRecordInput`."""
+        names = ("method", "force", "reference", "no_reference_reason", "caller", "recipient")
+        return {name: getattr(self, name).data for name in names if hasattr(self, name)}
+
+
+class PoliceReportForm(RouteRecordForm):
+    happened_on = GovDateField("When were the police told?", what="The date the police were told",
+                               description="For example, 30 11 2026")
+    method = RadioField("How were the police told?", widget=GovRadioInput(),
+                        choices=list(POLICE_METHOD_LABELS.items()), validate_choice=False)
+    force = StringField("Which police force?", description="For example, Derbyshire Constabulary",
+                        widget=GovTextInput(), filters=[_strip], validators=[Length(max=200)])
+    reference = StringField("Police reference", description="The crime or incident number",
+                            widget=GovTextInput(), filters=[_strip],
+                            validators=[Length(max=100)])
+    no_reference_reason = TextAreaField(
+        "If there is no police reference yet, why not?",
+        description="For example, the officer will call back with a crime number",
+        widget=GovTextArea(), filters=[_strip], validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Save the police report", widget=GovSubmitInput())
+
+
+class EmergencyCallForm(RouteRecordForm):
+    happened_on = GovDateField("When was 999 called?", what="The date of the 999 call",
+                               description="For example, 30 11 2026")
+    caller = StringField("Who made the call?", description="Their name and role",
+                         widget=GovTextInput(), filters=[_strip], validators=[Length(max=200)])
+    reference = StringField("Incident number (if one was given)", widget=GovTextInput(),
+                            filters=[_strip], validators=[Length(max=100)])
+    submit = SubmitField("Save the 999 call", widget=GovSubmitInput())
+
+
+class AdultSocialCareForm(RouteRecordForm):
+    happened_on = GovDateField("When was the referral made?", what="The date of the referral",
+                               description="For example, 30 11 2026")
+    recipient = StringField(
+        "Who was the referral made to?",
+        description="The adult's local authority and the team, for example Derbyshire County "
+                    "Council, Adult Care", widget=GovTextInput(), filters=[_strip],
+        validators=[Length(max=200)])
+    reference = StringField("Reference (if one was given)", widget=GovTextInput(),
+                            filters=[_strip], validators=[Length(max=100)])
+    submit = SubmitField("Save the referral", widget=GovSubmitInput())

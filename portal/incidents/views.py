@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import access, audit
-from ..models import Child, Concern, Decision, User, db
+from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..rules.vocabulary import (
     CONSIDERATION_LABELS,
     FEATURE_LABELS,
@@ -25,21 +25,25 @@ from ..rules.vocabulary import (
     TRIGGER_LABELS,
     TYPE_LABELS,
 )
+from ..services import handover, referrals
 from ..services import incidents as svc
-from ..services import referrals
 from ..services.children import name_search
 from ..services.localtime import to_local
 from ..services.recording import DECISION_KINDS, RecordingError
 from . import bp
 from .forms import (
+    AdultSocialCareForm,
     ChildForm,
     CloseForm,
     CorrectionForm,
     DecisionForm,
+    EmergencyCallForm,
     FactsForm,
     NewChildForm,
     NotInvolvedForm,
     PlainForm,
+    PoliceReportForm,
+    RouteRecordForm,
     StartForm,
     SummaryForm,
     VersionedForm,
@@ -186,9 +190,11 @@ def show(incident_id: uuid.UUID) -> str:
             people=people, decision_addenda=decision_addenda, summary_addenda=summary_addenda,
             child_names=child_names, concerns=svc.incident_concerns(incident),
             unaccounted=svc.unaccounted_children(incident),
-            handed={r: svc.handed_over(incident, r) for r in (result or {}).get("routes", [])},
+            handed=handover.handed_routes(incident, (result or {}).get("routes", []), now),
+            handing_over=handover.route_states(incident, now),
+            record_headings=handover.RECORD_HEADINGS, route_slugs=ROUTE_SLUGS,
             mandatory=mandatory, missing=svc.missing_for_assessment(incident),
-            closing=svc.closing_check(incident) if incident.state == "open" else [],
+            closing=svc.closing_check(incident, now) if incident.state == "open" else [],
             reported_local=to_local(incident.reported_at) if incident.reported_at else None,
             sexual_types=SEXUAL_TYPES, rules=svc.rules_change(incident),
             reassess_form=VersionedForm(formdata=None, version=str(incident.version)),
@@ -542,7 +548,65 @@ def close(incident_id: uuid.UUID) -> Any:
             return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/close.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="Close this incident",
-        problems=svc.closing_check(incident), **extra))
+        problems=svc.closing_check(incident, _now()), **extra))
+
+
+# ---------------------------------------------------------------------------------------------
+# Handing over (R4): each mandatory route's own record
+
+
+# The address of each route's form (plain words in the URL, not the rules' codes).
+ROUTE_SLUGS = {"police": "police-report", "police_emergency": "999-call",
+               "adult_social_care": "adult-social-care"}
+ROUTE_FORMS: dict[str, type[RouteRecordForm]] = {
+    "police": PoliceReportForm, "police_emergency": EmergencyCallForm,
+    "adult_social_care": AdultSocialCareForm,
+}
+_SLUG_ROUTES = {slug: route for route, slug in ROUTE_SLUGS.items()}
+
+
+@bp.route("/incidents/<uuid:incident_id>/handing-over/<slug>", methods=["GET", "POST"])
+@require_dsl
+def record_route(incident_id: uuid.UUID, slug: str) -> Any:
+    user = _user()
+    incident = _editable_incident(incident_id)
+    route = _SLUG_ROUTES.get(slug)
+    if route is None:
+        abort(404)
+    form = ROUTE_FORMS[route]()
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            handover.record_route(user, incident, handover.RouteRecordInput(
+                route=route, happened_at_local=form.happened_at_local(), **form.details()),
+                _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"{ROUTE_LABELS[route]}: recorded", "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id,
+                                    _anchor="handing-over"))
+    heading = handover.RECORD_HEADINGS[route]
+    return render_template("incidents/handover_record.html", **_ctx(
+        incident, form=form, route=route, page_errors=page_errors, heading=heading,
+        page_title=heading))
+
+
+@bp.route("/incidents/<uuid:incident_id>/handing-over/records/<uuid:record_id>/correction",
+          methods=["GET", "POST"])
+@require_dsl
+def correct_route_record(incident_id: uuid.UUID, record_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _incident(incident_id)
+    record = db.session.scalar(
+        access.school_rows_visible_to(user, RouteHandover).where(
+            RouteHandover.id == record_id, RouteHandover.incident_id == incident.id))
+    if record is None:
+        abort(404)
+    return _correction_page(incident, target_type="route_handover", target_id=record.id,
+                            field="details", original=handover.record_text(record),
+                            heading="Add a correction to a handover record")
 
 
 __all__ = ["PlainForm", "bp"]

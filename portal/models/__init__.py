@@ -3,6 +3,7 @@
 from .accounts import ROLE_LABELS, ROLES, TWO_FACTOR_ROLES, AuthSession, User
 from .audit import AuditEvent
 from .base import DEPLOYMENT_ORG, Base, Encrypted, db, keyring, new_id, utcnow
+from .handover import POLICE_METHODS, RECORDED_ROUTES, RouteHandover
 from .orgs import LocalAuthority, OrgKey, School, ShreddedOrg
 from .records import (
     Addendum,
@@ -22,10 +23,12 @@ from .records import (
 from .referrals import ConsultationCall, Referral, ReferralResponse
 
 __all__ = [
-    "DEPLOYMENT_ORG", "ROLES", "ROLE_LABELS", "TWO_FACTOR_ROLES",
+    "DEPLOYMENT_ORG", "POLICE_METHODS", "RECORDED_ROUTES", "ROLES", "ROLE_LABELS",
+    "TWO_FACTOR_ROLES",
     "Addendum", "Assessment", "Attachment", "AuditEvent", "AuthSession", "Base", "Child",
     "ChildRecordEntry", "Concern", "ConcernChild", "ConcernDraft", "ConsultationCall", "Decision",
     "Encrypted", "Incident", "IncidentChild", "IncidentConcern", "IncidentRevision",
-    "LocalAuthority", "OrgKey", "Referral", "ReferralResponse", "School", "ShreddedOrg", "User",
+    "LocalAuthority", "OrgKey", "Referral", "ReferralResponse", "RouteHandover", "School",
+    "ShreddedOrg", "User",
     "db", "keyring", "new_id", "utcnow",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
@@ -33,11 +33,13 @@ from ..models import (
     IncidentConcern,
     IncidentRevision,
     LocalAuthority,
+    RouteHandover,
     School,
     User,
     db,
+    utcnow,
 )
-from ..rules import AdultHarmed, ChildFacts, IncidentFacts, assess
+from ..rules import assess
 from ..rules.calendar import is_working_day
 from ..rules.model import Assessment as RulesAssessment
 from ..rules.versions import ResultChange, version_label
@@ -52,8 +54,11 @@ from ..rules.vocabulary import (
     TYPES,
     WITNESS_ROLE,
 )
-from . import chronology
+from . import chronology, handover
 from .children import add_child
+from .facts import children_of_incidents as children_of_incidents
+from .facts import facts_for
+from .facts import incident_children as incident_children
 from .localtime import LONDON, from_local, to_local
 from .localtime import directory_from_db as directory
 from .recording import (
@@ -155,23 +160,6 @@ class DecisionInput:
 
 # ---------------------------------------------------------------------------------------------
 # Reading
-
-
-def incident_children(incident: Incident) -> list[IncidentChild]:
-    return children_of_incidents([incident])[incident.id]
-
-
-def children_of_incidents(incidents: Iterable[Incident]) -> dict[uuid.UUID, list[IncidentChild]]:
-    """`incident_children` for many incidents in one query (children loaded with them)."""
-    out: dict[uuid.UUID, list[IncidentChild]] = {i.id: [] for i in incidents}
-    if out:
-        for row in db.session.scalars(
-            select(IncidentChild).options(joinedload(IncidentChild.child))
-            .where(IncidentChild.incident_id.in_(list(out)))
-            .order_by(IncidentChild.position, IncidentChild.added_at)
-        ):
-            out[row.incident_id].append(row)
-    return out
 
 
 def incident_concerns(incident: Incident) -> list[Concern]:
@@ -280,75 +268,12 @@ def addenda_for(school_id: uuid.UUID, target_type: str,
     return out
 
 
-def handed_over(incident: Incident, route: str) -> bool:
-    """Whether `route` has been handed over for this incident.
-
-    A mandatory route counts only once a referral has been sent to the convening authority
-    (RULES.md R4; issue 5). A "consider" route the DSL took is recorded as a decision.
-    """
-    if route in (incident.mandatory_routes or []):
-        from .referrals import referral_sent_to_convening
-
-        return referral_sent_to_convening(incident)
-    return db.session.scalar(select(Decision.id).where(
-        Decision.incident_id == incident.id, Decision.kind == "handed_over",
-        Decision.route == route).limit(1)) is not None
-
-
-def mandatory_not_handed_over(incident: Incident,
-                              sent: set[uuid.UUID] | None = None) -> list[str]:
-    """The mandatory routes not yet handed over: all of them until the convening authority has
-    the referral (`handed_over`), then none. `sent`: the ids `convening_referrals_sent` gave
-    for a list of incidents, when the caller has it."""
-    routes = list(incident.mandatory_routes or [])
-    if not routes:
-        return []
-    if sent is None:
-        from .referrals import convening_referrals_sent
-
-        sent = convening_referrals_sent([incident])
-    return [] if incident.id in sent else routes
-
-
 def child_label(child: Child) -> str:
     return f"{child.full_name} ({child.reference})"
 
 
 # ---------------------------------------------------------------------------------------------
 # Facts for the rules engine, snapshots and differences
-
-
-def facts_for(incident: Incident, *, at_local: dt.datetime | None = None,
-              rows: list[IncidentChild] | None = None) -> IncidentFacts | None:
-    """The rules' input, or None while the incident lacks a date, a report time, a type or a
-    child (the page says what is missing). `rows`: the incident's children when the caller
-    has already loaded them (see `children_of_incidents`)."""
-    if rows is None:
-        rows = incident_children(incident)
-    if not (incident.occurred_on and incident.reported_at and incident.types and rows):
-        return None
-    school = db.session.get(School, incident.school_id)
-    default_la = school.local_authority.code if school is not None else ""
-    children = []
-    for ic in rows:
-        child = ic.child
-        if child.dob is None:
-            return None
-        children.append(ChildFacts(
-            ref=child.reference, role=ic.role, dob=child.dob,
-            local_authority=child.local_authority_code or default_la,
-            send=bool(child.send), same_school=ic.same_school, household=ic.household or None,
-        ))
-    return IncidentFacts(
-        occurred_on=incident.occurred_on,
-        reported_at=at_local or to_local(incident.reported_at),
-        types=frozenset(incident.types), features=frozenset(incident.features or ()),
-        children=tuple(children), online=incident.online,
-        sexual_activity=incident.sexual_activity, immediate_danger=incident.immediate_danger,
-        crime_suspected=incident.crime_suspected, arrested=incident.arrested,
-        adults_harmed=tuple(AdultHarmed(bool(a.get("at_risk")))
-                            for a in (incident.adults_harmed or [])),
-    )
 
 
 def missing_for_assessment(incident: Incident) -> list[str]:
@@ -795,6 +720,12 @@ def add_correction(user: User, incident: Incident, *, target_type: str, target_i
             Decision.id == target_id, Decision.incident_id == incident.id))
         if found is None or field not in {"reasons", "what"}:
             raise RecordingError(Problem("R5", None, "Choose a decision on this incident"))
+    elif target_type == "route_handover":
+        record = db.session.scalar(select(RouteHandover).where(
+            RouteHandover.id == target_id, RouteHandover.incident_id == incident.id,
+            RouteHandover.school_id == incident.school_id))
+        if record is None or field != "details":
+            raise RecordingError(Problem("R5", None, "Choose a handover record on this incident"))
     else:
         raise RecordingError(Problem("R5", None, "Choose something on this incident"))
     addendum = Addendum(school_id=incident.school_id, target_type=target_type,
@@ -810,8 +741,10 @@ def add_correction(user: User, incident: Incident, *, target_type: str, target_i
     return addendum
 
 
-def closing_check(incident: Incident) -> list[Problem]:
-    """What still stops this incident closing (empty when it may close)."""
+def closing_check(incident: Incident, now: dt.datetime | None = None) -> list[Problem]:
+    """What still stops this incident closing (empty when it may close). R4: each mandatory
+    route without its own record is listed separately (`handover.still_owed`)."""
+    owed = handover.still_owed(incident, now or utcnow())
     rows = incident_children(incident)
     child_decided = {d.child_id for d in decisions(incident)
                      if d.kind in CHILD_DECISION_KINDS and d.child_id is not None}
@@ -824,7 +757,8 @@ def closing_check(incident: Incident) -> list[Problem]:
     return closing_problems(
         children=states,
         unaccounted=[child_label(c) for c in unaccounted_children(incident)],
-        mandatory_not_handed_over=mandatory_not_handed_over(incident),
+        mandatory_not_handed_over=[s.route for s in owed],
+        still_owed={s.route: s.owed for s in owed},
     )
 
 
@@ -839,7 +773,7 @@ def close_incident(user: User, incident: Incident, loaded_version: int, reasons:
         # it may close (a version 1 assessment could miss a mandatory route).
         assess_incident(incident, now)
         db.session.flush()
-    problems = closing_check(incident)
+    problems = closing_check(incident, now)
     if problems:
         raise ClosingRefused(*problems)
     version = _bump_version(incident, loaded_version, now)
@@ -922,10 +856,8 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
     incidents = list(db.session.scalars(
         visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at)))
     children = children_of_incidents(incidents)
-    from .referrals import convening_referrals_sent
-
-    handed = convening_referrals_sent([i for i in incidents if i.mandatory_routes], children,
-                                      now)
+    # R4: each mandatory route by its own record, for every incident at once.
+    states = handover.states_for(incidents, now, children)
     decided = {(incident_id, route) for incident_id, route in db.session.execute(
         select(Decision.incident_id, Decision.route)
         .where(Decision.incident_id.in_([i.id for i in incidents]),
@@ -936,12 +868,13 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
         item = DashboardItem(kind="incident", id=inc.id, title=f"Incident {inc.reference}",
                              detail=_children_text(kids))
         open_items.append(item)
-        waiting = mandatory_not_handed_over(inc, handed)
+        waiting = [s.route for s in states[inc.id] if not s.done]
         if waiting:
             pending.append(DashboardItem(kind="incident", id=inc.id,
                                          title=f"Incident {inc.reference}",
                                          detail=_children_text(kids), routes=waiting))
-        undecided = [r for r in (inc.mandatory_routes or []) if (inc.id, r) not in decided]
+        undecided = [r for r in (inc.mandatory_routes or [])
+                     if (inc.id, r) not in decided and r in waiting]
         due = inc.opened_at + dt.timedelta(hours=INCIDENT_DECISION_HOURS)
         if undecided and now > due:
             overdue_incidents.append(DashboardItem(

@@ -7,7 +7,7 @@ Flask's request. The operations that apply these checks live in `portal.services
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,6 +47,22 @@ CHILD_DECISION_KINDS: Final = frozenset({
     "take_route", "handed_over", "no_further_action", "early_help", "internal_support", "other",
 })
 ROUTE_KINDS: Final = frozenset({"take_route", "handed_over", "decline_route"})
+# R4: mandatory routes handed over by a record of their own, never by a note.
+_OWN_RECORD: Final = {
+    "csc_referral": (
+        "Referral to children's social care is handed over by sending the referral to the "
+        "convening local authority, and to every other authority involved (under 'Who to call "
+        "now' on the incident page), not by a note."),
+    "police": (
+        "Report to the police is handed over by recording the police report (under 'Handing "
+        "over' on the incident page), not by a note."),
+    "police_emergency": (
+        "Call 999 now is handed over by recording the 999 call (under 'Handing over' on the "
+        "incident page), not by a note."),
+    "adult_social_care": (
+        "Referral to adult social care is handed over by recording the referral to adult "
+        "social care (under 'Handing over' on the incident page), not by a note."),
+}
 
 REASONS_REQUIRED: Final = "Enter the reasons for this decision"
 
@@ -109,12 +125,8 @@ def check_decision(kind: str, route: str | None, *, routes: Iterable[str],
         if route not in set(routes):
             raise RecordingError(Problem(
                 "R2", "route", "Select a route the rules gave for this incident"))
-        if kind == "handed_over" and route in mandatory:
-            raise RecordingError(Problem(
-                "R4", "kind",
-                f"{route_label(route)} is handed over by sending the referral to the convening "
-                "local authority (under 'Who to call now' on the incident page), not by a note.",
-            ))
+        if kind == "handed_over" and route in mandatory and route in _OWN_RECORD:
+            raise RecordingError(Problem("R4", "kind", _OWN_RECORD[route]))
         if kind == "decline_route" and route in mandatory:
             raise RecordingError(Problem(
                 "R4", "kind",
@@ -152,8 +164,10 @@ class ChildState:
 
 
 def closing_problems(*, children: list[ChildState], unaccounted: list[str],
-                     mandatory_not_handed_over: list[str]) -> list[Problem]:
-    """Everything that stops an incident closing (R1, R4, R7, R8), in the order to fix them."""
+                     mandatory_not_handed_over: list[str],
+                     still_owed: Mapping[str, str] | None = None) -> list[Problem]:
+    """Everything that stops an incident closing (R1, R4, R7, R8), in the order to fix them.
+    `still_owed`: for a route not handed over, what is owed in plain words."""
     problems: list[Problem] = []
     if not children:
         problems.append(Problem(
@@ -170,7 +184,9 @@ def closing_problems(*, children: list[ChildState], unaccounted: list[str],
     for route in mandatory_not_handed_over:
         problems.append(Problem(
             "R4", None,
-            f"You cannot close this incident until “{route_label(route)}” has been handed over",
+            f"You cannot close this incident until “{route_label(route)}” has been handed over"
+            + (f": {owed[0].lower()}{owed[1:]}" if (owed := (still_owed or {}).get(route))
+               else ""),
         ))
     for child in children:
         if needs_own_words(child.role) and not child.has_words:

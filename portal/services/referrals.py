@@ -5,11 +5,8 @@ Every function takes the time in (`now`, an aware datetime) so tests can fix it;
 `utcnow()`. Functions flush but never commit; the caller commits, then sends the alerts the
 function returned (`send_alerts`), so no email ever goes out for a change that was rolled back.
 
-Coordination with the incidents feature:
-- `referral_sent_to_convening(incident)`: a referral has been sent to the authority that
-  convenes (the harmed child's authority, RULES.md section 6).
-- `mandatory_routes_handed_over(incident)`: every mandatory route counts as handed over only once
-  that referral is sent (RULES.md R4); True when the incident has no mandatory route.
+Which authorities are involved, their lines, and whether each mandatory route is handed over
+live in `portal.services.handover` (used by this module and by the incidents feature alike).
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ from .. import audit
 from ..models import (
     ConsultationCall,
     Incident,
-    IncidentChild,
     LocalAuthority,
     Referral,
     ReferralResponse,
@@ -42,14 +38,14 @@ from ..models import (
 )
 from ..models import utcnow as _model_utcnow
 from ..models.referrals import RUNNING_RESPONSES_CONDITION
-from ..rules import Authority, Directory, assess
+from ..rules import Authority, Directory
 from ..rules.directory import Timescale
 from ..rules.dismissive import dismissive_message, find_dismissive
 from ..rules.timescales import Due, cin_reviews, due_after
-from . import chronology
-from .incidents import facts_for
+from . import chronology, handover
+from .handover import HandoverView, authority_rows
 from .localtime import directory_from_db, to_local
-from .packet import build_packet, incident_children, latest_assessment, reference_for
+from .packet import build_packet, incident_children, reference_for
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +105,6 @@ def local_label(at: dt.datetime | None, *, all_day: bool = False) -> str:
     return local.strftime("%A %-d %B %Y at %H:%M")
 
 
-def tel_href(number: str | None) -> str | None:
-    """`tel:` link for a UK number as the directory writes it ("01629 535353")."""
-    if not number:
-        return None
-    digits = re.sub(r"[^\d+]", "", number)
-    return f"tel:{digits}" if digits else None
-
-
 # ---------------------------------------------------------------------------------------------
 # R2 / R3
 
@@ -134,14 +122,6 @@ def check_reasons(text: str | None, field: str = "reasons") -> str:
     if typed:
         raise ReferralError(dismissive_message(typed), field)
     return value
-
-
-# ---------------------------------------------------------------------------------------------
-# The directory, from the database
-
-
-def authority_rows() -> dict[str, LocalAuthority]:
-    return {la.code: la for la in db.session.scalars(select(LocalAuthority))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,173 +180,17 @@ WORKER_LABELS: Final = {
 }
 
 
-@dataclass
-class LineView:
-    code: str
-    name: str
-    convening: bool
-    known: bool
-    line: str | None = None
-    phone: str | None = None
-    phone_tel: str | None = None
-    open: bool | None = None
-    next_open: dt.datetime | None = None
-    out_of_hours_name: str | None = None
-    out_of_hours_phone: str | None = None
-    out_of_hours_tel: str | None = None
-    notes: tuple[str, ...] = ()
-    authority_id: uuid.UUID | None = None
-    referral: ReferralView | None = None
-
-    @property
-    def next_open_label(self) -> str:
-        return self.next_open.strftime("%A %-d %B at %H:%M") if self.next_open else ""
-
-    @property
-    def can_hand_over(self) -> bool:
-        return self.authority_id is not None and self.referral is None
-
-
-@dataclass
-class HandoverView:
-    incident: Incident
-    immediate_danger: bool
-    has_routes: bool
-    mandatory_routes: list[str]
-    lines: list[LineView]
-    calls: list[ConsultationCall]
-    now_local: dt.datetime
-
-    @property
-    def convening(self) -> LineView | None:
-        return next((line for line in self.lines if line.convening), None)
-
-
-def _handover_entries(
-    incident: Incident, directory: Directory, now_local: dt.datetime,
-    rows: list[IncidentChild] | None = None,
-) -> tuple[list[dict[str, Any]], bool]:
-    """(entries, immediate danger): the engine's handover at `now_local`.
-
-    Falls back to the latest stored assessment's authorities (with the line status worked out
-    now) when the incident's facts cannot be assessed, e.g. an authority missing from the
-    directory.
-    """
-    facts = facts_for(incident, at_local=now_local, rows=rows)
-    try:
-        result = assess(facts, directory) if facts is not None else None
-    except KeyError:  # an authority missing from the directory
-        result = None
-    if result is not None:
-        entries = [h.as_json() | {"next_open": h.next_open, "known": True}
-                   for h in result.handover]
-        return entries, "IMMEDIATE_DANGER" in result.triggers or bool(incident.immediate_danger)
-    assessment = latest_assessment(incident)
-    stored = json.loads(assessment.result or "{}") if assessment else {}
-    entries = []
-    for h in stored.get("handover", []):
-        code = h.get("local_authority")
-        authority = directory.get(code) if code else None
-        if authority is None:
-            entries.append({"local_authority": code, "name": h.get("name") or code,
-                            "convening": bool(h.get("convening")), "known": False})
-            continue
-        is_open, next_open = authority.line_status(now_local)
-        entries.append({
-            "local_authority": code, "name": authority.name,
-            "convening": bool(h.get("convening")), "line": authority.line,
-            "phone": authority.phone, "open": is_open, "next_open": next_open,
-            "out_of_hours_phone": authority.out_of_hours_phone,
-            "out_of_hours_name": authority.out_of_hours_name,
-            "notes": [n for n in (authority.out_of_hours_note,) if n], "known": True,
-        })
-    danger = bool(incident.immediate_danger) or (
-        assessment is not None and "IMMEDIATE_DANGER" in (assessment.triggers or []))
-    return entries, danger
-
-
 def incident_handover(incident: Incident, now: dt.datetime | None = None) -> HandoverView:
-    """What the incident page shows: each authority's line now, calls, referrals and answers."""
+    """What the incident page shows: each authority's line now (`handover.incident_handover`),
+    calls, and each referral sent with its status, answers and due dates."""
     now = now or utcnow()
-    now_local = to_local(now)
+    view = handover.incident_handover(incident, now)
     directory = directory_from_db()
-    rows = authority_rows()
-    entries, danger = _handover_entries(incident, directory, now_local)
-    referrals = {r.local_authority_id: r for r in db.session.scalars(
-        select(Referral).where(Referral.incident_id == incident.id,
-                               Referral.school_id == incident.school_id))}
-    lines = []
-    for e in entries:
-        code = e["local_authority"]
-        la = rows.get(code)
-        referral = referrals.get(la.id) if la else None
-        lines.append(LineView(
-            code=code, name=e.get("name") or code, convening=bool(e.get("convening")),
-            known=bool(e.get("known")), line=e.get("line"), phone=e.get("phone"),
-            phone_tel=tel_href(e.get("phone")), open=e.get("open"), next_open=e.get("next_open"),
-            out_of_hours_name=e.get("out_of_hours_name"),
-            out_of_hours_phone=e.get("out_of_hours_phone"),
-            out_of_hours_tel=tel_href(e.get("out_of_hours_phone")),
-            notes=tuple(e.get("notes") or ()),
-            authority_id=la.id if la is not None and la.active else None,
-            referral=referral_view(referral, directory, now, la) if referral else None,
-        ))
-    assessment = latest_assessment(incident)
-    calls = list(db.session.scalars(
-        select(ConsultationCall)
-        .where(ConsultationCall.incident_id == incident.id,
-               ConsultationCall.school_id == incident.school_id)
-        .order_by(ConsultationCall.called_at.desc())))
-    return HandoverView(
-        incident=incident, immediate_danger=danger,
-        has_routes=bool(assessment and assessment.routes) or bool(entries),
-        mandatory_routes=list(incident.mandatory_routes or []),
-        lines=lines, calls=calls, now_local=now_local,
-    )
-
-
-def convening_referrals_sent(
-    incidents: Sequence[Incident],
-    children: dict[uuid.UUID, list[IncidentChild]] | None = None,
-    now: dt.datetime | None = None,
-) -> set[uuid.UUID]:
-    """The ids of those incidents whose convening authority (as the incident stands now) has
-    been sent a referral; with no convening authority known, any referral marked convening
-    counts. One query for the referrals, however many incidents."""
-    if not incidents:
-        return set()
-    directory = directory_from_db()
-    now_local = to_local(now or utcnow())
-    wanted: dict[uuid.UUID, tuple[uuid.UUID, str | None]] = {}
-    for incident in incidents:
-        rows = children.get(incident.id) if children is not None else None
-        entries, _ = _handover_entries(incident, directory, now_local, rows)
-        code = next((e["local_authority"] for e in entries if e.get("convening")), None)
-        wanted[incident.id] = (incident.school_id, code)
-    sent = set()
-    for incident_id, school_id, convening, code in db.session.execute(
-        select(Referral.incident_id, Referral.school_id, Referral.convening, LocalAuthority.code)
-        .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
-        .where(Referral.incident_id.in_(list(wanted)))
-    ):
-        want_school, want_code = wanted[incident_id]
-        if school_id == want_school and (code == want_code if want_code is not None
-                                         else convening):
-            sent.add(incident_id)
-    return sent
-
-
-def referral_sent_to_convening(incident: Incident) -> bool:
-    """A referral has been sent to the convening authority of the incident as it stands now."""
-    return incident.id in convening_referrals_sent([incident])
-
-
-def mandatory_routes_handed_over(incident: Incident) -> bool:
-    """RULES.md R4: the mandatory routes count as handed over once the convening authority has
-    the referral. True when the incident has no mandatory route."""
-    if not incident.mandatory_routes:
-        return True
-    return referral_sent_to_convening(incident)
+    for line in view.lines:
+        if line.sent is not None:
+            line.referral = referral_view(line.sent, directory, now,
+                                          view.authorities.get(line.sent.local_authority_id))
+    return view
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +277,7 @@ def hand_over(
 ) -> tuple[Referral, list[Alert]]:
     """One referral to one authority involved: the packet frozen and encrypted for it."""
     directory = directory_from_db()
-    entries, _ = _handover_entries(incident, directory, to_local(now))
+    entries, _ = handover.entries_for(incident, directory, to_local(now))
     codes = [e["local_authority"] for e in entries]
     if authority_code not in codes:
         raise ReferralError("This authority is not involved in the incident")

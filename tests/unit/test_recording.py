@@ -52,6 +52,12 @@ def test_r2_empty_reasons_refused() -> None:
     assert caught.value.message == "Enter the reasons for this decision"
 
 
+def label_of(route: str) -> str:
+    from portal.rules.vocabulary import ROUTE_LABELS
+
+    return ROUTE_LABELS[route]
+
+
 def _setup(app: Flask) -> dict:
     school = factories.school()
     staff = factories.user("staff", org=school)
@@ -114,24 +120,55 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
     for child in (s["mia"], s["kai"]):
         svc.record_decision(s["dsl"], incident, svc.DecisionInput(
             kind="internal_support", child_id=child.id, reasons="Plan agreed"), NOW)
+    from portal.services import handover
+
+    def handed(route: str) -> bool:
+        return handover.handed_routes(incident, [route], NOW)[route]
+
     for route in incident.mandatory_routes:
-        assert not svc.handed_over(incident, route)
+        assert not handed(route)
         # R4: a note never hands a mandatory route over ...
-        with pytest.raises(RecordingError, match="sending the referral"):
+        with pytest.raises(RecordingError, match=r"sending the referral|recording the"):
             svc.record_decision(s["dsl"], incident, svc.DecisionInput(
                 kind="handed_over", route=route, reasons="Phoned the line"), NOW)
-        assert not svc.handed_over(incident, route)
-    # ... only a referral sent to the convening authority does (issue 5).
+        assert not handed(route)
+    # ... only its own record does: for csc_referral the referral sent to the convening
+    # authority (every child lives in Derbyshire: the only authority involved).
     from portal.services import referrals
 
     convening = referrals.incident_handover(incident, NOW).convening.code
     referrals.hand_over(incident, convening, s["dsl"], now=NOW)
-    assert all(svc.handed_over(incident, route) for route in incident.mandatory_routes)
+    assert handed("csc_referral")
+    assert all(handed(route) == (route == "csc_referral") for route in incident.mandatory_routes)
+    # A referral to children's social care never counts for the police or adult social care:
+    # each such mandatory route still needs its own record before the incident can close.
+    own = {
+        "police": handover.RouteRecordInput(
+            route="police", happened_at_local=dt.datetime(2026, 11, 17, 11, 0), method="101",
+            force="Derbyshire Constabulary", reference="14/1/26"),
+        "police_emergency": handover.RouteRecordInput(
+            route="police_emergency", happened_at_local=dt.datetime(2026, 11, 17, 9, 35),
+            caller="Dana Lead, DSL"),
+        "adult_social_care": handover.RouteRecordInput(
+            route="adult_social_care", happened_at_local=dt.datetime(2026, 11, 17, 12, 0),
+            recipient="Derbyshire County Council, Adult Care"),
+    }
+    for route in incident.mandatory_routes:
+        if route in own:
+            with pytest.raises(ClosingRefused, match=label_of(route)):
+                svc.close_incident(s["dsl"], incident, incident.version, "All handed over", NOW)
+            handover.record_route(s["dsl"], incident, own[route], NOW)
+            assert handed(route)
     svc.close_incident(s["dsl"], incident, incident.version, "All handed over", NOW)
     assert incident.state == "closed"
     assert db.session.query(Decision).filter_by(kind="close").count() == 1
     with pytest.raises(RecordingError):
         svc.save_summary(s["dsl"], incident, incident.version, "late edit", NOW)
+    # Nor can a closed incident get a new handover record (R5: corrections are addenda).
+    with pytest.raises(RecordingError, match="This incident is closed"):
+        handover.record_route(s["dsl"], incident, handover.RouteRecordInput(
+            route="police", happened_at_local=dt.datetime(2026, 11, 17, 12, 0), method="101",
+            force="Derbyshire Constabulary", reference="14/2/26"), NOW)
 
 
 def test_r7_and_r8_in_the_service(app: Flask) -> None:

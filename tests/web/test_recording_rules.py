@@ -122,16 +122,28 @@ def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
             "been handed over") in page
     db.session.expire_all()
     incident = db.session.get(Incident, iid)
-    # A note never counts as handing a mandatory route over (issue 5: only a referral sent to
-    # the convening authority does).
-    for route in incident.mandatory_routes:
+    # A note never counts as handing a mandatory route over: each has a record of its own
+    # (R4: the referral sent to the convening authority; the police report recorded).
+    assert {"csc_referral", "police"} <= set(incident.mandatory_routes)
+    how = {"csc_referral": "is handed over by sending the referral to the convening",
+           "police": "is handed over by recording the police report"}
+    for route in ("csc_referral", "police"):
         note = decide(client, iid, kind="handed_over", route=route,
                       reasons="Phoned Starting Point, referral accepted.")
         assert note.status_code == 200
-        assert "is handed over by sending the referral to the convening" in text(note)
+        assert how[route] in text(note)
     assert "has been handed over" in text(close(client, iid))
     sent = submit(client, f"/incidents/{iid}/hand-over/derbyshire", {"submit": "y"})
     assert sent.status_code == 302, text(sent)
+    # The referral to children's social care never counts as telling the police.
+    page = text(close(client, iid))
+    assert ("You cannot close this incident until “Report to the police” has been handed "
+            "over") in page
+    assert "“Referral to children's social care” has been handed over" not in page
+    reported = submit(client, f"/incidents/{iid}/handing-over/police-report", {
+        "happened_on": ["17", "11", "2026"], "happened_time": "11:00", "method": "101",
+        "force": "Derbyshire Constabulary", "reference": "14/88321/26"})
+    assert reported.status_code == 302, text(reported)
     assert close(client, iid).status_code == 302
     db.session.expire_all()
     assert db.session.get(Incident, iid).state == "closed"

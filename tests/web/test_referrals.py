@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.models import AuditEvent, ChildRecordEntry, Referral, ReferralResponse, db
+from portal.services import handover
 from portal.services import referrals as service
 from tests import factories
 from tests.referral_data import incident, local
@@ -74,6 +75,12 @@ def referral_to(w: dict, code: str) -> Referral:
         Referral.incident_id == w["incident"].id, Referral.local_authority_id == la.id))
     assert found is not None
     return found
+
+
+def csc_referral(w: dict) -> handover.RouteState:
+    """The state of the mandatory referral to children's social care (R4)."""
+    states = handover.states_for([w["incident"]], service.utcnow())[w["incident"].id]
+    return next(s for s in states if s.route == "csc_referral")
 
 
 def test_which_line_now_out_of_hours_and_999_first(client: FlaskClient, world: dict) -> None:
@@ -158,13 +165,15 @@ def test_record_a_call_joins_each_childs_chronology(client: FlaskClient, world: 
 def test_full_flow_handover_acknowledge_decide(client: FlaskClient, other_client: FlaskClient,
                                                world: dict, outbox: list, clock: dict) -> None:
     sign_in(client, world["dsl"])
-    assert not service.mandatory_routes_handed_over(world["incident"])
+    assert not csc_referral(world).done
     response = hand_over(client, world, "derbyshire")
     assert response.status_code == 302
     referral = referral_to(world, "derbyshire")
     assert referral.convening and referral.state == "sent" and referral.schema_version == 1
-    assert service.referral_sent_to_convening(world["incident"])
-    assert service.mandatory_routes_handed_over(world["incident"])
+    # Sent to the convening authority; Darlington (Kai's authority) still needs its own.
+    state = csc_referral(world)
+    assert state.sent_to == (world["derbyshire"].name,)
+    assert not state.done and state.missing == (world["darlington"].name,)
     # Advisers of Derbyshire are alerted with a link and nothing about the children.
     assert len(outbox) == 1 and outbox[0].to == ("adv@derbys.example",)
     assert f"/referrals/{referral.id}" in outbox[0].body
@@ -291,11 +300,14 @@ def test_other_schools_dsl_gets_404(app: Flask, world: dict) -> None:
 def test_cross_boundary_two_referrals(client: FlaskClient, other_client: FlaskClient,
                                       app: Flask, world: dict) -> None:
     sign_in(client, world["dsl"])
-    # Handing to the non-convening authority alone does not hand over the mandatory routes.
+    # Handing to the non-convening authority alone does not hand over the referral route.
     assert hand_over(client, world, "darlington").status_code == 302
-    assert not service.mandatory_routes_handed_over(world["incident"])
+    state = csc_referral(world)
+    assert not state.done and state.missing == (world["derbyshire"].name,)
+    assert "(the convening authority)" in state.owed
     assert hand_over(client, world, "derbyshire").status_code == 302
-    assert service.mandatory_routes_handed_over(world["incident"])
+    # Every authority involved has its own referral, the convening one included.
+    assert csc_referral(world).done
     derbys, darl = referral_to(world, "derbyshire"), referral_to(world, "darlington")
     assert derbys.convening and not darl.convening
     # Each packet is encrypted for its own authority and says who convenes.

@@ -1,0 +1,601 @@
+"""Handing an incident over (RULES.md R4, section 6): the one place that says which lines to
+call, which mandatory routes have their record, and what is still owed.
+
+- `entries_for`: the engine's handover entries for the incident as it stands now (one per local
+  authority involved, the convening one first).
+- `incident_handover`: the lines to call now, for the incident page (`LineView`,
+  `HandoverView`); `services.referrals` adds each referral's status and due dates.
+- `judge`: pure per-route logic. Each mandatory route needs its own record that fits it:
+  `csc_referral` a referral sent through the portal to the convening authority AND to every
+  other authority involved; `police` a report to the police; `police_emergency` the 999 call;
+  `adult_social_care` a referral to adult social care (`RouteHandover` rows). A referral to
+  children's social care never counts for the others. A mandatory route with no record of its
+  own kind counts once a "handed over" decision is recorded for it.
+- `states_for`: `judge` for many incidents in a fixed number of queries (the dashboard);
+  `route_states` / `still_owed` for one incident (its page, closing).
+- `record_route`: records a police report, a 999 call or a referral to adult social care
+  (append-only; corrections are addenda), with its audit entry and each child's chronology.
+
+This module imports neither `services.incidents` nor `services.referrals`: both use it.
+Nothing here reads Flask's request or builds a URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from .. import audit
+from ..models import (
+    POLICE_METHODS,
+    RECORDED_ROUTES,
+    Addendum,
+    ConsultationCall,
+    Decision,
+    Incident,
+    IncidentChild,
+    LocalAuthority,
+    Referral,
+    RouteHandover,
+    User,
+    db,
+)
+from ..rules import Directory, assess
+from ..rules.vocabulary import ROUTE_LABELS
+from . import chronology
+from .facts import children_of_incidents, facts_for, incident_children
+from .localtime import directory_from_db, from_local, to_local
+from .packet import latest_assessment
+from .recording import Problem, RecordingError, check_reasons
+
+__all__ = [
+    "POLICE_METHODS",
+    "POLICE_METHOD_LABELS",
+    "RECORDED_ROUTES",
+    "RECORD_HEADINGS",
+    "HandoverView",
+    "Involved",
+    "LineView",
+    "RecordView",
+    "RouteRecordInput",
+    "RouteState",
+    "authority_rows",
+    "entries_for",
+    "handed_routes",
+    "incident_handover",
+    "judge",
+    "record_route",
+    "record_text",
+    "route_states",
+    "states_for",
+    "still_owed",
+    "tel_href",
+]
+
+# What a DSL does to record each route, in plain words (buttons and headings).
+RECORD_HEADINGS: Final = {
+    "police": "Record the police report",
+    "police_emergency": "Record the 999 call",
+    "adult_social_care": "Record the referral to adult social care",
+}
+# The ways a report reaches the police, as the form offers them.
+POLICE_METHOD_LABELS: Final = {
+    "999": "Called 999",
+    "101": "Called 101",
+    "online": "Reported online",
+    "in_person": "In person at a police station",
+    "officer_at_school": "Told a police officer at the school",
+}
+OWED: Final = {
+    "police": ("Record the report to the police: when, how, which force, and the police "
+               "reference or why there is none yet"),
+    "police_emergency": ("Record the 999 call: when, who called, and the incident number if "
+                         "one was given"),
+    "adult_social_care": ("Record the referral to adult social care: when, to whom, and its "
+                          "reference"),
+}
+HANDED_OVER_BY_RECORD: Final = frozenset({"csc_referral", *RECORDED_ROUTES})
+
+
+def label(route: str) -> str:
+    return ROUTE_LABELS.get(route, route.replace("_", " "))
+
+
+def when_words(at: dt.datetime) -> str:
+    """'30 November 2026 at 10:15' in UK time."""
+    return to_local(at).strftime("%-d %B %Y at %H:%M")
+
+
+def tel_href(number: str | None) -> str | None:
+    """`tel:` link for a UK number as the directory writes it ("01629 535353")."""
+    if not number:
+        return None
+    digits = re.sub(r"[^\d+]", "", number)
+    return f"tel:{digits}" if digits else None
+
+
+def authority_rows() -> dict[str, LocalAuthority]:
+    return {la.code: la for la in db.session.scalars(select(LocalAuthority))}
+
+
+# ---------------------------------------------------------------------------------------------
+# The authorities involved and their lines
+
+
+def entries_for(
+    incident: Incident, directory: Directory, now_local: dt.datetime,
+    rows: list[IncidentChild] | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """(entries, immediate danger): the engine's handover at `now_local`.
+
+    Falls back to the latest stored assessment's authorities (with the line status worked out
+    now) when the incident's facts cannot be assessed, e.g. an authority missing from the
+    directory.
+    """
+    facts = facts_for(incident, at_local=now_local, rows=rows)
+    try:
+        result = assess(facts, directory) if facts is not None else None
+    except KeyError:  # an authority missing from the directory
+        result = None
+    if result is not None:
+        entries = [h.as_json() | {"next_open": h.next_open, "known": True}
+                   for h in result.handover]
+        return entries, "IMMEDIATE_DANGER" in result.triggers or bool(incident.immediate_danger)
+    assessment = latest_assessment(incident)
+    stored = json.loads(assessment.result or "{}") if assessment else {}
+    entries = []
+    for h in stored.get("handover", []):
+        code = h.get("local_authority")
+        authority = directory.get(code) if code else None
+        if authority is None:
+            entries.append({"local_authority": code, "name": h.get("name") or code,
+                            "convening": bool(h.get("convening")), "known": False})
+            continue
+        is_open, next_open = authority.line_status(now_local)
+        entries.append({
+            "local_authority": code, "name": authority.name,
+            "convening": bool(h.get("convening")), "line": authority.line,
+            "phone": authority.phone, "open": is_open, "next_open": next_open,
+            "out_of_hours_phone": authority.out_of_hours_phone,
+            "out_of_hours_name": authority.out_of_hours_name,
+            "notes": [n for n in (authority.out_of_hours_note,) if n], "known": True,
+        })
+    danger = bool(incident.immediate_danger) or (
+        assessment is not None and "IMMEDIATE_DANGER" in (assessment.triggers or []))
+    return entries, danger
+
+
+@dataclass
+class LineView:
+    code: str
+    name: str
+    convening: bool
+    known: bool
+    line: str | None = None
+    phone: str | None = None
+    phone_tel: str | None = None
+    open: bool | None = None
+    next_open: dt.datetime | None = None
+    out_of_hours_name: str | None = None
+    out_of_hours_phone: str | None = None
+    out_of_hours_tel: str | None = None
+    notes: tuple[str, ...] = ()
+    authority_id: uuid.UUID | None = None
+    sent: Referral | None = None  # the referral sent to this authority, if any
+    # Its status, answers and due dates (`services.referrals.ReferralView`), filled in there.
+    referral: Any = None
+
+    @property
+    def next_open_label(self) -> str:
+        return self.next_open.strftime("%A %-d %B at %H:%M") if self.next_open else ""
+
+    @property
+    def can_hand_over(self) -> bool:
+        return self.authority_id is not None and self.sent is None
+
+
+@dataclass
+class HandoverView:
+    incident: Incident
+    immediate_danger: bool
+    has_routes: bool
+    mandatory_routes: list[str]
+    lines: list[LineView]
+    calls: list[ConsultationCall]
+    now_local: dt.datetime
+    authorities: dict[uuid.UUID, LocalAuthority] = field(default_factory=dict)
+
+    @property
+    def convening(self) -> LineView | None:
+        return next((line for line in self.lines if line.convening), None)
+
+
+def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
+    """Each authority's line now, the referral sent to it (if any) and the calls recorded."""
+    now_local = to_local(now)
+    directory = directory_from_db()
+    rows = authority_rows()
+    entries, danger = entries_for(incident, directory, now_local)
+    referrals = {r.local_authority_id: r for r in db.session.scalars(
+        select(Referral).where(Referral.incident_id == incident.id,
+                               Referral.school_id == incident.school_id))}
+    lines = []
+    for e in entries:
+        code = e["local_authority"]
+        la = rows.get(code)
+        lines.append(LineView(
+            code=code, name=e.get("name") or code, convening=bool(e.get("convening")),
+            known=bool(e.get("known")), line=e.get("line"), phone=e.get("phone"),
+            phone_tel=tel_href(e.get("phone")), open=e.get("open"), next_open=e.get("next_open"),
+            out_of_hours_name=e.get("out_of_hours_name"),
+            out_of_hours_phone=e.get("out_of_hours_phone"),
+            out_of_hours_tel=tel_href(e.get("out_of_hours_phone")),
+            notes=tuple(e.get("notes") or ()),
+            authority_id=la.id if la is not None and la.active else None,
+            sent=referrals.get(la.id) if la else None,
+        ))
+    assessment = latest_assessment(incident)
+    calls = list(db.session.scalars(
+        select(ConsultationCall)
+        .where(ConsultationCall.incident_id == incident.id,
+               ConsultationCall.school_id == incident.school_id)
+        .order_by(ConsultationCall.called_at.desc())))
+    return HandoverView(
+        incident=incident, immediate_danger=danger,
+        has_routes=bool(assessment and assessment.routes) or bool(entries),
+        mandatory_routes=list(incident.mandatory_routes or []),
+        lines=lines, calls=calls, now_local=now_local,
+        authorities={la.id: la for la in rows.values()},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Which mandatory routes have their record (pure)
+
+
+@dataclass(frozen=True, slots=True)
+class Involved:
+    """A local authority involved in the incident (a handover entry)."""
+
+    code: str
+    name: str
+    convening: bool
+
+
+@dataclass(frozen=True)
+class RecordView:
+    record: RouteHandover
+    text: str
+    recorded_by: str
+    addenda: tuple[Addendum, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteState:
+    """One mandatory route: handed over or not, and what is still owed, in plain words."""
+
+    route: str
+    label: str
+    done: bool
+    owed: str = ""  # empty when done
+    missing: tuple[str, ...] = ()  # csc_referral: authorities still without their referral
+    records: tuple[RecordView, ...] = ()
+    sent_to: tuple[str, ...] = ()  # csc_referral: authorities the referral was sent to
+
+    @property
+    def can_record(self) -> bool:
+        """Whether the route is handed over by a record made on the incident page."""
+        return self.route in RECORDED_ROUTES
+
+
+def _names(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def judge(route: str, *, involved: Sequence[Involved], referred: Collection[str],
+          any_convening_referral: bool = False, recorded: Collection[str] = (),
+          decided: Collection[str] = ()) -> RouteState:
+    """Whether one mandatory route is handed over, and if not what is owed.
+
+    involved: the authorities involved (handover entries); referred: the codes of those the
+    portal has sent a referral to; any_convening_referral: a referral marked convening exists
+    (used only when no authority is known, e.g. the children were removed); recorded: the
+    routes with a `RouteHandover` record; decided: routes with a "handed over" decision (only
+    for a route that has no record of its own kind).
+    """
+    name = label(route)
+    if route == "csc_referral":
+        sent = tuple(i.name for i in involved if i.code in referred)
+        if not involved:
+            if any_convening_referral:
+                return RouteState(route, name, True)
+            return RouteState(route, name, False, owed=(
+                "Add the children involved, then send the referral to children's social care "
+                "through the portal"))
+        missing = [i for i in involved if i.code not in referred]
+        if not missing:
+            return RouteState(route, name, True, sent_to=sent)
+        convening = next((i for i in missing if i.convening), None)
+        others = [i.name for i in missing if not i.convening]
+        if convening is not None:
+            owed = f"Send the referral to {convening.name} (the convening authority)"
+            if others:
+                owed += f", and to {_names(others)}: every local authority involved needs its own"
+        else:
+            owed = (f"Send the referral to {_names(others)} too: every local authority involved "
+                    "needs its own")
+        return RouteState(route, name, False, owed=owed,
+                          missing=tuple(i.name for i in missing), sent_to=sent)
+    if route in RECORDED_ROUTES:
+        done = route in recorded
+        return RouteState(route, name, done, owed="" if done else OWED[route])
+    done = route in decided
+    return RouteState(route, name, done, owed="" if done else
+                      f"Record that “{name}” has been handed over (Record a decision)")
+
+
+# ---------------------------------------------------------------------------------------------
+# From the database
+
+
+def _involved(entries: Iterable[dict[str, Any]]) -> list[Involved]:
+    return [Involved(str(e["local_authority"]), str(e.get("name") or e["local_authority"]),
+                     bool(e.get("convening"))) for e in entries if e.get("local_authority")]
+
+
+def states_for(
+    incidents: Sequence[Incident], now: dt.datetime,
+    children: dict[uuid.UUID, list[IncidentChild]] | None = None,
+) -> dict[uuid.UUID, list[RouteState]]:
+    """For each incident, the state of each of its mandatory routes (empty: none).
+
+    A fixed number of queries however many incidents: the children (unless given), the
+    referrals sent, the route records and the "handed over" decisions, one each."""
+    wanted = [i for i in incidents if i.mandatory_routes]
+    out: dict[uuid.UUID, list[RouteState]] = {i.id: [] for i in incidents}
+    if not wanted:
+        return out
+    if children is None:
+        children = children_of_incidents(wanted)
+    directory = directory_from_db()
+    now_local = to_local(now)
+    ids = [i.id for i in wanted]
+    school_of = {i.id: i.school_id for i in wanted}
+    referred: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+    convening_sent: set[uuid.UUID] = set()
+    for incident_id, school_id, convening, code in db.session.execute(
+        select(Referral.incident_id, Referral.school_id, Referral.convening, LocalAuthority.code)
+        .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
+        .where(Referral.incident_id.in_(ids))
+    ):
+        if school_id == school_of[incident_id]:
+            referred[incident_id].add(code)
+            if convening:
+                convening_sent.add(incident_id)
+    recorded: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+    for incident_id, school_id, route in db.session.execute(
+        select(RouteHandover.incident_id, RouteHandover.school_id, RouteHandover.route)
+        .where(RouteHandover.incident_id.in_(ids))
+    ):
+        if school_id == school_of[incident_id]:
+            recorded[incident_id].add(route)
+    decided: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+    for incident_id, decided_route in db.session.execute(
+        select(Decision.incident_id, Decision.route)
+        .where(Decision.incident_id.in_(ids), Decision.kind == "handed_over",
+               Decision.route.is_not(None))
+    ):
+        decided[incident_id].add(str(decided_route))
+    for incident in wanted:
+        entries, _ = entries_for(incident, directory, now_local, children.get(incident.id))
+        involved = _involved(entries)
+        out[incident.id] = [
+            judge(route, involved=involved, referred=referred[incident.id],
+                  any_convening_referral=incident.id in convening_sent,
+                  recorded=recorded[incident.id], decided=decided[incident.id])
+            for route in incident.mandatory_routes
+        ]
+    return out
+
+
+def still_owed(incident: Incident, now: dt.datetime) -> list[RouteState]:
+    """The mandatory routes of one incident not yet handed over (closing, the page)."""
+    return [s for s in states_for([incident], now)[incident.id] if not s.done]
+
+
+def records_of(incident: Incident) -> list[RouteHandover]:
+    return list(db.session.scalars(
+        select(RouteHandover)
+        .where(RouteHandover.incident_id == incident.id,
+               RouteHandover.school_id == incident.school_id)
+        .order_by(RouteHandover.happened_at, RouteHandover.recorded_at)))
+
+
+def record_text(record: RouteHandover) -> str:
+    """One record in plain words: 'Reported to Derbyshire Constabulary on 30 November 2026 at
+    10:15 by calling 101, reference 14/1234/26'."""
+    when = when_words(record.happened_at)
+    if record.route == "police":
+        method = POLICE_METHODS.get(record.method or "", "")
+        text = f"Reported to {record.force} on {when}" + (f" {method}" if method else "")
+        if record.reference:
+            return f"{text}, reference {record.reference}"
+        return f"{text}. No police reference yet: {record.no_reference_reason}"
+    if record.route == "police_emergency":
+        text = f"999 called by {record.caller} on {when}"
+        if record.reference:
+            return f"{text}, incident number {record.reference}"
+        return f"{text}. No incident number given"
+    if record.route == "adult_social_care":
+        text = f"Referred to {record.recipient} on {when}"
+        if record.reference:
+            return f"{text}, reference {record.reference}"
+        return f"{text}. No reference given"
+    return f"Recorded on {when}"
+
+
+def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:
+    """Each mandatory route of the incident with its records (the incident page). Routes with
+    a record but no longer mandatory are listed too, so no record is ever hidden."""
+    states = states_for([incident], now)[incident.id]
+    records = records_of(incident)
+    addenda: dict[uuid.UUID, list[Addendum]] = {r.id: [] for r in records}
+    if records:
+        for a in db.session.scalars(
+            select(Addendum).where(Addendum.school_id == incident.school_id,
+                                   Addendum.target_type == "route_handover",
+                                   Addendum.target_id.in_(list(addenda)))
+            .order_by(Addendum.created_at)
+        ):
+            addenda[a.target_id].append(a)
+    people = {u.id: u.display_name for u in db.session.scalars(
+        select(User).where(User.id.in_({r.recorded_by_id for r in records})))} if records else {}
+    views: dict[str, list[RecordView]] = {}
+    for r in records:
+        views.setdefault(r.route, []).append(RecordView(
+            r, record_text(r), people.get(r.recorded_by_id, ""), tuple(addenda[r.id])))
+    out = []
+    for state in states:
+        out.append(RouteState(state.route, state.label, state.done, state.owed, state.missing,
+                              tuple(views.pop(state.route, [])), state.sent_to))
+    for route, rows in views.items():  # recorded, though not (or no longer) mandatory
+        out.append(RouteState(route, label(route), True, records=tuple(rows)))
+    return out
+
+
+def handed_routes(incident: Incident, routes: Iterable[str],
+                  now: dt.datetime) -> dict[str, bool]:
+    """For each route the rules gave: mandatory ones by their own record (`judge`), the
+    others ("consider") by a "handed over" decision or a record of their kind."""
+    states = {s.route: s.done for s in states_for([incident], now)[incident.id]}
+    wanted = [r for r in routes if r not in states]
+    if wanted:
+        done = {route for (route,) in db.session.execute(
+            select(Decision.route).where(Decision.incident_id == incident.id,
+                                         Decision.kind == "handed_over",
+                                         Decision.route.in_(wanted)))}
+        done |= {route for (route,) in db.session.execute(
+            select(RouteHandover.route).where(RouteHandover.incident_id == incident.id,
+                                              RouteHandover.school_id == incident.school_id,
+                                              RouteHandover.route.in_(wanted)))}
+        states.update({r: r in done for r in wanted})
+    return {r: states[r] for r in routes}
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording a route's handover
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRecordInput:
+    route: str
+    happened_at_local: dt.datetime | None  # naive Europe/London
+    method: str | None = None
+    force: str | None = None
+    reference: str | None = None
+    no_reference_reason: str | None = None
+    caller: str | None = None
+    recipient: str | None = None
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list[Problem]:
+    problems: list[Problem] = []
+    route = data.route
+    if data.happened_at_local is None:
+        problems.append(Problem("R4", "happened_on", {
+            "police": "Enter the date and time the police were told",
+            "police_emergency": "Enter the date and time of the 999 call",
+            "adult_social_care": "Enter the date and time of the referral",
+        }[route]))
+    else:
+        at = from_local(data.happened_at_local)
+        if at > now:
+            problems.append(Problem("R4", "happened_on",
+                                    "The date and time must be now or in the past"))
+        elif incident.occurred_on and data.happened_at_local.date() < incident.occurred_on:
+            problems.append(Problem("R4", "happened_on",
+                                    "The date must be on or after the day the incident "
+                                    "happened"))
+    if route == "police":
+        if data.method not in POLICE_METHODS:
+            problems.append(Problem("R4", "method", "Select how the police were told"))
+        if not _clean(data.force):
+            problems.append(Problem("R4", "force", "Enter which police force was told"))
+        if not _clean(data.reference):
+            try:
+                check_reasons(data.no_reference_reason, field="no_reference_reason",
+                              empty_message="Enter the police reference, or why there is "
+                                            "none yet")
+            except RecordingError as error:
+                problems.extend(error.problems)
+    elif route == "police_emergency":
+        if not _clean(data.caller):
+            problems.append(Problem("R4", "caller", "Enter who made the 999 call"))
+    elif route == "adult_social_care" and not _clean(data.recipient):
+        problems.append(Problem("R4", "recipient",
+                                "Enter which authority or team the referral went to"))
+    return problems
+
+
+def record_route(user: User, incident: Incident, data: RouteRecordInput,
+                 now: dt.datetime) -> RouteHandover:
+    """Record a police report, a 999 call or a referral to adult social care (R4), append-only
+    (R5). Audited; the record joins each child's chronology, other children by initials and
+    reference only (R6)."""
+    if data.route not in RECORDED_ROUTES:
+        raise RecordingError(Problem("R4", None, "Choose a route to record"))
+    if incident.state == "closed":
+        raise RecordingError(Problem(
+            "R5", None, "This incident is closed. To correct it, add a correction instead"))
+    problems = _check(data, incident, now)
+    if problems:
+        raise RecordingError(*problems)
+    assert data.happened_at_local is not None
+    record = RouteHandover(
+        school_id=incident.school_id, incident_id=incident.id, route=data.route,
+        happened_at=from_local(data.happened_at_local),
+        method=data.method if data.route == "police" else None,
+        recorded_by_id=user.id, recorded_at=now,
+    )
+    if data.route == "police":
+        record.force = _clean(data.force)
+        record.reference = _clean(data.reference) or None
+        if record.reference is None:
+            record.no_reference_reason = _clean(data.no_reference_reason)
+    elif data.route == "police_emergency":
+        record.caller = _clean(data.caller)
+        record.reference = _clean(data.reference) or None
+    else:
+        record.recipient = _clean(data.recipient)
+        record.reference = _clean(data.reference) or None
+    db.session.add(record)
+    db.session.flush()
+
+    text = (f"{label(data.route)} for incident {incident.reference}: {record_text(record)}. "
+            f"Recorded by {user.display_name}.")
+    kids = [ic.child for ic in incident_children(incident)]
+    for child in kids:
+        others = [c for c in kids if c.id != child.id]
+        body = chronology.redact(text, others, child)
+        if others:
+            body += " Also involved: " + ", ".join(chronology.label(o, child) for o in others) + "."
+        chronology.add_entry(child, "handing_over", body, author_id=user.id,
+                             incident=incident, source=record, occurred_at=record.happened_at)
+    audit.record(audit.ROUTE_HANDOVER_RECORDED, org_id=str(incident.school_id),
+                 actor_id=user.id, object_type="route_handover", object_id=record.id, at=now,
+                 detail={"incident_id": str(incident.id), "route": data.route,
+                         "method": record.method, "has_reference": record.reference is not None})
+    return record

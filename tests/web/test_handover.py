@@ -1,0 +1,326 @@
+"""R4 per route through the real forms (CSRF on): each mandatory route needs its own record.
+
+A referral sent to children's social care hands over `csc_referral` only: the incident cannot
+close, and the dashboard keeps it under "Must be handed over", until the police report, the 999
+call or the referral to adult social care is recorded too. Incidents are built so that their
+mandatory routes are the same under rules versions 1 and 2 (adult involved: children's social
+care and the police; immediate danger: 999; an adult at risk harmed: adult social care).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import uuid
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.models import (
+    Addendum,
+    AuditEvent,
+    ChildRecordEntry,
+    Incident,
+    RouteHandover,
+    db,
+)
+from tests.web.conftest import csrf_from, sign_in, submit
+from tests.web.test_incidents import add_child, save_facts, start, submit_v, world
+
+POLICE = {"happened_on": ["17", "11", "2026"], "happened_time": "11:00", "method": "101",
+          "force": "Derbyshire Constabulary", "reference": "14/88321/26"}
+CALL_999 = {"happened_on": ["17", "11", "2026"], "happened_time": "09:35",
+            "caller": "Dana Lead, DSL", "reference": "INC-0417"}
+ASC = {"happened_on": ["17", "11", "2026"], "happened_time": "12:10",
+       "recipient": "Derbyshire County Council, Adult Care", "reference": "AC-2231"}
+SLUGS = {"police": "police-report", "police_emergency": "999-call",
+         "adult_social_care": "adult-social-care"}
+FORMS = {"police": POLICE, "police_emergency": CALL_999, "adult_social_care": ASC}
+CODES = ("csc_referral", "police_emergency", "adult_social_care", "cre_screening")
+
+
+def text(response: Any) -> str:
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+def visible(html: str) -> str:
+    """The page's words, without tags and attributes (codes may sit in data- attributes)."""
+    body = html.split("<main", 1)[-1]
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def incident(client: FlaskClient, w: dict[str, Any], **facts: Any) -> uuid.UUID:
+    """An incident from the world's concern: physical abuse with `facts`, both children with
+    their words and a decision each, so only handing over can stop it closing."""
+    iid = start(client, w["concern"])
+    assert save_facts(client, iid, types_sexual=[], types_non_sexual=["physical"],
+                      **facts).status_code == 302
+    assert add_child(client, iid, w["mia"], "harmed",
+                     child_words="He pushed me into the wall.").status_code == 302
+    assert add_child(client, iid, w["kai"], "harmed_others",
+                     child_words_missing_reason="Refused to speak").status_code == 302
+    for child in ("mia", "kai"):
+        assert submit(client, f"/incidents/{iid}/decisions/new", {
+            "kind": "internal_support", "child": str(w[child].id),
+            "reasons": "Safety plan agreed with the child and their parents."},
+        ).status_code == 302
+    return iid
+
+
+def mandatory(iid: uuid.UUID) -> list[str]:
+    db.session.expire_all()
+    found = db.session.get(Incident, iid)
+    assert found is not None
+    return list(found.mandatory_routes)
+
+
+def close(client: FlaskClient, iid: uuid.UUID) -> Any:
+    return submit_v(client, f"/incidents/{iid}/close",
+                    {"reasons": "Every route handed over; support in place for both children."})
+
+
+def refer(client: FlaskClient, iid: uuid.UUID) -> None:
+    sent = submit(client, f"/incidents/{iid}/hand-over/derbyshire", {"submit": "y"})
+    assert sent.status_code == 302, text(sent)
+
+
+def record(client: FlaskClient, iid: uuid.UUID, route: str, **changes: Any) -> Any:
+    return submit(client, f"/incidents/{iid}/handing-over/{SLUGS[route]}",
+                  {**FORMS[route], **changes})
+
+
+def handover_count(client: FlaskClient) -> int:
+    html = client.get("/dashboard").get_data(as_text=True)
+    match = re.search(r'data-testid="count-handover">(\d+)<', html)
+    assert match
+    return int(match.group(1))
+
+
+def handover_section(client: FlaskClient) -> str:
+    html = text(client.get("/dashboard"))
+    return html[html.index('id="handover"'):html.index('id="new-concerns"')]
+
+
+def the_route_waits(client: FlaskClient, iid: uuid.UUID, route: str, label: str) -> None:
+    """The incident cannot close for `route`, and the dashboard lists it for that route."""
+    page = text(close(client, iid))
+    assert f"You cannot close this incident until “{label}” has been handed over" in page
+    assert "“Referral to children's social care” has been handed over" not in page
+    assert handover_count(client) == 1
+    section = handover_section(client)
+    assert f"/incidents/{iid}" in section and label in section
+    assert "Referral to children's social care" not in section
+
+
+def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"])
+    assert {"csc_referral", "police"} <= set(mandatory(iid))
+    assert "adult_social_care" not in mandatory(iid)
+    assert handover_count(client) == 1
+
+    page = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    section = page[page.index('data-testid="handing-over"'):page.index("</section>",
+                                                                         page.index('data-testid="handing-over"'))]
+    words = visible(section)
+    assert "Referral to children's social care" in words and "Report to the police" in words
+    assert "Not yet recorded" in words and "Record the police report" in words
+    for code in CODES:
+        assert code not in words
+    assert f"/incidents/{iid}/handing-over/police-report" in section
+
+    refer(client, iid)
+    # The referral hands over children's social care, never the police.
+    the_route_waits(client, iid, "police", "Report to the police")
+    page = text(client.get(f"/incidents/{iid}"))
+    assert "Referral sent to Derbyshire County Council." in page
+
+    assert record(client, iid, "police").status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    assert ("Recorded: reported to Derbyshire Constabulary on 17 November 2026 at 11:00 by "
+            "calling 101, reference 14/88321/26.") in page
+    assert "Recorded by Dana Lead." in page
+    assert handover_count(client) == 0
+    assert close(client, iid).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).state == "closed"
+
+    # The record is encrypted, audited, and in each child's chronology (others by initials).
+    row = db.session.query(RouteHandover).filter_by(incident_id=iid).one()
+    assert b"Derbyshire Constabulary" not in (row.force_enc or b"")
+    assert row.method == "101" and row.reference == "14/88321/26"
+    event = db.session.query(AuditEvent).filter_by(action="handover.recorded").one()
+    assert event.detail["route"] == "police" and "Derbyshire" not in str(event.detail)
+    entries = db.session.query(ChildRecordEntry).filter_by(kind="handing_over").all()
+    assert {e.child_id for e in entries} == {w["mia"].id, w["kai"].id}
+    kai_entry = next(e for e in entries if e.child_id == w["kai"].id)
+    assert "Mia" not in kai_entry.body and f"MH ({w['mia'].reference})" in kai_entry.body
+    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in kai_entry.body
+    child_file = text(client.get(f"/children/{w['kai'].id}"))
+    assert "Handing over" in child_file and "Mia Harmed" not in child_file
+    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in child_file
+
+    # Closed: no new records (the form sends the DSL back to the incident).
+    assert client.get(f"/incidents/{iid}/handing-over/police-report").status_code == 302
+    token = csrf_from(client.get(f"/incidents/{iid}/summary/correction"))
+    late = client.post(f"/incidents/{iid}/handing-over/police-report",
+                       data={"csrf_token": token, **POLICE})
+    assert late.status_code == 302
+    db.session.expire_all()
+    assert db.session.query(RouteHandover).filter_by(incident_id=iid).count() == 1
+
+
+def test_999_call_needed_after_the_referral(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    # Immediate danger gives 999; an adult involved gives the referral (in rules 1 and 2 alike).
+    iid = incident(client, w, immediate_danger="y", features=["adult_involved"])
+    routes = mandatory(iid)
+    assert {"police_emergency", "csc_referral"} <= set(routes)
+    refer(client, iid)
+    for route in set(routes) - {"csc_referral", "police_emergency"}:  # whatever else applies
+        assert record(client, iid, route).status_code == 302
+    the_route_waits(client, iid, "police_emergency", "Call 999 now")
+    assert record(client, iid, "police_emergency").status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    assert ("Recorded: 999 called by Dana Lead, DSL on 17 November 2026 at 09:35, incident "
+            "number INC-0417.") in page
+    assert handover_count(client) == 0
+    assert close(client, iid).status_code == 302
+
+
+def test_adult_social_care_needed_after_the_referral(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, adults_harmed="1", adults_at_risk="1")
+    routes = mandatory(iid)
+    assert {"adult_social_care", "csc_referral"} <= set(routes)
+    refer(client, iid)
+    for route in set(routes) - {"csc_referral", "adult_social_care"}:
+        assert record(client, iid, route).status_code == 302
+    the_route_waits(client, iid, "adult_social_care", "Referral to adult social care")
+    assert record(client, iid, "adult_social_care").status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    assert ("Recorded: referred to Derbyshire County Council, Adult Care on 17 November 2026 at "
+            "12:10, reference AC-2231.") in page
+    assert close(client, iid).status_code == 302
+
+
+def test_every_missing_route_is_listed_separately(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"], immediate_danger="y")
+    page = text(close(client, iid))
+    for label in ("Referral to children's social care", "Report to the police", "Call 999 now"):
+        assert f"You cannot close this incident until “{label}” has been handed over" in page
+    assert "send the referral to Derbyshire County Council (the convening authority)" in page
+    assert "record the 999 call: when, who called" in page
+
+
+def test_refusals_keep_what_was_typed(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"])
+    # No reference and no reason.
+    refused = record(client, iid, "police", reference="", no_reference_reason="")
+    page = text(refused)
+    assert refused.status_code == 200
+    assert "There is a problem" in page and 'class="govuk-error-summary' in page
+    assert "Enter the police reference, or why there is none yet" in page
+    assert 'value="Derbyshire Constabulary"' in page and 'value="11:00"' in page
+    assert re.search(r'value="101"\s+checked|checked[^>]*value="101"', page)
+    # A time in the future.
+    refused = record(client, iid, "police", happened_on=["1", "1", "2099"])
+    page = text(refused)
+    assert refused.status_code == 200
+    assert "The date and time must be now or in the past" in page
+    assert 'value="14/88321/26"' in page and 'value="2099"' in page
+    # Nothing required given at all: each field says what it needs.
+    refused = record(client, iid, "police", happened_on=["", "", ""], happened_time="",
+                     method="", force="", reference="")
+    page = text(refused)
+    for message in ("Enter the date and time the police were told",
+                    "Select how the police were told", "Enter which police force was told",
+                    "Enter the police reference, or why there is none yet"):
+        assert message in page
+    refused = record(client, iid, "police_emergency", caller="")
+    assert "Enter who made the 999 call" in text(refused)
+    refused = record(client, iid, "adult_social_care", recipient="", happened_time="25:00")
+    assert refused.status_code == 200 and "Enter the time like 10:15" in text(refused)
+    db.session.expire_all()
+    assert db.session.query(RouteHandover).count() == 0
+    # With the reason instead of a reference, it is recorded.
+    ok = record(client, iid, "police", reference="",
+                no_reference_reason="The officer will call back with a crime number.")
+    assert ok.status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    assert ("No police reference yet: The officer will call back with a crime number.") in page
+
+
+def test_a_correction_keeps_the_original_record(app: Flask, client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"])
+    assert record(client, iid, "police").status_code == 302
+    row = db.session.query(RouteHandover).filter_by(incident_id=iid).one()
+    url = f"/incidents/{iid}/handing-over/records/{row.id}/correction"
+    assert "Reported to Derbyshire Constabulary" in text(client.get(url))
+    ok = submit(client, url, {"correction": "The reference is 14/88312/26.",
+                              "reason": "Digits swapped when typing it in."})
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(RouteHandover, row.id).reference == "14/88321/26"
+    addendum = db.session.query(Addendum).filter_by(target_type="route_handover").one()
+    assert addendum.target_id == row.id and addendum.field == "details"
+    page = text(client.get(f"/incidents/{iid}"))
+    assert "reference 14/88321/26" in page and "The reference is 14/88312/26." in page
+
+
+def test_another_schools_dsl_gets_404(app: Flask, client: FlaskClient,
+                                       other_client: FlaskClient) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"])
+    assert record(client, iid, "police").status_code == 302
+    row = db.session.query(RouteHandover).filter_by(incident_id=iid).one()
+    sign_in(other_client, w["other_dsl"])
+    for slug in SLUGS.values():
+        url = f"/incidents/{iid}/handing-over/{slug}"
+        assert other_client.get(url).status_code == 404
+        assert other_client.post(url, data=POLICE).status_code in (400, 404)
+    correction = f"/incidents/{iid}/handing-over/records/{row.id}/correction"
+    assert other_client.get(correction).status_code == 404
+    # A route with no form of its own, or a code in the address, is not found either.
+    for slug in ("csc_referral", "police", "consultation"):
+        assert client.get(f"/incidents/{iid}/handing-over/{slug}").status_code == 404
+    staff = app.test_client()
+    sign_in(staff, w["staff"])
+    assert staff.get(f"/incidents/{iid}/handing-over/police-report").status_code == 404
+
+
+def test_closed_under_the_old_rule_stays_closed_open_ones_are_listed(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    old = incident(client, w, features=["adult_involved"])
+    refer(client, old)
+    # Closed before this change, when the referral counted for every route.
+    db.session.expire_all()
+    closed = db.session.get(Incident, old)
+    assert closed is not None
+    closed.state = "closed"
+    db.session.commit()
+    assert handover_count(client) == 0
+    page = text(client.get(f"/incidents/{old}"))
+    assert "Closed incident" in page and "Record the police report" not in page
+    # An open incident with the same facts now waits for its police report.
+    second = incident(client, w, features=["adult_involved"])
+    refer(client, second)
+    assert handover_count(client) == 1
+    assert f"/incidents/{second}" in handover_section(client)
+    assert f"/incidents/{old}" not in handover_section(client)
+    db.session.expire_all()
+    assert db.session.get(Incident, old).state == "closed"
