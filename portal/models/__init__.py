@@ -18,6 +18,7 @@ from .records import (
     IncidentChild,
     IncidentConcern,
     IncidentRevision,
+    ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralResponse
 
@@ -26,6 +27,7 @@ __all__ = [
     "Addendum", "Assessment", "Attachment", "AuditEvent", "AuthSession", "Base", "Child",
     "ChildRecordEntry", "Concern", "ConcernChild", "ConcernDraft", "ConsultationCall", "Decision",
     "Encrypted", "Incident", "IncidentChild", "IncidentConcern", "IncidentRevision",
-    "LocalAuthority", "OrgKey", "Referral", "ReferralResponse", "School", "ShreddedOrg", "User",
+    "LocalAuthority", "OrgKey", "ParentContact", "Referral", "ReferralResponse", "School",
+    "ShreddedOrg", "User",
     "db", "keyring", "new_id", "utcnow",
 ]
