@@ -282,11 +282,15 @@ class ParentContact(IdMixin, Base):
     """
 
     __tablename__ = "parent_contacts"
-    __table_args__ = (Index("ix_parent_contacts_incident_child", "incident_id", "child_id"),)
+    # `number` counts the records of one child on one incident (1, 2, ...): the highest is the
+    # current one, whatever the clock says, and two DSLs cannot both write "the next" record.
+    __table_args__ = (UniqueConstraint("incident_id", "child_id", "number",
+                                       name="uq_parent_contacts_incident_child_number"),)
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"))
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
     told: Mapped[bool] = mapped_column(Boolean)
     told_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Why they were not told: one of PARENT_REASONS (None when told).

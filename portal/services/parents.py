@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..models import Incident, ParentContact, User, db
@@ -110,9 +110,12 @@ def record_parents(user: User, incident: Incident, data: ParentsInput,
     if row is None:
         raise RecordingError(Problem("R9", None, "Select a child on this incident"))
     told_at, by_whom, reason, detail = _check(data, now)
+    number = (db.session.scalar(select(func.max(ParentContact.number)).where(
+        ParentContact.incident_id == incident.id, ParentContact.child_id == row.child_id)) or 0) + 1
     contact = ParentContact(school_id=incident.school_id, incident_id=incident.id,
-                            child_id=row.child_id, told=bool(data.told), told_at=told_at,
-                            reason=reason, recorded_by_id=user.id, recorded_at=now)
+                            child_id=row.child_id, number=number, told=bool(data.told),
+                            told_at=told_at, reason=reason, recorded_by_id=user.id,
+                            recorded_at=now)
     contact.by_whom = by_whom
     contact.detail = detail
     db.session.add(contact)
@@ -138,7 +141,7 @@ def contacts_for(incidents: Iterable[Incident]) -> dict[tuple[uuid.UUID, uuid.UU
         return out
     for contact in db.session.scalars(
         select(ParentContact).where(ParentContact.incident_id.in_(ids))
-        .order_by(ParentContact.recorded_at, ParentContact.id)
+        .order_by(ParentContact.child_id, ParentContact.number)
     ):
         out.setdefault((contact.incident_id, contact.child_id), []).append(contact)
     return out

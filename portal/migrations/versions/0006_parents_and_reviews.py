@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("school_id", sa.Uuid(), nullable=False),
         sa.Column("incident_id", sa.Uuid(), nullable=False),
         sa.Column("child_id", sa.Uuid(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("told", sa.Boolean(), nullable=False),
         sa.Column("told_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.String(length=32), nullable=True),
@@ -55,15 +56,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["school_id"], ["schools.id"],
                                 name=op.f("fk_parent_contacts_school_id_schools")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_parent_contacts")),
+        sa.UniqueConstraint("incident_id", "child_id", "number",
+                            name="uq_parent_contacts_incident_child_number"),
     )
     op.create_index("ix_parent_contacts_school_id", "parent_contacts", ["school_id"])
     op.create_index("ix_parent_contacts_child_id", "parent_contacts", ["child_id"])
-    op.create_index("ix_parent_contacts_incident_child", "parent_contacts",
-                    ["incident_id", "child_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_parent_contacts_incident_child", table_name="parent_contacts")
     op.drop_index("ix_parent_contacts_child_id", table_name="parent_contacts")
     op.drop_index("ix_parent_contacts_school_id", table_name="parent_contacts")
     op.drop_table("parent_contacts")
