@@ -125,8 +125,8 @@ def record_parents(user: User, incident: Incident, data: ParentsInput,
                  detail={"incident_id": str(incident.id), "child_id": str(row.child_id),
                          "told": contact.told, "reason": reason})
     # R6: only this child's file; the text names no other child.
-    chronology.add_entry(row.child, "parents",
-                         f"Incident {incident.reference}: {describe(contact)}.",
+    chronology.add_entry(row.child, "parents_or_carers",
+                         f"Incident {incident.reference}. {describe(contact)}.",
                          author_id=user.id, incident=incident, source=contact,
                          occurred_at=now)
     return contact

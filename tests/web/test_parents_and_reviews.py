@@ -121,7 +121,7 @@ def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed
     assert contact.told_at == dt.datetime(2026, 11, 29, 15, 10, tzinfo=dt.UTC)
     assert b"Okafor" not in (contact.by_whom_enc or b"")
     entries = db.session.query(ChildRecordEntry).filter_by(child_id=w["mia"].id,
-                                                          kind="parents").all()
+                                                          kind="parents_or_carers").all()
     assert len(entries) == 1 and "told on 29 November 2026 at 15:10" in entries[0].body
     assert "Kai" not in entries[0].body
     events = db.session.query(AuditEvent).filter_by(action="parents.recorded").all()
