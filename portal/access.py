@@ -44,6 +44,7 @@ from .models import (
     IncidentConcern,
     IncidentRevision,
     LocalAuthority,
+    ParentContact,
     Referral,
     ReferralResponse,
     RouteHandover,
@@ -86,7 +87,7 @@ ADMIN: Final = "admin"
 # School-owned rows that only the school's DSLs read (all carry school_id).
 SCHOOL_ONLY_MODELS: Final = (
     Addendum, Assessment, ChildRecordEntry, ConsultationCall, Decision, IncidentChild,
-    IncidentConcern, IncidentRevision, RouteHandover,
+    IncidentConcern, IncidentRevision, ParentContact, RouteHandover,
 )
 
 

@@ -44,7 +44,7 @@ from ..rules.vocabulary import (
     TYPE_LABELS,
 )
 from ..services.handover import POLICE_METHOD_LABELS
-from ..services.recording import DECISION_KINDS
+from ..services.recording import DECISION_KINDS, PARENT_REASONS, REVIEW_OUTCOMES
 
 TEXT_MAX = 20000
 
@@ -65,7 +65,12 @@ class GovDateField(DateField):  # type: ignore[misc]
         self.what = what
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not any(v.strip() for v in valuelist):
+        if not valuelist:
+            # Not posted at all (e.g. an older page without this field): nothing to re-show.
+            self.raw_data = None
+            self.data = None
+            return
+        if not any(v.strip() for v in valuelist):
             self.data = None
             return
         parts = [v.strip() for v in valuelist]
@@ -212,7 +217,7 @@ class SummaryForm(VersionedForm):
 class DecisionForm(FlaskForm):  # type: ignore[misc]
     kind = RadioField("What did you decide?",
                       choices=[(k, v) for k, v in DECISION_KINDS.items()
-                               if k not in {"close", "not_involved"}],
+                               if k not in {"close", "not_involved", "review"}],
                       widget=GovRadioInput(),
                       validators=[InputRequired("Select what you decided")])
     route = SelectField("Route", description="For a decision about a route", widget=GovSelect(),
@@ -223,7 +228,83 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
                        validators=[Length(max=500)])
     reasons = TextAreaField("Reasons for this decision", widget=GovTextArea(), filters=[_strip],
                             validators=[Length(max=TEXT_MAX)])
+    review_on = GovDateField(
+        "Review date", what="The review date",
+        description="For no further action or support in school: when to look at this again. "
+                    "Filled in with your school's usual review time; change it if you need to. "
+                    "For example, 28 12 2026",
+        validators=[Optional()],
+    )
     submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+
+def _told_time_valid(field: Any) -> None:
+    if field.data and not _TIME_RE.match(field.data):
+        raise ValidationError("Enter the time like 15:10")
+
+
+class ParentsForm(FlaskForm):  # type: ignore[misc]
+    """R9: one form for both answers, so it works without JavaScript (no reveal needed)."""
+
+    told = RadioField("Were their parents or carers told?",
+                      choices=[("yes", "Yes, they were told"), ("no", "No, they were not told")],
+                      widget=GovRadioInput(), validate_choice=False)
+    told_date = GovDateField("Date they were told", what="The date they were told",
+                             description="If they were told. For example, 30 11 2026",
+                             validators=[Optional()])
+    told_time = StringField("Time they were told",
+                            description="Use the 24-hour clock, like 15:10 (UK time)",
+                            widget=GovTextInput(), filters=[_strip])
+    by_whom = StringField("Who told them", description="Their name and role, like Ms Okafor, "
+                          "deputy DSL", widget=GovTextInput(), filters=[_strip],
+                          validators=[Length(max=500)])
+    reason = RadioField("If they were not told, why not?",
+                        choices=[(k, v[:1].upper() + v[1:]) for k, v in PARENT_REASONS.items()],
+                        widget=GovRadioInput(), validate_choice=False)
+    detail = TextAreaField("More detail", description="Required if you chose another reason",
+                           widget=GovTextArea(), filters=[_strip],
+                           validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def validate_told_time(self, field: Any) -> None:
+        _told_time_valid(field)
+
+    def told_value(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.told.data or "")
+
+    def told_at_local(self) -> dt.datetime | None:
+        if not self.told_date.data or not self.told_time.data:
+            return None
+        match = _TIME_RE.match(self.told_time.data)
+        if not match:
+            return None
+        return dt.datetime.combine(self.told_date.data,
+                                   dt.time(int(match.group(1)), int(match.group(2))))
+
+
+class ReviewForm(FlaskForm):  # type: ignore[misc]
+    outcome = RadioField("What did the review find?",
+                         choices=list(REVIEW_OUTCOMES.items()),
+                         widget=GovRadioInput(), validate_choice=False)
+    next_review_on = GovDateField(
+        "Next review date", what="The next review date",
+        description="If you will review again. For example, 28 12 2026",
+        validators=[Optional()])
+    reasons = TextAreaField("Reasons", description="What you looked at and why you decided this",
+                            widget=GovTextArea(), filters=[_strip],
+                            validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Record review", widget=GovSubmitInput())
+
+
+class SchoolSettingsForm(FlaskForm):  # type: ignore[misc]
+    review_weeks = IntegerField(
+        "Weeks from a decision to its review",
+        description="For no further action or support in school. From 1 to 26 weeks; the "
+                    "portal's default is 4.",
+        widget=GovTextInput(), validators=[Optional()],
+        render_kw={"inputmode": "numeric"},
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
 
 
 class NotInvolvedForm(FlaskForm):  # type: ignore[misc]

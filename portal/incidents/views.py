@@ -27,9 +27,17 @@ from ..rules.vocabulary import (
 )
 from ..services import handover, referrals
 from ..services import incidents as svc
+from ..services import parents as parents_svc
+from ..services import reviews as reviews_svc
 from ..services.children import name_search
 from ..services.localtime import to_local
-from ..services.recording import DECISION_KINDS, RecordingError
+from ..services.recording import (
+    DECISION_KINDS,
+    PARENT_REASONS,
+    REVIEW_KINDS,
+    REVIEW_OUTCOMES,
+    RecordingError,
+)
 from . import bp
 from .forms import (
     AdultSocialCareForm,
@@ -41,9 +49,12 @@ from .forms import (
     FactsForm,
     NewChildForm,
     NotInvolvedForm,
+    ParentsForm,
     PlainForm,
     PoliceReportForm,
+    ReviewForm,
     RouteRecordForm,
+    SchoolSettingsForm,
     StartForm,
     SummaryForm,
     VersionedForm,
@@ -96,6 +107,7 @@ LABELS = {
     "roles": ROLE_LABELS, "routes": ROUTE_LABELS, "types": TYPE_LABELS,
     "features": FEATURE_LABELS, "triggers": TRIGGER_LABELS,
     "considerations": CONSIDERATION_LABELS, "decisions": DECISION_KINDS,
+    "parent_reasons": PARENT_REASONS, "review_outcomes": REVIEW_OUTCOMES,
 }
 
 
@@ -113,9 +125,13 @@ def dashboard() -> str:
     # The school's referrals that may still need something, with their next due dates,
     # overdue first (issue 5); settled ones are on their incidents' pages.
     referral_rows, settled = referrals.live_referrals(access.referrals_visible_to(user), now)
+    # R10: reviews due (today or past) and coming up, closed incidents included.
+    reviews_due, reviews_coming = reviews_svc.due_reviews(
+        access.school_rows_visible_to(user, Decision), now)
     return render_template("incidents/dashboard.html", board=board, page_title="Dashboard",
                            labels=LABELS, referral_rows=referral_rows,
-                           settled_referrals=settled)
+                           settled_referrals=settled, reviews_due=reviews_due,
+                           reviews_coming=reviews_coming)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,6 +196,10 @@ def show(incident_id: uuid.UUID) -> str:
     for child in svc.concern_children(svc.incident_concerns(incident)):
         child_names.setdefault(child.id, svc.child_label(child))
     mandatory = incident.mandatory_routes or []
+    contacts = parents_svc.contacts_for([incident])
+    people.update({u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
+        {c.recorded_by_id for cs in contacts.values() for c in cs} - set(people))))})
+    reviews_by_decision = reviews_svc.reviews_of(decisions)
     audit.record(audit.INCIDENT_VIEWED, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="incident", object_id=incident.id, at=now)
     db.session.commit()
@@ -198,6 +218,11 @@ def show(incident_id: uuid.UUID) -> str:
             reported_local=to_local(incident.reported_at) if incident.reported_at else None,
             sexual_types=SEXUAL_TYPES, rules=svc.rules_change(incident),
             reassess_form=VersionedForm(formdata=None, version=str(incident.version)),
+            parents={child_id: rows for (_, child_id), rows in contacts.items()},
+            describe_parents=parents_svc.describe, reviewed=reviews_by_decision,
+            reconsider=[d for d in decisions if d.kind == "review"
+                        and d.review_outcome == "reconsider"],
+            date_text=reviews_svc.date_text, today=reviews_svc.today(now),
         ))
 
 
@@ -463,6 +488,8 @@ def decide(incident_id: uuid.UUID) -> Any:
         form.child.data = request.args.get("child", "")
         if request.args.get("kind") in DECISION_KINDS:
             form.kind.data = request.args["kind"]
+        # R10: the school's usual review date, which the DSL may change.
+        form.review_on.data = reviews_svc.default_review_on(incident_school(incident), _now())
     page_errors: list[str] = []
     if form.validate_on_submit():
         child_id = None
@@ -471,7 +498,8 @@ def decide(incident_id: uuid.UUID) -> Any:
         try:
             svc.record_decision(user, incident, svc.DecisionInput(
                 kind=form.kind.data, route=form.route.data or None, child_id=child_id,
-                what=form.what.data, reasons=form.reasons.data), _now())
+                what=form.what.data, reasons=form.reasons.data,
+                review_on=form.review_on.data), _now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
@@ -480,7 +508,106 @@ def decide(incident_id: uuid.UUID) -> Any:
             return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/decision.html", **_ctx(
         incident, form=form, page_errors=page_errors, mandatory=mandatory,
+        review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
         page_title="Record a decision"))
+
+
+# ---------------------------------------------------------------------------------------------
+# R9 parents and carers, R10 reviews and the school's review setting
+
+
+@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/parents",
+          methods=["GET", "POST"])
+@require_dsl
+def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
+    user = _user()
+    incident = _editable_incident(incident_id)
+    person = access.get_child_or_404(user, child_id)
+    row = next((r for r in svc.incident_children(incident) if r.child_id == person.id), None)
+    if row is None:
+        abort(404)
+    form = ParentsForm()
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
+                child_id=person.id, told=form.told_value(),
+                told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
+                reason=form.reason.data or None, detail=form.detail.data), _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"Parents or carers recorded for {svc.child_label(person)}", "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id,
+                                    _anchor="children"))
+    history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
+    return render_template("incidents/parents.html", **_ctx(
+        incident, form=form, child=person, role=row.role, page_errors=page_errors,
+        history=history, describe_parents=parents_svc.describe,
+        page_title="Parents or carers"))
+
+
+@bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review",
+          methods=["GET", "POST"])
+@require_dsl
+def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
+    """R10: allowed on a closed incident too (closing ends recording, not the review)."""
+    user = _user()
+    incident = _incident(incident_id)
+    decision = db.session.scalar(
+        access.school_rows_visible_to(user, Decision).where(
+            Decision.id == decision_id, Decision.incident_id == incident.id))
+    if decision is None or decision.review_on is None:
+        abort(404)
+    form = ReviewForm()
+    if request.method == "GET":
+        form.next_review_on.data = reviews_svc.default_review_on(incident_school(incident),
+                                                                 _now())
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            reviews_svc.record_review(user, incident, decision.id,
+                                      outcome=form.outcome.data or None,
+                                      reasons=form.reasons.data,
+                                      next_review_on=form.next_review_on.data, now=_now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash("Review recorded", "success")
+            return redirect(url_for("incidents.show", incident_id=incident.id,
+                                    _anchor="decisions"))
+    child = db.session.get(Child, decision.child_id) if decision.child_id else None
+    return render_template("incidents/review.html", **_ctx(
+        incident, form=form, decision=decision, page_errors=page_errors,
+        child_name=svc.child_label(child) if child is not None else None,
+        date_text=reviews_svc.date_text, page_title="Record a review"))
+
+
+@bp.route("/school/settings", methods=["GET", "POST"])
+@require_dsl
+def school_settings() -> Any:
+    """The school's settings its DSLs keep: for now, the weeks to a review (R10)."""
+    user = _user()
+    school = incident_school(user)
+    if school is None:
+        abort(404)
+    form = SchoolSettingsForm()
+    if request.method == "GET":
+        form.review_weeks.data = school.review_weeks
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            reviews_svc.set_review_weeks(user, school, form.review_weeks.data, _now())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            db.session.commit()
+            flash("School settings saved", "success")
+            return redirect(url_for("incidents.dashboard"))
+    return render_template("incidents/settings.html", form=form, school=school,
+                           page_errors=page_errors, page_title="School settings")
 
 
 def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, field: str,

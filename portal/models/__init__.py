@@ -19,6 +19,7 @@ from .records import (
     IncidentChild,
     IncidentConcern,
     IncidentRevision,
+    ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralResponse
 
@@ -28,7 +29,8 @@ __all__ = [
     "Addendum", "Assessment", "Attachment", "AuditEvent", "AuthSession", "Base", "Child",
     "ChildRecordEntry", "Concern", "ConcernChild", "ConcernDraft", "ConsultationCall", "Decision",
     "Encrypted", "Incident", "IncidentChild", "IncidentConcern", "IncidentRevision",
-    "LocalAuthority", "OrgKey", "Referral", "ReferralResponse", "RouteHandover", "School",
+    "LocalAuthority", "OrgKey", "ParentContact", "Referral", "ReferralResponse", "RouteHandover",
+    "School",
     "ShreddedOrg", "User",
     "db", "keyring", "new_id", "utcnow",
 ]

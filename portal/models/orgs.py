@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, IdMixin, UTCDateTime, utcnow
@@ -36,6 +36,9 @@ class School(IdMixin, Base):
     # Counter for children's and incidents' reference numbers within the school.
     next_child_number: Mapped[int] = mapped_column(default=1)
     next_incident_number: Mapped[int] = mapped_column(default=1)
+    # R10: weeks from a decision of no further action or support in school to its review
+    # (the portal default is 4; the school's DSLs change it on the school settings page).
+    review_weeks: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     local_authority: Mapped[LocalAuthority] = relationship(back_populates="schools")

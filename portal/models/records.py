@@ -244,6 +244,8 @@ class Decision(IdMixin, Base):
     """Who decided what, when and why (R2). Append-only."""
 
     __tablename__ = "decisions"
+    # The dashboard's "Reviews due": a school's decisions with a review date, oldest first.
+    __table_args__ = (Index("ix_decisions_school_review", "school_id", "review_on"),)
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -255,11 +257,53 @@ class Decision(IdMixin, Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     what_enc: Mapped[bytes | None] = enc_column()
     reasons_enc: Mapped[bytes | None] = enc_column()
+    # R10: when this decision is to be reviewed (no further action, support in school, or a
+    # review that said "review again"). Plain, for the dashboard's "Reviews due" list.
+    review_on: Mapped[dt.date | None] = mapped_column(Date)
+    # A review (kind "review") names the decision it reviewed and its outcome code. No foreign
+    # key, like `Addendum.target_id`: the row is never changed and the service checks the link.
+    reviews_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    review_outcome: Mapped[str | None] = mapped_column(String(32))
 
     decided_by: Mapped[User] = relationship()
 
     what = Encrypted[str]()
     reasons = Encrypted[str]()
+
+
+PARENT_REASONS: Final = ("csc_advised", "police_advised", "child_at_risk", "other")
+
+
+class ParentContact(IdMixin, Base):
+    """R9: whether a child's parents or carers were told, when and by whom, or why not.
+
+    Append-only (R5): a later record for the same child on the same incident supersedes this
+    one for display; this one stays and is shown in the history.
+    """
+
+    __tablename__ = "parent_contacts"
+    # `number` counts the records of one child on one incident (1, 2, ...): the highest is the
+    # current one, whatever the clock says, and two DSLs cannot both write "the next" record.
+    __table_args__ = (UniqueConstraint("incident_id", "child_id", "number",
+                                       name="uq_parent_contacts_incident_child_number"),)
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"))
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    told: Mapped[bool] = mapped_column(Boolean)
+    told_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Why they were not told: one of PARENT_REASONS (None when told).
+    reason: Mapped[str | None] = mapped_column(String(32))
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_whom_enc: Mapped[bytes | None] = enc_column()
+    detail_enc: Mapped[bytes | None] = enc_column()
+
+    recorded_by: Mapped[User] = relationship()
+
+    by_whom = Encrypted[str]()
+    detail = Encrypted[str]()
 
 
 class Addendum(IdMixin, Base):

@@ -61,6 +61,7 @@ from .facts import facts_for
 from .facts import incident_children as incident_children
 from .localtime import LONDON, from_local, to_local
 from .localtime import directory_from_db as directory
+from .parents import contacts_for
 from .recording import (
     CHILD_DECISION_KINDS,
     DECISION_KINDS,
@@ -73,6 +74,7 @@ from .recording import (
     check_reasons,
     closing_problems,
 )
+from .reviews import date_text, review_on_for_decision
 
 # Overdue: a concern not picked up within 1 working day; an incident with a mandatory route and
 # no decision on it within 24 hours of opening.
@@ -156,6 +158,8 @@ class DecisionInput:
     route: str | None = None
     child_id: uuid.UUID | None = None
     what: str | None = None
+    # R10: for no further action or support in school; None gives the school's default.
+    review_on: dt.date | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,12 +685,14 @@ def record_decision(user: User, incident: Incident, data: DecisionInput,
                                      "internal_support"},
         child_given=child is not None,
     )
+    review_on = review_on_for_decision(data.kind, data.review_on,
+                                       db.session.get(School, incident.school_id), now)
     what = (data.what or "").strip() or DECISION_KINDS[data.kind]
     decision = Decision(school_id=incident.school_id, incident_id=incident.id,
                         child_id=child.id if child else None, kind=data.kind,
                         route=data.route if data.kind in {"take_route", "handed_over",
                                                           "decline_route"} else None,
-                        decided_by_id=user.id, decided_at=now)
+                        decided_by_id=user.id, decided_at=now, review_on=review_on)
     decision.what = what
     decision.reasons = reasons
     db.session.add(decision)
@@ -701,7 +707,8 @@ def record_decision(user: User, incident: Incident, data: DecisionInput,
         chronology.add_entry(
             target, "decision",
             f"Decision on incident {incident.reference}: {DECISION_KINDS[data.kind].lower()}"
-            + (f" ({decision.route.replace('_', ' ')})" if decision.route else "") + ".",
+            + (f" ({decision.route.replace('_', ' ')})" if decision.route else "") + "."
+            + (f" Review on {date_text(review_on)}." if review_on else ""),
             author_id=user.id, incident=incident, source=decision, occurred_at=now,
         )
     return decision
@@ -748,10 +755,12 @@ def closing_check(incident: Incident, now: dt.datetime | None = None) -> list[Pr
     rows = incident_children(incident)
     child_decided = {d.child_id for d in decisions(incident)
                      if d.kind in CHILD_DECISION_KINDS and d.child_id is not None}
+    parents_recorded = {child_id for _, child_id in contacts_for([incident])}
     states = [
         ChildState(label=child_label(ic.child), role=ic.role,
                    has_words=bool(ic.child_words or ic.child_words_missing_reason),
-                   has_decision=ic.child_id in child_decided)
+                   has_decision=ic.child_id in child_decided,
+                   has_parents_record=ic.child_id in parents_recorded)
         for ic in rows
     ]
     return closing_problems(

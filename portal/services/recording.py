@@ -1,4 +1,4 @@
-"""The recording rules R1-R8 (RULES.md section 7), enforced here, not only in forms.
+"""The recording rules R1-R10 (RULES.md section 7), enforced here, not only in forms.
 
 Every check raises a `RecordingError` (or a subclass) carrying the field it belongs to and a
 GOV.UK-style message; views turn it into an error message and error summary. Nothing here reads
@@ -7,6 +7,7 @@ Flask's request. The operations that apply these checks live in `portal.services
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -18,16 +19,22 @@ __all__ = [
     "CHILD_DECISION_KINDS",
     "DECISION_KINDS",
     "DISMISSIVE_MESSAGE",
+    "PARENT_REASONS",
+    "REVIEW_KINDS",
+    "REVIEW_MAX_WEEKS",
+    "REVIEW_OUTCOMES",
     "ClosingRefused",
     "Problem",
     "RecordingError",
     "check_correction",
     "check_decision",
     "check_reasons",
+    "check_review_date",
     "closing_problems",
     "dismissive_message",
     "find_dismissive",
     "needs_own_words",
+    "needs_parents_record",
 ]
 
 # Decisions a DSL records (R2). Each has who, when, what and why.
@@ -40,7 +47,27 @@ DECISION_KINDS: Final = {
     "internal_support": "Support in school",
     "other": "Other",
     "not_involved": "Not involved",
+    "review": "Review",
     "close": "Close the incident",
+}
+# Decisions that carry a review date (R10), and a review that says "review again".
+REVIEW_KINDS: Final = frozenset({"no_further_action", "internal_support"})
+# The latest a review may be set: 26 weeks (two school terms). Further out, a child's situation
+# is no longer "kept under review" (000: "These should be kept under review and if things do not
+# improve or deteriorate the situation should be reconsidered").
+REVIEW_MAX_WEEKS: Final = 26
+# R10: what a review found.
+REVIEW_OUTCOMES: Final = {
+    "again": "No change: review again",
+    "reconsider": "The behaviour continued or escalated: reconsider the routes",
+    "ended": "No further review needed",
+}
+# R9: why a child's parents or carers were not told (completes "Not told: ...").
+PARENT_REASONS: Final = {
+    "csc_advised": "children's social care advised against it",
+    "police_advised": "the police advised against it",
+    "child_at_risk": "telling them would put a child at risk",
+    "other": "another reason",
 }
 # A decision about a child's needs (R1: the record stays open until every child involved has one).
 CHILD_DECISION_KINDS: Final = frozenset({
@@ -116,7 +143,7 @@ def check_decision(kind: str, route: str | None, *, routes: Iterable[str],
                    mandatory_routes: Iterable[str], reasons: str | None,
                    child_required: bool = False, child_given: bool = True) -> str:
     """R2, R3 and R4 for one decision. Returns the cleaned reasons."""
-    if kind not in DECISION_KINDS or kind == "close":
+    if kind not in DECISION_KINDS or kind in {"close", "review"}:
         raise RecordingError(Problem("R2", "kind", "Select what you decided"))
     mandatory = set(mandatory_routes)
     if kind in ROUTE_KINDS:
@@ -148,6 +175,28 @@ def check_correction(correction: str | None, reason: str | None) -> tuple[str, s
     return text, why
 
 
+def check_review_date(review_on: dt.date | None, today: dt.date, *,
+                      field: str = "review_on") -> dt.date:
+    """R10: a review date is after today and at most REVIEW_MAX_WEEKS ahead."""
+    if review_on is None:
+        raise RecordingError(Problem("R10", field, "Enter the review date"))
+    if review_on <= today:
+        raise RecordingError(Problem("R10", field, "The review date must be in the future"))
+    latest = today + dt.timedelta(weeks=REVIEW_MAX_WEEKS)
+    if review_on > latest:
+        raise RecordingError(Problem(
+            "R10", field,
+            f"The review date must be within {REVIEW_MAX_WEEKS} weeks, on or before "
+            f"{latest:%-d %B %Y}"))
+    return review_on
+
+
+def needs_parents_record(role: str, *, every_child_a_witness: bool) -> bool:
+    """R9 applies to every child involved; where every child is a witness, to each witness
+    (as handover does, RULES.md section 6: someone must still act)."""
+    return role != WITNESS_ROLE or every_child_a_witness
+
+
 def needs_own_words(role: str) -> bool:
     """R7 applies to every child involved (witnesses give an account but are not required)."""
     return role != WITNESS_ROLE
@@ -161,13 +210,14 @@ class ChildState:
     role: str
     has_words: bool
     has_decision: bool
+    has_parents_record: bool = True
 
 
 def closing_problems(*, children: list[ChildState], unaccounted: list[str],
                      mandatory_not_handed_over: list[str],
                      still_owed: Mapping[str, str] | None = None) -> list[Problem]:
-    """Everything that stops an incident closing (R1, R4, R7, R8), in the order to fix them.
-    `still_owed`: for a route not handed over, what is owed in plain words."""
+    """Everything that stops an incident closing (R1, R4, R7, R8, R9), in the order to fix
+    them. `still_owed`: for a route not handed over, what is owed in plain words."""
     problems: list[Problem] = []
     if not children:
         problems.append(Problem(
@@ -194,6 +244,13 @@ def closing_problems(*, children: list[ChildState], unaccounted: list[str],
                 "R7", None,
                 f"Record {child.label}'s own words, or why they could not be recorded",
             ))
+    every_witness = bool(children) and all(c.role == WITNESS_ROLE for c in children)
+    for child in children:
+        if (needs_parents_record(child.role, every_child_a_witness=every_witness)
+                and not child.has_parents_record):
+            problems.append(Problem(
+                "R9", None,
+                f"Record whether {child.label}'s parents or carers were told, or why not"))
     for child in children:
         if child.role != WITNESS_ROLE and not child.has_decision:
             problems.append(Problem(

@@ -97,7 +97,13 @@ SPECS = [
     Spec("summary", "dsl", lambda w: inc(w, "/summary"), text=("summary",),
          other=("version",)),
     Spec("decision", "dsl", lambda w: inc(w, "/decisions/new"), text=("what", "reasons"),
-         other=("kind", "route")),
+         other=("kind", "route"), date3=("review_on",)),
+    Spec("parents", "dsl", lambda w: inc(w, f"/children/{w['child'].id}/parents"),
+         text=("told_time", "by_whom", "detail"), other=("told", "reason"),
+         date3=("told_date",)),
+    Spec("review", "dsl", lambda w: inc(w, f"/decisions/{w['reviewed'].id}/review"),
+         text=("reasons",), other=("outcome",), date3=("next_review_on",)),
+    Spec("school_settings", "dsl", lambda w: "/school/settings", other=("review_weeks",)),
     Spec("correct_summary", "dsl", lambda w: inc(w, "/summary/correction"),
          text=("correction", "reason")),
     Spec("correct_decision", "dsl",
@@ -142,12 +148,18 @@ def build_world() -> dict[str, Any]:
     decision.what = "Refer"
     decision.reasons = "Coercion"
     db.session.add(decision)
+    reviewed = Decision(school_id=school.id, incident_id=incident.id, child_id=other.id,
+                        kind="no_further_action", decided_by_id=users["dsl"].id,
+                        review_on=dt.date.today() + dt.timedelta(days=1))
+    reviewed.what = "No further action"
+    reviewed.reasons = "Apologised; plan in place"
+    db.session.add(reviewed)
     db.session.commit()
     referral, _ = referral_service.hand_over(incident, "derbyshire", users["dsl"],
                                              now=dt.datetime.now(dt.UTC))
     db.session.commit()
     return {"la": la, "school": school, "users": users, "child": child, "incident": incident,
-            "decision": decision, "referral": referral}
+            "decision": decision, "reviewed": reviewed, "referral": referral}
 
 
 def refused_whole(typed: dict[str, str], spec: Spec) -> bool:

@@ -1,4 +1,4 @@
-"""The recording rules as services: R1-R8 refused in portal.services, whatever the form says."""
+"""The recording rules as services: R1-R10 refused in portal.services, whatever the form says."""
 
 from __future__ import annotations
 
@@ -116,10 +116,14 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
     with pytest.raises(ClosingRefused) as caught:
         svc.close_incident(s["dsl"], incident, incident.version, "Done and supported", NOW)
     rules = {p.rule for p in caught.value.problems}
-    assert rules == {"R1", "R4"}
+    assert rules == {"R1", "R4", "R9"}
+    from portal.services import parents
+
     for child in (s["mia"], s["kai"]):
         svc.record_decision(s["dsl"], incident, svc.DecisionInput(
             kind="internal_support", child_id=child.id, reasons="Plan agreed"), NOW)
+        parents.record_parents(s["dsl"], incident, parents.ParentsInput(
+            child_id=child.id, told=False, reason="csc_advised"), NOW)
     from portal.services import handover
 
     def handed(route: str) -> bool:
@@ -182,7 +186,43 @@ def test_r7_and_r8_in_the_service(app: Flask) -> None:
     svc.save_child(dsl, incident, incident.version, mia, svc.ChildInput(
         role="harmed", dob=mia.dob, local_authority="derbyshire"), NOW)
     problems = svc.closing_check(incident)
-    assert {p.rule for p in problems} == {"R7", "R1"}
+    assert {p.rule for p in problems} == {"R7", "R1", "R9"}
+
+
+def test_r9_closing_problems_witnesses_only_when_every_child_is_one() -> None:
+    from portal.services.recording import ChildState, closing_problems
+
+    def r9(*children: ChildState) -> list[str]:
+        return [p.message for p in closing_problems(
+            children=list(children), unaccounted=[], mandatory_not_handed_over=[])
+            if p.rule == "R9"]
+
+    witness = ChildState(label="Wren W (C0003)", role="witness", has_words=True,
+                         has_decision=False, has_parents_record=False)
+    harmed = ChildState(label="Mia H (C0001)", role="harmed", has_words=True,
+                        has_decision=True, has_parents_record=True)
+    assert r9(witness, harmed) == []
+    assert r9(witness) == [
+        "Record whether Wren W (C0003)'s parents or carers were told, or why not"]
+
+
+def test_r10_review_dates(app: Flask) -> None:
+    from portal.services import reviews
+    from portal.services.recording import check_review_date
+
+    today = dt.date(2026, 11, 30)
+    assert check_review_date(dt.date(2026, 12, 1), today) == dt.date(2026, 12, 1)
+    assert check_review_date(dt.date(2027, 5, 31), today) == dt.date(2027, 5, 31)  # 26 weeks
+    for bad in (today, dt.date(2026, 11, 1), dt.date(2027, 6, 1), None):
+        with pytest.raises(RecordingError) as caught:
+            check_review_date(bad, today)
+        assert caught.value.rule == "R10"
+    # London's day, not UTC's: 23:30 UTC on 31 May 2026 is already 1 June in London (BST).
+    late = dt.datetime(2026, 5, 31, 23, 30, tzinfo=dt.UTC)
+    assert reviews.today(late) == dt.date(2026, 6, 1)
+    school = factories.school()
+    assert reviews.default_review_on(school, NOW) == dt.date(2026, 12, 16)
+    assert reviews.review_on_for_decision("early_help", None, school, NOW) is None
 
 
 def test_r5_addendum_keeps_original(app: Flask) -> None:

@@ -29,6 +29,13 @@ def close(client: FlaskClient, iid: uuid.UUID, reasons: str = "All routes handed
     return submit_v(client, f"/incidents/{iid}/close", {"reasons": reasons})
 
 
+def tell_parents(client: FlaskClient, iid: uuid.UUID, child: Any, **changes: Any) -> Any:
+    """R9: record that the child's parents were told (yesterday at 15:10, by Ms Okafor)."""
+    data = {"told": "yes", "told_date": ["29", "11", "2026"], "told_time": "15:10",
+            "by_whom": "Ms Okafor, deputy DSL", **changes}
+    return submit(client, f"/incidents/{iid}/children/{child.id}/parents", data)
+
+
 def test_r1_no_delete_routes(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         assert "DELETE" not in rule.methods
@@ -135,6 +142,8 @@ def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
     assert "has been handed over" in text(close(client, iid))
     sent = submit(client, f"/incidents/{iid}/hand-over/derbyshire", {"submit": "y"})
     assert sent.status_code == 302, text(sent)
+    for child in ("mia", "kai"):  # R9
+        assert tell_parents(client, iid, w[child]).status_code == 302
     # The referral to children's social care never counts as telling the police.
     page = text(close(client, iid))
     assert ("You cannot close this incident until “Report to the police” has been handed "
