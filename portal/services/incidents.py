@@ -67,6 +67,7 @@ from .recording import (
     DECISION_KINDS,
     ChildState,
     ClosingRefused,
+    IncidentClosed,
     Problem,
     RecordingError,
     check_correction,
@@ -97,12 +98,6 @@ class StaleVersion(RecordingError):
         self.saved_at = saved_at
         self.current_version = current_version
         self.changes = changes
-
-
-class IncidentClosed(RecordingError):
-    def __init__(self) -> None:
-        super().__init__(Problem(
-            "R5", None, "This incident is closed. To correct it, add a correction instead"))
 
 
 # ---------------------------------------------------------------------------------------------

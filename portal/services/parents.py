@@ -25,8 +25,9 @@ from sqlalchemy import func, select
 from .. import audit
 from ..models import Incident, ParentContact, User, db
 from . import chronology
+from .facts import incident_children
 from .localtime import LONDON, from_local
-from .recording import PARENT_REASONS, Problem, RecordingError
+from .recording import PARENT_REASONS, IncidentClosed, Problem, RecordingError
 
 __all__ = [
     "PARENTS_RECORDED",
@@ -102,8 +103,6 @@ def _check(data: ParentsInput, now: dt.datetime) -> tuple[dt.datetime | None, st
 def record_parents(user: User, incident: Incident, data: ParentsInput,
                    now: dt.datetime) -> ParentContact:
     """Append one record for one child of the incident (any role, witnesses included)."""
-    from .incidents import IncidentClosed, incident_children
-
     if incident.state == "closed":
         raise IncidentClosed()
     row = next((ic for ic in incident_children(incident) if ic.child_id == data.child_id), None)

@@ -24,6 +24,7 @@ __all__ = [
     "REVIEW_MAX_WEEKS",
     "REVIEW_OUTCOMES",
     "ClosingRefused",
+    "IncidentClosed",
     "Problem",
     "RecordingError",
     "check_correction",
@@ -117,6 +118,14 @@ class RecordingError(Exception):
     @property
     def message(self) -> str:
         return self.problems[0].message
+
+
+class IncidentClosed(RecordingError):
+    """A closed incident takes no edit (R5): corrections are addenda."""
+
+    def __init__(self) -> None:
+        super().__init__(Problem(
+            "R5", None, "This incident is closed. To correct it, add a correction instead"))
 
 
 class ClosingRefused(RecordingError):

@@ -203,8 +203,10 @@ def assert_no_less_protection(
     if "police" in lost_routes and not no_longer_adult:
         # only the consider-route police of CRIME_SUSPECTED may go
         assert "CRIME_SUSPECTED" in lost_triggers
-    if lost_mandatory or "csc_referral" in lost_routes:
-        # what a child gives as a child stays: only an adult's own triggers went
+    if lost_mandatory & {"csc_referral", "police"} or "csc_referral" in lost_routes:
+        # what a child gives as a child stays: only an adult's own triggers went (an adult at
+        # risk made a child may take mandatory adult social care while ADULT_HARMED stays for
+        # another adult harmed)
         assert lost_triggers & {"ADULT_INVOLVED", "ADULT_HARMED"}, lost_triggers
 
 

@@ -27,6 +27,7 @@ from portal.models import (
 )
 from tests.web.conftest import csrf_from, sign_in, submit
 from tests.web.test_incidents import add_child, save_facts, start, submit_v, world
+from tests.web.test_recording_rules import tell_parents
 
 POLICE = {"happened_on": ["17", "11", "2026"], "happened_time": "11:00", "method": "101",
           "force": "Derbyshire Constabulary", "reference": "14/88321/26"}
@@ -65,6 +66,7 @@ def incident(client: FlaskClient, w: dict[str, Any], **facts: Any) -> uuid.UUID:
             "kind": "internal_support", "child": str(w[child].id),
             "reasons": "Safety plan agreed with the child and their parents."},
         ).status_code == 302
+        assert tell_parents(client, iid, w[child]).status_code == 302  # R9
     return iid
 
 

@@ -53,6 +53,14 @@ def date_parts(day: dt.date) -> list[str]:
     return [str(day.day), str(day.month), str(day.year)]
 
 
+def hand_over_to_police(client: FlaskClient, iid: uuid.UUID) -> None:
+    """R4: the report to the police, which the incident's mandatory routes need besides the
+    referral to children's social care."""
+    assert submit(client, f"/incidents/{iid}/handing-over/police-report", {
+        "happened_on": ["17", "11", "2026"], "happened_time": "11:00", "method": "101",
+        "force": "Derbyshire Constabulary", "reference": "14/88321/26"}).status_code == 302
+
+
 def parents_url(iid: uuid.UUID, child: Any) -> str:
     return f"/incidents/{iid}/children/{child.id}/parents"
 
@@ -91,6 +99,7 @@ def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed
                       reasons="Safety plan agreed with the child.").status_code == 302
     assert submit(client, f"/incidents/{iid}/hand-over/derbyshire",
                   {"submit": "y"}).status_code == 302
+    hand_over_to_police(client, iid)
     page = text(close(client, iid))
     assert ("Record whether Mia Harmed (C0001)'s parents or carers were told, or why not"
             in page)
@@ -354,6 +363,7 @@ def test_r10_a_closed_incident_still_gets_its_review(
         assert tell_parents(client, iid, w[child]).status_code == 302
     assert submit(client, f"/incidents/{iid}/hand-over/derbyshire",
                   {"submit": "y"}).status_code == 302
+    hand_over_to_police(client, iid)
     assert close(client, iid).status_code == 302
     # Closed: parents records are edits like any other and go back to the incident page.
     assert client.get(parents_url(iid, w["mia"])).status_code == 302
