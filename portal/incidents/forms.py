@@ -43,7 +43,7 @@ from ..rules.vocabulary import (
     SEXUAL_TYPES,
     TYPE_LABELS,
 )
-from ..services.handover import POLICE_METHOD_LABELS
+from ..services.handover import POLICE_METHOD_LABELS, REFERRAL_METHOD_LABELS
 from ..services.recording import DECISION_KINDS, PARENT_REASONS, REVIEW_OUTCOMES
 
 TEXT_MAX = 20000
@@ -364,7 +364,8 @@ class RouteRecordForm(FlaskForm):  # type: ignore[misc]
 
     def details(self) -> dict[str, str | None]:
         """The route's own fields, by name, for `handover.RouteRecordInput`."""
-        names = ("method", "force", "reference", "no_reference_reason", "caller", "recipient")
+        names = ("authority", "method", "force", "reference", "no_reference_reason", "caller",
+                 "recipient")
         return {name: getattr(self, name).data for name in names if hasattr(self, name)}
 
 
@@ -383,6 +384,30 @@ class PoliceReportForm(RouteRecordForm):
         description="For example, the officer will call back with a crime number",
         widget=GovTextArea(), filters=[_strip], validators=[Length(max=TEXT_MAX)])
     submit = SubmitField("Save the police report", widget=GovSubmitInput())
+
+
+class OutsideReferralForm(RouteRecordForm):
+    """A referral to children's social care made through the front door of an authority that
+    does not use the portal (R4: every authority involved needs its own referral)."""
+
+    authority = RadioField("Which local authority did you refer to?", widget=GovRadioInput(),
+                           choices=[], validate_choice=False)
+    happened_on = GovDateField("When was the referral made?", what="The date of the referral",
+                               description="For example, 30 11 2026")
+    method = RadioField("How was the referral made?", widget=GovRadioInput(),
+                        choices=list(REFERRAL_METHOD_LABELS.items()), validate_choice=False)
+    recipient = StringField(
+        "Who took the referral?", description="Their name and team, for example Sam Patel, "
+        "Children's Advice and Duty Service", widget=GovTextInput(), filters=[_strip],
+        validators=[Length(max=200)])
+    reference = StringField("Reference", description="The referral or contact number they gave",
+                            widget=GovTextInput(), filters=[_strip],
+                            validators=[Length(max=100)])
+    no_reference_reason = TextAreaField(
+        "If there is no reference yet, why not?",
+        description="For example, they will email the reference once the referral is logged",
+        widget=GovTextArea(), filters=[_strip], validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Save the referral", widget=GovSubmitInput())
 
 
 class EmergencyCallForm(RouteRecordForm):

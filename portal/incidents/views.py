@@ -49,6 +49,7 @@ from .forms import (
     FactsForm,
     NewChildForm,
     NotInvolvedForm,
+    OutsideReferralForm,
     ParentsForm,
     PlainForm,
     PoliceReportForm,
@@ -684,10 +685,11 @@ def close(incident_id: uuid.UUID) -> Any:
 
 # The address of each route's form (plain words in the URL, not the rules' codes).
 ROUTE_SLUGS = {"police": "police-report", "police_emergency": "999-call",
-               "adult_social_care": "adult-social-care"}
+               "adult_social_care": "adult-social-care",
+               "csc_referral": "referral-outside-the-portal"}
 ROUTE_FORMS: dict[str, type[RouteRecordForm]] = {
     "police": PoliceReportForm, "police_emergency": EmergencyCallForm,
-    "adult_social_care": AdultSocialCareForm,
+    "adult_social_care": AdultSocialCareForm, "csc_referral": OutsideReferralForm,
 }
 _SLUG_ROUTES = {slug: route for route, slug in ROUTE_SLUGS.items()}
 
@@ -701,6 +703,15 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
     if route is None:
         abort(404)
     form = ROUTE_FORMS[route]()
+    if isinstance(form, OutsideReferralForm):
+        outside = handover.outside_authorities(incident, _now())
+        if not outside:  # every authority involved uses the portal: refer through it
+            return redirect(url_for("incidents.show", incident_id=incident.id,
+                                    _anchor="handover-heading"))
+        form.authority.choices = outside
+        if request.method == "GET":
+            form.authority.data = request.args.get("authority") or (
+                outside[0][0] if len(outside) == 1 else None)
     page_errors: list[str] = []
     if form.validate_on_submit():
         try:

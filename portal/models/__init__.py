@@ -3,7 +3,13 @@
 from .accounts import ROLE_LABELS, ROLES, TWO_FACTOR_ROLES, AuthSession, User
 from .audit import AuditEvent
 from .base import DEPLOYMENT_ORG, Base, Encrypted, db, keyring, new_id, utcnow
-from .handover import POLICE_METHODS, RECORDED_ROUTES, RouteHandover
+from .handover import (
+    OUTSIDE_REFERRAL_ROUTE,
+    POLICE_METHODS,
+    RECORDED_ROUTES,
+    REFERRAL_METHODS,
+    RouteHandover,
+)
 from .orgs import LocalAuthority, OrgKey, School, ShreddedOrg
 from .records import (
     Addendum,
@@ -24,7 +30,8 @@ from .records import (
 from .referrals import ConsultationCall, Referral, ReferralResponse
 
 __all__ = [
-    "DEPLOYMENT_ORG", "POLICE_METHODS", "RECORDED_ROUTES", "ROLES", "ROLE_LABELS",
+    "DEPLOYMENT_ORG", "OUTSIDE_REFERRAL_ROUTE", "POLICE_METHODS", "RECORDED_ROUTES",
+    "REFERRAL_METHODS", "ROLES", "ROLE_LABELS",
     "TWO_FACTOR_ROLES",
     "Addendum", "Assessment", "Attachment", "AuditEvent", "AuthSession", "Base", "Child",
     "ChildRecordEntry", "Concern", "ConcernChild", "ConcernDraft", "ConsultationCall", "Decision",

@@ -19,6 +19,15 @@ from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
 # The routes handed over by a record of their own (csc_referral: by the portal's referral).
 RECORDED_ROUTES: Final = ("police_emergency", "police", "adult_social_care")
+# csc_referral to an authority that does not use the portal: the DSL refers by its own front
+# door (phone, online form, secure email) and records it here, one row per authority.
+OUTSIDE_REFERRAL_ROUTE: Final = "csc_referral"
+# How a referral reached an authority's front door outside the portal.
+REFERRAL_METHODS: Final = {
+    "phone": "by phone",
+    "online_form": "through its online referral form",
+    "secure_email": "by secure email",
+}
 # How a report reached the police (route `police`).
 POLICE_METHODS: Final = {
     "999": "by calling 999",
@@ -43,8 +52,10 @@ class RouteHandover(IdMixin, Base):
     route: Mapped[str] = mapped_column(String(32))
     # When the police were told, the 999 call was made, the referral was made.
     happened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    # `police` only: a code of POLICE_METHODS.
+    # `police`: a code of POLICE_METHODS; `csc_referral`: a code of REFERRAL_METHODS.
     method: Mapped[str | None] = mapped_column(String(24))
+    # `csc_referral` only: the authority referred to outside the portal (a directory code).
+    local_authority_code: Mapped[str | None] = mapped_column(String(40))
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     force_enc: Mapped[bytes | None] = enc_column()
@@ -57,4 +68,4 @@ class RouteHandover(IdMixin, Base):
     reference = Encrypted[str]()  # the police reference, 999 incident number, ASC reference
     no_reference_reason = Encrypted[str]()  # police: why there is no reference yet
     caller = Encrypted[str]()  # police_emergency: who called
-    recipient = Encrypted[str]()  # adult_social_care: which authority or team
+    recipient = Encrypted[str]()  # adult_social_care, csc_referral: which team or person

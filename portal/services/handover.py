@@ -34,8 +34,10 @@ from sqlalchemy import select
 
 from .. import audit
 from ..models import (
+    OUTSIDE_REFERRAL_ROUTE,
     POLICE_METHODS,
     RECORDED_ROUTES,
+    REFERRAL_METHODS,
     Addendum,
     ConsultationCall,
     Decision,
@@ -84,6 +86,13 @@ RECORD_HEADINGS: Final = {
     "police": "Record the police report",
     "police_emergency": "Record the 999 call",
     "adult_social_care": "Record the referral to adult social care",
+    "csc_referral": "Record a referral made outside the portal",
+}
+# How a referral reached a front door outside the portal, as the form offers them.
+REFERRAL_METHOD_LABELS: Final = {
+    "phone": "By phone to its front door or consultation line",
+    "online_form": "Through its online referral form",
+    "secure_email": "By secure email",
 }
 # The ways a report reaches the police, as the form offers them.
 POLICE_METHOD_LABELS: Final = {
@@ -262,11 +271,13 @@ def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
 
 @dataclass(frozen=True, slots=True)
 class Involved:
-    """A local authority involved in the incident (a handover entry)."""
+    """A local authority involved in the incident (a handover entry). `on_portal`: its advisers
+    receive referrals here; otherwise the DSL refers through its own front door and records it."""
 
     code: str
     name: str
     convening: bool
+    on_portal: bool = True
 
 
 @dataclass(frozen=True)
@@ -288,6 +299,8 @@ class RouteState:
     missing: tuple[str, ...] = ()  # csc_referral: authorities still without their referral
     records: tuple[RecordView, ...] = ()
     sent_to: tuple[str, ...] = ()  # csc_referral: authorities the referral was sent to
+    # csc_referral: authorities still owed that do not use the portal, (code, name) each
+    outside: tuple[tuple[str, str], ...] = ()
 
     @property
     def can_record(self) -> bool:
@@ -333,8 +346,14 @@ def judge(route: str, *, involved: Sequence[Involved], referred: Collection[str]
         else:
             owed = (f"Send the referral to {_names(others)} too: every local authority involved "
                     "needs its own")
+        outside = tuple((i.code, i.name) for i in missing if not i.on_portal)
+        if outside:
+            owed += (f". {_names([n for _, n in outside])} "
+                     f"{'does' if len(outside) == 1 else 'do'} not use the portal: refer through "
+                     "its own front door, then record the referral here")
         return RouteState(route, name, False, owed=owed,
-                          missing=tuple(i.name for i in missing), sent_to=sent)
+                          missing=tuple(i.name for i in missing), sent_to=sent,
+                          outside=outside)
     if route in RECORDED_ROUTES:
         done = route in recorded
         return RouteState(route, name, done, owed="" if done else OWED[route])
@@ -347,9 +366,18 @@ def judge(route: str, *, involved: Sequence[Involved], referred: Collection[str]
 # From the database
 
 
-def _involved(entries: Iterable[dict[str, Any]]) -> list[Involved]:
+def _involved(entries: Iterable[dict[str, Any]],
+              on_portal: Collection[str] | None = None) -> list[Involved]:
     return [Involved(str(e["local_authority"]), str(e.get("name") or e["local_authority"]),
-                     bool(e.get("convening"))) for e in entries if e.get("local_authority")]
+                     bool(e.get("convening")),
+                     on_portal is None or str(e["local_authority"]) in on_portal)
+            for e in entries if e.get("local_authority")]
+
+
+def on_portal_codes() -> set[str]:
+    """The authorities whose advisers receive referrals through the portal."""
+    return set(db.session.scalars(
+        select(LocalAuthority.code).where(LocalAuthority.active.is_(True))))
 
 
 def states_for(
@@ -359,7 +387,8 @@ def states_for(
     """For each incident, the state of each of its mandatory routes (empty: none).
 
     A fixed number of queries however many incidents: the children (unless given), the
-    referrals sent, the route records and the "handed over" decisions, one each."""
+    referrals sent, the route records, the authorities on the portal and the "handed over"
+    decisions, one each."""
     wanted = [i for i in incidents if i.mandatory_routes]
     out: dict[uuid.UUID, list[RouteState]] = {i.id: [] for i in incidents}
     if not wanted:
@@ -382,12 +411,19 @@ def states_for(
             if convening:
                 convening_sent.add(incident_id)
     recorded: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
-    for incident_id, school_id, route in db.session.execute(
-        select(RouteHandover.incident_id, RouteHandover.school_id, RouteHandover.route)
+    for incident_id, school_id, route, outside_code in db.session.execute(
+        select(RouteHandover.incident_id, RouteHandover.school_id, RouteHandover.route,
+               RouteHandover.local_authority_code)
         .where(RouteHandover.incident_id.in_(ids))
     ):
-        if school_id == school_of[incident_id]:
+        if school_id != school_of[incident_id]:
+            continue
+        if route == OUTSIDE_REFERRAL_ROUTE and outside_code:
+            # a referral made outside the portal to an authority that does not use it
+            referred[incident_id].add(outside_code)
+        else:
             recorded[incident_id].add(route)
+    on_portal = on_portal_codes()
     decided: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
     for incident_id, decided_route in db.session.execute(
         select(Decision.incident_id, Decision.route)
@@ -397,7 +433,7 @@ def states_for(
         decided[incident_id].add(str(decided_route))
     for incident in wanted:
         entries, _ = entries_for(incident, directory, now_local, children.get(incident.id))
-        involved = _involved(entries)
+        involved = _involved(entries, on_portal)
         out[incident.id] = [
             judge(route, involved=involved, referred=referred[incident.id],
                   any_convening_referral=incident.id in convening_sent,
@@ -424,6 +460,14 @@ def record_text(record: RouteHandover) -> str:
     """One record in plain words: 'Reported to Derbyshire Constabulary on 30 November 2026 at
     10:15 by calling 101, reference 14/1234/26'."""
     when = when_words(record.happened_at)
+    if record.route == OUTSIDE_REFERRAL_ROUTE:
+        method = REFERRAL_METHODS.get(record.method or "", "")
+        authority = _authority_name(record.local_authority_code)
+        text = (f"Referral made outside the portal to {authority} on {when}"
+                + (f" {method}" if method else "") + f", to {record.recipient}")
+        if record.reference:
+            return f"{text}, reference {record.reference}"
+        return f"{text}. No reference yet: {record.no_reference_reason}"
     if record.route == "police":
         method = POLICE_METHODS.get(record.method or "", "")
         text = f"Reported to {record.force} on {when}" + (f" {method}" if method else "")
@@ -441,6 +485,14 @@ def record_text(record: RouteHandover) -> str:
             return f"{text}, reference {record.reference}"
         return f"{text}. No reference given"
     return f"Recorded on {when}"
+
+
+def _authority_name(code: str | None) -> str:
+    """An authority's name in words (never its code) for a record's text."""
+    if not code:
+        return "the local authority"
+    directory = directory_from_db()
+    return directory[code].name if code in directory else "a local authority no longer listed"
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:
@@ -466,7 +518,7 @@ def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:
     out = []
     for state in states:
         out.append(RouteState(state.route, state.label, state.done, state.owed, state.missing,
-                              tuple(views.pop(state.route, [])), state.sent_to))
+                              tuple(views.pop(state.route, [])), state.sent_to, state.outside))
     for route, rows in views.items():  # recorded, though not (or no longer) mandatory
         out.append(RouteState(route, label(route), True, records=tuple(rows)))
     return out
@@ -499,6 +551,7 @@ def handed_routes(incident: Incident, routes: Iterable[str],
 class RouteRecordInput:
     route: str
     happened_at_local: dt.datetime | None  # naive Europe/London
+    authority: str | None = None  # csc_referral outside the portal: the directory code
     method: str | None = None
     force: str | None = None
     reference: str | None = None
@@ -519,6 +572,7 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list
             "police": "Enter the date and time the police were told",
             "police_emergency": "Enter the date and time of the 999 call",
             "adult_social_care": "Enter the date and time of the referral",
+            OUTSIDE_REFERRAL_ROUTE: "Enter the date and time of the referral",
         }[route]))
     else:
         at = from_local(data.happened_at_local)
@@ -547,6 +601,38 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list
     elif route == "adult_social_care" and not _clean(data.recipient):
         problems.append(Problem("R4", "recipient",
                                 "Enter which authority or team the referral went to"))
+    elif route == OUTSIDE_REFERRAL_ROUTE:
+        problems.extend(_check_outside_referral(data, incident, now))
+    return problems
+
+
+def outside_authorities(incident: Incident, now: dt.datetime) -> list[tuple[str, str]]:
+    """The authorities involved that do not use the portal, (code, name): a referral to them is
+    made through their own front door and recorded here."""
+    entries, _ = entries_for(incident, directory_from_db(), to_local(now))
+    return [(i.code, i.name) for i in _involved(entries, on_portal_codes()) if not i.on_portal]
+
+
+def _check_outside_referral(data: RouteRecordInput, incident: Incident,
+                            now: dt.datetime) -> list[Problem]:
+    problems: list[Problem] = []
+    if data.authority not in {code for code, _ in outside_authorities(incident, now)}:
+        problems.append(Problem(
+            "R4", "authority", "A referral outside the portal can only be recorded for an "
+            "authority involved that does not use the portal: send the others their referral "
+            "through the portal"))
+    if data.method not in REFERRAL_METHODS:
+        problems.append(Problem("R4", "method", "Select how the referral was made"))
+    if not _clean(data.recipient):
+        problems.append(Problem("R4", "recipient",
+                                "Enter who took the referral: their name and team"))
+    if not _clean(data.reference):
+        try:
+            check_reasons(data.no_reference_reason, field="no_reference_reason",
+                          empty_message="Enter the referral's reference, or why there is none "
+                                        "yet")
+        except RecordingError as error:
+            problems.extend(error.problems)
     return problems
 
 
@@ -555,7 +641,7 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     """Record a police report, a 999 call or a referral to adult social care (R4), append-only
     (R5). Audited; the record joins each child's chronology, other children by initials and
     reference only (R6)."""
-    if data.route not in RECORDED_ROUTES:
+    if data.route not in (*RECORDED_ROUTES, OUTSIDE_REFERRAL_ROUTE):
         raise RecordingError(Problem("R4", None, "Choose a route to record"))
     if incident.state == "closed":
         raise RecordingError(Problem(
@@ -567,7 +653,8 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     record = RouteHandover(
         school_id=incident.school_id, incident_id=incident.id, route=data.route,
         happened_at=from_local(data.happened_at_local),
-        method=data.method if data.route == "police" else None,
+        method=data.method if data.route in ("police", OUTSIDE_REFERRAL_ROUTE) else None,
+        local_authority_code=data.authority if data.route == OUTSIDE_REFERRAL_ROUTE else None,
         recorded_by_id=user.id, recorded_at=now,
     )
     if data.route == "police":
@@ -578,6 +665,11 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     elif data.route == "police_emergency":
         record.caller = _clean(data.caller)
         record.reference = _clean(data.reference) or None
+    elif data.route == OUTSIDE_REFERRAL_ROUTE:
+        record.recipient = _clean(data.recipient)
+        record.reference = _clean(data.reference) or None
+        if record.reference is None:
+            record.no_reference_reason = _clean(data.no_reference_reason)
     else:
         record.recipient = _clean(data.recipient)
         record.reference = _clean(data.reference) or None

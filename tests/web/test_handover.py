@@ -25,6 +25,7 @@ from portal.models import (
     RouteHandover,
     db,
 )
+from tests import factories
 from tests.web.conftest import csrf_from, sign_in, submit
 from tests.web.test_incidents import add_child, save_facts, start, submit_v, world
 from tests.web.test_recording_rules import tell_parents
@@ -326,3 +327,59 @@ def test_closed_under_the_old_rule_stays_closed_open_ones_are_listed(
     assert f"/incidents/{old}" not in handover_section(client)
     db.session.expire_all()
     assert db.session.get(Incident, old).state == "closed"
+
+
+OUTSIDE = {"happened_on": ["17", "11", "2026"], "happened_time": "12:30", "method": "phone",
+           "recipient": "Sam Patel, Children's Advice and Duty Service", "reference": "CH-4471"}
+
+
+def test_an_authority_off_the_portal_gets_its_referral_recorded(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Every authority involved needs its own referral (R4); one that no longer uses the portal
+    is referred through its own front door and the referral recorded here."""
+    w = world(app)
+    dorset = factories.authority("dorset")
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    assert save_facts(client, iid, types_sexual=[], types_non_sexual=["physical"],
+                      features=["adult_involved"]).status_code == 302
+    assert add_child(client, iid, w["mia"], "harmed",
+                     child_words="He pushed me into the wall.").status_code == 302
+    assert add_child(client, iid, w["kai"], "harmed_others", local_authority="dorset",
+                     child_words_missing_reason="Refused to speak").status_code == 302
+    for child in ("mia", "kai"):
+        assert submit(client, f"/incidents/{iid}/decisions/new", {
+            "kind": "internal_support", "child": str(w[child].id),
+            "reasons": "Safety plan agreed with the child and their parents."},
+        ).status_code == 302
+        assert tell_parents(client, iid, w[child]).status_code == 302
+    dorset.active = False  # Dorset stops using the portal
+    db.session.commit()
+    refer(client, iid)
+    assert record(client, iid, "police").status_code == 302
+    page = text(close(client, iid))
+    assert "does not use the portal" in page  # still owed: Dorset's referral
+
+    url = f"/incidents/{iid}/handing-over/referral-outside-the-portal"
+    html = text(client.get(f"/incidents/{iid}"))
+    assert f"{url}?authority=dorset" in html and "Record the referral made to Dorset" in html
+    # An authority on the portal is referred through it, never recorded as outside.
+    refused = submit(client, url, {**OUTSIDE, "authority": "derbyshire"})
+    assert refused.status_code == 200
+    assert "only be recorded for an authority involved that does not use" in text(refused)
+    # No reference and no reason: refused, and what was typed stays.
+    refused = submit(client, url, {**OUTSIDE, "authority": "dorset", "reference": ""})
+    assert refused.status_code == 200
+    assert "Enter the referral's reference, or why there is none yet" in text(refused)
+    assert "Sam Patel, Children's Advice and Duty Service" in text(refused)
+
+    assert submit(client, url, {**OUTSIDE, "authority": "dorset"}).status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    assert ("Recorded: referral made outside the portal to Dorset Council on 17 November 2026 "
+            "at 12:30 by phone, to Sam Patel, Children's Advice and Duty Service, reference "
+            "CH-4471.") in page
+    assert "dorset" not in visible(page.split('data-testid="handing-over"')[1].split(
+        "</section>")[0])
+    assert close(client, iid).status_code == 302

@@ -1,5 +1,6 @@
 """Each mandatory route's own record of being handed over (RULES.md R4): the report to the
-police, the 999 call, the referral to adult social care.
+police, the 999 call, the referral to adult social care, and a referral to children's social care
+made outside the portal to an authority that does not use it.
 
 Until now a referral sent to the convening authority counted for every mandatory route. From
 this revision each of those routes needs its own record. Incidents already closed stay closed;
@@ -29,6 +30,7 @@ def upgrade() -> None:
         sa.Column("route", sa.String(length=32), nullable=False),
         sa.Column("happened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("method", sa.String(length=24), nullable=True),
+        sa.Column("local_authority_code", sa.String(length=40), nullable=True),
         sa.Column("recorded_by_id", sa.Uuid(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("force_enc", sa.LargeBinary(), nullable=True),
