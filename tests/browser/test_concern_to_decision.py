@@ -214,8 +214,9 @@ def test_concern_to_decision_on_a_phone(
     expect(dsl_page.get_by_role("heading", level=1)).to_contain_text("Incident I")
     checked_page(dsl_page)
     triggers = dsl_page.get_by_test_id("triggers")
-    expect(triggers).to_contain_text("UNDER_13_SEXUAL_ACTIVITY")
-    expect(triggers).to_contain_text("HARMFUL_SEXUAL_BEHAVIOUR")
+    expect(triggers).to_contain_text("Sexual activity and a child under 13")
+    expect(triggers).to_contain_text("Harmful sexual behaviour")
+    expect(triggers).not_to_contain_text("UNDER_13_SEXUAL_ACTIVITY")  # words, never codes
     referral = dsl_page.get_by_test_id("routes").locator("li[data-route='csc_referral']")
     expect(referral).to_contain_text("Must")
     expect(referral).to_contain_text("Referral to children's social care")
