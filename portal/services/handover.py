@@ -588,13 +588,8 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list
             problems.append(Problem("R4", "method", "Select how the police were told"))
         if not _clean(data.force):
             problems.append(Problem("R4", "force", "Enter which police force was told"))
-        if not _clean(data.reference):
-            try:
-                check_reasons(data.no_reference_reason, field="no_reference_reason",
-                              empty_message="Enter the police reference, or why there is "
-                                            "none yet")
-            except RecordingError as error:
-                problems.extend(error.problems)
+        problems.extend(_reference_or_why(data, "Enter the police reference, or why there "
+                                                "is none yet"))
     elif route == "police_emergency":
         if not _clean(data.caller):
             problems.append(Problem("R4", "caller", "Enter who made the 999 call"))
@@ -626,14 +621,21 @@ def _check_outside_referral(data: RouteRecordInput, incident: Incident,
     if not _clean(data.recipient):
         problems.append(Problem("R4", "recipient",
                                 "Enter who took the referral: their name and team"))
-    if not _clean(data.reference):
-        try:
-            check_reasons(data.no_reference_reason, field="no_reference_reason",
-                          empty_message="Enter the referral's reference, or why there is none "
-                                        "yet")
-        except RecordingError as error:
-            problems.extend(error.problems)
+    problems.extend(_reference_or_why(data, "Enter the referral's reference, or why there is "
+                                            "none yet"))
     return problems
+
+
+def _reference_or_why(data: RouteRecordInput, empty_message: str) -> list[Problem]:
+    """A reference, or why there is none yet (a reason: R2 and R3 apply)."""
+    if _clean(data.reference):
+        return []
+    try:
+        check_reasons(data.no_reference_reason, field="no_reference_reason",
+                      empty_message=empty_message)
+    except RecordingError as error:
+        return list(error.problems)
+    return []
 
 
 def record_route(user: User, incident: Incident, data: RouteRecordInput,
