@@ -384,8 +384,8 @@ def _considerations(
     young_involved = [c for c in involved if ages[c.ref] <= 13]
     if csc and sexual and young_involved:
         considerations["PAEDIATRICIAN"] = (
-            f"{_refs(young_involved)} 13 or under in a sexual incident: include a paediatrician "
-            "in the strategy meeting."
+            f"A sexual incident involving {_refs(young_involved)}, aged 13 or under: include a "
+            "paediatrician in the strategy meeting."
         )
     if "sexual_violence" in types:
         considerations["SARC"] = (

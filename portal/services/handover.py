@@ -50,7 +50,7 @@ from ..models import (
     db,
 )
 from ..rules import Directory, assess
-from ..rules.vocabulary import ROUTE_LABELS
+from ..rules.vocabulary import ROUTE_LABELS, ROUTES
 from . import chronology
 from .facts import children_of_incidents, facts_for, incident_children
 from .localtime import directory_from_db, from_local, to_local
@@ -111,6 +111,11 @@ OWED: Final = {
                           "reference"),
 }
 HANDED_OVER_BY_RECORD: Final = frozenset({"csc_referral", *RECORDED_ROUTES})
+
+
+def in_order(routes: Iterable[str]) -> list[str]:
+    """Routes in the order a DSL acts on them: 999 first, then as RULES.md lists them."""
+    return sorted(routes, key=lambda r: ROUTES.index(r) if r in ROUTES else len(ROUTES))
 
 
 def label(route: str) -> str:
@@ -438,7 +443,7 @@ def states_for(
             judge(route, involved=involved, referred=referred[incident.id],
                   any_convening_referral=incident.id in convening_sent,
                   recorded=recorded[incident.id], decided=decided[incident.id])
-            for route in incident.mandatory_routes
+            for route in in_order(incident.mandatory_routes)
         ]
     return out
 

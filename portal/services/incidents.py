@@ -877,8 +877,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
             pending.append(DashboardItem(kind="incident", id=inc.id,
                                          title=f"Incident {inc.reference}",
                                          detail=_children_text(kids), routes=waiting))
-        undecided = [r for r in (inc.mandatory_routes or [])
-                     if (inc.id, r) not in decided and r in waiting]
+        undecided = [r for r in waiting if (inc.id, r) not in decided]
         due = inc.opened_at + dt.timedelta(hours=INCIDENT_DECISION_HOURS)
         if undecided and now > due:
             overdue_incidents.append(DashboardItem(

@@ -109,3 +109,11 @@ def test_record_text_in_words_and_london_time(app: object) -> None:
     asc = _record(app, "adult_social_care", recipient="Derbyshire Adult Care", reference="AC-7")
     assert record_text(asc) == ("Referred to Derbyshire Adult Care on 30 November 2026 at 10:15, "
                                 "reference AC-7")
+
+
+def test_routes_in_the_order_a_dsl_acts_on_them() -> None:
+    """999 first everywhere routes are listed (handing over, closing, the dashboard)."""
+    from portal.services.handover import in_order
+
+    assert in_order(["adult_social_care", "csc_referral", "police", "police_emergency"]) == [
+        "police_emergency", "csc_referral", "police", "adult_social_care"]
