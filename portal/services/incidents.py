@@ -748,7 +748,8 @@ def closing_check(incident: Incident, now: dt.datetime | None = None) -> list[Pr
     route without its own record is listed separately (`handover.still_owed`)."""
     owed = handover.still_owed(incident, now or utcnow())
     rows = incident_children(incident)
-    child_decided = {d.child_id for d in decisions(incident)
+    made = decisions(incident)
+    child_decided = {d.child_id for d in made
                      if d.kind in CHILD_DECISION_KINDS and d.child_id is not None}
     parents_recorded = {child_id for _, child_id in contacts_for([incident])}
     states = [
@@ -763,7 +764,22 @@ def closing_check(incident: Incident, now: dt.datetime | None = None) -> list[Pr
         unaccounted=[child_label(c) for c in unaccounted_children(incident)],
         mandatory_not_handed_over=[s.route for s in owed],
         still_owed={s.route: s.owed for s in owed},
+        reconsider_pending=[child_label(ic.child) for ic in rows
+                            if reconsider_pending(made, ic.child_id)],
     )
+
+
+def reconsider_pending(made: list[Decision], child_id: uuid.UUID) -> bool:
+    """R10: the child's latest review found the behaviour continued or escalated, and no
+    decision about the child (or the incident's routes) has been recorded since."""
+    reviews = [d for d in made if d.kind == "review" and d.child_id == child_id]
+    if not reviews:
+        return False
+    latest = max(reviews, key=lambda d: d.decided_at)
+    if latest.review_outcome != "reconsider":
+        return False
+    return not any(d.decided_at > latest.decided_at and d.kind in CHILD_DECISION_KINDS | {
+        "decline_route"} and d.child_id in (child_id, None) for d in made)
 
 
 def close_incident(user: User, incident: Incident, loaded_version: int, reasons: str | None,

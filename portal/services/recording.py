@@ -224,10 +224,18 @@ class ChildState:
 
 def closing_problems(*, children: list[ChildState], unaccounted: list[str],
                      mandatory_not_handed_over: list[str],
-                     still_owed: Mapping[str, str] | None = None) -> list[Problem]:
-    """Everything that stops an incident closing (R1, R4, R7, R8, R9), in the order to fix
-    them. `still_owed`: for a route not handed over, what is owed in plain words."""
+                     still_owed: Mapping[str, str] | None = None,
+                     reconsider_pending: Iterable[str] = ()) -> list[Problem]:
+    """Everything that stops an incident closing (R1, R4, R7, R8, R9, R10), in the order to fix
+    them. `still_owed`: for a route not handed over, what is owed in plain words.
+    `reconsider_pending`: the children (labels) whose latest review found the behaviour
+    continued or escalated, with no decision recorded since."""
     problems: list[Problem] = []
+    for label in reconsider_pending:
+        problems.append(Problem(
+            "R10", None,
+            f"A review found that the behaviour towards or by {label} continued or escalated: "
+            "reconsider the routes and record a new decision before closing"))
     if not children:
         problems.append(Problem(
             "R8", None,

@@ -351,6 +351,39 @@ def test_r10_a_review_needs_reasons_an_outcome_and_is_never_dismissive(
     assert "Kai Harmer (C0002)" in warning
 
 
+def test_r10_an_escalation_must_be_reconsidered_before_closing(
+    app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
+) -> None:
+    """A review that found the behaviour continued or escalated stops the incident closing until
+    a new decision about that child is recorded."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    for child in ("mia", "kai"):
+        assert decide(client, iid, kind="internal_support", child=str(w[child].id),
+                      reasons="Safety plan agreed with the child.").status_code == 302
+        assert tell_parents(client, iid, w[child]).status_code == 302
+    assert submit(client, f"/incidents/{iid}/hand-over/derbyshire",
+                  {"submit": "y"}).status_code == 302
+    hand_over_to_police(client, iid)
+    kai_decision = db.session.query(Decision).filter_by(child_id=w["kai"].id).one()
+    clock["now"] = NOON + dt.timedelta(hours=1)
+    assert review(client, iid, kai_decision.id, outcome="reconsider",
+                  reasons="Two more reports this week of Kai pressuring Mia for images."
+                  ).status_code == 302
+    page = text(close(client, iid))
+    assert ("A review found that the behaviour towards or by Kai Harmer (C0002) continued or "
+            "escalated: reconsider the routes and record a new decision before closing") in page
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).state == "open"
+
+    clock["now"] = NOON + dt.timedelta(hours=2)
+    assert decide(client, iid, kind="other", child=str(w["kai"].id),
+                  reasons="Referred again to the advice team; seating and supervision changed."
+                  ).status_code == 302
+    assert close(client, iid).status_code == 302
+
+
 def test_r10_a_closed_incident_still_gets_its_review(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
