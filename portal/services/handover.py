@@ -607,10 +607,10 @@ def handed_routes(incident: Incident, routes: Iterable[str],
     wanted = [r for r in routes if r not in mandatory]
     record = OnRecord()
     if wanted:
-        decided = set(db.session.scalars(
+        decided = {str(route) for route in db.session.scalars(
             select(Decision.route).where(Decision.incident_id == incident.id,
                                          Decision.kind == "handed_over",
-                                         Decision.route.in_(wanted))))
+                                         Decision.route.in_(wanted)))}
         recorded = set(db.session.scalars(
             select(RouteHandover.route).where(RouteHandover.incident_id == incident.id,
                                               RouteHandover.school_id == incident.school_id,
