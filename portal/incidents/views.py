@@ -5,14 +5,12 @@ into GOV.UK error messages; the request commits once."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import access, audit
 from ..models import Child, Concern, Decision, RouteHandover, User, db
@@ -30,6 +28,7 @@ from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
 from ..services.children import name_search
+from ..services.incident_page import incident_page
 from ..services.localtime import to_local
 from ..services.recording import (
     DECISION_KINDS,
@@ -65,7 +64,8 @@ require_dsl = access.require("record_incident")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    # One clock with the referral pages: the incident page shows their lines' status now.
+    return referrals.utcnow()
 
 
 def _user() -> User:
@@ -185,46 +185,29 @@ def show(incident_id: uuid.UUID) -> str:
     user = _user()
     incident = _incident(incident_id)
     now = _now()
-    assessment = svc.latest_assessment(incident)
-    result = json.loads(assessment.result) if assessment is not None and assessment.result else None
-    decisions = svc.decisions(incident)
-    children = svc.incident_children(incident)
-    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
-        {d.decided_by_id for d in decisions} | {incident.opened_by_id})))}
-    decision_addenda = svc.addenda_for(incident.school_id, "decision", [d.id for d in decisions])
-    summary_addenda = svc.addenda_for(incident.school_id, "incident", [incident.id])[incident.id]
-    child_names = {ic.child_id: svc.child_label(ic.child) for ic in children}
-    for child in svc.concern_children(svc.incident_concerns(incident)):
-        child_names.setdefault(child.id, svc.child_label(child))
-    mandatory = incident.mandatory_routes or []
-    contacts = parents_svc.contacts_for([incident])
-    people.update({u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
-        {c.recorded_by_id for cs in contacts.values() for c in cs} - set(people))))})
-    reviews_by_decision = reviews_svc.reviews_of(decisions)
+    page = incident_page(incident, now)
     audit.record(audit.INCIDENT_VIEWED, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="incident", object_id=incident.id, at=now)
-    db.session.commit()
+    _commit_keeping_loaded()
     return render_template(
         "incidents/show.html", **_ctx(
-            incident, page_title=f"Incident {incident.reference}", result=result,
-            assessment=assessment, children=children, decisions=decisions,
-            people=people, decision_addenda=decision_addenda, summary_addenda=summary_addenda,
-            child_names=child_names, concerns=svc.incident_concerns(incident),
-            unaccounted=svc.unaccounted_children(incident),
-            handed=handover.handed_routes(incident, (result or {}).get("routes", []), now),
-            handing_over=handover.route_states(incident, now),
+            incident, page=page, page_title=f"Incident {incident.reference}",
             record_headings=handover.RECORD_HEADINGS, route_slugs=ROUTE_SLUGS,
-            mandatory=mandatory, missing=svc.missing_for_assessment(incident),
-            closing=svc.closing_check(incident, now) if incident.state == "open" else [],
-            reported_local=to_local(incident.reported_at) if incident.reported_at else None,
-            sexual_types=SEXUAL_TYPES, rules=svc.rules_change(incident),
+            sexual_types=SEXUAL_TYPES, date_text=reviews_svc.date_text,
             reassess_form=VersionedForm(formdata=None, version=str(incident.version)),
-            parents={child_id: rows for (_, child_id), rows in contacts.items()},
-            describe_parents=parents_svc.describe, reviewed=reviews_by_decision,
-            reconsider=[d for d in decisions if d.kind == "review"
-                        and d.review_outcome == "reconsider"],
-            date_text=reviews_svc.date_text, today=reviews_svc.today(now),
         ))
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the read model loaded: the page shows what was read in
+    this transaction, and rendering it must not load each row again."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = before
 
 
 @bp.post("/incidents/<uuid:incident_id>/reassess")

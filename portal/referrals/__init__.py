@@ -16,13 +16,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
 
-    @app.template_global("incident_handover")
-    def incident_handover(incident: Any) -> Any:
-        """For templates/referrals/_incident_handover.html (included by the incident page)."""
-        from ..services import referrals
-
-        return referrals.incident_handover(incident, referrals.utcnow())
-
     @app.template_filter("local_time")
     def local_time(at: Any) -> str:
         """An aware time as UK local time, e.g. "Friday 20 November 2026 at 16:45"."""

@@ -75,6 +75,7 @@ def incident_lines(incident_id: Any) -> str:
     """The handover panel on a page of its own (the incident page includes the same partial)."""
     incident = get_incident_or_404(_user(), incident_id)
     return render_template("referrals/lines.html", incident=incident,
+                           lines=service.incident_handover(incident, service.utcnow()),
                            incident_url=_incident_url(incident),
                            page_title=f"Who to call: incident {incident.reference}")
 

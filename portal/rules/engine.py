@@ -118,8 +118,12 @@ def _different_pairs(
     return [(a, b) for a in first for b in second if a.ref != b.ref]
 
 
-def assess(incident: IncidentFacts, directory: Directory | None = None) -> Assessment:
-    """Apply RULES.md (version 2) sections 2-6 to one incident."""
+def assess(incident: IncidentFacts, directory: Directory | None = None, *,
+           lines_at: dt.datetime | None = None) -> Assessment:
+    """Apply RULES.md (version 2) sections 2-6 to one incident.
+
+    `lines_at` (naive Europe/London): the time to give each handover line's status at, when it
+    is not the report time (a page shows whether a line is open now, from the same result)."""
     directory = default_directory() if directory is None else directory
     occurred = incident.occurred_on
     children = incident.children
@@ -330,7 +334,8 @@ def assess(incident: IncidentFacts, directory: Directory | None = None) -> Asses
         routes=tuple(sorted(routes)),
         mandatory_routes=tuple(sorted(mandatory)),
         considerations=tuple(sorted(considerations)),
-        handover=_handover(incident, harmed, involved, directory),
+        handover=_handover(incident, harmed, involved, directory,
+                           lines_at or incident.reported_at),
         reasons=tuple(r for code in sorted(triggers) for r in triggers[code]),
         consideration_reasons=tuple(
             Reason(code, considerations[code], SOURCES[code]) for code in sorted(considerations)
@@ -460,6 +465,7 @@ def _handover(
     harmed: list[ChildFacts],
     involved: list[ChildFacts],
     directory: Directory,
+    at: dt.datetime,
 ) -> tuple[Handover, ...]:
     convening_code = _convening_child(harmed, involved, incident.children).local_authority
     # Only the involved children's authorities join; an all-witness incident has one entry.
@@ -467,7 +473,7 @@ def _handover(
     entries = []
     for code in (convening_code, *others):
         authority = directory[code]
-        is_open, next_open = authority.line_status(incident.reported_at)
+        is_open, next_open = authority.line_status(at)
         notes = []
         if authority.phone is None:
             notes.append("The line's number is not confirmed: check your local procedures.")

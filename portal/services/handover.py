@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -39,6 +39,7 @@ from ..models import (
     RECORDED_ROUTES,
     REFERRAL_METHODS,
     Addendum,
+    Assessment,
     ConsultationCall,
     Decision,
     Incident,
@@ -49,6 +50,7 @@ from ..models import (
     User,
     db,
 )
+from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess
 from ..rules.vocabulary import ROUTE_LABELS, ROUTES
 from . import chronology
@@ -147,25 +149,43 @@ def entries_for(
     incident: Incident, directory: Directory, now_local: dt.datetime,
     rows: list[IncidentChild] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """(entries, immediate danger): the engine's handover at `now_local`.
+    """(entries, immediate danger): the engine's handover with each line's status at
+    `now_local` (`entries_from`)."""
+    result = assess_now(incident, directory, now_local, rows)
+    return entries_from(incident, result, directory, now_local,
+                        latest_assessment(incident) if result is None else None)
 
-    Falls back to the latest stored assessment's authorities (with the line status worked out
-    now) when the incident's facts cannot be assessed, e.g. an authority missing from the
-    directory.
-    """
-    facts = facts_for(incident, at_local=now_local, rows=rows)
+
+def assess_now(incident: Incident, directory: Directory, now_local: dt.datetime,
+               rows: list[IncidentChild] | None = None) -> RulesAssessment | None:
+    """The engine's result for the incident's facts as recorded, each handover line's status
+    given at `now_local`; None when the facts cannot be assessed (something missing, or an
+    authority missing from the directory)."""
+    facts = facts_for(incident, rows=rows)
     try:
-        result = assess(facts, directory) if facts is not None else None
+        return assess(facts, directory, lines_at=now_local) if facts is not None else None
     except KeyError:  # an authority missing from the directory
-        result = None
+        return None
+
+
+def entries_from(
+    incident: Incident, result: RulesAssessment | None, directory: Directory,
+    now_local: dt.datetime, stored: Assessment | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """(entries, immediate danger) from an engine result already computed (`assess_now`).
+
+    Falls back to the stored assessment's authorities (`stored`, the latest; with the line
+    status worked out now) when the incident's facts cannot be assessed, e.g. an authority
+    missing from the directory.
+    """
     if result is not None:
         entries = [h.as_json() | {"next_open": h.next_open, "known": True}
                    for h in result.handover]
         return entries, "IMMEDIATE_DANGER" in result.triggers or bool(incident.immediate_danger)
-    assessment = latest_assessment(incident)
-    stored = json.loads(assessment.result or "{}") if assessment else {}
+    assessment = stored
+    stored_result = json.loads(assessment.result or "{}") if assessment else {}
     entries = []
-    for h in stored.get("handover", []):
+    for h in stored_result.get("handover", []):
         code = h.get("local_authority")
         authority = directory.get(code) if code else None
         if authority is None:
@@ -237,13 +257,31 @@ def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
     directory = directory_from_db()
     rows = authority_rows()
     entries, danger = entries_for(incident, directory, now_local)
-    referrals = {r.local_authority_id: r for r in db.session.scalars(
+    referrals = list(db.session.scalars(
         select(Referral).where(Referral.incident_id == incident.id,
-                               Referral.school_id == incident.school_id))}
+                               Referral.school_id == incident.school_id)))
+    calls = list(db.session.scalars(
+        select(ConsultationCall)
+        .where(ConsultationCall.incident_id == incident.id,
+               ConsultationCall.school_id == incident.school_id)
+        .order_by(ConsultationCall.called_at.desc())))
+    return handover_view(incident, now_local, entries, danger, authorities=rows,
+                         referrals=referrals, calls=calls,
+                         assessment=latest_assessment(incident))
+
+
+def handover_view(
+    incident: Incident, now_local: dt.datetime, entries: Sequence[dict[str, Any]], danger: bool,
+    *, authorities: dict[str, LocalAuthority], referrals: Iterable[Referral],
+    calls: Sequence[ConsultationCall], assessment: Assessment | None,
+) -> HandoverView:
+    """`incident_handover` from rows already loaded: the incident's referrals (its school's),
+    its calls newest first, every authority row by code and its latest assessment."""
+    sent = {r.local_authority_id: r for r in referrals}
     lines = []
     for e in entries:
         code = e["local_authority"]
-        la = rows.get(code)
+        la = authorities.get(code)
         lines.append(LineView(
             code=code, name=e.get("name") or code, convening=bool(e.get("convening")),
             known=bool(e.get("known")), line=e.get("line"), phone=e.get("phone"),
@@ -253,20 +291,14 @@ def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
             out_of_hours_tel=tel_href(e.get("out_of_hours_phone")),
             notes=tuple(e.get("notes") or ()),
             authority_id=la.id if la is not None and la.active else None,
-            sent=referrals.get(la.id) if la else None,
+            sent=sent.get(la.id) if la else None,
         ))
-    assessment = latest_assessment(incident)
-    calls = list(db.session.scalars(
-        select(ConsultationCall)
-        .where(ConsultationCall.incident_id == incident.id,
-               ConsultationCall.school_id == incident.school_id)
-        .order_by(ConsultationCall.called_at.desc())))
     return HandoverView(
         incident=incident, immediate_danger=danger,
         has_routes=bool(assessment and assessment.routes) or bool(entries),
         mandatory_routes=list(incident.mandatory_routes or []),
-        lines=lines, calls=calls, now_local=now_local,
-        authorities={la.id: la for la in rows.values()},
+        lines=lines, calls=list(calls), now_local=now_local,
+        authorities={la.id: la for la in authorities.values()},
     )
 
 
@@ -385,6 +417,50 @@ def on_portal_codes() -> set[str]:
         select(LocalAuthority.code).where(LocalAuthority.active.is_(True))))
 
 
+@dataclass(frozen=True)
+class OnRecord:
+    """What an incident has on record towards its routes (the input `judge` needs)."""
+
+    referred: frozenset[str] = frozenset()  # authority codes referred, portal or outside
+    convening_sent: bool = False  # a referral marked convening was sent
+    recorded: frozenset[str] = frozenset()  # routes with their own record (not outside ones)
+    decided: frozenset[str] = frozenset()  # routes with a "handed over" decision
+    any_record: frozenset[str] = frozenset()  # every route with a record of any kind
+
+
+def on_record(*, referrals: Iterable[tuple[str, bool]],
+              records: Iterable[tuple[str, str | None]], decided: Iterable[str]) -> OnRecord:
+    """referrals: (authority code, convening) of each referral sent through the portal;
+    records: (route, outside authority code) of each `RouteHandover`; decided: the route of
+    each "handed over" decision."""
+    referred, recorded, any_record = set(), set(), set()
+    convening_sent = False
+    for code, convening in referrals:
+        referred.add(code)
+        convening_sent = convening_sent or bool(convening)
+    for route, outside_code in records:
+        any_record.add(route)
+        if route == OUTSIDE_REFERRAL_ROUTE and outside_code:
+            # a referral made outside the portal to an authority that does not use it
+            referred.add(outside_code)
+        else:
+            recorded.add(route)
+    return OnRecord(frozenset(referred), convening_sent, frozenset(recorded),
+                    frozenset(decided), frozenset(any_record))
+
+
+def mandatory_states(incident: Incident, entries: Iterable[dict[str, Any]],
+                     on_portal: Collection[str], record: OnRecord) -> list[RouteState]:
+    """`judge` for each mandatory route of one incident, from data already loaded."""
+    if not incident.mandatory_routes:
+        return []
+    involved = _involved(entries, on_portal)
+    return [judge(route, involved=involved, referred=record.referred,
+                  any_convening_referral=record.convening_sent, recorded=record.recorded,
+                  decided=record.decided)
+            for route in in_order(incident.mandatory_routes)]
+
+
 def states_for(
     incidents: Sequence[Incident], now: dt.datetime,
     children: dict[uuid.UUID, list[IncidentChild]] | None = None,
@@ -404,47 +480,35 @@ def states_for(
     now_local = to_local(now)
     ids = [i.id for i in wanted]
     school_of = {i.id: i.school_id for i in wanted}
-    referred: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
-    convening_sent: set[uuid.UUID] = set()
+    referred: dict[uuid.UUID, list[tuple[str, bool]]] = {i: [] for i in ids}
     for incident_id, school_id, convening, code in db.session.execute(
         select(Referral.incident_id, Referral.school_id, Referral.convening, LocalAuthority.code)
         .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
         .where(Referral.incident_id.in_(ids))
     ):
         if school_id == school_of[incident_id]:
-            referred[incident_id].add(code)
-            if convening:
-                convening_sent.add(incident_id)
-    recorded: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+            referred[incident_id].append((code, bool(convening)))
+    recorded: dict[uuid.UUID, list[tuple[str, str | None]]] = {i: [] for i in ids}
     for incident_id, school_id, route, outside_code in db.session.execute(
         select(RouteHandover.incident_id, RouteHandover.school_id, RouteHandover.route,
                RouteHandover.local_authority_code)
         .where(RouteHandover.incident_id.in_(ids))
     ):
-        if school_id != school_of[incident_id]:
-            continue
-        if route == OUTSIDE_REFERRAL_ROUTE and outside_code:
-            # a referral made outside the portal to an authority that does not use it
-            referred[incident_id].add(outside_code)
-        else:
-            recorded[incident_id].add(route)
+        if school_id == school_of[incident_id]:
+            recorded[incident_id].append((route, outside_code))
     on_portal = on_portal_codes()
-    decided: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+    decided: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
     for incident_id, decided_route in db.session.execute(
         select(Decision.incident_id, Decision.route)
         .where(Decision.incident_id.in_(ids), Decision.kind == "handed_over",
                Decision.route.is_not(None))
     ):
-        decided[incident_id].add(str(decided_route))
+        decided[incident_id].append(str(decided_route))
     for incident in wanted:
         entries, _ = entries_for(incident, directory, now_local, children.get(incident.id))
-        involved = _involved(entries, on_portal)
-        out[incident.id] = [
-            judge(route, involved=involved, referred=referred[incident.id],
-                  any_convening_referral=incident.id in convening_sent,
-                  recorded=recorded[incident.id], decided=decided[incident.id])
-            for route in in_order(incident.mandatory_routes)
-        ]
+        out[incident.id] = mandatory_states(incident, entries, on_portal, on_record(
+            referrals=referred[incident.id], records=recorded[incident.id],
+            decided=decided[incident.id]))
     return out
 
 
@@ -461,13 +525,13 @@ def records_of(incident: Incident) -> list[RouteHandover]:
         .order_by(RouteHandover.happened_at, RouteHandover.recorded_at)))
 
 
-def record_text(record: RouteHandover) -> str:
+def record_text(record: RouteHandover, directory: Directory | None = None) -> str:
     """One record in plain words: 'Reported to Derbyshire Constabulary on 30 November 2026 at
     10:15 by calling 101, reference 14/1234/26'."""
     when = when_words(record.happened_at)
     if record.route == OUTSIDE_REFERRAL_ROUTE:
         method = REFERRAL_METHODS.get(record.method or "", "")
-        authority = _authority_name(record.local_authority_code)
+        authority = _authority_name(record.local_authority_code, directory)
         text = (f"Referral made outside the portal to {authority} on {when}"
                 + (f" {method}" if method else "") + f", to {record.recipient}")
         if record.reference:
@@ -492,11 +556,11 @@ def record_text(record: RouteHandover) -> str:
     return f"Recorded on {when}"
 
 
-def _authority_name(code: str | None) -> str:
+def _authority_name(code: str | None, directory: Directory | None = None) -> str:
     """An authority's name in words (never its code) for a record's text."""
     if not code:
         return "the local authority"
-    directory = directory_from_db()
+    directory = directory if directory is not None else directory_from_db()
     return directory[code].name if code in directory else "a local authority no longer listed"
 
 
@@ -516,10 +580,19 @@ def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:
             addenda[a.target_id].append(a)
     people = {u.id: u.display_name for u in db.session.scalars(
         select(User).where(User.id.in_({r.recorded_by_id for r in records})))} if records else {}
+    return with_records(states, records, addenda, people, directory_from_db())
+
+
+def with_records(states: Sequence[RouteState], records: Sequence[RouteHandover],
+                 addenda: Mapping[uuid.UUID, Sequence[Addendum]],
+                 people: Mapping[uuid.UUID, str], directory: Directory) -> list[RouteState]:
+    """`route_states` from data already loaded: the mandatory routes' states, the incident's
+    records in order, their corrections by record id, and people's names by id."""
     views: dict[str, list[RecordView]] = {}
     for r in records:
         views.setdefault(r.route, []).append(RecordView(
-            r, record_text(r), people.get(r.recorded_by_id, ""), tuple(addenda[r.id])))
+            r, record_text(r, directory), people.get(r.recorded_by_id, ""),
+            tuple(addenda.get(r.id, ()))))
     out = []
     for state in states:
         out.append(RouteState(state.route, state.label, state.done, state.owed, state.missing,
@@ -533,19 +606,29 @@ def handed_routes(incident: Incident, routes: Iterable[str],
                   now: dt.datetime) -> dict[str, bool]:
     """For each route the rules gave: mandatory ones by their own record (`judge`), the
     others ("consider") by a "handed over" decision or a record of their kind."""
-    states = {s.route: s.done for s in states_for([incident], now)[incident.id]}
-    wanted = [r for r in routes if r not in states]
+    routes = list(routes)
+    states = states_for([incident], now)[incident.id]
+    mandatory = {s.route for s in states}
+    wanted = [r for r in routes if r not in mandatory]
+    record = OnRecord()
     if wanted:
-        done = {route for (route,) in db.session.execute(
+        decided = {str(route) for route in db.session.scalars(
             select(Decision.route).where(Decision.incident_id == incident.id,
                                          Decision.kind == "handed_over",
                                          Decision.route.in_(wanted)))}
-        done |= {route for (route,) in db.session.execute(
+        recorded = set(db.session.scalars(
             select(RouteHandover.route).where(RouteHandover.incident_id == incident.id,
                                               RouteHandover.school_id == incident.school_id,
-                                              RouteHandover.route.in_(wanted)))}
-        states.update({r: r in done for r in wanted})
-    return {r: states[r] for r in routes}
+                                              RouteHandover.route.in_(wanted))))
+        record = OnRecord(decided=frozenset(decided), any_record=frozenset(recorded))
+    return handed(routes, states, record)
+
+
+def handed(routes: Iterable[str], states: Sequence[RouteState],
+           record: OnRecord) -> dict[str, bool]:
+    """`handed_routes` from data already loaded: `states` of the mandatory routes."""
+    done = {s.route: s.done for s in states}
+    return {r: done.get(r, r in record.decided or r in record.any_record) for r in routes}
 
 
 # ---------------------------------------------------------------------------------------------

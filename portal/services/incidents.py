@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -195,10 +195,17 @@ def not_involved_ids(incident: Incident) -> set[uuid.UUID]:
 
 def unaccounted_children(incident: Incident) -> list[Child]:
     """R8: children on the incident's concerns neither on it nor recorded as not involved."""
-    on = {ic.child_id for ic in incident_children(incident)}
-    out = not_involved_ids(incident)
-    return [c for c in concern_children(incident_concerns(incident))
-            if c.id not in on and c.id not in out]
+    return unaccounted_from(incident_children(incident), decisions(incident),
+                            concern_children(incident_concerns(incident)))
+
+
+def unaccounted_from(rows: Iterable[IncidentChild], decided: Iterable[Decision],
+                     named: Iterable[Child]) -> list[Child]:
+    """`unaccounted_children` from loaded rows: the incident's children, its decisions and
+    the children named in its concerns."""
+    on = {ic.child_id for ic in rows}
+    out = {d.child_id for d in decided if d.kind == "not_involved" and d.child_id is not None}
+    return [c for c in named if c.id not in on and c.id not in out]
 
 
 def latest_assessment(incident: Incident) -> Assessment | None:
@@ -220,13 +227,37 @@ class RulesChange:
     preview: ResultChange | None = None
 
 
+def latest_assessments(incident: Incident, count: int) -> list[Assessment]:
+    """The incident's latest `count` assessments, newest first."""
+    return list(db.session.scalars(
+        select(Assessment).where(Assessment.incident_id == incident.id)
+        .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc())
+        .limit(count)
+    ))
+
+
 def rules_change(incident: Incident) -> RulesChange | None:
     """Whether the latest assessment changed the result, and whether the rules have moved on
     since it was made (RULES.md section 9: stored assessments keep their version)."""
-    latest_two = list(db.session.scalars(
-        select(Assessment).where(Assessment.incident_id == incident.id)
-        .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc()).limit(2)
-    ))
+
+    def current_result() -> RulesAssessment | None:
+        facts = facts_for(incident)
+        if facts is None:
+            return None
+        try:
+            return assess(facts, directory())
+        except KeyError:  # an authority no longer in the directory: nothing to preview
+            return None
+
+    return rules_change_from(incident, latest_assessments(incident, 2), current_result)
+
+
+def rules_change_from(incident: Incident, latest_two: list[Assessment],
+                      current_result: Callable[[], RulesAssessment | None],
+                      ) -> RulesChange | None:
+    """`rules_change` from the latest two assessments already loaded. `current_result`: the
+    engine's result for the incident as it stands, asked for only when a preview is due (an
+    open incident assessed under older rules), so a caller that has it passes it in."""
     if not latest_two:
         return None
     latest = latest_two[0]
@@ -237,12 +268,9 @@ def rules_change(incident: Incident) -> RulesChange | None:
     preview = None
     current = is_current_rules(latest.rules_version)
     if not current and incident.state == "open":
-        facts = facts_for(incident)
-        if facts is not None:
-            try:
-                preview = compare_results(latest_result, assess(facts, directory()).as_json())
-            except KeyError:  # an authority no longer in the directory: nothing to preview
-                preview = None
+        now_result = current_result()
+        if now_result is not None:
+            preview = compare_results(latest_result, now_result.as_json())
     return RulesChange(assessed_with=version_label(latest.rules_version), current=current,
                        change=change, preview=preview)
 
@@ -254,16 +282,25 @@ def revision(incident: Incident, version: int) -> IncidentRevision | None:
 
 def addenda_for(school_id: uuid.UUID, target_type: str,
                 target_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Addendum]]:
-    ids = list(target_ids)
-    out: dict[uuid.UUID, list[Addendum]] = {i: [] for i in ids}
-    if not ids:
+    found = addenda_of(school_id, [(target_type, i) for i in target_ids])
+    return {target_id: rows for (_, target_id), rows in found.items()}
+
+
+def addenda_of(school_id: uuid.UUID, targets: Iterable[tuple[str, uuid.UUID]],
+               ) -> dict[tuple[str, uuid.UUID], list[Addendum]]:
+    """The corrections of each (target type, target id), oldest first, in one query whatever
+    the mix of types."""
+    out: dict[tuple[str, uuid.UUID], list[Addendum]] = {t: [] for t in targets}
+    if not out:
         return out
     for a in db.session.scalars(
         select(Addendum).where(Addendum.school_id == school_id,
-                               Addendum.target_type == target_type,
-                               Addendum.target_id.in_(ids)).order_by(Addendum.created_at)
+                               Addendum.target_type.in_({t for t, _ in out}),
+                               Addendum.target_id.in_({i for _, i in out}))
+        .order_by(Addendum.created_at)
     ):
-        out[a.target_id].append(a)
+        if (a.target_type, a.target_id) in out:
+            out[(a.target_type, a.target_id)].append(a)
     return out
 
 
@@ -275,7 +312,10 @@ def child_label(child: Child) -> str:
 # Facts for the rules engine, snapshots and differences
 
 
-def missing_for_assessment(incident: Incident) -> list[str]:
+def missing_for_assessment(incident: Incident,
+                           rows: list[IncidentChild] | None = None) -> list[str]:
+    """What the incident still needs before it can be assessed. `rows`: its children, when
+    already loaded."""
     missing = []
     if not incident.occurred_on:
         missing.append("the date it happened")
@@ -283,7 +323,7 @@ def missing_for_assessment(incident: Incident) -> list[str]:
         missing.append("when it was first reported")
     if not incident.types:
         missing.append("what kind of behaviour it was")
-    if not incident_children(incident):
+    if not (incident_children(incident) if rows is None else rows):
         missing.append("at least one child")
     return missing
 
@@ -747,11 +787,22 @@ def closing_check(incident: Incident, now: dt.datetime | None = None) -> list[Pr
     """What still stops this incident closing (empty when it may close). R4: each mandatory
     route without its own record is listed separately (`handover.still_owed`)."""
     owed = handover.still_owed(incident, now or utcnow())
-    rows = incident_children(incident)
-    made = decisions(incident)
+    return closing_from(
+        rows=incident_children(incident), decided=decisions(incident),
+        parents_recorded={child_id for _, child_id in contacts_for([incident])},
+        unaccounted=unaccounted_children(incident), owed=owed)
+
+
+def closing_from(*, rows: Iterable[IncidentChild], decided: Iterable[Decision],
+                 parents_recorded: Collection[uuid.UUID], unaccounted: Iterable[Child],
+                 owed: Iterable[handover.RouteState]) -> list[Problem]:
+    """`closing_check` from data already loaded: the incident's children, its decisions, the
+    ids of the children with a parents record, the children not accounted for (R8) and the
+    mandatory routes still owed (`handover.RouteState`, not done)."""
+    owed = list(owed)
+    made = list(decided)
     child_decided = {d.child_id for d in made
                      if d.kind in CHILD_DECISION_KINDS and d.child_id is not None}
-    parents_recorded = {child_id for _, child_id in contacts_for([incident])}
     states = [
         ChildState(label=child_label(ic.child), role=ic.role,
                    has_words=bool(ic.child_words or ic.child_words_missing_reason),
@@ -761,7 +812,7 @@ def closing_check(incident: Incident, now: dt.datetime | None = None) -> list[Pr
     ]
     return closing_problems(
         children=states,
-        unaccounted=[child_label(c) for c in unaccounted_children(incident)],
+        unaccounted=[child_label(c) for c in unaccounted],
         mandatory_not_handed_over=[s.route for s in owed],
         still_owed={s.route: s.owed for s in owed},
         reconsider_pending=[child_label(ic.child) for ic in rows

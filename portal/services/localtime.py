@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -33,28 +34,29 @@ def from_local(local: dt.datetime) -> dt.datetime:
     return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
 
 
-def directory_from_db() -> Directory:
+def directory_from_db(rows: Iterable[LocalAuthority] | None = None) -> Directory:
     """The directory as administrators keep it (`LocalAuthority.directory` rows).
 
     Packaged entries fill in only codes the database does not have, so a child living in an
     authority not yet set up still gets a line to call. A malformed row is skipped (and logged)
     rather than breaking every incident page. Built once per web request (a dashboard asks for
-    it for every incident); outside a request it is built afresh each time.
+    it for every incident); outside a request it is built afresh each time. `rows`: every
+    `LocalAuthority` row, when the caller has already loaded them (saves the query).
     """
     if has_request_context():
         cached = request.environ.get(_CACHE_KEY)
         if cached is None:
-            cached = request.environ[_CACHE_KEY] = _build_directory()
+            cached = request.environ[_CACHE_KEY] = _build_directory(rows)
         return cached
-    return _build_directory()
+    return _build_directory(rows)
 
 
 _CACHE_KEY = "portal.directory"
 
 
-def _build_directory() -> Directory:
+def _build_directory(rows: Iterable[LocalAuthority] | None = None) -> Directory:
     raw: dict[str, dict[str, Any]] = {a["code"]: a for a in load_directory_data()["authorities"]}
-    for la in db.session.scalars(select(LocalAuthority)):
+    for la in db.session.scalars(select(LocalAuthority)) if rows is None else rows:
         if la.directory:
             raw[la.code] = {**la.directory, "code": la.code,
                             "name": la.directory.get("name") or la.name}

@@ -183,13 +183,59 @@ def incident_handover(incident: Incident, now: dt.datetime | None = None) -> Han
     """What the incident page shows: each authority's line now (`handover.incident_handover`),
     calls, and each referral sent with its status, answers and due dates."""
     now = now or utcnow()
-    view = handover.incident_handover(incident, now)
-    directory = directory_from_db()
+    return with_referral_views(handover.incident_handover(incident, now), directory_from_db(),
+                               now)
+
+
+def with_referral_views(
+    view: HandoverView, directory: Directory, now: dt.datetime,
+    responses: dict[uuid.UUID, list[ReferralResponse]] | None = None,
+    school: School | None = None,
+) -> HandoverView:
+    """Each line's referral sent, as a `ReferralView`. `responses`: each referral's own
+    responses (`responses_for`) and `school`: the incident's, when already loaded."""
     for line in view.lines:
         if line.sent is not None:
-            line.referral = referral_view(line.sent, directory, now,
-                                          view.authorities.get(line.sent.local_authority_id))
+            line.referral = referral_view(
+                line.sent, directory, now, view.authorities.get(line.sent.local_authority_id),
+                school, responses.get(line.sent.id, []) if responses is not None else None)
     return view
+
+
+def sent_for(incident: Incident) -> tuple[list[Referral], dict[uuid.UUID, list[ReferralResponse]]]:
+    """The referrals the incident's school sent for it, each with its own authority's responses
+    oldest first (as `responses_of`), in one query."""
+    sent: dict[uuid.UUID, Referral] = {}
+    responses: dict[uuid.UUID, list[ReferralResponse]] = {}
+    for referral, response in db.session.execute(
+        select(Referral, ReferralResponse)
+        .outerjoin(ReferralResponse, and_(
+            ReferralResponse.referral_id == Referral.id,
+            ReferralResponse.local_authority_id == Referral.local_authority_id))
+        .where(Referral.incident_id == incident.id, Referral.school_id == incident.school_id)
+        .order_by(Referral.sent_at, ReferralResponse.recorded_at)
+    ):
+        sent.setdefault(referral.id, referral)
+        found = responses.setdefault(referral.id, [])
+        if response is not None:
+            found.append(response)
+    return list(sent.values()), responses
+
+
+def responses_for(referrals: Sequence[Referral]) -> dict[uuid.UUID, list[ReferralResponse]]:
+    """`responses_of` for many referrals in one query: each one's own authority's responses,
+    oldest first."""
+    out: dict[uuid.UUID, list[ReferralResponse]] = {r.id: [] for r in referrals}
+    if not out:
+        return out
+    authority_of = {r.id: r.local_authority_id for r in referrals}
+    for response in db.session.scalars(
+        select(ReferralResponse).where(ReferralResponse.referral_id.in_(list(out)))
+        .order_by(ReferralResponse.recorded_at)
+    ):
+        if authority_of.get(response.referral_id) == response.local_authority_id:
+            out[response.referral_id].append(response)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -638,17 +684,8 @@ def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
     las = {la.id: la for la in db.session.scalars(select(LocalAuthority))}
     schools: dict[uuid.UUID, School | None] = {}
     referrals = list(db.session.scalars(query.options(defer(Referral.packet_enc))))
-    responses: dict[uuid.UUID, list[ReferralResponse]] = {r.id: [] for r in referrals}
+    responses = responses_for(referrals)
     if referrals:
-        authority_of = {r.id: r.local_authority_id for r in referrals}
-        for response in db.session.scalars(
-            select(ReferralResponse)
-            .where(ReferralResponse.referral_id.in_(list(authority_of)))
-            .order_by(ReferralResponse.recorded_at)
-        ):
-            # The authority's own answers only, as `responses_of`.
-            if authority_of.get(response.referral_id) == response.local_authority_id:
-                responses[response.referral_id].append(response)
         schools = {s.id: s for s in db.session.scalars(select(School).where(
             School.id.in_(list({r.school_id for r in referrals}))))}
     views = [referral_view(referral, directory, now, las.get(referral.local_authority_id),

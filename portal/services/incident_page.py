@@ -1,0 +1,168 @@
+"""The incident page's read model: everything one GET of the incident page shows, assembled once.
+
+`incident_page` loads each kind of row once (a fixed number of queries however many children,
+authorities, routes, decisions, records and referrals the incident has) and runs the rules
+engine at most once: the lines' status now, each mandatory route's state, the closing check and
+the rules-version preview all read that one result. It composes the services' own functions
+(`handover.judge` through `mandatory_states`, `recording.closing_problems` through
+`closing_from`, ...): no rule is written here. Nothing here reads Flask's request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ..models import (
+    Addendum,
+    Assessment,
+    Child,
+    Concern,
+    ConsultationCall,
+    Decision,
+    Incident,
+    IncidentChild,
+    ParentContact,
+    User,
+    db,
+)
+from . import handover, referrals, reviews
+from . import incidents as svc
+from .facts import incident_children
+from .localtime import directory_from_db, to_local
+from .parents import contacts_for, describe
+from .recording import Problem
+
+__all__ = ["IncidentPage", "ParentsLine", "incident_page"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentsLine:
+    """One R9 record for one child, in words, with who recorded it and when."""
+
+    text: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    """What the incident page shows (templates/incidents/show.html and its includes)."""
+
+    incident: Incident
+    now: dt.datetime
+    today: dt.date
+    reported_local: dt.datetime | None
+    assessment: Assessment | None  # the latest
+    result: dict[str, Any] | None  # the latest assessment's result (RULES.md section 4)
+    rules: svc.RulesChange | None  # what the last save changed; the current rules' preview
+    missing: tuple[str, ...]  # what the incident needs before it can be assessed
+    children: tuple[IncidentChild, ...]  # each with its Child loaded
+    child_names: Mapping[uuid.UUID, str]  # every child on the incident or its concerns
+    unaccounted: tuple[Child, ...]  # R8
+    concerns: tuple[Concern, ...]
+    decisions: tuple[Decision, ...]
+    decided_by: Mapping[uuid.UUID, str]  # each decision's author, by decision id
+    decision_addenda: Mapping[uuid.UUID, tuple[Addendum, ...]]
+    summary_addenda: tuple[Addendum, ...]
+    reviewed: Mapping[uuid.UUID, Decision]  # R10: each reviewed decision's review
+    reconsider: tuple[Decision, ...]  # reviews that said the behaviour went on
+    parents: Mapping[uuid.UUID, tuple[ParentsLine, ...]]  # R9, by child id, oldest first
+    handed: Mapping[str, bool]  # each route of the result: handed over or not
+    handing_over: tuple[handover.RouteState, ...]  # R4: each mandatory route, its records
+    closing: tuple[Problem, ...]  # what still stops an open incident closing
+    lines: handover.HandoverView  # who to call now, referrals sent, calls recorded
+
+
+def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
+    """The read model of one incident's page at `now` (aware UTC)."""
+    now_local = to_local(now)
+    authorities = handover.authority_rows()
+    directory = directory_from_db(authorities.values())
+    latest_two = svc.latest_assessments(incident, 2)
+    assessment = latest_two[0] if latest_two else None
+    rows = incident_children(incident)
+    decided = svc.decisions(incident)
+    concerns = svc.incident_concerns(incident)
+    named = svc.concern_children(concerns)
+    contacts = {child_id: found for (_, child_id), found in contacts_for([incident]).items()}
+    records = handover.records_of(incident)
+    sent, responses = referrals.sent_for(incident)
+    calls = list(db.session.scalars(
+        select(ConsultationCall)
+        .where(ConsultationCall.incident_id == incident.id,
+               ConsultationCall.school_id == incident.school_id)
+        .order_by(ConsultationCall.called_at.desc())))
+    addenda = svc.addenda_of(incident.school_id, [
+        ("incident", incident.id), *(("decision", d.id) for d in decided),
+        *(("route_handover", r.id) for r in records)])
+    # Everyone named on the page, in one query; an addendum's author is then found in the
+    # session without a query of its own.
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
+        {incident.opened_by_id} | {d.decided_by_id for d in decided}
+        | {c.recorded_by_id for found in contacts.values() for c in found}
+        | {r.recorded_by_id for r in records}
+        | {a.author_id for found in addenda.values() for a in found})))}
+
+    # The rules engine, once: the facts as recorded, each line's status now.
+    current = handover.assess_now(incident, directory, now_local, rows)
+    entries, danger = handover.entries_from(incident, current, directory, now_local,
+                                            assessment if current is None else None)
+    by_id = {la.id: la for la in authorities.values()}
+    record = handover.on_record(
+        referrals=[(by_id[r.local_authority_id].code, r.convening) for r in sent
+                   if r.local_authority_id in by_id],
+        records=[(r.route, r.local_authority_code) for r in records],
+        decided=[str(d.route) for d in decided if d.kind == "handed_over" and d.route])
+    states = handover.mandatory_states(
+        incident, entries, {code for code, la in authorities.items() if la.active}, record)
+    result = json.loads(assessment.result) if assessment is not None and assessment.result \
+        else None
+    unaccounted = svc.unaccounted_from(rows, decided, named)
+    closing = svc.closing_from(
+        rows=rows, decided=decided, parents_recorded=set(contacts), unaccounted=unaccounted,
+        owed=[s for s in states if not s.done]) if incident.state == "open" else []
+    lines = referrals.with_referral_views(
+        handover.handover_view(incident, now_local, entries, danger, authorities=authorities,
+                               referrals=sent, calls=calls, assessment=assessment),
+        directory, now, responses)
+
+    def name(user_id: uuid.UUID) -> str:
+        user = people.get(user_id)
+        return user.display_name if user is not None else ""
+
+    child_names = {ic.child_id: svc.child_label(ic.child) for ic in rows}
+    for child in named:
+        child_names.setdefault(child.id, svc.child_label(child))
+    return IncidentPage(
+        incident=incident, now=now, today=reviews.today(now),
+        reported_local=to_local(incident.reported_at) if incident.reported_at else None,
+        assessment=assessment, result=result,
+        rules=svc.rules_change_from(incident, latest_two, lambda: current),
+        missing=tuple(svc.missing_for_assessment(incident, rows)),
+        children=tuple(rows), child_names=child_names, unaccounted=tuple(unaccounted),
+        concerns=tuple(concerns), decisions=tuple(decided),
+        decided_by={d.id: name(d.decided_by_id) for d in decided},
+        decision_addenda={d.id: tuple(addenda[("decision", d.id)]) for d in decided},
+        summary_addenda=tuple(addenda[("incident", incident.id)]),
+        reviewed=reviews.reviews_of(decided),
+        reconsider=tuple(d for d in decided
+                         if d.kind == "review" and d.review_outcome == "reconsider"),
+        parents={child_id: tuple(_parents_line(c, name(c.recorded_by_id)) for c in found)
+                 for child_id, found in contacts.items()},
+        handed=handover.handed((result or {}).get("routes", []), states, record),
+        handing_over=tuple(handover.with_records(
+            states, records, {r.id: addenda[("route_handover", r.id)] for r in records},
+            {r.recorded_by_id: name(r.recorded_by_id) for r in records}, directory)),
+        closing=tuple(closing), lines=lines,
+    )
+
+
+def _parents_line(contact: ParentContact, recorded_by: str) -> ParentsLine:
+    return ParentsLine(describe(contact), recorded_by, contact.recorded_at)
