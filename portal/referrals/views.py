@@ -27,6 +27,7 @@ from ..access import (
     require,
 )
 from ..models import User, db
+from ..rules.vocabulary import ROUTE_LABELS
 from ..services import referrals as service
 from ..services.localtime import from_local, to_local
 from ..services.packet import packet_json, packet_pdf, reference_for
@@ -218,6 +219,7 @@ def view(referral_id: Any) -> str:
         ack_form=AcknowledgeForm(), milestone_form=MilestoneForm(),
         separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
         milestones=service.MILESTONES, local_label=service.local_label,
+        route_labels=ROUTE_LABELS,
         incident_url=None if adviser else url_for("referrals.incident_lines",
                                                   incident_id=referral.incident_id),
         page_title=f"Referral {rv.reference}",

@@ -58,6 +58,7 @@ from .facts import children_of_incidents, facts_for, incident_children
 from .localtime import directory_from_db, from_local, to_local
 from .packet import latest_assessment
 from .recording import Problem, RecordingError, check_reasons
+from .route_records import record_text
 
 __all__ = [
     "POLICE_METHODS",
@@ -122,11 +123,6 @@ def in_order(routes: Iterable[str]) -> list[str]:
 
 def label(route: str) -> str:
     return ROUTE_LABELS.get(route, route.replace("_", " "))
-
-
-def when_words(at: dt.datetime) -> str:
-    """'30 November 2026 at 10:15' in UK time."""
-    return to_local(at).strftime("%-d %B %Y at %H:%M")
 
 
 def tel_href(number: str | None) -> str | None:
@@ -523,45 +519,6 @@ def records_of(incident: Incident) -> list[RouteHandover]:
         .where(RouteHandover.incident_id == incident.id,
                RouteHandover.school_id == incident.school_id)
         .order_by(RouteHandover.happened_at, RouteHandover.recorded_at)))
-
-
-def record_text(record: RouteHandover, directory: Directory | None = None) -> str:
-    """One record in plain words: 'Reported to Derbyshire Constabulary on 30 November 2026 at
-    10:15 by calling 101, reference 14/1234/26'."""
-    when = when_words(record.happened_at)
-    if record.route == OUTSIDE_REFERRAL_ROUTE:
-        method = REFERRAL_METHODS.get(record.method or "", "")
-        authority = _authority_name(record.local_authority_code, directory)
-        text = (f"Referral made outside the portal to {authority} on {when}"
-                + (f" {method}" if method else "") + f", to {record.recipient}")
-        if record.reference:
-            return f"{text}, reference {record.reference}"
-        return f"{text}. No reference yet: {record.no_reference_reason}"
-    if record.route == "police":
-        method = POLICE_METHODS.get(record.method or "", "")
-        text = f"Reported to {record.force} on {when}" + (f" {method}" if method else "")
-        if record.reference:
-            return f"{text}, reference {record.reference}"
-        return f"{text}. No police reference yet: {record.no_reference_reason}"
-    if record.route == "police_emergency":
-        text = f"999 called by {record.caller} on {when}"
-        if record.reference:
-            return f"{text}, incident number {record.reference}"
-        return f"{text}. No incident number given"
-    if record.route == "adult_social_care":
-        text = f"Referred to {record.recipient} on {when}"
-        if record.reference:
-            return f"{text}, reference {record.reference}"
-        return f"{text}. No reference given"
-    return f"Recorded on {when}"
-
-
-def _authority_name(code: str | None, directory: Directory | None = None) -> str:
-    """An authority's name in words (never its code) for a record's text."""
-    if not code:
-        return "the local authority"
-    directory = directory if directory is not None else directory_from_db()
-    return directory[code].name if code in directory else "a local authority no longer listed"
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:

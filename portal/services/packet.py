@@ -40,32 +40,18 @@ from ..models import (
     IncidentChild,
     IncidentConcern,
     LocalAuthority,
+    RouteHandover,
     School,
     User,
     db,
 )
 from ..rules import age_on
+from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
+from .route_records import record_text
 
 SCHEMA_NAME = "safeguarding-portal/referral"
 SCHEMA_VERSION = 1
 LONDON = ZoneInfo("Europe/London")
-
-ROLE_LABELS = {
-    "harmed": "Harmed",
-    "harmed_others": "Harmed others",
-    "both": "Harmed and harmed others",
-    "involved": "Involved (no one yet identified as harmed)",
-    "witness": "Witness",
-}
-ROUTE_LABELS = {
-    "police_emergency": "Police now (999)",
-    "csc_referral": "Referral to children's social care",
-    "police": "Report to the police",
-    "adult_social_care": "Referral to adult social care",
-    "cre_screening": "Child criminal exploitation screening tool",
-    "consultation": "Consultation with the local authority's line",
-}
-
 
 def reference_for(referral_id: uuid.UUID) -> str:
     """The referral's short reference, shown on screen, in the JSON and on every PDF page."""
@@ -252,6 +238,20 @@ def build_packet(
         .order_by(ConsultationCall.called_at)
     )]
 
+    # R4: each route already handed over by its own record (the police told, the 999 call,
+    # adult social care, a referral made outside the portal), so the authority knows.
+    handed_over = [{
+        "route": r.route,
+        "happened_at": _utc_iso(r.happened_at),
+        "recorded_by": name_of(r.recorded_by_id),
+        "text": scrub(record_text(r)),
+    } for r in db.session.scalars(
+        select(RouteHandover)
+        .where(RouteHandover.incident_id == incident.id,
+               RouteHandover.school_id == incident.school_id)
+        .order_by(RouteHandover.happened_at)
+    )]
+
     convening = next(((c, n) for c, n, conv in authorities if conv), None)
     return {
         "schema": SCHEMA_NAME,
@@ -293,7 +293,8 @@ def build_packet(
         },
         "children": children,
         "assessment": assessed,
-        "school_actions": {"decisions": decisions, "consultation_calls": calls},
+        "school_actions": {"decisions": decisions, "consultation_calls": calls,
+                           "handed_over": handed_over},
     }
 
 
@@ -486,8 +487,13 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
     heading("What the school has done so far")
     calls = actions.get("consultation_calls") or []
     decisions = actions.get("decisions") or []
-    if not calls and not decisions:
+    handed = actions.get("handed_over") or []
+    if not calls and not decisions and not handed:
         para("Nothing recorded yet.")
+    for item in handed:
+        heading(f"Handed over: {ROUTE_LABELS.get(item.get('route', ''), 'another route')}", 11)
+        row("What was recorded", item.get("text"))
+        row("Recorded by", item.get("recorded_by"))
     for call in calls:
         heading(f"Consultation call, {call.get('called_at')} ({call.get('local_authority')})", 11)
         row("Recorded by", call.get("recorded_by"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 import uuid
+import zlib
 from typing import Any
 
 from flask import Flask
@@ -383,3 +384,36 @@ def test_an_authority_off_the_portal_gets_its_referral_recorded(
     assert "dorset" not in visible(page.split('data-testid="handing-over"')[1].split(
         "</section>")[0])
     assert close(client, iid).status_code == 302
+
+
+def test_the_referral_tells_the_authority_what_was_already_handed_over(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A police report recorded before the handover travels with the referral, in words."""
+    from portal.models import Referral
+    from portal.services.packet import packet_pdf
+    from portal.services.referrals import read_packet
+
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"])
+    assert record(client, iid, "police", reference="",
+                  no_reference_reason="The officer will call back with a crime number."
+                  ).status_code == 302
+    refer(client, iid)
+    db.session.expire_all()
+    referral = db.session.query(Referral).filter_by(incident_id=iid).one()
+    packet = read_packet(referral)
+    handed = packet["school_actions"]["handed_over"]
+    assert [h["route"] for h in handed] == ["police"]
+    assert handed[0]["text"] == (
+        "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00 by calling 101. No "
+        "police reference yet: The officer will call back with a crime number.")
+    page = visible(client.get(f"/referrals/{referral.id}").get_data(as_text=True))
+    assert "Handed over: Report to the police . Reported to Derbyshire Constabulary" in " ".join(
+        page.split())
+    assert "Nothing recorded before the handover" not in page
+    pdf = packet_pdf(packet)
+    pages = b"".join(zlib.decompress(m) for m in re.findall(
+        rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S) if m[:1] == b"x")
+    assert b"Handed over: Report to the police" in pages
