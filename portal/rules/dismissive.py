@@ -326,7 +326,7 @@ _PHRASES: Final[tuple[tuple[str, _Filter | None], ...]] = (
     ("(?:just|only|was|were|am|im|i am|is|are) kidding|kidding (?:around|about)(?! [a-z1])",
      None),
     ("(?:having|have|had|has|for|just|only|all|was|were|its|it was|it is) a (?:bit of a )?"
-     "(?:laugh|giggle)|(?:just|only) (?:laughing|giggling|a laugh)", None),
+     "(?:laugh|laff|larf|giggle)|(?:just|only) (?:laughing|giggling|a laugh|a laff)", None),
     *((f"{g} {_BE} {g}", None) for g in _GROUPS),
     ("(?:part of|just|only) growing up|part of (?:being|becoming) a (?:teenager|teen|child|kid)",
      None),

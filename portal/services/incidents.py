@@ -72,6 +72,7 @@ from .recording import (
     RecordingError,
     check_correction,
     check_decision,
+    check_not_dismissive,
     check_reasons,
     closing_problems,
 )
@@ -722,7 +723,7 @@ def record_decision(user: User, incident: Incident, data: DecisionInput,
     )
     review_on = review_on_for_decision(data.kind, data.review_on,
                                        db.session.get(School, incident.school_id), now)
-    what = (data.what or "").strip() or DECISION_KINDS[data.kind]
+    what = check_not_dismissive(data.what, field="what") or DECISION_KINDS[data.kind]
     decision = Decision(school_id=incident.school_id, incident_id=incident.id,
                         child_id=child.id if child else None, kind=data.kind,
                         route=data.route if data.kind in {"take_route", "handed_over",
@@ -753,7 +754,8 @@ def add_correction(user: User, incident: Incident, *, target_type: str, target_i
                    field: str, correction: str | None, reason: str | None,
                    now: dt.datetime) -> Addendum:
     """R5: the original stays; the addendum records who, when, why and the corrected text."""
-    text, why = check_correction(correction, reason)
+    text, why = check_correction(correction, reason,
+                                 judgement=target_type == "decision")
     if target_type == "incident":
         if target_id != incident.id or field != "summary":
             raise RecordingError(Problem("R5", None, "Choose something on this incident"))

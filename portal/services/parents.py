@@ -27,7 +27,13 @@ from ..models import Incident, ParentContact, User, db
 from . import chronology
 from .facts import incident_children
 from .localtime import LONDON, from_local
-from .recording import PARENT_REASONS, IncidentClosed, Problem, RecordingError
+from .recording import (
+    PARENT_REASONS,
+    IncidentClosed,
+    Problem,
+    RecordingError,
+    check_not_dismissive,
+)
 
 __all__ = [
     "PARENTS_RECORDED",
@@ -97,7 +103,8 @@ def _check(data: ParentsInput, now: dt.datetime) -> tuple[dt.datetime | None, st
         raise RecordingError(Problem("R9", "reason", "Select why they were not told"))
     if data.reason == "other" and detail is None:
         raise RecordingError(Problem("R9", "detail", "Enter why they were not told"))
-    return None, None, data.reason, detail
+    # why they were not told is a reason (R2): never dismissive (R3)
+    return None, None, data.reason, check_not_dismissive(detail, field="detail")
 
 
 def record_parents(user: User, incident: Incident, data: ParentsInput,

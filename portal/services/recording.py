@@ -29,6 +29,7 @@ __all__ = [
     "RecordingError",
     "check_correction",
     "check_decision",
+    "check_not_dismissive",
     "check_reasons",
     "check_review_date",
     "closing_problems",
@@ -144,6 +145,16 @@ def check_reasons(text: str | None, *, field: str = "reasons",
     return clean
 
 
+def check_not_dismissive(text: str | None, *, field: str) -> str | None:
+    """R3 for a text that is not the reasons but carries a judgement (what was decided, why
+    parents were not told, a corrected reason). Empty stays empty. Returns the text."""
+    clean = (text or "").strip() or None
+    typed = find_dismissive(clean)
+    if typed:
+        raise RecordingError(Problem("R3", field, dismissive_message(typed)))
+    return clean
+
+
 def route_label(route: str) -> str:
     return ROUTE_LABELS.get(route, route)
 
@@ -174,11 +185,15 @@ def check_decision(kind: str, route: str | None, *, routes: Iterable[str],
     return check_reasons(reasons)
 
 
-def check_correction(correction: str | None, reason: str | None) -> tuple[str, str]:
-    """R5: a correction has the corrected text and why it was made (R3 applies to the why)."""
+def check_correction(correction: str | None, reason: str | None, *,
+                     judgement: bool = False) -> tuple[str, str]:
+    """R5: a correction has the corrected text and why it was made (R3 applies to the why, and
+    to the corrected text when it corrects a judgement: a decision's reasons or what)."""
     text = (correction or "").strip()
     if not text:
         raise RecordingError(Problem("R5", "correction", "Enter the corrected text"))
+    if judgement:
+        check_not_dismissive(text, field="correction")
     why = check_reasons(reason, field="reason",
                         empty_message="Enter why you are making this correction")
     return text, why

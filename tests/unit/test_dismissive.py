@@ -28,6 +28,8 @@ REFUSED: list[tuple[str, str]] = [
     ("only kidding", "only kidding"),
     ("jk", "jk"),
     ("having a laugh", "having a laugh"),
+    ("having a laff", "having a laff"),
+    ("it was all a larf", "all a larf"),
     ("they did it for a laugh", "for a laugh"),
     ("boys will be boys", "boys will be boys"),
     ("Boys being boys", "Boys being boys"),

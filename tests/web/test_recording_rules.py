@@ -160,6 +160,45 @@ def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
     assert client.get(f"/incidents/{iid}/facts").status_code == 302
 
 
+def test_r3_applies_to_every_judgement_not_only_the_reasons(
+    app: Flask, client: FlaskClient
+) -> None:
+    """What was decided, why parents were not told, and a corrected decision are judgements
+    too: none may pass the behaviour off as normal, however spelt."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    refused = decide(client, iid, kind="no_further_action", child=str(w["kai"].id),
+                     what="Nothing to do, it was b4nter",
+                     reasons="Spoke to both children and their form tutor.")
+    assert refused.status_code == 200
+    assert "You wrote “b4nter”." in text(refused)
+    laff = decide(client, iid, kind="no_further_action", child=str(w["kai"].id),
+                  reasons="They were having a laff, both said so.")
+    assert "You wrote “having a laff”." in text(laff)
+    assert db.session.query(Decision).count() == 0
+
+    parents = submit(client, f"/incidents/{iid}/children/{w['kai'].id}/parents", {
+        "told": "no", "reason": "other", "detail": "Mum said it was just banter so no need"})
+    assert parents.status_code == 200
+    assert "You wrote “banter”." in text(parents)
+    assert "Mum said it was just banter so no need" in text(parents)  # kept in the form
+    assert submit(client, f"/incidents/{iid}/children/{w['kai'].id}/parents", {
+        "told": "no", "reason": "other",
+        "detail": "Mum said it was “just banter”; she will come in on Monday to talk it through."
+    }).status_code == 302
+
+    assert decide(client, iid, kind="early_help", child=str(w["mia"].id),
+                  reasons="Referred to the early help hub.").status_code == 302
+    decision = db.session.query(Decision).one()
+    corrected = submit(client, f"/incidents/{iid}/decisions/{decision.id}/correction",
+                       {"correction": "No referral needed: horse play.",
+                        "reason": "Wrote the wrong thing."})
+    assert corrected.status_code == 200
+    assert "You wrote “horse play”." in text(corrected)
+    assert db.session.query(Addendum).count() == 0
+
+
 def test_r5_correction_keeps_the_original(app: Flask, client: FlaskClient) -> None:
     w = world(app)
     sign_in(client, w["dsl"])
