@@ -78,10 +78,12 @@ def _incident(incident_id: Any) -> Any:
 
 
 def _editable_incident(incident_id: Any) -> Any:
-    """The incident, if it may still be changed. A closed one sends the DSL back to its page:
-    after closing, changes are corrections (addenda), and the service refuses saves anyway."""
+    """The incident, if it may still be changed. Opening a form of a closed one sends the DSL
+    back to its page (after closing, changes are corrections). A form sent after the incident
+    was closed (another tab, another DSL) goes on to the service, which refuses it: the page
+    then says why and keeps everything typed, instead of dropping it silently."""
     incident = _incident(incident_id)
-    if incident.state == "closed":
+    if incident.state == "closed" and request.method == "GET":
         abort(redirect(url_for("incidents.show", incident_id=incident.id)))
     return incident
 

@@ -57,7 +57,7 @@ from . import chronology
 from .facts import children_of_incidents, facts_for, incident_children
 from .localtime import directory_from_db, from_local, to_local
 from .packet import latest_assessment
-from .recording import Problem, RecordingError, check_reasons
+from .recording import IncidentClosed, Problem, RecordingError, check_reasons
 from .route_records import record_text
 
 __all__ = [
@@ -691,8 +691,7 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     if data.route not in (*RECORDED_ROUTES, OUTSIDE_REFERRAL_ROUTE):
         raise RecordingError(Problem("R4", None, "Choose a route to record"))
     if incident.state == "closed":
-        raise RecordingError(Problem(
-            "R5", None, "This incident is closed. To correct it, add a correction instead"))
+        raise IncidentClosed()
     problems = _check(data, incident, now)
     if problems:
         raise RecordingError(*problems)

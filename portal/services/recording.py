@@ -126,7 +126,8 @@ class IncidentClosed(RecordingError):
 
     def __init__(self) -> None:
         super().__init__(Problem(
-            "R5", None, "This incident is closed. To correct it, add a correction instead"))
+            "R5", None, "This incident has been closed, so this was not saved. What you typed "
+            "is still here: add it to the record as a correction instead"))
 
 
 class ClosingRefused(RecordingError):

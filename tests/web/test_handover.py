@@ -171,7 +171,11 @@ def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient
     token = csrf_from(client.get(f"/incidents/{iid}/summary/correction"))
     late = client.post(f"/incidents/{iid}/handing-over/police-report",
                        data={"csrf_token": token, **POLICE})
-    assert late.status_code == 302
+    # Sent from a form opened before the close (another tab): refused in words, nothing
+    # saved, and what was typed is still on the page (never dropped silently).
+    assert late.status_code == 200
+    assert "This incident has been closed, so this was not saved" in text(late)
+    assert 'value="Derbyshire Constabulary"' in late.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.query(RouteHandover).filter_by(incident_id=iid).count() == 1
 

@@ -26,7 +26,7 @@ from portal.models import (
     db,
 )
 from portal.services.recording import DISMISSIVE_MESSAGE
-from tests.web.conftest import sign_in, submit
+from tests.web.conftest import csrf_from, sign_in, submit
 from tests.web.test_incidents import (
     add_child,
     make_concern,
@@ -382,6 +382,18 @@ def test_r10_an_escalation_must_be_reconsidered_before_closing(
                   reasons="Referred again to the advice team; seating and supervision changed."
                   ).status_code == 302
     assert close(client, iid).status_code == 302
+
+    # A decision sent from a form opened before the close (another tab) is refused in words,
+    # with what was typed kept, never dropped silently.
+    decisions_before = db.session.query(Decision).count()
+    token = csrf_from(client.get(f"/incidents/{iid}/summary/correction"))
+    late = client.post(f"/incidents/{iid}/decisions/new", data={
+        "csrf_token": token, "kind": "other", "child": str(w["mia"].id),
+        "reasons": "Mia offered a weekly check-in with her tutor."})
+    assert late.status_code == 200
+    assert "This incident has been closed, so this was not saved" in text(late)
+    assert "Mia offered a weekly check-in with her tutor." in text(late)
+    assert db.session.query(Decision).count() == decisions_before
 
 
 def test_r10_a_closed_incident_still_gets_its_review(
