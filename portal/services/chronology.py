@@ -33,9 +33,9 @@ class Redactor:
     """Replaces the names of children who may not be named in one child's file by their label.
 
     Full names and each part on its own (whole words, any case), so "Amira Khan", "Amira" and
-    "KHAN" all become "AK (C0007)". Built once for a set of children and reused for every text
-    of a file: one compiled pattern, one pass, so a label already written is never matched
-    again by a shorter name.
+    "KHAN" all become "AK (C0007)", and so does each part of a name in several parts. Built
+    once for a set of children and reused for every text of a file: one compiled pattern, one
+    pass, so a label already written is never matched again by a shorter name.
     """
 
     def __init__(self, others: Iterable[Child], in_file_of: Child) -> None:
@@ -44,9 +44,8 @@ class Redactor:
             if may_see_name(other, in_file_of):
                 continue
             tag = other.redacted_label
-            for name in (other.full_name, other.given_name or "", other.family_name or ""):
-                if len(name.strip()) >= 2:
-                    replacements.append((name.strip(), tag))
+            for name in _name_forms(other):
+                replacements.append((name, tag))
         # Longest first, so a full name wins over its parts; for the same name the first
         # child listed wins.
         replacements.sort(key=lambda pair: -len(pair[0]))
@@ -70,6 +69,17 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         return self._pattern.sub(self._tag, text) if self._pattern is not None else text
+
+
+def _name_forms(child: Child) -> list[str]:
+    """Every way staff may write a child's name: the full name, the given and family names, and
+    each part of a name in several parts ("Maximilian-Alexander Bartholomew" is often written
+    "Maximilian"). Parts of one letter are left alone (initials are what a label shows)."""
+    given, family = (child.given_name or "").strip(), (child.family_name or "").strip()
+    forms = [child.full_name.strip(), given, family]
+    for name in (given, family):
+        forms.extend(part for part in re.split(r"[\s\-\u2010\u2011]+", name) if part)
+    return [f for f in dict.fromkeys(forms) if len(f) >= 2]
 
 
 def redact(text: str, others: Iterable[Child], in_file_of: Child) -> str:

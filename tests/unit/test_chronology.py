@@ -57,3 +57,16 @@ def test_two_children_with_the_same_name_never_leave_it_readable(app) -> None:
     out = redact("NOOR HADDAD and noor were there", [first, second], in_file_of=zara)
     assert "noor" not in out.lower() and "haddad" not in out.lower()
     assert out == "NH (C0002) and NH (C0002) were there"
+
+
+def test_each_part_of_a_name_in_several_parts_is_redacted(app) -> None:
+    """Staff write the first part of a long given name: it must not show in another child's
+    file (found walking the portal: "an older boy (Maximilian) made him send photos")."""
+    s = factories.school()
+    harmed = factories.child(s, given="小龙", family="李")
+    long_name = factories.child(s, given="Maximilian-Alexander Bartholomew",
+                                family="Fairweather-Okoro")
+    out = redact("An older boy (Maximilian) and okoro's friend Bartholomew were there.",
+                 [harmed, long_name], in_file_of=harmed)
+    assert "Maximilian" not in out and "Bartholomew" not in out and "okoro" not in out
+    assert out.count(long_name.redacted_label) == 3
