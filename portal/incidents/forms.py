@@ -7,7 +7,6 @@ Forms check shape only (a date is a date, a choice is on the list). The recordin
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -33,7 +32,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..rules.vocabulary import (
     FEATURE_LABELS,
@@ -45,6 +44,8 @@ from ..rules.vocabulary import (
 )
 from ..services.handover import POLICE_METHOD_LABELS, REFERRAL_METHOD_LABELS
 from ..services.recording import DECISION_KINDS, PARENT_REASONS, REVIEW_OUTCOMES
+from ..typed_time import at as _at
+from ..typed_time import check_time as _check_time
 
 TEXT_MAX = 20000
 
@@ -97,9 +98,6 @@ class VersionedForm(FlaskForm):  # type: ignore[misc]
         except (TypeError, ValueError):
             return -1
         return version if 0 < version < 2**31 else -1
-
-
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 
 class FactsForm(VersionedForm):
@@ -155,17 +153,10 @@ class FactsForm(VersionedForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
     def validate_reported_time(self, field: Any) -> None:
-        if field.data and not _TIME_RE.match(field.data):
-            raise ValidationError("Enter the time like 09:30")
+        _check_time(field, "09:30")
 
     def reported_at_local(self) -> dt.datetime | None:
-        if not self.reported_date.data or not self.reported_time.data:
-            return None
-        match = _TIME_RE.match(self.reported_time.data)
-        if not match:
-            return None
-        return dt.datetime.combine(self.reported_date.data,
-                                   dt.time(int(match.group(1)), int(match.group(2))))
+        return _at(self.reported_date.data, self.reported_time.data)
 
 
 class ChildForm(VersionedForm):
@@ -239,8 +230,7 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
 
 
 def _told_time_valid(field: Any) -> None:
-    if field.data and not _TIME_RE.match(field.data):
-        raise ValidationError("Enter the time like 15:10")
+    _check_time(field, "15:10")
 
 
 class ParentsForm(FlaskForm):  # type: ignore[misc]
@@ -273,13 +263,7 @@ class ParentsForm(FlaskForm):  # type: ignore[misc]
         return {"yes": True, "no": False}.get(self.told.data or "")
 
     def told_at_local(self) -> dt.datetime | None:
-        if not self.told_date.data or not self.told_time.data:
-            return None
-        match = _TIME_RE.match(self.told_time.data)
-        if not match:
-            return None
-        return dt.datetime.combine(self.told_date.data,
-                                   dt.time(int(match.group(1)), int(match.group(2))))
+        return _at(self.told_date.data, self.told_time.data)
 
 
 class ReviewForm(FlaskForm):  # type: ignore[misc]
@@ -348,19 +332,15 @@ class RouteRecordForm(FlaskForm):  # type: ignore[misc]
     happened_on = GovDateField("Date", what="The date", description="For example, 30 11 2026")
     happened_time = StringField(
         "Time", description="Use the 24-hour clock, like 10:15 (UK time)",
-        widget=GovTextInput(), filters=[_strip], validators=[Length(max=5)])
+        widget=GovTextInput(), filters=[_strip],
+        validators=[Length(max=12, message="Enter the time like 10:15")])
     submit = SubmitField("Save", widget=GovSubmitInput())
 
     def validate_happened_time(self, field: Any) -> None:
-        if field.data and not _TIME_RE.match(field.data):
-            raise ValidationError("Enter the time like 10:15")
+        _check_time(field, "10:15")
 
     def happened_at_local(self) -> dt.datetime | None:
-        match = _TIME_RE.match(self.happened_time.data or "")
-        if not self.happened_on.data or not match:
-            return None
-        return dt.datetime.combine(self.happened_on.data,
-                                   dt.time(int(match.group(1)), int(match.group(2))))
+        return _at(self.happened_on.data, self.happened_time.data)
 
     def details(self) -> dict[str, str | None]:
         """The route's own fields, by name, for `handover.RouteRecordInput`."""

@@ -15,12 +15,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import DateField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional
 
 from ..services.referrals import MILESTONES, OUTCOMES
-
-TIME_RE = r"^([01]?\d|2[0-3])[:.][0-5]\d$"
-TIME_MESSAGE = "Enter a time in the 24-hour clock, like 09:30 or 16:05"
+from ..typed_time import at, check_time
 
 
 def _strip(value: Any) -> Any:
@@ -28,9 +26,10 @@ def _strip(value: Any) -> Any:
 
 
 def combine(day: dt.date, time_text: str) -> dt.datetime:
-    """Naive local datetime from a date and "HH:MM" (or "HH.MM")."""
-    hours, minutes = time_text.replace(".", ":").split(":")
-    return dt.datetime.combine(day, dt.time(int(hours), int(minutes)))
+    """Naive local datetime from a date and a time the form has validated (`check_time`)."""
+    at_local = at(day, time_text)
+    assert at_local is not None  # validated by the form
+    return at_local
 
 
 class GovDateField(DateField):  # type: ignore[misc]
@@ -66,8 +65,7 @@ class CallForm(FlaskForm):  # type: ignore[misc]
     called_time = StringField(
         "Time of the call", description="24-hour clock, for example 16:45",
         widget=GovTextInput(), filters=[_strip],
-        validators=[InputRequired("Enter the time of the call"), Regexp(TIME_RE,
-                                                                        message=TIME_MESSAGE)])
+        validators=[InputRequired("Enter the time of the call")])
     spoke_to = StringField("Who did you speak to?", description="Their name and role",
                            widget=GovTextInput(), filters=[_strip],
                            validators=[InputRequired("Enter who you spoke to"),
@@ -85,6 +83,9 @@ class CallForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextArea(), filters=[_strip],
         validators=[InputRequired("Enter the reasons for the decision"), Length(max=10000)])
     submit = SubmitField("Save the call", widget=GovSubmitInput())
+
+    def validate_called_time(self, field: Any) -> None:
+        check_time(field, "16:45")
 
 
 class HandOverForm(FlaskForm):  # type: ignore[misc]
@@ -111,7 +112,7 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
     strategy_meeting_time = StringField(
         "Time of the strategy meeting", description="24-hour clock, for example 10:00",
         widget=GovTextInput(), filters=[_strip],
-        validators=[Optional(), Regexp(TIME_RE, message=TIME_MESSAGE)])
+        validators=[Optional()])
     social_worker = StringField("Allocated social worker", widget=GovTextInput(),
                                 filters=[_strip], validators=[Length(max=200)])
     social_worker_harmed = StringField("Social worker for the child harmed",
@@ -125,6 +126,9 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
                                 widget=GovTextInput(), filters=[_strip],
                                 validators=[Length(max=500)])
     submit = SubmitField("Send the answer to the school", widget=GovSubmitInput())
+
+    def validate_strategy_meeting_time(self, field: Any) -> None:
+        check_time(field, "10:00")
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = bool(super().validate(extra_validators))

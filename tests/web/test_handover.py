@@ -421,3 +421,18 @@ def test_the_referral_tells_the_authority_what_was_already_handed_over(
     pages = b"".join(zlib.decompress(m) for m in re.findall(
         rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S) if m[:1] == b"x")
     assert b"Handed over: Report to the police" in pages
+
+
+def test_a_time_typed_as_on_a_phone_is_understood(app: Flask, client: FlaskClient) -> None:
+    """'11am' on the police report means 11:00; a time that is not one says how to write it."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"])
+    bad = record(client, iid, "police", happened_time="9.30 in the morning")
+    assert bad.status_code == 200
+    assert "Enter the time like 10:15" in text(bad)
+    assert "characters" not in text(bad)
+    assert record(client, iid, "police", happened_time="11am").status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    assert "Recorded: reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in page
+
