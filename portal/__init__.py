@@ -84,3 +84,17 @@ def _template_loaders(app: Flask) -> None:
         }),
     ])
     WTFormsHelpers(app)
+    app.add_template_global(_error_summary, "wtforms_errors")
+
+
+def _error_summary(form: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """govuk-frontend-wtf's error summary, with each date's link on its day box: the summary
+    link then moves keyboard focus into the date, not onto the group around it."""
+    from govuk_frontend_wtf.main import wtforms_errors
+
+    summary: dict[str, Any] = wtforms_errors(form, params or {})
+    for item in summary.get("errorList", []):
+        name = str(item.get("href", ""))[1:]
+        if name in form and "Date" in type(form[name]).__name__:
+            item["href"] = f"#{form[name].name}-day"
+    return summary

@@ -428,9 +428,13 @@ def test_a_time_typed_as_on_a_phone_is_understood(app: Flask, client: FlaskClien
     w = world(app)
     sign_in(client, w["dsl"])
     iid = incident(client, w, features=["adult_involved"])
-    bad = record(client, iid, "police", happened_time="9.30 in the morning")
+    bad = record(client, iid, "police", happened_time="9.30 in the morning",
+                 happened_on=["31", "11", "2026"])
     assert bad.status_code == 200
     assert "Enter the time like 10:15" in text(bad)
+    # The summary's link for a date goes to its day box, so keyboard focus lands in it.
+    assert 'href="#happened_on-day"' in bad.get_data(as_text=True)
+    assert 'id="happened_on-day"' in bad.get_data(as_text=True)
     assert "characters" not in text(bad)
     assert record(client, iid, "police", happened_time="11am").status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
