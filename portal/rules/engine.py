@@ -32,6 +32,7 @@ from .vocabulary import (
     SEXUAL_TYPES,
     SIGNIFICANT_HARM_FEATURES,
     SIGNIFICANT_HARM_TYPES,
+    TRIGGERS,
     TYPE_LABELS,
     WITNESS_ROLE,
 )
@@ -336,7 +337,8 @@ def assess(incident: IncidentFacts, directory: Directory | None = None, *,
         considerations=tuple(sorted(considerations)),
         handover=_handover(incident, harmed, involved, directory,
                            lines_at or incident.reported_at),
-        reasons=tuple(r for code in sorted(triggers) for r in triggers[code]),
+        # Reasons in the order a DSL acts on them (immediate danger first), as TRIGGERS lists.
+        reasons=tuple(r for code in sorted(triggers, key=TRIGGERS.index) for r in triggers[code]),
         consideration_reasons=tuple(
             Reason(code, considerations[code], SOURCES[code]) for code in sorted(considerations)
         ),

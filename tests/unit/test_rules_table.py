@@ -1274,3 +1274,10 @@ def test_reasons_are_in_plain_words() -> None:
     text = " ".join(r["because"] for r in out["reasons"] + out["consideration_reasons"])
     assert "no_consent" not in text and "2026-11-16" not in text
     assert "16 November 2026" in text
+
+
+def test_reasons_start_with_immediate_danger() -> None:
+    """The reasons read in the order a DSL acts: 999 first, whatever the codes' spelling."""
+    out = run(incident(child("A", "harmed"), child("B", "harmed_others", age=18),
+                       immediate_danger=True))
+    assert out["reasons"][0]["trigger"] == "IMMEDIATE_DANGER"

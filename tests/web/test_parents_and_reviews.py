@@ -382,6 +382,9 @@ def test_r10_an_escalation_must_be_reconsidered_before_closing(
                   reasons="Referred again to the advice team; seating and supervision changed."
                   ).status_code == 302
     assert close(client, iid).status_code == 302
+    # Reconsidered: the warning has done its work and is gone.
+    assert 'data-testid="reconsider"' not in client.get(f"/incidents/{iid}").get_data(
+        as_text=True)
 
     # A decision sent from a form opened before the close (another tab) is refused in words,
     # with what was typed kept, never dropped silently.
