@@ -897,6 +897,9 @@ class DashboardItem:
     due: dt.datetime | None = None
     overdue: bool = False
     routes: list[str] = field(default_factory=list)
+    # A child may be in immediate danger (a concern marked urgent, an incident owing 999):
+    # listed first, flagged "Call 999".
+    urgent: bool = False
 
 
 @dataclass
@@ -925,7 +928,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
             kind="concern", id=c.id,
             title=f"Concern raised {to_local(c.submitted_at):%-d %b %H:%M}",
             detail=_children_text(ch.child for ch in c.children),
-            due=due, overdue=now > due))
+            due=due, overdue=now > due, urgent=bool(c.urgent)))
     incidents = list(db.session.scalars(
         visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at)))
     children = children_of_incidents(incidents)
@@ -938,24 +941,33 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
     open_items, pending, overdue_incidents = [], [], []
     for inc in incidents:
         kids = [ic.child for ic in children[inc.id]]
-        item = DashboardItem(kind="incident", id=inc.id, title=f"Incident {inc.reference}",
-                             detail=_children_text(kids))
-        open_items.append(item)
         waiting = [s.route for s in states[inc.id] if not s.done]
+        urgent = "police_emergency" in waiting
+        item = DashboardItem(kind="incident", id=inc.id, title=f"Incident {inc.reference}",
+                             detail=_children_text(kids), urgent=urgent)
+        open_items.append(item)
         if waiting:
             pending.append(DashboardItem(kind="incident", id=inc.id,
                                          title=f"Incident {inc.reference}",
-                                         detail=_children_text(kids), routes=waiting))
+                                         detail=_children_text(kids), routes=waiting,
+                                         urgent=urgent))
         undecided = [r for r in waiting if (inc.id, r) not in decided]
         due = inc.opened_at + dt.timedelta(hours=INCIDENT_DECISION_HOURS)
         if undecided and now > due:
             overdue_incidents.append(DashboardItem(
                 kind="incident", id=inc.id, title=f"Incident {inc.reference}",
-                detail=_children_text(kids), due=due, overdue=True, routes=undecided))
+                detail=_children_text(kids), due=due, overdue=True, routes=undecided,
+                urgent=urgent))
     overdue = [i for i in new_items if i.overdue] + overdue_incidents
     overdue.sort(key=lambda i: i.due or now)
-    return Dashboard(new_concerns=new_items, open_incidents=open_items,
-                     not_handed_over=pending, overdue=overdue)
+    return Dashboard(new_concerns=_urgent_first(new_items),
+                     open_incidents=_urgent_first(open_items),
+                     not_handed_over=_urgent_first(pending), overdue=_urgent_first(overdue))
+
+
+def _urgent_first(items: list[DashboardItem]) -> list[DashboardItem]:
+    """A child in immediate danger comes before everything else; otherwise the order stays."""
+    return sorted(items, key=lambda i: not i.urgent)
 
 
 def witness_role(role: str) -> bool:

@@ -9,6 +9,7 @@ care and the police; immediate danger: 999; an adult at risk harmed: adult socia
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import re
 import uuid
@@ -440,3 +441,37 @@ def test_a_time_typed_as_on_a_phone_is_understood(app: Flask, client: FlaskClien
     page = text(client.get(f"/incidents/{iid}"))
     assert "Recorded: reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in page
 
+
+
+def test_a_child_in_immediate_danger_comes_first_on_the_dashboard(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A concern marked urgent and an incident still owing its 999 call are listed first,
+    flagged in words, whatever their age on the list."""
+    from tests.web.test_incidents import make_concern
+
+    w = world(app)
+    sign_in(client, w["dsl"])
+    calm = incident(client, w, features=["adult_involved"])  # older, no danger
+    later = make_concern(w["school"], w["staff"], [w["mia"]])
+    later.urgent = True
+    db.session.commit()
+    danger = start(client, later)
+    assert save_facts(client, danger, types_sexual=[], types_non_sexual=["physical"],
+                      immediate_danger="y").status_code == 302
+    assert add_child(client, danger, w["mia"], "harmed",
+                     child_words="He has a knife.").status_code == 302
+    urgent_concern = make_concern(w["school"], w["staff"], [w["kai"]])
+    urgent_concern.urgent = True
+    older = make_concern(w["school"], w["staff"], [w["kai"]],
+                         submitted_at=dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC))
+    db.session.commit()
+    html = text(client.get("/dashboard"))
+    pending = html[html.index('id="handover"'):html.index('id="new-concerns"')]
+    assert pending.index(f"/incidents/{danger}") < pending.index(f"/incidents/{calm}")
+    assert "Immediate danger: call 999" in pending.split(f"/incidents/{calm}")[0]
+    concerns = html[html.index('id="new-concerns"'):]
+    assert concerns.index(f"concern={urgent_concern.id}") < concerns.index(f"concern={older.id}")
+    assert "Immediate danger: call 999" in concerns.split("</li>")[0]
+    assert "Immediate danger: call 999" not in concerns.split(f"concern={older.id}")[1].split(
+        "</li>")[0]
