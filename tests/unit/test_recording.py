@@ -169,7 +169,7 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
     with pytest.raises(RecordingError):
         svc.save_summary(s["dsl"], incident, incident.version, "late edit", NOW)
     # Nor can a closed incident get a new handover record (R5: corrections are addenda).
-    with pytest.raises(RecordingError, match="This incident is closed"):
+    with pytest.raises(RecordingError, match="This incident has been closed"):
         handover.record_route(s["dsl"], incident, handover.RouteRecordInput(
             route="police", happened_at_local=dt.datetime(2026, 11, 17, 12, 0), method="101",
             force="Derbyshire Constabulary", reference="14/2/26"), NOW)
