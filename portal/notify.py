@@ -212,28 +212,32 @@ def send_setup_link(user_id: uuid.UUID, token: str) -> bool:
                            object_id=user.id, detail={})
 
 
-def tell_school_dsls(school_id: uuid.UUID, user_id: uuid.UUID, kind: str) -> bool:
-    """Tell every DSL of the school of a new account or a role change (names of adults and the
-    role only; nothing about any child). Call after the commit. Never raises for mail."""
+def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
+    """Tell every DSL of the account's school (adviser of its authority) of a new account or a
+    role change: names of adults and the role only, nothing about any child. Call after the
+    commit. Never raises for mail."""
     from .models import ROLE_LABELS
-    from .services.onboarding import NOTICE_TEXT, school_dsls
+    from .services.onboarding import NOTICE_TEXT, deciders_for
 
-    school = db.session.get(School, school_id)
     user = db.session.get(User, user_id)
-    if school is None or user is None:
-        raise LookupError("no such school or user")
-    recipients = [d for d in school_dsls(school_id) if d.id != user_id]
-    if not recipients:
+    if user is None:
+        raise LookupError("no such user")
+    org = user.school or user.local_authority
+    recipients = deciders_for(user)
+    if org is None or not recipients:
         return True
-    context = {"school_name": school.name, "what": NOTICE_TEXT.get(kind, kind),
+    endpoint = "incidents.dashboard" if user.school_id else "referrals.inbox"
+    context = {"org_name": org.name, "what": NOTICE_TEXT.get(kind, kind),
                "name": user.display_name, "role": ROLE_LABELS.get(user.role, user.role),
-               "waiting": user.approval == "awaiting_dsl",
-               "link": _link("incidents.dashboard")}
+               "waiting": user.approval == "awaiting_peer", "link": _link(endpoint),
+               "page": "dashboard" if user.school_id else "referrals inbox",
+               "deciders": ("a designated safeguarding lead of your school" if user.school_id
+                            else "an adviser of your authority")}
     body = _render("email/account_notice.txt", context)
-    messages = [_plain_message(d.email, f"Account change at {school.name}", body)
+    messages = [_plain_message(d.email, f"Account change at {org.name}", body)
                 for d in recipients]
-    return _send_and_audit(messages, ok=audit.ACCOUNT_DSLS_TOLD,
-                           failed=audit.ACCOUNT_DSLS_TELL_FAILED, org_id=str(school_id),
+    return _send_and_audit(messages, ok=audit.ACCOUNT_PEERS_TOLD,
+                           failed=audit.ACCOUNT_PEERS_TELL_FAILED, org_id=user.org_id,
                            object_id=user.id, detail={"kind": kind})
 
 
@@ -242,6 +246,6 @@ def send_account_mail(out: Any) -> bool:
     good = True
     for user_id, token in out.setup_links:
         good = send_setup_link(user_id, token) and good
-    for school_id, user_id, kind in out.school_notices:
-        good = tell_school_dsls(school_id, user_id, kind) and good
+    for user_id, kind in out.notices:
+        good = tell_peers(user_id, kind) and good
     return good

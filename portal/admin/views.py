@@ -290,14 +290,15 @@ def send_setup_link(user_id: uuid.UUID) -> Response:
     return _user_action(user_id, act, out=out)
 
 
-@bp.post("/users/<uuid:user_id>/confirm-dsl")
+@bp.post("/users/<uuid:user_id>/confirm")
 @admin_required
-def confirm_dsl(user_id: uuid.UUID) -> Response:
+def confirm_first(user_id: uuid.UUID) -> Response:
     out = onboarding.Outgoing()
 
     def act(user: User) -> str:
-        onboarding.confirm_first_dsl(user, actor_id=current_user.id, now=sessions.now(), out=out)
-        return f"{user.display_name} is confirmed as a designated safeguarding lead"
+        onboarding.confirm_first(user, actor_id=current_user.id, now=sessions.now(), out=out)
+        return (f"{user.display_name} is confirmed as "
+                f"{ROLE_LABELS.get(user.role, user.role).lower()}")
 
     return _user_action(user_id, act, out=out)
 

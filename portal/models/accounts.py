@@ -24,12 +24,15 @@ TWO_FACTOR_ROLES: Final = frozenset({"dsl", "la_adviser", "admin"})
 
 # Whether an account may use its role (see docs/security.md, "Administrators"):
 #   approved         yes
-#   awaiting_dsl     a new DSL (or a role change to DSL) of a school that has DSLs: one of them
-#                    must approve first; the account can sign in but reads nothing
-#   awaiting_admin   a school's first DSL: proposed by one administrator, to be confirmed by a
-#                    different one (four eyes); until then no set-up link is sent
-#   declined         a DSL of the school declined it (with reasons); the account reads nothing
-APPROVALS: Final = ("approved", "awaiting_dsl", "awaiting_admin", "declined")
+#   awaiting_peer    a new DSL (or a role change to DSL) of a school that has DSLs, or a new
+#                    adviser of an authority that has advisers: one of them must approve first;
+#                    the account can sign in but reads nothing
+#   awaiting_admin   a school's first DSL (an authority's first adviser): proposed by one
+#                    administrator, to be confirmed by a different one (four eyes); until then
+#                    no set-up link is sent
+#   declined         a DSL of the school (adviser of the authority) declined it, with reasons;
+#                    the account reads nothing
+APPROVALS: Final = ("approved", "awaiting_peer", "awaiting_admin", "declined")
 
 
 class User(IdMixin, Base):

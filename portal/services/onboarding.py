@@ -7,12 +7,15 @@ making an account for themselves. So:
   emailed a one-time set-up link (a random token, only its SHA-256 stored, valid for
   SETUP_LINK_HOURS) to choose their own password and set up their own authenticator app. The
   administrator sees only that the link was sent. A new link replaces the old one.
-- A new DSL of a school that already has (approved, active) DSLs is `awaiting_dsl`: it can sign
+- A new DSL of a school that already has (approved, active) DSLs is `awaiting_peer`: it can sign
   in but reads nothing until one of those DSLs approves it (or declines it, with reasons).
 - A school's first DSL is `awaiting_admin`: one administrator proposes it, a different one
   confirms; only then is the set-up link sent (or, for a role change, the role given).
 - A role change to DSL follows the same two rules. Every DSL of the school is told of each new
   account and each role change (email without any detail of children, and their dashboard).
+- Local authority advisers read the referrals (children's names and what happened) sent to
+  their authority, so a new adviser follows the same rules, with the authority's advisers in the
+  place of the school's DSLs.
 
 Operations take plain inputs and the time, write the audit entry and flush; the request commits,
 then sends the messages these functions return (`Outgoing`), so nothing is sent for a change
@@ -25,11 +28,11 @@ import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 
-from ..models import ROLE_LABELS, School, User, db
+from ..models import ROLE_LABELS, User, db
 from ..passwords import password_problem
 from . import accounts
 from .accounts import AccountError
@@ -39,12 +42,14 @@ MAX_REASONS: Final = 2000
 
 ACCOUNT_SETUP_LINK_SENT: Final = "account.setup_link_sent"
 ACCOUNT_SETUP_COMPLETED: Final = "account.setup_completed"
-ACCOUNT_DSL_PROPOSED: Final = "account.dsl_proposed"
-ACCOUNT_DSL_CONFIRMED: Final = "account.dsl_confirmed"
-ACCOUNT_DSL_APPROVED: Final = "account.dsl_approved"
-ACCOUNT_DSL_DECLINED: Final = "account.dsl_declined"
+ACCOUNT_PROPOSED: Final = "account.proposed"
+ACCOUNT_CONFIRMED: Final = "account.confirmed"
+ACCOUNT_APPROVED: Final = "account.approved"
+ACCOUNT_DECLINED: Final = "account.declined"
 ACCOUNT_ROLE_CHANGED: Final = "admin.role_changed"
-ACCOUNT_DSLS_TOLD: Final = "account.dsls_told"
+
+# Roles that read children's records, and so need their organisation's approval.
+RECORD_ROLES: Final = frozenset({"dsl", "la_adviser"})
 
 
 @dataclass
@@ -52,8 +57,9 @@ class Outgoing:
     """What to email once the request has committed."""
 
     setup_links: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (user id, token)
-    # (school id, changed account's id, kind: "new_account" | "role_change" | "approved"...)
-    school_notices: list[tuple[uuid.UUID, uuid.UUID, str]] = field(default_factory=list)
+    # (changed account's id, kind: "new_account" | "role_change" | "approved"...): told to the
+    # account's peers (the school's DSLs, or the authority's advisers)
+    notices: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
 
 def _audit(action: str, user: User, actor_id: uuid.UUID | None, **detail: str | int) -> None:
@@ -64,30 +70,49 @@ def _audit(action: str, user: User, actor_id: uuid.UUID | None, **detail: str | 
 
 
 # --------------------------------------------------------------------------------------------
-# The school's DSLs
+# Peers: the school's DSLs, the authority's advisers
 
 
-def school_dsls(school_id: uuid.UUID, *, excluding: uuid.UUID | None = None) -> list[User]:
-    """The school's DSLs who hold the role fully: active and approved."""
-    query = select(User).where(User.school_id == school_id, User.role == "dsl",
-                               User.active.is_(True), User.approval == "approved")
-    if excluding is not None:
-        query = query.where(User.id != excluding)
+def _org_clause(user: User) -> Any:
+    if user.school_id is not None:
+        return User.school_id == user.school_id
+    if user.local_authority_id is not None:
+        return User.local_authority_id == user.local_authority_id
+    return false()
+
+
+def deciders_for(user: User) -> list[User]:
+    """Who decides on `user` and is told of changes to it: the active, approved DSLs of its
+    school (any school account), or advisers of its authority; never `user` itself."""
+    role = "dsl" if user.school_id is not None else "la_adviser"
+    query = select(User).where(_org_clause(user), User.role == role, User.active.is_(True),
+                               User.approval == "approved", User.id != user.id)
     return list(db.session.scalars(query.order_by(User.email)))
 
 
-def awaiting_approval(school_id: uuid.UUID) -> list[User]:
-    """Accounts of the school waiting for one of its DSLs (the dashboard's list)."""
+def school_dsls(school_id: uuid.UUID) -> list[User]:
+    """The school's DSLs who hold the role fully: active and approved."""
     return list(db.session.scalars(
-        select(User).where(User.school_id == school_id, User.approval == "awaiting_dsl",
-                           User.active.is_(True)).order_by(User.created_at)))
+        select(User).where(User.school_id == school_id, User.role == "dsl",
+                           User.active.is_(True), User.approval == "approved")
+        .order_by(User.email)))
 
 
-def _dsl_gate(user: User, actor_id: uuid.UUID | None) -> str:
-    """The approval a (new or changed) DSL starts with."""
-    assert user.school_id is not None
-    if school_dsls(user.school_id, excluding=user.id):
-        return "awaiting_dsl"
+def awaiting_approval(peer: User) -> list[User]:
+    """Accounts waiting for `peer` (or another of its role and organisation) to decide."""
+    if peer.role not in RECORD_ROLES or (peer.school_id is None
+                                         and peer.local_authority_id is None):
+        return []
+    return list(db.session.scalars(
+        select(User).where(_org_clause(peer), User.role == peer.role,
+                           User.approval == "awaiting_peer", User.active.is_(True),
+                           User.id != peer.id).order_by(User.created_at)))
+
+
+def _gate(user: User, actor_id: uuid.UUID | None) -> str:
+    """The approval a new (or changed) DSL or adviser starts with."""
+    if deciders_for(user):
+        return "awaiting_peer"
     user.proposed_by_id = actor_id
     return "awaiting_admin"
 
@@ -166,35 +191,33 @@ def create_account(new: accounts.NewUser, *, actor_id: uuid.UUID, now: dt.dateti
     user, _ = accounts.create_user(replace(new, password=secrets.token_urlsafe(32)),
                                    actor_id=actor_id)
     user.setup_pending = True
-    if user.role == "dsl":
-        user.approval = _dsl_gate(user, actor_id)
+    if user.role in RECORD_ROLES:
+        user.approval = _gate(user, actor_id)
         if user.approval == "awaiting_admin":
-            _audit(ACCOUNT_DSL_PROPOSED, user, actor_id, kind="new_account")
+            _audit(ACCOUNT_PROPOSED, user, actor_id, kind="new_account")
     if user.approval != "awaiting_admin":
         issue_setup_link(user, now=now, actor_id=actor_id, out=out)
-    if user.school_id is not None:
-        out.school_notices.append((user.school_id, user.id, "new_account"))
+    out.notices.append((user.id, "new_account"))
     db.session.flush()
     return user
 
 
-def confirm_first_dsl(user: User, *, actor_id: uuid.UUID, now: dt.datetime,
-                      out: Outgoing) -> None:
-    """The second administrator's confirmation of a school's first DSL."""
+def confirm_first(user: User, *, actor_id: uuid.UUID, now: dt.datetime,
+                  out: Outgoing) -> None:
+    """The second administrator's confirmation of a school's first DSL (or an authority's
+    first adviser)."""
     if user.approval != "awaiting_admin":
         raise AccountError("This account is not waiting for an administrator to confirm it")
     if user.proposed_by_id is None or user.proposed_by_id == actor_id:
         raise AccountError("A different administrator must confirm this: you proposed it")
-    assert user.school_id is not None
-    # If the school has gained a DSL meanwhile, that DSL decides instead.
-    user.approval = "awaiting_dsl" if school_dsls(user.school_id, excluding=user.id) \
-        else "approved"
+    # If the organisation has gained a DSL (adviser) meanwhile, they decide instead.
+    user.approval = "awaiting_peer" if deciders_for(user) else "approved"
     if user.approval == "approved":
         user.previous_role = None
-    _audit(ACCOUNT_DSL_CONFIRMED, user, actor_id, approval=user.approval)
+    _audit(ACCOUNT_CONFIRMED, user, actor_id, approval=user.approval)
     if user.setup_pending:
         issue_setup_link(user, now=now, actor_id=actor_id, out=out)
-    out.school_notices.append((user.school_id, user.id, "confirmed"))
+    out.notices.append((user.id, "confirmed"))
     db.session.flush()
 
 
@@ -213,9 +236,9 @@ def change_role(user: User, role: str, *, actor_id: uuid.UUID, now: dt.datetime,
     user.role = role
     if role == "dsl":
         user.previous_role = old
-        user.approval = _dsl_gate(user, actor_id)
+        user.approval = _gate(user, actor_id)
         if user.approval == "awaiting_admin":
-            _audit(ACCOUNT_DSL_PROPOSED, user, actor_id, kind="role_change")
+            _audit(ACCOUNT_PROPOSED, user, actor_id, kind="role_change")
     else:
         user.previous_role = None
         user.proposed_by_id = None
@@ -224,38 +247,36 @@ def change_role(user: User, role: str, *, actor_id: uuid.UUID, now: dt.datetime,
     accounts.revoke_all_sessions(user.id, "role_changed", now=now)
     _audit(ACCOUNT_ROLE_CHANGED, user, actor_id, old_role=old, new_role=role,
            approval=user.approval)
-    out.school_notices.append((user.school_id, user.id, "role_change"))
+    out.notices.append((user.id, "role_change"))
     db.session.flush()
 
 
 # --------------------------------------------------------------------------------------------
-# The school's DSLs decide
+# The school's DSLs (the authority's advisers) decide
 
 
-def _check_decider(user: User, dsl: User) -> None:
-    if (dsl.role != "dsl" or not dsl.active or dsl.approval != "approved"
-            or dsl.school_id is None or dsl.school_id != user.school_id):
-        raise AccountError("Only a safeguarding lead of the school can decide this")
-    if dsl.id == user.id:
+def _check_decider(user: User, peer: User) -> None:
+    if peer.id == user.id:
         raise AccountError("You cannot approve your own account")
-    if user.approval != "awaiting_dsl" or not user.active:
+    if all(d.id != peer.id for d in deciders_for(user)) or peer.role != user.role:
+        raise AccountError("Only a safeguarding lead of the school can decide this")
+    if user.approval != "awaiting_peer" or not user.active:
         raise AccountError("This account is not waiting for approval")
 
 
-def approve(user: User, *, dsl: User, now: dt.datetime, out: Outgoing) -> None:
-    _check_decider(user, dsl)
+def approve(user: User, *, peer: User, now: dt.datetime, out: Outgoing) -> None:
+    _check_decider(user, peer)
     user.approval = "approved"
     user.previous_role = None
     user.proposed_by_id = None
-    _audit(ACCOUNT_DSL_APPROVED, user, dsl.id)
-    assert user.school_id is not None
-    out.school_notices.append((user.school_id, user.id, "approved"))
+    _audit(ACCOUNT_APPROVED, user, peer.id)
+    out.notices.append((user.id, "approved"))
     db.session.flush()
 
 
-def decline(user: User, *, dsl: User, reasons: str, now: dt.datetime, out: Outgoing) -> None:
+def decline(user: User, *, peer: User, reasons: str, now: dt.datetime, out: Outgoing) -> None:
     """A new account is disabled; a role change goes back to the role held before."""
-    _check_decider(user, dsl)
+    _check_decider(user, peer)
     reasons = reasons.replace("\x00", "").strip()
     if not reasons:
         raise AccountError("Enter your reasons for declining", "reasons")
@@ -274,9 +295,8 @@ def decline(user: User, *, dsl: User, reasons: str, now: dt.datetime, out: Outgo
         user.setup_expires_at = None
     user.proposed_by_id = None
     accounts.revoke_all_sessions(user.id, "declined", now=now)
-    _audit(ACCOUNT_DSL_DECLINED, user, dsl.id, kind=kind)
-    assert user.school_id is not None
-    out.school_notices.append((user.school_id, user.id, "declined"))
+    _audit(ACCOUNT_DECLINED, user, peer.id, kind=kind)
+    out.notices.append((user.id, "declined"))
     db.session.flush()
 
 
@@ -284,10 +304,13 @@ def status_text(user: User) -> str:
     """How an administrator sees the account's state (never the link)."""
     if user.approval == "awaiting_admin":
         return "Waiting for a second administrator to confirm"
-    if user.approval == "awaiting_dsl":
+    if user.approval == "awaiting_peer":
+        if user.role == "la_adviser":
+            return "Waiting for an adviser of the local authority to approve"
         return "Waiting for a safeguarding lead of the school to approve"
     if user.approval == "declined":
-        return "Declined by the school's safeguarding leads"
+        return ("Declined by the local authority's advisers" if user.role == "la_adviser"
+                else "Declined by the school's safeguarding leads")
     if user.setup_pending:
         return "Set-up link sent; not set up yet"
     return "Set up"
@@ -296,15 +319,11 @@ def status_text(user: User) -> str:
 NOTICE_TEXT: Final = {
     "new_account": "A new account was added",
     "role_change": "An account's role was changed",
-    "confirmed": "A second administrator confirmed a new safeguarding lead",
-    "approved": "A safeguarding lead approved an account",
-    "declined": "A safeguarding lead declined an account",
+    "confirmed": "A second administrator confirmed an account",
+    "approved": "An account was approved",
+    "declined": "An account was declined",
 }
 
 
 def describe(user: User) -> str:
     return f"{user.display_name} ({ROLE_LABELS.get(user.role, user.role)})"
-
-
-def school_of(user: User) -> School | None:
-    return db.session.get(School, user.school_id) if user.school_id else None

@@ -1,6 +1,8 @@
-"""Approve or decline an account waiting for the school's DSLs; the dashboard's account panel.
+"""Approve or decline an account waiting for the school's DSLs (the authority's advisers), and
+the account panel of the DSL's dashboard and the adviser's inbox.
 
-Only an approved, active DSL of the account's own school may decide; anyone else gets 404.
+Only an approved, active DSL of the account's own school (adviser of its own authority) may
+decide; anyone else gets 404.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from ..services import accounts, onboarding
 from . import bp
 from .forms import DeclineForm
 
-require_dsl = access.require("record_incident")
+require_peer = access.require(
+    lambda u: access.can_record_incident(u) or access.can_work_referrals(u))
 
 NOTICE_ACTIONS = {
     "admin.user_created": "Account added by an administrator",
     "admin.role_changed": "Role changed by an administrator",
-    "account.dsl_confirmed": "First safeguarding lead confirmed by a second administrator",
-    "account.dsl_approved": "Approved by a safeguarding lead",
-    "account.dsl_declined": "Declined by a safeguarding lead",
+    "account.confirmed": "Confirmed by a second administrator",
+    "account.approved": "Approved by a colleague",
+    "account.declined": "Declined by a colleague",
     "admin.user_disabled": "Account disabled by an administrator",
     "admin.user_enabled": "Account enabled by an administrator",
     "admin.totp_reset": "Authenticator app reset by an administrator",
@@ -47,20 +50,25 @@ class Notice:
 
 def _pending_or_404(user_id: uuid.UUID) -> User:
     me = current_user._get_current_object()
-    user = db.session.get(User, user_id)
-    if user is None or user.school_id != me.school_id or user.approval != "awaiting_dsl":
-        abort(404)
-    return user
+    for user in onboarding.awaiting_approval(me):
+        if user.id == user_id:
+            return user
+    abort(404)
+
+
+def _home() -> str:
+    return url_for("incidents.dashboard" if current_user.role == "dsl" else "referrals.inbox")
 
 
 def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
-    """What the dashboard shows of the school's accounts (called by the DSL dashboard)."""
-    if me.school_id is None:
+    """The organisation's accounts (the DSL's dashboard, the adviser's inbox): those waiting for
+    approval, and the changes of the last NOTICE_DAYS days (from the audit trail)."""
+    if me.school_id is None and me.local_authority_id is None:
         return {"pending": [], "notices": []}
-    pending = [u for u in onboarding.awaiting_approval(me.school_id) if u.id != me.id]
+    pending = onboarding.awaiting_approval(me)
     since = now - dt.timedelta(days=NOTICE_DAYS)
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.org_id == str(me.school_id),
+        select(AuditEvent).where(AuditEvent.org_id == me.org_id,
                                  AuditEvent.action.in_(NOTICE_ACTIONS),
                                  AuditEvent.object_type == "user", AuditEvent.at >= since)
         .order_by(AuditEvent.at.desc()).limit(50)).all()
@@ -81,23 +89,23 @@ def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
 
 
 @bp.get("/<uuid:user_id>")
-@require_dsl
+@require_peer
 def pending(user_id: uuid.UUID) -> str:
     user = _pending_or_404(user_id)
     return render_template("team/pending.html", user=user, form=PlainForm(),
-                           decline_form=DeclineForm(), role_labels=ROLE_LABELS,
+                           decline_form=DeclineForm(), role_labels=ROLE_LABELS, home=_home(),
                            page_title=f"Approve {user.display_name}?")
 
 
 @bp.post("/<uuid:user_id>/approve")
-@require_dsl
+@require_peer
 def approve(user_id: uuid.UUID) -> Response:
     if not PlainForm().validate_on_submit():
         abort(400)
     user = _pending_or_404(user_id)
     out = onboarding.Outgoing()
     try:
-        onboarding.approve(user, dsl=current_user._get_current_object(), now=sessions.now(),
+        onboarding.approve(user, peer=current_user._get_current_object(), now=sessions.now(),
                            out=out)
     except accounts.AccountError as exc:
         db.session.rollback()
@@ -106,18 +114,18 @@ def approve(user_id: uuid.UUID) -> Response:
     db.session.commit()
     notify.send_account_mail(out)
     flash(f"{user.display_name} is approved", "success")
-    return redirect(url_for("incidents.dashboard"))
+    return redirect(_home())
 
 
 @bp.post("/<uuid:user_id>/decline")
-@require_dsl
+@require_peer
 def decline(user_id: uuid.UUID) -> Any:
     user = _pending_or_404(user_id)
     form = DeclineForm()
     if form.validate_on_submit():
         out = onboarding.Outgoing()
         try:
-            onboarding.decline(user, dsl=current_user._get_current_object(),
+            onboarding.decline(user, peer=current_user._get_current_object(),
                                reasons=form.reasons.data, now=sessions.now(), out=out)
         except accounts.AccountError as exc:
             db.session.rollback()
@@ -126,7 +134,7 @@ def decline(user_id: uuid.UUID) -> Any:
             db.session.commit()
             notify.send_account_mail(out)
             flash(f"{user.display_name}'s account is declined", "success")
-            return redirect(url_for("incidents.dashboard"))
+            return redirect(_home())
     return render_template("team/pending.html", user=user, form=PlainForm(),
-                           decline_form=form, role_labels=ROLE_LABELS,
+                           decline_form=form, role_labels=ROLE_LABELS, home=_home(),
                            page_title=f"Approve {user.display_name}?"), 400

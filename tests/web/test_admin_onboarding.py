@@ -160,7 +160,7 @@ def test_a_new_dsl_sees_nothing_until_a_dsl_of_the_school_approves(app, admin_cl
     db.session.commit()
     _create(admin_client, s, "new.dsl@example.test", name="Nia New")
     new = _user("new.dsl@example.test")
-    assert new.approval == "awaiting_dsl"
+    assert new.approval == "awaiting_peer"
     # The existing DSL is told, by email (no detail of children) and on the dashboard.
     told = _mail_to("first.dsl@example.test")
     assert told and "Nia New" in told[0].get_content()
@@ -193,8 +193,8 @@ def test_a_new_dsl_sees_nothing_until_a_dsl_of_the_school_approves(app, admin_cl
     assert c.get(f"/children/{ids['child_id']}").status_code == 200
     assert c.get(f"/incidents/{ids['incident_id']}").status_code == 200
     actions = _actions(new.id)
-    for expected in ("admin.user_created", "account.setup_link_sent", "account.dsls_told",
-                     "account.setup_completed", "account.dsl_approved"):
+    for expected in ("admin.user_created", "account.setup_link_sent", "account.peers_told",
+                     "account.setup_completed", "account.approved"):
         assert expected in actions, expected
 
 
@@ -223,7 +223,7 @@ def test_a_dsl_declines_with_reasons(app, admin_client):
     assert app.test_client().get(_link_for("odd.dsl@example.test")).status_code == 404
     detail = admin_client.get(f"/admin/users/{new.id}").get_data(as_text=True)
     assert "We do not know this person" in detail
-    assert "account.dsl_declined" in _actions(new.id)
+    assert "account.declined" in _actions(new.id)
     # The audit carries codes only, never the reasons.
     events = db.session.scalars(select(AuditEvent).where(
         AuditEvent.object_id == str(new.id))).all()
@@ -244,7 +244,7 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     # The proposing admin cannot confirm it.
     page = admin_client.get(f"/admin/users/{first.id}")
     assert "A different administrator must confirm it" in page.get_data(as_text=True)
-    admin_client.post(f"/admin/users/{first.id}/confirm-dsl",
+    admin_client.post(f"/admin/users/{first.id}/confirm",
                       data={"csrf_token": csrf_from(page)})
     assert _user("only.dsl@example.test").approval == "awaiting_admin"
     assert not _mail_to("only.dsl@example.test")
@@ -254,7 +254,7 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     assert not _mail_to("only.dsl@example.test")
     # A different admin confirms: the link is sent, the account is approved.
     page = second_admin.get(f"/admin/users/{first.id}")
-    assert second_admin.post(f"/admin/users/{first.id}/confirm-dsl",
+    assert second_admin.post(f"/admin/users/{first.id}/confirm",
                              data={"csrf_token": csrf_from(page)}).status_code == 302
     assert _user("only.dsl@example.test").approval == "approved"
     _set_up(app, _link_for("only.dsl@example.test"))
@@ -262,9 +262,9 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     assert sign_in(c, _user("only.dsl@example.test"), password=NEW_PASSWORD).status_code == 302
     assert c.get(f"/children/{ids['child_id']}").status_code == 200
     actions = _actions(first.id)
-    assert "account.dsl_proposed" in actions and "account.dsl_confirmed" in actions
+    assert "account.proposed" in actions and "account.confirmed" in actions
     confirmed = db.session.scalar(select(AuditEvent).where(
-        AuditEvent.object_id == str(first.id), AuditEvent.action == "account.dsl_confirmed"))
+        AuditEvent.object_id == str(first.id), AuditEvent.action == "account.confirmed"))
     assert confirmed.actor_id == second_admin.admin.id
 
 
@@ -284,7 +284,7 @@ def test_role_changes_to_dsl_follow_the_same_rules_and_dsls_are_told(app, admin_
                              data={"csrf_token": csrf_from(page), "role": "dsl"}
                              ).status_code == 302
     changed = _user("teacher@example.test")
-    assert changed.role == "dsl" and changed.approval == "awaiting_dsl"
+    assert changed.role == "dsl" and changed.approval == "awaiting_peer"
     assert changed.previous_role == "staff"
     # Their staff session ended (it was signed in without a code); signed in again, nothing.
     assert not signed_in(t)
@@ -313,11 +313,11 @@ def test_role_changes_to_dsl_follow_the_same_rules_and_dsls_are_told(app, admin_
     admin_client.post(f"/admin/users/{lone.id}/role",
                       data={"csrf_token": csrf_from(page), "role": "dsl"})
     assert _user("lone@example.test").approval == "awaiting_admin"
-    admin_client.post(f"/admin/users/{lone.id}/confirm-dsl",
+    admin_client.post(f"/admin/users/{lone.id}/confirm",
                       data={"csrf_token": csrf_from(page)})
     assert _user("lone@example.test").approval == "awaiting_admin"
     page = second_admin.get(f"/admin/users/{lone.id}")
-    second_admin.post(f"/admin/users/{lone.id}/confirm-dsl",
+    second_admin.post(f"/admin/users/{lone.id}/confirm",
                       data={"csrf_token": csrf_from(page)})
     assert _user("lone@example.test").approval == "approved"
 
@@ -340,4 +340,45 @@ def test_only_the_schools_own_approved_dsls_decide(app, admin_client):
                       data={"csrf_token": csrf_from(page)}).status_code == 404
     # The admin cannot reach the DSL pages either.
     assert admin_client.get(f"/school/accounts/{new.id}").status_code == 404
-    assert _user("wait.dsl@example.test").approval == "awaiting_dsl"
+    assert _user("wait.dsl@example.test").approval == "awaiting_peer"
+
+
+def test_a_new_adviser_waits_for_the_authoritys_advisers(app, admin_client, second_admin):
+    """Advisers read referrals (children's names and what happened): the same rules apply."""
+    la = factories.authority()
+    s = factories.school(urn="100010")
+    staff = factories.user("staff", org=s)
+    dsl = factories.user("dsl", org=s)
+    ids = school_records(s, la, staff, dsl, "derbyshire")
+    db.session.commit()
+    # The authority's first adviser: a second administrator must confirm.
+    submit(admin_client, "/admin/users/new", {
+        "email": "first.adviser@example.test", "display_name": "Fay First",
+        "role": "la_adviser", "school": "", "authority": str(la.id)})
+    first = _user("first.adviser@example.test")
+    assert first.approval == "awaiting_admin" and not _mail_to(first.email)
+    page = second_admin.get(f"/admin/users/{first.id}")
+    second_admin.post(f"/admin/users/{first.id}/confirm", data={"csrf_token": csrf_from(page)})
+    _set_up(app, _link_for(first.email))
+    a = app.test_client()
+    assert sign_in(a, _user(first.email), password=NEW_PASSWORD).status_code == 302
+    assert a.get(f"/referrals/{ids['referral_id']}").status_code == 200
+    # A second adviser waits for the first.
+    submit(admin_client, "/admin/users/new", {
+        "email": "next.adviser@example.test", "display_name": "Ned Next",
+        "role": "la_adviser", "school": "", "authority": str(la.id)})
+    nxt = _user("next.adviser@example.test")
+    assert nxt.approval == "awaiting_peer"
+    assert any("Ned Next" in m.get_content() for m in _mail_to(first.email))
+    _set_up(app, _link_for(nxt.email))
+    n = app.test_client()
+    assert sign_in(n, _user(nxt.email), password=NEW_PASSWORD).status_code == 302
+    assert n.get(f"/referrals/{ids['referral_id']}").status_code == 404
+    assert n.get("/referrals").status_code == 404
+    inbox = a.get("/referrals").get_data(as_text=True)
+    assert "Accounts waiting for your approval" in inbox and "Ned Next" in inbox
+    page = a.get(f"/school/accounts/{nxt.id}")
+    assert a.post(f"/school/accounts/{nxt.id}/approve",
+                  data={"csrf_token": csrf_from(page)}).status_code == 302
+    assert n.get(f"/referrals/{ids['referral_id']}").status_code == 200
+    assert "account.approved" in _actions(nxt.id)

@@ -2,9 +2,10 @@
 
 - `users.setup_token_hash`, `users.setup_expires_at`, `users.setup_pending`: the set-up link an
   account is created with (only the SHA-256 of its token is kept; it expires).
-- `users.approval` (approved | awaiting_dsl | awaiting_admin | declined), `users.proposed_by_id`,
-  `users.previous_role`, `users.declined_reasons_enc`: a new DSL of a school with DSLs waits for
-  one of them to approve it; a school's first DSL waits for a second administrator.
+- `users.approval` (approved | awaiting_peer | awaiting_admin | declined), `users.proposed_by_id`,
+  `users.previous_role`, `users.declined_reasons_enc`: a new DSL of a school with DSLs (adviser
+  of an authority with advisers) waits for one of them to approve it; a school's first DSL (an
+  authority's first adviser) waits for a second administrator.
 
 Existing accounts are approved and set up.
 
