@@ -140,12 +140,16 @@ def issue_setup_link(user: User, *, now: dt.datetime, actor_id: uuid.UUID | None
     db.session.flush()
 
 
-def user_for_setup_token(token: str, *, now: dt.datetime) -> User | None:
-    """The account a set-up link is for, if the link is still good."""
+def user_for_setup_token(token: str, *, now: dt.datetime, lock: bool = False) -> User | None:
+    """The account a set-up link is for, if the link is still good. `lock`: on PostgreSQL the
+    row is locked, so two requests with the same link cannot both use it."""
     if not token or len(token) > 200:
         return None
-    user = db.session.scalar(
-        select(User).where(User.setup_token_hash == accounts.token_hash(token)))
+    query = select(User).where(User.setup_token_hash == accounts.token_hash(token))
+    if lock and db.engine.dialect.name == "postgresql":
+        # populate_existing: the row as it is once the lock is ours, not as first loaded.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    user = db.session.scalar(query)
     if (user is None or not user.setup_pending or not user.active
             or user.setup_expires_at is None or user.setup_expires_at <= now
             or user.approval in ("awaiting_admin", "declined")):
@@ -156,7 +160,7 @@ def user_for_setup_token(token: str, *, now: dt.datetime) -> User | None:
 def complete_setup(token: str, password: str, *, now: dt.datetime) -> User:
     """Sets the person's own password and uses up the link. Their authenticator app is set up
     next, at the sign-in that follows (their own secret, never one an administrator saw)."""
-    user = user_for_setup_token(token, now=now)
+    user = user_for_setup_token(token, now=now, lock=True)
     if user is None:
         raise AccountError("This link has expired or has already been used", "password")
     problem = password_problem(password)

@@ -192,6 +192,8 @@ def test_a_new_dsl_sees_nothing_until_a_dsl_of_the_school_approves(app, admin_cl
     assert _user("new.dsl@example.test").approval == "approved"
     assert c.get(f"/children/{ids['child_id']}").status_code == 200
     assert c.get(f"/incidents/{ids['incident_id']}").status_code == 200
+    # No email of any of this names a child of the school.
+    assert all("Wilhelmina" not in m.get_content() for m in notify.outbox())
     actions = _actions(new.id)
     for expected in ("admin.user_created", "account.setup_link_sent", "account.peers_told",
                      "account.setup_completed", "account.approved"):
