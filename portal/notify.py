@@ -1,4 +1,6 @@
-"""Email alerts: every DSL of a school is told at once that a new concern is waiting (R8).
+"""Email alerts: every DSL of a school is told at once that a new concern is waiting (R8); a new
+person gets their account's set-up link, and a school's DSLs (an authority's advisers) are told
+of each new account and role change among them (issue 11).
 
 An alert carries no child's name and no detail of the concern: only the school's name and a
 link to sign in and read it (plus "URGENT" in the subject when a child may be in immediate
@@ -30,7 +32,8 @@ from flask import current_app
 from . import audit
 from .models import Concern, School, User, db
 
-__all__ = ["AlertResult", "alert_dsls", "concern_alert_messages", "outbox", "send_messages"]
+__all__ = ["AlertResult", "alert_dsls", "concern_alert_messages", "outbox", "send_account_mail",
+           "send_messages", "send_setup_link", "tell_peers"]
 
 log = logging.getLogger(__name__)
 

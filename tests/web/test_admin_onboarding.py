@@ -384,3 +384,25 @@ def test_a_new_adviser_waits_for_the_authoritys_advisers(app, admin_client, seco
                   data={"csrf_token": csrf_from(page)}).status_code == 302
     assert n.get(f"/referrals/{ids['referral_id']}").status_code == 200
     assert "account.approved" in _actions(nxt.id)
+
+
+def test_role_changes_are_only_staff_and_dsl_and_need_the_token(app, admin_client):
+    s = factories.school(urn="100011")
+    staff = factories.user("staff", org=s, email="plain.staff@example.test")
+    adviser = factories.user("la_adviser", org=factories.authority(),
+                             email="an.adviser@example.test")
+    db.session.commit()
+    assert admin_client.post(f"/admin/users/{staff.id}/role",
+                             data={"role": "dsl"}).status_code == 400
+    page = admin_client.get(f"/admin/users/{staff.id}")
+    admin_client.post(f"/admin/users/{staff.id}/role",
+                      data={"csrf_token": csrf_from(page), "role": "admin"})
+    assert _user("plain.staff@example.test").role == "staff"
+    admin_client.post(f"/admin/users/{adviser.id}/role",
+                      data={"csrf_token": csrf_from(page), "role": "dsl"})
+    assert _user("an.adviser@example.test").role == "la_adviser"
+    admin = admin_client.admin
+    admin_client.post(f"/admin/users/{admin.id}/role",
+                      data={"csrf_token": csrf_from(page), "role": "dsl"})
+    assert _user(admin.email).role == "admin"
+    assert "admin.role_changed" not in _actions(staff.id)
