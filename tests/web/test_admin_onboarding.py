@@ -406,3 +406,20 @@ def test_role_changes_are_only_staff_and_dsl_and_need_the_token(app, admin_clien
                       data={"csrf_token": csrf_from(page), "role": "dsl"})
     assert _user(admin.email).role == "admin"
     assert "admin.role_changed" not in _actions(staff.id)
+
+
+def test_a_link_that_cannot_be_emailed_is_said_and_audited(app, admin_client):
+    import socket
+
+    from tests.web.conftest import override_settings
+
+    s = factories.school(urn="100012")
+    db.session.commit()
+    with socket.socket() as sock:  # a port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    override_settings(app, mail_enabled=True, mail_port=port, mail_host="127.0.0.1")
+    html = _create(admin_client, s, "nomail@example.test", role="staff").get_data(as_text=True)
+    assert "The email could not be sent" in html
+    u = _user("nomail@example.test")
+    assert u.setup_pending and "account.setup_link_failed" in _actions(u.id)
