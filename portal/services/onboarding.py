@@ -90,14 +90,6 @@ def deciders_for(user: User) -> list[User]:
     return list(db.session.scalars(query.order_by(User.email)))
 
 
-def school_dsls(school_id: uuid.UUID) -> list[User]:
-    """The school's DSLs who hold the role fully: active and approved."""
-    return list(db.session.scalars(
-        select(User).where(User.school_id == school_id, User.role == "dsl",
-                           User.active.is_(True), User.approval == "approved")
-        .order_by(User.email)))
-
-
 def awaiting_approval(peer: User) -> list[User]:
     """Accounts waiting for `peer` (or another of its role and organisation) to decide."""
     if peer.role not in RECORD_ROLES or (peer.school_id is None
