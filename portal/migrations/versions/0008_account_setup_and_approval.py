@@ -9,6 +9,9 @@
 
 Existing accounts are approved and set up.
 
+- `ix_audit_events_org_action_at` on audit_events (org_id, action, at): the dashboard lists an
+  organisation's recent account changes without reading its whole chain.
+
 Revision ID: 0008
 Revises: 0006 (re-chained after 0007 on merge)
 Create Date: 2026-11-30
@@ -38,9 +41,11 @@ def upgrade() -> None:
     op.add_column("users", sa.Column("previous_role", sa.String(length=16), nullable=True))
     op.add_column("users", sa.Column("declined_reasons_enc", sa.LargeBinary(), nullable=True))
     op.create_index("ix_users_setup_token_hash", "users", ["setup_token_hash"])
+    op.create_index("ix_audit_events_org_action_at", "audit_events", ["org_id", "action", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_events_org_action_at", table_name="audit_events")
     op.drop_index("ix_users_setup_token_hash", table_name="users")
     with op.batch_alter_table("users") as batch:
         for column in ("declined_reasons_enc", "previous_role", "proposed_by_id", "approval",
