@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         referrals,
         security,
         static_files,
+        team,
     )
     from .config import load_settings
     from .main import bp as main_bp
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     incidents.init_app(app)
     children.init_app(app)
     referrals.init_app(app)
+    team.init_app(app)
     cli.init_app(app)
     return app
 

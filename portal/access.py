@@ -12,6 +12,8 @@ The rules
     la_adviser  only referrals handed to their authority (Referral.local_authority_id ==
                 user.local_authority_id), with the packet and the authority's responses
     admin       accounts and organisations; no child's record at all
+    anyone whose account is not approved (a new DSL waiting for the school's DSLs, a first DSL
+    waiting for a second administrator, a declined account): nothing
     anyone inactive, or whose school or authority is inactive, or with an unknown role or a
     missing organisation: nothing
 
@@ -97,7 +99,8 @@ SCHOOL_ONLY_MODELS: Final = (
 
 def _active(user: Any) -> bool:
     return bool(user is not None and getattr(user, "active", False)
-                and getattr(user, "id", None) is not None)
+                and getattr(user, "id", None) is not None
+                and getattr(user, "approval", "approved") == "approved")
 
 
 def _school_of(user: Any, *roles: str) -> uuid.UUID | None:

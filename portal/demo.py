@@ -52,6 +52,8 @@ SCHOOLS = (
      (("Isla", "Brackenridge", 16, False), ("Reuben", "Calloway", 17, False))),
 )
 ADMIN_EMAIL = "admin@demo.example.org"
+# A second administrator, so the four eyes a school's first DSL needs can be tried.
+ADMIN2_EMAIL = "admin2@demo.example.org"
 
 
 class DemoExists(Exception):
@@ -242,7 +244,8 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
         logins.append(login)
     ring.ensure_org("deployment")
     _, admin_login = _user("admin", ADMIN_EMAIL, "Demo administrator")
-    logins.append(admin_login)
+    _, admin2_login = _user("admin", ADMIN2_EMAIL, "Second demo administrator")
+    logins += [admin_login, admin2_login]
 
     # Oakfield: images shared online under pressure; a separate bullying concern.
     oak = people["oakfield"]

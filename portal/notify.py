@@ -1,4 +1,6 @@
-"""Email alerts: every DSL of a school is told at once that a new concern is waiting (R8).
+"""Email alerts: every DSL of a school is told at once that a new concern is waiting (R8); a new
+person gets their account's set-up link, and a school's DSLs (an authority's advisers) are told
+of each new account and role change among them (issue 11).
 
 An alert carries no child's name and no detail of the concern: only the school's name and a
 link to sign in and read it (plus "URGENT" in the subject when a child may be in immediate
@@ -30,7 +32,8 @@ from flask import current_app
 from . import audit
 from .models import Concern, School, User, db
 
-__all__ = ["AlertResult", "alert_dsls", "concern_alert_messages", "outbox", "send_messages"]
+__all__ = ["AlertResult", "alert_dsls", "concern_alert_messages", "outbox", "send_account_mail",
+           "send_messages", "send_setup_link", "tell_peers"]
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +155,100 @@ def alert_dsls(concern_id: uuid.UUID) -> AlertResult:
         db.session.rollback()
         log.error("could not audit the alert: %s (concern %s)", type(exc).__name__, concern_id)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts: set-up links to new people, and notices to a school's DSLs (issue 11, item 2)
+
+
+def _plain_message(to: str, subject: str, body: str) -> EmailMessage:
+    settings = _settings()
+    domain = settings.mail_sender.rpartition("@")[2] or "localhost"
+    message = EmailMessage()
+    message["From"] = settings.mail_sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body.strip() + "\n")
+    return message
+
+
+def _link(endpoint: str, **values: Any) -> str:
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return str(_settings().base_url).rstrip("/") + path
+
+
+def _send_and_audit(messages: Sequence[EmailMessage], *, ok: str, failed: str, org_id: str,
+                    object_id: uuid.UUID, detail: dict[str, Any]) -> bool:
+    try:
+        sent = send_messages(messages)
+        good = sent == len(messages)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("account email failed: %s (user %s)", type(exc).__name__, object_id)
+        good = False
+    try:
+        audit.record(ok if good else failed, org_id=org_id, object_type="user",
+                     object_id=object_id, detail={**detail, "recipients": len(messages)})
+        db.session.commit()
+    except Exception as exc:  # the audit write must not turn a sent email into an error page
+        db.session.rollback()
+        log.error("could not audit an account email: %s", type(exc).__name__)
+    return good
+
+
+def send_setup_link(user_id: uuid.UUID, token: str) -> bool:
+    """Email a new person their set-up link. Call after the commit. Never raises for mail."""
+    from .services.onboarding import SETUP_LINK_HOURS
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise LookupError("no such user")
+    org = user.school or user.local_authority
+    context = {"name": user.display_name, "org_name": org.name if org else "the portal",
+               "link": _link("auth.set_up", token=token), "hours": SETUP_LINK_HOURS}
+    message = _plain_message(user.email, "Set up your safeguarding portal account",
+                             _render("email/account_setup.txt", context))
+    return _send_and_audit([message], ok=audit.ACCOUNT_SETUP_LINK_MAILED,
+                           failed=audit.ACCOUNT_SETUP_LINK_FAILED, org_id=user.org_id,
+                           object_id=user.id, detail={})
+
+
+def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
+    """Tell every DSL of the account's school (adviser of its authority) of a new account or a
+    role change: names of adults and the role only, nothing about any child. Call after the
+    commit. Never raises for mail."""
+    from .models import ROLE_LABELS
+    from .services.onboarding import NOTICE_TEXT, deciders_for
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise LookupError("no such user")
+    org = user.school or user.local_authority
+    recipients = deciders_for(user)
+    if org is None or not recipients:
+        return True
+    endpoint = "incidents.dashboard" if user.school_id else "referrals.inbox"
+    context = {"org_name": org.name, "what": NOTICE_TEXT.get(kind, kind),
+               "name": user.display_name, "role": ROLE_LABELS.get(user.role, user.role),
+               "waiting": user.approval == "awaiting_peer", "link": _link(endpoint),
+               "page": "dashboard" if user.school_id else "referrals inbox",
+               "deciders": ("a designated safeguarding lead of your school" if user.school_id
+                            else "an adviser of your authority")}
+    body = _render("email/account_notice.txt", context)
+    messages = [_plain_message(d.email, f"Account change at {org.name}", body)
+                for d in recipients]
+    return _send_and_audit(messages, ok=audit.ACCOUNT_PEERS_TOLD,
+                           failed=audit.ACCOUNT_PEERS_TELL_FAILED, org_id=user.org_id,
+                           object_id=user.id, detail={"kind": kind})
+
+
+def send_account_mail(out: Any) -> bool:
+    """Everything an onboarding operation queued (`services.onboarding.Outgoing`)."""
+    good = True
+    for user_id, token in out.setup_links:
+        good = send_setup_link(user_id, token) and good
+    for user_id, kind in out.notices:
+        good = tell_peers(user_id, kind) and good
+    return good

@@ -7,13 +7,12 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
@@ -147,14 +146,8 @@ class UserForm(FlaskForm):  # type: ignore[misc]
                          validate_choice=False)
     authority = SelectField("Local authority", description="For local authority advisers",
                             widget=GovSelect(), choices=[], validate_choice=False)
-    password = PasswordField(
-        "Initial password",
-        description="Leave blank and the portal will make one up and show it once",
-        widget=GovPasswordInput(), validators=[Optional(), Length(min=12, max=1024,
-                                               message="Password must be 12 characters or more")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    submit = SubmitField("Create account", widget=GovSubmitInput())
+    # No password: the person is emailed a one-time link to choose their own (docs/security.md).
+    submit = SubmitField("Create account and send set-up link", widget=GovSubmitInput())
 
     def validate_school(self, field: Any) -> None:
         if self.role.data in ("staff", "dsl") and not field.data:
@@ -163,3 +156,14 @@ class UserForm(FlaskForm):  # type: ignore[misc]
     def validate_authority(self, field: Any) -> None:
         if self.role.data == "la_adviser" and not field.data:
             raise ValidationError("Select the local authority")
+
+
+class RoleForm(FlaskForm):  # type: ignore[misc]
+    """Staff <-> designated safeguarding lead, within the account's school."""
+
+    role = RadioField("New role", widget=GovRadioInput(),
+                      choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ("staff", "dsl")],
+                      validate_choice=False,
+                      validators=[InputRequired("Select a role"),
+                                  AnyOf(("staff", "dsl"), message="Select a role")])
+    submit = SubmitField("Change role", widget=GovSubmitInput())

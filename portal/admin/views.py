@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from .. import notify
 from ..auth import sessions
 from ..auth.forms import PlainForm
 from ..models import ROLE_LABELS, LocalAuthority, School, User, db
 from ..rules.directory import WEEKDAYS, load_directory_data
-from ..services import accounts
+from ..services import accounts, onboarding
 from . import bp
-from .forms import AuthorityForm, LineForm, SchoolForm, UserForm
+from .forms import AuthorityForm, LineForm, RoleForm, SchoolForm, UserForm
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -215,23 +216,26 @@ def new_user() -> Any:
     ]
     form.authority.choices = _authority_choices()
     if form.validate_on_submit():
+        out = onboarding.Outgoing()
         try:
-            user, generated = accounts.create_user(
+            user = onboarding.create_account(
                 accounts.NewUser(
                     email=form.email.data, display_name=form.display_name.data,
                     role=form.role.data, school_id=_uuid_or_none(form.school.data),
                     local_authority_id=_uuid_or_none(form.authority.data),
-                    password=form.password.data or None,
                 ),
-                actor_id=current_user.id,
+                actor_id=current_user.id, now=sessions.now(), out=out,
             )
         except accounts.AccountError as exc:
             db.session.rollback()
             _field_error(form, exc, "email")
         else:
             db.session.commit()
-            # Shown once, in this response only (never stored, never flashed into the cookie).
-            return render_template("admin/user_created.html", user=user, password=generated,
+            mailed = notify.send_account_mail(out)
+            # The link itself is never shown here: only that it was (or was not) sent.
+            return render_template("admin/user_created.html", user=user, mailed=mailed,
+                                   link_sent=bool(out.setup_links),
+                                   status=onboarding.status_text(user),
                                    page_title="Account created", role_labels=ROLE_LABELS,
                                    nav_items=_nav("admin.users"))
     return render_template("admin/user_new.html", form=form, page_title="Create an account",
@@ -242,14 +246,22 @@ def new_user() -> Any:
 @admin_required
 def user_detail(user_id: uuid.UUID) -> str:
     user: User = _get_or_404(User, user_id)
-    return render_template("admin/user.html", user=user, form=PlainForm(),
-                           page_title=user.display_name, role_labels=ROLE_LABELS,
-                           nav_items=_nav("admin.users"))
+    role_form = RoleForm()
+    role_form.role.data = "staff" if user.role == "dsl" else "dsl"
+    return render_template("admin/user.html", user=user, form=PlainForm(), role_form=role_form,
+                           status=onboarding.status_text(user), page_title=user.display_name,
+                           role_labels=ROLE_LABELS, nav_items=_nav("admin.users"))
 
 
-def _user_action(user_id: uuid.UUID, action: Callable[[User], str]) -> Response:
-    form = PlainForm()
+def _user_action(user_id: uuid.UUID, action: Callable[[User], str],
+                 form: Any = None, out: onboarding.Outgoing | None = None) -> Response:
+    form = form or PlainForm()
     if not form.validate_on_submit():
+        if form.errors and "csrf_token" not in form.errors:
+            for errors in form.errors.values():
+                for message in errors:
+                    flash(message)
+            return redirect(url_for("admin.user_detail", user_id=user_id))
         abort(400)
     user: User = _get_or_404(User, user_id)
     try:
@@ -259,8 +271,51 @@ def _user_action(user_id: uuid.UUID, action: Callable[[User], str]) -> Response:
         flash(exc.message)
     else:
         db.session.commit()
+        if out is not None and not notify.send_account_mail(out):
+            message += ". An email could not be sent: try again later"
         flash(message, "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<uuid:user_id>/send-setup-link")
+@admin_required
+def send_setup_link(user_id: uuid.UUID) -> Response:
+    out = onboarding.Outgoing()
+
+    def act(user: User) -> str:
+        onboarding.issue_setup_link(user, now=sessions.now(), actor_id=current_user.id, out=out)
+        return (f"A new set-up link has been emailed to {user.display_name}. "
+                "Any earlier link no longer works")
+
+    return _user_action(user_id, act, out=out)
+
+
+@bp.post("/users/<uuid:user_id>/confirm")
+@admin_required
+def confirm_first(user_id: uuid.UUID) -> Response:
+    out = onboarding.Outgoing()
+
+    def act(user: User) -> str:
+        onboarding.confirm_first(user, actor_id=current_user.id, now=sessions.now(), out=out)
+        return (f"{user.display_name} is confirmed as "
+                f"{ROLE_LABELS.get(user.role, user.role).lower()}")
+
+    return _user_action(user_id, act, out=out)
+
+
+@bp.post("/users/<uuid:user_id>/role")
+@admin_required
+def change_role(user_id: uuid.UUID) -> Response:
+    out = onboarding.Outgoing()
+    form = RoleForm()
+
+    def act(user: User) -> str:
+        onboarding.change_role(user, form.role.data, actor_id=current_user.id,
+                               now=sessions.now(), out=out)
+        return (f"{user.display_name}'s role is now {ROLE_LABELS[user.role].lower()}. "
+                f"{onboarding.status_text(user)}")
+
+    return _user_action(user_id, act, form=form, out=out)
 
 
 @bp.post("/users/<uuid:user_id>/disable")

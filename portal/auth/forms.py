@@ -86,5 +86,25 @@ class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
 
+class SetUpForm(FlaskForm):  # type: ignore[misc]
+    """The one-time set-up link: the person's own password (their app is set up next)."""
+
+    password = PasswordField(
+        "Create a password",
+        description=f"Must be {MIN_LENGTH} characters or more. A few random words work well.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter a password"), Length(max=1024), _new_password_ok],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "Confirm password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Confirm your password"),
+                    EqualTo("password", message="Passwords must match")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Set up my account", widget=GovSubmitInput())
+
+
 class PlainForm(FlaskForm):  # type: ignore[misc]
     """No fields but the CSRF token: sign out, keep-alive, admin buttons."""

@@ -12,9 +12,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..models import ROLE_LABELS, db
-from ..services import accounts
+from ..services import accounts, onboarding
 from . import bp, sessions
-from .forms import ChangePasswordForm, CodeForm, PlainForm, SignInForm
+from .forms import ChangePasswordForm, CodeForm, PlainForm, SetUpForm, SignInForm
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
 CODE_ERROR = "The code is not correct or has already been used. Enter the latest code"
@@ -113,6 +113,37 @@ def sign_in_enrol() -> Any:
     )
 
 
+@bp.route("/account/set-up/<token>", methods=["GET", "POST"])
+def set_up(token: str) -> Any:
+    """The one-time link emailed to a new person: their own password, then their own app.
+
+    Opening the link does not use it up (mail scanners open links); choosing a password does.
+    """
+    user = onboarding.user_for_setup_token(token, now=sessions.now())
+    if user is None:
+        return render_template("auth/set_up_expired.html",
+                               page_title="This link has expired or has been used"), 404
+    form = SetUpForm()
+    if form.validate_on_submit():
+        try:
+            user = onboarding.complete_setup(token, form.password.data, now=sessions.now())
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            _form_error(form, exc.field or "password", exc.message)
+        else:
+            if user.needs_two_factor:
+                sessions.start(user, two_factor_done=False)
+                db.session.commit()
+                return redirect(url_for("auth.sign_in_enrol"))
+            accounts.mark_signed_in(user, sessions.now())
+            sessions.start(user, two_factor_done=True)
+            db.session.commit()
+            flash("Your account is set up", "success")
+            return redirect(url_for("auth.home"))
+    return render_template("auth/set_up.html", form=form, token=token, user=user,
+                           page_title="Set up your account")
+
+
 @bp.post("/sign-out")
 def sign_out() -> Response:
     form = PlainForm()
@@ -183,11 +214,12 @@ def home() -> str:
         "dsl": ("incidents.dashboard", "Your dashboard"),
         "la_adviser": ("referrals.inbox", "Your inbox"),
     }
-    if user.role in future:
+    waiting = onboarding.status_text(user) if not user.approved else None
+    if user.role in future and not waiting:
         endpoint, text = future[user.role]
         if endpoint in current_app.view_functions:
             links.insert(0, {"text": text, "href": url_for(endpoint)})
     return render_template(
         "auth/home.html", page_title="Home", role_label=ROLE_LABELS.get(user.role, user.role),
-        org_name=org.name if org else "Whole portal", links=links,
+        org_name=org.name if org else "Whole portal", links=links, waiting=waiting,
     )

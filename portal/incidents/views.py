@@ -131,7 +131,10 @@ def dashboard() -> str:
     # R10: reviews due (today or past) and coming up, closed incidents included.
     reviews_due, reviews_coming = reviews_svc.due_reviews(
         access.school_rows_visible_to(user, Decision), now)
+    from ..team.views import dashboard_panel  # the school's accounts (issue 11)
+
     return render_template("incidents/dashboard.html", board=board, page_title="Dashboard",
+                           accounts_panel=dashboard_panel(user, now),
                            labels=LABELS, referral_rows=referral_rows,
                            settled_referrals=settled, reviews_due=reviews_due,
                            reviews_coming=reviews_coming)

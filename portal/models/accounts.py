@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Final
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import DEPLOYMENT_ORG, Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
@@ -21,6 +21,18 @@ ROLE_LABELS: Final = {
 }
 # Roles that must sign in with a second factor.
 TWO_FACTOR_ROLES: Final = frozenset({"dsl", "la_adviser", "admin"})
+
+# Whether an account may use its role (see docs/security.md, "Administrators"):
+#   approved         yes
+#   awaiting_peer    a new DSL (or a role change to DSL) of a school that has DSLs, or a new
+#                    adviser of an authority that has advisers: one of them must approve first;
+#                    the account can sign in but reads nothing
+#   awaiting_admin   a school's first DSL (an authority's first adviser): proposed by one
+#                    administrator, to be confirmed by a different one (four eyes); until then
+#                    no set-up link is sent
+#   declined         a DSL of the school (adviser of the authority) declined it, with reasons;
+#                    the account reads nothing
+APPROVALS: Final = ("approved", "awaiting_peer", "awaiting_admin", "declined")
 
 
 class User(IdMixin, Base):
@@ -45,11 +57,29 @@ class User(IdMixin, Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The one-time set-up link (own password, own authenticator app): only its SHA-256 is kept.
+    # A new link replaces the hash, so the previous link stops working; using it clears it.
+    setup_token_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    setup_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # True from creation until the person has chosen their own password through the link.
+    setup_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    approval: Mapped[str] = mapped_column(String(16), default="approved",
+                                          server_default="approved")
+    # The administrator who proposed a first DSL (the confirming one must be someone else).
+    proposed_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The role held before a change to DSL that is waiting for approval (restored if declined).
+    previous_role: Mapped[str | None] = mapped_column(String(16))
+    declined_reasons_enc: Mapped[bytes | None] = enc_column()
 
     school: Mapped[School | None] = relationship()
     local_authority: Mapped[LocalAuthority | None] = relationship()
 
     totp_secret = Encrypted[str](org_attr="org_id")
+    declined_reasons = Encrypted[str](org_attr="org_id")
+
+    @property
+    def approved(self) -> bool:
+        return self.approval == "approved"
 
     @property
     def org_id(self) -> str:

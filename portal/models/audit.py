@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, IdMixin, UTCDateTime, utcnow
@@ -14,7 +14,12 @@ from .base import Base, IdMixin, UTCDateTime, utcnow
 
 class AuditEvent(IdMixin, Base):
     __tablename__ = "audit_events"
-    __table_args__ = (UniqueConstraint("org_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "seq"),
+        # The account changes of an organisation, newest first (the DSL's dashboard, issue 11),
+        # without reading the organisation's whole chain.
+        Index("ix_audit_events_org_action_at", "org_id", "action", "at"),
+    )
 
     org_id: Mapped[str] = mapped_column(String(64), index=True)
     seq: Mapped[int] = mapped_column(Integer)

@@ -168,7 +168,10 @@ def inbox() -> str:
     number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     box = service.inbox(referrals_visible_to(user), service.utcnow(),
                         number if show_all else None)
+    from ..team.views import dashboard_panel  # the authority's accounts (issue 11)
+
     return render_template("referrals/inbox.html", box=box, show_all=show_all,
+                           accounts_panel=dashboard_panel(user, service.utcnow()),
                            pagination=_pagination(box), page_title="Referrals inbox")
 
 

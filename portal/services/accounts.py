@@ -488,7 +488,11 @@ def generate_password() -> str:
 
 
 def create_user(new: NewUser, *, actor_id: uuid.UUID | None) -> tuple[User, str | None]:
-    """Creates an account; returns it and the generated password (None if one was given)."""
+    """Creates an account; returns it and the generated password (None if one was given).
+
+    For `flask create-user` and the tests. The admin pages use `onboarding.create_account`,
+    which never takes a password from an administrator and emails a set-up link instead.
+    """
     email = normalise_email(new.email)
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise AccountError("Enter an email address in the correct format, like name@example.com",

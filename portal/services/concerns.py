@@ -404,11 +404,12 @@ def record_view(user: User, concern: Concern) -> None:
 
 
 def dsl_recipients(school_id: uuid.UUID) -> list[User]:
-    """Every active DSL of the school: who is alerted to a new concern (R8)."""
+    """Every active, approved DSL of the school: who is alerted to a new concern (R8)."""
     school = db.session.get(School, school_id)
     if school is None or not school.active:
         return []
     return list(db.session.scalars(
         select(User).where(User.school_id == school_id, User.role == "dsl",
-                           User.active.is_(True)).order_by(User.email)
+                           User.active.is_(True), User.approval == "approved")
+        .order_by(User.email)
     ))

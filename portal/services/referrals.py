@@ -500,7 +500,8 @@ def record_answer(
                  detail=detail)
 
     dsls = db.session.scalars(select(User).where(
-        User.school_id == referral.school_id, User.role == "dsl", User.active.is_(True))).all()
+        User.school_id == referral.school_id, User.role == "dsl", User.active.is_(True),
+        User.approval == "approved")).all()
     alerts = []
     if dsls:
         alerts.append(Alert(

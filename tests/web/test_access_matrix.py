@@ -17,7 +17,8 @@ from portal.models import db
 from tests import factories
 from tests.web.conftest import csrf_from, sign_in
 
-PUBLIC = {"static", "main.index", "main.hide", "auth.sign_in"}
+# auth.set_up: the one-time set-up link; a token that is not a live one is 404 for everyone.
+PUBLIC = {"static", "main.index", "main.hide", "auth.sign_in", "auth.set_up"}
 # Steps of signing in: reachable only part-way through, else they send you on.
 SIGN_IN_STEPS = {"auth.sign_in_code", "auth.sign_in_enrol"}
 ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.keepalive"}
@@ -33,6 +34,7 @@ FEATURE_ROLES = {
     "incidents.": {"dsl"},
     "children.": {"dsl"},
     "referrals.": {"la_adviser"},
+    "team.": {"dsl", "la_adviser"},  # approving a colleague's account (issue 11)
 }
 
 

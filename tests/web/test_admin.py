@@ -117,28 +117,44 @@ def test_admin_creates_a_school(app, admin_client):
 
 
 def test_admin_creates_users_who_can_sign_in(app, admin_client):
+    """The person gets a set-up link by email (see test_admin_onboarding.py for the rules)."""
+    from portal import notify
+
     s = factories.school("Willow Lane School", urn="111222")
+    factories.user("dsl", org=s, email="existing.lead@example.test")
     db.session.commit()
-    # A generated password, shown once.
     response = submit(admin_client, "/admin/users/new", {
         "email": "Rowan.Teacher@Example.test", "display_name": "Rowan Teacher", "role": "staff",
-        "school": str(s.id), "authority": "", "password": ""})
+        "school": str(s.id), "authority": ""})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    password = re.search(r'data-testid="initial-password">([^<]+)<', html).group(1)
+    assert "initial-password" not in html and "set-up link has been emailed" in html
     u = db.session.scalar(select(User).where(User.email == "rowan.teacher@example.test"))
-    assert u.school_id == s.id and u.role == "staff" and password not in u.password_hash
-    assert sign_in(app.test_client(), u, password=password).status_code == 302
-    # A DSL with a password set by the admin enrols a TOTP app at first sign-in.
+    assert u.school_id == s.id and u.role == "staff" and u.setup_pending
+    mail = [m for m in notify.outbox() if m["To"] == "rowan.teacher@example.test"]
+    link = re.search(r"/account/set-up/[A-Za-z0-9_-]+", mail[0].get_content()).group(0)
+    c = app.test_client()
+    page = c.get(link)
+    response = c.post(link, data={"csrf_token": csrf_from(page),
+                                  "password": "rowan's own password",
+                                  "confirm_password": "rowan's own password"})
+    assert response.status_code == 302 and signed_in(c)
+    assert sign_in(app.test_client(), u, password="rowan's own password").status_code == 302
+    # A DSL enrols their own TOTP app at the sign-in after setting their password.
     response = submit(admin_client, "/admin/users/new", {
         "email": "sol.lead@example.test", "display_name": "Sol Lead", "role": "dsl",
-        "school": str(s.id), "password": "a chosen initial password"})
+        "school": str(s.id)})
     assert "initial-password" not in response.get_data(as_text=True)
     dsl = db.session.scalar(select(User).where(User.email == "sol.lead@example.test"))
+    mail = [m for m in notify.outbox() if m["To"] == "sol.lead@example.test"]
+    link = re.search(r"/account/set-up/[A-Za-z0-9_-]+", mail[0].get_content()).group(0)
     c = app.test_client()
-    assert submit(c, "/sign-in", {"email": dsl.email, "password": "a chosen initial password"}
-                  ).headers["Location"].endswith("/sign-in/enrol")
-    assert sign_in(app.test_client(), dsl, password="a chosen initial password").status_code == 302
+    page = c.get(link)
+    response = c.post(link, data={"csrf_token": csrf_from(page),
+                                  "password": "sol's own long password",
+                                  "confirm_password": "sol's own long password"})
+    assert response.headers["Location"].endswith("/sign-in/enrol")
+    assert sign_in(app.test_client(), dsl, password="sol's own long password").status_code == 302
     # Role rules and GOV.UK messages.
     html = submit(admin_client, "/admin/users/new", {
         "email": "x@example.test", "display_name": "X", "role": "la_adviser"}

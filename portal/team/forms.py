@@ -1,0 +1,25 @@
+"""The DSL's decision on a waiting account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+
+def _strip(value: Any) -> Any:
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+class DeclineForm(FlaskForm):  # type: ignore[misc]
+    reasons = TextAreaField(
+        "Why are you declining this account?",
+        description="The portal's administrators will read this. Do not name any child.",
+        widget=GovTextArea(), filters=[_strip],
+        validators=[InputRequired("Enter your reasons for declining"),
+                    Length(max=2000, message="Reasons must be 2000 characters or fewer")],
+    )
+    submit = SubmitField("Decline account", widget=GovSubmitInput())

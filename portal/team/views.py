@@ -1,0 +1,140 @@
+"""Approve or decline an account waiting for the school's DSLs (the authority's advisers), and
+the account panel of the DSL's dashboard and the adviser's inbox.
+
+Only an approved, active DSL of the account's own school (adviser of its own authority) may
+decide; anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from .. import access, notify
+from ..auth import sessions
+from ..auth.forms import PlainForm
+from ..models import ROLE_LABELS, AuditEvent, User, db
+from ..services import accounts, onboarding
+from . import bp
+from .forms import DeclineForm
+
+require_peer = access.require(
+    lambda u: access.can_record_incident(u) or access.can_work_referrals(u))
+
+NOTICE_ACTIONS = {
+    "admin.user_created": "Account added by an administrator",
+    "admin.role_changed": "Role changed by an administrator",
+    "account.confirmed": "Confirmed by a second administrator",
+    "account.approved": "Approved by a colleague",
+    "account.declined": "Declined by a colleague",
+    "admin.user_disabled": "Account disabled by an administrator",
+    "admin.user_enabled": "Account enabled by an administrator",
+    "admin.totp_reset": "Authenticator app reset by an administrator",
+}
+NOTICE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Notice:
+    at: dt.datetime
+    what: str
+    who: str
+
+
+def _pending_or_404(user_id: uuid.UUID) -> User:
+    me = current_user._get_current_object()
+    for user in onboarding.awaiting_approval(me):
+        if user.id == user_id:
+            return user
+    abort(404)
+
+
+def _home() -> str:
+    return url_for("incidents.dashboard" if current_user.role == "dsl" else "referrals.inbox")
+
+
+def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
+    """The organisation's accounts (the DSL's dashboard, the adviser's inbox): those waiting for
+    approval, and the changes of the last NOTICE_DAYS days (from the audit trail)."""
+    if me.school_id is None and me.local_authority_id is None:
+        return {"pending": [], "notices": []}
+    pending = onboarding.awaiting_approval(me)
+    since = now - dt.timedelta(days=NOTICE_DAYS)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.org_id == me.org_id,
+                                 AuditEvent.action.in_(NOTICE_ACTIONS),
+                                 AuditEvent.object_type == "user", AuditEvent.at >= since)
+        .order_by(AuditEvent.at.desc()).limit(50)).all()
+    ids = {uuid.UUID(e.object_id) for e in events if e.object_id}
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} \
+        if ids else {}
+    notices = []
+    for e in events:
+        u = people.get(uuid.UUID(e.object_id)) if e.object_id else None
+        if u is None:
+            continue
+        what = NOTICE_ACTIONS[e.action]
+        if e.action == "admin.role_changed":
+            new_role = (e.detail or {}).get("new_role")
+            what += f": now {ROLE_LABELS.get(str(new_role), str(new_role)).lower()}"
+        notices.append(Notice(at=e.at, what=what, who=onboarding.describe(u)))
+    return {"pending": pending, "notices": notices, "days": NOTICE_DAYS}
+
+
+@bp.get("/<uuid:user_id>")
+@require_peer
+def pending(user_id: uuid.UUID) -> str:
+    user = _pending_or_404(user_id)
+    return render_template("team/pending.html", user=user, form=PlainForm(),
+                           decline_form=DeclineForm(), role_labels=ROLE_LABELS, home=_home(),
+                           page_title=f"Approve {user.display_name}?")
+
+
+@bp.post("/<uuid:user_id>/approve")
+@require_peer
+def approve(user_id: uuid.UUID) -> Response:
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    user = _pending_or_404(user_id)
+    out = onboarding.Outgoing()
+    try:
+        onboarding.approve(user, peer=current_user._get_current_object(), now=sessions.now(),
+                           out=out)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        flash(exc.message)
+        return redirect(url_for("team.pending", user_id=user_id))
+    db.session.commit()
+    notify.send_account_mail(out)
+    flash(f"{user.display_name} is approved", "success")
+    return redirect(_home())
+
+
+@bp.post("/<uuid:user_id>/decline")
+@require_peer
+def decline(user_id: uuid.UUID) -> Any:
+    user = _pending_or_404(user_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        out = onboarding.Outgoing()
+        try:
+            onboarding.decline(user, peer=current_user._get_current_object(),
+                               reasons=form.reasons.data, now=sessions.now(), out=out)
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            form.reasons.errors = [*list(form.reasons.errors), exc.message]
+        else:
+            db.session.commit()
+            notify.send_account_mail(out)
+            flash(f"{user.display_name}'s account is declined", "success")
+            return redirect(_home())
+    return render_template("team/pending.html", user=user, form=PlainForm(),
+                           decline_form=form, role_labels=ROLE_LABELS, home=_home(),
+                           page_title=f"Approve {user.display_name}?"), 400
