@@ -12,6 +12,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..models import ROLE_LABELS, db
+from ..safe_redirect import safe_next
 from ..services import accounts
 from . import bp, sessions
 from .forms import ChangePasswordForm, CodeForm, PlainForm, SignInForm
@@ -140,10 +141,7 @@ def keepalive() -> Any:
         remaining = int((deadline - sessions.now()).total_seconds()) if deadline else 0
         return jsonify({"signed_in": True, "idle_remaining": remaining,
                         "idle_deadline": deadline.isoformat() if deadline else None})
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("auth.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
