@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from typing import Any
 
@@ -62,4 +63,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     # Uploads stay in memory and reach the disk only as ciphertext.
     app.request_class = InMemoryUploadRequest
     app.extensions["attachments"] = AttachmentStore(settings.resolved_attachment_dir, ring)
-    app.extensions["passwords"] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+    hasher = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+    app.extensions["passwords"] = hasher
+    # Verified for unknown and backing-off accounts: made now, so no request pays for it.
+    app.extensions["auth_dummy_hash"] = hasher.hash(secrets.token_urlsafe(24))
