@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from ..extensions import limiter
 from ..models import ROLE_LABELS, db
 from ..safe_redirect import safe_next
 from ..services import accounts
@@ -19,6 +20,29 @@ from .forms import ChangePasswordForm, CodeForm, PlainForm, SignInForm
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
 CODE_ERROR = "The code is not correct or has already been used. Enter the latest code"
+
+
+def _limit(name: str) -> str:
+    return str(getattr(accounts.settings(), name)) or "1000000 per second"
+
+
+def _unlimited(name: str) -> bool:
+    return not getattr(accounts.settings(), name)
+
+
+def _failed(response: Response) -> bool:
+    # Success at either step is a redirect; a refusal shows the form again.
+    return response.status_code != 302
+
+
+# Per client address, across the password, code and enrolment steps (docs/security.md): failed
+# attempts, and all attempts (each may cost an Argon2 hash). Checked before the view runs.
+per_address_failures = limiter.shared_limit(
+    lambda: _limit("login_rate_limit"), scope="sign-in-failures", methods=["POST"],
+    deduct_when=_failed, exempt_when=lambda: _unlimited("login_rate_limit"))
+per_address_requests = limiter.shared_limit(
+    lambda: _limit("login_request_limit"), scope="sign-in-requests", methods=["POST"],
+    exempt_when=lambda: _unlimited("login_request_limit"))
 
 
 def _form_error(form: Any, field: str, message: str) -> None:
@@ -30,6 +54,8 @@ def _after_sign_in() -> Response:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@per_address_requests
+@per_address_failures
 def sign_in() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
@@ -62,6 +88,8 @@ def _lockout_minutes() -> int:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
+@per_address_requests
+@per_address_failures
 def sign_in_code() -> Any:
     row = sessions.pending_row()
     if row is None:
@@ -89,6 +117,8 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/sign-in/enrol", methods=["GET", "POST"])
+@per_address_requests
+@per_address_failures
 def sign_in_enrol() -> Any:
     row = sessions.pending_row()
     if row is None:
