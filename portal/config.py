@@ -60,6 +60,9 @@ class Settings:
     login_rate_limit: str = "10 per minute;30 per hour;100 per day"
     login_request_limit: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
+    # A browser that has signed in to an account before (a device cookie) is not held back by
+    # that account's back-off, but by this many failures of its own.
+    login_device_limit: str = "5 per 15 minutes;20 per day"
     # How many proxies in front set X-Forwarded-For / -Proto (nginx: 1). 0 trusts no header, so
     # a client cannot choose its own address.
     proxy_count: int = 0

@@ -15,7 +15,7 @@ from ..extensions import limiter
 from ..models import ROLE_LABELS, db
 from ..safe_redirect import safe_next
 from ..services import accounts
-from . import bp, sessions
+from . import bp, devices, sessions
 from .forms import ChangePasswordForm, CodeForm, PlainForm, SignInForm
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
@@ -49,8 +49,10 @@ def _form_error(form: Any, field: str, message: str) -> None:
     getattr(form, field).errors = [*list(getattr(form, field).errors), message]
 
 
-def _after_sign_in() -> Response:
-    return redirect(sessions.pop_return_path() or url_for("auth.home"))
+def _after_sign_in(user_id: object) -> Response:
+    response = redirect(sessions.pop_return_path() or url_for("auth.home"))
+    devices.remember(response, str(user_id))  # this browser is now a trusted device
+    return response
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -61,15 +63,16 @@ def sign_in() -> Any:
         return redirect(url_for("auth.home"))
     form = SignInForm()
     if form.validate_on_submit():
+        trusted = devices.trusted_accounts()
         check = accounts.check_password(form.email.data, form.password.data,
-                                        now=sessions.now())
+                                        now=sessions.now(), trusted=frozenset(trusted))
         if check.outcome == "ok" and check.user is not None:
             user = check.user
             if not user.needs_two_factor:
                 accounts.mark_signed_in(user, sessions.now())
                 sessions.start(user, two_factor_done=True)
                 db.session.commit()
-                return _after_sign_in()
+                return _after_sign_in(user.id)
             sessions.start(user, two_factor_done=False)
             db.session.commit()
             if user.totp_enrolled:
@@ -77,6 +80,8 @@ def sign_in() -> Any:
             return redirect(url_for("auth.sign_in_enrol"))
         # The failure counter and the audit entry must be kept although the attempt failed.
         db.session.commit()
+        if check.user is not None and str(check.user.id) in trusted:
+            devices.count_failure(trusted[str(check.user.id)])
         _form_error(form, "email", SIGN_IN_ERROR)
     return render_template("auth/sign_in.html", form=form, page_title="Sign in",
                            lockout_minutes=_lockout_minutes(),
@@ -99,12 +104,17 @@ def sign_in_code() -> Any:
         return redirect(url_for("auth.sign_in_enrol"))
     form = CodeForm()
     if form.validate_on_submit():
-        if accounts.verify_totp(user, form.code.data, now=sessions.now()):
+        user_id = user.id
+        device = devices.trusted_accounts().get(str(user_id))
+        if accounts.verify_totp(user, form.code.data, now=sessions.now(),
+                                trusted=device is not None):
             accounts.mark_signed_in(user, sessions.now())
             sessions.start(user, two_factor_done=True)
             db.session.commit()
-            return _after_sign_in()
+            return _after_sign_in(user_id)
         db.session.commit()
+        if device is not None:
+            devices.count_failure(device)
         _form_error(form, "code", CODE_ERROR)
     return render_template("auth/code.html", form=form, page_title="Enter your security code")
 
@@ -134,7 +144,7 @@ def sign_in_enrol() -> Any:
             sessions.start(user, two_factor_done=True)
             db.session.commit()
             flash("Your authenticator app is set up", "success")
-            return _after_sign_in()
+            return _after_sign_in(user.id)
         _form_error(form, "code", CODE_ERROR)
     db.session.commit()  # keeps the new (encrypted) secret, so the QR code stays the same
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))

@@ -219,9 +219,13 @@ class PasswordCheck:
     user: User | None = None
 
 
-def check_password(email: str, password: str, *, now: dt.datetime) -> PasswordCheck:
+def check_password(email: str, password: str, *, now: dt.datetime,
+                   trusted: frozenset[str] = frozenset()) -> PasswordCheck:
     """The password step. Unknown email, wrong password and a locked account look the same,
-    and cost the same: exactly one Argon2 verification on every path."""
+    and cost the same: exactly one Argon2 verification on every path.
+
+    `trusted`: ids of accounts this browser has signed in to before (a device cookie, limited
+    per device by the caller): for those the account's back-off does not apply."""
     hasher = passwords()
     user = find_user_by_email(email)
     if user is None:
@@ -230,7 +234,9 @@ def check_password(email: str, password: str, *, now: dt.datetime) -> PasswordCh
                detail={"step": "password", "reason": "unknown_account"})
         return PasswordCheck("refused")
     user_id = user.id
-    slot = reserve_attempt(user_id, now)  # commits: other requests see the slot at once
+    device = str(user_id) in trusted
+    # Commits: other requests see the slot at once. A trusted device takes none.
+    slot = Slot(0, None) if device else reserve_attempt(user_id, now)
     user = db.session.get(User, user_id)
     assert user is not None
     if slot is None:
@@ -239,7 +245,8 @@ def check_password(email: str, password: str, *, now: dt.datetime) -> PasswordCh
         _audit_failure(user, None, step="password", reason="locked")
         return PasswordCheck("refused", user)
     if not hasher.verify(user.password_hash, password):
-        _audit_failure(user, slot, step="password", reason="wrong_password")
+        _audit_failure(user, None if device else slot, step="password",
+                       reason="wrong_password_device" if device else "wrong_password")
         return PasswordCheck("refused", user)
     if not user.active:
         _audit("auth.sign_in_failed", org_id=user.org_id, object_type="user",
@@ -249,8 +256,9 @@ def check_password(email: str, password: str, *, now: dt.datetime) -> PasswordCh
     if hasher.needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     if user.needs_two_factor:
-        give_back(user_id, slot)
-        db.session.refresh(user)
+        if not device:
+            give_back(user_id, slot)
+            db.session.refresh(user)
     else:
         clear_failures(user)
     db.session.flush()
@@ -287,14 +295,15 @@ def _matching_step(secret: str, code: str, now: dt.datetime, last_step: int) -> 
     return found
 
 
-def verify_totp(user: User, code: str, *, now: dt.datetime) -> bool:
+def verify_totp(user: User, code: str, *, now: dt.datetime, trusted: bool = False) -> bool:
     """Checks a second-factor code. Each check takes an attempt slot first (failures count
     towards the back-off), and a code is accepted only by moving `totp_last_step` forward with
     a conditional UPDATE, so one code is accepted once however many sessions send it at once."""
     user_id = user.id
     if user.totp_secret is None or not user.totp_enrolled:
         return False
-    slot = reserve_attempt(user_id, now)
+    # A trusted device (see check_password) takes no slot; its caller limits it per device.
+    slot = Slot(0, None) if trusted else reserve_attempt(user_id, now)
     db.session.refresh(user)
     secret = user.totp_secret
     if slot is None:
@@ -304,7 +313,8 @@ def verify_totp(user: User, code: str, *, now: dt.datetime) -> bool:
         return False
     step = _matching_step(secret, code, now, user.totp_last_step or 0)
     if step is None or not _claim_step(user_id, step):
-        _audit_failure(user, slot, step="totp", reason="wrong_code")
+        _audit_failure(user, None if trusted else slot, step="totp",
+                       reason="wrong_code_device" if trusted else "wrong_code")
         return False
     db.session.refresh(user)
     return True
