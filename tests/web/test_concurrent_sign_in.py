@@ -197,3 +197,25 @@ def test_one_code_is_accepted_once_from_simultaneous_sessions(app, server):
     accepted = [r for r in results if r[0] == 302 and r[1].endswith("/home")]
     assert len(accepted) == 1, [r[:2] for r in results]
     assert sum(1 for b in browsers if b.request("/home")[0] == 200) == 1
+
+
+def test_simultaneous_wrong_codes_cannot_pass_the_limit(app, server):
+    u = factories.user("dsl", email="dsl-codes@example.test", org=factories.school())
+    db.session.commit()
+    limit = app.config["PORTAL_SETTINGS"].login_max_failures
+    secret, email = u.totp_secret, u.email
+    browsers = [Browser(server) for _ in range(24)]
+    for b in browsers:
+        status, location, _ = b.request("/sign-in", {
+            "csrf_token": b.token("/sign-in"), "email": email, "password": PASSWORD})
+        assert status == 302 and location.endswith("/sign-in/code")
+    tokens = [b.token("/sign-in/code") for b in browsers]
+    totp = pyotp.TOTP(secret)
+    current = int(time.time()) // 30
+    valid = {totp.generate_otp(s) for s in range(current - 2, current + 4)}
+    wrong = [f"{n:06d}" for n in range(100000, 999999, 37) if f"{n:06d}" not in valid][:24]
+    jobs = [(lambda b=b, t=t, c=c: b.request("/sign-in/code", {"csrf_token": t, "code": c}))
+            for b, t, c in zip(browsers, tokens, wrong, strict=True)]
+    results = _at_once(jobs)
+    assert all(status == 200 for status, _, _ in results), [r[0] for r in results]
+    assert 1 <= _checked(u.id, "totp") <= limit
