@@ -154,7 +154,7 @@ def reserve_attempt(user_id: uuid.UUID, now: dt.datetime, *, tries: int = 5) -> 
             return None
         count, started, locked = int(row[0] or 0), row[1], row[2]
         if locked is not None and locked > now:
-            db.session.rollback()
+            db.session.commit()  # ends the read; keeps anything the caller had flushed
             return None
         if count < s.login_max_failures and (started is None or now - started > window):
             # Failures spread out over time (a typo now and then) do not add up...
