@@ -75,6 +75,8 @@ def init_app(app: Flask, settings: Settings) -> None:
             app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
     app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
     app.config["RATELIMIT_KEY_PREFIX"] = "portal"
+    # If Redis is unreachable, count in this process for a while rather than fail sign-ins.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
     limiter.init_app(app)
     if settings.testing and not settings.master_key_b64:
         master = LocalMasterKey.generate()
