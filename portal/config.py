@@ -58,7 +58,7 @@ class Settings:
     # can ask for). Counted in ratelimit_storage_uri: "memory://" is per process; several
     # servers share "redis://host:6379" (docs/deploy.md).
     login_rate_limit: str = "10 per minute;30 per hour;100 per day"
-    login_request_limit: str = "20 per minute"
+    login_request_limit: str = "60 per minute"
     ratelimit_storage_uri: str = "memory://"
     # A browser that has signed in to an account before (a device cookie) is not held back by
     # that account's back-off, but by this many failures of its own.
