@@ -46,10 +46,28 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     session_warning_minutes: int = 5
-    # Sign-in throttling: this many failures inside the window locks the account for lockout.
+    # Sign-in throttling (docs/security.md): this many failures inside the window make the
+    # account back off for login_lockout_seconds, doubling with each further failure up to
+    # login_lockout_max_seconds; during a back-off no password or code is checked.
     login_max_failures: int = 5
     login_window_seconds: int = 60
     login_lockout_seconds: int = 300
+    login_lockout_max_seconds: int = 3600
+    # Per client address (flask-limiter syntax, "" turns a limit off), shared by the password
+    # and code steps: failed attempts, and every attempt (a cap on the Argon2 work one address
+    # can ask for). Counted in ratelimit_storage_uri: "memory://" is per process; several
+    # servers share "redis://host:6379" (docs/deploy.md).
+    login_rate_limit: str = "10 per minute;30 per hour;100 per day"
+    login_request_limit: str = "60 per minute"
+    ratelimit_storage_uri: str = "memory://"
+    # A browser that has signed in to an account before (a device cookie) is not held back by
+    # that account's back-off, but by this many failures of its own.
+    login_device_limit: str = "5 per 15 minutes;20 per day"
+    # How many proxies in front set X-Forwarded-For / -Proto (nginx: 1). 0 trusts no header, so
+    # a client cannot choose its own address.
+    proxy_count: int = 0
+    # Argon2 hashes computed at once in one process (each takes argon2_memory_kib).
+    argon2_max_concurrent: int = 2
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_dir: Path | None = None
     # Argon2 cost; tests lower it (cheap key derivation in tests, as SecureDrop does).
@@ -79,6 +97,8 @@ _ENV = {
     "mail_port": "PORTAL_MAIL_PORT",
     "mail_sender": "PORTAL_MAIL_SENDER",
     "secure_cookies": "PORTAL_SECURE_COOKIES",
+    "ratelimit_storage_uri": "PORTAL_RATELIMIT_STORAGE_URI",
+    "proxy_count": "PORTAL_PROXY_COUNT",
 }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -18,6 +20,17 @@ from .models import db
 from .passwords import Passwords
 
 csrf = CSRFProtect()
+
+
+def client_address() -> str:
+    """The client's address: the socket's peer, or what `proxy_count` trusted proxies said
+    (ProxyFix, set up in `init_app`, has already put it in `remote_addr`)."""
+    return request.remote_addr or "unknown"
+
+
+# Per-address limits (the sign-in and code steps use them: portal/auth/views.py). Storage is
+# settings.ratelimit_storage_uri; nothing is limited unless a view asks.
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=False)
 
 
 @event.listens_for(Engine, "connect")
@@ -53,6 +66,18 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     db.init_app(app)
     csrf.init_app(app)
+    if settings.proxy_count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only as many X-Forwarded-* entries as there are proxies we run: the rest are the
+        # client's to choose, and would let it pick a fresh address for every guess.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
+    app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
+    app.config["RATELIMIT_KEY_PREFIX"] = "portal"
+    # If Redis is unreachable, count in this process for a while rather than fail sign-ins.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    limiter.init_app(app)
     if settings.testing and not settings.master_key_b64:
         master = LocalMasterKey.generate()
     else:
@@ -62,4 +87,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     # Uploads stay in memory and reach the disk only as ciphertext.
     app.request_class = InMemoryUploadRequest
     app.extensions["attachments"] = AttachmentStore(settings.resolved_attachment_dir, ring)
-    app.extensions["passwords"] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+    hasher = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
+                       settings.argon2_max_concurrent)
+    app.extensions["passwords"] = hasher
+    # Verified for unknown and backing-off accounts: made now, so no request pays for it.
+    app.extensions["auth_dummy_hash"] = hasher.hash(secrets.token_urlsafe(24))

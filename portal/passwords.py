@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -9,17 +11,24 @@ MIN_LENGTH = 12
 
 
 class Passwords:
-    def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
+    """Argon2id hashing. At most `max_concurrent` hashes are computed at once in one process
+    (each takes `memory_kib`): a burst of sign-ins waits its turn instead of exhausting memory."""
+
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536,
+                 max_concurrent: int = 2) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID
         )
+        self._slots = threading.BoundedSemaphore(max(1, max_concurrent))
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._slots:
+            return self._hasher.hash(password)
 
     def verify(self, stored_hash: str, password: str) -> bool:
         try:
-            return self._hasher.verify(stored_hash, password)
+            with self._slots:
+                return self._hasher.verify(stored_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

@@ -18,6 +18,7 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from ..models import AuthSession, User, db
+from ..safe_redirect import safe_next
 from ..services import accounts
 
 login_manager = LoginManager()
@@ -117,15 +118,14 @@ RETURN_KEY = "return_to"
 
 def return_after_sign_in(path: str) -> None:
     """Where to go once signed in again (a path on this site only)."""
-    session[RETURN_KEY] = path
+    safe = safe_next(path)
+    if safe is not None:
+        session[RETURN_KEY] = safe
 
 
 def pop_return_path() -> str | None:
     """The saved path, if it is a plain path on this site (never another host)."""
-    path = session.pop(RETURN_KEY, None)
-    if isinstance(path, str) and path.startswith("/") and not path.startswith(("//", "/\\")):
-        return path
-    return None
+    return safe_next(session.pop(RETURN_KEY, None))
 
 
 def end() -> None:

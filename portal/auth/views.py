@@ -11,38 +11,68 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from ..extensions import limiter
 from ..models import ROLE_LABELS, db
+from ..safe_redirect import safe_next
 from ..services import accounts, onboarding
-from . import bp, sessions
+from . import bp, devices, sessions
 from .forms import ChangePasswordForm, CodeForm, PlainForm, SetUpForm, SignInForm
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
 CODE_ERROR = "The code is not correct or has already been used. Enter the latest code"
 
 
+def _limit(name: str) -> str:
+    return str(getattr(accounts.settings(), name)) or "1000000 per second"
+
+
+def _unlimited(name: str) -> bool:
+    return not getattr(accounts.settings(), name)
+
+
+def _failed(response: Response) -> bool:
+    # Success at either step is a redirect; a refusal shows the form again.
+    return response.status_code != 302
+
+
+# Per client address, across the password, code and enrolment steps (docs/security.md): failed
+# attempts, and all attempts (each may cost an Argon2 hash). Checked before the view runs.
+per_address_failures = limiter.shared_limit(
+    lambda: _limit("login_rate_limit"), scope="sign-in-failures", methods=["POST"],
+    deduct_when=_failed, exempt_when=lambda: _unlimited("login_rate_limit"))
+per_address_requests = limiter.shared_limit(
+    lambda: _limit("login_request_limit"), scope="sign-in-requests", methods=["POST"],
+    exempt_when=lambda: _unlimited("login_request_limit"))
+
+
 def _form_error(form: Any, field: str, message: str) -> None:
     getattr(form, field).errors = [*list(getattr(form, field).errors), message]
 
 
-def _after_sign_in() -> Response:
-    return redirect(sessions.pop_return_path() or url_for("auth.home"))
+def _after_sign_in(user_id: object) -> Response:
+    response = redirect(sessions.pop_return_path() or url_for("auth.home"))
+    devices.remember(response, str(user_id))  # this browser is now a trusted device
+    return response
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@per_address_requests
+@per_address_failures
 def sign_in() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
     form = SignInForm()
     if form.validate_on_submit():
+        trusted = devices.trusted_accounts()
         check = accounts.check_password(form.email.data, form.password.data,
-                                        now=sessions.now())
+                                        now=sessions.now(), trusted=frozenset(trusted))
         if check.outcome == "ok" and check.user is not None:
             user = check.user
             if not user.needs_two_factor:
                 accounts.mark_signed_in(user, sessions.now())
                 sessions.start(user, two_factor_done=True)
                 db.session.commit()
-                return _after_sign_in()
+                return _after_sign_in(user.id)
             sessions.start(user, two_factor_done=False)
             db.session.commit()
             if user.totp_enrolled:
@@ -50,6 +80,8 @@ def sign_in() -> Any:
             return redirect(url_for("auth.sign_in_enrol"))
         # The failure counter and the audit entry must be kept although the attempt failed.
         db.session.commit()
+        if check.user is not None and str(check.user.id) in trusted:
+            devices.count_failure(trusted[str(check.user.id)])
         _form_error(form, "email", SIGN_IN_ERROR)
     return render_template("auth/sign_in.html", form=form, page_title="Sign in",
                            lockout_minutes=_lockout_minutes(),
@@ -61,6 +93,8 @@ def _lockout_minutes() -> int:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
+@per_address_requests
+@per_address_failures
 def sign_in_code() -> Any:
     row = sessions.pending_row()
     if row is None:
@@ -70,12 +104,17 @@ def sign_in_code() -> Any:
         return redirect(url_for("auth.sign_in_enrol"))
     form = CodeForm()
     if form.validate_on_submit():
-        if accounts.verify_totp(user, form.code.data, now=sessions.now()):
+        user_id = user.id
+        device = devices.trusted_accounts().get(str(user_id))
+        if accounts.verify_totp(user, form.code.data, now=sessions.now(),
+                                trusted=device is not None):
             accounts.mark_signed_in(user, sessions.now())
             sessions.start(user, two_factor_done=True)
             db.session.commit()
-            return _after_sign_in()
+            return _after_sign_in(user_id)
         db.session.commit()
+        if device is not None:
+            devices.count_failure(device)
         _form_error(form, "code", CODE_ERROR)
     return render_template("auth/code.html", form=form, page_title="Enter your security code")
 
@@ -88,6 +127,8 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/sign-in/enrol", methods=["GET", "POST"])
+@per_address_requests
+@per_address_failures
 def sign_in_enrol() -> Any:
     row = sessions.pending_row()
     if row is None:
@@ -103,7 +144,7 @@ def sign_in_enrol() -> Any:
             sessions.start(user, two_factor_done=True)
             db.session.commit()
             flash("Your authenticator app is set up", "success")
-            return _after_sign_in()
+            return _after_sign_in(user.id)
         _form_error(form, "code", CODE_ERROR)
     db.session.commit()  # keeps the new (encrypted) secret, so the QR code stays the same
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
@@ -171,10 +212,7 @@ def keepalive() -> Any:
         remaining = int((deadline - sessions.now()).total_seconds()) if deadline else 0
         return jsonify({"signed_in": True, "idle_remaining": remaining,
                         "idle_deadline": deadline.isoformat() if deadline else None})
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("auth.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pyotp
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..models import (
     DEPLOYMENT_ORG,
@@ -72,12 +72,19 @@ def token_hash(token: str) -> bytes:
 
 
 def _dummy_hash() -> str:
-    """A hash made with the current cost settings, verified for unknown emails (even timing)."""
+    """A hash made with the current cost settings, verified for unknown emails (even timing).
+
+    Made when the app starts (`extensions.init_app`), so no request pays for making it."""
     cached = current_app.extensions.get("auth_dummy_hash")
     if cached is None:
         cached = passwords().hash(secrets.token_urlsafe(24))
         current_app.extensions["auth_dummy_hash"] = cached
     return str(cached)
+
+
+def _verify_dummy(password: str) -> None:
+    """The same Argon2 work as a real check, for a refusal that must not be faster."""
+    passwords().verify(_dummy_hash(), password)
 
 
 def _audit(action: str, *, org_id: str, actor_id: Any = None, object_type: str | None = None,
@@ -99,28 +106,98 @@ def find_user_by_email(email: str) -> User | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Throttling and lockout
+# Throttling and back-off
+#
+# Every password or code check first takes an attempt "slot" with one conditional UPDATE that
+# counts affected rows (a compare-and-set, atomic on SQLite and PostgreSQL alike), and commits it
+# before the expensive check. Concurrent requests therefore cannot all be checked against the
+# same count: each checked guess has its own slot, and once the count reaches
+# `login_max_failures` the account backs off (`locked_until`) for `login_lockout_seconds`,
+# doubling with each further failure up to `login_lockout_max_seconds`. During a back-off no
+# guess is checked at all (the refusal does the same Argon2 work as a check). A success resets.
 
 
 def is_locked(user: User, now: dt.datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
-def record_failure(user: User, now: dt.datetime, *, step: str) -> None:
-    """Count a failed password or code; too many inside the window locks the account."""
+def backoff_seconds(failures: int) -> int:
+    """How long the account waits after its `failures`-th consecutive failure (0: no wait)."""
+    s = settings()
+    over = failures - s.login_max_failures
+    if over < 0:
+        return 0
+    return int(min(s.login_lockout_seconds * (2 ** min(over, 30)), s.login_lockout_max_seconds))
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An attempt slot taken by `reserve_attempt`: the count it made, and what was there."""
+
+    failures: int
+    previous_locked_until: dt.datetime | None
+
+
+def reserve_attempt(user_id: uuid.UUID, now: dt.datetime, *, tries: int = 5) -> Slot | None:
+    """Takes one attempt slot for the account, committed, or None if it is backing off.
+
+    The UPDATE only succeeds if the count is still the one read and the account is not backing
+    off, so two requests never get the same slot; a request that loses the race reads again."""
     s = settings()
     window = dt.timedelta(seconds=s.login_window_seconds)
-    if user.failed_window_start is None or now - user.failed_window_start > window:
-        user.failed_window_start = now
-        user.failed_logins = 0
-    user.failed_logins = (user.failed_logins or 0) + 1
+    for _ in range(tries):
+        row = db.session.execute(
+            select(User.failed_logins, User.failed_window_start, User.locked_until)
+            .where(User.id == user_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        count, started, locked = int(row[0] or 0), row[1], row[2]
+        if locked is not None and locked > now:
+            db.session.commit()  # ends the read; keeps anything the caller had flushed
+            return None
+        if count < s.login_max_failures and (started is None or now - started > window):
+            # Failures spread out over time (a typo now and then) do not add up...
+            new_count, new_start = 1, now
+        else:
+            # ...but once an account has backed off, only a success starts the count again.
+            new_count, new_start = count + 1, started or now
+        wait = backoff_seconds(new_count)
+        result = db.session.execute(
+            update(User)
+            .where(User.id == user_id,
+                   func.coalesce(User.failed_logins, 0) == count,
+                   or_(User.locked_until.is_(None), User.locked_until <= now))
+            .values(failed_logins=new_count, failed_window_start=new_start,
+                    locked_until=now + dt.timedelta(seconds=wait) if wait else None)
+            .execution_options(synchronize_session=False)
+        )
+        taken = int(getattr(result, "rowcount", 0) or 0) == 1
+        db.session.commit()
+        if taken:
+            return Slot(new_count, locked)
+    return None
+
+
+def give_back(user_id: uuid.UUID, slot: Slot) -> None:
+    """A right password before a code: the slot it took is not a failure (if no one moved on)."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.failed_logins == slot.failures)
+        .values(failed_logins=slot.failures - 1, locked_until=slot.previous_locked_until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _audit_failure(user: User, slot: Slot | None, *, step: str, reason: str) -> None:
     action = "auth.totp_failed" if step.startswith("totp") else "auth.sign_in_failed"
-    _audit(action, org_id=user.org_id, object_type="user", object_id=user.id,
-           detail={"step": step, "failures": user.failed_logins})
-    if user.failed_logins >= s.login_max_failures:
-        user.locked_until = now + dt.timedelta(seconds=s.login_lockout_seconds)
+    detail: dict[str, Any] = {"step": step, "reason": reason}
+    if slot is not None:
+        detail["failures"] = slot.failures
+    _audit(action, org_id=user.org_id, object_type="user", object_id=user.id, detail=detail)
+    if slot is not None and backoff_seconds(slot.failures):
         _audit("auth.locked", org_id=user.org_id, object_type="user", object_id=user.id,
-               detail={"seconds": s.login_lockout_seconds})
+               detail={"seconds": backoff_seconds(slot.failures)})
     db.session.flush()
 
 
@@ -142,27 +219,34 @@ class PasswordCheck:
     user: User | None = None
 
 
-def check_password(email: str, password: str, *, now: dt.datetime) -> PasswordCheck:
-    """The password step. Unknown email, wrong password and a locked account look the same."""
+def check_password(email: str, password: str, *, now: dt.datetime,
+                   trusted: frozenset[str] = frozenset()) -> PasswordCheck:
+    """The password step. Unknown email, wrong password and a locked account look the same,
+    and cost the same: exactly one Argon2 verification on every path.
+
+    `trusted`: ids of accounts this browser has signed in to before (a device cookie, limited
+    per device by the caller): for those the account's back-off does not apply."""
     hasher = passwords()
-    query = select(User).where(func.lower(User.email) == normalise_email(email))
-    if db.engine.dialect.name == "postgresql":
-        # One attempt at a time per account, so concurrent guesses cannot dodge the counter.
-        query = query.with_for_update()
-    user = db.session.scalar(query)
+    user = find_user_by_email(email)
     if user is None:
-        hasher.verify(_dummy_hash(), password)
+        _verify_dummy(password)
         _audit("auth.sign_in_failed", org_id=DEPLOYMENT_ORG,
                detail={"step": "password", "reason": "unknown_account"})
         return PasswordCheck("refused")
-    if is_locked(user, now):
-        # Refused without checking the password: a locked account gives guessers nothing.
-        _audit("auth.sign_in_failed", org_id=user.org_id, object_type="user",
-               object_id=user.id, detail={"step": "password", "reason": "locked"})
-        db.session.flush()
+    user_id = user.id
+    device = str(user_id) in trusted
+    # Commits: other requests see the slot at once. A trusted device takes none.
+    slot = Slot(0, None) if device else reserve_attempt(user_id, now)
+    user = db.session.get(User, user_id)
+    assert user is not None
+    if slot is None:
+        # Backing off: the password is not checked, but the same work is done.
+        _verify_dummy(password)
+        _audit_failure(user, None, step="password", reason="locked")
         return PasswordCheck("refused", user)
     if not hasher.verify(user.password_hash, password):
-        record_failure(user, now, step="password")
+        _audit_failure(user, None if device else slot, step="password",
+                       reason="wrong_password_device" if device else "wrong_password")
         return PasswordCheck("refused", user)
     if not user.active:
         _audit("auth.sign_in_failed", org_id=user.org_id, object_type="user",
@@ -171,7 +255,11 @@ def check_password(email: str, password: str, *, now: dt.datetime) -> PasswordCh
         return PasswordCheck("refused", user)
     if hasher.needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    if not user.needs_two_factor:
+    if user.needs_two_factor:
+        if not device:
+            give_back(user_id, slot)
+            db.session.refresh(user)
+    else:
         clear_failures(user)
     db.session.flush()
     return PasswordCheck("ok", user)
@@ -207,22 +295,44 @@ def _matching_step(secret: str, code: str, now: dt.datetime, last_step: int) -> 
     return found
 
 
-def verify_totp(user: User, code: str, *, now: dt.datetime) -> bool:
-    """Checks a second-factor code; a code from a step already used is refused. Counts failures."""
+def verify_totp(user: User, code: str, *, now: dt.datetime, trusted: bool = False) -> bool:
+    """Checks a second-factor code. Each check takes an attempt slot first (failures count
+    towards the back-off), and a code is accepted only by moving `totp_last_step` forward with
+    a conditional UPDATE, so one code is accepted once however many sessions send it at once."""
+    user_id = user.id
+    if user.totp_secret is None or not user.totp_enrolled:
+        return False
+    # A trusted device (see check_password) takes no slot; its caller limits it per device.
+    slot = Slot(0, None) if trusted else reserve_attempt(user_id, now)
+    db.session.refresh(user)
     secret = user.totp_secret
-    if is_locked(user, now):
-        _audit("auth.totp_failed", org_id=user.org_id, object_type="user", object_id=user.id,
-               detail={"step": "totp", "reason": "locked"})
+    if slot is None:
+        _audit_failure(user, None, step="totp", reason="locked")
         return False
     if secret is None or not user.totp_enrolled:
         return False
     step = _matching_step(secret, code, now, user.totp_last_step or 0)
-    if step is None:
-        record_failure(user, now, step="totp")
+    if step is None or not _claim_step(user_id, step):
+        _audit_failure(user, None if trusted else slot, step="totp",
+                       reason="wrong_code_device" if trusted else "wrong_code")
         return False
-    user.totp_last_step = step
-    db.session.flush()
+    db.session.refresh(user)
     return True
+
+
+def _claim_step(user_id: uuid.UUID, step: int) -> bool:
+    """Moves the last used step forward to `step`; False if it is already there or beyond."""
+    result = db.session.execute(
+        update(User)
+        .where(User.id == user_id,
+               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = int(getattr(result, "rowcount", 0) or 0) == 1
+    # Committed at once: a second request for the same step now finds it used.
+    db.session.commit()
+    return claimed
 
 
 def enrolment_secret(user: User) -> str:
@@ -243,17 +353,23 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 
 def confirm_enrolment(user: User, code: str, *, now: dt.datetime) -> bool:
-    if is_locked(user, now):
+    user_id = user.id
+    if user.totp_secret is None or user.totp_enrolled:
+        return False
+    slot = reserve_attempt(user_id, now)
+    db.session.refresh(user)
+    if slot is None:
+        _audit_failure(user, None, step="totp_enrolment", reason="locked")
         return False
     secret = user.totp_secret
     if secret is None or user.totp_enrolled:
         return False
     step = _matching_step(secret, code, now, user.totp_last_step or 0)
-    if step is None:
-        record_failure(user, now, step="totp_enrolment")
+    if step is None or not _claim_step(user_id, step):
+        _audit_failure(user, slot, step="totp_enrolment", reason="wrong_code")
         return False
+    db.session.refresh(user)
     user.totp_enrolled = True
-    user.totp_last_step = step
     _audit("auth.totp_enrolled", org_id=user.org_id, actor_id=user.id, object_type="user",
            object_id=user.id)
     db.session.flush()
@@ -324,9 +440,17 @@ def sign_out(row: AuthSession, *, now: dt.datetime) -> None:
 def change_password(user: User, current: str, new: str, *, now: dt.datetime) -> None:
     """Checks the current password, sets the new one and revokes every session of the user."""
     hasher = passwords()
-    if not hasher.verify(user.password_hash, current):
-        record_failure(user, now, step="password_change")
+    user_id = user.id
+    slot = reserve_attempt(user_id, now)
+    db.session.refresh(user)
+    if slot is None:
+        _verify_dummy(current)
+        _audit_failure(user, None, step="password_change", reason="locked")
         raise AccountError("Your current password is incorrect", "current_password")
+    if not hasher.verify(user.password_hash, current):
+        _audit_failure(user, slot, step="password_change", reason="wrong_password")
+        raise AccountError("Your current password is incorrect", "current_password")
+    clear_failures(user)
     problem = password_problem(new)
     if problem:
         raise AccountError(problem, "new_password")

@@ -148,6 +148,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, mail_sink: Any) -> Ite
     app = create_app(make_test_config(
         tmp, f"sqlite:///{db_path}",
         mail_enabled=True, mail_host=mail_sink.host, mail_port=mail_sink.port, base_url=url,
+        # Every test's users sign in from this one address to one server for the whole session:
+        # the per-address limits (tests/web/test_sign_in_limits.py) would refuse them.
+        login_rate_limit="", login_request_limit="",
     ))
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, name="portal-live-server", daemon=True)

@@ -324,3 +324,33 @@ def test_no_password_or_totp_secret_leaks(app, client, other_client, caplog):
             for s in secrets_:
                 assert s not in dumped, table.name
                 assert s.encode() not in b"".join(v for v in row if isinstance(v, bytes))
+
+
+def test_back_off_grows_and_checks_nothing_while_it_lasts(app, client):
+    """A lockout is a growing wait (5 min, 10, 20 ... up to an hour), not a fixed denial."""
+    override_settings(app, login_max_failures=3, login_lockout_seconds=300,
+                      login_lockout_max_seconds=1200, login_rate_limit="")
+    u = _user("staff")
+    waits = []
+    for _ in range(6):
+        db.session.expire_all()
+        row = db.session.get(User, u.id)
+        row.locked_until = None if row.locked_until is None else utcnow() - dt.timedelta(seconds=1)
+        db.session.commit()
+        submit(client, "/sign-in", {"email": u.email, "password": "guess-guess-1"})
+        db.session.expire_all()
+        row = db.session.get(User, u.id)
+        waits.append(None if row.locked_until is None
+                     else round((row.locked_until - utcnow()).total_seconds() / 60))
+        # During the wait even the right password is refused, unchecked.
+        if row.locked_until is not None:
+            assert sign_in(client, u).status_code == 200
+    assert waits == [None, None, 5, 10, 20, 20]
+    # Once the wait is over the right password is checked, and signs in; the count starts again.
+    db.session.expire_all()
+    row = db.session.get(User, u.id)
+    row.locked_until = utcnow() - dt.timedelta(seconds=1)
+    db.session.commit()
+    assert sign_in(client, u).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, u.id).failed_logins == 0

@@ -180,3 +180,23 @@ def test_return_path_after_sign_in_never_leaves_the_site(app, client) -> None:
         sessions.return_after_sign_in("/concerns/new")
         assert sessions.pop_return_path() == "/concerns/new"
         assert sessions.pop_return_path() is None  # used once
+
+
+def test_keepalive_next_bypasses_go_home_and_never_fail(app, client) -> None:
+    """`/\\t/evil` was followed to another host, and CR or LF in `next` gave a 500."""
+    u = _staff()
+    sign_in(client, u)
+    token = csrf_from(client.get("/home"))
+    for bad in ("/\t/evil.example.com", "/\\evil.example.com", "///evil.example.com",
+                "https:evil.example.com", "/a\r\nSet-Cookie: x=1", "/\n", "/\r", "/\x00",
+                "/%09/evil.example.com", "%2F%2Fevil.example.com", "/\u2215evil.example.com"):
+        response = client.post("/session/keepalive", data={"csrf_token": token, "next": bad})
+        assert response.status_code == 302, repr(bad)
+        assert response.headers["Location"] == "/home", repr(bad)
+    with client.session_transaction() as sess:
+        sess["return_to"] = "/\t/evil.example.com"
+    with app.test_request_context("/"):
+        from portal.auth import sessions
+
+        sessions.return_after_sign_in("/\t/evil.example.com")
+        assert sessions.pop_return_path() is None
