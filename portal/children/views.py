@@ -60,18 +60,24 @@ def _max_bytes() -> int:
 # Finding a child
 
 
-@bp.get("/children")
+@bp.route("/children", methods=["GET", "POST"])
 @require(can_record_incident)
-def search() -> str:
-    form = SearchForm(request.args)
+def search() -> Any:
+    """Find a child. The name is posted (never in the URL, so never in an access log); the
+    results are the answer to the post. A name in the query string is ignored."""
+    form = SearchForm() if request.method == "POST" else SearchForm(formdata=None)
     results = None
-    if "name" in request.args and form.validate():
-        results = child_file.find_children(_user(), form.name.data)
-        db.session.commit()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            results = child_file.find_children(_user(), form.name.data)
+            db.session.commit()
+        else:
+            status = 400
     return render_template(
         "children/search.html", page_title="Children", form=form, results=results,
         recent=child_file.recent_children(_user()),
-    )
+    ), status
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,12 +42,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import notify
-from ..access import can_raise_concern, get_concern_or_404, require
+from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
 from ..auth import sessions
 from ..models import Concern, User, db
 from ..services import concerns as service
 from . import bp
 from .forms import (
+    DSL_SEARCH_HINT,
     NO_CHILD,
     ConcernForm,
     child_label,
@@ -214,6 +215,8 @@ def _error_list(form: ConcernForm) -> list[dict[str, str]]:
 
 def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
             matches: int | None = None, loaded: bool = False) -> str:
+    if can_record_incident(_user()):  # DSLs may also find a family by its name
+        form.child_search.description = DSL_SEARCH_HINT
     return render_template(
         "concerns/new.html", form=form, page_title="Raise a concern",
         error_list=_error_list(form),

@@ -326,9 +326,11 @@ def _school_id(user: User) -> uuid.UUID:
 
 
 def find_children(user: User, text: str, *, limit: int = 20) -> list[Child]:
-    """Children of the user's school whose full or family name is exactly `text`."""
+    """Children of the user's school whose full name is exactly `text`; for a DSL, also those
+    whose family name is (staff cannot list a family's children: docs/security.md 3.4)."""
     school_id = _school_id(user)
-    query: Any = name_search(school_id, text).limit(limit)
+    query: Any = name_search(school_id, text,
+                             family_name=access.can_record_incident(user)).limit(limit)
     found: list[Child] = list(db.session.scalars(query))
     audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
                  detail={"matches": len(found), "via": "concern"})
