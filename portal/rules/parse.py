@@ -118,7 +118,8 @@ class _Checker:
 
     def local_datetime(self, where: str, value: Any) -> dt.datetime | None:
         if not isinstance(value, str):
-            self.problem(f"{where}: must be a local time written YYYY-MM-DDTHH:MM, got {_short(value)!r}")
+            self.problem(
+                f"{where}: must be a local time written YYYY-MM-DDTHH:MM, got {_short(value)!r}")
             return None
         try:
             parsed = dt.datetime.fromisoformat(value)
@@ -241,7 +242,8 @@ def _children(c: _Checker, raw: Any, occurred_on: dt.date | None) -> tuple[Child
             if not isinstance(ref, str) or not ref.strip():
                 c.problem(f"{where}.ref: must be a non-empty text label, got {_short(ref)!r}")
             elif ref in seen:
-                c.problem(f"{where}.ref: {_short(ref)!r} is used by another child; refs must be unique")
+                c.problem(
+                    f"{where}.ref: {_short(ref)!r} is used by another child; refs must be unique")
             else:
                 seen.add(ref)
         role = child.get("role")

@@ -8,8 +8,9 @@ Drafts
     for the multi-value fields), JSON, encrypted under the school's key. `save_draft` replaces the
     saved fields (the page was loaded from the draft, so it posts all of them); `merge=True`
     only adds to it, for posts we could not fully check (an expired session or page, see
-    `rescue_into_draft`): saved text is never replaced or emptied, no child or box is ticked. On submit the draft is marked with the
-    concern it became and its text is cleared: the concern now holds it.
+    `rescue_into_draft`): saved text is never replaced or emptied, no child or box is ticked.
+    On submit the draft is marked with the concern it became and its text is cleared: the
+    concern now holds it.
 
 Nothing typed is lost (RULES.md R1)
     `rescue_into_draft` takes the session token still carried by the signed cookie of a post
@@ -266,10 +267,7 @@ def save_draft(
         saved: DraftFields = {}
     else:
         saved = _read(draft)
-    if merge:
-        combined = _add_only(saved, incoming)
-    else:
-        combined = incoming
+    combined = _add_only(saved, incoming) if merge else incoming
     draft.data = json.dumps(combined, ensure_ascii=False, separators=(",", ":"))
     draft.updated_at = now
     db.session.flush()
