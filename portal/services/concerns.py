@@ -8,7 +8,7 @@ Drafts
     for the multi-value fields), JSON, encrypted under the school's key. `save_draft` replaces the
     saved fields (the page was loaded from the draft, so it posts all of them); `merge=True`
     only adds to it, for posts we could not fully check (an expired session or page, see
-    `rescue_into_draft`): saved text is never replaced or emptied, no child or box is ticked.
+    `rescue_into_draft`): saved text or answers are never replaced or emptied, no child is ticked.
     On submit the draft is marked with the concern it became and its text is cleared: the
     concern now holds it.
 
@@ -209,8 +209,10 @@ def _lock_user(user: User) -> None:
         db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
-# What a rescued post may never do to a draft: tick a child on the school's list, or tick a box.
-RESCUE_NEVER_SETS: Final = frozenset({"child_ids", "online", "urgent", "new_dob_unknown"})
+# What a rescued post may never do to a draft: tick a child on the school's list.
+RESCUE_NEVER_SETS: Final = frozenset({"child_ids"})
+# Answers a rescued post may give only where none was saved (never changed once given).
+RESCUE_FILL_ONLY: Final = frozenset({"online", "urgent", "new_dob_unknown"})
 
 
 def _added_text(saved: str, incoming: str) -> str:
@@ -232,6 +234,10 @@ def _add_only(saved: DraftFields, incoming: DraftFields) -> DraftFields:
         if name in RESCUE_NEVER_SETS:
             continue
         old = saved.get(name)
+        if name in RESCUE_FILL_ONLY:
+            if _empty(old) and not _empty(value):
+                combined[name] = value
+            continue
         if name == "new_children" and isinstance(value, list):
             kept = list(old) if isinstance(old, list) else []
             combined[name] = [*kept, *[v for v in value if v.strip() and v not in kept]
@@ -254,7 +260,8 @@ def save_draft(
 
     `merge=True` (a rescued post, whose sender we could not fully check) only adds: text the
     draft holds is kept and the post's text is added to it (or a longer version of it taken);
-    it never ticks a child or a box, never empties or replaces a saved field.
+    a question answered in the draft keeps its answer (an unanswered one takes the post's); it
+    never ticks a child, never empties or replaces a saved field.
     """
     if not access.can_raise_concern(user):
         raise PermissionError("this user may not raise concerns")

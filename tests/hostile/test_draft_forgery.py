@@ -27,7 +27,7 @@ def world(app: Flask) -> World:
 
 def _saved_draft(client: FlaskClient, w: World) -> None:
     sign_in(client, w.staff)
-    post_form(client, {"what_happened": SAVED, "where": "the field"}, "save")
+    post_form(client, {"what_happened": SAVED, "where": "the field", "urgent": "no"}, "save")
     assert draft_of(w.staff)["what_happened"] == SAVED
 
 
@@ -36,7 +36,8 @@ def rescue_key_from(response: Any) -> str:
     return match.group(1) if match else ""
 
 
-FORGED = {"what_happened": "REPLACED BY ATTACKER", "where": "", "urgent": "y"}
+FORGED = {"what_happened": "REPLACED BY ATTACKER", "where": "", "urgent": "yes",
+          "online": "yes"}
 
 
 @pytest.mark.parametrize("session", ["live", "idle"])
@@ -56,7 +57,8 @@ def test_tokenless_post_saves_nothing(app: Flask, client: FlaskClient, world: Wo
     draft = draft_of(w.staff)
     assert draft["what_happened"] == SAVED
     assert "REPLACED BY ATTACKER" not in str(draft)
-    assert not draft.get("child_ids") and not draft.get("urgent")
+    assert not draft.get("child_ids") and draft.get("urgent") == "no"
+    assert not draft.get("online")
     # The JSON (autosave) way too.
     response = client.post("/concerns/draft", headers=XHR, data=data)
     assert response.get_json()["saved"] is False
@@ -73,11 +75,12 @@ def test_rescue_with_the_key_only_adds(app: Flask, client: FlaskClient, world: W
         idle_out(w.staff)
     client.post("/concerns/draft", data={
         "csrf_token": "stale", "rescue_key": key, "what_happened": "And she was crying.",
-        "where": "", "urgent": "y", "child_ids": [str(w.child.id)]})
+        "where": "", "urgent": "yes", "online": "yes", "child_ids": [str(w.child.id)]})
     draft = draft_of(w.staff)
     assert draft["what_happened"] == f"{SAVED}\n\nAnd she was crying."
     assert draft["where"] == "the field"
-    assert not draft.get("child_ids") and not draft.get("urgent")
+    # No child ticked; an answer given stays as it was; an unanswered question is filled in.
+    assert not draft.get("child_ids") and draft["urgent"] == "no" and draft["online"] == "yes"
 
 
 def test_rescue_key_of_another_session_is_refused(app: Flask, client: FlaskClient,
