@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import filetype
 from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .crypto import FieldContext, KeyRing
 from .durable import fsync_dir
@@ -37,8 +38,74 @@ class AttachmentRefused(ValueError):
     """The upload is not acceptable; the message is safe to show the user."""
 
 
+# How much of the start of a body sent without a Content-Length (chunked) is kept, so that the
+# text typed beside an oversized file can still be shown again (children/views.py).
+BODY_HEAD_BYTES = 256 * 1024
+BODY_HEAD_KEY = "portal.body_head"
+
+
+class _HeadRecorder(io.RawIOBase):
+    """Passes a body through, keeping (in memory) its first `limit` bytes."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        super().__init__()
+        self.raw = raw
+        self.limit = limit
+        self.head = bytearray()
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _keep(self, data: bytes) -> bytes:
+        self.total += len(data)
+        room = self.limit - len(self.head)
+        if room > 0 and data:
+            self.head += data[:room]
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self.raw.read() if size is None or size < 0 else self.raw.read(size)
+        return self._keep(bytes(data or b""))
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data = self.raw.readline() if size is None or size < 0 else self.raw.readline(size)
+        return self._keep(bytes(data or b""))
+
+
 class InMemoryUploadRequest(Request):
-    """A request whose uploaded files stay in memory, so no plaintext reaches a temp file."""
+    """A request whose uploaded files stay in memory, so no plaintext reaches a temp file.
+
+    A body sent without a Content-Length (chunked) is read by the form parser until the size
+    limit stops it, so its first part is gone by the time the 413 handler runs: the first
+    BODY_HEAD_BYTES are kept (in memory, for this request only) in `environ[BODY_HEAD_KEY]`.
+    """
+
+    def __init__(self, environ: Any, *args: Any, **kwargs: Any) -> None:
+        chunked = (not environ.get("CONTENT_LENGTH")
+                   or environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked")
+        if (environ.get("REQUEST_METHOD") == "POST" and chunked
+                and environ.get("wsgi.input") is not None):
+            recorder = _HeadRecorder(environ["wsgi.input"], BODY_HEAD_BYTES)
+            environ["wsgi.input"] = recorder
+            environ[BODY_HEAD_KEY] = recorder
+        super().__init__(environ, *args, **kwargs)
+
+    def _load_form_data(self) -> None:
+        """As Werkzeug, but a chunked body over the limit is refused (413), never cut short:
+        Werkzeug reads a chunked url-encoded form only up to the limit and parses what it got,
+        so a long text would be saved truncated."""
+        super()._load_form_data()
+        recorder = self.environ.get(BODY_HEAD_KEY)
+        limit = self.max_content_length
+        if (isinstance(recorder, _HeadRecorder) and limit is not None
+                and recorder.total >= limit and recorder.raw.read(1)):
+            raise RequestEntityTooLarge()
 
     def _get_file_stream(
         self,

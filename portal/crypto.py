@@ -181,6 +181,16 @@ def normalise_for_index(value: str) -> str:
     return " ".join(folded.split())
 
 
+def fold_for_match(value: str) -> str:
+    """`normalise_for_index`, then without accents: "Maisíe", "MAISIE" and "Maisi\u0301e" all
+    fold to "maisie". For finding names in free text (R6 redaction, portal/services/chronology);
+    the blind indexes keep `normalise_for_index` (folding accents there would need every stored
+    index recomputed from the decrypted names)."""
+    decomposed = unicodedata.normalize("NFKD", normalise_for_index(value))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKC", bare)
+
+
 # --------------------------------------------------------------------------------------------
 # Field context and blob headers
 

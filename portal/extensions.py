@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from .attachments import AttachmentStore, InMemoryUploadRequest
 from .config import ConfigError, Settings
@@ -43,7 +46,37 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=5000")
+        files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[2]]
         cursor.close()
+        for name in files:
+            private_sqlite_files(Path(name))
+
+
+def private_sqlite_files(path: Path) -> None:
+    """The SQLite database and its -wal and -shm files readable by the portal's user only.
+
+    SQLite makes -wal and -shm with the database file's mode, so a database made 0600 before
+    SQLite first opens it keeps them 0600 too; an older, wider file is narrowed here.
+    """
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+
+
+def _create_private_sqlite(database_url: str) -> None:
+    """Make the SQLite file (empty, mode 0600) before SQLite does, which would use 0644."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite"):
+        return
+    name = url.database or ""
+    if not name or name == ":memory:" or name.startswith("file:") or url.query.get("mode"):
+        return
+    path = Path(name)
+    if not path.exists() and path.parent.is_dir():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    private_sqlite_files(path)
 
 
 def master_key_for(settings: Settings) -> LocalMasterKey:
@@ -63,6 +96,7 @@ def master_key_for(settings: Settings) -> LocalMasterKey:
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
+    _create_private_sqlite(settings.database_url)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     db.init_app(app)
     csrf.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.serving import WSGIRequestHandler
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -11,7 +12,19 @@ CSP = (
 )
 
 
+SERVER_NAME = "portal"
+
+
+def _neutral_dev_server() -> None:
+    """Werkzeug's development server (`flask run`) always sends `Server: Werkzeug/x Python/y`,
+    whatever the app says: make it send a word naming no software or version. gunicorn does the
+    same through gunicorn.conf.py."""
+    WSGIRequestHandler.version_string = lambda self: SERVER_NAME  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
+    _neutral_dev_server()
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = CSP
@@ -27,5 +40,6 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
+        # The server adds its own `Server` header (see _neutral_dev_server, gunicorn.conf.py).
         response.headers.pop("Server", None)
         return response

@@ -34,10 +34,8 @@ def _strip(value: Any) -> Any:
 
 
 class SearchForm(FlaskForm):  # type: ignore[misc]
-    """A GET form: nothing changes, so no CSRF token (the search is audited, not the text)."""
-
-    class Meta:
-        csrf = False
+    """A POST form, so a child's name is never in a URL (access logs, history, Referer): the
+    results are shown in the answer to the post, never behind a redirect carrying the name."""
 
     name = StringField(
         "Child's name",

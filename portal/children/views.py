@@ -33,7 +33,7 @@ from ..access import (
     get_incident_or_404,
     require,
 )
-from ..attachments import AttachmentRefused, AttachmentStore
+from ..attachments import BODY_HEAD_KEY, AttachmentRefused, AttachmentStore
 from ..models import Incident, db, utcnow
 from ..services import attachments as attachment_service
 from ..services import child_file
@@ -60,18 +60,24 @@ def _max_bytes() -> int:
 # Finding a child
 
 
-@bp.get("/children")
+@bp.route("/children", methods=["GET", "POST"])
 @require(can_record_incident)
-def search() -> str:
-    form = SearchForm(request.args)
+def search() -> Any:
+    """Find a child. The name is posted (never in the URL, so never in an access log); the
+    results are the answer to the post. A name in the query string is ignored."""
+    form = SearchForm() if request.method == "POST" else SearchForm(formdata=None)
     results = None
-    if "name" in request.args and form.validate():
-        results = child_file.find_children(_user(), form.name.data)
-        db.session.commit()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            results = child_file.find_children(_user(), form.name.data)
+            db.session.commit()
+        else:
+            status = 400
     return render_template(
         "children/search.html", page_title="Children", form=form, results=results,
         recent=child_file.recent_children(_user()),
-    )
+    ), status
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,10 +204,15 @@ def _typed_fields() -> dict[str, str]:
     boundary = request.mimetype_params.get("boundary")
     if request.mimetype != "multipart/form-data" or not boundary:
         return {}
-    stream = request.environ.get("wsgi.input")
+    stream: Any = request.environ.get("wsgi.input")
     length = request.content_length
     cap = _OVERSIZE_READ_FACTOR * int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
-    if stream is None or (length is None and not request.environ.get("wsgi.input_terminated")):
+    recorder = request.environ.get(BODY_HEAD_KEY)
+    if recorder is not None:
+        # Sent chunked: the form parser has read part of it already. Start again from the
+        # kept head, then what is left of the body.
+        stream = _Replay(bytes(recorder.head), recorder.raw)
+    elif stream is None or length is None:
         return {}
     budget = cap if length is None else min(length, cap)
     decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=64 * 1024)
@@ -211,7 +222,7 @@ def _typed_fields() -> dict[str, str]:
     try:
         finished = False
         while not finished:
-            chunk = stream.read(min(64 * 1024, budget)) if budget > 0 else b""
+            chunk = stream.read(min(16 * 1024, budget)) if budget > 0 else b""
             budget -= len(chunk)
             decoder.receive_data(chunk or None)
             while True:
@@ -232,16 +243,30 @@ def _typed_fields() -> dict[str, str]:
                         current = None
             if not chunk:
                 break
-    except ValueError:  # malformed or over the field limit: keep what was read
-        pass
+    except (ValueError, RequestEntityTooLarge, OSError):
+        pass  # malformed, over the field limit, or cut off: keep what was read
     return fields
+
+
+class _Replay:
+    """Bytes already read, then the rest of a stream."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, size: int) -> bytes:
+        if self.head:
+            out, self.head = self.head[:size], self.head[size:]
+            return out
+        return bytes(self.rest.read(size) or b"")
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> Any:
     """A file over the limit: the upload page again, with the message and what was typed."""
     if request.endpoint != "children.upload_attachment":
-        return render_template("errors/500.html"), 413
+        return render_template("errors/413.html"), 413
     if not current_user.is_authenticated:
         manager = current_app.login_manager  # type: ignore[attr-defined]
         return manager.unauthorized()

@@ -112,6 +112,12 @@ def _submit(label: str, *classes: str) -> SubmitField:
                        render_kw={"params": {"classes": " ".join(classes)}} if classes else None)
 
 
+STAFF_SEARCH_HINT: Final = ("Type their first name and family name, exactly as the school has "
+                             "them")
+DSL_SEARCH_HINT: Final = ("Type their full name, or their family name, exactly as the school "
+                          "has it")
+
+
 class ConcernForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False  # CSRFProtect checks every POST before the view runs
@@ -119,7 +125,7 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
     # Which child or children
     child_search = StringField(
         "Find a child by name",
-        description="Type their full name, or their family name, exactly as the school has it",
+        description=STAFF_SEARCH_HINT,
         widget=GovTextInput(), filters=[_strip],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )

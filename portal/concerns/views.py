@@ -11,17 +11,20 @@ away, and both are caught here for the concern endpoints (`RESCUE_ENDPOINTS`):
   handler of this blueprint only): with a live session the post is saved into the draft the
   same way and the form is shown again to be checked and sent.
 
-Trade-off, accepted on purpose: both paths act on a post whose CSRF token was not checked (or
-failed). A forged cross-site post (which SameSite=Lax cookies already stop in current browsers)
-could therefore only ADD text to the victim's own draft, never empty a saved field (merge never
-overwrites with nothing), never submit a concern, never alert anyone and never read anything
-back (the answer is a redirect, or JSON a cross-site page cannot read). Sending still needs a
-valid token and a live session. Losing a child's disclosure to a timeout is the worse harm.
+A rescue needs proof the post came from the portal's own page: a valid CSRF token, or the
+page's rescue key (`rescue_key`, a hidden field: an HMAC under the app's secret of the session
+token in the cookie, so it does not expire with the page but works only with that session's
+cookie, and a cross-site page can neither read nor compute it). A post with neither saves
+nothing. Even then a rescue only ADDS (`save_draft(merge=True)`): saved text is never replaced
+or emptied, no child or box is ticked; it never submits a concern or alerts anyone. Sending
+still needs a valid token and a live session.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -39,12 +42,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import notify
-from ..access import can_raise_concern, get_concern_or_404, require
+from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
 from ..auth import sessions
 from ..models import Concern, User, db
 from ..services import concerns as service
 from . import bp
 from .forms import (
+    DSL_SEARCH_HINT,
     NO_CHILD,
     ConcernForm,
     child_label,
@@ -102,11 +106,39 @@ def _cookie_token() -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def _rescue_signed_out(via: str) -> Any:
-    """Save a signed-out post into its user's draft if its session only ran out; then sign in."""
+def rescue_key(token: str | None) -> str:
+    """The page's rescue key for the session named by `token` ("" without one)."""
+    if not token:
+        return ""
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(secret, b"portal.concern-draft-rescue.v1\0" + token.encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+def _rescue_key_ok(token: str | None) -> bool:
+    posted = request.form.get("rescue_key", "")
+    expected = rescue_key(token)
+    return bool(expected) and hmac.compare_digest(posted.encode("utf-8", "replace"),
+                                                  expected.encode("ascii"))
+
+
+def _refused() -> Any:
+    """A post to the concern form with neither a valid token nor the rescue key: nothing kept."""
+    if _wants_json():
+        return jsonify({"saved": False, "signed_in": current_user.is_authenticated,
+                        "message": "This page could not be checked. Reload it and try again.",
+                        "sign_in_url": url_for("auth.sign_in")}), 400
+    return render_template("errors/400.html"), 400
+
+
+def _rescue_signed_out(via: str, *, csrf_ok: bool) -> Any:
+    """Save a signed-out post into its user's draft if its session only ran out; then sign in.
+
+    Only with a valid CSRF token (`csrf_ok`) or the page's rescue key for that session.
+    """
     rescued = None
     token = _cookie_token()
-    if token is not None:
+    if token is not None and (csrf_ok or _rescue_key_ok(token)):
         try:
             rescued = service.rescue_into_draft(token, posted_fields(request.form),
                                                 now=sessions.now(), via=via)
@@ -130,7 +162,8 @@ def _expired_session_post() -> Any:
         return None
     if current_user.is_authenticated:
         return None
-    return _rescue_signed_out("signed_out")
+    # The application's CSRF check ran before this one and passed (else `_page_expired`).
+    return _rescue_signed_out("signed_out", csrf_ok=True)
 
 
 @bp.errorhandler(CSRFError)
@@ -138,10 +171,12 @@ def _page_expired(error: CSRFError) -> Any:
     if request.method != "POST" or request.endpoint not in RESCUE_ENDPOINTS:
         return render_template("errors/400.html"), 400
     if not current_user.is_authenticated:
-        return _rescue_signed_out("signed_out")
+        return _rescue_signed_out("signed_out", csrf_ok=False)
     user = _user()
     if not can_raise_concern(user):
         return render_template("errors/404.html"), 404
+    if not _rescue_key_ok(_cookie_token()):
+        return _refused()
     try:
         draft = service.save_draft(user, posted_fields(request.form), now=sessions.now(),
                                    merge=True)
@@ -180,12 +215,14 @@ def _error_list(form: ConcernForm) -> list[dict[str, str]]:
 
 def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
             matches: int | None = None, loaded: bool = False) -> str:
+    if can_record_incident(_user()):  # DSLs may also find a family by its name
+        form.child_search.description = DSL_SEARCH_HINT
     return render_template(
         "concerns/new.html", form=form, page_title="Raise a concern",
         error_list=_error_list(form),
         saved_at=_clock(saved_at) if saved_at else None,
         loaded_at=_when(saved_at) if (saved_at and loaded) else None,
-        matches=matches,
+        matches=matches, rescue_key=rescue_key(_cookie_token()),
     )
 
 

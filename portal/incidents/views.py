@@ -311,13 +311,15 @@ def facts(incident_id: uuid.UUID) -> Any:
 # Step 2: the children
 
 
-@bp.get("/incidents/<uuid:incident_id>/children")
+@bp.route("/incidents/<uuid:incident_id>/children", methods=["GET", "POST"])
 @require_dsl
 def children(incident_id: uuid.UUID) -> str:
+    """The children of the incident, and a search posted from this page (a child's name is
+    never in a URL, so never in an access log; the results are the answer to the post)."""
     user = _user()
     incident = _incident(incident_id)
     found: list[Child] | None = None
-    query = (request.args.get("name") or "").strip()
+    query = (request.form.get("name") or "").strip()[:200] if request.method == "POST" else ""
     if query:
         found = list(db.session.scalars(
             name_search(incident.school_id, query).where(

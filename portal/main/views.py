@@ -52,10 +52,12 @@ def navigation(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
-    def render_error(error: HTTPException) -> tuple[str, int]:
+    def render_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
         code = error.code or 500
-        template = code if code in (400, 403, 404, 429) else 500
-        return render_template(f"errors/{template}.html"), code
+        template = code if code in (400, 403, 404, 405, 413, 429) else 500
+        # Keep what the status needs (Allow on a 405, Retry-After on a 429).
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() in ("allow", "retry-after")]
+        return render_template(f"errors/{template}.html"), code, headers
 
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)

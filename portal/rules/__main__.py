@@ -9,6 +9,8 @@ from typing import TextIO
 from . import RulesInputError, assess_json
 
 USAGE = "usage: python -m portal.rules FILE.json   ('-' reads standard input)"
+# The largest input read (characters): a real incident is a few kilobytes.
+MAX_INPUT = 1_000_000
 
 
 def main(argv: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -18,12 +20,16 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     path = argv[0]
     try:
         if path == "-":
-            text = stdin.read()
+            text = stdin.read(MAX_INPUT + 1)
         else:
             with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+                text = handle.read(MAX_INPUT + 1)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"{path}: cannot be read ({exc.__class__.__name__})", file=stderr)
+        return 2
+    if len(text) > MAX_INPUT:
+        print(f"input: too large; at most {MAX_INPUT:,} characters (1 MB) are read, and an "
+              "incident needs far fewer", file=stderr)
         return 2
     try:
         data = json.loads(text)
@@ -42,6 +48,9 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     except RulesInputError as exc:
         for problem in exc.problems:
             print(problem, file=stderr)
+        return 2
+    except OverflowError:  # a deadline beyond the calendar: the year checks should stop this
+        print("input: the dates are too far from today for the rules to work with", file=stderr)
         return 2
     json.dump(result, stdout, indent=2, ensure_ascii=False)
     stdout.write("\n")

@@ -56,12 +56,17 @@ def add_child(
     return child
 
 
-def name_search(school_id: uuid.UUID, text: str) -> Select[Child]:
-    """Children of the school whose full name or family name is exactly `text` (normalised)."""
+def name_search(school_id: uuid.UUID, text: str, *, family_name: bool = True) -> Select[Child]:
+    """Children of the school whose full name (or, with `family_name`, family name) is exactly
+    `text` (normalised).
+
+    Who may search how (docs/security.md 3.4): staff find a child only by the full name (the
+    child they are worried about, whose name they know); DSLs also by the family name alone,
+    which lists every child of that family in the school.
+    """
     ring = keyring()
     org = str(school_id)
-    return select(Child).where(
-        Child.school_id == school_id,
-        (Child.name_index == ring.blind_index(org, NAME_INDEX, text))
-        | (Child.family_name_index == ring.blind_index(org, FAMILY_NAME_INDEX, text)),
-    )
+    match = Child.name_index == ring.blind_index(org, NAME_INDEX, text)
+    if family_name:
+        match = match | (Child.family_name_index == ring.blind_index(org, FAMILY_NAME_INDEX, text))
+    return select(Child).where(Child.school_id == school_id, match)

@@ -9,11 +9,13 @@ with other children already redacted, and free text is redacted again when a fil
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
+from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
 
 
@@ -29,13 +31,61 @@ def label(of: Child, in_file_of: Child) -> str:
     return of.full_name if may_see_name(of, in_file_of) else of.redacted_label
 
 
+# Between the parts of a name in several parts ("Mary Jane", "Mary-Jane", "Mary.Jane").
+_NAME_JOIN: Final = r"[\s\-\u2010\u2011.\u00b7_]*"
+_NAME_PARTS: Final = re.compile(r"[\s\-\u2010\u2011.\u00b7_]+")
+# A name spelt out letter by letter: "M a i s i e", "M.A.I.S.I.E", "M-a-i-s-i-e" (3 or more).
+_SPACED_OUT: Final = re.compile(r"(?<!\w)\w(?:[\s.\-\u2010\u2011\u00b7_]{1,3}\w){2,}(?!\w)")
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    return " " if char.isspace() else fold_for_match(char)
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`text` folded as names are matched (crypto.fold_for_match: case, width and accents), with
+    the index in `text` of every folded character; letters spelt out one by one are joined."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for folded in _fold_char(char):
+            chars.append(folded)
+            origin.append(index)
+    folded_text = "".join(chars)
+    if not _SPACED_OUT.search(folded_text):
+        return folded_text, origin
+    keep_chars: list[str] = []
+    keep_origin: list[int] = []
+    last = 0
+    for match in _SPACED_OUT.finditer(folded_text):
+        keep_chars.append(folded_text[last:match.start()])
+        keep_origin.extend(origin[last:match.start()])
+        for i in range(match.start(), match.end()):
+            if folded_text[i].isalnum():
+                keep_chars.append(folded_text[i])
+                keep_origin.append(origin[i])
+        last = match.end()
+    keep_chars.append(folded_text[last:])
+    keep_origin.extend(origin[last:])
+    return "".join(keep_chars), keep_origin
+
+
+def _compact(folded_name: str) -> str:
+    return _NAME_PARTS.sub("", folded_name)
+
+
 class Redactor:
     """Replaces the names of children who may not be named in one child's file by their label.
 
-    Full names and each part on its own (whole words, any case), so "Amira Khan", "Amira" and
-    "KHAN" all become "AK (C0007)", and so does each part of a name in several parts. Built
-    once for a set of children and reused for every text of a file: one compiled pattern, one
-    pass, so a label already written is never matched again by a shorter name.
+    Full names and each part on its own (whole words), so "Amira Khan", "Amira" and "KHAN" all
+    become "AK (C0007)", and so does each part of a name in several parts. Names are matched as
+    the roll's search normalises them (`crypto.normalise_for_index`: case, width, spacing) and
+    without accents (`crypto.fold_for_match`), so "Maisíe" written "Maisie" or "MAISIE" is
+    redacted too, as is a name spelt out ("M a i s i e") or with its parts run together or
+    hyphenated ("Mary-Jane", "MaryJane"). Built once for a set of children and reused for every
+    text of a file: one compiled pattern, one pass, so a label already written is never
+    matched again by a shorter name.
     """
 
     def __init__(self, others: Iterable[Child], in_file_of: Child) -> None:
@@ -45,30 +95,44 @@ class Redactor:
                 continue
             tag = other.redacted_label
             for name in _name_forms(other):
-                replacements.append((name, tag))
+                folded = fold_for_match(name)
+                if len(_compact(folded)) >= 2:
+                    replacements.append((folded, tag))
         # Longest first, so a full name wins over its parts; for the same name the first
         # child listed wins.
-        replacements.sort(key=lambda pair: -len(pair[0]))
+        replacements.sort(key=lambda pair: -len(_compact(pair[0])))
         self._tags: dict[str, str] = {}
-        self._names: list[tuple[str, str]] = []
-        for name, tag in replacements:
-            if name.lower() not in self._tags:
-                self._tags[name.lower()] = tag
-                self._names.append((name, tag))
+        patterns: list[str] = []
+        for folded, tag in replacements:
+            key = _compact(folded)
+            if key not in self._tags:
+                self._tags[key] = tag
+                patterns.append(_NAME_JOIN.join(
+                    re.escape(part) for part in _NAME_PARTS.split(folded) if part))
         self._pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(n) for n, _ in self._names) + r")(?!\w)",
-            flags=re.IGNORECASE) if self._names else None
-
-    def _tag(self, match: re.Match[str]) -> str:
-        found = match.group(0)
-        tag = self._tags.get(found.lower())
-        if tag is None:  # case folding that lower() does not mirror (e.g. "ß"/"SS")
-            tag = next(t for n, t in self._names
-                       if re.fullmatch(re.escape(n), found, flags=re.IGNORECASE))
-        return tag
+            r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)") if patterns else None
 
     def __call__(self, text: str) -> str:
-        return self._pattern.sub(self._tag, text) if self._pattern is not None else text
+        if self._pattern is None or not text:
+            return text
+        folded, origin = _folded(text)
+        out: list[str] = []
+        last = 0
+        for match in self._pattern.finditer(folded):
+            if match.end() == match.start():
+                continue
+            start = origin[match.start()]
+            end = origin[match.end() - 1] + 1
+            while end < len(text) and not _fold_char(text[end]):
+                end += 1  # accents written as separate marks after the last letter
+            if start < last:
+                continue
+            out.append(text[last:start])
+            out.append(self._tags.get(_compact(match.group(0)), "")
+                       or next(iter(self._tags.values())))
+            last = end
+        out.append(text[last:])
+        return "".join(out)
 
 
 def _name_forms(child: Child) -> list[str]:

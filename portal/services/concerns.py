@@ -7,9 +7,10 @@ Drafts
     One open `ConcernDraft` per user: the form's fields as posted (strings, and lists of strings
     for the multi-value fields), JSON, encrypted under the school's key. `save_draft` replaces the
     saved fields (the page was loaded from the draft, so it posts all of them); `merge=True`
-    never lets an empty posted field overwrite a saved one, for posts we did not expect (an
-    expired session or page, see `rescue_into_draft`). On submit the draft is marked with the
-    concern it became and its text is cleared: the concern now holds it.
+    only adds to it, for posts we could not fully check (an expired session or page, see
+    `rescue_into_draft`): saved text or answers are never replaced or emptied, no child is ticked.
+    On submit the draft is marked with the concern it became and its text is cleared: the
+    concern now holds it.
 
 Nothing typed is lost (RULES.md R1)
     `rescue_into_draft` takes the session token still carried by the signed cookie of a post
@@ -208,12 +209,59 @@ def _lock_user(user: User) -> None:
         db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
+# What a rescued post may never do to a draft: tick a child on the school's list.
+RESCUE_NEVER_SETS: Final = frozenset({"child_ids"})
+# Answers a rescued post may give only where none was saved (never changed once given).
+RESCUE_FILL_ONLY: Final = frozenset({"online", "urgent", "new_dob_unknown"})
+
+
+def _added_text(saved: str, incoming: str) -> str:
+    """`incoming` added to `saved`, never replacing it: a longer version of the saved text (the
+    page posts everything typed) is kept; anything else is appended after it."""
+    if not saved.strip():
+        return incoming
+    if not incoming.strip() or incoming in saved:
+        return saved
+    if incoming.startswith(saved):
+        return incoming
+    return f"{saved}\n\n{incoming}"
+
+
+def _add_only(saved: DraftFields, incoming: DraftFields) -> DraftFields:
+    """A rescued post (expired session or page): it only ADDS to the draft."""
+    combined = dict(saved)
+    for name, value in incoming.items():
+        if name in RESCUE_NEVER_SETS:
+            continue
+        old = saved.get(name)
+        if name in RESCUE_FILL_ONLY:
+            if _empty(old) and not _empty(value):
+                combined[name] = value
+            continue
+        if name == "new_children" and isinstance(value, list):
+            kept = list(old) if isinstance(old, list) else []
+            combined[name] = [*kept, *[v for v in value if v.strip() and v not in kept]
+                              ][:MAX_LIST_ITEMS]
+        elif isinstance(value, list):  # a date's parts: filled in only if none were saved
+            if _empty(old):
+                combined[name] = value
+        else:
+            added = _added_text(old if isinstance(old, str) else "", value)
+            if len(added) > MAX_DRAFT_TEXT:
+                raise ConcernRefused(name, "too_long")
+            combined[name] = added
+    return combined
+
+
 def save_draft(
     user: User, fields: Mapping[str, Any], *, now: dt.datetime, merge: bool = False
 ) -> ConcernDraft:
     """Keep `fields` as the user's open draft (made if there is none). Flushes.
 
-    `merge=True` keeps every saved field that the post left empty or left out.
+    `merge=True` (a rescued post, whose sender we could not fully check) only adds: text the
+    draft holds is kept and the post's text is added to it (or a longer version of it taken);
+    a question answered in the draft keeps its answer (an unanswered one takes the post's); it
+    never ticks a child, never empties or replaces a saved field.
     """
     if not access.can_raise_concern(user):
         raise PermissionError("this user may not raise concerns")
@@ -226,14 +274,7 @@ def save_draft(
         saved: DraftFields = {}
     else:
         saved = _read(draft)
-    if merge:
-        combined = dict(saved)
-        for name, value in incoming.items():
-            if _empty(value) and not _empty(saved.get(name)):
-                continue  # never overwrite something typed with nothing
-            combined[name] = value
-    else:
-        combined = incoming
+    combined = _add_only(saved, incoming) if merge else incoming
     draft.data = json.dumps(combined, ensure_ascii=False, separators=(",", ":"))
     draft.updated_at = now
     db.session.flush()
@@ -290,9 +331,11 @@ def _school_id(user: User) -> uuid.UUID:
 
 
 def find_children(user: User, text: str, *, limit: int = 20) -> list[Child]:
-    """Children of the user's school whose full or family name is exactly `text`."""
+    """Children of the user's school whose full name is exactly `text`; for a DSL, also those
+    whose family name is (staff cannot list a family's children: docs/security.md 3.4)."""
     school_id = _school_id(user)
-    query: Any = name_search(school_id, text).limit(limit)
+    query: Any = name_search(school_id, text,
+                             family_name=access.can_record_incident(user)).limit(limit)
     found: list[Child] = list(db.session.scalars(query))
     audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
                  detail={"matches": len(found), "via": "concern"})

@@ -436,8 +436,10 @@ def test_a_long_disclosure_survives_an_expired_session(
     assert kept.split() == story.split(), "the words came back, but not in the order typed"
     expect(page.get_by_label("What did the child say, in their own words?")).to_have_value(words)
     expect(group(page, "Did any of it happen online?").get_by_label("Yes")).to_be_checked()
+    # A rescued post never ticks a child (issue 11.6): the person ticks them again.
     expect(page.get_by_role("checkbox", name=re.compile(re.escape(kid.full_name)))
-           ).to_be_checked()
+           ).to_have_count(0)
+    tick_child(page, kid)
 
     # And it can be sent now.
     group(page, "Is a child in immediate danger now?").get_by_label("No").check()

@@ -109,7 +109,7 @@ def test_oversized_post_elsewhere_is_a_page_not_a_trace(app: Flask, client: Flas
         response = client.post(url, data={"csrf_token": token, "summary": "x" * 200_000})
         assert response.status_code == 413, f"{url}: {response.status_code}"
         body = response.get_data(as_text=True)
-        assert "Sorry, there is a problem" in body
+        assert "What you sent is too large" in body
         assert_no_leak(body, url)
 
 

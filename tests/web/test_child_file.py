@@ -25,7 +25,7 @@ from portal.models import (
 )
 from portal.services import chronology
 from tests import factories
-from tests.web.conftest import sign_in
+from tests.web.conftest import csrf_from, sign_in
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 
@@ -203,15 +203,22 @@ def test_search_by_exact_name_and_recent_children(app: Flask, client: FlaskClien
     assert "Enter the child&#39;s full name or family name exactly" in html
     assert "Recent children" in html and "C0001" in html
 
-    found = client.get("/children?name=okonkwo").get_data(as_text=True)
+    token = csrf_from(page)
+
+    def search(name: str) -> Any:
+        return client.post("/children", data={"csrf_token": token, "name": name})
+
+    found = search("okonkwo").get_data(as_text=True)
     assert "2 children match your search" in found
     assert f"/children/{w['amira'].id}" in found and f"/children/{w['otis'].id}" in found
-    one = client.get("/children?name=Benedikt+Larkspur").get_data(as_text=True)
+    one = search("Benedikt Larkspur").get_data(as_text=True)
     assert "1 child matches your search" in one
-    none = client.get("/children?name=Benedik").get_data(as_text=True)
+    none = search("Benedik").get_data(as_text=True)
     assert "No children match your search" in none
-    empty = client.get("/children?name=")
+    empty = search("")
     assert "Enter the child&#39;s full name or family name" in empty.get_data(as_text=True)
+    # A name in the query string is never searched (it would be in every access log).
+    assert "match your search" not in client.get("/children?name=okonkwo").get_data(as_text=True)
 
     searches = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "child.searched")

@@ -186,7 +186,8 @@ def test_add_a_new_child_and_find_by_name(app: Flask, client: FlaskClient) -> No
     w = world(app)
     sign_in(client, w["dsl"])
     iid = start(client, w["concern"])
-    found = client.get(f"/incidents/{iid}/children?name=Kai Harmer").get_data(as_text=True)
+    found = submit(client, f"/incidents/{iid}/children",
+                   {"name": "Kai Harmer"}).get_data(as_text=True)
     assert f"/incidents/{iid}/children/{w['kai'].id}" in found
     response = submit_v(client, f"/incidents/{iid}/children/new", {
         "given_name": "Wren", "family_name": "Witness",
