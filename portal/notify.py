@@ -49,6 +49,9 @@ CONCERN_ALERTED: Final = "concern.alerted"
 CONCERN_ALERT_FAILED: Final = "concern.alert_failed"
 CONCERN_ALERT_BATCHED: Final = "concern.alert_batched"
 SMTP_TIMEOUT: Final = 10.0
+# Schools with a flush timer pending in this process.
+_TIMERS: set[uuid.UUID] = set()
+_TIMERS_LOCK: Final = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -268,18 +271,26 @@ def _schedule_flush(school_id: uuid.UUID, delay: dt.timedelta) -> None:
     if settings.testing:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _TIMERS_LOCK:
+        if school_id in _TIMERS:  # one timer per school per process, however many wait
+            return
 
-    def flush() -> None:
-        with app.app_context():
-            try:
-                send_waiting_alerts()
-            except Exception as exc:  # a timer thread must not die noisily
-                db.session.rollback()
-                log.error("waiting alerts not sent: %s", type(exc).__name__)
+        def flush() -> None:
+            with _TIMERS_LOCK:
+                _TIMERS.discard(school_id)
+            with app.app_context():
+                try:
+                    send_waiting_alerts()
+                except Exception as exc:  # a timer thread must not die noisily
+                    db.session.rollback()
+                    log.error("waiting alerts not sent: %s", type(exc).__name__)
+                finally:
+                    db.session.remove()
 
-    timer = threading.Timer(max(delay.total_seconds(), 0.0) + 1.0, flush)
-    timer.daemon = True
-    timer.start()
+        timer = threading.Timer(max(delay.total_seconds(), 0.0) + 1.0, flush)
+        timer.daemon = True
+        _TIMERS.add(school_id)
+        timer.start()
 
 
 def alert_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> bool:

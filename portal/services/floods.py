@@ -50,6 +50,10 @@ def check_concern_rate(user: User, settings: Any, *, now: dt.datetime) -> Refusa
     """None when `user` may send another concern now; else which limit it would pass."""
     if user.school_id is None:
         return None
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One account's sends are counted one at a time (two tabs cannot both slip under the
+        # limit); held until the request commits. SQLite has one writer anyway.
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     account_minutes = int(settings.concern_limit_account_minutes)
     account_count = db.session.scalar(
         select(func.count(Concern.id)).where(
