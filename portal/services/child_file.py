@@ -392,15 +392,28 @@ class _Builder:
         user = self.user
 
         rows, concern_ids_q, incident_ids_q, _decision_ids_q, parts_q = self.timeline()
-        total = db.session.scalar(select(func.count()).select_from(rows)) or 0
-        pages = max(1, -(-total // per_page)) if page is not None else 1
         order = ((rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc()) if newest_first
                  else (rows.c.at, rows.c.ord, rows.c.id))
-        keys_q = select(rows.c.id, rows.c.kind).order_by(*order)
-        if page is not None:
-            page = min(max(page, 1), pages)
-            keys_q = keys_q.limit(per_page).offset((page - 1) * per_page)
-        keys = [(row[0], row[1]) for row in db.session.execute(keys_q)]
+        # The page's keys and the file's length in one statement (a window count).
+        keys_q = select(rows.c.id, rows.c.kind, func.count().over()).order_by(*order)
+
+        def fetch(number: int | None) -> list[Any]:
+            query = keys_q
+            if number is not None:
+                query = query.limit(per_page).offset((number - 1) * per_page)
+            return list(db.session.execute(query))
+
+        page = max(page, 1) if page is not None else None
+        found = fetch(page)
+        if found:
+            total = int(found[0][2])
+        else:  # an empty file, or a page past the end (an old link): show the last page
+            total = db.session.scalar(select(func.count()).select_from(rows)) or 0
+            if page is not None and page > 1 and total:
+                page = -(-total // per_page)
+                found = fetch(page)
+        pages = max(1, -(-total // per_page)) if page is not None else 1
+        keys = [(row[0], row[1]) for row in found]
         wanted: dict[str, list[uuid.UUID]] = {"concern": [], "incident": [], "decision": [],
                                               "entry": []}
         for ident, kind in keys:
