@@ -8,9 +8,9 @@ Not a test: run by hand on an otherwise idle machine,
 It builds one school, a DSL and a child whose chronology has `--lines` lines (tests/floodfile.py:
 concerns, each with its chronology note, and standalone notes), signs the DSL in, then times
 GET /children/<id> (page 1, newest first), page 2, and the last page, and prints the median and
-worst time (and the CPU time the process spent, a steadier figure on a shared machine, but
-it leaves out PostgreSQL's own work), the size in bytes and the SQL statements of each. The goals: under 100 ms and
-100 KB a page. Exit status 0 when both are met, 1 otherwise.
+worst time (and the CPU time the process spent, a steadier figure on a shared machine, but it
+leaves out PostgreSQL's own work), the size in bytes and the SQL statements of each. The goals:
+under 100 ms and 100 KB a page. Exit status 0 when both are met, 1 otherwise.
 """
 
 from __future__ import annotations
