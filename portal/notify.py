@@ -139,9 +139,13 @@ def send_messages(messages: Sequence[EmailMessage]) -> int:
 
 
 def _lock_school(school_id: uuid.UUID) -> None:
-    """Serialise alert batching for one school (PostgreSQL; SQLite has one writer anyway)."""
+    """Serialise alert batching for one school (PostgreSQL; SQLite has one writer anyway).
+
+    FOR NO KEY UPDATE: it does not conflict with the key-share lock an INSERT of a concern takes
+    on its school, so concerns are never held up while an alert is being sent."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(School.id).where(School.id == school_id).with_for_update())
+        db.session.execute(
+            select(School.id).where(School.id == school_id).with_for_update(key_share=True))
 
 
 def _last_alert(school_id: uuid.UUID) -> dt.datetime | None:

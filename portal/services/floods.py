@@ -53,7 +53,8 @@ def check_concern_rate(user: User, settings: Any, *, now: dt.datetime) -> Refusa
     if db.session.get_bind().dialect.name == "postgresql":
         # One account's sends are counted one at a time (two tabs cannot both slip under the
         # limit); held until the request commits. SQLite has one writer anyway.
-        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        db.session.execute(
+            select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     account_minutes = int(settings.concern_limit_account_minutes)
     account_count = db.session.scalar(
         select(func.count(Concern.id)).where(

@@ -206,3 +206,25 @@ def test_held_back_alerts_are_sent_by_the_worker_when_the_minute_is_over(
     db.session.expire_all()
     assert db.session.scalar(
         select(func.count(Concern.id)).where(Concern.alerted_at.is_(None))) == 0
+
+
+def test_an_alert_being_sent_never_holds_up_a_new_concern(app: Flask, backend: str,
+                                                          world: World) -> None:
+    """PostgreSQL: the lock that serialises a school's alerts (held while the email goes out,
+    up to the SMTP timeout) must not block the INSERT of another concern for that school."""
+    if backend != "postgres":
+        pytest.skip("row locks: PostgreSQL only")
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    w = world
+    notify._lock_school(w.school.id)  # as alert_dsls takes it, in this session
+    try:
+        with db.engine.connect() as raising, Session(bind=raising) as session:
+            raising.execute(text("SET lock_timeout = '2s'"))
+            session.add(Concern(school_id=w.school.id, raised_by_id=w.staff.id,
+                                state="submitted", online=False, urgent=False,
+                                submitted_at=dt.datetime.now(dt.UTC)))
+            session.commit()  # raises LockNotAvailable if the alert's lock blocked it
+    finally:
+        db.session.rollback()
