@@ -50,7 +50,7 @@ run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
 system-deps:
-	@scripts/install-system-deps.sh postgres chromium
+	@scripts/install-system-deps.sh postgres chromium nginx
 
 postgres: system-deps
 	@scripts/postgres.sh start >/dev/null
@@ -67,7 +67,8 @@ test: setup system-deps security
 	fi; \
 	url="$$(scripts/postgres.sh start)"; \
 	echo "make test: PostgreSQL at $$url, Chromium at $(CHROMIUM)"; \
-	export PORTAL_TEST_POSTGRES_URL="$$url" PORTAL_REQUIRE_POSTGRES=1 PORTAL_TEST_CHROMIUM="$(CHROMIUM)"; \
+	export PORTAL_TEST_POSTGRES_URL="$$url" PORTAL_REQUIRE_POSTGRES=1 PORTAL_REQUIRE_NGINX=1 \
+		PORTAL_TEST_CHROMIUM="$(CHROMIUM)"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 security: setup

@@ -226,13 +226,23 @@ def demo_command() -> None:
     click.echo(demo.format_logins(logins))
 
 
+@click.command("send-alerts")
+@with_appcontext
+def send_alerts_command() -> None:
+    """Send the new-concern alerts held back to batch them (run every minute by a timer)."""
+    from . import notify
+
+    schools = notify.send_waiting_alerts()
+    click.echo(f"Alerts sent for {schools} school{'' if schools == 1 else 's'}.")
+
+
 def init_app(app: Flask) -> None:
     from .audit import verify_audit_command
     from .backup import backup_command, restore_command
 
     for command in (init_db_command, rotate_master_key_command, rotate_keys_command,
                     shred_org_command, demo_command, verify_audit_command,
-                    backup_command, restore_command):
+                    backup_command, restore_command, send_alerts_command):
         app.cli.add_command(command)
 
 

@@ -69,6 +69,14 @@ class Settings:
     # Argon2 hashes computed at once in one process (each takes argon2_memory_kib).
     argon2_max_concurrent: int = 2
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Floods (docs/security.md): concerns one account may send per window, and a whole school.
+    # Counted in the database, so the limits hold across gunicorn workers and hosts.
+    concern_limit_per_account: int = 20
+    concern_limit_account_minutes: int = 10
+    concern_limit_per_school: int = 200
+    concern_limit_school_minutes: int = 60
+    # New-concern alerts to the same school within this many seconds go out as one email.
+    alert_batch_seconds: int = 60
     attachment_dir: Path | None = None
     # Argon2 cost; tests lower it (cheap key derivation in tests, as SecureDrop does).
     argon2_time_cost: int = 3

@@ -12,14 +12,22 @@ back, and a failure to send must never lose the concern. A failure is logged (th
 type only) and audited as `concern.alert_failed`; the caller shows the reporter that the DSLs
 were not reached, so they tell one in person.
 
+Batching (issue 11, item 7): concerns sent to one school within `alert_batch_seconds` of its
+last alert are counted into one email per DSL ("3 new safeguarding concerns"), sent when the
+minute is over (an in-process timer, and `flask send-alerts` every minute as the backstop);
+an urgent concern is never held back. `Concern.alerted_at` marks what an email has counted.
+A flood refused by `services.floods` is told to the DSLs once (`alert_flood`).
+
 With `mail_enabled` off (tests, demos) nothing is sent, and the messages that would have been
 are kept in `outbox()`; under testing they are kept even when sent.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,18 +36,25 @@ from email.utils import formatdate, make_msgid
 from typing import Any, Final
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from . import audit
 from .models import Concern, School, User, db
+from .models.base import utcnow
 
-__all__ = ["AlertResult", "alert_dsls", "concern_alert_messages", "outbox", "send_account_mail",
-           "send_messages", "send_setup_link", "tell_peers"]
+__all__ = ["AlertResult", "alert_dsls", "alert_flood", "concern_alert_messages", "outbox",
+           "send_account_mail", "send_messages", "send_setup_link", "send_waiting_alerts",
+           "tell_peers"]
 
 log = logging.getLogger(__name__)
 
 CONCERN_ALERTED: Final = "concern.alerted"
 CONCERN_ALERT_FAILED: Final = "concern.alert_failed"
+CONCERN_ALERT_BATCHED: Final = "concern.alert_batched"
 SMTP_TIMEOUT: Final = 10.0
+# Schools with a flush timer pending in this process.
+_TIMERS: set[uuid.UUID] = set()
+_TIMERS_LOCK: Final = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -47,10 +62,11 @@ class AlertResult:
     sent: int
     failed: int
     reason: str | None = None  # "no_dsl" | "smtp_error" | None
+    batched: bool = False  # held back: the DSLs were emailed moments ago and will be again
 
     @property
     def ok(self) -> bool:
-        return self.sent > 0 and self.failed == 0
+        return self.batched or (self.sent > 0 and self.failed == 0)
 
 
 def _settings() -> Any:
@@ -68,33 +84,43 @@ def _render(name: str, context: dict[str, Any]) -> str:
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def concern_alert_messages(concern: Concern, school: School,
-                           recipients: Sequence[User]) -> list[EmailMessage]:
-    """One plain-text message per DSL: the school's name and a link, nothing else."""
-    settings = _settings()
+def _message(settings: Any, to: str, subject: str, body: str, *, urgent: bool) -> EmailMessage:
+    domain = settings.mail_sender.rpartition("@")[2] or "localhost"
+    message = EmailMessage()
+    message["From"] = settings.mail_sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    if urgent:
+        message["Importance"] = "high"
+        message["X-Priority"] = "1"
+    message.set_content(body)
+    return message
+
+
+def _link(endpoint: str, **values: Any) -> str:
     # Built from the URL map, not the request: this also runs outside a request (CLI, tests).
-    path = current_app.url_map.bind("localhost").build("concerns.view",
-                                                        {"concern_id": concern.id})
-    link = settings.base_url.rstrip("/") + path
-    context = {"school_name": school.name, "link": link, "urgent": concern.urgent}
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return str(_settings().base_url).rstrip("/") + path
+
+
+def concern_alert_messages(concern: Concern, school: School, recipients: Sequence[User], *,
+                           count: int = 1, urgent: bool | None = None) -> list[EmailMessage]:
+    """One plain-text message per DSL: the school's name, how many concerns, and a link.
+
+    With one concern the link opens it; with several (a batch) it opens the portal's front
+    page, where the DSL's queue lists them.
+    """
+    settings = _settings()
+    urgent = concern.urgent if urgent is None else urgent
+    link = (_link("concerns.view", concern_id=concern.id) if count <= 1
+            else _link("main.index"))
+    context = {"school_name": school.name, "link": link, "urgent": urgent, "count": count}
     subject = " ".join(_render("email/concern_raised_subject.txt", context).split())
     body = _render("email/concern_raised.txt", context).strip() + "\n"
-    domain = settings.mail_sender.rpartition("@")[2] or "localhost"
-    messages = []
-    for user in recipients:
-        message = EmailMessage()
-        message["From"] = settings.mail_sender
-        message["To"] = user.email
-        message["Subject"] = subject
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=domain)
-        message["Auto-Submitted"] = "auto-generated"
-        if concern.urgent:
-            message["Importance"] = "high"
-            message["X-Priority"] = "1"
-        message.set_content(body)
-        messages.append(message)
-    return messages
+    return [_message(settings, user.email, subject, body, urgent=urgent) for user in recipients]
 
 
 def send_messages(messages: Sequence[EmailMessage]) -> int:
@@ -115,25 +141,84 @@ def send_messages(messages: Sequence[EmailMessage]) -> int:
     return sent
 
 
-def alert_dsls(concern_id: uuid.UUID) -> AlertResult:
+def _lock_school(school_id: uuid.UUID) -> None:
+    """Serialise alert batching for one school (PostgreSQL; SQLite has one writer anyway).
+
+    FOR NO KEY UPDATE: it does not conflict with the key-share lock an INSERT of a concern takes
+    on its school, so concerns are never held up while an alert is being sent."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(School.id).where(School.id == school_id).with_for_update(key_share=True))
+
+
+def _last_alert(school_id: uuid.UUID) -> dt.datetime | None:
+    last: dt.datetime | None = db.session.scalar(
+        select(func.max(Concern.alerted_at)).where(Concern.school_id == school_id))
+    return last
+
+
+def _pending(school_id: uuid.UUID) -> list[Concern]:
+    """The school's sent concerns that no alert email has counted yet."""
+    return list(db.session.scalars(
+        select(Concern).where(Concern.school_id == school_id, Concern.alerted_at.is_(None),
+                              Concern.state != "draft")
+        .order_by(Concern.submitted_at)
+    ))
+
+
+def alert_dsls(concern_id: uuid.UUID, *, now: dt.datetime | None = None) -> AlertResult:
     """Alert every DSL of the concern's school. Call after the commit; commits its audit entry.
+
+    Batching (issue 11, item 7): when the school's DSLs were emailed less than
+    `alert_batch_seconds` ago, a concern that is not urgent waits (audited as
+    `concern.alert_batched`); the next alert to the school, the in-process timer or
+    `flask send-alerts` (run every minute) sends one email per DSL counting every concern
+    waiting. An urgent concern is never held back: it goes at once and counts the waiting ones.
 
     Never raises for a mail problem: the concern is already safe in the database.
     """
-    from .services.concerns import dsl_recipients  # services import models, not this module
-
     concern = db.session.get(Concern, concern_id)
     if concern is None:
         raise LookupError("no such concern")
-    school = db.session.get(School, concern.school_id)
+    now = now or utcnow()
+    window = dt.timedelta(seconds=int(_settings().alert_batch_seconds))
+    _lock_school(concern.school_id)
+    db.session.refresh(concern)
+    if concern.alerted_at is not None:  # already counted in an alert sent since it was made
+        db.session.commit()
+        return AlertResult(sent=0, failed=0, batched=True)
+    last = _last_alert(concern.school_id)
+    if not concern.urgent and last is not None and now - last < window:
+        try:
+            audit.record(CONCERN_ALERT_BATCHED, org_id=str(concern.school_id),
+                         object_type="concern", object_id=concern.id)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            log.error("could not audit the alert: %s (concern %s)", type(exc).__name__,
+                      concern_id)
+        _schedule_flush(concern.school_id, last + window - now)
+        return AlertResult(sent=0, failed=0, batched=True)
+    return _send_batch(concern.school_id, concern, now)
+
+
+def _send_batch(school_id: uuid.UUID, concern: Concern, now: dt.datetime) -> AlertResult:
+    """Email every DSL once, counting every concern of the school waiting; commits."""
+    school = db.session.get(School, school_id)
     assert school is not None
-    recipients = dsl_recipients(concern.school_id)
+    from .services.concerns import dsl_recipients  # services import models, not this module
+
+    pending = _pending(school_id)
+    if concern not in pending:
+        pending.append(concern)
+    recipients = dsl_recipients(school_id)
     result: AlertResult
     if not recipients:
         log.error("concern alert failed: no active DSL (concern %s)", concern.id)
         result = AlertResult(sent=0, failed=0, reason="no_dsl")
     else:
-        messages = concern_alert_messages(concern, school, recipients)
+        messages = concern_alert_messages(concern, school, recipients, count=len(pending),
+                                          urgent=any(c.urgent for c in pending))
         try:
             sent = send_messages(messages)
             result = AlertResult(sent=sent, failed=len(messages) - sent)
@@ -143,17 +228,22 @@ def alert_dsls(concern_id: uuid.UUID) -> AlertResult:
             result = AlertResult(sent=0, failed=len(messages), reason="smtp_error")
     try:
         if result.ok:
-            audit.record(CONCERN_ALERTED, org_id=str(concern.school_id), object_type="concern",
-                         object_id=concern.id, detail={"recipients": result.sent})
+            for waiting in pending:
+                waiting.alerted_at = now
+            detail: dict[str, Any] = {"recipients": result.sent}
+            if len(pending) > 1:
+                detail["concerns"] = len(pending)
+            audit.record(CONCERN_ALERTED, org_id=str(school_id), object_type="concern",
+                         object_id=concern.id, detail=detail)
         else:
-            audit.record(CONCERN_ALERT_FAILED, org_id=str(concern.school_id),
+            audit.record(CONCERN_ALERT_FAILED, org_id=str(school_id),
                          object_type="concern", object_id=concern.id,
                          detail={"reason": result.reason or "smtp_error",
                                  "recipients": result.sent + result.failed})
         db.session.commit()
     except Exception as exc:  # the audit write must not turn a sent alert into an error page
         db.session.rollback()
-        log.error("could not audit the alert: %s (concern %s)", type(exc).__name__, concern_id)
+        log.error("could not audit the alert: %s (concern %s)", type(exc).__name__, concern.id)
     return result
 
 
@@ -162,22 +252,7 @@ def alert_dsls(concern_id: uuid.UUID) -> AlertResult:
 
 
 def _plain_message(to: str, subject: str, body: str) -> EmailMessage:
-    settings = _settings()
-    domain = settings.mail_sender.rpartition("@")[2] or "localhost"
-    message = EmailMessage()
-    message["From"] = settings.mail_sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body.strip() + "\n")
-    return message
-
-
-def _link(endpoint: str, **values: Any) -> str:
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return str(_settings().base_url).rstrip("/") + path
+    return _message(_settings(), to, subject, body.strip() + "\n", urgent=False)
 
 
 def _send_and_audit(messages: Sequence[EmailMessage], *, ok: str, failed: str, org_id: str,
@@ -252,3 +327,81 @@ def send_account_mail(out: Any) -> bool:
     for user_id, kind in out.notices:
         good = tell_peers(user_id, kind) and good
     return good
+
+
+def send_waiting_alerts(*, now: dt.datetime | None = None) -> int:
+    """Send the alerts held back by batching whose minute is over; the number of schools.
+
+    Run every minute (`flask send-alerts`, a systemd timer), and by the in-process timer.
+    """
+    now = now or utcnow()
+    window = dt.timedelta(seconds=int(_settings().alert_batch_seconds))
+    schools = list(db.session.scalars(
+        select(Concern.school_id).where(Concern.alerted_at.is_(None), Concern.state != "draft")
+        .distinct()
+    ))
+    done = 0
+    for school_id in schools:
+        _lock_school(school_id)
+        last = _last_alert(school_id)
+        pending = _pending(school_id)
+        if not pending or (last is not None and now - last < window):
+            db.session.commit()
+            continue
+        _send_batch(school_id, pending[-1], now)
+        done += 1
+    return done
+
+
+def _schedule_flush(school_id: uuid.UUID, delay: dt.timedelta) -> None:
+    """Send the held-back alert when its minute is over, from this process (best effort: if
+    the process ends first, `flask send-alerts` sends it). Not under testing."""
+    settings = _settings()
+    if settings.testing:
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _TIMERS_LOCK:
+        if school_id in _TIMERS:  # one timer per school per process, however many wait
+            return
+
+        def flush() -> None:
+            with _TIMERS_LOCK:
+                _TIMERS.discard(school_id)
+            with app.app_context():
+                try:
+                    send_waiting_alerts()
+                except Exception as exc:  # a timer thread must not die noisily
+                    db.session.rollback()
+                    log.error("waiting alerts not sent: %s", type(exc).__name__)
+                finally:
+                    db.session.remove()
+
+        timer = threading.Timer(max(delay.total_seconds(), 0.0) + 1.0, flush)
+        timer.daemon = True
+        _TIMERS.add(school_id)
+        timer.start()
+
+
+def alert_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> bool:
+    """Tell every DSL of the school, once (the caller decides), that concerns are being
+    refused because too many were sent. Call after the commit. No child's detail."""
+    from .services.concerns import dsl_recipients
+
+    school = db.session.get(School, school_id)
+    recipients = dsl_recipients(school_id)
+    if school is None or not recipients:
+        log.error("flood alert not sent: no active DSL (school %s)", school_id)
+        return False
+    settings = _settings()
+    body = _render("email/concern_flood.txt", {
+        "school_name": school.name, "scope": scope, "limit": limit, "minutes": minutes,
+        "link": _link("main.index")}).strip() + "\n"
+    subject = "Concerns refused: too many sent in a short time"
+    messages = [_message(settings, user.email, subject, body, urgent=True)
+                for user in recipients]
+    try:
+        send_messages(messages)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("flood alert failed: %s (school %s)", type(exc).__name__, school_id)
+        return False
+    return True

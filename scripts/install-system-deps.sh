@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages the portal's run/test commands need, and nothing else.
 #
-#   scripts/install-system-deps.sh [postgres] [chromium] [node]   (no argument: all three)
+#   scripts/install-system-deps.sh [postgres] [chromium] [node] [nginx]   (no argument: all)
 #
 # A quick no-op when everything is present. Runs `apt-get update` at most once per call, and only
 # when a package is missing and apt does not know it (fresh image) or an install fails (stale lists).
 set -euo pipefail
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(postgres chromium node)
+[ ${#want[@]} -eq 0 ] && want=(postgres chromium node nginx)
 
 pkgs=()
 for w in "${want[@]}"; do
@@ -32,7 +32,11 @@ for w in "${want[@]}"; do
         node)
             command -v npm >/dev/null || pkgs+=(nodejs npm)
             ;;
-        *) echo "install-system-deps: unknown component '$w' (use postgres, chromium, node)" >&2; exit 2 ;;
+        nginx)
+            # The deployment test checks docs/deploy.md's nginx block with the real nginx.
+            command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
+            ;;
+        *) echo "install-system-deps: unknown component '$w' (use postgres, chromium, node, nginx)" >&2; exit 2 ;;
     esac
 done
 

@@ -94,11 +94,41 @@ def file(child_id: Any) -> str:
     user = _user()
     child = get_child_or_404(user, child_id)
     newest_first = _newest_first()
-    record = child_file.build_child_file(user, child, newest_first=newest_first)
+    page = request.args.get("page", 1, type=int)
+    record = child_file.build_child_file(user, child, newest_first=newest_first,
+                                         page=page if page and page > 0 else 1)
     child_file.record_view(user, child, newest_first=newest_first)
     db.session.commit()
     return render_template("children/file.html", page_title=f"Child {child.reference}",
-                           file=record)
+                           file=record, pagination=_pagination(record, newest_first))
+
+
+def _pagination(record: child_file.ChildFile, newest_first: bool) -> dict[str, Any] | None:
+    """GOV.UK pagination for the file's pages: first, last, and the pages either side."""
+    if record.pages <= 1:
+        return None
+    order = None if newest_first else "oldest"
+
+    def href(number: int) -> str:
+        return url_for("children.file", child_id=record.child.id, order=order,
+                       page=number if number > 1 else None) + "#chronology"
+
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in range(1, record.pages + 1):
+        if number in (1, record.pages) or abs(number - record.page) <= 1:
+            if previous and number - previous > 1:
+                items.append({"ellipsis": True})
+            items.append({"number": number, "href": href(number),
+                          "current": number == record.page})
+            previous = number
+    params: dict[str, Any] = {"items": items,
+                              "landmarkLabel": "Pages of the chronology"}
+    if record.page > 1:
+        params["previous"] = {"href": href(record.page - 1)}
+    if record.page < record.pages:
+        params["next"] = {"href": href(record.page + 1)}
+    return params
 
 
 @bp.get("/children/<uuid:child_id>/print")

@@ -46,6 +46,7 @@ from ..access import can_raise_concern, can_record_incident, get_concern_or_404,
 from ..auth import sessions
 from ..models import Concern, User, db
 from ..services import concerns as service
+from ..services import floods
 from . import bp
 from .forms import (
     DSL_SEARCH_HINT,
@@ -69,6 +70,14 @@ PAGE_EXPIRED_SAVED: Final = (
 NO_MATCH: Final = ("No child found with that name. Check the spelling, or add them as a child "
                    "who is not on the list")
 TOO_LONG: Final = "What you typed is too long to save. Split it up and try again."
+FLOODED: Final = {
+    "account": ("You have sent a lot of concerns in a short time, so this one has not been sent "
+                "yet. What you typed has been saved. If a child is at risk, speak to your "
+                "safeguarding lead in person now. Otherwise try again in a few minutes."),
+    "school": ("Your school has sent an unusual number of concerns in the last hour, so this "
+               "one has not been sent yet. What you typed has been saved. If a child is at "
+               "risk, speak to your safeguarding lead in person now. Otherwise try again later."),
+}
 
 
 def _user() -> User:
@@ -213,13 +222,34 @@ def _error_list(form: ConcernForm) -> list[dict[str, str]]:
     return items
 
 
+def _settings() -> Any:
+    return current_app.config["PORTAL_SETTINGS"]
+
+
+def _flooded(user: User, form: ConcernForm, fields: service.DraftFields,
+             refusal: floods.Refusal, now: dt.datetime) -> Any:
+    """Refuse a concern over the flood limits, in words, keeping every word typed: the draft is
+    saved, the refusal audited, and the school's DSLs alerted the first time (docs/security.md).
+    """
+    settings = _settings()
+    draft = service.save_draft(user, fields, now=now)
+    alert = floods.record_refusal(user, refusal, settings, now=now)
+    db.session.commit()
+    if alert and user.school_id is not None:
+        notify.alert_flood(user.school_id, refusal.scope, refusal.limit, refusal.minutes)
+    message = FLOODED[refusal.scope]
+    return _render(form, saved_at=draft.updated_at,
+                   extra_errors=[{"text": message, "href": "#what_happened"}]), 429
+
+
 def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
-            matches: int | None = None, loaded: bool = False) -> str:
+            matches: int | None = None, loaded: bool = False,
+            extra_errors: list[dict[str, str]] | None = None) -> str:
     if can_record_incident(_user()):  # DSLs may also find a family by its name
         form.child_search.description = DSL_SEARCH_HINT
     return render_template(
         "concerns/new.html", form=form, page_title="Raise a concern",
-        error_list=_error_list(form),
+        error_list=[*(extra_errors or []), *_error_list(form)],
         saved_at=_clock(saved_at) if saved_at else None,
         loaded_at=_when(saved_at) if (saved_at and loaded) else None,
         matches=matches, rescue_key=rescue_key(_cookie_token()),
@@ -250,6 +280,10 @@ def new() -> Any:
 
     if action == "submit":
         data = form.check_submit([child.id for child in known], london_today(now))
+        refusal = (floods.check_concern_rate(user, _settings(), now=now)
+                   if data is not None else None)
+        if refusal is not None:
+            return _flooded(user, form, fields, refusal, now)
         if data is not None:
             concern = service.raise_concern(user, data, now=now)
             db.session.commit()

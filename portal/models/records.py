@@ -76,7 +76,9 @@ class Concern(IdMixin, Base):
 
     __tablename__ = "concerns"
     # The dashboard's "new concerns" list and the overdue check read by school and state.
-    __table_args__ = (Index("ix_concerns_school_state", "school_id", "state", "submitted_at"),)
+    # The alert batcher finds a school's concerns not yet in an alert, and its last alert.
+    __table_args__ = (Index("ix_concerns_school_state", "school_id", "state", "submitted_at"),
+                      Index("ix_concerns_school_alerted", "school_id", "alerted_at"))
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     raised_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
@@ -92,6 +94,8 @@ class Concern(IdMixin, Base):
     urgent_detail_enc: Mapped[bytes | None] = enc_column()
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     picked_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When an alert email counting this concern went to the school's DSLs (None: not yet).
+    alerted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     picked_up_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, case, func, literal, or_, select, type_coerce, union_all
 
 from .. import audit
 from ..access import (
@@ -51,6 +51,7 @@ from ..models import (
     db,
     keyring,
 )
+from ..models.base import UTCDateTime
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import chronology
 from .children import FAMILY_NAME_INDEX, NAME_INDEX, name_search
@@ -87,6 +88,9 @@ DECISION_LABELS: Final = {
 }
 
 KIND_ORDER: Final = {"concern": 0, "incident": 1, "entry": 2, "decision": 3}
+# Lines of the chronology on one page of the file (issue 11, item 7: a flooded file of 2,000
+# lines took 28 s and 3 MB as one page).
+PER_PAGE: Final = 50
 
 
 def _humanise(code: str | None) -> str:
@@ -182,6 +186,10 @@ class ChildFile:
     family_members: list[str]
     events: list[Event]
     newest_first: bool
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    per_page: int = PER_PAGE
 
     @property
     def dob_text(self) -> str:
@@ -236,6 +244,7 @@ class _Builder:
         self._full_index: Callable[[str], str]
         self._family_index: Callable[[str], str]
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
+        self._redacted: dict[str, str] = {}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -249,13 +258,17 @@ class _Builder:
         """
         if not text:
             return ""
+        done = self._redacted.get(text)
+        if done is not None:  # the same words again (a flood repeats itself): same answer
+            return done
         extra = [c for c in self.named_in(text) if c.id not in self.others]
         children = [*self.others.values(), *extra]
         key = frozenset(c.id for c in children)
         redactor = self._redactors.get(key)
         if redactor is None:
             redactor = self._redactors[key] = chronology.Redactor(children, self.child)
-        return redactor(text)
+        done = self._redacted[text] = redactor(text)
+        return done
 
     def named_in(self, text: str) -> list[Child]:
         """The school's other children whose full name or family name is in `text` as whole
@@ -318,29 +331,110 @@ class _Builder:
 
     # -- the file -------------------------------------------------------------------------
 
-    def build(self, newest_first: bool) -> ChildFile:
-        child = self.child
-        user = self.user
-
-        concerns = list(db.session.scalars(
+    def timeline(self) -> tuple[Any, Any, Any, Any, Any]:
+        """One row (id, kind, at, order) per line of the file's chronology, as SQL (a UNION),
+        and the subqueries of the ids it is built from. Nothing is loaded or decrypted here:
+        the page's rows are chosen by the database (ORDER BY ... LIMIT ... OFFSET)."""
+        child, user = self.child, self.user
+        concern_ids = (
             concerns_visible_to(user)
             .join(ConcernChild, ConcernChild.concern_id == Concern.id)
             .where(ConcernChild.child_id == child.id, Concern.state != "draft")
-        ).unique())
+        )
+        parts = (
+            school_rows_visible_to(user, IncidentChild)
+            .join(Incident, Incident.id == IncidentChild.incident_id)
+            .where(IncidentChild.child_id == child.id,
+                   Incident.id.in_(incidents_visible_to(user).with_only_columns(Incident.id)))
+        )
+        incident_ids = parts.with_only_columns(IncidentChild.incident_id)
+        part_ids = parts.with_only_columns(IncidentChild.id)
+        decisions = school_rows_visible_to(user, Decision).where(or_(
+            Decision.child_id == child.id,
+            and_(Decision.child_id.is_(None), Decision.incident_id.in_(incident_ids)),
+        ))
+        decision_ids = decisions.with_only_columns(Decision.id)
+        linked = union_all(concern_ids.with_only_columns(Concern.id), incident_ids, part_ids,
+                           decision_ids)
+        standalone = school_rows_visible_to(user, ChildRecordEntry).where(
+            ChildRecordEntry.child_id == child.id,
+            or_(ChildRecordEntry.source_id.is_(None),
+                ChildRecordEntry.source_id.not_in(select(linked.subquery().c[0]))),
+        )
+        incident_at = case(
+            (and_(IncidentChild.added_at.is_not(None),
+                  IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
+            else_=Incident.opened_at,
+        )
+        rows = union_all(
+            concern_ids.with_only_columns(
+                Concern.id.label("id"), literal("concern", String).label("kind"),
+                Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord")),
+            parts.with_only_columns(
+                Incident.id.label("id"), literal("incident", String).label("kind"),
+                type_coerce(incident_at, UTCDateTime).label("at"),
+                literal(KIND_ORDER["incident"]).label("ord")),
+            decisions.with_only_columns(
+                Decision.id.label("id"), literal("decision", String).label("kind"),
+                Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord")),
+            standalone.with_only_columns(
+                ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
+                ChildRecordEntry.occurred_at.label("at"),
+                literal(KIND_ORDER["entry"]).label("ord")),
+        ).subquery("timeline")
+        return rows, concern_ids, incident_ids, decision_ids, parts
+
+    def build(self, newest_first: bool, page: int | None = None,
+              per_page: int = PER_PAGE) -> ChildFile:
+        """The file; with `page` (from 1), only that page's lines, chosen and loaded in SQL:
+        the number of statements and the work of redaction do not grow with the file."""
+        child = self.child
+        user = self.user
+
+        rows, concern_ids_q, incident_ids_q, _decision_ids_q, parts_q = self.timeline()
+        order = ((rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc()) if newest_first
+                 else (rows.c.at, rows.c.ord, rows.c.id))
+        # The page's keys and the file's length in one statement (a window count).
+        keys_q = select(rows.c.id, rows.c.kind, func.count().over()).order_by(*order)
+
+        def fetch(number: int | None) -> list[Any]:
+            query = keys_q
+            if number is not None:
+                query = query.limit(per_page).offset((number - 1) * per_page)
+            return list(db.session.execute(query))
+
+        page = max(page, 1) if page is not None else None
+        found = fetch(page)
+        if found:
+            total = int(found[0][2])
+        else:  # an empty file, or a page past the end (an old link): show the last page
+            total = db.session.scalar(select(func.count()).select_from(rows)) or 0
+            if page is not None and page > 1 and total:
+                page = -(-total // per_page)
+                found = fetch(page)
+        pages = max(1, -(-total // per_page)) if page is not None else 1
+        keys = [(row[0], row[1]) for row in found]
+        wanted: dict[str, list[uuid.UUID]] = {"concern": [], "incident": [], "decision": [],
+                                              "entry": []}
+        for ident, kind in keys:
+            wanted[kind].append(ident if isinstance(ident, uuid.UUID) else uuid.UUID(str(ident)))
+
+        concerns = list(db.session.scalars(
+            select(Concern).where(Concern.id.in_(wanted["concern"]))
+        )) if wanted["concern"] else []
         concern_ids = [c.id for c in concerns]
 
         parts = list(db.session.scalars(
-            school_rows_visible_to(user, IncidentChild).where(IncidentChild.child_id == child.id)
-        ))
+            parts_q.where(IncidentChild.incident_id.in_(wanted["incident"]))
+        )) if wanted["incident"] else []
         incidents = {
             i.id: i for i in db.session.scalars(
-                incidents_visible_to(user).where(Incident.id.in_([p.incident_id for p in parts]))
+                select(Incident).where(Incident.id.in_([p.incident_id for p in parts]))
             )
         } if parts else {}
         parts = [p for p in parts if p.incident_id in incidents]
         incident_ids = list(incidents)
 
-        # Every other child these records touch: their names are redacted from all free text.
         all_parts = list(db.session.scalars(
             school_rows_visible_to(user, IncidentChild)
             .where(IncidentChild.incident_id.in_(incident_ids))
@@ -349,23 +443,35 @@ class _Builder:
         concern_links = list(db.session.scalars(
             select(ConcernChild).where(ConcernChild.concern_id.in_(concern_ids))
         )) if concern_ids else []
-        other_ids = {p.child_id for p in all_parts} | {c.child_id for c in concern_links}
-        other_ids.discard(child.id)
-        if other_ids:
-            self.others = {
-                c.id: c for c in db.session.scalars(select(Child).where(Child.id.in_(other_ids)))
-            }
+        # Every other child the whole file touches (not only this page): their names are
+        # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
+        other_ids_q = union_all(
+            select(ConcernChild.child_id).where(
+                ConcernChild.concern_id.in_(concern_ids_q.with_only_columns(Concern.id))),
+            school_rows_visible_to(user, IncidentChild)
+            .with_only_columns(IncidentChild.child_id)
+            .where(IncidentChild.incident_id.in_(incident_ids_q)),
+        ).subquery()
+        self.others = {
+            c.id: c for c in db.session.scalars(
+                select(Child).where(Child.id.in_(select(other_ids_q.c[0])),
+                                    Child.id != child.id))
+        }
 
         decisions = list(db.session.scalars(
-            school_rows_visible_to(user, Decision).where(or_(
-                Decision.child_id == child.id,
-                and_(Decision.child_id.is_(None), Decision.incident_id.in_(incident_ids)),
-            ))
-        ))
+            select(Decision).where(Decision.id.in_(wanted["decision"]))
+        )) if wanted["decision"] else []
+        # The page's own lines, and the notes linked to what the page shows.
+        sources = [*concern_ids, *incident_ids, *(p.id for p in parts),
+                   *(d.id for d in decisions)]
+        entry_filter = [ChildRecordEntry.id.in_(wanted["entry"])] if wanted["entry"] else []
+        if sources:
+            entry_filter.append(ChildRecordEntry.source_id.in_(sources))
         entries = list(db.session.scalars(
             school_rows_visible_to(user, ChildRecordEntry)
-            .where(ChildRecordEntry.child_id == child.id)
-        ))
+            .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
+            .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
+        )) if entry_filter else []
         attachments = list(db.session.scalars(
             attachments_visible_to(user)
             .where(Attachment.incident_id.in_(incident_ids))
@@ -477,6 +583,10 @@ class _Builder:
             family_members=family,
             events=timeline,
             newest_first=newest_first,
+            page=page or 1,
+            pages=pages,
+            total=total,
+            per_page=per_page,
         )
 
     def concern_event(self, concern: Concern, links: Sequence[ConcernChild]) -> Event:
@@ -570,9 +680,12 @@ def _authority_name(code: str | None) -> str:
     return name or code
 
 
-def build_child_file(user: Any, child: Child, *, newest_first: bool = True) -> ChildFile:
-    """`child`'s file as `user` may see it (the caller got `child` from `get_child_or_404`)."""
-    return _Builder(user, child).build(newest_first)
+def build_child_file(user: Any, child: Child, *, newest_first: bool = True,
+                     page: int | None = None, per_page: int = PER_PAGE) -> ChildFile:
+    """`child`'s file as `user` may see it (the caller got `child` from `get_child_or_404`):
+    with `page`, one page of `per_page` lines (the page on screen); without, every line (the
+    printed copy)."""
+    return _Builder(user, child).build(newest_first, page, per_page)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -160,6 +160,14 @@ def case(seed: Seed) -> Case:
         return inc.id, referral.id
 
     incident_id, referral_id = seed.run(make)
+
+    def long_file() -> None:  # 120 lines about the other child: three pages
+        from tests.floodfile import add_lines
+
+        add_lines(db.session.get(School, school.id), db.session.get(User, staff.id),
+                  db.session.get(Child, harmer.id), 120)
+
+    seed.run(long_file)
     return Case(school=school, dsl=dsl, staff=staff, adviser=adviser, harmed=harmed,
                 harmer=harmer, incident_id=incident_id, referral_id=referral_id)
 
@@ -189,6 +197,12 @@ def test_dsl_pages_fit_320(new_page: Callable[..., Page], sign_in: Callable[...,
     fits(page, f"/children/{case.harmed.id}", case.harmed.full_name)
     fits(page, "/children", "Children")
     fits(page, f"/children?name={case.harmed.family_name}", "Children")
+    # A long file is paged (GOV.UK pagination): page 2 of 3, with previous, next and numbers.
+    fits(page, f"/children/{case.harmer.id}?page=2", case.harmer.full_name)
+    pagination = page.get_by_role("navigation", name="Pages of the chronology")
+    expect(pagination.get_by_role("link", name="Previous")).to_be_visible()
+    expect(pagination.get_by_role("link", name="Next")).to_be_visible()
+    expect(pagination.locator("[aria-current=page]")).to_have_text("2")
     fits(page, f"/referrals/{case.referral_id}", "Referral")
 
 

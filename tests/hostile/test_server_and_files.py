@@ -95,7 +95,7 @@ def _free_port() -> int:
 
 
 def test_gunicorn_server_header_is_neutral(tmp_path: Path, sqlite_template: Path) -> None:
-    """gunicorn serving the portal from its folder (so it reads gunicorn.conf.py), as deployed."""
+    """gunicorn serving the portal with deploy/gunicorn.conf.py, as docs/deploy.md runs it."""
     database = tmp_path / "g.db"
     shutil.copy(sqlite_template, database)
     config = make_test_config(tmp_path, f"sqlite:///{database}")
@@ -106,7 +106,8 @@ def test_gunicorn_server_header_is_neutral(tmp_path: Path, sqlite_template: Path
     env = {**os.environ, "GAPP_CONFIG": json.dumps(config),
            "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "gapp:app"],
+    proc = subprocess.Popen([str(gunicorn), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                             "-w", "1", "-b", f"127.0.0.1:{port}", "gapp:app"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     try:

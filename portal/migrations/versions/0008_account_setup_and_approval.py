@@ -13,7 +13,7 @@ Existing accounts are approved and set up.
   organisation's recent account changes without reading its whole chain.
 
 Revision ID: 0008
-Revises: 0006 (re-chained after 0007 on merge)
+Revises: 0006
 Create Date: 2026-11-30
 """
 
