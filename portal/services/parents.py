@@ -69,8 +69,9 @@ def describe(contact: ParentContact) -> str:
         text = f"Parents or carers: told on {when} by {contact.by_whom or 'someone not named'}"
         return text + (f" ({contact.detail})" if contact.detail else "")
     if contact.reason == "other":
-        return f"Not told: {contact.detail or PARENT_REASONS['other']}"
-    text = f"Not told: {PARENT_REASONS.get(contact.reason or '', 'reason not given')}"
+        return f"Parents or carers: not told. Why: {contact.detail or PARENT_REASONS['other']}"
+    why = PARENT_REASONS.get(contact.reason or "", "no reason was given")
+    text = f"Parents or carers: not told, because {why}"
     return text + (f" ({contact.detail})" if contact.detail else "")
 
 

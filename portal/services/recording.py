@@ -64,7 +64,7 @@ REVIEW_OUTCOMES: Final = {
     "reconsider": "The behaviour continued or escalated: reconsider the routes",
     "ended": "No further review needed",
 }
-# R9: why a child's parents or carers were not told (completes "Not told: ...").
+# R9: why a child's parents or carers were not told (completes "not told, because ...").
 PARENT_REASONS: Final = {
     "csc_advised": "children's social care advised against it",
     "police_advised": "the police advised against it",

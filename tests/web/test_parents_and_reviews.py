@@ -117,8 +117,8 @@ def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed
     section_html = children_section(client, iid)
     assert ("Parents or carers: told on 29 November 2026 at 15:10 by Ms Okafor, deputy DSL"
             in section_html)
-    assert ("Not told: the police advised against it (PC Hale asked us to wait until the "
-            "interview.)") in section_html
+    assert ("Parents or carers: not told, because the police advised against it (PC Hale asked "
+            "us to wait until the interview.)") in section_html
     assert "Not yet recorded" not in section_html
 
     assert close(client, iid).status_code == 302
@@ -169,7 +169,7 @@ def test_r9_other_without_text_and_future_time_refused_keeping_what_was_typed(
     ok = submit(client, url, {"told": "no", "reason": "other",
                               "detail": "Mia is 17 and asked us not to; we respect that."})
     assert ok.status_code == 302
-    assert ("Not told: Mia is 17 and asked us not to; we respect that."
+    assert ("Parents or carers: not told. Why: Mia is 17 and asked us not to; we respect that."
             in children_section(client, iid))
 
 
@@ -186,7 +186,8 @@ def test_r9_a_later_record_supersedes_and_the_earlier_is_kept(
     current = section(html, 'data-testid="parents-C0002"', "</span>")
     assert "told on 29 November 2026 at 15:10 by Dana Lead" in current
     history = html[html.index('data-testid="parents-history-C0002"'):]
-    assert "Not told: children's social care advised against it" in history
+    assert ("Parents or carers: not told, because children's social care advised against it"
+            in history)
     assert db.session.query(ParentContact).filter_by(child_id=w["kai"].id).count() == 2
 
 
