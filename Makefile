@@ -39,6 +39,7 @@ run: setup
 		(exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.1; \
 	done; \
 	export PORTAL_MAIL_HOST=127.0.0.1 PORTAL_MAIL_PORT=$(MAIL_PORT); \
+	export PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	$(PY) -m portal.keys init >/dev/null; \
 	$(FLASK) init-db; \
 	$(FLASK) demo; \

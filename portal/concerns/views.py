@@ -69,6 +69,9 @@ PAGE_EXPIRED_SAVED: Final = (
 )
 NO_MATCH: Final = ("No child found with that name. Check the spelling, or add them as a child "
                    "who is not on the list")
+# Staff find a child by full name only (docs/security.md): one word is not a search, and saying
+# "no child found" would send them to add the child again.
+ONE_WORD: Final = "Enter the child's first name and family name, for example Maisie Thornbury"
 TOO_LONG: Final = "What you typed is too long to save. Split it up and try again."
 FLOODED: Final = {
     "account": ("You have sent a lot of concerns in a short time, so this one has not been sent "
@@ -299,7 +302,8 @@ def new() -> Any:
         text = form.check_search()
         found = service.find_children(user, text) if text else []
         if text and not found:
-            form.error(form.child_search, NO_MATCH)
+            one_word = len(text.split()) == 1 and not can_record_incident(user)
+            form.error(form.child_search, ONE_WORD if one_word else NO_MATCH)
         form.set_children(known, found)
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()

@@ -164,7 +164,8 @@ def test_raise_a_concern_end_to_end(app: Flask, client: FlaskClient, world: Worl
     # Staff cannot list a family's children: the family name alone finds nothing (a DSL's
     # search can, tests/hostile/test_search_privacy.py); a wrong name finds nothing either.
     family = page(post_form(client, {"child_search": "testcase"}, "find", token))
-    assert "Amira Testcase (C0001)" not in family and "No child found with that name" in family
+    assert "Amira Testcase (C0001)" not in family
+    assert "Enter the child's first name and family name" in family
     missing = page(post_form(client, {"child_search": "Amira Testcas"}, "find", token))
     assert "No child found with that name" in missing
 
