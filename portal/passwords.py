@@ -6,8 +6,13 @@ import threading
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
+# zxcvbn's score (0-4) below which a password is refused: common passwords and their easy
+# variants ("password1234", "Qwertyuiop12!") score 0-2; a few random words score 4 (NCSC:
+# block the passwords attackers try first, rather than demand symbols).
+MIN_STRENGTH = 3
 
 
 class Passwords:
@@ -42,4 +47,9 @@ def password_problem(password: str) -> str | None:
         return f"Password must be {MIN_LENGTH} characters or more"
     if password.strip() != password:
         return "Password must not start or end with a space"
+    # Only the first 72 characters are scored (zxcvbn refuses longer input, and its work grows
+    # with the length): a password that long is not a common one.
+    if zxcvbn(password[:72])["score"] < MIN_STRENGTH:
+        return ("Password is too easy to guess: it is, or is like, a password many people use. "
+                "Use three or four random words instead")
     return None
