@@ -29,6 +29,11 @@ def to_local(at: dt.datetime) -> dt.datetime:
     return at.astimezone(LONDON).replace(tzinfo=None)
 
 
+def when_words(at: dt.datetime) -> str:
+    """An aware time in words, in UK time: '30 November 2026 at 10:15' (never ISO)."""
+    return to_local(at).strftime("%-d %B %Y at %H:%M")
+
+
 def from_local(local: dt.datetime) -> dt.datetime:
     """Naive Europe/London local time to aware UTC."""
     return local.replace(tzinfo=LONDON).astimezone(dt.UTC)

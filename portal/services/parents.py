@@ -26,7 +26,7 @@ from .. import audit
 from ..models import Incident, ParentContact, User, db
 from . import chronology
 from .facts import incident_children
-from .localtime import LONDON, from_local
+from .localtime import from_local, when_words
 from .recording import (
     PARENT_REASONS,
     IncidentClosed,
@@ -57,15 +57,10 @@ class ParentsInput:
     detail: str | None = None
 
 
-def when_text(at: dt.datetime) -> str:
-    """'30 November 2026 at 15:10', in London time (never ISO)."""
-    return f"{at.astimezone(LONDON):%-d %B %Y at %H:%M}"
-
-
 def describe(contact: ParentContact) -> str:
     """The record in plain words, as the incident page and the child's chronology show it."""
     if contact.told:
-        when = when_text(contact.told_at) if contact.told_at is not None else "a time not given"
+        when = when_words(contact.told_at) if contact.told_at is not None else "a time not given"
         text = f"Parents or carers: told on {when} by {contact.by_whom or 'someone not named'}"
         return text + (f" ({contact.detail})" if contact.detail else "")
     if contact.reason == "other":

@@ -3,18 +3,11 @@ incident page, each child's file and the referral packet the local authority rea
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ..models import OUTSIDE_REFERRAL_ROUTE, POLICE_METHODS, REFERRAL_METHODS, RouteHandover
 from ..rules import Directory
-from .localtime import directory_from_db, to_local
+from .localtime import directory_from_db, when_words
 
-__all__ = ["record_text", "when_words"]
-
-
-def when_words(at: dt.datetime) -> str:
-    """'30 November 2026 at 10:15' in UK time."""
-    return to_local(at).strftime("%-d %B %Y at %H:%M")
+__all__ = ["record_text"]
 
 
 def record_text(record: RouteHandover, directory: Directory | None = None) -> str:
