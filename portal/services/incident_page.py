@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,11 +153,8 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         summary_addenda=tuple(addenda[("incident", incident.id)]),
         reviewed=reviews.reviews_of(decided),
         # Only the escalations still waiting for a new decision about the child (R10).
-        reconsider=tuple(d for d in decided
-                         if d.kind == "review" and d.review_outcome == "reconsider"
-                         and d.child_id is not None
-                         and svc.reconsider_pending(list(decided), d.child_id)
-                         and d is _latest_review(decided, d.child_id)),
+        reconsider=tuple(d for d in decided if d.kind == "review"
+                         and d is svc.pending_reconsider(decided, d.child_id)),
         parents={child_id: tuple(_parents_line(c, name(c.recorded_by_id)) for c in found)
                  for child_id, found in contacts.items()},
         handed=handover.handed((result or {}).get("routes", []), states, record),
@@ -170,8 +167,3 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
 
 def _parents_line(contact: ParentContact, recorded_by: str) -> ParentsLine:
     return ParentsLine(describe(contact), recorded_by, contact.recorded_at)
-
-
-def _latest_review(decided: Iterable[Decision], child_id: uuid.UUID) -> Decision | None:
-    reviews = [d for d in decided if d.kind == "review" and d.child_id == child_id]
-    return max(reviews, key=lambda d: d.decided_at) if reviews else None

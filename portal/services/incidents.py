@@ -818,21 +818,24 @@ def closing_from(*, rows: Iterable[IncidentChild], decided: Iterable[Decision],
         mandatory_not_handed_over=[s.route for s in owed],
         still_owed={s.route: s.owed for s in owed},
         reconsider_pending=[child_label(ic.child) for ic in rows
-                            if reconsider_pending(made, ic.child_id)],
+                            if pending_reconsider(made, ic.child_id) is not None],
     )
 
 
-def reconsider_pending(made: list[Decision], child_id: uuid.UUID) -> bool:
-    """R10: the child's latest review found the behaviour continued or escalated, and no
-    decision about the child (or the incident's routes) has been recorded since."""
+def pending_reconsider(made: Iterable[Decision], child_id: uuid.UUID | None) -> Decision | None:
+    """R10: the child's latest review, when it found the behaviour continued or escalated and
+    no decision about the child (or the incident's routes) has been recorded since; else None."""
+    made = list(made)
     reviews = [d for d in made if d.kind == "review" and d.child_id == child_id]
-    if not reviews:
-        return False
+    if child_id is None or not reviews:
+        return None
     latest = max(reviews, key=lambda d: d.decided_at)
     if latest.review_outcome != "reconsider":
-        return False
-    return not any(d.decided_at > latest.decided_at and d.kind in CHILD_DECISION_KINDS | {
-        "decline_route"} and d.child_id in (child_id, None) for d in made)
+        return None
+    decided_since = any(
+        d.decided_at > latest.decided_at and d.kind in CHILD_DECISION_KINDS | {"decline_route"}
+        and d.child_id in (child_id, None) for d in made)
+    return None if decided_since else latest
 
 
 def close_incident(user: User, incident: Incident, loaded_version: int, reasons: str | None,
