@@ -77,6 +77,15 @@ def _incident(incident_id: Any) -> Any:
     return access.get_incident_or_404(_user(), incident_id)
 
 
+def _row_of(incident: Any, model: Any, row_id: uuid.UUID) -> Any:
+    """A row of `incident` (a decision, a handover record) the user may see, or 404."""
+    row = db.session.scalar(access.school_rows_visible_to(_user(), model).where(
+        model.id == row_id, model.incident_id == incident.id))
+    if row is None:
+        abort(404)
+    return row
+
+
 def _editable_incident(incident_id: Any) -> Any:
     """The incident, if it may still be changed. Opening a form of a closed one sends the DSL
     back to its page (after closing, changes are corrections). A form sent after the incident
@@ -635,13 +644,8 @@ def correct_summary(incident_id: uuid.UUID) -> Any:
           methods=["GET", "POST"])
 @require_dsl
 def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
-    user = _user()
     incident = _incident(incident_id)
-    decision = db.session.scalar(
-        access.school_rows_visible_to(user, Decision).where(
-            Decision.id == decision_id, Decision.incident_id == incident.id))
-    if decision is None:
-        abort(404)
+    decision = _row_of(incident, Decision, decision_id)
     return _correction_page(incident, target_type="decision", target_id=decision.id,
                             field="reasons", original=decision.reasons,
                             heading="Add a correction to a decision")
@@ -725,13 +729,8 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
           methods=["GET", "POST"])
 @require_dsl
 def correct_route_record(incident_id: uuid.UUID, record_id: uuid.UUID) -> Any:
-    user = _user()
     incident = _incident(incident_id)
-    record = db.session.scalar(
-        access.school_rows_visible_to(user, RouteHandover).where(
-            RouteHandover.id == record_id, RouteHandover.incident_id == incident.id))
-    if record is None:
-        abort(404)
+    record = _row_of(incident, RouteHandover, record_id)
     return _correction_page(incident, target_type="route_handover", target_id=record.id,
                             field="details", original=handover.record_text(record),
                             heading="Add a correction to a handover record")
