@@ -71,7 +71,7 @@ TOO_LONG: Final = "What you typed is too long to save. Split it up and try again
 AUTOSAVE_HEADER: Final = "X-Portal-Autosave"
 
 F = TypeVar("F", bound=Callable[..., Any])
-Saver = Callable[[User, dict[str, Any], dt.datetime, bool], FormDraft]
+Saver = Callable[[User, Any, dt.datetime, bool], FormDraft | None]
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,13 @@ def _clock(when: dt.datetime) -> str:
 def _when(when: dt.datetime) -> str:
     local = when.astimezone(LONDON)
     return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def discard_current() -> None:
+    """Forget the user's draft of this page's form: for a view whose successful post answers
+    with a page rather than a redirect. Flushes; the view commits."""
+    if current_user.is_authenticated:
+        service.discard(_user(), form_key())
 
 
 # ---------------------------------------------------------------------------------------------
