@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         children,
         cli,
         concerns,
+        drafts,
         extensions,
         incidents,
         referrals,
@@ -62,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_pages(app)
     navigation(app)
     auth.init_app(app)
+    drafts.init_app(app)  # after the CSRF check and the session hooks
     admin.init_app(app)
     concerns.init_app(app)
     incidents.init_app(app)

@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import notify
+from .. import drafts, notify
+from ..access import can_manage_accounts
 from ..auth import sessions
 from ..auth.forms import PlainForm
+from ..drafts import keeps_drafts
 from ..models import ROLE_LABELS, LocalAuthority, School, User, db
 from ..rules.directory import WEEKDAYS, load_directory_data
 from ..services import accounts, onboarding
@@ -91,6 +93,7 @@ def authorities() -> str:
 
 @bp.route("/authorities/new", methods=["GET", "POST"])
 @admin_required
+@keeps_drafts(can_manage_accounts, AuthorityForm)
 def new_authority() -> Any:
     packaged = {a["code"]: a for a in load_directory_data()["authorities"]}
     taken = set(db.session.scalars(select(LocalAuthority.code)))
@@ -100,6 +103,7 @@ def new_authority() -> Any:
                                                         key=lambda kv: kv[1]["name"])
         if code not in taken
     ]
+    drafts.restore(form)
     if form.validate_on_submit():
         chosen = form.directory_code.data
         try:
@@ -123,6 +127,7 @@ def new_authority() -> Any:
 
 @bp.route("/authorities/<uuid:authority_id>", methods=["GET", "POST"])
 @admin_required
+@keeps_drafts(can_manage_accounts, LineForm)
 def edit_authority(authority_id: uuid.UUID) -> Any:
     la: LocalAuthority = _get_or_404(LocalAuthority, authority_id)
     entry = la.directory or {}
@@ -134,6 +139,7 @@ def edit_authority(authority_id: uuid.UUID) -> Any:
         form.hours_confirmed.data = bool((entry.get("hours") or {}).get("confirmed"))
         for day in WEEKDAYS:
             getattr(form, f"hours_{day}").data = accounts.hours_text(entry, day)
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             accounts.update_authority_line(
@@ -173,9 +179,11 @@ def _authority_choices() -> list[SelectChoice]:
 
 @bp.route("/schools/new", methods=["GET", "POST"])
 @admin_required
+@keeps_drafts(can_manage_accounts, SchoolForm)
 def new_school() -> Any:
     form = SchoolForm()
     form.authority.choices = _authority_choices()
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             school = accounts.create_school(
@@ -208,6 +216,7 @@ def users() -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @admin_required
+@keeps_drafts(can_manage_accounts, UserForm)
 def new_user() -> Any:
     form = UserForm()
     form.school.choices = [SelectChoice("", "Choose a school")] + [
@@ -215,6 +224,7 @@ def new_user() -> Any:
         for s in db.session.scalars(select(School).order_by(School.name))
     ]
     form.authority.choices = _authority_choices()
+    drafts.restore(form)
     if form.validate_on_submit():
         out = onboarding.Outgoing()
         try:
@@ -230,6 +240,7 @@ def new_user() -> Any:
             db.session.rollback()
             _field_error(form, exc, "email")
         else:
+            drafts.discard_current()  # this page answers the post itself (no redirect)
             db.session.commit()
             mailed = notify.send_account_mail(out)
             # The link itself is never shown here: only that it was (or was not) sent.

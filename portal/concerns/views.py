@@ -1,30 +1,15 @@
 """Raise a concern (with a draft that saves as you go), your own concerns, one concern's page.
 
-Nothing typed is lost (RULES.md R1). Two posts would otherwise throw a member of staff's words
-away, and both are caught here for the concern endpoints (`RESCUE_ENDPOINTS`):
-
-* the session has expired (idle or absolute limit): `_expired_session_post` runs before the
-  view, finds the session row named by the still validly signed cookie and, unless that session
-  was revoked (sign-out, password change, disabled account...), saves the post into the user's
-  draft (`services.concerns.rescue_into_draft`), then sends them to sign in;
-* the page's CSRF token has expired or no longer matches (`_page_expired`, the CSRFError
-  handler of this blueprint only): with a live session the post is saved into the draft the
-  same way and the form is shown again to be checked and sent.
-
-A rescue needs proof the post came from the portal's own page: a valid CSRF token, or the
-page's rescue key (`rescue_key`, a hidden field: an HMAC under the app's secret of the session
-token in the cookie, so it does not expire with the page but works only with that session's
-cookie, and a cross-site page can neither read nor compute it). A post with neither saves
-nothing. Even then a rescue only ADDS (`save_draft(merge=True)`): saved text is never replaced
-or emptied, no child or box is ticked; it never submits a concern or alerts anyone. Sending
-still needs a valid token and a live session.
+Nothing typed is lost (RULES.md R1): the form keeps a draft as every form that takes text does
+(`portal/drafts.py`: autosave, and the rescue of a post whose session or page had expired),
+with the concern form's own rules for what a rescue may change (`services.concerns.save_draft`:
+it never ticks a child). Its autosave posts to `concerns.draft`; a sent concern marks its
+draft itself. Sending still needs a valid token and a live session.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -39,13 +24,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import generate_csrf
 
-from .. import notify
+from .. import drafts, notify
 from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
 from ..auth import sessions
-from ..models import Concern, User, db
+from ..models import Concern, FormDraft, User, db
 from ..services import concerns as service
+from ..services import drafts as drafts_service
 from ..services import floods
 from . import bp
 from .forms import (
@@ -60,19 +46,14 @@ from .forms import (
 )
 
 LONDON: Final = ZoneInfo("Europe/London")
-RESCUE_ENDPOINTS: Final = frozenset({"concerns.new", "concerns.draft"})
-SIGNED_OUT_SAVED: Final = (
-    "You were signed out, but what you typed has been saved. Sign in to carry on."
-)
-PAGE_EXPIRED_SAVED: Final = (
-    "Your page had expired. We've kept what you typed — check it and submit again."
-)
+SIGNED_OUT_SAVED: Final = drafts.SIGNED_OUT_SAVED
+PAGE_EXPIRED_SAVED: Final = drafts.PAGE_EXPIRED_SAVED
 NO_MATCH: Final = ("No child found with that name. Check the spelling, or add them as a child "
                    "who is not on the list")
 # Staff find a child by full name only (docs/security.md): one word is not a search, and saying
 # "no child found" would send them to add the child again.
 ONE_WORD: Final = "Enter the child's first name and family name, for example Maisie Thornbury"
-TOO_LONG: Final = "What you typed is too long to save. Split it up and try again."
+TOO_LONG: Final = drafts.TOO_LONG
 FLOODED: Final = {
     "account": ("You have sent a lot of concerns in a short time, so this one has not been sent "
                 "yet. What you typed has been saved. If a child is at risk, speak to your "
@@ -107,102 +88,26 @@ def _when(when: dt.datetime) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Nothing typed is lost
+# Nothing typed is lost: the concern form keeps drafts as every text form does (portal/drafts.py)
 
 
-def _cookie_token() -> str | None:
-    """The session token in the signed cookie, read afresh: `sessions.current_row()` drops it
-    from the live session as soon as it finds the session expired."""
-    raw = current_app.session_interface.open_session(current_app, request)
-    token = raw.get(sessions.SESSION_KEY) if raw is not None else None
-    return token if isinstance(token, str) and token else None
-
-
-def rescue_key(token: str | None) -> str:
-    """The page's rescue key for the session named by `token` ("" without one)."""
-    if not token:
-        return ""
-    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return hmac.new(secret, b"portal.concern-draft-rescue.v1\0" + token.encode("utf-8"),
-                    hashlib.sha256).hexdigest()
-
-
-def _rescue_key_ok(token: str | None) -> bool:
-    posted = request.form.get("rescue_key", "")
-    expected = rescue_key(token)
-    return bool(expected) and hmac.compare_digest(posted.encode("utf-8", "replace"),
-                                                  expected.encode("ascii"))
-
-
-def _refused() -> Any:
-    """A post to the concern form with neither a valid token nor the rescue key: nothing kept."""
-    if _wants_json():
-        return jsonify({"saved": False, "signed_in": current_user.is_authenticated,
-                        "message": "This page could not be checked. Reload it and try again.",
-                        "sign_in_url": url_for("auth.sign_in")}), 400
-    return render_template("errors/400.html"), 400
-
-
-def _rescue_signed_out(via: str, *, csrf_ok: bool) -> Any:
-    """Save a signed-out post into its user's draft if its session only ran out; then sign in.
-
-    Only with a valid CSRF token (`csrf_ok`) or the page's rescue key for that session.
-    """
-    rescued = None
-    token = _cookie_token()
-    if token is not None and (csrf_ok or _rescue_key_ok(token)):
-        try:
-            rescued = service.rescue_into_draft(token, posted_fields(request.form),
-                                                now=sessions.now(), via=via)
-            db.session.commit()
-        except service.ConcernRefused:
-            db.session.rollback()
-            rescued = None
-    message = SIGNED_OUT_SAVED if rescued is not None else "Sign in to see this page"
-    if _wants_json():
-        return jsonify({"saved": rescued is not None, "signed_in": False, "message": message,
-                        "sign_in_url": url_for("auth.sign_in")}), 401
-    flash(message, "info")
-    if rescued is not None:
-        sessions.return_after_sign_in(url_for("concerns.new"))
-    return redirect(url_for("auth.sign_in"))
-
-
-@bp.before_request
-def _expired_session_post() -> Any:
-    if request.method != "POST" or request.endpoint not in RESCUE_ENDPOINTS:
-        return None
-    if current_user.is_authenticated:
-        return None
-    # The application's CSRF check ran before this one and passed (else `_page_expired`).
-    return _rescue_signed_out("signed_out", csrf_ok=True)
-
-
-@bp.errorhandler(CSRFError)
-def _page_expired(error: CSRFError) -> Any:
-    if request.method != "POST" or request.endpoint not in RESCUE_ENDPOINTS:
-        return render_template("errors/400.html"), 400
-    if not current_user.is_authenticated:
-        return _rescue_signed_out("signed_out", csrf_ok=False)
-    user = _user()
-    if not can_raise_concern(user):
-        return render_template("errors/404.html"), 404
-    if not _rescue_key_ok(_cookie_token()):
-        return _refused()
+def _save_draft(user: User, posted: Any, now: dt.datetime, merge: bool) -> FormDraft | None:
+    """The concern form's own draft rules (services.concerns.save_draft) for portal/drafts.py."""
     try:
-        draft = service.save_draft(user, posted_fields(request.form), now=sessions.now(),
-                                   merge=True)
-        service.record_page_expired(user, draft)
-        db.session.commit()
-    except service.ConcernRefused:
-        db.session.rollback()
-        return _too_long()
-    if _wants_json():
-        # A fresh token for the page, so the next save and the final send go through.
-        return jsonify({"saved": True, "signed_in": True, "message": PAGE_EXPIRED_SAVED,
-                        "saved_at": _clock(draft.updated_at), "csrf_token": generate_csrf()})
-    flash(PAGE_EXPIRED_SAVED, "info")
-    return redirect(url_for("concerns.new"))
+        fields = posted_fields(posted)
+        if merge and service._empty(list(service.clean_fields(fields).values())):
+            return None  # nothing typed: nothing to keep
+        return service.save_draft(user, fields, now=now, merge=merge)
+    except service.ConcernRefused as error:
+        raise drafts_service.DraftRefused(error.field, error.code) from None
+
+
+CONCERN_DRAFTS: Final = drafts.DraftSpec(
+    may_use=can_raise_concern, saver=_save_draft, page=lambda: url_for("concerns.new"),
+    audit_rescue=lambda user, draft, via: service.record_rescued(user, draft, via=via),
+    discard_on_success=False,  # a sent concern marks its draft itself (raise_concern)
+)
+keeps_concern_drafts = drafts.keeps_drafts(can_raise_concern, spec=CONCERN_DRAFTS)
 
 
 def _too_long() -> Any:
@@ -255,12 +160,13 @@ def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
         error_list=[*(extra_errors or []), *_error_list(form)],
         saved_at=_clock(saved_at) if saved_at else None,
         loaded_at=_when(saved_at) if (saved_at and loaded) else None,
-        matches=matches, rescue_key=rescue_key(_cookie_token()),
+        matches=matches, rescue_key=drafts.page_rescue_key(),
     )
 
 
 @bp.route("/concerns/new", methods=["GET", "POST"])
 @require("raise_concern")
+@keeps_concern_drafts
 def new() -> Any:
     user = _user()
     now = sessions.now()
@@ -331,6 +237,7 @@ def new() -> Any:
 
 @bp.post("/concerns/draft")
 @require("raise_concern")
+@keeps_concern_drafts
 def draft() -> Any:
     """Autosave (fetch from static/js/autosave.js), or a plain post that saves and returns."""
     user = _user()

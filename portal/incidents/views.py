@@ -12,7 +12,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, audit
+from .. import access, audit, drafts
+from ..drafts import keeps_drafts
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..rules.vocabulary import (
     CONSIDERATION_LABELS,
@@ -274,6 +275,7 @@ def _versioned_save(
 
 @bp.route("/incidents/<uuid:incident_id>/facts", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", FactsForm)
 def facts(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -296,6 +298,7 @@ def facts(incident_id: uuid.UUID) -> Any:
         form.adults_at_risk.data = sum(1 for a in adults if a.get("at_risk"))
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
+    drafts.restore(form)
     if form.validate_on_submit():
         data = svc.FactsInput(
             occurred_on=form.occurred_on.data, reported_at_local=form.reported_at_local(),
@@ -364,6 +367,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     form.local_authority.choices = [("", "Select a local authority"), *svc.authority_choices()]
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
+    drafts.restore(form)
     if form.validate_on_submit():
         saved, page_errors, extra = _versioned_save(
             form, lambda: svc.save_child(user, incident, form.loaded_version(), child,
@@ -377,6 +381,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
 
 @bp.route("/incidents/<uuid:incident_id>/children/new", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", NewChildForm)
 def new_child(incident_id: uuid.UUID) -> Any:
     incident = _editable_incident(incident_id)
     form = NewChildForm()
@@ -396,6 +401,7 @@ def incident_school(incident: Any) -> Any:
 
 @bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", ChildForm)
 def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     person = access.get_child_or_404(user, child_id)
@@ -419,12 +425,14 @@ def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
 @bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/not-involved",
           methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", NotInvolvedForm)
 def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     incident = _incident(incident_id)
     person = access.get_child_or_404(user, child_id)
     form = NotInvolvedForm()
     page_errors: list[str] = []
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             svc.record_decision(user, incident, svc.DecisionInput(
@@ -447,6 +455,7 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
 
 @bp.route("/incidents/<uuid:incident_id>/summary", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", SummaryForm)
 def summary(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -456,6 +465,7 @@ def summary(incident_id: uuid.UUID) -> Any:
         form.summary.data = incident.summary
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
+    drafts.restore(form)
     if form.validate_on_submit():
         saved, page_errors, extra = _versioned_save(
             form, lambda: svc.save_summary(user, incident, form.loaded_version(),
@@ -472,6 +482,7 @@ def summary(incident_id: uuid.UUID) -> Any:
 
 @bp.route("/incidents/<uuid:incident_id>/decisions/new", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", DecisionForm)
 def decide(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -491,6 +502,7 @@ def decide(incident_id: uuid.UUID) -> Any:
         # R10: the school's usual review date, which the DSL may change.
         form.review_on.data = reviews_svc.default_review_on(incident_school(incident), _now())
     page_errors: list[str] = []
+    drafts.restore(form)
     if form.validate_on_submit():
         child_id = None
         if form.child.data:
@@ -519,6 +531,7 @@ def decide(incident_id: uuid.UUID) -> Any:
 @bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/parents",
           methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", ParentsForm)
 def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -528,6 +541,7 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
         abort(404)
     form = ParentsForm()
     page_errors: list[str] = []
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
@@ -551,6 +565,7 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
 @bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review",
           methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", ReviewForm)
 def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     """R10: allowed on a closed incident too (closing ends recording, not the review)."""
     user = _user()
@@ -565,6 +580,7 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
         form.next_review_on.data = reviews_svc.default_review_on(incident_school(incident),
                                                                  _now())
     page_errors: list[str] = []
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             reviews_svc.record_review(user, incident, decision.id,
@@ -615,6 +631,7 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
     user = _user()
     form = CorrectionForm()
     page_errors: list[str] = []
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             svc.add_correction(user, incident, target_type=target_type, target_id=target_id,
@@ -633,6 +650,7 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
 
 @bp.route("/incidents/<uuid:incident_id>/summary/correction", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", CorrectionForm)
 def correct_summary(incident_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     return _correction_page(incident, target_type="incident", target_id=incident.id,
@@ -643,6 +661,7 @@ def correct_summary(incident_id: uuid.UUID) -> Any:
 @bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/correction",
           methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", CorrectionForm)
 def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     decision = _row_of(incident, Decision, decision_id)
@@ -653,6 +672,7 @@ def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
 
 @bp.route("/incidents/<uuid:incident_id>/close", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", CloseForm)
 def close(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -661,6 +681,7 @@ def close(incident_id: uuid.UUID) -> Any:
         form.version.data = str(incident.version)
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
+    drafts.restore(form)
     if form.validate_on_submit():
         saved, page_errors, extra = _versioned_save(
             form, lambda: svc.close_incident(user, incident, form.loaded_version(),
@@ -690,6 +711,7 @@ _SLUG_ROUTES = {slug: route for route, slug in ROUTE_SLUGS.items()}
 
 @bp.route("/incidents/<uuid:incident_id>/handing-over/<slug>", methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", *ROUTE_FORMS.values())
 def record_route(incident_id: uuid.UUID, slug: str) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -707,6 +729,7 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
             form.authority.data = request.args.get("authority") or (
                 outside[0][0] if len(outside) == 1 else None)
     page_errors: list[str] = []
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             handover.record_route(user, incident, handover.RouteRecordInput(
@@ -728,6 +751,7 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
 @bp.route("/incidents/<uuid:incident_id>/handing-over/records/<uuid:record_id>/correction",
           methods=["GET", "POST"])
 @require_dsl
+@keeps_drafts("record_incident", CorrectionForm)
 def correct_route_record(incident_id: uuid.UUID, record_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     record = _row_of(incident, RouteHandover, record_id)

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
-from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+from .base import DEPLOYMENT_ORG, Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
 CONCERN_STATES: Final = ("draft", "submitted", "picked_up")
 INCIDENT_STATES: Final = ("open", "closed")
@@ -120,18 +120,46 @@ class ConcernChild(IdMixin, Base):
     child: Mapped[Child] = relationship()
 
 
-class ConcernDraft(IdMixin, Base):
-    """What a member of staff has typed so far, encrypted, so nothing is lost to a lost signal."""
+class FormDraft(IdMixin, Base):
+    """What someone has typed into a form and not yet sent, encrypted, so nothing is lost to a
+    lost signal or an expired session (portal/services/drafts.py, docs/security.md).
+
+    One open draft per user and form: `form_key` names the form and the object it is about
+    (the endpoint and its ids, e.g. "incidents.summary:<incident id>"; "concerns.new" for the
+    staff concern form). Encrypted under the key of the user's organisation when it was saved
+    (`org_id`: the school, the local authority, or the deployment's own key for
+    administrators). The table keeps its first name (`concern_drafts`): the table name is bound
+    into every encrypted value, so renaming it would make the drafts already saved unreadable.
+    """
 
     __tablename__ = "concern_drafts"
+    __table_args__ = (Index("ix_concern_drafts_user_form", "user_id", "form_key"),)
 
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("local_authorities.id"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    form_key: Mapped[str] = mapped_column(String(160), default="concerns.new",
+                                          server_default="concerns.new")
     data_enc: Mapped[bytes | None] = enc_column()
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The concern form only: the concern a sent draft became (its text is then cleared).
     submitted_concern_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("concerns.id"))
 
-    data = Encrypted[str]()  # JSON of the form fields
+    data = Encrypted[str](org_attr="org_id")  # JSON of the form's fields
+
+    @property
+    def org_id(self) -> str:
+        """The organisation whose key protects this draft (as `User.org_id`)."""
+        if self.school_id:
+            return str(self.school_id)
+        if self.local_authority_id:
+            return str(self.local_authority_id)
+        return DEPLOYMENT_ORG
+
+
+# The staff concern form's drafts were the first of these: the old name still reads them.
+ConcernDraft = FormDraft
 
 
 class Incident(IdMixin, Base):

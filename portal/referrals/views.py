@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit
+from .. import audit, drafts
 from ..access import (
     can_record_incident,
     can_work_referrals,
@@ -26,6 +26,7 @@ from ..access import (
     referrals_visible_to,
     require,
 )
+from ..drafts import keeps_drafts
 from ..models import User, db
 from ..rules.vocabulary import ROUTE_LABELS
 from ..services import referrals as service
@@ -83,6 +84,7 @@ def incident_lines(incident_id: Any) -> str:
 
 @bp.route("/incidents/<uuid:incident_id>/calls/new", methods=["GET", "POST"])
 @require(can_record_incident)
+@keeps_drafts(can_record_incident, CallForm)
 def record_call(incident_id: Any) -> Any:
     user = _user()
     incident = get_incident_or_404(user, incident_id)
@@ -100,6 +102,7 @@ def record_call(incident_id: Any) -> Any:
         local = to_local(now)
         form.called_on.data = local.date()
         form.called_time.data = local.strftime("%H:%M")
+    drafts.restore(form)
     if form.validate_on_submit():
         assert form.called_on.data is not None  # InputRequired
         try:
@@ -276,12 +279,14 @@ def acknowledge(referral_id: Any) -> Response:
 
 @bp.route("/referrals/<uuid:referral_id>/answer", methods=["GET", "POST"])
 @require(can_work_referrals)
+@keeps_drafts(can_work_referrals, AnswerForm)
 def answer(referral_id: Any) -> Any:
     user = _user()
     referral = get_referral_or_404(user, referral_id)
     packet = service.read_packet(referral)
     applies, _ = service.separate_social_workers(packet)
     form = AnswerForm()
+    drafts.restore(form)
     if form.validate_on_submit():
         meeting = None
         if form.outcome.data == "strategy_meeting":

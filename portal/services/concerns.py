@@ -4,8 +4,9 @@ Operations take plain inputs, write models and their audit entry, and flush; the
 once and sends the DSL alert (portal.notify) only after that commit.
 
 Drafts
-    One open `ConcernDraft` per user: the form's fields as posted (strings, and lists of strings
-    for the multi-value fields), JSON, encrypted under the school's key. `save_draft` replaces the
+    The concern form's draft is a form draft like any other (portal/services/drafts.py, form
+    key "concerns.new"): the form's fields as posted (strings, and lists of strings for the
+    multi-value fields), JSON, encrypted under the school's key. `save_draft` replaces the
     saved fields (the page was loaded from the draft, so it posts all of them); `merge=True`
     only adds to it, for posts we could not fully check (an expired session or page, see
     `rescue_into_draft`): saved text or answers are never replaced or emptied, no child is ticked.
@@ -23,7 +24,6 @@ Nothing typed is lost (RULES.md R1)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,16 +33,15 @@ from sqlalchemy import select
 
 from .. import access, audit
 from ..models import (
-    AuthSession,
     Child,
     Concern,
     ConcernChild,
-    ConcernDraft,
+    FormDraft,
     School,
     User,
     db,
 )
-from . import accounts
+from . import drafts
 from .children import add_child, name_search
 from .chronology import add_entry
 
@@ -65,7 +64,7 @@ __all__ = [
     "save_draft",
 ]
 
-DraftFields = dict[str, str | list[str]]
+DraftFields = drafts.DraftFields
 
 # The concern form's fields as a draft keeps them (buttons and the CSRF token are never kept).
 DRAFT_TEXT_FIELDS: Final = (
@@ -75,17 +74,15 @@ DRAFT_TEXT_FIELDS: Final = (
 DRAFT_LIST_FIELDS: Final = ("child_ids", "new_children", "new_dob", "occurred_on")
 # Bounds on what a draft holds (the request size limit bounds it too). Text is never cut short:
 # a field longer than this is refused whole rather than silently truncated.
-MAX_DRAFT_TEXT: Final = 1_000_000
-MAX_LIST_ITEMS: Final = 50
+MAX_DRAFT_TEXT: Final = drafts.MAX_TEXT
+MAX_LIST_ITEMS: Final = drafts.MAX_LIST_ITEMS
 MAX_LIST_ITEM: Final = 2_000
 
-# Revocation reasons that still count as "the session ran out" rather than "it was ended".
-# Nothing revokes for these today (expiry is computed, not written), but if it ever does a
-# rescue must still work; every other reason refuses.
-EXPIRY_REASONS: Final = frozenset({"idle", "expired"})
-# How long after its last use an expired session may still rescue a post (a page left open
-# overnight on a phone is the case this is for).
-RESCUE_WINDOW: Final = dt.timedelta(days=7)
+# The concern form's draft (portal/services/drafts.py holds every form's drafts).
+FORM_KEY: Final = "concerns.new"
+# Re-exported: the rules of a rescue are the drafts module's.
+EXPIRY_REASONS: Final = drafts.EXPIRY_REASONS
+RESCUE_WINDOW: Final = drafts.RESCUE_WINDOW
 
 CHRONOLOGY_KIND: Final = "concern_raised"
 DRAFT_RESCUED: Final = "concern.draft_rescued"
@@ -127,14 +124,7 @@ class ConcernInput:
 # Drafts
 
 
-def _empty(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, list):
-        return all(_empty(item) for item in value)
-    return False
+_empty = drafts.empty
 
 
 def clean_fields(raw: Mapping[str, Any]) -> DraftFields:
@@ -170,92 +160,39 @@ def clean_fields(raw: Mapping[str, Any]) -> DraftFields:
     return out
 
 
-def open_draft(user: User) -> ConcernDraft | None:
-    """The user's open (not yet submitted) draft in their school, if any."""
+def open_draft(user: User) -> FormDraft | None:
+    """The user's open (not yet submitted) concern draft in their school, if any."""
     if user.school_id is None:
         return None
-    found: ConcernDraft | None = db.session.scalar(
-        select(ConcernDraft)
-        .where(
-            ConcernDraft.user_id == user.id,
-            ConcernDraft.school_id == user.school_id,
-            ConcernDraft.submitted_concern_id.is_(None),
-        )
-        .order_by(ConcernDraft.updated_at.desc())
-        .limit(1)
-    )
-    return found
-
-
-def _read(draft: ConcernDraft | None) -> DraftFields:
-    if draft is None or not draft.data:
-        return {}
-    try:
-        loaded = json.loads(draft.data)
-    except ValueError:
-        return {}
-    return clean_fields(loaded) if isinstance(loaded, dict) else {}
+    return drafts.open_draft(user, FORM_KEY)
 
 
 def draft_fields(user: User) -> tuple[DraftFields, dt.datetime | None]:
     """What the user's open draft holds, and when it was last saved."""
-    draft = open_draft(user)
-    return _read(draft), (draft.updated_at if draft is not None else None)
+    if user.school_id is None:
+        return {}, None
+    return drafts.load(user, FORM_KEY, clean_fields)
 
 
-def _lock_user(user: User) -> None:
-    """Serialise draft writes of one user (PostgreSQL; SQLite has one writer anyway)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-
-
-# What a rescued post may never do to a draft: tick a child on the school's list.
+# What a rescued post may do to a concern draft: never tick a child on the school's list; add
+# children not on the list; add to free text; answer a question only where none was saved.
 RESCUE_NEVER_SETS: Final = frozenset({"child_ids"})
-# Answers a rescued post may give only where none was saved (never changed once given).
 RESCUE_FILL_ONLY: Final = frozenset({"online", "urgent", "new_dob_unknown"})
+MERGE_RULES: Final = drafts.MergeRules(
+    text=frozenset(DRAFT_TEXT_FIELDS) - RESCUE_FILL_ONLY,
+    never_sets=RESCUE_NEVER_SETS, appends=frozenset({"new_children"}))
 
 
-def _added_text(saved: str, incoming: str) -> str:
-    """`incoming` added to `saved`, never replacing it: a longer version of the saved text (the
-    page posts everything typed) is kept; anything else is appended after it."""
-    if not saved.strip():
-        return incoming
-    if not incoming.strip() or incoming in saved:
-        return saved
-    if incoming.startswith(saved):
-        return incoming
-    return f"{saved}\n\n{incoming}"
-
-
-def _add_only(saved: DraftFields, incoming: DraftFields) -> DraftFields:
-    """A rescued post (expired session or page): it only ADDS to the draft."""
-    combined = dict(saved)
-    for name, value in incoming.items():
-        if name in RESCUE_NEVER_SETS:
-            continue
-        old = saved.get(name)
-        if name in RESCUE_FILL_ONLY:
-            if _empty(old) and not _empty(value):
-                combined[name] = value
-            continue
-        if name == "new_children" and isinstance(value, list):
-            kept = list(old) if isinstance(old, list) else []
-            combined[name] = [*kept, *[v for v in value if v.strip() and v not in kept]
-                              ][:MAX_LIST_ITEMS]
-        elif isinstance(value, list):  # a date's parts: filled in only if none were saved
-            if _empty(old):
-                combined[name] = value
-        else:
-            added = _added_text(old if isinstance(old, str) else "", value)
-            if len(added) > MAX_DRAFT_TEXT:
-                raise ConcernRefused(name, "too_long")
-            combined[name] = added
-    return combined
+def _cleaned(fields: Mapping[str, Any]) -> DraftFields:
+    try:
+        return clean_fields(fields)
+    except drafts.DraftRefused as error:
+        raise ConcernRefused(error.field, error.code) from None
 
 
 def save_draft(
     user: User, fields: Mapping[str, Any], *, now: dt.datetime, merge: bool = False
-) -> ConcernDraft:
+) -> FormDraft:
     """Keep `fields` as the user's open draft (made if there is none). Flushes.
 
     `merge=True` (a rescued post, whose sender we could not fully check) only adds: text the
@@ -265,20 +202,12 @@ def save_draft(
     """
     if not access.can_raise_concern(user):
         raise PermissionError("this user may not raise concerns")
-    incoming = clean_fields(fields)
-    _lock_user(user)
-    draft = open_draft(user)
-    if draft is None:
-        draft = ConcernDraft(school_id=user.school_id, user_id=user.id)
-        db.session.add(draft)
-        saved: DraftFields = {}
-    else:
-        saved = _read(draft)
-    combined = _add_only(saved, incoming) if merge else incoming
-    draft.data = json.dumps(combined, ensure_ascii=False, separators=(",", ":"))
-    draft.updated_at = now
-    db.session.flush()
-    return draft
+    incoming = _cleaned(fields)
+    try:
+        return drafts.save(user, FORM_KEY, incoming, now=now, merge=merge, rules=MERGE_RULES,
+                           max_text=MAX_DRAFT_TEXT)
+    except drafts.DraftRefused as error:
+        raise ConcernRefused(error.field, error.code) from None
 
 
 def rescue_into_draft(
@@ -287,37 +216,30 @@ def rescue_into_draft(
     """Save a post whose session has expired into its user's draft; the user, or None.
 
     `token` is the session token from the (still validly signed) cookie. Refused (None, nothing
-    written) when there is no such session, when it was revoked for any reason but expiry, when
-    it never finished signing in (second factor), when it was last used more than RESCUE_WINDOW
-    ago, or when the user may no longer raise concerns (disabled, moved, school closed).
+    written) by `drafts.session_user` (no such session, revoked for any reason but expiry, never
+    finished signing in, last used more than RESCUE_WINDOW ago), or when the user may no longer
+    raise concerns (disabled, moved, school closed).
     """
-    if not token:
+    user = drafts.session_user(token, now=now)
+    if user is None or not access.can_raise_concern(user):
         return None
-    row = db.session.get(AuthSession, accounts.token_hash(token))
-    if row is None:
-        return None
-    if row.revoked_at is not None and row.revoked_reason not in EXPIRY_REASONS:
-        return None
-    user = row.user
-    if user is None or (user.needs_two_factor and not row.two_factor_done):
-        return None
-    if now - row.last_seen_at > RESCUE_WINDOW:
-        return None
-    if not access.can_raise_concern(user):
-        return None
-    if _empty(list(clean_fields(fields).values())):
+    if _empty(list(_cleaned(fields).values())):
         return user  # nothing typed: nothing to keep, but the session was a real one
     draft = save_draft(user, fields, now=now, merge=True)
-    audit.record(DRAFT_RESCUED, org_id=str(user.school_id), actor_id=user.id,
-                 object_type="concern_draft", object_id=draft.id, detail={"via": via})
+    record_rescued(user, draft, via=via)
     return user
 
 
-def record_page_expired(user: User, draft: ConcernDraft) -> None:
-    """Audit a save made from a post whose page (CSRF token) had expired."""
+def record_rescued(user: User, draft: FormDraft, *, via: str) -> None:
+    """Audit a save made from a post whose session ("signed_out") or page ("page_expired") had
+    expired (codes only, never what was typed)."""
     audit.record(DRAFT_RESCUED, org_id=str(user.school_id), actor_id=user.id,
-                 object_type="concern_draft", object_id=draft.id,
-                 detail={"via": "page_expired"})
+                 object_type="concern_draft", object_id=draft.id, detail={"via": via})
+
+
+def record_page_expired(user: User, draft: FormDraft) -> None:
+    """Audit a save made from a post whose page (CSRF token) had expired."""
+    record_rescued(user, draft, via="page_expired")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
-// Saves the concern form as it is typed: about 5 seconds after typing stops, and whenever the
-// page is hidden (switching app, locking the phone, closing the tab). The form works without
-// this file ("Save and continue later" does the same as a plain post). Loaded as a module from
-// templates/concerns/new.html: no inline script (CSP script-src 'self').
+// Saves a form as it is typed: about 5 seconds after typing stops, at least once a minute while
+// typing goes on, and whenever the page is hidden (switching app, locking the phone, closing the
+// tab). Each save counts as activity, so typing keeps the session alive. The forms work without
+// this file. Loaded as a module (no inline script: CSP script-src 'self') by
+// templates/concerns/new.html (`form[data-autosave]`, posting to its data-autosave-url) and by
+// templates/_partials/draft.html, included in every other form that takes text
+// (`[data-portal-draft]`): those post to the form's own address with the X-Portal-Autosave header.
 //
 // The server answers JSON: {saved, signed_in, saved_at, csrf_token, message}. Each answer
 // carries a fresh CSRF token, which replaces the page's, so a page left open for hours can still
@@ -9,15 +12,23 @@
 // session was signed out on purpose) and says so; the message tells the person to sign in.
 
 const DELAY_MS = 5000
+const MAX_WAIT_MS = 60000
 
-const form = document.querySelector('form[data-autosave]')
+const forms = new Set(document.querySelectorAll('form[data-autosave]'))
+document.querySelectorAll('[data-portal-draft]').forEach((input) => {
+  if (input.form) forms.add(input.form)
+})
 
-if (form) {
-  const url = form.dataset.autosaveUrl
+forms.forEach((form) => {
+  if (form.dataset.autosaveAttached) return
+  form.dataset.autosaveAttached = 'yes'
+  const url = form.dataset.autosaveUrl || form.action
+  const generic = !form.dataset.autosaveUrl
   const status = form.querySelector('[data-autosave-status]')
   const tokenInput = form.querySelector('input[name="csrf_token"]')
   let timer = null
   let dirty = false
+  let dirtySince = 0
   let inFlight = false
   let sending = false // the form itself is being submitted: stop saving
 
@@ -34,6 +45,7 @@ if (form) {
     }
     window.clearTimeout(timer)
     dirty = false
+    dirtySince = 0
     inFlight = true
     try {
       const response = await fetch(url, {
@@ -42,7 +54,10 @@ if (form) {
         credentials: 'same-origin',
         // keepalive lets the save finish while the page is being hidden or closed.
         keepalive: leaving,
-        headers: { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' }
+        headers: Object.assign(
+          { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' },
+          generic ? { 'X-Portal-Autosave': '1' } : {}
+        )
       })
       let data = null
       try {
@@ -74,10 +89,13 @@ if (form) {
 
   function schedule () {
     window.clearTimeout(timer)
-    timer = window.setTimeout(() => save(), DELAY_MS)
+    // Typing that never pauses is still saved (and still counts as activity) once a minute.
+    const waited = dirtySince ? Date.now() - dirtySince : 0
+    timer = window.setTimeout(() => save(), Math.max(0, Math.min(DELAY_MS, MAX_WAIT_MS - waited)))
   }
 
   const changed = () => {
+    if (!dirty) dirtySince = Date.now()
     dirty = true
     schedule()
   }
@@ -93,4 +111,4 @@ if (form) {
   })
   window.addEventListener('pagehide', () => save({ leaving: true }))
   window.addEventListener('online', () => save())
-}
+})

@@ -181,3 +181,16 @@ def test_head_matches_the_models(empty_engine: Engine) -> None:
         )
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations differ; autogenerate a migration: {diff}"
+
+
+def test_0010_keeps_concern_drafts_as_drafts_of_the_concern_form(empty_engine: Engine) -> None:
+    """Drafts saved before 0010 are the staff concern form's: they keep their row, id and
+    ciphertext (the table name bound into it is unchanged) and take the form key "concerns.new"."""
+    database.upgrade(empty_engine, "0009")
+    rows = _fill(empty_engine)
+    database.upgrade(empty_engine, "0010")
+    _check_kept(empty_engine, rows)
+    with empty_engine.connect() as conn:
+        found = conn.execute(text(
+            "SELECT form_key, local_authority_id FROM concern_drafts")).all()
+    assert found == [("concerns.new", None)]
