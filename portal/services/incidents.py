@@ -682,9 +682,9 @@ def _stale(user: User, incident: Incident, loaded_version: int, now: dt.datetime
     labels = merge.and_words([_sentence_label(c.key) for c in result.conflicts])
     things = "thing" if len(conflicts) == 1 else "things"
     return StaleVersion(
-        message=f"{who}, and changed the same {things} as you differently: {labels}. Nothing "
-                "has been saved yet and your text is kept in the form: choose which to keep, "
-                "then save again.",
+        message=f"{who}, changing the same {things} you changed here: {labels}. Nothing has "
+                "been saved yet and your text is kept in the form: choose which to keep, then "
+                "save again.",
         conflicts=conflicts, values=result.values,
         kept=tuple(FIELD_LABELS.get(k, k) for k in result.theirs_kept),
         **common)  # type: ignore[arg-type]
