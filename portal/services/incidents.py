@@ -375,7 +375,7 @@ CHILD_KEYS: Final = ("role", "dob", "send", "local_authority", "same_school", "h
 FIELD_LABELS: Final = {
     "occurred_on": "The date it happened", "reported_at": "When it was first reported",
     "online": "Online", "types": "The kinds of behaviour", "sexual_activity": "Sexual activity",
-    "features": "What else was involved", "immediate_danger": "Immediate danger",
+    "features": "What else applies", "immediate_danger": "Immediate danger",
     "crime_suspected": "A criminal offence", "arrested": "Arrested",
     "adults_harmed": "Adults harmed", "summary": "What happened",
     "role": "The child's part in it", "dob": "Date of birth",

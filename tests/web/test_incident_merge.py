@@ -155,7 +155,7 @@ def test_facts_two_tabs_of_one_dsl_both_changes_survive(app: Flask, client: Flas
     assert saved.version == before_merge + 1
     assert ("Your changes were saved together with those made at "
             f"{at_words(iid, before_merge)} by you in another tab or on another device: what "
-            "else was involved.") in page
+            "else applies.") in page
     assert "Another DSL" not in page and "another DSL" not in page
     # The revision history records the merge, and so does the audit trail.
     rev = db.session.scalar(db.select(IncidentRevision).where(
@@ -191,7 +191,7 @@ def test_facts_another_dsl_named_with_the_time(app: Flask, client: FlaskClient,
     assert saved.occurred_on == dt.date(2026, 11, 15)
     assert saved.online is True and "blackmail" in saved.features
     assert (f"those made at {at_words(iid, sam_version)} by another DSL (Sam Second): online "
-            "and what else was involved.") in page
+            "and what else applies.") in page
 
 
 def test_facts_same_field_changed_differently_asks_and_keeps_everything(
