@@ -177,3 +177,19 @@ def test_service_conflict_saves_nothing(app: Flask) -> None:
 
 def _fields(facts: svc.FactsInput) -> dict[str, object]:
     return {name: getattr(facts, name) for name in svc.FactsInput.__slots__}
+
+
+def test_the_merge_is_pure_python() -> None:
+    """Domain code: no Flask, no database (the services around it do the reading and writing)."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    import portal.services.merge as merge_module
+
+    tree = ast.parse(Path(merge_module.__file__).read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and not node.level}
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
