@@ -234,7 +234,7 @@ def reassess(incident_id: uuid.UUID) -> Any:
     form = VersionedForm()
     if form.validate_on_submit():
         saved, page_errors, _ = _versioned_save(
-            form, lambda: svc.reassess(user, incident, form.loaded_version(), _now()))
+            form, incident, lambda: svc.reassess(user, incident, form.loaded_version(), _now()))
         if saved:
             flash("Assessed again under the current rules", "success")
         else:
@@ -248,25 +248,66 @@ def _stale_context(error: RecordingError) -> dict[str, Any]:
     return {}
 
 
+def _resolution(keys: tuple[str, ...]) -> svc.Resolution:
+    """The answers on a page that asked which value to keep (`_stale.html`): the fields it
+    asked about and, for each, "theirs" or "mine". Only this form's fields count."""
+    asked = frozenset(k for k in request.form.get("resolving", "").split() if k in keys)
+    choice = {k: request.form.get(f"keep-{k}") for k in asked}
+    return svc.Resolution(asked=asked,
+                          theirs=frozenset(k for k, v in choice.items() if v == "theirs"),
+                          mine=frozenset(k for k, v in choice.items() if v == "mine"))
+
+
 def _versioned_save(
-    form: Any, save: Callable[[], object]
+    form: Any, incident: Any, save: Callable[[], object],
+    fill: Callable[[Any, dict[str, Any]], None] | None = None,
 ) -> tuple[bool, list[str], dict[str, Any]]:
     """Run a save guarded by the version the form was loaded with; commit once if it works.
 
-    Refused: the problems go on the form. If another DSL saved first, the page shows what they
-    changed and the form moves onto the current version, keeping everything this user typed.
-    Returns (saved, page errors, extra template context).
+    Saved on a form loaded before someone else's save (or this user's in another tab), the two
+    merge (`svc._claim`) and a note says so. Refused: the problems go on the form. On a
+    conflict the page shows both values and asks which to keep; the form moves onto the current
+    version and shows the merged values (`fill`): the other save's changes in, everything this
+    user typed kept. Returns (saved, page errors, extra template context).
     """
+    loaded = form.loaded_version()
     try:
         save()
     except RecordingError as error:
         page_errors = _fail(form, error)
         extra = _stale_context(error)
         if extra:
-            form.version.data = str(extra["stale"].current_version)
+            stale = extra["stale"]
+            form.version.data = str(stale.current_version)
+            if fill is not None and stale.values is not None:
+                fill(form, stale.values)
         return False, page_errors, extra
+    note = svc.merge_note(_user(), incident, loaded, _now())
     db.session.commit()
+    if note:
+        flash(note, "info")
     return True, [], {}
+
+
+def _set(field: Any, value: Any) -> None:
+    """Show `value` in a field of a posted form (what was posted is shown otherwise)."""
+    field.data = value
+    field.raw_data = None
+
+
+def _fill_facts(form: FactsForm, facts: svc.FactsInput) -> None:
+    _set(form.occurred_on, facts.occurred_on)
+    reported = facts.reported_at_local
+    _set(form.reported_date, reported.date() if reported else None)
+    _set(form.reported_time, f"{reported:%H:%M}" if reported else "")
+    _set(form.types_non_sexual, sorted(t for t in facts.types if t not in SEXUAL_TYPES))
+    _set(form.types_sexual, sorted(t for t in facts.types if t in SEXUAL_TYPES))
+    _set(form.features, sorted(facts.features))
+    for name in ("online", "sexual_activity", "immediate_danger", "crime_suspected",
+                 "arrested"):
+        _set(getattr(form, name), getattr(facts, name))
+    _set(form.adults_harmed, facts.adults_harmed)
+    _set(form.adults_at_risk, facts.adults_at_risk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,20 +323,7 @@ def facts(incident_id: uuid.UUID) -> Any:
     form = FactsForm()
     if request.method == "GET":
         form.version.data = str(incident.version)
-        form.occurred_on.data = incident.occurred_on
-        if incident.reported_at:
-            local = to_local(incident.reported_at)
-            form.reported_date.data = local.date()
-            form.reported_time.data = f"{local:%H:%M}"
-        form.types_non_sexual.data = [t for t in incident.types or [] if t not in SEXUAL_TYPES]
-        form.types_sexual.data = [t for t in incident.types or [] if t in SEXUAL_TYPES]
-        form.features.data = list(incident.features or [])
-        for name in ("online", "sexual_activity", "immediate_danger", "crime_suspected",
-                     "arrested"):
-            getattr(form, name).data = getattr(incident, name)
-        adults = incident.adults_harmed or []
-        form.adults_harmed.data = len(adults)
-        form.adults_at_risk.data = sum(1 for a in adults if a.get("at_risk"))
+        _fill_facts(form, svc.current_facts(incident))
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
     drafts.restore(form)
@@ -311,7 +339,10 @@ def facts(incident_id: uuid.UUID) -> Any:
             adults_at_risk=form.adults_at_risk.data or 0,
         )
         saved, page_errors, extra = _versioned_save(
-            form, lambda: svc.save_facts(user, incident, form.loaded_version(), data, _now()))
+            form, incident,
+            lambda: svc.save_facts(user, incident, form.loaded_version(), data, _now(),
+                                   resolution=_resolution(svc.FACT_KEYS)),
+            lambda f, values: _fill_facts(f, svc.facts_input(values)))
         if saved:
             return redirect(url_for("incidents.children", incident_id=incident.id))
     return render_template("incidents/facts.html", **_ctx(
@@ -362,6 +393,17 @@ def _child_form_data(form: ChildForm) -> svc.ChildInput:
     )
 
 
+def _fill_child(form: ChildForm, data: svc.ChildInput) -> None:
+    _set(form.role, data.role or None)
+    _set(form.dob, data.dob)
+    _set(form.send, data.send)
+    _set(form.local_authority, data.local_authority)
+    _set(form.same_school, data.same_school)
+    _set(form.household, data.household)
+    _set(form.child_words, data.child_words)
+    _set(form.child_words_missing_reason, data.child_words_missing_reason)
+
+
 def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     user = _user()
     form.local_authority.choices = [("", "Select a local authority"), *svc.authority_choices()]
@@ -370,8 +412,11 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         saved, page_errors, extra = _versioned_save(
-            form, lambda: svc.save_child(user, incident, form.loaded_version(), child,
-                                         _child_form_data(form), _now()))
+            form, incident,
+            lambda: svc.save_child(user, incident, form.loaded_version(), child,
+                                   _child_form_data(form), _now(),
+                                   resolution=_resolution(svc.CHILD_KEYS)),
+            lambda f, values: _fill_child(f, svc.child_input(values)))
         if saved:
             return redirect(url_for("incidents.children", incident_id=incident.id))
     return render_template("incidents/child.html", **_ctx(
@@ -468,8 +513,10 @@ def summary(incident_id: uuid.UUID) -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         saved, page_errors, extra = _versioned_save(
-            form, lambda: svc.save_summary(user, incident, form.loaded_version(),
-                                           form.summary.data, _now()))
+            form, incident,
+            lambda: svc.save_summary(user, incident, form.loaded_version(), form.summary.data,
+                                     _now(), resolution=_resolution(("summary",))),
+            lambda f, values: _set(f.summary, values["summary"]))
         if saved:
             return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/summary.html", **_ctx(
@@ -684,8 +731,8 @@ def close(incident_id: uuid.UUID) -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         saved, page_errors, extra = _versioned_save(
-            form, lambda: svc.close_incident(user, incident, form.loaded_version(),
-                                             form.reasons.data, _now()))
+            form, incident, lambda: svc.close_incident(user, incident, form.loaded_version(),
+                                                       form.reasons.data, _now()))
         if saved:
             flash(f"Incident {incident.reference} closed", "success")
             return redirect(url_for("incidents.show", incident_id=incident.id))

@@ -248,6 +248,9 @@ class IncidentRevision(IdMixin, Base):
     version: Mapped[int] = mapped_column(Integer)
     saved_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A save from a form loaded at an older version, merged with the saves made since (issue
+    # 12): the version the form was loaded at. None: saved on the version it was loaded at.
+    merged_from_version: Mapped[int | None] = mapped_column(Integer)
     snapshot_enc: Mapped[bytes | None] = enc_column()
 
     snapshot = Encrypted[str]()  # JSON of the facts and narrative as saved

@@ -10,6 +10,7 @@ never silently overwrite each other (`StaleVersion`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import uuid
 from collections.abc import Callable, Collection, Iterable
@@ -54,13 +55,13 @@ from ..rules.vocabulary import (
     TYPES,
     WITNESS_ROLE,
 )
-from . import chronology, handover
+from . import chronology, handover, merge
 from .children import add_child
 from .facts import children_of_incidents as children_of_incidents
 from .facts import facts_for
 from .facts import incident_children as incident_children
-from .localtime import LONDON, from_local, to_local
 from .localtime import directory_from_db as directory
+from .localtime import from_local, to_local
 from .parents import contacts_for
 from .recording import (
     CHILD_DECISION_KINDS,
@@ -83,22 +84,55 @@ from .reviews import date_text, review_on_for_decision
 INCIDENT_DECISION_HOURS: Final = 24
 
 
-class StaleVersion(RecordingError):
-    """Someone else saved the incident after this form was loaded."""
+@dataclass(frozen=True, slots=True)
+class ConflictView:
+    """One field both saves changed differently, in words, for the page that asks which to
+    keep: `theirs` was saved by `by` ('Dana Lead at 10:42', 'you in another tab ... at
+    10:42'), `mine` is what this form posted. `unchosen`: asked before and not answered."""
 
-    def __init__(self, *, saved_by: str, saved_at: dt.datetime, current_version: int,
-                 changes: list[tuple[str, str, str]]) -> None:
-        local = saved_at.astimezone(LONDON)
-        message = (
-            f"Another DSL ({saved_by}) saved this incident at {local:%H:%M} while you were "
-            "editing. Their changes are shown below; your text is kept in the form. Check and "
-            "save again."
-        )
+    key: str
+    label: str
+    theirs: str
+    mine: str
+    by: str
+    unchosen: bool = False
+
+
+class StaleVersion(RecordingError):
+    """Someone (or this same person in another tab) saved the incident after this form was
+    loaded, and the two saves could not merge by themselves.
+
+    `conflicts`: the fields both changed differently; `values`: what the form should show now
+    (its fields merged: the other saves' changes in, this user's typing kept), in snapshot
+    form; `current_version`: the version to save against next."""
+
+    def __init__(self, *, message: str, saved_by: str, saved_at: dt.datetime,
+                 current_version: int, changes: list[tuple[str, str, str]],
+                 conflicts: tuple[ConflictView, ...] = (),
+                 values: dict[str, Any] | None = None,
+                 kept: tuple[str, ...] = ()) -> None:
         super().__init__(Problem("version", None, message))
         self.saved_by = saved_by
         self.saved_at = saved_at
         self.current_version = current_version
         self.changes = changes
+        self.conflicts = conflicts
+        self.values = values
+        self.kept = kept
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The answers on a page that asked which value to keep: `asked`, the fields it asked
+    about; of those, `theirs` keep the other save's value and `mine` this form's value."""
+
+    asked: frozenset[str] = frozenset()
+    theirs: frozenset[str] = frozenset()
+    mine: frozenset[str] = frozenset()
+
+    @property
+    def unchosen(self) -> frozenset[str]:
+        return self.asked - self.theirs - self.mine
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,12 +363,38 @@ def missing_for_assessment(incident: Incident,
     return missing
 
 
-def snapshot(incident: Incident) -> dict[str, Any]:
-    """Everything a save can change, as JSON (stored encrypted in IncidentRevision)."""
+# The facts form's fields as snapshot keys, and those that merge as sets (merge.three_way).
+FACT_KEYS: Final = ("occurred_on", "reported_at", "online", "types", "sexual_activity",
+                    "features", "immediate_danger", "crime_suspected", "arrested",
+                    "adults_harmed")
+FACT_SETS: Final = frozenset({"types", "features"})
+# A child's form: its entry in the snapshot's "children".
+CHILD_KEYS: Final = ("role", "dob", "send", "local_authority", "same_school", "household",
+                     "child_words", "child_words_missing_reason")
+# Each field in words, for the page that asks which value to keep and the note after a merge.
+FIELD_LABELS: Final = {
+    "occurred_on": "The date it happened", "reported_at": "When it was first reported",
+    "online": "Online", "types": "The kinds of behaviour", "sexual_activity": "Sexual activity",
+    "features": "What else applies", "immediate_danger": "Immediate danger",
+    "crime_suspected": "A criminal offence", "arrested": "Arrested",
+    "adults_harmed": "Adults harmed", "summary": "What happened",
+    "role": "The child's part in it", "dob": "Date of birth",
+    "send": "Special educational needs or a disability", "local_authority": "Local authority",
+    "same_school": "Attends this school", "household": "Household",
+    "child_words": "The child's own words",
+    "child_words_missing_reason": "Why their words could not be recorded",
+}
+
+
+def _minutes(at_local: dt.datetime) -> str:
+    """A naive UK time as snapshots store it (to the minute)."""
+    return at_local.isoformat(timespec="minutes")
+
+
+def _facts_snapshot(incident: Incident) -> dict[str, Any]:
     return {
         "occurred_on": incident.occurred_on.isoformat() if incident.occurred_on else None,
-        "reported_at": (to_local(incident.reported_at).isoformat(timespec="minutes")
-                        if incident.reported_at else None),
+        "reported_at": _minutes(to_local(incident.reported_at)) if incident.reported_at else None,
         "online": incident.online,
         "types": sorted(incident.types or []),
         "sexual_activity": incident.sexual_activity,
@@ -343,6 +403,118 @@ def snapshot(incident: Incident) -> dict[str, Any]:
         "crime_suspected": incident.crime_suspected,
         "arrested": incident.arrested,
         "adults_harmed": list(incident.adults_harmed or []),
+    }
+
+
+def facts_values(facts: FactsInput) -> dict[str, Any]:
+    """What the facts form posted, as snapshot values (what `merge.three_way` compares)."""
+    reported = facts.reported_at_local
+    return {
+        "occurred_on": facts.occurred_on.isoformat() if facts.occurred_on else None,
+        # Through UTC and back, as it is stored: a time the clocks skip reads as stored.
+        "reported_at": _minutes(to_local(from_local(reported))) if reported else None,
+        "online": facts.online,
+        "types": sorted(facts.types),
+        "sexual_activity": facts.sexual_activity,
+        "features": sorted(facts.features),
+        "immediate_danger": facts.immediate_danger,
+        "crime_suspected": facts.crime_suspected,
+        "arrested": facts.arrested,
+        "adults_harmed": [{"at_risk": i < facts.adults_at_risk}
+                          for i in range(max(facts.adults_harmed, 0))],
+    }
+
+
+def facts_input(values: dict[str, Any]) -> FactsInput:
+    """Snapshot values back as the facts form's input (the inverse of `facts_values`)."""
+    adults = values.get("adults_harmed") or []
+    occurred, reported = values.get("occurred_on"), values.get("reported_at")
+    return FactsInput(
+        occurred_on=dt.date.fromisoformat(occurred) if occurred else None,
+        reported_at_local=dt.datetime.fromisoformat(reported) if reported else None,
+        types=frozenset(values.get("types") or ()),
+        features=frozenset(values.get("features") or ()),
+        online=bool(values.get("online")), sexual_activity=bool(values.get("sexual_activity")),
+        immediate_danger=bool(values.get("immediate_danger")),
+        crime_suspected=bool(values.get("crime_suspected")),
+        arrested=bool(values.get("arrested")),
+        adults_harmed=len(adults), adults_at_risk=sum(1 for a in adults if a.get("at_risk")),
+    )
+
+
+def current_facts(incident: Incident) -> FactsInput:
+    """The incident's facts as the facts form shows them."""
+    return facts_input(_facts_snapshot(incident))
+
+
+def child_values(data: ChildInput) -> dict[str, Any]:
+    """What a child's form posted, as the values of the child's entry in a snapshot."""
+    return {
+        "role": data.role, "dob": data.dob.isoformat() if data.dob else None,
+        "send": bool(data.send), "local_authority": data.local_authority,
+        "same_school": bool(data.same_school),
+        "household": (data.household or "").strip()[:40] or None,
+        "child_words": (data.child_words or "").strip() or None,
+        "child_words_missing_reason": (data.child_words_missing_reason or "").strip() or None,
+    }
+
+
+def child_input(values: dict[str, Any], *, given_name: str | None = None,
+                family_name: str | None = None) -> ChildInput:
+    """A child's snapshot values back as the child form's input."""
+    dob = values.get("dob")
+    return ChildInput(
+        role=values.get("role") or "", dob=dt.date.fromisoformat(dob) if dob else None,
+        local_authority=values.get("local_authority") or "", send=bool(values.get("send")),
+        same_school=bool(values.get("same_school")), household=values.get("household"),
+        child_words=values.get("child_words"),
+        child_words_missing_reason=values.get("child_words_missing_reason"),
+        given_name=given_name, family_name=family_name,
+    )
+
+
+def _child_entry(snap: dict[str, Any], child_id: uuid.UUID | None) -> dict[str, Any]:
+    """The child's fields in a snapshot ({} when the child was not on the incident)."""
+    for entry in snap.get("children") or []:
+        if child_id is not None and entry.get("child_id") == str(child_id):
+            return {key: entry.get(key) for key in CHILD_KEYS}
+    return {}
+
+
+def describe(key: str, value: Any) -> str:
+    """A field's snapshot value in plain words (dates in words, labels, never codes)."""
+    if key in FACT_SETS:
+        labels = TYPE_LABELS if key == "types" else FEATURE_LABELS
+        return ", ".join(labels.get(v, v) for v in value or []) or "None"
+    if key == "adults_harmed":
+        adults = value or []
+        at_risk = sum(1 for a in adults if a.get("at_risk"))
+        return f"{len(adults)} ({at_risk} at risk)" if adults else "None"
+    if value is None or value == "":
+        return "Not yet recorded" if key in {"summary", "child_words"} else "Not given"
+    if key in {"occurred_on", "dob"}:
+        return f"{dt.date.fromisoformat(value):%-d %B %Y}"
+    if key == "reported_at":
+        return f"{dt.datetime.fromisoformat(value):%-d %B %Y at %H:%M}"
+    if key == "role":
+        return str(ROLE_LABELS.get(value, value))
+    if key == "local_authority":
+        return db.session.scalar(select(LocalAuthority.name).where(
+            LocalAuthority.code == value)) or str(value)
+    if isinstance(value, bool):
+        return _yes_no(value)
+    return str(value)
+
+
+def _sentence_label(key: str) -> str:
+    label = FIELD_LABELS.get(key, key)
+    return label[:1].lower() + label[1:]
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """Everything a save can change, as JSON (stored encrypted in IncidentRevision)."""
+    return {
+        **_facts_snapshot(incident),
         "summary": incident.summary,
         "children": [
             {
@@ -417,27 +589,126 @@ def _revision_snapshot(incident: Incident, version: int) -> dict[str, Any] | Non
 
 
 # ---------------------------------------------------------------------------------------------
-# Saving: the version guard, the revision and the assessment
+# Saving: the version guard, the merge, the revision and the assessment
 
 
-def _stale(incident: Incident, loaded_version: int) -> StaleVersion:
-    db.session.refresh(incident)
-    latest = db.session.scalar(
-        select(IncidentRevision).where(IncidentRevision.incident_id == incident.id)
-        .order_by(IncidentRevision.version.desc()).limit(1)
-    )
-    saver = db.session.get(User, latest.saved_by_id) if latest is not None else None
-    after = json.loads(latest.snapshot) if latest is not None and latest.snapshot else {}
+@dataclass(frozen=True)
+class _Edit:
+    """What one form changes: its fields as snapshot values (`mine`), how to find the same
+    fields in a snapshot (`pick`), which of them merge as sets, and the answers on a page that
+    asked which value to keep."""
+
+    mine: dict[str, Any]
+    pick: Callable[[dict[str, Any]], dict[str, Any]]
+    sets: frozenset[str] = frozenset()
+    resolution: Resolution | None = None
+
+
+_NO_FIELDS = _Edit(mine={}, pick=lambda snap: {})
+
+
+def _revisions(incident: Incident, *, after: int = 0, upto: int | None = None,
+               ) -> list[tuple[IncidentRevision, dict[str, Any]]]:
+    """The incident's revisions after version `after` (up to `upto`), oldest first, with their
+    snapshots."""
+    query = select(IncidentRevision).where(IncidentRevision.incident_id == incident.id,
+                                           IncidentRevision.version > after)
+    if upto is not None:
+        query = query.where(IncidentRevision.version <= upto)
+    return [(rev, json.loads(rev.snapshot) if rev.snapshot else {})
+            for rev in db.session.scalars(query.order_by(IncidentRevision.version))]
+
+
+def _other_save(user: User, rev: IncidentRevision) -> merge.OtherSave:
+    saver = db.session.get(User, rev.saved_by_id)
+    return merge.OtherSave(by_you=rev.saved_by_id == user.id,
+                           name=saver.display_name if saver is not None else "unknown",
+                           at_local=to_local(rev.saved_at))
+
+
+def _last_changes(revs: list[tuple[IncidentRevision, dict[str, Any]]], edit: _Edit,
+                  keys: Iterable[str]) -> dict[str, IncidentRevision]:
+    """For each key, the latest of `revs` that changed it (compared with the one before)."""
+    keys = list(keys)
+    found: dict[str, IncidentRevision] = {}
+    for (_, before), (rev, after) in itertools.pairwise(revs):
+        old, new = edit.pick(before), edit.pick(after)
+        for key in keys:
+            if old.get(key) != new.get(key):
+                found[key] = rev
+    return found
+
+
+def _conflict_views(user: User, incident: Incident, edit: _Edit, items: list[tuple[str, Any, Any]],
+                    upto: int, now: dt.datetime, *, unchosen: Collection[str] = ()
+                    ) -> tuple[ConflictView, ...]:
+    """(key, theirs, mine) in words, each with who saved theirs and when (the latest revision up
+    to `upto` that changed it)."""
+    revs = _revisions(incident, upto=upto)
+    changed = _last_changes(revs, edit, [key for key, _, _ in items])
+    today = to_local(now).date()
+    views = []
+    for key, theirs, mine in items:
+        rev = changed.get(key) or (revs[-1][0] if revs else None)
+        by = (merge.saved_by_words(_other_save(user, rev), today) if rev is not None
+              else "someone else")
+        views.append(ConflictView(key=key, label=FIELD_LABELS.get(key, key),
+                                  theirs=describe(key, theirs), mine=describe(key, mine), by=by,
+                                  unchosen=key in unchosen))
+    return tuple(views)
+
+
+def _stale(user: User, incident: Incident, loaded_version: int, now: dt.datetime, *,
+           edit: _Edit | None = None, result: merge.Merge | None = None) -> StaleVersion:
+    """Why a save based on `loaded_version` could not go through, in plain words: who saved
+    since (another DSL by name, or this user in another tab), and what to do."""
+    revs = _revisions(incident, after=loaded_version)
+    saves = [_other_save(user, rev) for rev, _ in revs]
+    who = merge.who_saved(saves, to_local(now).date())
+    latest = revs[-1] if revs else None
+    changes = changes_between(_revision_snapshot(incident, loaded_version),
+                              latest[1] if latest is not None else snapshot(incident))
+    common = dict(
+        saved_by=saves[-1].name if saves else "unknown",
+        saved_at=latest[0].saved_at if latest is not None else incident.updated_at,
+        current_version=incident.version, changes=changes)
+    if edit is None or result is None or result.clean:
+        return StaleVersion(
+            message=f"{who}. Their changes are shown below; your text is kept in the form. "
+                    "Check and save again.", **common)  # type: ignore[arg-type]
+    conflicts = _conflict_views(
+        user, incident, edit, [(c.key, c.theirs, c.mine) for c in result.conflicts],
+        incident.version, now)
+    labels = merge.and_words([_sentence_label(c.key) for c in result.conflicts])
+    things = "thing" if len(conflicts) == 1 else "things"
     return StaleVersion(
-        saved_by=saver.display_name if saver is not None else "unknown",
-        saved_at=latest.saved_at if latest is not None else incident.updated_at,
-        current_version=incident.version,
-        changes=changes_between(_revision_snapshot(incident, loaded_version), after),
-    )
+        message=f"{who}, changing the same {things} you changed here: {labels}. Nothing has "
+                "been saved yet and your text is kept in the form: choose which to keep, then "
+                "save again.",
+        conflicts=conflicts, values=result.values,
+        kept=tuple(FIELD_LABELS.get(k, k) for k in result.theirs_kept),
+        **common)  # type: ignore[arg-type]
 
 
-def _bump_version(incident: Incident, loaded_version: int, now: dt.datetime) -> int:
-    """Claim the next version with one conditional UPDATE (atomic on PostgreSQL and SQLite)."""
+def _unchosen(user: User, incident: Incident, loaded_version: int, now: dt.datetime,
+              edit: _Edit, base: dict[str, Any]) -> StaleVersion:
+    """The page asked which value to keep and some were not answered: ask again."""
+    resolution = edit.resolution or Resolution()
+    asked = [key for key in edit.mine if key in resolution.asked]
+    conflicts = _conflict_views(
+        user, incident, edit, [(key, base.get(key), edit.mine[key]) for key in asked],
+        loaded_version, now, unchosen=resolution.unchosen)
+    rev = revision(incident, loaded_version)
+    return StaleVersion(
+        message="Choose which to keep for each thing changed in both places, then save again",
+        saved_by="", saved_at=rev.saved_at if rev is not None else incident.updated_at,
+        current_version=loaded_version, changes=[], conflicts=conflicts,
+        values=dict(edit.mine))
+
+
+def _try_bump(incident: Incident, loaded_version: int, now: dt.datetime) -> int | None:
+    """Claim the next version with one conditional UPDATE (atomic on PostgreSQL and SQLite);
+    None if the incident is no longer at `loaded_version`."""
     result = db.session.execute(
         update(Incident)
         .where(Incident.id == incident.id, Incident.version == loaded_version)
@@ -445,10 +716,69 @@ def _bump_version(incident: Incident, loaded_version: int, now: dt.datetime) -> 
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise _stale(incident, loaded_version)
+        return None
     set_committed_value(incident, "version", loaded_version + 1)
     set_committed_value(incident, "updated_at", now)
     return loaded_version + 1
+
+
+# Saves that slip in between merging and claiming the version are merged again, this often.
+_MERGE_ATTEMPTS: Final = 3
+
+
+def _claim(user: User, incident: Incident, loaded_version: int, now: dt.datetime,
+           edit: _Edit) -> tuple[int, dict[str, Any], int | None]:
+    """Claim the next version for a form loaded at `loaded_version`, merging with any saves
+    made since (issue 12: never drop them). Returns (the new version, the values to save, the
+    version merged from or None); raises `StaleVersion` on a conflict."""
+    mine = dict(edit.mine)
+    resolution = edit.resolution
+    if resolution is not None and resolution.asked:
+        base = edit.pick(_revision_snapshot(incident, loaded_version) or {})
+        if resolution.unchosen & mine.keys():
+            raise _unchosen(user, incident, loaded_version, now, edit, base)
+        for key in resolution.theirs & mine.keys():
+            mine[key] = base.get(key)  # keeping theirs: as if this form had not changed it
+    version = _try_bump(incident, loaded_version, now)
+    if version is not None:
+        return version, mine, None
+    for _ in range(_MERGE_ATTEMPTS):
+        db.session.refresh(incident)
+        if incident.state == "closed":
+            raise IncidentClosed()
+        base_snap = _revision_snapshot(incident, loaded_version)
+        if base_snap is None:  # no such version (a tampered form): nothing to merge from
+            break
+        result = merge.three_way(edit.pick(base_snap), mine, edit.pick(snapshot(incident)),
+                                 sets=edit.sets)
+        if not result.clean:
+            raise _stale(user, incident, loaded_version, now, edit=edit, result=result)
+        version = _try_bump(incident, incident.version, now)
+        if version is not None:
+            return version, result.values, loaded_version
+    raise _stale(user, incident, loaded_version, now)
+
+
+def merge_note(user: User, incident: Incident, loaded_version: int,
+               now: dt.datetime) -> str | None:
+    """After a save that merged with others made since the form was loaded, a plain note of it:
+    'Your changes were saved together with those made at 10:42 by another DSL (Dana Lead): the
+    kinds of behaviour.' None when nothing was merged. Never a child's name (it is flashed)."""
+    if loaded_version < 1 or incident.version <= loaded_version + 1:
+        return None
+    revs = _revisions(incident, after=loaded_version, upto=incident.version - 1)
+    base = _revision_snapshot(incident, loaded_version)
+    if not revs or base is None:
+        return None
+    theirs = revs[-1][1]
+    what = [_sentence_label(key) for key in (*FACT_KEYS, "summary")
+            if base.get(key) != theirs.get(key)]
+    if base.get("children") != theirs.get("children"):
+        what.append("the children")
+    saves = [_other_save(user, rev) for rev, _ in revs]
+    note = ("Your changes were saved together with those made "
+            + merge.by_whom(saves, to_local(now).date()))
+    return note + (f": {merge.and_words(what)}." if what else ".")
 
 
 def assess_incident(incident: Incident, now: dt.datetime) -> Assessment | None:
@@ -471,22 +801,24 @@ def assess_incident(incident: Incident, now: dt.datetime) -> Assessment | None:
 
 
 def _save(user: User, incident: Incident, loaded_version: int, now: dt.datetime,
-          step: str, change: Callable[[], None]) -> Incident:
-    """Bump the version (or refuse), apply `change`, write the revision and the assessment."""
+          step: str, change: Callable[[dict[str, Any]], None],
+          edit: _Edit = _NO_FIELDS) -> Incident:
+    """Claim the version (merging with saves made since the form was loaded, or refusing on a
+    conflict), apply `change` to the values to save, write the revision and the assessment
+    (on the merged result)."""
     if incident.state == "closed":
         raise IncidentClosed()
-    version = _bump_version(incident, loaded_version, now)
-    change()
+    version, values, merged_from = _claim(user, incident, loaded_version, now, edit)
+    change(values)
     db.session.flush()
-    rev = IncidentRevision(incident_id=incident.id, school_id=incident.school_id,
-                           version=version, saved_by_id=user.id, saved_at=now)
-    rev.snapshot = json.dumps(snapshot(incident))
-    db.session.add(rev)
+    _add_revision(user, incident, version, now, merged_from)
     assessed = assess_incident(incident, now)
     db.session.flush()
+    detail: dict[str, Any] = {"step": step, "version": version}
+    if merged_from is not None:
+        detail["merged_from"] = merged_from
     audit.record(audit.INCIDENT_SAVED, org_id=str(incident.school_id), actor_id=user.id,
-                 object_type="incident", object_id=incident.id, at=now,
-                 detail={"step": step, "version": version})
+                 object_type="incident", object_id=incident.id, at=now, detail=detail)
     if assessed is not None:
         audit.record(audit.INCIDENT_ASSESSED, org_id=str(incident.school_id), actor_id=user.id,
                      object_type="incident", object_id=incident.id, at=now,
@@ -494,6 +826,18 @@ def _save(user: User, incident: Incident, loaded_version: int, now: dt.datetime,
                              "triggers": [t.lower() for t in assessed.triggers],
                              "mandatory_routes": list(assessed.mandatory_routes)})
     return incident
+
+
+def _add_revision(user: User, incident: Incident, version: int, now: dt.datetime,
+                  merged_from: int | None, **extra: Any) -> IncidentRevision:
+    """The revision of a save; `merged_from`: the version its form was loaded at, when it was
+    merged with the saves made since."""
+    rev = IncidentRevision(incident_id=incident.id, school_id=incident.school_id,
+                           version=version, saved_by_id=user.id, saved_at=now,
+                           merged_from_version=merged_from)
+    rev.snapshot = json.dumps({**snapshot(incident), **extra})
+    db.session.add(rev)
+    return rev
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,8 +893,7 @@ def open_incident(user: User, concerns: list[Concern], now: dt.datetime) -> Inci
     return incident
 
 
-def save_facts(user: User, incident: Incident, loaded_version: int, facts: FactsInput,
-               now: dt.datetime) -> Incident:
+def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
     problems = []
     if facts.occurred_on is None:
         problems.append(Problem("facts", "occurred_on", "Enter the date it happened"))
@@ -579,37 +922,52 @@ def save_facts(user: User, incident: Incident, loaded_version: int, facts: Facts
     if problems:
         raise RecordingError(*problems)
 
-    def change() -> None:
-        incident.occurred_on = facts.occurred_on
-        incident.reported_at = from_local(facts.reported_at_local)  # type: ignore[arg-type]
-        incident.types = sorted(facts.types)
-        incident.features = sorted(facts.features)
-        incident.online = facts.online
-        incident.sexual_activity = facts.sexual_activity
-        incident.immediate_danger = facts.immediate_danger
-        incident.crime_suspected = facts.crime_suspected
-        incident.arrested = facts.arrested
-        incident.adults_harmed = [{"at_risk": i < facts.adults_at_risk}
-                                  for i in range(facts.adults_harmed)]
 
-    return _save(user, incident, loaded_version, now, "facts", change)
+def save_facts(user: User, incident: Incident, loaded_version: int, facts: FactsInput,
+               now: dt.datetime, *, resolution: Resolution | None = None) -> Incident:
+    """The facts (step 1). Saved on a form loaded before another save, they merge with it
+    field by field (`_claim`); the merged facts are checked again before they are saved."""
+    _check_facts(facts, now)
+    posted = facts_values(facts)
+
+    def change(values: dict[str, Any]) -> None:
+        merged = facts if values == posted else facts_input(values)
+        if merged is not facts:
+            _check_facts(merged, now)
+        incident.occurred_on = merged.occurred_on
+        incident.reported_at = from_local(merged.reported_at_local)  # type: ignore[arg-type]
+        incident.types = sorted(merged.types)
+        incident.features = sorted(merged.features)
+        incident.online = merged.online
+        incident.sexual_activity = merged.sexual_activity
+        incident.immediate_danger = merged.immediate_danger
+        incident.crime_suspected = merged.crime_suspected
+        incident.arrested = merged.arrested
+        incident.adults_harmed = list(values["adults_harmed"])
+
+    return _save(user, incident, loaded_version, now, "facts", change, _Edit(
+        mine=posted, pick=lambda snap: {key: snap.get(key) for key in FACT_KEYS},
+        sets=FACT_SETS, resolution=resolution))
 
 
 def reassess(user: User, incident: Incident, loaded_version: int, now: dt.datetime) -> Incident:
     """Assess an open incident again under the current rules, changing nothing else."""
-    return _save(user, incident, loaded_version, now, "reassess", lambda: None)
+    return _save(user, incident, loaded_version, now, "reassess", lambda _: None)
 
 
 def save_summary(user: User, incident: Incident, loaded_version: int, summary: str | None,
-                 now: dt.datetime) -> Incident:
+                 now: dt.datetime, *, resolution: Resolution | None = None) -> Incident:
     text = (summary or "").strip()
     if not text:
         raise RecordingError(Problem("R1", "summary", "Enter what happened"))
 
-    def change() -> None:
-        incident.summary = text
+    def change(values: dict[str, Any]) -> None:
+        if values["summary"] != incident.summary:
+            incident.summary = values["summary"]
 
-    return _save(user, incident, loaded_version, now, "summary", change)
+    return _save(user, incident, loaded_version, now, "summary", change, _Edit(
+        mine={"summary": text}, pick=lambda snap: {"summary": snap.get("summary")},
+        resolution=resolution))
 
 
 def _check_child(data: ChildInput, authorities: set[str]) -> None:
@@ -626,17 +984,23 @@ def _check_child(data: ChildInput, authorities: set[str]) -> None:
 
 
 def save_child(user: User, incident: Incident, loaded_version: int, child: Child | None,
-               data: ChildInput, now: dt.datetime) -> IncidentChild:
+               data: ChildInput, now: dt.datetime, *,
+               resolution: Resolution | None = None) -> IncidentChild:
     """Add a child to the incident, or change their part in it (R8). `child` None: a child not
-    yet in the school's records, made from `data.given_name` / `data.family_name`."""
+    yet in the school's records, made from `data.given_name` / `data.family_name`. Saved on a
+    form loaded before another save, the child's fields merge with it (`_claim`)."""
     _check_child(data, {code for code, _ in authority_choices()} | set(directory()))
     if child is None and not ((data.given_name or "").strip() and (data.family_name or "").strip()):
         raise RecordingError(Problem("R8", "given_name", "Enter the child's first and last name"))
     if child is not None and child.school_id != incident.school_id:
         raise RecordingError(Problem("R8", None, "Select a child of this school"))
     holder: dict[str, IncidentChild] = {}
+    posted = child_values(data)
 
-    def change() -> None:
+    def change(values: dict[str, Any]) -> None:
+        nonlocal data
+        if values != posted:
+            data = child_input(values, given_name=data.given_name, family_name=data.family_name)
         target = child
         if target is None:
             school = db.session.get(School, incident.school_id)
@@ -677,7 +1041,9 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
         if new:
             _child_entries_on_add(user, incident, row, now)
 
-    _save(user, incident, loaded_version, now, "children", change)
+    child_id = child.id if child is not None else None
+    _save(user, incident, loaded_version, now, "children", change, _Edit(
+        mine=posted, pick=lambda snap: _child_entry(snap, child_id), resolution=resolution))
     return holder["row"]
 
 
@@ -852,7 +1218,9 @@ def close_incident(user: User, incident: Incident, loaded_version: int, reasons:
     problems = closing_check(incident, now)
     if problems:
         raise ClosingRefused(*problems)
-    version = _bump_version(incident, loaded_version, now)
+    # Saves made since the form was loaded merge (closing changes no field of theirs); the
+    # closing check above ran on the incident as it now is.
+    version, _, merged_from = _claim(user, incident, loaded_version, now, _NO_FIELDS)
     incident.state = "closed"
     incident.closed_at = now
     decision = Decision(school_id=incident.school_id, incident_id=incident.id, kind="close",
@@ -861,17 +1229,15 @@ def close_incident(user: User, incident: Incident, loaded_version: int, reasons:
     decision.reasons = why
     db.session.add(decision)
     db.session.flush()
-    rev = IncidentRevision(incident_id=incident.id, school_id=incident.school_id,
-                           version=version, saved_by_id=user.id, saved_at=now)
-    rev.snapshot = json.dumps({**snapshot(incident), "state": "closed"})
-    db.session.add(rev)
+    _add_revision(user, incident, version, now, merged_from, state="closed")
     for ic in incident_children(incident):
         chronology.add_entry(ic.child, "incident", f"Incident {incident.reference} closed.",
                              author_id=user.id, incident=incident, source=decision,
                              occurred_at=now)
     audit.record(audit.INCIDENT_CLOSED, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="incident", object_id=incident.id, at=now,
-                 detail={"version": version, "decision_id": str(decision.id)})
+                 detail={"version": version, "decision_id": str(decision.id),
+                         **({"merged_from": merged_from} if merged_from is not None else {})})
     return incident
 
 
