@@ -4,8 +4,8 @@ Two saves of one incident merge field by field (issue 12, item 3). A revision sa
 loaded at an older version, merged with the saves made since, records that version in
 `merged_from_version`; revisions saved before this revision were never merged (NULL).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
