@@ -28,6 +28,7 @@ from .records import (
     ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralResponse
+from .submissions import SubmissionKey
 
 __all__ = [
     "DEPLOYMENT_ORG", "OUTSIDE_REFERRAL_ROUTE", "POLICE_METHODS", "RECORDED_ROUTES",
@@ -38,6 +39,6 @@ __all__ = [
     "Encrypted", "Incident", "IncidentChild", "IncidentConcern", "IncidentRevision",
     "LocalAuthority", "OrgKey", "ParentContact", "Referral", "ReferralResponse", "RouteHandover",
     "School",
-    "ShreddedOrg", "User",
+    "ShreddedOrg", "SubmissionKey", "User",
     "db", "keyring", "new_id", "utcnow",
 ]
