@@ -134,6 +134,10 @@ def hand_over(incident_id: Any, code: str) -> Any:
         raise NotFound()
     form = HandOverForm()
     error = None
+    if request.method == "POST" and line.referral is not None:
+        # A repeat of the post that handed over goes to its result, saying it was already sent
+        # (portal.once); another tab's post finds the referral below, as it always did.
+        once.claim()
     if line.referral is not None:
         return redirect(url_for("referrals.view", referral_id=line.referral.referral.id))
     if form.validate_on_submit():
