@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         drafts,
         extensions,
         incidents,
+        once,
         referrals,
         security,
         static_files,
@@ -58,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _template_loaders(app)
     extensions.init_app(app, settings)
     security.init_app(app)
+    once.init_app(app)
     static_files.init_app(app)
     app.register_blueprint(main_bp)
     register_error_pages(app)

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import drafts, notify
+from .. import drafts, notify, once
 from ..access import can_manage_accounts
 from ..auth import sessions
 from ..auth.forms import PlainForm
@@ -29,6 +29,8 @@ from . import bp
 from .forms import AuthorityForm, LineForm, RoleForm, SchoolForm, UserForm
 
 F = TypeVar("F", bound=Callable[..., Any])
+# What the account-created page says about the set-up email (carried across the redirect).
+CREATED = "admin_account_created"
 
 
 def admin_required(view: F) -> F:
@@ -107,6 +109,7 @@ def new_authority() -> Any:
     if form.validate_on_submit():
         chosen = form.directory_code.data
         try:
+            once.claim()
             la = accounts.create_authority(
                 code=chosen or form.code.data or "",
                 name=form.name.data or "",
@@ -117,9 +120,10 @@ def new_authority() -> Any:
             db.session.rollback()
             _field_error(form, exc, "code")
         else:
+            target = once.done(url_for("admin.authorities"))
             db.session.commit()
             flash(f"{la.name} added", "success")
-            return redirect(url_for("admin.authorities"))
+            return redirect(target)
     return render_template("admin/authority_new.html", form=form,
                            page_title="Add a local authority",
                            nav_items=_nav("admin.authorities"))
@@ -186,6 +190,7 @@ def new_school() -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         try:
+            once.claim()
             school = accounts.create_school(
                 name=form.name.data, urn=form.urn.data,
                 authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
@@ -195,9 +200,10 @@ def new_school() -> Any:
             db.session.rollback()
             _field_error(form, exc, "name")
         else:
+            target = once.done(url_for("admin.schools"))
             db.session.commit()
             flash(f"{school.name} added", "success")
-            return redirect(url_for("admin.schools"))
+            return redirect(target)
     return render_template("admin/school_new.html", form=form, page_title="Add a school",
                            nav_items=_nav("admin.schools"))
 
@@ -228,6 +234,7 @@ def new_user() -> Any:
     if form.validate_on_submit():
         out = onboarding.Outgoing()
         try:
+            once.claim()
             user = onboarding.create_account(
                 accounts.NewUser(
                     email=form.email.data, display_name=form.display_name.data,
@@ -240,16 +247,30 @@ def new_user() -> Any:
             db.session.rollback()
             _field_error(form, exc, "email")
         else:
-            drafts.discard_current()  # this page answers the post itself (no redirect)
+            target = once.done(url_for("admin.user_created", user_id=user.id))
             db.session.commit()
             mailed = notify.send_account_mail(out)
-            # The link itself is never shown here: only that it was (or was not) sent.
-            return render_template("admin/user_created.html", user=user, mailed=mailed,
-                                   link_sent=bool(out.setup_links),
-                                   status=onboarding.status_text(user),
-                                   page_title="Account created", role_labels=ROLE_LABELS,
-                                   nav_items=_nav("admin.users"))
+            # POST-redirect-GET: the confirmation is a page of its own, so Back never re-posts.
+            # What happened to the email is carried to it (never the link itself).
+            session[CREATED] = {"user": str(user.id), "mailed": mailed,
+                                "link_sent": bool(out.setup_links)}
+            return redirect(target, code=303)
     return render_template("admin/user_new.html", form=form, page_title="Create an account",
+                           nav_items=_nav("admin.users"))
+
+
+@bp.get("/users/<uuid:user_id>/created")
+@admin_required
+def user_created(user_id: uuid.UUID) -> str:
+    """The confirmation after creating an account (the POST redirects here)."""
+    user: User = _get_or_404(User, user_id)
+    sent = session.get(CREATED)
+    sent = sent if isinstance(sent, dict) and sent.get("user") == str(user.id) else {}
+    return render_template("admin/user_created.html", user=user,
+                           mailed=bool(sent.get("mailed", True)),
+                           link_sent=bool(sent.get("link_sent", False)),
+                           status=onboarding.status_text(user),
+                           page_title="Account created", role_labels=ROLE_LABELS,
                            nav_items=_nav("admin.users"))
 
 
@@ -294,7 +315,10 @@ def send_setup_link(user_id: uuid.UUID) -> Response:
     out = onboarding.Outgoing()
 
     def act(user: User) -> str:
+        # Sent once: a double tap must not email a second link that undoes the first.
+        once.claim()
         onboarding.issue_setup_link(user, now=sessions.now(), actor_id=current_user.id, out=out)
+        once.done(url_for("admin.user_detail", user_id=user.id))
         return (f"A new set-up link has been emailed to {user.display_name}. "
                 "Any earlier link no longer works")
 

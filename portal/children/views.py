@@ -26,6 +26,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Response
 
+from .. import once
 from ..access import (
     can_record_incident,
     get_attachment_or_404,
@@ -196,6 +197,7 @@ def upload_attachment(incident_id: Any) -> Any:
     if form.validate_on_submit():
         upload = form.file.data
         store = _store()
+        once.claim()  # before the file is stored: a repeat stores nothing
         try:
             attachment = attachment_service.add_attachment(
                 store,
@@ -210,6 +212,7 @@ def upload_attachment(incident_id: Any) -> Any:
             db.session.rollback()
             form.file.errors = [*list(form.file.errors), str(exc)]
             return _upload_page(incident, form, 400)
+        target = once.done(url_for("children.upload_attachment", incident_id=incident.id))
         try:
             db.session.commit()
         except BaseException:
@@ -217,7 +220,7 @@ def upload_attachment(incident_id: Any) -> Any:
             attachment_service.discard_file(store, attachment)
             raise
         flash("File uploaded", "success")
-        return redirect(url_for("children.upload_attachment", incident_id=incident.id))
+        return redirect(target)
     return _upload_page(incident, form, 400 if form.errors else 200)
 
 

@@ -21,12 +21,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import drafts, notify
+from .. import drafts, notify, once
 from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
 from ..auth import sessions
 from ..models import Concern, FormDraft, User, db
@@ -54,6 +55,10 @@ NO_MATCH: Final = ("No child found with that name. Check the spelling, or add th
 # "no child found" would send them to add the child again.
 ONE_WORD: Final = "Enter the child's first name and family name, for example Maisie Thornbury"
 TOO_LONG: Final = drafts.TOO_LONG
+# What a button's post leaves for the page it redirects to (POST-redirect-GET, so Back never
+# re-posts): for a search, the ids of the children found (never a name: the name typed is in
+# the encrypted draft) and which message to show.
+AFTER_POST: Final = "concern_after_post"
 FLOODED: Final = {
     "account": ("You have sent a lot of concerns in a short time, so this one has not been sent "
                 "yet. What you typed has been saved. If a child is at risk, speak to your "
@@ -173,8 +178,12 @@ def new() -> Any:
     if request.method == "GET":
         fields, saved_at = service.draft_fields(user)
         form = form_from(fields)
-        form.set_children(service.children_in_school(user, form.child_ids.data or []))
-        return _render(form, saved_at=saved_at, loaded=bool(fields))
+        known = service.children_in_school(user, form.child_ids.data or [])
+        after = session.pop(AFTER_POST, None)
+        matches = _answer_after_redirect(user, form, known, after)
+        # "This is what you saved" only when coming back to the form, not just after a button.
+        return _render(form, saved_at=saved_at, loaded=bool(fields) and after is None,
+                       matches=matches)
 
     try:
         fields = posted_fields(request.form)
@@ -189,17 +198,22 @@ def new() -> Any:
 
     if action == "submit":
         data = form.check_submit([child.id for child in known], london_today(now))
+        if data is not None:
+            # Sent once: a repeat of this post goes to the first one's concern (portal.once).
+            # Claimed before the flood check, so a repeat is never counted as another concern.
+            once.claim()
         refusal = (floods.check_concern_rate(user, _settings(), now=now)
                    if data is not None else None)
         if refusal is not None:
             return _flooded(user, form, fields, refusal, now)
         if data is not None:
             concern = service.raise_concern(user, data, now=now)
+            target = once.done(url_for("concerns.view", concern_id=concern.id))
             db.session.commit()
             result = notify.alert_dsls(concern.id)  # after the commit; never raises for mail
             flash("sent", "concern_sent")
             flash("sent" if result.ok else "failed", "concern_alert")
-            return redirect(url_for("concerns.view", concern_id=concern.id))
+            return redirect(target)
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()
         return _render(form, saved_at=draft.updated_at)
@@ -207,13 +221,16 @@ def new() -> Any:
     if action == "find":
         text = form.check_search()
         found = service.find_children(user, text) if text else []
-        if text and not found:
-            one_word = len(text.split()) == 1 and not can_record_incident(user)
-            form.error(form.child_search, ONE_WORD if one_word else NO_MATCH)
-        form.set_children(known, found)
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()
-        return _render(form, saved_at=draft.updated_at, matches=len(found) if text else None)
+        if not text:  # nothing to search for: the form again, with its error
+            return _render(form, saved_at=draft.updated_at)
+        # The answer is shown by the GET the browser is sent to, so Back never re-posts.
+        one_word = len(text.split()) == 1 and not can_record_incident(user)
+        session[AFTER_POST] = {"ids": [str(child.id) for child in found],
+                               "none": "" if found else ("one_word" if one_word else "no_match")}
+        return redirect(url_for("concerns.new", _anchor="child_ids" if found else
+                                "child_search"), code=303)
 
     if action == "add_child":
         child = form.check_new_child(london_today(now))
@@ -222,10 +239,11 @@ def new() -> Any:
                                       new_child_value(child)]
             for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
                 fields.pop(name, None)
-            form = form_from(fields)
-            form.set_children(known)
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()
+        if child is not None:  # added: the page again from the draft (POST-redirect-GET)
+            session[AFTER_POST] = {"added": True}
+            return redirect(url_for("concerns.new", _anchor="new_children"), code=303)
         return _render(form, saved_at=draft.updated_at)
 
     draft = service.save_draft(user, fields, now=now)
@@ -252,6 +270,21 @@ def draft() -> Any:
                         "csrf_token": generate_csrf()})
     flash(f"Saved at {_clock(saved.updated_at)}. It has not been sent yet.", "success")
     return redirect(url_for("concerns.new"))
+
+
+def _answer_after_redirect(user: User, form: ConcernForm, known: list[Any],
+                           after: Any) -> int | None:
+    """Show the answer to a search posted just before this GET (`AFTER_POST`): its children
+    offered to tick, its message. The number found, or None when no search was just made."""
+    ids = after.get("ids") if isinstance(after, dict) else None
+    if not isinstance(ids, list):
+        form.set_children(known)
+        return None
+    found = service.children_in_school(user, [i for i in ids if isinstance(i, str)])
+    form.set_children(known, found)  # still this school's children, and still there
+    if after.get("none"):
+        form.error(form.child_search, ONE_WORD if after["none"] == "one_word" else NO_MATCH)
+    return len(found)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, audit, drafts
+from .. import access, audit, drafts, once
 from ..drafts import keeps_drafts
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..rules.vocabulary import (
@@ -179,13 +179,15 @@ def new() -> Any:
     if form.validate_on_submit():
         concerns = [access.get_concern_or_404(user, ident) for ident in form.concerns.data or []]
         try:
+            once.claim()
             incident = svc.open_incident(user, concerns, _now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
+            target = once.done(url_for("incidents.facts", incident_id=incident.id))
             db.session.commit()
             flash(f"Incident {incident.reference} started", "success")
-            return redirect(url_for("incidents.facts", incident_id=incident.id))
+            return redirect(target)
     return render_template("incidents/new.html", form=form, page_errors=page_errors,
                            page_title="Start an incident")
 
@@ -411,6 +413,10 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     extra: dict[str, Any] = {}
     drafts.restore(form)
     if form.validate_on_submit():
+        target = url_for("incidents.children", incident_id=incident.id)
+        if child is None:  # adding a new child: sent once (portal.once)
+            once.claim()
+            once.done(target)
         saved, page_errors, extra = _versioned_save(
             form, incident,
             lambda: svc.save_child(user, incident, form.loaded_version(), child,
@@ -418,7 +424,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
                                    resolution=_resolution(svc.CHILD_KEYS)),
             lambda f, values: _fill_child(f, svc.child_input(values)))
         if saved:
-            return redirect(url_for("incidents.children", incident_id=incident.id))
+            return redirect(target)
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors,
         page_title="A child in this incident", **extra))
@@ -480,15 +486,17 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         try:
+            once.claim()
             svc.record_decision(user, incident, svc.DecisionInput(
                 kind="not_involved", child_id=person.id, reasons=form.reasons.data,
                 what="Recorded as not involved"), _now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
+            target = once.done(url_for("incidents.children", incident_id=incident.id))
             db.session.commit()
             flash(f"{svc.child_label(person)} recorded as not involved", "success")
-            return redirect(url_for("incidents.children", incident_id=incident.id))
+            return redirect(target)
     return render_template("incidents/not_involved.html", **_ctx(
         incident, form=form, child=person, page_errors=page_errors,
         page_title="Not involved"))
@@ -555,6 +563,7 @@ def decide(incident_id: uuid.UUID) -> Any:
         if form.child.data:
             child_id = access.get_child_or_404(user, form.child.data).id
         try:
+            once.claim()
             svc.record_decision(user, incident, svc.DecisionInput(
                 kind=form.kind.data, route=form.route.data or None, child_id=child_id,
                 what=form.what.data, reasons=form.reasons.data,
@@ -562,9 +571,10 @@ def decide(incident_id: uuid.UUID) -> Any:
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
+            target = once.done(url_for("incidents.show", incident_id=incident.id))
             db.session.commit()
             flash("Decision recorded", "success")
-            return redirect(url_for("incidents.show", incident_id=incident.id))
+            return redirect(target)
     return render_template("incidents/decision.html", **_ctx(
         incident, form=form, page_errors=page_errors, mandatory=mandatory,
         review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
@@ -591,6 +601,7 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         try:
+            once.claim()
             parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
                 child_id=person.id, told=form.told_value(),
                 told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
@@ -598,10 +609,11 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
+            target = once.done(url_for("incidents.show", incident_id=incident.id,
+                                       _anchor="children"))
             db.session.commit()
             flash(f"Parents or carers recorded for {svc.child_label(person)}", "success")
-            return redirect(url_for("incidents.show", incident_id=incident.id,
-                                    _anchor="children"))
+            return redirect(target)
     history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
     return render_template("incidents/parents.html", **_ctx(
         incident, form=form, child=person, role=row.role, page_errors=page_errors,
@@ -630,6 +642,7 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         try:
+            once.claim()
             reviews_svc.record_review(user, incident, decision.id,
                                       outcome=form.outcome.data or None,
                                       reasons=form.reasons.data,
@@ -637,10 +650,11 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
+            target = once.done(url_for("incidents.show", incident_id=incident.id,
+                                       _anchor="decisions"))
             db.session.commit()
             flash("Review recorded", "success")
-            return redirect(url_for("incidents.show", incident_id=incident.id,
-                                    _anchor="decisions"))
+            return redirect(target)
     child = db.session.get(Child, decision.child_id) if decision.child_id else None
     return render_template("incidents/review.html", **_ctx(
         incident, form=form, decision=decision, page_errors=page_errors,
@@ -681,15 +695,17 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
     drafts.restore(form)
     if form.validate_on_submit():
         try:
+            once.claim()
             svc.add_correction(user, incident, target_type=target_type, target_id=target_id,
                                field=field, correction=form.correction.data,
                                reason=form.reason.data, now=_now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
+            target = once.done(url_for("incidents.show", incident_id=incident.id))
             db.session.commit()
             flash("Correction added. The original is kept.", "success")
-            return redirect(url_for("incidents.show", incident_id=incident.id))
+            return redirect(target)
     return render_template("incidents/correction.html", **_ctx(
         incident, form=form, page_errors=page_errors, original=original, heading=heading,
         action=request.path, page_title=heading))
@@ -779,16 +795,18 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
     drafts.restore(form)
     if form.validate_on_submit():
         try:
+            once.claim()
             handover.record_route(user, incident, handover.RouteRecordInput(
                 route=route, happened_at_local=form.happened_at_local(), **form.details()),
                 _now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
+            target = once.done(url_for("incidents.show", incident_id=incident.id,
+                                       _anchor="handing-over"))
             db.session.commit()
             flash(f"{ROUTE_LABELS[route]}: recorded", "success")
-            return redirect(url_for("incidents.show", incident_id=incident.id,
-                                    _anchor="handing-over"))
+            return redirect(target)
     heading = handover.RECORD_HEADINGS[route]
     return render_template("incidents/handover_record.html", **_ctx(
         incident, form=form, route=route, page_errors=page_errors, heading=heading,

@@ -29,6 +29,7 @@ from .records import (
     ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralResponse
+from .submissions import SubmissionKey
 
 __all__ = [
     "DEPLOYMENT_ORG",
@@ -66,6 +67,7 @@ __all__ = [
     "RouteHandover",
     "School",
     "ShreddedOrg",
+    "SubmissionKey",
     "User",
     "db",
     "keyring",

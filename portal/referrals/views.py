@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, drafts
+from .. import audit, drafts, once
 from ..access import (
     can_record_incident,
     can_work_referrals,
@@ -107,6 +107,7 @@ def record_call(incident_id: Any) -> Any:
         assert form.called_on.data is not None  # InputRequired
         try:
             called_at = from_local(combine(form.called_on.data, form.called_time.data))
+            once.claim()
             service.record_call(
                 incident, user, authority_code=form.authority.data, called_at=called_at,
                 spoke_to=form.spoke_to.data, advice=form.advice.data,
@@ -115,9 +116,10 @@ def record_call(incident_id: Any) -> Any:
             db.session.rollback()
             _field_error(form, exc, "reasons")
         else:
+            target = once.done(_incident_url(incident))
             db.session.commit()
             flash("The call is recorded in each child's file", "success")
-            return redirect(_incident_url(incident))
+            return redirect(target)
     return render_template("referrals/call_new.html", form=form, incident=incident,
                            incident_url=_incident_url(incident),
                            page_title="Record a consultation call")
@@ -135,20 +137,26 @@ def hand_over(incident_id: Any, code: str) -> Any:
         raise NotFound()
     form = HandOverForm()
     error = None
+    if request.method == "POST" and line.referral is not None:
+        # A repeat of the post that handed over goes to its result, saying it was already sent
+        # (portal.once); another tab's post finds the referral below, as it always did.
+        once.claim()
     if line.referral is not None:
         return redirect(url_for("referrals.view", referral_id=line.referral.referral.id))
     if form.validate_on_submit():
         try:
+            once.claim()
             referral, alerts = service.hand_over(incident, code, user, now=now)
         except service.ReferralError as exc:
             db.session.rollback()
             error = exc.message
         else:
+            target = once.done(_incident_url(incident))
             db.session.commit()
             service.send_alerts(alerts)
             flash(f"Handed over to {line.name}. Referral {reference_for(referral.id)}.",
                   "success")
-            return redirect(_incident_url(incident))
+            return redirect(target)
     return render_template("referrals/hand_over.html", form=form, incident=incident, line=line,
                            handover=handover, error=error,
                            incident_url=_incident_url(incident),
@@ -271,7 +279,9 @@ def acknowledge(referral_id: Any) -> Response:
     referral = get_referral_or_404(user, referral_id)
     form = AcknowledgeForm()
     if form.validate_on_submit():
+        once.claim()
         service.acknowledge(referral, user, now=service.utcnow())
+        once.done(url_for("referrals.view", referral_id=referral.id))
         db.session.commit()
         flash("Referral acknowledged", "success")
     return redirect(url_for("referrals.view", referral_id=referral.id))
@@ -294,6 +304,7 @@ def answer(referral_id: Any) -> Any:
             meeting = from_local(combine(form.strategy_meeting_on.data,
                                                  form.strategy_meeting_time.data))
         try:
+            once.claim()
             _, alerts = service.record_answer(
                 referral, user, outcome=form.outcome.data, reasons=form.reasons.data,
                 strategy_meeting_at=meeting, social_worker=form.social_worker.data or "",
@@ -304,11 +315,12 @@ def answer(referral_id: Any) -> Any:
             db.session.rollback()
             _field_error(form, exc, "reasons")
         else:
+            target = once.done(url_for("referrals.view", referral_id=referral.id))
             db.session.commit()
             service.send_alerts(alerts)
             flash("Your answer has been sent to the school's designated safeguarding leads",
                   "success")
-            return redirect(url_for("referrals.view", referral_id=referral.id))
+            return redirect(target)
     return render_template("referrals/answer.html", form=form, referral=referral,
                            reference=reference_for(referral.id), packet=packet,
                            separate_workers=applies,
@@ -323,12 +335,14 @@ def milestone(referral_id: Any) -> Response:
     form = MilestoneForm()
     if form.validate_on_submit():
         try:
+            once.claim()
             service.record_milestone(referral, user, kind=form.kind.data,
                                      note=form.note.data or "", now=service.utcnow())
         except service.ReferralError as exc:
             db.session.rollback()
             flash(exc.message, "error")
         else:
+            once.done(url_for("referrals.view", referral_id=referral.id))
             db.session.commit()
             flash("Recorded", "success")
     else:

@@ -126,6 +126,9 @@ def test_admin_creates_users_who_can_sign_in(app, admin_client):
     response = submit(admin_client, "/admin/users/new", {
         "email": "Rowan.Teacher@Example.test", "display_name": "Rowan Teacher", "role": "staff",
         "school": str(s.id), "authority": ""})
+    # POST-redirect-GET (issue 12): the confirmation is a page of its own.
+    assert response.status_code == 303
+    response = admin_client.get(response.headers["Location"])
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "initial-password" not in html and "set-up link has been emailed" in html
@@ -143,7 +146,7 @@ def test_admin_creates_users_who_can_sign_in(app, admin_client):
     # A DSL enrols their own TOTP app at the sign-in after setting their password.
     response = submit(admin_client, "/admin/users/new", {
         "email": "sol.lead@example.test", "display_name": "Sol Lead", "role": "dsl",
-        "school": str(s.id)})
+        "school": str(s.id)}, follow_redirects=True)
     assert "initial-password" not in response.get_data(as_text=True)
     dsl = db.session.scalar(select(User).where(User.email == "sol.lead@example.test"))
     mail = [m for m in notify.outbox() if m["To"] == "sol.lead@example.test"]

@@ -56,9 +56,10 @@ def _link_for(address: str) -> str:
 
 
 def _create(admin_client, school, email, role="dsl", **extra):
+    # The confirmation is the GET the POST redirects to (POST-redirect-GET, issue 12).
     return submit(admin_client, "/admin/users/new", {
         "email": email, "display_name": extra.pop("name", "New Person"), "role": role,
-        "school": str(school.id), "authority": "", **extra})
+        "school": str(school.id), "authority": "", **extra}, follow_redirects=True)
 
 
 def _user(email: str) -> User:

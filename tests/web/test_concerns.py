@@ -112,7 +112,12 @@ def post_form(client: FlaskClient, data: dict[str, Any], button: str = "submit",
     payload = {"csrf_token": token, **data}
     if button:
         payload[button] = "y"
-    return client.post(url, data=payload)
+    response = client.post(url, data=payload)
+    if button in ("find", "add_child") and response.status_code == 303:
+        # POST-redirect-GET (issue 12): the browser is sent to the form, which shows the answer.
+        assert response.headers["Location"].split("#")[0] == "/concerns/new"
+        response = client.get(response.headers["Location"])
+    return response
 
 
 def page(response: TestResponse) -> str:
