@@ -230,8 +230,9 @@ def new_user() -> Any:
             db.session.rollback()
             _field_error(form, exc, "email")
         else:
+            batches = notify.queue_account_mail(out)  # in the same transaction
             db.session.commit()
-            mailed = notify.send_account_mail(out)
+            mailed = notify.deliver_now(batches).ok
             # The link itself is never shown here: only that it was (or was not) sent.
             return render_template("admin/user_created.html", user=user, mailed=mailed,
                                    link_sent=bool(out.setup_links),
@@ -270,9 +271,10 @@ def _user_action(user_id: uuid.UUID, action: Callable[[User], str],
         db.session.rollback()
         flash(exc.message)
     else:
+        batches = notify.queue_account_mail(out) if out is not None else []
         db.session.commit()
-        if out is not None and not notify.send_account_mail(out):
-            message += ". An email could not be sent: try again later"
+        if batches and not notify.deliver_now(batches).ok:
+            message += ". An email could not be sent yet: the portal will keep trying"
         flash(message, "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 

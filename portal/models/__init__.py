@@ -11,6 +11,7 @@ from .handover import (
     RouteHandover,
 )
 from .orgs import LocalAuthority, OrgKey, School, ShreddedOrg
+from .outbox import OutboxAttempt, OutboxMessage
 from .records import (
     Addendum,
     Assessment,
@@ -36,7 +37,8 @@ __all__ = [
     "Addendum", "Assessment", "Attachment", "AuditEvent", "AuthSession", "Base", "Child",
     "ChildRecordEntry", "Concern", "ConcernChild", "ConcernDraft", "ConsultationCall", "Decision",
     "Encrypted", "Incident", "IncidentChild", "IncidentConcern", "IncidentRevision",
-    "LocalAuthority", "OrgKey", "ParentContact", "Referral", "ReferralResponse", "RouteHandover",
+    "LocalAuthority", "OrgKey", "OutboxAttempt", "OutboxMessage", "ParentContact",
+    "Referral", "ReferralResponse", "RouteHandover",
     "School",
     "ShreddedOrg", "User",
     "db", "keyring", "new_id", "utcnow",
