@@ -509,7 +509,7 @@ def escalate_due(*, now: dt.datetime | None = None) -> int:
         .where(Concern.urgent.is_(True), Concern.state == "submitted",
                Concern.dsl_opened_at.is_(None), Concern.escalated_at.is_(None),
                School.active.is_(True))
-        .order_by(Concern.submitted_at)).tuples())
+        .order_by(Concern.submitted_at)))
     db.session.commit()
     batches: list[uuid.UUID] = []
     done = 0
