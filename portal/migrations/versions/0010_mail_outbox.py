@@ -62,24 +62,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_attempts")),
     )
     op.create_index(op.f("ix_outbox_attempts_message_id"), "outbox_attempts", ["message_id"])
-    with op.batch_alter_table("concerns") as batch:
-        batch.add_column(sa.Column("dsl_opened_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN (SQLite has it): a batch copy of `users` or `schools` would drop a table
+    # that other rows reference.
+    op.add_column("concerns", sa.Column("dsl_opened_at", sa.DateTime(timezone=True),
+                                        nullable=True))
+    op.add_column("concerns", sa.Column("escalated_at", sa.DateTime(timezone=True),
+                                        nullable=True))
     op.execute("UPDATE concerns SET dsl_opened_at = picked_up_at WHERE state = 'picked_up'")
-    with op.batch_alter_table("schools") as batch:
-        batch.add_column(sa.Column("escalation_minutes", sa.Integer(), nullable=False,
-                                   server_default="15"))
-        batch.add_column(sa.Column("school_days", sa.String(length=7), nullable=False,
-                                   server_default="12345"))
-        batch.add_column(sa.Column("day_starts", sa.Integer(), nullable=False,
-                                   server_default="480"))
-        batch.add_column(sa.Column("day_ends", sa.Integer(), nullable=False,
-                                   server_default="1020"))
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("deputy_dsl", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-        batch.add_column(sa.Column("headteacher", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    op.add_column("schools", sa.Column("escalation_minutes", sa.Integer(), nullable=False,
+                                       server_default="15"))
+    op.add_column("schools", sa.Column("school_days", sa.String(length=7), nullable=False,
+                                       server_default="12345"))
+    op.add_column("schools", sa.Column("day_starts", sa.Integer(), nullable=False,
+                                       server_default="480"))
+    op.add_column("schools", sa.Column("day_ends", sa.Integer(), nullable=False,
+                                       server_default="1020"))
+    op.add_column("users", sa.Column("deputy_dsl", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    op.add_column("users", sa.Column("headteacher", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
 
 
 def downgrade() -> None:
