@@ -1,7 +1,9 @@
 """Email alerts: every DSL of a school is told at once that a new concern is waiting (R8); a new
 person gets their account's set-up link, and a school's DSLs (an authority's advisers) are told
 of each new account and role change among them (issue 11); an urgent concern no DSL has opened
-within the school's set time is escalated to its deputy DSLs and head (issue 12).
+within the school's set time is escalated to its deputy DSLs and head (issue 12); an
+authority's advisers are told of a referral handed to it, and a school's DSLs of the authority's
+answer (`queue_referral_alerts`).
 
 An alert carries no child's name and no detail of the concern: only the school's name and a
 link to sign in and read it (plus "URGENT" in the subject when a child may be in immediate
@@ -40,7 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
@@ -50,10 +52,13 @@ from . import outbox as mail_outbox
 from .models import Concern, OutboxMessage, School, User, db
 from .models.base import utcnow
 
+if TYPE_CHECKING:
+    from .services.referrals import Alert as ReferralAlert
+
 __all__ = ["AlertResult", "Queued", "alert_dsls", "alert_flood", "concern_alert_messages",
            "deliver_now", "escalate_due", "outbox", "queue_account_mail", "queue_concern_alert",
-           "queue_flood", "send_account_mail", "send_messages", "send_round", "send_setup_link",
-           "send_waiting_alerts", "tell_peers"]
+           "queue_flood", "queue_referral_alerts", "send_account_mail", "send_messages",
+           "send_round", "send_setup_link", "send_waiting_alerts", "tell_peers"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,8 @@ CONCERN_ESCALATION_SENT: Final = "concern.escalation_sent"
 CONCERN_ESCALATION_FAILED: Final = "concern.escalation_failed"
 FLOOD_TOLD: Final = "concern.flood_told"
 FLOOD_TELL_FAILED: Final = "concern.flood_tell_failed"
+REFERRAL_ALERTED: Final = "referral.alerted"
+REFERRAL_ALERT_FAILED: Final = "referral.alert_failed"
 SMTP_TIMEOUT: Final = 10.0
 # Schools with a flush timer pending in this process.
 _TIMERS: set[uuid.UUID] = set()
@@ -373,6 +380,39 @@ def send_account_mail(out: Any) -> bool:
     """Everything an onboarding operation queued, after the commit (`queue_account_mail` is the
     same in the caller's transaction)."""
     return _queue_commit_deliver(queue_account_mail(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# Referrals: a hand-over to an authority's advisers, its answer to the school's DSLs
+
+
+# What each alert of `services.referrals` says: subject, template, and the page the link opens.
+_REFERRAL_ALERTS: Final = {
+    "referral_sent": ("New referral in the safeguarding portal", "email/referral_sent.txt"),
+    "referral_answered": ("A local authority has answered a referral",
+                          "email/referral_answered.txt"),
+}
+
+
+def queue_referral_alerts(alerts: Sequence[ReferralAlert]) -> list[uuid.UUID]:
+    """Queue the alerts a referral change returned, in the caller's transaction (not
+    committed): one plain-text email per person, a link to the referral and nothing about the
+    children, the incident or the school. The batches to `deliver_now` after the commit.
+    Audited on the alerted organisation's chain as `referral.alerted` (or, when the first try
+    fails, `referral.alert_failed`)."""
+    batches = []
+    for alert in alerts:
+        if not alert.to:
+            continue
+        subject, template = _REFERRAL_ALERTS[alert.kind]
+        body = _render(template, {"link": _link("referrals.view",
+                                                referral_id=alert.referral_id)})
+        messages = [_plain_message(to, subject, body) for to in alert.to]
+        batches.append(mail_outbox.queue(
+            messages, org_id=alert.org_id, kind=alert.kind, audit_ok=REFERRAL_ALERTED,
+            audit_failed=REFERRAL_ALERT_FAILED, object_type="referral",
+            object_id=alert.referral_id, detail={"alert": alert.kind}))
+    return batches
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ class OutboxMessage(IdMixin, Base):
 
     # Whose key encrypts the message, and whose audit chain records its delivery.
     org_id: Mapped[str] = mapped_column(String(64))
-    # concern_alert | escalation | setup_link | account_notice | flood
+    # concern_alert | escalation | setup_link | account_notice | flood | referral_sent |
+    # referral_answered
     kind: Mapped[str] = mapped_column(String(32))
     # The messages queued together (one alert to every DSL): audited as one when all are sent.
     batch_id: Mapped[uuid.UUID] = mapped_column(index=True)
