@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 .PHONY: help setup run test lint security clean distclean system-deps postgres browser-deps
 
 help:
-	@echo "make run    set up, start a local mail sink, create the database and demo data, serve the portal"
+	@echo "make run    set up, start a local mail sink and the mail sender, create the database and demo data, serve the portal"
 	@echo "make test   set up (PostgreSQL, Chromium too) and run every test against SQLite and PostgreSQL"
 	@echo "make setup  virtualenv, Python packages, GOV.UK Frontend assets (idempotent)"
 	@echo "make lint   ruff and mypy"
@@ -33,7 +33,8 @@ run: setup
 	@set -euo pipefail; \
 	mkdir -p $(MAIL_DIR); \
 	$(PY) scripts/mailsink.py --host 127.0.0.1 --port $(MAIL_PORT) --dir $(MAIL_DIR) & sink=$$!; \
-	trap 'kill $$sink 2>/dev/null || true; wait $$sink 2>/dev/null || true' EXIT; \
+	sender=; \
+	trap 'kill $$sink $$sender 2>/dev/null || true; wait $$sink $$sender 2>/dev/null || true' EXIT; \
 	for i in $$(seq 50); do \
 		kill -0 $$sink 2>/dev/null || { echo "make run: the mail sink could not start (is port $(MAIL_PORT) in use? MAIL_PORT=... to change)" >&2; exit 1; }; \
 		(exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.1; \
@@ -43,9 +44,11 @@ run: setup
 	$(PY) -m portal.keys init >/dev/null; \
 	$(FLASK) init-db; \
 	$(FLASK) demo; \
+	$(FLASK) send-mail & sender=$$!; \
 	echo; \
 	echo "  Safeguarding portal: open http://$(HOST):$(PORT)/ in your browser"; \
-	echo "  Email it sends is saved in $(CURDIR)/$(MAIL_DIR)/ (one .eml file per message)"; \
+	echo "  Email it sends is saved in $(CURDIR)/$(MAIL_DIR)/ (one .eml file per message);"; \
+	echo "  the mail sender retries any that fail (flask send-mail, stopped with the portal)"; \
 	echo "  Press Ctrl-C to stop."; \
 	echo; \
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload

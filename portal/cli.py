@@ -236,13 +236,43 @@ def send_alerts_command() -> None:
     click.echo(f"Alerts sent for {schools} school{'' if schools == 1 else 's'}.")
 
 
+@click.command("send-mail")
+@click.option("--once", is_flag=True, help="One round, then stop (for a timer or a test).")
+@click.option("--every", type=float, default=None,
+              help="Seconds between rounds (default: the mail_sender_every_seconds setting).")
+@with_appcontext
+def send_mail_command(once: bool, every: float | None) -> None:
+    """The mail sender: deliver the outbox, retrying with back-off; escalate unopened urgent
+    concerns. Runs until stopped (SIGTERM or Ctrl-C); safe to run on several hosts at once."""
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from . import notify, outbox
+
+    if once:
+        done = notify.send_round()
+        click.echo(f"Mail sent: {done.sent}; not sent yet: {outbox.waiting_count()}.")
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    interval = every if every is not None else float(
+        app.config["PORTAL_SETTINGS"].mail_sender_every_seconds)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"Mail sender running: a round every {interval:g} seconds.")
+    outbox.run_sender(app, every=interval, tick=notify.send_round, stop=stop)
+    click.echo("Mail sender stopped.")
+
+
 def init_app(app: Flask) -> None:
     from .audit import verify_audit_command
     from .backup import backup_command, restore_command
 
     for command in (init_db_command, rotate_master_key_command, rotate_keys_command,
                     shred_org_command, demo_command, verify_audit_command,
-                    backup_command, restore_command, send_alerts_command):
+                    backup_command, restore_command, send_alerts_command, send_mail_command):
         app.cli.add_command(command)
 
 

@@ -77,6 +77,11 @@ class Settings:
     concern_limit_school_minutes: int = 60
     # New-concern alerts to the same school within this many seconds go out as one email.
     alert_batch_seconds: int = 60
+    # The mail outbox (docs/mail.md): a failed email is tried again after this many seconds,
+    # doubling each time up to the most; `flask send-mail` looks for due mail this often.
+    mail_retry_seconds: int = 30
+    mail_retry_max_seconds: int = 600
+    mail_sender_every_seconds: int = 5
     attachment_dir: Path | None = None
     # Argon2 cost; tests lower it (cheap key derivation in tests, as SecureDrop does).
     argon2_time_cost: int = 3

@@ -1,21 +1,30 @@
 """Email alerts: every DSL of a school is told at once that a new concern is waiting (R8); a new
 person gets their account's set-up link, and a school's DSLs (an authority's advisers) are told
-of each new account and role change among them (issue 11).
+of each new account and role change among them (issue 11); an urgent concern no DSL has opened
+within the school's set time is escalated to its deputy DSLs and head (issue 12); an
+authority's advisers are told of a referral handed to it, and a school's DSLs of the authority's
+answer (`queue_referral_alerts`).
 
 An alert carries no child's name and no detail of the concern: only the school's name and a
 link to sign in and read it (plus "URGENT" in the subject when a child may be in immediate
 danger). Email is plain text over SMTP to `settings.mail_host:mail_port`, normally a relay on
 the same host that handles onward delivery.
 
-Send only AFTER the request's commit: an alert must never point at a concern that was rolled
-back, and a failure to send must never lose the concern. A failure is logged (the exception's
-type only) and audited as `concern.alert_failed`; the caller shows the reporter that the DSLs
-were not reached, so they tell one in person.
+Every email goes through the outbox (`portal.outbox`, docs/mail.md): the `queue_*` functions
+write it in the caller's transaction, so an alert exists exactly when its concern was
+committed and is never lost to a mail failure; right after the commit the request nudges
+delivery (`deliver_now`), and `flask send-mail` (started by `make run`, a systemd service in
+production) retries what failed, with back-off, until it is delivered. The `alert_dsls`,
+`send_setup_link`, `tell_peers`, `send_account_mail` and `alert_flood` of before still work
+for callers that have already committed: they queue, commit and deliver in one call.
+
+A first failure is logged (the exception's type only) and audited as `concern.alert_failed`;
+the caller shows the reporter that the DSLs were not reached yet, so they tell one in person.
 
 Batching (issue 11, item 7): concerns sent to one school within `alert_batch_seconds` of its
-last alert are counted into one email per DSL ("3 new safeguarding concerns"), sent when the
-minute is over (an in-process timer, and `flask send-alerts` every minute as the backstop);
-an urgent concern is never held back. `Concern.alerted_at` marks what an email has counted.
+last alert are counted into one email per DSL ("3 new safeguarding concerns"), queued when the
+minute is over (an in-process timer, and the sender every few seconds as the backstop);
+an urgent concern is never held back. `Concern.alerted_at` marks what a queued email counts.
 A flood refused by `services.floods` is told to the DSLs once (`alert_flood`).
 
 With `mail_enabled` off (tests, demos) nothing is sent, and the messages that would have been
@@ -33,24 +42,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 
 from . import audit
-from .models import Concern, School, User, db
+from . import outbox as mail_outbox
+from .models import Concern, OutboxMessage, School, User, db
 from .models.base import utcnow
 
-__all__ = ["AlertResult", "alert_dsls", "alert_flood", "concern_alert_messages", "outbox",
-           "send_account_mail", "send_messages", "send_setup_link", "send_waiting_alerts",
-           "tell_peers"]
+if TYPE_CHECKING:
+    from .services.referrals import Alert as ReferralAlert
+
+__all__ = ["AlertResult", "Queued", "alert_dsls", "alert_flood", "concern_alert_messages",
+           "deliver_now", "escalate_due", "outbox", "queue_account_mail", "queue_concern_alert",
+           "queue_flood", "queue_referral_alerts", "send_account_mail", "send_messages",
+           "send_round", "send_setup_link", "send_waiting_alerts", "tell_peers"]
 
 log = logging.getLogger(__name__)
 
 CONCERN_ALERTED: Final = "concern.alerted"
 CONCERN_ALERT_FAILED: Final = "concern.alert_failed"
 CONCERN_ALERT_BATCHED: Final = "concern.alert_batched"
+CONCERN_ESCALATED: Final = "concern.escalated"
+CONCERN_ESCALATION_SENT: Final = "concern.escalation_sent"
+CONCERN_ESCALATION_FAILED: Final = "concern.escalation_failed"
+FLOOD_TOLD: Final = "concern.flood_told"
+FLOOD_TELL_FAILED: Final = "concern.flood_tell_failed"
+REFERRAL_ALERTED: Final = "referral.alerted"
+REFERRAL_ALERT_FAILED: Final = "referral.alert_failed"
 SMTP_TIMEOUT: Final = 10.0
 # Schools with a flush timer pending in this process.
 _TIMERS: set[uuid.UUID] = set()
@@ -63,10 +84,21 @@ class AlertResult:
     failed: int
     reason: str | None = None  # "no_dsl" | "smtp_error" | None
     batched: bool = False  # held back: the DSLs were emailed moments ago and will be again
+    # Queued, and another sender is delivering them at this moment.
+    in_flight: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.batched or (self.sent > 0 and self.failed == 0)
+        return self.batched or ((self.sent > 0 or self.in_flight > 0) and self.failed == 0)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What `queue_concern_alert` did in the caller's transaction."""
+
+    batch: uuid.UUID | None = None  # the outbox batch to deliver after the commit
+    batched: bool = False  # held back to count into the next alert to the school
+    reason: str | None = None  # "no_dsl": nobody to tell
 
 
 def _settings() -> Any:
@@ -166,44 +198,37 @@ def _pending(school_id: uuid.UUID) -> list[Concern]:
     ))
 
 
-def alert_dsls(concern_id: uuid.UUID, *, now: dt.datetime | None = None) -> AlertResult:
-    """Alert every DSL of the concern's school. Call after the commit; commits its audit entry.
 
-    Batching (issue 11, item 7): when the school's DSLs were emailed less than
+# ---------------------------------------------------------------------------------------------
+# New-concern alerts
+
+
+def queue_concern_alert(concern: Concern, *, now: dt.datetime | None = None) -> Queued:
+    """Queue the alert for a concern just raised, in the caller's transaction (not committed).
+
+    Batching (issue 11, item 7): when the school's DSLs were alerted less than
     `alert_batch_seconds` ago, a concern that is not urgent waits (audited as
-    `concern.alert_batched`); the next alert to the school, the in-process timer or
-    `flask send-alerts` (run every minute) sends one email per DSL counting every concern
-    waiting. An urgent concern is never held back: it goes at once and counts the waiting ones.
-
-    Never raises for a mail problem: the concern is already safe in the database.
+    `concern.alert_batched`); the next alert to the school, the in-process timer or the sender
+    (`send_waiting_alerts`) queues one email per DSL counting every concern waiting. An urgent
+    concern is never held back: it goes at once and counts the waiting ones.
     """
-    concern = db.session.get(Concern, concern_id)
-    if concern is None:
-        raise LookupError("no such concern")
     now = now or utcnow()
     window = dt.timedelta(seconds=int(_settings().alert_batch_seconds))
     _lock_school(concern.school_id)
     db.session.refresh(concern)
-    if concern.alerted_at is not None:  # already counted in an alert sent since it was made
-        db.session.commit()
-        return AlertResult(sent=0, failed=0, batched=True)
+    if concern.alerted_at is not None:  # already counted in an alert queued since it was made
+        return Queued(batched=True)
     last = _last_alert(concern.school_id)
     if not concern.urgent and last is not None and now - last < window:
-        try:
-            audit.record(CONCERN_ALERT_BATCHED, org_id=str(concern.school_id),
-                         object_type="concern", object_id=concern.id)
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            log.error("could not audit the alert: %s (concern %s)", type(exc).__name__,
-                      concern_id)
+        audit.record(CONCERN_ALERT_BATCHED, org_id=str(concern.school_id),
+                     object_type="concern", object_id=concern.id)
         _schedule_flush(concern.school_id, last + window - now)
-        return AlertResult(sent=0, failed=0, batched=True)
-    return _send_batch(concern.school_id, concern, now)
+        return Queued(batched=True)
+    return _queue_batch(concern.school_id, concern, now)
 
 
-def _send_batch(school_id: uuid.UUID, concern: Concern, now: dt.datetime) -> AlertResult:
-    """Email every DSL once, counting every concern of the school waiting; commits."""
+def _queue_batch(school_id: uuid.UUID, concern: Concern, now: dt.datetime) -> Queued:
+    """Queue one email per DSL counting every concern of the school waiting (not committed)."""
     school = db.session.get(School, school_id)
     assert school is not None
     from .services.concerns import dsl_recipients  # services import models, not this module
@@ -212,39 +237,62 @@ def _send_batch(school_id: uuid.UUID, concern: Concern, now: dt.datetime) -> Ale
     if concern not in pending:
         pending.append(concern)
     recipients = dsl_recipients(school_id)
-    result: AlertResult
     if not recipients:
         log.error("concern alert failed: no active DSL (concern %s)", concern.id)
-        result = AlertResult(sent=0, failed=0, reason="no_dsl")
+        audit.record(CONCERN_ALERT_FAILED, org_id=str(school_id), object_type="concern",
+                     object_id=concern.id, detail={"reason": "no_dsl", "recipients": 0})
+        return Queued(reason="no_dsl")
+    messages = concern_alert_messages(concern, school, recipients, count=len(pending),
+                                      urgent=any(c.urgent for c in pending))
+    batch = mail_outbox.queue(
+        messages, org_id=str(school_id), kind="concern_alert", audit_ok=CONCERN_ALERTED,
+        audit_failed=CONCERN_ALERT_FAILED, object_type="concern", object_id=concern.id,
+        detail={"concerns": len(pending)} if len(pending) > 1 else None, now=now)
+    for waiting in pending:
+        waiting.alerted_at = now
+    return Queued(batch=batch)
+
+
+def deliver_now(queued: Queued | Sequence[uuid.UUID], *,
+                now: dt.datetime | None = None) -> AlertResult:
+    """After the commit: try to deliver what was queued at once (the nudge). Never raises for
+    mail: what fails stays in the outbox and the sender tries again."""
+    if isinstance(queued, Queued):
+        if queued.batched:
+            return AlertResult(sent=0, failed=0, batched=True)
+        if queued.batch is None:
+            return AlertResult(sent=0, failed=0, reason=queued.reason or "no_dsl")
+        batches = [queued.batch]
     else:
-        messages = concern_alert_messages(concern, school, recipients, count=len(pending),
-                                          urgent=any(c.urgent for c in pending))
-        try:
-            sent = send_messages(messages)
-            result = AlertResult(sent=sent, failed=len(messages) - sent)
-        except (OSError, smtplib.SMTPException) as exc:
-            # The exception's type only: its text may carry addresses or server replies.
-            log.error("concern alert failed: %s (concern %s)", type(exc).__name__, concern.id)
-            result = AlertResult(sent=0, failed=len(messages), reason="smtp_error")
+        batches = list(queued)
+    if not batches:
+        return AlertResult(sent=0, failed=0, in_flight=1)  # nothing to send is not a failure
     try:
-        if result.ok:
-            for waiting in pending:
-                waiting.alerted_at = now
-            detail: dict[str, Any] = {"recipients": result.sent}
-            if len(pending) > 1:
-                detail["concerns"] = len(pending)
-            audit.record(CONCERN_ALERTED, org_id=str(school_id), object_type="concern",
-                         object_id=concern.id, detail=detail)
-        else:
-            audit.record(CONCERN_ALERT_FAILED, org_id=str(school_id),
-                         object_type="concern", object_id=concern.id,
-                         detail={"reason": result.reason or "smtp_error",
-                                 "recipients": result.sent + result.failed})
-        db.session.commit()
-    except Exception as exc:  # the audit write must not turn a sent alert into an error page
+        mail_outbox.deliver(batches, now=now)
+    except Exception as exc:  # the record is committed; the sender will try again
         db.session.rollback()
-        log.error("could not audit the alert: %s (concern %s)", type(exc).__name__, concern.id)
-    return result
+        log.error("email delivery failed: %s", type(exc).__name__)
+    rows = list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.batch_id.in_(batches))))
+    sent = sum(1 for row in rows if row.state == "sent")
+    failed = sum(1 for row in rows if row.state == "waiting" and row.last_error is not None)
+    in_flight = len(rows) - sent - failed
+    return AlertResult(sent=sent, failed=failed, in_flight=in_flight,
+                       reason="smtp_error" if failed else None)
+
+
+def alert_dsls(concern_id: uuid.UUID, *, now: dt.datetime | None = None) -> AlertResult:
+    """Alert every DSL of the concern's school, for a concern already committed: queue, commit,
+    deliver. (A request raising a concern calls `queue_concern_alert` before its commit.)
+
+    Never raises for a mail problem: the concern is already safe in the database.
+    """
+    concern = db.session.get(Concern, concern_id)
+    if concern is None:
+        raise LookupError("no such concern")
+    queued = queue_concern_alert(concern, now=now)
+    db.session.commit()
+    return deliver_now(queued, now=now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,26 +303,7 @@ def _plain_message(to: str, subject: str, body: str) -> EmailMessage:
     return _message(_settings(), to, subject, body.strip() + "\n", urgent=False)
 
 
-def _send_and_audit(messages: Sequence[EmailMessage], *, ok: str, failed: str, org_id: str,
-                    object_id: uuid.UUID, detail: dict[str, Any]) -> bool:
-    try:
-        sent = send_messages(messages)
-        good = sent == len(messages)
-    except (OSError, smtplib.SMTPException) as exc:
-        log.error("account email failed: %s (user %s)", type(exc).__name__, object_id)
-        good = False
-    try:
-        audit.record(ok if good else failed, org_id=org_id, object_type="user",
-                     object_id=object_id, detail={**detail, "recipients": len(messages)})
-        db.session.commit()
-    except Exception as exc:  # the audit write must not turn a sent email into an error page
-        db.session.rollback()
-        log.error("could not audit an account email: %s", type(exc).__name__)
-    return good
-
-
-def send_setup_link(user_id: uuid.UUID, token: str) -> bool:
-    """Email a new person their set-up link. Call after the commit. Never raises for mail."""
+def _queue_setup_link(user_id: uuid.UUID, token: str) -> uuid.UUID:
     from .services.onboarding import SETUP_LINK_HOURS
 
     user = db.session.get(User, user_id)
@@ -285,15 +314,13 @@ def send_setup_link(user_id: uuid.UUID, token: str) -> bool:
                "link": _link("auth.set_up", token=token), "hours": SETUP_LINK_HOURS}
     message = _plain_message(user.email, "Set up your safeguarding portal account",
                              _render("email/account_setup.txt", context))
-    return _send_and_audit([message], ok=audit.ACCOUNT_SETUP_LINK_MAILED,
-                           failed=audit.ACCOUNT_SETUP_LINK_FAILED, org_id=user.org_id,
-                           object_id=user.id, detail={})
+    return mail_outbox.queue([message], org_id=user.org_id, kind="setup_link",
+                             audit_ok=audit.ACCOUNT_SETUP_LINK_MAILED,
+                             audit_failed=audit.ACCOUNT_SETUP_LINK_FAILED,
+                             object_type="user", object_id=user.id)
 
 
-def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
-    """Tell every DSL of the account's school (adviser of its authority) of a new account or a
-    role change: names of adults and the role only, nothing about any child. Call after the
-    commit. Never raises for mail."""
+def _queue_peer_notice(user_id: uuid.UUID, kind: str) -> uuid.UUID | None:
     from .models import ROLE_LABELS
     from .services.onboarding import NOTICE_TEXT, deciders_for
 
@@ -303,7 +330,7 @@ def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
     org = user.school or user.local_authority
     recipients = deciders_for(user)
     if org is None or not recipients:
-        return True
+        return None
     endpoint = "incidents.dashboard" if user.school_id else "referrals.inbox"
     context = {"org_name": org.name, "what": NOTICE_TEXT.get(kind, kind),
                "name": user.display_name, "role": ROLE_LABELS.get(user.role, user.role),
@@ -314,32 +341,96 @@ def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
     body = _render("email/account_notice.txt", context)
     messages = [_plain_message(d.email, f"Account change at {org.name}", body)
                 for d in recipients]
-    return _send_and_audit(messages, ok=audit.ACCOUNT_PEERS_TOLD,
-                           failed=audit.ACCOUNT_PEERS_TELL_FAILED, org_id=user.org_id,
-                           object_id=user.id, detail={"kind": kind})
+    return mail_outbox.queue(messages, org_id=user.org_id, kind="account_notice",
+                             audit_ok=audit.ACCOUNT_PEERS_TOLD,
+                             audit_failed=audit.ACCOUNT_PEERS_TELL_FAILED,
+                             object_type="user", object_id=user.id, detail={"kind": kind})
+
+
+def queue_account_mail(out: Any) -> list[uuid.UUID]:
+    """Queue everything an onboarding operation collected (`services.onboarding.Outgoing`) in
+    the caller's transaction; the batches to `deliver_now` after the commit."""
+    batches = [_queue_setup_link(user_id, token) for user_id, token in out.setup_links]
+    for user_id, kind in out.notices:
+        batch = _queue_peer_notice(user_id, kind)
+        if batch is not None:
+            batches.append(batch)
+    return batches
+
+
+def _queue_commit_deliver(batches: list[uuid.UUID]) -> bool:
+    db.session.commit()
+    return deliver_now(batches).ok
+
+
+def send_setup_link(user_id: uuid.UUID, token: str) -> bool:
+    """Email a new person their set-up link, after the commit. Never raises for mail."""
+    return _queue_commit_deliver([_queue_setup_link(user_id, token)])
+
+
+def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
+    """Tell every DSL of the account's school (adviser of its authority) of a new account or a
+    role change: names of adults and the role only, nothing about any child. After the commit.
+    Never raises for mail."""
+    batch = _queue_peer_notice(user_id, kind)
+    return _queue_commit_deliver([batch] if batch is not None else [])
 
 
 def send_account_mail(out: Any) -> bool:
-    """Everything an onboarding operation queued (`services.onboarding.Outgoing`)."""
-    good = True
-    for user_id, token in out.setup_links:
-        good = send_setup_link(user_id, token) and good
-    for user_id, kind in out.notices:
-        good = tell_peers(user_id, kind) and good
-    return good
+    """Everything an onboarding operation queued, after the commit (`queue_account_mail` is the
+    same in the caller's transaction)."""
+    return _queue_commit_deliver(queue_account_mail(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# Referrals: a hand-over to an authority's advisers, its answer to the school's DSLs
+
+
+# What each alert of `services.referrals` says: subject, template, and the page the link opens.
+_REFERRAL_ALERTS: Final = {
+    "referral_sent": ("New referral in the safeguarding portal", "email/referral_sent.txt"),
+    "referral_answered": ("A local authority has answered a referral",
+                          "email/referral_answered.txt"),
+}
+
+
+def queue_referral_alerts(alerts: Sequence[ReferralAlert]) -> list[uuid.UUID]:
+    """Queue the alerts a referral change returned, in the caller's transaction (not
+    committed): one plain-text email per person, a link to the referral and nothing about the
+    children, the incident or the school. The batches to `deliver_now` after the commit.
+    Audited on the alerted organisation's chain as `referral.alerted` (or, when the first try
+    fails, `referral.alert_failed`)."""
+    batches = []
+    for alert in alerts:
+        if not alert.to:
+            continue
+        subject, template = _REFERRAL_ALERTS[alert.kind]
+        body = _render(template, {"link": _link("referrals.view",
+                                                referral_id=alert.referral_id)})
+        messages = [_plain_message(to, subject, body) for to in alert.to]
+        batches.append(mail_outbox.queue(
+            messages, org_id=alert.org_id, kind=alert.kind, audit_ok=REFERRAL_ALERTED,
+            audit_failed=REFERRAL_ALERT_FAILED, object_type="referral",
+            object_id=alert.referral_id, detail={"alert": alert.kind}))
+    return batches
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches held back, and the sender's round
 
 
 def send_waiting_alerts(*, now: dt.datetime | None = None) -> int:
-    """Send the alerts held back by batching whose minute is over; the number of schools.
-
-    Run every minute (`flask send-alerts`, a systemd timer), and by the in-process timer.
-    """
+    """Queue and send the alerts held back by batching whose minute is over; the number of
+    schools. Run by the sender every few seconds (`flask send-mail`), the in-process timer and
+    `flask send-alerts`."""
     now = now or utcnow()
     window = dt.timedelta(seconds=int(_settings().alert_batch_seconds))
     schools = list(db.session.scalars(
         select(Concern.school_id).where(Concern.alerted_at.is_(None), Concern.state != "draft")
         .distinct()
     ))
+    db.session.commit()
+    batches: list[uuid.UUID] = []
     done = 0
     for school_id in schools:
         _lock_school(school_id)
@@ -348,14 +439,28 @@ def send_waiting_alerts(*, now: dt.datetime | None = None) -> int:
         if not pending or (last is not None and now - last < window):
             db.session.commit()
             continue
-        _send_batch(school_id, pending[-1], now)
+        queued = _queue_batch(school_id, pending[-1], now)
+        db.session.commit()
+        if queued.batch is not None:
+            batches.append(queued.batch)
         done += 1
+    if batches:
+        deliver_now(batches, now=now)
     return done
 
 
+def send_round(*, now: dt.datetime | None = None) -> mail_outbox.Delivery:
+    """One round of the sender: queue held-back batches and due escalations, then deliver
+    everything due (new, and failed before and due for another try)."""
+    now = now or utcnow()
+    send_waiting_alerts(now=now)
+    escalate_due(now=now)
+    return mail_outbox.deliver(now=now)
+
+
 def _schedule_flush(school_id: uuid.UUID, delay: dt.timedelta) -> None:
-    """Send the held-back alert when its minute is over, from this process (best effort: if
-    the process ends first, `flask send-alerts` sends it). Not under testing."""
+    """Queue and send the held-back alert when its minute is over, from this process (best
+    effort: if the process ends first, the sender does it). Not under testing."""
     settings = _settings()
     if settings.testing:
         return
@@ -382,16 +487,20 @@ def _schedule_flush(school_id: uuid.UUID, delay: dt.timedelta) -> None:
         timer.start()
 
 
-def alert_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> bool:
-    """Tell every DSL of the school, once (the caller decides), that concerns are being
-    refused because too many were sent. Call after the commit. No child's detail."""
+# ---------------------------------------------------------------------------------------------
+# Floods
+
+
+def queue_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> uuid.UUID | None:
+    """Queue, in the caller's transaction, the one email to every DSL of the school that
+    concerns are being refused because too many were sent. No child's detail."""
     from .services.concerns import dsl_recipients
 
     school = db.session.get(School, school_id)
     recipients = dsl_recipients(school_id)
     if school is None or not recipients:
         log.error("flood alert not sent: no active DSL (school %s)", school_id)
-        return False
+        return None
     settings = _settings()
     body = _render("email/concern_flood.txt", {
         "school_name": school.name, "scope": scope, "limit": limit, "minutes": minutes,
@@ -399,9 +508,98 @@ def alert_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> b
     subject = "Concerns refused: too many sent in a short time"
     messages = [_message(settings, user.email, subject, body, urgent=True)
                 for user in recipients]
-    try:
-        send_messages(messages)
-    except (OSError, smtplib.SMTPException) as exc:
-        log.error("flood alert failed: %s (school %s)", type(exc).__name__, school_id)
+    return mail_outbox.queue(messages, org_id=str(school_id), kind="flood",
+                             audit_ok=FLOOD_TOLD, audit_failed=FLOOD_TELL_FAILED,
+                             object_type="school", object_id=school_id,
+                             detail={"scope": scope})
+
+
+def alert_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> bool:
+    """`queue_flood` for a caller that has already committed: queue, commit, deliver."""
+    batch = queue_flood(school_id, scope, limit, minutes)
+    if batch is None:
         return False
-    return True
+    return _queue_commit_deliver([batch])
+
+
+# ---------------------------------------------------------------------------------------------
+# Escalation (issue 12, item 5)
+
+
+def escalation_recipients(school_id: uuid.UUID) -> list[User]:
+    """The school's deputy DSLs and its headteacher: active, approved accounts only."""
+    return list(db.session.scalars(
+        select(User).where(User.school_id == school_id, User.active.is_(True),
+                           User.approval == "approved",
+                           or_(User.headteacher.is_(True),
+                               and_(User.deputy_dsl.is_(True), User.role == "dsl")))
+        .order_by(User.email)))
+
+
+def escalate_due(*, now: dt.datetime | None = None) -> int:
+    """Escalate each urgent concern no DSL has opened within its school's set time of school
+    hours (docs/mail.md): its deputy DSLs and head are emailed, once, audited as
+    `concern.escalated`. The number escalated."""
+    from .services.school_hours import SchoolHours, due_at
+
+    now = now or utcnow()
+    candidates = list(db.session.execute(
+        select(Concern.id, Concern.submitted_at, School)
+        .join(School, School.id == Concern.school_id)
+        .where(Concern.urgent.is_(True), Concern.state == "submitted",
+               Concern.dsl_opened_at.is_(None), Concern.escalated_at.is_(None),
+               School.active.is_(True))
+        .order_by(Concern.submitted_at)))
+    db.session.commit()
+    batches: list[uuid.UUID] = []
+    done = 0
+    for concern_id, submitted_at, school in candidates:
+        hours = SchoolHours(school.school_days, school.day_starts, school.day_ends)
+        if now < due_at(submitted_at, school.escalation_minutes, hours):
+            continue
+        # Once per concern, whichever sender gets here first: a conditional UPDATE.
+        claimed = db.session.execute(
+            update(Concern).where(Concern.id == concern_id, Concern.escalated_at.is_(None),
+                                  Concern.dsl_opened_at.is_(None),
+                                  Concern.state == "submitted")
+            .values(escalated_at=now).execution_options(synchronize_session=False))
+        if not getattr(claimed, "rowcount", 0):
+            db.session.rollback()
+            continue
+        batch = _queue_escalation(concern_id, school, now)
+        db.session.commit()
+        done += 1
+        if batch is not None:
+            batches.append(batch)
+    if batches:
+        deliver_now(batches, now=now)
+    return done
+
+
+def _queue_escalation(concern_id: uuid.UUID, school: School,
+                      now: dt.datetime) -> uuid.UUID | None:
+    recipients = escalation_recipients(school.id)
+    audit.record(CONCERN_ESCALATED, org_id=str(school.id), object_type="concern",
+                 object_id=concern_id,
+                 detail={"recipients": len(recipients),
+                         "minutes": int(school.escalation_minutes)})
+    if not recipients:
+        log.error("escalation not sent: no deputy DSL or head (concern %s)", concern_id)
+        return None
+    settings = _settings()
+    subject = ("URGENT: a child may be in immediate danger. A concern has not been opened "
+               "by a safeguarding lead")
+    messages = []
+    for user in recipients:
+        # A DSL's link opens the concern; a head who is not a DSL cannot read it, so theirs
+        # opens the portal and the email asks them to make sure a DSL acts.
+        link = (_link("concerns.view", concern_id=concern_id) if user.role == "dsl"
+                else _link("main.index"))
+        body = _render("email/concern_escalated.txt", {
+            "school_name": school.name, "minutes": school.escalation_minutes, "link": link,
+            "reader": user.role == "dsl"}).strip() + "\n"
+        messages.append(_message(settings, user.email, subject, body, urgent=True))
+    return mail_outbox.queue(messages, org_id=str(school.id), kind="escalation",
+                             audit_ok=CONCERN_ESCALATION_SENT,
+                             audit_failed=CONCERN_ESCALATION_FAILED, object_type="concern",
+                             object_id=concern_id, now=now)

@@ -248,8 +248,9 @@ def new_user() -> Any:
             _field_error(form, exc, "email")
         else:
             target = once.done(url_for("admin.user_created", user_id=user.id))
+            batches = notify.queue_account_mail(out)  # in the same transaction
             db.session.commit()
-            mailed = notify.send_account_mail(out)
+            mailed = notify.deliver_now(batches).ok
             # POST-redirect-GET: the confirmation is a page of its own, so Back never re-posts.
             # What happened to the email is carried to it (never the link itself).
             session[CREATED] = {"user": str(user.id), "mailed": mailed,
@@ -302,9 +303,10 @@ def _user_action(user_id: uuid.UUID, action: Callable[[User], str],
         db.session.rollback()
         flash(exc.message)
     else:
+        batches = notify.queue_account_mail(out) if out is not None else []
         db.session.commit()
-        if out is not None and not notify.send_account_mail(out):
-            message += ". An email could not be sent: try again later"
+        if batches and not notify.deliver_now(batches).ok:
+            message += ". An email could not be sent yet: the portal will keep trying"
         flash(message, "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 

@@ -147,9 +147,11 @@ def _flooded(user: User, form: ConcernForm, fields: service.DraftFields,
     settings = _settings()
     draft = service.save_draft(user, fields, now=now)
     alert = floods.record_refusal(user, refusal, settings, now=now)
+    batch = (notify.queue_flood(user.school_id, refusal.scope, refusal.limit, refusal.minutes)
+             if alert and user.school_id is not None else None)
     db.session.commit()
-    if alert and user.school_id is not None:
-        notify.alert_flood(user.school_id, refusal.scope, refusal.limit, refusal.minutes)
+    if batch is not None:
+        notify.deliver_now([batch])
     message = FLOODED[refusal.scope]
     return _render(form, saved_at=draft.updated_at,
                    extra_errors=[{"text": message, "href": "#what_happened"}]), 429
@@ -209,8 +211,9 @@ def new() -> Any:
         if data is not None:
             concern = service.raise_concern(user, data, now=now)
             target = once.done(url_for("concerns.view", concern_id=concern.id))
+            queued = notify.queue_concern_alert(concern, now=now)  # in the same transaction
             db.session.commit()
-            result = notify.alert_dsls(concern.id)  # after the commit; never raises for mail
+            result = notify.deliver_now(queued)  # the nudge; never raises for mail
             flash("sent", "concern_sent")
             flash("sent" if result.ok else "failed", "concern_alert")
             return redirect(target)

@@ -291,6 +291,29 @@ class SchoolSettingsForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
+class EscalationForm(FlaskForm):  # type: ignore[misc]
+    """The school's escalation settings (docs/mail.md); choices are set by the view."""
+
+    escalation_minutes = IntegerField(
+        "Minutes before an unopened urgent concern is escalated",
+        description="If no designated safeguarding lead has opened an urgent concern within "
+                    "this many minutes of school time, the deputies and the headteacher are "
+                    "emailed too. The portal's default is 15.",
+        widget=GovTextInput(), validators=[Optional()], render_kw={"inputmode": "numeric"})
+    school_days = SelectMultipleField(
+        "Days the school is open", choices=[], widget=GovCheckboxesInput())
+    day_starts = StringField("The school day starts at", description="For example, 08:00",
+                             widget=GovTextInput(), filters=[_strip])
+    day_ends = StringField("The school day ends at", description="For example, 17:00",
+                           widget=GovTextInput(), filters=[_strip])
+    deputies = SelectMultipleField(
+        "Deputy designated safeguarding leads", choices=[], widget=GovCheckboxesInput(),
+        description="Emailed when an urgent concern is escalated.")
+    head = SelectField("Headteacher", choices=[], widget=GovSelect(),
+                       description="Emailed when an urgent concern is escalated.")
+    save_escalation = SubmitField("Save escalation settings", widget=GovSubmitInput())
+
+
 class NotInvolvedForm(FlaskForm):  # type: ignore[misc]
     reasons = TextAreaField("Why was this child not involved?", widget=GovTextArea(),
                             filters=[_strip], validators=[Length(max=TEXT_MAX)])

@@ -24,6 +24,7 @@ from ..rules.vocabulary import (
     TRIGGER_LABELS,
     TYPE_LABELS,
 )
+from ..services import escalation as escalation_svc
 from ..services import handover, referrals
 from ..services import incidents as svc
 from ..services import parents as parents_svc
@@ -38,6 +39,7 @@ from ..services.recording import (
     REVIEW_OUTCOMES,
     RecordingError,
 )
+from ..services.school_hours import DAY_NAMES, clock
 from . import bp
 from .forms import (
     AdultSocialCareForm,
@@ -46,6 +48,7 @@ from .forms import (
     CorrectionForm,
     DecisionForm,
     EmergencyCallForm,
+    EscalationForm,
     FactsForm,
     NewChildForm,
     NotInvolvedForm,
@@ -674,6 +677,9 @@ def school_settings() -> Any:
     if request.method == "GET":
         form.review_weeks.data = school.review_weeks
     page_errors: list[str] = []
+    escalation = _escalation_form(school)
+    if "save_escalation" in request.form:  # the page's other form
+        return _save_escalation(user, school, form, escalation)
     if form.validate_on_submit():
         try:
             reviews_svc.set_review_weeks(user, school, form.review_weeks.data, _now())
@@ -684,7 +690,51 @@ def school_settings() -> Any:
             flash("School settings saved", "success")
             return redirect(url_for("incidents.dashboard"))
     return render_template("incidents/settings.html", form=form, school=school,
-                           page_errors=page_errors, page_title="School settings")
+                           escalation=escalation, page_errors=page_errors,
+                           page_title="School settings")
+
+
+def _escalation_form(school: Any) -> EscalationForm:
+    """The escalation settings form, its choices this school's accounts (docs/mail.md)."""
+    form = EscalationForm()
+    form.school_days.choices = [(str(i), name) for i, name in enumerate(DAY_NAMES, start=1)]
+    form.deputies.choices = [(str(u.id), u.display_name)
+                             for u in escalation_svc.school_dsls(school)]
+    accounts = escalation_svc.school_accounts(school)
+    form.head.choices = [("", "Not chosen"), *[(str(u.id), u.display_name)
+                                               for u in accounts]]
+    if request.method == "GET" or "save_escalation" not in request.form:
+        form.escalation_minutes.data = school.escalation_minutes
+        form.school_days.data = list(school.school_days)
+        form.day_starts.data = clock(school.day_starts)
+        form.day_ends.data = clock(school.day_ends)
+        form.deputies.data = [str(u.id) for u in escalation_svc.school_dsls(school)
+                              if u.deputy_dsl]
+        form.head.data = next((str(u.id) for u in accounts if u.headteacher), "")
+    return form
+
+
+def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
+                     escalation: EscalationForm) -> Any:
+    page_errors: list[str] = []
+    if escalation.validate_on_submit():
+        choice = escalation_svc.EscalationChoice(
+            minutes=escalation.escalation_minutes.data,
+            days=escalation.school_days.data or [], starts=escalation.day_starts.data or "",
+            ends=escalation.day_ends.data or "", deputies=escalation.deputies.data or [],
+            head=escalation.head.data or "")
+        try:
+            escalation_svc.set_escalation(user, school, choice, _now())
+        except RecordingError as error:
+            page_errors = _fail(escalation, error)
+        else:
+            db.session.commit()
+            flash("Escalation settings saved", "success")
+            return redirect(url_for("incidents.school_settings"))
+    form.review_weeks.data = school.review_weeks
+    return render_template("incidents/settings.html", form=form, school=school,
+                           escalation=escalation, page_errors=page_errors,
+                           page_title="School settings"), 400
 
 
 def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, field: str,

@@ -11,6 +11,7 @@ from .handover import (
     RouteHandover,
 )
 from .orgs import LocalAuthority, OrgKey, School, ShreddedOrg
+from .outbox import OutboxAttempt, OutboxMessage
 from .records import (
     Addendum,
     Assessment,
@@ -61,6 +62,8 @@ __all__ = [
     "IncidentRevision",
     "LocalAuthority",
     "OrgKey",
+    "OutboxAttempt",
+    "OutboxMessage",
     "ParentContact",
     "Referral",
     "ReferralResponse",

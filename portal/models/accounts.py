@@ -70,6 +70,10 @@ class User(IdMixin, Base):
     # The role held before a change to DSL that is waiting for approval (restored if declined).
     previous_role: Mapped[str | None] = mapped_column(String(16))
     declined_reasons_enc: Mapped[bytes | None] = enc_column()
+    # Who an unopened urgent concern is escalated to (docs/mail.md): a school's deputy DSLs
+    # (DSL accounts with this flag) and its headteacher (one account of the school).
+    deputy_dsl: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    headteacher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     school: Mapped[School | None] = relationship()
     local_authority: Mapped[LocalAuthority | None] = relationship()

@@ -39,6 +39,14 @@ class School(IdMixin, Base):
     # R10: weeks from a decision of no further action or support in school to its review
     # (the portal default is 4; the school's DSLs change it on the school settings page).
     review_weeks: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    # Escalation (docs/mail.md): an urgent concern no DSL has opened within this many minutes of
+    # school hours is told to the deputy DSLs and the head too. School hours: the days (ISO
+    # weekday digits, "12345" is Monday to Friday) and the times, in minutes after midnight,
+    # London time.
+    escalation_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    school_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
+    day_starts: Mapped[int] = mapped_column(Integer, default=480, server_default="480")
+    day_ends: Mapped[int] = mapped_column(Integer, default=1020, server_default="1020")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     local_authority: Mapped[LocalAuthority] = relationship(back_populates="schools")

@@ -96,6 +96,10 @@ class Concern(IdMixin, Base):
     picked_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # When an alert email counting this concern went to the school's DSLs (None: not yet).
     alerted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When a DSL of the school first opened it, and when it was escalated to the deputy DSLs
+    # and the head because no DSL had (None: not yet).
+    dsl_opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     picked_up_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, drafts, once
+from .. import audit, drafts, notify, once
 from ..access import (
     can_record_incident,
     can_work_referrals,
@@ -152,10 +152,15 @@ def hand_over(incident_id: Any, code: str) -> Any:
             error = exc.message
         else:
             target = once.done(_incident_url(incident))
+            batches = notify.queue_referral_alerts(alerts)  # with the referral, or not at all
             db.session.commit()
-            service.send_alerts(alerts)
+            mailed = notify.deliver_now(batches)
             flash(f"Handed over to {line.name}. Referral {reference_for(referral.id)}.",
                   "success")
+            if not mailed.ok:
+                flash(f"We could not email {line.name}'s advisers yet. The portal will keep "
+                      "trying. If a child may be in danger now, call the authority's line as "
+                      "well.")
             return redirect(target)
     return render_template("referrals/hand_over.html", form=form, incident=incident, line=line,
                            handover=handover, error=error,
@@ -316,8 +321,9 @@ def answer(referral_id: Any) -> Any:
             _field_error(form, exc, "reasons")
         else:
             target = once.done(url_for("referrals.view", referral_id=referral.id))
+            batches = notify.queue_referral_alerts(alerts)  # with the answer, or not at all
             db.session.commit()
-            service.send_alerts(alerts)
+            notify.deliver_now(batches)  # what fails now, the sender retries
             flash("Your answer has been sent to the school's designated safeguarding leads",
                   "success")
             return redirect(target)

@@ -362,7 +362,12 @@ def concerns_raised_by(user: User) -> list[Concern]:
     return list(db.session.scalars(query.order_by(Concern.submitted_at.desc())))
 
 
-def record_view(user: User, concern: Concern) -> None:
+def record_view(user: User, concern: Concern, *, now: dt.datetime | None = None) -> None:
+    """Audit a reading; the first by a DSL of the school marks the concern opened (an urgent
+    concern no DSL has opened is escalated: docs/mail.md)."""
+    if (concern.dsl_opened_at is None and user.role == "dsl"
+            and user.school_id == concern.school_id):
+        concern.dsl_opened_at = now or dt.datetime.now(dt.UTC)
     audit.record(audit.CONCERN_VIEWED, org_id=str(concern.school_id), actor_id=user.id,
                  object_type="concern", object_id=concern.id,
                  detail={"own": concern.raised_by_id == user.id})

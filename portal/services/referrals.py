@@ -2,8 +2,11 @@
 advice team's answers, and the authorities' timescales as due dates.
 
 Every function takes the time in (`now`, an aware datetime) so tests can fix it; views pass
-`utcnow()`. Functions flush but never commit; the caller commits, then sends the alerts the
-function returned (`send_alerts`), so no email ever goes out for a change that was rolled back.
+`utcnow()`. Functions flush but never commit. The alerts a function returns (`Alert`: who is
+told of what, no words and no link) are queued by the caller in the same transaction
+(`portal.notify.queue_referral_alerts`, which writes the emails), so an email exists exactly
+when its change was committed, is nudged out right after the commit and retried until it
+arrives (docs/mail.md). This module builds no email and needs no Flask.
 
 Which authorities are involved, their lines, and whether each mandatory route is handed over
 live in `portal.services.handover` (used by this module and by the incidents feature alike).
@@ -13,12 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -45,9 +45,6 @@ from . import chronology, handover
 from .handover import HandoverView, authority_rows
 from .localtime import directory_from_db, to_local
 from .packet import build_packet, incident_children, reference_for
-
-log = logging.getLogger(__name__)
-
 
 OUTCOMES: Final = {
     "no_further_action": "No further action",
@@ -310,11 +307,22 @@ def record_call(
 # Handover
 
 
+# What an alert tells (the words and the link are portal.notify's).
+REFERRAL_SENT_ALERT: Final = "referral_sent"  # to the authority's advisers
+REFERRAL_ANSWERED_ALERT: Final = "referral_answered"  # to the school's DSLs
+
+
 @dataclass(frozen=True)
 class Alert:
+    """An email to queue with the change: what happened to which referral, and who is told.
+
+    `org_id` is the organisation of the people told: its key encrypts the queued email and its
+    audit chain records the delivery. Nothing about any child or the incident."""
+
+    kind: str  # REFERRAL_SENT_ALERT | REFERRAL_ANSWERED_ALERT
+    referral_id: uuid.UUID
+    org_id: str
     to: tuple[str, ...]
-    subject: str
-    body: str
 
 
 def hand_over(
@@ -374,14 +382,8 @@ def hand_over(
         User.local_authority_id == la.id, User.role == "la_adviser", User.active.is_(True))).all()
     alerts = []
     if advisers:
-        alerts.append(Alert(
-            to=tuple(a.email for a in advisers),
-            subject="New referral in the safeguarding portal",
-            body=("A new referral has been sent to your authority through the safeguarding "
-                  "portal.\n\nSign in to read it:\n" + link("referrals.view",
-                                                            referral_id=referral.id)
-                  + "\n\nThis email holds no details of the children or the incident.\n"),
-        ))
+        alerts.append(Alert(kind=REFERRAL_SENT_ALERT, referral_id=referral.id, org_id=str(la.id),
+                            to=tuple(a.email for a in advisers)))
     return referral, alerts
 
 
@@ -504,14 +506,8 @@ def record_answer(
         User.approval == "approved")).all()
     alerts = []
     if dsls:
-        alerts.append(Alert(
-            to=tuple(u.email for u in dsls),
-            subject="A local authority has answered a referral",
-            body=("A local authority has answered a referral your school sent through the "
-                  "safeguarding portal.\n\nSign in to read the answer:\n"
-                  + link("referrals.view", referral_id=referral.id)
-                  + "\n\nThis email holds no details of the children or the incident.\n"),
-        ))
+        alerts.append(Alert(kind=REFERRAL_ANSWERED_ALERT, referral_id=referral.id,
+                            org_id=str(referral.school_id), to=tuple(u.email for u in dsls)))
     return response, alerts
 
 
@@ -805,52 +801,3 @@ def workers_of(response: ReferralResponse) -> dict[str, str]:
     except ValueError:
         return {}
     return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-# ---------------------------------------------------------------------------------------------
-# Alerts (email with a link and nothing else)
-
-
-def link(endpoint: str, **values: Any) -> str:
-    """An absolute link for an email, built from the URL map (works outside a request too)."""
-    from flask import current_app
-
-    base = str(current_app.config["PORTAL_SETTINGS"].base_url).rstrip("/")
-    return base + current_app.url_map.bind("localhost").build(endpoint, values)
-
-
-def alert_messages(alert: Alert) -> list[EmailMessage]:
-    """One plain-text message per recipient (no one sees another's address)."""
-    from flask import current_app
-
-    settings = current_app.config["PORTAL_SETTINGS"]
-    domain = settings.mail_sender.rpartition("@")[2] or "localhost"
-    messages = []
-    for to in alert.to:
-        message = EmailMessage()
-        message["From"] = settings.mail_sender
-        message["To"] = to
-        message["Subject"] = alert.subject
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=domain)
-        message["Auto-Submitted"] = "auto-generated"
-        message.set_content(alert.body)
-        messages.append(message)
-    return messages
-
-
-def deliver(alert: Alert) -> None:
-    """Send one alert through the portal's mail sender (`portal.notify.send_messages`: with mail
-    off, or under testing, the messages are kept in its outbox)."""
-    from .. import notify
-
-    notify.send_messages(alert_messages(alert))
-
-
-def send_alerts(alerts: Iterable[Alert]) -> None:
-    """After commit: a failed email is logged, never undoes the committed change."""
-    for alert in alerts:
-        try:
-            deliver(alert)
-        except Exception:  # the record is committed; the alert is best effort
-            log.exception("could not send the alert %r", alert.subject)

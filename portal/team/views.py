@@ -111,8 +111,9 @@ def approve(user_id: uuid.UUID) -> Response:
         db.session.rollback()
         flash(exc.message)
         return redirect(url_for("team.pending", user_id=user_id))
+    batches = notify.queue_account_mail(out)  # in the same transaction
     db.session.commit()
-    notify.send_account_mail(out)
+    notify.deliver_now(batches)
     flash(f"{user.display_name} is approved", "success")
     return redirect(_home())
 
@@ -131,8 +132,9 @@ def decline(user_id: uuid.UUID) -> Any:
             db.session.rollback()
             form.reasons.errors = [*list(form.reasons.errors), exc.message]
         else:
+            batches = notify.queue_account_mail(out)  # in the same transaction
             db.session.commit()
-            notify.send_account_mail(out)
+            notify.deliver_now(batches)
             flash(f"{user.display_name}'s account is declined", "success")
             return redirect(_home())
     return render_template("team/pending.html", user=user, form=PlainForm(),

@@ -5,20 +5,35 @@ everyone outside."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_text
 import json
 import re
+import uuid
+from collections.abc import Callable
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.models import AuditEvent, ChildRecordEntry, Referral, ReferralResponse, db
+from portal import notify
+from portal.models import (
+    AuditEvent,
+    ChildRecordEntry,
+    OutboxAttempt,
+    OutboxMessage,
+    Referral,
+    ReferralResponse,
+    db,
+)
 from portal.services import handover
 from portal.services import referrals as service
+from scripts.mailsink import MailSink
 from tests import factories
 from tests.referral_data import incident, local
-from tests.web.conftest import csrf_from, sign_in, submit
+from tests.web.conftest import csrf_from, override_settings, sign_in, submit
 
 # Friday 20 November 2026, 19:00: every line is closed.
 FRIDAY_EVENING = local("2026-11-20T19:00")
@@ -31,15 +46,32 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> dict:
     return state
 
 
-@pytest.fixture
-def outbox(monkeypatch: pytest.MonkeyPatch) -> list:
-    sent: list = []
-    monkeypatch.setattr(service, "deliver", sent.append)
-    return sent
+def outbox_rows() -> list[OutboxMessage]:
+    """Every email queued in the outbox, oldest first, as the database has it now."""
+    return list(db.session.scalars(
+        select(OutboxMessage).order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .execution_options(populate_existing=True)))
 
 
 @pytest.fixture
-def world(app: Flask, clock: dict, outbox: list) -> dict:
+def outbox(app: Flask) -> Callable[[], list[EmailMessage]]:
+    """The referral emails delivered so far, in order: each one was queued in the outbox and
+    has been sent from it (the test transport keeps every message it sends); nothing else was
+    queued and nothing waits."""
+
+    def delivered() -> list[EmailMessage]:
+        rows = outbox_rows()
+        assert all(row.kind in ("referral_sent", "referral_answered") for row in rows)
+        assert all(row.state == "sent" and row.message is None for row in rows)
+        messages = list(notify.outbox())
+        assert len(messages) == len(rows)
+        return messages
+
+    return delivered
+
+
+@pytest.fixture
+def world(app: Flask, clock: dict) -> dict:
     derbyshire = factories.authority("derbyshire")
     darlington = factories.authority("darlington")
     school = factories.school("Oakfield Academy", "derbyshire")
@@ -162,8 +194,9 @@ def test_record_a_call_joins_each_childs_chronology(client: FlaskClient, world: 
     assert "consultation.recorded" in actions
 
 
-def test_full_flow_handover_acknowledge_decide(client: FlaskClient, other_client: FlaskClient,
-                                               world: dict, outbox: list, clock: dict) -> None:
+def test_full_flow_handover_acknowledge_decide(
+        client: FlaskClient, other_client: FlaskClient, world: dict,
+        outbox: Callable[[], list[EmailMessage]], clock: dict) -> None:
     sign_in(client, world["dsl"])
     assert not csc_referral(world).done
     response = hand_over(client, world, "derbyshire")
@@ -175,10 +208,13 @@ def test_full_flow_handover_acknowledge_decide(client: FlaskClient, other_client
     assert state.sent_to == (world["derbyshire"].name,)
     assert not state.done and state.missing == (world["darlington"].name,)
     # Advisers of Derbyshire are alerted with a link and nothing about the children.
-    assert len(outbox) == 1 and outbox[0].to == ("adv@derbys.example",)
-    assert f"/referrals/{referral.id}" in outbox[0].body
+    sent = outbox()
+    assert [m["To"] for m in sent] == ["adv@derbys.example"]
+    assert sent[0]["Subject"] == "New referral in the safeguarding portal"
+    assert f"/referrals/{referral.id}" in sent[0].get_content()
     for secret in ("Mia", "Kai", "Harbottle", "Oakfield", world["incident"].reference):
-        assert secret not in outbox[0].body and secret not in outbox[0].subject
+        assert secret not in sent[0].get_content() and secret not in sent[0]["Subject"]
+        assert secret not in sent[0].as_string()
     # Handing over twice to one authority is refused (redirects to the referral).
     again = client.get(f"/incidents/{world['incident'].id}/hand-over/derbyshire")
     assert again.status_code == 302 and str(referral.id) in again.headers["Location"]
@@ -220,10 +256,16 @@ def test_full_flow_handover_acknowledge_decide(client: FlaskClient, other_client
     stored = db.session.scalar(select(ReferralResponse))
     assert stored is not None and json.loads(stored.workers or "{}") == {
         "social_worker_harmed": "Alex Rivers", "social_worker_harmed_others": "Jo Banks"}
-    # The DSLs are alerted, with a link only.
-    alert = outbox[-1]
-    assert set(alert.to) == {"dsl@oak.example", "dsl2@oak.example"}
-    assert "Mia" not in alert.body and f"/referrals/{referral.id}" in alert.body
+    # The DSLs are alerted, with a link only (one email each, and to nobody else).
+    answered = outbox()[1:]
+    assert sorted(m["To"] for m in answered) == ["dsl2@oak.example", "dsl@oak.example"]
+    for alert in answered:
+        assert alert["Subject"] == "A local authority has answered a referral"
+        assert "Mia" not in alert.get_content()
+        assert f"/referrals/{referral.id}" in alert.get_content()
+        for secret in ("Mia", "Kai", "Harbottle", "Alex Rivers", "Jo Banks",
+                       world["incident"].reference):
+            assert secret not in alert.as_string()
 
     # The DSL sees the decision and the next due date on the incident's handover panel.
     html = client.get(lines_url(world)).get_data(as_text=True)
@@ -430,16 +472,84 @@ def test_dsl_list_puts_overdue_first(world: dict) -> None:
     assert [r.referral.id for r in rows] == [new.id]
 
 
-def test_alerts_go_through_the_portal_mail_sender(app: Flask) -> None:
-    from portal import notify
-
-    with app.test_request_context():
-        service.deliver(service.Alert(to=("a@example.test", "b@example.test"),
-                                      subject="New referral in the safeguarding portal",
-                                      body="Sign in to read it: https://portal/referrals/x\n"))
+def test_alerts_go_through_the_portal_mail_sender(app: Flask, world: dict) -> None:
+    referral_id = uuid.uuid4()
+    batches = notify.queue_referral_alerts([service.Alert(
+        kind=service.REFERRAL_SENT_ALERT, referral_id=referral_id,
+        org_id=str(world["derbyshire"].id), to=("a@example.test", "b@example.test"))])
+    # Queued in the transaction, sent only after it commits.
+    assert notify.outbox() == []
+    rows = outbox_rows()
+    assert [r.state for r in rows] == ["waiting", "waiting"]
+    assert "a@example.test" in (rows[0].message or "") + (rows[1].message or "")
+    db.session.commit()
+    assert notify.deliver_now(batches).ok
     messages = notify.outbox()
     assert [m["To"] for m in messages] == ["a@example.test", "b@example.test"]
     assert all(m["Auto-Submitted"] == "auto-generated" for m in messages)
+    assert all(f"/referrals/{referral_id}" in m.get_content() for m in messages)
+    assert [r.state for r in outbox_rows()] == ["sent", "sent"]
+    # A change rolled back leaves no email behind.
+    notify.queue_referral_alerts([service.Alert(
+        kind=service.REFERRAL_ANSWERED_ALERT, referral_id=referral_id,
+        org_id=str(world["school"].id), to=("c@example.test",))])
+    db.session.rollback()
+    assert len(outbox_rows()) == 2
+
+
+def test_referral_alerts_sent_while_the_mail_server_is_down_arrive_later(
+        app: Flask, client: FlaskClient, other_client: FlaskClient, world: dict,
+        tmp_path: Path) -> None:
+    sink = MailSink(tmp_path / "mail").start()
+    port = sink.port
+    override_settings(app, mail_enabled=True, mail_host=sink.host, mail_port=port)
+    sink.stop()  # the mail server is down
+
+    sign_in(client, world["dsl"])
+    response = hand_over(client, world, "derbyshire")
+    assert response.status_code == 302
+    page = html_text.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Handed over to Derbyshire County Council" in page
+    assert "We could not email Derbyshire County Council's advisers yet" in page
+    assert "The portal will keep trying" in page
+    referral = referral_to(world, "derbyshire")  # the referral is safe whatever the mail does
+
+    sign_in(other_client, world["adviser"])
+    url = f"/referrals/{referral.id}/answer"
+    form = other_client.get(url)
+    answered = other_client.post(url, data={
+        "csrf_token": csrf_from(form), "outcome": "no_further_action",
+        "reasons": "Parents engaged; school safety plan in place."})
+    assert answered.status_code == 302
+    waiting = outbox_rows()
+    assert [(r.kind, r.state, r.last_error) for r in waiting] == [
+        ("referral_sent", "waiting", "ConnectionRefusedError"),
+        ("referral_answered", "waiting", "ConnectionRefusedError"),
+        ("referral_answered", "waiting", "ConnectionRefusedError")]
+
+    with MailSink(tmp_path / "mail2", port=port) as back:  # the server is back
+        notify.send_round(now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=31))
+        received = back.wait_for(3)
+    by_to = {m["To"]: m for m in received}
+    assert sorted(by_to) == ["adv@derbys.example", "dsl2@oak.example", "dsl@oak.example"]
+    assert by_to["adv@derbys.example"]["Subject"] == "New referral in the safeguarding portal"
+    assert by_to["dsl@oak.example"]["Subject"] == "A local authority has answered a referral"
+    for message in received:
+        assert f"/referrals/{referral.id}" in message.get_content()
+        for secret in ("Mia", "Kai", "Harbottle", "Oakfield", "Parents engaged",
+                       world["incident"].reference):
+            assert secret not in message.as_string()
+    assert [r.state for r in outbox_rows()] == ["sent", "sent", "sent"]
+    outcomes = sorted(a.outcome for a in db.session.scalars(select(OutboxAttempt)))
+    assert outcomes == ["failed"] * 3 + ["sent"] * 3
+    # Audited on the chain of the organisation told: the failure, then the delivery.
+    events = {(e.org_id, e.action) for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "referral",
+        AuditEvent.action.in_(["referral.alert_failed", "referral.alerted"])))}
+    assert events == {(str(world["derbyshire"].id), "referral.alert_failed"),
+                      (str(world["derbyshire"].id), "referral.alerted"),
+                      (str(world["school"].id), "referral.alert_failed"),
+                      (str(world["school"].id), "referral.alerted")}
 
 
 def test_dsl_dashboard_lists_the_schools_referrals_with_next_due(app, client) -> None:

@@ -1,0 +1,88 @@
+"""Escalation settings a school's DSLs keep (docs/mail.md): the set time, the school hours the
+clock runs in, the deputy DSLs, and the headteacher. Sending the escalation itself is
+`notify.escalate_due`; when it is due is `school_hours.due_at`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .. import audit
+from ..models import School, User, db
+from .recording import Problem, RecordingError
+from .school_hours import ESCALATION_MAX_MINUTES, SchoolHours, parse_clock
+
+RULE = "escalation"
+
+
+@dataclass(frozen=True)
+class EscalationChoice:
+    minutes: int | None
+    days: Sequence[str]
+    starts: str
+    ends: str
+    deputies: Sequence[str]  # user ids (text, as posted)
+    head: str  # a user id, or "" for none
+
+
+def school_accounts(school: School) -> list[User]:
+    """The school's active, approved accounts: who may be chosen as its headteacher."""
+    return list(db.session.scalars(
+        select(User).where(User.school_id == school.id, User.active.is_(True),
+                           User.approval == "approved").order_by(User.display_name)))
+
+
+def school_dsls(school: School) -> list[User]:
+    """The school's active, approved DSLs: who may be marked a deputy."""
+    return [u for u in school_accounts(school) if u.role == "dsl"]
+
+
+def set_escalation(user: User, school: School, choice: EscalationChoice,
+                   now: dt.datetime) -> School:
+    """Save the school's escalation settings (flushed, audited; the caller commits)."""
+    problems: list[Problem] = []
+    minutes = choice.minutes
+    if minutes is None or not 1 <= minutes <= ESCALATION_MAX_MINUTES:
+        problems.append(Problem(RULE, "escalation_minutes",
+                                f"Enter a number of minutes from 1 to {ESCALATION_MAX_MINUTES}"))
+    starts, ends = parse_clock(choice.starts), parse_clock(choice.ends)
+    if starts is None:
+        problems.append(Problem(RULE, "day_starts", "Enter the time the school day starts, "
+                                "like 08:00"))
+    if ends is None:
+        problems.append(Problem(RULE, "day_ends", "Enter the time the school day ends, "
+                                "like 17:00"))
+    elif starts is not None and ends <= starts:
+        problems.append(Problem(RULE, "day_ends",
+                                "The school day must end after it starts"))
+    days = "".join(sorted({d for d in choice.days if d in "1234567" and len(d) == 1}))
+    if not days:
+        problems.append(Problem(RULE, "school_days", "Select the days the school is open"))
+    dsls = {str(u.id): u for u in school_dsls(school)}
+    accounts = {str(u.id): u for u in school_accounts(school)}
+    if any(d not in dsls for d in choice.deputies) or (choice.head and
+                                                       choice.head not in accounts):
+        problems.append(Problem(RULE, None, "Choose accounts of your school only"))
+    if problems:
+        raise RecordingError(*problems)
+    assert minutes is not None and starts is not None and ends is not None
+    SchoolHours(days, starts, ends)  # the same checks, once more, where the rule lives
+    school.escalation_minutes = minutes
+    school.school_days, school.day_starts, school.day_ends = days, starts, ends
+    for account in accounts.values():
+        account.deputy_dsl = str(account.id) in choice.deputies and account.role == "dsl"
+        account.headteacher = str(account.id) == choice.head
+    db.session.flush()
+    audit.record(audit.SCHOOL_SETTINGS_UPDATED, org_id=str(school.id), actor_id=user.id,
+                 object_type="school", object_id=school.id, at=now,
+                 detail={"escalation_minutes": minutes, "school_days": days,
+                         "day_starts": starts, "day_ends": ends,
+                         "deputies": len(choice.deputies), "head": bool(choice.head)})
+    return school
+
+
+__all__ = ["EscalationChoice", "school_accounts", "school_dsls", "set_escalation"]
