@@ -152,6 +152,6 @@ def load_settings(test_config: dict[str, Any] | None = None) -> Settings:
     if not settings.testing and len(settings.secret_key) < 32:
         raise ConfigError(
             "No secret key: set PORTAL_SECRET_KEY (32+ characters) or run "
-            "`python -m portal.keys init` to create instance/keys/ for development."
+            "`.venv/bin/python -m portal.keys init` to create instance/keys/ for development."
         )
     return settings
