@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -50,11 +49,13 @@ def _says_so_in_one_line(result: subprocess.CompletedProcess[str], *words: str) 
 
 
 def test_every_flask_command_without_keys_says_so_in_one_line(tmp_path: Path) -> None:
-    from portal import cli
+    from portal import create_app
+    from tests.conftest import make_test_config
 
-    registered = Flask("commands")
-    cli.init_app(registered)
+    # Every command the portal registers (a test app, with keys, only to list them).
+    registered = create_app(make_test_config(tmp_path, f"sqlite:///{tmp_path / 'list.db'}"))
     commands = sorted(registered.cli.commands) + ["run"]
+    assert "create-user" in commands
     assert {"init-db", "demo", "backup", "restore", "rotate-keys", "verify-audit"} <= set(commands)
     instance = tmp_path / "instance"
     argvs = [[FLASK, "--app", "wsgi", name, *ARGS.get(name, [])] for name in commands]
