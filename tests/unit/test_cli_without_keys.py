@@ -54,7 +54,7 @@ def test_every_flask_command_without_keys_says_so_in_one_line(tmp_path: Path) ->
 
     # Every command the portal registers (a test app, with keys, only to list them).
     registered = create_app(make_test_config(tmp_path, f"sqlite:///{tmp_path / 'list.db'}"))
-    commands = sorted(registered.cli.commands) + ["run"]
+    commands = [*sorted(registered.cli.commands), "run"]
     assert "create-user" in commands
     assert {"init-db", "demo", "backup", "restore", "rotate-keys", "verify-audit"} <= set(commands)
     instance = tmp_path / "instance"

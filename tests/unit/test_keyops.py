@@ -416,7 +416,7 @@ def test_demo_fills_a_fresh_instance_once(app: Flask) -> None:
     # current code of the account whose secret it names.
     command = next(line.strip() for line in result.output.splitlines()
                    if line.strip().startswith(".venv/bin/python -c"))
-    run = subprocess.run(command, shell=True, cwd=Path(__file__).resolve().parents[2],  # noqa: S602
+    run = subprocess.run(command, shell=True, cwd=Path(__file__).resolve().parents[2],
                          capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 0 and not run.stderr, run.stderr
     named = [u for u in db.session.scalars(select(User).where(User.totp_enrolled))
