@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -87,6 +88,9 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     secure_cookies: bool = False
+    # Where "Hide this page" goes: a neutral public page on another site (an https address), so
+    # the page left behind is not the portal's. Checked at start-up (check_hide_page_url).
+    hide_page_url: str = "https://www.bbc.co.uk/weather"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -112,6 +116,7 @@ _ENV = {
     "secure_cookies": "PORTAL_SECURE_COOKIES",
     "ratelimit_storage_uri": "PORTAL_RATELIMIT_STORAGE_URI",
     "proxy_count": "PORTAL_PROXY_COUNT",
+    "hide_page_url": "PORTAL_HIDE_PAGE_URL",
 }
 
 
@@ -125,6 +130,24 @@ def _coerce(name: str, value: Any) -> Any:
     if "Path" in kind and value is not None:
         return Path(value)
     return value
+
+
+def check_hide_page_url(url: str) -> None:
+    """The neutral page must be an https address of a site: no other scheme (a `javascript:` or
+    `data:` address would run in or show the portal's page), no user name or password in it."""
+    try:
+        parts = urlsplit(url)
+        problem = (
+            parts.scheme != "https" or not parts.hostname or parts.username is not None
+            or parts.password is not None or any(c.isspace() or ord(c) < 32 for c in url)
+        )
+    except ValueError:  # e.g. an unclosed [ in the host
+        problem = True
+    if problem:
+        raise ConfigError(
+            f"hide_page_url (PORTAL_HIDE_PAGE_URL) must be an https address such as "
+            f"https://www.bbc.co.uk/weather, not {url!r}"
+        )
 
 
 def load_settings(test_config: dict[str, Any] | None = None) -> Settings:
@@ -154,9 +177,10 @@ def load_settings(test_config: dict[str, Any] | None = None) -> Settings:
             settings = replace(settings, secret_key=secret_file.read_text("utf-8").strip())
     if not settings.database_url:
         settings = replace(settings, database_url=f"sqlite:///{instance / 'portal.db'}")
+    check_hide_page_url(settings.hide_page_url)
     if not settings.testing and len(settings.secret_key) < 32:
         raise ConfigError(
             "No secret key: set PORTAL_SECRET_KEY (32+ characters) or run "
-            "`python -m portal.keys init` to create instance/keys/ for development."
+            "`.venv/bin/python -m portal.keys init` to create instance/keys/ for development."
         )
     return settings

@@ -326,6 +326,17 @@ def format_logins(logins: list[DemoLogin]) -> str:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
-    lines += ["", "For a code, use any authenticator app or "
-              "`python -c 'import pyotp;print(pyotp.TOTP(SECRET).now())'`."]
+    lines += ["", "For a code, use any authenticator app with the account's TOTP secret."]
+    example = next((x for x in logins if x.totp_secret), None)
+    if example is not None:
+        lines += [f"Or, in the project folder, run (for {example.email}; put another account's "
+                  "secret between the quotes for that account):",
+                  f"  {totp_command(str(example.totp_secret))}"]
     return "\n".join(lines)
+
+
+def totp_command(secret: str) -> str:
+    """A shell command, run from the project folder, that prints the current code for `secret`
+    (the project's own Python: pyotp is installed there, not necessarily system-wide)."""
+    code = f"import pyotp; print(pyotp.TOTP('{secret}').now())"
+    return f'.venv/bin/python -c "{code}"'

@@ -90,7 +90,7 @@ def master_key_for(settings: Settings) -> LocalMasterKey:
     except MasterKeyMissing as exc:
         raise ConfigError(
             f"No master key ({exc}). Set {settings.master_key_env} or run "
-            "`python -m portal.keys init` to create instance/keys/ for development."
+            "`.venv/bin/python -m portal.keys init` to create instance/keys/ for development."
         ) from exc
 
 

@@ -34,9 +34,14 @@ def init_keys() -> list[str]:
 
 def main(argv: list[str]) -> int:
     if argv != ["init"]:
-        print("usage: python -m portal.keys init", file=sys.stderr)
+        print("usage: .venv/bin/python -m portal.keys init", file=sys.stderr)
         return 2
-    made = init_keys()
+    try:
+        made = init_keys()
+    except OSError as exc:  # a read-only or foreign instance folder: one line, no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"No keys created: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     print("created " + ", ".join(made) if made else "keys already present; nothing changed")
     return 0
 

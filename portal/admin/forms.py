@@ -12,7 +12,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
@@ -167,3 +174,11 @@ class RoleForm(FlaskForm):  # type: ignore[misc]
                       validators=[InputRequired("Select a role"),
                                   AnyOf(("staff", "dsl"), message="Select a role")])
     submit = SubmitField("Change role", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """The form on a confirmation page ("Disable account", "Reset authenticator app"): the
+    action runs only when this came back, so a POST from anywhere else asks first."""
+
+    # No default: a POST without it must not count as confirmed (the page writes "yes").
+    confirm = HiddenField(validators=[AnyOf(("yes",))])

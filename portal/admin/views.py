@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -26,7 +26,7 @@ from ..models import ROLE_LABELS, LocalAuthority, School, User, db
 from ..rules.directory import WEEKDAYS, load_directory_data
 from ..services import accounts, onboarding
 from . import bp
-from .forms import AuthorityForm, LineForm, RoleForm, SchoolForm, UserForm
+from .forms import AuthorityForm, ConfirmForm, LineForm, RoleForm, SchoolForm, UserForm
 
 F = TypeVar("F", bound=Callable[..., Any])
 # What the account-created page says about the set-up email (carried across the redirect).
@@ -355,14 +355,34 @@ def change_role(user_id: uuid.UUID) -> Response:
     return _user_action(user_id, act, form=form, out=out)
 
 
-@bp.post("/users/<uuid:user_id>/disable")
+def _after_confirming(user_id: uuid.UUID, applies: Callable[[User], bool],
+                      action: Callable[[User], str], *, page_title: str) -> Any:
+    """GET: the confirmation page (plain words on what will happen, works without JavaScript).
+    POST: the action, only from that page's form; any other POST is sent to the page first."""
+    user: User = _get_or_404(User, user_id)
+    if not applies(user):
+        return redirect(url_for("admin.user_detail", user_id=user_id))
+    form = ConfirmForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            return _user_action(user_id, action, form=form)
+        if "csrf_token" in form.errors:
+            abort(400)
+        return redirect(url_for(str(request.endpoint), user_id=user_id), code=303)
+    return render_template("admin/user_confirm.html", user=user, form=form,
+                           action=request.endpoint, page_title=page_title,
+                           nav_items=_nav("admin.users"))
+
+
+@bp.route("/users/<uuid:user_id>/disable", methods=["GET", "POST"])
 @admin_required
-def disable_user(user_id: uuid.UUID) -> Response:
+def disable_user(user_id: uuid.UUID) -> Any:
     def act(user: User) -> str:
         accounts.set_active(user, False, actor_id=current_user.id, now=sessions.now())
         return f"{user.display_name}'s account is disabled and signed out everywhere"
 
-    return _user_action(user_id, act)
+    return _after_confirming(user_id, lambda user: user.active, act,
+                             page_title="Disable this account?")
 
 
 @bp.post("/users/<uuid:user_id>/enable")
@@ -375,12 +395,13 @@ def enable_user(user_id: uuid.UUID) -> Response:
     return _user_action(user_id, act)
 
 
-@bp.post("/users/<uuid:user_id>/reset-totp")
+@bp.route("/users/<uuid:user_id>/reset-totp", methods=["GET", "POST"])
 @admin_required
-def reset_totp(user_id: uuid.UUID) -> Response:
+def reset_totp(user_id: uuid.UUID) -> Any:
     def act(user: User) -> str:
         accounts.reset_totp(user, actor_id=current_user.id, now=sessions.now())
         return (f"{user.display_name} will set up a new authenticator app the next time "
                 "they sign in")
 
-    return _user_action(user_id, act)
+    return _after_confirming(user_id, lambda user: user.needs_two_factor, act,
+                             page_title="Reset the authenticator app?")

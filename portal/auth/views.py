@@ -3,6 +3,8 @@ the keep-alive behind the idle warning, and the signed-in landing page."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import Any
 
 import segno
@@ -82,10 +84,24 @@ def sign_in() -> Any:
         db.session.commit()
         if check.user is not None and str(check.user.id) in trusted:
             devices.count_failure(trusted[str(check.user.id)])
-        _form_error(form, "email", SIGN_IN_ERROR)
+        # Locked out (the same for an address with no account: docs/security.md 5), or not.
+        _form_error(form, "email", locked_message(check.locked_for) if check.locked_for
+                    else SIGN_IN_ERROR)
     return render_template("auth/sign_in.html", form=form, page_title="Sign in",
                            lockout_minutes=_lockout_minutes(),
                            max_failures=accounts.settings().login_max_failures)
+
+
+def locked_message(wait: dt.timedelta) -> str:
+    """"Too many attempts" with how long is left, rounded up to a whole minute (or hour)."""
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        left = f"{hours} hour{'s' if hours != 1 else ''}"
+    else:
+        left = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return (f"Too many attempts to sign in with this email address. Try again in {left}. "
+            "Until then, no password is accepted, even the right one")
 
 
 def _lockout_minutes() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -20,9 +20,12 @@ def index() -> Response:
 
 
 @bp.get("/hide")
-def hide() -> str:
-    """Where "Hide this page" goes: a neutral page with nothing about safeguarding on it."""
-    return render_template("main/hidden.html")
+def hide() -> Response:
+    """"Hide this page" without JavaScript: on to the neutral page (`hide_page_url`, another
+    site). With JavaScript, static/js/quick-exit.js goes there directly and replaces the portal's
+    page in the history; a plain link cannot do that (docs/security.md)."""
+    settings = current_app.config["PORTAL_SETTINGS"]
+    return redirect(settings.hide_page_url, code=303)
 
 
 # The navigation each role sees; an entry shows once its page exists.

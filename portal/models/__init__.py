@@ -1,6 +1,13 @@
 """SQLAlchemy 2 typed models, split by aggregate. Import from here."""
 
-from .accounts import ROLE_LABELS, ROLES, TWO_FACTOR_ROLES, AuthSession, User
+from .accounts import (
+    ROLE_LABELS,
+    ROLES,
+    TWO_FACTOR_ROLES,
+    AuthSession,
+    UnknownAddressThrottle,
+    User,
+)
 from .audit import AuditEvent
 from .base import DEPLOYMENT_ORG, Base, Encrypted, db, keyring, new_id, utcnow
 from .handover import (
@@ -71,6 +78,7 @@ __all__ = [
     "School",
     "ShreddedOrg",
     "SubmissionKey",
+    "UnknownAddressThrottle",
     "User",
     "db",
     "keyring",

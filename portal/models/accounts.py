@@ -135,3 +135,21 @@ class AuthSession(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
     user: Mapped[User] = relationship()
+
+
+class UnknownAddressThrottle(Base):
+    """Failed sign-ins with an email address that has no account, counted exactly as an
+    account's are (the same three columns as on `users`, the same compare-and-set in
+    services/accounts.py), so that "Too many attempts" comes after the same number of tries for
+    the same time whether or not the address has an account (docs/security.md 5).
+
+    Keyed by a blind index (HMAC) of the normalised address: the address is never stored."""
+
+    __tablename__ = "sign_in_unknown_addresses"
+
+    address_index: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_window_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # For clearing out rows no longer needed (their back-off long over).
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -18,14 +18,17 @@ from typing import Any, Literal
 
 import pyotp
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
+from ..crypto import KeyNotFound, KeyShredded
 from ..models import (
     DEPLOYMENT_ORG,
     ROLES,
     AuthSession,
     LocalAuthority,
     School,
+    UnknownAddressThrottle,
     User,
     db,
     keyring,
@@ -139,16 +142,25 @@ class Slot:
 
 
 def reserve_attempt(user_id: uuid.UUID, now: dt.datetime, *, tries: int = 5) -> Slot | None:
-    """Takes one attempt slot for the account, committed, or None if it is backing off.
+    """Takes one attempt slot for the account, committed, or None if it is backing off."""
+    return _reserve(User, User.id == user_id, now, tries=tries)
 
-    The UPDATE only succeeds if the count is still the one read and the account is not backing
+
+Counted = type[User] | type[UnknownAddressThrottle]
+
+
+def _reserve(model: Counted, match: Any, now: dt.datetime, *, tries: int = 5) -> Slot | None:
+    """Takes one attempt slot in the row `match` of `model` (an account, or an address with
+    no account: the same columns), committed, or None if it is backing off.
+
+    The UPDATE only succeeds if the count is still the one read and the row is not backing
     off, so two requests never get the same slot; a request that loses the race reads again."""
     s = settings()
     window = dt.timedelta(seconds=s.login_window_seconds)
     for _ in range(tries):
         row = db.session.execute(
-            select(User.failed_logins, User.failed_window_start, User.locked_until)
-            .where(User.id == user_id)
+            select(model.failed_logins, model.failed_window_start, model.locked_until)
+            .where(match)
         ).one_or_none()
         if row is None:
             return None
@@ -163,13 +175,17 @@ def reserve_attempt(user_id: uuid.UUID, now: dt.datetime, *, tries: int = 5) -> 
             # ...but once an account has backed off, only a success starts the count again.
             new_count, new_start = count + 1, started or now
         wait = backoff_seconds(new_count)
+        values: dict[str, Any] = {
+            "failed_logins": new_count, "failed_window_start": new_start,
+            "locked_until": now + dt.timedelta(seconds=wait) if wait else None}
+        if model is UnknownAddressThrottle:
+            values["updated_at"] = now
         result = db.session.execute(
-            update(User)
-            .where(User.id == user_id,
-                   func.coalesce(User.failed_logins, 0) == count,
-                   or_(User.locked_until.is_(None), User.locked_until <= now))
-            .values(failed_logins=new_count, failed_window_start=new_start,
-                    locked_until=now + dt.timedelta(seconds=wait) if wait else None)
+            update(model)
+            .where(match,
+                   func.coalesce(model.failed_logins, 0) == count,
+                   or_(model.locked_until.is_(None), model.locked_until <= now))
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         taken = int(getattr(result, "rowcount", 0) or 0) == 1
@@ -177,6 +193,49 @@ def reserve_attempt(user_id: uuid.UUID, now: dt.datetime, *, tries: int = 5) -> 
         if taken:
             return Slot(new_count, locked)
     return None
+
+
+def locked_for(locked_until: dt.datetime | None, now: dt.datetime) -> dt.timedelta | None:
+    """How much longer a back-off lasts (None: not backing off)."""
+    if locked_until is None or locked_until <= now:
+        return None
+    return locked_until - now
+
+
+# How long a row for an address with no account is kept once nothing has happened to it: its
+# count matters only while it backs off or could still add up to a back-off.
+UNKNOWN_ADDRESS_KEEP = dt.timedelta(days=2)
+ADDRESS_INDEX = "sign-in-address"
+
+
+def _address_index(email: str) -> str:
+    ring = keyring()
+    try:
+        return ring.blind_index(DEPLOYMENT_ORG, ADDRESS_INDEX, normalise_email(email) or "-")
+    except KeyShredded:
+        raise
+    except KeyNotFound:  # a fresh deployment whose first sign-in is this one
+        ring.ensure_org(DEPLOYMENT_ORG)
+        return ring.blind_index(DEPLOYMENT_ORG, ADDRESS_INDEX, normalise_email(email) or "-")
+
+
+def _unknown_address_attempt(email: str, now: dt.datetime) -> dt.timedelta | None:
+    """Counts a failure for an address with no account exactly as `reserve_attempt` counts one
+    for an account; how long the address now backs off (None: it does not)."""
+    key = _address_index(email)
+    if db.session.get(UnknownAddressThrottle, key) is None:
+        db.session.execute(
+            delete(UnknownAddressThrottle).where(
+                UnknownAddressThrottle.updated_at < now - UNKNOWN_ADDRESS_KEEP))
+        db.session.add(UnknownAddressThrottle(address_index=key, failed_logins=0,
+                                              updated_at=now))
+        try:
+            db.session.commit()
+        except IntegrityError:  # another request made the row first: use that one
+            db.session.rollback()
+    _reserve(UnknownAddressThrottle, UnknownAddressThrottle.address_index == key, now)
+    row = db.session.get(UnknownAddressThrottle, key)
+    return locked_for(row.locked_until if row is not None else None, now)
 
 
 def give_back(user_id: uuid.UUID, slot: Slot) -> None:
@@ -217,6 +276,9 @@ Outcome = Literal["ok", "refused"]
 class PasswordCheck:
     outcome: Outcome
     user: User | None = None
+    # Refused because the address backs off after too many failures (with or without an
+    # account behind it): for how much longer. Says nothing about whether the password was right.
+    locked_for: dt.timedelta | None = None
 
 
 def check_password(email: str, password: str, *, now: dt.datetime,
@@ -229,10 +291,13 @@ def check_password(email: str, password: str, *, now: dt.datetime,
     hasher = passwords()
     user = find_user_by_email(email)
     if user is None:
+        # Counted like an account's failures (same count, same back-off), so "Too many
+        # attempts" does not tell whether the address has an account.
+        wait = _unknown_address_attempt(email, now)
         _verify_dummy(password)
         _audit("auth.sign_in_failed", org_id=DEPLOYMENT_ORG,
                detail={"step": "password", "reason": "unknown_account"})
-        return PasswordCheck("refused")
+        return PasswordCheck("refused", locked_for=wait)
     user_id = user.id
     device = str(user_id) in trusted
     # Commits: other requests see the slot at once. A trusted device takes none.
@@ -243,11 +308,13 @@ def check_password(email: str, password: str, *, now: dt.datetime,
         # Backing off: the password is not checked, but the same work is done.
         _verify_dummy(password)
         _audit_failure(user, None, step="password", reason="locked")
-        return PasswordCheck("refused", user)
+        return PasswordCheck("refused", user, locked_for=locked_for(user.locked_until, now))
     if not hasher.verify(user.password_hash, password):
         _audit_failure(user, None if device else slot, step="password",
                        reason="wrong_password_device" if device else "wrong_password")
-        return PasswordCheck("refused", user)
+        # This failure may have started a back-off (never for a trusted device's).
+        wait = None if device else locked_for(user.locked_until, now)
+        return PasswordCheck("refused", user, locked_for=wait)
     if not user.active:
         _audit("auth.sign_in_failed", org_id=user.org_id, object_type="user",
                object_id=user.id, detail={"step": "password", "reason": "inactive"})

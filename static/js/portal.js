@@ -6,15 +6,4 @@ import { initAll } from '../govuk/govuk-frontend.min.js'
 document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 initAll()
 
-// "Hide this page": blank the page at once, then replace it in the history with a neutral page,
-// so Back does not return to it. Without JavaScript the same control is a plain link to /hide.
-function hidePage (event) {
-  event.preventDefault()
-  document.documentElement.classList.add('portal-hiding')
-  document.title = ''
-  window.location.replace(event.currentTarget.href)
-}
-
-for (const link of document.querySelectorAll('[data-portal-hide-page]')) {
-  link.addEventListener('click', hidePage)
-}
+// "Hide this page" is static/js/quick-exit.js (loaded in <head>, before the page is drawn).

@@ -57,6 +57,12 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 2,
 }
+# "Hide this page" goes to another site (the `hide_page_url` setting); in tests it is this
+# address, which every context answers itself with a plain page (no network is used).
+NEUTRAL_URL = "https://weather.example/today"
+NEUTRAL_PAGE = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                "<title>Weather</title><link rel='icon' href='data:,'></head>"
+                "<body><main><h1>Weather</h1><p>Dry with sunny spells.</p></main></body></html>")
 # Generous enough for a loaded CI machine, short enough that a broken page fails fast.
 TIMEOUT_MS = 10_000
 
@@ -151,6 +157,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, mail_sink: Any) -> Ite
         # Every test's users sign in from this one address to one server for the whole session:
         # the per-address limits (tests/web/test_sign_in_limits.py) would refuse them.
         login_rate_limit="", login_request_limit="",
+        hide_page_url=NEUTRAL_URL,
     ))
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, name="portal-live-server", daemon=True)
@@ -395,6 +402,8 @@ def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[...
             context = browser.new_context(base_url=live_server.url, **{**PHONE, **options})
             context.set_default_timeout(TIMEOUT_MS)
             context.add_init_script(_CSP_LISTENER)
+            context.route(NEUTRAL_URL, lambda route: route.fulfill(
+                status=200, content_type="text/html; charset=utf-8", body=NEUTRAL_PAGE))
             contexts.append(context)
         page = context.new_page()
         _watch(page)

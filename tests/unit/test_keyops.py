@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -410,7 +412,17 @@ def test_demo_fills_a_fresh_instance_once(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     for role in ("staff", "dsl", "la_adviser", "admin"):
         assert f" {role} " in result.output
-    assert "pyotp.TOTP(SECRET).now()" in result.output
+    # The hint for a code works exactly as printed, run in the project folder: it prints the
+    # current code of the account whose secret it names.
+    command = next(line.strip() for line in result.output.splitlines()
+                   if line.strip().startswith(".venv/bin/python -c"))
+    run = subprocess.run(command, shell=True, cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    named = [u for u in db.session.scalars(select(User).where(User.totp_enrolled))
+             if u.totp_secret and f"'{u.totp_secret}'" in command]
+    assert len(named) == 1
+    assert pyotp.TOTP(named[0].totp_secret).verify(run.stdout.strip(), valid_window=1)
     from portal.models import Assessment, ChildRecordEntry, Incident, IncidentChild
 
     assert db.session.query(Incident).count() >= 2

@@ -177,9 +177,10 @@ def test_admin_disables_an_account_and_its_sessions_end(app, admin_client):
     victim = app.test_client()
     sign_in(victim, u)
     assert signed_in(victim)
-    page = admin_client.get(f"/admin/users/{u.id}")
+    # Through the confirmation page (tests/web/test_admin_confirmations.py for the asking).
+    page = admin_client.get(f"/admin/users/{u.id}/disable")
     response = admin_client.post(f"/admin/users/{u.id}/disable",
-                                 data={"csrf_token": csrf_from(page)})
+                                 data={"csrf_token": csrf_from(page), "confirm": "yes"})
     assert response.status_code == 302
     assert not signed_in(victim)
     assert sign_in(app.test_client(), u).status_code == 200
@@ -194,8 +195,9 @@ def test_admin_disables_an_account_and_its_sessions_end(app, admin_client):
 def test_admin_resets_totp(app, admin_client):
     u = factories.user("dsl", org=factories.school())
     db.session.commit()
-    page = admin_client.get(f"/admin/users/{u.id}")
-    admin_client.post(f"/admin/users/{u.id}/reset-totp", data={"csrf_token": csrf_from(page)})
+    page = admin_client.get(f"/admin/users/{u.id}/reset-totp")
+    admin_client.post(f"/admin/users/{u.id}/reset-totp",
+                      data={"csrf_token": csrf_from(page), "confirm": "yes"})
     db.session.expire_all()
     u = db.session.get(User, u.id)
     assert u.totp_secret_enc is None and not u.totp_enrolled
@@ -206,8 +208,9 @@ def test_admin_resets_totp(app, admin_client):
 
 def test_admin_cannot_disable_themselves(app, admin_client):
     admin = admin_client.admin
-    page = admin_client.get(f"/admin/users/{admin.id}")
-    admin_client.post(f"/admin/users/{admin.id}/disable", data={"csrf_token": csrf_from(page)})
+    page = admin_client.get(f"/admin/users/{admin.id}/disable")
+    admin_client.post(f"/admin/users/{admin.id}/disable",
+                      data={"csrf_token": csrf_from(page), "confirm": "yes"})
     assert signed_in(admin_client)
 
 

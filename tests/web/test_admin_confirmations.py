@@ -1,0 +1,124 @@
+""""Disable account" and "Reset authenticator app" ask first, on a page of their own that works
+without JavaScript, in plain words; the account changes only when that page's form is sent
+(CSRF on)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuthSession, User, db
+from tests import factories
+from tests.web.conftest import sign_in, signed_in
+
+_FORM_RE = re.compile(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', re.S)
+_INPUT_RE = re.compile(r"<input([^>]*)>")
+_ATTR_RE = re.compile(r'([a-z-]+)="([^"]*)"')
+
+
+@pytest.fixture
+def admin_client(app, client):
+    admin = factories.user("admin", email="ada.admin@example.test")
+    db.session.commit()
+    assert sign_in(client, admin).status_code == 302
+    client.admin = admin
+    return client
+
+
+def _link(html: str, text: str) -> str:
+    match = re.search(r'<a href="([^"]+)"[^>]*>\s*' + re.escape(text) + r"\s*</a>", html)
+    assert match, f"no link-button {text!r}"
+    return match.group(1)
+
+
+def _confirm_form(html: str, button: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the form holding `button`, as a browser would send it."""
+    for action, body in _FORM_RE.findall(html):
+        if button in body:
+            inputs = [dict(_ATTR_RE.findall(attrs)) for attrs in _INPUT_RE.findall(body)]
+            return action, {i["name"]: i.get("value", "") for i in inputs
+                            if i.get("type") == "hidden"}
+    raise AssertionError(f"no form with {button!r}")
+
+
+def _fresh(user_id):
+    db.session.expire_all()
+    return db.session.get(User, user_id)
+
+
+def test_disable_asks_first_and_acts_only_when_confirmed(app, admin_client):
+    u = factories.user("staff", org=factories.school(), display_name="Wilfred Ashcombe")
+    db.session.commit()
+    victim = app.test_client()
+    sign_in(victim, u)
+
+    user_page = admin_client.get(f"/admin/users/{u.id}").get_data(as_text=True)
+    # The button on the account's page is a link to a question, not a form that acts.
+    url = _link(user_page, "Disable account")
+    assert f'action="/admin/users/{u.id}/disable"' not in user_page
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    html = unescape(page.get_data(as_text=True))
+    assert "Disable Wilfred Ashcombe's account?" in html
+    assert "signed out at once, on every device" in html
+    assert "nothing they have recorded is deleted" in html
+    assert "No, go back to Wilfred Ashcombe's account" in html
+    assert _fresh(u.id).active and signed_in(victim)  # asking changed nothing
+
+    action, fields = _confirm_form(html, "Yes, disable the account")
+    # A POST that did not come from the question (no "confirm") is sent to the question.
+    response = admin_client.post(action, data={"csrf_token": fields["csrf_token"]})
+    assert response.status_code == 303 and response.headers["Location"].endswith(url)
+    assert _fresh(u.id).active and signed_in(victim)
+    # Without the CSRF token: refused.
+    assert admin_client.post(action, data={"confirm": "yes"}).status_code == 400
+    assert _fresh(u.id).active and signed_in(victim)
+
+    response = admin_client.post(action, data=fields, follow_redirects=True)
+    assert "Wilfred Ashcombe's account is disabled and signed out everywhere" in \
+        unescape(response.get_data(as_text=True))
+    assert not _fresh(u.id).active and not signed_in(victim)
+    # Once disabled there is nothing to ask: the question page leads back to the account.
+    again = admin_client.get(url)
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/admin/users/{u.id}")
+
+
+def test_reset_authenticator_asks_first_and_acts_only_when_confirmed(app, admin_client):
+    u = factories.user("dsl", org=factories.school(), display_name="Philippa Dunmore")
+    db.session.commit()
+    secret = u.totp_secret
+    assert secret and u.totp_enrolled
+
+    user_page = admin_client.get(f"/admin/users/{u.id}").get_data(as_text=True)
+    url = _link(user_page, "Reset authenticator app")
+    html = unescape(admin_client.get(url).get_data(as_text=True))
+    assert "Reset Philippa Dunmore's authenticator app?" in html
+    assert "the codes from their current app stop working at once" in html
+    assert "set up an app again by scanning a new QR code" in html
+    assert _fresh(u.id).totp_secret == secret
+
+    action, fields = _confirm_form(html, "Yes, reset the authenticator app")
+    admin_client.post(action, data={"csrf_token": fields["csrf_token"]})
+    assert _fresh(u.id).totp_enrolled and _fresh(u.id).totp_secret == secret
+    assert admin_client.post(action, data={"confirm": "yes"}).status_code == 400
+    assert _fresh(u.id).totp_enrolled
+
+    response = admin_client.post(action, data=fields)
+    assert response.status_code == 302
+    fresh = _fresh(u.id)
+    assert not fresh.totp_enrolled and fresh.totp_secret_enc is None
+    rows = db.session.scalars(select(AuthSession).where(AuthSession.user_id == u.id)).all()
+    assert all(r.revoked_at is not None for r in rows)
+
+
+@pytest.mark.parametrize("role", ["staff", "dsl"])
+def test_the_questions_are_not_for_non_admins(app, client, role):
+    school = factories.school()
+    u = factories.user(role, org=school)
+    db.session.commit()
+    sign_in(client, u)
+    for what in ("disable", "reset-totp"):
+        assert client.get(f"/admin/users/{u.id}/{what}").status_code == 404
