@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cli,
         concerns,
         extensions,
+        failures,
         incidents,
         referrals,
         security,
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     static_files.init_app(app)
     app.register_blueprint(main_bp)
     register_error_pages(app)
+    failures.init_app(app)
     navigation(app)
     auth.init_app(app)
     admin.init_app(app)

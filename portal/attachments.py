@@ -201,10 +201,8 @@ def too_large_message(max_bytes: int, size: int | None = None, *, photo: bool = 
     if size is None:
         return f"{limit}. Choose a smaller file, or on a phone send the photo at a smaller size."
     what = "photo" if photo else "file"
-    # Never "10 MB" for a file just over a 10 MB limit: say "over 10 MB" instead.
-    shown = size_text(size)
-    if shown == size_text(max_bytes):
-        shown = f"over {shown}"
+    # Never "10 MB" (or "1.0 MB") for a file just over the limit: "over 10 MB" instead.
+    shown = size_text(size) if size >= max_bytes * 1.05 else f"over {size_text(max_bytes)}"
     return (f"The {what} is {shown}. {limit} — "
             + ("on a phone, send the photo at a smaller size (or take a screenshot of it) and "
                "choose it again." if photo else "choose a smaller file."))

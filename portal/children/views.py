@@ -224,8 +224,8 @@ def upload_attachment(incident_id: Any) -> Any:
     chosen = isinstance(upload, FileStorage) and bool(upload.filename)
     if not valid:
         if chosen and not form.file.errors:
-            form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when something on "
-                                "the page needs changing"]
+            form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when the page "
+                                "comes back"]
         return _upload_page(incident, form, 400)
     store = _store()
     try:

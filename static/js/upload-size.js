@@ -19,8 +19,8 @@ function tooLarge (input) {
   const max = Number(input.dataset.maxBytes)
   if (!file || !max || file.size <= max) return null
   const what = file.type.startsWith('image/') ? 'photo' : 'file'
-  let shown = sizeText(file.size)
-  if (shown === sizeText(max)) shown = 'over ' + shown
+  // As too_large_message: "over 10 MB" for a file just over the limit, never "10 MB".
+  const shown = file.size >= max * 1.05 ? sizeText(file.size) : 'over ' + sizeText(max)
   return `The ${what} is ${shown}. ${input.dataset.tooLarge}`
 }
 
