@@ -151,13 +151,16 @@ def _draw_again() -> Response | None:
                 current_app.ensure_sync(view)(**(request.view_args or {})))
     except (CSRFError, ReplayWrote) as exc:
         log.info("failed save not drawn again: %s", type(exc).__name__)
-        return _not_drawn()
+        _not_drawn()
+        return None
     except Exception as exc:
         log.warning("failed save not drawn again: %s", type(exc).__name__)
-        return _not_drawn()
+        _not_drawn()
+        return None
     _reset_session()
     if response.status_code not in (200, 400) or response.mimetype != "text/html":
-        return _not_drawn()
+        _not_drawn()
+        return None
     return response
 
 
@@ -200,6 +203,7 @@ def database_unavailable(error: Exception) -> Any:
     log.warning("database unavailable during %s %s: %s", request.method,
                 request.endpoint, type(error).__name__)
     _reset_session()
+    response: Any
     if request.headers.get("X-Requested-With") == "XMLHttpRequest":
         response = current_app.make_response(({"saved": False, "message": MESSAGE}, 503))
     else:
@@ -215,7 +219,7 @@ def database_unavailable(error: Exception) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    FlaskForm.validate = _validate  # type: ignore[method-assign]
+    FlaskForm.validate = _validate
     for name, listener in (("before_flush", _no_writes_in_replay),
                            ("do_orm_execute", _no_dml_in_replay),
                            ("before_commit", _no_commit_in_replay)):

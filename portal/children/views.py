@@ -41,6 +41,7 @@ from ..attachments import (
     AttachmentRefused,
     AttachmentStore,
     received_size,
+    size_text,
     takes_upload,
     too_large_message,
 )
@@ -174,7 +175,7 @@ def _attachment_helpers() -> dict[str, Any]:
         "incident_attachments": incident_attachments,
         "attachment_form": attachment_form,
         "nudes_warning": NUDES_WARNING,
-        "attachment_max_size": attachment_service.size_text(_max_bytes()),
+        "attachment_max_size": size_text(_max_bytes()),
         "attachment_max_bytes": _max_bytes(),
         "attachment_too_large": too_large_message(_max_bytes()),
     }

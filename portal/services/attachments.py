@@ -19,7 +19,6 @@ from .. import audit
 from ..access import attachments_visible_to
 from ..attachments import (
     ALLOWED_TYPES,
-    AttachmentRefused,
     AttachmentStore,
     check_readable,
     check_upload,
