@@ -365,10 +365,12 @@ def too_large(error: RequestEntityTooLarge) -> Any:
     typed if it could be read; if not, how to get it back (the browser's Back button)."""
     if request.endpoint != "children.upload_attachment":
         return render_template("errors/413.html"), 413
+    # Read what was typed first: the body may be slow to arrive (a phone on a weak signal), and
+    # no database transaction (a session's last-seen time) may be held open while it does.
+    typed = _typed_fields()
     incident = _upload_incident_or_response()
     if not isinstance(incident, Incident):
         return incident
-    typed = _typed_fields()
     form = AttachmentForm(formdata=None, data={
         "description": (typed.get("description") or "").strip(),
         "confirm": typed.get("confirm") in ("y", "on", "true", "1"),

@@ -234,3 +234,24 @@ def test_the_pool_tests_each_connection_before_use(app: Flask) -> None:
     """pool_pre_ping on SQLite and PostgreSQL: a connection the server dropped is replaced when
     it is next taken from the pool, so the request after a restart works."""
     assert db.engine.pool._pre_ping is True
+
+
+def test_commit_lost_on_the_concern_form_keeps_every_answer_and_sends_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The concern form draws itself from the post by its own code (not a WTForms validate):
+    drawn again it would try to save, so the plain page comes instead, with every answer."""
+    from portal.models import Concern
+    from tests.web.test_concerns import good_fields, make_world, post_form
+
+    w = make_world()
+    sign_in(client, w.staff)
+    with commit_fails_during("concerns.new") as failed:
+        response = post_form(client, good_fields(child_ids=[str(w.child.id)]))
+    assert failed
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert SHOWN_MESSAGE in html
+    for typed in ("about 10:40, morning break", "the corridor by the science labs"):
+        assert typed in html
+    assert db.session.scalars(select(Concern)).all() == []
