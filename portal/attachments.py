@@ -195,17 +195,25 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+def too_large_advice(max_bytes: int, *, photo: bool) -> str:
+    """The limit, and what to do: the part of the message that does not depend on the file."""
+    advice = ("on a phone, send the photo at a smaller size (or take a screenshot of it) and "
+              "choose it again." if photo else "choose a smaller file.")
+    return f"The selected file must be smaller than {size_text(max_bytes)} — {advice}"
+
+
 def too_large_message(max_bytes: int, size: int | None = None, *, photo: bool = False) -> str:
-    """The limit, how large the file was (when known) and what to do about it."""
-    limit = f"The selected file must be smaller than {size_text(max_bytes)}"
+    """How large the file was (when known), the limit and what to do about it.
+
+    static/js/upload-size.js says the same before a file is sent (the advice comes from here).
+    """
     if size is None:
-        return f"{limit}. Choose a smaller file, or on a phone send the photo at a smaller size."
+        return (f"The selected file must be smaller than {size_text(max_bytes)}. Choose a "
+                "smaller file, or on a phone send the photo at a smaller size.")
     what = "photo" if photo else "file"
     # Never "10 MB" (or "1.0 MB") for a file just over the limit: "over 10 MB" instead.
     shown = size_text(size) if size >= max_bytes * 1.05 else f"over {size_text(max_bytes)}"
-    return (f"The {what} is {shown}. {limit} — "
-            + ("on a phone, send the photo at a smaller size (or take a screenshot of it) and "
-               "choose it again." if photo else "choose a smaller file."))
+    return f"The {what} is {shown}. {too_large_advice(max_bytes, photo=photo)}"
 
 
 CHOOSE_AGAIN = "Choose the file again"

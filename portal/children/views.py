@@ -43,6 +43,7 @@ from ..attachments import (
     received_size,
     size_text,
     takes_upload,
+    too_large_advice,
     too_large_message,
 )
 from ..models import Incident, db, utcnow
@@ -177,7 +178,8 @@ def _attachment_helpers() -> dict[str, Any]:
         "nudes_warning": NUDES_WARNING,
         "attachment_max_size": size_text(_max_bytes()),
         "attachment_max_bytes": _max_bytes(),
-        "attachment_too_large": too_large_message(_max_bytes()),
+        "attachment_too_large_photo": too_large_advice(_max_bytes(), photo=True),
+        "attachment_too_large_file": too_large_advice(_max_bytes(), photo=False),
     }
 
 

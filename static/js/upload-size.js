@@ -18,10 +18,11 @@ function tooLarge (input) {
   const file = input.files && input.files[0]
   const max = Number(input.dataset.maxBytes)
   if (!file || !max || file.size <= max) return null
-  const what = file.type.startsWith('image/') ? 'photo' : 'file'
+  const photo = file.type.startsWith('image/')
   // As too_large_message: "over 10 MB" for a file just over the limit, never "10 MB".
   const shown = file.size >= max * 1.05 ? sizeText(file.size) : 'over ' + sizeText(max)
-  return `The ${what} is ${shown}. ${input.dataset.tooLarge}`
+  const advice = photo ? input.dataset.tooLargePhoto : input.dataset.tooLargeFile
+  return `The ${photo ? 'photo' : 'file'} is ${shown}. ${advice}`
 }
 
 function showError (input, message) {

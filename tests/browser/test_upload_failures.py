@@ -50,7 +50,8 @@ def _choose_and_type(page: Page, photo: Path) -> None:
 
 def _friendly_error_with_text_kept(page: Page, *, axe: bool = True) -> None:
     expect(page.get_by_text(re.compile(
-        r"The photo is 15 MB\. The selected file must be smaller than 10 MB"))).not_to_have_count(0)
+        r"The photo is 15 MB\. The selected file must be smaller than 10 MB — on a phone, send "
+        r"the photo at a smaller size"))).not_to_have_count(0)
     expect(page.get_by_label("Description (optional)")).to_have_value(DESCRIPTION)
     expect(page.get_by_label("I confirm this file is not an image of a child's body")
            ).to_be_checked()
