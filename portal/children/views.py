@@ -207,6 +207,9 @@ def _refusal_status() -> int:
     400: the page is the same either way."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     length = request.content_length
+    recorder = request.environ.get(BODY_HEAD_KEY)
+    if length is None and recorder is not None:  # sent chunked: what was read
+        length = recorder.total
     return 413 if limit and length and length > limit else 400
 
 
