@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         concerns,
         drafts,
         extensions,
+        failures,
         incidents,
         once,
         referrals,
@@ -63,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     static_files.init_app(app)
     app.register_blueprint(main_bp)
     register_error_pages(app)
+    failures.init_app(app)
     navigation(app)
     auth.init_app(app)
     drafts.init_app(app)  # after the CSRF check and the session hooks

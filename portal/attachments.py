@@ -1,9 +1,15 @@
 """The encrypted attachment store, and uploads that never touch the disk in plaintext.
 
 Werkzeug spools uploads over 500 KB into temporary files; `InMemoryUploadRequest` keeps them in
-memory instead (bounded by MAX_CONTENT_LENGTH), and the store writes only ciphertext: chunked
-AES-GCM bound to the attachment's organisation and id, written to a temporary name and renamed
-into place so a crash leaves no half-written file under a real name.
+memory instead, and the store writes only ciphertext: chunked AES-GCM bound to the attachment's
+organisation and id, written to a temporary name and renamed into place so a crash leaves no
+half-written file under a real name.
+
+Oversized files (docs/security.md, "uploads"): a view marked `@takes_upload` accepts a body up to
+`upload_body_max_bytes` (a phone photo of 15 MB arrives whole, so the description typed beside it
+is read as usual), but each file part is kept in memory only up to the attachment limit and the
+rest is counted and dropped (`CappedUpload`): memory stays bounded by the attachment limit, no
+plaintext reaches the disk, and the page can say how large the file really was.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import filetype
-from flask import Request
+from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .crypto import FieldContext, KeyRing
@@ -78,6 +84,44 @@ class _HeadRecorder(io.RawIOBase):
         return self._keep(bytes(data or b""))
 
 
+F = TypeVar("F")
+
+# The attribute `takes_upload` sets on a view function.
+_UPLOAD_VIEW = "portal_takes_upload"
+
+
+def takes_upload(view: F) -> F:
+    """Marks a view that receives a file: its body may be up to `upload_body_max_bytes`."""
+    setattr(view, _UPLOAD_VIEW, True)
+    return view
+
+
+class CappedUpload(io.BytesIO):
+    """A file part kept in memory up to `cap` bytes; the rest is counted and dropped."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+        self.total = 0
+
+    def write(self, data: Any) -> int:
+        size = len(data)
+        room = self.cap - self.tell()
+        if room > 0:
+            super().write(bytes(data[:room]))
+        self.total += size
+        return size
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.cap
+
+
+def received_size(stream: Any) -> int | None:
+    """How many bytes of a file the browser sent (all of them, not just those kept)."""
+    return stream.total if isinstance(stream, CappedUpload) else None
+
+
 class InMemoryUploadRequest(Request):
     """A request whose uploaded files stay in memory, so no plaintext reaches a temp file.
 
@@ -95,6 +139,21 @@ class InMemoryUploadRequest(Request):
             environ["wsgi.input"] = recorder
             environ[BODY_HEAD_KEY] = recorder
         super().__init__(environ, *args, **kwargs)
+
+    @property
+    def max_content_length(self) -> int | None:
+        """MAX_CONTENT_LENGTH, or for a view marked `@takes_upload` the larger upload limit."""
+        if self._max_content_length is None and current_app and self.endpoint:
+            view = current_app.view_functions.get(self.endpoint)
+            if getattr(view, _UPLOAD_VIEW, False):
+                settings = current_app.config["PORTAL_SETTINGS"]
+                return max(int(settings.upload_body_max_bytes),
+                           int(current_app.config["MAX_CONTENT_LENGTH"] or 0))
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     def _load_form_data(self) -> None:
         """As Werkzeug, but a chunked body over the limit is refused (413), never cut short:
@@ -114,7 +173,9 @@ class InMemoryUploadRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> IO[bytes]:
-        return io.BytesIO()
+        if not current_app:
+            return io.BytesIO()  # no settings outside the portal: bounded by the body's limit
+        return CappedUpload(int(current_app.config["PORTAL_SETTINGS"].attachment_max_bytes) + 1)
 
 
 @dataclass(frozen=True)
@@ -124,19 +185,122 @@ class CheckedUpload:
     data: bytes
 
 
-def check_upload(data: bytes, max_bytes: int) -> CheckedUpload:
-    """Size and type checked by content; raises AttachmentRefused with a plain message."""
+def size_text(size: int) -> str:
+    """'10 MB', '512 KB', '300 bytes'."""
+    if size >= 1024 * 1024:
+        value = size / (1024 * 1024)
+        return f"{value:.0f} MB" if value == int(value) or value >= 10 else f"{value:.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
+
+
+def too_large_advice(max_bytes: int, *, photo: bool) -> str:
+    """The limit, and what to do: the part of the message that does not depend on the file."""
+    advice = ("on a phone, send the photo at a smaller size (or take a screenshot of it) and "
+              "choose it again." if photo else "choose a smaller file.")
+    return f"The selected file must be smaller than {size_text(max_bytes)} — {advice}"
+
+
+def too_large_message(max_bytes: int, size: int | None = None, *, photo: bool = False) -> str:
+    """How large the file was (when known), the limit and what to do about it.
+
+    static/js/upload-size.js says the same before a file is sent (the advice comes from here).
+    """
+    if size is None:
+        return (f"The selected file must be smaller than {size_text(max_bytes)}. Choose a "
+                "smaller file, or on a phone send the photo at a smaller size.")
+    what = "photo" if photo else "file"
+    # Never "10 MB" (or "1.0 MB") for a file just over the limit: "over 10 MB" instead.
+    shown = size_text(size) if size >= max_bytes * 1.05 else f"over {size_text(max_bytes)}"
+    return f"The {what} is {shown}. {too_large_advice(max_bytes, photo=photo)}"
+
+
+CHOOSE_AGAIN = "Choose the file again"
+
+UNREADABLE = ("The selected file could not be opened: it may be damaged or only partly saved. "
+              "Check that it opens on your device, then choose it again")
+
+
+def check_upload(data: bytes, max_bytes: int, received: int | None = None) -> CheckedUpload:
+    """Size and type checked by content; raises AttachmentRefused with a plain message.
+
+    `received` is the size the browser sent when only the first part was kept (CappedUpload).
+    """
+    size = max(len(data), received or 0)
     if not data:
-        raise AttachmentRefused("The selected file is empty")
-    if len(data) > max_bytes:
-        megabytes = max_bytes // (1024 * 1024)
-        raise AttachmentRefused(f"The selected file must be smaller than {megabytes} MB")
+        raise AttachmentRefused("The selected file is empty. Check that it opens on your "
+                                "device, then choose it again")
+    if size > max_bytes:
+        kind = filetype.guess(data[:8192])
+        raise AttachmentRefused(too_large_message(
+            max_bytes, size, photo=bool(kind and kind.mime.startswith("image/"))))
     kind = filetype.guess(data[:8192])
     if kind is None or kind.mime not in ALLOWED_TYPES:
         raise AttachmentRefused(
             "The selected file must be a photo (JPEG, PNG, WebP or HEIC) or a PDF"
         )
     return CheckedUpload(content_type=kind.mime, size=len(data), data=data)
+
+
+# Photos larger than this many pixels are refused rather than decoded (a decompression bomb).
+MAX_PIXELS = 80_000_000
+
+
+def check_readable(upload: CheckedUpload) -> None:
+    """Raises AttachmentRefused(UNREADABLE) for a file that is cut short or damaged.
+
+    JPEG, PNG and WebP are decoded (a JPEG at an eighth of its size, which still reads every
+    byte of it); a PDF must end with its end-of-file marker; a HEIC must have its boxes whole.
+    Nothing is kept from the decoding.
+    """
+    data = upload.data
+    if upload.content_type == "application/pdf":
+        if b"%%EOF" not in data[-2048:]:
+            raise AttachmentRefused(UNREADABLE)
+        return
+    if upload.content_type == "image/heic":
+        if not _iso_boxes_whole(data):
+            raise AttachmentRefused(UNREADABLE)
+        return
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise AttachmentRefused(UNREADABLE)
+                if image.format == "JPEG":
+                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+    except AttachmentRefused:
+        raise
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, EOFError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise AttachmentRefused(UNREADABLE) from exc
+
+
+def _iso_boxes_whole(data: bytes) -> bool:
+    """The top-level boxes of an ISO media file (HEIC) add up to the file's length."""
+    at = 0
+    while at < len(data):
+        if at + 8 > len(data):
+            return False
+        size = int.from_bytes(data[at:at + 4], "big")
+        if size == 1:
+            if at + 16 > len(data):
+                return False
+            size = int.from_bytes(data[at + 8:at + 16], "big")
+        elif size == 0:
+            return True  # the last box runs to the end of the file
+        if size < 8 or at + size > len(data):
+            return False
+        at += size
+    return True
 
 
 class AttachmentStore:

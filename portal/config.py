@@ -70,6 +70,12 @@ class Settings:
     # Argon2 hashes computed at once in one process (each takes argon2_memory_kib).
     argon2_max_concurrent: int = 2
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # The largest body the upload page reads whole (a phone photo over the attachment limit), so
+    # that the description typed beside it comes back with the message; only the first
+    # attachment_max_bytes of the file are kept in memory (portal/attachments.py). Every other
+    # page keeps MAX_CONTENT_LENGTH (attachment_max_bytes + 256 KB). The proxy's limit for the
+    # upload address must be at least this (docs/deploy.md).
+    upload_body_max_bytes: int = 50 * 1024 * 1024
     # Floods (docs/security.md): concerns one account may send per window, and a whole school.
     # Counted in the database, so the limits hold across gunicorn workers and hosts.
     concern_limit_per_account: int = 20

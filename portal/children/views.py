@@ -22,6 +22,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Response
@@ -34,7 +36,17 @@ from ..access import (
     get_incident_or_404,
     require,
 )
-from ..attachments import BODY_HEAD_KEY, AttachmentRefused, AttachmentStore
+from ..attachments import (
+    BODY_HEAD_KEY,
+    CHOOSE_AGAIN,
+    AttachmentRefused,
+    AttachmentStore,
+    received_size,
+    size_text,
+    takes_upload,
+    too_large_advice,
+    too_large_message,
+)
 from ..models import Incident, db, utcnow
 from ..services import attachments as attachment_service
 from ..services import child_file
@@ -165,7 +177,10 @@ def _attachment_helpers() -> dict[str, Any]:
         "incident_attachments": incident_attachments,
         "attachment_form": attachment_form,
         "nudes_warning": NUDES_WARNING,
-        "attachment_max_size": attachment_service.size_text(_max_bytes()),
+        "attachment_max_size": size_text(_max_bytes()),
+        "attachment_max_bytes": _max_bytes(),
+        "attachment_too_large_photo": too_large_advice(_max_bytes(), photo=True),
+        "attachment_too_large_file": too_large_advice(_max_bytes(), photo=False),
     }
 
 
@@ -188,44 +203,101 @@ def _upload_page(incident: Incident, form: AttachmentForm, status: int = 200) ->
     ), status
 
 
+def _refusal_status() -> int:
+    """413 for a body over the portal's usual request limit (only an upload may send one), else
+    400: the page is the same either way."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    length = request.content_length
+    recorder = request.environ.get(BODY_HEAD_KEY)
+    if length is None and recorder is not None:  # sent chunked: what was read
+        length = recorder.total
+    return 413 if limit and length and length > limit else 400
+
+
 @bp.route("/incidents/<uuid:incident_id>/attachments", methods=["GET", "POST"])
+@takes_upload
 @require(can_record_incident)
 def upload_attachment(incident_id: Any) -> Any:
+    """Add a file. Whatever goes wrong, the page comes back with the description and tick kept,
+    and a message saying what to do (a chosen file itself cannot be kept: "Choose the file
+    again")."""
     user = _user()
     incident = get_incident_or_404(user, incident_id)
     form = AttachmentForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        store = _store()
-        once.claim()  # before the file is stored: a repeat stores nothing
-        try:
-            attachment = attachment_service.add_attachment(
-                store,
-                incident=incident,
-                uploader=user,
-                filename=upload.filename,
-                description=form.description.data,
-                data=upload.stream.read(),
-                max_bytes=_max_bytes(),
-            )
-        except AttachmentRefused as exc:
-            db.session.rollback()
-            form.file.errors = [*list(form.file.errors), str(exc)]
-            return _upload_page(incident, form, 400)
-        target = once.done(url_for("children.upload_attachment", incident_id=incident.id))
-        try:
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            attachment_service.discard_file(store, attachment)
-            raise
-        flash("File uploaded", "success")
-        return redirect(target)
-    return _upload_page(incident, form, 400 if form.errors else 200)
+    if not form.is_submitted():
+        return _upload_page(incident, form)
+    valid = form.validate()
+    upload = form.file.data
+    chosen = isinstance(upload, FileStorage) and bool(upload.filename)
+    if not valid:
+        if chosen and not form.file.errors:
+            form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when the page "
+                                "comes back"]
+        return _upload_page(incident, form, 400)
+    store = _store()
+    once.claim()  # before the file is stored: a repeat stores nothing
+    try:
+        attachment = attachment_service.add_attachment(
+            store,
+            incident=incident,
+            uploader=user,
+            filename=upload.filename,
+            description=form.description.data,
+            data=upload.stream.read(),
+            max_bytes=_max_bytes(),
+            received=received_size(upload.stream),
+        )
+    except AttachmentRefused as exc:
+        db.session.rollback()
+        form.file.errors = [*list(form.file.errors), str(exc)]
+        return _upload_page(incident, form, _refusal_status())
+    target = once.done(url_for("children.upload_attachment", incident_id=incident.id))
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        attachment_service.discard_file(store, attachment)
+        raise
+    flash("File uploaded", "success")
+    return redirect(target)
+
+
+@bp.errorhandler(CSRFError)
+def page_expired(error: CSRFError) -> Any:
+    """The upload page open too long (its form token expired): the page again with what was
+    typed, and what to do. Elsewhere in this blueprint: the usual page."""
+    if request.endpoint != "children.upload_attachment" or request.method != "POST":
+        return render_template("errors/400.html"), 400
+    incident = _upload_incident_or_response()
+    if not isinstance(incident, Incident):
+        return incident
+    form = AttachmentForm(formdata=None, data={
+        "description": (request.form.get("description") or "").strip(),
+        "confirm": request.form.get("confirm") in ("y", "on", "true", "1"),
+    })
+    form.file.errors = [f"The page was open for a long time, so the file was not uploaded. "
+                        f"{CHOOSE_AGAIN} and select Upload file"]
+    return _upload_page(incident, form, 400)
+
+
+def _upload_incident_or_response() -> Incident | Any:
+    """The incident of a failed upload if the signed-in user may add to it, else the response
+    to give (sign in, or 404)."""
+    if not current_user.is_authenticated:
+        manager = current_app.login_manager  # type: ignore[attr-defined]
+        return manager.unauthorized()
+    user = _user()
+    try:
+        if not can_record_incident(user):
+            raise NotFound()
+        return get_incident_or_404(user, request.view_args.get("incident_id")
+                                   if request.view_args else None)
+    except NotFound:
+        return render_template("errors/404.html"), 404
 
 
 # The most of an oversized upload read to recover what was typed beside the file.
-_OVERSIZE_READ_FACTOR = 4
+_OVERSIZE_READ_FACTOR = 2
 
 
 def _typed_fields() -> dict[str, str]:
@@ -239,7 +311,7 @@ def _typed_fields() -> dict[str, str]:
         return {}
     stream: Any = request.environ.get("wsgi.input")
     length = request.content_length
-    cap = _OVERSIZE_READ_FACTOR * int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    cap = _OVERSIZE_READ_FACTOR * int(request.max_content_length or 0)
     recorder = request.environ.get(BODY_HEAD_KEY)
     if recorder is not None:
         # Sent chunked: the form parser has read part of it already. Start again from the
@@ -297,26 +369,26 @@ class _Replay:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> Any:
-    """A file over the limit: the upload page again, with the message and what was typed."""
+    """A body over even the upload limit: the upload page again, with the message and what was
+    typed if it could be read; if not, how to get it back (the browser's Back button)."""
     if request.endpoint != "children.upload_attachment":
         return render_template("errors/413.html"), 413
-    if not current_user.is_authenticated:
-        manager = current_app.login_manager  # type: ignore[attr-defined]
-        return manager.unauthorized()
-    user = _user()
-    try:
-        if not can_record_incident(user):
-            raise NotFound()
-        incident = get_incident_or_404(user, request.view_args.get("incident_id")
-                                       if request.view_args else None)
-    except NotFound:
-        return render_template("errors/404.html"), 404
+    # Read what was typed first: the body may be slow to arrive (a phone on a weak signal), and
+    # no database transaction (a session's last-seen time) may be held open while it does.
     typed = _typed_fields()
+    incident = _upload_incident_or_response()
+    if not isinstance(incident, Incident):
+        return incident
     form = AttachmentForm(formdata=None, data={
         "description": (typed.get("description") or "").strip(),
         "confirm": typed.get("confirm") in ("y", "on", "true", "1"),
     })
-    form.file.errors = [attachment_service.too_large_message(_max_bytes())]
+    message = too_large_message(_max_bytes(), request.content_length)
+    if "description" not in typed:
+        message += (" What you typed beside the file could not be kept, because the file was so "
+                    "large: use your browser's Back button to return to the form, where it "
+                    "should still be")
+    form.file.errors = [message]
     return _upload_page(incident, form, 413)
 
 

@@ -17,7 +17,13 @@ from typing import Any, Final
 
 from .. import audit
 from ..access import attachments_visible_to
-from ..attachments import ALLOWED_TYPES, AttachmentRefused, AttachmentStore, check_upload
+from ..attachments import (
+    ALLOWED_TYPES,
+    AttachmentStore,
+    check_readable,
+    check_upload,
+    size_text,
+)
 from ..models import Attachment, Incident, User, db, new_id
 from .child_file import when_text
 
@@ -30,20 +36,6 @@ EXTENSIONS: Final = {
 }
 MAX_NAME: Final = 150
 MAX_DESCRIPTION: Final = 500
-
-
-def size_text(size: int) -> str:
-    """'10 MB', '512 KB', '300 bytes'."""
-    if size >= 1024 * 1024:
-        value = size / (1024 * 1024)
-        return f"{value:.0f} MB" if value == int(value) or value >= 10 else f"{value:.1f} MB"
-    if size >= 1024:
-        return f"{size // 1024} KB"
-    return f"{size} bytes"
-
-
-def too_large_message(max_bytes: int) -> str:
-    return f"The selected file must be smaller than {size_text(max_bytes)}"
 
 
 def clean_filename(name: str | None) -> str:
@@ -69,15 +61,17 @@ def add_attachment(
     description: str | None,
     data: bytes,
     max_bytes: int,
+    received: int | None = None,
 ) -> Attachment:
     """Check, encrypt and store an upload on `incident`; raises AttachmentRefused.
+
+    `received` is how many bytes the browser sent, when only the first part was kept.
 
     Flushes and writes the audit event; the caller commits. The file is written before the
     commit, so a committed row always has its file (`discard_file` cleans up on failure).
     """
-    if len(data) > max_bytes:
-        raise AttachmentRefused(too_large_message(max_bytes))
-    checked = check_upload(data, max_bytes)
+    checked = check_upload(data, max_bytes, received)
+    check_readable(checked)
     attachment = Attachment(
         id=new_id(),
         school_id=incident.school_id,

@@ -55,9 +55,14 @@ def test_documented_nginx_buffers_bodies_with_timeouts_and_limits() -> None:
     assert d["proxy_request_buffering"] == ["on"]
     assert d["client_body_timeout"] == ["10s"]
     assert d["client_header_timeout"] == ["10s"]
-    assert d["client_max_body_size"] == ["11m"]
+    # 11 MB for every form; the upload page alone takes up to 51 MB (issue 12, item 4).
+    assert d["client_max_body_size"] == ["11m", "51m"]
     assert d["limit_conn"] == ["portal_conn 20"]
-    assert d["proxy_pass"] == ["http://127.0.0.1:8000"]
+    assert d["proxy_pass"] == ["http://127.0.0.1:8000", "http://127.0.0.1:8000"]
+    # Set once for the server, so both locations have them.
+    assert d["proxy_set_header"] == ["Host $host", "X-Forwarded-Proto https",
+                                     "X-Forwarded-For $remote_addr"]
+    assert d["proxy_buffering"] == ["off"]
 
 
 def test_gunicorn_config_has_limits_and_timeouts() -> None:
@@ -302,3 +307,34 @@ def test_control_without_body_buffering_the_same_slow_bodies_starve_gunicorn(
     streaming = start(gunicorn_port, buffering=False)
     assert _answered(streaming, 5.0)
     assert not _attack(streaming), "the control should show the attack working unbuffered"
+
+
+def _post_size(port: int, path: str, size: int) -> int:
+    """The status nginx (or the portal behind it) gives a POST of `size` bytes to `path`."""
+    with _tls(port, 30) as s:
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                  "Content-Type: application/octet-stream\r\n"
+                  f"Content-Length: {size}\r\n\r\n".encode())
+        chunk = b"\0" * 65536
+        try:
+            for _ in range(size // len(chunk)):
+                s.sendall(chunk)
+            s.sendall(b"\0" * (size % len(chunk)))
+        except OSError:
+            pass  # refused part-way (nginx's 413): the answer is already there
+        answer = s.recv(64)
+    return int(answer.split()[1])
+
+
+@needs_nginx
+def test_a_15_mb_upload_reaches_the_portal_through_the_documented_nginx(
+    gunicorn_port: int, nginx_for: object
+) -> None:
+    """nginx passes a 15 MB upload to the portal (which answers with its own page), and still
+    refuses 15 MB sent to any other page with its own 413."""
+    start = nginx_for
+    assert callable(start)
+    port = start(gunicorn_port, buffering=True)
+    upload = "/incidents/0b6a3c3e-5f5e-4d8e-9d61-2f3e4a5b6c7d/attachments"
+    assert _post_size(port, upload, 15 * 1024 * 1024) != 413  # the portal's sign-in redirect
+    assert _post_size(port, "/sign-in", 15 * 1024 * 1024) == 413
