@@ -39,6 +39,8 @@ class Child(IdMixin, Base):
     reference: Mapped[str] = mapped_column(String(20))
     given_name_enc: Mapped[bytes | None] = enc_column()
     family_name_enc: Mapped[bytes | None] = enc_column()
+    # The name the child goes by, where it differs from the legal given name (from the roll).
+    preferred_name_enc: Mapped[bytes | None] = enc_column()
     dob_enc: Mapped[bytes | None] = enc_column()
     send_enc: Mapped[bytes | None] = enc_column()
     # HMAC blind indexes for exact search by full name and by family name, never by decrypting.
@@ -53,6 +55,7 @@ class Child(IdMixin, Base):
 
     given_name = Encrypted[str]()
     family_name = Encrypted[str]()
+    preferred_name = Encrypted[str]()
     dob = Encrypted[dt.date](kind="date")
     send = Encrypted[bool](kind="bool")
 
