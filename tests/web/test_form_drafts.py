@@ -223,8 +223,7 @@ def test_a_post_without_the_page_token_or_key_keeps_nothing(
 
 
 @pytest.fixture
-def referral_world(app: Flask, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setattr(referral_service, "deliver", lambda alert: None)
+def referral_world(app: Flask) -> dict[str, Any]:
     derbyshire = factories.authority("derbyshire")
     school = factories.school("Oakfield Academy", "derbyshire")
     dsl = factories.user("dsl", org=school)
