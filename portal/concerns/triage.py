@@ -76,7 +76,7 @@ def _corrections(rows: list[Addendum]) -> list[dict[str, str]]:
 
 
 def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToIncidentForm,
-          page_errors: list[str] | None = None, status: int = 200) -> Any:
+          page_errors: list[str] | None = None) -> Any:
     user = _user()
     outcomes = svc.outcomes_of(concern.school_id, [concern.id])[concern.id]
     found = addenda_of(concern.school_id, [("concern", concern.id)]
@@ -106,7 +106,7 @@ def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToInciden
         labels={"outcomes": CONCERN_OUTCOME_LABELS, "categories": CONCERN_CATEGORY_LABELS,
                 "routes": OTHER_ROUTE_LABELS},
         user=user,
-    ), status
+    )
 
 
 @bp.route("/concerns/<uuid:concern_id>/triage", methods=["GET", "POST"])
@@ -139,8 +139,9 @@ def triage(concern_id: uuid.UUID) -> Any:
             flash("Recorded without an incident. The concern stays in each child's file.",
                   "success")
             return redirect(target)
+    # A refused form is shown again with its errors (200, as every form of the portal).
     return _page(concern, outcome_form=form, add_form=AddToIncidentForm(formdata=None),
-                 page_errors=page_errors, status=400 if form.errors or page_errors else 200)
+                 page_errors=page_errors)
 
 
 @bp.post("/concerns/<uuid:concern_id>/add-to-incident")
@@ -165,7 +166,7 @@ def add_to_incident(concern_id: uuid.UUID) -> Any:
                   "record why they were not involved.", "success")
             return redirect(target)
     return _page(concern, outcome_form=OutcomeForm(formdata=None), add_form=form,
-                 page_errors=page_errors, status=400)
+                 page_errors=page_errors)
 
 
 @bp.route("/concerns/<uuid:concern_id>/correction", methods=["GET", "POST"])
