@@ -687,7 +687,8 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
 @bp.route("/school/settings", methods=["GET", "POST"])
 @require_dsl
 def school_settings() -> Any:
-    """The school's settings its DSLs keep: for now, the weeks to a review (R10)."""
+    """The school's settings its DSLs keep: the weeks to a review (R10) and the working days to
+    triage a new concern (issue 13), and the escalation settings."""
     user = _user()
     school = incident_school(user)
     if school is None:

@@ -408,6 +408,7 @@ def summary_from_concerns(concerns: Sequence[Concern]) -> str:
 
 
 def set_concern_days(user: User, school: School, days: int | None, now: dt.datetime) -> School:
+    """The school's working days to triage a new concern (1 to MAX_CONCERN_DAYS), audited."""
     if days is None:
         raise RecordingError(Problem("R1", "concern_days", "Enter the number of working days"))
     if not 1 <= days <= MAX_CONCERN_DAYS:
@@ -415,6 +416,8 @@ def set_concern_days(user: User, school: School, days: int | None, now: dt.datet
             "R1", "concern_days",
             f"Enter a number of working days from 1 to {MAX_CONCERN_DAYS}"))
     before = school.concern_days
+    if days == before:
+        return school  # saved with the other settings, unchanged: nothing to record
     school.concern_days = days
     db.session.flush()
     audit.record(audit.SCHOOL_SETTINGS_UPDATED, org_id=str(school.id), actor_id=user.id,
