@@ -39,6 +39,7 @@ from .models import (
     Child,
     ChildRecordEntry,
     Concern,
+    ConcernOutcome,
     ConsultationCall,
     Decision,
     Incident,
@@ -88,8 +89,8 @@ ADMIN: Final = "admin"
 
 # School-owned rows that only the school's DSLs read (all carry school_id).
 SCHOOL_ONLY_MODELS: Final = (
-    Addendum, Assessment, ChildRecordEntry, ConsultationCall, Decision, IncidentChild,
-    IncidentConcern, IncidentRevision, ParentContact, RouteHandover,
+    Addendum, Assessment, ChildRecordEntry, ConcernOutcome, ConsultationCall, Decision,
+    IncidentChild, IncidentConcern, IncidentRevision, ParentContact, RouteHandover,
 )
 
 

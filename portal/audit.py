@@ -109,6 +109,8 @@ CHILD_SEARCHED: Final = "child.searched"
 CONCERN_SUBMITTED: Final = "concern.submitted"
 CONCERN_VIEWED: Final = "concern.viewed"
 CONCERN_PICKED_UP: Final = "concern.picked_up"
+# A DSL recorded a concern without an incident (issue 13: triage), or added it to an incident.
+CONCERN_TRIAGED: Final = "concern.triaged"
 INCIDENT_OPENED: Final = "incident.opened"
 INCIDENT_SAVED: Final = "incident.saved"
 INCIDENT_VIEWED: Final = "incident.viewed"

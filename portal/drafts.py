@@ -57,7 +57,7 @@ from wtforms.fields.core import UnboundField
 
 from . import access
 from .auth import sessions
-from .models import Decision, FormDraft, LocalAuthority, RouteHandover, User, db
+from .models import ConcernOutcome, Decision, FormDraft, LocalAuthority, RouteHandover, User, db
 from .services import drafts as service
 
 LONDON: Final = ZoneInfo("Europe/London")
@@ -199,6 +199,8 @@ def _authority(user: User, ident: Any) -> bool:
 # anything else keeps no draft.
 ABOUT: Final[dict[str, Callable[[User, Any], bool]]] = {
     "incident_id": _found(access.get_incident_or_404),
+    "concern_id": _found(access.get_concern_or_404),
+    "outcome_id": _visible(ConcernOutcome),
     "child_id": _found(access.get_child_or_404),
     "referral_id": _found(access.get_referral_or_404),
     "user_id": _found(access.get_user_or_404),

@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("concerns", __name__)
 
-from . import views  # noqa: E402,F401  (registers the routes on `bp`)
+from . import triage, views  # noqa: E402,F401  (registers the routes on `bp`)
 
 
 def init_app(app: Flask) -> None:

@@ -30,10 +30,10 @@ from flask_wtf.csrf import generate_csrf
 from .. import drafts, notify, once
 from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
 from ..auth import sessions
-from ..models import Concern, FormDraft, User, db
+from ..models import Concern, ConcernOutcome, FormDraft, User, db
 from ..services import concerns as service
 from ..services import drafts as drafts_service
-from ..services import floods
+from ..services import floods, triage
 from . import bp
 from .forms import (
     DSL_SEARCH_HINT,
@@ -294,28 +294,32 @@ def _answer_after_redirect(user: User, form: ConcernForm, known: list[Any],
 # Reading
 
 
-def _state(concern: Concern) -> str:
-    if concern.state == "picked_up" and concern.picked_up_at is not None:
-        return f"Picked up by a safeguarding lead on {_when(concern.picked_up_at)}"
-    if concern.state == "picked_up":
-        return "Picked up by a safeguarding lead"
-    return "Sent: waiting for a safeguarding lead"
+def _state(concern: Concern, outcomes: list[ConcernOutcome] | None = None) -> str:
+    """The plain status the person who raised it sees (never the DSL's reasons)."""
+    if outcomes is None:
+        outcomes = triage.outcomes_of(concern.school_id, [concern.id])[concern.id]
+    return triage.staff_status(concern, outcomes[-1] if outcomes else None)
 
 
 @bp.get("/concerns/mine")
 @require("raise_concern")
 def mine() -> str:
+    user = _user()
+    concerns = service.concerns_raised_by(user)
+    outcomes = triage.outcomes_of(user.school_id, [c.id for c in concerns]) \
+        if user.school_id is not None else {}
     rows = [
         {
             "id": concern.id,
             "sent": _when(concern.submitted_at),
             "occurred": _day(concern.occurred_on) if concern.occurred_on else "Not given",
             "children": ", ".join(link.child.redacted_label for link in concern.children),
-            "state": _state(concern),
+            "state": _state(concern, outcomes.get(concern.id, [])),
             "picked_up": concern.state == "picked_up",
+            "recorded": concern.state == "recorded",
             "urgent": concern.urgent,
         }
-        for concern in service.concerns_raised_by(_user())
+        for concern in concerns
     ]
     return render_template("concerns/mine.html", rows=rows, page_title="Your concerns")
 

@@ -184,6 +184,11 @@ class ChildForm(VersionedForm):
     child_words_missing_reason = TextAreaField(
         "If their words could not be recorded, why not", widget=GovTextArea(), filters=[_strip],
         validators=[Length(max=TEXT_MAX)])
+    # Carried through (issue 13): changing the words a concern recorded for this child is kept
+    # as a correction of the concern, with this reason (the concern's original stays).
+    words_change_reason = TextAreaField(
+        "If you changed the words the concern recorded, why?", widget=GovTextArea(),
+        filters=[_strip], validators=[Length(max=TEXT_MAX)])
     submit = SubmitField("Save child", widget=GovSubmitInput())
 
 
@@ -285,6 +290,13 @@ class SchoolSettingsForm(FlaskForm):  # type: ignore[misc]
         "Weeks from a decision to its review",
         description="For no further action or support in school. From 1 to 26 weeks; the "
                     "portal's default is 4.",
+        widget=GovTextInput(), validators=[Optional()],
+        render_kw={"inputmode": "numeric"},
+    )
+    concern_days = IntegerField(
+        "Working days to read a new concern",
+        description="A new concern not read and decided on within this many working days is "
+                    "marked overdue on the dashboard. From 1 to 10; the portal's default is 1.",
         widget=GovTextInput(), validators=[Optional()],
         render_kw={"inputmode": "numeric"},
     )

@@ -29,6 +29,7 @@ from ..services import handover, referrals
 from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
+from ..services import triage as triage_svc
 from ..services.children import name_search
 from ..services.incident_page import incident_page
 from ..services.localtime import to_local
@@ -184,6 +185,7 @@ def new() -> Any:
         try:
             once.claim()
             incident = svc.open_incident(user, concerns, _now())
+            triage_svc.note_incident_started(user, concerns, incident, _now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
@@ -420,16 +422,23 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
         if child is None:  # adding a new child: sent once (portal.once)
             once.claim()
             once.done(target)
+        def save() -> object:
+            # Carried through (issue 13): words changed from the concern's are kept as its
+            # correction, with the DSL's reason; then the child is saved (one commit).
+            if child is not None:
+                triage_svc.keep_words_change(user, incident, child, form.child_words.data,
+                                             form.words_change_reason.data, _now())
+            return svc.save_child(user, incident, form.loaded_version(), child,
+                                  _child_form_data(form), _now(),
+                                  resolution=_resolution(svc.CHILD_KEYS))
+
         saved, page_errors, extra = _versioned_save(
-            form, incident,
-            lambda: svc.save_child(user, incident, form.loaded_version(), child,
-                                   _child_form_data(form), _now(),
-                                   resolution=_resolution(svc.CHILD_KEYS)),
-            lambda f, values: _fill_child(f, svc.child_input(values)))
+            form, incident, save, lambda f, values: _fill_child(f, svc.child_input(values)))
         if saved:
             return redirect(target)
+    carried = triage_svc.carried_words(incident, child) if child is not None else None
     return render_template("incidents/child.html", **_ctx(
-        incident, form=form, child=child, page_errors=page_errors,
+        incident, form=form, child=child, page_errors=page_errors, carried=carried,
         page_title="A child in this incident", **extra))
 
 
@@ -473,6 +482,11 @@ def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
             form.household.data = row.household
             form.child_words.data = row.child_words
             form.child_words_missing_reason.data = row.child_words_missing_reason
+        else:  # carried through from the concern naming this child alone (issue 13)
+            carried = triage_svc.carried_words(incident, person)
+            if carried is not None and carried.prefill:
+                form.child_words.data = carried.words
+                form.child_words_missing_reason.data = carried.missing_reason
     return _child_page(incident, form, person)
 
 
@@ -516,9 +530,13 @@ def summary(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
     form = SummaryForm()
+    carried = False
     if request.method == "GET":
         form.version.data = str(incident.version)
         form.summary.data = incident.summary
+        if not incident.summary:  # carried through from its concerns (issue 13)
+            form.summary.data = triage_svc.summary_from_concerns(svc.incident_concerns(incident))
+            carried = bool(form.summary.data)
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
     drafts.restore(form)
@@ -531,7 +549,8 @@ def summary(incident_id: uuid.UUID) -> Any:
         if saved:
             return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/summary.html", **_ctx(
-        incident, form=form, page_errors=page_errors, page_title="What happened", **extra))
+        incident, form=form, page_errors=page_errors, page_title="What happened",
+        carried=carried, concerns=svc.incident_concerns(incident), **extra))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -668,7 +687,8 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
 @bp.route("/school/settings", methods=["GET", "POST"])
 @require_dsl
 def school_settings() -> Any:
-    """The school's settings its DSLs keep: for now, the weeks to a review (R10)."""
+    """The school's settings its DSLs keep: the weeks to a review (R10) and the working days to
+    triage a new concern (issue 13), and the escalation settings."""
     user = _user()
     school = incident_school(user)
     if school is None:
@@ -676,6 +696,7 @@ def school_settings() -> Any:
     form = SchoolSettingsForm()
     if request.method == "GET":
         form.review_weeks.data = school.review_weeks
+        form.concern_days.data = school.concern_days
     page_errors: list[str] = []
     escalation = _escalation_form(school)
     if "save_escalation" in request.form:  # the page's other form
@@ -683,6 +704,8 @@ def school_settings() -> Any:
     if form.validate_on_submit():
         try:
             reviews_svc.set_review_weeks(user, school, form.review_weeks.data, _now())
+            if "concern_days" in request.form:  # a page from before this setting had none
+                triage_svc.set_concern_days(user, school, form.concern_days.data, _now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
@@ -732,6 +755,7 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             flash("Escalation settings saved", "success")
             return redirect(url_for("incidents.school_settings"))
     form.review_weeks.data = school.review_weeks
+    form.concern_days.data = school.concern_days
     return render_template("incidents/settings.html", form=form, school=school,
                            escalation=escalation, page_errors=page_errors,
                            page_title="School settings"), 400

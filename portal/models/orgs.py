@@ -47,6 +47,9 @@ class School(IdMixin, Base):
     school_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
     day_starts: Mapped[int] = mapped_column(Integer, default=480, server_default="480")
     day_ends: Mapped[int] = mapped_column(Integer, default=1020, server_default="1020")
+    # A new concern should be read and triaged by a DSL within this many working days of being
+    # sent; after that the dashboard marks it overdue (the portal default is 1, a setting).
+    concern_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     local_authority: Mapped[LocalAuthority] = relationship(back_populates="schools")

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .accounts import User
 from .base import DEPLOYMENT_ORG, Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
-CONCERN_STATES: Final = ("draft", "submitted", "picked_up")
+# "recorded": read by a DSL and recorded without an incident (a `ConcernOutcome`, issue 13).
+CONCERN_STATES: Final = ("draft", "submitted", "picked_up", "recorded")
 INCIDENT_STATES: Final = ("open", "closed")
 
 
@@ -125,6 +126,33 @@ class ConcernChild(IdMixin, Base):
 
     concern: Mapped[Concern] = relationship(back_populates="children")
     child: Mapped[Child] = relationship()
+
+
+class ConcernOutcome(IdMixin, Base):
+    """A DSL's triage of a concern recorded without an incident (R1, R2): who, when, what, why,
+    and for a concern of another kind the other route it took. Never edited or deleted: a
+    correction is an `Addendum` (target_type "concern_outcome") that keeps the original (R5)."""
+
+    __tablename__ = "concern_outcomes"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concerns.id"), index=True)
+    # "no_further_action" | "other_concern"; for the latter, what kind and the route it took.
+    kind: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(32))
+    route: Mapped[str | None] = mapped_column(String(32))
+    route_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reasons_enc: Mapped[bytes | None] = enc_column()
+    route_detail_enc: Mapped[bytes | None] = enc_column()
+    route_reference_enc: Mapped[bytes | None] = enc_column()
+
+    decided_by: Mapped[User] = relationship()
+
+    reasons = Encrypted[str]()
+    route_detail = Encrypted[str]()
+    route_reference = Encrypted[str]()
 
 
 class FormDraft(IdMixin, Base):

@@ -175,3 +175,29 @@ TRIGGER_LABELS: Final = {
     "CRIMINAL_EXPLOITATION": "Criminal exploitation",
     "CRIME_SUSPECTED": "A crime may have been committed",
 }
+
+# Triage of a concern recorded without an incident (issue 13): what the DSL decided, what kind of
+# safeguarding concern it was when it was not about harm between children, and the other route it
+# took. The screens, the child's file and the service read these, so the words are the same
+# everywhere.
+CONCERN_OUTCOME_LABELS: Final = {
+    "no_further_action": "No further action",
+    "other_concern": "A safeguarding concern of another kind",
+}
+CONCERN_CATEGORY_LABELS: Final = {
+    "neglect": "Neglect",
+    "home": "A concern at home",
+    "mental_health": "Mental health",
+    "adult": "A concern about an adult",
+    "other": "Another kind",
+}
+OTHER_ROUTE_LABELS: Final = {
+    "front_door": "The local authority's front door (children's social care)",
+    "early_help": "Early help",
+    "police": "The police",
+    "lado": "The LADO (a concern about an adult who works with children)",
+    "school_support": "Support in school",
+    "other": "Another route",
+}
+# Routes that hand the concern to someone outside the school: when is required for these.
+OTHER_ROUTES_HANDED_ON: Final = frozenset({"front_door", "early_help", "police", "lado"})

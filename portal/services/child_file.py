@@ -43,6 +43,7 @@ from ..models import (
     ChildRecordEntry,
     Concern,
     ConcernChild,
+    ConcernOutcome,
     Decision,
     Incident,
     IncidentChild,
@@ -53,7 +54,7 @@ from ..models import (
 )
 from ..models.base import UTCDateTime
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
-from . import chronology
+from . import chronology, triage
 from .children import FAMILY_NAME_INDEX, NAME_INDEX, name_search
 
 LONDON: Final = ZoneInfo("Europe/London")
@@ -423,6 +424,10 @@ class _Builder:
             select(Concern).where(Concern.id.in_(wanted["concern"]))
         )) if wanted["concern"] else []
         concern_ids = [c.id for c in concerns]
+        # Each concern's triage outcome (issue 13): a concern recorded without an incident
+        # shows what was decided, by whom, why, and the route it took.
+        outcomes = triage.outcomes_of(child.school_id, concern_ids)
+        outcome_ids = {o.id for rows in outcomes.values() for o in rows}
 
         parts = list(db.session.scalars(
             parts_q.where(IncidentChild.incident_id.in_(wanted["incident"]))
@@ -479,7 +484,7 @@ class _Builder:
         )) if incident_ids else []
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
-                      | {d.id for d in decisions} | {e.id for e in entries})
+                      | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids)
         addenda = list(db.session.scalars(
             school_rows_visible_to(user, Addendum)
             .where(Addendum.target_id.in_(target_ids))
@@ -488,6 +493,7 @@ class _Builder:
 
         self.load_users(
             [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
+            + [o.decided_by_id for rows in outcomes.values() for o in rows]
             + [d.decided_by_id for d in decisions] + [e.author_id for e in entries]
             + [a.author_id for a in addenda]
         )
@@ -500,6 +506,9 @@ class _Builder:
             ev = self.concern_event(concern, concern_links)
             events[concern.id] = ev
             targets[concern.id] = (ev, None)
+            for outcome in outcomes.get(concern.id, []):
+                ev.items.extend(self.outcome_items(outcome))
+                targets[outcome.id] = (ev, "outcome")
 
         parts_by_incident = {p.incident_id: p for p in parts}
         for incident_id, incident in incidents.items():
@@ -609,6 +618,19 @@ class _Builder:
             items=[i for i in items if i is not None],
             others=named,
         )
+
+    def outcome_items(self, outcome: ConcernOutcome) -> list[Item]:
+        """A concern recorded without an incident: what, who and when, why, the route."""
+        items = [
+            Item("outcome", "Recorded without an incident",
+                 f"{triage.outcome_text(outcome)}. Decided by "
+                 f"{self.user_name(outcome.decided_by_id) or 'Unknown user'}, "
+                 f"{when_text(outcome.decided_at)}"),
+            self.item("outcome.reasons", "Reasons", outcome.reasons),
+            self.item("outcome.route_detail", "Who took it", outcome.route_detail),
+            self.item("outcome.route_reference", "Reference", outcome.route_reference),
+        ]
+        return [i for i in items if i is not None]
 
     def incident_event(self, incident: Incident, part: IncidentChild,
                        all_parts: Sequence[IncidentChild],

@@ -79,8 +79,8 @@ from .recording import (
 )
 from .reviews import date_text, review_on_for_decision
 
-# Overdue: a concern not picked up within 1 working day; an incident with a mandatory route and
-# no decision on it within 24 hours of opening.
+# Overdue: a concern not triaged within the school's working days (`concern_due`); an incident
+# with a mandatory route and no decision on it within 24 hours of opening.
 INCIDENT_DECISION_HOURS: Final = 24
 
 
@@ -1252,9 +1252,13 @@ def next_working_day_same_time(at_local: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day, at_local.time())
 
 
-def concern_due(concern: Concern) -> dt.datetime:
-    """A concern should be picked up within 1 working day of being submitted (aware UTC)."""
-    return from_local(next_working_day_same_time(to_local(concern.submitted_at)))
+def concern_due(concern: Concern, days: int = 1) -> dt.datetime:
+    """A concern should be triaged within `days` working days of being submitted, at the same
+    time of day (aware UTC); `days` is the school's setting (`School.concern_days`, default 1)."""
+    at = to_local(concern.submitted_at)
+    for _ in range(max(days, 1)):
+        at = next_working_day_same_time(at)
+    return from_local(at)
 
 
 @dataclass
@@ -1292,7 +1296,8 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
         .options(selectinload(Concern.children).joinedload(ConcernChild.child))))
     new_items = []
     for c in concerns:
-        due = concern_due(c)
+        school = db.session.get(School, c.school_id)  # one school: loaded once
+        due = concern_due(c, school.concern_days if school is not None else 1)
         new_items.append(DashboardItem(
             kind="concern", id=c.id,
             title=f"Concern raised {to_local(c.submitted_at):%-d %b %H:%M}",

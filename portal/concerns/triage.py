@@ -1,0 +1,230 @@
+"""The DSL's triage of a concern (issue 13): read it whole, then start an incident from it, add it
+to an open incident, or record it without an incident; later, correct it only by addenda.
+
+Thin views over `portal.services.triage`; the request commits once. Every creating form has a
+one-time submission key and redirects after it succeeds (POST-redirect-GET); the forms that
+take text keep drafts (`portal.drafts`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from .. import drafts, once
+from ..access import get_concern_or_404, get_incident_or_404, require
+from ..drafts import keeps_drafts
+from ..incidents.forms import CorrectionForm
+from ..models import Addendum, Concern, ConcernOutcome, User, db
+from ..rules.vocabulary import (
+    CONCERN_CATEGORY_LABELS,
+    CONCERN_OUTCOME_LABELS,
+    OTHER_ROUTE_LABELS,
+)
+from ..services import concerns as concerns_svc
+from ..services import referrals
+from ..services import triage as svc
+from ..services.child_file import when_text
+from ..services.incidents import addenda_of
+from ..services.recording import RecordingError
+from . import bp
+from .triage_forms import AddToIncidentForm, ConcernCorrectionForm, OutcomeForm
+
+# Longer than this, a text shows its start and "Show all" (a <details>: no JavaScript needed).
+FOLD_AT: Final = 600
+FOLD_KEEP: Final = 400
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _fail(form: Any, error: RecordingError) -> list[str]:
+    """Each problem on its field; those that belong to no field are the page's."""
+    db.session.rollback()
+    page: list[str] = []
+    for problem in error.problems:
+        target = getattr(form, problem.field, None) if problem.field else None
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*list(target.errors or []), problem.message]
+        else:
+            page.append(problem.message)
+    form._errors = None
+    return page
+
+
+def fold(text: str | None) -> dict[str, str] | None:
+    """A long text as its start and the rest (cut between words), for `<details>`."""
+    if not text:
+        return None
+    if len(text) <= FOLD_AT:
+        return {"start": text, "rest": ""}
+    cut = text.rfind(" ", 0, FOLD_KEEP)
+    cut = cut if cut > FOLD_KEEP // 2 else FOLD_KEEP
+    return {"start": text[:cut], "rest": text[cut:]}
+
+
+def _corrections(rows: list[Addendum]) -> list[dict[str, str]]:
+    return [{"text": a.correction or "", "reason": a.reason or "",
+             "by": a.author.display_name if a.author else "Unknown user",
+             "when": when_text(a.created_at), "field": a.field} for a in rows]
+
+
+def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToIncidentForm,
+          page_errors: list[str] | None = None) -> Any:
+    user = _user()
+    outcomes = svc.outcomes_of(concern.school_id, [concern.id])[concern.id]
+    found = addenda_of(concern.school_id, [("concern", concern.id)]
+                       + [("concern_outcome", o.id) for o in outcomes])
+    concern_fixes = _corrections(found[("concern", concern.id)])
+    incidents = svc.incidents_of(concern)
+    add_form.incident.choices = [
+        (str(i.id), f"Incident {i.reference}, opened {when_text(i.opened_at)}")
+        for i in svc.open_incidents(concern.school_id) if i.id not in {j.id for j in incidents}]
+    children = sorted((link.child for link in concern.children), key=lambda c: c.reference)
+    # The DSL reads the children by name, each a link to their file.
+    children_html = Markup("<br>").join(
+        Markup('<a class="govuk-link" href="{}">{} ({})</a>').format(
+            url_for("children.file", child_id=c.id), c.full_name, c.reference)
+        for c in children) or "No child named"
+    return render_template(
+        "concerns/triage.html", page_title="Read a concern", concern=concern,
+        raised_by=concern.raised_by.display_name, sent=when_text(concern.submitted_at),
+        occurred=(f"{concern.occurred_on.day} {concern.occurred_on:%B %Y}"
+                  if concern.occurred_on else None),
+        children_html=children_html, fold=fold, concern_fixes=concern_fixes,
+        outcomes=[{"row": o, "text": svc.outcome_text(o), "by": o.decided_by.display_name,
+                   "when": when_text(o.decided_at),
+                   "fixes": _corrections(found[("concern_outcome", o.id)])} for o in outcomes],
+        incidents=incidents, outcome_form=outcome_form, add_form=add_form,
+        page_errors=page_errors or [], new=concern.state == "submitted",
+        labels={"outcomes": CONCERN_OUTCOME_LABELS, "categories": CONCERN_CATEGORY_LABELS,
+                "routes": OTHER_ROUTE_LABELS},
+        user=user,
+    )
+
+
+@bp.route("/concerns/<uuid:concern_id>/triage", methods=["GET", "POST"])
+@require("record_incident")
+@keeps_drafts("record_incident", OutcomeForm)
+def triage(concern_id: uuid.UUID) -> Any:
+    """Read a concern whole and decide what happens to it."""
+    user = _user()
+    concern = get_concern_or_404(user, concern_id)
+    form = OutcomeForm()
+    page_errors: list[str] = []
+    if request.method == "GET":
+        concerns_svc.record_view(user, concern, now=referrals.utcnow())
+        db.session.commit()
+        drafts.restore(form)
+    elif form.validate_on_submit():
+        try:
+            once.claim()
+            svc.record_outcome(user, concern, svc.OutcomeInput(
+                kind=form.kind.data or "", reasons=form.reasons.data,
+                category=form.category.data or None, route=form.route.data or None,
+                route_at_local=form.route_at_local(), route_detail=form.route_detail.data,
+                route_reference=form.route_reference.data), referrals.utcnow())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+            concern = get_concern_or_404(user, concern_id)
+        else:
+            target = once.done(url_for("concerns.triage", concern_id=concern.id))
+            db.session.commit()
+            flash("Recorded without an incident. The concern stays in each child's file.",
+                  "success")
+            return redirect(target)
+    # A refused form is shown again with its errors (200, as every form of the portal).
+    return _page(concern, outcome_form=form, add_form=AddToIncidentForm(formdata=None),
+                 page_errors=page_errors)
+
+
+@bp.post("/concerns/<uuid:concern_id>/add-to-incident")
+@require("record_incident")
+def add_to_incident(concern_id: uuid.UUID) -> Any:
+    user = _user()
+    concern = get_concern_or_404(user, concern_id)
+    form = AddToIncidentForm()
+    page_errors: list[str] = []
+    if form.validate_on_submit():
+        incident = get_incident_or_404(user, form.incident.data)
+        try:
+            once.claim()
+            svc.add_to_incident(user, concern, incident, referrals.utcnow())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+            concern = get_concern_or_404(user, concern_id)
+        else:
+            target = once.done(url_for("incidents.children", incident_id=incident.id))
+            db.session.commit()
+            flash(f"Concern added to incident {incident.reference}. Add its children, or "
+                  "record why they were not involved.", "success")
+            return redirect(target)
+    return _page(concern, outcome_form=OutcomeForm(formdata=None), add_form=form,
+                 page_errors=page_errors)
+
+
+@bp.route("/concerns/<uuid:concern_id>/correction", methods=["GET", "POST"])
+@require("record_incident")
+@keeps_drafts("record_incident", ConcernCorrectionForm)
+def correct(concern_id: uuid.UUID) -> Any:
+    """Correct what the concern recorded; the original stays beside the correction (R5)."""
+    user = _user()
+    concern = get_concern_or_404(user, concern_id)
+    form = ConcernCorrectionForm()
+    if request.method == "GET" and request.args.get("field") in svc.CONCERN_FIELDS:
+        form.field.data = request.args["field"]
+    page_errors: list[str] = []
+    drafts.restore(form)
+    if form.validate_on_submit():
+        try:
+            once.claim()
+            svc.correct_concern(user, concern, form.field.data or "", form.correction.data,
+                                form.reason.data, referrals.utcnow())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            target = once.done(url_for("concerns.triage", concern_id=concern_id))
+            db.session.commit()
+            flash("Correction added. The concern's original words are kept.", "success")
+            return redirect(target)
+    return render_template("concerns/correction.html", form=form, concern=concern,
+                           page_errors=page_errors, heading="Correct what the concern recorded",
+                           page_title="Correct what the concern recorded")
+
+
+@bp.route("/concerns/<uuid:concern_id>/outcomes/<uuid:outcome_id>/correction",
+          methods=["GET", "POST"])
+@require("record_incident")
+@keeps_drafts("record_incident", CorrectionForm)
+def correct_outcome(concern_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
+    """Correct the reasons of a triage decision; the original stays (R5)."""
+    user = _user()
+    concern = get_concern_or_404(user, concern_id)
+    outcome = db.session.get(ConcernOutcome, outcome_id)
+    if outcome is None or outcome.concern_id != concern.id:
+        abort(404)
+    form = CorrectionForm()
+    page_errors: list[str] = []
+    drafts.restore(form)
+    if form.validate_on_submit():
+        try:
+            once.claim()
+            svc.correct_outcome(user, concern, outcome, form.correction.data, form.reason.data,
+                                referrals.utcnow())
+        except RecordingError as error:
+            page_errors = _fail(form, error)
+        else:
+            target = once.done(url_for("concerns.triage", concern_id=concern_id))
+            db.session.commit()
+            flash("Correction added. The original decision is kept.", "success")
+            return redirect(target)
+    return render_template("concerns/correction.html", form=form, concern=concern,
+                           page_errors=page_errors, original=outcome.reasons,
+                           heading="Correct the reasons for a decision",
+                           page_title="Correct the reasons for a decision")
