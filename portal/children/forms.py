@@ -18,7 +18,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..services.attachments import MAX_DESCRIPTION
 
-NAME_HINT = "Enter the child's full name or family name exactly"
+NAME_HINT = ("Type any part of their name: first, family or the name they go by, for example "
+             "Zoe or O Sull. Capitals and accents do not matter")
 
 # Shown on every upload form before the file input (UKCIS, Sharing nudes and semi-nudes).
 NUDES_WARNING = (
@@ -42,7 +43,7 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
         description=NAME_HINT,
         widget=GovTextInput(),
         filters=[_strip],
-        validators=[InputRequired("Enter the child's full name or family name"),
+        validators=[InputRequired("Enter the child's name, or the start of it"),
                     Length(max=200, message="Name must be 200 characters or fewer")],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )

@@ -80,15 +80,17 @@ def search() -> Any:
     results are the answer to the post. A name in the query string is ignored."""
     form = SearchForm() if request.method == "POST" else SearchForm(formdata=None)
     results = None
+    more = False
     status = 200
     if request.method == "POST":
         if form.validate():
-            results = child_file.find_children(_user(), form.name.data)
+            found = child_file.find_children(_user(), form.name.data)
+            results, more = found.rows, found.more
             db.session.commit()
         else:
             status = 400
     return render_template(
-        "children/search.html", page_title="Children", form=form, results=results,
+        "children/search.html", page_title="Children", form=form, results=results, more=more,
         recent=child_file.recent_children(_user()),
     ), status
 

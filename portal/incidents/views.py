@@ -29,7 +29,7 @@ from ..services import handover, referrals
 from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
-from ..services.children import name_search
+from ..services import children as children_service
 from ..services.incident_page import incident_page
 from ..services.localtime import to_local
 from ..services.recording import (
@@ -369,9 +369,10 @@ def children(incident_id: uuid.UUID) -> str:
     found: list[Child] | None = None
     query = (request.form.get("name") or "").strip()[:200] if request.method == "POST" else ""
     if query:
+        ids = children_service.search(incident.school_id, query, partial=True).ids
         found = list(db.session.scalars(
-            name_search(incident.school_id, query).where(
-                Child.id.in_(access.children_visible_to(user).with_only_columns(Child.id)))))
+            access.children_visible_to(user).where(Child.id.in_(ids))
+            .order_by(Child.reference)))
         audit.record(audit.CHILD_SEARCHED, org_id=str(incident.school_id), actor_id=user.id,
                      object_type="incident", object_id=incident.id,
                      detail={"results": len(found)})

@@ -42,7 +42,8 @@ from ..models import (
     db,
 )
 from . import drafts
-from .children import add_child, name_search
+from . import children as children_service
+from .children import add_child
 from .chronology import add_entry
 
 __all__ = [
@@ -253,12 +254,13 @@ def _school_id(user: User) -> uuid.UUID:
 
 
 def find_children(user: User, text: str, *, limit: int = 20) -> list[Child]:
-    """Children of the user's school whose full name is exactly `text`; for a DSL, also those
-    whose family name is (staff cannot list a family's children: docs/security.md 3.4)."""
+    """Children of the user's school whose full name is `text` (in any order, case and accents
+    ignored); for a DSL, any child whose names start with the words typed (staff cannot list
+    a family's children, or browse the roll: docs/security.md 3.4)."""
     school_id = _school_id(user)
-    query: Any = name_search(school_id, text,
-                             family_name=access.can_record_incident(user)).limit(limit)
-    found: list[Child] = list(db.session.scalars(query))
+    result = children_service.search(school_id, text,
+                                     partial=access.can_record_incident(user), limit=limit)
+    found = children_service.found_children(school_id, result.ids)
     audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
                  detail={"matches": len(found), "via": "concern"})
     return found
