@@ -416,22 +416,44 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
     drafts.restore(form)
+    duplicates: list[tuple[str, str]] = []
     if form.validate_on_submit():
         target = url_for("incidents.children", incident_id=incident.id)
-        if child is None:  # adding a new child: sent once (portal.once)
+        chosen = child
+        if child is None and request.form.get("use_child"):
+            # "Is it one of these children?": yes, this one (of this school, or 404).
+            chosen = access.get_child_or_404(user, request.form.get("use_child"))
+        elif child is None and "add_anyway" not in request.form:
+            duplicates = _possible_duplicates(user, incident, form)  # asked before adding
+        if chosen is None and not duplicates:  # adding a new child: sent once (portal.once)
             once.claim()
             once.done(target)
-        saved, page_errors, extra = _versioned_save(
-            form, incident,
-            lambda: svc.save_child(user, incident, form.loaded_version(), child,
-                                   _child_form_data(form), _now(),
-                                   resolution=_resolution(svc.CHILD_KEYS)),
-            lambda f, values: _fill_child(f, svc.child_input(values)))
+        saved = False
+        if not duplicates:
+            saved, page_errors, extra = _versioned_save(
+                form, incident,
+                lambda: svc.save_child(user, incident, form.loaded_version(), chosen,
+                                       _child_form_data(form), _now(),
+                                       resolution=_resolution(svc.CHILD_KEYS)),
+                lambda f, values: _fill_child(f, svc.child_input(values)))
         if saved:
             return redirect(target)
     return render_template("incidents/child.html", **_ctx(
-        incident, form=form, child=child, page_errors=page_errors,
+        incident, form=form, child=child, page_errors=page_errors, duplicates=duplicates,
         page_title="A child in this incident", **extra))
+
+
+def _possible_duplicates(user: User, incident: Any, form: Any) -> list[tuple[str, str]]:
+    """The children of the school a child being added may be, as labels a DSL can tell apart
+    (name, the name they go by, date of birth, reference). Audited (a count)."""
+    found = children_service.possible_duplicates(
+        incident.school_id, given_name=form.given_name.data or "",
+        family_name=form.family_name.data or "", dob=form.dob.data)
+    audit.record(audit.CHILD_SEARCHED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="incident", object_id=incident.id,
+                 detail={"matches": len(found), "via": "possible_duplicate"})
+    db.session.commit()
+    return [(str(c.id), children_service.label_for_dsl(c)) for c in found]
 
 
 @bp.route("/incidents/<uuid:incident_id>/children/new", methods=["GET", "POST"])

@@ -40,7 +40,7 @@ SEARCH_VERSION: Final = 1
 # Hashes are kept to 128 bits (32 hex digits): far beyond any chance of two terms meeting.
 TERM_HEX: Final = 32
 # The most children one search lists ("type more of the name" beyond that).
-MAX_RESULTS: Final = 50
+MAX_RESULTS: Final = 25
 
 
 def add_child(
@@ -224,6 +224,20 @@ def found_children(school_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Child
     rows = {c.id: c for c in db.session.scalars(
         select(Child).where(Child.school_id == school_id, Child.id.in_(list(ids))))}
     return [rows[i] for i in ids if i in rows]
+
+
+def label_for_dsl(child: Child) -> str:
+    """A child as a DSL tells them apart: name, the name they go by, date of birth, year group
+    (from the roll, where recorded) and reference."""
+    parts = [child.full_name]
+    if child.preferred_name and child.preferred_name != child.given_name:
+        parts.append(f"goes by {child.preferred_name}")
+    born = child.dob
+    parts.append(f"born {born.day} {born:%B %Y}" if born else "date of birth not known")
+    year = getattr(child, "year_group", None)
+    if year not in (None, ""):
+        parts.append(f"year {year}")
+    return f"{', '.join(parts)} ({child.reference})"
 
 
 def possible_duplicates(school_id: uuid.UUID, *, given_name: str, family_name: str,

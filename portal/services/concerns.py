@@ -60,6 +60,7 @@ __all__ = [
     "dsl_recipients",
     "find_children",
     "open_draft",
+    "possible_duplicates",
     "raise_concern",
     "rescue_into_draft",
     "save_draft",
@@ -263,6 +264,18 @@ def find_children(user: User, text: str, *, limit: int = 20) -> list[Child]:
     found = children_service.found_children(school_id, result.ids)
     audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
                  detail={"matches": len(found), "via": "concern"})
+    return found
+
+
+def possible_duplicates(user: User, new: NewChild) -> list[Child]:
+    """Children of the user's school the child about to be added may be (same name once
+    folded, the name they go by, or the same date of birth and a similar name:
+    `services.children.possible_duplicates`). Audited (a count, never a name)."""
+    school_id = _school_id(user)
+    found = children_service.possible_duplicates(
+        school_id, given_name=new.given_name, family_name=new.family_name, dob=new.dob)
+    audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
+                 detail={"matches": len(found), "via": "possible_duplicate"})
     return found
 
 
