@@ -6,14 +6,16 @@ keyed hashes (HMAC under the school's index key) and stores only the hashes.
 Folding (`fold`): Unicode NFKC, case-folded, accents and other combining marks removed (NFKD),
 and a few letters that carry no separate mark written plainly (ø o, ł l, æ ae, ...): "Zoë Ó
 Súilleabháin", "ZOE O SUILLEABHAIN" and "Zoe\u0308 O\u0301 ..." all fold alike; Cyrillic, Greek and
-Arabic are case-folded and lose their marks the same way (ё е, ά α, harakat).
+Arabic are case-folded and lose their marks the same way (Cyrillic yo as ie, Greek alpha with
+tonos as alpha, Arabic harakat).
 
 A name part ("O'Brien-Smith") gives these *words*: its pieces split at spaces, hyphens, dots and
 apostrophes ("o", "brien", "smith"), the pieces kept whole across apostrophes ("obrien", "smith"),
-and the whole part run together ("obriensmith"). So "O'Brien", "O’Brien", "OBrien" and "O Brien"
-all find it. Scripts written without spaces (Chinese, Japanese; Korean and Thai names are
-treated alike) give every run of characters of the part and of the whole name in either order
-("李", "李小", "小龙", "李小龙"), since there is no word to start from.
+and the whole part run together ("obriensmith"). So "O'Brien", "O\u2019Brien" (a typographic
+apostrophe), "OBrien" and "O Brien" all find it. Scripts written without spaces (Chinese,
+Japanese; Korean and Thai names are treated alike) give every run of characters of the part
+and of the whole name in either order ("李", "李小", "小龙", "李小龙"), since there is no word
+to start from.
 
 A typed search is cut at spaces and commas; within each word, apostrophes, hyphens and dots are
 dropped ("O'Brien" -> "obrien", "Mary-Jane" -> "maryjane"), which the words above cover.
@@ -44,9 +46,11 @@ MAX_PREFIX: Final = 24
 MAX_RUN: Final = 12
 
 _PLAIN: Final = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe",
-                               "ı": "i", "ŀ": "l", "þ": "th", "ħ": "h"})
-_APOSTROPHES: Final = "'’‘`´ʼʻ′"
-_HYPHENS: Final = "-‐‑‒–—―."
+                               "\u0131": "i", "ŀ": "l", "þ": "th", "ħ": "h"})  # \u0131: dotless i
+# ' \u2019 \u2018 ` \u00b4 \u02bc \u02bb \u2032: the apostrophes names are typed with.
+_APOSTROPHES: Final = "'\u2019\u2018`\u00b4\u02bc\u02bb\u2032"
+# - and the Unicode hyphens and dashes, and the full stop ("St. John").
+_HYPHENS: Final = "-\u2010\u2011\u2012\u2013\u2014\u2015."
 _JOINERS_RE: Final = re.compile(f"[{re.escape(_APOSTROPHES + _HYPHENS)}]")
 _PIECE_SPLIT_RE: Final = re.compile(f"[\\s,{re.escape(_APOSTROPHES + _HYPHENS)}]+")
 _WORD_SPLIT_RE: Final = re.compile(f"[\\s,{re.escape(_HYPHENS)}]+")

@@ -24,12 +24,12 @@ from ..rules.vocabulary import (
     TRIGGER_LABELS,
     TYPE_LABELS,
 )
+from ..services import children as children_service
 from ..services import escalation as escalation_svc
 from ..services import handover, referrals
 from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
-from ..services import children as children_service
 from ..services.incident_page import incident_page
 from ..services.localtime import to_local
 from ..services.recording import (

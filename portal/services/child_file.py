@@ -53,8 +53,8 @@ from ..models import (
 )
 from ..models.base import UTCDateTime
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
-from . import chronology
 from . import children as children_service
+from . import chronology
 from .children import FAMILY_NAME_INDEX, NAME_INDEX
 
 LONDON: Final = ZoneInfo("Europe/London")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, insert, select
 
 from .. import names
 from ..models import Child, ChildNameTerm, School, ShreddedOrg, db, keyring
@@ -117,7 +117,7 @@ def index_names(child: Child) -> None:
     db.session.flush()
     db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
     if rows:
-        db.session.execute(ChildNameTerm.__table__.insert(), [
+        db.session.execute(insert(ChildNameTerm), [
             {"child_id": child.id, "school_id": child.school_id, "term": term}
             for term in sorted(rows)])
     child.search_version = SEARCH_VERSION

@@ -41,8 +41,8 @@ from ..models import (
     User,
     db,
 )
-from . import drafts
 from . import children as children_service
+from . import drafts
 from .children import add_child
 from .chronology import add_entry
 
@@ -294,7 +294,15 @@ def children_in_school(user: User, ids: Sequence[uuid.UUID | str]) -> list[Child
         select(Child).where(Child.school_id == school_id, Child.id.in_(wanted))
     ).all()
     order = {ident: i for i, ident in enumerate(wanted)}
-    return sorted(found, key=lambda child: order[child.id])
+    out: list[Child] = []
+    for child in sorted(found, key=lambda child: order[child.id]):
+        if child.merged_into_id is not None:  # merged since it was chosen: the kept record
+            kept = db.session.scalar(select(Child).where(
+                Child.school_id == school_id, Child.id == child.merged_into_id))
+            child = kept if kept is not None else child
+        if child not in out:
+            out.append(child)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_any_part_of_the_name_ignoring_case_and_accents(roll: dict[str, Child]) 
 
 def test_apostrophes_hyphens_and_the_preferred_name(roll: dict[str, Child]) -> None:
     school, sean = roll["sean"].school_id, roll["sean"].reference
-    for typed in ("O'Brien", "O’Brien", "OBrien", "O Brien", "obrien-smith", "Smith",
+    for typed in ("O'Brien", "O\u2019Brien", "OBrien", "O Brien", "obrien-smith", "Smith",
                   "Brien", "Sean", "SEÁN", "Shaun", "shau o'b"):
         assert _find(school, typed) == {sean}, typed
     assert _find(school, "Given") == set()
@@ -175,6 +175,6 @@ def test_possible_duplicates(roll: dict[str, Child]) -> None:
 def test_folding_and_words() -> None:
     assert names.fold("  ZOË   Ó Súilleabháin ") == "zoe o suilleabhain"
     assert names.fold("Søren Łukasz Æbelø") == "soren lukasz aebelo"
-    assert names.query_words("O’Brien, Mary-Jane  o'brien") == ["obrien", "maryjane"]
+    assert names.query_words("O\u2019Brien, Mary-Jane  o'brien") == ["obrien", "maryjane"]
     assert names.edit_distance("fenwick", "fenwicke") == 1
     assert names.edit_distance("abc", "xyzxyz", limit=2) == 3
