@@ -1,4 +1,4 @@
-"""Flask commands: init-db, demo, rotate-master-key, rotate-keys, shred-org.
+"""Flask commands: init-db, demo, rotate-master-key, rotate-keys, shred-org, index-child-names.
 
 Every command refuses bad arguments with a plain message (``click.ClickException``: exit 1, no
 traceback). Messages name organisations, tables, counts and key ids, never record contents.
@@ -58,6 +58,7 @@ def init_db_command() -> None:
     except CryptoError as exc:
         raise _fail(f"Could not create organisation keys: {exc}") from None
     click.echo(f"Database ready (schema {after}; was {before or 'empty'}).")
+    _index_child_names()
     if created:
         click.echo(f"Added local authorities: {', '.join(created)}.")
     if skipped:
@@ -226,6 +227,27 @@ def demo_command() -> None:
     click.echo(demo.format_logins(logins))
 
 
+def _index_child_names() -> None:
+    from .services.children import index_missing
+
+    try:
+        done = index_missing()
+    except CryptoError as exc:
+        raise _fail(f"Could not index children's names: {exc}") from None
+    if done:
+        click.echo(f"Children's names indexed for search: {done}.")
+
+
+@click.command("index-child-names")
+@with_appcontext
+def index_child_names_command() -> None:
+    """Write the search terms of every child not yet indexed (run at upgrade; `init-db` runs it
+    too). Safe to run again or after an interruption: it carries on where it stopped."""
+    _schema_ready()
+    _index_child_names()
+    click.echo("Every child's names can be searched.")
+
+
 @click.command("send-alerts")
 @with_appcontext
 def send_alerts_command() -> None:
@@ -272,7 +294,8 @@ def init_app(app: Flask) -> None:
 
     for command in (init_db_command, rotate_master_key_command, rotate_keys_command,
                     shred_org_command, demo_command, verify_audit_command,
-                    backup_command, restore_command, send_alerts_command, send_mail_command):
+                    backup_command, restore_command, send_alerts_command, send_mail_command,
+                    index_child_names_command):
         app.cli.add_command(command)
 
 

@@ -1,4 +1,5 @@
-"""Finding a child, and adding an attachment to an incident (GOV.UK widgets and wording)."""
+"""Finding a child, merging two records of one child, and adding an attachment to an incident
+(GOV.UK widgets and wording)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
     GovFileInput,
+    GovRadioInput,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..services.attachments import MAX_DESCRIPTION
 
-NAME_HINT = "Enter the child's full name or family name exactly"
+NAME_HINT = ("Type any part of their name: first, family or the name they go by, for example "
+             "Zoe or O Sull. Capitals and accents do not matter")
 
 # Shown on every upload form before the file input (UKCIS, Sharing nudes and semi-nudes).
 NUDES_WARNING = (
@@ -42,7 +45,7 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
         description=NAME_HINT,
         widget=GovTextInput(),
         filters=[_strip],
-        validators=[InputRequired("Enter the child's full name or family name"),
+        validators=[InputRequired("Enter the child's name, or the start of it"),
                     Length(max=200, message="Name must be 200 characters or fewer")],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
@@ -74,3 +77,59 @@ class AttachmentForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired(CONFIRM_ERROR)],
     )
     submit = SubmitField("Upload file", widget=GovSubmitInput())
+
+
+MERGE_SOURCE_CHOICES = [("this", "This record"), ("other", "The other record")]
+
+
+class MergeFindForm(FlaskForm):  # type: ignore[misc]
+    """The other record of the same child: its reference (as on its file)."""
+
+    reference = StringField(
+        "Reference of the other record",
+        description="As shown on its file, for example C0042",
+        widget=GovTextInput(), filters=[_strip],
+        validators=[InputRequired("Enter the reference of the other record, for example C0042"),
+                    Length(max=20, message="Reference must be 20 characters or fewer")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class MergeForm(FlaskForm):  # type: ignore[misc]
+    """Which record is kept, which details come from which record, and why (required)."""
+
+    keep = RadioField(
+        "Which record should be kept?",
+        description="The other record is kept too, marked as merged, and its address leads to "
+                    "the record you keep",
+        widget=GovRadioInput(), choices=[("this", "This record"), ("other", "The other record")],
+        validators=[InputRequired("Select which record should be kept")],
+    )
+    given_name = RadioField("Given name", widget=GovRadioInput(), choices=MERGE_SOURCE_CHOICES,
+                            validators=[InputRequired("Select which given name to keep")])
+    family_name = RadioField("Family name", widget=GovRadioInput(),
+                             choices=MERGE_SOURCE_CHOICES,
+                             validators=[InputRequired("Select which family name to keep")])
+    preferred_name = RadioField("Name they go by", widget=GovRadioInput(),
+                                choices=MERGE_SOURCE_CHOICES,
+                                validators=[InputRequired("Select which name they go by to "
+                                                          "keep")])
+    dob = RadioField("Date of birth", widget=GovRadioInput(), choices=MERGE_SOURCE_CHOICES,
+                     validators=[InputRequired("Select which date of birth to keep")])
+    send = RadioField("Special educational needs", widget=GovRadioInput(),
+                      choices=MERGE_SOURCE_CHOICES,
+                      validators=[InputRequired("Select which special educational needs answer "
+                                                "to keep")])
+    local_authority_code = RadioField(
+        "Local authority", widget=GovRadioInput(), choices=MERGE_SOURCE_CHOICES,
+        validators=[InputRequired("Select which local authority to keep")])
+    reasons = TextAreaField(
+        "Why are these the same child?",
+        description="For example, the same date of birth and class, and the teacher confirmed "
+                    "it. This is shown in the child's file",
+        widget=GovCharacterCount(), filters=[_strip],
+        validators=[InputRequired("Enter why these are the same child"),
+                    Length(max=5000, message="Reasons must be 5,000 characters or fewer")],
+    )
+    submit = SubmitField("Merge the records", widget=GovSubmitInput())

@@ -52,6 +52,7 @@ from ..services import attachments as attachment_service
 from ..services import child_file
 from . import bp
 from .forms import NUDES_WARNING, AttachmentForm, SearchForm
+from .merge_views import merged_target
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +81,17 @@ def search() -> Any:
     results are the answer to the post. A name in the query string is ignored."""
     form = SearchForm() if request.method == "POST" else SearchForm(formdata=None)
     results = None
+    more = False
     status = 200
     if request.method == "POST":
         if form.validate():
-            results = child_file.find_children(_user(), form.name.data)
+            found = child_file.find_children(_user(), form.name.data)
+            results, more = found.rows, found.more
             db.session.commit()
         else:
             status = 400
     return render_template(
-        "children/search.html", page_title="Children", form=form, results=results,
+        "children/search.html", page_title="Children", form=form, results=results, more=more,
         recent=child_file.recent_children(_user()),
     ), status
 
@@ -103,9 +106,12 @@ def _newest_first() -> bool:
 
 @bp.get("/children/<uuid:child_id>")
 @require(can_record_incident)
-def file(child_id: Any) -> str:
+def file(child_id: Any) -> Any:
     user = _user()
     child = get_child_or_404(user, child_id)
+    merged_into = merged_target(child)
+    if merged_into is not None:  # a record merged into another: both addresses keep working
+        return redirect(merged_into)
     newest_first = _newest_first()
     page = request.args.get("page", 1, type=int)
     record = child_file.build_child_file(user, child, newest_first=newest_first,
@@ -146,9 +152,12 @@ def _pagination(record: child_file.ChildFile, newest_first: bool) -> dict[str, A
 
 @bp.get("/children/<uuid:child_id>/print")
 @require(can_record_incident)
-def print_file(child_id: Any) -> str:
+def print_file(child_id: Any) -> Any:
     user = _user()
     child = get_child_or_404(user, child_id)
+    merged_into = merged_target(child)
+    if merged_into is not None:
+        return redirect(merged_into)
     newest_first = request.args.get("order", "oldest") != "oldest"
     record = child_file.build_child_file(user, child, newest_first=newest_first)
     child_file.record_print(user, child)

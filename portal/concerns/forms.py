@@ -112,10 +112,10 @@ def _submit(label: str, *classes: str) -> SubmitField:
                        render_kw={"params": {"classes": " ".join(classes)}} if classes else None)
 
 
-STAFF_SEARCH_HINT: Final = ("Type their first name and family name, exactly as the school has "
-                             "them")
-DSL_SEARCH_HINT: Final = ("Type their full name, or their family name, exactly as the school "
-                          "has it")
+STAFF_SEARCH_HINT: Final = ("Type their first name and family name. Capitals and accents do not "
+                             "matter")
+DSL_SEARCH_HINT: Final = ("Type any part of their name: first, family or the name they go by. "
+                          "Capitals and accents do not matter")
 
 
 class ConcernForm(FlaskForm):  # type: ignore[misc]

@@ -159,7 +159,8 @@ def _flooded(user: User, form: ConcernForm, fields: service.DraftFields,
 
 def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
             matches: int | None = None, loaded: bool = False,
-            extra_errors: list[dict[str, str]] | None = None) -> str:
+            extra_errors: list[dict[str, str]] | None = None,
+            duplicates: list[tuple[str, str]] | None = None) -> str:
     if can_record_incident(_user()):  # DSLs may also find a family by its name
         form.child_search.description = DSL_SEARCH_HINT
     return render_template(
@@ -167,7 +168,7 @@ def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
         error_list=[*(extra_errors or []), *_error_list(form)],
         saved_at=_clock(saved_at) if saved_at else None,
         loaded_at=_when(saved_at) if (saved_at and loaded) else None,
-        matches=matches, rescue_key=drafts.page_rescue_key(),
+        matches=matches, rescue_key=drafts.page_rescue_key(), duplicates=duplicates or [],
     )
 
 
@@ -185,7 +186,7 @@ def new() -> Any:
         matches = _answer_after_redirect(user, form, known, after)
         # "This is what you saved" only when coming back to the form, not just after a button.
         return _render(form, saved_at=saved_at, loaded=bool(fields) and after is None,
-                       matches=matches)
+                       matches=matches, duplicates=_duplicates_after_redirect(user, after))
 
     try:
         fields = posted_fields(request.form)
@@ -195,11 +196,19 @@ def new() -> Any:
     form = form_from(fields)
     known = service.children_in_school(user, form.child_ids.data or [])
     form.set_children(known)
-    action = next((name for name in ("submit", "find", "add_child", "save")
+    action = next((name for name in ("submit", "find", "add_child", "add_anyway", "use_child",
+                                     "save")
                    if name in request.form), "save")  # no button named: never send
+
+    if action == "use_child":  # "Is it one of these children?": yes, this one
+        return _use_child(user, fields, request.form.get("use_child", ""), now)
 
     if action == "submit":
         data = form.check_submit([child.id for child in known], london_today(now))
+        if data is not None and form.new_child_typed() and data.new_children:
+            maybe = service.possible_duplicates(user, data.new_children[-1])
+            if maybe:  # the child typed may be on the list already: asked first, not sent
+                return _ask_about_duplicates(user, fields, maybe, now)
         if data is not None:
             # Sent once: a repeat of this post goes to the first one's concern (portal.once).
             # Claimed before the flood check, so a repeat is never counted as another concern.
@@ -235,8 +244,12 @@ def new() -> Any:
         return redirect(url_for("concerns.new", _anchor="child_ids" if found else
                                 "child_search"), code=303)
 
-    if action == "add_child":
+    if action in ("add_child", "add_anyway"):
         child = form.check_new_child(london_today(now))
+        if child is not None and action == "add_child":
+            maybe = service.possible_duplicates(user, child)
+            if maybe:  # "Is it one of these children?" before a second record is made
+                return _ask_about_duplicates(user, fields, maybe, now)
         if child is not None:
             fields["new_children"] = [*list(fields.get("new_children") or []),
                                       new_child_value(child)]
@@ -273,6 +286,39 @@ def draft() -> Any:
                         "csrf_token": generate_csrf()})
     flash(f"Saved at {_clock(saved.updated_at)}. It has not been sent yet.", "success")
     return redirect(url_for("concerns.new"))
+
+
+def _ask_about_duplicates(user: User, fields: service.DraftFields, maybe: list[Any],
+                          now: dt.datetime) -> Any:
+    """Keep what was typed (the draft) and show the children it may be (POST-redirect-GET)."""
+    service.save_draft(user, fields, now=now)
+    db.session.commit()
+    session[AFTER_POST] = {"duplicates": [str(child.id) for child in maybe]}
+    return redirect(url_for("concerns.new", _anchor="possible-matches"), code=303)
+
+
+def _use_child(user: User, fields: service.DraftFields, ident: str, now: dt.datetime) -> Any:
+    """The child typed is one already on the list: tick them, and forget the typed name."""
+    found = service.children_in_school(user, [ident])
+    if found:
+        ids = [str(i) for i in (fields.get("child_ids") or []) if isinstance(i, str)]
+        fields["child_ids"] = [*ids, *([str(found[0].id)] if str(found[0].id) not in ids
+                                      else [])]
+        for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
+            fields.pop(name, None)
+    service.save_draft(user, fields, now=now)
+    db.session.commit()
+    session[AFTER_POST] = {"used": True}
+    return redirect(url_for("concerns.new", _anchor="child_ids"), code=303)
+
+
+def _duplicates_after_redirect(user: User, after: Any) -> list[tuple[str, str]]:
+    """The children a child being added may be (`_ask_about_duplicates`), as labels."""
+    ids = after.get("duplicates") if isinstance(after, dict) else None
+    if not isinstance(ids, list):
+        return []
+    found = service.children_in_school(user, [i for i in ids if isinstance(i, str)])
+    return [(str(child.id), child_label(child)) for child in found]
 
 
 def _answer_after_redirect(user: User, form: ConcernForm, known: list[Any],

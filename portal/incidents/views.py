@@ -24,13 +24,13 @@ from ..rules.vocabulary import (
     TRIGGER_LABELS,
     TYPE_LABELS,
 )
+from ..services import children as children_service
 from ..services import escalation as escalation_svc
 from ..services import handover, referrals
 from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
 from ..services import triage as triage_svc
-from ..services.children import name_search
 from ..services.incident_page import incident_page
 from ..services.localtime import to_local
 from ..services.recording import (
@@ -371,9 +371,10 @@ def children(incident_id: uuid.UUID) -> str:
     found: list[Child] | None = None
     query = (request.form.get("name") or "").strip()[:200] if request.method == "POST" else ""
     if query:
+        ids = children_service.search(incident.school_id, query, partial=True).ids
         found = list(db.session.scalars(
-            name_search(incident.school_id, query).where(
-                Child.id.in_(access.children_visible_to(user).with_only_columns(Child.id)))))
+            access.children_visible_to(user).where(Child.id.in_(ids))
+            .order_by(Child.reference)))
         audit.record(audit.CHILD_SEARCHED, org_id=str(incident.school_id), actor_id=user.id,
                      object_type="incident", object_id=incident.id,
                      detail={"results": len(found)})
@@ -417,29 +418,52 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     page_errors: list[str] = []
     extra: dict[str, Any] = {}
     drafts.restore(form)
+    duplicates: list[tuple[str, str]] = []
     if form.validate_on_submit():
         target = url_for("incidents.children", incident_id=incident.id)
-        if child is None:  # adding a new child: sent once (portal.once)
+        chosen = child
+        if child is None and request.form.get("use_child"):
+            # "Is it one of these children?": yes, this one (of this school, or 404).
+            chosen = access.get_child_or_404(user, request.form.get("use_child"))
+        elif child is None and "add_anyway" not in request.form:
+            duplicates = _possible_duplicates(user, incident, form)  # asked before adding
+        if chosen is None and not duplicates:  # adding a new child: sent once (portal.once)
             once.claim()
             once.done(target)
-        def save() -> object:
-            # Carried through (issue 13): words changed from the concern's are kept as its
-            # correction, with the DSL's reason; then the child is saved (one commit).
-            if child is not None:
-                triage_svc.keep_words_change(user, incident, child, form.child_words.data,
-                                             form.words_change_reason.data, _now())
-            return svc.save_child(user, incident, form.loaded_version(), child,
-                                  _child_form_data(form), _now(),
-                                  resolution=_resolution(svc.CHILD_KEYS))
+        saved = False
+        if not duplicates:
+            def save() -> object:
+                # Carried through (issue 13): words changed from the concern's are kept as its
+                # correction, with the DSL's reason; then the child is saved (one commit).
+                if child is not None:
+                    triage_svc.keep_words_change(user, incident, child, form.child_words.data,
+                                                 form.words_change_reason.data, _now())
+                return svc.save_child(user, incident, form.loaded_version(), chosen,
+                                      _child_form_data(form), _now(),
+                                      resolution=_resolution(svc.CHILD_KEYS))
 
-        saved, page_errors, extra = _versioned_save(
-            form, incident, save, lambda f, values: _fill_child(f, svc.child_input(values)))
+            saved, page_errors, extra = _versioned_save(
+                form, incident, save, lambda f, values: _fill_child(f, svc.child_input(values)))
         if saved:
             return redirect(target)
     carried = triage_svc.carried_words(incident, child) if child is not None else None
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors, carried=carried,
+        duplicates=duplicates,
         page_title="A child in this incident", **extra))
+
+
+def _possible_duplicates(user: User, incident: Any, form: Any) -> list[tuple[str, str]]:
+    """The children of the school a child being added may be, as labels a DSL can tell apart
+    (name, the name they go by, date of birth, reference). Audited (a count)."""
+    found = children_service.possible_duplicates(
+        incident.school_id, given_name=form.given_name.data or "",
+        family_name=form.family_name.data or "", dob=form.dob.data)
+    audit.record(audit.CHILD_SEARCHED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="incident", object_id=incident.id,
+                 detail={"matches": len(found), "via": "possible_duplicate"})
+    db.session.commit()
+    return [(str(c.id), children_service.label_for_dsl(c)) for c in found]
 
 
 @bp.route("/incidents/<uuid:incident_id>/children/new", methods=["GET", "POST"])

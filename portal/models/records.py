@@ -53,6 +53,13 @@ class Child(IdMixin, Base):
     on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The version of the name search terms (`child_name_terms`) this child was indexed with;
+    # 0: not yet (a child from before issue 13, indexed by `flask index-child-names`).
+    search_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A second record of a child merged into another (`ChildMerge`): kept, never searched, and
+    # its address leads to the child it was merged into. No foreign key (as
+    # `Addendum.target_id`): the merge service sets it once, checking the link.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
     given_name = Encrypted[str]()
     family_name = Encrypted[str]()
@@ -73,6 +80,45 @@ class Child(IdMixin, Base):
     def redacted_label(self) -> str:
         """How this child appears in another child's file: initials and reference only."""
         return f"{self.initials} ({self.reference})"
+
+
+class ChildNameTerm(Base):
+    """One search term of a child's names, as a keyed hash (portal/names.py says which terms;
+    portal/services/children.py `index_names` writes them; docs/security.md 3.4 what they
+    reveal). Derived data: rebuilt from the encrypted names whenever they are set."""
+
+    __tablename__ = "child_name_terms"
+    __table_args__ = (Index("ix_child_name_terms_school_term", "school_id", "term"),)
+
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), primary_key=True)
+    term: Mapped[str] = mapped_column(String(32), primary_key=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+
+
+class ChildMerge(IdMixin, Base):
+    """Two records of one child made one by a DSL: which was kept, who did it, when and why,
+    the names and details chosen, and every row moved to the kept child (so it can be
+    explained later). Append-only; the merged record stays, marked `merged_into_id`."""
+
+    __tablename__ = "child_merges"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
+    kept_child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    merged_child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    merged_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Which record each detail was taken from ({"given_name": "kept" | "merged", ...}) and the
+    # ids of the rows moved, by table (plain: ids and codes only).
+    choices: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    moved: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    reasons_enc: Mapped[bytes | None] = enc_column()
+    # The details of both records as they were before the merge (JSON), so nothing is lost.
+    before_enc: Mapped[bytes | None] = enc_column()
+
+    merged_by: Mapped[User] = relationship()
+
+    reasons = Encrypted[str]()
+    before = Encrypted[str]()
 
 
 class Concern(IdMixin, Base):

@@ -54,8 +54,9 @@ from ..models import (
 )
 from ..models.base import UTCDateTime
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
+from . import children as children_service
 from . import chronology, triage
-from .children import FAMILY_NAME_INDEX, NAME_INDEX, name_search
+from .children import FAMILY_NAME_INDEX, NAME_INDEX
 
 LONDON: Final = ZoneInfo("Europe/London")
 
@@ -716,32 +717,51 @@ def build_child_file(user: Any, child: Child, *, newest_first: bool = True,
 
 @dataclass(frozen=True)
 class ChildRow:
+    """Enough to pick the right child: names, date of birth, year group, reference."""
+
     id: uuid.UUID
     name: str
     reference: str
     dob: dt.date | None
+    preferred_name: str | None = None
+    year_group: str | None = None
 
     @property
     def dob_text(self) -> str:
         return date_text(self.dob)
 
 
+def child_row(child: Child) -> ChildRow:
+    """A child as a search result or a list line (DSLs only)."""
+    preferred = child.preferred_name
+    year = getattr(child, "year_group", None)  # from the school roll, where it is recorded
+    return ChildRow(child.id, child.full_name, child.reference, child.dob,
+                    preferred if preferred and preferred != child.given_name else None,
+                    str(year) if year not in (None, "") else None)
+
+
 def _rows(children: Iterable[Child]) -> list[ChildRow]:
-    return [ChildRow(c.id, c.full_name, c.reference, c.dob) for c in children]
+    return [child_row(c) for c in children]
 
 
-def find_children(user: Any, text: str) -> list[ChildRow]:
-    """Exact match on full name or family name, within what `user` may see; audited (a count)."""
-    visible = children_visible_to(user).with_only_columns(Child.id)
+@dataclass(frozen=True)
+class Results:
+    rows: list[ChildRow]
+    more: bool  # more children matched than are listed
+
+
+def find_children(user: Any, text: str) -> Results:
+    """Children whose names start with the words typed (any part of the name, case and accents
+    ignored: `services.children.search`), within what `user` may see; audited (a count)."""
     school_id = getattr(user, "school_id", None)
-    found: list[Child] = []
-    if school_id is not None:
-        found = list(db.session.scalars(
-            name_search(school_id, text).where(Child.id.in_(visible)).order_by(Child.reference)
-        ))
-        audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
-                     detail={"results": len(found)})
-    return _rows(found)
+    if school_id is None:
+        return Results([], False)
+    found = children_service.search(school_id, text, partial=True)
+    rows = list(db.session.scalars(
+        children_visible_to(user).where(Child.id.in_(found.ids)).order_by(Child.reference)))
+    audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
+                 detail={"results": len(rows)})
+    return Results(_rows(rows), found.more)
 
 
 def recent_children(user: Any, limit: int = 20) -> list[ChildRow]:
@@ -753,6 +773,7 @@ def recent_children(user: Any, limit: int = 20) -> list[ChildRow]:
     )
     query = (
         children_visible_to(user)
+        .where(Child.merged_into_id.is_(None))
         .outerjoin(last, last.c.child_id == Child.id)
         .order_by(func.coalesce(last.c.last, Child.created_at).desc(), Child.reference.desc())
         .limit(limit)

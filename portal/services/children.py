@@ -1,20 +1,46 @@
 """Adding a child to a school's records, and finding children by name without decrypting.
 
-Names are searchable only through HMAC blind indexes (exact match of the normalised name), under
-the labels below; every caller goes through here so the labels never drift apart.
+Names are searchable only through keyed hashes (HMAC under the school's index key), never by
+decrypting the roll:
+
+* `name_index` / `family_name_index` on the child: the exact normalised full and family name
+  (R6 redaction of free text uses them, `portal/services/child_file.py`);
+* `child_name_terms`: one row per search term of the child's names (`portal/names.py`: whole
+  words of the given and preferred names, of the family name, the whole name run together, and
+  every prefix of every word), each hashed under its own purpose.
+
+`set_names` is the one place a child's names are set, and `index_names` the one place their
+hashes are written; every caller (adding a child, a merge, the school roll) goes through them,
+so the labels and terms never drift apart. `search` answers both rules of who may find what
+(docs/security.md 3.4).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, insert, select
 
-from ..models import Child, School, db, keyring
+from .. import names
+from ..models import Child, ChildNameTerm, School, ShreddedOrg, db, keyring
 
 NAME_INDEX = "child-name"
 FAMILY_NAME_INDEX = "child-family-name"
+# The purposes of the search terms (each hashed apart: equal text under two purposes differs).
+PREFIX_TERM: Final = "child-name-prefix"
+GIVEN_TERM: Final = "child-name-given"
+FAMILY_TERM: Final = "child-name-family"
+FULL_TERM: Final = "child-name-full"
+# Bumped whenever portal/names.py cuts names differently: `index_missing` then redoes them all.
+SEARCH_VERSION: Final = 1
+# Hashes are kept to 128 bits (32 hex digits): far beyond any chance of two terms meeting.
+TERM_HEX: Final = 32
+# The most children one search lists ("type more of the name" beyond that).
+MAX_RESULTS: Final = 25
 
 
 def add_child(
@@ -28,32 +54,234 @@ def add_child(
     created_by_id: uuid.UUID | None = None,
     on_roll: bool = True,
     family_group: uuid.UUID | None = None,
+    preferred_name: str | None = None,
 ) -> Child:
     """A new child with the school's next reference number (flushes; the caller commits).
 
     `dob` may be None when nobody knows it yet (a child added off roll from a concern).
     """
-    ring = keyring()
-    org = str(school.id)
     number = school.next_child_number
     school.next_child_number = number + 1
     child = Child(
         school_id=school.id,
         reference=f"C{number:04d}",
-        name_index=ring.blind_index(org, NAME_INDEX, f"{given_name} {family_name}"),
-        family_name_index=ring.blind_index(org, FAMILY_NAME_INDEX, family_name),
         local_authority_code=local_authority_code or school.local_authority.code,
         created_by_id=created_by_id,
         on_roll=on_roll,
         family_group=family_group,
     )
-    child.given_name = given_name
-    child.family_name = family_name
     child.dob = dob
     child.send = send
+    set_names(child, given_name=given_name, family_name=family_name,
+              preferred_name=preferred_name)
+    return child
+
+
+def set_names(child: Child, *, given_name: str, family_name: str,
+              preferred_name: str | None = None) -> None:
+    """Set a child's names (encrypted) and rewrite every hash that finds them (flushes).
+
+    The one place a child's names are set: adding a child, a merge and the school roll all
+    call this, so search can never disagree with the names shown.
+    """
+    child.given_name = given_name
+    child.family_name = family_name
+    child.preferred_name = (preferred_name or "").strip() or None
+    index_names(child)
+
+
+def index_names(child: Child) -> None:
+    """Rewrite the child's name hashes from its (decrypted) names (flushes; the caller commits).
+
+    A merged record keeps its exact-name indexes (for R6) but no search terms: it is never
+    found, its child is.
+    """
+    ring = keyring()
+    org = str(child.school_id)
+    given, family = child.given_name or "", child.family_name or ""
+    full_index = ring.blind_index(org, NAME_INDEX, f"{given} {family}")
+    family_index = ring.blind_index(org, FAMILY_NAME_INDEX, family or given)
+    rows: set[str] = set()
+    if child.merged_into_id is None:
+        hashes = _hashers(org)
+        terms = names.name_terms(given, family, child.preferred_name)
+        rows = {hashes[purpose](word)
+                for purpose, words in ((GIVEN_TERM, terms.given), (FAMILY_TERM, terms.family),
+                                       (FULL_TERM, terms.full), (PREFIX_TERM, terms.prefixes))
+                for word in words}
+    # Everything computed (the keys may be read from the database) before the child is
+    # flushed with its indexes set.
+    child.name_index = full_index
+    child.family_name_index = family_index
     db.session.add(child)
     db.session.flush()
-    return child
+    db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
+    if rows:
+        db.session.execute(insert(ChildNameTerm), [
+            {"child_id": child.id, "school_id": child.school_id, "term": term}
+            for term in sorted(rows)])
+    child.search_version = SEARCH_VERSION
+    db.session.flush()
+
+
+def _hashers(org: str) -> dict[str, Callable[[str], str]]:
+    """The term hash of each purpose, under the school's index key (keyed once)."""
+    ring = keyring()
+
+    def cut(keyed: Callable[[str], str]) -> Callable[[str], str]:
+        return lambda word: keyed(word)[:TERM_HEX]
+
+    return {purpose: cut(ring.blind_indexer(org, purpose))
+            for purpose in (PREFIX_TERM, GIVEN_TERM, FAMILY_TERM, FULL_TERM)}
+
+
+def index_missing(*, batch: int = 500) -> int:
+    """Index every child not yet indexed with this SEARCH_VERSION (the upgrade's backfill, run
+    by `flask index-child-names` and by `flask init-db`); commits each batch; the number done.
+    Safe to run again, or after it was stopped: it carries on from where it was. The children
+    of a school whose keys were shredded are left (their names can no longer be read)."""
+    shredded = {uuid.UUID(org) for org in db.session.scalars(select(ShreddedOrg.org_id))
+                if _is_uuid(org)}
+    done = 0
+    while True:
+        query = select(Child).where(Child.search_version < SEARCH_VERSION)
+        if shredded:
+            query = query.where(Child.school_id.not_in(shredded))
+        children = list(db.session.scalars(query.order_by(Child.id).limit(batch)))
+        if not children:
+            return done
+        for child in children:
+            index_names(child)
+        db.session.commit()
+        done += len(children)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A search's answer: the children's ids (by reference), and whether more matched."""
+
+    ids: list[uuid.UUID]
+    more: bool
+
+
+def search(school_id: uuid.UUID, text: str, *, partial: bool,
+           limit: int = MAX_RESULTS) -> Found:
+    """The children of the school whose names match `text`, without decrypting any name.
+
+    `partial` (DSLs): every word typed starts a word of the child's given, family or preferred
+    name ("Zoe", "O Suil", "李小"), ignoring case and accents, in any order.
+    Otherwise (staff, docs/security.md 3.4): the full name, in any order, ignoring case and
+    accents: every word typed is a whole word of the child's names, and they include a given
+    (or preferred) name and the family name; or the whole name typed run together ("李小龙").
+    Merged records are never found.
+    """
+    words = names.query_words(text)
+    if not words:
+        return Found([], False)
+    hashes = _hashers(str(school_id))
+    wanted: dict[str, tuple[int, str]] = {}
+    purposes = (PREFIX_TERM,) if partial else (GIVEN_TERM, FAMILY_TERM, FULL_TERM)
+    for position, word in enumerate(words):
+        for purpose in purposes:
+            wanted[hashes[purpose](word)] = (position, purpose)
+    matched: dict[uuid.UUID, set[tuple[int, str]]] = {}
+    for child_id, term in db.session.execute(
+        select(ChildNameTerm.child_id, ChildNameTerm.term)
+        .where(ChildNameTerm.school_id == school_id, ChildNameTerm.term.in_(list(wanted)))
+    ):
+        matched.setdefault(child_id, set()).add(wanted[term])
+    ids = [child_id for child_id, hits in matched.items() if _matches(hits, len(words), partial)]
+    if not ids:
+        return Found([], False)
+    ordered = list(db.session.scalars(
+        select(Child.id).where(Child.school_id == school_id, Child.id.in_(ids),
+                               Child.merged_into_id.is_(None))
+        .order_by(Child.reference).limit(limit + 1)))
+    return Found(ordered[:limit], len(ordered) > limit)
+
+
+def _matches(hits: set[tuple[int, str]], count: int, partial: bool) -> bool:
+    if {position for position, _ in hits} != set(range(count)):
+        return False  # every word typed must match
+    if partial:
+        return True
+    kinds = {purpose for _, purpose in hits}
+    return FULL_TERM in kinds or {GIVEN_TERM, FAMILY_TERM} <= kinds
+
+
+def found_children(school_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Child]:
+    """The children of `ids` (of the school), in the order given."""
+    if not ids:
+        return []
+    rows = {c.id: c for c in db.session.scalars(
+        select(Child).where(Child.school_id == school_id, Child.id.in_(list(ids))))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def label_for_dsl(child: Child) -> str:
+    """A child as a DSL tells them apart: name, the name they go by, date of birth, year group
+    (from the roll, where recorded) and reference."""
+    parts = [child.full_name]
+    if child.preferred_name and child.preferred_name != child.given_name:
+        parts.append(f"goes by {child.preferred_name}")
+    born = child.dob
+    parts.append(f"born {born.day} {born:%B %Y}" if born else "date of birth not known")
+    year = getattr(child, "year_group", None)
+    if year not in (None, ""):
+        parts.append(f"year {year}")
+    return f"{', '.join(parts)} ({child.reference})"
+
+
+def possible_duplicates(school_id: uuid.UUID, *, given_name: str, family_name: str,
+                        dob: dt.date | None, preferred_name: str | None = None,
+                        exclude: Iterable[uuid.UUID] = (), limit: int = 10) -> list[Child]:
+    """Children of the school who may be the child about to be added: the same name once
+    folded (case, accents, apostrophes, hyphens, spacing, either order), the typed given name
+    being their preferred name (or theirs being it) with the same family name, or the same
+    date of birth and a name a few letters apart.
+
+    Candidates come from the search terms (children sharing a whole word or the first three
+    letters of a word of the name): only those few are decrypted and compared.
+    """
+    typed = (given_name, family_name)
+    words = names.query_words(f"{given_name} {family_name} {preferred_name or ''}")
+    hashes = _hashers(str(school_id))
+    wanted = set()
+    for word in words:
+        wanted.add(hashes[GIVEN_TERM](word))
+        wanted.add(hashes[FAMILY_TERM](word))
+        wanted.add(hashes[PREFIX_TERM](word[:3]))
+    skip = set(exclude)
+    candidate_ids = {
+        child_id for child_id in db.session.scalars(
+            select(ChildNameTerm.child_id).where(ChildNameTerm.school_id == school_id,
+                                                 ChildNameTerm.term.in_(list(wanted)))
+            .distinct().limit(2000))
+        if child_id not in skip}
+    out: list[Child] = []
+    for child in db.session.scalars(
+        select(Child).where(Child.school_id == school_id, Child.id.in_(list(candidate_ids)),
+                            Child.merged_into_id.is_(None)).order_by(Child.reference)
+    ):
+        theirs = (child.given_name, child.family_name)
+        alias = child.preferred_name
+        if (names.same_name(typed, theirs)
+                or (alias and names.same_name(typed, (alias, child.family_name)))
+                or (preferred_name and names.same_name((preferred_name, family_name), theirs))
+                or (dob is not None and child.dob == dob
+                    and names.similar_names(typed, theirs))):
+            out.append(child)
+            if len(out) >= limit:
+                break
+    return out
 
 
 def name_search(school_id: uuid.UUID, text: str, *, family_name: bool = True) -> Select[Child]:

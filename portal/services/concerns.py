@@ -41,8 +41,9 @@ from ..models import (
     User,
     db,
 )
+from . import children as children_service
 from . import drafts
-from .children import add_child, name_search
+from .children import add_child
 from .chronology import add_entry
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "dsl_recipients",
     "find_children",
     "open_draft",
+    "possible_duplicates",
     "raise_concern",
     "rescue_into_draft",
     "save_draft",
@@ -253,14 +255,27 @@ def _school_id(user: User) -> uuid.UUID:
 
 
 def find_children(user: User, text: str, *, limit: int = 20) -> list[Child]:
-    """Children of the user's school whose full name is exactly `text`; for a DSL, also those
-    whose family name is (staff cannot list a family's children: docs/security.md 3.4)."""
+    """Children of the user's school whose full name is `text` (in any order, case and accents
+    ignored); for a DSL, any child whose names start with the words typed (staff cannot list
+    a family's children, or browse the roll: docs/security.md 3.4)."""
     school_id = _school_id(user)
-    query: Any = name_search(school_id, text,
-                             family_name=access.can_record_incident(user)).limit(limit)
-    found: list[Child] = list(db.session.scalars(query))
+    result = children_service.search(school_id, text,
+                                     partial=access.can_record_incident(user), limit=limit)
+    found = children_service.found_children(school_id, result.ids)
     audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
                  detail={"matches": len(found), "via": "concern"})
+    return found
+
+
+def possible_duplicates(user: User, new: NewChild) -> list[Child]:
+    """Children of the user's school the child about to be added may be (same name once
+    folded, the name they go by, or the same date of birth and a similar name:
+    `services.children.possible_duplicates`). Audited (a count, never a name)."""
+    school_id = _school_id(user)
+    found = children_service.possible_duplicates(
+        school_id, given_name=new.given_name, family_name=new.family_name, dob=new.dob)
+    audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
+                 detail={"matches": len(found), "via": "possible_duplicate"})
     return found
 
 
@@ -279,7 +294,15 @@ def children_in_school(user: User, ids: Sequence[uuid.UUID | str]) -> list[Child
         select(Child).where(Child.school_id == school_id, Child.id.in_(wanted))
     ).all()
     order = {ident: i for i, ident in enumerate(wanted)}
-    return sorted(found, key=lambda child: order[child.id])
+    out: list[Child] = []
+    for child in sorted(found, key=lambda child: order[child.id]):
+        if child.merged_into_id is not None:  # merged since it was chosen: the kept record
+            kept = db.session.scalar(select(Child).where(
+                Child.school_id == school_id, Child.id == child.merged_into_id))
+            child = kept if kept is not None else child
+        if child not in out:
+            out.append(child)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+"""How children's names are cut into search terms, and how a typed search is read (issue 13).
+
+Pure Python: no Flask, no database, no keys. `portal/services/children.py` turns these terms into
+keyed hashes (HMAC under the school's index key) and stores only the hashes.
+
+Folding (`fold`): Unicode NFKC, case-folded, accents and other combining marks removed (NFKD),
+and a few letters that carry no separate mark written plainly (ø o, ł l, æ ae, ...): "Zoë Ó
+Súilleabháin", "ZOE O SUILLEABHAIN" and "Zoe\u0308 O\u0301 ..." all fold alike; Cyrillic, Greek and
+Arabic are case-folded and lose their marks the same way (Cyrillic yo as ie, Greek alpha with
+tonos as alpha, Arabic harakat).
+
+A name part ("O'Brien-Smith") gives these *words*: its pieces split at spaces, hyphens, dots and
+apostrophes ("o", "brien", "smith"), the pieces kept whole across apostrophes ("obrien", "smith"),
+and the whole part run together ("obriensmith"). So "O'Brien", "O\u2019Brien" (a typographic
+apostrophe), "OBrien" and "O Brien" all find it. Scripts written without spaces (Chinese,
+Japanese; Korean and Thai names are treated alike) give every run of characters of the part
+and of the whole name in either order ("李", "李小", "小龙", "李小龙"), since there is no word
+to start from.
+
+A typed search is cut at spaces and commas; within each word, apostrophes, hyphens and dots are
+dropped ("O'Brien" -> "obrien", "Mary-Jane" -> "maryjane"), which the words above cover.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from .crypto import fold_for_match
+
+__all__ = [
+    "MAX_PREFIX",
+    "NameTerms",
+    "edit_distance",
+    "fold",
+    "name_terms",
+    "query_words",
+    "same_name",
+    "similar_names",
+]
+
+# Prefixes longer than this are not indexed (a longer typed word is cut to this length).
+MAX_PREFIX: Final = 24
+# Runs of a spaceless script longer than this are not indexed (names are far shorter).
+MAX_RUN: Final = 12
+
+_PLAIN: Final = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe",
+                               "\u0131": "i", "ŀ": "l", "þ": "th", "ħ": "h"})  # \u0131: dotless i
+# ' \u2019 \u2018 ` \u00b4 \u02bc \u02bb \u2032: the apostrophes names are typed with.
+_APOSTROPHES: Final = "'\u2019\u2018`\u00b4\u02bc\u02bb\u2032"
+# - and the Unicode hyphens and dashes, and the full stop ("St. John").
+_HYPHENS: Final = "-\u2010\u2011\u2012\u2013\u2014\u2015."
+_JOINERS_RE: Final = re.compile(f"[{re.escape(_APOSTROPHES + _HYPHENS)}]")
+_PIECE_SPLIT_RE: Final = re.compile(f"[\\s,{re.escape(_APOSTROPHES + _HYPHENS)}]+")
+_WORD_SPLIT_RE: Final = re.compile(f"[\\s,{re.escape(_HYPHENS)}]+")
+_QUERY_SPLIT_RE: Final = re.compile(r"[\s,;/]+")
+
+
+def fold(text: str) -> str:
+    """Case, width, spacing and accents folded away (see the module's docstring)."""
+    return " ".join(fold_for_match(text).translate(_PLAIN).split())
+
+
+def _spaceless(char: str) -> bool:
+    """A character of a script that writes names without spaces between the parts."""
+    code = ord(char)
+    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
+            or 0xF900 <= code <= 0xFAFF or 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF
+            or 0x0E00 <= code <= 0x0E7F or 0x20000 <= code <= 0x2FFFF)
+
+
+def _has_spaceless(text: str) -> bool:
+    return any(_spaceless(c) for c in text)
+
+
+def _words(part: str) -> set[str]:
+    """The words of one folded name part (pieces, pieces across apostrophes, the whole)."""
+    if not part:
+        return set()
+    pieces = {p for p in _PIECE_SPLIT_RE.split(part) if p}
+    joined = {_JOINERS_RE.sub("", w) for w in _WORD_SPLIT_RE.split(part)}
+    whole = {_JOINERS_RE.sub("", "".join(part.split()))}
+    return {w for w in pieces | joined | whole if w}
+
+
+def _runs(text: str) -> set[str]:
+    """Every run of one to MAX_RUN characters of `text` (a name in a spaceless script)."""
+    return {text[i:j] for i in range(len(text))
+            for j in range(i + 1, min(len(text), i + MAX_RUN) + 1)}
+
+
+def _prefixes(word: str) -> set[str]:
+    if _has_spaceless(word):
+        return _runs(word[: MAX_RUN * 2])
+    return {word[:n] for n in range(1, min(len(word), MAX_PREFIX) + 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class NameTerms:
+    """What is indexed for one child (before hashing)."""
+
+    given: frozenset[str]  # whole words of the given and preferred names
+    family: frozenset[str]  # whole words of the family name
+    full: frozenset[str]  # the whole name run together, either order
+    prefixes: frozenset[str]  # every prefix of every word (every run, in a spaceless script)
+
+
+def name_terms(given_name: str | None, family_name: str | None,
+               preferred_name: str | None = None) -> NameTerms:
+    """The search terms of a child's names (see the module's docstring)."""
+    given_parts = [fold(n) for n in (given_name, preferred_name) if n and fold(n)]
+    family_part = fold(family_name or "")
+    given = set().union(*(_words(p) for p in given_parts)) if given_parts else set()
+    family = _words(family_part)
+    full: set[str] = set()
+    for first in given_parts:
+        if family_part:
+            for a, b in ((first, family_part), (family_part, first)):
+                full.add(_JOINERS_RE.sub("", "".join(f"{a}{b}".split())))
+    prefixes: set[str] = set()
+    for word in given | family:
+        prefixes |= _prefixes(word)
+    for whole in full:
+        if _has_spaceless(whole):
+            prefixes |= _runs(whole[: MAX_RUN * 2])
+    return NameTerms(frozenset(given), frozenset(family), frozenset(full), frozenset(prefixes))
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a typed search, folded, joiners dropped, each at most MAX_PREFIX long
+    (MAX_RUN in a spaceless script); repeated words once, in the order typed."""
+    out: list[str] = []
+    for raw in _QUERY_SPLIT_RE.split(fold(text)):
+        word = _JOINERS_RE.sub("", raw)
+        word = word[:MAX_RUN] if _has_spaceless(word) else word[:MAX_PREFIX]
+        if word and word not in out:
+            out.append(word)
+    return out
+
+
+def edit_distance(a: str, b: str, *, limit: int = 3) -> int:
+    """Levenshtein distance of `a` and `b`, or `limit` + 1 when it is more than `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return min(previous[-1], limit + 1)
+
+
+def _key(given: str | None, family: str | None) -> str:
+    return _JOINERS_RE.sub("", "".join(f"{fold(given or '')}{fold(family or '')}".split()))
+
+
+def similar_names(a: tuple[str | None, str | None], b: tuple[str | None, str | None],
+                  *, limit: int = 2) -> bool:
+    """Two (given, family) names a few keystrokes apart once folded ("Amara Fenwick" and
+    "Amara Fenwicke"; "Zoe O Suilleabhain" and "Zoë Ó Súilleabháin" are the same), in either
+    order of the parts."""
+    first = _key(*a)
+    if not first:
+        return False
+    return any(edit_distance(first, other, limit=limit) <= limit
+               for other in (_key(*b), _key(b[1], b[0])) if other)
+
+
+def same_name(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
+    """The same name once folded (case, accents, apostrophes, hyphens, spaces; either order)."""
+    first = _key(*a)
+    return bool(first) and first in (_key(*b), _key(b[1], b[0]))
+

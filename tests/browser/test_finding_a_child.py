@@ -1,0 +1,65 @@
+"""Issue 13, item 3, on a phone (390 px): a DSL finds a child by the start of a name without
+accents, and merges a second record of the same child; staff adding the child again are asked
+"Is it one of these children?". Every page axe-clean."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Seed, assert_no_horizontal_scroll, check_axe
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_dsl_finds_and_merges_a_child_added_twice(
+    new_page: Callable[..., Page], seed: Seed, sign_in: Callable[..., None]
+) -> None:
+    school = seed.school()
+    dsl = seed.user("dsl", school, display_name="Dana Lead")
+    staff = seed.user("staff", school)
+    zoe = seed.child(school, "Zoë", "Ó Súilleabháin", dt.date(2014, 6, 2))
+    again = seed.child(school, "Zoe", "O Suilleabhain", dt.date(2014, 6, 2))
+
+    # Staff adding her again are asked first.
+    page = new_page()
+    sign_in(page, staff.email, staff.password, staff.totp_secret)
+    page.goto("/concerns/new")
+    page.get_by_label("Given name").fill("zoe")
+    page.get_by_label("Family name").fill("o suilleabhain")
+    page.get_by_label("I do not know their date of birth").check()
+    page.get_by_role("button", name="Add child").click()
+    panel = page.get_by_test_id("possible-matches")
+    expect(panel).to_contain_text("Is it one of these children?")
+    expect(panel).to_contain_text(f"Zoë Ó Súilleabháin ({zoe.reference})")
+    check_axe(page)
+    assert_no_horizontal_scroll(page, 390)
+
+    page = new_page()
+    sign_in(page, dsl.email, dsl.password, dsl.totp_secret)
+    page.goto("/children")
+    page.get_by_label("Child's name").fill("zoe o suil")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("2 children match your search")).to_be_visible()
+    check_axe(page)
+    assert_no_horizontal_scroll(page, 390)
+
+    page.goto(f"/children/{zoe.id}")
+    page.get_by_role("link", name="Merge with another record of this child").click()
+    page.get_by_role("link", name=re.compile(f"Compare with .*{again.reference}")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        f"Merge {zoe.reference} and {again.reference}")
+    check_axe(page)
+    assert_no_horizontal_scroll(page, 390)
+    page.get_by_label("Why are these the same child?").fill(
+        "Same date of birth and class; the class teacher confirmed it.")
+    page.get_by_role("button", name="Merge the records").click()
+    expect(page).to_have_url(re.compile(f"/children/{zoe.id}$"))
+    expect(page.get_by_text(f"Record {again.reference} merged into this file on")).to_be_visible()
+    check_axe(page)
+    page.goto(f"/children/{again.id}")
+    expect(page).to_have_url(re.compile(f"/children/{zoe.id}$"))

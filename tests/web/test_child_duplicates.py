@@ -1,0 +1,160 @@
+"""Issue 13, item 3: adding a child who may already exist shows the possible matches first.
+
+On the staff concern form (and a DSL's), and on a DSL's "add a child" to an incident: the same
+name once folded, the name they go by, or the same date of birth and a similar name, asks "Is it
+one of these children?" with "Use this child" and "No, add a new child". Nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from portal.models import Child, ConcernChild, IncidentChild, db
+from tests import factories
+from tests.web.conftest import csrf_from, sign_in
+from tests.web.test_concerns import WHAT, good_fields, page, post_form, textarea
+from tests.web.test_incidents import (
+    child_data,
+    make_concern,
+    save_facts,
+    start,
+    version_of,
+)
+
+
+def _children(school_id: uuid.UUID) -> int:
+    return db.session.scalar(select(func.count()).select_from(Child)
+                             .where(Child.school_id == school_id)) or 0
+
+
+def _setup() -> dict[str, Any]:
+    school = factories.school()
+    other = factories.school(name="Another School")
+    staff = factories.user("staff", org=school)
+    dsl = factories.user("dsl", org=school)
+    zoe = factories.child(school, "Zoë", "Ó Súilleabháin", dob=dt.date(2014, 6, 2))
+    amara = factories.child(school, "Amara", "Fenwicke", dob=dt.date(2013, 9, 12))
+    elsewhere = factories.child(other, "Zoe", "Whitlock", dob=dt.date(2014, 6, 2))
+    db.session.commit()
+    return {"school": school, "staff": staff, "dsl": dsl, "zoe": zoe, "amara": amara,
+            "elsewhere": elsewhere}
+
+
+def test_staff_adding_a_child_already_there_are_asked_first(app: Flask,
+                                                            client: FlaskClient) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    before = _children(w["school"].id)
+    asked = post_form(client, good_fields(new_given="Zoe", new_family="O Suilleabhain",
+                                          new_dob=["", "", ""], new_dob_unknown="y"),
+                      "add_child", token)
+    text = page(asked)
+    assert "Is it one of these children?" in text
+    assert "Zoë Ó Súilleabháin (C0001), born 2014" in text
+    assert "No, add a new child" in text and "Use this child" in text
+    assert "Whitlock" not in text and "Amara" not in text  # only the possible matches
+    assert textarea(asked, "what_happened") == WHAT  # nothing typed is lost
+    assert "(new to the portal)" not in text  # not added yet
+
+    # "Use this child": she is ticked, and the typed name is gone.
+    used = post_form(client, {**good_fields(new_given="Zoe", new_family="O Suilleabhain",
+                                            new_dob_unknown="y"),
+                              "use_child": str(w["zoe"].id)}, "", token)
+    assert used.status_code == 303
+    form = client.get(used.headers["Location"])
+    html_text = form.get_data(as_text=True)
+    assert re.search(rf'value="{w["zoe"].id}"[^>]*checked', html_text)
+    assert 'name="new_given" type="text" value=""' in html_text
+
+    # Sending ties the concern to the child already there: no second record.
+    sent = post_form(client, good_fields(child_ids=[str(w["zoe"].id)]), "submit", token)
+    assert sent.status_code == 302, page(sent)
+    assert _children(w["school"].id) == before
+    assert db.session.scalar(select(ConcernChild.child_id)) == w["zoe"].id
+
+
+def test_no_add_a_new_child_adds_them(app: Flask, client: FlaskClient) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    # Same date of birth and a name one letter apart: asked first.
+    typed = good_fields(new_given="Amara", new_family="Fenwick", new_dob=["12", "9", "2013"])
+    asked = page(post_form(client, typed, "add_child", token))
+    assert "Is it one of these children?" in asked and "Amara Fenwicke (C0002)" in asked
+    response = post_form(client, typed, "add_anyway", token)
+    assert response.status_code == 303
+    added = page(client.get(response.headers["Location"]))
+    assert "Amara Fenwick (new to the portal), born 12 September 2013" in added
+    assert "Is it one of these children?" not in added
+    # A similar name with another date of birth is a different child: not asked.
+    other = page(post_form(client, good_fields(new_given="Amara", new_family="Fenwick",
+                                               new_dob=["1", "1", "2015"]), "add_child", token))
+    assert "Is it one of these children?" not in other
+    assert "Amara Fenwick (new to the portal), born 1 January 2015" in other
+
+
+def test_sending_with_a_typed_child_already_there_asks_first(app: Flask,
+                                                             client: FlaskClient) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    before = _children(w["school"].id)
+    response = post_form(client, good_fields(new_given="ZOE", new_family="Ó SÚILLEABHÁIN",
+                                             new_dob_unknown="y"), "submit", token)
+    assert response.status_code == 303  # not sent: asked first
+    asked = page(client.get(response.headers["Location"]))
+    assert "Is it one of these children?" in asked
+    assert _children(w["school"].id) == before
+
+
+def test_a_dsl_adding_a_child_to_an_incident_is_asked_first(app: Flask,
+                                                            client: FlaskClient) -> None:
+    w = _setup()
+    concern = make_concern(w["school"], w["staff"], [w["amara"]])
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    iid = start(client, concern)
+    assert save_facts(client, iid).status_code == 302
+    url = f"/incidents/{iid}/children/new"
+    form = client.get(url)
+    data = {"csrf_token": csrf_from(form), "version": version_of(form),
+            "given_name": "Zoe", "family_name": "O'Suilleabhain",
+            **child_data("witness", dt.date(2014, 6, 2),
+                         child_words="She said she saw it.")}
+    asked = client.post(url, data=data)
+    text = page(asked)
+    assert asked.status_code == 200
+    assert "Is it one of these children?" in text
+    assert "Zoë Ó Súilleabháin, born 2 June 2014 (C0001)" in text
+    assert "Whitlock" not in text  # another school's child is never offered
+    assert "She said she saw it." in text  # kept
+    assert db.session.scalar(select(func.count()).select_from(IncidentChild)) == 0
+
+    # "Use this child": she is added to the incident, with what was typed; no new record.
+    before = _children(w["school"].id)
+    used = client.post(url, data={**data, "use_child": str(w["zoe"].id)})
+    assert used.status_code == 302, page(used)
+    row = db.session.scalars(select(IncidentChild)).one()
+    assert row.child_id == w["zoe"].id and row.role == "witness"
+    assert row.child_words == "She said she saw it."
+    assert _children(w["school"].id) == before
+
+    # Another school's child can never be used (404).
+    form = client.get(url)
+    data.update(csrf_token=csrf_from(form), version=version_of(form))
+    refused = client.post(url, data={**data, "use_child": str(w["elsewhere"].id)})
+    assert refused.status_code == 404
+
+    # "No, add a new child" adds one.
+    added = client.post(url, data={**data, "given_name": "Zoe", "family_name": "Other",
+                                   "add_anyway": "y"})
+    assert added.status_code == 302, page(added)
+    assert _children(w["school"].id) == before + 1
