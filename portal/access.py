@@ -49,6 +49,8 @@ from .models import (
     ParentContact,
     Referral,
     ReferralResponse,
+    RollContact,
+    RollImport,
     RouteHandover,
     School,
     User,
@@ -89,7 +91,7 @@ ADMIN: Final = "admin"
 # School-owned rows that only the school's DSLs read (all carry school_id).
 SCHOOL_ONLY_MODELS: Final = (
     Addendum, Assessment, ChildRecordEntry, ConsultationCall, Decision, IncidentChild,
-    IncidentConcern, IncidentRevision, ParentContact, RouteHandover,
+    IncidentConcern, IncidentRevision, ParentContact, RollContact, RollImport, RouteHandover,
 )
 
 
