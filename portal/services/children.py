@@ -33,27 +33,36 @@ def add_child(
 
     `dob` may be None when nobody knows it yet (a child added off roll from a concern).
     """
-    ring = keyring()
-    org = str(school.id)
     number = school.next_child_number
     school.next_child_number = number + 1
     child = Child(
         school_id=school.id,
         reference=f"C{number:04d}",
-        name_index=ring.blind_index(org, NAME_INDEX, f"{given_name} {family_name}"),
-        family_name_index=ring.blind_index(org, FAMILY_NAME_INDEX, family_name),
         local_authority_code=local_authority_code or school.local_authority.code,
         created_by_id=created_by_id,
         on_roll=on_roll,
         family_group=family_group,
     )
-    child.given_name = given_name
-    child.family_name = family_name
+    set_names(child, given_name=given_name, family_name=family_name)
     child.dob = dob
     child.send = send
     db.session.add(child)
     db.session.flush()
     return child
+
+
+def set_names(child: Child, *, given_name: str, family_name: str,
+              preferred_name: str | None = None) -> None:
+    """Set a child's names and the blind indexes that find them (the one place both change, so
+    an index never describes an old name). `preferred_name` None leaves it unchanged."""
+    ring = keyring()
+    org = str(child.school_id)
+    child.name_index = ring.blind_index(org, NAME_INDEX, f"{given_name} {family_name}")
+    child.family_name_index = ring.blind_index(org, FAMILY_NAME_INDEX, family_name)
+    child.given_name = given_name
+    child.family_name = family_name
+    if preferred_name is not None:
+        child.preferred_name = preferred_name or None
 
 
 def name_search(school_id: uuid.UUID, text: str, *, family_name: bool = True) -> Select[Child]:
