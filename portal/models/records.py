@@ -384,11 +384,15 @@ class ParentContact(IdMixin, Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_whom_enc: Mapped[bytes | None] = enc_column()
     detail_enc: Mapped[bytes | None] = enc_column()
+    # Who was told, chosen from the child's parents and carers on the roll, as written then
+    # ("Máire Ó Súilleabháin (Mother)"): the roll may change later, this record does not.
+    told_whom_enc: Mapped[bytes | None] = enc_column()
 
     recorded_by: Mapped[User] = relationship()
 
     by_whom = Encrypted[str]()
     detail = Encrypted[str]()
+    told_whom = Encrypted[str]()
 
 
 class Addendum(IdMixin, Base):

@@ -46,6 +46,8 @@ __all__ = [
     "attends_from_roll",
     "compare",
     "confirm_import",
+    "contact_label",
+    "contact_names",
     "contacts_for",
     "describe_status",
     "preview_file",
@@ -119,6 +121,17 @@ def contacts_for(child: Child) -> list[RollContact]:
         select(RollContact).where(RollContact.school_id == child.school_id,
                                   RollContact.child_id == child.id)
         .order_by(RollContact.priority)))
+
+
+def contact_label(contact: RollContact) -> str:
+    """"Máire Ó Súilleabháin (Mother)": how a parent or carer is named in an R9 record."""
+    return f"{contact.name} ({contact.relationship})" if contact.relationship \
+        else str(contact.name or "")
+
+
+def contact_names(contacts: Iterable[RollContact]) -> str | None:
+    names = [contact_label(c) for c in contacts]
+    return ", ".join(names) or None
 
 
 # ---------------------------------------------------------------------------------------------

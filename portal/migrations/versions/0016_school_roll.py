@@ -1,5 +1,5 @@
-"""The school roll (issue 13): roll data on each child, their parents and carers, and the record
-of each roll import.
+"""The school roll (issue 13): roll data on each child, their parents and carers, the record of
+each roll import, and who was told in an R9 record (chosen from the roll's parents and carers).
 
 `children.on_roll` (a yes/no that mixed "on the roll" with "attends this school") becomes
 `roll_status`: "on_roll", "left" or "not_on_roll". Children marked on the roll stay on it; the
@@ -39,6 +39,9 @@ def upgrade() -> None:
         batch.alter_column("roll_status", existing_type=sa.String(length=16), nullable=False)
         batch.drop_column("on_roll")
         batch.create_unique_constraint("uq_children_school_upn", ["school_id", "upn_index"])
+
+    with op.batch_alter_table("parent_contacts") as batch:
+        batch.add_column(sa.Column("told_whom_enc", sa.LargeBinary(), nullable=True))
 
     op.create_table(
         "roll_contacts",
@@ -97,6 +100,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("roll_imports")
     op.drop_table("roll_contacts")
+    with op.batch_alter_table("parent_contacts") as batch:
+        batch.drop_column("told_whom_enc")
     with op.batch_alter_table("children") as batch:
         batch.add_column(sa.Column("on_roll", sa.Boolean(), nullable=True))
     children = sa.table("children", sa.column("on_roll", sa.Boolean()),
