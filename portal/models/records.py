@@ -39,7 +39,7 @@ class Child(IdMixin, Base):
     __tablename__ = "children"
     __table_args__ = (UniqueConstraint("school_id", "reference"),
                       # One child per UPN in a school (NULL for children not from the roll).
-                      UniqueConstraint("school_id", "upn_index", name="uq_children_school_upn"))
+                      Index("uq_children_school_upn", "school_id", "upn_index", unique=True))
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     # The school's reference number ("C0042"): other children's files show only this and initials.
@@ -59,7 +59,8 @@ class Child(IdMixin, Base):
     # The school roll (docs/roll-import.md): "on_roll" (a pupil of the school's roll, who attends
     # it), "left" (was on the roll; kept, their file is needed) or "not_on_roll" (added by hand,
     # until matched to the roll). Plain, so lists and the import filter without decrypting.
-    roll_status: Mapped[str] = mapped_column(String(16), default="on_roll")
+    roll_status: Mapped[str] = mapped_column(String(16), default="on_roll",
+                                             server_default="on_roll")
     # From the roll, encrypted: the UPN (matched only through its blind index `upn_index`, never
     # in clear), sex, year group, home address, the home authority as the roll wrote it when it
     # is not one the portal knows, and the day the pupil left.

@@ -25,23 +25,25 @@ _ROLL_COLUMNS = ("upn_enc", "sex_enc", "year_group_enc", "address_enc",
 
 
 def upgrade() -> None:
+    # No table is rebuilt (SQLite would rebuild `children`, which other tables reference, and
+    # cannot turn off foreign keys inside the migration's transaction): columns are added, the
+    # old column dropped in place, and the UPN's uniqueness is a unique index.
     with op.batch_alter_table("children") as batch:
-        batch.add_column(sa.Column("roll_status", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("roll_status", sa.String(length=16), nullable=False,
+                                   server_default="on_roll"))
         for name in _ROLL_COLUMNS:
             batch.add_column(sa.Column(name, sa.LargeBinary(), nullable=True))
         batch.add_column(sa.Column("upn_index", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("roll_digest", sa.String(length=64), nullable=True))
     children = sa.table("children", sa.column("on_roll", sa.Boolean()),
                         sa.column("roll_status", sa.String()))
-    op.execute(children.update().values(roll_status=sa.case(
-        (children.c.on_roll.is_(True), "on_roll"), else_="not_on_roll")))
-    with op.batch_alter_table("children") as batch:
-        batch.alter_column("roll_status", existing_type=sa.String(length=16), nullable=False)
-        batch.drop_column("on_roll")
-        batch.create_unique_constraint("uq_children_school_upn", ["school_id", "upn_index"])
+    op.execute(children.update().where(children.c.on_roll.is_(False))
+               .values(roll_status="not_on_roll"))
+    op.execute("ALTER TABLE children DROP COLUMN on_roll")
+    op.create_index("uq_children_school_upn", "children", ["school_id", "upn_index"],
+                    unique=True)
 
-    with op.batch_alter_table("parent_contacts") as batch:
-        batch.add_column(sa.Column("told_whom_enc", sa.LargeBinary(), nullable=True))
+    op.add_column("parent_contacts", sa.Column("told_whom_enc", sa.LargeBinary(), nullable=True))
 
     op.create_table(
         "roll_contacts",
@@ -100,18 +102,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("roll_imports")
     op.drop_table("roll_contacts")
-    with op.batch_alter_table("parent_contacts") as batch:
-        batch.drop_column("told_whom_enc")
-    with op.batch_alter_table("children") as batch:
-        batch.add_column(sa.Column("on_roll", sa.Boolean(), nullable=True))
+    op.execute("ALTER TABLE parent_contacts DROP COLUMN told_whom_enc")
+    op.drop_index("uq_children_school_upn", table_name="children")
+    op.add_column("children", sa.Column("on_roll", sa.Boolean(), nullable=False,
+                                        server_default=sa.true()))
     children = sa.table("children", sa.column("on_roll", sa.Boolean()),
                         sa.column("roll_status", sa.String()))
-    op.execute(children.update().values(on_roll=children.c.roll_status == "on_roll"))
-    with op.batch_alter_table("children") as batch:
-        batch.alter_column("on_roll", existing_type=sa.Boolean(), nullable=False)
-        batch.drop_constraint("uq_children_school_upn", type_="unique")
-        batch.drop_column("roll_status")
-        batch.drop_column("roll_digest")
-        batch.drop_column("upn_index")
-        for name in _ROLL_COLUMNS:
-            batch.drop_column(name)
+    op.execute(children.update().where(children.c.roll_status != "on_roll")
+               .values(on_roll=False))
+    for name in ("roll_status", "roll_digest", "upn_index", *_ROLL_COLUMNS):
+        op.execute(f"ALTER TABLE children DROP COLUMN {name}")
