@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         incidents,
         once,
         referrals,
+        roll,
         security,
         static_files,
         team,
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     incidents.init_app(app)
     children.init_app(app)
     referrals.init_app(app)
+    roll.init_app(app)
     team.init_app(app)
     cli.init_app(app)
     return app

@@ -50,6 +50,8 @@ from .models import (
     ParentContact,
     Referral,
     ReferralResponse,
+    RollContact,
+    RollImport,
     RouteHandover,
     School,
     User,
@@ -90,7 +92,8 @@ ADMIN: Final = "admin"
 # School-owned rows that only the school's DSLs read (all carry school_id).
 SCHOOL_ONLY_MODELS: Final = (
     Addendum, Assessment, ChildRecordEntry, ConcernOutcome, ConsultationCall, Decision,
-    IncidentChild, IncidentConcern, IncidentRevision, ParentContact, RouteHandover,
+    IncidentChild, IncidentConcern, IncidentRevision, ParentContact, RollContact, RollImport,
+    RouteHandover,
 )
 
 

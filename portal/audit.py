@@ -132,6 +132,9 @@ REFERRAL_ANSWERED: Final = "referral.answered"
 EXPORT_CREATED: Final = "export.created"
 KEYS_ROTATED: Final = "keys.rotated"
 KEYS_SHREDDED: Final = "keys.shredded"
+ROLL_PREVIEWED: Final = "roll.previewed"
+ROLL_IMPORTED: Final = "roll.imported"
+ROLL_MATCHED: Final = "roll.matched"
 
 ACTIONS: Final = frozenset(
     value for name, value in dict(globals()).items()

@@ -90,6 +90,10 @@ class Settings:
     mail_retry_max_seconds: int = 600
     mail_sender_every_seconds: int = 5
     attachment_dir: Path | None = None
+    # The school roll import (docs/roll-import.md): the largest CSV file accepted, and whether
+    # the import runs inside the confirming request (tests) instead of a background thread.
+    roll_max_bytes: int = 5 * 1024 * 1024
+    roll_import_inline: bool = False
     # Argon2 cost; tests lower it (cheap key derivation in tests, as SecureDrop does).
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

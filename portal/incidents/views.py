@@ -26,7 +26,7 @@ from ..rules.vocabulary import (
 )
 from ..services import children as children_service
 from ..services import escalation as escalation_svc
-from ..services import handover, referrals
+from ..services import handover, referrals, roll
 from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
@@ -419,12 +419,17 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     extra: dict[str, Any] = {}
     drafts.restore(form)
     duplicates: list[tuple[str, str]] = []
+    attends = roll.attends_from_roll(child) if child is not None else None
+    if attends:  # a pupil on the roll attends the school: a fact, never unticked or forgotten
+        form.same_school.data = True
     if form.validate_on_submit():
         target = url_for("incidents.children", incident_id=incident.id)
         chosen = child
         if child is None and request.form.get("use_child"):
             # "Is it one of these children?": yes, this one (of this school, or 404).
             chosen = access.get_child_or_404(user, request.form.get("use_child"))
+            if roll.attends_from_roll(chosen):
+                form.same_school.data = True  # a pupil on the roll attends the school
         elif child is None and "add_anyway" not in request.form:
             duplicates = _possible_duplicates(user, incident, form)  # asked before adding
         if chosen is None and not duplicates:  # adding a new child: sent once (portal.once)
@@ -449,7 +454,8 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     carried = triage_svc.carried_words(incident, child) if child is not None else None
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors, carried=carried,
-        duplicates=duplicates,
+        duplicates=duplicates, attends_fact=bool(attends),
+        roll_status=roll.describe_status(child) if child is not None else None,
         page_title="A child in this incident", **extra))
 
 
@@ -500,7 +506,9 @@ def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
         form.dob.data = person.dob
         form.send.data = bool(person.send)
         form.local_authority.data = person.local_authority_code
-        form.same_school.data = row.same_school if row else bool(person.on_roll)
+        # No row yet: pupils on the roll attend; a child added by hand was added by staff of
+        # this school about their pupil, so ticked too; a pupil who left, unticked.
+        form.same_school.data = row.same_school if row else person.roll_status != "left"
         if row is not None:
             form.role.data = row.role
             form.household.data = row.household
@@ -645,13 +653,18 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     form = ParentsForm()
     page_errors: list[str] = []
     drafts.restore(form)
+    # The child's parents and carers from the school roll: the DSL chooses who was told.
+    carers = roll.contacts_for(person)
+    chosen = set(request.form.getlist("told_whom")) if request.method == "POST" else set()
     if form.validate_on_submit():
         try:
             once.claim()
             parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
                 child_id=person.id, told=form.told_value(),
                 told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
-                reason=form.reason.data or None, detail=form.detail.data), _now())
+                reason=form.reason.data or None, detail=form.detail.data,
+                told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
+                _now())
         except RecordingError as error:
             page_errors = _fail(form, error)
         else:
@@ -663,7 +676,7 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
     return render_template("incidents/parents.html", **_ctx(
         incident, form=form, child=person, role=row.role, page_errors=page_errors,
-        history=history, describe_parents=parents_svc.describe,
+        history=history, describe_parents=parents_svc.describe, carers=carers, chosen=chosen,
         page_title="Parents or carers"))
 
 

@@ -35,6 +35,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("incidents.dashboard", "Dashboard"),
         ("concerns.new", "Raise a concern"),
         ("children.search", "Children"),
+        ("roll.index", "School roll"),
     ],
     "la_adviser": [("referrals.inbox", "Inbox")],
     "admin": [("admin.overview", "Administration")],

@@ -40,6 +40,7 @@ from .records import (
     ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralResponse
+from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
 
 __all__ = [
@@ -80,6 +81,8 @@ __all__ = [
     "ParentContact",
     "Referral",
     "ReferralResponse",
+    "RollContact",
+    "RollImport",
     "RouteHandover",
     "School",
     "ShreddedOrg",

@@ -21,7 +21,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from .accounts import User
 from .base import DEPLOYMENT_ORG, Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
@@ -31,9 +33,14 @@ CONCERN_STATES: Final = ("draft", "submitted", "picked_up", "recorded")
 INCIDENT_STATES: Final = ("open", "closed")
 
 
+ROLL_STATUSES: Final = ("on_roll", "left", "not_on_roll")
+
+
 class Child(IdMixin, Base):
     __tablename__ = "children"
-    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+    __table_args__ = (UniqueConstraint("school_id", "reference"),
+                      # One child per UPN in a school (NULL for children not from the roll).
+                      Index("uq_children_school_upn", "school_id", "upn_index", unique=True))
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     # The school's reference number ("C0042"): other children's files show only this and initials.
@@ -50,7 +57,24 @@ class Child(IdMixin, Base):
     local_authority_code: Mapped[str | None] = mapped_column(String(40))
     # Children sharing a family group may see each other's names in their files (003 s4.6).
     family_group: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The school roll (docs/roll-import.md): "on_roll" (a pupil of the school's roll, who attends
+    # it), "left" (was on the roll; kept, their file is needed) or "not_on_roll" (added by hand,
+    # until matched to the roll). Plain, so lists and the import filter without decrypting.
+    roll_status: Mapped[str] = mapped_column(String(16), default="on_roll",
+                                             server_default="on_roll")
+    # From the roll, encrypted: the UPN (matched only through its blind index `upn_index`, never
+    # in clear), sex, year group, home address, the home authority as the roll wrote it when it
+    # is not one the portal knows, and the day the pupil left.
+    upn_enc: Mapped[bytes | None] = enc_column()
+    upn_index: Mapped[str | None] = mapped_column(String(64))
+    sex_enc: Mapped[bytes | None] = enc_column()
+    year_group_enc: Mapped[bytes | None] = enc_column()
+    address_enc: Mapped[bytes | None] = enc_column()
+    home_authority_text_enc: Mapped[bytes | None] = enc_column()
+    left_on_enc: Mapped[bytes | None] = enc_column()
+    # A keyed hash of everything the roll says about the pupil: an import finds the unchanged
+    # pupils without decrypting them (equal only for identical roll rows of the same school).
+    roll_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     # The version of the name search terms (`child_name_terms`) this child was indexed with;
@@ -66,6 +90,26 @@ class Child(IdMixin, Base):
     preferred_name = Encrypted[str]()
     dob = Encrypted[dt.date](kind="date")
     send = Encrypted[bool](kind="bool")
+    upn = Encrypted[str]()
+    sex = Encrypted[str]()
+    year_group = Encrypted[str]()
+    address = Encrypted[str]()
+    home_authority_text = Encrypted[str]()
+    left_on = Encrypted[dt.date](kind="date")
+
+    @hybrid_property
+    def on_roll(self) -> bool:
+        """On the school's roll now (a pupil who left, or a child added by hand, is not)."""
+        return self.roll_status == "on_roll"
+
+    @on_roll.inplace.setter
+    def _on_roll_setter(self, value: bool) -> None:
+        self.roll_status = "on_roll" if value else "not_on_roll"
+
+    @on_roll.inplace.expression
+    @classmethod
+    def _on_roll_expression(cls) -> ColumnElement[bool]:
+        return cls.roll_status == "on_roll"
 
     @property
     def full_name(self) -> str:
@@ -415,11 +459,15 @@ class ParentContact(IdMixin, Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_whom_enc: Mapped[bytes | None] = enc_column()
     detail_enc: Mapped[bytes | None] = enc_column()
+    # Who was told, chosen from the child's parents and carers on the roll, as written then
+    # ("Máire Ó Súilleabháin (Mother)"): the roll may change later, this record does not.
+    told_whom_enc: Mapped[bytes | None] = enc_column()
 
     recorded_by: Mapped[User] = relationship()
 
     by_whom = Encrypted[str]()
     detail = Encrypted[str]()
+    told_whom = Encrypted[str]()
 
 
 class Addendum(IdMixin, Base):

@@ -1009,7 +1009,8 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
                 school, given_name=(data.given_name or "").strip(),
                 family_name=(data.family_name or "").strip(), dob=data.dob,
                 send=data.send, local_authority_code=data.local_authority,
-                created_by_id=user.id, on_roll=data.same_school,
+                # added by hand: not on the roll until an import matches them
+                created_by_id=user.id, on_roll=False,
             )
             audit.record(audit.CHILD_CREATED, org_id=str(incident.school_id), actor_id=user.id,
                          object_type="child", object_id=target.id, at=now)

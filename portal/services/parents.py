@@ -55,6 +55,8 @@ class ParentsInput:
     by_whom: str | None = None
     reason: str | None = None
     detail: str | None = None
+    # Who was told, chosen from the roll's parents and carers ("Name (Relationship)", joined).
+    told_whom: str | None = None
 
 
 def describe(contact: ParentContact) -> str:
@@ -62,6 +64,8 @@ def describe(contact: ParentContact) -> str:
     if contact.told:
         when = when_words(contact.told_at) if contact.told_at is not None else "a time not given"
         text = f"Parents or carers: told on {when} by {contact.by_whom or 'someone not named'}"
+        if contact.told_whom:
+            text += f". Told: {contact.told_whom}"
         return text + (f" ({contact.detail})" if contact.detail else "")
     if contact.reason == "other":
         return f"Parents or carers: not told. Why: {contact.detail or PARENT_REASONS['other']}"
@@ -120,6 +124,8 @@ def record_parents(user: User, incident: Incident, data: ParentsInput,
                             recorded_at=now)
     contact.by_whom = by_whom
     contact.detail = detail
+    contact.told_whom = ((data.told_whom or "").strip()[:TEXT_LIMIT * 2] or None
+                         if contact.told else None)
     db.session.add(contact)
     db.session.flush()
     audit.record(PARENTS_RECORDED, org_id=str(incident.school_id), actor_id=user.id,

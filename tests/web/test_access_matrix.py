@@ -33,6 +33,7 @@ FEATURE_ROLES = {
     "concerns.": {"staff", "dsl"},
     "incidents.": {"dsl"},
     "children.": {"dsl"},
+    "roll.": {"dsl"},  # the school roll import (issue 13)
     "referrals.": {"la_adviser"},
     "team.": {"dsl", "la_adviser"},  # approving a colleague's account (issue 11)
 }
@@ -86,7 +87,7 @@ def school_records(school, la, staff, dsl, la_code: str) -> dict[str, uuid.UUID]
     """A child, concern, incident, attachment and referral of one school."""
     import datetime as dt
 
-    from portal.models import Attachment, Concern, Incident, Referral
+    from portal.models import Attachment, Concern, Incident, Referral, RollImport
 
     child = factories.child(school, given="Wilhelmina", family="Other", la_code=la_code)
     concern = Concern(school_id=school.id, raised_by_id=staff.id)
@@ -110,7 +111,9 @@ def school_records(school, la, staff, dsl, la_code: str) -> dict[str, uuid.UUID]
     referral = Referral(
         incident_id=incident.id, school_id=school.id, local_authority_id=la.id, sent_by_id=dsl.id
     )
-    db.session.add_all([attachment, referral])
+    roll_import = RollImport(school_id=school.id, created_by_id=dsl.id, state="previewed")
+    roll_import.rows = "[]"
+    db.session.add_all([attachment, referral, roll_import])
     db.session.flush()
     return {
         "child_id": child.id,
@@ -118,6 +121,7 @@ def school_records(school, la, staff, dsl, la_code: str) -> dict[str, uuid.UUID]
         "incident_id": incident.id,
         "attachment_id": attachment.id,
         "referral_id": referral.id,
+        "import_id": roll_import.id,
     }
 
 
