@@ -20,10 +20,11 @@ form in. Then:
 A rescue needs proof the post came from the portal's own page: a valid CSRF token, or the page's
 rescue key (`rescue_key`, a hidden field: an HMAC under the app's secret of the session token in
 the cookie, so it outlives the page but works only with that session's cookie, and a cross-site
-page can neither read nor compute it). A post with neither saves nothing. A rescue only ADDS to
-the draft (`services.drafts.save(merge=True)`), writes only to the draft of the user whose
-session the cookie names, in that user's organisation, about an object that user may see
-(`_about_ok`), and never runs the view: nothing is submitted, nobody is alerted.
+page can neither read nor compute it). A post with neither saves nothing. A rescue loses nothing
+(`services.drafts.save(merge=True)`: replaced text is kept as an earlier version), writes only
+to the draft of the user whose session the cookie names, in that user's organisation, about an
+object that user may see (`_about_ok`), and never runs the view: nothing is submitted, nobody
+is alerted.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -397,7 +399,25 @@ def restore(form: Any) -> bool:
     form.process(formdata=MultiDict(fields))
     flash(f"This is what you typed on {_when(saved_at)}. It has not been saved to the record "
           "yet: check it and send it.", "info")
+    show_earlier(form, fields)
     return True
+
+
+def show_earlier(form: Any, fields: Mapping[str, Any]) -> None:
+    """Earlier versions a rescue kept (text the person later replaced), for the page to show
+    folded under the form (`_partials/draft_earlier.html`): nothing is lost, nothing deleted
+    comes back into the box."""
+    found = []
+    for name, text in service.earlier_texts(fields).items():
+        field = getattr(form, name, None)
+        label = getattr(getattr(field, "label", None), "text", None) or "Text"
+        found.append((str(label), text))
+    g.draft_earlier = found
+
+
+def earlier_for_page() -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = g.get("draft_earlier", [])
+    return found
 
 
 def page_rescue_key() -> str:
@@ -411,3 +431,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_expired_session_post)
     app.register_error_handler(CSRFError, _page_expired)
     app.jinja_env.globals["draft_rescue_key"] = page_rescue_key
+    app.jinja_env.globals["draft_earlier"] = earlier_for_page

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from .services.referrals import Alert as ReferralAlert
 
 __all__ = ["AlertResult", "Queued", "alert_dsls", "alert_flood", "concern_alert_messages",
-           "deliver_now", "escalate_due", "outbox", "queue_account_mail", "queue_concern_alert",
+           "deliver_now", "escalate_due", "mail_failing", "outbox", "queue_account_mail", "queue_concern_alert",
            "queue_flood", "queue_referral_alerts", "send_account_mail", "send_messages",
            "send_round", "send_setup_link", "send_waiting_alerts", "tell_peers"]
 
@@ -279,6 +279,16 @@ def deliver_now(queued: Queued | Sequence[uuid.UUID], *,
     in_flight = len(rows) - sent - failed
     return AlertResult(sent=sent, failed=failed, in_flight=in_flight,
                        reason="smtp_error" if failed else None)
+
+
+def mail_failing(org_id: uuid.UUID | str) -> bool:
+    """Whether an email to this organisation is waiting after a failed try (the mail server is
+    not taking mail for it now). Read through the due-rows index: few rows are ever waiting."""
+    found = db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.state == "waiting",
+                                       OutboxMessage.last_error.is_not(None),
+                                       OutboxMessage.org_id == str(org_id)).limit(1))
+    return found is not None
 
 
 def alert_dsls(concern_id: uuid.UUID, *, now: dt.datetime | None = None) -> AlertResult:

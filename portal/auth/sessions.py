@@ -12,9 +12,9 @@ row, so there is no `_user_id` or remember-me cookie to trust.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from ..models import AuthSession, User, db
@@ -55,6 +55,8 @@ def current_row() -> AuthSession | None:
         if row is not None or SESSION_KEY in session:
             # Expired or revoked: forget it, so the browser is plainly signed out.
             session.pop(SESSION_KEY, None)
+        if state in ("idle", "expired"):
+            g.session_lapsed = state  # the sign-in page says why (`_unauthorized`)
         row = None
     g.auth_row = row
     return row
@@ -159,7 +161,19 @@ def _unauthorized() -> Any:
     """Signed out: remember the page asked for (a GET on this site), then ask to sign in."""
     if request.method == "GET" and request.endpoint not in (None, "static"):
         return_after_sign_in(request.full_path.rstrip("?"))
+    lapsed = g.pop("session_lapsed", None)
+    if lapsed is not None and request.method == "GET":
+        # A page left open reloads itself at the deadline: say why the sign-in page is shown.
+        flash(LAPSED_MESSAGES[lapsed], "info")
     return redirect(url_for("auth.sign_in"))
+
+
+LAPSED_MESSAGES: Final = {
+    "idle": ("You were signed out because nothing was done for a while. Anything you typed "
+             "on a form has been kept: sign in to carry on."),
+    "expired": ("You were signed out because you had been signed in for a long time. Anything "
+                "you typed on a form has been kept: sign in to carry on."),
+}
 
 
 def init_app(app: Flask) -> None:

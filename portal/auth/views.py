@@ -101,7 +101,7 @@ def locked_message(wait: dt.timedelta) -> str:
     else:
         left = f"{minutes} minute{'s' if minutes != 1 else ''}"
     return (f"Too many attempts to sign in with this email address. Try again in {left}. "
-            "Until then, no password is accepted, even the right one")
+            "Until then, no password is accepted, even the right one.")
 
 
 def _lockout_minutes() -> int:

@@ -172,6 +172,15 @@ def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
     )
 
 
+def _alert_state(result: notify.AlertResult, concern: Concern) -> str:
+    """What the reporter is told: emailed now, emailed within the minute (held to batch with
+    one just sent), or not reached (tell a DSL in person). A held alert is only promised when
+    the school's email is going through."""
+    if result.batched:
+        return "failed" if notify.mail_failing(concern.school_id) else "batched"
+    return "sent" if result.ok else "failed"
+
+
 @bp.route("/concerns/new", methods=["GET", "POST"])
 @require("raise_concern")
 @keeps_concern_drafts
@@ -181,6 +190,7 @@ def new() -> Any:
     if request.method == "GET":
         fields, saved_at = service.draft_fields(user)
         form = form_from(fields)
+        drafts.show_earlier(form, fields)
         known = service.children_in_school(user, form.child_ids.data or [])
         after = session.pop(AFTER_POST, None)
         matches = _answer_after_redirect(user, form, known, after)
@@ -224,7 +234,7 @@ def new() -> Any:
             db.session.commit()
             result = notify.deliver_now(queued)  # the nudge; never raises for mail
             flash("sent", "concern_sent")
-            flash("sent" if result.ok else "failed", "concern_alert")
+            flash(_alert_state(result, concern), "concern_alert")
             return redirect(target)
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()

@@ -8,8 +8,9 @@ Drafts
     key "concerns.new"): the form's fields as posted (strings, and lists of strings for the
     multi-value fields), JSON, encrypted under the school's key. `save_draft` replaces the
     saved fields (the page was loaded from the draft, so it posts all of them); `merge=True`
-    only adds to it, for posts we could not fully check (an expired session or page, see
-    `rescue_into_draft`): saved text or answers are never replaced or emptied, no child is ticked.
+    loses nothing, for posts we could not fully check (an expired session or page, see
+    `rescue_into_draft`): replaced text is kept as an earlier version, answers are never
+    changed, nothing is emptied, no child is ticked.
     On submit the draft is marked with the concern it became and its text is cleared: the
     concern now holds it.
 
@@ -136,7 +137,7 @@ def clean_fields(raw: Mapping[str, Any]) -> DraftFields:
     """
     out: DraftFields = {}
     getlist = getattr(raw, "getlist", None)
-    for name in DRAFT_TEXT_FIELDS:
+    for name in (*DRAFT_TEXT_FIELDS, *(drafts.EARLIER + n for n in DRAFT_TEXT_FIELDS)):
         if name not in raw:
             continue
         value = raw[name]
@@ -197,8 +198,8 @@ def save_draft(
 ) -> FormDraft:
     """Keep `fields` as the user's open draft (made if there is none). Flushes.
 
-    `merge=True` (a rescued post, whose sender we could not fully check) only adds: text the
-    draft holds is kept and the post's text is added to it (or a longer version of it taken);
+    `merge=True` (a rescued post, whose sender we could not fully check) loses nothing: the
+    post's text is the newest and the text it replaces is kept as an earlier version;
     a question answered in the draft keeps its answer (an unanswered one takes the post's); it
     never ticks a child, never empties or replaces a saved field.
     """

@@ -9,10 +9,12 @@ texts for a field posted more than once}, encrypted under the key of the user's 
 (the school; the local authority for advisers; the deployment's own key for administrators).
 
 * `save` replaces the saved fields (the page posts all of them: autosave, "save and come back");
-* `save(merge=True)` only ADDS, for posts whose sender we could not fully check (an expired
-  session or page): free text keeps what was saved and has the post's text added after it (or a
-  longer version of it taken); any other answer is filled in only where none was saved; fields
-  in `never_sets` are never written; nothing is ever emptied or replaced;
+* `save(merge=True)` never loses anything, for posts whose sender we could not fully check (an
+  expired session or page): free text takes the post's text (the last thing the person typed,
+  so text they deleted does not come back into the box) and keeps the saved text it replaces
+  beside it as an earlier version (`EARLIER` + name), shown folded under the form; an empty post
+  never empties a field; any other answer is filled in only where none was saved; fields in
+  `never_sets` are never written;
 * `rescue` saves a post whose session has expired into its user's draft, only if that session
   ended by idling or reaching its absolute limit (never one revoked on purpose: signed out,
   password changed, account disabled...), finished signing in, and was used in the last week;
@@ -166,21 +168,29 @@ def _lock_user(user: User) -> None:
         db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
-def added_text(saved: str, incoming: str) -> str:
-    """`incoming` added to `saved`, never replacing it: a longer version of the saved text (the
-    page posts everything typed) is kept; anything else is appended after it."""
-    if not saved.strip():
-        return incoming
-    if not incoming.strip() or incoming in saved:
-        return saved
-    if incoming.startswith(saved):
-        return incoming
-    return f"{saved}\n\n{incoming}"
+# A draft keeps the text a rescued post replaced under this prefix (never a form field's name).
+EARLIER: Final = "earlier:"
+
+
+def newest_text(saved: str, incoming: str) -> tuple[str, str]:
+    """(the text for the box, the saved text it replaces, or "") for a rescued post: the post is
+    the newest text, unless it is empty (a rescue never empties); what it replaces is kept."""
+    if not incoming.strip() or incoming == saved:
+        return saved, ""
+    if not saved.strip() or incoming.startswith(saved):
+        return incoming, ""
+    return incoming, saved
+
+
+def earlier_texts(fields: Mapping[str, Any]) -> dict[str, str]:
+    """The earlier versions a draft keeps, by the name of their field."""
+    return {name[len(EARLIER):]: value for name, value in fields.items()
+            if name.startswith(EARLIER) and isinstance(value, str) and value.strip()}
 
 
 def add_only(saved: DraftFields, incoming: DraftFields, rules: MergeRules,
              *, max_text: int = MAX_TEXT) -> DraftFields:
-    """A rescued post: it only ADDS to the draft (see the module's docstring)."""
+    """A rescued post: it never loses what the draft held (see the module's docstring)."""
     combined = dict(saved)
     for name, value in incoming.items():
         if name in rules.never_sets:
@@ -191,10 +201,15 @@ def add_only(saved: DraftFields, incoming: DraftFields, rules: MergeRules,
             combined[name] = [*kept, *[v for v in value if v.strip() and v not in kept]
                               ][:MAX_LIST_ITEMS]
         elif name in rules.text and isinstance(value, str):
-            added = added_text(old if isinstance(old, str) else "", value)
-            if len(added) > max_text:
-                raise DraftRefused(name, "too_long")
-            combined[name] = added
+            newest, replaced = newest_text(old if isinstance(old, str) else "", value)
+            combined[name] = newest
+            if replaced:
+                before = combined.get(EARLIER + name)
+                earlier = (f"{replaced}\n\n{before}" if isinstance(before, str) and before
+                           else replaced)
+                if len(earlier) > max_text:
+                    raise DraftRefused(name, "too_long")
+                combined[EARLIER + name] = earlier
         elif empty(old) and not empty(value):
             combined[name] = value
     return combined
@@ -204,7 +219,8 @@ def save(user: User, key: str, fields: DraftFields, *, now: dt.datetime, merge: 
          rules: MergeRules | None = None, max_text: int = MAX_TEXT) -> FormDraft:
     """Keep `fields` (already cleaned) as the user's open draft of `key`. Flushes.
 
-    `merge=True` only adds (`add_only` with `rules`); otherwise the fields replace the draft's.
+    `merge=True` loses nothing (`add_only` with `rules`); otherwise the fields replace the
+    draft's (keeping the earlier versions a rescue kept).
     """
     if not key or len(key) > MAX_KEY:
         raise DraftRefused("form", "bad_key")
@@ -218,8 +234,10 @@ def save(user: User, key: str, fields: DraftFields, *, now: dt.datetime, merge: 
         saved: DraftFields = {}
     else:
         saved = read(draft)
-    combined = add_only(saved, fields, rules or MergeRules(), max_text=max_text) if merge \
-        else dict(fields)
+    if merge:
+        combined = add_only(saved, fields, rules or MergeRules(), max_text=max_text)
+    else:  # the page posts every field; earlier versions a rescue kept stay until it is sent
+        combined = {**{n: v for n, v in saved.items() if n.startswith(EARLIER)}, **fields}
     draft.data = json.dumps(combined, ensure_ascii=False, separators=(",", ":"))
     draft.updated_at = now
     db.session.flush()

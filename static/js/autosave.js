@@ -26,6 +26,16 @@ forms.forEach((form) => {
   const generic = !form.dataset.autosaveUrl
   const status = form.querySelector('[data-autosave-status]')
   const tokenInput = form.querySelector('input[name="csrf_token"]')
+  // What the form held when last saved (or loaded): a save is sent only when this changes, so
+  // focus moving (the idle warning taking it fires 'change') never counts as typing.
+  const snapshot = () => {
+    const parts = []
+    new FormData(form).forEach((value, name) => {
+      if (name !== 'csrf_token' && typeof value === 'string') parts.push([name, value])
+    })
+    return JSON.stringify(parts)
+  }
+  let lastSaved = snapshot()
   let timer = null
   let dirty = false
   let dirtySince = 0
@@ -38,6 +48,12 @@ forms.forEach((form) => {
 
   const save = async ({ leaving = false } = {}) => {
     if (!dirty || sending) return
+    const current = snapshot()
+    if (current === lastSaved) {
+      dirty = false
+      dirtySince = 0
+      return
+    }
     if (inFlight && !leaving) {
       // One save at a time; try again shortly.
       schedule()
@@ -66,6 +82,7 @@ forms.forEach((form) => {
         data = null
       }
       if (data && data.csrf_token && tokenInput) tokenInput.value = data.csrf_token
+      if (data && data.saved) lastSaved = current
       if (data && data.saved && data.signed_in) {
         show(data.message || `Saved at ${data.saved_at}`)
         document.dispatchEvent(new CustomEvent('portal:activity'))

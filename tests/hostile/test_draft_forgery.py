@@ -66,8 +66,11 @@ def test_tokenless_post_saves_nothing(app: Flask, client: FlaskClient, world: Wo
 
 
 @pytest.mark.parametrize("session", ["live", "idle"])
-def test_rescue_with_the_key_only_adds(app: Flask, client: FlaskClient, world: World,
-                                       session: str) -> None:
+def test_rescue_with_the_key_loses_nothing(app: Flask, client: FlaskClient, world: World,
+                                           session: str) -> None:
+    """A rescued post never loses saved text: its own text goes in the box (the newest words,
+    so words deleted since do not come back) and the saved text is kept beside it as an
+    earlier version; nothing is emptied, no child ticked, no answer changed."""
     w = world
     _saved_draft(client, w)
     key = rescue_key_from(client.get("/concerns/new"))
@@ -77,7 +80,8 @@ def test_rescue_with_the_key_only_adds(app: Flask, client: FlaskClient, world: W
         "csrf_token": "stale", "rescue_key": key, "what_happened": "And she was crying.",
         "where": "", "urgent": "yes", "online": "yes", "child_ids": [str(w.child.id)]})
     draft = draft_of(w.staff)
-    assert draft["what_happened"] == f"{SAVED}\n\nAnd she was crying."
+    assert draft["what_happened"] == "And she was crying."
+    assert draft["earlier:what_happened"] == SAVED
     assert draft["where"] == "the field"
     # No child ticked; an answer given stays as it was; an unanswered question is filled in.
     assert not draft.get("child_ids") and draft["urgent"] == "no" and draft["online"] == "yes"

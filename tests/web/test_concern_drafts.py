@@ -296,16 +296,18 @@ def test_rescue_rules_in_the_service(app: Flask, world: World) -> None:
     assert draft_of(world.other_dsl)["what_happened"] == "typed"
     assert draft_of(world.staff) == {}
 
-    # Merge only adds: an empty field never overwrites a saved one, a different value is added
-    # after it, a longer version of it is taken, and no child or box is ticked.
+    # A rescue loses nothing: an empty field never overwrites a saved one; a different text is
+    # the newest (the box holds it) and the text it replaced is kept as an earlier version; a
+    # longer version of it is taken; and no child or box is ticked.
     service.save_draft(world.staff, {"where": "the field", "what_happened": "one"}, now=now)
     service.save_draft(world.staff, {"where": "", "what_happened": "two", "urgent": "yes",
                                      "child_ids": [str(world.child.id)]}, now=now, merge=True)
-    assert draft_of(world.staff) == {"where": "the field", "what_happened": "one\n\ntwo",
+    assert draft_of(world.staff) == {"where": "the field", "what_happened": "two",
+                                     "earlier:what_happened": "one",
                                      "urgent": "yes"}  # unanswered before: filled in
     service.save_draft(world.staff, {"urgent": "no"}, now=now, merge=True)
     assert draft_of(world.staff)["urgent"] == "yes"  # answered: never changed by a rescue
-    service.save_draft(world.staff, {"what_happened": "one\n\ntwo and three"}, now=now,
-                       merge=True)
-    assert draft_of(world.staff)["what_happened"] == "one\n\ntwo and three"
+    service.save_draft(world.staff, {"what_happened": "two and three"}, now=now, merge=True)
+    assert draft_of(world.staff)["what_happened"] == "two and three"
+    assert draft_of(world.staff)["earlier:what_happened"] == "one"
     db.session.rollback()

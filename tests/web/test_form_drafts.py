@@ -138,6 +138,37 @@ def test_summary_survives_idle_expiry_and_other_dsls_draft_is_untouched(
     assert [d.form_key for d in drafts_of(w["dsl2"])] == [f"incidents.summary:{iid}"]
 
 
+def test_a_rescue_keeps_the_newest_text_in_the_box_and_the_replaced_text_folded(
+    app: Flask, client: FlaskClient, w: dict[str, Any]
+) -> None:
+    """A DSL replaces an autosaved paragraph (deleting a wrong name), then the session lapses
+    and they press Save: after signing in, the box holds what they sent, not the deleted words;
+    the words it replaced are kept, folded, under the form."""
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    url = f"/incidents/{iid}/summary"
+    page = client.get(url)
+    version = version_of(page)
+    first = "Draft about 李小龙 and the group chat."
+    saved = client.post(url, headers=AUTOSAVE, data={
+        "csrf_token": csrf_from(page), "version": version, "summary": first})
+    assert saved.status_code == 200 and saved.get_json()["saved"] is True
+    final = "FINAL corrected text: Zoë Ó Súilleabháin only."
+    again = expired_post_comes_back(client, w["dsl"], url,
+                                    {"version": version, "summary": final, "submit": "Save"})
+    assert textarea(again, "summary") == final
+    body = again.get_data(as_text=True)
+    assert "An earlier version of" in body and "李小龙" in body  # kept, outside the box
+    assert "<details" in body
+    # Sending it records only the final text; the earlier version goes with the draft.
+    sent = client.post(url, data={"csrf_token": csrf_from(again), "version": version,
+                                  "summary": final})
+    assert sent.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, iid).summary == final  # type: ignore[union-attr]
+    assert drafts_of(w["dsl"]) == []
+
+
 def test_facts_with_an_expired_page_come_back_with_everything(
     app: Flask, client: FlaskClient, w: dict[str, Any]
 ) -> None:
@@ -294,14 +325,19 @@ def test_a_draft_is_per_user_form_and_organisation(app: Flask, w: dict[str, Any]
     drafts_service.save(w["dsl2"], "incidents.summary:1", {"summary": "sam"}, now=now)
     assert drafts_service.load(w["dsl"], "incidents.summary:1")[0] == {"summary": "one"}
     assert drafts_service.load(w["dsl2"], "incidents.summary:1")[0] == {"summary": "sam"}
-    # A rescue only adds: an empty post never empties, other text is added after.
+    # A rescue loses nothing: an empty post never empties; other text is the newest and the
+    # text it replaced is kept as an earlier version (never put back into the box).
     rules = drafts_service.MergeRules(text=frozenset({"summary"}))
     drafts_service.save(w["dsl"], "incidents.summary:1", {"summary": "", "kind": "other"},
                         now=now, merge=True, rules=rules)
     drafts_service.save(w["dsl"], "incidents.summary:1", {"summary": "more", "kind": "x"},
                         now=now, merge=True, rules=rules)
     assert drafts_service.load(w["dsl"], "incidents.summary:1")[0] == {
-        "summary": "one\n\nmore", "kind": "other"}
+        "summary": "more", "earlier:summary": "one", "kind": "other"}
+    # The page's next save (it posts every field) keeps the earlier version until it is sent.
+    drafts_service.save(w["dsl"], "incidents.summary:1", {"summary": "more, edited"}, now=now)
+    assert drafts_service.load(w["dsl"], "incidents.summary:1")[0] == {
+        "summary": "more, edited", "earlier:summary": "one"}
     # Moved to another school: the old school's draft is not theirs to see there.
     w["dsl"].school_id = w["other_dsl"].school_id
     assert drafts_service.load(w["dsl"], "incidents.summary:1")[0] == {}

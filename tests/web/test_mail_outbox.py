@@ -64,6 +64,42 @@ def test_the_alert_arrives_after_the_mail_server_comes_back(
                for a in db.session.scalars(select(OutboxAttempt)))
 
 
+def test_a_second_concern_held_for_the_minute_is_honest_when_mail_is_down(
+        app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    """A concern that is not urgent, sent within a minute of another, is held to be counted
+    into the next email: the reporter is told the leads will be emailed within the minute
+    only when the school's email is going through; with mail down they are told to go in
+    person (a walk found "Your safeguarding leads have been told" with the mail server off)."""
+    w = make_world()
+    sink = MailSink(tmp_path / "mail").start()
+    override_settings(app, mail_enabled=True, mail_host=sink.host, mail_port=sink.port)
+    sign_in(client, w.staff)
+    first = post_form(client, good_fields(child_ids=[str(w.child.id)]))
+    assert "Your safeguarding leads have been told" in page(
+        client.get(first.headers["Location"]))
+    second = post_form(client, good_fields(child_ids=[str(w.child.id)]))
+    held = page(client.get(second.headers["Location"]))
+    assert "Your safeguarding leads will be emailed within a minute" in held
+    assert "We could not email" not in held
+
+    sink.stop()  # the mail server goes down: the next alert fails, the one after is held
+    db.session.expire_all()
+    for message in db.session.scalars(select(OutboxMessage)):  # the minute is long over
+        message.created_at -= dt.timedelta(minutes=5)
+    for earlier in db.session.scalars(select(Concern)):
+        if earlier.alerted_at is not None:
+            earlier.alerted_at -= dt.timedelta(minutes=5)
+    db.session.commit()
+    third = post_form(client, good_fields(child_ids=[str(w.child.id)]))
+    assert "We could not email your safeguarding leads yet" in page(
+        client.get(third.headers["Location"]))
+    fourth = post_form(client, good_fields(child_ids=[str(w.child.id)]))
+    told = page(client.get(fourth.headers["Location"]))
+    assert "We could not email your safeguarding leads yet" in told
+    assert "tell a safeguarding lead in person now" in told
+    assert "have been told" not in told and "within a minute" not in told
+
+
 def _escalation_world() -> tuple[World, User, User]:
     w = make_world()
     w.dsl2.deputy_dsl = True

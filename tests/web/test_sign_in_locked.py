@@ -16,7 +16,7 @@ from tests.web.conftest import override_settings, signed_in, submit, utcnow
 
 GENERIC = "Enter a correct email address and password"
 LOCKED = ("Too many attempts to sign in with this email address. Try again in 5 minutes. "
-          "Until then, no password is accepted, even the right one")
+          "Until then, no password is accepted, even the right one.")
 
 
 def _message(response) -> str:
