@@ -97,7 +97,14 @@ def test_idle_timeout(app, client):
     db.session.commit()
     response = client.get("/home")
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    # The page left open reloads itself at the deadline: the sign-in page says why.
+    sign_in_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You were signed out because nothing was done for a while" in sign_in_page
     assert not signed_in(client)
+    # Signing out on purpose says nothing of the kind.
+    sign_in(client, u)
+    client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/home"))})
+    assert "nothing was done for a while" not in client.get("/sign-in").get_data(as_text=True)
 
 
 def test_absolute_timeout(app, client):
