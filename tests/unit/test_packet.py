@@ -11,8 +11,8 @@ from flask import Flask
 
 from portal.crypto import CryptoError, FieldContext
 from portal.models import Decision, Referral, db, keyring
-from portal.services import referrals as service
 from portal.pdf import printable
+from portal.services import referrals as service
 from portal.services.packet import SCHEMA_VERSION, packet_json, packet_pdf
 from tests import factories
 from tests.referral_data import incident, local
