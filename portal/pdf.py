@@ -13,8 +13,9 @@ Text shaping (HarfBuzz, through `uharfbuzz`) joins Arabic letters, forms Devanag
 lays right-to-left runs out in the right order (the Unicode bidirectional algorithm) inside a
 left-to-right page.
 
-A fallback font is read only when a character needs it, so a document in English alone reads two
-font files; one with every script costs about two seconds (most of it the CJK font).
+A fallback font is read only when a character needs it, and only strings that need shaping are
+shaped (`PortalPDF.needs_shaping`), so a document in English alone costs about what it did with
+the built-in fonts; one with every script costs a few seconds more (most of it the CJK font).
 
 `locate_fonts()` finds the files under `PORTAL_FONT_DIRS` (folders separated by ":"), then
 `/usr/share/fonts` and `/usr/local/share/fonts`, and raises `MissingFonts` naming the missing
@@ -209,10 +210,24 @@ def printable(text: Any) -> str:
     return "".join(out)
 
 
+# Characters that need HarfBuzz even in a font that has them: right-to-left letters and bidi
+# controls (ordering), combining marks and joiners (placement, ligatures, emoji sequences).
+_SHAPED_BIDI = frozenset({"R", "AL", "AN", "NSM", "LRE", "LRO", "RLE", "RLO", "PDF", "LRI", "RLI",
+                          "FSI", "PDI"})
+_SHAPED_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf"})
+
+
 class PortalPDF(FPDF):
     """An A4 (by default) fpdf2 document set in `FAMILY`, with shaping and per-script fallbacks.
 
     Subclasses may draw a `header()` and `footer()` as usual with `self.set_font(FAMILY, ...)`.
+
+    Shaping every string costs fpdf2 a HarfBuzz call per character while it breaks lines (five
+    seconds for a 5,000-word account), so each string drawn is shaped only when it needs to be:
+    when it has a character the document's font lacks (another script, emoji: fallback fonts
+    are chosen in the same pass), a right-to-left letter, a combining mark or a joiner. Plain
+    Latin, Greek and Cyrillic text is drawn with the font's own advance widths, as without
+    shaping; it looks the same (NotoSans needs no shaping for them).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -222,7 +237,9 @@ class PortalPDF(FPDF):
         self._faces = located[1:]
         self._add(located[0], "")
         self._add(located[0], "B")
+        self._base_cmap = frozenset(self.fonts[FAMILY.lower()].cmap)  # type: ignore[union-attr]
         self.set_text_shaping(True)
+        self._shaping = self.text_shaping
         self.set_font(FAMILY, "", 10)
 
     def _add(self, located: Located, style: str) -> str:
@@ -245,6 +262,24 @@ class PortalPDF(FPDF):
             if code in _coverage(located.regular.path, located.regular.index):
                 return self._add(located, "B" if "B" in style else "")
         return None
+
+    def needs_shaping(self, text: str) -> bool:
+        """Whether `text` must go through HarfBuzz and the font fallback (see the class)."""
+        for ch in text:
+            if ch == "\n":
+                continue
+            if (ord(ch) not in self._base_cmap
+                    or unicodedata.bidirectional(ch) in _SHAPED_BIDI
+                    or unicodedata.category(ch) in _SHAPED_CATEGORIES):
+                return True
+        return False
+
+    def normalize_text(self, text: str) -> str:
+        # fpdf2 calls this first in every method that measures or draws a string; each
+        # fragment it makes keeps the setting (it is part of the graphics state), so a page
+        # break inside a string (header and footer drawn between) changes nothing.
+        self.text_shaping = self._shaping if self.needs_shaping(text) else None
+        return super().normalize_text(text)
 
 
 def main() -> int:

@@ -210,3 +210,29 @@ def _streams(data: bytes) -> list[bytes]:
         except zlib.error:
             out.append(match.group(1))
     return out
+
+
+def test_only_text_that_needs_it_is_shaped_and_a_page_break_keeps_the_shaping() -> None:
+    document = PortalPDF()
+    assert not document.needs_shaping("Zoë Ó Súilleabháin, Алексей, Ελένη – “ok”\n")  # noqa: RUF001
+    for text in ("李", "محمد", "דוד", "अनन्या", "😀", "e\u0301x", "a\u200db"):
+        assert document.needs_shaping(text), text
+
+    class WithFooter(PortalPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(FAMILY, "", 8)
+            self.cell(0, 5, f"Page {self.page_no()}")  # plain text: drawn unshaped
+
+    document = WithFooter()
+    document.add_page()
+    # One long string in Arabic and English, broken over pages (footer drawn in between).
+    sentence = "قال إنه سيخبر الجميع said he would tell everyone. "
+    document.multi_cell(0, 8, printable(sentence * 120), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    data = bytes(document.output())
+    assert document.page_no() > 1
+    text = extract(data)
+    assert "Page 1" in text and f"Page {document.page_no()}" in text
+    # Every word of every repetition, whole (lines break between words, in either direction).
+    assert text.count("everyone") == 120 and text.count("الجميع") == 120
+    assert text.count("سيخبر") == 120 and text.count("would") == 120
