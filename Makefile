@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    set up, start a local mail sink and the mail sender, create the database and demo data, serve the portal"
 	@echo "make test   set up (PostgreSQL, Chromium too) and run every test against SQLite and PostgreSQL"
-	@echo "make setup  virtualenv, Python packages, GOV.UK Frontend assets (idempotent)"
+	@echo "make setup  virtualenv, Python packages, GOV.UK Frontend assets, fonts for PDFs (idempotent)"
 	@echo "make lint   ruff and mypy"
 	@echo "make security  bandit and pip-audit (explained exceptions: security-exceptions.md)"
 	@echo "make clean  stop the test database, remove .run/, static/govuk/, caches"
@@ -27,6 +27,7 @@ help:
 
 setup:
 	@scripts/setup.sh
+	@scripts/install-system-deps.sh fonts
 
 # The portal's SMTP settings point at the sink; the sink is stopped when the portal stops.
 run: setup
@@ -54,7 +55,7 @@ run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
 system-deps:
-	@scripts/install-system-deps.sh postgres chromium nginx
+	@scripts/install-system-deps.sh postgres chromium nginx fonts pdftotext
 
 postgres: system-deps
 	@scripts/postgres.sh start >/dev/null

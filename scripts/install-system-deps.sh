@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages the portal's run/test commands need, and nothing else.
 #
-#   scripts/install-system-deps.sh [postgres] [chromium] [node] [nginx]   (no argument: all)
+#   scripts/install-system-deps.sh [postgres] [chromium] [node] [nginx] [fonts] [pdftotext]
+#   (no argument: all)
 #
 # A quick no-op when everything is present. Runs `apt-get update` at most once per call, and only
 # when a package is missing and apt does not know it (fresh image) or an install fails (stale lists).
 set -euo pipefail
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(postgres chromium node nginx)
+[ ${#want[@]} -eq 0 ] && want=(postgres chromium node nginx fonts pdftotext)
 
 pkgs=()
 for w in "${want[@]}"; do
@@ -36,7 +37,23 @@ for w in "${want[@]}"; do
             # The deployment test checks docs/deploy.md's nginx block with the real nginx.
             command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
             ;;
-        *) echo "install-system-deps: unknown component '$w' (use postgres, chromium, node, nginx)" >&2; exit 2 ;;
+        fonts)
+            # The fonts every PDF embeds (portal/pdf.py finds them): Latin, Greek, Cyrillic,
+            # Arabic, Hebrew, Devanagari and more; Chinese, Japanese, Korean; colour emoji.
+            noto=/usr/share/fonts/truetype/noto
+            for f in NotoSans-Regular NotoSans-Bold NotoSansArabic-Regular NotoSansHebrew-Regular \
+                     NotoSansDevanagari-Regular; do
+                [ -e "$noto/$f.ttf" ] || { pkgs+=(fonts-noto-core); break; }
+            done
+            [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+                && [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || pkgs+=(fonts-noto-cjk)
+            [ -e "$noto/NotoColorEmoji.ttf" ] || pkgs+=(fonts-noto-color-emoji)
+            ;;
+        pdftotext)
+            # Tests read the text of generated PDFs back as a reader would (tests/pdftext.py).
+            command -v pdftotext >/dev/null || pkgs+=(poppler-utils)
+            ;;
+        *) echo "install-system-deps: unknown component '$w' (use postgres, chromium, node, nginx, fonts, pdftotext)" >&2; exit 2 ;;
     esac
 done
 

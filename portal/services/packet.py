@@ -11,10 +11,11 @@ Free text typed by staff may still name another child of the school: the full na
 school's other children are replaced by their initials and reference number (RULES.md R6), so
 the packet names no child outside the incident.
 
-`packet_json()` and `packet_pdf()` render a stored packet. The PDF uses fpdf2's core fonts
-(Latin-1): text is mapped to Latin-1 safely (typographic punctuation to ASCII, anything else to
-"?"), control characters are dropped, and fpdf2 escapes PDF string syntax itself; markup is never
-interpreted, so nothing a user typed can change the document's structure.
+`packet_json()` and `packet_pdf()` render a stored packet. The PDF is drawn on
+`portal.pdf.PortalPDF` (embedded Noto fonts for every script, shaped right-to-left text) and
+every string goes through `portal.pdf.printable` (control characters and bidirectional overrides
+dropped); fpdf2 escapes PDF string syntax itself and markup is never interpreted, so nothing a
+user typed can change the document's structure.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -305,73 +305,38 @@ def packet_json(packet: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------
 # PDF
 
-_TO_ASCII = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-    "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
-    "\u2026": "...", "\u2022": "*", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-    "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "", "\u20ac": "EUR",
-    # Letters with no decomposition to a Latin-1 base.
-    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0152": "OE",
-    "\u0153": "oe", "\u0131": "i", "\u0126": "H", "\u0127": "h",
-}
-
-
-def to_latin1(text: Any) -> str:
-    """Text that fpdf2's core fonts can draw: Latin-1 only, no control characters but \\n."""
-    if text is None:
-        return ""
-    value = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    value = "".join(_TO_ASCII.get(ch, ch) for ch in value)
-    # Compose accents first (e + combining acute -> e-acute, which Latin-1 has).
-    value = unicodedata.normalize("NFC", value)
-    out = []
-    for ch in value:
-        if ch == "\n" or ch == "\t":
-            out.append(" " if ch == "\t" else ch)
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
-        elif ord(ch) < 256:
-            out.append(ch)
-        else:
-            # Strip accents where that leaves Latin-1 (e.g. a-macron -> a), else "?".
-            base = unicodedata.normalize("NFKD", ch)
-            base = "".join(b for b in base if ord(b) < 256 and not unicodedata.combining(b))
-            out.append(base or "?")
-    return "".join(out)
-
-
 def _yes_no(value: Any) -> str:
     return "Yes" if value else "No"
 
 
 def packet_pdf(packet: dict[str, Any]) -> bytes:
     """A readable PDF of a stored packet (any schema_version 1 packet)."""
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    reference = to_latin1(packet.get("reference", ""))
+    from ..pdf import FAMILY, PortalPDF, printable
+
+    reference = printable(packet.get("reference", ""))
     to = packet.get("to") or {}
 
-    class _PDF(FPDF):
+    class _PDF(PortalPDF):
         def header(self) -> None:
-            self.set_font("Helvetica", "B", 9)
+            self.set_font(FAMILY, "B", 9)
             self.cell(0, 5, "OFFICIAL-SENSITIVE: personal information about children",
                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_font("Helvetica", "", 9)
+            self.set_font(FAMILY, "", 9)
             self.cell(0, 5, f"Referral {reference}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             self.ln(2)
 
         def footer(self) -> None:
             self.set_y(-12)
-            self.set_font("Helvetica", "", 8)
+            self.set_font(FAMILY, "", 8)
             self.cell(0, 5, f"{reference} - page {self.page_no()} of {{nb}}", align="C")
 
-    pdf = _PDF(format="A4")
+    pdf = _PDF()
     pdf.alias_nb_pages()
     pdf.set_title(f"Referral {reference}")
     pdf.set_subject(reference)
-    pdf.set_author(to_latin1((packet.get("from") or {}).get("school", {}).get("name", "")))
+    pdf.set_author(printable((packet.get("from") or {}).get("school", {}).get("name", "")))
     pdf.set_creator("Safeguarding portal")
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.add_page()
@@ -379,21 +344,21 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
 
     def heading(text: str, size: int = 14) -> None:
         pdf.ln(2)
-        pdf.set_font("Helvetica", "B", size)
-        pdf.multi_cell(width, size * 0.5, to_latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "B", size)
+        pdf.multi_cell(width, size * 0.5, printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1)
 
     def para(text: Any) -> None:
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(width, 5, to_latin1(text) or "-", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "", 10)
+        pdf.multi_cell(width, 5, printable(text) or "-", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def row(key: str, value: Any) -> None:
         if value is None or value == "":
             value = "-"
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(width, 5, to_latin1(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(width, 5, to_latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.multi_cell(width, 5, printable(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "", 10)
+        pdf.multi_cell(width, 5, printable(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1)
 
     heading(f"Referral to {to.get('name', '')}", 18)

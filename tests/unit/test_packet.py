@@ -11,8 +11,9 @@ from flask import Flask
 
 from portal.crypto import CryptoError, FieldContext
 from portal.models import Decision, Referral, db, keyring
+from portal.pdf import printable
 from portal.services import referrals as service
-from portal.services.packet import SCHEMA_VERSION, packet_json, packet_pdf, to_latin1
+from portal.services.packet import SCHEMA_VERSION, packet_json, packet_pdf
 from tests import factories
 from tests.referral_data import incident, local
 
@@ -148,8 +149,12 @@ def test_pdf_survives_text_outside_latin1() -> None:
     assert pdf.startswith(b"%PDF") and b"R-0000ABCD" in pdf
 
 
-def test_to_latin1() -> None:
-    assert to_latin1("“Hi” – it’s… ok") == '"Hi" - it\'s... ok'  # noqa: RUF001
-    assert to_latin1("Zoë") == "Zoë"
-    assert to_latin1("Łucja 吴😀") == "Lucja ??"
-    assert to_latin1("a\x00b\x1bc\r\nd") == "abc\nd"
+def test_printable_keeps_every_script_and_drops_controls() -> None:
+    """What is drawn in the PDF: the text as typed, less control characters and bidi overrides."""
+    assert printable("“Hi” – it’s… ok") == "“Hi” – it’s… ok"  # noqa: RUF001
+    assert printable("Zoe\u0308") == "Zoë"  # composed
+    assert printable("Łucja 吴😀 محمد") == "Łucja 吴😀 محمد"
+    assert printable("a\x00b\x1bc\r\nd\re\tf") == "abc\nd\ne f"
+    # An override would make "txt.exe" read backwards; joiners that spelling needs stay.
+    assert printable("\u202eexe.txt\u202c \ufeff👨\u200d👩") == "exe.txt 👨\u200d👩"
+    assert printable(None) == ""
