@@ -56,9 +56,9 @@ if TYPE_CHECKING:
     from .services.referrals import Alert as ReferralAlert
 
 __all__ = ["AlertResult", "Queued", "alert_dsls", "alert_flood", "concern_alert_messages",
-           "deliver_now", "escalate_due", "mail_failing", "outbox", "queue_account_mail", "queue_concern_alert",
-           "queue_flood", "queue_referral_alerts", "send_account_mail", "send_messages",
-           "send_round", "send_setup_link", "send_waiting_alerts", "tell_peers"]
+           "deliver_now", "escalate_due", "mail_failing", "outbox", "queue_account_mail",
+           "queue_concern_alert", "queue_flood", "queue_referral_alerts", "send_account_mail",
+           "send_messages", "send_round", "send_setup_link", "send_waiting_alerts", "tell_peers"]
 
 log = logging.getLogger(__name__)
 
