@@ -215,6 +215,7 @@ def hand_over(incident_id: Any, code: str) -> Any:
             template, form=form, incident=incident, line=line, handover=handover, error=error,
             children=children, files=files, images_barred=referral_files.images_barred(incident),
             nudes_rule=referral_files.NUDES_RULE, agree_answers=AGREE_ANSWERS,
+            route_labels=ROUTE_LABELS, file_links={},
             incident_url=_incident_url(incident), page_title=f"Hand over to {line.name}",
             **extra)
 

@@ -102,10 +102,12 @@ def _url(w: dict[str, Any], code: str = "derbyshire") -> str:
 
 DETAILS = {
     # As the browser posts the form: the address from the roll is in it already.
-    "li": {"address": "12 Mill Lane, Matlock DE4 3AA", "first_language": "Mandarin", "interpreter": "yes", "ethnicity": "Chinese",
+    "li": {"address": "12 Mill Lane, Matlock DE4 3AA", "first_language": "Mandarin",
+           "interpreter": "yes", "ethnicity": "Chinese",
            "religion": "Buddhist", "gp": "Dr Amara Okafor, Matlock Health Centre, 01629 555000",
            "other_agencies": "Early help: Sam Worker, 01629 555123\nCAMHS: Dr Rhys Pell"},
-    "zoe": {"address": "Flat 3, 7 Bridge Street, Bakewell DE45 1DS", "first_language": "Irish", "interpreter": "no", "ethnicity": "White Irish",
+    "zoe": {"address": "Flat 3, 7 Bridge Street, Bakewell DE45 1DS", "first_language": "Irish",
+            "interpreter": "no", "ethnicity": "White Irish",
             "religion": "", "gp": "Dr Niamh Byrne, Bakewell Surgery",
             "other_agencies": "Youth justice service: Kit Marlow"},
 }
