@@ -107,6 +107,8 @@ CHILD_CREATED: Final = "child.created"
 CHILD_FILE_VIEWED: Final = "child.file_viewed"
 CHILD_SEARCHED: Final = "child.searched"
 CHILD_MERGED: Final = "child.merged"
+# A DSL recorded what a referral form asks for about a child (language, GP ... issue 14).
+CHILD_DETAILS_UPDATED: Final = "child.details_updated"
 CONCERN_SUBMITTED: Final = "concern.submitted"
 CONCERN_VIEWED: Final = "concern.viewed"
 CONCERN_PICKED_UP: Final = "concern.picked_up"

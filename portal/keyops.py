@@ -42,6 +42,7 @@ from .models import (
     Base,
     Encrypted,
     LocalAuthority,
+    ReferralAttachment,
     School,
     db,
     keyring,
@@ -250,7 +251,7 @@ def attachment_context(att: Attachment) -> FieldContext:
     return AttachmentStore.context(str(att.school_id), att.store_name)
 
 
-def attachment_path(att: Attachment) -> Path:
+def attachment_path(att: Attachment | ReferralAttachment) -> Path:
     store = current_app.extensions.get("attachments")
     if store is not None:
         return Path(store.path(att.store_name))
@@ -259,11 +260,21 @@ def attachment_path(att: Attachment) -> Path:
 
 
 def _attachment_files(org: Org) -> Iterator[tuple[FieldContext, Path]]:
-    """(context, path) of each of the org's stored attachment files (read eagerly)."""
-    if org.kind != "school":
+    """(context, path) of each of the org's stored attachment files (read eagerly): a school's
+    attachments, or an authority's copies of the files sent with its referrals."""
+    from .attachments import AttachmentStore
+
+    if org.kind == "school":
+        query = select(Attachment).where(Attachment.school_id == org.uuid).order_by(Attachment.id)
+        found = [(attachment_context(att), attachment_path(att))
+                 for att in db.session.scalars(query)]
+    elif org.kind == "local_authority":
+        copies = select(ReferralAttachment).where(
+            ReferralAttachment.local_authority_id == org.uuid).order_by(ReferralAttachment.id)
+        found = [(AttachmentStore.context(str(copy.local_authority_id), copy.store_name),
+                  attachment_path(copy)) for copy in db.session.scalars(copies)]
+    else:
         return
-    query = select(Attachment).where(Attachment.school_id == org.uuid).order_by(Attachment.id)
-    found = [(attachment_context(att), attachment_path(att)) for att in db.session.scalars(query)]
     for ctx, path in found:
         if path.is_file():
             yield ctx, path

@@ -87,6 +87,13 @@ def submission_key_field() -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, new_key())
 
 
+def carried_key_field() -> Markup:
+    """For a form in steps (fill in, preview, confirm): the hidden field with the key the
+    first step's page made, as this post carried it, so the last step claims the key of the
+    page the person started from (a fresh key if none came). A template global."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, _posted_key())
+
+
 def _posted_key() -> str:
     """The key the page sent, or a fresh one when there is none or it is not a key we make."""
     posted = request.form.get(FIELD, "")
@@ -180,6 +187,7 @@ def forget_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.add_template_global(submission_key_field, "submission_key_field")
+    app.add_template_global(carried_key_field, "carried_key_field")
     app.register_error_handler(AlreadySent, _already_sent)
     app.cli.add_command(forget_command)
     if not event.contains(Session, "before_commit", _before_commit):

@@ -39,7 +39,7 @@ from .records import (
     IncidentRevision,
     ParentContact,
 )
-from .referrals import ConsultationCall, Referral, ReferralResponse
+from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
 
@@ -80,6 +80,7 @@ __all__ = [
     "OutboxMessage",
     "ParentContact",
     "Referral",
+    "ReferralAttachment",
     "ReferralResponse",
     "RollContact",
     "RollImport",

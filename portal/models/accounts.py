@@ -70,6 +70,11 @@ class User(IdMixin, Base):
     # The role held before a change to DSL that is waiting for approval (restored if declined).
     previous_role: Mapped[str | None] = mapped_column(String(16))
     declined_reasons_enc: Mapped[bytes | None] = enc_column()
+    # A DSL's contact details for the referrals they hand over (issue 14), asked at the
+    # hand-over and remembered: role (job title), direct phone and when they can be reached.
+    job_title_enc: Mapped[bytes | None] = enc_column()
+    direct_phone_enc: Mapped[bytes | None] = enc_column()
+    availability_enc: Mapped[bytes | None] = enc_column()
     # Who an unopened urgent concern is escalated to (docs/mail.md): a school's deputy DSLs
     # (DSL accounts with this flag) and its headteacher (one account of the school).
     deputy_dsl: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -80,6 +85,9 @@ class User(IdMixin, Base):
 
     totp_secret = Encrypted[str](org_attr="org_id")
     declined_reasons = Encrypted[str](org_attr="org_id")
+    job_title = Encrypted[str](org_attr="org_id")
+    direct_phone = Encrypted[str](org_attr="org_id")
+    availability = Encrypted[str](org_attr="org_id")
 
     @property
     def approved(self) -> bool:

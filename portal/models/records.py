@@ -72,6 +72,15 @@ class Child(IdMixin, Base):
     address_enc: Mapped[bytes | None] = enc_column()
     home_authority_text_enc: Mapped[bytes | None] = enc_column()
     left_on_enc: Mapped[bytes | None] = enc_column()
+    # What a multi-agency referral form asks for and the roll may not carry (issue 14), recorded
+    # by a DSL (or from the roll where its file has the column), encrypted: first language,
+    # whether an interpreter is needed, ethnicity, religion, GP and other agencies involved.
+    first_language_enc: Mapped[bytes | None] = enc_column()
+    interpreter_enc: Mapped[bytes | None] = enc_column()
+    ethnicity_enc: Mapped[bytes | None] = enc_column()
+    religion_enc: Mapped[bytes | None] = enc_column()
+    gp_enc: Mapped[bytes | None] = enc_column()
+    other_agencies_enc: Mapped[bytes | None] = enc_column()
     # A keyed hash of everything the roll says about the pupil: an import finds the unchanged
     # pupils without decrypting them (equal only for identical roll rows of the same school).
     roll_digest: Mapped[str | None] = mapped_column(String(64))
@@ -96,6 +105,13 @@ class Child(IdMixin, Base):
     address = Encrypted[str]()
     home_authority_text = Encrypted[str]()
     left_on = Encrypted[dt.date](kind="date")
+    first_language = Encrypted[str]()
+    # An interpreter is needed: True yes, False no, None not known.
+    interpreter = Encrypted[bool](kind="bool")
+    ethnicity = Encrypted[str]()
+    religion = Encrypted[str]()
+    gp = Encrypted[str]()  # the GP's name and practice, as the DSL writes them
+    other_agencies = Encrypted[str]()  # other agencies already involved, one a line
 
     @hybrid_property
     def on_roll(self) -> bool:

@@ -72,6 +72,33 @@ class ReferralResponse(IdMixin, Base):
     workers = Encrypted[str](org_attr="local_authority_id")  # JSON
 
 
+class ReferralAttachment(IdMixin, Base):
+    """A file the DSL chose to send with a referral (issue 14): a copy of the school's
+    attachment, re-encrypted in the attachment store under the authority's key (named by this
+    row's id), readable by the authority's advisers only. The school keeps its own original."""
+
+    __tablename__ = "referral_attachments"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authorities.id"))
+    # The school's attachment it was copied from (an id only: the school's row stays the
+    # school's).
+    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attachments.id"))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    filename_enc: Mapped[bytes | None] = enc_column()
+    description_enc: Mapped[bytes | None] = enc_column()
+
+    filename = Encrypted[str](org_attr="local_authority_id")
+    description = Encrypted[str](org_attr="local_authority_id")
+
+    @property
+    def store_name(self) -> str:
+        """The copy's name in the attachment store: this row's id."""
+        return self.id.hex
+
+
 class ConsultationCall(IdMixin, Base):
     """A DSL's call to a consultation line: when, who they spoke to, the advice and decision."""
 

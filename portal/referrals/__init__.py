@@ -12,9 +12,14 @@ bp = Blueprint("referrals", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import views  # noqa: F401 - registers the routes on bp
+    from . import packet_views, views  # noqa: F401 - registers the routes on bp
 
     app.register_blueprint(bp)
+
+    from ..services.packet import child_details
+
+    # A version 2 packet's child details in words: the adviser's page and the PDF alike.
+    app.add_template_global(child_details, "packet_child_details")
 
     @app.template_filter("local_time")
     def local_time(at: Any) -> str:

@@ -13,10 +13,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..services.packet import AGREE_ANSWERS
 from ..services.referrals import MILESTONES, OUTCOMES
 from ..typed_time import at, check_time
 
@@ -89,7 +98,84 @@ class CallForm(FlaskForm):  # type: ignore[misc]
 
 
 class HandOverForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("Hand over", widget=GovSubmitInput())
+    """What the DSL adds to a referral (issue 14). The first post previews it (`step`
+    "preview"), the second, from the preview, confirms it (`step` "confirm", with the digest of
+    what was previewed). Each child's parents' agreement is added per child
+    (`hand_over_form`)."""
+
+    role = StringField(
+        "Your role", description="For example, Designated safeguarding lead and deputy head",
+        widget=GovTextInput(), filters=[_strip],
+        validators=[InputRequired("Enter your role"), Length(max=120)],
+        render_kw={"autocomplete": "organization-title"})
+    phone = StringField(
+        "Your direct phone number", description="A number that reaches you, not the school "
+        "office", widget=GovTextInput(), filters=[_strip],
+        validators=[InputRequired("Enter your direct phone number"), Length(max=40)],
+        render_kw={"autocomplete": "tel", "type": "tel"})
+    availability = StringField(
+        "When can the authority reach you?",
+        description="For example, Monday to Friday, 8am to 5pm; the deputy DSL otherwise",
+        widget=GovTextInput(), filters=[_strip],
+        validators=[InputRequired("Enter when the authority can reach you"), Length(max=300)])
+    covering_note = TextAreaField(
+        "Covering note (optional)",
+        description="Anything the authority should read first: what you are asking for, what "
+                    "is urgent, what the family knows",
+        widget=GovTextArea(), filters=[_strip], validators=[Length(max=5000)])
+    files = SelectMultipleField("Files to send with the referral", choices=[],
+                                validate_choice=True)
+    step = HiddenField(default="preview")
+    previewed = HiddenField()
+    submit = SubmitField("Preview the referral", widget=GovSubmitInput())
+
+
+def hand_over_form(refs: list[str]) -> type[HandOverForm]:
+    """`HandOverForm` with, for each child (by reference), whether their parents or carers
+    agree to the referral and, unless they do, why."""
+    fields: dict[str, Any] = {}
+    for ref in refs:
+        fields[f"agree_{ref}"] = RadioField(
+            "Do their parents or carers agree to the referral?", widget=GovRadioInput(),
+            choices=choices(AGREE_ANSWERS),
+            validators=[InputRequired("Choose whether their parents or carers agree")])
+        fields[f"agree_why_{ref}"] = TextAreaField(
+            "Why not, or why they have not been asked", widget=GovTextArea(),
+            filters=[_strip], validators=[Length(max=2000)])
+    form_class: type[HandOverForm] = type("HandOverDetailsForm", (HandOverForm,), fields)
+    return form_class
+
+
+class ChildDetailsForm(FlaskForm):  # type: ignore[misc]
+    """What a multi-agency referral form asks for about a child and the roll may not carry.
+    Every field may be left blank: the referral then says "not known"."""
+
+    address = TextAreaField(
+        "Home address", description="From the school roll where it has one", widget=GovTextArea(),
+        filters=[_strip], validators=[Length(max=500)])
+    first_language = StringField(
+        "First language", description="For example, English, Polish or British Sign Language",
+        widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)])
+    interpreter = RadioField(
+        "Is an interpreter needed?", widget=GovRadioInput(),
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
+                 SelectChoice("unknown", "Not known")],
+        validators=[Optional()], default="unknown")
+    ethnicity = StringField(
+        "Ethnicity", description="As the family describes it, or the school census category",
+        widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)])
+    religion = StringField(
+        "Religion (optional)", description="Only where the family has told the school",
+        widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)])
+    gp = TextAreaField(
+        "GP", description="The doctor's name, the practice and its phone number",
+        widget=GovTextArea(), filters=[_strip], validators=[Length(max=500)])
+    other_agencies = TextAreaField(
+        "Other agencies already involved",
+        description="One a line, with a contact where you have one, for example 'Early help: "
+                    "Sam Worker, 01234 567890'. Write 'None known' if there are none",
+        widget=GovTextArea(), filters=[_strip], validators=[Length(max=2000)])
+    submit = SubmitField("Save the child's details", widget=GovSubmitInput())
 
 
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]

@@ -28,12 +28,31 @@ from ..access import (
 )
 from ..drafts import keeps_drafts
 from ..models import User, db
+from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
+from ..services import referral_files
 from ..services import referrals as service
 from ..services.localtime import from_local, to_local
-from ..services.packet import packet_json, packet_pdf, reference_for
+from ..services.packet import (
+    AGREE_ANSWERS,
+    Agreement,
+    Sending,
+    incident_children,
+    missing_in,
+    packet_json,
+    packet_pdf,
+    reference_for,
+)
 from . import bp
-from .forms import AcknowledgeForm, AnswerForm, CallForm, HandOverForm, MilestoneForm, combine
+from .forms import (
+    AcknowledgeForm,
+    AnswerForm,
+    CallForm,
+    HandOverForm,
+    MilestoneForm,
+    combine,
+    hand_over_form,
+)
 
 # The incident page of the incidents feature, when it exists (it includes our partial).
 INCIDENT_ENDPOINTS = ("incidents.view", "incidents.show", "incidents.incident")
@@ -125,9 +144,46 @@ def record_call(incident_id: Any) -> Any:
                            page_title="Record a consultation call")
 
 
+def _agreement(form: HandOverForm, refs: list[str]) -> dict[str, Agreement]:
+    return {ref: Agreement(getattr(form, f"agree_{ref}").data,
+                           getattr(form, f"agree_why_{ref}").data or None) for ref in refs}
+
+
+def _check_agreement(form: HandOverForm, refs: list[str]) -> bool:
+    """Unless the parents or carers agree, why not is needed (R2: every decision its reasons)."""
+    ok = True
+    for ref in refs:
+        answer = getattr(form, f"agree_{ref}")
+        why = getattr(form, f"agree_why_{ref}")
+        if answer.data in ("no", "not_asked") and not why.data:
+            why.errors = [*list(why.errors or []),
+                          "Enter why they do not agree, or why they have not been asked"]
+            ok = False
+        elif why.data:
+            typed = service.is_dismissive(why.data)
+            if typed:
+                why.errors = [*list(why.errors or []), dismissive_message(typed)]
+                ok = False
+    return ok
+
+
+def _remember_contact(user: User, form: HandOverForm) -> None:
+    """The DSL's role, phone and availability, kept on their account for the next referral."""
+    for name in ("job_title", "direct_phone", "availability"):
+        value = {"job_title": form.role.data, "direct_phone": form.phone.data,
+                 "availability": form.availability.data}[name]
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+
+
 @bp.route("/incidents/<uuid:incident_id>/hand-over/<code>", methods=["GET", "POST"])
 @require(can_record_incident)
+@keeps_drafts(can_record_incident, HandOverForm)
 def hand_over(incident_id: Any, code: str) -> Any:
+    """Hand over to one authority in two steps: what the DSL adds (their contact details, a
+    covering note, each child's parents' agreement, the files to send), then a preview of
+    exactly what will be sent, rendered as the adviser will read it; confirming the preview
+    hands it over, exactly once."""
     user = _user()
     incident = get_incident_or_404(user, incident_id)
     now = service.utcnow()
@@ -135,37 +191,86 @@ def hand_over(incident_id: Any, code: str) -> Any:
     line = next((line for line in handover.lines if line.code == code), None)
     if line is None:
         raise NotFound()
-    form = HandOverForm()
-    error = None
     if request.method == "POST" and line.referral is not None:
         # A repeat of the post that handed over goes to its result, saying it was already sent
         # (portal.once); another tab's post finds the referral below, as it always did.
         once.claim()
     if line.referral is not None:
         return redirect(url_for("referrals.view", referral_id=line.referral.referral.id))
-    if form.validate_on_submit():
+    children = [child for _, child in incident_children(incident)]
+    refs = [child.reference for child in children]
+    form = hand_over_form(refs)()
+    files = referral_files.choices(incident)
+    form.files.choices = [SelectChoice(str(f.id), f.name) for f in files]
+    if request.method == "GET":
+        form.role.data = user.job_title or ""
+        form.phone.data = user.direct_phone or ""
+        form.availability.data = user.availability or ""
+        drafts.restore(form)
+    error = None
+    step = request.form.get("step") if request.method == "POST" else None
+
+    def page(template: str = "referrals/hand_over.html", **extra: Any) -> str:
+        return render_template(
+            template, form=form, incident=incident, line=line, handover=handover, error=error,
+            children=children, files=files, images_barred=referral_files.images_barred(incident),
+            nudes_rule=referral_files.NUDES_RULE, agree_answers=AGREE_ANSWERS,
+            route_labels=ROUTE_LABELS, file_links={},
+            incident_url=_incident_url(incident), page_title=f"Hand over to {line.name}",
+            **extra)
+
+    if step in ("preview", "confirm") and form.validate_on_submit() \
+            and _check_agreement(form, refs):
+        sending = Sending(role=form.role.data, phone=form.phone.data,
+                          availability=form.availability.data,
+                          covering_note=form.covering_note.data or None,
+                          agreement=_agreement(form, refs))
         try:
-            once.claim()
-            referral, alerts = service.hand_over(incident, code, user, now=now)
+            if step == "confirm":
+                once.claim()
+                referral, alerts = service.hand_over(
+                    incident, code, user, now=now, sending=sending, file_ids=form.files.data,
+                    store=current_app.extensions["attachments"],
+                    previewed=form.previewed.data or "")
+            else:
+                packet = service.preview_packet(incident, code, user, now=now, sending=sending,
+                                                file_ids=form.files.data)
         except service.ReferralError as exc:
             db.session.rollback()
-            error = exc.message
-        else:
-            target = once.done(_incident_url(incident))
-            batches = notify.queue_referral_alerts(alerts)  # with the referral, or not at all
+            if exc.field != "preview":
+                error = exc.message
+                return page()
+            # What would be sent changed since the preview: show it again, to check.
+            flash(exc.message, "error")
+            packet = service.preview_packet(incident, code, user, now=now, sending=sending,
+                                            file_ids=form.files.data)
+            step = "preview"
+        if step == "preview":
+            _remember_contact(user, form)
             db.session.commit()
-            mailed = notify.deliver_now(batches)
-            flash(f"Handed over to {line.name}. Referral {reference_for(referral.id)}.",
-                  "success")
-            if not mailed.ok:
-                flash(f"We could not email {line.name}'s advisers yet. The portal will keep "
-                      "trying. If a child may be in danger now, call the authority's line as "
-                      "well.")
-            return redirect(target)
-    return render_template("referrals/hand_over.html", form=form, incident=incident, line=line,
-                           handover=handover, error=error,
-                           incident_url=_incident_url(incident),
-                           page_title=f"Hand over to {line.name}")
+            form.step.data = "confirm"
+            form.previewed.data = service.packet_digest(packet)
+            return page("referrals/hand_over_preview.html", packet=packet,
+                        missing=missing_in(packet), preview=True)
+        target = once.done(_incident_url(incident))
+        _remember_contact(user, form)
+        batches = notify.queue_referral_alerts(alerts)  # with the referral, or not at all
+        db.session.commit()
+        mailed = notify.deliver_now(batches)
+        flash(f"Handed over to {line.name}. Referral {reference_for(referral.id)}.",
+              "success")
+        if not mailed.ok:
+            flash(f"We could not email {line.name}'s advisers yet. The portal will keep "
+                  "trying. If a child may be in danger now, call the authority's line as "
+                  "well.")
+        return redirect(target)
+    # The form (first, after "Change the referral", or with its errors), with what each child's
+    # section lacks.
+    try:
+        missing = missing_in(service.preview_packet(incident, code, user, now=now))
+    except service.ReferralError as exc:
+        missing, error = [], error or exc.message
+    return page(missing=missing)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,8 +338,12 @@ def view(referral_id: Any) -> str:
     db.session.commit()
     adviser = user.role == "la_adviser"
     applies, _ = service.separate_social_workers(packet)
+    # The files sent with it: its authority's advisers download them (nobody else can).
+    file_links = {str(c.id): url_for("referrals.referral_file", referral_id=referral.id,
+                                     file_id=c.id)
+                  for c in referral_files.copies_of(referral)} if adviser else {}
     return render_template(
-        "referrals/view.html", rv=rv, packet=packet, adviser=adviser,
+        "referrals/view.html", rv=rv, packet=packet, adviser=adviser, file_links=file_links,
         ack_form=AcknowledgeForm(), milestone_form=MilestoneForm(),
         separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
         milestones=service.MILESTONES, local_label=service.local_label,

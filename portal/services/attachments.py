@@ -24,7 +24,7 @@ from ..attachments import (
     check_upload,
     size_text,
 )
-from ..models import Attachment, Incident, User, db, new_id
+from ..models import Attachment, Incident, ReferralAttachment, User, db, new_id
 from .child_file import when_text
 
 EXTENSIONS: Final = {
@@ -45,7 +45,7 @@ def clean_filename(name: str | None) -> str:
     return base[:MAX_NAME] or "file"
 
 
-def download_name(attachment: Attachment) -> str:
+def download_name(attachment: Attachment | ReferralAttachment) -> str:
     """The stored name with the extension of the type the content really is."""
     name = clean_filename(attachment.filename)
     stem = name.rsplit(".", 1)[0] if "." in name else name

@@ -4,7 +4,15 @@
 nothing else: each child of the incident in their own section, the facts, the child's words, the
 routes and reasons of the latest assessment, the considerations, what the school has done so far
 (decisions and consultation calls) and the DSL's contact. The result is plain JSON-able data in
-the documented, versioned schema of `docs/referral-schema.md` (`schema_version` 1).
+the documented, versioned schema of `docs/referral-schema.md` (`schema_version` 2).
+
+Version 2 (issue 14) adds what a multi-agency referral form asks for: each child's address,
+parents and carers from the roll (contact details, parental responsibility), first language and
+interpreter, ethnicity, religion, GP, other agencies involved, whether the parents were told (the
+R9 record) and whether they agree to the referral; the referrer's role, direct phone and
+availability; the DSL's covering note; the files sent with it. Stored version 1 packets are read
+as they are (every version 2 field is optional to the readers: `packet_pdf` and the adviser's
+page show what a packet has).
 
 Only the incident's own children are ever read into the packet (by their `IncidentChild` rows).
 Free text typed by staff may still name another child of the school: the full names of the
@@ -24,8 +32,9 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -40,6 +49,7 @@ from ..models import (
     IncidentChild,
     IncidentConcern,
     LocalAuthority,
+    ParentContact,
     RouteHandover,
     School,
     User,
@@ -47,11 +57,45 @@ from ..models import (
 )
 from ..rules import age_on
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
+from .localtime import when_words
+from .recording import PARENT_REASONS
+from .roll import contacts_for
 from .route_records import record_text
 
 SCHEMA_NAME = "safeguarding-portal/referral"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS: Final = (1, 2)
 LONDON = ZoneInfo("Europe/London")
+
+# Whether the parents or carers agree to the referral (asked at the hand-over, per child).
+AGREE_ANSWERS: Final = {
+    "yes": "Yes, they agree to the referral",
+    "no": "No, they do not agree",
+    "not_asked": "They have not been asked",
+}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One child's parents' or carers' answer to the referral, and why (for no, not asked)."""
+
+    answer: str  # one of AGREE_ANSWERS
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What the DSL adds at the hand-over: their role, direct phone and when they can be
+    reached, a covering note, each child's parents' agreement (by child reference) and the
+    files chosen to travel (their metadata, as `attachment_entry` makes it)."""
+
+    role: str | None = None
+    phone: str | None = None
+    availability: str | None = None
+    covering_note: str | None = None
+    agreement: Mapping[str, Agreement] = field(default_factory=dict)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
 
 def reference_for(referral_id: uuid.UUID) -> str:
     """The referral's short reference, shown on screen, in the JSON and on every PDF page."""
@@ -123,10 +167,12 @@ def build_packet(
     authorities: list[tuple[str, str, bool]],
     sender: User,
     now: dt.datetime,
+    sending: Sending | None = None,
 ) -> dict[str, Any]:
-    """The packet for `authority` (JSON-able), schema_version 1.
+    """The packet for `authority` (JSON-able), schema_version 2.
 
     `authorities` is [(code, name, convening)] for every authority involved, convening first.
+    `sending`: what the DSL adds at the hand-over (none: the packet says "not given").
     """
     school = db.session.get(School, incident.school_id)
     assert school is not None
@@ -140,9 +186,12 @@ def build_packet(
     refs = {child.id: child.reference for _, child in pairs}
     occurred = incident.occurred_on
 
+    told = _latest_parent_records(incident)
+    sending = sending or Sending()
     children = []
     for ic, child in pairs:
         dob = child.dob
+        agreement = sending.agreement.get(child.reference)
         children.append({
             "ref": child.reference,
             "given_name": child.given_name,
@@ -157,6 +206,27 @@ def build_packet(
             "household": ic.household,
             "child_words": scrub(ic.child_words),
             "child_words_missing_reason": scrub(ic.child_words_missing_reason),
+            # Version 2: what a multi-agency referral form asks for.
+            "preferred_name": child.preferred_name or None,
+            "address": child.address or None,
+            "parents_carers": [{
+                "name": c.name,
+                "relationship": c.relationship or None,
+                "parental_responsibility": c.responsibility,
+                "phones": c.phone_list,
+                "email": c.email or None,
+                "address": c.address or None,
+            } for c in contacts_for(child)],
+            "first_language": child.first_language or None,
+            "interpreter_needed": child.interpreter,
+            "ethnicity": child.ethnicity or None,
+            "religion": child.religion or None,
+            "gp": child.gp or None,
+            "other_agencies": [line.strip() for line in (child.other_agencies or "").splitlines()
+                               if line.strip()],
+            "parents_told": _told_section(told.get(child.id), scrub),
+            "parents_agree": ({"answer": agreement.answer, "why": scrub(agreement.why) or None}
+                              if agreement else None),
         })
 
     concern_rows = db.session.scalars(
@@ -272,8 +342,12 @@ def build_packet(
         ],
         "from": {
             "school": {"name": school.name, "urn": school.urn},
-            "dsl": {"name": sender.display_name, "email": sender.email, "school": school.name},
+            "dsl": {"name": sender.display_name, "email": sender.email, "school": school.name,
+                    "role": sending.role or None, "phone": sending.phone or None,
+                    "availability": sending.availability or None},
         },
+        "covering_note": scrub(sending.covering_note) or None,
+        "attachments": list(sending.attachments),
         "incident": {
             "reference": incident.reference,
             "occurred_on": occurred.isoformat() if occurred else None,
@@ -298,6 +372,62 @@ def build_packet(
     }
 
 
+def _latest_parent_records(incident: Incident) -> dict[uuid.UUID, ParentContact]:
+    """Each child's current R9 record on the incident (the highest number)."""
+    out: dict[uuid.UUID, ParentContact] = {}
+    for contact in db.session.scalars(
+        select(ParentContact)
+        .where(ParentContact.incident_id == incident.id,
+               ParentContact.school_id == incident.school_id)
+        .order_by(ParentContact.child_id, ParentContact.number)
+    ):
+        out[contact.child_id] = contact
+    return out
+
+
+def _told_section(contact: ParentContact | None, scrub: _Scrubber) -> dict[str, Any] | None:
+    """R9 for the packet: told (when, by whom, who) or not, and why not; None: not recorded."""
+    if contact is None:
+        return None
+    if contact.told:
+        return {"told": True, "told_at": _utc_iso(contact.told_at), "by_whom": contact.by_whom,
+                "told_whom": contact.told_whom or None, "why_not": None,
+                "detail": scrub(contact.detail) or None}
+    if contact.reason == "other":
+        why = contact.detail or PARENT_REASONS["other"]
+        detail = None
+    else:
+        why = PARENT_REASONS.get(contact.reason or "", "no reason was given")
+        detail = contact.detail
+    return {"told": False, "told_at": None, "by_whom": None, "told_whom": None,
+            "why_not": scrub(why[:1].upper() + why[1:]), "detail": scrub(detail) or None}
+
+
+# What the preview lists as missing for each child ("Missing: first language — add it"), in the
+# order of the child's details form. Religion is asked only "where recorded": never missing.
+MISSING_LABELS: Final = {
+    "address": "home address",
+    "parents_carers": "parents and carers",
+    "first_language": "first language",
+    "interpreter_needed": "whether an interpreter is needed",
+    "ethnicity": "ethnicity",
+    "gp": "GP",
+    "other_agencies": "other agencies involved (or 'None known')",
+    "parents_told": "whether the parents or carers were told (R9)",
+}
+
+
+def missing_in(packet: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
+    """[(child section, [(field, words)])]: what each child's section of a packet lacks."""
+    out = []
+    for child in packet.get("children") or []:
+        gaps = [(key, label) for key, label in MISSING_LABELS.items()
+                if child.get(key) is None or child.get(key) == [] or child.get(key) == ""]
+        if gaps:
+            out.append((child, gaps))
+    return out
+
+
 def packet_json(packet: dict[str, Any]) -> str:
     return json.dumps(packet, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
@@ -307,6 +437,77 @@ def packet_json(packet: dict[str, Any]) -> str:
 
 def _yes_no(value: Any) -> str:
     return "Yes" if value else "No"
+
+
+def _yes_no_unknown(value: Any) -> str:
+    return "Not known" if value is None else _yes_no(value)
+
+
+def carer_lines(person: Mapping[str, Any]) -> list[str]:
+    """A parent or carer of a packet in words: name (relationship), parental responsibility,
+    then each phone, the email and the address."""
+    name = str(person.get("name") or "Name not given")
+    if person.get("relationship"):
+        name += f" ({person['relationship']})"
+    pr = person.get("parental_responsibility")
+    lines = [name, "Parental responsibility: " + ("not given" if pr is None else _yes_no(pr))]
+    lines += [f"Phone: {p}" for p in person.get("phones") or []]
+    if person.get("email"):
+        lines.append(f"Email: {person['email']}")
+    if person.get("address"):
+        lines.append(f"Address: {person['address']}")
+    return lines
+
+
+def told_words(told: Mapping[str, Any] | None) -> str:
+    """The R9 record of a packet's child in words."""
+    if not told:
+        return "Not recorded"
+    if told.get("told"):
+        text = "Yes, told"
+        if told.get("told_at"):
+            at = dt.datetime.fromisoformat(str(told["told_at"]).replace("Z", "+00:00"))
+            text += f" on {when_words(at)}"
+        if told.get("by_whom"):
+            text += f" by {told['by_whom']}"
+        if told.get("told_whom"):
+            text += f". Told: {told['told_whom']}"
+    else:
+        text = f"No. Why not: {told.get('why_not') or 'no reason was given'}"
+    if told.get("detail"):
+        text += f" ({told['detail']})"
+    return text
+
+
+def agree_words(agree: Mapping[str, Any] | None) -> str:
+    if not agree:
+        return "Not given"
+    text = AGREE_ANSWERS.get(str(agree.get("answer")), "Not given")
+    return text + (f". Why: {agree['why']}" if agree.get("why") else "")
+
+
+def child_details(child: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The version 2 details of a packet's child, in words, in the order a multi-agency
+    referral form asks for them (the PDF prints these rows)."""
+    carers = child.get("parents_carers") or []
+    out = []
+    if child.get("preferred_name"):
+        out.append(("Goes by", str(child["preferred_name"])))
+    out += [
+        ("Home address", child.get("address") or "Not known"),
+        ("Parents and carers", "\n\n".join("\n".join(carer_lines(p)) for p in carers)
+         or "None recorded"),
+        ("First language", child.get("first_language") or "Not known"),
+        ("Interpreter needed", _yes_no_unknown(child.get("interpreter_needed"))),
+        ("Ethnicity", child.get("ethnicity") or "Not known"),
+        ("Religion", child.get("religion") or "Not recorded"),
+        ("GP", child.get("gp") or "Not known"),
+        ("Other agencies already involved",
+         "\n".join(child.get("other_agencies") or []) or "None recorded"),
+        ("Parents or carers told (R9)", told_words(child.get("parents_told"))),
+        ("Parents or carers agree to the referral", agree_words(child.get("parents_agree"))),
+    ]
+    return out
 
 
 def packet_pdf(packet: dict[str, Any]) -> bytes:
@@ -379,9 +580,16 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
     dsl = sender.get("dsl") or {}
     heading("Contact at the school")
     row("Designated safeguarding lead", dsl.get("name"))
+    if "role" in dsl:  # version 2
+        row("Role", dsl.get("role") or "Not given")
+        row("Direct phone", dsl.get("phone") or "Not given")
+        row("When they can be reached", dsl.get("availability") or "Not given")
     row("Email", dsl.get("email"))
     row("School", f"{(sender.get('school') or {}).get('name', '')} "
                   f"(URN {(sender.get('school') or {}).get('urn', '')})")
+    if packet.get("covering_note"):
+        heading("Covering note from the school")
+        para(packet.get("covering_note"))
 
     incident = packet.get("incident") or {}
     heading("What happened")
@@ -421,6 +629,9 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
         row("Special educational needs or disability", _yes_no(child.get("send")))
         row("Local authority where the child lives", child.get("local_authority"))
         row("Attends the school", _yes_no(child.get("same_school")))
+        if "parents_carers" in child:  # version 2
+            for key, value in child_details(child):
+                row(key, value)
         if child.get("child_words"):
             row("The child's words", child.get("child_words"))
         else:
@@ -476,4 +687,10 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
             row("Child", decision.get("child_ref"))
         row("What", decision.get("what"))
         row("Reasons", decision.get("reasons"))
+    files = packet.get("attachments") or []
+    if files:
+        heading("Files sent with this referral")
+        for item in files:
+            row(item.get("name") or "File", f"{item.get('kind', '')}, {item.get('size', '')}"
+                + (f". {item['description']}" if item.get("description") else ""))
     return bytes(pdf.output())

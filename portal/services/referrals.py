@@ -15,17 +15,21 @@ live in `portal.services.handover` (used by this module and by the incidents fea
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import defer
 
 from .. import audit
+from ..attachments import AttachmentStore
 from ..models import (
+    Attachment,
     ConsultationCall,
     Incident,
     LocalAuthority,
@@ -41,10 +45,10 @@ from ..rules import Authority, Directory
 from ..rules.directory import Timescale
 from ..rules.dismissive import dismissive_message, find_dismissive
 from ..rules.timescales import Due, cin_reviews, due_after
-from . import chronology, handover
+from . import chronology, handover, referral_files
 from .handover import HandoverView, authority_rows
 from .localtime import directory_from_db, to_local
-from .packet import build_packet, incident_children, reference_for
+from .packet import SCHEMA_VERSION, Sending, build_packet, incident_children, reference_for
 
 OUTCOMES: Final = {
     "no_further_action": "No further action",
@@ -325,10 +329,10 @@ class Alert:
     to: tuple[str, ...]
 
 
-def hand_over(
-    incident: Incident, authority_code: str, user: User, *, now: dt.datetime
-) -> tuple[Referral, list[Alert]]:
-    """One referral to one authority involved: the packet frozen and encrypted for it."""
+def _target(incident: Incident, authority_code: str, now: dt.datetime
+            ) -> tuple[LocalAuthority, list[tuple[str, str, bool]]]:
+    """The authority to hand over to and every authority involved [(code, name, convening)];
+    ReferralError when it cannot be handed over to."""
     directory = directory_from_db()
     entries, _ = handover.entries_for(incident, directory, to_local(now))
     codes = [e["local_authority"] for e in entries]
@@ -350,18 +354,83 @@ def hand_over(
                  rows[e["local_authority"]].name if e["local_authority"] in rows
                  else str(e.get("name") or e["local_authority"]),
                  bool(e.get("convening"))) for e in entries]
+    return la, involved
+
+
+# The parts of a packet that are made only when it is handed over: not part of what the DSL
+# previewed and confirmed (`packet_digest`).
+_MADE_AT_HANDOVER: Final = ("referral_id", "reference", "created_at")
+
+
+def packet_digest(packet: dict[str, Any]) -> str:
+    """A digest of everything in a packet the DSL sees in the preview (all but its id,
+    reference, time and the ids of the files' copies): equal digests, the same referral."""
+    body = {k: v for k, v in packet.items() if k not in _MADE_AT_HANDOVER}
+    body["attachments"] = [{k: v for k, v in f.items() if k != "id"}
+                           for f in body.get("attachments") or []]
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def preview_packet(
+    incident: Incident, authority_code: str, user: User, *, now: dt.datetime,
+    sending: Sending | None = None, file_ids: Sequence[str | uuid.UUID] = (),
+) -> dict[str, Any]:
+    """Exactly the packet `hand_over` would send now with the same answers (its reference and
+    time are given at the hand-over). ReferralError as `hand_over`."""
+    la, involved = _target(incident, authority_code, now)
+    files = _chosen_files(incident, file_ids)
+    sending = replace(sending or Sending(), attachments=[referral_files.entry(f) for f in files])
+    return build_packet(incident, la, referral_id=uuid.UUID(int=0), authorities=involved,
+                        sender=user, now=now, sending=sending)
+
+
+def _chosen_files(incident: Incident, file_ids: Sequence[str | uuid.UUID]) -> list[Attachment]:
+    try:
+        return referral_files.chosen(incident, file_ids)
+    except referral_files.FileRefused as exc:
+        raise ReferralError(str(exc), "files") from None
+
+
+PREVIEW_CHANGED: Final = ("Something in the referral changed after you previewed it (someone may "
+                          "have updated the incident or a child's details). Check the referral "
+                          "again, then confirm it.")
+
+
+def hand_over(
+    incident: Incident, authority_code: str, user: User, *, now: dt.datetime,
+    sending: Sending | None = None, file_ids: Sequence[str | uuid.UUID] = (),
+    store: AttachmentStore | None = None, previewed: str | None = None,
+) -> tuple[Referral, list[Alert]]:
+    """One referral to one authority involved: the packet frozen and encrypted for it, with
+    the files chosen re-encrypted for it (`store` needed then).
+
+    `previewed`: the `packet_digest` of the preview the DSL confirmed; ReferralError
+    (`PREVIEW_CHANGED`, field "preview") if what would be sent now differs from it."""
+    la, involved = _target(incident, authority_code, now)
+    files = _chosen_files(incident, file_ids)
+    if files and store is None:
+        raise ValueError("files chosen but no attachment store given")
+    copy_ids = referral_files.copy_ids(files)
+    sending = replace(sending or Sending(), attachments=[
+        referral_files.entry(f, copy_ids[f.id]) for f in files])
     convening = next((code for code, _, conv in involved if conv), None)
     referral = Referral(
         id=uuid.uuid4(), incident_id=incident.id, school_id=incident.school_id,
         local_authority_id=la.id, convening=convening == authority_code, state="sent",
-        schema_version=1, sent_by_id=user.id, sent_at=now,
+        schema_version=SCHEMA_VERSION, sent_by_id=user.id, sent_at=now,
     )
     packet = build_packet(incident, la, referral_id=referral.id, authorities=involved,
-                          sender=user, now=now)
+                          sender=user, now=now, sending=sending)
+    if previewed is not None and not hmac.compare_digest(previewed, packet_digest(packet)):
+        raise ReferralError(PREVIEW_CHANGED, "preview")
     referral.schema_version = int(packet["schema_version"])
     referral.packet = json.dumps(packet, ensure_ascii=False, sort_keys=False)
     db.session.add(referral)
     db.session.flush()
+    if files:
+        assert store is not None
+        referral_files.send_copies(store, referral, la, files, copy_ids)
 
     children = [child for _, child in incident_children(incident)]
     for child in children:
@@ -372,7 +441,9 @@ def hand_over(
             f"{reference_for(referral.id)}, by {user.display_name}.",
             author_id=user.id, incident=incident, source=referral, occurred_at=now)
     detail: dict[str, Any] = {"incident_id": str(incident.id), "local_authority": la.code,
-                              "convening": referral.convening, "schema_version": 1}
+                              "convening": referral.convening,
+                              "schema_version": referral.schema_version,
+                              "files": len(files)}
     audit.record(audit.REFERRAL_SENT, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="referral", object_id=referral.id, detail=detail)
     audit.record(audit.REFERRAL_SENT, org_id=str(la.id), actor_id=user.id,

@@ -34,7 +34,7 @@ from ..rules.directory import load_directory_data
 from .child_file import date_text
 from .children import add_child, set_names
 from .localtime import to_local
-from .roll_csv import ParsedFile, RowProblem, parse_roll
+from .roll_csv import OPTIONAL_COLUMNS, ParsedFile, RowProblem, parse_roll
 
 __all__ = [
     "BATCH_SIZE",
@@ -178,6 +178,9 @@ def _changes(child: Child, row: dict[str, Any]) -> list[str]:
         out.append(f"Home local authority: now {row['home_la_text'] or 'not given'}")
     if (child.address or None) != row["address"]:
         out.append("Home address changed")
+    for name in OPTIONAL_COLUMNS:
+        if name in row:
+            name_change(name.replace("_", " ").capitalize(), getattr(child, name), row[name])
     status = _expected_status(row)
     if child.roll_status != status:
         if status == "left":
@@ -429,6 +432,9 @@ def _apply(child: Child, row: dict[str, Any], index: str, digest: str,
     _set_if_changed(child, "year_group", row["year_group"])
     _set_if_changed(child, "address", row["address"])
     _set_if_changed(child, "home_authority_text", row["home_la_text"])
+    for name in OPTIONAL_COLUMNS:
+        if name in row:  # only when the file has the column
+            _set_if_changed(child, name, row[name])
     _set_if_changed(child, "left_on", dt.date.fromisoformat(row["left_on"])
                     if row.get("left_on") else None)
     if row["home_la_code"] in names:

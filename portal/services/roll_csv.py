@@ -22,6 +22,7 @@ __all__ = [
     "CONTACT_COLUMNS",
     "MAX_CONTACTS",
     "MAX_ROWS",
+    "OPTIONAL_COLUMNS",
     "ParsedFile",
     "RowProblem",
     "authority_code",
@@ -49,7 +50,14 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "address_parts": ("addressline1", "addressline2", "addressline3", "street", "locality",
                       "town", "county", "postcode"),
     "leaving_date": ("leavingdate", "dateofleaving", "leavedate"),
+    # What a referral form asks for (issue 14), read when the export has the column.
+    "first_language": ("firstlanguage", "homelanguage", "language", "firstlanguagedescription"),
+    "ethnicity": ("ethnicity", "ethnicgroup", "ethnicorigin", "ethnicitydescription"),
+    "religion": ("religion", "religiondescription"),
 }
+# Columns whose value is written only when the file has the column: a file without it leaves what
+# a DSL recorded (and the row, and so its digest, is as before these columns were read).
+OPTIONAL_COLUMNS: Final = ("first_language", "ethnicity", "religion")
 REQUIRED: Final = ("upn", "family_name", "given_name", "dob")
 
 # "Contact 1 Name", "Contact1 Forename", "Primary Contact 2 Mobile" ...
@@ -279,10 +287,18 @@ def _row(number: int, cells: list[str], fields: dict[str, list[int]],
     for position, person in enumerate(people, start=1):
         person["priority"] = position
         del person["slot"]
+    extra: dict[str, Any] = {}
+    for name in OPTIONAL_COLUMNS:
+        if name in fields:
+            value = get(name)
+            if len(value) > TEXT_MAX:
+                problems.append(f"the {name.replace('_', ' ')} is longer than {TEXT_MAX} "
+                                "characters")
+            extra[name] = value or None
     if problems:
         return None, problems
     assert dob is not None
-    return {
+    return {**extra,
         "row": number, "upn": upn, "given_name": given, "family_name": family,
         "preferred_name": get("preferred_name") or None, "dob": dob.isoformat(),
         "sex": get("sex") or None, "year_group": get("year_group") or None,

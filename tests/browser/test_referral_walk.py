@@ -189,7 +189,19 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
         "Hand over to Darlington Borough Council")
     expect(dsl_page.locator(".govuk-inset-text")).to_contain_text("is the convening authority")
     checked_page(dsl_page)
-    dsl_page.get_by_role("button", name="Hand over to Darlington Borough Council").click()
+    # Issue 14: the DSL's contact details and each child's parents' answer, then a preview of
+    # exactly what will be sent, confirmed.
+    dsl_page.get_by_label("Your role").fill("Designated safeguarding lead")
+    dsl_page.get_by_label("Your direct phone number").fill("01325 000111")
+    dsl_page.get_by_label("When can the authority reach you?").fill("Weekends by phone")
+    for legend in dsl_page.locator("legend", has_text="agree to the referral?").all():
+        dsl_page.get_by_role("group", name=legend.inner_text()).get_by_label(
+            "Yes, they agree to the referral").check()
+    dsl_page.get_by_role("button", name="Preview the referral").click()
+    expect(dsl_page.get_by_role("heading", level=1)).to_have_text(
+        "Check the referral to Darlington Borough Council")
+    checked_page(dsl_page)
+    dsl_page.get_by_role("button", name="Confirm and send to Darlington Borough Council").click()
     expect(dsl_page).to_have_url(re.compile(rf"{incident_url}$"))
     expect(dsl_page.get_by_text(re.compile(
         r"Handed over to Darlington Borough Council\. Referral \S+\."))).to_be_visible()

@@ -35,6 +35,7 @@ from tests.hostile import (
 )
 from tests.pdftext import extract
 from tests.referral_data import incident as make_incident
+from tests.web import handover_forms
 from tests.web.conftest import csrf_from, sign_in, submit
 from tests.web.test_access_matrix import urls
 from tests.web.test_access_matrix import world as matrix_world
@@ -170,7 +171,14 @@ def test_payloads_in_every_text_field_are_inert_in_every_view(
         "spoke_to": FULL, "advice": FULL, "decision": FULL, "reasons": FULL},
         form_url=f"{base}/calls/new?authority=derbyshire")
     assert called.status_code == 302, errors(called.get_data(as_text=True))
-    handed = submit(dsl_client, f"{base}/hand-over/derbyshire", {})
+    # The hand-over's own text (issue 14): the DSL's contact details, the parents' answer and
+    # the covering note, through the preview (its hidden fields carry the payloads back).
+    preview = handover_forms.preview(dsl_client, f"{base}/hand-over/derbyshire", {
+        "role": NAME, "phone": SHORT, "availability": FULL, "covering_note": FULL,
+        f"agree_{mia.reference}": "no", f"agree_why_{mia.reference}": FULL})
+    ok(preview, "hand-over preview")
+    assert_inert_html(preview.get_data(as_text=True), "hand-over preview")
+    handed = handover_forms.confirm(dsl_client, f"{base}/hand-over/derbyshire", preview)
     assert handed.status_code == 302, errors(handed.get_data(as_text=True))
     referral = db.session.scalar(select(Referral).where(Referral.incident_id == incident.id))
     assert referral is not None

@@ -18,7 +18,8 @@ from tests import factories
 from tests.hostile import assert_no_leak
 from tests.hostile.test_injection import pdf_shows, pdf_text
 from tests.referral_data import incident as make_incident
-from tests.web.conftest import csrf_from, override_settings, sign_in, submit
+from tests.web import handover_forms
+from tests.web.conftest import csrf_from, override_settings, sign_in
 from tests.web.test_attachments import png_bytes
 
 TRAVERSALS = [
@@ -126,7 +127,7 @@ def test_formula_values_in_exports_are_plain_text(app: Flask, client: FlaskClien
                              words={child.reference: FORMULAS[4]}, concern_text=words)
     db.session.commit()
     sign_in(client, dsl)
-    handed = submit(client, f"/incidents/{incident.id}/hand-over/derbyshire", {})
+    handed = handover_forms.hand_over(client, f"/incidents/{incident.id}/hand-over/derbyshire")
     assert handed.status_code == 302
     referral = db.session.scalar(select(Referral).where(Referral.incident_id == incident.id))
     assert referral is not None

@@ -56,7 +56,7 @@ def _hand_over(w: dict) -> Referral:
 def test_packet_has_each_child_in_their_own_section(world: dict) -> None:
     referral = _hand_over(world)
     packet = service.read_packet(referral)
-    assert packet["schema_version"] == SCHEMA_VERSION == 1
+    assert packet["schema_version"] == SCHEMA_VERSION == 2
     assert packet["schema"] == "safeguarding-portal/referral"
     children = {c["ref"]: c for c in packet["children"]}
     assert set(children) == {world["mia"].reference, world["kai"].reference}
@@ -74,8 +74,10 @@ def test_packet_has_each_child_in_their_own_section(world: dict) -> None:
     assert "SEPARATE_SOCIAL_WORKERS" in packet["assessment"]["considerations"]
     assert packet["school_actions"]["decisions"][0]["reasons"].startswith("Under 13")
     assert packet["school_actions"]["decisions"][0]["child_ref"] == world["mia"].reference
+    # Version 2: with the role, direct phone and availability (asked at the hand-over).
     assert packet["from"]["dsl"] == {"name": "Dana Lead", "email": "dana@oak.example",
-                                     "school": "Oakfield Academy"}
+                                     "school": "Oakfield Academy", "role": None,
+                                     "phone": None, "availability": None}
     assert packet["to"] == {"local_authority": "derbyshire", "name": world["la"].name,
                             "convening": True}
     assert packet["reference"] == referral_reference(referral)
@@ -107,7 +109,7 @@ def test_packet_is_encrypted_under_the_authority_key_only(world: dict) -> None:
     assert blob and b"Harbottle" not in blob
     ring = keyring()
     ours = FieldContext(str(world["la"].id), "referrals", "packet", str(referral.id))
-    assert json.loads(ring.decrypt(ours, blob))["schema_version"] == 1
+    assert json.loads(ring.decrypt(ours, blob))["schema_version"] == 2
     school_ctx = FieldContext(str(world["school"].id), "referrals", "packet", str(referral.id))
     with pytest.raises(CryptoError):
         ring.decrypt(school_ctx, blob)
@@ -128,7 +130,7 @@ def test_json_export_and_pdf(world: dict) -> None:
     referral = _hand_over(world)
     packet = service.read_packet(referral)
     exported = json.loads(packet_json(packet))
-    assert exported["schema_version"] == 1 and exported == packet
+    assert exported["schema_version"] == 2 and exported == packet
     pdf = packet_pdf(packet)
     assert pdf.startswith(b"%PDF")
     assert referral_reference(referral).encode() in pdf

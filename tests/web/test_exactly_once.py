@@ -39,7 +39,9 @@ from portal.models import (
     db,
 )
 from portal.services import referrals as referral_service
+from portal.services.packet import Agreement, Sending, incident_children
 from tests import factories
+from tests.web import handover_forms
 from tests.web.conftest import COOKIE, csrf_from, override_settings, sign_in
 from tests.web.test_attachments import png_bytes
 from tests.web.test_concerns import World, good_fields, make_world
@@ -236,6 +238,22 @@ def _refer(w: dict[str, Any]) -> None:
     w["referral"] = referral
 
 
+def _confirmation(w: dict[str, Any]) -> dict[str, Any]:
+    """The confirmation of a previewed hand-over (issue 14), as the preview page posts it (the
+    same post both times)."""
+    if "confirmation" in w:
+        return dict(w["confirmation"])
+    refs = [child.reference for _, child in incident_children(w["incident"])]
+    sending = Sending(**handover_forms.CONTACT,
+                      agreement={ref: Agreement("yes") for ref in refs})
+    packet = referral_service.preview_packet(w["incident"], "derbyshire", w["dsl"],
+                                             now=FRIDAY_EVENING, sending=sending)
+    w["confirmation"] = {"step": "confirm", **handover_forms.CONTACT,
+                         **{f"agree_{ref}": "yes" for ref in refs},
+                         "previewed": referral_service.packet_digest(packet)}
+    return dict(w["confirmation"])
+
+
 def _referral(w: dict[str, Any], tail: str = "") -> str:
     return f"/referrals/{w['referral'].id}{tail}"
 
@@ -279,7 +297,8 @@ CASES = [
                     "description": "Photo of the handwritten notes", "confirm": "y"},
          _count(Attachment)),
     Case("referral hand-over", "dsl", lambda w: _incident(w, "/hand-over/derbyshire"),
-         lambda w: _incident(w, "/hand-over/derbyshire"), lambda w: {}, _count(Referral)),
+         lambda w: _incident(w, "/hand-over/derbyshire"), lambda w: _confirmation(w),
+         _count(Referral)),
     Case("acknowledgement", "adviser", lambda w: _referral(w),
          lambda w: _referral(w, "/acknowledge"), lambda w: {},
          _audits("referral.acknowledged"), _refer),

@@ -28,6 +28,7 @@ from portal.models import (
 )
 from tests import factories
 from tests.pdftext import extract
+from tests.web import handover_forms
 from tests.web.conftest import csrf_from, sign_in, submit
 from tests.web.test_incidents import add_child, save_facts, start, submit_v, world
 from tests.web.test_recording_rules import tell_parents
@@ -86,7 +87,7 @@ def close(client: FlaskClient, iid: uuid.UUID) -> Any:
 
 
 def refer(client: FlaskClient, iid: uuid.UUID) -> None:
-    sent = submit(client, f"/incidents/{iid}/hand-over/derbyshire", {"submit": "y"})
+    sent = handover_forms.hand_over(client, f"/incidents/{iid}/hand-over/derbyshire")
     assert sent.status_code == 302, text(sent)
 
 

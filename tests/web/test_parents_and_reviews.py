@@ -26,6 +26,7 @@ from portal.models import (
     db,
 )
 from portal.services.recording import DISMISSIVE_MESSAGE
+from tests.web import handover_forms
 from tests.web.conftest import csrf_from, sign_in, submit
 from tests.web.test_incidents import (
     add_child,
@@ -97,8 +98,8 @@ def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed
     for child in ("mia", "kai"):
         assert decide(client, iid, kind="internal_support", child=str(w[child].id),
                       reasons="Safety plan agreed with the child.").status_code == 302
-    assert submit(client, f"/incidents/{iid}/hand-over/derbyshire",
-                  {"submit": "y"}).status_code == 302
+    assert handover_forms.hand_over(
+        client, f"/incidents/{iid}/hand-over/derbyshire").status_code == 302
     hand_over_to_police(client, iid)
     page = text(close(client, iid))
     assert ("Record whether Mia Harmed (C0001)'s parents or carers were told, or why not"
@@ -364,8 +365,8 @@ def test_r10_an_escalation_must_be_reconsidered_before_closing(
         assert decide(client, iid, kind="internal_support", child=str(w[child].id),
                       reasons="Safety plan agreed with the child.").status_code == 302
         assert tell_parents(client, iid, w[child]).status_code == 302
-    assert submit(client, f"/incidents/{iid}/hand-over/derbyshire",
-                  {"submit": "y"}).status_code == 302
+    assert handover_forms.hand_over(
+        client, f"/incidents/{iid}/hand-over/derbyshire").status_code == 302
     hand_over_to_police(client, iid)
     kai_decision = db.session.query(Decision).filter_by(child_id=w["kai"].id).one()
     clock["now"] = NOON + dt.timedelta(hours=1)
@@ -410,8 +411,8 @@ def test_r10_a_closed_incident_still_gets_its_review(
         assert decide(client, iid, kind="internal_support", child=str(w[child].id),
                       reasons="Safety plan agreed.").status_code == 302
         assert tell_parents(client, iid, w[child]).status_code == 302
-    assert submit(client, f"/incidents/{iid}/hand-over/derbyshire",
-                  {"submit": "y"}).status_code == 302
+    assert handover_forms.hand_over(
+        client, f"/incidents/{iid}/hand-over/derbyshire").status_code == 302
     hand_over_to_police(client, iid)
     assert close(client, iid).status_code == 302
     # Closed: parents records are edits like any other and go back to the incident page.

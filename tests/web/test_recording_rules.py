@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from portal.models import Addendum, ChildRecordEntry, Decision, Incident, db
 from portal.rules.dismissive import dismissive_message
 from portal.services.recording import DISMISSIVE_MESSAGE
+from tests.web import handover_forms
 from tests.web.conftest import sign_in, submit
 from tests.web.test_incidents import recorded, start, submit_v, world
 
@@ -140,7 +141,7 @@ def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
         assert note.status_code == 200
         assert how[route] in text(note)
     assert "has been handed over" in text(close(client, iid))
-    sent = submit(client, f"/incidents/{iid}/hand-over/derbyshire", {"submit": "y"})
+    sent = handover_forms.hand_over(client, f"/incidents/{iid}/hand-over/derbyshire")
     assert sent.status_code == 302, text(sent)
     for child in ("mia", "kai"):  # R9
         assert tell_parents(client, iid, w[child]).status_code == 302

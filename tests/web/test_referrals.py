@@ -33,7 +33,8 @@ from portal.services import referrals as service
 from scripts.mailsink import MailSink
 from tests import factories
 from tests.referral_data import incident, local
-from tests.web.conftest import csrf_from, override_settings, sign_in, submit
+from tests.web import handover_forms
+from tests.web.conftest import csrf_from, override_settings, sign_in
 
 # Friday 20 November 2026, 19:00: every line is closed.
 FRIDAY_EVENING = local("2026-11-20T19:00")
@@ -97,8 +98,9 @@ def lines_url(w: dict) -> str:
 
 
 def hand_over(client: FlaskClient, w: dict, code: str):
+    """Fill in, preview and confirm the hand-over (issue 14)."""
     url = f"/incidents/{w['incident'].id}/hand-over/{code}"
-    return submit(client, url, {})
+    return handover_forms.hand_over(client, url)
 
 
 def referral_to(w: dict, code: str) -> Referral:
@@ -202,7 +204,7 @@ def test_full_flow_handover_acknowledge_decide(
     response = hand_over(client, world, "derbyshire")
     assert response.status_code == 302
     referral = referral_to(world, "derbyshire")
-    assert referral.convening and referral.state == "sent" and referral.schema_version == 1
+    assert referral.convening and referral.state == "sent" and referral.schema_version == 2
     # Sent to the convening authority; Darlington (Kai's authority) still needs its own.
     state = csc_referral(world)
     assert state.sent_to == (world["derbyshire"].name,)
@@ -296,7 +298,7 @@ def test_exports(client: FlaskClient, world: dict) -> None:
     assert f'filename="referral-{ref}.pdf"' in pdf.headers["Content-Disposition"]
     assert pdf.headers["Cache-Control"] == "no-store"
     data = client.get(f"/referrals/{referral.id}/packet.json")
-    assert data.status_code == 200 and data.json["schema_version"] == 1
+    assert data.status_code == 200 and data.json["schema_version"] == 2
     assert data.json["reference"] == ref
 
 

@@ -1,0 +1,131 @@
+"""The referral packet's own pages (issue 14): a child's details a referral form asks for,
+filled in from the hand-over ("Missing: first language — add it"), and the files sent with a
+referral, downloaded by the receiving authority's advisers (everyone else: 404)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from .. import audit, drafts
+from ..access import (
+    can_record_incident,
+    can_work_referrals,
+    get_incident_or_404,
+    get_referral_or_404,
+    require,
+)
+from ..attachments import AttachmentStore
+from ..children.views import _content_disposition
+from ..drafts import keeps_drafts
+from ..models import ReferralAttachment, User, db
+from ..services.attachments import download_name
+from ..services.packet import incident_children
+from . import bp
+from .forms import ChildDetailsForm
+
+log = logging.getLogger(__name__)
+
+_DETAILS = ("address", "first_language", "ethnicity", "religion", "gp", "other_agencies")
+_INTERPRETER = {"yes": True, "no": False, "unknown": None}
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+@bp.route("/incidents/<uuid:incident_id>/hand-over/<code>/children/<uuid:child_id>",
+          methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts(can_record_incident, ChildDetailsForm)
+def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
+    """A child's first language, interpreter, ethnicity, religion, GP, other agencies and
+    address, for the referral to `code`; saved on the child's record (encrypted)."""
+    user = _user()
+    incident = get_incident_or_404(user, incident_id)
+    child = next((c for _, c in incident_children(incident) if c.id == child_id), None)
+    if child is None or len(code) > 40:
+        raise NotFound()
+    back = url_for("referrals.hand_over", incident_id=incident.id, code=code)
+    form = ChildDetailsForm()
+    if request.method == "GET":
+        for name in _DETAILS:
+            getattr(form, name).data = getattr(child, name) or ""
+        form.interpreter.data = {True: "yes", False: "no"}.get(child.interpreter, "unknown")  # type: ignore[arg-type]
+        drafts.restore(form)
+    if form.validate_on_submit():
+        changed = []
+        for name in _DETAILS:
+            value = getattr(form, name).data or None
+            if getattr(child, name) != value:
+                setattr(child, name, value)
+                changed.append(name)
+        interpreter = _INTERPRETER.get(form.interpreter.data or "unknown")
+        if child.interpreter != interpreter:
+            child.interpreter = interpreter
+            changed.append("interpreter")
+        if changed:
+            audit.record(audit.CHILD_DETAILS_UPDATED, org_id=str(child.school_id),
+                         actor_id=user.id, object_type="child", object_id=child.id,
+                         detail={"fields": sorted(changed), "incident_id": str(incident.id)})
+        db.session.commit()
+        flash(f"{child.full_name}'s details are saved", "success")
+        return redirect(back)
+    return render_template("referrals/child_details.html", form=form, child=child,
+                           incident=incident, back=back,
+                           page_title=f"{child.full_name}: details for the referral")
+
+
+@bp.get("/referrals/<uuid:referral_id>/files/<uuid:file_id>")
+@require(can_work_referrals)
+def referral_file(referral_id: Any, file_id: Any) -> Response:
+    """A file sent with a referral, decrypted under the authority's key: its advisers only."""
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)
+    copy = db.session.scalar(select(ReferralAttachment).where(
+        ReferralAttachment.id == file_id, ReferralAttachment.referral_id == referral.id,
+        ReferralAttachment.local_authority_id == referral.local_authority_id,
+        ReferralAttachment.local_authority_id == user.local_authority_id))
+    if copy is None:
+        raise NotFound()
+    store: AttachmentStore = current_app.extensions["attachments"]
+    chunks = store.open(str(copy.local_authority_id), copy.store_name)
+    first = next(chunks, b"")  # a missing file or a wrong key fails here, as an error page
+    audit.record(audit.ATTACHMENT_DOWNLOADED, org_id=str(copy.local_authority_id),
+                 actor_id=user.id, object_type="referral_attachment", object_id=copy.id,
+                 detail={"referral_id": str(referral.id)})
+    db.session.commit()
+
+    def body() -> Iterator[bytes]:
+        try:
+            if first:
+                yield first
+            yield from chunks
+        except Exception:
+            log.error("referral file %s failed to decrypt while streaming", copy.id)
+            raise
+
+    response = Response(stream_with_context(body()), mimetype=copy.content_type,
+                        direct_passthrough=True)
+    response.content_length = copy.size
+    response.headers.set("Content-Disposition", "attachment",
+                         **_content_disposition(download_name(copy)))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
