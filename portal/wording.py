@@ -155,7 +155,7 @@ def time_of_day(at: dt.datetime | dt.time) -> str:
 def day(on: dt.date | dt.datetime | str | None, *, weekday: bool = False) -> str:
     """"16 November 2026" ("Monday 16 November 2026" with `weekday`). A datetime is read in UK
     time; an ISO date string (a stored packet) is read first."""
-    if on is None or on == "":
+    if not on:  # None, "", or a key a stored packet does not have
         return ""
     if isinstance(on, str):
         parsed = _parse_iso(on)
@@ -171,7 +171,7 @@ def day(on: dt.date | dt.datetime | str | None, *, weekday: bool = False) -> str
 def when(at: dt.datetime | str | None, *, weekday: bool = False) -> str:
     """"16 November 2026 at 9:30am" in UK time ("Monday 16 November ..." with `weekday`). An
     ISO string (a stored packet: UTC with "Z", or local without an offset) is read first."""
-    if at is None or at == "":
+    if not at:
         return ""
     if isinstance(at, str):
         parsed = _parse_iso(at)

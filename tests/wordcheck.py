@@ -19,6 +19,13 @@ from portal import wording
 from portal.models import ROLE_LABELS as ACCOUNT_ROLE_LABELS
 from portal.rules import vocabulary
 
+# Endpoints that are not for reading as words: the JSON packet is the machine contract; the
+# rules document explains the codes themselves; a file download is the file.
+NOT_WORDS: Final = frozenset({
+    "referrals.packet_json_download", "main.how_the_portal_decides", "static",
+    "children.download_attachment", "main.hide",
+})
+
 ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_TIME: Final = re.compile(r"T\d{2}:\d{2}")
 # A snake_case or UPPER_CASE token (any code, even one not in the vocabulary yet), outside an

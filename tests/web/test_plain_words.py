@@ -50,12 +50,10 @@ from portal.services.localtime import directory_from_db
 from tests import factories
 from tests.referral_data import local
 from tests.web.conftest import csrf_from, sign_in, submit
+from tests.wordcheck import NOT_WORDS as WORDS_EXEMPT
 from tests.wordcheck import pdf_text, problems, visible_text
 
-# Pages that are not for reading as words: the JSON packet is the machine contract; the rules
-# document explains the codes themselves; a file download is the file.
-NOT_WORDS = {"referrals.packet_json_download", "main.how_the_portal_decides", "static",
-             "children.download_attachment", "main.hide", "auth.set_up"}
+NOT_WORDS = WORDS_EXEMPT | {"auth.set_up"}  # a set-up link needs its token
 
 
 def _incident(w: dict[str, Any]) -> Incident:
