@@ -149,6 +149,21 @@ class ReferralView:
         return answers[-1] if answers else None
 
     @property
+    def answer_for(self) -> str:
+        """Which child the latest answer is for, in words (item 5 of issue 14)."""
+        answer = self.answer
+        return answered_for(answer, read_packet(self.referral)) if answer else ""
+
+    @property
+    def answer_by(self) -> str:
+        """Who gave the latest answer: name, role and authority."""
+        answer = self.answer
+        if answer is None:
+            return ""
+        return answered_by(db.session.get(User, answer.recorded_by_id),
+                           db.session.get(LocalAuthority, answer.local_authority_id))
+
+    @property
     def answer_workers(self) -> list[tuple[str, str]]:
         answer = self.answer
         if answer is None:
