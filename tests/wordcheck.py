@@ -34,7 +34,7 @@ SNAKE: Final = re.compile(r"(?<![\w@./-])"
                           r"(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"
                           r"(?![\w@-]|\.\w)")
 # A source procedure by its file number ("Source: 000, 004", "002 s4").
-SOURCE_NUMBER: Final = re.compile(r"(?<![\d.,:£])\b00[0-4]\b(?![\d.:])")
+SOURCE_NUMBER: Final = re.compile(r"(?<![\d.,:£])(?<!\d )\b00[0-4]\b(?![\d.:])")
 
 
 def all_codes() -> set[str]:
@@ -69,7 +69,8 @@ def visible_text(page: str) -> str:
     `data-route="csc_referral"`, a form field's name)."""
     # <code>: an identifier an administrator types and manages (an authority's directory code),
     # shown deliberately as such on administration pages only.
-    page = re.sub(r"(?is)<(script|style|template|code)\b.*?</\1>", " ", page)
+    # <textarea>: what the person typed, shown back to them in the form.
+    page = re.sub(r"(?is)<(script|style|template|code|textarea)\b.*?</\1>", " ", page)
     page = re.sub(r"(?s)<!--.*?-->", " ", page)
     page = re.sub(r"(?s)<[^>]+>", " ", page)
     return html_text.unescape(page)
