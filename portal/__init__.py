@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security,
         static_files,
         team,
+        wording,
     )
     from .config import load_settings
     from .main import bp as main_bp
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
     _template_loaders(app)
+    wording.init_app(app)  # the filters that turn codes and dates into words
     extensions.init_app(app, settings)
     security.init_app(app)
     once.init_app(app)

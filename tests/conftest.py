@@ -112,10 +112,43 @@ def make_test_config(tmp_path: Path, database_url: str, **overrides: Any) -> dic
     }
 
 
+# Every HTML page a web test (tests/web) renders is read for raw codes and ISO dates (issue 14):
+# what is found is kept here, and the session fails at the end if anything was
+# (tests/wordcheck.py). PORTAL_WORDS_CHECK=0 reports without failing.
+WORDS_FOUND: list[str] = []
+
+
+def _watch_words(application: Flask, test_name: str) -> None:
+    from flask import request as current_request
+    from werkzeug.wrappers import Response
+
+    from tests.wordcheck import NOT_WORDS, problems, visible_text
+
+    @application.after_request
+    def check_words(response: Response) -> Response:
+        if (response.mimetype == "text/html" and response.status_code == 200
+                and not response.direct_passthrough
+                and current_request.endpoint not in NOT_WORDS):
+            found = problems(visible_text(response.get_data(as_text=True)))
+            WORDS_FOUND.extend(f"{test_name} {current_request.method} {current_request.path}: "
+                               f"{p}" for p in found)
+        return response
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if WORDS_FOUND:
+        report = "\n".join(dict.fromkeys(WORDS_FOUND))
+        print(f"\n\nRaw codes or ISO dates on pages (issue 14; tests/wordcheck.py):\n{report}")
+        if os.environ.get("PORTAL_WORDS_CHECK", "1") != "0":
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture
 def app(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     url = _database_url(backend, tmp_path, request)
     application = create_app(make_test_config(tmp_path, url))
+    if request.node.nodeid.startswith("tests/web/"):  # hostile tests post junk on purpose
+        _watch_words(application, request.node.nodeid)
     with application.app_context():
         yield application
         from portal.models import db

@@ -56,7 +56,8 @@ def user(
     passwords = current_app.extensions["passwords"]
     u = User(
         email=email or f"{role}-{db.session.query(User).count()}@example.test",
-        display_name=extra.pop("display_name", f"Test {role}"),
+        # A name, as people have: never the role's code ("Test la_adviser" is read as a raw code).
+        display_name=extra.pop("display_name", f"Test {role.replace('_', ' ')}"),
         role=role,
         password_hash=passwords.hash(password),
         **extra,

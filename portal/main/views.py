@@ -28,6 +28,18 @@ def hide() -> Response:
     return redirect(settings.hide_page_url, code=303)
 
 
+@bp.get("/how-the-portal-decides")
+def how_the_portal_decides() -> Any:
+    """docs/rules.md, for anyone signed in: where every reason's source links to (the procedure
+    by name, the part of the rules that uses it: portal/wording.py)."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    from ..wording import rules_document
+
+    return render_template("main/rules.html", body=rules_document(),
+                           page_title="How the portal decides")
+
+
 # The navigation each role sees; an entry shows once its page exists.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "staff": [("concerns.new", "Raise a concern"), ("concerns.mine", "Your concerns")],

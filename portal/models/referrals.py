@@ -9,6 +9,7 @@ from typing import Final
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .accounts import User
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
 REFERRAL_STATES: Final = ("sent", "acknowledged", "answered")
@@ -65,8 +66,12 @@ class ReferralResponse(IdMixin, Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reasons_enc: Mapped[bytes | None] = enc_column()
     workers_enc: Mapped[bytes | None] = enc_column()
+    # The school's reference of the child this answer is for (as the packet names them), or
+    # None for every child in the referral (issue 14).
+    child_ref: Mapped[str | None] = mapped_column(String(20))
 
     referral: Mapped[Referral] = relationship()
+    recorded_by: Mapped[User] = relationship()
 
     reasons = Encrypted[str](org_attr="local_authority_id")
     workers = Encrypted[str](org_attr="local_authority_id")  # JSON

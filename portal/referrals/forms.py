@@ -182,10 +182,25 @@ class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Acknowledge", widget=GovSubmitInput())
 
 
+EVERY_CHILD = "every"
+
+
+def child_choices(packet: dict[str, Any]) -> list[SelectChoice]:
+    """"Every child in this referral", then each child the packet names."""
+    out = [SelectChoice(EVERY_CHILD, "Every child in this referral")]
+    for child in packet.get("children") or []:
+        name = " ".join(f"{child.get('given_name') or ''} {child.get('family_name') or ''}".split())
+        out.append(SelectChoice(str(child.get("ref")), f"{name} ({child.get('ref')})"))
+    return out
+
+
 class AnswerForm(FlaskForm):  # type: ignore[misc]
     outcome = RadioField("Advice or decision", widget=GovRadioInput(),
                          choices=choices(OUTCOMES),
                          validators=[InputRequired("Choose the advice or decision")])
+    # Which child the answer is for: choices are the referral's children (set by the view).
+    child = RadioField("Which child is this for?", widget=GovRadioInput(), default=EVERY_CHILD,
+                       validators=[Optional()], validate_choice=False)
     reasons = TextAreaField(
         "Advice and reasons",
         description="What the school should do, and why you decided this. For no further "

@@ -27,7 +27,7 @@ from ..access import (
     require,
 )
 from ..drafts import keeps_drafts
-from ..models import User, db
+from ..models import LocalAuthority, User, db
 from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
 from ..services import referral_files
@@ -45,11 +45,13 @@ from ..services.packet import (
 )
 from . import bp
 from .forms import (
+    EVERY_CHILD,
     AcknowledgeForm,
     AnswerForm,
     CallForm,
     HandOverForm,
     MilestoneForm,
+    child_choices,
     combine,
     hand_over_form,
 )
@@ -347,7 +349,12 @@ def view(referral_id: Any) -> str:
         ack_form=AcknowledgeForm(), milestone_form=MilestoneForm(),
         separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
         milestones=service.MILESTONES, local_label=service.local_label,
-        route_labels=ROUTE_LABELS,
+        route_labels=ROUTE_LABELS, answered_by=service.answered_by,
+        answered_for=service.answered_for,
+        authority=db.session.get(LocalAuthority, referral.local_authority_id),
+        child_names={str(c.get("ref")): " ".join(
+            f"{c.get('given_name') or ''} {c.get('family_name') or ''} ({c.get('ref')})".split())
+            for c in packet.get("children") or []},
         incident_url=None if adviser else url_for("referrals.incident_lines",
                                                   incident_id=referral.incident_id),
         page_title=f"Referral {rv.reference}",
@@ -410,6 +417,7 @@ def answer(referral_id: Any) -> Any:
     packet = service.read_packet(referral)
     applies, _ = service.separate_social_workers(packet)
     form = AnswerForm()
+    form.child.choices = child_choices(packet)
     drafts.restore(form)
     if form.validate_on_submit():
         meeting = None
@@ -424,7 +432,9 @@ def answer(referral_id: Any) -> Any:
                 strategy_meeting_at=meeting, social_worker=form.social_worker.data or "",
                 social_worker_harmed=form.social_worker_harmed.data or "",
                 social_worker_harmed_others=form.social_worker_harmed_others.data or "",
-                other_workers=form.other_workers.data or "", now=service.utcnow())
+                other_workers=form.other_workers.data or "",
+                child_ref=None if form.child.data in (None, "", EVERY_CHILD) else form.child.data,
+                now=service.utcnow())
         except service.ReferralError as exc:
             db.session.rollback()
             _field_error(form, exc, "reasons")

@@ -74,8 +74,9 @@ __all__ = ["DISMISSIVE_MESSAGE", "dismissive_message", "find_dismissive"]
 
 DISMISSIVE_MESSAGE: Final = (
     "Do not describe the behaviour as banter, a joke, horseplay or part of growing up. Abusive "
-    "behaviour between children is never normal and must never be dismissed as normal (Derby and "
-    "Derbyshire procedures, 000). Describe what happened and why you decided this. If you are "
+    "behaviour between children is never normal and must never be dismissed as normal (the Derby "
+    "and Derbyshire procedure, Children who Present a Risk of Harm to Others). Describe what "
+    "happened and why you decided this. If you are "
     "recording someone else's words, put them in quotation marks."
 )
 

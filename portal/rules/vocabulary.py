@@ -201,3 +201,48 @@ OTHER_ROUTE_LABELS: Final = {
 }
 # Routes that hand the concern to someone outside the school: when is required for these.
 OTHER_ROUTES_HANDED_ON: Final = frozenset({"front_door", "early_help", "police", "lado"})
+
+# Decisions a DSL records (R2, portal.services.recording), what a review found (R10), and what a
+# local authority answered or recorded next on a referral (portal.services.referrals). The
+# services read their codes from these; the screens, the PDF and the emails their words.
+DECISION_LABELS: Final = {
+    "take_route": "Take this route",
+    "handed_over": "Handed over",
+    "decline_route": "Do not take this route",
+    "no_further_action": "No further action",
+    "early_help": "Early help",
+    "internal_support": "Support in school",
+    "other": "Other",
+    "not_involved": "Not involved",
+    "review": "Review",
+    "close": "Close the incident",
+}
+REVIEW_OUTCOME_LABELS: Final = {
+    "again": "No change: review again",
+    "reconsider": "The behaviour continued or escalated: reconsider the routes",
+    "ended": "No further review needed",
+}
+REFERRAL_OUTCOME_LABELS: Final = {
+    "no_further_action": "No further action",
+    "early_help": "Early help",
+    "csc_assessment": "Children's social care assessment",
+    "strategy_meeting": "Strategy meeting arranged",
+    "police_informed": "Police informed",
+}
+MILESTONE_LABELS: Final = {
+    "minutes_sent": "Strategy meeting minutes sent out",
+    "icpc_held": "Initial child protection conference held",
+    "icpc_not_needed": "No initial child protection conference needed",
+    "cin_review_held": "Child in need review held",
+}
+
+# The five source procedures (seeds/README.md), as a reason's "Source" names them: reasons cite
+# them by file number ("000", "002 s4"); screens and documents show the procedure's name.
+SOURCE_LABELS: Final = {
+    "000": "Derby and Derbyshire procedure, Children who Present a Risk of Harm to Others (2024)",
+    "001": "Derby and Derbyshire procedure, Children who Present a Risk of Harm to Others "
+           "(2019 version)",
+    "002": "Darlington Harmful Sexual Behaviour practice guidance (2025)",
+    "003": "Pan-Dorset guidance for responding to child on child sexual abuse (2022)",
+    "004": "West Sussex practice guidance, Peer Abuse: Children Who Harm Other Children",
+}

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, func, literal, or_, select, type_coerce, union_all
 
-from .. import audit
+from .. import audit, wording
 from ..access import (
     attachments_visible_to,
     children_visible_to,
@@ -102,15 +102,12 @@ def _humanise(code: str | None) -> str:
 
 def when_text(at: dt.datetime | None) -> str:
     """'16 November 2026 at 2:05pm' in UK time."""
-    if at is None:
-        return ""
-    local = at.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    return wording.when(at) if at is not None else ""
 
 
 def date_text(day: dt.date | None) -> str:
-    return f"{day.day} {day:%B %Y}" if day else ""
+    """'16 November 2026' (portal.wording)."""
+    return wording.day(day) if day else ""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit
+from .. import audit, wording
 from ..models import (
     Addendum,
     Assessment,
@@ -542,15 +542,15 @@ def _flat(snap: dict[str, Any]) -> dict[str, str]:
     """A snapshot as labelled, readable values, for the list of what another DSL changed."""
     adults = snap.get("adults_harmed") or []
     out = {
-        "Date it happened": snap.get("occurred_on") or "Not given",
-        "First reported": (snap.get("reported_at") or "Not given").replace("T", " "),
+        "Date it happened": wording.day(snap.get("occurred_on")) or "Not given",
+        "First reported": wording.when(snap.get("reported_at")) or "Not given",
         "Online": _yes_no(snap.get("online")),
         "Types": ", ".join(TYPE_LABELS.get(t, t) for t in snap.get("types") or []) or "None",
         "Sexual activity": _yes_no(snap.get("sexual_activity")),
         "Features": ", ".join(FEATURE_LABELS.get(f, f) for f in snap.get("features") or [])
         or "None",
         "Immediate danger": _yes_no(snap.get("immediate_danger")),
-        "Crime suspected": _yes_no(snap.get("crime_suspected")),
+        "The behaviour may be a crime": _yes_no(snap.get("crime_suspected")),
         "Arrested": _yes_no(snap.get("arrested")),
         "Adults harmed": f"{len(adults)} ({sum(1 for a in adults if a.get('at_risk'))} at risk)",
         "What happened": snap.get("summary") or "Not yet recorded",
@@ -558,9 +558,9 @@ def _flat(snap: dict[str, Any]) -> dict[str, str]:
     for c in snap.get("children") or []:
         name = c.get("name", "")
         out[f"{name}: role"] = ROLE_LABELS.get(c.get("role"), c.get("role") or "")
-        out[f"{name}: date of birth"] = c.get("dob") or ""
+        out[f"{name}: date of birth"] = wording.day(c.get("dob"))
         out[f"{name}: SEND"] = _yes_no(c.get("send"))
-        out[f"{name}: local authority"] = c.get("local_authority") or ""
+        out[f"{name}: local authority"] = wording.authority_name(c.get("local_authority"))
         out[f"{name}: attends this school"] = _yes_no(c.get("same_school"))
         out[f"{name}: household"] = c.get("household") or "None"
         out[f"{name}: own words"] = (c.get("child_words") or c.get("child_words_missing_reason")

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .. import wording as words
 from ..models import (
     Assessment,
     Child,
@@ -56,6 +57,7 @@ from ..models import (
     db,
 )
 from ..rules import age_on
+from ..rules.versions import version_label
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
 from .localtime import when_words
 from .recording import PARENT_REASONS
@@ -563,7 +565,7 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
         pdf.ln(1)
 
     heading(f"Referral to {to.get('name', '')}", 18)
-    para(f"Reference {reference}. Sent {packet.get('created_at', '')} (UTC). "
+    para(f"Reference {reference}. Sent {words.when(packet.get('created_at'))} (UK time). "
          f"Schema version {packet.get('schema_version')}.")
     convening = packet.get("convening_authority") or {}
     if to.get("convening"):
@@ -594,10 +596,11 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
     incident = packet.get("incident") or {}
     heading("What happened")
     row("School's incident reference", incident.get("reference"))
-    row("Date it happened", incident.get("occurred_on"))
-    row("Reported to staff (local time)", incident.get("reported_at"))
-    row("Types", ", ".join(incident.get("types") or []))
-    row("Features", ", ".join(incident.get("features") or []) or "None recorded")
+    row("Date it happened", words.day(incident.get("occurred_on")))
+    row("Reported to staff (UK time)", words.when(incident.get("reported_at")))
+    row("Types", "; ".join(words.labels(incident.get("types"), "type")))
+    row("Features", "; ".join(words.labels(incident.get("features"), "feature"))
+        or "None recorded")
     row("Online", _yes_no(incident.get("online")))
     row("Sexual activity", _yes_no(incident.get("sexual_activity")))
     row("Immediate danger", _yes_no(incident.get("immediate_danger")))
@@ -609,7 +612,7 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
     row("Summary", incident.get("summary"))
     for number, concern in enumerate(incident.get("concerns") or [], start=1):
         heading(f"Concern {number} as raised by staff", 11)
-        row("Raised", concern.get("submitted_at"))
+        row("Raised", words.when(concern.get("submitted_at")))
         row("When", concern.get("when"))
         row("Where", concern.get("where"))
         row("What happened", concern.get("what_happened"))
@@ -619,15 +622,18 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
             row("Why the child's words are not recorded", concern.get("child_words_missing_reason"))
 
     children = packet.get("children") or []
+    child_names = {str(c.get("ref")): f"{c.get('given_name', '')} {c.get('family_name', '')} "
+                                      f"({c.get('ref')})" for c in children}
     for number, child in enumerate(children, start=1):
         pdf.add_page()
         heading(f"Child {number} of {len(children)}: {child.get('given_name', '')} "
                 f"{child.get('family_name', '')} ({child.get('ref')})", 14)
-        row("Role", child.get("role_label") or child.get("role"))
-        row("Date of birth", child.get("dob"))
+        row("Role", child.get("role_label") or words.label(child.get("role"), "role"))
+        row("Date of birth", words.day(child.get("dob")))
         row("Age when it happened", child.get("age"))
         row("Special educational needs or disability", _yes_no(child.get("send")))
-        row("Local authority where the child lives", child.get("local_authority"))
+        row("Local authority where the child lives",
+            words.authority_name(child.get("local_authority")))
         row("Attends the school", _yes_no(child.get("same_school")))
         if "parents_carers" in child:  # version 2
             for key, value in child_details(child):
@@ -648,16 +654,18 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
             label = ROUTE_LABELS.get(route, route)
             para(f"* {label}{' (mandatory)' if route in mandatory else ''}")
         for reason in assessed.get("reasons") or []:
-            row(str(reason.get("trigger")), f"{reason.get('because')} "
-                                            f"Source: {reason.get('source')}")
+            row(words.label(reason.get("trigger"), "trigger"),
+                f"{words.iso_dates_in_words(reason.get('because'))} "
+                f"Source: {words.source_words(reason.get('source'))}")
         heading("Considerations", 12)
         if not assessed.get("considerations"):
             para("None.")
         for reason in assessed.get("consideration_reasons") or []:
-            row(str(reason.get("consideration")), f"{reason.get('because')} "
-                                                  f"Source: {reason.get('source')}")
-        para(f"Rules version {assessed.get('rules_version')}, assessed "
-             f"{assessed.get('assessed_at')}.")
+            row(words.label(reason.get("consideration"), "consideration"),
+                f"{words.iso_dates_in_words(reason.get('because'))} "
+                f"Source: {words.source_words(reason.get('source'))}")
+        para(f"Assessed with the portal's rules, {version_label(assessed.get('rules_version'))}, "
+             f"on {words.when(assessed.get('assessed_at'))}.")
 
     actions = packet.get("school_actions") or {}
     heading("What the school has done so far")
@@ -671,20 +679,21 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
         row("What was recorded", item.get("text"))
         row("Recorded by", item.get("recorded_by"))
     for call in calls:
-        heading(f"Consultation call, {call.get('called_at')} ({call.get('local_authority')})", 11)
+        heading(f"Consultation call to {words.authority_name(call.get('local_authority'))}, "
+                f"{words.when(call.get('called_at'))}", 11)
         row("Recorded by", call.get("recorded_by"))
         row("Spoke to", call.get("spoke_to"))
         row("Advice", call.get("advice"))
         row("Decision", call.get("decision"))
         row("Reasons", call.get("reasons"))
     for decision in decisions:
-        title = decision.get("kind", "")
+        title = words.label(decision.get("kind"), "decision")
         if decision.get("route"):
-            title += f" ({decision['route']})"
-        heading(f"Decision: {title}, {decision.get('decided_at')}", 11)
+            title += f": {words.label(decision['route'], 'route')}"
+        heading(f"Decision: {title}, {words.when(decision.get('decided_at'))}", 11)
         row("Decided by", decision.get("decided_by"))
-        if decision.get("child_ref"):
-            row("Child", decision.get("child_ref"))
+        row("For", child_names.get(decision.get("child_ref") or "", "every child")
+            if decision.get("child_ref") else "Every child")
         row("What", decision.get("what"))
         row("Reasons", decision.get("reasons"))
     files = packet.get("attachments") or []

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from ..rules.dismissive import DISMISSIVE_MESSAGE, dismissive_message, find_dismissive
-from ..rules.vocabulary import ROUTE_LABELS, WITNESS_ROLE
+from ..rules.vocabulary import (
+    DECISION_LABELS,
+    REVIEW_OUTCOME_LABELS,
+    ROUTE_LABELS,
+    WITNESS_ROLE,
+)
 
 __all__ = [
     "CHILD_DECISION_KINDS",
@@ -40,18 +45,7 @@ __all__ = [
 ]
 
 # Decisions a DSL records (R2). Each has who, when, what and why.
-DECISION_KINDS: Final = {
-    "take_route": "Take this route",
-    "handed_over": "Handed over",
-    "decline_route": "Do not take this route",
-    "no_further_action": "No further action",
-    "early_help": "Early help",
-    "internal_support": "Support in school",
-    "other": "Other",
-    "not_involved": "Not involved",
-    "review": "Review",
-    "close": "Close the incident",
-}
+DECISION_KINDS: Final = DECISION_LABELS
 # Decisions that carry a review date (R10), and a review that says "review again".
 REVIEW_KINDS: Final = frozenset({"no_further_action", "internal_support"})
 # The latest a review may be set: 26 weeks (two school terms). Further out, a child's situation
@@ -59,11 +53,7 @@ REVIEW_KINDS: Final = frozenset({"no_further_action", "internal_support"})
 # improve or deteriorate the situation should be reconsidered").
 REVIEW_MAX_WEEKS: Final = 26
 # R10: what a review found.
-REVIEW_OUTCOMES: Final = {
-    "again": "No change: review again",
-    "reconsider": "The behaviour continued or escalated: reconsider the routes",
-    "ended": "No further review needed",
-}
+REVIEW_OUTCOMES: Final = REVIEW_OUTCOME_LABELS
 # R9: why a child's parents or carers were not told (completes "not told, because ...").
 PARENT_REASONS: Final = {
     "csc_advised": "children's social care advised against it",

@@ -26,7 +26,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import defer
 
-from .. import audit
+from .. import audit, wording
 from ..attachments import AttachmentStore
 from ..models import (
     Attachment,
@@ -45,26 +45,16 @@ from ..rules import Authority, Directory
 from ..rules.directory import Timescale
 from ..rules.dismissive import dismissive_message, find_dismissive
 from ..rules.timescales import Due, cin_reviews, due_after
+from ..rules.vocabulary import MILESTONE_LABELS, REFERRAL_OUTCOME_LABELS
 from . import chronology, handover, referral_files
 from .handover import HandoverView, authority_rows
 from .localtime import directory_from_db, to_local
 from .packet import SCHEMA_VERSION, Sending, build_packet, incident_children, reference_for
 
-OUTCOMES: Final = {
-    "no_further_action": "No further action",
-    "early_help": "Early help",
-    "csc_assessment": "Children's social care assessment",
-    "strategy_meeting": "Strategy meeting arranged",
-    "police_informed": "Police informed",
-}
+OUTCOMES: Final = REFERRAL_OUTCOME_LABELS
 # Outcomes where social workers are allocated (and SEPARATE_SOCIAL_WORKERS then applies).
 SOCIAL_WORK_OUTCOMES: Final = frozenset({"csc_assessment", "strategy_meeting"})
-MILESTONES: Final = {
-    "minutes_sent": "Strategy meeting minutes sent out",
-    "icpc_held": "Initial child protection conference held",
-    "icpc_not_needed": "No initial child protection conference needed",
-    "cin_review_held": "Child in need review held",
-}
+MILESTONES: Final = MILESTONE_LABELS
 STATUS_LABELS: Final = {
     "new": "New",
     "acknowledged": "Acknowledged",
@@ -97,12 +87,11 @@ def utcnow() -> dt.datetime:
 
 
 def local_label(at: dt.datetime | None, *, all_day: bool = False) -> str:
+    """An appointment or a moment with its weekday, in UK time (portal.wording's style):
+    "Monday 23 November 2026 at 10:00am"; `all_day`: "Monday 23 November 2026"."""
     if at is None:
         return ""
-    local = to_local(at) if at.tzinfo else at
-    if all_day:
-        return local.strftime("%A %-d %B %Y")
-    return local.strftime("%A %-d %B %Y at %H:%M")
+    return wording.day(at, weekday=True) if all_day else wording.when(at, weekday=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +151,21 @@ class ReferralView:
         """The latest advice or decision (milestones aside)."""
         answers = [r for r in self.responses if r.outcome in OUTCOMES]
         return answers[-1] if answers else None
+
+    @property
+    def answer_for(self) -> str:
+        """Which child the latest answer is for, in words (item 5 of issue 14)."""
+        answer = self.answer
+        return answered_for(answer, read_packet(self.referral)) if answer else ""
+
+    @property
+    def answer_by(self) -> str:
+        """Who gave the latest answer: name, role and authority."""
+        answer = self.answer
+        if answer is None:
+            return ""
+        return answered_by(db.session.get(User, answer.recorded_by_id),
+                           db.session.get(LocalAuthority, answer.local_authority_id))
 
     @property
     def answer_workers(self) -> list[tuple[str, str]]:
@@ -502,12 +506,20 @@ def record_answer(
     social_worker_harmed: str = "",
     social_worker_harmed_others: str = "",
     other_workers: str = "",
+    child_ref: str | None = None,
     now: dt.datetime,
 ) -> tuple[ReferralResponse, list[Alert]]:
-    """The authority's advice or decision (append-only), returned to the school's DSLs."""
+    """The authority's advice or decision (append-only), returned to the school's DSLs.
+
+    `child_ref`: the child it is for (the school's reference, as the packet names the child), or
+    None for every child in the referral. The school reads who answered (name, role and
+    authority) and which child each answer is for, in words."""
     if outcome not in OUTCOMES:
         raise ReferralError("Choose the advice or decision", "outcome")
     reasons = check_reasons(reasons)
+    packet_children = {str(c.get("ref")): c for c in read_packet(referral).get("children") or []}
+    if child_ref and child_ref not in packet_children:
+        raise ReferralError("Choose a child named in this referral, or every child", "child")
     if outcome == "strategy_meeting":
         if strategy_meeting_at is None:
             raise ReferralError("Enter the date and time of the strategy meeting",
@@ -540,7 +552,7 @@ def record_answer(
         acknowledge(referral, user, now=now)
     response = ReferralResponse(
         id=uuid.uuid4(), referral_id=referral.id, local_authority_id=referral.local_authority_id,
-        outcome=outcome, recorded_by_id=user.id, recorded_at=now,
+        outcome=outcome, recorded_by_id=user.id, recorded_at=now, child_ref=child_ref or None,
     )
     response.reasons = reasons
     response.workers = json.dumps({k: v for k, v in workers.items() if v})
@@ -558,11 +570,16 @@ def record_answer(
     if incident is not None:
         when = (f" for {local_label(strategy_meeting_at)}"
                 if strategy_meeting_at is not None else "")
+        by = answered_by(user, la)
         for _, child in incident_children(incident):
+            if child_ref and child.reference != child_ref:
+                continue  # an answer for another child of the referral
             chronology.add_entry(
                 child, "referral_answered",
                 f"{la_name} answered referral {reference_for(referral.id)} about incident "
-                f"{incident.reference}: {OUTCOMES[outcome]}{when}.",
+                f"{incident.reference}"
+                f"{', for this child' if child_ref else ', for every child in it'}: "
+                f"{OUTCOMES[outcome]}{when}. Answered by {by}.",
                 author_id=user.id, incident=incident, source=response, occurred_at=now)
     detail: dict[str, Any] = {"outcome": outcome, "referral_id": str(referral.id)}
     audit.record(audit.REFERRAL_ANSWERED, org_id=str(referral.local_authority_id),
@@ -604,6 +621,28 @@ def record_milestone(
                  actor_id=user.id, object_type="referral_response", object_id=response.id,
                  detail={"outcome": kind, "referral_id": str(referral.id)})
     return response
+
+
+def answered_by(user: User | None, authority: LocalAuthority | None) -> str:
+    """Who answered, as the school reads it: "Alex Byrne, local authority adviser, Derbyshire
+    County Council"."""
+    if user is None:
+        return "an adviser no longer in the portal"
+    role = wording.label(user.role, "account_role").lower()
+    return ", ".join(p for p in (user.display_name, role, authority.name if authority else "")
+                     if p)
+
+
+def answered_for(response: ReferralResponse, packet: dict[str, Any]) -> str:
+    """Which child an answer is for, in words: "Mia Harbottle (C0001)" or "every child in
+    this referral"."""
+    if not response.child_ref:
+        return "every child in this referral"
+    for child in packet.get("children") or []:
+        if str(child.get("ref")) == response.child_ref:
+            name = " ".join(str(child.get(k) or "") for k in ("given_name", "family_name"))
+            return f"{' '.join(name.split())} ({response.child_ref})"
+    return f"the child {response.child_ref}"
 
 
 def responses_of(referral: Referral) -> list[ReferralResponse]:

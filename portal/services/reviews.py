@@ -18,7 +18,7 @@ from typing import Any, Final
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
-from .. import audit
+from .. import audit, wording
 from ..models import Child, Decision, Incident, School, User, db
 from . import chronology
 from .localtime import to_local
@@ -56,7 +56,8 @@ def today(now: dt.datetime) -> dt.date:
 
 
 def date_text(day: dt.date) -> str:
-    return f"{day:%-d %B %Y}"
+    """'14 December 2026' (portal.wording)."""
+    return wording.day(day)
 
 
 def default_review_on(school: School | None, now: dt.datetime) -> dt.date:

@@ -180,7 +180,8 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(dsl_page).to_have_url(re.compile(rf"{incident_url}$"))
     expect(dsl_page.get_by_text("The call is recorded in each child's file")).to_be_visible()
     expect(dsl_page.get_by_test_id("handover")).to_contain_text(
-        "Saturday 21 November 2026 at 09:40: darlington, spoke to Tamsin Greathead")
+        "Saturday 21 November 2026 at 9:40am: Darlington Borough Council, spoke to Tamsin "
+        "Greathead")
     checked_page(dsl_page)
 
     # ---- 3. ... and hands over to the convening authority ------------------------------------

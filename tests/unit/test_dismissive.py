@@ -178,7 +178,10 @@ def test_message_quotes_what_was_typed_and_explains_why() -> None:
     message = dismissive_message("b4nter")
     assert message.startswith("You wrote “b4nter”. ")
     assert message.endswith(DISMISSIVE_MESSAGE)
-    assert "never normal" in DISMISSIVE_MESSAGE and "000" in DISMISSIVE_MESSAGE
+    # The source (seed 000) cited by its name, as every page cites it (issue 14).
+    assert "never normal" in DISMISSIVE_MESSAGE
+    assert "Derby and Derbyshire procedure, Children who Present a Risk of Harm to Others" in (
+        DISMISSIVE_MESSAGE)
     assert "quotation marks" in DISMISSIVE_MESSAGE
 
 

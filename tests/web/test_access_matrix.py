@@ -21,7 +21,8 @@ from tests.web.conftest import csrf_from, sign_in
 PUBLIC = {"static", "main.index", "main.hide", "auth.sign_in", "auth.set_up"}
 # Steps of signing in: reachable only part-way through, else they send you on.
 SIGN_IN_STEPS = {"auth.sign_in_code", "auth.sign_in_enrol"}
-ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.keepalive"}
+ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.keepalive",
+                 "main.how_the_portal_decides"}  # the rules every reason's source links to
 ROLES = ("staff", "dsl", "la_adviser", "admin")
 
 

@@ -151,7 +151,14 @@ def test_record_incident_from_concern_shows_mandatory_csc_referral(
     # The triggers in plain words, never their codes.
     assert "Sexual activity and a child under 13" in html and "Harmful sexual behaviour" in html
     assert "UNDER_13_SEXUAL_ACTIVITY" not in html and "HARMFUL_SEXUAL_BEHAVIOUR" not in html
-    assert 'Source: 000 "Consent"; 001 s5' in htmllib.unescape(html)
+    # The source as the procedures' names, linked to the rules' explanation (issue 14), never
+    # a file number.
+    plain = htmllib.unescape(html)
+    assert ('Source: <a class="govuk-link" href="/how-the-portal-decides#under-13-sexual-activity">'
+            'Derby and Derbyshire procedure, Children who Present a Risk of Harm to Others (2024) '
+            '"Consent"; Derby and Derbyshire procedure, Children who Present a Risk of Harm to '
+            'Others (2019 version) section 5</a>') in plain
+    assert "Source: 000" not in plain and "001 s5" not in plain
     assert "12 when it happened" in html
     assert 'href="tel:01629535353"' in html
     assert "Not yet recorded" not in html.split('id="children"')[1].split('id="summary"')[0]
