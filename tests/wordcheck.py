@@ -99,25 +99,8 @@ def problems(text: str) -> list[str]:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text of a PDF: pypdf when installed, else the strings of fpdf2's content streams."""
-    try:
-        from io import BytesIO
+    """The text of a PDF as a reader extracts it (tests/pdftext.py: poppler's pdftotext; the
+    portal's PDFs embed subset fonts, so their streams hold glyph numbers, not text)."""
+    from tests.pdftext import extract
 
-        from pypdf import PdfReader
-    except ImportError:
-        pass
-    else:
-        return "\n".join(page.extract_text() or "" for page in PdfReader(BytesIO(data)).pages)
-    import zlib
-
-    chunks: list[str] = []
-    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            body = zlib.decompress(raw)
-        except zlib.error:
-            body = raw
-        for line in re.findall(rb"\((.*?)(?<!\\)\)\s*Tj", body, re.S):
-            text = re.sub(rb"\\([()\\])", rb"\1", line).decode("latin-1")
-            chunks.append(text)
-        chunks.append("\n")
-    return " ".join(chunks)
+    return extract(data)

@@ -49,6 +49,7 @@ from portal.services import referrals as service
 from portal.services.localtime import directory_from_db
 from tests import factories
 from tests.referral_data import local
+from tests.web import handover_forms
 from tests.web.conftest import csrf_from, sign_in, submit
 from tests.wordcheck import NOT_WORDS as WORDS_EXEMPT
 from tests.wordcheck import pdf_text, problems, visible_text
@@ -173,7 +174,7 @@ def _hand_over_and_answer(app: Flask, w: dict[str, Any]) -> Referral:
     dsl_client, adviser_client = app.test_client(), app.test_client()
     assert sign_in(dsl_client, w["dsl"]).status_code == 302
     url = f"/incidents/{w['incident'].id}/hand-over/derbyshire"
-    assert submit(dsl_client, url, {}).status_code == 302
+    assert handover_forms.hand_over(dsl_client, url).status_code == 302
     referral = db.session.scalar(select(Referral).where(
         Referral.incident_id == w["incident"].id))
     assert referral is not None
@@ -292,8 +293,8 @@ def test_answer_for_a_child_outside_the_referral_is_refused(
         app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
     dsl_client = app.test_client()
     assert sign_in(dsl_client, world["dsl"]).status_code == 302
-    assert submit(dsl_client, f"/incidents/{world['incident'].id}/hand-over/derbyshire",
-                  {}).status_code == 302
+    assert handover_forms.hand_over(
+        dsl_client, f"/incidents/{world['incident'].id}/hand-over/derbyshire").status_code == 302
     referral = db.session.scalar(select(Referral))
     assert referral is not None
     assert sign_in(client, world["adviser"]).status_code == 302
