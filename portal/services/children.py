@@ -55,6 +55,7 @@ def add_child(
     on_roll: bool = True,
     family_group: uuid.UUID | None = None,
     preferred_name: str | None = None,
+    authority_from_school: bool = True,
 ) -> Child:
     """A new child with the school's next reference number (flushes; the caller commits).
 
@@ -65,7 +66,10 @@ def add_child(
     child = Child(
         school_id=school.id,
         reference=f"C{number:04d}",
-        local_authority_code=local_authority_code or school.local_authority.code,
+        # Without a known authority a child is taken to live in the school's, unless the caller
+        # knows better (the roll's unknown home authority: the DSL chooses, never a guess).
+        local_authority_code=local_authority_code
+        or (school.local_authority.code if authority_from_school else None),
         created_by_id=created_by_id,
         on_roll=on_roll,
         family_group=family_group,

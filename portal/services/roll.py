@@ -396,6 +396,7 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
                               family_name=row["family_name"],
                               dob=dt.date.fromisoformat(row["dob"]), send=row["send"],
                               local_authority_code=row["home_la_code"],
+                              authority_from_school=False,
                               created_by_id=roll_import.confirmed_by_id, on_roll=True)
             audit.record(audit.CHILD_CREATED, org_id=str(school.id),
                          actor_id=roll_import.confirmed_by_id, object_type="child",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from flask import Flask
@@ -82,6 +83,11 @@ def test_merge_joins_the_chronologies_and_keeps_both_ids(app: Flask,
                          data={"csrf_token": token, "reference": again.reference.lower()})
     assert by_ref.status_code == 302
     assert by_ref.headers["Location"].endswith(f"/children/{zoe.id}/merge/{again.id}")
+    # Each choice on the merge page is asked as a question: which record, and each detail.
+    merge_page = client.get(by_ref.headers["Location"]).get_data(as_text=True)
+    legends = [" ".join(x.split()) for x in
+               re.findall(r"<legend[^>]*>(.*?)</legend>", merge_page, re.S)]
+    assert "Given name" in legends and "Date of birth" in legends, legends
 
     assessments = db.session.scalar(select(func.count()).select_from(Assessment))
     done = _merge(client, zoe, again, dob="other")  # the other record's date of birth is right

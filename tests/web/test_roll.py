@@ -286,6 +286,11 @@ def test_example_file_imports_with_accents_scripts_and_unknown_authority(
     assert kids["A00000000002C"].send is True  # K: SEN support
     kwame = kids["A00000000005F"]
     assert kwame.home_authority_text == "Nowhere Shire"
+    # Never guessed as the school's own authority: the DSL chooses the front door (a walk found
+    # Kwame filed under the school's authority, "Nowhere Shire" shown nowhere).
+    assert kwame.local_authority_code is None
+    file_page = text(client.get(f"/children/{kwame.id}"))
+    assert w["school"].local_authority.name not in file_page.split("Local authority")[-1][:80]
     assert db.session.scalar(select(func.count()).select_from(RollContact)) == 9
 
 

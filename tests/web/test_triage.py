@@ -123,6 +123,10 @@ def test_the_dsl_reads_the_concern_whole_in_plain_words(app: Flask, client: Flas
     assert "There's nothing in the cupboards" in text
     assert "Monday evening" in text and "At home" in text
     assert page.headers["Cache-Control"].startswith("no-store")
+    # Each choice is asked as a question (a legend), not a bare list of radios.
+    legends = re.findall(r'<legend[^>]*>\s*(.*?)\s*</legend>', page.get_data(as_text=True), re.S)
+    assert "What did you decide?" in legends
+    assert "If it is a safeguarding concern of another kind, which route did it take?" in legends
     # A long text is folded, and "Show all" is a <details>: it works without JavaScript.
     folded = text_of(client.get(triage_url(long)))
     assert "Show all of the child" in folded
