@@ -240,6 +240,10 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
         problem = getattr(self.new_dob, "problem", "missing")
         if problem == "missing" and unknown:
             dob = None
+        elif unknown:  # a date typed and "I do not know" ticked: never guess which is meant
+            self.error(self.new_dob, "Enter their date of birth, or select 'I do not know their "
+                                     "date of birth', not both")
+            ok = False
         elif problem == "missing":
             self.error(self.new_dob, "Enter their date of birth, or select "
                                      "'I do not know their date of birth'")

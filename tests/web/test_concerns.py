@@ -294,6 +294,13 @@ def test_new_child_messages(app: Flask, client: FlaskClient, world: World) -> No
     text = page(post_form(client, {"new_given": "Zorvek", "new_family": "Quillfeather",
                                    "new_dob": ["1", "1", str(today().year + 1)]}, "add_child"))
     assert "Date of birth must be in the past" in text
+    # A date typed and "I do not know" ticked: asked which, never saved as either (a walk found
+    # the typed date kept although the box said it was not known).
+    text = page(post_form(client, {"new_given": "Marek", "new_family": "Kowalski",
+                                   "new_dob": ["14", "3", "2013"], "new_dob_unknown": "y"},
+                          "add_child"))
+    assert "not both" in text and "Marek Kowalski (new to the portal)" not in text
+    assert 'value="Kowalski"' in text  # what was typed is kept
 
 
 def test_reason_instead_of_words_is_enough(app: Flask, client: FlaskClient,
