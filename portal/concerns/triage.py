@@ -18,6 +18,7 @@ from markupsafe import Markup
 from .. import drafts, once
 from ..access import get_concern_or_404, get_incident_or_404, require
 from ..drafts import keeps_drafts
+from ..form_problems import show_problems
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
 from ..rules.vocabulary import (
@@ -42,20 +43,6 @@ FOLD_KEEP: Final = 400
 def _user() -> User:
     user: User = current_user._get_current_object()
     return user
-
-
-def _fail(form: Any, error: RecordingError) -> list[str]:
-    """Each problem on its field; those that belong to no field are the page's."""
-    db.session.rollback()
-    page: list[str] = []
-    for problem in error.problems:
-        target = getattr(form, problem.field, None) if problem.field else None
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*list(target.errors or []), problem.message]
-        else:
-            page.append(problem.message)
-    form._errors = None
-    return page
 
 
 def fold(text: str | None) -> dict[str, str] | None:
@@ -131,7 +118,7 @@ def triage(concern_id: uuid.UUID) -> Any:
                 route_at_local=form.route_at_local(), route_detail=form.route_detail.data,
                 route_reference=form.route_reference.data), referrals.utcnow())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
             concern = get_concern_or_404(user, concern_id)
         else:
             target = once.done(url_for("concerns.triage", concern_id=concern.id))
@@ -157,7 +144,7 @@ def add_to_incident(concern_id: uuid.UUID) -> Any:
             once.claim()
             svc.add_to_incident(user, concern, incident, referrals.utcnow())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
             concern = get_concern_or_404(user, concern_id)
         else:
             target = once.done(url_for("incidents.children", incident_id=incident.id))
@@ -187,7 +174,7 @@ def correct(concern_id: uuid.UUID) -> Any:
             svc.correct_concern(user, concern, form.field.data or "", form.correction.data,
                                 form.reason.data, referrals.utcnow())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("concerns.triage", concern_id=concern_id))
             db.session.commit()
@@ -218,7 +205,7 @@ def correct_outcome(concern_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
             svc.correct_outcome(user, concern, outcome, form.correction.data, form.reason.data,
                                 referrals.utcnow())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("concerns.triage", concern_id=concern_id))
             db.session.commit()

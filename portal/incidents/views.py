@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from .. import access, audit, drafts, once
 from ..drafts import keeps_drafts
+from ..form_problems import show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..rules.vocabulary import (
     CONSIDERATION_LABELS,
@@ -102,20 +103,6 @@ def _editable_incident(incident_id: Any) -> Any:
     return incident
 
 
-def _fail(form: Any, error: RecordingError) -> list[str]:
-    """Put each problem on its field; return those that belong to no field (page errors)."""
-    db.session.rollback()
-    page: list[str] = []
-    for problem in error.problems:
-        target = getattr(form, problem.field, None) if problem.field else None
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*list(target.errors or []), problem.message]
-        else:
-            page.append(problem.message)
-    form._errors = None  # recompute form.errors with the added messages
-    return page
-
-
 def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
     return {"incident": incident, "labels": LABELS, "local": to_local, **extra}
 
@@ -187,7 +174,7 @@ def new() -> Any:
             incident = svc.open_incident(user, concerns, _now())
             triage_svc.note_incident_started(user, concerns, incident, _now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.facts", incident_id=incident.id))
             db.session.commit()
@@ -281,7 +268,7 @@ def _versioned_save(
     try:
         save()
     except RecordingError as error:
-        page_errors = _fail(form, error)
+        page_errors = show_problems(form, error)
         extra = _stale_context(error)
         if extra:
             stale = extra["stale"]
@@ -540,7 +527,7 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
                 kind="not_involved", child_id=person.id, reasons=form.reasons.data,
                 what="Recorded as not involved"), _now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.children", incident_id=incident.id))
             db.session.commit()
@@ -623,7 +610,7 @@ def decide(incident_id: uuid.UUID) -> Any:
                 what=form.what.data, reasons=form.reasons.data,
                 review_on=form.review_on.data), _now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id))
             db.session.commit()
@@ -666,7 +653,7 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
                 told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
                 _now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id,
                                        _anchor="children"))
@@ -707,7 +694,7 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
                                       reasons=form.reasons.data,
                                       next_review_on=form.next_review_on.data, now=_now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id,
                                        _anchor="decisions"))
@@ -744,7 +731,7 @@ def school_settings() -> Any:
             if "concern_days" in request.form:  # a page from before this setting had none
                 triage_svc.set_concern_days(user, school, form.concern_days.data, _now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             db.session.commit()
             flash("School settings saved", "success")
@@ -786,7 +773,7 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
         try:
             escalation_svc.set_escalation(user, school, choice, _now())
         except RecordingError as error:
-            page_errors = _fail(escalation, error)
+            page_errors = show_problems(escalation, error)
         else:
             db.session.commit()
             flash("Escalation settings saved", "success")
@@ -811,7 +798,7 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
                                field=field, correction=form.correction.data,
                                reason=form.reason.data, now=_now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id))
             db.session.commit()
@@ -911,7 +898,7 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
                 route=route, happened_at_local=form.happened_at_local(), **form.details()),
                 _now())
         except RecordingError as error:
-            page_errors = _fail(form, error)
+            page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id,
                                        _anchor="handing-over"))
