@@ -262,11 +262,12 @@ def _match_key(given: str | None, family: str | None, dob: dt.date | str | None)
 
 
 def _possible_matches(school: School, new_rows: list[dict[str, Any]]) -> list[PossibleMatch]:
-    """Children added by hand with the same normalised name (legal or preferred given name) and
+    """Children never matched to the roll (no UPN: added by hand, or marked on the roll before
+    the school imported one) with the same normalised name (legal or preferred given name) and
     date of birth as a new pupil of the roll: shown for the DSL to check, never merged."""
     by_hand = list(db.session.scalars(select(Child).where(
-        Child.school_id == school.id, Child.roll_status == "not_on_roll",
-        Child.upn_index.is_(None))))
+        Child.school_id == school.id, Child.roll_status != "left",
+        Child.upn_index.is_(None), Child.merged_into_id.is_(None))))
     if not by_hand:
         return []
     keys: dict[str, list[Child]] = {}
@@ -406,8 +407,8 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
 
 def _linkable(school: School, child_id: uuid.UUID) -> Child | None:
     child = db.session.get(Child, child_id)
-    if child is None or child.school_id != school.id or child.roll_status != "not_on_roll" \
-            or child.upn_index is not None:
+    if child is None or child.school_id != school.id or child.roll_status == "left" \
+            or child.upn_index is not None or child.merged_into_id is not None:
         return None
     return child
 

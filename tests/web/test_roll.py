@@ -300,6 +300,10 @@ def test_a_child_added_by_hand_is_offered_as_a_possible_match_and_linked_when_co
                            on_roll=False)
     other = factories.child(w["school"], "Amara", "Fenwicke", dob=dt.date(2012, 9, 2),
                             on_roll=False)
+    # Marked on the roll before the school imported one (no UPN): offered too (a walk found
+    # such children never reconciled with the roll).
+    before = factories.child(w["school"], "Kwame", "Asantewaa", dob=dt.date(2010, 1, 30),
+                             on_roll=True)
     db.session.commit()
     assert sign_in(client, w["dsl"]).status_code == 302
     url, page = preview(client, (ROOT / "docs/examples/roll-example.csv").read_bytes())
@@ -307,6 +311,7 @@ def test_a_child_added_by_hand_is_offered_as_a_possible_match_and_linked_when_co
     assert 'data-testid="possible-matches"' in body
     assert f'value="A00000000001B:{hand.id}"' in body
     assert f'value="A00000000002C:{other.id}"' in body
+    assert f':{before.id}"' in body
     # Only the first is confirmed as the same child; a forged pair is ignored.
     assert confirm(client, url, page, same_child=[f"A00000000001B:{hand.id}",
                                                   f"A00000000004E:{other.id}"]
@@ -315,4 +320,4 @@ def test_a_child_added_by_hand_is_offered_as_a_possible_match_and_linked_when_co
     assert hand.roll_status == "on_roll" and hand.upn == "A00000000001B"
     assert (hand.given_name, hand.preferred_name) == ("Zoë", "Zoe")
     assert other.roll_status == "not_on_roll" and other.upn is None
-    assert children_of(w["school"].id) == 2 + 5  # the matched pupil was not added again
+    assert children_of(w["school"].id) == 3 + 5  # the matched pupil was not added again
