@@ -605,8 +605,9 @@ class _Builder:
             self.item("child_words_missing_reason", "Why the child's words were not recorded",
                       concern.child_words_missing_reason),
             self.item("where", "Where", concern.where),
-            self.item("when_text", "When", concern.when_text
-                      or (date_text(concern.occurred_on) if concern.occurred_on else None)),
+            self.item("when_text", "When", ", ".join(part for part in (
+                date_text(concern.occurred_on) if concern.occurred_on else None,
+                concern.when_text) if part) or None),
             self.item("urgent_detail", "Why it is urgent", concern.urgent_detail),
         ]
         return Event(

@@ -164,6 +164,9 @@ def test_no_further_action_with_reasons_joins_the_childs_chronology(
     assert "Recorded without an incident" in file and "No further action" in file
     assert REASONS_NFA in file
     assert "Read by Dana Lead and recorded without an incident" in file
+    # When it happened keeps its date beside the reporter's words (a walk found the date lost).
+    when = w["concern"].occurred_on
+    assert f"{when.day} {when:%B %Y}, Monday evening" in file
 
     action = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "concern.triaged"))
     assert action is not None and action.object_id == str(concern.id)
