@@ -195,6 +195,10 @@ class ChildFile:
         return date_text(self.dob)
 
     @property
+    def roll_status(self) -> str:
+        return describe_status(self.child)
+
+    @property
     def incident_count(self) -> int:
         return sum(1 for e in self.events if e.kind == "incident")
 
@@ -692,6 +696,21 @@ class _Builder:
             by=self.user_name(decision.decided_by_id),
             items=[i for i in items if i is not None],
         )
+
+
+STATUS_WORDS: Final = {"on_roll": "On the roll", "left": "Left the school",
+                       "not_on_roll": "Not on the roll (added by hand)"}
+
+
+def status_words(child: Child) -> str:
+    return STATUS_WORDS.get(child.roll_status, STATUS_WORDS["not_on_roll"])
+
+
+def describe_status(child: Child) -> str:
+    """The child's place on the roll in words, with the leaving date for a leaver."""
+    if child.roll_status == "left" and child.left_on is not None:
+        return f"Left the school on {date_text(child.left_on)}"
+    return status_words(child)
 
 
 def _authority_name(code: str | None) -> str:

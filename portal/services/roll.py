@@ -31,7 +31,7 @@ from .. import audit
 from ..crypto import fold_for_match
 from ..models import Child, LocalAuthority, RollContact, RollImport, School, User, db, keyring
 from ..rules.directory import load_directory_data
-from .child_file import date_text
+from .child_file import date_text, describe_status, status_words
 from .children import add_child, set_names
 from .localtime import to_local
 from .roll_csv import OPTIONAL_COLUMNS, ParsedFile, RowProblem, parse_roll
@@ -61,8 +61,6 @@ UPN_INDEX: Final = "child-upn"
 ROW_DIGEST: Final = "roll-row"
 BATCH_SIZE: Final = 250
 LEASE: Final = dt.timedelta(seconds=60)
-STATUS_WORDS: Final = {"on_roll": "On the roll", "left": "Left the school",
-                       "not_on_roll": "Not on the roll (added by hand)"}
 
 
 class RollRefused(Exception):
@@ -95,17 +93,6 @@ class Preview:
     leaving: list[Child] = field(default_factory=list)
     matches: list[PossibleMatch] = field(default_factory=list)
     unknown_authorities: list[str] = field(default_factory=list)
-
-
-def status_words(child: Child) -> str:
-    return STATUS_WORDS.get(child.roll_status, STATUS_WORDS["not_on_roll"])
-
-
-def describe_status(child: Child) -> str:
-    """The child's place on the roll in words, with the leaving date for a leaver."""
-    if child.roll_status == "left" and child.left_on is not None:
-        return f"Left the school on {date_text(child.left_on)}"
-    return status_words(child)
 
 
 def attends_from_roll(child: Child) -> bool | None:

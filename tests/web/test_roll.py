@@ -291,6 +291,10 @@ def test_example_file_imports_with_accents_scripts_and_unknown_authority(
     assert kwame.local_authority_code is None
     file_page = text(client.get(f"/children/{kwame.id}"))
     assert w["school"].local_authority.name not in file_page.split("Local authority")[-1][:80]
+    # The file says what the roll says: on the roll, the year, the authority as written.
+    assert "School roll On the roll" in file_page
+    assert "Home local authority on the roll Nowhere Shire (not known to the portal)" in file_page
+    assert "Year group Year 11" in file_page
     assert db.session.scalar(select(func.count()).select_from(RollContact)) == 9
 
 
