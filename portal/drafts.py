@@ -57,7 +57,7 @@ from werkzeug.exceptions import NotFound
 from wtforms import HiddenField, StringField
 from wtforms.fields.core import UnboundField
 
-from . import access
+from . import access, wording
 from .auth import sessions
 from .models import ConcernOutcome, Decision, FormDraft, LocalAuthority, RouteHandover, User, db
 from .services import drafts as service
@@ -148,12 +148,11 @@ def _wants_json() -> bool:
 
 
 def _clock(when: dt.datetime) -> str:
-    return when.astimezone(LONDON).strftime("%H:%M")
+    return wording.time_of_day(when)
 
 
 def _when(when: dt.datetime) -> str:
-    local = when.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+    return wording.when(when)
 
 
 def discard_current() -> None:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from .rules import clock_words
 from .rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,
@@ -146,10 +147,8 @@ def _local(at: dt.datetime) -> dt.datetime:
 
 
 def time_of_day(at: dt.datetime | dt.time) -> str:
-    """"9:30am", "2:05pm" (the clock as people say it)."""
-    clock = _local(at) if isinstance(at, dt.datetime) else at
-    hour = clock.hour % 12 or 12
-    return f"{hour}:{clock.minute:02d}{'am' if clock.hour < 12 else 'pm'}"
+    """"9:30am", "2:05pm" (the clock as people say it), in UK time."""
+    return clock_words.time_of_day(_local(at) if isinstance(at, dt.datetime) else at)
 
 
 def day(on: dt.date | dt.datetime | str | None, *, weekday: bool = False) -> str:
@@ -164,8 +163,7 @@ def day(on: dt.date | dt.datetime | str | None, *, weekday: bool = False) -> str
         on = parsed
     if isinstance(on, dt.datetime):
         on = _local(on).date()
-    text = f"{on.day} {on:%B %Y}"
-    return f"{on:%A} {text}" if weekday else text
+    return clock_words.day_words(on, weekday=weekday)
 
 
 def when(at: dt.datetime | str | None, *, weekday: bool = False) -> str:

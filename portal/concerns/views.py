@@ -27,7 +27,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import drafts, notify, once
+from .. import drafts, notify, once, wording
 from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
 from ..auth import sessions
 from ..models import Concern, ConcernOutcome, FormDraft, User, db
@@ -79,17 +79,15 @@ def _wants_json() -> bool:
 
 
 def _clock(when: dt.datetime) -> str:
-    return when.astimezone(LONDON).strftime("%H:%M")
+    return wording.time_of_day(when)
 
 
 def _day(when: dt.datetime | dt.date) -> str:
-    if isinstance(when, dt.datetime):
-        when = when.astimezone(LONDON).date()
-    return f"{when.day} {when:%B %Y}"
+    return wording.day(when)
 
 
 def _when(when: dt.datetime) -> str:
-    return f"{_day(when)} at {_clock(when)}"
+    return wording.when(when)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, audit, drafts, once
+from .. import access, audit, drafts, once, wording
 from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
@@ -147,7 +147,7 @@ def dashboard() -> str:
 
 def _concern_label(concern: Concern) -> str:
     children = ", ".join(ch.child.redacted_label for ch in concern.children) or "no child named"
-    return f"Raised {to_local(concern.submitted_at):%-d %B %Y %H:%M}: {children}"
+    return f"Raised {wording.when(concern.submitted_at)}: {children}"
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from .ages import age_on, gap_of_two_years_or_more
+from .clock_words import day_words
 from .directory import Directory, default_directory
 from .model import AdultHarmed, Assessment, ChildFacts, Handover, IncidentFacts, Reason
 from .vocabulary import (
@@ -91,13 +92,10 @@ SOURCES = {
     "DO_NOT_VIEW_IMAGES": "UK Council for Internet Safety advice on sharing nudes and semi-nudes",
 }
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
 
 def _day(on: dt.date) -> str:
     """A date in words ("16 November 2026"): reasons are read by DSLs, never as ISO."""
-    return f"{on.day} {_MONTHS[on.month - 1]} {on.year}"
+    return day_words(on)
 
 
 def _refs(children: list[ChildFacts]) -> str:

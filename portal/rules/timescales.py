@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .calendar import is_working_day
+from .clock_words import day_words, moment_words
 from .directory import Timescale
 
 END_OF_WORKING_DAY = dt.time(17, 0)
@@ -35,8 +36,8 @@ class Due:
 
     def label(self) -> str:
         if self.all_day:
-            return self.at.strftime("%A %-d %B %Y")
-        return self.at.strftime("%A %-d %B %Y at %H:%M")
+            return day_words(self.at.date(), weekday=True)
+        return moment_words(self.at, weekday=True)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -52,6 +52,7 @@ from ..models import (
 )
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess
+from ..rules.clock_words import time_of_day
 from ..rules.vocabulary import ROUTE_LABELS, ROUTES
 from . import chronology
 from .facts import children_of_incidents, facts_for, incident_children
@@ -224,7 +225,9 @@ class LineView:
 
     @property
     def next_open_label(self) -> str:
-        return self.next_open.strftime("%A %-d %B at %H:%M") if self.next_open else ""
+        if self.next_open is None:
+            return ""
+        return f"{self.next_open:%A %-d %B} at {time_of_day(self.next_open)}"
 
     @property
     def can_hand_over(self) -> bool:

@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..rules import assess
 from ..rules.calendar import is_working_day
+from ..rules.clock_words import day_words, moment_words
 from ..rules.model import Assessment as RulesAssessment
 from ..rules.versions import ResultChange, version_label
 from ..rules.versions import compare as compare_results
@@ -493,9 +494,9 @@ def describe(key: str, value: Any) -> str:
     if value is None or value == "":
         return "Not yet recorded" if key in {"summary", "child_words"} else "Not given"
     if key in {"occurred_on", "dob"}:
-        return f"{dt.date.fromisoformat(value):%-d %B %Y}"
+        return day_words(dt.date.fromisoformat(value))
     if key == "reported_at":
-        return f"{dt.datetime.fromisoformat(value):%-d %B %Y at %H:%M}"
+        return moment_words(dt.datetime.fromisoformat(value))
     if key == "role":
         return str(ROLE_LABELS.get(value, value))
     if key == "local_authority":
@@ -1301,7 +1302,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
         due = concern_due(c, school.concern_days if school is not None else 1)
         new_items.append(DashboardItem(
             kind="concern", id=c.id,
-            title=f"Concern raised {to_local(c.submitted_at):%-d %b %H:%M}",
+            title=f"Concern raised {moment_words(to_local(c.submitted_at))}",
             detail=_children_text(ch.child for ch in c.children),
             due=due, overdue=now > due, urgent=bool(c.urgent)))
     incidents = list(db.session.scalars(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ..models import LocalAuthority, db
 from ..rules import Authority, Directory
+from ..rules.clock_words import moment_words
 from ..rules.directory import DirectoryError, load_directory_data
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ def to_local(at: dt.datetime) -> dt.datetime:
 
 
 def when_words(at: dt.datetime) -> str:
-    """An aware time in words, in UK time: '30 November 2026 at 10:15' (never ISO)."""
-    return to_local(at).strftime("%-d %B %Y at %H:%M")
+    """An aware time in words, in UK time: '30 November 2026 at 10:15am' (never ISO)."""
+    return moment_words(to_local(at))
 
 
 def from_local(local: dt.datetime) -> dt.datetime:

@@ -24,6 +24,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..rules.clock_words import day_words, time_of_day
+
 __all__ = [
     "Conflict",
     "Merge",
@@ -121,8 +123,8 @@ class OtherSave:
 def time_words(at_local: dt.datetime, today: dt.date) -> str:
     """'10:42' today, '10:42 on 17 November 2026' another day (never ISO)."""
     if at_local.date() == today:
-        return f"{at_local:%H:%M}"
-    return f"{at_local:%H:%M} on {at_local:%-d %B %Y}"
+        return time_of_day(at_local)
+    return f"{time_of_day(at_local)} on {day_words(at_local.date())}"
 
 
 def and_words(items: Sequence[str]) -> str:

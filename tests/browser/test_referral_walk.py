@@ -142,13 +142,13 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(route).to_contain_text("Must")
     expect(route).to_contain_text("You must take this route")
     handover = dsl_page.get_by_test_id("handover")
-    expect(handover).to_contain_text("Line status at 10:00 on Saturday 21 November 2026")
+    expect(handover).to_contain_text("Line status at 10:00am on Saturday 21 November 2026")
     line = dsl_page.get_by_test_id("line-darlington")
     expect(line).to_contain_text("Darlington Borough Council")
     expect(line).to_contain_text("Convening authority")
     expect(line.get_by_test_id("line-status")).to_contain_text("Closed now")
     expect(line.get_by_test_id("line-status")).to_contain_text(
-        "Opens Monday 23 November at 08:30")
+        "Opens Monday 23 November at 8:30am")
     out_of_hours = line.get_by_test_id("out-of-hours")
     expect(out_of_hours).to_contain_text("Emergency Duty Team")
     call_ooh = out_of_hours.get_by_role("link", name=OUT_OF_HOURS_NUMBER)
@@ -213,7 +213,7 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(line).to_contain_text("Status: New")
     # 72 hours in Darlington, from Saturday 10:00.
     expect(line.get_by_test_id("next-due")).to_have_text(
-        "Next due: Strategy meeting, Tuesday 24 November 2026 at 10:00")
+        "Next due: Strategy meeting, Tuesday 24 November 2026 at 10:00am")
     expect(line.get_by_test_id("hand-over-darlington")).to_have_count(0)
     checked_page(dsl_page)
     read = line.get_by_role("link", name=re.compile(r"^Read referral "))
@@ -238,7 +238,7 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(row).to_contain_text(school.name)
     expect(row).to_contain_text("Convening")
     expect(row).to_contain_text("Status: New")
-    expect(row).to_contain_text("Next due: Strategy meeting, Tuesday 24 November 2026 at 10:00")
+    expect(row).to_contain_text("Next due: Strategy meeting, Tuesday 24 November 2026 at 10:00am")
     checked_page(adv_page)
     row.get_by_role("link", name=f"Referral {reference}").click()
     expect(adv_page).to_have_url(re.compile(rf"{referral_path}$"))
@@ -281,7 +281,7 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     due = adv_page.get_by_test_id(f"due-{referral_id}")
     expect(due).to_contain_text("Initial child protection conference (if needed): due Tuesday "
                                 "8 December 2026")
-    expect(due).to_contain_text("Arranged for Monday 23 November 2026 at 10:00")
+    expect(due).to_contain_text("Arranged for Monday 23 November 2026 at 10:00am")
     expect(group(adv_page, "What happened?").get_by_role("radio")).to_have_count(4)
     checked_page(adv_page)
 

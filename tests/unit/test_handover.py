@@ -96,18 +96,18 @@ def test_record_text_in_words_and_london_time(app: object) -> None:
     police = _record(app, "police", method="101", force="Derbyshire Constabulary",
                      reference="14/88321/26")
     assert record_text(police) == ("Reported to Derbyshire Constabulary on 30 November 2026 at "
-                                   "10:15 by calling 101, reference 14/88321/26")
+                                   "10:15am by calling 101, reference 14/88321/26")
     waiting = _record(app, "police", method="online", force="Dorset Police",
                       no_reference_reason="The online form gives a number by email")
-    assert record_text(waiting) == ("Reported to Dorset Police on 30 November 2026 at 10:15 "
+    assert record_text(waiting) == ("Reported to Dorset Police on 30 November 2026 at 10:15am "
                                     "online. No police reference yet: The online form gives a "
                                     "number by email")
     summer = _record(app, "police_emergency", caller="Dana Lead (DSL)")
     summer.happened_at = dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC)
-    assert record_text(summer) == ("999 called by Dana Lead (DSL) on 1 July 2026 at 09:30. No "
+    assert record_text(summer) == ("999 called by Dana Lead (DSL) on 1 July 2026 at 9:30am. No "
                                    "incident number given")
     asc = _record(app, "adult_social_care", recipient="Derbyshire Adult Care", reference="AC-7")
-    assert record_text(asc) == ("Referred to Derbyshire Adult Care on 30 November 2026 at 10:15, "
+    assert record_text(asc) == ("Referred to Derbyshire Adult Care on 30 November 2026 at 10:15am, "
                                 "reference AC-7")
 
 

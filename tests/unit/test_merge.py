@@ -98,18 +98,18 @@ AT = dt.datetime(2026, 11, 18, 10, 42)
 
 @pytest.mark.parametrize(("saves", "expected"), [
     ([OtherSave(True, "Dana Lead", AT)],
-     "You saved this incident in another tab or on another device at 10:42"),
+     "You saved this incident in another tab or on another device at 10:42am"),
     ([OtherSave(False, "Sam Second", AT)],
-     "Another DSL (Sam Second) saved this incident at 10:42 while you were editing"),
+     "Another DSL (Sam Second) saved this incident at 10:42am while you were editing"),
     ([OtherSave(False, "Sam Second", AT - dt.timedelta(minutes=5)),
       OtherSave(False, "Ria Third", AT)],
-     "Other DSLs (Sam Second and Ria Third) saved this incident, last at 10:42 while you "
+     "Other DSLs (Sam Second and Ria Third) saved this incident, last at 10:42am while you "
      "were editing"),
     ([OtherSave(False, "Sam Second", AT), OtherSave(True, "Dana Lead", AT.replace(minute=40))],
-     "Another DSL (Sam Second) saved this incident at 10:42, and you saved it in another tab "
-     "or on another device at 10:40"),
+     "Another DSL (Sam Second) saved this incident at 10:42am, and you saved it in another tab "
+     "or on another device at 10:40am"),
     ([OtherSave(False, "Sam Second", AT - dt.timedelta(days=1))],
-     "Another DSL (Sam Second) saved this incident at 10:42 on 17 November 2026 while you "
+     "Another DSL (Sam Second) saved this incident at 10:42am on 17 November 2026 while you "
      "were editing"),
 ])
 def test_who_saved_in_plain_words(saves: list[OtherSave], expected: str) -> None:
@@ -118,9 +118,9 @@ def test_who_saved_in_plain_words(saves: list[OtherSave], expected: str) -> None
 
 def test_by_whom_for_the_note_after_a_merge() -> None:
     assert by_whom([OtherSave(True, "Dana Lead", AT)], TODAY) == (
-        "at 10:42 by you in another tab or on another device")
+        "at 10:42am by you in another tab or on another device")
     assert by_whom([OtherSave(False, "Sam Second", AT)], TODAY) == (
-        "at 10:42 by another DSL (Sam Second)")
+        "at 10:42am by another DSL (Sam Second)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_service_merges_a_stale_save_and_assesses_the_result(app: Flask) -> None
     assert rev is not None and rev.merged_from_version == loaded
     assert svc.latest_assessment(saved).incident_version == saved.version  # type: ignore[union-attr]
     note = svc.merge_note(dsl, saved, loaded, NOW)
-    assert note == ("Your changes were saved together with those made at 10:00 by you in "
+    assert note == ("Your changes were saved together with those made at 10:00am by you in "
                     "another tab or on another device: online and what else applies.")
 
 

@@ -114,7 +114,7 @@ def test_autosave_answers_json_with_a_fresh_token(app: Flask, client: FlaskClien
     assert response.status_code == 200
     body = response.get_json()
     assert body["saved"] is True and body["signed_in"] is True
-    assert len(body["saved_at"]) == 5 and body["saved_at"][2] == ":"
+    assert re.fullmatch(r"\d{1,2}:\d{2}(am|pm)", body["saved_at"]), body["saved_at"]
     assert body["csrf_token"]
     # The new token works for the next save; one open draft per user, updated in place.
     client.post("/concerns/draft", headers=XHR,

@@ -424,7 +424,7 @@ def test_reporter_sees_their_own_concerns_only(app: Flask, client: FlaskClient,
     concern.picked_up_by_id = w.dsl.id
     db.session.commit()
     listing = page(client.get("/concerns/mine"))
-    assert "Picked up by a safeguarding lead on 2 March 2026 at 09:15" in listing
+    assert "Picked up by a safeguarding lead on 2 March 2026 at 9:15am" in listing
 
     # No edit controls on a sent concern: the only forms are sign-out and keep-alive.
     view = client.get(f"/concerns/{mine}")

@@ -145,7 +145,7 @@ def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient
 
     assert record(client, iid, "police").status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
-    assert ("Recorded: reported to Derbyshire Constabulary on 17 November 2026 at 11:00 by "
+    assert ("Recorded: reported to Derbyshire Constabulary on 17 November 2026 at 11:00am by "
             "calling 101, reference 14/88321/26.") in page
     assert "Recorded by Dana Lead." in page
     assert handover_count(client) == 0
@@ -163,10 +163,10 @@ def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient
     assert {e.child_id for e in entries} == {w["mia"].id, w["kai"].id}
     kai_entry = next(e for e in entries if e.child_id == w["kai"].id)
     assert "Mia" not in kai_entry.body and f"MH ({w['mia'].reference})" in kai_entry.body
-    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in kai_entry.body
+    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00am" in kai_entry.body
     child_file = text(client.get(f"/children/{w['kai'].id}"))
     assert "Handing over" in child_file and "Mia Harmed" not in child_file
-    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in child_file
+    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00am" in child_file
 
     # Closed: no new records (the form sends the DSL back to the incident).
     assert client.get(f"/incidents/{iid}/handing-over/police-report").status_code == 302
@@ -195,7 +195,7 @@ def test_999_call_needed_after_the_referral(app: Flask, client: FlaskClient) -> 
     the_route_waits(client, iid, "police_emergency", "Call 999 now")
     assert record(client, iid, "police_emergency").status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
-    assert ("Recorded: 999 called by Dana Lead, DSL on 17 November 2026 at 09:35, incident "
+    assert ("Recorded: 999 called by Dana Lead, DSL on 17 November 2026 at 9:35am, incident "
             "number INC-0417.") in page
     assert handover_count(client) == 0
     assert close(client, iid).status_code == 302
@@ -214,7 +214,7 @@ def test_adult_social_care_needed_after_the_referral(app: Flask, client: FlaskCl
     assert record(client, iid, "adult_social_care").status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
     assert ("Recorded: referred to Derbyshire County Council, Adult Care on 17 November 2026 at "
-            "12:10, reference AC-2231.") in page
+            "12:10pm, reference AC-2231.") in page
     assert close(client, iid).status_code == 302
 
 
@@ -385,7 +385,7 @@ def test_an_authority_off_the_portal_gets_its_referral_recorded(
     assert submit(client, url, {**OUTSIDE, "authority": "dorset"}).status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
     assert ("Recorded: referral made outside the portal to Dorset Council on 17 November 2026 "
-            "at 12:30 by phone, to Sam Patel, Children's Advice and Duty Service, reference "
+            "at 12:30pm by phone, to Sam Patel, Children's Advice and Duty Service, reference "
             "CH-4471.") in page
     assert "dorset" not in visible(page.split('data-testid="handing-over"')[1].split(
         "</section>")[0])
@@ -413,7 +413,7 @@ def test_the_referral_tells_the_authority_what_was_already_handed_over(
     handed = packet["school_actions"]["handed_over"]
     assert [h["route"] for h in handed] == ["police"]
     assert handed[0]["text"] == (
-        "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00 by calling 101. No "
+        "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00am by calling 101. No "
         "police reference yet: The officer will call back with a crime number.")
     page = visible(client.get(f"/referrals/{referral.id}").get_data(as_text=True))
     assert "Handed over: Report to the police . Reported to Derbyshire Constabulary" in " ".join(
@@ -437,7 +437,7 @@ def test_a_time_typed_as_on_a_phone_is_understood(app: Flask, client: FlaskClien
     assert "characters" not in text(bad)
     assert record(client, iid, "police", happened_time="11am").status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
-    assert "Recorded: reported to Derbyshire Constabulary on 17 November 2026 at 11:00" in page
+    assert "Recorded: reported to Derbyshire Constabulary on 17 November 2026 at 11:00am" in page
 
 
 

@@ -23,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from portal.models import Assessment, AuditEvent, Incident, IncidentRevision, db
 from portal.rules import assess
+from portal.rules.clock_words import time_of_day
 from portal.services.facts import facts_for
 from portal.services.localtime import directory_from_db, to_local
 from tests.web.conftest import sign_in
@@ -108,11 +109,11 @@ def text_of(html: str) -> str:
 
 
 def at_words(iid: uuid.UUID, version: int) -> str:
-    """When a version was saved, as the page says it today: 'HH:MM' in UK time."""
+    """When a version was saved, as the page says it today: '9:30am' in UK time."""
     rev = db.session.scalar(db.select(IncidentRevision).where(
         IncidentRevision.incident_id == iid, IncidentRevision.version == version))
     assert rev is not None
-    return f"{to_local(rev.saved_at):%H:%M}"
+    return time_of_day(to_local(rev.saved_at))
 
 
 def incident(iid: uuid.UUID) -> Incident:
@@ -219,8 +220,8 @@ def test_facts_same_field_changed_differently_asks_and_keeps_everything(
             "form") in page
     assert "Another DSL" not in page
     assert f"Keep the one saved by you in another tab or on another device at " \
-           f"{at_words(iid, b_version)} 17 November 2026 at 11:00" in page
-    assert "Keep yours (you can still change it below) 17 November 2026 at 10:15" in page
+           f"{at_words(iid, b_version)} 17 November 2026 at 11:00am" in page
+    assert "Keep yours (you can still change it below) 17 November 2026 at 10:15am" in page
     assert "2026-11-17" not in page  # no ISO dates
     assert f"{to_local(incident(iid).reported_at):%H:%M}" == "11:00"  # nothing saved yet
     again = page_form(html, url)

@@ -116,7 +116,7 @@ def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed
         "detail": "PC Hale asked us to wait until the interview."}).status_code == 302
 
     section_html = children_section(client, iid)
-    assert ("Parents or carers: told on 29 November 2026 at 15:10 by Ms Okafor, deputy DSL"
+    assert ("Parents or carers: told on 29 November 2026 at 3:10pm by Ms Okafor, deputy DSL"
             in section_html)
     assert ("Parents or carers: not told, because the police advised against it (PC Hale asked "
             "us to wait until the interview.)") in section_html
@@ -132,7 +132,7 @@ def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed
     assert b"Okafor" not in (contact.by_whom_enc or b"")
     entries = db.session.query(ChildRecordEntry).filter_by(child_id=w["mia"].id,
                                                           kind="parents_or_carers").all()
-    assert len(entries) == 1 and "told on 29 November 2026 at 15:10" in entries[0].body
+    assert len(entries) == 1 and "told on 29 November 2026 at 3:10pm" in entries[0].body
     assert "Kai" not in entries[0].body
     events = db.session.query(AuditEvent).filter_by(action="parents.recorded").all()
     assert len(events) == 2
@@ -155,7 +155,7 @@ def test_r9_other_without_text_and_future_time_refused_keeping_what_was_typed(
     no_reason = text(submit(client, url, {"told": "no"}))
     assert "Select why they were not told" in no_reason
 
-    # 30 November 2026 at 12:30 is after the clock's noon.
+    # 30 November 2026 at 12:30pm is after the clock's noon.
     future = submit(client, url, {"told": "yes", "told_date": date_parts(NOON.date()),
                                   "told_time": "12:30", "by_whom": "Mr Typed Name"})
     page = text(future)
@@ -185,7 +185,7 @@ def test_r9_a_later_record_supersedes_and_the_earlier_is_kept(
     assert tell_parents(client, iid, w["kai"], by_whom="Dana Lead").status_code == 302
     html = children_section(client, iid)
     current = section(html, 'data-testid="parents-C0002"', "</span>")
-    assert "told on 29 November 2026 at 15:10 by Dana Lead" in current
+    assert "told on 29 November 2026 at 3:10pm by Dana Lead" in current
     history = html[html.index('data-testid="parents-history-C0002"'):]
     assert ("Parents or carers: not told, because children's social care advised against it"
             in history)

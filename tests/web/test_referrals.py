@@ -130,12 +130,12 @@ def test_which_line_now_out_of_hours_and_999_first(client: FlaskClient, world: d
                   html.index('data-testid="line-darlington"')]
     assert "Convening authority" in derbys
     assert 'href="tel:01629535353"' in derbys
-    assert "Closed now" in derbys and "Opens Monday 23 November at 08:00" in derbys
+    assert "Closed now" in derbys and "Opens Monday 23 November at 8:00am" in derbys
     assert "Call Derbyshire" in derbys and 'href="tel:01629533190"' in derbys
     assert "01629 532600" in derbys  # the directory's caution about the older number
     darl = html[html.index('data-testid="line-darlington"'):]
     assert "Emergency Duty Team" in darl and "tel:01642524552" in darl
-    assert "Opens Monday 23 November at 08:30" in darl
+    assert "Opens Monday 23 November at 8:30am" in darl
     assert "Hand over to Derbyshire County Council" in html
 
 
@@ -163,7 +163,7 @@ def test_bank_holiday_line_closed(client: FlaskClient, world: dict, clock: dict)
     html = client.get(lines_url(world)).get_data(as_text=True)
     derbys = html[html.index('data-testid="line-derbyshire"'):]
     # 28 Dec 2026 is the substitute Boxing Day: the line next opens Tuesday 29 December.
-    assert "Closed now" in derbys and "Opens Tuesday 29 December at 08:00" in derbys
+    assert "Closed now" in derbys and "Opens Tuesday 29 December at 8:00am" in derbys
 
 
 def test_record_a_call_joins_each_childs_chronology(client: FlaskClient, world: dict) -> None:

@@ -188,7 +188,7 @@ def test_a_concern_of_another_kind_keeps_its_other_route(
     file = plain(client.get(f"/children/{w['wren'].id}"))
     assert "A safeguarding concern of another kind (a concern at home)" in file
     assert ("Route: The local authority's front door (children's social care), "
-            "2 December 2026 at 09:40") in file
+            "2 December 2026 at 9:40am") in file
     assert "CADS-55120" in file and REASONS_HOME in file
 
 
@@ -298,7 +298,7 @@ def test_staff_see_a_plain_status_but_never_the_reasons(app: Flask, client: Flas
         other_client.get(f"/concerns/{w['concern'].id}"))
     sign_in(client, w["dsl"])
     client.get(triage_url(w["concern"]))
-    assert "Read by a safeguarding lead on 2 December 2026 at 11:00" in plain(
+    assert "Read by a safeguarding lead on 2 December 2026 at 11:00am" in plain(
         other_client.get(f"/concerns/{w['concern'].id}"))
     assert record(client, w["concern"], kind="no_further_action",
                   reasons=REASONS_NFA).status_code == 302
