@@ -36,7 +36,6 @@ import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar, cast
-from zoneinfo import ZoneInfo
 
 from flask import (
     Flask,
@@ -62,7 +61,6 @@ from .auth import sessions
 from .models import ConcernOutcome, Decision, FormDraft, LocalAuthority, RouteHandover, User, db
 from .services import drafts as service
 
-LONDON: Final = ZoneInfo("Europe/London")
 SIGNED_OUT_SAVED: Final = (
     "You were signed out, but what you typed has been saved. Sign in to carry on."
 )
@@ -147,12 +145,7 @@ def _wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
-def _clock(when: dt.datetime) -> str:
-    return wording.time_of_day(when)
 
-
-def _when(when: dt.datetime) -> str:
-    return wording.when(when)
 
 
 def discard_current() -> None:
@@ -273,7 +266,7 @@ def _autosave(spec: DraftSpec) -> Any:
         db.session.commit()
     except service.DraftRefused:
         return _too_long()
-    saved_at = _clock(draft.updated_at) if draft is not None else None
+    saved_at = wording.time_of_day(draft.updated_at) if draft is not None else None
     return jsonify({"saved": True, "signed_in": True, "saved_at": saved_at,
                     "csrf_token": generate_csrf()})
 
@@ -377,7 +370,7 @@ def _page_expired(error: CSRFError) -> Any:
     if _wants_json():
         # A fresh token for the page, so the next save and the final send go through.
         return jsonify({"saved": True, "signed_in": True, "message": PAGE_EXPIRED_SAVED,
-                        "saved_at": _clock(draft.updated_at) if draft else None,
+                        "saved_at": wording.time_of_day(draft.updated_at) if draft else None,
                         "csrf_token": generate_csrf()})
     flash(PAGE_EXPIRED_SAVED, "info")
     return redirect(_page(spec))
@@ -396,8 +389,8 @@ def restore(form: Any) -> bool:
     if not fields or saved_at is None:
         return False
     form.process(formdata=MultiDict(fields))
-    flash(f"This is what you typed on {_when(saved_at)}. It has not been saved to the record "
-          "yet: check it and send it.", "info")
+    flash(f"This is what you typed on {wording.when(saved_at)}. It has not been saved to the "
+          "record yet: check it and send it.", "info")
     show_earlier(form, fields)
     return True
 

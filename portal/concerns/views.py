@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from flask import (
     current_app,
@@ -46,7 +45,6 @@ from .forms import (
     posted_fields,
 )
 
-LONDON: Final = ZoneInfo("Europe/London")
 SIGNED_OUT_SAVED: Final = drafts.SIGNED_OUT_SAVED
 PAGE_EXPIRED_SAVED: Final = drafts.PAGE_EXPIRED_SAVED
 NO_MATCH: Final = ("No child found with that name. Check the spelling, or add them as a child "
@@ -78,16 +76,8 @@ def _wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
-def _clock(when: dt.datetime) -> str:
-    return wording.time_of_day(when)
 
 
-def _day(when: dt.datetime | dt.date) -> str:
-    return wording.day(when)
-
-
-def _when(when: dt.datetime) -> str:
-    return wording.when(when)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,8 +154,8 @@ def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
     return render_template(
         "concerns/new.html", form=form, page_title="Raise a concern",
         error_list=[*(extra_errors or []), *_error_list(form)],
-        saved_at=_clock(saved_at) if saved_at else None,
-        loaded_at=_when(saved_at) if (saved_at and loaded) else None,
+        saved_at=wording.time_of_day(saved_at) if saved_at else None,
+        loaded_at=wording.when(saved_at) if (saved_at and loaded) else None,
         matches=matches, rescue_key=drafts.page_rescue_key(), duplicates=duplicates or [],
     )
 
@@ -272,8 +262,9 @@ def new() -> Any:
 
     draft = service.save_draft(user, fields, now=now)
     db.session.commit()
-    flash(f"Saved at {_clock(draft.updated_at)}. It has not been sent: a safeguarding lead "
-          "will only see it when you select 'Send to the safeguarding lead'.", "success")
+    flash(f"Saved at {wording.time_of_day(draft.updated_at)}. It has not been sent: a "
+          "safeguarding lead will only see it when you select 'Send to the safeguarding lead'.",
+          "success")
     return redirect(url_for("concerns.new"))
 
 
@@ -290,9 +281,10 @@ def draft() -> Any:
         db.session.rollback()
         return _too_long()
     if _wants_json():
-        return jsonify({"saved": True, "signed_in": True, "saved_at": _clock(saved.updated_at),
+        return jsonify({"saved": True, "signed_in": True,
+                        "saved_at": wording.time_of_day(saved.updated_at),
                         "csrf_token": generate_csrf()})
-    flash(f"Saved at {_clock(saved.updated_at)}. It has not been sent yet.", "success")
+    flash(f"Saved at {wording.time_of_day(saved.updated_at)}. It has not been sent yet.", "success")
     return redirect(url_for("concerns.new"))
 
 
@@ -365,8 +357,8 @@ def mine() -> str:
     rows = [
         {
             "id": concern.id,
-            "sent": _when(concern.submitted_at),
-            "occurred": _day(concern.occurred_on) if concern.occurred_on else "Not given",
+            "sent": wording.when(concern.submitted_at),
+            "occurred": wording.day(concern.occurred_on) if concern.occurred_on else "Not given",
             "children": ", ".join(link.child.redacted_label for link in concern.children),
             "state": _state(concern, outcomes.get(concern.id, [])),
             "picked_up": concern.state == "picked_up",
@@ -390,8 +382,8 @@ def view(concern_id: Any) -> str:
     return render_template(
         "concerns/view.html", page_title="Concern", concern=concern,
         children=[child_label(link.child) for link in concern.children],
-        sent=_when(concern.submitted_at),
-        occurred=_day(concern.occurred_on) if concern.occurred_on else "Not given",
+        sent=wording.when(concern.submitted_at),
+        occurred=wording.day(concern.occurred_on) if concern.occurred_on else "Not given",
         state=_state(concern), own=concern.raised_by_id == user.id,
         just_sent=just_sent, alert=alert[0] if alert else None,
     )
