@@ -58,7 +58,16 @@ from wtforms.fields.core import UnboundField
 
 from . import access, wording
 from .auth import sessions
-from .models import ConcernOutcome, Decision, FormDraft, LocalAuthority, RouteHandover, User, db
+from .models import (
+    ConcernOutcome,
+    Decision,
+    FormDraft,
+    LocalAuthority,
+    RouteHandover,
+    SealedExport,
+    User,
+    db,
+)
 from .services import drafts as service
 
 SIGNED_OUT_SAVED: Final = (
@@ -200,6 +209,7 @@ ABOUT: Final[dict[str, Callable[[User, Any], bool]]] = {
     "user_id": _found(access.get_user_or_404),
     "decision_id": _visible(Decision),
     "record_id": _visible(RouteHandover),
+    "export_id": _visible(SealedExport),
     "authority_id": _authority,
     # Plain words in the address (a route's or a line's name), checked by the view itself.
     "slug": lambda user, value: isinstance(value, str) and len(value) <= 40,
