@@ -154,10 +154,11 @@ def _name_forms(child: Child) -> list[str]:
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
 
 
-def redact(text: str, others: Iterable[Child], in_file_of: Child) -> str:
+def redact(text: str, others: Iterable[Child], in_file_of: Child, *,
+           name_family: bool = True) -> str:
     """`text` with the names of `others` who may not be named in `in_file_of`'s file replaced
     by their label (see `Redactor`)."""
-    return Redactor(others, in_file_of)(text)
+    return Redactor(others, in_file_of, name_family=name_family)(text)
 
 
 def add_entry(
