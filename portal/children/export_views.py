@@ -128,7 +128,7 @@ def sealed_export(child_id: Any, export_id: Any) -> Any:
                    if export.received_at is None and export.receipt_token else None)
     return render_template(
         "children/sealed_export.html", page_title="Sealed file", child=child, export=export,
-        passphrase=passphrase, passphrase_words=service.PASSPHRASE_WORDS,
+        passphrase=passphrase,
         receipt_url=receipt_url, receipt=service.receipt_words(export),
         made=when_text(export.created_at))
 
