@@ -357,6 +357,11 @@ def _expired_session_post() -> Any:
     return _rescue_signed_out(spec, csrf_ok=True)
 
 
+def page_expired(error: CSRFError) -> Any:
+    """For a blueprint with its own CSRF error handler: what the application's does."""
+    return _page_expired(error)
+
+
 def _page_expired(error: CSRFError) -> Any:
     """A post whose CSRF token has expired or does not match: keep what it holds if it is a
     post of a form with drafts and carries the page's rescue key; otherwise the plain 400."""

@@ -362,3 +362,22 @@ def test_other_schools_and_staff_get_404(app: Flask, client: FlaskClient,
     sign_in(other_client, outsider)
     board = other_client.get("/dashboard").get_data(as_text=True)
     assert "Amira" not in board and 'data-testid="count-awaiting-receipt">0<' in board
+
+
+def test_the_disclosure_form_keeps_what_was_typed_when_its_page_expired(
+    app: Flask, client: FlaskClient
+) -> None:
+    from tests.web.test_concern_drafts import rescue_key_from
+
+    w = _world(app)
+    sign_in(client, w["dsl"])
+    url = f"/children/{w['amira'].id}/disclose"
+    page = client.get(url)
+    response = client.post(url, data={
+        "csrf_token": "expired", "rescue_key": rescue_key_from(page),
+        "requester": "DC Morwenna Tregarthen, Devon and Cornwall Police", "basis": "police",
+        "withheld": "The GP's letter, which is not ours to release"})
+    assert response.status_code == 302 and response.headers["Location"] == url
+    shown = client.get(url).get_data(as_text=True)
+    assert "DC Morwenna Tregarthen" in shown and "not ours to release" in shown
+    assert db.session.scalars(select(Disclosure)).all() == []
