@@ -10,13 +10,21 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovFileInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -123,11 +131,17 @@ class DisclosureForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), Length(max=1000, message="About the basis must be 1,000 "
                                                          "characters or fewer")],
     )
+    leave_out = SelectMultipleField(
+        "Lines of the chronology to leave out of the copy (optional)",
+        description="Tick any line that must be withheld, for example information from "
+                    "another agency or that could put someone at risk. Say why below",
+        widget=GovCheckboxesInput(), choices=[], validate_choice=False,
+    )
     withheld = TextAreaField(
-        "Anything else withheld, and why (optional)",
+        "What else was withheld, and why (needed when you leave out a line)",
         description="Other children's names are always withheld: each appears as their "
-                    "initials and reference number. Say here what else you have withheld "
-                    "from the copy and why",
+                    "initials and reference number. Say here what else you withheld from the "
+                    "copy and why",
         widget=GovCharacterCount(), filters=[_strip],
         validators=[Optional(), Length(max=2000, message="Anything else withheld must be "
                                                          "2,000 characters or fewer")],

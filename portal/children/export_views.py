@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from .. import drafts, once
 from ..access import can_record_incident, get_child_or_404, require
@@ -277,6 +278,8 @@ def disclose(child_id: Any) -> Any:
     user = _user()
     child = _child(child_id)
     form = DisclosureForm()
+    form.leave_out.choices = [SelectChoice(anchor, text)
+                              for anchor, text in service.disclosure_lines(user, child)]
     if request.method == "GET":
         drafts.restore(form)
     if form.validate_on_submit():
@@ -284,10 +287,12 @@ def disclose(child_id: Any) -> Any:
         try:
             row = service.create_disclosure(
                 user, child, requester=form.requester.data, basis=form.basis.data,
-                basis_detail=form.basis_detail.data, withheld=form.withheld.data)
+                basis_detail=form.basis_detail.data, withheld=form.withheld.data,
+                leave_out=form.leave_out.data or [])
         except service.ExportProblem as exc:
             db.session.rollback()
-            field = form.basis_detail if form.basis.data == "other" else form.requester
+            field = (form.withheld if isinstance(exc, service.WithheldUnexplained)
+                     else form.basis_detail if form.basis.data == "other" else form.requester)
             field.errors = [*list(field.errors), str(exc)]
         else:
             target = once.done(url_for("children.disclosure", child_id=child.id,
@@ -310,7 +315,7 @@ def disclosure(child_id: Any, disclosure_id: Any) -> Any:
                            released=when_text(row.released_at),
                            withheld=[service.OTHER_CHILDREN_WITHHELD,
                                      service.FILES_NOT_INCLUDED,
-                                     *([row.withheld] if row.withheld else [])])
+                                     *(row.withheld or "").splitlines()])
 
 
 @bp.get("/children/<uuid:child_id>/disclosures/<uuid:disclosure_id>/copy.pdf")

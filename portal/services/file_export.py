@@ -27,6 +27,7 @@ Everything is audited with ids and codes only.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -106,6 +107,10 @@ class ExportProblem(ValueError):
 
 class AlreadyConfirmed(ExportProblem):
     pass
+
+
+class WithheldUnexplained(ExportProblem):
+    """Lines were left out of a released copy without saying why."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,11 +569,20 @@ def received_attachment(row: ReceivedFile) -> Attachment | None:
 # A copy for a subject access request or the police
 
 
+def disclosure_lines(user: Any, child: Child) -> list[tuple[str, str]]:
+    """(anchor, "heading, when") of every line of `child`'s file, oldest first: what a copy
+    released outside may leave out."""
+    record = build_child_file(user, child, newest_first=False, name_family=False)
+    return [(e.anchor, f"{e.heading}, {e.when}") for e in record.events]
+
+
 def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
                       basis_detail: str | None, withheld: str | None,
+                      leave_out: Iterable[str] = (),
                       now: dt.datetime | None = None) -> Disclosure:
-    """Make the released copy (a PDF naming no other child, after a cover sheet) and record
-    the disclosure in the chronology and the audit (flushes; the caller commits)."""
+    """Make the released copy (a PDF naming no other child, without the lines in
+    `leave_out` (anchors), after a cover sheet) and record the disclosure in the chronology
+    and the audit (flushes; the caller commits)."""
     now = now or utcnow()
     withheld = (withheld or "").strip()
     basis_detail = (basis_detail or "").strip()
@@ -580,8 +594,17 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
     if basis == "other" and not basis_detail:
         raise ExportProblem("Describe the basis for releasing the copy")
     record = build_child_file(user, child, newest_first=False, name_family=False)
+    left_out = set(leave_out)
+    if left_out and not withheld:
+        raise WithheldUnexplained("Say what was left out of the copy and why")
+    kept = [e for e in record.events if e.anchor not in left_out]
+    omitted = [e for e in record.events if e.anchor in left_out]
+    record = dataclasses.replace(record, events=kept)
     school = _school_name(child.school_id)
     withheld_list = [OTHER_CHILDREN_WITHHELD, FILES_NOT_INCLUDED]
+    if omitted:
+        withheld_list.append("These lines of the chronology: " + "; ".join(
+            f"{e.heading}, {e.when}" for e in omitted) + ".")
     if withheld:
         withheld_list.append(withheld)
     basis_text = BASIS_LABELS[basis] + (f": {basis_detail}" if basis_detail else "")
@@ -605,20 +628,23 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
     row.id = uuid.uuid4()
     row.requester = requester
     row.basis_detail = basis_detail or None
-    row.withheld = withheld or None
+    row.withheld = "\n".join(withheld_list[2:]) or None  # what this copy withheld besides
     row.pdf = pdf
     db.session.add(row)
     db.session.flush()
     chronology.add_entry(
         child, ENTRY_DISCLOSURE,
         f"A copy of this file was released to {requester}. Basis: {basis_text}. Other "
-        "children's names were withheld" + (f"; also withheld: {withheld}" if withheld else "")
-        + ".",
+        "children's names were withheld"
+        + (f"; {len(omitted)} line{'' if len(omitted) == 1 else 's'} of the chronology left out"
+           if omitted else "")
+        + (f"; also withheld: {withheld}" if withheld else "") + ".",
         author_id=user.id, source=row, occurred_at=now)
     audit.record(audit.DISCLOSURE_MADE, org_id=str(child.school_id), actor_id=user.id,
                  object_type="disclosure", object_id=row.id,
                  detail={"child_id": str(child.id), "basis": basis,
-                         "lines": len(record.events), "size": len(pdf)})
+                         "lines": len(record.events), "left_out": len(omitted),
+                         "size": len(pdf)})
     return row
 
 

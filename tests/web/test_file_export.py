@@ -300,10 +300,20 @@ def test_subject_access_copy_names_no_other_child_and_is_recorded(
     w = _world(app)
     amira = w["amira"]
     sign_in(client, w["dsl"])
-    response = submit(client, f"/children/{amira.id}/disclose", {
-        "requester": "Grace Okonkwo, Amira's mother", "basis": "subject_access",
-        "basis_detail": "Request received on 1 March 2026",
-        "withheld": "Nothing else was withheld"})
+    url = f"/children/{amira.id}/disclose"
+    form = client.get(url).get_data(as_text=True)
+    safety_plan = db.session.scalars(select(ChildRecordEntry).where(
+        ChildRecordEntry.kind == "safety_plan")).one()
+    anchor = f"entry-{safety_plan.id.hex}"
+    assert f'value="{anchor}"' in form  # each line may be left out
+    data = {"requester": "Grace Okonkwo, Amira's mother", "basis": "subject_access",
+            "basis_detail": "Request received on 1 March 2026", "leave_out": [anchor]}
+    unexplained = submit(client, url, data)
+    assert unexplained.status_code == 400
+    assert "Say what was left out of the copy and why" in unexplained.get_data(as_text=True)
+    assert db.session.scalars(select(Disclosure)).all() == []
+    response = submit(client, url, {
+        **data, "withheld": "The safety plan, which names the staff who keep watch"})
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     assert page.status_code == 200
@@ -318,8 +328,12 @@ def test_subject_access_copy_names_no_other_child_and_is_recorded(
     assert text.index("Cover sheet") < text.index("Chronology, oldest first")
     for words in ("Amira Okonkwo", "Who asked for it", "Grace Okonkwo, Amira's mother",
                   "Subject access request", "Released by", "Dana DSL",
-                  "Nothing else was withheld", "Repeated pattern at the lockers"):
-        assert words in text, words
+                  "The safety plan, which names the staff who keep watch",
+                  "These lines of the chronology: Safety plan, 3 March 2026 at 9:30am",
+                  "Repeated pattern at the lockers"):
+        assert words in " ".join(text.split()), words
+    # The line left out is not in the copy; everything else is.
+    assert "Safety plan agreed" not in text and "Online messages from" in text
     # No other child by name, not even her brother (same family group) Otis.
     for name in (*OTHER_NAMES, "Otis"):
         assert name.lower() not in text.lower(), name
@@ -331,6 +345,8 @@ def test_subject_access_copy_names_no_other_child_and_is_recorded(
     assert row.pdf == copy.get_data()
     file_page = client.get(f"/children/{amira.id}").get_data(as_text=True)
     assert "A copy of this file was released to Grace Okonkwo" in file_page
+    assert "1 line of the chronology left out" in file_page
+    assert "Safety plan agreed" in file_page  # left out of the copy, never out of the file
     assert "export.disclosed" in _actions()
 
 
