@@ -74,9 +74,10 @@ WORD_LIST: Final = "eff-short"
 JSON_SCHEMA: Final = "portal-child-file"
 JSON_VERSION: Final = 1
 
-ENTRY_SEALED: Final = "sealed_export"
-ENTRY_RECEIPT: Final = "sealed_export_received"
-ENTRY_DISCLOSURE: Final = "disclosure"
+# Chronology line kinds: the file page heads a line with its kind in words ("Sealed file made").
+ENTRY_SEALED: Final = "sealed_file_made"
+ENTRY_RECEIPT: Final = "sealed_file_received"
+ENTRY_DISCLOSURE: Final = "copy_released"
 
 BASIS_LABELS: Final = {
     "subject_access": "Subject access request (UK GDPR Article 15)",

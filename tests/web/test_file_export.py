@@ -208,6 +208,7 @@ def test_receipt_link_confirms_once_and_shows_no_child_detail(
     assert 'data-testid="count-awaiting-receipt">0<' in board
     chronology = client.get(f"/children/{amira.id}").get_data(as_text=True)
     assert "Receipt of the sealed file confirmed by Rhiannon Hughes" in chronology
+    assert "Sealed file made" in chronology and "Sealed file received" in chronology
 
     # A made-up token is 404.
     assert other_client.get("/receipt/" + "x" * 43).status_code == 404
@@ -344,6 +345,7 @@ def test_subject_access_copy_names_no_other_child_and_is_recorded(
     assert row.basis == "subject_access" and row.released_by_id == w["dsl"].id
     assert row.pdf == copy.get_data()
     file_page = client.get(f"/children/{amira.id}").get_data(as_text=True)
+    assert "Copy released" in file_page
     assert "A copy of this file was released to Grace Okonkwo" in file_page
     assert "1 line of the chronology left out" in file_page
     assert "Safety plan agreed" in file_page  # left out of the copy, never out of the file
@@ -397,3 +399,20 @@ def test_the_disclosure_form_keeps_what_was_typed_when_its_page_expired(
     shown = client.get(url).get_data(as_text=True)
     assert "DC Morwenna Tregarthen" in shown and "not ours to release" in shown
     assert db.session.scalars(select(Disclosure)).all() == []
+
+
+def test_a_file_from_the_previous_school_follows_a_merge(app: Flask, client: FlaskClient) -> None:
+    from portal.services.child_merge import merge_children
+
+    w = _world(app)
+    again = factories.child(w["school"], given="Amira", family="Okonkwo")
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    response = _upload_from_previous(client, again.id, small_pdf("From before"), "Before.pdf")
+    assert response.status_code == 302
+    merge_children(w["dsl"], w["amira"], again, choices={}, reasons="The same child",
+                   now=dt.datetime.now(dt.UTC))
+    db.session.commit()
+    page = client.get(f"/children/{w['amira'].id}?order=oldest").get_data(as_text=True)
+    first = page[page.index(">File from the previous school</h3>"):]
+    assert "Hillside Primary School" in first[:3000] and "Before.pdf" in first[:3000]
