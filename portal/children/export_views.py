@@ -234,12 +234,11 @@ def from_previous_school(child_id: Any) -> Any:
     if valid and (received_on is None or received_on > service.london_today()):
         form.received_on.errors = ["The day it was received must be today or in the past"]
         valid = False
-    if not valid:
+    if not valid or received_on is None:
         if chosen and not form.file.errors:
             form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when the page "
                                 "comes back"]
         return _received_page(child, form, 400)
-    assert received_on is not None  # checked above
     store = _store()
     once.claim()  # before the file is stored: a repeat stores nothing
     try:
