@@ -42,18 +42,21 @@ from .models import (
     ConcernOutcome,
     ConsultationCall,
     Decision,
+    Disclosure,
     Incident,
     IncidentChild,
     IncidentConcern,
     IncidentRevision,
     LocalAuthority,
     ParentContact,
+    ReceivedFile,
     Referral,
     ReferralResponse,
     RollContact,
     RollImport,
     RouteHandover,
     School,
+    SealedExport,
     User,
     db,
 )
@@ -94,6 +97,8 @@ SCHOOL_ONLY_MODELS: Final = (
     Addendum, Assessment, ChildRecordEntry, ConcernOutcome, ConsultationCall, Decision,
     IncidentChild, IncidentConcern, IncidentRevision, ParentContact, RollContact, RollImport,
     RouteHandover,
+    # Issue 16: sealed exports, files from a previous school, copies released outside.
+    SealedExport, ReceivedFile, Disclosure,
 )
 
 

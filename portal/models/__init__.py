@@ -10,6 +10,7 @@ from .accounts import (
 )
 from .audit import AuditEvent
 from .base import DEPLOYMENT_ORG, Base, Encrypted, db, keyring, new_id, utcnow
+from .exports import Disclosure, ReceivedFile, SealedExport
 from .handover import (
     OUTSIDE_REFERRAL_ROUTE,
     POLICE_METHODS,
@@ -68,6 +69,7 @@ __all__ = [
     "ConcernOutcome",
     "ConsultationCall",
     "Decision",
+    "Disclosure",
     "Encrypted",
     "FormDraft",
     "Incident",
@@ -79,6 +81,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxMessage",
     "ParentContact",
+    "ReceivedFile",
     "Referral",
     "ReferralAttachment",
     "ReferralResponse",
@@ -86,6 +89,7 @@ __all__ = [
     "RollImport",
     "RouteHandover",
     "School",
+    "SealedExport",
     "ShreddedOrg",
     "SubmissionKey",
     "UnknownAddressThrottle",

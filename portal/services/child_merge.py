@@ -33,9 +33,12 @@ from ..models import (
     ChildRecordEntry,
     ConcernChild,
     Decision,
+    Disclosure,
     Incident,
     IncidentChild,
     ParentContact,
+    ReceivedFile,
+    SealedExport,
     User,
     db,
 )
@@ -122,7 +125,10 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
             link.child_id = kept.id
     for model, key in ((IncidentChild, "incident_children"), (Decision, "decisions"),
                        (ParentContact, "parent_contacts"),
-                       (ChildRecordEntry, "child_record_entries")):
+                       (ChildRecordEntry, "child_record_entries"),
+                       # Issue 16: a file from the previous school, sealed files, copies released.
+                       (ReceivedFile, "received_files"), (SealedExport, "sealed_exports"),
+                       (Disclosure, "disclosures")):
         ids = [str(i) for i in db.session.scalars(
             select(model.id).where(model.child_id == merged.id))]
         if ids:
