@@ -31,6 +31,7 @@ from .. import audit
 from ..crypto import fold_for_match
 from ..models import Child, LocalAuthority, RollContact, RollImport, School, User, db, keyring
 from ..rules.directory import load_directory_data
+from . import repeat_harm
 from .child_file import date_text, describe_status, status_words
 from .children import add_child, set_names
 from .localtime import to_local
@@ -443,6 +444,9 @@ def _apply(child: Child, row: dict[str, Any], index: str, digest: str,
         contact.address = person["address"]
         db.session.add(contact)
     db.session.flush()
+    # The UPN, names or date of birth may have changed: so may the keyed hashes that match
+    # repeat harm across an authority's schools.
+    repeat_harm.mark_child(child)
 
 
 def _mark_leavers(school: School, in_file: set[str], now: dt.datetime) -> int:
