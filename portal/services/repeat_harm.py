@@ -203,16 +203,19 @@ def involvement_for(referral: Referral) -> list[Involvement]:
         .join(Child, Child.id == IncidentChild.child_id)
         .where(IncidentChild.incident_id == incident.id, IncidentChild.role.in_(HARMER_ROLES))
         .order_by(IncidentChild.position)).all()
+    # A school whose keys were shredded has no record left to ask about.
+    shredded = set(db.session.scalars(select(ShreddedOrg.org_id)))
     found: list[Involvement] = []
     contacts: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
     for _, child in harmers:
         mine = _hashes(authority_id, child)
         if not mine:
             continue
-        marks = list(db.session.scalars(select(RepeatHarmMark).where(
+        marks = [m for m in db.session.scalars(select(RepeatHarmMark).where(
             RepeatHarmMark.local_authority_id == authority_id,
             RepeatHarmMark.match_hash.in_(list(mine.values())),
-            RepeatHarmMark.school_id != referral.school_id)))
+            RepeatHarmMark.school_id != referral.school_id))
+            if str(m.school_id) not in shredded]
         matched = _same_child(authority_id, mine, marks)
         seen: set[uuid.UUID] = set()
         for mark in sorted(matched, key=lambda m: (m.occurred_on, str(m.incident_id))):

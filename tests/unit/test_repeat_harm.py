@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select
 
-from portal.models import Child, Referral, RepeatHarmMark, RollImport, User, db
+from portal.models import Child, Referral, RepeatHarmMark, RollImport, User, db, keyring
 from portal.services import child_merge, repeat_harm
 from portal.services import referrals as referral_service
 from portal.services import roll as roll_service
@@ -158,3 +158,13 @@ def test_the_upgrade_marks_the_children_recorded_before_it(w: dict[str, Any]) ->
     assert repeat_harm.mark_missing() == 0
     referral = referral_for(w, factories.child(w["brook"], "Zoe", "Fenwicke", DOB))
     assert len(sentences(referral)) == 1
+
+
+def test_a_school_whose_keys_were_shredded_is_never_named(w: dict[str, Any]) -> None:
+    zoe_a = factories.child(w["ashby"], "Zoë", "Fenwicke", DOB)
+    harmed_others(w, "ashby", zoe_a, dt.date(2026, 10, 5))
+    referral = referral_for(w, factories.child(w["brook"], "Zoe", "Fenwicke", DOB))
+    assert len(sentences(referral)) == 1
+    keyring().shred_org(str(w["ashby"].id))
+    db.session.commit()
+    assert sentences(referral) == []
