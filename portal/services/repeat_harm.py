@@ -8,11 +8,12 @@ the school that referred is never told anything (docs/security.md "Repeat harm a
 
 Matching is by keyed hash, never by decrypting another school's children:
 
-* `mark_child` writes one `RepeatHarmMark` per incident the child harmed others in, per
-  authority that may be told (the school's authority and the child's home authority, when the
-  portal knows it), per identifier known: the UPN, and the folded name with the date of birth
-  (`crypto.fold_for_match`: "Zoë" and "Zoe" are one name). Each hash is an HMAC under that
-  AUTHORITY's blind-index key: equal only within one authority, useless without its key.
+* `mark_child` (`mark_children` for a batch) writes one `RepeatHarmMark` per incident the
+  child harmed others in, per authority that may be told (the school's authority and the
+  child's home authority, when the portal knows it), per identifier known: the UPN, and the
+  folded name with the date of birth (`crypto.fold_for_match`: "Zoë" and "Zoe" are one name).
+  Each hash is an HMAC under that AUTHORITY's blind-index key: equal only within one
+  authority, useless without its key.
 * It is called wherever the inputs change: a child's part in an incident (incidents.save_child),
   the school roll (UPN, names, date of birth), and a merge of two records.
 * `involvement_for(referral)` hashes the referral's children who harmed others under the
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -122,28 +123,39 @@ def _authorities(child: Child, school: School) -> list[uuid.UUID]:
 def mark_child(child: Child) -> None:
     """Rewrite the child's marks from their parts in incidents and their UPN, names and date of
     birth (flushes; the caller commits). A merged record has none: its child has them."""
+    mark_children([child])
+
+
+def mark_children(children: Sequence[Child]) -> None:
+    """`mark_child` for many children of one school at once (a batch of the school roll): two
+    statements for the lot, and hashes only for the children who harmed others."""
+    if not children:
+        return
     db.session.flush()
-    db.session.execute(delete(RepeatHarmMark).where(RepeatHarmMark.child_id == child.id))
-    if child.merged_into_id is not None:
-        return
+    ids = [c.id for c in children]
+    db.session.execute(delete(RepeatHarmMark).where(RepeatHarmMark.child_id.in_(ids)))
     parts = db.session.execute(
-        select(IncidentChild.incident_id, IncidentChild.role, Incident.occurred_on,
-               Incident.opened_at)
+        select(IncidentChild.child_id, IncidentChild.incident_id, IncidentChild.role,
+               Incident.occurred_on, Incident.opened_at)
         .join(Incident, Incident.id == IncidentChild.incident_id)
-        .where(IncidentChild.child_id == child.id, IncidentChild.role.in_(HARMER_ROLES))
+        .where(IncidentChild.child_id.in_(ids), IncidentChild.role.in_(HARMER_ROLES))
     ).all()
-    if not parts:
-        return
-    school = db.session.get(School, child.school_id)
-    assert school is not None
+    by_child: dict[uuid.UUID, list[Any]] = {}
+    for child_id, *part in parts:
+        by_child.setdefault(child_id, []).append(part)
     rows: list[dict[str, Any]] = []
-    for authority_id in _authorities(child, school):
-        for kind, value in _hashes(authority_id, child).items():
-            rows.extend({"id": uuid.uuid4(), "local_authority_id": authority_id,
-                         "match_hash": value, "kind": kind, "school_id": child.school_id,
-                         "incident_id": incident_id, "child_id": child.id, "role": role,
-                         "occurred_on": occurred_on or opened_at.date()}
-                        for incident_id, role, occurred_on, opened_at in parts)
+    for child in children:
+        if child.merged_into_id is not None or child.id not in by_child:
+            continue
+        school = db.session.get(School, child.school_id)
+        assert school is not None
+        for authority_id in _authorities(child, school):
+            for kind, value in _hashes(authority_id, child).items():
+                rows.extend({"id": uuid.uuid4(), "local_authority_id": authority_id,
+                             "match_hash": value, "kind": kind, "school_id": child.school_id,
+                             "incident_id": incident_id, "child_id": child.id, "role": role,
+                             "occurred_on": occurred_on or opened_at.date()}
+                            for incident_id, role, occurred_on, opened_at in by_child[child.id])
     if rows:
         db.session.execute(insert(RepeatHarmMark), rows)
     db.session.flush()
@@ -169,11 +181,8 @@ def mark_missing(*, batch: int = 200) -> int:
         ids = list(db.session.scalars(query.order_by(IncidentChild.child_id).limit(batch)))
         if not ids:
             return done
-        for child_id in ids:
-            seen.add(child_id)  # a child whose authorities have no keys gets no mark: once
-            child = db.session.get(Child, child_id)
-            if child is not None:
-                mark_child(child)
+        seen.update(ids)  # a child whose authorities have no keys gets no mark: tried once
+        mark_children(list(db.session.scalars(select(Child).where(Child.id.in_(ids)))))
         db.session.commit()
         done += len(ids)
 
