@@ -41,6 +41,7 @@ from .records import (
     ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
+from .repeat_harm import RepeatHarmMark
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
 
@@ -85,6 +86,7 @@ __all__ = [
     "Referral",
     "ReferralAttachment",
     "ReferralResponse",
+    "RepeatHarmMark",
     "RollContact",
     "RollImport",
     "RouteHandover",
