@@ -7,8 +7,8 @@ name and date of birth, with the school, incident, child, role and the incident'
 `flask --app wsgi init-db` after upgrading (the hashes need the authorities' index keys, which a
 migration does not hold).
 
-Revision ID: 0026
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-11-30
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
