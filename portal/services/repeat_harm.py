@@ -256,7 +256,7 @@ def _same_child(authority_id: uuid.UUID, mine: dict[str, str],
             select(RepeatHarmMark.child_id, RepeatHarmMark.match_hash).where(
                 RepeatHarmMark.local_authority_id == authority_id,
                 RepeatHarmMark.kind == UPN_KIND,
-                RepeatHarmMark.child_id.in_({m.child_id for m in marks}))).tuples().all())
+                RepeatHarmMark.child_id.in_({m.child_id for m in marks}))).all())
     out = []
     for mark in marks:
         if mark.match_hash != mine.get(mark.kind):
