@@ -22,7 +22,9 @@ from ..access import can_manage_accounts
 from ..auth import sessions
 from ..auth.forms import PlainForm
 from ..drafts import keeps_drafts
+from ..form_problems import show_problems
 from ..models import ROLE_LABELS, LocalAuthority, School, User, db
+from ..refusal import Refused
 from ..rules.directory import WEEKDAYS, load_directory_data
 from ..services import accounts, onboarding
 from . import bp
@@ -42,11 +44,6 @@ def admin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
-
-
-def _field_error(form: Any, exc: accounts.AccountError, default: str) -> None:
-    field = getattr(form, exc.field or default, None) or getattr(form, default)
-    field.errors = [*list(field.errors), exc.message]
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -116,9 +113,8 @@ def new_authority() -> Any:
                 directory_entry=packaged.get(chosen) if chosen else None,
                 actor_id=current_user.id,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "code")
+        except Refused as exc:
+            show_problems(form, exc, default="code")
         else:
             target = once.done(url_for("admin.authorities"))
             db.session.commit()
@@ -151,9 +147,8 @@ def edit_authority(authority_id: uuid.UUID) -> Any:
                 phone_confirmed=form.phone_confirmed.data, hours=form.hours(),
                 hours_confirmed=form.hours_confirmed.data, actor_id=current_user.id,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "line")
+        except Refused as exc:
+            show_problems(form, exc, default="line")
         else:
             db.session.commit()
             flash(f"{la.name}: line details saved", "success")
@@ -196,9 +191,8 @@ def new_school() -> Any:
                 authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
                 actor_id=current_user.id,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "name")
+        except Refused as exc:
+            show_problems(form, exc, default="name")
         else:
             target = once.done(url_for("admin.schools"))
             db.session.commit()
@@ -243,9 +237,8 @@ def new_user() -> Any:
                 ),
                 actor_id=current_user.id, now=sessions.now(), out=out,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "email")
+        except Refused as exc:
+            show_problems(form, exc, default="email")
         else:
             target = once.done(url_for("admin.user_created", user_id=user.id))
             batches = notify.queue_account_mail(out)  # in the same transaction
@@ -299,7 +292,7 @@ def _user_action(user_id: uuid.UUID, action: Callable[[User], str],
     user: User = _get_or_404(User, user_id)
     try:
         message = action(user)
-    except accounts.AccountError as exc:
+    except Refused as exc:
         db.session.rollback()
         flash(exc.message)
     else:

@@ -14,7 +14,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..extensions import limiter
+from ..form_problems import show_problems
 from ..models import ROLE_LABELS, db
+from ..refusal import Refused
 from ..safe_redirect import safe_next
 from ..services import accounts, onboarding
 from . import bp, devices, sessions
@@ -184,9 +186,8 @@ def set_up(token: str) -> Any:
     if form.validate_on_submit():
         try:
             user = onboarding.complete_setup(token, form.password.data, now=sessions.now())
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _form_error(form, exc.field or "password", exc.message)
+        except Refused as exc:
+            show_problems(form, exc, default="password")
         else:
             if user.needs_two_factor:
                 sessions.start(user, two_factor_done=False)
@@ -240,9 +241,9 @@ def change_password() -> Any:
         try:
             accounts.change_password(user, form.current_password.data, form.new_password.data,
                                      now=sessions.now())
-        except accounts.AccountError as exc:
+        except Refused as exc:
             db.session.commit()  # a wrong current password counts as a failed attempt
-            _form_error(form, exc.field or "current_password", exc.message)
+            show_problems(form, exc, default="current_password")
         else:
             # Every other session has ended; this browser gets a new one.
             sessions.start(user, two_factor_done=True)

@@ -21,6 +21,7 @@ from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
+from ..refusal import Refused
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,
@@ -31,7 +32,6 @@ from ..services import referrals
 from ..services import triage as svc
 from ..services.child_file import when_text
 from ..services.incidents import addenda_of
-from ..services.recording import RecordingError
 from . import bp
 from .triage_forms import AddToIncidentForm, ConcernCorrectionForm, OutcomeForm
 
@@ -117,7 +117,7 @@ def triage(concern_id: uuid.UUID) -> Any:
                 category=form.category.data or None, route=form.route.data or None,
                 route_at_local=form.route_at_local(), route_detail=form.route_detail.data,
                 route_reference=form.route_reference.data), referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
             concern = get_concern_or_404(user, concern_id)
         else:
@@ -143,7 +143,7 @@ def add_to_incident(concern_id: uuid.UUID) -> Any:
         try:
             once.claim()
             svc.add_to_incident(user, concern, incident, referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
             concern = get_concern_or_404(user, concern_id)
         else:
@@ -173,7 +173,7 @@ def correct(concern_id: uuid.UUID) -> Any:
             once.claim()
             svc.correct_concern(user, concern, form.field.data or "", form.correction.data,
                                 form.reason.data, referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("concerns.triage", concern_id=concern_id))
@@ -204,7 +204,7 @@ def correct_outcome(concern_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
             once.claim()
             svc.correct_outcome(user, concern, outcome, form.correction.data, form.reason.data,
                                 referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("concerns.triage", concern_id=concern_id))

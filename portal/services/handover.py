@@ -50,6 +50,7 @@ from ..models import (
     User,
     db,
 )
+from ..refusal import Problem, Refused
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess
 from ..rules.clock_words import time_of_day
@@ -58,7 +59,7 @@ from . import chronology
 from .facts import children_of_incidents, facts_for, incident_children
 from .localtime import directory_from_db, from_local, to_local
 from .packet import latest_assessment
-from .recording import IncidentClosed, Problem, RecordingError, check_reasons
+from .recording import IncidentClosed, check_reasons
 from .route_records import record_text
 
 __all__ = [
@@ -681,7 +682,7 @@ def _reference_or_why(data: RouteRecordInput, empty_message: str) -> list[Proble
     try:
         check_reasons(data.no_reference_reason, field="no_reference_reason",
                       empty_message=empty_message)
-    except RecordingError as error:
+    except Refused as error:
         return list(error.problems)
     return []
 
@@ -692,12 +693,12 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     (R5). Audited; the record joins each child's chronology, other children by initials and
     reference only (R6)."""
     if data.route not in (*RECORDED_ROUTES, OUTSIDE_REFERRAL_ROUTE):
-        raise RecordingError(Problem("R4", None, "Choose a route to record"))
+        raise Refused(Problem("R4", None, "Choose a route to record"))
     if incident.state == "closed":
         raise IncidentClosed()
     problems = _check(data, incident, now)
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
     assert data.happened_at_local is not None
     record = RouteHandover(
         school_id=incident.school_id, incident_id=incident.id, route=data.route,

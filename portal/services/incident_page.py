@@ -32,12 +32,12 @@ from ..models import (
     User,
     db,
 )
+from ..refusal import Problem
 from . import handover, referrals, reviews
 from . import incidents as svc
 from .facts import incident_children
 from .localtime import directory_from_db, to_local
 from .parents import contacts_for, describe
-from .recording import Problem
 
 __all__ = ["IncidentPage", "ParentsLine", "incident_page"]
 

@@ -40,6 +40,7 @@ from ..models import (
     db,
     utcnow,
 )
+from ..refusal import Problem, Refused
 from ..rules import assess
 from ..rules.calendar import is_working_day
 from ..rules.clock_words import day_words, moment_words
@@ -70,8 +71,6 @@ from .recording import (
     ChildState,
     ClosingRefused,
     IncidentClosed,
-    Problem,
-    RecordingError,
     check_correction,
     check_decision,
     check_not_dismissive,
@@ -99,7 +98,7 @@ class ConflictView:
     unchosen: bool = False
 
 
-class StaleVersion(RecordingError):
+class StaleVersion(Refused):
     """Someone (or this same person in another tab) saved the incident after this form was
     loaded, and the two saves could not merge by themselves.
 
@@ -848,10 +847,10 @@ def _add_revision(user: User, incident: Incident, version: int, now: dt.datetime
 def open_incident(user: User, concerns: list[Concern], now: dt.datetime) -> Incident:
     """A new incident from one or more concerns; the concerns are picked up."""
     if not concerns:
-        raise RecordingError(Problem("R1", "concerns", "Select at least one concern"))
+        raise Refused(Problem("R1", "concerns", "Select at least one concern"))
     school_id = concerns[0].school_id
     if any(c.school_id != school_id or c.state == "draft" for c in concerns):
-        raise RecordingError(Problem("R1", "concerns", "Select concerns that have been submitted"))
+        raise Refused(Problem("R1", "concerns", "Select concerns that have been submitted"))
     db.session.execute(
         update(School).where(School.id == school_id)
         .values(next_incident_number=School.next_incident_number + 1)
@@ -921,7 +920,7 @@ def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
                                 "The number of adults at risk cannot be more than the number "
                                 "of adults harmed"))
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
 
 
 def save_facts(user: User, incident: Incident, loaded_version: int, facts: FactsInput,
@@ -960,7 +959,7 @@ def save_summary(user: User, incident: Incident, loaded_version: int, summary: s
                  now: dt.datetime, *, resolution: Resolution | None = None) -> Incident:
     text = (summary or "").strip()
     if not text:
-        raise RecordingError(Problem("R1", "summary", "Enter what happened"))
+        raise Refused(Problem("R1", "summary", "Enter what happened"))
 
     def change(values: dict[str, Any]) -> None:
         if values["summary"] != incident.summary:
@@ -981,7 +980,7 @@ def _check_child(data: ChildInput, authorities: set[str]) -> None:
         problems.append(Problem("R8", "local_authority",
                                 "Select the local authority where the child lives"))
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
 
 
 def save_child(user: User, incident: Incident, loaded_version: int, child: Child | None,
@@ -992,9 +991,9 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
     form loaded before another save, the child's fields merge with it (`_claim`)."""
     _check_child(data, {code for code, _ in authority_choices()} | set(directory()))
     if child is None and not ((data.given_name or "").strip() and (data.family_name or "").strip()):
-        raise RecordingError(Problem("R8", "given_name", "Enter the child's first and last name"))
+        raise Refused(Problem("R8", "given_name", "Enter the child's first and last name"))
     if child is not None and child.school_id != incident.school_id:
-        raise RecordingError(Problem("R8", None, "Select a child of this school"))
+        raise Refused(Problem("R8", None, "Select a child of this school"))
     holder: dict[str, IncidentChild] = {}
     posted = child_values(data)
 
@@ -1079,10 +1078,10 @@ def record_decision(user: User, incident: Incident, data: DecisionInput,
         if data.kind == "not_involved":
             child = concern_kids.get(data.child_id)
             if data.child_id in on_incident:
-                raise RecordingError(Problem(
+                raise Refused(Problem(
                     "R8", "child", "This child is on the incident: change their part instead"))
         if child is None:
-            raise RecordingError(Problem("R2", "child", "Select a child on this incident"))
+            raise Refused(Problem("R2", "child", "Select a child on this incident"))
     reasons = check_decision(
         data.kind, data.route, routes=routes, mandatory_routes=mandatory, reasons=data.reasons,
         child_required=data.kind in {"not_involved", "no_further_action", "early_help",
@@ -1126,20 +1125,20 @@ def add_correction(user: User, incident: Incident, *, target_type: str, target_i
                                  judgement=target_type == "decision")
     if target_type == "incident":
         if target_id != incident.id or field != "summary":
-            raise RecordingError(Problem("R5", None, "Choose something on this incident"))
+            raise Refused(Problem("R5", None, "Choose something on this incident"))
     elif target_type == "decision":
         found = db.session.scalar(select(Decision).where(
             Decision.id == target_id, Decision.incident_id == incident.id))
         if found is None or field not in {"reasons", "what"}:
-            raise RecordingError(Problem("R5", None, "Choose a decision on this incident"))
+            raise Refused(Problem("R5", None, "Choose a decision on this incident"))
     elif target_type == "route_handover":
         record = db.session.scalar(select(RouteHandover).where(
             RouteHandover.id == target_id, RouteHandover.incident_id == incident.id,
             RouteHandover.school_id == incident.school_id))
         if record is None or field != "details":
-            raise RecordingError(Problem("R5", None, "Choose a handover record on this incident"))
+            raise Refused(Problem("R5", None, "Choose a handover record on this incident"))
     else:
-        raise RecordingError(Problem("R5", None, "Choose something on this incident"))
+        raise Refused(Problem("R5", None, "Choose something on this incident"))
     addendum = Addendum(school_id=incident.school_id, target_type=target_type,
                         target_id=target_id, field=field, author_id=user.id, created_at=now)
     addendum.correction = text

@@ -39,6 +39,7 @@ from ..models import (
     User,
     db,
 )
+from ..refusal import Problem, Refused
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,
@@ -47,13 +48,7 @@ from ..rules.vocabulary import (
 )
 from . import chronology
 from .localtime import from_local, when_words
-from .recording import (
-    Problem,
-    RecordingError,
-    check_correction,
-    check_not_dismissive,
-    check_reasons,
-)
+from .recording import check_correction, check_not_dismissive, check_reasons
 
 __all__ = [
     "CONCERN_FIELDS",
@@ -105,7 +100,7 @@ def _clean(text: str | None) -> str | None:
 def _check(data: OutcomeInput, now: dt.datetime) -> None:
     problems: list[Problem] = []
     if data.kind not in CONCERN_OUTCOME_LABELS:
-        raise RecordingError(Problem("R2", "kind", "Select what you decided"))
+        raise Refused(Problem("R2", "kind", "Select what you decided"))
     if data.kind == "other_concern":
         if data.category not in CONCERN_CATEGORY_LABELS:
             problems.append(Problem("R2", "category", "Select what kind of concern it is"))
@@ -122,14 +117,14 @@ def _check(data: OutcomeInput, now: dt.datetime) -> None:
                                     "The date it was passed on must be today or in the past"))
     try:
         check_reasons(data.reasons)
-    except RecordingError as error:
+    except Refused as error:
         problems.extend(error.problems)
     try:
         check_not_dismissive(data.route_detail, field="route_detail")
-    except RecordingError as error:
+    except Refused as error:
         problems.extend(error.problems)
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
 
 
 def _children(concern: Concern) -> list[Child]:
@@ -149,7 +144,7 @@ def record_outcome(user: User, concern: Concern, data: OutcomeInput,
     """Record a new concern without an incident (R1, R2, R3). Refused for a concern already
     triaged: its outcome is corrected by an addendum, never replaced."""
     if concern.state != "submitted":
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R5", None, "This concern has already been dealt with, so this was not saved. "
             "What you typed is still here: add it as a correction instead"))
     _check(data, now)
@@ -202,13 +197,13 @@ def add_to_incident(user: User, concern: Concern, incident: Incident,
     """Add a concern to an open incident of its school: its children then appear on the
     incident to be added or recorded as not involved (R8)."""
     if incident.school_id != concern.school_id:
-        raise RecordingError(Problem("R1", "incident", "Select an incident of this school"))
+        raise Refused(Problem("R1", "incident", "Select an incident of this school"))
     if incident.state != "open":
-        raise RecordingError(Problem("R1", "incident", "Select an incident that is still open"))
+        raise Refused(Problem("R1", "incident", "Select an incident that is still open"))
     linked = db.session.scalar(select(IncidentConcern.id).where(
         IncidentConcern.incident_id == incident.id, IncidentConcern.concern_id == concern.id))
     if linked is not None:
-        raise RecordingError(Problem("R1", "incident", "This concern is already on that incident"))
+        raise Refused(Problem("R1", "incident", "This concern is already on that incident"))
     db.session.add(IncidentConcern(incident_id=incident.id, concern_id=concern.id))
     if concern.state == "submitted":
         concern.state = "picked_up"
@@ -313,7 +308,7 @@ def correct_concern(user: User, concern: Concern, field: str, correction: str | 
                     reason: str | None, now: dt.datetime) -> Addendum:
     """Correct what the concern recorded (what happened, the child's words, when, where)."""
     if field not in CONCERN_FIELDS:
-        raise RecordingError(Problem("R5", "field", "Select what you are correcting"))
+        raise Refused(Problem("R5", "field", "Select what you are correcting"))
     text, why = check_correction(correction, reason)
     return _addendum(user, concern.school_id, "concern", concern.id, field, text, why, now,
                      concern)
@@ -324,7 +319,7 @@ def correct_outcome(user: User, concern: Concern, outcome: ConcernOutcome,
                     now: dt.datetime) -> Addendum:
     """Correct the reasons of a triage decision (R3 applies to both the text and the why)."""
     if outcome.concern_id != concern.id:
-        raise RecordingError(Problem("R5", None, "Choose an outcome of this concern"))
+        raise Refused(Problem("R5", None, "Choose an outcome of this concern"))
     text, why = check_correction(correction, reason, judgement=True)
     return _addendum(user, concern.school_id, "concern_outcome", outcome.id, "reasons", text,
                      why, now, concern)
@@ -379,7 +374,7 @@ def keep_words_change(user: User, incident: Incident, child: Child, words: str |
     if new == carried.words.strip():
         return None
     if not _clean(reason):
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R5", "words_change_reason",
             "Enter why you changed the child's words from what the concern recorded"))
     return correct_concern(user, carried.concern, "child_words", new, reason, now)
@@ -410,9 +405,9 @@ def summary_from_concerns(concerns: Sequence[Concern]) -> str:
 def set_concern_days(user: User, school: School, days: int | None, now: dt.datetime) -> School:
     """The school's working days to triage a new concern (1 to MAX_CONCERN_DAYS), audited."""
     if days is None:
-        raise RecordingError(Problem("R1", "concern_days", "Enter the number of working days"))
+        raise Refused(Problem("R1", "concern_days", "Enter the number of working days"))
     if not 1 <= days <= MAX_CONCERN_DAYS:
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R1", "concern_days",
             f"Enter a number of working days from 1 to {MAX_CONCERN_DAYS}"))
     before = school.concern_days
