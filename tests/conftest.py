@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from portal import create_app
 from portal import db as database
 from portal.crypto import new_master_key_b64
+from tests.helpers.clock import frozen_clock  # noqa: F401 - a fixture for every test
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1" and not POSTGRES_URL:

@@ -4,7 +4,6 @@ of every part), sealed into one file written to a temporary name, fsynced and re
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import tempfile
@@ -15,6 +14,7 @@ from typing import Any, Final
 from flask import current_app
 from sqlalchemy import select, text
 
+from .. import clock
 from .. import db as database
 from ..crypto import KeyRing, MasterKeyProvider, key_id_of
 from ..durable import fsync_dir
@@ -71,7 +71,7 @@ def write_backup(out: Path) -> BackupSummary:
                 "format": "portal-backup",
                 "version": FORMAT_VERSION,
                 "schema_revision": revision,
-                "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                "created_at": clock.now().isoformat(),
                 "dialect": engine.dialect.name,
                 "master_key_id": master.key_id,
                 "tables": {},

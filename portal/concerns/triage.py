@@ -22,6 +22,7 @@ from ..form_problems import show_problems
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
 from ..refusal import Refused
+from ..rules.clock_words import day_words
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,
@@ -82,8 +83,7 @@ def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToInciden
     return render_template(
         "concerns/triage.html", page_title="Read a concern", concern=concern,
         raised_by=concern.raised_by.display_name, sent=when_text(concern.submitted_at),
-        occurred=(f"{concern.occurred_on.day} {concern.occurred_on:%B %Y}"
-                  if concern.occurred_on else None),
+        occurred=day_words(concern.occurred_on) if concern.occurred_on else None,
         children_html=children_html, fold=fold, concern_fixes=concern_fixes,
         outcomes=[{"row": o, "text": svc.outcome_text(o), "by": o.decided_by.display_name,
                    "when": when_text(o.decided_at),

@@ -21,11 +21,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .. import clock as portal_clock
 from . import fields, stream
 from .fields import FieldContext, key_id_of, normalise_for_index
 from .keys import (
@@ -49,10 +50,6 @@ from .stream import Readable, Writable
 DEFAULT_CHUNK_SIZE: Final = 64 * 1024
 _STREAM_SALT_LEN: Final = 16
 _STREAM_DOMAIN: Final = b"portal.stream.v1"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # The key ring
@@ -83,7 +80,7 @@ class KeyRing:
         *,
         max_cached_keys: int = 1024,
         cache_ttl: float = 300.0,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = portal_clock.now,
         monotonic: Callable[[], float] = time.monotonic,
         new_key_id: Callable[[], str] = random_key_id,
     ) -> None:

@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access, audit, drafts, once, wording
+from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
@@ -34,7 +35,6 @@ from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
 from ..services import triage as triage_svc
 from ..services.incident_page import incident_page
-from ..services.localtime import to_local
 from ..services.recording import DECISION_KINDS, PARENT_REASONS, REVIEW_KINDS, REVIEW_OUTCOMES
 from ..services.school_hours import DAY_NAMES, clock
 from . import bp
@@ -99,7 +99,7 @@ def _editable_incident(incident_id: Any) -> Any:
 
 
 def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
-    return {"incident": incident, "labels": LABELS, "local": to_local, **extra}
+    return {"incident": incident, "labels": LABELS, "local": uk_local, **extra}
 
 
 LABELS = {

@@ -26,6 +26,7 @@ from ..access import (
     referrals_visible_to,
     require,
 )
+from ..clock import from_uk_local, uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..models import LocalAuthority, User, db
@@ -34,7 +35,6 @@ from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
 from ..services import referral_files
 from ..services import referrals as service
-from ..services.localtime import from_local, to_local
 from ..services.packet import (
     AGREE_ANSWERS,
     Agreement,
@@ -117,14 +117,14 @@ def record_call(incident_id: Any) -> Any:
             form.authority.data = wanted
         elif len(form.authority.choices) == 1:
             form.authority.data = form.authority.choices[0].value
-        local = to_local(now)
+        local = uk_local(now)
         form.called_on.data = local.date()
         form.called_time.data = local.strftime("%H:%M")
     drafts.restore(form)
     if form.validate_on_submit():
         assert form.called_on.data is not None  # InputRequired
         try:
-            called_at = from_local(combine(form.called_on.data, form.called_time.data))
+            called_at = from_uk_local(combine(form.called_on.data, form.called_time.data))
             once.claim()
             service.record_call(
                 incident, user, authority_code=form.authority.data, called_at=called_at,
@@ -419,7 +419,7 @@ def answer(referral_id: Any) -> Any:
         meeting = None
         if form.outcome.data == "strategy_meeting":
             assert form.strategy_meeting_on.data is not None  # AnswerForm.validate
-            meeting = from_local(combine(form.strategy_meeting_on.data,
+            meeting = from_uk_local(combine(form.strategy_meeting_on.data,
                                                  form.strategy_meeting_time.data))
         try:
             once.claim()

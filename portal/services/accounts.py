@@ -45,10 +45,6 @@ TOTP_INTERVAL = 30
 # Helpers
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def passwords() -> Passwords:
     hasher: Passwords = current_app.extensions["passwords"]
     return hasher

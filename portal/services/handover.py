@@ -33,6 +33,7 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from .. import audit
+from ..clock import from_uk_local, uk_local
 from ..models import (
     OUTSIDE_REFERRAL_ROUTE,
     POLICE_METHODS,
@@ -57,7 +58,7 @@ from ..rules.clock_words import time_of_day
 from ..rules.vocabulary import ROUTE_LABELS, ROUTES
 from . import chronology
 from .facts import children_of_incidents, facts_for, incident_children
-from .localtime import directory_from_db, from_local, to_local
+from .localtime import directory_from_db
 from .packet import latest_assessment
 from .recording import IncidentClosed, check_reasons
 from .route_records import record_text
@@ -253,7 +254,7 @@ class HandoverView:
 
 def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
     """Each authority's line now, the referral sent to it (if any) and the calls recorded."""
-    now_local = to_local(now)
+    now_local = uk_local(now)
     directory = directory_from_db()
     rows = authority_rows()
     entries, danger = entries_for(incident, directory, now_local)
@@ -477,7 +478,7 @@ def states_for(
     if children is None:
         children = children_of_incidents(wanted)
     directory = directory_from_db()
-    now_local = to_local(now)
+    now_local = uk_local(now)
     ids = [i.id for i in wanted]
     school_of = {i.id: i.school_id for i in wanted}
     referred: dict[uuid.UUID, list[tuple[str, bool]]] = {i: [] for i in ids}
@@ -624,7 +625,7 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list
             OUTSIDE_REFERRAL_ROUTE: "Enter the date and time of the referral",
         }[route]))
     else:
-        at = from_local(data.happened_at_local)
+        at = from_uk_local(data.happened_at_local)
         if at > now:
             problems.append(Problem("R4", "happened_on",
                                     "The date and time must be now or in the past"))
@@ -653,7 +654,7 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list
 def outside_authorities(incident: Incident, now: dt.datetime) -> list[tuple[str, str]]:
     """The authorities involved that do not use the portal, (code, name): a referral to them is
     made through their own front door and recorded here."""
-    entries, _ = entries_for(incident, directory_from_db(), to_local(now))
+    entries, _ = entries_for(incident, directory_from_db(), uk_local(now))
     return [(i.code, i.name) for i in _involved(entries, on_portal_codes()) if not i.on_portal]
 
 
@@ -702,7 +703,7 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     assert data.happened_at_local is not None
     record = RouteHandover(
         school_id=incident.school_id, incident_id=incident.id, route=data.route,
-        happened_at=from_local(data.happened_at_local),
+        happened_at=from_uk_local(data.happened_at_local),
         method=data.method if data.route in ("police", OUTSIDE_REFERRAL_ROUTE) else None,
         local_authority_code=data.authority if data.route == OUTSIDE_REFERRAL_ROUTE else None,
         recorded_by_id=user.id, recorded_at=now,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, wording
+from ..clock import from_uk_local, uk_local
 from ..models import (
     Addendum,
     Assessment,
@@ -63,7 +64,6 @@ from .facts import children_of_incidents as children_of_incidents
 from .facts import facts_for
 from .facts import incident_children as incident_children
 from .localtime import directory_from_db as directory
-from .localtime import from_local, to_local
 from .parents import contacts_for
 from .recording import (
     CHILD_DECISION_KINDS,
@@ -394,7 +394,7 @@ def _minutes(at_local: dt.datetime) -> str:
 def _facts_snapshot(incident: Incident) -> dict[str, Any]:
     return {
         "occurred_on": incident.occurred_on.isoformat() if incident.occurred_on else None,
-        "reported_at": _minutes(to_local(incident.reported_at)) if incident.reported_at else None,
+        "reported_at": _minutes(uk_local(incident.reported_at)) if incident.reported_at else None,
         "online": incident.online,
         "types": sorted(incident.types or []),
         "sexual_activity": incident.sexual_activity,
@@ -412,7 +412,7 @@ def facts_values(facts: FactsInput) -> dict[str, Any]:
     return {
         "occurred_on": facts.occurred_on.isoformat() if facts.occurred_on else None,
         # Through UTC and back, as it is stored: a time the clocks skip reads as stored.
-        "reported_at": _minutes(to_local(from_local(reported))) if reported else None,
+        "reported_at": _minutes(uk_local(from_uk_local(reported))) if reported else None,
         "online": facts.online,
         "types": sorted(facts.types),
         "sexual_activity": facts.sexual_activity,
@@ -623,7 +623,7 @@ def _other_save(user: User, rev: IncidentRevision) -> merge.OtherSave:
     saver = db.session.get(User, rev.saved_by_id)
     return merge.OtherSave(by_you=rev.saved_by_id == user.id,
                            name=saver.display_name if saver is not None else "unknown",
-                           at_local=to_local(rev.saved_at))
+                           at_local=uk_local(rev.saved_at))
 
 
 def _last_changes(revs: list[tuple[IncidentRevision, dict[str, Any]]], edit: _Edit,
@@ -646,7 +646,7 @@ def _conflict_views(user: User, incident: Incident, edit: _Edit, items: list[tup
     to `upto` that changed it)."""
     revs = _revisions(incident, upto=upto)
     changed = _last_changes(revs, edit, [key for key, _, _ in items])
-    today = to_local(now).date()
+    today = uk_local(now).date()
     views = []
     for key, theirs, mine in items:
         rev = changed.get(key) or (revs[-1][0] if revs else None)
@@ -664,7 +664,7 @@ def _stale(user: User, incident: Incident, loaded_version: int, now: dt.datetime
     since (another DSL by name, or this user in another tab), and what to do."""
     revs = _revisions(incident, after=loaded_version)
     saves = [_other_save(user, rev) for rev, _ in revs]
-    who = merge.who_saved(saves, to_local(now).date())
+    who = merge.who_saved(saves, uk_local(now).date())
     latest = revs[-1] if revs else None
     changes = changes_between(_revision_snapshot(incident, loaded_version),
                               latest[1] if latest is not None else snapshot(incident))
@@ -777,7 +777,7 @@ def merge_note(user: User, incident: Incident, loaded_version: int,
         what.append("the children")
     saves = [_other_save(user, rev) for rev, _ in revs]
     note = ("Your changes were saved together with those made "
-            + merge.by_whom(saves, to_local(now).date()))
+            + merge.by_whom(saves, uk_local(now).date()))
     return note + (f": {merge.and_words(what)}." if what else ".")
 
 
@@ -905,7 +905,7 @@ def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
         problems.append(Problem("facts", "occurred_on",
                                 "The date it happened must be on or before the date it was "
                                 "first reported"))
-    if facts.reported_at_local and from_local(facts.reported_at_local) > now:
+    if facts.reported_at_local and from_uk_local(facts.reported_at_local) > now:
         problems.append(Problem("facts", "reported_date",
                                 "The date it was first reported must be today or in the past"))
     if not facts.types:
@@ -935,7 +935,7 @@ def save_facts(user: User, incident: Incident, loaded_version: int, facts: Facts
         if merged is not facts:
             _check_facts(merged, now)
         incident.occurred_on = merged.occurred_on
-        incident.reported_at = from_local(merged.reported_at_local)  # type: ignore[arg-type]
+        incident.reported_at = from_uk_local(merged.reported_at_local)  # type: ignore[arg-type]
         incident.types = sorted(merged.types)
         incident.features = sorted(merged.features)
         incident.online = merged.online
@@ -1256,10 +1256,10 @@ def next_working_day_same_time(at_local: dt.datetime) -> dt.datetime:
 def concern_due(concern: Concern, days: int = 1) -> dt.datetime:
     """A concern should be triaged within `days` working days of being submitted, at the same
     time of day (aware UTC); `days` is the school's setting (`School.concern_days`, default 1)."""
-    at = to_local(concern.submitted_at)
+    at = uk_local(concern.submitted_at)
     for _ in range(max(days, 1)):
         at = next_working_day_same_time(at)
-    return from_local(at)
+    return from_uk_local(at)
 
 
 @dataclass
@@ -1301,7 +1301,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
         due = concern_due(c, school.concern_days if school is not None else 1)
         new_items.append(DashboardItem(
             kind="concern", id=c.id,
-            title=f"Concern raised {moment_words(to_local(c.submitted_at))}",
+            title=f"Concern raised {moment_words(uk_local(c.submitted_at))}",
             detail=_children_text(ch.child for ch in c.children),
             due=due, overdue=now > due, urgent=bool(c.urgent)))
     incidents = list(db.session.scalars(

@@ -22,12 +22,12 @@ from typing import Final
 
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, wording
+from ..clock import from_uk_local
 from ..models import Incident, ParentContact, User, db
 from ..refusal import Problem, Refused
 from . import chronology
 from .facts import incident_children
-from .localtime import from_local, when_words
 from .recording import PARENT_REASONS, IncidentClosed, check_not_dismissive
 
 __all__ = [
@@ -57,7 +57,7 @@ class ParentsInput:
 def describe(contact: ParentContact) -> str:
     """The record in plain words, as the incident page and the child's chronology show it."""
     if contact.told:
-        when = when_words(contact.told_at) if contact.told_at is not None else "a time not given"
+        when = wording.when(contact.told_at) if contact.told_at is not None else "a time not given"
         text = f"Parents or carers: told on {when} by {contact.by_whom or 'someone not named'}"
         if contact.told_whom:
             text += f". Told: {contact.told_whom}"
@@ -79,7 +79,7 @@ def _check(data: ParentsInput, now: dt.datetime) -> tuple[dt.datetime | None, st
     problems = []
     if data.told:
         by_whom = (data.by_whom or "").strip() or None
-        told_at = from_local(data.told_at_local) if data.told_at_local is not None else None
+        told_at = from_uk_local(data.told_at_local) if data.told_at_local is not None else None
         if told_at is None:
             problems.append(Problem("R9", "told_date",
                                     "Enter the date and time they were told"))

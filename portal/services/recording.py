@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ..refusal import Problem, Refused
+from ..rules.clock_words import day_words
 from ..rules.dismissive import DISMISSIVE_MESSAGE, dismissive_message, find_dismissive
 from ..rules.vocabulary import (
     DECISION_LABELS,
@@ -178,7 +179,7 @@ def check_review_date(review_on: dt.date | None, today: dt.date, *,
         raise Refused(Problem(
             "R10", field,
             f"The review date must be within {REVIEW_MAX_WEEKS} weeks, on or before "
-            f"{latest:%-d %B %Y}"))
+            f"{day_words(latest)}"))
     return review_on
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import defer
 
 from .. import audit, wording
 from ..attachments import AttachmentStore
+from ..clock import uk_local
 from ..models import (
     Attachment,
     ConsultationCall,
@@ -49,7 +50,7 @@ from ..rules.timescales import Due, cin_reviews, due_after
 from ..rules.vocabulary import MILESTONE_LABELS, REFERRAL_OUTCOME_LABELS
 from . import chronology, handover, referral_files
 from .handover import HandoverView, authority_rows
-from .localtime import directory_from_db, to_local
+from .localtime import directory_from_db
 from .packet import SCHEMA_VERSION, Sending, build_packet, incident_children, reference_for
 
 OUTCOMES: Final = REFERRAL_OUTCOME_LABELS
@@ -74,7 +75,10 @@ HARMER_ROLES: Final = frozenset({"harmed_others", "both"})
 
 
 def utcnow() -> dt.datetime:
-    """The clock (tests replace this)."""
+    """The time for the handover pages (referrals, incidents, triage): `portal.clock.now`.
+
+    A seam a few web tests still replace to move these pages' time by days while their signed-in
+    session keeps real time (the `frozen_clock` fixture moves every reader, sessions too)."""
     return _model_utcnow()
 
 
@@ -330,7 +334,7 @@ def _target(incident: Incident, authority_code: str, now: dt.datetime
     """The authority to hand over to and every authority involved [(code, name, convening)];
     Refused when it cannot be handed over to."""
     directory = directory_from_db()
-    entries, _ = handover.entries_for(incident, directory, to_local(now))
+    entries, _ = handover.entries_for(incident, directory, uk_local(now))
     codes = [e["local_authority"] for e in entries]
     if authority_code not in codes:
         raise Refused("This authority is not involved in the incident")
@@ -668,7 +672,7 @@ def due_items(
     """
     responses = list(responses if responses is not None else responses_of(referral))
     kinds = [r.outcome for r in responses]
-    now_local = to_local(now)
+    now_local = uk_local(now)
     timescales = dict(authority.timescales) if authority else {}
     name = authority.name if authority else "The authority"
     items: list[DueItem] = []
@@ -677,7 +681,7 @@ def due_items(
             done: bool = False) -> None:
         if start is None:
             return
-        due = due_after(to_local(start), ts) if ts else None
+        due = due_after(uk_local(start), ts) if ts else None
         note = "" if due else f"{name} sets no timescale for this: agree it locally"
         item = DueItem(code, label, due, done, note=note)
         item.overdue = bool(due and not done and due.is_overdue(now_local))
@@ -686,8 +690,8 @@ def due_items(
     smt = referral.strategy_meeting_at
     if referral.outcome in (None, "strategy_meeting"):
         ts = timescales.get("strategy_meeting")
-        due = due_after(to_local(referral.sent_at), ts) if ts else None
-        met = smt is not None and (due is None or to_local(smt) <= due.at)
+        due = due_after(uk_local(referral.sent_at), ts) if ts else None
+        met = smt is not None and (due is None or uk_local(smt) <= due.at)
         item = DueItem("strategy_meeting", "Strategy meeting", due, met,
                        note="" if due else f"{name} sets no timescale for this: agree it locally")
         if smt is not None:
@@ -707,7 +711,7 @@ def due_items(
     first, then = timescales.get("cin_first_review"), timescales.get("cin_review")
     if assessed is not None and first is not None and then is not None:
         held = kinds.count("cin_review_held")
-        reviews = cin_reviews(to_local(assessed.recorded_at), first, then, count=held + 1)
+        reviews = cin_reviews(uk_local(assessed.recorded_at), first, then, count=held + 1)
         if len(reviews) > held:
             due = reviews[held]
             item = DueItem("cin_review", f"Child in need review {held + 1}", due)
@@ -769,7 +773,7 @@ def sort_views(views: Iterable[ReferralView]) -> list[ReferralView]:
     def key(v: ReferralView) -> tuple[int, dt.datetime, int, dt.datetime]:
         overdue_at = min((i.due.at for i in v.items if i.overdue and i.due), default=far)
         return (0 if v.overdue else 1, overdue_at, _STATUS_ORDER[v.status],
-                to_local(v.referral.sent_at))
+                uk_local(v.referral.sent_at))
 
     return sorted(views, key=key)
 

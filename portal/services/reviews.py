@@ -19,10 +19,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
 from .. import audit, wording
+from ..clock import uk_local
 from ..models import Child, Decision, Incident, School, User, db
 from ..refusal import Problem, Refused
 from . import chronology
-from .localtime import to_local
 from .recording import (
     DECISION_KINDS,
     REVIEW_KINDS,
@@ -51,7 +51,7 @@ DEFAULT_REVIEW_WEEKS: Final = 4
 
 def today(now: dt.datetime) -> dt.date:
     """Today's date in London (a review is due on a London day, whatever UTC says)."""
-    return to_local(now).date()
+    return uk_local(now).date()
 
 
 def date_text(day: dt.date) -> str:

@@ -26,7 +26,8 @@ from typing import Final
 
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, wording
+from ..clock import from_uk_local
 from ..models import (
     Addendum,
     Child,
@@ -40,6 +41,7 @@ from ..models import (
     db,
 )
 from ..refusal import Problem, Refused
+from ..rules.clock_words import day_words
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,
@@ -47,7 +49,6 @@ from ..rules.vocabulary import (
     OTHER_ROUTES_HANDED_ON,
 )
 from . import chronology
-from .localtime import from_local, when_words
 from .recording import check_correction, check_not_dismissive, check_reasons
 
 __all__ = [
@@ -112,7 +113,7 @@ def _check(data: OutcomeInput, now: dt.datetime) -> None:
         if data.route == "other" and not _clean(data.route_detail):
             problems.append(Problem("R2", "route_detail",
                                     "Say which route the concern took"))
-        if data.route_at_local is not None and from_local(data.route_at_local) > now:
+        if data.route_at_local is not None and from_uk_local(data.route_at_local) > now:
             problems.append(Problem("R2", "route_on",
                                     "The date it was passed on must be today or in the past"))
     try:
@@ -152,7 +153,7 @@ def record_outcome(user: User, concern: Concern, data: OutcomeInput,
     outcome = ConcernOutcome(
         school_id=concern.school_id, concern_id=concern.id, kind=data.kind,
         category=data.category if other else None, route=data.route if other else None,
-        route_at=from_local(data.route_at_local) if other and data.route_at_local else None,
+        route_at=from_uk_local(data.route_at_local) if other and data.route_at_local else None,
         decided_by_id=user.id, decided_at=now)
     outcome.reasons = check_reasons(data.reasons)
     outcome.route_detail = _clean(data.route_detail) if other else None
@@ -181,7 +182,7 @@ def outcome_text(outcome: ConcernOutcome) -> str:
     if outcome.route:
         text += f". Route: {OTHER_ROUTE_LABELS[outcome.route]}"
         if outcome.route_at is not None:
-            text += f", {when_words(outcome.route_at)}"
+            text += f", {wording.when(outcome.route_at)}"
     return text
 
 
@@ -256,16 +257,16 @@ def staff_status(concern: Concern, outcome: ConcernOutcome | None) -> str:
     """What the person who raised the concern is told: a plain status, never the DSL's
     reasons, the kind of concern or the route."""
     if concern.state == "recorded" and outcome is not None:
-        when = f" on {when_words(outcome.decided_at)}"
+        when = f" on {wording.when(outcome.decided_at)}"
         if outcome.kind == "no_further_action":
             return f"Recorded — no further action{when}"
         return f"Recorded by a safeguarding lead{when} and dealt with outside an incident"
     if concern.state == "picked_up" and concern.picked_up_at is not None:
-        return f"Picked up by a safeguarding lead on {when_words(concern.picked_up_at)}"
+        return f"Picked up by a safeguarding lead on {wording.when(concern.picked_up_at)}"
     if concern.state == "picked_up":
         return "Picked up by a safeguarding lead"
     if concern.dsl_opened_at is not None:
-        return f"Read by a safeguarding lead on {when_words(concern.dsl_opened_at)}"
+        return f"Read by a safeguarding lead on {wording.when(concern.dsl_opened_at)}"
     return "Sent: waiting for a safeguarding lead"
 
 
@@ -390,7 +391,7 @@ def summary_from_concerns(concerns: Sequence[Concern]) -> str:
         day = concern.occurred_on
         if day or when:
             lines.append("When: " + ", ".join(
-                p for p in ((f"{day.day} {day:%B %Y}" if day else ""), when or "") if p))
+                p for p in ((day_words(day) if day else ""), when or "") if p))
         where = current_text(concern, "where")
         if where:
             lines.append(f"Where: {where}")

@@ -17,8 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import access, notify
-from ..auth import sessions
+from .. import access, clock, notify
 from ..auth.forms import PlainForm
 from ..form_problems import show_problems
 from ..models import ROLE_LABELS, AuditEvent, User, db
@@ -107,7 +106,7 @@ def approve(user_id: uuid.UUID) -> Response:
     user = _pending_or_404(user_id)
     out = onboarding.Outgoing()
     try:
-        onboarding.approve(user, peer=current_user._get_current_object(), now=sessions.now(),
+        onboarding.approve(user, peer=current_user._get_current_object(), now=clock.now(),
                            out=out)
     except Refused as exc:
         db.session.rollback()
@@ -129,7 +128,7 @@ def decline(user_id: uuid.UUID) -> Any:
         out = onboarding.Outgoing()
         try:
             onboarding.decline(user, peer=current_user._get_current_object(),
-                               reasons=form.reasons.data, now=sessions.now(), out=out)
+                               reasons=form.reasons.data, now=clock.now(), out=out)
         except Refused as exc:
             show_problems(form, exc, default="reasons")
         else:

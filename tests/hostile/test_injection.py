@@ -55,7 +55,7 @@ def ok(response: Any, what: str) -> str:
 
 
 def today_parts(days_ago: int = 0) -> list[str]:
-    from portal.concerns.forms import london_today
+    from portal.clock import today as london_today
 
     d = london_today() - dt.timedelta(days=days_ago)
     return [str(d.day), str(d.month), str(d.year)]

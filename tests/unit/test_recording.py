@@ -248,5 +248,5 @@ def test_directory_comes_from_the_database(app: Flask) -> None:
 
 def test_concern_due_after_one_working_day() -> None:
     friday = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
-    assert svc.from_local(svc.next_working_day_same_time(svc.to_local(friday))) == \
+    assert svc.from_uk_local(svc.next_working_day_same_time(svc.uk_local(friday))) == \
         dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)

@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from portal import clock
 from portal.models import AuditEvent, AuthSession, Concern, ConcernDraft, User, db
 from portal.services import accounts
 from portal.services import concerns as service
@@ -78,7 +79,7 @@ def idle_out(user: User, minutes: int = 31) -> None:
     db.session.execute(
         update(AuthSession)
         .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(last_seen_at=accounts.utcnow() - dt.timedelta(minutes=minutes))
+        .values(last_seen_at=clock.now() - dt.timedelta(minutes=minutes))
     )
     db.session.commit()
 
@@ -192,7 +193,7 @@ def test_absolute_expiry_is_rescued_too(app: Flask, client: FlaskClient, world: 
     sign_in(client, world.staff)
     token = csrf_from(client.get("/concerns/new"))
     db.session.execute(update(AuthSession).where(AuthSession.user_id == world.staff.id).values(
-        created_at=accounts.utcnow() - dt.timedelta(hours=13)))
+        created_at=clock.now() - dt.timedelta(hours=13)))
     db.session.commit()
     response = post_form(client, {"what_happened": "typed all day"}, "submit", token)
     assert "/sign-in" in response.headers["Location"]
@@ -255,7 +256,7 @@ def test_a_revoked_session_saves_nothing(app: Flask, client: FlaskClient, world:
     if how == "sign_out":
         client.post("/sign-out", data={"csrf_token": token})
     else:
-        accounts.revoke_all_sessions(user.id, how, now=accounts.utcnow())
+        accounts.revoke_all_sessions(user.id, how, now=clock.now())
         db.session.commit()
     # The old cookie (with the revoked session's token) posts what was typed.
     client.set_cookie(COOKIE, cookie.value)
@@ -278,7 +279,7 @@ def test_other_pages_keep_the_plain_csrf_error(app: Flask, client: FlaskClient,
 
 def test_rescue_rules_in_the_service(app: Flask, world: World) -> None:
     """The service refuses: no such session, half-signed-in DSL, long gone, wrong user."""
-    now = accounts.utcnow()
+    now = clock.now()
     fields = {"what_happened": "typed"}
     assert service.rescue_into_draft("no-such-token", fields, now=now) is None
 

@@ -84,7 +84,7 @@ def world(app: Flask) -> World:
 
 
 def today() -> dt.date:
-    from portal.concerns.forms import london_today
+    from portal.clock import today as london_today
 
     return london_today()
 

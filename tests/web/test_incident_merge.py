@@ -21,11 +21,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from portal.clock import uk_local
 from portal.models import Assessment, AuditEvent, Incident, IncidentRevision, db
 from portal.rules import assess
 from portal.rules.clock_words import time_of_day
 from portal.services.facts import facts_for
-from portal.services.localtime import directory_from_db, to_local
+from portal.services.localtime import directory_from_db
 from tests.web.conftest import sign_in
 from tests.web.test_incidents import recorded, world
 
@@ -113,7 +114,7 @@ def at_words(iid: uuid.UUID, version: int) -> str:
     rev = db.session.scalar(db.select(IncidentRevision).where(
         IncidentRevision.incident_id == iid, IncidentRevision.version == version))
     assert rev is not None
-    return time_of_day(to_local(rev.saved_at))
+    return time_of_day(uk_local(rev.saved_at))
 
 
 def incident(iid: uuid.UUID) -> Incident:
@@ -152,7 +153,7 @@ def test_facts_two_tabs_of_one_dsl_both_changes_survive(app: Flask, client: Flas
 
     saved = incident(iid)
     assert sorted(saved.features) == ["blackmail", "coercion"]  # tab B's Blackmail survives
-    assert f"{to_local(saved.reported_at):%H:%M}" == "10:15"  # tab A's change is saved
+    assert f"{uk_local(saved.reported_at):%H:%M}" == "10:15"  # tab A's change is saved
     assert saved.version == before_merge + 1
     assert ("Your changes were saved together with those made at "
             f"{at_words(iid, before_merge)} by you in another tab or on another device: what "
@@ -223,7 +224,7 @@ def test_facts_same_field_changed_differently_asks_and_keeps_everything(
            f"{at_words(iid, b_version)} 17 November 2026 at 11:00am" in page
     assert "Keep yours (you can still change it below) 17 November 2026 at 10:15am" in page
     assert "2026-11-17" not in page  # no ISO dates
-    assert f"{to_local(incident(iid).reported_at):%H:%M}" == "11:00"  # nothing saved yet
+    assert f"{uk_local(incident(iid).reported_at):%H:%M}" == "11:00"  # nothing saved yet
     again = page_form(html, url)
     assert again["reported_time"] == ["10:15"]  # what tab A typed
     assert sorted(again["features"]) == ["blackmail", "coercion"]  # tab B's change is in
@@ -239,7 +240,7 @@ def test_facts_same_field_changed_differently_asks_and_keeps_everything(
     # Keeping tab B's time: saved with Blackmail; tab A's other fields are as they were.
     follow(client, post_form(client, url, again, **{"keep-reported_at": "theirs"}))
     saved = incident(iid)
-    assert f"{to_local(saved.reported_at):%H:%M}" == "11:00"
+    assert f"{uk_local(saved.reported_at):%H:%M}" == "11:00"
     assert sorted(saved.features) == ["blackmail", "coercion"]
 
 
