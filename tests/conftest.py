@@ -136,6 +136,13 @@ def _watch_words(application: Flask, test_name: str) -> None:
         return response
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: a plain `pytest` gives the quick unit and web results first (the
+    sort is stable, so every other test keeps its order)."""
+    browser = Path(__file__).parent / "browser"
+    items.sort(key=lambda item: browser in Path(str(item.path)).parents)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if WORDS_FOUND:
         report = "\n".join(dict.fromkeys(WORDS_FOUND))

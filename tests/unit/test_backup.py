@@ -22,7 +22,7 @@ from portal.crypto import LocalMasterKey, new_master_key_b64
 from portal.models import Base, Concern, ConcernChild, School, User, db
 from tests import factories
 from tests.conftest import MASTER_KEY, POSTGRES_URL, make_test_config
-from tests.unit.test_canaries import ATTACHMENT, _create_canary_records, assert_no_canary
+from tests.helpers.canaries import ATTACHMENT, _create_canary_records, assert_no_canary
 
 
 def _invoke(app: Flask, *args: str) -> Any:

@@ -18,7 +18,7 @@ from portal.services.recording import (
     find_dismissive,
 )
 from tests import factories
-from tests.web.test_incidents import OCCURRED, make_concern
+from tests.helpers.incidents import OCCURRED, make_concern
 
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)
 

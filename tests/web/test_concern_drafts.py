@@ -18,38 +18,36 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from portal import clock
-from portal.models import AuditEvent, AuthSession, Concern, ConcernDraft, User, db
+from portal.models import AuditEvent, AuthSession, Concern, ConcernDraft, db
 from portal.services import accounts
 from portal.services import concerns as service
-from tests.web.conftest import COOKIE, csrf_from, sign_in
-from tests.web.test_concerns import (
+from tests.helpers import concerns as concern_helpers
+from tests.helpers.concerns import (
     WORDS,
     World,
     good_fields,
     input_value,
-    make_world,
     page,
     post_form,
     textarea,
 )
+from tests.helpers.drafts import (
+    _RESCUE_RE,  # noqa: F401 - older imports from here
+    XHR,
+    draft_of,
+    idle_out,
+    rescue_key_from,
+)
+from tests.helpers.signing_in import COOKIE, csrf_from, sign_in
 
-_RESCUE_RE = re.compile(r'name="rescue_key" value="([0-9a-f]*)"')
+world = concern_helpers.world  # the fixture: make_world()
 
 
-def rescue_key_from(response: Any) -> str:
-    match = _RESCUE_RE.search(response.get_data(as_text=True))
-    assert match and match.group(1), "no rescue_key on the page"
-    return match.group(1)
 
 
-XHR = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
+
 SIGNED_OUT = "You were signed out, but what you typed has been saved. Sign in to carry on."
 PAGE_EXPIRED = "Your page had expired. We've kept what you typed — check it and submit again."
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def long_disclosure(words: int = 5000) -> str:
@@ -68,20 +66,8 @@ def long_disclosure(words: int = 5000) -> str:
     return " ".join(sentences)
 
 
-def draft_of(user: User) -> dict[str, Any]:
-    db.session.expire_all()
-    fields, _ = service.draft_fields(user)
-    return fields
 
 
-def idle_out(user: User, minutes: int = 31) -> None:
-    """Make the user's live sessions idle-expired (last used `minutes` ago)."""
-    db.session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(last_seen_at=clock.now() - dt.timedelta(minutes=minutes))
-    )
-    db.session.commit()
 
 
 # ---------------------------------------------------------------------------------------------

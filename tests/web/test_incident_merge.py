@@ -27,8 +27,8 @@ from portal.rules import assess
 from portal.rules.clock_words import time_of_day
 from portal.services.facts import facts_for
 from portal.services.localtime import directory_from_db
-from tests.web.conftest import sign_in
-from tests.web.test_incidents import recorded, world
+from tests.helpers.incidents import ready_to_hand_over, recorded, world
+from tests.helpers.signing_in import sign_in
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -136,9 +136,7 @@ def follow(client: FlaskClient, response: TestResponse) -> str:
 def test_facts_two_tabs_of_one_dsl_both_changes_survive(app: Flask, client: FlaskClient) -> None:
     """Tab B adds Blackmail; tab A, loaded before, changes the time it was reported and saves:
     Blackmail stays, the new time is saved, and the note says it was the DSL's other tab."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/facts"
     tab_a = page_form(client.get(url), url)
     tab_b = page_form(client.get(url), url)
@@ -201,9 +199,7 @@ def test_facts_same_field_changed_differently_asks_and_keeps_everything(
     """Both tabs change the time it was reported: nothing is saved, both times are shown, what
     tab A typed stays in the form and tab B's other change (Blackmail) is in it too; choosing
     tab B's time saves it, with Blackmail."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/facts"
     tab_a = page_form(client.get(url), url)
     tab_b = page_form(client.get(url), url)
@@ -268,9 +264,7 @@ def test_facts_conflict_keep_mine_edited(app: Flask, client: FlaskClient,
 def test_facts_loaded_before_a_child_was_added_saves(app: Flask, client: FlaskClient) -> None:
     """A save elsewhere that changed none of this form's fields (a child added) no longer
     refuses the form: it is saved, and the note says what else was saved."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w, words=False)
+    w, iid = ready_to_hand_over(app, client, words=False)
     url = f"/incidents/{iid}/facts"
     tab_a = page_form(client.get(url), url)
     child_url = f"/incidents/{iid}/children/{w['mia'].id}"
@@ -290,9 +284,7 @@ def test_facts_loaded_before_a_child_was_added_saves(app: Flask, client: FlaskCl
 def test_summary_both_typed_asks_which_to_keep(app: Flask, client: FlaskClient,
                                                other_client: FlaskClient,
                                                same_person: bool) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     second = client
     if not same_person:
         sign_in(other_client, w["dsl2"])
@@ -348,9 +340,7 @@ def test_summary_combined_by_hand(app: Flask, client: FlaskClient,
 
 def test_summary_not_changed_in_this_tab_never_reverts_theirs(
         app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/summary"
     follow(client, post_form(client, url, page_form(client.get(url), url),
                              summary="First account."))
@@ -366,9 +356,7 @@ def test_summary_not_changed_in_this_tab_never_reverts_theirs(
 
 
 def test_child_two_tabs_different_fields_both_survive(app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/children/{w['kai'].id}"
     tab_a = page_form(client.get(url), url)
     tab_b = page_form(client.get(url), url)
