@@ -14,13 +14,14 @@ MAIL_DIR  := .run/mail
 CHROMIUM  ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint security clean distclean system-deps postgres browser-deps
+.PHONY: help setup run test test-quick lint security clean distclean system-deps postgres browser-deps
 
 help:
 	@echo "make run    set up, start a local mail sink and the mail sender, create the database and demo data, serve the portal"
 	@echo "make test   set up (PostgreSQL, Chromium too) and run every test against SQLite and PostgreSQL"
+	@echo "make test-quick  the unit and web tests on SQLite only (no PostgreSQL, no browser)"
 	@echo "make setup  virtualenv, Python packages, GOV.UK Frontend assets, fonts for PDFs (idempotent)"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff (with the complexity limit) and mypy strict on portal/"
 	@echo "make security  bandit and pip-audit (explained exceptions: security-exceptions.md)"
 	@echo "make clean  stop the test database, remove .run/, static/govuk/, caches"
 	@echo "make distclean  clean, and remove .venv/ and node_modules/"
@@ -75,6 +76,11 @@ test: setup system-deps security
 	export PORTAL_TEST_POSTGRES_URL="$$url" PORTAL_REQUIRE_POSTGRES=1 PORTAL_REQUIRE_NGINX=1 \
 		PORTAL_TEST_CHROMIUM="$(CHROMIUM)"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop while changing code: the unit and web tests on SQLite only.
+test-quick: setup
+	@env -u PORTAL_TEST_POSTGRES_URL -u PORTAL_REQUIRE_POSTGRES -u PORTAL_TEST_CHROMIUM \
+		$(PY) -m pytest tests/unit tests/web -q $(PYTEST_ARGS)
 
 security: setup
 	@scripts/security-scan.sh

@@ -10,12 +10,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyotp
 from flask import current_app
 from sqlalchemy import or_, select
 
+from . import clock
+from .clock import uk_local
 from .models import (
     TWO_FACTOR_ROLES,
     Assessment,
@@ -39,7 +40,6 @@ from .services import repeat_harm
 from .services.children import add_child
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo, by design
-LONDON = ZoneInfo("Europe/London")
 
 SCHOOLS = (
     # name, URN, authority code, mail slug, children (given, family, age in years, SEND)
@@ -150,7 +150,7 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
               summary: str) -> Incident:
     number = school.next_incident_number
     school.next_incident_number = number + 1
-    local = reported_at.astimezone(LONDON).replace(tzinfo=None)
+    local = uk_local(reported_at)
     facts = IncidentFacts(
         occurred_on=occurred, reported_at=local, types=frozenset(types),
         features=frozenset(features), online=online,
@@ -215,8 +215,8 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     """Create the demo data (the caller commits). Raises DemoExists if it is already there."""
     if demo_exists():
         raise DemoExists("Demo data already exists; nothing changed.")
-    now = now or dt.datetime.now(dt.UTC)
-    today = now.astimezone(LONDON).date()
+    now = now or clock.now()
+    today = clock.today(now)
     ring = keyring()
     logins: list[DemoLogin] = []
     people: dict[str, dict[str, Any]] = {}

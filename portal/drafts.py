@@ -56,7 +56,7 @@ from werkzeug.exceptions import NotFound
 from wtforms import HiddenField, StringField
 from wtforms.fields.core import UnboundField
 
-from . import access, wording
+from . import access, clock, wording
 from .auth import sessions
 from .models import (
     ConcernOutcome,
@@ -239,7 +239,7 @@ def _page(spec: DraftSpec) -> str:
 
 def _save(spec: DraftSpec, user: User, *, merge: bool) -> FormDraft | None:
     """Save the posted form into the user's draft; None if it holds nothing typed. Flushes."""
-    now = sessions.now()
+    now = clock.now()
     if spec.saver is not None:
         return spec.saver(user, request.form, now, merge)
     fields = service.clean(request.form)
@@ -326,7 +326,7 @@ def _rescue_signed_out(spec: DraftSpec, *, csrf_ok: bool) -> Any:
     rescued = False
     token = cookie_token()
     if token is not None and (csrf_ok or _rescue_key_ok(token)):
-        user = service.session_user(token, now=sessions.now())
+        user = service.session_user(token, now=clock.now())
         if user is not None and spec.may_use(user) and _about_ok(user):
             try:
                 draft = _save(spec, user, merge=True)

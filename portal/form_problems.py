@@ -1,8 +1,10 @@
-"""Showing a refusal from the recording rules on the form that was sent.
+"""Showing a refusal (``portal.refusal.Refused``) on the form that was sent: the one view helper.
 
-One place for both the incident pages and concern triage: each problem goes on its own field
-(GOV.UK error message beside the question); those that belong to no field are returned for the
-page's error summary. The database session is rolled back first, so nothing half-written stays.
+Each problem goes on its own field (GOV.UK error message beside the question); those that belong
+to no field are returned for the page's error summary. The form is the one built from the
+request, so everything the user typed is shown again. The database session is rolled back first,
+so nothing half-written stays (a view that must keep something, such as a failed attempt, commits
+that before calling this).
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from .models import db
-from .services.recording import RecordingError
+from .refusal import Refused
 
 
-def show_problems(form: Any, error: RecordingError) -> list[str]:
-    """Put each problem on its field; return those that belong to no field (page errors)."""
+def show_problems(form: Any, error: Refused, default: str | None = None) -> list[str]:
+    """Put each problem on its field (or on ``default`` when its field is not on this form);
+    return those that belong to no field (page errors)."""
     db.session.rollback()
     page: list[str] = []
     for problem in error.problems:
         target = getattr(form, problem.field, None) if problem.field else None
+        if target is None and default is not None:
+            target = getattr(form, default)
         if target is not None and hasattr(target, "errors"):
             target.errors = [*list(target.errors or []), problem.message]
         else:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from flask import current_app
 from sqlalchemy import String, bindparam, false, func, or_, select, update
 
+from . import clock
 from .config import Settings
 from .crypto import CryptoError, FieldContext, KeyRing, MasterKeyProvider, key_id_of
 from .durable import fsync_dir
@@ -452,7 +453,7 @@ def finish_rotation(
     retired = retired_data_keys(org)
     if not retired:
         return [], [], None
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     active = [k for k in ring.keys_of(org.id) if k.purpose == "data" and k.state == "active"]
     started = max((k.created_at for k in active if k.created_at), default=None)
     if started is not None:

@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
@@ -60,8 +59,6 @@ __all__ = [
     "time_of_day",
     "when",
 ]
-
-LONDON: Final = ZoneInfo("Europe/London")
 
 # Every kind of code, and its words. "role" is a child's role in an incident; "account_role" a
 # person's role in the portal (read lazily: portal.models imports the database layer).
@@ -141,14 +138,9 @@ def authority_name(code: Any) -> str:
 # Dates and times
 
 
-def _local(at: dt.datetime) -> dt.datetime:
-    """An aware time in UK local time; a naive one is taken as UK local time already."""
-    return at.astimezone(LONDON).replace(tzinfo=None) if at.tzinfo else at
-
-
 def time_of_day(at: dt.datetime | dt.time) -> str:
     """"9:30am", "2:05pm" (the clock as people say it), in UK time."""
-    return clock_words.time_of_day(_local(at) if isinstance(at, dt.datetime) else at)
+    return clock_words.time_of_day(clock_words.uk_local(at) if isinstance(at, dt.datetime) else at)
 
 
 def day(on: dt.date | dt.datetime | str | None, *, weekday: bool = False) -> str:
@@ -162,7 +154,7 @@ def day(on: dt.date | dt.datetime | str | None, *, weekday: bool = False) -> str
             return on
         on = parsed
     if isinstance(on, dt.datetime):
-        on = _local(on).date()
+        on = clock_words.uk_local(on).date()
     return clock_words.day_words(on, weekday=weekday)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from portal import create_app
 from portal import db as database
 from portal.crypto import new_master_key_b64
+from tests.helpers.clock import frozen_clock  # noqa: F401 - a fixture for every test
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1" and not POSTGRES_URL:
@@ -133,6 +134,13 @@ def _watch_words(application: Flask, test_name: str) -> None:
             WORDS_FOUND.extend(f"{test_name} {current_request.method} {current_request.path}: "
                                f"{p}" for p in found)
         return response
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: a plain `pytest` gives the quick unit and web results first (the
+    sort is stable, so every other test keeps its order)."""
+    browser = Path(__file__).parent / "browser"
+    items.sort(key=lambda item: browser in Path(str(item.path)).parents)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

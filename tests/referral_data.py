@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from zoneinfo import ZoneInfo
 
+from portal.clock import LONDON
 from portal.models import (
     Assessment,
     Child,
@@ -21,8 +21,6 @@ from portal.models import (
 )
 from portal.rules import ChildFacts, IncidentFacts, assess
 from portal.services.localtime import directory_from_db
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def local(text: str) -> dt.datetime:

@@ -24,6 +24,7 @@ def create_user_command(email: str, display_name: str, role: str, school_urn: st
     from sqlalchemy import select
 
     from ..models import LocalAuthority, School, db
+    from ..refusal import Refused
     from ..services import accounts
 
     school_id = authority_id = None
@@ -51,7 +52,7 @@ def create_user_command(email: str, display_name: str, role: str, school_urn: st
                              password=password),
             actor_id=None,
         )
-    except accounts.AccountError as exc:
+    except Refused as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
     db.session.commit()

@@ -24,8 +24,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
 from ..models import ROLE_LABELS, ROLES
+from ..refusal import Refused
 from ..rules.directory import WEEKDAYS
-from ..services.accounts import AccountError, parse_hours
+from ..services.accounts import parse_hours
 
 
 def _strip(value: Any) -> Any:
@@ -79,7 +80,7 @@ class AuthorityForm(FlaskForm):  # type: ignore[misc]
 def _hours_ok(form: Any, field: Any) -> None:
     try:
         parse_hours(field.data or "")
-    except AccountError as exc:
+    except Refused as exc:
         raise ValidationError(exc.message) from exc
 
 

@@ -17,12 +17,13 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import drafts, notify, once
+from .. import clock, drafts, notify, once
 from ..access import can_manage_accounts
-from ..auth import sessions
 from ..auth.forms import PlainForm
 from ..drafts import keeps_drafts
+from ..form_problems import show_problems
 from ..models import ROLE_LABELS, LocalAuthority, School, User, db
+from ..refusal import Refused
 from ..rules.directory import WEEKDAYS, load_directory_data
 from ..services import accounts, onboarding
 from . import bp
@@ -42,11 +43,6 @@ def admin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
-
-
-def _field_error(form: Any, exc: accounts.AccountError, default: str) -> None:
-    field = getattr(form, exc.field or default, None) or getattr(form, default)
-    field.errors = [*list(field.errors), exc.message]
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -116,9 +112,8 @@ def new_authority() -> Any:
                 directory_entry=packaged.get(chosen) if chosen else None,
                 actor_id=current_user.id,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "code")
+        except Refused as exc:
+            show_problems(form, exc, default="code")
         else:
             target = once.done(url_for("admin.authorities"))
             db.session.commit()
@@ -151,9 +146,8 @@ def edit_authority(authority_id: uuid.UUID) -> Any:
                 phone_confirmed=form.phone_confirmed.data, hours=form.hours(),
                 hours_confirmed=form.hours_confirmed.data, actor_id=current_user.id,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "line")
+        except Refused as exc:
+            show_problems(form, exc, default="line")
         else:
             db.session.commit()
             flash(f"{la.name}: line details saved", "success")
@@ -196,9 +190,8 @@ def new_school() -> Any:
                 authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
                 actor_id=current_user.id,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "name")
+        except Refused as exc:
+            show_problems(form, exc, default="name")
         else:
             target = once.done(url_for("admin.schools"))
             db.session.commit()
@@ -241,11 +234,10 @@ def new_user() -> Any:
                     role=form.role.data, school_id=_uuid_or_none(form.school.data),
                     local_authority_id=_uuid_or_none(form.authority.data),
                 ),
-                actor_id=current_user.id, now=sessions.now(), out=out,
+                actor_id=current_user.id, now=clock.now(), out=out,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "email")
+        except Refused as exc:
+            show_problems(form, exc, default="email")
         else:
             target = once.done(url_for("admin.user_created", user_id=user.id))
             batches = notify.queue_account_mail(out)  # in the same transaction
@@ -299,7 +291,7 @@ def _user_action(user_id: uuid.UUID, action: Callable[[User], str],
     user: User = _get_or_404(User, user_id)
     try:
         message = action(user)
-    except accounts.AccountError as exc:
+    except Refused as exc:
         db.session.rollback()
         flash(exc.message)
     else:
@@ -319,7 +311,7 @@ def send_setup_link(user_id: uuid.UUID) -> Response:
     def act(user: User) -> str:
         # Sent once: a double tap must not email a second link that undoes the first.
         once.claim()
-        onboarding.issue_setup_link(user, now=sessions.now(), actor_id=current_user.id, out=out)
+        onboarding.issue_setup_link(user, now=clock.now(), actor_id=current_user.id, out=out)
         once.done(url_for("admin.user_detail", user_id=user.id))
         return (f"A new set-up link has been emailed to {user.display_name}. "
                 "Any earlier link no longer works")
@@ -333,7 +325,7 @@ def confirm_first(user_id: uuid.UUID) -> Response:
     out = onboarding.Outgoing()
 
     def act(user: User) -> str:
-        onboarding.confirm_first(user, actor_id=current_user.id, now=sessions.now(), out=out)
+        onboarding.confirm_first(user, actor_id=current_user.id, now=clock.now(), out=out)
         return (f"{user.display_name} is confirmed as "
                 f"{ROLE_LABELS.get(user.role, user.role).lower()}")
 
@@ -348,7 +340,7 @@ def change_role(user_id: uuid.UUID) -> Response:
 
     def act(user: User) -> str:
         onboarding.change_role(user, form.role.data, actor_id=current_user.id,
-                               now=sessions.now(), out=out)
+                               now=clock.now(), out=out)
         return (f"{user.display_name}'s role is now {ROLE_LABELS[user.role].lower()}. "
                 f"{onboarding.status_text(user)}")
 
@@ -378,7 +370,7 @@ def _after_confirming(user_id: uuid.UUID, applies: Callable[[User], bool],
 @admin_required
 def disable_user(user_id: uuid.UUID) -> Any:
     def act(user: User) -> str:
-        accounts.set_active(user, False, actor_id=current_user.id, now=sessions.now())
+        accounts.set_active(user, False, actor_id=current_user.id, now=clock.now())
         return f"{user.display_name}'s account is disabled and signed out everywhere"
 
     return _after_confirming(user_id, lambda user: user.active, act,
@@ -389,7 +381,7 @@ def disable_user(user_id: uuid.UUID) -> Any:
 @admin_required
 def enable_user(user_id: uuid.UUID) -> Response:
     def act(user: User) -> str:
-        accounts.set_active(user, True, actor_id=current_user.id, now=sessions.now())
+        accounts.set_active(user, True, actor_id=current_user.id, now=clock.now())
         return f"{user.display_name}'s account is enabled"
 
     return _user_action(user_id, act)
@@ -399,7 +391,7 @@ def enable_user(user_id: uuid.UUID) -> Response:
 @admin_required
 def reset_totp(user_id: uuid.UUID) -> Any:
     def act(user: User) -> str:
-        accounts.reset_totp(user, actor_id=current_user.id, now=sessions.now())
+        accounts.reset_totp(user, actor_id=current_user.id, now=clock.now())
         return (f"{user.display_name} will set up a new authenticator app the next time "
                 "they sign in")
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
+from .. import clock
 from ..models import AuthSession, User, db
 from ..safe_redirect import safe_next
 from ..services import accounts
@@ -33,10 +34,6 @@ SESSION_KEY = "sid"
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
 
-def now() -> dt.datetime:
-    return accounts.utcnow()
-
-
 def _row_for_cookie() -> AuthSession | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
@@ -50,7 +47,7 @@ def current_row() -> AuthSession | None:
         row: AuthSession | None = g.auth_row
         return row
     row = _row_for_cookie()
-    state = accounts.session_state(row, now=now())
+    state = accounts.session_state(row, now=clock.now())
     if state != "ok":
         if row is not None or SESSION_KEY in session:
             # Expired or revoked: forget it, so the browser is plainly signed out.
@@ -77,8 +74,8 @@ def _resolve() -> User | None:
     if row.user.needs_two_factor and not row.two_factor_done:
         return None
     # Refresh last_seen_at at most once a minute; committed in `_touch` before the view runs.
-    if now() - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now()
+    if clock.now() - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = clock.now()
         g.auth_touched = True
     return row.user
 
@@ -99,8 +96,8 @@ def start(user: User, *, two_factor_done: bool) -> AuthSession:
     """Signs the browser in afresh: a new cookie (and CSRF token) and a new session row."""
     old = current_row()
     if old is not None:
-        accounts.revoke_session(old, "replaced", now=now())
-    token = accounts.issue_session(user, two_factor_done=two_factor_done, now=now())
+        accounts.revoke_session(old, "replaced", now=clock.now())
+    token = accounts.issue_session(user, two_factor_done=two_factor_done, now=clock.now())
     return_to = session.get(RETURN_KEY)
     session.clear()
     session[SESSION_KEY] = token
@@ -134,7 +131,7 @@ def end() -> None:
     """Signs the browser out: revokes the row and empties the cookie."""
     row = _row_for_cookie()
     if row is not None and row.revoked_at is None:
-        accounts.sign_out(row, now=now())
+        accounts.sign_out(row, now=clock.now())
     session.clear()
     for name in ("auth_row", "_login_user", "csrf_token"):
         g.pop(name, None)
@@ -153,7 +150,7 @@ def touch() -> None:
     """Keep-alive: moves last_seen_at to now whatever the last write was."""
     row = current_row()
     if row is not None:
-        row.last_seen_at = now()
+        row.last_seen_at = clock.now()
 
 
 @login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
@@ -202,7 +199,7 @@ def init_app(app: Flask) -> None:
     def _session_context() -> dict[str, Any]:
         deadline = idle_deadline() if request.endpoint != "static" else None
         s = accounts.settings()
-        remaining = max(0, int((deadline - now()).total_seconds())) if deadline else 0
+        remaining = max(0, int((deadline - clock.now()).total_seconds())) if deadline else 0
         return {
             "session_idle_deadline": deadline,
             "session_idle_remaining": remaining,

@@ -13,8 +13,11 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from .. import clock
 from ..extensions import limiter
+from ..form_problems import show_problems
 from ..models import ROLE_LABELS, db
+from ..refusal import Refused
 from ..safe_redirect import safe_next
 from ..services import accounts, onboarding
 from . import bp, devices, sessions
@@ -67,11 +70,11 @@ def sign_in() -> Any:
     if form.validate_on_submit():
         trusted = devices.trusted_accounts()
         check = accounts.check_password(form.email.data, form.password.data,
-                                        now=sessions.now(), trusted=frozenset(trusted))
+                                        now=clock.now(), trusted=frozenset(trusted))
         if check.outcome == "ok" and check.user is not None:
             user = check.user
             if not user.needs_two_factor:
-                accounts.mark_signed_in(user, sessions.now())
+                accounts.mark_signed_in(user, clock.now())
                 sessions.start(user, two_factor_done=True)
                 db.session.commit()
                 return _after_sign_in(user.id)
@@ -122,9 +125,9 @@ def sign_in_code() -> Any:
     if form.validate_on_submit():
         user_id = user.id
         device = devices.trusted_accounts().get(str(user_id))
-        if accounts.verify_totp(user, form.code.data, now=sessions.now(),
+        if accounts.verify_totp(user, form.code.data, now=clock.now(),
                                 trusted=device is not None):
-            accounts.mark_signed_in(user, sessions.now())
+            accounts.mark_signed_in(user, clock.now())
             sessions.start(user, two_factor_done=True)
             db.session.commit()
             return _after_sign_in(user_id)
@@ -155,8 +158,8 @@ def sign_in_enrol() -> Any:
     secret = accounts.enrolment_secret(user)
     form = CodeForm()
     if form.validate_on_submit():
-        if accounts.confirm_enrolment(user, form.code.data, now=sessions.now()):
-            accounts.mark_signed_in(user, sessions.now())
+        if accounts.confirm_enrolment(user, form.code.data, now=clock.now()):
+            accounts.mark_signed_in(user, clock.now())
             sessions.start(user, two_factor_done=True)
             db.session.commit()
             flash("Your authenticator app is set up", "success")
@@ -176,23 +179,22 @@ def set_up(token: str) -> Any:
 
     Opening the link does not use it up (mail scanners open links); choosing a password does.
     """
-    user = onboarding.user_for_setup_token(token, now=sessions.now())
+    user = onboarding.user_for_setup_token(token, now=clock.now())
     if user is None:
         return render_template("auth/set_up_expired.html",
                                page_title="This link has expired or has been used"), 404
     form = SetUpForm()
     if form.validate_on_submit():
         try:
-            user = onboarding.complete_setup(token, form.password.data, now=sessions.now())
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            _form_error(form, exc.field or "password", exc.message)
+            user = onboarding.complete_setup(token, form.password.data, now=clock.now())
+        except Refused as exc:
+            show_problems(form, exc, default="password")
         else:
             if user.needs_two_factor:
                 sessions.start(user, two_factor_done=False)
                 db.session.commit()
                 return redirect(url_for("auth.sign_in_enrol"))
-            accounts.mark_signed_in(user, sessions.now())
+            accounts.mark_signed_in(user, clock.now())
             sessions.start(user, two_factor_done=True)
             db.session.commit()
             flash("Your account is set up", "success")
@@ -225,7 +227,7 @@ def keepalive() -> Any:
     db.session.commit()
     deadline = sessions.idle_deadline()
     if request.accept_mimetypes.best == "application/json":
-        remaining = int((deadline - sessions.now()).total_seconds()) if deadline else 0
+        remaining = int((deadline - clock.now()).total_seconds()) if deadline else 0
         return jsonify({"signed_in": True, "idle_remaining": remaining,
                         "idle_deadline": deadline.isoformat() if deadline else None})
     return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))
@@ -239,10 +241,10 @@ def change_password() -> Any:
         user = current_user._get_current_object()
         try:
             accounts.change_password(user, form.current_password.data, form.new_password.data,
-                                     now=sessions.now())
-        except accounts.AccountError as exc:
+                                     now=clock.now())
+        except Refused as exc:
             db.session.commit()  # a wrong current password counts as a failed attempt
-            _form_error(form, exc.field or "current_password", exc.message)
+            show_problems(form, exc, default="current_password")
         else:
             # Every other session has ended; this browser gets a new one.
             sessions.start(user, two_factor_done=True)

@@ -26,7 +26,9 @@ from ..attachments import (
     takes_upload,
 )
 from ..drafts import keeps_drafts
+from ..form_problems import show_problems
 from ..models import Child, School, db
+from ..refusal import Refused
 from ..services import attachments as attachment_service
 from ..services import file_export as service
 from ..services.child_file import when_text
@@ -102,9 +104,8 @@ def send_outside(child_id: Any) -> Any:
         try:
             export = service.create_sealed_export(
                 _store(), user, child, receiving_school=form.receiving_school.data)
-        except service.ExportProblem as exc:
-            db.session.rollback()
-            form.receiving_school.errors = [str(exc)]
+        except Refused as exc:
+            show_problems(form, exc, default="receiving_school")
         else:
             target = once.done(url_for("children.sealed_export", child_id=child.id,
                                        export_id=export.id))
@@ -248,10 +249,12 @@ def from_previous_school(child_id: Any) -> Any:
             received_on=received_on,
             max_bytes=int(current_app.config["PORTAL_SETTINGS"].attachment_max_bytes),
             received=received_size(upload.stream))
-    except (AttachmentRefused, service.ExportProblem) as exc:
+    except AttachmentRefused as exc:
         db.session.rollback()
-        field = form.file if isinstance(exc, AttachmentRefused) else form.previous_school
-        field.errors = [*list(field.errors), str(exc)]
+        form.file.errors = [*list(form.file.errors), str(exc)]
+        return _received_page(child, form, 400)
+    except Refused as exc:
+        show_problems(form, exc, default="previous_school")
         return _received_page(child, form, 400)
     target = once.done(url_for("children.file", child_id=child.id, order="oldest"))
     attachment = service.received_attachment(row)
@@ -288,11 +291,8 @@ def disclose(child_id: Any) -> Any:
                 user, child, requester=form.requester.data, basis=form.basis.data,
                 basis_detail=form.basis_detail.data, withheld=form.withheld.data,
                 leave_out=form.leave_out.data or [])
-        except service.ExportProblem as exc:
-            db.session.rollback()
-            field = (form.withheld if isinstance(exc, service.WithheldUnexplained)
-                     else form.basis_detail if form.basis.data == "other" else form.requester)
-            field.errors = [*list(field.errors), str(exc)]
+        except Refused as exc:
+            show_problems(form, exc, default="requester")
         else:
             target = once.done(url_for("children.disclosure", child_id=child.id,
                                        disclosure_id=row.id))

@@ -16,7 +16,6 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -40,7 +39,9 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
+from .. import clock
 from ..models import Child
+from ..rules.clock_words import day_words
 from ..services.concerns import (
     DRAFT_LIST_FIELDS,
     DRAFT_TEXT_FIELDS,
@@ -49,7 +50,6 @@ from ..services.concerns import (
     NewChild,
 )
 
-LONDON: Final = ZoneInfo("Europe/London")
 MAX_NARRATIVE: Final = 200_000
 MAX_SHORT: Final = 500
 MAX_NAME: Final = 100
@@ -57,10 +57,6 @@ MAX_NAME: Final = 100
 YES_NO: Final = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 NO_CHILD = "Select a child, or add a child who is not on the list"
 CHILD_WORDS_REQUIRED = "Enter the child's own words, or tell us why you could not record them"
-
-
-def london_today(now: dt.datetime | None = None) -> dt.date:
-    return (now or dt.datetime.now(dt.UTC)).astimezone(LONDON).date()
 
 
 def _strip(value: Any) -> Any:
@@ -169,7 +165,7 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
     occurred_on = DateParts("When did it happen?",
                             description="For example, 27 3 2026. If you're not sure, give your "
                                         "best guess.",
-                            default=london_today)
+                            default=clock.today)
     when_text = StringField("What time, roughly? (optional)",
                             description="For example, 10:40, or at lunchtime",
                             widget=GovTextInput(), filters=[_strip])
@@ -393,5 +389,5 @@ def parse_new_child(value: str) -> NewChild | None:
 
 
 def new_child_label(child: NewChild) -> str:
-    born = f"born {child.dob.day} {child.dob:%B %Y}" if child.dob else "date of birth not known"
+    born = f"born {day_words(child.dob)}" if child.dob else "date of birth not known"
     return f"{child.given_name} {child.family_name} (new to the portal), {born}"

@@ -21,6 +21,8 @@ from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
+from ..refusal import Refused
+from ..rules.clock_words import day_words
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,
@@ -31,7 +33,6 @@ from ..services import referrals
 from ..services import triage as svc
 from ..services.child_file import when_text
 from ..services.incidents import addenda_of
-from ..services.recording import RecordingError
 from . import bp
 from .triage_forms import AddToIncidentForm, ConcernCorrectionForm, OutcomeForm
 
@@ -82,8 +83,7 @@ def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToInciden
     return render_template(
         "concerns/triage.html", page_title="Read a concern", concern=concern,
         raised_by=concern.raised_by.display_name, sent=when_text(concern.submitted_at),
-        occurred=(f"{concern.occurred_on.day} {concern.occurred_on:%B %Y}"
-                  if concern.occurred_on else None),
+        occurred=day_words(concern.occurred_on) if concern.occurred_on else None,
         children_html=children_html, fold=fold, concern_fixes=concern_fixes,
         outcomes=[{"row": o, "text": svc.outcome_text(o), "by": o.decided_by.display_name,
                    "when": when_text(o.decided_at),
@@ -117,7 +117,7 @@ def triage(concern_id: uuid.UUID) -> Any:
                 category=form.category.data or None, route=form.route.data or None,
                 route_at_local=form.route_at_local(), route_detail=form.route_detail.data,
                 route_reference=form.route_reference.data), referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
             concern = get_concern_or_404(user, concern_id)
         else:
@@ -143,7 +143,7 @@ def add_to_incident(concern_id: uuid.UUID) -> Any:
         try:
             once.claim()
             svc.add_to_incident(user, concern, incident, referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
             concern = get_concern_or_404(user, concern_id)
         else:
@@ -173,7 +173,7 @@ def correct(concern_id: uuid.UUID) -> Any:
             once.claim()
             svc.correct_concern(user, concern, form.field.data or "", form.correction.data,
                                 form.reason.data, referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("concerns.triage", concern_id=concern_id))
@@ -204,7 +204,7 @@ def correct_outcome(concern_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
             once.claim()
             svc.correct_outcome(user, concern, outcome, form.correction.data, form.reason.data,
                                 referrals.utcnow())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("concerns.triage", concern_id=concern_id))

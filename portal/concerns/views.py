@@ -26,9 +26,8 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import drafts, notify, once, wording
+from .. import clock, drafts, notify, once, wording
 from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
-from ..auth import sessions
 from ..models import Concern, ConcernOutcome, FormDraft, User, db
 from ..services import concerns as service
 from ..services import drafts as drafts_service
@@ -40,7 +39,6 @@ from .forms import (
     ConcernForm,
     child_label,
     form_from,
-    london_today,
     new_child_value,
     posted_fields,
 )
@@ -174,7 +172,7 @@ def _alert_state(result: notify.AlertResult, concern: Concern) -> str:
 @keeps_concern_drafts
 def new() -> Any:
     user = _user()
-    now = sessions.now()
+    now = clock.now()
     if request.method == "GET":
         fields, saved_at = service.draft_fields(user)
         form = form_from(fields)
@@ -202,7 +200,7 @@ def new() -> Any:
         return _use_child(user, fields, request.form.get("use_child", ""), now)
 
     if action == "submit":
-        data = form.check_submit([child.id for child in known], london_today(now))
+        data = form.check_submit([child.id for child in known], clock.today(now))
         if data is not None and form.new_child_typed() and data.new_children:
             maybe = service.possible_duplicates(user, data.new_children[-1])
             if maybe:  # the child typed may be on the list already: asked first, not sent
@@ -243,7 +241,7 @@ def new() -> Any:
                                 "child_search"), code=303)
 
     if action in ("add_child", "add_anyway"):
-        child = form.check_new_child(london_today(now))
+        child = form.check_new_child(clock.today(now))
         if child is not None and action == "add_child":
             maybe = service.possible_duplicates(user, child)
             if maybe:  # "Is it one of these children?" before a second record is made
@@ -275,7 +273,7 @@ def draft() -> Any:
     """Autosave (fetch from static/js/autosave.js), or a plain post that saves and returns."""
     user = _user()
     try:
-        saved = service.save_draft(user, posted_fields(request.form), now=sessions.now())
+        saved = service.save_draft(user, posted_fields(request.form), now=clock.now())
         db.session.commit()
     except service.ConcernRefused:
         db.session.rollback()

@@ -1,5 +1,5 @@
 """The DSL's pages: the dashboard, recording an incident in short steps, decisions, corrections
-and closing. Views read forms, call `portal.services.incidents` and turn its `RecordingError`s
+and closing. Views read forms, call `portal.services.incidents` and turn its `Refused`s
 into GOV.UK error messages; the request commits once."""
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access, audit, drafts, once, wording
+from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
+from ..refusal import Refused
 from ..rules.vocabulary import (
     CONSIDERATION_LABELS,
     FEATURE_LABELS,
@@ -33,14 +35,7 @@ from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
 from ..services import triage as triage_svc
 from ..services.incident_page import incident_page
-from ..services.localtime import to_local
-from ..services.recording import (
-    DECISION_KINDS,
-    PARENT_REASONS,
-    REVIEW_KINDS,
-    REVIEW_OUTCOMES,
-    RecordingError,
-)
+from ..services.recording import DECISION_KINDS, PARENT_REASONS, REVIEW_KINDS, REVIEW_OUTCOMES
 from ..services.school_hours import DAY_NAMES, clock
 from . import bp
 from .forms import (
@@ -104,7 +99,7 @@ def _editable_incident(incident_id: Any) -> Any:
 
 
 def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
-    return {"incident": incident, "labels": LABELS, "local": to_local, **extra}
+    return {"incident": incident, "labels": LABELS, "local": uk_local, **extra}
 
 
 LABELS = {
@@ -173,7 +168,7 @@ def new() -> Any:
             once.claim()
             incident = svc.open_incident(user, concerns, _now())
             triage_svc.note_incident_started(user, concerns, incident, _now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.facts", incident_id=incident.id))
@@ -236,7 +231,7 @@ def reassess(incident_id: uuid.UUID) -> Any:
     return redirect(url_for("incidents.show", incident_id=incident.id, _anchor="routes"))
 
 
-def _stale_context(error: RecordingError) -> dict[str, Any]:
+def _stale_context(error: Refused) -> dict[str, Any]:
     if isinstance(error, svc.StaleVersion):
         return {"stale": error}
     return {}
@@ -267,7 +262,7 @@ def _versioned_save(
     loaded = form.loaded_version()
     try:
         save()
-    except RecordingError as error:
+    except Refused as error:
         page_errors = show_problems(form, error)
         extra = _stale_context(error)
         if extra:
@@ -526,7 +521,7 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
             svc.record_decision(user, incident, svc.DecisionInput(
                 kind="not_involved", child_id=person.id, reasons=form.reasons.data,
                 what="Recorded as not involved"), _now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.children", incident_id=incident.id))
@@ -609,7 +604,7 @@ def decide(incident_id: uuid.UUID) -> Any:
                 kind=form.kind.data, route=form.route.data or None, child_id=child_id,
                 what=form.what.data, reasons=form.reasons.data,
                 review_on=form.review_on.data), _now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id))
@@ -652,7 +647,7 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
                 reason=form.reason.data or None, detail=form.detail.data,
                 told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
                 _now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id,
@@ -693,7 +688,7 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
                                       outcome=form.outcome.data or None,
                                       reasons=form.reasons.data,
                                       next_review_on=form.next_review_on.data, now=_now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id,
@@ -730,7 +725,7 @@ def school_settings() -> Any:
             reviews_svc.set_review_weeks(user, school, form.review_weeks.data, _now())
             if "concern_days" in request.form:  # a page from before this setting had none
                 triage_svc.set_concern_days(user, school, form.concern_days.data, _now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             db.session.commit()
@@ -772,7 +767,7 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             head=escalation.head.data or "")
         try:
             escalation_svc.set_escalation(user, school, choice, _now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(escalation, error)
         else:
             db.session.commit()
@@ -797,7 +792,7 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
             svc.add_correction(user, incident, target_type=target_type, target_id=target_id,
                                field=field, correction=form.correction.data,
                                reason=form.reason.data, now=_now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id))
@@ -897,7 +892,7 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
             handover.record_route(user, incident, handover.RouteRecordInput(
                 route=route, happened_at_local=form.happened_at_local(), **form.details()),
                 _now())
-        except RecordingError as error:
+        except Refused as error:
             page_errors = show_problems(form, error)
         else:
             target = once.done(url_for("incidents.show", incident_id=incident.id,

@@ -4,8 +4,6 @@ portal/services/referrals.py and portal/services/packet.py."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask
 
 bp = Blueprint("referrals", __name__)
@@ -20,10 +18,3 @@ def init_app(app: Flask) -> None:
 
     # A version 2 packet's child details in words: the adviser's page and the PDF alike.
     app.add_template_global(child_details, "packet_child_details")
-
-    @app.template_filter("local_time")
-    def local_time(at: Any) -> str:
-        """An aware time as UK local time, e.g. "Friday 20 November 2026 at 16:45"."""
-        from ..services import referrals
-
-        return referrals.local_label(at) if at else ""

@@ -26,13 +26,15 @@ from ..access import (
     referrals_visible_to,
     require,
 )
+from ..clock import from_uk_local, uk_local
 from ..drafts import keeps_drafts
+from ..form_problems import show_problems
 from ..models import LocalAuthority, User, db
+from ..refusal import Refused
 from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
 from ..services import referral_files, repeat_harm
 from ..services import referrals as service
-from ..services.localtime import from_local, to_local
 from ..services.packet import (
     AGREE_ANSWERS,
     Agreement,
@@ -79,11 +81,6 @@ def _incident_url(incident: Any) -> str:
     return url_for("referrals.incident_lines", incident_id=incident.id)
 
 
-def _field_error(form: Any, exc: service.ReferralError, default: str) -> None:
-    target = getattr(form, exc.field or default, None) or getattr(form, default)
-    target.errors = [*list(target.errors or []), exc.message]
-
-
 def _viewer_org(user: User, referral: Any) -> str:
     return str(referral.local_authority_id if user.role == "la_adviser" else referral.school_id)
 
@@ -120,22 +117,21 @@ def record_call(incident_id: Any) -> Any:
             form.authority.data = wanted
         elif len(form.authority.choices) == 1:
             form.authority.data = form.authority.choices[0].value
-        local = to_local(now)
+        local = uk_local(now)
         form.called_on.data = local.date()
         form.called_time.data = local.strftime("%H:%M")
     drafts.restore(form)
     if form.validate_on_submit():
         assert form.called_on.data is not None  # InputRequired
         try:
-            called_at = from_local(combine(form.called_on.data, form.called_time.data))
+            called_at = from_uk_local(combine(form.called_on.data, form.called_time.data))
             once.claim()
             service.record_call(
                 incident, user, authority_code=form.authority.data, called_at=called_at,
                 spoke_to=form.spoke_to.data, advice=form.advice.data,
                 decision=form.decision.data, reasons=form.reasons.data, now=now)
-        except service.ReferralError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "reasons")
+        except Refused as exc:
+            show_problems(form, exc, default="reasons")
         else:
             target = once.done(_incident_url(incident))
             db.session.commit()
@@ -237,7 +233,7 @@ def hand_over(incident_id: Any, code: str) -> Any:
             else:
                 packet = service.preview_packet(incident, code, user, now=now, sending=sending,
                                                 file_ids=form.files.data)
-        except service.ReferralError as exc:
+        except Refused as exc:
             db.session.rollback()
             if exc.field != "preview":
                 error = exc.message
@@ -270,7 +266,7 @@ def hand_over(incident_id: Any, code: str) -> Any:
     # section lacks.
     try:
         missing = missing_in(service.preview_packet(incident, code, user, now=now))
-    except service.ReferralError as exc:
+    except Refused as exc:
         missing, error = [], error or exc.message
     return page(missing=missing)
 
@@ -444,7 +440,7 @@ def answer(referral_id: Any) -> Any:
         meeting = None
         if form.outcome.data == "strategy_meeting":
             assert form.strategy_meeting_on.data is not None  # AnswerForm.validate
-            meeting = from_local(combine(form.strategy_meeting_on.data,
+            meeting = from_uk_local(combine(form.strategy_meeting_on.data,
                                                  form.strategy_meeting_time.data))
         try:
             once.claim()
@@ -456,9 +452,8 @@ def answer(referral_id: Any) -> Any:
                 other_workers=form.other_workers.data or "",
                 child_ref=None if form.child.data in (None, "", EVERY_CHILD) else form.child.data,
                 now=service.utcnow())
-        except service.ReferralError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "reasons")
+        except Refused as exc:
+            show_problems(form, exc, default="reasons")
         else:
             target = once.done(url_for("referrals.view", referral_id=referral.id))
             batches = notify.queue_referral_alerts(alerts)  # with the answer, or not at all
@@ -484,7 +479,7 @@ def milestone(referral_id: Any) -> Response:
             once.claim()
             service.record_milestone(referral, user, kind=form.kind.data,
                                      note=form.note.data or "", now=service.utcnow())
-        except service.ReferralError as exc:
+        except Refused as exc:
             db.session.rollback()
             flash(exc.message, "error")
         else:

@@ -26,7 +26,6 @@ from ..access import can_record_incident, require
 from ..attachments import size_text
 from ..models import Child, RollImport, School, User, db, utcnow
 from ..services import roll as svc
-from ..services.localtime import when_words
 from . import bp
 from .forms import ConfirmForm, ContinueForm, UploadForm
 
@@ -68,7 +67,7 @@ def index() -> str:
     school = _school()
     return render_template(
         "roll/index.html", form=UploadForm(), counts=_counts(school.id),
-        imports=list(svc.imports_of(school.id)), when_words=when_words,
+        imports=list(svc.imports_of(school.id)),
         limit=size_text(_settings().roll_max_bytes), page_title="School roll")
 
 
@@ -100,7 +99,7 @@ def upload() -> Any:
                 return redirect(target)
     return render_template(
         "roll/index.html", form=form, counts=_counts(school.id), problems=problems,
-        imports=list(svc.imports_of(school.id)), when_words=when_words,
+        imports=list(svc.imports_of(school.id)),
         limit=size_text(_settings().roll_max_bytes), page_title="School roll"), 400
 
 
@@ -113,7 +112,7 @@ def show(import_id: uuid.UUID) -> str:
                                form=ConfirmForm(), page_title="Check the roll file")
     stalled = svc.stalled(roll_import, utcnow())
     return render_template("roll/progress.html", roll_import=roll_import, stalled=stalled,
-                           form=ContinueForm(), when_words=when_words,
+                           form=ContinueForm(),
                            page_title="Importing the roll")
 
 

@@ -1,5 +1,6 @@
 """Dates and times in words, the one style every page, email, PDF and reason uses (UK time is
-the caller's business: these take local dates and times).
+the caller's business: these take local dates and times), and the portal's one time zone,
+``LONDON``, with ``uk_local`` to read an aware time in it.
 
 - a day: "16 November 2026"; with its weekday: "Monday 16 November 2026";
 - a month: "November 2026";
@@ -12,8 +13,18 @@ Pure (the rules engine's reasons use it); `portal.wording` builds its filters on
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
+from zoneinfo import ZoneInfo
 
-__all__ = ["day_words", "moment_words", "month_words", "time_of_day"]
+__all__ = ["LONDON", "day_words", "moment_words", "month_words", "time_of_day", "uk_local"]
+
+#: UK time: every local date and time in the portal is in this zone.
+LONDON: Final = ZoneInfo("Europe/London")
+
+
+def uk_local(at: dt.datetime) -> dt.datetime:
+    """An aware time as naive UK local time; a naive one is taken as UK local time already."""
+    return at.astimezone(LONDON).replace(tzinfo=None) if at.tzinfo else at
 
 
 def time_of_day(clock: dt.datetime | dt.time) -> str:

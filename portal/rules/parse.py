@@ -9,12 +9,10 @@ import datetime as dt
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from . import vocabulary as v
+from .clock_words import uk_local
 from .model import AdultHarmed, ChildFacts, IncidentFacts
-
-LONDON = ZoneInfo("Europe/London")
 
 _INCIDENT_BOOLS = ("online", "sexual_activity", "immediate_danger", "crime_suspected", "arrested")
 _INCIDENT_FIELDS = frozenset({"occurred_on", "reported_at", "types", "features", *_INCIDENT_BOOLS})
@@ -132,7 +130,7 @@ class _Checker:
         if not self.in_range(where, value, parsed.date()):
             return None
         if parsed.tzinfo is not None:  # an explicit offset: bring it to London time
-            parsed = parsed.astimezone(LONDON).replace(tzinfo=None)
+            parsed = uk_local(parsed)
         return parsed
 
     def codes(

@@ -34,27 +34,15 @@ from ..models import (
     keyring,
 )
 from ..passwords import Passwords, password_problem
+from ..refusal import Refused
 from ..rules.directory import WEEKDAYS, Directory, DirectoryError
 
 TOTP_ISSUER = "Safeguarding portal"
 TOTP_INTERVAL = 30
 
 
-class AccountError(ValueError):
-    """An operation was refused; `field` names the form field it concerns (for the view)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def passwords() -> Passwords:
@@ -405,7 +393,7 @@ def _claim_step(user_id: uuid.UUID, step: int) -> bool:
 def enrolment_secret(user: User) -> str:
     """The secret being enrolled: made (and stored encrypted) on the first call."""
     if user.totp_enrolled:
-        raise AccountError("This account already has an authenticator app")
+        raise Refused("This account already has an authenticator app")
     secret = user.totp_secret
     if secret is None:
         keyring().ensure_org(user.org_id)
@@ -513,17 +501,17 @@ def change_password(user: User, current: str, new: str, *, now: dt.datetime) -> 
     if slot is None:
         _verify_dummy(current)
         _audit_failure(user, None, step="password_change", reason="locked")
-        raise AccountError("Your current password is incorrect", "current_password")
+        raise Refused("Your current password is incorrect", field="current_password")
     if not hasher.verify(user.password_hash, current):
         _audit_failure(user, slot, step="password_change", reason="wrong_password")
-        raise AccountError("Your current password is incorrect", "current_password")
+        raise Refused("Your current password is incorrect", field="current_password")
     clear_failures(user)
     problem = password_problem(new)
     if problem:
-        raise AccountError(problem, "new_password")
+        raise Refused(problem, field="new_password")
     if hasher.verify(user.password_hash, new):
-        raise AccountError("Enter a new password that is different from your current one",
-                           "new_password")
+        raise Refused("Enter a new password that is different from your current one",
+                      field="new_password")
     user.password_hash = hasher.hash(new)
     user.password_changed_at = now
     revoke_all_sessions(user.id, "password_changed", now=now)
@@ -549,9 +537,9 @@ def parse_hours(text: str) -> list[list[str]]:
             continue
         pieces = [x.strip() for x in re.split(r"\s*(?:-|\u2013|to)\s*", part)]
         if len(pieces) != 2 or not all(HHMM_RE.fullmatch(x) for x in pieces):
-            raise AccountError("Enter opening hours as HH:MM-HH:MM, for example 08:00-18:00")
+            raise Refused("Enter opening hours as HH:MM-HH:MM, for example 08:00-18:00")
         if pieces[0] >= pieces[1]:
-            raise AccountError("Opening time must be before closing time")
+            raise Refused("Opening time must be before closing time")
         spans.append(pieces)
     return spans
 
@@ -569,7 +557,7 @@ def _validate_entry(entry: dict[str, Any]) -> None:
     try:
         Directory.from_dict({"authorities": [entry]})
     except DirectoryError as exc:
-        raise AccountError("The directory entry is not valid") from exc
+        raise Refused("The directory entry is not valid") from exc
 
 
 def create_authority(
@@ -577,10 +565,10 @@ def create_authority(
 ) -> LocalAuthority:
     code = code.strip().lower()
     if not CODE_RE.fullmatch(code):
-        raise AccountError(
-            "Code must be 3 to 40 lowercase letters, numbers or hyphens", "code")
+        raise Refused(
+            "Code must be 3 to 40 lowercase letters, numbers or hyphens", field="code")
     if db.session.scalar(select(LocalAuthority).where(LocalAuthority.code == code)):
-        raise AccountError("A local authority with this code already exists", "code")
+        raise Refused("A local authority with this code already exists", field="code")
     name = name.strip()
     if directory_entry is None:
         entry: dict[str, Any] = {
@@ -593,7 +581,7 @@ def create_authority(
         entry = dict(directory_entry)
         name = name or str(entry.get("name", ""))
     if not name:
-        raise AccountError("Enter the local authority's name", "name")
+        raise Refused("Enter the local authority's name", field="name")
     entry["code"], entry["name"] = code, name
     _validate_entry(entry)
     la = LocalAuthority(code=code, name=name, directory=entry)
@@ -622,8 +610,8 @@ def update_authority_line(
     for day in WEEKDAYS:
         try:
             spans = parse_hours(hours.get(day, ""))
-        except AccountError as exc:
-            raise AccountError(exc.message, f"hours_{day}") from exc
+        except Refused as exc:
+            raise Refused(exc.message, field=f"hours_{day}") from exc
         if spans:
             weekly[day] = spans[0] if len(spans) == 1 else spans
     entry["hours"] = {
@@ -643,12 +631,12 @@ def create_school(*, name: str, urn: str, authority_id: uuid.UUID,
                   actor_id: uuid.UUID | None) -> School:
     urn = urn.strip()
     if not URN_RE.fullmatch(urn):
-        raise AccountError("URN must be 6 digits", "urn")
+        raise Refused("URN must be 6 digits", field="urn")
     if db.session.scalar(select(School).where(School.urn == urn)):
-        raise AccountError("A school with this URN already exists", "urn")
+        raise Refused("A school with this URN already exists", field="urn")
     la = db.session.get(LocalAuthority, authority_id)
     if la is None:
-        raise AccountError("Select the school's local authority", "authority")
+        raise Refused("Select the school's local authority", field="authority")
     school = School(name=name.strip(), urn=urn, local_authority_id=la.id)
     db.session.add(school)
     db.session.flush()
@@ -686,23 +674,23 @@ def create_user(new: NewUser, *, actor_id: uuid.UUID | None) -> tuple[User, str 
     """
     email = normalise_email(new.email)
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise AccountError("Enter an email address in the correct format, like name@example.com",
-                           "email")
+        raise Refused("Enter an email address in the correct format, like name@example.com",
+                      field="email")
     if find_user_by_email(email):
-        raise AccountError("An account with this email address already exists", "email")
+        raise Refused("An account with this email address already exists", field="email")
     if new.role not in ROLES:
-        raise AccountError("Select a role", "role")
+        raise Refused("Select a role", field="role")
     if not new.display_name.strip():
-        raise AccountError("Enter the person's name", "display_name")
+        raise Refused("Enter the person's name", field="display_name")
     school_id = local_authority_id = None
     if new.role in ("staff", "dsl"):
         if new.school_id is None or db.session.get(School, new.school_id) is None:
-            raise AccountError("Select the school", "school")
+            raise Refused("Select the school", field="school")
         school_id = new.school_id
     elif new.role == "la_adviser":
         if new.local_authority_id is None or \
                 db.session.get(LocalAuthority, new.local_authority_id) is None:
-            raise AccountError("Select the local authority", "authority")
+            raise Refused("Select the local authority", field="authority")
         local_authority_id = new.local_authority_id
     generated = None
     password = new.password
@@ -711,7 +699,7 @@ def create_user(new: NewUser, *, actor_id: uuid.UUID | None) -> tuple[User, str 
     else:
         problem = password_problem(password)
         if problem:
-            raise AccountError(problem, "password")
+            raise Refused(problem, field="password")
     user = User(
         email=email, display_name=new.display_name.strip(), role=new.role,
         school_id=school_id, local_authority_id=local_authority_id,
@@ -728,7 +716,7 @@ def create_user(new: NewUser, *, actor_id: uuid.UUID | None) -> tuple[User, str 
 
 def set_active(user: User, active: bool, *, actor_id: uuid.UUID | None, now: dt.datetime) -> None:
     if actor_id is not None and user.id == actor_id and not active:
-        raise AccountError("You cannot disable your own account")
+        raise Refused("You cannot disable your own account")
     user.active = active
     if not active:
         revoke_all_sessions(user.id, "account_disabled", now=now)

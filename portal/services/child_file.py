@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, func, literal, or_, select, type_coerce, union_all
 
@@ -58,8 +57,6 @@ from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
 from .children import FAMILY_NAME_INDEX, NAME_INDEX
-
-LONDON: Final = ZoneInfo("Europe/London")
 
 PRINT_EXPORT_KIND: Final = "child_file_print"
 

@@ -27,6 +27,7 @@ from sqlalchemy import Select, delete, insert, select
 
 from .. import names
 from ..models import Child, ChildNameTerm, School, ShreddedOrg, db, keyring
+from ..rules.clock_words import day_words
 
 NAME_INDEX = "child-name"
 FAMILY_NAME_INDEX = "child-family-name"
@@ -237,7 +238,7 @@ def label_for_dsl(child: Child) -> str:
     if child.preferred_name and child.preferred_name != child.given_name:
         parts.append(f"goes by {child.preferred_name}")
     born = child.dob
-    parts.append(f"born {born.day} {born:%B %Y}" if born else "date of birth not known")
+    parts.append(f"born {day_words(born)}" if born else "date of birth not known")
     year = getattr(child, "year_group", None)
     if year not in (None, ""):
         parts.append(f"year {year}")

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
-from .. import access, audit
+from .. import access, audit, clock
 from ..models import (
     Child,
     Concern,
@@ -391,7 +391,7 @@ def record_view(user: User, concern: Concern, *, now: dt.datetime | None = None)
     concern no DSL has opened is escalated: docs/mail.md)."""
     if (concern.dsl_opened_at is None and user.role == "dsl"
             and user.school_id == concern.school_id):
-        concern.dsl_opened_at = now or dt.datetime.now(dt.UTC)
+        concern.dsl_opened_at = now or clock.now()
     audit.record(audit.CONCERN_VIEWED, org_id=str(concern.school_id), actor_id=user.id,
                  object_type="concern", object_id=concern.id,
                  detail={"own": concern.raised_by_id == user.id})

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..models import School, User, db
-from .recording import Problem, RecordingError
+from ..refusal import Problem, Refused
 from .school_hours import ESCALATION_MAX_MINUTES, SchoolHours, parse_clock
 
 RULE = "escalation"
@@ -68,7 +68,7 @@ def set_escalation(user: User, school: School, choice: EscalationChoice,
                                                        choice.head not in accounts):
         problems.append(Problem(RULE, None, "Choose accounts of your school only"))
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
     assert minutes is not None and starts is not None and ends is not None
     SchoolHours(days, starts, ends)  # the same checks, once more, where the rule lives
     school.escalation_minutes = minutes

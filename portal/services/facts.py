@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..clock import uk_local
 from ..models import Incident, IncidentChild, School, db
 from ..rules import AdultHarmed, ChildFacts, IncidentFacts
-from .localtime import to_local
 
 
 def incident_children(incident: Incident) -> list[IncidentChild]:
@@ -58,7 +58,7 @@ def facts_for(incident: Incident, *, at_local: dt.datetime | None = None,
         ))
     return IncidentFacts(
         occurred_on=incident.occurred_on,
-        reported_at=at_local or to_local(incident.reported_at),
+        reported_at=at_local or uk_local(incident.reported_at),
         types=frozenset(incident.types), features=frozenset(incident.features or ()),
         children=tuple(children), online=incident.online,
         sexual_activity=incident.sexual_activity, immediate_danger=incident.immediate_danger,

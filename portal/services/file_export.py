@@ -56,11 +56,12 @@ from ..models import (
     db,
     utcnow,
 )
+from ..refusal import Refused
+from ..rules.clock_words import LONDON
 from . import chronology
 from .attachments import EXTENSIONS, add_attachment
 from .child_file import (
     FROM_PREVIOUS_SCHOOL,
-    LONDON,
     ChildFile,
     Event,
     build_child_file,
@@ -102,16 +103,8 @@ README: Final = (
     "main school file, and confirm receipt to the school that sent it.\n")
 
 
-class ExportProblem(ValueError):
-    """Something the user must put right; the message is safe to show."""
-
-
-class AlreadyConfirmed(ExportProblem):
-    pass
-
-
-class WithheldUnexplained(ExportProblem):
-    """Lines were left out of a released copy without saying why."""
+class AlreadyConfirmed(Refused):
+    """A receipt link used again: the page says so rather than showing a form error."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +328,7 @@ def seal(files: dict[str, bytes], passphrase: str) -> bytes:
 
 
 def unseal(data: bytes, passphrase: str) -> dict[str, bytes]:
-    """The files of a sealed zip; `ExportProblem` for a wrong passphrase or a damaged file."""
+    """The files of a sealed zip; `Refused` for a wrong passphrase or a damaged file."""
     import pyzipper
 
     try:
@@ -343,7 +336,7 @@ def unseal(data: bytes, passphrase: str) -> dict[str, bytes]:
             archive.setpassword(passphrase.encode("utf-8"))
             return {name: archive.read(name) for name in archive.namelist()}
     except (RuntimeError, ValueError, KeyError, OSError, pyzipper.BadZipFile) as exc:
-        raise ExportProblem("The passphrase is wrong or the file is damaged") from exc
+        raise Refused("The passphrase is wrong or the file is damaged") from exc
 
 
 def _school_name(school_id: uuid.UUID) -> str:
@@ -375,7 +368,8 @@ def create_sealed_export(store: AttachmentStore, user: Any, child: Child, *,
     now = now or utcnow()
     receiving_school = " ".join(receiving_school.split())
     if not receiving_school:
-        raise ExportProblem("Enter the name of the school the file is going to")
+        raise Refused("Enter the name of the school the file is going to",
+                      field="receiving_school")
     record = build_child_file(user, child, newest_first=False)
     school = _school_name(child.school_id)
     files, names = _attached_files(store, user, record)
@@ -539,7 +533,7 @@ def receive_file(store: AttachmentStore, user: Any, child: Child, *, filename: s
     the stored file with `services.attachments.discard_file`)."""
     previous_school = " ".join(previous_school.split())
     if not previous_school:
-        raise ExportProblem("Enter the name of the previous school")
+        raise Refused("Enter the name of the previous school", field="previous_school")
     now = now or utcnow()
     attachment = add_attachment(store, incident=None, school_id=child.school_id, uploader=user,
                                 filename=filename, description=description, data=data,
@@ -589,15 +583,15 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
     basis_detail = (basis_detail or "").strip()
     requester = " ".join(requester.split())
     if not requester:
-        raise ExportProblem("Enter who asked for the copy")
+        raise Refused("Enter who asked for the copy", field="requester")
     if basis not in BASIS_LABELS:
-        raise ExportProblem("Select the basis for releasing the copy")
+        raise Refused("Select the basis for releasing the copy", field="basis")
     if basis == "other" and not basis_detail:
-        raise ExportProblem("Describe the basis for releasing the copy")
+        raise Refused("Describe the basis for releasing the copy", field="basis_detail")
     record = build_child_file(user, child, newest_first=False, name_family=False)
     left_out = set(leave_out)
     if left_out and not withheld:
-        raise WithheldUnexplained("Say what was left out of the copy and why")
+        raise Refused("Say what was left out of the copy and why", field="withheld")
     kept = [e for e in record.events if e.anchor not in left_out]
     omitted = [e for e in record.events if e.anchor in left_out]
     record = dataclasses.replace(record, events=kept)

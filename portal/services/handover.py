@@ -33,6 +33,7 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from .. import audit
+from ..clock import from_uk_local, uk_local
 from ..models import (
     OUTSIDE_REFERRAL_ROUTE,
     POLICE_METHODS,
@@ -50,15 +51,16 @@ from ..models import (
     User,
     db,
 )
+from ..refusal import Problem, Refused
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess
 from ..rules.clock_words import time_of_day
 from ..rules.vocabulary import ROUTE_LABELS, ROUTES
 from . import chronology
 from .facts import children_of_incidents, facts_for, incident_children
-from .localtime import directory_from_db, from_local, to_local
+from .localtime import directory_from_db
 from .packet import latest_assessment
-from .recording import IncidentClosed, Problem, RecordingError, check_reasons
+from .recording import IncidentClosed, check_reasons
 from .route_records import record_text
 
 __all__ = [
@@ -252,7 +254,7 @@ class HandoverView:
 
 def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
     """Each authority's line now, the referral sent to it (if any) and the calls recorded."""
-    now_local = to_local(now)
+    now_local = uk_local(now)
     directory = directory_from_db()
     rows = authority_rows()
     entries, danger = entries_for(incident, directory, now_local)
@@ -476,7 +478,7 @@ def states_for(
     if children is None:
         children = children_of_incidents(wanted)
     directory = directory_from_db()
-    now_local = to_local(now)
+    now_local = uk_local(now)
     ids = [i.id for i in wanted]
     school_of = {i.id: i.school_id for i in wanted}
     referred: dict[uuid.UUID, list[tuple[str, bool]]] = {i: [] for i in ids}
@@ -623,7 +625,7 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list
             OUTSIDE_REFERRAL_ROUTE: "Enter the date and time of the referral",
         }[route]))
     else:
-        at = from_local(data.happened_at_local)
+        at = from_uk_local(data.happened_at_local)
         if at > now:
             problems.append(Problem("R4", "happened_on",
                                     "The date and time must be now or in the past"))
@@ -652,7 +654,7 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list
 def outside_authorities(incident: Incident, now: dt.datetime) -> list[tuple[str, str]]:
     """The authorities involved that do not use the portal, (code, name): a referral to them is
     made through their own front door and recorded here."""
-    entries, _ = entries_for(incident, directory_from_db(), to_local(now))
+    entries, _ = entries_for(incident, directory_from_db(), uk_local(now))
     return [(i.code, i.name) for i in _involved(entries, on_portal_codes()) if not i.on_portal]
 
 
@@ -681,7 +683,7 @@ def _reference_or_why(data: RouteRecordInput, empty_message: str) -> list[Proble
     try:
         check_reasons(data.no_reference_reason, field="no_reference_reason",
                       empty_message=empty_message)
-    except RecordingError as error:
+    except Refused as error:
         return list(error.problems)
     return []
 
@@ -692,16 +694,16 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     (R5). Audited; the record joins each child's chronology, other children by initials and
     reference only (R6)."""
     if data.route not in (*RECORDED_ROUTES, OUTSIDE_REFERRAL_ROUTE):
-        raise RecordingError(Problem("R4", None, "Choose a route to record"))
+        raise Refused(Problem("R4", None, "Choose a route to record"))
     if incident.state == "closed":
         raise IncidentClosed()
     problems = _check(data, incident, now)
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
     assert data.happened_at_local is not None
     record = RouteHandover(
         school_id=incident.school_id, incident_id=incident.id, route=data.route,
-        happened_at=from_local(data.happened_at_local),
+        happened_at=from_uk_local(data.happened_at_local),
         method=data.method if data.route in ("police", OUTSIDE_REFERRAL_ROUTE) else None,
         local_authority_code=data.authority if data.route == OUTSIDE_REFERRAL_ROUTE else None,
         recorded_by_id=user.id, recorded_at=now,

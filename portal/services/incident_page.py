@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..clock import uk_local
 from ..models import (
     Addendum,
     Assessment,
@@ -32,12 +33,12 @@ from ..models import (
     User,
     db,
 )
+from ..refusal import Problem
 from . import handover, referrals, reviews
 from . import incidents as svc
 from .facts import incident_children
-from .localtime import directory_from_db, to_local
+from .localtime import directory_from_db
 from .parents import contacts_for, describe
-from .recording import Problem
 
 __all__ = ["IncidentPage", "ParentsLine", "incident_page"]
 
@@ -82,7 +83,7 @@ class IncidentPage:
 
 def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     """The read model of one incident's page at `now` (aware UTC)."""
-    now_local = to_local(now)
+    now_local = uk_local(now)
     authorities = handover.authority_rows()
     directory = directory_from_db(authorities.values())
     latest_two = svc.latest_assessments(incident, 2)
@@ -142,7 +143,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         child_names.setdefault(child.id, svc.child_label(child))
     return IncidentPage(
         incident=incident, now=now, today=reviews.today(now),
-        reported_local=to_local(incident.reported_at) if incident.reported_at else None,
+        reported_local=uk_local(incident.reported_at) if incident.reported_at else None,
         assessment=assessment, result=result,
         rules=svc.rules_change_from(incident, latest_two, lambda: current),
         missing=tuple(svc.missing_for_assessment(incident, rows)),

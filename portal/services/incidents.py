@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, wording
+from ..clock import from_uk_local, uk_local
 from ..models import (
     Addendum,
     Assessment,
@@ -40,6 +41,7 @@ from ..models import (
     db,
     utcnow,
 )
+from ..refusal import Problem, Refused
 from ..rules import assess
 from ..rules.calendar import is_working_day
 from ..rules.clock_words import day_words, moment_words
@@ -62,7 +64,6 @@ from .facts import children_of_incidents as children_of_incidents
 from .facts import facts_for
 from .facts import incident_children as incident_children
 from .localtime import directory_from_db as directory
-from .localtime import from_local, to_local
 from .parents import contacts_for
 from .recording import (
     CHILD_DECISION_KINDS,
@@ -70,8 +71,6 @@ from .recording import (
     ChildState,
     ClosingRefused,
     IncidentClosed,
-    Problem,
-    RecordingError,
     check_correction,
     check_decision,
     check_not_dismissive,
@@ -99,7 +98,7 @@ class ConflictView:
     unchosen: bool = False
 
 
-class StaleVersion(RecordingError):
+class StaleVersion(Refused):
     """Someone (or this same person in another tab) saved the incident after this form was
     loaded, and the two saves could not merge by themselves.
 
@@ -395,7 +394,7 @@ def _minutes(at_local: dt.datetime) -> str:
 def _facts_snapshot(incident: Incident) -> dict[str, Any]:
     return {
         "occurred_on": incident.occurred_on.isoformat() if incident.occurred_on else None,
-        "reported_at": _minutes(to_local(incident.reported_at)) if incident.reported_at else None,
+        "reported_at": _minutes(uk_local(incident.reported_at)) if incident.reported_at else None,
         "online": incident.online,
         "types": sorted(incident.types or []),
         "sexual_activity": incident.sexual_activity,
@@ -413,7 +412,7 @@ def facts_values(facts: FactsInput) -> dict[str, Any]:
     return {
         "occurred_on": facts.occurred_on.isoformat() if facts.occurred_on else None,
         # Through UTC and back, as it is stored: a time the clocks skip reads as stored.
-        "reported_at": _minutes(to_local(from_local(reported))) if reported else None,
+        "reported_at": _minutes(uk_local(from_uk_local(reported))) if reported else None,
         "online": facts.online,
         "types": sorted(facts.types),
         "sexual_activity": facts.sexual_activity,
@@ -624,7 +623,7 @@ def _other_save(user: User, rev: IncidentRevision) -> merge.OtherSave:
     saver = db.session.get(User, rev.saved_by_id)
     return merge.OtherSave(by_you=rev.saved_by_id == user.id,
                            name=saver.display_name if saver is not None else "unknown",
-                           at_local=to_local(rev.saved_at))
+                           at_local=uk_local(rev.saved_at))
 
 
 def _last_changes(revs: list[tuple[IncidentRevision, dict[str, Any]]], edit: _Edit,
@@ -647,7 +646,7 @@ def _conflict_views(user: User, incident: Incident, edit: _Edit, items: list[tup
     to `upto` that changed it)."""
     revs = _revisions(incident, upto=upto)
     changed = _last_changes(revs, edit, [key for key, _, _ in items])
-    today = to_local(now).date()
+    today = uk_local(now).date()
     views = []
     for key, theirs, mine in items:
         rev = changed.get(key) or (revs[-1][0] if revs else None)
@@ -665,7 +664,7 @@ def _stale(user: User, incident: Incident, loaded_version: int, now: dt.datetime
     since (another DSL by name, or this user in another tab), and what to do."""
     revs = _revisions(incident, after=loaded_version)
     saves = [_other_save(user, rev) for rev, _ in revs]
-    who = merge.who_saved(saves, to_local(now).date())
+    who = merge.who_saved(saves, uk_local(now).date())
     latest = revs[-1] if revs else None
     changes = changes_between(_revision_snapshot(incident, loaded_version),
                               latest[1] if latest is not None else snapshot(incident))
@@ -778,7 +777,7 @@ def merge_note(user: User, incident: Incident, loaded_version: int,
         what.append("the children")
     saves = [_other_save(user, rev) for rev, _ in revs]
     note = ("Your changes were saved together with those made "
-            + merge.by_whom(saves, to_local(now).date()))
+            + merge.by_whom(saves, uk_local(now).date()))
     return note + (f": {merge.and_words(what)}." if what else ".")
 
 
@@ -848,10 +847,10 @@ def _add_revision(user: User, incident: Incident, version: int, now: dt.datetime
 def open_incident(user: User, concerns: list[Concern], now: dt.datetime) -> Incident:
     """A new incident from one or more concerns; the concerns are picked up."""
     if not concerns:
-        raise RecordingError(Problem("R1", "concerns", "Select at least one concern"))
+        raise Refused(Problem("R1", "concerns", "Select at least one concern"))
     school_id = concerns[0].school_id
     if any(c.school_id != school_id or c.state == "draft" for c in concerns):
-        raise RecordingError(Problem("R1", "concerns", "Select concerns that have been submitted"))
+        raise Refused(Problem("R1", "concerns", "Select concerns that have been submitted"))
     db.session.execute(
         update(School).where(School.id == school_id)
         .values(next_incident_number=School.next_incident_number + 1)
@@ -906,7 +905,7 @@ def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
         problems.append(Problem("facts", "occurred_on",
                                 "The date it happened must be on or before the date it was "
                                 "first reported"))
-    if facts.reported_at_local and from_local(facts.reported_at_local) > now:
+    if facts.reported_at_local and from_uk_local(facts.reported_at_local) > now:
         problems.append(Problem("facts", "reported_date",
                                 "The date it was first reported must be today or in the past"))
     if not facts.types:
@@ -921,7 +920,7 @@ def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
                                 "The number of adults at risk cannot be more than the number "
                                 "of adults harmed"))
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
 
 
 def save_facts(user: User, incident: Incident, loaded_version: int, facts: FactsInput,
@@ -936,7 +935,7 @@ def save_facts(user: User, incident: Incident, loaded_version: int, facts: Facts
         if merged is not facts:
             _check_facts(merged, now)
         incident.occurred_on = merged.occurred_on
-        incident.reported_at = from_local(merged.reported_at_local)  # type: ignore[arg-type]
+        incident.reported_at = from_uk_local(merged.reported_at_local)  # type: ignore[arg-type]
         incident.types = sorted(merged.types)
         incident.features = sorted(merged.features)
         incident.online = merged.online
@@ -960,7 +959,7 @@ def save_summary(user: User, incident: Incident, loaded_version: int, summary: s
                  now: dt.datetime, *, resolution: Resolution | None = None) -> Incident:
     text = (summary or "").strip()
     if not text:
-        raise RecordingError(Problem("R1", "summary", "Enter what happened"))
+        raise Refused(Problem("R1", "summary", "Enter what happened"))
 
     def change(values: dict[str, Any]) -> None:
         if values["summary"] != incident.summary:
@@ -981,7 +980,7 @@ def _check_child(data: ChildInput, authorities: set[str]) -> None:
         problems.append(Problem("R8", "local_authority",
                                 "Select the local authority where the child lives"))
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
 
 
 def save_child(user: User, incident: Incident, loaded_version: int, child: Child | None,
@@ -992,9 +991,9 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
     form loaded before another save, the child's fields merge with it (`_claim`)."""
     _check_child(data, {code for code, _ in authority_choices()} | set(directory()))
     if child is None and not ((data.given_name or "").strip() and (data.family_name or "").strip()):
-        raise RecordingError(Problem("R8", "given_name", "Enter the child's first and last name"))
+        raise Refused(Problem("R8", "given_name", "Enter the child's first and last name"))
     if child is not None and child.school_id != incident.school_id:
-        raise RecordingError(Problem("R8", None, "Select a child of this school"))
+        raise Refused(Problem("R8", None, "Select a child of this school"))
     holder: dict[str, IncidentChild] = {}
     posted = child_values(data)
 
@@ -1082,10 +1081,10 @@ def record_decision(user: User, incident: Incident, data: DecisionInput,
         if data.kind == "not_involved":
             child = concern_kids.get(data.child_id)
             if data.child_id in on_incident:
-                raise RecordingError(Problem(
+                raise Refused(Problem(
                     "R8", "child", "This child is on the incident: change their part instead"))
         if child is None:
-            raise RecordingError(Problem("R2", "child", "Select a child on this incident"))
+            raise Refused(Problem("R2", "child", "Select a child on this incident"))
     reasons = check_decision(
         data.kind, data.route, routes=routes, mandatory_routes=mandatory, reasons=data.reasons,
         child_required=data.kind in {"not_involved", "no_further_action", "early_help",
@@ -1129,20 +1128,20 @@ def add_correction(user: User, incident: Incident, *, target_type: str, target_i
                                  judgement=target_type == "decision")
     if target_type == "incident":
         if target_id != incident.id or field != "summary":
-            raise RecordingError(Problem("R5", None, "Choose something on this incident"))
+            raise Refused(Problem("R5", None, "Choose something on this incident"))
     elif target_type == "decision":
         found = db.session.scalar(select(Decision).where(
             Decision.id == target_id, Decision.incident_id == incident.id))
         if found is None or field not in {"reasons", "what"}:
-            raise RecordingError(Problem("R5", None, "Choose a decision on this incident"))
+            raise Refused(Problem("R5", None, "Choose a decision on this incident"))
     elif target_type == "route_handover":
         record = db.session.scalar(select(RouteHandover).where(
             RouteHandover.id == target_id, RouteHandover.incident_id == incident.id,
             RouteHandover.school_id == incident.school_id))
         if record is None or field != "details":
-            raise RecordingError(Problem("R5", None, "Choose a handover record on this incident"))
+            raise Refused(Problem("R5", None, "Choose a handover record on this incident"))
     else:
-        raise RecordingError(Problem("R5", None, "Choose something on this incident"))
+        raise Refused(Problem("R5", None, "Choose something on this incident"))
     addendum = Addendum(school_id=incident.school_id, target_type=target_type,
                         target_id=target_id, field=field, author_id=user.id, created_at=now)
     addendum.correction = text
@@ -1260,10 +1259,10 @@ def next_working_day_same_time(at_local: dt.datetime) -> dt.datetime:
 def concern_due(concern: Concern, days: int = 1) -> dt.datetime:
     """A concern should be triaged within `days` working days of being submitted, at the same
     time of day (aware UTC); `days` is the school's setting (`School.concern_days`, default 1)."""
-    at = to_local(concern.submitted_at)
+    at = uk_local(concern.submitted_at)
     for _ in range(max(days, 1)):
         at = next_working_day_same_time(at)
-    return from_local(at)
+    return from_uk_local(at)
 
 
 @dataclass
@@ -1305,7 +1304,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
         due = concern_due(c, school.concern_days if school is not None else 1)
         new_items.append(DashboardItem(
             kind="concern", id=c.id,
-            title=f"Concern raised {moment_words(to_local(c.submitted_at))}",
+            title=f"Concern raised {moment_words(uk_local(c.submitted_at))}",
             detail=_children_text(ch.child for ch in c.children),
             due=due, overdue=now > due, urgent=bool(c.urgent)))
     incidents = list(db.session.scalars(

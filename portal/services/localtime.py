@@ -1,44 +1,23 @@
-"""Local time for the rules engine, and the authority directory as administrators keep it.
+"""The authority directory as administrators keep it.
 
-The rules engine works in naive Europe/London time; the database holds aware UTC. Both the
-incident pages and the referral pages use these, so they can never disagree about "now".
+(UK local time for the rules engine, which works in naive Europe/London time while the database
+holds aware UTC, is `portal.clock.uk_local` and `portal.clock.from_uk_local`.)
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import Any, Final
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import select
 
 from ..models import LocalAuthority, db
 from ..rules import Authority, Directory
-from ..rules.clock_words import moment_words
 from ..rules.directory import DirectoryError, load_directory_data
 
 log = logging.getLogger(__name__)
-
-LONDON: Final = ZoneInfo("Europe/London")
-
-
-def to_local(at: dt.datetime) -> dt.datetime:
-    """A UTC (aware) time as naive Europe/London local time, as the rules engine expects."""
-    return at.astimezone(LONDON).replace(tzinfo=None)
-
-
-def when_words(at: dt.datetime) -> str:
-    """An aware time in words, in UK time: '30 November 2026 at 10:15am' (never ISO)."""
-    return moment_words(to_local(at))
-
-
-def from_local(local: dt.datetime) -> dt.datetime:
-    """Naive Europe/London local time to aware UTC."""
-    return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
-
 
 def directory_from_db(rows: Iterable[LocalAuthority] | None = None) -> Directory:
     """The directory as administrators keep it (`LocalAuthority.directory` rows).

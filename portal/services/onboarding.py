@@ -34,8 +34,8 @@ from sqlalchemy import false, select
 
 from ..models import ROLE_LABELS, User, db
 from ..passwords import password_problem
+from ..refusal import Refused
 from . import accounts
-from .accounts import AccountError
 
 SETUP_LINK_HOURS: Final = 72
 MAX_REASONS: Final = 2000
@@ -117,13 +117,13 @@ def issue_setup_link(user: User, *, now: dt.datetime, actor_id: uuid.UUID | None
                      out: Outgoing) -> None:
     """A new link (the previous one stops working); its token goes only into `out`."""
     if not user.setup_pending:
-        raise AccountError("This person has already set up their account")
+        raise Refused("This person has already set up their account")
     if not user.active:
-        raise AccountError("Enable the account before sending a set-up link")
+        raise Refused("Enable the account before sending a set-up link")
     if user.approval == "awaiting_admin":
-        raise AccountError("A second administrator must confirm this account first")
+        raise Refused("A second administrator must confirm this account first")
     if user.approval == "declined":
-        raise AccountError("This account was declined by the school's safeguarding leads")
+        raise Refused("This account was declined by the school's safeguarding leads")
     token = secrets.token_urlsafe(32)
     user.setup_token_hash = accounts.token_hash(token)
     user.setup_expires_at = now + dt.timedelta(hours=SETUP_LINK_HOURS)
@@ -154,10 +154,10 @@ def complete_setup(token: str, password: str, *, now: dt.datetime) -> User:
     next, at the sign-in that follows (their own secret, never one an administrator saw)."""
     user = user_for_setup_token(token, now=now, lock=True)
     if user is None:
-        raise AccountError("This link has expired or has already been used", "password")
+        raise Refused("This link has expired or has already been used", field="password")
     problem = password_problem(password)
     if problem:
-        raise AccountError(problem, "password")
+        raise Refused(problem, field="password")
     user.password_hash = accounts.passwords().hash(password)
     user.password_changed_at = now
     user.setup_pending = False
@@ -181,8 +181,8 @@ def create_account(new: accounts.NewUser, *, actor_id: uuid.UUID, now: dt.dateti
                    out: Outgoing) -> User:
     """An account made by an administrator: no password of theirs, a set-up link instead."""
     if new.password:
-        raise AccountError("Administrators cannot set a password: the person sets their own "
-                           "through the link they are emailed", "email")
+        raise Refused("Administrators cannot set a password: the person sets their own "
+                      "through the link they are emailed", field="email")
     # A random password nobody is told: the account cannot be signed in to until set up.
     user, _ = accounts.create_user(replace(new, password=secrets.token_urlsafe(32)),
                                    actor_id=actor_id)
@@ -203,9 +203,9 @@ def confirm_first(user: User, *, actor_id: uuid.UUID, now: dt.datetime,
     """The second administrator's confirmation of a school's first DSL (or an authority's
     first adviser)."""
     if user.approval != "awaiting_admin":
-        raise AccountError("This account is not waiting for an administrator to confirm it")
+        raise Refused("This account is not waiting for an administrator to confirm it")
     if user.proposed_by_id is None or user.proposed_by_id == actor_id:
-        raise AccountError("A different administrator must confirm this: you proposed it")
+        raise Refused("A different administrator must confirm this: you proposed it")
     # If the organisation has gained a DSL (adviser) meanwhile, they decide instead.
     user.approval = "awaiting_peer" if deciders_for(user) else "approved"
     if user.approval == "approved":
@@ -221,13 +221,13 @@ def change_role(user: User, role: str, *, actor_id: uuid.UUID, now: dt.datetime,
                 out: Outgoing) -> None:
     """Staff <-> DSL within the account's school. To DSL: the same rules as a new DSL."""
     if user.school_id is None or user.role not in ("staff", "dsl"):
-        raise AccountError("Only a school's staff and safeguarding leads can change role here")
+        raise Refused("Only a school's staff and safeguarding leads can change role here")
     if role not in ("staff", "dsl"):
-        raise AccountError("Select a role", "role")
+        raise Refused("Select a role", field="role")
     if role == user.role:
-        raise AccountError("The account already has this role", "role")
+        raise Refused("The account already has this role", field="role")
     if user.id == actor_id:
-        raise AccountError("You cannot change your own role")
+        raise Refused("You cannot change your own role")
     old = user.role
     user.role = role
     if role == "dsl":
@@ -253,11 +253,11 @@ def change_role(user: User, role: str, *, actor_id: uuid.UUID, now: dt.datetime,
 
 def _check_decider(user: User, peer: User) -> None:
     if peer.id == user.id:
-        raise AccountError("You cannot approve your own account")
+        raise Refused("You cannot approve your own account")
     if all(d.id != peer.id for d in deciders_for(user)) or peer.role != user.role:
-        raise AccountError("Only a safeguarding lead of the school can decide this")
+        raise Refused("Only a safeguarding lead of the school can decide this")
     if user.approval != "awaiting_peer" or not user.active:
-        raise AccountError("This account is not waiting for approval")
+        raise Refused("This account is not waiting for approval")
 
 
 def approve(user: User, *, peer: User, now: dt.datetime, out: Outgoing) -> None:
@@ -275,9 +275,9 @@ def decline(user: User, *, peer: User, reasons: str, now: dt.datetime, out: Outg
     _check_decider(user, peer)
     reasons = reasons.replace("\x00", "").strip()
     if not reasons:
-        raise AccountError("Enter your reasons for declining", "reasons")
+        raise Refused("Enter your reasons for declining", field="reasons")
     if len(reasons) > MAX_REASONS:
-        raise AccountError(f"Reasons must be {MAX_REASONS} characters or fewer", "reasons")
+        raise Refused(f"Reasons must be {MAX_REASONS} characters or fewer", field="reasons")
     user.declined_reasons = reasons
     kind = "role_change" if user.previous_role else "new_account"
     if user.previous_role:

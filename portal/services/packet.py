@@ -35,11 +35,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from .. import wording as words
+from ..clock import uk_local
 from ..models import (
     Assessment,
     Child,
@@ -59,7 +59,6 @@ from ..models import (
 from ..rules import age_on
 from ..rules.versions import version_label
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
-from .localtime import when_words
 from .recording import PARENT_REASONS
 from .roll import contacts_for
 from .route_records import record_text
@@ -67,7 +66,6 @@ from .route_records import record_text
 SCHEMA_NAME = "safeguarding-portal/referral"
 SCHEMA_VERSION = 2
 READABLE_VERSIONS: Final = (1, 2)
-LONDON = ZoneInfo("Europe/London")
 
 # Whether the parents or carers agree to the referral (asked at the hand-over, per child).
 AGREE_ANSWERS: Final = {
@@ -107,7 +105,7 @@ def reference_for(referral_id: uuid.UUID) -> str:
 def _local_iso(at: dt.datetime | None) -> str | None:
     if at is None:
         return None
-    return at.astimezone(LONDON).replace(tzinfo=None).isoformat(timespec="minutes")
+    return uk_local(at).isoformat(timespec="minutes")
 
 
 def _utc_iso(at: dt.datetime | None) -> str | None:
@@ -469,7 +467,7 @@ def told_words(told: Mapping[str, Any] | None) -> str:
         text = "Yes, told"
         if told.get("told_at"):
             at = dt.datetime.fromisoformat(str(told["told_at"]).replace("Z", "+00:00"))
-            text += f" on {when_words(at)}"
+            text += f" on {words.when(at)}"
         if told.get("by_whom"):
             text += f" by {told['by_whom']}"
         if told.get("told_whom"):

@@ -22,18 +22,13 @@ from typing import Final
 
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, wording
+from ..clock import from_uk_local
 from ..models import Incident, ParentContact, User, db
+from ..refusal import Problem, Refused
 from . import chronology
 from .facts import incident_children
-from .localtime import from_local, when_words
-from .recording import (
-    PARENT_REASONS,
-    IncidentClosed,
-    Problem,
-    RecordingError,
-    check_not_dismissive,
-)
+from .recording import PARENT_REASONS, IncidentClosed, check_not_dismissive
 
 __all__ = [
     "PARENTS_RECORDED",
@@ -62,7 +57,7 @@ class ParentsInput:
 def describe(contact: ParentContact) -> str:
     """The record in plain words, as the incident page and the child's chronology show it."""
     if contact.told:
-        when = when_words(contact.told_at) if contact.told_at is not None else "a time not given"
+        when = wording.when(contact.told_at) if contact.told_at is not None else "a time not given"
         text = f"Parents or carers: told on {when} by {contact.by_whom or 'someone not named'}"
         if contact.told_whom:
             text += f". Told: {contact.told_whom}"
@@ -76,15 +71,15 @@ def describe(contact: ParentContact) -> str:
 
 def _check(data: ParentsInput, now: dt.datetime) -> tuple[dt.datetime | None, str | None,
                                                            str | None, str | None]:
-    """(told_at UTC, by whom, reason, detail), or RecordingError with every problem."""
+    """(told_at UTC, by whom, reason, detail), or Refused with every problem."""
     detail = (data.detail or "").strip() or None
     if data.told is None:
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R9", "told", "Select whether their parents or carers were told"))
     problems = []
     if data.told:
         by_whom = (data.by_whom or "").strip() or None
-        told_at = from_local(data.told_at_local) if data.told_at_local is not None else None
+        told_at = from_uk_local(data.told_at_local) if data.told_at_local is not None else None
         if told_at is None:
             problems.append(Problem("R9", "told_date",
                                     "Enter the date and time they were told"))
@@ -97,12 +92,12 @@ def _check(data: ParentsInput, now: dt.datetime) -> tuple[dt.datetime | None, st
             problems.append(Problem("R9", "by_whom",
                                     f"Who told them must be {TEXT_LIMIT} characters or fewer"))
         if problems:
-            raise RecordingError(*problems)
+            raise Refused(*problems)
         return told_at, by_whom, None, detail
     if data.reason not in PARENT_REASONS:
-        raise RecordingError(Problem("R9", "reason", "Select why they were not told"))
+        raise Refused(Problem("R9", "reason", "Select why they were not told"))
     if data.reason == "other" and detail is None:
-        raise RecordingError(Problem("R9", "detail", "Enter why they were not told"))
+        raise Refused(Problem("R9", "detail", "Enter why they were not told"))
     # why they were not told is a reason (R2): never dismissive (R3)
     return None, None, data.reason, check_not_dismissive(detail, field="detail")
 
@@ -114,7 +109,7 @@ def record_parents(user: User, incident: Incident, data: ParentsInput,
         raise IncidentClosed()
     row = next((ic for ic in incident_children(incident) if ic.child_id == data.child_id), None)
     if row is None:
-        raise RecordingError(Problem("R9", None, "Select a child on this incident"))
+        raise Refused(Problem("R9", None, "Select a child on this incident"))
     told_at, by_whom, reason, detail = _check(data, now)
     number = (db.session.scalar(select(func.max(ParentContact.number)).where(
         ParentContact.incident_id == incident.id, ParentContact.child_id == row.child_id)) or 0) + 1

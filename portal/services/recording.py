@@ -1,6 +1,6 @@
 """The recording rules R1-R10 (RULES.md section 7), enforced here, not only in forms.
 
-Every check raises a `RecordingError` (or a subclass) carrying the field it belongs to and a
+Every check raises a `Refused` (or a subclass) carrying the field it belongs to and a
 GOV.UK-style message; views turn it into an error message and error summary. Nothing here reads
 Flask's request. The operations that apply these checks live in `portal.services.incidents`.
 """
@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from ..refusal import Problem, Refused
+from ..rules.clock_words import day_words
 from ..rules.dismissive import DISMISSIVE_MESSAGE, dismissive_message, find_dismissive
 from ..rules.vocabulary import (
     DECISION_LABELS,
@@ -31,7 +33,7 @@ __all__ = [
     "ClosingRefused",
     "IncidentClosed",
     "Problem",
-    "RecordingError",
+    "Refused",
     "check_correction",
     "check_decision",
     "check_not_dismissive",
@@ -86,32 +88,7 @@ _OWN_RECORD: Final = {
 REASONS_REQUIRED: Final = "Enter the reasons for this decision"
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One reason an operation was refused: which rule, which form field, the message."""
-
-    rule: str
-    field: str | None
-    message: str
-
-
-class RecordingError(Exception):
-    """An operation refused by a recording rule. `problems` holds one or more messages."""
-
-    def __init__(self, *problems: Problem) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems: tuple[Problem, ...] = problems
-
-    @property
-    def rule(self) -> str:
-        return self.problems[0].rule
-
-    @property
-    def message(self) -> str:
-        return self.problems[0].message
-
-
-class IncidentClosed(RecordingError):
+class IncidentClosed(Refused):
     """A closed incident takes no edit (R5): corrections are addenda."""
 
     def __init__(self) -> None:
@@ -120,7 +97,7 @@ class IncidentClosed(RecordingError):
             "is still here: add it to the record as a correction instead"))
 
 
-class ClosingRefused(RecordingError):
+class ClosingRefused(Refused):
     """The incident cannot close yet (R1, R4, R7, R8): every problem is listed."""
 
 
@@ -129,10 +106,10 @@ def check_reasons(text: str | None, *, field: str = "reasons",
     """R2 (reasons are never empty) and R3 (never dismissed as normal). Returns the text."""
     clean = (text or "").strip()
     if not clean:
-        raise RecordingError(Problem("R2", field, empty_message))
+        raise Refused(Problem("R2", field, empty_message))
     typed = find_dismissive(clean)
     if typed:
-        raise RecordingError(Problem("R3", field, dismissive_message(typed)))
+        raise Refused(Problem("R3", field, dismissive_message(typed)))
     return clean
 
 
@@ -142,7 +119,7 @@ def check_not_dismissive(text: str | None, *, field: str) -> str | None:
     clean = (text or "").strip() or None
     typed = find_dismissive(clean)
     if typed:
-        raise RecordingError(Problem("R3", field, dismissive_message(typed)))
+        raise Refused(Problem("R3", field, dismissive_message(typed)))
     return clean
 
 
@@ -155,24 +132,24 @@ def check_decision(kind: str, route: str | None, *, routes: Iterable[str],
                    child_required: bool = False, child_given: bool = True) -> str:
     """R2, R3 and R4 for one decision. Returns the cleaned reasons."""
     if kind not in DECISION_KINDS or kind in {"close", "review"}:
-        raise RecordingError(Problem("R2", "kind", "Select what you decided"))
+        raise Refused(Problem("R2", "kind", "Select what you decided"))
     mandatory = set(mandatory_routes)
     if kind in ROUTE_KINDS:
         if not route:
-            raise RecordingError(Problem("R2", "route", "Select the route this decision is about"))
+            raise Refused(Problem("R2", "route", "Select the route this decision is about"))
         if route not in set(routes):
-            raise RecordingError(Problem(
+            raise Refused(Problem(
                 "R2", "route", "Select a route the rules gave for this incident"))
         if kind == "handed_over" and route in mandatory and route in _OWN_RECORD:
-            raise RecordingError(Problem("R4", "kind", _OWN_RECORD[route]))
+            raise Refused(Problem("R4", "kind", _OWN_RECORD[route]))
         if kind == "decline_route" and route in mandatory:
-            raise RecordingError(Problem(
+            raise Refused(Problem(
                 "R4", "kind",
                 f"{route_label(route)} is a route you must take: it cannot be declined. "
                 "The incident cannot be closed until it has been handed over.",
             ))
     if child_required and not child_given:
-        raise RecordingError(Problem("R2", "child", "Select the child this decision is about"))
+        raise Refused(Problem("R2", "child", "Select the child this decision is about"))
     return check_reasons(reasons)
 
 
@@ -182,7 +159,7 @@ def check_correction(correction: str | None, reason: str | None, *,
     to the corrected text when it corrects a judgement: a decision's reasons or what)."""
     text = (correction or "").strip()
     if not text:
-        raise RecordingError(Problem("R5", "correction", "Enter the corrected text"))
+        raise Refused(Problem("R5", "correction", "Enter the corrected text"))
     if judgement:
         check_not_dismissive(text, field="correction")
     why = check_reasons(reason, field="reason",
@@ -194,15 +171,15 @@ def check_review_date(review_on: dt.date | None, today: dt.date, *,
                       field: str = "review_on") -> dt.date:
     """R10: a review date is after today and at most REVIEW_MAX_WEEKS ahead."""
     if review_on is None:
-        raise RecordingError(Problem("R10", field, "Enter the review date"))
+        raise Refused(Problem("R10", field, "Enter the review date"))
     if review_on <= today:
-        raise RecordingError(Problem("R10", field, "The review date must be in the future"))
+        raise Refused(Problem("R10", field, "The review date must be in the future"))
     latest = today + dt.timedelta(weeks=REVIEW_MAX_WEEKS)
     if review_on > latest:
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R10", field,
             f"The review date must be within {REVIEW_MAX_WEEKS} weeks, on or before "
-            f"{latest:%-d %B %Y}"))
+            f"{day_words(latest)}"))
     return review_on
 
 

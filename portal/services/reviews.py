@@ -19,16 +19,15 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
 from .. import audit, wording
+from ..clock import uk_local
 from ..models import Child, Decision, Incident, School, User, db
+from ..refusal import Problem, Refused
 from . import chronology
-from .localtime import to_local
 from .recording import (
     DECISION_KINDS,
     REVIEW_KINDS,
     REVIEW_MAX_WEEKS,
     REVIEW_OUTCOMES,
-    Problem,
-    RecordingError,
     check_reasons,
     check_review_date,
 )
@@ -52,7 +51,7 @@ DEFAULT_REVIEW_WEEKS: Final = 4
 
 def today(now: dt.datetime) -> dt.date:
     """Today's date in London (a review is due on a London day, whatever UTC says)."""
-    return to_local(now).date()
+    return uk_local(now).date()
 
 
 def date_text(day: dt.date) -> str:
@@ -104,11 +103,11 @@ def record_review(user: User, incident: Incident, reviewed_id: uuid.UUID, *,
         Decision.id == reviewed_id, Decision.incident_id == incident.id,
         Decision.school_id == incident.school_id))
     if reviewed is None or reviewed.review_on is None:
-        raise RecordingError(Problem("R10", None, "Choose a decision that is kept under review"))
+        raise Refused(Problem("R10", None, "Choose a decision that is kept under review"))
     already = db.session.scalar(select(Decision.id).where(
         Decision.reviews_id == reviewed.id, Decision.kind == "review").limit(1))
     if already is not None:
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R10", None, "This decision has already been reviewed: see the incident page"))
     problems: list[Problem] = []
     if outcome not in REVIEW_OUTCOMES:
@@ -117,14 +116,14 @@ def record_review(user: User, incident: Incident, reviewed_id: uuid.UUID, *,
     if outcome == "again":
         try:
             next_on = check_review_date(next_review_on, today(now), field="next_review_on")
-        except RecordingError as error:
+        except Refused as error:
             problems.extend(error.problems)
     try:
         why = check_reasons(reasons)
-    except RecordingError as error:
+    except Refused as error:
         problems.extend(error.problems)
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
     assert outcome is not None
     review = Decision(school_id=incident.school_id, incident_id=incident.id,
                       child_id=reviewed.child_id, kind="review", decided_by_id=user.id,
@@ -202,9 +201,9 @@ def due_reviews(visible_decisions: Any, now: dt.datetime, *,
 def set_review_weeks(user: User, school: School, weeks: int | None, now: dt.datetime) -> School:
     """The school's default weeks from a decision to its review (1 to REVIEW_MAX_WEEKS)."""
     if weeks is None:
-        raise RecordingError(Problem("R10", "review_weeks", "Enter the number of weeks"))
+        raise Refused(Problem("R10", "review_weeks", "Enter the number of weeks"))
     if not 1 <= weeks <= REVIEW_MAX_WEEKS:
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R10", "review_weeks", f"Enter a number of weeks from 1 to {REVIEW_MAX_WEEKS}"))
     before = school.review_weeks
     school.review_weeks = weeks

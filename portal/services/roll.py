@@ -28,13 +28,13 @@ from typing import Any, Final
 from sqlalchemy import delete, select, update
 
 from .. import audit
+from ..clock import uk_local
 from ..crypto import fold_for_match
 from ..models import Child, LocalAuthority, RollContact, RollImport, School, User, db, keyring
 from ..rules.directory import load_directory_data
 from . import repeat_harm
 from .child_file import date_text, describe_status, status_words
 from .children import add_child, set_names
-from .localtime import to_local
 from .roll_csv import OPTIONAL_COLUMNS, ParsedFile, RowProblem, parse_roll
 
 __all__ = [
@@ -459,7 +459,7 @@ def _mark_leavers(school: School, in_file: set[str], now: dt.datetime) -> int:
             Child.upn_index.is_not(None))):
         if child.upn_index not in in_file:
             child.roll_status = "left"
-            child.left_on = to_local(now).date()
+            child.left_on = uk_local(now).date()
             count += 1
     db.session.flush()
     return count

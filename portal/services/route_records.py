@@ -3,9 +3,10 @@ incident page, each child's file and the referral packet the local authority rea
 
 from __future__ import annotations
 
+from .. import wording
 from ..models import OUTSIDE_REFERRAL_ROUTE, POLICE_METHODS, REFERRAL_METHODS, RouteHandover
 from ..rules import Directory
-from .localtime import directory_from_db, when_words
+from .localtime import directory_from_db
 
 __all__ = ["record_text"]
 
@@ -13,7 +14,7 @@ __all__ = ["record_text"]
 def record_text(record: RouteHandover, directory: Directory | None = None) -> str:
     """One record in plain words: 'Reported to Derbyshire Constabulary on 30 November 2026 at
     10:15 by calling 101, reference 14/1234/26'."""
-    when = when_words(record.happened_at)
+    when = wording.when(record.happened_at)
     if record.route == OUTSIDE_REFERRAL_ROUTE:
         method = REFERRAL_METHODS.get(record.method or "", "")
         authority = _authority_name(record.local_authority_code, directory)

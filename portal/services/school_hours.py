@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from .localtime import from_local, to_local
+from ..clock import from_uk_local, uk_local
 
 DEFAULT_DAYS: Final = "12345"
 DEFAULT_STARTS: Final = 8 * 60
@@ -58,7 +58,7 @@ def parse_clock(text: str) -> int | None:
 
 def due_at(start: dt.datetime, minutes: int, hours: SchoolHours) -> dt.datetime:
     """When `minutes` of school time have passed since `start` (aware); aware UTC."""
-    local = to_local(start)
+    local = uk_local(start)
     remaining = dt.timedelta(minutes=minutes)
     day = local.date()
     for _ in range(_HORIZON_DAYS):
@@ -68,7 +68,7 @@ def due_at(start: dt.datetime, minutes: int, hours: SchoolHours) -> dt.datetime:
             begin = max(opens, local)
             if begin < closes:
                 if closes - begin >= remaining:
-                    return from_local(begin + remaining)
+                    return from_uk_local(begin + remaining)
                 remaining -= closes - begin
         day += dt.timedelta(days=1)
     raise ValueError("no school hours ahead")  # pragma: no cover - SchoolHours forbids it

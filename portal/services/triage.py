@@ -26,7 +26,8 @@ from typing import Final
 
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, wording
+from ..clock import from_uk_local
 from ..models import (
     Addendum,
     Child,
@@ -39,6 +40,8 @@ from ..models import (
     User,
     db,
 )
+from ..refusal import Problem, Refused
+from ..rules.clock_words import day_words
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,
@@ -46,14 +49,7 @@ from ..rules.vocabulary import (
     OTHER_ROUTES_HANDED_ON,
 )
 from . import chronology
-from .localtime import from_local, when_words
-from .recording import (
-    Problem,
-    RecordingError,
-    check_correction,
-    check_not_dismissive,
-    check_reasons,
-)
+from .recording import check_correction, check_not_dismissive, check_reasons
 
 __all__ = [
     "CONCERN_FIELDS",
@@ -105,7 +101,7 @@ def _clean(text: str | None) -> str | None:
 def _check(data: OutcomeInput, now: dt.datetime) -> None:
     problems: list[Problem] = []
     if data.kind not in CONCERN_OUTCOME_LABELS:
-        raise RecordingError(Problem("R2", "kind", "Select what you decided"))
+        raise Refused(Problem("R2", "kind", "Select what you decided"))
     if data.kind == "other_concern":
         if data.category not in CONCERN_CATEGORY_LABELS:
             problems.append(Problem("R2", "category", "Select what kind of concern it is"))
@@ -117,19 +113,19 @@ def _check(data: OutcomeInput, now: dt.datetime) -> None:
         if data.route == "other" and not _clean(data.route_detail):
             problems.append(Problem("R2", "route_detail",
                                     "Say which route the concern took"))
-        if data.route_at_local is not None and from_local(data.route_at_local) > now:
+        if data.route_at_local is not None and from_uk_local(data.route_at_local) > now:
             problems.append(Problem("R2", "route_on",
                                     "The date it was passed on must be today or in the past"))
     try:
         check_reasons(data.reasons)
-    except RecordingError as error:
+    except Refused as error:
         problems.extend(error.problems)
     try:
         check_not_dismissive(data.route_detail, field="route_detail")
-    except RecordingError as error:
+    except Refused as error:
         problems.extend(error.problems)
     if problems:
-        raise RecordingError(*problems)
+        raise Refused(*problems)
 
 
 def _children(concern: Concern) -> list[Child]:
@@ -149,7 +145,7 @@ def record_outcome(user: User, concern: Concern, data: OutcomeInput,
     """Record a new concern without an incident (R1, R2, R3). Refused for a concern already
     triaged: its outcome is corrected by an addendum, never replaced."""
     if concern.state != "submitted":
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R5", None, "This concern has already been dealt with, so this was not saved. "
             "What you typed is still here: add it as a correction instead"))
     _check(data, now)
@@ -157,7 +153,7 @@ def record_outcome(user: User, concern: Concern, data: OutcomeInput,
     outcome = ConcernOutcome(
         school_id=concern.school_id, concern_id=concern.id, kind=data.kind,
         category=data.category if other else None, route=data.route if other else None,
-        route_at=from_local(data.route_at_local) if other and data.route_at_local else None,
+        route_at=from_uk_local(data.route_at_local) if other and data.route_at_local else None,
         decided_by_id=user.id, decided_at=now)
     outcome.reasons = check_reasons(data.reasons)
     outcome.route_detail = _clean(data.route_detail) if other else None
@@ -186,7 +182,7 @@ def outcome_text(outcome: ConcernOutcome) -> str:
     if outcome.route:
         text += f". Route: {OTHER_ROUTE_LABELS[outcome.route]}"
         if outcome.route_at is not None:
-            text += f", {when_words(outcome.route_at)}"
+            text += f", {wording.when(outcome.route_at)}"
     return text
 
 
@@ -202,13 +198,13 @@ def add_to_incident(user: User, concern: Concern, incident: Incident,
     """Add a concern to an open incident of its school: its children then appear on the
     incident to be added or recorded as not involved (R8)."""
     if incident.school_id != concern.school_id:
-        raise RecordingError(Problem("R1", "incident", "Select an incident of this school"))
+        raise Refused(Problem("R1", "incident", "Select an incident of this school"))
     if incident.state != "open":
-        raise RecordingError(Problem("R1", "incident", "Select an incident that is still open"))
+        raise Refused(Problem("R1", "incident", "Select an incident that is still open"))
     linked = db.session.scalar(select(IncidentConcern.id).where(
         IncidentConcern.incident_id == incident.id, IncidentConcern.concern_id == concern.id))
     if linked is not None:
-        raise RecordingError(Problem("R1", "incident", "This concern is already on that incident"))
+        raise Refused(Problem("R1", "incident", "This concern is already on that incident"))
     db.session.add(IncidentConcern(incident_id=incident.id, concern_id=concern.id))
     if concern.state == "submitted":
         concern.state = "picked_up"
@@ -261,16 +257,16 @@ def staff_status(concern: Concern, outcome: ConcernOutcome | None) -> str:
     """What the person who raised the concern is told: a plain status, never the DSL's
     reasons, the kind of concern or the route."""
     if concern.state == "recorded" and outcome is not None:
-        when = f" on {when_words(outcome.decided_at)}"
+        when = f" on {wording.when(outcome.decided_at)}"
         if outcome.kind == "no_further_action":
             return f"Recorded — no further action{when}"
         return f"Recorded by a safeguarding lead{when} and dealt with outside an incident"
     if concern.state == "picked_up" and concern.picked_up_at is not None:
-        return f"Picked up by a safeguarding lead on {when_words(concern.picked_up_at)}"
+        return f"Picked up by a safeguarding lead on {wording.when(concern.picked_up_at)}"
     if concern.state == "picked_up":
         return "Picked up by a safeguarding lead"
     if concern.dsl_opened_at is not None:
-        return f"Read by a safeguarding lead on {when_words(concern.dsl_opened_at)}"
+        return f"Read by a safeguarding lead on {wording.when(concern.dsl_opened_at)}"
     return "Sent: waiting for a safeguarding lead"
 
 
@@ -313,7 +309,7 @@ def correct_concern(user: User, concern: Concern, field: str, correction: str | 
                     reason: str | None, now: dt.datetime) -> Addendum:
     """Correct what the concern recorded (what happened, the child's words, when, where)."""
     if field not in CONCERN_FIELDS:
-        raise RecordingError(Problem("R5", "field", "Select what you are correcting"))
+        raise Refused(Problem("R5", "field", "Select what you are correcting"))
     text, why = check_correction(correction, reason)
     return _addendum(user, concern.school_id, "concern", concern.id, field, text, why, now,
                      concern)
@@ -324,7 +320,7 @@ def correct_outcome(user: User, concern: Concern, outcome: ConcernOutcome,
                     now: dt.datetime) -> Addendum:
     """Correct the reasons of a triage decision (R3 applies to both the text and the why)."""
     if outcome.concern_id != concern.id:
-        raise RecordingError(Problem("R5", None, "Choose an outcome of this concern"))
+        raise Refused(Problem("R5", None, "Choose an outcome of this concern"))
     text, why = check_correction(correction, reason, judgement=True)
     return _addendum(user, concern.school_id, "concern_outcome", outcome.id, "reasons", text,
                      why, now, concern)
@@ -379,7 +375,7 @@ def keep_words_change(user: User, incident: Incident, child: Child, words: str |
     if new == carried.words.strip():
         return None
     if not _clean(reason):
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R5", "words_change_reason",
             "Enter why you changed the child's words from what the concern recorded"))
     return correct_concern(user, carried.concern, "child_words", new, reason, now)
@@ -395,7 +391,7 @@ def summary_from_concerns(concerns: Sequence[Concern]) -> str:
         day = concern.occurred_on
         if day or when:
             lines.append("When: " + ", ".join(
-                p for p in ((f"{day.day} {day:%B %Y}" if day else ""), when or "") if p))
+                p for p in ((day_words(day) if day else ""), when or "") if p))
         where = current_text(concern, "where")
         if where:
             lines.append(f"Where: {where}")
@@ -410,9 +406,9 @@ def summary_from_concerns(concerns: Sequence[Concern]) -> str:
 def set_concern_days(user: User, school: School, days: int | None, now: dt.datetime) -> School:
     """The school's working days to triage a new concern (1 to MAX_CONCERN_DAYS), audited."""
     if days is None:
-        raise RecordingError(Problem("R1", "concern_days", "Enter the number of working days"))
+        raise Refused(Problem("R1", "concern_days", "Enter the number of working days"))
     if not 1 <= days <= MAX_CONCERN_DAYS:
-        raise RecordingError(Problem(
+        raise Refused(Problem(
             "R1", "concern_days",
             f"Enter a number of working days from 1 to {MAX_CONCERN_DAYS}"))
     before = school.concern_days

@@ -17,11 +17,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import access, notify
-from ..auth import sessions
+from .. import access, clock, notify
 from ..auth.forms import PlainForm
+from ..form_problems import show_problems
 from ..models import ROLE_LABELS, AuditEvent, User, db
-from ..services import accounts, onboarding
+from ..refusal import Refused
+from ..services import onboarding
 from . import bp
 from .forms import DeclineForm
 
@@ -105,9 +106,9 @@ def approve(user_id: uuid.UUID) -> Response:
     user = _pending_or_404(user_id)
     out = onboarding.Outgoing()
     try:
-        onboarding.approve(user, peer=current_user._get_current_object(), now=sessions.now(),
+        onboarding.approve(user, peer=current_user._get_current_object(), now=clock.now(),
                            out=out)
-    except accounts.AccountError as exc:
+    except Refused as exc:
         db.session.rollback()
         flash(exc.message)
         return redirect(url_for("team.pending", user_id=user_id))
@@ -127,10 +128,9 @@ def decline(user_id: uuid.UUID) -> Any:
         out = onboarding.Outgoing()
         try:
             onboarding.decline(user, peer=current_user._get_current_object(),
-                               reasons=form.reasons.data, now=sessions.now(), out=out)
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            form.reasons.errors = [*list(form.reasons.errors), exc.message]
+                               reasons=form.reasons.data, now=clock.now(), out=out)
+        except Refused as exc:
+            show_problems(form, exc, default="reasons")
         else:
             batches = notify.queue_account_mail(out)  # in the same transaction
             db.session.commit()

@@ -19,11 +19,11 @@ import random
 import re
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from portal.clock import LONDON
 from tests.browser.conftest import (
     Kid,
     Person,
@@ -36,7 +36,6 @@ from tests.browser.conftest import (
 
 pytestmark = pytest.mark.browser
 
-LONDON = ZoneInfo("Europe/London")
 
 
 def born_aged(years: int, today: dt.date) -> dt.date:

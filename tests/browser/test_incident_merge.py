@@ -13,16 +13,15 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.clock import LONDON
 from tests.browser.conftest import Org, Person, Seed, assert_no_horizontal_scroll, check_axe
 
 pytestmark = pytest.mark.browser
 
-LONDON = ZoneInfo("Europe/London")
 
 
 def incident_with_facts(seed: Seed, school: Org, dsl: Person) -> uuid.UUID:

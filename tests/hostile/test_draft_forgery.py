@@ -13,16 +13,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.web.conftest import sign_in
-from tests.web.test_concern_drafts import XHR, draft_of, idle_out
-from tests.web.test_concerns import World, make_world, post_form
+from tests.helpers import concerns as concern_helpers
+from tests.helpers.concerns import World, post_form
+from tests.helpers.drafts import XHR, draft_of, idle_out
+from tests.helpers.signing_in import sign_in
+
+world = concern_helpers.world  # the fixture: make_world()
 
 SAVED = "She told me at break that he took her phone."
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def _saved_draft(client: FlaskClient, w: World) -> None:

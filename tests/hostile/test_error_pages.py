@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.models import Attachment, db
+from tests.helpers.files import png_bytes
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 from tests.hostile import assert_no_leak
 from tests.hostile.test_uploads_and_paths import world
-from tests.web.conftest import csrf_from, override_settings, sign_in
-from tests.web.test_attachments import png_bytes
 
 SERVICE_PROBLEM = "problem with the service"
 

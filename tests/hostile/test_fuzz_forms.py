@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from portal.models import Decision, db
 from portal.services import referrals as referral_service
 from tests import factories
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 from tests.hostile import assert_no_leak, sqlite_only
 from tests.referral_data import incident as make_incident
-from tests.web.conftest import csrf_from, override_settings, sign_in
 
 EXAMPLES = 25
 

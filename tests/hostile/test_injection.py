@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import re
 import uuid
-import zlib
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +22,9 @@ from portal import notify
 from portal.models import Child, Concern, LocalAuthority, Referral, School, db
 from portal.services import incidents as incident_service
 from tests import factories
+from tests.helpers.access import urls
+from tests.helpers.pdfs import pdf_shows, pdf_text
+from tests.helpers.signing_in import csrf_from, sign_in, submit
 from tests.hostile import (
     ESCAPED_SCRIPT,
     EVALUATED,
@@ -33,11 +35,8 @@ from tests.hostile import (
     assert_inert_html,
     assert_no_leak,
 )
-from tests.pdftext import extract
 from tests.referral_data import incident as make_incident
 from tests.web import handover_forms
-from tests.web.conftest import csrf_from, sign_in, submit
-from tests.web.test_access_matrix import urls
 from tests.web.test_access_matrix import world as matrix_world
 
 
@@ -55,29 +54,14 @@ def ok(response: Any, what: str) -> str:
 
 
 def today_parts(days_ago: int = 0) -> list[str]:
-    from portal.concerns.forms import london_today
+    from portal.clock import today as london_today
 
     d = london_today() - dt.timedelta(days=days_ago)
     return [str(d.day), str(d.month), str(d.year)]
 
 
-def pdf_text(data: bytes) -> str:
-    """The PDF's objects and content streams, inflated (fpdf2 compresses them), as Latin-1 text,
-    then the text a reader extracts from it (the fonts are embedded subsets, so content streams
-    hold glyph numbers: tests/pdftext.py)."""
-    out = [data.decode("latin-1")]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            out.append(zlib.decompress(match.group(1)).decode("latin-1"))
-        except zlib.error:
-            continue
-    out.append(extract(data))
-    return "\n".join(out)
 
 
-def pdf_shows(text: str, typed: str) -> bool:
-    """`typed` drawn in the PDF, as a reader extracts it."""
-    return typed in text
 
 
 def assert_plain_email(message: EmailMessage, where: str) -> None:

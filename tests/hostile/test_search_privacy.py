@@ -25,9 +25,9 @@ from werkzeug.serving import make_server
 
 from portal.models import db
 from tests import factories
+from tests.helpers.concerns import post_form
+from tests.helpers.signing_in import COOKIE, csrf_from, sign_in
 from tests.referral_data import incident as make_incident
-from tests.web.conftest import COOKIE, csrf_from, sign_in
-from tests.web.test_concerns import post_form
 
 GIVEN, FAMILY = "Maisíe", "Quarrendon"
 

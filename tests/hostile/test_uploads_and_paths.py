@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from portal.models import Attachment, Referral, db
 from tests import factories
+from tests.helpers.files import png_bytes
+from tests.helpers.pdfs import pdf_shows, pdf_text
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 from tests.hostile import assert_no_leak
-from tests.hostile.test_injection import pdf_shows, pdf_text
 from tests.referral_data import incident as make_incident
 from tests.web import handover_forms
-from tests.web.conftest import csrf_from, override_settings, sign_in
-from tests.web.test_attachments import png_bytes
 
 TRAVERSALS = [
     "../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd",

@@ -9,7 +9,7 @@ from flask import Flask
 from portal import access
 from portal.models import Child, Incident, Referral, db
 from tests import factories
-from tests.web.test_access_matrix import school_records
+from tests.helpers.access import school_records
 
 
 @pytest.mark.parametrize("approval", ["awaiting_peer", "awaiting_admin", "declined"])

@@ -17,11 +17,12 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from portal import audit, backup, create_app, keyops
+from portal.backup import rows as backup_rows
 from portal.crypto import LocalMasterKey, new_master_key_b64
 from portal.models import Base, Concern, ConcernChild, School, User, db
 from tests import factories
 from tests.conftest import MASTER_KEY, POSTGRES_URL, make_test_config
-from tests.unit.test_canaries import ATTACHMENT, _create_canary_records, assert_no_canary
+from tests.helpers.canaries import ATTACHMENT, _create_canary_records, assert_no_canary
 
 
 def _invoke(app: Flask, *args: str) -> Any:
@@ -190,14 +191,14 @@ def test_backup_while_concerns_are_being_inserted_is_consistent(
             finally:
                 db.session.remove()
 
-    real_dump = backup._dump_table
+    real_dump = backup_rows.dump_table
 
     def slow_dump(conn: Any, table: Any, emit: Any) -> int:
         n = real_dump(conn, table, emit)
         time.sleep(0.03)  # let the writer commit between the tables we read
         return n
 
-    monkeypatch.setattr(backup, "_dump_table", slow_dump)
+    monkeypatch.setattr(backup_rows, "dump_table", slow_dump)
     thread = threading.Thread(target=writer)
     thread.start()
     try:

@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from portal.refusal import Refused
 from portal.services import file_export
 from portal.services.chronology import label, redact
 from tests import factories
@@ -33,9 +34,9 @@ def test_sealed_zip_opens_only_with_its_passphrase() -> None:
     assert file_export.unseal(sealed, "acorn-stage-brick-otter-lunar-mango-crisp") == files
     for wrong in ("acorn-stage-brick-otter-lunar-mango", "ACORN-stage-brick-otter-lunar-mango-"
                   "crisp", ""):
-        with pytest.raises(file_export.ExportProblem):
+        with pytest.raises(Refused):
             file_export.unseal(sealed, wrong)
-    with pytest.raises(file_export.ExportProblem):
+    with pytest.raises(Refused):
         file_export.unseal(sealed[: len(sealed) // 2], "acorn-stage-brick-otter-lunar-mango-crisp")
     # Every entry encrypted with AES-256 (WinZip AE-x: method 99, strength 3 in its 0x9901
     # extra field), as 7-Zip and WinZip read it; nothing opens it without the passphrase.

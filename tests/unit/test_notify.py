@@ -15,7 +15,7 @@ from portal.models import AuditEvent, Child, Concern, School, User, db
 from portal.services import concerns as service
 from scripts.mailsink import MailSink
 from tests import factories
-from tests.web.conftest import override_settings
+from tests.helpers.signing_in import override_settings
 
 NARRATIVE = "Quentin Marshwood took the phone in the changing rooms."
 

@@ -18,7 +18,7 @@ from portal.models import AuditEvent, Child, Concern, OutboxAttempt, OutboxMessa
 from portal.services import concerns as service
 from scripts.mailsink import MailSink
 from tests import factories
-from tests.web.conftest import override_settings
+from tests.helpers.signing_in import override_settings
 
 NARRATIVE = "Quentin Marshwood took the phone in the changing rooms."
 T0 = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)  # a Wednesday, in school hours

@@ -8,17 +8,17 @@ import pytest
 from flask import Flask
 
 from portal.models import Decision, Incident, IncidentRevision, db
+from portal.refusal import Refused
 from portal.services import incidents as svc
 from portal.services.recording import (
     DISMISSIVE_MESSAGE,
     ClosingRefused,
-    RecordingError,
     check_reasons,
     dismissive_message,
     find_dismissive,
 )
 from tests import factories
-from tests.web.test_incidents import OCCURRED, make_concern
+from tests.helpers.incidents import OCCURRED, make_concern
 
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)
 
@@ -31,7 +31,7 @@ NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)
 def test_r3_dismissive_phrases_found(text: str) -> None:
     typed = find_dismissive(text)
     assert typed
-    with pytest.raises(RecordingError) as caught:
+    with pytest.raises(Refused) as caught:
         check_reasons(text)
     assert caught.value.rule == "R3" and caught.value.message == dismissive_message(typed)
     assert caught.value.message.endswith(DISMISSIVE_MESSAGE)
@@ -46,7 +46,7 @@ def test_r3_proper_reasons_pass(text: str) -> None:
 
 
 def test_r2_empty_reasons_refused() -> None:
-    with pytest.raises(RecordingError) as caught:
+    with pytest.raises(Refused) as caught:
         check_reasons("   ")
     assert caught.value.rule == "R2"
     assert caught.value.message == "Enter the reasons for this decision"
@@ -103,7 +103,7 @@ def test_stale_version_refused_with_changes(app: Flask) -> None:
 
 def test_r4_decline_mandatory_refused(app: Flask) -> None:
     s = _setup(app)
-    with pytest.raises(RecordingError) as caught:
+    with pytest.raises(Refused) as caught:
         svc.record_decision(s["dsl"], s["incident"], svc.DecisionInput(
             kind="decline_route", route="csc_referral", reasons="Handled in school"), NOW)
     assert caught.value.rule == "R4"
@@ -132,7 +132,7 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
     for route in incident.mandatory_routes:
         assert not handed(route)
         # R4: a note never hands a mandatory route over ...
-        with pytest.raises(RecordingError, match=r"sending the referral|recording the"):
+        with pytest.raises(Refused, match=r"sending the referral|recording the"):
             svc.record_decision(s["dsl"], incident, svc.DecisionInput(
                 kind="handed_over", route=route, reasons="Phoned the line"), NOW)
         assert not handed(route)
@@ -166,10 +166,10 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
     svc.close_incident(s["dsl"], incident, incident.version, "All handed over", NOW)
     assert incident.state == "closed"
     assert db.session.query(Decision).filter_by(kind="close").count() == 1
-    with pytest.raises(RecordingError):
+    with pytest.raises(Refused):
         svc.save_summary(s["dsl"], incident, incident.version, "late edit", NOW)
     # Nor can a closed incident get a new handover record (R5: corrections are addenda).
-    with pytest.raises(RecordingError, match="This incident has been closed"):
+    with pytest.raises(Refused, match="This incident has been closed"):
         handover.record_route(s["dsl"], incident, handover.RouteRecordInput(
             route="police", happened_at_local=dt.datetime(2026, 11, 17, 12, 0), method="101",
             force="Derbyshire Constabulary", reference="14/2/26"), NOW)
@@ -214,7 +214,7 @@ def test_r10_review_dates(app: Flask) -> None:
     assert check_review_date(dt.date(2026, 12, 1), today) == dt.date(2026, 12, 1)
     assert check_review_date(dt.date(2027, 5, 31), today) == dt.date(2027, 5, 31)  # 26 weeks
     for bad in (today, dt.date(2026, 11, 1), dt.date(2027, 6, 1), None):
-        with pytest.raises(RecordingError) as caught:
+        with pytest.raises(Refused) as caught:
             check_review_date(bad, today)
         assert caught.value.rule == "R10"
     # London's day, not UTC's: 23:30 UTC on 31 May 2026 is already 1 June in London (BST).
@@ -229,7 +229,7 @@ def test_r5_addendum_keeps_original(app: Flask) -> None:
     s = _setup(app)
     incident = s["incident"]
     svc.save_summary(s["dsl"], incident, incident.version, "Original", NOW)
-    with pytest.raises(RecordingError) as caught:
+    with pytest.raises(Refused) as caught:
         svc.add_correction(s["dsl"], incident, target_type="incident", target_id=incident.id,
                            field="summary", correction="Fixed", reason="", now=NOW)
     assert caught.value.rule == "R2"
@@ -248,5 +248,5 @@ def test_directory_comes_from_the_database(app: Flask) -> None:
 
 def test_concern_due_after_one_working_day() -> None:
     friday = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
-    assert svc.from_local(svc.next_working_day_same_time(svc.to_local(friday))) == \
+    assert svc.from_uk_local(svc.next_working_day_same_time(svc.uk_local(friday))) == \
         dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
+from portal.clock import LONDON
 from portal.models import Referral, ReferralResponse
 from portal.rules import default_directory
 from portal.services.referrals import (
@@ -18,7 +18,6 @@ from portal.services.referrals import (
 )
 
 D = default_directory()
-LONDON = ZoneInfo("Europe/London")
 
 
 def at(text: str) -> dt.datetime:

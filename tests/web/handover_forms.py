@@ -10,7 +10,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.web.conftest import csrf_from
+from tests.helpers.signing_in import csrf_from
 
 CONTACT: dict[str, Any] = {
     "role": "Designated safeguarding lead",

@@ -6,7 +6,6 @@ unchecked.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import pytest
@@ -15,7 +14,8 @@ from flask.testing import FlaskClient
 
 from portal.models import db
 from tests import factories
-from tests.web.conftest import csrf_from, sign_in
+from tests.helpers.access import school_records, urls
+from tests.helpers.signing_in import csrf_from, sign_in
 
 # auth.set_up: the one-time set-up link; a token that is not a live one is 404 for everyone.
 # children.receipt: a sealed file's receipt link (issue 16), the same: 404 unless live
@@ -87,63 +87,8 @@ def world(app: Flask) -> dict[str, object]:
     }
 
 
-def school_records(school, la, staff, dsl, la_code: str) -> dict[str, uuid.UUID]:
-    """A child, concern, incident, attachment and referral of one school."""
-    import datetime as dt
-
-    from portal.models import Attachment, Concern, Incident, Referral, RollImport
-
-    child = factories.child(school, given="Wilhelmina", family="Other", la_code=la_code)
-    concern = Concern(school_id=school.id, raised_by_id=staff.id)
-    concern.what_happened = "another school's concern"
-    db.session.add(concern)
-    incident = Incident(
-        school_id=school.id,
-        reference="I0001",
-        opened_by_id=dsl.id,
-        occurred_on=dt.date(2026, 11, 16),
-    )
-    db.session.add(incident)
-    db.session.flush()
-    attachment = Attachment(
-        school_id=school.id,
-        incident_id=incident.id,
-        content_type="application/pdf",
-        size=1,
-        uploaded_by_id=dsl.id,
-    )
-    referral = Referral(
-        incident_id=incident.id, school_id=school.id, local_authority_id=la.id, sent_by_id=dsl.id
-    )
-    roll_import = RollImport(school_id=school.id, created_by_id=dsl.id, state="previewed")
-    roll_import.rows = "[]"
-    db.session.add_all([attachment, referral, roll_import])
-    db.session.flush()
-    return {
-        "child_id": child.id,
-        "concern_id": concern.id,
-        "incident_id": incident.id,
-        "attachment_id": attachment.id,
-        "referral_id": referral.id,
-        "import_id": roll_import.id,
-    }
 
 
-def urls(app: Flask, other_ids: dict[str, uuid.UUID]) -> list[tuple[str, str, str, bool]]:
-    """(endpoint, method, url, has an object id) for every route; ids are the other side's."""
-    out = []
-    for rule in app.url_map.iter_rules():
-        values = {}
-        for arg in rule.arguments:
-            if arg == "filename":
-                values[arg] = "css/portal.css"
-            else:
-                values[arg] = str(other_ids.get(arg, uuid.uuid4()))
-        url = rule.build(values, append_unknown=False)[1]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            has_id = any(arg.endswith("_id") for arg in rule.arguments)
-            out.append((rule.endpoint, method, url, has_id))
-    return out
 
 
 def call(client: FlaskClient, method: str, url: str, token: Callable[[], str]):

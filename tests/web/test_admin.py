@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.models import AuthSession, LocalAuthority, School, User, db, keyring
 from tests import factories
-from tests.web.conftest import csrf_from, sign_in, signed_in, submit
+from tests.helpers.signing_in import csrf_from, sign_in, signed_in, submit
 
 ADMIN_PAGES = ["/admin/", "/admin/authorities", "/admin/authorities/new", "/admin/schools",
                "/admin/schools/new", "/admin/users", "/admin/users/new"]

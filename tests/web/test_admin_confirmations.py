@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal.models import AuthSession, User, db
 from tests import factories
-from tests.web.conftest import sign_in, signed_in
+from tests.helpers.signing_in import sign_in, signed_in
 
 _FORM_RE = re.compile(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', re.S)
 _INPUT_RE = re.compile(r"<input([^>]*)>")

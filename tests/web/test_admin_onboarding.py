@@ -18,8 +18,8 @@ from portal import notify
 from portal.models import AuditEvent, User, db
 from portal.services import onboarding
 from tests import factories
-from tests.web.conftest import csrf_from, sign_in, signed_in, submit
-from tests.web.test_access_matrix import school_records
+from tests.helpers.access import school_records
+from tests.helpers.signing_in import csrf_from, sign_in, signed_in, submit
 
 LINK_RE = re.compile(r"https?://[^\s]+/account/set-up/([A-Za-z0-9_-]+)")
 NEW_PASSWORD = "my own long password"
@@ -412,7 +412,7 @@ def test_role_changes_are_only_staff_and_dsl_and_need_the_token(app, admin_clien
 def test_a_link_that_cannot_be_emailed_is_said_and_audited(app, admin_client):
     import socket
 
-    from tests.web.conftest import override_settings
+    from tests.helpers.signing_in import override_settings
 
     s = factories.school(urn="100012")
     db.session.commit()

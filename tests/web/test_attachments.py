@@ -5,8 +5,6 @@ anyone who may not see them. Never an image of a child's body: the warning and t
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from typing import Any
 
 import pytest
@@ -17,39 +15,19 @@ from sqlalchemy import select
 from portal.crypto import DecryptionError
 from portal.models import Attachment, AuditEvent, Incident, db
 from tests import factories
-from tests.web.conftest import csrf_from, override_settings, sign_in
+from tests.helpers.files import (
+    CANARY,
+    PDF,
+    png_bytes,
+    setup_world,
+)
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 
 WARNING = ("Never upload images of a child&#39;s body, including nudes or semi-nudes. Staff must "
            "not view, copy, forward or ask for them (UK Council for Internet Safety advice on "
            "sharing nudes and semi-nudes). Record what was described instead.")
-CANARY = b"canary-plaintext-7f3a"
 
 
-def png_bytes(extra: bytes = CANARY) -> bytes:
-    """A real 1x1 PNG with a text chunk holding `extra`."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"tEXt", b"note\x00" + extra)
-            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
-
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n% " + CANARY + b"\ntrailer<</Root 1 0 R>>\n"
-       b"%%EOF\n")
-
-
-def setup_world(app: Flask) -> dict[str, Any]:
-    school = factories.school()
-    dsl = factories.user("dsl", org=school)
-    staff = factories.user("staff", org=school)
-    incident = Incident(school_id=school.id, reference="I0001", opened_by_id=dsl.id)
-    db.session.add(incident)
-    db.session.commit()
-    return {"school": school, "dsl": dsl, "staff": staff, "incident": incident}
 
 
 def upload(client: FlaskClient, incident: Incident, data: bytes, name: str, *,

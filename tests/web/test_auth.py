@@ -14,7 +14,7 @@ from portal.models import AuthSession, User, db
 from portal.passwords import Passwords
 from tests import factories
 from tests.factories import PASSWORD
-from tests.web.conftest import (
+from tests.helpers.signing_in import (
     COOKIE,
     csrf_from,
     fresh_code,

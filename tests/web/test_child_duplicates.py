@@ -18,15 +18,15 @@ from sqlalchemy import func, select
 
 from portal.models import Child, ConcernChild, IncidentChild, db
 from tests import factories
-from tests.web.conftest import csrf_from, sign_in
-from tests.web.test_concerns import WHAT, good_fields, page, post_form, textarea
-from tests.web.test_incidents import (
+from tests.helpers.concerns import WHAT, good_fields, page, post_form, textarea
+from tests.helpers.incidents import (
     child_data,
     make_concern,
     save_facts,
     start,
     version_of,
 )
+from tests.helpers.signing_in import csrf_from, sign_in
 
 
 def _children(school_id: uuid.UUID) -> int:

@@ -25,7 +25,7 @@ from portal.models import (
 )
 from portal.services import chronology
 from tests import factories
-from tests.web.conftest import csrf_from, sign_in
+from tests.helpers.signing_in import csrf_from, sign_in
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from portal.models import db
 from tests import factories
 from tests.floodfile import add_lines
-from tests.web.conftest import sign_in
+from tests.helpers.signing_in import sign_in
 
 PAGE_LIMIT = 100 * 1024
 

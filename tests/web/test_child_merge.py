@@ -28,9 +28,9 @@ from portal.models import (
 )
 from portal.services import children as children_service
 from tests import factories
+from tests.helpers.incidents import make_concern
+from tests.helpers.signing_in import csrf_from, sign_in
 from tests.referral_data import incident as make_incident
-from tests.web.conftest import csrf_from, sign_in
-from tests.web.test_incidents import make_concern
 
 REASONS = "Same date of birth and class; Mrs Hale confirmed it is the same girl."
 

@@ -17,38 +17,37 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from portal.models import AuditEvent, AuthSession, Concern, ConcernDraft, User, db
+from portal import clock
+from portal.models import AuditEvent, AuthSession, Concern, ConcernDraft, db
 from portal.services import accounts
 from portal.services import concerns as service
-from tests.web.conftest import COOKIE, csrf_from, sign_in
-from tests.web.test_concerns import (
+from tests.helpers import concerns as concern_helpers
+from tests.helpers.concerns import (
     WORDS,
     World,
     good_fields,
     input_value,
-    make_world,
     page,
     post_form,
     textarea,
 )
+from tests.helpers.drafts import (
+    _RESCUE_RE,  # noqa: F401 - older imports from here
+    XHR,
+    draft_of,
+    idle_out,
+    rescue_key_from,
+)
+from tests.helpers.signing_in import COOKIE, csrf_from, sign_in
 
-_RESCUE_RE = re.compile(r'name="rescue_key" value="([0-9a-f]*)"')
+world = concern_helpers.world  # the fixture: make_world()
 
 
-def rescue_key_from(response: Any) -> str:
-    match = _RESCUE_RE.search(response.get_data(as_text=True))
-    assert match and match.group(1), "no rescue_key on the page"
-    return match.group(1)
 
 
-XHR = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
+
 SIGNED_OUT = "You were signed out, but what you typed has been saved. Sign in to carry on."
 PAGE_EXPIRED = "Your page had expired. We've kept what you typed — check it and submit again."
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def long_disclosure(words: int = 5000) -> str:
@@ -67,20 +66,8 @@ def long_disclosure(words: int = 5000) -> str:
     return " ".join(sentences)
 
 
-def draft_of(user: User) -> dict[str, Any]:
-    db.session.expire_all()
-    fields, _ = service.draft_fields(user)
-    return fields
 
 
-def idle_out(user: User, minutes: int = 31) -> None:
-    """Make the user's live sessions idle-expired (last used `minutes` ago)."""
-    db.session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(last_seen_at=accounts.utcnow() - dt.timedelta(minutes=minutes))
-    )
-    db.session.commit()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,7 +179,7 @@ def test_absolute_expiry_is_rescued_too(app: Flask, client: FlaskClient, world: 
     sign_in(client, world.staff)
     token = csrf_from(client.get("/concerns/new"))
     db.session.execute(update(AuthSession).where(AuthSession.user_id == world.staff.id).values(
-        created_at=accounts.utcnow() - dt.timedelta(hours=13)))
+        created_at=clock.now() - dt.timedelta(hours=13)))
     db.session.commit()
     response = post_form(client, {"what_happened": "typed all day"}, "submit", token)
     assert "/sign-in" in response.headers["Location"]
@@ -255,7 +242,7 @@ def test_a_revoked_session_saves_nothing(app: Flask, client: FlaskClient, world:
     if how == "sign_out":
         client.post("/sign-out", data={"csrf_token": token})
     else:
-        accounts.revoke_all_sessions(user.id, how, now=accounts.utcnow())
+        accounts.revoke_all_sessions(user.id, how, now=clock.now())
         db.session.commit()
     # The old cookie (with the revoked session's token) posts what was typed.
     client.set_cookie(COOKIE, cookie.value)
@@ -278,7 +265,7 @@ def test_other_pages_keep_the_plain_csrf_error(app: Flask, client: FlaskClient,
 
 def test_rescue_rules_in_the_service(app: Flask, world: World) -> None:
     """The service refuses: no such session, half-signed-in DSL, long gone, wrong user."""
-    now = accounts.utcnow()
+    now = clock.now()
     fields = {"what_happened": "typed"}
     assert service.rescue_into_draft("no-such-token", fields, now=now) is None
 

@@ -41,10 +41,10 @@ from portal.models import (
 from portal.services import referrals as referral_service
 from portal.services.packet import Agreement, Sending, incident_children
 from tests import factories
+from tests.helpers.concerns import World, good_fields, make_world
+from tests.helpers.files import png_bytes
+from tests.helpers.signing_in import COOKIE, csrf_from, override_settings, sign_in
 from tests.web import handover_forms
-from tests.web.conftest import COOKIE, csrf_from, override_settings, sign_in
-from tests.web.test_attachments import png_bytes
-from tests.web.test_concerns import World, good_fields, make_world
 from tests.web.test_referrals import FRIDAY_EVENING, clock, outbox, world  # noqa: F401
 
 ALREADY = "This was already sent, so it has not been sent again. Here it is."

@@ -28,6 +28,7 @@ from portal.models import (
     SealedExport,
     db,
 )
+from portal.refusal import Refused
 from portal.services import attachments as attachment_service
 from portal.services import file_export
 from tests import factories
@@ -97,7 +98,7 @@ def test_sealed_export_opens_only_with_its_passphrase_and_holds_every_record(
     # Wrong passphrases fail; only the one shown opens it.
     for wrong in ("", passphrase.upper(), passphrase[:-1], "-".join(reversed(
             passphrase.split("-")))):
-        with pytest.raises(file_export.ExportProblem):
+        with pytest.raises(Refused):
             file_export.unseal(sealed, wrong)
     files = file_export.unseal(sealed, passphrase)
     assert {"README.txt", "child-file.pdf", "child-file.json", "files/01.pdf"} <= set(files)

@@ -15,23 +15,19 @@ from sqlalchemy import func, select
 
 from portal import notify
 from portal.models import AuditEvent, Concern, ConcernDraft, db
-from tests.web.conftest import override_settings, sign_in
-from tests.web.test_concerns import (
+from tests.helpers import concerns as concern_helpers
+from tests.helpers.concerns import (
     WHAT,
     World,
     good_fields,
-    make_world,
     page,
     post_form,
     raise_one,
     textarea,
 )
+from tests.helpers.signing_in import override_settings, sign_in
 
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
-
+world = concern_helpers.world  # the fixture: make_world()
 
 SECRETS = ("Amira", "Testcase", "lockers", "photo", "C0001", "corridor")
 

@@ -33,12 +33,12 @@ from portal.models import (
 from portal.services import drafts as drafts_service
 from portal.services import referrals as referral_service
 from tests import factories
+from tests.helpers.drafts import XHR, idle_out, rescue_key_from
+from tests.helpers.incidents import recorded, version_of
+from tests.helpers.incidents import world as incident_world
+from tests.helpers.signing_in import csrf_from, sign_in
 from tests.referral_data import incident as make_incident
 from tests.referral_data import local
-from tests.web.conftest import csrf_from, sign_in
-from tests.web.test_concern_drafts import XHR, idle_out, rescue_key_from
-from tests.web.test_incidents import recorded, version_of
-from tests.web.test_incidents import world as incident_world
 
 SIGNED_OUT = "You were signed out, but what you typed has been saved. Sign in to carry on."
 PAGE_EXPIRED = "Your page had expired. We've kept what you typed — check it and submit again."

@@ -27,11 +27,10 @@ from portal.models import (
     db,
 )
 from tests import factories
+from tests.helpers.incidents import add_child, save_facts, start, submit_v, tell_parents, world
+from tests.helpers.signing_in import csrf_from, sign_in, submit
 from tests.pdftext import extract
 from tests.web import handover_forms
-from tests.web.conftest import csrf_from, sign_in, submit
-from tests.web.test_incidents import add_child, save_facts, start, submit_v, world
-from tests.web.test_recording_rules import tell_parents
 
 POLICE = {"happened_on": ["17", "11", "2026"], "happened_time": "11:00", "method": "101",
           "force": "Derbyshire Constabulary", "reference": "14/88321/26"}
@@ -446,7 +445,7 @@ def test_a_child_in_immediate_danger_comes_first_on_the_dashboard(
 ) -> None:
     """A concern marked urgent and an incident still owing its 999 call are listed first,
     flagged in words, whatever their age on the list."""
-    from tests.web.test_incidents import make_concern
+    from tests.helpers.incidents import make_concern
 
     w = world(app)
     sign_in(client, w["dsl"])

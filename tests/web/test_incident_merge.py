@@ -21,13 +21,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from portal.clock import uk_local
 from portal.models import Assessment, AuditEvent, Incident, IncidentRevision, db
 from portal.rules import assess
 from portal.rules.clock_words import time_of_day
 from portal.services.facts import facts_for
-from portal.services.localtime import directory_from_db, to_local
-from tests.web.conftest import sign_in
-from tests.web.test_incidents import recorded, world
+from portal.services.localtime import directory_from_db
+from tests.helpers.incidents import ready_to_hand_over, recorded, world
+from tests.helpers.signing_in import sign_in
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -113,7 +114,7 @@ def at_words(iid: uuid.UUID, version: int) -> str:
     rev = db.session.scalar(db.select(IncidentRevision).where(
         IncidentRevision.incident_id == iid, IncidentRevision.version == version))
     assert rev is not None
-    return time_of_day(to_local(rev.saved_at))
+    return time_of_day(uk_local(rev.saved_at))
 
 
 def incident(iid: uuid.UUID) -> Incident:
@@ -135,9 +136,7 @@ def follow(client: FlaskClient, response: TestResponse) -> str:
 def test_facts_two_tabs_of_one_dsl_both_changes_survive(app: Flask, client: FlaskClient) -> None:
     """Tab B adds Blackmail; tab A, loaded before, changes the time it was reported and saves:
     Blackmail stays, the new time is saved, and the note says it was the DSL's other tab."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/facts"
     tab_a = page_form(client.get(url), url)
     tab_b = page_form(client.get(url), url)
@@ -152,7 +151,7 @@ def test_facts_two_tabs_of_one_dsl_both_changes_survive(app: Flask, client: Flas
 
     saved = incident(iid)
     assert sorted(saved.features) == ["blackmail", "coercion"]  # tab B's Blackmail survives
-    assert f"{to_local(saved.reported_at):%H:%M}" == "10:15"  # tab A's change is saved
+    assert f"{uk_local(saved.reported_at):%H:%M}" == "10:15"  # tab A's change is saved
     assert saved.version == before_merge + 1
     assert ("Your changes were saved together with those made at "
             f"{at_words(iid, before_merge)} by you in another tab or on another device: what "
@@ -200,9 +199,7 @@ def test_facts_same_field_changed_differently_asks_and_keeps_everything(
     """Both tabs change the time it was reported: nothing is saved, both times are shown, what
     tab A typed stays in the form and tab B's other change (Blackmail) is in it too; choosing
     tab B's time saves it, with Blackmail."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/facts"
     tab_a = page_form(client.get(url), url)
     tab_b = page_form(client.get(url), url)
@@ -223,7 +220,7 @@ def test_facts_same_field_changed_differently_asks_and_keeps_everything(
            f"{at_words(iid, b_version)} 17 November 2026 at 11:00am" in page
     assert "Keep yours (you can still change it below) 17 November 2026 at 10:15am" in page
     assert "2026-11-17" not in page  # no ISO dates
-    assert f"{to_local(incident(iid).reported_at):%H:%M}" == "11:00"  # nothing saved yet
+    assert f"{uk_local(incident(iid).reported_at):%H:%M}" == "11:00"  # nothing saved yet
     again = page_form(html, url)
     assert again["reported_time"] == ["10:15"]  # what tab A typed
     assert sorted(again["features"]) == ["blackmail", "coercion"]  # tab B's change is in
@@ -239,7 +236,7 @@ def test_facts_same_field_changed_differently_asks_and_keeps_everything(
     # Keeping tab B's time: saved with Blackmail; tab A's other fields are as they were.
     follow(client, post_form(client, url, again, **{"keep-reported_at": "theirs"}))
     saved = incident(iid)
-    assert f"{to_local(saved.reported_at):%H:%M}" == "11:00"
+    assert f"{uk_local(saved.reported_at):%H:%M}" == "11:00"
     assert sorted(saved.features) == ["blackmail", "coercion"]
 
 
@@ -267,9 +264,7 @@ def test_facts_conflict_keep_mine_edited(app: Flask, client: FlaskClient,
 def test_facts_loaded_before_a_child_was_added_saves(app: Flask, client: FlaskClient) -> None:
     """A save elsewhere that changed none of this form's fields (a child added) no longer
     refuses the form: it is saved, and the note says what else was saved."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w, words=False)
+    w, iid = ready_to_hand_over(app, client, words=False)
     url = f"/incidents/{iid}/facts"
     tab_a = page_form(client.get(url), url)
     child_url = f"/incidents/{iid}/children/{w['mia'].id}"
@@ -289,9 +284,7 @@ def test_facts_loaded_before_a_child_was_added_saves(app: Flask, client: FlaskCl
 def test_summary_both_typed_asks_which_to_keep(app: Flask, client: FlaskClient,
                                                other_client: FlaskClient,
                                                same_person: bool) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     second = client
     if not same_person:
         sign_in(other_client, w["dsl2"])
@@ -347,9 +340,7 @@ def test_summary_combined_by_hand(app: Flask, client: FlaskClient,
 
 def test_summary_not_changed_in_this_tab_never_reverts_theirs(
         app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/summary"
     follow(client, post_form(client, url, page_form(client.get(url), url),
                              summary="First account."))
@@ -365,9 +356,7 @@ def test_summary_not_changed_in_this_tab_never_reverts_theirs(
 
 
 def test_child_two_tabs_different_fields_both_survive(app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     url = f"/incidents/{iid}/children/{w['kai'].id}"
     tab_a = page_form(client.get(url), url)
     tab_b = page_form(client.get(url), url)

@@ -24,9 +24,9 @@ from portal.services import handover, referrals
 from portal.services import incidents as svc
 from portal.services import parents as parents_svc
 from tests import factories
+from tests.helpers.signing_in import sign_in
 from tests.referral_data import incident as make_incident
 from tests.referral_data import local
-from tests.web.conftest import sign_in
 
 NOW = local("2026-11-18T10:00")
 # Most statements one GET of the incident page may cost, whatever the incident holds.

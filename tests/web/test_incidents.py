@@ -4,119 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import html as htmllib
-import re
-import uuid
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from portal.models import (
     AuditEvent,
     Concern,
-    ConcernChild,
     Incident,
     IncidentRevision,
     db,
 )
-from tests import factories
-from tests.web.conftest import csrf_from, sign_in, submit
-
-OCCURRED = dt.date(2026, 11, 16)
-REPORTED = dt.datetime(2026, 11, 17, 9, 30, tzinfo=dt.UTC)  # 09:30 in London (GMT)
-
-
-def version_of(page: TestResponse | str) -> str:
-    html = page if isinstance(page, str) else page.get_data(as_text=True)
-    match = re.search(r'name="version"[^>]*value="(\d+)"', html)
-    assert match, "no version on the page"
-    return match.group(1)
-
-
-def submit_v(client: FlaskClient, url: str, data: dict[str, Any]) -> TestResponse:
-    """Like `submit`, also sending the incident version the form was loaded with."""
-    page = client.get(url)
-    assert page.status_code == 200, f"GET {url} gave {page.status_code}"
-    return client.post(url, data={"csrf_token": csrf_from(page), "version": version_of(page),
-                                  **data})
-
-
-def make_concern(school: Any, staff: Any, children: list[Any], *,
-                 submitted_at: dt.datetime = REPORTED, state: str = "submitted") -> Concern:
-    concern = Concern(school_id=school.id, raised_by_id=staff.id, state=state,
-                      occurred_on=OCCURRED, submitted_at=submitted_at)
-    concern.what_happened = "Seen at break: images passed round a group chat."
-    db.session.add(concern)
-    db.session.flush()
-    for child in children:
-        db.session.add(ConcernChild(concern_id=concern.id, child_id=child.id))
-    db.session.flush()
-    return concern
-
-
-def world(app: Flask) -> dict[str, Any]:
-    school = factories.school("Oakfield Academy", "derbyshire")
-    other = factories.school("Northgate College", "darlington")
-    staff = factories.user("staff", org=school)
-    dsl = factories.user("dsl", org=school, display_name="Dana Lead")
-    dsl2 = factories.user("dsl", org=school, display_name="Sam Second")
-    other_dsl = factories.user("dsl", org=other)
-    mia = factories.child(school, "Mia", "Harmed", dob=dt.date(2014, 1, 10))  # 12 on OCCURRED
-    kai = factories.child(school, "Kai", "Harmer", dob=dt.date(2012, 3, 1))  # 14 on OCCURRED
-    concern = make_concern(school, staff, [mia, kai])
-    db.session.commit()
-    return {"school": school, "staff": staff, "dsl": dsl, "dsl2": dsl2, "other_dsl": other_dsl,
-            "mia": mia, "kai": kai, "concern": concern}
-
-
-def start(client: FlaskClient, concern: Concern) -> uuid.UUID:
-    response = submit(client, "/incidents/new", {"concerns": [str(concern.id)]},
-                      form_url=f"/incidents/new?concern={concern.id}")
-    assert response.status_code == 302, response.get_data(as_text=True)
-    match = re.search(r"/incidents/([0-9a-f-]{36})/facts", response.headers["Location"])
-    assert match
-    return uuid.UUID(match.group(1))
-
-
-FACTS = {
-    "occurred_on": ["16", "11", "2026"],
-    "reported_date": ["17", "11", "2026"],
-    "reported_time": "09:30",
-    "types_sexual": ["nudes_sharing"],
-    "features": ["coercion"],
-    "adults_harmed": "0",
-    "adults_at_risk": "0",
-}
-
-
-def save_facts(client: FlaskClient, iid: uuid.UUID, **changes: Any) -> TestResponse:
-    return submit_v(client, f"/incidents/{iid}/facts", {**FACTS, **changes})
-
-
-def child_data(role: str, dob: dt.date, **changes: Any) -> dict[str, Any]:
-    return {"role": role, "dob": [str(dob.day), str(dob.month), str(dob.year)],
-            "local_authority": "derbyshire", "same_school": "y", **changes}
-
-
-def add_child(client: FlaskClient, iid: uuid.UUID, child: Any, role: str,
-              **changes: Any) -> TestResponse:
-    return submit_v(client, f"/incidents/{iid}/children/{child.id}",
-                  child_data(role, child.dob, **changes))
-
-
-def recorded(app: Flask, client: FlaskClient, w: dict[str, Any], *, words: bool = True
-             ) -> uuid.UUID:
-    """An incident from the concern, with both children and the facts saved."""
-    iid = start(client, w["concern"])
-    assert save_facts(client, iid).status_code == 302
-    extra = {"child_words": "He said he'd share it."} if words else {}
-    assert add_child(client, iid, w["mia"], "harmed", **extra).status_code == 302
-    assert add_child(client, iid, w["kai"], "harmed_others",
-                     **({"child_words_missing_reason": "Refused to speak"} if words else {})
-                     ).status_code == 302
-    return iid
+from tests.helpers.incidents import (  # noqa: F401 - older imports from here
+    FACTS,
+    OCCURRED,
+    REPORTED,
+    add_child,
+    child_data,
+    make_concern,
+    ready_to_hand_over,
+    recorded,
+    save_facts,
+    start,
+    submit_v,
+    version_of,
+    world,
+)
+from tests.helpers.signing_in import csrf_from, sign_in, submit
 
 
 def test_dashboard_lists_new_concern_and_overdue_first(app: Flask, client: FlaskClient) -> None:
@@ -134,9 +49,7 @@ def test_dashboard_lists_new_concern_and_overdue_first(app: Flask, client: Flask
 def test_record_incident_from_concern_shows_mandatory_csc_referral(
     app: Flask, client: FlaskClient
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     db.session.expire_all()
     assert db.session.get(Concern, w["concern"].id).state == "picked_up"
     incident = db.session.get(Incident, iid)
@@ -168,9 +81,7 @@ def test_record_incident_from_concern_shows_mandatory_csc_referral(
 
 
 def test_immediate_danger_puts_999_first(app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     assert save_facts(client, iid, immediate_danger="y").status_code == 302
     html = client.get(f"/incidents/{iid}").get_data(as_text=True)
     assert 'data-testid="call-999"' in html
@@ -251,9 +162,7 @@ def test_concurrent_edit_detected_and_text_kept(app: Flask, client: FlaskClient,
 
 def test_other_schools_dsl_and_staff_get_404(app: Flask, client: FlaskClient,
                                              other_client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     sign_in(other_client, w["other_dsl"])
     for path in ("", "/facts", "/children", "/summary", "/decisions/new", "/close",
                  "/summary/correction", f"/children/{w['mia'].id}"):

@@ -23,8 +23,8 @@ from portal.failures import MESSAGE
 from portal.models import Attachment, Incident, db
 from tests import factories, realfiles
 from tests.conftest import POSTGRES_URL
+from tests.helpers.signing_in import csrf_from, sign_in
 from tests.referral_data import incident as make_incident
-from tests.web.conftest import csrf_from, sign_in
 
 SUMMARY = ("Two pupils in Year 9 shared a photo of a third in the changing room; she told "
            "her form tutor at 09:10 and asked that her mother is not told yet.")
@@ -242,7 +242,7 @@ def test_commit_lost_on_the_concern_form_keeps_every_answer_and_sends_nothing(
     """The concern form draws itself from the post by its own code (not a WTForms validate):
     drawn again it would try to save, so the plain page comes instead, with every answer."""
     from portal.models import Concern
-    from tests.web.test_concerns import good_fields, make_world, post_form
+    from tests.helpers.concerns import good_fields, make_world, post_form
 
     w = make_world()
     sign_in(client, w.staff)

@@ -18,8 +18,8 @@ from portal.models import AuditEvent, Concern, OutboxAttempt, OutboxMessage, Sch
 from portal.services import concerns as service
 from scripts.mailsink import MailSink
 from tests import factories
-from tests.web.conftest import override_settings, sign_in, submit
-from tests.web.test_concerns import WHAT, World, good_fields, make_world, page, post_form
+from tests.helpers.concerns import WHAT, World, good_fields, make_world, page, post_form
+from tests.helpers.signing_in import override_settings, sign_in, submit
 
 # Wednesday 2 December 2026, 10:00 in London (GMT): school hours.
 WEDNESDAY_10 = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)

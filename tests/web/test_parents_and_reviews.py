@@ -26,18 +26,21 @@ from portal.models import (
     db,
 )
 from portal.services.recording import DISMISSIVE_MESSAGE
-from tests.web import handover_forms
-from tests.web.conftest import csrf_from, sign_in, submit
-from tests.web.test_incidents import (
+from tests.helpers.incidents import (
     add_child,
+    close,
+    decide,
     make_concern,
-    recorded,
+    ready_to_hand_over,
     save_facts,
     start,
     submit_v,
+    tell_parents,
+    text,
     world,
 )
-from tests.web.test_recording_rules import close, decide, tell_parents, text
+from tests.helpers.signing_in import csrf_from, sign_in, submit
+from tests.web import handover_forms
 
 # Monday 30 November 2026, 12:00 in London (GMT).
 NOON = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
@@ -88,9 +91,7 @@ def section(html: str, start_marker: str, end_marker: str) -> str:
 def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     section_html = children_section(client, iid)
     assert "Not yet recorded" in section_html
     assert parents_url(iid, w["mia"]) in section_html
@@ -142,9 +143,7 @@ def test_r9_closing_refused_until_every_involved_child_has_a_record_then_allowed
 def test_r9_other_without_text_and_future_time_refused_keeping_what_was_typed(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     url = parents_url(iid, w["mia"])
 
     nothing = text(submit(client, url, {}))
@@ -177,9 +176,7 @@ def test_r9_other_without_text_and_future_time_refused_keeping_what_was_typed(
 def test_r9_a_later_record_supersedes_and_the_earlier_is_kept(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     assert submit(client, parents_url(iid, w["kai"]), {
         "told": "no", "reason": "csc_advised"}).status_code == 302
     assert tell_parents(client, iid, w["kai"], by_whom="Dana Lead").status_code == 302
@@ -211,9 +208,7 @@ def test_r9_witness_only_incident_requires_it_for_the_witness(
 def test_r9_a_witness_beside_involved_children_is_offered_but_not_required(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     response = submit_v(client, f"/incidents/{iid}/children/new", {
         "given_name": "Wren", "family_name": "Witness", "role": "witness",
         "dob": ["2", "2", "2013"], "local_authority": "derbyshire", "same_school": "y"})
@@ -232,9 +227,7 @@ def test_r9_a_witness_beside_involved_children_is_offered_but_not_required(
 def test_r10_no_further_action_without_a_date_gets_the_school_default(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     form = text(client.get(f"/incidents/{iid}/decisions/new"))
     # Pre-filled: 30 November 2026 + 4 weeks = 28 December 2026.
     assert re.search(r'name="review_on"[^>]*value="28"', form)
@@ -256,9 +249,7 @@ def test_r10_no_further_action_without_a_date_gets_the_school_default(
 def test_r10_review_date_in_the_past_or_too_far_refused(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     for day, message in (
         (dt.date(2026, 11, 30), "The review date must be in the future"),
         (dt.date(2026, 11, 1), "The review date must be in the future"),
@@ -276,9 +267,7 @@ def test_r10_review_date_in_the_past_or_too_far_refused(
 def test_r10_review_falls_due_on_the_dashboard_and_goes_once_reviewed(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     assert decide(client, iid, kind="no_further_action", child=str(w["kai"].id),
                   reasons="Kai apologised; behaviour plan in place.",
                   review_on=date_parts(dt.date(2026, 12, 4))).status_code == 302
@@ -326,9 +315,7 @@ def test_r10_review_falls_due_on_the_dashboard_and_goes_once_reviewed(
 def test_r10_a_review_needs_reasons_an_outcome_and_is_never_dismissive(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     assert decide(client, iid, kind="internal_support", child=str(w["kai"].id),
                   reasons="Behaviour plan agreed.").status_code == 302
     decision = db.session.query(Decision).one()
@@ -358,9 +345,7 @@ def test_r10_an_escalation_must_be_reconsidered_before_closing(
 ) -> None:
     """A review that found the behaviour continued or escalated stops the incident closing until
     a new decision about that child is recorded."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     for child in ("mia", "kai"):
         assert decide(client, iid, kind="internal_support", child=str(w[child].id),
                       reasons="Safety plan agreed with the child.").status_code == 302
@@ -404,9 +389,7 @@ def test_r10_an_escalation_must_be_reconsidered_before_closing(
 def test_r10_a_closed_incident_still_gets_its_review(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     for child in ("mia", "kai"):
         assert decide(client, iid, kind="internal_support", child=str(w[child].id),
                       reasons="Safety plan agreed.").status_code == 302
@@ -431,9 +414,7 @@ def test_r10_a_closed_incident_still_gets_its_review(
 def test_r10_the_school_setting_changes_the_default(
     app: Flask, client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     for bad in ("0", "27"):
         refused = submit(client, "/school/settings", {"review_weeks": bad})
         assert "Enter a number of weeks from 1 to 26" in text(refused)
@@ -454,9 +435,7 @@ def test_r10_the_school_setting_changes_the_default(
 def test_another_schools_dsl_gets_404_on_both_forms(
     app: Flask, client: FlaskClient, other_client: FlaskClient, clock: dict[str, dt.datetime]
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     assert decide(client, iid, kind="no_further_action", child=str(w["kai"].id),
                   reasons="Kai apologised; behaviour plan in place.").status_code == 302
     decision = db.session.query(Decision).one()

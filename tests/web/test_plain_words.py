@@ -48,9 +48,9 @@ from portal.rules.vocabulary import (
 from portal.services import referrals as service
 from portal.services.localtime import directory_from_db
 from tests import factories
+from tests.helpers.signing_in import csrf_from, sign_in, submit
 from tests.referral_data import local
 from tests.web import handover_forms
-from tests.web.conftest import csrf_from, sign_in, submit
 from tests.wordcheck import NOT_WORDS as WORDS_EXEMPT
 from tests.wordcheck import pdf_text, problems, visible_text
 

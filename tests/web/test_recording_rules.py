@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import html as htmllib
-import uuid
-from typing import Any
-
 from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.models import Addendum, ChildRecordEntry, Decision, Incident, db
 from portal.rules.dismissive import dismissive_message
 from portal.services.recording import DISMISSIVE_MESSAGE
+from tests.helpers.incidents import (
+    close,
+    decide,
+    ready_to_hand_over,
+    recorded,
+    start,
+    submit_v,
+    tell_parents,
+    text,
+    world,
+)
+from tests.helpers.signing_in import sign_in, submit
 from tests.web import handover_forms
-from tests.web.conftest import sign_in, submit
-from tests.web.test_incidents import recorded, start, submit_v, world
-
-
-def text(response: Any) -> str:
-    return htmllib.unescape(response.get_data(as_text=True))
-
-
-def decide(client: FlaskClient, iid: uuid.UUID, **data: Any) -> Any:
-    return submit(client, f"/incidents/{iid}/decisions/new", data)
-
-
-def close(client: FlaskClient, iid: uuid.UUID, reasons: str = "All routes handed over and "
-          "support in place for both children.") -> Any:
-    return submit_v(client, f"/incidents/{iid}/close", {"reasons": reasons})
-
-
-def tell_parents(client: FlaskClient, iid: uuid.UUID, child: Any, **changes: Any) -> Any:
-    """R9: record that the child's parents were told (yesterday at 15:10, by Ms Okafor)."""
-    data = {"told": "yes", "told_date": ["29", "11", "2026"], "told_time": "15:10",
-            "by_whom": "Ms Okafor, deputy DSL", **changes}
-    return submit(client, f"/incidents/{iid}/children/{child.id}/parents", data)
 
 
 def test_r1_no_delete_routes(app: Flask) -> None:
@@ -46,9 +32,7 @@ def test_r1_no_delete_routes(app: Flask) -> None:
 def test_r1_closing_refused_until_every_child_has_a_decision(
     app: Flask, client: FlaskClient
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    _, iid = ready_to_hand_over(app, client)
     page = text(close(client, iid))
     assert "Record a decision for Mia Harmed (C0001) before closing" in page
     assert "Record a decision for Kai Harmer (C0002) before closing" in page
@@ -57,9 +41,7 @@ def test_r1_closing_refused_until_every_child_has_a_decision(
 
 
 def test_r2_reasons_required(app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     response = decide(client, iid, kind="early_help", child=str(w["mia"].id), reasons="  ")
     assert response.status_code == 200
     assert "Enter the reasons for this decision" in text(response)
@@ -75,9 +57,7 @@ def test_r2_reasons_required(app: Flask, client: FlaskClient) -> None:
 def test_r3_dismissive_reason_refused_proper_reason_accepted(
     app: Flask, client: FlaskClient
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     for phrase in ("It was just banter between friends", "Boys will be boys",
                    "They were only JOKING", "part of growing up", "Horseplay at lunch"):
         response = decide(client, iid, kind="no_further_action", child=str(w["kai"].id),
@@ -93,9 +73,7 @@ def test_r3_dismissive_reason_refused_proper_reason_accepted(
 def test_r3_obfuscated_phrase_refused_with_what_was_typed_and_quoted_words_accepted(
     app: Flask, client: FlaskClient
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     typed = "Kai said sorry. It was just b4 n-t3r, nothing more."
     refused = decide(client, iid, kind="no_further_action", child=str(w["kai"].id), reasons=typed)
     assert refused.status_code == 200
@@ -114,9 +92,7 @@ def test_r3_obfuscated_phrase_refused_with_what_was_typed_and_quoted_words_accep
 def test_r4_mandatory_route_cannot_be_declined_and_blocks_closing(
     app: Flask, client: FlaskClient
 ) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     response = decide(client, iid, kind="decline_route", route="csc_referral",
                       reasons="We will manage this in school.")
     assert response.status_code == 200
@@ -166,9 +142,7 @@ def test_r3_applies_to_every_judgement_not_only_the_reasons(
 ) -> None:
     """What was decided, why parents were not told, and a corrected decision are judgements
     too: none may pass the behaviour off as normal, however spelt."""
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     refused = decide(client, iid, kind="no_further_action", child=str(w["kai"].id),
                      what="Nothing to do, it was b4nter",
                      reasons="Spoke to both children and their form tutor.")
@@ -201,9 +175,7 @@ def test_r3_applies_to_every_judgement_not_only_the_reasons(
 
 
 def test_r5_correction_keeps_the_original(app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w)
+    w, iid = ready_to_hand_over(app, client)
     assert submit_v(client, f"/incidents/{iid}/summary",
                     {"summary": "Original account from Tuesday."}).status_code == 302
     url = f"/incidents/{iid}/summary/correction"
@@ -244,9 +216,7 @@ def test_r6_each_child_has_own_entries_without_the_others_name(
 
 
 def test_r7_child_words_required_before_closing(app: Flask, client: FlaskClient) -> None:
-    w = world(app)
-    sign_in(client, w["dsl"])
-    iid = recorded(app, client, w, words=False)
+    _, iid = ready_to_hand_over(app, client, words=False)
     assert "Not yet recorded" in text(client.get(f"/incidents/{iid}"))
     page = text(close(client, iid))
     assert "Record Mia Harmed (C0001)'s own words, or why they could not be recorded" in page

@@ -18,8 +18,8 @@ from portal import access
 from portal.models import Referral, ReferralResponse, db
 from portal.services import referrals as service
 from tests import factories
+from tests.helpers.signing_in import sign_in
 from tests.referral_data import incident
-from tests.web.conftest import sign_in
 
 SENT = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
 # Years later: every timescale that could still run has fallen due.

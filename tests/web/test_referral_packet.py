@@ -25,12 +25,12 @@ from portal.services import parents
 from portal.services import referrals as service
 from portal.services.referral_files import NUDES_RULE
 from tests import factories
+from tests.helpers.files import PDF as PDF_BYTES
+from tests.helpers.files import png_bytes
+from tests.helpers.signing_in import csrf_from, sign_in, submit
 from tests.pdftext import extract
 from tests.referral_data import incident, local
-from tests.web.conftest import csrf_from, sign_in, submit
 from tests.web.handover_forms import confirm, preview
-from tests.web.test_attachments import PDF as PDF_BYTES
-from tests.web.test_attachments import png_bytes
 
 NOW = local("2026-11-20T10:00")  # a Friday morning
 

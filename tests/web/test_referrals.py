@@ -32,9 +32,9 @@ from portal.services import handover
 from portal.services import referrals as service
 from scripts.mailsink import MailSink
 from tests import factories
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 from tests.referral_data import incident, local
 from tests.web import handover_forms
-from tests.web.conftest import csrf_from, override_settings, sign_in
 
 # Friday 20 November 2026, 19:00: every line is closed.
 FRIDAY_EVENING = local("2026-11-20T19:00")
@@ -557,7 +557,7 @@ def test_referral_alerts_sent_while_the_mail_server_is_down_arrive_later(
 def test_dsl_dashboard_lists_the_schools_referrals_with_next_due(app, client) -> None:
     from portal.models import Referral, db
     from tests import factories
-    from tests.web.conftest import sign_in
+    from tests.helpers.signing_in import sign_in
 
     school = factories.school()
     dsl = factories.user("dsl", org=school)
@@ -578,7 +578,7 @@ def test_inbox_caps_answered_referrals_but_never_work_still_to_do(app, client) -
 
     from portal.models import Referral, db
     from tests import factories
-    from tests.web.conftest import sign_in
+    from tests.helpers.signing_in import sign_in
 
     school = factories.school()
     dsl = factories.user("dsl", org=school)

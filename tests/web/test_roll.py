@@ -23,8 +23,8 @@ from portal.models import AuditEvent, Child, RollContact, RollImport, db
 from portal.services import roll as roll_service
 from portal.services.children import name_search
 from tests import factories
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 from tests.roll_data import HEADERS, roll, to_csv, upn
-from tests.web.conftest import csrf_from, override_settings, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 

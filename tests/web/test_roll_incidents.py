@@ -18,8 +18,8 @@ from sqlalchemy import select
 from portal.incidents import views
 from portal.models import Child, IncidentChild, ParentContact, db
 from tests import factories
-from tests.web.conftest import csrf_from, override_settings, sign_in, submit
-from tests.web.test_incidents import child_data, make_concern, save_facts, start, submit_v, world
+from tests.helpers.incidents import child_data, make_concern, save_facts, start, submit_v, world
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 NOON = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from portal.models import Assessment, Incident, db
 from portal.rules import RULES_VERSION
-from tests.web.conftest import csrf_from, sign_in
-from tests.web.test_incidents import add_child, save_facts, start, world
+from tests.helpers.incidents import add_child, save_facts, start, world
+from tests.helpers.signing_in import csrf_from, sign_in
 
 V1 = "2026.11.1"
 

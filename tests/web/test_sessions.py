@@ -10,7 +10,7 @@ from portal.models import AuthSession, User, db
 from portal.services import accounts
 from tests import factories
 from tests.factories import PASSWORD
-from tests.web.conftest import COOKIE, csrf_from, sign_in, signed_in, submit, utcnow
+from tests.helpers.signing_in import COOKIE, csrf_from, sign_in, signed_in, submit, utcnow
 
 
 def _staff(email: str = "kit.marlowe@example.test") -> User:

@@ -10,7 +10,7 @@ from portal.models import db
 from tests import factories
 from tests.conftest import make_test_config
 from tests.factories import PASSWORD
-from tests.web.conftest import csrf_from, override_settings, sign_in, submit
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in, submit
 
 
 def _from(address: str) -> dict:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portal.models import UnknownAddressThrottle, User, db
 from tests import factories
-from tests.web.conftest import override_settings, signed_in, submit, utcnow
+from tests.helpers.signing_in import override_settings, signed_in, submit, utcnow
 
 GENERIC = "Enter a correct email address and password"
 LOCKED = ("Too many attempts to sign in with this email address. Try again in 5 minutes. "
@@ -110,7 +110,7 @@ def test_a_locked_account_and_a_locked_unknown_address_do_the_same_work(app, cli
     round trips, give or take one, so the time taken does not tell them apart either."""
     from sqlalchemy import event
 
-    from tests.web.test_sign_in_work import CountingPasswords
+    from tests.helpers.signing_in import CountingPasswords
 
     override_settings(app, login_rate_limit="")
     u = factories.user("staff", email="locked.known@example.test")

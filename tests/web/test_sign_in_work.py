@@ -4,7 +4,6 @@ unknown address in 1.1 s, a known one in 1.5 s). Counted here; timings are in be
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -12,25 +11,11 @@ from portal.models import User, db
 from portal.services import accounts
 from tests import factories
 from tests.factories import PASSWORD
-from tests.web.conftest import submit, utcnow
-
-
-class CountingPasswords:
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.verified = 0
-        self.hashed = 0
-
-    def verify(self, stored_hash: str, password: str) -> bool:
-        self.verified += 1
-        return bool(self.inner.verify(stored_hash, password))
-
-    def hash(self, password: str) -> str:
-        self.hashed += 1
-        return str(self.inner.hash(password))
-
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return bool(self.inner.needs_rehash(stored_hash))
+from tests.helpers.signing_in import (
+    CountingPasswords,
+    submit,
+    utcnow,
+)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from portal.models import (
 )
 from portal.services import referrals
 from tests import factories
-from tests.web.conftest import csrf_from, sign_in, submit
+from tests.helpers.signing_in import csrf_from, sign_in, submit
 
 NOW = dt.datetime(2026, 12, 2, 11, 0, tzinfo=dt.UTC)  # Wednesday 11:00 in London (GMT)
 WHAT = ("Wren said at registration that there is often no food at home and she looks after her "

@@ -8,7 +8,7 @@ from portal.auth import devices
 from portal.models import User, db
 from tests import factories
 from tests.factories import PASSWORD
-from tests.web.conftest import override_settings, sign_in, submit
+from tests.helpers.signing_in import override_settings, sign_in, submit
 
 
 def _attack(app, email: str, times: int) -> None:
@@ -22,7 +22,7 @@ def _attack(app, email: str, times: int) -> None:
 
 
 def _signed_out(client) -> None:
-    from tests.web.conftest import csrf_from
+    from tests.helpers.signing_in import csrf_from
 
     client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/home"))})
 

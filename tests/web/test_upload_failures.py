@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from portal.models import Attachment, db
 from tests import realfiles
-from tests.web.conftest import csrf_from, override_settings, sign_in
-from tests.web.test_attachments import setup_world
+from tests.helpers.files import setup_world
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 
 DESCRIPTION = "Photo of the note found in the Year 5 cloakroom — “keep this one”"
 

@@ -1,0 +1,57 @@
+"""The one clock, and UK time.
+
+Everything that needs "now" asks ``now()`` (aware, UTC); nothing else reads the system clock
+(``datetime.now``, ``utcnow``). Tests set the time with ``set_clock`` (or the ``frozen_clock``
+fixture in ``tests/helpers``), which every caller then sees: model defaults, sessions, services.
+
+``LONDON`` (the portal's one time zone) lives with the words for times in
+``portal.rules.clock_words`` (the rules are pure and import nothing outside ``portal.rules``);
+it is re-exported here with the conversions the rest of the portal needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from .rules.clock_words import LONDON, uk_local
+
+__all__ = ["LONDON", "from_uk_local", "now", "set_clock", "today", "uk_local"]
+
+
+def _system() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+_source: Callable[[], dt.datetime] = _system
+
+
+def now() -> dt.datetime:
+    """The time now, aware, in UTC."""
+    at = _source()
+    if at.tzinfo is None:
+        raise ValueError("the clock must give an aware time")
+    return at
+
+
+def today(at: dt.datetime | None = None) -> dt.date:
+    """The date in the UK now (or at `at`)."""
+    return (at or now()).astimezone(LONDON).date()
+
+
+def from_uk_local(local: dt.datetime) -> dt.datetime:
+    """Naive UK local time to aware UTC."""
+    return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
+
+
+@contextmanager
+def set_clock(source: Callable[[], dt.datetime] | dt.datetime) -> Iterator[None]:
+    """Within the block, ``now()`` is `source` (a fixed time, or a function giving the time)."""
+    global _source
+    before = _source
+    _source = source if callable(source) else (lambda: source)
+    try:
+        yield
+    finally:
+        _source = before

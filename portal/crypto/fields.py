@@ -1,0 +1,169 @@
+"""Field values: where a value lives (``FieldContext``), the field format, blind indexes and the
+normalising that goes before them.
+
+Field format (version 1), all of it authenticated::
+
+    0x01 | len(key_id) | key_id (ASCII) | nonce (12) | AES-256-GCM ciphertext + tag (16)
+
+    AAD = domain label | header | organisation | table | column | row id (each length-prefixed)
+
+Attachments (version 2) share the first bytes of the header (version, key id); see
+``portal.crypto.keyring`` and ``portal.crypto.stream``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .keys import NONCE_LEN, TAG_LEN, DecryptionError, check_key_id, check_text, lp
+
+FIELD_VERSION: Final = 1
+STREAM_VERSION: Final = 2
+_FIELD_DOMAIN: Final = b"portal.field.v1"
+_INDEX_DOMAIN: Final = b"portal.blind-index.v1"
+_PURPOSE_RE: Final = re.compile(r"[a-z0-9_.-]{1,64}")
+
+
+def normalise_for_index(value: str) -> str:
+    """Normalise text before blind indexing: NFKC, casefold, collapsed whitespace.
+
+    NFKC is applied again after casefolding because casefolding can produce unnormalised
+    sequences (the Unicode "NFKC_Casefold" recipe).
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    return " ".join(folded.split())
+
+
+def fold_for_match(value: str) -> str:
+    """`normalise_for_index`, then without accents: "Maisíe", "MAISIE" and "Maisi\u0301e" all
+    fold to "maisie". For finding names in free text (R6 redaction, portal/services/chronology);
+    the blind indexes keep `normalise_for_index` (folding accents there would need every stored
+    index recomputed from the decrypted names)."""
+    decomposed = unicodedata.normalize("NFKD", normalise_for_index(value))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKC", bare)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldContext:
+    """Where a value lives. Bound into the AAD so a copied value fails to decrypt.
+
+    ``row_id`` is compared as text, so ``5`` and ``"5"`` are the same row.
+    """
+
+    org_id: str
+    table: str
+    column: str
+    row_id: str | int
+
+    def __post_init__(self) -> None:
+        check_text("org_id", self.org_id)
+        check_text("table", self.table)
+        check_text("column", self.column)
+        if isinstance(self.row_id, bool) or not isinstance(self.row_id, str | int):
+            raise ValueError("row_id must be a string or an integer")
+        check_text("row_id", str(self.row_id))
+
+    def encode(self) -> bytes:
+        """Canonical, unambiguous encoding used in associated data."""
+        parts = (self.org_id, self.table, self.column, str(self.row_id))
+        return b"".join(lp(p.encode("utf-8")) for p in parts)
+
+
+def header(version: int, key_id: str) -> bytes:
+    kid = key_id.encode("ascii")
+    return bytes((version, len(kid))) + kid
+
+
+def parse_header(blob: bytes) -> tuple[int, str, int]:
+    """Return (version, key id, offset after the header) without checking authenticity."""
+    if len(blob) < 2:
+        raise DecryptionError("encrypted value is too short")
+    version, kid_len = blob[0], blob[1]
+    if version not in (FIELD_VERSION, STREAM_VERSION):
+        raise DecryptionError(f"unsupported encryption format version {version}")
+    end = 2 + kid_len
+    if len(blob) < end:
+        raise DecryptionError("encrypted value is too short")
+    try:
+        key_id = blob[2:end].decode("ascii")
+        check_key_id(key_id)
+    except (UnicodeDecodeError, ValueError):
+        raise DecryptionError("encrypted value has a malformed key id") from None
+    return version, key_id, end
+
+
+def key_id_of(blob: bytes) -> str:
+    """The key id in a field value or attachment header (the first bytes are enough).
+
+    Lets a CLI count which keys are still in use before dropping retired keys or shredding.
+    Not authenticated: use it for bookkeeping, never for access decisions.
+    """
+    return parse_header(bytes(blob[:66]))[1]
+
+
+def _field_aad(head: bytes, ctx: FieldContext) -> bytes:
+    return lp(_FIELD_DOMAIN) + lp(head) + ctx.encode()
+
+
+def seal_field(aead: AESGCM, key_id: str, ctx: FieldContext, data: bytes) -> bytes:
+    """A field value of ``data`` under the data key ``aead`` (whose id is ``key_id``)."""
+    head = header(FIELD_VERSION, key_id)
+    nonce = os.urandom(NONCE_LEN)  # fresh per value; 2^32 values per key is far off
+    return head + nonce + aead.encrypt(nonce, data, _field_aad(head, ctx))
+
+
+def field_key_id(blob: bytes) -> str:
+    """The key id of a field value, checking it is one (not yet its authenticity)."""
+    version, key_id, offset = parse_header(blob)
+    if version != FIELD_VERSION:
+        raise DecryptionError(f"not a field value (format version {version})")
+    if len(blob) < offset + NONCE_LEN + TAG_LEN:
+        raise DecryptionError("encrypted value is too short")
+    return key_id
+
+
+def open_field(aead: AESGCM, ctx: FieldContext, blob: bytes) -> bytes:
+    """The plaintext of a field value (``field_key_id`` first, to find ``aead``)."""
+    _, _, offset = parse_header(blob)
+    nonce = blob[offset : offset + NONCE_LEN]
+    try:
+        return aead.decrypt(nonce, blob[offset + NONCE_LEN :], _field_aad(blob[:offset], ctx))
+    except InvalidTag:
+        raise DecryptionError(
+            f"value for {ctx.table}.{ctx.column} row {ctx.row_id} of {ctx.org_id} "
+            "failed authentication (tampered, or copied from elsewhere)"
+        ) from None
+
+
+def check_purpose(purpose: str) -> None:
+    if not _PURPOSE_RE.fullmatch(purpose):
+        raise ValueError("purpose must be 1-64 characters from a-z 0-9 _ . -")
+
+
+def blind_indexer(index_key: bytes, org_id: str, purpose: str) -> Callable[[str], str]:
+    """HMAC-SHA256 (hex) of values already passed through ``normalise_for_index``, keyed by the
+    organisation's index key, its id and the purpose (so equal values in different columns do
+    not match). An empty value is refused."""
+    check_purpose(purpose)
+    keyed = hmac.new(index_key, lp(_INDEX_DOMAIN) + lp(org_id.encode("utf-8"))
+                     + lp(purpose.encode("ascii")), hashlib.sha256)
+
+    def index(normalised: str) -> str:
+        if not normalised:
+            raise ValueError("cannot index an empty value")
+        mac = keyed.copy()
+        mac.update(lp(normalised.encode("utf-8")))
+        return mac.hexdigest()
+
+    return index

@@ -1,0 +1,48 @@
+"""The one way a service says no: ``Refused``, carrying one or more ``Problem``s.
+
+Pure (no Flask, no database): services raise it, views show it with
+``portal.form_problems.show_problems`` (each problem beside its question, the user's input kept),
+CLI commands print its ``message``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason an operation was refused: which rule ("" when none has a name), which form
+    field (None when it belongs to no field), the message shown to the user."""
+
+    rule: str
+    field: str | None
+    message: str
+
+
+class Refused(Exception):
+    """An operation refused by a rule. ``problems`` holds one or more; each is a ``Problem``, or
+    a message (which then gets ``field`` and ``rule``):
+
+        raise Refused("Enter the person's name", field="display_name")
+        raise Refused(Problem("R1", None, "..."), Problem("R4", "route", "..."))
+    """
+
+    def __init__(self, *problems: Problem | str, field: str | None = None, rule: str = "") -> None:
+        listed = tuple(p if isinstance(p, Problem) else Problem(rule, field, p) for p in problems)
+        if not listed:
+            raise ValueError("a refusal needs at least one problem")
+        super().__init__("; ".join(p.message for p in listed))
+        self.problems: tuple[Problem, ...] = listed
+
+    @property
+    def rule(self) -> str:
+        return self.problems[0].rule
+
+    @property
+    def message(self) -> str:
+        return self.problems[0].message
+
+    @property
+    def field(self) -> str | None:
+        return self.problems[0].field
