@@ -19,15 +19,6 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovCheckboxInput,
-    GovDateInput,
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -40,6 +31,15 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
+from ..govuk_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
 from ..models import Child
 from ..services.concerns import (
     DRAFT_LIST_FIELDS,
