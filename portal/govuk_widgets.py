@@ -97,15 +97,16 @@ class _Component:
     def __call__(self, params: Mapping[str, Any]) -> Markup:
         values: list[str] = []
         kinds: dict[int, set[str]] = {}
+        seen: dict[tuple[str, bool], int] = {}
         try:
-            shaped, key = _shape(params, values, kinds, {})
+            key = _key(dict(params), values, kinds, seen)
         except _Uncacheable:
             return self._render(params)
         found = self.shapes.get(key, _MISSING)
         if found is None or isinstance(found, _Compiled):
             compiled = found
         else:
-            compiled = self._compile(shaped, kinds)
+            compiled = self._compile(_shape(dict(params), seen), kinds)
             with self.lock:
                 if len(self.shapes) >= _MAX_SHAPES:
                     self.shapes.clear()
@@ -191,33 +192,50 @@ class _Slot:
         self.index = index
 
 
-def _shape(value: Any, values: list[str], kinds: dict[int, set[str]],
-           seen: dict[tuple[str, bool], int], slot_key: str | None = None) -> tuple[Any, Any]:
-    """(parameters with slot strings as _Slot, a hashable key of everything else)."""
-    if isinstance(value, Mapping):
-        shaped: dict[str, Any] = {}
-        key = []
-        for k, v in value.items():
-            s, kk = _shape(v, values, kinds, seen, k if k in _SLOT_KEYS else None)
-            shaped[k] = s
-            key.append((k, kk))
-        return shaped, ("d", tuple(key))
-    if isinstance(value, list | tuple):
-        pairs = [_shape(v, values, kinds, seen) for v in value]
-        return [p[0] for p in pairs], ("l", tuple(p[1] for p in pairs))
+_LEAF_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
+         seen: dict[tuple[str, bool], int], slot_key: str | None = None) -> Any:
+    """A hashable key of the parameters with each slot string replaced by its marker number;
+    the slot strings are appended to `values` (equal strings share a number, in `seen`)."""
+    kind = type(value)
+    if kind is dict:
+        return ("d", tuple([
+            (k, _key(v, values, kinds, seen, k if k in _SLOT_KEYS else None))
+            for k, v in value.items()]))
+    if kind is list or kind is tuple:
+        return ("l", tuple([_key(v, values, kinds, seen) for v in value]))
     if slot_key is not None and isinstance(value, str) and value:
         is_html = slot_key == "html"
         index = seen.get((value, is_html))
         if index is None:
             index = seen[(value, is_html)] = len(values)
             values.append(value)
-        kinds.setdefault(index, set()).add(slot_key)
-        return _Slot(index), ("s", index, slot_key)
+            kinds[index] = {slot_key}
+        else:
+            kinds[index].add(slot_key)
+        return ("s", index, slot_key)
+    if kind in _LEAF_TYPES:
+        return (kind, value)
+    if isinstance(value, Mapping | list | tuple):
+        raise _Uncacheable()  # a mapping or sequence of another type: rendered directly
     try:
         hash(value)
     except TypeError:
         raise _Uncacheable() from None
-    return value, (type(value).__name__, value)
+    return (kind, value)
+
+
+def _shape(value: Any, seen: dict[tuple[str, bool], int], slot_key: str | None = None) -> Any:
+    """The parameters with each slot string replaced by its _Slot (numbered as by _key)."""
+    if type(value) is dict:
+        return {k: _shape(v, seen, k if k in _SLOT_KEYS else None) for k, v in value.items()}
+    if type(value) is list or type(value) is tuple:
+        return [_shape(v, seen) for v in value]
+    if slot_key is not None and isinstance(value, str) and value:
+        return _Slot(seen[(value, slot_key == "html")])
+    return value
 
 
 def _fill(shaped: Any, strings: list[str]) -> Any:
