@@ -57,7 +57,8 @@ __all__ = [
 ]
 
 # Strings under these keys are only ever printed (escaped, or `| safe` for html) by the GOV.UK
-# macros, or compared with each other (a radio item's value): they become markers.
+# macros, or compared with each other (a radio item's value): they become markers. Empty and
+# all-whitespace strings stay in the key (a macro may test them, after `trim`, for truth).
 _SLOT_KEYS: Final = frozenset({"text", "html", "value"})
 _MARK_OPEN: Final = "\ue000"
 _MARK_CLOSE: Final = "\ue001"
@@ -208,7 +209,7 @@ def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
             for k, v in value.items()]))
     if kind is list or kind is tuple:
         return ("l", tuple([_key(v, values, kinds, seen) for v in value]))
-    if slot_key is not None and isinstance(value, str) and value:
+    if slot_key is not None and isinstance(value, str) and not value.isspace() and value:
         is_html = slot_key == "html"
         index = seen.get((value, is_html))
         if index is None:
@@ -235,7 +236,7 @@ def _shape(value: Any, seen: dict[tuple[str, bool], int], slot_key: str | None =
         return {k: _shape(v, seen, k if k in _SLOT_KEYS else None) for k, v in value.items()}
     if type(value) is list or type(value) is tuple:
         return [_shape(v, seen) for v in value]
-    if slot_key is not None and isinstance(value, str) and value:
+    if slot_key is not None and isinstance(value, str) and not value.isspace() and value:
         return _Slot(seen[(value, slot_key == "html")])
     return value
 

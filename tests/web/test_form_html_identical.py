@@ -94,10 +94,11 @@ def _formdata(form: Form, text: str) -> MultiDict[str, str]:
 
 
 def _forms(cls: type[Form]) -> Iterator[tuple[str, Form]]:
-    """The form blank, filled with plain text, filled over several lines, and with errors."""
-    for state in ("blank", "plain", "lines", "errors"):
-        formdata = None if state == "blank" else _formdata(cls(meta={"csrf": False}), LINES
-                                                          if state == "lines" else PLAIN)
+    """The form blank, filled with plain text, over several lines, with only spaces, and with
+    errors."""
+    for state in ("blank", "plain", "lines", "spaces", "errors"):
+        text = {"lines": LINES, "spaces": " \n  "}.get(state, PLAIN)
+        formdata = None if state == "blank" else _formdata(cls(meta={"csrf": False}), text)
         form = cls(formdata=formdata, meta={"csrf": False})
         for field in form:
             if isinstance(field, SelectFieldBase) and not getattr(field, "choices", None):
