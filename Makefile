@@ -14,7 +14,7 @@ MAIL_DIR  := .run/mail
 CHROMIUM  ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-quick lint security clean distclean system-deps postgres browser-deps
+.PHONY: help setup run test test-quick lint security clean distclean system-deps postgres browser-deps bench-pages
 
 help:
 	@echo "make run    set up, start a local mail sink and the mail sender, create the database and demo data, serve the portal"
@@ -23,6 +23,7 @@ help:
 	@echo "make setup  virtualenv, Python packages, GOV.UK Frontend assets, fonts for PDFs (idempotent)"
 	@echo "make lint   ruff (with the complexity limit) and mypy strict on portal/"
 	@echo "make security  bandit and pip-audit (explained exceptions: security-exceptions.md)"
+	@echo "make bench-pages  server CPU per page beside a bare Flask page (gunicorn, wrk; benchmarks/README.md)"
 	@echo "make clean  stop the test database, remove .run/, static/govuk/, caches"
 	@echo "make distclean  clean, and remove .venv/ and node_modules/"
 
@@ -84,6 +85,13 @@ test-quick: setup
 
 security: setup
 	@scripts/security-scan.sh
+
+# Issue 15: a generated instance (50,000 incidents), each main page under gunicorn and wrk beside a
+# bare Flask page, statements and a CPU breakdown per page. Installs wrk (Debian) and pyinstrument
+# if missing. BENCH_ARGS="--instance DIR" reuses an instance; "--out FILE" keeps the table.
+BENCH_ARGS ?=
+bench-pages: setup
+	@$(PY) benchmarks/load/bench_pages.py $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

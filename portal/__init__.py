@@ -87,6 +87,10 @@ def _template_loaders(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
     from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+    from .govuk_widgets import Environment
+
+    app.jinja_environment = Environment  # before anything creates app.jinja_env
+
     assert app.jinja_loader is not None
     app.jinja_loader = ChoiceLoader([
         app.jinja_loader,

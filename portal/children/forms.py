@@ -7,7 +7,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import (
+from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..govuk_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
     GovFileInput,
@@ -15,9 +18,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
-
 from ..services.attachments import MAX_DESCRIPTION
 
 NAME_HINT = ("Type any part of their name: first, family or the name they go by, for example "

@@ -18,15 +18,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovCheckboxInput,
-    GovDateInput,
-    GovRadioInput,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -40,6 +31,15 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
+from ..govuk_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
 from ..models import Child
 from ..rules.clock_words import day_words
 from ..services.concerns import (

@@ -9,15 +9,15 @@ import datetime as dt
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..govuk_widgets import (
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
-
 from ..incidents.forms import TEXT_MAX, GovDateField, _strip
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
 from wtforms import SubmitField
+
+from ..govuk_widgets import GovFileInput, GovSubmitInput
 
 
 class UploadForm(FlaskForm):  # type: ignore[misc]

@@ -1,0 +1,384 @@
+"""Server CPU per page, side by side with a bare Flask page (issue 15): `make bench-pages`.
+
+    .venv/bin/python benchmarks/load/bench_pages.py [--instance DIR] [--incidents 50000]
+        [--seconds 8] [--connections 8] [--out FILE.md]
+
+1. An instance with generated data (benchmarks/scale/generate.py: --incidents incidents in
+   --schools schools, alert email off), made in a temporary directory unless --instance names
+   one that already has its logins.json; targets.py picks the accounts and records.
+2. In this process (Flask's test client, the same instance): each account signs in through the
+   real forms, then for each page one request counts the SQL statements (and the exact repeats:
+   the same statement with the same parameters again in the request), and a pyinstrument run
+   of --profile requests splits the CPU into queries (the database driver and SQLAlchemy Core
+   executing), ORM, templates (Jinja, GOV.UK macros, WTForms, markupsafe), decryption
+   (portal.crypto and cryptography), session (the session row, Flask-Login, the cookie), audit
+   (portal.audit) and the rest (Flask, the views, the rules). A frame counts under session,
+   audit or decryption when it runs inside them (the session's own query is session time).
+   pyinstrument samples wall time: each category's share of the samples is scaled to the CPU
+   time of the same requests run without the profiler (so the breakdown adds up to that).
+3. gunicorn as docs/deploy.md runs it (deploy/gunicorn.conf.py: 2 workers x 4 threads; only
+   the port, and `--max-requests 0` so no worker is recycled mid-measure) serves the portal,
+   and the same gunicorn settings serve benchmarks/load/bare_app.py (a page of the dashboard's
+   size). wrk (installed from Debian if missing) drives each page with the signed-in cookie for
+   --seconds after a 2-second warm-up; server CPU per request is the workers' CPU time
+   (/proc/PID/stat, user + system) between two quiet moments (before wrk starts, and once the
+   workers have finished every request wrk sent) divided by the requests gunicorn logged in
+   between (its access log, kept in the instance's bench-logs/).
+
+Prints one Markdown table (and writes it to --out): CPU ms per request under wrk, statements,
+throughput and its ratio to the bare page's, and the profiler's breakdown in ms per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+# page name, role (None: signed out), path
+PAGES: list[tuple[str, str | None, str]] = [
+    ("dashboard", "dsl", "/dashboard"),
+    ("incident", "dsl", "/incidents/{incident}"),
+    ("child's file", "dsl", "/children/{child}"),
+    ("concern form", "staff", "/concerns/new"),
+    ("adviser inbox", "la_adviser", "/referrals"),
+    ("sign-in", None, "/sign-in"),
+]
+GOALS = {"dashboard": 6.0, "incident": 6.0, "child's file": 6.0, "adviser inbox": 6.0,
+         "concern form": 3.0, "sign-in": 1.5}
+CATEGORIES = ["queries", "ORM", "templates", "decryption", "session", "audit", "other"]
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def ensure_tools() -> None:
+    if shutil.which("wrk") is None:
+        log("wrk missing: installing Debian's package")
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], check=True,
+                       stdout=subprocess.DEVNULL)
+    try:
+        import pyinstrument  # noqa: F401
+    except ImportError:
+        log("pyinstrument missing: installing it into the virtual environment (not a project "
+            "requirement)")
+        subprocess.run([PY, "-m", "pip", "install", "-q", "pyinstrument"], check=True)
+
+
+def make_instance(args: argparse.Namespace) -> Path:
+    inst = args.instance or Path(tempfile.mkdtemp(prefix="bench_pages_"))
+    inst.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PORTAL_INSTANCE": str(inst)}
+    logins = inst / "logins.json"
+    if not logins.exists():
+        log(f"generating {args.incidents:,} incidents in {args.schools} schools in {inst}")
+        subprocess.run([PY, "-m", "portal.keys", "init"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([PY, "-m", "flask", "--app", "wsgi", "init-db"], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([PY, "benchmarks/scale/generate.py", "--incidents", str(args.incidents),
+                        "--schools", str(args.schools), "--big-school", "1000",
+                        "--logins", str(logins)], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    config = inst / "config.json"
+    settings = json.loads(config.read_text()) if config.exists() else {}
+    settings["mail_enabled"] = False
+    config.write_text(json.dumps(settings))
+    targets = inst / "targets.json"
+    if not targets.exists():
+        subprocess.run([PY, "benchmarks/load/targets.py", str(logins), str(targets)], cwd=ROOT,
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+    return inst
+
+
+def category(frames: list[str]) -> str:
+    """frames: file paths from the outermost to this frame."""
+    for f in frames:
+        if "portal/auth/sessions.py" in f or "flask_login" in f or "flask/sessions.py" in f \
+                or "itsdangerous" in f:
+            return "session"
+    for f in frames:
+        if "portal/audit.py" in f:
+            return "audit"
+    for f in frames:
+        if "portal/crypto.py" in f or "/cryptography/" in f:
+            return "decryption"
+    for f in reversed(frames):
+        if re.search(r"sqlalchemy/(engine|dialects|pool|sql)/|sqlite3|psycopg", f):
+            return "queries"
+        if "sqlalchemy/orm" in f or "flask_sqlalchemy" in f or "sqlalchemy/" in f:
+            return "ORM"
+        if re.search(r"jinja2|/templates/|govuk_frontend|markupsafe|wtforms|govuk_widgets", f):
+            return "templates"
+    return "other"
+
+
+def breakdown(session: Any, cpu_ms: float) -> dict[str, float]:
+    """CPU ms per request by category: shares of the samples times `cpu_ms`."""
+    totals: Counter[str] = Counter()
+
+    def walk(frame: Any, path: list[str]) -> None:
+        here = [*path, frame.file_path or frame.function or ""]
+        totals[category(here)] += frame.time - sum(child.time for child in frame.children)
+        for child in frame.children:
+            walk(child, here)
+
+    root = session.root_frame()
+    if root is not None:
+        walk(root, [])
+    # pyinstrument samples wall time: each category's share of the samples, scaled to the CPU
+    # time of the same requests unprofiled (a loaded machine stretches wall time, not the shares
+    # much, and the sampling itself costs CPU).
+    sampled = sum(totals.values()) or 1.0
+    return {c: totals[c] / sampled * cpu_ms for c in CATEGORIES}
+
+
+def in_process(inst: Path, args: argparse.Namespace
+               ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
+    """Statements and the profiler's breakdown per page; the cookies; the dashboard's size."""
+    os.environ["PORTAL_INSTANCE"] = str(inst)
+    sys.path.insert(0, str(ROOT))
+    import pyotp
+    from pyinstrument import Profiler
+    from sqlalchemy import event
+
+    from portal import create_app
+    from portal.models import db
+
+    targets = json.loads((inst / "targets.json").read_text())
+    app = create_app()
+    token = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+    results: dict[str, dict[str, Any]] = {}
+    cookies: dict[str, str] = {}
+    clients: dict[str | None, Any] = {None: app.test_client()}
+    accounts: dict[str, dict[str, Any]] = {}
+    for role in ("dsl", "staff", "la_adviser"):
+        acct = accounts[role] = targets[role][-1]
+        c = app.test_client()
+        page = c.get("/sign-in").text
+        r = c.post("/sign-in", data={"csrf_token": token.search(page).group(1),
+                                     "email": acct["email"], "password": acct["password"]},
+                   follow_redirects=True)
+        if acct.get("totp_secret"):
+            r = c.post("/sign-in/code", data={"csrf_token": token.search(r.text).group(1),
+                                              "code": pyotp.TOTP(acct["totp_secret"]).now()},
+                       follow_redirects=True)
+        cookie = c.get_cookie("portal_session")
+        assert cookie is not None, f"{role} did not sign in"
+        cookies[role] = cookie.value
+        clients[role] = c
+    statements: list[tuple[str, str]] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda _c, _cur, sql, params, _ctx, _many: statements.append(
+                         (sql, repr(params))))
+    size = 0
+    for name, role, raw in PAGES:
+        acct = accounts.get(role or "", {})
+        path = raw.format(incident=(acct.get("incidents") or [""])[0],
+                          child=(acct.get("children") or [""])[0])
+        c = clients[role]
+        for _ in range(5):
+            response = c.get(path)
+            assert response.status_code == 200, (name, path, response.status_code)
+        if name == "dashboard":
+            size = len(response.data)
+        statements.clear()
+        c.get(path)
+        count = len(statements)
+        repeats = sum(n - 1 for n in Counter(statements).values())
+        n = args.profile
+        cpu = time.process_time()
+        for _ in range(n):
+            c.get(path)
+        cpu = (time.process_time() - cpu) * 1000 / n
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for _ in range(n):
+            c.get(path)
+        session = profiler.stop()
+        results[name] = {"path": path, "role": role, "statements": count,
+                         "repeats": repeats, "test_client_cpu_ms": cpu,
+                         "breakdown": breakdown(session, cpu)}
+        log(f"{name}: {count} statements ({repeats} repeated), "
+            f"{cpu:.2f} ms CPU in process")
+    return results, cookies, size
+
+
+def worker_cpu(master: int) -> float:
+    """Seconds of CPU (user + system) of the master's children."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def wrk(port: int, path: str, cookie: str | None, seconds: int,
+        connections: int) -> dict[str, float]:
+    cmd = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+           "--timeout", "30s"]
+    if cookie:
+        cmd += ["-H", f"Cookie: portal_session={cookie}"]
+    out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], check=True,
+                         capture_output=True, text=True).stdout
+    done = re.search(r"(\d+) requests in", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {"requests": float(done.group(1)) if done else 0.0,
+            "rps": float(rate.group(1)) if rate else 0.0,
+            "non_2xx": float(bad.group(1)) if bad else 0.0,
+            "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else 0.0}
+
+
+def serve(args: list[str], port: int, env: dict[str, str],
+          log_path: Path) -> subprocess.Popen[bytes]:
+    access = log_path.with_suffix(".access")
+    access.write_text("")
+    proc = subprocess.Popen(
+        [str(Path(PY).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "-b",
+         f"127.0.0.1:{port}", "--max-requests", "0", "--access-logfile", str(access), *args],
+        cwd=ROOT, env=env,
+        stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    for _ in range(100):
+        time.sleep(0.2)
+        try:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        except FileNotFoundError:
+            children = []
+        if len(children) >= 2 and subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/"]).returncode == 0:
+            return proc
+    raise RuntimeError(f"gunicorn did not start on {port}: see {log_path}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def quiet(master: int) -> float:
+    """Waits until the workers have finished what they were sent (their CPU time stops
+    moving); returns that CPU time."""
+    last = worker_cpu(master)
+    for _ in range(200):
+        time.sleep(0.3)
+        now = worker_cpu(master)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+def served(access_log: Path) -> int:
+    with access_log.open("rb") as f:
+        return sum(1 for _ in f)
+
+
+def measure(port: int, proc: subprocess.Popen[bytes], access_log: Path, path: str,
+            cookie: str | None, args: argparse.Namespace) -> dict[str, float]:
+    """Server CPU per request between two quiet points, over the requests gunicorn logged
+    (so requests still running when wrk stops are counted, and none from the warm-up)."""
+    wrk(port, path, cookie, 2, args.connections)  # warm-up: templates, key caches
+    before, count = quiet(proc.pid), served(access_log)
+    got = wrk(port, path, cookie, args.seconds, args.connections)
+    after, done = quiet(proc.pid), served(access_log) - count
+    got["served"] = float(done)
+    got["cpu_ms"] = (after - before) * 1000 / max(done, 1)
+    return got
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--instance", type=Path, help="reuse (or make) this instance directory")
+    p.add_argument("--incidents", type=int, default=50_000)
+    p.add_argument("--schools", type=int, default=50)
+    p.add_argument("--seconds", type=int, default=8, help="wrk's measured run per page")
+    p.add_argument("--connections", type=int, default=8, help="wrk connections (8 = 2 x 4 threads)")
+    p.add_argument("--profile", type=int, default=100, help="requests per page profiled")
+    p.add_argument("--port", type=int, default=8111)
+    p.add_argument("--out", type=Path, help="also write the table here")
+    p.add_argument("--pages", help="only these pages, comma-separated ('sign-in,concern form')")
+    p.add_argument("--no-server", action="store_true",
+                   help="only the in-process part (statements, profile)")
+    args = p.parse_args()
+    if args.pages:
+        wanted = set(args.pages.split(","))
+        PAGES[:] = [page for page in PAGES if page[0] in wanted or page[0] == "dashboard"]
+    started = time.time()
+    ensure_tools()
+    inst = make_instance(args)
+    results, cookies, size = in_process(inst, args)
+    if args.no_server:
+        for name, r in results.items():
+            print(name, f"{r['test_client_cpu_ms']:.2f} ms;",
+                  ", ".join(f"{c} {v:.2f}" for c, v in r["breakdown"].items()))
+        return 0
+    env = {**os.environ, "PORTAL_INSTANCE": str(inst)}
+    logs = inst / "bench-logs"
+    logs.mkdir(exist_ok=True)
+
+    portal = serve(["wsgi:app"], args.port, env, logs / "portal-gunicorn.log")
+    try:
+        for name, role, _raw in PAGES:
+            results[name]["wrk"] = measure(args.port, portal, logs / "portal-gunicorn.access",
+                                           results[name]["path"], cookies.get(role or ""), args)
+            w = results[name]["wrk"]
+            log(f"{name}: {w['cpu_ms']:.2f} ms CPU a request over {w['served']:.0f}, "
+                f"{w['rps']:.0f} req/s under wrk")
+    finally:
+        stop(portal)
+    bare = serve(["--chdir", "benchmarks/load", "bare_app:app"], args.port + 1,
+                 {**env, "BARE_BYTES": str(size)}, logs / "bare-gunicorn.log")
+    try:
+        bare_w = measure(args.port + 1, bare, logs / "bare-gunicorn.access", "/", None, args)
+    finally:
+        stop(bare)
+    log(f"bare page ({size:,} bytes): {bare_w['cpu_ms']:.2f} ms CPU, {bare_w['rps']:.0f} req/s")
+
+    head = ("| page | server CPU ms | goal | SQL statements (exact repeats) | req/s "
+            "| ratio to bare | p99 ms | " + " | ".join(CATEGORIES) + " |")
+    lines = [head, "|" + "---|" + "---:|" * (head.count("|") - 2)]
+    for name, _role, _raw in PAGES:
+        r = results[name]
+        w = r["wrk"]
+        b = r["breakdown"]
+        lines.append(
+            f"| {name} | {w['cpu_ms']:.2f} | {GOALS[name]:g} | {r['statements']} ({r['repeats']}) "
+            f"| {w['rps']:.0f} | {w['rps'] / bare_w['rps']:.3f} | {w['p99_ms']:.0f} | "
+            + " | ".join(f"{b[c]:.2f}" for c in CATEGORIES) + " |"
+            + (f" {int(w['non_2xx'])} non-2xx!" if w["non_2xx"] else ""))
+    lines.append(f"| bare Flask page ({size:,} bytes) | {bare_w['cpu_ms']:.2f} | | 0 | "
+                 f"{bare_w['rps']:.0f} | 1 | {bare_w['p99_ms']:.0f} |" + " |" * len(CATEGORIES))
+    table = "\n".join(lines)
+    note = (f"\nwrk -t1 -c{args.connections}, {args.seconds} s a page; gunicorn "
+            f"-c deploy/gunicorn.conf.py --max-requests 0; breakdown: pyinstrument, "
+            f"{args.profile} requests a page through the test client, each category's share of "
+            f"the samples times the CPU ms of those requests unprofiled; instance {inst}; "
+            f"{time.time() - started:.0f} s in all.")
+    print(table + "\n" + note)
+    if args.out:
+        args.out.write_text(table + "\n" + note + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""GOV.UK form widgets that render each component once per shape, not once per field.
+
+govuk-frontend-wtf's widgets (`GovTextInput`, `GovRadioInput`, ...) map a WTForms field to the
+parameters of a GOV.UK Frontend macro, then call Flask's `render_template` on a one-line
+template that imports and runs the macro: every field of every page runs the template context
+processors, imports the macro and its helpers again, and runs the whole macro (attributes,
+label, hint, error message, `trim | indent`). On the concern form that was 11 of its 19 ms.
+
+The widgets here are the library's, with `render` replaced:
+
+- the macro is called directly, from the module of a template the Jinja environment caches
+  (which macro: read once from the library's own one-line template, so it cannot drift);
+- its output is memoised by the *shape* of the parameters. Every string under a `text`,
+  `html` or `value` key is replaced by a numbered marker (equal strings by the same marker, so
+  a radio item still matches its value), the macro renders that once, and the result is kept
+  as literal pieces and marker slots. Later calls of the same shape only escape their strings
+  into the slots. The cache therefore holds form structure (ids, classes, booleans, how many
+  items) and never a value a user typed or a child's name.
+
+A shape is kept only after a check: rendered again with probe strings (markup characters,
+and separately whitespace and line breaks), the pieces filled with the probes must equal the
+macro's own output. A macro that transforms a string rather than printing it escaped (`trim`,
+`indent`, `length`...) fails the check for that string, and a value that the check showed
+the macro would change (a line break in a label that gets indented) is rendered the slow way.
+tests/web/test_form_html_identical.py compares every form of the portal with the library's
+own rendering.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from collections import ChainMap
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, Final
+
+from flask import current_app
+from flask.templating import Environment as FlaskEnvironment
+from govuk_frontend_wtf import wtforms_widgets as wtf
+from jinja2 import Template
+from markupsafe import Markup, escape
+
+__all__ = [
+    "GovCharacterCount",
+    "GovCheckboxInput",
+    "GovCheckboxesInput",
+    "GovDateInput",
+    "GovFileInput",
+    "GovPasswordInput",
+    "GovRadioInput",
+    "GovSelect",
+    "GovSubmitInput",
+    "GovTextArea",
+    "GovTextInput",
+    "render_component",
+]
+
+# Strings under these keys are only ever printed (escaped, or `| safe` for html) by the GOV.UK
+# macros, or compared with each other (a radio item's value): they become markers. Empty and
+# all-whitespace strings stay in the key (a macro may test them, after `trim`, for truth).
+_SLOT_KEYS: Final = frozenset({"text", "html", "value"})
+_MARK_OPEN: Final = "\ue000"
+_MARK_CLOSE: Final = "\ue001"
+_MARK_RE: Final = re.compile(f"{_MARK_OPEN}([0-9]+){_MARK_CLOSE}")
+# A string a filter such as trim or indent could change: whitespace at either end, or any
+# character str.splitlines() breaks on.
+_PLAIN_RE: Final = re.compile(r"\A(?!\s)[^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*(?<!\s)\Z")
+_IMPORT_RE: Final = re.compile(r"""\{%-?\s*from\s+['"]([^'"]+)['"]\s+import\s+(\w+)""")
+_MAX_SHAPES: Final = 2048
+_MISSING: Final = object()
+
+
+class _Uncacheable(Exception):
+    """This call's parameters have no stable shape (an unhashable leaf)."""
+
+
+class _Compiled:
+    """A component's output for one shape: literal pieces and marker slots."""
+
+    __slots__ = ("html_slots", "pieces", "ws_safe")
+
+    def __init__(self, pieces: list[str | int], html_slots: frozenset[int],
+                 ws_safe: frozenset[int]) -> None:
+        self.pieces = pieces          # str: literal; int: the value of that marker
+        self.html_slots = html_slots  # markers whose value is raw html (printed `| safe`)
+        self.ws_safe = ws_safe        # markers whose value may hold line breaks or edge spaces
+
+
+class _Component:
+    """One GOV.UK macro, called directly, with its memo of shapes."""
+
+    def __init__(self, wrapper: Template, macro: Callable[..., str]) -> None:
+        self.wrapper = wrapper  # the library's one-line template around the macro
+        self.macro = macro
+        self.around: tuple[str, str] | None = None  # what the wrapper writes before and after
+        self.shapes: dict[Any, _Compiled | None] = {}  # None: checked, and not cacheable
+        self.lock = threading.Lock()
+
+    def __call__(self, params: Mapping[str, Any]) -> Markup:
+        values: list[str] = []
+        kinds: dict[int, set[str]] = {}
+        seen: dict[tuple[str, bool], int] = {}
+        try:
+            key = _key(dict(params), values, kinds, seen)
+        except _Uncacheable:
+            return self._render(params)
+        found = self.shapes.get(key, _MISSING)
+        if found is None or isinstance(found, _Compiled):
+            compiled = found
+        else:
+            compiled = self._compile(_shape(dict(params), seen), kinds)
+            with self.lock:
+                if len(self.shapes) >= _MAX_SHAPES:
+                    self.shapes.clear()
+                self.shapes[key] = compiled
+        if compiled is None or any(
+            i not in compiled.ws_safe and not _PLAIN_RE.match(v) for i, v in enumerate(values)
+        ):
+            return self._render(params)
+        out = [
+            piece if isinstance(piece, str)
+            else (values[piece] if piece in compiled.html_slots else escape(values[piece]))
+            for piece in compiled.pieces
+        ]
+        # The macro's own escaping, replayed: literal pieces it wrote, escaped or html values.
+        return Markup("".join(out))  # noqa: S704
+
+    def _render(self, params: Mapping[str, Any]) -> Markup:
+        return Markup(self._direct(params))  # noqa: S704 - the macro's autoescaped output
+
+    def _direct(self, params: Mapping[str, Any]) -> str:
+        """The wrapper template's output, by calling its macro directly."""
+        body = str(self.macro(params))
+        if self.around is None:
+            whole = str(self.wrapper.render(params=params))
+            at = whole.find(body)
+            if at < 0:
+                raise LookupError(f"{self.wrapper.name} writes more than its macro")
+            self.around = (whole[:at], whole[at + len(body):])
+        return self.around[0] + body + self.around[1]
+
+    def _compile(self, shaped: Any, kinds: dict[int, set[str]]) -> _Compiled | None:
+        count = len(kinds)
+        html = frozenset(i for i, k in kinds.items() if "html" in k)
+        marked = self._direct(_fill(shaped, [_marker(i) for i in range(count)]))
+        pieces: list[str | int] = []
+        at = 0
+        for m in _MARK_RE.finditer(marked):
+            pieces.append(marked[at:m.start()])
+            pieces.append(int(m.group(1)))
+            at = m.end()
+        pieces.append(marked[at:])
+        if any(isinstance(p, str) and (_MARK_OPEN in p or _MARK_CLOSE in p) for p in pieces):
+            return None  # a marker the macro cut or changed
+        compiled = _Compiled([p for p in pieces if p != ""], html, frozenset())
+        # Markup characters, distinct lengths: the pieces must give exactly the macro's output.
+        probes = [f"<b a='{i}'>&amp;\"x{'y' * i}" for i in range(count)]
+        if not self._agrees(compiled, shaped, probes):
+            return None
+        # Line breaks and edge spaces: all at once, else one value at a time (what users type:
+        # labels, hints and choices are one line, so the rest simply take the slow way if not).
+        spaced = [f"  {p}\n\r\n{p}\u2028 " for p in probes]
+        if count and self._agrees(compiled, shaped, spaced):
+            compiled.ws_safe = frozenset(range(count))
+        elif count:
+            safe = set()
+            for i in (i for i, k in kinds.items() if "value" in k):
+                one = [*probes[:i], spaced[i], *probes[i + 1:]]
+                if self._agrees(compiled, shaped, one):
+                    safe.add(i)
+            compiled.ws_safe = frozenset(safe)
+        return compiled
+
+    def _agrees(self, compiled: _Compiled, shaped: Any, probes: list[str]) -> bool:
+        expected = self._direct(_fill(shaped, probes))
+        got = "".join(
+            piece if isinstance(piece, str)
+            else (probes[piece] if piece in compiled.html_slots else str(escape(probes[piece])))
+            for piece in compiled.pieces
+        )
+        return got == expected
+
+
+def _marker(i: int) -> str:
+    return f"{_MARK_OPEN}{i}{_MARK_CLOSE}"
+
+
+class _Slot:
+    """Where a marker goes in the shaped parameters."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+_LEAF_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
+         seen: dict[tuple[str, bool], int], slot_key: str | None = None) -> Any:
+    """A hashable key of the parameters with each slot string replaced by its marker number;
+    the slot strings are appended to `values` (equal strings share a number, in `seen`)."""
+    kind = type(value)
+    if kind is dict:
+        return ("d", tuple([
+            (k, _key(v, values, kinds, seen, k if k in _SLOT_KEYS else None))
+            for k, v in value.items()]))
+    if kind is list or kind is tuple:
+        return ("l", tuple([_key(v, values, kinds, seen) for v in value]))
+    if slot_key is not None and isinstance(value, str) and not value.isspace() and value:
+        is_html = slot_key == "html"
+        index = seen.get((value, is_html))
+        if index is None:
+            index = seen[(value, is_html)] = len(values)
+            values.append(value)
+            kinds[index] = {slot_key}
+        else:
+            kinds[index].add(slot_key)
+        return ("s", index, slot_key)
+    if kind in _LEAF_TYPES:
+        return (kind, value)
+    if isinstance(value, Mapping | list | tuple):
+        raise _Uncacheable()  # a mapping or sequence of another type: rendered directly
+    try:
+        hash(value)
+    except TypeError:
+        raise _Uncacheable() from None
+    return (kind, value)
+
+
+def _shape(value: Any, seen: dict[tuple[str, bool], int], slot_key: str | None = None) -> Any:
+    """The parameters with each slot string replaced by its _Slot (numbered as by _key)."""
+    if type(value) is dict:
+        return {k: _shape(v, seen, k if k in _SLOT_KEYS else None) for k, v in value.items()}
+    if type(value) is list or type(value) is tuple:
+        return [_shape(v, seen) for v in value]
+    if slot_key is not None and isinstance(value, str) and not value.isspace() and value:
+        return _Slot(seen[(value, slot_key == "html")])
+    return value
+
+
+def _fill(shaped: Any, strings: list[str]) -> Any:
+    if isinstance(shaped, dict):
+        return {k: _fill(v, strings) for k, v in shaped.items()}
+    if isinstance(shaped, list):
+        return [_fill(v, strings) for v in shaped]
+    if isinstance(shaped, _Slot):
+        return strings[shaped.index]
+    return shaped
+
+
+_components: weakref.WeakKeyDictionary[FlaskEnvironment, dict[str, _Component]] = (
+    weakref.WeakKeyDictionary())
+_components_lock = threading.Lock()
+
+
+def _component(env: FlaskEnvironment, template: str) -> _Component:
+    """The macro govuk-frontend-wtf's one-line `template` calls, from a cached template."""
+    per_env = _components.get(env)
+    if per_env is None:
+        with _components_lock:
+            per_env = _components.setdefault(env, {})
+    component = per_env.get(template)
+    if component is None:
+        assert env.loader is not None
+        source = env.loader.get_source(env, template)[0]
+        found = _IMPORT_RE.search(source)
+        if found is None:
+            raise LookupError(f"{template} imports no GOV.UK macro")
+        macro = getattr(env.get_template(found.group(1)).module, found.group(2))
+        component = per_env[template] = _Component(env.get_template(template), macro)
+    return component
+
+
+def render_component(template: str, params: Mapping[str, Any]) -> Markup:
+    """What `render_template(template, params=params)` gives for a govuk-frontend-wtf widget
+    template, without a template render per call."""
+    return _component(current_app.jinja_env, template)(params)
+
+
+class _Rendered:
+    """Replaces `GovFormBase.render` (a `render_template` per field)."""
+
+    template: str
+
+    def render(self, params: dict[str, Any]) -> Markup:
+        return render_component(self.template, params)
+
+
+class GovTextInput(_Rendered, wtf.GovTextInput):  # type: ignore[misc]
+    pass
+
+
+class GovPasswordInput(_Rendered, wtf.GovPasswordInput):  # type: ignore[misc]
+    pass
+
+
+class GovCheckboxesInput(_Rendered, wtf.GovCheckboxesInput):  # type: ignore[misc]
+    pass
+
+
+class GovCheckboxInput(_Rendered, wtf.GovCheckboxInput):  # type: ignore[misc]
+    pass
+
+
+class GovRadioInput(_Rendered, wtf.GovRadioInput):  # type: ignore[misc]
+    pass
+
+
+class GovDateInput(_Rendered, wtf.GovDateInput):  # type: ignore[misc]
+    pass
+
+
+class GovFileInput(_Rendered, wtf.GovFileInput):  # type: ignore[misc]
+    pass
+
+
+class GovSubmitInput(_Rendered, wtf.GovSubmitInput):  # type: ignore[misc]
+    pass
+
+
+class GovTextArea(_Rendered, wtf.GovTextArea):  # type: ignore[misc]
+    pass
+
+
+class GovCharacterCount(_Rendered, wtf.GovCharacterCount):  # type: ignore[misc]
+    pass
+
+
+class GovSelect(_Rendered, wtf.GovSelect):  # type: ignore[misc]
+    pass
+
+
+class _Globals(ChainMap[str, Any]):
+    """A template's globals (Jinja: the template's own over the environment's), with `keys()`
+    a real dict view: every `{% from ... import %}` runs `context globals - template globals`,
+    which over a plain ChainMap tests each global in turn in Python (a tenth of the sign-in
+    page's CPU)."""
+
+    def keys(self) -> Any:
+        own, *rest = self.maps
+        if not own and len(rest) == 1:
+            return rest[0].keys()
+        return dict(self).keys()
+
+
+class Environment(FlaskEnvironment):
+    """Flask's Jinja environment with _Globals (set as `app.jinja_environment`)."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals(d if d is not None else {}, self.globals)
