@@ -1,28 +1,61 @@
 """Reading pages cheaply (issue 15): what a request loaded stays loaded until it ends.
 
-* `keep` holds strong references on `g` for the request: SQLAlchemy's identity map holds rows
-  weakly, so a school or authority loaded once and then dropped would be loaded again by the
-  next relationship that names it.
+* `keep` holds strong references for the request: SQLAlchemy's identity map holds rows weakly,
+  so a school or authority loaded once and then dropped would be loaded again by the next
+  relationship that names it.
+* `authorities` loads every `LocalAuthority` row once per request (a few dozen rows, named by
+  the directory, the handover lines, referral lists and the dashboard's routes).
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
   again. The session is the request's own (removed at teardown), so nothing outlives it.
+
+The request's own store lives in the WSGI environ, never on `g`: a test's application context
+outlives its requests, and one request must never see another's rows.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import g, has_request_context
+from flask import has_request_context, request
+from sqlalchemy import select
 
-from .models import db
+from .models import LocalAuthority, db
+
+_STORE = "portal.reads"
+
+
+def _store() -> dict[str, Any] | None:
+    if not has_request_context():
+        return None
+    store: dict[str, Any] = request.environ.setdefault(_STORE, {"kept": []})
+    return store
 
 
 def keep(*objects: Any) -> None:
     """Keep `objects` alive (strongly referenced) until the request ends."""
-    if not has_request_context():
-        return
-    kept: list[Any] = g.setdefault("kept_rows", [])
-    kept.extend(o for o in objects if o is not None)
+    store = _store()
+    if store is not None:
+        store["kept"].extend(o for o in objects if o is not None)
+
+
+def authorities() -> dict[str, LocalAuthority]:
+    """Every authority row by code, loaded once per request (each call outside a request)."""
+    store = _store()
+    if store is not None and "authorities" in store:
+        cached: dict[str, LocalAuthority] = store["authorities"]
+        return cached
+    rows = {la.code: la for la in db.session.scalars(select(LocalAuthority))}
+    if store is not None:
+        store["authorities"] = rows
+    return rows
+
+
+def forget_authorities() -> None:
+    """After adding or removing an authority in this request."""
+    store = _store()
+    if store is not None:
+        store.pop("authorities", None)
 
 
 def commit_keeping_loaded() -> None:

@@ -1309,11 +1309,9 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
         visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at)))
     children = children_of_incidents(incidents)
     # R4: each mandatory route by its own record, for every incident at once.
-    states = handover.states_for(incidents, now, children)
-    decided = {(incident_id, route) for incident_id, route in db.session.execute(
-        select(Decision.incident_id, Decision.route)
-        .where(Decision.incident_id.in_([i.id for i in incidents]),
-               Decision.route.is_not(None)))} if incidents else set()
+    facts = handover.route_facts(incidents)
+    states = handover.states_for(incidents, now, children, facts)
+    decided = {(incident_id, route) for incident_id, _, route in facts.decisions}
     open_items, pending, overdue_incidents = [], [], []
     for inc in incidents:
         kids = [ic.child for ic in children[inc.id]]

@@ -26,7 +26,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import defer
 
-from .. import audit, wording
+from .. import audit, reads, wording
 from ..attachments import AttachmentStore
 from ..models import (
     Attachment,
@@ -788,7 +788,7 @@ def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
     A fixed number of queries however many referrals: the responses of all of them in one
     (the packets, large and not shown in lists, are not loaded)."""
     directory = directory_from_db()
-    las = {la.id: la for la in db.session.scalars(select(LocalAuthority))}
+    las = {la.id: la for la in reads.authorities().values()}
     schools: dict[uuid.UUID, School | None] = {}
     referrals = list(db.session.scalars(query.options(defer(Referral.packet_enc))))
     responses = responses_for(referrals)
