@@ -15,14 +15,16 @@ outlives its requests, and one request must never see another's rows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from .models import LocalAuthority, db
 
 _STORE = "portal.reads"
+M = TypeVar("M")
 
 
 def _store() -> dict[str, Any] | None:
@@ -37,6 +39,14 @@ def keep(*objects: Any) -> None:
     store = _store()
     if store is not None:
         store["kept"].extend(o for o in objects if o is not None)
+
+
+def loaded(model: type[M], ident: Any) -> M | None:
+    """The row of `model` with primary key `ident` if this session already holds it (no SQL)."""
+    found = db.session.identity_map.get(identity_key(model, ident))
+    if not isinstance(found, model) or inspect(found).expired_attributes:
+        return None  # not loaded, or expired by a commit: reading it would cost a statement
+    return found
 
 
 def authorities() -> dict[str, LocalAuthority]:

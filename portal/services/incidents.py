@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, wording
@@ -59,7 +59,7 @@ from ..rules.vocabulary import (
 from . import chronology, handover, merge
 from .children import add_child
 from .facts import children_of_incidents as children_of_incidents
-from .facts import facts_for
+from .facts import facts_for, incidents_with_children
 from .facts import incident_children as incident_children
 from .localtime import directory_from_db as directory
 from .localtime import from_local, to_local
@@ -1295,7 +1295,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
     # A fixed number of queries however many concerns and incidents are open.
     concerns = list(db.session.scalars(
         visible_concerns.where(Concern.state == "submitted").order_by(Concern.submitted_at)
-        .options(selectinload(Concern.children).joinedload(ConcernChild.child))))
+        .options(joinedload(Concern.children).joinedload(ConcernChild.child))).unique())
     new_items = []
     for c in concerns:
         school = db.session.get(School, c.school_id)  # one school: loaded once
@@ -1305,9 +1305,8 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
             title=f"Concern raised {moment_words(to_local(c.submitted_at))}",
             detail=_children_text(ch.child for ch in c.children),
             due=due, overdue=now > due, urgent=bool(c.urgent)))
-    incidents = list(db.session.scalars(
-        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at)))
-    children = children_of_incidents(incidents)
+    incidents, children = incidents_with_children(
+        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at))
     # R4: each mandatory route by its own record, for every incident at once.
     facts = handover.route_facts(incidents)
     states = handover.states_for(incidents, now, children, facts)

@@ -792,9 +792,12 @@ def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
     schools: dict[uuid.UUID, School | None] = {}
     referrals = list(db.session.scalars(query.options(defer(Referral.packet_enc))))
     responses = responses_for(referrals)
-    if referrals:
-        schools = {s.id: s for s in db.session.scalars(select(School).where(
-            School.id.in_(list({r.school_id for r in referrals}))))}
+    # A DSL's referrals are all of the request's school, already loaded (portal/reads.py).
+    wanted = {r.school_id for r in referrals}
+    schools = {sid: found for sid in wanted if (found := reads.loaded(School, sid)) is not None}
+    if wanted - schools.keys():
+        schools.update({s.id: s for s in db.session.scalars(select(School).where(
+            School.id.in_(list(wanted - schools.keys()))))})
     views = [referral_view(referral, directory, now, las.get(referral.local_authority_id),
                            schools.get(referral.school_id), responses[referral.id])
              for referral in referrals]

@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from portal.models import Child, Incident, School, User, db
+from portal.models import Child, School, User, db
 from portal.services import incidents as svc
 from portal.services import referrals
 from tests import factories
@@ -63,7 +63,9 @@ def counting() -> Iterator[Counted]:
 
 
 def get(client: FlaskClient, url: str) -> tuple[Counted, str]:
-    db.session.expire_all()  # the test shares the session: count every page from cold
+    # The test shares the request's session: empty it, so each page starts as in production
+    # (a fresh session per request) and nothing the test built is found without a statement.
+    db.session.expunge_all()
     with counting() as counted:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -72,67 +74,94 @@ def get(client: FlaskClient, url: str) -> tuple[Counted, str]:
 
 @dataclass
 class World:
-    school: School
-    dsl: User
-    staff: User
-    adviser: User
-    incident: Incident
-    child: Child
+    school_id: uuid.UUID
+    users: dict[str, uuid.UUID]
+    incident_id: uuid.UUID
+    child_id: uuid.UUID
+    lines: int = 0
+
+    def user(self, role: str) -> User:
+        found = db.session.get(User, self.users[role])
+        assert found is not None
+        return found
 
 
-def add_incidents(school: School, dsl: User, how_many: int, per_incident: int) -> Incident:
-    last: Incident | None = None
+def add_incidents(w: World, how_many: int, per_incident: int) -> None:
+    """`how_many` more incidents, each with `per_incident` children, a decision about each,
+    a referral to the authority; the concern form's, dashboard's and inbox's data grow."""
+    school = db.session.get(School, w.school_id)
+    dsl = w.user("dsl")
+    assert school is not None
     for n in range(how_many):
-        kids = [(factories.child(school, f"Kid{n}x{k}", f"Family{n}", dob=dt.date(2012, 1, 1 + k)),
+        kids = [(factories.child(school, f"Kid{k}", f"Family{n}x{w.lines}",
+                                 dob=dt.date(2012, 1, 1 + k)),
                  "harmed" if k == 0 else "harmed_others") for k in range(per_incident)]
-        last = make_incident(school, dsl, kids, concern_text=f"Seen on a phone ({n}).")
+        inc = make_incident(school, dsl, kids, concern_text=f"Seen on a phone ({n}).")
         for child, _ in kids:
-            svc.record_decision(dsl, last, svc.DecisionInput(
+            svc.record_decision(dsl, inc, svc.DecisionInput(
                 kind="internal_support", child_id=child.id,
                 reasons="Safety plan agreed with the child."), NOW - dt.timedelta(hours=5))
-        referrals.hand_over(last, "derbyshire", dsl, now=NOW - dt.timedelta(hours=4))
-    assert last is not None
-    return last
+        referrals.hand_over(inc, "derbyshire", dsl, now=NOW - dt.timedelta(hours=4))
+        w.incident_id = inc.id
+    db.session.commit()
 
 
-def world(size: int) -> World:
+def add_file_lines(w: World, lines: int) -> None:
+    school = db.session.get(School, w.school_id)
+    child = db.session.get(Child, w.child_id)
+    add_lines(school, w.user("staff"), child, lines, start=w.lines)
+    w.lines += lines
+
+
+def small_world() -> World:
     school = factories.school("Oakfield Academy", "derbyshire")
-    dsl = factories.user("dsl", org=school, display_name="Dana Lead")
-    staff = factories.user("staff", org=school, display_name="Sam Staff")
-    adviser = factories.user("la_adviser", org=factories.authority("derbyshire"),
-                             display_name="Ash Adviser")
-    inc = add_incidents(school, dsl, size, size)
+    users = {
+        "dsl": factories.user("dsl", org=school, display_name="Dana Lead").id,
+        "staff": factories.user("staff", org=school, display_name="Sam Staff").id,
+        "la_adviser": factories.user("la_adviser", org=factories.authority("derbyshire"),
+                                     display_name="Ash Adviser").id,
+    }
     child = factories.child(school, "Amira", "Okonkwo")
     db.session.commit()
-    add_lines(school, staff, child, 4 * size)
-    return World(school, dsl, staff, adviser, inc, child)
+    w = World(school.id, users, uuid.uuid4(), child.id)
+    add_incidents(w, 1, 1)
+    add_file_lines(w, 3)
+    return w
 
 
-def pages(w: World) -> dict[str, tuple[User, str]]:
-    return {
-        "dashboard": (w.dsl, "/dashboard"),
-        "incident": (w.dsl, f"/incidents/{w.incident.id}"),
-        "child's file": (w.dsl, f"/children/{w.child.id}"),
-        "inbox": (w.adviser, "/referrals"),
-        "concern form": (w.staff, "/concerns/new"),
-    }
+def grow(w: World) -> None:
+    """More of everything: incidents (the last, shown, with three children), children,
+    decisions, referrals, concerns and chronology lines."""
+    add_incidents(w, 3, 3)
+    add_file_lines(w, 9)
 
 
-def measure(app: Flask, size: int) -> dict[str, Counted]:
-    w = world(size)
+PAGES = {
+    "dashboard": ("dsl", "/dashboard", True),
+    "incident": ("dsl", "/incidents/{w.incident_id}", True),
+    "child's file": ("dsl", "/children/{w.child_id}", True),
+    "adviser inbox": ("la_adviser", "/referrals", True),
+    "concern form": ("staff", "/concerns/new", False),
+}
+
+
+def measure(app: Flask, w: World) -> dict[str, Counted]:
     found = {}
-    for name, (user, url) in pages(w).items():
+    for name, (role, url, _) in PAGES.items():
         client = app.test_client()
-        sign_in(client, user)
-        client.get(url)  # warm: first-request work is not the point
-        found[name], _ = get(client, url)
+        sign_in(client, w.user(role))
+        target = url.format(w=w)
+        client.get(target)  # warm: first-request work is not the point
+        found[name], _ = get(client, target)
     return found
 
 
 def test_statements(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(referrals, "utcnow", lambda: NOW)
-    small = measure(app, 1)
-    big = measure(app, 2)
+    w = small_world()
+    small = measure(app, w)
+    grow(w)
+    big = measure(app, w)
     for name in small:
         print(name, len(small[name].statements), len(big[name].statements),
               len(small[name].repeats), len(big[name].repeats))
