@@ -217,6 +217,23 @@ def concern_children(concerns: Iterable[Concern]) -> list[Child]:
     return list(seen.values())
 
 
+def concerns_with_children(incident: Incident) -> tuple[list[Concern], list[Child]]:
+    """`incident_concerns(incident)` and their `concern_children`, in one statement."""
+    concerns: dict[uuid.UUID, Concern] = {}
+    children: dict[uuid.UUID, Child] = {}
+    for concern, child in db.session.execute(
+        select(Concern, Child).join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
+        .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+        .outerjoin(Child, Child.id == ConcernChild.child_id)
+        .where(IncidentConcern.incident_id == incident.id)
+        .order_by(Concern.submitted_at, Concern.id)
+    ):
+        concerns.setdefault(concern.id, concern)
+        if child is not None:
+            children.setdefault(child.id, child)
+    return list(concerns.values()), sorted(children.values(), key=lambda c: c.reference)
+
+
 def decisions(incident: Incident) -> list[Decision]:
     return list(db.session.scalars(
         select(Decision).where(Decision.incident_id == incident.id)

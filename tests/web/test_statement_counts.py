@@ -96,6 +96,8 @@ def add_incidents(w: World, how_many: int, per_incident: int) -> None:
         kids = [(factories.child(school, f"Kid{k}", f"Family{n}x{w.lines}",
                                  dob=dt.date(2012, 1, 1 + k)),
                  "harmed" if k == 0 else "harmed_others") for k in range(per_incident)]
+        # The child whose file is counted is on every incident, with a decision of its own.
+        kids.append((db.session.get(Child, w.child_id), "witness"))
         inc = make_incident(school, dsl, kids, concern_text=f"Seen on a phone ({n}).")
         for child, _ in kids:
             svc.record_decision(dsl, inc, svc.DecisionInput(
