@@ -138,34 +138,49 @@ def grow(w: World) -> None:
     add_file_lines(w, 9)
 
 
+# (who, where, what the page must show once the world has grown: the counts are only worth
+# something if the page shows everything).
 PAGES = {
-    "dashboard": ("dsl", "/dashboard", True),
-    "incident": ("dsl", "/incidents/{w.incident_id}", True),
-    "child's file": ("dsl", "/children/{w.child_id}", True),
-    "adviser inbox": ("la_adviser", "/referrals", True),
-    "concern form": ("staff", "/concerns/new", False),
+    "dashboard": ("dsl", "/dashboard", "Incident I0004"),
+    "incident": ("dsl", "/incidents/{w.incident_id}", "Amira Okonkwo"),
+    "child's file": ("dsl", "/children/{w.child_id}", "Note 11:"),
+    "adviser inbox": ("la_adviser", "/referrals", "Oakfield Academy"),
+    "concern form": ("staff", "/concerns/new", "What happened"),
 }
+DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
+# Issue 15 asks for at most 10 on every data page. Not there yet (the incident page's read
+# model still loads each kind of row in a statement of its own, the file each kind of line;
+# three of each are the audit event's): these two pages may not grow past today's counts.
+NOT_YET_TEN = {"incident": 17, "child's file": 20}
 
 
-def measure(app: Flask, w: World) -> dict[str, Counted]:
+def measure(app: Flask, w: World) -> dict[str, tuple[Counted, str]]:
     found = {}
     for name, (role, url, _) in PAGES.items():
         client = app.test_client()
         sign_in(client, w.user(role))
         target = url.format(w=w)
         client.get(target)  # warm: first-request work is not the point
-        found[name], _ = get(client, target)
+        found[name] = get(client, target)
     return found
 
 
-def test_statements(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_page_costs_a_fixed_few_statements_none_repeated(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(referrals, "utcnow", lambda: NOW)
     w = small_world()
     small = measure(app, w)
     grow(w)
     big = measure(app, w)
-    for name in small:
-        print(name, len(small[name].statements), len(big[name].statements),
-              len(small[name].repeats), len(big[name].repeats))
-        for s, p in big[name].statements:
-            print("   ", s[:110].replace("\n", " "), p[:40])
+    report = {name: (len(small[name][0].statements), len(big[name][0].statements))
+              for name in PAGES}
+    print(f"\nstatements (small world, bigger world): {report}")
+    for name, (_, _, shown) in PAGES.items():
+        counted, html = big[name]
+        assert shown in html, name
+        assert small[name][0].repeats == [] and counted.repeats == [], name
+        assert len(counted.statements) == len(small[name][0].statements), (name, report)
+        most = NOT_YET_TEN.get(name, MOST_FOR_DATA)
+        if name in DATA_PAGES:
+            assert len(counted.statements) <= most, (name, report)
+    assert len(big["concern form"][0].statements) <= 3  # the session, the draft
