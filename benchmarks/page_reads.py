@@ -84,6 +84,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
     parser.add_argument("--profile", metavar="PAGE")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order (tottime, ...)")
+    parser.add_argument("--callers", metavar="FUNCTION", help="and who calls FUNCTION")
     args = parser.parse_args()
     referrals.utcnow = lambda: NOW  # type: ignore[assignment]  # one clock for the world
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,7 +130,10 @@ def main() -> int:
                 print(f"{name:<14} {statistics.median(cpu):7.2f} {statistics.median(wall):8.2f}"
                       f" {len(statements):11d} {repeats:8d}", flush=True)
                 if profiler is not None:
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+                    stats = pstats.Stats(profiler).sort_stats(args.sort)
+                    stats.print_stats(40)
+                    if args.callers:
+                        stats.print_callers(args.callers)
             db.session.remove()
             db.engine.dispose()
     return 0

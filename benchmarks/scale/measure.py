@@ -96,8 +96,44 @@ def flooded_child(school_id: uuid.UUID, logins: list[dict[str, Any]], lines: int
     return child.id
 
 
+def show_plans(client: Any, url: str) -> None:
+    """Each statement of one GET of `url` whose plan reads a whole table or sorts (SQLite's
+    EXPLAIN QUERY PLAN; PostgreSQL's EXPLAIN), to find the indexes the planner wants."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        for statement, parameters in seen:
+            cursor = raw.cursor()
+            cursor.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement,
+                           parameters)
+            lines = [str(row[-1] if sqlite else row[0]) for row in cursor.fetchall()]
+            cursor.close()
+            quiet = ("USING", "CONSTANT", "SUBQUERY", "CO-ROUTINE")
+            bad = [line for line in lines
+                   if ("SCAN " in line and not any(q in line for q in quiet))
+                   or "TEMP B-TREE" in line or "Seq Scan" in line]
+            if bad:
+                print(f"    {statement[:100]!r}...\n      " + "\n      ".join(bad))
+
+
+
 def pages(app: Any, runs: int, logins: list[dict[str, Any]],
-          wanted: dict[str, tuple[str, uuid.UUID | None, str]]) -> list[dict[str, Any]]:
+          wanted: dict[str, tuple[str, uuid.UUID | None, str]],
+          plans: bool = False) -> list[dict[str, Any]]:
     """Whole pages: GET through the Flask test client, signed in through the real forms, each
     timed (wall and process CPU) with its SQL statements and its size."""
     from sqlalchemy import event
@@ -136,6 +172,8 @@ def pages(app: Any, runs: int, logins: list[dict[str, Any]],
             event.remove(db.engine, "before_cursor_execute", count)
             assert response.status_code == 200, url
         size = len(response.get_data())
+        if plans:
+            show_plans(client, url)
         row = dict(page=label, runs=runs, p50=statistics.median(wall), p95=pct(wall, 95),
                    cpu_p50=statistics.median(cpu), statements=statements[0], bytes=size)
         ok = "ok" if row["p95"] < GOAL_MS else "MISSED"
@@ -154,6 +192,8 @@ def main() -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--no-pages", action="store_true",
                    help="skip the whole pages (GET through the test client, signed in)")
+    p.add_argument("--plans", action="store_true",
+                   help="print the query plans that scan a table or sort, page by page")
     p.add_argument("--flood", type=int, default=2000,
                    help="lines of the flooded child's file made in the typical school (once)")
     args = p.parse_args()
@@ -246,7 +286,7 @@ def main() -> int:
                 "... its page 2": ("dsl", school_id, f"/children/{flooded}?page=2"),
                 "adviser inbox": ("la_adviser", None, "/referrals"),
                 "concern form": ("staff", school_id, "/concerns/new"),
-            })
+            }, plans=args.plans)
 
         if not args.no_rotate:
             out["rotation"] = []
