@@ -1,10 +1,12 @@
 """Reading pages cheaply (issue 15): what a request loaded stays loaded until it ends.
 
-* `keep` holds strong references for the request: SQLAlchemy's identity map holds rows weakly,
-  so a school or authority loaded once and then dropped would be loaded again by the next
-  relationship that names it.
+* The request's user, with their school or authority, is loaded with the session row in one
+  statement and kept alive by `g.auth_row` (portal/auth/sessions.py): SQLAlchemy's identity
+  map holds rows weakly, and a school dropped after its first use would be loaded again by the
+  next relationship that names it. `loaded` finds such a row without a statement.
 * `authorities` loads every `LocalAuthority` row once per request (a few dozen rows, named by
-  the directory, the handover lines, referral lists and the dashboard's routes).
+  the directory, the handover lines, referral lists and the dashboard's routes) and holds them
+  until the request ends.
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
   again. The session is the request's own (removed at teardown), so nothing outlives it.
@@ -30,15 +32,8 @@ M = TypeVar("M")
 def _store() -> dict[str, Any] | None:
     if not has_request_context():
         return None
-    store: dict[str, Any] = request.environ.setdefault(_STORE, {"kept": []})
+    store: dict[str, Any] = request.environ.setdefault(_STORE, {})
     return store
-
-
-def keep(*objects: Any) -> None:
-    """Keep `objects` alive (strongly referenced) until the request ends."""
-    store = _store()
-    if store is not None:
-        store["kept"].extend(o for o in objects if o is not None)
 
 
 def loaded(model: type[M], ident: Any) -> M | None:
@@ -54,18 +49,13 @@ def authorities() -> dict[str, LocalAuthority]:
     store = _store()
     if store is not None and "authorities" in store:
         cached: dict[str, LocalAuthority] = store["authorities"]
-        return cached
+        # A commit in this request expired them: one statement again, not one per row.
+        if not any(inspect(la).expired_attributes for la in cached.values()):
+            return cached
     rows = {la.code: la for la in db.session.scalars(select(LocalAuthority))}
     if store is not None:
         store["authorities"] = rows
     return rows
-
-
-def forget_authorities() -> None:
-    """After adding or removing an authority in this request."""
-    store = _store()
-    if store is not None:
-        store.pop("authorities", None)
 
 
 def commit_keeping_loaded() -> None:
