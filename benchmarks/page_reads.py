@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, event
 
 from portal import create_app
 from portal import db as database
-from portal.models import db
+from portal.models import User, db
 from portal.services import incidents as svc
 from portal.services import referrals
 from tests import factories
@@ -69,11 +69,11 @@ def build(incidents: int, lines: int) -> dict[str, tuple[Any, str]]:
     add_lines(school, staff, child, lines)
     assert last is not None
     return {
-        "dashboard": (dsl, "/dashboard"),
-        "incident": (dsl, f"/incidents/{last.id}"),
-        "child's file": (dsl, f"/children/{child.id}"),
-        "adviser inbox": (adviser, "/referrals"),
-        "concern form": (staff, "/concerns/new"),
+        "dashboard": (dsl.id, "/dashboard"),
+        "incident": (dsl.id, f"/incidents/{last.id}"),
+        "child's file": (dsl.id, f"/children/{child.id}"),
+        "adviser inbox": (adviser.id, "/referrals"),
+        "concern form": (staff.id, "/concerns/new"),
     }
 
 
@@ -105,15 +105,15 @@ def main() -> int:
             print(f"{db.engine.dialect.name}: {args.incidents} incidents, "
                   f"a file of {args.lines} lines, {args.runs} runs")
             print(f"{'page':<14} {'CPU ms':>7} {'wall ms':>8} {'statements':>11} {'repeats':>8}")
-            for name, (user, url_) in pages.items():
+            for name, (user_id, url_) in pages.items():
                 client = app.test_client()
-                sign_in(client, user)
+                sign_in(client, db.session.get(User, user_id))
                 for _ in range(5):
                     assert client.get(url_).status_code == 200, url_
                 cpu, wall = [], []
                 profiler = cProfile.Profile() if args.profile == name else None
                 for _ in range(args.runs):
-                    db.session.expire_all()
+                    db.session.expunge_all()  # a fresh session, as each request in production
                     statements.clear()
                     event.listen(db.engine, "before_cursor_execute", count)
                     c0, w0 = time.process_time(), time.perf_counter()
