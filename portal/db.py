@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -25,6 +26,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    analyse(engine)
+
+
+def analyse(engine: Engine) -> None:
+    """Fresh planner statistics for every table (after migrations: new indexes, new tables).
+
+    SQLite: `ANALYZE` within the connection's `analysis_limit` (portal/extensions.py), then
+    `PRAGMA optimize`. PostgreSQL: `ANALYZE` (autovacuum keeps it fresh afterwards, see
+    docs/deploy.md)."""
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("PRAGMA optimize"))
 
 
 def current_revision(engine: Engine) -> str | None:

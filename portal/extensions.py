@@ -46,10 +46,35 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=5000")
+        planner_statistics(cursor)
         files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[2]]
         cursor.close()
         for name in files:
             private_sqlite_files(Path(name))
+
+
+# Rows ANALYZE reads per index at most: statistics good enough for the planner in milliseconds,
+# however large the database (docs/deploy.md, "The query planner").
+ANALYSIS_LIMIT = 1000
+
+
+def planner_statistics(cursor: Any) -> None:
+    """Give SQLite's planner statistics (issue 15): without them it picks `school_id` over
+    `incident_id` or `child_id` and reads a school's every row. A portal database opened
+    without any (never analysed) is analysed now, within `ANALYSIS_LIMIT`; otherwise `PRAGMA
+    optimize` refreshes tables whose statistics have gone stale (SQLite 3.46+ checks every
+    table on opening; older versions do nothing here, and `flask init-db` analyses). A
+    database busy beyond the busy timeout is left for the next connection."""
+    cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+    try:
+        found = {row[0] for row in cursor.execute(
+            "SELECT name FROM sqlite_master WHERE name IN ('sqlite_stat1', 'alembic_version')")}
+        if found == {"alembic_version"}:
+            cursor.execute("ANALYZE")
+        elif found:
+            cursor.execute("PRAGMA optimize=0x10002")
+    except sqlite3.OperationalError:
+        pass
 
 
 def private_sqlite_files(path: Path) -> None:

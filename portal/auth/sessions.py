@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..models import AuthSession, User, db
@@ -38,7 +39,15 @@ def _row_for_cookie() -> AuthSession | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
         return None
-    return db.session.get(AuthSession, accounts.token_hash(token))
+    # One statement for the row, its user and the user's school or authority; `g.auth_row`
+    # then keeps all of them alive for the request (portal/reads.py).
+    return db.session.get(AuthSession, accounts.token_hash(token), options=ROW_WITH_ORG)
+
+
+ROW_WITH_ORG: Final = (
+    joinedload(AuthSession.user).joinedload(User.school),
+    joinedload(AuthSession.user).joinedload(User.local_authority),
+)
 
 
 def current_row() -> AuthSession | None:

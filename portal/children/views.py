@@ -48,6 +48,7 @@ from ..attachments import (
     too_large_message,
 )
 from ..models import Incident, db, utcnow
+from ..reads import commit_keeping_loaded
 from ..services import attachments as attachment_service
 from ..services import child_file
 from . import bp
@@ -117,7 +118,7 @@ def file(child_id: Any) -> Any:
     record = child_file.build_child_file(user, child, newest_first=newest_first,
                                          page=page if page and page > 0 else 1)
     child_file.record_view(user, child, newest_first=newest_first)
-    db.session.commit()
+    commit_keeping_loaded()
     return render_template("children/file.html", page_title=f"Child {child.reference}",
                            file=record, pagination=_pagination(record, newest_first))
 

@@ -17,6 +17,7 @@ from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
+from ..reads import commit_keeping_loaded
 from ..refusal import Refused
 from ..rules.vocabulary import (
     CONSIDERATION_LABELS,
@@ -192,7 +193,7 @@ def show(incident_id: uuid.UUID) -> str:
     page = incident_page(incident, now)
     audit.record(audit.INCIDENT_VIEWED, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="incident", object_id=incident.id, at=now)
-    _commit_keeping_loaded()
+    commit_keeping_loaded()
     return render_template(
         "incidents/show.html", **_ctx(
             incident, page=page, page_title=f"Incident {incident.reference}",
@@ -200,18 +201,6 @@ def show(incident_id: uuid.UUID) -> str:
             sexual_types=SEXUAL_TYPES, date_text=reviews_svc.date_text,
             reassess_form=VersionedForm(formdata=None, version=str(incident.version)),
         ))
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what the read model loaded: the page shows what was read in
-    this transaction, and rendering it must not load each row again."""
-    session = db.session()
-    before = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = before
 
 
 @bp.post("/incidents/<uuid:incident_id>/reassess")

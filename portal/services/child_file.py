@@ -441,15 +441,13 @@ class _Builder:
         outcomes = triage.outcomes_of(child.school_id, concern_ids)
         outcome_ids = {o.id for rows in outcomes.values() for o in rows}
 
-        parts = list(db.session.scalars(
-            parts_q.where(IncidentChild.incident_id.in_(wanted["incident"]))
+        # The page's incidents with this child's part in each, in one statement.
+        found = list(db.session.execute(
+            parts_q.add_columns(Incident)
+            .where(IncidentChild.incident_id.in_(wanted["incident"]))
         )) if wanted["incident"] else []
-        incidents = {
-            i.id: i for i in db.session.scalars(
-                select(Incident).where(Incident.id.in_([p.incident_id for p in parts]))
-            )
-        } if parts else {}
-        parts = [p for p in parts if p.incident_id in incidents]
+        parts = [part for part, _ in found]
+        incidents = {incident.id: incident for _, incident in found}
         incident_ids = list(incidents)
 
         all_parts = list(db.session.scalars(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -33,6 +34,26 @@ def children_of_incidents(incidents: Iterable[Incident]) -> dict[uuid.UUID, list
         ):
             out[row.incident_id].append(row)
     return out
+
+
+def incidents_with_children(
+    query: Any,
+) -> tuple[list[Incident], dict[uuid.UUID, list[IncidentChild]]]:
+    """The incidents `query` (a select of `Incident`, ordered) returns and, by incident id, their
+    children as `children_of_incidents` gives them, in one statement (an outer join)."""
+    incidents: dict[uuid.UUID, Incident] = {}
+    children: dict[uuid.UUID, list[IncidentChild]] = {}
+    rows = db.session.execute(
+        query.add_columns(IncidentChild)
+        .outerjoin(IncidentChild, IncidentChild.incident_id == Incident.id)
+        .options(joinedload(IncidentChild.child))
+        .order_by(IncidentChild.position, IncidentChild.added_at))
+    for incident, row in rows:
+        incidents.setdefault(incident.id, incident)
+        found = children.setdefault(incident.id, [])
+        if row is not None:
+            found.append(row)
+    return list(incidents.values()), children
 
 
 def facts_for(incident: Incident, *, at_local: dt.datetime | None = None,

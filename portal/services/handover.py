@@ -30,9 +30,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import String, case, literal, select, union_all
 
-from .. import audit
+from .. import audit, reads
 from ..clock import from_uk_local, uk_local
 from ..models import (
     OUTSIDE_REFERRAL_ROUTE,
@@ -72,6 +72,7 @@ __all__ = [
     "Involved",
     "LineView",
     "RecordView",
+    "RouteFacts",
     "RouteRecordInput",
     "RouteState",
     "authority_rows",
@@ -81,6 +82,7 @@ __all__ = [
     "judge",
     "record_route",
     "record_text",
+    "route_facts",
     "route_states",
     "states_for",
     "still_owed",
@@ -137,7 +139,8 @@ def tel_href(number: str | None) -> str | None:
 
 
 def authority_rows() -> dict[str, LocalAuthority]:
-    return {la.code: la for la in db.session.scalars(select(LocalAuthority))}
+    """Every authority by code, loaded once per request (portal/reads.py)."""
+    return reads.authorities()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,8 +417,52 @@ def _involved(entries: Iterable[dict[str, Any]],
 
 def on_portal_codes() -> set[str]:
     """The authorities whose advisers receive referrals through the portal."""
-    return set(db.session.scalars(
-        select(LocalAuthority.code).where(LocalAuthority.active.is_(True))))
+    return {code for code, la in reads.authorities().items() if la.active}
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    """What many incidents have on record towards their routes, by incident id: the referrals
+    sent (authority code, convening), the route records (route, outside authority code) and
+    every decision naming a route (kind, route)."""
+
+    referred: dict[uuid.UUID, list[tuple[str, bool]]]
+    recorded: dict[uuid.UUID, list[tuple[str, str | None]]]
+    decisions: list[tuple[uuid.UUID, str, str]]
+
+
+def route_facts(incidents: Sequence[Incident]) -> RouteFacts:
+    """`RouteFacts` of `incidents` in one statement (a UNION ALL of the three tables); the
+    referrals and records of another school than the incident's are ignored."""
+    facts = RouteFacts({}, {}, [])
+    if not incidents:
+        return facts
+    ids = [i.id for i in incidents]
+    school_of = {i.id: i.school_id for i in incidents}
+    text = String()
+    rows = db.session.execute(union_all(
+        select(Referral.incident_id, Referral.school_id, literal("referral", text).label("what"),
+               LocalAuthority.code.label("a"),
+               case((Referral.convening.is_(True), "yes"), else_="no").label("b"))
+        .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
+        .where(Referral.incident_id.in_(ids)),
+        select(RouteHandover.incident_id, RouteHandover.school_id, literal("record", text),
+               RouteHandover.route, RouteHandover.local_authority_code)
+        .where(RouteHandover.incident_id.in_(ids)),
+        select(Decision.incident_id, Decision.school_id, literal("decision", text),
+               Decision.route, Decision.kind)
+        .where(Decision.incident_id.in_(ids), Decision.route.is_not(None)),
+    ))
+    for incident_id, school_id, what, a, b in rows:
+        if what == "decision":
+            facts.decisions.append((incident_id, str(b), str(a)))
+        elif school_id != school_of[incident_id]:
+            continue
+        elif what == "referral":
+            facts.referred.setdefault(incident_id, []).append((str(a), b == "yes"))
+        else:
+            facts.recorded.setdefault(incident_id, []).append((str(a), b))
+    return facts
 
 
 @dataclass(frozen=True)
@@ -465,12 +512,12 @@ def mandatory_states(incident: Incident, entries: Iterable[dict[str, Any]],
 def states_for(
     incidents: Sequence[Incident], now: dt.datetime,
     children: dict[uuid.UUID, list[IncidentChild]] | None = None,
+    facts: RouteFacts | None = None,
 ) -> dict[uuid.UUID, list[RouteState]]:
     """For each incident, the state of each of its mandatory routes (empty: none).
 
-    A fixed number of queries however many incidents: the children (unless given), the
-    referrals sent, the route records, the authorities on the portal and the "handed over"
-    decisions, one each."""
+    A fixed number of queries however many incidents: the children (unless given), what
+    `route_facts` reads (unless given) and the authorities (once per request)."""
     wanted = [i for i in incidents if i.mandatory_routes]
     out: dict[uuid.UUID, list[RouteState]] = {i.id: [] for i in incidents}
     if not wanted:
@@ -479,37 +526,17 @@ def states_for(
         children = children_of_incidents(wanted)
     directory = directory_from_db()
     now_local = uk_local(now)
-    ids = [i.id for i in wanted]
-    school_of = {i.id: i.school_id for i in wanted}
-    referred: dict[uuid.UUID, list[tuple[str, bool]]] = {i: [] for i in ids}
-    for incident_id, school_id, convening, code in db.session.execute(
-        select(Referral.incident_id, Referral.school_id, Referral.convening, LocalAuthority.code)
-        .join(LocalAuthority, LocalAuthority.id == Referral.local_authority_id)
-        .where(Referral.incident_id.in_(ids))
-    ):
-        if school_id == school_of[incident_id]:
-            referred[incident_id].append((code, bool(convening)))
-    recorded: dict[uuid.UUID, list[tuple[str, str | None]]] = {i: [] for i in ids}
-    for incident_id, school_id, route, outside_code in db.session.execute(
-        select(RouteHandover.incident_id, RouteHandover.school_id, RouteHandover.route,
-               RouteHandover.local_authority_code)
-        .where(RouteHandover.incident_id.in_(ids))
-    ):
-        if school_id == school_of[incident_id]:
-            recorded[incident_id].append((route, outside_code))
+    facts = route_facts(wanted) if facts is None else facts
     on_portal = on_portal_codes()
-    decided: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
-    for incident_id, decided_route in db.session.execute(
-        select(Decision.incident_id, Decision.route)
-        .where(Decision.incident_id.in_(ids), Decision.kind == "handed_over",
-               Decision.route.is_not(None))
-    ):
-        decided[incident_id].append(str(decided_route))
+    decided: dict[uuid.UUID, list[str]] = {i.id: [] for i in wanted}
+    for incident_id, kind, decided_route in facts.decisions:
+        if kind == "handed_over":
+            decided[incident_id].append(decided_route)
     for incident in wanted:
         entries, _ = entries_for(incident, directory, now_local, children.get(incident.id))
         out[incident.id] = mandatory_states(incident, entries, on_portal, on_record(
-            referrals=referred[incident.id], records=recorded[incident.id],
-            decided=decided[incident.id]))
+            referrals=facts.referred.get(incident.id, []),
+            records=facts.recorded.get(incident.id, []), decided=decided[incident.id]))
     return out
 
 

@@ -90,8 +90,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     assessment = latest_two[0] if latest_two else None
     rows = incident_children(incident)
     decided = svc.decisions(incident)
-    concerns = svc.incident_concerns(incident)
-    named = svc.concern_children(concerns)
+    concerns, named = svc.concerns_with_children(incident)
     contacts = {child_id: found for (_, child_id), found in contacts_for([incident]).items()}
     records = handover.records_of(incident)
     sent, responses = referrals.sent_for(incident)

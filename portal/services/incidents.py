@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, wording
@@ -61,7 +61,7 @@ from ..rules.vocabulary import (
 from . import chronology, handover, merge, repeat_harm
 from .children import add_child
 from .facts import children_of_incidents as children_of_incidents
-from .facts import facts_for
+from .facts import facts_for, incidents_with_children
 from .facts import incident_children as incident_children
 from .localtime import directory_from_db as directory
 from .parents import contacts_for
@@ -214,6 +214,23 @@ def concern_children(concerns: Iterable[Concern]) -> list[Child]:
     ):
         seen.setdefault(child.id, child)
     return list(seen.values())
+
+
+def concerns_with_children(incident: Incident) -> tuple[list[Concern], list[Child]]:
+    """`incident_concerns(incident)` and their `concern_children`, in one statement."""
+    concerns: dict[uuid.UUID, Concern] = {}
+    children: dict[uuid.UUID, Child] = {}
+    for concern, child in db.session.execute(
+        select(Concern, Child).join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
+        .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+        .outerjoin(Child, Child.id == ConcernChild.child_id)
+        .where(IncidentConcern.incident_id == incident.id)
+        .order_by(Concern.submitted_at, Concern.id)
+    ):
+        concerns.setdefault(concern.id, concern)
+        if child is not None:
+            children.setdefault(child.id, child)
+    return list(concerns.values()), sorted(children.values(), key=lambda c: c.reference)
 
 
 def decisions(incident: Incident) -> list[Decision]:
@@ -1297,7 +1314,7 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
     # A fixed number of queries however many concerns and incidents are open.
     concerns = list(db.session.scalars(
         visible_concerns.where(Concern.state == "submitted").order_by(Concern.submitted_at)
-        .options(selectinload(Concern.children).joinedload(ConcernChild.child))))
+        .options(joinedload(Concern.children).joinedload(ConcernChild.child))).unique())
     new_items = []
     for c in concerns:
         school = db.session.get(School, c.school_id)  # one school: loaded once
@@ -1307,15 +1324,12 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
             title=f"Concern raised {moment_words(uk_local(c.submitted_at))}",
             detail=_children_text(ch.child for ch in c.children),
             due=due, overdue=now > due, urgent=bool(c.urgent)))
-    incidents = list(db.session.scalars(
-        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at)))
-    children = children_of_incidents(incidents)
+    incidents, children = incidents_with_children(
+        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at))
     # R4: each mandatory route by its own record, for every incident at once.
-    states = handover.states_for(incidents, now, children)
-    decided = {(incident_id, route) for incident_id, route in db.session.execute(
-        select(Decision.incident_id, Decision.route)
-        .where(Decision.incident_id.in_([i.id for i in incidents]),
-               Decision.route.is_not(None)))} if incidents else set()
+    facts = handover.route_facts(incidents)
+    states = handover.states_for(incidents, now, children, facts)
+    decided = {(incident_id, route) for incident_id, _, route in facts.decisions}
     open_items, pending, overdue_incidents = [], [], []
     for inc in incidents:
         kids = [ic.child for ic in children[inc.id]]

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import select
 
-from ..models import LocalAuthority, db
+from .. import reads
+from ..models import LocalAuthority
 from ..rules import Authority, Directory
 from ..rules.directory import DirectoryError, load_directory_data
 
@@ -41,7 +41,7 @@ _CACHE_KEY = "portal.directory"
 
 def _build_directory(rows: Iterable[LocalAuthority] | None = None) -> Directory:
     raw: dict[str, dict[str, Any]] = {a["code"]: a for a in load_directory_data()["authorities"]}
-    for la in db.session.scalars(select(LocalAuthority)) if rows is None else rows:
+    for la in reads.authorities().values() if rows is None else rows:
         if la.directory:
             raw[la.code] = {**la.directory, "code": la.code,
                             "name": la.directory.get("name") or la.name}

@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from sqlalchemy import false, select
+from sqlalchemy import ColumnElement, and_, false, select
 
 from ..models import ROLE_LABELS, User, db
 from ..passwords import password_problem
@@ -92,13 +92,19 @@ def deciders_for(user: User) -> list[User]:
 
 def awaiting_approval(peer: User) -> list[User]:
     """Accounts waiting for `peer` (or another of its role and organisation) to decide."""
+    waiting = awaiting_clause(peer)
+    if waiting is None:
+        return []
+    return list(db.session.scalars(select(User).where(waiting).order_by(User.created_at)))
+
+
+def awaiting_clause(peer: User) -> ColumnElement[bool] | None:
+    """SQL: the accounts `awaiting_approval` lists for `peer`; None if it lists none."""
     if peer.role not in RECORD_ROLES or (peer.school_id is None
                                          and peer.local_authority_id is None):
-        return []
-    return list(db.session.scalars(
-        select(User).where(_org_clause(peer), User.role == peer.role,
-                           User.approval == "awaiting_peer", User.active.is_(True),
-                           User.id != peer.id).order_by(User.created_at)))
+        return None
+    return and_(_org_clause(peer), User.role == peer.role, User.approval == "awaiting_peer",
+                User.active.is_(True), User.id != peer.id)
 
 
 def _gate(user: User, actor_id: uuid.UUID | None) -> str:

@@ -23,10 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import defer
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy.orm import aliased, defer
 
-from .. import audit, wording
+from .. import audit, reads, wording
 from ..attachments import AttachmentStore
 from ..clock import uk_local
 from ..models import (
@@ -783,14 +783,21 @@ def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
 
     A fixed number of queries however many referrals: the responses of all of them in one
     (the packets, large and not shown in lists, are not loaded)."""
+    return _views_of(list(db.session.scalars(query.options(defer(Referral.packet_enc)))), now)
+
+
+def _views_of(referrals: list[Referral], now: dt.datetime) -> list[ReferralView]:
+    """`referral_list`'s views of referrals already loaded."""
     directory = directory_from_db()
-    las = {la.id: la for la in db.session.scalars(select(LocalAuthority))}
+    las = {la.id: la for la in reads.authorities().values()}
     schools: dict[uuid.UUID, School | None] = {}
-    referrals = list(db.session.scalars(query.options(defer(Referral.packet_enc))))
     responses = responses_for(referrals)
-    if referrals:
-        schools = {s.id: s for s in db.session.scalars(select(School).where(
-            School.id.in_(list({r.school_id for r in referrals}))))}
+    # A DSL's referrals are all of the request's school, already loaded (portal/reads.py).
+    wanted = {r.school_id for r in referrals}
+    schools = {sid: found for sid in wanted if (found := reads.loaded(School, sid)) is not None}
+    if wanted - schools.keys():
+        schools.update({s.id: s for s in db.session.scalars(select(School).where(
+            School.id.in_(list(wanted - schools.keys()))))})
     views = [referral_view(referral, directory, now, las.get(referral.local_authority_id),
                            schools.get(referral.school_id), responses[referral.id])
              for referral in referrals]
@@ -827,10 +834,17 @@ def _settled() -> ColumnElement[bool]:
 def live_referrals(query: Any, now: dt.datetime) -> tuple[list[ReferralView], int]:
     """(views of the referrals of `query` that may still need something, sorted; how many
     others are settled and not loaded)."""
-    live = referral_list(query.where(~_settled()), now)
     # Every referral is settled or not: the rest of a plain count, with no test per referral.
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return live, (total or 0) - len(live)
+    # One statement: the count (one row, always) outer-joined to the live referrals.
+    total = select(func.count().label("total")).select_from(
+        query.order_by(None).subquery()).subquery()
+    live_rows = query.where(~_settled()).order_by(None).subquery()
+    found = aliased(Referral, live_rows)
+    rows = db.session.execute(
+        select(total.c.total, found).select_from(total)
+        .outerjoin(live_rows, true()).options(defer(found.packet_enc))).all()
+    live = [referral for _, referral in rows if referral is not None]
+    return _views_of(live, now), (rows[0][0] if rows else 0) - len(live)
 
 
 @dataclass

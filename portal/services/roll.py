@@ -27,10 +27,10 @@ from typing import Any, Final
 
 from sqlalchemy import delete, select, update
 
-from .. import audit
+from .. import audit, reads
 from ..clock import uk_local
 from ..crypto import fold_for_match
-from ..models import Child, LocalAuthority, RollContact, RollImport, School, User, db, keyring
+from ..models import Child, RollContact, RollImport, School, User, db, keyring
 from ..rules.directory import load_directory_data
 from . import repeat_harm
 from .child_file import date_text, describe_status, status_words
@@ -130,7 +130,7 @@ def _authority_names() -> dict[str, str]:
     """The authorities the portal knows (portal/data/authorities.json, and any an administrator
     added), code -> name."""
     names = {a["code"]: a["name"] for a in load_directory_data()["authorities"]}
-    names.update({la.code: la.name for la in db.session.scalars(select(LocalAuthority))})
+    names.update({la.code: la.name for la in reads.authorities().values()})
     return names
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from werkzeug.wrappers import Response
 
 from .. import access, clock, notify
@@ -66,7 +66,6 @@ def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
     approval, and the changes of the last NOTICE_DAYS days (from the audit trail)."""
     if me.school_id is None and me.local_authority_id is None:
         return {"pending": [], "notices": []}
-    pending = onboarding.awaiting_approval(me)
     since = now - dt.timedelta(days=NOTICE_DAYS)
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.org_id == me.org_id,
@@ -74,8 +73,15 @@ def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
                                  AuditEvent.object_type == "user", AuditEvent.at >= since)
         .order_by(AuditEvent.at.desc()).limit(50)).all()
     ids = {uuid.UUID(e.object_id) for e in events if e.object_id}
-    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} \
-        if ids else {}
+    # Those waiting for approval and those the notices name, in one statement.
+    waiting = onboarding.awaiting_clause(me)
+    named = User.id.in_(ids) if ids else None
+    wanted = [c for c in (waiting, named) if c is not None]
+    rows = list(db.session.execute(
+        select(User, (waiting if waiting is not None else false()).label("waiting"))
+        .where(or_(*wanted)).order_by(User.created_at))) if wanted else []
+    pending = [u for u, is_waiting in rows if is_waiting]
+    people = {u.id: u for u, _ in rows}
     notices = []
     for e in events:
         u = people.get(uuid.UUID(e.object_id)) if e.object_id else None
