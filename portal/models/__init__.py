@@ -42,6 +42,7 @@ from .records import (
 from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
+from .transfer import TRANSFER_STATES, FileTransfer, SchoolTerm, TransferAttachment
 
 __all__ = [
     "DEPLOYMENT_ORG",
@@ -69,6 +70,7 @@ __all__ = [
     "ConsultationCall",
     "Decision",
     "Encrypted",
+    "FileTransfer",
     "FormDraft",
     "Incident",
     "IncidentChild",
@@ -87,7 +89,10 @@ __all__ = [
     "RouteHandover",
     "School",
     "ShreddedOrg",
+    "SchoolTerm",
     "SubmissionKey",
+    "TRANSFER_STATES",
+    "TransferAttachment",
     "UnknownAddressThrottle",
     "User",
     "db",
