@@ -20,7 +20,7 @@ The rules
 A child whose file was sent to another school on the portal (`FileTransfer`, issue 16): both
 schools' DSLs see the transfer; only the receiving school's read what was sent; the sending
 school's own record of the child is read-only from then on (`read_only_reason`, enforced for
-every write of the child's record rows by `refuse_writes_to_sent_files` as the session flushes).
+every write of the child's record rows by `refuse_writes_to_sent_files` as each row is written).
 
 Denials are always 404, never 403: a record outside your reach is indistinguishable from one
 that does not exist, and ids that are not UUIDs are 404 too.
@@ -35,7 +35,6 @@ from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
 from sqlalchemy import Select, event, false, or_, select
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import Conflict, NotFound
 
 from .models import (
@@ -389,28 +388,26 @@ def check_writable(child: Child) -> None:
         raise ReadOnlyFile(reason)
 
 
-def refuse_writes_to_sent_files(session: Session, flush_context: Any, instances: Any) -> None:
-    """Before every flush: refuse a new, changed or deleted row of the record of a child whose
-    file was sent (whatever path wrote it)."""
-    ids: set[Any] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        for attr in _CHILD_RECORD_ROWS.get(type(obj), ()):
-            value = getattr(obj, attr, None)
-            if value is not None:
-                ids.add(value)
+def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> None:
+    """Before a row of a child's record is inserted, updated or deleted (whatever path wrote
+    it): refused when the child's file was sent to another school. Listens on those tables
+    only, so nothing else pays for it (the roll import writes thousands of rows)."""
+    ids = [value for attr in _CHILD_RECORD_ROWS.get(type(target), ())
+           if (value := getattr(target, attr, None)) is not None]
     if not ids:
         return
-    with session.no_autoflush:
-        sent_at = session.scalar(select(FileTransfer.sent_at)
-                                 .where(FileTransfer.child_id.in_(ids)).limit(1))
+    sent_at = connection.scalar(select(FileTransfer.sent_at)
+                                .where(FileTransfer.child_id.in_(ids)).limit(1))
     if sent_at is not None:
         raise ReadOnlyFile(_read_only_message(sent_at))
 
 
 def init_app() -> None:
     """Install the read-only guard (once per process)."""
-    if not event.contains(Session, "before_flush", refuse_writes_to_sent_files):
-        event.listen(Session, "before_flush", refuse_writes_to_sent_files)
+    for model in _CHILD_RECORD_ROWS:
+        for name in ("before_insert", "before_update", "before_delete"):
+            if not event.contains(model, name, refuse_writes_to_sent_files):
+                event.listen(model, name, refuse_writes_to_sent_files)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -68,8 +68,10 @@ class TransferAttachment(IdMixin, Base):
 
     transfer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_transfers.id"), index=True)
     to_school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
-    # The sending school's attachment it was copied from (an id only).
-    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attachments.id"))
+    # What it was copied from (ids only): the sending school's attachment, or, for a file
+    # that came to the sending school with an earlier transfer, that transfer's copy.
+    source_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attachments.id"))
+    source_copy_id: Mapped[uuid.UUID | None] = mapped_column()
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -37,6 +37,7 @@ from ..access import (
     referral_responses_visible_to,
     referrals_visible_to,
     school_rows_visible_to,
+    transfers_visible_to,
 )
 from ..attachments import ALLOWED_TYPES, AttachmentStore, size_text
 from ..models import (
@@ -162,6 +163,15 @@ def destinations(school_id: uuid.UUID) -> list[School]:
                                    .order_by(School.name)))
 
 
+def destination_of(child: Child) -> School | None:
+    """The school on the portal a leaver moved to, as the roll gives it (by URN), if any."""
+    urn = (child.destination_school or "").strip()
+    if child.roll_status != "left" or not urn:
+        return None
+    return db.session.scalar(select(School).where(School.urn == urn, School.active.is_(True),
+                                                  School.id != child.school_id))
+
+
 @dataclass(frozen=True)
 class TransferPlan:
     """What a transfer will send, frozen: the inputs (child, receiving school, the day they
@@ -175,7 +185,10 @@ class TransferPlan:
     moved_on: dt.date
     packet_json: str
     attachment_ids: tuple[uuid.UUID, ...]
+    # Files that came to this school with earlier transfers (their `TransferAttachment` ids).
+    copy_ids: tuple[uuid.UUID, ...]
     line_count: int
+    earlier_count: int
     call_count: int
     referral_count: int
     answer_count: int
@@ -184,12 +197,13 @@ class TransferPlan:
     def digest(self) -> str:
         """Changes when anything that would be sent changes (checked again when sending)."""
         text = json.dumps([self.packet_json, [str(i) for i in self.attachment_ids],
-                           str(self.to_school_id), self.moved_on.isoformat()])
+                           [str(i) for i in self.copy_ids], str(self.to_school_id),
+                           self.moved_on.isoformat()])
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
     def file_count(self) -> int:
-        return len(self.attachment_ids)
+        return len(self.attachment_ids) + len(self.copy_ids)
 
     @property
     def what_goes(self) -> list[str]:
@@ -204,6 +218,8 @@ class TransferPlan:
             count(self.call_count, "call", "calls") + " to a consultation line",
             count(self.referral_count, "referral", "referrals") + " and "
             + count(self.answer_count, "answer", "answers") + " from the local authority",
+            *([count(self.earlier_count, "line", "lines") + " of the file that came from the "
+               "child's earlier schools"] if self.earlier_count else []),
             count(self.file_count, "attached file", "attached files"),
             "Other children appear only as initials and reference number",
         ]
@@ -321,6 +337,25 @@ def _child_details(child: Child) -> dict[str, Any]:
     return details
 
 
+def _earlier_lines(user: User, child: Child) -> tuple[list[dict[str, Any]], list[uuid.UUID]]:
+    """The lines and files of the files that came to this school with the child from earlier
+    schools (accepted transfers): they go on with the rest, marked with where they came from."""
+    lines: list[dict[str, Any]] = []
+    copies: list[uuid.UUID] = []
+    for transfer in db.session.scalars(
+            transfers_visible_to(user).where(FileTransfer.received_child_id == child.id,
+                                             FileTransfer.to_school_id == child.school_id)
+            .order_by(FileTransfer.accepted_at)):
+        packet = read_packet(transfer)
+        for line in packet.get("lines", []):
+            line.setdefault("from_school", packet.get("from_school", ""))
+            lines.append(line)
+        copies.extend(db.session.scalars(select(TransferAttachment.id).where(
+            TransferAttachment.transfer_id == transfer.id,
+            TransferAttachment.to_school_id == child.school_id)))
+    return lines, copies
+
+
 def plan_transfer(user: User, child: Child, to_school: School,
                   moved_on: dt.date) -> TransferPlan:
     """What sending `child`'s file to `to_school` would send (reads only). RecordingError when
@@ -337,7 +372,8 @@ def plan_transfer(user: User, child: Child, to_school: School,
     check_writable(child)
     record, redact = build_whole_file(user, child)
     more, calls, referrals, answers = _more_lines(user, child, record, redact)
-    lines = [_event_dict(e) for e in record.events] + more
+    earlier, copy_ids = _earlier_lines(user, child)
+    lines = [_event_dict(e) for e in record.events] + more + earlier
     lines.sort(key=lambda line: line["at"] or "")
     file_ids = {a.id for e in record.events for a in e.attachments}
     attachments = tuple(a.id for a in db.session.scalars(
@@ -355,7 +391,8 @@ def plan_transfer(user: User, child: Child, to_school: School,
         child_id=child.id, from_school_id=child.school_id, to_school_id=to_school.id,
         to_school_name=to_school.name, moved_on=moved_on,
         packet_json=json.dumps(packet, sort_keys=True, ensure_ascii=False),
-        attachment_ids=attachments, line_count=len(record.events), call_count=calls,
+        attachment_ids=attachments, copy_ids=tuple(copy_ids), line_count=len(record.events),
+        earlier_count=len(earlier), call_count=calls,
         referral_count=referrals, answer_count=answers)
 
 
@@ -383,7 +420,7 @@ def send(user: User, plan: TransferPlan, store: AttachmentStore, now: dt.datetim
                             file_count=plan.file_count)
     packet = json.loads(plan.packet_json)
     packet["sent_by"] = user.display_name
-    copies = {source: uuid.uuid4() for source in plan.attachment_ids}
+    copies = {source: uuid.uuid4() for source in (*plan.attachment_ids, *plan.copy_ids)}
     for line in packet["lines"]:
         line["files"] = [str(copies[uuid.UUID(f)]) for f in line["files"]
                          if uuid.UUID(f) in copies]
@@ -402,6 +439,19 @@ def send(user: User, plan: TransferPlan, store: AttachmentStore, now: dt.datetim
             copy.description = source.description or None
             db.session.add(copy)
             plain = _Chunks(store.open(str(source.school_id), source.store_name))
+            store.save(str(to_school.id), copy.store_name, plain)
+            written.append(store.path(copy.store_name))
+        for earlier in db.session.scalars(select(TransferAttachment).where(
+                TransferAttachment.id.in_(list(plan.copy_ids)),
+                TransferAttachment.to_school_id == plan.from_school_id)):
+            copy = TransferAttachment(id=copies[earlier.id], transfer_id=transfer.id,
+                                      to_school_id=to_school.id, source_copy_id=earlier.id,
+                                      content_type=earlier.content_type, size=earlier.size,
+                                      created_at=now)
+            copy.filename = clean_filename(earlier.filename)
+            copy.description = earlier.description or None
+            db.session.add(copy)
+            plain = _Chunks(store.open(str(earlier.to_school_id), earlier.store_name))
             store.save(str(to_school.id), copy.store_name, plain)
             written.append(store.path(copy.store_name))
         db.session.flush()

@@ -81,6 +81,9 @@ def start(child_id: Any) -> Any:
     form.school.choices = [(str(s.id), s.name) for s in schools]
     if request.method == "GET":
         form.moved_on.data = _moved_default(child)
+        chosen = request.args.get("school") or ""
+        if chosen in {str(s.id) for s in schools}:
+            form.school.data = chosen
     page_errors: list[str] = []
     if form.validate_on_submit() and form.moved_on.data is not None:
         to_school = next((s for s in schools if str(s.id) == form.school.data), None)
@@ -286,6 +289,7 @@ def child_panel(child: Child) -> Markup:
         "transfers/_child_panel.html", child=child, sent=sent,
         sent_clock=svc.clock_for(sent, today) if sent else None,
         sent_to=svc.school_name(sent.to_school_id) if sent else "",
+        destination=svc.destination_of(child) if not sent else None,
         received=[(t, svc.school_name(t.from_school_id)) for t in received]))
 
 

@@ -23,10 +23,13 @@ from portal.models import (
     FileTransfer,
     SchoolTerm,
     TransferAttachment,
+    User,
     db,
+    keyring,
 )
 from portal.services import attachments as attachment_service
 from portal.services import referrals
+from portal.services.roll import UPN_INDEX
 from tests import factories
 from tests.web.conftest import csrf_from, sign_in
 from tests.web.test_attachments import PDF
@@ -59,6 +62,7 @@ def world(app: Flask, clock: dict[str, dt.datetime]) -> dict[str, Any]:
     cedar_dsl = factories.user("dsl", org=cedar, display_name="Cleo Marchbank")
     amira = factories.child(oak, given="Amira", family="Okonkwo")
     amira.upn = "A123456789012"
+    amira.upn_index = keyring().blind_indexer(str(oak.id), UPN_INDEX)("a123456789012")
     ben = factories.child(oak, given="Benedikt", family="Larkspur")
     at = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
     incident = _incident(oak, dana, "I0001", at, "Benedikt Larkspur pushed Amira at lunch.",
@@ -81,23 +85,27 @@ def _hidden(html: str) -> dict[str, str]:
     return {**dict(_HIDDEN2.findall(html)), **dict(_HIDDEN.findall(html))}
 
 
-def _send(client: FlaskClient, w: dict[str, Any]) -> FileTransfer:
-    url = f"/children/{w['amira'].id}/transfer"
+def _send(client: FlaskClient, w: dict[str, Any], child: Any = None, school: Any = None,
+          ) -> FileTransfer:
+    child = child or w["amira"]
+    school = school or w["brook"]
+    url = f"/children/{child.id}/transfer"
     page = client.get(url)
     assert page.status_code == 200
-    assert "Brookside Primary" in page.get_data(as_text=True)
+    assert school.name in page.get_data(as_text=True)
     confirm = client.post(url, data={
-        "csrf_token": csrf_from(page), "school": str(w["brook"].id),
+        "csrf_token": csrf_from(page), "school": str(school.id),
         "moved_on": ["14", "5", "2026"]})
     assert confirm.status_code == 200
     html = confirm.get_data(as_text=True)
     assert "Check what will be sent" in html
-    assert "1 attached file" in html and "Brookside Primary" in html
-    assert db.session.scalar(select(func.count()).select_from(FileTransfer)) == 0
+    assert "1 attached file" in html and school.name in html
+    before = db.session.scalar(select(func.count()).select_from(FileTransfer))
     sent = client.post(f"{url}/send", data=_hidden(html))
     assert sent.status_code == 302
-    transfer = db.session.scalar(select(FileTransfer))
+    transfer = db.session.scalar(select(FileTransfer).where(FileTransfer.child_id == child.id))
     assert transfer is not None
+    assert db.session.scalar(select(func.count()).select_from(FileTransfer)) == before + 1
     assert sent.headers["Location"].endswith(f"/transfers/{transfer.id}")
     return transfer
 
@@ -183,6 +191,33 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert "Received: accepted by Rhys Penhallow" in client.get(
         f"/children/{w['amira'].id}").get_data(as_text=True)
     assert "accept the file" not in other.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_file_goes_on_to_the_next_school_with_what_came_before(
+        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
+    w = world
+    sign_in(client, w["dana"])
+    first = _send(client, w)
+    rhys = app.test_client()
+    sign_in(rhys, w["rhys"])
+    page = rhys.get(f"/transfers/{first.id}")
+    rhys.post(f"/transfers/{first.id}/accept", data={"csrf_token": csrf_from(page),
+                                                      "match": "new"})
+    db.session.expire_all()
+    at_brook = db.session.get(Child, db.session.get(FileTransfer, first.id).received_child_id)
+    assert at_brook is not None
+    cedar = db.session.get(User, w["cedar_dsl"].id).school
+    onward = _send(rhys, w, child=at_brook, school=cedar)
+    other = app.test_client()
+    sign_in(other, w["cedar_dsl"])
+    html = other.get(f"/transfers/{onward.id}").get_data(as_text=True)
+    assert "pushed Amira at lunch" in html and "at Oakfield Academy" in html
+    assert "received from Oakfield Academy" in html
+    assert "Benedikt" not in html
+    copy = db.session.scalar(select(TransferAttachment).where(
+        TransferAttachment.transfer_id == onward.id))
+    assert copy is not None and copy.to_school_id == cedar.id
+    assert other.get(f"/transfers/files/{copy.id}").data == PDF
 
 
 def test_a_second_file_matches_the_pupil_already_there(app: Flask, client: FlaskClient,
@@ -285,3 +320,28 @@ def test_term_dates_are_a_school_setting(app: Flask, client: FlaskClient,
     assert "26 October 2026 to 30 October 2026" in listed
     assert db.session.scalar(select(func.count()).select_from(SchoolTerm)
                              .where(SchoolTerm.school_id == world["brook"].id)) == 1
+
+
+def test_the_roll_marks_a_leaver_with_a_school_on_the_portal_and_the_dsl_is_offered_it(
+        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
+    from tests.web.conftest import override_settings
+    from tests.web.test_roll import confirm, preview
+
+    w = world
+    override_settings(app, roll_import_inline=True)
+    data = ("UPN,Legal Surname,Legal Forename,Date of Birth,Leaving Date,Destination URN\n"
+            f"A123456789012,Okonkwo,Amira,01/05/2012,13/05/2026,{w['brook'].urn}\n").encode()
+    sign_in(client, w["dana"])
+    url, page = preview(client, data)
+    assert confirm(client, url, page).status_code == 302
+    db.session.expire_all()
+    amira = db.session.get(Child, w["amira"].id)
+    assert amira is not None and amira.roll_status == "left"
+    assert amira.destination_school == w["brook"].urn
+    offer = client.get(f"/children/{amira.id}").get_data(as_text=True)
+    assert "This pupil has left for Brookside Primary, which uses the portal" in offer
+    start = client.get(f"/children/{amira.id}/transfer?school={w['brook'].id}")
+    html = start.get_data(as_text=True)
+    # The school is chosen and the day they left is filled in from the roll.
+    assert re.search(rf'value="{w["brook"].id}"[^>]*checked', html)
+    assert 'value="13"' in html and 'value="2026"' in html

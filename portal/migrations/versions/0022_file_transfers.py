@@ -1,5 +1,5 @@
-"""A child protection file sent to the child's next school on the portal, its files, and each
-school's term dates (issue 16, item 1).
+"""A child protection file sent to the child's next school on the portal, its files, each
+school's term dates, and a leaver's next school from the roll (issue 16, item 1).
 
 Revision ID: 0022
 Revises: 0020
@@ -18,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("children") as batch:
+        batch.add_column(sa.Column("destination_school_enc", sa.LargeBinary(), nullable=True))
     op.create_table(
         "file_transfers",
         sa.Column("child_id", sa.Uuid(), nullable=False),
@@ -59,7 +61,8 @@ def upgrade() -> None:
         "transfer_attachments",
         sa.Column("transfer_id", sa.Uuid(), nullable=False),
         sa.Column("to_school_id", sa.Uuid(), nullable=False),
-        sa.Column("source_id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.Uuid(), nullable=True),
+        sa.Column("source_copy_id", sa.Uuid(), nullable=True),
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -102,3 +105,5 @@ def downgrade() -> None:
                  "ix_file_transfers_received_child_id", "ix_file_transfers_child_id"):
         op.drop_index(name, table_name="file_transfers")
     op.drop_table("file_transfers")
+    with op.batch_alter_table("children") as batch:
+        batch.drop_column("destination_school_enc")
