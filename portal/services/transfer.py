@@ -584,15 +584,20 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
 
 @dataclass(frozen=True)
 class TransferRow:
-    transfer: FileTransfer
+    """A line of the dashboard: a transfer waiting for its receipt, or a leaver whose next
+    school is on the portal and whose file has not been sent (`transfer` None)."""
+
+    transfer: FileTransfer | None
     incoming: bool  # sent to the user's school
     other_school: str
     child_label: str  # the sending school's own child (outgoing) or the initials (incoming)
     clock: Clock
+    child_id: uuid.UUID | None = None
+    other_school_id: uuid.UUID | None = None
 
     @property
-    def id(self) -> uuid.UUID:
-        return self.transfer.id
+    def id(self) -> uuid.UUID | None:
+        return self.transfer.id if self.transfer is not None else None
 
 
 def _school_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -623,6 +628,31 @@ def rows_for(query: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferR
                                                       else t.from_school_id, ""),
                                label, clock_for(t, today)))
     out.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
+    return out
+
+
+def leavers_to_send(school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
+    """Pupils the roll marked as left for a school on the portal whose file has not been sent,
+    with the clock from the day they left. Only leavers with a next school are decrypted."""
+    sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
+    candidates = list(db.session.scalars(select(Child).where(
+        Child.school_id == school_id, Child.roll_status == "left",
+        Child.destination_school_enc.is_not(None), Child.merged_into_id.is_(None),
+        Child.id.not_in(sent))))
+    if not candidates:
+        return []
+    schools = {s.urn: s for s in destinations(school_id)}
+    terms = _rule_terms(school_id)
+    out = []
+    for child in candidates:
+        school = schools.get((child.destination_school or "").strip())
+        if school is None:
+            continue
+        due = school_days.transfer_due_on(child.left_on or today, terms)
+        clock = Clock(due_on=due, received=False, overdue=school_days.is_overdue(today, due),
+                      days_left=school_days.school_days_left(today, due, terms))
+        out.append(TransferRow(None, False, school.name, f"{child.full_name} ({child.reference})",
+                               clock, child_id=child.id, other_school_id=school.id))
     return out
 
 

@@ -121,7 +121,12 @@ def send(child_id: Any) -> Any:
         abort(400)
     if to_school is None:
         abort(404)
-    plan = svc.plan_transfer(user, child, to_school, moved_on)
+    try:
+        plan = svc.plan_transfer(user, child, to_school, moved_on)
+    except RecordingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("transfers.start", child_id=child.id))
     if plan.digest != form.digest.data:  # the file changed since the DSL checked it
         flash("The file changed while you were checking it: check what will be sent again",
               "error")
@@ -294,11 +299,16 @@ def child_panel(child: Child) -> Markup:
 
 
 def dashboard_rows() -> list[svc.TransferRow]:
-    """The transfers the user's school sent or was sent and that still wait for a receipt."""
+    """The transfers the user's school sent or was sent and that still wait for a receipt, and
+    its leavers whose next school is on the portal and whose file has not been sent."""
     user = _user()
     if user.school_id is None:
         return []
     from ..models import FileTransfer
 
-    return svc.rows_for(access.transfers_visible_to(user).where(FileTransfer.state == "sent"),
-                        user.school_id, svc.today_for(_now()))
+    today = svc.today_for(_now())
+    rows = svc.rows_for(access.transfers_visible_to(user).where(FileTransfer.state == "sent"),
+                        user.school_id, today)
+    rows += svc.leavers_to_send(user.school_id, today)
+    rows.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
+    return rows

@@ -160,7 +160,9 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     board = other.get("/dashboard").get_data(as_text=True)
     assert "A child from Oakfield Academy: accept the file" in board
     assert "Due by 29 May 2026" in board
-    html = other.get(f"/transfers/{transfer.id}").get_data(as_text=True)
+    response = other.get(f"/transfers/{transfer.id}")
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
     assert "Amira Okonkwo" in html
     assert "pushed Amira at lunch" in html and "Early help" in html
     assert "Amira said BL (C0002) took her lunch money too." in html
@@ -345,3 +347,13 @@ def test_the_roll_marks_a_leaver_with_a_school_on_the_portal_and_the_dsl_is_offe
     # The school is chosen and the day they left is filled in from the roll.
     assert re.search(rf'value="{w["brook"].id}"[^>]*checked', html)
     assert 'value="13"' in html and 'value="2026"' in html
+    # The dashboard offers it too, on the clock from the day they left (Wednesday 13 May:
+    # 14, 15, then half-term and the bank holiday, 26, 27, 28 May).
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert f"Amira Okonkwo ({amira.reference}): left for Brookside Primary, send their file" \
+        in board
+    assert "Due by 28 May 2026 (4 school days left)" in board
+    _send(client, w)
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert "send their file" not in board
+    assert "sent to Brookside Primary, waiting for their receipt" in board
