@@ -48,6 +48,7 @@ from .models import (
     ConcernOutcome,
     ConsultationCall,
     Decision,
+    Disclosure,
     FileTransfer,
     Incident,
     IncidentChild,
@@ -55,12 +56,14 @@ from .models import (
     IncidentRevision,
     LocalAuthority,
     ParentContact,
+    ReceivedFile,
     Referral,
     ReferralResponse,
     RollContact,
     RollImport,
     RouteHandover,
     School,
+    SealedExport,
     TransferAttachment,
     User,
     db,
@@ -109,6 +112,8 @@ SCHOOL_ONLY_MODELS: Final = (
     Addendum, Assessment, ChildRecordEntry, ConcernOutcome, ConsultationCall, Decision,
     IncidentChild, IncidentConcern, IncidentRevision, ParentContact, RollContact, RollImport,
     RouteHandover,
+    # Issue 16: sealed exports, files from a previous school, copies released outside.
+    SealedExport, ReceivedFile, Disclosure,
 )
 
 
@@ -359,10 +364,21 @@ class ReadOnlyFile(Conflict):
 # The rows of a child's safeguarding record, with the attributes naming the child. A concern
 # (`ConcernChild`) is not among them: a concern is never refused or lost (R1); the DSL who
 # reads it passes it on, since nothing more can be recorded in this school's copy.
+# Nor is a copy released from the school's own records (a subject access request or the police:
+# `Disclosure`, and its chronology line), nor the confirmed receipt of a sealed file sent before:
+# they record what happened to the copy the school keeps, and add nothing to the child's record.
 _CHILD_RECORD_ROWS: Final[dict[type[Any], tuple[str, ...]]] = {
     IncidentChild: ("child_id",), Decision: ("child_id",), ChildRecordEntry: ("child_id",),
     ParentContact: ("child_id",), ChildMerge: ("kept_child_id", "merged_child_id"),
+    ReceivedFile: ("child_id",),
 }
+
+
+def _about_the_copy(target: Any) -> bool:
+    from .services.file_export import ENTRY_DISCLOSURE, ENTRY_RECEIPT
+
+    return isinstance(target, ChildRecordEntry) and target.kind in (ENTRY_DISCLOSURE,
+                                                                     ENTRY_RECEIPT)
 
 
 def _read_only_message(sent_at: Any) -> str:
@@ -394,7 +410,7 @@ def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> No
     only, so nothing else pays for it (the roll import writes thousands of rows)."""
     ids = [value for attr in _CHILD_RECORD_ROWS.get(type(target), ())
            if (value := getattr(target, attr, None)) is not None]
-    if not ids:
+    if not ids or _about_the_copy(target):
         return
     sent_at = connection.scalar(select(FileTransfer.sent_at)
                                 .where(FileTransfer.child_id.in_(ids)).limit(1))

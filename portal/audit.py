@@ -132,6 +132,13 @@ REFERRAL_VIEWED: Final = "referral.viewed"
 REFERRAL_ACKNOWLEDGED: Final = "referral.acknowledged"
 REFERRAL_ANSWERED: Final = "referral.answered"
 EXPORT_CREATED: Final = "export.created"
+# Issue 16: a sealed export for a school not on the portal, its download and its receipt; a
+# copy released for a subject access request or to the police; a file from a previous school.
+EXPORT_SEALED: Final = "export.sealed"
+EXPORT_DOWNLOADED: Final = "export.downloaded"
+EXPORT_RECEIVED: Final = "export.received"
+DISCLOSURE_MADE: Final = "export.disclosed"
+CHILD_FILE_RECEIVED: Final = "child.file_received"
 KEYS_ROTATED: Final = "keys.rotated"
 KEYS_SHREDDED: Final = "keys.shredded"
 ROLL_PREVIEWED: Final = "roll.previewed"

@@ -58,7 +58,16 @@ from wtforms.fields.core import UnboundField
 
 from . import access, wording
 from .auth import sessions
-from .models import ConcernOutcome, Decision, FormDraft, LocalAuthority, RouteHandover, User, db
+from .models import (
+    ConcernOutcome,
+    Decision,
+    FormDraft,
+    LocalAuthority,
+    RouteHandover,
+    SealedExport,
+    User,
+    db,
+)
 from .services import drafts as service
 
 SIGNED_OUT_SAVED: Final = (
@@ -200,6 +209,7 @@ ABOUT: Final[dict[str, Callable[[User, Any], bool]]] = {
     "user_id": _found(access.get_user_or_404),
     "decision_id": _visible(Decision),
     "record_id": _visible(RouteHandover),
+    "export_id": _visible(SealedExport),
     "authority_id": _authority,
     # Plain words in the address (a route's or a line's name), checked by the view itself.
     "slug": lambda user, value: isinstance(value, str) and len(value) <= 40,
@@ -345,6 +355,11 @@ def _expired_session_post() -> Any:
         return None
     # The application's CSRF check ran before this one and passed (else `_page_expired`).
     return _rescue_signed_out(spec, csrf_ok=True)
+
+
+def page_expired(error: CSRFError) -> Any:
+    """For a blueprint with its own CSRF error handler: what the application's does."""
+    return _page_expired(error)
 
 
 def _page_expired(error: CSRFError) -> Any:

@@ -8,6 +8,6 @@ bp = Blueprint("children", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import merge_views, views  # noqa: F401 - registers the routes
+    from . import export_views, merge_views, views  # noqa: F401 - registers the routes
 
     app.register_blueprint(bp)

@@ -28,7 +28,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Response
 
-from .. import once
+from .. import drafts, once
 from ..access import (
     can_record_incident,
     get_attachment_or_404,
@@ -274,9 +274,10 @@ def upload_attachment(incident_id: Any) -> Any:
 @bp.errorhandler(CSRFError)
 def page_expired(error: CSRFError) -> Any:
     """The upload page open too long (its form token expired): the page again with what was
-    typed, and what to do. Elsewhere in this blueprint: the usual page."""
+    typed, and what to do. Elsewhere in this blueprint: as the application does (a form that
+    keeps drafts keeps what was typed: portal/drafts.py)."""
     if request.endpoint != "children.upload_attachment" or request.method != "POST":
-        return render_template("errors/400.html"), 400
+        return drafts.page_expired(error)
     incident = _upload_incident_or_response()
     if not isinstance(incident, Incident):
         return incident

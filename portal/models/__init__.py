@@ -10,6 +10,7 @@ from .accounts import (
 )
 from .audit import AuditEvent
 from .base import DEPLOYMENT_ORG, Base, Encrypted, db, keyring, new_id, utcnow
+from .exports import Disclosure, ReceivedFile, SealedExport
 from .handover import (
     OUTSIDE_REFERRAL_ROUTE,
     POLICE_METHODS,
@@ -70,6 +71,7 @@ __all__ = [
     "ConcernOutcome",
     "ConsultationCall",
     "Decision",
+    "Disclosure",
     "Encrypted",
     "FileTransfer",
     "FormDraft",
@@ -82,6 +84,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxMessage",
     "ParentContact",
+    "ReceivedFile",
     "Referral",
     "ReferralAttachment",
     "ReferralResponse",
@@ -90,6 +93,7 @@ __all__ = [
     "RouteHandover",
     "School",
     "SchoolTerm",
+    "SealedExport",
     "ShreddedOrg",
     "SubmissionKey",
     "TransferAttachment",

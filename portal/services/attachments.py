@@ -55,27 +55,32 @@ def download_name(attachment: Attachment | ReferralAttachment) -> str:
 def add_attachment(
     store: AttachmentStore,
     *,
-    incident: Incident,
+    incident: Incident | None,
     uploader: Any,
     filename: str | None,
     description: str | None,
     data: bytes,
     max_bytes: int,
     received: int | None = None,
+    school_id: uuid.UUID | None = None,
 ) -> Attachment:
     """Check, encrypt and store an upload on `incident`; raises AttachmentRefused.
 
-    `received` is how many bytes the browser sent, when only the first part was kept.
+    `received` is how many bytes the browser sent, when only the first part was kept. Without
+    an incident, `school_id` says whose file it is (a file received from a child's previous
+    school: services/file_export.py).
 
     Flushes and writes the audit event; the caller commits. The file is written before the
     commit, so a committed row always has its file (`discard_file` cleans up on failure).
     """
+    if incident is None and school_id is None:
+        raise ValueError("an attachment belongs to an incident or, without one, a school")
     checked = check_upload(data, max_bytes, received)
     check_readable(checked)
     attachment = Attachment(
         id=new_id(),
-        school_id=incident.school_id,
-        incident_id=incident.id,
+        school_id=incident.school_id if incident is not None else school_id,
+        incident_id=incident.id if incident is not None else None,
         content_type=checked.content_type,
         size=checked.size,
         uploaded_by_id=uploader.id,
@@ -88,7 +93,8 @@ def add_attachment(
     audit.record(
         audit.ATTACHMENT_UPLOADED, org_id=str(attachment.school_id), actor_id=uploader.id,
         object_type="attachment", object_id=attachment.id,
-        detail={"incident_id": str(incident.id), "content_type": checked.content_type,
+        detail={"incident_id": str(incident.id) if incident is not None else None,
+                "content_type": checked.content_type,
                 "size": checked.size},
     )
     return attachment

@@ -48,6 +48,7 @@ from ..models import (
     Incident,
     IncidentChild,
     LocalAuthority,
+    ReceivedFile,
     User,
     db,
     keyring,
@@ -90,6 +91,9 @@ DECISION_LABELS: Final = {
 }
 
 KIND_ORDER: Final = {"concern": 0, "incident": 1, "entry": 2, "decision": 3}
+# The chronology line of a file received from the child's previous school
+# (services/file_export.py): always the start of the chronology.
+FROM_PREVIOUS_SCHOOL: Final = "from_previous_school"
 # Lines of the chronology on one page of the file (issue 11, item 7: a flooded file of 2,000
 # lines took 28 s and 3 MB as one page).
 PER_PAGE: Final = 50
@@ -164,6 +168,9 @@ class Event:
     notes: list[Item] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)  # fields not shown above
     attachments: list[AttachmentLine] = field(default_factory=list)
+    # A file received from the child's previous school: the start of the chronology, before
+    # anything recorded here (oldest first: first; newest first: last).
+    from_outside: bool = False
 
     @property
     def when(self) -> str:
@@ -234,9 +241,11 @@ def name_spans(text: str) -> set[str]:
 
 
 class _Builder:
-    def __init__(self, user: Any, child: Child) -> None:
+    def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
         self.child = child
+        self.name_family = name_family
+        self._received_files: dict[uuid.UUID, Attachment] = {}
         self.others: dict[uuid.UUID, Child] = {}
         self._names: dict[uuid.UUID, str] = {}
         # Other children of the school by ("full" | "family", blind index); per text span
@@ -269,7 +278,8 @@ class _Builder:
         key = frozenset(c.id for c in children)
         redactor = self._redactors.get(key)
         if redactor is None:
-            redactor = self._redactors[key] = chronology.Redactor(children, self.child)
+            redactor = self._redactors[key] = chronology.Redactor(
+                children, self.child, name_family=self.name_family)
         done = self._redacted[text] = redactor(text)
         return done
 
@@ -314,7 +324,7 @@ class _Builder:
         return owners
 
     def label(self, other: Child) -> str:
-        return chronology.label(other, self.child)
+        return chronology.label(other, self.child, name_family=self.name_family)
 
     def user_name(self, user_id: uuid.UUID | None) -> str | None:
         if user_id is None:
@@ -369,18 +379,21 @@ class _Builder:
                   IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
             else_=Incident.opened_at,
         )
+        # 0 for a file from the previous school (the start of the chronology), else 1.
+        here = literal(1).label("lead")
         rows = union_all(
             concern_ids.with_only_columns(
-                Concern.id.label("id"), literal("concern", String).label("kind"),
+                here, Concern.id.label("id"), literal("concern", String).label("kind"),
                 Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord")),
             parts.with_only_columns(
-                Incident.id.label("id"), literal("incident", String).label("kind"),
+                here, Incident.id.label("id"), literal("incident", String).label("kind"),
                 type_coerce(incident_at, UTCDateTime).label("at"),
                 literal(KIND_ORDER["incident"]).label("ord")),
             decisions.with_only_columns(
-                Decision.id.label("id"), literal("decision", String).label("kind"),
+                here, Decision.id.label("id"), literal("decision", String).label("kind"),
                 Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord")),
             standalone.with_only_columns(
+                case((ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL, 0), else_=1).label("lead"),
                 ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
                 ChildRecordEntry.occurred_at.label("at"),
                 literal(KIND_ORDER["entry"]).label("ord")),
@@ -395,8 +408,8 @@ class _Builder:
         user = self.user
 
         rows, concern_ids_q, incident_ids_q, _decision_ids_q, parts_q = self.timeline()
-        order = ((rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc()) if newest_first
-                 else (rows.c.at, rows.c.ord, rows.c.id))
+        order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
+                 if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
         # The page's keys and the file's length in one statement (a window count).
         keys_q = select(rows.c.id, rows.c.kind, func.count().over()).order_by(*order)
 
@@ -493,6 +506,20 @@ class _Builder:
             .order_by(Addendum.created_at)
         )) if target_ids else []
 
+        # Files received from the previous school, and their attachments.
+        received_ids = [e.source_id for e in entries
+                        if e.kind == FROM_PREVIOUS_SCHOOL and e.source_id is not None]
+        received = {
+            r.id: r for r in db.session.scalars(
+                school_rows_visible_to(user, ReceivedFile).where(
+                    ReceivedFile.id.in_(received_ids), ReceivedFile.child_id == child.id))
+        } if received_ids else {}
+        self._received_files = {
+            a.id: a for a in db.session.scalars(
+                attachments_visible_to(user).where(
+                    Attachment.id.in_([r.attachment_id for r in received.values()])))
+        } if received else {}
+
         self.load_users(
             [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
             + [o.decided_by_id for rows in outcomes.values() for o in rows]
@@ -551,6 +578,9 @@ class _Builder:
                                     if entry.incident_id in incidents else None),
                 by=self.user_name(entry.author_id), items=[body],
             )
+            if entry.kind == FROM_PREVIOUS_SCHOOL:
+                self.received_event(ev, received.get(entry.source_id)
+                                    if entry.source_id else None)
             targets[entry.id] = (ev, None)
             standalone.append(ev)
 
@@ -573,12 +603,14 @@ class _Builder:
 
         unique: dict[int, Event] = {id(e): e for e in events.values()}
         timeline = list(unique.values()) + standalone
-        timeline.sort(key=lambda e: (e.at, KIND_ORDER.get(e.kind, 9)), reverse=newest_first)
+        timeline.sort(key=lambda e: (not e.from_outside, e.at, KIND_ORDER.get(e.kind, 9)),
+                      reverse=newest_first)
 
         family = []
         if child.family_group is not None:
             family = [
-                f"{c.full_name} ({c.reference})" for c in db.session.scalars(
+                f"{c.full_name} ({c.reference})" if self.name_family else c.redacted_label
+                for c in db.session.scalars(
                     children_visible_to(user).where(Child.family_group == child.family_group,
                                                     Child.id != child.id)
                     .order_by(Child.reference)
@@ -599,6 +631,26 @@ class _Builder:
             total=total,
             per_page=per_page,
         )
+
+    def received_event(self, ev: Event, received: ReceivedFile | None) -> None:
+        """A file from the previous school: which school, when it arrived, the file."""
+        ev.from_outside = True
+        ev.heading = "File from the previous school"
+        if received is None:
+            return
+        ev.items = [
+            Item("previous_school", "From", self.redact(received.previous_school)),
+            Item("received_on", "Received on", date_text(received.received_on)),
+            *ev.items[1:],
+        ]
+        attachment = self._received_files.get(received.attachment_id)
+        if attachment is not None:
+            if attachment.description:
+                ev.items.append(Item("description", "Description",
+                                     self.redact(attachment.description)))
+            ev.attachments.append(AttachmentLine(
+                id=attachment.id, name=self.redact(attachment.filename) or "Unnamed file",
+                description="", kind=attachment.content_type, size=attachment.size))
 
     def concern_event(self, concern: Concern, links: Sequence[ConcernChild]) -> Event:
         named = [self.label(self.others[link.child_id]) for link in links
@@ -721,11 +773,13 @@ def _authority_name(code: str | None) -> str:
 
 
 def build_child_file(user: Any, child: Child, *, newest_first: bool = True,
-                     page: int | None = None, per_page: int = PER_PAGE) -> ChildFile:
+                     page: int | None = None, per_page: int = PER_PAGE,
+                     name_family: bool = True) -> ChildFile:
     """`child`'s file as `user` may see it (the caller got `child` from `get_child_or_404`):
     with `page`, one page of `per_page` lines (the page on screen); without, every line (the
-    printed copy)."""
-    return _Builder(user, child).build(newest_first, page, per_page)
+    printed copy). `name_family=False` (a copy released outside the school) names no other
+    child at all, not even one of the same family group."""
+    return _Builder(user, child, name_family=name_family).build(newest_first, page, per_page)
 
 
 def build_whole_file(user: Any, child: Child) -> tuple[ChildFile, Callable[[str | None], str]]:

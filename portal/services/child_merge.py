@@ -33,9 +33,13 @@ from ..models import (
     ChildRecordEntry,
     ConcernChild,
     Decision,
+    Disclosure,
+    FileTransfer,
     Incident,
     IncidentChild,
     ParentContact,
+    ReceivedFile,
+    SealedExport,
     User,
     db,
 )
@@ -122,13 +126,24 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
             link.child_id = kept.id
     for model, key in ((IncidentChild, "incident_children"), (Decision, "decisions"),
                        (ParentContact, "parent_contacts"),
-                       (ChildRecordEntry, "child_record_entries")):
+                       (ChildRecordEntry, "child_record_entries"),
+                       # Issue 16: a file from the previous school, sealed files, copies released.
+                       (ReceivedFile, "received_files"), (SealedExport, "sealed_exports"),
+                       (Disclosure, "disclosures")):
         ids = [str(i) for i in db.session.scalars(
             select(model.id).where(model.child_id == merged.id))]
         if ids:
             moved[key] = ids
             db.session.execute(update(model).where(model.child_id == merged.id)
                                .values(child_id=kept.id))
+    # Files accepted from another school on the portal follow the child (a file this school
+    # sent away is read-only: `portal.access` refuses the merge itself).
+    received = [str(i) for i in db.session.scalars(
+        select(FileTransfer.id).where(FileTransfer.received_child_id == merged.id))]
+    if received:
+        moved["file_transfers_received"] = received
+        db.session.execute(update(FileTransfer).where(FileTransfer.received_child_id == merged.id)
+                           .values(received_child_id=kept.id))
     db.session.flush()
 
     # The details chosen, on the kept record; the merged record stays as it was, marked.

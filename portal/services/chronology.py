@@ -19,16 +19,20 @@ from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
 
 
-def may_see_name(of: Child, in_file_of: Child) -> bool:
-    """Whether `of`'s name may appear in `in_file_of`'s file."""
+def may_see_name(of: Child, in_file_of: Child, *, name_family: bool = True) -> bool:
+    """Whether `of`'s name may appear in `in_file_of`'s file. `name_family=False` (a copy for
+    someone outside the school: a subject access request, the police) names no other child,
+    not even one of the same family group."""
     if of.id == in_file_of.id:
         return True
-    return of.family_group is not None and of.family_group == in_file_of.family_group
+    return (name_family and of.family_group is not None
+            and of.family_group == in_file_of.family_group)
 
 
-def label(of: Child, in_file_of: Child) -> str:
+def label(of: Child, in_file_of: Child, *, name_family: bool = True) -> str:
     """How `of` appears in `in_file_of`'s file: the name, or initials and reference only."""
-    return of.full_name if may_see_name(of, in_file_of) else of.redacted_label
+    return (of.full_name if may_see_name(of, in_file_of, name_family=name_family)
+            else of.redacted_label)
 
 
 # Between the parts of a name in several parts ("Mary Jane", "Mary-Jane", "Mary.Jane").
@@ -88,15 +92,19 @@ class Redactor:
     matched again by a shorter name.
     """
 
-    def __init__(self, others: Iterable[Child], in_file_of: Child) -> None:
+    def __init__(self, others: Iterable[Child], in_file_of: Child, *,
+                 name_family: bool = True) -> None:
         replacements: list[tuple[str, str]] = []
+        # With `name_family=False` a brother's family name is often the child's own: the
+        # child's own names are never taken for another's.
+        own = {_compact(fold_for_match(name)) for name in _name_forms(in_file_of)}
         for other in others:
-            if may_see_name(other, in_file_of):
+            if may_see_name(other, in_file_of, name_family=name_family):
                 continue
             tag = other.redacted_label
             for name in _name_forms(other):
                 folded = fold_for_match(name)
-                if len(_compact(folded)) >= 2:
+                if len(_compact(folded)) >= 2 and (name_family or _compact(folded) not in own):
                     replacements.append((folded, tag))
         # Longest first, so a full name wins over its parts; for the same name the first
         # child listed wins.
@@ -146,10 +154,11 @@ def _name_forms(child: Child) -> list[str]:
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
 
 
-def redact(text: str, others: Iterable[Child], in_file_of: Child) -> str:
+def redact(text: str, others: Iterable[Child], in_file_of: Child, *,
+           name_family: bool = True) -> str:
     """`text` with the names of `others` who may not be named in `in_file_of`'s file replaced
     by their label (see `Redactor`)."""
-    return Redactor(others, in_file_of)(text)
+    return Redactor(others, in_file_of, name_family=name_family)(text)
 
 
 def add_entry(

@@ -357,3 +357,30 @@ def test_the_roll_marks_a_leaver_with_a_school_on_the_portal_and_the_dsl_is_offe
     board = client.get("/dashboard").get_data(as_text=True)
     assert "send their file" not in board
     assert "sent to Brookside Primary, waiting for their receipt" in board
+
+
+def test_a_sent_copy_still_answers_a_request_but_takes_no_more_files(
+        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
+    """After the file was sent, the school can still release a copy of what it keeps (a request
+    from the police), but cannot add a file from a previous school to it."""
+    import io
+
+    from portal.models import Disclosure, ReceivedFile
+    from tests.web.conftest import submit
+
+    w = world
+    sign_in(client, w["dana"])
+    _send(client, w)
+    disclosed = submit(client, f"/children/{w['amira'].id}/disclose", {
+        "requester": "PC Aled Jones, West Yorkshire Police", "basis": "police"})
+    assert disclosed.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Disclosure)) == 1
+    url = f"/children/{w['amira'].id}/from-previous-school"
+    refused = client.post(url, data={
+        "csrf_token": csrf_from(client.get(url)), "file": (io.BytesIO(PDF), "old.pdf"),
+        "previous_school": "Hillside Primary School", "received_on": ["2", "3", "2026"],
+        "description": "Child protection file, 6 pages", "confirm": "y",
+    }, content_type="multipart/form-data")
+    assert refused.status_code == 409
+    assert "read-only" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ReceivedFile)) == 0

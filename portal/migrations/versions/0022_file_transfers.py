@@ -2,7 +2,7 @@
 school's term dates, and a leaver's next school from the roll (issue 16, item 1).
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0023 (re-chained after the export branch, 0023, was merged)
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,330 @@
+"""A child's file leaving or reaching the school outside the portal (issue 16, parts 2, 3, 5).
+
+DSLs of the child's school only (everyone else, and other schools' ids, get 404), except the
+receipt link's page, which the receiving school's DSL opens without an account: it is found by
+an unguessable token, does one thing (confirm receipt, once) and shows no child detail. The
+logic is in `portal.services.file_export`; these views are thin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from .. import drafts, once
+from ..access import can_record_incident, check_writable, get_child_or_404, require
+from ..attachments import (
+    CHOOSE_AGAIN,
+    AttachmentRefused,
+    AttachmentStore,
+    received_size,
+    takes_upload,
+)
+from ..drafts import keeps_drafts
+from ..models import Child, School, db
+from ..services import attachments as attachment_service
+from ..services import file_export as service
+from ..services.child_file import when_text
+from . import bp
+from .export_forms import (
+    DisclosureForm,
+    ManualReceiptForm,
+    ReceiptForm,
+    ReceivedFileForm,
+    SealedExportForm,
+)
+from .merge_views import merged_target
+from .views import _content_disposition
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _store() -> AttachmentStore:
+    store: AttachmentStore = current_app.extensions["attachments"]
+    return store
+
+
+def _child(child_id: Any) -> Child:
+    """The child (404 outside the user's school), never a record merged into another."""
+    child = get_child_or_404(_user(), child_id)
+    if merged_target(child) is not None:
+        abort(404)
+    return child
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", **_content_disposition(name))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.app_context_processor
+def _export_helpers() -> dict[str, Any]:
+    """For the dashboard (exports awaiting receipt) and the child's file (what was sent)."""
+
+    def exports_awaiting_receipt() -> list[service.ExportRow]:
+        return service.awaiting_receipt(_user()) if current_user.is_authenticated else []
+
+    def child_exports(child: Child) -> list[service.ExportRow]:
+        return service.child_exports(_user(), child)
+
+    def child_disclosures(child: Child) -> list[service.DisclosureRow]:
+        return service.child_disclosures(_user(), child)
+
+    return {"exports_awaiting_receipt": exports_awaiting_receipt,
+            "child_exports": child_exports, "child_disclosures": child_disclosures}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sealed export
+
+
+@bp.route("/children/<uuid:child_id>/send-outside", methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts(can_record_incident, SealedExportForm)
+def send_outside(child_id: Any) -> Any:
+    user = _user()
+    child = _child(child_id)
+    form = SealedExportForm()
+    if request.method == "GET":
+        drafts.restore(form)
+    if form.validate_on_submit():
+        once.claim()
+        try:
+            export = service.create_sealed_export(
+                _store(), user, child, receiving_school=form.receiving_school.data)
+        except service.ExportProblem as exc:
+            db.session.rollback()
+            form.receiving_school.errors = [str(exc)]
+        else:
+            target = once.done(url_for("children.sealed_export", child_id=child.id,
+                                       export_id=export.id))
+            db.session.commit()
+            return redirect(target)
+    return render_template("children/send_outside.html", page_title="Send the file to a school "
+                           "not on the portal", child=child, form=form), \
+        400 if form.errors else 200
+
+
+@bp.get("/children/<uuid:child_id>/sealed/<uuid:export_id>")
+@require(can_record_incident)
+def sealed_export(child_id: Any, export_id: Any) -> Any:
+    """The export: its passphrase the first time only, the download, the receipt link and
+    whether receipt was confirmed."""
+    user = _user()
+    child = _child(child_id)
+    export = service.get_export_or_404(user, child, export_id)
+    passphrase = service.take_passphrase(export)
+    db.session.commit()
+    receipt_url = (url_for("children.receipt", token=export.receipt_token, _external=True)
+                   if export.received_at is None and export.receipt_token else None)
+    return render_template(
+        "children/sealed_export.html", page_title="Sealed file", child=child, export=export,
+        passphrase=passphrase,
+        receipt_url=receipt_url, receipt=service.receipt_words(export),
+        made=when_text(export.created_at))
+
+
+@bp.get("/children/<uuid:child_id>/sealed/<uuid:export_id>/download")
+@require(can_record_incident)
+def download_sealed(child_id: Any, export_id: Any) -> Any:
+    user = _user()
+    child = _child(child_id)
+    export = service.get_export_or_404(user, child, export_id)
+    data = service.sealed_for_download(user, export)
+    if data is None:  # received: the portal no longer keeps it
+        abort(404)
+    db.session.commit()
+    return _download(data, "application/zip", f"child-file-{child.reference}.zip")
+
+
+@bp.route("/children/<uuid:child_id>/sealed/<uuid:export_id>/receipt", methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts(can_record_incident, ManualReceiptForm)
+def manual_receipt(child_id: Any, export_id: Any) -> Any:
+    """The sending DSL records who confirmed receipt, when and how (a phone call, a letter)."""
+    user = _user()
+    child = _child(child_id)
+    export = service.get_export_or_404(user, child, export_id)
+    page = url_for("children.sealed_export", child_id=child.id, export_id=export.id)
+    if export.received_at is not None:
+        flash("Receipt of this file has already been confirmed", "info")
+        return redirect(page)
+    form = ManualReceiptForm()
+    if request.method == "GET":
+        drafts.restore(form)
+    if form.validate_on_submit():
+        on = form.on.data
+        if on is None or on > service.london_today():
+            form.on.errors = ["The day they confirmed it must be today or in the past"]
+        else:
+            once.claim()
+            service.record_manual_receipt(
+                user, export, name=form.name.data, role=form.role.data,
+                school=form.school.data, how=form.how.data, on=service.at_noon(on))
+            target = once.done(page)
+            db.session.commit()
+            flash("Receipt recorded", "success")
+            return redirect(target)
+    return render_template("children/manual_receipt.html", page_title="Record the receipt",
+                           child=child, export=export, form=form), 400 if form.errors else 200
+
+
+@bp.route("/receipt/<token>", methods=["GET", "POST"])
+def receipt(token: str) -> Any:
+    """The receiving DSL's page: confirm receipt, once. No account needed, no child detail."""
+    export = service.export_by_token(token)
+    if export is None:
+        abort(404)
+    sender = db.session.get(School, export.school_id)
+    form = ReceiptForm()
+    status = 200
+    if request.method == "POST" and export.received_at is not None:
+        return redirect(url_for("children.receipt", token=token), code=303)  # once only
+    if form.validate_on_submit():
+        try:
+            service.confirm_receipt(export, name=form.name.data, role=form.role.data,
+                                    school=form.school.data)
+        except service.AlreadyConfirmed:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return redirect(url_for("children.receipt", token=token), code=303)
+    if form.errors:
+        status = 400
+    return render_template("children/receipt.html", page_title="Confirm you received a file",
+                           form=form, confirmed=export.received_at is not None,
+                           sender=sender.name if sender else "the school"), status
+
+
+# ---------------------------------------------------------------------------------------------
+# A file received from the previous school
+
+
+def _received_page(child: Child, form: ReceivedFileForm, status: int = 200) -> Any:
+    return render_template("children/from_previous_school.html",
+                           page_title="Add the file from the previous school", child=child,
+                           form=form), status
+
+
+@bp.route("/children/<uuid:child_id>/from-previous-school", methods=["GET", "POST"])
+@takes_upload
+@require(can_record_incident)
+def from_previous_school(child_id: Any) -> Any:
+    """Upload the file the previous school sent (a PDF or a scan), checked as every upload is,
+    as the start of the child's chronology."""
+    user = _user()
+    child = _child(child_id)
+    check_writable(child)  # a file sent to another school on the portal: read-only
+    form = ReceivedFileForm()
+    if not form.is_submitted():
+        return _received_page(child, form)
+    valid = form.validate()
+    upload = form.file.data
+    chosen = isinstance(upload, FileStorage) and bool(upload.filename)
+    received_on = form.received_on.data
+    if valid and (received_on is None or received_on > service.london_today()):
+        form.received_on.errors = ["The day it was received must be today or in the past"]
+        valid = False
+    if not valid or received_on is None:
+        if chosen and not form.file.errors:
+            form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when the page "
+                                "comes back"]
+        return _received_page(child, form, 400)
+    store = _store()
+    once.claim()  # before the file is stored: a repeat stores nothing
+    try:
+        row = service.receive_file(
+            store, user, child, filename=upload.filename, data=upload.stream.read(),
+            description=form.description.data, previous_school=form.previous_school.data,
+            received_on=received_on,
+            max_bytes=int(current_app.config["PORTAL_SETTINGS"].attachment_max_bytes),
+            received=received_size(upload.stream))
+    except (AttachmentRefused, service.ExportProblem) as exc:
+        db.session.rollback()
+        field = form.file if isinstance(exc, AttachmentRefused) else form.previous_school
+        field.errors = [*list(field.errors), str(exc)]
+        return _received_page(child, form, 400)
+    target = once.done(url_for("children.file", child_id=child.id, order="oldest"))
+    attachment = service.received_attachment(row)
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if attachment is not None:
+            attachment_service.discard_file(store, attachment)
+        raise
+    flash("File from the previous school added to the start of the chronology", "success")
+    return redirect(target)
+
+
+# ---------------------------------------------------------------------------------------------
+# A copy for a subject access request or the police
+
+
+@bp.route("/children/<uuid:child_id>/disclose", methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts(can_record_incident, DisclosureForm)
+def disclose(child_id: Any) -> Any:
+    user = _user()
+    child = _child(child_id)
+    form = DisclosureForm()
+    form.leave_out.choices = [SelectChoice(anchor, text)
+                              for anchor, text in service.disclosure_lines(user, child)]
+    if request.method == "GET":
+        drafts.restore(form)
+    if form.validate_on_submit():
+        once.claim()
+        try:
+            row = service.create_disclosure(
+                user, child, requester=form.requester.data, basis=form.basis.data,
+                basis_detail=form.basis_detail.data, withheld=form.withheld.data,
+                leave_out=form.leave_out.data or [])
+        except service.ExportProblem as exc:
+            db.session.rollback()
+            field = (form.withheld if isinstance(exc, service.WithheldUnexplained)
+                     else form.basis_detail if form.basis.data == "other" else form.requester)
+            field.errors = [*list(field.errors), str(exc)]
+        else:
+            target = once.done(url_for("children.disclosure", child_id=child.id,
+                                       disclosure_id=row.id))
+            db.session.commit()
+            return redirect(target)
+    return render_template("children/disclose.html", page_title="Copy for a subject access "
+                           "request or the police", child=child, form=form), \
+        400 if form.errors else 200
+
+
+@bp.get("/children/<uuid:child_id>/disclosures/<uuid:disclosure_id>")
+@require(can_record_incident)
+def disclosure(child_id: Any, disclosure_id: Any) -> Any:
+    user = _user()
+    child = _child(child_id)
+    row = service.get_disclosure_or_404(user, child, disclosure_id)
+    return render_template("children/disclosure.html", page_title="Copy released", child=child,
+                           row=row, basis=service.BASIS_LABELS.get(row.basis, ""),
+                           released=when_text(row.released_at),
+                           withheld=[service.OTHER_CHILDREN_WITHHELD,
+                                     service.FILES_NOT_INCLUDED,
+                                     *(row.withheld or "").splitlines()])
+
+
+@bp.get("/children/<uuid:child_id>/disclosures/<uuid:disclosure_id>/copy.pdf")
+@require(can_record_incident)
+def disclosure_pdf(child_id: Any, disclosure_id: Any) -> Any:
+    user = _user()
+    child = _child(child_id)
+    row = service.get_disclosure_or_404(user, child, disclosure_id)
+    data = service.disclosure_pdf(user, row)
+    db.session.commit()
+    return _download(data, "application/pdf", f"copy-of-file-{child.reference}.pdf")
+
