@@ -61,8 +61,9 @@ from ..rules.school_days import Term
 from ..rules.vocabulary import REFERRAL_OUTCOME_LABELS, ROUTE_LABELS
 from . import chronology
 from .attachments import clean_filename
-from .child_file import ChildFile, Event, build_whole_file
+from .child_file import ChildFile, build_whole_file
 from .children import add_child, possible_duplicates
+from .file_export import event_data
 from .localtime import to_local
 from .recording import Problem, RecordingError
 from .referral_files import _Chunks, discard
@@ -229,31 +230,15 @@ def _iso(at: dt.datetime | dt.date | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def _event_dict(event: Event) -> dict[str, Any]:
-    def item(i: Any) -> dict[str, Any]:
-        return {"label": i.label, "text": i.text,
-                "corrections": [_correction(c) for c in i.corrections]}
-
-    return {
-        "kind": event.kind, "at": _iso(event.at), "heading": event.heading,
-        "incident_reference": event.incident_reference, "by": event.by,
-        "items": [item(i) for i in event.items], "others": list(event.others),
-        "notes": [item(n) for n in event.notes],
-        "corrections": [_correction(c) for c in event.corrections],
-        "files": [str(a.id) for a in event.attachments],
-    }
-
-
-def _correction(c: Any) -> dict[str, Any]:
-    return {"field": c.field, "text": c.text, "reason": c.reason, "by": c.by, "at": _iso(c.at)}
-
-
 def _line(kind: str, at: dt.datetime, heading: str, by: str | None,
           items: Iterable[tuple[str, str | None]], reference: str | None) -> dict[str, Any]:
-    return {"kind": kind, "at": _iso(at), "heading": heading, "incident_reference": reference,
-            "by": by, "items": [{"label": k, "text": v, "corrections": []} for k, v in items
-                                if v],
-            "others": [], "notes": [], "corrections": [], "files": []}
+    """A call, referral, answer or handover as a line of the packet, in the shape of
+    `file_export.event_data` (the sealed file's JSON): one shape for the file as data."""
+    return {"id": None, "kind": kind, "at": _iso(at), "when": wording.when(at),
+            "heading": heading, "recorded_by": by, "incident_reference": reference,
+            "from_previous_school": False,
+            "items": [{"label": k, "text": v, "corrections": []} for k, v in items if v],
+            "other_children": [], "notes": [], "corrections": [], "files": []}
 
 
 def _names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -373,9 +358,9 @@ def plan_transfer(user: User, child: Child, to_school: School,
     record, redact = build_whole_file(user, child)
     more, calls, referrals, answers = _more_lines(user, child, record, redact)
     earlier, copy_ids = _earlier_lines(user, child)
-    lines = [_event_dict(e) for e in record.events] + more + earlier
-    lines.sort(key=lambda line: line["at"] or "")
     file_ids = {a.id for e in record.events for a in e.attachments}
+    lines = [event_data(e, {i: str(i) for i in file_ids}) for e in record.events] + more + earlier
+    lines.sort(key=lambda line: line["at"] or "")
     attachments = tuple(a.id for a in db.session.scalars(
         attachments_visible_to(user).where(Attachment.id.in_(file_ids))
         .order_by(Attachment.uploaded_at, Attachment.id))) if file_ids else ()
@@ -421,9 +406,10 @@ def send(user: User, plan: TransferPlan, store: AttachmentStore, now: dt.datetim
     packet = json.loads(plan.packet_json)
     packet["sent_by"] = user.display_name
     copies = {source: uuid.uuid4() for source in (*plan.attachment_ids, *plan.copy_ids)}
-    for line in packet["lines"]:
-        line["files"] = [str(copies[uuid.UUID(f)]) for f in line["files"]
-                         if uuid.UUID(f) in copies]
+    for line in packet["lines"]:  # each file is named by its copy at the receiving school
+        line["files"] = [{**f, "path": str(copies[uuid.UUID(f["path"])])}
+                         for f in line["files"]
+                         if f.get("path") and uuid.UUID(f["path"]) in copies]
     transfer.packet = json.dumps(packet, sort_keys=True, ensure_ascii=False)
     db.session.add(transfer)
     db.session.flush()
