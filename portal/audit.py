@@ -129,6 +129,9 @@ CONSULTATION_RECORDED: Final = "consultation.recorded"
 ROUTE_HANDOVER_RECORDED: Final = "handover.recorded"
 REFERRAL_SENT: Final = "referral.sent"
 REFERRAL_VIEWED: Final = "referral.viewed"
+# An adviser was shown a child's involvement at another school (portal/services/repeat_harm.py):
+# in the authority's chain, and in each other school's chain (its record was made known).
+REPEAT_HARM_SHOWN: Final = "referral.repeat_harm_shown"
 REFERRAL_ACKNOWLEDGED: Final = "referral.acknowledged"
 REFERRAL_ANSWERED: Final = "referral.answered"
 EXPORT_CREATED: Final = "export.created"

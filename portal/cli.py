@@ -59,6 +59,7 @@ def init_db_command() -> None:
         raise _fail(f"Could not create organisation keys: {exc}") from None
     click.echo(f"Database ready (schema {after}; was {before or 'empty'}).")
     _index_child_names()
+    _mark_repeat_harm()
     if created:
         click.echo(f"Added local authorities: {', '.join(created)}.")
     if skipped:
@@ -236,6 +237,17 @@ def _index_child_names() -> None:
         raise _fail(f"Could not index children's names: {exc}") from None
     if done:
         click.echo(f"Children's names indexed for search: {done}.")
+
+
+def _mark_repeat_harm() -> None:
+    from .services.repeat_harm import mark_missing
+
+    try:
+        done = mark_missing()
+    except CryptoError as exc:
+        raise _fail(f"Could not mark repeat harm across schools: {exc}") from None
+    if done:
+        click.echo(f"Children who harmed others marked for their authorities: {done}.")
 
 
 @click.command("index-child-names")

@@ -35,6 +35,7 @@ from .models import (
     keyring,
 )
 from .rules import ChildFacts, IncidentFacts, assess
+from .services import repeat_harm
 from .services.children import add_child
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo, by design
@@ -182,6 +183,8 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
         if words is None:
             ic.child_words_missing_reason = "Not yet spoken to"
         db.session.add(ic)
+    # As recording does: the keyed hashes that match repeat harm across an authority's schools.
+    repeat_harm.mark_children([child for child, _, _ in roles])
     snapshot = {
         "types": sorted(types), "features": sorted(features), "online": online,
         "occurred_on": occurred.isoformat(), "reported_at": local.isoformat(),

@@ -41,6 +41,7 @@ from .records import (
     ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
+from .repeat_harm import RepeatHarmMark
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
 from .transfer import TRANSFER_STATES, FileTransfer, SchoolTerm, TransferAttachment
@@ -88,6 +89,7 @@ __all__ = [
     "Referral",
     "ReferralAttachment",
     "ReferralResponse",
+    "RepeatHarmMark",
     "RollContact",
     "RollImport",
     "RouteHandover",

@@ -30,7 +30,7 @@ from ..drafts import keeps_drafts
 from ..models import LocalAuthority, User, db
 from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
-from ..services import referral_files
+from ..services import referral_files, repeat_harm
 from ..services import referrals as service
 from ..services.localtime import from_local, to_local
 from ..services.packet import (
@@ -337,8 +337,11 @@ def view(referral_id: Any) -> str:
     packet = service.read_packet(referral)
     audit.record(audit.REFERRAL_VIEWED, org_id=_viewer_org(user, referral), actor_id=user.id,
                  object_type="referral", object_id=referral.id)
-    db.session.commit()
     adviser = user.role == "la_adviser"
+    # Repeat harm across the authority's schools: its advisers only, never the school.
+    involvement = repeat_harm.involvement_for(referral) if adviser else []
+    _audit_involvement(user, referral, involvement)
+    db.session.commit()
     applies, _ = service.separate_social_workers(packet)
     # The files sent with it: its authority's advisers download them (nobody else can).
     file_links = {str(c.id): url_for("referrals.referral_file", referral_id=referral.id,
@@ -346,6 +349,7 @@ def view(referral_id: Any) -> str:
                   for c in referral_files.copies_of(referral)} if adviser else {}
     return render_template(
         "referrals/view.html", rv=rv, packet=packet, adviser=adviser, file_links=file_links,
+        involvement=involvement,
         ack_form=AcknowledgeForm(), milestone_form=MilestoneForm(),
         separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
         milestones=service.MILESTONES, local_label=service.local_label,
@@ -359,6 +363,23 @@ def view(referral_id: Any) -> str:
                                                   incident_id=referral.incident_id),
         page_title=f"Referral {rv.reference}",
     )
+
+
+def _audit_involvement(user: User, referral: Any,
+                       involvement: list[repeat_harm.Involvement]) -> None:
+    """An adviser shown a child's involvement at other schools: in the authority's trail, and
+    in each other school's (that its record was made known, to which authority)."""
+    if not involvement:
+        return
+    audit.record(audit.REPEAT_HARM_SHOWN, org_id=str(referral.local_authority_id),
+                 actor_id=user.id, object_type="referral", object_id=referral.id,
+                 detail={"incidents": sorted({str(i.incident_id) for i in involvement})})
+    for school_id in sorted({i.school_id for i in involvement}, key=str):
+        audit.record(audit.REPEAT_HARM_SHOWN, org_id=str(school_id), actor_id=user.id,
+                     object_type="referral", object_id=referral.id,
+                     detail={"authority": str(referral.local_authority_id),
+                             "incidents": sorted({str(i.incident_id) for i in involvement
+                                                  if i.school_id == school_id})})
 
 
 def _download(referral_id: Any, fmt: str) -> Response:

@@ -2,6 +2,7 @@
 the caller's business: these take local dates and times).
 
 - a day: "16 November 2026"; with its weekday: "Monday 16 November 2026";
+- a month: "November 2026";
 - a time of day: "9:30am", "2:05pm";
 - a moment: "16 November 2026 at 9:30am".
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["day_words", "moment_words", "time_of_day"]
+__all__ = ["day_words", "moment_words", "month_words", "time_of_day"]
 
 
 def time_of_day(clock: dt.datetime | dt.time) -> str:
@@ -25,6 +26,11 @@ def day_words(on: dt.date, *, weekday: bool = False) -> str:
     """"16 November 2026" ("Monday 16 November 2026" with `weekday`)."""
     text = f"{on.day} {on:%B %Y}"
     return f"{on:%A} {text}" if weekday else text
+
+
+def month_words(on: dt.date) -> str:
+    """"November 2026" (the month of a day)."""
+    return f"{on:%B %Y}"
 
 
 def moment_words(at: dt.datetime, *, weekday: bool = False) -> str:

@@ -555,7 +555,7 @@ class _Builder:
             refs.update(db.session.execute(
                 incidents_visible_to(user).with_only_columns(Incident.id, Incident.reference)
                 .where(Incident.id.in_(missing))
-            ).tuples())
+            ).all())
         for decision in decisions:
             ev = self.decision_event(decision, refs.get(decision.incident_id))
             events[decision.id] = ev

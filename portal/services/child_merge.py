@@ -43,7 +43,7 @@ from ..models import (
     User,
     db,
 )
-from . import chronology
+from . import chronology, repeat_harm
 from . import incidents as incident_service
 from .children import set_names
 
@@ -158,6 +158,9 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
     merged.merged_into_id = kept.id
     set_names(merged, given_name=merged.given_name or "", family_name=merged.family_name or "",
               preferred_name=merged.preferred_name)  # no search terms: never found again
+    # The kept child now has both records' incidents; the merged record has none.
+    repeat_harm.mark_child(kept)
+    repeat_harm.mark_child(merged)
 
     record = ChildMerge(school_id=kept.school_id, kept_child_id=kept.id,
                         merged_child_id=merged.id, merged_by_id=user.id, merged_at=now,

@@ -56,7 +56,7 @@ from ..rules.vocabulary import (
     TYPES,
     WITNESS_ROLE,
 )
-from . import chronology, handover, merge
+from . import chronology, handover, merge, repeat_harm
 from .children import add_child
 from .facts import children_of_incidents as children_of_incidents
 from .facts import facts_for
@@ -1039,6 +1039,9 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
         if why_not != row.child_words_missing_reason:
             row.child_words_missing_reason = why_not
         db.session.flush()
+        # The keyed hashes an authority matches repeat harm across its schools by (the part,
+        # the date of birth or the child may have changed).
+        repeat_harm.mark_child(target)
         holder["row"] = row
         if new:
             _child_entries_on_add(user, incident, row, now)

@@ -31,6 +31,7 @@ from .. import audit
 from ..crypto import fold_for_match
 from ..models import Child, LocalAuthority, RollContact, RollImport, School, User, db, keyring
 from ..rules.directory import load_directory_data
+from . import repeat_harm
 from .child_file import date_text, describe_status, status_words
 from .children import add_child, set_names
 from .localtime import to_local
@@ -366,6 +367,7 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
     indexes = {upn_indexer(row["upn"].casefold()): row for row in batch}
     found = {c.upn_index: c for c in db.session.scalars(select(Child).where(
         Child.school_id == school.id, Child.upn_index.in_(list(indexes))))}
+    written: list[Child] = []
     for index, row in indexes.items():
         digest = _digest_of(digester, row)
         child = found.get(index)
@@ -390,6 +392,10 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
                          actor_id=roll_import.confirmed_by_id, object_type="child",
                          object_id=child.id, at=now, detail={"via": "roll"})
         _apply(child, row, index, digest, names)
+        written.append(child)
+    # The UPN, names or date of birth may have changed: so may the keyed hashes that match
+    # repeat harm across an authority's schools (the batch's children at once).
+    repeat_harm.mark_children(written)
 
 
 def _linkable(school: School, child_id: uuid.UUID) -> Child | None:

@@ -1,8 +1,9 @@
 """A child protection file sent to the child's next school on the portal, its files, each
 school's term dates, and a leaver's next school from the roll (issue 16, item 1).
 
-Revision ID: 0022
-Revises: 0023 (re-chained after the export branch, 0023, was merged)
+Revision ID: 0023
+Revises: 0022 (numbered 0022 on its branch; re-chained after file export, 0021, and repeat
+harm marks, 0022, were merged)
 Create Date: 2026-11-30
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0023"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

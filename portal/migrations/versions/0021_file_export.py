@@ -2,7 +2,7 @@
 sealed exports for a school not on the portal and their receipts, files received from a previous
 school, and copies released for a subject access request or to the police.
 
-Revision ID: 0023
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-11-30
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,291 @@
+"""Repeat harm across schools (issue 17, part 3).
+
+When a child recorded at one school as having harmed others is recorded again in a role that
+harmed others at another school, the local authority a referral goes to is told, on the
+adviser's view of the referral only: at which school, in which month, and whose door to knock
+on (that school's DSL). Never the other school's record, never the name that school holds, and
+the school that referred is never told anything (docs/security.md "Repeat harm across schools").
+
+Matching is by keyed hash, never by decrypting another school's children:
+
+* `mark_child` (`mark_children` for a batch) writes one `RepeatHarmMark` per incident the
+  child harmed others in, per authority that may be told (the school's authority and the
+  child's home authority, when the portal knows it), per identifier known: the UPN, and the
+  folded name with the date of birth (`crypto.fold_for_match`: "Zoë" and "Zoe" are one name).
+  Each hash is an HMAC under that AUTHORITY's blind-index key: equal only within one
+  authority, useless without its key.
+* It is called wherever the inputs change: a child's part in an incident (incidents.save_child),
+  the school roll (UPN, names, date of birth), and a merge of two records.
+* `involvement_for(referral)` hashes the referral's children who harmed others under the
+  referral's authority's key and finds the marks of OTHER schools. A match on name and date of
+  birth alone is not one when both children have a UPN and the UPNs differ (two children).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import delete, insert, select
+
+from ..crypto import CryptoError, fold_for_match, normalise_for_index
+from ..models import (
+    Child,
+    Incident,
+    IncidentChild,
+    LocalAuthority,
+    Referral,
+    RepeatHarmMark,
+    School,
+    ShreddedOrg,
+    User,
+    db,
+    keyring,
+)
+from ..rules.clock_words import month_words
+from ..rules.vocabulary import HARMER_ROLES
+
+# The blind-index purposes (each hashed apart, under the authority's index key).
+UPN_PURPOSE: Final = "repeat-harm-upn"
+NAME_DOB_PURPOSE: Final = "repeat-harm-name-dob"
+UPN_KIND: Final = "upn"
+NAME_DOB_KIND: Final = "name_dob"
+
+
+@dataclass(frozen=True, slots=True)
+class Involvement:
+    """One earlier (or later) incident at another school in which the child harmed others."""
+
+    child_ref: str  # the referring school's reference of its child (as the packet names them)
+    school_id: uuid.UUID  # the other school (for the audit trail; never shown to the school)
+    incident_id: uuid.UUID  # the other school's incident (an id only, for the audit trail)
+    school_name: str
+    occurred_on: dt.date
+    contact: str  # that school's DSL: name, email and phone
+    earlier: bool  # on or before the day of the referral's incident
+
+    @property
+    def sentence(self) -> str:
+        """What the adviser reads."""
+        lead = "Earlier involvement" if self.earlier else "Later involvement"
+        return (f"{lead}: this child was recorded as having harmed others at {self.school_name}"
+                f" in {month_words(self.occurred_on)}. Ask that school's DSL: {self.contact}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The hashes
+
+
+def _upn_text(child: Child) -> str:
+    return normalise_for_index("".join((child.upn or "").split()))
+
+
+def _name_dob_text(child: Child) -> str:
+    given, family = fold_for_match(child.given_name or ""), fold_for_match(child.family_name or "")
+    if not (given and family and child.dob):
+        return ""
+    return f"{given} {family} {child.dob.isoformat()}"
+
+
+def _hashes(authority_id: uuid.UUID, child: Child) -> dict[str, str]:
+    """The child's hashes under the authority's index key, by kind ({} without its key)."""
+    texts = {UPN_KIND: (UPN_PURPOSE, _upn_text(child)),
+             NAME_DOB_KIND: (NAME_DOB_PURPOSE, _name_dob_text(child))}
+    ring = keyring()
+    out: dict[str, str] = {}
+    try:
+        for kind, (purpose, text) in texts.items():
+            if text:
+                out[kind] = ring.blind_indexer(str(authority_id), purpose)(text)
+    except CryptoError:  # an authority without keys (or shredded) can be told nothing
+        return {}
+    return out
+
+
+def _authorities(child: Child, school: School) -> list[uuid.UUID]:
+    """The authorities that may be told: the school's, and the child's home authority."""
+    found = [school.local_authority_id]
+    if child.local_authority_code:
+        home = db.session.scalar(select(LocalAuthority.id).where(
+            LocalAuthority.code == child.local_authority_code))
+        if home is not None and home not in found:
+            found.append(home)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the marks
+
+
+def mark_child(child: Child) -> None:
+    """Rewrite the child's marks from their parts in incidents and their UPN, names and date of
+    birth (flushes; the caller commits). A merged record has none: its child has them."""
+    mark_children([child])
+
+
+def mark_children(children: Sequence[Child]) -> None:
+    """`mark_child` for many children of one school at once (a batch of the school roll): two
+    statements for the lot, and hashes only for the children who harmed others."""
+    if not children:
+        return
+    db.session.flush()
+    ids = [c.id for c in children]
+    db.session.execute(delete(RepeatHarmMark).where(RepeatHarmMark.child_id.in_(ids)))
+    parts = db.session.execute(
+        select(IncidentChild.child_id, IncidentChild.incident_id, IncidentChild.role,
+               Incident.occurred_on, Incident.opened_at)
+        .join(Incident, Incident.id == IncidentChild.incident_id)
+        .where(IncidentChild.child_id.in_(ids), IncidentChild.role.in_(HARMER_ROLES))
+    ).all()
+    by_child: dict[uuid.UUID, list[Any]] = {}
+    for child_id, *part in parts:
+        by_child.setdefault(child_id, []).append(part)
+    rows: list[dict[str, Any]] = []
+    for child in children:
+        if child.merged_into_id is not None or child.id not in by_child:
+            continue
+        school = db.session.get(School, child.school_id)
+        assert school is not None
+        for authority_id in _authorities(child, school):
+            for kind, value in _hashes(authority_id, child).items():
+                rows.extend({"id": uuid.uuid4(), "local_authority_id": authority_id,
+                             "match_hash": value, "kind": kind, "school_id": child.school_id,
+                             "incident_id": incident_id, "child_id": child.id, "role": role,
+                             "occurred_on": occurred_on or opened_at.date()}
+                            for incident_id, role, occurred_on, opened_at in by_child[child.id])
+    if rows:
+        db.session.execute(insert(RepeatHarmMark), rows)
+    db.session.flush()
+
+
+def mark_missing(*, batch: int = 200) -> int:
+    """Mark every child who harmed others in an incident and has no mark yet (the upgrade's
+    backfill, run by `flask init-db`); commits each batch; the number of children done. The
+    children of a school whose keys were shredded are left (their names can no longer be
+    read). Safe to run again."""
+    shredded = {uuid.UUID(org) for org in db.session.scalars(select(ShreddedOrg.org_id))
+                if _is_uuid(org)}
+    done = 0
+    seen: set[uuid.UUID] = set()
+    while True:
+        query = (select(IncidentChild.child_id).distinct()
+                 .where(IncidentChild.role.in_(HARMER_ROLES),
+                        IncidentChild.child_id.not_in(select(RepeatHarmMark.child_id))))
+        if shredded:
+            query = query.where(IncidentChild.school_id.not_in(shredded))
+        if seen:
+            query = query.where(IncidentChild.child_id.not_in(seen))
+        ids = list(db.session.scalars(query.order_by(IncidentChild.child_id).limit(batch)))
+        if not ids:
+            return done
+        seen.update(ids)  # a child whose authorities have no keys gets no mark: tried once
+        mark_children(list(db.session.scalars(select(Child).where(Child.id.in_(ids)))))
+        db.session.commit()
+        done += len(ids)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Telling the authority
+
+
+def involvement_for(referral: Referral) -> list[Involvement]:
+    """What the referral's authority's advisers are told: for each child of the referral's
+    incident who harmed others, the incidents at other schools in which the same child harmed
+    others, known to this authority (oldest first). For the authority's advisers only."""
+    authority_id = referral.local_authority_id
+    incident = db.session.get(Incident, referral.incident_id)
+    assert incident is not None
+    day = incident.occurred_on or incident.opened_at.date()
+    harmers = db.session.execute(
+        select(IncidentChild.child_id, Child)
+        .join(Child, Child.id == IncidentChild.child_id)
+        .where(IncidentChild.incident_id == incident.id, IncidentChild.role.in_(HARMER_ROLES))
+        .order_by(IncidentChild.position)).all()
+    # A school whose keys were shredded has no record left to ask about.
+    shredded = set(db.session.scalars(select(ShreddedOrg.org_id)))
+    found: list[Involvement] = []
+    contacts: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
+    for _, child in harmers:
+        mine = _hashes(authority_id, child)
+        if not mine:
+            continue
+        marks = [m for m in db.session.scalars(select(RepeatHarmMark).where(
+            RepeatHarmMark.local_authority_id == authority_id,
+            RepeatHarmMark.match_hash.in_(list(mine.values())),
+            RepeatHarmMark.school_id != referral.school_id))
+            if str(m.school_id) not in shredded]
+        matched = _same_child(authority_id, mine, marks)
+        seen: set[uuid.UUID] = set()
+        for mark in sorted(matched, key=lambda m: (m.occurred_on, str(m.incident_id))):
+            if mark.incident_id in seen or not _still_harmer(mark):
+                continue
+            seen.add(mark.incident_id)
+            school = db.session.get(School, mark.school_id)
+            assert school is not None
+            key = (mark.school_id, mark.incident_id)
+            if key not in contacts:
+                contacts[key] = dsl_contact(school, mark.incident_id)
+            found.append(Involvement(
+                child_ref=child.reference, school_id=school.id, incident_id=mark.incident_id,
+                school_name=school.name,
+                occurred_on=mark.occurred_on, contact=contacts[key],
+                earlier=mark.occurred_on <= day))
+    return found
+
+
+def _same_child(authority_id: uuid.UUID, mine: dict[str, str],
+                marks: Iterable[RepeatHarmMark]) -> list[RepeatHarmMark]:
+    """The marks that are this child: a UPN match, or a name and date of birth match unless both
+    children have a UPN and they differ."""
+    marks = list(marks)
+    mine_upn = mine.get(UPN_KIND)
+    theirs_upn: dict[uuid.UUID, str] = {}
+    if mine_upn and any(m.kind == NAME_DOB_KIND for m in marks):
+        theirs_upn = dict(db.session.execute(
+            select(RepeatHarmMark.child_id, RepeatHarmMark.match_hash).where(
+                RepeatHarmMark.local_authority_id == authority_id,
+                RepeatHarmMark.kind == UPN_KIND,
+                RepeatHarmMark.child_id.in_({m.child_id for m in marks}))).all())
+    out = []
+    for mark in marks:
+        if mark.match_hash != mine.get(mark.kind):
+            continue
+        if mark.kind == NAME_DOB_KIND and mine_upn and theirs_upn.get(mark.child_id, mine_upn) \
+                != mine_upn:
+            continue
+        out.append(mark)
+    return out
+
+
+def _still_harmer(mark: RepeatHarmMark) -> bool:
+    role = db.session.scalar(select(IncidentChild.role).where(
+        IncidentChild.incident_id == mark.incident_id, IncidentChild.child_id == mark.child_id))
+    return role in HARMER_ROLES
+
+
+def dsl_contact(school: School, incident_id: uuid.UUID | None = None) -> str:
+    """Who to ask at a school: the DSL who opened the incident if they still are one, else the
+    school's DSL (a deputy only when there is no other): name, email and direct phone."""
+    dsls = list(db.session.scalars(select(User).where(
+        User.school_id == school.id, User.role == "dsl", User.active.is_(True),
+        User.approval == "approved").order_by(User.deputy_dsl, User.created_at)))
+    opener = None
+    if incident_id is not None:
+        opened_by = db.session.scalar(select(Incident.opened_by_id).where(
+            Incident.id == incident_id))
+        opener = next((u for u in dsls if u.id == opened_by), None)
+    dsl = opener or (dsls[0] if dsls else None)
+    if dsl is None:
+        return f"the school has no DSL on the portal; contact {school.name} directly"
+    return ", ".join(part for part in (dsl.display_name, dsl.email, dsl.direct_phone) if part)
