@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security,
         static_files,
         team,
+        transfers,
         wording,
     )
     from .config import load_settings
@@ -78,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     referrals.init_app(app)
     roll.init_app(app)
     team.init_app(app)
+    transfers.init_app(app)
     cli.init_app(app)
     return app
 

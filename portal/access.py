@@ -17,6 +17,11 @@ The rules
     anyone inactive, or whose school or authority is inactive, or with an unknown role or a
     missing organisation: nothing
 
+A child whose file was sent to another school on the portal (`FileTransfer`, issue 16): both
+schools' DSLs see the transfer; only the receiving school's read what was sent; the sending
+school's own record of the child is read-only from then on (`read_only_reason`, enforced for
+every write of the child's record rows by `refuse_writes_to_sent_files` as each row is written).
+
 Denials are always 404, never 403: a record outside your reach is indistinguishable from one
 that does not exist, and ids that are not UUIDs are 404 too.
 """
@@ -29,20 +34,22 @@ from collections.abc import Callable
 from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
-from sqlalchemy import Select, false, or_, select
-from werkzeug.exceptions import NotFound
+from sqlalchemy import Select, event, false, or_, select
+from werkzeug.exceptions import Conflict, NotFound
 
 from .models import (
     Addendum,
     Assessment,
     Attachment,
     Child,
+    ChildMerge,
     ChildRecordEntry,
     Concern,
     ConcernOutcome,
     ConsultationCall,
     Decision,
     Disclosure,
+    FileTransfer,
     Incident,
     IncidentChild,
     IncidentConcern,
@@ -57,17 +64,21 @@ from .models import (
     RouteHandover,
     School,
     SealedExport,
+    TransferAttachment,
     User,
     db,
 )
+from .wording import day as day_words
 
 __all__ = [
     "CAPABILITIES",
+    "ReadOnlyFile",
     "attachments_visible_to",
     "can_manage_accounts",
     "can_raise_concern",
     "can_record_incident",
     "can_work_referrals",
+    "check_writable",
     "children_visible_to",
     "concerns_visible_to",
     "get_attachment_or_404",
@@ -75,13 +86,17 @@ __all__ = [
     "get_concern_or_404",
     "get_incident_or_404",
     "get_referral_or_404",
+    "get_transfer_attachment_or_404",
+    "get_transfer_or_404",
     "get_user_or_404",
     "incidents_visible_to",
     "parse_id",
+    "read_only_reason",
     "referral_responses_visible_to",
     "referrals_visible_to",
     "require",
     "school_rows_visible_to",
+    "transfers_visible_to",
     "users_manageable_by",
 ]
 
@@ -246,6 +261,25 @@ def attachments_visible_to(user: Any) -> Select[Attachment]:
     return _nothing(Attachment)
 
 
+def transfers_visible_to(user: Any) -> Select[FileTransfer]:
+    """DSLs: the transfers their school sent or was sent. What was sent (the packet, its
+    files) is the receiving school's alone: `transfer_attachments_visible_to`, and the views
+    show the packet only when `user`'s school is `to_school_id`."""
+    school = _school_of(user, DSL)
+    if school is None:
+        return _nothing(FileTransfer)
+    return select(FileTransfer).where(or_(FileTransfer.from_school_id == school,
+                                          FileTransfer.to_school_id == school))
+
+
+def transfer_attachments_visible_to(user: Any) -> Select[TransferAttachment]:
+    """The files sent with transfers to the user's school: its DSLs only."""
+    school = _school_of(user, DSL)
+    if school is None:
+        return _nothing(TransferAttachment)
+    return select(TransferAttachment).where(TransferAttachment.to_school_id == school)
+
+
 def users_manageable_by(user: Any) -> Select[User]:
     """Admins manage accounts: a deployment admin all of them; an admin tied to a school or an
     authority only that organisation's (an authority's includes its schools')."""
@@ -301,9 +335,95 @@ def get_attachment_or_404(user: Any, ident: Any) -> Attachment:
     return _get(attachments_visible_to(user), Attachment, ident)
 
 
+def get_transfer_or_404(user: Any, ident: Any) -> FileTransfer:
+    return _get(transfers_visible_to(user), FileTransfer, ident)
+
+
+def get_transfer_attachment_or_404(user: Any, ident: Any) -> TransferAttachment:
+    return _get(transfer_attachments_visible_to(user), TransferAttachment, ident)
+
+
 def get_user_or_404(user: Any, ident: Any) -> User:
     """An account the user may manage."""
     return _get(users_manageable_by(user), User, ident)
+
+
+# ---------------------------------------------------------------------------------------------
+# A file sent to another school: the sending school's copy is read-only
+
+
+class ReadOnlyFile(Conflict):
+    """A write to the record of a child whose file was sent to another school. The message is
+    plain and safe for anyone who tried (it does not name the new school)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(description=message)
+        self.message = message
+
+
+# The rows of a child's safeguarding record, with the attributes naming the child. A concern
+# (`ConcernChild`) is not among them: a concern is never refused or lost (R1); the DSL who
+# reads it passes it on, since nothing more can be recorded in this school's copy.
+# Nor is a copy released from the school's own records (a subject access request or the police:
+# `Disclosure`, and its chronology line), nor the confirmed receipt of a sealed file sent before:
+# they record what happened to the copy the school keeps, and add nothing to the child's record.
+_CHILD_RECORD_ROWS: Final[dict[type[Any], tuple[str, ...]]] = {
+    IncidentChild: ("child_id",), Decision: ("child_id",), ChildRecordEntry: ("child_id",),
+    ParentContact: ("child_id",), ChildMerge: ("kept_child_id", "merged_child_id"),
+    ReceivedFile: ("child_id",),
+}
+
+
+def _about_the_copy(target: Any) -> bool:
+    from .services.file_export import ENTRY_DISCLOSURE, ENTRY_RECEIPT
+
+    return isinstance(target, ChildRecordEntry) and target.kind in (ENTRY_DISCLOSURE,
+                                                                     ENTRY_RECEIPT)
+
+
+def _read_only_message(sent_at: Any) -> str:
+    return (f"This child's file was sent to their new school on {day_words(sent_at)}. This "
+            "school's copy is kept read-only, so nothing can be added to it or changed. "
+            "Anything new belongs in the file at their new school: tell its designated "
+            "safeguarding lead.")
+
+
+def read_only_reason(child: Child) -> str | None:
+    """Why nothing may be written to `child`'s record (their file was sent to another school),
+    or None. The one place that decides; `check_writable` and the flush guard ask it."""
+    with db.session.no_autoflush:
+        sent_at = db.session.scalar(select(FileTransfer.sent_at)
+                                    .where(FileTransfer.child_id == child.id).limit(1))
+    return None if sent_at is None else _read_only_message(sent_at)
+
+
+def check_writable(child: Child) -> None:
+    """Raise `ReadOnlyFile` when `child`'s record is read-only (a form about the child)."""
+    reason = read_only_reason(child)
+    if reason is not None:
+        raise ReadOnlyFile(reason)
+
+
+def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> None:
+    """Before a row of a child's record is inserted, updated or deleted (whatever path wrote
+    it): refused when the child's file was sent to another school. Listens on those tables
+    only, so nothing else pays for it (the roll import writes thousands of rows)."""
+    ids = [value for attr in _CHILD_RECORD_ROWS.get(type(target), ())
+           if (value := getattr(target, attr, None)) is not None]
+    if not ids or _about_the_copy(target):
+        return
+    sent_at = connection.scalar(select(FileTransfer.sent_at)
+                                .where(FileTransfer.child_id.in_(ids)).limit(1))
+    if sent_at is not None:
+        raise ReadOnlyFile(_read_only_message(sent_at))
+
+
+def init_app() -> None:
+    """Install the read-only guard (once per process)."""
+    for model in _CHILD_RECORD_ROWS:
+        for name in ("before_insert", "before_update", "before_delete"):
+            if not event.contains(model, name, refuse_writes_to_sent_files):
+                event.listen(model, name, refuse_writes_to_sent_files)
 
 
 # ---------------------------------------------------------------------------------------------

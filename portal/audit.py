@@ -147,6 +147,12 @@ KEYS_SHREDDED: Final = "keys.shredded"
 ROLL_PREVIEWED: Final = "roll.previewed"
 ROLL_IMPORTED: Final = "roll.imported"
 ROLL_MATCHED: Final = "roll.matched"
+TRANSFER_SENT: Final = "transfer.sent"
+TRANSFER_VIEWED: Final = "transfer.viewed"
+TRANSFER_ACCEPTED: Final = "transfer.accepted"
+TRANSFER_ALERTED: Final = "transfer.alerted"
+TRANSFER_ALERT_FAILED: Final = "transfer.alert_failed"
+TERMS_UPDATED: Final = "school.terms_updated"
 
 ACTIONS: Final = frozenset(
     value for name, value in dict(globals()).items()

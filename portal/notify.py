@@ -57,8 +57,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AlertResult", "Queued", "alert_dsls", "alert_flood", "concern_alert_messages",
            "deliver_now", "escalate_due", "mail_failing", "outbox", "queue_account_mail",
-           "queue_concern_alert", "queue_flood", "queue_referral_alerts", "send_account_mail",
-           "send_messages", "send_round", "send_setup_link", "send_waiting_alerts", "tell_peers"]
+           "queue_concern_alert", "queue_flood", "queue_referral_alerts", "queue_transfer_alert",
+           "send_account_mail", "send_messages", "send_round", "send_setup_link",
+           "send_waiting_alerts", "tell_peers"]
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +424,27 @@ def queue_referral_alerts(alerts: Sequence[ReferralAlert]) -> list[uuid.UUID]:
             audit_failed=REFERRAL_ALERT_FAILED, object_type="referral",
             object_id=alert.referral_id, detail={"alert": alert.kind}))
     return batches
+
+
+# ---------------------------------------------------------------------------------------------
+# A child's file sent from another school on the portal (issue 16)
+
+
+def queue_transfer_alert(transfer_id: uuid.UUID, school: School,
+                         recipients: Sequence[User]) -> uuid.UUID | None:
+    """Queue one plain-text email to each DSL of the receiving school, in the caller's
+    transaction: a file is waiting and a link to it, nothing about the child or the sending
+    school. The batch to `deliver_now` after the commit (None: nobody to tell)."""
+    if not recipients:
+        return None
+    body = _render("email/transfer_sent.txt", {"link": _link("transfers.show",
+                                                               transfer_id=transfer_id)})
+    messages = [_plain_message(u.email, "A child protection file has been sent to your school",
+                               body) for u in recipients]
+    return mail_outbox.queue(messages, org_id=str(school.id), kind="transfer_sent",
+                             audit_ok=audit.TRANSFER_ALERTED,
+                             audit_failed=audit.TRANSFER_ALERT_FAILED,
+                             object_type="file_transfer", object_id=transfer_id)
 
 
 # ---------------------------------------------------------------------------------------------

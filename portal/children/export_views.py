@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from .. import drafts, once
-from ..access import can_record_incident, get_child_or_404, require
+from ..access import can_record_incident, check_writable, get_child_or_404, require
 from ..attachments import (
     CHOOSE_AGAIN,
     AttachmentRefused,
@@ -225,6 +225,7 @@ def from_previous_school(child_id: Any) -> Any:
     as the start of the child's chronology."""
     user = _user()
     child = _child(child_id)
+    check_writable(child)  # a file sent to another school on the portal: read-only
     form = ReceivedFileForm()
     if not form.is_submitted():
         return _received_page(child, form)

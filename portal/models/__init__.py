@@ -44,6 +44,7 @@ from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralR
 from .repeat_harm import RepeatHarmMark
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
+from .transfer import TRANSFER_STATES, FileTransfer, SchoolTerm, TransferAttachment
 
 __all__ = [
     "DEPLOYMENT_ORG",
@@ -53,6 +54,7 @@ __all__ = [
     "REFERRAL_METHODS",
     "ROLES",
     "ROLE_LABELS",
+    "TRANSFER_STATES",
     "TWO_FACTOR_ROLES",
     "Addendum",
     "Assessment",
@@ -72,6 +74,7 @@ __all__ = [
     "Decision",
     "Disclosure",
     "Encrypted",
+    "FileTransfer",
     "FormDraft",
     "Incident",
     "IncidentChild",
@@ -91,9 +94,11 @@ __all__ = [
     "RollImport",
     "RouteHandover",
     "School",
+    "SchoolTerm",
     "SealedExport",
     "ShreddedOrg",
     "SubmissionKey",
+    "TransferAttachment",
     "UnknownAddressThrottle",
     "User",
     "db",

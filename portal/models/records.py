@@ -81,6 +81,9 @@ class Child(IdMixin, Base):
     religion_enc: Mapped[bytes | None] = enc_column()
     gp_enc: Mapped[bytes | None] = enc_column()
     other_agencies_enc: Mapped[bytes | None] = enc_column()
+    # A leaver's next school as the roll gives it (its URN), encrypted: where a child went is
+    # sensitive. A school on the portal is offered the child's file (issue 16).
+    destination_school_enc: Mapped[bytes | None] = enc_column()
     # A keyed hash of everything the roll says about the pupil: an import finds the unchanged
     # pupils without decrypting them (equal only for identical roll rows of the same school).
     roll_digest: Mapped[str | None] = mapped_column(String(64))
@@ -112,6 +115,7 @@ class Child(IdMixin, Base):
     religion = Encrypted[str]()
     gp = Encrypted[str]()  # the GP's name and practice, as the DSL writes them
     other_agencies = Encrypted[str]()  # other agencies already involved, one a line
+    destination_school = Encrypted[str]()  # the URN of the school a leaver moved to
 
     @hybrid_property
     def on_roll(self) -> bool:

@@ -26,6 +26,7 @@ from .. import audit, drafts
 from ..access import (
     can_record_incident,
     can_work_referrals,
+    check_writable,
     get_incident_or_404,
     get_referral_or_404,
     require,
@@ -70,6 +71,7 @@ def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
         form.interpreter.data = {True: "yes", False: "no"}.get(child.interpreter, "unknown")  # type: ignore[arg-type]
         drafts.restore(form)
     if form.validate_on_submit():
+        check_writable(child)  # a file sent to another school: this copy is read-only
         changed = []
         for name in _DETAILS:
             value = getattr(form, name).data or None

@@ -777,6 +777,13 @@ def build_child_file(user: Any, child: Child, *, newest_first: bool = True,
     return _Builder(user, child, name_family=name_family).build(newest_first, page, per_page)
 
 
+def build_whole_file(user: Any, child: Child) -> tuple[ChildFile, Callable[[str | None], str]]:
+    """Every line of `child`'s file, oldest first, and the file's redaction of other children
+    (R6), for more text that goes with it (a transfer's calls and referrals)."""
+    builder = _Builder(user, child)
+    return builder.build(False), builder.redact
+
+
 # ---------------------------------------------------------------------------------------------
 # Finding children, and the audit of views
 

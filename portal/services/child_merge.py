@@ -34,6 +34,7 @@ from ..models import (
     ConcernChild,
     Decision,
     Disclosure,
+    FileTransfer,
     Incident,
     IncidentChild,
     ParentContact,
@@ -135,6 +136,14 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
             moved[key] = ids
             db.session.execute(update(model).where(model.child_id == merged.id)
                                .values(child_id=kept.id))
+    # Files accepted from another school on the portal follow the child (a file this school
+    # sent away is read-only: `portal.access` refuses the merge itself).
+    received = [str(i) for i in db.session.scalars(
+        select(FileTransfer.id).where(FileTransfer.received_child_id == merged.id))]
+    if received:
+        moved["file_transfers_received"] = received
+        db.session.execute(update(FileTransfer).where(FileTransfer.received_child_id == merged.id)
+                           .values(received_child_id=kept.id))
     db.session.flush()
 
     # The details chosen, on the kept record; the merged record stays as it was, marked.

@@ -152,7 +152,9 @@ def token_hash(token: str) -> str:
 # The file as data and as a PDF
 
 
-def _event_data(event: Event, files: dict[uuid.UUID, str]) -> dict[str, Any]:
+def event_data(event: Event, files: dict[uuid.UUID, str]) -> dict[str, Any]:
+    """One line of the chronology as JSON-ready data (the sealed file, a transfer's packet);
+    `files` names each attached file (its path in the sealed file, its copy in a transfer)."""
     def corrections(items: Iterable[Any]) -> list[dict[str, str]]:
         return [{"field": c.field, "text": c.text, "reason": c.reason, "by": c.by,
                  "at": c.at.isoformat()} for c in items]
@@ -203,7 +205,7 @@ def file_data(record: ChildFile, *, school: str, made_by: str, made_at: dt.datet
         },
         "other_children": "Other children appear as their initials and reference number only, "
                           "unless they are in the same family group.",
-        "chronology": [_event_data(e, files or {}) for e in record.events],
+        "chronology": [event_data(e, files or {}) for e in record.events],
     }
 
 

@@ -54,10 +54,13 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "first_language": ("firstlanguage", "homelanguage", "language", "firstlanguagedescription"),
     "ethnicity": ("ethnicity", "ethnicgroup", "ethnicorigin", "ethnicitydescription"),
     "religion": ("religion", "religiondescription"),
+    # A leaver's next school, by its URN (issue 16): a school on the portal is offered the file.
+    "destination_school": ("destinationurn", "destinationschoolurn", "nextschoolurn",
+                           "destinationschool"),
 }
 # Columns whose value is written only when the file has the column: a file without it leaves what
 # a DSL recorded (and the row, and so its digest, is as before these columns were read).
-OPTIONAL_COLUMNS: Final = ("first_language", "ethnicity", "religion")
+OPTIONAL_COLUMNS: Final = ("first_language", "ethnicity", "religion", "destination_school")
 REQUIRED: Final = ("upn", "family_name", "given_name", "dob")
 
 # "Contact 1 Name", "Contact1 Forename", "Primary Contact 2 Mobile" ...

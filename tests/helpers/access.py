@@ -15,7 +15,16 @@ def school_records(school, la, staff, dsl, la_code: str) -> dict[str, uuid.UUID]
     """A child, concern, incident, attachment and referral of one school."""
     import datetime as dt
 
-    from portal.models import Attachment, Concern, Incident, Referral, RollImport
+    from portal.models import (
+        Attachment,
+        Concern,
+        FileTransfer,
+        Incident,
+        Referral,
+        RollImport,
+        SchoolTerm,
+        TransferAttachment,
+    )
 
     child = factories.child(school, given="Wilhelmina", family="Other", la_code=la_code)
     concern = Concern(school_id=school.id, raised_by_id=staff.id)
@@ -43,7 +52,25 @@ def school_records(school, la, staff, dsl, la_code: str) -> dict[str, uuid.UUID]
     roll_import.rows = "[]"
     db.session.add_all([attachment, referral, roll_import])
     db.session.flush()
+    # A file this school sent to a third school, with a file of it, and a term of its year.
+    next_school = factories.school(f"{school.name} Upper", la_code)
+    sent_child = factories.child(school, given="Percival", family="Sent", la_code=la_code)
+    transfer = FileTransfer(child_id=sent_child.id, from_school_id=school.id,
+                            to_school_id=next_school.id, moved_on=dt.date(2026, 11, 16),
+                            sent_by_id=dsl.id)
+    transfer.packet = "{}"
+    db.session.add(transfer)
+    db.session.flush()
+    copy = TransferAttachment(transfer_id=transfer.id, to_school_id=next_school.id,
+                              source_id=attachment.id, content_type="application/pdf", size=1)
+    term = SchoolTerm(school_id=school.id, starts_on=dt.date(2026, 9, 2),
+                      ends_on=dt.date(2026, 12, 18))
+    db.session.add_all([copy, term])
+    db.session.flush()
     return {
+        "transfer_id": transfer.id,
+        "file_id": copy.id,
+        "term_id": term.id,
         "child_id": child.id,
         "concern_id": concern.id,
         "incident_id": incident.id,

@@ -40,6 +40,7 @@ FEATURE_ROLES = {
     "roll.": {"dsl"},  # the school roll import (issue 13)
     "referrals.": {"la_adviser"},
     "team.": {"dsl", "la_adviser"},  # approving a colleague's account (issue 11)
+    "transfers.": {"dsl"},  # a child's file sent to their next school, term dates (issue 16)
 }
 
 

@@ -1,0 +1,662 @@
+"""Sending a child's protection file to their next school on the portal (issue 16, item 1).
+
+Planned, then sent: `plan_transfer` reads the whole file as the sending DSL sees it (the
+chronology, the child's part in each incident, decisions, calls, referrals and their answers,
+handovers, corrections and the files, with other children as initials and reference, R6) into a
+frozen `TransferPlan`; the confirm page shows what will go, and `send` writes it. Everything is
+read in plain words through the model descriptors and written again through them under the
+receiving school's key (`FileTransfer.packet`, `TransferAttachment`): ciphertext is never copied.
+
+The receiving school's DSLs are emailed (a link, nothing about the child) and see it on their
+dashboard; a DSL accepts it into their roll, matching a pupil they already have (the roll's UPN,
+then the duplicate check of `services.children`) or adding one. The acceptance is the receipt:
+who and when, shown to both schools. Both see the 5-school-day clock
+(`portal.rules.school_days`, the sending school's term dates). The sending school's copy is
+read-only from the moment it is sent (`portal.access.read_only_reason`).
+
+Functions flush, never commit; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from .. import audit, wording
+from ..access import (
+    attachments_visible_to,
+    check_writable,
+    referral_responses_visible_to,
+    referrals_visible_to,
+    school_rows_visible_to,
+    transfers_visible_to,
+)
+from ..attachments import ALLOWED_TYPES, AttachmentStore, size_text
+from ..clock import uk_local
+from ..models import (
+    Attachment,
+    Child,
+    ConsultationCall,
+    FileTransfer,
+    LocalAuthority,
+    Referral,
+    ReferralResponse,
+    RouteHandover,
+    School,
+    SchoolTerm,
+    TransferAttachment,
+    User,
+    db,
+    keyring,
+)
+from ..refusal import Problem, Refused
+from ..rules import school_days
+from ..rules.school_days import Term
+from ..rules.vocabulary import REFERRAL_OUTCOME_LABELS, ROUTE_LABELS
+from . import chronology
+from .attachments import clean_filename
+from .child_file import ChildFile, build_whole_file
+from .children import add_child, possible_duplicates
+from .file_export import event_data
+from .referral_files import _Chunks, discard
+
+__all__ = ["clean_filename", "discard"]  # for the views
+from .roll import UPN_INDEX
+
+PACKET_VERSION: Final = 1
+RULE: Final = "transfer"
+CHILD_FIELDS: Final = ("given_name", "family_name", "preferred_name", "upn", "sex", "year_group",
+                       "address", "first_language", "ethnicity", "religion", "gp",
+                       "other_agencies", "home_authority_text")
+
+
+# ---------------------------------------------------------------------------------------------
+# Term dates and the clock
+
+
+def terms_of(school_id: uuid.UUID) -> list[SchoolTerm]:
+    return list(db.session.scalars(select(SchoolTerm).where(SchoolTerm.school_id == school_id)
+                                   .order_by(SchoolTerm.starts_on)))
+
+
+def _rule_terms(school_id: uuid.UUID) -> list[Term]:
+    return [Term(t.starts_on, t.ends_on, t.half_term_starts, t.half_term_ends)
+            for t in terms_of(school_id)]
+
+
+def add_term(user: User, school: School, term: Term, now: dt.datetime) -> SchoolTerm:
+    """Record one term of the school's year (flushed, audited); Refused when wrong."""
+    problems = [Problem(RULE, f, m) for f, m in school_days.term_problems(term)]
+    if not problems and any(term.starts_on <= t.ends_on and t.starts_on <= term.ends_on
+                            for t in _rule_terms(school.id)):
+        problems.append(Problem(RULE, "starts_on", "This term overlaps a term already entered"))
+    if problems:
+        raise Refused(*problems)
+    row = SchoolTerm(school_id=school.id, starts_on=term.starts_on, ends_on=term.ends_on,
+                     half_term_starts=term.half_term_starts, half_term_ends=term.half_term_ends)
+    db.session.add(row)
+    audit.record(audit.TERMS_UPDATED, org_id=str(school.id), actor_id=user.id, at=now,
+                 object_type="school", object_id=school.id, detail={"change": "added"})
+    db.session.flush()
+    return row
+
+
+def remove_term(user: User, school: School, term_id: uuid.UUID, now: dt.datetime) -> bool:
+    row = db.session.get(SchoolTerm, term_id)
+    if row is None or row.school_id != school.id:
+        return False
+    db.session.delete(row)
+    audit.record(audit.TERMS_UPDATED, org_id=str(school.id), actor_id=user.id, at=now,
+                 object_type="school", object_id=school.id, detail={"change": "removed"})
+    db.session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where a transfer stands against the 5-school-day clock."""
+
+    due_on: dt.date
+    received: bool
+    overdue: bool
+    days_left: int
+
+    @property
+    def words(self) -> str:
+        due = wording.day(self.due_on)
+        if self.received:
+            return f"Was due by {due}"
+        if self.overdue:
+            return f"Overdue: it was due by {due}"
+        if self.days_left == 0:
+            return f"Due today, {due}"
+        plural = "day" if self.days_left == 1 else "days"
+        return f"Due by {due} ({self.days_left} school {plural} left)"
+
+
+def clock_for(transfer: FileTransfer, today: dt.date) -> Clock:
+    """The clock of the sending school (its term dates): due on the fifth school day after the
+    child moved; overdue when not yet accepted after that day."""
+    terms = _rule_terms(transfer.from_school_id)
+    due = school_days.transfer_due_on(transfer.moved_on, terms)
+    received = transfer.state == "accepted"
+    end = uk_local(transfer.accepted_at).date() if transfer.accepted_at else today
+    return Clock(due_on=due, received=received, overdue=school_days.is_overdue(end, due),
+                 days_left=0 if received else school_days.school_days_left(today, due, terms))
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning and sending
+
+
+def destinations(school_id: uuid.UUID) -> list[School]:
+    """The other active schools on the portal, by name."""
+    return list(db.session.scalars(select(School).where(School.active.is_(True),
+                                                        School.id != school_id)
+                                   .order_by(School.name)))
+
+
+def destination_of(child: Child) -> School | None:
+    """The school on the portal a leaver moved to, as the roll gives it (by URN), if any."""
+    urn = (child.destination_school or "").strip()
+    if child.roll_status != "left" or not urn:
+        return None
+    return db.session.scalar(select(School).where(School.urn == urn, School.active.is_(True),
+                                                  School.id != child.school_id))
+
+
+@dataclass(frozen=True)
+class TransferPlan:
+    """What a transfer will send, frozen: the inputs (child, receiving school, the day they
+    moved), the packet as JSON (plain words; encrypted only by `send`), the sending school's
+    attachments to copy, and counts for the confirm page."""
+
+    child_id: uuid.UUID
+    from_school_id: uuid.UUID
+    to_school_id: uuid.UUID
+    to_school_name: str
+    moved_on: dt.date
+    packet_json: str
+    attachment_ids: tuple[uuid.UUID, ...]
+    # Files that came to this school with earlier transfers (their `TransferAttachment` ids).
+    copy_ids: tuple[uuid.UUID, ...]
+    line_count: int
+    earlier_count: int
+    call_count: int
+    referral_count: int
+    answer_count: int
+
+    @property
+    def digest(self) -> str:
+        """Changes when anything that would be sent changes (checked again when sending)."""
+        text = json.dumps([self.packet_json, [str(i) for i in self.attachment_ids],
+                           [str(i) for i in self.copy_ids], str(self.to_school_id),
+                           self.moved_on.isoformat()])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
+    def file_count(self) -> int:
+        return len(self.attachment_ids) + len(self.copy_ids)
+
+    @property
+    def what_goes(self) -> list[str]:
+        """The confirm page's list, in words."""
+        def count(n: int, one: str, many: str) -> str:
+            return f"{n} {one if n == 1 else many}"
+
+        return [
+            "The child's details: names, date of birth, the school roll's details",
+            count(self.line_count, "line", "lines") + " of the chronology: concerns, the "
+            "child's part in each incident, decisions and notes, with every correction",
+            count(self.call_count, "call", "calls") + " to a consultation line",
+            count(self.referral_count, "referral", "referrals") + " and "
+            + count(self.answer_count, "answer", "answers") + " from the local authority",
+            *([count(self.earlier_count, "line", "lines") + " of the file that came from the "
+               "child's earlier schools"] if self.earlier_count else []),
+            count(self.file_count, "attached file", "attached files"),
+            "Other children appear only as initials and reference number",
+        ]
+
+
+def _iso(at: dt.datetime | dt.date | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _line(kind: str, at: dt.datetime, heading: str, by: str | None,
+          items: Iterable[tuple[str, str | None]], reference: str | None) -> dict[str, Any]:
+    """A call, referral, answer or handover as a line of the packet, in the shape of
+    `file_export.event_data` (the sealed file's JSON): one shape for the file as data."""
+    return {"id": None, "kind": kind, "at": _iso(at), "when": wording.when(at),
+            "heading": heading, "recorded_by": by, "incident_reference": reference,
+            "from_previous_school": False,
+            "items": [{"label": k, "text": v, "corrections": []} for k, v in items if v],
+            "other_children": [], "notes": [], "corrections": [], "files": []}
+
+
+def _names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name)
+                                   .where(User.id.in_(wanted))).all())
+
+
+def _authority_names() -> dict[Any, str]:
+    rows = db.session.execute(select(LocalAuthority.id, LocalAuthority.code,
+                                     LocalAuthority.name)).all()
+    out: dict[Any, str] = {}
+    for ident, code, name in rows:
+        out[ident] = name
+        out[code] = name
+    return out
+
+
+def _more_lines(user: User, child: Child, record: ChildFile,
+                redact: Callable[[str | None], str]) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Calls, referrals with their answers for this child, and handovers of the incidents the
+    child is part of, as chronology lines (free text redacted as the file redacts it)."""
+    incidents = {e.id: e.incident_reference for e in record.events if e.kind == "incident"}
+    if not incidents:
+        return [], 0, 0, 0
+    ids = list(incidents)
+    calls = list(db.session.scalars(school_rows_visible_to(user, ConsultationCall)
+                                    .where(ConsultationCall.incident_id.in_(ids))))
+    referrals = list(db.session.scalars(referrals_visible_to(user)
+                                        .where(Referral.incident_id.in_(ids))))
+    answers = [a for a in db.session.scalars(
+        referral_responses_visible_to(user)
+        .where(ReferralResponse.referral_id.in_([r.id for r in referrals])))
+        if a.child_ref in (None, child.reference)]
+    handovers = list(db.session.scalars(school_rows_visible_to(user, RouteHandover)
+                                        .where(RouteHandover.incident_id.in_(ids))))
+    names = _names([c.recorded_by_id for c in calls] + [r.sent_by_id for r in referrals]
+                   + [a.recorded_by_id for a in answers] + [h.recorded_by_id for h in handovers])
+    authorities = _authority_names()
+    lines = []
+    for call in calls:
+        lines.append(_line(
+            "call", call.called_at,
+            f"Call to {authorities.get(call.local_authority_code, 'a consultation line')}",
+            names.get(call.recorded_by_id),
+            [("Spoke to", redact(call.spoke_to)), ("Advice", redact(call.advice)),
+             ("Decision", redact(call.decision)), ("Reasons", redact(call.reasons))],
+            incidents.get(call.incident_id)))
+    by_referral = {r.id: r for r in referrals}
+    for referral in referrals:
+        lines.append(_line(
+            "referral", referral.sent_at,
+            f"Referral to {authorities.get(referral.local_authority_id, 'a local authority')}",
+            names.get(referral.sent_by_id), [], incidents.get(referral.incident_id)))
+    for answer in answers:
+        referral = by_referral[answer.referral_id]
+        outcome = REFERRAL_OUTCOME_LABELS.get(answer.outcome, wording.label(answer.outcome,
+                                                                            "outcome"))
+        lines.append(_line(
+            "answer", answer.recorded_at,
+            f"Answer from {authorities.get(referral.local_authority_id, 'the authority')}: "
+            f"{outcome}", names.get(answer.recorded_by_id),
+            [("Reasons", redact(answer.reasons))], incidents.get(referral.incident_id)))
+    for handover in handovers:
+        lines.append(_line(
+            "handover", handover.happened_at,
+            ROUTE_LABELS.get(handover.route, "Handed over"), names.get(handover.recorded_by_id),
+            [("Who was told", redact(handover.recipient or handover.force)),
+             ("Reference", redact(handover.reference))],
+            incidents.get(handover.incident_id)))
+    return lines, len(calls), len(referrals), len(answers)
+
+
+def _child_details(child: Child) -> dict[str, Any]:
+    details: dict[str, Any] = {name: getattr(child, name) for name in CHILD_FIELDS}
+    details.update(reference=child.reference, dob=_iso(child.dob), send=child.send,
+                   interpreter=child.interpreter,
+                   local_authority_code=child.local_authority_code)
+    return details
+
+
+def _earlier_lines(user: User, child: Child) -> tuple[list[dict[str, Any]], list[uuid.UUID]]:
+    """The lines and files of the files that came to this school with the child from earlier
+    schools (accepted transfers): they go on with the rest, marked with where they came from."""
+    lines: list[dict[str, Any]] = []
+    copies: list[uuid.UUID] = []
+    for transfer in db.session.scalars(
+            transfers_visible_to(user).where(FileTransfer.received_child_id == child.id,
+                                             FileTransfer.to_school_id == child.school_id)
+            .order_by(FileTransfer.accepted_at)):
+        packet = read_packet(transfer)
+        for line in packet.get("lines", []):
+            line.setdefault("from_school", packet.get("from_school", ""))
+            lines.append(line)
+        copies.extend(db.session.scalars(select(TransferAttachment.id).where(
+            TransferAttachment.transfer_id == transfer.id,
+            TransferAttachment.to_school_id == child.school_id)))
+    return lines, copies
+
+
+def plan_transfer(user: User, child: Child, to_school: School,
+                  moved_on: dt.date) -> TransferPlan:
+    """What sending `child`'s file to `to_school` would send (reads only). Refused when
+    it cannot go: the receiving school is the child's own or not on the portal, or the file
+    was already sent."""
+    problems = []
+    if to_school.id == child.school_id or not to_school.active:
+        problems.append(Problem(RULE, "school", "Choose another school on the portal"))
+    if child.merged_into_id is not None:
+        problems.append(Problem(RULE, None, "This record was merged into another: send that "
+                                            "child's file"))
+    if problems:
+        raise Refused(*problems)
+    check_writable(child)
+    record, redact = build_whole_file(user, child)
+    more, calls, referrals, answers = _more_lines(user, child, record, redact)
+    earlier, copy_ids = _earlier_lines(user, child)
+    file_ids = {a.id for e in record.events for a in e.attachments}
+    lines = [event_data(e, {i: str(i) for i in file_ids}) for e in record.events] + more + earlier
+    lines.sort(key=lambda line: line["at"] or "")
+    attachments = tuple(a.id for a in db.session.scalars(
+        attachments_visible_to(user).where(Attachment.id.in_(file_ids))
+        .order_by(Attachment.uploaded_at, Attachment.id))) if file_ids else ()
+    from_school = db.session.get(School, child.school_id)
+    packet = {
+        "version": PACKET_VERSION,
+        "from_school": from_school.name if from_school else "",
+        "child": _child_details(child),
+        "family_members": list(record.family_members),
+        "lines": lines,
+    }
+    return TransferPlan(
+        child_id=child.id, from_school_id=child.school_id, to_school_id=to_school.id,
+        to_school_name=to_school.name, moved_on=moved_on,
+        packet_json=json.dumps(packet, sort_keys=True, ensure_ascii=False),
+        attachment_ids=attachments, copy_ids=tuple(copy_ids), line_count=len(record.events),
+        earlier_count=len(earlier), call_count=calls,
+        referral_count=referrals, answer_count=answers)
+
+
+@dataclass(frozen=True)
+class Sent:
+    transfer: FileTransfer
+    written: list[Path]  # the files' copies, removed by the caller if its commit fails
+    mail_batch: uuid.UUID | None
+
+
+def send(user: User, plan: TransferPlan, store: AttachmentStore, now: dt.datetime) -> Sent:
+    """Write the plan: the transfer with its packet and the files' copies under the receiving
+    school's key, an audit on both schools' chains and the receiving DSLs' email (queued)."""
+    from .. import notify
+    from .escalation import school_dsls
+
+    child = db.session.get(Child, plan.child_id)
+    to_school = db.session.get(School, plan.to_school_id)
+    if child is None or to_school is None:
+        raise Refused(Problem(RULE, None, "The child or the school is no longer there"))
+    check_writable(child)  # sent already (a second click, another DSL)
+    transfer = FileTransfer(child_id=child.id, from_school_id=plan.from_school_id,
+                            to_school_id=to_school.id, state="sent", moved_on=plan.moved_on,
+                            sent_by_id=user.id, sent_at=now, line_count=plan.line_count,
+                            file_count=plan.file_count)
+    packet = json.loads(plan.packet_json)
+    packet["sent_by"] = user.display_name
+    copies = {source: uuid.uuid4() for source in (*plan.attachment_ids, *plan.copy_ids)}
+    for line in packet["lines"]:  # each file is named by its copy at the receiving school
+        line["files"] = [{**f, "path": str(copies[uuid.UUID(f["path"])])}
+                         for f in line["files"]
+                         if f.get("path") and uuid.UUID(f["path"]) in copies]
+    transfer.packet = json.dumps(packet, sort_keys=True, ensure_ascii=False)
+    db.session.add(transfer)
+    db.session.flush()
+    written: list[Path] = []
+    try:
+        for source in db.session.scalars(select(Attachment).where(
+                Attachment.id.in_(list(copies)), Attachment.school_id == plan.from_school_id)):
+            copy = TransferAttachment(id=copies[source.id], transfer_id=transfer.id,
+                                      to_school_id=to_school.id, source_id=source.id,
+                                      content_type=source.content_type, size=source.size,
+                                      created_at=now)
+            copy.filename = clean_filename(source.filename)
+            copy.description = source.description or None
+            db.session.add(copy)
+            plain = _Chunks(store.open(str(source.school_id), source.store_name))
+            store.save(str(to_school.id), copy.store_name, plain)
+            written.append(store.path(copy.store_name))
+        for earlier in db.session.scalars(select(TransferAttachment).where(
+                TransferAttachment.id.in_(list(plan.copy_ids)),
+                TransferAttachment.to_school_id == plan.from_school_id)):
+            copy = TransferAttachment(id=copies[earlier.id], transfer_id=transfer.id,
+                                      to_school_id=to_school.id, source_copy_id=earlier.id,
+                                      content_type=earlier.content_type, size=earlier.size,
+                                      created_at=now)
+            copy.filename = clean_filename(earlier.filename)
+            copy.description = earlier.description or None
+            db.session.add(copy)
+            plain = _Chunks(store.open(str(earlier.to_school_id), earlier.store_name))
+            store.save(str(to_school.id), copy.store_name, plain)
+            written.append(store.path(copy.store_name))
+        db.session.flush()
+    except BaseException:
+        discard(written)
+        raise
+    detail: dict[str, str | int | bool | list[str] | None] = {
+        "lines": plan.line_count, "files": plan.file_count}
+    audit.record(audit.TRANSFER_SENT, org_id=str(plan.from_school_id), actor_id=user.id, at=now,
+                 object_type="file_transfer", object_id=transfer.id, detail=detail)
+    audit.record(audit.TRANSFER_SENT, org_id=str(to_school.id), actor_id=user.id, at=now,
+                 object_type="file_transfer", object_id=transfer.id, detail=detail)
+    batch = notify.queue_transfer_alert(transfer.id, to_school, school_dsls(to_school))
+    return Sent(transfer, written, batch)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the receiving school reads, and accepting it
+
+
+@dataclass(frozen=True)
+class FileCopy:
+    id: uuid.UUID
+    name: str
+    kind: str
+    size: str
+    description: str
+
+
+def read_packet(transfer: FileTransfer) -> dict[str, Any]:
+    """The packet (the receiving school's DSLs only: the views check)."""
+    data: dict[str, Any] = json.loads(transfer.packet or "{}")
+    return data
+
+
+def files_of(transfer: FileTransfer) -> dict[str, FileCopy]:
+    rows = db.session.scalars(select(TransferAttachment).where(
+        TransferAttachment.transfer_id == transfer.id,
+        TransferAttachment.to_school_id == transfer.to_school_id)
+        .order_by(TransferAttachment.created_at, TransferAttachment.id))
+    return {str(r.id): FileCopy(r.id, clean_filename(r.filename),
+                                ALLOWED_TYPES.get(r.content_type, "File"), size_text(r.size),
+                                r.description or "") for r in rows}
+
+
+def matches(transfer: FileTransfer) -> list[Child]:
+    """Pupils of the receiving school who may be this child: the same UPN first, then the
+    duplicate check's matches (name, preferred name, date of birth)."""
+    child = read_packet(transfer).get("child", {})
+    school_id = transfer.to_school_id
+    found: list[Child] = []
+    if child.get("upn"):
+        index = keyring().blind_indexer(str(school_id), UPN_INDEX)(child["upn"].casefold())
+        found.extend(db.session.scalars(select(Child).where(
+            Child.school_id == school_id, Child.upn_index == index,
+            Child.merged_into_id.is_(None))))
+    dob = dt.date.fromisoformat(child["dob"]) if child.get("dob") else None
+    for other in possible_duplicates(school_id, given_name=child.get("given_name") or "",
+                                     family_name=child.get("family_name") or "", dob=dob,
+                                     preferred_name=child.get("preferred_name"),
+                                     exclude=[c.id for c in found]):
+        found.append(other)
+    return found
+
+
+def accept(user: User, transfer: FileTransfer, match: Child | None,
+           now: dt.datetime) -> Child:
+    """The receiving DSL's receipt: into `match` (a pupil of their school) or a new child from
+    the file's details. A chronology line on the child says what came, from where and who
+    accepted it; audited on both schools' chains."""
+    if transfer.state != "sent":
+        raise Refused(Problem(RULE, None, "This file has already been accepted"))
+    school = db.session.get(School, transfer.to_school_id)
+    if school is None or user.school_id != school.id:
+        raise Refused(Problem(RULE, None, "Only the receiving school can accept it"))
+    packet = read_packet(transfer)
+    details = packet.get("child", {})
+    if match is not None:
+        if match.school_id != school.id or match.merged_into_id is not None:
+            raise Refused(Problem(RULE, "match", "Choose a pupil of your school"))
+        check_writable(match)
+        child = match
+    else:
+        dob = dt.date.fromisoformat(details["dob"]) if details.get("dob") else None
+        child = add_child(school, given_name=details.get("given_name") or "",
+                          family_name=details.get("family_name") or "", dob=dob,
+                          send=bool(details.get("send")),
+                          local_authority_code=details.get("local_authority_code"),
+                          created_by_id=user.id, on_roll=False,
+                          preferred_name=details.get("preferred_name"))
+        for name in ("sex", "year_group", "first_language", "ethnicity", "religion", "gp",
+                     "other_agencies"):
+            if details.get(name):
+                setattr(child, name, details[name])
+        if details.get("interpreter") is not None:
+            child.interpreter = details["interpreter"]
+        if details.get("upn"):  # the school's roll import then finds them by it
+            index = keyring().blind_indexer(str(school.id), UPN_INDEX)(details["upn"].casefold())
+            taken = db.session.scalar(select(Child.id).where(Child.school_id == school.id,
+                                                             Child.upn_index == index))
+            if taken is None:
+                child.upn = details["upn"]
+                child.upn_index = index
+        db.session.add(child)
+        db.session.flush()
+        audit.record(audit.CHILD_CREATED, org_id=str(school.id), actor_id=user.id, at=now,
+                     object_type="child", object_id=child.id, detail={"via": "transfer"})
+    transfer.state = "accepted"
+    transfer.accepted_by_id = user.id
+    transfer.accepted_at = now
+    transfer.received_child_id = child.id
+    sender = _names([transfer.sent_by_id]).get(transfer.sent_by_id, "their DSL")
+    chronology.add_entry(
+        child, "file_received",
+        f"Child protection file received from {packet.get('from_school', 'their last school')}"
+        f": {transfer.line_count} lines and {transfer.file_count} files, sent by {sender} on "
+        f"{wording.when(transfer.sent_at)}, accepted by {user.display_name}.",
+        author_id=user.id, source=transfer, occurred_at=now)
+    for org in (transfer.from_school_id, transfer.to_school_id):
+        audit.record(audit.TRANSFER_ACCEPTED, org_id=str(org), actor_id=user.id, at=now,
+                     object_type="file_transfer", object_id=transfer.id,
+                     detail={"matched": match is not None})
+    db.session.flush()
+    return child
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists for the dashboards and the child's page
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """A line of the dashboard: a transfer waiting for its receipt, or a leaver whose next
+    school is on the portal and whose file has not been sent (`transfer` None)."""
+
+    transfer: FileTransfer | None
+    incoming: bool  # sent to the user's school
+    other_school: str
+    child_label: str  # the sending school's own child (outgoing) or the initials (incoming)
+    clock: Clock
+    child_id: uuid.UUID | None = None
+    other_school_id: uuid.UUID | None = None
+
+    @property
+    def id(self) -> uuid.UUID | None:
+        return self.transfer.id if self.transfer is not None else None
+
+
+def _school_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(School.id, School.name)
+                                   .where(School.id.in_(wanted))).all())
+
+
+def rows_for(query: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
+    """Transfers (from `transfers_visible_to`) as dashboard rows: overdue first, then by the
+    day they are due."""
+    transfers: Sequence[FileTransfer] = list(db.session.scalars(query))
+    names = _school_names([t.from_school_id for t in transfers]
+                          + [t.to_school_id for t in transfers])
+    children = {c.id: c for c in db.session.scalars(select(Child).where(
+        Child.id.in_([t.child_id for t in transfers if t.from_school_id == school_id])))}
+    out = []
+    for t in transfers:
+        incoming = t.to_school_id == school_id
+        if incoming:
+            label = "A child from " + names.get(t.from_school_id, "another school")
+        else:
+            child = children.get(t.child_id)
+            label = f"{child.full_name} ({child.reference})" if child else ""
+        out.append(TransferRow(t, incoming, names.get(t.to_school_id if not incoming
+                                                      else t.from_school_id, ""),
+                               label, clock_for(t, today)))
+    out.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
+    return out
+
+
+def leavers_to_send(school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
+    """Pupils the roll marked as left for a school on the portal whose file has not been sent,
+    with the clock from the day they left. Only leavers with a next school are decrypted."""
+    sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
+    candidates = list(db.session.scalars(select(Child).where(
+        Child.school_id == school_id, Child.roll_status == "left",
+        Child.destination_school_enc.is_not(None), Child.merged_into_id.is_(None),
+        Child.id.not_in(sent))))
+    if not candidates:
+        return []
+    schools = {s.urn: s for s in destinations(school_id)}
+    terms = _rule_terms(school_id)
+    out = []
+    for child in candidates:
+        school = schools.get((child.destination_school or "").strip())
+        if school is None:
+            continue
+        due = school_days.transfer_due_on(child.left_on or today, terms)
+        clock = Clock(due_on=due, received=False, overdue=school_days.is_overdue(today, due),
+                      days_left=school_days.school_days_left(today, due, terms))
+        out.append(TransferRow(None, False, school.name, f"{child.full_name} ({child.reference})",
+                               clock, child_id=child.id, other_school_id=school.id))
+    return out
+
+
+def sent_transfer_of(child: Child) -> FileTransfer | None:
+    """The transfer that took `child`'s file away from their school, if any."""
+    return db.session.scalar(select(FileTransfer).where(FileTransfer.child_id == child.id)
+                             .order_by(FileTransfer.sent_at.desc()).limit(1))
+
+
+def received_transfers_of(child: Child) -> list[FileTransfer]:
+    return list(db.session.scalars(select(FileTransfer).where(
+        FileTransfer.received_child_id == child.id,
+        FileTransfer.to_school_id == child.school_id).order_by(FileTransfer.accepted_at)))
+
+
+def school_name(school_id: uuid.UUID) -> str:
+    return _school_names([school_id]).get(school_id, "")
+
+
+def today_for(now: dt.datetime) -> dt.date:
+    return uk_local(now).date()

@@ -1,0 +1,314 @@
+"""Sending a child's file to their next school, receiving it, and the school's term dates.
+
+DSLs only. Both schools' DSLs see a transfer's page (its receipt and clock); only the receiving
+school's read what was sent. Anyone else, and any other school, gets 404 from `portal.access`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from .. import access, audit, notify, once
+from ..access import can_record_incident, require
+from ..attachments import AttachmentStore
+from ..form_problems import show_problems
+from ..models import Child, School, User, db
+from ..refusal import Refused
+from ..rules.school_days import Term
+from ..services import referrals as referral_service
+from ..services import transfer as svc
+from ..services.children import label_for_dsl
+from . import bp
+from .forms import AcceptForm, ConfirmForm, TermForm, TransferForm
+
+NEW_CHILD = "new"
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _now() -> dt.datetime:
+    # One clock with the dashboard and the referral pages.
+    return referral_service.utcnow()
+
+
+def _store() -> AttachmentStore:
+    store: AttachmentStore = current_app.extensions["attachments"]
+    return store
+
+
+def _school(user: User) -> School:
+    school = db.session.get(School, user.school_id) if user.school_id else None
+    if school is None:
+        abort(404)
+    return school
+
+
+def read_only(error: access.ReadOnlyFile) -> tuple[str, int]:
+    """Any write to a sent file's record: the plain reason, nothing written."""
+    db.session.rollback()
+    return render_template("transfers/read_only.html", message=error.message,
+                           page_title="This file is read-only"), 409
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending
+
+
+def _moved_default(child: Child) -> dt.date:
+    return child.left_on or svc.today_for(_now())
+
+
+@bp.route("/children/<uuid:child_id>/transfer", methods=["GET", "POST"])
+@require(can_record_incident)
+def start(child_id: Any) -> Any:
+    """Choose the school and the day the child moved; then the confirm page says what goes."""
+    user = _user()
+    child = access.get_child_or_404(user, child_id)
+    access.check_writable(child)
+    form = TransferForm()
+    schools = svc.destinations(child.school_id)
+    form.school.choices = [(str(s.id), s.name) for s in schools]
+    if request.method == "GET":
+        form.moved_on.data = _moved_default(child)
+        chosen = request.args.get("school") or ""
+        if chosen in {str(s.id) for s in schools}:
+            form.school.data = chosen
+    page_errors: list[str] = []
+    if form.validate_on_submit() and form.moved_on.data is not None:
+        to_school = next((s for s in schools if str(s.id) == form.school.data), None)
+        if to_school is None:
+            abort(404)
+        try:
+            plan = svc.plan_transfer(user, child, to_school, form.moved_on.data)
+        except Refused as error:
+            page_errors = show_problems(form, error)
+        else:
+            confirm = ConfirmForm(formdata=None, school=str(to_school.id),
+                                  moved_day=str(plan.moved_on.day),
+                                  moved_month=str(plan.moved_on.month),
+                                  moved_year=str(plan.moved_on.year), digest=plan.digest)
+            return render_template("transfers/confirm.html", child=child, plan=plan,
+                                   form=confirm, page_title="Check what will be sent")
+    return render_template("transfers/start.html", child=child, form=form,
+                           page_errors=page_errors, page_title="Send this child's file")
+
+
+@bp.post("/children/<uuid:child_id>/transfer/send")
+@require(can_record_incident)
+def send(child_id: Any) -> Any:
+    user = _user()
+    child = access.get_child_or_404(user, child_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    to_school = next((s for s in svc.destinations(child.school_id)
+                      if str(s.id) == form.school.data), None)
+    try:
+        moved_on = dt.date(int(form.moved_year.data), int(form.moved_month.data),
+                           int(form.moved_day.data))
+    except (TypeError, ValueError, OverflowError):
+        abort(400)
+    if to_school is None:
+        abort(404)
+    try:
+        plan = svc.plan_transfer(user, child, to_school, moved_on)
+    except Refused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("transfers.start", child_id=child.id))
+    if plan.digest != form.digest.data:  # the file changed since the DSL checked it
+        flash("The file changed while you were checking it: check what will be sent again",
+              "error")
+        return redirect(url_for("transfers.start", child_id=child.id))
+    once.claim()
+    sent = svc.send(user, plan, _store(), _now())
+    target = once.done(url_for("transfers.show", transfer_id=sent.transfer.id))
+    try:
+        db.session.commit()
+    except BaseException:
+        svc.discard(sent.written)
+        raise
+    if sent.mail_batch is not None:
+        notify.deliver_now([sent.mail_batch])
+    flash(f"The file was sent to {plan.to_school_name}", "success")
+    return redirect(target)
+
+
+# ---------------------------------------------------------------------------------------------
+# A transfer's page, accepting it, its files
+
+
+def _accept_form(transfer: Any, matches: list[Child]) -> AcceptForm:
+    form = AcceptForm()
+    form.match.choices = [(str(c.id), label_for_dsl(c)) for c in matches] + [
+        (NEW_CHILD, "None of these: add the child to our school's records")]
+    return form
+
+
+@bp.get("/transfers/<uuid:transfer_id>")
+@require(can_record_incident)
+def show(transfer_id: Any) -> Any:
+    return _show(transfer_id, None, [])
+
+
+def _show(transfer_id: Any, form: AcceptForm | None, page_errors: list[str],
+          status: int = 200) -> Any:
+    user = _user()
+    transfer = access.get_transfer_or_404(user, transfer_id)
+    receiving = transfer.to_school_id == user.school_id
+    now = _now()
+    packet = svc.read_packet(transfer) if receiving else None
+    files = svc.files_of(transfer) if receiving else {}
+    matches = svc.matches(transfer) if receiving and transfer.state == "sent" else []
+    if receiving and transfer.state == "sent" and form is None:
+        form = _accept_form(transfer, matches)
+    child = db.session.get(Child, transfer.child_id) if not receiving else None
+    audit.record(audit.TRANSFER_VIEWED, org_id=str(user.school_id), actor_id=user.id,
+                 object_type="file_transfer", object_id=transfer.id)
+    db.session.commit()
+    return render_template(
+        "transfers/show.html", transfer=transfer, receiving=receiving, packet=packet,
+        files=files, form=form, page_errors=page_errors, sending_child=child,
+        clock=svc.clock_for(transfer, svc.today_for(now)),
+        from_school=svc.school_name(transfer.from_school_id),
+        to_school=svc.school_name(transfer.to_school_id),
+        page_title="Child protection file"), status
+
+
+@bp.post("/transfers/<uuid:transfer_id>/accept")
+@require(can_record_incident)
+def accept(transfer_id: Any) -> Any:
+    user = _user()
+    transfer = access.get_transfer_or_404(user, transfer_id)
+    if transfer.to_school_id != user.school_id:
+        abort(404)
+    if transfer.state != "sent":
+        flash("This file has already been accepted", "success")
+        return redirect(url_for("transfers.show", transfer_id=transfer.id))
+    form = _accept_form(transfer, svc.matches(transfer))
+    if not form.validate_on_submit():
+        return _show(transfer_id, form, [], 400)
+    match = None
+    if form.match.data != NEW_CHILD:
+        match = access.get_child_or_404(user, form.match.data)
+    try:
+        once.claim()
+        child = svc.accept(user, transfer, match, _now())
+    except Refused as error:
+        return _show(transfer_id, form, show_problems(form, error), 400)
+    target = once.done(url_for("children.file", child_id=child.id))
+    db.session.commit()
+    flash("File accepted. The school that sent it can see who accepted it and when.", "success")
+    return redirect(target)
+
+
+@bp.get("/transfers/files/<uuid:file_id>")
+@require(can_record_incident)
+def download(file_id: Any) -> Response:
+    user = _user()
+    copy = access.get_transfer_attachment_or_404(user, file_id)
+    chunks = _store().open(str(copy.to_school_id), copy.store_name)
+    first = next(chunks, b"")
+    audit.record(audit.ATTACHMENT_DOWNLOADED, org_id=str(copy.to_school_id), actor_id=user.id,
+                 object_type="transfer_attachment", object_id=copy.id)
+    db.session.commit()
+
+    def body() -> Iterator[bytes]:
+        if first:
+            yield first
+        yield from chunks
+
+    response = Response(body(), mimetype=copy.content_type, direct_passthrough=True)
+    response.content_length = copy.size
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=svc.clean_filename(copy.filename) or "file")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Term dates (a school setting)
+
+
+@bp.route("/school/terms", methods=["GET", "POST"])
+@require(can_record_incident)
+def terms() -> Any:
+    user = _user()
+    school = _school(user)
+    form = TermForm()
+    page_errors: list[str] = []
+    if form.validate_on_submit() and form.starts_on.data and form.ends_on.data:
+        term = Term(form.starts_on.data, form.ends_on.data, form.half_term_starts.data,
+                    form.half_term_ends.data)
+        try:
+            svc.add_term(user, school, term, _now())
+        except Refused as error:
+            page_errors = show_problems(form, error)
+        else:
+            db.session.commit()
+            flash("Term added", "success")
+            return redirect(url_for("transfers.terms"))
+    return render_template("transfers/terms.html", school=school, form=form,
+                           terms=svc.terms_of(school.id), page_errors=page_errors,
+                           page_title="Term dates")
+
+
+@bp.post("/school/terms/<uuid:term_id>/remove")
+@require(can_record_incident)
+def remove_term(term_id: uuid.UUID) -> Any:
+    user = _user()
+    school = _school(user)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not svc.remove_term(user, school, term_id, _now()):
+        abort(404)
+    db.session.commit()
+    flash("Term removed", "success")
+    return redirect(url_for("transfers.terms"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Panels other pages include (Jinja globals)
+
+
+def child_panel(child: Child) -> Markup:
+    """On a child's page: the file sent away (read-only), files received, or the offer to send
+    it (a leaver's page says so)."""
+    sent = svc.sent_transfer_of(child)
+    received = svc.received_transfers_of(child)
+    today = svc.today_for(_now())
+    return Markup(render_template(  # noqa: S704 - our own template, autoescaped
+        "transfers/_child_panel.html", child=child, sent=sent,
+        sent_clock=svc.clock_for(sent, today) if sent else None,
+        sent_to=svc.school_name(sent.to_school_id) if sent else "",
+        destination=svc.destination_of(child) if not sent else None,
+        received=[(t, svc.school_name(t.from_school_id)) for t in received]))
+
+
+def dashboard_rows() -> list[svc.TransferRow]:
+    """The transfers the user's school sent or was sent and that still wait for a receipt, and
+    its leavers whose next school is on the portal and whose file has not been sent."""
+    user = _user()
+    if user.school_id is None:
+        return []
+    from ..models import FileTransfer
+
+    today = svc.today_for(_now())
+    rows = svc.rows_for(access.transfers_visible_to(user).where(FileTransfer.state == "sent"),
+                        user.school_id, today)
+    rows += svc.leavers_to_send(user.school_id, today)
+    rows.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
+    return rows
