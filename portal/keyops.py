@@ -16,6 +16,10 @@ Data-key rotation is resumable and idempotent:
    other process's key cache has expired (``settle_seconds``), so nothing can still be writing
    under the retired key.
 
+A school's operations cover its children's own keys too (docs/security.md, "One child's
+key"): rotating a school also rotates the key of each of its children's files, and shredding a
+school shreds them. Values of a child's file are found through the school they belong to.
+
 Messages name tables, counts and key ids, never values.
 """
 
@@ -34,19 +38,22 @@ from flask import current_app
 from sqlalchemy import String, bindparam, false, func, or_, select, update
 
 from .config import Settings
-from .crypto import CryptoError, FieldContext, KeyRing, MasterKeyProvider, key_id_of
+from .crypto import CryptoError, FieldContext, KeyNotFound, KeyRing, MasterKeyProvider, key_id_of
 from .durable import fsync_dir
 from .models import (
     DEPLOYMENT_ORG,
     Attachment,
     Base,
+    Child,
     Encrypted,
+    OrgKey,
     LocalAuthority,
     ReferralAttachment,
     School,
     db,
     keyring,
 )
+from .models.base import CHILD_ORG_PREFIX, child_key_org
 
 #: How long a portal process may keep using a cached active-key id (KeyRing's default TTL).
 KEY_CACHE_SECONDS = 300
@@ -138,10 +145,16 @@ class FieldGroup:
         return str(self.model.__tablename__)
 
     @property
+    def owner_attr(self) -> str:
+        """The attribute naming the organisation the rows belong to: the org attribute, or for
+        the fields of a child's file (under the child's key) the school's."""
+        return "school_id" if self.org_attr == "key_org" else self.org_attr
+
+    @property
     def org_column(self) -> Any | None:
         """The mapped column holding the org id, or None when it is computed (User.org_id)."""
         mapper = self.model.__mapper__
-        return mapper.columns.get(self.org_attr)
+        return mapper.columns.get(self.owner_attr)
 
     def columns(self) -> list[Any]:
         return [self.model.__table__.c[f.column] for f in self.fields]
@@ -157,7 +170,7 @@ class FieldGroup:
         return col == org.uuid
 
     def belongs(self, row: Any, org: Org) -> bool:
-        value = getattr(row, self.org_attr)
+        value = getattr(row, self.owner_attr)
         return value is not None and str(value) == org.id
 
 
@@ -348,6 +361,11 @@ def start_rotation(org: Org) -> tuple[str, bool]:
     if any(k.state == "retired" for k in keys):
         return ring.active_key_id(org.id), True
     new_id = ring.rotate_org_key(org.id)
+    for scope in child_scopes(org):
+        # Each child's file gets a new key with its school's (a child's key made since a
+        # rotation began is new already, so a resumed rotation makes none).
+        if not any(k.state == "retired" for k in ring.keys_of(scope) if k.purpose == "data"):
+            ring.rotate_org_key(scope)
     db.session.commit()
     return new_id, False
 
@@ -356,6 +374,17 @@ def _is_shredded(org: Org) -> bool:
     from .models import ShreddedOrg
 
     return db.session.get(ShreddedOrg, org.id) is not None
+
+
+def child_scopes(org: Org) -> list[str]:
+    """The key scopes of a school's children's files that have keys (none for other orgs)."""
+    if org.kind != "school" or org.uuid is None:
+        return []
+    scopes = {child_key_org(i) for i in db.session.scalars(
+        select(Child.id).where(Child.school_id == org.uuid))}
+    with_keys = db.session.scalars(select(OrgKey.org_id).where(
+        OrgKey.org_id.startswith(CHILD_ORG_PREFIX)).distinct())
+    return sorted(scopes.intersection(with_keys))
 
 
 def count_rotation_work(org: Org) -> int:
@@ -378,7 +407,16 @@ def reencrypt_org(
     if batch_size < 1:
         raise KeyOpsError("The batch size must be 1 or more")
     ring = keyring()
-    active = ring.active_key_id(org.id)
+    actives: dict[str, str | None] = {}
+
+    def active_of(scope: str) -> str | None:
+        if scope not in actives:
+            try:
+                actives[scope] = ring.active_key_id(scope)
+            except KeyNotFound:
+                actives[scope] = None  # a child's file not yet under its own key
+        return actives[scope]
+
     stats = ReencryptStats()
 
     def batch_done(n: int) -> None:
@@ -398,10 +436,16 @@ def reencrypt_org(
                 stats.rows_seen += 1
                 for f in group.fields:
                     blob = getattr(row, f.column)
-                    if blob is None or key_id_of(blob) == active:
+                    if blob is None:
                         continue
-                    changes[f.column].append({"row_id": row.id, "old": blob,
-                                              "new": ring.reencrypt(f.context(row), blob)})
+                    scope = f.context(row).org_id
+                    if key_id_of(blob) == active_of(scope):
+                        continue
+                    # Read under the row's key (or, not yet moved, its school's), written under
+                    # the active key of the row's own scope.
+                    new = f.encrypt_payload(row, f.decrypt_blob(row, blob))
+                    actives.pop(scope, None)
+                    changes[f.column].append({"row_id": row.id, "old": blob, "new": new})
             for column, params in changes.items():
                 if params:
                     done = _update_unchanged(table, pk_col, column, params)
@@ -450,7 +494,9 @@ def finish_rotation(
     """
     ring = keyring()
     retired = retired_data_keys(org)
-    if not retired:
+    scopes = [scope for scope in child_scopes(org)
+              if any(k.purpose == "data" and k.state == "retired" for k in ring.keys_of(scope))]
+    if not retired and not scopes:
         return [], [], None
     now = now or dt.datetime.now(dt.UTC)
     active = [k for k in ring.keys_of(org.id) if k.purpose == "data" and k.state == "active"]
@@ -463,6 +509,8 @@ def finish_rotation(
             return [], retired, settle_until
     in_use = key_ids_in_use(org)
     dropped = ring.drop_retired_keys(org.id, in_use=in_use)
+    for scope in scopes:  # children's retired keys: counted, not listed (one per child)
+        ring.drop_retired_keys(scope, in_use=in_use)
     db.session.commit()
     kept = [k for k in retired if k not in dropped]
     return dropped, kept, None
@@ -536,7 +584,10 @@ def shred(org: Org, *, force: bool = False) -> tuple[int, dict[str, int]]:
     counts = count_org_records(org)
     if counts and not force:
         raise RecordsRemain(org, counts)
-    destroyed = keyring().shred_org(org.id)
+    ring = keyring()
+    destroyed = ring.shred_org(org.id)
+    for scope in child_scopes(org):  # the keys of its children's files go with it
+        ring.shred_org(scope)
     return destroyed, counts
 
 

@@ -40,6 +40,7 @@ from .records import (
     ParentContact,
 )
 from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
+from .retention import RetentionReview, RetentionTombstone
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
 
@@ -82,6 +83,8 @@ __all__ = [
     "Referral",
     "ReferralAttachment",
     "ReferralResponse",
+    "RetentionReview",
+    "RetentionTombstone",
     "RollContact",
     "RollImport",
     "RouteHandover",

@@ -24,7 +24,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import audit
 from ..models import (
@@ -39,7 +39,7 @@ from ..models import (
     User,
     db,
 )
-from . import chronology
+from . import child_keys, chronology
 from . import incidents as incident_service
 from .children import set_names
 
@@ -123,12 +123,11 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
     for model, key in ((IncidentChild, "incident_children"), (Decision, "decisions"),
                        (ParentContact, "parent_contacts"),
                        (ChildRecordEntry, "child_record_entries")):
-        ids = [str(i) for i in db.session.scalars(
-            select(model.id).where(model.child_id == merged.id))]
-        if ids:
-            moved[key] = ids
-            db.session.execute(update(model).where(model.child_id == merged.id)
-                               .values(child_id=kept.id))
+        rows = list(db.session.scalars(select(model).where(model.child_id == merged.id)))
+        if rows:
+            moved[key] = [str(row.id) for row in rows]
+            # Under the kept child's key from now on (docs/security.md, "One child's key").
+            child_keys.move_to_child(rows, kept.id)
     db.session.flush()
 
     # The details chosen, on the kept record; the merged record stays as it was, marked.
