@@ -120,10 +120,12 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
         else:
             moved.setdefault("concern_children", []).append(str(link.id))
             link.child_id = kept.id
-    for model, key in ((IncidentChild, "incident_children"), (Decision, "decisions"),
-                       (ParentContact, "parent_contacts"),
-                       (ChildRecordEntry, "child_record_entries")):
-        rows = list(db.session.scalars(select(model).where(model.child_id == merged.id)))
+    owned: tuple[tuple[Any, str], ...] = (
+        (IncidentChild, "incident_children"), (Decision, "decisions"),
+        (ParentContact, "parent_contacts"), (ChildRecordEntry, "child_record_entries"))
+    for model, key in owned:
+        rows: list[Any] = list(db.session.scalars(
+            select(model).where(model.child_id == merged.id)))
         if rows:
             moved[key] = [str(row.id) for row in rows]
             # Under the kept child's key from now on (docs/security.md, "One child's key").
