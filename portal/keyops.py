@@ -38,7 +38,15 @@ from flask import current_app
 from sqlalchemy import String, bindparam, false, func, or_, select, update
 
 from .config import Settings
-from .crypto import CryptoError, FieldContext, KeyNotFound, KeyRing, MasterKeyProvider, key_id_of
+from .crypto import (
+    CryptoError,
+    FieldContext,
+    KeyNotFound,
+    KeyRing,
+    KeyShredded,
+    MasterKeyProvider,
+    key_id_of,
+)
 from .durable import fsync_dir
 from .models import (
     DEPLOYMENT_ORG,
@@ -441,9 +449,14 @@ def reencrypt_org(
                     scope = f.context(row).org_id
                     if key_id_of(blob) == active_of(scope):
                         continue
-                    # Read under the row's key (or, not yet moved, its school's), written under
-                    # the active key of the row's own scope.
-                    new = f.encrypt_payload(row, f.decrypt_blob(row, blob))
+                    try:
+                        new = ring.reencrypt(f.context(row), blob)
+                    except KeyShredded:
+                        raise
+                    except KeyNotFound:
+                        # A value of a child's file still under its school's key (from before
+                        # per-child keys): read there, written under the child's own key.
+                        new = f.encrypt_payload(row, f.decrypt_blob(row, blob))
                     actives.pop(scope, None)
                     changes[f.column].append({"row_id": row.id, "old": blob, "new": new})
             for column, params in changes.items():

@@ -94,11 +94,13 @@ def rekey_children(*, batch_size: int = 500,
                 stats.rows_seen += 1
                 if not _needs_move(row, fields, own_keys):
                     continue
+                own = own_keys[row.key_org]
                 for f in fields:
-                    value = getattr(row, f.name)  # reads under either key
-                    if value is not None:
-                        setattr(row, f.name, value)  # writes under the child's
-                        stats.values_moved += 1
+                    blob = getattr(row, f.column)
+                    if blob is None or key_id_of(blob) in own:
+                        continue
+                    setattr(row, f.name, getattr(row, f.name))  # read there, written here
+                    stats.values_moved += 1
             db.session.commit()
             own_keys.clear()
             stats.batches += 1
