@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
-from wtforms import SubmitField, TextAreaField
-from wtforms.validators import Length
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from ..incidents.forms import GovDateField
 
@@ -27,3 +27,12 @@ class KeepForm(FlaskForm):  # type: ignore[misc]
 class DestroyForm(FlaskForm):  # type: ignore[misc]
     # Nothing to type: the page names what goes; the button is the confirmation.
     submit = SubmitField("Destroy this file", widget=GovSubmitInput())
+
+
+class RetentionSettingsForm(FlaskForm):  # type: ignore[misc]
+    nfa_months = IntegerField(
+        "Months to keep a file of concerns that led to no further action",
+        description="Counted from the last concern; then the file is due for review. From 12 to "
+                    "300 months; the portal's default is 72 (six years).",
+        widget=GovTextInput(), validators=[Optional()], render_kw={"inputmode": "numeric"})
+    submit = SubmitField("Save", widget=GovSubmitInput())

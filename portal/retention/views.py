@@ -17,7 +17,7 @@ from ..rules import retention as rules
 from ..services import localtime, retention
 from ..services.children import label_for_dsl
 from . import bp
-from .forms import DestroyForm, KeepForm
+from .forms import DestroyForm, KeepForm, RetentionSettingsForm
 
 
 def _user() -> Any:
@@ -107,3 +107,30 @@ def destroy(child_id: Any) -> Any:
                            due=due, form=form, blockers=blockers, label=label_for_dsl(child),
                            lines=retention.count_lines(plan.counts),
                            record_type=rules.RECORD_TYPES[due.schedule.record_type]), status
+
+
+@bp.route("/retention/settings", methods=["GET", "POST"])
+@require(can_record_incident)
+def settings() -> Any:
+    """The school's retention setting: how long a file of concerns that led to nothing is kept
+    before its review (the child protection file's 25 years are fixed in the rules)."""
+    user = _user()
+    school = db.session.get(School, user.school_id)
+    assert school is not None
+    form = RetentionSettingsForm()
+    if request.method == "GET":
+        form.nfa_months.data = school.nfa_retention_months
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            problem = rules.nfa_months_problem(form.nfa_months.data)
+            if problem:
+                form.nfa_months.errors = [*form.nfa_months.errors, problem]
+            else:
+                retention.set_nfa_months(user, school, form.nfa_months.data)
+                db.session.commit()
+                flash("Retention setting saved", "success")
+                return redirect(url_for("retention.index"))
+    return render_template("retention/settings.html", page_title="Retention setting",
+                           form=form), status

@@ -60,6 +60,7 @@ from . import localtime
 
 RETENTION_KEPT: Final = "retention.kept"
 RETENTION_DESTROYED: Final = "retention.destroyed"
+RETENTION_SETTING: Final = "retention.setting_updated"
 
 #: What a tombstone counts, in the order shown, with plain words.
 RECORD_LABELS: Final = {
@@ -196,6 +197,19 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
     if child.destroyed_at is not None:
         reasons.append("This file has already been destroyed")
     return reasons
+
+
+def set_nfa_months(user: User, school: School, months: int) -> None:
+    """The school's months to keep a file of concerns that led to nothing (flushed, audited)."""
+    problem = rules.nfa_months_problem(months)
+    if problem:
+        raise RetentionRefused(problem)
+    before = school.nfa_retention_months
+    school.nfa_retention_months = months
+    db.session.flush()
+    audit.record(RETENTION_SETTING, org_id=str(school.id), actor_id=user.id,
+                 object_type="school", object_id=school.id,
+                 detail={"nfa_retention_months": months, "was": before})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -332,3 +332,23 @@ def test_monthly_email_counts_files_and_names_no_child(app: Flask, w) -> None:
         assert w[child].reference not in body
         assert w[child].family_name not in body
     assert retention.send_monthly_reminders() == 0  # once a month
+
+
+def test_the_school_sets_how_long_concerns_that_led_to_nothing_are_kept(
+        client: FlaskClient, w) -> None:
+    school, staff = w["school"], factories.user("staff", org=w["school"])
+    eve = factories.child(school, "Eve", "Marchetti", dob=dt.date(2015, 2, 2))
+    make_concern(school, staff, [eve], state="recorded",
+                 submitted_at=dt.datetime(2024, 1, 10, 10, 0, tzinfo=dt.UTC))
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    assert "Marchetti" not in _text(client.get("/retention"))  # 72 months: not until 2030
+    refused = _post(client, "/retention/settings", {"nfa_months": "6"})
+    assert refused.status_code == 400
+    assert "Enter a number of months from 12 to 300" in _text(refused)
+    saved = _post(client, "/retention/settings", {"nfa_months": "24"})
+    assert saved.status_code == 302
+    listing = _text(client.get("/retention"))
+    assert "Eve Marchetti" in listing
+    assert "Concerns that led to no further action" in listing
+    assert "Review due 10 January 2026: 2 years after the last concern" in listing
