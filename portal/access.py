@@ -188,7 +188,8 @@ def children_visible_to(user: Any) -> Select[Child]:
     school = _school_of(user, DSL)
     if school is None:
         return _nothing(Child)
-    return select(Child).where(Child.school_id == school)
+    # A file destroyed at the end of its retention (services/retention.py) is gone: 404.
+    return select(Child).where(Child.school_id == school, Child.destroyed_at.is_(None))
 
 
 def incidents_visible_to(user: Any) -> Select[Incident]:

@@ -254,6 +254,7 @@ def test_destroy_shreds_one_child_and_every_other_child_still_reads(
     assert ben_part.child_words == "ben's words"
     gone = db.session.get(Child, ada.id)
     assert gone.destroyed_at is not None and gone.redacted_label == f"? ({ada.reference})"
+    assert client.get(f"/children/{ada.id}").status_code == 404  # her file is gone
     ben_file = client.get(f"/children/{ben.id}")
     assert ben_file.status_code == 200 and "Benedikt" in _text(ben_file)
     assert client.get(f"/incidents/{shared.id}").status_code == 200
