@@ -14,6 +14,7 @@ whom.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from ..models import (
     Assessment,
     Attachment,
     Child,
+    ChildMerge,
     ChildNameTerm,
     ChildRecordEntry,
     Concern,
@@ -47,6 +49,7 @@ from ..models import (
     RetentionReview,
     RetentionTombstone,
     RollContact,
+    RollImport,
     RouteHandover,
     School,
     User,
@@ -74,6 +77,7 @@ RECORD_LABELS: Final = {
     "roll_contacts": "Parents and carers from the roll",
     "attachments": "Attachments",
     "retention_reviews": "Earlier retention reviews",
+    "merged_records": "Other records of this child merged into this one",
 }
 
 
@@ -299,6 +303,7 @@ def plan(child: Child) -> Plan:
         "attachments": attachments,
         "retention_reviews": count(select(RetentionReview.id)
                                    .where(RetentionReview.child_id == child.id)),
+        "merged_records": len(_merged_into(child)),
     }
     return Plan(sole_concerns, sole_incidents, parts, {k: v for k, v in counts.items() if v})
 
@@ -349,39 +354,29 @@ def destroy(user: User, child: Child, *, today: dt.date,
             if isinstance(row, Attachment):
                 files.append(Path(store.path(row.store_name)))
 
-    # The rows of the child's own file, all under the child's key.
-    for row in db.session.scalars(select(IncidentChild).where(IncidentChild.child_id == child.id)):
-        _empty(row)
-    for decision in db.session.scalars(select(Decision).where(Decision.child_id == child.id)):
-        _empty(decision)  # kept as a row: a later review may name it
-        emptied.append(decision.id)
-    owned: tuple[Any, ...] = (ChildRecordEntry, ParentContact, RollContact, RetentionReview)
-    for model in owned:
-        emptied.extend(db.session.scalars(select(model.id).where(model.child_id == child.id)))
-        db.session.execute(delete(model).where(model.child_id == child.id))
-    emptied.append(child.id)
-    # Corrections of anything destroyed, drafts about the child, and search data.
+    # The child's own file, and every record of the same child merged into it (a merge leaves
+    # the other record's details on its row and in the merge's note).
+    records = [child, *_merged_into(child)]
+    for record in records:
+        _scrub_roll_imports(record)  # before its UPN is gone
+    for record in records:
+        emptied.extend(_destroy_own(record, now))
+    for merge in db.session.scalars(select(ChildMerge).where(or_(
+            ChildMerge.kept_child_id.in_([r.id for r in records]),
+            ChildMerge.merged_child_id.in_([r.id for r in records])))):
+        _empty(merge)
+    # Corrections of anything destroyed.
     for chunk_start in range(0, len(emptied), 500):
         chunk = emptied[chunk_start:chunk_start + 500]
         for addendum in db.session.scalars(select(Addendum).where(Addendum.target_id.in_(chunk))):
             _empty(addendum)
-    for draft in db.session.scalars(select(FormDraft).where(
-            FormDraft.form_key.contains(str(child.id)))):
-        db.session.delete(draft)
-    db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
-    _empty(child)
-    child.name_index = ""
-    child.family_name_index = ""
-    child.upn_index = None
-    child.roll_digest = None
-    child.family_group = None
-    child.local_authority_code = None
-    child.destroyed_at = now
     db.session.flush()
 
-    # Crypto-shredding: the child's key is destroyed, so any copy of the values above (a backup,
-    # a disk block not yet overwritten) can never be read again.
-    keyring().shred_org(child_key_org(child.id))
+    # Crypto-shredding: each record's key is destroyed, so any copy of the values above (a
+    # database dump, a disk block not yet reused) can never be read again.
+    ring = keyring()
+    for record in records:
+        ring.shred_org(child_key_org(record.id))
 
     tombstone = RetentionTombstone(
         school_id=child.school_id, child_id=child.id, child_reference=child.reference,
@@ -394,6 +389,65 @@ def destroy(user: User, child: Child, *, today: dt.date,
     audit.record(RETENTION_DESTROYED, org_id=str(child.school_id), actor_id=user.id,
                  object_type="child", object_id=child.id, at=now, detail=detail)
     return Destroyed(tombstone, files)
+
+
+def _merged_into(child: Child) -> list[Child]:
+    """Every record merged into this child's, directly or along a chain of merges."""
+    found: list[Child] = []
+    frontier = [child.id]
+    seen = {child.id}
+    while frontier:
+        more = list(db.session.scalars(select(Child).where(
+            Child.merged_into_id.in_(frontier), Child.school_id == child.school_id)))
+        more = [c for c in more if c.id not in seen]
+        seen.update(c.id for c in more)
+        found.extend(more)
+        frontier = [c.id for c in more]
+    return found
+
+
+def _destroy_own(child: Child, now: dt.datetime) -> list[uuid.UUID]:
+    """Empty or delete every row of the child's own file (under its key), its search terms,
+    blind indexes and drafts; the ids of the rows emptied or deleted."""
+    ids: list[uuid.UUID] = []
+    for part in db.session.scalars(select(IncidentChild).where(
+            IncidentChild.child_id == child.id)):
+        _empty(part)  # kept as a row: the shared incident still had this child in it
+    for decision in db.session.scalars(select(Decision).where(Decision.child_id == child.id)):
+        _empty(decision)  # kept as a row: a later review may name it
+        ids.append(decision.id)
+    owned: tuple[Any, ...] = (ChildRecordEntry, ParentContact, RollContact, RetentionReview)
+    for model in owned:
+        ids.extend(db.session.scalars(select(model.id).where(model.child_id == child.id)))
+        db.session.execute(delete(model).where(model.child_id == child.id))
+    for draft in db.session.scalars(select(FormDraft).where(
+            FormDraft.form_key.contains(str(child.id)))):
+        db.session.delete(draft)
+    db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
+    _empty(child)
+    child.name_index = ""
+    child.family_name_index = ""
+    child.upn_index = None
+    child.roll_digest = None
+    child.family_group = None
+    child.local_authority_code = None
+    child.destroyed_at = now
+    ids.append(child.id)
+    return ids
+
+
+def _scrub_roll_imports(child: Child) -> None:
+    """Take the child's row out of any roll import still holding its rows (one previewed and
+    not yet confirmed, or interrupted: a finished import keeps none)."""
+    upn = (child.upn or "").casefold()
+    for roll_import in db.session.scalars(select(RollImport).where(
+            RollImport.school_id == child.school_id, RollImport.rows_enc.is_not(None))):
+        rows = json.loads(roll_import.rows or "[]")
+        kept = [row for row in rows
+                if not (upn and str(row.get("upn", "")).casefold() == upn)
+                and row.get("link_child_id") != str(child.id)]
+        if len(kept) != len(rows):
+            roll_import.rows = json.dumps(kept, ensure_ascii=False)
 
 
 def remove_files(files: Sequence[Path]) -> None:

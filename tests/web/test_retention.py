@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from portal.models import (
     Attachment,
     AuditEvent,
     Child,
+    ChildMerge,
     ChildNameTerm,
     ChildRecordEntry,
     Decision,
@@ -35,6 +37,7 @@ from portal.models import (
     RetentionReview,
     RetentionTombstone,
     RollContact,
+    RollImport,
     db,
     keyring,
 )
@@ -51,7 +54,8 @@ from tests.web.test_incidents import make_concern
 ADA = {"given": "Quorabelle", "family": "Vantwistle", "words": "ada-words-c4f1",
        "line": "ada-chronology-9e2d", "reason": "ada-decision-reason-71aa",
        "contact": "Ysolde Vantwistle-Parent", "summary": "ada-alone-summary-3b8e",
-       "attachment": "ada-attachment-bytes-5d20"}
+       "attachment": "ada-attachment-bytes-5d20", "upn": "Q801234567890",
+       "merged": "Quorabel-Earlier-Record", "address": "12 Ada-Canary Lane"}
 SHARED_SUMMARY = "shared-incident-summary-0af3"
 BORN_LONG_AGO = dt.date(2000, 3, 1)  # 25 years on: 1 March 2025, so due now
 
@@ -104,6 +108,21 @@ def _world() -> dict[str, Any]:
                         local_authority_id=school.local_authority_id, sent_by_id=dsl.id)
     referral.packet = "{}"
     db.session.add(referral)
+    # Ada from the roll, a second record of her merged into hers, and a roll import previewed
+    # and never confirmed that still holds her row.
+    ada.upn = ADA["upn"]
+    ada.address = ADA["address"]
+    earlier = factories.child(school, ADA["merged"], ADA["family"], dob=BORN_LONG_AGO)
+    earlier.merged_into_id = ada.id
+    merge = ChildMerge(school_id=school.id, kept_child_id=ada.id, merged_child_id=earlier.id,
+                       merged_by_id=dsl.id, choices={}, moved={})
+    merge.reasons = f"{ADA['merged']} is the same girl"
+    merge.before = json.dumps({"merged": {"given_name": ADA["merged"]}})
+    previewed = RollImport(school_id=school.id, created_by_id=dsl.id, total_rows=2)
+    previewed.rows = json.dumps([
+        {"upn": ADA["upn"], "given_name": ADA["given"], "family_name": ADA["family"]},
+        {"upn": "B801234567890", "given_name": "Benedikt", "family_name": "Oyelaran"}])
+    db.session.add_all([merge, previewed])
     db.session.commit()
     return {"school": school, "dsl": dsl, "other_dsl": other_dsl, "ada": ada, "ben": ben,
             "cara": cara, "dan": dan, "alone": alone, "shared": shared, "attachment": att}
@@ -220,7 +239,8 @@ def test_destroy_shreds_one_child_and_every_other_child_still_reads(
                  "The child's part in incidents shared with other children: 1",
                  "Decisions about this child: 1", "Records of telling parents or carers: 1",
                  "Parents and carers from the roll: 1", "Attachments: 1",
-                 "Concerns about this child alone: 1"):
+                 "Concerns about this child alone: 1",
+                 "Other records of this child merged into this one: 1"):
         assert line in confirm, line
     done = client.post(url, data={"csrf_token": csrf_from(confirm)})
     assert done.status_code == 302
@@ -257,6 +277,8 @@ def test_destroy_shreds_one_child_and_every_other_child_still_reads(
     assert client.get(f"/children/{ada.id}").status_code == 404  # her file is gone
     ben_file = client.get(f"/children/{ben.id}")
     assert ben_file.status_code == 200 and "Benedikt" in _text(ben_file)
+    left = json.loads(db.session.scalar(select(RollImport)).rows)
+    assert [row["given_name"] for row in left] == ["Benedikt"]
     assert client.get(f"/incidents/{shared.id}").status_code == 200
     assert db.session.get(Incident, w["alone"].id).summary is None
 
