@@ -35,6 +35,7 @@ FEATURE_ROLES = {
     "incidents.": {"dsl"},
     "children.": {"dsl"},
     "roll.": {"dsl"},  # the school roll import (issue 13)
+    "retention.": {"dsl"},  # reviewing and destroying files at the end of retention (issue 16)
     "referrals.": {"la_adviser"},
     "team.": {"dsl", "la_adviser"},  # approving a colleague's account (issue 11)
 }
