@@ -1,8 +1,11 @@
 """The safeguarding record: children, concerns, incidents, decisions and each child's chronology.
 
-Names, dates of birth, narratives, the child's words and reasons are `Encrypted` under the
-school's key. Codes, ids and timestamps stay plain so queues and counts work without decrypting.
-Nothing here is ever deleted (RULES.md R1, R5): corrections are `Addendum` rows.
+Names, dates of birth, narratives, the child's words and reasons are `Encrypted`: what belongs
+to one child's file under that child's own key (`CHILD_KEY`), what is shared (a concern's or an
+incident's narrative) under the school's key. Codes, ids and timestamps stay plain so queues and
+counts work without decrypting. Nothing here is ever deleted (RULES.md R1, R5): corrections are
+`Addendum` rows. The one exception is a file destroyed at the end of its retention by a DSL
+(docs/retention.md, portal/services/retention.py).
 """
 
 from __future__ import annotations
