@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         incidents,
         once,
         referrals,
+        retention,
         roll,
         security,
         static_files,
@@ -80,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     roll.init_app(app)
     team.init_app(app)
     transfers.init_app(app)
+    retention.init_app(app)
     cli.init_app(app)
     return app
 

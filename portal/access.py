@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
@@ -208,7 +210,8 @@ def children_visible_to(user: Any) -> Select[Child]:
     school = _school_of(user, DSL)
     if school is None:
         return _nothing(Child)
-    return select(Child).where(Child.school_id == school)
+    # A file destroyed at the end of its retention (services/retention.py) is gone: 404.
+    return select(Child).where(Child.school_id == school, Child.destroyed_at.is_(None))
 
 
 def incidents_visible_to(user: Any) -> Select[Incident]:
@@ -404,13 +407,27 @@ def check_writable(child: Child) -> None:
         raise ReadOnlyFile(reason)
 
 
+_RETENTION_DESTROY: ContextVar[bool] = ContextVar("retention_destroy", default=False)
+
+
+@contextmanager
+def allow_retention_destroy() -> Iterator[None]:
+    """Within: the read-only guard lets rows be emptied, as destroying a file at the end of its
+    retention does (services/retention.py); a file sent away is still kept only so long."""
+    token = _RETENTION_DESTROY.set(True)
+    try:
+        yield
+    finally:
+        _RETENTION_DESTROY.reset(token)
+
+
 def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> None:
     """Before a row of a child's record is inserted, updated or deleted (whatever path wrote
     it): refused when the child's file was sent to another school. Listens on those tables
     only, so nothing else pays for it (the roll import writes thousands of rows)."""
     ids = [value for attr in _CHILD_RECORD_ROWS.get(type(target), ())
            if (value := getattr(target, attr, None)) is not None]
-    if not ids or _about_the_copy(target):
+    if not ids or _about_the_copy(target) or _RETENTION_DESTROY.get():
         return
     sent_at = connection.scalar(select(FileTransfer.sent_at)
                                 .where(FileTransfer.child_id.in_(ids)).limit(1))

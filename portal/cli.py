@@ -309,6 +309,10 @@ def init_app(app: Flask) -> None:
                     backup_command, restore_command, send_alerts_command, send_mail_command,
                     index_child_names_command):
         app.cli.add_command(command)
+    from .retention_cli import COMMANDS as RETENTION_COMMANDS
+
+    for command in RETENTION_COMMANDS:
+        app.cli.add_command(command)
 
 
 __all__ = ["init_app"]

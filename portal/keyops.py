@@ -16,6 +16,10 @@ Data-key rotation is resumable and idempotent:
    other process's key cache has expired (``settle_seconds``), so nothing can still be writing
    under the retired key.
 
+A school's operations cover its children's own keys too (docs/security.md, "One child's
+key"): rotating a school also rotates the key of each of its children's files, and shredding a
+school shreds them. Values of a child's file are found through the school they belong to.
+
 Messages name tables, counts and key ids, never values.
 """
 
@@ -35,19 +39,30 @@ from sqlalchemy import String, bindparam, false, func, or_, select, update
 
 from . import clock
 from .config import Settings
-from .crypto import CryptoError, FieldContext, KeyRing, MasterKeyProvider, key_id_of
+from .crypto import (
+    CryptoError,
+    FieldContext,
+    KeyNotFound,
+    KeyRing,
+    KeyShredded,
+    MasterKeyProvider,
+    key_id_of,
+)
 from .durable import fsync_dir
 from .models import (
     DEPLOYMENT_ORG,
     Attachment,
     Base,
+    Child,
     Encrypted,
     LocalAuthority,
+    OrgKey,
     ReferralAttachment,
     School,
     db,
     keyring,
 )
+from .models.base import CHILD_ORG_PREFIX, child_key_org
 
 #: How long a portal process may keep using a cached active-key id (KeyRing's default TTL).
 KEY_CACHE_SECONDS = 300
@@ -139,10 +154,16 @@ class FieldGroup:
         return str(self.model.__tablename__)
 
     @property
+    def owner_attr(self) -> str:
+        """The attribute naming the organisation the rows belong to: the org attribute, or for
+        the fields of a child's file (under the child's key) the school's."""
+        return "school_id" if self.org_attr == "key_org" else self.org_attr
+
+    @property
     def org_column(self) -> Any | None:
         """The mapped column holding the org id, or None when it is computed (User.org_id)."""
         mapper = self.model.__mapper__
-        return mapper.columns.get(self.org_attr)
+        return mapper.columns.get(self.owner_attr)
 
     def columns(self) -> list[Any]:
         return [self.model.__table__.c[f.column] for f in self.fields]
@@ -158,7 +179,7 @@ class FieldGroup:
         return col == org.uuid
 
     def belongs(self, row: Any, org: Org) -> bool:
-        value = getattr(row, self.org_attr)
+        value = getattr(row, self.owner_attr)
         return value is not None and str(value) == org.id
 
 
@@ -349,6 +370,11 @@ def start_rotation(org: Org) -> tuple[str, bool]:
     if any(k.state == "retired" for k in keys):
         return ring.active_key_id(org.id), True
     new_id = ring.rotate_org_key(org.id)
+    for scope in child_scopes(org):
+        # Each child's file gets a new key with its school's (a child's key made since a
+        # rotation began is new already, so a resumed rotation makes none).
+        if not any(k.state == "retired" for k in ring.keys_of(scope) if k.purpose == "data"):
+            ring.rotate_org_key(scope)
     db.session.commit()
     return new_id, False
 
@@ -357,6 +383,17 @@ def _is_shredded(org: Org) -> bool:
     from .models import ShreddedOrg
 
     return db.session.get(ShreddedOrg, org.id) is not None
+
+
+def child_scopes(org: Org) -> list[str]:
+    """The key scopes of a school's children's files that have keys (none for other orgs)."""
+    if org.kind != "school" or org.uuid is None:
+        return []
+    scopes = {child_key_org(i) for i in db.session.scalars(
+        select(Child.id).where(Child.school_id == org.uuid))}
+    with_keys = db.session.scalars(select(OrgKey.org_id).where(
+        OrgKey.org_id.startswith(CHILD_ORG_PREFIX)).distinct())
+    return sorted(scopes.intersection(with_keys))
 
 
 def count_rotation_work(org: Org) -> int:
@@ -379,7 +416,16 @@ def reencrypt_org(
     if batch_size < 1:
         raise KeyOpsError("The batch size must be 1 or more")
     ring = keyring()
-    active = ring.active_key_id(org.id)
+    actives: dict[str, str | None] = {}
+
+    def active_of(scope: str) -> str | None:
+        if scope not in actives:
+            try:
+                actives[scope] = ring.active_key_id(scope)
+            except KeyNotFound:
+                actives[scope] = None  # a child's file not yet under its own key
+        return actives[scope]
+
     stats = ReencryptStats()
 
     def batch_done(n: int) -> None:
@@ -399,10 +445,21 @@ def reencrypt_org(
                 stats.rows_seen += 1
                 for f in group.fields:
                     blob = getattr(row, f.column)
-                    if blob is None or key_id_of(blob) == active:
+                    if blob is None:
                         continue
-                    changes[f.column].append({"row_id": row.id, "old": blob,
-                                              "new": ring.reencrypt(f.context(row), blob)})
+                    scope = f.context(row).org_id
+                    if key_id_of(blob) == active_of(scope):
+                        continue
+                    try:
+                        new = ring.reencrypt(f.context(row), blob)
+                    except KeyShredded:
+                        raise
+                    except KeyNotFound:
+                        # A value of a child's file still under its school's key (from before
+                        # per-child keys): read there, written under the child's own key.
+                        new = f.encrypt_payload(row, f.decrypt_blob(row, blob))
+                    actives.pop(scope, None)
+                    changes[f.column].append({"row_id": row.id, "old": blob, "new": new})
             for column, params in changes.items():
                 if params:
                     done = _update_unchanged(table, pk_col, column, params)
@@ -451,7 +508,9 @@ def finish_rotation(
     """
     ring = keyring()
     retired = retired_data_keys(org)
-    if not retired:
+    scopes = [scope for scope in child_scopes(org)
+              if any(k.purpose == "data" and k.state == "retired" for k in ring.keys_of(scope))]
+    if not retired and not scopes:
         return [], [], None
     now = now or clock.now()
     active = [k for k in ring.keys_of(org.id) if k.purpose == "data" and k.state == "active"]
@@ -464,6 +523,8 @@ def finish_rotation(
             return [], retired, settle_until
     in_use = key_ids_in_use(org)
     dropped = ring.drop_retired_keys(org.id, in_use=in_use)
+    for scope in scopes:  # children's retired keys: counted, not listed (one per child)
+        ring.drop_retired_keys(scope, in_use=in_use)
     db.session.commit()
     kept = [k for k in retired if k not in dropped]
     return dropped, kept, None
@@ -537,7 +598,10 @@ def shred(org: Org, *, force: bool = False) -> tuple[int, dict[str, int]]:
     counts = count_org_records(org)
     if counts and not force:
         raise RecordsRemain(org, counts)
-    destroyed = keyring().shred_org(org.id)
+    ring = keyring()
+    destroyed = ring.shred_org(org.id)
+    for scope in child_scopes(org):  # the keys of its children's files go with it
+        ring.shred_org(scope)
     return destroyed, counts
 
 

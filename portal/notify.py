@@ -635,3 +635,28 @@ def _queue_escalation(concern_id: uuid.UUID, school: School,
                              audit_ok=CONCERN_ESCALATION_SENT,
                              audit_failed=CONCERN_ESCALATION_FAILED, object_type="concern",
                              object_id=concern_id, now=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention (docs/retention.md): the monthly reminder of files due for review
+
+RETENTION_REMINDED: Final = "retention.reminded"
+RETENTION_REMIND_FAILED: Final = "retention.remind_failed"
+
+
+def queue_retention_reminder(school: School, due: int) -> uuid.UUID | None:
+    """Queue, in the caller's transaction, the monthly email to every DSL of the school that
+    `due` children's files are due for review: a count and a link, never a name or a
+    reference. None when the school has no DSL to tell."""
+    from .services.concerns import dsl_recipients
+
+    recipients = dsl_recipients(school.id)
+    if not recipients:
+        return None
+    body = _render("email/retention_due.txt", {"count": due, "school_name": school.name,
+                                                "link": _link("retention.index")})
+    subject = "Safeguarding files due for review"
+    messages = [_plain_message(user.email, subject, body) for user in recipients]
+    return mail_outbox.queue(messages, org_id=str(school.id), kind="retention_reminder",
+                             audit_ok=RETENTION_REMINDED, audit_failed=RETENTION_REMIND_FAILED,
+                             object_type="school", object_id=school.id, detail={"due": due})

@@ -42,6 +42,7 @@ from .records import (
 )
 from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
 from .repeat_harm import RepeatHarmMark
+from .retention import RetentionReview, RetentionTombstone
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
 from .transfer import TRANSFER_STATES, FileTransfer, SchoolTerm, TransferAttachment
@@ -90,6 +91,8 @@ __all__ = [
     "ReferralAttachment",
     "ReferralResponse",
     "RepeatHarmMark",
+    "RetentionReview",
+    "RetentionTombstone",
     "RollContact",
     "RollImport",
     "RouteHandover",

@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .. import clock
-from ..crypto import FieldContext, KeyRing
+from ..crypto import DecryptionError, FieldContext, KeyNotFound, KeyRing, KeyShredded
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -69,6 +69,18 @@ class IdMixin:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
 
 
+# A child's own key scope (docs/security.md, "One child's key"): the fields of one child's file
+# are encrypted under it, so that child alone can be crypto-shredded at the end of retention.
+# The child's id is unique across schools; the prefix keeps it apart from school ids.
+CHILD_ORG_PREFIX = "child:"
+
+
+def child_key_org(child_id: uuid.UUID | str) -> str:
+    """The key scope ("organisation" of the key ring) of one child's file."""
+    return CHILD_ORG_PREFIX + (child_id.hex if isinstance(child_id, uuid.UUID)
+                               else uuid.UUID(str(child_id)).hex)
+
+
 def keyring() -> KeyRing:
     """The application's key ring (set up in create_app)."""
     from flask import current_app
@@ -86,11 +98,18 @@ class Encrypted(Generic[T]):
     The ciphertext is bound to (organisation, table, column, row id): copied to another row,
     column or organisation it no longer decrypts. `org_attr` names the attribute holding the
     owning organisation's id, which must be set before the value.
+
+    `legacy_org_attr`: where values written before the field moved to its own key scope (a
+    child's key, docs/security.md) were bound; such values still read until `flask
+    rekey-children` has moved them. A scope with no key yet (a child's first value) gets its
+    keys when a value is first written (never on reading).
     """
 
-    def __init__(self, org_attr: str = "school_id", kind: str = "text") -> None:
+    def __init__(self, org_attr: str = "school_id", kind: str = "text",
+                 legacy_org_attr: str | None = None) -> None:
         self.org_attr = org_attr
         self.kind = kind  # "text" | "date" | "bool" | "bytes"
+        self.legacy_org_attr = legacy_org_attr
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -103,6 +122,50 @@ class Encrypted(Generic[T]):
         if getattr(obj, "id", None) is None:
             obj.id = new_id()
         return FieldContext(str(org), obj.__tablename__, self.name, str(obj.id))
+
+    def legacy_context(self, obj: Any) -> FieldContext | None:
+        """Where a value written before the move to `org_attr` was bound (None: no such move)."""
+        if self.legacy_org_attr is None:
+            return None
+        org = getattr(obj, self.legacy_org_attr)
+        return None if org is None else FieldContext(
+            str(org), obj.__tablename__, self.name, str(obj.id))
+
+    def decrypt_blob(self, obj: Any, blob: bytes) -> bytes:
+        """The plaintext of `blob`, a value of this field on `obj` (its own scope or, not yet
+        moved, the legacy one). A shredded scope raises `KeyShredded`."""
+        ring = keyring()
+        ctx = self.context(obj)
+        try:
+            return ring.decrypt(ctx, blob)
+        except KeyShredded:
+            raise
+        except KeyNotFound:
+            legacy = self.legacy_context(obj)
+            if legacy is None or legacy.org_id == ctx.org_id:
+                raise
+            try:
+                return ring.decrypt(legacy, blob)
+            except KeyNotFound:
+                # Under neither key of this row: a value copied from another child's file.
+                raise DecryptionError(
+                    f"value for {ctx.table}.{ctx.column} row {ctx.row_id} is under a key of "
+                    "neither its child nor its school") from None
+
+    def encrypt_payload(self, obj: Any, payload: str | bytes) -> bytes:
+        """`payload` encrypted for this field on `obj`, making the scope's keys on first use."""
+        ring = keyring()
+        ctx = self.context(obj)
+        try:
+            return ring.encrypt(ctx, payload)
+        except KeyShredded:
+            raise
+        except KeyNotFound:
+            if not ctx.org_id.startswith(CHILD_ORG_PREFIX):
+                raise  # an organisation's keys are made with it (onboarding, `flask seed-keys`)
+            ring.clear_cache(ctx.org_id)
+            ring.ensure_org(ctx.org_id)
+            return ring.encrypt(ctx, payload)
 
     @overload
     def __get__(self, obj: None, owner: type) -> Encrypted[T]: ...
@@ -121,7 +184,7 @@ class Encrypted(Generic[T]):
         cached = obj.__dict__.get(cache_key)
         if cached is not None and cached[0] is blob:
             return cached[1]
-        value = self._decode(keyring().decrypt(self.context(obj), blob))
+        value = self._decode(self.decrypt_blob(obj, blob))
         obj.__dict__[cache_key] = (blob, value)
         return value
 
@@ -145,7 +208,7 @@ class Encrypted(Generic[T]):
             payload = "1" if value else "0"
         else:
             payload = value  # type: ignore[assignment]
-        setattr(obj, self.column, keyring().encrypt(self.context(obj), payload))
+        setattr(obj, self.column, self.encrypt_payload(obj, payload))
 
 
 def enc_column() -> Mapped[bytes | None]:

@@ -50,6 +50,10 @@ class School(IdMixin, Base):
     # A new concern should be read and triaged by a DSL within this many working days of being
     # sent; after that the dashboard marks it overdue (the portal default is 1, a setting).
     concern_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Retention (docs/retention.md): months after the last concern that a file holding only
+    # concerns that led to nothing is kept before its review (a setting; the portal default is
+    # 72, six years).
+    nfa_retention_months: Mapped[int] = mapped_column(Integer, default=72, server_default="72")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     local_authority: Mapped[LocalAuthority] = relationship(back_populates="schools")

@@ -1,8 +1,11 @@
 """The safeguarding record: children, concerns, incidents, decisions and each child's chronology.
 
-Names, dates of birth, narratives, the child's words and reasons are `Encrypted` under the
-school's key. Codes, ids and timestamps stay plain so queues and counts work without decrypting.
-Nothing here is ever deleted (RULES.md R1, R5): corrections are `Addendum` rows.
+Names, dates of birth, narratives, the child's words and reasons are `Encrypted`: what belongs
+to one child's file under that child's own key (`CHILD_KEY`), what is shared (a concern's or an
+incident's narrative) under the school's key. Codes, ids and timestamps stay plain so queues and
+counts work without decrypting. Nothing here is ever deleted (RULES.md R1, R5): corrections are
+`Addendum` rows. The one exception is a file destroyed at the end of its retention by a DSL
+(docs/retention.md, portal/services/retention.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from .accounts import User
-from .base import DEPLOYMENT_ORG, Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+from .base import (
+    DEPLOYMENT_ORG,
+    Base,
+    Encrypted,
+    IdMixin,
+    UTCDateTime,
+    child_key_org,
+    enc_column,
+    new_id,
+    utcnow,
+)
 
 # "recorded": read by a DSL and recorded without an incident (a `ConcernOutcome`, issue 13).
 CONCERN_STATES: Final = ("draft", "submitted", "picked_up", "recorded")
@@ -34,6 +47,22 @@ INCIDENT_STATES: Final = ("open", "closed")
 
 
 ROLL_STATUSES: Final = ("on_roll", "left", "not_on_roll")
+
+
+# The fields of one child's file are encrypted under that child's key (`key_org`), so one
+# child can be crypto-shredded alone at the end of retention (docs/security.md, "One child's
+# key"). Values from before per-child keys still read under the school's key until `flask
+# rekey-children` has moved them.
+CHILD_KEY: Final = {"org_attr": "key_org", "legacy_org_attr": "school_id"}
+
+
+class ChildKeyed:
+    """A row of one child's file: its `Encrypted` fields use that child's key."""
+
+    @property
+    def key_org(self) -> str | None:
+        child_id = getattr(self, "child_id", None)
+        return None if child_id is None else child_key_org(child_id)
 
 
 class Child(IdMixin, Base):
@@ -96,26 +125,37 @@ class Child(IdMixin, Base):
     # its address leads to the child it was merged into. No foreign key (as
     # `Addendum.target_id`): the merge service sets it once, checking the link.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # When this child's file was destroyed at the end of retention (services/retention.py): the
+    # row stays, with its reference only, so other children's files still say "a child"; every
+    # encrypted field, search term and blind index of it is gone and its key shredded.
+    destroyed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    given_name = Encrypted[str]()
-    family_name = Encrypted[str]()
-    preferred_name = Encrypted[str]()
-    dob = Encrypted[dt.date](kind="date")
-    send = Encrypted[bool](kind="bool")
-    upn = Encrypted[str]()
-    sex = Encrypted[str]()
-    year_group = Encrypted[str]()
-    address = Encrypted[str]()
-    home_authority_text = Encrypted[str]()
-    left_on = Encrypted[dt.date](kind="date")
-    first_language = Encrypted[str]()
+    given_name = Encrypted[str](**CHILD_KEY)
+    family_name = Encrypted[str](**CHILD_KEY)
+    preferred_name = Encrypted[str](**CHILD_KEY)
+    dob = Encrypted[dt.date](**CHILD_KEY, kind="date")
+    send = Encrypted[bool](**CHILD_KEY, kind="bool")
+    upn = Encrypted[str](**CHILD_KEY)
+    sex = Encrypted[str](**CHILD_KEY)
+    year_group = Encrypted[str](**CHILD_KEY)
+    address = Encrypted[str](**CHILD_KEY)
+    home_authority_text = Encrypted[str](**CHILD_KEY)
+    left_on = Encrypted[dt.date](**CHILD_KEY, kind="date")
+    first_language = Encrypted[str](**CHILD_KEY)
     # An interpreter is needed: True yes, False no, None not known.
-    interpreter = Encrypted[bool](kind="bool")
-    ethnicity = Encrypted[str]()
-    religion = Encrypted[str]()
-    gp = Encrypted[str]()  # the GP's name and practice, as the DSL writes them
-    other_agencies = Encrypted[str]()  # other agencies already involved, one a line
-    destination_school = Encrypted[str]()  # the URN of the school a leaver moved to
+    interpreter = Encrypted[bool](**CHILD_KEY, kind="bool")
+    ethnicity = Encrypted[str](**CHILD_KEY)
+    religion = Encrypted[str](**CHILD_KEY)
+    gp = Encrypted[str](**CHILD_KEY)  # the GP's name and practice, as the DSL writes them
+    other_agencies = Encrypted[str](**CHILD_KEY)  # other agencies already involved, one a line
+    destination_school = Encrypted[str](**CHILD_KEY)  # the URN of the school a leaver moved to
+
+    @property
+    def key_org(self) -> str:
+        """The key scope of this child's file (made on the first value written under it)."""
+        if self.id is None:
+            self.id = new_id()
+        return child_key_org(self.id)
 
     @hybrid_property
     def on_roll(self) -> bool:
@@ -358,7 +398,7 @@ class IncidentConcern(IdMixin, Base):
     concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concerns.id"), index=True)
 
 
-class IncidentChild(IdMixin, Base):
+class IncidentChild(ChildKeyed, IdMixin, Base):
     """A child's part in an incident: their role and the facts the rules need."""
 
     __tablename__ = "incident_children"
@@ -378,8 +418,8 @@ class IncidentChild(IdMixin, Base):
     incident: Mapped[Incident] = relationship(back_populates="children")
     child: Mapped[Child] = relationship()
 
-    child_words = Encrypted[str]()
-    child_words_missing_reason = Encrypted[str]()
+    child_words = Encrypted[str](**CHILD_KEY)
+    child_words_missing_reason = Encrypted[str](**CHILD_KEY)
 
 
 class IncidentRevision(IdMixin, Base):
@@ -420,7 +460,7 @@ class Assessment(IdMixin, Base):
     result = Encrypted[str]()  # the full JSON output (reasons name children by reference)
 
 
-class Decision(IdMixin, Base):
+class Decision(ChildKeyed, IdMixin, Base):
     """Who decided what, when and why (R2). Append-only."""
 
     __tablename__ = "decisions"
@@ -447,14 +487,21 @@ class Decision(IdMixin, Base):
 
     decided_by: Mapped[User] = relationship()
 
-    what = Encrypted[str]()
-    reasons = Encrypted[str]()
+    what = Encrypted[str](**CHILD_KEY)
+    reasons = Encrypted[str](**CHILD_KEY)
+
+    @property
+    def key_org(self) -> str | None:
+        """The child's key for a decision about one child, else the school's."""
+        if self.child_id is not None:
+            return child_key_org(self.child_id)
+        return None if self.school_id is None else str(self.school_id)
 
 
 PARENT_REASONS: Final = ("csc_advised", "police_advised", "child_at_risk", "other")
 
 
-class ParentContact(IdMixin, Base):
+class ParentContact(ChildKeyed, IdMixin, Base):
     """R9: whether a child's parents or carers were told, when and by whom, or why not.
 
     Append-only (R5): a later record for the same child on the same incident supersedes this
@@ -485,9 +532,9 @@ class ParentContact(IdMixin, Base):
 
     recorded_by: Mapped[User] = relationship()
 
-    by_whom = Encrypted[str]()
-    detail = Encrypted[str]()
-    told_whom = Encrypted[str]()
+    by_whom = Encrypted[str](**CHILD_KEY)
+    detail = Encrypted[str](**CHILD_KEY)
+    told_whom = Encrypted[str](**CHILD_KEY)
 
 
 class Addendum(IdMixin, Base):
@@ -510,7 +557,7 @@ class Addendum(IdMixin, Base):
     reason = Encrypted[str]()
 
 
-class ChildRecordEntry(IdMixin, Base):
+class ChildRecordEntry(ChildKeyed, IdMixin, Base):
     """One line of a child's chronology. Other children appear only as initials + reference."""
 
     __tablename__ = "child_record_entries"
@@ -525,7 +572,7 @@ class ChildRecordEntry(IdMixin, Base):
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     body_enc: Mapped[bytes | None] = enc_column()
 
-    body = Encrypted[str]()
+    body = Encrypted[str](**CHILD_KEY)
 
 
 class Attachment(IdMixin, Base):

@@ -16,13 +16,14 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+from .records import CHILD_KEY, ChildKeyed
 
 # previewed: checked and shown, not yet confirmed; importing: confirmed, batches being written;
 # done: every batch written; replaced: a newer file was previewed before this one was confirmed.
 IMPORT_STATES: Final = ("previewed", "importing", "done", "replaced")
 
 
-class RollContact(IdMixin, Base):
+class RollContact(ChildKeyed, IdMixin, Base):
     """A parent or carer of a pupil, from the roll. Replaced with the pupil's roll data when the
     roll changes (who was told, in R9, is kept in `ParentContact` as written then)."""
 
@@ -40,13 +41,13 @@ class RollContact(IdMixin, Base):
     email_enc: Mapped[bytes | None] = enc_column()
     address_enc: Mapped[bytes | None] = enc_column()
 
-    name = Encrypted[str]()
-    relationship = Encrypted[str]()
+    name = Encrypted[str](**CHILD_KEY)
+    relationship = Encrypted[str](**CHILD_KEY)
     # Parental responsibility: True yes, False no, None the roll does not say.
-    responsibility = Encrypted[bool](kind="bool")
-    phones = Encrypted[str]()
-    email = Encrypted[str]()
-    address = Encrypted[str]()
+    responsibility = Encrypted[bool](**CHILD_KEY, kind="bool")
+    phones = Encrypted[str](**CHILD_KEY)
+    email = Encrypted[str](**CHILD_KEY)
+    address = Encrypted[str](**CHILD_KEY)
 
     @property
     def phone_list(self) -> list[str]:

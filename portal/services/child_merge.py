@@ -43,7 +43,7 @@ from ..models import (
     User,
     db,
 )
-from . import chronology, repeat_harm
+from . import child_keys, chronology, repeat_harm
 from . import incidents as incident_service
 from .children import set_names
 
@@ -124,11 +124,19 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
         else:
             moved.setdefault("concern_children", []).append(str(link.id))
             link.child_id = kept.id
-    for model, key in ((IncidentChild, "incident_children"), (Decision, "decisions"),
-                       (ParentContact, "parent_contacts"),
-                       (ChildRecordEntry, "child_record_entries"),
-                       # Issue 16: a file from the previous school, sealed files, copies released.
-                       (ReceivedFile, "received_files"), (SealedExport, "sealed_exports"),
+    owned: tuple[tuple[Any, str], ...] = (
+        (IncidentChild, "incident_children"), (Decision, "decisions"),
+        (ParentContact, "parent_contacts"), (ChildRecordEntry, "child_record_entries"))
+    for model, key in owned:
+        rows: list[Any] = list(db.session.scalars(
+            select(model).where(model.child_id == merged.id)))
+        if rows:
+            moved[key] = [str(row.id) for row in rows]
+            # Under the kept child's key from now on (docs/security.md, "One child's key").
+            child_keys.move_to_child(rows, kept.id)
+    # Issue 16: a file from the previous school, sealed files, copies released (under the
+    # school's key: only the child they belong to changes).
+    for model, key in ((ReceivedFile, "received_files"), (SealedExport, "sealed_exports"),
                        (Disclosure, "disclosures")):
         ids = [str(i) for i in db.session.scalars(
             select(model.id).where(model.child_id == merged.id))]

@@ -149,7 +149,8 @@ def index_missing(*, batch: int = 500) -> int:
                 if _is_uuid(org)}
     done = 0
     while True:
-        query = select(Child).where(Child.search_version < SEARCH_VERSION)
+        query = select(Child).where(Child.search_version < SEARCH_VERSION,
+                                    Child.destroyed_at.is_(None))
         if shredded:
             query = query.where(Child.school_id.not_in(shredded))
         children = list(db.session.scalars(query.order_by(Child.id).limit(batch)))

@@ -255,7 +255,8 @@ def _possible_matches(school: School, new_rows: list[dict[str, Any]]) -> list[Po
     date of birth as a new pupil of the roll: shown for the DSL to check, never merged."""
     by_hand = list(db.session.scalars(select(Child).where(
         Child.school_id == school.id, Child.roll_status != "left",
-        Child.upn_index.is_(None), Child.merged_into_id.is_(None))))
+        Child.upn_index.is_(None), Child.merged_into_id.is_(None),
+        Child.destroyed_at.is_(None))))
     if not by_hand:
         return []
     keys: dict[str, list[Child]] = {}

@@ -101,6 +101,22 @@ def _school_blobs(school_id: Any) -> list[bytes]:
     return blobs
 
 
+def _active_data_keys() -> set[str]:
+    return set(db.session.scalars(
+        select(OrgKey.key_id).where(OrgKey.purpose == "data", OrgKey.state == "active")))
+
+
+def _scope_keys(school_id: Any) -> dict[str, set[str]]:
+    """Key ids of the school's values: those under the school's own key, and those under the
+    keys of its children's files (docs/security.md, "One child's key")."""
+    school_keys = {k.key_id for k in _data_keys(str(school_id))}
+    found: dict[str, set[str]] = {"school": set(), "children": set()}
+    for blob in _school_blobs(school_id):
+        kid = key_id_of(blob)
+        found["school" if kid in school_keys else "children"].add(kid)
+    return found
+
+
 def _read_everything(data: dict[str, Any]) -> None:
     db.session.expire_all()
     names = sorted(c.given_name for c in db.session.scalars(
@@ -147,7 +163,11 @@ def test_rotate_keys_reencrypts_every_value_and_attachment(app: Flask) -> None:
     assert new_id != old_id
     blobs = _school_blobs(data["school_id"])
     assert len(blobs) >= 7 * 2 + 7 * 4  # names, dob, send; narratives and words
-    assert {key_id_of(b) for b in blobs} == {new_id}
+    scopes = _scope_keys(data["school_id"])
+    assert scopes["school"] == {new_id}
+    # Each child's file is under its own key, rotated with the school's: the active one.
+    assert len(scopes["children"]) == 7 and scopes["children"] <= _active_data_keys()
+    assert not list(db.session.scalars(select(OrgKey).where(OrgKey.state == "retired")))
     after_file = att_path.read_bytes()
     assert after_file != before_file and key_id_of(after_file) == new_id
     assert not list(att_path.parent.glob(".reencrypt-*"))
@@ -181,9 +201,15 @@ def test_interrupted_rotation_resumes_without_a_second_new_key(app: Flask) -> No
     assert old_id in ids and new_id in ids  # really halfway
     _read_everything(data)  # the portal keeps serving meanwhile
 
-    # Values written by the portal during the rotation use the new key.
+    # Values written by the portal during the rotation use the new key (a new child's file
+    # its own new key).
     child = factories.child(db.session.get(School, data["school_id"]), given="Given9")
-    assert key_id_of(child.given_name_enc) == new_id
+    assert key_id_of(child.given_name_enc) in _active_data_keys() - {old_id}
+    concern = Concern(school_id=data["school_id"], raised_by_id=data["dsl_id"])
+    concern.what_happened = "narrative 10"
+    concern.child_words = "words 10"
+    db.session.add(concern)
+    assert key_id_of(concern.what_happened_enc) == new_id
     db.session.commit()
 
     # Resumed while the retired key may still be cached elsewhere: kept for now.
@@ -194,7 +220,8 @@ def test_interrupted_rotation_resumes_without_a_second_new_key(app: Flask) -> No
     db.session.expire_all()
     assert {k.key_id: k.state for k in _data_keys(org_id)} == {old_id: "retired",
                                                                new_id: "active"}
-    assert {key_id_of(b) for b in _school_blobs(data["school_id"])} == {new_id}
+    scopes = _scope_keys(data["school_id"])
+    assert scopes["school"] == {new_id} and scopes["children"] <= _active_data_keys()
 
     # Once the settle time is over the retired key is dropped, still with no new key.
     result = _invoke(app, "rotate-keys", "--org", org_id, "--settle-seconds", "0")

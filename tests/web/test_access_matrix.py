@@ -38,6 +38,7 @@ FEATURE_ROLES = {
     "incidents.": {"dsl"},
     "children.": {"dsl"},
     "roll.": {"dsl"},  # the school roll import (issue 13)
+    "retention.": {"dsl"},  # reviewing and destroying files at the end of retention (issue 16)
     "referrals.": {"la_adviser"},
     "team.": {"dsl", "la_adviser"},  # approving a colleague's account (issue 11)
     "transfers.": {"dsl"},  # a child's file sent to their next school, term dates (issue 16)

@@ -1,0 +1,138 @@
+"""The retention pages: DSLs of the school only; another school's child is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+
+from .. import clock, drafts, once
+from ..access import can_record_incident, get_child_or_404, require
+from ..drafts import keeps_drafts
+from ..models import Child, School, db
+from ..refusal import Refused
+from ..rules import retention as rules
+from ..services import retention
+from ..services.children import label_for_dsl
+from . import bp
+from .forms import DestroyForm, KeepForm, RetentionSettingsForm
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _today() -> dt.date:
+    return clock.today()
+
+
+def _due_child(child_id: Any) -> tuple[Child, retention.DueFile]:
+    """A child of the DSL's school whose file is due for review (else 404)."""
+    child = get_child_or_404(_user(), child_id)
+    due = retention.schedule_of(child, _today())
+    if due is None:
+        raise NotFound()
+    return child, due
+
+
+@bp.route("/retention")
+@require(can_record_incident)
+def index() -> Any:
+    user = _user()
+    school = db.session.get(School, user.school_id)
+    assert school is not None  # can_record_incident: an active school's DSL
+    due = retention.files_due(school, _today())
+    rows = [(d, label_for_dsl(d.child), rules.RECORD_TYPES[d.schedule.record_type])
+            for d in due]
+    gone = [(t, retention.count_lines(t.counts)) for t in retention.tombstones(school.id)]
+    return render_template("retention/index.html", page_title="Files due for review",
+                           rows=rows, tombstones=gone, school=school)
+
+
+@bp.route("/retention/<uuid:child_id>/keep", methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts("record_incident", KeepForm)
+def keep(child_id: Any) -> Any:
+    child, due = _due_child(child_id)
+    form = KeepForm()
+    if request.method == "GET":
+        drafts.restore(form)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            problems = rules.keep_problems(form.reasons.data, form.next_review.data, _today())
+            for name, message in problems.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message]
+            if not problems and form.next_review.data is not None:
+                once.claim()
+                retention.keep(_user(), child, form.reasons.data or "", form.next_review.data,
+                               today=_today())
+                target = once.done(url_for("retention.index"))
+                db.session.commit()
+                flash(f"File {child.reference} kept until its next review", "success")
+                return redirect(target)
+    return render_template("retention/keep.html", page_title="Keep a file", child=child,
+                           due=due, form=form, label=label_for_dsl(child),
+                           record_type=rules.RECORD_TYPES[due.schedule.record_type]), status
+
+
+@bp.route("/retention/<uuid:child_id>/destroy", methods=["GET", "POST"])
+@require(can_record_incident)
+def destroy(child_id: Any) -> Any:
+    child, due = _due_child(child_id)
+    form = DestroyForm()
+    blockers = retention.destroy_blockers(db.session, child)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit() and not blockers:
+            reference = child.reference
+            once.claim()
+            try:
+                done = retention.destroy(_user(), child, today=_today(),
+                                         store=current_app.extensions["attachments"])
+            except Refused as refused:
+                db.session.rollback()
+                blockers = [str(refused)]
+            else:
+                target = once.done(url_for("retention.index"))
+                db.session.commit()
+                retention.remove_files(done.files)
+                flash(f"File {reference} destroyed", "success")
+                return redirect(target)
+    plan = retention.plan(child)
+    return render_template("retention/destroy.html", page_title="Destroy a file", child=child,
+                           due=due, form=form, blockers=blockers, label=label_for_dsl(child),
+                           lines=retention.count_lines(plan.counts),
+                           record_type=rules.RECORD_TYPES[due.schedule.record_type]), status
+
+
+@bp.route("/retention/settings", methods=["GET", "POST"])
+@require(can_record_incident)
+def settings() -> Any:
+    """The school's retention setting: how long a file of concerns that led to nothing is kept
+    before its review (the child protection file's 25 years are fixed in the rules)."""
+    user = _user()
+    school = db.session.get(School, user.school_id)
+    assert school is not None
+    form = RetentionSettingsForm()
+    if request.method == "GET":
+        form.nfa_months.data = school.nfa_retention_months
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            problem = rules.nfa_months_problem(form.nfa_months.data)
+            if problem:
+                form.nfa_months.errors = [*form.nfa_months.errors, problem]
+            else:
+                retention.set_nfa_months(user, school, form.nfa_months.data)
+                db.session.commit()
+                flash("Retention setting saved", "success")
+                return redirect(url_for("retention.index"))
+    return render_template("retention/settings.html", page_title="Retention setting",
+                           form=form), status

@@ -1,0 +1,551 @@
+"""Retention of children's files (docs/retention.md, rules in portal/rules/retention.py): which
+files are due for review, keeping one with reasons, and destroying one.
+
+Destroying a child's file crypto-shreds that child's own key (docs/security.md, "One child's
+key"), so every copy of its values (backups included) can never be read again, and empties or
+deletes the rows of the file in the live database: the child's details, search terms and blind
+indexes, chronology, parent and roll contacts, decisions about the child, the child's words in
+incidents, and every concern and incident about this child alone (with their attachments).
+What the child shares with other children stays, as part of their files, naming this child
+only by reference. A tombstone says what was destroyed (record types and counts), when and by
+whom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..access import allow_retention_destroy
+from ..clock import from_uk_local, uk_local
+from ..models import (
+    Addendum,
+    Assessment,
+    Attachment,
+    Child,
+    ChildMerge,
+    ChildNameTerm,
+    ChildRecordEntry,
+    Concern,
+    ConcernChild,
+    ConcernOutcome,
+    ConsultationCall,
+    Decision,
+    Disclosure,
+    Encrypted,
+    FileTransfer,
+    FormDraft,
+    Incident,
+    IncidentChild,
+    IncidentRevision,
+    ParentContact,
+    ReceivedFile,
+    Referral,
+    RetentionReview,
+    RetentionTombstone,
+    RollContact,
+    RollImport,
+    RouteHandover,
+    School,
+    SealedExport,
+    TransferAttachment,
+    User,
+    db,
+    keyring,
+    utcnow,
+)
+from ..models.base import child_key_org
+from ..refusal import Problem, Refused
+from ..rules import retention as rules
+
+RETENTION_KEPT: Final = "retention.kept"
+RETENTION_DESTROYED: Final = "retention.destroyed"
+RETENTION_SETTING: Final = "retention.setting_updated"
+
+#: What a tombstone counts, in the order shown, with plain words.
+RECORD_LABELS: Final = {
+    "child_details": "The child's details",
+    "chronology_entries": "Chronology lines",
+    "concerns": "Concerns about this child alone",
+    "incidents": "Incidents about this child alone",
+    "incident_parts": "The child's part in incidents shared with other children",
+    "decisions": "Decisions about this child",
+    "parent_contacts": "Records of telling parents or carers",
+    "roll_contacts": "Parents and carers from the roll",
+    "attachments": "Attachments",
+    "retention_reviews": "Earlier retention reviews",
+    "merged_records": "Other records of this child merged into this one",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts and the list of files due
+
+
+@dataclass(frozen=True)
+class DueFile:
+    child: Child
+    schedule: rules.Schedule
+    last_kept: RetentionReview | None
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return None if value is None else uk_local(value).date()
+
+
+def _last_records(school_id: uuid.UUID) -> dict[uuid.UUID, dt.datetime]:
+    """The latest record of each child of the school, over concerns, incidents and lines."""
+    latest: dict[uuid.UUID, dt.datetime] = {}
+    queries = (
+        select(ConcernChild.child_id, func.max(Concern.submitted_at))
+        .join(Concern, Concern.id == ConcernChild.concern_id)
+        .where(Concern.school_id == school_id, Concern.state != "draft")
+        .group_by(ConcernChild.child_id),
+        select(IncidentChild.child_id, func.max(Incident.opened_at))
+        .join(Incident, Incident.id == IncidentChild.incident_id)
+        .where(IncidentChild.school_id == school_id).group_by(IncidentChild.child_id),
+        select(ChildRecordEntry.child_id, func.max(ChildRecordEntry.occurred_at))
+        .where(ChildRecordEntry.school_id == school_id).group_by(ChildRecordEntry.child_id),
+    )
+    from ..models.base import UTCDateTime
+
+    as_utc = UTCDateTime()
+    for query in queries:
+        for child_id, raw in db.session.execute(query):
+            if raw is None:
+                continue
+            if isinstance(raw, str):  # SQLite's max() gives text
+                raw = dt.datetime.fromisoformat(raw)
+            when = as_utc.process_result_value(raw, None)
+            if when is not None and (child_id not in latest or when > latest[child_id]):
+                latest[child_id] = when
+    return latest
+
+
+def _latest_reviews(school_id: uuid.UUID) -> dict[uuid.UUID, RetentionReview]:
+    reviews = db.session.scalars(
+        select(RetentionReview).where(RetentionReview.school_id == school_id)
+        .order_by(RetentionReview.decided_at))
+    return {r.child_id: r for r in reviews}
+
+
+def files_due(school: School, today: dt.date) -> list[DueFile]:
+    """The school's children's files whose review date has come, oldest date first. Children
+    already destroyed or merged into another record are not listed."""
+    with_incident = set(db.session.scalars(
+        select(IncidentChild.child_id).where(IncidentChild.school_id == school.id)))
+    with_concern = set(db.session.scalars(
+        select(ConcernChild.child_id).join(Concern, Concern.id == ConcernChild.concern_id)
+        .where(Concern.school_id == school.id, Concern.state != "draft")))
+    latest = _last_records(school.id)
+    reviews = _latest_reviews(school.id)
+    due: list[DueFile] = []
+    children = db.session.scalars(select(Child).where(
+        Child.school_id == school.id, Child.destroyed_at.is_(None),
+        Child.merged_into_id.is_(None), Child.id.in_(with_concern | with_incident)))
+    for child in children:
+        review = reviews.get(child.id)
+        facts = rules.FileFacts(
+            date_of_birth=child.dob, has_incident=child.id in with_incident,
+            has_concern=child.id in with_concern, last_record_on=_day(latest.get(child.id)),
+            kept_until=review.next_review_on if review else None)
+        found = rules.schedule(facts, school.nfa_retention_months)
+        if found is not None and found.review_on <= today:
+            due.append(DueFile(child, found, review))
+    due.sort(key=lambda d: (d.schedule.review_on, d.child.reference))
+    return due
+
+
+def schedule_of(child: Child, today: dt.date) -> DueFile | None:
+    """The child's file and its schedule if it is due for review today, else None."""
+    school = db.session.get(School, child.school_id)
+    if school is None or child.destroyed_at is not None:
+        return None
+    return next((d for d in files_due(school, today) if d.child.id == child.id), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# What stops a file being destroyed
+
+
+def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
+    """Every reason, in plain words, that the child's file cannot be destroyed now (empty: it
+    can). The one place for these checks: a transfer in progress is added here too."""
+    from .referrals import _settled  # the one definition of a referral needing nothing more
+
+    reasons: list[str] = []
+    incidents = select(IncidentChild.incident_id).where(IncidentChild.child_id == child.id)
+    open_referrals = session.scalar(select(func.count()).select_from(Referral).where(
+        Referral.incident_id.in_(incidents), ~_settled())) or 0
+    if open_referrals:
+        reasons.append("A referral about this child is still open with the local authority")
+    open_incidents = session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.id.in_(incidents), Incident.state == "open")) or 0
+    if open_incidents:
+        reasons.append("An incident about this child is still open")
+    waiting = session.scalar(select(func.count()).select_from(ConcernChild)
+                             .join(Concern, Concern.id == ConcernChild.concern_id)
+                             .where(ConcernChild.child_id == child.id,
+                                    Concern.state.in_(("submitted", "picked_up")))) or 0
+    if waiting:
+        reasons.append("A concern about this child has not been dealt with yet")
+    sending = session.scalar(select(func.count()).select_from(FileTransfer).where(
+        FileTransfer.child_id == child.id, FileTransfer.accepted_at.is_(None))) or 0
+    if sending:
+        reasons.append("The file has been sent to the child's new school and they have not "
+                       "accepted it yet")
+    sealed = session.scalar(select(func.count()).select_from(SealedExport).where(
+        SealedExport.child_id == child.id, SealedExport.received_at.is_(None))) or 0
+    if sealed:
+        reasons.append("A sealed copy of the file is waiting for the new school to confirm "
+                       "receipt")
+    if child.merged_into_id is not None:
+        reasons.append("This record was merged into another: review that file instead")
+    if child.destroyed_at is not None:
+        reasons.append("This file has already been destroyed")
+    return reasons
+
+
+def set_nfa_months(user: User, school: School, months: int) -> None:
+    """The school's months to keep a file of concerns that led to nothing (flushed, audited)."""
+    problem = rules.nfa_months_problem(months)
+    if problem:
+        raise Refused(problem, field="nfa_months")
+    before = school.nfa_retention_months
+    school.nfa_retention_months = months
+    db.session.flush()
+    audit.record(RETENTION_SETTING, org_id=str(school.id), actor_id=user.id,
+                 object_type="school", object_id=school.id,
+                 detail={"nfa_retention_months": months, "was": before})
+
+
+# ---------------------------------------------------------------------------------------------
+# Keep
+
+
+def keep(user: User, child: Child, reasons: str, next_review: dt.date, *,
+         today: dt.date, now: dt.datetime | None = None) -> RetentionReview:
+    """Record a DSL's decision to keep the file until `next_review`, with reasons (flushed, not
+    committed). Refused with the rule's problems if the reasons or date are missing."""
+    problems = rules.keep_problems(reasons, next_review, today)
+    if problems:
+        raise Refused(*(Problem("", field, message) for field, message in problems.items()))
+    if child.destroyed_at is not None:
+        raise Refused("This file has already been destroyed")
+    now = now or utcnow()
+    review = RetentionReview(school_id=child.school_id, child_id=child.id, outcome="keep",
+                             next_review_on=next_review, decided_by_id=user.id, decided_at=now)
+    review.reasons = reasons.strip()
+    db.session.add(review)
+    db.session.flush()
+    audit.record(RETENTION_KEPT, org_id=str(child.school_id), actor_id=user.id,
+                 object_type="child", object_id=child.id, at=now,
+                 detail={"next_review_on": next_review.isoformat()})
+    return review
+
+
+# ---------------------------------------------------------------------------------------------
+# Destroy
+
+
+def _encrypted_columns(model: type[Any]) -> list[str]:
+    columns = {value.column for klass in model.__mro__ for value in vars(klass).values()
+               if isinstance(value, Encrypted)}
+    return sorted(columns)
+
+
+def _empty(row: Any) -> None:
+    """Delete every encrypted value of the row (the row stays, with its codes and dates)."""
+    for column in _encrypted_columns(type(row)):
+        setattr(row, column, None)
+
+
+@dataclass
+class Plan:
+    """What destroying a child's file would destroy (ids by kind, counted on the confirm page
+    and in the tombstone)."""
+
+    sole_concerns: list[uuid.UUID] = field(default_factory=list)
+    sole_incidents: list[uuid.UUID] = field(default_factory=list)
+    shared_incident_parts: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _sole(link_model: Any, parent_col: Any, child: Child) -> list[uuid.UUID]:
+    """Ids of concerns (incidents) naming this child and no other."""
+    mine = select(parent_col).where(link_model.child_id == child.id)
+    others = select(parent_col).where(link_model.child_id != child.id)
+    return list(db.session.scalars(
+        select(parent_col).where(parent_col.in_(mine), ~parent_col.in_(others)).distinct()))
+
+
+def plan(child: Child) -> Plan:
+    """What `destroy` would destroy, counted by record type."""
+    sole_concerns = _sole(ConcernChild, ConcernChild.concern_id, child)
+    sole_incidents = _sole(IncidentChild, IncidentChild.incident_id, child)
+    parts = db.session.scalar(select(func.count()).select_from(IncidentChild).where(
+        IncidentChild.child_id == child.id,
+        IncidentChild.incident_id.not_in(sole_incidents))) or 0
+
+    def count(query: Any) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    attachments = count(select(Attachment.id).where(or_(
+        Attachment.concern_id.in_(sole_concerns), Attachment.incident_id.in_(sole_incidents))))
+    counts = {
+        "child_details": 1,
+        "chronology_entries": count(select(ChildRecordEntry.id)
+                                    .where(ChildRecordEntry.child_id == child.id)),
+        "concerns": len(sole_concerns),
+        "incidents": len(sole_incidents),
+        "incident_parts": parts,
+        "decisions": count(select(Decision.id).where(Decision.child_id == child.id)),
+        "parent_contacts": count(select(ParentContact.id)
+                                 .where(ParentContact.child_id == child.id)),
+        "roll_contacts": count(select(RollContact.id).where(RollContact.child_id == child.id)),
+        "attachments": attachments,
+        "retention_reviews": count(select(RetentionReview.id)
+                                   .where(RetentionReview.child_id == child.id)),
+        "merged_records": len(_merged_into(child)),
+    }
+    return Plan(sole_concerns, sole_incidents, parts, {k: v for k, v in counts.items() if v})
+
+
+@dataclass
+class Destroyed:
+    tombstone: RetentionTombstone
+    #: Attachment files to remove once the transaction is committed (`remove_files`).
+    files: list[Path]
+
+
+def destroy(user: User, child: Child, *, today: dt.date, store: Any,
+            now: dt.datetime | None = None) -> Destroyed:
+    """Destroy the child's file (flushed, not committed; then `remove_files`). Refused with the
+    reasons of `destroy_blockers`, or if the file is not due for review."""
+    blockers = destroy_blockers(db.session, child)
+    if blockers:
+        raise Refused(blockers[0])
+    due = schedule_of(child, today)
+    if due is None:
+        raise Refused("This file is not due for review")
+    now = now or utcnow()
+    found = plan(child)
+    # A file sent to another school is read-only (portal.access), but its retention still runs.
+    with allow_retention_destroy():
+        files = _destroy_rows(child, found, store, now)
+
+    # Crypto-shredding: each record's key is destroyed, so any copy of the values above (a
+    # database dump, a disk block not yet reused) can never be read again.
+    ring = keyring()
+    for record in [child, *_merged_into(child)]:
+        ring.shred_org(child_key_org(record.id))
+
+    tombstone = RetentionTombstone(
+        school_id=child.school_id, child_id=child.id, child_reference=child.reference,
+        destroyed_by_id=user.id, destroyed_at=now, counts=found.counts,
+        review_due_on=due.schedule.review_on)
+    db.session.add(tombstone)
+    db.session.flush()
+    detail: dict[str, str | int | bool | list[str] | None] = dict(found.counts)
+    detail["reference"] = child.reference
+    audit.record(RETENTION_DESTROYED, org_id=str(child.school_id), actor_id=user.id,
+                 object_type="child", object_id=child.id, at=now, detail=detail)
+    return Destroyed(tombstone, files)
+
+
+def _destroy_rows(child: Child, found: Plan, store: Any, now: dt.datetime) -> list[Path]:
+    """Empty or delete every row of the file (flushed); the attachment files to remove after
+    the commit."""
+    files: list[Path] = []
+    # Concerns and incidents about this child alone: every value of theirs goes, with their
+    # attachments. Their rows stay, emptied, where other records point at them.
+    concern_ids, incident_ids = found.sole_concerns, found.sole_incidents
+    emptied: list[uuid.UUID] = []
+    sole_rows: tuple[tuple[Any, Any], ...] = (
+        (Concern, Concern.id.in_(concern_ids)),
+        (ConcernOutcome, ConcernOutcome.concern_id.in_(concern_ids)),
+        (Incident, Incident.id.in_(incident_ids)),
+        (IncidentRevision, IncidentRevision.incident_id.in_(incident_ids)),
+        (Assessment, Assessment.incident_id.in_(incident_ids)),
+        (Decision, Decision.incident_id.in_(incident_ids)),
+        (ConsultationCall, ConsultationCall.incident_id.in_(incident_ids)),
+        (RouteHandover, RouteHandover.incident_id.in_(incident_ids)),
+        (Attachment, or_(Attachment.concern_id.in_(concern_ids),
+                         Attachment.incident_id.in_(incident_ids))),
+    )
+    for model, where in sole_rows:
+        row: Any
+        for row in db.session.scalars(select(model).where(where)):
+            _empty(row)
+            emptied.append(row.id)
+            if isinstance(row, Attachment):
+                files.append(Path(store.path(row.store_name)))
+
+    # The child's own file, and every record of the same child merged into it (a merge leaves
+    # the other record's details on its row and in the merge's note).
+    records = [child, *_merged_into(child)]
+    for record in records:
+        _scrub_roll_imports(record)  # before its UPN is gone
+    for record in records:
+        emptied.extend(_destroy_own(record, now))
+    for merge in db.session.scalars(select(ChildMerge).where(or_(
+            ChildMerge.kept_child_id.in_([r.id for r in records]),
+            ChildMerge.merged_child_id.in_([r.id for r in records])))):
+        _empty(merge)
+    # The files that came with a file from an earlier school.
+    ids = [r.id for r in records]
+    for attachment in db.session.scalars(select(Attachment).where(Attachment.id.in_(
+            select(ReceivedFile.attachment_id).where(ReceivedFile.child_id.in_(ids))))):
+        _empty(attachment)
+        emptied.append(attachment.id)
+        files.append(Path(store.path(attachment.store_name)))
+    for copy in db.session.scalars(select(TransferAttachment).where(
+            TransferAttachment.transfer_id.in_(select(FileTransfer.id).where(
+                FileTransfer.received_child_id.in_(ids))))):
+        _empty(copy)
+        files.append(Path(store.path(copy.store_name)))
+    # Corrections of anything destroyed.
+    for chunk_start in range(0, len(emptied), 500):
+        chunk = emptied[chunk_start:chunk_start + 500]
+        for addendum in db.session.scalars(select(Addendum).where(Addendum.target_id.in_(chunk))):
+            _empty(addendum)
+    db.session.flush()
+
+    return files
+
+
+def _merged_into(child: Child) -> list[Child]:
+    """Every record merged into this child's, directly or along a chain of merges."""
+    found: list[Child] = []
+    frontier = [child.id]
+    seen = {child.id}
+    while frontier:
+        more = list(db.session.scalars(select(Child).where(
+            Child.merged_into_id.in_(frontier), Child.school_id == child.school_id)))
+        more = [c for c in more if c.id not in seen]
+        seen.update(c.id for c in more)
+        found.extend(more)
+        frontier = [c.id for c in more]
+    return found
+
+
+def _destroy_own(child: Child, now: dt.datetime) -> list[uuid.UUID]:
+    """Empty or delete every row of the child's own file (under its key), its search terms,
+    blind indexes and drafts; the ids of the rows emptied or deleted."""
+    ids: list[uuid.UUID] = []
+    for part in db.session.scalars(select(IncidentChild).where(
+            IncidentChild.child_id == child.id)):
+        _empty(part)  # kept as a row: the shared incident still had this child in it
+    for decision in db.session.scalars(select(Decision).where(Decision.child_id == child.id)):
+        _empty(decision)  # kept as a row: a later review may name it
+        ids.append(decision.id)
+    owned: tuple[Any, ...] = (ChildRecordEntry, ParentContact, RollContact, RetentionReview)
+    for model in owned:
+        ids.extend(db.session.scalars(select(model.id).where(model.child_id == child.id)))
+        db.session.execute(delete(model).where(model.child_id == child.id))
+    # Copies of the file: sealed for a school not on the portal, released for a subject access
+    # request or the police, received from the previous school or from a school on the portal.
+    copies: tuple[Any, ...] = (SealedExport, Disclosure, ReceivedFile)
+    for model in copies:
+        row: Any
+        for row in db.session.scalars(select(model).where(model.child_id == child.id)):
+            _empty(row)
+            ids.append(row.id)
+    for transfer in db.session.scalars(select(FileTransfer).where(
+            FileTransfer.received_child_id == child.id)):
+        _empty(transfer)
+        ids.append(transfer.id)
+    for draft in db.session.scalars(select(FormDraft).where(
+            FormDraft.form_key.contains(str(child.id)))):
+        db.session.delete(draft)
+    db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
+    _empty(child)
+    child.name_index = ""
+    child.family_name_index = ""
+    child.upn_index = None
+    child.roll_digest = None
+    child.family_group = None
+    child.local_authority_code = None
+    child.destroyed_at = now
+    ids.append(child.id)
+    return ids
+
+
+def _scrub_roll_imports(child: Child) -> None:
+    """Take the child's row out of any roll import still holding its rows (one previewed and
+    not yet confirmed, or interrupted: a finished import keeps none)."""
+    upn = (child.upn or "").casefold()
+    for roll_import in db.session.scalars(select(RollImport).where(
+            RollImport.school_id == child.school_id, RollImport.rows_enc.is_not(None))):
+        rows = json.loads(roll_import.rows or "[]")
+        kept = [row for row in rows
+                if not (upn and str(row.get("upn", "")).casefold() == upn)
+                and row.get("link_child_id") != str(child.id)]
+        if len(kept) != len(rows):
+            roll_import.rows = json.dumps(kept, ensure_ascii=False)
+
+
+def remove_files(files: Sequence[Path]) -> None:
+    """Delete destroyed attachments' files (after the commit: a failed commit keeps them)."""
+    for path in files:
+        path.unlink(missing_ok=True)
+
+
+def tombstones(school_id: uuid.UUID) -> list[RetentionTombstone]:
+    return list(db.session.scalars(
+        select(RetentionTombstone).where(RetentionTombstone.school_id == school_id)
+        .order_by(RetentionTombstone.destroyed_at.desc())))
+
+
+def count_lines(counts: dict[str, int]) -> list[str]:
+    """A tombstone's counts in plain words ("Chronology lines: 12")."""
+    return [f"{label}: {counts[key]}" for key, label in RECORD_LABELS.items() if counts.get(key)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The monthly reminder
+
+
+def send_monthly_reminders(*, now: dt.datetime | None = None) -> int:
+    """Email each school's DSLs how many files are due for review, at most once a calendar
+    month per school (the audit trail remembers the last). No child detail: a count and a
+    link. Returns the number of schools emailed."""
+    from .. import notify
+
+    now = now or utcnow()
+    today = uk_local(now).date()
+    month_start = from_uk_local(uk_local(now).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0))
+    sent = 0
+    batches: list[uuid.UUID] = []
+    for school in db.session.scalars(select(School).where(School.active.is_(True))):
+        if _reminded_since(school.id, month_start):
+            continue
+        due = files_due(school, today)
+        if not due:
+            continue
+        batch = notify.queue_retention_reminder(school, len(due))
+        if batch is not None:
+            batches.append(batch)
+            sent += 1
+    db.session.commit()
+    if batches:
+        notify.deliver_now(batches)
+    return sent
+
+
+def _reminded_since(school_id: uuid.UUID, since: dt.datetime) -> bool:
+    from ..models import OutboxMessage
+
+    return bool(db.session.scalar(select(exists().where(
+        OutboxMessage.org_id == str(school_id), OutboxMessage.kind == "retention_reminder",
+        OutboxMessage.created_at >= since))))

@@ -1,0 +1,63 @@
+"""Each child's file under its own key (docs/security.md, "One child's key"): new values go
+under the child's key, values from before per-child keys still read under the school's key
+and `flask rekey-children` moves them, in batches, without changing what they say."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from portal.crypto import FieldContext, key_id_of
+from portal.models import Child, ChildRecordEntry, OrgKey, db, keyring
+from portal.models.base import child_key_org
+from tests import factories
+
+
+def _keys(org_id: str) -> set[str]:
+    return set(db.session.scalars(select(OrgKey.key_id).where(OrgKey.org_id == org_id)))
+
+
+def test_a_childs_values_are_under_that_childs_key(app: Flask) -> None:
+    school = factories.school()
+    a = factories.child(school, given="Ottoline", family="Quarry")
+    b = factories.child(school, given="Bartholomew", family="Reed")
+    assert key_id_of(a.given_name_enc) in _keys(child_key_org(a.id))
+    assert key_id_of(b.given_name_enc) in _keys(child_key_org(b.id))
+    assert _keys(child_key_org(a.id)).isdisjoint(_keys(child_key_org(b.id)))
+    assert key_id_of(a.given_name_enc) not in _keys(str(school.id))
+
+
+def _legacy(row: object, name: str, value: str, school_id: object) -> None:
+    """Write `value` as the portal did before per-child keys: under the school's key."""
+    ctx = FieldContext(str(school_id), row.__tablename__, name, str(row.id))  # type: ignore[attr-defined]
+    setattr(row, f"{name}_enc", keyring().encrypt(ctx, value))
+
+
+def test_older_values_read_and_rekey_children_moves_them(app: Flask) -> None:
+    school = factories.school()
+    old = factories.child(school, given="Placeholder", family="Placeholder")
+    line = ChildRecordEntry(school_id=school.id, child_id=old.id, kind="note")
+    db.session.add(line)
+    db.session.flush()
+    _legacy(old, "given_name", "Ottoline", school.id)
+    _legacy(old, "family_name", "Quarry", school.id)
+    _legacy(line, "body", "A line written before the upgrade", school.id)
+    db.session.commit()
+    db.session.expire_all()
+    old = db.session.get(Child, old.id)
+    assert old.full_name == "Ottoline Quarry"  # still reads, under the school's key
+    assert key_id_of(old.given_name_enc) in _keys(str(school.id))
+
+    result = app.test_cli_runner().invoke(args=["rekey-children", "--batch-size", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Moved 3 values" in result.output
+    db.session.expire_all()
+    old = db.session.get(Child, old.id)
+    line = db.session.get(ChildRecordEntry, line.id)
+    own = _keys(child_key_org(old.id))
+    assert key_id_of(old.given_name_enc) in own and key_id_of(line.body_enc) in own
+    assert old.full_name == "Ottoline Quarry"
+    assert line.body == "A line written before the upgrade"
+
+    again = app.test_cli_runner().invoke(args=["rekey-children"])
+    assert again.exit_code == 0 and "Moved 0 values" in again.output
