@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         incidents,
         once,
         referrals,
+        reports,
         roll,
         security,
         static_files,
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     incidents.init_app(app)
     children.init_app(app)
     referrals.init_app(app)
+    reports.init_app(app)
     roll.init_app(app)
     team.init_app(app)
     cli.init_app(app)

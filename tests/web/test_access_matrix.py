@@ -37,6 +37,8 @@ FEATURE_ROLES = {
     "roll.": {"dsl"},  # the school roll import (issue 13)
     "referrals.": {"la_adviser"},
     "team.": {"dsl", "la_adviser"},  # approving a colleague's account (issue 11)
+    "reports.": {"dsl"},  # the DSL's and governors' report (issue 17)
+    "authority_reports.": {"la_adviser"},  # the authority's view across its schools (issue 17)
 }
 
 
