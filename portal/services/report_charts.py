@@ -80,4 +80,5 @@ def bar_chart(trend: Trend, chart_id: str, *, suppressing: bool) -> Markup:
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
                  f'y2="{TOP + plot_h}" stroke="{INK}" stroke-width="2" aria-hidden="true"/>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # Every text in it went through `escape`; the rest is numbers and fixed markup.
+    return Markup("".join(parts))  # noqa: S704

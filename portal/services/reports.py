@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, update
 
 from ..models import (
     Child,
@@ -130,9 +130,10 @@ def _incidents(ids: Sequence[uuid.UUID], start: dt.datetime, end: dt.datetime
             first_decision[incident_id] = at
     handed: dict[uuid.UUID, set[str]] = defaultdict(set)
     first_handover: dict[uuid.UUID, dt.datetime] = {}
-    handovers = list(db.session.execute(
+    Moment = tuple[uuid.UUID, str, dt.datetime]
+    handovers: list[Moment] = [(i, r, a) for i, r, a in db.session.execute(
         select(RouteHandover.incident_id, RouteHandover.route, RouteHandover.happened_at)
-        .join(Incident, Incident.id == RouteHandover.incident_id).where(in_period)))
+        .join(Incident, Incident.id == RouteHandover.incident_id).where(in_period))]
     handovers += [(i, "csc_referral", at) for i, at in db.session.execute(
         select(Referral.incident_id, Referral.sent_at)
         .join(Incident, Incident.id == Referral.incident_id).where(in_period))]
@@ -229,7 +230,7 @@ def fill_statistics(connection: Connection, batch: int = 500) -> int:
     from ..models import keyring
 
     ring = keyring()
-    ic, ch = IncidentChild.__table__, Child.__table__
+    ic, ch = cast(Table, IncidentChild.__table__), cast(Table, Child.__table__)
 
     def text(school_id: uuid.UUID, child_id: uuid.UUID, name: str, blob: bytes | None
              ) -> str | None:

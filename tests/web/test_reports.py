@@ -110,7 +110,7 @@ def build(app: Flask) -> dict[str, object]:
     concern(dt.datetime(2026, 8, 20, 9, tzinfo=UTC), None, ben)  # before the term
     i1 = incident(1, at(1, hour=10), ["physical", "bullying"], [c1],
                   [(ava, "harmed_others", None), (ben, "harmed", None)])
-    i2 = incident(2, at(5, hour=11), ["bullying"], [c2],
+    incident(2, at(5, hour=11), ["bullying"], [c2],
                   [(ava, "harmed_others", None), (dee, "harmed", None)], online=True,
                   state="open")
     incident(3, at(8, hour=12), ["sexual_harassment"], [c3],
