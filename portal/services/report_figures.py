@@ -17,8 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import statistics
-import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -230,58 +229,94 @@ SETTING_WORDS: Final = {"online": "Online", "school": "In or around school",
                         "home": "At home (children of one household)"}
 
 
+# Times are seconds since the epoch (UTC) and ids are text: the service reads them so from the
+# database (no per-row conversion), which keeps an authority's tens of thousands of rows fast.
+
+
 @dataclass(frozen=True, slots=True)
 class ConcernRow:
-    id: uuid.UUID
-    school_id: uuid.UUID
-    submitted_at: dt.datetime  # aware UTC
+    school_id: str
+    submitted: float
     month: tuple[int, int]  # UK (year, month) it was sent
-    triaged_at: dt.datetime | None  # picked up: opened as an incident or recorded
-    triage_due: dt.datetime  # the school's timescale (School.concern_days working days)
+    triaged: float | None  # picked up: opened as an incident or recorded
+    triage_due: float  # the school's timescale (School.concern_days working days)
     outcome: str  # one of CONCERN_OUTCOMES
     category: str | None = None  # other_concern: its kind
 
 
 @dataclass(frozen=True, slots=True)
 class IncidentRow:
-    id: uuid.UUID
-    school_id: uuid.UUID
-    opened_at: dt.datetime
+    id: str
+    school_id: str
+    opened: float
     month: tuple[int, int]
     open: bool
     setting: str  # one of SETTINGS
     types: tuple[str, ...]
     mandatory: tuple[str, ...]  # mandatory routes of its latest assessment
-    handed: frozenset[str] = frozenset()  # of those, the ones with a hand-over record
+    handed: frozenset[str] = frozenset()  # routes with a hand-over record (or a referral)
     decided: frozenset[str] = frozenset()  # routes with a decision recorded
     taken: frozenset[str] = frozenset()  # routes decided to take or handed over
-    first_concern_at: dt.datetime | None = None
-    first_decision_at: dt.datetime | None = None
-    first_handover_at: dt.datetime | None = None
+    first_concern: float | None = None
+    first_decision: float | None = None
+    first_handover: float | None = None
     reviewed: bool = False  # a review was recorded in the period
 
 
-@dataclass(frozen=True, slots=True)
-class ChildRow:
-    incident_id: uuid.UUID
-    child_id: uuid.UUID
-    role: str
-    year_group: str  # codes: YEAR_GROUP_LABELS, SEX_LABELS, SEND_LABELS
-    sex: str
-    send: str
+@dataclass(frozen=True)
+class ChildCounts:
+    """The children involved, counted by the database (each child once per incident)."""
+
+    year_groups: Counter[str]  # codes: YEAR_GROUP_LABELS, SEX_LABELS, SEND_LABELS
+    sexes: Counter[str]
+    sends: Counter[str]
+    repeat_children: int = 0  # children in more than one incident of the period
+    repeat_harmers: int = 0  # children who harmed others in more than one
+    repeat_incidents: int = 0  # incidents involving a child in another incident of the period
+    by_school: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.year_groups.values())
+
+
+NO_CHILDREN: Final = ChildCounts(Counter(), Counter(), Counter())
+
+
+def child_counts(codes: Iterable[tuple[str | None, str | None, str | None, int]],
+                 links: Iterable[tuple[str, str, str]],
+                 school_of: dict[str, str]) -> ChildCounts:
+    """Count the children involved: `codes` are (year group, sex, SEND, how many) as grouped
+    by the database (None counts as not known); `links` one (incident, child, role) per child
+    in an incident; `school_of` each incident's school."""
+    years: Counter[str] = Counter()
+    sexes: Counter[str] = Counter()
+    sends: Counter[str] = Counter()
+    for year, sex, send, n in codes:
+        years[year or "U"] += n
+        sexes[sex or "U"] += n
+        sends[send or "U"] += n
+    links = list(links)
+    per_child = Counter(child for _, child, _ in links)
+    harms = Counter(child for _, child, role in links if role in HARMER_ROLES)
+    return ChildCounts(
+        years, sexes, sends,
+        repeat_children=sum(1 for n in per_child.values() if n > 1),
+        repeat_harmers=sum(1 for n in harms.values() if n > 1),
+        repeat_incidents=len({i for i, child, _ in links if per_child[child] > 1}),
+        by_school=Counter(school_of[i] for i, _, _ in links if i in school_of))
 
 
 @dataclass(frozen=True, slots=True)
 class ReferralRow:
-    id: uuid.UUID
-    school_id: uuid.UUID
-    sent_at: dt.datetime
+    school_id: str
+    sent: float
     month: tuple[int, int]
-    acknowledged_at: dt.datetime | None
-    answered_at: dt.datetime | None
+    acknowledged: float | None
+    answered: float | None
     outcome: str | None
-    strategy_meeting_at: dt.datetime | None
-    strategy_due: dt.datetime | None  # the authority's timescale, None when it sets none
+    strategy_meeting: float | None
+    strategy_due: float | None  # the authority's timescale, None when it sets none
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,10 +378,10 @@ class Report:
         return next(t for t in self.timings if t.label == label)
 
 
-def _minutes(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
+def _minutes(start: float | None, end: float | None) -> float | None:
     if start is None or end is None:
         return None
-    return max(0.0, (end - start).total_seconds() / 60)
+    return max(0.0, (end - start) / 60)
 
 
 def _counted(title_key: str, title: str, counts: Counter[str], order: Sequence[str],
@@ -356,8 +391,8 @@ def _counted(title_key: str, title: str, counts: Counter[str], order: Sequence[s
                  tuple((words.get(k, k), (counts[k],)) for k in keys), note)
 
 
-def build(period: Period, now: dt.datetime, *, concerns: Sequence[ConcernRow],
-          incidents: Sequence[IncidentRow], children: Sequence[ChildRow],
+def build(period: Period, now: float, *, concerns: Sequence[ConcernRow],
+          incidents: Sequence[IncidentRow], children: ChildCounts,
           referrals: Sequence[ReferralRow], decision_hours: int,
           concern_days: int | None, authority_view: bool = False) -> Report:
     """Count the rows of one period into the report's tables, timings and monthly trends.
@@ -367,14 +402,11 @@ def build(period: Period, now: dt.datetime, *, concerns: Sequence[ConcernRow],
     figures the local authority reports on (acknowledgement, decision, mix of decisions).
     """
     report = Report(period)
-    kids_of: dict[uuid.UUID, list[ChildRow]] = defaultdict(list)
-    for c in children:
-        kids_of[c.incident_id].append(c)
 
     report.tables.append(Table("summary", "In this period", ("Number",), (
         ("Concerns raised", (len(concerns),)),
         ("Incidents opened", (len(incidents),)),
-        ("Children involved in incidents (each child once per incident)", (len(children),)),
+        ("Children involved in incidents (each child once per incident)", (children.total,)),
         ("Referrals to the local authority", (len(referrals),)),
     )))
     outcome_counts = Counter(c.outcome for c in concerns)
@@ -394,14 +426,14 @@ def build(period: Period, now: dt.datetime, *, concerns: Sequence[ConcernRow],
                             "children live in one household. In or around school: the rest."))
     report.tables.append(_counted(
         "year_groups", "Children involved, by year group",
-        Counter(c.year_group for c in children), tuple(YEAR_GROUP_LABELS), YEAR_GROUP_LABELS,
+        children.year_groups, tuple(YEAR_GROUP_LABELS), YEAR_GROUP_LABELS,
         note="The year group when the child was put in the incident; each child once per "
              "incident."))
     report.tables.append(_counted("send", "Children involved, by special educational needs",
-                                  Counter(c.send for c in children), tuple(SEND_LABELS),
+                                  children.sends, tuple(SEND_LABELS),
                                   SEND_LABELS))
     report.tables.append(_counted("sex", "Children involved, by sex",
-                                  Counter(c.sex for c in children), tuple(SEX_LABELS), SEX_LABELS))
+                                  children.sexes, tuple(SEX_LABELS), SEX_LABELS))
 
     # Routes: taken (a decision to take it, or handed over), and mandatory ones handed over.
     routes = sorted({r for i in incidents for r in i.taken | set(i.mandatory)},
@@ -418,11 +450,12 @@ def build(period: Period, now: dt.datetime, *, concerns: Sequence[ConcernRow],
 
     # Open, overdue and reviewed.
     overdue_concerns = sum(1 for c in concerns if c.outcome == "waiting" and now > c.triage_due)
-    late = now - dt.timedelta(hours=decision_hours)
+    late = now - decision_hours * 3600
+    window = decision_hours * 3600
 
     def overdue(i: IncidentRow) -> bool:
         undecided = [r for r in i.mandatory if r not in i.handed and r not in i.decided]
-        return i.open and bool(undecided) and i.opened_at < late
+        return i.open and bool(undecided) and i.opened < late
 
     report.tables.append(Table("cases", "Open, overdue and reviewed", ("Number",), (
         ("Incidents still open", (sum(1 for i in incidents if i.open),)),
@@ -433,58 +466,54 @@ def build(period: Period, now: dt.datetime, *, concerns: Sequence[ConcernRow],
     ), note="Incidents opened and concerns raised in the period, as they are now."))
 
     # Repeat involvement: the same child in several incidents of the period.
-    per_child = Counter(c.child_id for c in children)
-    harm_per_child = Counter(c.child_id for c in children if c.role in HARMER_ROLES)
-    repeat_incidents = sum(1 for i in incidents
-                           if any(per_child[k.child_id] > 1 for k in kids_of.get(i.id, ())))
     report.tables.append(Table("repeat", "Repeat involvement", ("Number",), (
-        ("Children in more than one incident", (sum(1 for n in per_child.values() if n > 1),)),
-        ("Children who harmed others in more than one incident",
-         (sum(1 for n in harm_per_child.values() if n > 1),)),
-        ("Incidents involving a child in another incident of the period", (repeat_incidents,)),
+        ("Children in more than one incident", (children.repeat_children,)),
+        ("Children who harmed others in more than one incident", (children.repeat_harmers,)),
+        ("Incidents involving a child in another incident of the period",
+         (children.repeat_incidents,)),
     )))
 
     # How long things took, against the timescales.
     days = "the school's setting" if concern_days is None else (
         f"{concern_days} working day{'' if concern_days == 1 else 's'}")
-    triage = [(c, _minutes(c.submitted_at, c.triaged_at)) for c in concerns]
+    triage = [(c, _minutes(c.submitted, c.triaged)) for c in concerns]
     measured = [(c, m) for c, m in triage if m is not None]
     report.timings.append(Timing(
         "From concern to triage", f"Within {days} (the school's timescale)",
         tuple(m for _, m in measured),
-        sum(1 for c, _ in measured if c.triaged_at is not None and c.triaged_at <= c.triage_due)))
-    decided = [(i, _minutes(i.first_concern_at or i.opened_at, i.first_decision_at))
+        sum(1 for c, _ in measured if c.triaged is not None and c.triaged <= c.triage_due)))
+    decided = [(i, _minutes(i.first_concern or i.opened, i.first_decision))
                for i in incidents]
     decided_m = [(i, m) for i, m in decided if m is not None]
     report.timings.append(Timing(
         "From concern to first decision",
         f"Within {decision_hours} hours of the incident being opened",
         tuple(m for _, m in decided_m),
-        sum(1 for i, _ in decided_m if i.first_decision_at is not None
-            and i.first_decision_at <= i.opened_at + dt.timedelta(hours=decision_hours))))
-    handed = [(i, _minutes(i.first_concern_at or i.opened_at, i.first_handover_at))
+        sum(1 for i, _ in decided_m if i.first_decision is not None
+            and i.first_decision <= i.opened + window)))
+    handed = [(i, _minutes(i.first_concern or i.opened, i.first_handover))
               for i in incidents]
     handed_m = [(i, m) for i, m in handed if m is not None]
     report.timings.append(Timing(
         "From concern to hand-over",
         f"Within {decision_hours} hours of the incident being opened",
         tuple(m for _, m in handed_m),
-        sum(1 for i, _ in handed_m if i.first_handover_at is not None
-            and i.first_handover_at <= i.opened_at + dt.timedelta(hours=decision_hours))))
-    with_meeting = [r for r in referrals if r.strategy_meeting_at is not None]
+        sum(1 for i, _ in handed_m if i.first_handover is not None
+            and i.first_handover <= i.opened + window)))
+    with_meeting = [r for r in referrals if r.strategy_meeting is not None]
     judged = [r for r in with_meeting if r.strategy_due is not None]
     report.timings.append(Timing(
         "From referral to strategy meeting", "Within the authority's timescale, where it sets one",
-        tuple(m for r in with_meeting if (m := _minutes(r.sent_at, r.strategy_meeting_at))
+        tuple(m for r in with_meeting if (m := _minutes(r.sent, r.strategy_meeting))
               is not None),
-        sum(1 for r in judged if r.strategy_meeting_at is not None and r.strategy_due is not None
-            and r.strategy_meeting_at <= r.strategy_due) if judged else None))
+        sum(1 for r in judged if r.strategy_meeting is not None and r.strategy_due is not None
+            and r.strategy_meeting <= r.strategy_due) if judged else None))
 
     if authority_view:
-        acks = [m for r in referrals if (m := _minutes(r.sent_at, r.acknowledged_at)) is not None]
+        acks = [m for r in referrals if (m := _minutes(r.sent, r.acknowledged)) is not None]
         report.timings.append(Timing("From referral to acknowledgement",
                                      "The authority sets no timescale for this", tuple(acks), None))
-        answers = [m for r in referrals if (m := _minutes(r.sent_at, r.answered_at)) is not None]
+        answers = [m for r in referrals if (m := _minutes(r.sent, r.answered)) is not None]
         report.timings.append(Timing("From referral to decision",
                                      "The authority sets no timescale for this", tuple(answers),
                                      None))
@@ -492,8 +521,8 @@ def build(period: Period, now: dt.datetime, *, concerns: Sequence[ConcernRow],
         words = {**REFERRAL_OUTCOME_LABELS, "waiting": "No decision yet"}
         report.tables.append(_counted("decisions", "Referrals by the authority's decision", mix,
                                       (*REFERRAL_OUTCOME_LABELS, "waiting"), words))
-        states = Counter("answered" if r.answered_at else
-                         "acknowledged" if r.acknowledged_at else "new" for r in referrals)
+        states = Counter("answered" if r.answered else
+                         "acknowledged" if r.acknowledged else "new" for r in referrals)
         report.tables.append(Table("referrals", "Referrals received", ("Number",), (
             ("Received", (len(referrals),)),
             ("Acknowledged, not yet answered", (states["acknowledged"],)),
@@ -522,7 +551,7 @@ def build(period: Period, now: dt.datetime, *, concerns: Sequence[ConcernRow],
 
 @dataclass(frozen=True, slots=True)
 class SchoolLine:
-    school_id: uuid.UUID
+    school_id: str
     name: str
     concerns: int
     incidents: int
@@ -535,16 +564,15 @@ SCHOOL_COLUMNS: Final = ("Concerns raised", "Incidents opened", "Children involv
                          "Referrals", "Incidents still open")
 
 
-def by_school(names: dict[uuid.UUID, str], *, concerns: Iterable[ConcernRow],
-              incidents: Iterable[IncidentRow], children: Iterable[ChildRow],
+def by_school(names: dict[str, str], *, concerns: Iterable[ConcernRow],
+              incidents: Iterable[IncidentRow], children: ChildCounts,
               referrals: Iterable[ReferralRow]) -> list[SchoolLine]:
     """The main figures of each school, in name order (every school named, even with none)."""
     incidents = list(incidents)
-    school_of = {i.id: i.school_id for i in incidents}
     c = Counter(x.school_id for x in concerns)
     i = Counter(x.school_id for x in incidents)
     o = Counter(x.school_id for x in incidents if x.open)
-    k = Counter(school_of[x.incident_id] for x in children if x.incident_id in school_of)
+    k = children.by_school
     r = Counter(x.school_id for x in referrals)
     return sorted((SchoolLine(sid, name, c[sid], i[sid], k[sid], r[sid], o[sid])
                    for sid, name in names.items()), key=lambda s: (s.name.casefold(), s.school_id))

@@ -10,13 +10,17 @@ the school ids from `portal.access.report_school_ids`, so every query is scoped.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from math import inf
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, String, Table, and_, func, select, update
+from sqlalchemy import cast as sa_cast
 
 from ..models import (
     Child,
@@ -35,7 +39,7 @@ from ..models import (
 from ..rules.timescales import due_after
 from . import report_figures as rf
 from .incidents import INCIDENT_DECISION_HOURS, concern_due
-from .localtime import directory_from_db, from_local, to_local
+from .localtime import LONDON, directory_from_db, from_local, to_local
 
 # Decisions that are not a decision about the children or the routes.
 _NOT_A_FIRST_DECISION = ("review", "close", "not_involved")
@@ -48,136 +52,198 @@ def bounds(period: rf.Period) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def _month(at: dt.datetime) -> tuple[int, int]:
-    local = to_local(at)
+# Rows are read as text ids and epoch seconds computed by the database: converting tens of
+# thousands of UUIDs and datetimes in Python is what made an authority's report slow.
+
+
+def _epoch(column: Any) -> ColumnElement[float]:
+    """Seconds since the epoch (UTC) of a UTCDateTime column, computed by the database."""
+    if db.engine.dialect.name == "sqlite":
+        # SQLite keeps the UTC time as text; julianday reads it.
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(ColumnElement[float], func.extract("epoch", column))
+
+
+def _text(column: Any) -> ColumnElement[str]:
+    return sa_cast(column, String)
+
+
+def _in(column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
+    values = [uuid.UUID(i) for i in ids]
+    return column == values[0] if len(values) == 1 else column.in_(values)  # type: ignore[no-any-return]
+
+
+def _key(value: Any) -> str:
+    """A UUID read as text, the same on both databases (SQLite: 32 hex digits)."""
+    return str(value).replace("-", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_parts(hour_stamp: int) -> tuple[int, int]:
+    """(year, month) in UK time of the hour starting at `hour_stamp` (seconds)."""
+    local = dt.datetime.fromtimestamp(hour_stamp, LONDON)
     return local.year, local.month
 
 
-def _in(column: Any, ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
-    return column == ids[0] if len(ids) == 1 else column.in_(ids)  # type: ignore[no-any-return]
+def _month(stamp: float) -> tuple[int, int]:
+    return _local_parts(int(stamp // 3600 * 3600))
 
 
-def _concerns(ids: Sequence[uuid.UUID], start: dt.datetime, end: dt.datetime,
-              days: dict[uuid.UUID, int]) -> list[rf.ConcernRow]:
+@functools.lru_cache(maxsize=4096)
+def _due_day(day: dt.date, days: int) -> dt.date:
+    """The UK day a concern sent on `day` is due (the dashboard's rule, `concern_due`)."""
+    noon = from_local(dt.datetime.combine(day, dt.time(12)))
+    return to_local(concern_due(cast(Concern, SimpleNamespace(submitted_at=noon)), days)).date()
+
+
+def _triage_due(submitted: float, days: int) -> float:
+    """The dashboard's due moment (`concern_due`: `days` working days later, the same time of
+    day, UK time), from the day's due date cached."""
+    local = dt.datetime.fromtimestamp(submitted, LONDON).replace(tzinfo=None)
+    due = dt.datetime.combine(_due_day(local.date(), days), local.time())
+    return from_local(due).timestamp()
+
+
+def _json_list(text: Any, seen: dict[Any, tuple[str, ...]]) -> tuple[str, ...]:
+    if text not in seen:
+        value = json.loads(text) if isinstance(text, str) else text
+        seen[text] = tuple(value or ())
+    return seen[text]
+
+
+def _concerns(ids: Sequence[str], start: dt.datetime, end: dt.datetime,
+              days: dict[str, int]) -> list[rf.ConcernRow]:
+    in_incident = select(IncidentConcern.id).where(
+        IncidentConcern.concern_id == Concern.id).exists()
     rows = db.session.execute(
-        select(Concern.id, Concern.school_id, Concern.submitted_at, Concern.picked_up_at,
-               ConcernOutcome.kind, ConcernOutcome.category)
+        select(_text(Concern.school_id), _epoch(Concern.submitted_at),
+               _epoch(Concern.picked_up_at), ConcernOutcome.kind, ConcernOutcome.category,
+               in_incident, _text(Concern.id))
         .outerjoin(ConcernOutcome, ConcernOutcome.concern_id == Concern.id)
         .where(_in(Concern.school_id, ids), Concern.submitted_at >= start,
                Concern.submitted_at < end, Concern.state != "draft")).all()
-    in_incident = set(db.session.scalars(
-        select(IncidentConcern.concern_id)
-        .join(Concern, Concern.id == IncidentConcern.concern_id)
-        .where(_in(Concern.school_id, ids), Concern.submitted_at >= start,
-               Concern.submitted_at < end)))
-    out: dict[uuid.UUID, rf.ConcernRow] = {}
-    for cid, school_id, sent, picked, kind, category in rows:
+    out: dict[str, rf.ConcernRow] = {}
+    for school_id, sent, picked, kind, category, incident, cid in rows:
         if cid in out:
             continue
-        outcome = "incident" if cid in in_incident else kind or "waiting"
-        # The dashboard's own rule, read from the plain time alone.
-        due = concern_due(cast(Concern, SimpleNamespace(submitted_at=sent)),
-                          days.get(school_id, 1))
-        out[cid] = rf.ConcernRow(cid, school_id, sent, _month(sent), picked, due,
-                                 outcome if outcome in rf.CONCERN_OUTCOMES else "waiting",
-                                 category)
+        school = _key(school_id)
+        outcome = "incident" if incident else kind or "waiting"
+        out[cid] = rf.ConcernRow(
+            school, sent, _month(sent), picked, _triage_due(sent, days.get(school, 1)),
+            outcome if outcome in rf.CONCERN_OUTCOMES else "waiting", category)
     return list(out.values())
 
 
-def _incidents(ids: Sequence[uuid.UUID], start: dt.datetime, end: dt.datetime
-               ) -> tuple[list[rf.IncidentRow], list[rf.ChildRow]]:
+def _children(in_period: ColumnElement[bool], school_of: dict[str, str]) -> rf.ChildCounts:
+    """The children of the period's incidents: codes counted by the database, repeats from the
+    (incident, child, role) links read as text."""
+    codes = [(y, s, n, count) for y, s, n, count in db.session.execute(
+        select(IncidentChild.stat_year_group, IncidentChild.stat_sex,
+               IncidentChild.stat_send, func.count())
+        .join(Incident, Incident.id == IncidentChild.incident_id).where(in_period)
+        .group_by(IncidentChild.stat_year_group, IncidentChild.stat_sex,
+                  IncidentChild.stat_send))]
+    links = [(i, c, role) for i, c, role in db.session.execute(
+        select(_text(IncidentChild.incident_id), _text(IncidentChild.child_id),
+               IncidentChild.role)
+        .join(Incident, Incident.id == IncidentChild.incident_id).where(in_period))]
+    return rf.child_counts(codes, links, school_of)
+
+
+def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
+               ) -> tuple[list[rf.IncidentRow], rf.ChildCounts]:
     in_period = and_(_in(Incident.school_id, ids), Incident.opened_at >= start,
                      Incident.opened_at < end)
     incidents = db.session.execute(
-        select(Incident.id, Incident.school_id, Incident.opened_at, Incident.state,
-               Incident.online, Incident.types, Incident.mandatory_routes)
+        select(_text(Incident.id), _text(Incident.school_id), _epoch(Incident.opened_at),
+               Incident.state, Incident.online, _text(Incident.types),
+               _text(Incident.mandatory_routes))
         .where(in_period)).all()
     if not incidents:
-        return [], []
-    children = [rf.ChildRow(i, c, role, y or "U", s or "U", n or "U")
-                for i, c, role, y, s, n in db.session.execute(
-                    select(IncidentChild.incident_id, IncidentChild.child_id, IncidentChild.role,
-                           IncidentChild.stat_year_group, IncidentChild.stat_sex,
-                           IncidentChild.stat_send)
-                    .join(Incident, Incident.id == IncidentChild.incident_id)
-                    .where(in_period))]
+        return [], rf.NO_CHILDREN
+    children = _children(in_period, {i: _key(school) for i, school, *_ in incidents})
     home = set(db.session.scalars(
-        select(IncidentChild.incident_id)
+        select(_text(IncidentChild.incident_id))
         .join(Incident, Incident.id == IncidentChild.incident_id)
         .where(in_period, IncidentChild.household.is_not(None))
         .group_by(IncidentChild.incident_id, IncidentChild.household)
         .having(func.count() > 1)))
-    first_concern = dict(db.session.execute(
-        select(IncidentConcern.incident_id, func.min(Concern.submitted_at))
+    first_concern: dict[str, float] = {i: at for i, at in db.session.execute(
+        select(_text(IncidentConcern.incident_id), func.min(_epoch(Concern.submitted_at)))
         .join(Incident, Incident.id == IncidentConcern.incident_id)
         .join(Concern, Concern.id == IncidentConcern.concern_id)
-        .where(in_period).group_by(IncidentConcern.incident_id)).all())
-    first_decision: dict[uuid.UUID, dt.datetime] = {}
-    decided: dict[uuid.UUID, set[str]] = defaultdict(set)
-    taken: dict[uuid.UUID, set[str]] = defaultdict(set)
-    reviewed: set[uuid.UUID] = set()
-    for incident_id, kind, route, at in db.session.execute(
-            select(Decision.incident_id, Decision.kind, Decision.route, Decision.decided_at)
+        .where(in_period).group_by(IncidentConcern.incident_id))}
+    first_decision: dict[str, float] = {}
+    decided: dict[str, set[str]] = defaultdict(set)
+    taken: dict[str, set[str]] = defaultdict(set)
+    reviewed: set[str] = set()
+    first, last = start.timestamp(), end.timestamp()
+    for incident_id, kind, route, moment in db.session.execute(
+            select(_text(Decision.incident_id), Decision.kind, Decision.route,
+                   _epoch(Decision.decided_at))
             .join(Incident, Incident.id == Decision.incident_id).where(in_period)):
-        if route:
+        if route is not None:
             decided[incident_id].add(route)
             if kind in rf.ROUTE_TAKEN_KINDS:
                 taken[incident_id].add(route)
-        if kind == "review" and start <= at < end:
+        if kind == "review" and first <= moment < last:
             reviewed.add(incident_id)
-        if kind not in _NOT_A_FIRST_DECISION and (
-                incident_id not in first_decision or at < first_decision[incident_id]):
-            first_decision[incident_id] = at
-    handed: dict[uuid.UUID, set[str]] = defaultdict(set)
-    first_handover: dict[uuid.UUID, dt.datetime] = {}
-    Moment = tuple[uuid.UUID, str, dt.datetime]
-    handovers: list[Moment] = [(i, r, a) for i, r, a in db.session.execute(
-        select(RouteHandover.incident_id, RouteHandover.route, RouteHandover.happened_at)
+        if kind not in _NOT_A_FIRST_DECISION and moment < first_decision.get(incident_id, inf):
+            first_decision[incident_id] = moment
+    handed: dict[str, set[str]] = defaultdict(set)
+    first_handover: dict[str, float] = {}
+    moments: list[tuple[str, str, float]] = [(i, r, a) for i, r, a in db.session.execute(
+        select(_text(RouteHandover.incident_id), RouteHandover.route,
+               _epoch(RouteHandover.happened_at))
         .join(Incident, Incident.id == RouteHandover.incident_id).where(in_period))]
-    handovers += [(i, "csc_referral", at) for i, at in db.session.execute(
-        select(Referral.incident_id, Referral.sent_at)
+    moments += [(i, "csc_referral", a) for i, a in db.session.execute(
+        select(_text(Referral.incident_id), _epoch(Referral.sent_at))
         .join(Incident, Incident.id == Referral.incident_id).where(in_period))]
-    for incident_id, route, at in handovers:
+    for incident_id, route, moment in moments:
         handed[incident_id].add(route)
-        if incident_id not in first_handover or at < first_handover[incident_id]:
-            first_handover[incident_id] = at
+        if incident_id not in first_handover or moment < first_handover[incident_id]:
+            first_handover[incident_id] = moment
+    lists: dict[Any, tuple[str, ...]] = {}
     rows = []
     for iid, school_id, opened, state, online, types, mandatory in incidents:
         setting = "online" if online else "home" if iid in home else "school"
         rows.append(rf.IncidentRow(
-            iid, school_id, opened, _month(opened), state == "open", setting,
-            tuple(types or ()), tuple(mandatory or ()), frozenset(handed.get(iid, ())),
-            frozenset(decided.get(iid, ())), frozenset(taken.get(iid, ())),
-            first_concern.get(iid), first_decision.get(iid), first_handover.get(iid),
-            iid in reviewed))
+            iid, _key(school_id), opened, _month(opened), state == "open", setting,
+            _json_list(types, lists), _json_list(mandatory, lists),
+            frozenset(handed.get(iid, ())), frozenset(decided.get(iid, ())),
+            frozenset(taken.get(iid, ())), first_concern.get(iid), first_decision.get(iid),
+            first_handover.get(iid), iid in reviewed))
     return rows, children
 
 
 def _referrals(where: ColumnElement[bool], start: dt.datetime, end: dt.datetime
                ) -> list[rf.ReferralRow]:
     directory = directory_from_db()
-    codes = dict(db.session.execute(select(LocalAuthority.id, LocalAuthority.code)).all())
+    codes = {la_id: code for la_id, code in db.session.execute(
+        select(LocalAuthority.id, LocalAuthority.code))}
     out = []
-    for rid, school_id, la_id, sent, ack, answered, outcome, meeting in db.session.execute(
-            select(Referral.id, Referral.school_id, Referral.local_authority_id, Referral.sent_at,
-                   Referral.acknowledged_at, Referral.answered_at, Referral.outcome,
-                   Referral.strategy_meeting_at)
+    for school_id, la_id, sent_at, sent, ack, answered, outcome, meeting in db.session.execute(
+            select(_text(Referral.school_id), Referral.local_authority_id, Referral.sent_at,
+                   _epoch(Referral.sent_at), _epoch(Referral.acknowledged_at),
+                   _epoch(Referral.answered_at), Referral.outcome,
+                   _epoch(Referral.strategy_meeting_at))
             .where(where, Referral.sent_at >= start, Referral.sent_at < end)):
         authority = directory.get(codes.get(la_id, ""))
         timescale = authority.timescales.get("strategy_meeting") if authority else None
-        due = due_after(to_local(sent), timescale) if timescale else None
-        out.append(rf.ReferralRow(rid, school_id, sent, _month(sent), ack, answered, outcome,
-                                  meeting, from_local(due.at) if due else None))
+        due = due_after(to_local(sent_at), timescale) if timescale else None
+        out.append(rf.ReferralRow(_key(school_id), sent, _month(sent), ack, answered, outcome,
+                                  meeting, from_local(due.at).timestamp() if due else None))
     return out
 
 
 def school_report(school: School, period: rf.Period, now: dt.datetime) -> rf.Report:
     """The DSL's and governors' report of one school for `period`."""
     start, end = bounds(period)
-    ids = [school.id]
+    ids = [school.id.hex]
     incidents, children = _incidents(ids, start, end)
     return rf.build(
-        period, now, concerns=_concerns(ids, start, end, {school.id: school.concern_days}),
+        period, now.timestamp(),
+        concerns=_concerns(ids, start, end, {school.id.hex: school.concern_days}),
         incidents=incidents, children=children,
         referrals=_referrals(Referral.school_id == school.id, start, end),
         decision_hours=INCIDENT_DECISION_HOURS, concern_days=school.concern_days)
@@ -188,20 +254,22 @@ def authority_report(authority_id: uuid.UUID, schools: Sequence[School], period:
     """The authority's view: the figures of `schools` (those that referred to it) together,
     its referrals received, and the main figures of each school."""
     start, end = bounds(period)
-    ids = [s.id for s in schools]
+    ids = [s.id.hex for s in schools]
     referrals = _referrals(Referral.local_authority_id == authority_id, start, end)
     if not ids:
         concerns: list[rf.ConcernRow] = []
         incidents: list[rf.IncidentRow] = []
-        children: list[rf.ChildRow] = []
+        children = rf.NO_CHILDREN
     else:
-        concerns = _concerns(ids, start, end, {s.id: s.concern_days for s in schools})
+        concerns = _concerns(ids, start, end, {s.id.hex: s.concern_days for s in schools})
         incidents, children = _incidents(ids, start, end)
-    report = rf.build(period, now, concerns=concerns, incidents=incidents, children=children,
-                      referrals=referrals, decision_hours=INCIDENT_DECISION_HOURS,
-                      concern_days=None, authority_view=True)
-    lines = rf.by_school({s.id: s.name for s in schools}, concerns=concerns,
-                         incidents=incidents, children=children, referrals=referrals)
+    report = rf.build(period, now.timestamp(), concerns=concerns, incidents=incidents,
+                      children=children, referrals=referrals,
+                      decision_hours=INCIDENT_DECISION_HOURS, concern_days=None,
+                      authority_view=True)
+    lines = rf.by_school({s.id.hex: s.name for s in schools}, concerns=concerns,
+                         incidents=incidents, children=children,
+                         referrals=[r for r in referrals if r.school_id in set(ids)])
     return report, lines
 
 
