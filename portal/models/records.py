@@ -374,8 +374,9 @@ class IncidentChild(IdMixin, Base):
     child_words_enc: Mapped[bytes | None] = enc_column()
     child_words_missing_reason_enc: Mapped[bytes | None] = enc_column()
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Coarse statistics codes for reports (issue 17, docs/security.md 3.6), copied from the
-    # child's encrypted roll details when the child is put in the incident (as they were then):
+    # Coarse statistics codes for reports (issue 17; docs/security.md, "Plain statistics for
+    # reports"), copied from the child's encrypted roll details when the child is put in the
+    # incident (as they were then):
     # year group "N", "R", "1".."14" or "U"; sex "F", "M" or "U"; SEND "Y", "N" or "U"
     # (portal/services/report_figures.py). None: not yet recorded (`fill_statistics`).
     stat_year_group: Mapped[str | None] = mapped_column(String(2))

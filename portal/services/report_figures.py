@@ -5,7 +5,8 @@ columns into the row types below; `build` counts them into a `Report` of titled 
 the page, the printable copy, the CSV and the charts all show. Rules kept here, once:
 
 - statistics codes (`year_group_code`, `sex_code`, `send_code`): the coarse codes copied onto
-  `IncidentChild` when a child is put in an incident (docs/security.md 3.6);
+  `IncidentChild` when a child is put in an incident (docs/security.md, "Plain statistics for
+  reports");
 - small-number suppression (`suppress`): any figure under 5 is shown as "fewer than 5" in
   everything that leaves a DSL's screen (the CSV, the printable copy, the authority's view);
 - CSV cells (`csv_cell`): a cell that a spreadsheet would read as a formula is prefixed with an
@@ -61,7 +62,7 @@ def csv_cell(value: object) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Statistics codes (plain, coarse: docs/security.md 3.6)
+# Statistics codes (plain, coarse: docs/security.md, "Plain statistics for reports")
 
 YEAR_GROUP_LABELS: Final = {
     "N": "Nursery", "R": "Reception",

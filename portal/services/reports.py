@@ -274,7 +274,7 @@ def authority_report(authority_id: uuid.UUID, schools: Sequence[School], period:
 
 
 # ---------------------------------------------------------------------------------------------
-# The statistics codes on IncidentChild (docs/security.md 3.6)
+# The statistics codes on IncidentChild (docs/security.md, "Plain statistics for reports")
 
 
 def statistics_of(child: Child) -> dict[str, str]:

@@ -2,10 +2,10 @@
 
 * `incident_children.stat_year_group`, `stat_sex`, `stat_send`: coarse codes ("7", "F", "Y";
   "U" for not known) copied from the child's encrypted roll details when the child is put in
-  an incident, so reports count them without decrypting (docs/security.md 3.6). This revision
-  fills them for the children already in incidents, decrypting only those three details with
-  the portal's key ring (`flask init-db` runs it inside the application); run outside it, the
-  rows stay empty and `flask init-db` fills them afterwards.
+  an incident, so reports count them without decrypting (docs/security.md, "Plain statistics
+  for reports"). This revision fills them for the children already in incidents, decrypting
+  only those three details with the portal's key ring (`flask init-db` runs it inside the
+  application); run outside it, the rows stay empty and `flask init-db` fills them afterwards.
 * Indexes for counting a school's concerns and incidents, and an authority's referrals, in a
   period.
 
