@@ -19,7 +19,7 @@ from math import inf
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, String, Table, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, Float, String, Table, and_, func, select, update
 from sqlalchemy import cast as sa_cast
 
 from ..models import (
@@ -61,7 +61,8 @@ def _epoch(column: Any) -> ColumnElement[float]:
     if db.engine.dialect.name == "sqlite":
         # SQLite keeps the UTC time as text; julianday reads it.
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return cast(ColumnElement[float], func.extract("epoch", column))
+    # PostgreSQL gives numeric (Decimal): as a float, like SQLite's.
+    return sa_cast(func.extract("epoch", column), Float)
 
 
 def _text(column: Any) -> ColumnElement[str]:

@@ -39,8 +39,9 @@ def test_backfill_and_recording_copy_the_coarse_codes(app: Flask) -> None:
     new = factories.child(school, given="Tobias", family="Ellacott")
     new.year_group, new.sex = "R", "Male"
     db.session.commit()
-    added = save_child(dsl, incident, incident.version, new, ChildInput(role="harmed_others", dob=dt.date(2012, 5, 1),
-                                  local_authority="derbyshire",
-                                  child_words_missing_reason="Not yet spoken to"),
+    data = ChildInput(role="harmed_others", dob=dt.date(2012, 5, 1),
+                      local_authority="derbyshire",
+                      child_words_missing_reason="Not yet spoken to")
+    added = save_child(dsl, incident, incident.version, new, data,
                        dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC))
     assert (added.stat_year_group, added.stat_sex, added.stat_send) == ("R", "M", "N")
