@@ -74,12 +74,13 @@ def _in(column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
     return column == values[0] if len(values) == 1 else column.in_(values)  # type: ignore[no-any-return]
 
 
+@functools.cache
 def _key(value: Any) -> str:
     """A UUID read as text, the same on both databases (SQLite: 32 hex digits)."""
     return str(value).replace("-", "")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.cache
 def _local_parts(hour_stamp: int) -> tuple[int, int]:
     """(year, month) in UK time of the hour starting at `hour_stamp` (seconds)."""
     local = dt.datetime.fromtimestamp(hour_stamp, LONDON)
@@ -90,7 +91,7 @@ def _month(stamp: float) -> tuple[int, int]:
     return _local_parts(int(stamp // 3600 * 3600))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.cache
 def _due_day(day: dt.date, days: int) -> dt.date:
     """The UK day a concern sent on `day` is due (the dashboard's rule, `concern_due`)."""
     noon = from_local(dt.datetime.combine(day, dt.time(12)))
