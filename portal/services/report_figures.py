@@ -284,16 +284,16 @@ class ChildCounts:
 NO_CHILDREN: Final = ChildCounts(Counter(), Counter(), Counter())
 
 
-def child_counts(codes: Iterable[tuple[str | None, str | None, str | None, int]],
+def child_counts(codes: Counter[tuple[str | None, str | None, str | None]],
                  links: Iterable[tuple[str, str, str]],
                  school_of: dict[str, str]) -> ChildCounts:
-    """Count the children involved: `codes` are (year group, sex, SEND, how many) as grouped
-    by the database (None counts as not known); `links` one (incident, child, role) per child
-    in an incident; `school_of` each incident's school."""
+    """Count the children involved: `codes` counts each (year group, sex, SEND) (None counts
+    as not known); `links` one (incident, child, role) per child in an incident; `school_of`
+    each incident's school."""
     years: Counter[str] = Counter()
     sexes: Counter[str] = Counter()
     sends: Counter[str] = Counter()
-    for year, sex, send, n in codes:
+    for (year, sex, send), n in codes.items():
         years[year or "U"] += n
         sexes[sex or "U"] += n
         sends[send or "U"] += n

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import json
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from math import inf
 from types import SimpleNamespace
@@ -136,20 +136,16 @@ def _concerns(ids: Sequence[str], start: dt.datetime, end: dt.datetime,
     return list(out.values())
 
 
-def _children(in_period: ColumnElement[bool], school_of: dict[str, str]) -> rf.ChildCounts:
-    """The children of the period's incidents: codes counted by the database, repeats from the
-    (incident, child, role) links read as text."""
-    codes = [(y, s, n, count) for y, s, n, count in db.session.execute(
-        select(IncidentChild.stat_year_group, IncidentChild.stat_sex,
-               IncidentChild.stat_send, func.count())
-        .join(Incident, Incident.id == IncidentChild.incident_id).where(in_period)
-        .group_by(IncidentChild.stat_year_group, IncidentChild.stat_sex,
-                  IncidentChild.stat_send))]
-    links = [(i, c, role) for i, c, role in db.session.execute(
+def _children(in_period: ColumnElement[bool]) -> list[tuple[str, str, str, str | None,
+                                                             str | None, str | None,
+                                                             str | None]]:
+    """One row per child in each of the period's incidents: (incident, child, role, year
+    group, sex, SEND codes, household label), ids as text; one pass over the join."""
+    return [(i, c, role, y, s, n, h) for i, c, role, y, s, n, h in db.session.execute(
         select(_text(IncidentChild.incident_id), _text(IncidentChild.child_id),
-               IncidentChild.role)
+               IncidentChild.role, IncidentChild.stat_year_group, IncidentChild.stat_sex,
+               IncidentChild.stat_send, IncidentChild.household)
         .join(Incident, Incident.id == IncidentChild.incident_id).where(in_period))]
-    return rf.child_counts(codes, links, school_of)
 
 
 def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
@@ -163,13 +159,13 @@ def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
         .where(in_period)).all()
     if not incidents:
         return [], rf.NO_CHILDREN
-    children = _children(in_period, {i: _key(school) for i, school, *_ in incidents})
-    home = set(db.session.scalars(
-        select(_text(IncidentChild.incident_id))
-        .join(Incident, Incident.id == IncidentChild.incident_id)
-        .where(in_period, IncidentChild.household.is_not(None))
-        .group_by(IncidentChild.incident_id, IncidentChild.household)
-        .having(func.count() > 1)))
+    rows_of_children = _children(in_period)
+    children = rf.child_counts(
+        Counter((y, s, n) for _, _, _, y, s, n, _ in rows_of_children),
+        [(i, c, role) for i, c, role, *_ in rows_of_children],
+        {i: _key(school) for i, school, *_ in incidents})
+    households = Counter((i, h) for i, _, _, _, _, _, h in rows_of_children if h)
+    home = {i for (i, _), n in households.items() if n > 1}
     first_concern: dict[str, float] = {i: at for i, at in db.session.execute(
         select(_text(IncidentConcern.incident_id), func.min(_epoch(Concern.submitted_at)))
         .join(Incident, Incident.id == IncidentConcern.incident_id)
