@@ -231,7 +231,7 @@ def demo_command() -> None:
 def _fill_report_statistics() -> None:
     """Statistics codes for reports on every child's part in an incident still without them
     (migration 0025 fills them when it runs inside the portal; this catches the rest)."""
-    from .services.reports import fill_statistics
+    from .services.report_stats import fill_statistics
 
     try:
         with db.engine.begin() as connection:

@@ -36,7 +36,7 @@ from .models import (
 )
 from .rules import ChildFacts, IncidentFacts, assess
 from .services.children import add_child
-from .services.reports import record_statistics
+from .services.report_stats import record_statistics
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo, by design
 LONDON = ZoneInfo("Europe/London")

@@ -1030,7 +1030,7 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
                                 school_id=incident.school_id, position=len(rows), added_at=now)
             db.session.add(row)
             # Year group, sex and SEND as they are now, as plain codes for reports.
-            from .reports import record_statistics
+            from .report_stats import record_statistics
 
             record_statistics(row, target)
         row.role = data.role

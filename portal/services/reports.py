@@ -19,11 +19,10 @@ from math import inf
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Float, String, Table, and_, func, select, update
+from sqlalchemy import ColumnElement, Float, String, and_, func, select
 from sqlalchemy import cast as sa_cast
 
 from ..models import (
-    Child,
     Concern,
     ConcernOutcome,
     Decision,
@@ -269,55 +268,3 @@ def authority_report(authority_id: uuid.UUID, schools: Sequence[School], period:
                          incidents=incidents, children=children,
                          referrals=[r for r in referrals if r.school_id in set(ids)])
     return report, lines
-
-
-# ---------------------------------------------------------------------------------------------
-# The statistics codes on IncidentChild (docs/security.md, "Plain statistics for reports")
-
-
-def statistics_of(child: Child) -> dict[str, str]:
-    """The coarse codes of a child's year group, sex and SEND, from their encrypted details."""
-    return {"stat_year_group": rf.year_group_code(child.year_group),
-            "stat_sex": rf.sex_code(child.sex),
-            "stat_send": rf.send_code(child.send)}
-
-
-def record_statistics(row: IncidentChild, child: Child) -> None:
-    """Copy the child's codes onto their part in an incident (when they are put in it)."""
-    for name, value in statistics_of(child).items():
-        setattr(row, name, value)
-
-
-def fill_statistics(connection: Connection, batch: int = 500) -> int:
-    """Give every part of a child in an incident that has no codes yet its codes, decrypting
-    only the child's year group, sex and SEND (run by migration 0025 on its own connection and
-    by `flask init-db`; safe to run again). Returns how many rows it filled."""
-    from ..crypto import FieldContext
-    from ..models import keyring
-
-    ring = keyring()
-    ic, ch = cast(Table, IncidentChild.__table__), cast(Table, Child.__table__)
-
-    def text(school_id: uuid.UUID, child_id: uuid.UUID, name: str, blob: bytes | None
-             ) -> str | None:
-        if blob is None:
-            return None
-        return ring.decrypt(FieldContext(str(school_id), "children", name, str(child_id)),
-                            blob).decode("utf-8")
-
-    done = 0
-    while True:
-        rows = connection.execute(
-            select(ic.c.id, ch.c.id, ch.c.school_id, ch.c.year_group_enc, ch.c.sex_enc,
-                   ch.c.send_enc)
-            .join(ch, ch.c.id == ic.c.child_id)
-            .where(ic.c.stat_year_group.is_(None)).limit(batch)).all()
-        if not rows:
-            return done
-        for row_id, child_id, school_id, year, sex, send in rows:
-            send_text = text(school_id, child_id, "send", send)
-            connection.execute(update(ic).where(ic.c.id == row_id).values(
-                stat_year_group=rf.year_group_code(text(school_id, child_id, "year_group", year)),
-                stat_sex=rf.sex_code(text(school_id, child_id, "sex", sex)),
-                stat_send=rf.send_code(None if send_text is None else send_text == "1")))
-        done += len(rows)

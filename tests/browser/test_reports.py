@@ -24,7 +24,7 @@ def test_the_dsls_report_with_its_charts_on_a_phone(
 
     def incidents() -> Any:
         from portal.models import Child, Incident, IncidentChild, User, db
-        from portal.services.reports import record_statistics
+        from portal.services.report_stats import record_statistics
 
         child = db.session.get(Child, kid.id)
         opener = db.session.get(User, dsl.id)

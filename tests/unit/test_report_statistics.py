@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.models import Incident, IncidentChild, db
 from portal.services.incidents import ChildInput, save_child
-from portal.services.reports import fill_statistics
+from portal.services.report_stats import fill_statistics
 from tests import factories
 
 

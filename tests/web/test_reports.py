@@ -33,7 +33,7 @@ from portal.models import (
     Referral,
     db,
 )
-from portal.services.reports import record_statistics
+from portal.services.report_stats import record_statistics
 from tests import factories
 from tests.web.conftest import sign_in
 

@@ -37,7 +37,7 @@ def upgrade() -> None:
     from flask import current_app, has_app_context
 
     if has_app_context() and "keyring" in current_app.extensions:
-        from portal.services.reports import fill_statistics
+        from portal.services.report_stats import fill_statistics
 
         fill_statistics(op.get_bind())
 
