@@ -382,7 +382,8 @@ class Report:
 def _minutes(start: float | None, end: float | None) -> float | None:
     if start is None or end is None:
         return None
-    return max(0.0, (end - start) / 60)
+    minutes = (end - start) / 60
+    return minutes if minutes > 0 else 0.0
 
 
 def _counted(title_key: str, title: str, counts: Counter[str], order: Sequence[str],

@@ -147,6 +147,14 @@ def _children(in_period: ColumnElement[bool]) -> list[tuple[str, str, str, str |
         .join(Incident, Incident.id == IncidentChild.incident_id).where(in_period))]
 
 
+_NO_ROUTES: frozenset[str] = frozenset()
+
+
+def _routes(found: dict[str, set[str]], incident_id: str) -> frozenset[str]:
+    routes = found.get(incident_id)
+    return frozenset(routes) if routes else _NO_ROUTES
+
+
 def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
                ) -> tuple[list[rf.IncidentRow], rf.ChildCounts]:
     in_period = and_(_in(Incident.school_id, ids), Incident.opened_at >= start,
@@ -207,9 +215,9 @@ def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
         rows.append(rf.IncidentRow(
             iid, _key(school_id), opened, _month(opened), state == "open", setting,
             _json_list(types, lists), _json_list(mandatory, lists),
-            frozenset(handed.get(iid, ())), frozenset(decided.get(iid, ())),
-            frozenset(taken.get(iid, ())), first_concern.get(iid), first_decision.get(iid),
-            first_handover.get(iid), iid in reviewed))
+            _routes(handed, iid), _routes(decided, iid), _routes(taken, iid),
+            first_concern.get(iid), first_decision.get(iid), first_handover.get(iid),
+            iid in reviewed))
     return rows, children
 
 
