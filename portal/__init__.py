@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         incidents,
         once,
         referrals,
+        reports,
         retention,
         roll,
         security,
@@ -78,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     incidents.init_app(app)
     children.init_app(app)
     referrals.init_app(app)
+    reports.init_app(app)
     roll.init_app(app)
     team.init_app(app)
     transfers.init_app(app)

@@ -96,6 +96,7 @@ __all__ = [
     "read_only_reason",
     "referral_responses_visible_to",
     "referrals_visible_to",
+    "report_schools",
     "require",
     "school_rows_visible_to",
     "transfers_visible_to",
@@ -245,6 +246,19 @@ def referrals_visible_to(user: Any) -> Select[Referral]:
 def referral_responses_visible_to(user: Any) -> Select[ReferralResponse]:
     visible = referrals_visible_to(user).with_only_columns(Referral.id)
     return select(ReferralResponse).where(ReferralResponse.referral_id.in_(visible))
+
+
+def report_schools(user: Any) -> Select[School]:
+    """The schools whose figures a user's reports count (issue 17; never a child's record):
+    a DSL their own school; an adviser the schools that have referred to their authority."""
+    authority = _authority_of(user)
+    if authority is not None:
+        referred = select(Referral.school_id).where(Referral.local_authority_id == authority)
+        return select(School).where(School.id.in_(referred))
+    school = _school_of(user, DSL)
+    if school is not None:
+        return select(School).where(School.id == school)
+    return _nothing(School)
 
 
 def attachments_visible_to(user: Any) -> Select[Attachment]:

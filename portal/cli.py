@@ -60,6 +60,7 @@ def init_db_command() -> None:
     click.echo(f"Database ready (schema {after}; was {before or 'empty'}).")
     _index_child_names()
     _mark_repeat_harm()
+    _fill_report_statistics()
     if created:
         click.echo(f"Added local authorities: {', '.join(created)}.")
     if skipped:
@@ -226,6 +227,20 @@ def demo_command() -> None:
                  detail={"accounts": len(logins)})
     db.session.commit()
     click.echo(demo.format_logins(logins))
+
+
+def _fill_report_statistics() -> None:
+    """Statistics codes for reports on every child's part in an incident still without them
+    (migration 0025 fills them when it runs inside the portal; this catches the rest)."""
+    from .services.report_stats import fill_statistics
+
+    try:
+        with db.engine.begin() as connection:
+            done = fill_statistics(connection)
+    except CryptoError as exc:
+        raise _fail(f"Could not record statistics for reports: {exc}") from None
+    if done:
+        click.echo(f"Statistics for reports recorded: {done}.")
 
 
 def _index_child_names() -> None:

@@ -38,6 +38,7 @@ from .models import (
 from .rules import ChildFacts, IncidentFacts, assess
 from .services import repeat_harm
 from .services.children import add_child
+from .services.report_stats import record_statistics
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo, by design
 
@@ -180,6 +181,7 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
         ic = IncidentChild(incident_id=inc.id, child_id=child.id, school_id=school.id,
                            position=position, role=role, same_school=True)
         ic.child_words = words
+        record_statistics(ic, child)
         if words is None:
             ic.child_words_missing_reason = "Not yet spoken to"
         db.session.add(ic)

@@ -309,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
                     w.add(IncidentChild, dict(
                         id=icid, incident_id=iid, child_id=ch[0], school_id=sid, position=pos,
                         role=role, same_school=True, household=None,
+                        # Statistics codes for reports (issue 17), as the portal records them.
+                        stat_year_group=str(rng.randrange(1, 12)),
+                        stat_sex=rng.choice("FFMMU"), stat_send=rng.choice("YNNNNN"),
                         child_words_enc=enc(ring, org, "incident_children", "child_words", icid,
                                             "They said it happens most days."),
                         child_words_missing_reason_enc=None, added_at=reported))

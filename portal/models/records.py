@@ -231,8 +231,10 @@ class Concern(IdMixin, Base):
     __tablename__ = "concerns"
     # The dashboard's "new concerns" list and the overdue check read by school and state.
     # The alert batcher finds a school's concerns not yet in an alert, and its last alert.
+    # Reports (issue 17) read a school's concerns sent in a period.
     __table_args__ = (Index("ix_concerns_school_state", "school_id", "state", "submitted_at"),
-                      Index("ix_concerns_school_alerted", "school_id", "alerted_at"))
+                      Index("ix_concerns_school_alerted", "school_id", "alerted_at"),
+                      Index("ix_concerns_school_submitted", "school_id", "submitted_at"))
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
     raised_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
@@ -359,6 +361,8 @@ class Incident(IdMixin, Base):
         UniqueConstraint("school_id", "reference"),
         # The dashboard's open incidents, by school and state.
         Index("ix_incidents_school_state", "school_id", "state", "opened_at"),
+        # Reports (issue 17): a school's incidents opened in a period.
+        Index("ix_incidents_school_opened", "school_id", "opened_at"),
     )
 
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -414,6 +418,14 @@ class IncidentChild(ChildKeyed, IdMixin, Base):
     child_words_enc: Mapped[bytes | None] = enc_column()
     child_words_missing_reason_enc: Mapped[bytes | None] = enc_column()
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Coarse statistics codes for reports (issue 17; docs/security.md, "Plain statistics for
+    # reports"), copied from the child's encrypted roll details when the child is put in the
+    # incident (as they were then):
+    # year group "N", "R", "1".."14" or "U"; sex "F", "M" or "U"; SEND "Y", "N" or "U"
+    # (portal/services/report_figures.py). None: not yet recorded (`fill_statistics`).
+    stat_year_group: Mapped[str | None] = mapped_column(String(2))
+    stat_sex: Mapped[str | None] = mapped_column(String(1))
+    stat_send: Mapped[str | None] = mapped_column(String(1))
 
     incident: Mapped[Incident] = relationship(back_populates="children")
     child: Mapped[Child] = relationship()

@@ -27,6 +27,8 @@ class Referral(IdMixin, Base):
     the authority can read nothing else of the school's."""
 
     __tablename__ = "referrals"
+    # Reports (issue 17): an authority's referrals received in a period.
+    __table_args__ = (Index("ix_referrals_la_sent", "local_authority_id", "sent_at"),)
 
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)

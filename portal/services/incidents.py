@@ -1045,6 +1045,10 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
             row = IncidentChild(incident_id=incident.id, child_id=target.id,
                                 school_id=incident.school_id, position=len(rows), added_at=now)
             db.session.add(row)
+            # Year group, sex and SEND as they are now, as plain codes for reports.
+            from .report_stats import record_statistics
+
+            record_statistics(row, target)
         row.role = data.role
         row.same_school = data.same_school
         row.household = (data.household or "").strip()[:40] or None

@@ -42,6 +42,8 @@ FEATURE_ROLES = {
     "referrals.": {"la_adviser"},
     "team.": {"dsl", "la_adviser"},  # approving a colleague's account (issue 11)
     "transfers.": {"dsl"},  # a child's file sent to their next school, term dates (issue 16)
+    "reports.": {"dsl"},  # the DSL's and governors' report (issue 17)
+    "authority_reports.": {"la_adviser"},  # the authority's view across its schools (issue 17)
 }
 
 

@@ -1,0 +1,619 @@
+"""The figures of the reports (issue 17), pure: codes, periods, counting, suppression, CSV cells.
+
+Nothing here touches the database or decrypts anything. `portal.services.reports` reads plain
+columns into the row types below; `build` counts them into a `Report` of titled tables, which
+the page, the printable copy, the CSV and the charts all show. Rules kept here, once:
+
+- statistics codes (`year_group_code`, `sex_code`, `send_code`): the coarse codes copied onto
+  `IncidentChild` when a child is put in an incident (docs/security.md, "Plain statistics for
+  reports");
+- small-number suppression (`suppress`): any figure under 5 is shown as "fewer than 5" in
+  everything that leaves a DSL's screen (the CSV, the printable copy, the authority's view);
+- CSV cells (`csv_cell`): a cell that a spreadsheet would read as a formula is prefixed with an
+  apostrophe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from ..rules.vocabulary import (
+    CONCERN_CATEGORY_LABELS,
+    HARMER_ROLES,
+    REFERRAL_OUTCOME_LABELS,
+    ROUTE_LABELS,
+    TYPE_LABELS,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Small-number suppression
+
+SUPPRESS_BELOW: Final = 5
+FEWER_THAN: Final = f"fewer than {SUPPRESS_BELOW}"
+
+
+def suppress(count: int) -> str:
+    """A count as it may leave a DSL's screen: under 5 (0 included) is "fewer than 5"."""
+    return FEWER_THAN if count < SUPPRESS_BELOW else f"{count:,}"
+
+
+def count_words(count: int, suppressing: bool) -> str:
+    """A count for the page: exact on the DSL's own screen, else through `suppress`."""
+    return suppress(count) if suppressing else f"{count:,}"
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell of an exported CSV: text a spreadsheet would run as a formula (starting with
+    = + - @, a tab or a carriage return) gets a leading apostrophe, so it is only text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics codes (plain, coarse: docs/security.md, "Plain statistics for reports")
+
+YEAR_GROUP_LABELS: Final = {
+    "N": "Nursery", "R": "Reception",
+    **{str(n): f"Year {n}" for n in range(1, 15)},
+    "U": "Not known",
+}
+SEX_LABELS: Final = {"F": "Female", "M": "Male", "U": "Not known"}
+SEND_LABELS: Final = {"Y": "Special educational needs or disabilities",
+                      "N": "No special educational needs recorded", "U": "Not known"}
+
+_YEAR_NUMBER = re.compile(r"^(?:year|yr|y|nc)?\s*(\d{1,2})$")
+
+
+def year_group_code(text: str | None) -> str:
+    """The roll's year group ("Year 7", "Y7", "7", "R", "Reception", "N1", "Nursery") as a
+    code: "N", "R", "1".."14"; "U" when missing or not understood."""
+    value = " ".join((text or "").casefold().replace("-", " ").split())
+    if not value:
+        return "U"
+    if value in ("r", "rec", "reception", "yr r", "year r") or value.startswith("reception"):
+        return "R"
+    if value.startswith(("n1", "n2", "nursery")) or value == "n":
+        return "N"
+    match = _YEAR_NUMBER.match(value)
+    if match and 1 <= int(match.group(1)) <= 14:
+        return str(int(match.group(1)))
+    return "U"
+
+
+def sex_code(text: str | None) -> str:
+    """The roll's sex ("F", "Female", "M", "Male", any case) as "F" or "M"; else "U"."""
+    value = (text or "").strip().casefold()
+    if value in ("f", "female", "girl"):
+        return "F"
+    if value in ("m", "male", "boy"):
+        return "M"
+    return "U"
+
+
+def send_code(value: bool | None) -> str:
+    """Special educational needs or disabilities: "Y", "N", or "U" when not recorded."""
+    if value is None:
+        return "U"
+    return "Y" if value else "N"
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods: a school year (1 September to 31 August) or one of its terms
+
+
+TERMS: Final = (("autumn", "Autumn term", 9, 12), ("spring", "Spring term", 1, 3),
+                ("summer", "Summer term", 4, 8))
+_MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    key: str  # "2026" (the school year starting September 2026) or "2026-autumn"
+    label: str
+    start: dt.date
+    end: dt.date  # inclusive
+
+    def months(self) -> list[tuple[int, int]]:
+        """(year, month) of every month in the period, in order."""
+        out, year, month = [], self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            out.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return out
+
+
+def _day(on: dt.date) -> str:
+    return f"{on.day} {_MONTHS[on.month - 1]} {on.year}"
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def school_year_of(on: dt.date) -> int:
+    """The year a school year starts in (September): 2026 for any day of 2026 to 2027."""
+    return on.year if on.month >= 9 else on.year - 1
+
+
+def period_for(key: str) -> Period | None:
+    """The period a key names ("2026", "2026-spring"); None for anything else."""
+    match = re.fullmatch(r"(\d{4})(?:-(autumn|spring|summer))?", key or "")
+    if not match:
+        return None
+    first = int(match.group(1))
+    if not 2000 <= first <= 2100:
+        return None
+    if match.group(2) is None:
+        start, end = dt.date(first, 9, 1), dt.date(first + 1, 8, 31)
+        return Period(key, f"School year {first} to {first + 1} ({_day(start)} to {_day(end)})",
+                      start, end)
+    name, label, m1, m2 = next(t for t in TERMS if t[0] == match.group(2))
+    year = first if name == "autumn" else first + 1
+    start, end = dt.date(year, m1, 1), _month_end(year, m2)
+    return Period(key, f"{label} {year} ({_day(start)} to {_day(end)})", start, end)
+
+
+def periods_offered(today: dt.date, years: int = 3) -> list[Period]:
+    """This school year and the two before, each followed by its terms, newest first."""
+    out: list[Period] = []
+    first = school_year_of(today)
+    for year in range(first, first - years, -1):
+        found = period_for(str(year))
+        assert found is not None
+        out.append(found)
+        for name, *_ in reversed(TERMS):
+            term = period_for(f"{year}-{name}")
+            assert term is not None
+            if term.start <= today:
+                out.append(term)
+    return out
+
+
+def default_period(today: dt.date) -> Period:
+    found = period_for(str(school_year_of(today)))
+    assert found is not None
+    return found
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{_MONTHS[month - 1]} {year}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Durations in words (whole minutes)
+
+
+def duration_words(minutes: float | None) -> str:
+    if minutes is None:
+        return "none to measure"
+    minutes = max(0, round(minutes))
+    if minutes < 60:
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    hours = minutes / 60
+    if hours < 48:
+        whole = round(hours)
+        return f"{whole} hour{'' if whole == 1 else 's'}"
+    days = round(hours / 24)
+    return f"{days} days"
+
+
+# ---------------------------------------------------------------------------------------------
+# The rows the service reads (plain columns only) and the report built from them
+
+# Route decisions that count as a route taken (RULES.md R2, R4).
+ROUTE_TAKEN_KINDS: Final = frozenset({"take_route", "handed_over"})
+# How long a DSL has to decide a mandatory route after opening an incident: the dashboard's
+# own (portal.services.incidents.INCIDENT_DECISION_HOURS, passed in by the service).
+CONCERN_OUTCOMES: Final = ("incident", "no_further_action", "other_concern", "waiting")
+CONCERN_OUTCOME_WORDS: Final = {
+    "incident": "Became an incident",
+    "no_further_action": "Recorded without an incident: no further action",
+    "other_concern": "Recorded without an incident: a concern of another kind",
+    "waiting": "Not yet triaged",
+}
+SETTINGS: Final = ("online", "school", "home")
+SETTING_WORDS: Final = {"online": "Online", "school": "In or around school",
+                        "home": "At home (children of one household)"}
+
+
+# Times are seconds since the epoch (UTC) and ids are text: the service reads them so from the
+# database (no per-row conversion), which keeps an authority's tens of thousands of rows fast.
+
+
+@dataclass(frozen=True, slots=True)
+class ConcernRow:
+    school_id: str
+    submitted: float
+    month: tuple[int, int]  # UK (year, month) it was sent
+    triaged: float | None  # picked up: opened as an incident or recorded
+    triage_due: float  # the school's timescale (School.concern_days working days)
+    outcome: str  # one of CONCERN_OUTCOMES
+    category: str | None = None  # other_concern: its kind
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    id: str
+    school_id: str
+    opened: float
+    month: tuple[int, int]
+    open: bool
+    setting: str  # one of SETTINGS
+    types: tuple[str, ...]
+    mandatory: tuple[str, ...]  # mandatory routes of its latest assessment
+    handed: frozenset[str] = frozenset()  # routes with a hand-over record (or a referral)
+    decided: frozenset[str] = frozenset()  # routes with a decision recorded
+    taken: frozenset[str] = frozenset()  # routes decided to take or handed over
+    first_concern: float | None = None
+    first_decision: float | None = None
+    first_handover: float | None = None
+    reviewed: bool = False  # a review was recorded in the period
+
+
+@dataclass(frozen=True)
+class ChildCounts:
+    """The children involved, counted by the database (each child once per incident)."""
+
+    year_groups: Counter[str]  # codes: YEAR_GROUP_LABELS, SEX_LABELS, SEND_LABELS
+    sexes: Counter[str]
+    sends: Counter[str]
+    repeat_children: int = 0  # children in more than one incident of the period
+    repeat_harmers: int = 0  # children who harmed others in more than one
+    repeat_incidents: int = 0  # incidents involving a child in another incident of the period
+    by_school: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.year_groups.values())
+
+
+NO_CHILDREN: Final = ChildCounts(Counter(), Counter(), Counter())
+
+
+def child_counts(codes: Counter[tuple[str | None, str | None, str | None]],
+                 links: Iterable[tuple[str, str, str]],
+                 school_of: dict[str, str]) -> ChildCounts:
+    """Count the children involved: `codes` counts each (year group, sex, SEND) (None counts
+    as not known); `links` one (incident, child, role) per child in an incident; `school_of`
+    each incident's school."""
+    years: Counter[str] = Counter()
+    sexes: Counter[str] = Counter()
+    sends: Counter[str] = Counter()
+    for (year, sex, send), n in codes.items():
+        years[year or "U"] += n
+        sexes[sex or "U"] += n
+        sends[send or "U"] += n
+    links = list(links)
+    per_child = Counter(child for _, child, _ in links)
+    harms = Counter(child for _, child, role in links if role in HARMER_ROLES)
+    return ChildCounts(
+        years, sexes, sends,
+        repeat_children=sum(1 for n in per_child.values() if n > 1),
+        repeat_harmers=sum(1 for n in harms.values() if n > 1),
+        repeat_incidents=len({i for i, child, _ in links if per_child[child] > 1}),
+        by_school=Counter(school_of[i] for i, _, _ in links if i in school_of))
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRow:
+    school_id: str
+    sent: float
+    month: tuple[int, int]
+    acknowledged: float | None
+    answered: float | None
+    outcome: str | None
+    strategy_meeting: float | None
+    strategy_due: float | None  # the authority's timescale, None when it sets none
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """One "how long" row: the cases measured, their median, and those within a timescale."""
+
+    label: str
+    timescale: str
+    minutes: tuple[float, ...]
+    on_time: int | None  # None: no timescale to judge by
+
+    @property
+    def cases(self) -> int:
+        return len(self.minutes)
+
+    @property
+    def late(self) -> int | None:
+        return None if self.on_time is None else self.cases - self.on_time
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.minutes) if self.minutes else None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A titled table of counts: rows of (label, one count per column)."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[int, ...]], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    key: str
+    title: str
+    months: tuple[str, ...]
+    values: tuple[int, ...]
+
+
+@dataclass
+class Report:
+    period: Period
+    tables: list[Table] = field(default_factory=list)
+    timings: list[Timing] = field(default_factory=list)
+    trends: list[Trend] = field(default_factory=list)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    def figure(self, key: str, label: str, column: int = 0) -> int:
+        """One count by its table and row label (tests and the CSV read them so)."""
+        return dict(self.table(key).rows)[label][column]
+
+    def timing(self, label: str) -> Timing:
+        return next(t for t in self.timings if t.label == label)
+
+
+def _minutes(start: float | None, end: float | None) -> float | None:
+    if start is None or end is None:
+        return None
+    minutes = (end - start) / 60
+    return minutes if minutes > 0 else 0.0
+
+
+def _counted(title_key: str, title: str, counts: Counter[str], order: Sequence[str],
+             words: dict[str, str], note: str = "") -> Table:
+    keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
+    return Table(title_key, title, ("Number",),
+                 tuple((words.get(k, k), (counts[k],)) for k in keys), note)
+
+
+def build(period: Period, now: float, *, concerns: Sequence[ConcernRow],
+          incidents: Sequence[IncidentRow], children: ChildCounts,
+          referrals: Sequence[ReferralRow], decision_hours: int,
+          concern_days: int | None, authority_view: bool = False) -> Report:
+    """Count the rows of one period into the report's tables, timings and monthly trends.
+
+    `concern_days`: the school's triage timescale in working days (None for several schools:
+    each concern's own due moment is used either way). `authority_view`: add the referral
+    figures the local authority reports on (acknowledgement, decision, mix of decisions).
+    """
+    report = Report(period)
+
+    report.tables.append(Table("summary", "In this period", ("Number",), (
+        ("Concerns raised", (len(concerns),)),
+        ("Incidents opened", (len(incidents),)),
+        ("Children involved in incidents (each child once per incident)", (children.total,)),
+        ("Referrals to the local authority", (len(referrals),)),
+    )))
+    outcome_counts = Counter(c.outcome for c in concerns)
+    report.tables.append(_counted("concern_outcomes", "Concerns by what happened to them",
+                                  outcome_counts, CONCERN_OUTCOMES, CONCERN_OUTCOME_WORDS))
+    other = Counter(c.category or "other" for c in concerns if c.outcome == "other_concern")
+    report.tables.append(_counted("concern_categories",
+                                  "Concerns of another kind, by kind", other,
+                                  tuple(CONCERN_CATEGORY_LABELS), dict(CONCERN_CATEGORY_LABELS)))
+    types = Counter(t for i in incidents for t in set(i.types))
+    report.tables.append(_counted(
+        "incident_types", "Incidents by type", types, tuple(sorted(TYPE_LABELS)),
+        dict(TYPE_LABELS), note="An incident of two types is counted under each."))
+    report.tables.append(_counted(
+        "settings", "Incidents by setting", Counter(i.setting for i in incidents), SETTINGS,
+        SETTING_WORDS, note="Online: the incident happened online. At home: two or more of the "
+                            "children live in one household. In or around school: the rest."))
+    report.tables.append(_counted(
+        "year_groups", "Children involved, by year group",
+        children.year_groups, tuple(YEAR_GROUP_LABELS), YEAR_GROUP_LABELS,
+        note="The year group when the child was put in the incident; each child once per "
+             "incident."))
+    report.tables.append(_counted("send", "Children involved, by special educational needs",
+                                  children.sends, tuple(SEND_LABELS),
+                                  SEND_LABELS))
+    report.tables.append(_counted("sex", "Children involved, by sex",
+                                  children.sexes, tuple(SEX_LABELS), SEX_LABELS))
+
+    # Routes: taken (a decision to take it, or handed over), and mandatory ones handed over.
+    routes = sorted({r for i in incidents for r in i.taken | set(i.mandatory)},
+                    key=lambda r: list(ROUTE_LABELS).index(r) if r in ROUTE_LABELS else 99)
+    report.tables.append(Table(
+        "routes", "Routes", ("Taken", "Mandatory", "Mandatory and handed over"),
+        tuple((ROUTE_LABELS.get(r, r), (
+            sum(1 for i in incidents if r in i.taken),
+            sum(1 for i in incidents if r in i.mandatory),
+            sum(1 for i in incidents if r in i.mandatory and r in i.handed),
+        )) for r in routes),
+        note="Incidents opened in the period. Mandatory: the rules say the route must be taken. "
+             "Handed over: the portal holds a record of it (a referral or a hand-over record)."))
+
+    # Open, overdue and reviewed.
+    overdue_concerns = sum(1 for c in concerns if c.outcome == "waiting" and now > c.triage_due)
+    late = now - decision_hours * 3600
+    window = decision_hours * 3600
+
+    def overdue(i: IncidentRow) -> bool:
+        undecided = [r for r in i.mandatory if r not in i.handed and r not in i.decided]
+        return i.open and bool(undecided) and i.opened < late
+
+    report.tables.append(Table("cases", "Open, overdue and reviewed", ("Number",), (
+        ("Incidents still open", (sum(1 for i in incidents if i.open),)),
+        ("Incidents overdue: a mandatory route not decided within "
+         f"{decision_hours} hours", (sum(1 for i in incidents if overdue(i)),)),
+        ("Concerns overdue for triage", (overdue_concerns,)),
+        ("Incidents reviewed in the period", (sum(1 for i in incidents if i.reviewed),)),
+    ), note="Incidents opened and concerns raised in the period, as they are now."))
+
+    # Repeat involvement: the same child in several incidents of the period.
+    report.tables.append(Table("repeat", "Repeat involvement", ("Number",), (
+        ("Children in more than one incident", (children.repeat_children,)),
+        ("Children who harmed others in more than one incident", (children.repeat_harmers,)),
+        ("Incidents involving a child in another incident of the period",
+         (children.repeat_incidents,)),
+    )))
+
+    # How long things took, against the timescales.
+    days = "the school's setting" if concern_days is None else (
+        f"{concern_days} working day{'' if concern_days == 1 else 's'}")
+    triage = [(c, _minutes(c.submitted, c.triaged)) for c in concerns]
+    measured = [(c, m) for c, m in triage if m is not None]
+    report.timings.append(Timing(
+        "From concern to triage", f"Within {days} (the school's timescale)",
+        tuple(m for _, m in measured),
+        sum(1 for c, _ in measured if c.triaged is not None and c.triaged <= c.triage_due)))
+    decided = [(i, _minutes(i.first_concern or i.opened, i.first_decision))
+               for i in incidents]
+    decided_m = [(i, m) for i, m in decided if m is not None]
+    report.timings.append(Timing(
+        "From concern to first decision",
+        f"Within {decision_hours} hours of the incident being opened",
+        tuple(m for _, m in decided_m),
+        sum(1 for i, _ in decided_m if i.first_decision is not None
+            and i.first_decision <= i.opened + window)))
+    handed = [(i, _minutes(i.first_concern or i.opened, i.first_handover))
+              for i in incidents]
+    handed_m = [(i, m) for i, m in handed if m is not None]
+    report.timings.append(Timing(
+        "From concern to hand-over",
+        f"Within {decision_hours} hours of the incident being opened",
+        tuple(m for _, m in handed_m),
+        sum(1 for i, _ in handed_m if i.first_handover is not None
+            and i.first_handover <= i.opened + window)))
+    with_meeting = [r for r in referrals if r.strategy_meeting is not None]
+    judged = [r for r in with_meeting if r.strategy_due is not None]
+    report.timings.append(Timing(
+        "From referral to strategy meeting", "Within the authority's timescale, where it sets one",
+        tuple(m for r in with_meeting if (m := _minutes(r.sent, r.strategy_meeting))
+              is not None),
+        sum(1 for r in judged if r.strategy_meeting is not None and r.strategy_due is not None
+            and r.strategy_meeting <= r.strategy_due) if judged else None))
+
+    if authority_view:
+        acks = [m for r in referrals if (m := _minutes(r.sent, r.acknowledged)) is not None]
+        report.timings.append(Timing("From referral to acknowledgement",
+                                     "The authority sets no timescale for this", tuple(acks), None))
+        answers = [m for r in referrals if (m := _minutes(r.sent, r.answered)) is not None]
+        report.timings.append(Timing("From referral to decision",
+                                     "The authority sets no timescale for this", tuple(answers),
+                                     None))
+        mix = Counter(r.outcome or "waiting" for r in referrals)
+        words = {**REFERRAL_OUTCOME_LABELS, "waiting": "No decision yet"}
+        report.tables.append(_counted("decisions", "Referrals by the authority's decision", mix,
+                                      (*REFERRAL_OUTCOME_LABELS, "waiting"), words))
+        states = Counter("answered" if r.answered else
+                         "acknowledged" if r.acknowledged else "new" for r in referrals)
+        report.tables.append(Table("referrals", "Referrals received", ("Number",), (
+            ("Received", (len(referrals),)),
+            ("Acknowledged, not yet answered", (states["acknowledged"],)),
+            ("Answered", (states["answered"],)),
+            ("Not yet acknowledged", (states["new"],)),
+        )))
+
+    months = period.months()
+    labels = tuple(month_label(y, m) for y, m in months)
+    by_month_c = Counter(c.month for c in concerns)
+    by_month_i = Counter(i.month for i in incidents)
+    report.trends.append(Trend("concerns_by_month", "Concerns raised each month", labels,
+                               tuple(by_month_c[m] for m in months)))
+    report.trends.append(Trend("incidents_by_month", "Incidents opened each month", labels,
+                               tuple(by_month_i[m] for m in months)))
+    if authority_view:
+        by_month_r = Counter(r.month for r in referrals)
+        report.trends.append(Trend("referrals_by_month", "Referrals received each month", labels,
+                                   tuple(by_month_r[m] for m in months)))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# By school (the authority's view)
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolLine:
+    school_id: str
+    name: str
+    concerns: int
+    incidents: int
+    children: int
+    referrals: int
+    open: int
+
+
+SCHOOL_COLUMNS: Final = ("Concerns raised", "Incidents opened", "Children involved",
+                         "Referrals", "Incidents still open")
+
+
+def by_school(names: dict[str, str], *, concerns: Iterable[ConcernRow],
+              incidents: Iterable[IncidentRow], children: ChildCounts,
+              referrals: Iterable[ReferralRow]) -> list[SchoolLine]:
+    """The main figures of each school, in name order (every school named, even with none)."""
+    incidents = list(incidents)
+    c = Counter(x.school_id for x in concerns)
+    i = Counter(x.school_id for x in incidents)
+    o = Counter(x.school_id for x in incidents if x.open)
+    k = children.by_school
+    r = Counter(x.school_id for x in referrals)
+    return sorted((SchoolLine(sid, name, c[sid], i[sid], k[sid], r[sid], o[sid])
+                   for sid, name in names.items()), key=lambda s: (s.name.casefold(), s.school_id))
+
+
+def school_values(line: SchoolLine) -> tuple[int, ...]:
+    return (line.concerns, line.incidents, line.children, line.referrals, line.open)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report as CSV rows (every count through `suppress`: a CSV always leaves the screen)
+
+
+def csv_rows(report: Report, heading: Sequence[str],
+             schools: Sequence[SchoolLine] = ()) -> list[list[str]]:
+    rows: list[list[str]] = [[csv_cell(h)] for h in heading]
+    rows.append(["Section", "Figure", "Column", "Value"])
+    for table in report.tables:
+        for label, values in table.rows:
+            for column, value in zip(table.columns, values, strict=True):
+                rows.append([csv_cell(table.title), csv_cell(label), csv_cell(column),
+                             suppress(value)])
+    for t in report.timings:
+        rows.append(["How long it took", csv_cell(t.label), "Cases", suppress(t.cases)])
+        rows.append(["How long it took", csv_cell(t.label), "Median",
+                     median_words(t, True)])
+        rows.append(["How long it took", csv_cell(t.label), csv_cell(t.timescale),
+                     "no timescale" if t.on_time is None else suppress(t.on_time)])
+    for trend in report.trends:
+        for month, value in zip(trend.months, trend.values, strict=True):
+            rows.append([csv_cell(trend.title), csv_cell(month), "Number", suppress(value)])
+    for line in schools:
+        for column, value in zip(SCHOOL_COLUMNS, school_values(line), strict=True):
+            rows.append(["By school", csv_cell(line.name), csv_cell(column), suppress(value)])
+    return rows
+
+
+def median_words(timing: Timing, suppressing: bool) -> str:
+    """The median in words; with suppression on, not given for fewer than 5 cases."""
+    if suppressing and timing.cases < SUPPRESS_BELOW:
+        return f"not given for {FEWER_THAN} cases"
+    return duration_words(timing.median)
