@@ -34,7 +34,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
@@ -62,6 +62,9 @@ from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
 from .recording import PARENT_REASONS
 from .roll import contacts_for
 from .route_records import record_text
+
+if TYPE_CHECKING:
+    from ..pdf import MarkedPDF
 
 SCHEMA_NAME = "safeguarding-portal/referral"
 SCHEMA_VERSION = 2
@@ -541,7 +544,7 @@ def child_details(child: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def packet_pdf(packet: dict[str, Any]) -> bytes:
     """A readable PDF of a stored packet (any schema_version 1 packet)."""
-    out = _PacketWriter(packet)
+    out = _packet_document(packet)
     _pdf_opening(out, packet)
     _pdf_contact(out, packet)
     _pdf_incident(out, packet.get("incident") or {})
@@ -552,72 +555,24 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
                                       f"({c.get('ref')})" for c in children}
     _pdf_actions(out, packet.get("school_actions") or {}, child_names)
     _pdf_files(out, packet.get("attachments") or [])
-    return bytes(out.pdf.output())
+    return bytes(out.output())
 
 
-class _PacketWriter:
-    """The packet's PDF: its pages, headings, paragraphs and question/answer rows."""
+def _packet_document(packet: dict[str, Any]) -> MarkedPDF:
+    """The packet's PDF, its first page added."""
+    from ..pdf import MarkedPDF, printable  # fpdf is loaded only when a PDF is made
 
-    def __init__(self, packet: dict[str, Any]) -> None:
-        from fpdf.enums import XPos, YPos
-
-        from ..pdf import FAMILY, PortalPDF, printable
-
-        self._x: Any = XPos.LMARGIN
-        self._y: Any = YPos.NEXT
-        reference = printable(packet.get("reference", ""))
-
-        class _PDF(PortalPDF):
-            def header(self) -> None:
-                self.set_font(FAMILY, "B", 9)
-                self.cell(0, 5, "OFFICIAL-SENSITIVE: personal information about children",
-                          new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-                self.set_font(FAMILY, "", 9)
-                self.cell(0, 5, f"Referral {reference}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-                self.ln(2)
-
-            def footer(self) -> None:
-                self.set_y(-12)
-                self.set_font(FAMILY, "", 8)
-                self.cell(0, 5, f"{reference} - page {self.page_no()} of {{nb}}", align="C")
-
-        pdf = _PDF()
-        pdf.alias_nb_pages()
-        pdf.set_title(f"Referral {reference}")
-        pdf.set_subject(reference)
-        pdf.set_author(printable((packet.get("from") or {}).get("school", {}).get("name", "")))
-        pdf.set_creator("Safeguarding portal")
-        pdf.set_auto_page_break(auto=True, margin=16)
-        pdf.add_page()
-        self.pdf = pdf
-        self.reference = reference
-        self._family = FAMILY
-        self._printable = printable
-        self._width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def heading(self, text: str, size: int = 14) -> None:
-        self.pdf.ln(2)
-        self.pdf.set_font(self._family, "B", size)
-        self.pdf.multi_cell(self._width, size * 0.5, self._printable(text),
-                            new_x=self._x, new_y=self._y)
-        self.pdf.ln(1)
-
-    def para(self, text: Any) -> None:
-        self.pdf.set_font(self._family, "", 10)
-        self.pdf.multi_cell(self._width, 5, self._printable(text) or "-",
-                            new_x=self._x, new_y=self._y)
-
-    def row(self, key: str, value: Any) -> None:
-        if value is None or value == "":
-            value = "-"
-        self.pdf.set_font(self._family, "B", 10)
-        self.pdf.multi_cell(self._width, 5, self._printable(key), new_x=self._x, new_y=self._y)
-        self.pdf.set_font(self._family, "", 10)
-        self.pdf.multi_cell(self._width, 5, self._printable(value), new_x=self._x, new_y=self._y)
-        self.pdf.ln(1)
+    reference = printable(packet.get("reference", ""))
+    pdf = MarkedPDF("OFFICIAL-SENSITIVE: personal information about children", reference,
+                    lines=(f"Referral {reference}",))
+    pdf.set_title(f"Referral {reference}")
+    pdf.set_subject(reference)
+    pdf.set_author(printable((packet.get("from") or {}).get("school", {}).get("name", "")))
+    pdf.add_page()
+    return pdf
 
 
-def _pdf_opening(out: _PacketWriter, packet: dict[str, Any]) -> None:
+def _pdf_opening(out: MarkedPDF, packet: dict[str, Any]) -> None:
     """To whom, when, and which authority convenes."""
     to = packet.get("to") or {}
     out.heading(f"Referral to {to.get('name', '')}", 18)
@@ -635,7 +590,7 @@ def _pdf_opening(out: _PacketWriter, packet: dict[str, Any]) -> None:
             f"{a.get('name')}{' (convening)' if a.get('convening') else ''}" for a in involved))
 
 
-def _pdf_contact(out: _PacketWriter, packet: dict[str, Any]) -> None:
+def _pdf_contact(out: MarkedPDF, packet: dict[str, Any]) -> None:
     """The DSL at the school, and their covering note."""
     sender = packet.get("from") or {}
     dsl = sender.get("dsl") or {}
@@ -653,7 +608,7 @@ def _pdf_contact(out: _PacketWriter, packet: dict[str, Any]) -> None:
         out.para(packet.get("covering_note"))
 
 
-def _pdf_incident(out: _PacketWriter, incident: dict[str, Any]) -> None:
+def _pdf_incident(out: MarkedPDF, incident: dict[str, Any]) -> None:
     """What happened, and each concern as staff raised it."""
     row = out.row
     out.heading("What happened")
@@ -684,11 +639,11 @@ def _pdf_incident(out: _PacketWriter, incident: dict[str, Any]) -> None:
             row("Why the child's words are not recorded", concern.get("child_words_missing_reason"))
 
 
-def _pdf_children(out: _PacketWriter, children: list[dict[str, Any]]) -> None:
+def _pdf_children(out: MarkedPDF, children: list[dict[str, Any]]) -> None:
     """A page for each child."""
     row = out.row
     for number, child in enumerate(children, start=1):
-        out.pdf.add_page()
+        out.add_page()
         out.heading(f"Child {number} of {len(children)}: {child.get('given_name', '')} "
                     f"{child.get('family_name', '')} ({child.get('ref')})", 14)
         row("Role", child.get("role_label") or words.label(child.get("role"), "role"))
@@ -707,9 +662,9 @@ def _pdf_children(out: _PacketWriter, children: list[dict[str, Any]]) -> None:
             row("Why the child's words are not recorded", child.get("child_words_missing_reason"))
 
 
-def _pdf_assessment(out: _PacketWriter, assessed: dict[str, Any] | None) -> None:
+def _pdf_assessment(out: MarkedPDF, assessed: dict[str, Any] | None) -> None:
     """The routes and the reasons for them, on a page of their own."""
-    out.pdf.add_page()
+    out.add_page()
     out.heading("Routes and reasons")
     if not assessed:
         out.para("No assessment was recorded.")
@@ -734,7 +689,7 @@ def _because(reason: dict[str, Any]) -> str:
             f"Source: {words.source_words(reason.get('source'))}")
 
 
-def _pdf_actions(out: _PacketWriter, actions: dict[str, Any],
+def _pdf_actions(out: MarkedPDF, actions: dict[str, Any],
                  child_names: dict[str, str]) -> None:
     """Routes handed over, consultation calls and decisions."""
     row = out.row
@@ -769,7 +724,7 @@ def _pdf_actions(out: _PacketWriter, actions: dict[str, Any],
         row("Reasons", decision.get("reasons"))
 
 
-def _pdf_files(out: _PacketWriter, files: list[dict[str, Any]]) -> None:
+def _pdf_files(out: MarkedPDF, files: list[dict[str, Any]]) -> None:
     if files:
         out.heading("Files sent with this referral")
         for item in files:
