@@ -512,12 +512,18 @@ def create_authority(
     entry["code"], entry["name"] = code, name
     _validate_entry(entry)
     la = LocalAuthority(code=code, name=name, directory=entry)
-    db.session.add(la)
-    db.session.flush()
-    keyring().ensure_org(str(la.id))
-    _audit("admin.org_created", org_id=str(la.id), actor_id=actor_id, object_type="local_authority",
-           object_id=la.id, detail={"code": code})
+    _add_org(la, "local_authority", {"code": code}, actor_id)
     return la
+
+
+def _add_org(org: LocalAuthority | School, kind: str, detail: dict[str, Any],
+             actor_id: uuid.UUID | None) -> None:
+    """A new organisation: stored, given its keys, audited."""
+    db.session.add(org)
+    db.session.flush()
+    keyring().ensure_org(str(org.id))
+    _audit("admin.org_created", org_id=str(org.id), actor_id=actor_id, object_type=kind,
+           object_id=org.id, detail=detail)
 
 
 def update_authority_line(
@@ -565,11 +571,7 @@ def create_school(*, name: str, urn: str, authority_id: uuid.UUID,
     if la is None:
         raise Refused("Select the school's local authority", field="authority")
     school = School(name=name.strip(), urn=urn, local_authority_id=la.id)
-    db.session.add(school)
-    db.session.flush()
-    keyring().ensure_org(str(school.id))
-    _audit("admin.org_created", org_id=str(school.id), actor_id=actor_id, object_type="school",
-           object_id=school.id, detail={"urn": urn})
+    _add_org(school, "school", {"urn": urn}, actor_id)
     return school
 
 
