@@ -16,7 +16,13 @@ committed and is never lost to a mail failure; right after the commit the reques
 delivery (`deliver_now`), and `flask send-mail` (started by `make run`, a systemd service in
 production) retries what failed, with back-off, until it is delivered. The `alert_dsls`,
 `send_setup_link`, `tell_peers`, `send_account_mail` and `alert_flood` of before still work
-for callers that have already committed: they queue, commit and deliver in one call.
+for callers that have already committed: they queue, commit and deliver in one call, and refuse
+(RuntimeError) a session holding anything else, so they never commit a request's work for it.
+
+Who commits here: only the sender's own transactions (`send_waiting_alerts` and
+`escalate_due`, run by `flask send-mail`, the in-process timer and `flask send-alerts`: each
+school's batch and each escalation is its own transaction) and the mail of the after-the-commit
+calls above. A request's own work is committed by its view, before `deliver_now`.
 
 A first failure is logged (the exception's type only) and audited as `concern.alert_failed`;
 the caller shows the reporter that the DSLs were not reached yet, so they tell one in person.
@@ -298,6 +304,7 @@ def alert_dsls(concern_id: uuid.UUID, *, now: dt.datetime | None = None) -> Aler
 
     Never raises for a mail problem: the concern is already safe in the database.
     """
+    _after_the_commit()
     concern = db.session.get(Concern, concern_id)
     if concern is None:
         raise LookupError("no such concern")
@@ -369,6 +376,14 @@ def queue_account_mail(out: Any) -> list[uuid.UUID]:
     return batches
 
 
+def _after_the_commit() -> None:
+    """The after-the-commit calls commit only the mail they queue: the caller commits first.
+    (Sees changes not yet flushed; a flushed, uncommitted change is the caller's to avoid.)"""
+    session = db.session
+    if len(session.new) or len(session.dirty) or len(session.deleted):
+        raise RuntimeError("notify: commit the request's work before an after-the-commit call")
+
+
 def _queue_commit_deliver(batches: list[uuid.UUID]) -> bool:
     db.session.commit()
     return deliver_now(batches).ok
@@ -376,6 +391,7 @@ def _queue_commit_deliver(batches: list[uuid.UUID]) -> bool:
 
 def send_setup_link(user_id: uuid.UUID, token: str) -> bool:
     """Email a new person their set-up link, after the commit. Never raises for mail."""
+    _after_the_commit()
     return _queue_commit_deliver([_queue_setup_link(user_id, token)])
 
 
@@ -383,6 +399,7 @@ def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
     """Tell every DSL of the account's school (adviser of its authority) of a new account or a
     role change: names of adults and the role only, nothing about any child. After the commit.
     Never raises for mail."""
+    _after_the_commit()
     batch = _queue_peer_notice(user_id, kind)
     return _queue_commit_deliver([batch] if batch is not None else [])
 
@@ -390,6 +407,7 @@ def tell_peers(user_id: uuid.UUID, kind: str) -> bool:
 def send_account_mail(out: Any) -> bool:
     """Everything an onboarding operation queued, after the commit (`queue_account_mail` is the
     same in the caller's transaction)."""
+    _after_the_commit()
     return _queue_commit_deliver(queue_account_mail(out))
 
 
@@ -548,6 +566,7 @@ def queue_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> u
 
 def alert_flood(school_id: uuid.UUID, scope: str, limit: int, minutes: int) -> bool:
     """`queue_flood` for a caller that has already committed: queue, commit, deliver."""
+    _after_the_commit()
     batch = queue_flood(school_id, scope, limit, minutes)
     if batch is None:
         return False

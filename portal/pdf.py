@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 
 FAMILY = "NotoSans"
 """The font family every PDF's own text is set in (`pdf.set_font(FAMILY, "B", 12)`)."""
@@ -280,6 +281,55 @@ class PortalPDF(FPDF):
         # break inside a string (header and footer drawn between) changes nothing.
         self.text_shaping = self._shaping if self.needs_shaping(text) else None
         return super().normalize_text(text)
+
+
+class MarkedPDF(PortalPDF):
+    """A sensitive document: its marking (and any further lines) at the top of every page, its
+    reference and "page N of M" at the foot."""
+
+    def __init__(self, marking: str, reference: str, *, lines: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.marking, self.reference, self.lines = marking, reference, lines
+        self.alias_nb_pages()
+        self.set_creator("Safeguarding portal")
+        self.set_auto_page_break(auto=True, margin=16)
+
+    def header(self) -> None:
+        self.set_font(FAMILY, "B", 9)
+        self.cell(0, 5, self.marking, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FAMILY, "", 9)
+        for line in self.lines:
+            self.cell(0, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(2)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FAMILY, "", 8)
+        self.cell(0, 5, f"{self.reference} - page {self.page_no()} of {{nb}}", align="C")
+
+    @property
+    def width(self) -> float:
+        """The width between the margins."""
+        return float(self.w - self.l_margin - self.r_margin)
+
+    def heading(self, text: str, size: int = 14) -> None:
+        self.ln(2)
+        self.set_font(FAMILY, "B", size)
+        self.multi_cell(self.width, size * 0.5, printable(text),
+                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+    def para(self, text: Any, size: int = 10) -> None:
+        self.set_font(FAMILY, "", size)
+        self.multi_cell(self.width, 5, printable(text) or "-",
+                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def row(self, key: str, value: Any) -> None:
+        """A question in bold and its answer ("-" for none)."""
+        self.set_font(FAMILY, "B", 10)
+        self.multi_cell(self.width, 5, printable(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.para(value if value not in (None, "") else "-")
+        self.ln(1)
 
 
 def main() -> int:

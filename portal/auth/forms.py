@@ -21,6 +21,8 @@ def _digits(value: Any) -> Any:
     return "".join(value.split()) if isinstance(value, str) else value
 
 
+PASSWORD_HINT = f"Must be {MIN_LENGTH} characters or more. A few random words work well."
+
 class SignInForm(FlaskForm):  # type: ignore[misc]
     email = StringField(
         "Email address",
@@ -69,7 +71,7 @@ class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
     )
     new_password = PasswordField(
         "New password",
-        description=f"Must be {MIN_LENGTH} characters or more. A few random words work well.",
+        description=PASSWORD_HINT,
         widget=GovPasswordInput(),
         validators=[InputRequired("Enter a new password"), Length(max=1024), _new_password_ok],
         render_kw={"autocomplete": "new-password"},
@@ -91,7 +93,7 @@ class SetUpForm(FlaskForm):  # type: ignore[misc]
 
     password = PasswordField(
         "Create a password",
-        description=f"Must be {MIN_LENGTH} characters or more. A few random words work well.",
+        description=PASSWORD_HINT,
         widget=GovPasswordInput(),
         validators=[InputRequired("Enter a password"), Length(max=1024), _new_password_ok],
         render_kw={"autocomplete": "new-password"},

@@ -174,16 +174,7 @@ def new() -> Any:
     user = _user()
     now = clock.now()
     if request.method == "GET":
-        fields, saved_at = service.draft_fields(user)
-        form = form_from(fields)
-        drafts.show_earlier(form, fields)
-        known = service.children_in_school(user, form.child_ids.data or [])
-        after = session.pop(AFTER_POST, None)
-        matches = _answer_after_redirect(user, form, known, after)
-        # "This is what you saved" only when coming back to the form, not just after a button.
-        return _render(form, saved_at=saved_at, loaded=bool(fields) and after is None,
-                       matches=matches, duplicates=_duplicates_after_redirect(user, after))
-
+        return _show_new(user)
     try:
         fields = posted_fields(request.form)
         service.clean_fields(fields)
@@ -195,75 +186,98 @@ def new() -> Any:
     action = next((name for name in ("submit", "find", "add_child", "add_anyway", "use_child",
                                      "save")
                    if name in request.form), "save")  # no button named: never send
-
     if action == "use_child":  # "Is it one of these children?": yes, this one
         return _use_child(user, fields, request.form.get("use_child", ""), now)
-
     if action == "submit":
-        data = form.check_submit([child.id for child in known], clock.today(now))
-        if data is not None and form.new_child_typed() and data.new_children:
-            maybe = service.possible_duplicates(user, data.new_children[-1])
-            if maybe:  # the child typed may be on the list already: asked first, not sent
-                return _ask_about_duplicates(user, fields, maybe, now)
-        if data is not None:
-            # Sent once: a repeat of this post goes to the first one's concern (portal.once).
-            # Claimed before the flood check, so a repeat is never counted as another concern.
-            once.claim()
-        refusal = (floods.check_concern_rate(user, _settings(), now=now)
-                   if data is not None else None)
-        if refusal is not None:
-            return _flooded(user, form, fields, refusal, now)
-        if data is not None:
-            concern = service.raise_concern(user, data, now=now)
-            target = once.done(url_for("concerns.view", concern_id=concern.id))
-            queued = notify.queue_concern_alert(concern, now=now)  # in the same transaction
-            db.session.commit()
-            result = notify.deliver_now(queued)  # the nudge; never raises for mail
-            flash("sent", "concern_sent")
-            flash(_alert_state(result, concern), "concern_alert")
-            return redirect(target)
-        draft = service.save_draft(user, fields, now=now)
-        db.session.commit()
-        return _render(form, saved_at=draft.updated_at)
-
+        return _send(user, form, fields, known, now)
     if action == "find":
-        text = form.check_search()
-        found = service.find_children(user, text) if text else []
-        draft = service.save_draft(user, fields, now=now)
-        db.session.commit()
-        if not text:  # nothing to search for: the form again, with its error
-            return _render(form, saved_at=draft.updated_at)
-        # The answer is shown by the GET the browser is sent to, so Back never re-posts.
-        one_word = len(text.split()) == 1 and not can_record_incident(user)
-        session[AFTER_POST] = {"ids": [str(child.id) for child in found],
-                               "none": "" if found else ("one_word" if one_word else "no_match")}
-        return redirect(url_for("concerns.new", _anchor="child_ids" if found else
-                                "child_search"), code=303)
-
+        return _find(user, form, fields, now)
     if action in ("add_child", "add_anyway"):
-        child = form.check_new_child(clock.today(now))
-        if child is not None and action == "add_child":
-            maybe = service.possible_duplicates(user, child)
-            if maybe:  # "Is it one of these children?" before a second record is made
-                return _ask_about_duplicates(user, fields, maybe, now)
-        if child is not None:
-            fields["new_children"] = [*list(fields.get("new_children") or []),
-                                      new_child_value(child)]
-            for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
-                fields.pop(name, None)
-        draft = service.save_draft(user, fields, now=now)
-        db.session.commit()
-        if child is not None:  # added: the page again from the draft (POST-redirect-GET)
-            session[AFTER_POST] = {"added": True}
-            return redirect(url_for("concerns.new", _anchor="new_children"), code=303)
-        return _render(form, saved_at=draft.updated_at)
-
+        return _add_child(user, form, fields, now, check_duplicates=action == "add_child")
     draft = service.save_draft(user, fields, now=now)
     db.session.commit()
     flash(f"Saved at {wording.time_of_day(draft.updated_at)}. It has not been sent: a "
           "safeguarding lead will only see it when you select 'Send to the safeguarding lead'.",
           "success")
     return redirect(url_for("concerns.new"))
+
+
+def _show_new(user: User) -> Any:
+    """The form from the draft, with the answer of the POST that redirected here."""
+    fields, saved_at = service.draft_fields(user)
+    form = form_from(fields)
+    drafts.show_earlier(form, fields)
+    known = service.children_in_school(user, form.child_ids.data or [])
+    after = session.pop(AFTER_POST, None)
+    matches = _answer_after_redirect(user, form, known, after)
+    # "This is what you saved" only when coming back to the form, not just after a button.
+    return _render(form, saved_at=saved_at, loaded=bool(fields) and after is None,
+                   matches=matches, duplicates=_duplicates_after_redirect(user, after))
+
+
+def _send(user: User, form: ConcernForm, fields: service.DraftFields, known: list[Any],
+          now: dt.datetime) -> Any:
+    """"Send to the safeguarding lead": raised, alerted after the commit; or the form again."""
+    data = form.check_submit([child.id for child in known], clock.today(now))
+    if data is not None and form.new_child_typed() and data.new_children:
+        maybe = service.possible_duplicates(user, data.new_children[-1])
+        if maybe:  # the child typed may be on the list already: asked first, not sent
+            return _ask_about_duplicates(user, fields, maybe, now)
+    if data is None:
+        draft = service.save_draft(user, fields, now=now)
+        db.session.commit()
+        return _render(form, saved_at=draft.updated_at)
+    # Sent once: a repeat of this post goes to the first one's concern (portal.once).
+    # Claimed before the flood check, so a repeat is never counted as another concern.
+    once.claim()
+    refusal = floods.check_concern_rate(user, _settings(), now=now)
+    if refusal is not None:
+        return _flooded(user, form, fields, refusal, now)
+    concern = service.raise_concern(user, data, now=now)
+    target = once.done(url_for("concerns.view", concern_id=concern.id))
+    queued = notify.queue_concern_alert(concern, now=now)  # in the same transaction
+    db.session.commit()
+    result = notify.deliver_now(queued)  # the nudge; never raises for mail
+    flash("sent", "concern_sent")
+    flash(_alert_state(result, concern), "concern_alert")
+    return redirect(target)
+
+
+def _find(user: User, form: ConcernForm, fields: service.DraftFields, now: dt.datetime) -> Any:
+    """"Find": the draft saved, the children found shown by the GET redirected to."""
+    text = form.check_search()
+    found = service.find_children(user, text) if text else []
+    draft = service.save_draft(user, fields, now=now)
+    db.session.commit()
+    if not text:  # nothing to search for: the form again, with its error
+        return _render(form, saved_at=draft.updated_at)
+    # The answer is shown by the GET the browser is sent to, so Back never re-posts.
+    one_word = len(text.split()) == 1 and not can_record_incident(user)
+    session[AFTER_POST] = {"ids": [str(child.id) for child in found],
+                           "none": "" if found else ("one_word" if one_word else "no_match")}
+    return redirect(url_for("concerns.new", _anchor="child_ids" if found else
+                            "child_search"), code=303)
+
+
+def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: dt.datetime,
+               *, check_duplicates: bool) -> Any:
+    """"Add this child" (after asking about possible duplicates) or "Add anyway"."""
+    child = form.check_new_child(clock.today(now))
+    if child is not None and check_duplicates:
+        maybe = service.possible_duplicates(user, child)
+        if maybe:  # "Is it one of these children?" before a second record is made
+            return _ask_about_duplicates(user, fields, maybe, now)
+    if child is not None:
+        fields["new_children"] = [*list(fields.get("new_children") or []),
+                                  new_child_value(child)]
+        for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
+            fields.pop(name, None)
+    draft = service.save_draft(user, fields, now=now)
+    db.session.commit()
+    if child is not None:  # added: the page again from the draft (POST-redirect-GET)
+        session[AFTER_POST] = {"added": True}
+        return redirect(url_for("concerns.new", _anchor="new_children"), code=303)
+    return _render(form, saved_at=draft.updated_at)
 
 
 @bp.post("/concerns/draft")

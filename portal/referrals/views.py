@@ -195,80 +195,96 @@ def hand_over(incident_id: Any, code: str) -> Any:
         once.claim()
     if line.referral is not None:
         return redirect(url_for("referrals.view", referral_id=line.referral.referral.id))
-    children = [child for _, child in incident_children(incident)]
-    refs = [child.reference for child in children]
-    form = hand_over_form(refs)()
-    files = referral_files.choices(incident)
-    form.files.choices = [SelectChoice(str(f.id), f.name) for f in files]
-    if request.method == "GET":
-        form.role.data = user.job_title or ""
-        form.phone.data = user.direct_phone or ""
-        form.availability.data = user.availability or ""
-        drafts.restore(form)
-    error = None
+    ho = _HandOver(user, incident, now, handover, line)
     step = request.form.get("step") if request.method == "POST" else None
+    if step in ("preview", "confirm") and ho.form.validate_on_submit() \
+            and _check_agreement(ho.form, ho.refs):
+        return _hand_over_step(ho, code, step)
+    # The form (first, after "Change the referral", or with its errors), with what each child's
+    # section lacks.
+    error = None
+    try:
+        missing = missing_in(service.preview_packet(incident, code, user, now=now))
+    except Refused as exc:
+        missing, error = [], exc.message
+    return ho.page(error=error, missing=missing)
 
-    def page(template: str = "referrals/hand_over.html", **extra: Any) -> str:
+
+class _HandOver:
+    """The hand-over form of one line of an incident, and the page that shows it."""
+
+    def __init__(self, user: User, incident: Any, now: Any, handover: Any, line: Any) -> None:
+        self.user, self.incident, self.now = user, incident, now
+        self.handover, self.line = handover, line
+        self.children = [child for _, child in incident_children(incident)]
+        self.refs = [child.reference for child in self.children]
+        self.form = hand_over_form(self.refs)()
+        self.files = referral_files.choices(incident)
+        self.form.files.choices = [SelectChoice(str(f.id), f.name) for f in self.files]
+        if request.method == "GET":
+            self.form.role.data = user.job_title or ""
+            self.form.phone.data = user.direct_phone or ""
+            self.form.availability.data = user.availability or ""
+            drafts.restore(self.form)
+
+    def page(self, template: str = "referrals/hand_over.html", *, error: str | None = None,
+             **extra: Any) -> str:
+        incident, line = self.incident, self.line
         return render_template(
-            template, form=form, incident=incident, line=line, handover=handover, error=error,
-            children=children, files=files, images_barred=referral_files.images_barred(incident),
+            template, form=self.form, incident=incident, line=line, handover=self.handover,
+            error=error, children=self.children, files=self.files,
+            images_barred=referral_files.images_barred(incident),
             nudes_rule=referral_files.NUDES_RULE, agree_answers=AGREE_ANSWERS,
             route_labels=ROUTE_LABELS, file_links={},
             incident_url=_incident_url(incident), page_title=f"Hand over to {line.name}",
             **extra)
 
-    if step in ("preview", "confirm") and form.validate_on_submit() \
-            and _check_agreement(form, refs):
-        sending = Sending(role=form.role.data, phone=form.phone.data,
-                          availability=form.availability.data,
-                          covering_note=form.covering_note.data or None,
-                          agreement=_agreement(form, refs))
-        try:
-            if step == "confirm":
-                once.claim()
-                referral, alerts = service.hand_over(
-                    incident, code, user, now=now, sending=sending, file_ids=form.files.data,
-                    store=current_app.extensions["attachments"],
-                    previewed=form.previewed.data or "")
-            else:
-                packet = service.preview_packet(incident, code, user, now=now, sending=sending,
-                                                file_ids=form.files.data)
-        except Refused as exc:
-            db.session.rollback()
-            if exc.field != "preview":
-                error = exc.message
-                return page()
-            # What would be sent changed since the preview: show it again, to check.
-            flash(exc.message, "error")
+
+def _hand_over_step(ho: _HandOver, code: str, step: str) -> Any:
+    """A valid post: the preview of what will be sent, or (confirmed) the hand-over itself."""
+    form, incident, user, now = ho.form, ho.incident, ho.user, ho.now
+    sending = Sending(role=form.role.data, phone=form.phone.data,
+                      availability=form.availability.data,
+                      covering_note=form.covering_note.data or None,
+                      agreement=_agreement(form, ho.refs))
+    try:
+        if step == "confirm":
+            once.claim()
+            referral, alerts = service.hand_over(
+                incident, code, user, now=now, sending=sending, file_ids=form.files.data,
+                store=current_app.extensions["attachments"],
+                previewed=form.previewed.data or "")
+        else:
             packet = service.preview_packet(incident, code, user, now=now, sending=sending,
                                             file_ids=form.files.data)
-            step = "preview"
-        if step == "preview":
-            _remember_contact(user, form)
-            db.session.commit()
-            form.step.data = "confirm"
-            form.previewed.data = service.packet_digest(packet)
-            return page("referrals/hand_over_preview.html", packet=packet,
-                        missing=missing_in(packet), preview=True)
-        target = once.done(_incident_url(incident))
-        _remember_contact(user, form)
-        batches = notify.queue_referral_alerts(alerts)  # with the referral, or not at all
-        db.session.commit()
-        mailed = notify.deliver_now(batches)
-        flash(f"Handed over to {line.name}. Referral {reference_for(referral.id)}.",
-              "success")
-        if not mailed.ok:
-            flash(f"We could not email {line.name}'s advisers yet. The portal will keep "
-                  "trying. If a child may be in danger now, call the authority's line as "
-                  "well.")
-        return redirect(target)
-    # The form (first, after "Change the referral", or with its errors), with what each child's
-    # section lacks.
-    try:
-        missing = missing_in(service.preview_packet(incident, code, user, now=now))
     except Refused as exc:
-        missing, error = [], error or exc.message
-    return page(missing=missing)
+        db.session.rollback()
+        if exc.field != "preview":
+            return ho.page(error=exc.message)
+        # What would be sent changed since the preview: show it again, to check.
+        flash(exc.message, "error")
+        packet = service.preview_packet(incident, code, user, now=now, sending=sending,
+                                        file_ids=form.files.data)
+        step = "preview"
+    if step == "preview":
+        _remember_contact(user, form)
+        db.session.commit()
+        form.step.data = "confirm"
+        form.previewed.data = service.packet_digest(packet)
+        return ho.page("referrals/hand_over_preview.html", packet=packet,
+                       missing=missing_in(packet), preview=True)
+    target = once.done(_incident_url(incident))
+    _remember_contact(user, form)
+    batches = notify.queue_referral_alerts(alerts)  # with the referral, or not at all
+    db.session.commit()
+    mailed = notify.deliver_now(batches)
+    name = ho.line.name
+    flash(f"Handed over to {name}. Referral {reference_for(referral.id)}.", "success")
+    if not mailed.ok:
+        flash(f"We could not email {name}'s advisers yet. The portal will keep "
+              "trying. If a child may be in danger now, call the authority's line as "
+              "well.")
+    return redirect(target)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,13 +14,12 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pyotp
-from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 
+from .. import registry
 from ..crypto import KeyNotFound, KeyShredded
 from ..models import (
     DEPLOYMENT_ORG,
@@ -28,7 +27,6 @@ from ..models import (
     AuthSession,
     LocalAuthority,
     School,
-    UnknownAddressThrottle,
     User,
     db,
     keyring,
@@ -46,12 +44,13 @@ TOTP_INTERVAL = 30
 
 
 def passwords() -> Passwords:
-    hasher: Passwords = current_app.extensions["passwords"]
-    return hasher
+    """The app's password hasher (`portal.registry`)."""
+    return registry.passwords()
 
 
 def settings() -> Any:
-    return current_app.config["PORTAL_SETTINGS"]
+    """The app's settings (`portal.registry`)."""
+    return registry.settings()
 
 
 def normalise_email(email: str) -> str:
@@ -66,11 +65,7 @@ def _dummy_hash() -> str:
     """A hash made with the current cost settings, verified for unknown emails (even timing).
 
     Made when the app starts (`extensions.init_app`), so no request pays for making it."""
-    cached = current_app.extensions.get("auth_dummy_hash")
-    if cached is None:
-        cached = passwords().hash(secrets.token_urlsafe(24))
-        current_app.extensions["auth_dummy_hash"] = cached
-    return str(cached)
+    return registry.dummy_hash()
 
 
 def _verify_dummy(password: str) -> None:
@@ -99,13 +94,20 @@ def find_user_by_email(email: str) -> User | None:
 # --------------------------------------------------------------------------------------------
 # Throttling and back-off
 #
-# Every password or code check first takes an attempt "slot" with one conditional UPDATE that
-# counts affected rows (a compare-and-set, atomic on SQLite and PostgreSQL alike), and commits it
-# before the expensive check. Concurrent requests therefore cannot all be checked against the
-# same count: each checked guess has its own slot, and once the count reaches
-# `login_max_failures` the account backs off (`locked_until`) for `login_lockout_seconds`,
-# doubling with each further failure up to `login_lockout_max_seconds`. During a back-off no
-# guess is checked at all (the refusal does the same Argon2 work as a check). A success resets.
+# The rules are here; the slots are taken, each committed at once, by the throttle of the auth
+# package (`portal/auth/throttle.py`, reached through `portal.registry.throttle()`), which says
+# how they work. A service never commits.
+
+
+class Throttle(Protocol):
+    """Takes attempt slots and used code steps, each in its own committed transaction."""
+
+    def reserve_attempt(self, user_id: uuid.UUID, now: dt.datetime, *,
+                        tries: int = 5) -> Slot | None: ...
+
+    def unknown_address_attempt(self, email: str, now: dt.datetime) -> dt.timedelta | None: ...
+
+    def claim_step(self, user_id: uuid.UUID, step: int) -> bool: ...
 
 
 def is_locked(user: User, now: dt.datetime) -> bool:
@@ -130,57 +132,9 @@ class Slot:
 
 
 def reserve_attempt(user_id: uuid.UUID, now: dt.datetime, *, tries: int = 5) -> Slot | None:
-    """Takes one attempt slot for the account, committed, or None if it is backing off."""
-    return _reserve(User, User.id == user_id, now, tries=tries)
-
-
-Counted = type[User] | type[UnknownAddressThrottle]
-
-
-def _reserve(model: Counted, match: Any, now: dt.datetime, *, tries: int = 5) -> Slot | None:
-    """Takes one attempt slot in the row `match` of `model` (an account, or an address with
-    no account: the same columns), committed, or None if it is backing off.
-
-    The UPDATE only succeeds if the count is still the one read and the row is not backing
-    off, so two requests never get the same slot; a request that loses the race reads again."""
-    s = settings()
-    window = dt.timedelta(seconds=s.login_window_seconds)
-    for _ in range(tries):
-        row = db.session.execute(
-            select(model.failed_logins, model.failed_window_start, model.locked_until)
-            .where(match)
-        ).one_or_none()
-        if row is None:
-            return None
-        count, started, locked = int(row[0] or 0), row[1], row[2]
-        if locked is not None and locked > now:
-            db.session.commit()  # ends the read; keeps anything the caller had flushed
-            return None
-        if count < s.login_max_failures and (started is None or now - started > window):
-            # Failures spread out over time (a typo now and then) do not add up...
-            new_count, new_start = 1, now
-        else:
-            # ...but once an account has backed off, only a success starts the count again.
-            new_count, new_start = count + 1, started or now
-        wait = backoff_seconds(new_count)
-        values: dict[str, Any] = {
-            "failed_logins": new_count, "failed_window_start": new_start,
-            "locked_until": now + dt.timedelta(seconds=wait) if wait else None}
-        if model is UnknownAddressThrottle:
-            values["updated_at"] = now
-        result = db.session.execute(
-            update(model)
-            .where(match,
-                   func.coalesce(model.failed_logins, 0) == count,
-                   or_(model.locked_until.is_(None), model.locked_until <= now))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        taken = int(getattr(result, "rowcount", 0) or 0) == 1
-        db.session.commit()
-        if taken:
-            return Slot(new_count, locked)
-    return None
+    """Takes one attempt slot for the account, committed (by the throttle), or None if it is
+    backing off."""
+    return registry.throttle().reserve_attempt(user_id, now, tries=tries)
 
 
 def locked_for(locked_until: dt.datetime | None, now: dt.datetime) -> dt.timedelta | None:
@@ -196,7 +150,8 @@ UNKNOWN_ADDRESS_KEEP = dt.timedelta(days=2)
 ADDRESS_INDEX = "sign-in-address"
 
 
-def _address_index(email: str) -> str:
+def address_index(email: str) -> str:
+    """The blind index an address with no account is counted under."""
     ring = keyring()
     try:
         return ring.blind_index(DEPLOYMENT_ORG, ADDRESS_INDEX, normalise_email(email) or "-")
@@ -205,25 +160,6 @@ def _address_index(email: str) -> str:
     except KeyNotFound:  # a fresh deployment whose first sign-in is this one
         ring.ensure_org(DEPLOYMENT_ORG)
         return ring.blind_index(DEPLOYMENT_ORG, ADDRESS_INDEX, normalise_email(email) or "-")
-
-
-def _unknown_address_attempt(email: str, now: dt.datetime) -> dt.timedelta | None:
-    """Counts a failure for an address with no account exactly as `reserve_attempt` counts one
-    for an account; how long the address now backs off (None: it does not)."""
-    key = _address_index(email)
-    if db.session.get(UnknownAddressThrottle, key) is None:
-        db.session.execute(
-            delete(UnknownAddressThrottle).where(
-                UnknownAddressThrottle.updated_at < now - UNKNOWN_ADDRESS_KEEP))
-        db.session.add(UnknownAddressThrottle(address_index=key, failed_logins=0,
-                                              updated_at=now))
-        try:
-            db.session.commit()
-        except IntegrityError:  # another request made the row first: use that one
-            db.session.rollback()
-    _reserve(UnknownAddressThrottle, UnknownAddressThrottle.address_index == key, now)
-    row = db.session.get(UnknownAddressThrottle, key)
-    return locked_for(row.locked_until if row is not None else None, now)
 
 
 def give_back(user_id: uuid.UUID, slot: Slot) -> None:
@@ -281,7 +217,7 @@ def check_password(email: str, password: str, *, now: dt.datetime,
     if user is None:
         # Counted like an account's failures (same count, same back-off), so "Too many
         # attempts" does not tell whether the address has an account.
-        wait = _unknown_address_attempt(email, now)
+        wait = registry.throttle().unknown_address_attempt(email, now)
         _verify_dummy(password)
         _audit("auth.sign_in_failed", org_id=DEPLOYMENT_ORG,
                detail={"step": "password", "reason": "unknown_account"})
@@ -376,18 +312,9 @@ def verify_totp(user: User, code: str, *, now: dt.datetime, trusted: bool = Fals
 
 
 def _claim_step(user_id: uuid.UUID, step: int) -> bool:
-    """Moves the last used step forward to `step`; False if it is already there or beyond."""
-    result = db.session.execute(
-        update(User)
-        .where(User.id == user_id,
-               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
-        .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = int(getattr(result, "rowcount", 0) or 0) == 1
-    # Committed at once: a second request for the same step now finds it used.
-    db.session.commit()
-    return claimed
+    """Moves the last used step forward to `step` (committed by the throttle: a second request
+    for the same step then finds it used); False if it is already there or beyond."""
+    return registry.throttle().claim_step(user_id, step)
 
 
 def enrolment_secret(user: User) -> str:
@@ -585,12 +512,18 @@ def create_authority(
     entry["code"], entry["name"] = code, name
     _validate_entry(entry)
     la = LocalAuthority(code=code, name=name, directory=entry)
-    db.session.add(la)
-    db.session.flush()
-    keyring().ensure_org(str(la.id))
-    _audit("admin.org_created", org_id=str(la.id), actor_id=actor_id, object_type="local_authority",
-           object_id=la.id, detail={"code": code})
+    _add_org(la, "local_authority", {"code": code}, actor_id)
     return la
+
+
+def _add_org(org: LocalAuthority | School, kind: str, detail: dict[str, Any],
+             actor_id: uuid.UUID | None) -> None:
+    """A new organisation: stored, given its keys, audited."""
+    db.session.add(org)
+    db.session.flush()
+    keyring().ensure_org(str(org.id))
+    _audit("admin.org_created", org_id=str(org.id), actor_id=actor_id, object_type=kind,
+           object_id=org.id, detail=detail)
 
 
 def update_authority_line(
@@ -638,11 +571,7 @@ def create_school(*, name: str, urn: str, authority_id: uuid.UUID,
     if la is None:
         raise Refused("Select the school's local authority", field="authority")
     school = School(name=name.strip(), urn=urn, local_authority_id=la.id)
-    db.session.add(school)
-    db.session.flush()
-    keyring().ensure_org(str(school.id))
-    _audit("admin.org_created", org_id=str(school.id), actor_id=actor_id, object_type="school",
-           object_id=school.id, detail={"urn": urn})
+    _add_org(school, "school", {"urn": urn}, actor_id)
     return school
 
 

@@ -310,10 +310,8 @@ def children_in_school(user: User, ids: Sequence[uuid.UUID | str]) -> list[Child
 # Raising
 
 
-def raise_concern(user: User, data: ConcernInput, *, now: dt.datetime) -> Concern:
-    """Record a submitted concern: its children (new ones added off roll), a line in each
-    child's chronology, the audit entry, and the user's draft marked as sent. Flushes."""
-    school_id = _school_id(user)
+def _checked_children(user: User, data: ConcernInput) -> list[Child]:
+    """The children already known that the concern is about, once what it needs is there."""
     if not data.what_happened.strip():
         raise ConcernRefused("what_happened", "required")
     if not (data.child_words or "").strip() and not (data.child_words_missing_reason or "").strip():
@@ -323,7 +321,11 @@ def raise_concern(user: User, data: ConcernInput, *, now: dt.datetime) -> Concer
         raise ConcernRefused("child_ids", "unknown_child")
     if not known and not data.new_children:
         raise ConcernRefused("child_ids", "required")
+    return known
 
+
+def _add_new_children(user: User, school_id: uuid.UUID, data: ConcernInput) -> list[Child]:
+    """The children typed in the concern, added off roll (each audited)."""
     school = db.session.get(School, school_id)
     assert school is not None
     added: list[Child] = []
@@ -337,7 +339,15 @@ def raise_concern(user: User, data: ConcernInput, *, now: dt.datetime) -> Concer
                      object_type="child", object_id=child.id,
                      detail={"on_roll": False, "via": "concern", "dob_known": new.dob is not None})
         added.append(child)
+    return added
 
+
+def raise_concern(user: User, data: ConcernInput, *, now: dt.datetime) -> Concern:
+    """Record a submitted concern: its children (new ones added off roll), a line in each
+    child's chronology, the audit entry, and the user's draft marked as sent. Flushes."""
+    school_id = _school_id(user)
+    known = _checked_children(user, data)
+    added = _add_new_children(user, school_id, data)
     concern = Concern(school_id=school_id, raised_by_id=user.id, state="submitted",
                       occurred_on=data.occurred_on, online=data.online, urgent=data.urgent,
                       submitted_at=now)

@@ -34,7 +34,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
@@ -62,6 +62,9 @@ from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
 from .recording import PARENT_REASONS
 from .roll import contacts_for
 from .route_records import record_text
+
+if TYPE_CHECKING:
+    from ..pdf import MarkedPDF
 
 SCHEMA_NAME = "safeguarding-portal/referral"
 SCHEMA_VERSION = 2
@@ -184,51 +187,98 @@ def build_packet(
     ).all()
     scrub = _Scrubber(others)
     refs = {child.id: child.reference for _, child in pairs}
-    occurred = incident.occurred_on
-
     told = _latest_parent_records(incident)
     sending = sending or Sending()
-    children = []
-    for ic, child in pairs:
-        dob = child.dob
-        agreement = sending.agreement.get(child.reference)
-        children.append({
-            "ref": child.reference,
-            "given_name": child.given_name,
-            "family_name": child.family_name,
-            "role": ic.role,
-            "role_label": ROLE_LABELS.get(ic.role, ic.role),
-            "dob": dob.isoformat() if dob else None,
-            "age": age_on(dob, occurred) if dob and occurred else None,
-            "send": bool(child.send),
-            "local_authority": child.local_authority_code or school.local_authority.code,
-            "same_school": bool(ic.same_school),
-            "household": ic.household,
-            "child_words": scrub(ic.child_words),
-            "child_words_missing_reason": scrub(ic.child_words_missing_reason),
-            # Version 2: what a multi-agency referral form asks for.
-            "preferred_name": child.preferred_name or None,
-            "address": child.address or None,
-            "parents_carers": [{
-                "name": c.name,
-                "relationship": c.relationship or None,
-                "parental_responsibility": c.responsibility,
-                "phones": c.phone_list,
-                "email": c.email or None,
-                "address": c.address or None,
-            } for c in contacts_for(child)],
-            "first_language": child.first_language or None,
-            "interpreter_needed": child.interpreter,
-            "ethnicity": child.ethnicity or None,
-            "religion": child.religion or None,
-            "gp": child.gp or None,
-            "other_agencies": [line.strip() for line in (child.other_agencies or "").splitlines()
-                               if line.strip()],
-            "parents_told": _told_section(told.get(child.id), scrub),
-            "parents_agree": ({"answer": agreement.answer, "why": scrub(agreement.why) or None}
-                              if agreement else None),
-        })
+    children = [_child_entry(ic, child, school, incident.occurred_on, scrub,
+                             told.get(child.id), sending) for ic, child in pairs]
+    return {
+        "schema": SCHEMA_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "referral_id": str(referral_id),
+        "reference": reference_for(referral_id),
+        "created_at": _utc_iso(now),
+        **_addressed(authority, authorities),
+        "from": {
+            "school": {"name": school.name, "urn": school.urn},
+            "dsl": {"name": sender.display_name, "email": sender.email, "school": school.name,
+                    "role": sending.role or None, "phone": sending.phone or None,
+                    "availability": sending.availability or None},
+        },
+        "covering_note": scrub(sending.covering_note) or None,
+        "attachments": list(sending.attachments),
+        "incident": _incident_entry(incident, scrub),
+        "children": children,
+        "assessment": _assessment_entry(incident),
+        "school_actions": _school_actions(incident, refs, in_incident, scrub),
+    }
 
+
+def _addressed(authority: LocalAuthority,
+               authorities: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    """Whom the packet is to, the convening authority and every authority involved."""
+    convening = next(((c, n) for c, n, conv in authorities if conv), None)
+    return {
+        "to": {
+            "local_authority": authority.code,
+            "name": authority.name,
+            "convening": convening is not None and convening[0] == authority.code,
+        },
+        "convening_authority": (
+            {"local_authority": convening[0], "name": convening[1]} if convening else None
+        ),
+        "authorities_involved": [
+            {"local_authority": c, "name": n, "convening": conv} for c, n, conv in authorities
+        ],
+    }
+
+
+def _child_entry(ic: IncidentChild, child: Child, school: School, occurred: dt.date | None,
+                 scrub: _Scrubber, told: ParentContact | None,
+                 sending: Sending) -> dict[str, Any]:
+    """One child of the incident, with what a multi-agency referral form asks for (v2)."""
+    dob = child.dob
+    agreement = sending.agreement.get(child.reference)
+    return {
+        "ref": child.reference,
+        "given_name": child.given_name,
+        "family_name": child.family_name,
+        "role": ic.role,
+        "role_label": ROLE_LABELS.get(ic.role, ic.role),
+        "dob": dob.isoformat() if dob else None,
+        "age": age_on(dob, occurred) if dob and occurred else None,
+        "send": bool(child.send),
+        "local_authority": child.local_authority_code or school.local_authority.code,
+        "same_school": bool(ic.same_school),
+        "household": ic.household,
+        "child_words": scrub(ic.child_words),
+        "child_words_missing_reason": scrub(ic.child_words_missing_reason),
+        # Version 2: what a multi-agency referral form asks for.
+        "preferred_name": child.preferred_name or None,
+        "address": child.address or None,
+        "parents_carers": [{
+            "name": c.name,
+            "relationship": c.relationship or None,
+            "parental_responsibility": c.responsibility,
+            "phones": c.phone_list,
+            "email": c.email or None,
+            "address": c.address or None,
+        } for c in contacts_for(child)],
+        "first_language": child.first_language or None,
+        "interpreter_needed": child.interpreter,
+        "ethnicity": child.ethnicity or None,
+        "religion": child.religion or None,
+        "gp": child.gp or None,
+        "other_agencies": [line.strip() for line in (child.other_agencies or "").splitlines()
+                           if line.strip()],
+        "parents_told": _told_section(told, scrub),
+        "parents_agree": ({"answer": agreement.answer, "why": scrub(agreement.why) or None}
+                          if agreement else None),
+    }
+
+
+def _incident_entry(incident: Incident, scrub: _Scrubber) -> dict[str, Any]:
+    """The incident and the concerns raised about it (other children's names scrubbed)."""
+    occurred = incident.occurred_on
     concern_rows = db.session.scalars(
         select(Concern)
         .join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
@@ -245,40 +295,70 @@ def build_packet(
         "child_words": scrub(c.child_words),
         "child_words_missing_reason": scrub(c.child_words_missing_reason),
     } for c in concern_rows]
+    return {
+        "reference": incident.reference,
+        "occurred_on": occurred.isoformat() if occurred else None,
+        "reported_at": _local_iso(incident.reported_at),
+        "types": sorted(incident.types or []),
+        "features": sorted(incident.features or []),
+        "online": bool(incident.online),
+        "sexual_activity": bool(incident.sexual_activity),
+        "immediate_danger": bool(incident.immediate_danger),
+        "crime_suspected": bool(incident.crime_suspected),
+        "arrested": bool(incident.arrested),
+        "adults_harmed": [
+            {"at_risk": bool(a.get("at_risk"))} for a in (incident.adults_harmed or [])
+        ],
+        "summary": scrub(incident.summary),
+        "concerns": concerns,
+    }
 
+
+def _assessment_entry(incident: Incident) -> dict[str, Any] | None:
+    """The latest assessment with its reasons (None before the first)."""
     assessment = latest_assessment(incident)
-    assessed: dict[str, Any] | None = None
-    if assessment is not None:
-        result = json.loads(assessment.result or "{}")
-        assessed = {
-            "assessed_at": _utc_iso(assessment.assessed_at),
-            "rules_version": assessment.rules_version,
-            "triggers": list(assessment.triggers),
-            "routes": list(assessment.routes),
-            "mandatory_routes": list(assessment.mandatory_routes),
-            "considerations": list(assessment.considerations),
-            "reasons": [
-                {"trigger": r.get("trigger"), "because": r.get("because"),
-                 "source": r.get("source")}
-                for r in result.get("reasons", [])
-            ],
-            "consideration_reasons": [
-                {"consideration": r.get("consideration"), "because": r.get("because"),
-                 "source": r.get("source")}
-                for r in result.get("consideration_reasons", [])
-            ],
-        }
+    if assessment is None:
+        return None
+    result = json.loads(assessment.result or "{}")
+    return {
+        "assessed_at": _utc_iso(assessment.assessed_at),
+        "rules_version": assessment.rules_version,
+        "triggers": list(assessment.triggers),
+        "routes": list(assessment.routes),
+        "mandatory_routes": list(assessment.mandatory_routes),
+        "considerations": list(assessment.considerations),
+        "reasons": [
+            {"trigger": r.get("trigger"), "because": r.get("because"),
+             "source": r.get("source")}
+            for r in result.get("reasons", [])
+        ],
+        "consideration_reasons": [
+            {"consideration": r.get("consideration"), "because": r.get("because"),
+             "source": r.get("source")}
+            for r in result.get("consideration_reasons", [])
+        ],
+    }
 
-    users: dict[uuid.UUID, str] = {}
 
-    def name_of(user_id: uuid.UUID | None) -> str | None:
+class _Names:
+    """Display names of the school's staff, each looked up once ("" for one gone)."""
+
+    def __init__(self) -> None:
+        self._known: dict[uuid.UUID, str] = {}
+
+    def __call__(self, user_id: uuid.UUID | None) -> str | None:
         if user_id is None:
             return None
-        if user_id not in users:
+        if user_id not in self._known:
             u = db.session.get(User, user_id)
-            users[user_id] = u.display_name if u else ""
-        return users[user_id]
+            self._known[user_id] = u.display_name if u else ""
+        return self._known[user_id]
 
+
+def _school_actions(incident: Incident, refs: dict[uuid.UUID, str],
+                    in_incident: set[uuid.UUID], scrub: _Scrubber) -> dict[str, Any]:
+    """The school's decisions, consultation calls and routes already handed over (R4)."""
+    name_of = _Names()
     decisions = [{
         "decided_at": _utc_iso(d.decided_at),
         "decided_by": name_of(d.decided_by_id),
@@ -321,55 +401,7 @@ def build_packet(
                RouteHandover.school_id == incident.school_id)
         .order_by(RouteHandover.happened_at)
     )]
-
-    convening = next(((c, n) for c, n, conv in authorities if conv), None)
-    return {
-        "schema": SCHEMA_NAME,
-        "schema_version": SCHEMA_VERSION,
-        "referral_id": str(referral_id),
-        "reference": reference_for(referral_id),
-        "created_at": _utc_iso(now),
-        "to": {
-            "local_authority": authority.code,
-            "name": authority.name,
-            "convening": convening is not None and convening[0] == authority.code,
-        },
-        "convening_authority": (
-            {"local_authority": convening[0], "name": convening[1]} if convening else None
-        ),
-        "authorities_involved": [
-            {"local_authority": c, "name": n, "convening": conv} for c, n, conv in authorities
-        ],
-        "from": {
-            "school": {"name": school.name, "urn": school.urn},
-            "dsl": {"name": sender.display_name, "email": sender.email, "school": school.name,
-                    "role": sending.role or None, "phone": sending.phone or None,
-                    "availability": sending.availability or None},
-        },
-        "covering_note": scrub(sending.covering_note) or None,
-        "attachments": list(sending.attachments),
-        "incident": {
-            "reference": incident.reference,
-            "occurred_on": occurred.isoformat() if occurred else None,
-            "reported_at": _local_iso(incident.reported_at),
-            "types": sorted(incident.types or []),
-            "features": sorted(incident.features or []),
-            "online": bool(incident.online),
-            "sexual_activity": bool(incident.sexual_activity),
-            "immediate_danger": bool(incident.immediate_danger),
-            "crime_suspected": bool(incident.crime_suspected),
-            "arrested": bool(incident.arrested),
-            "adults_harmed": [
-                {"at_risk": bool(a.get("at_risk"))} for a in (incident.adults_harmed or [])
-            ],
-            "summary": scrub(incident.summary),
-            "concerns": concerns,
-        },
-        "children": children,
-        "assessment": assessed,
-        "school_actions": {"decisions": decisions, "consultation_calls": calls,
-                           "handed_over": handed_over},
-    }
+    return {"decisions": decisions, "consultation_calls": calls, "handed_over": handed_over}
 
 
 def _latest_parent_records(incident: Incident) -> dict[uuid.UUID, ParentContact]:
@@ -512,87 +544,74 @@ def child_details(child: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def packet_pdf(packet: dict[str, Any]) -> bytes:
     """A readable PDF of a stored packet (any schema_version 1 packet)."""
-    from fpdf.enums import XPos, YPos
+    out = _packet_document(packet)
+    _pdf_opening(out, packet)
+    _pdf_contact(out, packet)
+    _pdf_incident(out, packet.get("incident") or {})
+    children = packet.get("children") or []
+    _pdf_children(out, children)
+    _pdf_assessment(out, packet.get("assessment"))
+    child_names = {str(c.get("ref")): f"{c.get('given_name', '')} {c.get('family_name', '')} "
+                                      f"({c.get('ref')})" for c in children}
+    _pdf_actions(out, packet.get("school_actions") or {}, child_names)
+    _pdf_files(out, packet.get("attachments") or [])
+    return bytes(out.output())
 
-    from ..pdf import FAMILY, PortalPDF, printable
+
+def _packet_document(packet: dict[str, Any]) -> MarkedPDF:
+    """The packet's PDF, its first page added."""
+    from ..pdf import MarkedPDF, printable  # fpdf is loaded only when a PDF is made
 
     reference = printable(packet.get("reference", ""))
-    to = packet.get("to") or {}
-
-    class _PDF(PortalPDF):
-        def header(self) -> None:
-            self.set_font(FAMILY, "B", 9)
-            self.cell(0, 5, "OFFICIAL-SENSITIVE: personal information about children",
-                      new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_font(FAMILY, "", 9)
-            self.cell(0, 5, f"Referral {reference}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.ln(2)
-
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(FAMILY, "", 8)
-            self.cell(0, 5, f"{reference} - page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = _PDF()
-    pdf.alias_nb_pages()
+    pdf = MarkedPDF("OFFICIAL-SENSITIVE: personal information about children", reference,
+                    lines=(f"Referral {reference}",))
     pdf.set_title(f"Referral {reference}")
     pdf.set_subject(reference)
     pdf.set_author(printable((packet.get("from") or {}).get("school", {}).get("name", "")))
-    pdf.set_creator("Safeguarding portal")
-    pdf.set_auto_page_break(auto=True, margin=16)
     pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
+    return pdf
 
-    def heading(text: str, size: int = 14) -> None:
-        pdf.ln(2)
-        pdf.set_font(FAMILY, "B", size)
-        pdf.multi_cell(width, size * 0.5, printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1)
 
-    def para(text: Any) -> None:
-        pdf.set_font(FAMILY, "", 10)
-        pdf.multi_cell(width, 5, printable(text) or "-", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def row(key: str, value: Any) -> None:
-        if value is None or value == "":
-            value = "-"
-        pdf.set_font(FAMILY, "B", 10)
-        pdf.multi_cell(width, 5, printable(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font(FAMILY, "", 10)
-        pdf.multi_cell(width, 5, printable(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1)
-
-    heading(f"Referral to {to.get('name', '')}", 18)
-    para(f"Reference {reference}. Sent {words.when(packet.get('created_at'))} (UK time). "
-         f"Schema version {packet.get('schema_version')}.")
+def _pdf_opening(out: MarkedPDF, packet: dict[str, Any]) -> None:
+    """To whom, when, and which authority convenes."""
+    to = packet.get("to") or {}
+    out.heading(f"Referral to {to.get('name', '')}", 18)
+    out.para(f"Reference {out.reference}. Sent {words.when(packet.get('created_at'))} "
+             f"(UK time). Schema version {packet.get('schema_version')}.")
     convening = packet.get("convening_authority") or {}
     if to.get("convening"):
-        para("Your authority is the CONVENING authority for this case (the authority where the "
-             "child harmed lives: it convenes and chairs the strategy meeting).")
+        out.para("Your authority is the CONVENING authority for this case (the authority where "
+                 "the child harmed lives: it convenes and chairs the strategy meeting).")
     elif convening:
-        para(f"The convening authority is {convening.get('name')}.")
+        out.para(f"The convening authority is {convening.get('name')}.")
     involved = packet.get("authorities_involved") or []
     if len(involved) > 1:
-        row("Authorities involved", "; ".join(
+        out.row("Authorities involved", "; ".join(
             f"{a.get('name')}{' (convening)' if a.get('convening') else ''}" for a in involved))
 
+
+def _pdf_contact(out: MarkedPDF, packet: dict[str, Any]) -> None:
+    """The DSL at the school, and their covering note."""
     sender = packet.get("from") or {}
     dsl = sender.get("dsl") or {}
-    heading("Contact at the school")
-    row("Designated safeguarding lead", dsl.get("name"))
+    out.heading("Contact at the school")
+    out.row("Designated safeguarding lead", dsl.get("name"))
     if "role" in dsl:  # version 2
-        row("Role", dsl.get("role") or "Not given")
-        row("Direct phone", dsl.get("phone") or "Not given")
-        row("When they can be reached", dsl.get("availability") or "Not given")
-    row("Email", dsl.get("email"))
-    row("School", f"{(sender.get('school') or {}).get('name', '')} "
-                  f"(URN {(sender.get('school') or {}).get('urn', '')})")
+        out.row("Role", dsl.get("role") or "Not given")
+        out.row("Direct phone", dsl.get("phone") or "Not given")
+        out.row("When they can be reached", dsl.get("availability") or "Not given")
+    out.row("Email", dsl.get("email"))
+    out.row("School", f"{(sender.get('school') or {}).get('name', '')} "
+                      f"(URN {(sender.get('school') or {}).get('urn', '')})")
     if packet.get("covering_note"):
-        heading("Covering note from the school")
-        para(packet.get("covering_note"))
+        out.heading("Covering note from the school")
+        out.para(packet.get("covering_note"))
 
-    incident = packet.get("incident") or {}
-    heading("What happened")
+
+def _pdf_incident(out: MarkedPDF, incident: dict[str, Any]) -> None:
+    """What happened, and each concern as staff raised it."""
+    row = out.row
+    out.heading("What happened")
     row("School's incident reference", incident.get("reference"))
     row("Date it happened", words.day(incident.get("occurred_on")))
     row("Reported to staff (UK time)", words.when(incident.get("reported_at")))
@@ -609,7 +628,7 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
             "adult at risk" if a.get("at_risk") else "adult" for a in incident["adults_harmed"]))
     row("Summary", incident.get("summary"))
     for number, concern in enumerate(incident.get("concerns") or [], start=1):
-        heading(f"Concern {number} as raised by staff", 11)
+        out.heading(f"Concern {number} as raised by staff", 11)
         row("Raised", words.when(concern.get("submitted_at")))
         row("When", concern.get("when"))
         row("Where", concern.get("where"))
@@ -619,13 +638,14 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
         elif concern.get("child_words_missing_reason"):
             row("Why the child's words are not recorded", concern.get("child_words_missing_reason"))
 
-    children = packet.get("children") or []
-    child_names = {str(c.get("ref")): f"{c.get('given_name', '')} {c.get('family_name', '')} "
-                                      f"({c.get('ref')})" for c in children}
+
+def _pdf_children(out: MarkedPDF, children: list[dict[str, Any]]) -> None:
+    """A page for each child."""
+    row = out.row
     for number, child in enumerate(children, start=1):
-        pdf.add_page()
-        heading(f"Child {number} of {len(children)}: {child.get('given_name', '')} "
-                f"{child.get('family_name', '')} ({child.get('ref')})", 14)
+        out.add_page()
+        out.heading(f"Child {number} of {len(children)}: {child.get('given_name', '')} "
+                    f"{child.get('family_name', '')} ({child.get('ref')})", 14)
         row("Role", child.get("role_label") or words.label(child.get("role"), "role"))
         row("Date of birth", words.day(child.get("dob")))
         row("Age when it happened", child.get("age"))
@@ -641,44 +661,52 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
         else:
             row("Why the child's words are not recorded", child.get("child_words_missing_reason"))
 
-    assessed = packet.get("assessment")
-    pdf.add_page()
-    heading("Routes and reasons")
+
+def _pdf_assessment(out: MarkedPDF, assessed: dict[str, Any] | None) -> None:
+    """The routes and the reasons for them, on a page of their own."""
+    out.add_page()
+    out.heading("Routes and reasons")
     if not assessed:
-        para("No assessment was recorded.")
-    else:
-        mandatory = set(assessed.get("mandatory_routes") or [])
-        for route in assessed.get("routes") or []:
-            label = ROUTE_LABELS.get(route, route)
-            para(f"* {label}{' (mandatory)' if route in mandatory else ''}")
-        for reason in assessed.get("reasons") or []:
-            row(words.label(reason.get("trigger"), "trigger"),
-                f"{words.iso_dates_in_words(reason.get('because'))} "
-                f"Source: {words.source_words(reason.get('source'))}")
-        heading("Considerations", 12)
-        if not assessed.get("considerations"):
-            para("None.")
-        for reason in assessed.get("consideration_reasons") or []:
-            row(words.label(reason.get("consideration"), "consideration"),
-                f"{words.iso_dates_in_words(reason.get('because'))} "
-                f"Source: {words.source_words(reason.get('source'))}")
-        para(f"Assessed with the portal's rules, {version_label(assessed.get('rules_version'))}, "
+        out.para("No assessment was recorded.")
+        return
+    mandatory = set(assessed.get("mandatory_routes") or [])
+    for route in assessed.get("routes") or []:
+        label = ROUTE_LABELS.get(route, route)
+        out.para(f"* {label}{' (mandatory)' if route in mandatory else ''}")
+    for reason in assessed.get("reasons") or []:
+        out.row(words.label(reason.get("trigger"), "trigger"), _because(reason))
+    out.heading("Considerations", 12)
+    if not assessed.get("considerations"):
+        out.para("None.")
+    for reason in assessed.get("consideration_reasons") or []:
+        out.row(words.label(reason.get("consideration"), "consideration"), _because(reason))
+    out.para(f"Assessed with the portal's rules, {version_label(assessed.get('rules_version'))}, "
              f"on {words.when(assessed.get('assessed_at'))}.")
 
-    actions = packet.get("school_actions") or {}
-    heading("What the school has done so far")
+
+def _because(reason: dict[str, Any]) -> str:
+    return (f"{words.iso_dates_in_words(reason.get('because'))} "
+            f"Source: {words.source_words(reason.get('source'))}")
+
+
+def _pdf_actions(out: MarkedPDF, actions: dict[str, Any],
+                 child_names: dict[str, str]) -> None:
+    """Routes handed over, consultation calls and decisions."""
+    row = out.row
+    out.heading("What the school has done so far")
     calls = actions.get("consultation_calls") or []
     decisions = actions.get("decisions") or []
     handed = actions.get("handed_over") or []
     if not calls and not decisions and not handed:
-        para("Nothing recorded yet.")
+        out.para("Nothing recorded yet.")
     for item in handed:
-        heading(f"Handed over: {ROUTE_LABELS.get(item.get('route', ''), 'another route')}", 11)
+        out.heading(f"Handed over: {ROUTE_LABELS.get(item.get('route', ''), 'another route')}",
+                    11)
         row("What was recorded", item.get("text"))
         row("Recorded by", item.get("recorded_by"))
     for call in calls:
-        heading(f"Consultation call to {words.authority_name(call.get('local_authority'))}, "
-                f"{words.when(call.get('called_at'))}", 11)
+        out.heading(f"Consultation call to {words.authority_name(call.get('local_authority'))}, "
+                    f"{words.when(call.get('called_at'))}", 11)
         row("Recorded by", call.get("recorded_by"))
         row("Spoke to", call.get("spoke_to"))
         row("Advice", call.get("advice"))
@@ -688,16 +716,17 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
         title = words.label(decision.get("kind"), "decision")
         if decision.get("route"):
             title += f": {words.label(decision['route'], 'route')}"
-        heading(f"Decision: {title}, {words.when(decision.get('decided_at'))}", 11)
+        out.heading(f"Decision: {title}, {words.when(decision.get('decided_at'))}", 11)
         row("Decided by", decision.get("decided_by"))
         row("For", child_names.get(decision.get("child_ref") or "", "every child")
             if decision.get("child_ref") else "Every child")
         row("What", decision.get("what"))
         row("Reasons", decision.get("reasons"))
-    files = packet.get("attachments") or []
+
+
+def _pdf_files(out: MarkedPDF, files: list[dict[str, Any]]) -> None:
     if files:
-        heading("Files sent with this referral")
+        out.heading("Files sent with this referral")
         for item in files:
-            row(item.get("name") or "File", f"{item.get('kind', '')}, {item.get('size', '')}"
-                + (f". {item['description']}" if item.get("description") else ""))
-    return bytes(pdf.output())
+            out.row(item.get("name") or "File", f"{item.get('kind', '')}, {item.get('size', '')}"
+                    + (f". {item['description']}" if item.get("description") else ""))

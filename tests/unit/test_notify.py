@@ -7,6 +7,7 @@ import datetime as dt
 import socket
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -108,3 +109,17 @@ def test_a_school_without_a_dsl_is_reported(app: Flask) -> None:
     failed = db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "concern.alert_failed"))
     assert failed is not None and failed.detail == {"reason": "no_dsl", "recipients": 0}
+
+
+def test_an_after_the_commit_call_never_commits_a_requests_work(app: Flask) -> None:
+    school, staff, _dsls, child = _setup()
+    concern_id = _raise(school, staff, child).id
+    same = db.session.get(School, school.id)
+    assert same is not None
+    same.name = "Renamed But Not Committed"
+    with pytest.raises(RuntimeError):
+        notify.alert_dsls(concern_id)
+    db.session.rollback()
+    again = db.session.get(School, school.id)
+    assert again is not None and again.name != "Renamed But Not Committed"
+    assert notify.alert_dsls(concern_id).ok  # once the request has committed, it works
