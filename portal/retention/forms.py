@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import IntegerField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..govuk_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from ..incidents.forms import GovDateField
 
 TEXT_MAX = 20000

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
 from wtforms import HiddenField, RadioField, SubmitField
 from wtforms.validators import InputRequired, Optional
 
+from ..govuk_widgets import GovRadioInput, GovSubmitInput
 from ..incidents.forms import GovDateField
 
 

@@ -22,10 +22,16 @@ from tests.helpers.incidents import (
 from tests.helpers.signing_in import sign_in, submit
 from tests.web import handover_forms
 
+# Settings that are not records, and may be taken back: a term wrongly entered in the school's
+# term dates (issue 16; the transfer clock reads them, and each change is audited).
+NOT_RECORDS = {"/school/terms/<uuid:term_id>/remove"}
+
 
 def test_r1_no_delete_routes(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         assert "DELETE" not in rule.methods
+        if rule.rule in NOT_RECORDS:
+            continue
         assert "delete" not in rule.rule.lower() and "remove" not in rule.rule.lower()
 
 
