@@ -57,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from ..refusal import Refused
-from ..rules.clock_words import LONDON
+from ..rules.clock_words import LONDON, day_words, uk_local
 from . import chronology
 from .attachments import EXTENSIONS, add_attachment
 from .child_file import (
@@ -573,6 +573,18 @@ def disclosure_lines(user: Any, child: Child) -> list[tuple[str, str]]:
     return [(e.anchor, f"{e.heading}, {e.when}") for e in record.events]
 
 
+# A line left out of a released copy is named by its kind and day only: its heading can say
+# what was withheld ("Decision: Route taken (Talk it through with the consultation line)").
+LEFT_OUT_KINDS: Final = {"concern": "A concern", "incident": "An incident",
+                         "decision": "A decision", "entry": "A chronology entry"}
+
+
+def left_out_words(event: Event) -> str:
+    """"A decision, 28 November 2026": a line left out of a copy, as the copy may name it."""
+    return (f"{LEFT_OUT_KINDS.get(event.kind, 'A line')}, "
+            f"{day_words(uk_local(event.at).date())}")
+
+
 def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
                       basis_detail: str | None, withheld: str | None,
                       leave_out: Iterable[str] = (),
@@ -601,7 +613,7 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
     withheld_list = [OTHER_CHILDREN_WITHHELD, FILES_NOT_INCLUDED]
     if omitted:
         withheld_list.append("These lines of the chronology: " + "; ".join(
-            f"{e.heading}, {e.when}" for e in omitted) + ".")
+            left_out_words(e) for e in omitted) + ".")
     if withheld:
         withheld_list.append(withheld)
     basis_text = BASIS_LABELS[basis] + (f": {basis_detail}" if basis_detail else "")

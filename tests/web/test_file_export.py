@@ -331,7 +331,7 @@ def test_subject_access_copy_names_no_other_child_and_is_recorded(
     for words in ("Amira Okonkwo", "Who asked for it", "Grace Okonkwo, Amira's mother",
                   "Subject access request", "Released by", "Dana DSL",
                   "The safety plan, which names the staff who keep watch",
-                  "These lines of the chronology: Safety plan, 3 March 2026 at 9:30am",
+                  "These lines of the chronology: A chronology entry, 3 March 2026.",
                   "Repeated pattern at the lockers"):
         assert words in " ".join(text.split()), words
     # The line left out is not in the copy; everything else is.
@@ -417,3 +417,25 @@ def test_a_file_from_the_previous_school_follows_a_merge(app: Flask, client: Fla
     page = client.get(f"/children/{w['amira'].id}?order=oldest").get_data(as_text=True)
     first = page[page.index(">File from the previous school</h3>"):]
     assert "Hillside Primary School" in first[:3000] and "Before.pdf" in first[:3000]
+
+
+def test_the_cover_sheet_names_a_left_out_line_by_its_kind_and_day_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A decision's heading says what was decided: the cover sheet must not repeat it."""
+    w = _world(app)
+    amira = w["amira"]
+    sign_in(client, w["dsl"])
+    route = db.session.scalars(select(Decision).where(
+        Decision.kind == "take_route", Decision.child_id.is_(None))).one()
+    url = f"/children/{amira.id}/disclose"
+    response = submit(client, url, {
+        "requester": "Grace Okonkwo, Amira's mother", "basis": "subject_access",
+        "leave_out": [f"decision-{route.id.hex}"],
+        "withheld": "Advice the school took, which is not her personal information"})
+    assert response.status_code == 302
+    text = " ".join(extract(client.get(response.headers["Location"] + "/copy.pdf")
+                            .get_data()).split())
+    assert "These lines of the chronology: A decision, 2 March 2026." in text
+    assert "Talk it through with the line" not in text
+    assert "Repeated pattern at the lockers" not in text
