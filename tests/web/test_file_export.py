@@ -187,13 +187,21 @@ def test_receipt_link_confirms_once_and_shows_no_child_detail(
                                           "role": "Designated safeguarding lead",
                                           "school": "Riverside Academy"})
     assert done.status_code == 303
-    confirmed = other_client.get(path).get_data(as_text=True)
-    assert "Receipt confirmed" in confirmed and "Amira" not in confirmed
+    # A neutral thank-you at an address without the token: no school, no child.
+    assert "/receipt/" not in done.headers["Location"]
+    confirmed = other_client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Thank you, receipt confirmed" in confirmed
+    for detail in ("Amira", "C0001", w["school"].name, RIVERSIDE):
+        assert detail not in confirmed, detail
+    # The token is now 404 (docs/file-export.md).
+    assert other_client.get(path).status_code == 404
 
-    # Once: a second confirmation changes nothing.
+    # Once: a second tab's confirmation changes nothing, and says so.
     again = other_client.post(path, data={"csrf_token": csrf_from(html), "name": "Someone Else",
                                            "role": "Head", "school": "Elsewhere"})
-    assert again.status_code == 303
+    said = again.get_data(as_text=True)
+    assert "Receipt already confirmed" in said and "details you entered were not recorded" in said
+    assert "can now see that the file arrived" not in said and w["school"].name not in said
     export = db.session.scalars(select(SealedExport)).one()
     db.session.refresh(export)
     assert export.receipt_method == "link" and export.receipt_name == "Rhiannon Hughes"
