@@ -146,6 +146,12 @@ def files_due(school: School, today: dt.date) -> list[DueFile]:
     with_concern = set(db.session.scalars(
         select(ConcernChild.child_id).join(Concern, Concern.id == ConcernChild.concern_id)
         .where(Concern.school_id == school.id, Concern.state != "draft")))
+    # A file received from an earlier school (on the portal or not) is a child protection
+    # file here too, even with no incident of this school's own.
+    with_incident |= set(db.session.scalars(select(FileTransfer.received_child_id).where(
+        FileTransfer.to_school_id == school.id, FileTransfer.received_child_id.is_not(None))))
+    with_incident |= set(db.session.scalars(
+        select(ReceivedFile.child_id).where(ReceivedFile.school_id == school.id)))
     latest = _last_records(school.id)
     reviews = _latest_reviews(school.id)
     due: list[DueFile] = []
