@@ -210,7 +210,8 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
         reasons.append("The file has been sent to the child's new school and they have not "
                        "accepted it yet")
     sealed = session.scalar(select(func.count()).select_from(SealedExport).where(
-        SealedExport.child_id == child.id, SealedExport.received_at.is_(None))) or 0
+        SealedExport.child_id == child.id, SealedExport.received_at.is_(None),
+        SealedExport.withdrawn_at.is_(None))) or 0
     if sealed:
         reasons.append("A sealed copy of the file is waiting for the new school to confirm "
                        "receipt")

@@ -447,3 +447,54 @@ def test_the_cover_sheet_names_a_left_out_line_by_its_kind_and_day_only(
     assert "These lines of the chronology: A decision, 2 March 2026." in text
     assert "Talk it through with the line" not in text
     assert "Repeated pattern at the lockers" not in text
+
+
+def test_a_sealed_file_made_by_mistake_can_be_withdrawn(
+    app: Flask, client: FlaskClient, other_client: FlaskClient
+) -> None:
+    w = _world(app)
+    amira = w["amira"]
+    sign_in(client, w["dsl"])
+    page_url, _passphrase = _make_export(client, w)
+    page = client.get(page_url).get_data(as_text=True)
+    link = RECEIPT.search(page)
+    assert link and "Withdraw this sealed file" in page
+    path = "/" + link.group(1).split("/", 3)[3]
+    receipt_form = other_client.get(path).get_data(as_text=True)
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="count-awaiting-receipt">1<' in board
+
+    # A confirm page first; the form needs its CSRF token.
+    confirm = client.get(f"{page_url}/withdraw")
+    assert confirm.status_code == 200
+    assert "Withdraw the sealed file for " + RIVERSIDE in confirm.get_data(as_text=True)
+    assert client.post(f"{page_url}/withdraw", data={}).status_code == 400
+    done = submit(client, f"{page_url}/withdraw", {})
+    assert done.status_code == 302 and done.headers["Location"] == page_url
+
+    # The zip is gone, the receipt link answers 404, and it no longer awaits receipt.
+    export = db.session.scalars(select(SealedExport)).one()
+    db.session.refresh(export)
+    assert export.sealed_enc is None and export.withdrawn_at is not None
+    assert export.withdrawn_by_id == w["dsl"].id
+    assert client.get(f"{page_url}/download").status_code == 404
+    assert other_client.get(path).status_code == 404
+    assert other_client.post(path, data={
+        "csrf_token": csrf_from(receipt_form), "name": "Rhiannon Hughes",
+        "role": "Designated safeguarding lead", "school": "Riverside Academy"}).status_code == 404
+    shown = client.get(page_url).get_data(as_text=True)
+    assert "Withdrawn by Dana DSL" in shown and RECEIPT.search(shown) is None
+    assert "Download the sealed file" not in shown
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="count-awaiting-receipt">0<' in board
+    assert f"Amira Okonkwo (C0001) to {RIVERSIDE}" not in board
+
+    # The chronology and the audit say it was withdrawn.
+    file_page = client.get(f"/children/{amira.id}").get_data(as_text=True)
+    assert "Sealed file withdrawn" in file_page
+    assert "was withdrawn: it was made by mistake" in file_page
+    assert "withdrawn " in file_page.split('data-testid="sealed-exports"')[1]
+    assert _actions().count("export.withdrawn") == 1
+    # Once: asking again changes nothing.
+    assert client.get(f"{page_url}/withdraw").status_code == 302
+    assert _actions().count("export.withdrawn") == 1

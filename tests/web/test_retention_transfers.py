@@ -102,6 +102,11 @@ def test_destroying_waits_for_a_sealed_file_to_be_received(
     assert made.status_code == 302
     assert retention.destroy_blockers(db.session, ben) == [WAITING_SEALED]
     _refused(client, ben, WAITING_SEALED)
+    # Withdrawn (made by mistake): it waits for nothing any more.
+    withdraw = made.headers["Location"] + "/withdraw"
+    assert client.post(withdraw, data={"csrf_token": csrf_from(client.get(withdraw))}
+                       ).status_code == 302
+    assert retention.destroy_blockers(db.session, ben) == []
 
 
 def test_the_sender_destroys_its_read_only_copy_and_the_receiver_still_reads_its_own(
