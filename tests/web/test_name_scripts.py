@@ -16,13 +16,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal import names
-from portal.models import db
+from portal.models import IncidentChild, db
 from portal.services import chronology
 from tests import factories
 from tests.pdftext import extract
 from tests.web.conftest import sign_in, submit
 from tests.web.test_child_file import _incident, build
 from tests.web.test_file_export import PASSPHRASE, RIVERSIDE
+from tests.web.test_transfers import _send, clock, world  # noqa: F401 (fixtures)
 
 T1 = dt.datetime(2026, 3, 20, 10, 0, tzinfo=dt.UTC)
 
@@ -94,3 +95,37 @@ def test_a_one_character_name_typed_into_a_narrative_is_redacted(app: Flask) -> 
     text = chronology.redact("王 was there; so was 李丽.", [w["wei"], w["li"]], w["amira"])
     assert "王" not in text and "李" not in text
     assert f"W ({w['wei'].reference}) was there" in text
+
+
+def test_the_referral_packet_shows_no_whole_name(app: Flask) -> None:
+    from portal.services import referrals
+    from tests.referral_data import incident
+
+    factories.authority("derbyshire")
+    school = factories.school("Oakfield Academy", "derbyshire")
+    dsl = factories.user("dsl", org=school)
+    mia = factories.child(school, "Mia", "Harbottle", dt.date(2014, 3, 2))
+    wei = factories.child(school, "Wei", "王", dt.date(2014, 5, 5))
+    inc = incident(school, dsl, [(mia, "harmed")], summary="Wei 王 saw the chat.",
+                   concern_text="Mia told me at break.")
+    referral, _ = referrals.hand_over(inc, "derbyshire", dsl, now=T1)
+    db.session.commit()
+    packet = referral.packet or ""
+    assert "王" not in packet and f"W ({wei.reference}) saw the chat." in packet
+
+
+def test_the_transfer_packet_shows_no_whole_name(
+        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:  # noqa: F811
+    w = world
+    wei = factories.child(w["oak"], given="Wei", family="王")
+    db.session.add(IncidentChild(incident_id=w["incident"].id, child_id=wei.id,
+                                 school_id=w["oak"].id, position=5, role="witness",
+                                 added_at=T1))
+    db.session.commit()
+    sign_in(client, w["dana"])
+    transfer = _send(client, w)
+    assert "王" not in (transfer.packet or "")
+    other = app.test_client()
+    sign_in(other, w["rhys"])
+    came = other.get(f"/transfers/{transfer.id}").get_data(as_text=True)
+    assert "王" not in came and f"W ({wei.reference})" in came
