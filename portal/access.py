@@ -294,7 +294,11 @@ def transfer_attachments_visible_to(user: Any) -> Select[TransferAttachment]:
     school = _school_of(user, DSL)
     if school is None:
         return _nothing(TransferAttachment)
-    return select(TransferAttachment).where(TransferAttachment.to_school_id == school)
+    # The files of a received child's file destroyed at the end of its retention are gone: 404.
+    destroyed = (select(FileTransfer.id).join(Child, Child.id == FileTransfer.received_child_id)
+                 .where(Child.destroyed_at.is_not(None)))
+    return select(TransferAttachment).where(TransferAttachment.to_school_id == school,
+                                            TransferAttachment.transfer_id.not_in(destroyed))
 
 
 def users_manageable_by(user: Any) -> Select[User]:

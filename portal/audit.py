@@ -140,6 +140,8 @@ EXPORT_CREATED: Final = "export.created"
 EXPORT_SEALED: Final = "export.sealed"
 EXPORT_DOWNLOADED: Final = "export.downloaded"
 EXPORT_RECEIVED: Final = "export.received"
+# A sealed export made by mistake, withdrawn by the DSL before its receipt.
+EXPORT_WITHDRAWN: Final = "export.withdrawn"
 DISCLOSURE_MADE: Final = "export.disclosed"
 CHILD_FILE_RECEIVED: Final = "child.file_received"
 KEYS_ROTATED: Final = "keys.rotated"

@@ -34,6 +34,7 @@ __all__ = [
     "NameTerms",
     "edit_distance",
     "fold",
+    "initials",
     "name_terms",
     "query_words",
     "same_name",
@@ -68,6 +69,28 @@ def _spaceless(char: str) -> bool:
     return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
             or 0xF900 <= code <= 0xFAFF or 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF
             or 0x0E00 <= code <= 0x0E7F or 0x20000 <= code <= 0x2FFFF)
+
+
+def whole_name_char(char: str) -> bool:
+    """A character of a script in which one character can be a whole name part (Han,
+    Hiragana, Katakana, Hangul): "王" is a whole family name, so it is never an initial."""
+    code = ord(char)
+    return (0x1100 <= code <= 0x11FF or 0x3040 <= code <= 0x30FF or 0x3130 <= code <= 0x318F
+            or 0x31F0 <= code <= 0x31FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
+            or 0xA960 <= code <= 0xA97F or 0xAC00 <= code <= 0xD7FF or 0xF900 <= code <= 0xFAFF
+            or 0xFF65 <= code <= 0xFFDC or 0x1B000 <= code <= 0x1B16F
+            or 0x20000 <= code <= 0x3FFFF)
+
+
+def initials(given_name: str | None, family_name: str | None) -> str:
+    """The first letter of each name part, as another child's file shows the child (R6). A part
+    written in a script where one character can be a whole name gives nothing (its "initial"
+    would be the name itself): "Wei 王" is "W", "王 伟" is "" (show the reference alone).
+    "?" when the child has no name at all (a destroyed file)."""
+    parts = [p.strip() for p in (given_name or "", family_name or "") if p and p.strip()]
+    if not parts:
+        return "?"
+    return "".join(p[0].upper() for p in parts if not whole_name_char(p[0]))
 
 
 def _has_spaceless(text: str) -> bool:

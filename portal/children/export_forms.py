@@ -58,6 +58,10 @@ class SealedExportForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Make the sealed file", widget=GovSubmitInput())
 
 
+class WithdrawExportForm(FlaskForm):  # type: ignore[misc]
+    submit = SubmitField("Withdraw the sealed file", widget=GovSubmitInput())
+
+
 class ReceiptForm(FlaskForm):  # type: ignore[misc]
     """The receiving DSL confirms receipt (the receipt link's page: no child detail)."""
 

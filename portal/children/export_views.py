@@ -39,6 +39,7 @@ from .export_forms import (
     ReceiptForm,
     ReceivedFileForm,
     SealedExportForm,
+    WithdrawExportForm,
 )
 from .merge_views import merged_target
 from .views import _content_disposition
@@ -127,12 +128,36 @@ def sealed_export(child_id: Any, export_id: Any) -> Any:
     passphrase = service.take_passphrase(export)
     db.session.commit()
     receipt_url = (url_for("children.receipt", token=export.receipt_token, _external=True)
-                   if export.received_at is None and export.receipt_token else None)
+                   if export.received_at is None and export.withdrawn_at is None
+                   and export.receipt_token else None)
     return render_template(
         "children/sealed_export.html", page_title="Sealed file", child=child, export=export,
         passphrase=passphrase,
         receipt_url=receipt_url, receipt=service.receipt_words(export),
         made=when_text(export.created_at))
+
+
+@bp.route("/children/<uuid:child_id>/sealed/<uuid:export_id>/withdraw",
+          methods=["GET", "POST"])
+@require(can_record_incident)
+def withdraw_sealed(child_id: Any, export_id: Any) -> Any:
+    """Withdraw a sealed file made by mistake (a confirm page), before its receipt."""
+    user = _user()
+    child = _child(child_id)
+    export = service.get_export_or_404(user, child, export_id)
+    page = url_for("children.sealed_export", child_id=child.id, export_id=export.id)
+    if export.received_at is not None or export.withdrawn_at is not None:
+        return redirect(page)
+    check_writable(child)  # a file sent to another school on the portal: read-only
+    form = WithdrawExportForm()
+    if form.validate_on_submit():
+        service.withdraw_export(user, export)
+        db.session.commit()
+        flash("Sealed file withdrawn. Its receipt link no longer works.", "success")
+        return redirect(page)
+    return render_template("children/withdraw_sealed.html", page_title="Withdraw the sealed file",
+                           child=child, export=export, form=form,
+                           made=when_text(export.created_at)), 400 if form.errors else 200
 
 
 @bp.get("/children/<uuid:child_id>/sealed/<uuid:export_id>/download")
@@ -182,29 +207,40 @@ def manual_receipt(child_id: Any, export_id: Any) -> Any:
 
 @bp.route("/receipt/<token>", methods=["GET", "POST"])
 def receipt(token: str) -> Any:
-    """The receiving DSL's page: confirm receipt, once. No account needed, no child detail."""
+    """The receiving DSL's page: confirm receipt, once. No account needed, no child detail.
+    Once receipt is confirmed the token is 404, except to a form posted after it (a second
+    tab), which is told that receipt was already confirmed and nothing it sent was kept."""
     export = service.export_by_token(token)
-    if export is None:
+    if export is None or (export.received_at is not None and request.method != "POST"):
         abort(404)
+    if export.received_at is not None:
+        return _already_confirmed()
     sender = db.session.get(School, export.school_id)
     form = ReceiptForm()
-    status = 200
-    if request.method == "POST" and export.received_at is not None:
-        return redirect(url_for("children.receipt", token=token), code=303)  # once only
     if form.validate_on_submit():
         try:
             service.confirm_receipt(export, name=form.name.data, role=form.role.data,
                                     school=form.school.data)
         except service.AlreadyConfirmed:
             db.session.rollback()
-        else:
-            db.session.commit()
-        return redirect(url_for("children.receipt", token=token), code=303)
-    if form.errors:
-        status = 400
+            return _already_confirmed()
+        db.session.commit()
+        return redirect(url_for("children.receipt_confirmed"), code=303)
     return render_template("children/receipt.html", page_title="Confirm you received a file",
-                           form=form, confirmed=export.received_at is not None,
-                           sender=sender.name if sender else "the school"), status
+                           form=form, sender=sender.name if sender else "the school"
+                           ), 400 if form.errors else 200
+
+
+def _already_confirmed() -> Any:
+    return render_template("children/receipt_done.html", page_title="Receipt already confirmed",
+                           already=True), 409
+
+
+@bp.route("/receipt-confirmed")
+def receipt_confirmed() -> Any:
+    """Where confirming receipt leads: a neutral thank-you (no school, no token, no child)."""
+    return render_template("children/receipt_done.html", page_title="Receipt confirmed",
+                           already=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ NO_MATCH: Final = ("No child found with that name. Check the spelling, or add th
 # "no child found" would send them to add the child again.
 ONE_WORD: Final = "Enter the child's first name and family name, for example Maisie Thornbury"
 TOO_LONG: Final = drafts.TOO_LONG
+CHOOSE_A_MATCH: Final = ("The concern has not been sent. Choose one of the children it may be, or "
+                          "select 'No, add a new child', then send it")
 # What a button's post leaves for the page it redirects to (POST-redirect-GET, so Back never
 # re-posts): for a search, the ids of the children found (never a name: the name typed is in
 # the encrypted draft) and which message to show.
@@ -211,8 +213,12 @@ def _show_new(user: User) -> Any:
     after = session.pop(AFTER_POST, None)
     matches = _answer_after_redirect(user, form, known, after)
     # "This is what you saved" only when coming back to the form, not just after a button.
+    duplicates = _duplicates_after_redirect(user, after)
+    held = (duplicates and isinstance(after, dict) and after.get("sending")) or False
     return _render(form, saved_at=saved_at, loaded=bool(fields) and after is None,
-                   matches=matches, duplicates=_duplicates_after_redirect(user, after))
+                   matches=matches, duplicates=duplicates,
+                   extra_errors=[{"text": CHOOSE_A_MATCH, "href": "#possible-matches"}]
+                   if held else None)
 
 
 def _send(user: User, form: ConcernForm, fields: service.DraftFields, known: list[Any],
@@ -222,7 +228,7 @@ def _send(user: User, form: ConcernForm, fields: service.DraftFields, known: lis
     if data is not None and form.new_child_typed() and data.new_children:
         maybe = service.possible_duplicates(user, data.new_children[-1])
         if maybe:  # the child typed may be on the list already: asked first, not sent
-            return _ask_about_duplicates(user, fields, maybe, now)
+            return _ask_about_duplicates(user, fields, maybe, now, sending=True)
     if data is None:
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()
@@ -301,11 +307,13 @@ def draft() -> Any:
 
 
 def _ask_about_duplicates(user: User, fields: service.DraftFields, maybe: list[Any],
-                          now: dt.datetime) -> Any:
-    """Keep what was typed (the draft) and show the children it may be (POST-redirect-GET)."""
+                          now: dt.datetime, *, sending: bool = False) -> Any:
+    """Keep what was typed (the draft) and show the children it may be (POST-redirect-GET).
+    `sending`: Send was pressed, so the page says why it was not sent (`CHOOSE_A_MATCH`)."""
     service.save_draft(user, fields, now=now)
     db.session.commit()
-    session[AFTER_POST] = {"duplicates": [str(child.id) for child in maybe]}
+    session[AFTER_POST] = {"duplicates": [str(child.id) for child in maybe],
+                           "sending": sending}
     return redirect(url_for("concerns.new", _anchor="possible-matches"), code=303)
 
 

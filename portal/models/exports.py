@@ -50,6 +50,9 @@ class SealedExport(IdMixin, Base):
     receipt_role_enc: Mapped[bytes | None] = enc_column()
     receipt_school_enc: Mapped[bytes | None] = enc_column()
     receipt_how_enc: Mapped[bytes | None] = enc_column()
+    # Withdrawn by the DSL (made by mistake): no zip kept, the receipt link 404, not awaited.
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     receiving_school = Encrypted[str]()
     passphrase = Encrypted[str]()

@@ -28,6 +28,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
+from .. import names
 from .accounts import User
 from .base import (
     DEPLOYMENT_ORG,
@@ -177,13 +178,15 @@ class Child(IdMixin, Base):
 
     @property
     def initials(self) -> str:
-        parts = [p for p in (self.given_name or "", self.family_name or "") if p]
-        return "".join(p[0].upper() for p in parts) or "?"
+        """portal/names.py `initials`: never a character that can be a whole name ("王")."""
+        return names.initials(self.given_name, self.family_name)
 
     @property
     def redacted_label(self) -> str:
-        """How this child appears in another child's file: initials and reference only."""
-        return f"{self.initials} ({self.reference})"
+        """How this child appears in another child's file: initials and reference only (the
+        reference alone when every name part is in a script whose initial is a whole name)."""
+        initials = self.initials
+        return f"{initials} ({self.reference})" if initials else self.reference
 
 
 class ChildNameTerm(Base):

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
+from ..names import whole_name_char
 
 
 def may_see_name(of: Child, in_file_of: Child, *, name_family: bool = True) -> bool:
@@ -104,7 +105,7 @@ class Redactor:
             tag = other.redacted_label
             for name in _name_forms(other):
                 folded = fold_for_match(name)
-                if len(_compact(folded)) >= 2 and (name_family or _compact(folded) not in own):
+                if _long_enough(_compact(folded)) and (name_family or _compact(folded) not in own):
                     replacements.append((folded, tag))
         # Longest first, so a full name wins over its parts; for the same name the first
         # child listed wins.
@@ -115,10 +116,12 @@ class Redactor:
             key = _compact(folded)
             if key not in self._tags:
                 self._tags[key] = tag
-                patterns.append(_NAME_JOIN.join(
-                    re.escape(part) for part in _NAME_PARTS.split(folded) if part))
-        self._pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)") if patterns else None
+                pattern = _NAME_JOIN.join(
+                    re.escape(part) for part in _NAME_PARTS.split(folded) if part)
+                # Scripts written without spaces have no word edges: "李丽在" names 李丽.
+                patterns.append(pattern if all(whole_name_char(c) for c in key)
+                                else r"(?<!\w)(?:" + pattern + r")(?!\w)")
+        self._pattern = re.compile("|".join(patterns)) if patterns else None
 
     def __call__(self, text: str) -> str:
         if self._pattern is None or not text:
@@ -146,12 +149,20 @@ class Redactor:
 def _name_forms(child: Child) -> list[str]:
     """Every way staff may write a child's name: the full name, the given and family names, and
     each part of a name in several parts ("Maximilian-Alexander Bartholomew" is often written
-    "Maximilian"). Parts of one letter are left alone (initials are what a label shows)."""
+    "Maximilian"). Parts of one letter are left alone (initials are what a label shows), except
+    a character that can be a whole name on its own ("王", see names.whole_name_char)."""
     given, family = (child.given_name or "").strip(), (child.family_name or "").strip()
     forms = [child.full_name.strip(), given, family]
+    if any(whole_name_char(c) for c in given + family):
+        forms.append(f"{family}{given}")  # written family name first, without a space
     for name in (given, family):
         forms.extend(part for part in re.split(r"[\s\-\u2010\u2011]+", name) if part)
-    return [f for f in dict.fromkeys(forms) if len(f) >= 2]
+    return [f for f in dict.fromkeys(forms) if _long_enough(f)]
+
+
+def _long_enough(name: str) -> bool:
+    """Two letters or more, or one character that is a whole name ("王")."""
+    return len(name) >= 2 or (len(name) == 1 and whole_name_char(name))
 
 
 def redact(text: str, others: Iterable[Child], in_file_of: Child, *,

@@ -57,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from ..refusal import Refused
-from ..rules.clock_words import LONDON
+from ..rules.clock_words import LONDON, day_words, uk_local
 from . import chronology
 from .attachments import EXTENSIONS, add_attachment
 from .child_file import (
@@ -78,6 +78,7 @@ JSON_VERSION: Final = 1
 # Chronology line kinds: the file page heads a line with its kind in words ("Sealed file made").
 ENTRY_SEALED: Final = "sealed_file_made"
 ENTRY_RECEIPT: Final = "sealed_file_received"
+ENTRY_WITHDRAWN: Final = "sealed_file_withdrawn"
 ENTRY_DISCLOSURE: Final = "copy_released"
 
 BASIS_LABELS: Final = {
@@ -434,10 +435,40 @@ def sealed_for_download(user: Any, export: SealedExport) -> bytes | None:
 
 
 def export_by_token(token: str) -> SealedExport | None:
+    """The live export of a receipt link (None for a made-up token or a withdrawn export)."""
     if not token or len(token) > 100:
         return None
     return db.session.scalar(select(SealedExport).where(
-        SealedExport.receipt_token_hash == token_hash(token)))
+        SealedExport.receipt_token_hash == token_hash(token),
+        SealedExport.withdrawn_at.is_(None)))
+
+
+def withdraw_export(user: Any, export: SealedExport, *, now: dt.datetime | None = None
+                    ) -> None:
+    """Withdraw a sealed file made by mistake, before its receipt (flushes; the caller
+    commits): the zip and the receipt link go, the chronology and the audit say so, and it
+    is no longer awaiting receipt."""
+    if export.withdrawn_at is not None:
+        raise Refused("This sealed file has already been withdrawn")
+    if export.received_at is not None:
+        raise Refused("Receipt of this file has been confirmed, so it cannot be withdrawn")
+    now = now or utcnow()
+    export.withdrawn_at = now
+    export.withdrawn_by_id = user.id
+    export.sealed = None
+    export.passphrase = None
+    export.receipt_token = None
+    child = db.session.get(Child, export.child_id)
+    if child is not None:
+        chronology.add_entry(
+            child, ENTRY_WITHDRAWN,
+            f"The sealed copy of this file made to send to {export.receiving_school} on "
+            f"{when_text(export.created_at)} was withdrawn: it was made by mistake. The portal "
+            "no longer keeps it and its receipt link no longer works.",
+            author_id=user.id, source=export, occurred_at=now)
+    audit.record(audit.EXPORT_WITHDRAWN, org_id=str(export.school_id), actor_id=user.id,
+                 object_type="sealed_export", object_id=export.id,
+                 detail={"child_id": str(export.child_id)})
 
 
 def _received(export: SealedExport, *, method: str, name: str, role: str, school: str,
@@ -485,6 +516,7 @@ class ExportRow:
     sent_to: str
     made: str
     received: str | None
+    withdrawn: str | None = None
 
 
 def export_rows(query: Any) -> list[ExportRow]:
@@ -493,14 +525,16 @@ def export_rows(query: Any) -> list[ExportRow]:
         .order_by(SealedExport.created_at)))
     return [ExportRow(e.id, e.child_id, f"{child.full_name} ({child.reference})",
                       e.receiving_school or "", when_text(e.created_at),
-                      when_text(e.received_at) if e.received_at else None)
+                      when_text(e.received_at) if e.received_at else None,
+                      when_text(e.withdrawn_at) if e.withdrawn_at else None)
             for e, child in rows]
 
 
 def awaiting_receipt(user: Any) -> list[ExportRow]:
     """The school's sealed exports whose receipt is not yet confirmed, oldest first."""
     return export_rows(school_rows_visible_to(user, SealedExport)
-                       .where(SealedExport.received_at.is_(None)))
+                       .where(SealedExport.received_at.is_(None),
+                              SealedExport.withdrawn_at.is_(None)))
 
 
 def child_exports(user: Any, child: Child) -> list[ExportRow]:
@@ -510,6 +544,11 @@ def child_exports(user: Any, child: Child) -> list[ExportRow]:
 
 def receipt_words(export: SealedExport) -> str:
     """Who confirmed receipt, how and when, in words."""
+    if export.withdrawn_at is not None:
+        withdrawer = db.session.get(User, export.withdrawn_by_id) \
+            if export.withdrawn_by_id else None
+        by = f" by {withdrawer.display_name}" if withdrawer else ""
+        return f"Withdrawn{by} on {when_text(export.withdrawn_at)}: never to be received"
     if export.received_at is None:
         return "Not yet confirmed"
     who = f"{export.receipt_name}, {export.receipt_role}, {export.receipt_school}"
@@ -573,6 +612,18 @@ def disclosure_lines(user: Any, child: Child) -> list[tuple[str, str]]:
     return [(e.anchor, f"{e.heading}, {e.when}") for e in record.events]
 
 
+# A line left out of a released copy is named by its kind and day only: its heading can say
+# what was withheld ("Decision: Route taken (Talk it through with the consultation line)").
+LEFT_OUT_KINDS: Final = {"concern": "A concern", "incident": "An incident",
+                         "decision": "A decision", "entry": "A chronology entry"}
+
+
+def left_out_words(event: Event) -> str:
+    """"A decision, 28 November 2026": a line left out of a copy, as the copy may name it."""
+    return (f"{LEFT_OUT_KINDS.get(event.kind, 'A line')}, "
+            f"{day_words(uk_local(event.at).date())}")
+
+
 def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
                       basis_detail: str | None, withheld: str | None,
                       leave_out: Iterable[str] = (),
@@ -601,7 +652,7 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
     withheld_list = [OTHER_CHILDREN_WITHHELD, FILES_NOT_INCLUDED]
     if omitted:
         withheld_list.append("These lines of the chronology: " + "; ".join(
-            f"{e.heading}, {e.when}" for e in omitted) + ".")
+            left_out_words(e) for e in omitted) + ".")
     if withheld:
         withheld_list.append(withheld)
     basis_text = BASIS_LABELS[basis] + (f": {basis_detail}" if basis_detail else "")

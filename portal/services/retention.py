@@ -146,6 +146,12 @@ def files_due(school: School, today: dt.date) -> list[DueFile]:
     with_concern = set(db.session.scalars(
         select(ConcernChild.child_id).join(Concern, Concern.id == ConcernChild.concern_id)
         .where(Concern.school_id == school.id, Concern.state != "draft")))
+    # A file received from an earlier school (on the portal or not) is a child protection
+    # file here too, even with no incident of this school's own.
+    with_incident |= set(db.session.scalars(select(FileTransfer.received_child_id).where(
+        FileTransfer.to_school_id == school.id, FileTransfer.received_child_id.is_not(None))))
+    with_incident |= set(db.session.scalars(
+        select(ReceivedFile.child_id).where(ReceivedFile.school_id == school.id)))
     latest = _last_records(school.id)
     reviews = _latest_reviews(school.id)
     due: list[DueFile] = []
@@ -204,7 +210,8 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
         reasons.append("The file has been sent to the child's new school and they have not "
                        "accepted it yet")
     sealed = session.scalar(select(func.count()).select_from(SealedExport).where(
-        SealedExport.child_id == child.id, SealedExport.received_at.is_(None))) or 0
+        SealedExport.child_id == child.id, SealedExport.received_at.is_(None),
+        SealedExport.withdrawn_at.is_(None))) or 0
     if sealed:
         reasons.append("A sealed copy of the file is waiting for the new school to confirm "
                        "receipt")

@@ -167,6 +167,10 @@ def _show(transfer_id: Any, form: AcceptForm | None, page_errors: list[str],
     user = _user()
     transfer = access.get_transfer_or_404(user, transfer_id)
     receiving = transfer.to_school_id == user.school_id
+    if receiving and transfer.received_child_id is not None:
+        received = db.session.get(Child, transfer.received_child_id)
+        if received is not None and received.destroyed_at is not None:
+            abort(404)  # destroyed at the end of its retention, with the file that came
     now = _now()
     packet = svc.read_packet(transfer) if receiving else None
     files = svc.files_of(transfer) if receiving else {}

@@ -19,9 +19,10 @@ from tests.helpers.signing_in import csrf_from, sign_in
 
 # auth.set_up: the one-time set-up link; a token that is not a live one is 404 for everyone.
 # children.receipt: a sealed file's receipt link (issue 16), the same: 404 unless live
-# (tests/web/test_file_export.py).
+# (tests/web/test_file_export.py); children.receipt_confirmed: where confirming leads, a
+# thank-you that shows no school, token or child.
 PUBLIC = {"static", "main.index", "main.hide", "auth.sign_in", "auth.set_up",
-          "children.receipt"}
+          "children.receipt", "children.receipt_confirmed"}
 # Steps of signing in: reachable only part-way through, else they send you on.
 SIGN_IN_STEPS = {"auth.sign_in_code", "auth.sign_in_enrol"}
 ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.keepalive",

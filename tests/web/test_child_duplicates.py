@@ -158,3 +158,28 @@ def test_a_dsl_adding_a_child_to_an_incident_is_asked_first(app: Flask,
                                    "add_anyway": "y"})
     assert added.status_code == 302, page(added)
     assert _children(w["school"].id) == before + 1
+
+
+def test_send_while_a_match_is_pending_says_why_it_was_not_sent(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    typed = good_fields(new_given="Zoe", new_family="O Suilleabhain", new_dob=["", "", ""],
+                        new_dob_unknown="y")
+    # Send with a child typed who may be on the list: asked first, with the reason at the top.
+    held = post_form(client, typed, "submit", token)
+    assert held.status_code == 303
+    text = page(client.get(held.headers["Location"]))
+    assert "Is it one of these children?" in text
+    assert "There is a problem" in text
+    assert "Choose one of the children it may be, or select 'No, add a new child'" in text
+    assert 'href="#possible-matches"' in text
+    # Send again while the question is still on the page: the same, never a silent bounce.
+    again = page(client.get(post_form(client, typed, "submit", token).headers["Location"]))
+    assert "There is a problem" in again and "Choose one of the children it may be" in again
+    assert db.session.scalars(select(ConcernChild)).all() == []
+    # Asked from "Add this child" (not Send): no error, just the question.
+    asked = page(post_form(client, typed, "add_child", token))
+    assert "Is it one of these children?" in asked and "There is a problem" not in asked

@@ -187,13 +187,21 @@ def test_receipt_link_confirms_once_and_shows_no_child_detail(
                                           "role": "Designated safeguarding lead",
                                           "school": "Riverside Academy"})
     assert done.status_code == 303
-    confirmed = other_client.get(path).get_data(as_text=True)
-    assert "Receipt confirmed" in confirmed and "Amira" not in confirmed
+    # A neutral thank-you at an address without the token: no school, no child.
+    assert "/receipt/" not in done.headers["Location"]
+    confirmed = other_client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Thank you, receipt confirmed" in confirmed
+    for detail in ("Amira", "C0001", w["school"].name, RIVERSIDE):
+        assert detail not in confirmed, detail
+    # The token is now 404 (docs/file-export.md).
+    assert other_client.get(path).status_code == 404
 
-    # Once: a second confirmation changes nothing.
+    # Once: a second tab's confirmation changes nothing, and says so.
     again = other_client.post(path, data={"csrf_token": csrf_from(html), "name": "Someone Else",
                                            "role": "Head", "school": "Elsewhere"})
-    assert again.status_code == 303
+    said = again.get_data(as_text=True)
+    assert "Receipt already confirmed" in said and "details you entered were not recorded" in said
+    assert "can now see that the file arrived" not in said and w["school"].name not in said
     export = db.session.scalars(select(SealedExport)).one()
     db.session.refresh(export)
     assert export.receipt_method == "link" and export.receipt_name == "Rhiannon Hughes"
@@ -331,7 +339,7 @@ def test_subject_access_copy_names_no_other_child_and_is_recorded(
     for words in ("Amira Okonkwo", "Who asked for it", "Grace Okonkwo, Amira's mother",
                   "Subject access request", "Released by", "Dana DSL",
                   "The safety plan, which names the staff who keep watch",
-                  "These lines of the chronology: Safety plan, 3 March 2026 at 9:30am",
+                  "These lines of the chronology: A chronology entry, 3 March 2026.",
                   "Repeated pattern at the lockers"):
         assert words in " ".join(text.split()), words
     # The line left out is not in the copy; everything else is.
@@ -417,3 +425,76 @@ def test_a_file_from_the_previous_school_follows_a_merge(app: Flask, client: Fla
     page = client.get(f"/children/{w['amira'].id}?order=oldest").get_data(as_text=True)
     first = page[page.index(">File from the previous school</h3>"):]
     assert "Hillside Primary School" in first[:3000] and "Before.pdf" in first[:3000]
+
+
+def test_the_cover_sheet_names_a_left_out_line_by_its_kind_and_day_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A decision's heading says what was decided: the cover sheet must not repeat it."""
+    w = _world(app)
+    amira = w["amira"]
+    sign_in(client, w["dsl"])
+    route = db.session.scalars(select(Decision).where(
+        Decision.kind == "take_route", Decision.child_id.is_(None))).one()
+    url = f"/children/{amira.id}/disclose"
+    response = submit(client, url, {
+        "requester": "Grace Okonkwo, Amira's mother", "basis": "subject_access",
+        "leave_out": [f"decision-{route.id.hex}"],
+        "withheld": "Advice the school took, which is not her personal information"})
+    assert response.status_code == 302
+    text = " ".join(extract(client.get(response.headers["Location"] + "/copy.pdf")
+                            .get_data()).split())
+    assert "These lines of the chronology: A decision, 2 March 2026." in text
+    assert "Talk it through with the line" not in text
+    assert "Repeated pattern at the lockers" not in text
+
+
+def test_a_sealed_file_made_by_mistake_can_be_withdrawn(
+    app: Flask, client: FlaskClient, other_client: FlaskClient
+) -> None:
+    w = _world(app)
+    amira = w["amira"]
+    sign_in(client, w["dsl"])
+    page_url, _passphrase = _make_export(client, w)
+    page = client.get(page_url).get_data(as_text=True)
+    link = RECEIPT.search(page)
+    assert link and "Withdraw this sealed file" in page
+    path = "/" + link.group(1).split("/", 3)[3]
+    receipt_form = other_client.get(path).get_data(as_text=True)
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="count-awaiting-receipt">1<' in board
+
+    # A confirm page first; the form needs its CSRF token.
+    confirm = client.get(f"{page_url}/withdraw")
+    assert confirm.status_code == 200
+    assert "Withdraw the sealed file for " + RIVERSIDE in confirm.get_data(as_text=True)
+    assert client.post(f"{page_url}/withdraw", data={}).status_code == 400
+    done = submit(client, f"{page_url}/withdraw", {})
+    assert done.status_code == 302 and done.headers["Location"] == page_url
+
+    # The zip is gone, the receipt link answers 404, and it no longer awaits receipt.
+    export = db.session.scalars(select(SealedExport)).one()
+    db.session.refresh(export)
+    assert export.sealed_enc is None and export.withdrawn_at is not None
+    assert export.withdrawn_by_id == w["dsl"].id
+    assert client.get(f"{page_url}/download").status_code == 404
+    assert other_client.get(path).status_code == 404
+    assert other_client.post(path, data={
+        "csrf_token": csrf_from(receipt_form), "name": "Rhiannon Hughes",
+        "role": "Designated safeguarding lead", "school": "Riverside Academy"}).status_code == 404
+    shown = client.get(page_url).get_data(as_text=True)
+    assert "Withdrawn by Dana DSL" in shown and RECEIPT.search(shown) is None
+    assert "Download the sealed file" not in shown
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="count-awaiting-receipt">0<' in board
+    assert f"Amira Okonkwo (C0001) to {RIVERSIDE}" not in board
+
+    # The chronology and the audit say it was withdrawn.
+    file_page = client.get(f"/children/{amira.id}").get_data(as_text=True)
+    assert "Sealed file withdrawn" in file_page
+    assert "was withdrawn: it was made by mistake" in file_page
+    assert "withdrawn " in file_page.split('data-testid="sealed-exports"')[1]
+    assert _actions().count("export.withdrawn") == 1
+    # Once: asking again changes nothing.
+    assert client.get(f"{page_url}/withdraw").status_code == 302
+    assert _actions().count("export.withdrawn") == 1
