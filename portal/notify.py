@@ -663,6 +663,20 @@ RETENTION_REMINDED: Final = "retention.reminded"
 RETENTION_REMIND_FAILED: Final = "retention.remind_failed"
 
 
+def send_retention_reminders(*, now: dt.datetime | None = None) -> int:
+    """Email each school's DSLs how many files are due for review, at most once a calendar
+    month per school (`services.retention.reminders_due`): queued, committed, then sent. No
+    child detail: a count and a link. Returns the number of schools emailed."""
+    from .services.retention import reminders_due
+
+    batches = [batch for school, due in reminders_due(now=now)
+               if (batch := queue_retention_reminder(school, due)) is not None]
+    db.session.commit()
+    if batches:
+        deliver_now(batches)
+    return len(batches)
+
+
 def queue_retention_reminder(school: School, due: int) -> uuid.UUID | None:
     """Queue, in the caller's transaction, the monthly email to every DSL of the school that
     `due` children's files are due for review: a count and a link, never a name or a

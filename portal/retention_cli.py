@@ -24,7 +24,8 @@ def rekey_children_command(batch_size: int) -> None:
 
     try:
         with click.progressbar(length=0, label="Moving", file=sys.stderr) as bar:
-            stats = rekey_children(batch_size=batch_size, progress=bar.update)
+            stats = rekey_children(db.session.commit, batch_size=batch_size,
+                                   progress=bar.update)
     except KeyboardInterrupt:
         db.session.rollback()
         raise click.ClickException(
@@ -41,9 +42,9 @@ def rekey_children_command(batch_size: int) -> None:
 def retention_reminders_command() -> None:
     """Email each school's DSLs how many files are due for review (run monthly by a timer; a
     school is emailed at most once a calendar month)."""
-    from .services import retention
+    from . import notify
 
-    schools = retention.send_monthly_reminders()
+    schools = notify.send_retention_reminders()
     click.echo(f"Retention reminders sent for {schools} school{'' if schools == 1 else 's'}.")
 
 

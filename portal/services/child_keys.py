@@ -70,10 +70,11 @@ def _needs_move(row: Any, fields: list[Encrypted[Any]], own_keys: dict[str, set[
                and key_id_of(getattr(row, f.column)) not in own_keys[org] for f in fields)
 
 
-def rekey_children(*, batch_size: int = 500,
+def rekey_children(end_batch: Callable[[], None], *, batch_size: int = 500,
                    progress: Callable[[int], None] | None = None) -> RekeyStats:
     """Move every value of children's files still under a school's key to its child's key,
-    one commit per batch (an interruption loses one batch; running again skips what is done).
+    calling `end_batch` (the command's commit) after each batch (an interruption loses one
+    batch; running again skips what is done).
     Destroyed children's files hold no values, so they are never touched."""
     if batch_size < 1:
         raise ValueError("the batch size must be 1 or more")
@@ -101,7 +102,7 @@ def rekey_children(*, batch_size: int = 500,
                         continue
                     setattr(row, f.name, getattr(row, f.name))  # read there, written here
                     stats.values_moved += 1
-            db.session.commit()
+            end_batch()
             own_keys.clear()
             stats.batches += 1
             if progress is not None:

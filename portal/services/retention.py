@@ -522,32 +522,22 @@ def count_lines(counts: dict[str, int]) -> list[str]:
 # The monthly reminder
 
 
-def send_monthly_reminders(*, now: dt.datetime | None = None) -> int:
-    """Email each school's DSLs how many files are due for review, at most once a calendar
-    month per school (the audit trail remembers the last). No child detail: a count and a
-    link. Returns the number of schools emailed."""
-    from .. import notify
-
+def reminders_due(*, now: dt.datetime | None = None) -> list[tuple[School, int]]:
+    """Each active school to remind this month (not reminded since the month began; the audit
+    trail remembers the last) with how many of its files are due for review (reads only: the
+    email is queued and sent by `notify.send_retention_reminders`)."""
     now = now or utcnow()
     today = uk_local(now).date()
     month_start = from_uk_local(uk_local(now).replace(
         day=1, hour=0, minute=0, second=0, microsecond=0))
-    sent = 0
-    batches: list[uuid.UUID] = []
+    out: list[tuple[School, int]] = []
     for school in db.session.scalars(select(School).where(School.active.is_(True))):
         if _reminded_since(school.id, month_start):
             continue
         due = files_due(school, today)
-        if not due:
-            continue
-        batch = notify.queue_retention_reminder(school, len(due))
-        if batch is not None:
-            batches.append(batch)
-            sent += 1
-    db.session.commit()
-    if batches:
-        notify.deliver_now(batches)
-    return sent
+        if due:
+            out.append((school, len(due)))
+    return out
 
 
 def _reminded_since(school_id: uuid.UUID, since: dt.datetime) -> bool:

@@ -342,7 +342,7 @@ def test_monthly_email_counts_files_and_names_no_child(app: Flask, w) -> None:
     from portal import notify
 
     notify.outbox().clear()
-    assert retention.send_monthly_reminders() == 1
+    assert notify.send_retention_reminders() == 1
     rows = list(db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == "retention_reminder")))
     assert [m.org_id for m in rows] == [str(w["school"].id)]
@@ -354,7 +354,7 @@ def test_monthly_email_counts_files_and_names_no_child(app: Flask, w) -> None:
     for child in ("ada", "ben", "dan", "cara"):
         assert w[child].reference not in body
         assert w[child].family_name not in body
-    assert retention.send_monthly_reminders() == 0  # once a month
+    assert notify.send_retention_reminders() == 0  # once a month
 
 
 def test_the_school_sets_how_long_concerns_that_led_to_nothing_are_kept(
