@@ -438,15 +438,24 @@ def build(period: Period, now: float, *, concerns: Sequence[ConcernRow],
                                   children.sexes, tuple(SEX_LABELS), SEX_LABELS))
 
     # Routes: taken (a decision to take it, or handed over), and mandatory ones handed over.
-    routes = sorted({r for i in incidents for r in i.taken | set(i.mandatory)},
+    # One pass: incidents with the same routes are counted together.
+    taken_n: Counter[str] = Counter()
+    mandatory_n: Counter[str] = Counter()
+    handed_n: Counter[str] = Counter()
+    for (taken, mandatory, handed_routes), n in Counter(
+            (i.taken, frozenset(i.mandatory), i.handed) for i in incidents).items():
+        for r in taken:
+            taken_n[r] += n
+        for r in mandatory:
+            mandatory_n[r] += n
+            if r in handed_routes:
+                handed_n[r] += n
+    routes = sorted(set(taken_n) | set(mandatory_n),
                     key=lambda r: list(ROUTE_LABELS).index(r) if r in ROUTE_LABELS else 99)
     report.tables.append(Table(
         "routes", "Routes", ("Taken", "Mandatory", "Mandatory and handed over"),
-        tuple((ROUTE_LABELS.get(r, r), (
-            sum(1 for i in incidents if r in i.taken),
-            sum(1 for i in incidents if r in i.mandatory),
-            sum(1 for i in incidents if r in i.mandatory and r in i.handed),
-        )) for r in routes),
+        tuple((ROUTE_LABELS.get(r, r), (taken_n[r], mandatory_n[r], handed_n[r]))
+              for r in routes),
         note="Incidents opened in the period. Mandatory: the rules say the route must be taken. "
              "Handed over: the portal holds a record of it (a referral or a hand-over record)."))
 
