@@ -194,8 +194,9 @@ ALSO_SHOWN = {
 DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
 # Issue 15 asks for at most 10 on every data page. Not there yet (the incident page's read
 # model still loads each kind of row in a statement of its own, the file each kind of line;
-# three of each are the audit event's): these two pages may not grow past today's counts.
-NOT_YET_TEN = {"incident": 17, "child's file": 19}
+# three of each are the audit event's): these two pages may not grow past today's counts
+# (the file at 18 with its transfers, sealed files and disclosures).
+NOT_YET_TEN = {"incident": 17, "child's file": 18}
 
 
 def measure(app: Flask, w: World) -> dict[str, tuple[Counted, str]]:
