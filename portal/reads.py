@@ -7,6 +7,8 @@
 * `authorities` loads every `LocalAuthority` row once per request (a few dozen rows, named by
   the directory, the handover lines, referral lists and the dashboard's routes) and holds them
   until the request ends.
+* `per_request` builds a read two parts of one page share once per request (the dashboard's
+  leavers and sealed files awaiting receipt, one statement for two panels).
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
   again. The session is the request's own (removed at teardown), so nothing outlives it.
