@@ -93,7 +93,7 @@ def _template_loaders(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
     from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-    from .govuk_widgets import Environment
+    from .govuk_widgets import Environment, fixed_tag
 
     app.jinja_environment = Environment  # before anything creates app.jinja_env
 
@@ -107,6 +107,7 @@ def _template_loaders(app: Flask) -> None:
     ])
     WTFormsHelpers(app)
     app.add_template_global(_error_summary, "wtforms_errors")
+    app.add_template_global(fixed_tag, "fixed_tag")
 
 
 def _error_summary(form: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:

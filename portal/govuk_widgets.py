@@ -351,3 +351,21 @@ class Environment(FlaskEnvironment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _Globals(d if d is not None else {}, self.globals)
+
+
+_fixed_tags: dict[tuple[int, str, str], Markup] = {}
+
+
+def fixed_tag(text: str, classes: str = "") -> Markup:
+    """GOV.UK Frontend's `govukTag({'text': text, 'classes': classes})`, rendered once per
+    process (issue 15): for a tag whose words a template fixes ("Overdue"), never data. The
+    dashboard shows one per overdue line; the macro ran again for each."""
+    env = current_app.jinja_env
+    key = (id(env), text, classes)
+    found = _fixed_tags.get(key)
+    if found is None:
+        module = env.get_template("govuk_frontend_jinja/components/tag/macro.html").module
+        params = {"text": text, "classes": classes} if classes else {"text": text}
+        rendered = module.govukTag(params)  # type: ignore[attr-defined]
+        found = _fixed_tags[key] = Markup(rendered)  # noqa: S704 - the macro's own HTML
+    return found

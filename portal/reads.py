@@ -7,6 +7,8 @@
 * `authorities` loads every `LocalAuthority` row once per request (a few dozen rows, named by
   the directory, the handover lines, referral lists and the dashboard's routes) and holds them
   until the request ends.
+* `per_request` builds a read two parts of one page share once per request (the dashboard's
+  leavers and sealed files awaiting receipt, one statement for two panels).
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
   again. The session is the request's own (removed at teardown), so nothing outlives it.
@@ -17,6 +19,7 @@ outlives its requests, and one request must never see another's rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import has_request_context, request
@@ -27,6 +30,7 @@ from .models import LocalAuthority, db
 
 _STORE = "portal.reads"
 M = TypeVar("M")
+T = TypeVar("T")
 
 
 def _store() -> dict[str, Any] | None:
@@ -67,3 +71,15 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = before
+
+
+def per_request(key: str, build: Callable[[], T]) -> T:
+    """`build()` once per request under `key` (each call outside a request): for a read two
+    parts of one page share, such as the dashboard's panels of children's files."""
+    store = _store()
+    if store is None:
+        return build()
+    if key not in store:
+        store[key] = build()
+    found: T = store[key]
+    return found

@@ -31,6 +31,7 @@ from ..models import Child, School, db
 from ..refusal import Refused
 from ..services import attachments as attachment_service
 from ..services import file_export as service
+from ..services import transfer
 from ..services.child_file import when_text
 from . import bp
 from .export_forms import (
@@ -75,7 +76,9 @@ def _export_helpers() -> dict[str, Any]:
     """For the dashboard (exports awaiting receipt) and the child's file (what was sent)."""
 
     def exports_awaiting_receipt() -> list[service.ExportRow]:
-        return service.awaiting_receipt(_user()) if current_user.is_authenticated else []
+        # Read with the dashboard's leavers in one statement (issue 15).
+        return transfer.leavers_and_awaiting(_user())[1] if current_user.is_authenticated \
+            else []
 
     def child_exports(child: Child) -> list[service.ExportRow]:
         return service.child_exports(_user(), child)

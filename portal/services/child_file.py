@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import String, and_, case, func, literal, or_, select, type_coerce, union_all
+from sqlalchemy import String, and_, case, func, literal, null, or_, select, type_coerce, union_all
 
 from .. import audit, wording
 from ..access import (
@@ -254,6 +254,7 @@ class _Builder:
         self._family_index: Callable[[str], str]
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
         self._redacted: dict[str, str] = {}
+        self.authority: str | None = None  # the child's authority's name, read with the page
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -404,11 +405,16 @@ class _Builder:
         child = self.child
         user = self.user
 
-        rows, concern_ids_q, incident_ids_q, _decision_ids_q, parts_q = self.timeline()
+        rows, concern_ids_q, incident_ids_q, _decision_ids_q, _parts_q = self.timeline()
         order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
                  if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
-        # The page's keys and the file's length in one statement (a window count).
-        keys_q = select(rows.c.id, rows.c.kind, func.count().over()).order_by(*order)
+        # The page's keys and the file's length in one statement (a window count), with the
+        # name of the child's authority (`_authority_name`) on each row.
+        code = child.local_authority_code
+        authority = (select(LocalAuthority.name).where(LocalAuthority.code == code)
+                     .scalar_subquery() if code else null())
+        keys_q = select(rows.c.id, rows.c.kind, func.count().over(),
+                        authority.label("authority")).order_by(*order)
 
         def fetch(number: int | None) -> list[Any]:
             query = keys_q
@@ -420,6 +426,7 @@ class _Builder:
         found = fetch(page)
         if found:
             total = int(found[0][2])
+            self.authority = (found[0][3] or code) if code else "Not recorded"
         else:  # an empty file, or a page past the end (an old link): show the last page
             total = db.session.scalar(select(func.count()).select_from(rows)) or 0
             if page is not None and page > 1 and total:
@@ -432,32 +439,46 @@ class _Builder:
         for ident, kind in keys:
             wanted[kind].append(ident if isinstance(ident, uuid.UUID) else uuid.UUID(str(ident)))
 
-        concerns = list(db.session.scalars(
-            select(Concern).where(Concern.id.in_(wanted["concern"]))
-        )) if wanted["concern"] else []
+        # The page's concerns, each with its triage outcomes (issue 13: a concern recorded
+        # without an incident shows what was decided, by whom, why, and the route it took;
+        # `triage.outcomes_of`, oldest first) and the children it names: one statement.
+        concern_rows = db.session.execute(
+            select(Concern, ConcernOutcome, ConcernChild)
+            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
+                                            ConcernOutcome.school_id == child.school_id))
+            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+            .where(Concern.id.in_(wanted["concern"]))
+            .order_by(ConcernOutcome.decided_at, ConcernChild.id)
+        ).all() if wanted["concern"] else []
+        by_concern: dict[uuid.UUID, Concern] = {}
+        outcomes: dict[uuid.UUID, list[ConcernOutcome]] = {}
+        links: dict[uuid.UUID, ConcernChild] = {}
+        outcome_ids: set[uuid.UUID] = set()
+        for concern, outcome, link in concern_rows:
+            by_concern.setdefault(concern.id, concern)
+            kept = outcomes.setdefault(concern.id, [])
+            if outcome is not None and outcome.id not in outcome_ids:
+                outcome_ids.add(outcome.id)
+                kept.append(outcome)
+            if link is not None:
+                links.setdefault(link.id, link)
+        concerns = list(by_concern.values())
         concern_ids = [c.id for c in concerns]
-        # Each concern's triage outcome (issue 13): a concern recorded without an incident
-        # shows what was decided, by whom, why, and the route it took.
-        outcomes = triage.outcomes_of(child.school_id, concern_ids)
-        outcome_ids = {o.id for rows in outcomes.values() for o in rows}
+        concern_links = list(links.values())
 
-        # The page's incidents with this child's part in each, in one statement.
+        # The page's incidents with every child's part in each (this child's among them), in
+        # one statement.
         found = list(db.session.execute(
-            parts_q.add_columns(Incident)
+            school_rows_visible_to(user, IncidentChild).add_columns(Incident)
+            .join(Incident, Incident.id == IncidentChild.incident_id)
             .where(IncidentChild.incident_id.in_(wanted["incident"]))
-        )) if wanted["incident"] else []
-        parts = [part for part, _ in found]
-        incidents = {incident.id: incident for _, incident in found}
-        incident_ids = list(incidents)
-
-        all_parts = list(db.session.scalars(
-            school_rows_visible_to(user, IncidentChild)
-            .where(IncidentChild.incident_id.in_(incident_ids))
             .order_by(IncidentChild.position)
-        )) if incident_ids else []
-        concern_links = list(db.session.scalars(
-            select(ConcernChild).where(ConcernChild.concern_id.in_(concern_ids))
-        )) if concern_ids else []
+        )) if wanted["incident"] else []
+        all_parts = [part for part, _ in found]
+        parts = [part for part in all_parts if part.child_id == child.id]
+        incidents = {part.incident_id: incident for part, incident in found
+                     if part.child_id == child.id}
+        incident_ids = list(incidents)
         # Every other child the whole file touches (not only this page): their names are
         # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
         other_ids_q = union_all(
@@ -617,7 +638,8 @@ class _Builder:
             reference=child.reference,
             dob=child.dob,
             send=child.send,
-            local_authority=_authority_name(child.local_authority_code),
+            local_authority=(self.authority if self.authority is not None
+                             else _authority_name(child.local_authority_code)),
             family_members=family,
             events=timeline,
             newest_first=newest_first,

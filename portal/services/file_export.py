@@ -523,6 +523,11 @@ def export_rows(query: Any) -> list[ExportRow]:
     rows = list(db.session.execute(
         query.add_columns(Child).join(Child, Child.id == SealedExport.child_id)
         .order_by(SealedExport.created_at)))
+    return export_rows_of([(e, child) for e, child in rows])
+
+
+def export_rows_of(rows: Iterable[tuple[SealedExport, Child]]) -> list[ExportRow]:
+    """Sealed exports, each with its child, as rows of a page (in the order given)."""
     return [ExportRow(e.id, e.child_id, f"{child.full_name} ({child.reference})",
                       e.receiving_school or "", when_text(e.created_at),
                       when_text(e.received_at) if e.received_at else None,

@@ -786,12 +786,16 @@ def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
     return _views_of(list(db.session.scalars(query.options(defer(Referral.packet_enc)))), now)
 
 
-def _views_of(referrals: list[Referral], now: dt.datetime) -> list[ReferralView]:
-    """`referral_list`'s views of referrals already loaded."""
+def _views_of(referrals: list[Referral], now: dt.datetime,
+              responses: dict[uuid.UUID, list[ReferralResponse]] | None = None,
+              ) -> list[ReferralView]:
+    """`referral_list`'s views of referrals already loaded (with their `responses_for` when
+    the caller loaded them)."""
     directory = directory_from_db()
     las = {la.id: la for la in reads.authorities().values()}
     schools: dict[uuid.UUID, School | None] = {}
-    responses = responses_for(referrals)
+    if responses is None:
+        responses = responses_for(referrals)
     # A DSL's referrals are all of the request's school, already loaded (portal/reads.py).
     wanted = {r.school_id for r in referrals}
     schools = {sid: found for sid in wanted if (found := reads.loaded(School, sid)) is not None}
@@ -840,11 +844,26 @@ def live_referrals(query: Any, now: dt.datetime) -> tuple[list[ReferralView], in
         query.order_by(None).subquery()).subquery()
     live_rows = query.where(~_settled()).order_by(None).subquery()
     found = aliased(Referral, live_rows)
+    # With each live referral's own authority's responses, oldest first (`responses_for`):
+    # a row per response, in the same statement (issue 15).
     rows = db.session.execute(
-        select(total.c.total, found).select_from(total)
-        .outerjoin(live_rows, true()).options(defer(found.packet_enc))).all()
-    live = [referral for _, referral in rows if referral is not None]
-    return _views_of(live, now), (rows[0][0] if rows else 0) - len(live)
+        select(total.c.total, found, ReferralResponse).select_from(total)
+        .outerjoin(live_rows, true())
+        .outerjoin(ReferralResponse, and_(
+            ReferralResponse.referral_id == found.id,
+            ReferralResponse.local_authority_id == found.local_authority_id))
+        .order_by(ReferralResponse.recorded_at)
+        .options(defer(found.packet_enc))).all()
+    responses: dict[uuid.UUID, list[ReferralResponse]] = {}
+    live: list[Referral] = []
+    for _, referral, response in rows:
+        if referral is not None:
+            if referral.id not in responses:
+                live.append(referral)
+            kept = responses.setdefault(referral.id, [])
+            if response is not None:
+                kept.append(response)
+    return _views_of(live, now, responses), (rows[0][0] if rows else 0) - len(live)
 
 
 @dataclass

@@ -23,12 +23,13 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import aliased
 
 from .. import audit, wording
 from ..access import (
@@ -52,11 +53,13 @@ from ..models import (
     RouteHandover,
     School,
     SchoolTerm,
+    SealedExport,
     TransferAttachment,
     User,
     db,
     keyring,
 )
+from ..reads import per_request
 from ..refusal import Problem, Refused
 from ..rules import school_days
 from ..rules.school_days import Term
@@ -65,7 +68,7 @@ from . import chronology
 from .attachments import clean_filename
 from .child_file import ChildFile, build_whole_file
 from .children import add_child, possible_duplicates
-from .file_export import event_data
+from .file_export import ExportRow, event_data, export_rows_of
 from .referral_files import _Chunks, discard
 
 __all__ = ["clean_filename", "discard"]  # for the views
@@ -142,10 +145,13 @@ class Clock:
         return f"Due by {due} ({self.days_left} school {plural} left)"
 
 
-def clock_for(transfer: FileTransfer, today: dt.date) -> Clock:
-    """The clock of the sending school (its term dates): due on the fifth school day after the
-    child moved; overdue when not yet accepted after that day."""
-    terms = _rule_terms(transfer.from_school_id)
+def clock_for(transfer: FileTransfer, today: dt.date,
+              terms: list[Term] | None = None) -> Clock:
+    """The clock of the sending school (its term dates, `terms` when the caller loaded them):
+    due on the fifth school day after the child moved; overdue when not yet accepted after
+    that day."""
+    if terms is None:
+        terms = _rule_terms(transfer.from_school_id)
     due = school_days.transfer_due_on(transfer.moved_on, terms)
     received = transfer.state == "accepted"
     end = uk_local(transfer.accepted_at).date() if transfer.accepted_at else today
@@ -596,35 +602,81 @@ def _school_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
 
 def rows_for(query: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
     """Transfers (from `transfers_visible_to`) as dashboard rows: overdue first, then by the
-    day they are due."""
-    transfers: Sequence[FileTransfer] = list(db.session.scalars(query))
-    names = _school_names([t.from_school_id for t in transfers]
-                          + [t.to_school_id for t in transfers])
-    children = {c.id: c for c in db.session.scalars(select(Child).where(
-        Child.id.in_([t.child_id for t in transfers if t.from_school_id == school_id])))}
+    day they are due. One statement whatever the rows (issue 15): each transfer with the
+    sending school's own child (outgoing only), both schools' names and the sending school's
+    terms (a row per term, a few a year)."""
+    sender, receiver = aliased(School), aliased(School)
+    rows = db.session.execute(
+        query.add_columns(Child, sender.name, receiver.name, SchoolTerm)
+        .outerjoin(Child, and_(Child.id == FileTransfer.child_id,
+                               FileTransfer.from_school_id == school_id))
+        .outerjoin(sender, sender.id == FileTransfer.from_school_id)
+        .outerjoin(receiver, receiver.id == FileTransfer.to_school_id)
+        .outerjoin(SchoolTerm, SchoolTerm.school_id == FileTransfer.from_school_id)
+        .order_by(FileTransfer.id, SchoolTerm.starts_on)).all()
+    found: dict[uuid.UUID, tuple[FileTransfer, Child | None, str, str]] = {}
+    terms: dict[uuid.UUID, list[Term]] = {}
+    for t, child, from_name, to_name, term in rows:
+        found.setdefault(t.id, (t, child, from_name or "", to_name or ""))
+        kept = terms.setdefault(t.id, [])
+        if term is not None:
+            kept.append(Term(term.starts_on, term.ends_on, term.half_term_starts,
+                             term.half_term_ends))
     out = []
-    for t in transfers:
+    for t, child, from_name, to_name in found.values():
         incoming = t.to_school_id == school_id
         if incoming:
-            label = "A child from " + names.get(t.from_school_id, "another school")
+            label = "A child from " + (from_name or "another school")
         else:
-            child = children.get(t.child_id)
             label = f"{child.full_name} ({child.reference})" if child else ""
-        out.append(TransferRow(t, incoming, names.get(t.to_school_id if not incoming
-                                                      else t.from_school_id, ""),
-                               label, clock_for(t, today)))
+        out.append(TransferRow(t, incoming, to_name if not incoming else from_name,
+                               label, clock_for(t, today, terms[t.id])))
     out.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
     return out
 
 
-def leavers_to_send(school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
+def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
+    """For the dashboard, in one statement whatever the rows (issue 15): the school's leavers
+    who may have a next school on the portal and whose file has not been sent, and its sealed
+    files awaiting receipt (`file_export.awaiting_receipt`), each with its child. Read once per
+    request: two panels show it."""
+    def build() -> tuple[list[Child], list[ExportRow]]:
+        school_id = user.school_id
+        if school_id is None:
+            return [], []
+        sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
+        leaver = and_(Child.roll_status == "left", Child.destination_school_enc.is_not(None),
+                      Child.merged_into_id.is_(None), Child.id.not_in(sent))
+        exports = school_rows_visible_to(user, SealedExport).where(
+            SealedExport.received_at.is_(None)).subquery()
+        awaiting = aliased(SealedExport, exports)
+        rows = db.session.execute(
+            select(Child, awaiting, leaver.label("leaver"))
+            .outerjoin(exports, exports.c.child_id == Child.id)
+            .where(Child.school_id == school_id, or_(exports.c.id.is_not(None), leaver))
+            .order_by(exports.c.created_at, Child.id)).all()
+        leavers: dict[uuid.UUID, Child] = {}
+        found: list[tuple[SealedExport, Child]] = []
+        for child, export, is_leaver in rows:
+            if is_leaver:
+                leavers.setdefault(child.id, child)
+            if export is not None:
+                found.append((export, child))
+        return list(leavers.values()), export_rows_of(found)
+    return per_request("dashboard.leavers_and_awaiting", build)
+
+
+def leavers_to_send(school_id: uuid.UUID, today: dt.date,
+                    candidates: list[Child] | None = None) -> list[TransferRow]:
     """Pupils the roll marked as left for a school on the portal whose file has not been sent,
-    with the clock from the day they left. Only leavers with a next school are decrypted."""
-    sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
-    candidates = list(db.session.scalars(select(Child).where(
-        Child.school_id == school_id, Child.roll_status == "left",
-        Child.destination_school_enc.is_not(None), Child.merged_into_id.is_(None),
-        Child.id.not_in(sent))))
+    with the clock from the day they left. Only leavers with a next school are decrypted
+    (`candidates` when the caller loaded them, see `leavers_and_awaiting`)."""
+    if candidates is None:
+        sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
+        candidates = list(db.session.scalars(select(Child).where(
+            Child.school_id == school_id, Child.roll_status == "left",
+            Child.destination_school_enc.is_not(None), Child.merged_into_id.is_(None),
+            Child.id.not_in(sent))))
     if not candidates:
         return []
     schools = {s.urn: s for s in destinations(school_id)}
@@ -652,6 +704,35 @@ def received_transfers_of(child: Child) -> list[FileTransfer]:
     return list(db.session.scalars(select(FileTransfer).where(
         FileTransfer.received_child_id == child.id,
         FileTransfer.to_school_id == child.school_id).order_by(FileTransfer.accepted_at)))
+
+
+@dataclass(frozen=True)
+class ChildTransfers:
+    """A child's transfers for their page: the one that took the file away (the latest) with
+    the receiving school's name, and those received into it with each sending school's."""
+
+    sent: FileTransfer | None
+    sent_to: str
+    received: list[tuple[FileTransfer, str]]
+
+
+def transfers_of(child: Child) -> ChildTransfers:
+    """`sent_transfer_of` and `received_transfers_of` with the other schools' names, in one
+    statement (issue 15)."""
+    other = aliased(School)
+    rows = db.session.execute(
+        select(FileTransfer, other.name)
+        .outerjoin(other, other.id == case((FileTransfer.child_id == child.id,
+                                             FileTransfer.to_school_id),
+                                            else_=FileTransfer.from_school_id))
+        .where(or_(FileTransfer.child_id == child.id,
+                   and_(FileTransfer.received_child_id == child.id,
+                        FileTransfer.to_school_id == child.school_id)))).all()
+    sent = [(t, name or "") for t, name in rows if t.child_id == child.id]
+    sent.sort(key=lambda r: r[0].sent_at, reverse=True)
+    received = [(t, name or "") for t, name in rows if t.child_id != child.id]
+    received.sort(key=lambda r: (r[0].accepted_at is None, r[0].accepted_at or r[0].sent_at))
+    return ChildTransfers(sent[0][0] if sent else None, sent[0][1] if sent else "", received)
 
 
 def school_name(school_id: uuid.UUID) -> str:

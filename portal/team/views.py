@@ -14,7 +14,8 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import false, or_, select
+from sqlalchemy import Uuid, cast, false, func, select, union_all
+from sqlalchemy.orm import aliased
 from werkzeug.wrappers import Response
 
 from .. import access, clock, notify
@@ -61,29 +62,47 @@ def _home() -> str:
     return url_for("incidents.dashboard" if current_user.role == "dsl" else "referrals.inbox")
 
 
+def _user_id_of(object_id: Any) -> Any:
+    """SQL: an audit event's `object_id` (a user's id as text) as a `users.id` value."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(object_id, Uuid)
+    return func.replace(object_id, "-", "")  # SQLite keeps a UUID as its 32 hex digits
+
+
 def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
     """The organisation's accounts (the DSL's dashboard, the adviser's inbox): those waiting for
     approval, and the changes of the last NOTICE_DAYS days (from the audit trail)."""
     if me.school_id is None and me.local_authority_id is None:
         return {"pending": [], "notices": []}
     since = now - dt.timedelta(days=NOTICE_DAYS)
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.org_id == me.org_id,
-                                 AuditEvent.action.in_(NOTICE_ACTIONS),
-                                 AuditEvent.object_type == "user", AuditEvent.at >= since)
-        .order_by(AuditEvent.at.desc()).limit(50)).all()
-    ids = {uuid.UUID(e.object_id) for e in events if e.object_id}
-    # Those waiting for approval and those the notices name, in one statement.
+    # One statement (issue 15): the notices (the latest 50 events about accounts), each with
+    # the account it names, and the accounts waiting for approval.
+    events = (select(AuditEvent).where(AuditEvent.org_id == me.org_id,
+                                       AuditEvent.action.in_(NOTICE_ACTIONS),
+                                       AuditEvent.object_type == "user", AuditEvent.at >= since)
+              .order_by(AuditEvent.at.desc()).limit(50).subquery())
+    event = aliased(AuditEvent, events)
+    named = _user_id_of(events.c.object_id)
     waiting = onboarding.awaiting_clause(me)
-    named = User.id.in_(ids) if ids else None
-    wanted = [c for c in (waiting, named) if c is not None]
-    rows = list(db.session.execute(
-        select(User, (waiting if waiting is not None else false()).label("waiting"))
-        .where(or_(*wanted)).order_by(User.created_at))) if wanted else []
+    ids = select(named)
+    if waiting is not None:
+        ids = union_all(select(User.id).where(waiting), ids)  # type: ignore[assignment]
+    found = db.session.execute(
+        select(User, (waiting if waiting is not None else false()).label("waiting"), event)
+        .outerjoin(events, User.id == named)
+        .where(User.id.in_(ids)).order_by(User.created_at, events.c.at.desc())).all()
+    rows = []
+    seen: set[uuid.UUID] = set()
+    for account, is_waiting, _ in found:
+        if account.id not in seen:
+            seen.add(account.id)
+            rows.append((account, is_waiting))
+    events_found = sorted((e for _, _, e in found if e is not None),
+                          key=lambda e: e.at, reverse=True)
     pending = [u for u, is_waiting in rows if is_waiting]
     people = {u.id: u for u, _ in rows}
     notices = []
-    for e in events:
+    for e in events_found:
         u = people.get(uuid.UUID(e.object_id)) if e.object_id else None
         if u is None:
             continue

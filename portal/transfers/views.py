@@ -291,15 +291,15 @@ def remove_term(term_id: uuid.UUID) -> Any:
 def child_panel(child: Child) -> Markup:
     """On a child's page: the file sent away (read-only), files received, or the offer to send
     it (a leaver's page says so)."""
-    sent = svc.sent_transfer_of(child)
-    received = svc.received_transfers_of(child)
+    transfers = svc.transfers_of(child)
+    sent = transfers.sent
     today = svc.today_for(_now())
     return Markup(render_template(  # noqa: S704 - our own template, autoescaped
         "transfers/_child_panel.html", child=child, sent=sent,
         sent_clock=svc.clock_for(sent, today) if sent else None,
-        sent_to=svc.school_name(sent.to_school_id) if sent else "",
+        sent_to=transfers.sent_to,
         destination=svc.destination_of(child) if not sent else None,
-        received=[(t, svc.school_name(t.from_school_id)) for t in received]))
+        received=transfers.received))
 
 
 def dashboard_rows() -> list[svc.TransferRow]:
@@ -313,6 +313,6 @@ def dashboard_rows() -> list[svc.TransferRow]:
     today = svc.today_for(_now())
     rows = svc.rows_for(access.transfers_visible_to(user).where(FileTransfer.state == "sent"),
                         user.school_id, today)
-    rows += svc.leavers_to_send(user.school_id, today)
+    rows += svc.leavers_to_send(user.school_id, today, svc.leavers_and_awaiting(user)[0])
     rows.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
     return rows
