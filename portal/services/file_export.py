@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
 
 from .. import audit, wording
@@ -535,11 +535,15 @@ def export_rows_of(rows: Iterable[tuple[SealedExport, Child]]) -> list[ExportRow
             for e, child in rows]
 
 
+#: A sealed file still out: neither confirmed as received nor withdrawn (the one definition: the
+#: dashboard, the child's file and retention's blockers ask it).
+AWAITING_RECEIPT: Final = and_(SealedExport.received_at.is_(None),
+                               SealedExport.withdrawn_at.is_(None))
+
+
 def awaiting_receipt(user: Any) -> list[ExportRow]:
     """The school's sealed exports whose receipt is not yet confirmed, oldest first."""
-    return export_rows(school_rows_visible_to(user, SealedExport)
-                       .where(SealedExport.received_at.is_(None),
-                              SealedExport.withdrawn_at.is_(None)))
+    return export_rows(school_rows_visible_to(user, SealedExport).where(AWAITING_RECEIPT))
 
 
 def child_exports(user: Any, child: Child) -> list[ExportRow]:

@@ -66,6 +66,7 @@ from ..models import (
 from ..models.base import child_key_org
 from ..refusal import Problem, Refused
 from ..rules import retention as rules
+from .file_export import AWAITING_RECEIPT
 
 RETENTION_KEPT: Final = "retention.kept"
 RETENTION_DESTROYED: Final = "retention.destroyed"
@@ -210,8 +211,7 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
         reasons.append("The file has been sent to the child's new school and they have not "
                        "accepted it yet")
     sealed = session.scalar(select(func.count()).select_from(SealedExport).where(
-        SealedExport.child_id == child.id, SealedExport.received_at.is_(None),
-        SealedExport.withdrawn_at.is_(None))) or 0
+        SealedExport.child_id == child.id, AWAITING_RECEIPT)) or 0
     if sealed:
         reasons.append("A sealed copy of the file is waiting for the new school to confirm "
                        "receipt")

@@ -68,7 +68,7 @@ from . import chronology
 from .attachments import clean_filename
 from .child_file import ChildFile, build_whole_file
 from .children import add_child, possible_duplicates
-from .file_export import ExportRow, event_data, export_rows_of
+from .file_export import AWAITING_RECEIPT, ExportRow, event_data, export_rows_of
 from .referral_files import _Chunks, discard
 
 __all__ = ["clean_filename", "discard"]  # for the views
@@ -647,8 +647,7 @@ def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
         sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
         leaver = and_(Child.roll_status == "left", Child.destination_school_enc.is_not(None),
                       Child.merged_into_id.is_(None), Child.id.not_in(sent))
-        exports = school_rows_visible_to(user, SealedExport).where(
-            SealedExport.received_at.is_(None)).subquery()
+        exports = school_rows_visible_to(user, SealedExport).where(AWAITING_RECEIPT).subquery()
         awaiting = aliased(SealedExport, exports)
         rows = db.session.execute(
             select(Child, awaiting, leaver.label("leaver"))
