@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
-from sqlalchemy import Select, event, false, or_, select
+from sqlalchemy import Select, and_, event, false, or_, select
 from werkzeug.exceptions import Conflict, NotFound
 
 from .models import (
@@ -47,6 +47,7 @@ from .models import (
     ChildMerge,
     ChildRecordEntry,
     Concern,
+    ConcernChild,
     ConcernOutcome,
     ConsultationCall,
     Decision,
@@ -93,6 +94,7 @@ __all__ = [
     "get_user_or_404",
     "incidents_visible_to",
     "parse_id",
+    "read_only_message",
     "read_only_reason",
     "referral_responses_visible_to",
     "referrals_visible_to",
@@ -193,17 +195,35 @@ CAPABILITIES: Final[dict[str, Callable[[Any], bool]]] = {
 # Scoped queries
 
 
+def _about_destroyed_only(link: Any, parent: Any, school: uuid.UUID) -> Any:
+    """A clause: the concern (incident) names children and every one of them had their file
+    destroyed at the end of its retention (services/retention.py emptied it): it is gone, as
+    the child's file is. A concern naming no child, or a living child too, stays."""
+    destroyed = select(link.child_id).join(Child, Child.id == link.child_id).where(
+        Child.school_id == school, Child.destroyed_at.is_not(None))
+    living = select(parent).join(Child, Child.id == link.child_id).where(
+        Child.school_id == school, Child.destroyed_at.is_(None))
+    about_destroyed = select(parent).where(link.child_id.in_(destroyed))
+    return and_(parent.in_(about_destroyed), parent.not_in(living))
+
+
 def concerns_visible_to(user: Any) -> Select[Concern]:
-    """Staff: the concerns they raised. DSL: the school's (others' drafts excepted)."""
+    """Staff: the concerns they raised. DSL: the school's (others' drafts excepted). Never a
+    concern about destroyed children only."""
     school = _school_of(user, DSL)
     if school is not None:
         return select(Concern).where(
             Concern.school_id == school,
             or_(Concern.state != "draft", Concern.raised_by_id == user.id),
+            ~Concern.id.in_(select(ConcernChild.concern_id).where(
+                _about_destroyed_only(ConcernChild, ConcernChild.concern_id, school))),
         )
     school = _school_of(user, STAFF)
     if school is not None:
-        return select(Concern).where(Concern.school_id == school, Concern.raised_by_id == user.id)
+        return select(Concern).where(
+            Concern.school_id == school, Concern.raised_by_id == user.id,
+            ~Concern.id.in_(select(ConcernChild.concern_id).where(
+                _about_destroyed_only(ConcernChild, ConcernChild.concern_id, school))))
     return _nothing(Concern)
 
 
@@ -216,10 +236,18 @@ def children_visible_to(user: Any) -> Select[Child]:
 
 
 def incidents_visible_to(user: Any) -> Select[Incident]:
+    """The school's DSLs; never an incident about destroyed children only."""
     school = _school_of(user, DSL)
     if school is None:
         return _nothing(Incident)
-    return select(Incident).where(Incident.school_id == school)
+    return select(Incident).where(Incident.school_id == school,
+                                  ~Incident.id.in_(destroyed_only_incidents(school)))
+
+
+def destroyed_only_incidents(school: uuid.UUID) -> Select[Any]:
+    """The ids of the school's incidents about destroyed children only (hidden everywhere)."""
+    return select(IncidentChild.incident_id).where(
+        _about_destroyed_only(IncidentChild, IncidentChild.incident_id, school))
 
 
 def school_rows_visible_to(user: Any, model: type[M]) -> Select[M]:
@@ -395,6 +423,22 @@ _CHILD_RECORD_ROWS: Final[dict[type[Any], tuple[str, ...]]] = {
 }
 
 
+# What the sending school may still finish after the send (R1: nothing lost or stuck): dealing
+# with a concern about the child (services/triage.py), and handing over an incident the child
+# was in: a route recorded (services/handover.py), the referral sent, and the authority's
+# answer to it (services/referrals.py). Of the sent child's rows these paths add only one
+# chronology line each, of these kinds; only their insertion is let through. Decisions, parent
+# contacts, notes and anything else about the child stay refused.
+_FINISHING_LINES: Final = frozenset({"concern_triaged", "handing_over", "referral_sent",
+                                     "referral_answered",
+                                     # retention still runs on a sent copy
+                                     "kept_after_review"})
+
+
+def _finishing(target: Any) -> bool:
+    return isinstance(target, ChildRecordEntry) and target.kind in _FINISHING_LINES
+
+
 def _about_the_copy(target: Any) -> bool:
     from .services.file_export import ENTRY_DISCLOSURE, ENTRY_RECEIPT
 
@@ -402,7 +446,7 @@ def _about_the_copy(target: Any) -> bool:
                                                                      ENTRY_RECEIPT)
 
 
-def _read_only_message(sent_at: Any) -> str:
+def read_only_message(sent_at: Any) -> str:
     return (f"This child's file was sent to their new school on {day_words(sent_at)}. This "
             "school's copy is kept read-only, so nothing can be added to it or changed. "
             "Anything new belongs in the file at their new school: tell its designated "
@@ -415,7 +459,18 @@ def read_only_reason(child: Child) -> str | None:
     with db.session.no_autoflush:
         sent_at = db.session.scalar(select(FileTransfer.sent_at)
                                     .where(FileTransfer.child_id == child.id).limit(1))
-    return None if sent_at is None else _read_only_message(sent_at)
+    return None if sent_at is None else read_only_message(sent_at)
+
+
+def sent_away(child_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these children's files were sent to another school (their records read-only):
+    pages hide the forms that would refuse, and say why instead."""
+    ids = list(child_ids)
+    if not ids:
+        return set()
+    with db.session.no_autoflush:
+        return set(db.session.scalars(select(FileTransfer.child_id)
+                                      .where(FileTransfer.child_id.in_(ids))))
 
 
 def check_writable(child: Child) -> None:
@@ -439,6 +494,13 @@ def allow_retention_destroy() -> Iterator[None]:
         _RETENTION_DESTROY.reset(token)
 
 
+def refuse_inserts_to_sent_files(mapper: Any, connection: Any, target: Any) -> None:
+    """Before a row of a child's record is inserted: as `refuse_writes_to_sent_files`, except
+    the lines of finishing what was already open (`_FINISHING_LINES`)."""
+    if not _finishing(target):
+        refuse_writes_to_sent_files(mapper, connection, target)
+
+
 def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> None:
     """Before a row of a child's record is inserted, updated or deleted (whatever path wrote
     it): refused when the child's file was sent to another school. Listens on those tables
@@ -450,13 +512,15 @@ def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> No
     sent_at = connection.scalar(select(FileTransfer.sent_at)
                                 .where(FileTransfer.child_id.in_(ids)).limit(1))
     if sent_at is not None:
-        raise ReadOnlyFile(_read_only_message(sent_at))
+        raise ReadOnlyFile(read_only_message(sent_at))
 
 
 def init_app() -> None:
     """Install the read-only guard (once per process)."""
     for model in _CHILD_RECORD_ROWS:
-        for name in ("before_insert", "before_update", "before_delete"):
+        if not event.contains(model, "before_insert", refuse_inserts_to_sent_files):
+            event.listen(model, "before_insert", refuse_inserts_to_sent_files)
+        for name in ("before_update", "before_delete"):
             if not event.contains(model, name, refuse_writes_to_sent_files):
                 event.listen(model, name, refuse_writes_to_sent_files)
 

@@ -15,7 +15,7 @@ import pyotp
 from flask import current_app
 from sqlalchemy import or_, select
 
-from . import clock
+from . import clock, wording
 from .clock import uk_local
 from .models import (
     TWO_FACTOR_ROLES,
@@ -207,8 +207,10 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
     for child, role, _ in roles:
         others = ", ".join(o.redacted_label for o, _, _ in roles if o is not child)
         _entry(child, "incident",
-               f"Incident {inc.reference} opened ({', '.join(sorted(types))}); role: {role}"
-               + (f"; also involved: {others}" if others else "") + ".",
+               f"Incident {inc.reference} opened: "
+               f"{wording.sentence_list(wording.labels(sorted(types), 'type')).lower()}. "
+               f"This child: {wording.label(role, 'role').lower()}."
+               + (f" Also involved: {others}." if others else ""),
                author=dsl, at=reported_at, incident=inc, source=inc)
     return inc
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "authority_name",
+    "counted",
     "day",
     "init_app",
     "iso_dates_in_words",
@@ -279,6 +280,12 @@ def paragraphs(text: Any) -> Markup:
 # Jinja
 
 
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """`number` with its noun in the right number: "1 school", "0 schools", "3 lines"
+    (`plural` when adding "s" is wrong: "1 child", "2 children")."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
 def init_app(app: Flask) -> None:
     """Registers the filters: `{{ code | words('type') }}`, `{{ codes | words_list('feature') }}`,
     `{{ at | when }}`, `{{ at | when(weekday=True) }}`, `{{ on | day }}`, `{{ code | authority }}`,
@@ -293,3 +300,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(source_words, "source_words")
     app.add_template_filter(source_link, "source_link")
     app.add_template_filter(iso_dates_in_words, "in_words")
+    app.add_template_filter(counted, "counted")

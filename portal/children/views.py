@@ -34,6 +34,7 @@ from ..access import (
     get_attachment_or_404,
     get_child_or_404,
     get_incident_or_404,
+    read_only_message,
     require,
 )
 from ..attachments import (
@@ -51,6 +52,7 @@ from ..models import Incident, db, utcnow
 from ..reads import commit_keeping_loaded
 from ..services import attachments as attachment_service
 from ..services import child_file
+from ..services import transfer as transfer_service
 from . import bp
 from .forms import NUDES_WARNING, AttachmentForm, SearchForm
 from .merge_views import merged_target
@@ -117,10 +119,14 @@ def file(child_id: Any) -> Any:
     page = request.args.get("page", 1, type=int)
     record = child_file.build_child_file(user, child, newest_first=newest_first,
                                          page=page if page and page > 0 else 1)
+    transfers = transfer_service.transfers_of(child)  # the panel and read-only share it
     child_file.record_view(user, child, newest_first=newest_first)
     commit_keeping_loaded()
+    sent = transfers.sent
     return render_template("children/file.html", page_title=f"Child {child.reference}",
-                           file=record, pagination=_pagination(record, newest_first))
+                           file=record, pagination=_pagination(record, newest_first),
+                           transfers=transfers,
+                           read_only=read_only_message(sent.sent_at) if sent else None)
 
 
 def _pagination(record: child_file.ChildFile, newest_first: bool) -> dict[str, Any] | None:

@@ -77,6 +77,7 @@ def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToInciden
     children = sorted((link.child for link in concern.children), key=lambda c: c.reference)
     # The DSL reads the children by name, each a link to their file.
     children_html = Markup("<br>").join(
+        Markup("{}").format(c.redacted_label) if c.destroyed_at is not None else
         Markup('<a class="govuk-link" href="{}">{} ({})</a>').format(
             url_for("children.file", child_id=c.id), c.full_name, c.reference)
         for c in children) or "No child named"

@@ -200,6 +200,7 @@ def show(incident_id: uuid.UUID) -> str:
             record_headings=handover.RECORD_HEADINGS, route_slugs=ROUTE_SLUGS,
             sexual_types=SEXUAL_TYPES, date_text=reviews_svc.date_text,
             reassess_form=VersionedForm(formdata=None, version=str(incident.version)),
+            sent_ids=page.sent_away,
         ))
 
 

@@ -9,6 +9,8 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from ..crypto import KeyShredded
+
 bp = Blueprint("main", __name__)
 
 
@@ -77,6 +79,11 @@ def register_error_pages(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(KeyShredded)
+    def shredded(error: Exception) -> tuple[str, int]:
+        # A record of a file destroyed at the end of its retention: gone, as a 404 (never a 500).
+        return render_template("errors/404.html"), 404
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:

@@ -66,6 +66,10 @@ class ChildKeyed:
         return None if child_id is None else child_key_org(child_id)
 
 
+# How a child whose file was destroyed (services/retention.py) appears anywhere: no link.
+DESTROYED_CHILD: Final = "A child whose file was destroyed"
+
+
 class Child(IdMixin, Base):
     __tablename__ = "children"
     __table_args__ = (UniqueConstraint("school_id", "reference"),
@@ -184,9 +188,20 @@ class Child(IdMixin, Base):
     @property
     def redacted_label(self) -> str:
         """How this child appears in another child's file: initials and reference only (the
-        reference alone when every name part is in a script whose initial is a whole name)."""
+        reference alone when every name part is in a script whose initial is a whole name; a
+        child whose file was destroyed at the end of its retention: only that)."""
+        if self.destroyed_at is not None:
+            return DESTROYED_CHILD
         initials = self.initials
         return f"{initials} ({self.reference})" if initials else self.reference
+
+    @property
+    def named_label(self) -> str:
+        """How this child appears to their own school's DSL: name and reference (a child whose
+        file was destroyed: only that)."""
+        if self.destroyed_at is not None:
+            return DESTROYED_CHILD
+        return f"{self.full_name} ({self.reference})"
 
 
 class ChildNameTerm(Base):

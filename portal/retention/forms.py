@@ -34,5 +34,6 @@ class RetentionSettingsForm(FlaskForm):  # type: ignore[misc]
         "Months to keep a file of concerns that led to no further action",
         description="Counted from the last concern; then the file is due for review. From 12 to "
                     "300 months; the portal's default is 72 (six years).",
-        widget=GovTextInput(), validators=[Optional()], render_kw={"inputmode": "numeric"})
+        widget=GovTextInput(), validators=[Optional()], render_kw={"inputmode": "numeric"},
+        invalid_value_message="Enter the number of months as a number, like 72")
     submit = SubmitField("Save", widget=GovSubmitInput())

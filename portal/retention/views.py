@@ -48,8 +48,11 @@ def index() -> Any:
     rows = [(d, label_for_dsl(d.child), rules.RECORD_TYPES[d.schedule.record_type])
             for d in due]
     gone = [(t, retention.count_lines(t.counts)) for t in retention.tombstones(school.id)]
+    # Kept files by reference only (as the destroyed ones): the page is not the child's file.
+    kept = [(r, f"File {kid.reference}") for r in retention.kept_files(school.id)
+            if (kid := db.session.get(Child, r.child_id)) is not None]
     return render_template("retention/index.html", page_title="Files due for review",
-                           rows=rows, tombstones=gone, school=school)
+                           rows=rows, tombstones=gone, school=school, kept=kept)
 
 
 @bp.route("/retention/<uuid:child_id>/keep", methods=["GET", "POST"])
@@ -107,7 +110,7 @@ def destroy(child_id: Any) -> Any:
     plan = retention.plan(child)
     return render_template("retention/destroy.html", page_title="Destroy a file", child=child,
                            due=due, form=form, blockers=blockers, label=label_for_dsl(child),
-                           lines=retention.count_lines(plan.counts),
+                           lines=retention.destroy_sentences(plan.counts),
                            record_type=rules.RECORD_TYPES[due.schedule.record_type]), status
 
 

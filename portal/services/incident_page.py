@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from ..clock import uk_local
 from ..models import (
@@ -27,6 +28,7 @@ from ..models import (
     Concern,
     ConsultationCall,
     Decision,
+    FileTransfer,
     Incident,
     IncidentChild,
     ParentContact,
@@ -36,7 +38,6 @@ from ..models import (
 from ..refusal import Problem
 from . import handover, referrals, reviews
 from . import incidents as svc
-from .facts import incident_children
 from .localtime import directory_from_db
 from .parents import contacts_for, describe
 
@@ -65,6 +66,8 @@ class IncidentPage:
     rules: svc.RulesChange | None  # what the last save changed; the current rules' preview
     missing: tuple[str, ...]  # what the incident needs before it can be assessed
     children: tuple[IncidentChild, ...]  # each with its Child loaded
+    # The children whose files were sent to another school (their records read-only here).
+    sent_away: frozenset[uuid.UUID]
     child_names: Mapping[uuid.UUID, str]  # every child on the incident or its concerns
     unaccounted: tuple[Child, ...]  # R8
     concerns: tuple[Concern, ...]
@@ -81,6 +84,18 @@ class IncidentPage:
     lines: handover.HandoverView  # who to call now, referrals sent, calls recorded
 
 
+def _children_and_sent(incident: Incident) -> tuple[list[IncidentChild], frozenset[uuid.UUID]]:
+    """The incident's children (each with its Child), in order, and which of their files were
+    sent to another school, in one statement (the page hides the forms that would refuse)."""
+    sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
+    found = db.session.execute(
+        select(IncidentChild, sent.label("sent")).options(joinedload(IncidentChild.child))
+        .where(IncidentChild.incident_id == incident.id)
+        .order_by(IncidentChild.position, IncidentChild.added_at)).all()
+    return ([row for row, _ in found],
+            frozenset(row.child_id for row, was_sent in found if was_sent))
+
+
 def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     """The read model of one incident's page at `now` (aware UTC)."""
     now_local = uk_local(now)
@@ -88,7 +103,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     directory = directory_from_db(authorities.values())
     latest_two = svc.latest_assessments(incident, 2)
     assessment = latest_two[0] if latest_two else None
-    rows = incident_children(incident)
+    rows, sent_away = _children_and_sent(incident)
     decided = svc.decisions(incident)
     concerns, named = svc.concerns_with_children(incident)
     contacts = {child_id: found for (_, child_id), found in contacts_for([incident]).items()}
@@ -146,7 +161,8 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         assessment=assessment, result=result,
         rules=svc.rules_change_from(incident, latest_two, lambda: current),
         missing=tuple(svc.missing_for_assessment(incident, rows)),
-        children=tuple(rows), child_names=child_names, unaccounted=tuple(unaccounted),
+        children=tuple(rows), sent_away=sent_away, child_names=child_names,
+        unaccounted=tuple(unaccounted),
         concerns=tuple(concerns), decisions=tuple(decided),
         decided_by={d.id: name(d.decided_by_id) for d in decided},
         decision_addenda={d.id: tuple(addenda[("decision", d.id)]) for d in decided},

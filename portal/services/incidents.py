@@ -357,7 +357,7 @@ def addenda_of(school_id: uuid.UUID, targets: Iterable[tuple[str, uuid.UUID]],
 
 
 def child_label(child: Child) -> str:
-    return f"{child.full_name} ({child.reference})"
+    return child.named_label
 
 
 # ---------------------------------------------------------------------------------------------

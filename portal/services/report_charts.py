@@ -14,9 +14,12 @@ from markupsafe import Markup, escape
 
 from .report_figures import SUPPRESS_BELOW, Trend, count_words
 
-WIDTH = 640
-HEIGHT = 280
-TOP, BOTTOM, LEFT, RIGHT = 24, 56, 44, 8
+# Drawn small and scaled up to at most 480 px wide (static/css/portal.css): on a 390 px phone the
+# chart is about 360 px wide, so text of 16 units reads at about 14 px, and at 480 px at 19 px.
+WIDTH = 400
+HEIGHT = 240
+TOP, BOTTOM, LEFT, RIGHT = 16, 40, 52, 8
+FONT = 16
 BAR = "#1d70b8"
 INK = "#0b0c0c"
 GRID = "#b1b4b6"
@@ -61,7 +64,7 @@ def bar_chart(trend: Trend, chart_id: str, *, suppressing: bool) -> Markup:
         y = TOP + plot_h - plot_h * tick / 5
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="{GRID}" stroke-width="1" aria-hidden="true"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="13" '
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="{FONT}" '
                      f'fill="{INK}" aria-hidden="true">{value:,}</text>')
     for i, (month, value) in enumerate(zip(trend.months, shown, strict=True)):
         x = LEFT + slot * i + (slot - bar_w) / 2
@@ -71,11 +74,11 @@ def bar_chart(trend: Trend, chart_id: str, *, suppressing: bool) -> Markup:
                          f'height="{h:.1f}" fill="{BAR}" aria-hidden="true"/>')
         elif suppressing and trend.values[i] < SUPPRESS_BELOW:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{TOP + plot_h - 4:.1f}" '
-                         f'text-anchor="middle" font-size="11" fill="{INK}" '
+                         f'text-anchor="middle" font-size="{FONT}" fill="{INK}" '
                          f'aria-hidden="true">&lt;5</text>')
         short = escape(month.split(" ")[0][:3])
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                     f'text-anchor="middle" font-size="13" fill="{INK}" '
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 22}" '
+                     f'text-anchor="middle" font-size="{FONT}" fill="{INK}" '
                      f'aria-hidden="true">{short}</text>')
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
                  f'y2="{TOP + plot_h}" stroke="{INK}" stroke-width="2" aria-hidden="true"/>')

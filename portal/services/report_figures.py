@@ -612,6 +612,8 @@ def csv_rows(report: Report, heading: Sequence[str],
                      median_words(t, True)])
         rows.append(["How long it took", csv_cell(t.label), csv_cell(t.timescale),
                      "no timescale" if t.on_time is None else suppress(t.on_time)])
+        rows.append(["How long it took", csv_cell(t.label), "Later",
+                     "no timescale" if t.late is None else suppress(t.late)])
     for trend in report.trends:
         for month, value in zip(trend.months, trend.values, strict=True):
             rows.append([csv_cell(trend.title), csv_cell(month), "Number", suppress(value)])

@@ -66,6 +66,8 @@ from ..models import (
 from ..models.base import child_key_org
 from ..refusal import Problem, Refused
 from ..rules import retention as rules
+from ..rules.clock_words import day_words
+from . import chronology
 from .file_export import AWAITING_RECEIPT
 
 RETENTION_KEPT: Final = "retention.kept"
@@ -139,6 +141,26 @@ def _latest_reviews(school_id: uuid.UUID) -> dict[uuid.UUID, RetentionReview]:
     return {r.child_id: r for r in reviews}
 
 
+def kept_files(school_id: uuid.UUID) -> list[RetentionReview]:
+    """The latest "keep" decision of each file of the school still kept (not destroyed or
+    merged), soonest next review first: the retention page shows their reasons and dates."""
+    latest = _latest_reviews(school_id)
+    live = set(db.session.scalars(select(Child.id).where(
+        Child.id.in_(list(latest)), Child.destroyed_at.is_(None),
+        Child.merged_into_id.is_(None)))) if latest else set()
+    kept = [r for r in latest.values() if r.outcome == "keep" and r.child_id in live]
+    return sorted(kept, key=lambda r: r.next_review_on)
+
+
+def latest_keep(child: Child) -> RetentionReview | None:
+    """The latest decision to keep `child`'s file, shown on the child's page."""
+    return db.session.scalar(
+        select(RetentionReview).where(RetentionReview.child_id == child.id,
+                                      RetentionReview.school_id == child.school_id,
+                                      RetentionReview.outcome == "keep")
+        .order_by(RetentionReview.decided_at.desc()).limit(1))
+
+
 def files_due(school: School, today: dt.date) -> list[DueFile]:
     """The school's children's files whose review date has come, oldest date first. Children
     already destroyed or merged into another record are not listed."""
@@ -158,7 +180,8 @@ def files_due(school: School, today: dt.date) -> list[DueFile]:
     due: list[DueFile] = []
     children = db.session.scalars(select(Child).where(
         Child.school_id == school.id, Child.destroyed_at.is_(None),
-        Child.merged_into_id.is_(None), Child.id.in_(with_concern | with_incident)))
+        Child.merged_into_id.is_(None),
+        Child.id.in_(with_concern | with_incident)))
     for child in children:
         review = reviews.get(child.id)
         facts = rules.FileFacts(
@@ -238,6 +261,9 @@ def set_nfa_months(user: User, school: School, months: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # Keep
 
+#: The chronology line a decision to keep the file writes.
+KEPT_AFTER_REVIEW: Final = "kept_after_review"
+
 
 def keep(user: User, child: Child, reasons: str, next_review: dt.date, *,
          today: dt.date, now: dt.datetime | None = None) -> RetentionReview:
@@ -254,6 +280,12 @@ def keep(user: User, child: Child, reasons: str, next_review: dt.date, *,
     review.reasons = reasons.strip()
     db.session.add(review)
     db.session.flush()
+    # On the child's page as a line of the chronology (no query of its own: issue 15).
+    chronology.add_entry(
+        child, KEPT_AFTER_REVIEW,
+        f"Kept after a retention review. Reasons: {review.reasons} "
+        f"Next review {day_words(next_review)}.", author_id=user.id, occurred_at=now,
+        source=review)
     audit.record(RETENTION_KEPT, org_id=str(child.school_id), actor_id=user.id,
                  object_type="child", object_id=child.id, at=now,
                  detail={"next_review_on": next_review.isoformat()})
@@ -511,6 +543,38 @@ def tombstones(school_id: uuid.UUID) -> list[RetentionTombstone]:
     return list(db.session.scalars(
         select(RetentionTombstone).where(RetentionTombstone.school_id == school_id)
         .order_by(RetentionTombstone.destroyed_at.desc())))
+
+
+# What destroying will destroy, as sentences of the confirm page: (one, many) with {n}.
+DESTROY_WORDS: Final = {
+    "child_details": ("The child's details: their name, date of birth and everything the roll "
+                      "holds about them.", None),
+    "chronology_entries": ("{n} line of their chronology.", "{n} lines of their chronology."),
+    "concerns": ("{n} concern about this child alone.", "{n} concerns about this child alone."),
+    "incidents": ("{n} incident about this child alone.",
+                  "{n} incidents about this child alone."),
+    "incident_parts": ("Their part in {n} incident shared with other children.",
+                       "Their part in {n} incidents shared with other children."),
+    "decisions": ("{n} decision about this child.", "{n} decisions about this child."),
+    "parent_contacts": ("{n} record of telling parents or carers.",
+                        "{n} records of telling parents or carers."),
+    "roll_contacts": ("{n} parent or carer from the roll.",
+                      "{n} parents or carers from the roll."),
+    "attachments": ("{n} attached file.", "{n} attached files."),
+    "retention_reviews": ("{n} earlier retention review.", "{n} earlier retention reviews."),
+    "merged_records": ("{n} other record of this child merged into this one.",
+                       "{n} other records of this child merged into this one."),
+}
+
+
+def destroy_sentences(counts: dict[str, int]) -> list[str]:
+    """What destroying will destroy, in plain sentences ("3 lines of their chronology.")."""
+    out = []
+    for key, (one, many) in DESTROY_WORDS.items():
+        n = counts.get(key) or 0
+        if n:
+            out.append((one if n == 1 or many is None else many).format(n=n))
+    return out
 
 
 def count_lines(counts: dict[str, int]) -> list[str]:

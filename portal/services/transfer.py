@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import audit, wording
@@ -45,8 +45,12 @@ from ..clock import uk_local
 from ..models import (
     Attachment,
     Child,
+    Concern,
+    ConcernChild,
     ConsultationCall,
     FileTransfer,
+    Incident,
+    IncidentChild,
     LocalAuthority,
     Referral,
     ReferralResponse,
@@ -138,7 +142,7 @@ class Clock:
         if self.received:
             return f"Was due by {due}"
         if self.overdue:
-            return f"Overdue: it was due by {due}"
+            return f"It was due by {due}"  # shown after an "Overdue" tag: not twice
         if self.days_left == 0:
             return f"Due today, {due}"
         plural = "day" if self.days_left == 1 else "days"
@@ -215,9 +219,7 @@ class TransferPlan:
     @property
     def what_goes(self) -> list[str]:
         """The confirm page's list, in words."""
-        def count(n: int, one: str, many: str) -> str:
-            return f"{n} {one if n == 1 else many}"
-
+        count = wording.counted
         return [
             "The child's details: names, date of birth, the school roll's details",
             count(self.line_count, "line", "lines") + " of the chronology: concerns, the "
@@ -345,6 +347,34 @@ def _earlier_lines(user: User, child: Child) -> tuple[list[dict[str, Any]], list
             TransferAttachment.transfer_id == transfer.id,
             TransferAttachment.to_school_id == child.school_id)))
     return lines, copies
+
+
+def unfinished(child: Child, now: dt.datetime) -> list[str]:
+    """What is still open about `child` at the sending school, in plain words, for the confirm
+    page: concerns not yet dealt with, and open incidents with a mandatory route not yet
+    handed over. The school may finish them after sending (`portal.access._FINISHING_LINES`),
+    but the new school will not see what is added after the send."""
+    from . import handover
+
+    waiting = db.session.scalar(
+        select(func.count()).select_from(ConcernChild)
+        .join(Concern, Concern.id == ConcernChild.concern_id)
+        .where(ConcernChild.child_id == child.id, Concern.school_id == child.school_id,
+               Concern.state.in_(("submitted", "picked_up")))) or 0
+    out: list[str] = []
+    if waiting:
+        out.append(f"{wording.counted(waiting, 'concern').capitalize()} about this child "
+                   f"{'is' if waiting == 1 else 'are'} not yet dealt with.")
+    incidents = db.session.scalars(
+        select(Incident).join(IncidentChild, IncidentChild.incident_id == Incident.id)
+        .where(IncidentChild.child_id == child.id, Incident.school_id == child.school_id,
+               Incident.state == "open").order_by(Incident.opened_at))
+    for incident in incidents:
+        owed = handover.still_owed(incident, now)
+        if owed:
+            routes = ", ".join(state.label.lower() for state in owed)
+            out.append(f"Incident {incident.reference}: not yet handed over ({routes}).")
+    return out
 
 
 def plan_transfer(user: User, child: Child, to_school: School,
@@ -559,7 +589,8 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
     chronology.add_entry(
         child, "file_received",
         f"Child protection file received from {packet.get('from_school', 'their last school')}"
-        f": {transfer.line_count} lines and {transfer.file_count} files, sent by {sender} on "
+        f": {wording.counted(transfer.line_count, 'line')} and "
+        f"{wording.counted(transfer.file_count, 'file')}, sent by {sender} on "
         f"{wording.when(transfer.sent_at)}, accepted by {user.display_name}.",
         author_id=user.id, source=transfer, occurred_at=now)
     for org in (transfer.from_school_id, transfer.to_school_id):
@@ -582,7 +613,9 @@ class TransferRow:
     transfer: FileTransfer | None
     incoming: bool  # sent to the user's school
     other_school: str
-    child_label: str  # the sending school's own child (outgoing) or the initials (incoming)
+    # The sending school's own child as every dashboard item shows a child (initials and
+    # reference, `Child.redacted_label`), or "A child from <school>" (incoming).
+    child_label: str
     clock: Clock
     child_id: uuid.UUID | None = None
     other_school_id: uuid.UUID | None = None
@@ -628,7 +661,7 @@ def rows_for(query: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferR
         if incoming:
             label = "A child from " + (from_name or "another school")
         else:
-            label = f"{child.full_name} ({child.reference})" if child else ""
+            label = child.redacted_label if child else ""  # as every dashboard item
         out.append(TransferRow(t, incoming, to_name if not incoming else from_name,
                                label, clock_for(t, today, terms[t.id])))
     out.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
@@ -688,7 +721,7 @@ def leavers_to_send(school_id: uuid.UUID, today: dt.date,
         due = school_days.transfer_due_on(child.left_on or today, terms)
         clock = Clock(due_on=due, received=False, overdue=school_days.is_overdue(today, due),
                       days_left=school_days.school_days_left(today, due, terms))
-        out.append(TransferRow(None, False, school.name, f"{child.full_name} ({child.reference})",
+        out.append(TransferRow(None, False, school.name, child.redacted_label,
                                clock, child_id=child.id, other_school_id=school.id))
     return out
 

@@ -26,7 +26,7 @@ from typing import Final
 
 from sqlalchemy import select
 
-from .. import audit, wording
+from .. import access, audit, wording
 from ..clock import from_uk_local
 from ..models import (
     Addendum,
@@ -189,7 +189,8 @@ def outcome_text(outcome: ConcernOutcome) -> str:
 def open_incidents(school_id: uuid.UUID) -> list[Incident]:
     """The school's open incidents a concern may be added to, newest first (a short list)."""
     return list(db.session.scalars(
-        select(Incident).where(Incident.school_id == school_id, Incident.state == "open")
+        select(Incident).where(Incident.school_id == school_id, Incident.state == "open",
+                               ~Incident.id.in_(access.destroyed_only_incidents(school_id)))
         .order_by(Incident.opened_at.desc()).limit(OPEN_INCIDENTS_SHOWN)))
 
 

@@ -7,6 +7,7 @@ school's read what was sent. Anyone else, and any other school, gets 404 from `p
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -99,7 +100,8 @@ def start(child_id: Any) -> Any:
                                   moved_month=str(plan.moved_on.month),
                                   moved_year=str(plan.moved_on.year), digest=plan.digest)
             return render_template("transfers/confirm.html", child=child, plan=plan,
-                                   form=confirm, page_title="Check what will be sent")
+                                   form=confirm, unfinished=svc.unfinished(child, _now()),
+                                   page_title="Check what will be sent")
     return render_template("transfers/start.html", child=child, form=form,
                            page_errors=page_errors, page_title="Send this child's file")
 
@@ -149,6 +151,15 @@ def send(child_id: Any) -> Any:
 # A transfer's page, accepting it, its files
 
 
+_REFERENCE = re.compile(r"\(([A-Z]\d{4,})\)")
+
+
+def at_school(text: str, school: str) -> str:
+    """Another child as a received file names them, "BL (C0002): Harmer", with whose reference
+    it is: "BL (C0002 at Oakfield Academy): Harmer" (never mistaken for this school's)."""
+    return _REFERENCE.sub(lambda m: f"({m.group(1)} at {school})", text, count=1)
+
+
 def _accept_form(transfer: Any, matches: list[Child]) -> AcceptForm:
     form = AcceptForm()
     form.match.choices = [(str(c.id), label_for_dsl(c)) for c in matches] + [
@@ -186,7 +197,7 @@ def _show(transfer_id: Any, form: AcceptForm | None, page_errors: list[str],
         files=files, form=form, page_errors=page_errors, sending_child=child,
         clock=svc.clock_for(transfer, svc.today_for(now)),
         from_school=svc.school_name(transfer.from_school_id),
-        to_school=svc.school_name(transfer.to_school_id),
+        to_school=svc.school_name(transfer.to_school_id), at_school=at_school,
         page_title="Child protection file"), status
 
 
@@ -288,10 +299,10 @@ def remove_term(term_id: uuid.UUID) -> Any:
 # Panels other pages include (Jinja globals)
 
 
-def child_panel(child: Child) -> Markup:
+def child_panel(child: Child, transfers: svc.ChildTransfers | None = None) -> Markup:
     """On a child's page: the file sent away (read-only), files received, or the offer to send
-    it (a leaver's page says so)."""
-    transfers = svc.transfers_of(child)
+    it (a leaver's page says so). `transfers`: `svc.transfers_of(child)` when the page has it."""
+    transfers = transfers if transfers is not None else svc.transfers_of(child)
     sent = transfers.sent
     today = svc.today_for(_now())
     return Markup(render_template(  # noqa: S704 - our own template, autoescaped

@@ -78,7 +78,7 @@ def test_keep_and_destroy_at_phone_size(seed: Seed, new_page: Callable[..., Page
     expect(page.get_by_role("heading", name=re.compile("Destroy the file of Ezekiel "
                                                        "Thorncastle"))).to_be_visible()
     expect(page.get_by_test_id("will-destroy")).to_contain_text(
-        "Incidents about this child alone: 1")
+        "1 incident about this child alone.")
     assert_no_horizontal_scroll(page)
     check_axe(page)
     page.get_by_role("button", name="Destroy this file").click()

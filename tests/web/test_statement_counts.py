@@ -186,8 +186,9 @@ PAGES = {
     "concern form": ("staff", "/concerns/new", "What happened"),
 }
 # And once the files moving between schools are there (`add_files_moving`):
+# (a leaver waiting to be sent shows by initials and reference, as every dashboard item)
 ALSO_SHOWN = {
-    "dashboard": ["Tobi Mover (", "sent to Brookside Primary", "A child from Brookside Primary",
+    "dashboard": ["TM (C", "sent to Brookside Primary", "A child from Brookside Primary",
                   "Amira Okonkwo (", "to Riverside Independent School"],
     "child's file": ["Child protection file from Brookside Primary"],
 }
