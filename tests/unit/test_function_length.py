@@ -19,8 +19,6 @@ UNTIL_SPLIT = {
     ("services/child_merge.py", "merge_children"): 119,
     ("services/file_export.py", "file_pdf"): 100,
     ("services/file_export.py", "create_disclosure"): 70,
-    ("services/incidents.py", "save_child"): 70,
-    ("services/referrals.py", "record_call"): 62,
     ("services/referrals.py", "record_answer"): 102,
     ("services/referrals.py", "due_items"): 68,
     ("services/report_figures.py", "build"): 152,
