@@ -23,7 +23,6 @@ UNTIL_SPLIT = {
     ("services/referrals.py", "due_items"): 68,
     ("services/report_figures.py", "build"): 152,
     ("services/reports.py", "_incidents"): 64,
-    ("services/roll_csv.py", "_row"): 76,
 }
 
 
