@@ -20,7 +20,6 @@ UNTIL_SPLIT = {
     ("services/file_export.py", "file_pdf"): 100,
     ("services/file_export.py", "create_disclosure"): 70,
     ("services/referrals.py", "record_answer"): 102,
-    ("services/referrals.py", "due_items"): 68,
     ("services/report_figures.py", "build"): 152,
     ("services/reports.py", "_incidents"): 64,
 }
