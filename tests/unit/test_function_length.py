@@ -18,7 +18,6 @@ UNTIL_SPLIT = {
     ("services/transfer.py", "send"): 64,  # fixes2's, until split
     ("services/child_merge.py", "merge_children"): 119,
     ("services/file_export.py", "file_pdf"): 100,
-    ("services/file_export.py", "create_disclosure"): 70,
     ("services/referrals.py", "record_answer"): 102,
     ("services/report_figures.py", "build"): 152,
     ("services/reports.py", "_incidents"): 64,
