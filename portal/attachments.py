@@ -24,6 +24,7 @@ from typing import IO, Any, TypeVar
 
 import filetype
 from flask import Request, current_app
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .crypto import FieldContext, KeyRing
@@ -217,6 +218,14 @@ def too_large_message(max_bytes: int, size: int | None = None, *, photo: bool = 
 
 
 CHOOSE_AGAIN = "Choose the file again"
+
+
+def ask_to_choose_again(form: Any) -> None:
+    """A form coming back with a problem: a file chosen (and not itself refused) is not kept,
+    so say to choose it again beside the file question."""
+    upload = form.file.data
+    if isinstance(upload, FileStorage) and upload.filename and not form.file.errors:
+        form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when the page comes back"]
 
 UNREADABLE = ("The selected file could not be opened: it may be damaged or only partly saved. "
               "Check that it opens on your device, then choose it again")

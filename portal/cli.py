@@ -7,6 +7,7 @@ traceback). Messages name organisations, tables, counts and key ids, never recor
 from __future__ import annotations
 
 import sys
+import uuid
 from pathlib import Path
 
 import click
@@ -243,11 +244,34 @@ def _fill_report_statistics() -> None:
         click.echo(f"Statistics for reports recorded: {done}.")
 
 
-def _index_child_names() -> None:
-    from .services.children import index_missing
+def backfill_child_names() -> int:
+    """Index every child not yet indexed for search, committing each batch (a stopped run
+    carries on from where it was); the number done."""
+    from .services.children import index_batch
 
+    done = 0
+    while step := index_batch():
+        db.session.commit()
+        done += step
+    return done
+
+
+def backfill_repeat_harm() -> int:
+    """Mark every child who harmed others and has no mark yet, committing each batch (a
+    stopped run carries on from where it was); the number of children done."""
+    from .services.repeat_harm import mark_batch
+
+    done = 0
+    seen: set[uuid.UUID] = set()
+    while step := mark_batch(seen):
+        db.session.commit()
+        done += step
+    return done
+
+
+def _index_child_names() -> None:
     try:
-        done = index_missing()
+        done = backfill_child_names()
     except CryptoError as exc:
         raise _fail(f"Could not index children's names: {exc}") from None
     if done:
@@ -255,10 +279,8 @@ def _index_child_names() -> None:
 
 
 def _mark_repeat_harm() -> None:
-    from .services.repeat_harm import mark_missing
-
     try:
-        done = mark_missing()
+        done = backfill_repeat_harm()
     except CryptoError as exc:
         raise _fail(f"Could not mark repeat harm across schools: {exc}") from None
     if done:

@@ -5,6 +5,7 @@ Wrapped keys may live in the database: without the master key, held outside it, 
 
 from __future__ import annotations
 
+import uuid
 from typing import cast
 
 from sqlalchemy import delete, select
@@ -12,6 +13,17 @@ from sqlalchemy.orm import Session
 
 from .crypto import KeyPurpose, KeyState, WrappedKey
 from .models import OrgKey, ShreddedOrg, db
+
+
+def shredded_orgs() -> set[uuid.UUID]:
+    """The organisations whose keys were shredded (their records can no longer be read)."""
+    found: set[uuid.UUID] = set()
+    for org in db.session.scalars(select(ShreddedOrg.org_id)):
+        try:
+            found.add(uuid.UUID(org))
+        except ValueError:
+            continue
+    return found
 
 
 def _to_wrapped(row: OrgKey) -> WrappedKey:

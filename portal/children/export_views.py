@@ -12,16 +12,15 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from .. import drafts, once
 from ..access import can_record_incident, check_writable, get_child_or_404, require
 from ..attachments import (
-    CHOOSE_AGAIN,
     AttachmentRefused,
     AttachmentStore,
+    ask_to_choose_again,
     received_size,
     takes_upload,
 )
@@ -270,15 +269,12 @@ def from_previous_school(child_id: Any) -> Any:
         return _received_page(child, form)
     valid = form.validate()
     upload = form.file.data
-    chosen = isinstance(upload, FileStorage) and bool(upload.filename)
     received_on = form.received_on.data
     if valid and (received_on is None or received_on > service.london_today()):
         form.received_on.errors = ["The day it was received must be today or in the past"]
         valid = False
     if not valid or received_on is None:
-        if chosen and not form.file.errors:
-            form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when the page "
-                                "comes back"]
+        ask_to_choose_again(form)
         return _received_page(child, form, 400)
     store = _store()
     once.claim()  # before the file is stored: a repeat stores nothing

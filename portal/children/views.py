@@ -23,7 +23,6 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Response
@@ -42,6 +41,7 @@ from ..attachments import (
     CHOOSE_AGAIN,
     AttachmentRefused,
     AttachmentStore,
+    ask_to_choose_again,
     received_size,
     size_text,
     takes_upload,
@@ -244,11 +244,8 @@ def upload_attachment(incident_id: Any) -> Any:
         return _upload_page(incident, form)
     valid = form.validate()
     upload = form.file.data
-    chosen = isinstance(upload, FileStorage) and bool(upload.filename)
     if not valid:
-        if chosen and not form.file.errors:
-            form.file.errors = [f"{CHOOSE_AGAIN}: a chosen file is not kept when the page "
-                                "comes back"]
+        ask_to_choose_again(form)
         return _upload_page(incident, form, 400)
     store = _store()
     once.claim()  # before the file is stored: a repeat stores nothing

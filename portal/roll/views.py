@@ -28,6 +28,7 @@ from ..models import Child, RollImport, School, User, db, utcnow
 from ..services import roll as svc
 from . import bp
 from .forms import ConfirmForm, ContinueForm, UploadForm
+from .worker import run_import
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def _links(roll_import: RollImport, chosen: list[str]) -> dict[str, uuid.UUID]:
 def _start(app: Flask, import_id: uuid.UUID) -> None:
     """Run the import: inside this request when configured (tests), else in a thread."""
     if _settings().roll_import_inline:
-        svc.run_import(import_id, clock=utcnow)
+        run_import(import_id, clock=utcnow)
         return
     thread = threading.Thread(target=_work, args=(app, import_id), daemon=True,
                               name="roll-import")
@@ -174,7 +175,7 @@ def _start(app: Flask, import_id: uuid.UUID) -> None:
 def _work(app: Flask, import_id: uuid.UUID) -> None:
     with app.app_context():
         try:
-            svc.run_import(import_id, clock=utcnow)
+            run_import(import_id, clock=utcnow)
         except Exception as error:  # logged without any record's content (no message, which
             # may quote values); the progress page offers to continue
             log.error("roll import %s stopped: %s", import_id, type(error).__name__)

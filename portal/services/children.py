@@ -26,7 +26,8 @@ from typing import Final
 from sqlalchemy import Select, delete, insert, select
 
 from .. import names
-from ..models import Child, ChildNameTerm, School, ShreddedOrg, db, keyring
+from ..keystore import shredded_orgs
+from ..models import Child, ChildNameTerm, School, db, keyring
 from ..rules.clock_words import day_words
 
 NAME_INDEX = "child-name"
@@ -140,34 +141,22 @@ def _hashers(org: str) -> dict[str, Callable[[str], str]]:
             for purpose in (PREFIX_TERM, GIVEN_TERM, FAMILY_TERM, FULL_TERM)}
 
 
-def index_missing(*, batch: int = 500) -> int:
-    """Index every child not yet indexed with this SEARCH_VERSION (the upgrade's backfill, run
-    by `flask index-child-names` and by `flask init-db`); commits each batch; the number done.
-    Safe to run again, or after it was stopped: it carries on from where it was. The children
-    of a school whose keys were shredded are left (their names can no longer be read)."""
-    shredded = {uuid.UUID(org) for org in db.session.scalars(select(ShreddedOrg.org_id))
-                if _is_uuid(org)}
-    done = 0
-    while True:
-        query = select(Child).where(Child.search_version < SEARCH_VERSION,
-                                    Child.destroyed_at.is_(None))
-        if shredded:
-            query = query.where(Child.school_id.not_in(shredded))
-        children = list(db.session.scalars(query.order_by(Child.id).limit(batch)))
-        if not children:
-            return done
-        for child in children:
-            index_names(child)
-        db.session.commit()
-        done += len(children)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
+def index_batch(*, batch: int = 500) -> int:
+    """Index up to `batch` children not yet indexed with this SEARCH_VERSION (a step of the
+    upgrade's backfill, run by `flask index-child-names` and by `flask init-db`, which commit
+    after each step); flushes; the number done, 0 when none is left. Safe to run again, or
+    after it was stopped: it carries on from where it was. The children of a school whose keys
+    were shredded are left (their names can no longer be read)."""
+    shredded = shredded_orgs()
+    query = select(Child).where(Child.search_version < SEARCH_VERSION,
+                                Child.destroyed_at.is_(None))
+    if shredded:
+        query = query.where(Child.school_id.not_in(shredded))
+    children = list(db.session.scalars(query.order_by(Child.id).limit(batch)))
+    for child in children:
+        index_names(child)
+    db.session.flush()
+    return len(children)
 
 
 @dataclass(frozen=True, slots=True)

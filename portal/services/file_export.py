@@ -643,13 +643,7 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
     now = now or utcnow()
     withheld = (withheld or "").strip()
     basis_detail = (basis_detail or "").strip()
-    requester = " ".join(requester.split())
-    if not requester:
-        raise Refused("Enter who asked for the copy", field="requester")
-    if basis not in BASIS_LABELS:
-        raise Refused("Select the basis for releasing the copy", field="basis")
-    if basis == "other" and not basis_detail:
-        raise Refused("Describe the basis for releasing the copy", field="basis_detail")
+    requester = _checked_request(requester, basis, basis_detail)
     record = build_child_file(user, child, newest_first=False, name_family=False)
     left_out = set(leave_out)
     if left_out and not withheld:
@@ -658,22 +652,14 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
     omitted = [e for e in record.events if e.anchor in left_out]
     record = dataclasses.replace(record, events=kept)
     school = _school_name(child.school_id)
-    withheld_list = [OTHER_CHILDREN_WITHHELD, FILES_NOT_INCLUDED]
-    if omitted:
-        withheld_list.append("These lines of the chronology: " + "; ".join(
-            left_out_words(e) for e in omitted) + ".")
-    if withheld:
-        withheld_list.append(withheld)
+    withheld_list = _withheld_list(omitted, withheld)
     basis_text = BASIS_LABELS[basis] + (f": {basis_detail}" if basis_detail else "")
     cover = [
         ("Whose file", f"{record.name} ({record.reference}), {school}"),
         ("Who asked for it", requester),
         ("On what basis", basis_text),
         ("What was withheld, and why", "\n".join(f"- {w}" for w in withheld_list)),
-        ("Released by", f"{user.display_name}, designated safeguarding lead, {school}"),
-        ("Released on", when_text(now)),
-        ("Handling", "OFFICIAL-SENSITIVE. Keep securely and share no further than the purpose "
-                     "it was released for."),
+        *_released_rows(user, school, now),
     ]
     pdf = file_pdf(record, title=f"Copy of the child protection file of {record.name}",
                    made_line=f"Released by {school} to {requester} on {when_text(now)}.",
@@ -703,6 +689,40 @@ def create_disclosure(user: Any, child: Child, *, requester: str, basis: str,
                          "lines": len(record.events), "left_out": len(omitted),
                          "size": len(pdf)})
     return row
+
+
+def _checked_request(requester: str, basis: str, basis_detail: str) -> str:
+    """Who asked for the copy (spaces tidied), refused without it or a basis."""
+    requester = " ".join(requester.split())
+    if not requester:
+        raise Refused("Enter who asked for the copy", field="requester")
+    if basis not in BASIS_LABELS:
+        raise Refused("Select the basis for releasing the copy", field="basis")
+    if basis == "other" and not basis_detail:
+        raise Refused("Describe the basis for releasing the copy", field="basis_detail")
+    return requester
+
+
+def _withheld_list(omitted: list[Any], withheld: str) -> list[str]:
+    """What a released copy withheld: other children's names and the files always, then the
+    lines left out, then what the DSL wrote."""
+    withheld_list = [OTHER_CHILDREN_WITHHELD, FILES_NOT_INCLUDED]
+    if omitted:
+        withheld_list.append("These lines of the chronology: " + "; ".join(
+            left_out_words(e) for e in omitted) + ".")
+    if withheld:
+        withheld_list.append(withheld)
+    return withheld_list
+
+
+def _released_rows(user: Any, school: str, now: dt.datetime) -> list[tuple[str, str]]:
+    """The cover sheet's last rows: who released the copy, when, and how to keep it."""
+    return [
+        ("Released by", f"{user.display_name}, designated safeguarding lead, {school}"),
+        ("Released on", when_text(now)),
+        ("Handling", "OFFICIAL-SENSITIVE. Keep securely and share no further than the purpose "
+                     "it was released for."),
+    ]
 
 
 def get_disclosure_or_404(user: Any, child: Child, disclosure_id: Any) -> Disclosure:

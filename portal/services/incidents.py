@@ -1018,46 +1018,8 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
         nonlocal data
         if values != posted:
             data = child_input(values, given_name=data.given_name, family_name=data.family_name)
-        target = child
-        if target is None:
-            school = db.session.get(School, incident.school_id)
-            assert school is not None
-            target = add_child(
-                school, given_name=(data.given_name or "").strip(),
-                family_name=(data.family_name or "").strip(), dob=data.dob,
-                send=data.send, local_authority_code=data.local_authority,
-                # added by hand: not on the roll until an import matches them
-                created_by_id=user.id, on_roll=False,
-            )
-            audit.record(audit.CHILD_CREATED, org_id=str(incident.school_id), actor_id=user.id,
-                         object_type="child", object_id=target.id, at=now)
-        else:
-            # The child's own facts: every earlier value stays in the incident's revisions.
-            if target.dob != data.dob:
-                target.dob = data.dob
-            if bool(target.send) != data.send:
-                target.send = data.send
-            target.local_authority_code = data.local_authority
-        rows = incident_children(incident)
-        row = next((r for r in rows if r.child_id == target.id), None)
-        new = row is None
-        if row is None:
-            row = IncidentChild(incident_id=incident.id, child_id=target.id,
-                                school_id=incident.school_id, position=len(rows), added_at=now)
-            db.session.add(row)
-            # Year group, sex and SEND as they are now, as plain codes for reports.
-            from .report_stats import record_statistics
-
-            record_statistics(row, target)
-        row.role = data.role
-        row.same_school = data.same_school
-        row.household = (data.household or "").strip()[:40] or None
-        words = (data.child_words or "").strip() or None
-        why_not = (data.child_words_missing_reason or "").strip() or None
-        if words != row.child_words:
-            row.child_words = words
-        if why_not != row.child_words_missing_reason:
-            row.child_words_missing_reason = why_not
+        target = _child_to_save(user, incident, child, data, now)
+        row, new = _part_in_incident(incident, target, data, now)
         db.session.flush()
         # The keyed hashes an authority matches repeat harm across its schools by (the part,
         # the date of birth or the child may have changed).
@@ -1070,6 +1032,58 @@ def save_child(user: User, incident: Incident, loaded_version: int, child: Child
     _save(user, incident, loaded_version, now, "children", change, _Edit(
         mine=posted, pick=lambda snap: _child_entry(snap, child_id), resolution=resolution))
     return holder["row"]
+
+
+def _child_to_save(user: User, incident: Incident, child: Child | None, data: ChildInput,
+                   now: dt.datetime) -> Child:
+    """The child being saved to the incident: a new one added by hand (`child` None), or
+    `child` with their own facts as entered."""
+    if child is None:
+        school = db.session.get(School, incident.school_id)
+        assert school is not None
+        target = add_child(
+            school, given_name=(data.given_name or "").strip(),
+            family_name=(data.family_name or "").strip(), dob=data.dob,
+            send=data.send, local_authority_code=data.local_authority,
+            # added by hand: not on the roll until an import matches them
+            created_by_id=user.id, on_roll=False,
+        )
+        audit.record(audit.CHILD_CREATED, org_id=str(incident.school_id), actor_id=user.id,
+                     object_type="child", object_id=target.id, at=now)
+        return target
+    # The child's own facts: every earlier value stays in the incident's revisions.
+    if child.dob != data.dob:
+        child.dob = data.dob
+    if bool(child.send) != data.send:
+        child.send = data.send
+    child.local_authority_code = data.local_authority
+    return child
+
+
+def _part_in_incident(incident: Incident, target: Child, data: ChildInput,
+                      now: dt.datetime) -> tuple[IncidentChild, bool]:
+    """The child's row in the incident, with their part as entered; and whether it is new."""
+    rows = incident_children(incident)
+    row = next((r for r in rows if r.child_id == target.id), None)
+    new = row is None
+    if row is None:
+        row = IncidentChild(incident_id=incident.id, child_id=target.id,
+                            school_id=incident.school_id, position=len(rows), added_at=now)
+        db.session.add(row)
+        # Year group, sex and SEND as they are now, as plain codes for reports.
+        from .report_stats import record_statistics
+
+        record_statistics(row, target)
+    row.role = data.role
+    row.same_school = data.same_school
+    row.household = (data.household or "").strip()[:40] or None
+    words = (data.child_words or "").strip() or None
+    why_not = (data.child_words_missing_reason or "").strip() or None
+    if words != row.child_words:
+        row.child_words = words
+    if why_not != row.child_words_missing_reason:
+        row.child_words_missing_reason = why_not
+    return row, new
 
 
 def _child_entries_on_add(user: User, incident: Incident, row: IncidentChild,

@@ -10,9 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flask import has_request_context, request
-
-from .. import reads
+from .. import reads, registry
 from ..models import LocalAuthority
 from ..rules import Authority, Directory
 from ..rules.directory import DirectoryError, load_directory_data
@@ -25,15 +23,17 @@ def directory_from_db(rows: Iterable[LocalAuthority] | None = None) -> Directory
     Packaged entries fill in only codes the database does not have, so a child living in an
     authority not yet set up still gets a line to call. A malformed row is skipped (and logged)
     rather than breaking every incident page. Built once per web request (a dashboard asks for
-    it for every incident); outside a request it is built afresh each time. `rows`: every
+    it for every incident: kept in `registry.request_memo`); outside a request it is built
+    afresh each time. `rows`: every
     `LocalAuthority` row, when the caller has already loaded them (saves the query).
     """
-    if has_request_context():
-        cached = request.environ.get(_CACHE_KEY)
-        if cached is None:
-            cached = request.environ[_CACHE_KEY] = _build_directory(rows)
-        return cached
-    return _build_directory(rows)
+    memo = registry.request_memo()
+    if memo is None:
+        return _build_directory(rows)
+    cached: Directory | None = memo.get(_CACHE_KEY)
+    if cached is None:
+        cached = memo[_CACHE_KEY] = _build_directory(rows)
+    return cached
 
 
 _CACHE_KEY = "portal.directory"

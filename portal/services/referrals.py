@@ -290,21 +290,28 @@ def record_call(
     db.session.flush()
 
     authority = directory[authority_code]
+    _call_in_chronologies(
+        incident, user, call,
+        f"Consultation call about incident {incident.reference} to {authority.line} "
+        f"({authority.name}), {local_label(called_at)}, recorded by {user.display_name}. "
+        f"Spoke to: {spoke_to}. Advice: {advice}. Decision: {decision}. Reasons: {reasons}")
+    audit.record(audit.CONSULTATION_RECORDED, org_id=str(incident.school_id), actor_id=user.id,
+                 object_type="consultation_call", object_id=call.id,
+                 detail={"incident_id": str(incident.id), "local_authority": authority_code})
+    return call
+
+
+def _call_in_chronologies(incident: Incident, user: User, call: ConsultationCall,
+                          text: str) -> None:
+    """The call in the chronology of each child involved, other children redacted."""
     children = [child for _, child in incident_children(incident)]
-    text = (f"Consultation call about incident {incident.reference} to {authority.line} "
-            f"({authority.name}), {local_label(called_at)}, recorded by {user.display_name}. "
-            f"Spoke to: {spoke_to}. Advice: {advice}. Decision: {decision}. Reasons: {reasons}")
     for child in children:
         others = [c for c in children if c.id != child.id]
         body = chronology.redact(text, others, child)
         if others:
             body += " Also involved: " + ", ".join(chronology.label(o, child) for o in others) + "."
         chronology.add_entry(child, "consultation_call", body, author_id=user.id,
-                             incident=incident, source=call, occurred_at=called_at)
-    audit.record(audit.CONSULTATION_RECORDED, org_id=str(incident.school_id), actor_id=user.id,
-                 object_type="consultation_call", object_id=call.id,
-                 detail={"incident_id": str(incident.id), "local_authority": authority_code})
-    return call
+                             incident=incident, source=call, occurred_at=call.called_at)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -689,16 +696,7 @@ def due_items(
 
     smt = referral.strategy_meeting_at
     if referral.outcome in (None, "strategy_meeting"):
-        ts = timescales.get("strategy_meeting")
-        due = due_after(uk_local(referral.sent_at), ts) if ts else None
-        met = smt is not None and (due is None or uk_local(smt) <= due.at)
-        item = DueItem("strategy_meeting", "Strategy meeting", due, met,
-                       note="" if due else f"{name} sets no timescale for this: agree it locally")
-        if smt is not None:
-            item.note = f"Arranged for {local_label(smt)}" + (
-                "" if met else ": later than the authority's timescale")
-        item.overdue = bool(due and not met and due.is_overdue(now_local))
-        items.append(item)
+        items.append(_strategy_meeting_item(referral, timescales, name, now_local))
     if smt is not None:
         add("strategy_minutes", "Strategy meeting minutes sent out",
             timescales.get("strategy_minutes"), smt, "minutes_sent" in kinds)
@@ -707,20 +705,45 @@ def due_items(
             icpc = DEFAULT_ICPC
         add("icpc", "Initial child protection conference (if needed)", icpc, smt,
             "icpc_held" in kinds or "icpc_not_needed" in kinds)
+    items.extend(_cin_review_items(responses, kinds, timescales, name, now_local))
+    return items
+
+
+def _strategy_meeting_item(referral: Referral, timescales: dict[str, Timescale], name: str,
+                           now_local: dt.datetime) -> DueItem:
+    """The strategy meeting's due item: met when arranged on or before the due moment."""
+    smt = referral.strategy_meeting_at
+    ts = timescales.get("strategy_meeting")
+    due = due_after(uk_local(referral.sent_at), ts) if ts else None
+    met = smt is not None and (due is None or uk_local(smt) <= due.at)
+    item = DueItem("strategy_meeting", "Strategy meeting", due, met,
+                   note="" if due else f"{name} sets no timescale for this: agree it locally")
+    if smt is not None:
+        item.note = f"Arranged for {local_label(smt)}" + (
+            "" if met else ": later than the authority's timescale")
+    item.overdue = bool(due and not met and due.is_overdue(now_local))
+    return item
+
+
+def _cin_review_items(responses: Sequence[ReferralResponse], kinds: list[str],
+                      timescales: dict[str, Timescale], name: str,
+                      now_local: dt.datetime) -> list[DueItem]:
+    """The next child in need review after an assessment decision (none, or one)."""
     assessed = next((r for r in responses if r.outcome == "csc_assessment"), None)
     first, then = timescales.get("cin_first_review"), timescales.get("cin_review")
-    if assessed is not None and first is not None and then is not None:
-        held = kinds.count("cin_review_held")
-        reviews = cin_reviews(uk_local(assessed.recorded_at), first, then, count=held + 1)
-        if len(reviews) > held:
-            due = reviews[held]
-            item = DueItem("cin_review", f"Child in need review {held + 1}", due)
-            item.overdue = due.is_overdue(now_local)
-            items.append(item)
-        elif not reviews:
-            items.append(DueItem("cin_review", "Child in need reviews", None,
-                                 note=f"{name} sets no timescale for this: agree it locally"))
-    return items
+    if assessed is None or first is None or then is None:
+        return []
+    held = kinds.count("cin_review_held")
+    reviews = cin_reviews(uk_local(assessed.recorded_at), first, then, count=held + 1)
+    if len(reviews) > held:
+        due = reviews[held]
+        item = DueItem("cin_review", f"Child in need review {held + 1}", due)
+        item.overdue = due.is_overdue(now_local)
+        return [item]
+    if not reviews:
+        return [DueItem("cin_review", "Child in need reviews", None,
+                        note=f"{name} sets no timescale for this: agree it locally")]
+    return []
 
 
 def status_of(referral: Referral) -> str:

@@ -32,6 +32,7 @@ from typing import Any, Final
 from sqlalchemy import delete, insert, select
 
 from ..crypto import CryptoError, fold_for_match, normalise_for_index
+from ..keystore import shredded_orgs
 from ..models import (
     Child,
     Incident,
@@ -40,7 +41,6 @@ from ..models import (
     Referral,
     RepeatHarmMark,
     School,
-    ShreddedOrg,
     User,
     db,
     keyring,
@@ -161,38 +161,27 @@ def mark_children(children: Sequence[Child]) -> None:
     db.session.flush()
 
 
-def mark_missing(*, batch: int = 200) -> int:
-    """Mark every child who harmed others in an incident and has no mark yet (the upgrade's
-    backfill, run by `flask init-db`); commits each batch; the number of children done. The
-    children of a school whose keys were shredded are left (their names can no longer be
+def mark_batch(seen: set[uuid.UUID], *, batch: int = 200) -> int:
+    """Mark up to `batch` children who harmed others in an incident and have no mark yet (a
+    step of the upgrade's backfill, run by `flask init-db`, which commits after each step);
+    flushes; the number of children tried, 0 when none is left. `seen`: the children tried by
+    earlier steps (a child whose authorities have no keys gets no mark: tried once), updated.
+    The children of a school whose keys were shredded are left (their names can no longer be
     read). Safe to run again."""
-    shredded = {uuid.UUID(org) for org in db.session.scalars(select(ShreddedOrg.org_id))
-                if _is_uuid(org)}
-    done = 0
-    seen: set[uuid.UUID] = set()
-    while True:
-        query = (select(IncidentChild.child_id).distinct()
-                 .where(IncidentChild.role.in_(HARMER_ROLES),
-                        IncidentChild.child_id.not_in(select(RepeatHarmMark.child_id))))
-        if shredded:
-            query = query.where(IncidentChild.school_id.not_in(shredded))
-        if seen:
-            query = query.where(IncidentChild.child_id.not_in(seen))
-        ids = list(db.session.scalars(query.order_by(IncidentChild.child_id).limit(batch)))
-        if not ids:
-            return done
-        seen.update(ids)  # a child whose authorities have no keys gets no mark: tried once
-        mark_children(list(db.session.scalars(select(Child).where(Child.id.in_(ids)))))
-        db.session.commit()
-        done += len(ids)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
+    shredded = shredded_orgs()
+    query = (select(IncidentChild.child_id).distinct()
+             .where(IncidentChild.role.in_(HARMER_ROLES),
+                    IncidentChild.child_id.not_in(select(RepeatHarmMark.child_id))))
+    if shredded:
+        query = query.where(IncidentChild.school_id.not_in(shredded))
+    if seen:
+        query = query.where(IncidentChild.child_id.not_in(seen))
+    ids = list(db.session.scalars(query.order_by(IncidentChild.child_id).limit(batch)))
+    if not ids:
+        return 0
+    seen.update(ids)
+    mark_children(list(db.session.scalars(select(Child).where(Child.id.in_(ids)))))
+    return len(ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +202,7 @@ def involvement_for(referral: Referral) -> list[Involvement]:
         .where(IncidentChild.incident_id == incident.id, IncidentChild.role.in_(HARMER_ROLES))
         .order_by(IncidentChild.position)).all()
     # A school whose keys were shredded has no record left to ask about.
-    shredded = set(db.session.scalars(select(ShreddedOrg.org_id)))
+    shredded = {str(org) for org in shredded_orgs()}
     found: list[Involvement] = []
     contacts: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
     for _, child in harmers:

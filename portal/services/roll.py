@@ -7,11 +7,12 @@ by normalised name and date of birth ("possible matches"). Pupils whose roll row
 recognised by a keyed hash of the row, without decrypting them. The checked rows are kept,
 encrypted, in a `RollImport`.
 
-Import (`run_import`): one worker at a time holds the import under a lease; rows are written in
-batches, each committed with the count of rows done, so a crash or a second click resumes from
-the last committed batch. Writing a row is idempotent (found again by its UPN), and re-importing
-the same file changes nothing. Pupils on the roll before and absent from the file are marked as
-left (kept: their file is needed), as the last step.
+Import (`portal.roll.worker.run_import`, calling a step here per batch): one worker at a time
+holds the import under a lease; rows are written in batches, each committed by the worker with
+the count of rows done, so a crash or a second click resumes from the last committed batch.
+Writing a row is idempotent (found again by its UPN), and re-importing the same file changes
+nothing. Pupils on the roll before and absent from the file are marked as left (kept: their file
+is needed), as the last step.
 
 Nothing here reads Flask's request.
 """
@@ -40,6 +41,7 @@ from .roll_csv import OPTIONAL_COLUMNS, ParsedFile, RowProblem, parse_roll
 __all__ = [
     "BATCH_SIZE",
     "LEASE",
+    "ImportRun",
     "PossibleMatch",
     "Preview",
     "RollChange",
@@ -51,11 +53,14 @@ __all__ = [
     "contact_names",
     "contacts_for",
     "describe_status",
+    "finish",
+    "open_run",
     "preview_file",
     "preview_of",
-    "run_import",
     "stalled",
     "status_words",
+    "take_lease",
+    "write_next_batch",
 ]
 
 UPN_INDEX: Final = "child-upn"
@@ -309,57 +314,70 @@ def stalled(roll_import: RollImport, now: dt.datetime) -> bool:
     return held_until < now
 
 
-def _take_lease(import_id: uuid.UUID, now: dt.datetime) -> bool:
-    """Hold the import for this worker (commits); False if another worker holds it or it is
-    not being imported."""
+def take_lease(import_id: uuid.UUID, now: dt.datetime) -> bool:
+    """Hold the import for this worker (the caller commits at once); False if another worker
+    holds it or it is not being imported."""
     taken = db.session.execute(update(RollImport).where(
         RollImport.id == import_id, RollImport.state == "importing",
         (RollImport.lease_until.is_(None)) | (RollImport.lease_until < now),
     ).values(lease_until=now + LEASE))
-    db.session.commit()
     return bool(getattr(taken, "rowcount", 0) == 1)
 
 
-def run_import(import_id: uuid.UUID, *, clock: Callable[[], dt.datetime],
-               batch_size: int = BATCH_SIZE, max_batches: int | None = None) -> RollImport | None:
-    """Write the import's rows, a batch per commit, from where it last stopped; then mark the
-    leavers. `max_batches` stops early (tests of an interrupted import). Returns the import, or
-    None when another worker holds it."""
-    if not _take_lease(import_id, clock()):
-        return None
+@dataclass
+class ImportRun:
+    """An import being written by the worker that holds its lease (`open_run`)."""
+
+    roll_import: RollImport
+    school: School
+    rows: list[dict[str, Any]]
+    upn_indexer: Callable[[str], str]
+    digester: Callable[[str], str]
+    names: dict[str, str]
+
+    @property
+    def rows_left(self) -> bool:
+        return self.roll_import.done_rows < len(self.rows)
+
+
+def open_run(import_id: uuid.UUID) -> ImportRun:
+    """The import whose lease this worker holds, ready to write from where it last stopped."""
     roll_import = db.session.get(RollImport, import_id)
     assert roll_import is not None
     school = db.session.get(School, roll_import.school_id)
     assert school is not None
-    rows: list[dict[str, Any]] = json.loads(roll_import.rows or "[]")
     org = str(school.id)
-    upn_indexer = keyring().blind_indexer(org, UPN_INDEX)
-    digester = keyring().blind_indexer(org, ROW_DIGEST)
-    names = _authority_names()
-    batches = 0
-    while roll_import.done_rows < len(rows):
-        if max_batches is not None and batches >= max_batches:
-            return roll_import
-        batch = rows[roll_import.done_rows:roll_import.done_rows + batch_size]
-        _write_batch(school, roll_import, batch, upn_indexer, digester, names, clock())
-        roll_import.done_rows += len(batch)
-        roll_import.lease_until = clock() + LEASE
-        db.session.commit()
-        batches += 1
-    if max_batches is not None and batches >= max_batches and not roll_import.leavers_done:
-        return roll_import
-    now = clock()
-    left = _mark_leavers(school, {upn_indexer(r["upn"].casefold()) for r in rows}, now)
+    return ImportRun(roll_import, school, json.loads(roll_import.rows or "[]"),
+                     keyring().blind_indexer(org, UPN_INDEX),
+                     keyring().blind_indexer(org, ROW_DIGEST), _authority_names())
+
+
+def write_next_batch(run: ImportRun, *, batch_size: int,
+                     clock: Callable[[], dt.datetime]) -> None:
+    """Write the next `batch_size` rows and count them done, renewing the lease (flushes; the
+    worker commits each batch, so a stopped import resumes after the last one committed)."""
+    roll_import = run.roll_import
+    batch = run.rows[roll_import.done_rows:roll_import.done_rows + batch_size]
+    _write_batch(run.school, roll_import, batch, run.upn_indexer, run.digester, run.names,
+                 clock())
+    roll_import.done_rows += len(batch)
+    roll_import.lease_until = clock() + LEASE
+    db.session.flush()
+
+
+def finish(run: ImportRun, now: dt.datetime) -> None:
+    """Mark the leavers and the import done, the last step (flushes; the worker commits)."""
+    roll_import, rows = run.roll_import, run.rows
+    left = _mark_leavers(run.school, {run.upn_indexer(r["upn"].casefold()) for r in rows}, now)
     roll_import.leavers_done = True
     roll_import.state = "done"
     roll_import.finished_at = now
     roll_import.lease_until = None
     roll_import.rows = None  # the rows live on in the children's records
-    audit.record(audit.ROLL_IMPORTED, org_id=org, actor_id=roll_import.confirmed_by_id,
-                 object_type="roll_import", object_id=roll_import.id, at=now,
-                 detail={"rows": len(rows), "left": left})
-    db.session.commit()
-    return roll_import
+    audit.record(audit.ROLL_IMPORTED, org_id=str(run.school.id),
+                 actor_id=roll_import.confirmed_by_id, object_type="roll_import",
+                 object_id=roll_import.id, at=now, detail={"rows": len(rows), "left": left})
+    db.session.flush()
 
 
 def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, Any]],

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -255,6 +255,35 @@ def _row(number: int, cells: list[str], fields: dict[str, list[int]],
                          ("preferred name", get("preferred_name"))):
         if len(value) > TEXT_MAX:
             problems.append(f"the {label} is longer than {TEXT_MAX} characters")
+    dob, left_on = _dates(get, today, problems)
+    sen = re.sub(r"[^a-z]", "", get("sen").casefold())
+    if sen not in _SEN_YES and sen not in _SEN_NO:
+        problems.append("the SEN status is not one of N, K or E")
+    la_text = get("home_la")
+    la_code = authority_code(la_text, authorities)
+    if la_text and la_code is None:
+        out.unknown_authorities.add(la_text)
+    address = get("address") or _text(cells, fields.get("address_parts"), ", ")
+    if len(address) > ADDRESS_MAX:
+        problems.append(f"the address is longer than {ADDRESS_MAX} characters")
+    people = _people(cells, contacts, problems)
+    extra = _optional(get, fields, problems)
+    if problems:
+        return None, problems
+    assert dob is not None
+    return {**extra,
+        "row": number, "upn": upn, "given_name": given, "family_name": family,
+        "preferred_name": get("preferred_name") or None, "dob": dob.isoformat(),
+        "sex": get("sex") or None, "year_group": get("year_group") or None,
+        "send": sen in _SEN_YES, "home_la_code": la_code, "home_la_text": la_text or None,
+        "address": address or None, "left_on": left_on.isoformat() if left_on else None,
+        "contacts": people,
+    }, problems
+
+
+def _dates(get: Callable[[str], str], today: dt.date,
+           problems: list[str]) -> tuple[dt.date | None, dt.date | None]:
+    """The row's date of birth and leaving date; their problems added to `problems`."""
     dob: dt.date | None = None
     try:
         dob = _date(get("dob"))
@@ -270,16 +299,12 @@ def _row(number: int, cells: list[str], fields: dict[str, list[int]],
         left_on = _date(get("leaving_date"))
     except ValueError:
         problems.append("the leaving date is not a date (write it as 31/07/2025)")
-    sen = re.sub(r"[^a-z]", "", get("sen").casefold())
-    if sen not in _SEN_YES and sen not in _SEN_NO:
-        problems.append("the SEN status is not one of N, K or E")
-    la_text = get("home_la")
-    la_code = authority_code(la_text, authorities)
-    if la_text and la_code is None:
-        out.unknown_authorities.add(la_text)
-    address = get("address") or _text(cells, fields.get("address_parts"), ", ")
-    if len(address) > ADDRESS_MAX:
-        problems.append(f"the address is longer than {ADDRESS_MAX} characters")
+    return dob, left_on
+
+
+def _people(cells: list[str], contacts: dict[int, dict[str, list[int]]],
+            problems: list[str]) -> list[dict[str, Any]]:
+    """The row's contacts by priority (1 first); their problems added to `problems`."""
     people: list[dict[str, Any]] = []
     for slot in sorted(contacts)[:MAX_CONTACTS]:
         person, person_problems = _contact(slot, cells, contacts[slot])
@@ -290,6 +315,12 @@ def _row(number: int, cells: list[str], fields: dict[str, list[int]],
     for position, person in enumerate(people, start=1):
         person["priority"] = position
         del person["slot"]
+    return people
+
+
+def _optional(get: Callable[[str], str], fields: dict[str, list[int]],
+              problems: list[str]) -> dict[str, Any]:
+    """The optional columns the file has; their problems added to `problems`."""
     extra: dict[str, Any] = {}
     for name in OPTIONAL_COLUMNS:
         if name in fields:
@@ -298,17 +329,7 @@ def _row(number: int, cells: list[str], fields: dict[str, list[int]],
                 problems.append(f"the {name.replace('_', ' ')} is longer than {TEXT_MAX} "
                                 "characters")
             extra[name] = value or None
-    if problems:
-        return None, problems
-    assert dob is not None
-    return {**extra,
-        "row": number, "upn": upn, "given_name": given, "family_name": family,
-        "preferred_name": get("preferred_name") or None, "dob": dob.isoformat(),
-        "sex": get("sex") or None, "year_group": get("year_group") or None,
-        "send": sen in _SEN_YES, "home_la_code": la_code, "home_la_text": la_text or None,
-        "address": address or None, "left_on": left_on.isoformat() if left_on else None,
-        "contacts": people,
-    }, problems
+    return extra
 
 
 def _contact(slot: int, cells: list[str], columns: dict[str, list[int]]

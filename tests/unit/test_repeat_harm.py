@@ -13,7 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select
 
+from portal.cli import backfill_repeat_harm
 from portal.models import Child, Referral, RepeatHarmMark, RollImport, User, db, keyring
+from portal.roll.worker import run_import
 from portal.services import child_merge, repeat_harm
 from portal.services import referrals as referral_service
 from portal.services import roll as roll_service
@@ -113,7 +115,7 @@ def test_a_name_changed_by_the_roll_is_matched_under_its_new_name(
         assert roll_import is not None
         assert roll_service.confirm_import(user, roll_import, {}, local("2026-11-02T09:01"))
         db.session.commit()
-        roll_service.run_import(roll_import.id, clock=lambda: local("2026-11-02T09:02"))
+        run_import(roll_import.id, clock=lambda: local("2026-11-02T09:02"))
         db.session.commit()
 
     import_roll()
@@ -151,11 +153,11 @@ def test_the_upgrade_marks_the_children_recorded_before_it(w: dict[str, Any]) ->
     incident(w["ashby"], w["ashby_dsl"], [(witness, "witness")])
     db.session.execute(delete(RepeatHarmMark))
     db.session.commit()
-    assert repeat_harm.mark_missing() == 1
+    assert backfill_repeat_harm() == 1
     # One mark: no UPN is known, so her name and date of birth, under Derbyshire (her school's
     # authority and her home authority both).
     assert db.session.scalar(select(func.count()).select_from(RepeatHarmMark)) == 1
-    assert repeat_harm.mark_missing() == 0
+    assert backfill_repeat_harm() == 0
     referral = referral_for(w, factories.child(w["brook"], "Zoe", "Fenwicke", DOB))
     assert len(sentences(referral)) == 1
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from portal.models import AuditEvent, Child, RollContact, RollImport, db
+from portal.roll.worker import run_import
 from portal.services import roll as roll_service
 from portal.services.children import name_search
 from tests import factories
@@ -200,7 +201,7 @@ def test_an_interrupted_import_resumes_without_duplicates(
     finally:
         roll_views._start = original  # type: ignore[assignment]
     assert len(started) == 1
-    roll_service.run_import(roll_import.id, clock=lambda: dt.datetime.now(dt.UTC),
+    run_import(roll_import.id, clock=lambda: dt.datetime.now(dt.UTC),
                             batch_size=250, max_batches=1)
     db.session.expire_all()
     assert children_of(w["school"].id) == 250
