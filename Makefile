@@ -65,7 +65,11 @@ postgres: system-deps
 browser-deps: system-deps
 	@scripts/browser-deps.sh
 
-# One pytest run; the fixtures parametrize database tests over SQLite and this PostgreSQL.
+# The fixtures parametrize database tests over SQLite and this PostgreSQL. Two pytest runs: the
+# unit, web and hostile tests in one process per core (pytest-xdist; every test makes its own
+# database, files and app), then the browser tests in one process, against one live portal and one
+# Chromium, as a user would meet them. "No tests collected" (exit 5, when PYTEST_ARGS selects
+# tests of only one kind) is not a failure; any other failure of either run is.
 # A cluster this run started is stopped when it ends (one already running is left running).
 test: setup system-deps security
 	@set -euo pipefail; \
@@ -76,12 +80,16 @@ test: setup system-deps security
 	echo "make test: PostgreSQL at $$url, Chromium at $(CHROMIUM)"; \
 	export PORTAL_TEST_POSTGRES_URL="$$url" PORTAL_REQUIRE_POSTGRES=1 PORTAL_REQUIRE_NGINX=1 \
 		PORTAL_TEST_CHROMIUM="$(CHROMIUM)"; \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	status=0; \
+	$(PY) -m pytest -n auto -m "not browser" $(PYTEST_ARGS) || status=$$?; \
+	browser=0; $(PY) -m pytest -m browser $(PYTEST_ARGS) || browser=$$?; \
+	if [ $$status -eq 5 ]; then status=$$browser; elif [ $$browser -ne 5 ] && [ $$status -eq 0 ]; then status=$$browser; fi; \
+	exit $$status
 
 # The quick loop while changing code: the unit and web tests on SQLite only.
 test-quick: setup
 	@env -u PORTAL_TEST_POSTGRES_URL -u PORTAL_REQUIRE_POSTGRES -u PORTAL_TEST_CHROMIUM \
-		$(PY) -m pytest tests/unit tests/web -q $(PYTEST_ARGS)
+		$(PY) -m pytest -n auto tests/unit tests/web -q $(PYTEST_ARGS)
 
 security: setup
 	@scripts/security-scan.sh

@@ -45,8 +45,11 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # Statistics are refreshed only when nobody is writing (no wait: a request never waits
+        # for them); then writers wait up to 5 seconds for one another.
+        cursor.execute("PRAGMA busy_timeout=0")
         planner_statistics(cursor)
+        cursor.execute("PRAGMA busy_timeout=5000")
         files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[2]]
         cursor.close()
         for name in files:
@@ -64,7 +67,7 @@ def planner_statistics(cursor: Any) -> None:
     without any (never analysed) is analysed now, within `ANALYSIS_LIMIT`; otherwise `PRAGMA
     optimize` refreshes tables whose statistics have gone stale (SQLite 3.46+ checks every
     table on opening; older versions do nothing here, and `flask init-db` analyses). A
-    database busy beyond the busy timeout is left for the next connection."""
+    database another connection is writing is left for the next connection, at once."""
     cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
     try:
         found = {row[0] for row in cursor.execute(

@@ -114,26 +114,39 @@ def make_test_config(tmp_path: Path, database_url: str, **overrides: Any) -> dic
 
 
 # Every HTML page a web test (tests/web) renders is read for raw codes and ISO dates (issue 14):
-# what is found is kept here, and the session fails at the end if anything was
-# (tests/wordcheck.py). PORTAL_WORDS_CHECK=0 reports without failing.
-WORDS_FOUND: list[str] = []
-
-
-def _watch_words(application: Flask, test_name: str) -> None:
+# what a test's pages show is checked when the test ends, and the test fails (an error in its
+# teardown) if anything was found (tests/wordcheck.py). The check is per test, not per session, so
+# it holds the same when the suite runs in several processes (pytest-xdist).
+# PORTAL_WORDS_CHECK=0 reports without failing.
+def _watch_words(application: Flask) -> list[str]:
     from flask import request as current_request
     from werkzeug.wrappers import Response
 
     from tests.wordcheck import NOT_WORDS, problems, visible_text
+
+    found: list[str] = []
 
     @application.after_request
     def check_words(response: Response) -> Response:
         if (response.mimetype == "text/html" and response.status_code == 200
                 and not response.direct_passthrough
                 and current_request.endpoint not in NOT_WORDS):
-            found = problems(visible_text(response.get_data(as_text=True)))
-            WORDS_FOUND.extend(f"{test_name} {current_request.method} {current_request.path}: "
-                               f"{p}" for p in found)
+            found.extend(f"{current_request.method} {current_request.path}: {p}"
+                         for p in problems(visible_text(response.get_data(as_text=True))))
         return response
+
+    return found
+
+
+def _report_words(found: list[str]) -> None:
+    if not found:
+        return
+    report = "\n".join(dict.fromkeys(found))
+    message = f"Raw codes or ISO dates on pages (issue 14; tests/wordcheck.py):\n{report}"
+    if os.environ.get("PORTAL_WORDS_CHECK", "1") == "0":
+        print(f"\n{message}")
+    else:
+        pytest.fail(message, pytrace=False)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -143,23 +156,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: browser in Path(str(item.path)).parents)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if WORDS_FOUND:
-        report = "\n".join(dict.fromkeys(WORDS_FOUND))
-        print(f"\n\nRaw codes or ISO dates on pages (issue 14; tests/wordcheck.py):\n{report}")
-        if os.environ.get("PORTAL_WORDS_CHECK", "1") != "0":
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
 @pytest.fixture
 def app(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     url = _database_url(backend, tmp_path, request)
     application = create_app(make_test_config(tmp_path, url))
-    if request.node.nodeid.startswith("tests/web/"):  # hostile tests post junk on purpose
-        _watch_words(application, request.node.nodeid)
+    # Hostile tests post junk on purpose: only the web tests' pages are read for codes.
+    words = _watch_words(application) if request.node.nodeid.startswith("tests/web/") else []
     with application.app_context():
         yield application
         from portal.models import db
 
         db.session.remove()
         db.engine.dispose()
+    _report_words(words)
