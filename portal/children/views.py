@@ -33,7 +33,7 @@ from ..access import (
     get_attachment_or_404,
     get_child_or_404,
     get_incident_or_404,
-    read_only_message,
+    read_only_reason,
     require,
 )
 from ..attachments import (
@@ -126,7 +126,7 @@ def file(child_id: Any) -> Any:
     return render_template("children/file.html", page_title=f"Child {child.reference}",
                            file=record, pagination=_pagination(record, newest_first),
                            transfers=transfers,
-                           read_only=read_only_message(sent.sent_at) if sent else None)
+                           read_only=read_only_reason(sent.sent_at if sent else None))
 
 
 def _pagination(record: child_file.ChildFile, newest_first: bool) -> dict[str, Any] | None:

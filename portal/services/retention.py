@@ -152,15 +152,6 @@ def kept_files(school_id: uuid.UUID) -> list[RetentionReview]:
     return sorted(kept, key=lambda r: r.next_review_on)
 
 
-def latest_keep(child: Child) -> RetentionReview | None:
-    """The latest decision to keep `child`'s file, shown on the child's page."""
-    return db.session.scalar(
-        select(RetentionReview).where(RetentionReview.child_id == child.id,
-                                      RetentionReview.school_id == child.school_id,
-                                      RetentionReview.outcome == "keep")
-        .order_by(RetentionReview.decided_at.desc()).limit(1))
-
-
 def files_due(school: School, today: dt.date) -> list[DueFile]:
     """The school's children's files whose review date has come, oldest date first. Children
     already destroyed or merged into another record are not listed."""
