@@ -15,7 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import drafts, once
+from .. import creating_form, drafts, once
 from ..access import can_record_incident, check_writable, get_child_or_404, require
 from ..attachments import (
     AttachmentRefused,
@@ -100,20 +100,14 @@ def send_outside(child_id: Any) -> Any:
     user = _user()
     child = _child(child_id)
     form = SealedExportForm()
-    if request.method == "GET":
-        drafts.restore(form)
-    if form.validate_on_submit():
-        once.claim()
-        try:
-            export = service.create_sealed_export(
-                _store(), user, child, receiving_school=form.receiving_school.data)
-        except Refused as exc:
-            show_problems(form, exc, default="receiving_school")
-        else:
-            target = once.done(url_for("children.sealed_export", child_id=child.id,
-                                       export_id=export.id))
-            db.session.commit()
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: service.create_sealed_export(
+            _store(), user, child, receiving_school=form.receiving_school.data),
+        lambda export: url_for("children.sealed_export", child_id=child.id,
+                               export_id=export.id),
+        default="receiving_school")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("children/send_outside.html", page_title="Send the file to a school "
                            "not on the portal", child=child, form=form), \
         400 if form.errors else 200
@@ -318,22 +312,15 @@ def disclose(child_id: Any) -> Any:
     form = DisclosureForm()
     form.leave_out.choices = [SelectChoice(anchor, text)
                               for anchor, text in service.disclosure_lines(user, child)]
-    if request.method == "GET":
-        drafts.restore(form)
-    if form.validate_on_submit():
-        once.claim()
-        try:
-            row = service.create_disclosure(
-                user, child, requester=form.requester.data, basis=form.basis.data,
-                basis_detail=form.basis_detail.data, withheld=form.withheld.data,
-                leave_out=form.leave_out.data or [])
-        except Refused as exc:
-            show_problems(form, exc, default="requester")
-        else:
-            target = once.done(url_for("children.disclosure", child_id=child.id,
-                                       disclosure_id=row.id))
-            db.session.commit()
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: service.create_disclosure(
+            user, child, requester=form.requester.data, basis=form.basis.data,
+            basis_detail=form.basis_detail.data, withheld=form.withheld.data,
+            leave_out=form.leave_out.data or []),
+        lambda row: url_for("children.disclosure", child_id=child.id, disclosure_id=row.id),
+        default="requester")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("children/disclose.html", page_title="Copy for a subject access "
                            "request or the police", child=child, form=form), \
         400 if form.errors else 200

@@ -256,12 +256,12 @@ def set_nfa_months(user: User, school: School, months: int) -> None:
 KEPT_AFTER_REVIEW: Final = "kept_after_review"
 
 
-def keep(user: User, child: Child, reasons: str, next_review: dt.date, *,
+def keep(user: User, child: Child, reasons: str, next_review: dt.date | None, *,
          today: dt.date, now: dt.datetime | None = None) -> RetentionReview:
     """Record a DSL's decision to keep the file until `next_review`, with reasons (flushed, not
     committed). Refused with the rule's problems if the reasons or date are missing."""
     problems = rules.keep_problems(reasons, next_review, today)
-    if problems:
+    if problems or next_review is None:
         raise Refused(*(Problem("", field, message) for field, message in problems.items()))
     if child.destroyed_at is not None:
         raise Refused("This file has already been destroyed")
