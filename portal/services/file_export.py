@@ -214,46 +214,11 @@ def file_pdf(record: ChildFile, *, title: str, made_line: str,
              cover: list[tuple[str, str]] | None = None, cover_title: str = "",
              file_names: bool = True) -> bytes:
     """The child's file as a PDF (oldest first), after an optional cover sheet of rows."""
-    from fpdf.enums import XPos, YPos
+    from ..pdf import MarkedPDF, printable  # fpdf is loaded only when a PDF is made
 
-    from ..pdf import FAMILY, PortalPDF, printable
-
-    reference = printable(record.reference)
-
-    class _PDF(PortalPDF):
-        def header(self) -> None:
-            self.set_font(FAMILY, "B", 9)
-            self.cell(0, 5, "OFFICIAL-SENSITIVE: child protection file",
-                      new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.ln(2)
-
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(FAMILY, "", 8)
-            self.cell(0, 5, f"{reference} - page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = _PDF()
-    pdf.alias_nb_pages()
+    pdf = MarkedPDF("OFFICIAL-SENSITIVE: child protection file", printable(record.reference))
     pdf.set_title(printable(title))
-    pdf.set_creator("Safeguarding portal")
-    pdf.set_auto_page_break(auto=True, margin=16)
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def heading(text: str, size: int = 14) -> None:
-        pdf.ln(2)
-        pdf.set_font(FAMILY, "B", size)
-        pdf.multi_cell(width, size * 0.5, printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1)
-
-    def para(text: Any, size: int = 10) -> None:
-        pdf.set_font(FAMILY, "", size)
-        pdf.multi_cell(width, 5, printable(text) or "-", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def row(key: str, value: Any) -> None:
-        pdf.set_font(FAMILY, "B", 10)
-        pdf.multi_cell(width, 5, printable(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        para(value if value not in (None, "") else "-")
-        pdf.ln(1)
+    heading, para, row = pdf.heading, pdf.para, pdf.row
 
     if cover:
         pdf.add_page()
