@@ -37,7 +37,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
@@ -67,6 +67,9 @@ from .child_file import (
     build_child_file,
     when_text,
 )
+
+if TYPE_CHECKING:
+    from ..pdf import MarkedPDF
 
 PASSPHRASE_WORDS: Final = 7
 # The EFF's short word list (1,296 short, common words: easy to read out and type), as the
@@ -218,16 +221,23 @@ def file_pdf(record: ChildFile, *, title: str, made_line: str,
 
     pdf = MarkedPDF("OFFICIAL-SENSITIVE: child protection file", printable(record.reference))
     pdf.set_title(printable(title))
-    heading, para, row = pdf.heading, pdf.para, pdf.row
-
     if cover:
         pdf.add_page()
-        heading(cover_title, 18)
+        pdf.heading(cover_title, 18)
         for key, value in cover:
-            row(key, value)
+            pdf.row(key, value)
     pdf.add_page()
-    heading(title, 18)
-    para(made_line, 9)
+    pdf.heading(title, 18)
+    pdf.para(made_line, 9)
+    _pdf_about(pdf, record, family_named=not cover)
+    _pdf_chronology(pdf, record, file_names=file_names)
+    pdf.heading(f"End of the file of {record.reference}", 10)
+    return bytes(pdf.output())
+
+
+def _pdf_about(pdf: MarkedPDF, record: ChildFile, *, family_named: bool) -> None:
+    """The file's section about the child (`family_named`: the same family group is named)."""
+    heading, para, row = pdf.heading, pdf.para, pdf.row
     heading(f"About {record.name}")
     child = record.child
     row("Name", record.name)
@@ -244,8 +254,12 @@ def file_pdf(record: ChildFile, *, title: str, made_line: str,
     if record.family_members:
         row("Same family group", ", ".join(record.family_members))
     para("Other children appear in this file as their initials and reference number only"
-         + (", unless they are in the same family group." if not cover else "."), 9)
+         + (", unless they are in the same family group." if family_named else "."), 9)
 
+
+def _pdf_chronology(pdf: MarkedPDF, record: ChildFile, *, file_names: bool) -> None:
+    """The chronology, oldest first: each event with its items, corrections, notes, files."""
+    heading, para, row = pdf.heading, pdf.para, pdf.row
     heading("Chronology, oldest first")
     if not record.events:
         para(f"Nothing has been recorded about {record.name}.")
@@ -273,8 +287,6 @@ def file_pdf(record: ChildFile, *, title: str, made_line: str,
                 (a.name if file_names else "A file") + (f": {a.description}"
                                                         if a.description else "")
                 for a in event.attachments))
-    heading(f"End of the file of {record.reference}", 10)
-    return bytes(pdf.output())
 
 
 # ---------------------------------------------------------------------------------------------

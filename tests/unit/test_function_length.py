@@ -17,12 +17,6 @@ LIMIT = 60
 UNTIL_SPLIT = {
     ("services/child_file.py", "build"): 250,  # perf2's, until split
     ("services/incident_page.py", "incident_page"): 83,  # perf2's, until split
-    ("services/transfer.py", "send"): 64,  # fixes2's, until split
-    ("services/child_merge.py", "merge_children"): 119,
-    ("services/file_export.py", "file_pdf"): 100,
-    ("services/referrals.py", "record_answer"): 102,
-    ("services/report_figures.py", "build"): 161,
-    ("services/reports.py", "_incidents"): 66,
 }
 
 
