@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import flash, redirect, request
+from flask import flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from . import drafts, once
@@ -68,3 +68,13 @@ def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *
     if done is not None:
         flash(done if isinstance(done, str) else done(result), "success")
     return Submitted(redirect=redirect(target))
+
+
+def page(form: Any, create: Callable[[], T], result_url: Callable[[T], str], template: str, *,
+         default: str | None = None, **context: Any) -> Any:
+    """`handle` for a page that shows only the form: the redirect to the result, or the page
+    again with the form (status 400 when it has errors)."""
+    sent = handle(form, create, result_url, default=default)
+    if sent.redirect is not None:
+        return sent.redirect
+    return render_template(template, form=form, **context), 400 if form.errors else 200

@@ -42,6 +42,7 @@ from ..attachments import (
     AttachmentRefused,
     AttachmentStore,
     ask_to_choose_again,
+    commit_or_discard,
     received_size,
     size_text,
     takes_upload,
@@ -265,12 +266,7 @@ def upload_attachment(incident_id: Any) -> Any:
         form.file.errors = [*list(form.file.errors), str(exc)]
         return _upload_page(incident, form, _refusal_status())
     target = once.done(url_for("children.upload_attachment", incident_id=incident.id))
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        attachment_service.discard_file(store, attachment)
-        raise
+    commit_or_discard(store, attachment)
     flash("File uploaded", "success")
     return redirect(target)
 

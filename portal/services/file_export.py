@@ -37,7 +37,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
@@ -392,13 +392,21 @@ def take_passphrase(export: SealedExport) -> str | None:
     return passphrase
 
 
-def get_export_or_404(user: Any, child: Child, export_id: Any) -> SealedExport:
-    """One of `child`'s sealed exports (the caller got `child` from `get_child_or_404`)."""
-    found = db.session.scalar(school_rows_visible_to(user, SealedExport).where(
-        SealedExport.id == parse_id(export_id), SealedExport.child_id == child.id))
+_Row = TypeVar("_Row", SealedExport, Disclosure)
+
+
+def _of_child_or_404(user: Any, model: type[_Row], child: Child, row_id: Any) -> _Row:
+    """One of `child`'s rows of `model` that `user` may see (404 otherwise)."""
+    found = db.session.scalar(school_rows_visible_to(user, model).where(
+        model.id == parse_id(row_id), model.child_id == child.id))
     if found is None:
         raise NotFound()
     return found
+
+
+def get_export_or_404(user: Any, child: Child, export_id: Any) -> SealedExport:
+    """One of `child`'s sealed exports (the caller got `child` from `get_child_or_404`)."""
+    return _of_child_or_404(user, SealedExport, child, export_id)
 
 
 def sealed_for_download(user: Any, export: SealedExport) -> bytes | None:
@@ -703,11 +711,8 @@ def _released_rows(user: Any, school: str, now: dt.datetime) -> list[tuple[str, 
 
 
 def get_disclosure_or_404(user: Any, child: Child, disclosure_id: Any) -> Disclosure:
-    found = db.session.scalar(school_rows_visible_to(user, Disclosure).where(
-        Disclosure.id == parse_id(disclosure_id), Disclosure.child_id == child.id))
-    if found is None:
-        raise NotFound()
-    return found
+    """One of `child`'s copies released (the caller got `child` from `get_child_or_404`)."""
+    return _of_child_or_404(user, Disclosure, child, disclosure_id)
 
 
 def disclosure_pdf(user: Any, row: Disclosure) -> bytes:

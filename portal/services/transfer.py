@@ -42,6 +42,7 @@ from ..access import (
 )
 from ..attachments import ALLOWED_TYPES, AttachmentStore, size_text
 from ..clock import uk_local
+from ..crypto.stream import ChunkReader
 from ..models import (
     Attachment,
     Child,
@@ -73,7 +74,7 @@ from .attachments import clean_filename
 from .child_file import ChildFile, build_whole_file
 from .children import add_child, possible_duplicates
 from .file_export import AWAITING_RECEIPT, ExportRow, event_data, export_rows_of
-from .referral_files import _Chunks, discard
+from .referral_files import discard
 
 __all__ = ["clean_filename", "discard"]  # for the views
 from .roll import UPN_INDEX
@@ -505,7 +506,7 @@ def _copy_file(source: Attachment | TransferAttachment, held_by: str, transfer: 
     copy.filename = clean_filename(source.filename)
     copy.description = source.description or None
     db.session.add(copy)
-    plain = _Chunks(store.open(held_by, source.store_name))
+    plain = ChunkReader(store.open(held_by, source.store_name))
     store.save(str(transfer.to_school_id), copy.store_name, plain)
     return store.path(copy.store_name)
 
