@@ -23,6 +23,7 @@ from ..attachments import (
     ask_to_choose_again,
     commit_or_discard,
     received_size,
+    refuse_upload,
     takes_upload,
 )
 from ..drafts import keeps_drafts
@@ -276,8 +277,7 @@ def from_previous_school(child_id: Any) -> Any:
             max_bytes=int(current_app.config["PORTAL_SETTINGS"].attachment_max_bytes),
             received=received_size(upload.stream))
     except AttachmentRefused as exc:
-        db.session.rollback()
-        form.file.errors = [*list(form.file.errors), str(exc)]
+        refuse_upload(form, exc)
         return _received_page(child, form, 400)
     except Refused as exc:
         show_problems(form, exc, default="previous_school")

@@ -44,6 +44,7 @@ from ..attachments import (
     ask_to_choose_again,
     commit_or_discard,
     received_size,
+    refuse_upload,
     size_text,
     takes_upload,
     too_large_advice,
@@ -262,8 +263,7 @@ def upload_attachment(incident_id: Any) -> Any:
             received=received_size(upload.stream),
         )
     except AttachmentRefused as exc:
-        db.session.rollback()
-        form.file.errors = [*list(form.file.errors), str(exc)]
+        refuse_upload(form, exc)
         return _upload_page(incident, form, _refusal_status())
     target = once.done(url_for("children.upload_attachment", incident_id=incident.id))
     commit_or_discard(store, attachment)
