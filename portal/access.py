@@ -28,6 +28,7 @@ that does not exist, and ids that are not UUIDs are 404 too.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -94,7 +95,6 @@ __all__ = [
     "get_user_or_404",
     "incidents_visible_to",
     "parse_id",
-    "read_only_message",
     "read_only_reason",
     "referral_responses_visible_to",
     "referrals_visible_to",
@@ -446,20 +446,23 @@ def _about_the_copy(target: Any) -> bool:
                                                                      ENTRY_RECEIPT)
 
 
-def read_only_message(sent_at: Any) -> str:
+def read_only_reason(sent_at: dt.datetime | None) -> str | None:
+    """Why nothing may be written to a child's record, in words, given when their file was sent
+    to another school (`FileTransfer.sent_at`, None: not sent, so nothing: writable). The one
+    place that decides; `check_writable`, the flush guard and the child's page ask it."""
+    if sent_at is None:
+        return None
     return (f"This child's file was sent to their new school on {day_words(sent_at)}. This "
             "school's copy is kept read-only, so nothing can be added to it or changed. "
             "Anything new belongs in the file at their new school: tell its designated "
             "safeguarding lead.")
 
 
-def read_only_reason(child: Child) -> str | None:
-    """Why nothing may be written to `child`'s record (their file was sent to another school),
-    or None. The one place that decides; `check_writable` and the flush guard ask it."""
+def _sent_at(child: Child) -> dt.datetime | None:
+    """When `child`'s file was sent to another school, or None."""
     with db.session.no_autoflush:
-        sent_at = db.session.scalar(select(FileTransfer.sent_at)
-                                    .where(FileTransfer.child_id == child.id).limit(1))
-    return None if sent_at is None else read_only_message(sent_at)
+        return db.session.scalar(select(FileTransfer.sent_at)
+                                 .where(FileTransfer.child_id == child.id).limit(1))
 
 
 def sent_away(child_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
@@ -475,7 +478,7 @@ def sent_away(child_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
 
 def check_writable(child: Child) -> None:
     """Raise `ReadOnlyFile` when `child`'s record is read-only (a form about the child)."""
-    reason = read_only_reason(child)
+    reason = read_only_reason(_sent_at(child))
     if reason is not None:
         raise ReadOnlyFile(reason)
 
@@ -511,8 +514,9 @@ def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> No
         return
     sent_at = connection.scalar(select(FileTransfer.sent_at)
                                 .where(FileTransfer.child_id.in_(ids)).limit(1))
-    if sent_at is not None:
-        raise ReadOnlyFile(read_only_message(sent_at))
+    reason = read_only_reason(sent_at)
+    if reason is not None:
+        raise ReadOnlyFile(reason)
 
 
 def init_app() -> None:

@@ -231,6 +231,30 @@ UNREADABLE = ("The selected file could not be opened: it may be damaged or only 
               "Check that it opens on your device, then choose it again")
 
 
+def refuse_upload(form: Any, error: AttachmentRefused) -> None:
+    """An upload refused (too large, not an allowed kind, unreadable): nothing of it kept, and
+    why beside the file question."""
+    from .models import db
+
+    db.session.rollback()
+    form.file.errors = [*list(form.file.errors), str(error)]
+
+
+def commit_or_discard(store: AttachmentStore, attachment: Any | None) -> None:
+    """Commit the request's work; if the commit fails, the file stored for `attachment` (whose
+    row was then never saved) is removed again, and the error goes on."""
+    from .models import db
+    from .services.attachments import discard_file
+
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if attachment is not None:
+            discard_file(store, attachment)
+        raise
+
+
 def check_upload(data: bytes, max_bytes: int, received: int | None = None) -> CheckedUpload:
     """Size and type checked by content; raises AttachmentRefused with a plain message.
 

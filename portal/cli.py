@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -269,22 +270,25 @@ def backfill_repeat_harm() -> int:
     return done
 
 
-def _index_child_names() -> None:
+def _backfill(run: Callable[[], int], failed: str, done_words: str) -> None:
+    """Run a backfill: `failed` and the reason if a key cannot be read, `done_words` and how
+    many rows it did (nothing when there was nothing to do)."""
     try:
-        done = backfill_child_names()
+        done = run()
     except CryptoError as exc:
-        raise _fail(f"Could not index children's names: {exc}") from None
+        raise _fail(f"{failed}: {exc}") from None
     if done:
-        click.echo(f"Children's names indexed for search: {done}.")
+        click.echo(f"{done_words}: {done}.")
+
+
+def _index_child_names() -> None:
+    _backfill(backfill_child_names, "Could not index children's names",
+              "Children's names indexed for search")
 
 
 def _mark_repeat_harm() -> None:
-    try:
-        done = backfill_repeat_harm()
-    except CryptoError as exc:
-        raise _fail(f"Could not mark repeat harm across schools: {exc}") from None
-    if done:
-        click.echo(f"Children who harmed others marked for their authorities: {done}.")
+    _backfill(backfill_repeat_harm, "Could not mark repeat harm across schools",
+              "Children who harmed others marked for their authorities")
 
 
 @click.command("index-child-names")

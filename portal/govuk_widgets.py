@@ -289,48 +289,23 @@ class _Rendered:
         return render_component(self.template, params)
 
 
-class GovTextInput(_Rendered, wtf.GovTextInput):  # type: ignore[misc]
-    pass
+def _rendered(widget: type[Any]) -> type[Any]:
+    """The library's `widget` with `render` replaced (`_Rendered`), under the library's name."""
+    return type(widget.__name__, (_Rendered, widget),
+                {"__module__": __name__, "__qualname__": widget.__name__})
 
 
-class GovPasswordInput(_Rendered, wtf.GovPasswordInput):  # type: ignore[misc]
-    pass
-
-
-class GovCheckboxesInput(_Rendered, wtf.GovCheckboxesInput):  # type: ignore[misc]
-    pass
-
-
-class GovCheckboxInput(_Rendered, wtf.GovCheckboxInput):  # type: ignore[misc]
-    pass
-
-
-class GovRadioInput(_Rendered, wtf.GovRadioInput):  # type: ignore[misc]
-    pass
-
-
-class GovDateInput(_Rendered, wtf.GovDateInput):  # type: ignore[misc]
-    pass
-
-
-class GovFileInput(_Rendered, wtf.GovFileInput):  # type: ignore[misc]
-    pass
-
-
-class GovSubmitInput(_Rendered, wtf.GovSubmitInput):  # type: ignore[misc]
-    pass
-
-
-class GovTextArea(_Rendered, wtf.GovTextArea):  # type: ignore[misc]
-    pass
-
-
-class GovCharacterCount(_Rendered, wtf.GovCharacterCount):  # type: ignore[misc]
-    pass
-
-
-class GovSelect(_Rendered, wtf.GovSelect):  # type: ignore[misc]
-    pass
+GovTextInput = _rendered(wtf.GovTextInput)
+GovPasswordInput = _rendered(wtf.GovPasswordInput)
+GovCheckboxesInput = _rendered(wtf.GovCheckboxesInput)
+GovCheckboxInput = _rendered(wtf.GovCheckboxInput)
+GovRadioInput = _rendered(wtf.GovRadioInput)
+GovDateInput = _rendered(wtf.GovDateInput)
+GovFileInput = _rendered(wtf.GovFileInput)
+GovSubmitInput = _rendered(wtf.GovSubmitInput)
+GovTextArea = _rendered(wtf.GovTextArea)
+GovCharacterCount = _rendered(wtf.GovCharacterCount)
+GovSelect = _rendered(wtf.GovSelect)
 
 
 class _Globals(ChainMap[str, Any]):

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..form_filters import strip_without_nul as _strip
 from ..govuk_widgets import (
     GovCheckboxInput,
     GovRadioInput,
@@ -27,11 +28,6 @@ from ..models import ROLE_LABELS, ROLES
 from ..refusal import Refused
 from ..rules.directory import WEEKDAYS
 from ..services.accounts import parse_hours
-
-
-def _strip(value: Any) -> Any:
-    # NUL is dropped: PostgreSQL refuses it in text (a 500), and no one can mean to type it.
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class AuthorityForm(FlaskForm):  # type: ignore[misc]

@@ -8,13 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
+from ..form_filters import strip_without_nul as _strip
 from ..govuk_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from ..passwords import MIN_LENGTH, password_problem
-
-
-def _strip(value: Any) -> Any:
-    # NUL is dropped: PostgreSQL refuses it in text (a 500), and no one can mean to type it.
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _digits(value: Any) -> Any:

@@ -9,7 +9,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -17,25 +16,20 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
+from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
-    GovCheckboxInput,
     GovFileInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextInput,
 )
 from ..incidents.forms import GovDateField
-from ..services.attachments import MAX_DESCRIPTION
 from ..services.file_export import BASIS_LABELS
-from .forms import CONFIRM_ERROR
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+from .forms import file_description, not_a_body_image
 
 
 def _text(label: str, message: str, *, hint: str = "", max_length: int = 200,
@@ -103,19 +97,8 @@ class ReceivedFileForm(FlaskForm):  # type: ignore[misc]
     received_on = GovDateField("When it was received", what="The day it was received",
                                description="For example, 27 3 2027",
                                validators=[InputRequired("Enter the day the file was received")])
-    description = TextAreaField(
-        "Description (optional)",
-        description="What the file is, for example 'Child protection file, 14 pages'",
-        widget=GovCharacterCount(), filters=[_strip],
-        validators=[Optional(), Length(max=MAX_DESCRIPTION,
-                                       message=f"Description must be {MAX_DESCRIPTION} "
-                                               "characters or fewer")],
-    )
-    confirm = BooleanField(
-        "I confirm this file is not an image of a child's body",
-        widget=GovCheckboxInput(),
-        validators=[DataRequired(CONFIRM_ERROR)],
-    )
+    description = file_description("Child protection file, 14 pages")
+    confirm = not_a_body_image()
     submit = SubmitField("Add the file", widget=GovSubmitInput())
 
 

@@ -15,20 +15,21 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import drafts, once
+from .. import creating_form, drafts, once
 from ..access import can_record_incident, check_writable, get_child_or_404, require
 from ..attachments import (
     AttachmentRefused,
     AttachmentStore,
     ask_to_choose_again,
+    commit_or_discard,
     received_size,
+    refuse_upload,
     takes_upload,
 )
 from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..models import Child, School, db
 from ..refusal import Refused
-from ..services import attachments as attachment_service
 from ..services import file_export as service
 from ..services import transfer
 from ..services.child_file import when_text
@@ -100,23 +101,13 @@ def send_outside(child_id: Any) -> Any:
     user = _user()
     child = _child(child_id)
     form = SealedExportForm()
-    if request.method == "GET":
-        drafts.restore(form)
-    if form.validate_on_submit():
-        once.claim()
-        try:
-            export = service.create_sealed_export(
-                _store(), user, child, receiving_school=form.receiving_school.data)
-        except Refused as exc:
-            show_problems(form, exc, default="receiving_school")
-        else:
-            target = once.done(url_for("children.sealed_export", child_id=child.id,
-                                       export_id=export.id))
-            db.session.commit()
-            return redirect(target)
-    return render_template("children/send_outside.html", page_title="Send the file to a school "
-                           "not on the portal", child=child, form=form), \
-        400 if form.errors else 200
+    return creating_form.page(
+        form, lambda: service.create_sealed_export(
+            _store(), user, child, receiving_school=form.receiving_school.data),
+        lambda export: url_for("children.sealed_export", child_id=child.id,
+                               export_id=export.id),
+        "children/send_outside.html", default="receiving_school",
+        page_title="Send the file to a school not on the portal", child=child)
 
 
 @bp.get("/children/<uuid:child_id>/sealed/<uuid:export_id>")
@@ -286,21 +277,13 @@ def from_previous_school(child_id: Any) -> Any:
             max_bytes=int(current_app.config["PORTAL_SETTINGS"].attachment_max_bytes),
             received=received_size(upload.stream))
     except AttachmentRefused as exc:
-        db.session.rollback()
-        form.file.errors = [*list(form.file.errors), str(exc)]
+        refuse_upload(form, exc)
         return _received_page(child, form, 400)
     except Refused as exc:
         show_problems(form, exc, default="previous_school")
         return _received_page(child, form, 400)
     target = once.done(url_for("children.file", child_id=child.id, order="oldest"))
-    attachment = service.received_attachment(row)
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        if attachment is not None:
-            attachment_service.discard_file(store, attachment)
-        raise
+    commit_or_discard(store, service.received_attachment(row))
     flash("File from the previous school added to the start of the chronology", "success")
     return redirect(target)
 
@@ -318,25 +301,14 @@ def disclose(child_id: Any) -> Any:
     form = DisclosureForm()
     form.leave_out.choices = [SelectChoice(anchor, text)
                               for anchor, text in service.disclosure_lines(user, child)]
-    if request.method == "GET":
-        drafts.restore(form)
-    if form.validate_on_submit():
-        once.claim()
-        try:
-            row = service.create_disclosure(
-                user, child, requester=form.requester.data, basis=form.basis.data,
-                basis_detail=form.basis_detail.data, withheld=form.withheld.data,
-                leave_out=form.leave_out.data or [])
-        except Refused as exc:
-            show_problems(form, exc, default="requester")
-        else:
-            target = once.done(url_for("children.disclosure", child_id=child.id,
-                                       disclosure_id=row.id))
-            db.session.commit()
-            return redirect(target)
-    return render_template("children/disclose.html", page_title="Copy for a subject access "
-                           "request or the police", child=child, form=form), \
-        400 if form.errors else 200
+    return creating_form.page(
+        form, lambda: service.create_disclosure(
+            user, child, requester=form.requester.data, basis=form.basis.data,
+            basis_detail=form.basis_detail.data, withheld=form.withheld.data,
+            leave_out=form.leave_out.data or []),
+        lambda row: url_for("children.disclosure", child_id=child.id, disclosure_id=row.id),
+        "children/disclose.html", default="requester",
+        page_title="Copy for a subject access request or the police", child=child)
 
 
 @bp.get("/children/<uuid:child_id>/disclosures/<uuid:disclosure_id>")

@@ -10,6 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
@@ -32,10 +33,6 @@ NUDES_WARNING = (
 CONFIRM_ERROR = "Confirm that the file is not an image of a child's body"
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 class SearchForm(FlaskForm):  # type: ignore[misc]
     """A POST form, so a child's name is never in a URL (access logs, history, Referer): the
     results are shown in the answer to the post, never behind a redirect carrying the name."""
@@ -52,6 +49,28 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Search", widget=GovSubmitInput())
 
 
+def file_description(example: str) -> Any:
+    """An uploaded file's optional description ("What the file is, for example '...'")."""
+    return TextAreaField(
+        "Description (optional)",
+        description=f"What the file is, for example '{example}'",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=[Optional(), Length(max=MAX_DESCRIPTION,
+                                       message=f"Description must be {MAX_DESCRIPTION} "
+                                               "characters or fewer")],
+    )
+
+
+def not_a_body_image() -> Any:
+    """The box an uploader ticks: the file is not an image of a child's body."""
+    return BooleanField(
+        "I confirm this file is not an image of a child's body",
+        widget=GovCheckboxInput(),
+        validators=[DataRequired(CONFIRM_ERROR)],
+    )
+
+
 class AttachmentForm(FlaskForm):  # type: ignore[misc]
     file = FileField(
         "Upload a file",
@@ -62,20 +81,8 @@ class AttachmentForm(FlaskForm):  # type: ignore[misc]
         render_kw={"accept": ".jpg,.jpeg,.png,.webp,.heic,.pdf,image/jpeg,image/png,image/webp,"
                              "image/heic,application/pdf"},
     )
-    description = TextAreaField(
-        "Description (optional)",
-        description="What the file is, for example 'Notes written by the class teacher'",
-        widget=GovCharacterCount(),
-        filters=[_strip],
-        validators=[Optional(), Length(max=MAX_DESCRIPTION,
-                                       message=f"Description must be {MAX_DESCRIPTION} "
-                                               "characters or fewer")],
-    )
-    confirm = BooleanField(
-        "I confirm this file is not an image of a child's body",
-        widget=GovCheckboxInput(),
-        validators=[DataRequired(CONFIRM_ERROR)],
-    )
+    description = file_description("Notes written by the class teacher")
+    confirm = not_a_body_image()
     submit = SubmitField("Upload file", widget=GovSubmitInput())
 
 

@@ -33,7 +33,7 @@ from ..access import (
     get_attachment_or_404,
     get_child_or_404,
     get_incident_or_404,
-    read_only_message,
+    read_only_reason,
     require,
 )
 from ..attachments import (
@@ -42,7 +42,9 @@ from ..attachments import (
     AttachmentRefused,
     AttachmentStore,
     ask_to_choose_again,
+    commit_or_discard,
     received_size,
+    refuse_upload,
     size_text,
     takes_upload,
     too_large_advice,
@@ -126,7 +128,7 @@ def file(child_id: Any) -> Any:
     return render_template("children/file.html", page_title=f"Child {child.reference}",
                            file=record, pagination=_pagination(record, newest_first),
                            transfers=transfers,
-                           read_only=read_only_message(sent.sent_at) if sent else None)
+                           read_only=read_only_reason(sent.sent_at if sent else None))
 
 
 def _pagination(record: child_file.ChildFile, newest_first: bool) -> dict[str, Any] | None:
@@ -261,16 +263,10 @@ def upload_attachment(incident_id: Any) -> Any:
             received=received_size(upload.stream),
         )
     except AttachmentRefused as exc:
-        db.session.rollback()
-        form.file.errors = [*list(form.file.errors), str(exc)]
+        refuse_upload(form, exc)
         return _upload_page(incident, form, _refusal_status())
     target = once.done(url_for("children.upload_attachment", incident_id=incident.id))
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        attachment_service.discard_file(store, attachment)
-        raise
+    commit_or_discard(store, attachment)
     flash("File uploaded", "success")
     return redirect(target)
 

@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
+from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -57,10 +58,6 @@ MAX_NAME: Final = 100
 YES_NO: Final = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 NO_CHILD = "Select a child, or add a child who is not on the list"
 CHILD_WORDS_REQUIRED = "Enter the child's own words, or tell us why you could not record them"
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class DateParts(Field):  # type: ignore[misc]

@@ -12,13 +12,14 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from ..incidents.forms import TEXT_MAX, GovDateField, _strip
+from ..incidents.forms import TEXT_MAX, GovDateField
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,

@@ -14,7 +14,7 @@ final chunk).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -169,10 +169,11 @@ def open_chunks(
 
 
 class ChunkReader:
-    """Just enough of a binary file over an iterator of chunks (to re-seal a stream)."""
+    """Just enough of a binary file over chunks (to re-seal a stream; what
+    `AttachmentStore.save` reads of decrypted chunks)."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
         self._buffer = b""
 
     def read(self, n: int = -1) -> bytes:

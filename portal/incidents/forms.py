@@ -24,6 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -48,10 +49,6 @@ from ..typed_time import at as _at
 from ..typed_time import check_time as _check_time
 
 TEXT_MAX = 20000
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _choices(codes: frozenset[str], labels: dict[str, str]) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovDateInput,
     GovRadioInput,
@@ -28,10 +29,6 @@ from ..govuk_widgets import (
 from ..services.packet import AGREE_ANSWERS
 from ..services.referrals import MILESTONES, OUTCOMES
 from ..typed_time import at, check_time
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def combine(day: dt.date, time_text: str) -> dt.datetime:

@@ -62,6 +62,9 @@ def _context(report: rf.Report, *, suppressing: bool, **extra: Any) -> dict[str,
                 **extra)
 
 
+_SUPPRESSED = "Figures under 5 are shown as fewer than 5."  # under the title of a CSV
+
+
 # ---------------------------------------------------------------------------------------------
 # The school's report (its DSLs)
 
@@ -82,12 +85,18 @@ def school_report() -> str:
         report, suppressing=False, school=school, period=period, offered=offered))
 
 
+def _school_export(kind: str) -> tuple[School, rf.Period, rf.Report]:
+    """The school's report for the period asked for, its export (`kind`) audited."""
+    school, (period, _) = _school(), _period()
+    report = svc.school_report(school, period, utcnow())
+    _audit_export(school.id, kind, period)
+    return school, period, report
+
+
 @bp.get("/reports/print")
 @access.require(access.can_record_incident)
 def school_print() -> str:
-    school, (period, _) = _school(), _period()
-    report = svc.school_report(school, period, utcnow())
-    _audit_export(school.id, "report_print", period)
+    school, period, report = _school_export("report_print")
     return render_template("reports/print.html", **_context(
         report, suppressing=True, title=f"Report for {school.name}", period=period,
         back=("reports.school_report", {"period": period.key}), schools=()))
@@ -96,11 +105,8 @@ def school_print() -> str:
 @bp.get("/reports/report.csv")
 @access.require(access.can_record_incident)
 def school_csv() -> Response:
-    school, (period, _) = _school(), _period()
-    report = svc.school_report(school, period, utcnow())
-    _audit_export(school.id, "report_csv", period)
-    rows = rf.csv_rows(report, [f"Report for {school.name}", period.label,
-                                "Figures under 5 are shown as fewer than 5."])
+    school, period, report = _school_export("report_csv")
+    rows = rf.csv_rows(report, [f"Report for {school.name}", period.label, _SUPPRESSED])
     return _csv(rows, f"report-{period.key}.csv")
 
 
@@ -143,14 +149,23 @@ def authority_report() -> str:
         columns=rf.SCHOOL_COLUMNS, values=rf.school_values))
 
 
-@authority_bp.get("/authority/reports/print")
-@access.require(access.can_work_referrals)
-def authority_print() -> str:
+def _authority_export(kind: str) -> tuple[School | None, rf.Period, rf.Report,
+                                          list[rf.SchoolLine], str]:
+    """The authority's report for the schools and period asked for, its export (`kind`)
+    audited: the school chosen (None: all), the period, the report, its lines by school and
+    its title."""
     authority, schools, school = _authority()
     period, _ = _period()
     report, lines = _authority_report(authority, schools, school, period)
-    _audit_export(authority.id, "report_print", period)
+    _audit_export(authority.id, kind, period)
     title = f"{authority.name}: " + (school.name if school else "the schools that referred")
+    return school, period, report, lines, title
+
+
+@authority_bp.get("/authority/reports/print")
+@access.require(access.can_work_referrals)
+def authority_print() -> str:
+    school, period, report, lines, title = _authority_export("report_print")
     args = {"period": period.key, **({"school": str(school.id)} if school else {})}
     return render_template("reports/print.html", **_context(
         report, suppressing=True, title=title, period=period,
@@ -162,12 +177,7 @@ def authority_print() -> str:
 @authority_bp.get("/authority/reports/report.csv")
 @access.require(access.can_work_referrals)
 def authority_csv() -> Response:
-    authority, schools, school = _authority()
-    period, _ = _period()
-    report, lines = _authority_report(authority, schools, school, period)
-    _audit_export(authority.id, "report_csv", period)
-    title = f"{authority.name}: " + (school.name if school else "the schools that referred")
-    rows = rf.csv_rows(report, [title, period.label,
-                                "Figures under 5 are shown as fewer than 5."],
+    school, period, report, lines, title = _authority_export("report_csv")
+    rows = rf.csv_rows(report, [title, period.label, _SUPPRESSED],
                        lines if school is None else [])
     return _csv(rows, f"authority-report-{period.key}.csv")

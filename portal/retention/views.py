@@ -9,11 +9,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from .. import clock, drafts, once
+from .. import clock, creating_form
 from ..access import can_record_incident, get_child_or_404, require
 from ..drafts import keeps_drafts
 from ..models import Child, School, db
-from ..refusal import Refused
 from ..rules import retention as rules
 from ..services import retention
 from ..services.children import label_for_dsl
@@ -61,23 +60,16 @@ def index() -> Any:
 def keep(child_id: Any) -> Any:
     child, due = _due_child(child_id)
     form = KeepForm()
-    if request.method == "GET":
-        drafts.restore(form)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            problems = rules.keep_problems(form.reasons.data, form.next_review.data, _today())
-            for name, message in problems.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, message]
-            if not problems and form.next_review.data is not None:
-                once.claim()
-                retention.keep(_user(), child, form.reasons.data or "", form.next_review.data,
-                               today=_today())
-                target = once.done(url_for("retention.index"))
-                db.session.commit()
-                flash(f"File {child.reference} kept until its next review", "success")
-                return redirect(target)
+    reference = child.reference
+    # The rules of a decision to keep (reasons, a date in the future) are the service's.
+    sent = creating_form.handle(
+        form, lambda: retention.keep(_user(), child, form.reasons.data or "",
+                                     form.next_review.data, today=_today()),
+        lambda _review: url_for("retention.index"),
+        done=f"File {reference} kept until its next review")
+    if sent.redirect is not None:
+        return sent.redirect
+    status = 400 if request.method == "POST" else 200
     return render_template("retention/keep.html", page_title="Keep a file", child=child,
                            due=due, form=form, label=label_for_dsl(child),
                            record_type=rules.RECORD_TYPES[due.schedule.record_type]), status
@@ -89,24 +81,17 @@ def destroy(child_id: Any) -> Any:
     child, due = _due_child(child_id)
     form = DestroyForm()
     blockers = retention.destroy_blockers(db.session, child)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit() and not blockers:
-            reference = child.reference
-            once.claim()
-            try:
-                done = retention.destroy(_user(), child, today=_today(),
-                                         store=current_app.extensions["attachments"])
-            except Refused as refused:
-                db.session.rollback()
-                blockers = [str(refused)]
-            else:
-                target = once.done(url_for("retention.index"))
-                db.session.commit()
-                retention.remove_files(done.files)
-                flash(f"File {reference} destroyed", "success")
-                return redirect(target)
+    reference = child.reference
+    sent = creating_form.handle(
+        form, lambda: retention.destroy(_user(), child, today=_today(),
+                                        store=current_app.extensions["attachments"]),
+        lambda _done: url_for("retention.index"),
+        after_commit=lambda done: retention.remove_files(done.files),
+        done=f"File {reference} destroyed", ready=lambda: not blockers, restore_draft=False)
+    if sent.redirect is not None:
+        return sent.redirect
+    blockers = sent.page_errors or blockers  # refused: why (the file changed meanwhile)
+    status = 400 if request.method == "POST" else 200
     plan = retention.plan(child)
     return render_template("retention/destroy.html", page_title="Destroy a file", child=child,
                            due=due, form=form, blockers=blockers, label=label_for_dsl(child),

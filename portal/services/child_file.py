@@ -237,6 +237,23 @@ def name_spans(text: str) -> set[str]:
     return spans
 
 
+@dataclass
+class _PageRows:
+    """The rows one page of a file shows (`_Builder._load`)."""
+
+    concerns: list[Concern]
+    outcomes: dict[uuid.UUID, list[ConcernOutcome]]
+    concern_links: list[ConcernChild]
+    all_parts: list[IncidentChild]
+    parts: list[IncidentChild]
+    incidents: dict[uuid.UUID, Incident]
+    decisions: list[Decision]
+    entries: list[ChildRecordEntry]
+    attachments: list[Attachment]
+    addenda: list[Addendum]
+    received: dict[uuid.UUID, ReceivedFile]
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
@@ -403,9 +420,38 @@ class _Builder:
         """The file; with `page` (from 1), only that page's lines, chosen and loaded in SQL:
         the number of statements and the work of redaction do not grow with the file."""
         child = self.child
-        user = self.user
-
         rows, concern_ids_q, incident_ids_q, _decision_ids_q, _parts_q = self.timeline()
+        page, pages, total, wanted = self._page_keys(rows, newest_first, page, per_page)
+        loaded = self._load(wanted, concern_ids_q, incident_ids_q)
+        events, targets = self._record_events(loaded)
+        standalone = self._entry_events(loaded, events, targets)
+        self._add_corrections(loaded.addenda, targets)
+        unique: dict[int, Event] = {id(e): e for e in events.values()}
+        timeline = list(unique.values()) + standalone
+        timeline.sort(key=lambda e: (not e.from_outside, e.at, KIND_ORDER.get(e.kind, 9)),
+                      reverse=newest_first)
+        return ChildFile(
+            child=child,
+            name=child.full_name,
+            reference=child.reference,
+            dob=child.dob,
+            send=child.send,
+            local_authority=(self.authority if self.authority is not None
+                             else _authority_name(child.local_authority_code)),
+            family_members=self._family(),
+            events=timeline,
+            newest_first=newest_first,
+            page=page or 1,
+            pages=pages,
+            total=total,
+            per_page=per_page,
+        )
+
+    def _page_keys(self, rows: Any, newest_first: bool, page: int | None, per_page: int
+                   ) -> tuple[int | None, int, int, dict[str, list[uuid.UUID]]]:
+        """The page's lines (their ids by kind), the page shown, the number of pages and of
+        lines."""
+        child = self.child
         order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
                  if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
         # The page's keys and the file's length in one statement (a window count), with the
@@ -438,62 +484,17 @@ class _Builder:
                                               "entry": []}
         for ident, kind in keys:
             wanted[kind].append(ident if isinstance(ident, uuid.UUID) else uuid.UUID(str(ident)))
+        return page, pages, total, wanted
 
-        # The page's concerns, each with its triage outcomes (issue 13: a concern recorded
-        # without an incident shows what was decided, by whom, why, and the route it took;
-        # `triage.outcomes_of`, oldest first) and the children it names: one statement.
-        concern_rows = db.session.execute(
-            select(Concern, ConcernOutcome, ConcernChild)
-            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
-                                            ConcernOutcome.school_id == child.school_id))
-            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
-            .where(Concern.id.in_(wanted["concern"]))
-            .order_by(ConcernOutcome.decided_at, ConcernChild.id)
-        ).all() if wanted["concern"] else []
-        by_concern: dict[uuid.UUID, Concern] = {}
-        outcomes: dict[uuid.UUID, list[ConcernOutcome]] = {}
-        links: dict[uuid.UUID, ConcernChild] = {}
-        outcome_ids: set[uuid.UUID] = set()
-        for concern, outcome, link in concern_rows:
-            by_concern.setdefault(concern.id, concern)
-            kept = outcomes.setdefault(concern.id, [])
-            if outcome is not None and outcome.id not in outcome_ids:
-                outcome_ids.add(outcome.id)
-                kept.append(outcome)
-            if link is not None:
-                links.setdefault(link.id, link)
-        concerns = list(by_concern.values())
+    def _load(self, wanted: dict[str, list[uuid.UUID]], concern_ids_q: Any,
+              incident_ids_q: Any) -> _PageRows:
+        """Every row the page shows, and the users and other children it names."""
+        child, user = self.child, self.user
+        concerns, outcomes, concern_links, outcome_ids = self._concerns(wanted["concern"])
         concern_ids = [c.id for c in concerns]
-        concern_links = list(links.values())
-
-        # The page's incidents with every child's part in each (this child's among them), in
-        # one statement.
-        found = list(db.session.execute(
-            school_rows_visible_to(user, IncidentChild).add_columns(Incident)
-            .join(Incident, Incident.id == IncidentChild.incident_id)
-            .where(IncidentChild.incident_id.in_(wanted["incident"]))
-            .order_by(IncidentChild.position)
-        )) if wanted["incident"] else []
-        all_parts = [part for part, _ in found]
-        parts = [part for part in all_parts if part.child_id == child.id]
-        incidents = {part.incident_id: incident for part, incident in found
-                     if part.child_id == child.id}
+        all_parts, parts, incidents = self._incidents(wanted["incident"])
         incident_ids = list(incidents)
-        # Every other child the whole file touches (not only this page): their names are
-        # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
-        other_ids_q = union_all(
-            select(ConcernChild.child_id).where(
-                ConcernChild.concern_id.in_(concern_ids_q.with_only_columns(Concern.id))),
-            school_rows_visible_to(user, IncidentChild)
-            .with_only_columns(IncidentChild.child_id)
-            .where(IncidentChild.incident_id.in_(incident_ids_q)),
-        ).subquery()
-        self.others = {
-            c.id: c for c in db.session.scalars(
-                select(Child).where(Child.id.in_(select(other_ids_q.c[0])),
-                                    Child.id != child.id))
-        }
-
+        self._load_others(concern_ids_q, incident_ids_q)
         decisions = list(db.session.scalars(
             select(Decision).where(Decision.id.in_(wanted["decision"]))
         )) if wanted["decision"] else []
@@ -521,8 +522,90 @@ class _Builder:
             .where(Addendum.target_id.in_(target_ids))
             .order_by(Addendum.created_at)
         )) if target_ids else []
+        received = self._received(entries)
+        self.load_users(
+            [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
+            + [o.decided_by_id for rows in outcomes.values() for o in rows]
+            + [d.decided_by_id for d in decisions] + [e.author_id for e in entries]
+            + [a.author_id for a in addenda]
+        )
+        return _PageRows(concerns=concerns, outcomes=outcomes, concern_links=concern_links,
+                         all_parts=all_parts, parts=parts, incidents=incidents,
+                         decisions=decisions, entries=entries, attachments=attachments,
+                         addenda=addenda, received=received)
 
-        # Files received from the previous school, and their attachments.
+    def _concerns(self, wanted: list[uuid.UUID]) -> tuple[
+            list[Concern], dict[uuid.UUID, list[ConcernOutcome]], list[ConcernChild],
+            set[uuid.UUID]]:
+        """The page's concerns, their outcomes, the children they name, the outcomes' ids."""
+        child = self.child
+        # The page's concerns, each with its triage outcomes (issue 13: a concern recorded
+        # without an incident shows what was decided, by whom, why, and the route it took;
+        # `triage.outcomes_of`, oldest first) and the children it names: one statement.
+        concern_rows = db.session.execute(
+            select(Concern, ConcernOutcome, ConcernChild)
+            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
+                                            ConcernOutcome.school_id == child.school_id))
+            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+            .where(Concern.id.in_(wanted))
+            .order_by(ConcernOutcome.decided_at, ConcernChild.id)
+        ).all() if wanted else []
+        by_concern: dict[uuid.UUID, Concern] = {}
+        outcomes: dict[uuid.UUID, list[ConcernOutcome]] = {}
+        links: dict[uuid.UUID, ConcernChild] = {}
+        outcome_ids: set[uuid.UUID] = set()
+        for concern, outcome, link in concern_rows:
+            by_concern.setdefault(concern.id, concern)
+            kept = outcomes.setdefault(concern.id, [])
+            if outcome is not None and outcome.id not in outcome_ids:
+                outcome_ids.add(outcome.id)
+                kept.append(outcome)
+            if link is not None:
+                links.setdefault(link.id, link)
+        concerns = list(by_concern.values())
+        concern_links = list(links.values())
+        return concerns, outcomes, concern_links, outcome_ids
+
+    def _incidents(self, wanted: list[uuid.UUID]) -> tuple[
+            list[IncidentChild], list[IncidentChild], dict[uuid.UUID, Incident]]:
+        """Every child's part in the page's incidents, this child's, and the incidents."""
+        child, user = self.child, self.user
+        # The page's incidents with every child's part in each (this child's among them), in
+        # one statement.
+        found = list(db.session.execute(
+            school_rows_visible_to(user, IncidentChild).add_columns(Incident)
+            .join(Incident, Incident.id == IncidentChild.incident_id)
+            .where(IncidentChild.incident_id.in_(wanted))
+            .order_by(IncidentChild.position)
+        )) if wanted else []
+        all_parts = [part for part, _ in found]
+        parts = [part for part in all_parts if part.child_id == child.id]
+        incidents = {part.incident_id: incident for part, incident in found
+                     if part.child_id == child.id}
+        return all_parts, parts, incidents
+
+    def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
+        """`self.others`: every other child the file links."""
+        child, user = self.child, self.user
+        # Every other child the whole file touches (not only this page): their names are
+        # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
+        other_ids_q = union_all(
+            select(ConcernChild.child_id).where(
+                ConcernChild.concern_id.in_(concern_ids_q.with_only_columns(Concern.id))),
+            school_rows_visible_to(user, IncidentChild)
+            .with_only_columns(IncidentChild.child_id)
+            .where(IncidentChild.incident_id.in_(incident_ids_q)),
+        ).subquery()
+        self.others = {
+            c.id: c for c in db.session.scalars(
+                select(Child).where(Child.id.in_(select(other_ids_q.c[0])),
+                                    Child.id != child.id))
+        }
+
+    def _received(self, entries: list[ChildRecordEntry]) -> dict[uuid.UUID, ReceivedFile]:
+        """The files received from the previous school that the page's lines are about (and
+        their attachments, kept for `received_event`)."""
+        child, user = self.child, self.user
         received_ids = [e.source_id for e in entries
                         if e.kind == FROM_PREVIOUS_SCHOOL and e.source_id is not None]
         received = {
@@ -535,14 +618,15 @@ class _Builder:
                 attachments_visible_to(user).where(
                     Attachment.id.in_([r.attachment_id for r in received.values()])))
         } if received else {}
+        return received
 
-        self.load_users(
-            [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
-            + [o.decided_by_id for rows in outcomes.values() for o in rows]
-            + [d.decided_by_id for d in decisions] + [e.author_id for e in entries]
-            + [a.author_id for a in addenda]
-        )
-
+    def _record_events(self, loaded: _PageRows) -> tuple[
+            dict[uuid.UUID, Event], dict[uuid.UUID, tuple[Event, str | None]]]:
+        """The events of the page's concerns, incidents and decisions, by the id of each
+        record they show, and which event (and item key) each correctable record belongs to."""
+        concerns, outcomes, concern_links = loaded.concerns, loaded.outcomes, loaded.concern_links
+        incidents, parts, all_parts = loaded.incidents, loaded.parts, loaded.all_parts
+        attachments, decisions, user = loaded.attachments, loaded.decisions, self.user
         events: dict[uuid.UUID, Event] = {}
         # Which event (and which item key) each correctable record belongs to.
         targets: dict[uuid.UUID, tuple[Event, str | None]] = {}
@@ -576,7 +660,14 @@ class _Builder:
             ev = self.decision_event(decision, refs.get(decision.incident_id))
             events[decision.id] = ev
             targets[decision.id] = (ev, None)
+        return events, targets
 
+    def _entry_events(self, loaded: _PageRows, events: dict[uuid.UUID, Event],
+                      targets: dict[uuid.UUID, tuple[Event, str | None]]) -> list[Event]:
+        """The page's chronology lines: a note on the event they are about, or an event of
+        their own (returned)."""
+        incidents, received = loaded.incidents, loaded.received
+        entries = loaded.entries
         standalone: list[Event] = []
         for entry in entries:
             body = Item("body", _humanise(entry.kind) or "Entry", self.redact(entry.body))
@@ -599,7 +690,11 @@ class _Builder:
                                     if entry.source_id else None)
             targets[entry.id] = (ev, None)
             standalone.append(ev)
+        return standalone
 
+    def _add_corrections(self, addenda: list[Addendum],
+                         targets: dict[uuid.UUID, tuple[Event, str | None]]) -> None:
+        """Each correction on the item it corrects (or on its event)."""
         for addendum in addenda:
             ev, scope = targets[addendum.target_id]
             correction = Correction(
@@ -617,11 +712,9 @@ class _Builder:
             else:
                 ev.corrections.append(correction)
 
-        unique: dict[int, Event] = {id(e): e for e in events.values()}
-        timeline = list(unique.values()) + standalone
-        timeline.sort(key=lambda e: (not e.from_outside, e.at, KIND_ORDER.get(e.kind, 9)),
-                      reverse=newest_first)
-
+    def _family(self) -> list[str]:
+        """The others of the child's family group, named or by label."""
+        child, user = self.child, self.user
         family = []
         if child.family_group is not None:
             family = [
@@ -632,22 +725,7 @@ class _Builder:
                     .order_by(Child.reference)
                 )
             ]
-        return ChildFile(
-            child=child,
-            name=child.full_name,
-            reference=child.reference,
-            dob=child.dob,
-            send=child.send,
-            local_authority=(self.authority if self.authority is not None
-                             else _authority_name(child.local_authority_code)),
-            family_members=family,
-            events=timeline,
-            newest_first=newest_first,
-            page=page or 1,
-            pages=pages,
-            total=total,
-            per_page=per_page,
-        )
+        return family
 
     def received_event(self, ev: Event, received: ReceivedFile | None) -> None:
         """A file from the previous school: which school, when it arrived, the file."""

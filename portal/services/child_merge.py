@@ -81,6 +81,35 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
                    reasons: str, now: dt.datetime) -> ChildMerge:
     """Merge `merged` into `kept` (flushes; the caller commits). `choices` says, for each of
     DETAILS, which record's value to keep ("kept" or "merged"; missing: the kept one's)."""
+    text, picked = _check(user, kept, merged, choices=choices, reasons=reasons)
+    before = {"kept": _plain(_details(kept)), "merged": _plain(_details(merged)),
+              "kept_reference": kept.reference, "merged_reference": merged.reference}
+    theirs, mine = _details(merged), _details(kept)
+    chosen = {key: (theirs if picked[key] == "merged" else mine)[key] for key in DETAILS}
+    moved = _move_rows(kept, merged)
+    _take_details(kept, merged, chosen)
+    record = ChildMerge(school_id=kept.school_id, kept_child_id=kept.id,
+                        merged_child_id=merged.id, merged_by_id=user.id, merged_at=now,
+                        choices=picked, moved=moved)
+    record.reasons = text
+    record.before = json.dumps(before, ensure_ascii=False, sort_keys=True)
+    db.session.add(record)
+    db.session.flush()
+    _tell(user, kept, merged, record, text, picked=picked, moved=moved, now=now)
+    # The rules use the kept child's details from now on.
+    for incident in db.session.scalars(
+        select(Incident).join(IncidentChild, IncidentChild.incident_id == Incident.id)
+        .where(IncidentChild.child_id == kept.id, Incident.state == "open")
+        .order_by(Incident.reference)
+    ):
+        incident_service.reassess(user, incident, incident.version, now)
+    return record
+
+
+def _check(user: User, kept: Child, merged: Child, *, choices: Mapping[str, str],
+           reasons: str) -> tuple[str, dict[str, str]]:
+    """The merge may be made: the reasons (stripped) and the source of each detail; else
+    PermissionError or MergeRefused."""
     if user.role != "dsl" or user.school_id is None:
         raise PermissionError("only a school's DSL may merge records")
     if kept.school_id != user.school_id or merged.school_id != user.school_id:
@@ -104,12 +133,12 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
         raise MergeRefused(
             f"Both records are in incident {', '.join(shared)} as two different children. "
             "Correct the incident first, then merge the records")
+    return text, picked
 
-    before = {"kept": _plain(_details(kept)), "merged": _plain(_details(merged)),
-              "kept_reference": kept.reference, "merged_reference": merged.reference}
-    theirs, mine = _details(merged), _details(kept)
-    chosen = {key: (theirs if picked[key] == "merged" else mine)[key] for key in DETAILS}
 
+def _move_rows(kept: Child, merged: Child) -> dict[str, list[str]]:
+    """Every row of the merged record's moved to the kept one (flushed): the ids moved, by
+    kind."""
     moved: dict[str, list[str]] = {}
     both = set(db.session.scalars(select(ConcernChild.concern_id)
                                   .where(ConcernChild.child_id == kept.id)))
@@ -153,8 +182,11 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
         db.session.execute(update(FileTransfer).where(FileTransfer.received_child_id == merged.id)
                            .values(received_child_id=kept.id))
     db.session.flush()
+    return moved
 
-    # The details chosen, on the kept record; the merged record stays as it was, marked.
+
+def _take_details(kept: Child, merged: Child, chosen: Mapping[str, Any]) -> None:
+    """The details chosen, on the kept record; the merged record stays as it was, marked."""
     kept.dob = chosen["dob"]
     kept.send = bool(chosen["send"])
     kept.local_authority_code = chosen["local_authority_code"]
@@ -170,14 +202,10 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
     repeat_harm.mark_child(kept)
     repeat_harm.mark_child(merged)
 
-    record = ChildMerge(school_id=kept.school_id, kept_child_id=kept.id,
-                        merged_child_id=merged.id, merged_by_id=user.id, merged_at=now,
-                        choices=picked, moved=moved)
-    record.reasons = text
-    record.before = json.dumps(before, ensure_ascii=False, sort_keys=True)
-    db.session.add(record)
-    db.session.flush()
 
+def _tell(user: User, kept: Child, merged: Child, record: ChildMerge, text: str, *,
+          picked: Mapping[str, str], moved: Mapping[str, list[str]], now: dt.datetime) -> None:
+    """The line in the kept child's chronology and the audit record of the merge."""
     chronology.add_entry(
         kept, CHRONOLOGY_KIND, explanation(merged.reference, user.display_name, now, text),
         author_id=user.id, source=record, occurred_at=now)
@@ -187,15 +215,6 @@ def merge_children(user: User, kept: Child, merged: Child, *, choices: Mapping[s
     detail.update({f"moved_{key}": len(ids) for key, ids in sorted(moved.items())})
     audit.record(audit.CHILD_MERGED, org_id=str(kept.school_id), actor_id=user.id,
                  object_type="child", object_id=kept.id, at=now, detail=detail)
-
-    # The rules use the kept child's details from now on.
-    for incident in db.session.scalars(
-        select(Incident).join(IncidentChild, IncidentChild.incident_id == Incident.id)
-        .where(IncidentChild.child_id == kept.id, Incident.state == "open")
-        .order_by(Incident.reference)
-    ):
-        incident_service.reassess(user, incident, incident.version, now)
-    return record
 
 
 def explanation(reference: str, by: str, when: dt.datetime, reasons: str) -> str:

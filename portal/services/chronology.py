@@ -13,7 +13,7 @@ import functools
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, overload
 
 from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
@@ -95,17 +95,30 @@ class Redactor:
 
     def __init__(self, others: Iterable[Child], in_file_of: Child, *,
                  name_family: bool = True) -> None:
-        replacements: list[tuple[str, str]] = []
         # With `name_family=False` a brother's family name is often the child's own: the
         # child's own names are never taken for another's.
-        own = {_compact(fold_for_match(name)) for name in _name_forms(in_file_of)}
-        for other in others:
-            if may_see_name(other, in_file_of, name_family=name_family):
-                continue
+        hidden = [other for other in others
+                  if not may_see_name(other, in_file_of, name_family=name_family)]
+        self._compile(hidden, own=[] if name_family else [in_file_of])
+
+    @classmethod
+    def outside(cls, others: Iterable[Child], named: Iterable[Child]) -> Redactor:
+        """For a text about several children (the referral packet about an incident's
+        children, `named`): every one of `others` by their label, and none of the named
+        children's own names taken for another's."""
+        redactor = cls.__new__(cls)
+        redactor._compile(list(others), own=list(named))
+        return redactor
+
+    def _compile(self, hidden: list[Child], own: list[Child]) -> None:
+        own_names = {_compact(fold_for_match(name)) for child in own
+                     for name in _name_forms(child)}
+        replacements: list[tuple[str, str]] = []
+        for other in hidden:
             tag = other.redacted_label
             for name in _name_forms(other):
                 folded = fold_for_match(name)
-                if _long_enough(_compact(folded)) and (name_family or _compact(folded) not in own):
+                if _long_enough(_compact(folded)) and _compact(folded) not in own_names:
                     replacements.append((folded, tag))
         # Longest first, so a full name wins over its parts; for the same name the first
         # child listed wins.
@@ -123,7 +136,13 @@ class Redactor:
                                 else r"(?<!\w)(?:" + pattern + r")(?!\w)")
         self._pattern = re.compile("|".join(patterns)) if patterns else None
 
-    def __call__(self, text: str) -> str:
+    @overload
+    def __call__(self, text: str) -> str: ...
+
+    @overload
+    def __call__(self, text: None) -> None: ...
+
+    def __call__(self, text: str | None) -> str | None:
         if self._pattern is None or not text:
             return text
         folded, origin = _folded(text)

@@ -37,7 +37,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
@@ -67,6 +67,9 @@ from .child_file import (
     build_child_file,
     when_text,
 )
+
+if TYPE_CHECKING:
+    from ..pdf import MarkedPDF
 
 PASSPHRASE_WORDS: Final = 7
 # The EFF's short word list (1,296 short, common words: easy to read out and type), as the
@@ -214,55 +217,27 @@ def file_pdf(record: ChildFile, *, title: str, made_line: str,
              cover: list[tuple[str, str]] | None = None, cover_title: str = "",
              file_names: bool = True) -> bytes:
     """The child's file as a PDF (oldest first), after an optional cover sheet of rows."""
-    from fpdf.enums import XPos, YPos
+    from ..pdf import MarkedPDF, printable  # fpdf is loaded only when a PDF is made
 
-    from ..pdf import FAMILY, PortalPDF, printable
-
-    reference = printable(record.reference)
-
-    class _PDF(PortalPDF):
-        def header(self) -> None:
-            self.set_font(FAMILY, "B", 9)
-            self.cell(0, 5, "OFFICIAL-SENSITIVE: child protection file",
-                      new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.ln(2)
-
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(FAMILY, "", 8)
-            self.cell(0, 5, f"{reference} - page {self.page_no()} of {{nb}}", align="C")
-
-    pdf = _PDF()
-    pdf.alias_nb_pages()
+    pdf = MarkedPDF("OFFICIAL-SENSITIVE: child protection file", printable(record.reference))
     pdf.set_title(printable(title))
-    pdf.set_creator("Safeguarding portal")
-    pdf.set_auto_page_break(auto=True, margin=16)
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def heading(text: str, size: int = 14) -> None:
-        pdf.ln(2)
-        pdf.set_font(FAMILY, "B", size)
-        pdf.multi_cell(width, size * 0.5, printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1)
-
-    def para(text: Any, size: int = 10) -> None:
-        pdf.set_font(FAMILY, "", size)
-        pdf.multi_cell(width, 5, printable(text) or "-", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def row(key: str, value: Any) -> None:
-        pdf.set_font(FAMILY, "B", 10)
-        pdf.multi_cell(width, 5, printable(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        para(value if value not in (None, "") else "-")
-        pdf.ln(1)
-
     if cover:
         pdf.add_page()
-        heading(cover_title, 18)
+        pdf.heading(cover_title, 18)
         for key, value in cover:
-            row(key, value)
+            pdf.row(key, value)
     pdf.add_page()
-    heading(title, 18)
-    para(made_line, 9)
+    pdf.heading(title, 18)
+    pdf.para(made_line, 9)
+    _pdf_about(pdf, record, family_named=not cover)
+    _pdf_chronology(pdf, record, file_names=file_names)
+    pdf.heading(f"End of the file of {record.reference}", 10)
+    return bytes(pdf.output())
+
+
+def _pdf_about(pdf: MarkedPDF, record: ChildFile, *, family_named: bool) -> None:
+    """The file's section about the child (`family_named`: the same family group is named)."""
+    heading, para, row = pdf.heading, pdf.para, pdf.row
     heading(f"About {record.name}")
     child = record.child
     row("Name", record.name)
@@ -279,8 +254,12 @@ def file_pdf(record: ChildFile, *, title: str, made_line: str,
     if record.family_members:
         row("Same family group", ", ".join(record.family_members))
     para("Other children appear in this file as their initials and reference number only"
-         + (", unless they are in the same family group." if not cover else "."), 9)
+         + (", unless they are in the same family group." if family_named else "."), 9)
 
+
+def _pdf_chronology(pdf: MarkedPDF, record: ChildFile, *, file_names: bool) -> None:
+    """The chronology, oldest first: each event with its items, corrections, notes, files."""
+    heading, para, row = pdf.heading, pdf.para, pdf.row
     heading("Chronology, oldest first")
     if not record.events:
         para(f"Nothing has been recorded about {record.name}.")
@@ -308,8 +287,6 @@ def file_pdf(record: ChildFile, *, title: str, made_line: str,
                 (a.name if file_names else "A file") + (f": {a.description}"
                                                         if a.description else "")
                 for a in event.attachments))
-    heading(f"End of the file of {record.reference}", 10)
-    return bytes(pdf.output())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,13 +392,21 @@ def take_passphrase(export: SealedExport) -> str | None:
     return passphrase
 
 
-def get_export_or_404(user: Any, child: Child, export_id: Any) -> SealedExport:
-    """One of `child`'s sealed exports (the caller got `child` from `get_child_or_404`)."""
-    found = db.session.scalar(school_rows_visible_to(user, SealedExport).where(
-        SealedExport.id == parse_id(export_id), SealedExport.child_id == child.id))
+_Row = TypeVar("_Row", SealedExport, Disclosure)
+
+
+def _of_child_or_404(user: Any, model: type[_Row], child: Child, row_id: Any) -> _Row:
+    """One of `child`'s rows of `model` that `user` may see (404 otherwise)."""
+    found = db.session.scalar(school_rows_visible_to(user, model).where(
+        model.id == parse_id(row_id), model.child_id == child.id))
     if found is None:
         raise NotFound()
     return found
+
+
+def get_export_or_404(user: Any, child: Child, export_id: Any) -> SealedExport:
+    """One of `child`'s sealed exports (the caller got `child` from `get_child_or_404`)."""
+    return _of_child_or_404(user, SealedExport, child, export_id)
 
 
 def sealed_for_download(user: Any, export: SealedExport) -> bytes | None:
@@ -726,11 +711,8 @@ def _released_rows(user: Any, school: str, now: dt.datetime) -> list[tuple[str, 
 
 
 def get_disclosure_or_404(user: Any, child: Child, disclosure_id: Any) -> Disclosure:
-    found = db.session.scalar(school_rows_visible_to(user, Disclosure).where(
-        Disclosure.id == parse_id(disclosure_id), Disclosure.child_id == child.id))
-    if found is None:
-        raise NotFound()
-    return found
+    """One of `child`'s copies released (the caller got `child` from `get_child_or_404`)."""
+    return _of_child_or_404(user, Disclosure, child, disclosure_id)
 
 
 def disclosure_pdf(user: Any, row: Disclosure) -> bytes:

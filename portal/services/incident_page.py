@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +31,16 @@ from ..models import (
     FileTransfer,
     Incident,
     IncidentChild,
+    LocalAuthority,
     ParentContact,
+    Referral,
+    RouteHandover,
     User,
     db,
 )
 from ..refusal import Problem
+from ..rules import Assessment as RulesAssessment
+from ..rules import Directory
 from . import handover, referrals, reviews
 from . import incidents as svc
 from .localtime import directory_from_db
@@ -109,34 +114,13 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     contacts = {child_id: found for (_, child_id), found in contacts_for([incident]).items()}
     records = handover.records_of(incident)
     sent, responses = referrals.sent_for(incident)
-    calls = list(db.session.scalars(
-        select(ConsultationCall)
-        .where(ConsultationCall.incident_id == incident.id,
-               ConsultationCall.school_id == incident.school_id)
-        .order_by(ConsultationCall.called_at.desc())))
+    calls = _calls(incident)
     addenda = svc.addenda_of(incident.school_id, [
         ("incident", incident.id), *(("decision", d.id) for d in decided),
         *(("route_handover", r.id) for r in records)])
-    # Everyone named on the page, in one query; an addendum's author is then found in the
-    # session without a query of its own.
-    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
-        {incident.opened_by_id} | {d.decided_by_id for d in decided}
-        | {c.recorded_by_id for found in contacts.values() for c in found}
-        | {r.recorded_by_id for r in records}
-        | {a.author_id for found in addenda.values() for a in found})))}
-
-    # The rules engine, once: the facts as recorded, each line's status now.
-    current = handover.assess_now(incident, directory, now_local, rows)
-    entries, danger = handover.entries_from(incident, current, directory, now_local,
-                                            assessment if current is None else None)
-    by_id = {la.id: la for la in authorities.values()}
-    record = handover.on_record(
-        referrals=[(by_id[r.local_authority_id].code, r.convening) for r in sent
-                   if r.local_authority_id in by_id],
-        records=[(r.route, r.local_authority_code) for r in records],
-        decided=[str(d.route) for d in decided if d.kind == "handed_over" and d.route])
-    states = handover.mandatory_states(
-        incident, entries, {code for code, la in authorities.items() if la.active}, record)
+    name = _namer(_people(incident, decided, contacts, records, addenda))
+    current, entries, danger, record, states = _rules_now(
+        incident, now_local, rows, directory, authorities, assessment, sent, records, decided)
     result = json.loads(assessment.result) if assessment is not None and assessment.result \
         else None
     unaccounted = svc.unaccounted_from(rows, decided, named)
@@ -147,21 +131,13 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         handover.handover_view(incident, now_local, entries, danger, authorities=authorities,
                                referrals=sent, calls=calls, assessment=assessment),
         directory, now, responses)
-
-    def name(user_id: uuid.UUID) -> str:
-        user = people.get(user_id)
-        return user.display_name if user is not None else ""
-
-    child_names = {ic.child_id: svc.child_label(ic.child) for ic in rows}
-    for child in named:
-        child_names.setdefault(child.id, svc.child_label(child))
     return IncidentPage(
         incident=incident, now=now, today=reviews.today(now),
         reported_local=uk_local(incident.reported_at) if incident.reported_at else None,
         assessment=assessment, result=result,
         rules=svc.rules_change_from(incident, latest_two, lambda: current),
         missing=tuple(svc.missing_for_assessment(incident, rows)),
-        children=tuple(rows), sent_away=sent_away, child_names=child_names,
+        children=tuple(rows), sent_away=sent_away, child_names=_child_names(rows, named),
         unaccounted=tuple(unaccounted),
         concerns=tuple(concerns), decisions=tuple(decided),
         decided_by={d.id: name(d.decided_by_id) for d in decided},
@@ -179,6 +155,68 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
             {r.recorded_by_id: name(r.recorded_by_id) for r in records}, directory)),
         closing=tuple(closing), lines=lines,
     )
+
+
+def _calls(incident: Incident) -> list[ConsultationCall]:
+    """The incident's consultation calls, newest first."""
+    return list(db.session.scalars(
+        select(ConsultationCall)
+        .where(ConsultationCall.incident_id == incident.id,
+               ConsultationCall.school_id == incident.school_id)
+        .order_by(ConsultationCall.called_at.desc())))
+
+
+def _people(incident: Incident, decided: Sequence[Decision],
+            contacts: Mapping[uuid.UUID, Sequence[ParentContact]],
+            records: Sequence[RouteHandover],
+            addenda: Mapping[Any, Sequence[Addendum]]) -> dict[uuid.UUID, User]:
+    """Everyone named on the page, in one query; an addendum's author is then found in the
+    session without a query of its own."""
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
+        {incident.opened_by_id} | {d.decided_by_id for d in decided}
+        | {c.recorded_by_id for found in contacts.values() for c in found}
+        | {r.recorded_by_id for r in records}
+        | {a.author_id for found in addenda.values() for a in found})))}
+
+
+def _namer(people: Mapping[uuid.UUID, User]) -> Callable[[uuid.UUID], str]:
+    """A user's name as the page shows it ("" for one not found)."""
+
+    def name(user_id: uuid.UUID) -> str:
+        user = people.get(user_id)
+        return user.display_name if user is not None else ""
+
+    return name
+
+
+def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentChild],
+               directory: Directory, authorities: Mapping[str, LocalAuthority],
+               assessment: Assessment | None, sent: Sequence[Referral],
+               records: Sequence[RouteHandover], decided: Sequence[Decision]) -> tuple[
+                   RulesAssessment | None, list[dict[str, Any]], bool, handover.OnRecord,
+                   list[handover.RouteState]]:
+    """The rules engine, once: the facts as recorded, each line's status now, what is on
+    record as handed over, and each mandatory route's state."""
+    current = handover.assess_now(incident, directory, now_local, rows)
+    entries, danger = handover.entries_from(incident, current, directory, now_local,
+                                            assessment if current is None else None)
+    by_id = {la.id: la for la in authorities.values()}
+    record = handover.on_record(
+        referrals=[(by_id[r.local_authority_id].code, r.convening) for r in sent
+                   if r.local_authority_id in by_id],
+        records=[(r.route, r.local_authority_code) for r in records],
+        decided=[str(d.route) for d in decided if d.kind == "handed_over" and d.route])
+    states = handover.mandatory_states(
+        incident, entries, {code for code, la in authorities.items() if la.active}, record)
+    return current, entries, danger, record, states
+
+
+def _child_names(rows: Sequence[IncidentChild], named: Iterable[Child]) -> dict[uuid.UUID, str]:
+    """How each child of the incident, and each named in its concerns, is shown."""
+    child_names = {ic.child_id: svc.child_label(ic.child) for ic in rows}
+    for child in named:
+        child_names.setdefault(child.id, svc.child_label(child))
+    return child_names
 
 
 def _parents_line(contact: ParentContact, recorded_by: str) -> ParentsLine:

@@ -15,9 +15,10 @@ as they are (every version 2 field is optional to the readers: `packet_pdf` and 
 page show what a packet has).
 
 Only the incident's own children are ever read into the packet (by their `IncidentChild` rows).
-Free text typed by staff may still name another child of the school: the full names of the
-school's other children are replaced by their initials and reference number (RULES.md R6), so
-the packet names no child outside the incident.
+Free text typed by staff may still name another child of the school: the names of the school's
+other children are replaced by their initials and reference number (RULES.md R6) by the
+chronology's `Redactor` (the one redaction: full names and their parts, however spelt), so the
+packet names no child outside the incident.
 
 `packet_json()` and `packet_pdf()` render a stored packet. The PDF is drawn on
 `portal.pdf.PortalPDF` (embedded Noto fonts for every script, shaped right-to-left text) and
@@ -30,9 +31,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -59,6 +59,7 @@ from ..models import (
 from ..rules import age_on
 from ..rules.versions import version_label
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
+from .chronology import Redactor
 from .recording import PARENT_REASONS
 from .roll import contacts_for
 from .route_records import record_text
@@ -117,30 +118,6 @@ def _utc_iso(at: dt.datetime | None) -> str | None:
     return at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class _Scrubber:
-    """Replaces the full names of children outside the incident in free text by their label."""
-
-    def __init__(self, others: Iterable[Child]) -> None:
-        pairs = []
-        for child in others:
-            name = " ".join(child.full_name.split())
-            if len(name) >= 3 and " " in name:
-                pairs.append((name, child.redacted_label))
-        pairs.sort(key=lambda p: -len(p[0]))
-        self._patterns = [
-            (re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, n.split())) + r"(?!\w)",
-                        re.IGNORECASE), label)
-            for n, label in pairs
-        ]
-
-    def __call__(self, text: str | None) -> str | None:
-        if text is None:
-            return None
-        for pattern, label in self._patterns:
-            text = pattern.sub(label, text)
-        return text
-
-
 def latest_assessment(incident: Incident) -> Assessment | None:
     return db.session.scalar(
         select(Assessment)
@@ -185,7 +162,7 @@ def build_packet(
         select(Child).where(Child.school_id == incident.school_id,
                             Child.id.not_in(in_incident) if in_incident else Child.id.isnot(None))
     ).all()
-    scrub = _Scrubber(others)
+    scrub = Redactor.outside(others, named=[child for _, child in pairs])
     refs = {child.id: child.reference for _, child in pairs}
     told = _latest_parent_records(incident)
     sending = sending or Sending()
@@ -233,7 +210,7 @@ def _addressed(authority: LocalAuthority,
 
 
 def _child_entry(ic: IncidentChild, child: Child, school: School, occurred: dt.date | None,
-                 scrub: _Scrubber, told: ParentContact | None,
+                 scrub: Redactor, told: ParentContact | None,
                  sending: Sending) -> dict[str, Any]:
     """One child of the incident, with what a multi-agency referral form asks for (v2)."""
     dob = child.dob
@@ -276,7 +253,7 @@ def _child_entry(ic: IncidentChild, child: Child, school: School, occurred: dt.d
     }
 
 
-def _incident_entry(incident: Incident, scrub: _Scrubber) -> dict[str, Any]:
+def _incident_entry(incident: Incident, scrub: Redactor) -> dict[str, Any]:
     """The incident and the concerns raised about it (other children's names scrubbed)."""
     occurred = incident.occurred_on
     concern_rows = db.session.scalars(
@@ -356,7 +333,7 @@ class _Names:
 
 
 def _school_actions(incident: Incident, refs: dict[uuid.UUID, str],
-                    in_incident: set[uuid.UUID], scrub: _Scrubber) -> dict[str, Any]:
+                    in_incident: set[uuid.UUID], scrub: Redactor) -> dict[str, Any]:
     """The school's decisions, consultation calls and routes already handed over (R4)."""
     name_of = _Names()
     decisions = [{
@@ -417,7 +394,7 @@ def _latest_parent_records(incident: Incident) -> dict[uuid.UUID, ParentContact]
     return out
 
 
-def _told_section(contact: ParentContact | None, scrub: _Scrubber) -> dict[str, Any] | None:
+def _told_section(contact: ParentContact | None, scrub: Redactor) -> dict[str, Any] | None:
     """R9 for the packet: told (when, by whom, who) or not, and why not; None: not recorded."""
     if contact is None:
         return None

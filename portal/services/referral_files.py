@@ -23,6 +23,7 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from ..attachments import ALLOWED_TYPES, AttachmentStore, size_text
+from ..crypto.stream import ChunkReader
 from ..models import Attachment, Incident, LocalAuthority, Referral, ReferralAttachment, db
 from ..rules.vocabulary import IMAGE_FEATURES, IMAGE_TYPES
 from .attachments import clean_filename
@@ -134,7 +135,7 @@ def send_copies(store: AttachmentStore, referral: Referral, la: LocalAuthority,
             copy.filename = clean_filename(attachment.filename)
             copy.description = attachment.description or None
             db.session.add(copy)
-            plain = _Chunks(store.open(str(attachment.school_id), attachment.store_name))
+            plain = ChunkReader(store.open(str(attachment.school_id), attachment.store_name))
             store.save(str(la.id), copy.store_name, plain)
             written.append(store.path(copy.store_name))
         db.session.flush()
@@ -156,23 +157,3 @@ def copies_of(referral: Referral) -> list[ReferralAttachment]:
             ReferralAttachment.referral_id == referral.id,
             ReferralAttachment.local_authority_id == referral.local_authority_id)
         .order_by(ReferralAttachment.created_at, ReferralAttachment.id)))
-
-
-class _Chunks:
-    """A file-like reader over decrypted chunks (what `AttachmentStore.save` reads)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            out, self._buffer = self._buffer, b""
-        else:
-            out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out

@@ -517,40 +517,15 @@ def record_answer(
     `child_ref`: the child it is for (the school's reference, as the packet names the child), or
     None for every child in the referral. The school reads who answered (name, role and
     authority) and which child each answer is for, in words."""
-    if outcome not in OUTCOMES:
-        raise Refused("Choose the advice or decision", field="outcome")
-    reasons = check_reasons(reasons)
-    packet_children = {str(c.get("ref")): c for c in read_packet(referral).get("children") or []}
-    if child_ref and child_ref not in packet_children:
-        raise Refused("Choose a child named in this referral, or every child", field="child")
-    if outcome == "strategy_meeting":
-        if strategy_meeting_at is None:
-            raise Refused("Enter the date and time of the strategy meeting",
-                          field="strategy_meeting_on")
-        if strategy_meeting_at.tzinfo is None:
-            raise ValueError("strategy_meeting_at must be aware")
-    else:
-        strategy_meeting_at = None
     workers = {
         "social_worker": (social_worker or "").strip(),
         "social_worker_harmed": (social_worker_harmed or "").strip(),
         "social_worker_harmed_others": (social_worker_harmed_others or "").strip(),
         "other_workers": (other_workers or "").strip(),
     }
-    applies, distinct = separate_social_workers(read_packet(referral))
-    if applies and outcome in SOCIAL_WORK_OUTCOMES:
-        if not workers["social_worker_harmed"]:
-            raise Refused("Enter the social worker for the child harmed (separate social "
-                          "workers are needed for this case)", field="social_worker_harmed")
-        if not workers["social_worker_harmed_others"]:
-            raise Refused("Enter the social worker for the child who harmed (separate "
-                          "social workers are needed for this case)",
-                          field="social_worker_harmed_others")
-        if distinct and _norm(workers["social_worker_harmed"]) == _norm(
-                workers["social_worker_harmed_others"]):
-            raise Refused("The child harmed and the child who harmed need different social "
-                          "workers", field="social_worker_harmed_others")
-
+    reasons, strategy_meeting_at = _check_answer(
+        referral, outcome=outcome, reasons=reasons, strategy_meeting_at=strategy_meeting_at,
+        child_ref=child_ref, workers=workers)
     if referral.state == "sent":
         acknowledge(referral, user, now=now)
     response = ReferralResponse(
@@ -566,24 +541,7 @@ def record_answer(
     if outcome == "strategy_meeting":
         referral.strategy_meeting_at = strategy_meeting_at
     db.session.flush()
-
-    la = db.session.get(LocalAuthority, referral.local_authority_id)
-    la_name = la.name if la else "The local authority"
-    incident = db.session.get(Incident, referral.incident_id)
-    if incident is not None:
-        when = (f" for {local_label(strategy_meeting_at)}"
-                if strategy_meeting_at is not None else "")
-        by = answered_by(user, la)
-        for _, child in incident_children(incident):
-            if child_ref and child.reference != child_ref:
-                continue  # an answer for another child of the referral
-            chronology.add_entry(
-                child, "referral_answered",
-                f"{la_name} answered referral {reference_for(referral.id)} about incident "
-                f"{incident.reference}"
-                f"{', for this child' if child_ref else ', for every child in it'}: "
-                f"{OUTCOMES[outcome]}{when}. Answered by {by}.",
-                author_id=user.id, incident=incident, source=response, occurred_at=now)
+    _answer_in_chronologies(referral, response, user, strategy_meeting_at, now)
     detail: dict[str, Any] = {"outcome": outcome, "referral_id": str(referral.id)}
     audit.record(audit.REFERRAL_ANSWERED, org_id=str(referral.local_authority_id),
                  actor_id=user.id, object_type="referral_response", object_id=response.id,
@@ -591,7 +549,6 @@ def record_answer(
     audit.record(audit.REFERRAL_ANSWERED, org_id=str(referral.school_id),
                  actor_id=user.id, object_type="referral_response", object_id=response.id,
                  detail=detail)
-
     dsls = db.session.scalars(select(User).where(
         User.school_id == referral.school_id, User.role == "dsl", User.active.is_(True),
         User.approval == "approved")).all()
@@ -600,6 +557,65 @@ def record_answer(
         alerts.append(Alert(kind=REFERRAL_ANSWERED_ALERT, referral_id=referral.id,
                             org_id=str(referral.school_id), to=tuple(u.email for u in dsls)))
     return response, alerts
+
+
+def _check_answer(referral: Referral, *, outcome: str, reasons: str,
+                  strategy_meeting_at: dt.datetime | None, child_ref: str | None,
+                  workers: dict[str, str]) -> tuple[str, dt.datetime | None]:
+    """`Refused` unless the answer can be recorded (the social workers named as the case needs);
+    the reasons checked and the strategy meeting's moment (None unless that is the outcome)."""
+    if outcome not in OUTCOMES:
+        raise Refused("Choose the advice or decision", field="outcome")
+    reasons = check_reasons(reasons)
+    packet_children = {str(c.get("ref")): c for c in read_packet(referral).get("children") or []}
+    if child_ref and child_ref not in packet_children:
+        raise Refused("Choose a child named in this referral, or every child", field="child")
+    if outcome == "strategy_meeting":
+        if strategy_meeting_at is None:
+            raise Refused("Enter the date and time of the strategy meeting",
+                          field="strategy_meeting_on")
+        if strategy_meeting_at.tzinfo is None:
+            raise ValueError("strategy_meeting_at must be aware")
+    else:
+        strategy_meeting_at = None
+    applies, distinct = separate_social_workers(read_packet(referral))
+    if applies and outcome in SOCIAL_WORK_OUTCOMES:
+        if not workers["social_worker_harmed"]:
+            raise Refused("Enter the social worker for the child harmed (separate social "
+                          "workers are needed for this case)", field="social_worker_harmed")
+        if not workers["social_worker_harmed_others"]:
+            raise Refused("Enter the social worker for the child who harmed (separate "
+                          "social workers are needed for this case)",
+                          field="social_worker_harmed_others")
+        if distinct and _norm(workers["social_worker_harmed"]) == _norm(
+                workers["social_worker_harmed_others"]):
+            raise Refused("The child harmed and the child who harmed need different social "
+                          "workers", field="social_worker_harmed_others")
+    return reasons, strategy_meeting_at
+
+
+def _answer_in_chronologies(referral: Referral, response: ReferralResponse, user: User,
+                            strategy_meeting_at: dt.datetime | None, now: dt.datetime) -> None:
+    """A line in the chronology of each child the answer is for."""
+    la = db.session.get(LocalAuthority, referral.local_authority_id)
+    la_name = la.name if la else "The local authority"
+    incident = db.session.get(Incident, referral.incident_id)
+    if incident is None:
+        return
+    child_ref, outcome = response.child_ref, response.outcome
+    when = (f" for {local_label(strategy_meeting_at)}"
+            if strategy_meeting_at is not None else "")
+    by = answered_by(user, la)
+    for _, child in incident_children(incident):
+        if child_ref and child.reference != child_ref:
+            continue  # an answer for another child of the referral
+        chronology.add_entry(
+            child, "referral_answered",
+            f"{la_name} answered referral {reference_for(referral.id)} about incident "
+            f"{incident.reference}"
+            f"{', for this child' if child_ref else ', for every child in it'}: "
+            f"{OUTCOMES[outcome]}{when}. Answered by {by}.",
+            author_id=user.id, incident=incident, source=response, occurred_at=now)
 
 
 def record_milestone(

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -404,41 +404,60 @@ def build(period: Period, now: float, *, concerns: Sequence[ConcernRow],
     figures the local authority reports on (acknowledgement, decision, mix of decisions).
     """
     report = Report(period)
+    report.tables.extend(_counted_tables(concerns, incidents, children, len(referrals)))
+    report.tables.append(_routes_table(incidents))
+    report.tables.extend(_cases_tables(now, concerns, incidents, children, decision_hours))
+    report.timings.extend(_timings(concerns, incidents, referrals, decision_hours,
+                                   concern_days))
+    if authority_view:
+        _authority_figures(report, referrals)
+    _trends(report, period, concerns, incidents, referrals, authority_view)
+    return report
 
-    report.tables.append(Table("summary", "In this period", ("Number",), (
-        ("Concerns raised", (len(concerns),)),
-        ("Incidents opened", (len(incidents),)),
-        ("Children involved in incidents (each child once per incident)", (children.total,)),
-        ("Referrals to the local authority", (len(referrals),)),
-    )))
+
+def _counted_tables(concerns: Sequence[ConcernRow], incidents: Sequence[IncidentRow],
+                    children: ChildCounts, referrals: int) -> list[Table]:
+    """The period in numbers, concerns by outcome and kind, incidents and children by each
+    way of counting them."""
     outcome_counts = Counter(c.outcome for c in concerns)
-    report.tables.append(_counted("concern_outcomes", "Concerns by what happened to them",
-                                  outcome_counts, CONCERN_OUTCOMES, CONCERN_OUTCOME_WORDS))
     other = Counter(c.category or "other" for c in concerns if c.outcome == "other_concern")
-    report.tables.append(_counted("concern_categories",
-                                  "Concerns of another kind, by kind", other,
-                                  tuple(CONCERN_CATEGORY_LABELS), dict(CONCERN_CATEGORY_LABELS)))
     types = Counter(t for i in incidents for t in set(i.types))
-    report.tables.append(_counted(
-        "incident_types", "Incidents by type", types, tuple(sorted(TYPE_LABELS)),
-        dict(TYPE_LABELS), note="An incident of two types is counted under each."))
-    report.tables.append(_counted(
-        "settings", "Incidents by setting", Counter(i.setting for i in incidents), SETTINGS,
-        SETTING_WORDS, note="Online: the incident happened online. At home: two or more of the "
-                            "children live in one household. In or around school: the rest."))
-    report.tables.append(_counted(
-        "year_groups", "Children involved, by year group",
-        children.year_groups, tuple(YEAR_GROUP_LABELS), YEAR_GROUP_LABELS,
-        note="The year group when the child was put in the incident; each child once per "
-             "incident."))
-    report.tables.append(_counted("send", "Children involved, by special educational needs",
-                                  children.sends, tuple(SEND_LABELS),
-                                  SEND_LABELS))
-    report.tables.append(_counted("sex", "Children involved, by sex",
-                                  children.sexes, tuple(SEX_LABELS), SEX_LABELS))
+    return [
+        Table("summary", "In this period", ("Number",), (
+            ("Concerns raised", (len(concerns),)),
+            ("Incidents opened", (len(incidents),)),
+            ("Children involved in incidents (each child once per incident)",
+             (children.total,)),
+            ("Referrals to the local authority", (referrals,)),
+        )),
+        _counted("concern_outcomes", "Concerns by what happened to them",
+                 outcome_counts, CONCERN_OUTCOMES, CONCERN_OUTCOME_WORDS),
+        _counted("concern_categories",
+                 "Concerns of another kind, by kind", other,
+                 tuple(CONCERN_CATEGORY_LABELS), dict(CONCERN_CATEGORY_LABELS)),
+        _counted(
+            "incident_types", "Incidents by type", types, tuple(sorted(TYPE_LABELS)),
+            dict(TYPE_LABELS), note="An incident of two types is counted under each."),
+        _counted(
+            "settings", "Incidents by setting", Counter(i.setting for i in incidents), SETTINGS,
+            SETTING_WORDS, note="Online: the incident happened online. At home: two or more of "
+                                "the children live in one household. In or around school: the "
+                                "rest."),
+        _counted(
+            "year_groups", "Children involved, by year group",
+            children.year_groups, tuple(YEAR_GROUP_LABELS), YEAR_GROUP_LABELS,
+            note="The year group when the child was put in the incident; each child once per "
+                 "incident."),
+        _counted("send", "Children involved, by special educational needs",
+                 children.sends, tuple(SEND_LABELS), SEND_LABELS),
+        _counted("sex", "Children involved, by sex",
+                 children.sexes, tuple(SEX_LABELS), SEX_LABELS),
+    ]
 
-    # Routes: taken (a decision to take it, or handed over), and mandatory ones handed over.
-    # One pass: incidents with the same routes are counted together.
+
+def _routes_table(incidents: Sequence[IncidentRow]) -> Table:
+    """Routes: taken (a decision to take it, or handed over), and mandatory ones handed over.
+    One pass: incidents with the same routes are counted together."""
     taken_n: Counter[str] = Counter()
     mandatory_n: Counter[str] = Counter()
     handed_n: Counter[str] = Counter()
@@ -452,95 +471,116 @@ def build(period: Period, now: float, *, concerns: Sequence[ConcernRow],
                 handed_n[r] += n
     routes = sorted(set(taken_n) | set(mandatory_n),
                     key=lambda r: list(ROUTE_LABELS).index(r) if r in ROUTE_LABELS else 99)
-    report.tables.append(Table(
+    return Table(
         "routes", "Routes", ("Taken", "Mandatory", "Mandatory and handed over"),
         tuple((ROUTE_LABELS.get(r, r), (taken_n[r], mandatory_n[r], handed_n[r]))
               for r in routes),
         note="Incidents opened in the period. Mandatory: the rules say the route must be taken. "
-             "Handed over: the portal holds a record of it (a referral or a hand-over record)."))
+             "Handed over: the portal holds a record of it (a referral or a hand-over record).")
 
-    # Open, overdue and reviewed.
+
+def _cases_tables(now: float, concerns: Sequence[ConcernRow],
+                  incidents: Sequence[IncidentRow], children: ChildCounts,
+                  decision_hours: int) -> list[Table]:
+    """Open, overdue and reviewed; repeat involvement (the same child in several incidents of
+    the period)."""
     overdue_concerns = sum(1 for c in concerns if c.outcome == "waiting" and now > c.triage_due)
     late = now - decision_hours * 3600
-    window = decision_hours * 3600
 
     def overdue(i: IncidentRow) -> bool:
         undecided = [r for r in i.mandatory if r not in i.handed and r not in i.decided]
         return i.open and bool(undecided) and i.opened < late
 
-    report.tables.append(Table("cases", "Open, overdue and reviewed", ("Number",), (
-        ("Incidents still open", (sum(1 for i in incidents if i.open),)),
-        ("Incidents overdue: a mandatory route not decided within "
-         f"{decision_hours} hours", (sum(1 for i in incidents if overdue(i)),)),
-        ("Concerns overdue for triage", (overdue_concerns,)),
-        ("Incidents reviewed in the period", (sum(1 for i in incidents if i.reviewed),)),
-    ), note="Incidents opened and concerns raised in the period, as they are now."))
+    return [
+        Table("cases", "Open, overdue and reviewed", ("Number",), (
+            ("Incidents still open", (sum(1 for i in incidents if i.open),)),
+            ("Incidents overdue: a mandatory route not decided within "
+             f"{decision_hours} hours", (sum(1 for i in incidents if overdue(i)),)),
+            ("Concerns overdue for triage", (overdue_concerns,)),
+            ("Incidents reviewed in the period", (sum(1 for i in incidents if i.reviewed),)),
+        ), note="Incidents opened and concerns raised in the period, as they are now."),
+        Table("repeat", "Repeat involvement", ("Number",), (
+            ("Children in more than one incident", (children.repeat_children,)),
+            ("Children who harmed others in more than one incident",
+             (children.repeat_harmers,)),
+            ("Incidents involving a child in another incident of the period",
+             (children.repeat_incidents,)),
+        )),
+    ]
 
-    # Repeat involvement: the same child in several incidents of the period.
-    report.tables.append(Table("repeat", "Repeat involvement", ("Number",), (
-        ("Children in more than one incident", (children.repeat_children,)),
-        ("Children who harmed others in more than one incident", (children.repeat_harmers,)),
-        ("Incidents involving a child in another incident of the period",
-         (children.repeat_incidents,)),
-    )))
 
-    # How long things took, against the timescales.
+def _timings(concerns: Sequence[ConcernRow], incidents: Sequence[IncidentRow],
+             referrals: Sequence[ReferralRow], decision_hours: int,
+             concern_days: int | None) -> list[Timing]:
+    """How long things took, against the timescales."""
     days = "the school's setting" if concern_days is None else (
         f"{concern_days} working day{'' if concern_days == 1 else 's'}")
     triage = [(c, _minutes(c.submitted, c.triaged)) for c in concerns]
     measured = [(c, m) for c, m in triage if m is not None]
-    report.timings.append(Timing(
-        "From concern to triage", f"Within {days} (the school's timescale)",
-        tuple(m for _, m in measured),
-        sum(1 for c, _ in measured if c.triaged is not None and c.triaged <= c.triage_due)))
-    decided = [(i, _minutes(i.first_concern or i.opened, i.first_decision))
-               for i in incidents]
-    decided_m = [(i, m) for i, m in decided if m is not None]
-    report.timings.append(Timing(
-        "From concern to first decision",
-        f"Within {decision_hours} hours of the incident being opened",
-        tuple(m for _, m in decided_m),
-        sum(1 for i, _ in decided_m if i.first_decision is not None
-            and i.first_decision <= i.opened + window)))
-    handed = [(i, _minutes(i.first_concern or i.opened, i.first_handover))
-              for i in incidents]
-    handed_m = [(i, m) for i, m in handed if m is not None]
-    report.timings.append(Timing(
-        "From concern to hand-over",
-        f"Within {decision_hours} hours of the incident being opened",
-        tuple(m for _, m in handed_m),
-        sum(1 for i, _ in handed_m if i.first_handover is not None
-            and i.first_handover <= i.opened + window)))
     with_meeting = [r for r in referrals if r.strategy_meeting is not None]
     judged = [r for r in with_meeting if r.strategy_due is not None]
-    report.timings.append(Timing(
-        "From referral to strategy meeting", "Within the authority's timescale, where it sets one",
-        tuple(m for r in with_meeting if (m := _minutes(r.sent, r.strategy_meeting))
-              is not None),
-        sum(1 for r in judged if r.strategy_meeting is not None and r.strategy_due is not None
-            and r.strategy_meeting <= r.strategy_due) if judged else None))
+    return [
+        Timing(
+            "From concern to triage", f"Within {days} (the school's timescale)",
+            tuple(m for _, m in measured),
+            sum(1 for c, _ in measured if c.triaged is not None and c.triaged <= c.triage_due)),
+        _within_hours("From concern to first decision", incidents, decision_hours,
+                      lambda i: i.first_decision),
+        _within_hours("From concern to hand-over", incidents, decision_hours,
+                      lambda i: i.first_handover),
+        Timing(
+            "From referral to strategy meeting",
+            "Within the authority's timescale, where it sets one",
+            tuple(m for r in with_meeting if (m := _minutes(r.sent, r.strategy_meeting))
+                  is not None),
+            sum(1 for r in judged if r.strategy_meeting is not None
+                and r.strategy_due is not None
+                and r.strategy_meeting <= r.strategy_due) if judged else None),
+    ]
 
-    if authority_view:
-        acks = [m for r in referrals if (m := _minutes(r.sent, r.acknowledged)) is not None]
-        report.timings.append(Timing("From referral to acknowledgement",
-                                     "The authority sets no timescale for this", tuple(acks), None))
-        answers = [m for r in referrals if (m := _minutes(r.sent, r.answered)) is not None]
-        report.timings.append(Timing("From referral to decision",
-                                     "The authority sets no timescale for this", tuple(answers),
-                                     None))
-        mix = Counter(r.outcome or "waiting" for r in referrals)
-        words = {**REFERRAL_OUTCOME_LABELS, "waiting": "No decision yet"}
-        report.tables.append(_counted("decisions", "Referrals by the authority's decision", mix,
-                                      (*REFERRAL_OUTCOME_LABELS, "waiting"), words))
-        states = Counter("answered" if r.answered else
-                         "acknowledged" if r.acknowledged else "new" for r in referrals)
-        report.tables.append(Table("referrals", "Referrals received", ("Number",), (
-            ("Received", (len(referrals),)),
-            ("Acknowledged, not yet answered", (states["acknowledged"],)),
-            ("Answered", (states["answered"],)),
-            ("Not yet acknowledged", (states["new"],)),
-        )))
 
+def _within_hours(name: str, incidents: Sequence[IncidentRow], decision_hours: int,
+                  reached: Callable[[IncidentRow], float | None]) -> Timing:
+    """From each incident's first concern (or its opening) to the moment `reached`, against
+    the decision timescale counted from its opening."""
+    window = decision_hours * 3600
+    measured = [(i, m) for i in incidents
+                if (m := _minutes(i.first_concern or i.opened, reached(i))) is not None]
+    return Timing(
+        name, f"Within {decision_hours} hours of the incident being opened",
+        tuple(m for _, m in measured),
+        sum(1 for i, _ in measured if (at := reached(i)) is not None
+            and at <= i.opened + window))
+
+
+def _authority_figures(report: Report, referrals: Sequence[ReferralRow]) -> None:
+    """The referral figures the local authority reports on: acknowledgement, decision, the
+    mix of decisions, referrals received."""
+    acks = [m for r in referrals if (m := _minutes(r.sent, r.acknowledged)) is not None]
+    report.timings.append(Timing("From referral to acknowledgement",
+                                 "The authority sets no timescale for this", tuple(acks), None))
+    answers = [m for r in referrals if (m := _minutes(r.sent, r.answered)) is not None]
+    report.timings.append(Timing("From referral to decision",
+                                 "The authority sets no timescale for this", tuple(answers),
+                                 None))
+    mix = Counter(r.outcome or "waiting" for r in referrals)
+    words = {**REFERRAL_OUTCOME_LABELS, "waiting": "No decision yet"}
+    report.tables.append(_counted("decisions", "Referrals by the authority's decision", mix,
+                                  (*REFERRAL_OUTCOME_LABELS, "waiting"), words))
+    states = Counter("answered" if r.answered else
+                     "acknowledged" if r.acknowledged else "new" for r in referrals)
+    report.tables.append(Table("referrals", "Referrals received", ("Number",), (
+        ("Received", (len(referrals),)),
+        ("Acknowledged, not yet answered", (states["acknowledged"],)),
+        ("Answered", (states["answered"],)),
+        ("Not yet acknowledged", (states["new"],)),
+    )))
+
+
+def _trends(report: Report, period: Period, concerns: Sequence[ConcernRow],
+            incidents: Sequence[IncidentRow], referrals: Sequence[ReferralRow],
+            authority_view: bool) -> None:
+    """Concerns, incidents (and for the authority referrals) each month of the period."""
     months = period.months()
     labels = tuple(month_label(y, m) for y, m in months)
     by_month_c = Counter(c.month for c in concerns)
@@ -553,7 +593,6 @@ def build(period: Period, now: float, *, concerns: Sequence[ConcernRow],
         by_month_r = Counter(r.month for r in referrals)
         report.trends.append(Trend("referrals_by_month", "Referrals received each month", labels,
                                    tuple(by_month_r[m] for m in months)))
-    return report
 
 
 # ---------------------------------------------------------------------------------------------

@@ -208,6 +208,27 @@ def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
         .join(Incident, Incident.id == IncidentConcern.incident_id)
         .join(Concern, Concern.id == IncidentConcern.concern_id)
         .where(in_period).group_by(IncidentConcern.incident_id))}
+    first_decision, decided, taken, reviewed = _decisions(in_period, start, end)
+    handed, first_handover = _handovers(in_period)
+    lists: dict[Any, tuple[str, ...]] = {}
+    same: dict[frozenset[str], frozenset[str]] = {}
+    rows = []
+    for iid, school_id, opened, state, online, types, mandatory in incidents:
+        setting = "online" if online else "home" if iid in home else "school"
+        rows.append(rf.IncidentRow(
+            iid, _key(school_id), opened, _month(opened), state == "open", setting,
+            _json_list(types, lists), _json_list(mandatory, lists),
+            _routes(handed, iid, same), _routes(decided, iid, same),
+            _routes(taken, iid, same),
+            first_concern.get(iid), first_decision.get(iid), first_handover.get(iid),
+            iid in reviewed))
+    return rows, children
+
+
+def _decisions(in_period: ColumnElement[bool], start: dt.datetime, end: dt.datetime
+               ) -> tuple[dict[str, float], dict[str, set[str]], dict[str, set[str]], set[str]]:
+    """The decisions about the period's incidents: each incident's first decision, the routes
+    decided and taken, and the incidents reviewed in the period."""
     first_decision: dict[str, float] = {}
     decided: dict[str, set[str]] = defaultdict(set)
     taken: dict[str, set[str]] = defaultdict(set)
@@ -225,6 +246,12 @@ def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
             reviewed.add(incident_id)
         if kind not in _NOT_A_FIRST_DECISION and moment < first_decision.get(incident_id, inf):
             first_decision[incident_id] = moment
+    return first_decision, decided, taken, reviewed
+
+
+def _handovers(in_period: ColumnElement[bool]) -> tuple[dict[str, set[str]], dict[str, float]]:
+    """The routes handed over for the period's incidents (a hand-over record or a referral)
+    and each incident's first."""
     handed: dict[str, set[str]] = defaultdict(set)
     first_handover: dict[str, float] = {}
     moments: list[tuple[str, str, float]] = [(i, r, a) for i, r, a in db.session.execute(
@@ -238,19 +265,7 @@ def _incidents(ids: Sequence[str], start: dt.datetime, end: dt.datetime
         handed[incident_id].add(route)
         if incident_id not in first_handover or moment < first_handover[incident_id]:
             first_handover[incident_id] = moment
-    lists: dict[Any, tuple[str, ...]] = {}
-    same: dict[frozenset[str], frozenset[str]] = {}
-    rows = []
-    for iid, school_id, opened, state, online, types, mandatory in incidents:
-        setting = "online" if online else "home" if iid in home else "school"
-        rows.append(rf.IncidentRow(
-            iid, _key(school_id), opened, _month(opened), state == "open", setting,
-            _json_list(types, lists), _json_list(mandatory, lists),
-            _routes(handed, iid, same), _routes(decided, iid, same),
-            _routes(taken, iid, same),
-            first_concern.get(iid), first_decision.get(iid), first_handover.get(iid),
-            iid in reviewed))
-    return rows, children
+    return handed, first_handover
 
 
 def _referrals(where: ColumnElement[bool], start: dt.datetime, end: dt.datetime

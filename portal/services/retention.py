@@ -152,15 +152,6 @@ def kept_files(school_id: uuid.UUID) -> list[RetentionReview]:
     return sorted(kept, key=lambda r: r.next_review_on)
 
 
-def latest_keep(child: Child) -> RetentionReview | None:
-    """The latest decision to keep `child`'s file, shown on the child's page."""
-    return db.session.scalar(
-        select(RetentionReview).where(RetentionReview.child_id == child.id,
-                                      RetentionReview.school_id == child.school_id,
-                                      RetentionReview.outcome == "keep")
-        .order_by(RetentionReview.decided_at.desc()).limit(1))
-
-
 def files_due(school: School, today: dt.date) -> list[DueFile]:
     """The school's children's files whose review date has come, oldest date first. Children
     already destroyed or merged into another record are not listed."""
@@ -265,12 +256,12 @@ def set_nfa_months(user: User, school: School, months: int) -> None:
 KEPT_AFTER_REVIEW: Final = "kept_after_review"
 
 
-def keep(user: User, child: Child, reasons: str, next_review: dt.date, *,
+def keep(user: User, child: Child, reasons: str, next_review: dt.date | None, *,
          today: dt.date, now: dt.datetime | None = None) -> RetentionReview:
     """Record a DSL's decision to keep the file until `next_review`, with reasons (flushed, not
     committed). Refused with the rule's problems if the reasons or date are missing."""
     problems = rules.keep_problems(reasons, next_review, today)
-    if problems:
+    if problems or next_review is None:
         raise Refused(*(Problem("", field, message) for field, message in problems.items()))
     if child.destroyed_at is not None:
         raise Refused("This file has already been destroyed")

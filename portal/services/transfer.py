@@ -42,6 +42,7 @@ from ..access import (
 )
 from ..attachments import ALLOWED_TYPES, AttachmentStore, size_text
 from ..clock import uk_local
+from ..crypto.stream import ChunkReader
 from ..models import (
     Attachment,
     Child,
@@ -73,7 +74,7 @@ from .attachments import clean_filename
 from .child_file import ChildFile, build_whole_file
 from .children import add_child, possible_duplicates
 from .file_export import AWAITING_RECEIPT, ExportRow, event_data, export_rows_of
-from .referral_files import _Chunks, discard
+from .referral_files import discard
 
 __all__ = ["clean_filename", "discard"]  # for the views
 from .roll import UPN_INDEX
@@ -439,47 +440,11 @@ def send(user: User, plan: TransferPlan, store: AttachmentStore, now: dt.datetim
                             to_school_id=to_school.id, state="sent", moved_on=plan.moved_on,
                             sent_by_id=user.id, sent_at=now, line_count=plan.line_count,
                             file_count=plan.file_count)
-    packet = json.loads(plan.packet_json)
-    packet["sent_by"] = user.display_name
     copies = {source: uuid.uuid4() for source in (*plan.attachment_ids, *plan.copy_ids)}
-    for line in packet["lines"]:  # each file is named by its copy at the receiving school
-        line["files"] = [{**f, "path": str(copies[uuid.UUID(f["path"])])}
-                         for f in line["files"]
-                         if f.get("path") and uuid.UUID(f["path"]) in copies]
-    transfer.packet = json.dumps(packet, sort_keys=True, ensure_ascii=False)
+    transfer.packet = _packet_naming_copies(plan, user, copies)
     db.session.add(transfer)
     db.session.flush()
-    written: list[Path] = []
-    try:
-        for source in db.session.scalars(select(Attachment).where(
-                Attachment.id.in_(list(copies)), Attachment.school_id == plan.from_school_id)):
-            copy = TransferAttachment(id=copies[source.id], transfer_id=transfer.id,
-                                      to_school_id=to_school.id, source_id=source.id,
-                                      content_type=source.content_type, size=source.size,
-                                      created_at=now)
-            copy.filename = clean_filename(source.filename)
-            copy.description = source.description or None
-            db.session.add(copy)
-            plain = _Chunks(store.open(str(source.school_id), source.store_name))
-            store.save(str(to_school.id), copy.store_name, plain)
-            written.append(store.path(copy.store_name))
-        for earlier in db.session.scalars(select(TransferAttachment).where(
-                TransferAttachment.id.in_(list(plan.copy_ids)),
-                TransferAttachment.to_school_id == plan.from_school_id)):
-            copy = TransferAttachment(id=copies[earlier.id], transfer_id=transfer.id,
-                                      to_school_id=to_school.id, source_copy_id=earlier.id,
-                                      content_type=earlier.content_type, size=earlier.size,
-                                      created_at=now)
-            copy.filename = clean_filename(earlier.filename)
-            copy.description = earlier.description or None
-            db.session.add(copy)
-            plain = _Chunks(store.open(str(earlier.to_school_id), earlier.store_name))
-            store.save(str(to_school.id), copy.store_name, plain)
-            written.append(store.path(copy.store_name))
-        db.session.flush()
-    except BaseException:
-        discard(written)
-        raise
+    written = _copy_files(plan, transfer, copies, store, now)
     detail: dict[str, str | int | bool | list[str] | None] = {
         "lines": plan.line_count, "files": plan.file_count}
     audit.record(audit.TRANSFER_SENT, org_id=str(plan.from_school_id), actor_id=user.id, at=now,
@@ -488,6 +453,62 @@ def send(user: User, plan: TransferPlan, store: AttachmentStore, now: dt.datetim
                  object_type="file_transfer", object_id=transfer.id, detail=detail)
     batch = notify.queue_transfer_alert(transfer.id, to_school, school_dsls(to_school))
     return Sent(transfer, written, batch)
+
+
+def _packet_naming_copies(plan: TransferPlan, user: User, copies: dict[uuid.UUID, uuid.UUID]
+                          ) -> str:
+    """The plan's packet as sent: by whom, each file named by its copy at the receiving
+    school."""
+    packet = json.loads(plan.packet_json)
+    packet["sent_by"] = user.display_name
+    for line in packet["lines"]:
+        line["files"] = [{**f, "path": str(copies[uuid.UUID(f["path"])])}
+                         for f in line["files"]
+                         if f.get("path") and uuid.UUID(f["path"]) in copies]
+    return json.dumps(packet, sort_keys=True, ensure_ascii=False)
+
+
+def _copy_files(plan: TransferPlan, transfer: FileTransfer, copies: dict[uuid.UUID, uuid.UUID],
+                store: AttachmentStore, now: dt.datetime) -> list[Path]:
+    """Each file's copy under the receiving school's key (flushed): the school's own files and
+    the copies of files it received earlier. The files written (removed again on a failure)."""
+    written: list[Path] = []
+    try:
+        for source in db.session.scalars(select(Attachment).where(
+                Attachment.id.in_(list(copies)), Attachment.school_id == plan.from_school_id)):
+            written.append(_copy_file(
+                source, str(source.school_id), transfer, copies[source.id], store, now,
+                source_id=source.id))
+        for earlier in db.session.scalars(select(TransferAttachment).where(
+                TransferAttachment.id.in_(list(plan.copy_ids)),
+                TransferAttachment.to_school_id == plan.from_school_id)):
+            written.append(_copy_file(
+                earlier, str(earlier.to_school_id), transfer, copies[earlier.id], store, now,
+                source_copy_id=earlier.id))
+        db.session.flush()
+    except BaseException:
+        discard(written)
+        raise
+    return written
+
+
+def _copy_file(source: Attachment | TransferAttachment, held_by: str, transfer: FileTransfer,
+               copy_id: uuid.UUID, store: AttachmentStore, now: dt.datetime, *,
+               source_id: uuid.UUID | None = None, source_copy_id: uuid.UUID | None = None
+               ) -> Path:
+    """One file (held by the school `held_by`) copied for the receiving school: its row and
+    its content under that school's key; the path written."""
+    copy = TransferAttachment(id=copy_id, transfer_id=transfer.id,
+                              to_school_id=transfer.to_school_id, source_id=source_id,
+                              source_copy_id=source_copy_id,
+                              content_type=source.content_type, size=source.size,
+                              created_at=now)
+    copy.filename = clean_filename(source.filename)
+    copy.description = source.description or None
+    db.session.add(copy)
+    plain = ChunkReader(store.open(held_by, source.store_name))
+    store.save(str(transfer.to_school_id), copy.store_name, plain)
+    return store.path(copy.store_name)
 
 
 # ---------------------------------------------------------------------------------------------

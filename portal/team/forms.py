@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from ..form_filters import strip_without_nul as _strip
 from ..govuk_widgets import GovSubmitInput, GovTextArea
-
-
-def _strip(value: Any) -> Any:
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class DeclineForm(FlaskForm):  # type: ignore[misc]

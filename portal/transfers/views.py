@@ -17,7 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from .. import access, audit, notify, once
+from .. import access, audit, creating_form, notify, once
 from ..access import can_record_incident, require
 from ..attachments import AttachmentStore
 from ..form_problems import show_problems
@@ -212,20 +212,18 @@ def accept(transfer_id: Any) -> Any:
         flash("This file has already been accepted", "success")
         return redirect(url_for("transfers.show", transfer_id=transfer.id))
     form = _accept_form(transfer, svc.matches(transfer))
-    if not form.validate_on_submit():
-        return _show(transfer_id, form, [], 400)
-    match = None
-    if form.match.data != NEW_CHILD:
-        match = access.get_child_or_404(user, form.match.data)
-    try:
-        once.claim()
-        child = svc.accept(user, transfer, match, _now())
-    except Refused as error:
-        return _show(transfer_id, form, show_problems(form, error), 400)
-    target = once.done(url_for("children.file", child_id=child.id))
-    db.session.commit()
-    flash("File accepted. The school that sent it can see who accepted it and when.", "success")
-    return redirect(target)
+
+    def accept_it() -> Child:
+        match = None
+        if form.match.data != NEW_CHILD:
+            match = access.get_child_or_404(user, form.match.data)
+        return svc.accept(user, transfer, match, _now())
+
+    sent = creating_form.handle(
+        form, accept_it, lambda child: url_for("children.file", child_id=child.id),
+        done="File accepted. The school that sent it can see who accepted it and when.",
+        restore_draft=False)
+    return sent.redirect or _show(transfer_id, form, sent.page_errors, 400)
 
 
 @bp.get("/transfers/files/<uuid:file_id>")

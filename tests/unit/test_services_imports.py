@@ -87,11 +87,7 @@ def test_incidents_and_referrals_share_the_handover_module() -> None:
 
 # Services take plain inputs and return results: no Flask, no commit (the loops that commit each
 # batch live with their callers: portal/cli.py, portal/roll/worker.py).
-# Two arrived with merges after this check was written: to move out like the others.
-STILL_REACHING: dict[str, str] = {
-    "child_keys": "commit",  # rekey_children commits each batch (flask rekey-children)
-    "retention": "commit",  # the monthly reminders commit before sending
-}
+STILL_REACHING: dict[str, str] = {}
 
 
 def _reaches(path: Path) -> set[str]:

@@ -1,0 +1,16 @@
+"""WTForms filters shared by every form (one copy each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def strip(value: Any) -> Any:
+    """Text without the spaces around it (anything else as it is)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def strip_without_nul(value: Any) -> Any:
+    """As `strip`, and NUL dropped: PostgreSQL refuses it in text (a 500), and no one can mean
+    to type it."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
