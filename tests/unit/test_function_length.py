@@ -21,8 +21,6 @@ UNTIL_SPLIT = {
     ("services/child_merge.py", "merge_children"): 119,
     ("services/file_export.py", "file_pdf"): 100,
     ("services/referrals.py", "record_answer"): 102,
-    ("services/report_figures.py", "build"): 161,
-    ("services/reports.py", "_incidents"): 66,
 }
 
 
