@@ -94,6 +94,12 @@ def _key(value: Any) -> str:
     return str(value).replace("-", "")
 
 
+def _plain(value: str) -> str:
+    """An id read as text, the same on both databases (as `_key`, for the many ids of
+    incidents and children: not kept in a cache)."""
+    return value.replace("-", "")
+
+
 @functools.cache
 def _local_parts(hour_stamp: int) -> tuple[int, int]:
     """(year, month) in UK time of the hour starting at `hour_stamp` (seconds)."""
@@ -164,7 +170,8 @@ def concerns(session: Session, ids: Sequence[str], start: dt.datetime, end: dt.d
 def _children(session: Session, in_period: ColumnElement[bool]
               ) -> list[tuple[rf.ChildRow, str | None]]:
     """Each child in each of the period's incidents, with their household label."""
-    return [(rf.ChildRow(i, c, role, y, s, n), h) for i, c, role, y, s, n, h in session.execute(
+    return [(rf.ChildRow(_plain(i), _plain(c), role, y, s, n), h)
+            for i, c, role, y, s, n, h in session.execute(
         select(_text(IncidentChild.incident_id), _text(IncidentChild.child_id),
                IncidentChild.role, IncidentChild.stat_year_group, IncidentChild.stat_sex,
                IncidentChild.stat_send, IncidentChild.household)
@@ -253,9 +260,10 @@ def incidents(session: Session, ids: Sequence[str], start: dt.datetime, end: dt.
     same: dict[frozenset[str], frozenset[str]] = {}
     rows = []
     for iid, school_id, opened, state, online, types, mandatory in found:
-        setting = "online" if online else "home" if iid in home else "school"
+        plain = _plain(iid)
+        setting = "online" if online else "home" if plain in home else "school"
         rows.append(rf.IncidentRow(
-            iid, _key(school_id), opened, month_of(opened), state == "open", setting,
+            plain, _key(school_id), opened, month_of(opened), state == "open", setting,
             _json_list(types, lists), _json_list(mandatory, lists),
             _routes(handed, iid, same), _routes(decisions.decided, iid, same),
             _routes(decisions.taken, iid, same),
