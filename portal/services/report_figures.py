@@ -22,7 +22,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
@@ -357,23 +357,31 @@ class Figures:
 
     @classmethod
     def from_json(cls, text: str) -> Figures:
+        return cls().add_json(text)
+
+    def add_json(self, text: str) -> Figures:
+        """Add figures stored as `to_json` to these (in place, without making them into
+        figures first: an authority's year adds about 1,200); returns self."""
         data = json.loads(text)
-        out = cls(concerns=data["concerns"], incidents=data["incidents"], open=data["open"])
-        for name in _FIELDS:
-            value, target = data[name], getattr(out, name)
-            if name in _MONTH_KEYS:
-                target.update({tuple(k): n for k, n in value})
-            elif name == "reviews":
-                target.update({tuple(tuple(m) for m in k): n for k, n in value})
-            elif isinstance(target, Counter):
-                target.update(dict(value))
-            elif name in ("triage", "decision", "handover"):
-                target.extend((m, ok) for m, ok in value)
-            elif name == "links":
-                target.extend((i, c, r) for i, c, r in value)
-            elif isinstance(target, list):
-                target.extend(value)
-        return out
+        self.concerns += data["concerns"]
+        self.incidents += data["incidents"]
+        self.open += data["open"]
+        for name in _TEXT_COUNTERS:
+            counts: Counter[Any] = getattr(self, name)
+            for key, n in data[name]:
+                counts[key] += n
+        for name in _MONTH_COUNTERS:
+            counts = getattr(self, name)
+            for (year, month), n in data[name]:
+                counts[year, month] += n
+        for months, n in data["reviews"]:
+            self.reviews[tuple((year, month) for year, month in months)] += n
+        self.waiting_due.extend(data["waiting_due"])
+        self.undecided_open.extend(data["undecided_open"])
+        for name in ("triage", "decision", "handover"):
+            getattr(self, name).extend(map(tuple, data[name]))
+        self.links.extend(cast(Iterable[Link], map(tuple, data["links"])))
+        return self
 
     def __eq__(self, other: object) -> bool:
         """Equal figures: the same counts and the same lists in any order (tests compare the
@@ -388,7 +396,9 @@ class Figures:
 
 
 _FIELDS: Final = tuple(f.name for f in fields(Figures))
-_MONTH_KEYS: Final = frozenset({"concern_months", "incident_months"})
+_MONTH_COUNTERS: Final = ("concern_months", "incident_months")
+_TEXT_COUNTERS: Final = ("outcomes", "categories", "types", "settings", "taken", "mandatory",
+                         "handed", "years", "sexes", "sends")
 
 
 def summarise(concerns: Iterable[ConcernRow], incidents: Iterable[IncidentRow],

@@ -83,12 +83,11 @@ def read(session: Session, school_ids: Sequence[uuid.UUID], period: rf.Period
                 select(ReportMonth.school_id, ReportMonth.figures).where(
                     where, ReportMonth.month >= month_number(months[0]),
                     ReportMonth.month <= month_number(months[-1]))):
-            figures = rf.Figures.from_json(text)
             key = school_id.hex
             if key in out:
-                out[key].add(figures)
+                out[key].add_json(text)
             else:
-                out[key] = figures
+                out[key] = rf.Figures.from_json(text)
     return out
 
 
