@@ -249,7 +249,7 @@ def _fill_report_statistics() -> None:
     if done or report_summary.needs_rebuild(db.session()):
         schools = report_summary.rebuild(db.session())
         db.session.commit()
-        click.echo(f"Reports' summary counted for {schools} schools.")
+        click.echo(f"Reports' summary counted for {schools} school{'' if schools == 1 else 's'}.")
 
 
 def backfill_child_names() -> int:

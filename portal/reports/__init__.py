@@ -27,7 +27,7 @@ def rebuild_summary_command() -> None:
     for first in range(0, len(ids), 20):
         report_summary.rebuild(db.session(), ids[first:first + 20])
         db.session.commit()
-    click.echo(f"Reports' summary recounted for {len(ids)} schools.")
+    click.echo(f"Reports' summary recounted for {len(ids)} school{'' if len(ids) == 1 else 's'}.")
 
 
 def init_app(app: Flask) -> None:
