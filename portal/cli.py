@@ -243,6 +243,14 @@ def _fill_report_statistics() -> None:
         raise _fail(f"Could not record statistics for reports: {exc}") from None
     if done:
         click.echo(f"Statistics for reports recorded: {done}.")
+    from .services import report_summary
+
+    # The reports' summary counts those codes: recounted when they were just filled, or when
+    # the summary is empty while there are records (rows written around the portal).
+    if done or report_summary.needs_rebuild(db.session()):
+        schools = report_summary.rebuild(db.session())
+        db.session.commit()
+        click.echo(f"Reports' summary counted for {schools} school{'' if schools == 1 else 's'}.")
 
 
 def backfill_child_names() -> int:

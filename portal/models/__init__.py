@@ -42,6 +42,7 @@ from .records import (
 )
 from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
 from .repeat_harm import RepeatHarmMark
+from .report_summary import ReportMonth
 from .retention import RetentionReview, RetentionTombstone
 from .roll import RollContact, RollImport
 from .submissions import SubmissionKey
@@ -91,6 +92,7 @@ __all__ = [
     "ReferralAttachment",
     "ReferralResponse",
     "RepeatHarmMark",
+    "ReportMonth",
     "RetentionReview",
     "RetentionTombstone",
     "RollContact",

@@ -16,12 +16,13 @@ the page, the printable copy, the CSV and the charts all show. Rules kept here, 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Final
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Final, cast
 
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
@@ -233,12 +234,14 @@ SETTING_WORDS: Final = {"online": "Online", "school": "In or around school",
 # Times are seconds since the epoch (UTC) and ids are text: the service reads them so from the
 # database (no per-row conversion), which keeps an authority's tens of thousands of rows fast.
 
+Month = tuple[int, int]  # UK (year, month)
+
 
 @dataclass(frozen=True, slots=True)
 class ConcernRow:
     school_id: str
     submitted: float
-    month: tuple[int, int]  # UK (year, month) it was sent
+    month: Month  # UK (year, month) it was sent
     triaged: float | None  # picked up: opened as an incident or recorded
     triage_due: float  # the school's timescale (School.concern_days working days)
     outcome: str  # one of CONCERN_OUTCOMES
@@ -250,7 +253,7 @@ class IncidentRow:
     id: str
     school_id: str
     opened: float
-    month: tuple[int, int]
+    month: Month
     open: bool
     setting: str  # one of SETTINGS
     types: tuple[str, ...]
@@ -261,63 +264,214 @@ class IncidentRow:
     first_concern: float | None = None
     first_decision: float | None = None
     first_handover: float | None = None
-    reviewed: bool = False  # a review was recorded in the period
+    reviews: tuple[Month, ...] = ()  # the UK months in which a review was recorded
 
 
-@dataclass(frozen=True)
-class ChildCounts:
-    """The children involved, counted by the database (each child once per incident)."""
+@dataclass(frozen=True, slots=True)
+class ChildRow:
+    """A child's part in an incident (each child once per incident): its statistics codes."""
 
-    year_groups: Counter[str]  # codes: YEAR_GROUP_LABELS, SEX_LABELS, SEND_LABELS
-    sexes: Counter[str]
-    sends: Counter[str]
-    repeat_children: int = 0  # children in more than one incident of the period
-    repeat_harmers: int = 0  # children who harmed others in more than one
-    repeat_incidents: int = 0  # incidents involving a child in another incident of the period
-    by_school: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        return sum(self.year_groups.values())
-
-
-NO_CHILDREN: Final = ChildCounts(Counter(), Counter(), Counter())
-
-
-def child_counts(codes: Counter[tuple[str | None, str | None, str | None]],
-                 links: Iterable[tuple[str, str, str]],
-                 school_of: dict[str, str]) -> ChildCounts:
-    """Count the children involved: `codes` counts each (year group, sex, SEND) (None counts
-    as not known); `links` one (incident, child, role) per child in an incident; `school_of`
-    each incident's school."""
-    years: Counter[str] = Counter()
-    sexes: Counter[str] = Counter()
-    sends: Counter[str] = Counter()
-    for (year, sex, send), n in codes.items():
-        years[year or "U"] += n
-        sexes[sex or "U"] += n
-        sends[send or "U"] += n
-    links = list(links)
-    per_child = Counter(child for _, child, _ in links)
-    harms = Counter(child for _, child, role in links if role in HARMER_ROLES)
-    return ChildCounts(
-        years, sexes, sends,
-        repeat_children=sum(1 for n in per_child.values() if n > 1),
-        repeat_harmers=sum(1 for n in harms.values() if n > 1),
-        repeat_incidents=len({i for i, child, _ in links if per_child[child] > 1}),
-        by_school=Counter(school_of[i] for i, _, _ in links if i in school_of))
+    incident_id: str
+    child_id: str
+    role: str
+    year_group: str | None  # codes: YEAR_GROUP_LABELS, SEX_LABELS, SEND_LABELS; None: not known
+    sex: str | None
+    send: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class ReferralRow:
     school_id: str
     sent: float
-    month: tuple[int, int]
+    month: Month
     acknowledged: float | None
     answered: float | None
     outcome: str | None
     strategy_meeting: float | None
     strategy_due: float | None  # the authority's timescale, None when it sets none
+
+
+Timed = tuple[float, bool]  # a case's minutes, and whether it was within its timescale
+Link = tuple[str, str, str]  # (incident, child, role)
+
+
+def _counters() -> Counter[str]:
+    return Counter()
+
+
+@dataclass
+class Figures:
+    """What a report counts from a set of concerns, incidents and their children, before a
+    period's report is drawn from it. Every counter adds and every list joins, so the figures
+    of each school and month (the `report_months` summary table) merge into exactly those of
+    counting a period's rows at once. What depends on the moment of reading (overdue) is kept
+    as the moments to compare with it; what depends on the period (reviews), as months."""
+
+    concerns: int = 0
+    outcomes: Counter[str] = field(default_factory=_counters)
+    categories: Counter[str] = field(default_factory=_counters)  # of other_concern outcomes
+    concern_months: Counter[Month] = field(default_factory=Counter)
+    waiting_due: list[float] = field(default_factory=list)  # triage due of untriaged concerns
+    triage: list[Timed] = field(default_factory=list)
+    incidents: int = 0
+    incident_months: Counter[Month] = field(default_factory=Counter)
+    open: int = 0
+    types: Counter[str] = field(default_factory=_counters)
+    settings: Counter[str] = field(default_factory=_counters)
+    taken: Counter[str] = field(default_factory=_counters)  # routes
+    mandatory: Counter[str] = field(default_factory=_counters)
+    handed: Counter[str] = field(default_factory=_counters)  # mandatory and handed over
+    # Opening moments of open incidents with a mandatory route neither decided nor handed over.
+    undecided_open: list[float] = field(default_factory=list)
+    reviews: Counter[tuple[Month, ...]] = field(default_factory=Counter)  # by review months
+    decision: list[Timed] = field(default_factory=list)
+    handover: list[Timed] = field(default_factory=list)
+    years: Counter[str] = field(default_factory=_counters)
+    sexes: Counter[str] = field(default_factory=_counters)
+    sends: Counter[str] = field(default_factory=_counters)
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def children(self) -> int:
+        return sum(self.years.values())
+
+    def add(self, other: Figures) -> Figures:
+        """Add `other`'s figures to these (in place); returns self."""
+        for name in _FIELDS:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, int):
+                setattr(self, name, mine + theirs)
+            elif isinstance(mine, Counter):
+                mine.update(theirs)
+            else:
+                mine.extend(theirs)
+        return self
+
+    def to_json(self) -> str:
+        """As stored in the summary table: plain counts, moments, ids and codes."""
+        data: dict[str, Any] = {}
+        for name in _FIELDS:
+            value = getattr(self, name)
+            data[name] = list(value.items()) if isinstance(value, Counter) else value
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Figures:
+        return cls().add_json(text)
+
+    def add_json(self, text: str) -> Figures:
+        """Add figures stored as `to_json` to these (in place, without making them into
+        figures first: an authority's year adds about 1,200); returns self."""
+        data = json.loads(text)
+        self.concerns += data["concerns"]
+        self.incidents += data["incidents"]
+        self.open += data["open"]
+        for name in _TEXT_COUNTERS:
+            counts: Counter[Any] = getattr(self, name)
+            for key, n in data[name]:
+                counts[key] += n
+        for name in _MONTH_COUNTERS:
+            counts = getattr(self, name)
+            for (year, month), n in data[name]:
+                counts[year, month] += n
+        for months, n in data["reviews"]:
+            self.reviews[tuple((year, month) for year, month in months)] += n
+        self.waiting_due.extend(data["waiting_due"])
+        self.undecided_open.extend(data["undecided_open"])
+        for name in ("triage", "decision", "handover"):
+            getattr(self, name).extend(map(tuple, data[name]))
+        self.links.extend(cast(Iterable[Link], map(tuple, data["links"])))
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        """Equal figures: the same counts and the same lists in any order (tests compare the
+        summary with a recount so)."""
+        if not isinstance(other, Figures):
+            return NotImplemented
+        return all(
+            (sorted(a) == sorted(b)) if isinstance(a, list) else (a == b)
+            for a, b in ((getattr(self, n), getattr(other, n)) for n in _FIELDS))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_FIELDS: Final = tuple(f.name for f in fields(Figures))
+_MONTH_COUNTERS: Final = ("concern_months", "incident_months")
+_TEXT_COUNTERS: Final = ("outcomes", "categories", "types", "settings", "taken", "mandatory",
+                         "handed", "years", "sexes", "sends")
+
+
+def summarise(concerns: Iterable[ConcernRow], incidents: Iterable[IncidentRow],
+              children: Iterable[ChildRow], decision_hours: int) -> Figures:
+    """Count rows into figures (`decision_hours`: the time a DSL has to decide a mandatory
+    route after opening an incident, the dashboard's)."""
+    figures = Figures()
+    _count_concerns(figures, concerns)
+    _count_incidents(figures, incidents, decision_hours * 3600)
+    for c in children:
+        figures.years[c.year_group or "U"] += 1
+        figures.sexes[c.sex or "U"] += 1
+        figures.sends[c.send or "U"] += 1
+        figures.links.append((c.incident_id, c.child_id, c.role))
+    return figures
+
+
+def _count_concerns(f: Figures, concerns: Iterable[ConcernRow]) -> None:
+    for c in concerns:
+        f.concerns += 1
+        f.outcomes[c.outcome] += 1
+        if c.outcome == "other_concern":
+            f.categories[c.category or "other"] += 1
+        f.concern_months[c.month] += 1
+        if c.outcome == "waiting":
+            f.waiting_due.append(c.triage_due)
+        minutes = _minutes(c.submitted, c.triaged)
+        if minutes is not None:
+            f.triage.append((minutes, c.triaged is not None and c.triaged <= c.triage_due))
+
+
+def _count_incidents(f: Figures, incidents: Iterable[IncidentRow], window: float) -> None:
+    for i in incidents:
+        f.incidents += 1
+        f.incident_months[i.month] += 1
+        f.types.update(set(i.types))
+        f.settings[i.setting] += 1
+        # Routes: taken (a decision to take it, or handed over), and mandatory ones handed over.
+        f.taken.update(i.taken)
+        mandatory = frozenset(i.mandatory)
+        f.mandatory.update(mandatory)
+        f.handed.update(r for r in mandatory if r in i.handed)
+        if i.open:
+            f.open += 1
+            if any(r not in i.handed and r not in i.decided for r in i.mandatory):
+                f.undecided_open.append(i.opened)
+        if i.reviews:
+            f.reviews[tuple(sorted(set(i.reviews)))] += 1
+        start = i.first_concern or i.opened
+        decided = _minutes(start, i.first_decision)
+        if decided is not None:
+            f.decision.append((decided, i.first_decision is not None
+                               and i.first_decision <= i.opened + window))
+        handed = _minutes(start, i.first_handover)
+        if handed is not None:
+            f.handover.append((handed, i.first_handover is not None
+                               and i.first_handover <= i.opened + window))
+
+
+@dataclass(frozen=True)
+class Repeats:
+    children: int  # children in more than one incident of the period
+    harmers: int  # children who harmed others in more than one
+    incidents: int  # incidents involving a child in another incident of the period
+
+
+def repeats(links: Iterable[Link]) -> Repeats:
+    links = list(links)
+    per_child = Counter(child for _, child, _ in links)
+    harms = Counter(child for _, child, role in links if role in HARMER_ROLES)
+    return Repeats(sum(1 for n in per_child.values() if n > 1),
+                   sum(1 for n in harms.values() if n > 1),
+                   len({i for i, child, _ in links if per_child[child] > 1}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +494,10 @@ class Timing:
     @property
     def median(self) -> float | None:
         return statistics.median(self.minutes) if self.minutes else None
+
+
+def _timed(label: str, timescale: str, cases: Sequence[Timed]) -> Timing:
+    return Timing(label, timescale, tuple(m for m, _ in cases), sum(1 for _, ok in cases if ok))
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,168 +552,118 @@ def _counted(title_key: str, title: str, counts: Counter[str], order: Sequence[s
 
 
 def build(period: Period, now: float, *, concerns: Sequence[ConcernRow],
-          incidents: Sequence[IncidentRow], children: ChildCounts,
+          incidents: Sequence[IncidentRow], children: Sequence[ChildRow],
           referrals: Sequence[ReferralRow], decision_hours: int,
           concern_days: int | None, authority_view: bool = False) -> Report:
-    """Count the rows of one period into the report's tables, timings and monthly trends.
+    """Count the rows of one period into the report (`summarise`, then `report_of`)."""
+    return report_of(period, now, summarise(concerns, incidents, children, decision_hours),
+                     referrals=referrals, decision_hours=decision_hours,
+                     concern_days=concern_days, authority_view=authority_view)
+
+
+def report_of(period: Period, now: float, figures: Figures, *,
+              referrals: Sequence[ReferralRow], decision_hours: int,
+              concern_days: int | None, authority_view: bool = False) -> Report:
+    """The report's tables, timings and monthly trends from one period's figures.
 
     `concern_days`: the school's triage timescale in working days (None for several schools:
     each concern's own due moment is used either way). `authority_view`: add the referral
     figures the local authority reports on (acknowledgement, decision, mix of decisions).
     """
     report = Report(period)
-    report.tables.extend(_counted_tables(concerns, incidents, children, len(referrals)))
-    report.tables.append(_routes_table(incidents))
-    report.tables.extend(_cases_tables(now, concerns, incidents, children, decision_hours))
-    report.timings.extend(_timings(concerns, incidents, referrals, decision_hours,
-                                   concern_days))
+    f = figures
+    report.tables.append(Table("summary", "In this period", ("Number",), (
+        ("Concerns raised", (f.concerns,)),
+        ("Incidents opened", (f.incidents,)),
+        ("Children involved in incidents (each child once per incident)", (f.children,)),
+        ("Referrals to the local authority", (len(referrals),)),
+    )))
+    _what_tables(report, f)
+    _case_tables(report, period, now, f, decision_hours)
+    _timings(report, f, referrals, decision_hours, concern_days)
     if authority_view:
-        _authority_figures(report, referrals)
-    _trends(report, period, concerns, incidents, referrals, authority_view)
+        _authority_tables(report, referrals)
+    _trends(report, period, f, referrals if authority_view else None)
     return report
 
 
-def _counted_tables(concerns: Sequence[ConcernRow], incidents: Sequence[IncidentRow],
-                    children: ChildCounts, referrals: int) -> list[Table]:
-    """The period in numbers, concerns by outcome and kind, incidents and children by each
-    way of counting them."""
-    outcome_counts = Counter(c.outcome for c in concerns)
-    other = Counter(c.category or "other" for c in concerns if c.outcome == "other_concern")
-    types = Counter(t for i in incidents for t in set(i.types))
-    return [
-        Table("summary", "In this period", ("Number",), (
-            ("Concerns raised", (len(concerns),)),
-            ("Incidents opened", (len(incidents),)),
-            ("Children involved in incidents (each child once per incident)",
-             (children.total,)),
-            ("Referrals to the local authority", (referrals,)),
-        )),
-        _counted("concern_outcomes", "Concerns by what happened to them",
-                 outcome_counts, CONCERN_OUTCOMES, CONCERN_OUTCOME_WORDS),
-        _counted("concern_categories",
-                 "Concerns of another kind, by kind", other,
-                 tuple(CONCERN_CATEGORY_LABELS), dict(CONCERN_CATEGORY_LABELS)),
-        _counted(
-            "incident_types", "Incidents by type", types, tuple(sorted(TYPE_LABELS)),
-            dict(TYPE_LABELS), note="An incident of two types is counted under each."),
-        _counted(
-            "settings", "Incidents by setting", Counter(i.setting for i in incidents), SETTINGS,
-            SETTING_WORDS, note="Online: the incident happened online. At home: two or more of "
-                                "the children live in one household. In or around school: the "
-                                "rest."),
-        _counted(
-            "year_groups", "Children involved, by year group",
-            children.year_groups, tuple(YEAR_GROUP_LABELS), YEAR_GROUP_LABELS,
-            note="The year group when the child was put in the incident; each child once per "
-                 "incident."),
-        _counted("send", "Children involved, by special educational needs",
-                 children.sends, tuple(SEND_LABELS), SEND_LABELS),
-        _counted("sex", "Children involved, by sex",
-                 children.sexes, tuple(SEX_LABELS), SEX_LABELS),
-    ]
-
-
-def _routes_table(incidents: Sequence[IncidentRow]) -> Table:
-    """Routes: taken (a decision to take it, or handed over), and mandatory ones handed over.
-    One pass: incidents with the same routes are counted together."""
-    taken_n: Counter[str] = Counter()
-    mandatory_n: Counter[str] = Counter()
-    handed_n: Counter[str] = Counter()
-    for (taken, mandatory, handed_routes), n in Counter(
-            (i.taken, frozenset(i.mandatory), i.handed) for i in incidents).items():
-        for r in taken:
-            taken_n[r] += n
-        for r in mandatory:
-            mandatory_n[r] += n
-            if r in handed_routes:
-                handed_n[r] += n
-    routes = sorted(set(taken_n) | set(mandatory_n),
+def _what_tables(report: Report, f: Figures) -> None:
+    """What happened to the concerns, and the incidents and children by kind."""
+    report.tables.append(_counted("concern_outcomes", "Concerns by what happened to them",
+                                  f.outcomes, CONCERN_OUTCOMES, CONCERN_OUTCOME_WORDS))
+    report.tables.append(_counted("concern_categories",
+                                  "Concerns of another kind, by kind", f.categories,
+                                  tuple(CONCERN_CATEGORY_LABELS), dict(CONCERN_CATEGORY_LABELS)))
+    report.tables.append(_counted(
+        "incident_types", "Incidents by type", f.types, tuple(sorted(TYPE_LABELS)),
+        dict(TYPE_LABELS), note="An incident of two types is counted under each."))
+    report.tables.append(_counted(
+        "settings", "Incidents by setting", f.settings, SETTINGS,
+        SETTING_WORDS, note="Online: the incident happened online. At home: two or more of the "
+                            "children live in one household. In or around school: the rest."))
+    report.tables.append(_counted(
+        "year_groups", "Children involved, by year group",
+        f.years, tuple(YEAR_GROUP_LABELS), YEAR_GROUP_LABELS,
+        note="The year group when the child was put in the incident; each child once per "
+             "incident."))
+    report.tables.append(_counted("send", "Children involved, by special educational needs",
+                                  f.sends, tuple(SEND_LABELS),
+                                  SEND_LABELS))
+    report.tables.append(_counted("sex", "Children involved, by sex",
+                                  f.sexes, tuple(SEX_LABELS), SEX_LABELS))
+    routes = sorted(set(f.taken) | set(f.mandatory),
                     key=lambda r: list(ROUTE_LABELS).index(r) if r in ROUTE_LABELS else 99)
-    return Table(
+    report.tables.append(Table(
         "routes", "Routes", ("Taken", "Mandatory", "Mandatory and handed over"),
-        tuple((ROUTE_LABELS.get(r, r), (taken_n[r], mandatory_n[r], handed_n[r]))
+        tuple((ROUTE_LABELS.get(r, r), (f.taken[r], f.mandatory[r], f.handed[r]))
               for r in routes),
         note="Incidents opened in the period. Mandatory: the rules say the route must be taken. "
-             "Handed over: the portal holds a record of it (a referral or a hand-over record).")
+             "Handed over: the portal holds a record of it (a referral or a hand-over record)."))
 
 
-def _cases_tables(now: float, concerns: Sequence[ConcernRow],
-                  incidents: Sequence[IncidentRow], children: ChildCounts,
-                  decision_hours: int) -> list[Table]:
-    """Open, overdue and reviewed; repeat involvement (the same child in several incidents of
-    the period)."""
-    overdue_concerns = sum(1 for c in concerns if c.outcome == "waiting" and now > c.triage_due)
+def _case_tables(report: Report, period: Period, now: float, f: Figures,
+                 decision_hours: int) -> None:
+    """Open, overdue and reviewed; repeat involvement."""
     late = now - decision_hours * 3600
-
-    def overdue(i: IncidentRow) -> bool:
-        undecided = [r for r in i.mandatory if r not in i.handed and r not in i.decided]
-        return i.open and bool(undecided) and i.opened < late
-
-    return [
-        Table("cases", "Open, overdue and reviewed", ("Number",), (
-            ("Incidents still open", (sum(1 for i in incidents if i.open),)),
-            ("Incidents overdue: a mandatory route not decided within "
-             f"{decision_hours} hours", (sum(1 for i in incidents if overdue(i)),)),
-            ("Concerns overdue for triage", (overdue_concerns,)),
-            ("Incidents reviewed in the period", (sum(1 for i in incidents if i.reviewed),)),
-        ), note="Incidents opened and concerns raised in the period, as they are now."),
-        Table("repeat", "Repeat involvement", ("Number",), (
-            ("Children in more than one incident", (children.repeat_children,)),
-            ("Children who harmed others in more than one incident",
-             (children.repeat_harmers,)),
-            ("Incidents involving a child in another incident of the period",
-             (children.repeat_incidents,)),
-        )),
-    ]
+    months = set(period.months())
+    report.tables.append(Table("cases", "Open, overdue and reviewed", ("Number",), (
+        ("Incidents still open", (f.open,)),
+        ("Incidents overdue: a mandatory route not decided within "
+         f"{decision_hours} hours", (sum(1 for opened in f.undecided_open if opened < late),)),
+        ("Concerns overdue for triage", (sum(1 for due in f.waiting_due if now > due),)),
+        ("Incidents reviewed in the period",
+         (sum(n for reviewed, n in f.reviews.items() if months.intersection(reviewed)),)),
+    ), note="Incidents opened and concerns raised in the period, as they are now."))
+    again = repeats(f.links)
+    report.tables.append(Table("repeat", "Repeat involvement", ("Number",), (
+        ("Children in more than one incident", (again.children,)),
+        ("Children who harmed others in more than one incident", (again.harmers,)),
+        ("Incidents involving a child in another incident of the period", (again.incidents,)),
+    )))
 
 
-def _timings(concerns: Sequence[ConcernRow], incidents: Sequence[IncidentRow],
-             referrals: Sequence[ReferralRow], decision_hours: int,
-             concern_days: int | None) -> list[Timing]:
+def _timings(report: Report, f: Figures, referrals: Sequence[ReferralRow],
+             decision_hours: int, concern_days: int | None) -> None:
     """How long things took, against the timescales."""
     days = "the school's setting" if concern_days is None else (
         f"{concern_days} working day{'' if concern_days == 1 else 's'}")
-    triage = [(c, _minutes(c.submitted, c.triaged)) for c in concerns]
-    measured = [(c, m) for c, m in triage if m is not None]
+    report.timings.append(_timed("From concern to triage",
+                                 f"Within {days} (the school's timescale)", f.triage))
+    within = f"Within {decision_hours} hours of the incident being opened"
+    report.timings.append(_timed("From concern to first decision", within, f.decision))
+    report.timings.append(_timed("From concern to hand-over", within, f.handover))
     with_meeting = [r for r in referrals if r.strategy_meeting is not None]
     judged = [r for r in with_meeting if r.strategy_due is not None]
-    return [
-        Timing(
-            "From concern to triage", f"Within {days} (the school's timescale)",
-            tuple(m for _, m in measured),
-            sum(1 for c, _ in measured if c.triaged is not None and c.triaged <= c.triage_due)),
-        _within_hours("From concern to first decision", incidents, decision_hours,
-                      lambda i: i.first_decision),
-        _within_hours("From concern to hand-over", incidents, decision_hours,
-                      lambda i: i.first_handover),
-        Timing(
-            "From referral to strategy meeting",
-            "Within the authority's timescale, where it sets one",
-            tuple(m for r in with_meeting if (m := _minutes(r.sent, r.strategy_meeting))
-                  is not None),
-            sum(1 for r in judged if r.strategy_meeting is not None
-                and r.strategy_due is not None
-                and r.strategy_meeting <= r.strategy_due) if judged else None),
-    ]
+    report.timings.append(Timing(
+        "From referral to strategy meeting", "Within the authority's timescale, where it sets one",
+        tuple(m for r in with_meeting if (m := _minutes(r.sent, r.strategy_meeting))
+              is not None),
+        sum(1 for r in judged if r.strategy_meeting is not None and r.strategy_due is not None
+            and r.strategy_meeting <= r.strategy_due) if judged else None))
 
 
-def _within_hours(name: str, incidents: Sequence[IncidentRow], decision_hours: int,
-                  reached: Callable[[IncidentRow], float | None]) -> Timing:
-    """From each incident's first concern (or its opening) to the moment `reached`, against
-    the decision timescale counted from its opening."""
-    window = decision_hours * 3600
-    measured = [(i, m) for i in incidents
-                if (m := _minutes(i.first_concern or i.opened, reached(i))) is not None]
-    return Timing(
-        name, f"Within {decision_hours} hours of the incident being opened",
-        tuple(m for _, m in measured),
-        sum(1 for i, _ in measured if (at := reached(i)) is not None
-            and at <= i.opened + window))
-
-
-def _authority_figures(report: Report, referrals: Sequence[ReferralRow]) -> None:
-    """The referral figures the local authority reports on: acknowledgement, decision, the
-    mix of decisions, referrals received."""
+def _authority_tables(report: Report, referrals: Sequence[ReferralRow]) -> None:
+    """The referral figures the local authority reports on."""
     acks = [m for r in referrals if (m := _minutes(r.sent, r.acknowledged)) is not None]
     report.timings.append(Timing("From referral to acknowledgement",
                                  "The authority sets no timescale for this", tuple(acks), None))
@@ -577,19 +685,15 @@ def _authority_figures(report: Report, referrals: Sequence[ReferralRow]) -> None
     )))
 
 
-def _trends(report: Report, period: Period, concerns: Sequence[ConcernRow],
-            incidents: Sequence[IncidentRow], referrals: Sequence[ReferralRow],
-            authority_view: bool) -> None:
-    """Concerns, incidents (and for the authority referrals) each month of the period."""
+def _trends(report: Report, period: Period, f: Figures,
+            referrals: Sequence[ReferralRow] | None) -> None:
     months = period.months()
     labels = tuple(month_label(y, m) for y, m in months)
-    by_month_c = Counter(c.month for c in concerns)
-    by_month_i = Counter(i.month for i in incidents)
     report.trends.append(Trend("concerns_by_month", "Concerns raised each month", labels,
-                               tuple(by_month_c[m] for m in months)))
+                               tuple(f.concern_months[m] for m in months)))
     report.trends.append(Trend("incidents_by_month", "Incidents opened each month", labels,
-                               tuple(by_month_i[m] for m in months)))
-    if authority_view:
+                               tuple(f.incident_months[m] for m in months)))
+    if referrals is not None:
         by_month_r = Counter(r.month for r in referrals)
         report.trends.append(Trend("referrals_by_month", "Referrals received each month", labels,
                                    tuple(by_month_r[m] for m in months)))
@@ -614,18 +718,16 @@ SCHOOL_COLUMNS: Final = ("Concerns raised", "Incidents opened", "Children involv
                          "Referrals", "Incidents still open")
 
 
-def by_school(names: dict[str, str], *, concerns: Iterable[ConcernRow],
-              incidents: Iterable[IncidentRow], children: ChildCounts,
+def by_school(names: dict[str, str], figures: dict[str, Figures],
               referrals: Iterable[ReferralRow]) -> list[SchoolLine]:
     """The main figures of each school, in name order (every school named, even with none)."""
-    incidents = list(incidents)
-    c = Counter(x.school_id for x in concerns)
-    i = Counter(x.school_id for x in incidents)
-    o = Counter(x.school_id for x in incidents if x.open)
-    k = children.by_school
     r = Counter(x.school_id for x in referrals)
-    return sorted((SchoolLine(sid, name, c[sid], i[sid], k[sid], r[sid], o[sid])
-                   for sid, name in names.items()), key=lambda s: (s.name.casefold(), s.school_id))
+    none = Figures()
+    lines = []
+    for sid, name in names.items():
+        f = figures.get(sid, none)
+        lines.append(SchoolLine(sid, name, f.concerns, f.incidents, f.children, r[sid], f.open))
+    return sorted(lines, key=lambda s: (s.name.casefold(), s.school_id))
 
 
 def school_values(line: SchoolLine) -> tuple[int, ...]:
