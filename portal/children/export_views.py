@@ -100,6 +100,7 @@ def _export_helpers() -> dict[str, Any]:
 def send_outside(child_id: Any) -> Any:
     user = _user()
     child = _child(child_id)
+    check_writable(child)  # a file sent to another school on the portal: said on opening
     form = SealedExportForm()
     return creating_form.page(
         form, lambda: service.create_sealed_export(

@@ -16,7 +16,13 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from .. import drafts, once
-from ..access import can_record_incident, children_visible_to, get_child_or_404, require
+from ..access import (
+    can_record_incident,
+    check_writable,
+    children_visible_to,
+    get_child_or_404,
+    require,
+)
 from ..drafts import keeps_drafts
 from ..models import Child, db, utcnow
 from ..services import child_merge
@@ -36,6 +42,7 @@ def _live_child(child_id: Any) -> Child:
     child = get_child_or_404(_user(), child_id)
     if child.merged_into_id is not None:
         raise NotFound()
+    check_writable(child)  # a file sent to another school on the portal: said on opening
     return child
 
 

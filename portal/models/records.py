@@ -44,6 +44,9 @@ from .base import (
 
 # "recorded": read by a DSL and recorded without an incident (a `ConcernOutcome`, issue 13).
 CONCERN_STATES: Final = ("draft", "submitted", "picked_up", "recorded")
+# A concern not yet dealt with: sent, and neither recorded without an incident nor added to one
+# (once "picked_up" it lives on in its incident, which is then what is open or closed).
+CONCERN_NOT_DEALT_WITH: Final = ("submitted",)
 INCIDENT_STATES: Final = ("open", "closed")
 
 

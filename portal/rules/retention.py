@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from .ages import anniversary
+from .clock_words import day_words
 
 CHILD_PROTECTION_FILE: Final = "child_protection_file"
 CONCERNS_NO_ACTION: Final = "concerns_no_action"
@@ -114,7 +115,9 @@ def keep_problems(reasons: str | None, next_review: dt.date | None,
     elif next_review <= today:
         problems["next_review"] = "The next review must be a date in the future"
     elif next_review > anniversary(today, MAX_KEEP_YEARS):
-        problems["next_review"] = (f"The next review must be within {MAX_KEEP_YEARS} years")
+        latest = day_words(anniversary(today, MAX_KEEP_YEARS))
+        problems["next_review"] = (f"The next review must be within {MAX_KEEP_YEARS} years: "
+                                   f"{latest} at the latest")
     return problems
 
 

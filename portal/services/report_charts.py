@@ -38,8 +38,13 @@ def bar_chart(trend: Trend, chart_id: str, *, suppressing: bool) -> Markup:
     """The SVG of one monthly trend. `chart_id` makes its title and description ids unique."""
     shown = [0 if suppressing and v < SUPPRESS_BELOW else v for v in trend.values]
     top = _nice_top(max(shown, default=0))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w = WIDTH - LEFT - RIGHT
     slot = plot_w / max(len(trend.values), 1)
+    # A month's three letters need about two font sizes: where the bars are narrower (a school
+    # year's twelve months), every other label goes on a second line so none run together.
+    stagger = slot < FONT * 2.2
+    bottom = BOTTOM + (FONT + 2 if stagger else 0)
+    plot_h = HEIGHT - TOP - bottom
     bar_w = max(slot * 0.6, 2)
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     if trend.values and max(shown) > 0:
@@ -77,7 +82,8 @@ def bar_chart(trend: Trend, chart_id: str, *, suppressing: bool) -> Markup:
                          f'text-anchor="middle" font-size="{FONT}" fill="{INK}" '
                          f'aria-hidden="true">&lt;5</text>')
         short = escape(month.split(" ")[0][:3])
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 22}" '
+        label_y = HEIGHT - bottom + 22 + (FONT + 2 if stagger and i % 2 else 0)
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{label_y}" '
                      f'text-anchor="middle" font-size="{FONT}" fill="{INK}" '
                      f'aria-hidden="true">{short}</text>')
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '

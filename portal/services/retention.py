@@ -64,6 +64,7 @@ from ..models import (
     utcnow,
 )
 from ..models.base import child_key_org
+from ..models.records import CONCERN_NOT_DEALT_WITH
 from ..refusal import Problem, Refused
 from ..rules import retention as rules
 from ..rules.clock_words import day_words
@@ -216,7 +217,7 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
     waiting = session.scalar(select(func.count()).select_from(ConcernChild)
                              .join(Concern, Concern.id == ConcernChild.concern_id)
                              .where(ConcernChild.child_id == child.id,
-                                    Concern.state.in_(("submitted", "picked_up")))) or 0
+                                    Concern.state.in_(CONCERN_NOT_DEALT_WITH))) or 0
     if waiting:
         reasons.append("A concern about this child has not been dealt with yet")
     sending = session.scalar(select(func.count()).select_from(FileTransfer).where(

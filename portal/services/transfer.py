@@ -64,6 +64,7 @@ from ..models import (
     db,
     keyring,
 )
+from ..models.records import CONCERN_NOT_DEALT_WITH
 from ..reads import per_request
 from ..refusal import Problem, Refused
 from ..rules import school_days
@@ -361,7 +362,7 @@ def unfinished(child: Child, now: dt.datetime) -> list[str]:
         select(func.count()).select_from(ConcernChild)
         .join(Concern, Concern.id == ConcernChild.concern_id)
         .where(ConcernChild.child_id == child.id, Concern.school_id == child.school_id,
-               Concern.state.in_(("submitted", "picked_up")))) or 0
+               Concern.state.in_(CONCERN_NOT_DEALT_WITH))) or 0
     out: list[str] = []
     if waiting:
         out.append(f"{wording.counted(waiting, 'concern').capitalize()} about this child "

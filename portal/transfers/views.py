@@ -123,6 +123,9 @@ def send(child_id: Any) -> Any:
         abort(400)
     if to_school is None:
         abort(404)
+    # Claimed first: "Send" pressed twice goes to the first press's result, not to "this file
+    # is read-only" (a refusal below rolls the claim back with everything else).
+    once.claim()
     try:
         plan = svc.plan_transfer(user, child, to_school, moved_on)
     except Refused as error:
@@ -133,7 +136,6 @@ def send(child_id: Any) -> Any:
         flash("The file changed while you were checking it: check what will be sent again",
               "error")
         return redirect(url_for("transfers.start", child_id=child.id))
-    once.claim()
     sent = svc.send(user, plan, _store(), _now())
     target = once.done(url_for("transfers.show", transfer_id=sent.transfer.id))
     try:

@@ -61,3 +61,24 @@ def test_chart_is_an_accessible_image_and_hides_small_bars_when_suppressing() ->
     suppressed = str(bar_chart(trend, "c1", suppressing=True))
     assert suppressed.count("<rect") == 1 and "&lt;5" in suppressed
     assert "<script" not in exact and "style=" not in exact
+
+
+def test_a_school_years_month_labels_never_run_together() -> None:
+    """Twelve three-letter labels at the chart's font do not fit on one line of a 390 px
+    phone's chart (found walking it: "SepOctNovDec"): every other one goes on a second line."""
+    import re
+
+    from portal.services.report_charts import FONT, WIDTH
+
+    months = tuple(f"{m} 2027" for m in ("September", "October", "November", "December",
+                                         "January", "February", "March", "April", "May",
+                                         "June", "July", "August"))
+    svg = str(bar_chart(rf.Trend("t", "Concerns raised each month", months, (1,) * 12),
+                        "c2", suppressing=False))
+    labels = re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*>([A-Z][a-z]{2})</text>', svg)
+    assert [text for _, _, text in labels] == [m[:3] for m in months]
+    for (x1, y1, _), (x2, y2, _) in zip(labels, labels[2:], strict=False):
+        assert y1 == y2  # every other label shares a line...
+        assert float(x2) - float(x1) >= FONT * 2.2  # ...with room for three letters
+    assert labels[0][1] != labels[1][1]
+    assert all(float(y) <= 240 for _, y, _ in labels) and WIDTH == 400

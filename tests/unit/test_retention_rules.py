@@ -74,7 +74,9 @@ def test_keep_requires_reasons_and_a_future_review_date() -> None:
     assert problems == {"reasons": "Enter why the file is being kept",
                         "next_review": "Enter the date of the next review"}
     assert "future" in r.keep_problems("x", TODAY, TODAY)["next_review"]
-    assert "10 years" in r.keep_problems("x", dt.date(2036, 12, 1), TODAY)["next_review"]
+    assert r.keep_problems("x", dt.date(2036, 12, 1), TODAY)["next_review"] == (
+        "The next review must be within 10 years: 30 November 2036 at the latest")
+    assert r.keep_problems("x", dt.date(2036, 11, 30), TODAY) == {}
 
 
 def test_nfa_setting_bounds() -> None:

@@ -21,6 +21,7 @@ from portal.models import (
     ChildRecordEntry,
     Decision,
     FileTransfer,
+    IncidentConcern,
     SchoolTerm,
     TransferAttachment,
     User,
@@ -33,7 +34,7 @@ from portal.services.roll import UPN_INDEX
 from tests import factories
 from tests.web.conftest import csrf_from, sign_in
 from tests.web.test_attachments import PDF
-from tests.web.test_child_file import _decision, _incident
+from tests.web.test_child_file import _concern, _decision, _incident
 
 # Thursday 14 May 2026, 10am in London. Oakfield's summer term has its half-term 18-22 May;
 # Monday 25 May is a bank holiday: the file is due by Friday 29 May.
@@ -389,3 +390,45 @@ def test_a_sent_copy_still_answers_a_request_but_takes_no_more_files(
     assert refused.status_code == 409
     assert "read-only" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ReceivedFile)) == 0
+
+
+def test_a_sent_file_says_so_on_opening_and_send_pressed_twice_goes_to_the_transfer(
+        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
+    """Found walking it at 390 px: the sealed-file and merge forms of a sent file opened and
+    refused only when sent (losing what was typed); "Send the file" pressed twice answered
+    "read-only" to the second press; a concern already added to an incident was listed as not
+    dealt with."""
+    w = world
+    staff = factories.user("staff", org=w["oak"], display_name="Tom Ashgrove")
+    waiting = _concern(w["oak"], staff, [w["amira"]], SENT - dt.timedelta(days=1),
+                       what_happened="Amira was upset at break.")
+    in_incident = _concern(w["oak"], staff, [w["amira"]], SENT - dt.timedelta(days=2),
+                           what_happened="Amira's lunch money was taken.")
+    in_incident.state = "picked_up"
+    db.session.add(IncidentConcern(incident_id=w["incident"].id, concern_id=in_incident.id))
+    db.session.commit()
+    sign_in(client, w["dana"])
+    url = f"/children/{w['amira'].id}/transfer"
+    page = client.get(url)
+    confirm = client.post(url, data={"csrf_token": csrf_from(page), "school": str(w["brook"].id),
+                                     "moved_on": ["14", "5", "2026"]})
+    html = confirm.get_data(as_text=True)
+    # One concern waits for triage; the one in the incident is the incident's to finish.
+    assert "1 concern about this child is not yet dealt with." in html
+    assert waiting.state == "submitted"
+
+    first = client.post(f"{url}/send", data=_hidden(html))
+    second = client.post(f"{url}/send", data=_hidden(html))
+    assert first.status_code == 302
+    assert second.status_code == 303  # "This was already sent", to the first press's result
+    assert second.headers["Location"] == first.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(FileTransfer)) == 1
+
+    for opened in (f"/children/{w['amira'].id}/send-outside",
+                   f"/children/{w['amira'].id}/merge",
+                   f"/children/{w['amira'].id}/merge/{w['ben'].id}"):
+        response = client.get(opened)
+        assert response.status_code == 409, opened
+        assert "read-only" in response.get_data(as_text=True)
+    # Another child of the school is still writable.
+    assert client.get(f"/children/{w['ben'].id}/send-outside").status_code == 200
