@@ -51,7 +51,8 @@ def index() -> Any:
     kept = [(r, f"File {kid.reference}") for r in retention.kept_files(school.id)
             if (kid := db.session.get(Child, r.child_id)) is not None]
     return render_template("retention/index.html", page_title="Files due for review",
-                           rows=rows, tombstones=gone, school=school, kept=kept)
+                           rows=rows, tombstones=gone, school=school, kept=kept,
+                           nfa_period=rules.months_words(school.nfa_retention_months))
 
 
 @bp.route("/retention/<uuid:child_id>/keep", methods=["GET", "POST"])

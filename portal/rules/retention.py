@@ -66,7 +66,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, last))
 
 
-def _months_words(months: int) -> str:
+def months_words(months: int) -> str:
+    """A period of months in words: "6 years" when it is whole years, else "30 months"."""
     years, rest = divmod(months, 12)
     if rest == 0:
         return f"{years} year{'' if years == 1 else 's'}"
@@ -90,7 +91,7 @@ def schedule(facts: FileFacts, nfa_months: int = DEFAULT_NFA_MONTHS) -> Schedule
     elif facts.has_concern and facts.last_record_on is not None:
         record_type = CONCERNS_NO_ACTION
         due = add_months(facts.last_record_on, nfa_months)
-        basis = f"{_months_words(nfa_months)} after the last concern (the school's setting)"
+        basis = f"{months_words(nfa_months)} after the last concern (the school's setting)"
     else:
         return None
     if facts.kept_until is not None:
