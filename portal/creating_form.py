@@ -44,7 +44,7 @@ class Submitted:
 
 def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *,
            default: str | None = None, done: str | Callable[[T], str] | None = None,
-           after_commit: Callable[[T], None] | None = None,
+           after_commit: Callable[[T], object] | None = None,
            ready: Callable[[], bool] | None = None, restore_draft: bool = True) -> Submitted:
     """The creating form's GET and POST (see the module). `create()` the service call (flushes,
     never commits), `result_url(result)` where the result lives; `default` the field a problem

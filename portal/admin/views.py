@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock, drafts, notify, once
+from .. import clock, creating_form, drafts, notify, once
 from ..access import can_manage_accounts
 from ..auth.forms import PlainForm
 from ..drafts import keeps_drafts
@@ -101,24 +101,15 @@ def new_authority() -> Any:
                                                         key=lambda kv: kv[1]["name"])
         if code not in taken
     ]
-    drafts.restore(form)
-    if form.validate_on_submit():
-        chosen = form.directory_code.data
-        try:
-            once.claim()
-            la = accounts.create_authority(
-                code=chosen or form.code.data or "",
-                name=form.name.data or "",
-                directory_entry=packaged.get(chosen) if chosen else None,
-                actor_id=current_user.id,
-            )
-        except Refused as exc:
-            show_problems(form, exc, default="code")
-        else:
-            target = once.done(url_for("admin.authorities"))
-            db.session.commit()
-            flash(f"{la.name} added", "success")
-            return redirect(target)
+    chosen = form.directory_code.data
+    sent = creating_form.handle(
+        form, lambda: accounts.create_authority(
+            code=chosen or form.code.data or "", name=form.name.data or "",
+            directory_entry=packaged.get(chosen) if chosen else None, actor_id=current_user.id),
+        lambda _la: url_for("admin.authorities"), default="code",
+        done=lambda la: f"{la.name} added")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("admin/authority_new.html", form=form,
                            page_title="Add a local authority",
                            nav_items=_nav("admin.authorities"))
@@ -181,22 +172,15 @@ def _authority_choices() -> list[SelectChoice]:
 def new_school() -> Any:
     form = SchoolForm()
     form.authority.choices = _authority_choices()
-    drafts.restore(form)
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            school = accounts.create_school(
-                name=form.name.data, urn=form.urn.data,
-                authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
-                actor_id=current_user.id,
-            )
-        except Refused as exc:
-            show_problems(form, exc, default="name")
-        else:
-            target = once.done(url_for("admin.schools"))
-            db.session.commit()
-            flash(f"{school.name} added", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: accounts.create_school(
+            name=form.name.data, urn=form.urn.data,
+            authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
+            actor_id=current_user.id),
+        lambda _school: url_for("admin.schools"), default="name",
+        done=lambda school: f"{school.name} added")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("admin/school_new.html", form=form, page_title="Add a school",
                            nav_items=_nav("admin.schools"))
 
@@ -223,31 +207,30 @@ def new_user() -> Any:
         for s in db.session.scalars(select(School).order_by(School.name))
     ]
     form.authority.choices = _authority_choices()
-    drafts.restore(form)
-    if form.validate_on_submit():
-        out = onboarding.Outgoing()
-        try:
-            once.claim()
-            user = onboarding.create_account(
-                accounts.NewUser(
-                    email=form.email.data, display_name=form.display_name.data,
-                    role=form.role.data, school_id=_uuid_or_none(form.school.data),
-                    local_authority_id=_uuid_or_none(form.authority.data),
-                ),
-                actor_id=current_user.id, now=clock.now(), out=out,
-            )
-        except Refused as exc:
-            show_problems(form, exc, default="email")
-        else:
-            target = once.done(url_for("admin.user_created", user_id=user.id))
-            batches = notify.queue_account_mail(out)  # in the same transaction
-            db.session.commit()
-            mailed = notify.deliver_now(batches).ok
-            # POST-redirect-GET: the confirmation is a page of its own, so Back never re-posts.
-            # What happened to the email is carried to it (never the link itself).
-            session[CREATED] = {"user": str(user.id), "mailed": mailed,
-                                "link_sent": bool(out.setup_links)}
-            return redirect(target, code=303)
+    out = onboarding.Outgoing()
+
+    def create() -> tuple[User, list[Any]]:
+        user = onboarding.create_account(
+            accounts.NewUser(
+                email=form.email.data, display_name=form.display_name.data,
+                role=form.role.data, school_id=_uuid_or_none(form.school.data),
+                local_authority_id=_uuid_or_none(form.authority.data),
+            ),
+            actor_id=current_user.id, now=clock.now(), out=out,
+        )
+        return user, notify.queue_account_mail(out)  # in the same transaction
+
+    def mail(made: tuple[User, list[Any]]) -> None:
+        # What happened to the email is carried to the confirmation (never the link itself).
+        session[CREATED] = {"user": str(made[0].id), "mailed": notify.deliver_now(made[1]).ok,
+                            "link_sent": bool(out.setup_links)}
+
+    sent = creating_form.handle(
+        form, create, lambda made: url_for("admin.user_created", user_id=made[0].id),
+        default="email", after_commit=mail)
+    if sent.redirect is not None:
+        # POST-redirect-GET: the confirmation is a page of its own, so Back never re-posts.
+        return redirect(sent.redirect.location, code=303)
     return render_template("admin/user_new.html", form=form, page_title="Create an account",
                            nav_items=_nav("admin.users"))
 

@@ -15,7 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import creating_form, drafts, once
+from .. import creating_form, once
 from ..access import can_record_incident, check_writable, get_child_or_404, require
 from ..attachments import (
     AttachmentRefused,
@@ -180,21 +180,24 @@ def manual_receipt(child_id: Any, export_id: Any) -> Any:
         flash("Receipt of this file has already been confirmed", "info")
         return redirect(page)
     form = ManualReceiptForm()
-    if request.method == "GET":
-        drafts.restore(form)
-    if form.validate_on_submit():
+
+    def in_the_past() -> bool:
         on = form.on.data
         if on is None or on > service.london_today():
             form.on.errors = ["The day they confirmed it must be today or in the past"]
-        else:
-            once.claim()
-            service.record_manual_receipt(
-                user, export, name=form.name.data, role=form.role.data,
-                school=form.school.data, how=form.how.data, on=service.at_noon(on))
-            target = once.done(page)
-            db.session.commit()
-            flash("Receipt recorded", "success")
-            return redirect(target)
+            return False
+        return True
+
+    def record() -> Any:
+        assert form.on.data is not None  # in_the_past
+        return service.record_manual_receipt(
+            user, export, name=form.name.data, role=form.role.data, school=form.school.data,
+            how=form.how.data, on=service.at_noon(form.on.data))
+
+    sent = creating_form.handle(form, record, lambda _receipt: page, done="Receipt recorded",
+                                ready=in_the_past)
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("children/manual_receipt.html", page_title="Record the receipt",
                            child=child, export=export, form=form), 400 if form.errors else 200
 

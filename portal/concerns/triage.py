@@ -11,17 +11,15 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import drafts, once
+from .. import creating_form
 from ..access import get_concern_or_404, get_incident_or_404, require
 from ..drafts import keeps_drafts
-from ..form_problems import show_problems
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
-from ..refusal import Refused
 from ..rules.clock_words import day_words
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
@@ -105,31 +103,24 @@ def triage(concern_id: uuid.UUID) -> Any:
     user = _user()
     concern = get_concern_or_404(user, concern_id)
     form = OutcomeForm()
-    page_errors: list[str] = []
     if request.method == "GET":
         concerns_svc.record_view(user, concern, now=referrals.utcnow())
         db.session.commit()
-        drafts.restore(form)
-    elif form.validate_on_submit():
-        try:
-            once.claim()
-            svc.record_outcome(user, concern, svc.OutcomeInput(
-                kind=form.kind.data or "", reasons=form.reasons.data,
-                category=form.category.data or None, route=form.route.data or None,
-                route_at_local=form.route_at_local(), route_detail=form.route_detail.data,
-                route_reference=form.route_reference.data), referrals.utcnow())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-            concern = get_concern_or_404(user, concern_id)
-        else:
-            target = once.done(url_for("concerns.triage", concern_id=concern.id))
-            db.session.commit()
-            flash("Recorded without an incident. The concern stays in each child's file.",
-                  "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: svc.record_outcome(user, concern, svc.OutcomeInput(
+            kind=form.kind.data or "", reasons=form.reasons.data,
+            category=form.category.data or None, route=form.route.data or None,
+            route_at_local=form.route_at_local(), route_detail=form.route_detail.data,
+            route_reference=form.route_reference.data), referrals.utcnow()),
+        lambda _outcome: url_for("concerns.triage", concern_id=concern_id),
+        done="Recorded without an incident. The concern stays in each child's file.")
+    if sent.redirect is not None:
+        return sent.redirect
+    if request.method == "POST":  # read again after a refusal rolled the session back
+        concern = get_concern_or_404(user, concern_id)
     # A refused form is shown again with its errors (200, as every form of the portal).
     return _page(concern, outcome_form=form, add_form=AddToIncidentForm(formdata=None),
-                 page_errors=page_errors)
+                 page_errors=sent.page_errors)
 
 
 @bp.post("/concerns/<uuid:concern_id>/add-to-incident")
@@ -138,23 +129,22 @@ def add_to_incident(concern_id: uuid.UUID) -> Any:
     user = _user()
     concern = get_concern_or_404(user, concern_id)
     form = AddToIncidentForm()
-    page_errors: list[str] = []
-    if form.validate_on_submit():
+
+    def add() -> Any:
         incident = get_incident_or_404(user, form.incident.data)
-        try:
-            once.claim()
-            svc.add_to_incident(user, concern, incident, referrals.utcnow())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-            concern = get_concern_or_404(user, concern_id)
-        else:
-            target = once.done(url_for("incidents.children", incident_id=incident.id))
-            db.session.commit()
-            flash(f"Concern added to incident {incident.reference}. Add its children, or "
-                  "record why they were not involved.", "success")
-            return redirect(target)
+        svc.add_to_incident(user, concern, incident, referrals.utcnow())
+        return incident
+
+    sent = creating_form.handle(
+        form, add, lambda incident: url_for("incidents.children", incident_id=incident.id),
+        done=lambda incident: f"Concern added to incident {incident.reference}. Add its "
+        "children, or record why they were not involved.", restore_draft=False)
+    if sent.redirect is not None:
+        return sent.redirect
+    if form.is_submitted():  # read again after a refusal rolled the session back
+        concern = get_concern_or_404(user, concern_id)
     return _page(concern, outcome_form=OutcomeForm(formdata=None), add_form=form,
-                 page_errors=page_errors)
+                 page_errors=sent.page_errors)
 
 
 @bp.route("/concerns/<uuid:concern_id>/correction", methods=["GET", "POST"])
@@ -167,22 +157,17 @@ def correct(concern_id: uuid.UUID) -> Any:
     form = ConcernCorrectionForm()
     if request.method == "GET" and request.args.get("field") in svc.CONCERN_FIELDS:
         form.field.data = request.args["field"]
-    page_errors: list[str] = []
-    drafts.restore(form)
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            svc.correct_concern(user, concern, form.field.data or "", form.correction.data,
-                                form.reason.data, referrals.utcnow())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("concerns.triage", concern_id=concern_id))
-            db.session.commit()
-            flash("Correction added. The concern's original words are kept.", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: svc.correct_concern(user, concern, form.field.data or "",
+                                          form.correction.data, form.reason.data,
+                                          referrals.utcnow()),
+        lambda _correction: url_for("concerns.triage", concern_id=concern_id),
+        done="Correction added. The concern's original words are kept.")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("concerns/correction.html", form=form, concern=concern,
-                           page_errors=page_errors, heading="Correct what the concern recorded",
+                           page_errors=sent.page_errors,
+                           heading="Correct what the concern recorded",
                            page_title="Correct what the concern recorded")
 
 
@@ -198,21 +183,14 @@ def correct_outcome(concern_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
     if outcome is None or outcome.concern_id != concern.id:
         abort(404)
     form = CorrectionForm()
-    page_errors: list[str] = []
-    drafts.restore(form)
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            svc.correct_outcome(user, concern, outcome, form.correction.data, form.reason.data,
-                                referrals.utcnow())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("concerns.triage", concern_id=concern_id))
-            db.session.commit()
-            flash("Correction added. The original decision is kept.", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: svc.correct_outcome(user, concern, outcome, form.correction.data,
+                                          form.reason.data, referrals.utcnow()),
+        lambda _correction: url_for("concerns.triage", concern_id=concern_id),
+        done="Correction added. The original decision is kept.")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("concerns/correction.html", form=form, concern=concern,
-                           page_errors=page_errors, original=outcome.reasons,
+                           page_errors=sent.page_errors, original=outcome.reasons,
                            heading="Correct the reasons for a decision",
                            page_title="Correct the reasons for a decision")

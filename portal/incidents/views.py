@@ -12,7 +12,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, audit, drafts, once, wording
+from .. import access, audit, creating_form, drafts, once, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import show_problems
@@ -162,21 +162,19 @@ def new() -> Any:
         form.concerns.choices.append((ident, _concern_label(concern)))
     if request.method == "GET" and chosen:
         form.concerns.data = sorted(chosen)
-    page_errors: list[str] = []
-    if form.validate_on_submit():
+
+    def start() -> Any:
         concerns = [access.get_concern_or_404(user, ident) for ident in form.concerns.data or []]
-        try:
-            once.claim()
-            incident = svc.open_incident(user, concerns, _now())
-            triage_svc.note_incident_started(user, concerns, incident, _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("incidents.facts", incident_id=incident.id))
-            db.session.commit()
-            flash(f"Incident {incident.reference} started", "success")
-            return redirect(target)
-    return render_template("incidents/new.html", form=form, page_errors=page_errors,
+        incident = svc.open_incident(user, concerns, _now())
+        triage_svc.note_incident_started(user, concerns, incident, _now())
+        return incident
+
+    sent = creating_form.handle(
+        form, start, lambda incident: url_for("incidents.facts", incident_id=incident.id),
+        done=lambda incident: f"Incident {incident.reference} started", restore_draft=False)
+    if sent.redirect is not None:
+        return sent.redirect
+    return render_template("incidents/new.html", form=form, page_errors=sent.page_errors,
                            page_title="Start an incident")
 
 
@@ -503,23 +501,16 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     person = access.get_child_or_404(user, child_id)
     form = NotInvolvedForm()
-    page_errors: list[str] = []
-    drafts.restore(form)
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            svc.record_decision(user, incident, svc.DecisionInput(
-                kind="not_involved", child_id=person.id, reasons=form.reasons.data,
-                what="Recorded as not involved"), _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("incidents.children", incident_id=incident.id))
-            db.session.commit()
-            flash(f"{svc.child_label(person)} recorded as not involved", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: svc.record_decision(user, incident, svc.DecisionInput(
+            kind="not_involved", child_id=person.id, reasons=form.reasons.data,
+            what="Recorded as not involved"), _now()),
+        lambda _decision: url_for("incidents.children", incident_id=incident.id),
+        done=f"{svc.child_label(person)} recorded as not involved")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("incidents/not_involved.html", **_ctx(
-        incident, form=form, child=person, page_errors=page_errors,
+        incident, form=form, child=person, page_errors=sent.page_errors,
         page_title="Not involved"))
 
 
@@ -582,27 +573,23 @@ def decide(incident_id: uuid.UUID) -> Any:
             form.kind.data = request.args["kind"]
         # R10: the school's usual review date, which the DSL may change.
         form.review_on.data = reviews_svc.default_review_on(incident_school(incident), _now())
-    page_errors: list[str] = []
-    drafts.restore(form)
-    if form.validate_on_submit():
+
+    def record() -> Any:
         child_id = None
         if form.child.data:
             child_id = access.get_child_or_404(user, form.child.data).id
-        try:
-            once.claim()
-            svc.record_decision(user, incident, svc.DecisionInput(
-                kind=form.kind.data, route=form.route.data or None, child_id=child_id,
-                what=form.what.data, reasons=form.reasons.data,
-                review_on=form.review_on.data), _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("incidents.show", incident_id=incident.id))
-            db.session.commit()
-            flash("Decision recorded", "success")
-            return redirect(target)
+        return svc.record_decision(user, incident, svc.DecisionInput(
+            kind=form.kind.data, route=form.route.data or None, child_id=child_id,
+            what=form.what.data, reasons=form.reasons.data,
+            review_on=form.review_on.data), _now())
+
+    sent = creating_form.handle(
+        form, record, lambda _decision: url_for("incidents.show", incident_id=incident.id),
+        done="Decision recorded")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("incidents/decision.html", **_ctx(
-        incident, form=form, page_errors=page_errors, mandatory=mandatory,
+        incident, form=form, page_errors=sent.page_errors, mandatory=mandatory,
         review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
         page_title="Record a decision"))
 
@@ -623,28 +610,21 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     if row is None:
         abort(404)
     form = ParentsForm()
-    page_errors: list[str] = []
-    drafts.restore(form)
     # The child's parents and carers from the school roll: the DSL chooses who was told.
     carers = roll.contacts_for(person)
     chosen = set(request.form.getlist("told_whom")) if request.method == "POST" else set()
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
-                child_id=person.id, told=form.told_value(),
-                told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
-                reason=form.reason.data or None, detail=form.detail.data,
-                told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
-                _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("incidents.show", incident_id=incident.id,
-                                       _anchor="children"))
-            db.session.commit()
-            flash(f"Parents or carers recorded for {svc.child_label(person)}", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
+            child_id=person.id, told=form.told_value(),
+            told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
+            reason=form.reason.data or None, detail=form.detail.data,
+            told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
+            _now()),
+        lambda _told: url_for("incidents.show", incident_id=incident.id, _anchor="children"),
+        done=f"Parents or carers recorded for {svc.child_label(person)}")
+    if sent.redirect is not None:
+        return sent.redirect
+    page_errors = sent.page_errors
     history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
     return render_template("incidents/parents.html", **_ctx(
         incident, form=form, child=person, role=row.role, page_errors=page_errors,
@@ -669,23 +649,17 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     if request.method == "GET":
         form.next_review_on.data = reviews_svc.default_review_on(incident_school(incident),
                                                                  _now())
-    page_errors: list[str] = []
-    drafts.restore(form)
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            reviews_svc.record_review(user, incident, decision.id,
-                                      outcome=form.outcome.data or None,
-                                      reasons=form.reasons.data,
-                                      next_review_on=form.next_review_on.data, now=_now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("incidents.show", incident_id=incident.id,
-                                       _anchor="decisions"))
-            db.session.commit()
-            flash("Review recorded", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: reviews_svc.record_review(user, incident, decision.id,
+                                                outcome=form.outcome.data or None,
+                                                reasons=form.reasons.data,
+                                                next_review_on=form.next_review_on.data,
+                                                now=_now()),
+        lambda _review: url_for("incidents.show", incident_id=incident.id, _anchor="decisions"),
+        done="Review recorded")
+    if sent.redirect is not None:
+        return sent.redirect
+    page_errors = sent.page_errors
     child = db.session.get(Child, decision.child_id) if decision.child_id else None
     return render_template("incidents/review.html", **_ctx(
         incident, form=form, decision=decision, page_errors=page_errors,
@@ -774,23 +748,17 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
                      original: str | None, heading: str) -> Any:
     user = _user()
     form = CorrectionForm()
-    page_errors: list[str] = []
-    drafts.restore(form)
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            svc.add_correction(user, incident, target_type=target_type, target_id=target_id,
-                               field=field, correction=form.correction.data,
-                               reason=form.reason.data, now=_now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("incidents.show", incident_id=incident.id))
-            db.session.commit()
-            flash("Correction added. The original is kept.", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: svc.add_correction(user, incident, target_type=target_type,
+                                         target_id=target_id, field=field,
+                                         correction=form.correction.data,
+                                         reason=form.reason.data, now=_now()),
+        lambda _correction: url_for("incidents.show", incident_id=incident.id),
+        done="Correction added. The original is kept.")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("incidents/correction.html", **_ctx(
-        incident, form=form, page_errors=page_errors, original=original, heading=heading,
+        incident, form=form, page_errors=sent.page_errors, original=original, heading=heading,
         action=request.path, page_title=heading))
 
 
@@ -874,25 +842,18 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
         if request.method == "GET":
             form.authority.data = request.args.get("authority") or (
                 outside[0][0] if len(outside) == 1 else None)
-    page_errors: list[str] = []
-    drafts.restore(form)
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            handover.record_route(user, incident, handover.RouteRecordInput(
-                route=route, happened_at_local=form.happened_at_local(), **form.details()),
-                _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            target = once.done(url_for("incidents.show", incident_id=incident.id,
-                                       _anchor="handing-over"))
-            db.session.commit()
-            flash(f"{ROUTE_LABELS[route]}: recorded", "success")
-            return redirect(target)
+    sent = creating_form.handle(
+        form, lambda: handover.record_route(user, incident, handover.RouteRecordInput(
+            route=route, happened_at_local=form.happened_at_local(), **form.details()),
+            _now()),
+        lambda _record: url_for("incidents.show", incident_id=incident.id,
+                                _anchor="handing-over"),
+        done=f"{ROUTE_LABELS[route]}: recorded")
+    if sent.redirect is not None:
+        return sent.redirect
     heading = handover.RECORD_HEADINGS[route]
     return render_template("incidents/handover_record.html", **_ctx(
-        incident, form=form, route=route, page_errors=page_errors, heading=heading,
+        incident, form=form, route=route, page_errors=sent.page_errors, heading=heading,
         page_title=heading))
 
 

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, drafts, notify, once
+from .. import audit, creating_form, drafts, notify, once
 from ..access import (
     can_record_incident,
     can_work_referrals,
@@ -28,7 +28,6 @@ from ..access import (
 )
 from ..clock import from_uk_local, uk_local
 from ..drafts import keeps_drafts
-from ..form_problems import show_problems
 from ..models import LocalAuthority, User, db
 from ..refusal import Refused
 from ..rules.dismissive import dismissive_message
@@ -120,23 +119,20 @@ def record_call(incident_id: Any) -> Any:
         local = uk_local(now)
         form.called_on.data = local.date()
         form.called_time.data = local.strftime("%H:%M")
-    drafts.restore(form)
-    if form.validate_on_submit():
+
+    def record() -> Any:
         assert form.called_on.data is not None  # InputRequired
-        try:
-            called_at = from_uk_local(combine(form.called_on.data, form.called_time.data))
-            once.claim()
-            service.record_call(
-                incident, user, authority_code=form.authority.data, called_at=called_at,
-                spoke_to=form.spoke_to.data, advice=form.advice.data,
-                decision=form.decision.data, reasons=form.reasons.data, now=now)
-        except Refused as exc:
-            show_problems(form, exc, default="reasons")
-        else:
-            target = once.done(_incident_url(incident))
-            db.session.commit()
-            flash("The call is recorded in each child's file", "success")
-            return redirect(target)
+        called_at = from_uk_local(combine(form.called_on.data, form.called_time.data))
+        return service.record_call(
+            incident, user, authority_code=form.authority.data, called_at=called_at,
+            spoke_to=form.spoke_to.data, advice=form.advice.data,
+            decision=form.decision.data, reasons=form.reasons.data, now=now)
+
+    sent = creating_form.handle(form, record, lambda _call: _incident_url(incident),
+                                default="reasons",
+                                done="The call is recorded in each child's file")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("referrals/call_new.html", form=form, incident=incident,
                            incident_url=_incident_url(incident),
                            page_title="Record a consultation call")
@@ -432,13 +428,11 @@ def acknowledge(referral_id: Any) -> Response:
     user = _user()
     referral = get_referral_or_404(user, referral_id)
     form = AcknowledgeForm()
-    if form.validate_on_submit():
-        once.claim()
-        service.acknowledge(referral, user, now=service.utcnow())
-        once.done(url_for("referrals.view", referral_id=referral.id))
-        db.session.commit()
-        flash("Referral acknowledged", "success")
-    return redirect(url_for("referrals.view", referral_id=referral.id))
+    url = url_for("referrals.view", referral_id=referral.id)
+    sent = creating_form.handle(
+        form, lambda: service.acknowledge(referral, user, now=service.utcnow()), lambda _: url,
+        done="Referral acknowledged", restore_draft=False)
+    return sent.redirect or redirect(url)
 
 
 @bp.route("/referrals/<uuid:referral_id>/answer", methods=["GET", "POST"])
@@ -451,33 +445,29 @@ def answer(referral_id: Any) -> Any:
     applies, _ = service.separate_social_workers(packet)
     form = AnswerForm()
     form.child.choices = child_choices(packet)
-    drafts.restore(form)
-    if form.validate_on_submit():
+
+    def record() -> list[Any]:
         meeting = None
         if form.outcome.data == "strategy_meeting":
             assert form.strategy_meeting_on.data is not None  # AnswerForm.validate
             meeting = from_uk_local(combine(form.strategy_meeting_on.data,
-                                                 form.strategy_meeting_time.data))
-        try:
-            once.claim()
-            _, alerts = service.record_answer(
-                referral, user, outcome=form.outcome.data, reasons=form.reasons.data,
-                strategy_meeting_at=meeting, social_worker=form.social_worker.data or "",
-                social_worker_harmed=form.social_worker_harmed.data or "",
-                social_worker_harmed_others=form.social_worker_harmed_others.data or "",
-                other_workers=form.other_workers.data or "",
-                child_ref=None if form.child.data in (None, "", EVERY_CHILD) else form.child.data,
-                now=service.utcnow())
-        except Refused as exc:
-            show_problems(form, exc, default="reasons")
-        else:
-            target = once.done(url_for("referrals.view", referral_id=referral.id))
-            batches = notify.queue_referral_alerts(alerts)  # with the answer, or not at all
-            db.session.commit()
-            notify.deliver_now(batches)  # what fails now, the sender retries
-            flash("Your answer has been sent to the school's designated safeguarding leads",
-                  "success")
-            return redirect(target)
+                                            form.strategy_meeting_time.data))
+        _, alerts = service.record_answer(
+            referral, user, outcome=form.outcome.data, reasons=form.reasons.data,
+            strategy_meeting_at=meeting, social_worker=form.social_worker.data or "",
+            social_worker_harmed=form.social_worker_harmed.data or "",
+            social_worker_harmed_others=form.social_worker_harmed_others.data or "",
+            other_workers=form.other_workers.data or "",
+            child_ref=None if form.child.data in (None, "", EVERY_CHILD) else form.child.data,
+            now=service.utcnow())
+        return notify.queue_referral_alerts(alerts)  # with the answer, or not at all
+
+    sent = creating_form.handle(
+        form, record, lambda _batches: url_for("referrals.view", referral_id=referral.id),
+        default="reasons", after_commit=notify.deliver_now,  # what fails, the sender retries
+        done="Your answer has been sent to the school's designated safeguarding leads")
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("referrals/answer.html", form=form, referral=referral,
                            reference=reference_for(referral.id), packet=packet,
                            separate_workers=applies,

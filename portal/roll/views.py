@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from .. import once
+from .. import creating_form, once
 from ..access import can_record_incident, require
 from ..attachments import size_text
 from ..models import Child, RollImport, School, User, db, utcnow
@@ -123,17 +123,20 @@ def confirm(import_id: uuid.UUID) -> Response:
     roll_import = _import_or_404(import_id)
     form = ConfirmForm()
     target = url_for("roll.show", import_id=roll_import.id)
-    if not form.validate_on_submit():
+
+    def start(started: bool) -> None:
+        if started:
+            _start(current_app._get_current_object(), roll_import.id)  # type: ignore[attr-defined]
+
+    sent = creating_form.handle(
+        form, lambda: svc.confirm_import(
+            _user(), roll_import, _links(roll_import, request.form.getlist("same_child")),
+            utcnow()),
+        lambda _started: target, after_commit=start, restore_draft=False)
+    if sent.redirect is None:
         flash("The page had expired. Check the file's changes and import it again.", "info")
         return redirect(target)
-    once.claim()
-    links = _links(roll_import, request.form.getlist("same_child"))
-    started = svc.confirm_import(_user(), roll_import, links, utcnow())
-    once.done(target)
-    db.session.commit()
-    if started:
-        _start(current_app._get_current_object(), roll_import.id)  # type: ignore[attr-defined]
-    return redirect(target)
+    return sent.redirect
 
 
 @bp.route("/roll/imports/<uuid:import_id>/continue", methods=["POST"])
