@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Final, cast
 
+from ..rules.clock_words import day_words, month_words
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     HARMER_ROLES,
@@ -116,8 +117,13 @@ def send_code(value: bool | None) -> str:
 
 TERMS: Final = (("autumn", "Autumn term", 9, 12), ("spring", "Spring term", 1, 3),
                 ("summer", "Summer term", 4, 8))
-_MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July", "August",
-                  "September", "October", "November", "December")
+Month = tuple[int, int]  # UK (year, month)
+
+
+def next_month(month: Month) -> Month:
+    """The (year, month) after `month`."""
+    year, number = month
+    return (year + 1, 1) if number == 12 else (year, number + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,22 +133,17 @@ class Period:
     start: dt.date
     end: dt.date  # inclusive
 
-    def months(self) -> list[tuple[int, int]]:
+    def months(self) -> list[Month]:
         """(year, month) of every month in the period, in order."""
-        out, year, month = [], self.start.year, self.start.month
-        while (year, month) <= (self.end.year, self.end.month):
-            out.append((year, month))
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        out, month = [], (self.start.year, self.start.month)
+        while month <= (self.end.year, self.end.month):
+            out.append(month)
+            month = next_month(month)
         return out
 
 
-def _day(on: dt.date) -> str:
-    return f"{on.day} {_MONTHS[on.month - 1]} {on.year}"
-
-
 def _month_end(year: int, month: int) -> dt.date:
-    nxt = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-    return nxt - dt.timedelta(days=1)
+    return dt.date(*next_month((year, month)), 1) - dt.timedelta(days=1)
 
 
 def school_year_of(on: dt.date) -> int:
@@ -160,12 +161,12 @@ def period_for(key: str) -> Period | None:
         return None
     if match.group(2) is None:
         start, end = dt.date(first, 9, 1), dt.date(first + 1, 8, 31)
-        return Period(key, f"School year {first} to {first + 1} ({_day(start)} to {_day(end)})",
-                      start, end)
+        days = f"{day_words(start)} to {day_words(end)}"
+        return Period(key, f"School year {first} to {first + 1} ({days})", start, end)
     name, label, m1, m2 = next(t for t in TERMS if t[0] == match.group(2))
     year = first if name == "autumn" else first + 1
     start, end = dt.date(year, m1, 1), _month_end(year, m2)
-    return Period(key, f"{label} {year} ({_day(start)} to {_day(end)})", start, end)
+    return Period(key, f"{label} {year} ({day_words(start)} to {day_words(end)})", start, end)
 
 
 def periods_offered(today: dt.date, years: int = 3) -> list[Period]:
@@ -188,10 +189,6 @@ def default_period(today: dt.date) -> Period:
     found = period_for(str(school_year_of(today)))
     assert found is not None
     return found
-
-
-def month_label(year: int, month: int) -> str:
-    return f"{_MONTHS[month - 1]} {year}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +231,6 @@ SETTING_WORDS: Final = {"online": "Online", "school": "In or around school",
 # Times are seconds since the epoch (UTC) and ids are text: the service reads them so from the
 # database (no per-row conversion), which keeps an authority's tens of thousands of rows fast.
 
-Month = tuple[int, int]  # UK (year, month)
 
 
 @dataclass(frozen=True, slots=True)
@@ -688,7 +684,7 @@ def _authority_tables(report: Report, referrals: Sequence[ReferralRow]) -> None:
 def _trends(report: Report, period: Period, f: Figures,
             referrals: Sequence[ReferralRow] | None) -> None:
     months = period.months()
-    labels = tuple(month_label(y, m) for y, m in months)
+    labels = tuple(month_words(dt.date(y, m, 1)) for y, m in months)
     report.trends.append(Trend("concerns_by_month", "Concerns raised each month", labels,
                                tuple(f.concern_months[m] for m in months)))
     report.trends.append(Trend("incidents_by_month", "Incidents opened each month", labels,

@@ -65,7 +65,7 @@ def no_collection() -> Iterator[None]:
 def month_bounds(first: rf.Month, last: rf.Month) -> tuple[dt.datetime, dt.datetime]:
     """The first moment of UK month `first` and the first moment after UK month `last`, as
     aware UTC (a period's bounds: its days are whole months)."""
-    after = (last[0] + 1, 1) if last[1] == 12 else (last[0], last[1] + 1)
+    after = rf.next_month(last)
     return (from_uk_local(dt.datetime(first[0], first[1], 1)),
             from_uk_local(dt.datetime(after[0], after[1], 1)))
 

@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import delete, event, exists, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from ..clock import uk_local
 from ..models import (
     Concern,
     ConcernOutcome,
@@ -37,7 +36,7 @@ from ..models import (
     School,
 )
 from . import report_figures as rf
-from .report_rows import month_bounds, no_collection, recount
+from .report_rows import month_bounds, month_of, no_collection, recount
 
 # What each counted model marks, and the columns the reports count from it.
 _COUNTED: dict[type, tuple[str, ...]] = {
@@ -58,11 +57,6 @@ _INFO_KEY = "report_summary_marks"
 def month_number(month: rf.Month) -> int:
     """The summary's month: year * 100 + month."""
     return month[0] * 100 + month[1]
-
-
-def _month(moment: dt.datetime) -> rf.Month:
-    local = uk_local(moment)
-    return local.year, local.month
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,12 +93,10 @@ def _runs(months: Iterable[rf.Month]) -> list[list[rf.Month]]:
     """Months in order, in runs of consecutive months (each run is recounted at once)."""
     runs: list[list[rf.Month]] = []
     for month in sorted(set(months)):
-        if runs:
-            y, m = runs[-1][-1]
-            if month == ((y + 1, 1) if m == 12 else (y, m + 1)):
-                runs[-1].append(month)
-                continue
-        runs.append([month])
+        if runs and month == rf.next_month(runs[-1][-1]):
+            runs[-1].append(month)
+        else:
+            runs.append([month])
     return runs
 
 
@@ -143,7 +135,7 @@ def _span(session: Session, school_id: uuid.UUID) -> tuple[rf.Month, rf.Month] |
                          .where(Incident.school_id == school_id)).one()) if m is not None]
     if not moments:
         return None
-    return _month(min(moments)), _month(max(moments))
+    return month_of(min(moments).timestamp()), month_of(max(moments).timestamp())
 
 
 def rebuild(session: Session, school_ids: Sequence[uuid.UUID] | None = None) -> int:
@@ -198,7 +190,7 @@ def _old_months(obj: Any, marks: _Marks, moment: str) -> None:
     for school in schools:
         for at in moments:
             if school is not None and isinstance(at, dt.datetime):
-                marks.months[school].add(_month(at))
+                marks.months[school].add(month_of(at.timestamp()))
 
 
 def _mark(obj: Any, marks: _Marks) -> None:
@@ -240,12 +232,12 @@ def _before_commit(session: Session) -> None:
     if marks.incidents:
         for school_id, opened in session.execute(select(Incident.school_id, Incident.opened_at)
                                                  .where(Incident.id.in_(marks.incidents))):
-            months[school_id].add(_month(opened))
+            months[school_id].add(month_of(opened.timestamp()))
     if marks.concerns:
         for school_id, sent in session.execute(select(Concern.school_id, Concern.submitted_at)
                                                .where(Concern.id.in_(marks.concerns))):
             if sent is not None:
-                months[school_id].add(_month(sent))
+                months[school_id].add(month_of(sent.timestamp()))
     if marks.schools:
         rebuild(session, sorted(marks.schools))
     refresh(session, {s: m for s, m in months.items() if s not in marks.schools})
