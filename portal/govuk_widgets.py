@@ -33,12 +33,14 @@ import threading
 import weakref
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
+from types import CodeType
 from typing import Any, Final
 
 from flask import current_app
 from flask.templating import Environment as FlaskEnvironment
 from govuk_frontend_wtf import wtforms_widgets as wtf
 from jinja2 import Template
+from jinja2.bccache import Bucket, BytecodeCache
 from markupsafe import Markup, escape
 
 __all__ = [
@@ -90,12 +92,13 @@ class _Compiled:
 class _Component:
     """One GOV.UK macro, called directly, with its memo of shapes."""
 
-    def __init__(self, wrapper: Template, macro: Callable[..., str]) -> None:
+    def __init__(self, wrapper: Template, macro: Callable[..., str],
+                 shapes: dict[Any, _Compiled | None], lock: threading.Lock) -> None:
         self.wrapper = wrapper  # the library's one-line template around the macro
         self.macro = macro
         self.around: tuple[str, str] | None = None  # what the wrapper writes before and after
-        self.shapes: dict[Any, _Compiled | None] = {}  # None: checked, and not cacheable
-        self.lock = threading.Lock()
+        self.shapes = shapes  # None: checked, and not cacheable
+        self.lock = lock
 
     def __call__(self, params: Mapping[str, Any]) -> Markup:
         values: list[str] = []
@@ -254,6 +257,10 @@ def _fill(shaped: Any, strings: list[str]) -> Any:
 _components: weakref.WeakKeyDictionary[FlaskEnvironment, dict[str, _Component]] = (
     weakref.WeakKeyDictionary())
 _components_lock = threading.Lock()
+# The shapes of each widget template, shared by every app's environment in the process: a shape
+# is what the library's macro (a package file, the same for every app made by `create_app`)
+# writes for it, so an app made later (the tests make one per test) need not check it again.
+_shapes: dict[str, tuple[dict[Any, _Compiled | None], threading.Lock]] = {}
 
 
 def _component(env: FlaskEnvironment, template: str) -> _Component:
@@ -270,7 +277,10 @@ def _component(env: FlaskEnvironment, template: str) -> _Component:
         if found is None:
             raise LookupError(f"{template} imports no GOV.UK macro")
         macro = getattr(env.get_template(found.group(1)).module, found.group(2))
-        component = per_env[template] = _Component(env.get_template(template), macro)
+        with _components_lock:
+            shapes, lock = _shapes.setdefault(template, ({}, threading.Lock()))
+        component = per_env[template] = _Component(env.get_template(template), macro, shapes,
+                                                   lock)
     return component
 
 
@@ -321,8 +331,39 @@ class _Globals(ChainMap[str, Any]):
         return dict(self).keys()
 
 
+class ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the life of the process, shared by every app made in it.
+
+    Jinja compiles each template once per environment, and each app has its own: the test suite
+    makes an app per test, and compiling the same templates again was over a third of its time.
+    A bucket is found by template name and file (Jinja's key) and used only if the source's
+    checksum matches, so an edited template compiles afresh. Only apps made by `create_app`
+    share it, all with the same Jinja options (Flask chooses autoescaping by file extension,
+    the same for a name in every app)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, tuple[str, CodeType]] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        found = self._code.get(bucket.key)
+        if found is not None and found[0] == bucket.checksum:
+            bucket.code = found[1]
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if bucket.code is not None:
+            self._code[bucket.key] = (bucket.checksum, bucket.code)
+
+
+_COMPILED: Final = ProcessBytecodeCache()
+
+
 class Environment(FlaskEnvironment):
-    """Flask's Jinja environment with _Globals (set as `app.jinja_environment`)."""
+    """Flask's Jinja environment with _Globals and the process's compiled templates (set as
+    `app.jinja_environment`)."""
+
+    def __init__(self, app: Any, **options: Any) -> None:
+        options.setdefault("bytecode_cache", _COMPILED)
+        super().__init__(app, **options)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _Globals(d if d is not None else {}, self.globals)
