@@ -52,16 +52,18 @@ def all_codes() -> set[str]:
     return codes
 
 
-def _raw_patterns(codes: Iterable[str]) -> list[tuple[str, re.Pattern[str]]]:
-    out = []
-    for code in sorted(codes):
-        if "_" in code or "-" in code or code in wording.authority_names():
-            out.append((code, re.compile(r"(?<![\w@./-])" + re.escape(code) + r"(?![\w@-]|\.\w)")))
-    return out
+def _raw_pattern(codes: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for every code that can only be a code as written: one scan of the page,
+    not one per code. A code is all word characters and hyphens and must stand alone, so at
+    most one of them matches at any place (longest first, to be sure)."""
+    raw = [code for code in codes
+           if "_" in code or "-" in code or code in wording.authority_names()]
+    raw.sort(key=lambda code: (-len(code), code))
+    return re.compile(r"(?<![\w@./-])(?:" + "|".join(map(re.escape, raw)) + r")(?![\w@-]|\.\w)")
 
 
 CODES: Final = all_codes()
-PATTERNS: Final = _raw_patterns(CODES)
+RAW_CODE: Final = _raw_pattern(CODES)
 
 
 def visible_text(page: str) -> str:
@@ -84,9 +86,8 @@ def problems(text: str) -> list[str]:
         start, end = max(0, match.start() - 40), match.end() + 40
         found.append(f"{kind} {match.group(0)!r} in …{' '.join(text[start:end].split())}…")
 
-    for _code, pattern in PATTERNS:
-        for match in pattern.finditer(text):
-            note("code", match)
+    for match in RAW_CODE.finditer(text):
+        note("code", match)
     seen = {f.split(" in ")[0].split(" ", 1)[1] for f in found}
     for match in SNAKE.finditer(text):
         if repr(match.group(0)) not in seen:
