@@ -69,8 +69,11 @@ class KeyRing:
 
     Thread-safe. Unwrapped keys and the id of each organisation's active key are cached for
     ``cache_ttl`` seconds (at most ``max_cached_keys`` keys), so decrypting thousands of values
-    costs one unwrap per key. The TTL bounds how long another process keeps using a key after a
-    rotation or shredding done elsewhere (e.g. by the CLI).
+    costs one unwrap per key. Each child's file has its own key, so the bound allows for a few
+    large schools' rolls at once (a key is under 1 KB in memory); below a school's roll, a list
+    of its pupils' names would read every key again on each page. The TTL bounds how long
+    another process keeps using a key after a rotation or shredding done elsewhere (e.g. by
+    the CLI).
     """
 
     def __init__(
@@ -78,7 +81,7 @@ class KeyRing:
         master: MasterKeyProvider,
         store: WrappedKeyStore,
         *,
-        max_cached_keys: int = 1024,
+        max_cached_keys: int = 16384,
         cache_ttl: float = 300.0,
         clock: Callable[[], datetime] = portal_clock.now,
         monotonic: Callable[[], float] = time.monotonic,
@@ -157,11 +160,15 @@ class KeyRing:
             raise KeyNotFound(f"key {key_id} of {org_id} is not a {purpose} key")
         opened = self._open(wk)
         with self._lock:
-            self._keys[org_id, key_id] = (opened, now + self._ttl)
-            self._keys.move_to_end((org_id, key_id))
-            while len(self._keys) > self._max_cached:
-                self._keys.popitem(last=False)
+            self._remember(org_id, key_id, opened, now)
         return opened
+
+    def _remember(self, org_id: str, key_id: str, opened: _OpenKey, now: float) -> None:
+        """Cache an opened key (the caller holds the lock)."""
+        self._keys[org_id, key_id] = (opened, now + self._ttl)
+        self._keys.move_to_end((org_id, key_id))
+        while len(self._keys) > self._max_cached:
+            self._keys.popitem(last=False)
 
     @staticmethod
     def _newest_active(keys: list[WrappedKey], purpose: KeyPurpose) -> WrappedKey | None:
@@ -183,8 +190,12 @@ class KeyRing:
         wk = self._newest_active(self._store.list_keys(org_id), purpose)
         if wk is None:
             raise self._missing(org_id, f"active {purpose} key (call ensure_org first)")
+        # The key itself is about to be used: open it now, not read the store again for it.
+        opened = self._open(wk) if purpose == wk.purpose else None
         with self._lock:
             self._active[org_id, purpose] = (wk.key_id, now + self._ttl)
+            if opened is not None and (org_id, wk.key_id) not in self._keys:
+                self._remember(org_id, wk.key_id, opened, now)
         return wk.key_id
 
     # ---- key management --------------------------------------------------------------------
@@ -201,15 +212,16 @@ class KeyRing:
         self._store.add(wk)
         return wk
 
-    def ensure_org(self, org_id: str) -> None:
-        """Create the organisation's data key and blind-index key if it has none."""
+    def ensure_org(self, org_id: str,
+                   purposes: tuple[KeyPurpose, ...] = ("data", "index")) -> None:
+        """Create the organisation's data key and blind-index key if it has none (a scope that
+        is never searched, such as one child's file, asks for its data key only)."""
         check_text("org_id", org_id)
         with self._lock:
             if self._store.is_shredded(org_id):
                 raise KeyShredded(f"the keys of organisation {org_id} have been shredded")
             keys = self._store.list_keys(org_id)
             taken = {k.key_id for k in keys}
-            purposes: tuple[KeyPurpose, ...] = ("data", "index")
             for purpose in purposes:
                 if self._newest_active(keys, purpose) is None:
                     taken.add(self._create_key(org_id, purpose, taken).key_id)

@@ -164,7 +164,7 @@ class Encrypted(Generic[T]):
             if not ctx.org_id.startswith(CHILD_ORG_PREFIX):
                 raise  # an organisation's keys are made with it (onboarding, `flask seed-keys`)
             ring.clear_cache(ctx.org_id)
-            ring.ensure_org(ctx.org_id)
+            ring.ensure_org(ctx.org_id, purposes=("data",))  # a child's file is never searched
             return ring.encrypt(ctx, payload)
 
     @overload

@@ -27,6 +27,18 @@ def test_a_childs_values_are_under_that_childs_key(app: Flask) -> None:
     assert key_id_of(a.given_name_enc) not in _keys(str(school.id))
 
 
+def test_a_childs_file_gets_one_data_key_and_no_search_key(app: Flask) -> None:
+    """A child's scope is never searched (names are found under the school's index key), so
+    adding a child makes one key, not two: a roll of 3,000 pupils makes 3,000 keys."""
+    school = factories.school()
+    child = factories.child(school, given="Ottoline", family="Quarry")
+    purposes = list(db.session.scalars(
+        select(OrgKey.purpose).where(OrgKey.org_id == child_key_org(child.id))))
+    assert purposes == ["data"]
+    assert {"data", "index"} <= set(db.session.scalars(
+        select(OrgKey.purpose).where(OrgKey.org_id == str(school.id))))
+
+
 def _legacy(row: object, name: str, value: str, school_id: object) -> None:
     """Write `value` as the portal did before per-child keys: under the school's key."""
     ctx = FieldContext(str(school_id), row.__tablename__, name, str(row.id))  # type: ignore[attr-defined]
