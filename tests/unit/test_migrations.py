@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,6 +134,40 @@ def _check_kept(engine: Engine, rows: dict[str, dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def sqlite_revisions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """SQLite files at each revision reached so far in this test process, each made by
+    upgrading a copy of the one before by one revision: the chain of migrations runs once per
+    process, not once per revision's test (each test still runs its own revision's migration
+    on its own rows)."""
+    return {"_folder": tmp_path_factory.mktemp("revisions")}
+
+
+def _at_revision(engine: Engine, revision: str, files: dict[str, Path]) -> None:
+    """Bring the empty database behind `engine` to `revision` by the migrations."""
+    if engine.dialect.name != "sqlite":
+        database.upgrade(engine, revision)
+        return
+    engine.dispose()
+    assert engine.url.database is not None
+    shutil.copy(_sqlite_file(revision, files), engine.url.database)
+
+
+def _sqlite_file(revision: str, files: dict[str, Path]) -> Path:
+    """The process's SQLite file at `revision`: the one before, copied and upgraded."""
+    made = files.get(revision)
+    if made is None:
+        index = next(i for i, r in enumerate(REVISIONS) if r.revision == revision)
+        made = files["_folder"] / f"{revision}.db"
+        if index > 0:
+            shutil.copy(_sqlite_file(REVISIONS[index - 1].revision, files), made)
+        step = create_engine(f"sqlite:///{made}")
+        database.upgrade(step, revision)
+        step.dispose()
+        files[revision] = made
+    return made
+
+
 def test_revisions_form_one_line() -> None:
     script = ScriptDirectory.from_config(database.alembic_config())
     assert len(script.get_heads()) == 1, "migrations have branched: merge them"
@@ -152,10 +187,11 @@ def test_upgrade_from_empty_to_head(empty_engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("revision", REVISIONS, ids=[r.revision for r in REVISIONS])
-def test_each_revision_keeps_existing_data(empty_engine: Engine, revision: Any) -> None:
+def test_each_revision_keeps_existing_data(empty_engine: Engine, revision: Any,
+                                          sqlite_revisions: dict[str, Path]) -> None:
     previous = revision.down_revision
     if previous is not None:
-        database.upgrade(empty_engine, previous)
+        _at_revision(empty_engine, previous, sqlite_revisions)
     rows = _fill(empty_engine) if previous is not None else {}
     database.upgrade(empty_engine, revision.revision)
     assert database.current_revision(empty_engine) == revision.revision
@@ -167,7 +203,7 @@ def test_each_revision_keeps_existing_data(empty_engine: Engine, revision: Any) 
 
 
 def test_a_database_one_revision_behind_upgrades_to_head_with_its_rows(
-    empty_engine: Engine,
+    empty_engine: Engine, sqlite_revisions: dict[str, Path],
 ) -> None:
     """What a deployment does on release (`flask init-db`: upgrade to head, no target named):
     a database at the revision before head, holding a row in every table, ends at head with
@@ -175,7 +211,7 @@ def test_a_database_one_revision_behind_upgrades_to_head_with_its_rows(
     fail.)"""
     if len(REVISIONS) < 2:
         pytest.skip("only one revision")
-    database.upgrade(empty_engine, REVISIONS[-2].revision)
+    _at_revision(empty_engine, REVISIONS[-2].revision, sqlite_revisions)
     rows = _fill(empty_engine)
     assert database.current_revision(empty_engine) != database.head_revision()
     database.upgrade(empty_engine)
@@ -193,10 +229,12 @@ def test_head_matches_the_models(empty_engine: Engine) -> None:
     assert diff == [], f"models and migrations differ; autogenerate a migration: {diff}"
 
 
-def test_0010_keeps_concern_drafts_as_drafts_of_the_concern_form(empty_engine: Engine) -> None:
+def test_0010_keeps_concern_drafts_as_drafts_of_the_concern_form(
+    empty_engine: Engine, sqlite_revisions: dict[str, Path],
+) -> None:
     """Drafts saved before 0010 are the staff concern form's: they keep their row, id and
     ciphertext (the table name bound into it is unchanged) and take the form key "concerns.new"."""
-    database.upgrade(empty_engine, "0009")
+    _at_revision(empty_engine, "0009", sqlite_revisions)
     rows = _fill(empty_engine)
     database.upgrade(empty_engine, "0010")
     _check_kept(empty_engine, rows)
