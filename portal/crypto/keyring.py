@@ -170,6 +170,12 @@ class KeyRing:
         while len(self._keys) > self._max_cached:
             self._keys.popitem(last=False)
 
+    def holds_key(self, org_id: str, key_id: str) -> bool:
+        """Whether that key is open in this ring's cache now (never reads the store)."""
+        with self._lock:
+            hit = self._keys.get((org_id, key_id))
+            return hit is not None and hit[1] > self._monotonic()
+
     @staticmethod
     def _newest_active(keys: list[WrappedKey], purpose: KeyPurpose) -> WrappedKey | None:
         active = [k for k in keys if k.purpose == purpose and k.state == "active"]

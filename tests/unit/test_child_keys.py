@@ -45,6 +45,35 @@ def _legacy(row: object, name: str, value: str, school_id: object) -> None:
     setattr(row, f"{name}_enc", keyring().encrypt(ctx, value))
 
 
+def test_older_values_under_an_open_school_key_cost_no_lookups(app: Flask) -> None:
+    """A page listing children whose values are still under the school's key (before `flask
+    rekey-children`) asked the store for each child's key it does not have: two statements
+    a child. With the school's key open, such a value is read straight away."""
+    from sqlalchemy import event
+
+    school = factories.school()
+    old = [factories.child(school, given="Placeholder", family="Placeholder") for _ in range(3)]
+    for n, child in enumerate(old):
+        _legacy(child, "given_name", f"Zoë{n}", school.id)
+    db.session.commit()
+    keyring().clear_cache()
+    db.session.expire_all()
+    first = db.session.get(Child, old[0].id)
+    assert first is not None and first.given_name == "Zoë0"  # opens the school's key
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        names = [db.session.get(Child, c.id).given_name for c in old[1:]]  # type: ignore[union-attr]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert names == ["Zoë1", "Zoë2"]
+    assert not [s for s in statements if "org_keys" in s or "shredded_orgs" in s], statements
+
+
 def test_older_values_read_and_rekey_children_moves_them(app: Flask) -> None:
     school = factories.school()
     old = factories.child(school, given="Placeholder", family="Placeholder")
