@@ -190,7 +190,7 @@ def open_incidents(school_id: uuid.UUID) -> list[Incident]:
     """The school's open incidents a concern may be added to, newest first (a short list)."""
     return list(db.session.scalars(
         select(Incident).where(Incident.school_id == school_id, Incident.state == "open",
-                               ~Incident.id.in_(access.destroyed_only_incidents(school_id)))
+                               ~access.incident_about_destroyed_only(school_id))
         .order_by(Incident.opened_at.desc()).limit(OPEN_INCIDENTS_SHOWN)))
 
 
