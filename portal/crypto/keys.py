@@ -14,7 +14,7 @@ import re
 import secrets
 import stat
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -255,6 +255,10 @@ class WrappedKeyStore(Protocol):
 
     def list_keys(self, org_id: str) -> list[WrappedKey]: ...
 
+    def list_keys_of(self, org_ids: Collection[str]) -> list[WrappedKey]:
+        """The keys of every organisation in `org_ids` (one read of the store)."""
+        ...
+
     def all_keys(self) -> list[WrappedKey]: ...
 
     def add(self, key: WrappedKey) -> None:
@@ -287,6 +291,11 @@ class InMemoryKeyStore:
     def list_keys(self, org_id: str) -> list[WrappedKey]:
         with self._lock:
             return [k for (org, _), k in self._keys.items() if org == org_id]
+
+    def list_keys_of(self, org_ids: Collection[str]) -> list[WrappedKey]:
+        wanted = set(org_ids)
+        with self._lock:
+            return [k for (org, _), k in self._keys.items() if org in wanted]
 
     def all_keys(self) -> list[WrappedKey]:
         with self._lock:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Final, Generic, TypeVar, overload
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, inspect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session
 
 from .. import clock
 from ..crypto import DecryptionError, FieldContext, KeyNotFound, KeyRing, KeyShredded, key_id_of
@@ -91,6 +91,54 @@ def keyring() -> KeyRing:
 
 T = TypeVar("T")
 
+_OPENED: Final = "portal.opened_child_scopes"
+
+
+def _open_child_scopes(obj: Any, own: str, ring: KeyRing) -> None:
+    """Open the keys of every child whose rows the session holds, in one read of the store,
+    when the first of them is read: each child's file has its own key, and a page listing 40
+    children would otherwise look up 40 keys one statement at a time (and again whenever the
+    cache's five minutes run out). Reads only what is loaded (never an expired attribute), and
+    each scope once per session: a scope found without keys is left to the usual lookup."""
+    session = object_session(obj)
+    if session is None:
+        return
+    done: set[str] = session.info.setdefault(_OPENED, set())
+    scopes = set()
+    for row in list(session.identity_map.values()):
+        org = _child_scope_loaded(row)
+        if org is not None and org not in done:
+            scopes.add(org)
+    if own not in done:
+        scopes.add(own)
+    if scopes:
+        done.update(scopes)
+        ring.open_scopes(scopes)
+
+
+def _child_scope_loaded(row: Any) -> str | None:
+    """The child key scope of `row` from its loaded columns only (None if not child-keyed)."""
+    loaded = inspect(row).dict
+    if getattr(type(row), "__tablename__", None) == "children":
+        child_id = loaded.get("id")
+    elif _is_child_keyed(type(row)):
+        child_id = loaded.get("child_id")
+    else:
+        return None
+    return None if child_id is None else child_key_org(child_id)
+
+
+_child_keyed: dict[type, bool] = {}
+
+
+def _is_child_keyed(model: type) -> bool:
+    found = _child_keyed.get(model)
+    if found is None:
+        found = _child_keyed[model] = any(
+            isinstance(v, Encrypted) and v.org_attr == "key_org"
+            for klass in model.__mro__ for v in vars(klass).values())
+    return found
+
 
 class Encrypted(Generic[T]):
     """A model attribute stored encrypted in the `<name>_enc` column.
@@ -146,6 +194,9 @@ class Encrypted(Generic[T]):
                 return ring.decrypt(legacy, blob)
             except DecryptionError:
                 pass  # a key of the same id in another scope: the usual way below
+        if ctx.org_id.startswith(CHILD_ORG_PREFIX) and not ring.holds_key(ctx.org_id,
+                                                                           key_id_of(blob)):
+            _open_child_scopes(obj, ctx.org_id, ring)
         try:
             return ring.decrypt(ctx, blob)
         except KeyShredded:

@@ -74,6 +74,32 @@ def test_older_values_under_an_open_school_key_cost_no_lookups(app: Flask) -> No
     assert not [s for s in statements if "org_keys" in s or "shredded_orgs" in s], statements
 
 
+def test_a_list_of_children_opens_their_keys_in_one_statement(app: Flask) -> None:
+    """Each child's file has its own key: a page naming many children read them one statement
+    each (and again whenever the key cache's five minutes ran out)."""
+    from sqlalchemy import event
+
+    school = factories.school()
+    ids = [factories.child(school, given=f"Ñandú{n}", family="Ōkubo").id for n in range(6)]
+    db.session.commit()
+    keyring().clear_cache()
+    db.session.remove()
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        rows = db.session.scalars(select(Child).where(Child.id.in_(ids))).all()
+        names = sorted(str(child.given_name) for child in rows)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert names == [f"Ñandú{n}" for n in range(6)]
+    lookups = [s for s in statements if "org_keys" in s or "shredded_orgs" in s]
+    assert len(lookups) == 1, lookups
+
+
 def test_older_values_read_and_rekey_children_moves_them(app: Flask) -> None:
     school = factories.school()
     old = factories.child(school, given="Placeholder", family="Placeholder")
