@@ -103,6 +103,20 @@ def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
     return {"incident": incident, "labels": LABELS, "local": uk_local, **extra}
 
 
+def _form_page(incident: Any, form: Any, create: Callable[[], Any], template: str, *,
+               done: str, anchor: str | None = None, back: str | None = None,
+               **context: Any) -> Any:
+    """One of the incident's creating forms (`creating_form.handle`): on success back to the
+    incident page (at `anchor`) or to `back`; else `template` again with the form, its problems
+    and `context`."""
+    target = back or url_for("incidents.show", incident_id=incident.id, _anchor=anchor)
+    sent = creating_form.handle(form, create, lambda _result: target, done=done)
+    if sent.redirect is not None:
+        return sent.redirect
+    return render_template(template, **_ctx(
+        incident, form=form, page_errors=sent.page_errors, **context))
+
+
 LABELS = {
     "roles": ROLE_LABELS, "routes": ROUTE_LABELS, "types": TYPE_LABELS,
     "features": FEATURE_LABELS, "triggers": TRIGGER_LABELS,
@@ -501,17 +515,14 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     person = access.get_child_or_404(user, child_id)
     form = NotInvolvedForm()
-    sent = creating_form.handle(
-        form, lambda: svc.record_decision(user, incident, svc.DecisionInput(
+    return _form_page(
+        incident, form, lambda: svc.record_decision(user, incident, svc.DecisionInput(
             kind="not_involved", child_id=person.id, reasons=form.reasons.data,
             what="Recorded as not involved"), _now()),
-        lambda _decision: url_for("incidents.children", incident_id=incident.id),
-        done=f"{svc.child_label(person)} recorded as not involved")
-    if sent.redirect is not None:
-        return sent.redirect
-    return render_template("incidents/not_involved.html", **_ctx(
-        incident, form=form, child=person, page_errors=sent.page_errors,
-        page_title="Not involved"))
+        "incidents/not_involved.html",
+        back=url_for("incidents.children", incident_id=incident.id),
+        done=f"{svc.child_label(person)} recorded as not involved",
+        child=person, page_title="Not involved")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,15 +594,10 @@ def decide(incident_id: uuid.UUID) -> Any:
             what=form.what.data, reasons=form.reasons.data,
             review_on=form.review_on.data), _now())
 
-    sent = creating_form.handle(
-        form, record, lambda _decision: url_for("incidents.show", incident_id=incident.id),
-        done="Decision recorded")
-    if sent.redirect is not None:
-        return sent.redirect
-    return render_template("incidents/decision.html", **_ctx(
-        incident, form=form, page_errors=sent.page_errors, mandatory=mandatory,
-        review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
-        page_title="Record a decision"))
+    return _form_page(
+        incident, form, record, "incidents/decision.html", done="Decision recorded",
+        mandatory=mandatory, review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
+        page_title="Record a decision")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,23 +619,18 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     # The child's parents and carers from the school roll: the DSL chooses who was told.
     carers = roll.contacts_for(person)
     chosen = set(request.form.getlist("told_whom")) if request.method == "POST" else set()
-    sent = creating_form.handle(
-        form, lambda: parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
+    history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
+    return _form_page(
+        incident, form, lambda: parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
             child_id=person.id, told=form.told_value(),
             told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
             reason=form.reason.data or None, detail=form.detail.data,
             told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
             _now()),
-        lambda _told: url_for("incidents.show", incident_id=incident.id, _anchor="children"),
-        done=f"Parents or carers recorded for {svc.child_label(person)}")
-    if sent.redirect is not None:
-        return sent.redirect
-    page_errors = sent.page_errors
-    history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
-    return render_template("incidents/parents.html", **_ctx(
-        incident, form=form, child=person, role=row.role, page_errors=page_errors,
-        history=history, describe_parents=parents_svc.describe, carers=carers, chosen=chosen,
-        page_title="Parents or carers"))
+        "incidents/parents.html", anchor="children",
+        done=f"Parents or carers recorded for {svc.child_label(person)}",
+        child=person, role=row.role, history=history, describe_parents=parents_svc.describe,
+        carers=carers, chosen=chosen, page_title="Parents or carers")
 
 
 @bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review",
@@ -649,22 +650,16 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     if request.method == "GET":
         form.next_review_on.data = reviews_svc.default_review_on(incident_school(incident),
                                                                  _now())
-    sent = creating_form.handle(
-        form, lambda: reviews_svc.record_review(user, incident, decision.id,
-                                                outcome=form.outcome.data or None,
-                                                reasons=form.reasons.data,
-                                                next_review_on=form.next_review_on.data,
-                                                now=_now()),
-        lambda _review: url_for("incidents.show", incident_id=incident.id, _anchor="decisions"),
-        done="Review recorded")
-    if sent.redirect is not None:
-        return sent.redirect
-    page_errors = sent.page_errors
     child = db.session.get(Child, decision.child_id) if decision.child_id else None
-    return render_template("incidents/review.html", **_ctx(
-        incident, form=form, decision=decision, page_errors=page_errors,
-        child_name=svc.child_label(child) if child is not None else None,
-        date_text=reviews_svc.date_text, page_title="Record a review"))
+    return _form_page(
+        incident, form, lambda: reviews_svc.record_review(user, incident, decision.id,
+                                                          outcome=form.outcome.data or None,
+                                                          reasons=form.reasons.data,
+                                                          next_review_on=form.next_review_on.data,
+                                                          now=_now()),
+        "incidents/review.html", anchor="decisions", done="Review recorded",
+        decision=decision, child_name=svc.child_label(child) if child is not None else None,
+        date_text=reviews_svc.date_text, page_title="Record a review")
 
 
 @bp.route("/school/settings", methods=["GET", "POST"])
@@ -748,18 +743,13 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
                      original: str | None, heading: str) -> Any:
     user = _user()
     form = CorrectionForm()
-    sent = creating_form.handle(
-        form, lambda: svc.add_correction(user, incident, target_type=target_type,
-                                         target_id=target_id, field=field,
-                                         correction=form.correction.data,
-                                         reason=form.reason.data, now=_now()),
-        lambda _correction: url_for("incidents.show", incident_id=incident.id),
-        done="Correction added. The original is kept.")
-    if sent.redirect is not None:
-        return sent.redirect
-    return render_template("incidents/correction.html", **_ctx(
-        incident, form=form, page_errors=sent.page_errors, original=original, heading=heading,
-        action=request.path, page_title=heading))
+    return _form_page(
+        incident, form, lambda: svc.add_correction(user, incident, target_type=target_type,
+                                                   target_id=target_id, field=field,
+                                                   correction=form.correction.data,
+                                                   reason=form.reason.data, now=_now()),
+        "incidents/correction.html", done="Correction added. The original is kept.",
+        original=original, heading=heading, action=request.path, page_title=heading)
 
 
 @bp.route("/incidents/<uuid:incident_id>/summary/correction", methods=["GET", "POST"])
@@ -842,19 +832,14 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
         if request.method == "GET":
             form.authority.data = request.args.get("authority") or (
                 outside[0][0] if len(outside) == 1 else None)
-    sent = creating_form.handle(
-        form, lambda: handover.record_route(user, incident, handover.RouteRecordInput(
+    heading = handover.RECORD_HEADINGS[route]
+    return _form_page(
+        incident, form, lambda: handover.record_route(user, incident, handover.RouteRecordInput(
             route=route, happened_at_local=form.happened_at_local(), **form.details()),
             _now()),
-        lambda _record: url_for("incidents.show", incident_id=incident.id,
-                                _anchor="handing-over"),
-        done=f"{ROUTE_LABELS[route]}: recorded")
-    if sent.redirect is not None:
-        return sent.redirect
-    heading = handover.RECORD_HEADINGS[route]
-    return render_template("incidents/handover_record.html", **_ctx(
-        incident, form=form, route=route, page_errors=sent.page_errors, heading=heading,
-        page_title=heading))
+        "incidents/handover_record.html", anchor="handing-over",
+        done=f"{ROUTE_LABELS[route]}: recorded", route=route, heading=heading,
+        page_title=heading)
 
 
 @bp.route("/incidents/<uuid:incident_id>/handing-over/records/<uuid:record_id>/correction",
