@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -63,6 +63,16 @@ from .forms import (
 )
 
 require_dsl = access.require("record_incident")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _incident_form(rule: str, *forms: type[Any]) -> Callable[[F], F]:
+    """A view with a form of the incident: GET and POST at `rule`, only for those who record
+    incidents, its forms' drafts kept."""
+    def decorator(view: F) -> F:
+        return bp.route(rule, methods=["GET", "POST"])(
+            require_dsl(keeps_drafts("record_incident", *forms)(view)))
+    return decorator
 
 
 def _now() -> dt.datetime:
@@ -280,6 +290,21 @@ def _versioned_save(
     return True, [], {}
 
 
+def _versioned_form(
+    form: Any, incident: Any, save: Callable[[], object],
+    fill: Callable[[Any, dict[str, Any]], None] | None = None,
+) -> tuple[bool, list[str], dict[str, Any]]:
+    """A form guarded by the incident's version: on GET it is loaded with the current version
+    (the view fills the rest first), the draft restored; a valid POST goes to `_versioned_save`.
+    Returns (saved, page errors, extra template context)."""
+    if request.method == "GET":
+        form.version.data = str(incident.version)
+    drafts.restore(form)
+    if not form.validate_on_submit():
+        return False, [], {}
+    return _versioned_save(form, incident, save, fill)
+
+
 def _set(field: Any, value: Any) -> None:
     """Show `value` in a field of a posted form (what was posted is shown otherwise)."""
     field.data = value
@@ -305,20 +330,15 @@ def _fill_facts(form: FactsForm, facts: svc.FactsInput) -> None:
 # Step 1: the facts
 
 
-@bp.route("/incidents/<uuid:incident_id>/facts", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", FactsForm)
+@_incident_form("/incidents/<uuid:incident_id>/facts", FactsForm)
 def facts(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
     form = FactsForm()
     if request.method == "GET":
-        form.version.data = str(incident.version)
         _fill_facts(form, svc.current_facts(incident))
-    page_errors: list[str] = []
-    extra: dict[str, Any] = {}
-    drafts.restore(form)
-    if form.validate_on_submit():
+
+    def save() -> object:
         data = svc.FactsInput(
             occurred_on=form.occurred_on.data, reported_at_local=form.reported_at_local(),
             types=frozenset((form.types_non_sexual.data or []) + (form.types_sexual.data or [])),
@@ -329,13 +349,13 @@ def facts(incident_id: uuid.UUID) -> Any:
             adults_harmed=form.adults_harmed.data or 0,
             adults_at_risk=form.adults_at_risk.data or 0,
         )
-        saved, page_errors, extra = _versioned_save(
-            form, incident,
-            lambda: svc.save_facts(user, incident, form.loaded_version(), data, _now(),
-                                   resolution=_resolution(svc.FACT_KEYS)),
-            lambda f, values: _fill_facts(f, svc.facts_input(values)))
-        if saved:
-            return redirect(url_for("incidents.children", incident_id=incident.id))
+        return svc.save_facts(user, incident, form.loaded_version(), data, _now(),
+                              resolution=_resolution(svc.FACT_KEYS))
+
+    saved, page_errors, extra = _versioned_form(
+        form, incident, save, lambda f, values: _fill_facts(f, svc.facts_input(values)))
+    if saved:
+        return redirect(url_for("incidents.children", incident_id=incident.id))
     return render_template("incidents/facts.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened: the facts",
         **extra))
@@ -456,9 +476,7 @@ def _possible_duplicates(user: User, incident: Any, form: Any) -> list[tuple[str
     return [(str(c.id), children_service.label_for_dsl(c)) for c in found]
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/new", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", NewChildForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/new", NewChildForm)
 def new_child(incident_id: uuid.UUID) -> Any:
     incident = _editable_incident(incident_id)
     form = NewChildForm()
@@ -476,9 +494,7 @@ def incident_school(incident: Any) -> Any:
     return db.session.get(School, incident.school_id)
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", ChildForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/<uuid:child_id>", ChildForm)
 def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     person = access.get_child_or_404(user, child_id)
@@ -506,10 +522,8 @@ def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     return _child_page(incident, form, person)
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/not-involved",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", NotInvolvedForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/<uuid:child_id>/not-involved",
+                NotInvolvedForm)
 def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     incident = _incident(incident_id)
@@ -529,31 +543,24 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
 # Step 3: what happened
 
 
-@bp.route("/incidents/<uuid:incident_id>/summary", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", SummaryForm)
+@_incident_form("/incidents/<uuid:incident_id>/summary", SummaryForm)
 def summary(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
     form = SummaryForm()
     carried = False
     if request.method == "GET":
-        form.version.data = str(incident.version)
         form.summary.data = incident.summary
         if not incident.summary:  # carried through from its concerns (issue 13)
             form.summary.data = triage_svc.summary_from_concerns(svc.incident_concerns(incident))
             carried = bool(form.summary.data)
-    page_errors: list[str] = []
-    extra: dict[str, Any] = {}
-    drafts.restore(form)
-    if form.validate_on_submit():
-        saved, page_errors, extra = _versioned_save(
-            form, incident,
-            lambda: svc.save_summary(user, incident, form.loaded_version(), form.summary.data,
-                                     _now(), resolution=_resolution(("summary",))),
-            lambda f, values: _set(f.summary, values["summary"]))
-        if saved:
-            return redirect(url_for("incidents.show", incident_id=incident.id))
+    saved, page_errors, extra = _versioned_form(
+        form, incident,
+        lambda: svc.save_summary(user, incident, form.loaded_version(), form.summary.data,
+                                 _now(), resolution=_resolution(("summary",))),
+        lambda f, values: _set(f.summary, values["summary"]))
+    if saved:
+        return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/summary.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened",
         carried=carried, concerns=svc.incident_concerns(incident), **extra))
@@ -563,9 +570,7 @@ def summary(incident_id: uuid.UUID) -> Any:
 # Decisions, corrections, closing
 
 
-@bp.route("/incidents/<uuid:incident_id>/decisions/new", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", DecisionForm)
+@_incident_form("/incidents/<uuid:incident_id>/decisions/new", DecisionForm)
 def decide(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -604,10 +609,7 @@ def decide(incident_id: uuid.UUID) -> Any:
 # R9 parents and carers, R10 reviews and the school's review setting
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/parents",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", ParentsForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/<uuid:child_id>/parents", ParentsForm)
 def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -633,10 +635,7 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
         carers=carers, chosen=chosen, page_title="Parents or carers")
 
 
-@bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", ReviewForm)
+@_incident_form("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review", ReviewForm)
 def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     """R10: allowed on a closed incident too (closing ends recording, not the review)."""
     user = _user()
@@ -752,9 +751,7 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
         original=original, heading=heading, action=request.path, page_title=heading)
 
 
-@bp.route("/incidents/<uuid:incident_id>/summary/correction", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CorrectionForm)
+@_incident_form("/incidents/<uuid:incident_id>/summary/correction", CorrectionForm)
 def correct_summary(incident_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     return _correction_page(incident, target_type="incident", target_id=incident.id,
@@ -762,10 +759,8 @@ def correct_summary(incident_id: uuid.UUID) -> Any:
                             heading="Add a correction to what happened")
 
 
-@bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/correction",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CorrectionForm)
+@_incident_form("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/correction",
+                CorrectionForm)
 def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     decision = _row_of(incident, Decision, decision_id)
@@ -774,25 +769,17 @@ def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
                             heading="Add a correction to a decision")
 
 
-@bp.route("/incidents/<uuid:incident_id>/close", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CloseForm)
+@_incident_form("/incidents/<uuid:incident_id>/close", CloseForm)
 def close(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
     form = CloseForm()
-    if request.method == "GET":
-        form.version.data = str(incident.version)
-    page_errors: list[str] = []
-    extra: dict[str, Any] = {}
-    drafts.restore(form)
-    if form.validate_on_submit():
-        saved, page_errors, extra = _versioned_save(
-            form, incident, lambda: svc.close_incident(user, incident, form.loaded_version(),
-                                                       form.reasons.data, _now()))
-        if saved:
-            flash(f"Incident {incident.reference} closed", "success")
-            return redirect(url_for("incidents.show", incident_id=incident.id))
+    saved, page_errors, extra = _versioned_form(
+        form, incident, lambda: svc.close_incident(user, incident, form.loaded_version(),
+                                                   form.reasons.data, _now()))
+    if saved:
+        flash(f"Incident {incident.reference} closed", "success")
+        return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/close.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="Close this incident",
         problems=svc.closing_check(incident, _now()), **extra))
@@ -813,9 +800,7 @@ ROUTE_FORMS: dict[str, type[RouteRecordForm]] = {
 _SLUG_ROUTES = {slug: route for route, slug in ROUTE_SLUGS.items()}
 
 
-@bp.route("/incidents/<uuid:incident_id>/handing-over/<slug>", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", *ROUTE_FORMS.values())
+@_incident_form("/incidents/<uuid:incident_id>/handing-over/<slug>", *ROUTE_FORMS.values())
 def record_route(incident_id: uuid.UUID, slug: str) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -842,10 +827,8 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
         page_title=heading)
 
 
-@bp.route("/incidents/<uuid:incident_id>/handing-over/records/<uuid:record_id>/correction",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CorrectionForm)
+@_incident_form("/incidents/<uuid:incident_id>/handing-over/records/<uuid:record_id>/correction",
+                CorrectionForm)
 def correct_route_record(incident_id: uuid.UUID, record_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     record = _row_of(incident, RouteHandover, record_id)
