@@ -51,6 +51,7 @@ from ..attachments import (
     too_large_message,
 )
 from ..models import Incident, db, utcnow
+from ..pagination import govuk_pagination
 from ..reads import commit_keeping_loaded
 from ..services import attachments as attachment_service
 from ..services import child_file
@@ -141,22 +142,7 @@ def _pagination(record: child_file.ChildFile, newest_first: bool) -> dict[str, A
         return url_for("children.file", child_id=record.child.id, order=order,
                        page=number if number > 1 else None) + "#chronology"
 
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for number in range(1, record.pages + 1):
-        if number in (1, record.pages) or abs(number - record.page) <= 1:
-            if previous and number - previous > 1:
-                items.append({"ellipsis": True})
-            items.append({"number": number, "href": href(number),
-                          "current": number == record.page})
-            previous = number
-    params: dict[str, Any] = {"items": items,
-                              "landmarkLabel": "Pages of the chronology"}
-    if record.page > 1:
-        params["previous"] = {"href": href(record.page - 1)}
-    if record.page < record.pages:
-        params["next"] = {"href": href(record.page + 1)}
-    return params
+    return govuk_pagination(record.page, record.pages, href, "Pages of the chronology")
 
 
 @bp.get("/children/<uuid:child_id>/print")
