@@ -48,7 +48,7 @@ from ..rules.vocabulary import (
     OTHER_ROUTE_LABELS,
     OTHER_ROUTES_HANDED_ON,
 )
-from . import chronology
+from . import chronology, school_settings
 from .recording import check_correction, check_not_dismissive, check_reasons
 
 __all__ = [
@@ -408,18 +408,6 @@ def summary_from_concerns(concerns: Sequence[Concern]) -> str:
 
 def set_concern_days(user: User, school: School, days: int | None, now: dt.datetime) -> School:
     """The school's working days to triage a new concern (1 to MAX_CONCERN_DAYS), audited."""
-    if days is None:
-        raise Refused(Problem("R1", "concern_days", "Enter the number of working days"))
-    if not 1 <= days <= MAX_CONCERN_DAYS:
-        raise Refused(Problem(
-            "R1", "concern_days",
-            f"Enter a number of working days from 1 to {MAX_CONCERN_DAYS}"))
-    before = school.concern_days
-    if days == before:
-        return school  # saved with the other settings, unchanged: nothing to record
-    school.concern_days = days
-    db.session.flush()
-    audit.record(audit.SCHOOL_SETTINGS_UPDATED, org_id=str(school.id), actor_id=user.id,
-                 object_type="school", object_id=school.id, at=now,
-                 detail={"concern_days": days, "concern_days_before": before})
-    return school
+    return school_settings.set_number(user, school, "concern_days", days, rule="R1",
+                                      unit="working days", most=MAX_CONCERN_DAYS, now=now,
+                                      record_unchanged=False)
