@@ -15,7 +15,7 @@ from flask_login import current_user
 from .. import access, audit, creating_form, drafts, once, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
-from ..form_problems import show_problems
+from ..form_problems import save_or_show, show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
 from ..refusal import Refused
@@ -679,16 +679,15 @@ def school_settings() -> Any:
     if "save_escalation" in request.form:  # the page's other form
         return _save_escalation(user, school, form, escalation)
     if form.validate_on_submit():
-        try:
+        def save() -> None:
             reviews_svc.set_review_weeks(user, school, form.review_weeks.data, _now())
             if "concern_days" in request.form:  # a page from before this setting had none
                 triage_svc.set_concern_days(user, school, form.concern_days.data, _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            db.session.commit()
-            flash("School settings saved", "success")
-            return redirect(url_for("incidents.dashboard"))
+
+        saved, page_errors = save_or_show(form, save, done="School settings saved",
+                                          target=url_for("incidents.dashboard"))
+        if saved is not None:
+            return saved
     return render_template("incidents/settings.html", form=form, school=school,
                            escalation=escalation, page_errors=page_errors,
                            page_title="School settings")
@@ -723,14 +722,11 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             days=escalation.school_days.data or [], starts=escalation.day_starts.data or "",
             ends=escalation.day_ends.data or "", deputies=escalation.deputies.data or [],
             head=escalation.head.data or "")
-        try:
-            escalation_svc.set_escalation(user, school, choice, _now())
-        except Refused as error:
-            page_errors = show_problems(escalation, error)
-        else:
-            db.session.commit()
-            flash("Escalation settings saved", "success")
-            return redirect(url_for("incidents.school_settings"))
+        saved, page_errors = save_or_show(
+            escalation, lambda: escalation_svc.set_escalation(user, school, choice, _now()),
+            done="Escalation settings saved", target=url_for("incidents.school_settings"))
+        if saved is not None:
+            return saved
     form.review_weeks.data = school.review_weeks
     form.concern_days.data = school.concern_days
     return render_template("incidents/settings.html", form=form, school=school,
