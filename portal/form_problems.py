@@ -9,7 +9,11 @@ that before calling this).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from flask import flash, redirect
+from werkzeug.wrappers import Response
 
 from .models import db
 from .refusal import Refused
@@ -30,3 +34,17 @@ def show_problems(form: Any, error: Refused, default: str | None = None) -> list
             page.append(problem.message)
     form._errors = None  # recompute form.errors with the added messages
     return page
+
+
+def save_or_show(form: Any, save: Callable[[], object], *, done: str, target: str,
+                 default: str | None = None) -> tuple[Response | None, list[str]]:
+    """A form that changes something already there (settings, details: no one-time key, see
+    `portal.creating_form` for one that creates): `save()`; refused, its problems go on the
+    form and the page errors come back; else commit, flash `done` and redirect to `target`."""
+    try:
+        save()
+    except Refused as error:
+        return None, show_problems(form, error, default=default)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(target), []

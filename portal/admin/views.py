@@ -21,7 +21,7 @@ from .. import clock, creating_form, drafts, notify, once
 from ..access import can_manage_accounts
 from ..auth.forms import PlainForm
 from ..drafts import keeps_drafts
-from ..form_problems import show_problems
+from ..form_problems import save_or_show
 from ..models import ROLE_LABELS, LocalAuthority, School, User, db
 from ..refusal import Refused
 from ..rules.directory import WEEKDAYS, load_directory_data
@@ -131,18 +131,15 @@ def edit_authority(authority_id: uuid.UUID) -> Any:
             getattr(form, f"hours_{day}").data = accounts.hours_text(entry, day)
     drafts.restore(form)
     if form.validate_on_submit():
-        try:
-            accounts.update_authority_line(
+        saved, _ = save_or_show(
+            form, lambda: accounts.update_authority_line(
                 la, line=form.line.data, phone=form.phone.data or "",
                 phone_confirmed=form.phone_confirmed.data, hours=form.hours(),
                 hours_confirmed=form.hours_confirmed.data, actor_id=current_user.id,
-            )
-        except Refused as exc:
-            show_problems(form, exc, default="line")
-        else:
-            db.session.commit()
-            flash(f"{la.name}: line details saved", "success")
-            return redirect(url_for("admin.authorities"))
+            ), done=f"{la.name}: line details saved", target=url_for("admin.authorities"),
+            default="line")
+        if saved is not None:
+            return saved
     return render_template("admin/authority_edit.html", form=form, authority=la,
                            page_title=f"Edit {la.name}", weekdays=WEEKDAYS,
                            nav_items=_nav("admin.authorities"))

@@ -8,7 +8,8 @@ logic is in `portal.services.file_export`; these views are thin.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -45,6 +46,8 @@ from .export_forms import (
 from .merge_views import merged_target
 from .views import _content_disposition
 
+R = TypeVar("R")
+
 
 def _user() -> Any:
     return current_user._get_current_object()
@@ -61,6 +64,15 @@ def _child(child_id: Any) -> Child:
     if merged_target(child) is not None:
         abort(404)
     return child
+
+
+def _child_row(child_id: Any, get_or_404: Callable[[Any, Child, Any], R],
+               row_id: Any) -> tuple[Any, Child, R]:
+    """The user, the child (as `_child`) and one of the child's rows, `get_or_404(user, child,
+    row_id)` (404 when it is not the child's)."""
+    user = _user()
+    child = _child(child_id)
+    return user, child, get_or_404(user, child, row_id)
 
 
 def _download(data: bytes, mimetype: str, name: str) -> Response:
@@ -116,9 +128,7 @@ def send_outside(child_id: Any) -> Any:
 def sealed_export(child_id: Any, export_id: Any) -> Any:
     """The export: its passphrase the first time only, the download, the receipt link and
     whether receipt was confirmed."""
-    user = _user()
-    child = _child(child_id)
-    export = service.get_export_or_404(user, child, export_id)
+    _, child, export = _child_row(child_id, service.get_export_or_404, export_id)
     passphrase = service.take_passphrase(export)
     db.session.commit()
     receipt_url = (url_for("children.receipt", token=export.receipt_token, _external=True)
@@ -136,9 +146,7 @@ def sealed_export(child_id: Any, export_id: Any) -> Any:
 @require(can_record_incident)
 def withdraw_sealed(child_id: Any, export_id: Any) -> Any:
     """Withdraw a sealed file made by mistake (a confirm page), before its receipt."""
-    user = _user()
-    child = _child(child_id)
-    export = service.get_export_or_404(user, child, export_id)
+    user, child, export = _child_row(child_id, service.get_export_or_404, export_id)
     page = url_for("children.sealed_export", child_id=child.id, export_id=export.id)
     if export.received_at is not None or export.withdrawn_at is not None:
         return redirect(page)
@@ -157,9 +165,7 @@ def withdraw_sealed(child_id: Any, export_id: Any) -> Any:
 @bp.get("/children/<uuid:child_id>/sealed/<uuid:export_id>/download")
 @require(can_record_incident)
 def download_sealed(child_id: Any, export_id: Any) -> Any:
-    user = _user()
-    child = _child(child_id)
-    export = service.get_export_or_404(user, child, export_id)
+    user, child, export = _child_row(child_id, service.get_export_or_404, export_id)
     data = service.sealed_for_download(user, export)
     if data is None:  # received: the portal no longer keeps it
         abort(404)
@@ -172,9 +178,7 @@ def download_sealed(child_id: Any, export_id: Any) -> Any:
 @keeps_drafts(can_record_incident, ManualReceiptForm)
 def manual_receipt(child_id: Any, export_id: Any) -> Any:
     """The sending DSL records who confirmed receipt, when and how (a phone call, a letter)."""
-    user = _user()
-    child = _child(child_id)
-    export = service.get_export_or_404(user, child, export_id)
+    user, child, export = _child_row(child_id, service.get_export_or_404, export_id)
     page = url_for("children.sealed_export", child_id=child.id, export_id=export.id)
     if export.received_at is not None:
         flash("Receipt of this file has already been confirmed", "info")
@@ -318,9 +322,7 @@ def disclose(child_id: Any) -> Any:
 @bp.get("/children/<uuid:child_id>/disclosures/<uuid:disclosure_id>")
 @require(can_record_incident)
 def disclosure(child_id: Any, disclosure_id: Any) -> Any:
-    user = _user()
-    child = _child(child_id)
-    row = service.get_disclosure_or_404(user, child, disclosure_id)
+    _, child, row = _child_row(child_id, service.get_disclosure_or_404, disclosure_id)
     return render_template("children/disclosure.html", page_title="Copy released", child=child,
                            row=row, basis=service.BASIS_LABELS.get(row.basis, ""),
                            released=when_text(row.released_at),
@@ -332,9 +334,7 @@ def disclosure(child_id: Any, disclosure_id: Any) -> Any:
 @bp.get("/children/<uuid:child_id>/disclosures/<uuid:disclosure_id>/copy.pdf")
 @require(can_record_incident)
 def disclosure_pdf(child_id: Any, disclosure_id: Any) -> Any:
-    user = _user()
-    child = _child(child_id)
-    row = service.get_disclosure_or_404(user, child, disclosure_id)
+    user, child, row = _child_row(child_id, service.get_disclosure_or_404, disclosure_id)
     data = service.disclosure_pdf(user, row)
     db.session.commit()
     return _download(data, "application/pdf", f"copy-of-file-{child.reference}.pdf")

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import (
+    abort,
     current_app,
     flash,
     redirect,
@@ -50,7 +51,8 @@ from ..attachments import (
     too_large_advice,
     too_large_message,
 )
-from ..models import Incident, db, utcnow
+from ..models import Child, Incident, db, utcnow
+from ..pagination import govuk_pagination
 from ..reads import commit_keeping_loaded
 from ..services import attachments as attachment_service
 from ..services import child_file
@@ -105,6 +107,16 @@ def search() -> Any:
 # A child's file
 
 
+def _file_child(user: Any, child_id: Any) -> Child:
+    """The child whose file this is (404 outside the user's school); a record merged into
+    another redirects to it, so both addresses keep working."""
+    child = get_child_or_404(user, child_id)
+    merged_into = merged_target(child)
+    if merged_into is not None:
+        abort(redirect(merged_into))
+    return child
+
+
 def _newest_first() -> bool:
     return request.args.get("order", "newest") != "oldest"
 
@@ -113,10 +125,7 @@ def _newest_first() -> bool:
 @require(can_record_incident)
 def file(child_id: Any) -> Any:
     user = _user()
-    child = get_child_or_404(user, child_id)
-    merged_into = merged_target(child)
-    if merged_into is not None:  # a record merged into another: both addresses keep working
-        return redirect(merged_into)
+    child = _file_child(user, child_id)
     newest_first = _newest_first()
     page = request.args.get("page", 1, type=int)
     record = child_file.build_child_file(user, child, newest_first=newest_first,
@@ -141,32 +150,14 @@ def _pagination(record: child_file.ChildFile, newest_first: bool) -> dict[str, A
         return url_for("children.file", child_id=record.child.id, order=order,
                        page=number if number > 1 else None) + "#chronology"
 
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for number in range(1, record.pages + 1):
-        if number in (1, record.pages) or abs(number - record.page) <= 1:
-            if previous and number - previous > 1:
-                items.append({"ellipsis": True})
-            items.append({"number": number, "href": href(number),
-                          "current": number == record.page})
-            previous = number
-    params: dict[str, Any] = {"items": items,
-                              "landmarkLabel": "Pages of the chronology"}
-    if record.page > 1:
-        params["previous"] = {"href": href(record.page - 1)}
-    if record.page < record.pages:
-        params["next"] = {"href": href(record.page + 1)}
-    return params
+    return govuk_pagination(record.page, record.pages, href, "Pages of the chronology")
 
 
 @bp.get("/children/<uuid:child_id>/print")
 @require(can_record_incident)
 def print_file(child_id: Any) -> Any:
     user = _user()
-    child = get_child_or_404(user, child_id)
-    merged_into = merged_target(child)
-    if merged_into is not None:
-        return redirect(merged_into)
+    child = _file_child(user, child_id)
     newest_first = request.args.get("order", "oldest") != "oldest"
     record = child_file.build_child_file(user, child, newest_first=newest_first)
     child_file.record_print(user, child)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +15,7 @@ from flask_login import current_user
 from .. import access, audit, creating_form, drafts, once, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
-from ..form_problems import show_problems
+from ..form_problems import save_or_show, show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
 from ..refusal import Refused
@@ -63,6 +63,16 @@ from .forms import (
 )
 
 require_dsl = access.require("record_incident")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _incident_form(rule: str, *forms: type[Any]) -> Callable[[F], F]:
+    """A view with a form of the incident: GET and POST at `rule`, only for those who record
+    incidents, its forms' drafts kept."""
+    def decorator(view: F) -> F:
+        return bp.route(rule, methods=["GET", "POST"])(
+            require_dsl(keeps_drafts("record_incident", *forms)(view)))
+    return decorator
 
 
 def _now() -> dt.datetime:
@@ -101,6 +111,20 @@ def _editable_incident(incident_id: Any) -> Any:
 
 def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
     return {"incident": incident, "labels": LABELS, "local": uk_local, **extra}
+
+
+def _form_page(incident: Any, form: Any, create: Callable[[], Any], template: str, *,
+               done: str, anchor: str | None = None, back: str | None = None,
+               **context: Any) -> Any:
+    """One of the incident's creating forms (`creating_form.handle`): on success back to the
+    incident page (at `anchor`) or to `back`; else `template` again with the form, its problems
+    and `context`."""
+    target = back or url_for("incidents.show", incident_id=incident.id, _anchor=anchor)
+    sent = creating_form.handle(form, create, lambda _result: target, done=done)
+    if sent.redirect is not None:
+        return sent.redirect
+    return render_template(template, **_ctx(
+        incident, form=form, page_errors=sent.page_errors, **context))
 
 
 LABELS = {
@@ -266,6 +290,21 @@ def _versioned_save(
     return True, [], {}
 
 
+def _versioned_form(
+    form: Any, incident: Any, save: Callable[[], object],
+    fill: Callable[[Any, dict[str, Any]], None] | None = None,
+) -> tuple[bool, list[str], dict[str, Any]]:
+    """A form guarded by the incident's version: on GET it is loaded with the current version
+    (the view fills the rest first), the draft restored; a valid POST goes to `_versioned_save`.
+    Returns (saved, page errors, extra template context)."""
+    if request.method == "GET":
+        form.version.data = str(incident.version)
+    drafts.restore(form)
+    if not form.validate_on_submit():
+        return False, [], {}
+    return _versioned_save(form, incident, save, fill)
+
+
 def _set(field: Any, value: Any) -> None:
     """Show `value` in a field of a posted form (what was posted is shown otherwise)."""
     field.data = value
@@ -291,20 +330,15 @@ def _fill_facts(form: FactsForm, facts: svc.FactsInput) -> None:
 # Step 1: the facts
 
 
-@bp.route("/incidents/<uuid:incident_id>/facts", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", FactsForm)
+@_incident_form("/incidents/<uuid:incident_id>/facts", FactsForm)
 def facts(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
     form = FactsForm()
     if request.method == "GET":
-        form.version.data = str(incident.version)
         _fill_facts(form, svc.current_facts(incident))
-    page_errors: list[str] = []
-    extra: dict[str, Any] = {}
-    drafts.restore(form)
-    if form.validate_on_submit():
+
+    def save() -> object:
         data = svc.FactsInput(
             occurred_on=form.occurred_on.data, reported_at_local=form.reported_at_local(),
             types=frozenset((form.types_non_sexual.data or []) + (form.types_sexual.data or [])),
@@ -315,13 +349,13 @@ def facts(incident_id: uuid.UUID) -> Any:
             adults_harmed=form.adults_harmed.data or 0,
             adults_at_risk=form.adults_at_risk.data or 0,
         )
-        saved, page_errors, extra = _versioned_save(
-            form, incident,
-            lambda: svc.save_facts(user, incident, form.loaded_version(), data, _now(),
-                                   resolution=_resolution(svc.FACT_KEYS)),
-            lambda f, values: _fill_facts(f, svc.facts_input(values)))
-        if saved:
-            return redirect(url_for("incidents.children", incident_id=incident.id))
+        return svc.save_facts(user, incident, form.loaded_version(), data, _now(),
+                              resolution=_resolution(svc.FACT_KEYS))
+
+    saved, page_errors, extra = _versioned_form(
+        form, incident, save, lambda f, values: _fill_facts(f, svc.facts_input(values)))
+    if saved:
+        return redirect(url_for("incidents.children", incident_id=incident.id))
     return render_template("incidents/facts.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened: the facts",
         **extra))
@@ -442,9 +476,7 @@ def _possible_duplicates(user: User, incident: Any, form: Any) -> list[tuple[str
     return [(str(c.id), children_service.label_for_dsl(c)) for c in found]
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/new", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", NewChildForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/new", NewChildForm)
 def new_child(incident_id: uuid.UUID) -> Any:
     incident = _editable_incident(incident_id)
     form = NewChildForm()
@@ -462,9 +494,7 @@ def incident_school(incident: Any) -> Any:
     return db.session.get(School, incident.school_id)
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", ChildForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/<uuid:child_id>", ChildForm)
 def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     person = access.get_child_or_404(user, child_id)
@@ -492,57 +522,45 @@ def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     return _child_page(incident, form, person)
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/not-involved",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", NotInvolvedForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/<uuid:child_id>/not-involved",
+                NotInvolvedForm)
 def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     incident = _incident(incident_id)
     person = access.get_child_or_404(user, child_id)
     form = NotInvolvedForm()
-    sent = creating_form.handle(
-        form, lambda: svc.record_decision(user, incident, svc.DecisionInput(
+    return _form_page(
+        incident, form, lambda: svc.record_decision(user, incident, svc.DecisionInput(
             kind="not_involved", child_id=person.id, reasons=form.reasons.data,
             what="Recorded as not involved"), _now()),
-        lambda _decision: url_for("incidents.children", incident_id=incident.id),
-        done=f"{svc.child_label(person)} recorded as not involved")
-    if sent.redirect is not None:
-        return sent.redirect
-    return render_template("incidents/not_involved.html", **_ctx(
-        incident, form=form, child=person, page_errors=sent.page_errors,
-        page_title="Not involved"))
+        "incidents/not_involved.html",
+        back=url_for("incidents.children", incident_id=incident.id),
+        done=f"{svc.child_label(person)} recorded as not involved",
+        child=person, page_title="Not involved")
 
 
 # ---------------------------------------------------------------------------------------------
 # Step 3: what happened
 
 
-@bp.route("/incidents/<uuid:incident_id>/summary", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", SummaryForm)
+@_incident_form("/incidents/<uuid:incident_id>/summary", SummaryForm)
 def summary(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
     form = SummaryForm()
     carried = False
     if request.method == "GET":
-        form.version.data = str(incident.version)
         form.summary.data = incident.summary
         if not incident.summary:  # carried through from its concerns (issue 13)
             form.summary.data = triage_svc.summary_from_concerns(svc.incident_concerns(incident))
             carried = bool(form.summary.data)
-    page_errors: list[str] = []
-    extra: dict[str, Any] = {}
-    drafts.restore(form)
-    if form.validate_on_submit():
-        saved, page_errors, extra = _versioned_save(
-            form, incident,
-            lambda: svc.save_summary(user, incident, form.loaded_version(), form.summary.data,
-                                     _now(), resolution=_resolution(("summary",))),
-            lambda f, values: _set(f.summary, values["summary"]))
-        if saved:
-            return redirect(url_for("incidents.show", incident_id=incident.id))
+    saved, page_errors, extra = _versioned_form(
+        form, incident,
+        lambda: svc.save_summary(user, incident, form.loaded_version(), form.summary.data,
+                                 _now(), resolution=_resolution(("summary",))),
+        lambda f, values: _set(f.summary, values["summary"]))
+    if saved:
+        return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/summary.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened",
         carried=carried, concerns=svc.incident_concerns(incident), **extra))
@@ -552,9 +570,7 @@ def summary(incident_id: uuid.UUID) -> Any:
 # Decisions, corrections, closing
 
 
-@bp.route("/incidents/<uuid:incident_id>/decisions/new", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", DecisionForm)
+@_incident_form("/incidents/<uuid:incident_id>/decisions/new", DecisionForm)
 def decide(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -583,25 +599,17 @@ def decide(incident_id: uuid.UUID) -> Any:
             what=form.what.data, reasons=form.reasons.data,
             review_on=form.review_on.data), _now())
 
-    sent = creating_form.handle(
-        form, record, lambda _decision: url_for("incidents.show", incident_id=incident.id),
-        done="Decision recorded")
-    if sent.redirect is not None:
-        return sent.redirect
-    return render_template("incidents/decision.html", **_ctx(
-        incident, form=form, page_errors=sent.page_errors, mandatory=mandatory,
-        review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
-        page_title="Record a decision"))
+    return _form_page(
+        incident, form, record, "incidents/decision.html", done="Decision recorded",
+        mandatory=mandatory, review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
+        page_title="Record a decision")
 
 
 # ---------------------------------------------------------------------------------------------
 # R9 parents and carers, R10 reviews and the school's review setting
 
 
-@bp.route("/incidents/<uuid:incident_id>/children/<uuid:child_id>/parents",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", ParentsForm)
+@_incident_form("/incidents/<uuid:incident_id>/children/<uuid:child_id>/parents", ParentsForm)
 def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -613,29 +621,21 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     # The child's parents and carers from the school roll: the DSL chooses who was told.
     carers = roll.contacts_for(person)
     chosen = set(request.form.getlist("told_whom")) if request.method == "POST" else set()
-    sent = creating_form.handle(
-        form, lambda: parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
+    history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
+    return _form_page(
+        incident, form, lambda: parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
             child_id=person.id, told=form.told_value(),
             told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
             reason=form.reason.data or None, detail=form.detail.data,
             told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
             _now()),
-        lambda _told: url_for("incidents.show", incident_id=incident.id, _anchor="children"),
-        done=f"Parents or carers recorded for {svc.child_label(person)}")
-    if sent.redirect is not None:
-        return sent.redirect
-    page_errors = sent.page_errors
-    history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
-    return render_template("incidents/parents.html", **_ctx(
-        incident, form=form, child=person, role=row.role, page_errors=page_errors,
-        history=history, describe_parents=parents_svc.describe, carers=carers, chosen=chosen,
-        page_title="Parents or carers"))
+        "incidents/parents.html", anchor="children",
+        done=f"Parents or carers recorded for {svc.child_label(person)}",
+        child=person, role=row.role, history=history, describe_parents=parents_svc.describe,
+        carers=carers, chosen=chosen, page_title="Parents or carers")
 
 
-@bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", ReviewForm)
+@_incident_form("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review", ReviewForm)
 def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     """R10: allowed on a closed incident too (closing ends recording, not the review)."""
     user = _user()
@@ -649,22 +649,16 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     if request.method == "GET":
         form.next_review_on.data = reviews_svc.default_review_on(incident_school(incident),
                                                                  _now())
-    sent = creating_form.handle(
-        form, lambda: reviews_svc.record_review(user, incident, decision.id,
-                                                outcome=form.outcome.data or None,
-                                                reasons=form.reasons.data,
-                                                next_review_on=form.next_review_on.data,
-                                                now=_now()),
-        lambda _review: url_for("incidents.show", incident_id=incident.id, _anchor="decisions"),
-        done="Review recorded")
-    if sent.redirect is not None:
-        return sent.redirect
-    page_errors = sent.page_errors
     child = db.session.get(Child, decision.child_id) if decision.child_id else None
-    return render_template("incidents/review.html", **_ctx(
-        incident, form=form, decision=decision, page_errors=page_errors,
-        child_name=svc.child_label(child) if child is not None else None,
-        date_text=reviews_svc.date_text, page_title="Record a review"))
+    return _form_page(
+        incident, form, lambda: reviews_svc.record_review(user, incident, decision.id,
+                                                          outcome=form.outcome.data or None,
+                                                          reasons=form.reasons.data,
+                                                          next_review_on=form.next_review_on.data,
+                                                          now=_now()),
+        "incidents/review.html", anchor="decisions", done="Review recorded",
+        decision=decision, child_name=svc.child_label(child) if child is not None else None,
+        date_text=reviews_svc.date_text, page_title="Record a review")
 
 
 @bp.route("/school/settings", methods=["GET", "POST"])
@@ -685,16 +679,15 @@ def school_settings() -> Any:
     if "save_escalation" in request.form:  # the page's other form
         return _save_escalation(user, school, form, escalation)
     if form.validate_on_submit():
-        try:
+        def save() -> None:
             reviews_svc.set_review_weeks(user, school, form.review_weeks.data, _now())
             if "concern_days" in request.form:  # a page from before this setting had none
                 triage_svc.set_concern_days(user, school, form.concern_days.data, _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            db.session.commit()
-            flash("School settings saved", "success")
-            return redirect(url_for("incidents.dashboard"))
+
+        saved, page_errors = save_or_show(form, save, done="School settings saved",
+                                          target=url_for("incidents.dashboard"))
+        if saved is not None:
+            return saved
     return render_template("incidents/settings.html", form=form, school=school,
                            escalation=escalation, page_errors=page_errors,
                            page_title="School settings")
@@ -729,14 +722,11 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             days=escalation.school_days.data or [], starts=escalation.day_starts.data or "",
             ends=escalation.day_ends.data or "", deputies=escalation.deputies.data or [],
             head=escalation.head.data or "")
-        try:
-            escalation_svc.set_escalation(user, school, choice, _now())
-        except Refused as error:
-            page_errors = show_problems(escalation, error)
-        else:
-            db.session.commit()
-            flash("Escalation settings saved", "success")
-            return redirect(url_for("incidents.school_settings"))
+        saved, page_errors = save_or_show(
+            escalation, lambda: escalation_svc.set_escalation(user, school, choice, _now()),
+            done="Escalation settings saved", target=url_for("incidents.school_settings"))
+        if saved is not None:
+            return saved
     form.review_weeks.data = school.review_weeks
     form.concern_days.data = school.concern_days
     return render_template("incidents/settings.html", form=form, school=school,
@@ -748,23 +738,16 @@ def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, f
                      original: str | None, heading: str) -> Any:
     user = _user()
     form = CorrectionForm()
-    sent = creating_form.handle(
-        form, lambda: svc.add_correction(user, incident, target_type=target_type,
-                                         target_id=target_id, field=field,
-                                         correction=form.correction.data,
-                                         reason=form.reason.data, now=_now()),
-        lambda _correction: url_for("incidents.show", incident_id=incident.id),
-        done="Correction added. The original is kept.")
-    if sent.redirect is not None:
-        return sent.redirect
-    return render_template("incidents/correction.html", **_ctx(
-        incident, form=form, page_errors=sent.page_errors, original=original, heading=heading,
-        action=request.path, page_title=heading))
+    return _form_page(
+        incident, form, lambda: svc.add_correction(user, incident, target_type=target_type,
+                                                   target_id=target_id, field=field,
+                                                   correction=form.correction.data,
+                                                   reason=form.reason.data, now=_now()),
+        "incidents/correction.html", done="Correction added. The original is kept.",
+        original=original, heading=heading, action=request.path, page_title=heading)
 
 
-@bp.route("/incidents/<uuid:incident_id>/summary/correction", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CorrectionForm)
+@_incident_form("/incidents/<uuid:incident_id>/summary/correction", CorrectionForm)
 def correct_summary(incident_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     return _correction_page(incident, target_type="incident", target_id=incident.id,
@@ -772,10 +755,8 @@ def correct_summary(incident_id: uuid.UUID) -> Any:
                             heading="Add a correction to what happened")
 
 
-@bp.route("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/correction",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CorrectionForm)
+@_incident_form("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/correction",
+                CorrectionForm)
 def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     decision = _row_of(incident, Decision, decision_id)
@@ -784,25 +765,17 @@ def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
                             heading="Add a correction to a decision")
 
 
-@bp.route("/incidents/<uuid:incident_id>/close", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CloseForm)
+@_incident_form("/incidents/<uuid:incident_id>/close", CloseForm)
 def close(incident_id: uuid.UUID) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
     form = CloseForm()
-    if request.method == "GET":
-        form.version.data = str(incident.version)
-    page_errors: list[str] = []
-    extra: dict[str, Any] = {}
-    drafts.restore(form)
-    if form.validate_on_submit():
-        saved, page_errors, extra = _versioned_save(
-            form, incident, lambda: svc.close_incident(user, incident, form.loaded_version(),
-                                                       form.reasons.data, _now()))
-        if saved:
-            flash(f"Incident {incident.reference} closed", "success")
-            return redirect(url_for("incidents.show", incident_id=incident.id))
+    saved, page_errors, extra = _versioned_form(
+        form, incident, lambda: svc.close_incident(user, incident, form.loaded_version(),
+                                                   form.reasons.data, _now()))
+    if saved:
+        flash(f"Incident {incident.reference} closed", "success")
+        return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/close.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="Close this incident",
         problems=svc.closing_check(incident, _now()), **extra))
@@ -823,9 +796,7 @@ ROUTE_FORMS: dict[str, type[RouteRecordForm]] = {
 _SLUG_ROUTES = {slug: route for route, slug in ROUTE_SLUGS.items()}
 
 
-@bp.route("/incidents/<uuid:incident_id>/handing-over/<slug>", methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", *ROUTE_FORMS.values())
+@_incident_form("/incidents/<uuid:incident_id>/handing-over/<slug>", *ROUTE_FORMS.values())
 def record_route(incident_id: uuid.UUID, slug: str) -> Any:
     user = _user()
     incident = _editable_incident(incident_id)
@@ -842,25 +813,18 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
         if request.method == "GET":
             form.authority.data = request.args.get("authority") or (
                 outside[0][0] if len(outside) == 1 else None)
-    sent = creating_form.handle(
-        form, lambda: handover.record_route(user, incident, handover.RouteRecordInput(
+    heading = handover.RECORD_HEADINGS[route]
+    return _form_page(
+        incident, form, lambda: handover.record_route(user, incident, handover.RouteRecordInput(
             route=route, happened_at_local=form.happened_at_local(), **form.details()),
             _now()),
-        lambda _record: url_for("incidents.show", incident_id=incident.id,
-                                _anchor="handing-over"),
-        done=f"{ROUTE_LABELS[route]}: recorded")
-    if sent.redirect is not None:
-        return sent.redirect
-    heading = handover.RECORD_HEADINGS[route]
-    return render_template("incidents/handover_record.html", **_ctx(
-        incident, form=form, route=route, page_errors=sent.page_errors, heading=heading,
-        page_title=heading))
+        "incidents/handover_record.html", anchor="handing-over",
+        done=f"{ROUTE_LABELS[route]}: recorded", route=route, heading=heading,
+        page_title=heading)
 
 
-@bp.route("/incidents/<uuid:incident_id>/handing-over/records/<uuid:record_id>/correction",
-          methods=["GET", "POST"])
-@require_dsl
-@keeps_drafts("record_incident", CorrectionForm)
+@_incident_form("/incidents/<uuid:incident_id>/handing-over/records/<uuid:record_id>/correction",
+                CorrectionForm)
 def correct_route_record(incident_id: uuid.UUID, record_id: uuid.UUID) -> Any:
     incident = _incident(incident_id)
     record = _row_of(incident, RouteHandover, record_id)

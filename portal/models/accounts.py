@@ -9,7 +9,7 @@ from typing import Final
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import DEPLOYMENT_ORG, Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, holder_org, utcnow
 from .orgs import LocalAuthority, School
 
 ROLES: Final = ("staff", "dsl", "la_adviser", "admin")
@@ -96,11 +96,7 @@ class User(IdMixin, Base):
     @property
     def org_id(self) -> str:
         """The organisation whose key protects this account's secrets."""
-        if self.school_id:
-            return str(self.school_id)
-        if self.local_authority_id:
-            return str(self.local_authority_id)
-        return DEPLOYMENT_ORG
+        return holder_org(self.school_id, self.local_authority_id)
 
     @property
     def needs_two_factor(self) -> bool:

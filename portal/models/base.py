@@ -32,6 +32,16 @@ db = SQLAlchemy(model_class=Base)
 DEPLOYMENT_ORG = "deployment"
 
 
+def holder_org(school_id: uuid.UUID | None, local_authority_id: uuid.UUID | None) -> str:
+    """The organisation whose key protects a row held for a school, a local authority or
+    (neither: an administrator's) the deployment itself."""
+    if school_id:
+        return str(school_id)
+    if local_authority_id:
+        return str(local_authority_id)
+    return DEPLOYMENT_ORG
+
+
 def utcnow() -> dt.datetime:
     """The one clock (`portal.clock.now`), as the models' column defaults and older callers
     name it."""

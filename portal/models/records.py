@@ -31,13 +31,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from .. import names
 from .accounts import User
 from .base import (
-    DEPLOYMENT_ORG,
     Base,
     Encrypted,
     IdMixin,
     UTCDateTime,
     child_key_org,
     enc_column,
+    holder_org,
     new_id,
     utcnow,
 )
@@ -359,11 +359,7 @@ class FormDraft(IdMixin, Base):
     @property
     def org_id(self) -> str:
         """The organisation whose key protects this draft (as `User.org_id`)."""
-        if self.school_id:
-            return str(self.school_id)
-        if self.local_authority_id:
-            return str(self.local_authority_id)
-        return DEPLOYMENT_ORG
+        return holder_org(self.school_id, self.local_authority_id)
 
 
 # The staff concern form's drafts were the first of these: the old name still reads them.

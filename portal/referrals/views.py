@@ -29,6 +29,7 @@ from ..access import (
 from ..clock import from_uk_local, uk_local
 from ..drafts import keeps_drafts
 from ..models import LocalAuthority, User, db
+from ..pagination import govuk_pagination
 from ..refusal import Refused
 from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
@@ -315,20 +316,8 @@ def _pagination(box: service.Inbox) -> dict[str, Any] | None:
     def href(n: int) -> str:
         return url_for("referrals.inbox", answered="all", page=n) + "#group-answered"
 
-    items: list[dict[str, Any]] = []
-    for n in range(1, box.pages + 1):
-        if n in (1, box.pages) or abs(n - box.page) <= 1:
-            if items and items[-1].get("number", 0) < n - 1:
-                items.append({"ellipsis": True})
-            items.append({"number": n, "href": href(n), "current": n == box.page})
-    out: dict[str, Any] = {
-        "items": items,
-        "landmarkLabel": f"Answered referrals, page {box.page} of {box.pages}"}
-    if box.page > 1:
-        out["previous"] = {"href": href(box.page - 1)}
-    if box.page < box.pages:
-        out["next"] = {"href": href(box.page + 1)}
-    return out
+    return govuk_pagination(box.page, box.pages, href,
+                            f"Answered referrals, page {box.page} of {box.pages}")
 
 
 # ---------------------------------------------------------------------------------------------

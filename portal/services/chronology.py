@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, overload
 
 from ..crypto import fold_for_match
@@ -216,3 +216,24 @@ def add_entry(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def add_to_each(
+    children: Sequence[Child],
+    kind: str,
+    text: str,
+    *,
+    author_id: uuid.UUID | None,
+    incident: Incident,
+    source: Any,
+    occurred_at: dt.datetime | None,
+) -> None:
+    """One line about something shared by `children` in each one's chronology: `text` with the
+    others' names redacted, then who else was involved (R6: as `label` shows them there)."""
+    for child in children:
+        others = [c for c in children if c.id != child.id]
+        body = redact(text, others, child)
+        if others:
+            body += " Also involved: " + ", ".join(label(o, child) for o in others) + "."
+        add_entry(child, kind, body, author_id=author_id, incident=incident, source=source,
+                  occurred_at=occurred_at)

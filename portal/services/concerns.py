@@ -91,13 +91,8 @@ CHRONOLOGY_KIND: Final = "concern_raised"
 DRAFT_RESCUED: Final = "concern.draft_rescued"
 
 
-class ConcernRefused(ValueError):
+class ConcernRefused(drafts.FieldRefused):
     """The service's own check failed (the form checks first). `field` names the form field."""
-
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(f"{field}: {code}")
-        self.field = field
-        self.code = code
 
 
 @dataclass(frozen=True)

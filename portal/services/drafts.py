@@ -57,13 +57,18 @@ RESCUE_WINDOW: Final = dt.timedelta(days=7)
 RESCUED: Final = "draft.rescued"
 
 
-class DraftRefused(ValueError):
-    """Too much to keep (a field too long, too many fields). `field` names the field."""
+class FieldRefused(ValueError):
+    """A service's own check on a form's field failed: `field` names the field, `code` the
+    check (the view words it). The drafts' and the concern form's refusals."""
 
     def __init__(self, field_name: str, code: str) -> None:
         super().__init__(f"{field_name}: {code}")
         self.field = field_name
         self.code = code
+
+
+class DraftRefused(FieldRefused):
+    """Too much to keep (a field too long, too many fields). `field` names the field."""
 
 
 @dataclass(frozen=True)

@@ -55,30 +55,26 @@ def check_concern_rate(user: User, settings: Any, *, now: dt.datetime) -> Refusa
         # limit); held until the request commits. SQLite has one writer anyway.
         db.session.execute(
             select(User.id).where(User.id == user.id).with_for_update(key_share=True))
-    account_minutes = int(settings.concern_limit_account_minutes)
-    account_count = db.session.scalar(
-        select(func.count(Concern.id)).where(
-            Concern.school_id == user.school_id,
-            Concern.raised_by_id == user.id,
-            Concern.state != "draft",
-            Concern.submitted_at > _since(now, account_minutes),
-        )
-    ) or 0
-    if account_count >= int(settings.concern_limit_per_account):
-        return Refusal("account", account_count, int(settings.concern_limit_per_account),
-                       account_minutes)
-    school_minutes = int(settings.concern_limit_school_minutes)
-    school_count = db.session.scalar(
-        select(func.count(Concern.id)).where(
-            Concern.school_id == user.school_id,
-            Concern.state != "draft",
-            Concern.submitted_at > _since(now, school_minutes),
-        )
-    ) or 0
-    if school_count >= int(settings.concern_limit_per_school):
-        return Refusal("school", school_count, int(settings.concern_limit_per_school),
-                       school_minutes)
+    for scope, limit, minutes in (
+        ("account", settings.concern_limit_per_account, settings.concern_limit_account_minutes),
+        ("school", settings.concern_limit_per_school, settings.concern_limit_school_minutes),
+    ):
+        count = _sent_since(user, _since(now, int(minutes)), by_account=scope == "account")
+        if count >= int(limit):
+            return Refusal(scope, count, int(limit), int(minutes))
     return None
+
+
+def _sent_since(user: User, since: dt.datetime, *, by_account: bool) -> int:
+    """Concerns sent in the user's school after `since`: by this account, or by anyone."""
+    query = select(func.count(Concern.id)).where(
+        Concern.school_id == user.school_id,
+        Concern.state != "draft",
+        Concern.submitted_at > since,
+    )
+    if by_account:
+        query = query.where(Concern.raised_by_id == user.id)
+    return db.session.scalar(query) or 0
 
 
 def record_refusal(user: User, refusal: Refusal, settings: Any, *,

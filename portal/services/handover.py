@@ -756,14 +756,9 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
 
     text = (f"{label(data.route)} for incident {incident.reference}: {record_text(record)}. "
             f"Recorded by {user.display_name}.")
-    kids = [ic.child for ic in incident_children(incident)]
-    for child in kids:
-        others = [c for c in kids if c.id != child.id]
-        body = chronology.redact(text, others, child)
-        if others:
-            body += " Also involved: " + ", ".join(chronology.label(o, child) for o in others) + "."
-        chronology.add_entry(child, "handing_over", body, author_id=user.id,
-                             incident=incident, source=record, occurred_at=record.happened_at)
+    chronology.add_to_each([ic.child for ic in incident_children(incident)], "handing_over",
+                           text, author_id=user.id, incident=incident, source=record,
+                           occurred_at=record.happened_at)
     audit.record(audit.ROUTE_HANDOVER_RECORDED, org_id=str(incident.school_id),
                  actor_id=user.id, object_type="route_handover", object_id=record.id, at=now,
                  detail={"incident_id": str(incident.id), "route": data.route,

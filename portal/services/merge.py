@@ -156,6 +156,12 @@ def _split(saves: Sequence[OtherSave]) -> tuple[list[str], OtherSave | None, Oth
     return names, theirs, yours
 
 
+def _other_dsls(names: list[str]) -> str:
+    """'another DSL (Dana Lead)' or 'other DSLs (Dana Lead and Sam Deputy)'."""
+    return (f"another DSL ({names[0]})" if len(names) == 1
+            else f"other DSLs ({and_words(names)})")
+
+
 def who_saved(saves: Sequence[OtherSave], today: dt.date) -> str:
     """One sentence: who saved the incident after the form was loaded, and when.
 
@@ -164,8 +170,8 @@ def who_saved(saves: Sequence[OtherSave], today: dt.date) -> str:
     names, theirs, yours = _split(saves)
     parts = []
     if theirs is not None:
-        who = (f"Another DSL ({names[0]})" if len(names) == 1
-               else f"Other DSLs ({and_words(names)})")
+        who = _other_dsls(names)
+        who = who[0].upper() + who[1:]
         at = time_words(theirs.at_local, today)
         parts.append(f"{who} saved this incident at {at}" if len(names) == 1
                      else f"{who} saved this incident, last at {at}")
@@ -185,8 +191,7 @@ def by_whom(saves: Sequence[OtherSave], today: dt.date) -> str:
     names, theirs, yours = _split(saves)
     parts = []
     if theirs is not None:
-        who = (f"another DSL ({names[0]})" if len(names) == 1
-               else f"other DSLs ({and_words(names)})")
+        who = _other_dsls(names)
         parts.append(f"at {time_words(theirs.at_local, today)} by {who}")
     if yours is not None:
         parts.append(f"at {time_words(yours.at_local, today)} by you {ANOTHER_TAB}")

@@ -290,28 +290,16 @@ def record_call(
     db.session.flush()
 
     authority = directory[authority_code]
-    _call_in_chronologies(
-        incident, user, call,
+    chronology.add_to_each(
+        [child for _, child in incident_children(incident)], "consultation_call",
         f"Consultation call about incident {incident.reference} to {authority.line} "
         f"({authority.name}), {local_label(called_at)}, recorded by {user.display_name}. "
-        f"Spoke to: {spoke_to}. Advice: {advice}. Decision: {decision}. Reasons: {reasons}")
+        f"Spoke to: {spoke_to}. Advice: {advice}. Decision: {decision}. Reasons: {reasons}",
+        author_id=user.id, incident=incident, source=call, occurred_at=call.called_at)
     audit.record(audit.CONSULTATION_RECORDED, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="consultation_call", object_id=call.id,
                  detail={"incident_id": str(incident.id), "local_authority": authority_code})
     return call
-
-
-def _call_in_chronologies(incident: Incident, user: User, call: ConsultationCall,
-                          text: str) -> None:
-    """The call in the chronology of each child involved, other children redacted."""
-    children = [child for _, child in incident_children(incident)]
-    for child in children:
-        others = [c for c in children if c.id != child.id]
-        body = chronology.redact(text, others, child)
-        if others:
-            body += " Also involved: " + ", ".join(chronology.label(o, child) for o in others) + "."
-        chronology.add_entry(child, "consultation_call", body, author_id=user.id,
-                             incident=incident, source=call, occurred_at=call.called_at)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .. import audit, wording
 from ..clock import uk_local
 from ..models import Child, Decision, Incident, School, User, db
 from ..refusal import Problem, Refused
-from . import chronology
+from . import chronology, school_settings
 from .recording import (
     DECISION_KINDS,
     REVIEW_KINDS,
@@ -200,15 +200,5 @@ def due_reviews(visible_decisions: Any, now: dt.datetime, *,
 
 def set_review_weeks(user: User, school: School, weeks: int | None, now: dt.datetime) -> School:
     """The school's default weeks from a decision to its review (1 to REVIEW_MAX_WEEKS)."""
-    if weeks is None:
-        raise Refused(Problem("R10", "review_weeks", "Enter the number of weeks"))
-    if not 1 <= weeks <= REVIEW_MAX_WEEKS:
-        raise Refused(Problem(
-            "R10", "review_weeks", f"Enter a number of weeks from 1 to {REVIEW_MAX_WEEKS}"))
-    before = school.review_weeks
-    school.review_weeks = weeks
-    db.session.flush()
-    audit.record(audit.SCHOOL_SETTINGS_UPDATED, org_id=str(school.id), actor_id=user.id,
-                 object_type="school", object_id=school.id, at=now,
-                 detail={"review_weeks": weeks, "review_weeks_before": before})
-    return school
+    return school_settings.set_number(user, school, "review_weeks", weeks, rule="R10",
+                                      unit="weeks", most=REVIEW_MAX_WEEKS, now=now)

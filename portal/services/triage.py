@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -48,7 +48,7 @@ from ..rules.vocabulary import (
     OTHER_ROUTE_LABELS,
     OTHER_ROUTES_HANDED_ON,
 )
-from . import chronology
+from . import chronology, school_settings
 from .recording import check_correction, check_not_dismissive, check_reasons
 
 __all__ = [
@@ -140,6 +140,22 @@ def _note(user: User, concern: Concern, body: str, now: dt.datetime) -> None:
                              occurred_at=now)
 
 
+def _read_by(user: User, concern: Concern, state: str, what: str, now: dt.datetime,
+             action: str,
+             detail: Callable[[], dict[str, str | int | bool | list[str] | None]]) -> None:
+    """A concern read by `user`: a sent one moves to `state` (when, by whom), each named
+    child's chronology says "Read by <user> <what>." and the audit event `action` is recorded
+    with `detail()` (asked after the flush, so new rows have their ids)."""
+    if concern.state == "submitted":
+        concern.state = state
+        concern.picked_up_at = now
+        concern.picked_up_by_id = user.id
+    db.session.flush()
+    _note(user, concern, f"Read by {user.display_name} {what}.", now)
+    audit.record(action, org_id=str(concern.school_id), actor_id=user.id,
+                 object_type="concern", object_id=concern.id, at=now, detail=detail())
+
+
 def record_outcome(user: User, concern: Concern, data: OutcomeInput,
                    now: dt.datetime) -> ConcernOutcome:
     """Record a new concern without an incident (R1, R2, R3). Refused for a concern already
@@ -159,16 +175,10 @@ def record_outcome(user: User, concern: Concern, data: OutcomeInput,
     outcome.route_detail = _clean(data.route_detail) if other else None
     outcome.route_reference = _clean(data.route_reference) if other else None
     db.session.add(outcome)
-    concern.state = "recorded"
-    concern.picked_up_at = now
-    concern.picked_up_by_id = user.id
-    db.session.flush()
-    _note(user, concern, f"Read by {user.display_name} and recorded without an incident: "
-          f"{outcome_text(outcome)}.", now)
-    audit.record(audit.CONCERN_TRIAGED, org_id=str(concern.school_id), actor_id=user.id,
-                 object_type="concern", object_id=concern.id, at=now,
-                 detail={"outcome": data.kind, "category": outcome.category,
-                         "route": outcome.route, "outcome_id": str(outcome.id)})
+    _read_by(user, concern, "recorded", "and recorded without an incident: "
+             + outcome_text(outcome), now, audit.CONCERN_TRIAGED,
+             lambda: {"outcome": data.kind, "category": outcome.category,
+                      "route": outcome.route, "outcome_id": str(outcome.id)})
     return outcome
 
 
@@ -207,16 +217,8 @@ def add_to_incident(user: User, concern: Concern, incident: Incident,
     if linked is not None:
         raise Refused(Problem("R1", "incident", "This concern is already on that incident"))
     db.session.add(IncidentConcern(incident_id=incident.id, concern_id=concern.id))
-    if concern.state == "submitted":
-        concern.state = "picked_up"
-        concern.picked_up_at = now
-        concern.picked_up_by_id = user.id
-    db.session.flush()
-    _note(user, concern, f"Read by {user.display_name} and added to incident "
-          f"{incident.reference}.", now)
-    audit.record(audit.CONCERN_PICKED_UP, org_id=str(concern.school_id), actor_id=user.id,
-                 object_type="concern", object_id=concern.id, at=now,
-                 detail={"incident_id": str(incident.id), "added": True})
+    _read_by(user, concern, "picked_up", f"and added to incident {incident.reference}", now,
+             audit.CONCERN_PICKED_UP, lambda: {"incident_id": str(incident.id), "added": True})
 
 
 def note_incident_started(user: User, concerns: Iterable[Concern], incident: Incident,
@@ -406,18 +408,6 @@ def summary_from_concerns(concerns: Sequence[Concern]) -> str:
 
 def set_concern_days(user: User, school: School, days: int | None, now: dt.datetime) -> School:
     """The school's working days to triage a new concern (1 to MAX_CONCERN_DAYS), audited."""
-    if days is None:
-        raise Refused(Problem("R1", "concern_days", "Enter the number of working days"))
-    if not 1 <= days <= MAX_CONCERN_DAYS:
-        raise Refused(Problem(
-            "R1", "concern_days",
-            f"Enter a number of working days from 1 to {MAX_CONCERN_DAYS}"))
-    before = school.concern_days
-    if days == before:
-        return school  # saved with the other settings, unchanged: nothing to record
-    school.concern_days = days
-    db.session.flush()
-    audit.record(audit.SCHOOL_SETTINGS_UPDATED, org_id=str(school.id), actor_id=user.id,
-                 object_type="school", object_id=school.id, at=now,
-                 detail={"concern_days": days, "concern_days_before": before})
-    return school
+    return school_settings.set_number(user, school, "concern_days", days, rule="R1",
+                                      unit="working days", most=MAX_CONCERN_DAYS, now=now,
+                                      record_unchanged=False)

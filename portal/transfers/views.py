@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from .. import access, audit, creating_form, notify, once
 from ..access import can_record_incident, require
 from ..attachments import AttachmentStore
-from ..form_problems import show_problems
+from ..form_problems import save_or_show, show_problems
 from ..models import Child, School, User, db
 from ..refusal import Refused
 from ..rules.school_days import Term
@@ -267,14 +267,10 @@ def terms() -> Any:
     if form.validate_on_submit() and form.starts_on.data and form.ends_on.data:
         term = Term(form.starts_on.data, form.ends_on.data, form.half_term_starts.data,
                     form.half_term_ends.data)
-        try:
-            svc.add_term(user, school, term, _now())
-        except Refused as error:
-            page_errors = show_problems(form, error)
-        else:
-            db.session.commit()
-            flash("Term added", "success")
-            return redirect(url_for("transfers.terms"))
+        saved, page_errors = save_or_show(form, lambda: svc.add_term(user, school, term, _now()),
+                                          done="Term added", target=url_for("transfers.terms"))
+        if saved is not None:
+            return saved
     return render_template("transfers/terms.html", school=school, form=form,
                            terms=svc.terms_of(school.id), page_errors=page_errors,
                            page_title="Term dates")

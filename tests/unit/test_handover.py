@@ -117,3 +117,13 @@ def test_routes_in_the_order_a_dsl_acts_on_them() -> None:
 
     assert in_order(["adult_social_care", "csc_referral", "police", "police_emergency"]) == [
         "police_emergency", "csc_referral", "police", "adult_social_care"]
+
+
+def test_every_method_the_form_offers_is_one_the_record_words_and_the_service_takes() -> None:
+    """The methods' codes stand in two wordings (the form's options in services/handover.py,
+    the record's sentence in models/handover.py): a method added to one only is caught here."""
+    from portal.models import POLICE_METHODS, REFERRAL_METHODS
+    from portal.services.handover import POLICE_METHOD_LABELS, REFERRAL_METHOD_LABELS
+
+    assert list(REFERRAL_METHOD_LABELS) == list(REFERRAL_METHODS)
+    assert list(POLICE_METHOD_LABELS) == list(POLICE_METHODS)
