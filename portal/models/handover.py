@@ -13,8 +13,9 @@ import uuid
 from typing import Final
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .accounts import User
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
 # The routes handed over by a record of their own (csc_referral: by the portal's referral).
@@ -57,6 +58,7 @@ class RouteHandover(IdMixin, Base):
     # `csc_referral` only: the authority referred to outside the portal (a directory code).
     local_authority_code: Mapped[str | None] = mapped_column(String(40))
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_by: Mapped[User] = relationship()
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     force_enc: Mapped[bytes | None] = enc_column()
     reference_enc: Mapped[bytes | None] = enc_column()

@@ -53,6 +53,7 @@ from ..models import (
     keyring,
 )
 from ..models.base import UTCDateTime
+from ..reads import people_named
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
@@ -349,13 +350,9 @@ class _Builder:
     def item(self, key: str, label: str, text: str | None) -> Item | None:
         return Item(key, label, self.redact(text)) if text else None
 
-    def load_users(self, ids: Iterable[uuid.UUID | None]) -> None:
-        wanted = {i for i in ids if i is not None} - set(self._names)
-        if wanted:
-            for uid, name in db.session.execute(
-                select(User.id, User.display_name).where(User.id.in_(wanted))
-            ):
-                self._names[uid] = name
+    def named_users(self, users: Iterable[User | None]) -> None:
+        """The names of the users the page's rows were read with (`reads.people_named`)."""
+        self._names.update((u.id, u.display_name) for u in users if u is not None)
 
     # -- the file -------------------------------------------------------------------------
 
@@ -497,6 +494,7 @@ class _Builder:
         self._load_others(concern_ids_q, incident_ids_q)
         decisions = list(db.session.scalars(
             select(Decision).where(Decision.id.in_(wanted["decision"]))
+            .options(people_named(Decision.decided_by))
         )) if wanted["decision"] else []
         # The page's own lines, and the notes linked to what the page shows.
         sources = [*concern_ids, *incident_ids, *(p.id for p in parts),
@@ -507,6 +505,7 @@ class _Builder:
         entries = list(db.session.scalars(
             school_rows_visible_to(user, ChildRecordEntry)
             .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
+            .options(people_named(ChildRecordEntry.author))
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
         )) if entry_filter else []
         attachments = list(db.session.scalars(
@@ -520,14 +519,16 @@ class _Builder:
         addenda = list(db.session.scalars(
             school_rows_visible_to(user, Addendum)
             .where(Addendum.target_id.in_(target_ids))
+            .options(people_named(Addendum.author))
             .order_by(Addendum.created_at)
         )) if target_ids else []
         received = self._received(entries)
-        self.load_users(
-            [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
-            + [o.decided_by_id for rows in outcomes.values() for o in rows]
-            + [d.decided_by_id for d in decisions] + [e.author_id for e in entries]
-            + [a.author_id for a in addenda]
+        # Who made each row, read with it: no statement of its own.
+        self.named_users(
+            [c.raised_by for c in concerns] + [i.opened_by for i in incidents.values()]
+            + [o.decided_by for rows in outcomes.values() for o in rows]
+            + [d.decided_by for d in decisions] + [e.author for e in entries]
+            + [a.author for a in addenda]
         )
         return _PageRows(concerns=concerns, outcomes=outcomes, concern_links=concern_links,
                          all_parts=all_parts, parts=parts, incidents=incidents,
@@ -548,6 +549,7 @@ class _Builder:
                                             ConcernOutcome.school_id == child.school_id))
             .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
             .where(Concern.id.in_(wanted))
+            .options(people_named(Concern.raised_by), people_named(ConcernOutcome.decided_by))
             .order_by(ConcernOutcome.decided_at, ConcernChild.id)
         ).all() if wanted else []
         by_concern: dict[uuid.UUID, Concern] = {}
@@ -576,6 +578,7 @@ class _Builder:
             school_rows_visible_to(user, IncidentChild).add_columns(Incident)
             .join(Incident, Incident.id == IncidentChild.incident_id)
             .where(IncidentChild.incident_id.in_(wanted))
+            .options(people_named(Incident.opened_by))
             .order_by(IncidentChild.position)
         )) if wanted else []
         all_parts = [part for part, _ in found]

@@ -51,6 +51,7 @@ from ..models import (
     User,
     db,
 )
+from ..reads import people_named
 from ..refusal import Problem, Refused
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess
@@ -545,12 +546,15 @@ def still_owed(incident: Incident, now: dt.datetime) -> list[RouteState]:
     return [s for s in states_for([incident], now)[incident.id] if not s.done]
 
 
-def records_of(incident: Incident) -> list[RouteHandover]:
+def records_of(incident: Incident, *, with_names: bool = False) -> list[RouteHandover]:
+    """The incident's hand-over records in order; `with_names`: each with who recorded it
+    (`recorded_by`) read in the same statement."""
+    query = select(RouteHandover).where(RouteHandover.incident_id == incident.id,
+                                        RouteHandover.school_id == incident.school_id)
+    if with_names:
+        query = query.options(people_named(RouteHandover.recorded_by))
     return list(db.session.scalars(
-        select(RouteHandover)
-        .where(RouteHandover.incident_id == incident.id,
-               RouteHandover.school_id == incident.school_id)
-        .order_by(RouteHandover.happened_at, RouteHandover.recorded_at)))
+        query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)))
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:

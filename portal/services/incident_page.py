@@ -109,16 +109,20 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     latest_two = svc.latest_assessments(incident, 2)
     assessment = latest_two[0] if latest_two else None
     rows, sent_away = _children_and_sent(incident)
-    decided = svc.decisions(incident)
+    # Each with the name of who made it, in its own statement (`reads.people_named`).
+    decided = svc.decisions(incident, with_names=True)
     concerns, named = svc.concerns_with_children(incident)
-    contacts = {child_id: found for (_, child_id), found in contacts_for([incident]).items()}
-    records = handover.records_of(incident)
+    contacts = {child_id: found for (_, child_id), found
+                in contacts_for([incident], with_names=True).items()}
+    records = handover.records_of(incident, with_names=True)
     sent, responses = referrals.sent_for(incident)
     calls = _calls(incident)
     addenda = svc.addenda_of(incident.school_id, [
         ("incident", incident.id), *(("decision", d.id) for d in decided),
-        *(("route_handover", r.id) for r in records)])
-    name = _namer(_people(incident, decided, contacts, records, addenda))
+        *(("route_handover", r.id) for r in records)], with_names=True)
+    name = _namer([*(d.decided_by for d in decided),
+                   *(c.recorded_by for found in contacts.values() for c in found),
+                   *(r.recorded_by for r in records)])
     current, entries, danger, record, states = _rules_now(
         incident, now_local, rows, directory, authorities, assessment, sent, records, decided)
     result = json.loads(assessment.result) if assessment is not None and assessment.result \
@@ -166,25 +170,13 @@ def _calls(incident: Incident) -> list[ConsultationCall]:
         .order_by(ConsultationCall.called_at.desc())))
 
 
-def _people(incident: Incident, decided: Sequence[Decision],
-            contacts: Mapping[uuid.UUID, Sequence[ParentContact]],
-            records: Sequence[RouteHandover],
-            addenda: Mapping[Any, Sequence[Addendum]]) -> dict[uuid.UUID, User]:
-    """Everyone named on the page, in one query; an addendum's author is then found in the
-    session without a query of its own."""
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
-        {incident.opened_by_id} | {d.decided_by_id for d in decided}
-        | {c.recorded_by_id for found in contacts.values() for c in found}
-        | {r.recorded_by_id for r in records}
-        | {a.author_id for found in addenda.values() for a in found})))}
-
-
-def _namer(people: Mapping[uuid.UUID, User]) -> Callable[[uuid.UUID], str]:
-    """A user's name as the page shows it ("" for one not found)."""
+def _namer(people: Iterable[User | None]) -> Callable[[uuid.UUID], str]:
+    """A user's name as the page shows it ("" for one not found), from the users the page's
+    rows were read with."""
+    names = {user.id: user.display_name for user in people if user is not None}
 
     def name(user_id: uuid.UUID) -> str:
-        user = people.get(user_id)
-        return user.display_name if user is not None else ""
+        return names.get(user_id, "")
 
     return name
 
