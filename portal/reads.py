@@ -12,6 +12,8 @@
 * `people_named` reads the user a row names (its author, who recorded it) with the row, by
   name only, in the row's own statement: a page then needs no statement of its own for the
   names it shows.
+* `one_of` tests a column against many values bound as one (a JSON array on SQLite, an array
+  on PostgreSQL): hundreds of values cost one parameter, not one each.
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
   again. The session is the request's own (removed at teardown), so nothing outlives it.
@@ -22,11 +24,13 @@ outlives its requests, and one request must never see another's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from flask import has_request_context, request
-from sqlalchemy import inspect, select
+from sqlalchemy import ColumnElement, String, any_, func, inspect, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.orm.util import identity_key
@@ -94,3 +98,12 @@ def people_named(relationship: Any) -> _AbstractLoad:
     """A loader option: the user `relationship` (a many-to-one to `User`) names, joined to the
     row's own statement, by name only (`display_name`; the rest loads if ever read)."""
     return joinedload(relationship).load_only(User.display_name)
+
+
+def one_of(column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """`column IN values` with `values` (strings) bound as one parameter, whatever their
+    number: `= ANY(array)` on PostgreSQL, `IN (SELECT value FROM json_each(...))` on SQLite."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(sorted(values), ARRAY(String)))  # type: ignore[no-any-return]
+    each = func.json_each(literal(json.dumps(sorted(values)))).table_valued("value")
+    return column.in_(select(each.c.value))  # type: ignore[no-any-return]

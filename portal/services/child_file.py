@@ -24,7 +24,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import String, and_, case, func, literal, null, or_, select, type_coerce, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from .. import audit, wording
 from ..access import (
@@ -53,7 +65,7 @@ from ..models import (
     keyring,
 )
 from ..models.base import UTCDateTime
-from ..reads import people_named
+from ..reads import one_of, people_named
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
@@ -255,6 +267,43 @@ class _PageRows:
     received: dict[uuid.UUID, ReceivedFile]
 
 
+# Every free text of the file that goes through `_Builder.redact`, by the record holding it:
+# gathered before the page is built, so the children named in all of them are found with the
+# file's other children in one statement (`_Builder._others_and_named`). A text not listed
+# is still redacted, at the cost of a statement of its own (the count test would show it).
+_FREE_TEXT: Final[dict[type, tuple[str, ...]]] = {
+    Concern: ("what_happened", "child_words", "child_words_missing_reason", "where",
+              "when_text", "urgent_detail"),
+    ConcernOutcome: ("reasons", "route_detail", "route_reference"),
+    Incident: ("summary",),
+    IncidentChild: ("child_words", "child_words_missing_reason"),
+    Decision: ("what", "reasons"),
+    ChildRecordEntry: ("body",),
+    Addendum: ("correction", "reason"),
+    Attachment: ("filename", "description"),
+    ReceivedFile: ("previous_school",),
+}
+
+
+def _concern_when(concern: Concern) -> str | None:
+    """A concern's "When": the day it happened and the words recorded, as redacted."""
+    return ", ".join(part for part in (
+        date_text(concern.occurred_on) if concern.occurred_on else None,
+        concern.when_text) if part) or None
+
+
+def _texts(*groups: Iterable[Any]) -> list[str]:
+    """Every free text (`_FREE_TEXT`, and a concern's "When") of the records in `groups`."""
+    found: list[str] = []
+    for group in groups:
+        for record in group:
+            found.extend(text for name in _FREE_TEXT.get(type(record), ())
+                         if (text := getattr(record, name)))
+            if isinstance(record, Concern) and (when := _concern_when(record)):
+                found.append(when)
+    return found
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
@@ -263,13 +312,15 @@ class _Builder:
         self._received_files: dict[uuid.UUID, Attachment] = {}
         self.others: dict[uuid.UUID, Child] = {}
         self._names: dict[uuid.UUID, str] = {}
-        # Other children of the school by ("full" | "family", blind index); per text span
-        # (normalised) the children it names; the named children loaded so far.
-        self._index_owners: dict[tuple[str, str], list[uuid.UUID]] | None = None
+        # Per text span (normalised) the other children of the school it names; those
+        # children; each text's spans.
         self._span_owners: dict[str, list[uuid.UUID]] = {}
         self._named: dict[uuid.UUID, Child] = {}
-        self._full_index: Callable[[str], str]
-        self._family_index: Callable[[str], str]
+        self._spans: dict[str, set[str]] = {}
+        ring = keyring()
+        org = str(child.school_id)
+        self._full_index = ring.blind_indexer(org, NAME_INDEX)
+        self._family_index = ring.blind_indexer(org, FAMILY_NAME_INDEX)
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
         self._redacted: dict[str, str] = {}
         self.authority: str | None = None  # the child's authority's name, read with the page
@@ -301,43 +352,47 @@ class _Builder:
 
     def named_in(self, text: str) -> list[Child]:
         """The school's other children whose full name or family name is in `text` as whole
-        words. Found through the blind indexes, so no other child's name is decrypted unless
-        it is in the text, however large the school."""
-        owners = self._index_owners
-        if owners is None:
-            owners = self._load_index_owners()
-        ids: set[uuid.UUID] = set()
-        for span in name_spans(text):
-            found = self._span_owners.get(span)
-            if found is None:
-                found = self._span_owners[span] = (
-                    owners.get(("full", self._full_index(span)), [])
-                    + owners.get(("family", self._family_index(span)), []))
-            ids.update(found)
-        missing = [i for i in ids if i not in self._named]
-        if missing:
-            for other in db.session.scalars(
-                children_visible_to(self.user).where(Child.id.in_(missing))
-            ):
-                self._named[other.id] = other
+        words. Found through the blind indexes of the text's words (read with the page's other
+        children, `_others_and_named`), so no other child's name is decrypted unless it is in
+        the text, however large the school."""
+        spans = self._spans_of(text)
+        unknown = spans - self._span_owners.keys()
+        if unknown:  # a text the page's read was not given: its children found on their own
+            self._find(unknown)
+        ids = {i for span in spans for i in self._span_owners[span]}
         return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
 
-    def _load_index_owners(self) -> dict[tuple[str, str], list[uuid.UUID]]:
-        """The blind indexes of every other child of the school (ids and HMACs only)."""
-        owners: dict[tuple[str, str], list[uuid.UUID]] = {}
-        for child_id, full, family in db.session.execute(
-            children_visible_to(self.user).where(Child.id != self.child.id)
-            .with_only_columns(Child.id, Child.name_index, Child.family_name_index)
+    def _spans_of(self, text: str) -> set[str]:
+        found = self._spans.get(text)
+        if found is None:
+            found = self._spans[text] = name_spans(text)
+        return found
+
+    def _find(self, spans: set[str], linked: Any = None) -> list[Child]:
+        """In one statement: the other children of the school (not this one) whose full or
+        family name's blind index is that of one of `spans` (kept by span for `named_in`), and
+        with `linked` (a subquery of child ids) those children too; returns the linked ones.
+        The indexes are bound as one value (`reads.one_of`), however many spans."""
+        full: dict[str, list[str]] = {}
+        family: dict[str, list[str]] = {}
+        for span in spans:
+            self._span_owners[span] = []
+            full.setdefault(self._full_index(span), []).append(span)
+            family.setdefault(self._family_index(span), []).append(span)
+        named = or_(one_of(Child.name_index, full), one_of(Child.family_name_index, family))
+        is_linked = Child.id.in_(linked) if linked is not None else false()
+        found = []
+        for other, was_linked in db.session.execute(
+            children_visible_to(self.user).add_columns(is_linked)
+            .where(Child.id != self.child.id, or_(is_linked, named))
         ):
-            for key in (("full", full), ("family", family)):
-                if key[1]:
-                    owners.setdefault(key, []).append(child_id)
-        ring = keyring()
-        org = str(self.child.school_id)
-        self._full_index = ring.blind_indexer(org, NAME_INDEX)
-        self._family_index = ring.blind_indexer(org, FAMILY_NAME_INDEX)
-        self._index_owners = owners
-        return owners
+            if was_linked:
+                found.append(other)
+            for owner in (*full.get(other.name_index or "", ()),
+                          *family.get(other.family_name_index or "", ())):
+                self._span_owners[owner].append(other.id)
+                self._named[other.id] = other
+        return found
 
     def label(self, other: Child) -> str:
         return chronology.label(other, self.child, name_family=self.name_family)
@@ -491,7 +546,6 @@ class _Builder:
         concern_ids = [c.id for c in concerns]
         all_parts, parts, incidents = self._incidents(wanted["incident"])
         incident_ids = list(incidents)
-        self._load_others(concern_ids_q, incident_ids_q)
         decisions = list(db.session.scalars(
             select(Decision).where(Decision.id.in_(wanted["decision"]))
             .options(people_named(Decision.decided_by))
@@ -523,6 +577,10 @@ class _Builder:
             .order_by(Addendum.created_at)
         )) if target_ids else []
         received = self._received(entries)
+        self._others_and_named(concern_ids_q, incident_ids_q, _texts(
+            concerns, [o for rows in outcomes.values() for o in rows], incidents.values(),
+            all_parts, decisions, entries, addenda, attachments, received.values(),
+            self._received_files.values()))
         # Who made each row, read with it: no statement of its own.
         self.named_users(
             [c.raised_by for c in concerns] + [i.opened_by for i in incidents.values()]
@@ -587,9 +645,11 @@ class _Builder:
                      if part.child_id == child.id}
         return all_parts, parts, incidents
 
-    def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
-        """`self.others`: every other child the file links."""
-        child, user = self.child, self.user
+    def _others_and_named(self, concern_ids_q: Any, incident_ids_q: Any,
+                          texts: Iterable[str]) -> None:
+        """`self.others`: every other child the file links; and every other child of the
+        school named in `texts` (the page's free text): one statement."""
+        user = self.user
         # Every other child the whole file touches (not only this page): their names are
         # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
         other_ids_q = union_all(
@@ -599,11 +659,11 @@ class _Builder:
             .with_only_columns(IncidentChild.child_id)
             .where(IncidentChild.incident_id.in_(incident_ids_q)),
         ).subquery()
-        self.others = {
-            c.id: c for c in db.session.scalars(
-                select(Child).where(Child.id.in_(select(other_ids_q.c[0])),
-                                    Child.id != child.id))
-        }
+        spans: set[str] = set()
+        for text in texts:
+            spans |= self._spans_of(text)
+        self.others = {c.id: c for c in self._find(spans - self._span_owners.keys(),
+                                                    select(other_ids_q.c[0]))}
 
     def _received(self, entries: list[ChildRecordEntry]) -> dict[uuid.UUID, ReceivedFile]:
         """The files received from the previous school that the page's lines are about (and
@@ -759,9 +819,7 @@ class _Builder:
             self.item("child_words_missing_reason", "Why the child's words were not recorded",
                       concern.child_words_missing_reason),
             self.item("where", "Where", concern.where),
-            self.item("when_text", "When", ", ".join(part for part in (
-                date_text(concern.occurred_on) if concern.occurred_on else None,
-                concern.when_text) if part) or None),
+            self.item("when_text", "When", _concern_when(concern)),
             self.item("urgent_detail", "Why it is urgent", concern.urgent_detail),
         ]
         return Event(
