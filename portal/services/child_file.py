@@ -311,6 +311,7 @@ class _Builder:
         self.name_family = name_family
         self._received_files: dict[uuid.UUID, Attachment] = {}
         self.others: dict[uuid.UUID, Child] = {}
+        self.family: list[Child] = []  # the others of the child's family group
         self._names: dict[uuid.UUID, str] = {}
         # Per text span (normalised) the other children of the school it names; those
         # children; each text's spans.
@@ -371,8 +372,9 @@ class _Builder:
     def _find(self, spans: set[str], linked: Any = None) -> list[Child]:
         """In one statement: the other children of the school (not this one) whose full or
         family name's blind index is that of one of `spans` (kept by span for `named_in`), and
-        with `linked` (a subquery of child ids) those children too; returns the linked ones.
-        The indexes are bound as one value (`reads.one_of`), however many spans."""
+        with `linked` (a subquery of child ids) those children and the child's family group
+        (`self.family`) too; returns the linked ones. The indexes are bound as one value
+        (`reads.one_of`), however many spans."""
         full: dict[str, list[str]] = {}
         family: dict[str, list[str]] = {}
         for span in spans:
@@ -381,17 +383,25 @@ class _Builder:
             family.setdefault(self._family_index(span), []).append(span)
         named = or_(one_of(Child.name_index, full), one_of(Child.family_name_index, family))
         is_linked = Child.id.in_(linked) if linked is not None else false()
+        group = self.child.family_group
+        in_family = (Child.family_group == group) if linked is not None and group is not None \
+            else false()
         found = []
-        for other, was_linked in db.session.execute(
-            children_visible_to(self.user).add_columns(is_linked)
-            .where(Child.id != self.child.id, or_(is_linked, named))
+        members = []
+        for other, was_linked, was_family in db.session.execute(
+            children_visible_to(self.user).add_columns(is_linked, in_family)
+            .where(Child.id != self.child.id, or_(is_linked, in_family, named))
         ):
             if was_linked:
                 found.append(other)
+            if was_family:
+                members.append(other)
             for owner in (*full.get(other.name_index or "", ()),
                           *family.get(other.family_name_index or "", ())):
                 self._span_owners[owner].append(other.id)
                 self._named[other.id] = other
+        if linked is not None:
+            self.family = sorted(members, key=lambda c: c.reference)
         return found
 
     def label(self, other: Child) -> str:
@@ -776,19 +786,10 @@ class _Builder:
                 ev.corrections.append(correction)
 
     def _family(self) -> list[str]:
-        """The others of the child's family group, named or by label."""
-        child, user = self.child, self.user
-        family = []
-        if child.family_group is not None:
-            family = [
-                f"{c.full_name} ({c.reference})" if self.name_family else c.redacted_label
-                for c in db.session.scalars(
-                    children_visible_to(user).where(Child.family_group == child.family_group,
-                                                    Child.id != child.id)
-                    .order_by(Child.reference)
-                )
-            ]
-        return family
+        """The others of the child's family group (read with the file's other children,
+        `_find`), named or by label."""
+        return [f"{c.full_name} ({c.reference})" if self.name_family else c.redacted_label
+                for c in self.family]
 
     def received_event(self, ev: Event, received: ReceivedFile | None) -> None:
         """A file from the previous school: which school, when it arrived, the file."""
