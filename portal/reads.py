@@ -12,6 +12,8 @@
 * `people_named` reads the user a row names (its author, who recorded it) with the row, by
   name only, in the row's own statement: a page then needs no statement of its own for the
   names it shows.
+* `corrections_named` reads a row's corrections (R5), each with its author's name, joined to
+  the row's own statement (a row has few).
 * `one_of` tests a column against many values bound as one (a JSON array on SQLite, an array
   on PostgreSQL): hundreds of values cost one parameter, not one each.
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
@@ -35,7 +37,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.orm.util import identity_key
 
-from .models import LocalAuthority, User, db
+from .models import Addendum, LocalAuthority, User, db
 
 _STORE = "portal.reads"
 M = TypeVar("M")
@@ -98,6 +100,12 @@ def people_named(relationship: Any) -> _AbstractLoad:
     """A loader option: the user `relationship` (a many-to-one to `User`) names, joined to the
     row's own statement, by name only (`display_name`; the rest loads if ever read)."""
     return joinedload(relationship).load_only(User.display_name)
+
+
+def corrections_named(relationship: Any) -> _AbstractLoad:
+    """A loader option: a row's `corrections` (a viewonly collection of `Addendum`, oldest
+    first), each with its author's name, joined to the row's own statement."""
+    return joinedload(relationship).options(people_named(Addendum.author))
 
 
 def one_of(column: Any, values: Collection[str]) -> ColumnElement[bool]:

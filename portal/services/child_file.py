@@ -589,7 +589,7 @@ class _Builder:
         received = self._received(entries)
         self._others_and_named(concern_ids_q, incident_ids_q, _texts(
             concerns, [o for rows in outcomes.values() for o in rows], incidents.values(),
-            all_parts, decisions, entries, addenda, attachments, received.values(),
+            parts, decisions, entries, addenda, attachments, received.values(),
             self._received_files.values()))
         # Who made each row, read with it: no statement of its own.
         self.named_users(

@@ -51,7 +51,7 @@ from ..models import (
     User,
     db,
 )
-from ..reads import people_named
+from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess
@@ -546,15 +546,17 @@ def still_owed(incident: Incident, now: dt.datetime) -> list[RouteState]:
     return [s for s in states_for([incident], now)[incident.id] if not s.done]
 
 
-def records_of(incident: Incident, *, with_names: bool = False) -> list[RouteHandover]:
-    """The incident's hand-over records in order; `with_names`: each with who recorded it
-    (`recorded_by`) read in the same statement."""
+def records_of(incident: Incident, *, as_shown: bool = False) -> list[RouteHandover]:
+    """The incident's hand-over records in order; `as_shown`: as the incident page shows
+    them, each with who recorded it (`recorded_by`) and its corrections (`corrections`, with
+    theirs) read in the same statement."""
     query = select(RouteHandover).where(RouteHandover.incident_id == incident.id,
                                         RouteHandover.school_id == incident.school_id)
-    if with_names:
-        query = query.options(people_named(RouteHandover.recorded_by))
+    if as_shown:
+        query = query.options(people_named(RouteHandover.recorded_by),
+                              corrections_named(RouteHandover.corrections))
     return list(db.session.scalars(
-        query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)))
+        query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)).unique())
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:

@@ -41,7 +41,7 @@ from ..models import (
     db,
     utcnow,
 )
-from ..reads import people_named
+from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import assess
 from ..rules.calendar import is_working_day
@@ -234,13 +234,15 @@ def concerns_with_children(incident: Incident) -> tuple[list[Concern], list[Chil
     return list(concerns.values()), sorted(children.values(), key=lambda c: c.reference)
 
 
-def decisions(incident: Incident, *, with_names: bool = False) -> list[Decision]:
-    """The incident's decisions, oldest first; `with_names`: each with its author's name
-    (`decided_by`) read in the same statement."""
+def decisions(incident: Incident, *, as_shown: bool = False) -> list[Decision]:
+    """The incident's decisions, oldest first; `as_shown`: as the incident page shows them,
+    each with its author's name (`decided_by`) and its corrections (`corrections`, with
+    theirs) read in the same statement."""
     query = select(Decision).where(Decision.incident_id == incident.id)
-    if with_names:
-        query = query.options(people_named(Decision.decided_by))
-    return list(db.session.scalars(query.order_by(Decision.decided_at, Decision.id)))
+    if as_shown:
+        query = query.options(people_named(Decision.decided_by),
+                              corrections_named(Decision.corrections))
+    return list(db.session.scalars(query.order_by(Decision.decided_at, Decision.id)).unique())
 
 
 def not_involved_ids(incident: Incident) -> set[uuid.UUID]:
@@ -341,19 +343,19 @@ def addenda_for(school_id: uuid.UUID, target_type: str,
     return {target_id: rows for (_, target_id), rows in found.items()}
 
 
-def addenda_of(school_id: uuid.UUID, targets: Iterable[tuple[str, uuid.UUID]], *,
-               with_names: bool = False) -> dict[tuple[str, uuid.UUID], list[Addendum]]:
+def addenda_of(school_id: uuid.UUID, targets: Iterable[tuple[str, uuid.UUID]],
+               ) -> dict[tuple[str, uuid.UUID], list[Addendum]]:
     """The corrections of each (target type, target id), oldest first, in one query whatever
-    the mix of types; `with_names`: each with its author's name (`author`) in that query."""
+    the mix of types."""
     out: dict[tuple[str, uuid.UUID], list[Addendum]] = {t: [] for t in targets}
     if not out:
         return out
-    query = select(Addendum).where(Addendum.school_id == school_id,
-                                   Addendum.target_type.in_({t for t, _ in out}),
-                                   Addendum.target_id.in_({i for _, i in out}))
-    if with_names:
-        query = query.options(people_named(Addendum.author))
-    for a in db.session.scalars(query.order_by(Addendum.created_at)):
+    for a in db.session.scalars(
+        select(Addendum).where(Addendum.school_id == school_id,
+                               Addendum.target_type.in_({t for t, _ in out}),
+                               Addendum.target_id.in_({i for _, i in out}))
+        .order_by(Addendum.created_at)
+    ):
         if (a.target_type, a.target_id) in out:
             out[(a.target_type, a.target_id)].append(a)
     return out

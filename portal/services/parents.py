@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from .. import audit, wording
 from ..clock import from_uk_local
 from ..models import Incident, ParentContact, User, db
-from ..reads import people_named
 from ..refusal import Problem, Refused
 from . import chronology
 from .facts import incident_children
@@ -136,19 +135,16 @@ def record_parents(user: User, incident: Incident, data: ParentsInput,
     return contact
 
 
-def contacts_for(incidents: Iterable[Incident], *, with_names: bool = False,
-                 ) -> dict[tuple[uuid.UUID, uuid.UUID], list[ParentContact]]:
-    """Every record per (incident id, child id), oldest first: the last one is current;
-    `with_names`: each with who recorded it (`recorded_by`) read in the same statement."""
+def contacts_for(incidents: Iterable[Incident]) -> dict[tuple[uuid.UUID, uuid.UUID],
+                                                        list[ParentContact]]:
+    """Every record per (incident id, child id), oldest first: the last one is current."""
     ids = [i.id for i in incidents]
     out: dict[tuple[uuid.UUID, uuid.UUID], list[ParentContact]] = {}
     if not ids:
         return out
-    query = select(ParentContact).where(ParentContact.incident_id.in_(ids))
-    if with_names:
-        query = query.options(people_named(ParentContact.recorded_by))
     for contact in db.session.scalars(
-        query.order_by(ParentContact.child_id, ParentContact.number)
+        select(ParentContact).where(ParentContact.incident_id.in_(ids))
+        .order_by(ParentContact.child_id, ParentContact.number)
     ):
         out.setdefault((contact.incident_id, contact.child_id), []).append(contact)
     return out
