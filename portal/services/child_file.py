@@ -65,7 +65,6 @@ from ..models import (
     keyring,
 )
 from ..models.base import UTCDateTime
-from ..reads import one_of, people_named
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
@@ -267,43 +266,6 @@ class _PageRows:
     received: dict[uuid.UUID, ReceivedFile]
 
 
-# Every free text of the file that goes through `_Builder.redact`, by the record holding it:
-# gathered before the page is built, so the children named in all of them are found with the
-# file's other children in one statement (`_Builder._others_and_named`). A text not listed
-# is still redacted, at the cost of a statement of its own (the count test would show it).
-_FREE_TEXT: Final[dict[type, tuple[str, ...]]] = {
-    Concern: ("what_happened", "child_words", "child_words_missing_reason", "where",
-              "when_text", "urgent_detail"),
-    ConcernOutcome: ("reasons", "route_detail", "route_reference"),
-    Incident: ("summary",),
-    IncidentChild: ("child_words", "child_words_missing_reason"),
-    Decision: ("what", "reasons"),
-    ChildRecordEntry: ("body",),
-    Addendum: ("correction", "reason"),
-    Attachment: ("filename", "description"),
-    ReceivedFile: ("previous_school",),
-}
-
-
-def _concern_when(concern: Concern) -> str | None:
-    """A concern's "When": the day it happened and the words recorded, as redacted."""
-    return ", ".join(part for part in (
-        date_text(concern.occurred_on) if concern.occurred_on else None,
-        concern.when_text) if part) or None
-
-
-def _texts(*groups: Iterable[Any]) -> list[str]:
-    """Every free text (`_FREE_TEXT`, and a concern's "When") of the records in `groups`."""
-    found: list[str] = []
-    for group in groups:
-        for record in group:
-            found.extend(text for name in _FREE_TEXT.get(type(record), ())
-                         if (text := getattr(record, name)))
-            if isinstance(record, Concern) and (when := _concern_when(record)):
-                found.append(when)
-    return found
-
-
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
@@ -313,15 +275,13 @@ class _Builder:
         self.others: dict[uuid.UUID, Child] = {}
         self.family: list[Child] = []  # the others of the child's family group
         self._names: dict[uuid.UUID, str] = {}
-        # Per text span (normalised) the other children of the school it names; those
-        # children; each text's spans.
+        # Other children of the school by ("full" | "family", blind index); per text span
+        # (normalised) the children it names; the named children loaded so far.
+        self._index_owners: dict[tuple[str, str], list[uuid.UUID]] | None = None
         self._span_owners: dict[str, list[uuid.UUID]] = {}
         self._named: dict[uuid.UUID, Child] = {}
-        self._spans: dict[str, set[str]] = {}
-        ring = keyring()
-        org = str(child.school_id)
-        self._full_index = ring.blind_indexer(org, NAME_INDEX)
-        self._family_index = ring.blind_indexer(org, FAMILY_NAME_INDEX)
+        self._full_index: Callable[[str], str]
+        self._family_index: Callable[[str], str]
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
         self._redacted: dict[str, str] = {}
         self.authority: str | None = None  # the child's authority's name, read with the page
@@ -353,56 +313,43 @@ class _Builder:
 
     def named_in(self, text: str) -> list[Child]:
         """The school's other children whose full name or family name is in `text` as whole
-        words. Found through the blind indexes of the text's words (read with the page's other
-        children, `_others_and_named`), so no other child's name is decrypted unless it is in
-        the text, however large the school."""
-        spans = self._spans_of(text)
-        unknown = spans - self._span_owners.keys()
-        if unknown:  # a text the page's read was not given: its children found on their own
-            self._find(unknown)
-        ids = {i for span in spans for i in self._span_owners[span]}
+        words. Found through the blind indexes, so no other child's name is decrypted unless
+        it is in the text, however large the school."""
+        owners = self._index_owners
+        if owners is None:
+            owners = self._load_index_owners()
+        ids: set[uuid.UUID] = set()
+        for span in name_spans(text):
+            found = self._span_owners.get(span)
+            if found is None:
+                found = self._span_owners[span] = (
+                    owners.get(("full", self._full_index(span)), [])
+                    + owners.get(("family", self._family_index(span)), []))
+            ids.update(found)
+        missing = [i for i in ids if i not in self._named]
+        if missing:
+            for other in db.session.scalars(
+                children_visible_to(self.user).where(Child.id.in_(missing))
+            ):
+                self._named[other.id] = other
         return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
 
-    def _spans_of(self, text: str) -> set[str]:
-        found = self._spans.get(text)
-        if found is None:
-            found = self._spans[text] = name_spans(text)
-        return found
-
-    def _find(self, spans: set[str], linked: Any = None) -> list[Child]:
-        """In one statement: the other children of the school (not this one) whose full or
-        family name's blind index is that of one of `spans` (kept by span for `named_in`), and
-        with `linked` (a subquery of child ids) those children and the child's family group
-        (`self.family`) too; returns the linked ones. The indexes are bound as one value
-        (`reads.one_of`), however many spans."""
-        full: dict[str, list[str]] = {}
-        family: dict[str, list[str]] = {}
-        for span in spans:
-            self._span_owners[span] = []
-            full.setdefault(self._full_index(span), []).append(span)
-            family.setdefault(self._family_index(span), []).append(span)
-        named = or_(one_of(Child.name_index, full), one_of(Child.family_name_index, family))
-        is_linked = Child.id.in_(linked) if linked is not None else false()
-        group = self.child.family_group
-        in_family = (Child.family_group == group) if linked is not None and group is not None \
-            else false()
-        found = []
-        members = []
-        for other, was_linked, was_family in db.session.execute(
-            children_visible_to(self.user).add_columns(is_linked, in_family)
-            .where(Child.id != self.child.id, or_(is_linked, in_family, named))
+    def _load_index_owners(self) -> dict[tuple[str, str], list[uuid.UUID]]:
+        """The blind indexes of every other child of the school (ids and HMACs only)."""
+        owners: dict[tuple[str, str], list[uuid.UUID]] = {}
+        for child_id, full, family in db.session.execute(
+            children_visible_to(self.user).where(Child.id != self.child.id)
+            .with_only_columns(Child.id, Child.name_index, Child.family_name_index)
         ):
-            if was_linked:
-                found.append(other)
-            if was_family:
-                members.append(other)
-            for owner in (*full.get(other.name_index or "", ()),
-                          *family.get(other.family_name_index or "", ())):
-                self._span_owners[owner].append(other.id)
-                self._named[other.id] = other
-        if linked is not None:
-            self.family = sorted(members, key=lambda c: c.reference)
-        return found
+            for key in (("full", full), ("family", family)):
+                if key[1]:
+                    owners.setdefault(key, []).append(child_id)
+        ring = keyring()
+        org = str(self.child.school_id)
+        self._full_index = ring.blind_indexer(org, NAME_INDEX)
+        self._family_index = ring.blind_indexer(org, FAMILY_NAME_INDEX)
+        self._index_owners = owners
+        return owners
 
     def label(self, other: Child) -> str:
         return chronology.label(other, self.child, name_family=self.name_family)
@@ -415,9 +362,13 @@ class _Builder:
     def item(self, key: str, label: str, text: str | None) -> Item | None:
         return Item(key, label, self.redact(text)) if text else None
 
-    def named_users(self, users: Iterable[User | None]) -> None:
-        """The names of the users the page's rows were read with (`reads.people_named`)."""
-        self._names.update((u.id, u.display_name) for u in users if u is not None)
+    def load_users(self, ids: Iterable[uuid.UUID | None]) -> None:
+        wanted = {i for i in ids if i is not None} - set(self._names)
+        if wanted:
+            for uid, name in db.session.execute(
+                select(User.id, User.display_name).where(User.id.in_(wanted))
+            ):
+                self._names[uid] = name
 
     # -- the file -------------------------------------------------------------------------
 
@@ -556,9 +507,9 @@ class _Builder:
         concern_ids = [c.id for c in concerns]
         all_parts, parts, incidents = self._incidents(wanted["incident"])
         incident_ids = list(incidents)
+        self._load_others(concern_ids_q, incident_ids_q)
         decisions = list(db.session.scalars(
             select(Decision).where(Decision.id.in_(wanted["decision"]))
-            .options(people_named(Decision.decided_by))
         )) if wanted["decision"] else []
         # The page's own lines, and the notes linked to what the page shows.
         sources = [*concern_ids, *incident_ids, *(p.id for p in parts),
@@ -569,7 +520,6 @@ class _Builder:
         entries = list(db.session.scalars(
             school_rows_visible_to(user, ChildRecordEntry)
             .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
-            .options(people_named(ChildRecordEntry.author))
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
         )) if entry_filter else []
         attachments = list(db.session.scalars(
@@ -583,20 +533,14 @@ class _Builder:
         addenda = list(db.session.scalars(
             school_rows_visible_to(user, Addendum)
             .where(Addendum.target_id.in_(target_ids))
-            .options(people_named(Addendum.author))
             .order_by(Addendum.created_at)
         )) if target_ids else []
         received = self._received(entries)
-        self._others_and_named(concern_ids_q, incident_ids_q, _texts(
-            concerns, [o for rows in outcomes.values() for o in rows], incidents.values(),
-            parts, decisions, entries, addenda, attachments, received.values(),
-            self._received_files.values()))
-        # Who made each row, read with it: no statement of its own.
-        self.named_users(
-            [c.raised_by for c in concerns] + [i.opened_by for i in incidents.values()]
-            + [o.decided_by for rows in outcomes.values() for o in rows]
-            + [d.decided_by for d in decisions] + [e.author for e in entries]
-            + [a.author for a in addenda]
+        self.load_users(
+            [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
+            + [o.decided_by_id for rows in outcomes.values() for o in rows]
+            + [d.decided_by_id for d in decisions] + [e.author_id for e in entries]
+            + [a.author_id for a in addenda]
         )
         return _PageRows(concerns=concerns, outcomes=outcomes, concern_links=concern_links,
                          all_parts=all_parts, parts=parts, incidents=incidents,
@@ -617,7 +561,6 @@ class _Builder:
                                             ConcernOutcome.school_id == child.school_id))
             .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
             .where(Concern.id.in_(wanted))
-            .options(people_named(Concern.raised_by), people_named(ConcernOutcome.decided_by))
             .order_by(ConcernOutcome.decided_at, ConcernChild.id)
         ).all() if wanted else []
         by_concern: dict[uuid.UUID, Concern] = {}
@@ -646,7 +589,6 @@ class _Builder:
             school_rows_visible_to(user, IncidentChild).add_columns(Incident)
             .join(Incident, Incident.id == IncidentChild.incident_id)
             .where(IncidentChild.incident_id.in_(wanted))
-            .options(people_named(Incident.opened_by))
             .order_by(IncidentChild.position)
         )) if wanted else []
         all_parts = [part for part, _ in found]
@@ -655,11 +597,9 @@ class _Builder:
                      if part.child_id == child.id}
         return all_parts, parts, incidents
 
-    def _others_and_named(self, concern_ids_q: Any, incident_ids_q: Any,
-                          texts: Iterable[str]) -> None:
-        """`self.others`: every other child the file links; and every other child of the
-        school named in `texts` (the page's free text): one statement."""
-        user = self.user
+    def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
+        """`self.others`: every other child the file links."""
+        child, user = self.child, self.user
         # Every other child the whole file touches (not only this page): their names are
         # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
         other_ids_q = union_all(
@@ -669,11 +609,23 @@ class _Builder:
             .with_only_columns(IncidentChild.child_id)
             .where(IncidentChild.incident_id.in_(incident_ids_q)),
         ).subquery()
-        spans: set[str] = set()
-        for text in texts:
-            spans |= self._spans_of(text)
-        self.others = {c.id: c for c in self._find(spans - self._span_owners.keys(),
-                                                    select(other_ids_q.c[0]))}
+        # With them, the others of the child's family group (`_family`): no statement of its own.
+        linked = Child.id.in_(select(other_ids_q.c[0]))
+        group = child.family_group
+        # The family group as `children_visible_to` scopes it (the linked ids are scoped).
+        visible = children_visible_to(user).whereclause
+        in_family = and_(Child.family_group == group, visible) \
+            if group is not None and visible is not None else false()
+        self.others, self.family = {}, []
+        for other, was_linked, was_family in db.session.execute(
+            select(Child, linked, in_family)
+            .where(Child.id != child.id, or_(linked, in_family))
+        ):
+            if was_family:
+                self.family.append(other)
+            if was_linked:
+                self.others[other.id] = other
+        self.family.sort(key=lambda c: c.reference)
 
     def _received(self, entries: list[ChildRecordEntry]) -> dict[uuid.UUID, ReceivedFile]:
         """The files received from the previous school that the page's lines are about (and
@@ -787,7 +739,7 @@ class _Builder:
 
     def _family(self) -> list[str]:
         """The others of the child's family group (read with the file's other children,
-        `_find`), named or by label."""
+        `_load_others`), named or by label."""
         return [f"{c.full_name} ({c.reference})" if self.name_family else c.redacted_label
                 for c in self.family]
 
@@ -820,7 +772,9 @@ class _Builder:
             self.item("child_words_missing_reason", "Why the child's words were not recorded",
                       concern.child_words_missing_reason),
             self.item("where", "Where", concern.where),
-            self.item("when_text", "When", _concern_when(concern)),
+            self.item("when_text", "When", ", ".join(part for part in (
+                date_text(concern.occurred_on) if concern.occurred_on else None,
+                concern.when_text) if part) or None),
             self.item("urgent_detail", "Why it is urgent", concern.urgent_detail),
         ]
         return Event(
