@@ -14,8 +14,6 @@
   names it shows.
 * `corrections_named` reads a row's corrections (R5), each with its author's name, joined to
   the row's own statement (a row has few).
-* `one_of` tests a column against many values bound as one (a JSON array on SQLite, an array
-  on PostgreSQL): hundreds of values cost one parameter, not one each.
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
   again. The session is the request's own (removed at teardown), so nothing outlives it.
@@ -26,13 +24,11 @@ outlives its requests, and one request must never see another's rows.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import has_request_context, request
-from sqlalchemy import ColumnElement, String, any_, func, inspect, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.orm.util import identity_key
@@ -107,11 +103,3 @@ def corrections_named(relationship: Any) -> _AbstractLoad:
     first), each with its author's name, joined to the row's own statement."""
     return joinedload(relationship).options(people_named(Addendum.author))
 
-
-def one_of(column: Any, values: Collection[str]) -> ColumnElement[bool]:
-    """`column IN values` with `values` (strings) bound as one parameter, whatever their
-    number: `= ANY(array)` on PostgreSQL, `IN (SELECT value FROM json_each(...))` on SQLite."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(sorted(values), ARRAY(String)))  # type: ignore[no-any-return]
-    each = func.json_each(literal(json.dumps(sorted(values)))).table_valued("value")
-    return column.in_(select(each.c.value))  # type: ignore[no-any-return]

@@ -391,7 +391,6 @@ class Incident(IdMixin, Base):
     state: Mapped[str] = mapped_column(String(16), default="open", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     opened_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    opened_by: Mapped[User] = relationship(foreign_keys=[opened_by_id])
     # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
     corrections: Mapped[list[Addendum]] = relationship(
         primaryjoin="and_(foreign(Addendum.target_id) == Incident.id, "
@@ -616,7 +615,6 @@ class ChildRecordEntry(ChildKeyed, IdMixin, Base):
     source_id: Mapped[uuid.UUID | None] = mapped_column()
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     body_enc: Mapped[bytes | None] = enc_column()
 
     body = Encrypted[str](**CHILD_KEY)
