@@ -50,6 +50,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import typing
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ from typing import Any, Final, Literal
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Table, Text, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -322,6 +323,22 @@ def record(
     raise RuntimeError(f"audit: {MAX_TRIES} writers overtook this one on one chain")
 
 
+_TABLE: Final = typing.cast(Table, AuditEvent.__table__)
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert(dialect: str) -> Any:
+    """The event's INSERT ... ON CONFLICT (org_id, seq) DO NOTHING RETURNING id, built once
+    per dialect (its values bound at execution: compiled once, not per event)."""
+    found = _INSERTS.get(dialect)
+    if found is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        found = _INSERTS[dialect] = (
+            insert(_TABLE).on_conflict_do_nothing(index_elements=["org_id", "seq"])
+            .returning(_TABLE.c.id))
+    return found
+
+
 def _append(org: str, when: dt.datetime, actor_id: uuid.UUID | None, action: str,
             object_type: str | None, object_text: str | None,
             clean: dict[str, DetailValue]) -> AuditEvent | None:
@@ -342,14 +359,8 @@ def _append(org: str, when: dt.datetime, actor_id: uuid.UUID | None, action: str
         org_id=org, seq=seq, at=when, actor_id=actor_id, action=action,
         object_type=object_type, object_id=object_text, detail=clean, prev_hash=prev_hash,
     )
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns}
-    taken = db.session.execute(
-        insert(AuditEvent).values(values)
-        .on_conflict_do_nothing(index_elements=["org_id", "seq"])
-        .returning(AuditEvent.id)
-    ).first()
+    values = {column.key: getattr(event, column.key) for column in _TABLE.columns}
+    taken = db.session.execute(_insert(db.session.get_bind().dialect.name), values).first()
     if taken is None:
         return None
     # The row is in the database: the session holds it as loaded, without reading it back.
