@@ -379,8 +379,16 @@ def get_child_or_404(user: Any, ident: Any) -> Child:
     return _get(children_visible_to(user), Child, ident)
 
 
-def get_incident_or_404(user: Any, ident: Any) -> Incident:
-    return _get(incidents_visible_to(user), Incident, ident)
+def get_incident_or_404(user: Any, ident: Any, *options: Any) -> Incident:
+    """The incident, read with loader `options` (a page's own: what it shows with it)."""
+    query = incidents_visible_to(user)
+    if not options:
+        return _get(query, Incident, ident)
+    found = db.session.execute(query.options(*options).where(Incident.id == parse_id(ident))
+                               ).unique().scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def get_referral_or_404(user: Any, ident: Any) -> Referral:

@@ -18,13 +18,17 @@ Transactions
     committed by the caller on their own.
 
 Concurrency
-    Two writers on one organisation must not take the same ``seq``. On PostgreSQL ``record()``
-    takes a transaction-scoped advisory lock on the organisation (``pg_advisory_xact_lock``)
-    before reading the chain head, so writers queue and each sees the other's committed row
-    (READ COMMITTED, PostgreSQL's default). On SQLite it takes the database's write lock first
-    (an UPDATE that matches no row), which serialises all writers. Either way the unique
-    constraint on (org_id, seq) is the backstop: a race that slipped through fails with
-    IntegrityError rather than forking the chain.
+    Two writers on one organisation must not take the same ``seq``: the unique constraint on
+    (org_id, seq) decides. ``record()`` reads the chain head and inserts the next event with
+    ``ON CONFLICT (org_id, seq) DO NOTHING ... RETURNING`` (two statements, no lock of its
+    own: issue 15 counts every page's statements). When another writer took that ``seq``
+    first, the insert waits for it to commit or roll back (PostgreSQL), or for the database's
+    write lock (SQLite), inserts nothing, and ``record()`` reads the head again and links to
+    the other writer's event. The second read sees it: on PostgreSQL each statement of a READ
+    COMMITTED transaction (the default) reads what is committed when it starts; on SQLite the
+    failed insert has taken the write lock, so nothing can commit in between (pysqlite starts
+    a transaction only at the first write, so a read before it is never stale). A row is only
+    ever linked to the committed or own-transaction head, so the chain cannot fork.
 
 Hardening the database (deployment note)
     The chain detects tampering; it does not prevent it. The database role the application uses
@@ -46,6 +50,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import typing
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,9 +58,11 @@ from typing import Any, Final, Literal
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import Text, cast, func, select, text
+from sqlalchemy import Table, Text, cast, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
-from .models import AuditEvent, db, utcnow
+from .models import AuditEvent, db, new_id, utcnow
 
 __all__ = [
     "ACTIONS",
@@ -168,6 +175,9 @@ MAX_STRING: Final = 80
 MAX_LIST: Final = 50
 MAX_KEYS: Final = 20
 MAX_INT: Final = 2**53  # exact in JSON everywhere
+# Writers that may overtake one in a row before `record()` gives up (each overtaking writer
+# has committed an event, so this only ends a pathological storm on one organisation).
+MAX_TRIES: Final = 100
 
 DetailValue = str | int | bool | None | list[str]
 
@@ -270,21 +280,6 @@ def compute_hash(**fields: Any) -> bytes:
 # Writing
 
 
-def _lock_chain(org_id: str) -> None:
-    """Serialise writers of one organisation's chain until this transaction ends (PostgreSQL)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # Two-key form: the first key namespaces the lock to the audit trail.
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, hashtext(:org))"),
-            {"ns": 0x41554454, "org": org_id},  # "AUDT"
-        )
-    elif dialect == "sqlite":
-        # A write that touches no row still takes SQLite's single write lock, so the head read
-        # next cannot be overtaken by another writer before this transaction ends.
-        db.session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
-
-
 def record(
     action: str,
     *,
@@ -321,7 +316,33 @@ def record(
         raise ValueError("audit time must be timezone-aware")
     when = when.astimezone(dt.UTC)
 
-    _lock_chain(org)
+    for _ in range(MAX_TRIES):
+        event = _append(org, when, actor_id, action, object_type, object_text, clean)
+        if event is not None:
+            return event
+    raise RuntimeError(f"audit: {MAX_TRIES} writers overtook this one on one chain")
+
+
+_TABLE: Final = typing.cast(Table, AuditEvent.__table__)
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert(dialect: str) -> Any:
+    """The event's INSERT ... ON CONFLICT (org_id, seq) DO NOTHING RETURNING id, built once
+    per dialect (its values bound at execution: compiled once, not per event)."""
+    found = _INSERTS.get(dialect)
+    if found is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        found = _INSERTS[dialect] = (
+            insert(_TABLE).on_conflict_do_nothing(index_elements=["org_id", "seq"])
+            .returning(_TABLE.c.id))
+    return found
+
+
+def _append(org: str, when: dt.datetime, actor_id: uuid.UUID | None, action: str,
+            object_type: str | None, object_text: str | None,
+            clean: dict[str, DetailValue]) -> AuditEvent | None:
+    """Link one event to the chain head as read now; None when another writer took its seq."""
     head = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.org_id == org)
@@ -330,24 +351,21 @@ def record(
     ).first()
     seq = head.seq + 1 if head else 1
     prev_hash = bytes(head.hash) if head else GENESIS_HASH
-
     event = AuditEvent(
-        org_id=org,
-        seq=seq,
-        at=when,
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_text,
-        detail=clean,
-        prev_hash=prev_hash,
+        id=new_id(), org_id=org, seq=seq, at=when, actor_id=actor_id, action=action,
+        object_type=object_type, object_id=object_text, detail=clean, prev_hash=prev_hash,
     )
     event.hash = compute_hash(
         org_id=org, seq=seq, at=when, actor_id=actor_id, action=action,
         object_type=object_type, object_id=object_text, detail=clean, prev_hash=prev_hash,
     )
+    values = {column.key: getattr(event, column.key) for column in _TABLE.columns}
+    taken = db.session.execute(_insert(db.session.get_bind().dialect.name), values).first()
+    if taken is None:
+        return None
+    # The row is in the database: the session holds it as loaded, without reading it back.
+    make_transient_to_detached(event)
     db.session.add(event)
-    db.session.flush()
     return event
 
 

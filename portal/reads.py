@@ -9,6 +9,11 @@
   until the request ends.
 * `per_request` builds a read two parts of one page share once per request (the dashboard's
   leavers and sealed files awaiting receipt, one statement for two panels).
+* `people_named` reads the user a row names (its author, who recorded it) with the row, by
+  name only, in the row's own statement: a page then needs no statement of its own for the
+  names it shows.
+* `corrections_named` reads a row's corrections (R5), each with its author's name, joined to
+  the row's own statement (a row has few).
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
   again. The session is the request's own (removed at teardown), so nothing outlives it.
@@ -24,9 +29,11 @@ from typing import Any, TypeVar
 
 from flask import has_request_context, request
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.orm.util import identity_key
 
-from .models import LocalAuthority, db
+from .models import Addendum, LocalAuthority, User, db
 
 _STORE = "portal.reads"
 M = TypeVar("M")
@@ -83,3 +90,16 @@ def per_request(key: str, build: Callable[[], T]) -> T:
         store[key] = build()
     found: T = store[key]
     return found
+
+
+def people_named(relationship: Any) -> _AbstractLoad:
+    """A loader option: the user `relationship` (a many-to-one to `User`) names, joined to the
+    row's own statement, by name only (`display_name`; the rest loads if ever read)."""
+    return joinedload(relationship).load_only(User.display_name)
+
+
+def corrections_named(relationship: Any) -> _AbstractLoad:
+    """A loader option: a row's `corrections` (a viewonly collection of `Addendum`, oldest
+    first), each with its author's name, joined to the row's own statement."""
+    return joinedload(relationship).options(people_named(Addendum.author))
+

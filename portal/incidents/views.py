@@ -35,7 +35,7 @@ from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
 from ..services import triage as triage_svc
-from ..services.incident_page import incident_page
+from ..services.incident_page import PAGE_OPTIONS, incident_page
 from ..services.recording import DECISION_KINDS, PARENT_REASONS, REVIEW_KINDS, REVIEW_OUTCOMES
 from ..services.school_hours import DAY_NAMES, clock
 from . import bp
@@ -210,7 +210,7 @@ def new() -> Any:
 @require_dsl
 def show(incident_id: uuid.UUID) -> str:
     user = _user()
-    incident = _incident(incident_id)
+    incident = access.get_incident_or_404(user, incident_id, *PAGE_OPTIONS)
     now = _now()
     page = incident_page(incident, now)
     audit.record(audit.INCIDENT_VIEWED, org_id=str(incident.school_id), actor_id=user.id,

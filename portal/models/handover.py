@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .accounts import User
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+
+if TYPE_CHECKING:
+    from .records import Addendum
 
 # The routes handed over by a record of their own (csc_referral: by the portal's referral).
 RECORDED_ROUTES: Final = ("police_emergency", "police", "adult_social_care")
@@ -57,6 +61,13 @@ class RouteHandover(IdMixin, Base):
     # `csc_referral` only: the authority referred to outside the portal (a directory code).
     local_authority_code: Mapped[str | None] = mapped_column(String(40))
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_by: Mapped[User] = relationship()
+    # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
+    corrections: Mapped[list[Addendum]] = relationship(
+        primaryjoin="and_(foreign(Addendum.target_id) == RouteHandover.id, "
+                    "foreign(Addendum.school_id) == RouteHandover.school_id, "
+                    "Addendum.target_type == 'route_handover')",
+        order_by="Addendum.created_at", viewonly=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     force_enc: Mapped[bytes | None] = enc_column()
     reference_enc: Mapped[bytes | None] = enc_column()

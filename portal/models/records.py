@@ -387,6 +387,12 @@ class Incident(IdMixin, Base):
     state: Mapped[str] = mapped_column(String(16), default="open", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     opened_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
+    corrections: Mapped[list[Addendum]] = relationship(
+        primaryjoin="and_(foreign(Addendum.target_id) == Incident.id, "
+                    "foreign(Addendum.school_id) == Incident.school_id, "
+                    "Addendum.target_type == 'incident')",
+        order_by="Addendum.created_at", viewonly=True)
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -515,6 +521,12 @@ class Decision(ChildKeyed, IdMixin, Base):
     review_outcome: Mapped[str | None] = mapped_column(String(32))
 
     decided_by: Mapped[User] = relationship()
+    # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
+    corrections: Mapped[list[Addendum]] = relationship(
+        primaryjoin="and_(foreign(Addendum.target_id) == Decision.id, "
+                    "foreign(Addendum.school_id) == Decision.school_id, "
+                    "Addendum.target_type == 'decision')",
+        order_by="Addendum.created_at", viewonly=True)
 
     what = Encrypted[str](**CHILD_KEY)
     reasons = Encrypted[str](**CHILD_KEY)

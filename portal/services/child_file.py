@@ -24,7 +24,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import String, and_, case, func, literal, null, or_, select, type_coerce, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from .. import audit, wording
 from ..access import (
@@ -261,6 +273,7 @@ class _Builder:
         self.name_family = name_family
         self._received_files: dict[uuid.UUID, Attachment] = {}
         self.others: dict[uuid.UUID, Child] = {}
+        self.family: list[Child] = []  # the others of the child's family group
         self._names: dict[uuid.UUID, str] = {}
         # Other children of the school by ("full" | "family", blind index); per text span
         # (normalised) the children it names; the named children loaded so far.
@@ -596,11 +609,23 @@ class _Builder:
             .with_only_columns(IncidentChild.child_id)
             .where(IncidentChild.incident_id.in_(incident_ids_q)),
         ).subquery()
-        self.others = {
-            c.id: c for c in db.session.scalars(
-                select(Child).where(Child.id.in_(select(other_ids_q.c[0])),
-                                    Child.id != child.id))
-        }
+        # With them, the others of the child's family group (`_family`): no statement of its own.
+        linked = Child.id.in_(select(other_ids_q.c[0]))
+        group = child.family_group
+        # The family group as `children_visible_to` scopes it (the linked ids are scoped).
+        visible = children_visible_to(user).whereclause
+        in_family = and_(Child.family_group == group, visible) \
+            if group is not None and visible is not None else false()
+        self.others, self.family = {}, []
+        for other, was_linked, was_family in db.session.execute(
+            select(Child, linked, in_family)
+            .where(Child.id != child.id, or_(linked, in_family))
+        ):
+            if was_family:
+                self.family.append(other)
+            if was_linked:
+                self.others[other.id] = other
+        self.family.sort(key=lambda c: c.reference)
 
     def _received(self, entries: list[ChildRecordEntry]) -> dict[uuid.UUID, ReceivedFile]:
         """The files received from the previous school that the page's lines are about (and
@@ -713,19 +738,10 @@ class _Builder:
                 ev.corrections.append(correction)
 
     def _family(self) -> list[str]:
-        """The others of the child's family group, named or by label."""
-        child, user = self.child, self.user
-        family = []
-        if child.family_group is not None:
-            family = [
-                f"{c.full_name} ({c.reference})" if self.name_family else c.redacted_label
-                for c in db.session.scalars(
-                    children_visible_to(user).where(Child.family_group == child.family_group,
-                                                    Child.id != child.id)
-                    .order_by(Child.reference)
-                )
-            ]
-        return family
+        """The others of the child's family group (read with the file's other children,
+        `_load_others`), named or by label."""
+        return [f"{c.full_name} ({c.reference})" if self.name_family else c.redacted_label
+                for c in self.family]
 
     def received_event(self, ev: Event, received: ReceivedFile | None) -> None:
         """A file from the previous school: which school, when it arrived, the file."""

@@ -51,6 +51,7 @@ from ..models import (
     User,
     db,
 )
+from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess
@@ -545,12 +546,17 @@ def still_owed(incident: Incident, now: dt.datetime) -> list[RouteState]:
     return [s for s in states_for([incident], now)[incident.id] if not s.done]
 
 
-def records_of(incident: Incident) -> list[RouteHandover]:
+def records_of(incident: Incident, *, as_shown: bool = False) -> list[RouteHandover]:
+    """The incident's hand-over records in order; `as_shown`: as the incident page shows
+    them, each with who recorded it (`recorded_by`) and its corrections (`corrections`, with
+    theirs) read in the same statement."""
+    query = select(RouteHandover).where(RouteHandover.incident_id == incident.id,
+                                        RouteHandover.school_id == incident.school_id)
+    if as_shown:
+        query = query.options(people_named(RouteHandover.recorded_by),
+                              corrections_named(RouteHandover.corrections))
     return list(db.session.scalars(
-        select(RouteHandover)
-        .where(RouteHandover.incident_id == incident.id,
-               RouteHandover.school_id == incident.school_id)
-        .order_by(RouteHandover.happened_at, RouteHandover.recorded_at)))
+        query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)).unique())
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:

@@ -15,9 +15,9 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import joinedload
 
 from ..clock import uk_local
@@ -38,13 +38,14 @@ from ..models import (
     User,
     db,
 )
+from ..reads import corrections_named, people_named
 from ..refusal import Problem
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory
 from . import handover, referrals, reviews
 from . import incidents as svc
 from .localtime import directory_from_db
-from .parents import contacts_for, describe
+from .parents import describe
 
 __all__ = ["IncidentPage", "ParentsLine", "incident_page"]
 
@@ -89,16 +90,32 @@ class IncidentPage:
     lines: handover.HandoverView  # who to call now, referrals sent, calls recorded
 
 
-def _children_and_sent(incident: Incident) -> tuple[list[IncidentChild], frozenset[uuid.UUID]]:
-    """The incident's children (each with its Child), in order, and which of their files were
-    sent to another school, in one statement (the page hides the forms that would refuse)."""
+# How the incident page's view loads the incident: with its corrections (R5) and theirs.
+PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),)
+
+
+def _children_and_sent(incident: Incident) -> tuple[
+        list[IncidentChild], frozenset[uuid.UUID], dict[uuid.UUID, list[ParentContact]]]:
+    """The incident's children (each with its Child), in order, which of their files were
+    sent to another school (the page hides the forms that would refuse), and each child's
+    records of parents (R9, oldest first, with who recorded them: `parents.contacts_for`'s
+    order), in one statement: a child's few records joined to its row."""
     sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
     found = db.session.execute(
-        select(IncidentChild, sent.label("sent")).options(joinedload(IncidentChild.child))
+        select(IncidentChild, sent.label("sent"), ParentContact)
+        .outerjoin(ParentContact, and_(ParentContact.incident_id == IncidentChild.incident_id,
+                                       ParentContact.child_id == IncidentChild.child_id))
+        .options(joinedload(IncidentChild.child), people_named(ParentContact.recorded_by))
         .where(IncidentChild.incident_id == incident.id)
-        .order_by(IncidentChild.position, IncidentChild.added_at)).all()
-    return ([row for row, _ in found],
-            frozenset(row.child_id for row, was_sent in found if was_sent))
+        .order_by(IncidentChild.position, IncidentChild.added_at, ParentContact.number)).all()
+    rows: dict[uuid.UUID, IncidentChild] = {}
+    contacts: dict[uuid.UUID, list[ParentContact]] = {}
+    for row, _, contact in found:
+        rows.setdefault(row.id, row)
+        if contact is not None:
+            contacts.setdefault(row.child_id, []).append(contact)
+    return (list(rows.values()),
+            frozenset(row.child_id for row, was_sent, _ in found if was_sent), contacts)
 
 
 def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
@@ -108,17 +125,16 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     directory = directory_from_db(authorities.values())
     latest_two = svc.latest_assessments(incident, 2)
     assessment = latest_two[0] if latest_two else None
-    rows, sent_away = _children_and_sent(incident)
-    decided = svc.decisions(incident)
+    rows, sent_away, contacts = _children_and_sent(incident)
+    # Each with the name of who made it, in its own statement (`reads.people_named`).
+    decided = svc.decisions(incident, as_shown=True)
     concerns, named = svc.concerns_with_children(incident)
-    contacts = {child_id: found for (_, child_id), found in contacts_for([incident]).items()}
-    records = handover.records_of(incident)
+    records = handover.records_of(incident, as_shown=True)
     sent, responses = referrals.sent_for(incident)
     calls = _calls(incident)
-    addenda = svc.addenda_of(incident.school_id, [
-        ("incident", incident.id), *(("decision", d.id) for d in decided),
-        *(("route_handover", r.id) for r in records)])
-    name = _namer(_people(incident, decided, contacts, records, addenda))
+    name = _namer([*(d.decided_by for d in decided),
+                   *(c.recorded_by for found in contacts.values() for c in found),
+                   *(r.recorded_by for r in records)])
     current, entries, danger, record, states = _rules_now(
         incident, now_local, rows, directory, authorities, assessment, sent, records, decided)
     result = json.loads(assessment.result) if assessment is not None and assessment.result \
@@ -141,8 +157,9 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         unaccounted=tuple(unaccounted),
         concerns=tuple(concerns), decisions=tuple(decided),
         decided_by={d.id: name(d.decided_by_id) for d in decided},
-        decision_addenda={d.id: tuple(addenda[("decision", d.id)]) for d in decided},
-        summary_addenda=tuple(addenda[("incident", incident.id)]),
+        decision_addenda={d.id: tuple(d.corrections) for d in decided},
+        # Read with the incident where the page's view asks (`PAGE_OPTIONS`).
+        summary_addenda=tuple(incident.corrections),
         reviewed=reviews.reviews_of(decided),
         # Only the escalations still waiting for a new decision about the child (R10).
         reconsider=tuple(d for d in decided if d.kind == "review"
@@ -151,7 +168,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
                  for child_id, found in contacts.items()},
         handed=handover.handed((result or {}).get("routes", []), states, record),
         handing_over=tuple(handover.with_records(
-            states, records, {r.id: addenda[("route_handover", r.id)] for r in records},
+            states, records, {r.id: list(r.corrections) for r in records},
             {r.recorded_by_id: name(r.recorded_by_id) for r in records}, directory)),
         closing=tuple(closing), lines=lines,
     )
@@ -166,25 +183,13 @@ def _calls(incident: Incident) -> list[ConsultationCall]:
         .order_by(ConsultationCall.called_at.desc())))
 
 
-def _people(incident: Incident, decided: Sequence[Decision],
-            contacts: Mapping[uuid.UUID, Sequence[ParentContact]],
-            records: Sequence[RouteHandover],
-            addenda: Mapping[Any, Sequence[Addendum]]) -> dict[uuid.UUID, User]:
-    """Everyone named on the page, in one query; an addendum's author is then found in the
-    session without a query of its own."""
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
-        {incident.opened_by_id} | {d.decided_by_id for d in decided}
-        | {c.recorded_by_id for found in contacts.values() for c in found}
-        | {r.recorded_by_id for r in records}
-        | {a.author_id for found in addenda.values() for a in found})))}
-
-
-def _namer(people: Mapping[uuid.UUID, User]) -> Callable[[uuid.UUID], str]:
-    """A user's name as the page shows it ("" for one not found)."""
+def _namer(people: Iterable[User | None]) -> Callable[[uuid.UUID], str]:
+    """A user's name as the page shows it ("" for one not found), from the users the page's
+    rows were read with."""
+    names = {user.id: user.display_name for user in people if user is not None}
 
     def name(user_id: uuid.UUID) -> str:
-        user = people.get(user_id)
-        return user.display_name if user is not None else ""
+        return names.get(user_id, "")
 
     return name
 

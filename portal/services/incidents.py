@@ -41,6 +41,7 @@ from ..models import (
     db,
     utcnow,
 )
+from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import assess
 from ..rules.calendar import is_working_day
@@ -233,11 +234,15 @@ def concerns_with_children(incident: Incident) -> tuple[list[Concern], list[Chil
     return list(concerns.values()), sorted(children.values(), key=lambda c: c.reference)
 
 
-def decisions(incident: Incident) -> list[Decision]:
-    return list(db.session.scalars(
-        select(Decision).where(Decision.incident_id == incident.id)
-        .order_by(Decision.decided_at, Decision.id)
-    ))
+def decisions(incident: Incident, *, as_shown: bool = False) -> list[Decision]:
+    """The incident's decisions, oldest first; `as_shown`: as the incident page shows them,
+    each with its author's name (`decided_by`) and its corrections (`corrections`, with
+    theirs) read in the same statement."""
+    query = select(Decision).where(Decision.incident_id == incident.id)
+    if as_shown:
+        query = query.options(people_named(Decision.decided_by),
+                              corrections_named(Decision.corrections))
+    return list(db.session.scalars(query.order_by(Decision.decided_at, Decision.id)).unique())
 
 
 def not_involved_ids(incident: Incident) -> set[uuid.UUID]:

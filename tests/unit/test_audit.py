@@ -277,3 +277,41 @@ def test_concurrent_writers_on_one_chain_queue_up(app: Flask) -> None:
                               .order_by(AuditEvent.seq)).all()
     assert seqs == list(range(1, 21))
     assert verify() == []
+
+
+def test_a_writer_overtaken_after_reading_the_head_links_to_the_other_event(
+        app: Flask) -> None:
+    """Between this writer's read of the chain head and its insert, another writer commits the
+    same seq: this writer's insert takes nothing, it reads the head again and links to the
+    other's event (no error, no fork)."""
+    import threading
+
+    from sqlalchemy import event
+
+    first = _chain(1)[0]
+    done: list[tuple[int, bytes, bytes]] = []
+
+    def overtake() -> None:
+        with app.app_context():
+            other = record("auth.sign_in", org_id=ORG_A, detail={"by": "other"})
+            done.append((other.seq, other.prev_hash, other.hash))
+            db.session.commit()
+            db.session.remove()
+
+    def before(conn, cursor, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO audit_events") and not done \
+                and threading.current_thread() is threading.main_thread():
+            other = threading.Thread(target=overtake)
+            other.start()
+            other.join(30)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        mine = record("auth.sign_out", org_id=ORG_A)
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert done == [(2, first.hash, done[0][2])]
+    assert (mine.seq, mine.prev_hash) == (3, done[0][2])
+    assert verify() == []
+    assert db.session.get(AuditEvent, mine.id) is mine

@@ -20,9 +20,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from portal.models import Child, FileTransfer, School, SealedExport, User, db
+from portal.models import (
+    Child,
+    FileTransfer,
+    Incident,
+    School,
+    SealedExport,
+    User,
+    db,
+)
 from portal.services import incidents as svc
 from portal.services import referrals
+from portal.services.parents import ParentsInput, record_parents
 from tests import factories
 from tests.floodfile import add_lines
 from tests.referral_data import incident as make_incident
@@ -123,7 +132,10 @@ def small_world() -> World:
         "la_adviser": factories.user("la_adviser", org=factories.authority("derbyshire"),
                                      display_name="Ash Adviser").id,
     }
-    child = factories.child(school, "Amira", "Okonkwo")
+    # The counted child has a brother (their file lists their family group).
+    family = uuid.uuid4()
+    child = factories.child(school, "Amira", "Okonkwo", family_group=family)
+    factories.child(school, "Otis", "Okonkwo", family_group=family, dob=dt.date(2014, 2, 2))
     db.session.commit()
     w = World(school.id, users, uuid.uuid4(), child.id)
     add_incidents(w, 1, 1)
@@ -168,12 +180,35 @@ def add_files_moving(w: World) -> None:
     db.session.commit()
 
 
+def add_corrections_and_parents(w: World) -> None:
+    """On the incident shown: a correction of its summary and of a decision (R5), and two
+    records of parents for its counted child (R9), by a second DSL."""
+    school = db.session.get(School, w.school_id)
+    inc = db.session.get(Incident, w.incident_id)
+    assert school is not None and inc is not None
+    deputy = factories.user("dsl", org=school, display_name="Dee Deputy")
+    decision = svc.decisions(inc)[0]
+    for target_type, target_id, field_name in (("incident", inc.id, "summary"),
+                                               ("decision", decision.id, "reasons")):
+        svc.add_correction(deputy, inc, target_type=target_type, target_id=target_id,
+                           field=field_name, correction="Seen on a tablet, not a phone.",
+                           reason="The form was filled in from memory.", now=NOW)
+    for told in (False, True):
+        record_parents(deputy, inc, ParentsInput(
+            child_id=w.child_id, told=told, by_whom="Dee Deputy" if told else None,
+            told_at_local=dt.datetime(2026, 11, 18, 9, 0) if told else None,
+            reason=None if told else "csc_advised"), NOW)
+    db.session.commit()
+
+
 def grow(w: World) -> None:
     """More of everything: incidents (the last, shown, with three children), children,
-    decisions, referrals, concerns and chronology lines, and files moving between schools."""
+    decisions, referrals, concerns and chronology lines, files moving between schools, and
+    corrections and records of parents on the incident shown."""
     add_incidents(w, 3, 3)
     add_file_lines(w, 9)
     add_files_moving(w)
+    add_corrections_and_parents(w)
 
 
 # (who, where, what the page must show once the world has grown: the counts are only worth
@@ -190,14 +225,15 @@ PAGES = {
 ALSO_SHOWN = {
     "dashboard": ["TM (C", "sent to Brookside Primary", "A child from Brookside Primary",
                   "Amira Okonkwo (", "to Riverside Independent School"],
-    "child's file": ["Child protection file from Brookside Primary"],
+    "incident": ["Correction by Dee Deputy", "Recorded by Dee Deputy"],
+    "child's file": ["Child protection file from Brookside Primary", "Otis Okonkwo (C"],
 }
 DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
-# Issue 15 asks for at most 10 on every data page. Not there yet (the incident page's read
-# model still loads each kind of row in a statement of its own, the file each kind of line;
-# three of each are the audit event's): these two pages may not grow past today's counts
-# (the file at 18 with its transfers, sealed files and disclosures).
-NOT_YET_TEN = {"incident": 17, "child's file": 18}
+# Issue 15 asks for at most 10 on every data page. Not there yet: these two pages may not grow
+# past today's counts. Of the incident page's 13, two are the audit event's (the chain head, the
+# insert) and one the session's; of the file's 17 (with its family group, transfers, sealed
+# files and disclosures) the same three.
+NOT_YET_TEN = {"incident": 13, "child's file": 17}
 
 
 def measure(app: Flask, w: World) -> dict[str, tuple[Counted, str]]:
