@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 import threading
-import weakref
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from types import CodeType
@@ -254,8 +253,9 @@ def _fill(shaped: Any, strings: list[str]) -> Any:
     return shaped
 
 
-_components: weakref.WeakKeyDictionary[FlaskEnvironment, dict[str, _Component]] = (
-    weakref.WeakKeyDictionary())
+# Each environment keeps its components in its own `__dict__` (not a registry keyed by the
+# environment: a component holds its macro, which holds the environment, so a weak key there
+# never died and every app the tests made stayed in memory).
 _components_lock = threading.Lock()
 # The shapes of each widget template, shared by every app's environment in the process: a shape
 # is what the library's macro (a package file, the same for every app made by `create_app`)
@@ -265,10 +265,10 @@ _shapes: dict[str, tuple[dict[Any, _Compiled | None], threading.Lock]] = {}
 
 def _component(env: FlaskEnvironment, template: str) -> _Component:
     """The macro govuk-frontend-wtf's one-line `template` calls, from a cached template."""
-    per_env = _components.get(env)
+    per_env: dict[str, _Component] | None = env.__dict__.get("govuk_components")
     if per_env is None:
         with _components_lock:
-            per_env = _components.setdefault(env, {})
+            per_env = env.__dict__.setdefault("govuk_components", {})
     component = per_env.get(template)
     if component is None:
         assert env.loader is not None
@@ -369,19 +369,17 @@ class Environment(FlaskEnvironment):
         return _Globals(d if d is not None else {}, self.globals)
 
 
-_fixed_tags: dict[tuple[int, str, str], Markup] = {}
-
-
 def fixed_tag(text: str, classes: str = "") -> Markup:
     """GOV.UK Frontend's `govukTag({'text': text, 'classes': classes})`, rendered once per
     process (issue 15): for a tag whose words a template fixes ("Overdue"), never data. The
     dashboard shows one per overdue line; the macro ran again for each."""
     env = current_app.jinja_env
-    key = (id(env), text, classes)
-    found = _fixed_tags.get(key)
+    fixed: dict[tuple[str, str], Markup] = env.__dict__.setdefault("govuk_fixed_tags", {})
+    key = (text, classes)
+    found = fixed.get(key)
     if found is None:
         module = env.get_template("govuk_frontend_jinja/components/tag/macro.html").module
         params = {"text": text, "classes": classes} if classes else {"text": text}
         rendered = module.govukTag(params)  # type: ignore[attr-defined]
-        found = _fixed_tags[key] = Markup(rendered)  # noqa: S704 - the macro's own HTML
+        found = fixed[key] = Markup(rendered)  # noqa: S704 - the macro's own HTML
     return found
