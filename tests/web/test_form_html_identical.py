@@ -165,7 +165,7 @@ def test_text_a_user_typed_is_escaped_and_never_kept(render_app: Flask) -> None:
         html = str(form.when_text()) + str(form.what_happened())
         assert "<script>" not in html
         assert "Narrative-only &lt;script&gt;alert(1)&lt;/script&gt; words" in html
-        memo = govuk_widgets._components[render_app.jinja_env]
+        memo = render_app.jinja_env.__dict__["govuk_components"]
         kept = [c.shapes for c in memo.values()]
         assert "Narrative-only" not in repr(kept)
         # Both came from the memo: a text input and a text area of this shape are kept.
