@@ -245,11 +245,18 @@ def children_visible_to(user: Any) -> Select[Child]:
 
 def incidents_visible_to(user: Any) -> Select[Incident]:
     """The school's DSLs; never an incident about destroyed children only."""
+    return select(Incident).where(incident_visible_to(user))
+
+
+def incident_visible_to(user: Any) -> Any:
+    """`incidents_visible_to` as a clause on `Incident`, for a statement that joins incidents
+    to other rows: tested on the joined rows only, where `Incident.id IN (every visible
+    incident)` made SQLite list the school's every incident (a child's file at 1,000,000
+    incidents: 70 ms more)."""
     school = _school_of(user, DSL)
     if school is None:
-        return _nothing(Incident)
-    return select(Incident).where(Incident.school_id == school,
-                                  ~incident_about_destroyed_only(school))
+        return false()
+    return and_(Incident.school_id == school, ~incident_about_destroyed_only(school))
 
 
 def incident_about_destroyed_only(school: uuid.UUID) -> Any:

@@ -43,6 +43,7 @@ from ..access import (
     attachments_visible_to,
     children_visible_to,
     concerns_visible_to,
+    incident_visible_to,
     incidents_visible_to,
     school_rows_visible_to,
 )
@@ -386,7 +387,7 @@ class _Builder:
             school_rows_visible_to(user, IncidentChild)
             .join(Incident, Incident.id == IncidentChild.incident_id)
             .where(IncidentChild.child_id == child.id,
-                   Incident.id.in_(incidents_visible_to(user).with_only_columns(Incident.id)))
+                   incident_visible_to(user))
         )
         incident_ids = parts.with_only_columns(IncidentChild.incident_id)
         part_ids = parts.with_only_columns(IncidentChild.id)
