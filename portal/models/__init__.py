@@ -13,8 +13,10 @@ from .base import DEPLOYMENT_ORG, Base, Encrypted, db, keyring, new_id, utcnow
 from .exports import Disclosure, ReceivedFile, SealedExport
 from .handover import (
     OUTSIDE_REFERRAL_ROUTE,
+    POLICE_METHOD_WORDS,
     POLICE_METHODS,
     RECORDED_ROUTES,
+    REFERRAL_METHOD_WORDS,
     REFERRAL_METHODS,
     RouteHandover,
 )
@@ -52,8 +54,10 @@ __all__ = [
     "DEPLOYMENT_ORG",
     "OUTSIDE_REFERRAL_ROUTE",
     "POLICE_METHODS",
+    "POLICE_METHOD_WORDS",
     "RECORDED_ROUTES",
     "REFERRAL_METHODS",
+    "REFERRAL_METHOD_WORDS",
     "ROLES",
     "ROLE_LABELS",
     "TRANSFER_STATES",

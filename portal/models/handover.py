@@ -26,20 +26,24 @@ RECORDED_ROUTES: Final = ("police_emergency", "police", "adult_social_care")
 # csc_referral to an authority that does not use the portal: the DSL refers by its own front
 # door (phone, online form, secure email) and records it here, one row per authority.
 OUTSIDE_REFERRAL_ROUTE: Final = "csc_referral"
-# How a referral reached an authority's front door outside the portal.
-REFERRAL_METHODS: Final = {
-    "phone": "by phone",
-    "online_form": "through its online referral form",
-    "secure_email": "by secure email",
+# How a referral reached an authority's front door outside the portal: each code with the words
+# a record's sentence uses and the words the form offers (services/handover.py).
+REFERRAL_METHOD_WORDS: Final = {
+    "phone": ("by phone", "By phone to its front door or consultation line"),
+    "online_form": ("through its online referral form", "Through its online referral form"),
+    "secure_email": ("by secure email", "By secure email"),
 }
-# How a report reached the police (route `police`).
-POLICE_METHODS: Final = {
-    "999": "by calling 999",
-    "101": "by calling 101",
-    "online": "online",
-    "in_person": "in person at a police station",
-    "officer_at_school": "to a police officer at the school",
+REFERRAL_METHODS: Final = {code: said for code, (said, _) in REFERRAL_METHOD_WORDS.items()}
+# How a report reached the police (route `police`), the same way.
+POLICE_METHOD_WORDS: Final = {
+    "999": ("by calling 999", "Called 999"),
+    "101": ("by calling 101", "Called 101"),
+    "online": ("online", "Reported online"),
+    "in_person": ("in person at a police station", "In person at a police station"),
+    "officer_at_school": ("to a police officer at the school",
+                          "Told a police officer at the school"),
 }
+POLICE_METHODS: Final = {code: said for code, (said, _) in POLICE_METHOD_WORDS.items()}
 
 
 class RouteHandover(IdMixin, Base):

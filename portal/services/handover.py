@@ -36,8 +36,10 @@ from .. import audit, reads
 from ..clock import from_uk_local, uk_local
 from ..models import (
     OUTSIDE_REFERRAL_ROUTE,
+    POLICE_METHOD_WORDS,
     POLICE_METHODS,
     RECORDED_ROUTES,
+    REFERRAL_METHOD_WORDS,
     REFERRAL_METHODS,
     Addendum,
     Assessment,
@@ -97,20 +99,11 @@ RECORD_HEADINGS: Final = {
     "adult_social_care": "Record the referral to adult social care",
     "csc_referral": "Record a referral made outside the portal",
 }
-# How a referral reached a front door outside the portal, as the form offers them.
+# How a referral reached a front door outside the portal, and the ways a report reaches the
+# police, as the form offers them (worded with their codes in models/handover.py).
 REFERRAL_METHOD_LABELS: Final = {
-    "phone": "By phone to its front door or consultation line",
-    "online_form": "Through its online referral form",
-    "secure_email": "By secure email",
-}
-# The ways a report reaches the police, as the form offers them.
-POLICE_METHOD_LABELS: Final = {
-    "999": "Called 999",
-    "101": "Called 101",
-    "online": "Reported online",
-    "in_person": "In person at a police station",
-    "officer_at_school": "Told a police officer at the school",
-}
+    code: offered for code, (_, offered) in REFERRAL_METHOD_WORDS.items()}
+POLICE_METHOD_LABELS: Final = {code: offered for code, (_, offered) in POLICE_METHOD_WORDS.items()}
 OWED: Final = {
     "police": ("Record the report to the police: when, how, which force, and the police "
                "reference or why there is none yet"),
