@@ -140,12 +140,14 @@ class FactsForm(VersionedForm):
         "How many adults were harmed by a child?", default=0, widget=GovTextInput(),
         validators=[Optional(), NumberRange(min=0, max=50, message="Enter a number from 0 to 50")],
         render_kw={"inputmode": "numeric"},
+        invalid_value_message="Enter the number as a number from 0 to 50, like 1",
     )
     adults_at_risk = IntegerField(
         "How many of them are adults at risk (vulnerable adults)?", default=0,
         widget=GovTextInput(),
         validators=[Optional(), NumberRange(min=0, max=50, message="Enter a number from 0 to 50")],
         render_kw={"inputmode": "numeric"},
+        invalid_value_message="Enter the number as a number from 0 to 50, like 1",
     )
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
@@ -289,6 +291,7 @@ class SchoolSettingsForm(FlaskForm):  # type: ignore[misc]
                     "portal's default is 4.",
         widget=GovTextInput(), validators=[Optional()],
         render_kw={"inputmode": "numeric"},
+        invalid_value_message="Enter the number of weeks as a number, like 4",
     )
     concern_days = IntegerField(
         "Working days to read a new concern",
@@ -296,6 +299,7 @@ class SchoolSettingsForm(FlaskForm):  # type: ignore[misc]
                     "marked overdue on the dashboard. From 1 to 10; the portal's default is 1.",
         widget=GovTextInput(), validators=[Optional()],
         render_kw={"inputmode": "numeric"},
+        invalid_value_message="Enter the number of working days as a number, like 1",
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
@@ -308,7 +312,8 @@ class EscalationForm(FlaskForm):  # type: ignore[misc]
         description="If no designated safeguarding lead has opened an urgent concern within "
                     "this many minutes of school time, the deputies and the headteacher are "
                     "emailed too. The portal's default is 15.",
-        widget=GovTextInput(), validators=[Optional()], render_kw={"inputmode": "numeric"})
+        widget=GovTextInput(), validators=[Optional()], render_kw={"inputmode": "numeric"},
+        invalid_value_message="Enter the number of minutes as a number, like 15")
     school_days = SelectMultipleField(
         "Days the school is open", choices=[], widget=GovCheckboxesInput())
     day_starts = StringField("The school day starts at", description="For example, 08:00",

@@ -52,10 +52,10 @@ def set_escalation(user: User, school: School, choice: EscalationChoice,
     starts, ends = parse_clock(choice.starts), parse_clock(choice.ends)
     if starts is None:
         problems.append(Problem(RULE, "day_starts", "Enter the time the school day starts, "
-                                "like 08:00"))
+                                "like 08:00 or 8:30am"))
     if ends is None:
         problems.append(Problem(RULE, "day_ends", "Enter the time the school day ends, "
-                                "like 17:00"))
+                                "like 17:00 or 4pm"))
     elif starts is not None and ends <= starts:
         problems.append(Problem(RULE, "day_ends",
                                 "The school day must end after it starts"))

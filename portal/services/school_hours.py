@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ..clock import from_uk_local, uk_local
+from ..typed_time import parse_time
 
 DEFAULT_DAYS: Final = "12345"
 DEFAULT_STARTS: Final = 8 * 60
@@ -45,15 +46,13 @@ def clock(minutes: int) -> str:
 
 
 def parse_clock(text: str) -> int | None:
-    """'8:00', '08:00', '8.30' or '17' as minutes after midnight; None if it is not a time."""
-    cleaned = text.strip().replace(".", ":")
-    hours, _, minutes = cleaned.partition(":")
-    if not hours.isdigit() or (minutes and not minutes.isdigit()) or len(minutes) > 2:
-        return None
-    h, m = int(hours), int(minutes or 0)
-    if h > 24 or m > 59 or (h == 24 and m):
-        return None
-    return h * 60 + m
+    """A time of the school day as minutes after midnight, typed as every time in the portal is
+    (`typed_time.parse_time`: 08:00, 8.30, 8:30am, 4pm), or 24:00 for a day that runs to
+    midnight; None if it is not a time."""
+    if text.strip() in ("24:00", "24.00"):
+        return 24 * 60
+    time = parse_time(text)
+    return None if time is None else time.hour * 60 + time.minute
 
 
 def due_at(start: dt.datetime, minutes: int, hours: SchoolHours) -> dt.datetime:

@@ -234,3 +234,22 @@ def test_the_dsl_sets_the_time_hours_deputies_and_head(app: Flask, client: Flask
     assert 'value="08:30"' in shown and 'value="16:00"' in shown
     assert sorted(u.email for u in notify.escalation_recipients(w.school.id)) == sorted(
         [w.dsl2.email, head.email])
+
+
+def test_the_school_day_takes_times_as_every_other_form_does(app: Flask,
+                                                             client: FlaskClient) -> None:
+    """The walk typed "8.30am" and "4pm" (accepted on every other form) and was refused here:
+    the school day now reads times with the portal's one parser (typed_time)."""
+    w = make_world()
+    db.session.commit()
+    sign_in(client, w.dsl)
+    good = {"escalation_minutes": "15", "school_days": ["1", "2", "3", "4", "5"],
+            "day_starts": "8.30am", "day_ends": "4pm", "head": "", "save_escalation": "y"}
+    refused = submit(client, "/school/settings", {**good, "day_starts": "half past eight"})
+    assert refused.status_code == 400
+    assert "Enter the time the school day starts, like 08:00 or 8:30am" in _text(refused)
+    assert 'value="half past eight"' in _text(refused)  # what was typed is kept
+    assert submit(client, "/school/settings", good).status_code == 302
+    db.session.expire_all()
+    school = db.session.get(School, w.school.id)
+    assert school is not None and (school.day_starts, school.day_ends) == (510, 960)
