@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from .. import access, audit, creating_form, notify, once
 from ..access import can_record_incident, require
 from ..attachments import AttachmentStore
-from ..form_problems import save_or_show, show_problems
+from ..form_problems import show_problems
 from ..models import Child, School, User, db
 from ..refusal import Refused
 from ..rules.school_days import Term
@@ -263,16 +263,22 @@ def terms() -> Any:
     user = _user()
     school = _school(user)
     form = TermForm()
-    page_errors: list[str] = []
-    if form.validate_on_submit() and form.starts_on.data and form.ends_on.data:
-        term = Term(form.starts_on.data, form.ends_on.data, form.half_term_starts.data,
-                    form.half_term_ends.data)
-        saved, page_errors = save_or_show(form, lambda: svc.add_term(user, school, term, _now()),
-                                          done="Term added", target=url_for("transfers.terms"))
-        if saved is not None:
-            return saved
+
+    def add() -> object:
+        starts, ends = form.starts_on.data, form.ends_on.data
+        assert starts is not None and ends is not None  # ready() below
+        term = Term(starts, ends, form.half_term_starts.data, form.half_term_ends.data)
+        return svc.add_term(user, school, term, _now())
+
+    # A creating form (one-time key): "Add the term" pressed twice adds it once and shows the
+    # terms, not "this term overlaps" for the second press.
+    sent = creating_form.handle(
+        form, add, lambda _term: url_for("transfers.terms"), done="Term added",
+        ready=lambda: bool(form.starts_on.data and form.ends_on.data), restore_draft=False)
+    if sent.redirect is not None:
+        return sent.redirect
     return render_template("transfers/terms.html", school=school, form=form,
-                           terms=svc.terms_of(school.id), page_errors=page_errors,
+                           terms=svc.terms_of(school.id), page_errors=sent.page_errors,
                            page_title="Term dates")
 
 

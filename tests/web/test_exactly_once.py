@@ -34,6 +34,7 @@ from portal.models import (
     Referral,
     ReferralResponse,
     School,
+    SchoolTerm,
     SubmissionKey,
     User,
     db,
@@ -309,6 +310,12 @@ CASES = [
     Case("milestone", "adviser", lambda w: _referral(w),
          lambda w: _referral(w, "/milestone"), lambda w: {"kind": "minutes_sent", "note": ""},
          _count(ReferralResponse), _answered),
+    # Pressed twice, the second press said "This term overlaps a term already entered" (walk 4).
+    Case("term", "dsl", lambda w: "/school/terms", lambda w: "/school/terms",
+         lambda w: {"starts_on": ["2", "9", "2026"], "ends_on": ["18", "12", "2026"],
+                    "half_term_starts": ["26", "10", "2026"],
+                    "half_term_ends": ["30", "10", "2026"]},
+         _count(SchoolTerm)),
 ]
 
 
