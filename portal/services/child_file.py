@@ -61,6 +61,7 @@ from ..models import (
     IncidentChild,
     LocalAuthority,
     ReceivedFile,
+    RouteHandover,
     User,
     db,
     keyring,
@@ -72,6 +73,15 @@ from . import chronology, triage
 from .children import FAMILY_NAME_INDEX, NAME_INDEX
 
 PRINT_EXPORT_KIND: Final = "child_file_print"
+
+def _corrected_sources(entries: Iterable[ChildRecordEntry]) -> list[uuid.UUID]:
+    """The records behind chronology lines whose corrections are shown on the line itself:
+    a hand-over record (the police report, the 999 call...) has no event of its own in the
+    file, only its line in each child's chronology (walk 4: its corrections were shown on the
+    incident page only)."""
+    return [e.source_id for e in entries
+            if e.source_type == RouteHandover.__tablename__ and e.source_id is not None]
+
 
 # Labels for the fields a correction (Addendum.field) may name.
 FIELD_LABELS: Final = {
@@ -86,6 +96,7 @@ FIELD_LABELS: Final = {
     "reasons": "Reasons",
     "body": "Entry",
     "description": "Description",
+    "details": "Details",
 }
 
 DECISION_LABELS: Final = {
@@ -530,7 +541,8 @@ class _Builder:
         )) if incident_ids else []
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
-                      | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids)
+                      | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
+                      | set(_corrected_sources(entries)))
         addenda = list(db.session.scalars(
             school_rows_visible_to(user, Addendum)
             .where(Addendum.target_id.in_(target_ids))
@@ -703,6 +715,8 @@ class _Builder:
                     "body", f"{when_text(entry.occurred_at)}, "
                             f"{self.user_name(entry.author_id) or 'the portal'}", body.text))
                 targets[entry.id] = (linked, "note")
+                for source_id in _corrected_sources([entry]):
+                    targets[source_id] = (linked, None)
                 continue
             ev = Event(
                 id=entry.id, kind="entry", at=entry.occurred_at,
@@ -715,6 +729,8 @@ class _Builder:
                 self.received_event(ev, received.get(entry.source_id)
                                     if entry.source_id else None)
             targets[entry.id] = (ev, None)
+            for source_id in _corrected_sources([entry]):
+                targets[source_id] = (ev, None)  # its record's corrections, on its line
             standalone.append(ev)
         return standalone
 

@@ -285,6 +285,17 @@ def test_a_correction_keeps_the_original_record(app: Flask, client: FlaskClient)
     assert addendum.target_id == row.id and addendum.field == "details"
     page = text(client.get(f"/incidents/{iid}"))
     assert "reference 14/88321/26" in page and "The reference is 14/88312/26." in page
+    # The correction is on the record's line in each involved child's file too (walk 4).
+    from sqlalchemy import select
+
+    from portal.models import IncidentChild
+
+    for child_id in db.session.scalars(select(IncidentChild.child_id).where(
+            IncidentChild.incident_id == iid)):
+        file_page = text(client.get(f"/children/{child_id}"))
+        assert "14/88321/26" in file_page  # the original line, kept
+        assert "The reference is 14/88312/26." in file_page
+        assert "Digits swapped when typing it in." in file_page
 
 
 def test_another_schools_dsl_gets_404(app: Flask, client: FlaskClient,
