@@ -8,7 +8,7 @@ from typing import Any, Final, Generic, TypeVar, overload
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, inspect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 
 from .. import clock
 from ..crypto import DecryptionError, FieldContext, KeyNotFound, KeyRing, KeyShredded, key_id_of
@@ -284,3 +284,14 @@ class Encrypted(Generic[T]):
 
 def enc_column() -> Mapped[bytes | None]:
     return mapped_column(LargeBinary, nullable=True)
+
+
+def corrections_of(owner: str, target_type: str) -> Any:
+    """The relationship to a row's corrections (R5: `Addendum` rows whose target is the row, of
+    its school), oldest first, read with it where a page asks (viewonly). `owner` the model's
+    class name, `target_type` the `Addendum.target_type` that names it."""
+    return relationship(
+        primaryjoin=f"and_(foreign(Addendum.target_id) == {owner}.id, "
+                    f"foreign(Addendum.school_id) == {owner}.school_id, "
+                    f"Addendum.target_type == '{target_type}')",
+        order_by="Addendum.created_at", viewonly=True)

@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
-from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
+from .base import Base, Encrypted, IdMixin, UTCDateTime, corrections_of, enc_column, utcnow
 
 if TYPE_CHECKING:
     from .records import Addendum
@@ -67,11 +67,7 @@ class RouteHandover(IdMixin, Base):
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     recorded_by: Mapped[User] = relationship()
     # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
-    corrections: Mapped[list[Addendum]] = relationship(
-        primaryjoin="and_(foreign(Addendum.target_id) == RouteHandover.id, "
-                    "foreign(Addendum.school_id) == RouteHandover.school_id, "
-                    "Addendum.target_type == 'route_handover')",
-        order_by="Addendum.created_at", viewonly=True)
+    corrections: Mapped[list[Addendum]] = corrections_of("RouteHandover", "route_handover")
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     force_enc: Mapped[bytes | None] = enc_column()
     reference_enc: Mapped[bytes | None] = enc_column()

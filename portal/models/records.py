@@ -36,6 +36,7 @@ from .base import (
     IdMixin,
     UTCDateTime,
     child_key_org,
+    corrections_of,
     enc_column,
     holder_org,
     new_id,
@@ -388,11 +389,7 @@ class Incident(IdMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     opened_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
-    corrections: Mapped[list[Addendum]] = relationship(
-        primaryjoin="and_(foreign(Addendum.target_id) == Incident.id, "
-                    "foreign(Addendum.school_id) == Incident.school_id, "
-                    "Addendum.target_type == 'incident')",
-        order_by="Addendum.created_at", viewonly=True)
+    corrections: Mapped[list[Addendum]] = corrections_of("Incident", "incident")
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -522,11 +519,7 @@ class Decision(ChildKeyed, IdMixin, Base):
 
     decided_by: Mapped[User] = relationship()
     # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
-    corrections: Mapped[list[Addendum]] = relationship(
-        primaryjoin="and_(foreign(Addendum.target_id) == Decision.id, "
-                    "foreign(Addendum.school_id) == Decision.school_id, "
-                    "Addendum.target_type == 'decision')",
-        order_by="Addendum.created_at", viewonly=True)
+    corrections: Mapped[list[Addendum]] = corrections_of("Decision", "decision")
 
     what = Encrypted[str](**CHILD_KEY)
     reasons = Encrypted[str](**CHILD_KEY)
