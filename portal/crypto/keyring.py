@@ -226,12 +226,15 @@ class KeyRing:
         wk = self._newest_active(self._store.list_keys(org_id), purpose)
         if wk is None:
             raise self._missing(org_id, f"active {purpose} key (call ensure_org first)")
-        # The key itself is about to be used: open it now, not read the store again for it.
-        opened = self._open(wk) if purpose == wk.purpose else None
+        # The key itself is about to be used: open it now (unless it is open already), not read
+        # the store again for it.
+        with self._lock:
+            opened = None if (org_id, wk.key_id) in self._keys else wk
+        key = self._open(opened) if opened is not None else None
         with self._lock:
             self._active[org_id, purpose] = (wk.key_id, now + self._ttl)
-            if opened is not None and (org_id, wk.key_id) not in self._keys:
-                self._remember(org_id, wk.key_id, opened, now)
+            if key is not None:
+                self._remember(org_id, wk.key_id, key, now)
         return wk.key_id
 
     # ---- key management --------------------------------------------------------------------

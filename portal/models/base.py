@@ -195,8 +195,10 @@ class Encrypted(Generic[T]):
         ring = keyring()
         ctx = self.context(obj)
         legacy = self.legacy_context(obj)
-        if (legacy is not None and legacy.org_id != ctx.org_id
-                and ring.holds_key(legacy.org_id, key_id_of(blob))):
+        if legacy is not None and legacy.org_id == ctx.org_id:
+            legacy = None  # the field never moved: one scope
+        key_id = key_id_of(blob)
+        if legacy is not None and ring.holds_key(legacy.org_id, key_id):
             # Not yet moved to its child's key, under a school key already open: asking the
             # store for a child key that does not hold it cost two statements per child on a
             # page listing older files' children.
@@ -204,16 +206,14 @@ class Encrypted(Generic[T]):
                 return ring.decrypt(legacy, blob)
             except DecryptionError:
                 pass  # a key of the same id in another scope: the usual way below
-        if ctx.org_id.startswith(CHILD_ORG_PREFIX) and not ring.holds_key(ctx.org_id,
-                                                                           key_id_of(blob)):
+        if ctx.org_id.startswith(CHILD_ORG_PREFIX) and not ring.holds_key(ctx.org_id, key_id):
             _open_child_scopes(obj, ctx.org_id, ring)
         try:
             return ring.decrypt(ctx, blob)
         except KeyShredded:
             raise
         except KeyNotFound:
-            legacy = self.legacy_context(obj)
-            if legacy is None or legacy.org_id == ctx.org_id:
+            if legacy is None:
                 raise
             try:
                 return ring.decrypt(legacy, blob)
