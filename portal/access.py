@@ -372,7 +372,8 @@ def parse_id(value: Any) -> uuid.UUID:
 
 
 def _get(query: Select[M], model: Any, ident: Any) -> M:
-    found = db.session.scalar(query.where(model.id == parse_id(ident)))
+    # unique(): a query whose loader options join a collection gives the row once per member.
+    found = db.session.execute(query.where(model.id == parse_id(ident))).unique().scalars().first()
     if found is None:
         raise NotFound()
     return found
@@ -388,14 +389,7 @@ def get_child_or_404(user: Any, ident: Any) -> Child:
 
 def get_incident_or_404(user: Any, ident: Any, *options: Any) -> Incident:
     """The incident, read with loader `options` (a page's own: what it shows with it)."""
-    query = incidents_visible_to(user)
-    if not options:
-        return _get(query, Incident, ident)
-    found = db.session.execute(query.options(*options).where(Incident.id == parse_id(ident))
-                               ).unique().scalar_one_or_none()
-    if found is None:
-        raise NotFound()
-    return found
+    return _get(incidents_visible_to(user).options(*options), Incident, ident)
 
 
 def get_referral_or_404(user: Any, ident: Any) -> Referral:

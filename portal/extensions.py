@@ -73,11 +73,10 @@ def planner_statistics(cursor: Any) -> None:
             "SELECT name FROM sqlite_master WHERE name IN ('sqlite_stat1', 'alembic_version')")}
         if found == {"alembic_version"}:
             cursor.execute("ANALYZE")
-        elif found == {"sqlite_stat1", "alembic_version"}:
-            for table in stale_tables(cursor):
-                cursor.execute(f'ANALYZE "{table}"')
-            cursor.execute("PRAGMA optimize=0x10002")
         elif found:
+            if "alembic_version" in found:  # a portal database: its stale tables first
+                for table in stale_tables(cursor):
+                    cursor.execute(f'ANALYZE "{table}"')
             cursor.execute("PRAGMA optimize=0x10002")
     except sqlite3.OperationalError:
         pass
