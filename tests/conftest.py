@@ -79,6 +79,7 @@ def _share_compiled_sql(engine: Any) -> None:
     if engine._compiled_cache is not None:
         engine._compiled_cache = _COMPILED_SQL.setdefault(engine.dialect.name, util.LRUCache(2000))
 
+
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1" and not POSTGRES_URL:
     raise RuntimeError("PORTAL_REQUIRE_POSTGRES=1 but PORTAL_TEST_POSTGRES_URL is not set")
@@ -216,13 +217,11 @@ def app(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
     application = create_app(make_test_config(tmp_path, url))
     # Hostile tests post junk on purpose: only the web tests' pages are read for codes.
     words = _watch_words(application) if request.node.nodeid.startswith("tests/web/") else []
+    from portal.models import db
+
     with application.app_context():
-        from portal.models import db as models_db
-
-        _share_compiled_sql(models_db.engine)
+        _share_compiled_sql(db.engine)
         yield application
-        from portal.models import db
-
         db.session.remove()
         db.engine.dispose()
     _report_words(words)

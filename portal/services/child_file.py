@@ -74,13 +74,13 @@ from .children import FAMILY_NAME_INDEX, NAME_INDEX
 
 PRINT_EXPORT_KIND: Final = "child_file_print"
 
-def _corrected_sources(entries: Iterable[ChildRecordEntry]) -> list[uuid.UUID]:
-    """The records behind chronology lines whose corrections are shown on the line itself:
-    a hand-over record (the police report, the 999 call...) has no event of its own in the
-    file, only its line in each child's chronology (walk 4: its corrections were shown on the
+
+def _corrected_source(entry: ChildRecordEntry) -> uuid.UUID | None:
+    """The record behind a chronology line whose corrections are shown on the line itself: a
+    hand-over record (the police report, the 999 call...) has no event of its own in the file,
+    only its line in each child's chronology (walk 4: its corrections were shown on the
     incident page only)."""
-    return [e.source_id for e in entries
-            if e.source_type == RouteHandover.__tablename__ and e.source_id is not None]
+    return entry.source_id if entry.source_type == RouteHandover.__tablename__ else None
 
 
 # Labels for the fields a correction (Addendum.field) may name.
@@ -542,7 +542,7 @@ class _Builder:
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
-                      | set(_corrected_sources(entries)))
+                      | {s for e in entries if (s := _corrected_source(e)) is not None})
         addenda = list(db.session.scalars(
             school_rows_visible_to(user, Addendum)
             .where(Addendum.target_id.in_(target_ids))
@@ -709,29 +709,28 @@ class _Builder:
         standalone: list[Event] = []
         for entry in entries:
             body = Item("body", _humanise(entry.kind) or "Entry", self.redact(entry.body))
-            linked = events.get(entry.source_id) if entry.source_id else None
-            if linked is not None:
-                linked.notes.append(Item(
+            owner = events.get(entry.source_id) if entry.source_id else None
+            if owner is not None:
+                owner.notes.append(Item(
                     "body", f"{when_text(entry.occurred_at)}, "
                             f"{self.user_name(entry.author_id) or 'the portal'}", body.text))
-                targets[entry.id] = (linked, "note")
-                for source_id in _corrected_sources([entry]):
-                    targets[source_id] = (linked, None)
-                continue
-            ev = Event(
-                id=entry.id, kind="entry", at=entry.occurred_at,
-                heading=_humanise(entry.kind) or "Chronology entry",
-                incident_reference=(incidents[entry.incident_id].reference
-                                    if entry.incident_id in incidents else None),
-                by=self.user_name(entry.author_id), items=[body],
-            )
-            if entry.kind == FROM_PREVIOUS_SCHOOL:
-                self.received_event(ev, received.get(entry.source_id)
-                                    if entry.source_id else None)
-            targets[entry.id] = (ev, None)
-            for source_id in _corrected_sources([entry]):
-                targets[source_id] = (ev, None)  # its record's corrections, on its line
-            standalone.append(ev)
+                targets[entry.id] = (owner, "note")
+            else:
+                owner = Event(
+                    id=entry.id, kind="entry", at=entry.occurred_at,
+                    heading=_humanise(entry.kind) or "Chronology entry",
+                    incident_reference=(incidents[entry.incident_id].reference
+                                        if entry.incident_id in incidents else None),
+                    by=self.user_name(entry.author_id), items=[body],
+                )
+                if entry.kind == FROM_PREVIOUS_SCHOOL:
+                    self.received_event(owner, received.get(entry.source_id)
+                                        if entry.source_id else None)
+                targets[entry.id] = (owner, None)
+                standalone.append(owner)
+            source = _corrected_source(entry)
+            if source is not None:
+                targets[source] = (owner, None)  # its record's corrections, on its line
         return standalone
 
     def _add_corrections(self, addenda: list[Addendum],

@@ -15,39 +15,47 @@ from portal.extensions import planner_statistics
 from tests.conftest import POSTGRES_URL
 
 
+def _migrated(tmp_path: Path) -> Path:
+    """A portal SQLite file migrated to head (and analysed, as `flask init-db` does)."""
+    path = tmp_path / "portal.db"
+    engine = create_engine(f"sqlite:///{path}")
+    database.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _opened_by_the_portal(path: Path) -> dict[tuple[str, str | None], str]:
+    """Open `path` as the portal does (the engine's connect event runs planner_statistics);
+    the statistics then, by table and index."""
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    engine.dispose()
+    return {(tbl, idx): stat for tbl, idx, stat in _stats(path)}
+
+
 def _stats(path: Path) -> list[tuple[str, str | None, str]]:
     with sqlite3.connect(path) as conn:
         return list(conn.execute("SELECT tbl, idx, stat FROM sqlite_stat1"))
 
 
 def test_migrating_analyses_sqlite(tmp_path: Path) -> None:
-    path = tmp_path / "portal.db"
-    engine = create_engine(f"sqlite:///{path}")
-    database.upgrade(engine)
-    engine.dispose()
+    path = _migrated(tmp_path)
     with sqlite3.connect(path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "sqlite_stat1" in tables  # ANALYZE ran (empty tables have no rows in it yet)
 
 
 def test_a_portal_database_without_statistics_is_analysed_on_opening(tmp_path: Path) -> None:
-    path = tmp_path / "portal.db"
-    engine = create_engine(f"sqlite:///{path}")
-    database.upgrade(engine)
-    engine.dispose()
+    path = _migrated(tmp_path)
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, school INTEGER, child INTEGER)")
         conn.execute("CREATE INDEX big_school ON big (school)")
         conn.executemany("INSERT INTO big (school, child) VALUES (?, ?)",
                          [(n % 3, n) for n in range(3000)])
         conn.execute("DROP TABLE sqlite_stat1")
-    # Any connection the portal opens (the engine's connect event runs planner_statistics).
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    engine.dispose()
+    found = _opened_by_the_portal(path)
     # Estimated within the analysis limit: about 3,000 rows, about 1,000 per school.
-    found = {(tbl, idx): stat for tbl, idx, stat in _stats(path)}
     rows, per_school = map(int, found[("big", "big_school")].split())
     assert rows > 1000 and per_school > 300
 
@@ -57,10 +65,7 @@ def test_tables_that_grew_from_empty_after_migrating_are_analysed_on_opening(
 ) -> None:
     """Every table is empty when `flask init-db` analyses it; SQLite before 3.46 never
     analyses it again by itself, so a school's first term of records had no statistics."""
-    path = tmp_path / "portal.db"
-    engine = create_engine(f"sqlite:///{path}")
-    database.upgrade(engine)
-    engine.dispose()
+    path = _migrated(tmp_path)
     assert not [row for row in _stats(path) if row[0] == "audit_events"]
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE grown (id INTEGER PRIMARY KEY, school INTEGER)")
@@ -71,11 +76,7 @@ def test_tables_that_grew_from_empty_after_migrating_are_analysed_on_opening(
         conn.execute("CREATE TABLE small (id INTEGER PRIMARY KEY, x INTEGER)")
         conn.execute("CREATE INDEX small_x ON small (x)")
         conn.executemany("INSERT INTO small (x) VALUES (?)", [(n,) for n in range(20)])
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    engine.dispose()
-    found = {(tbl, idx): stat for tbl, idx, stat in _stats(path)}
+    found = _opened_by_the_portal(path)
     rows, per_school = map(int, found[("grown", "grown_school")].split())
     assert rows > 1000 and per_school > 200
     assert ("small", "small_x") not in found  # 20 rows: not worth analysing on every opening
