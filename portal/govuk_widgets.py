@@ -282,39 +282,54 @@ def _slot_kind(key: Any, extended: bool) -> str | None:
     return None
 
 
-def _slot_of(value: Any, kind: str | None, extended: bool) -> tuple[str, str] | None:
-    """(kind, class of marker) if `value` goes in a slot: equal strings of one class share one."""
-    if extended and type(value) is Markup and value and not value.isspace():
-        return "markup", "m"
-    if kind is not None and kind != "attributes" and isinstance(value, str) and value \
-            and not value.isspace():
-        return kind, ("h" if kind == "html" else "t")
-    return None
+class _Kinds(dict[Any, "str | None"]):
+    """_slot_kind of each key, worked out once (the keys are the macros' parameter names)."""
+
+    def __init__(self, extended: bool) -> None:
+        super().__init__()
+        self.extended = extended
+
+    def __missing__(self, key: Any) -> str | None:
+        kind = self[key] = _slot_kind(key, self.extended)
+        return kind
+
+
+_KINDS: Final = (_Kinds(False), _Kinds(True))
 
 
 def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
          seen: dict[tuple[str, str], int], slot_kind: str | None = None,
          extended: bool = False) -> Any:
     """A hashable key of the parameters with each slot string replaced by its marker number;
-    the slot strings are appended to `values` (equal strings share a number, in `seen`)."""
+    the slot strings are appended to `values` (equal strings share a number, in `seen`).
+    A slot: a string (not empty, not only spaces) under a slot kind's key, and for
+    DIRECT_COMPONENTS any such Markup. Equal strings of one class share a marker."""
     kind = type(value)
-    if kind is dict:
-        return ("d", tuple([
-            (k, _key(v, values, kinds, seen, "text" if slot_kind == "attributes"
-                     else _slot_kind(k, extended), extended))
-            for k, v in value.items()]))
-    if kind is list or kind is tuple:
+    slot: str | None = None
+    if kind is str or (kind is Markup and not extended):
+        if slot_kind is None or slot_kind == "attributes" or not value or value.isspace():
+            return value
+        slot, cls = slot_kind, ("h" if slot_kind == "html" else "t")
+    elif kind is dict:
+        if slot_kind == "attributes":
+            return ("d", tuple([(k, _key(v, values, kinds, seen, "text", extended))
+                                for k, v in value.items()]))
+        kinds_of = _KINDS[extended]
+        return ("d", tuple([(k, _key(v, values, kinds, seen, kinds_of[k], extended))
+                            for k, v in value.items()]))
+    elif kind is list or kind is tuple:
         return ("l", tuple([_key(v, values, kinds, seen, None, extended) for v in value]))
-    slot = _slot_of(value, slot_kind, extended)
+    elif kind is Markup and extended and value and not value.isspace():
+        slot, cls = "markup", "m"
     if slot is not None:
-        index = seen.get((value, slot[1]))
+        index = seen.get((value, cls))
         if index is None:
-            index = seen[(value, slot[1])] = len(values)
+            index = seen[(value, cls)] = len(values)
             values.append(value)
-            kinds[index] = {slot[0]}
+            kinds[index] = {slot}
         else:
-            kinds[index].add(slot[0])
-        return ("s", index, slot[0])
+            kinds[index].add(slot)
+        return ("s", index, slot)
     if kind in _LEAF_TYPES:
         return (kind, value)
     if isinstance(value, Mapping | list | tuple):
@@ -329,14 +344,18 @@ def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
 def _shape(value: Any, seen: dict[tuple[str, str], int], slot_kind: str | None = None,
            extended: bool = False) -> Any:
     """The parameters with each slot string replaced by its _Slot (numbered as by _key)."""
-    if type(value) is dict:
-        return {k: _shape(v, seen, "text" if slot_kind == "attributes"
-                          else _slot_kind(k, extended), extended) for k, v in value.items()}
-    if type(value) is list or type(value) is tuple:
+    kind = type(value)
+    if kind is dict:
+        kinds_of = _KINDS[extended]
+        return {k: _shape(v, seen, "text" if slot_kind == "attributes" else kinds_of[k],
+                          extended) for k, v in value.items()}
+    if kind is list or kind is tuple:
         return [_shape(v, seen, None, extended) for v in value]
-    slot = _slot_of(value, slot_kind, extended)
-    if slot is not None:
-        return _Slot(seen[(value, slot[1])])
+    if kind is Markup and extended:
+        return _Slot(seen[(value, "m")]) if value and not value.isspace() else value
+    if (kind is str or kind is Markup) and slot_kind is not None \
+            and slot_kind != "attributes" and value and not value.isspace():
+        return _Slot(seen[(value, "h" if slot_kind == "html" else "t")])
     return value
 
 
