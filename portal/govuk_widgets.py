@@ -100,13 +100,23 @@ class _Uncacheable(Exception):
 class _Compiled:
     """A component's output for one shape: literal pieces and marker slots."""
 
-    __slots__ = ("pieces", "raw_slots", "ws_safe")
+    __slots__ = ("count", "escaped", "form", "pieces", "plain", "raw_slots", "ws_safe")
 
     def __init__(self, pieces: list[str | int], raw_slots: frozenset[int],
-                 ws_safe: frozenset[int]) -> None:
+                 ws_safe: frozenset[int], count: int) -> None:
+        self.count = count            # how many markers the shape has
         self.pieces = pieces          # str: literal; int: the value of that marker
         self.raw_slots = raw_slots    # markers whose value is printed as it is (html, Markup)
         self.ws_safe = ws_safe        # markers whose value may hold line breaks or edge spaces
+        # The pieces as one str.format pattern ("{0}" a marker's value): filled in C.
+        self.form = "".join(p.replace("{", "{{").replace("}", "}}") if isinstance(p, str)
+                            else f"{{{p}}}" for p in pieces)
+        self.set_ws_safe(ws_safe)
+
+    def set_ws_safe(self, ws_safe: frozenset[int]) -> None:
+        self.ws_safe = ws_safe
+        self.plain = [i for i in range(self.count) if i not in ws_safe]  # must be plain
+        self.escaped = [i not in self.raw_slots for i in range(self.count)]
 
 
 # A shaped call: the parameters with _Slot leaves, and the marker of a call block's body.
@@ -167,18 +177,15 @@ class _Component:
                 if len(self.shapes) >= _MAX_SHAPES:
                     self.shapes.clear()
                 self.shapes[key] = compiled
-        if compiled is None or any(
-            i not in compiled.ws_safe and not _PLAIN_RE.match(v) for i, v in enumerate(values)
-        ):
+        if compiled is None:
             return self._render(params, body)
-        raw = compiled.raw_slots
-        out = [
-            piece if isinstance(piece, str)
-            else (values[piece] if piece in raw else escape(values[piece]))
-            for piece in compiled.pieces
-        ]
+        for i in compiled.plain:
+            if not _PLAIN_RE.match(values[i]):
+                return self._render(params, body)
+        escaped = compiled.escaped
         # The macro's own escaping, replayed: literal pieces it wrote, escaped or html values.
-        return Markup("".join(out))  # noqa: S704
+        return Markup(compiled.form.format(*[  # noqa: S704
+            escape(v) if escaped[i] else v for i, v in enumerate(values)]))
 
     def _render(self, params: Mapping[str, Any], body: str | None = None) -> Markup:
         return Markup(self._direct(params, body))  # noqa: S704 - the macro's autoescaped output
@@ -220,7 +227,7 @@ class _Component:
         pieces.append(marked[at:])
         if any(isinstance(p, str) and (_MARK_OPEN in p or _MARK_CLOSE in p) for p in pieces):
             return None  # a marker the macro cut or changed
-        compiled = _Compiled([p for p in pieces if p != ""], raw, frozenset())
+        compiled = _Compiled([p for p in pieces if p != ""], raw, frozenset(), count)
         # Markup characters, distinct lengths: the pieces must give exactly the macro's output.
         probes = [f"<b a='{i}'>&amp;\"x{'y' * i}" for i in range(count)]
         if not self._agrees(compiled, shaped, probes, markup):
@@ -230,14 +237,14 @@ class _Component:
         # the slow way if not).
         spaced = [f"  {p}\n\r\n{p}\u2028 " for p in probes]
         if count and self._agrees(compiled, shaped, spaced, markup):
-            compiled.ws_safe = frozenset(range(count))
+            compiled.set_ws_safe(frozenset(range(count)))
         elif count:
             safe = set()
             for i in (i for i, k in kinds.items() if "value" in k or "markup" in k):
                 one = [*probes[:i], spaced[i], *probes[i + 1:]]
                 if self._agrees(compiled, shaped, one, markup):
                     safe.add(i)
-            compiled.ws_safe = frozenset(safe)
+            compiled.set_ws_safe(frozenset(safe))
         return compiled
 
     def _agrees(self, compiled: _Compiled, shaped: _Shaped, probes: list[str],
