@@ -27,7 +27,7 @@ from ..govuk_widgets import (
 from ..models import ROLE_LABELS, ROLES
 from ..refusal import Refused
 from ..rules.directory import WEEKDAYS
-from ..services.accounts import parse_hours
+from ..services.accounts import WEEKDAY_NAMES, parse_hours
 
 
 class AuthorityForm(FlaskForm):  # type: ignore[misc]
@@ -75,13 +75,12 @@ class AuthorityForm(FlaskForm):  # type: ignore[misc]
 
 def _hours_ok(form: Any, field: Any) -> None:
     try:
-        parse_hours(field.data or "")
+        parse_hours(field.data or "", field.label.text)
     except Refused as exc:
         raise ValidationError(exc.message) from exc
 
 
-_DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                 "Saturday", "Sunday"), strict=True))
+_DAY_NAMES = WEEKDAY_NAMES
 
 
 class LineForm(FlaskForm):  # type: ignore[misc]
