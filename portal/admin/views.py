@@ -116,8 +116,9 @@ def new_authority() -> Any:
 
 
 _NEEDS_CONFIRMING = {
-    "phone number": "The new phone number needs confirming. Once {authority} has confirmed it, "
-                    "edit the line again and tick \u201cThe authority has confirmed this number\u201d.",
+    "phone number": "The new phone number needs confirming. Once {authority} has confirmed "
+                    "it, edit the line again and tick \u201cThe authority has confirmed this "
+                    "number\u201d.",
     "opening hours": "The new opening hours need confirming. Once {authority} has confirmed "
                      "them, edit the line again and tick \u201cThe authority has confirmed these "
                      "hours\u201d.",

@@ -610,7 +610,7 @@ def update_authority_line(
     _audit("admin.directory_updated", org_id=str(la.id), actor_id=actor_id,
            object_type="local_authority", object_id=la.id)
     db.session.flush()
-    unconfirmed = []
+    unconfirmed: list[str] = []
     if number and not phone_ok and _phone_digits(number) != _phone_digits(
             old_phone.get("number")):
         unconfirmed.append("phone number")
