@@ -80,9 +80,6 @@ def _hours_ok(form: Any, field: Any) -> None:
         raise ValidationError(exc.message) from exc
 
 
-_DAY_NAMES = WEEKDAY_NAMES
-
-
 class LineForm(FlaskForm):  # type: ignore[misc]
     """The line name, phone number and weekly hours of an authority's directory entry."""
 
@@ -96,19 +93,19 @@ class LineForm(FlaskForm):  # type: ignore[misc]
     )
     phone_confirmed = BooleanField("The authority has confirmed this number",
                                    widget=GovCheckboxInput())
-    hours_mon = StringField(_DAY_NAMES["mon"], widget=GovTextInput(), filters=[_strip],
+    hours_mon = StringField(WEEKDAY_NAMES["mon"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_tue = StringField(_DAY_NAMES["tue"], widget=GovTextInput(), filters=[_strip],
+    hours_tue = StringField(WEEKDAY_NAMES["tue"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_wed = StringField(_DAY_NAMES["wed"], widget=GovTextInput(), filters=[_strip],
+    hours_wed = StringField(WEEKDAY_NAMES["wed"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_thu = StringField(_DAY_NAMES["thu"], widget=GovTextInput(), filters=[_strip],
+    hours_thu = StringField(WEEKDAY_NAMES["thu"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_fri = StringField(_DAY_NAMES["fri"], widget=GovTextInput(), filters=[_strip],
+    hours_fri = StringField(WEEKDAY_NAMES["fri"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_sat = StringField(_DAY_NAMES["sat"], widget=GovTextInput(), filters=[_strip],
+    hours_sat = StringField(WEEKDAY_NAMES["sat"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_sun = StringField(_DAY_NAMES["sun"], widget=GovTextInput(), filters=[_strip],
+    hours_sun = StringField(WEEKDAY_NAMES["sun"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
     hours_confirmed = BooleanField("The authority has confirmed these hours",
                                    widget=GovCheckboxInput())
