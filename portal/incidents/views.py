@@ -560,9 +560,9 @@ def summary(incident_id: uuid.UUID) -> Any:
         lambda: svc.save_summary(user, incident, form.loaded_version(), form.summary.data,
                                  _now(), resolution=_resolution(("summary",))),
         lambda f, values: _set(f.summary, values["summary"]))
-    if saved:  # back at the section saved, where the message is shown (static/js/portal.js)
+    if saved:  # the last step: the incident page from its top (what to do first), saying so
         flash("What happened is saved", "success")
-        return redirect(url_for("incidents.show", incident_id=incident.id, _anchor="summary"))
+        return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/summary.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened",
         carried=carried, concerns=svc.incident_concerns(incident), **extra))

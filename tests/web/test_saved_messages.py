@@ -45,7 +45,8 @@ def test_facts_refused_say_no_success(app: Flask, client: FlaskClient) -> None:
     assert "The facts are saved" not in text(client.get(f"/incidents/{iid}/children"))
 
 
-def test_saving_what_happened_says_so_at_its_section(app: Flask, client: FlaskClient) -> None:
+def test_saving_what_happened_says_so_on_the_incident_page(app: Flask,
+                                                           client: FlaskClient) -> None:
     w = world(app)
     sign_in(client, w["dsl"])
     iid = start(client, w["concern"])
@@ -53,10 +54,11 @@ def test_saving_what_happened_says_so_at_its_section(app: Flask, client: FlaskCl
     response = submit_v(client, f"/incidents/{iid}/summary",
                         {"summary": "Mia told her form tutor at 9:15."})
     assert response.status_code == 302
-    # Back at the "What happened" section of the incident page, where the script moves the
-    # message (static/js/portal.js); without the script it is at the top of the page.
-    assert response.headers["Location"].endswith(f"/incidents/{iid}#summary")
+    # The last step: the incident page from its top (what must be done first), where the
+    # message is, above the routes.
+    assert response.headers["Location"].endswith(f"/incidents/{iid}")
     page = text(client.get(response.headers["Location"]))
     assert [b for b in success_banners(page) if "What happened is saved" in b]
-    assert 'id="summary"' in page and "Mia told her form tutor at 9:15." in page
+    assert page.index("What happened is saved") < page.index('id="routes"')
+    assert "Mia told her form tutor at 9:15." in page
     assert "What happened is saved" not in text(client.get(f"/incidents/{iid}"))
