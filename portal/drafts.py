@@ -154,7 +154,13 @@ def _wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
-
+def forget_sent_draft() -> None:
+    """After a form was recognised as sent already (portal/once.py): forget the user's draft of
+    it, as a successful send does (the concern form's too: its sent draft is marked, not open,
+    so only the draft saved since goes). Commits."""
+    if _spec() is not None and current_user.is_authenticated:
+        service.discard(_user(), form_key())
+        db.session.commit()
 
 
 def discard_current() -> None:

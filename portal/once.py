@@ -222,6 +222,11 @@ def forget_expired(now: dt.datetime | None = None) -> int:
 
 def _already_sent(error: AlreadySent) -> Response:
     db.session.rollback()
+    # What was sent again is already saved: its draft (put back by the browser, then autosaved)
+    # is forgotten, as after the first send, or the form would offer it once more.
+    from .drafts import forget_sent_draft  # drafts imports the auth views that import this
+
+    forget_sent_draft()
     flash(error.message, "info")
     target = safe_next(error.result_url) or url_for("main.index")
     return redirect(target, code=303)

@@ -131,3 +131,23 @@ def test_the_stored_row_keeps_nothing_of_the_text(app: Flask, client: FlaskClien
         assert once.content_hash(w.staff.id, "concerns.new", "/concerns/new", fields) != mine
     finally:
         app.secret_key = kept
+
+
+def test_the_draft_saved_after_back_is_forgotten_when_the_same_is_sent_again(
+        client: FlaskClient, w: World) -> None:
+    """Walk 6: Back puts the sent text back, autosave keeps it as a draft; Send again is told
+    it was sent, and the form must not offer that text a third time."""
+    from tests.helpers.drafts import XHR, draft_of
+
+    sign_in(client, w.staff)
+    assert client.post("/concerns/new", data=fresh_form(client, w)).status_code == 302
+    again = fresh_form(client, w)
+    saved = client.post("/concerns/draft", headers=XHR,
+                        data={"csrf_token": again["csrf_token"],
+                              "what_happened": again["what_happened"]})
+    assert saved.status_code == 200 and draft_of(w.staff)["what_happened"]
+    repeat = client.post("/concerns/new", data=again)
+    assert SAME in text_of(client.get(repeat.headers["Location"]))
+    assert draft_of(w.staff) == {}
+    assert again["what_happened"] not in text_of(client.get("/concerns/new"))
+    assert concerns_of(w.staff) == 1
