@@ -12,10 +12,11 @@ from typing import Any
 import segno
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from .. import clock
+from .. import clock, drafts
 from ..extensions import limiter
 from ..form_problems import show_problems
 from ..models import ROLE_LABELS, db
@@ -224,6 +225,17 @@ def sign_out() -> Response:
     db.session.commit()
     flash("You've signed out", "success")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.errorhandler(CSRFError)
+def stale_form(error: CSRFError) -> Any:
+    """Sign out pressed on a page left open after signing out elsewhere (its token died with
+    the session): there is nothing left to end, so say so rather than show an error. Signed in,
+    a stale or missing token is still refused."""
+    if request.endpoint == "auth.sign_out" and not current_user.is_authenticated:
+        flash("You've signed out", "success")
+        return redirect(url_for("auth.sign_in"))
+    return drafts.page_expired(error)
 
 
 @bp.post("/session/keepalive")

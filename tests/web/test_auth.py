@@ -358,3 +358,16 @@ def test_back_off_grows_and_checks_nothing_while_it_lasts(app, client):
     assert sign_in(client, u).status_code == 302
     db.session.expire_all()
     assert db.session.get(User, u.id).failed_logins == 0
+
+
+def test_sign_out_from_a_second_tab_after_signing_out_says_signed_out(app, client):
+    """Walk 6: two tabs open, signed out in one; Sign out in the other (its token died with
+    the session) ends on the sign-in page saying so, not on an error page."""
+    u = _user("staff")
+    sign_in(client, u)
+    other_tab_token = csrf_from(client.get("/home"))
+    client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/home"))})
+    response = client.post("/sign-out", data={"csrf_token": other_tab_token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
+    assert "You&#39;ve signed out" in client.get("/sign-in").get_data(as_text=True)
+    assert not signed_in(client)
