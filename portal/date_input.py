@@ -1,7 +1,8 @@
 """The GOV.UK date input (day, month and year boxes), read one way for every form, with GOV.UK's
 error wording (design-system.service.gov.uk/components/date-input): "Enter the date it happened"
 (nothing typed: the form's own InputRequired message), "The date it happened must include a
-month", "The date it happened must be a real date", "Year must include 4 numbers".
+month", "The date it happened must be a real date", "The date it happened must include a year of
+4 numbers, like 2026".
 
 `read_date_parts` is the rule; `GovDateField` the WTForms field for it (used by the incident,
 referral, transfer, retention and export forms); the concern form's `DateParts` reads with the
@@ -39,7 +40,8 @@ class DateReading:
         if self.problem == "invalid":
             return f"{what} must be a real date"
         if self.problem == "year":
-            return "Year must include 4 numbers"
+            # GOV.UK's "Year must include 4 numbers", naming the date: a page may have several.
+            return f"{what} must include a year of 4 numbers, like 2026"
         if self.problem == "missing":
             return f"Enter {what[:1].lower()}{what[1:]}"
         raise ValueError("the date was read: there is no problem to describe")

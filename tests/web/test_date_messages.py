@@ -39,7 +39,9 @@ def test_gov_uk_wording() -> None:
         "The date it happened must include a month and year"
     assert read_date_parts(["30", "2", "2026"]).message(what) == \
         "The date it happened must be a real date"
-    assert read_date_parts(["1", "2", "26"]).message(what) == "Year must include 4 numbers"
+    # Named (walk 6: four term dates each said "Year must include 4 numbers", none told apart).
+    assert read_date_parts(["1", "2", "26"]).message(what) == \
+        "The date it happened must include a year of 4 numbers, like 2026"
     assert read_date_parts(["", "", ""]).message(what) == "Enter the date it happened"
     with pytest.raises(ValueError):
         read_date_parts(["1", "2", "2026"]).message(what)
