@@ -48,16 +48,31 @@ def _fold_char(char: str) -> str:
     return " " if char.isspace() else fold_for_match(char)
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
-    """`text` folded as names are matched (crypto.fold_for_match: case, width and accents), with
-    the index in `text` of every folded character; letters spelt out one by one are joined."""
+# `_fold_char` of every ASCII character at once: each folds to one character (its lower case,
+# or a space for whitespace), so an ASCII text folds in place (issue 15: the child's file folds
+# every text it shows, one character at a time cost a fifth of its redaction).
+_ASCII_FOLD: Final = {code: " " if chr(code).isspace() else chr(code).lower()
+                      for code in range(128)}
+
+
+def _fold_each(text: str) -> tuple[str, list[int]]:
+    """`text` folded character by character (`_fold_char`), with the index in `text` of every
+    folded character."""
+    if text.isascii():
+        return text.translate(_ASCII_FOLD), list(range(len(text)))
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
         for folded in _fold_char(char):
             chars.append(folded)
             origin.append(index)
-    folded_text = "".join(chars)
+    return "".join(chars), origin
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`text` folded as names are matched (crypto.fold_for_match: case, width and accents), with
+    the index in `text` of every folded character; letters spelt out one by one are joined."""
+    folded_text, origin = _fold_each(text)
     if not _SPACED_OUT.search(folded_text):
         return folded_text, origin
     keep_chars: list[str] = []

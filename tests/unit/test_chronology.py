@@ -70,3 +70,21 @@ def test_each_part_of_a_name_in_several_parts_is_redacted(app) -> None:
                  [harmed, long_name], in_file_of=harmed)
     assert "Maximilian" not in out and "Bartholomew" not in out and "okoro" not in out
     assert out.count(long_name.redacted_label) == 3
+
+
+def test_ascii_text_folds_as_each_character_would() -> None:
+    """The fold of ASCII text at once (issue 15) is the fold character by character: the same
+    folded text and the same place in the text for each of its characters."""
+    from portal.services.chronology import _fold_char, _fold_each
+
+    every = "".join(chr(code) for code in range(128))
+    for text in (every, every[::-1], "Amira\tKHAN\r\nsaid M a i s i e, M.A.I.S.I.E!", ""):
+        chars: list[str] = []
+        origin: list[int] = []
+        for index, char in enumerate(text):
+            for folded in _fold_char(char):
+                chars.append(folded)
+                origin.append(index)
+        assert _fold_each(text) == ("".join(chars), origin)
+    # Not ASCII: character by character, as before ("Zoë" folds to "zoe").
+    assert _fold_each("ZOË Ann") == ("zoe ann", [0, 1, 2, 3, 4, 5, 6])
