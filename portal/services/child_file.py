@@ -425,10 +425,15 @@ class _Builder:
         )
         incident_ids = parts.with_only_columns(IncidentChild.incident_id)
         part_ids = parts.with_only_columns(IncidentChild.id)
-        decisions = school_rows_visible_to(user, Decision).where(or_(
-            Decision.child_id == child.id,
-            and_(Decision.child_id.is_(None), Decision.incident_id.in_(incident_ids)),
-        ))
+        # About the child, or about the whole of one of their incidents: each found by its own
+        # index (as one OR, SQLite read every decision of the school: 3 ms at 1,000,000).
+        decided = union_all(
+            select(Decision.id).where(Decision.child_id == child.id),
+            select(Decision.id).where(Decision.child_id.is_(None),
+                                      Decision.incident_id.in_(incident_ids)),
+        )
+        decisions = school_rows_visible_to(user, Decision).where(
+            Decision.id.in_(select(decided.subquery().c[0])))
         decision_ids = decisions.with_only_columns(Decision.id)
         linked = union_all(concern_ids.with_only_columns(Concern.id), incident_ids, part_ids,
                            decision_ids)
