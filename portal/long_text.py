@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup, escape, soft_str
+from markupsafe import Markup, soft_str
 
 LIMIT = 420
 
@@ -23,18 +23,21 @@ def folded(text: Any, testid: str = "", classes: str = "govuk-body",
            limit: int = LIMIT) -> Markup:
     """`text` as a paragraph, or folded after its opening lines with "Show all"."""
     value = soft_str(text or "").strip()
-    tested = f' data-testid="{escape(testid)}"' if testid else ""
+    # Markup.format escapes each value put in (a value already Markup stays as it is, as in
+    # Jinja's `{{ }}`).
+    tested = Markup(' data-testid="{}"').format(testid) if testid else ""
     if len(value) <= limit + 80 and value.count("\n") < 6:
-        return Markup(f'<p class="{escape(classes)} portal-pre"{tested}>{escape(value)}</p>')
+        return Markup('<p class="{} portal-pre"{}>{}</p>').format(classes, tested, value)
     # Joined as Jinja's `join` would: text given as Markup stays Markup (not escaped twice).
     opening = (value[:0] + "\n").join(value[:limit].split("\n")[:5]).strip()
     return Markup(
-        f'<div class="portal-folded"{tested}>\n'
-        f'  <p class="{escape(classes)} portal-pre">{escape(opening)}…</p>\n'
+        '<div class="portal-folded"{tested}>\n'
+        '  <p class="{classes} portal-pre">{opening}…</p>\n'
         '  <details class="govuk-details govuk-!-margin-bottom-2" data-testid="show-all">\n'
         '    <summary class="govuk-details__summary"><span class="govuk-details__summary-text">'
         'Show all<span class="govuk-visually-hidden"> of this text</span> '
-        f'({len(value.split())} words)</span></summary>\n'
-        f'    <div class="govuk-details__text portal-pre">{escape(value)}</div>\n'
+        '({words} words)</span></summary>\n'
+        '    <div class="govuk-details__text portal-pre">{value}</div>\n'
         '  </details>\n'
-        '</div>')
+        '</div>').format(tested=tested, classes=classes, opening=opening,
+                         words=len(value.split()), value=value)

@@ -392,13 +392,15 @@ class _Builder:
         """The names of the users `ids`, and (when the page has `texts` to redact) the blind
         indexes of the school's other children (`named_in`), in one statement."""
         wanted = {i for i in ids if i is not None} - set(self._names)
-        parts = [self._index_owners_query()] if texts and self._index_owners is None else []
+        parts: list[Any] = [self._index_owners_query()] \
+            if texts and self._index_owners is None else []
         if wanted:
             parts.append(select(type_coerce(User.id, String), User.display_name,
                                 User.display_name, literal(0)).where(User.id.in_(wanted)))
         if not parts:
             return
-        rows = db.session.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all()
+        statement: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+        rows = db.session.execute(statement).all()
         for uid, name, _, is_child in rows:
             if not is_child:
                 self._names[_as_uuid(uid)] = name

@@ -58,7 +58,8 @@ def test_the_same_html_as_the_macro_it_replaced(text: Any, testid: str, classes:
 
 def test_the_macro_calls_it(app: Flask) -> None:
     source = ('{% from "_partials/long_text.html" import folded %}'
-              "{{ folded(text) }}|{{ folded(text, 'words') }}|{{ folded(text, classes='govuk-body-s') }}")
+              "{{ folded(text) }}|{{ folded(text, 'words') }}|"
+              "{{ folded(text, classes='govuk-body-s') }}")
     for text in (SENTENCE, SENTENCE * 100):
         with app.test_request_context():
             html = render_template_string(source, text=text)
