@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup, soft_str
+from markupsafe import Markup, escape, soft_str
 
 LIMIT = 420
 
@@ -23,21 +23,21 @@ def folded(text: Any, testid: str = "", classes: str = "govuk-body",
            limit: int = LIMIT) -> Markup:
     """`text` as a paragraph, or folded after its opening lines with "Show all"."""
     value = soft_str(text or "").strip()
-    # Markup.format escapes each value put in (a value already Markup stays as it is, as in
-    # Jinja's `{{ }}`).
-    tested = Markup(' data-testid="{}"').format(testid) if testid else ""
+    # Every value put in is escaped here, as `{{ }}` would (a value already Markup stays as it
+    # is); Markup.format does the same but cost a fifth of the child's file's rendering.
+    kind = escape(classes)
+    tested = f' data-testid="{escape(testid)}"' if testid else ""
     if len(value) <= limit + 80 and value.count("\n") < 6:
-        return Markup('<p class="{} portal-pre"{}>{}</p>').format(classes, tested, value)
+        return Markup(f'<p class="{kind} portal-pre"{tested}>{escape(value)}</p>')  # noqa: S704
     # Joined as Jinja's `join` would: text given as Markup stays Markup (not escaped twice).
     opening = (value[:0] + "\n").join(value[:limit].split("\n")[:5]).strip()
-    return Markup(
-        '<div class="portal-folded"{tested}>\n'
-        '  <p class="{classes} portal-pre">{opening}…</p>\n'
+    return Markup(  # noqa: S704 - every value escaped
+        f'<div class="portal-folded"{tested}>\n'
+        f'  <p class="{kind} portal-pre">{escape(opening)}…</p>\n'
         '  <details class="govuk-details govuk-!-margin-bottom-2" data-testid="show-all">\n'
         '    <summary class="govuk-details__summary"><span class="govuk-details__summary-text">'
         'Show all<span class="govuk-visually-hidden"> of this text</span> '
-        '({words} words)</span></summary>\n'
-        '    <div class="govuk-details__text portal-pre">{value}</div>\n'
+        f'({len(value.split())} words)</span></summary>\n'
+        f'    <div class="govuk-details__text portal-pre">{escape(value)}</div>\n'
         '  </details>\n'
-        '</div>').format(tested=tested, classes=classes, opening=opening,
-                         words=len(value.split()), value=value)
+        '</div>')
