@@ -3,14 +3,16 @@
 Not a test: run by hand. It builds a throw-away SQLite instance (or uses an empty PostgreSQL
 database) with one school of `--incidents` incidents (each with two children, a decision each
 and a referral to the authority) and a child whose chronology has `--lines` lines, signs in a
-DSL, a member of staff and an adviser through the real forms, and GETs each main page `--runs`
-times (after 5 warm-ups) through the Flask test client. It prints, per page, the median CPU
-time of the process per request (steadier than wall time on a shared machine; it leaves out
-PostgreSQL's own work), the median wall time, the SQL statements and how many of them repeat
-exactly (text and parameters) within the request.
+DSL, a member of staff and an adviser through the real forms, and GETs each main page (and the
+sign-in page, signed out; `--pages` to choose) `--runs` times (after 5 warm-ups) through the
+Flask test client. It prints, per page, the median CPU time of the process per request
+(steadier than wall time on a shared machine; it leaves out PostgreSQL's own work), the
+median wall time, the SQL statements and how many of them repeat exactly (text and
+parameters) within the request.
 
     .venv/bin/python benchmarks/page_reads.py [--incidents 20] [--lines 200] [--runs 50] \
-        [--postgres postgresql+psycopg://...] [--profile dashboard]
+        [--postgres postgresql+psycopg://...] [--profile dashboard] \
+        [--pages 'concern form,sign-in']
 
 `--profile PAGE` runs cProfile over the timed requests of that page and prints the top of it.
 """
@@ -74,6 +76,7 @@ def build(incidents: int, lines: int) -> dict[str, tuple[Any, str]]:
         "child's file": (dsl.id, f"/children/{child.id}"),
         "adviser inbox": (adviser.id, "/referrals"),
         "concern form": (staff.id, "/concerns/new"),
+        "sign-in": (None, "/sign-in"),
     }
 
 
@@ -83,6 +86,7 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=200)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--pages", help="only these, comma-separated ('concern form,sign-in')")
     parser.add_argument("--profile", metavar="PAGE")
     parser.add_argument("--sort", default="cumulative", help="cProfile order (tottime, ...)")
     parser.add_argument("--callers", metavar="FUNCTION", help="and who calls FUNCTION")
@@ -105,9 +109,13 @@ def main() -> int:
             print(f"{db.engine.dialect.name}: {args.incidents} incidents, "
                   f"a file of {args.lines} lines, {args.runs} runs")
             print(f"{'page':<14} {'CPU ms':>7} {'wall ms':>8} {'statements':>11} {'repeats':>8}")
+            wanted = args.pages.split(",") if args.pages else list(pages)
             for name, (user_id, url_) in pages.items():
+                if name not in wanted:
+                    continue
                 client = app.test_client()
-                sign_in(client, db.session.get(User, user_id))
+                if user_id is not None:  # the sign-in page is measured signed out
+                    sign_in(client, db.session.get(User, user_id))
                 for _ in range(5):
                     assert client.get(url_).status_code == 200, url_
                 cpu, wall = [], []

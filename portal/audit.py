@@ -19,16 +19,22 @@ Transactions
 
 Concurrency
     Two writers on one organisation must not take the same ``seq``: the unique constraint on
-    (org_id, seq) decides. ``record()`` reads the chain head and inserts the next event with
-    ``ON CONFLICT (org_id, seq) DO NOTHING ... RETURNING`` (two statements, no lock of its
-    own: issue 15 counts every page's statements). When another writer took that ``seq``
-    first, the insert waits for it to commit or roll back (PostgreSQL), or for the database's
-    write lock (SQLite), inserts nothing, and ``record()`` reads the head again and links to
-    the other writer's event. The second read sees it: on PostgreSQL each statement of a READ
-    COMMITTED transaction (the default) reads what is committed when it starts; on SQLite the
-    failed insert has taken the write lock, so nothing can commit in between (pysqlite starts
-    a transaction only at the first write, so a read before it is never stale). A row is only
-    ever linked to the committed or own-transaction head, so the chain cannot fork.
+    (org_id, seq) decides. ``record()`` inserts the next event with ``ON CONFLICT (org_id, seq)
+    DO NOTHING ... RETURNING``, no lock of its own. The head it links to is the one this
+    application last wrote or read for the organisation (kept per application, seq and hash
+    only), and then the insert is an ``INSERT ... SELECT ... WHERE EXISTS`` that yields its row
+    only while that head is in the chain: one statement per event (issue 15 counts every page's
+    statements). When the organisation is new to the application, or the insert takes nothing
+    (another writer or process took that ``seq``, or the remembered head is gone: rolled back,
+    or the database restored), ``record()`` reads the head and inserts again. When another
+    writer holds the ``seq`` uncommitted, the insert waits for it to commit or roll back
+    (PostgreSQL), or for the database's write lock (SQLite). A read after a failed insert sees
+    the other writer's event: on PostgreSQL each statement of a READ COMMITTED transaction
+    (the default) reads what is committed when it starts; on SQLite the failed insert has
+    taken the write lock, so nothing can commit in between (pysqlite starts a transaction only
+    at the first write, so a read before it is never stale). A row is only ever linked to a
+    row that is in the chain, committed or the transaction's own, at the seq just before its
+    own, so the chain cannot fork or skip.
 
 Hardening the database (deployment note)
     The chain detects tampering; it does not prevent it. The database role the application uses
@@ -57,8 +63,19 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Table, Text, cast, func, select
+from sqlalchemy import (
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -316,41 +333,83 @@ def record(
         raise ValueError("audit time must be timezone-aware")
     when = when.astimezone(dt.UTC)
 
-    for _ in range(MAX_TRIES):
-        event = _append(org, when, actor_id, action, object_type, object_text, clean)
+    for attempt in range(MAX_TRIES):
+        event = _append(org, when, actor_id, action, object_type, object_text, clean,
+                        first_try=attempt == 0)
         if event is not None:
             return event
     raise RuntimeError(f"audit: {MAX_TRIES} writers overtook this one on one chain")
 
 
 _TABLE: Final = typing.cast(Table, AuditEvent.__table__)
-_INSERTS: dict[str, Any] = {}
+_INSERTS: dict[tuple[str, bool], Any] = {}
+# Each application's last known chain head per organisation (seq, hash): ids and hashes only.
+_HEADS: Final = "portal.audit_heads"
 
 
-def _insert(dialect: str) -> Any:
+def _insert(dialect: str, *, after_known_head: bool) -> Any:
     """The event's INSERT ... ON CONFLICT (org_id, seq) DO NOTHING RETURNING id, built once
-    per dialect (its values bound at execution: compiled once, not per event)."""
-    found = _INSERTS.get(dialect)
+    per dialect (its values bound at execution: compiled once, not per event).
+
+    `after_known_head`: the values come from a SELECT that yields them only while the row it
+    links to (`:head_seq`, `:head_hash`) is in the chain, so a head remembered from an earlier
+    request is checked by the insert itself, in the same statement."""
+    key = (dialect, after_known_head)
+    found = _INSERTS.get(key)
     if found is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        found = _INSERTS[dialect] = (
-            insert(_TABLE).on_conflict_do_nothing(index_elements=["org_id", "seq"])
+        statement = insert(_TABLE)
+        if after_known_head:
+            # PostgreSQL types a SELECT's bound values as text unless told; SQLite needs no cast
+            # (and would give JSON a numeric affinity).
+            def value(column: Any) -> Any:
+                param = bindparam(column.key, type_=column.type)
+                return cast(param, column.type) if dialect == "postgresql" else param
+
+            linked = exists().where(
+                _TABLE.c.org_id == bindparam("org_id", type_=_TABLE.c.org_id.type),
+                _TABLE.c.seq == bindparam("head_seq", type_=Integer()),
+                _TABLE.c.hash == bindparam("head_hash", type_=LargeBinary()),
+            )
+            columns = list(_TABLE.columns)
+            statement = statement.from_select(
+                [c.key for c in columns], select(*[value(c) for c in columns]).where(linked))
+        found = _INSERTS[key] = (
+            statement.on_conflict_do_nothing(index_elements=["org_id", "seq"])
             .returning(_TABLE.c.id))
     return found
 
 
+def _known_heads() -> dict[str, tuple[int, bytes]]:
+    heads: dict[str, tuple[int, bytes]] = current_app.extensions.setdefault(_HEADS, {})
+    return heads
+
+
 def _append(org: str, when: dt.datetime, actor_id: uuid.UUID | None, action: str,
             object_type: str | None, object_text: str | None,
-            clean: dict[str, DetailValue]) -> AuditEvent | None:
-    """Link one event to the chain head as read now; None when another writer took its seq."""
-    head = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.org_id == org)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
-    seq = head.seq + 1 if head else 1
-    prev_hash = bytes(head.hash) if head else GENESIS_HASH
+            clean: dict[str, DetailValue], *, first_try: bool) -> AuditEvent | None:
+    """Link one event to the chain head; None when the insert took nothing (another writer took
+    its seq, or the remembered head is no longer the chain's), so the caller tries again.
+
+    The first try links to the head this application last wrote or read for `org`, with no
+    read of its own (one statement per event, issue 15): the insert yields a row only if that
+    head is in the chain and its seq is free. Later tries, and the first event an application
+    writes for `org`, read the head first."""
+    known = _known_heads()
+    head = known.get(org) if first_try else None
+    if head is None:
+        row = db.session.execute(
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.org_id == org)
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        ).first()
+        read: tuple[int, bytes] | None = (row.seq, bytes(row.hash)) if row else None
+        guarded = False
+    else:
+        read, guarded = head, True
+    seq = read[0] + 1 if read else 1
+    prev_hash = read[1] if read else GENESIS_HASH
     event = AuditEvent(
         id=new_id(), org_id=org, seq=seq, at=when, actor_id=actor_id, action=action,
         object_type=object_type, object_id=object_text, detail=clean, prev_hash=prev_hash,
@@ -360,9 +419,16 @@ def _append(org: str, when: dt.datetime, actor_id: uuid.UUID | None, action: str
         object_type=object_type, object_id=object_text, detail=clean, prev_hash=prev_hash,
     )
     values = {column.key: getattr(event, column.key) for column in _TABLE.columns}
-    taken = db.session.execute(_insert(db.session.get_bind().dialect.name), values).first()
+    if guarded:
+        values.update(head_seq=seq - 1, head_hash=prev_hash)
+    dialect = db.session.get_bind().dialect.name
+    taken = db.session.execute(_insert(dialect, after_known_head=guarded), values).first()
     if taken is None:
+        known.pop(org, None)
         return None
+    # Remembered even before the commit: if the transaction rolls back, the next event's
+    # insert finds this head missing, takes nothing, and the head is read again.
+    known[org] = (seq, event.hash)
     # The row is in the database: the session holds it as loaded, without reading it back.
     make_transient_to_detached(event)
     db.session.add(event)

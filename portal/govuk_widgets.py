@@ -24,6 +24,15 @@ macro's own output. A macro that transforms a string rather than printing it esc
 the macro would change (a line break in a label that gets indented) is rendered the slow way.
 tests/web/test_form_html_identical.py compares every form of the portal with the library's
 own rendering.
+
+The same memo serves the components portal templates call themselves (`DIRECT_COMPONENTS`: the
+header's service navigation, "Sign out" and "Hide this page", the skip link, warning and inset
+text, fieldsets, error summaries, banners): a template importing one gets a module whose
+macros are memoised components (`_Template`, the environment's template class). For these, the
+slots also take strings under `...Text`, `...Html` and `href` keys, each attribute's value, any
+Markup value (the header's sign-out form with its CSRF token) and the body of a `{% call %}`
+block (rendered once, as the macro would). tests/web/test_page_html_identical.py compares
+each component and the pages of every role with the library's rendering.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from flask.templating import Environment as FlaskEnvironment
 from govuk_frontend_wtf import wtforms_widgets as wtf
 from jinja2 import Template
 from jinja2.bccache import Bucket, BytecodeCache
+from jinja2.runtime import Context, Macro
 from markupsafe import Markup, escape
 
 __all__ = [
@@ -61,6 +71,17 @@ __all__ = [
 # macros, or compared with each other (a radio item's value): they become markers. Empty and
 # all-whitespace strings stay in the key (a macro may test them, after `trim`, for truth).
 _SLOT_KEYS: Final = frozenset({"text", "html", "value"})
+# The components templates call directly (`{% from ... import govukButton %}`): page furniture and
+# the few macros a page writes itself. Their strings under `...Text` and `...Html` keys
+# (`titleText`, `iconFallbackText`) are slots too, and so is any Markup value (the header's
+# `slots.end`, a call block's body): none of these macros transforms such a string (no
+# `replace`, unlike the character count's `textareaDescriptionText`), and the check below would
+# catch one that trimmed or indented it. A component not listed here is imported unchanged.
+DIRECT_COMPONENTS: Final = frozenset(
+    f"govuk_frontend_jinja/components/{name}/macro.html" for name in (
+        "button", "error-summary", "fieldset", "inset-text", "notification-banner",
+        "phase-banner", "service-navigation", "skip-link", "warning-text"))
+_LIBRARY_PREFIXES: Final = ("govuk_frontend_jinja/", "govuk_frontend_wtf/")
 _MARK_OPEN: Final = "\ue000"
 _MARK_CLOSE: Final = "\ue001"
 _MARK_RE: Final = re.compile(f"{_MARK_OPEN}([0-9]+){_MARK_CLOSE}")
@@ -79,73 +100,124 @@ class _Uncacheable(Exception):
 class _Compiled:
     """A component's output for one shape: literal pieces and marker slots."""
 
-    __slots__ = ("html_slots", "pieces", "ws_safe")
+    __slots__ = ("count", "escaped", "form", "pieces", "plain", "raw_slots", "ws_safe")
 
-    def __init__(self, pieces: list[str | int], html_slots: frozenset[int],
-                 ws_safe: frozenset[int]) -> None:
+    def __init__(self, pieces: list[str | int], raw_slots: frozenset[int],
+                 ws_safe: frozenset[int], count: int) -> None:
+        self.count = count            # how many markers the shape has
         self.pieces = pieces          # str: literal; int: the value of that marker
-        self.html_slots = html_slots  # markers whose value is raw html (printed `| safe`)
+        self.raw_slots = raw_slots    # markers whose value is printed as it is (html, Markup)
         self.ws_safe = ws_safe        # markers whose value may hold line breaks or edge spaces
+        # The pieces as one str.format pattern ("{0}" a marker's value): filled in C.
+        self.form = "".join(p.replace("{", "{{").replace("}", "}}") if isinstance(p, str)
+                            else f"{{{p}}}" for p in pieces)
+        self.set_ws_safe(ws_safe)
+
+    def set_ws_safe(self, ws_safe: frozenset[int]) -> None:
+        self.ws_safe = ws_safe
+        self.plain = [i for i in range(self.count) if i not in ws_safe]  # must be plain
+        self.escaped = [i not in self.raw_slots for i in range(self.count)]
+
+
+# A shaped call: the parameters with _Slot leaves, and the marker of a call block's body.
+_Shaped = tuple[Any, "int | None"]
 
 
 class _Component:
-    """One GOV.UK macro, called directly, with its memo of shapes."""
+    """One GOV.UK macro, called directly, with its memo of shapes.
 
-    def __init__(self, wrapper: Template, macro: Callable[..., str],
-                 shapes: dict[Any, _Compiled | None], lock: threading.Lock) -> None:
-        self.wrapper = wrapper  # the library's one-line template around the macro
+    `wrapper`: the one-line template of govuk-frontend-wtf around the macro (a form widget), or
+    None for a macro a template calls itself. `extended`: the slots of DIRECT_COMPONENTS (also
+    `...Text`, `...Html` and Markup values, and a call block's body)."""
+
+    def __init__(self, wrapper: Template | None, macro: Callable[..., str],
+                 shapes: dict[Any, _Compiled | None], lock: threading.Lock,
+                 extended: bool = False) -> None:
+        self.wrapper = wrapper
         self.macro = macro
-        self.around: tuple[str, str] | None = None  # what the wrapper writes before and after
+        self.extended = extended
+        self.around: tuple[str, str] | None = None if wrapper is not None else ("", "")
         self.shapes = shapes  # None: checked, and not cacheable
         self.lock = lock
 
-    def __call__(self, params: Mapping[str, Any]) -> Markup:
+    def __call__(self, params: Any = _MISSING, *args: Any, caller: Any = None,
+                 **kwargs: Any) -> Markup:
+        if args or kwargs or not isinstance(params, Mapping):
+            # Not the one-dictionary call of a GOV.UK macro: the macro itself.
+            call = (params, *args) if params is not _MISSING else args
+            if caller is not None:
+                kwargs["caller"] = caller
+            return Markup(self.macro(*call, **kwargs))  # noqa: S704 - the macro's output
+        body: str | None = None
+        if caller is not None:
+            # A call block's body, rendered once here (as the macro would, once): a slot.
+            body = caller()
+            if not isinstance(body, Markup):
+                return self._render(params, body)
         values: list[str] = []
         kinds: dict[int, set[str]] = {}
-        seen: dict[tuple[str, bool], int] = {}
+        seen: dict[tuple[str, str], int] = {}
         try:
-            key = _key(dict(params), values, kinds, seen)
+            key: Any = _key(dict(params), values, kinds, seen, None, self.extended)
         except _Uncacheable:
-            return self._render(params)
+            return self._render(params, body)
+        body_at: int | None = None
+        if body is not None:
+            body_at = len(values)
+            values.append(str(body))
+            kinds[body_at] = {"markup"}
+            key = (key, body_at)
         found = self.shapes.get(key, _MISSING)
         if found is None or isinstance(found, _Compiled):
             compiled = found
         else:
-            compiled = self._compile(_shape(dict(params), seen), kinds)
+            shaped = (_shape(dict(params), seen, None, self.extended), body_at)
+            compiled = self._compile(shaped, kinds)
             with self.lock:
                 if len(self.shapes) >= _MAX_SHAPES:
                     self.shapes.clear()
                 self.shapes[key] = compiled
-        if compiled is None or any(
-            i not in compiled.ws_safe and not _PLAIN_RE.match(v) for i, v in enumerate(values)
-        ):
-            return self._render(params)
-        out = [
-            piece if isinstance(piece, str)
-            else (values[piece] if piece in compiled.html_slots else escape(values[piece]))
-            for piece in compiled.pieces
-        ]
+        if compiled is None:
+            return self._render(params, body)
+        for i in compiled.plain:
+            if not _PLAIN_RE.match(values[i]):
+                return self._render(params, body)
+        escaped = compiled.escaped
         # The macro's own escaping, replayed: literal pieces it wrote, escaped or html values.
-        return Markup("".join(out))  # noqa: S704
+        return Markup(compiled.form.format(*[  # noqa: S704
+            escape(v) if escaped[i] else v for i, v in enumerate(values)]))
 
-    def _render(self, params: Mapping[str, Any]) -> Markup:
-        return Markup(self._direct(params))  # noqa: S704 - the macro's autoescaped output
+    def _render(self, params: Mapping[str, Any], body: str | None = None) -> Markup:
+        return Markup(self._direct(params, body))  # noqa: S704 - the macro's autoescaped output
 
-    def _direct(self, params: Mapping[str, Any]) -> str:
-        """The wrapper template's output, by calling its macro directly."""
-        body = str(self.macro(params))
+    def _direct(self, params: Mapping[str, Any], body: str | None = None) -> str:
+        """The wrapper template's output (or the macro's), by calling its macro directly."""
+        if body is None:
+            out = str(self.macro(params))
+        else:
+            out = str(self.macro(params, caller=lambda: body))
         if self.around is None:
+            assert self.wrapper is not None
             whole = str(self.wrapper.render(params=params))
-            at = whole.find(body)
+            at = whole.find(out)
             if at < 0:
                 raise LookupError(f"{self.wrapper.name} writes more than its macro")
-            self.around = (whole[:at], whole[at + len(body):])
-        return self.around[0] + body + self.around[1]
+            self.around = (whole[:at], whole[at + len(out):])
+        return self.around[0] + out + self.around[1]
 
-    def _compile(self, shaped: Any, kinds: dict[int, set[str]]) -> _Compiled | None:
+    def _run(self, shaped: _Shaped, strings: list[str], markup: frozenset[int]) -> str:
+        """The macro's output for the shape with `strings` in its slots (Markup where the
+        value was Markup)."""
+        filled = [Markup(s) if i in markup else s  # noqa: S704 - probes and markers only
+                  for i, s in enumerate(strings)]
+        params = _fill(shaped[0], filled)
+        return self._direct(params, None if shaped[1] is None else filled[shaped[1]])
+
+    def _compile(self, shaped: _Shaped, kinds: dict[int, set[str]]) -> _Compiled | None:
         count = len(kinds)
-        html = frozenset(i for i, k in kinds.items() if "html" in k)
-        marked = self._direct(_fill(shaped, [_marker(i) for i in range(count)]))
+        raw = frozenset(i for i, k in kinds.items() if "html" in k or "markup" in k)
+        markup = frozenset(i for i, k in kinds.items() if "markup" in k)
+        marked = self._run(shaped, [_marker(i) for i in range(count)], markup)
         pieces: list[str | int] = []
         at = 0
         for m in _MARK_RE.finditer(marked):
@@ -155,30 +227,32 @@ class _Component:
         pieces.append(marked[at:])
         if any(isinstance(p, str) and (_MARK_OPEN in p or _MARK_CLOSE in p) for p in pieces):
             return None  # a marker the macro cut or changed
-        compiled = _Compiled([p for p in pieces if p != ""], html, frozenset())
+        compiled = _Compiled([p for p in pieces if p != ""], raw, frozenset(), count)
         # Markup characters, distinct lengths: the pieces must give exactly the macro's output.
         probes = [f"<b a='{i}'>&amp;\"x{'y' * i}" for i in range(count)]
-        if not self._agrees(compiled, shaped, probes):
+        if not self._agrees(compiled, shaped, probes, markup):
             return None
-        # Line breaks and edge spaces: all at once, else one value at a time (what users type:
-        # labels, hints and choices are one line, so the rest simply take the slow way if not).
+        # Line breaks and edge spaces: all at once, else one value at a time (what users type,
+        # and a block of html: labels, hints and choices are one line, so the rest simply take
+        # the slow way if not).
         spaced = [f"  {p}\n\r\n{p}\u2028 " for p in probes]
-        if count and self._agrees(compiled, shaped, spaced):
-            compiled.ws_safe = frozenset(range(count))
+        if count and self._agrees(compiled, shaped, spaced, markup):
+            compiled.set_ws_safe(frozenset(range(count)))
         elif count:
             safe = set()
-            for i in (i for i, k in kinds.items() if "value" in k):
+            for i in (i for i, k in kinds.items() if "value" in k or "markup" in k):
                 one = [*probes[:i], spaced[i], *probes[i + 1:]]
-                if self._agrees(compiled, shaped, one):
+                if self._agrees(compiled, shaped, one, markup):
                     safe.add(i)
-            compiled.ws_safe = frozenset(safe)
+            compiled.set_ws_safe(frozenset(safe))
         return compiled
 
-    def _agrees(self, compiled: _Compiled, shaped: Any, probes: list[str]) -> bool:
-        expected = self._direct(_fill(shaped, probes))
+    def _agrees(self, compiled: _Compiled, shaped: _Shaped, probes: list[str],
+                markup: frozenset[int]) -> bool:
+        expected = self._run(shaped, probes, markup)
         got = "".join(
             piece if isinstance(piece, str)
-            else (probes[piece] if piece in compiled.html_slots else str(escape(probes[piece])))
+            else (probes[piece] if piece in compiled.raw_slots else str(escape(probes[piece])))
             for piece in compiled.pieces
         )
         return got == expected
@@ -200,27 +274,69 @@ class _Slot:
 _LEAF_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 
 
+def _slot_kind(key: Any, extended: bool) -> str | None:
+    """What a string under `key` is, if a slot: "text" and "value" (escaped), "html" (raw);
+    "attributes": the strings of the dict under it are text slots."""
+    if key in _SLOT_KEYS:
+        return str(key)
+    if extended and isinstance(key, str):
+        if key.endswith("Text") or key == "href":
+            return "text"
+        if key.endswith("Html"):
+            return "html"
+        if key == "attributes":
+            return "attributes"  # each attribute's value a text slot (not the dict itself)
+    return None
+
+
+class _Kinds(dict[Any, "str | None"]):
+    """_slot_kind of each key, worked out once (the keys are the macros' parameter names)."""
+
+    def __init__(self, extended: bool) -> None:
+        super().__init__()
+        self.extended = extended
+
+    def __missing__(self, key: Any) -> str | None:
+        kind = self[key] = _slot_kind(key, self.extended)
+        return kind
+
+
+_KINDS: Final = (_Kinds(False), _Kinds(True))
+
+
 def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
-         seen: dict[tuple[str, bool], int], slot_key: str | None = None) -> Any:
+         seen: dict[tuple[str, str], int], slot_kind: str | None = None,
+         extended: bool = False) -> Any:
     """A hashable key of the parameters with each slot string replaced by its marker number;
-    the slot strings are appended to `values` (equal strings share a number, in `seen`)."""
+    the slot strings are appended to `values` (equal strings share a number, in `seen`).
+    A slot: a string (not empty, not only spaces) under a slot kind's key, and for
+    DIRECT_COMPONENTS any such Markup. Equal strings of one class share a marker."""
     kind = type(value)
-    if kind is dict:
-        return ("d", tuple([
-            (k, _key(v, values, kinds, seen, k if k in _SLOT_KEYS else None))
-            for k, v in value.items()]))
-    if kind is list or kind is tuple:
-        return ("l", tuple([_key(v, values, kinds, seen) for v in value]))
-    if slot_key is not None and isinstance(value, str) and not value.isspace() and value:
-        is_html = slot_key == "html"
-        index = seen.get((value, is_html))
+    slot: str | None = None
+    if kind is str or (kind is Markup and not extended):
+        if slot_kind is None or slot_kind == "attributes" or not value or value.isspace():
+            return value
+        slot, cls = slot_kind, ("h" if slot_kind == "html" else "t")
+    elif kind is dict:
+        if slot_kind == "attributes":
+            return ("d", tuple([(k, _key(v, values, kinds, seen, "text", extended))
+                                for k, v in value.items()]))
+        kinds_of = _KINDS[extended]
+        return ("d", tuple([(k, _key(v, values, kinds, seen, kinds_of[k], extended))
+                            for k, v in value.items()]))
+    elif kind is list or kind is tuple:
+        return ("l", tuple([_key(v, values, kinds, seen, None, extended) for v in value]))
+    elif kind is Markup and extended and value and not value.isspace():
+        slot, cls = "markup", "m"
+    if slot is not None:
+        index = seen.get((value, cls))
         if index is None:
-            index = seen[(value, is_html)] = len(values)
+            index = seen[(value, cls)] = len(values)
             values.append(value)
-            kinds[index] = {slot_key}
+            kinds[index] = {slot}
         else:
-            kinds[index].add(slot_key)
-        return ("s", index, slot_key)
+            kinds[index].add(slot)
+        return ("s", index, slot)
     if kind in _LEAF_TYPES:
         return (kind, value)
     if isinstance(value, Mapping | list | tuple):
@@ -232,14 +348,21 @@ def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
     return (kind, value)
 
 
-def _shape(value: Any, seen: dict[tuple[str, bool], int], slot_key: str | None = None) -> Any:
+def _shape(value: Any, seen: dict[tuple[str, str], int], slot_kind: str | None = None,
+           extended: bool = False) -> Any:
     """The parameters with each slot string replaced by its _Slot (numbered as by _key)."""
-    if type(value) is dict:
-        return {k: _shape(v, seen, k if k in _SLOT_KEYS else None) for k, v in value.items()}
-    if type(value) is list or type(value) is tuple:
-        return [_shape(v, seen) for v in value]
-    if slot_key is not None and isinstance(value, str) and not value.isspace() and value:
-        return _Slot(seen[(value, slot_key == "html")])
+    kind = type(value)
+    if kind is dict:
+        kinds_of = _KINDS[extended]
+        return {k: _shape(v, seen, "text" if slot_kind == "attributes" else kinds_of[k],
+                          extended) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_shape(v, seen, None, extended) for v in value]
+    if kind is Markup and extended:
+        return _Slot(seen[(value, "m")]) if value and not value.isspace() else value
+    if (kind is str or kind is Markup) and slot_kind is not None \
+            and slot_kind != "attributes" and value and not value.isspace():
+        return _Slot(seen[(value, "h" if slot_kind == "html" else "t")])
     return value
 
 
@@ -288,6 +411,43 @@ def render_component(template: str, params: Mapping[str, Any]) -> Markup:
     """What `render_template(template, params=params)` gives for a govuk-frontend-wtf widget
     template, without a template render per call."""
     return _component(current_app.jinja_env, template)(params)
+
+
+class _DirectModule:
+    """A GOV.UK component's macro module as a portal template imports it: each macro a
+    _Component (its output memoised by shape, as the form widgets'). Anything else the module
+    holds is passed through."""
+
+    def __init__(self, template: str, module: Any) -> None:
+        self.__name__ = module.__name__
+        self.module = module
+        self.template = template
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.module, name)
+        if not isinstance(value, Macro):
+            return value
+        with _components_lock:
+            shapes, lock = _shapes.setdefault(f"{self.template}:{name}", ({}, threading.Lock()))
+        component = _Component(None, value, shapes, lock, extended=True)
+        setattr(self, name, component)  # found directly from now on
+        return component
+
+
+class _Template(Template):
+    """Jinja's Template, except that a template outside the GOV.UK packages importing one of
+    DIRECT_COMPONENTS gets its macros memoised (the library's own templates import the macros
+    unchanged: their calls are inside a memoised call already, or a widget's check)."""
+
+    def _get_default_module(self, ctx: Context | None = None) -> Any:
+        module = super()._get_default_module(ctx)
+        if (ctx is None or self.name not in DIRECT_COMPONENTS or module is not self._module
+                or (ctx.name or "").startswith(_LIBRARY_PREFIXES)):
+            return module
+        direct: _DirectModule | None = self.__dict__.get("_direct_module")
+        if direct is None or direct.module is not module:
+            direct = self.__dict__["_direct_module"] = _DirectModule(self.name, module)
+        return direct
 
 
 class _Rendered:
@@ -360,6 +520,8 @@ _COMPILED: Final = ProcessBytecodeCache()
 class Environment(FlaskEnvironment):
     """Flask's Jinja environment with _Globals and the process's compiled templates (set as
     `app.jinja_environment`)."""
+
+    template_class = _Template
 
     def __init__(self, app: Any, **options: Any) -> None:
         options.setdefault("bytecode_cache", _COMPILED)

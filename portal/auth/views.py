@@ -4,7 +4,9 @@ the keep-alive behind the idle warning, and the signed-in landing page."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -50,6 +52,19 @@ per_address_requests = limiter.shared_limit(
     exempt_when=lambda: _unlimited("login_request_limit"))
 
 
+def _limited_posts(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Both per-address limits on a sign-in step. They count POSTs only (`methods`): a GET
+    goes straight to the view, without the limiter's work for it (issue 15: a tenth of the
+    sign-in page's CPU)."""
+    limited = per_address_requests(per_address_failures(view))
+
+    @functools.wraps(view)
+    def step(*args: Any, **kwargs: Any) -> Any:
+        return (limited if request.method == "POST" else view)(*args, **kwargs)
+
+    return step
+
+
 def _form_error(form: Any, field: str, message: str) -> None:
     getattr(form, field).errors = [*list(getattr(form, field).errors), message]
 
@@ -61,8 +76,7 @@ def _after_sign_in(user_id: object) -> Response:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@per_address_requests
-@per_address_failures
+@_limited_posts
 def sign_in() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
@@ -112,8 +126,7 @@ def _lockout_minutes() -> int:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@per_address_requests
-@per_address_failures
+@_limited_posts
 def sign_in_code() -> Any:
     row = sessions.pending_row()
     if row is None:
@@ -146,8 +159,7 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/sign-in/enrol", methods=["GET", "POST"])
-@per_address_requests
-@per_address_failures
+@_limited_posts
 def sign_in_enrol() -> Any:
     row = sessions.pending_row()
     if row is None:

@@ -315,3 +315,108 @@ def test_a_writer_overtaken_after_reading_the_head_links_to_the_other_event(
     assert (mine.seq, mine.prev_hash) == (3, done[0][2])
     assert verify() == []
     assert db.session.get(AuditEvent, mine.id) is mine
+
+
+def _statements(app: Flask, write) -> list[str]:
+    """The SQL `write()` runs, each statement's first words."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement: str, *_: object) -> None:
+        seen.append(" ".join(statement.split()[:3]))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        write()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_the_next_event_of_a_request_is_one_statement(app: Flask) -> None:
+    """Issue 15: the application remembers each chain's head it wrote, so the next event (the
+    next page's, in a new session) is one INSERT that checks the head itself, not a read and
+    an insert."""
+    first_hash = _chain(1)[0].hash
+    db.session.remove()  # a new request
+    mine: list[AuditEvent] = []
+    seen = _statements(app, lambda: mine.append(record("auth.sign_out", org_id=ORG_A)))
+    db.session.commit()
+    assert seen == ["INSERT INTO audit_events"]
+    assert (mine[0].seq, mine[0].prev_hash) == (2, first_hash)
+    assert verify() == []
+
+
+def test_a_rolled_back_event_leaves_no_gap(app: Flask) -> None:
+    """The head is remembered at the insert; if that transaction rolls back, the next event's
+    insert finds the remembered head missing, takes nothing, and links to the real head."""
+    events = _chain(2)
+    record("auth.sign_in", org_id=ORG_A)
+    db.session.rollback()
+    mine: list[AuditEvent] = []
+    seen = _statements(app, lambda: mine.append(record("auth.sign_out", org_id=ORG_A)))
+    db.session.commit()
+    assert (mine[0].seq, mine[0].prev_hash) == (3, events[1].hash)
+    assert seen == ["INSERT INTO audit_events", "SELECT audit_events.seq, audit_events.hash",
+                    "INSERT INTO audit_events"]
+    assert verify() == []
+
+
+def test_another_process_writing_the_chain_is_followed(app: Flask, tmp_path) -> None:
+    """Two processes (here two applications) on one database each remember the head they
+    wrote; when the other has written since, the remembered seq is taken, the insert takes
+    nothing, and the head is read again: one chain, no fork, no gap."""
+    from portal import create_app
+    from tests.conftest import make_test_config
+
+    _chain(1)
+    other = create_app(make_test_config(tmp_path / "other", app.config["SQLALCHEMY_DATABASE_URI"]))
+    with other.app_context():
+        theirs = [record("auth.sign_in", org_id=ORG_A, detail={"by": "other"}),
+                  record("auth.sign_out", org_id=ORG_A, detail={"by": "other"})]
+        db.session.commit()
+        ids = [(e.seq, e.hash) for e in theirs]
+        db.session.remove()
+        db.engine.dispose()
+    mine = record("auth.sign_in", org_id=ORG_A)
+    db.session.commit()
+    assert [seq for seq, _ in ids] == [2, 3]
+    assert (mine.seq, mine.prev_hash) == (4, ids[1][1])
+    assert verify() == []
+
+
+def test_a_remembered_head_that_is_no_longer_in_the_chain_is_read_again(app: Flask) -> None:
+    """A database restored to an earlier point (here: the newest rows removed) behind a running
+    application: the remembered head is not there, so nothing links to it."""
+    events = _chain(3)
+    db.session.execute(text("DELETE FROM audit_events WHERE seq > 1"))
+    db.session.commit()
+    mine = record("auth.sign_in", org_id=ORG_A)
+    db.session.commit()
+    assert (mine.seq, mine.prev_hash) == (2, events[0].hash)
+    assert verify() == []
+
+
+def test_a_remembered_head_replaced_by_another_row_is_not_linked_to(app: Flask,
+                                                                     tmp_path) -> None:
+    """The remembered seq is in the chain but holds another event (the database was restored
+    and another process wrote that seq again): the insert checks the hash too."""
+    from portal import create_app
+    from tests.conftest import make_test_config
+
+    _chain(3)
+    db.session.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+    db.session.commit()
+    other = create_app(make_test_config(tmp_path / "other", app.config["SQLALCHEMY_DATABASE_URI"]))
+    with other.app_context():
+        theirs = record("auth.sign_in", org_id=ORG_A, detail={"by": "other"})
+        db.session.commit()
+        their_seq, their_hash = theirs.seq, theirs.hash
+        db.session.remove()
+        db.engine.dispose()
+    mine = record("auth.sign_out", org_id=ORG_A)
+    db.session.commit()
+    assert their_seq == 3
+    assert (mine.seq, mine.prev_hash) == (4, their_hash)
+    assert verify() == []

@@ -114,3 +114,35 @@ def test_signing_in_normally_is_unaffected(app, client):
     u = factories.user("staff", email="normal@example.test", org=factories.school())
     db.session.commit()
     assert sign_in(client, u).status_code == 302
+
+
+def test_the_limiter_looks_up_limits_only_where_one_can_apply(app, client, monkeypatch):
+    """Issue 15: a GET of the sign-in page does no limiter work (its limits count POSTs only),
+    a POST is still checked, and a limit for every page, if one is ever added, is checked
+    before every request as flask-limiter does."""
+    from portal.extensions import limiter
+
+    manager_type = type(limiter.limit_manager)
+    real = manager_type.resolve_limits
+    looked_up: list[str | None] = []
+
+    def counting(self, app_, endpoint, *args, **kwargs):
+        looked_up.append(endpoint)
+        return real(self, app_, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(manager_type, "resolve_limits", counting)
+    page = client.get("/sign-in", **_from("203.0.113.9"))
+    assert page.status_code == 200
+    assert looked_up == []
+    client.post("/sign-in", data={"csrf_token": csrf_from(page), "email": "x@example.test",
+                                  "password": "wrong"}, **_from("203.0.113.9"))
+    assert "auth.sign_in" in looked_up
+
+    # A default limit for every page (none is set): checked again before each request.
+    looked_up.clear()
+    monkeypatch.setattr(manager_type, "default_limits", property(lambda self: ["1 per day"]))
+    monkeypatch.setattr(manager_type, "resolve_limits",
+                        lambda self, app_, endpoint, *a, **k: looked_up.append(endpoint)
+                        or ([], []))
+    assert client.get("/sign-in", **_from("203.0.113.9")).status_code == 200
+    assert looked_up == ["auth.sign_in"]
