@@ -34,19 +34,32 @@ be sent is always recognised); older ones are deleted with each claim by the sam
 
 Views must also never answer a successful POST with a page (POST-redirect-GET): Back then goes
 to a GET and never offers to send the form again.
+
+Back, then Send again (walk 5): Back fetches the form again (no page is cached), so it has a new
+key, and the browser puts back what was typed. So a form that takes text (it carries the drafts'
+`rescue_key`, `_partials/draft.html`) is also recognised by what it says: `claim` spends a second
+row for an HMAC (under the app's secret key, so a stored row says nothing of the text) of the
+user, the address and every field sent but the page's own bookkeeping (CSRF token, key, rescue
+key, the record's version). The same user sending the same form with exactly the same content
+within `SAME_CONTENT_WINDOW` (a few minutes) is sent to the first one's result, with
+`SAME_CONTENT`, and nothing is created twice. After that, or with anything changed, it is a new
+record, as someone who means to record the same again would expect. A form without text (an
+administrator's "send a new set-up link") is never matched by its content: sending it again is
+how it is meant to be used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 import uuid
 from typing import Any, Final
 
 import click
-from flask import Flask, flash, g, has_app_context, redirect, request, url_for
+from flask import Flask, current_app, flash, g, has_app_context, redirect, request, url_for
 from flask.cli import with_appcontext
 from flask_login import current_user
 from markupsafe import Markup
@@ -59,12 +72,20 @@ from .models import SubmissionKey, db
 from .models.base import utcnow
 from .safe_redirect import safe_next
 
-__all__ = ["ALREADY_SENT", "FIELD", "KEY_LIFE", "AlreadySent", "claim", "done",
-           "forget_expired", "init_app", "key_hash", "new_key", "submission_key_field"]
+__all__ = ["ALREADY_SENT", "FIELD", "KEY_LIFE", "SAME_CONTENT", "SAME_CONTENT_WINDOW",
+           "AlreadySent", "claim", "content_hash", "done", "forget_expired", "init_app",
+           "key_hash", "new_key", "submission_key_field"]
 
 FIELD: Final = "submission_key"
 KEY_LIFE: Final = dt.timedelta(days=7)
 ALREADY_SENT: Final = "This was already sent, so it has not been sent again. Here it is."
+SAME_CONTENT_WINDOW: Final = dt.timedelta(minutes=10)
+SAME_CONTENT: Final = ("You sent exactly the same a few minutes ago, so it has not been sent "
+                       "again. Here it is. If you meant to record it twice, change something "
+                       "and send it again.")
+# What a page adds to a form for itself, not what the person wrote (`content_hash`).
+_BOOKKEEPING: Final = frozenset({FIELD, "csrf_token", "rescue_key", "version"})
+_TEXT_FORM: Final = "rescue_key"  # sent by every form that takes text (_partials/draft.html)
 _KEY_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{20,100}")
 _CLAIM: Final = "_portal_once_claim"
 
@@ -72,9 +93,10 @@ _CLAIM: Final = "_portal_once_claim"
 class AlreadySent(Exception):
     """This POST's key was spent by an earlier one: send the user to its result."""
 
-    def __init__(self, result_url: str | None) -> None:
+    def __init__(self, result_url: str | None, message: str = ALREADY_SENT) -> None:
         super().__init__("submission key already used")
         self.result_url = result_url
+        self.message = message
 
 
 def new_key() -> str:
@@ -105,6 +127,26 @@ def key_hash(user_id: uuid.UUID, endpoint: str, key: str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def content_hash(user_id: uuid.UUID, endpoint: str, path: str,
+                 fields: list[tuple[str, str]]) -> str:
+    """HMAC (under the app's secret key) of what a user sent to a form: the same content at the
+    same address gives the same hash, and the hash alone gives none of it away."""
+    mac = hmac.new(str(current_app.secret_key).encode(), b"portal.submission-content.v1",
+                   hashlib.sha256)
+    for part in (str(user_id), endpoint, path, *(f"{n}={v}" for n, v in sorted(fields))):
+        mac.update(len(part.encode()).to_bytes(8, "big") + part.encode())
+    return mac.hexdigest()
+
+
+def _posted_content(user_id: uuid.UUID, endpoint: str) -> str | None:
+    """This post's `content_hash`, for a form that takes text (else None: not matched)."""
+    if _TEXT_FORM not in request.form or request.files:
+        return None
+    fields = [(name, value) for name, value in request.form.items(multi=True)
+              if name not in _BOOKKEEPING]
+    return content_hash(user_id, endpoint, request.path, fields)
+
+
 def _user_id() -> uuid.UUID:
     if not current_user.is_authenticated:
         raise PermissionError("only a signed-in user's form is sent once")
@@ -113,37 +155,59 @@ def _user_id() -> uuid.UUID:
 
 
 def claim() -> SubmissionKey:
-    """Spend this POST's key in the request's transaction (flushes); AlreadySent on a repeat."""
+    """Spend this POST's key in the request's transaction (flushes); AlreadySent on a repeat,
+    or on the same content sent again just now (`SAME_CONTENT_WINDOW`)."""
     user_id = _user_id()
     endpoint = str(request.endpoint or request.path)[:100]
     digest = key_hash(user_id, endpoint, _posted_key())
+    content = _posted_content(user_id, endpoint)
     earlier = db.session.get(SubmissionKey, digest)
     if earlier is not None:
         raise AlreadySent(earlier.result_url)
     now = utcnow()
-    row = SubmissionKey(key_hash=digest, user_id=user_id, endpoint=endpoint, created_at=now)
-    db.session.add(row)
+    rows = [SubmissionKey(key_hash=digest, user_id=user_id, endpoint=endpoint, created_at=now)]
+    if content is not None:
+        same = db.session.get(SubmissionKey, content)
+        if same is not None and same.result_url and same.created_at > now - SAME_CONTENT_WINDOW:
+            raise AlreadySent(same.result_url, SAME_CONTENT)
+        if same is not None:  # long enough ago (or never finished): this is a new record
+            db.session.delete(same)
+            db.session.flush()
+        rows.append(SubmissionKey(key_hash=content, user_id=user_id, endpoint=endpoint,
+                                  created_at=now))
+    db.session.add_all(rows)
     try:
         db.session.flush()
     except IntegrityError:
-        # Another POST with this key committed while this one was on its way.
+        # Another POST with this key (or this content) committed while this one was on its way.
         db.session.rollback()
-        earlier = db.session.scalar(select(SubmissionKey).where(SubmissionKey.key_hash == digest))
-        if earlier is None:
+        earlier = _stored(digest)
+        if earlier is not None:
+            raise AlreadySent(earlier.result_url) from None
+        same = _stored(content) if content is not None else None
+        if same is None:
             raise
-        raise AlreadySent(earlier.result_url) from None
+        raise AlreadySent(same.result_url, SAME_CONTENT) from None
     db.session.execute(delete(SubmissionKey).where(
         SubmissionKey.user_id == user_id, SubmissionKey.created_at < now - KEY_LIFE))
-    setattr(g, _CLAIM, row)
-    return row
+    setattr(g, _CLAIM, rows)
+    return rows[0]
+
+
+def _stored(digest: str) -> SubmissionKey | None:
+    """The row committed under `digest` (read from the database, not the session's memory)."""
+    found: SubmissionKey | None = db.session.scalar(
+        select(SubmissionKey).where(SubmissionKey.key_hash == digest))
+    return found
 
 
 def done(result_url: str) -> str:
     """Record where the created thing lives, on the key claimed by this request; returns it."""
-    row: SubmissionKey | None = g.get(_CLAIM)
-    if row is None:
+    rows: list[SubmissionKey] | None = g.get(_CLAIM)
+    if not rows:
         raise RuntimeError("once.done() without once.claim()")
-    row.result_url = result_url
+    for row in rows:
+        row.result_url = result_url
     return result_url
 
 
@@ -158,7 +222,7 @@ def forget_expired(now: dt.datetime | None = None) -> int:
 
 def _already_sent(error: AlreadySent) -> Response:
     db.session.rollback()
-    flash(ALREADY_SENT, "info")
+    flash(error.message, "info")
     target = safe_next(error.result_url) or url_for("main.index")
     return redirect(target, code=303)
 
@@ -167,9 +231,9 @@ def _before_commit(session: Session) -> None:
     """A key claimed but not `done` is not spent: this commit created nothing from it."""
     if not has_app_context():
         return
-    row: SubmissionKey | None = g.pop(_CLAIM, None)
-    if row is not None and row.result_url is None and row in session:
-        session.delete(row)
+    for row in g.pop(_CLAIM, None) or ():
+        if row.result_url is None and row in session:
+            session.delete(row)
 
 
 def _after_rollback(session: Session) -> None:

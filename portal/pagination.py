@@ -19,7 +19,10 @@ def govuk_pagination(page: int, pages: int, href: Callable[[int], str],
                 items.append({"ellipsis": True})
             items.append({"number": number, "href": href(number), "current": number == page})
             previous = number
-    params: dict[str, Any] = {"items": items, "landmarkLabel": label}
+    # `portal-pagination`: this list shown on small screens too (static/css/portal.css), not
+    # GOV.UK's first, current and last only ("1 3 Next" on page 1 of 3).
+    params: dict[str, Any] = {"items": items, "landmarkLabel": label,
+                              "classes": "portal-pagination"}
     if page > 1:
         params["previous"] = {"href": href(page - 1)}
     if page < pages:

@@ -27,7 +27,7 @@ from ..govuk_widgets import (
 from ..models import ROLE_LABELS, ROLES
 from ..refusal import Refused
 from ..rules.directory import WEEKDAYS
-from ..services.accounts import parse_hours
+from ..services.accounts import WEEKDAY_NAMES, parse_hours
 
 
 class AuthorityForm(FlaskForm):  # type: ignore[misc]
@@ -75,13 +75,9 @@ class AuthorityForm(FlaskForm):  # type: ignore[misc]
 
 def _hours_ok(form: Any, field: Any) -> None:
     try:
-        parse_hours(field.data or "")
+        parse_hours(field.data or "", field.label.text)
     except Refused as exc:
         raise ValidationError(exc.message) from exc
-
-
-_DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                 "Saturday", "Sunday"), strict=True))
 
 
 class LineForm(FlaskForm):  # type: ignore[misc]
@@ -97,19 +93,19 @@ class LineForm(FlaskForm):  # type: ignore[misc]
     )
     phone_confirmed = BooleanField("The authority has confirmed this number",
                                    widget=GovCheckboxInput())
-    hours_mon = StringField(_DAY_NAMES["mon"], widget=GovTextInput(), filters=[_strip],
+    hours_mon = StringField(WEEKDAY_NAMES["mon"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_tue = StringField(_DAY_NAMES["tue"], widget=GovTextInput(), filters=[_strip],
+    hours_tue = StringField(WEEKDAY_NAMES["tue"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_wed = StringField(_DAY_NAMES["wed"], widget=GovTextInput(), filters=[_strip],
+    hours_wed = StringField(WEEKDAY_NAMES["wed"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_thu = StringField(_DAY_NAMES["thu"], widget=GovTextInput(), filters=[_strip],
+    hours_thu = StringField(WEEKDAY_NAMES["thu"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_fri = StringField(_DAY_NAMES["fri"], widget=GovTextInput(), filters=[_strip],
+    hours_fri = StringField(WEEKDAY_NAMES["fri"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_sat = StringField(_DAY_NAMES["sat"], widget=GovTextInput(), filters=[_strip],
+    hours_sat = StringField(WEEKDAY_NAMES["sat"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
-    hours_sun = StringField(_DAY_NAMES["sun"], widget=GovTextInput(), filters=[_strip],
+    hours_sun = StringField(WEEKDAY_NAMES["sun"], widget=GovTextInput(), filters=[_strip],
                             validators=[_hours_ok])
     hours_confirmed = BooleanField("The authority has confirmed these hours",
                                    widget=GovCheckboxInput())

@@ -115,6 +115,16 @@ def new_authority() -> Any:
                            nav_items=_nav("admin.authorities"))
 
 
+_NEEDS_CONFIRMING = {
+    "phone number": "The new phone number needs confirming. Once {authority} has confirmed "
+                    "it, edit the line again and tick \u201cThe authority has confirmed this "
+                    "number\u201d.",
+    "opening hours": "The new opening hours need confirming. Once {authority} has confirmed "
+                     "them, edit the line again and tick \u201cThe authority has confirmed these "
+                     "hours\u201d.",
+}
+
+
 @bp.route("/authorities/<uuid:authority_id>", methods=["GET", "POST"])
 @admin_required
 @keeps_drafts(can_manage_accounts, LineForm)
@@ -131,14 +141,17 @@ def edit_authority(authority_id: uuid.UUID) -> Any:
             getattr(form, f"hours_{day}").data = accounts.hours_text(entry, day)
     drafts.restore(form)
     if form.validate_on_submit():
+        unconfirmed: list[str] = []
         saved, _ = save_or_show(
-            form, lambda: accounts.update_authority_line(
+            form, lambda: unconfirmed.extend(accounts.update_authority_line(
                 la, line=form.line.data, phone=form.phone.data or "",
                 phone_confirmed=form.phone_confirmed.data, hours=form.hours(),
                 hours_confirmed=form.hours_confirmed.data, actor_id=current_user.id,
-            ), done=f"{la.name}: line details saved", target=url_for("admin.authorities"),
+            )), done=f"{la.name}: line details saved", target=url_for("admin.authorities"),
             default="line")
         if saved is not None:
+            for what in unconfirmed:  # after "saved": a changed value is not confirmed yet
+                flash(_NEEDS_CONFIRMING[what].format(authority=la.name), "important")
             return saved
     return render_template("admin/authority_edit.html", form=form, authority=la,
                            page_title=f"Edit {la.name}", weekdays=WEEKDAYS,

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..date_input import GovDateField
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCharacterCount,
@@ -27,7 +28,6 @@ from ..govuk_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from ..incidents.forms import GovDateField
 from ..services.file_export import BASIS_LABELS
 from .forms import file_description, not_a_body_image
 

@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
+from ..date_input import DateReading, date_parts, read_date_parts
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCheckboxesInput,
@@ -61,11 +62,13 @@ CHILD_WORDS_REQUIRED = "Enter the child's own words, or tell us why you could no
 
 
 class DateParts(Field):  # type: ignore[misc]
-    """Day, month and year as three inputs of the same name (GOV.UK date input).
+    """Day, month and year as three inputs of the same name (GOV.UK date input), read by the
+    portal's one rule (`portal.date_input.read_date_parts`).
 
     Keeps exactly what was typed (`raw_data`, three strings) so a wrong date is shown back as
-    typed; `data` is the date, or None with `problem` set to "missing", "incomplete" or "invalid".
-    """
+    typed; `data` is the date, or None with `reading.problem` set to "missing", "incomplete",
+    "invalid" or "year" (`reading.message(what)` says it in GOV.UK's words). The form chooses
+    what to say when nothing was typed (`problem`, "missing")."""
 
     widget = GovDateInput()
 
@@ -73,27 +76,14 @@ class DateParts(Field):  # type: ignore[misc]
         if not valuelist:
             self.raw_data = None  # not posted: the widget shows `data` (the default)
             return
-        self.problem: str | None = None
-        parts = [str(v).strip() for v in valuelist][:3]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts
-        self.data = None
-        if not any(parts):
-            self.problem = "missing"
-            return
-        if not all(parts):
-            self.problem = "incomplete"
-            return
-        try:
-            day, month, year = (int(p) for p in parts)
-            if year < 1000:
-                raise ValueError("two-digit year")
-            self.data = dt.date(year, month, day)
-        except (ValueError, OverflowError):  # OverflowError: a year too big for a C int
-            self.problem = "invalid"
+        self.raw_data = date_parts(valuelist)
+        self.reading = read_date_parts(self.raw_data)
+        self.problem: str | None = self.reading.problem
+        self.data = self.reading.date
 
     def process_data(self, value: Any) -> None:
-        self.problem = None if value else "missing"
+        self.reading = DateReading(value, None if value else "missing")
+        self.problem = self.reading.problem
         self.data = value
 
     def _value(self) -> str:
@@ -241,11 +231,8 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
             self.error(self.new_dob, "Enter their date of birth, or select "
                                      "'I do not know their date of birth'")
             ok = False
-        elif problem == "incomplete":
-            self.error(self.new_dob, "Date of birth must include a day, month and year")
-            ok = False
-        elif problem == "invalid":
-            self.error(self.new_dob, "Date of birth must be a real date")
+        elif problem is not None:  # GOV.UK's words: "must include a month", "a real date"
+            self.error(self.new_dob, self.new_dob.reading.message("Date of birth"))
             ok = False
         else:
             dob = self.new_dob.data
@@ -294,13 +281,11 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
 
         problem = getattr(self.occurred_on, "problem", None)
         occurred = self.occurred_on.data
-        messages = {
-            "missing": "Enter the date it happened",
-            "incomplete": "The date it happened must include a day, month and year",
-            "invalid": "The date it happened must be a real date",
-        }
-        if problem in messages:
-            self.error(self.occurred_on, messages[problem])
+        if problem == "missing":
+            self.error(self.occurred_on, "Enter the date it happened")
+            ok = False
+        elif problem is not None:  # GOV.UK's words: "must include a month", "a real date"
+            self.error(self.occurred_on, self.occurred_on.reading.message("The date it happened"))
             ok = False
         elif occurred is None or occurred > today:
             self.error(self.occurred_on, "The date it happened must be today or in the past")

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..date_input import GovDateField
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovRadioInput,
@@ -19,7 +20,7 @@ from ..govuk_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from ..incidents.forms import TEXT_MAX, GovDateField
+from ..incidents.forms import TEXT_MAX
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
     CONCERN_OUTCOME_LABELS,

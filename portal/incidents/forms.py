@@ -12,7 +12,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -24,11 +23,11 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..date_input import GovDateField
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -53,33 +52,6 @@ TEXT_MAX = 20000
 
 def _choices(codes: frozenset[str], labels: dict[str, str]) -> list[tuple[str, str]]:
     return sorted(((c, labels[c]) for c in codes), key=lambda pair: pair[1])
-
-
-class GovDateField(DateField):  # type: ignore[misc]
-    """A GOV.UK date input (day, month, year boxes) with GOV.UK error wording."""
-
-    def __init__(self, label: str, *, what: str, **kwargs: Any) -> None:
-        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
-        self.what = what
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist:
-            # Not posted at all (e.g. an older page without this field): nothing to re-show.
-            self.raw_data = None
-            self.data = None
-            return
-        if not any(v.strip() for v in valuelist):
-            self.data = None
-            return
-        parts = [v.strip() for v in valuelist]
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            self.data = None
-            raise ValueError(f"{self.what} must be a real date")
-        try:
-            self.data = dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except (ValueError, OverflowError):  # OverflowError: a number too big for a C int
-            self.data = None
-            raise ValueError(f"{self.what} must be a real date") from None
 
 
 class VersionedForm(FlaskForm):  # type: ignore[misc]

@@ -355,6 +355,7 @@ def facts(incident_id: uuid.UUID) -> Any:
     saved, page_errors, extra = _versioned_form(
         form, incident, save, lambda f, values: _fill_facts(f, svc.facts_input(values)))
     if saved:
+        flash("The facts are saved", "success")
         return redirect(url_for("incidents.children", incident_id=incident.id))
     return render_template("incidents/facts.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened: the facts",
@@ -559,7 +560,8 @@ def summary(incident_id: uuid.UUID) -> Any:
         lambda: svc.save_summary(user, incident, form.loaded_version(), form.summary.data,
                                  _now(), resolution=_resolution(("summary",))),
         lambda f, values: _set(f.summary, values["summary"]))
-    if saved:
+    if saved:  # the last step: the incident page from its top (what to do first), saying so
+        flash("What happened is saved", "success")
         return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/summary.html", **_ctx(
         incident, form=form, page_errors=page_errors, page_title="What happened",

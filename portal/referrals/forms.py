@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     RadioField,
     SelectMultipleField,
@@ -18,9 +17,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..date_input import GovDateField
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
-    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
@@ -38,26 +37,6 @@ def combine(day: dt.date, time_text: str) -> dt.datetime:
     return at_local
 
 
-class GovDateField(DateField):  # type: ignore[misc]
-    """A DateField for GovDateInput: the widget needs day, month and year, even when none came
-    in (an empty or partial post would otherwise break the page instead of showing an error)."""
-
-    data: dt.date | None
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if len(valuelist) != 3:
-            self.raw_data = [*(valuelist or []), "", "", ""][:3]
-            valuelist = self.raw_data
-        if not any(str(v).strip() for v in valuelist):
-            self.data = None
-            return
-        try:
-            super().process_formdata([" ".join(str(v).strip() for v in valuelist)])
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a real date, like 27 11 2026") from None
-
-
 def choices(mapping: dict[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in mapping.items()]
 
@@ -65,9 +44,9 @@ def choices(mapping: dict[str, str]) -> list[SelectChoice]:
 class CallForm(FlaskForm):  # type: ignore[misc]
     authority = RadioField("Which line did you call?", widget=GovRadioInput(), choices=[],
                            validators=[InputRequired("Choose the line you called")])
-    called_on = GovDateField("Date of the call", description="For example, 27 11 2026",
-                          widget=GovDateInput(), format="%d %m %Y",
-                          validators=[InputRequired("Enter the date of the call")])
+    called_on = GovDateField("Date of the call", what="The date of the call",
+                             description="For example, 27 11 2026",
+                             validators=[InputRequired("Enter the date of the call")])
     called_time = StringField(
         "Time of the call", description="24-hour clock, for example 16:45",
         widget=GovTextInput(), filters=[_strip],
@@ -206,7 +185,7 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Enter the advice and the reasons"), Length(max=10000)])
     strategy_meeting_on = GovDateField(
         "Date of the strategy meeting", description="Only for a strategy meeting. For example, "
-        "30 11 2026", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()])
+        "30 11 2026", what="The date of the strategy meeting", validators=[Optional()])
     strategy_meeting_time = StringField(
         "Time of the strategy meeting", description="24-hour clock, for example 10:00",
         widget=GovTextInput(), filters=[_strip],

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..date_input import GovDateField
 from ..govuk_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from ..incidents.forms import GovDateField
 
 TEXT_MAX = 20000
 

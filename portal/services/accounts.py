@@ -33,7 +33,9 @@ from ..models import (
 )
 from ..passwords import Passwords, password_problem
 from ..refusal import Refused
+from ..rules.clock_words import time_of_day
 from ..rules.directory import WEEKDAYS, Directory, DirectoryError
+from .school_hours import DAY_NAMES
 
 TOTP_ISSUER = "Safeguarding portal"
 TOTP_INTERVAL = 30
@@ -454,10 +456,14 @@ def change_password(user: User, current: str, new: str, *, now: dt.datetime) -> 
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 URN_RE = re.compile(r"\d{6}")
 HHMM_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
+WEEKDAY_NAMES = dict(zip(WEEKDAYS, DAY_NAMES, strict=True))  # "mon" -> "Monday"
 
 
-def parse_hours(text: str) -> list[list[str]]:
-    """'08:00-12:30, 13:30-17:00' -> [["08:00", "12:30"], ["13:30", "17:00"]]; '' -> []."""
+def parse_hours(text: str, day: str = "") -> list[list[str]]:
+    """'08:00-12:30, 13:30-17:00' -> [["08:00", "12:30"], ["13:30", "17:00"]]; '' -> [].
+
+    Spans may touch (one closing at 12:30, the next opening at 12:30) but never overlap or
+    repeat: the refusal names the two spans in words (and `day`, "Monday", when given)."""
     spans: list[list[str]] = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
@@ -468,7 +474,25 @@ def parse_hours(text: str) -> list[list[str]]:
         if pieces[0] >= pieces[1]:
             raise Refused("Opening time must be before closing time")
         spans.append(pieces)
+    on = f"On {day}, " if day else ""
+    for index, span in enumerate(spans):
+        for other in spans[:index]:
+            if span == other:
+                raise Refused(f"{on}{_span_words(span)} is entered twice: enter it once")
+            if span[0] < other[1] and other[0] < span[1]:
+                raise Refused(f"{on}{_span_words(other)} and {_span_words(span)} overlap: "
+                              "enter times that do not overlap, like 08:30-12:30, 13:30-17:00")
     return spans
+
+
+def _span_words(span: list[str]) -> str:
+    """["08:00", "12:30"] -> "8:00am to 12:30pm" (24:00 is midnight)."""
+    def clock(hhmm: str) -> str:
+        if hhmm == "24:00":
+            return "midnight"
+        return time_of_day(dt.time(int(hhmm[:2]), int(hhmm[3:])))
+
+    return f"{clock(span[0])} to {clock(span[1])}"
 
 
 def hours_text(entry: dict[str, Any], day: str) -> str:
@@ -526,31 +550,59 @@ def _add_org(org: LocalAuthority | School, kind: str, detail: dict[str, Any],
            object_id=org.id, detail=detail)
 
 
+def confirmed_after_edit(*, ticked: bool, before: Any, after: Any, was_confirmed: bool) -> bool:
+    """Whether a directory value (a phone number, the weekly hours) counts as confirmed by the
+    authority after an edit. The box loads ticked when the old value was confirmed, so a tick
+    sent with a changed value may only be left over: the new value needs confirming. A tick
+    added to a value that was not confirmed is the administrator's own; nothing is confirmed
+    that is empty."""
+    if not after:
+        return False
+    if after != before and was_confirmed:
+        return False
+    return ticked
+
+
+def _phone_digits(number: Any) -> str:
+    """A phone number as compared: "01632 960 123" and "01632-960123" are the same number."""
+    return re.sub(r"[^0-9+]", "", str(number or ""))
+
+
 def update_authority_line(
     la: LocalAuthority, *, line: str, phone: str, phone_confirmed: bool,
     hours: dict[str, str], hours_confirmed: bool, actor_id: uuid.UUID | None,
-) -> None:
-    """Edits the line name, phone and weekly hours of an authority's directory entry."""
+) -> list[str]:
+    """Edits the line name, phone and weekly hours of an authority's directory entry. Returns
+    what changed and now needs the authority to confirm it ("phone number", "opening hours")."""
     entry = dict(la.directory or {})
     entry["line"] = line.strip()
+    old_phone = entry.get("phone") or {}
+    number = phone.strip() or None
+    phone_ok = confirmed_after_edit(
+        ticked=phone_confirmed, before=_phone_digits(old_phone.get("number")),
+        after=_phone_digits(number), was_confirmed=bool(old_phone.get("confirmed")))
     entry["phone"] = {
-        **(entry.get("phone") or {}),
-        "number": phone.strip() or None,
-        "confirmed": bool(phone_confirmed and phone.strip()),
+        **old_phone,
+        "number": number,
+        "confirmed": phone_ok,
         "source": "Entered by an administrator",
     }
     weekly: dict[str, Any] = {}
     for day in WEEKDAYS:
         try:
-            spans = parse_hours(hours.get(day, ""))
+            spans = parse_hours(hours.get(day, ""), WEEKDAY_NAMES[day])
         except Refused as exc:
             raise Refused(exc.message, field=f"hours_{day}") from exc
         if spans:
             weekly[day] = spans[0] if len(spans) == 1 else spans
+    old_hours = entry.get("hours") or {}
+    hours_ok = confirmed_after_edit(
+        ticked=hours_confirmed, before=old_hours.get("weekly") or {}, after=weekly,
+        was_confirmed=bool(old_hours.get("confirmed")))
     entry["hours"] = {
-        **(entry.get("hours") or {}),
+        **old_hours,
         "weekly": weekly,
-        "confirmed": bool(hours_confirmed and weekly),
+        "confirmed": hours_ok,
         "source": "Entered by an administrator",
     }
     _validate_entry(entry)
@@ -558,6 +610,13 @@ def update_authority_line(
     _audit("admin.directory_updated", org_id=str(la.id), actor_id=actor_id,
            object_type="local_authority", object_id=la.id)
     db.session.flush()
+    unconfirmed: list[str] = []
+    if number and not phone_ok and _phone_digits(number) != _phone_digits(
+            old_phone.get("number")):
+        unconfirmed.append("phone number")
+    if weekly and not hours_ok and weekly != (old_hours.get("weekly") or {}):
+        unconfirmed.append("opening hours")
+    return unconfirmed
 
 
 def create_school(*, name: str, urn: str, authority_id: uuid.UUID,

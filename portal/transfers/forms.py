@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SubmitField
 from wtforms.validators import InputRequired, Optional
 
+from ..date_input import GovDateField
 from ..govuk_widgets import GovRadioInput, GovSubmitInput
-from ..incidents.forms import GovDateField
 
 
 class TransferForm(FlaskForm):  # type: ignore[misc]

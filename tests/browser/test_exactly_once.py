@@ -92,3 +92,42 @@ def test_back_after_sending_a_concern_never_resends_it(
     _no_resubmission(page)
     assert _concerns_by(seed, staff) == 1
 
+
+
+def test_back_then_the_same_concern_sent_again_shows_the_first(
+    new_page: Callable[..., Page], sign_in: Callable[..., None], seed: Seed,
+) -> None:
+    """Walk 5: Back fetches the form afresh (a new one-time key) and a browser may put back
+    what was typed; sending it again showed a second, identical concern. Now the first one is
+    shown, saying so, and there is still one concern."""
+    school = seed.school(name=f"Rowanbank Primary {random.randrange(10**6):06d}")
+    staff = seed.user("staff", school, display_name="Ciarán Mbeki-Lowther")
+    seed.user("dsl", school, display_name="Henrietta Vasquez-Thorne")
+    child = seed.child(school, "Dagny", "Oyelaran-Pike", born_aged(9, london_today()))
+
+    def fill(page: Page) -> None:
+        tick_child(page, child)
+        page.get_by_label("What did you see or hear?").fill(
+            "Dagny was pushed against the lockers by two older pupils before registration.")
+        page.get_by_label("What did the child say, in their own words?").fill(
+            "They said they would do it again if I told anyone.")
+        group(page, "Did any of it happen online?").get_by_label("No").check()
+        group(page, "Is a child in immediate danger now?").get_by_label("No").check()
+        page.get_by_role("button", name="Send to the safeguarding lead").click()
+
+    page = new_page()
+    sign_in(page, staff.email, staff.password)
+    page.goto(re.sub(r"^(https?://[^/]+).*$", r"\1/concerns/new", page.url))
+    fill(page)
+    expect(page.get_by_role("heading", name="Concern sent", exact=True)).to_be_visible()
+    concern_url = page.url
+    page.go_back()
+    _no_resubmission(page)
+    fill(page)  # what a browser that puts the text back sends, with the new page's key
+    expect(page).to_have_url(concern_url)
+    banner = page.locator(".govuk-notification-banner").filter(
+        has_text="You sent exactly the same a few minutes ago")
+    expect(banner).to_be_visible()
+    expect(banner).to_be_in_viewport()
+    checked_page(page)
+    assert _concerns_by(seed, staff) == 1

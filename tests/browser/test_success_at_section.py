@@ -53,3 +53,41 @@ def test_the_parents_record_says_saved_where_the_dsl_lands(
     assert 0 <= banner_top - heading_bottom < 80
     assert_no_horizontal_scroll(page)
     check_axe(page)
+
+
+def test_what_happened_says_saved_where_the_dsl_lands(
+    new_page: Callable[..., Page], sign_in: Callable[..., None], seed: Seed,
+) -> None:
+    """Walk 5: saving "What happened" (and the facts) showed no confirmation at all."""
+    school = seed.school(name=f"Kestrel Row Primary {uuid.uuid4().hex[:6]}")
+    dsl = seed.user("dsl", school, display_name="Aoife Brannigan-Okafor")
+    harmed = seed.child(school, "Ilse", "Vandermeer", dt.date(2015, 1, 20))
+
+    def make() -> uuid.UUID:
+        from portal.models import Child, School, User, db
+        from tests.referral_data import incident
+
+        return incident(db.session.get(School, school.id), db.session.get(User, dsl.id),
+                        [(db.session.get(Child, harmed.id), "harmed")]).id
+
+    incident_id = seed.run(make)
+    page = new_page()
+    sign_in(page, dsl.email, dsl.password, dsl.totp_secret)
+    page.goto(f"/incidents/{incident_id}/facts")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident_id}/children$"))
+    saved = page.locator(".govuk-notification-banner--success")
+    expect(saved).to_contain_text("The facts are saved")
+    expect(saved).to_be_in_viewport()
+
+    page.goto(f"/incidents/{incident_id}/summary")
+    page.get_by_label("What happened").fill("Ilse told her teacher at lunch on Monday.")
+    page.get_by_role("button", name="Save").click()
+    # The last step: the incident page from its top (what must be done first), saying so.
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident_id}$"))
+    banner = page.locator(".govuk-notification-banner--success")
+    expect(banner).to_contain_text("What happened is saved")
+    expect(banner).to_be_in_viewport()
+    expect(page.get_by_test_id("summary-original")).to_contain_text("Ilse told her teacher")
+    assert_no_horizontal_scroll(page)
+    check_axe(page)

@@ -22,3 +22,9 @@ def test_no_gap_between_neighbours_and_no_previous_on_the_first_page() -> None:
     assert "previous" not in params and params["next"] == {"href": "/p/2"}
     last = govuk_pagination(3, 3, _href, "Pages")
     assert "next" not in last and last["previous"] == {"href": "/p/2"}
+
+
+def test_marked_to_show_the_same_list_on_small_screens() -> None:
+    """`portal-pagination` (static/css/portal.css): the list above at every width, not GOV.UK's
+    first, current and last only ("1 3 Next" on page 1 of 3 at 390px, walk 5)."""
+    assert govuk_pagination(1, 3, _href, "Pages")["classes"] == "portal-pagination"

@@ -171,7 +171,7 @@ def test_each_required_question_has_its_message(
 
 @pytest.mark.parametrize("date, message", [
     (["31", "2", "2026"], "The date it happened must be a real date"),
-    (["1", "", "2026"], "The date it happened must include a day, month and year"),
+    (["1", "", "2026"], "The date it happened must include a month"),  # GOV.UK wording
     ("future", "The date it happened must be today or in the past"),
 ])
 def test_date_messages(app: Flask, client: FlaskClient, world: World, date: Any,

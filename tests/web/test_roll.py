@@ -91,22 +91,17 @@ def test_three_thousand_pupils_preview_import_reimport_leaver_and_changed_name(
         app: Flask, client: FlaskClient, w: dict[str, Any]) -> None:
     assert sign_in(client, w["dsl"]).status_code == 302
     rows = roll(3000)
-    started = time.perf_counter()
     url, page = preview(client, to_csv(rows))
-    preview_seconds = time.perf_counter() - started
     assert (count(page, "new"), count(page, "changed"), count(page, "leaving")) == (3000, 0, 0)
     assert children_of(w["school"].id) == 0  # nothing changes before confirming
 
-    started = time.perf_counter()
+    # How long these take is benchmarks/roll_import.py's to measure (its goals are tighter).
     done = confirm(client, url, page)
-    import_seconds = time.perf_counter() - started
     assert done.status_code == 302 and done.headers["Location"].endswith(url)
     progress = client.get(url)
     assert "The roll is imported" in text(progress)
     assert "3000 of 3000 pupils written (100%)" in text(progress)
     assert children_of(w["school"].id) == 3000
-    print(f"3,000 pupils: preview {preview_seconds:.1f} s, import {import_seconds:.1f} s")
-    assert preview_seconds < 30 and import_seconds < 120
 
     zoe = by_upn(w["school"].id, 1)  # "Zoë", preferred "Zoe"
     assert (zoe.given_name, zoe.preferred_name, zoe.roll_status) == ("Zoë", "Zoe", "on_roll")

@@ -1,0 +1,87 @@
+"""The three date boxes are read one way on every form, with GOV.UK's wording (walk 5: the
+incident forms said "must be a real date" for a missing month, the referral forms "Enter a real
+date, like 27 11 2026" for everything)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.date_input import DateReading, date_parts, read_date_parts
+from tests.helpers.incidents import ready_to_hand_over, save_facts, text
+from tests.helpers.signing_in import csrf_from
+
+
+@pytest.mark.parametrize(("boxes", "reading"), [
+    (["16", "11", "2026"], DateReading(dt.date(2026, 11, 16))),
+    (["", "", ""], DateReading(None, "missing")),
+    (["", "11", "2026"], DateReading(None, "incomplete", ("day",))),
+    (["16", "", ""], DateReading(None, "incomplete", ("month", "year"))),
+    (["31", "2", "2026"], DateReading(None, "invalid")),
+    (["1st", "11", "2026"], DateReading(None, "invalid")),
+    (["16", "11", "26"], DateReading(None, "year")),
+    (["16", "11", "9" * 30], DateReading(None, "year")),
+    (["99999999999999999999", "1", "2026"], DateReading(None, "invalid")),
+])
+def test_reading_the_boxes(boxes: list[str], reading: DateReading) -> None:
+    assert read_date_parts(boxes) == reading
+
+
+def test_gov_uk_wording() -> None:
+    what = "The date it happened"
+    assert read_date_parts(["", "11", "2026"]).message(what) == \
+        "The date it happened must include a day"
+    assert read_date_parts(["16", "", ""]).message(what) == \
+        "The date it happened must include a month and year"
+    assert read_date_parts(["30", "2", "2026"]).message(what) == \
+        "The date it happened must be a real date"
+    assert read_date_parts(["1", "2", "26"]).message(what) == "Year must include 4 numbers"
+    assert read_date_parts(["", "", ""]).message(what) == "Enter the date it happened"
+    with pytest.raises(ValueError):
+        read_date_parts(["1", "2", "2026"]).message(what)
+
+
+def test_a_tampered_post_is_read_as_three_boxes() -> None:
+    assert date_parts([" 1 ", "2", "2026", "extra"]) == ["1", "2", "2026"]
+    assert date_parts(["1"]) == ["1", "", ""]
+    assert date_parts(None) == ["", "", ""]
+
+
+def test_incident_facts_say_which_box_is_missing_and_keep_what_was_typed(
+        app: Flask, client: FlaskClient) -> None:
+    _, iid = ready_to_hand_over(app, client)
+    response = save_facts(client, iid, occurred_on=["", "11", "2026"])
+    assert response.status_code == 200
+    page = text(response)
+    assert '<a href="#occurred_on-day">The date it happened must include a day</a>' in page
+    assert "Enter the date it happened" not in page  # one message, not two
+    assert "must be a real date" not in page
+    assert re.search(r'id="occurred_on-month" name="occurred_on" type="text" value="11"', page)
+    response = save_facts(client, iid, occurred_on=["30", "2", "2026"])
+    assert "The date it happened must be a real date" in text(response)
+    response = save_facts(client, iid, occurred_on=["", "", ""])
+    page = text(response)
+    assert "Enter the date it happened" in page and "must include" not in page
+
+
+def test_referral_call_says_the_same_as_every_other_form(
+        app: Flask, client: FlaskClient) -> None:
+    _, iid = ready_to_hand_over(app, client)
+    url = f"/incidents/{iid}/calls/new"
+    form = client.get(url + "?authority=derbyshire")
+    data = {"csrf_token": csrf_from(form), "authority": "derbyshire",
+            "called_on": ["20", "", "2026"], "called_time": "18:45",
+            "spoke_to": "Sam Duty, duty social worker", "advice": "Refer now.",
+            "decision": "Hand over tonight.", "reasons": "Coercion of a child under 13."}
+    page = text(client.post(url, data=data))
+    assert "The date of the call must include a month" in page
+    assert "Enter a real date" not in page and "Enter the date of the call" not in page
+    assert 'value="20"' in page and 'value="2026"' in page  # what was typed is kept
+    page = text(client.post(url, data={**data, "called_on": ["31", "11", "2026"]}))
+    assert "The date of the call must be a real date" in page
+    page = text(client.post(url, data={**data, "called_on": ["", "", ""]}))
+    assert "Enter the date of the call" in page
