@@ -628,10 +628,12 @@ class _Builder:
         """Every child's part in the page's incidents, this child's, and the incidents."""
         child, user = self.child, self.user
         # The page's incidents with every child's part in each (this child's among them), in
-        # one statement.
+        # one statement: each incident on this child's part only (not read again, columns and
+        # lists decoded, for each other child's part).
         found = list(db.session.execute(
             school_rows_visible_to(user, IncidentChild).add_columns(Incident)
-            .join(Incident, Incident.id == IncidentChild.incident_id)
+            .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
+                                      IncidentChild.child_id == child.id))
             .where(IncidentChild.incident_id.in_(wanted))
             .order_by(IncidentChild.position)
         )) if wanted else []
