@@ -92,14 +92,10 @@ def _export_helpers() -> dict[str, Any]:
         return transfer.leavers_and_awaiting(_user())[1] if current_user.is_authenticated \
             else []
 
-    def child_exports(child: Child) -> list[service.ExportRow]:
-        return service.child_exports(_user(), child)
+    def child_panels(child: Child) -> service.ChildPanels:
+        return service.child_panels(_user(), child)
 
-    def child_disclosures(child: Child) -> list[service.DisclosureRow]:
-        return service.child_disclosures(_user(), child)
-
-    return {"exports_awaiting_receipt": exports_awaiting_receipt,
-            "child_exports": child_exports, "child_disclosures": child_disclosures}
+    return {"exports_awaiting_receipt": exports_awaiting_receipt, "child_panels": child_panels}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, literal, select, true
+from sqlalchemy.orm import defer
 from werkzeug.exceptions import NotFound
 
 from .. import audit, wording
@@ -531,9 +532,36 @@ def awaiting_receipt(user: Any) -> list[ExportRow]:
     return export_rows(school_rows_visible_to(user, SealedExport).where(AWAITING_RECEIPT))
 
 
-def child_exports(user: Any, child: Child) -> list[ExportRow]:
-    return export_rows(school_rows_visible_to(user, SealedExport)
-                       .where(SealedExport.child_id == child.id))
+@dataclass(frozen=True)
+class ChildPanels:
+    """What the child's file lists of the file's moves: the sealed files sent, oldest first,
+    and the copies released (`DisclosureRow`), oldest first."""
+
+    sent: list[ExportRow]
+    released: list[DisclosureRow]
+
+
+def child_panels(user: Any, child: Child) -> ChildPanels:
+    """The sealed files sent and the copies released of `child`'s file, in one statement
+    (issue 15): each list joined to one row, so a file with neither reads one row of nulls
+    and one with both reads each pair (a file is sent or copied a few times at most). The
+    copies' PDFs are not read."""
+    one = select(literal(1).label("one")).subquery()
+    exports = school_rows_visible_to(user, SealedExport).whereclause
+    copies = school_rows_visible_to(user, Disclosure).whereclause
+    rows = db.session.execute(
+        select(SealedExport, Disclosure, User.display_name).select_from(one)
+        .outerjoin(SealedExport, and_(SealedExport.child_id == child.id,
+                                      true() if exports is None else exports))
+        .outerjoin(Disclosure, and_(Disclosure.child_id == child.id,
+                                    true() if copies is None else copies))
+        .outerjoin(User, User.id == Disclosure.released_by_id)
+        .options(defer(Disclosure.pdf_enc))
+        .order_by(SealedExport.created_at, SealedExport.id, Disclosure.released_at,
+                  Disclosure.id)).all()
+    sent = {e.id: (e, child) for e, _, _ in rows if e is not None}
+    released = {d.id: _disclosure_row(d, name) for _, d, name in rows if d is not None}
+    return ChildPanels(export_rows_of(sent.values()), list(released.values()))
 
 
 def receipt_words(export: SealedExport) -> str:
@@ -731,11 +759,6 @@ class DisclosureRow:
     released_by: str
 
 
-def child_disclosures(user: Any, child: Child) -> list[DisclosureRow]:
-    rows = db.session.execute(
-        school_rows_visible_to(user, Disclosure).add_columns(User.display_name)
-        .outerjoin(User, User.id == Disclosure.released_by_id)
-        .where(Disclosure.child_id == child.id).order_by(Disclosure.released_at))
-    return [DisclosureRow(d.id, d.requester or "", BASIS_LABELS.get(d.basis, d.basis),
-                          when_text(d.released_at), name or "Unknown user")
-            for d, name in rows]
+def _disclosure_row(d: Disclosure, released_by: str | None) -> DisclosureRow:
+    return DisclosureRow(d.id, d.requester or "", BASIS_LABELS.get(d.basis, d.basis),
+                         when_text(d.released_at), released_by or "Unknown user")

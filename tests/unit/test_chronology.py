@@ -70,3 +70,56 @@ def test_each_part_of_a_name_in_several_parts_is_redacted(app) -> None:
                  [harmed, long_name], in_file_of=harmed)
     assert "Maximilian" not in out and "Bartholomew" not in out and "okoro" not in out
     assert out.count(long_name.redacted_label) == 3
+
+
+def test_ascii_text_folds_as_each_character_would() -> None:
+    """The fold of ASCII text at once (issue 15) is the fold character by character: the same
+    folded text and the same place in the text for each of its characters."""
+    from portal.services.chronology import _fold_char, _fold_each
+
+    every = "".join(chr(code) for code in range(128))
+    for text in (every, every[::-1], "Amira\tKHAN\r\nsaid M a i s i e, M.A.I.S.I.E!", ""):
+        chars: list[str] = []
+        origin: list[int] = []
+        for index, char in enumerate(text):
+            for folded in _fold_char(char):
+                chars.append(folded)
+                origin.append(index)
+        assert _fold_each(text) == ("".join(chars), origin)
+    # Not ASCII: character by character, as before ("Zoë" folds to "zoe").
+    assert _fold_each("ZOË Ann") == ("zoe ann", [0, 1, 2, 3, 4, 5, 6])
+
+
+def test_names_tried_together_redact_as_names_tried_one_by_one(app, monkeypatch) -> None:
+    """The redactor tries each run of whole-word names together, where the text has the first
+    letter of one (issue 15): the same text out as the pattern that tried each name, with its
+    word edges, at every place (the redactor before), for names with accents, hyphens, parts,
+    names inside names, a name in a script written without spaces and text around them."""
+    import random
+
+    from portal.services import chronology
+
+    def one_by_one(patterns: list[tuple[str, str, bool]]) -> str:
+        return "|".join(rf"(?<!\w)(?:{p})(?!\w)" if whole else p for p, _, whole in patterns)
+
+    s = factories.school()
+    zara = factories.child(s, given="Zara", family="Quill")
+    names = [("Al", "Penn"), ("Alan", "Pennant"), ("Maisíe", "O'Neil"), ("Mary-Jane", "Kay"),
+             ("Noor", "Haddad"), ("Noor", "Al-Haddad"), ("小龙", "李"), ("Ak", "Jones"),
+             ("Ümit", "Çelik"), ("Jo", "Ng"), ("Dee", "Dee-Anne")]
+    others = [factories.child(s, given=g, family=f) for g, f in names]
+    words = [w for g, f in names for w in (g, f, f"{g} {f}", f"{g}{f}".upper())] + [
+        "and", "the", "pennant", "alan's", "M a i s i e", "MARY JANE", "-", "(", ").", "\n",
+        "李小龙在", "oneil", "al-", "jo,", "ng!", "dee", "  ", "pen"]
+    rng = random.Random(15)
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30)))
+             for _ in range(300)]
+    for name_family in (True, False):
+        together = chronology.Redactor(others, zara, name_family=name_family)
+        with monkeypatch.context() as m:
+            m.setattr(chronology, "_alternatives", one_by_one)
+            single = chronology.Redactor(others, zara, name_family=name_family)
+        assert together._pattern is not None and single._pattern is not None
+        assert together._pattern.pattern != single._pattern.pattern
+        for text in texts:
+            assert together(text) == single(text), text

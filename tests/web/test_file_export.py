@@ -498,3 +498,25 @@ def test_a_sealed_file_made_by_mistake_can_be_withdrawn(
     # Once: asking again changes nothing.
     assert client.get(f"{page_url}/withdraw").status_code == 302
     assert _actions().count("export.withdrawn") == 1
+
+
+def test_the_file_lists_each_sealed_file_and_each_copy_once_oldest_first(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Read in one statement with the copies released (issue 15): two sealed files and two
+    copies are each listed once, in the order they were made."""
+    w = _world(app)
+    amira = w["amira"]
+    sign_in(client, w["dsl"])
+    _make_export(client, w)
+    _make_export(client, w)
+    for requester in ("Grace Okonkwo, Amira's mother", "PC Ray Idowu, the police"):
+        assert submit(client, f"/children/{amira.id}/disclose", {
+            "requester": requester, "basis": "subject_access",
+            "basis_detail": "Request received on 1 March 2026"}).status_code == 302
+    page = client.get(f"/children/{amira.id}").get_data(as_text=True)
+    sent = page.split('data-testid="sealed-exports"')[1].split("</ul>")[0]
+    released = page.split('data-testid="disclosures"')[1].split("</ul>")[0]
+    assert sent.count("<li>") == 2 and sent.count(f"To {RIVERSIDE}") == 2
+    assert released.count("<li>") == 2
+    assert released.index("Grace Okonkwo") < released.index("PC Ray Idowu")
