@@ -20,6 +20,7 @@ from typing import Any, Final
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import joinedload
 
+from .. import reads
 from ..clock import uk_local
 from ..models import (
     Addendum,
@@ -31,7 +32,6 @@ from ..models import (
     FileTransfer,
     Incident,
     IncidentChild,
-    LocalAuthority,
     ParentContact,
     Referral,
     RouteHandover,
@@ -121,8 +121,7 @@ def _children_and_sent(incident: Incident) -> tuple[
 def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     """The read model of one incident's page at `now` (aware UTC)."""
     now_local = uk_local(now)
-    authorities = handover.authority_rows()
-    directory = directory_from_db(authorities.values())
+    directory = directory_from_db()
     latest_two = svc.latest_assessments(incident, 2)
     assessment = latest_two[0] if latest_two else None
     rows, sent_away, contacts = _children_and_sent(incident)
@@ -136,7 +135,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
                    *(c.recorded_by for found in contacts.values() for c in found),
                    *(r.recorded_by for r in records)])
     current, entries, danger, record, states = _rules_now(
-        incident, now_local, rows, directory, authorities, assessment, sent, records, decided)
+        incident, now_local, rows, directory, assessment, sent, records, decided)
     result = json.loads(assessment.result) if assessment is not None and assessment.result \
         else None
     unaccounted = svc.unaccounted_from(rows, decided, named)
@@ -144,8 +143,8 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         rows=rows, decided=decided, parents_recorded=set(contacts), unaccounted=unaccounted,
         owed=[s for s in states if not s.done]) if incident.state == "open" else []
     lines = referrals.with_referral_views(
-        handover.handover_view(incident, now_local, entries, danger, authorities=authorities,
-                               referrals=sent, calls=calls, assessment=assessment),
+        handover.handover_view(incident, now_local, entries, danger, referrals=sent,
+                               calls=calls, assessment=assessment),
         directory, now, responses)
     return IncidentPage(
         incident=incident, now=now, today=reviews.today(now),
@@ -195,8 +194,7 @@ def _namer(people: Iterable[User | None]) -> Callable[[uuid.UUID], str]:
 
 
 def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentChild],
-               directory: Directory, authorities: Mapping[str, LocalAuthority],
-               assessment: Assessment | None, sent: Sequence[Referral],
+               directory: Directory, assessment: Assessment | None, sent: Sequence[Referral],
                records: Sequence[RouteHandover], decided: Sequence[Decision]) -> tuple[
                    RulesAssessment | None, list[dict[str, Any]], bool, handover.OnRecord,
                    list[handover.RouteState]]:
@@ -205,14 +203,14 @@ def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentCh
     current = handover.assess_now(incident, directory, now_local, rows)
     entries, danger = handover.entries_from(incident, current, directory, now_local,
                                             assessment if current is None else None)
-    by_id = {la.id: la for la in authorities.values()}
+    by_id = reads.authorities_by_id()
     record = handover.on_record(
         referrals=[(by_id[r.local_authority_id].code, r.convening) for r in sent
                    if r.local_authority_id in by_id],
         records=[(r.route, r.local_authority_code) for r in records],
         decided=[str(d.route) for d in decided if d.kind == "handed_over" and d.route])
     states = handover.mandatory_states(
-        incident, entries, {code for code, la in authorities.items() if la.active}, record)
+        incident, entries, handover.on_portal_codes(), record)
     return current, entries, danger, record, states
 
 

@@ -764,11 +764,11 @@ def referral_view(
     referral: Referral,
     directory: Directory | None,
     now: dt.datetime,
-    la: LocalAuthority | None = None,
+    la: reads.AuthorityRow | None = None,
     school: School | None = None,
     responses: list[ReferralResponse] | None = None,
 ) -> ReferralView:
-    la = la or db.session.get(LocalAuthority, referral.local_authority_id)
+    la = la or reads.authorities_by_id().get(referral.local_authority_id)
     school = school or db.session.get(School, referral.school_id)
     directory = directory if directory is not None else directory_from_db()
     authority = directory.get(la.code) if la else None
@@ -819,7 +819,7 @@ def _views_of(referrals: list[Referral], now: dt.datetime,
     """`referral_list`'s views of referrals already loaded (with their `responses_for` when
     the caller loaded them)."""
     directory = directory_from_db()
-    las = {la.id: la for la in reads.authorities().values()}
+    las = reads.authorities_by_id()
     schools: dict[uuid.UUID, School | None] = {}
     if responses is None:
         responses = responses_for(referrals)
