@@ -90,8 +90,10 @@ class IncidentPage:
     lines: handover.HandoverView  # who to call now, referrals sent, calls recorded
 
 
-# How the incident page's view loads the incident: with its corrections (R5) and theirs.
-PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),)
+# How the incident page's view loads the incident: with its corrections (R5) and theirs, and
+# its latest two assessments.
+PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),
+                       joinedload(Incident.last_two_assessments))
 
 
 def _children_and_sent(incident: Incident) -> tuple[
@@ -122,7 +124,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     """The read model of one incident's page at `now` (aware UTC)."""
     now_local = uk_local(now)
     directory = directory_from_db()
-    latest_two = svc.latest_assessments(incident, 2)
+    latest_two = list(incident.last_two_assessments)  # read with it (`PAGE_OPTIONS`)
     assessment = latest_two[0] if latest_two else None
     rows, sent_away, contacts = _children_and_sent(incident)
     # Each with the name of who made it, in its own statement (`reads.people_named`).

@@ -41,6 +41,7 @@ from ..models import (
     db,
     utcnow,
 )
+from ..models.records import NEWEST_ASSESSMENT_FIRST
 from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import assess
@@ -288,8 +289,7 @@ def latest_assessments(incident: Incident, count: int) -> list[Assessment]:
     """The incident's latest `count` assessments, newest first."""
     return list(db.session.scalars(
         select(Assessment).where(Assessment.incident_id == incident.id)
-        .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc())
-        .limit(count)
+        .order_by(*NEWEST_ASSESSMENT_FIRST).limit(count)
     ))
 
 

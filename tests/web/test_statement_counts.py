@@ -230,11 +230,11 @@ ALSO_SHOWN = {
 }
 DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
 # Issue 15 asks for at most 10 on every data page. Not there yet: these two pages may not grow
-# past today's counts. Of the incident page's 12, two are the audit event's (the chain head, the
+# past today's counts. Of the incident page's 11, two are the audit event's (the chain head, the
 # insert) and one the session's (which also reads the authorities' stamp: the authorities are
 # kept per process, portal/reads.py); of the file's 17 (with its family group, transfers,
 # sealed files and disclosures) the same three.
-NOT_YET_TEN = {"incident": 12, "child's file": 17}
+NOT_YET_TEN = {"incident": 11, "child's file": 17}
 
 
 def measure(app: Flask, w: World) -> dict[str, tuple[Counted, str]]:
