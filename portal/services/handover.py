@@ -23,6 +23,7 @@ Nothing here reads Flask's request or builds a URL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -30,7 +31,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import String, case, literal, select, union_all
+from sqlalchemy import Select, String, bindparam, case, literal, select, union_all
 
 from .. import audit, reads
 from ..clock import from_uk_local, uk_local
@@ -544,13 +545,18 @@ def records_of(incident: Incident, *, as_shown: bool = False) -> list[RouteHando
     """The incident's hand-over records in order; `as_shown`: as the incident page shows
     them, each with who recorded it (`recorded_by`) and its corrections (`corrections`, with
     theirs) read in the same statement."""
-    query = select(RouteHandover).where(RouteHandover.incident_id == incident.id,
-                                        RouteHandover.school_id == incident.school_id)
+    return list(db.session.scalars(_records_of(as_shown), {
+        "incident_id": incident.id, "school_id": incident.school_id}).unique())
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _records_of(as_shown: bool) -> Select[RouteHandover]:
+    query = select(RouteHandover).where(RouteHandover.incident_id == bindparam("incident_id"),
+                                        RouteHandover.school_id == bindparam("school_id"))
     if as_shown:
         query = query.options(people_named(RouteHandover.recorded_by),
                               corrections_named(RouteHandover.corrections))
-    return list(db.session.scalars(
-        query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)).unique())
+    return query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:

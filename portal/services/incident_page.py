@@ -11,13 +11,14 @@ the rules-version preview all read that one result. It composes the services' ow
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Select, and_, bindparam, exists, select
 from sqlalchemy.orm import joinedload
 
 from .. import reads
@@ -96,20 +97,24 @@ PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),
                        joinedload(Incident.last_two_assessments))
 
 
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _children_and_sent_query() -> Select[IncidentChild, bool, ParentContact]:
+    sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
+    return (select(IncidentChild, sent.label("sent"), ParentContact)
+            .outerjoin(ParentContact, and_(ParentContact.incident_id == IncidentChild.incident_id,
+                                           ParentContact.child_id == IncidentChild.child_id))
+            .options(joinedload(IncidentChild.child), people_named(ParentContact.recorded_by))
+            .where(IncidentChild.incident_id == bindparam("incident_id"))
+            .order_by(IncidentChild.position, IncidentChild.added_at, ParentContact.number))
+
+
 def _children_and_sent(incident: Incident) -> tuple[
         list[IncidentChild], frozenset[uuid.UUID], dict[uuid.UUID, list[ParentContact]]]:
     """The incident's children (each with its Child), in order, which of their files were
     sent to another school (the page hides the forms that would refuse), and each child's
     records of parents (R9, oldest first, with who recorded them: `parents.contacts_for`'s
     order), in one statement: a child's few records joined to its row."""
-    sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
-    found = db.session.execute(
-        select(IncidentChild, sent.label("sent"), ParentContact)
-        .outerjoin(ParentContact, and_(ParentContact.incident_id == IncidentChild.incident_id,
-                                       ParentContact.child_id == IncidentChild.child_id))
-        .options(joinedload(IncidentChild.child), people_named(ParentContact.recorded_by))
-        .where(IncidentChild.incident_id == incident.id)
-        .order_by(IncidentChild.position, IncidentChild.added_at, ParentContact.number)).all()
+    found = db.session.execute(_children_and_sent_query(), {"incident_id": incident.id}).all()
     rows: dict[uuid.UUID, IncidentChild] = {}
     contacts: dict[uuid.UUID, list[ParentContact]] = {}
     for row, _, contact in found:
@@ -177,11 +182,16 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
 
 def _calls(incident: Incident) -> list[ConsultationCall]:
     """The incident's consultation calls, newest first."""
-    return list(db.session.scalars(
-        select(ConsultationCall)
-        .where(ConsultationCall.incident_id == incident.id,
-               ConsultationCall.school_id == incident.school_id)
-        .order_by(ConsultationCall.called_at.desc())))
+    return list(db.session.scalars(_calls_query(), {
+        "incident_id": incident.id, "school_id": incident.school_id}))
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _calls_query() -> Select[ConsultationCall]:
+    return (select(ConsultationCall)
+            .where(ConsultationCall.incident_id == bindparam("incident_id"),
+                   ConsultationCall.school_id == bindparam("school_id"))
+            .order_by(ConsultationCall.called_at.desc()))
 
 
 def _namer(people: Iterable[User | None]) -> Callable[[uuid.UUID], str]:

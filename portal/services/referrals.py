@@ -15,6 +15,7 @@ live in `portal.services.handover` (used by this module and by the incidents fea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import aliased, defer
 
 from .. import audit, reads, wording
@@ -208,19 +209,24 @@ def sent_for(incident: Incident) -> tuple[list[Referral], dict[uuid.UUID, list[R
     oldest first (as `responses_of`), in one query."""
     sent: dict[uuid.UUID, Referral] = {}
     responses: dict[uuid.UUID, list[ReferralResponse]] = {}
-    for referral, response in db.session.execute(
-        select(Referral, ReferralResponse)
-        .outerjoin(ReferralResponse, and_(
-            ReferralResponse.referral_id == Referral.id,
-            ReferralResponse.local_authority_id == Referral.local_authority_id))
-        .where(Referral.incident_id == incident.id, Referral.school_id == incident.school_id)
-        .order_by(Referral.sent_at, ReferralResponse.recorded_at)
-    ):
+    for referral, response in db.session.execute(_sent_for(), {
+            "incident_id": incident.id, "school_id": incident.school_id}):
         sent.setdefault(referral.id, referral)
         found = responses.setdefault(referral.id, [])
         if response is not None:
             found.append(response)
     return list(sent.values()), responses
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _sent_for() -> Select[Referral, ReferralResponse]:
+    return (select(Referral, ReferralResponse)
+            .outerjoin(ReferralResponse, and_(
+                ReferralResponse.referral_id == Referral.id,
+                ReferralResponse.local_authority_id == Referral.local_authority_id))
+            .where(Referral.incident_id == bindparam("incident_id"),
+                   Referral.school_id == bindparam("school_id"))
+            .order_by(Referral.sent_at, ReferralResponse.recorded_at))
 
 
 def responses_for(referrals: Sequence[Referral]) -> dict[uuid.UUID, list[ReferralResponse]]:
