@@ -2,7 +2,7 @@
 
 Services take plain inputs; the few things that belong to the app rather than to one call (the
 password hasher, the settings, the dummy hash verified for unknown addresses, the sign-in
-throttle that commits each attempt, the web request's memo) are reached through here.
+throttle that commits each attempt) are reached through here.
 `portal.auth.init_app` (called by `create_app`) installs the providers; each is called when
 needed, so a test that swaps the app's hasher (`app.extensions["passwords"]`) is seen at once.
 Nothing here imports Flask.
@@ -25,8 +25,6 @@ class Providers:
     settings: Callable[[], Any]
     dummy_hash: Callable[[], str]
     throttle: Callable[[], Throttle]
-    # This web request's memo (`portal.request_memo`); None outside a request.
-    request_memo: Callable[[], dict[str, Any] | None] = lambda: None
 
 
 _installed: Providers | None = None
@@ -57,9 +55,3 @@ def dummy_hash() -> str:
 
 def throttle() -> Throttle:
     return _providers().throttle()
-
-
-def request_memo() -> dict[str, Any] | None:
-    """This web request's memo for values that cannot change within it; None outside a request
-    (or before an app installed its providers): build afresh."""
-    return None if _installed is None else _installed.request_memo()

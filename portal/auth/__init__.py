@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
-from .. import registry, request_memo
+from .. import registry
 from ..passwords import Passwords
 
 bp = Blueprint("auth", __name__)
@@ -37,7 +37,6 @@ def init_app(app: Flask) -> None:
     # What the services reach without Flask: each provider reads the current app when called.
     registry.install(registry.Providers(passwords=_passwords, settings=_settings,
                                         dummy_hash=_dummy_hash,
-                                        throttle=lambda: throttle.THROTTLE,
-                                        request_memo=request_memo.memo))
+                                        throttle=lambda: throttle.THROTTLE))
     sessions.init_app(app)
     app.register_blueprint(bp)

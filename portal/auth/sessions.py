@@ -16,9 +16,10 @@ from typing import Any, Final
 
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import clock
+from .. import clock, reads
 from ..models import AuthSession, User, db
 from ..safe_redirect import safe_next
 from ..services import accounts
@@ -40,8 +41,17 @@ def _row_for_cookie() -> AuthSession | None:
     if not isinstance(token, str) or not token:
         return None
     # One statement for the row, its user and the user's school or authority; `g.auth_row`
-    # then keeps all of them alive for the request (portal/reads.py).
-    return db.session.get(AuthSession, accounts.token_hash(token), options=ROW_WITH_ORG)
+    # then keeps all of them alive for the request. It also reads the authorities' stamp, so
+    # the authorities kept per process need no statement while it is unchanged (portal/reads.py).
+    found = db.session.execute(
+        select(AuthSession, reads.AUTHORITIES_STAMP).options(*ROW_WITH_ORG)
+        .where(AuthSession.token_hash == accounts.token_hash(token))).first()
+    if found is None:
+        return None
+    row, stamp = found
+    reads.note_authorities_stamp(stamp)
+    found_row: AuthSession = row
+    return found_row
 
 
 ROW_WITH_ORG: Final = (

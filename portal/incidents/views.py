@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, audit, creating_form, drafts, once, wording
+from .. import access, audit, creating_form, drafts, once, reads, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import save_or_show, show_problems
@@ -485,7 +485,7 @@ def new_child(incident_id: uuid.UUID) -> Any:
         form.version.data = str(incident.version)
         form.same_school.data = True
         school = incident_school(incident)
-        form.local_authority.data = school.local_authority.code if school else ""
+        form.local_authority.data = reads.authority_code_of(school) if school else ""
     return _child_page(incident, form, None)
 
 

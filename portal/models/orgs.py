@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from typing import Any
 
@@ -10,6 +11,12 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, IdMixin, UTCDateTime, utcnow
+
+
+def new_stamp() -> int:
+    """A random stamp for a written authority row (1 to 2**31 - 1: the sum of a few hundred
+    fits in any database's integer sum)."""
+    return secrets.randbelow(2**31 - 1) + 1
 
 
 class LocalAuthority(IdMixin, Base):
@@ -22,6 +29,10 @@ class LocalAuthority(IdMixin, Base):
     directory: Mapped[dict[str, Any]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Drawn afresh whenever the row is written (by the ORM or a Core UPDATE of this table): the
+    # authorities kept per process are used while the stamps' sum is unchanged (portal/reads.py).
+    stamp: Mapped[int] = mapped_column(Integer, default=new_stamp, onupdate=new_stamp,
+                                       server_default="0")
 
     schools: Mapped[list[School]] = relationship(back_populates="local_authority")
 

@@ -23,10 +23,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
+    select,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from .. import names
 from .accounts import User
@@ -390,6 +392,11 @@ class Incident(IdMixin, Base):
     opened_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     # Its corrections (R5), oldest first: read with it where a page asks (viewonly).
     corrections: Mapped[list[Addendum]] = corrections_of("Incident", "incident")
+    # Its latest two assessments, newest first (the result, and what the last one changed):
+    # read with it where a page asks (viewonly).
+    last_two_assessments: Mapped[list[Assessment]] = relationship(
+        primaryjoin=lambda: _last_two_assessments(), order_by=lambda: NEWEST_ASSESSMENT_FIRST,
+        viewonly=True)
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -490,6 +497,20 @@ class Assessment(IdMixin, Base):
     assessed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     result = Encrypted[str]()  # the full JSON output (reasons name children by reference)
+
+
+# An incident's assessments, newest first: by the revision assessed, then by when.
+NEWEST_ASSESSMENT_FIRST: Final[tuple[UnaryExpression[Any], ...]] = (
+    Assessment.incident_version.desc(), Assessment.assessed_at.desc())
+
+
+def _last_two_assessments() -> ColumnElement[bool]:
+    """`Incident.last_two_assessments`: the incident's assessments among its newest two (found
+    by the assessments index on the incident, whether joined to the incident or read alone)."""
+    newer = aliased(Assessment)
+    return and_(Assessment.incident_id == Incident.id, Assessment.id.in_(
+        select(newer.id).where(newer.incident_id == Incident.id)
+        .order_by(newer.incident_version.desc(), newer.assessed_at.desc()).limit(2)))
 
 
 class Decision(ChildKeyed, IdMixin, Base):

@@ -25,7 +25,7 @@ from typing import Final
 
 from sqlalchemy import Select, delete, insert, select
 
-from .. import names
+from .. import names, reads
 from ..keystore import shredded_orgs
 from ..models import Child, ChildNameTerm, School, db, keyring
 from ..rules.clock_words import day_words
@@ -71,7 +71,7 @@ def add_child(
         # Without a known authority a child is taken to live in the school's, unless the caller
         # knows better (the roll's unknown home authority: the DSL chooses, never a guess).
         local_authority_code=local_authority_code
-        or (school.local_authority.code if authority_from_school else None),
+        or (reads.authority_code_of(school) if authority_from_school else None),
         created_by_id=created_by_id,
         on_roll=on_roll,
         family_group=family_group,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import reads
 from ..clock import uk_local
 from ..models import Incident, IncidentChild, School, db
 from ..rules import AdultHarmed, ChildFacts, IncidentFacts
@@ -66,7 +67,7 @@ def facts_for(incident: Incident, *, at_local: dt.datetime | None = None,
     if not (incident.occurred_on and incident.reported_at and incident.types and rows):
         return None
     school = db.session.get(School, incident.school_id)
-    default_la = school.local_authority.code if school is not None else ""
+    default_la = reads.authority_code_of(school) if school is not None else ""
     children = []
     for ic in rows:
         child = ic.child

@@ -23,6 +23,7 @@ Nothing here reads Flask's request or builds a URL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -30,7 +31,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import String, case, literal, select, union_all
+from sqlalchemy import Select, String, bindparam, case, literal, select, union_all
 
 from .. import audit, reads
 from ..clock import from_uk_local, uk_local
@@ -132,8 +133,8 @@ def tel_href(number: str | None) -> str | None:
     return f"tel:{digits}" if digits else None
 
 
-def authority_rows() -> dict[str, LocalAuthority]:
-    """Every authority by code, loaded once per request (portal/reads.py)."""
+def authority_rows() -> Mapping[str, reads.AuthorityRow]:
+    """Every authority by code, kept per process while unchanged (portal/reads.py)."""
     return reads.authorities()
 
 
@@ -242,7 +243,7 @@ class HandoverView:
     lines: list[LineView]
     calls: list[ConsultationCall]
     now_local: dt.datetime
-    authorities: dict[uuid.UUID, LocalAuthority] = field(default_factory=dict)
+    authorities: Mapping[uuid.UUID, reads.AuthorityRow] = field(default_factory=dict)
 
     @property
     def convening(self) -> LineView | None:
@@ -253,7 +254,6 @@ def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
     """Each authority's line now, the referral sent to it (if any) and the calls recorded."""
     now_local = uk_local(now)
     directory = directory_from_db()
-    rows = authority_rows()
     entries, danger = entries_for(incident, directory, now_local)
     referrals = list(db.session.scalars(
         select(Referral).where(Referral.incident_id == incident.id,
@@ -263,18 +263,19 @@ def incident_handover(incident: Incident, now: dt.datetime) -> HandoverView:
         .where(ConsultationCall.incident_id == incident.id,
                ConsultationCall.school_id == incident.school_id)
         .order_by(ConsultationCall.called_at.desc())))
-    return handover_view(incident, now_local, entries, danger, authorities=rows,
+    return handover_view(incident, now_local, entries, danger,
                          referrals=referrals, calls=calls,
                          assessment=latest_assessment(incident))
 
 
 def handover_view(
     incident: Incident, now_local: dt.datetime, entries: Sequence[dict[str, Any]], danger: bool,
-    *, authorities: dict[str, LocalAuthority], referrals: Iterable[Referral],
-    calls: Sequence[ConsultationCall], assessment: Assessment | None,
+    *, referrals: Iterable[Referral], calls: Sequence[ConsultationCall],
+    assessment: Assessment | None,
 ) -> HandoverView:
     """`incident_handover` from rows already loaded: the incident's referrals (its school's),
-    its calls newest first, every authority row by code and its latest assessment."""
+    its calls newest first and its latest assessment."""
+    authorities = authority_rows()
     sent = {r.local_authority_id: r for r in referrals}
     lines = []
     for e in entries:
@@ -296,7 +297,7 @@ def handover_view(
         has_routes=bool(assessment and assessment.routes) or bool(entries),
         mandatory_routes=list(incident.mandatory_routes or []),
         lines=lines, calls=list(calls), now_local=now_local,
-        authorities={la.id: la for la in authorities.values()},
+        authorities=reads.authorities_by_id(),
     )
 
 
@@ -409,9 +410,10 @@ def _involved(entries: Iterable[dict[str, Any]],
             for e in entries if e.get("local_authority")]
 
 
-def on_portal_codes() -> set[str]:
+def on_portal_codes() -> frozenset[str]:
     """The authorities whose advisers receive referrals through the portal."""
-    return {code for code, la in reads.authorities().items() if la.active}
+    return reads.from_authorities("on portal", lambda rows: frozenset(
+        code for code, la in rows.items() if la.active))
 
 
 @dataclass(frozen=True)
@@ -543,13 +545,18 @@ def records_of(incident: Incident, *, as_shown: bool = False) -> list[RouteHando
     """The incident's hand-over records in order; `as_shown`: as the incident page shows
     them, each with who recorded it (`recorded_by`) and its corrections (`corrections`, with
     theirs) read in the same statement."""
-    query = select(RouteHandover).where(RouteHandover.incident_id == incident.id,
-                                        RouteHandover.school_id == incident.school_id)
+    return list(db.session.scalars(_records_of(as_shown), {
+        "incident_id": incident.id, "school_id": incident.school_id}).unique())
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _records_of(as_shown: bool) -> Select[RouteHandover]:
+    query = select(RouteHandover).where(RouteHandover.incident_id == bindparam("incident_id"),
+                                        RouteHandover.school_id == bindparam("school_id"))
     if as_shown:
         query = query.options(people_named(RouteHandover.recorded_by),
                               corrections_named(RouteHandover.corrections))
-    return list(db.session.scalars(
-        query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)).unique())
+    return query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:

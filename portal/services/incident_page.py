@@ -11,15 +11,17 @@ the rules-version preview all read that one result. It composes the services' ow
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Select, and_, bindparam, exists, select
 from sqlalchemy.orm import joinedload
 
+from .. import reads
 from ..clock import uk_local
 from ..models import (
     Addendum,
@@ -31,7 +33,6 @@ from ..models import (
     FileTransfer,
     Incident,
     IncidentChild,
-    LocalAuthority,
     ParentContact,
     Referral,
     RouteHandover,
@@ -90,8 +91,21 @@ class IncidentPage:
     lines: handover.HandoverView  # who to call now, referrals sent, calls recorded
 
 
-# How the incident page's view loads the incident: with its corrections (R5) and theirs.
-PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),)
+# How the incident page's view loads the incident: with its corrections (R5) and theirs, and
+# its latest two assessments.
+PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),
+                       joinedload(Incident.last_two_assessments))
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _children_and_sent_query() -> Select[IncidentChild, bool, ParentContact]:
+    sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
+    return (select(IncidentChild, sent.label("sent"), ParentContact)
+            .outerjoin(ParentContact, and_(ParentContact.incident_id == IncidentChild.incident_id,
+                                           ParentContact.child_id == IncidentChild.child_id))
+            .options(joinedload(IncidentChild.child), people_named(ParentContact.recorded_by))
+            .where(IncidentChild.incident_id == bindparam("incident_id"))
+            .order_by(IncidentChild.position, IncidentChild.added_at, ParentContact.number))
 
 
 def _children_and_sent(incident: Incident) -> tuple[
@@ -100,14 +114,7 @@ def _children_and_sent(incident: Incident) -> tuple[
     sent to another school (the page hides the forms that would refuse), and each child's
     records of parents (R9, oldest first, with who recorded them: `parents.contacts_for`'s
     order), in one statement: a child's few records joined to its row."""
-    sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
-    found = db.session.execute(
-        select(IncidentChild, sent.label("sent"), ParentContact)
-        .outerjoin(ParentContact, and_(ParentContact.incident_id == IncidentChild.incident_id,
-                                       ParentContact.child_id == IncidentChild.child_id))
-        .options(joinedload(IncidentChild.child), people_named(ParentContact.recorded_by))
-        .where(IncidentChild.incident_id == incident.id)
-        .order_by(IncidentChild.position, IncidentChild.added_at, ParentContact.number)).all()
+    found = db.session.execute(_children_and_sent_query(), {"incident_id": incident.id}).all()
     rows: dict[uuid.UUID, IncidentChild] = {}
     contacts: dict[uuid.UUID, list[ParentContact]] = {}
     for row, _, contact in found:
@@ -121,9 +128,8 @@ def _children_and_sent(incident: Incident) -> tuple[
 def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     """The read model of one incident's page at `now` (aware UTC)."""
     now_local = uk_local(now)
-    authorities = handover.authority_rows()
-    directory = directory_from_db(authorities.values())
-    latest_two = svc.latest_assessments(incident, 2)
+    directory = directory_from_db()
+    latest_two = list(incident.last_two_assessments)  # read with it (`PAGE_OPTIONS`)
     assessment = latest_two[0] if latest_two else None
     rows, sent_away, contacts = _children_and_sent(incident)
     # Each with the name of who made it, in its own statement (`reads.people_named`).
@@ -136,7 +142,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
                    *(c.recorded_by for found in contacts.values() for c in found),
                    *(r.recorded_by for r in records)])
     current, entries, danger, record, states = _rules_now(
-        incident, now_local, rows, directory, authorities, assessment, sent, records, decided)
+        incident, now_local, rows, directory, assessment, sent, records, decided)
     result = json.loads(assessment.result) if assessment is not None and assessment.result \
         else None
     unaccounted = svc.unaccounted_from(rows, decided, named)
@@ -144,8 +150,8 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         rows=rows, decided=decided, parents_recorded=set(contacts), unaccounted=unaccounted,
         owed=[s for s in states if not s.done]) if incident.state == "open" else []
     lines = referrals.with_referral_views(
-        handover.handover_view(incident, now_local, entries, danger, authorities=authorities,
-                               referrals=sent, calls=calls, assessment=assessment),
+        handover.handover_view(incident, now_local, entries, danger, referrals=sent,
+                               calls=calls, assessment=assessment),
         directory, now, responses)
     return IncidentPage(
         incident=incident, now=now, today=reviews.today(now),
@@ -176,11 +182,16 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
 
 def _calls(incident: Incident) -> list[ConsultationCall]:
     """The incident's consultation calls, newest first."""
-    return list(db.session.scalars(
-        select(ConsultationCall)
-        .where(ConsultationCall.incident_id == incident.id,
-               ConsultationCall.school_id == incident.school_id)
-        .order_by(ConsultationCall.called_at.desc())))
+    return list(db.session.scalars(_calls_query(), {
+        "incident_id": incident.id, "school_id": incident.school_id}))
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _calls_query() -> Select[ConsultationCall]:
+    return (select(ConsultationCall)
+            .where(ConsultationCall.incident_id == bindparam("incident_id"),
+                   ConsultationCall.school_id == bindparam("school_id"))
+            .order_by(ConsultationCall.called_at.desc()))
 
 
 def _namer(people: Iterable[User | None]) -> Callable[[uuid.UUID], str]:
@@ -195,8 +206,7 @@ def _namer(people: Iterable[User | None]) -> Callable[[uuid.UUID], str]:
 
 
 def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentChild],
-               directory: Directory, authorities: Mapping[str, LocalAuthority],
-               assessment: Assessment | None, sent: Sequence[Referral],
+               directory: Directory, assessment: Assessment | None, sent: Sequence[Referral],
                records: Sequence[RouteHandover], decided: Sequence[Decision]) -> tuple[
                    RulesAssessment | None, list[dict[str, Any]], bool, handover.OnRecord,
                    list[handover.RouteState]]:
@@ -205,14 +215,14 @@ def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentCh
     current = handover.assess_now(incident, directory, now_local, rows)
     entries, danger = handover.entries_from(incident, current, directory, now_local,
                                             assessment if current is None else None)
-    by_id = {la.id: la for la in authorities.values()}
+    by_id = reads.authorities_by_id()
     record = handover.on_record(
         referrals=[(by_id[r.local_authority_id].code, r.convening) for r in sent
                    if r.local_authority_id in by_id],
         records=[(r.route, r.local_authority_code) for r in records],
         decided=[str(d.route) for d in decided if d.kind == "handed_over" and d.route])
     states = handover.mandatory_states(
-        incident, entries, {code for code, la in authorities.items() if la.active}, record)
+        incident, entries, handover.on_portal_codes(), record)
     return current, entries, danger, record, states
 
 

@@ -10,6 +10,7 @@ never silently overwrite each other (`StaleVersion`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import uuid
@@ -17,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,6 +42,7 @@ from ..models import (
     db,
     utcnow,
 )
+from ..models.records import NEWEST_ASSESSMENT_FIRST
 from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import assess
@@ -217,17 +219,21 @@ def concern_children(concerns: Iterable[Concern]) -> list[Child]:
     return list(seen.values())
 
 
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _concerns_with_children() -> Select[Concern, Child]:
+    return (select(Concern, Child).join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
+            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+            .outerjoin(Child, Child.id == ConcernChild.child_id)
+            .where(IncidentConcern.incident_id == bindparam("incident_id"))
+            .order_by(Concern.submitted_at, Concern.id))
+
+
 def concerns_with_children(incident: Incident) -> tuple[list[Concern], list[Child]]:
     """`incident_concerns(incident)` and their `concern_children`, in one statement."""
     concerns: dict[uuid.UUID, Concern] = {}
     children: dict[uuid.UUID, Child] = {}
-    for concern, child in db.session.execute(
-        select(Concern, Child).join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
-        .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
-        .outerjoin(Child, Child.id == ConcernChild.child_id)
-        .where(IncidentConcern.incident_id == incident.id)
-        .order_by(Concern.submitted_at, Concern.id)
-    ):
+    for concern, child in db.session.execute(_concerns_with_children(),
+                                             {"incident_id": incident.id}):
         concerns.setdefault(concern.id, concern)
         if child is not None:
             children.setdefault(child.id, child)
@@ -238,11 +244,16 @@ def decisions(incident: Incident, *, as_shown: bool = False) -> list[Decision]:
     """The incident's decisions, oldest first; `as_shown`: as the incident page shows them,
     each with its author's name (`decided_by`) and its corrections (`corrections`, with
     theirs) read in the same statement."""
-    query = select(Decision).where(Decision.incident_id == incident.id)
+    return list(db.session.scalars(_decisions(as_shown), {"incident_id": incident.id}).unique())
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _decisions(as_shown: bool) -> Select[Decision]:
+    query = select(Decision).where(Decision.incident_id == bindparam("incident_id"))
     if as_shown:
         query = query.options(people_named(Decision.decided_by),
                               corrections_named(Decision.corrections))
-    return list(db.session.scalars(query.order_by(Decision.decided_at, Decision.id)).unique())
+    return query.order_by(Decision.decided_at, Decision.id)
 
 
 def not_involved_ids(incident: Incident) -> set[uuid.UUID]:
@@ -288,8 +299,7 @@ def latest_assessments(incident: Incident, count: int) -> list[Assessment]:
     """The incident's latest `count` assessments, newest first."""
     return list(db.session.scalars(
         select(Assessment).where(Assessment.incident_id == incident.id)
-        .order_by(Assessment.incident_version.desc(), Assessment.assessed_at.desc())
-        .limit(count)
+        .order_by(*NEWEST_ASSESSMENT_FIRST).limit(count)
     ))
 
 

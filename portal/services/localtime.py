@@ -7,41 +7,31 @@ holds aware UTC, is `portal.clock.uk_local` and `portal.clock.from_uk_local`.)
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
-from .. import reads, registry
-from ..models import LocalAuthority
+from .. import reads
 from ..rules import Authority, Directory
 from ..rules.directory import DirectoryError, load_directory_data
 
 log = logging.getLogger(__name__)
 
-def directory_from_db(rows: Iterable[LocalAuthority] | None = None) -> Directory:
+
+def directory_from_db() -> Directory:
     """The directory as administrators keep it (`LocalAuthority.directory` rows).
 
     Packaged entries fill in only codes the database does not have, so a child living in an
     authority not yet set up still gets a line to call. A malformed row is skipped (and logged)
-    rather than breaking every incident page. Built once per web request (a dashboard asks for
-    it for every incident: kept in `registry.request_memo`); outside a request it is built
-    afresh each time. `rows`: every
-    `LocalAuthority` row, when the caller has already loaded them (saves the query).
+    rather than breaking every incident page. Built once per process for as long as the
+    authorities do not change (`reads.from_authorities`; a dashboard asks for it for every
+    incident); outside a request it is built afresh each time.
     """
-    memo = registry.request_memo()
-    if memo is None:
-        return _build_directory(rows)
-    cached: Directory | None = memo.get(_CACHE_KEY)
-    if cached is None:
-        cached = memo[_CACHE_KEY] = _build_directory(rows)
-    return cached
+    return reads.from_authorities("directory", _build_directory)
 
 
-_CACHE_KEY = "portal.directory"
-
-
-def _build_directory(rows: Iterable[LocalAuthority] | None = None) -> Directory:
+def _build_directory(rows: Mapping[str, reads.AuthorityRow]) -> Directory:
     raw: dict[str, dict[str, Any]] = {a["code"]: a for a in load_directory_data()["authorities"]}
-    for la in reads.authorities().values() if rows is None else rows:
+    for la in rows.values():
         if la.directory:
             raw[la.code] = {**la.directory, "code": la.code,
                             "name": la.directory.get("name") or la.name}

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
+from .. import reads
 from .. import wording as words
 from ..clock import uk_local
 from ..models import (
@@ -224,7 +225,7 @@ def _child_entry(ic: IncidentChild, child: Child, school: School, occurred: dt.d
         "dob": dob.isoformat() if dob else None,
         "age": age_on(dob, occurred) if dob and occurred else None,
         "send": bool(child.send),
-        "local_authority": child.local_authority_code or school.local_authority.code,
+        "local_authority": child.local_authority_code or reads.authority_code_of(school),
         "same_school": bool(ic.same_school),
         "household": ic.household,
         "child_words": scrub(ic.child_words),

@@ -15,6 +15,7 @@ live in `portal.services.handover` (used by this module and by the incidents fea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, true
 from sqlalchemy.orm import aliased, defer
 
 from .. import audit, reads, wording
@@ -208,19 +209,24 @@ def sent_for(incident: Incident) -> tuple[list[Referral], dict[uuid.UUID, list[R
     oldest first (as `responses_of`), in one query."""
     sent: dict[uuid.UUID, Referral] = {}
     responses: dict[uuid.UUID, list[ReferralResponse]] = {}
-    for referral, response in db.session.execute(
-        select(Referral, ReferralResponse)
-        .outerjoin(ReferralResponse, and_(
-            ReferralResponse.referral_id == Referral.id,
-            ReferralResponse.local_authority_id == Referral.local_authority_id))
-        .where(Referral.incident_id == incident.id, Referral.school_id == incident.school_id)
-        .order_by(Referral.sent_at, ReferralResponse.recorded_at)
-    ):
+    for referral, response in db.session.execute(_sent_for(), {
+            "incident_id": incident.id, "school_id": incident.school_id}):
         sent.setdefault(referral.id, referral)
         found = responses.setdefault(referral.id, [])
         if response is not None:
             found.append(response)
     return list(sent.values()), responses
+
+
+@functools.cache  # built once per process, bound at execution (portal/reads.py)
+def _sent_for() -> Select[Referral, ReferralResponse]:
+    return (select(Referral, ReferralResponse)
+            .outerjoin(ReferralResponse, and_(
+                ReferralResponse.referral_id == Referral.id,
+                ReferralResponse.local_authority_id == Referral.local_authority_id))
+            .where(Referral.incident_id == bindparam("incident_id"),
+                   Referral.school_id == bindparam("school_id"))
+            .order_by(Referral.sent_at, ReferralResponse.recorded_at))
 
 
 def responses_for(referrals: Sequence[Referral]) -> dict[uuid.UUID, list[ReferralResponse]]:
@@ -764,11 +770,11 @@ def referral_view(
     referral: Referral,
     directory: Directory | None,
     now: dt.datetime,
-    la: LocalAuthority | None = None,
+    la: reads.AuthorityRow | None = None,
     school: School | None = None,
     responses: list[ReferralResponse] | None = None,
 ) -> ReferralView:
-    la = la or db.session.get(LocalAuthority, referral.local_authority_id)
+    la = la or reads.authorities_by_id().get(referral.local_authority_id)
     school = school or db.session.get(School, referral.school_id)
     directory = directory if directory is not None else directory_from_db()
     authority = directory.get(la.code) if la else None
@@ -819,7 +825,7 @@ def _views_of(referrals: list[Referral], now: dt.datetime,
     """`referral_list`'s views of referrals already loaded (with their `responses_for` when
     the caller loaded them)."""
     directory = directory_from_db()
-    las = {la.id: la for la in reads.authorities().values()}
+    las = reads.authorities_by_id()
     schools: dict[uuid.UUID, School | None] = {}
     if responses is None:
         responses = responses_for(referrals)

@@ -229,12 +229,13 @@ ALSO_SHOWN = {
     "child's file": ["Child protection file from Brookside Primary", "Otis Okonkwo (C"],
 }
 DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
-# Issue 15 asks for at most 10 on every data page. Not there yet: these two pages may not grow
-# past today's counts. Of the incident page's 12, one is the audit event's (its insert: the
-# chain head is kept after a chain's first) and one the session's; of the file's 14 (with its
-# family group, transfers, sealed files and disclosures read in one, and the users named with
-# the school's name index) the same two.
-NOT_YET_TEN = {"incident": 12, "child's file": 14}
+# Issue 15 asks for at most 10 on every data page. Not there yet: the child's file may not grow
+# past today's count. The incident page is at 10 (one the audit event's insert, the chain head
+# kept after a chain's first; one the session's, which also reads the authorities' stamp: the
+# authorities are kept per process, portal/reads.py). Of the file's 14 (with its family group,
+# transfers, sealed files and disclosures read in one, and the users named with the school's
+# name index) the same two.
+NOT_YET_TEN = {"child's file": 14}
 
 
 def measure(app: Flask, w: World) -> dict[str, tuple[Counted, str]]:
