@@ -15,6 +15,7 @@ live in `portal.services.handover` (used by this module and by the incidents fea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -835,6 +836,7 @@ def _views_of(referrals: list[Referral], now: dt.datetime,
     return sort_views(views)
 
 
+@functools.cache
 def _settled() -> ColumnElement[bool]:
     """SQL: an answered referral with nothing left that can fall due or need the authority.
 
@@ -842,6 +844,9 @@ def _settled() -> ColumnElement[bool]:
     care assessment (its child in need reviews keep falling due), and a strategy meeting held
     only with its minutes sent and the conference held or not needed. Such referrals can never
     become overdue, so the inbox need not load them all.
+
+    Built once per process (issue 15): it names no value of a request, and the inbox uses it
+    twice, the dashboard once.
     """
     def answered_with(*kinds: str) -> ColumnElement[bool]:
         return exists().where(

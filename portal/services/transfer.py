@@ -655,12 +655,17 @@ def _school_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
                                    .where(School.id.in_(wanted))).all())
 
 
+# The sending and receiving schools of a transfer (`rows_for`): aliases built once per process,
+# not per request (each new alias builds the schools table's column collection again).
+_SENDER, _RECEIVER = aliased(School), aliased(School)
+
+
 def rows_for(query: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
     """Transfers (from `transfers_visible_to`) as dashboard rows: overdue first, then by the
     day they are due. One statement whatever the rows (issue 15): each transfer with the
     sending school's own child (outgoing only), both schools' names and the sending school's
     terms (a row per term, a few a year)."""
-    sender, receiver = aliased(School), aliased(School)
+    sender, receiver = _SENDER, _RECEIVER
     rows = db.session.execute(
         query.add_columns(Child, sender.name, receiver.name, SchoolTerm)
         .outerjoin(Child, and_(Child.id == FileTransfer.child_id,
