@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import defer
 
 from .. import audit, reads, wording
 from ..attachments import AttachmentStore
@@ -855,7 +855,7 @@ def _settled() -> ColumnElement[bool]:
             # The partial index's own condition, word for word and with literal values:
             # SQLite uses a partial index only for a query that repeats its condition.
             RUNNING_RESPONSES_CONDITION,
-            ReferralResponse.outcome.in_(kinds))
+            ReferralResponse.outcome.in_(kinds)).correlate(Referral)  # not the responses
 
     return and_(
         Referral.state == "answered",
@@ -871,21 +871,24 @@ def live_referrals(query: Any, now: dt.datetime) -> tuple[list[ReferralView], in
     """(views of the referrals of `query` that may still need something, sorted; how many
     others are settled and not loaded)."""
     # Every referral is settled or not: the rest of a plain count, with no test per referral.
-    # One statement: the count (one row, always) outer-joined to the live referrals.
-    total = select(func.count().label("total")).select_from(
-        query.order_by(None).subquery()).subquery()
-    live_rows = query.where(~_settled()).order_by(None).subquery()
-    found = aliased(Referral, live_rows)
+    # One statement: the count (one row, always) outer-joined to the live referrals, which
+    # are `query`'s own rows (its WHERE clause in the join's condition: no subquery of the
+    # referrals, whose columns SQLAlchemy would copy for each request; issue 15).
+    scope = query.whereclause
+    if scope is None or query.get_final_froms() != [Referral.__table__]:
+        raise TypeError("live_referrals takes a select of referrals (referrals_visible_to)")
+    total = query.with_only_columns(func.count().label("total"), maintain_column_froms=True) \
+        .order_by(None).subquery()
     # With each live referral's own authority's responses, oldest first (`responses_for`):
     # a row per response, in the same statement (issue 15).
     rows = db.session.execute(
-        select(total.c.total, found, ReferralResponse).select_from(total)
-        .outerjoin(live_rows, true())
+        select(total.c.total, Referral, ReferralResponse).select_from(total)
+        .outerjoin(Referral, and_(scope, ~_settled()))
         .outerjoin(ReferralResponse, and_(
-            ReferralResponse.referral_id == found.id,
-            ReferralResponse.local_authority_id == found.local_authority_id))
+            ReferralResponse.referral_id == Referral.id,
+            ReferralResponse.local_authority_id == Referral.local_authority_id))
         .order_by(ReferralResponse.recorded_at)
-        .options(defer(found.packet_enc))).all()
+        .options(defer(Referral.packet_enc))).all()
     responses: dict[uuid.UUID, list[ReferralResponse]] = {}
     live: list[Referral] = []
     for _, referral, response in rows:

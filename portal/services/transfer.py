@@ -707,13 +707,14 @@ def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
         sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
         leaver = and_(Child.roll_status == "left", Child.destination_school_enc.is_not(None),
                       Child.merged_into_id.is_(None), Child.id.not_in(sent))
-        exports = school_rows_visible_to(user, SealedExport).where(AWAITING_RECEIPT).subquery()
-        awaiting = aliased(SealedExport, exports)
+        # The sealed files the user may see that await receipt, as the join's condition (not a
+        # subquery, whose columns SQLAlchemy would copy for each request; issue 15).
+        awaiting = school_rows_visible_to(user, SealedExport).where(AWAITING_RECEIPT).whereclause
         rows = db.session.execute(
-            select(Child, awaiting, leaver.label("leaver"))
-            .outerjoin(exports, exports.c.child_id == Child.id)
-            .where(Child.school_id == school_id, or_(exports.c.id.is_not(None), leaver))
-            .order_by(exports.c.created_at, Child.id)).all()
+            select(Child, SealedExport, leaver.label("leaver"))
+            .outerjoin(SealedExport, and_(SealedExport.child_id == Child.id, awaiting))
+            .where(Child.school_id == school_id, or_(SealedExport.id.is_not(None), leaver))
+            .order_by(SealedExport.created_at, Child.id)).all()
         leavers: dict[uuid.UUID, Child] = {}
         found: list[tuple[SealedExport, Child]] = []
         for child, export, is_leaver in rows:
