@@ -37,7 +37,7 @@ from contextvars import ContextVar
 from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
-from sqlalchemy import Select, and_, event, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, event, exists, false, or_, select
 from werkzeug.exceptions import Conflict, NotFound
 
 from .models import (
@@ -158,6 +158,18 @@ def _is_admin(user: Any) -> bool:
 
 def _nothing(model: type[M]) -> Select[M]:
     return select(model).where(false())
+
+
+def condition_of(query: Select[Any], model: type[Any]) -> ColumnElement[bool]:
+    """The condition of a select of `model` from this module (`referrals_visible_to(user)`...),
+    to put in a join's ON instead of joining a subquery of it (issue 15: SQLAlchemy copies
+    every column of a subquery for each request). The same rows: the select's WHERE clause,
+    which names `model`'s table itself. Refuses a select that reads any other table or has no
+    WHERE clause (every select here has one, `false()` when nothing is visible)."""
+    where = query.whereclause
+    if where is None or query.get_final_froms() != [model.__table__]:
+        raise TypeError(f"not a select of {model.__name__} with a condition")
+    return where
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import defer
 
 from .. import audit, reads, wording
+from ..access import condition_of
 from ..attachments import AttachmentStore
 from ..clock import uk_local
 from ..models import (
@@ -874,9 +875,7 @@ def live_referrals(query: Any, now: dt.datetime) -> tuple[list[ReferralView], in
     # One statement: the count (one row, always) outer-joined to the live referrals, which
     # are `query`'s own rows (its WHERE clause in the join's condition: no subquery of the
     # referrals, whose columns SQLAlchemy would copy for each request; issue 15).
-    scope = query.whereclause
-    if scope is None or query.get_final_froms() != [Referral.__table__]:
-        raise TypeError("live_referrals takes a select of referrals (referrals_visible_to)")
+    scope = condition_of(query, Referral)
     total = query.with_only_columns(func.count().label("total"), maintain_column_froms=True) \
         .order_by(None).subquery()
     # With each live referral's own authority's responses, oldest first (`responses_for`):

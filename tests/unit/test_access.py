@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from flask_login import AnonymousUserMixin
+from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
 
 from portal import access
@@ -190,6 +191,28 @@ def test_every_getter_outside_the_share_is_a_404(world: SimpleNamespace, who: st
                     GETTERS[kind](user, obj.id)
                 with pytest.raises(NotFound):
                     GETTERS[kind](user, str(obj.id))
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_a_shares_condition_in_a_join_finds_the_same_rows(world: SimpleNamespace,
+                                                          who: str) -> None:
+    """`condition_of` (a page joins a share's condition instead of a subquery of it)."""
+    user = getattr(world, who)
+    condition = access.condition_of(access.referrals_visible_to(user), Referral)
+    joined = select(Incident.id, Referral.id).join(
+        Referral, and_(Referral.incident_id == Incident.id, condition))
+    assert {r for _, r in db.session.execute(joined)} == expected(world, who)["referrals"]
+
+
+def test_a_select_of_more_than_one_table_has_no_condition_to_join(
+        world: SimpleNamespace) -> None:
+    query = access.referrals_visible_to(world.adviser_1)
+    with pytest.raises(TypeError):
+        access.condition_of(query.join(Incident, Incident.id == Referral.incident_id), Referral)
+    with pytest.raises(TypeError):
+        access.condition_of(query, Incident)
+    with pytest.raises(TypeError):
+        access.condition_of(select(Referral), Referral)
 
 
 @pytest.mark.parametrize("bad", ["", "1", "not-a-uuid", "../etc/passwd", None, 42,
