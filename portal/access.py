@@ -160,18 +160,6 @@ def _nothing(model: type[M]) -> Select[M]:
     return select(model).where(false())
 
 
-def condition_of(query: Select[Any], model: type[Any]) -> ColumnElement[bool]:
-    """The condition of a select of `model` from this module (`referrals_visible_to(user)`...),
-    to put in a join's ON instead of joining a subquery of it (issue 15: SQLAlchemy copies
-    every column of a subquery for each request). The same rows: the select's WHERE clause,
-    which names `model`'s table itself. Refuses a select that reads any other table or has no
-    WHERE clause (every select here has one, `false()` when nothing is visible)."""
-    where = query.whereclause
-    if where is None or query.get_final_froms() != [model.__table__]:
-        raise TypeError(f"not a select of {model.__name__} with a condition")
-    return where
-
-
 # ---------------------------------------------------------------------------------------------
 # Capabilities
 
@@ -278,23 +266,36 @@ def incident_about_destroyed_only(school: uuid.UUID) -> Any:
 
 def school_rows_visible_to(user: Any, model: type[M]) -> Select[M]:
     """Decisions, assessments, chronology entries, addenda...: the school's DSLs only."""
+    return select(model).where(school_row_visible_to(user, model))
+
+
+def school_row_visible_to(user: Any, model: type[Any]) -> ColumnElement[bool]:
+    """`school_rows_visible_to` as a clause on `model`, for a statement that joins its rows to
+    others (in the join's condition: no subquery, whose every column SQLAlchemy copies for
+    each request; issue 15)."""
     if model not in SCHOOL_ONLY_MODELS:
         raise TypeError(f"{model.__name__} is not a school-only record table")
     school = _school_of(user, DSL)
     if school is None:
-        return _nothing(model)
-    return select(model).where(model.school_id == school)  # type: ignore[attr-defined,unused-ignore]
+        return false()
+    return cast(ColumnElement[bool], model.school_id == school)
 
 
 def referrals_visible_to(user: Any) -> Select[Referral]:
     """Advisers: referrals handed to their authority. DSLs: the referrals their school sent."""
+    return select(Referral).where(referral_visible_to(user))
+
+
+def referral_visible_to(user: Any) -> ColumnElement[bool]:
+    """`referrals_visible_to` as a clause on `Referral`, for a statement that joins referrals
+    to other rows (see `school_row_visible_to`)."""
     authority = _authority_of(user)
     if authority is not None:
-        return select(Referral).where(Referral.local_authority_id == authority)
+        return Referral.local_authority_id == authority
     school = _school_of(user, DSL)
     if school is not None:
-        return select(Referral).where(Referral.school_id == school)
-    return _nothing(Referral)
+        return Referral.school_id == school
+    return false()
 
 
 def referral_responses_visible_to(user: Any) -> Select[ReferralResponse]:

@@ -28,7 +28,6 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import defer
 
 from .. import audit, reads, wording
-from ..access import condition_of
 from ..attachments import AttachmentStore
 from ..clock import uk_local
 from ..models import (
@@ -868,21 +867,20 @@ def _settled() -> ColumnElement[bool]:
     )
 
 
-def live_referrals(query: Any, now: dt.datetime) -> tuple[list[ReferralView], int]:
-    """(views of the referrals of `query` that may still need something, sorted; how many
-    others are settled and not loaded)."""
+def live_referrals(visible: ColumnElement[bool],
+                   now: dt.datetime) -> tuple[list[ReferralView], int]:
+    """(views of the referrals `visible` (a `referral_visible_to(user)` clause) may still need
+    something, sorted; how many others are settled and not loaded)."""
     # Every referral is settled or not: the rest of a plain count, with no test per referral.
-    # One statement: the count (one row, always) outer-joined to the live referrals, which
-    # are `query`'s own rows (its WHERE clause in the join's condition: no subquery of the
-    # referrals, whose columns SQLAlchemy would copy for each request; issue 15).
-    scope = condition_of(query, Referral)
-    total = query.with_only_columns(func.count().label("total"), maintain_column_froms=True) \
-        .order_by(None).subquery()
+    # One statement: the count (one row, always) outer-joined to the live referrals (the
+    # clause in the join's condition: no subquery of whole referrals, whose every column
+    # SQLAlchemy would copy for each request; issue 15).
+    total = select(func.count().label("total")).where(visible).subquery()
     # With each live referral's own authority's responses, oldest first (`responses_for`):
     # a row per response, in the same statement (issue 15).
     rows = db.session.execute(
         select(total.c.total, Referral, ReferralResponse).select_from(total)
-        .outerjoin(Referral, and_(scope, ~_settled()))
+        .outerjoin(Referral, and_(visible, ~_settled()))
         .outerjoin(ReferralResponse, and_(
             ReferralResponse.referral_id == Referral.id,
             ReferralResponse.local_authority_id == Referral.local_authority_id))
@@ -919,8 +917,8 @@ def _answered() -> ColumnElement[bool]:
                 or_(Referral.outcome.is_(None), Referral.outcome != "strategy_meeting"))
 
 
-def inbox(query: Any, now: dt.datetime, page: int | None = None) -> Inbox:
-    """An adviser's inbox from `query` (a `referrals_visible_to(user)` select).
+def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = None) -> Inbox:
+    """An adviser's inbox of the referrals `visible` (a `referral_visible_to(user)` clause).
 
     Every referral that is overdue or may still need something is listed. Settled answered
     referrals (`_settled`) are counted in SQL, not loaded: the inbox lists the
@@ -928,7 +926,8 @@ def inbox(query: Any, now: dt.datetime, page: int | None = None) -> Inbox:
     them, newest first (an overdue one also keeps its place at the top). So the page stays
     small and quick after years of use.
     """
-    live, settled_total = live_referrals(query, now)
+    live, settled_total = live_referrals(visible, now)
+    query = select(Referral).where(visible)
     live_answered = [v for v in live if not v.overdue and v.status == "answered"]
     newest = (Referral.sent_at.desc(), Referral.id)
     pages = 1

@@ -35,9 +35,9 @@ from .. import audit, wording
 from ..access import (
     attachments_visible_to,
     check_writable,
-    condition_of,
     referral_responses_visible_to,
     referrals_visible_to,
+    school_row_visible_to,
     school_rows_visible_to,
     transfers_visible_to,
 )
@@ -710,8 +710,7 @@ def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
                       Child.merged_into_id.is_(None), Child.id.not_in(sent))
         # The sealed files the user may see that await receipt, as the join's condition (not a
         # subquery, whose columns SQLAlchemy would copy for each request; issue 15).
-        awaiting = condition_of(
-            school_rows_visible_to(user, SealedExport).where(AWAITING_RECEIPT), SealedExport)
+        awaiting = and_(school_row_visible_to(user, SealedExport), AWAITING_RECEIPT)
         rows = db.session.execute(
             select(Child, SealedExport, leaver.label("leaver"))
             .outerjoin(SealedExport, and_(SealedExport.child_id == Child.id, awaiting))
