@@ -768,9 +768,14 @@ def referral_view(
     la: LocalAuthority | None = None,
     school: School | None = None,
     responses: list[ReferralResponse] | None = None,
+    school_name: str | None = None,
 ) -> ReferralView:
+    """The referral as lists and its page show it. `school_name`: the sending school's name
+    when the caller read it with the referral (then `school` is not needed)."""
     la = la or db.session.get(LocalAuthority, referral.local_authority_id)
-    school = school or db.session.get(School, referral.school_id)
+    if school_name is None:
+        school = school or db.session.get(School, referral.school_id)
+        school_name = school.name if school else ""
     directory = directory if directory is not None else directory_from_db()
     authority = directory.get(la.code) if la else None
     if responses is None:
@@ -781,7 +786,7 @@ def referral_view(
     return ReferralView(
         referral=referral, reference=reference_for(referral.id),
         authority_code=la.code if la else "", authority_name=la.name if la else "",
-        school_name=school.name if school else "",
+        school_name=school_name,
         status=status, status_label=STATUS_LABELS[status],
         outcome_label=OUTCOMES.get(referral.outcome or ""),
         items=items, overdue=any(i.overdue for i in items),
@@ -809,29 +814,28 @@ def sort_views(views: Iterable[ReferralView]) -> list[ReferralView]:
 def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
     """Views of the referrals `query` (a `referrals_visible_to(user)` select) returns, sorted.
 
-    A fixed number of queries however many referrals: the responses of all of them in one
-    (the packets, large and not shown in lists, are not loaded)."""
-    return _views_of(list(db.session.scalars(query.options(defer(Referral.packet_enc)))), now)
+    A fixed number of queries however many referrals: the referrals with their schools' names,
+    and the responses of all of them in one (the packets, large and not shown in lists, are
+    not loaded)."""
+    rows = db.session.execute(
+        query.add_columns(School.name).outerjoin(School, School.id == Referral.school_id)
+        .options(defer(Referral.packet_enc))).all()
+    return _views_of([referral for referral, _ in rows], now,
+                     names={referral.school_id: name or "" for referral, name in rows})
 
 
 def _views_of(referrals: list[Referral], now: dt.datetime,
-              responses: dict[uuid.UUID, list[ReferralResponse]] | None = None,
-              ) -> list[ReferralView]:
-    """`referral_list`'s views of referrals already loaded (with their `responses_for` when
-    the caller loaded them)."""
+              responses: dict[uuid.UUID, list[ReferralResponse]] | None = None, *,
+              names: dict[uuid.UUID, str]) -> list[ReferralView]:
+    """`referral_list`'s views of referrals already loaded, with their schools' names by school
+    id (read with them: issue 15) and their `responses_for` when the caller loaded them."""
     directory = directory_from_db()
     las = {la.id: la for la in reads.authorities().values()}
-    schools: dict[uuid.UUID, School | None] = {}
     if responses is None:
         responses = responses_for(referrals)
-    # A DSL's referrals are all of the request's school, already loaded (portal/reads.py).
-    wanted = {r.school_id for r in referrals}
-    schools = {sid: found for sid in wanted if (found := reads.loaded(School, sid)) is not None}
-    if wanted - schools.keys():
-        schools.update({s.id: s for s in db.session.scalars(select(School).where(
-            School.id.in_(list(wanted - schools.keys()))))})
     views = [referral_view(referral, directory, now, las.get(referral.local_authority_id),
-                           schools.get(referral.school_id), responses[referral.id])
+                           responses=responses[referral.id],
+                           school_name=names.get(referral.school_id, ""))
              for referral in referrals]
     return sort_views(views)
 
@@ -879,8 +883,9 @@ def live_referrals(visible: ColumnElement[bool],
     # With each live referral's own authority's responses, oldest first (`responses_for`):
     # a row per response, in the same statement (issue 15).
     rows = db.session.execute(
-        select(total.c.total, Referral, ReferralResponse).select_from(total)
+        select(total.c.total, Referral, ReferralResponse, School.name).select_from(total)
         .outerjoin(Referral, and_(visible, ~_settled()))
+        .outerjoin(School, School.id == Referral.school_id)
         .outerjoin(ReferralResponse, and_(
             ReferralResponse.referral_id == Referral.id,
             ReferralResponse.local_authority_id == Referral.local_authority_id))
@@ -888,14 +893,17 @@ def live_referrals(visible: ColumnElement[bool],
         .options(defer(Referral.packet_enc))).all()
     responses: dict[uuid.UUID, list[ReferralResponse]] = {}
     live: list[Referral] = []
-    for _, referral, response in rows:
+    names: dict[uuid.UUID, str] = {}
+    for _, referral, response, school_name in rows:
         if referral is not None:
             if referral.id not in responses:
                 live.append(referral)
+                names[referral.school_id] = school_name or ""
             kept = responses.setdefault(referral.id, [])
             if response is not None:
                 kept.append(response)
-    return _views_of(live, now, responses), (rows[0][0] if rows else 0) - len(live)
+    return (_views_of(live, now, responses, names=names),
+            (rows[0][0] if rows else 0) - len(live))
 
 
 @dataclass
