@@ -234,6 +234,10 @@ DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
 # insert) and one the session's; of the file's 17 (with its family group, transfers, sealed
 # files and disclosures) the same three.
 NOT_YET_TEN = {"incident": 13, "child's file": 17}
+# Below 10 and held there: the inbox reads each referral's school name with the referrals
+# (the session, the live referrals with their responses, the authorities, the accounts panel,
+# the latest answered ones; and their responses when there are any: 6 at 1,000,000 incidents).
+HELD_AT = {"adviser inbox": 5}
 
 
 def measure(app: Flask, w: World) -> dict[str, tuple[Counted, str]]:
@@ -264,7 +268,7 @@ def test_each_page_costs_a_fixed_few_statements_none_repeated(
             assert also in html, (name, also)
         assert small[name][0].repeats == [] and counted.repeats == [], name
         assert len(counted.statements) == len(small[name][0].statements), (name, report)
-        most = NOT_YET_TEN.get(name, MOST_FOR_DATA)
+        most = HELD_AT.get(name, NOT_YET_TEN.get(name, MOST_FOR_DATA))
         if name in DATA_PAGES:
             assert len(counted.statements) <= most, (name, report)
     assert len(big["concern form"][0].statements) <= 3  # the session, the draft
