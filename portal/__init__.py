@@ -94,7 +94,7 @@ def _template_loaders(app: Flask) -> None:
     from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
     from .govuk_widgets import Environment, fixed_tag
-    from .row_urls import row_url
+    from .row_urls import row_link
 
     app.jinja_environment = Environment  # before anything creates app.jinja_env
 
@@ -109,7 +109,7 @@ def _template_loaders(app: Flask) -> None:
     WTFormsHelpers(app)
     app.add_template_global(_error_summary, "wtforms_errors")
     app.add_template_global(fixed_tag, "fixed_tag")
-    app.add_template_global(row_url, "row_url")
+    app.add_template_global(row_link, "row_link")
 
 
 def _error_summary(form: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
