@@ -37,7 +37,7 @@ from contextvars import ContextVar
 from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
-from sqlalchemy import Select, and_, event, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, event, exists, false, or_, select
 from werkzeug.exceptions import Conflict, NotFound
 
 from .models import (
@@ -266,23 +266,36 @@ def incident_about_destroyed_only(school: uuid.UUID) -> Any:
 
 def school_rows_visible_to(user: Any, model: type[M]) -> Select[M]:
     """Decisions, assessments, chronology entries, addenda...: the school's DSLs only."""
+    return select(model).where(school_row_visible_to(user, model))
+
+
+def school_row_visible_to(user: Any, model: type[Any]) -> ColumnElement[bool]:
+    """`school_rows_visible_to` as a clause on `model`, for a statement that joins its rows to
+    others (in the join's condition: no subquery, whose every column SQLAlchemy copies for
+    each request; issue 15)."""
     if model not in SCHOOL_ONLY_MODELS:
         raise TypeError(f"{model.__name__} is not a school-only record table")
     school = _school_of(user, DSL)
     if school is None:
-        return _nothing(model)
-    return select(model).where(model.school_id == school)  # type: ignore[attr-defined,unused-ignore]
+        return false()
+    return cast(ColumnElement[bool], model.school_id == school)
 
 
 def referrals_visible_to(user: Any) -> Select[Referral]:
     """Advisers: referrals handed to their authority. DSLs: the referrals their school sent."""
+    return select(Referral).where(referral_visible_to(user))
+
+
+def referral_visible_to(user: Any) -> ColumnElement[bool]:
+    """`referrals_visible_to` as a clause on `Referral`, for a statement that joins referrals
+    to other rows (see `school_row_visible_to`)."""
     authority = _authority_of(user)
     if authority is not None:
-        return select(Referral).where(Referral.local_authority_id == authority)
+        return Referral.local_authority_id == authority
     school = _school_of(user, DSL)
     if school is not None:
-        return select(Referral).where(Referral.school_id == school)
-    return _nothing(Referral)
+        return Referral.school_id == school
+    return false()
 
 
 def referral_responses_visible_to(user: Any) -> Select[ReferralResponse]:

@@ -236,7 +236,7 @@ def main() -> int:
                 now = dt.datetime.now(dt.UTC)
                 board = svc.dashboard(access.concerns_visible_to(user),
                                       access.incidents_visible_to(user), now)
-                rows, _ = refsvc.live_referrals(access.referrals_visible_to(user), now)
+                rows, _ = refsvc.live_referrals(access.referral_visible_to(user), now)
                 return f"{len(board.open_incidents)} open, {len(board.new_concerns)} new, " \
                        f"{len(rows)} referrals"
             return run
@@ -250,7 +250,7 @@ def main() -> int:
         def inbox(shown: int | None) -> Callable[[], Any]:
             def run() -> Any:
                 user = db.session.get(User, adviser_id)
-                box = refsvc.inbox(access.referrals_visible_to(user), dt.datetime.now(dt.UTC),
+                box = refsvc.inbox(access.referral_visible_to(user), dt.datetime.now(dt.UTC),
                                    shown)
                 listed = sum(len(rows) for _, _, rows in box.groups)
                 return f"{box.total} referrals, {listed} listed"

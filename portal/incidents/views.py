@@ -148,7 +148,7 @@ def dashboard() -> str:
                           now)
     # The school's referrals that may still need something, with their next due dates,
     # overdue first (issue 5); settled ones are on their incidents' pages.
-    referral_rows, settled = referrals.live_referrals(access.referrals_visible_to(user), now)
+    referral_rows, settled = referrals.live_referrals(access.referral_visible_to(user), now)
     # R10: reviews due (today or past) and coming up, closed incidents included.
     reviews_due, reviews_coming = reviews_svc.due_reviews(
         access.school_rows_visible_to(user, Decision), now)

@@ -1365,24 +1365,24 @@ def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -
     decided = {(incident_id, route) for incident_id, _, route in facts.decisions}
     open_items, pending, overdue_incidents = [], [], []
     for inc in incidents:
-        kids = [ic.child for ic in children[inc.id]]
+        # Worked out once for the up to three lists the incident is in (each child's initials
+        # are decrypted once).
+        detail = _children_text(ic.child for ic in children[inc.id])
+        title = f"Incident {inc.reference}"
         waiting = [s.route for s in states[inc.id] if not s.done]
         urgent = "police_emergency" in waiting
-        item = DashboardItem(kind="incident", id=inc.id, title=f"Incident {inc.reference}",
-                             detail=_children_text(kids), urgent=urgent)
+        item = DashboardItem(kind="incident", id=inc.id, title=title, detail=detail,
+                             urgent=urgent)
         open_items.append(item)
         if waiting:
-            pending.append(DashboardItem(kind="incident", id=inc.id,
-                                         title=f"Incident {inc.reference}",
-                                         detail=_children_text(kids), routes=waiting,
-                                         urgent=urgent))
+            pending.append(DashboardItem(kind="incident", id=inc.id, title=title, detail=detail,
+                                         routes=waiting, urgent=urgent))
         undecided = [r for r in waiting if (inc.id, r) not in decided]
         due = inc.opened_at + dt.timedelta(hours=INCIDENT_DECISION_HOURS)
         if undecided and now > due:
             overdue_incidents.append(DashboardItem(
-                kind="incident", id=inc.id, title=f"Incident {inc.reference}",
-                detail=_children_text(kids), due=due, overdue=True, routes=undecided,
-                urgent=urgent))
+                kind="incident", id=inc.id, title=title, detail=detail, due=due, overdue=True,
+                routes=undecided, urgent=urgent))
     overdue = [i for i in new_items if i.overdue] + overdue_incidents
     overdue.sort(key=lambda i: i.due or now)
     return Dashboard(new_concerns=_urgent_first(new_items),

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, true
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import defer
 
 from .. import audit, reads, wording
 from ..attachments import AttachmentStore
@@ -773,9 +773,14 @@ def referral_view(
     la: reads.AuthorityRow | None = None,
     school: School | None = None,
     responses: list[ReferralResponse] | None = None,
+    school_name: str | None = None,
 ) -> ReferralView:
+    """The referral as lists and its page show it. `school_name`: the sending school's name
+    when the caller read it with the referral (then `school` is not needed)."""
     la = la or reads.authorities_by_id().get(referral.local_authority_id)
-    school = school or db.session.get(School, referral.school_id)
+    if school_name is None:
+        school = school or db.session.get(School, referral.school_id)
+        school_name = school.name if school else ""
     directory = directory if directory is not None else directory_from_db()
     authority = directory.get(la.code) if la else None
     if responses is None:
@@ -786,7 +791,7 @@ def referral_view(
     return ReferralView(
         referral=referral, reference=reference_for(referral.id),
         authority_code=la.code if la else "", authority_name=la.name if la else "",
-        school_name=school.name if school else "",
+        school_name=school_name,
         status=status, status_label=STATUS_LABELS[status],
         outcome_label=OUTCOMES.get(referral.outcome or ""),
         items=items, overdue=any(i.overdue for i in items),
@@ -814,33 +819,33 @@ def sort_views(views: Iterable[ReferralView]) -> list[ReferralView]:
 def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
     """Views of the referrals `query` (a `referrals_visible_to(user)` select) returns, sorted.
 
-    A fixed number of queries however many referrals: the responses of all of them in one
-    (the packets, large and not shown in lists, are not loaded)."""
-    return _views_of(list(db.session.scalars(query.options(defer(Referral.packet_enc)))), now)
+    A fixed number of queries however many referrals: the referrals with their schools' names,
+    and the responses of all of them in one (the packets, large and not shown in lists, are
+    not loaded)."""
+    rows = db.session.execute(
+        query.add_columns(School.name).outerjoin(School, School.id == Referral.school_id)
+        .options(defer(Referral.packet_enc))).all()
+    return _views_of([referral for referral, _ in rows], now,
+                     names={referral.school_id: name or "" for referral, name in rows})
 
 
 def _views_of(referrals: list[Referral], now: dt.datetime,
-              responses: dict[uuid.UUID, list[ReferralResponse]] | None = None,
-              ) -> list[ReferralView]:
-    """`referral_list`'s views of referrals already loaded (with their `responses_for` when
-    the caller loaded them)."""
+              responses: dict[uuid.UUID, list[ReferralResponse]] | None = None, *,
+              names: dict[uuid.UUID, str]) -> list[ReferralView]:
+    """`referral_list`'s views of referrals already loaded, with their schools' names by school
+    id (read with them: issue 15) and their `responses_for` when the caller loaded them."""
     directory = directory_from_db()
     las = reads.authorities_by_id()
-    schools: dict[uuid.UUID, School | None] = {}
     if responses is None:
         responses = responses_for(referrals)
-    # A DSL's referrals are all of the request's school, already loaded (portal/reads.py).
-    wanted = {r.school_id for r in referrals}
-    schools = {sid: found for sid in wanted if (found := reads.loaded(School, sid)) is not None}
-    if wanted - schools.keys():
-        schools.update({s.id: s for s in db.session.scalars(select(School).where(
-            School.id.in_(list(wanted - schools.keys()))))})
     views = [referral_view(referral, directory, now, las.get(referral.local_authority_id),
-                           schools.get(referral.school_id), responses[referral.id])
+                           responses=responses[referral.id],
+                           school_name=names.get(referral.school_id, ""))
              for referral in referrals]
     return sort_views(views)
 
 
+@functools.cache
 def _settled() -> ColumnElement[bool]:
     """SQL: an answered referral with nothing left that can fall due or need the authority.
 
@@ -848,6 +853,9 @@ def _settled() -> ColumnElement[bool]:
     care assessment (its child in need reviews keep falling due), and a strategy meeting held
     only with its minutes sent and the conference held or not needed. Such referrals can never
     become overdue, so the inbox need not load them all.
+
+    Built once per process (issue 15): it names no value of a request, and the inbox uses it
+    twice, the dashboard once.
     """
     def answered_with(*kinds: str) -> ColumnElement[bool]:
         return exists().where(
@@ -856,7 +864,7 @@ def _settled() -> ColumnElement[bool]:
             # The partial index's own condition, word for word and with literal values:
             # SQLite uses a partial index only for a query that repeats its condition.
             RUNNING_RESPONSES_CONDITION,
-            ReferralResponse.outcome.in_(kinds))
+            ReferralResponse.outcome.in_(kinds)).correlate(Referral)  # not the responses
 
     return and_(
         Referral.state == "answered",
@@ -868,35 +876,39 @@ def _settled() -> ColumnElement[bool]:
     )
 
 
-def live_referrals(query: Any, now: dt.datetime) -> tuple[list[ReferralView], int]:
-    """(views of the referrals of `query` that may still need something, sorted; how many
-    others are settled and not loaded)."""
+def live_referrals(visible: ColumnElement[bool],
+                   now: dt.datetime) -> tuple[list[ReferralView], int]:
+    """(views of the referrals `visible` (a `referral_visible_to(user)` clause) may still need
+    something, sorted; how many others are settled and not loaded)."""
     # Every referral is settled or not: the rest of a plain count, with no test per referral.
-    # One statement: the count (one row, always) outer-joined to the live referrals.
-    total = select(func.count().label("total")).select_from(
-        query.order_by(None).subquery()).subquery()
-    live_rows = query.where(~_settled()).order_by(None).subquery()
-    found = aliased(Referral, live_rows)
+    # One statement: the count (one row, always) outer-joined to the live referrals (the
+    # clause in the join's condition: no subquery of whole referrals, whose every column
+    # SQLAlchemy would copy for each request; issue 15).
+    total = select(func.count().label("total")).where(visible).subquery()
     # With each live referral's own authority's responses, oldest first (`responses_for`):
     # a row per response, in the same statement (issue 15).
     rows = db.session.execute(
-        select(total.c.total, found, ReferralResponse).select_from(total)
-        .outerjoin(live_rows, true())
+        select(total.c.total, Referral, ReferralResponse, School.name).select_from(total)
+        .outerjoin(Referral, and_(visible, ~_settled()))
+        .outerjoin(School, School.id == Referral.school_id)
         .outerjoin(ReferralResponse, and_(
-            ReferralResponse.referral_id == found.id,
-            ReferralResponse.local_authority_id == found.local_authority_id))
+            ReferralResponse.referral_id == Referral.id,
+            ReferralResponse.local_authority_id == Referral.local_authority_id))
         .order_by(ReferralResponse.recorded_at)
-        .options(defer(found.packet_enc))).all()
+        .options(defer(Referral.packet_enc))).all()
     responses: dict[uuid.UUID, list[ReferralResponse]] = {}
     live: list[Referral] = []
-    for _, referral, response in rows:
+    names: dict[uuid.UUID, str] = {}
+    for _, referral, response, school_name in rows:
         if referral is not None:
             if referral.id not in responses:
                 live.append(referral)
+                names[referral.school_id] = school_name or ""
             kept = responses.setdefault(referral.id, [])
             if response is not None:
                 kept.append(response)
-    return _views_of(live, now, responses), (rows[0][0] if rows else 0) - len(live)
+    return (_views_of(live, now, responses, names=names),
+            (rows[0][0] if rows else 0) - len(live))
 
 
 @dataclass
@@ -918,8 +930,8 @@ def _answered() -> ColumnElement[bool]:
                 or_(Referral.outcome.is_(None), Referral.outcome != "strategy_meeting"))
 
 
-def inbox(query: Any, now: dt.datetime, page: int | None = None) -> Inbox:
-    """An adviser's inbox from `query` (a `referrals_visible_to(user)` select).
+def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = None) -> Inbox:
+    """An adviser's inbox of the referrals `visible` (a `referral_visible_to(user)` clause).
 
     Every referral that is overdue or may still need something is listed. Settled answered
     referrals (`_settled`) are counted in SQL, not loaded: the inbox lists the
@@ -927,7 +939,8 @@ def inbox(query: Any, now: dt.datetime, page: int | None = None) -> Inbox:
     them, newest first (an overdue one also keeps its place at the top). So the page stays
     small and quick after years of use.
     """
-    live, settled_total = live_referrals(query, now)
+    live, settled_total = live_referrals(visible, now)
+    query = select(Referral).where(visible)
     live_answered = [v for v in live if not v.overdue and v.status == "answered"]
     newest = (Referral.sent_at.desc(), Referral.id)
     pages = 1

@@ -37,6 +37,7 @@ from ..access import (
     check_writable,
     referral_responses_visible_to,
     referrals_visible_to,
+    school_row_visible_to,
     school_rows_visible_to,
     transfers_visible_to,
 )
@@ -655,12 +656,17 @@ def _school_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
                                    .where(School.id.in_(wanted))).all())
 
 
+# The sending and receiving schools of a transfer (`rows_for`): aliases built once per process,
+# not per request (each new alias builds the schools table's column collection again).
+_SENDER, _RECEIVER = aliased(School), aliased(School)
+
+
 def rows_for(query: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
     """Transfers (from `transfers_visible_to`) as dashboard rows: overdue first, then by the
     day they are due. One statement whatever the rows (issue 15): each transfer with the
     sending school's own child (outgoing only), both schools' names and the sending school's
     terms (a row per term, a few a year)."""
-    sender, receiver = aliased(School), aliased(School)
+    sender, receiver = _SENDER, _RECEIVER
     rows = db.session.execute(
         query.add_columns(Child, sender.name, receiver.name, SchoolTerm)
         .outerjoin(Child, and_(Child.id == FileTransfer.child_id,
@@ -702,13 +708,14 @@ def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
         sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
         leaver = and_(Child.roll_status == "left", Child.destination_school_enc.is_not(None),
                       Child.merged_into_id.is_(None), Child.id.not_in(sent))
-        exports = school_rows_visible_to(user, SealedExport).where(AWAITING_RECEIPT).subquery()
-        awaiting = aliased(SealedExport, exports)
+        # The sealed files the user may see that await receipt, as the join's condition (not a
+        # subquery, whose columns SQLAlchemy would copy for each request; issue 15).
+        awaiting = and_(school_row_visible_to(user, SealedExport), AWAITING_RECEIPT)
         rows = db.session.execute(
-            select(Child, awaiting, leaver.label("leaver"))
-            .outerjoin(exports, exports.c.child_id == Child.id)
-            .where(Child.school_id == school_id, or_(exports.c.id.is_not(None), leaver))
-            .order_by(exports.c.created_at, Child.id)).all()
+            select(Child, SealedExport, leaver.label("leaver"))
+            .outerjoin(SealedExport, and_(SealedExport.child_id == Child.id, awaiting))
+            .where(Child.school_id == school_id, or_(SealedExport.id.is_not(None), leaver))
+            .order_by(SealedExport.created_at, Child.id)).all()
         leavers: dict[uuid.UUID, Child] = {}
         found: list[tuple[SealedExport, Child]] = []
         for child, export, is_leaver in rows:

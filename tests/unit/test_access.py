@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from flask_login import AnonymousUserMixin
+from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
 
 from portal import access
@@ -190,6 +191,31 @@ def test_every_getter_outside_the_share_is_a_404(world: SimpleNamespace, who: st
                     GETTERS[kind](user, obj.id)
                 with pytest.raises(NotFound):
                     GETTERS[kind](user, str(obj.id))
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_a_share_as_a_clause_in_a_join_finds_the_same_rows(world: SimpleNamespace,
+                                                           who: str) -> None:
+    """`referral_visible_to` and `school_row_visible_to`: the share as a clause, for a page
+    that puts it in a join's condition (the dashboard, the inbox) instead of a subquery."""
+    user = getattr(world, who)
+    joined = select(Incident.id, Referral.id).join(
+        Referral, and_(Referral.incident_id == Incident.id, access.referral_visible_to(user)))
+    assert {r for _, r in db.session.execute(joined)} == expected(world, who)["referrals"]
+    for incident, dsl in ((world.incident_a, world.dsl_a), (world.incident_b, world.dsl_b)):
+        db.session.add(Decision(school_id=incident.school_id, incident_id=incident.id,
+                                kind="close", decided_by_id=dsl.id))
+    db.session.flush()
+    as_select = {d.id for d in db.session.scalars(access.school_rows_visible_to(user, Decision))}
+    assert len(as_select) == (1 if who in ("dsl_a", "dsl_b") else 0)
+    joined = select(Incident.id, Decision.id).join(Decision, and_(
+        Decision.incident_id == Incident.id, access.school_row_visible_to(user, Decision)))
+    assert {d for _, d in db.session.execute(joined)} == as_select
+
+
+def test_only_school_record_tables_have_a_school_rows_clause(world: SimpleNamespace) -> None:
+    with pytest.raises(TypeError):
+        access.school_row_visible_to(world.dsl_a, Referral)
 
 
 @pytest.mark.parametrize("bad", ["", "1", "not-a-uuid", "../etc/passwd", None, 42,

@@ -338,3 +338,21 @@ def test_a_15_mb_upload_reaches_the_portal_through_the_documented_nginx(
     upload = "/incidents/0b6a3c3e-5f5e-4d8e-9d61-2f3e4a5b6c7d/attachments"
     assert _post_size(port, upload, 15 * 1024 * 1024) != 413  # the portal's sign-in redirect
     assert _post_size(port, "/sign-in", 15 * 1024 * 1024) == 413
+
+
+def test_the_wsgi_app_leaves_what_it_loaded_out_of_the_garbage_collectors_walk(
+        tmp_path: Path) -> None:
+    """wsgi.py freezes what loading the app made (issue 15): a worker's full collections do
+    not walk the modules, mappers and templates again and again."""
+    env = dict(os.environ)
+    env.update({
+        "PORTAL_SECRET_KEY": "s" * 48,
+        "PORTAL_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+        "PORTAL_INSTANCE": str(tmp_path / "instance"),
+    })
+    (tmp_path / "instance").mkdir()
+    out = subprocess.run(
+        [sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
+    assert int(out.stdout.split()[-1]) > 50_000

@@ -300,7 +300,8 @@ def test_role_changes_to_dsl_follow_the_same_rules_and_dsls_are_told(app, admin_
     d = app.test_client()
     sign_in(d, existing)
     board = d.get("/dashboard").get_data(as_text=True)
-    assert "Role changed by an administrator" in board and "Tam Teacher" in board
+    assert "Role changed by an administrator: now designated safeguarding lead" in board
+    assert "Tam Teacher" in board
     # Declined: back to staff.
     page = d.get(f"/school/accounts/{changed.id}")
     d.post(f"/school/accounts/{changed.id}/decline",

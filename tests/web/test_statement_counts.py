@@ -236,6 +236,11 @@ DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
 # transfers, sealed files and disclosures read in one, and the users named with the school's
 # name index) the same two.
 NOT_YET_TEN = {"child's file": 14}
+# Below 10 and held there: the inbox reads each referral's school name with the referrals
+# (the session, with the authorities' stamp; the live referrals with their responses; the
+# accounts panel; the latest answered ones; and their responses when there are any), and the
+# dashboard its panels (the authorities are kept per process, portal/reads.py).
+HELD_AT = {"adviser inbox": 4, "dashboard": 9}
 
 
 def measure(app: Flask, w: World) -> dict[str, tuple[Counted, str]]:
@@ -266,7 +271,7 @@ def test_each_page_costs_a_fixed_few_statements_none_repeated(
             assert also in html, (name, also)
         assert small[name][0].repeats == [] and counted.repeats == [], name
         assert len(counted.statements) == len(small[name][0].statements), (name, report)
-        most = NOT_YET_TEN.get(name, MOST_FOR_DATA)
+        most = HELD_AT.get(name, NOT_YET_TEN.get(name, MOST_FOR_DATA))
         if name in DATA_PAGES:
             assert len(counted.statements) <= most, (name, report)
     assert len(big["concern form"][0].statements) <= 3  # the session, the draft
