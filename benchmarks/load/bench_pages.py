@@ -115,7 +115,7 @@ def category(frames: list[str]) -> str:
         if "portal/audit.py" in f:
             return "audit"
     for f in frames:
-        if "portal/crypto.py" in f or "/cryptography/" in f:
+        if "portal/crypto/" in f or "/cryptography/" in f:
             return "decryption"
     for f in reversed(frames):
         if re.search(r"sqlalchemy/(engine|dialects|pool|sql)/|sqlite3|psycopg", f):
