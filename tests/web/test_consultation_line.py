@@ -85,6 +85,21 @@ def test_the_service_refuses_overlaps_too() -> None:
     assert parse_hours("13:30-17:00, 08:30-12:30") == [["13:30", "17:00"], ["08:30", "12:30"]]
 
 
+def test_hours_typed_wrongly_name_the_day_and_keep_what_was_typed(
+        admin_client: FlaskClient) -> None:  # noqa: F811
+    """Walk 6: "9-5" on Monday said "Enter opening hours as HH:MM-HH:MM" without the day."""
+    la = derby_city()
+    response = submit(admin_client, f"/admin/authorities/{la.id}",
+                      {**LINE, "hours_mon": "9-5", "hours_fri": "16:00-09:00"})
+    assert response.status_code == 200
+    html = text(response)
+    assert "On Monday, enter opening hours as HH:MM-HH:MM, for example 08:00-18:00" in html
+    assert "On Friday, the opening time must be before the closing time" in html
+    assert 'value="9-5"' in html and 'value="16:00-09:00"' in html
+    with pytest.raises(Refused, match=r"^Enter opening hours as HH:MM-HH:MM"):
+        parse_hours("9-5")  # no day given: the sentence still starts with a capital
+
+
 def test_a_changed_number_is_no_longer_confirmed(admin_client: FlaskClient) -> None:  # noqa: F811
     la = derby_city()
     url = f"/admin/authorities/{la.id}"
