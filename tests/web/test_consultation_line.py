@@ -100,6 +100,23 @@ def test_hours_typed_wrongly_name_the_day_and_keep_what_was_typed(
         parse_hours("9-5")  # no day given: the sentence still starts with a capital
 
 
+def test_the_list_says_when_hours_are_not_confirmed(admin_client: FlaskClient) -> None:  # noqa: F811
+    """Walk 6: "Not confirmed" showed beside an unconfirmed number but nothing for hours."""
+    derby_city()
+    factories.authority("bcp")  # weekly hours from its public pages, not confirmed
+    factories.authority("dorset")  # no hours at all
+    db.session.commit()
+    page = text(admin_client.get("/admin/authorities"))
+    assert "<th scope=\"col\" class=\"govuk-table__header\">Opening hours</th>" in page
+
+    def cell(code: str) -> str:
+        return page.split(f'data-testid="hours-{code}">')[1].split("</td>")[0]
+
+    assert "Entered" in cell("bcp") and "Not confirmed" in cell("bcp")
+    assert "Entered" in cell("derby-city") and "Not confirmed" not in cell("derby-city")
+    assert "Not entered" in cell("dorset") and "Not confirmed" not in cell("dorset")
+
+
 def test_a_changed_number_is_no_longer_confirmed(admin_client: FlaskClient) -> None:  # noqa: F811
     la = derby_city()
     url = f"/admin/authorities/{la.id}"
