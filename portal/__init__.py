@@ -115,13 +115,16 @@ def _template_loaders(app: Flask) -> None:
 
 
 def _error_summary(form: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """govuk-frontend-wtf's error summary, with each date's link on its day box: the summary
-    link then moves keyboard focus into the date, not onto the group around it."""
+    """govuk-frontend-wtf's error summary, with each date's link on its first wrong box
+    (`date_input.date_error_href`): the summary link then moves keyboard focus into the box to
+    correct, not onto the group around it."""
     from govuk_frontend_wtf.main import wtforms_errors
+
+    from .date_input import date_error_href, is_date_field
 
     summary: dict[str, Any] = wtforms_errors(form, params or {})
     for item in summary.get("errorList", []):
         name = str(item.get("href", ""))[1:]
-        if name in form and "Date" in type(form[name]).__name__:
-            item["href"] = f"#{form[name].name}-day"
+        if name in form and is_date_field(form[name]):
+            item["href"] = date_error_href(form[name])
     return summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from wtforms import DateField
@@ -26,11 +27,14 @@ _BOXES = ("day", "month", "year")
 @dataclass(frozen=True)
 class DateReading:
     """What three boxes say: the date, or why not (`problem`; for "incomplete", the boxes left
-    empty, in order)."""
+    empty, in order; `wrong`, the boxes that are wrong, in order: the whole date when the
+    problem is not in one box)."""
 
     date: dt.date | None
     problem: Problem | None = None
     empty: tuple[str, ...] = ()
+    # Which boxes, not what is wrong: two readings with the same problem are the same reading.
+    wrong: tuple[str, ...] = dataclass_field(default=_BOXES, compare=False)
 
     def message(self, what: str) -> str:
         """GOV.UK's error message about `what` ("The date it happened"): "Enter the date it
@@ -60,15 +64,63 @@ def read_date_parts(parts: list[str]) -> DateReading:
         return DateReading(None, "missing")
     empty = tuple(box for box, part in zip(_BOXES, parts, strict=True) if not part)
     if empty:
-        return DateReading(None, "incomplete", empty)
-    if not all(part.isdigit() for part in parts):
-        return DateReading(None, "invalid")
+        return DateReading(None, "incomplete", empty, empty)
+    not_numbers = tuple(box for box, part in zip(_BOXES, parts, strict=True)
+                        if not part.isdigit())
+    if not_numbers:
+        return DateReading(None, "invalid", wrong=not_numbers)
     if len(parts[2]) != 4:
-        return DateReading(None, "year")
+        return DateReading(None, "year", wrong=("year",))
+    day, month, year = (int(part) for part in parts)
+    if not 1 <= month <= 12:
+        return DateReading(None, "invalid", wrong=("month",))
     try:
-        return DateReading(dt.date(int(parts[2]), int(parts[1]), int(parts[0])))
+        return DateReading(dt.date(year, month, day))
     except (ValueError, OverflowError):  # OverflowError: a number too big for a C int
-        return DateReading(None, "invalid")
+        # The month and year are right (checked above): the day is not in that month.
+        return DateReading(None, "invalid", wrong=("day",))
+
+
+def wrong_boxes(field: Any) -> tuple[str, ...]:
+    """The boxes of a date field with an error that are wrong, in order: the boxes GOV.UK
+    outlines in red, the first of them the error summary's link. The whole date when what was
+    typed reads as a date (a later check failed, e.g. a date in the future) or nothing was
+    posted."""
+    raw = getattr(field, "raw_data", None)
+    if not raw:
+        return _BOXES
+    reading = read_date_parts(date_parts(raw))
+    return reading.wrong if reading.problem is not None else _BOXES
+
+
+def date_error_href(field: Any) -> str:
+    """The error summary's link for a date field: its first wrong box (GOV.UK: "link to the
+    first field that has an error"), so the link moves focus into that box."""
+    return f"#{field.name}-{wrong_boxes(field)[0]}"
+
+
+def is_date_field(field: Any) -> bool:
+    """A GOV.UK date input (three boxes, ids `<name>-day`, `-month`, `-year`)."""
+    return isinstance(getattr(field, "widget", None), GovDateInput)
+
+
+class DateBoxes(GovDateInput):  # type: ignore[misc]
+    """The GOV.UK date input with only the wrong boxes outlined in red (`wrong_boxes`); the
+    library's widget outlines all three whatever is wrong."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        if not field.errors:
+            return params
+        wrong = wrong_boxes(field)
+        for item in params.get("items") or []:
+            box = str(item.get("id", "")).rsplit("-", 1)[-1]
+            classes = [c for c in str(item.get("classes", "")).split()
+                       if c != "govuk-input--error"]
+            if box in wrong:
+                classes.append("govuk-input--error")
+            item["classes"] = " ".join(classes)
+        return params
 
 
 class GovDateField(DateField):  # type: ignore[misc]
@@ -82,7 +134,7 @@ class GovDateField(DateField):  # type: ignore[misc]
 
     def __init__(self, label: str | None = None, validators: Any = None, *,
                  what: str = "The date", **kwargs: Any) -> None:
-        super().__init__(label, validators, format="%d %m %Y", widget=GovDateInput(), **kwargs)
+        super().__init__(label, validators, format="%d %m %Y", widget=DateBoxes(), **kwargs)
         self.what = what
 
     def process_formdata(self, valuelist: list[Any]) -> None:

@@ -31,12 +31,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
-from ..date_input import DateReading, date_parts, read_date_parts
+from ..date_input import DateBoxes, DateReading, date_parts, read_date_parts
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
@@ -70,7 +69,7 @@ class DateParts(Field):  # type: ignore[misc]
     "invalid" or "year" (`reading.message(what)` says it in GOV.UK's words). The form chooses
     what to say when nothing was typed (`problem`, "missing")."""
 
-    widget = GovDateInput()
+    widget = DateBoxes()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:

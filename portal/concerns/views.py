@@ -28,6 +28,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .. import clock, drafts, notify, once, wording
 from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
+from ..date_input import date_error_href, is_date_field
 from ..models import Concern, ConcernOutcome, FormDraft, User, db
 from ..services import concerns as service
 from ..services import drafts as drafts_service
@@ -114,12 +115,12 @@ def _too_long() -> Any:
 
 
 def _error_list(form: ConcernForm) -> list[dict[str, str]]:
-    """The error summary, linking date errors to the day input (GOV.UK pattern)."""
+    """The error summary, linking date errors to the first wrong box (GOV.UK pattern)."""
     items = []
     for field in form:
         if field.errors:
-            target = f"{field.id}-day" if field.type == "DateParts" else field.id
-            items.append({"text": field.errors[0], "href": f"#{target}"})
+            href = date_error_href(field) if is_date_field(field) else f"#{field.id}"
+            items.append({"text": field.errors[0], "href": href})
     return items
 
 

@@ -460,6 +460,12 @@ def _convening_child(
     return (involved or list(children))[0]
 
 
+# The handover's notes when the line's number or hours are not confirmed (pages that already say
+# so beside the number leave these out: services.handover.handover_view).
+PHONE_NOT_CONFIRMED = "The line's number is not confirmed: check your local procedures."
+HOURS_NOT_CONFIRMED = "The line's opening hours are not confirmed: check before relying on them."
+
+
 def _handover(
     incident: IncidentFacts,
     harmed: list[ChildFacts],
@@ -476,11 +482,9 @@ def _handover(
         is_open, next_open = authority.line_status(at)
         notes = []
         if authority.phone is None:
-            notes.append("The line's number is not confirmed: check your local procedures.")
+            notes.append(PHONE_NOT_CONFIRMED)
         if authority.hours is None:
-            notes.append(
-                "The line's opening hours are not confirmed: check before relying on them."
-            )
+            notes.append(HOURS_NOT_CONFIRMED)
         if authority.out_of_hours_note:
             notes.append(authority.out_of_hours_note)
         entries.append(Handover(

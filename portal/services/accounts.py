@@ -463,18 +463,20 @@ def parse_hours(text: str, day: str = "") -> list[list[str]]:
     """'08:00-12:30, 13:30-17:00' -> [["08:00", "12:30"], ["13:30", "17:00"]]; '' -> [].
 
     Spans may touch (one closing at 12:30, the next opening at 12:30) but never overlap or
-    repeat: the refusal names the two spans in words (and `day`, "Monday", when given)."""
+    repeat: the refusal names the two spans in words. Every refusal names `day` ("On Monday,
+    ..."), when given: a page has seven days of hours."""
     spans: list[list[str]] = []
+    on = f"On {day}, " if day else ""
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
         pieces = [x.strip() for x in re.split(r"\s*(?:-|\u2013|to)\s*", part)]
         if len(pieces) != 2 or not all(HHMM_RE.fullmatch(x) for x in pieces):
-            raise Refused("Enter opening hours as HH:MM-HH:MM, for example 08:00-18:00")
+            raise Refused(_sentence(on, "enter opening hours as HH:MM-HH:MM, "
+                                        "for example 08:00-18:00"))
         if pieces[0] >= pieces[1]:
-            raise Refused("Opening time must be before closing time")
+            raise Refused(_sentence(on, "the opening time must be before the closing time"))
         spans.append(pieces)
-    on = f"On {day}, " if day else ""
     for index, span in enumerate(spans):
         for other in spans[:index]:
             if span == other:
@@ -483,6 +485,11 @@ def parse_hours(text: str, day: str = "") -> list[list[str]]:
                 raise Refused(f"{on}{_span_words(other)} and {_span_words(span)} overlap: "
                               "enter times that do not overlap, like 08:30-12:30, 13:30-17:00")
     return spans
+
+
+def _sentence(on: str, rest: str) -> str:
+    """"On Monday, " + "enter ..." -> "On Monday, enter ..."; no day -> "Enter ..."."""
+    return f"{on}{rest}" if on else rest[:1].upper() + rest[1:]
 
 
 def _span_words(span: list[str]) -> str:

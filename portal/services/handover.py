@@ -67,7 +67,7 @@ from ..models import (
 from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import Assessment as RulesAssessment
-from ..rules import Directory, assess
+from ..rules import Directory, assess, engine
 from ..rules.clock_words import time_of_day
 from ..rules.vocabulary import ROUTE_LABELS, ROUTES
 from . import chronology
@@ -186,8 +186,12 @@ def entries_from(
     missing from the directory.
     """
     if result is not None:
-        entries = [h.as_json() | {"next_open": h.next_open, "known": True}
-                   for h in result.handover]
+        entries = []
+        for h in result.handover:
+            known = directory.get(h.local_authority)
+            entries.append(h.as_json() | {
+                "next_open": h.next_open, "known": True,
+                "out_of_hours_note": known.out_of_hours_note if known else None})
         return entries, "IMMEDIATE_DANGER" in result.triggers or bool(incident.immediate_danger)
     assessment = stored
     stored_result = json.loads(assessment.result or "{}") if assessment else {}
@@ -207,10 +211,23 @@ def entries_from(
             "out_of_hours_phone": authority.out_of_hours_phone,
             "out_of_hours_name": authority.out_of_hours_name,
             "notes": [n for n in (authority.out_of_hours_note,) if n], "known": True,
+            "out_of_hours_note": authority.out_of_hours_note,
         })
     danger = bool(incident.immediate_danger) or (
         assessment is not None and "IMMEDIATE_DANGER" in (assessment.triggers or []))
     return entries, danger
+
+
+def beyond_the_box(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """The handover entry's notes that its box does not already say. The box says when the
+    number, the opening hours or the out-of-hours number is not confirmed ("check locally"),
+    beside the number a DSL reads first, so the engine's notes saying the same, and the
+    directory's out-of-hours note when that number is not confirmed, are left out: each
+    warning once."""
+    said = {engine.PHONE_NOT_CONFIRMED, engine.HOURS_NOT_CONFIRMED}
+    if not entry.get("out_of_hours_phone") and entry.get("out_of_hours_note"):
+        said.add(entry["out_of_hours_note"])
+    return tuple(n for n in entry.get("notes") or () if n not in said)
 
 
 @dataclass
@@ -298,7 +315,7 @@ def handover_view(
             out_of_hours_name=e.get("out_of_hours_name"),
             out_of_hours_phone=e.get("out_of_hours_phone"),
             out_of_hours_tel=tel_href(e.get("out_of_hours_phone")),
-            notes=tuple(e.get("notes") or ()),
+            notes=beyond_the_box(e),
             authority_id=la.id if la is not None and la.active else None,
             sent=sent.get(la.id) if la else None,
         ))

@@ -92,10 +92,13 @@ def test_admin_edits_the_line_and_hours(app, admin_client):
     # HH:MM is checked; what was typed stays in the form.
     response = submit(admin_client, url, {**data, "hours_tue": "9-25:00"})
     html = response.get_data(as_text=True)
-    assert "Enter opening hours as HH:MM-HH:MM" in html and 'href="#hours_tue"' in html
+    # Walk 6: the message names the day (a page has seven days of hours).
+    assert "On Tuesday, enter opening hours as HH:MM-HH:MM, for example 08:00-18:00" in html
+    assert 'href="#hours_tue"' in html
     assert 'value="9-25:00"' in html
     response = submit(admin_client, url, {**data, "hours_tue": "17:00-09:00"})
-    assert "Opening time must be before closing time" in response.get_data(as_text=True)
+    assert "On Tuesday, the opening time must be before the closing time" in \
+        response.get_data(as_text=True)
 
 
 def test_admin_creates_a_school(app, admin_client):

@@ -187,6 +187,20 @@ def test_date_messages(app: Flask, client: FlaskClient, world: World, date: Any,
         response.get_data(as_text=True)
 
 
+def test_date_summary_links_to_the_wrong_box_on_the_concern_form(
+        app: Flask, client: FlaskClient, world: World) -> None:
+    """Walk 6: one rule on every form, the concern form's own error list too: the link goes to
+    the first wrong box, and only the wrong boxes are outlined in red."""
+    sign_in(client, world.staff)
+    response = post_form(client, good_fields(child_ids=[str(world.child.id)],
+                                             occurred_on=["1", "", "2026"]))
+    html = response.get_data(as_text=True)
+    assert '<a href="#occurred_on-month">The date it happened must include a month</a>' in html
+    red = [box for box in ("day", "month", "year")
+           if re.search(rf'govuk-input--error[^"]*" id="occurred_on-{box}"', html)]
+    assert red == ["month"]
+
+
 def test_new_child_messages(app: Flask, client: FlaskClient, world: World) -> None:
     sign_in(client, world.staff)
     text = page(post_form(client, {"new_given": "Zorvek"}, "add_child"))

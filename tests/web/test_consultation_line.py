@@ -85,6 +85,38 @@ def test_the_service_refuses_overlaps_too() -> None:
     assert parse_hours("13:30-17:00, 08:30-12:30") == [["13:30", "17:00"], ["08:30", "12:30"]]
 
 
+def test_hours_typed_wrongly_name_the_day_and_keep_what_was_typed(
+        admin_client: FlaskClient) -> None:  # noqa: F811
+    """Walk 6: "9-5" on Monday said "Enter opening hours as HH:MM-HH:MM" without the day."""
+    la = derby_city()
+    response = submit(admin_client, f"/admin/authorities/{la.id}",
+                      {**LINE, "hours_mon": "9-5", "hours_fri": "16:00-09:00"})
+    assert response.status_code == 200
+    html = text(response)
+    assert "On Monday, enter opening hours as HH:MM-HH:MM, for example 08:00-18:00" in html
+    assert "On Friday, the opening time must be before the closing time" in html
+    assert 'value="9-5"' in html and 'value="16:00-09:00"' in html
+    with pytest.raises(Refused, match=r"^Enter opening hours as HH:MM-HH:MM"):
+        parse_hours("9-5")  # no day given: the sentence still starts with a capital
+
+
+def test_the_list_says_when_hours_are_not_confirmed(admin_client: FlaskClient) -> None:  # noqa: F811
+    """Walk 6: "Not confirmed" showed beside an unconfirmed number but nothing for hours."""
+    derby_city()
+    factories.authority("bcp")  # weekly hours from its public pages, not confirmed
+    factories.authority("dorset")  # no hours at all
+    db.session.commit()
+    page = text(admin_client.get("/admin/authorities"))
+    assert "<th scope=\"col\" class=\"govuk-table__header\">Opening hours</th>" in page
+
+    def cell(code: str) -> str:
+        return page.split(f'data-testid="hours-{code}">')[1].split("</td>")[0]
+
+    assert "Entered" in cell("bcp") and "Not confirmed" in cell("bcp")
+    assert "Entered" in cell("derby-city") and "Not confirmed" not in cell("derby-city")
+    assert "Not entered" in cell("dorset") and "Not confirmed" not in cell("dorset")
+
+
 def test_a_changed_number_is_no_longer_confirmed(admin_client: FlaskClient) -> None:  # noqa: F811
     la = derby_city()
     url = f"/admin/authorities/{la.id}"

@@ -87,3 +87,42 @@ def test_referral_call_says_the_same_as_every_other_form(
     assert "The date of the call must be a real date" in page
     page = text(client.post(url, data={**data, "called_on": ["", "", ""]}))
     assert "Enter the date of the call" in page
+
+
+@pytest.mark.parametrize(("boxes", "wrong"), [
+    (["", "", ""], ("day", "month", "year")),
+    (["", "11", "2026"], ("day",)),
+    (["16", "", ""], ("month", "year")),
+    (["16", "13", "2026"], ("month",)),
+    (["31", "2", "2026"], ("day",)),
+    (["16", "Nov", "2026"], ("month",)),
+    (["16", "11", "26"], ("year",)),
+])
+def test_which_boxes_are_wrong(boxes: list[str], wrong: tuple[str, ...]) -> None:
+    assert read_date_parts(boxes).wrong == wrong
+
+
+def _outlined(page: str, name: str) -> list[str]:
+    """The boxes of date `name` outlined in red, in order."""
+    return [box for box in ("day", "month", "year")
+            if re.search(rf'class="govuk-input[^"]*govuk-input--error[^"]*" id="{name}-{box}"',
+                         page)]
+
+
+def test_the_summary_links_to_the_first_wrong_box_and_only_those_are_red(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 6: the summary's link went to the Day box and all three boxes were red even when
+    only the month or year was wrong (GOV.UK: link to, and outline, the wrong boxes only)."""
+    _, iid = ready_to_hand_over(app, client)
+    page = text(save_facts(client, iid, occurred_on=["16", "", "2026"]))
+    assert '<a href="#occurred_on-month">The date it happened must include a month</a>' in page
+    assert _outlined(page, "occurred_on") == ["month"]
+    page = text(save_facts(client, iid, occurred_on=["16", "11", "26"]))
+    assert 'href="#occurred_on-year"' in page and 'href="#occurred_on-day"' not in page
+    assert _outlined(page, "occurred_on") == ["year"]
+    page = text(save_facts(client, iid, occurred_on=["16", "", ""]))
+    assert 'href="#occurred_on-month"' in page
+    assert _outlined(page, "occurred_on") == ["month", "year"]
+    page = text(save_facts(client, iid, occurred_on=["", "", ""]))  # the whole date
+    assert 'href="#occurred_on-day"' in page
+    assert _outlined(page, "occurred_on") == ["day", "month", "year"]

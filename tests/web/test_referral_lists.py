@@ -197,3 +197,20 @@ def test_every_answered_referral_can_be_paged_through(
     for asked, shown in (("0", 1), ("99", 3), ("x", 1), ("²", 1), ("1" * 40, 1)):
         page = client.get(f"/referrals?answered=all&page={asked}").get_data(as_text=True)
         assert f"Page {shown} of 3" in page
+
+
+def test_the_answered_heading_says_the_page(client: FlaskClient, school_world: dict,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walk 6: after paging, the heading said "Answered (5)" without the page; it says it as
+    the chronology does ("page 2 of 3"). Without paging it says the count alone."""
+    monkeypatch.setattr(service, "ANSWERED_PER_PAGE", 2)
+    for n in range(5):
+        add_referral(school_world, sent=SENT + dt.timedelta(days=n))
+    db.session.commit()
+    sign_in(client, school_world["adviser"])
+    page = client.get("/referrals?answered=all&page=2").get_data(as_text=True)
+    heading = page.split('id="group-answered">')[1].split("</h2>")[0]
+    assert " ".join(heading.split()) == "Answered (5), page 2 of 3"
+    page = client.get("/referrals").get_data(as_text=True)
+    heading = page.split('id="group-answered">')[1].split("</h2>")[0]
+    assert " ".join(heading.split()) == "Answered (5)"

@@ -157,6 +157,31 @@ def test_open_line_and_unconfirmed_numbers(client: FlaskClient, world: dict,
     assert "tel:" not in dorset.split("Record a call")[0]
 
 
+def test_each_unconfirmed_warning_said_once_in_the_box(client: FlaskClient, world: dict,
+                                                       clock: dict) -> None:
+    """Walk 6: an unconfirmed number, hours or out-of-hours number is said once, beside the
+    number in the box, never again in a list of notes below it."""
+    clock["now"] = local("2026-11-23T10:00")
+    world["kai"].local_authority_code = "dorset"
+    factories.authority("dorset")
+    db.session.commit()
+    sign_in(client, world["dsl"])
+    html = client.get(lines_url(world)).get_data(as_text=True)
+    dorset = html_text.unescape(html[html.index('data-testid="line-dorset"'):]
+                                .split("Record a call")[0])
+    assert dorset.count("not confirmed") == 3
+    assert dorset.count("Number not confirmed: check locally") == 1
+    assert dorset.count("Opening hours not confirmed: check locally") == 1
+    assert dorset.count("Out-of-hours number not confirmed: check locally") == 1
+    assert "check your local procedures" not in dorset
+    assert "check before relying on them" not in dorset
+    assert dorset.count("In immediate danger call 999") == 1
+    # A note the box does not say (a confirmed out-of-hours number's caution) is still shown.
+    derbys = html[html.index('data-testid="line-derbyshire"'):
+                  html.index('data-testid="line-dorset"')]
+    assert "01629 532600" in derbys
+
+
 def test_bank_holiday_line_closed(client: FlaskClient, world: dict, clock: dict) -> None:
     clock["now"] = local("2026-12-25T10:00")  # Christmas Day, a Friday
     sign_in(client, world["dsl"])
