@@ -186,11 +186,8 @@ def _wait_for_port(port: int, seconds: float) -> None:
     raise AssertionError(f"nothing listening on {port}")
 
 
-@pytest.fixture
-def gunicorn_port(tmp_path: Path) -> Iterator[int]:
-    """The portal under gunicorn with deploy/gunicorn.conf.py, squeezed to one worker with two
-    threads (so that a few slow clients could take every thread)."""
-    port = _free_port()
+def _portal_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a portal process of its own (a fresh database, keys and instance)."""
     env = dict(os.environ)
     env.update({
         "PORTAL_SECRET_KEY": "s" * 48,
@@ -199,6 +196,15 @@ def gunicorn_port(tmp_path: Path) -> Iterator[int]:
         "PORTAL_INSTANCE": str(tmp_path / "instance"),
     })
     (tmp_path / "instance").mkdir()
+    return env
+
+
+@pytest.fixture
+def gunicorn_port(tmp_path: Path) -> Iterator[int]:
+    """The portal under gunicorn with deploy/gunicorn.conf.py, squeezed to one worker with two
+    threads (so that a few slow clients could take every thread)."""
+    port = _free_port()
+    env = _portal_env(tmp_path)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
@@ -344,14 +350,7 @@ def test_the_wsgi_app_leaves_what_it_loaded_out_of_the_garbage_collectors_walk(
         tmp_path: Path) -> None:
     """wsgi.py freezes what loading the app made (issue 15): a worker's full collections do
     not walk the modules, mappers and templates again and again."""
-    env = dict(os.environ)
-    env.update({
-        "PORTAL_SECRET_KEY": "s" * 48,
-        "PORTAL_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
-        "PORTAL_INSTANCE": str(tmp_path / "instance"),
-    })
-    (tmp_path / "instance").mkdir()
+    env = _portal_env(tmp_path)
     out = subprocess.run(
         [sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
