@@ -35,6 +35,8 @@ SNAKE: Final = re.compile(r"(?<![\w@./-])"
                           r"(?![\w@-]|\.\w)")
 # A source procedure by its file number ("Source: 000, 004", "002 s4").
 SOURCE_NUMBER: Final = re.compile(r"(?<![\d.,:£])(?<!\d )\b00[0-4]\b(?![\d.:])")
+# A recording rule by its number in RULES.md ("told (R9)", "R6 redaction"): walk 7 found one.
+RULE_NUMBER: Final = re.compile(r"(?<![\w-])R(?:10|[1-9])(?![\w-])")
 
 
 def all_codes() -> set[str]:
@@ -93,7 +95,7 @@ def problems(text: str) -> list[str]:
         if repr(match.group(0)) not in seen:
             note("code", match)
     for pattern, kind in ((ISO_DATE, "ISO date"), (ISO_TIME, "ISO time"),
-                          (SOURCE_NUMBER, "source number")):
+                          (SOURCE_NUMBER, "source number"), (RULE_NUMBER, "rule number")):
         for match in pattern.finditer(text):
             note(kind, match)
     return found

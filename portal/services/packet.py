@@ -423,7 +423,7 @@ MISSING_LABELS: Final = {
     "ethnicity": "ethnicity",
     "gp": "GP",
     "other_agencies": "other agencies involved (or 'None known')",
-    "parents_told": "whether the parents or carers were told (R9)",
+    "parents_told": "whether the parents or carers were told",
 }
 
 
@@ -514,7 +514,7 @@ def child_details(child: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("GP", child.get("gp") or "Not known"),
         ("Other agencies already involved",
          "\n".join(child.get("other_agencies") or []) or "None recorded"),
-        ("Parents or carers told (R9)", told_words(child.get("parents_told"))),
+        ("Parents or carers told", told_words(child.get("parents_told"))),
         ("Parents or carers agree to the referral", agree_words(child.get("parents_agree"))),
     ]
     return out

@@ -336,6 +336,7 @@ def test_sources_link_to_the_rules_page(client: FlaskClient, world: dict[str, An
     "Types: sexual_harassment", "Lives in: derbyshire", "Lives in: derby-city",
     "Decision (internal_support, 2026-11-29T22:35:03Z)", "Source: 000, 004",
     "feature no_consent", "IMMEDIATE_DANGER", "Happened on 2026-11-16",
+    "whether the parents or carers were told (R9)",
 ])
 def test_the_check_finds_what_the_issue_saw(seen: str) -> None:
     """The examples of issue 14 are each caught (the check above can fail)."""
@@ -344,7 +345,7 @@ def test_the_check_finds_what_the_issue_saw(seen: str) -> None:
 
 @pytest.mark.parametrize("fine", [
     "Lives in Derbyshire County Council", "adv@derbyshire.example", "Call 0300 123 4567",
-    "Sexual harassment", "Online", "17 November 2026 at 10:15am",
+    "Sexual harassment", "Online", "17 November 2026 at 10:15am", "Referral R-E47DA836",
 ])
 def test_the_check_passes_plain_words(fine: str) -> None:
     assert problems(fine) == []
