@@ -84,7 +84,9 @@ SAME_CONTENT: Final = ("You sent exactly the same a few minutes ago, so it has n
                        "again. Here it is. If you meant to record it twice, change something "
                        "and send it again.")
 # What a page adds to a form for itself, not what the person wrote (`content_hash`).
-_BOOKKEEPING: Final = frozenset({FIELD, "csrf_token", "rescue_key", "version"})
+# A search box's words are how a child was found, not what was said (walk 7: the same child
+# found again by "Thornbury Maisie" made a second concern).
+_BOOKKEEPING: Final = frozenset({FIELD, "csrf_token", "rescue_key", "version", "child_search"})
 _TEXT_FORM: Final = "rescue_key"  # sent by every form that takes text (_partials/draft.html)
 _KEY_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{20,100}")
 _CLAIM: Final = "_portal_once_claim"

@@ -151,3 +151,15 @@ def test_the_draft_saved_after_back_is_forgotten_when_the_same_is_sent_again(
     assert draft_of(w.staff) == {}
     assert again["what_happened"] not in text_of(client.get("/concerns/new"))
     assert concerns_of(w.staff) == 1
+
+
+def test_the_child_found_again_by_other_search_words_is_still_the_same_content(
+        client: FlaskClient, w: World) -> None:
+    """Walk 7: after Back the child is found again, perhaps typed the other way round; the
+    search words are not what was said, so Send again still shows the first concern."""
+    sign_in(client, w.staff)
+    assert client.post("/concerns/new", data=fresh_form(client, w)).status_code == 302
+    again = {**fresh_form(client, w), "child_search": "Testcase Amira"}
+    repeat = client.post("/concerns/new", data=again)
+    assert SAME in text_of(client.get(repeat.headers["Location"]))
+    assert concerns_of(w.staff) == 1
