@@ -157,11 +157,6 @@ def _is_child_keyed(model: type) -> bool:
     return found
 
 
-def _elsewhere(ctx: FieldContext, org_id: str) -> FieldContext:
-    """`ctx` in another scope (the legacy one of `Encrypted.legacy_org_attr`)."""
-    return FieldContext(org_id, ctx.table, ctx.column, ctx.row_id)
-
-
 class Encrypted(Generic[T]):
     """A model attribute stored encrypted in the `<name>_enc` column.
 
@@ -186,13 +181,18 @@ class Encrypted(Generic[T]):
         self.column = f"{name}_enc"
 
     def context(self, obj: Any) -> FieldContext:
+        org_id, row_id = self._scope(obj)
+        return FieldContext(org_id, obj.__tablename__, self.name, row_id)
+
+    def _scope(self, obj: Any) -> tuple[str, str]:
+        """(organisation, row id) of the value on `obj`, as `context` binds them."""
         org = getattr(obj, self.org_attr)
         if org is None:
             raise ValueError(f"{type(obj).__name__}.{self.org_attr} must be set before {self.name}")
         row_id = getattr(obj, "id", None)
         if row_id is None:
             row_id = obj.id = new_id()
-        return FieldContext(str(org), obj.__tablename__, self.name, str(row_id))
+        return str(org), str(row_id)
 
     def _legacy_org(self, obj: Any, org_id: str) -> str | None:
         """The legacy scope of `obj` (see `legacy_org_attr`) when it differs from `org_id`, its
@@ -205,38 +205,33 @@ class Encrypted(Generic[T]):
         legacy = str(org)
         return None if legacy == org_id else legacy
 
-    def legacy_context(self, obj: Any) -> FieldContext | None:
-        """Where a value written before the move to `org_attr` was bound (None: no such move)."""
-        if self.legacy_org_attr is None:
-            return None
-        org = getattr(obj, self.legacy_org_attr)
-        return None if org is None else FieldContext(
-            str(org), obj.__tablename__, self.name, str(obj.id))
-
     def decrypt_blob(self, obj: Any, blob: bytes) -> bytes:
         """The plaintext of `blob`, a value of this field on `obj` (its own scope or, not yet
         moved, the legacy one). A shredded scope raises `KeyShredded`.
 
-        Each piece of work once: the context is built once (the legacy one only when a try
-        under it is made), the header read once (`parse_field`) for every try, and a key open
-        in the cache found with one look."""
+        Each piece of work once: the header is read once (`parse_field`) for every try, a
+        context built only for the scope tried (a value not yet moved, under a school key
+        already open, never builds its own), and a key open in the cache found with one look."""
         ring = keyring()
-        ctx = self.context(obj)
-        legacy_org = self._legacy_org(obj, ctx.org_id)
+        org_id, row_id = self._scope(obj)
+        legacy_org = self._legacy_org(obj, org_id)
         sealed = parse_field(blob)
+        table = obj.__tablename__
         if legacy_org is not None and ring.holds_key(legacy_org, sealed.key_id):
             # Not yet moved to its child's key, under a school key already open: asking the
             # store for a child key that does not hold it cost two statements per child on a
             # page listing older files' children.
             try:
-                return ring.decrypt_sealed(_elsewhere(ctx, legacy_org), sealed)
+                return ring.decrypt_sealed(
+                    FieldContext(legacy_org, table, self.name, row_id), sealed)
             except DecryptionError:
                 pass  # a key of the same id in another scope: the usual way below
+        ctx = FieldContext(org_id, table, self.name, row_id)
         try:
             plain = ring.decrypt_if_open(ctx, sealed)
             if plain is None:
-                if ctx.org_id.startswith(CHILD_ORG_PREFIX):
-                    _open_child_scopes(obj, ctx.org_id, ring)
+                if org_id.startswith(CHILD_ORG_PREFIX):
+                    _open_child_scopes(obj, org_id, ring)
                 plain = ring.decrypt_sealed(ctx, sealed)
             return plain
         except KeyShredded:
@@ -245,7 +240,8 @@ class Encrypted(Generic[T]):
             if legacy_org is None:
                 raise
             try:
-                return ring.decrypt_sealed(_elsewhere(ctx, legacy_org), sealed)
+                return ring.decrypt_sealed(
+                    FieldContext(legacy_org, table, self.name, row_id), sealed)
             except KeyNotFound:
                 # Under neither key of this row: a value copied from another child's file.
                 raise DecryptionError(

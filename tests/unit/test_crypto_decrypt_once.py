@@ -1,7 +1,8 @@
 """Reading an encrypted model field does each piece of work once (issue 15): its header is
-read once (`parse_field`) for every try, its context built once (the school's, for a value
-not yet moved to its child's key, only when that try is made), and it still reads, and fails,
-exactly as before: the same values, the same errors with the same words."""
+read once (`parse_field`) for every try, one context built for each scope tried (a value not
+yet moved to its child's key, under the school's key already open, builds the school's only),
+and it still reads, and fails, exactly as before: the same values, the same errors with the
+same words."""
 
 from __future__ import annotations
 
@@ -229,7 +230,7 @@ def test_one_value_reads_its_header_once_and_builds_one_context(
     assert counted == {"headers": 1, "contexts": 1}
 
 
-def test_a_value_not_yet_moved_reads_its_header_once(
+def test_a_value_not_yet_moved_reads_its_header_once_and_builds_one_context(
         two: tuple[Child, Child], counted: dict[str, int]) -> None:
     a = two[0]
     a.given_name_enc = _school_value(a, "given_name", "Zoë")
@@ -237,4 +238,4 @@ def test_a_value_not_yet_moved_reads_its_header_once(
     keyring().active_key_id(str(a.school_id))
     counted.update(headers=0, contexts=0)
     assert a.given_name == "Zoë"
-    assert counted == {"headers": 1, "contexts": 2}  # its own, then the school's
+    assert counted == {"headers": 1, "contexts": 1}  # the school's alone
