@@ -9,7 +9,8 @@ the CLI and migrations alike, and tested on its own. One module per job:
     stored (``WrappedKeyStore``); rotating the master key re-wraps those and touches no records.
     Also the errors of the whole package.
 ``fields``
-    Where a value lives (``FieldContext``), the field format, blind indexes, ``key_id_of``.
+    Where a value lives (``FieldContext``), the field format (``parse_field`` reads a value's
+    header once), blind indexes, ``key_id_of``.
 ``stream``
     The chunked AES-GCM format (STREAM), used by attachments and by backups.
 ``keyring``
@@ -20,7 +21,14 @@ the CLI and migrations alike, and tested on its own. One module per job:
 
 from __future__ import annotations
 
-from .fields import FieldContext, fold_for_match, key_id_of, normalise_for_index
+from .fields import (
+    FieldContext,
+    SealedField,
+    fold_for_match,
+    key_id_of,
+    normalise_for_index,
+    parse_field,
+)
 from .keyring import DEFAULT_CHUNK_SIZE, KeyRing
 from .keys import (
     DEPLOYMENT_ORG,
@@ -61,6 +69,7 @@ __all__ = [
     "MasterKeyMissing",
     "MasterKeyProvider",
     "Readable",
+    "SealedField",
     "WrappedKey",
     "WrappedKeyStore",
     "Writable",
@@ -69,4 +78,5 @@ __all__ = [
     "load_master_key",
     "new_master_key_b64",
     "normalise_for_index",
+    "parse_field",
 ]

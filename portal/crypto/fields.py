@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -30,6 +30,8 @@ from .keys import NONCE_LEN, TAG_LEN, DecryptionError, check_key_id, check_text,
 FIELD_VERSION: Final = 1
 STREAM_VERSION: Final = 2
 _FIELD_DOMAIN: Final = b"portal.field.v1"
+_FIELD_LABEL: Final = lp(_FIELD_DOMAIN)  # the AAD's first part, the same for every value
+_KEY_ID_MAX: Final = 64  # check_key_id's longest id: a header is at most 2 + 64 bytes
 _INDEX_DOMAIN: Final = b"portal.blind-index.v1"
 _PURPOSE_RE: Final = re.compile(r"[a-z0-9_.-]{1,64}")
 
@@ -76,8 +78,8 @@ class FieldContext:
 
     def encode(self) -> bytes:
         """Canonical, unambiguous encoding used in associated data."""
-        parts = (self.org_id, self.table, self.column, str(self.row_id))
-        return b"".join(lp(p.encode("utf-8")) for p in parts)
+        return (lp(self.org_id.encode("utf-8")) + lp(self.table.encode("utf-8"))
+                + lp(self.column.encode("utf-8")) + lp(str(self.row_id).encode("utf-8")))
 
 
 def header(version: int, key_id: str) -> bytes:
@@ -109,11 +111,11 @@ def key_id_of(blob: bytes) -> str:
     Lets a CLI count which keys are still in use before dropping retired keys or shredding.
     Not authenticated: use it for bookkeeping, never for access decisions.
     """
-    return parse_header(bytes(blob[:66]))[1]
+    return parse_header(bytes(blob[: 2 + _KEY_ID_MAX]))[1]
 
 
 def _field_aad(head: bytes, ctx: FieldContext) -> bytes:
-    return lp(_FIELD_DOMAIN) + lp(head) + ctx.encode()
+    return _FIELD_LABEL + lp(head) + ctx.encode()
 
 
 def seal_field(aead: AESGCM, key_id: str, ctx: FieldContext, data: bytes) -> bytes:
@@ -125,17 +127,38 @@ def seal_field(aead: AESGCM, key_id: str, ctx: FieldContext, data: bytes) -> byt
 
 def field_key_id(blob: bytes) -> str:
     """The key id of a field value, checking it is one (not yet its authenticity)."""
-    version, key_id, offset = parse_header(blob)
+    return parse_field(blob, as_key_id_of=False).key_id
+
+
+class SealedField(NamedTuple):
+    """A field value whose header has been read once (``parse_field``): its bytes, its key id
+    and where its nonce starts. Checked to be a field value, not yet authenticated."""
+
+    blob: bytes
+    key_id: str
+    offset: int
+
+
+def parse_field(blob: bytes, *, as_key_id_of: bool = True) -> SealedField:
+    """Read a field value's header once, for everything a decryption asks of it (which key,
+    where the nonce starts, the header in the AAD), checking it is a field value. Raises
+    ``DecryptionError`` as ``key_id_of`` and then ``field_key_id`` would, in that order: a
+    length byte longer than any key id is "too short" as ``key_id_of`` finds it (or, with
+    ``as_key_id_of`` false, "malformed" as ``field_key_id`` alone finds it)."""
+    blob = bytes(blob)
+    version, key_id, offset = parse_header(blob[: 2 + _KEY_ID_MAX] if as_key_id_of else blob)
     if version != FIELD_VERSION:
         raise DecryptionError(f"not a field value (format version {version})")
     if len(blob) < offset + NONCE_LEN + TAG_LEN:
         raise DecryptionError("encrypted value is too short")
-    return key_id
+    return SealedField(blob, key_id, offset)
 
 
-def open_field(aead: AESGCM, ctx: FieldContext, blob: bytes) -> bytes:
-    """The plaintext of a field value (``field_key_id`` first, to find ``aead``)."""
-    _, _, offset = parse_header(blob)
+def open_field(aead: AESGCM, ctx: FieldContext, blob: bytes, offset: int | None = None) -> bytes:
+    """The plaintext of a field value (``field_key_id`` first, to find ``aead``; ``offset``, the
+    end of its header, when ``parse_field`` has read it already)."""
+    if offset is None:
+        offset = parse_header(blob)[2]
     nonce = blob[offset : offset + NONCE_LEN]
     try:
         return aead.decrypt(nonce, blob[offset + NONCE_LEN :], _field_aad(blob[:offset], ctx))

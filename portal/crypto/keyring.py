@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import clock as portal_clock
 from . import fields, stream
-from .fields import FieldContext, key_id_of, normalise_for_index
+from .fields import FieldContext, SealedField, key_id_of, normalise_for_index
 from .keys import (
     KEY_LEN,
     CryptoError,
@@ -364,9 +364,24 @@ class KeyRing:
         return fields.seal_field(self._key(ctx.org_id, key_id, "data").aead, key_id, ctx, data)
 
     def decrypt(self, ctx: FieldContext, blob: bytes) -> bytes:
-        blob = bytes(blob)
-        key = self._key(ctx.org_id, fields.field_key_id(blob), "data")
-        return fields.open_field(key.aead, ctx, blob)
+        return self.decrypt_sealed(ctx, fields.parse_field(blob, as_key_id_of=False))
+
+    def decrypt_sealed(self, ctx: FieldContext, sealed: SealedField) -> bytes:
+        """``decrypt`` of a value whose header ``parse_field`` has read (once, for every try)."""
+        key = self._key(ctx.org_id, sealed.key_id, "data")
+        return fields.open_field(key.aead, ctx, sealed.blob, sealed.offset)
+
+    def decrypt_if_open(self, ctx: FieldContext, sealed: SealedField) -> bytes | None:
+        """``decrypt_sealed`` if the value's key is open in the cache now, else None (never
+        reads the store): ``holds_key`` and the decryption with one look in the cache."""
+        with self._lock:
+            hit = self._keys.get((ctx.org_id, sealed.key_id))
+            if hit is None or hit[1] <= self._monotonic():
+                return None
+            self._keys.move_to_end((ctx.org_id, sealed.key_id))
+        if hit[0].purpose != "data":
+            raise KeyNotFound(f"key {sealed.key_id} of {ctx.org_id} is not a data key")
+        return fields.open_field(hit[0].aead, ctx, sealed.blob, sealed.offset)
 
     def decrypt_text(self, ctx: FieldContext, blob: bytes) -> str:
         try:

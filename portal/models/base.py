@@ -11,7 +11,14 @@ from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 
 from .. import clock
-from ..crypto import DecryptionError, FieldContext, KeyNotFound, KeyRing, KeyShredded, key_id_of
+from ..crypto import (
+    DecryptionError,
+    FieldContext,
+    KeyNotFound,
+    KeyRing,
+    KeyShredded,
+    parse_field,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -174,49 +181,67 @@ class Encrypted(Generic[T]):
         self.column = f"{name}_enc"
 
     def context(self, obj: Any) -> FieldContext:
+        org_id, row_id = self._scope(obj)
+        return FieldContext(org_id, obj.__tablename__, self.name, row_id)
+
+    def _scope(self, obj: Any) -> tuple[str, str]:
+        """(organisation, row id) of the value on `obj`, as `context` binds them."""
         org = getattr(obj, self.org_attr)
         if org is None:
             raise ValueError(f"{type(obj).__name__}.{self.org_attr} must be set before {self.name}")
-        if getattr(obj, "id", None) is None:
-            obj.id = new_id()
-        return FieldContext(str(org), obj.__tablename__, self.name, str(obj.id))
+        row_id = getattr(obj, "id", None)
+        if row_id is None:
+            row_id = obj.id = new_id()
+        return str(org), str(row_id)
 
-    def legacy_context(self, obj: Any) -> FieldContext | None:
-        """Where a value written before the move to `org_attr` was bound (None: no such move)."""
+    def _legacy_org(self, obj: Any, org_id: str) -> str | None:
+        """The legacy scope of `obj` (see `legacy_org_attr`) when it differs from `org_id`, its
+        own: None for a field that never moved, a row without one, or one scope for both."""
         if self.legacy_org_attr is None:
             return None
         org = getattr(obj, self.legacy_org_attr)
-        return None if org is None else FieldContext(
-            str(org), obj.__tablename__, self.name, str(obj.id))
+        if org is None:
+            return None
+        legacy = str(org)
+        return None if legacy == org_id else legacy
 
     def decrypt_blob(self, obj: Any, blob: bytes) -> bytes:
         """The plaintext of `blob`, a value of this field on `obj` (its own scope or, not yet
-        moved, the legacy one). A shredded scope raises `KeyShredded`."""
+        moved, the legacy one). A shredded scope raises `KeyShredded`.
+
+        Each piece of work once: the header is read once (`parse_field`) for every try, a
+        context built only for the scope tried (a value not yet moved, under a school key
+        already open, never builds its own), and a key open in the cache found with one look."""
         ring = keyring()
-        ctx = self.context(obj)
-        legacy = self.legacy_context(obj)
-        if legacy is not None and legacy.org_id == ctx.org_id:
-            legacy = None  # the field never moved: one scope
-        key_id = key_id_of(blob)
-        if legacy is not None and ring.holds_key(legacy.org_id, key_id):
+        org_id, row_id = self._scope(obj)
+        legacy_org = self._legacy_org(obj, org_id)
+        sealed = parse_field(blob)
+        table = obj.__tablename__
+        if legacy_org is not None and ring.holds_key(legacy_org, sealed.key_id):
             # Not yet moved to its child's key, under a school key already open: asking the
             # store for a child key that does not hold it cost two statements per child on a
             # page listing older files' children.
             try:
-                return ring.decrypt(legacy, blob)
+                return ring.decrypt_sealed(
+                    FieldContext(legacy_org, table, self.name, row_id), sealed)
             except DecryptionError:
                 pass  # a key of the same id in another scope: the usual way below
-        if ctx.org_id.startswith(CHILD_ORG_PREFIX) and not ring.holds_key(ctx.org_id, key_id):
-            _open_child_scopes(obj, ctx.org_id, ring)
+        ctx = FieldContext(org_id, table, self.name, row_id)
         try:
-            return ring.decrypt(ctx, blob)
+            plain = ring.decrypt_if_open(ctx, sealed)
+            if plain is None:
+                if org_id.startswith(CHILD_ORG_PREFIX):
+                    _open_child_scopes(obj, org_id, ring)
+                plain = ring.decrypt_sealed(ctx, sealed)
+            return plain
         except KeyShredded:
             raise
         except KeyNotFound:
-            if legacy is None:
+            if legacy_org is None:
                 raise
             try:
-                return ring.decrypt(legacy, blob)
+                return ring.decrypt_sealed(
+                    FieldContext(legacy_org, table, self.name, row_id), sealed)
             except KeyNotFound:
                 # Under neither key of this row: a value copied from another child's file.
                 raise DecryptionError(
