@@ -39,12 +39,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from sqlalchemy import and_, literal, select, true
+from sqlalchemy import and_, literal, select
 from sqlalchemy.orm import defer
 from werkzeug.exceptions import NotFound
 
 from .. import audit, wording
-from ..access import attachments_visible_to, parse_id, school_rows_visible_to
+from ..access import (
+    attachments_visible_to,
+    parse_id,
+    school_row_visible_to,
+    school_rows_visible_to,
+)
 from ..attachments import AttachmentStore
 from ..models import (
     Attachment,
@@ -547,14 +552,14 @@ def child_panels(user: Any, child: Child) -> ChildPanels:
     and one with both reads each pair (a file is sent or copied a few times at most). The
     copies' PDFs are not read."""
     one = select(literal(1).label("one")).subquery()
-    exports = school_rows_visible_to(user, SealedExport).whereclause
-    copies = school_rows_visible_to(user, Disclosure).whereclause
+    # Each share as a clause in its join (access.school_row_visible_to): never "everything"
+    # when a select has no condition to lend.
+    exports = school_row_visible_to(user, SealedExport)
+    copies = school_row_visible_to(user, Disclosure)
     rows = db.session.execute(
         select(SealedExport, Disclosure, User.display_name).select_from(one)
-        .outerjoin(SealedExport, and_(SealedExport.child_id == child.id,
-                                      true() if exports is None else exports))
-        .outerjoin(Disclosure, and_(Disclosure.child_id == child.id,
-                                    true() if copies is None else copies))
+        .outerjoin(SealedExport, and_(SealedExport.child_id == child.id, exports))
+        .outerjoin(Disclosure, and_(Disclosure.child_id == child.id, copies))
         .outerjoin(User, User.id == Disclosure.released_by_id)
         .options(defer(Disclosure.pdf_enc))
         .order_by(SealedExport.created_at, SealedExport.id, Disclosure.released_at,
