@@ -328,6 +328,10 @@ def test_reporter_sees_their_own_concerns_only(app: Flask, client: FlaskClient,
     assert "AT (C0001)" in listing  # initials and reference, not the name
     assert "Amira" not in listing
     assert "Sent: waiting for a safeguarding lead" in listing
+    # On a phone the rows stack: each value says what it is (walk 7 found them unlabelled).
+    markup = client.get("/concerns/mine").get_data(as_text=True)
+    for label in ("Sent", "Happened", "Children", "Status"):
+        assert f'data-label="{label}"' in markup, label
     assert client.get(f"/concerns/{theirs}").status_code == 404
     assert other_client.get(f"/concerns/{mine}").status_code == 404
 
