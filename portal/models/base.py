@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
+from inspect import getattr_static as inspect_static
 from typing import Any, Final, Generic, TypeVar, overload
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from .. import clock
 from ..crypto import (
@@ -117,7 +120,10 @@ def _open_child_scopes(obj: Any, own: str, ring: KeyRing) -> None:
     children would otherwise look up 40 keys one statement at a time (and again whenever the
     cache's five minutes run out). Reads only what is loaded (never an expired attribute), and
     each scope once per session: a scope found without keys is left to the usual lookup."""
-    session = object_session(obj)
+    try:
+        session = object_session(obj)
+    except UnmappedInstanceError:  # columns read without the ORM (`plain_value`)
+        session = None
     if session is None:
         return
     done: set[str] = session.info.setdefault(_OPENED, set())
@@ -155,6 +161,48 @@ def _is_child_keyed(model: type) -> bool:
             isinstance(v, Encrypted) and v.org_attr == "key_org"
             for klass in model.__mro__ for v in vars(klass).values())
     return found
+
+
+class _ColumnsOf:
+    """What an `Encrypted` field reads of its row (id, organisation columns, key scope), given
+    as columns loaded without the ORM: `key_org` is worked out by the model's own property, so
+    there is one rule for each model's key scope."""
+
+    def __init__(self, model: type, columns: dict[str, Any]) -> None:
+        self.__dict__.update(columns)
+        self.__tablename__ = model.__tablename__  # type: ignore[attr-defined]
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "key_org":
+            scope = inspect_static(self._model, "key_org", None)
+            if isinstance(scope, property) and scope.fget is not None:
+                return scope.fget(self)
+        raise AttributeError(name)
+
+
+def plain_value(model: type, name: str, blob: bytes | None, **columns: Any) -> Any:
+    """The plaintext of `model.<name>` stored as `blob`, for a read model that loads columns
+    (Core rows) rather than ORM objects: the same keys, scopes, fallbacks and errors as reading
+    the attribute of a loaded object. `columns` are the row's columns the field's key is bound
+    to: always `id`, and the organisation column (`school_id`, or the field's own); a field of
+    a child's file also needs `child_id` (a child's own fields: `id` alone) and `school_id` for
+    values from before per-child keys. None for None.
+
+    Decrypting many children's values: open their keys first in one read of the key store,
+    with `open_child_scopes_for`, as loading their objects would."""
+    if blob is None:
+        return None
+    field = inspect_static(model, name)
+    if not isinstance(field, Encrypted):
+        raise TypeError(f"{model.__name__}.{name} is not an encrypted field")
+    return field._decode(field.decrypt_blob(_ColumnsOf(model, columns), blob))
+
+
+def open_child_scopes_for(child_ids: Iterable[uuid.UUID]) -> None:
+    """Open the keys of these children's files in one read of the key store (keys already
+    open are skipped): before `plain_value` decrypts values of many children's files."""
+    keyring().open_scopes({child_key_org(child_id) for child_id in child_ids})
 
 
 class Encrypted(Generic[T]):
