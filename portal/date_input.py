@@ -4,12 +4,12 @@ error wording (design-system.service.gov.uk/components/date-input): "Enter the d
 month", "The date it happened must be a real date", "The date it happened must include a year of
 4 numbers, like 2026".
 
-Digits in any script are read as the digits they are: "２０２６" (a Japanese or Chinese keyboard
-in full-width mode), "٢٠٢٦" (Arabic-Indic) and "2026" are all 2026, and are shown back in
-ordinary digits (`date_parts`). Refusing them would say "must be a real date" of something that
-plainly is one, in a box that looks right, and the person could not see what to change;
-reading them is what they meant. Only decimal digits are read this way (`str.isdecimal`):
-"²" or "½" are not a digit of a date and are refused as not a real date.
+Digits in any script are read as the digits they are: 2026 typed in full-width digits (U+FF10
+to U+FF19, as a Japanese or Chinese keyboard types them), in Arabic-Indic digits or in ordinary
+ones is 2026, and is shown back in ordinary digits (`date_parts`). Refusing them would say
+"must be a real date" of something that plainly is one, in a box that looks right, and the
+person could not see what to change; reading them is what they meant. Only decimal digits are
+read this way (`str.isdecimal`): "²" or "½" are no digit of a date, refused as not a real date.
 
 `read_date_parts` is the rule; `GovDateField` the WTForms field for it (used by the incident,
 referral, transfer, retention and export forms); the concern form's `DateParts` reads with the
@@ -66,8 +66,8 @@ def _ordinary_digits(text: str) -> str:
 
 def date_parts(values: list[Any] | None) -> list[str]:
     """The three boxes as typed (spaces around them dropped, digits of any script written as
-    ordinary digits: "２０２６" is "2026"); missing boxes empty, extra ones ignored (a tampered
-    post is read, never a crash)."""
+    ordinary digits: full-width 2026 is "2026"); missing boxes empty, extra ones ignored (a
+    tampered post is read, never a crash)."""
     parts = [_ordinary_digits(str(v).strip()) for v in (values or [])][:3]
     return parts + [""] * (3 - len(parts))
 

@@ -11,13 +11,13 @@ tonos as alpha, Arabic harakat).
 
 A name part ("O'Brien-Smith") gives these *words*: its pieces split at spaces, hyphens, dots and
 apostrophes ("o", "brien", "smith"), the pieces kept whole across apostrophes ("obrien", "smith"),
-and the whole part run together ("obriensmith"); and its *typed words* (`typed_words`, the one rule
-a typed search is cut by), so a part with spaces and hyphens is found as it is written
+and the whole part run together ("obriensmith"); and its *typed words* (`typed_words`, the one
+rule a typed search is cut by), so a part with spaces and hyphens is found as it is written
 ("王-Ó Súilleabháin" gives "王o" and "suilleabhain", as typing it does). So "O'Brien",
-"O\u2019Brien" (a typographic apostrophe), "OBrien" and "O Brien" all find it. Scripts written without spaces (Chinese,
-Japanese; Korean and Thai names are treated alike) give every run of characters of the part
-and of the whole name in either order ("李", "李小", "小龙", "李小龙"), since there is no word
-to start from.
+"O\u2019Brien" (a typographic apostrophe), "OBrien" and "O Brien" all find it. Scripts written
+without spaces (Chinese, Japanese; Korean and Thai names are treated alike) give every run of
+characters of the part and of the whole name in either order ("李", "李小", "小龙", "李小龙"),
+since there is no word to start from.
 
 A typed search is cut at spaces, commas, semicolons and slashes; within each word, apostrophes,
 hyphens and dots are dropped ("O'Brien" -> "obrien", "Mary-Jane" -> "maryjane"): `typed_words`,

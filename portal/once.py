@@ -75,8 +75,8 @@ from .models.base import utcnow
 from .safe_redirect import safe_next
 
 __all__ = ["ALREADY_SENT", "FIELD", "KEY_LIFE", "SAME_CONTENT", "SAME_CONTENT_WINDOW",
-           "SEARCH_BOXES", "AlreadySent", "claim", "content_hash", "done", "forget_expired", "init_app",
-           "key_hash", "new_key", "submission_key_field"]
+           "SEARCH_BOXES", "AlreadySent", "claim", "content_hash", "done", "forget_expired",
+           "init_app", "key_hash", "new_key", "submission_key_field"]
 
 FIELD: Final = "submission_key"
 KEY_LIFE: Final = dt.timedelta(days=7)

@@ -128,15 +128,25 @@ def test_the_summary_links_to_the_first_wrong_box_and_only_those_are_red(
     assert _outlined(page, "occurred_on") == ["day", "month", "year"]
 
 
+def wide(digits: str) -> str:
+    """Digits as a Japanese or Chinese keyboard in full-width mode types them."""
+    return "".join(chr(0xFF10 + int(d)) for d in digits)
+
+
+def arabic(digits: str) -> str:
+    """Arabic-Indic digits."""
+    return "".join(chr(0x0660 + int(d)) for d in digits)
+
+
 @pytest.mark.parametrize(("boxes", "reading"), [
     # A Japanese or Chinese keyboard in full-width mode, and Arabic-Indic digits: the same date.
-    (["１６", "１１", "２０２６"], DateReading(dt.date(2026, 11, 16))),
-    (["١٦", "١١", "٢٠٢٦"], DateReading(dt.date(2026, 11, 16))),
-    (["16", "11", "２０２６"], DateReading(dt.date(2026, 11, 16))),
-    (["16", "11", "２６"], DateReading(None, "year")),
+    ([wide("16"), wide("11"), wide("2026")], DateReading(dt.date(2026, 11, 16))),
+    ([arabic("16"), arabic("11"), arabic("2026")], DateReading(dt.date(2026, 11, 16))),
+    (["16", "11", wide("2026")], DateReading(dt.date(2026, 11, 16))),
+    (["16", "11", wide("26")], DateReading(None, "year")),
     # Superscripts are digits to Python but no number: refused, never a crash.
-    (["1", "2", "²⁰²⁶"], DateReading(None, "invalid")),
-    (["²", "2", "2026"], DateReading(None, "invalid")),
+    (["1", "2", "\u00b2\u2070\u00b2\u2076"], DateReading(None, "invalid")),
+    (["\u00b2", "2", "2026"], DateReading(None, "invalid")),
 ])
 def test_digits_of_any_script_are_read_as_the_digits_they_are(
         boxes: list[str], reading: DateReading) -> None:
@@ -145,16 +155,18 @@ def test_digits_of_any_script_are_read_as_the_digits_they_are(
 
 def test_full_width_digits_are_shown_back_as_ordinary_digits(
         app: Flask, client: FlaskClient) -> None:
-    """Walk 7: "２０２６" typed on a Japanese keyboard was accepted as the year but shown back as
-    typed. It is 2026: the page shows "2026", and a wrong box says what is wrong with it."""
+    """Walk 7: 2026 typed in full-width digits on a Japanese keyboard was accepted as the year
+    but shown back as typed. It is 2026: the page shows "2026", and a wrong box says what is
+    wrong with it."""
     _, iid = ready_to_hand_over(app, client)
-    page = text(save_facts(client, iid, occurred_on=["３１", "２", "２０２６"]))
+    page = text(save_facts(client, iid, occurred_on=[wide("31"), wide("2"), wide("2026")]))
     assert "The date it happened must be a real date" in page
     for box, value in (("day", "31"), ("month", "2"), ("year", "2026")):
         assert re.search(rf'id="occurred_on-{box}" name="occurred_on" type="text" '
                          rf'value="{value}"', page), box
-    assert "２" not in page and "３" not in page
-    assert save_facts(client, iid, occurred_on=["１６", "１１", "２０２６"]).status_code == 302
+    assert wide("2") not in page and wide("3") not in page
+    sent = save_facts(client, iid, occurred_on=[wide("16"), wide("11"), wide("2026")])
+    assert sent.status_code == 302
 
 
 def _invalid(page: str, name: str) -> list[str]:
