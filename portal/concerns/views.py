@@ -382,8 +382,6 @@ def mine() -> str:
             "occurred": wording.day(concern.occurred_on) if concern.occurred_on else "Not given",
             "children": ", ".join(link.child.redacted_label for link in concern.children),
             "state": _state(concern, outcomes.get(concern.id, [])),
-            "picked_up": concern.state == "picked_up",
-            "recorded": concern.state == "recorded",
             "urgent": concern.urgent,
         }
         for concern in concerns
