@@ -35,7 +35,14 @@ import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    sync_playwright,
+)
 from sqlalchemy import create_engine
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -511,6 +518,16 @@ def assert_no_horizontal_scroll(page: Page, width: int = 390) -> None:
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, (
         f"{page.url} scrolls sideways: scrollWidth {scroll_width} > {width}")
+
+
+def menu_link(page: Page, name: str) -> Locator:
+    """The header's navigation link `name`, shown: on a phone it sits behind the "Menu"
+    button, which this opens."""
+    page.wait_for_load_state("load")  # GOV.UK Frontend's script has made (or not) the button
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") != "true":
+        menu.click()
+    return page.get_by_role("navigation", name="Menu").get_by_role("link", name=name)
 
 
 def fresh_totp(secret: str, last_step: int) -> tuple[str, int]:

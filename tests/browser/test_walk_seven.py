@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Seed, assert_no_horizontal_scroll, check_axe
+from tests.browser.conftest import Seed, assert_no_horizontal_scroll, check_axe, menu_link
 from tests.browser.test_concern_to_decision import born_aged, london_today
 
 pytestmark = pytest.mark.browser
@@ -39,17 +39,6 @@ def test_your_concerns_say_sent_once_on_a_phone(
     checked(page)
 
 
-def _menu_link(page: Page, name: str) -> Locator:
-    """The header's link `name`, shown: on a phone it sits behind the "Menu" button."""
-    page.wait_for_load_state("load")  # GOV.UK Frontend's script has made (or not) the button
-    menu = page.get_by_role("button", name="Menu")
-    if menu.is_visible() and menu.get_attribute("aria-expanded") != "true":
-        menu.click()
-    link = page.get_by_role("navigation", name="Menu").get_by_role("link", name=name)
-    expect(link).to_be_visible()
-    return link
-
-
 def test_the_header_marks_the_section_of_an_incident_and_a_childs_file(
         seed: Seed, new_page: Callable[..., Page], sign_in: Callable[..., None]) -> None:
     school = seed.school()
@@ -63,17 +52,18 @@ def test_the_header_marks_the_section_of_an_incident_and_a_childs_file(
     sign_in(page, dsl.email, dsl.password, dsl.totp_secret)
 
     page.goto(f"/incidents/{iid}")
-    expect(_menu_link(page, "Dashboard")).to_have_attribute("aria-current", "true")
+    expect(menu_link(page, "Dashboard")).to_be_visible()
+    expect(menu_link(page, "Dashboard")).to_have_attribute("aria-current", "true")
     expect(page.locator("nav[aria-label=Menu] [aria-current]")).to_have_count(1)
     checked(page)
 
     page.goto(f"/children/{kid.id}")
-    expect(_menu_link(page, "Children")).to_have_attribute("aria-current", "true")
+    expect(menu_link(page, "Children")).to_have_attribute("aria-current", "true")
     expect(page.locator("nav[aria-label=Menu] [aria-current]")).to_have_count(1)
     checked(page)
 
     page.goto("/dashboard")
-    expect(_menu_link(page, "Dashboard")).to_have_attribute("aria-current", "page")
+    expect(menu_link(page, "Dashboard")).to_have_attribute("aria-current", "page")
     checked(page)
 
 
