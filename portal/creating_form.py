@@ -56,7 +56,7 @@ def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *
         drafts.restore(form)
     if not form.validate_on_submit() or (ready is not None and not ready()):
         return Submitted()
-    once.claim()
+    once.claim(form)
     try:
         result = create()
     except Refused as error:

@@ -4,6 +4,13 @@ error wording (design-system.service.gov.uk/components/date-input): "Enter the d
 month", "The date it happened must be a real date", "The date it happened must include a year of
 4 numbers, like 2026".
 
+Digits in any script are read as the digits they are: 2026 typed in full-width digits (U+FF10
+to U+FF19, as a Japanese or Chinese keyboard types them), in Arabic-Indic digits or in ordinary
+ones is 2026, and is shown back in ordinary digits (`date_parts`). Refusing them would say
+"must be a real date" of something that plainly is one, in a box that looks right, and the
+person could not see what to change; reading them is what they meant. Only decimal digits are
+read this way (`str.isdecimal`): "²" or "½" are no digit of a date, refused as not a real date.
+
 `read_date_parts` is the rule; `GovDateField` the WTForms field for it (used by the incident,
 referral, transfer, retention and export forms); the concern form's `DateParts` reads with the
 same rule and chooses its own messages for the missing case."""
@@ -11,6 +18,7 @@ same rule and chooses its own messages for the missing case."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, Literal
@@ -51,10 +59,16 @@ class DateReading:
         raise ValueError("the date was read: there is no problem to describe")
 
 
+def _ordinary_digits(text: str) -> str:
+    """Every decimal digit of any script (full-width, Arabic-Indic, Devanagari...) as 0-9."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def date_parts(values: list[Any] | None) -> list[str]:
-    """The three boxes as typed (spaces around them dropped); missing boxes empty, extra ones
-    ignored (a tampered post is read, never a crash)."""
-    parts = [str(v).strip() for v in (values or [])][:3]
+    """The three boxes as typed (spaces around them dropped, digits of any script written as
+    ordinary digits: full-width 2026 is "2026"); missing boxes empty, extra ones ignored (a
+    tampered post is read, never a crash)."""
+    parts = [_ordinary_digits(str(v).strip()) for v in (values or [])][:3]
     return parts + [""] * (3 - len(parts))
 
 
@@ -65,8 +79,9 @@ def read_date_parts(parts: list[str]) -> DateReading:
     empty = tuple(box for box, part in zip(_BOXES, parts, strict=True) if not part)
     if empty:
         return DateReading(None, "incomplete", empty, empty)
+    # isdecimal, not isdigit: "²" is a digit to Python but not a number int() reads.
     not_numbers = tuple(box for box, part in zip(_BOXES, parts, strict=True)
-                        if not part.isdigit())
+                        if not part.isdecimal())
     if not_numbers:
         return DateReading(None, "invalid", wrong=not_numbers)
     if len(parts[2]) != 4:
@@ -105,8 +120,9 @@ def is_date_field(field: Any) -> bool:
 
 
 class DateBoxes(GovDateInput):  # type: ignore[misc]
-    """The GOV.UK date input with only the wrong boxes outlined in red (`wrong_boxes`); the
-    library's widget outlines all three whatever is wrong."""
+    """The GOV.UK date input with only the wrong boxes outlined in red and marked
+    `aria-invalid="true"` for screen readers (`wrong_boxes`), as GOV.UK Frontend's date input
+    does; the library's widget outlines all three whatever is wrong and marks none."""
 
     def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
         params: dict[str, Any] = super().map_gov_params(field, **kwargs)
@@ -120,6 +136,11 @@ class DateBoxes(GovDateInput):  # type: ignore[misc]
             if box in wrong:
                 classes.append("govuk-input--error")
             item["classes"] = " ".join(classes)
+            attributes = {k: v for k, v in dict(item.get("attributes") or {}).items()
+                          if k != "aria-invalid"}
+            if box in wrong:
+                attributes["aria-invalid"] = "true"
+            item["attributes"] = attributes
         return params
 
 

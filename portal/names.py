@@ -11,14 +11,19 @@ tonos as alpha, Arabic harakat).
 
 A name part ("O'Brien-Smith") gives these *words*: its pieces split at spaces, hyphens, dots and
 apostrophes ("o", "brien", "smith"), the pieces kept whole across apostrophes ("obrien", "smith"),
-and the whole part run together ("obriensmith"). So "O'Brien", "O\u2019Brien" (a typographic
-apostrophe), "OBrien" and "O Brien" all find it. Scripts written without spaces (Chinese,
-Japanese; Korean and Thai names are treated alike) give every run of characters of the part
-and of the whole name in either order ("李", "李小", "小龙", "李小龙"), since there is no word
-to start from.
+and the whole part run together ("obriensmith"); and its *typed words* (`typed_words`, the one
+rule a typed search is cut by), so a part with spaces and hyphens is found as it is written
+("王-Ó Súilleabháin" gives "王o" and "suilleabhain", as typing it does). So "O'Brien",
+"O\u2019Brien" (a typographic apostrophe), "OBrien" and "O Brien" all find it. Scripts written
+without spaces (Chinese, Japanese; Korean and Thai names are treated alike) give every run of
+characters of the part and of the whole name in either order ("李", "李小", "小龙", "李小龙"),
+since there is no word to start from.
 
-A typed search is cut at spaces and commas; within each word, apostrophes, hyphens and dots are
-dropped ("O'Brien" -> "obrien", "Mary-Jane" -> "maryjane"), which the words above cover.
+A typed search is cut at spaces, commas, semicolons and slashes; within each word, apostrophes,
+hyphens and dots are dropped ("O'Brien" -> "obrien", "Mary-Jane" -> "maryjane"): `typed_words`,
+which also cuts every name part, so whatever is typed as the name is written is a word of it.
+When it changes, `portal.services.children.SEARCH_VERSION` is bumped and `flask index-child-names`
+(or `flask init-db`) indexes every child again.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ __all__ = [
     "query_words",
     "same_name",
     "similar_names",
+    "typed_words",
 ]
 
 # Prefixes longer than this are not indexed (a longer typed word is cut to this length).
@@ -97,14 +103,22 @@ def _has_spaceless(text: str) -> bool:
     return any(_spaceless(c) for c in text)
 
 
+def typed_words(folded: str) -> list[str]:
+    """The words of folded text as a person types them: cut at spaces, commas, semicolons and
+    slashes, apostrophes, hyphens and dots dropped within each ("王-o suilleabhain" -> "王o",
+    "suilleabhain"). The one rule for a typed search and for the name it must find."""
+    return [w for w in (_JOINERS_RE.sub("", raw) for raw in _QUERY_SPLIT_RE.split(folded)) if w]
+
+
 def _words(part: str) -> set[str]:
-    """The words of one folded name part (pieces, pieces across apostrophes, the whole)."""
+    """The words of one folded name part (pieces, pieces across apostrophes, the words as
+    typed, the whole)."""
     if not part:
         return set()
     pieces = {p for p in _PIECE_SPLIT_RE.split(part) if p}
     joined = {_JOINERS_RE.sub("", w) for w in _WORD_SPLIT_RE.split(part)}
     whole = {_JOINERS_RE.sub("", "".join(part.split()))}
-    return {w for w in pieces | joined | whole if w}
+    return {w for w in pieces | joined | set(typed_words(part)) | whole if w}
 
 
 def _runs(text: str) -> set[str]:
@@ -154,8 +168,7 @@ def query_words(text: str) -> list[str]:
     """The words of a typed search, folded, joiners dropped, each at most MAX_PREFIX long
     (MAX_RUN in a spaceless script); repeated words once, in the order typed."""
     out: list[str] = []
-    for raw in _QUERY_SPLIT_RE.split(fold(text)):
-        word = _JOINERS_RE.sub("", raw)
+    for word in typed_words(fold(text)):
         word = word[:MAX_RUN] if _has_spaceless(word) else word[:MAX_PREFIX]
         if word and word not in out:
             out.append(word)

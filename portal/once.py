@@ -43,7 +43,9 @@ user, the address and every field sent but the page's own bookkeeping (CSRF toke
 key, the record's version). The same user sending the same form with exactly the same content
 within `SAME_CONTENT_WINDOW` (a few minutes) is sent to the first one's result, with
 `SAME_CONTENT`, and nothing is created twice. After that, or with anything changed, it is a new
-record, as someone who means to record the same again would expect. A form without text (an
+record, as someone who means to record the same again would expect. A form's search boxes are
+not what it says either: the form names them (`search_boxes = frozenset({"child_search"})` on
+its class) and the view passes it, `once.claim(form)`. A form without text (an
 administrator's "send a new set-up link") is never matched by its content: sending it again is
 how it is meant to be used.
 """
@@ -73,8 +75,8 @@ from .models.base import utcnow
 from .safe_redirect import safe_next
 
 __all__ = ["ALREADY_SENT", "FIELD", "KEY_LIFE", "SAME_CONTENT", "SAME_CONTENT_WINDOW",
-           "AlreadySent", "claim", "content_hash", "done", "forget_expired", "init_app",
-           "key_hash", "new_key", "submission_key_field"]
+           "SEARCH_BOXES", "AlreadySent", "claim", "content_hash", "done", "forget_expired",
+           "init_app", "key_hash", "new_key", "submission_key_field"]
 
 FIELD: Final = "submission_key"
 KEY_LIFE: Final = dt.timedelta(days=7)
@@ -84,9 +86,11 @@ SAME_CONTENT: Final = ("You sent exactly the same a few minutes ago, so it has n
                        "again. Here it is. If you meant to record it twice, change something "
                        "and send it again.")
 # What a page adds to a form for itself, not what the person wrote (`content_hash`).
-# A search box's words are how a child was found, not what was said (walk 7: the same child
-# found again by "Thornbury Maisie" made a second concern).
-_BOOKKEEPING: Final = frozenset({FIELD, "csrf_token", "rescue_key", "version", "child_search"})
+_BOOKKEEPING: Final = frozenset({FIELD, "csrf_token", "rescue_key", "version"})
+# A form's class attribute naming its search boxes: their words are how something was found,
+# not what was said (walk 7: the same child found again by "Thornbury Maisie" made a second
+# concern), so `claim(form)` leaves them out of the content too.
+SEARCH_BOXES: Final = "search_boxes"
 _TEXT_FORM: Final = "rescue_key"  # sent by every form that takes text (_partials/draft.html)
 _KEY_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{20,100}")
 _CLAIM: Final = "_portal_once_claim"
@@ -140,12 +144,13 @@ def content_hash(user_id: uuid.UUID, endpoint: str, path: str,
     return mac.hexdigest()
 
 
-def _posted_content(user_id: uuid.UUID, endpoint: str) -> str | None:
+def _posted_content(user_id: uuid.UUID, endpoint: str,
+                    search_boxes: frozenset[str]) -> str | None:
     """This post's `content_hash`, for a form that takes text (else None: not matched)."""
     if _TEXT_FORM not in request.form or request.files:
         return None
     fields = [(name, value) for name, value in request.form.items(multi=True)
-              if name not in _BOOKKEEPING]
+              if name not in _BOOKKEEPING and name not in search_boxes]
     return content_hash(user_id, endpoint, request.path, fields)
 
 
@@ -156,13 +161,15 @@ def _user_id() -> uuid.UUID:
     return ident
 
 
-def claim() -> SubmissionKey:
+def claim(form: object | None = None) -> SubmissionKey:
     """Spend this POST's key in the request's transaction (flushes); AlreadySent on a repeat,
-    or on the same content sent again just now (`SAME_CONTENT_WINDOW`)."""
+    or on the same content sent again just now (`SAME_CONTENT_WINDOW`). `form`, the form sent,
+    names its search boxes (`SEARCH_BOXES`), which are not part of its content."""
     user_id = _user_id()
     endpoint = str(request.endpoint or request.path)[:100]
     digest = key_hash(user_id, endpoint, _posted_key())
-    content = _posted_content(user_id, endpoint)
+    content = _posted_content(user_id, endpoint,
+                              frozenset(getattr(form, SEARCH_BOXES, frozenset())))
     earlier = db.session.get(SubmissionKey, digest)
     if earlier is not None:
         raise AlreadySent(earlier.result_url)

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -103,6 +103,10 @@ DSL_SEARCH_HINT: Final = ("Type any part of their name: first, family or the nam
 class ConcernForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False  # CSRFProtect checks every POST before the view runs
+
+    # Its search box: how a child was found, not what was said (`portal.once`: the same concern
+    # sent again after finding the child by other words is still the same concern).
+    search_boxes: ClassVar[frozenset[str]] = frozenset({"child_search"})
 
     # Which child or children
     child_search = StringField(

@@ -236,7 +236,7 @@ def _send(user: User, form: ConcernForm, fields: service.DraftFields, known: lis
         return _render(form, saved_at=draft.updated_at)
     # Sent once: a repeat of this post goes to the first one's concern (portal.once).
     # Claimed before the flood check, so a repeat is never counted as another concern.
-    once.claim()
+    once.claim(form)  # its search box is not what was said
     refusal = floods.check_concern_rate(user, _settings(), now=now)
     if refusal is not None:
         return _flooded(user, form, fields, refusal, now)
@@ -382,8 +382,6 @@ def mine() -> str:
             "occurred": wording.day(concern.occurred_on) if concern.occurred_on else "Not given",
             "children": ", ".join(link.child.redacted_label for link in concern.children),
             "state": _state(concern, outcomes.get(concern.id, [])),
-            "picked_up": concern.state == "picked_up",
-            "recorded": concern.state == "recorded",
             "urgent": concern.urgent,
         }
         for concern in concerns

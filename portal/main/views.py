@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -42,18 +42,42 @@ def how_the_portal_decides() -> Any:
                            page_title="How the portal decides")
 
 
-# The navigation each role sees; an entry shows once its page exists.
-NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    "staff": [("concerns.new", "Raise a concern"), ("concerns.mine", "Your concerns")],
-    "dsl": [
-        ("incidents.dashboard", "Dashboard"),
-        ("concerns.new", "Raise a concern"),
-        ("children.search", "Children"),
-        ("roll.index", "School roll"),
+# The navigation each role sees; an entry shows once its page exists. Each entry is the page it
+# links to, its words, and the pages of its section: endpoints, or a blueprint's name and "."
+# for all of its pages. The header marks the entry of the section the page belongs to (an
+# incident's page, a child's file, a referral), not only on the entry's own page.
+_TRANSFERS: Final = ("transfers.start", "transfers.send", "transfers.show", "transfers.accept",
+                     "transfers.download")
+_RAISING: Final = ("concerns.new", "concerns.draft")
+NAVIGATION: Final[dict[str, list[tuple[str, str, tuple[str, ...]]]]] = {
+    "staff": [
+        ("concerns.new", "Raise a concern", _RAISING),
+        ("concerns.mine", "Your concerns", ("concerns.view", "concerns.correct")),
     ],
-    "la_adviser": [("referrals.inbox", "Inbox")],
-    "admin": [("admin.overview", "Administration")],
+    "dsl": [
+        ("incidents.dashboard", "Dashboard",
+         ("incidents.", "referrals.", "concerns.triage", "concerns.view", "concerns.correct",
+          "concerns.add_to_incident", "concerns.correct_outcome")),
+        ("concerns.new", "Raise a concern", _RAISING),
+        ("children.search", "Children", ("children.", *_TRANSFERS)),
+        ("roll.index", "School roll", ("roll.",)),
+    ],
+    "la_adviser": [("referrals.inbox", "Inbox", ("referrals.",))],
+    "admin": [("admin.overview", "Administration", ("admin.",))],
 }
+
+
+def section_of(role: str, endpoint: str | None) -> str | None:
+    """The navigation entry (its endpoint) whose section the page `endpoint` belongs to, for a
+    user of `role`; None when it belongs to none (a page the navigation does not lead to)."""
+    if not endpoint:
+        return None
+    for entry, _, pages in NAVIGATION.get(role, []):
+        if endpoint == entry or any(
+                endpoint == page or (page.endswith(".") and endpoint.startswith(page))
+                for page in pages):
+            return entry
+    return None
 
 
 def navigation(app: Flask) -> None:
@@ -61,11 +85,16 @@ def navigation(app: Flask) -> None:
     def nav_items() -> dict[str, Any]:
         if not current_user.is_authenticated:
             return {}
+        section = section_of(current_user.role, request.endpoint)
         items = []
-        for endpoint, text in NAVIGATION.get(current_user.role, []):
+        for endpoint, text, _ in NAVIGATION.get(current_user.role, []):
             if endpoint in app.view_functions:
                 href = url_for(endpoint)
-                items.append({"text": text, "href": href, "active": request.path == href})
+                # The entry's own page is "current" (aria-current="page"), a page of its
+                # section "active" (aria-current="true"): GOV.UK's service navigation.
+                here = request.path == href
+                items.append({"text": text, "href": href, "current": here,
+                              "active": not here and section == endpoint})
         return {"nav_items": items}
 
 

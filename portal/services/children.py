@@ -37,8 +37,10 @@ PREFIX_TERM: Final = "child-name-prefix"
 GIVEN_TERM: Final = "child-name-given"
 FAMILY_TERM: Final = "child-name-family"
 FULL_TERM: Final = "child-name-full"
-# Bumped whenever portal/names.py cuts names differently: `index_missing` then redoes them all.
-SEARCH_VERSION: Final = 1
+# Bumped whenever portal/names.py cuts names differently: `index_batch` (run by `flask
+# index-child-names` and `flask init-db`) then redoes them all. 2: a name part's typed words
+# (`names.typed_words`: "王-Ó Súilleabháin" is found by "王-Ó", walk 7).
+SEARCH_VERSION: Final = 2
 # Hashes are kept to 128 bits (32 hex digits): far beyond any chance of two terms meeting.
 TERM_HEX: Final = 32
 # The most children one search lists ("type more of the name" beyond that).

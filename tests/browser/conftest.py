@@ -35,7 +35,14 @@ import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    sync_playwright,
+)
 from sqlalchemy import create_engine
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -278,6 +285,55 @@ class Seed:
 
         return self.run(make)
 
+    def concern(self, org: Org, raised_by: Person, kids: list[Kid]) -> uuid.UUID:
+        """A concern about `kids` sent by `raised_by` two hours ago: an image passed round at
+        lunch yesterday. Waiting for a safeguarding lead."""
+        from portal.clock import LONDON
+        from portal.models import Concern, ConcernChild, db
+
+        def make() -> uuid.UUID:
+            now = dt.datetime.now(dt.UTC)
+            concern = Concern(school_id=org.id, raised_by_id=raised_by.id, state="submitted",
+                              occurred_on=dt.datetime.now(LONDON).date() - dt.timedelta(days=1),
+                              submitted_at=now - dt.timedelta(hours=2))
+            concern.what_happened = "An image was passed round at lunch."
+            db.session.add(concern)
+            db.session.flush()
+            for kid in kids:
+                db.session.add(ConcernChild(concern_id=concern.id, child_id=kid.id))
+            return concern.id
+
+        return self.run(make)
+
+    def incident(self, org: Org, dsl: Person, kids: list[tuple[Kid, str, str]]) -> uuid.UUID:
+        """An incident opened by `dsl` from its own `concern` about `kids` (each with its role
+        in the incident and local authority), its facts saved: nudes shared, with coercion,
+        happened and reported yesterday at 09:30."""
+        from portal.clock import LONDON
+        from portal.models import Child, Concern, User, db
+        from portal.services import incidents as svc
+
+        concern_id = self.concern(org, dsl, [kid for kid, _, _ in kids])
+
+        def make() -> uuid.UUID:
+            user = db.session.get(User, dsl.id)
+            concern = db.session.get(Concern, concern_id)
+            assert user is not None and concern is not None
+            now = dt.datetime.now(dt.UTC)
+            yesterday = dt.datetime.now(LONDON).date() - dt.timedelta(days=1)
+            incident = svc.open_incident(user, [concern], now)
+            svc.save_facts(user, incident, incident.version, svc.FactsInput(
+                occurred_on=yesterday,
+                reported_at_local=dt.datetime.combine(yesterday, dt.time(9, 30)),
+                types=frozenset({"nudes_sharing"}), features=frozenset({"coercion"})), now)
+            for kid, role, la in kids:
+                child = db.session.get(Child, kid.id)
+                svc.save_child(user, incident, incident.version, child, svc.ChildInput(
+                    role=role, dob=kid.dob, local_authority=la), now)
+            return incident.id
+
+        return self.run(make)
+
     def last_totp_step(self, email: str) -> int:
         from portal.models import User, db
 
@@ -462,6 +518,16 @@ def assert_no_horizontal_scroll(page: Page, width: int = 390) -> None:
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, (
         f"{page.url} scrolls sideways: scrollWidth {scroll_width} > {width}")
+
+
+def menu_link(page: Page, name: str) -> Locator:
+    """The header's navigation link `name`, shown: on a phone it sits behind the "Menu"
+    button, which this opens."""
+    page.wait_for_load_state("load")  # GOV.UK Frontend's script has made (or not) the button
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") != "true":
+        menu.click()
+    return page.get_by_role("navigation", name="Menu").get_by_role("link", name=name)
 
 
 def fresh_totp(secret: str, last_step: int) -> tuple[str, int]:

@@ -31,6 +31,7 @@ from tests.browser.conftest import (
     assert_no_horizontal_scroll,
     check_axe,
     email_text,
+    menu_link,
     wait_for_email,
 )
 
@@ -59,12 +60,8 @@ def group(page: Page, legend: str) -> Locator:
 
 
 def open_menu_item(page: Page, name: str) -> None:
-    """A link in the service navigation; on a phone it sits behind the "Menu" button."""
-    page.wait_for_load_state("load")  # GOV.UK Frontend's script has made (or not) the button
-    menu = page.get_by_role("button", name="Menu")
-    if menu.is_visible() and menu.get_attribute("aria-expanded") != "true":
-        menu.click()
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name=name).click()
+    """Follow a link in the service navigation (behind the "Menu" button on a phone)."""
+    menu_link(page, name).click()
 
 
 def tick_child(page: Page, kid: Kid) -> None:

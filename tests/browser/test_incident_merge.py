@@ -33,34 +33,8 @@ def incident_with_facts(seed: Seed, school: Org, dsl: Person) -> uuid.UUID:
     kids = [seed.child(school, "Saoirse", "Vantongeren", born_aged(12, today)),
             seed.child(school, "Bartholomew", "Okonkwo-Reyes", born_aged(13, today))]
 
-    def make() -> uuid.UUID:
-        from portal.models import Child, Concern, ConcernChild, User, db
-        from portal.services import incidents as svc
-
-        user = db.session.get(User, dsl.id)
-        assert user is not None
-        now = dt.datetime.now(dt.UTC)
-        concern = Concern(school_id=school.id, raised_by_id=user.id, state="submitted",
-                          occurred_on=today - dt.timedelta(days=1),
-                          submitted_at=now - dt.timedelta(hours=2))
-        concern.what_happened = "An image was passed round at lunch."
-        db.session.add(concern)
-        db.session.flush()
-        for kid in kids:
-            db.session.add(ConcernChild(concern_id=concern.id, child_id=kid.id))
-        incident = svc.open_incident(user, [concern], now)
-        svc.save_facts(user, incident, incident.version, svc.FactsInput(
-            occurred_on=today - dt.timedelta(days=1),
-            reported_at_local=dt.datetime.combine(today - dt.timedelta(days=1),
-                                                  dt.time(9, 30)),
-            types=frozenset({"nudes_sharing"}), features=frozenset({"coercion"})), now)
-        for kid, role in zip(kids, ("harmed", "harmed_others"), strict=True):
-            child = db.session.get(Child, kid.id)
-            svc.save_child(user, incident, incident.version, child, svc.ChildInput(
-                role=role, dob=kid.dob, local_authority="derbyshire"), now)
-        return incident.id
-
-    return seed.run(make)
+    return seed.incident(school, dsl, [(kids[0], "harmed", "derbyshire"),
+                                       (kids[1], "harmed_others", "derbyshire")])
 
 
 def checked(page: Page) -> None:

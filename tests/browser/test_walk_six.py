@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 def incident_in_dorset(seed: Seed, school: Org, dsl: Person) -> uuid.UUID:
     """An incident whose harmed child lives in Dorset (number, hours and out-of-hours number
     all not confirmed in the directory); its facts saved."""
+    from tests import factories
     from tests.browser.test_concern_to_decision import born_aged
 
     today = dt.datetime.now(LONDON).date()
@@ -29,36 +30,8 @@ def incident_in_dorset(seed: Seed, school: Org, dsl: Person) -> uuid.UUID:
             (seed.child(school, "Caspian", "Wetherell-Amadi", born_aged(13, today)),
              "harmed_others", "derbyshire")]
 
-    def make() -> uuid.UUID:
-        from portal.models import Child, Concern, ConcernChild, User, db
-        from portal.services import incidents as svc
-        from tests import factories
-
-        factories.authority("dorset")
-        user = db.session.get(User, dsl.id)
-        assert user is not None
-        now = dt.datetime.now(dt.UTC)
-        concern = Concern(school_id=school.id, raised_by_id=user.id, state="submitted",
-                          occurred_on=today - dt.timedelta(days=1),
-                          submitted_at=now - dt.timedelta(hours=2))
-        concern.what_happened = "An image was passed round at lunch."
-        db.session.add(concern)
-        db.session.flush()
-        for kid, _, _ in kids:
-            db.session.add(ConcernChild(concern_id=concern.id, child_id=kid.id))
-        incident = svc.open_incident(user, [concern], now)
-        svc.save_facts(user, incident, incident.version, svc.FactsInput(
-            occurred_on=today - dt.timedelta(days=1),
-            reported_at_local=dt.datetime.combine(today - dt.timedelta(days=1),
-                                                  dt.time(9, 30)),
-            types=frozenset({"nudes_sharing"}), features=frozenset({"coercion"})), now)
-        for kid, role, la in kids:
-            child = db.session.get(Child, kid.id)
-            svc.save_child(user, incident, incident.version, child, svc.ChildInput(
-                role=role, dob=kid.dob, local_authority=la), now)
-        return incident.id
-
-    return seed.run(make)
+    seed.run(lambda: factories.authority("dorset"))
+    return seed.incident(school, dsl, kids)
 
 
 def test_each_warning_once_and_the_date_link_goes_to_the_wrong_box(

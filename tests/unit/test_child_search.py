@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from portal import names
 from portal.cli import backfill_child_names
-from portal.models import Child, ChildNameTerm, db
+from portal.models import Child, ChildNameTerm, School, db
 from portal.services import children as svc
 from tests import factories
 
@@ -179,3 +179,32 @@ def test_folding_and_words() -> None:
     assert names.query_words("O\u2019Brien, Mary-Jane  o'brien") == ["obrien", "maryjane"]
     assert names.edit_distance("fenwick", "fenwicke") == 1
     assert names.edit_distance("abc", "xyzxyz", limit=2) == 3
+
+
+def test_a_typed_search_and_the_name_are_cut_by_one_rule() -> None:
+    """Walk 7: "王-Ó" was one word typed but only "王" and "o" in the name's index."""
+    for given, family in (("خديجة", "王-Ó Súilleabháin"), ("Anna", "Smith-Jones Brown"),
+                          ("Seán", "O'Brien-Smith"), ("Mary-Jane", "Ó Súilleabháin")):
+        terms = names.name_terms(given, family)
+        words = names.query_words(f"{given} {family}")
+        assert set(words) <= terms.given | terms.family, (given, family)
+        assert set(names.query_words(f"{family}, {given}")) == set(words)
+
+
+def test_children_indexed_by_the_old_rule_are_found_after_the_reindex(
+        app: Flask, roll: dict[str, Child], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule changed (SEARCH_VERSION 2): `flask index-child-names` (and `init-db`) index
+    every child of an older version again, and then the name as written finds them."""
+    school = roll["zoe"].school_id
+    with monkeypatch.context() as old_rule:  # the index as version 1 wrote it
+        old_rule.setattr(names, "typed_words", lambda folded: [])
+        child = factories.child(db.session.get(School, school), "خديجة", "王-Ó Súilleabháin")
+    db.session.execute(Child.__table__.update().where(Child.id == child.id)
+                       .values(search_version=1))
+    db.session.commit()
+    assert _find(school, "خديجة 王-Ó Súilleabháin", partial=False) == set()
+    result = app.test_cli_runner().invoke(args=["index-child-names"])
+    assert result.exit_code == 0, result.output
+    assert "Children's names indexed for search: 1." in result.output
+    assert _find(school, "خديجة 王-Ó Súilleabháin", partial=False) == {child.reference}
+    assert _find(school, "王-Ó Súil") == {child.reference}

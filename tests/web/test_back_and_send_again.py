@@ -163,3 +163,22 @@ def test_the_child_found_again_by_other_search_words_is_still_the_same_content(
     repeat = client.post("/concerns/new", data=again)
     assert SAME in text_of(client.get(repeat.headers["Location"]))
     assert concerns_of(w.staff) == 1
+
+
+def test_a_form_names_its_own_search_boxes(app: Flask, w: World) -> None:
+    """The shared mechanism names no form's field: a search box is left out of the content
+    because its form says it is one (`search_boxes`), and only then."""
+    from portal.concerns.forms import ConcernForm
+
+    assert "child_search" in ConcernForm.search_boxes
+    assert not {"child_search", "search", "q"} & once._BOOKKEEPING
+
+    def content(boxes: frozenset[str], found_by: str) -> str | None:
+        data = {"rescue_key": "k", "what_happened": "The same words.", "child_search": found_by}
+        with app.test_request_context("/x", method="POST", data=data):
+            return once._posted_content(w.staff.id, "concerns.new", boxes)
+
+    declared = frozenset({"child_search"})
+    assert content(declared, "Amira Testcase") == content(declared, "Testcase Amira")
+    # A form that does not call it a search box: what was typed in it is what was said.
+    assert content(frozenset(), "Amira Testcase") != content(frozenset(), "Testcase Amira")

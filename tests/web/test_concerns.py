@@ -352,6 +352,37 @@ def test_reporter_sees_their_own_concerns_only(app: Flask, client: FlaskClient,
     assert set(actions) <= {"/sign-out", "/session/keepalive"}
 
 
+def _status_cells(markup: str) -> list[str]:
+    """The text of each row's Status cell on "Concerns you've raised", tags included."""
+    cells = re.findall(r'<td class="govuk-table__cell" data-label="Status">(.*?)</td>', markup,
+                       re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in cells]
+
+
+def test_your_concerns_say_each_status_once(app: Flask, client: FlaskClient,
+                                            world: World) -> None:
+    """Walk 7, at 390px: each row said "Sent" twice, a short tag and the sentence under it.
+    The status is said once, as the sentence; an urgent concern also has its red tag."""
+    w = world
+    sign_in(client, w.staff)
+    raise_one(client, w)
+    [cell] = _status_cells(client.get("/concerns/mine").get_data(as_text=True))
+    assert cell == "Sent: waiting for a safeguarding lead"
+
+    urgent = raise_one(client, w, urgent="yes", what_happened="Another, urgent this time.")
+    concern = db.session.get(Concern, urgent)
+    assert concern is not None
+    concern.state = "picked_up"
+    concern.picked_up_at = dt.datetime(2026, 3, 2, 9, 15, tzinfo=dt.UTC)
+    concern.picked_up_by_id = w.dsl.id
+    db.session.commit()
+    cells = _status_cells(client.get("/concerns/mine").get_data(as_text=True))
+    assert sorted(cells) == [
+        "Sent: waiting for a safeguarding lead",
+        "Urgent Picked up by a safeguarding lead on 2 March 2026 at 9:15am",
+    ]
+
+
 def test_dsls_of_the_school_see_it_and_no_one_else(
     app: Flask, client: FlaskClient, other_client: FlaskClient, world: World
 ) -> None:

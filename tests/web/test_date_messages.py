@@ -126,3 +126,67 @@ def test_the_summary_links_to_the_first_wrong_box_and_only_those_are_red(
     page = text(save_facts(client, iid, occurred_on=["", "", ""]))  # the whole date
     assert 'href="#occurred_on-day"' in page
     assert _outlined(page, "occurred_on") == ["day", "month", "year"]
+
+
+def wide(digits: str) -> str:
+    """Digits as a Japanese or Chinese keyboard in full-width mode types them."""
+    return "".join(chr(0xFF10 + int(d)) for d in digits)
+
+
+def arabic(digits: str) -> str:
+    """Arabic-Indic digits."""
+    return "".join(chr(0x0660 + int(d)) for d in digits)
+
+
+@pytest.mark.parametrize(("boxes", "reading"), [
+    # A Japanese or Chinese keyboard in full-width mode, and Arabic-Indic digits: the same date.
+    ([wide("16"), wide("11"), wide("2026")], DateReading(dt.date(2026, 11, 16))),
+    ([arabic("16"), arabic("11"), arabic("2026")], DateReading(dt.date(2026, 11, 16))),
+    (["16", "11", wide("2026")], DateReading(dt.date(2026, 11, 16))),
+    (["16", "11", wide("26")], DateReading(None, "year")),
+    # Superscripts are digits to Python but no number: refused, never a crash.
+    (["1", "2", "\u00b2\u2070\u00b2\u2076"], DateReading(None, "invalid")),
+    (["\u00b2", "2", "2026"], DateReading(None, "invalid")),
+])
+def test_digits_of_any_script_are_read_as_the_digits_they_are(
+        boxes: list[str], reading: DateReading) -> None:
+    assert read_date_parts(date_parts(boxes)) == reading
+
+
+def test_full_width_digits_are_shown_back_as_ordinary_digits(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 7: 2026 typed in full-width digits on a Japanese keyboard was accepted as the year
+    but shown back as typed. It is 2026: the page shows "2026", and a wrong box says what is
+    wrong with it."""
+    _, iid = ready_to_hand_over(app, client)
+    page = text(save_facts(client, iid, occurred_on=[wide("31"), wide("2"), wide("2026")]))
+    assert "The date it happened must be a real date" in page
+    for box, value in (("day", "31"), ("month", "2"), ("year", "2026")):
+        assert re.search(rf'id="occurred_on-{box}" name="occurred_on" type="text" '
+                         rf'value="{value}"', page), box
+    assert wide("2") not in page and wide("3") not in page
+    sent = save_facts(client, iid, occurred_on=[wide("16"), wide("11"), wide("2026")])
+    assert sent.status_code == 302
+
+
+def _invalid(page: str, name: str) -> list[str]:
+    """The boxes of date `name` marked aria-invalid="true" for screen readers, in order."""
+    boxes = {box: re.search(rf'<input[^>]*id="{name}-{box}"[^>]*>', page)
+             for box in ("day", "month", "year")}
+    return [box for box, tag in boxes.items()
+            if tag is not None and 'aria-invalid="true"' in tag.group(0)]
+
+
+def test_only_the_wrong_boxes_are_marked_invalid_for_screen_readers(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 7: the wrong boxes were red but not marked aria-invalid (GOV.UK Frontend's date
+    input marks them), so a screen reader said nothing of which box was wrong."""
+    _, iid = ready_to_hand_over(app, client)
+    page = text(save_facts(client, iid, occurred_on=["16", "", "2026"]))
+    assert _invalid(page, "occurred_on") == ["month"] == _outlined(page, "occurred_on")
+    page = text(save_facts(client, iid, occurred_on=["16", "11", "26"]))
+    assert _invalid(page, "occurred_on") == ["year"]
+    page = text(save_facts(client, iid, occurred_on=["", "", ""]))
+    assert _invalid(page, "occurred_on") == ["day", "month", "year"]
+    page = text(client.get(f"/incidents/{iid}/facts"))  # nothing wrong: nothing marked
+    assert "aria-invalid" not in page
