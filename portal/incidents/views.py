@@ -19,6 +19,7 @@ from ..form_problems import save_or_show, show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
 from ..refusal import Refused
+from ..row_urls import row_link
 from ..rules.vocabulary import (
     CONSIDERATION_LABELS,
     FEATURE_LABELS,
@@ -158,7 +159,11 @@ def dashboard() -> str:
                            accounts_panel=dashboard_panel(user, now),
                            labels=LABELS, referral_rows=referral_rows,
                            settled_referrals=settled, reviews_due=reviews_due,
-                           reviews_coming=reviews_coming)
+                           reviews_coming=reviews_coming, item_links=(
+                               # The lists' links, each pattern built once for all four lists.
+                               row_link("concerns.triage", "concern_id"),
+                               row_link("incidents.new", "concern"),
+                               row_link("incidents.show", "incident_id")))
 
 
 # ---------------------------------------------------------------------------------------------

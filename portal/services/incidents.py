@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import Select, bindparam, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, wording
@@ -1309,7 +1309,11 @@ def next_working_day_same_time(at_local: dt.datetime) -> dt.datetime:
 def concern_due(concern: Concern, days: int = 1) -> dt.datetime:
     """A concern should be triaged within `days` working days of being submitted, at the same
     time of day (aware UTC); `days` is the school's setting (`School.concern_days`, default 1)."""
-    at = uk_local(concern.submitted_at)
+    return _concern_due_at(concern.submitted_at, days)
+
+
+def _concern_due_at(submitted_at: dt.datetime, days: int) -> dt.datetime:
+    at = uk_local(submitted_at)
     for _ in range(max(days, 1)):
         at = next_working_day_same_time(at)
     return from_uk_local(at)
@@ -1342,23 +1346,55 @@ def _children_text(children: Iterable[Child]) -> str:
     return ", ".join(c.redacted_label for c in children) or "No children named"
 
 
+@functools.cache  # built once per process; the scoping stays the caller's (portal/access.py)
+def _concern_children() -> tuple[Any, Any, Any]:
+    """The link and child aliases of `_waiting_concerns`, and its loader option."""
+    link, child = aliased(ConcernChild), aliased(Child, name="child")
+    # Of each child only its label (initials and reference) and what its names' key is bound
+    # to: not the roll's twenty other columns.
+    only = load_only(child.school_id, child.reference, child.given_name_enc,
+                     child.family_name_enc, child.destroyed_at)
+    return link, child, only
+
+
+def _waiting_concerns(visible_concerns: Any) -> dict[uuid.UUID, list[Any]]:
+    """The submitted concerns of `visible_concerns`, oldest first, each as its rows: the
+    concern's columns the dashboard shows and one child it names (`child`, None for a concern
+    naming none). No `Concern` objects: loading each cost more than the rest of its item.
+    The link and child are aliased, as loading them with the concern did: `portal.access`'s
+    clauses name those tables themselves."""
+    link, child, only = _concern_children()
+    rows = db.session.execute(
+        visible_concerns.with_only_columns(Concern.id, Concern.school_id, Concern.submitted_at,
+                                           Concern.urgent, child)
+        .outerjoin(link, link.concern_id == Concern.id).outerjoin(child, child.id == link.child_id)
+        .where(Concern.state == "submitted").order_by(Concern.submitted_at).options(only))
+    out: dict[uuid.UUID, list[Any]] = {}
+    for row in rows:
+        out.setdefault(row.id, []).append(row)
+    return out
+
+
 def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -> Dashboard:
     """Counts and short lists for a DSL. Takes the scoped selects from `portal.access`."""
     # A fixed number of queries however many concerns and incidents are open.
-    concerns = list(db.session.scalars(
-        visible_concerns.where(Concern.state == "submitted").order_by(Concern.submitted_at)
-        .options(joinedload(Concern.children).joinedload(ConcernChild.child))).unique())
+    concerns = _waiting_concerns(visible_concerns)
+    incidents, children = incidents_with_children(
+        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at))
     new_items = []
-    for c in concerns:
-        school = db.session.get(School, c.school_id)  # one school: loaded once
-        due = concern_due(c, school.concern_days if school is not None else 1)
+    school_days: dict[uuid.UUID, int] = {}
+    for rows in concerns.values():
+        c = rows[0]
+        days = school_days.get(c.school_id)
+        if days is None:
+            school = db.session.get(School, c.school_id)  # one school: loaded once
+            days = school_days[c.school_id] = school.concern_days if school is not None else 1
+        due = _concern_due_at(c.submitted_at, days)
         new_items.append(DashboardItem(
             kind="concern", id=c.id,
             title=f"Concern raised {moment_words(uk_local(c.submitted_at))}",
-            detail=_children_text(ch.child for ch in c.children),
+            detail=_children_text(row.child for row in rows if row.child is not None),
             due=due, overdue=now > due, urgent=bool(c.urgent)))
-    incidents, children = incidents_with_children(
-        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at))
     # R4: each mandatory route by its own record, for every incident at once.
     facts = handover.route_facts(incidents)
     states = handover.states_for(incidents, now, children, facts)

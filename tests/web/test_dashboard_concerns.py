@@ -1,0 +1,70 @@
+"""The dashboard's new concerns, read as columns rather than whole concerns and children
+(issue 15): each concern with the children it names as initials and reference, a child whose
+file was destroyed said so, none named said so, and only the school's submitted concerns that
+are still about a child whose file is kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.models import Child, db
+from tests import factories
+from tests.helpers.incidents import REPORTED, make_concern, world
+from tests.helpers.signing_in import sign_in
+
+
+def _destroyed(child: Child) -> Child:
+    """As the end of retention leaves a child's row: its reference only (services/retention.py)."""
+    child.given_name = None
+    child.family_name = None
+    child.destroyed_at = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
+    return child
+
+
+def _concern_lines(html: str) -> list[str]:
+    """Each listed new concern's line of children, oldest first, as the DSL reads it."""
+    section = html.split('id="new-concerns"')[1].split('id="open"')[0]
+    return [re.sub(r"\s+", " ", line).strip() for line in
+            re.findall(r'<br><span class="govuk-body-s">([^<]*)</span>', section)]
+
+
+def test_new_concerns_name_their_children_by_initials_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)  # a concern about Mia Harmed and Kai Harmer, submitted on 17 November
+    school, staff = w["school"], w["staff"]
+    gone = _destroyed(factories.child(school, "Lena", "Gone"))
+    also_gone = _destroyed(factories.child(school, "Omar", "Gone"))
+    make_concern(school, staff, [gone, w["mia"]], submitted_at=REPORTED + dt.timedelta(hours=1))
+    make_concern(school, staff, [], submitted_at=REPORTED + dt.timedelta(hours=2))
+    # About destroyed children only: gone with their files, as on every page.
+    make_concern(school, staff, [also_gone], submitted_at=REPORTED + dt.timedelta(hours=3))
+    # Not yet submitted, or another school's: never on this DSL's dashboard.
+    make_concern(school, staff, [w["kai"]], submitted_at=REPORTED, state="draft")
+    other = factories.school("Westbrook School", "derbyshire")
+    zed = factories.child(other, "Zed", "Otherschool")
+    make_concern(other, factories.user("staff", org=other), [zed])
+    db.session.commit()
+    mia, kai = w["mia"].reference, w["kai"].reference
+
+    assert sign_in(client, w["dsl"]).status_code == 302
+    html = client.get("/dashboard").get_data(as_text=True)
+
+    assert 'data-testid="count-concerns">3<' in html
+    lines = _concern_lines(html)
+    assert len(lines) == 3
+    assert sorted(lines[0].split(", ")) == sorted([f"MH ({mia})", f"KH ({kai})"])
+    assert sorted(lines[1].split(", ")) == sorted(
+        [f"MH ({mia})", "A child whose file was destroyed"])
+    assert lines[2] == "No children named"
+    # Initials only: no name, and nothing of the other school's child.
+    listed = html.split('id="new-concerns"')[1].split('id="open"')[0]
+    for word in ("Mia", "Harmed", "Kai", "Lena", "Gone", "Omar", "Zed", "Otherschool",
+                 f"ZO ({zed.reference})"):
+        assert word not in listed
+    # Each concern links to its triage and to starting an incident from it.
+    assert listed.count('/triage"') == 3 and listed.count("/incidents/new?concern=") == 3
