@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import reads
 from ..clock import uk_local
@@ -44,11 +44,15 @@ def incidents_with_children(
     children as `children_of_incidents` gives them, in one statement (an outer join)."""
     incidents: dict[uuid.UUID, Incident] = {}
     children: dict[uuid.UUID, list[IncidentChild]] = {}
+    # Aliased: `query`'s own clauses on incident_children (portal/access.py hides an incident
+    # about destroyed children only) must stay about the whole incident, not be correlated to
+    # the joined row, which would drop each destroyed child from the list and the rules.
+    part = aliased(IncidentChild)
     rows = db.session.execute(
-        query.add_columns(IncidentChild)
-        .outerjoin(IncidentChild, IncidentChild.incident_id == Incident.id)
-        .options(joinedload(IncidentChild.child))
-        .order_by(IncidentChild.position, IncidentChild.added_at))
+        query.add_columns(part)
+        .outerjoin(part, part.incident_id == Incident.id)
+        .options(joinedload(part.child))
+        .order_by(part.position, part.added_at))
     for incident, row in rows:
         incidents.setdefault(incident.id, incident)
         found = children.setdefault(incident.id, [])

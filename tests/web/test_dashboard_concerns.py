@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from portal.models import Child, db
 from tests import factories
-from tests.helpers.incidents import REPORTED, make_concern, world
+from tests.helpers.incidents import REPORTED, make_concern, recorded, world
 from tests.helpers.signing_in import sign_in
 
 
@@ -68,3 +68,29 @@ def test_new_concerns_name_their_children_by_initials_only(
         assert word not in listed
     # Each concern links to its triage and to starting an incident from it.
     assert listed.count('/triage"') == 3 and listed.count("/incidents/new?concern=") == 3
+
+
+def _open_lines(html: str) -> list[str]:
+    """Each open incident's line of children, as the DSL reads it."""
+    section = html.split('id="open"')[1].split("</ul>")[0]
+    return [re.sub(r"\s+", " ", line).strip() for line in
+            re.findall(r'<br><span class="govuk-body-s">([^<]*)</span>', section)]
+
+
+def test_an_open_incident_says_a_childs_file_was_destroyed(
+    app: Flask, client: FlaskClient
+) -> None:
+    """An open incident naming a living child and one whose file was destroyed lists both, as
+    its own page does: the check that hides incidents about destroyed children only applies to
+    the whole incident, never to each of its children (a child left out of the list was left
+    out of the dashboard's route rules too)."""
+    w = world(app)
+    assert sign_in(client, w["dsl"]).status_code == 302
+    recorded(app, client, w)  # an incident about Mia and Kai
+    _destroyed(w["kai"])
+    db.session.commit()
+
+    lines = _open_lines(client.get("/dashboard").get_data(as_text=True))
+    assert len(lines) == 1
+    assert sorted(lines[0].split(", ")) == sorted(
+        [f"MH ({w['mia'].reference})", "A child whose file was destroyed"])
