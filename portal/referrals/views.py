@@ -30,6 +30,7 @@ from ..clock import from_uk_local, uk_local
 from ..drafts import keeps_drafts
 from ..models import LocalAuthority, User, db
 from ..pagination import govuk_pagination
+from ..reads import commit_keeping_loaded
 from ..refusal import Refused
 from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
@@ -338,7 +339,7 @@ def view(referral_id: Any) -> str:
     # Repeat harm across the authority's schools: its advisers only, never the school.
     involvement = repeat_harm.involvement_for(referral) if adviser else []
     _audit_involvement(user, referral, involvement)
-    db.session.commit()
+    commit_keeping_loaded()  # the audit events; what the page shows stays loaded (issue 15)
     applies, _ = service.separate_social_workers(packet)
     # The files sent with it: its authority's advisers download them (nobody else can).
     file_links = {str(c.id): url_for("referrals.referral_file", referral_id=referral.id,

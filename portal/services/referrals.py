@@ -22,7 +22,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import defer
@@ -670,11 +670,32 @@ def responses_of(referral: Referral) -> list[ReferralResponse]:
 # Timescales
 
 
+class Dated(Protocol):
+    """What the due dates read of a referral: a `Referral`, or its columns read without the
+    ORM (the inbox, issue 15)."""
+
+    @property
+    def sent_at(self) -> dt.datetime: ...
+    @property
+    def outcome(self) -> str | None: ...
+    @property
+    def strategy_meeting_at(self) -> dt.datetime | None: ...
+
+
+class Recorded(Protocol):
+    """What the due dates read of a response: a `ReferralResponse`, or its two columns."""
+
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def recorded_at(self) -> dt.datetime: ...
+
+
 def due_items(
     referral: Referral,
     authority: Authority | None,
     now: dt.datetime,
-    responses: Sequence[ReferralResponse] | None = None,
+    responses: Sequence[Recorded] | None = None,
 ) -> list[DueItem]:
     """The referral's timescales from the authority's directory entry, as due dates.
 
@@ -687,7 +708,13 @@ def due_items(
     - child in need reviews: 3 months after a children's social care assessment decision, then
       every 4 months (where the authority sets them).
     """
-    responses = list(responses if responses is not None else responses_of(referral))
+    return items_due(referral, authority, now,
+                     responses if responses is not None else responses_of(referral))
+
+
+def items_due(referral: Dated, authority: Authority | None, now: dt.datetime,
+              responses: Sequence[Recorded]) -> list[DueItem]:
+    """`due_items` of a referral's dates and its own authority's responses, oldest first."""
     kinds = [r.outcome for r in responses]
     now_local = uk_local(now)
     timescales = dict(authority.timescales) if authority else {}
@@ -719,7 +746,7 @@ def due_items(
     return items
 
 
-def _strategy_meeting_item(referral: Referral, timescales: dict[str, Timescale], name: str,
+def _strategy_meeting_item(referral: Dated, timescales: dict[str, Timescale], name: str,
                            now_local: dt.datetime) -> DueItem:
     """The strategy meeting's due item: met when arranged on or before the due moment."""
     smt = referral.strategy_meeting_at
@@ -735,7 +762,7 @@ def _strategy_meeting_item(referral: Referral, timescales: dict[str, Timescale],
     return item
 
 
-def _cin_review_items(responses: Sequence[ReferralResponse], kinds: list[str],
+def _cin_review_items(responses: Sequence[Recorded], kinds: list[str],
                       timescales: dict[str, Timescale], name: str,
                       now_local: dt.datetime) -> list[DueItem]:
     """The next child in need review after an assessment decision (none, or one)."""
@@ -757,11 +784,16 @@ def _cin_review_items(responses: Sequence[ReferralResponse], kinds: list[str],
 
 
 def status_of(referral: Referral) -> str:
-    if referral.state == "sent":
+    return status_for(referral.state, referral.outcome)
+
+
+def status_for(state: str, outcome: str | None) -> str:
+    """`status_of` a referral in this state with this outcome."""
+    if state == "sent":
         return "new"
-    if referral.state == "acknowledged":
+    if state == "acknowledged":
         return "acknowledged"
-    if referral.outcome == "strategy_meeting":
+    if outcome == "strategy_meeting":
         return "awaiting_decision"
     return "answered"
 
@@ -786,7 +818,6 @@ def referral_view(
     if responses is None:
         responses = responses_of(referral)
     items = due_items(referral, authority, now, responses)
-    open_items = [i for i in items if not i.done and i.due is not None]
     status = status_of(referral)
     return ReferralView(
         referral=referral, reference=reference_for(referral.id),
@@ -795,25 +826,33 @@ def referral_view(
         status=status, status_label=STATUS_LABELS[status],
         outcome_label=OUTCOMES.get(referral.outcome or ""),
         items=items, overdue=any(i.overdue for i in items),
-        next_due=min(open_items, key=lambda i: i.due.at) if open_items else None,  # type: ignore[union-attr]
-        responses=responses,
+        next_due=next_due(items), responses=responses,
     )
 
 
+def next_due(items: Iterable[DueItem]) -> DueItem | None:
+    """The open item falling due first, if any."""
+    open_items = [i for i in items if not i.done and i.due is not None]
+    return min(open_items, key=lambda i: i.due.at) if open_items else None  # type: ignore[union-attr]
+
+
 _STATUS_ORDER = {"new": 0, "acknowledged": 1, "awaiting_decision": 2, "answered": 3}
+_FAR = dt.datetime.max
+
+
+def list_order(overdue: bool, items: Iterable[DueItem], status: str,
+               sent_at: dt.datetime) -> tuple[int, dt.datetime, int, dt.datetime]:
+    """Where a referral goes in a list (`sort_views`): overdue first, the longest overdue at
+    the top, then by status, each oldest first."""
+    overdue_at = min((i.due.at for i in items if i.overdue and i.due), default=_FAR)
+    return (0 if overdue else 1, overdue_at, _STATUS_ORDER[status], uk_local(sent_at))
 
 
 def sort_views(views: Iterable[ReferralView]) -> list[ReferralView]:
     """Overdue first (the longest overdue at the top), then new, acknowledged, awaiting a
     decision and answered, each oldest first."""
-    far = dt.datetime.max
-
-    def key(v: ReferralView) -> tuple[int, dt.datetime, int, dt.datetime]:
-        overdue_at = min((i.due.at for i in v.items if i.overdue and i.due), default=far)
-        return (0 if v.overdue else 1, overdue_at, _STATUS_ORDER[v.status],
-                uk_local(v.referral.sent_at))
-
-    return sorted(views, key=key)
+    return sorted(views, key=lambda v: list_order(v.overdue, v.items, v.status,
+                                                  v.referral.sent_at))
 
 
 def referral_list(query: Any, now: dt.datetime) -> list[ReferralView]:
@@ -911,9 +950,26 @@ def live_referrals(visible: ColumnElement[bool],
             (rows[0][0] if rows else 0) - len(live))
 
 
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """A referral as the inbox lists it, read from its columns (issue 15: no ORM objects, no
+    responses kept, nothing encrypted read)."""
+
+    id: uuid.UUID
+    reference: str
+    convening: bool
+    sent_at: dt.datetime
+    school_name: str
+    status: str
+    status_label: str
+    outcome_label: str | None
+    overdue: bool
+    next_due: DueItem | None
+
+
 @dataclass
 class Inbox:
-    groups: list[tuple[str, str, list[ReferralView]]]  # overdue first, then by status
+    groups: list[tuple[str, str, list[InboxRow]]]  # overdue first, then by status
     counts: dict[str, int]  # per group, including settled referrals not loaded
     total: int
     page: int | None = None  # the page of answered referrals shown, when paging them
@@ -930,6 +986,83 @@ def _answered() -> ColumnElement[bool]:
                 or_(Referral.outcome.is_(None), Referral.outcome != "strategy_meeting"))
 
 
+class _Dates(NamedTuple):  # a referral's dates for `items_due`, from its columns
+    sent_at: dt.datetime
+    outcome: str | None
+    strategy_meeting_at: dt.datetime | None
+
+
+class _Response(NamedTuple):  # a response as `items_due` reads it
+    outcome: str
+    recorded_at: dt.datetime
+
+
+# The columns an inbox row shows, in `_inbox_row`'s order.
+_ROW_COLUMNS: Final = (Referral.id, Referral.convening, Referral.state, Referral.outcome,
+                       Referral.sent_at, School.name)
+
+
+def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outcome: str | None,
+               sent_at: dt.datetime, school_name: str | None, overdue: bool = False,
+               next_due: DueItem | None = None) -> InboxRow:
+    status = status_for(state, outcome)
+    return InboxRow(id=referral_id, reference=reference_for(referral_id),
+                    convening=bool(convening), sent_at=sent_at, school_name=school_name or "",
+                    status=status, status_label=STATUS_LABELS[status],
+                    outcome_label=OUTCOMES.get(outcome or ""), overdue=overdue,
+                    next_due=next_due)
+
+
+def _live_inbox_rows(visible: ColumnElement[bool],
+                     now: dt.datetime) -> tuple[list[InboxRow], int]:
+    """`live_referrals` as inbox rows: (the referrals `visible` that may still need something,
+    sorted as `sort_views` sorts; how many others are settled). One statement, the count
+    outer-joined to the live referrals with each one's own authority's responses (their
+    outcome and time only), oldest first."""
+    total = select(func.count().label("total")).where(visible).subquery()
+    rows = db.session.execute(
+        select(total.c.total, *_ROW_COLUMNS, Referral.strategy_meeting_at,
+               Referral.local_authority_id, ReferralResponse.outcome,
+               ReferralResponse.recorded_at).select_from(total)
+        .outerjoin(Referral, and_(visible, ~_settled()))
+        .outerjoin(School, School.id == Referral.school_id)
+        .outerjoin(ReferralResponse, and_(
+            ReferralResponse.referral_id == Referral.id,
+            ReferralResponse.local_authority_id == Referral.local_authority_id))
+        .order_by(ReferralResponse.recorded_at)).all()
+    if not rows:
+        return [], 0
+    found: dict[uuid.UUID, tuple[Any, ...]] = {}
+    responses: dict[uuid.UUID, list[_Response]] = {}
+    for (_, referral_id, convening, state, outcome, sent_at, school_name, meeting, la_id,
+         response, recorded_at) in rows:
+        if referral_id is None:
+            continue
+        if referral_id not in found:
+            found[referral_id] = (convening, state, outcome, sent_at, school_name, meeting,
+                                  la_id)
+            responses[referral_id] = []
+        if response is not None:
+            responses[referral_id].append(_Response(response, recorded_at))
+    directory = directory_from_db()
+    las = reads.authorities_by_id()
+    authorities: dict[uuid.UUID, Authority | None] = {}
+    ordered = []
+    for referral_id, (convening, state, outcome, sent_at, school_name, meeting,
+                      la_id) in found.items():
+        if la_id not in authorities:
+            la = las.get(la_id)
+            authorities[la_id] = directory.get(la.code) if la else None
+        items = items_due(_Dates(sent_at, outcome, meeting), authorities[la_id], now,
+                          responses[referral_id])
+        overdue = any(i.overdue for i in items)
+        row = _inbox_row(referral_id, convening, state, outcome, sent_at, school_name,
+                         overdue, next_due(items))
+        ordered.append((list_order(overdue, items, row.status, sent_at), row))
+    ordered.sort(key=lambda pair: pair[0])
+    return [row for _, row in ordered], rows[0][0] - len(found)
+
+
 def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = None) -> Inbox:
     """An adviser's inbox of the referrals `visible` (a `referral_visible_to(user)` clause).
 
@@ -938,30 +1071,38 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
     `ANSWERED_SHOWN` most recently sent answered referrals, or with `page` one page of all of
     them, newest first (an overdue one also keeps its place at the top). So the page stays
     small and quick after years of use.
+
+    Rows are read as columns (issue 15). A settled referral has nothing open or overdue
+    (`_settled`; tests/web/test_referral_lists.py), so its responses are not read; an answered
+    one still running is already among the live rows, with its due dates.
     """
-    live, settled_total = live_referrals(visible, now)
-    query = select(Referral).where(visible)
-    live_answered = [v for v in live if not v.overdue and v.status == "answered"]
+    live, settled_total = _live_inbox_rows(visible, now)
+    query = (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
+             .where(visible))
     newest = (Referral.sent_at.desc(), Referral.id)
     pages = 1
     if page is None:
-        recent = referral_list(
-            query.where(_settled()).order_by(*newest).limit(ANSWERED_SHOWN), now)
-        answered = sorted([*live_answered, *recent], key=lambda v: v.referral.sent_at,
+        live_answered = [r for r in live if not r.overdue and r.status == "answered"]
+        recent = [_inbox_row(*values) for values in db.session.execute(
+            query.where(_settled()).order_by(*newest).limit(ANSWERED_SHOWN))]
+        answered = sorted([*live_answered, *recent], key=lambda r: r.sent_at,
                           reverse=True)[:ANSWERED_SHOWN]
         answered_count = len(live_answered) + settled_total
     else:
-        in_sql = db.session.scalar(select(func.count()).select_from(
-            query.where(_answered()).order_by(None).subquery())) or 0
+        in_sql = db.session.scalar(
+            select(func.count()).select_from(Referral).where(visible, _answered())) or 0
         pages = max(1, -(-in_sql // ANSWERED_PER_PAGE))
         page = min(max(1, page), pages)
+        running = {r.id: r for r in live if r.status == "answered"}
         # Overdue ones are listed under Overdue already: not twice.
-        overdue = {v.referral.id for v in live if v.overdue and v.status == "answered"}
-        answered = sorted((v for v in referral_list(
-            query.where(_answered()).order_by(*newest).limit(ANSWERED_PER_PAGE)
-            .offset((page - 1) * ANSWERED_PER_PAGE), now) if v.referral.id not in overdue),
-            key=lambda v: v.referral.sent_at, reverse=True)
-        answered_count = in_sql - len(overdue)
+        answered = []
+        for values in db.session.execute(
+                query.where(_answered()).order_by(*newest).limit(ANSWERED_PER_PAGE)
+                .offset((page - 1) * ANSWERED_PER_PAGE)):
+            row = running.get(values[0]) or _inbox_row(*values)
+            if not row.overdue:
+                answered.append(row)
+        answered_count = in_sql - sum(r.overdue for r in running.values())
     groups = [(key, heading, answered if key == "answered" else rows)
               for key, heading, rows in group_inbox(live)]
     counts = {key: len(rows) for key, _, rows in groups}
@@ -970,9 +1111,20 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
                  pages=pages)
 
 
-def group_inbox(views: list[ReferralView]) -> list[tuple[str, str, list[ReferralView]]]:
-    """[(key, heading, rows)]: overdue first, then by status."""
-    groups: list[tuple[str, str, list[ReferralView]]] = [
+class _Listed(Protocol):
+    @property
+    def overdue(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+
+
+Listed = TypeVar("Listed", bound=_Listed)
+
+
+def group_inbox(views: list[Listed]) -> list[tuple[str, str, list[Listed]]]:
+    """[(key, heading, rows)]: overdue first, then by status (`ReferralView`s or `InboxRow`s,
+    sorted)."""
+    groups: list[tuple[str, str, list[Listed]]] = [
         ("overdue", "Overdue", [v for v in views if v.overdue])]
     for status in ("new", "acknowledged", "awaiting_decision", "answered"):
         groups.append((status, STATUS_LABELS[status],

@@ -177,6 +177,31 @@ def test_dashboard_and_inbox_queries_do_not_grow_with_the_lists(
     assert queries_for(other_client, "/referrals") == inbox_small
 
 
+def test_listing_answered_referrals_costs_the_inbox_no_more_queries(
+        other_client: FlaskClient, school_world: dict) -> None:
+    """Issue 15: a settled answered referral has nothing open (above), so the inbox lists the
+    most recent ones without reading their responses: an inbox whose Answered group is full
+    costs what one without it does, and shows the same for each referral."""
+    w = school_world
+    running = add_referral(w, state="acknowledged", outcome=None)
+    db.session.commit()
+    sign_in(other_client, w["adviser"])
+    other_client.get("/referrals")
+    before = queries_for(other_client, "/referrals")
+    answered = [add_referral(w, outcome="early_help", meeting=True,
+                             milestones=("minutes_sent", "icpc_not_needed"),
+                             sent=SENT + dt.timedelta(days=n)) for n in range(3)]
+    db.session.commit()
+    assert queries_for(other_client, "/referrals") == before
+    page = other_client.get("/referrals").get_data(as_text=True)
+    group = page.split('data-testid="group-answered"')[1].split("</ul>")[0]
+    assert [line.split('data-testid="row-')[1].split('"')[0]
+            for line in group.split("<li")[1:]] == [str(r.id) for r in reversed(answered)]
+    assert "Status: Answered (Early help)" in group and "Next due" not in group
+    assert "Sent Wednesday 4 March 2026 at 10:00am." in group
+    assert f'data-testid="row-{running.id}"' in page
+
+
 def test_every_answered_referral_can_be_paged_through(
         client: FlaskClient, school_world: dict) -> None:
     made = [add_referral(school_world, sent=SENT + dt.timedelta(days=n)) for n in range(120)]
