@@ -37,7 +37,17 @@ from contextvars import ContextVar
 from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
-from sqlalchemy import ColumnElement, Select, and_, event, exists, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    event,
+    exists,
+    false,
+    or_,
+    select,
+)
 from werkzeug.exceptions import Conflict, NotFound
 
 from .models import (
@@ -401,8 +411,27 @@ def get_child_or_404(user: Any, ident: Any) -> Child:
 
 
 def get_incident_or_404(user: Any, ident: Any, *options: Any) -> Incident:
-    """The incident, read with loader `options` (a page's own: what it shows with it)."""
-    return _get(incidents_visible_to(user).options(*options), Incident, ident)
+    """The incident, read with loader `options` (a page's own, a module constant: what it
+    shows with it). `incidents_visible_to` as one statement per set of options, built once per
+    process and bound at execution (issue 15: building its clauses cost every request)."""
+    school = _school_of(user, DSL)
+    if school is None:
+        raise NotFound()
+    found = db.session.execute(
+        _incident_by_id(options), {"school_id": school, "incident_id": parse_id(ident)},
+    ).unique().scalars().first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@functools.lru_cache(maxsize=8)  # one per page's options: a few in the whole portal
+def _incident_by_id(options: tuple[Any, ...]) -> Select[Incident]:
+    school: Any = bindparam("school_id")  # the user's school, bound at execution
+    return (select(Incident)
+            .where(Incident.school_id == school, ~incident_about_destroyed_only(school),
+                   Incident.id == bindparam("incident_id"))
+            .options(*options))
 
 
 def get_referral_or_404(user: Any, ident: Any) -> Referral:
