@@ -37,7 +37,17 @@ from contextvars import ContextVar
 from typing import Any, Final, TypeVar, cast
 
 from flask import abort, current_app
-from sqlalchemy import ColumnElement, Select, and_, event, exists, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    event,
+    exists,
+    false,
+    or_,
+    select,
+)
 from werkzeug.exceptions import Conflict, NotFound
 
 from .models import (
@@ -320,17 +330,46 @@ def attachments_visible_to(user: Any) -> Select[Attachment]:
     """DSL: the school's. Staff: those they uploaded to a concern they raised. Nobody else."""
     school = _school_of(user, DSL)
     if school is not None:
-        return select(Attachment).where(Attachment.school_id == school)
+        return select(Attachment).where(_attachment_visible(school, None))
     school = _school_of(user, STAFF)
     if school is not None:
-        own = select(Concern.id).where(Concern.school_id == school,
-                                       Concern.raised_by_id == user.id)
-        return select(Attachment).where(
-            Attachment.school_id == school,
-            Attachment.uploaded_by_id == user.id,
-            Attachment.concern_id.in_(own),
-        )
+        return select(Attachment).where(_attachment_visible(school, user.id))
     return _nothing(Attachment)
+
+
+def attachment_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`attachments_visible_to` as a clause on `Attachment` built once per process, with the
+    values to bind it to at execution: for a statement a read model also builds once (issue 15:
+    building the query cost more than running it)."""
+    school = _school_of(user, DSL)
+    if school is not None:
+        return _attachment_visible_bound(False), {"scope_school_id": school}
+    school = _school_of(user, STAFF)
+    if school is not None:
+        return _attachment_visible_bound(True), {"scope_school_id": school,
+                                                 "scope_user_id": user.id}
+    return _no_attachment(), {}
+
+
+@functools.cache
+def _no_attachment() -> ColumnElement[bool]:
+    return false()
+
+
+@functools.cache
+def _attachment_visible_bound(staff: bool) -> ColumnElement[bool]:
+    return _attachment_visible(bindparam("scope_school_id"),
+                               bindparam("scope_user_id") if staff else None)
+
+
+def _attachment_visible(school: Any, staff_id: Any) -> ColumnElement[bool]:
+    """The rule, once: the school's attachments (a DSL); `staff_id` given, only those they
+    uploaded to a concern they raised."""
+    if staff_id is None:
+        return cast(ColumnElement[bool], Attachment.school_id == school)
+    own = select(Concern.id).where(Concern.school_id == school, Concern.raised_by_id == staff_id)
+    return and_(Attachment.school_id == school, Attachment.uploaded_by_id == staff_id,
+                Attachment.concern_id.in_(own))
 
 
 def transfers_visible_to(user: Any) -> Select[FileTransfer]:
@@ -401,8 +440,27 @@ def get_child_or_404(user: Any, ident: Any) -> Child:
 
 
 def get_incident_or_404(user: Any, ident: Any, *options: Any) -> Incident:
-    """The incident, read with loader `options` (a page's own: what it shows with it)."""
-    return _get(incidents_visible_to(user).options(*options), Incident, ident)
+    """The incident, read with loader `options` (a page's own, a module constant: what it
+    shows with it). `incidents_visible_to` as one statement per set of options, built once per
+    process and bound at execution (issue 15: building its clauses cost every request)."""
+    school = _school_of(user, DSL)
+    if school is None:
+        raise NotFound()
+    found = db.session.execute(
+        _incident_by_id(options), {"school_id": school, "incident_id": parse_id(ident)},
+    ).unique().scalars().first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@functools.lru_cache(maxsize=8)  # one per page's options: a few in the whole portal
+def _incident_by_id(options: tuple[Any, ...]) -> Select[Incident]:
+    school: Any = bindparam("school_id")  # the user's school, bound at execution
+    return (select(Incident)
+            .where(Incident.school_id == school, ~incident_about_destroyed_only(school),
+                   Incident.id == bindparam("incident_id"))
+            .options(*options))
 
 
 def get_referral_or_404(user: Any, ident: Any) -> Referral:

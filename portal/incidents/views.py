@@ -226,7 +226,9 @@ def show(incident_id: uuid.UUID) -> str:
             incident, page=page, page_title=f"Incident {incident.reference}",
             record_headings=handover.RECORD_HEADINGS, route_slugs=ROUTE_SLUGS,
             sexual_types=SEXUAL_TYPES, date_text=reviews_svc.date_text,
-            reassess_form=VersionedForm(formdata=None, version=str(incident.version)),
+            # Its form only where the page shows it: the rules' preview (_rules_change.html).
+            reassess_form=VersionedForm(formdata=None, version=str(incident.version))
+            if page.rules is not None and page.rules.preview is not None else None,
             sent_ids=page.sent_away,
         ))
 

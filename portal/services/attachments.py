@@ -8,6 +8,8 @@ deleted (R1). Uploads and downloads are audited with ids and codes only.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import io
 import unicodedata
 import uuid
@@ -15,8 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from sqlalchemy import ColumnElement, Select, bindparam, select
+
 from .. import audit
-from ..access import attachments_visible_to
+from ..access import attachment_visible_bound
 from ..attachments import (
     ALLOWED_TYPES,
     AttachmentStore,
@@ -25,6 +29,7 @@ from ..attachments import (
     size_text,
 )
 from ..models import Attachment, Incident, ReferralAttachment, User, db, new_id
+from ..models.base import plain_value
 from .child_file import when_text
 
 EXTENSIONS: Final = {
@@ -142,22 +147,33 @@ class AttachmentRow:
 
 def incident_attachments(user: Any, incident: Incident) -> list[AttachmentRow]:
     """The attachments on `incident` that `user` may see, oldest first."""
-    rows = db.session.execute(
-        attachments_visible_to(user)
-        .where(Attachment.incident_id == incident.id)
-        .add_columns(User.display_name)
-        .outerjoin(User, User.id == Attachment.uploaded_by_id)
-        .order_by(Attachment.uploaded_at)
-    ).all()
+    # Columns, not objects, in a statement built once per process (issue 15): the page shows
+    # these only, decrypted as the objects' attributes would be (`plain_value`).
+    visible, scope = attachment_visible_bound(user)
+    rows = db.session.execute(_incident_attachments(visible),
+                              {"incident_id": incident.id, **scope}).all()
     return [
         AttachmentRow(
             id=a.id,
-            name=clean_filename(a.filename),
-            description=a.description or "",
+            name=clean_filename(plain_value(Attachment, "filename", a.filename_enc,
+                                            id=a.id, school_id=a.school_id)),
+            description=plain_value(Attachment, "description", a.description_enc,
+                                    id=a.id, school_id=a.school_id) or "",
             kind=ALLOWED_TYPES.get(a.content_type, a.content_type),
             size=size_text(a.size),
-            uploaded_by=uploader or "Unknown user",
+            uploaded_by=a.display_name or "Unknown user",
             uploaded_at=when_text(a.uploaded_at),
         )
-        for a, uploader in rows
+        for a in rows
     ]
+
+
+@functools.lru_cache(maxsize=4)  # one per kind of `attachment_visible_bound`
+def _incident_attachments(visible: ColumnElement[bool]) -> Select[
+        uuid.UUID, uuid.UUID, str, int, dt.datetime, bytes | None, bytes | None, str]:
+    return (select(Attachment.id, Attachment.school_id, Attachment.content_type, Attachment.size,
+                   Attachment.uploaded_at, Attachment.filename_enc, Attachment.description_enc,
+                   User.display_name)
+            .outerjoin(User, User.id == Attachment.uploaded_by_id)
+            .where(visible, Attachment.incident_id == bindparam("incident_id"))
+            .order_by(Attachment.uploaded_at))

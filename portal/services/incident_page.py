@@ -27,7 +27,6 @@ from ..models import (
     Addendum,
     Assessment,
     Child,
-    Concern,
     ConsultationCall,
     Decision,
     FileTransfer,
@@ -77,7 +76,7 @@ class IncidentPage:
     sent_away: frozenset[uuid.UUID]
     child_names: Mapping[uuid.UUID, str]  # every child on the incident or its concerns
     unaccounted: tuple[Child, ...]  # R8
-    concerns: tuple[Concern, ...]
+    concerns: tuple[uuid.UUID, ...]  # the ids of its concerns (the page counts them)
     decisions: tuple[Decision, ...]
     decided_by: Mapping[uuid.UUID, str]  # each decision's author, by decision id
     decision_addenda: Mapping[uuid.UUID, tuple[Addendum, ...]]

@@ -220,24 +220,26 @@ def concern_children(concerns: Iterable[Concern]) -> list[Child]:
 
 
 @functools.cache  # built once per process, bound at execution (portal/reads.py)
-def _concerns_with_children() -> Select[Concern, Child]:
-    return (select(Concern, Child).join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
+def _concerns_with_children() -> Select[uuid.UUID, Child]:
+    return (select(Concern.id, Child)
+            .join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
             .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
             .outerjoin(Child, Child.id == ConcernChild.child_id)
             .where(IncidentConcern.incident_id == bindparam("incident_id"))
             .order_by(Concern.submitted_at, Concern.id))
 
 
-def concerns_with_children(incident: Incident) -> tuple[list[Concern], list[Child]]:
-    """`incident_concerns(incident)` and their `concern_children`, in one statement."""
-    concerns: dict[uuid.UUID, Concern] = {}
+def concerns_with_children(incident: Incident) -> tuple[list[uuid.UUID], list[Child]]:
+    """The ids of `incident_concerns(incident)` (the incident page counts them: no concern is
+    loaded whole) and their `concern_children`, in one statement."""
+    concerns: dict[uuid.UUID, None] = {}
     children: dict[uuid.UUID, Child] = {}
-    for concern, child in db.session.execute(_concerns_with_children(),
-                                             {"incident_id": incident.id}):
-        concerns.setdefault(concern.id, concern)
+    for concern_id, child in db.session.execute(_concerns_with_children(),
+                                                {"incident_id": incident.id}):
+        concerns.setdefault(concern_id, None)
         if child is not None:
             children.setdefault(child.id, child)
-    return list(concerns.values()), sorted(children.values(), key=lambda c: c.reference)
+    return list(concerns), sorted(children.values(), key=lambda c: c.reference)
 
 
 def decisions(incident: Incident, *, as_shown: bool = False) -> list[Decision]:

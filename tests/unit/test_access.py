@@ -213,6 +213,17 @@ def test_a_share_as_a_clause_in_a_join_finds_the_same_rows(world: SimpleNamespac
     assert {d for _, d in db.session.execute(joined)} == as_select
 
 
+@pytest.mark.parametrize("who", USERS)
+def test_the_attachments_share_bound_at_execution_finds_the_same_rows(world: SimpleNamespace,
+                                                                      who: str) -> None:
+    """`attachment_visible_bound`: the share as a clause built once per process (the incident
+    page's files), bound to each user's own values when it runs."""
+    user = getattr(world, who)
+    clause, values = access.attachment_visible_bound(user)
+    found = set(db.session.scalars(select(Attachment.id).where(clause), values))
+    assert found == expected(world, who)["attachments"]
+
+
 def test_only_school_record_tables_have_a_school_rows_clause(world: SimpleNamespace) -> None:
     with pytest.raises(TypeError):
         access.school_row_visible_to(world.dsl_a, Referral)

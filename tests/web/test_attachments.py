@@ -210,3 +210,24 @@ def test_incident_partial_lists_files_and_offers_the_form(app: Flask, client: Fl
                                       incident=w["incident"])
     assert "statement.pdf" in html and "/attachments/" in html
     assert WARNING in html and 'name="confirm"' in html and 'name="csrf_token"' in html
+
+
+def test_incident_page_shows_each_file_in_words_oldest_first(app: Flask,
+                                                             client: FlaskClient) -> None:
+    """The incident page's files panel (read as columns and decrypted as the objects would be):
+    each file's name, what it is, its description and who added it, oldest first; a file
+    that is gone from the list is gone from the page."""
+    w = setup_world(app)
+    sign_in(client, w["dsl"])
+    assert upload(client, w["incident"], PDF, "statement.pdf",
+                  description="Written by the form tutor").status_code == 302
+    assert upload(client, w["incident"], png_bytes(), "screenshot.png",
+                  description="What was sent").status_code == 302
+    page = client.get(f"/incidents/{w['incident'].id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    first, second = html.index("statement.pdf"), html.index("screenshot.png")
+    assert first < second
+    assert "Written by the form tutor" in html and "What was sent" in html
+    assert f"Added by {w['dsl'].display_name} on" in html
+    assert "No files have been added to this incident." not in html
