@@ -266,6 +266,12 @@ def incident_visible_to(user: Any) -> Any:
     school = _school_of(user, DSL)
     if school is None:
         return false()
+    return _incident_of_school(school)
+
+
+def _incident_of_school(school: Any) -> ColumnElement[bool]:
+    """The rule, once: the school's incidents, never one about destroyed children only
+    (`school` a value or a bind parameter)."""
     return and_(Incident.school_id == school, ~incident_about_destroyed_only(school))
 
 
@@ -458,8 +464,7 @@ def get_incident_or_404(user: Any, ident: Any, *options: Any) -> Incident:
 def _incident_by_id(options: tuple[Any, ...]) -> Select[Incident]:
     school: Any = bindparam("school_id")  # the user's school, bound at execution
     return (select(Incident)
-            .where(Incident.school_id == school, ~incident_about_destroyed_only(school),
-                   Incident.id == bindparam("incident_id"))
+            .where(_incident_of_school(school), Incident.id == bindparam("incident_id"))
             .options(*options))
 
 
