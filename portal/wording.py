@@ -171,7 +171,8 @@ def when(at: dt.datetime | str | None, *, weekday: bool = False) -> str:
         if not isinstance(parsed, dt.datetime):
             return day(parsed, weekday=weekday)
         at = parsed
-    return f"{day(at, weekday=weekday)} at {time_of_day(at)}"
+    # One conversion to UK time for the day and the clock (a list calls this for every row).
+    return clock_words.moment_words(clock_words.uk_local(at), weekday=weekday)
 
 
 def _parse_iso(text: str) -> dt.date | dt.datetime | None:
