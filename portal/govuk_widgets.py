@@ -6,7 +6,11 @@ template that imports and runs the macro: every field of every page runs the tem
 processors, imports the macro and its helpers again, and runs the whole macro (attributes,
 label, hint, error message, `trim | indent`). On the concern form that was 11 of its 19 ms.
 
-The widgets here are the library's, with `render` replaced:
+The widgets here are the library's, with `render` replaced, and three pieces of its parameter
+mapping done the same way for less: the template's `params` merged into the field's without
+deepmerge (`_merge`), the items of checkboxes and radios read from the field's choices instead of
+from an option field built for each (`_choice_items`), and a single checkbox iterated without a
+class made per call (`_OneField`). The rendering:
 
 - the macro is called directly, from the module of a template the Jinja environment caches
   (which macro: read once from the library's own one-line template, so it cannot drift);
@@ -23,7 +27,7 @@ macro's own output. A macro that transforms a string rather than printing it esc
 `indent`, `length`...) fails the check for that string, and a value that the check showed
 the macro would change (a line break in a label that gets indented) is rendered the slow way.
 tests/web/test_form_html_identical.py compares every form of the portal with the library's
-own rendering.
+own rendering and mapping.
 
 The same memo serves the components portal templates call themselves (`DIRECT_COMPONENTS`: the
 header's service navigation, "Sign out" and "Hide this page", the skip link, warning and inset
