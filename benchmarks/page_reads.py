@@ -76,6 +76,10 @@ def build(incidents: int, lines: int) -> dict[str, tuple[Any, str]]:
         "child's file": (dsl.id, f"/children/{child.id}"),
         "adviser inbox": (adviser.id, "/referrals"),
         "concern form": (staff.id, "/concerns/new"),
+        "incident form": (dsl.id, "/incidents/new"),
+        "facts form": (dsl.id, f"/incidents/{last.id}/facts"),
+        "child form": (dsl.id, f"/incidents/{last.id}/children/new"),
+        "decision form": (dsl.id, f"/incidents/{last.id}/decisions/new"),
         "sign-in": (None, "/sign-in"),
     }
 

@@ -6,7 +6,11 @@ template that imports and runs the macro: every field of every page runs the tem
 processors, imports the macro and its helpers again, and runs the whole macro (attributes,
 label, hint, error message, `trim | indent`). On the concern form that was 11 of its 19 ms.
 
-The widgets here are the library's, with `render` replaced:
+The widgets here are the library's, with `render` replaced, and three pieces of its parameter
+mapping done the same way for less: the template's `params` merged into the field's without
+deepmerge (`_merge`), the items of checkboxes and radios read from the field's choices instead of
+from an option field built for each (`_choice_items`), and a single checkbox iterated without a
+class made per call (`_OneField`). The rendering:
 
 - the macro is called directly, from the module of a template the Jinja environment caches
   (which macro: read once from the library's own one-line template, so it cannot drift);
@@ -23,7 +27,7 @@ macro's own output. A macro that transforms a string rather than printing it esc
 `indent`, `length`...) fails the check for that string, and a value that the check showed
 the macro would change (a line break in a label that gets indented) is rendered the slow way.
 tests/web/test_form_html_identical.py compares every form of the portal with the library's
-own rendering.
+own rendering and mapping.
 
 The same memo serves the components portal templates call themselves (`DIRECT_COMPONENTS`: the
 header's service navigation, "Sign out" and "Hide this page", the skip link, warning and inset
@@ -47,10 +51,12 @@ from typing import Any, Final
 from flask import current_app
 from flask.templating import Environment as FlaskEnvironment
 from govuk_frontend_wtf import wtforms_widgets as wtf
+from govuk_frontend_wtf.gov_form_base import GovFormBase
 from jinja2 import Template
 from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.runtime import Context, Macro
 from markupsafe import Markup, escape
+from wtforms.fields.choices import SelectFieldBase
 
 __all__ = [
     "GovCharacterCount",
@@ -272,6 +278,8 @@ class _Slot:
 
 
 _LEAF_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+# Leaves that are never a slot, whatever their key.
+_FIXED_LEAVES: Final = frozenset({int, float, bool, type(None)})
 
 
 def _slot_kind(key: Any, extended: bool) -> str | None:
@@ -318,14 +326,33 @@ def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
             return value
         slot, cls = slot_kind, ("h" if slot_kind == "html" else "t")
     elif kind is dict:
-        if slot_kind == "attributes":
-            return ("d", tuple([(k, _key(v, values, kinds, seen, "text", extended))
-                                for k, v in value.items()]))
+        # Most leaves are fixed words, numbers and booleans: kept in place without a call each
+        # (a leaf's entry has three parts, a walked value's two, so the two never meet).
+        attributes = slot_kind == "attributes"
         kinds_of = _KINDS[extended]
-        return ("d", tuple([(k, _key(v, values, kinds, seen, kinds_of[k], extended))
-                            for k, v in value.items()]))
+        entries: list[Any] = []
+        for k, v in value.items():
+            inner = "text" if attributes else kinds_of[k]
+            leaf = type(v)
+            if leaf in _FIXED_LEAVES or (leaf is str and (inner is None or inner == "attributes"
+                                                          or not v or v.isspace())):
+                entries.append((k, leaf, v))
+            elif leaf is str and inner is not None:  # a slot (as below, without a call)
+                cls = "h" if inner == "html" else "t"
+                index = seen.get((v, cls))
+                if index is None:
+                    index = seen[(v, cls)] = len(values)
+                    values.append(v)
+                    kinds[index] = {inner}
+                else:
+                    kinds[index].add(inner)
+                entries.append((k, ("s", index, inner)))
+            else:
+                entries.append((k, _key(v, values, kinds, seen, inner, extended)))
+        return ("d", tuple(entries))
     elif kind is list or kind is tuple:
-        return ("l", tuple([_key(v, values, kinds, seen, None, extended) for v in value]))
+        return ("l", tuple([(type(v), v) if type(v) in _FIXED_LEAVES
+                            else _key(v, values, kinds, seen, None, extended) for v in value]))
     elif kind is Markup and extended and value and not value.isspace():
         slot, cls = "markup", "m"
     if slot is not None:
@@ -450,26 +477,107 @@ class _Template(Template):
         return direct
 
 
+def _merge(base: Any, nxt: Any) -> Any:
+    """govuk-frontend-wtf's `merger.merge` (deepmerge with lists appended, dicts merged into
+    the first in place, anything else the second's), without deepmerge's strategy lookups and
+    path lists for each value: the template's `params` are merged into every field's."""
+    if isinstance(base, list) and isinstance(nxt, list):
+        return base + nxt
+    if isinstance(base, dict) and isinstance(nxt, dict):
+        for k, v in nxt.items():
+            base[k] = _merge(base[k], v) if k in base else v
+        return base
+    return nxt
+
+
 class _Rendered:
-    """Replaces `GovFormBase.render` (a `render_template` per field)."""
+    """Replaces `GovFormBase.render` (a `render_template` per field) and `merge_params`."""
 
     template: str
 
     def render(self, params: dict[str, Any]) -> Markup:
         return render_component(self.template, params)
 
+    def merge_params(self, a: Any, b: Any) -> Any:
+        return _merge(a, b)
 
-def _rendered(widget: type[Any]) -> type[Any]:
-    """The library's `widget` with `render` replaced (`_Rendered`), under the library's name."""
-    return type(widget.__name__, (_Rendered, widget),
+
+def _choice_items(field: Any) -> list[dict[str, Any]] | None:
+    """The `items` govuk-frontend-wtf's `GovIterableBase.__call__` makes of a choice field, one
+    per choice, read from the choices instead of from a WTForms option field built for each
+    (`SelectFieldBase.__iter__`: an `_Option` labelled `label or value`, holding the value,
+    `checked` the choice's `selected`; its `_value()` is `str(value)`). None for a field that
+    iterates otherwise, or a choice without label or value (its option is named after the
+    field): the library's own way then."""
+    kind = type(field)
+    if kind.__iter__ is not SelectFieldBase.__iter__ or kind._Option is not _OPTION:
+        return None
+    items: list[dict[str, Any]] = []
+    for choice in field._iter_choices_normalized():
+        label = choice.label or choice.value
+        if label is None:
+            return None
+        item = {"text": label, "value": str(choice.value)}
+        if choice.selected:
+            item["checked"] = True
+        items.append(item)
+    return items
+
+
+_OPTION: Final = SelectFieldBase._Option
+
+
+class _Choices(_Rendered):
+    """Checkboxes and radios of a choice field: `GovIterableBase.__call__` with the items made
+    by _choice_items."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        items = _choice_items(field)
+        if items is None:
+            return super().__call__(field, **kwargs)  # type: ignore[misc, no-any-return]
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and "required" in getattr(field, "flags", []):
+            kwargs["required"] = True
+        kwargs["items"] = items
+        return GovFormBase.__call__(self, field, **kwargs)  # type: ignore[no-any-return]
+
+
+class _OneField:
+    """A BooleanField as an iterable of itself: the library's `IterableField`, which
+    `GovCheckboxInput.__call__` defines again (a class made) on every call."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: Any) -> None:
+        self.field = field
+
+    def __iter__(self) -> Any:
+        return iter((self.field,))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.field, name)
+
+
+class _OneCheckbox(_Rendered):
+    """`GovCheckboxInput.__call__` with _OneField."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        return wtf.GovCheckboxesInput.__call__(  # type: ignore[no-any-return]
+            self, _OneField(field), **kwargs)
+
+
+def _rendered(widget: type[Any], base: type[Any] = _Rendered) -> type[Any]:
+    """The library's `widget` with `render` replaced (`_Rendered`, or `base`), under the
+    library's name."""
+    return type(widget.__name__, (base, widget),
                 {"__module__": __name__, "__qualname__": widget.__name__})
 
 
 GovTextInput = _rendered(wtf.GovTextInput)
 GovPasswordInput = _rendered(wtf.GovPasswordInput)
-GovCheckboxesInput = _rendered(wtf.GovCheckboxesInput)
-GovCheckboxInput = _rendered(wtf.GovCheckboxInput)
-GovRadioInput = _rendered(wtf.GovRadioInput)
+GovCheckboxesInput = _rendered(wtf.GovCheckboxesInput, _Choices)
+GovCheckboxInput = _rendered(wtf.GovCheckboxInput, _OneCheckbox)
+GovRadioInput = _rendered(wtf.GovRadioInput, _Choices)
 GovDateInput = _rendered(wtf.GovDateInput)
 GovFileInput = _rendered(wtf.GovFileInput)
 GovSubmitInput = _rendered(wtf.GovSubmitInput)

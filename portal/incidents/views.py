@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from .. import access, audit, creating_form, drafts, once, reads, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import save_or_show, show_problems
-from ..models import Child, Concern, Decision, RouteHandover, User, db
+from ..models import Child, Concern, ConcernChild, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
 from ..refusal import Refused
 from ..row_urls import row_link
@@ -179,9 +180,11 @@ def _concern_label(concern: Concern) -> str:
 @require_dsl
 def new() -> Any:
     user = _user()
+    # Each waiting concern's children with it (two statements for the list, not two a concern).
     waiting = list(db.session.scalars(
         access.concerns_visible_to(user).where(Concern.state == "submitted")
-        .order_by(Concern.submitted_at)))
+        .order_by(Concern.submitted_at)
+        .options(selectinload(Concern.children).selectinload(ConcernChild.child))))
     chosen = {str(access.get_concern_or_404(user, c).id) for c in request.args.getlist("concern")}
     form = StartForm()
     form.concerns.choices = [(str(c.id), _concern_label(c)) for c in waiting]

@@ -114,11 +114,15 @@ def _render(field: Field, params: dict[str, Any]) -> str:
 
 @pytest.fixture
 def old_render(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
-    """Switch the portal's widgets between the library's rendering and the memoised one."""
+    """Switch the portal's widgets between the library's rendering and the memoised one (and
+    its parameter mapping: the library's merge, and its option fields for choices)."""
 
     def use_library(on: bool) -> None:
         if on:
             monkeypatch.setattr(govuk_widgets._Rendered, "render", GovFormBase.render)
+            monkeypatch.delattr(govuk_widgets._Rendered, "merge_params")
+            monkeypatch.delattr(govuk_widgets._Choices, "__call__")
+            monkeypatch.delattr(govuk_widgets._OneCheckbox, "__call__")
         else:
             monkeypatch.undo()
 

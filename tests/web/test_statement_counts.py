@@ -219,6 +219,8 @@ PAGES = {
     "child's file": ("dsl", "/children/{w.child_id}", "Note 11:"),
     "adviser inbox": ("la_adviser", "/referrals", "Oakfield Academy"),
     "concern form": ("staff", "/concerns/new", "What happened"),
+    # A form page, but with a list: each waiting concern, with its children by initials.
+    "start an incident": ("dsl", "/incidents/new", "Start an incident"),
 }
 # And once the files moving between schools are there (`add_files_moving`):
 # (a leaver waiting to be sent shows by initials and reference, as every dashboard item)
@@ -227,6 +229,7 @@ ALSO_SHOWN = {
                   "Amira Okonkwo (", "to Riverside Independent School"],
     "incident": ["Correction by Dee Deputy", "Recorded by Dee Deputy"],
     "child's file": ["Child protection file from Brookside Primary", "Otis Okonkwo (C"],
+    "start an incident": ["AO (C"],
 }
 DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
 # Issue 15 asks for at most 10 on every data page. Not there yet: the child's file may not grow
