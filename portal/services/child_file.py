@@ -44,7 +44,6 @@ from ..access import (
     children_visible_to,
     concerns_visible_to,
     incident_visible_to,
-    incidents_visible_to,
     school_rows_visible_to,
 )
 from ..crypto import normalise_for_index
@@ -302,6 +301,8 @@ class _Builder:
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
         self._redacted: dict[str, str] = {}
         self.authority: str | None = None  # the child's authority's name, read with the page
+        # The reference of each incident the page's decisions are about, read with them.
+        self._decided_on: dict[uuid.UUID, str] = {}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -476,8 +477,9 @@ class _Builder:
         the number of statements and the work of redaction do not grow with the file."""
         child = self.child
         rows, concern_ids_q, incident_ids_q, _decision_ids_q, _parts_q = self.timeline()
-        page, pages, total, wanted = self._page_keys(rows, newest_first, page, per_page)
-        loaded = self._load(wanted, concern_ids_q, incident_ids_q)
+        page, pages, total, wanted, decisions = self._page_keys(rows, newest_first, page,
+                                                                per_page)
+        loaded = self._load(wanted, decisions, concern_ids_q, incident_ids_q)
         events, targets = self._record_events(loaded)
         standalone = self._entry_events(loaded, events, targets)
         self._add_corrections(loaded.addenda, targets)
@@ -503,9 +505,9 @@ class _Builder:
         )
 
     def _page_keys(self, rows: Any, newest_first: bool, page: int | None, per_page: int
-                   ) -> tuple[int | None, int, int, dict[str, list[uuid.UUID]]]:
-        """The page's lines (their ids by kind), the page shown, the number of pages and of
-        lines."""
+                   ) -> tuple[int | None, int, int, dict[str, list[uuid.UUID]], list[Decision]]:
+        """The page shown, the number of pages and of lines, the page's lines (their ids by
+        kind) and its decisions."""
         child = self.child
         order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
                  if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
@@ -514,14 +516,26 @@ class _Builder:
         code = child.local_authority_code
         authority = (select(LocalAuthority.name).where(LocalAuthority.code == code)
                      .scalar_subquery() if code else null())
-        keys_q = select(rows.c.id, rows.c.kind, func.count().over(),
-                        authority.label("authority")).order_by(*order)
+        keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
+                        authority.label("authority"), rows.c.lead, rows.c.at,
+                        rows.c.ord).order_by(*order)
 
         def fetch(number: int | None) -> list[Any]:
             query = keys_q
             if number is not None:
                 query = query.limit(per_page).offset((number - 1) * per_page)
-            return list(db.session.execute(query))
+            # With the page's decisions (joined by their id: no statement of their own), and
+            # the reference of each one's incident (one the child may not be part of).
+            keys = query.subquery("page")
+            return list(db.session.execute(
+                select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
+                       Incident.reference)
+                .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
+                .outerjoin(Incident, and_(Incident.id == Decision.incident_id,
+                                          incident_visible_to(self.user)))
+                .order_by(*((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(),
+                             keys.c.id.desc()) if newest_first
+                            else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id)))))
 
         page = max(page, 1) if page is not None else None
         found = fetch(page)
@@ -534,25 +548,24 @@ class _Builder:
                 page = -(-total // per_page)
                 found = fetch(page)
         pages = max(1, -(-total // per_page)) if page is not None else 1
-        keys = [(row[0], row[1]) for row in found]
         wanted: dict[str, list[uuid.UUID]] = {"concern": [], "incident": [], "decision": [],
                                               "entry": []}
-        for ident, kind in keys:
-            wanted[kind].append(ident if isinstance(ident, uuid.UUID) else uuid.UUID(str(ident)))
-        return page, pages, total, wanted
+        for row in found:
+            wanted[row[1]].append(_as_uuid(row[0]))
+        decisions = [row[4] for row in found if row[4] is not None]
+        self._decided_on = {row[4].incident_id: row[5] for row in found
+                            if row[4] is not None and row[5] is not None}
+        return page, pages, total, wanted, decisions
 
-    def _load(self, wanted: dict[str, list[uuid.UUID]], concern_ids_q: Any,
-              incident_ids_q: Any) -> _PageRows:
+    def _load(self, wanted: dict[str, list[uuid.UUID]], decisions: list[Decision],
+              concern_ids_q: Any, incident_ids_q: Any) -> _PageRows:
         """Every row the page shows, and the users and other children it names."""
         child, user = self.child, self.user
         concerns, outcomes, concern_links, outcome_ids = self._concerns(wanted["concern"])
         concern_ids = [c.id for c in concerns]
-        all_parts, parts, incidents = self._incidents(wanted["incident"])
+        all_parts, parts, incidents, attachments = self._incidents(wanted["incident"])
         incident_ids = list(incidents)
         self._load_others(concern_ids_q, incident_ids_q)
-        decisions = list(db.session.scalars(
-            select(Decision).where(Decision.id.in_(wanted["decision"]))
-        )) if wanted["decision"] else []
         # The page's own lines, and the notes linked to what the page shows.
         sources = [*concern_ids, *incident_ids, *(p.id for p in parts),
                    *(d.id for d in decisions)]
@@ -564,11 +577,6 @@ class _Builder:
             .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
         )) if entry_filter else []
-        attachments = list(db.session.scalars(
-            attachments_visible_to(user)
-            .where(Attachment.incident_id.in_(incident_ids))
-            .order_by(Attachment.uploaded_at)
-        )) if incident_ids else []
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
@@ -624,24 +632,36 @@ class _Builder:
         return concerns, outcomes, concern_links, outcome_ids
 
     def _incidents(self, wanted: list[uuid.UUID]) -> tuple[
-            list[IncidentChild], list[IncidentChild], dict[uuid.UUID, Incident]]:
-        """Every child's part in the page's incidents, this child's, and the incidents."""
+            list[IncidentChild], list[IncidentChild], dict[uuid.UUID, Incident],
+            list[Attachment]]:
+        """Every child's part in the page's incidents, this child's, the incidents and their
+        attachments."""
         child, user = self.child, self.user
         # The page's incidents with every child's part in each (this child's among them), in
         # one statement: each incident on this child's part only (not read again, columns and
         # lists decoded, for each other child's part).
+        # With them, the incidents' attachments (on this child's part's row only, oldest
+        # first), each scoped as `attachments_visible_to` scopes them: no statement of their own.
+        visible = attachments_visible_to(user).whereclause
         found = list(db.session.execute(
-            school_rows_visible_to(user, IncidentChild).add_columns(Incident)
+            school_rows_visible_to(user, IncidentChild).add_columns(Incident, Attachment)
             .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
                                       IncidentChild.child_id == child.id))
+            .outerjoin(Attachment, and_(Attachment.incident_id == Incident.id,
+                                        visible if visible is not None else false()))
             .where(IncidentChild.incident_id.in_(wanted))
-            .order_by(IncidentChild.position)
+            .order_by(IncidentChild.position, Attachment.uploaded_at)
         )) if wanted else []
-        all_parts = [part for part, _ in found]
+        seen: dict[uuid.UUID, IncidentChild] = {}
+        for part, _, _ in found:
+            seen.setdefault(part.id, part)
+        all_parts = list(seen.values())
         parts = [part for part in all_parts if part.child_id == child.id]
-        incidents = {part.incident_id: incident for part, incident in found
+        incidents = {part.incident_id: incident for part, incident, _ in found
                      if part.child_id == child.id}
-        return all_parts, parts, incidents
+        attachments = [a for _, _, a in found if a is not None]
+        attachments.sort(key=lambda a: a.uploaded_at)
+        return all_parts, parts, incidents, attachments
 
     def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
         """`self.others`: every other child the file links."""
@@ -697,7 +717,7 @@ class _Builder:
         record they show, and which event (and item key) each correctable record belongs to."""
         concerns, outcomes, concern_links = loaded.concerns, loaded.outcomes, loaded.concern_links
         incidents, parts, all_parts = loaded.incidents, loaded.parts, loaded.all_parts
-        attachments, decisions, user = loaded.attachments, loaded.decisions, self.user
+        attachments, decisions = loaded.attachments, loaded.decisions
         events: dict[uuid.UUID, Event] = {}
         # Which event (and which item key) each correctable record belongs to.
         targets: dict[uuid.UUID, tuple[Event, str | None]] = {}
@@ -720,13 +740,8 @@ class _Builder:
             events[part.id] = ev
 
         # A decision about the child on an incident they are not part of ("not involved").
-        refs = {i.id: i.reference for i in incidents.values()}
-        missing = {d.incident_id for d in decisions} - set(refs)
-        if missing:
-            refs.update(db.session.execute(
-                incidents_visible_to(user).with_only_columns(Incident.id, Incident.reference)
-                .where(Incident.id.in_(missing))
-            ).all())
+        # (each read with its decision, `_page_keys`)
+        refs = {**self._decided_on, **{i.id: i.reference for i in incidents.values()}}
         for decision in decisions:
             ev = self.decision_event(decision, refs.get(decision.incident_id))
             events[decision.id] = ev
