@@ -303,6 +303,8 @@ class _Builder:
         self.authority: str | None = None  # the child's authority's name, read with the page
         # The reference of each incident the page's decisions are about, read with them.
         self._decided_on: dict[uuid.UUID, str] = {}
+        # The page's concerns: (concern, outcome, child named) rows, read with the page's keys.
+        self._concern_rows: list[Any] = []
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -524,18 +526,27 @@ class _Builder:
             query = keys_q
             if number is not None:
                 query = query.limit(per_page).offset((number - 1) * per_page)
-            # With the page's decisions (joined by their id: no statement of their own), and
-            # the reference of each one's incident (one the child may not be part of).
+            # With the page's decisions and concerns, joined by their ids (no statement of
+            # their own): each decision with the reference of its incident (one the child may
+            # not be part of); each concern with its triage outcomes (issue 13: a concern
+            # recorded without an incident shows what was decided, by whom, why, and the route
+            # it took; `triage.outcomes_of`, oldest first) and the children it names, a row
+            # for each pair (`_concerns`).
             keys = query.subquery("page")
             return list(db.session.execute(
                 select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
-                       Incident.reference)
+                       Incident.reference, Concern, ConcernOutcome, ConcernChild)
                 .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
                 .outerjoin(Incident, and_(Incident.id == Decision.incident_id,
                                           incident_visible_to(self.user)))
+                .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
+                .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
+                                                ConcernOutcome.school_id == child.school_id))
+                .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
                 .order_by(*((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(),
                              keys.c.id.desc()) if newest_first
-                            else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id)))))
+                            else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id)),
+                          ConcernOutcome.decided_at, ConcernChild.id)))
 
         page = max(page, 1) if page is not None else None
         found = fetch(page)
@@ -550,18 +561,22 @@ class _Builder:
         pages = max(1, -(-total // per_page)) if page is not None else 1
         wanted: dict[str, list[uuid.UUID]] = {"concern": [], "incident": [], "decision": [],
                                               "entry": []}
+        seen: set[Any] = set()
         for row in found:
-            wanted[row[1]].append(_as_uuid(row[0]))
+            if row[0] not in seen:  # (a concern's row for each outcome and child named)
+                seen.add(row[0])
+                wanted[row[1]].append(_as_uuid(row[0]))
         decisions = [row[4] for row in found if row[4] is not None]
         self._decided_on = {row[4].incident_id: row[5] for row in found
                             if row[4] is not None and row[5] is not None}
+        self._concern_rows = [row[6:] for row in found if row[6] is not None]
         return page, pages, total, wanted, decisions
 
     def _load(self, wanted: dict[str, list[uuid.UUID]], decisions: list[Decision],
               concern_ids_q: Any, incident_ids_q: Any) -> _PageRows:
         """Every row the page shows, and the users and other children it names."""
         child, user = self.child, self.user
-        concerns, outcomes, concern_links, outcome_ids = self._concerns(wanted["concern"])
+        concerns, outcomes, concern_links, outcome_ids = self._concerns(self._concern_rows)
         concern_ids = [c.id for c in concerns]
         all_parts, parts, incidents, attachments = self._incidents(wanted["incident"])
         incident_ids = list(incidents)
@@ -599,22 +614,12 @@ class _Builder:
                          decisions=decisions, entries=entries, attachments=attachments,
                          addenda=addenda, received=received)
 
-    def _concerns(self, wanted: list[uuid.UUID]) -> tuple[
+    def _concerns(self, concern_rows: Iterable[Any]) -> tuple[
             list[Concern], dict[uuid.UUID, list[ConcernOutcome]], list[ConcernChild],
             set[uuid.UUID]]:
-        """The page's concerns, their outcomes, the children they name, the outcomes' ids."""
-        child = self.child
-        # The page's concerns, each with its triage outcomes (issue 13: a concern recorded
-        # without an incident shows what was decided, by whom, why, and the route it took;
-        # `triage.outcomes_of`, oldest first) and the children it names: one statement.
-        concern_rows = db.session.execute(
-            select(Concern, ConcernOutcome, ConcernChild)
-            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
-                                            ConcernOutcome.school_id == child.school_id))
-            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
-            .where(Concern.id.in_(wanted))
-            .order_by(ConcernOutcome.decided_at, ConcernChild.id)
-        ).all() if wanted else []
+        """The page's concerns, their outcomes, the children they name, the outcomes' ids,
+        from the (concern, outcome, child named) rows read with the page's keys
+        (`_page_keys`)."""
         by_concern: dict[uuid.UUID, Concern] = {}
         outcomes: dict[uuid.UUID, list[ConcernOutcome]] = {}
         links: dict[uuid.UUID, ConcernChild] = {}
