@@ -44,6 +44,7 @@ from ..access import (
     children_visible_to,
     concerns_visible_to,
     incident_visible_to,
+    school_row_visible_to,
     school_rows_visible_to,
 )
 from ..crypto import normalise_for_index
@@ -587,11 +588,24 @@ class _Builder:
         entry_filter = [ChildRecordEntry.id.in_(wanted["entry"])] if wanted["entry"] else []
         if sources:
             entry_filter.append(ChildRecordEntry.source_id.in_(sources))
-        entries = list(db.session.scalars(
-            school_rows_visible_to(user, ChildRecordEntry)
+        # With each file received from the previous school that a line is about, and its
+        # attachment (kept for `received_event`): no statements of their own.
+        visible = attachments_visible_to(user).whereclause
+        entry_rows = db.session.execute(
+            school_rows_visible_to(user, ChildRecordEntry).add_columns(ReceivedFile, Attachment)
+            .outerjoin(ReceivedFile, and_(
+                ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
+                ReceivedFile.id == ChildRecordEntry.source_id,
+                ReceivedFile.child_id == child.id,
+                school_row_visible_to(user, ReceivedFile)))
+            .outerjoin(Attachment, and_(Attachment.id == ReceivedFile.attachment_id,
+                                        visible if visible is not None else false()))
             .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
-        )) if entry_filter else []
+        ).all() if entry_filter else []
+        entries = [row[0] for row in entry_rows]
+        received = {row[1].id: row[1] for row in entry_rows if row[1] is not None}
+        self._received_files = {row[2].id: row[2] for row in entry_rows if row[2] is not None}
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
@@ -601,7 +615,6 @@ class _Builder:
             .where(Addendum.target_id.in_(target_ids))
             .order_by(Addendum.created_at)
         )) if target_ids else []
-        received = self._received(entries)
         self.load_names(
             [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
             + [o.decided_by_id for rows in outcomes.values() for o in rows]
@@ -697,24 +710,6 @@ class _Builder:
             if was_linked:
                 self.others[other.id] = other
         self.family.sort(key=lambda c: c.reference)
-
-    def _received(self, entries: list[ChildRecordEntry]) -> dict[uuid.UUID, ReceivedFile]:
-        """The files received from the previous school that the page's lines are about (and
-        their attachments, kept for `received_event`)."""
-        child, user = self.child, self.user
-        received_ids = [e.source_id for e in entries
-                        if e.kind == FROM_PREVIOUS_SCHOOL and e.source_id is not None]
-        received = {
-            r.id: r for r in db.session.scalars(
-                school_rows_visible_to(user, ReceivedFile).where(
-                    ReceivedFile.id.in_(received_ids), ReceivedFile.child_id == child.id))
-        } if received_ids else {}
-        self._received_files = {
-            a.id: a for a in db.session.scalars(
-                attachments_visible_to(user).where(
-                    Attachment.id.in_([r.attachment_id for r in received.values()])))
-        } if received else {}
-        return received
 
     def _record_events(self, loaded: _PageRows) -> tuple[
             dict[uuid.UUID, Event], dict[uuid.UUID, tuple[Event, str | None]]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
@@ -29,11 +29,12 @@ from portal.models import (
     User,
     db,
 )
+from portal.services import file_export, referrals
 from portal.services import incidents as svc
-from portal.services import referrals
 from portal.services.parents import ParentsInput, record_parents
 from tests import factories
 from tests.floodfile import add_lines
+from tests.realfiles import small_pdf
 from tests.referral_data import incident as make_incident
 from tests.referral_data import local
 from tests.web.conftest import sign_in
@@ -177,6 +178,13 @@ def add_files_moving(w: World) -> None:
     export.receiving_school = "Riverside Independent School"
     db.session.add(export)
     factories.child(school, "Old", "Leaver", dob=dt.date(1990, 1, 1)).roll_status = "left"
+    # The file from the counted child's previous school, the start of their chronology (read
+    # with the page's lines, its attachment with it).
+    file_export.receive_file(
+        current_app.extensions["attachments"], dsl, child, filename="Previous file.pdf",
+        data=small_pdf("Previous school chronology"), description="Child protection file",
+        previous_school="Hillside Primary School", received_on=dt.date(2026, 3, 2),
+        max_bytes=10_000_000, now=NOW - dt.timedelta(days=5))
     db.session.commit()
 
 
@@ -226,7 +234,9 @@ ALSO_SHOWN = {
     "dashboard": ["TM (C", "sent to Brookside Primary", "A child from Brookside Primary",
                   "Amira Okonkwo (", "to Riverside Independent School"],
     "incident": ["Correction by Dee Deputy", "Recorded by Dee Deputy"],
-    "child's file": ["Child protection file from Brookside Primary", "Otis Okonkwo (C"],
+    "child's file": ["Child protection file from Brookside Primary", "Otis Okonkwo (C",
+                     "File from the previous school", "Hillside Primary School",
+                     "Previous file.pdf"],
 }
 DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
 # Issue 15 asks for at most 10 on every data page. The incident page is at 10 (one the audit
