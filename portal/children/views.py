@@ -130,13 +130,15 @@ def file(child_id: Any) -> Any:
     page = request.args.get("page", 1, type=int)
     record = child_file.build_child_file(user, child, newest_first=newest_first,
                                          page=page if page and page > 0 else 1)
-    transfers = transfer_service.transfers_of(child)  # the panel and read-only share it
+    # The file's moves, in one statement: the transfers (the panel and read-only share them),
+    # the sealed files and the copies (children/_file_exports.html).
+    panels, transfers = transfer_service.file_panels(user, child)
     child_file.record_view(user, child, newest_first=newest_first)
     commit_keeping_loaded()
     sent = transfers.sent
     return render_template("children/file.html", page_title=f"Child {child.reference}",
                            file=record, pagination=_pagination(record, newest_first),
-                           transfers=transfers,
+                           transfers=transfers, file_panels=panels,
                            read_only=read_only_reason(sent.sent_at if sent else None))
 
 

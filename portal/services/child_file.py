@@ -44,7 +44,7 @@ from ..access import (
     children_visible_to,
     concerns_visible_to,
     incident_visible_to,
-    incidents_visible_to,
+    school_row_visible_to,
     school_rows_visible_to,
 )
 from ..crypto import normalise_for_index
@@ -302,6 +302,10 @@ class _Builder:
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
         self._redacted: dict[str, str] = {}
         self.authority: str | None = None  # the child's authority's name, read with the page
+        # The reference of each incident the page's decisions are about, read with them.
+        self._decided_on: dict[uuid.UUID, str] = {}
+        # The page's concerns: (concern, outcome, child named) rows, read with the page's keys.
+        self._concern_rows: list[Any] = []
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -476,8 +480,9 @@ class _Builder:
         the number of statements and the work of redaction do not grow with the file."""
         child = self.child
         rows, concern_ids_q, incident_ids_q, _decision_ids_q, _parts_q = self.timeline()
-        page, pages, total, wanted = self._page_keys(rows, newest_first, page, per_page)
-        loaded = self._load(wanted, concern_ids_q, incident_ids_q)
+        page, pages, total, wanted, decisions = self._page_keys(rows, newest_first, page,
+                                                                per_page)
+        loaded = self._load(wanted, decisions, concern_ids_q, incident_ids_q)
         events, targets = self._record_events(loaded)
         standalone = self._entry_events(loaded, events, targets)
         self._add_corrections(loaded.addenda, targets)
@@ -503,9 +508,9 @@ class _Builder:
         )
 
     def _page_keys(self, rows: Any, newest_first: bool, page: int | None, per_page: int
-                   ) -> tuple[int | None, int, int, dict[str, list[uuid.UUID]]]:
-        """The page's lines (their ids by kind), the page shown, the number of pages and of
-        lines."""
+                   ) -> tuple[int | None, int, int, dict[str, list[uuid.UUID]], list[Decision]]:
+        """The page shown, the number of pages and of lines, the page's lines (their ids by
+        kind) and its decisions."""
         child = self.child
         order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
                  if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
@@ -514,14 +519,35 @@ class _Builder:
         code = child.local_authority_code
         authority = (select(LocalAuthority.name).where(LocalAuthority.code == code)
                      .scalar_subquery() if code else null())
-        keys_q = select(rows.c.id, rows.c.kind, func.count().over(),
-                        authority.label("authority")).order_by(*order)
+        keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
+                        authority.label("authority"), rows.c.lead, rows.c.at,
+                        rows.c.ord).order_by(*order)
 
         def fetch(number: int | None) -> list[Any]:
             query = keys_q
             if number is not None:
                 query = query.limit(per_page).offset((number - 1) * per_page)
-            return list(db.session.execute(query))
+            # With the page's decisions and concerns, joined by their ids (no statement of
+            # their own): each decision with the reference of its incident (one the child may
+            # not be part of); each concern with its triage outcomes (issue 13: a concern
+            # recorded without an incident shows what was decided, by whom, why, and the route
+            # it took; `triage.outcomes_of`, oldest first) and the children it names, a row
+            # for each pair (`_concerns`).
+            keys = query.subquery("page")
+            return list(db.session.execute(
+                select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
+                       Incident.reference, Concern, ConcernOutcome, ConcernChild)
+                .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
+                .outerjoin(Incident, and_(Incident.id == Decision.incident_id,
+                                          incident_visible_to(self.user)))
+                .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
+                .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
+                                                ConcernOutcome.school_id == child.school_id))
+                .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+                .order_by(*((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(),
+                             keys.c.id.desc()) if newest_first
+                            else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id)),
+                          ConcernOutcome.decided_at, ConcernChild.id)))
 
         page = max(page, 1) if page is not None else None
         found = fetch(page)
@@ -534,41 +560,52 @@ class _Builder:
                 page = -(-total // per_page)
                 found = fetch(page)
         pages = max(1, -(-total // per_page)) if page is not None else 1
-        keys = [(row[0], row[1]) for row in found]
         wanted: dict[str, list[uuid.UUID]] = {"concern": [], "incident": [], "decision": [],
                                               "entry": []}
-        for ident, kind in keys:
-            wanted[kind].append(ident if isinstance(ident, uuid.UUID) else uuid.UUID(str(ident)))
-        return page, pages, total, wanted
+        seen: set[Any] = set()
+        for row in found:
+            if row[0] not in seen:  # (a concern's row for each outcome and child named)
+                seen.add(row[0])
+                wanted[row[1]].append(_as_uuid(row[0]))
+        decisions = [row[4] for row in found if row[4] is not None]
+        self._decided_on = {row[4].incident_id: row[5] for row in found
+                            if row[4] is not None and row[5] is not None}
+        self._concern_rows = [row[6:] for row in found if row[6] is not None]
+        return page, pages, total, wanted, decisions
 
-    def _load(self, wanted: dict[str, list[uuid.UUID]], concern_ids_q: Any,
-              incident_ids_q: Any) -> _PageRows:
+    def _load(self, wanted: dict[str, list[uuid.UUID]], decisions: list[Decision],
+              concern_ids_q: Any, incident_ids_q: Any) -> _PageRows:
         """Every row the page shows, and the users and other children it names."""
         child, user = self.child, self.user
-        concerns, outcomes, concern_links, outcome_ids = self._concerns(wanted["concern"])
+        concerns, outcomes, concern_links, outcome_ids = self._concerns(self._concern_rows)
         concern_ids = [c.id for c in concerns]
-        all_parts, parts, incidents = self._incidents(wanted["incident"])
+        all_parts, parts, incidents, attachments = self._incidents(wanted["incident"])
         incident_ids = list(incidents)
         self._load_others(concern_ids_q, incident_ids_q)
-        decisions = list(db.session.scalars(
-            select(Decision).where(Decision.id.in_(wanted["decision"]))
-        )) if wanted["decision"] else []
         # The page's own lines, and the notes linked to what the page shows.
         sources = [*concern_ids, *incident_ids, *(p.id for p in parts),
                    *(d.id for d in decisions)]
         entry_filter = [ChildRecordEntry.id.in_(wanted["entry"])] if wanted["entry"] else []
         if sources:
             entry_filter.append(ChildRecordEntry.source_id.in_(sources))
-        entries = list(db.session.scalars(
-            school_rows_visible_to(user, ChildRecordEntry)
+        # With each file received from the previous school that a line is about, and its
+        # attachment (kept for `received_event`): no statements of their own.
+        visible = attachments_visible_to(user).whereclause
+        entry_rows = db.session.execute(
+            school_rows_visible_to(user, ChildRecordEntry).add_columns(ReceivedFile, Attachment)
+            .outerjoin(ReceivedFile, and_(
+                ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
+                ReceivedFile.id == ChildRecordEntry.source_id,
+                ReceivedFile.child_id == child.id,
+                school_row_visible_to(user, ReceivedFile)))
+            .outerjoin(Attachment, and_(Attachment.id == ReceivedFile.attachment_id,
+                                        visible if visible is not None else false()))
             .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
-        )) if entry_filter else []
-        attachments = list(db.session.scalars(
-            attachments_visible_to(user)
-            .where(Attachment.incident_id.in_(incident_ids))
-            .order_by(Attachment.uploaded_at)
-        )) if incident_ids else []
+        ).all() if entry_filter else []
+        entries = [row[0] for row in entry_rows]
+        received = {row[1].id: row[1] for row in entry_rows if row[1] is not None}
+        self._received_files = {row[2].id: row[2] for row in entry_rows if row[2] is not None}
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
@@ -578,7 +615,6 @@ class _Builder:
             .where(Addendum.target_id.in_(target_ids))
             .order_by(Addendum.created_at)
         )) if target_ids else []
-        received = self._received(entries)
         self.load_names(
             [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
             + [o.decided_by_id for rows in outcomes.values() for o in rows]
@@ -591,22 +627,12 @@ class _Builder:
                          decisions=decisions, entries=entries, attachments=attachments,
                          addenda=addenda, received=received)
 
-    def _concerns(self, wanted: list[uuid.UUID]) -> tuple[
+    def _concerns(self, concern_rows: Iterable[Any]) -> tuple[
             list[Concern], dict[uuid.UUID, list[ConcernOutcome]], list[ConcernChild],
             set[uuid.UUID]]:
-        """The page's concerns, their outcomes, the children they name, the outcomes' ids."""
-        child = self.child
-        # The page's concerns, each with its triage outcomes (issue 13: a concern recorded
-        # without an incident shows what was decided, by whom, why, and the route it took;
-        # `triage.outcomes_of`, oldest first) and the children it names: one statement.
-        concern_rows = db.session.execute(
-            select(Concern, ConcernOutcome, ConcernChild)
-            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
-                                            ConcernOutcome.school_id == child.school_id))
-            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
-            .where(Concern.id.in_(wanted))
-            .order_by(ConcernOutcome.decided_at, ConcernChild.id)
-        ).all() if wanted else []
+        """The page's concerns, their outcomes, the children they name, the outcomes' ids,
+        from the (concern, outcome, child named) rows read with the page's keys
+        (`_page_keys`)."""
         by_concern: dict[uuid.UUID, Concern] = {}
         outcomes: dict[uuid.UUID, list[ConcernOutcome]] = {}
         links: dict[uuid.UUID, ConcernChild] = {}
@@ -624,24 +650,36 @@ class _Builder:
         return concerns, outcomes, concern_links, outcome_ids
 
     def _incidents(self, wanted: list[uuid.UUID]) -> tuple[
-            list[IncidentChild], list[IncidentChild], dict[uuid.UUID, Incident]]:
-        """Every child's part in the page's incidents, this child's, and the incidents."""
+            list[IncidentChild], list[IncidentChild], dict[uuid.UUID, Incident],
+            list[Attachment]]:
+        """Every child's part in the page's incidents, this child's, the incidents and their
+        attachments."""
         child, user = self.child, self.user
         # The page's incidents with every child's part in each (this child's among them), in
         # one statement: each incident on this child's part only (not read again, columns and
         # lists decoded, for each other child's part).
+        # With them, the incidents' attachments (on this child's part's row only, oldest
+        # first), each scoped as `attachments_visible_to` scopes them: no statement of their own.
+        visible = attachments_visible_to(user).whereclause
         found = list(db.session.execute(
-            school_rows_visible_to(user, IncidentChild).add_columns(Incident)
+            school_rows_visible_to(user, IncidentChild).add_columns(Incident, Attachment)
             .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
                                       IncidentChild.child_id == child.id))
+            .outerjoin(Attachment, and_(Attachment.incident_id == Incident.id,
+                                        visible if visible is not None else false()))
             .where(IncidentChild.incident_id.in_(wanted))
-            .order_by(IncidentChild.position)
+            .order_by(IncidentChild.position, Attachment.uploaded_at)
         )) if wanted else []
-        all_parts = [part for part, _ in found]
+        seen: dict[uuid.UUID, IncidentChild] = {}
+        for part, _, _ in found:
+            seen.setdefault(part.id, part)
+        all_parts = list(seen.values())
         parts = [part for part in all_parts if part.child_id == child.id]
-        incidents = {part.incident_id: incident for part, incident in found
+        incidents = {part.incident_id: incident for part, incident, _ in found
                      if part.child_id == child.id}
-        return all_parts, parts, incidents
+        attachments = [a for _, _, a in found if a is not None]
+        attachments.sort(key=lambda a: a.uploaded_at)
+        return all_parts, parts, incidents, attachments
 
     def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
         """`self.others`: every other child the file links."""
@@ -673,31 +711,13 @@ class _Builder:
                 self.others[other.id] = other
         self.family.sort(key=lambda c: c.reference)
 
-    def _received(self, entries: list[ChildRecordEntry]) -> dict[uuid.UUID, ReceivedFile]:
-        """The files received from the previous school that the page's lines are about (and
-        their attachments, kept for `received_event`)."""
-        child, user = self.child, self.user
-        received_ids = [e.source_id for e in entries
-                        if e.kind == FROM_PREVIOUS_SCHOOL and e.source_id is not None]
-        received = {
-            r.id: r for r in db.session.scalars(
-                school_rows_visible_to(user, ReceivedFile).where(
-                    ReceivedFile.id.in_(received_ids), ReceivedFile.child_id == child.id))
-        } if received_ids else {}
-        self._received_files = {
-            a.id: a for a in db.session.scalars(
-                attachments_visible_to(user).where(
-                    Attachment.id.in_([r.attachment_id for r in received.values()])))
-        } if received else {}
-        return received
-
     def _record_events(self, loaded: _PageRows) -> tuple[
             dict[uuid.UUID, Event], dict[uuid.UUID, tuple[Event, str | None]]]:
         """The events of the page's concerns, incidents and decisions, by the id of each
         record they show, and which event (and item key) each correctable record belongs to."""
         concerns, outcomes, concern_links = loaded.concerns, loaded.outcomes, loaded.concern_links
         incidents, parts, all_parts = loaded.incidents, loaded.parts, loaded.all_parts
-        attachments, decisions, user = loaded.attachments, loaded.decisions, self.user
+        attachments, decisions = loaded.attachments, loaded.decisions
         events: dict[uuid.UUID, Event] = {}
         # Which event (and which item key) each correctable record belongs to.
         targets: dict[uuid.UUID, tuple[Event, str | None]] = {}
@@ -720,13 +740,8 @@ class _Builder:
             events[part.id] = ev
 
         # A decision about the child on an incident they are not part of ("not involved").
-        refs = {i.id: i.reference for i in incidents.values()}
-        missing = {d.incident_id for d in decisions} - set(refs)
-        if missing:
-            refs.update(db.session.execute(
-                incidents_visible_to(user).with_only_columns(Incident.id, Incident.reference)
-                .where(Incident.id.in_(missing))
-            ).all())
+        # (each read with its decision, `_page_keys`)
+        refs = {**self._decided_on, **{i.id: i.reference for i in incidents.values()}}
         for decision in decisions:
             ev = self.decision_event(decision, refs.get(decision.incident_id))
             events[decision.id] = ev

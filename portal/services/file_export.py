@@ -551,21 +551,37 @@ def child_panels(user: Any, child: Child) -> ChildPanels:
     (issue 15): each list joined to one row, so a file with neither reads one row of nulls
     and one with both reads each pair (a file is sent or copied a few times at most). The
     copies' PDFs are not read."""
+    return child_panels_of(child, db.session.execute(child_panels_query(user, child)).all())
+
+
+def child_panels_query(user: Any, child: Child) -> Any:
+    """`child_panels`' statement: rows (export, copy, copy's releaser's name), to which a
+    page may join more short lists of the child's (`transfer.file_panels`)."""
     one = select(literal(1).label("one")).subquery()
     # Each share as a clause in its join (access.school_row_visible_to): never "everything"
     # when a select has no condition to lend.
     exports = school_row_visible_to(user, SealedExport)
     copies = school_row_visible_to(user, Disclosure)
-    rows = db.session.execute(
+    return (
         select(SealedExport, Disclosure, User.display_name).select_from(one)
         .outerjoin(SealedExport, and_(SealedExport.child_id == child.id, exports))
         .outerjoin(Disclosure, and_(Disclosure.child_id == child.id, copies))
         .outerjoin(User, User.id == Disclosure.released_by_id)
         .options(defer(Disclosure.pdf_enc))
         .order_by(SealedExport.created_at, SealedExport.id, Disclosure.released_at,
-                  Disclosure.id)).all()
-    sent = {e.id: (e, child) for e, _, _ in rows if e is not None}
-    released = {d.id: _disclosure_row(d, name) for _, d, name in rows if d is not None}
+                  Disclosure.id))
+
+
+def child_panels_of(child: Child, rows: Iterable[Any]) -> ChildPanels:
+    """`child_panels` from the rows of `child_panels_query` (their first three columns)."""
+    sent: dict[uuid.UUID, tuple[SealedExport, Child]] = {}
+    released: dict[uuid.UUID, DisclosureRow] = {}
+    for row in rows:
+        export, copy, name = row[0], row[1], row[2]
+        if export is not None:
+            sent.setdefault(export.id, (export, child))
+        if copy is not None and copy.id not in released:
+            released[copy.id] = _disclosure_row(copy, name)
     return ChildPanels(export_rows_of(sent.values()), list(released.values()))
 
 

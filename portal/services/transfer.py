@@ -75,7 +75,15 @@ from . import chronology
 from .attachments import clean_filename
 from .child_file import ChildFile, build_whole_file
 from .children import add_child, possible_duplicates
-from .file_export import AWAITING_RECEIPT, ExportRow, event_data, export_rows_of
+from .file_export import (
+    AWAITING_RECEIPT,
+    ChildPanels,
+    ExportRow,
+    child_panels_of,
+    child_panels_query,
+    event_data,
+    export_rows_of,
+)
 from .referral_files import discard
 
 __all__ = ["clean_filename", "discard"]  # for the views
@@ -783,17 +791,47 @@ def transfers_of(child: Child) -> ChildTransfers:
     other = aliased(School)
     rows = db.session.execute(
         select(FileTransfer, other.name)
-        .outerjoin(other, other.id == case((FileTransfer.child_id == child.id,
-                                             FileTransfer.to_school_id),
-                                            else_=FileTransfer.from_school_id))
-        .where(or_(FileTransfer.child_id == child.id,
-                   and_(FileTransfer.received_child_id == child.id,
-                        FileTransfer.to_school_id == child.school_id)))).all()
-    sent = [(t, name or "") for t, name in rows if t.child_id == child.id]
+        .outerjoin(other, _other_school_of(child, other))
+        .where(_transfers_of(child))).all()
+    return _child_transfers(child, rows)
+
+
+def _transfers_of(child: Child) -> Any:
+    """The transfers of `transfers_of` as a clause on `FileTransfer`."""
+    return or_(FileTransfer.child_id == child.id,
+               and_(FileTransfer.received_child_id == child.id,
+                    FileTransfer.to_school_id == child.school_id))
+
+
+def _other_school_of(child: Child, other: Any) -> Any:
+    """The school at the other end of each of `child`'s transfers, as a join on `other`."""
+    return other.id == case((FileTransfer.child_id == child.id, FileTransfer.to_school_id),
+                            else_=FileTransfer.from_school_id)
+
+
+def _child_transfers(child: Child, rows: Iterable[Any]) -> ChildTransfers:
+    """`transfers_of` from (transfer, other school's name) rows (a transfer once)."""
+    found: dict[uuid.UUID, tuple[FileTransfer, str]] = {}
+    for transfer, name in rows:
+        if transfer is not None:
+            found.setdefault(transfer.id, (transfer, name or ""))
+    sent = [row for row in found.values() if row[0].child_id == child.id]
     sent.sort(key=lambda r: r[0].sent_at, reverse=True)
-    received = [(t, name or "") for t, name in rows if t.child_id != child.id]
+    received = [row for row in found.values() if row[0].child_id != child.id]
     received.sort(key=lambda r: (r[0].accepted_at is None, r[0].accepted_at or r[0].sent_at))
     return ChildTransfers(sent[0][0] if sent else None, sent[0][1] if sent else "", received)
+
+
+def file_panels(user: Any, child: Child) -> tuple[ChildPanels, ChildTransfers]:
+    """The child's file's panels of the file's moves, in one statement (issue 15): the sealed
+    files and copies (`file_export.child_panels`) with the transfers (`transfers_of`), each
+    list joined to one row (a file moves a few times at most)."""
+    other = aliased(School)
+    rows = db.session.execute(
+        child_panels_query(user, child).add_columns(FileTransfer, other.name)
+        .outerjoin(FileTransfer, _transfers_of(child))
+        .outerjoin(other, _other_school_of(child, other))).all()
+    return child_panels_of(child, rows), _child_transfers(child, (row[3:] for row in rows))
 
 
 def school_name(school_id: uuid.UUID) -> str:
