@@ -12,11 +12,12 @@ row, so there is no `_user_id` or remember-me cookie to trust.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Final
 
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock, reads
@@ -44,8 +45,7 @@ def _row_for_cookie() -> AuthSession | None:
     # then keeps all of them alive for the request. It also reads the authorities' stamp, so
     # the authorities kept per process need no statement while it is unchanged (portal/reads.py).
     found = db.session.execute(
-        select(AuthSession, reads.AUTHORITIES_STAMP).options(*ROW_WITH_ORG)
-        .where(AuthSession.token_hash == accounts.token_hash(token))).first()
+        _row_statement(), {"token_hash": accounts.token_hash(token)}).first()
     if found is None:
         return None
     row, stamp = found
@@ -58,6 +58,14 @@ ROW_WITH_ORG: Final = (
     joinedload(AuthSession.user).joinedload(User.school),
     joinedload(AuthSession.user).joinedload(User.local_authority),
 )
+
+
+@functools.cache
+def _row_statement() -> Select[Any]:
+    """Built once per process (issue 15, as portal/reads.py says): building it with its loader
+    options each request cost more than running it, and a kept statement keeps its cache key."""
+    return (select(AuthSession, reads.AUTHORITIES_STAMP).options(*ROW_WITH_ORG)
+            .where(AuthSession.token_hash == bindparam("token_hash")))
 
 
 def current_row() -> AuthSession | None:
