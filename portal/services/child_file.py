@@ -527,27 +527,7 @@ class _Builder:
             query = keys_q
             if number is not None:
                 query = query.limit(per_page).offset((number - 1) * per_page)
-            # With the page's decisions and concerns, joined by their ids (no statement of
-            # their own): each decision with the reference of its incident (one the child may
-            # not be part of); each concern with its triage outcomes (issue 13: a concern
-            # recorded without an incident shows what was decided, by whom, why, and the route
-            # it took; `triage.outcomes_of`, oldest first) and the children it names, a row
-            # for each pair (`_concerns`).
-            keys = query.subquery("page")
-            return list(db.session.execute(
-                select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
-                       Incident.reference, Concern, ConcernOutcome, ConcernChild)
-                .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
-                .outerjoin(Incident, and_(Incident.id == Decision.incident_id,
-                                          incident_visible_to(self.user)))
-                .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
-                .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
-                                                ConcernOutcome.school_id == child.school_id))
-                .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
-                .order_by(*((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(),
-                             keys.c.id.desc()) if newest_first
-                            else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id)),
-                          ConcernOutcome.decided_at, ConcernChild.id)))
+            return self._keys_with_rows(query.subquery("page"), newest_first)
 
         page = max(page, 1) if page is not None else None
         found = fetch(page)
@@ -572,6 +552,27 @@ class _Builder:
                             if row[4] is not None and row[5] is not None}
         self._concern_rows = [row[6:] for row in found if row[6] is not None]
         return page, pages, total, wanted, decisions
+
+    def _keys_with_rows(self, keys: Any, newest_first: bool) -> list[Any]:
+        """The page's keys (`keys`, a subquery) with its decisions and concerns, joined by
+        their ids (no statement of their own): each decision with the reference of its
+        incident (one the child may not be part of); each concern with its triage outcomes
+        (issue 13: a concern recorded without an incident shows what was decided, by whom,
+        why, and the route it took; `triage.outcomes_of`, oldest first) and the children it
+        names, a row for each pair (`_concerns`)."""
+        order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.id.desc())
+                 if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id))
+        return list(db.session.execute(
+            select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
+                   Incident.reference, Concern, ConcernOutcome, ConcernChild)
+            .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
+            .outerjoin(Incident, and_(Incident.id == Decision.incident_id,
+                                      incident_visible_to(self.user)))
+            .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
+            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
+                                            ConcernOutcome.school_id == self.child.school_id))
+            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+            .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id)))
 
     def _load(self, wanted: dict[str, list[uuid.UUID]], decisions: list[Decision],
               concern_ids_q: Any, incident_ids_q: Any) -> _PageRows:
