@@ -172,7 +172,8 @@ def dashboard() -> str:
 
 
 def _concern_label(concern: Concern) -> str:
-    children = ", ".join(ch.child.redacted_label for ch in concern.children) or "no child named"
+    named = sorted((link.child for link in concern.children), key=lambda c: c.reference)
+    children = ", ".join(c.redacted_label for c in named) or "no child named"
     return f"Raised {wording.when(concern.submitted_at)}: {children}"
 
 

@@ -1370,7 +1370,9 @@ def _waiting_concerns(visible_concerns: Any) -> dict[uuid.UUID, list[Any]]:
         visible_concerns.with_only_columns(Concern.id, Concern.school_id, Concern.submitted_at,
                                            Concern.urgent, child)
         .outerjoin(link, link.concern_id == Concern.id).outerjoin(child, child.id == link.child_id)
-        .where(Concern.state == "submitted").order_by(Concern.submitted_at).options(only))
+        .where(Concern.state == "submitted")
+        # Each concern's children in reference order, as every other list of them (walk 9).
+        .order_by(Concern.submitted_at, Concern.id, child.reference).options(only))
     out: dict[uuid.UUID, list[Any]] = {}
     for row in rows:
         out.setdefault(row.id, []).append(row)

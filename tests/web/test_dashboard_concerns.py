@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.models import Child, db
+from portal.models import Child, ConcernChild, db
 from tests import factories
 from tests.helpers.incidents import REPORTED, make_concern, recorded, world
 from tests.helpers.signing_in import sign_in
@@ -94,3 +95,24 @@ def test_an_open_incident_says_a_childs_file_was_destroyed(
     assert len(lines) == 1
     assert sorted(lines[0].split(", ")) == sorted(
         [f"MH ({w['mia'].reference})", "A child whose file was destroyed"])
+
+
+def test_a_concerns_children_are_listed_in_reference_order(
+    app: Flask, client: FlaskClient
+) -> None:
+    """On the dashboard and on "Start an incident", as on every other list of them (walk 9:
+    the dashboard listed them in the order the database returned its links)."""
+    w = world(app)
+    school = w["school"]
+    pupils = [factories.child(school, given, "Order") for given in ("Ada", "Ben", "Cai")]
+    concern = make_concern(school, w["staff"], [], submitted_at=REPORTED + dt.timedelta(hours=1))
+    # Links made last child first, their ids in that order too: neither may decide the order.
+    for n, pupil in enumerate(reversed(pupils)):
+        db.session.add(ConcernChild(id=uuid.UUID(int=n + 1), concern_id=concern.id,
+                                    child_id=pupil.id))
+    db.session.commit()
+    expected = ", ".join(f"{p.initials} ({p.reference})" for p in pupils)
+
+    assert sign_in(client, w["dsl"]).status_code == 302
+    assert expected in _concern_lines(client.get("/dashboard").get_data(as_text=True))
+    assert f": {expected}" in client.get("/incidents/new").get_data(as_text=True)
