@@ -78,7 +78,7 @@ class ManualReceiptForm(FlaskForm):  # type: ignore[misc]
     how = _text("How they confirmed it", "Enter how they confirmed receipt",
                 hint="For example, by phone to me, or in a signed letter")
     on = GovDateField("When they confirmed it", what="The day they confirmed it",
-                      description="For example, 27 3 2027",
+                      description="For example, 27 11 2026",
                       validators=[InputRequired("Enter the day they confirmed receipt")])
     submit = SubmitField("Record the receipt", widget=GovSubmitInput())
 
@@ -95,7 +95,7 @@ class ReceivedFileForm(FlaskForm):  # type: ignore[misc]
     previous_school = _text("Name of the previous school",
                             "Enter the name of the previous school")
     received_on = GovDateField("When it was received", what="The day it was received",
-                               description="For example, 27 3 2027",
+                               description="For example, 27 11 2026",
                                validators=[InputRequired("Enter the day the file was received")])
     description = file_description("Child protection file, 14 pages")
     confirm = not_a_body_image()

@@ -401,7 +401,11 @@ def _content_disposition(name: str) -> dict[str, str]:
         name.encode("ascii")
     except UnicodeEncodeError:
         simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        return {"filename": simple or "file", "filename*": f"UTF-8''{quote(name, safe='')}"}
+        simple = " ".join(simple.split())  # the spaces left where other scripts' letters were
+        stem, dot, extension = simple.rpartition(".")
+        if not (stem if dot else simple).strip(" ._-"):  # nothing Latin but the extension
+            simple = f"file.{extension}" if dot else "file"
+        return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='')}"}
     return {"filename": name}
 
 

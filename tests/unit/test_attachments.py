@@ -71,3 +71,16 @@ def test_uploads_are_kept_in_memory_not_spooled_to_disk() -> None:
     stream = request.files["file"].stream
     assert isinstance(stream, io.BytesIO)
     assert stream.getvalue() == big
+
+
+def test_a_downloads_plain_name_keeps_no_gaps_where_other_scripts_were() -> None:
+    """The ASCII name beside the UTF-8 one (for older browsers) is the name's Latin letters,
+    with no leading or doubled spaces where Chinese or Arabic letters were (walk 9)."""
+    from portal.children.views import _content_disposition
+
+    got = _content_disposition("老师的笔记 ملاحظات Zoë—notes (1).png")
+    assert got["filename"] == "Zoenotes (1).png"
+    assert got["filename*"].startswith("UTF-8''")
+    assert _content_disposition("王小明.pdf")["filename"] == "file.pdf"
+    assert _content_disposition("ملاحظات")["filename"] == "file"
+    assert _content_disposition("notes.pdf") == {"filename": "notes.pdf"}

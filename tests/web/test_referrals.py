@@ -596,6 +596,8 @@ def test_dsl_dashboard_lists_the_schools_referrals_with_next_due(app, client) ->
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Referrals" in page and "Derbyshire County Council" in page
     assert "Next due" in page
+    # The status follows the authority's name as a sentence does, with no space before it.
+    assert re.search(r"Derbyshire County Council</a>: \w", page), page
 
 
 def test_inbox_caps_answered_referrals_but_never_work_still_to_do(app, client) -> None:
