@@ -66,7 +66,7 @@ from ..models import (
     db,
     keyring,
 )
-from ..models.base import UTCDateTime, plain_value
+from ..models.base import UTCDateTime
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
@@ -75,7 +75,7 @@ from .children import FAMILY_NAME_INDEX, NAME_INDEX
 PRINT_EXPORT_KIND: Final = "child_file_print"
 
 
-def _corrected_source(entry: Line) -> uuid.UUID | None:
+def _corrected_source(entry: ChildRecordEntry) -> uuid.UUID | None:
     """The record behind a chronology line whose corrections are shown on the line itself: a
     hand-over record (the police report, the 999 call...) has no event of its own in the file,
     only its line in each child's chronology (walk 4: its corrections were shown on the
@@ -272,33 +272,6 @@ def name_spans(text: str) -> set[str]:
     return spans
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A chronology line (`ChildRecordEntry`) as the page reads it: the columns it shows, read
-    as Core rows and its body decrypted (`plain_value`), not a loaded object (issue 15)."""
-
-    id: uuid.UUID
-    kind: str
-    incident_id: uuid.UUID | None
-    source_type: str | None
-    source_id: uuid.UUID | None
-    occurred_at: dt.datetime
-    author_id: uuid.UUID | None
-    body: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Amendment:
-    """A correction (`Addendum`) as the page reads it: Core columns, its texts decrypted."""
-
-    target_id: uuid.UUID
-    field: str
-    author_id: uuid.UUID
-    created_at: dt.datetime
-    correction: str | None
-    reason: str | None
-
-
 @dataclass
 class _PageRows:
     """The rows one page of a file shows (`_Builder._load`)."""
@@ -310,9 +283,9 @@ class _PageRows:
     parts: list[IncidentChild]
     incidents: dict[uuid.UUID, Incident]
     decisions: list[Decision]
-    entries: list[Line]
+    entries: list[ChildRecordEntry]
     attachments: list[Attachment]
-    addenda: list[Amendment]
+    addenda: list[Addendum]
     received: dict[uuid.UUID, ReceivedFile]
 
 
@@ -623,14 +596,9 @@ class _Builder:
             entry_filter.append(ChildRecordEntry.source_id.in_(sources))
         # With each file received from the previous school that a line is about, and its
         # attachment (kept for `received_event`): no statements of their own.
-        # The lines as Core rows (the columns shown), not loaded objects (issue 15).
         visible = attachments_visible_to(user).whereclause
-        line = ChildRecordEntry
         entry_rows = db.session.execute(
-            select(line.id, line.school_id, line.kind, line.incident_id, line.source_type,
-                   line.source_id, line.occurred_at, line.author_id, line.body_enc,
-                   ReceivedFile, Attachment)
-            .where(school_row_visible_to(user, ChildRecordEntry))
+            school_rows_visible_to(user, ChildRecordEntry).add_columns(ReceivedFile, Attachment)
             .outerjoin(ReceivedFile, and_(
                 ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
                 ReceivedFile.id == ChildRecordEntry.source_id,
@@ -641,34 +609,18 @@ class _Builder:
             .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
         ).all() if entry_filter else []
-        entries = [
-            Line(id=row[0], kind=row[2], incident_id=row[3], source_type=row[4],
-                 source_id=row[5], occurred_at=row[6], author_id=row[7],
-                 body=plain_value(ChildRecordEntry, "body", row[8], id=row[0],
-                                  school_id=row[1], child_id=child.id))
-            for row in entry_rows]
-        received = {row[9].id: row[9] for row in entry_rows if row[9] is not None}
-        self._received_files = {row[10].id: row[10] for row in entry_rows
-                                if row[10] is not None}
+        entries = [row[0] for row in entry_rows]
+        received = {row[1].id: row[1] for row in entry_rows if row[1] is not None}
+        self._received_files = {row[2].id: row[2] for row in entry_rows if row[2] is not None}
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
                       | {s for e in entries if (s := _corrected_source(e)) is not None})
-        addenda = [
-            Amendment(target_id=row.target_id, field=row.field, author_id=row.author_id,
-                      created_at=row.created_at,
-                      correction=plain_value(Addendum, "correction", row.correction_enc,
-                                             id=row.id, school_id=row.school_id),
-                      reason=plain_value(Addendum, "reason", row.reason_enc, id=row.id,
-                                         school_id=row.school_id))
-            for row in db.session.execute(
-                select(Addendum.id, Addendum.school_id, Addendum.target_id, Addendum.field,
-                       Addendum.author_id, Addendum.created_at, Addendum.correction_enc,
-                       Addendum.reason_enc)
-                .where(school_row_visible_to(user, Addendum),
-                       Addendum.target_id.in_(target_ids))
-                .order_by(Addendum.created_at))
-        ] if target_ids else []
+        addenda = list(db.session.scalars(
+            school_rows_visible_to(user, Addendum)
+            .where(Addendum.target_id.in_(target_ids))
+            .order_by(Addendum.created_at)
+        )) if target_ids else []
         self.load_names(
             [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
             + [o.decided_by_id for rows in outcomes.values() for o in rows]
@@ -835,7 +787,7 @@ class _Builder:
                 targets[source] = (owner, None)  # its record's corrections, on its line
         return standalone
 
-    def _add_corrections(self, addenda: list[Amendment],
+    def _add_corrections(self, addenda: list[Addendum],
                          targets: dict[uuid.UUID, tuple[Event, str | None]]) -> None:
         """Each correction on the item it corrects (or on its event)."""
         for addendum in addenda:
