@@ -258,11 +258,17 @@ def name_spans(text: str) -> set[str]:
             token = token[:-2]
         if token:
             spaced.append(token)
+    plain = _WORD.findall(normalised)
     spans: set[str] = set()
-    for words in (spaced, _WORD.findall(normalised)):
-        for i in range(len(words)):
-            for j in range(i + 1, min(len(words), i + _LONGEST_NAME_WORDS) + 1):
-                spans.add(" ".join(words[i:j]))
+    # The runs of one word, then of two, three and four, each made from the one before (issue
+    # 15: joined afresh from a slice each, building the runs cost more than hashing them); the
+    # plain words only when they differ from the spaced ones (most texts: they do not).
+    for words in ((spaced,) if plain == spaced else (spaced, plain)):
+        runs = words
+        spans.update(runs)
+        for n in range(1, _LONGEST_NAME_WORDS):
+            runs = [f"{run} {word}" for run, word in zip(runs, words[n:], strict=False)]
+            spans.update(runs)
     return spans
 
 
