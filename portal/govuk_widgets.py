@@ -31,12 +31,13 @@ own rendering and mapping.
 
 The same memo serves the components portal templates call themselves (`DIRECT_COMPONENTS`: the
 header's service navigation, "Sign out" and "Hide this page", the skip link, warning and inset
-text, fieldsets, error summaries, banners): a template importing one gets a module whose
-macros are memoised components (`_Template`, the environment's template class). For these, the
-slots also take strings under `...Text`, `...Html` and `href` keys, each attribute's value, any
-Markup value (the header's sign-out form with its CSRF token) and the body of a `{% call %}`
-block (rendered once, as the macro would). tests/web/test_page_html_identical.py compares
-each component and the pages of every role with the library's rendering.
+text, fieldsets, error summaries, banners, summary lists): a template importing one gets a
+module whose macros are memoised components (`_Template`, the environment's template class).
+For these, the slots also take strings under `...Text`, `...Html` and `href` keys, each
+attribute's value, any Markup value (the header's sign-out form with its CSRF token) and the
+body of a `{% call %}` block (rendered once, as the macro would).
+tests/web/test_page_html_identical.py compares each component and the pages of every role
+with the library's rendering.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ _SLOT_KEYS: Final = frozenset({"text", "html", "value"})
 DIRECT_COMPONENTS: Final = frozenset(
     f"govuk_frontend_jinja/components/{name}/macro.html" for name in (
         "button", "error-summary", "fieldset", "inset-text", "notification-banner",
-        "phase-banner", "service-navigation", "skip-link", "warning-text"))
+        "phase-banner", "service-navigation", "skip-link", "summary-list", "warning-text"))
 _LIBRARY_PREFIXES: Final = ("govuk_frontend_jinja/", "govuk_frontend_wtf/")
 _MARK_OPEN: Final = "\ue000"
 _MARK_CLOSE: Final = "\ue001"

@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Response
@@ -181,18 +182,36 @@ def _attachment_helpers() -> dict[str, Any]:
     def incident_attachments(incident: Incident) -> list[attachment_service.AttachmentRow]:
         return attachment_service.incident_attachments(_user(), incident)
 
-    def attachment_form() -> AttachmentForm:
-        return AttachmentForm(formdata=None)
-
     return {
         "incident_attachments": incident_attachments,
-        "attachment_form": attachment_form,
+        "blank_upload_fields": _blank_upload_fields,
         "nudes_warning": NUDES_WARNING,
         "attachment_max_size": size_text(_max_bytes()),
         "attachment_max_bytes": _max_bytes(),
         "attachment_too_large_photo": too_large_advice(_max_bytes(), photo=True),
         "attachment_too_large_file": too_large_advice(_max_bytes(), photo=False),
     }
+
+
+_BLANK_UPLOAD_FIELDS = "portal.blank_upload_fields"
+
+
+def _blank_upload_fields() -> Markup:
+    """The fields of a blank upload form (children/_upload_fields.html), rendered once per app
+    and size limit (the only setting they show): they hold the form's structure and that limit,
+    never anything of a user or a request (the CSRF token and the one-time key are written
+    around them, per request). The incident page shows this form on every visit. Rendered
+    afresh while templates reload."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    kept: dict[int, Markup] = app.extensions.setdefault(_BLANK_UPLOAD_FIELDS, {})
+    limit = _max_bytes()
+    fields = kept.get(limit)
+    if fields is None:
+        fields = Markup(render_template(  # noqa: S704 - an autoescaped template's output
+            "children/_upload_fields.html", form=AttachmentForm(formdata=None)))
+        if not app.jinja_env.auto_reload:
+            kept[limit] = fields
+    return fields
 
 
 def _incident_page(incident: Incident) -> str | None:

@@ -2,7 +2,8 @@
 
 portal/govuk_widgets.py memoises the components a portal template imports from
 govuk-frontend-jinja (`DIRECT_COMPONENTS`: the header's service navigation, the skip link,
-buttons, warning and inset text, fieldsets, error summaries, notification and phase banners) by
+buttons, warning and inset text, fieldsets, error summaries, notification and phase banners,
+summary lists) by
 the shape of their parameters, as it does the form widgets. Switched off (the library's own
 module imported), every call here and every page below must give the same HTML, character for
 character; and the memo must keep the page's structure only, never what a user or a record
@@ -24,6 +25,7 @@ from portal.models import User, db
 from tests import factories
 from tests.conftest import make_test_config
 from tests.helpers.clock import FrozenClock
+from tests.referral_data import incident
 from tests.web.conftest import csrf_from, sign_in
 from tests.web.test_form_html_identical import LINES, PLAIN, _steady
 
@@ -84,6 +86,36 @@ CALLS: list[tuple[str, str, dict[str, Any], Markup | None]] = [
         "slots": {"end": Markup('\n  <form method="post" action="/sign-out">\n  <input '
                                 f'type="hidden" name="csrf_token" value="{SECRET}">\n  </form>\n')},
     }, None),
+    # The incident page's facts: equal values ("Yes", "No") share a slot, keys and values both.
+    ("summary-list", "govukSummaryList", {"rows": [
+        {"key": {"text": "Date it happened"}, "value": {"text": "16 November 2026"}},
+        {"key": {"text": "Types"}, "value": {"text": SECRET}},
+        {"key": {"text": "Online"}, "value": {"text": "Yes"}},
+        {"key": {"text": "Arrested"}, "value": {"text": "No"}},
+        {"key": {"text": "Immediate danger"}, "value": {"text": "Yes"}},
+        {"key": {"text": "Own words"}, "value": {"text": LINES}},
+        {"key": {"text": "Adults harmed"}, "value": {"text": "0"}}]}, None),
+    ("summary-list", "govukSummaryList", {"rows": [
+        {"key": {"text": "Yes"}, "value": {"text": "Yes"}},
+        {"key": {"text": "No"}, "value": {"text": "Yes"}}]}, None),
+    # The Files panel: html keys and values (trimmed and indented by the macro).
+    ("summary-list", "govukSummaryList", {"rows": [
+        {"key": {"html": '<a class="govuk-link" href="/a/1" download>n.pdf</a>'},
+         "value": {"html": '<p class="govuk-body">one</p><p>two</p>'}},
+        {"key": {"html": "  <b>x</b>\n<i>y</i> "}, "value": {"html": "<p>a</p>\n<p>b</p>"}},
+        {"key": {"text": "Empty"}, "value": {"text": ""}}]}, None),
+    ("summary-list", "govukSummaryList", {"classes": "govuk-summary-list--no-border",
+                                          "attributes": {"data-testid": "facts"}, "rows": [
+        {"key": {"text": "Name"}, "value": {"text": SECRET},
+         "actions": {"items": [{"href": "/x?a=1&b=2", "text": "Change",
+                                "visuallyHiddenText": "name"}]}},
+        {"key": {"text": "School"}, "value": {"text": "Oakfield"}, "classes": "x"},
+        {"key": {"text": "Both"}, "value": {"text": "v"}, "actions": {"items": [
+            {"href": "/a", "text": "Change"}, {"href": "/b", "html": "<b>Remove</b>"}]}}]},
+     None),
+    ("summary-list", "govukSummaryList", {"card": {"title": {"text": SECRET}, "actions": {
+        "items": [{"href": "/c", "text": "Delete"}]}}, "rows": [
+        {"key": {"text": "Name"}, "value": {"text": LINES}}]}, None),
     ("service-navigation", "govukServiceNavigation", {
         "serviceName": "Safeguarding portal", "serviceUrl": "/", "navigation": [],
         "navigationLabel": "Menu", "slots": {"end": Markup("\n  <a>Hide</a>")}}, None),
@@ -154,7 +186,7 @@ def test_the_memo_is_used_and_keeps_no_text(render_app: Flask) -> None:
             if name.startswith("govuk_frontend_jinja/")}
     for component in ("button", "fieldset", "service-navigation", "warning-text",
                       "error-summary", "notification-banner", "inset-text", "skip-link",
-                      "phase-banner"):
+                      "phase-banner", "summary-list"):
         assert any(isinstance(compiled, govuk_widgets._Compiled)
                    for name, shapes in kept.items() if f"/{component}/" in name
                    for compiled in shapes.values()), component
@@ -190,12 +222,16 @@ def test_pages_a_user_sees_are_identical(app: Flask, unmemoised: Callable[[bool]
     at = frozen_clock.now
     school = factories.school()
     authority = factories.authority()
-    for given in ("Amira", "Zoë"):
-        factories.child(school, given=given, family="Testcase")
+    kids = [factories.child(school, given=given, family="Testcase") for given in ("Amira", "Zoë")]
+    db.session.commit()
+    # The incident page: its facts (a summary list) and its Files panel (the upload form).
+    opened = incident(school, factories.user("dsl", org=school),
+                      [(kids[0], "harmed"), (kids[1], "harmed_others")],
+                      words={kids[0].reference: LINES}, summary=SECRET)
     db.session.commit()
     pages = {
         "staff": ["/concerns/new", "/concerns/mine"],
-        "dsl": ["/dashboard", "/concerns/new", "/children"],
+        "dsl": ["/dashboard", "/concerns/new", "/children", f"/incidents/{opened.id}"],
         "la_adviser": ["/referrals"],
         "admin": ["/admin", "/admin/users", "/admin/schools"],
     }
@@ -246,6 +282,7 @@ def test_pages_a_user_sees_are_identical(app: Flask, unmemoised: Callable[[bool]
     unmemoised(False)
     got = visit(second)
     assert any("There is a problem" in page for page in expected)
+    assert any("govuk-summary-list" in page and "Upload file" in page for page in expected)
     assert any("govuk-notification-banner" in page for page in expected)
     assert any("Sign out" in page and "govuk-service-navigation__item--active" in page
                for page in expected)
