@@ -111,6 +111,7 @@ __all__ = [
     "report_schools",
     "require",
     "school_rows_visible_to",
+    "transfer_visible_bound",
     "transfers_visible_to",
     "users_manageable_by",
 ]
@@ -359,6 +360,7 @@ def attachment_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, 
 
 @functools.cache
 def _no_attachment() -> ColumnElement[bool]:
+    """Nothing visible (any `..._visible_bound`)."""
     return false()
 
 
@@ -385,8 +387,26 @@ def transfers_visible_to(user: Any) -> Select[FileTransfer]:
     school = _school_of(user, DSL)
     if school is None:
         return _nothing(FileTransfer)
-    return select(FileTransfer).where(or_(FileTransfer.from_school_id == school,
-                                          FileTransfer.to_school_id == school))
+    return select(FileTransfer).where(_transfer_visible(school))
+
+
+def transfer_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`transfers_visible_to` as a clause on `FileTransfer` built once per process, with the
+    values to bind it to at execution (as `attachment_visible_bound`; issue 15)."""
+    school = _school_of(user, DSL)
+    if school is None:
+        return _no_attachment(), {}
+    return _transfer_visible_bound(), {"scope_school_id": school}
+
+
+@functools.cache
+def _transfer_visible_bound() -> ColumnElement[bool]:
+    return _transfer_visible(bindparam("scope_school_id"))
+
+
+def _transfer_visible(school: Any) -> ColumnElement[bool]:
+    """The rule, once: the transfers the school sent or was sent."""
+    return or_(FileTransfer.from_school_id == school, FileTransfer.to_school_id == school)
 
 
 def transfer_attachments_visible_to(user: Any) -> Select[TransferAttachment]:

@@ -155,8 +155,11 @@ def dashboard() -> str:
     reviews_due, reviews_coming = reviews_svc.due_reviews(
         access.school_rows_visible_to(user, Decision), now)
     from ..team.views import dashboard_panel  # the school's accounts (issue 11)
+    from ..transfers.views import dashboard_rows  # the school's children's files (issue 15)
 
+    transfers_overdue, transfers_due = dashboard_rows(user)
     return render_template("incidents/dashboard.html", board=board, page_title="Dashboard",
+                           transfers_overdue=transfers_overdue, transfers_due=transfers_due,
                            accounts_panel=dashboard_panel(user, now),
                            labels=LABELS, referral_rows=referral_rows,
                            settled_referrals=settled, reviews_due=reviews_due,

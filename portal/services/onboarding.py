@@ -25,12 +25,13 @@ that was rolled back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from sqlalchemy import ColumnElement, and_, false, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, select
 
 from ..models import ROLE_LABELS, User, db
 from ..passwords import password_problem
@@ -100,11 +101,40 @@ def awaiting_approval(peer: User) -> list[User]:
 
 def awaiting_clause(peer: User) -> ColumnElement[bool] | None:
     """SQL: the accounts `awaiting_approval` lists for `peer`; None if it lists none."""
-    if peer.role not in RECORD_ROLES or (peer.school_id is None
-                                         and peer.local_authority_id is None):
+    if _awaits_none(peer):
         return None
-    return and_(_org_clause(peer), User.role == peer.role, User.approval == "awaiting_peer",
-                User.active.is_(True), User.id != peer.id)
+    return _awaiting(_org_clause(peer), peer.role, peer.id)
+
+
+def _awaits_none(peer: Any) -> bool:
+    return peer.role not in RECORD_ROLES or (peer.school_id is None
+                                             and peer.local_authority_id is None)
+
+
+def awaiting_bound(peer: Any) -> tuple[ColumnElement[bool] | None, dict[str, Any]]:
+    """`awaiting_clause` built once per process (per kind of organisation), with the values to
+    bind it to at execution (`peer_org`, `peer_role`, `peer_id`): for a statement a page
+    builds once (issue 15). None (and no values) if it lists none."""
+    if _awaits_none(peer):
+        return None, {}
+    by_school = peer.school_id is not None
+    return _awaiting_bound(by_school), {
+        "peer_org": peer.school_id if by_school else peer.local_authority_id,
+        "peer_role": peer.role, "peer_id": peer.id}
+
+
+@functools.cache
+def _awaiting_bound(by_school: bool) -> ColumnElement[bool]:
+    org = User.school_id if by_school else User.local_authority_id
+    return _awaiting(org == bindparam("peer_org"), bindparam("peer_role"),
+                     bindparam("peer_id"))
+
+
+def _awaiting(org: Any, role: Any, peer_id: Any) -> ColumnElement[bool]:
+    """The rule, once: the accounts of `org` with `role` waiting for a peer's approval, active,
+    other than the peer's own."""
+    return and_(org, User.role == role, User.approval == "awaiting_peer",
+                User.active.is_(True), User.id != peer_id)
 
 
 def _gate(user: User, actor_id: uuid.UUID | None) -> str:
@@ -327,5 +357,15 @@ NOTICE_TEXT: Final = {
 }
 
 
-def describe(user: User) -> str:
+class Named(Protocol):
+    """An account as `describe` reads it: a `User`, or a plain row of its columns."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def describe(user: Named) -> str:
     return f"{user.display_name} ({ROLE_LABELS.get(user.role, user.role)})"

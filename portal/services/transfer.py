@@ -20,6 +20,7 @@ Functions flush, never commit; the caller commits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import audit, wording
@@ -39,6 +40,7 @@ from ..access import (
     referrals_visible_to,
     school_row_visible_to,
     school_rows_visible_to,
+    transfer_visible_bound,
     transfers_visible_to,
 )
 from ..attachments import ALLOWED_TYPES, AttachmentStore, size_text
@@ -669,20 +671,29 @@ def _school_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
 _SENDER, _RECEIVER = aliased(School), aliased(School)
 
 
-def rows_for(query: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
-    """Transfers (from `transfers_visible_to`) as dashboard rows: overdue first, then by the
-    day they are due. One statement whatever the rows (issue 15): each transfer with the
-    sending school's own child (outgoing only), both schools' names and the sending school's
-    terms (a row per term, a few a year)."""
+@functools.cache
+def _rows_statement(visible: ColumnElement[bool]) -> Any:
+    """`rows_for`'s statement, built once per process (issue 15) for the visibility clause of
+    `transfer_visible_bound` (bound at execution, with `row_school_id`)."""
     sender, receiver = _SENDER, _RECEIVER
-    rows = db.session.execute(
-        query.add_columns(Child, sender.name, receiver.name, SchoolTerm)
-        .outerjoin(Child, and_(Child.id == FileTransfer.child_id,
-                               FileTransfer.from_school_id == school_id))
-        .outerjoin(sender, sender.id == FileTransfer.from_school_id)
-        .outerjoin(receiver, receiver.id == FileTransfer.to_school_id)
-        .outerjoin(SchoolTerm, SchoolTerm.school_id == FileTransfer.from_school_id)
-        .order_by(FileTransfer.id, SchoolTerm.starts_on)).all()
+    return (select(FileTransfer, Child, sender.name, receiver.name, SchoolTerm)
+            .where(visible, FileTransfer.state == "sent")
+            .outerjoin(Child, and_(Child.id == FileTransfer.child_id,
+                                   FileTransfer.from_school_id == bindparam("row_school_id")))
+            .outerjoin(sender, sender.id == FileTransfer.from_school_id)
+            .outerjoin(receiver, receiver.id == FileTransfer.to_school_id)
+            .outerjoin(SchoolTerm, SchoolTerm.school_id == FileTransfer.from_school_id)
+            .order_by(FileTransfer.id, SchoolTerm.starts_on))
+
+
+def rows_for(user: Any, school_id: uuid.UUID, today: dt.date) -> list[TransferRow]:
+    """The transfers `user` may see (`transfers_visible_to`) that wait for their receipt, as
+    dashboard rows: overdue first, then by the day they are due. One statement whatever the
+    rows (issue 15): each transfer with the sending school's own child (outgoing only), both
+    schools' names and the sending school's terms (a row per term, a few a year)."""
+    visible, values = transfer_visible_bound(user)
+    rows = db.session.execute(_rows_statement(visible),
+                              {**values, "row_school_id": school_id}).all()
     found: dict[uuid.UUID, tuple[FileTransfer, Child | None, str, str]] = {}
     terms: dict[uuid.UUID, list[Term]] = {}
     for t, child, from_name, to_name, term in rows:

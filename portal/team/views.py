@@ -8,13 +8,14 @@ decide; anyone else gets 404.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import Uuid, cast, false, func, select, union_all
+from sqlalchemy import ColumnElement, Select, Uuid, bindparam, cast, false, func, select, union_all
 from werkzeug.wrappers import Response
 
 from .. import access, clock, notify
@@ -61,11 +62,45 @@ def _home() -> str:
     return url_for("incidents.dashboard" if current_user.role == "dsl" else "referrals.inbox")
 
 
-def _user_id_of(object_id: Any) -> Any:
+def _user_id_of(object_id: Any, dialect: str) -> Any:
     """SQL: an audit event's `object_id` (a user's id as text) as a `users.id` value."""
-    if db.engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return cast(object_id, Uuid)
     return func.replace(object_id, "-", "")  # SQLite keeps a UUID as its 32 hex digits
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account as the panel shows it: plain values of its row (no ORM object)."""
+
+    id: uuid.UUID
+    display_name: str
+    email: str
+    role: str
+    previous_role: str | None
+
+
+@functools.cache
+def _panel_statement(dialect: str, waiting: ColumnElement[bool] | None) -> Select[Any]:
+    """The panel's one statement, built once per process (per database and kind of
+    organisation; issue 15), its values bound at execution (`org_id`, `since` and those of
+    `onboarding.awaiting_bound`): the notices (the latest 50 events about accounts), each with
+    the account it names, and the accounts waiting for approval. Of each event only the four
+    columns a notice shows, of each account those the panel shows."""
+    events = (select(AuditEvent.at, AuditEvent.action, AuditEvent.object_id, AuditEvent.detail)
+              .where(AuditEvent.org_id == bindparam("org_id"),
+                     AuditEvent.action.in_(NOTICE_ACTIONS), AuditEvent.object_type == "user",
+                     AuditEvent.at >= bindparam("since"))
+              .order_by(AuditEvent.at.desc()).limit(50).subquery())
+    named = _user_id_of(events.c.object_id, dialect)
+    ids = select(named)
+    if waiting is not None:
+        ids = union_all(select(User.id).where(waiting), ids)  # type: ignore[assignment]
+    return (select(User.id, User.display_name, User.email, User.role, User.previous_role,
+                   (waiting if waiting is not None else false()).label("waiting"),
+                   events.c.at, events.c.action, events.c.object_id, events.c.detail)
+            .outerjoin(events, User.id == named)
+            .where(User.id.in_(ids)).order_by(User.created_at, events.c.at.desc()))
 
 
 def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
@@ -73,35 +108,21 @@ def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
     approval, and the changes of the last NOTICE_DAYS days (from the audit trail)."""
     if me.school_id is None and me.local_authority_id is None:
         return {"pending": [], "notices": []}
-    since = now - dt.timedelta(days=NOTICE_DAYS)
-    # One statement (issue 15): the notices (the latest 50 events about accounts), each with
-    # the account it names, and the accounts waiting for approval. Of each event only the
-    # four columns a notice shows (a subquery's every column is copied for each request).
-    events = (select(AuditEvent.at, AuditEvent.action, AuditEvent.object_id, AuditEvent.detail)
-              .where(AuditEvent.org_id == me.org_id, AuditEvent.action.in_(NOTICE_ACTIONS),
-                     AuditEvent.object_type == "user", AuditEvent.at >= since)
-              .order_by(AuditEvent.at.desc()).limit(50).subquery())
-    named = _user_id_of(events.c.object_id)
-    waiting = onboarding.awaiting_clause(me)
-    ids = select(named)
-    if waiting is not None:
-        ids = union_all(select(User.id).where(waiting), ids)  # type: ignore[assignment]
+    waiting, values = onboarding.awaiting_bound(me)
     found = db.session.execute(
-        select(User, (waiting if waiting is not None else false()).label("waiting"),
-               events.c.at, events.c.action, events.c.object_id, events.c.detail)
-        .outerjoin(events, User.id == named)
-        .where(User.id.in_(ids)).order_by(User.created_at, events.c.at.desc())).all()
-    rows = []
-    seen: set[uuid.UUID] = set()
-    for account, is_waiting, *_ in found:
-        if account.id not in seen:
-            seen.add(account.id)
-            rows.append((account, is_waiting))
+        _panel_statement(db.engine.dialect.name, waiting),
+        {**values, "org_id": me.org_id, "since": now - dt.timedelta(days=NOTICE_DAYS)}).all()
+    pending = []
+    people: dict[uuid.UUID, Account] = {}
+    for row in found:
+        if row.id not in people:
+            account = people[row.id] = Account(row.id, row.display_name, row.email, row.role,
+                                               row.previous_role)
+            if row.waiting:
+                pending.append(account)
     # An account with no event joined has no time (every event has one).
     events_found = sorted((e for e in found if e.at is not None),
                           key=lambda e: e.at, reverse=True)
-    pending = [u for u, is_waiting in rows if is_waiting]
-    people = {u.id: u for u, _ in rows}
     notices = []
     for e in events_found:
         u = people.get(uuid.UUID(e.object_id)) if e.object_id else None

@@ -15,5 +15,4 @@ def init_app(app: Flask) -> None:
     access.init_app()  # the read-only guard on a sent file
     app.register_error_handler(access.ReadOnlyFile, views.read_only)
     app.jinja_env.globals["transfer_panel"] = views.child_panel
-    app.jinja_env.globals["dashboard_transfers"] = views.dashboard_rows
     app.register_blueprint(bp)

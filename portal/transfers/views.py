@@ -315,17 +315,16 @@ def child_panel(child: Child, transfers: svc.ChildTransfers | None = None) -> Ma
         received=transfers.received))
 
 
-def dashboard_rows() -> list[svc.TransferRow]:
-    """The transfers the user's school sent or was sent and that still wait for a receipt, and
-    its leavers whose next school is on the portal and whose file has not been sent."""
-    user = _user()
+def dashboard_rows(user: User) -> tuple[list[svc.TransferRow], list[svc.TransferRow]]:
+    """The dashboard's two lists, built by its view before rendering: the transfers the user's
+    school sent or was sent and that still wait for a receipt, and its leavers whose next
+    school is on the portal and whose file has not been sent; overdue ones, then the others
+    (each by the day they are due)."""
     if user.school_id is None:
-        return []
-    from ..models import FileTransfer
-
+        return [], []
     today = svc.today_for(_now())
-    rows = svc.rows_for(access.transfers_visible_to(user).where(FileTransfer.state == "sent"),
-                        user.school_id, today)
+    rows = svc.rows_for(user, user.school_id, today)
     rows += svc.leavers_to_send(user.school_id, today, svc.leavers_and_awaiting(user)[0])
     rows.sort(key=lambda r: (not r.clock.overdue, r.clock.due_on))
-    return rows
+    overdue = [r for r in rows if r.clock.overdue]
+    return overdue, rows[len(overdue):]

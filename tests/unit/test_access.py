@@ -17,6 +17,7 @@ from portal.models import (
     Attachment,
     Concern,
     Decision,
+    FileTransfer,
     Incident,
     Referral,
     ReferralResponse,
@@ -222,6 +223,32 @@ def test_the_attachments_share_bound_at_execution_finds_the_same_rows(world: Sim
     clause, values = access.attachment_visible_bound(user)
     found = set(db.session.scalars(select(Attachment.id).where(clause), values))
     assert found == expected(world, who)["attachments"]
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_the_transfers_share_bound_at_execution_finds_the_same_rows(world: SimpleNamespace,
+                                                                    who: str) -> None:
+    """`transfer_visible_bound` (the dashboard's transfers panel, built once per process) and
+    `transfers_visible_to`: a school's DSLs see the files their school sent or was sent, and
+    no one else sees any."""
+    import datetime as dt
+
+    def transfer(child: Any, sender: Any, receiver: Any, by: User) -> uuid.UUID:
+        t = FileTransfer(child_id=child.id, from_school_id=sender.id,
+                         to_school_id=receiver.id, moved_on=dt.date(2026, 11, 16),
+                         sent_by_id=by.id)
+        t.packet = "{}"
+        db.session.add(t)
+        db.session.flush()
+        return t.id
+
+    a_to_b = transfer(world.child_a, world.school_a, world.school_b, world.dsl_a)
+    b_to_a2 = transfer(world.child_b, world.school_b, world.school_a2, world.dsl_b)
+    wanted = {"dsl_a": {a_to_b}, "dsl_a2": {b_to_a2}, "dsl_b": {a_to_b, b_to_a2}}.get(who, set())
+    user = getattr(world, who)
+    clause, values = access.transfer_visible_bound(user)
+    assert set(db.session.scalars(select(FileTransfer.id).where(clause), values)) == wanted
+    assert {t.id for t in db.session.scalars(access.transfers_visible_to(user))} == wanted
 
 
 def test_only_school_record_tables_have_a_school_rows_clause(world: SimpleNamespace) -> None:
