@@ -73,6 +73,12 @@ from .services import drafts as service
 SIGNED_OUT_SAVED: Final = (
     "You were signed out, but what you typed has been saved. Sign in to carry on."
 )
+# A post that could not be kept: its session was ended on purpose (signed out in another tab,
+# a password changed, an account disabled) or it carried no proof it is the user's (walk 8:
+# the sign-in page said only "Sign in to see this page", not that nothing was sent).
+SIGNED_OUT_NOT_SAVED: Final = (
+    "You had been signed out, so this has not been sent or saved. Sign in, then enter it again."
+)
 PAGE_EXPIRED_SAVED: Final = (
     "Your page had expired. We've kept what you typed — check it and submit again."
 )
@@ -342,7 +348,7 @@ def _rescue_signed_out(spec: DraftSpec, *, csrf_ok: bool) -> Any:
                 rescued = True
             except service.DraftRefused:
                 db.session.rollback()
-    message = SIGNED_OUT_SAVED if rescued else "Sign in to see this page"
+    message = SIGNED_OUT_SAVED if rescued else SIGNED_OUT_NOT_SAVED
     if _wants_json():
         return jsonify({"saved": rescued, "signed_in": False, "message": message,
                         "sign_in_url": url_for("auth.sign_in")}), 401

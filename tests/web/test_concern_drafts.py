@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from portal import clock
+from portal import clock, drafts
 from portal.models import AuditEvent, AuthSession, Concern, ConcernDraft, db
 from portal.services import accounts
 from portal.services import concerns as service
@@ -249,7 +249,10 @@ def test_a_revoked_session_saves_nothing(app: Flask, client: FlaskClient, world:
     response = client.post("/concerns/new", data={
         "csrf_token": token, "what_happened": "must not be kept", "submit": "y"})
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
-    assert SIGNED_OUT not in page(client.get("/sign-in"))
+    shown = page(client.get("/sign-in"))
+    assert SIGNED_OUT not in shown
+    # Said plainly: nothing was sent or kept (walk 8: it said only "Sign in to see this page").
+    assert drafts.SIGNED_OUT_NOT_SAVED in shown
     assert "must not be kept" not in str(draft_of(user))
     assert db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "concern.draft_rescued")) is None
