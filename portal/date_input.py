@@ -18,7 +18,6 @@ same rule and chooses its own messages for the missing case."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, Literal
@@ -26,6 +25,7 @@ from typing import Any, Literal
 from wtforms import DateField
 from wtforms.validators import StopValidation
 
+from .digits import ordinary_digits
 from .govuk_widgets import GovDateInput
 
 Problem = Literal["missing", "incomplete", "invalid", "year"]
@@ -59,16 +59,11 @@ class DateReading:
         raise ValueError("the date was read: there is no problem to describe")
 
 
-def _ordinary_digits(text: str) -> str:
-    """Every decimal digit of any script (full-width, Arabic-Indic, Devanagari...) as 0-9."""
-    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
-
-
 def date_parts(values: list[Any] | None) -> list[str]:
     """The three boxes as typed (spaces around them dropped, digits of any script written as
     ordinary digits: full-width 2026 is "2026"); missing boxes empty, extra ones ignored (a
     tampered post is read, never a crash)."""
-    parts = [_ordinary_digits(str(v).strip()) for v in (values or [])][:3]
+    parts = [ordinary_digits(str(v).strip()) for v in (values or [])][:3]
     return parts + [""] * (3 - len(parts))
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from wtforms.validators import ValidationError
 
+from .digits import ordinary_digits
+
 __all__ = ["at", "check_time", "parse_time"]
 
 # A time as people type it on a phone: 09:30, 9.30, 9:30am, 2.15 pm, 3pm.
@@ -18,7 +20,8 @@ _TIME_RE = re.compile(r"^(\d{1,2})(?:\s*[:.]\s*([0-5]\d))?\s*(am|pm|a\.m\.|p\.m\
 def parse_time(text: str | None) -> dt.time | None:
     """The time typed, or None when it is not one. A 12-hour time needs am or pm; without them
     the hour is on the 24-hour clock (and minutes are needed: "9" alone is not a time)."""
-    match = _TIME_RE.match((text or "").strip())
+    # Digits of any script are read as digits, as in the date boxes (full-width 14:05 too).
+    match = _TIME_RE.match(ordinary_digits((text or "").strip()))
     if not match:
         return None
     hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
