@@ -5,6 +5,7 @@ it renders the same again."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -20,14 +21,14 @@ BEFORE = """
 {%- macro folded(text, testid='', classes='govuk-body', limit=420) -%}
 {%- set value = (text or '') | trim -%}
 {%- if value | length <= limit + 80 and value.count('\\n') < 6 -%}
-<p class="{{ classes }} portal-pre"{% if testid %} data-testid="{{ testid }}"{% endif %}>{{ value }}</p>
+<p class="{{ classes }} portal-pre" dir="auto"{% if testid %} data-testid="{{ testid }}"{% endif %}>{{ value }}</p>
 {%- else -%}
 {%- set opening = value[:limit].split('\\n')[:5] | join('\\n') -%}
 <div class="portal-folded"{% if testid %} data-testid="{{ testid }}"{% endif %}>
-  <p class="{{ classes }} portal-pre">{{ opening | trim }}…</p>
+  <p class="{{ classes }} portal-pre" dir="auto">{{ opening | trim }}…</p>
   <details class="govuk-details govuk-!-margin-bottom-2" data-testid="show-all">
     <summary class="govuk-details__summary"><span class="govuk-details__summary-text">Show all<span class="govuk-visually-hidden"> of this text</span> ({{ value.split() | length }} words)</span></summary>
-    <div class="govuk-details__text portal-pre">{{ value }}</div>
+    <div class="govuk-details__text portal-pre" dir="auto">{{ value }}</div>
   </details>
 </div>
 {%- endif -%}
@@ -66,3 +67,12 @@ def test_the_macro_calls_it(app: Flask) -> None:
         assert html == "|".join((folded(text), folded(text, "words"),
                                  folded(text, classes="govuk-body-s")))
         assert ("Show all" in html) == (len(text) > 500)
+
+
+@pytest.mark.parametrize("text", ["«لا أريد العودة إلى المنزل»", "אני לא רוצה\n" * 8 + "x" * 600])
+def test_text_takes_its_own_direction(text: str) -> None:
+    """A child's words in Arabic or Hebrew are laid out right to left (their quotation marks the
+    right way round) on a left-to-right page, short or folded (walk 8)."""
+    html = str(folded(text))
+    blocks = re.findall(r"<(?:p|div) class=\"[^\"]*portal-pre\"[^>]*>", html)
+    assert blocks and all('dir="auto"' in b for b in blocks)
