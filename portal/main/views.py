@@ -85,17 +85,24 @@ def navigation(app: Flask) -> None:
     def nav_items() -> dict[str, Any]:
         if not current_user.is_authenticated:
             return {}
-        section = section_of(current_user.role, request.endpoint)
+        # A page not found (or refused) belongs to no section: nothing is marked on it.
+        failed = bool(request.environ.get(_ERROR_PAGE))
+        section = None if failed else section_of(current_user.role, request.endpoint)
         items = []
         for endpoint, text, _ in NAVIGATION.get(current_user.role, []):
             if endpoint in app.view_functions:
                 href = url_for(endpoint)
                 # The entry's own page is "current" (aria-current="page"), a page of its
                 # section "active" (aria-current="true"): GOV.UK's service navigation.
-                here = request.path == href
+                here = not failed and request.path == href
                 items.append({"text": text, "href": href, "current": here,
                               "active": not here and section == endpoint})
         return {"nav_items": items}
+
+
+# Set on the request by the error pages (the request's own, never the app context's `g`, which
+# a test client may keep across requests).
+_ERROR_PAGE = "portal.error_page"
 
 
 def register_error_pages(app: Flask) -> None:
@@ -104,6 +111,7 @@ def register_error_pages(app: Flask) -> None:
         template = code if code in (400, 403, 404, 405, 413, 429) else 500
         # Keep what the status needs (Allow on a 405, Retry-After on a 429).
         headers = [(k, v) for k, v in error.get_headers() if k.lower() in ("allow", "retry-after")]
+        request.environ[_ERROR_PAGE] = True
         return render_template(f"errors/{template}.html"), code, headers
 
     for code in (400, 403, 404, 405, 413, 429):
@@ -112,6 +120,7 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(KeyShredded)
     def shredded(error: Exception) -> tuple[str, int]:
         # A record of a file destroyed at the end of its retention: gone, as a 404 (never a 500).
+        request.environ[_ERROR_PAGE] = True
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(500)

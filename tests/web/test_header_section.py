@@ -18,10 +18,10 @@ from tests.helpers.signing_in import sign_in
 _LINK = re.compile(r'<a class="govuk-service-navigation__link" href="([^"]+)"([^>]*)>')
 
 
-def marked(client: FlaskClient, url: str) -> dict[str, str]:
+def marked(client: FlaskClient, url: str, status: int = 200) -> dict[str, str]:
     """The header's marked links on the page at `url`: href -> aria-current."""
     response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
+    assert response.status_code == status, (url, response.status_code)
     html = response.get_data(as_text=True)
     header = html[html.index('<nav aria-label="Menu"'):html.index("</nav>")]
     found = {}
@@ -45,6 +45,10 @@ def test_a_dsl_sees_the_section_of_the_page_they_are_on(app: Flask,
     assert marked(client, "/children") == {"/children": "page"}
     assert marked(client, "/concerns/new") == {"/concerns/new": "page"}
     assert marked(client, "/how-the-portal-decides") == {}  # in no section
+    # A page not found belongs to no section, though its address looks like one (walk 8: the
+    # adviser's inbox, not a DSL's, marked "Dashboard" on its 404).
+    assert marked(client, "/referrals", status=404) == {}
+    assert marked(client, f"/incidents/{uuid.uuid4()}", status=404) == {}
 
 
 def test_staff_see_your_concerns_marked_on_a_concern_they_raised(
