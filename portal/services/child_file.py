@@ -18,6 +18,7 @@ Corrections (`Addendum`) are shown beside the original they correct, which is ne
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import (
+    Integer,
     String,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -42,8 +45,9 @@ from .. import audit, wording
 from ..access import (
     attachments_visible_to,
     children_visible_to,
-    concerns_visible_to,
-    incident_visible_to,
+    concern_visible_bound,
+    incident_visible_bound,
+    school_row_visible_bound,
     school_row_visible_to,
     school_rows_visible_to,
 )
@@ -289,11 +293,140 @@ class _PageRows:
     received: dict[uuid.UUID, ReceivedFile]
 
 
+
+_Scope = tuple[Any, ...]  # the bound shares (access.*_bound) a file's statements are built on
+
+
+def _scope_of(user: Any, child: Child) -> tuple[_Scope, dict[str, Any]]:
+    """The user's shares the file's statements use, as clauses built once per process, and
+    the values (the user's, the child's) to bind them to at execution."""
+    concern, values = concern_visible_bound(user)
+    incident, more = incident_visible_bound(user)
+    values = {**values, **more}
+    clauses = [concern, incident]
+    for model in (IncidentChild, Decision, ChildRecordEntry):
+        clause, more = school_row_visible_bound(user, model)
+        clauses.append(clause)
+        values.update(more)
+    values["file_child_id"] = child.id
+    values["file_school_id"] = child.school_id
+    values["file_la_code"] = child.local_authority_code
+    return tuple(clauses), values
+
+
+@functools.lru_cache(maxsize=8)  # one per kind of share: a DSL's, in practice
+def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
+    """One row (id, kind, at, order) per line of the file's chronology, as SQL (a UNION),
+    and the subqueries of the ids it is built from. Nothing is loaded or decrypted here:
+    the page's rows are chosen by the database (ORDER BY ... LIMIT ... OFFSET). Built once
+    per `scope` (`_scope_of`), the child and the user's values bound at execution (issue 15:
+    building it cost every request more than running it)."""
+    concern_visible, incident_visible, part_row, decision_row, entry_row = scope
+    child_id: Any = bindparam("file_child_id")
+    concern_ids = (
+        select(Concern).where(concern_visible)
+        .join(ConcernChild, ConcernChild.concern_id == Concern.id)
+        .where(ConcernChild.child_id == child_id, Concern.state != "draft")
+    )
+    parts = (
+        select(IncidentChild).where(part_row)
+        .join(Incident, Incident.id == IncidentChild.incident_id)
+        .where(IncidentChild.child_id == child_id,
+               incident_visible)
+    )
+    incident_ids = parts.with_only_columns(IncidentChild.incident_id)
+    part_ids = parts.with_only_columns(IncidentChild.id)
+    # About the child, or about the whole of one of their incidents: each found by its own
+    # index (as one OR, SQLite read every decision of the school: 3 ms at 1,000,000).
+    decided = union_all(
+        select(Decision.id).where(Decision.child_id == child_id),
+        select(Decision.id).where(Decision.child_id.is_(None),
+                                  Decision.incident_id.in_(incident_ids)),
+    )
+    decisions = select(Decision).where(
+        decision_row, Decision.id.in_(select(decided.subquery().c[0])))
+    decision_ids = decisions.with_only_columns(Decision.id)
+    linked = union_all(concern_ids.with_only_columns(Concern.id), incident_ids, part_ids,
+                       decision_ids)
+    standalone = select(ChildRecordEntry).where(
+        entry_row, ChildRecordEntry.child_id == child_id,
+        or_(ChildRecordEntry.source_id.is_(None),
+            ChildRecordEntry.source_id.not_in(select(linked.subquery().c[0]))),
+    )
+    incident_at = case(
+        (and_(IncidentChild.added_at.is_not(None),
+              IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
+        else_=Incident.opened_at,
+    )
+    # 0 for a file from the previous school (the start of the chronology), else 1.
+    here = literal(1).label("lead")
+    rows = union_all(
+        concern_ids.with_only_columns(
+            here, Concern.id.label("id"), literal("concern", String).label("kind"),
+            Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord")),
+        parts.with_only_columns(
+            here, Incident.id.label("id"), literal("incident", String).label("kind"),
+            type_coerce(incident_at, UTCDateTime).label("at"),
+            literal(KIND_ORDER["incident"]).label("ord")),
+        decisions.with_only_columns(
+            here, Decision.id.label("id"), literal("decision", String).label("kind"),
+            Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord")),
+        standalone.with_only_columns(
+            case((ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL, 0), else_=1).label("lead"),
+            ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
+            ChildRecordEntry.occurred_at.label("at"),
+            literal(KIND_ORDER["entry"]).label("ord")),
+    ).subquery("timeline")
+    return rows, concern_ids, incident_ids, decision_ids, parts
+
+
+
+@functools.lru_cache(maxsize=32)  # per share, order, paged or whole, authority or none
+def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bool) -> Any:
+    """The page's keys (or the whole file's) and the file's length in one statement (a
+    window count), with the name of the child's authority (`_authority_name`) on each row,
+    and with its decisions and concerns joined by their ids (no statement of their own):
+    each decision with the reference of its incident (one the child may not be part of);
+    each concern with its triage outcomes (issue 13: a concern recorded without an incident
+    shows what was decided, by whom, why, and the route it took; `triage.outcomes_of`,
+    oldest first) and the children it names, a row for each pair (`_concerns`). Built once
+    per process (`_timeline`), the page's limit and offset bound at execution."""
+    rows = _timeline(scope)[0]
+    incident_visible = scope[1]
+    order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
+             if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
+    authority = (select(LocalAuthority.name)
+                 .where(LocalAuthority.code == bindparam("file_la_code"))
+                 .scalar_subquery() if has_code else null())
+    keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
+                    authority.label("authority"), rows.c.lead, rows.c.at,
+                    rows.c.ord).order_by(*order)
+    if paged:
+        keys_q = keys_q.limit(bindparam("page_limit", type_=Integer)).offset(
+            bindparam("page_offset", type_=Integer))
+    keys = keys_q.subquery("page")
+    order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.id.desc())
+             if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id))
+    return (
+        select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
+               Incident.reference, Concern, ConcernOutcome, ConcernChild)
+        .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
+        .outerjoin(Incident, and_(Incident.id == Decision.incident_id, incident_visible))
+        .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
+        .outerjoin(ConcernOutcome, and_(
+            ConcernOutcome.concern_id == Concern.id,
+            ConcernOutcome.school_id == bindparam("file_school_id")))
+        .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+        .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id))
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
         self.child = child
         self.name_family = name_family
+        # The shares the file's statements are built on (once per process) and their values.
+        self.scope, self.params = _scope_of(user, child)
         self._received_files: dict[uuid.UUID, Attachment] = {}
         self.others: dict[uuid.UUID, Child] = {}
         self.family: list[Child] = []  # the others of the child's family group
@@ -421,64 +554,9 @@ class _Builder:
 
     def timeline(self) -> tuple[Any, Any, Any, Any, Any]:
         """One row (id, kind, at, order) per line of the file's chronology, as SQL (a UNION),
-        and the subqueries of the ids it is built from. Nothing is loaded or decrypted here:
-        the page's rows are chosen by the database (ORDER BY ... LIMIT ... OFFSET)."""
-        child, user = self.child, self.user
-        concern_ids = (
-            concerns_visible_to(user)
-            .join(ConcernChild, ConcernChild.concern_id == Concern.id)
-            .where(ConcernChild.child_id == child.id, Concern.state != "draft")
-        )
-        parts = (
-            school_rows_visible_to(user, IncidentChild)
-            .join(Incident, Incident.id == IncidentChild.incident_id)
-            .where(IncidentChild.child_id == child.id,
-                   incident_visible_to(user))
-        )
-        incident_ids = parts.with_only_columns(IncidentChild.incident_id)
-        part_ids = parts.with_only_columns(IncidentChild.id)
-        # About the child, or about the whole of one of their incidents: each found by its own
-        # index (as one OR, SQLite read every decision of the school: 3 ms at 1,000,000).
-        decided = union_all(
-            select(Decision.id).where(Decision.child_id == child.id),
-            select(Decision.id).where(Decision.child_id.is_(None),
-                                      Decision.incident_id.in_(incident_ids)),
-        )
-        decisions = school_rows_visible_to(user, Decision).where(
-            Decision.id.in_(select(decided.subquery().c[0])))
-        decision_ids = decisions.with_only_columns(Decision.id)
-        linked = union_all(concern_ids.with_only_columns(Concern.id), incident_ids, part_ids,
-                           decision_ids)
-        standalone = school_rows_visible_to(user, ChildRecordEntry).where(
-            ChildRecordEntry.child_id == child.id,
-            or_(ChildRecordEntry.source_id.is_(None),
-                ChildRecordEntry.source_id.not_in(select(linked.subquery().c[0]))),
-        )
-        incident_at = case(
-            (and_(IncidentChild.added_at.is_not(None),
-                  IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
-            else_=Incident.opened_at,
-        )
-        # 0 for a file from the previous school (the start of the chronology), else 1.
-        here = literal(1).label("lead")
-        rows = union_all(
-            concern_ids.with_only_columns(
-                here, Concern.id.label("id"), literal("concern", String).label("kind"),
-                Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord")),
-            parts.with_only_columns(
-                here, Incident.id.label("id"), literal("incident", String).label("kind"),
-                type_coerce(incident_at, UTCDateTime).label("at"),
-                literal(KIND_ORDER["incident"]).label("ord")),
-            decisions.with_only_columns(
-                here, Decision.id.label("id"), literal("decision", String).label("kind"),
-                Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord")),
-            standalone.with_only_columns(
-                case((ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL, 0), else_=1).label("lead"),
-                ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
-                ChildRecordEntry.occurred_at.label("at"),
-                literal(KIND_ORDER["entry"]).label("ord")),
-        ).subquery("timeline")
-        return rows, concern_ids, incident_ids, decision_ids, parts
+        and the subqueries of the ids it is built from (`_timeline`: built once per process,
+        run with `self.params`)."""
+        return _timeline(self.scope)
 
     def build(self, newest_first: bool, page: int | None = None,
               per_page: int = PER_PAGE) -> ChildFile:
@@ -517,23 +595,16 @@ class _Builder:
                    ) -> tuple[int | None, int, int, dict[str, list[uuid.UUID]], list[Decision]]:
         """The page shown, the number of pages and of lines, the page's lines (their ids by
         kind) and its decisions."""
-        child = self.child
-        order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
-                 if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
-        # The page's keys and the file's length in one statement (a window count), with the
-        # name of the child's authority (`_authority_name`) on each row.
-        code = child.local_authority_code
-        authority = (select(LocalAuthority.name).where(LocalAuthority.code == code)
-                     .scalar_subquery() if code else null())
-        keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
-                        authority.label("authority"), rows.c.lead, rows.c.at,
-                        rows.c.ord).order_by(*order)
+        code = self.child.local_authority_code
 
         def fetch(number: int | None) -> list[Any]:
-            query = keys_q
+            statement = _page_statement(self.scope, newest_first, number is not None,
+                                        bool(code))
+            params = self.params
             if number is not None:
-                query = query.limit(per_page).offset((number - 1) * per_page)
-            return self._keys_with_rows(query.subquery("page"), newest_first)
+                params = {**params, "page_limit": per_page,
+                          "page_offset": (number - 1) * per_page}
+            return list(db.session.execute(statement, params))
 
         page = max(page, 1) if page is not None else None
         found = fetch(page)
@@ -541,7 +612,8 @@ class _Builder:
             total = int(found[0][2])
             self.authority = (found[0][3] or code) if code else "Not recorded"
         else:  # an empty file, or a page past the end (an old link): show the last page
-            total = db.session.scalar(select(func.count()).select_from(rows)) or 0
+            total = db.session.scalar(select(func.count()).select_from(rows),
+                                      self.params) or 0
             if page is not None and page > 1 and total:
                 page = -(-total // per_page)
                 found = fetch(page)
@@ -558,27 +630,6 @@ class _Builder:
                             if row[4] is not None and row[5] is not None}
         self._concern_rows = [row[6:] for row in found if row[6] is not None]
         return page, pages, total, wanted, decisions
-
-    def _keys_with_rows(self, keys: Any, newest_first: bool) -> list[Any]:
-        """The page's keys (`keys`, a subquery) with its decisions and concerns, joined by
-        their ids (no statement of their own): each decision with the reference of its
-        incident (one the child may not be part of); each concern with its triage outcomes
-        (issue 13: a concern recorded without an incident shows what was decided, by whom,
-        why, and the route it took; `triage.outcomes_of`, oldest first) and the children it
-        names, a row for each pair (`_concerns`)."""
-        order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.id.desc())
-                 if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id))
-        return list(db.session.execute(
-            select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
-                   Incident.reference, Concern, ConcernOutcome, ConcernChild)
-            .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
-            .outerjoin(Incident, and_(Incident.id == Decision.incident_id,
-                                      incident_visible_to(self.user)))
-            .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
-            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
-                                            ConcernOutcome.school_id == self.child.school_id))
-            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
-            .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id)))
 
     def _load(self, wanted: dict[str, list[uuid.UUID]], decisions: list[Decision],
               concern_ids_q: Any, incident_ids_q: Any) -> _PageRows:
@@ -710,7 +761,7 @@ class _Builder:
         self.others, self.family = {}, []
         for other, was_linked, was_family in db.session.execute(
             select(Child, linked, in_family)
-            .where(Child.id != child.id, or_(linked, in_family))
+            .where(Child.id != child.id, or_(linked, in_family)), self.params
         ):
             if was_family:
                 self.family.append(other)
