@@ -43,12 +43,11 @@ from sqlalchemy import (
 
 from .. import audit, wording
 from ..access import (
-    attachments_visible_to,
+    attachment_visible_bound,
     children_visible_to,
     concern_visible_bound,
     incident_visible_bound,
     school_row_visible_bound,
-    school_row_visible_to,
     school_rows_visible_to,
 )
 from ..crypto import normalise_for_index
@@ -304,10 +303,13 @@ def _scope_of(user: Any, child: Child) -> tuple[_Scope, dict[str, Any]]:
     incident, more = incident_visible_bound(user)
     values = {**values, **more}
     clauses = [concern, incident]
-    for model in (IncidentChild, Decision, ChildRecordEntry):
+    for model in (IncidentChild, Decision, ChildRecordEntry, ReceivedFile, Addendum):
         clause, more = school_row_visible_bound(user, model)
         clauses.append(clause)
         values.update(more)
+    clause, more = attachment_visible_bound(user)
+    clauses.append(clause)
+    values.update(more)
     values["file_child_id"] = child.id
     values["file_school_id"] = child.school_id
     values["file_la_code"] = child.local_authority_code
@@ -321,7 +323,7 @@ def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
     the page's rows are chosen by the database (ORDER BY ... LIMIT ... OFFSET). Built once
     per `scope` (`_scope_of`), the child and the user's values bound at execution (issue 15:
     building it cost every request more than running it)."""
-    concern_visible, incident_visible, part_row, decision_row, entry_row = scope
+    concern_visible, incident_visible, part_row, decision_row, entry_row = scope[:5]
     child_id: Any = bindparam("file_child_id")
     concern_ids = (
         select(Concern).where(concern_visible)
@@ -418,6 +420,50 @@ def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bo
             ConcernOutcome.school_id == bindparam("file_school_id")))
         .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
         .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id))
+
+
+
+def _ids(name: str, column: Any) -> Any:
+    """A list of ids bound at execution (`column IN (...)`, expanded for each list)."""
+    return column.in_(bindparam(name, expanding=True, type_=column.type))
+
+
+@functools.lru_cache(maxsize=8)  # per share
+def _incidents_statement(scope: _Scope) -> Any:
+    """The page's incidents (`_Builder._incidents`), built once per process."""
+    part_row, attachment = scope[2], scope[7]
+    return (select(IncidentChild).where(part_row).add_columns(Incident, Attachment)
+            .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
+                                      IncidentChild.child_id == bindparam("file_child_id")))
+            .outerjoin(Attachment, and_(Attachment.incident_id == Incident.id, attachment))
+            .where(_ids("page_incidents", IncidentChild.incident_id))
+            .order_by(IncidentChild.position, Attachment.uploaded_at))
+
+
+@functools.lru_cache(maxsize=32)  # per share, and whether by ids, by sources or both
+def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
+    """The page's notes (`_Builder._load`), built once per process."""
+    entry_row, received_row, attachment = scope[4], scope[5], scope[7]
+    child_id: Any = bindparam("file_child_id")
+    wanted = ([_ids("page_entries", ChildRecordEntry.id)] if by_id else []) + (
+        [_ids("page_sources", ChildRecordEntry.source_id)] if by_source else [])
+    return (select(ChildRecordEntry).where(entry_row).add_columns(ReceivedFile, Attachment)
+            .outerjoin(ReceivedFile, and_(
+                ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
+                ReceivedFile.id == ChildRecordEntry.source_id,
+                ReceivedFile.child_id == child_id,
+                received_row))
+            .outerjoin(Attachment, and_(Attachment.id == ReceivedFile.attachment_id,
+                                        attachment))
+            .where(ChildRecordEntry.child_id == child_id, or_(*wanted))
+            .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id))
+
+
+@functools.lru_cache(maxsize=8)  # per share
+def _addenda_statement(scope: _Scope) -> Any:
+    """The corrections of what the page shows (`_Builder._load`), built once per process."""
+    return (select(Addendum).where(scope[6], _ids("page_targets", Addendum.target_id))
+            .order_by(Addendum.created_at))
 
 
 class _Builder:
@@ -634,7 +680,6 @@ class _Builder:
     def _load(self, wanted: dict[str, list[uuid.UUID]], decisions: list[Decision],
               concern_ids_q: Any, incident_ids_q: Any) -> _PageRows:
         """Every row the page shows, and the users and other children it names."""
-        child, user = self.child, self.user
         concerns, outcomes, concern_links, outcome_ids = self._concerns(self._concern_rows)
         concern_ids = [c.id for c in concerns]
         all_parts, parts, incidents, attachments = self._incidents(wanted["incident"])
@@ -643,24 +688,12 @@ class _Builder:
         # The page's own lines, and the notes linked to what the page shows.
         sources = [*concern_ids, *incident_ids, *(p.id for p in parts),
                    *(d.id for d in decisions)]
-        entry_filter = [ChildRecordEntry.id.in_(wanted["entry"])] if wanted["entry"] else []
-        if sources:
-            entry_filter.append(ChildRecordEntry.source_id.in_(sources))
         # With each file received from the previous school that a line is about, and its
         # attachment (kept for `received_event`): no statements of their own.
-        visible = attachments_visible_to(user).whereclause
         entry_rows = db.session.execute(
-            school_rows_visible_to(user, ChildRecordEntry).add_columns(ReceivedFile, Attachment)
-            .outerjoin(ReceivedFile, and_(
-                ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
-                ReceivedFile.id == ChildRecordEntry.source_id,
-                ReceivedFile.child_id == child.id,
-                school_row_visible_to(user, ReceivedFile)))
-            .outerjoin(Attachment, and_(Attachment.id == ReceivedFile.attachment_id,
-                                        visible if visible is not None else false()))
-            .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
-            .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
-        ).all() if entry_filter else []
+            _entries_statement(self.scope, bool(wanted["entry"]), bool(sources)),
+            {**self.params, "page_entries": wanted["entry"], "page_sources": sources},
+        ).all() if wanted["entry"] or sources else []
         entries = [row[0] for row in entry_rows]
         received = {row[1].id: row[1] for row in entry_rows if row[1] is not None}
         self._received_files = {row[2].id: row[2] for row in entry_rows if row[2] is not None}
@@ -669,9 +702,7 @@ class _Builder:
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
                       | {s for e in entries if (s := _corrected_source(e)) is not None})
         addenda = list(db.session.scalars(
-            school_rows_visible_to(user, Addendum)
-            .where(Addendum.target_id.in_(target_ids))
-            .order_by(Addendum.created_at)
+            _addenda_statement(self.scope), {**self.params, "page_targets": list(target_ids)},
         )) if target_ids else []
         self.load_names(
             [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
@@ -712,21 +743,14 @@ class _Builder:
             list[Attachment]]:
         """Every child's part in the page's incidents, this child's, the incidents and their
         attachments."""
-        child, user = self.child, self.user
+        child = self.child
         # The page's incidents with every child's part in each (this child's among them), in
         # one statement: each incident on this child's part only (not read again, columns and
         # lists decoded, for each other child's part).
         # With them, the incidents' attachments (on this child's part's row only, oldest
         # first), each scoped as `attachments_visible_to` scopes them: no statement of their own.
-        visible = attachments_visible_to(user).whereclause
         found = list(db.session.execute(
-            school_rows_visible_to(user, IncidentChild).add_columns(Incident, Attachment)
-            .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
-                                      IncidentChild.child_id == child.id))
-            .outerjoin(Attachment, and_(Attachment.incident_id == Incident.id,
-                                        visible if visible is not None else false()))
-            .where(IncidentChild.incident_id.in_(wanted))
-            .order_by(IncidentChild.position, Attachment.uploaded_at)
+            _incidents_statement(self.scope), {**self.params, "page_incidents": wanted},
         )) if wanted else []
         seen: dict[uuid.UUID, IncidentChild] = {}
         for part, _, _ in found:
