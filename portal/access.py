@@ -270,8 +270,27 @@ def children_visible_to(user: Any) -> Select[Child]:
     school = _school_of(user, DSL)
     if school is None:
         return _nothing(Child)
-    # A file destroyed at the end of its retention (services/retention.py) is gone: 404.
-    return select(Child).where(Child.school_id == school, Child.destroyed_at.is_(None))
+    return select(Child).where(_child_of_school(school))
+
+
+def child_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`children_visible_to` as a clause on `Child` built once per process, with the values to
+    bind it to at execution (see `attachment_visible_bound`)."""
+    school = _school_of(user, DSL)
+    if school is None:
+        return _no_rows(), {}
+    return _child_of_school_bound(), {"scope_school_id": school}
+
+
+@functools.cache
+def _child_of_school_bound() -> ColumnElement[bool]:
+    return _child_of_school(bindparam("scope_school_id"))
+
+
+def _child_of_school(school: Any) -> ColumnElement[bool]:
+    """The rule, once (`school` a value or a bind parameter): the school's children; a file
+    destroyed at the end of its retention (services/retention.py) is gone: 404."""
+    return and_(Child.school_id == school, Child.destroyed_at.is_(None))
 
 
 def incidents_visible_to(user: Any) -> Select[Incident]:

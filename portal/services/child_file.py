@@ -44,11 +44,11 @@ from sqlalchemy import (
 from .. import audit, wording
 from ..access import (
     attachment_visible_bound,
+    child_visible_bound,
     children_visible_to,
     concern_visible_bound,
     incident_visible_bound,
     school_row_visible_bound,
-    school_rows_visible_to,
 )
 from ..crypto import normalise_for_index
 from ..models import (
@@ -307,9 +307,10 @@ def _scope_of(user: Any, child: Child) -> tuple[_Scope, dict[str, Any]]:
         clause, more = school_row_visible_bound(user, model)
         clauses.append(clause)
         values.update(more)
-    clause, more = attachment_visible_bound(user)
-    clauses.append(clause)
-    values.update(more)
+    for bound in (attachment_visible_bound, child_visible_bound):
+        clause, more = bound(user)
+        clauses.append(clause)
+        values.update(more)
     values["file_child_id"] = child.id
     values["file_school_id"] = child.school_id
     values["file_la_code"] = child.local_authority_code
@@ -464,6 +465,28 @@ def _addenda_statement(scope: _Scope) -> Any:
     """The corrections of what the page shows (`_Builder._load`), built once per process."""
     return (select(Addendum).where(scope[6], _ids("page_targets", Addendum.target_id))
             .order_by(Addendum.created_at))
+
+
+
+@functools.lru_cache(maxsize=16)  # per share, and whether the child is in a family group
+def _others_statement(scope: _Scope, in_group: bool) -> Any:
+    """Every other child the whole file touches (not only this page): their names are
+    redacted from all free text (R6). Ids found in SQL; only those children are loaded. With
+    them, the others of the child's family group (`_family`): no statement of its own. Built
+    once per process."""
+    _rows, concern_ids_q, incident_ids_q, _decisions, _parts = _timeline(scope)
+    other_ids_q = union_all(
+        select(ConcernChild.child_id).where(
+            ConcernChild.concern_id.in_(concern_ids_q.with_only_columns(Concern.id))),
+        select(IncidentChild.child_id).where(
+            scope[2], IncidentChild.incident_id.in_(incident_ids_q)),
+    ).subquery()
+    linked = Child.id.in_(select(other_ids_q.c[0]))
+    # The family group as `children_visible_to` scopes it (the linked ids are scoped).
+    in_family = (and_(Child.family_group == bindparam("file_family_group"), scope[8])
+                 if in_group else false())
+    return (select(Child, linked, in_family)
+            .where(Child.id != bindparam("file_child_id"), or_(linked, in_family)))
 
 
 class _Builder:
@@ -764,28 +787,13 @@ class _Builder:
         return all_parts, parts, incidents, attachments
 
     def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
-        """`self.others`: every other child the file links."""
-        child, user = self.child, self.user
-        # Every other child the whole file touches (not only this page): their names are
-        # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
-        other_ids_q = union_all(
-            select(ConcernChild.child_id).where(
-                ConcernChild.concern_id.in_(concern_ids_q.with_only_columns(Concern.id))),
-            school_rows_visible_to(user, IncidentChild)
-            .with_only_columns(IncidentChild.child_id)
-            .where(IncidentChild.incident_id.in_(incident_ids_q)),
-        ).subquery()
-        # With them, the others of the child's family group (`_family`): no statement of its own.
-        linked = Child.id.in_(select(other_ids_q.c[0]))
-        group = child.family_group
-        # The family group as `children_visible_to` scopes it (the linked ids are scoped).
-        visible = children_visible_to(user).whereclause
-        in_family = and_(Child.family_group == group, visible) \
-            if group is not None and visible is not None else false()
+        """`self.others`: every other child the file links (`_others_statement`; the
+        timeline's `concern_ids_q` and `incident_ids_q`, built with it once per process)."""
+        group = self.child.family_group
         self.others, self.family = {}, []
         for other, was_linked, was_family in db.session.execute(
-            select(Child, linked, in_family)
-            .where(Child.id != child.id, or_(linked, in_family)), self.params
+            _others_statement(self.scope, group is not None),
+            {**self.params, "file_family_group": group},
         ):
             if was_family:
                 self.family.append(other)
