@@ -233,25 +233,65 @@ def concerns_visible_to(user: Any) -> Select[Concern]:
     concern about destroyed children only."""
     school = _school_of(user, DSL)
     if school is not None:
-        return select(Concern).where(
-            Concern.school_id == school,
-            or_(Concern.state != "draft", Concern.raised_by_id == user.id),
-            ~_about_destroyed_only(ConcernChild, ConcernChild.concern_id, Concern.id, school),
-        )
+        return select(Concern).where(_concern_visible(school, user.id, dsl=True))
     school = _school_of(user, STAFF)
     if school is not None:
-        return select(Concern).where(
-            Concern.school_id == school, Concern.raised_by_id == user.id,
-            ~_about_destroyed_only(ConcernChild, ConcernChild.concern_id, Concern.id, school))
+        return select(Concern).where(_concern_visible(school, user.id, dsl=False))
     return _nothing(Concern)
+
+
+def concern_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`concerns_visible_to` as a clause on `Concern` built once per process, with the values
+    to bind it to at execution (see `attachment_visible_bound`)."""
+    for dsl, roles in ((True, (DSL,)), (False, (STAFF,))):
+        school = _school_of(user, *roles)
+        if school is not None:
+            return _concern_visible_bound(dsl), {"scope_school_id": school,
+                                                 "scope_user_id": user.id}
+    return _no_rows(), {}
+
+
+@functools.cache
+def _concern_visible_bound(dsl: bool) -> ColumnElement[bool]:
+    return _concern_visible(bindparam("scope_school_id"), bindparam("scope_user_id"), dsl=dsl)
+
+
+def _concern_visible(school: Any, user_id: Any, *, dsl: bool) -> ColumnElement[bool]:
+    """The rule, once (`school` and `user_id` values or bind parameters): a DSL the school's
+    concerns but others' drafts, staff those they raised; never one about destroyed children
+    only."""
+    own = (or_(Concern.state != "draft", Concern.raised_by_id == user_id) if dsl
+           else Concern.raised_by_id == user_id)
+    return and_(Concern.school_id == school, own,
+                ~_about_destroyed_only(ConcernChild, ConcernChild.concern_id, Concern.id,
+                                       school))
 
 
 def children_visible_to(user: Any) -> Select[Child]:
     school = _school_of(user, DSL)
     if school is None:
         return _nothing(Child)
-    # A file destroyed at the end of its retention (services/retention.py) is gone: 404.
-    return select(Child).where(Child.school_id == school, Child.destroyed_at.is_(None))
+    return select(Child).where(_child_of_school(school))
+
+
+def child_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`children_visible_to` as a clause on `Child` built once per process, with the values to
+    bind it to at execution (see `attachment_visible_bound`)."""
+    school = _school_of(user, DSL)
+    if school is None:
+        return _no_rows(), {}
+    return _child_of_school_bound(), {"scope_school_id": school}
+
+
+@functools.cache
+def _child_of_school_bound() -> ColumnElement[bool]:
+    return _child_of_school(bindparam("scope_school_id"))
+
+
+def _child_of_school(school: Any) -> ColumnElement[bool]:
+    """The rule, once (`school` a value or a bind parameter): the school's children; a file
+    destroyed at the end of its retention (services/retention.py) is gone: 404."""
+    return and_(Child.school_id == school, Child.destroyed_at.is_(None))
 
 
 def incidents_visible_to(user: Any) -> Select[Incident]:
@@ -268,6 +308,20 @@ def incident_visible_to(user: Any) -> Any:
     if school is None:
         return false()
     return _incident_of_school(school)
+
+
+def incident_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`incident_visible_to` built once per process, with the values to bind it to at
+    execution (see `attachment_visible_bound`)."""
+    school = _school_of(user, DSL)
+    if school is None:
+        return _no_rows(), {}
+    return _incident_of_school_bound(), {"scope_school_id": school}
+
+
+@functools.cache
+def _incident_of_school_bound() -> ColumnElement[bool]:
+    return _incident_of_school(bindparam("scope_school_id"))
 
 
 def _incident_of_school(school: Any) -> ColumnElement[bool]:
@@ -295,6 +349,29 @@ def school_row_visible_to(user: Any, model: type[Any]) -> ColumnElement[bool]:
     school = _school_of(user, DSL)
     if school is None:
         return false()
+    return _school_row(model, school)
+
+
+def school_row_visible_bound(user: Any, model: type[Any]
+                             ) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`school_row_visible_to` built once per process (per table), with the values to bind it
+    to at execution (see `attachment_visible_bound`)."""
+    if model not in SCHOOL_ONLY_MODELS:
+        raise TypeError(f"{model.__name__} is not a school-only record table")
+    school = _school_of(user, DSL)
+    if school is None:
+        return _no_rows(), {}
+    bound: Any = model  # (a class is hashable; mypy takes type[Any] for not)
+    return _school_row_bound(bound), {"scope_school_id": school}
+
+
+@functools.cache
+def _school_row_bound(model: Any) -> ColumnElement[bool]:  # a model class
+    return _school_row(model, bindparam("scope_school_id"))
+
+
+def _school_row(model: type[Any], school: Any) -> ColumnElement[bool]:
+    """The rule, once: the school's rows (`school` a value or a bind parameter)."""
     return cast(ColumnElement[bool], model.school_id == school)
 
 
@@ -355,12 +432,12 @@ def attachment_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, 
     if school is not None:
         return _attachment_visible_bound(True), {"scope_school_id": school,
                                                  "scope_user_id": user.id}
-    return _no_attachment(), {}
+    return _no_rows(), {}
 
 
 @functools.cache
-def _no_attachment() -> ColumnElement[bool]:
-    """Nothing visible (any `..._visible_bound`)."""
+def _no_rows() -> ColumnElement[bool]:
+    """Nothing (for a role with no share), built once."""
     return false()
 
 
@@ -395,7 +472,7 @@ def transfer_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, An
     values to bind it to at execution (as `attachment_visible_bound`; issue 15)."""
     school = _school_of(user, DSL)
     if school is None:
-        return _no_attachment(), {}
+        return _no_rows(), {}
     return _transfer_visible_bound(), {"scope_school_id": school}
 
 

@@ -18,6 +18,7 @@ Corrections (`Addendum`) are shown beside the original they correct, which is ne
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import (
+    Integer,
     String,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -40,12 +43,12 @@ from sqlalchemy import (
 
 from .. import audit, wording
 from ..access import (
-    attachments_visible_to,
+    attachment_visible_bound,
+    child_visible_bound,
     children_visible_to,
-    concerns_visible_to,
-    incident_visible_to,
-    school_row_visible_to,
-    school_rows_visible_to,
+    concern_visible_bound,
+    incident_visible_bound,
+    school_row_visible_bound,
 )
 from ..crypto import normalise_for_index
 from ..models import (
@@ -289,11 +292,210 @@ class _PageRows:
     received: dict[uuid.UUID, ReceivedFile]
 
 
+
+_Scope = tuple[Any, ...]  # the bound shares (access.*_bound) a file's statements are built on
+
+
+def _scope_of(user: Any, child: Child) -> tuple[_Scope, dict[str, Any]]:
+    """The user's shares the file's statements use, as clauses built once per process, and
+    the values (the user's, the child's) to bind them to at execution."""
+    concern, values = concern_visible_bound(user)
+    incident, more = incident_visible_bound(user)
+    values = {**values, **more}
+    clauses = [concern, incident]
+    for model in (IncidentChild, Decision, ChildRecordEntry, ReceivedFile, Addendum):
+        clause, more = school_row_visible_bound(user, model)
+        clauses.append(clause)
+        values.update(more)
+    for bound in (attachment_visible_bound, child_visible_bound):
+        clause, more = bound(user)
+        clauses.append(clause)
+        values.update(more)
+    values["file_child_id"] = child.id
+    values["file_school_id"] = child.school_id
+    values["file_la_code"] = child.local_authority_code
+    return tuple(clauses), values
+
+
+@functools.lru_cache(maxsize=8)  # one per kind of share: a DSL's, in practice
+def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
+    """One row (id, kind, at, order) per line of the file's chronology, as SQL (a UNION),
+    and the subqueries of the ids it is built from. Nothing is loaded or decrypted here:
+    the page's rows are chosen by the database (ORDER BY ... LIMIT ... OFFSET). Built once
+    per `scope` (`_scope_of`), the child and the user's values bound at execution (issue 15:
+    building it cost every request more than running it)."""
+    concern_visible, incident_visible, part_row, decision_row, entry_row = scope[:5]
+    child_id: Any = bindparam("file_child_id")
+    concern_ids = (
+        select(Concern).where(concern_visible)
+        .join(ConcernChild, ConcernChild.concern_id == Concern.id)
+        .where(ConcernChild.child_id == child_id, Concern.state != "draft")
+    )
+    parts = (
+        select(IncidentChild).where(part_row)
+        .join(Incident, Incident.id == IncidentChild.incident_id)
+        .where(IncidentChild.child_id == child_id,
+               incident_visible)
+    )
+    incident_ids = parts.with_only_columns(IncidentChild.incident_id)
+    part_ids = parts.with_only_columns(IncidentChild.id)
+    # About the child, or about the whole of one of their incidents: each found by its own
+    # index (as one OR, SQLite read every decision of the school: 3 ms at 1,000,000).
+    decided = union_all(
+        select(Decision.id).where(Decision.child_id == child_id),
+        select(Decision.id).where(Decision.child_id.is_(None),
+                                  Decision.incident_id.in_(incident_ids)),
+    )
+    decisions = select(Decision).where(
+        decision_row, Decision.id.in_(select(decided.subquery().c[0])))
+    decision_ids = decisions.with_only_columns(Decision.id)
+    linked = union_all(concern_ids.with_only_columns(Concern.id), incident_ids, part_ids,
+                       decision_ids)
+    standalone = select(ChildRecordEntry).where(
+        entry_row, ChildRecordEntry.child_id == child_id,
+        or_(ChildRecordEntry.source_id.is_(None),
+            ChildRecordEntry.source_id.not_in(select(linked.subquery().c[0]))),
+    )
+    incident_at = case(
+        (and_(IncidentChild.added_at.is_not(None),
+              IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
+        else_=Incident.opened_at,
+    )
+    # 0 for a file from the previous school (the start of the chronology), else 1.
+    here = literal(1).label("lead")
+    rows = union_all(
+        concern_ids.with_only_columns(
+            here, Concern.id.label("id"), literal("concern", String).label("kind"),
+            Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord")),
+        parts.with_only_columns(
+            here, Incident.id.label("id"), literal("incident", String).label("kind"),
+            type_coerce(incident_at, UTCDateTime).label("at"),
+            literal(KIND_ORDER["incident"]).label("ord")),
+        decisions.with_only_columns(
+            here, Decision.id.label("id"), literal("decision", String).label("kind"),
+            Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord")),
+        standalone.with_only_columns(
+            case((ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL, 0), else_=1).label("lead"),
+            ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
+            ChildRecordEntry.occurred_at.label("at"),
+            literal(KIND_ORDER["entry"]).label("ord")),
+    ).subquery("timeline")
+    return rows, concern_ids, incident_ids, decision_ids, parts
+
+
+
+@functools.lru_cache(maxsize=32)  # per share, order, paged or whole, authority or none
+def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bool) -> Any:
+    """The page's keys (or the whole file's) and the file's length in one statement (a
+    window count), with the name of the child's authority (`_authority_name`) on each row,
+    and with its decisions and concerns joined by their ids (no statement of their own):
+    each decision with the reference of its incident (one the child may not be part of);
+    each concern with its triage outcomes (issue 13: a concern recorded without an incident
+    shows what was decided, by whom, why, and the route it took; `triage.outcomes_of`,
+    oldest first) and the children it names, a row for each pair (`_concerns`). Built once
+    per process (`_timeline`), the page's limit and offset bound at execution."""
+    rows = _timeline(scope)[0]
+    incident_visible = scope[1]
+    order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
+             if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
+    authority = (select(LocalAuthority.name)
+                 .where(LocalAuthority.code == bindparam("file_la_code"))
+                 .scalar_subquery() if has_code else null())
+    keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
+                    authority.label("authority"), rows.c.lead, rows.c.at,
+                    rows.c.ord).order_by(*order)
+    if paged:
+        keys_q = keys_q.limit(bindparam("page_limit", type_=Integer)).offset(
+            bindparam("page_offset", type_=Integer))
+    keys = keys_q.subquery("page")
+    order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.id.desc())
+             if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id))
+    return (
+        select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
+               Incident.reference, Concern, ConcernOutcome, ConcernChild)
+        .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
+        .outerjoin(Incident, and_(Incident.id == Decision.incident_id, incident_visible))
+        .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
+        .outerjoin(ConcernOutcome, and_(
+            ConcernOutcome.concern_id == Concern.id,
+            ConcernOutcome.school_id == bindparam("file_school_id")))
+        .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
+        .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id))
+
+
+
+def _ids(name: str, column: Any) -> Any:
+    """A list of ids bound at execution (`column IN (...)`, expanded for each list)."""
+    return column.in_(bindparam(name, expanding=True, type_=column.type))
+
+
+@functools.lru_cache(maxsize=8)  # per share
+def _incidents_statement(scope: _Scope) -> Any:
+    """The page's incidents (`_Builder._incidents`), built once per process."""
+    part_row, attachment = scope[2], scope[7]
+    return (select(IncidentChild).where(part_row).add_columns(Incident, Attachment)
+            .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
+                                      IncidentChild.child_id == bindparam("file_child_id")))
+            .outerjoin(Attachment, and_(Attachment.incident_id == Incident.id, attachment))
+            .where(_ids("page_incidents", IncidentChild.incident_id))
+            .order_by(IncidentChild.position, Attachment.uploaded_at))
+
+
+@functools.lru_cache(maxsize=32)  # per share, and whether by ids, by sources or both
+def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
+    """The page's notes (`_Builder._load`), built once per process."""
+    entry_row, received_row, attachment = scope[4], scope[5], scope[7]
+    child_id: Any = bindparam("file_child_id")
+    wanted = ([_ids("page_entries", ChildRecordEntry.id)] if by_id else []) + (
+        [_ids("page_sources", ChildRecordEntry.source_id)] if by_source else [])
+    return (select(ChildRecordEntry).where(entry_row).add_columns(ReceivedFile, Attachment)
+            .outerjoin(ReceivedFile, and_(
+                ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
+                ReceivedFile.id == ChildRecordEntry.source_id,
+                ReceivedFile.child_id == child_id,
+                received_row))
+            .outerjoin(Attachment, and_(Attachment.id == ReceivedFile.attachment_id,
+                                        attachment))
+            .where(ChildRecordEntry.child_id == child_id, or_(*wanted))
+            .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id))
+
+
+@functools.lru_cache(maxsize=8)  # per share
+def _addenda_statement(scope: _Scope) -> Any:
+    """The corrections of what the page shows (`_Builder._load`), built once per process."""
+    return (select(Addendum).where(scope[6], _ids("page_targets", Addendum.target_id))
+            .order_by(Addendum.created_at))
+
+
+
+@functools.lru_cache(maxsize=16)  # per share, and whether the child is in a family group
+def _others_statement(scope: _Scope, in_group: bool) -> Any:
+    """Every other child the whole file touches (not only this page): their names are
+    redacted from all free text (R6). Ids found in SQL; only those children are loaded. With
+    them, the others of the child's family group (`_family`): no statement of its own. Built
+    once per process."""
+    _rows, concern_ids_q, incident_ids_q, _decisions, _parts = _timeline(scope)
+    other_ids_q = union_all(
+        select(ConcernChild.child_id).where(
+            ConcernChild.concern_id.in_(concern_ids_q.with_only_columns(Concern.id))),
+        select(IncidentChild.child_id).where(
+            scope[2], IncidentChild.incident_id.in_(incident_ids_q)),
+    ).subquery()
+    linked = Child.id.in_(select(other_ids_q.c[0]))
+    # The family group as `children_visible_to` scopes it (the linked ids are scoped).
+    in_family = (and_(Child.family_group == bindparam("file_family_group"), scope[8])
+                 if in_group else false())
+    return (select(Child, linked, in_family)
+            .where(Child.id != bindparam("file_child_id"), or_(linked, in_family)))
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
         self.child = child
         self.name_family = name_family
+        # The shares the file's statements are built on (once per process) and their values.
+        self.scope, self.params = _scope_of(user, child)
         self._received_files: dict[uuid.UUID, Attachment] = {}
         self.others: dict[uuid.UUID, Child] = {}
         self.family: list[Child] = []  # the others of the child's family group
@@ -421,64 +623,9 @@ class _Builder:
 
     def timeline(self) -> tuple[Any, Any, Any, Any, Any]:
         """One row (id, kind, at, order) per line of the file's chronology, as SQL (a UNION),
-        and the subqueries of the ids it is built from. Nothing is loaded or decrypted here:
-        the page's rows are chosen by the database (ORDER BY ... LIMIT ... OFFSET)."""
-        child, user = self.child, self.user
-        concern_ids = (
-            concerns_visible_to(user)
-            .join(ConcernChild, ConcernChild.concern_id == Concern.id)
-            .where(ConcernChild.child_id == child.id, Concern.state != "draft")
-        )
-        parts = (
-            school_rows_visible_to(user, IncidentChild)
-            .join(Incident, Incident.id == IncidentChild.incident_id)
-            .where(IncidentChild.child_id == child.id,
-                   incident_visible_to(user))
-        )
-        incident_ids = parts.with_only_columns(IncidentChild.incident_id)
-        part_ids = parts.with_only_columns(IncidentChild.id)
-        # About the child, or about the whole of one of their incidents: each found by its own
-        # index (as one OR, SQLite read every decision of the school: 3 ms at 1,000,000).
-        decided = union_all(
-            select(Decision.id).where(Decision.child_id == child.id),
-            select(Decision.id).where(Decision.child_id.is_(None),
-                                      Decision.incident_id.in_(incident_ids)),
-        )
-        decisions = school_rows_visible_to(user, Decision).where(
-            Decision.id.in_(select(decided.subquery().c[0])))
-        decision_ids = decisions.with_only_columns(Decision.id)
-        linked = union_all(concern_ids.with_only_columns(Concern.id), incident_ids, part_ids,
-                           decision_ids)
-        standalone = school_rows_visible_to(user, ChildRecordEntry).where(
-            ChildRecordEntry.child_id == child.id,
-            or_(ChildRecordEntry.source_id.is_(None),
-                ChildRecordEntry.source_id.not_in(select(linked.subquery().c[0]))),
-        )
-        incident_at = case(
-            (and_(IncidentChild.added_at.is_not(None),
-                  IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
-            else_=Incident.opened_at,
-        )
-        # 0 for a file from the previous school (the start of the chronology), else 1.
-        here = literal(1).label("lead")
-        rows = union_all(
-            concern_ids.with_only_columns(
-                here, Concern.id.label("id"), literal("concern", String).label("kind"),
-                Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord")),
-            parts.with_only_columns(
-                here, Incident.id.label("id"), literal("incident", String).label("kind"),
-                type_coerce(incident_at, UTCDateTime).label("at"),
-                literal(KIND_ORDER["incident"]).label("ord")),
-            decisions.with_only_columns(
-                here, Decision.id.label("id"), literal("decision", String).label("kind"),
-                Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord")),
-            standalone.with_only_columns(
-                case((ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL, 0), else_=1).label("lead"),
-                ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
-                ChildRecordEntry.occurred_at.label("at"),
-                literal(KIND_ORDER["entry"]).label("ord")),
-        ).subquery("timeline")
-        return rows, concern_ids, incident_ids, decision_ids, parts
+        and the subqueries of the ids it is built from (`_timeline`: built once per process,
+        run with `self.params`)."""
+        return _timeline(self.scope)
 
     def build(self, newest_first: bool, page: int | None = None,
               per_page: int = PER_PAGE) -> ChildFile:
@@ -517,23 +664,16 @@ class _Builder:
                    ) -> tuple[int | None, int, int, dict[str, list[uuid.UUID]], list[Decision]]:
         """The page shown, the number of pages and of lines, the page's lines (their ids by
         kind) and its decisions."""
-        child = self.child
-        order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
-                 if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
-        # The page's keys and the file's length in one statement (a window count), with the
-        # name of the child's authority (`_authority_name`) on each row.
-        code = child.local_authority_code
-        authority = (select(LocalAuthority.name).where(LocalAuthority.code == code)
-                     .scalar_subquery() if code else null())
-        keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
-                        authority.label("authority"), rows.c.lead, rows.c.at,
-                        rows.c.ord).order_by(*order)
+        code = self.child.local_authority_code
 
         def fetch(number: int | None) -> list[Any]:
-            query = keys_q
+            statement = _page_statement(self.scope, newest_first, number is not None,
+                                        bool(code))
+            params = self.params
             if number is not None:
-                query = query.limit(per_page).offset((number - 1) * per_page)
-            return self._keys_with_rows(query.subquery("page"), newest_first)
+                params = {**params, "page_limit": per_page,
+                          "page_offset": (number - 1) * per_page}
+            return list(db.session.execute(statement, params))
 
         page = max(page, 1) if page is not None else None
         found = fetch(page)
@@ -541,7 +681,8 @@ class _Builder:
             total = int(found[0][2])
             self.authority = (found[0][3] or code) if code else "Not recorded"
         else:  # an empty file, or a page past the end (an old link): show the last page
-            total = db.session.scalar(select(func.count()).select_from(rows)) or 0
+            total = db.session.scalar(select(func.count()).select_from(rows),
+                                      self.params) or 0
             if page is not None and page > 1 and total:
                 page = -(-total // per_page)
                 found = fetch(page)
@@ -559,31 +700,9 @@ class _Builder:
         self._concern_rows = [row[6:] for row in found if row[6] is not None]
         return page, pages, total, wanted, decisions
 
-    def _keys_with_rows(self, keys: Any, newest_first: bool) -> list[Any]:
-        """The page's keys (`keys`, a subquery) with its decisions and concerns, joined by
-        their ids (no statement of their own): each decision with the reference of its
-        incident (one the child may not be part of); each concern with its triage outcomes
-        (issue 13: a concern recorded without an incident shows what was decided, by whom,
-        why, and the route it took; `triage.outcomes_of`, oldest first) and the children it
-        names, a row for each pair (`_concerns`)."""
-        order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.id.desc())
-                 if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id))
-        return list(db.session.execute(
-            select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
-                   Incident.reference, Concern, ConcernOutcome, ConcernChild)
-            .outerjoin(Decision, and_(keys.c.kind == "decision", Decision.id == keys.c.id))
-            .outerjoin(Incident, and_(Incident.id == Decision.incident_id,
-                                      incident_visible_to(self.user)))
-            .outerjoin(Concern, and_(keys.c.kind == "concern", Concern.id == keys.c.id))
-            .outerjoin(ConcernOutcome, and_(ConcernOutcome.concern_id == Concern.id,
-                                            ConcernOutcome.school_id == self.child.school_id))
-            .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
-            .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id)))
-
     def _load(self, wanted: dict[str, list[uuid.UUID]], decisions: list[Decision],
               concern_ids_q: Any, incident_ids_q: Any) -> _PageRows:
         """Every row the page shows, and the users and other children it names."""
-        child, user = self.child, self.user
         concerns, outcomes, concern_links, outcome_ids = self._concerns(self._concern_rows)
         concern_ids = [c.id for c in concerns]
         all_parts, parts, incidents, attachments = self._incidents(wanted["incident"])
@@ -592,24 +711,12 @@ class _Builder:
         # The page's own lines, and the notes linked to what the page shows.
         sources = [*concern_ids, *incident_ids, *(p.id for p in parts),
                    *(d.id for d in decisions)]
-        entry_filter = [ChildRecordEntry.id.in_(wanted["entry"])] if wanted["entry"] else []
-        if sources:
-            entry_filter.append(ChildRecordEntry.source_id.in_(sources))
         # With each file received from the previous school that a line is about, and its
         # attachment (kept for `received_event`): no statements of their own.
-        visible = attachments_visible_to(user).whereclause
         entry_rows = db.session.execute(
-            school_rows_visible_to(user, ChildRecordEntry).add_columns(ReceivedFile, Attachment)
-            .outerjoin(ReceivedFile, and_(
-                ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
-                ReceivedFile.id == ChildRecordEntry.source_id,
-                ReceivedFile.child_id == child.id,
-                school_row_visible_to(user, ReceivedFile)))
-            .outerjoin(Attachment, and_(Attachment.id == ReceivedFile.attachment_id,
-                                        visible if visible is not None else false()))
-            .where(ChildRecordEntry.child_id == child.id, or_(*entry_filter))
-            .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id)
-        ).all() if entry_filter else []
+            _entries_statement(self.scope, bool(wanted["entry"]), bool(sources)),
+            {**self.params, "page_entries": wanted["entry"], "page_sources": sources},
+        ).all() if wanted["entry"] or sources else []
         entries = [row[0] for row in entry_rows]
         received = {row[1].id: row[1] for row in entry_rows if row[1] is not None}
         self._received_files = {row[2].id: row[2] for row in entry_rows if row[2] is not None}
@@ -618,9 +725,7 @@ class _Builder:
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
                       | {s for e in entries if (s := _corrected_source(e)) is not None})
         addenda = list(db.session.scalars(
-            school_rows_visible_to(user, Addendum)
-            .where(Addendum.target_id.in_(target_ids))
-            .order_by(Addendum.created_at)
+            _addenda_statement(self.scope), {**self.params, "page_targets": list(target_ids)},
         )) if target_ids else []
         self.load_names(
             [c.raised_by_id for c in concerns] + [i.opened_by_id for i in incidents.values()]
@@ -661,21 +766,14 @@ class _Builder:
             list[Attachment]]:
         """Every child's part in the page's incidents, this child's, the incidents and their
         attachments."""
-        child, user = self.child, self.user
+        child = self.child
         # The page's incidents with every child's part in each (this child's among them), in
         # one statement: each incident on this child's part only (not read again, columns and
         # lists decoded, for each other child's part).
         # With them, the incidents' attachments (on this child's part's row only, oldest
         # first), each scoped as `attachments_visible_to` scopes them: no statement of their own.
-        visible = attachments_visible_to(user).whereclause
         found = list(db.session.execute(
-            school_rows_visible_to(user, IncidentChild).add_columns(Incident, Attachment)
-            .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
-                                      IncidentChild.child_id == child.id))
-            .outerjoin(Attachment, and_(Attachment.incident_id == Incident.id,
-                                        visible if visible is not None else false()))
-            .where(IncidentChild.incident_id.in_(wanted))
-            .order_by(IncidentChild.position, Attachment.uploaded_at)
+            _incidents_statement(self.scope), {**self.params, "page_incidents": wanted},
         )) if wanted else []
         seen: dict[uuid.UUID, IncidentChild] = {}
         for part, _, _ in found:
@@ -689,28 +787,13 @@ class _Builder:
         return all_parts, parts, incidents, attachments
 
     def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
-        """`self.others`: every other child the file links."""
-        child, user = self.child, self.user
-        # Every other child the whole file touches (not only this page): their names are
-        # redacted from all free text (R6). Ids found in SQL; only those children are loaded.
-        other_ids_q = union_all(
-            select(ConcernChild.child_id).where(
-                ConcernChild.concern_id.in_(concern_ids_q.with_only_columns(Concern.id))),
-            school_rows_visible_to(user, IncidentChild)
-            .with_only_columns(IncidentChild.child_id)
-            .where(IncidentChild.incident_id.in_(incident_ids_q)),
-        ).subquery()
-        # With them, the others of the child's family group (`_family`): no statement of its own.
-        linked = Child.id.in_(select(other_ids_q.c[0]))
-        group = child.family_group
-        # The family group as `children_visible_to` scopes it (the linked ids are scoped).
-        visible = children_visible_to(user).whereclause
-        in_family = and_(Child.family_group == group, visible) \
-            if group is not None and visible is not None else false()
+        """`self.others`: every other child the file links (`_others_statement`; the
+        timeline's `concern_ids_q` and `incident_ids_q`, built with it once per process)."""
+        group = self.child.family_group
         self.others, self.family = {}, []
         for other, was_linked, was_family in db.session.execute(
-            select(Child, linked, in_family)
-            .where(Child.id != child.id, or_(linked, in_family))
+            _others_statement(self.scope, group is not None),
+            {**self.params, "file_family_group": group},
         ):
             if was_family:
                 self.family.append(other)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 from portal import access
 from portal.models import (
     Attachment,
+    Child,
     Concern,
     Decision,
     FileTransfer,
@@ -420,3 +421,37 @@ def test_require_sends_the_signed_out_to_sign_in(app: Flask) -> None:
         else:
             assert response.status_code in (302, 303)
     assert ran == []
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_the_bound_shares_find_what_the_value_shares_find(world: SimpleNamespace,
+                                                          who: str) -> None:
+    """`concern_visible_bound`, `child_visible_bound`, `incident_visible_bound`,
+    `school_row_visible_bound`: each share as a clause built once per process (the child's
+    file), bound to each user's own values when it runs, finds exactly the rows its value
+    form finds."""
+    user = getattr(world, who)
+    clause, values = access.concern_visible_bound(user)
+    found = set(db.session.scalars(select(Concern.id).where(clause), values))
+    assert found == expected(world, who)["concerns"]
+    assert found == {c.id for c in db.session.scalars(access.concerns_visible_to(user))}
+    clause, values = access.child_visible_bound(user)
+    found = set(db.session.scalars(select(Child.id).where(clause), values))
+    assert found == expected(world, who)["children"]
+    assert found == {c.id for c in db.session.scalars(access.children_visible_to(user))}
+    clause, values = access.incident_visible_bound(user)
+    found = set(db.session.scalars(select(Incident.id).where(clause), values))
+    assert found == expected(world, who)["incidents"]
+    assert found == set(db.session.scalars(
+        select(Incident.id).where(access.incident_visible_to(user))))
+    for incident, dsl in ((world.incident_a, world.dsl_a), (world.incident_b, world.dsl_b)):
+        db.session.add(Decision(school_id=incident.school_id, incident_id=incident.id,
+                                kind="close", decided_by_id=dsl.id))
+    db.session.flush()
+    clause, values = access.school_row_visible_bound(user, Decision)
+    found = set(db.session.scalars(select(Decision.id).where(clause), values))
+    assert len(found) == (1 if who in ("dsl_a", "dsl_b") else 0)
+    assert found == {d.id for d in db.session.scalars(
+        access.school_rows_visible_to(user, Decision))}
+    with pytest.raises(TypeError):
+        access.school_row_visible_bound(user, Referral)
