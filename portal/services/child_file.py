@@ -356,6 +356,13 @@ def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
         or_(ChildRecordEntry.source_id.is_(None),
             ChildRecordEntry.source_id.not_in(select(linked.subquery().c[0]))),
     )
+    rows = _timeline_rows(concern_ids, parts, decisions, standalone)
+    return rows, concern_ids, incident_ids, decision_ids, parts
+
+
+def _timeline_rows(concern_ids: Any, parts: Any, decisions: Any, standalone: Any) -> Any:
+    """The chronology's lines as one UNION of (lead, id, kind, at, order): a concern, an
+    incident (from when the child was added to it), a decision, a note."""
     incident_at = case(
         (and_(IncidentChild.added_at.is_not(None),
               IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
@@ -380,7 +387,7 @@ def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
             ChildRecordEntry.occurred_at.label("at"),
             literal(KIND_ORDER["entry"]).label("ord")),
     ).subquery("timeline")
-    return rows, concern_ids, incident_ids, decision_ids, parts
+    return rows
 
 
 
