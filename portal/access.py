@@ -277,15 +277,7 @@ def children_visible_to(user: Any) -> Select[Child]:
 def child_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
     """`children_visible_to` as a clause on `Child` built once per process, with the values to
     bind it to at execution (see `attachment_visible_bound`)."""
-    school = _school_of(user, DSL)
-    if school is None:
-        return _no_rows(), {}
-    return _child_of_school_bound(), {"scope_school_id": school}
-
-
-@functools.cache
-def _child_of_school_bound() -> ColumnElement[bool]:
-    return _child_of_school(bindparam("scope_school_id"))
+    return _dsl_school_bound(user, _child_of_school)
 
 
 def _child_of_school(school: Any) -> ColumnElement[bool]:
@@ -313,15 +305,7 @@ def incident_visible_to(user: Any) -> Any:
 def incident_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
     """`incident_visible_to` built once per process, with the values to bind it to at
     execution (see `attachment_visible_bound`)."""
-    school = _school_of(user, DSL)
-    if school is None:
-        return _no_rows(), {}
-    return _incident_of_school_bound(), {"scope_school_id": school}
-
-
-@functools.cache
-def _incident_of_school_bound() -> ColumnElement[bool]:
-    return _incident_of_school(bindparam("scope_school_id"))
+    return _dsl_school_bound(user, _incident_of_school)
 
 
 def _incident_of_school(school: Any) -> ColumnElement[bool]:
@@ -435,6 +419,22 @@ def attachment_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, 
     return _no_rows(), {}
 
 
+def _dsl_school_bound(user: Any, rule: Callable[[Any], ColumnElement[bool]]
+                      ) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """A DSL's share by `rule` (the rule written once, of the school: a value or a bind
+    parameter) as a clause built once per process and the user's school to bind it to;
+    nothing for anyone else."""
+    school = _school_of(user, DSL)
+    if school is None:
+        return _no_rows(), {}
+    return _bound_to_school(rule), {"scope_school_id": school}
+
+
+@functools.cache
+def _bound_to_school(rule: Callable[[Any], ColumnElement[bool]]) -> ColumnElement[bool]:
+    return rule(bindparam("scope_school_id"))
+
+
 @functools.cache
 def _no_rows() -> ColumnElement[bool]:
     """Nothing (for a role with no share), built once."""
@@ -470,15 +470,7 @@ def transfers_visible_to(user: Any) -> Select[FileTransfer]:
 def transfer_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
     """`transfers_visible_to` as a clause on `FileTransfer` built once per process, with the
     values to bind it to at execution (as `attachment_visible_bound`; issue 15)."""
-    school = _school_of(user, DSL)
-    if school is None:
-        return _no_rows(), {}
-    return _transfer_visible_bound(), {"scope_school_id": school}
-
-
-@functools.cache
-def _transfer_visible_bound() -> ColumnElement[bool]:
-    return _transfer_visible(bindparam("scope_school_id"))
+    return _dsl_school_bound(user, _transfer_visible)
 
 
 def _transfer_visible(school: Any) -> ColumnElement[bool]:

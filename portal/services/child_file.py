@@ -249,11 +249,9 @@ _WORD: Final = re.compile(r"\w+")
 _LONGEST_NAME_WORDS: Final = 4
 
 
-def name_spans(text: str) -> set[str]:
-    """Every run of 1 to 4 words of `text`, normalised as the blind indexes normalise names:
-    split on spaces (so "Khan-Smith" and "O'Neil" stay whole, without surrounding punctuation
-    or a possessive "'s"), and again into plain words (so "Khan" is found in "Khan-Smith")."""
-    normalised = normalise_for_index(text)
+def spaced_words(normalised: str) -> list[str]:
+    """The words of normalised text split on spaces, without surrounding punctuation or a
+    possessive "'s" ("Khan-Smith's," -> "khan-smith")."""
     spaced = []
     for token in normalised.split():
         token = token.strip(_EDGE_PUNCTUATION)
@@ -261,6 +259,15 @@ def name_spans(text: str) -> set[str]:
             token = token[:-2]
         if token:
             spaced.append(token)
+    return spaced
+
+
+def name_spans(text: str) -> set[str]:
+    """Every run of 1 to 4 words of `text`, normalised as the blind indexes normalise names:
+    split on spaces (so "Khan-Smith" and "O'Neil" stay whole, without surrounding punctuation
+    or a possessive "'s"), and again into plain words (so "Khan" is found in "Khan-Smith")."""
+    normalised = normalise_for_index(text)
+    spaced = spaced_words(normalised)
     plain = _WORD.findall(normalised)
     spans: set[str] = set()
     # The runs of one word, then of two, three and four, each made from the one before (issue

@@ -8,20 +8,14 @@ from portal.services.child_file import name_spans
 
 
 def _reference(text: str) -> set[str]:
-    """Every run of 1 to 4 words, joined one slice at a time (how the runs were first built)."""
+    """Every run of 1 to 4 words, joined one slice at a time (how the runs were first built),
+    of the same words (`spaced_words`, and the plain words)."""
     from portal.crypto import normalise_for_index
-    from portal.services.child_file import _EDGE_PUNCTUATION, _WORD
+    from portal.services.child_file import _WORD, spaced_words
 
     normalised = normalise_for_index(text)
-    spaced = []
-    for token in normalised.split():
-        token = token.strip(_EDGE_PUNCTUATION)
-        if token.endswith(("'s", "\u2019s")):
-            token = token[:-2]
-        if token:
-            spaced.append(token)
     spans: set[str] = set()
-    for words in (spaced, _WORD.findall(normalised)):
+    for words in (spaced_words(normalised), _WORD.findall(normalised)):
         for i in range(len(words)):
             for j in range(i + 1, min(len(words), i + 4) + 1):
                 spans.add(" ".join(words[i:j]))

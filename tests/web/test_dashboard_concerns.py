@@ -26,11 +26,15 @@ def _destroyed(child: Child) -> Child:
     return child
 
 
-def _concern_lines(html: str) -> list[str]:
-    """Each listed new concern's line of children, oldest first, as the DSL reads it."""
-    section = html.split('id="new-concerns"')[1].split('id="open"')[0]
+def _lines(section: str) -> list[str]:
+    """Each listed item's line of children in a section of the dashboard, as the DSL reads it."""
     return [re.sub(r"\s+", " ", line).strip() for line in
             re.findall(r'<br><span class="govuk-body-s">([^<]*)</span>', section)]
+
+
+def _concern_lines(html: str) -> list[str]:
+    """Each listed new concern's line of children, oldest first."""
+    return _lines(html.split('id="new-concerns"')[1].split('id="open"')[0])
 
 
 def test_new_concerns_name_their_children_by_initials_only(
@@ -72,10 +76,8 @@ def test_new_concerns_name_their_children_by_initials_only(
 
 
 def _open_lines(html: str) -> list[str]:
-    """Each open incident's line of children, as the DSL reads it."""
-    section = html.split('id="open"')[1].split("</ul>")[0]
-    return [re.sub(r"\s+", " ", line).strip() for line in
-            re.findall(r'<br><span class="govuk-body-s">([^<]*)</span>', section)]
+    """Each open incident's line of children."""
+    return _lines(html.split('id="open"')[1].split("</ul>")[0])
 
 
 def test_an_open_incident_says_a_childs_file_was_destroyed(
