@@ -313,6 +313,20 @@ class _Kinds(dict[Any, "str | None"]):
 _KINDS: Final = (_Kinds(False), _Kinds(True))
 
 
+def _slot(value: str, cls: str, slot: str, values: list[str], kinds: dict[int, set[str]],
+          seen: dict[tuple[str, str], int]) -> tuple[str, int, str]:
+    """A slot string's marker: its number (equal strings of one class share one, in `seen`;
+    a new one is appended to `values`), with the kinds of slot it fills."""
+    index = seen.get((value, cls))
+    if index is None:
+        index = seen[(value, cls)] = len(values)
+        values.append(value)
+        kinds[index] = {slot}
+    else:
+        kinds[index].add(slot)
+    return ("s", index, slot)
+
+
 def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
          seen: dict[tuple[str, str], int], slot_kind: str | None = None,
          extended: bool = False) -> Any:
@@ -338,16 +352,9 @@ def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
             if leaf in _FIXED_LEAVES or (leaf is str and (inner is None or inner == "attributes"
                                                           or not v or v.isspace())):
                 entries.append((k, leaf, v))
-            elif leaf is str and inner is not None:  # a slot (as below, without a call)
-                cls = "h" if inner == "html" else "t"
-                index = seen.get((v, cls))
-                if index is None:
-                    index = seen[(v, cls)] = len(values)
-                    values.append(v)
-                    kinds[index] = {inner}
-                else:
-                    kinds[index].add(inner)
-                entries.append((k, ("s", index, inner)))
+            elif leaf is str and inner is not None:  # a slot (as below, without a walk)
+                entries.append((k, _slot(v, "h" if inner == "html" else "t", inner,
+                                         values, kinds, seen)))
             else:
                 entries.append((k, _key(v, values, kinds, seen, inner, extended)))
         return ("d", tuple(entries))
@@ -357,14 +364,7 @@ def _key(value: Any, values: list[str], kinds: dict[int, set[str]],
     elif kind is Markup and extended and value and not value.isspace():
         slot, cls = "markup", "m"
     if slot is not None:
-        index = seen.get((value, cls))
-        if index is None:
-            index = seen[(value, cls)] = len(values)
-            values.append(value)
-            kinds[index] = {slot}
-        else:
-            kinds[index].add(slot)
-        return ("s", index, slot)
+        return _slot(value, cls, slot, values, kinds, seen)
     if kind in _LEAF_TYPES:
         return (kind, value)
     if isinstance(value, Mapping | list | tuple):
