@@ -85,17 +85,14 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 
 @bp.app_context_processor
 def _export_helpers() -> dict[str, Any]:
-    """For the dashboard (exports awaiting receipt) and the child's file (what was sent)."""
+    """For the dashboard: the sealed files awaiting receipt."""
 
     def exports_awaiting_receipt() -> list[service.ExportRow]:
         # Read with the dashboard's leavers in one statement (issue 15).
         return transfer.leavers_and_awaiting(_user())[1] if current_user.is_authenticated \
             else []
 
-    def child_panels(child: Child) -> service.ChildPanels:
-        return service.child_panels(_user(), child)
-
-    return {"exports_awaiting_receipt": exports_awaiting_receipt, "child_panels": child_panels}
+    return {"exports_awaiting_receipt": exports_awaiting_receipt}
 
 
 # ---------------------------------------------------------------------------------------------

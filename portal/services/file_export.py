@@ -546,17 +546,12 @@ class ChildPanels:
     released: list[DisclosureRow]
 
 
-def child_panels(user: Any, child: Child) -> ChildPanels:
-    """The sealed files sent and the copies released of `child`'s file, in one statement
-    (issue 15): each list joined to one row, so a file with neither reads one row of nulls
-    and one with both reads each pair (a file is sent or copied a few times at most). The
-    copies' PDFs are not read."""
-    return child_panels_of(child, db.session.execute(child_panels_query(user, child)).all())
-
-
 def child_panels_query(user: Any, child: Child) -> Any:
-    """`child_panels`' statement: rows (export, copy, copy's releaser's name), to which a
-    page may join more short lists of the child's (`transfer.file_panels`)."""
+    """The statement of the sealed files sent and the copies released of `child`'s file: rows
+    (export, copy, copy's releaser's name), each list joined to one row, so a file with
+    neither reads one row of nulls and one with both reads each pair (a file is sent or
+    copied a few times at most; the copies' PDFs are not read). `transfer.file_panels` joins
+    the file's transfers to it: one statement for the file's moves (issue 15)."""
     one = select(literal(1).label("one")).subquery()
     # Each share as a clause in its join (access.school_row_visible_to): never "everything"
     # when a select has no condition to lend.
@@ -573,7 +568,7 @@ def child_panels_query(user: Any, child: Child) -> Any:
 
 
 def child_panels_of(child: Child, rows: Iterable[Any]) -> ChildPanels:
-    """`child_panels` from the rows of `child_panels_query` (their first three columns)."""
+    """The panels from the rows of `child_panels_query` (their first three columns)."""
     sent: dict[uuid.UUID, tuple[SealedExport, Child]] = {}
     released: dict[uuid.UUID, DisclosureRow] = {}
     for row in rows:

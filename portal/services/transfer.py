@@ -835,7 +835,7 @@ def _child_transfers(child: Child, rows: Iterable[Any]) -> ChildTransfers:
 
 def file_panels(user: Any, child: Child) -> tuple[ChildPanels, ChildTransfers]:
     """The child's file's panels of the file's moves, in one statement (issue 15): the sealed
-    files and copies (`file_export.child_panels`) with the transfers (`transfers_of`), each
+    files and copies (`file_export.child_panels_query`) with the transfers (`transfers_of`), each
     list joined to one row (a file moves a few times at most)."""
     other = aliased(School)
     rows = db.session.execute(
