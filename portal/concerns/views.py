@@ -46,8 +46,11 @@ from .forms import (
 
 SIGNED_OUT_SAVED: Final = drafts.SIGNED_OUT_SAVED
 PAGE_EXPIRED_SAVED: Final = drafts.PAGE_EXPIRED_SAVED
-NO_MATCH: Final = ("No child found with that name. Check the spelling, or add them as a child "
-                   "who is not on the list")
+# A family name of two words ("O Suilleabhain") reads as a first and family name, so the
+# message also asks for both (walk 9).
+NO_MATCH: Final = ("No child found with that name. Check the spelling, and that you typed their "
+                   "first name as well as their family name, or add them as a child who is not "
+                   "on the list")
 # Staff find a child by full name only (docs/security.md): one word is not a search, and saying
 # "no child found" would send them to add the child again.
 ONE_WORD: Final = "Enter the child's first name and family name, for example Maisie Thornbury"

@@ -74,6 +74,10 @@ def test_raise_a_concern_end_to_end(app: Flask, client: FlaskClient, world: Worl
     assert "Enter the child's first name and family name" in family
     missing = page(post_form(client, {"child_search": "Amira Testcas"}, "find", token))
     assert "No child found with that name" in missing
+    # A family name of two words reads as a first and family name: the message asks for both.
+    two_words = page(post_form(client, {"child_search": "O Testcase"}, "find", token))
+    assert "No child found with that name" in two_words
+    assert "first name as well as their family name" in two_words
 
     # Tick the match, add a child who is not on the list (date of birth not known), send.
     sent = post_form(client, good_fields(
