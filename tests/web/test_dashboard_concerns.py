@@ -118,3 +118,22 @@ def test_a_concerns_children_are_listed_in_reference_order(
     assert sign_in(client, w["dsl"]).status_code == 302
     assert expected in _concern_lines(client.get("/dashboard").get_data(as_text=True))
     assert f": {expected}" in client.get("/incidents/new").get_data(as_text=True)
+
+
+def test_start_an_incident_says_who_raised_each_concern(app: Flask, client: FlaskClient) -> None:
+    """Two concerns about the same child raised in the same minute by two members of staff
+    can be told apart on "Start an incident" (walk 9: their labels were the same)."""
+    w = world(app)
+    school = w["school"]
+    colleague = factories.user("staff", org=school, display_name="Ngozi Ọkafọ́r")
+    for raiser in (w["staff"], colleague):
+        make_concern(school, raiser, [w["mia"]], submitted_at=REPORTED + dt.timedelta(hours=1))
+
+    assert sign_in(client, w["dsl"]).status_code == 302
+    html = client.get("/incidents/new").get_data(as_text=True)
+    labels = [label for label in re.findall(
+        r'class="govuk-label govuk-checkboxes__label"[^>]*>\s*([^<]+?)\s*<', html)
+        if label.endswith(f": MH ({w['mia'].reference})") and "10:30am" in label]
+    assert len(labels) == 2 and len(set(labels)) == 2
+    assert any(f"by {w['staff'].display_name}: " in label for label in labels)
+    assert any("by Ngozi Ọkafọ́r: " in label for label in labels)
