@@ -29,6 +29,7 @@ When it changes, `portal.services.children.SEARCH_VERSION` is bumped and `flask 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
@@ -88,15 +89,34 @@ def whole_name_char(char: str) -> bool:
             or 0x20000 <= code <= 0x3FFFF)
 
 
+# Zero-width non-joiner: keeps two letters of a joined script apart without a visible gap.
+_NON_JOINER: Final = "\u200c"
+
+
+def _joined_script(char: str) -> bool:
+    """A letter that joins the next one when written (Arabic, Syriac, N'Ko, Mongolian)."""
+    code = ord(char)
+    return (unicodedata.bidirectional(char) == "AL" or 0x07C0 <= code <= 0x07FF
+            or 0x1800 <= code <= 0x18AF)
+
+
 def initials(given_name: str | None, family_name: str | None) -> str:
     """The first letter of each name part, as another child's file shows the child (R6). A part
     written in a script where one character can be a whole name gives nothing (its "initial"
     would be the name itself): "Wei 王" is "W", "王 伟" is "" (show the reference alone).
-    "?" when the child has no name at all (a destroyed file)."""
+    Two initials of a joined script are kept apart by a zero-width non-joiner (Laila Ahmed in
+    Arabic would otherwise read as the word "no"). "?" when the child has no name at all (a
+    destroyed file)."""
     parts = [p.strip() for p in (given_name or "", family_name or "") if p and p.strip()]
     if not parts:
         return "?"
-    return "".join(p[0].upper() for p in parts if not whole_name_char(p[0]))
+    letters = [p[0].upper() for p in parts if not whole_name_char(p[0])]
+    out = ""
+    for n, letter in enumerate(letters):
+        if n and _joined_script(letters[n - 1]) and _joined_script(letter):
+            out += _NON_JOINER
+        out += letter
+    return out
 
 
 def _has_spaceless(text: str) -> bool:

@@ -38,6 +38,15 @@ def test_initials_never_take_a_character_that_is_a_whole_name() -> None:
     assert names.initials(None, None) == "?"  # no name at all (a destroyed file)
 
 
+def test_initials_of_a_joined_script_stay_two_letters() -> None:
+    """Laila Ahmed written in Arabic: her initials joined would read as the word "no" (walk 9).
+    A zero-width non-joiner keeps them two letters; other scripts are as they were."""
+    assert names.initials("ليلى", "احمد") == "\u0644\u200c\u0627"  # lam, non-joiner, alef
+    assert names.initials("ليلى", "Ahmed") == "لA"
+    assert names.initials("Ніна", "Шевченко") == "НШ"
+    assert names.initials("ܫܡܥܘܢ", "ܐܕܝ") == "ܫ\u200cܐ"  # Syriac joins too
+
+
 def _world(app: Flask) -> dict[str, Any]:
     w = build(app)
     school, dsl, amira = w["school"], w["dsl"], w["amira"]
