@@ -146,8 +146,8 @@ LABELS = {
 def dashboard() -> str:
     user = _user()
     now = _now()
-    board = svc.dashboard(access.concerns_visible_to(user), access.incidents_visible_to(user),
-                          now)
+    board = svc.dashboard(access.concern_visible_bound(user),
+                          access.incident_visible_bound(user), now)
     # The school's referrals that may still need something, with their next due dates,
     # overdue first (issue 5); settled ones are on their incidents' pages.
     referral_rows, settled = referrals.live_referrals(access.referral_visible_to(user), now)
