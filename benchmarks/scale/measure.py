@@ -236,7 +236,7 @@ def main() -> int:
                 now = dt.datetime.now(dt.UTC)
                 board = svc.dashboard(access.concern_visible_bound(user),
                                       access.incident_visible_bound(user), now)
-                rows, _ = refsvc.live_referrals(access.referral_visible_to(user), now)
+                rows, _ = refsvc.live_referrals(access.referral_visible_bound(user), now)
                 return f"{len(board.open_incidents)} open, {len(board.new_concerns)} new, " \
                        f"{len(rows)} referrals"
             return run
