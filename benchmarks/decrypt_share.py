@@ -72,8 +72,8 @@ def main() -> None:
 
         def board() -> Any:
             user = db.session.get(User, dsl_id)
-            built = svc.dashboard(access.concerns_visible_to(user),
-                                  access.incidents_visible_to(user), dt.datetime.now(dt.UTC))
+            built = svc.dashboard(access.concern_visible_bound(user),
+                                  access.incident_visible_bound(user), dt.datetime.now(dt.UTC))
             for row in built.open_incidents:
                 str(row)
             return built

@@ -107,6 +107,7 @@ __all__ = [
     "parse_id",
     "read_only_reason",
     "referral_responses_visible_to",
+    "referral_visible_bound",
     "referrals_visible_to",
     "report_schools",
     "require",
@@ -369,11 +370,36 @@ def referral_visible_to(user: Any) -> ColumnElement[bool]:
     to other rows (see `school_row_visible_to`)."""
     authority = _authority_of(user)
     if authority is not None:
-        return Referral.local_authority_id == authority
+        return _referral_to_authority(authority)
     school = _school_of(user, DSL)
     if school is not None:
-        return Referral.school_id == school
+        return _referral_of_school(school)
     return false()
+
+
+def referral_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`referral_visible_to` built once per process, with the values to bind it to at
+    execution (see `attachment_visible_bound`)."""
+    authority = _authority_of(user)
+    if authority is not None:
+        return _referral_to_authority_bound(), {"scope_authority_id": authority}
+    return _dsl_school_bound(user, _referral_of_school)
+
+
+@functools.cache
+def _referral_to_authority_bound() -> ColumnElement[bool]:
+    return _referral_to_authority(bindparam("scope_authority_id"))
+
+
+def _referral_to_authority(authority: Any) -> ColumnElement[bool]:
+    """The rule, once: the referrals handed to an adviser's authority (a value or a bind
+    parameter)."""
+    return cast(ColumnElement[bool], Referral.local_authority_id == authority)
+
+
+def _referral_of_school(school: Any) -> ColumnElement[bool]:
+    """The rule, once: the referrals a DSL's school sent (a value or a bind parameter)."""
+    return cast(ColumnElement[bool], Referral.school_id == school)
 
 
 def referral_responses_visible_to(user: Any) -> Select[ReferralResponse]:

@@ -234,9 +234,9 @@ def main() -> int:
             def run() -> Any:
                 user = db.session.get(User, user_id)
                 now = dt.datetime.now(dt.UTC)
-                board = svc.dashboard(access.concerns_visible_to(user),
-                                      access.incidents_visible_to(user), now)
-                rows, _ = refsvc.live_referrals(access.referral_visible_to(user), now)
+                board = svc.dashboard(access.concern_visible_bound(user),
+                                      access.incident_visible_bound(user), now)
+                rows, _ = refsvc.live_referrals(access.referral_visible_bound(user), now)
                 return f"{len(board.open_incidents)} open, {len(board.new_concerns)} new, " \
                        f"{len(rows)} referrals"
             return run

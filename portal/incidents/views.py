@@ -146,14 +146,14 @@ LABELS = {
 def dashboard() -> str:
     user = _user()
     now = _now()
-    board = svc.dashboard(access.concerns_visible_to(user), access.incidents_visible_to(user),
-                          now)
+    board = svc.dashboard(access.concern_visible_bound(user),
+                          access.incident_visible_bound(user), now)
     # The school's referrals that may still need something, with their next due dates,
     # overdue first (issue 5); settled ones are on their incidents' pages.
-    referral_rows, settled = referrals.live_referrals(access.referral_visible_to(user), now)
+    referral_rows, settled = referrals.live_referrals(access.referral_visible_bound(user), now)
     # R10: reviews due (today or past) and coming up, closed incidents included.
     reviews_due, reviews_coming = reviews_svc.due_reviews(
-        access.school_rows_visible_to(user, Decision), now)
+        access.school_row_visible_bound(user, Decision), now)
     from ..team.views import dashboard_panel  # the school's accounts (issue 11)
     from ..transfers.views import dashboard_rows  # the school's children's files (issue 15)
 

@@ -57,7 +57,6 @@ from ..models import (
     ConsultationCall,
     Decision,
     Incident,
-    IncidentChild,
     LocalAuthority,
     Referral,
     RouteHandover,
@@ -71,7 +70,13 @@ from ..rules import Directory, assess, engine
 from ..rules.clock_words import time_of_day
 from ..rules.vocabulary import ROUTE_LABELS, ROUTES
 from . import chronology
-from .facts import children_of_incidents, facts_for, incident_children
+from .facts import (
+    IncidentShape,
+    PartShape,
+    children_of_incidents,
+    facts_for,
+    incident_children,
+)
 from .localtime import directory_from_db
 from .packet import latest_assessment
 from .recording import IncidentClosed, check_reasons
@@ -153,8 +158,8 @@ def authority_rows() -> Mapping[str, reads.AuthorityRow]:
 
 
 def entries_for(
-    incident: Incident, directory: Directory, now_local: dt.datetime,
-    rows: list[IncidentChild] | None = None,
+    incident: IncidentShape, directory: Directory, now_local: dt.datetime,
+    rows: Sequence[PartShape] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """(entries, immediate danger): the engine's handover with each line's status at
     `now_local` (`entries_from`)."""
@@ -163,8 +168,8 @@ def entries_for(
                         latest_assessment(incident) if result is None else None)
 
 
-def assess_now(incident: Incident, directory: Directory, now_local: dt.datetime,
-               rows: list[IncidentChild] | None = None) -> RulesAssessment | None:
+def assess_now(incident: IncidentShape, directory: Directory, now_local: dt.datetime,
+               rows: Sequence[PartShape] | None = None) -> RulesAssessment | None:
     """The engine's result for the incident's facts as recorded, each handover line's status
     given at `now_local`; None when the facts cannot be assessed (something missing, or an
     authority missing from the directory)."""
@@ -176,7 +181,7 @@ def assess_now(incident: Incident, directory: Directory, now_local: dt.datetime,
 
 
 def entries_from(
-    incident: Incident, result: RulesAssessment | None, directory: Directory,
+    incident: IncidentShape, result: RulesAssessment | None, directory: Directory,
     now_local: dt.datetime, stored: Assessment | None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """(entries, immediate danger) from an engine result already computed (`assess_now`).
@@ -477,7 +482,7 @@ def _route_facts_statement() -> CompoundSelect[Any]:
 _ROUTE_FACTS: Final = _route_facts_statement()
 
 
-def route_facts(incidents: Sequence[Incident]) -> RouteFacts:
+def route_facts(incidents: Sequence[IncidentShape]) -> RouteFacts:
     """`RouteFacts` of `incidents` in one statement (a UNION ALL of the three tables); the
     referrals and records of another school than the incident's are ignored."""
     facts = RouteFacts({}, {}, [])
@@ -529,7 +534,7 @@ def on_record(*, referrals: Iterable[tuple[str, bool]],
                     frozenset(decided), frozenset(any_record))
 
 
-def mandatory_states(incident: Incident, entries: Iterable[dict[str, Any]],
+def mandatory_states(incident: IncidentShape, entries: Iterable[dict[str, Any]],
                      on_portal: Collection[str], record: OnRecord) -> list[RouteState]:
     """`judge` for each mandatory route of one incident, from data already loaded."""
     if not incident.mandatory_routes:
@@ -542,11 +547,14 @@ def mandatory_states(incident: Incident, entries: Iterable[dict[str, Any]],
 
 
 def states_for(
-    incidents: Sequence[Incident], now: dt.datetime,
-    children: dict[uuid.UUID, list[IncidentChild]] | None = None,
+    incidents: Sequence[IncidentShape], now: dt.datetime,
+    children: Mapping[uuid.UUID, Sequence[PartShape]] | None = None,
     facts: RouteFacts | None = None,
 ) -> dict[uuid.UUID, list[RouteState]]:
-    """For each incident, the state of each of its mandatory routes (empty: none).
+    """For each incident, the state of each of its mandatory routes (empty: none). The
+    incidents and their children as objects (the incident page) or as the dashboard's columns
+    (`facts.open_incidents`): the rules read them through one shape (`facts.IncidentShape`,
+    `facts.PartShape`).
 
     A fixed number of queries however many incidents: the children (unless given), what
     `route_facts` reads (unless given) and the authorities (once per request)."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import aliased, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -64,7 +64,7 @@ from ..rules.vocabulary import (
 from . import chronology, handover, merge, repeat_harm
 from .children import add_child
 from .facts import children_of_incidents as children_of_incidents
-from .facts import facts_for, incidents_with_children
+from .facts import facts_for, open_incidents
 from .facts import incident_children as incident_children
 from .localtime import directory_from_db as directory
 from .parents import contacts_for
@@ -1359,32 +1359,43 @@ def _concern_children() -> tuple[Any, Any, Any]:
     return link, child, only
 
 
-def _waiting_concerns(visible_concerns: Any) -> dict[uuid.UUID, list[Any]]:
-    """The submitted concerns of `visible_concerns`, oldest first, each as its rows: the
+def _waiting_concerns(
+    share: tuple[ColumnElement[bool], dict[str, Any]],
+) -> dict[uuid.UUID, list[Any]]:
+    """The submitted concerns of `share` (a clause on `Concern` built once per process and the
+    values it binds: `access.concern_visible_bound`), oldest first, each as its rows: the
     concern's columns the dashboard shows and one child it names (`child`, None for a concern
-    naming none). No `Concern` objects: loading each cost more than the rest of its item.
-    The link and child are aliased, as loading them with the concern did: `portal.access`'s
-    clauses name those tables themselves."""
-    link, child, only = _concern_children()
-    rows = db.session.execute(
-        visible_concerns.with_only_columns(Concern.id, Concern.school_id, Concern.submitted_at,
-                                           Concern.urgent, child)
-        .outerjoin(link, link.concern_id == Concern.id).outerjoin(child, child.id == link.child_id)
-        .where(Concern.state == "submitted")
-        # Each concern's children in reference order, as every other list of them (walk 9).
-        .order_by(Concern.submitted_at, Concern.id, child.reference).options(only))
+    naming none). No `Concern` objects: loading each cost more than the rest of its item."""
+    visible, values = share
     out: dict[uuid.UUID, list[Any]] = {}
-    for row in rows:
+    for row in db.session.execute(_waiting_statement(visible), values):
         out.setdefault(row.id, []).append(row)
     return out
 
 
-def dashboard(visible_concerns: Any, visible_incidents: Any, now: dt.datetime) -> Dashboard:
-    """Counts and short lists for a DSL. Takes the scoped selects from `portal.access`."""
+@functools.lru_cache(maxsize=4)  # one per share clause (a DSL's, staff's, nobody's)
+def _waiting_statement(visible: ColumnElement[bool]) -> Select[Any]:
+    """`_waiting_concerns`' statement, built once per process; the share's values bound at
+    execution. The link and child are aliased, as loading them with the concern did:
+    `portal.access`'s clauses name those tables themselves."""
+    link, child, only = _concern_children()
+    return (select(Concern.id, Concern.school_id, Concern.submitted_at, Concern.urgent, child)
+            .select_from(Concern).where(visible, Concern.state == "submitted")
+            .outerjoin(link, link.concern_id == Concern.id)
+            .outerjoin(child, child.id == link.child_id)
+            # Each concern's children in reference order, as every other list of them (walk 9).
+            .order_by(Concern.submitted_at, Concern.id, child.reference).options(only))
+
+
+def dashboard(concern_share: tuple[ColumnElement[bool], dict[str, Any]],
+              incident_share: tuple[ColumnElement[bool], dict[str, Any]],
+              now: dt.datetime) -> Dashboard:
+    """Counts and short lists for a DSL. Takes the user's shares from `portal.access`, each a
+    clause built once per process and the values it binds (`concern_visible_bound`,
+    `incident_visible_bound`): the statements are built once too."""
     # A fixed number of queries however many concerns and incidents are open.
-    concerns = _waiting_concerns(visible_concerns)
-    incidents, children = incidents_with_children(
-        visible_incidents.where(Incident.state == "open").order_by(Incident.opened_at))
+    concerns = _waiting_concerns(concern_share)
+    incidents, children = open_incidents(incident_share)
     new_items = []
     school_days: dict[uuid.UUID, int] = {}
     for rows in concerns.values():

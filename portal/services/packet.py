@@ -67,6 +67,7 @@ from .route_records import record_text
 
 if TYPE_CHECKING:
     from ..pdf import MarkedPDF
+    from .facts import IncidentShape
 
 SCHEMA_NAME = "safeguarding-portal/referral"
 SCHEMA_VERSION = 2
@@ -119,7 +120,8 @@ def _utc_iso(at: dt.datetime | None) -> str | None:
     return at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def latest_assessment(incident: Incident) -> Assessment | None:
+def latest_assessment(incident: IncidentShape) -> Assessment | None:
+    """The incident's latest assessment (its id and school are all it reads)."""
     return db.session.scalar(
         select(Assessment)
         .where(Assessment.incident_id == incident.id, Assessment.school_id == incident.school_id)

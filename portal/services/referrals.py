@@ -915,26 +915,13 @@ def _settled() -> ColumnElement[bool]:
     )
 
 
-def live_referrals(visible: ColumnElement[bool],
+def live_referrals(share: tuple[ColumnElement[bool], dict[str, Any]],
                    now: dt.datetime) -> tuple[list[ReferralView], int]:
-    """(views of the referrals `visible` (a `referral_visible_to(user)` clause) may still need
-    something, sorted; how many others are settled and not loaded)."""
-    # Every referral is settled or not: the rest of a plain count, with no test per referral.
-    # One statement: the count (one row, always) outer-joined to the live referrals (the
-    # clause in the join's condition: no subquery of whole referrals, whose every column
-    # SQLAlchemy would copy for each request; issue 15).
-    total = select(func.count().label("total")).where(visible).subquery()
-    # With each live referral's own authority's responses, oldest first (`responses_for`):
-    # a row per response, in the same statement (issue 15).
-    rows = db.session.execute(
-        select(total.c.total, Referral, ReferralResponse, School.name).select_from(total)
-        .outerjoin(Referral, and_(visible, ~_settled()))
-        .outerjoin(School, School.id == Referral.school_id)
-        .outerjoin(ReferralResponse, and_(
-            ReferralResponse.referral_id == Referral.id,
-            ReferralResponse.local_authority_id == Referral.local_authority_id))
-        .order_by(ReferralResponse.recorded_at)
-        .options(defer(Referral.packet_enc))).all()
+    """(views of the referrals of `share` (`access.referral_visible_bound(user)`: a clause
+    built once per process and the values it binds) that may still need something, sorted; how
+    many others are settled and not loaded)."""
+    visible, values = share
+    rows = db.session.execute(_live_referrals(visible), values).all()
     responses: dict[uuid.UUID, list[ReferralResponse]] = {}
     live: list[Referral] = []
     names: dict[uuid.UUID, str] = {}
@@ -948,6 +935,26 @@ def live_referrals(visible: ColumnElement[bool],
                 kept.append(response)
     return (_views_of(live, now, responses, names=names),
             (rows[0][0] if rows else 0) - len(live))
+
+
+@functools.lru_cache(maxsize=4)  # one per share clause (an adviser's, a DSL's, nobody's)
+def _live_referrals(visible: ColumnElement[bool]) -> Select[Any]:
+    """`live_referrals`' statement, built once per process (issue 15)."""
+    # Every referral is settled or not: the rest of a plain count, with no test per referral.
+    # One statement: the count (one row, always) outer-joined to the live referrals (the
+    # clause in the join's condition: no subquery of whole referrals, whose every column
+    # SQLAlchemy would copy; issue 15).
+    total = select(func.count().label("total")).where(visible).subquery()
+    # With each live referral's own authority's responses, oldest first (`responses_for`):
+    # a row per response, in the same statement (issue 15).
+    return (select(total.c.total, Referral, ReferralResponse, School.name).select_from(total)
+            .outerjoin(Referral, and_(visible, ~_settled()))
+            .outerjoin(School, School.id == Referral.school_id)
+            .outerjoin(ReferralResponse, and_(
+                ReferralResponse.referral_id == Referral.id,
+                ReferralResponse.local_authority_id == Referral.local_authority_id))
+            .order_by(ReferralResponse.recorded_at)
+            .options(defer(Referral.packet_enc)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,13 @@ review). A decision is due from its review date until a review names it; a revie
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select
 from sqlalchemy.orm import aliased
 
 from .. import audit, wording
@@ -169,38 +170,49 @@ class ReviewItem:
 _REVIEW = aliased(Decision)
 
 
-def due_reviews(visible_decisions: Any, now: dt.datetime, *,
+def due_reviews(share: tuple[ColumnElement[bool], dict[str, Any]], now: dt.datetime, *,
                 ahead_days: int = COMING_UP_DAYS) -> tuple[list[ReviewItem], list[ReviewItem]]:
     """(due: review date today or past, coming up: within `ahead_days`), oldest first, of the
-    decisions not yet reviewed. `visible_decisions`: the scoped select from `portal.access`
-    (closed incidents included). One query."""
+    decisions not yet reviewed. `share`: the user's decisions from `portal.access`
+    (`school_row_visible_bound(user, Decision)`: a clause built once per process and the values
+    it binds; closed incidents included). One query, built once per process; of each decision
+    only the four columns the list shows."""
     day = today(now)
-    review = _REVIEW
-    rows = db.session.execute(
-        visible_decisions
-        .join(Incident, Incident.id == Decision.incident_id)
-        .outerjoin(Child, Child.id == Decision.child_id)
-        .add_columns(Incident.reference, Child)
-        .where(Decision.review_on.is_not(None),
-               Decision.review_on <= day + dt.timedelta(days=ahead_days),
-               ~exists().where(review.reviews_id == Decision.id, review.kind == "review"))
-        .order_by(Decision.review_on, Decision.decided_at)
-    ).all()
+    visible, values = share
+    # Each row: the decision's id, incident, kind and review day (never None here), the
+    # incident's reference and the child (None for a decision about no one child).
+    rows: list[Any] = list(db.session.execute(_due_reviews(visible), {
+        **values, "review_until": day + dt.timedelta(days=ahead_days)}))
     due: list[ReviewItem] = []
     coming: list[ReviewItem] = []
-    for decision, reference, child in rows:
-        kind = decision.kind
+    for decision_id, incident_id, kind, review_on, reference, child in rows:
         if kind == "review":
             label = "an earlier review"
         else:
             label = DECISION_KINDS.get(kind, "a decision").lower()
         item = ReviewItem(
-            decision_id=decision.id, incident_id=decision.incident_id,
+            decision_id=decision_id, incident_id=incident_id,
             incident_reference=reference,
             child=child.redacted_label if child is not None else "No child named",
-            kind=label, due=decision.review_on, overdue=decision.review_on < day)
-        (due if decision.review_on <= day else coming).append(item)
+            kind=label, due=review_on, overdue=review_on < day)
+        (due if review_on <= day else coming).append(item)
     return due, coming
+
+
+@functools.lru_cache(maxsize=4)  # one per share clause (a DSL's, nobody's)
+def _due_reviews(visible: ColumnElement[bool]) -> Select[
+        uuid.UUID, uuid.UUID, str, dt.date | None, str, Child]:
+    """`due_reviews`' statement: the last day looked at bound as `review_until`."""
+    review = _REVIEW
+    return (select(Decision.id, Decision.incident_id, Decision.kind, Decision.review_on,
+                   Incident.reference, Child)
+            .select_from(Decision).where(visible)
+            .join(Incident, Incident.id == Decision.incident_id)
+            .outerjoin(Child, Child.id == Decision.child_id)
+            .where(Decision.review_on.is_not(None),
+                   Decision.review_on <= bindparam("review_until"),
+                   ~exists().where(review.reviews_id == Decision.id, review.kind == "review"))
+            .order_by(Decision.review_on, Decision.decided_at))
 
 
 def set_review_weeks(user: User, school: School, weeks: int | None, now: dt.datetime) -> School:

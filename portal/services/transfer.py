@@ -29,7 +29,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from .. import audit, wording
@@ -38,7 +48,7 @@ from ..access import (
     check_writable,
     referral_responses_visible_to,
     referrals_visible_to,
-    school_row_visible_to,
+    school_row_visible_bound,
     school_rows_visible_to,
     transfer_visible_bound,
     transfers_visible_to,
@@ -724,17 +734,9 @@ def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
         school_id = user.school_id
         if school_id is None:
             return [], []
-        sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
-        leaver = and_(Child.roll_status == "left", Child.destination_school_enc.is_not(None),
-                      Child.merged_into_id.is_(None), Child.id.not_in(sent))
-        # The sealed files the user may see that await receipt, as the join's condition (not a
-        # subquery, whose columns SQLAlchemy would copy for each request; issue 15).
-        awaiting = and_(school_row_visible_to(user, SealedExport), AWAITING_RECEIPT)
-        rows = db.session.execute(
-            select(Child, SealedExport, leaver.label("leaver"))
-            .outerjoin(SealedExport, and_(SealedExport.child_id == Child.id, awaiting))
-            .where(Child.school_id == school_id, or_(SealedExport.id.is_not(None), leaver))
-            .order_by(SealedExport.created_at, Child.id)).all()
+        visible, values = school_row_visible_bound(user, SealedExport)
+        rows = db.session.execute(_leavers_and_awaiting(visible),
+                                  {**values, "leavers_school_id": school_id}).all()
         leavers: dict[uuid.UUID, Child] = {}
         found: list[tuple[SealedExport, Child]] = []
         for child, export, is_leaver in rows:
@@ -744,6 +746,23 @@ def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
                 found.append((export, child))
         return list(leavers.values()), export_rows_of(found)
     return per_request("dashboard.leavers_and_awaiting", build)
+
+
+@functools.lru_cache(maxsize=4)  # one per share clause (a DSL's, nobody's)
+def _leavers_and_awaiting(visible: ColumnElement[bool]) -> Select[Child, SealedExport, bool]:
+    """`leavers_and_awaiting`'s statement, built once per process (issue 15): `visible` the
+    user's sealed files (`school_row_visible_bound`), the school bound as `leavers_school_id`."""
+    school_id: BindParameter[uuid.UUID] = bindparam("leavers_school_id")
+    sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
+    leaver = and_(Child.roll_status == "left", Child.destination_school_enc.is_not(None),
+                  Child.merged_into_id.is_(None), Child.id.not_in(sent))
+    # The sealed files the user may see that await receipt, as the join's condition (not a
+    # subquery, whose columns SQLAlchemy would copy; issue 15).
+    awaiting = and_(visible, AWAITING_RECEIPT)
+    return (select(Child, SealedExport, leaver.label("leaver"))
+            .outerjoin(SealedExport, and_(SealedExport.child_id == Child.id, awaiting))
+            .where(Child.school_id == school_id, or_(SealedExport.id.is_not(None), leaver))
+            .order_by(SealedExport.created_at, Child.id))
 
 
 def leavers_to_send(school_id: uuid.UUID, today: dt.date,

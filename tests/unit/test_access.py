@@ -427,9 +427,9 @@ def test_require_sends_the_signed_out_to_sign_in(app: Flask) -> None:
 def test_the_bound_shares_find_what_the_value_shares_find(world: SimpleNamespace,
                                                           who: str) -> None:
     """`concern_visible_bound`, `child_visible_bound`, `incident_visible_bound`,
-    `school_row_visible_bound`: each share as a clause built once per process (the child's
-    file), bound to each user's own values when it runs, finds exactly the rows its value
-    form finds."""
+    `referral_visible_bound`, `school_row_visible_bound`: each share as a clause built once
+    per process (the child's file, the dashboard), bound to each user's own values when it
+    runs, finds exactly the rows its value form finds."""
     user = getattr(world, who)
     clause, values = access.concern_visible_bound(user)
     found = set(db.session.scalars(select(Concern.id).where(clause), values))
@@ -444,6 +444,11 @@ def test_the_bound_shares_find_what_the_value_shares_find(world: SimpleNamespace
     assert found == expected(world, who)["incidents"]
     assert found == set(db.session.scalars(
         select(Incident.id).where(access.incident_visible_to(user))))
+    clause, values = access.referral_visible_bound(user)
+    found = set(db.session.scalars(select(Referral.id).where(clause), values))
+    assert found == expected(world, who)["referrals"]
+    assert found == set(db.session.scalars(
+        select(Referral.id).where(access.referral_visible_to(user))))
     for incident, dsl in ((world.incident_a, world.dsl_a), (world.incident_b, world.dsl_b)):
         db.session.add(Decision(school_id=incident.school_id, incident_id=incident.id,
                                 kind="close", decided_by_id=dsl.id))
