@@ -88,9 +88,10 @@ def page_link(endpoint: str, **values: Any) -> str:
     link = kept.get(key)
     if link is None:
         stand_ins = iter(_STAND_INS)
-        pattern = url_for(endpoint, **{
+        standing: dict[str, Any] = {
             name: next(stand_ins) if type(value) is uuid.UUID else value
-            for name, value in values.items()})
+            for name, value in values.items()}
+        pattern = url_for(endpoint, **standing)
         names = [name for name, value in values.items() if type(value) is uuid.UUID]
 
         def slow(*found: Any) -> str:
