@@ -30,7 +30,7 @@ from flask import current_app, request, url_for
 _STAND_INS: Final = tuple(uuid.UUID(f"00000000-5eed-4000-8000-{n:012x}") for n in range(1, 5))
 _KEPT: Final = "portal.page_links"  # in app.extensions: {(endpoint, root, shape): link}
 _KEPT_MAX: Final = 2048
-_KEPT_TYPES: Final = frozenset({uuid.UUID, str, int})
+_KEPT_TYPES: Final = frozenset({uuid.UUID, str})  # a code never equals another type
 
 
 def row_link(endpoint: str, *names: str, **fixed: Any) -> Callable[..., str]:
@@ -76,28 +76,42 @@ def _from_pattern(pattern: str, count: int, slow: Callable[..., str]) -> Callabl
 def page_link(endpoint: str, **values: Any) -> str:
     """`url_for(endpoint, **values)`, its pattern kept per application (see the module): for
     ids and fixed codes only."""
-    ids = [value for value in values.values() if type(value) is uuid.UUID]
-    if not ids or len(ids) > len(_STAND_INS) or endpoint.startswith(".") \
-            or any(name.startswith("_") or type(value) not in _KEPT_TYPES
-                   for name, value in values.items()):
-        return url_for(endpoint, **values)
-    shape = tuple((name, None if type(value) is uuid.UUID else value)
-                  for name, value in values.items())
-    key = (endpoint, request.script_root, shape)
+    key: list[Any] = [endpoint, request.script_root]
+    ids: list[uuid.UUID] = []
+    for name, value in values.items():
+        if type(value) is uuid.UUID:
+            ids.append(value)
+            key.append(name)
+        else:
+            key.append((name, value))
     kept: dict[Any, Callable[..., str]] = current_app.extensions.setdefault(_KEPT, {})
-    link = kept.get(key)
-    if link is None:
-        stand_ins = iter(_STAND_INS)
-        standing: dict[str, Any] = {
-            name: next(stand_ins) if type(value) is uuid.UUID else value
-            for name, value in values.items()}
-        pattern = url_for(endpoint, **standing)
-        names = [name for name, value in values.items() if type(value) is uuid.UUID]
-
-        def slow(*found: Any) -> str:
-            return url_for(endpoint, **{**values, **dict(zip(names, found, strict=True))})
-
-        link = _from_pattern(pattern, len(ids), slow)
-        if len(kept) < _KEPT_MAX:
-            kept[key] = link
+    try:
+        link = kept[tuple(key)]
+    except KeyError:
+        link = _kept_link(kept, tuple(key), endpoint, values, ids)
+    except TypeError:  # a value that is no code (a list): not kept
+        return url_for(endpoint, **values)
     return link(*ids)
+
+
+def _kept_link(kept: dict[Any, Callable[..., str]], key: tuple[Any, ...], endpoint: str,
+               values: dict[str, Any], ids: list[uuid.UUID]) -> Callable[..., str]:
+    """The link function of `key` (see `page_link`), kept where it may be: ids (UUIDs) and
+    codes (strings) only, one to four ids, a whole endpoint name, no `_anchor` and the like."""
+    names = [name for name, value in values.items() if type(value) is uuid.UUID]
+
+    def slow(*found: Any) -> str:
+        return url_for(endpoint, **{**values, **dict(zip(names, found, strict=True))})
+
+    if not ids or len(ids) > len(_STAND_INS) or endpoint.startswith(".") or any(
+            name.startswith("_") or type(value) not in _KEPT_TYPES
+            for name, value in values.items()):
+        return slow
+    stand_ins = iter(_STAND_INS)
+    standing: dict[str, Any] = {
+        name: next(stand_ins) if type(value) is uuid.UUID else value
+        for name, value in values.items()}
+    link = _from_pattern(url_for(endpoint, **standing), len(ids), slow)
+    if len(kept) < _KEPT_MAX:
+        kept[key] = link
+    return link
