@@ -95,7 +95,7 @@ def _template_loaders(app: Flask) -> None:
 
     from .govuk_widgets import Environment, fixed_tag
     from .long_text import folded
-    from .row_urls import row_link
+    from .row_urls import page_link, row_link
 
     app.jinja_environment = Environment  # before anything creates app.jinja_env
 
@@ -112,6 +112,7 @@ def _template_loaders(app: Flask) -> None:
     app.add_template_global(fixed_tag, "fixed_tag")
     app.add_template_global(folded, "folded_text")
     app.add_template_global(row_link, "row_link")
+    app.add_template_global(page_link, "page_link")
 
 
 def _error_summary(form: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -30,7 +30,9 @@
   model does this (its children, decisions, concerns, hand-over records, referrals and calls).
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row
-  again. The session is the request's own (removed at teardown), so nothing outlives it.
+  again. The session is the request's own (removed at teardown), so nothing outlives it. A page
+  reads all it shows before that commit (the incident page's Files panel too): a read from the
+  template after it checks a connection out again and begins a second transaction.
 
 The request's own store lives in the WSGI environ, never on `g`: a test's application context
 outlives its requests, and one request must never see another's rows.

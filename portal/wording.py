@@ -245,8 +245,23 @@ def source_link(source: Any, trigger: str | None = None,
     """The source in words, as a link to the part of docs/rules.md that explains it."""
     if not source:
         return Markup("")
+    if type(source) is str and type(trigger) in _CODE_TYPES \
+            and type(consideration) in _CODE_TYPES:
+        return _kept_source_link(source, trigger, consideration)
+    return _source_link(source, trigger, consideration)
+
+
+_CODE_TYPES: Final = frozenset({str, type(None)})
+
+
+def _source_link(source: Any, trigger: str | None, consideration: str | None) -> Markup:
     href = source_anchor(trigger, consideration)
     return Markup('<a class="govuk-link" href="{}">{}</a>').format(href, source_words(source))
+
+
+# The rules' citations and codes are a few dozen strings: each link is made once per process
+# (the incident page shows one for each reason: the regular expressions ran for each).
+_kept_source_link: Final = lru_cache(maxsize=512)(_source_link)
 
 
 @lru_cache(maxsize=1)

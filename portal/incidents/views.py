@@ -30,6 +30,7 @@ from ..rules.vocabulary import (
     TRIGGER_LABELS,
     TYPE_LABELS,
 )
+from ..services import attachments as attachment_service
 from ..services import children as children_service
 from ..services import escalation as escalation_svc
 from ..services import handover, referrals, roll
@@ -228,6 +229,9 @@ def show(incident_id: uuid.UUID) -> str:
     incident = access.get_incident_or_404(user, incident_id, *PAGE_OPTIONS)
     now = _now()
     page = incident_page(incident, now)
+    # The Files panel's rows (the user's share of them) read before the commit, in the page's
+    # transaction: read from the template after it, they began a second one.
+    files = attachment_service.incident_attachments(user, incident)
     audit.record(audit.INCIDENT_VIEWED, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="incident", object_id=incident.id, at=now)
     commit_keeping_loaded()
@@ -239,7 +243,7 @@ def show(incident_id: uuid.UUID) -> str:
             # Its form only where the page shows it: the rules' preview (_rules_change.html).
             reassess_form=VersionedForm(formdata=None, version=str(incident.version))
             if page.rules is not None and page.rules.preview is not None else None,
-            sent_ids=page.sent_away,
+            sent_ids=page.sent_away, incident_files=files,
         ))
 
 

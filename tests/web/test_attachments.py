@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.crypto import DecryptionError
 from portal.models import Attachment, AuditEvent, Incident, db
@@ -231,3 +231,31 @@ def test_incident_page_shows_each_file_in_words_oldest_first(app: Flask,
     assert "Written by the form tutor" in html and "What was sent" in html
     assert f"Added by {w['dsl'].display_name} on" in html
     assert "No files have been added to this incident." not in html
+
+
+def test_incident_page_reads_its_files_before_its_commit(app: Flask, client: FlaskClient) -> None:
+    """The Files panel is read with the rest of the page, in its one transaction: nothing is
+    read after the page's commit (a read from the template then began a second transaction),
+    and the file is still listed."""
+    w = setup_world(app)
+    sign_in(client, w["dsl"])
+    assert upload(client, w["incident"], PDF, "statement.pdf").status_code == 302
+    seen: list[str] = []
+
+    def statement(conn: Any, cursor: Any, text: str, *_: Any) -> None:
+        seen.append(text)
+
+    def commit(conn: Any) -> None:
+        seen.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        page = client.get(f"/incidents/{w['incident'].id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    assert page.status_code == 200 and "statement.pdf" in page.get_data(as_text=True)
+    assert seen.count("COMMIT") == 1
+    assert seen[-1] == "COMMIT", seen[seen.index("COMMIT") + 1:]
+    assert any("FROM attachments" in text for text in seen[:seen.index("COMMIT")])
