@@ -24,7 +24,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import defer
 
 from .. import audit, reads, wording
@@ -42,7 +52,7 @@ from ..models import (
     db,
 )
 from ..models import utcnow as _model_utcnow
-from ..models.referrals import RUNNING_RESPONSES_CONDITION
+from ..models.referrals import settled_rule
 from ..refusal import Refused
 from ..rules import Authority, Directory
 from ..rules.directory import Timescale
@@ -884,35 +894,9 @@ def _views_of(referrals: list[Referral], now: dt.datetime,
     return sort_views(views)
 
 
-@functools.cache
-def _settled() -> ColumnElement[bool]:
-    """SQL: an answered referral with nothing left that can fall due or need the authority.
-
-    Mirrors `due_items` and `status_of`: no strategy meeting awaited, no children's social
-    care assessment (its child in need reviews keep falling due), and a strategy meeting held
-    only with its minutes sent and the conference held or not needed. Such referrals can never
-    become overdue, so the inbox need not load them all.
-
-    Built once per process (issue 15): it names no value of a request, and the inbox uses it
-    twice, the dashboard once.
-    """
-    def answered_with(*kinds: str) -> ColumnElement[bool]:
-        return exists().where(
-            ReferralResponse.referral_id == Referral.id,
-            ReferralResponse.local_authority_id == Referral.local_authority_id,
-            # The partial index's own condition, word for word and with literal values:
-            # SQLite uses a partial index only for a query that repeats its condition.
-            RUNNING_RESPONSES_CONDITION,
-            ReferralResponse.outcome.in_(kinds)).correlate(Referral)  # not the responses
-
-    return and_(
-        Referral.state == "answered",
-        Referral.outcome.is_not(None),
-        Referral.outcome != "strategy_meeting",
-        ~answered_with("csc_assessment"),
-        or_(Referral.strategy_meeting_at.is_(None),
-            and_(answered_with("minutes_sent"), answered_with("icpc_held", "icpc_not_needed"))),
-    )
+# The one rule of a referral needing nothing more (`models.referrals.settled_rule`; stored as
+# `Referral.settled`, which the inbox reads): a name here for the dashboard, retention and tests.
+_settled = settled_rule
 
 
 def live_referrals(visible: ColumnElement[bool],
@@ -1018,13 +1002,15 @@ def _live_inbox_rows(visible: ColumnElement[bool],
     """`live_referrals` as inbox rows: (the referrals `visible` that may still need something,
     sorted as `sort_views` sorts; how many others are settled). One statement, the count
     outer-joined to the live referrals with each one's own authority's responses (their
-    outcome and time only), oldest first."""
+    outcome and time only), oldest first. Live by the stored mark (`Referral.settled`, kept
+    from `_settled`: issue 15), so the statement reads the live referrals only, not every
+    referral's responses."""
     total = select(func.count().label("total")).where(visible).subquery()
     rows = db.session.execute(
         select(total.c.total, *_ROW_COLUMNS, Referral.strategy_meeting_at,
                Referral.local_authority_id, ReferralResponse.outcome,
                ReferralResponse.recorded_at).select_from(total)
-        .outerjoin(Referral, and_(visible, ~_settled()))
+        .outerjoin(Referral, and_(visible, Referral.settled == false()))
         .outerjoin(School, School.id == Referral.school_id)
         .outerjoin(ReferralResponse, and_(
             ReferralResponse.referral_id == Referral.id,
@@ -1067,7 +1053,8 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
     """An adviser's inbox of the referrals `visible` (a `referral_visible_to(user)` clause).
 
     Every referral that is overdue or may still need something is listed. Settled answered
-    referrals (`_settled`) are counted in SQL, not loaded: the inbox lists the
+    referrals (`_settled`, read by its stored mark `Referral.settled`) are counted in SQL, not
+    loaded: the inbox lists the
     `ANSWERED_SHOWN` most recently sent answered referrals, or with `page` one page of all of
     them, newest first (an overdue one also keeps its place at the top). So the page stays
     small and quick after years of use.
@@ -1084,7 +1071,8 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
     if page is None:
         live_answered = [r for r in live if not r.overdue and r.status == "answered"]
         recent = [_inbox_row(*values) for values in db.session.execute(
-            query.where(_settled()).order_by(*newest).limit(ANSWERED_SHOWN))]
+            query.where(Referral.settled == true()).order_by(*newest)
+            .limit(ANSWERED_SHOWN))]
         answered = sorted([*live_answered, *recent], key=lambda r: r.sent_at,
                           reverse=True)[:ANSWERED_SHOWN]
         answered_count = len(live_answered) + settled_total
