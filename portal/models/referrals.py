@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Collection
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     and_,
     event,
     exists,
@@ -209,11 +210,12 @@ def keep_settled(connection: Connection,
     """Store `settled_rule`'s answer as the mark of these referrals (None: every referral),
     in one statement on `connection` (so in the transaction of the change). Returns the marks
     written, by referral id."""
-    statement = update(Referral.__table__).values(settled=settled_rule())
+    table = cast(Table, Referral.__table__)
+    statement = update(table).values(settled=settled_rule())
     if referral_ids is not None:
-        statement = statement.where(Referral.__table__.c.id.in_(list(referral_ids)))
+        statement = statement.where(table.c.id.in_(list(referral_ids)))
     return {row[0]: bool(row[1]) for row in connection.execute(
-        statement.returning(Referral.__table__.c.id, Referral.__table__.c.settled))}
+        statement.returning(table.c.id, table.c.settled))}
 
 
 # The flush events: every ORM write that can change a referral's answer (a referral added or
