@@ -107,6 +107,7 @@ __all__ = [
     "parse_id",
     "read_only_reason",
     "referral_responses_visible_to",
+    "referral_visible_bound",
     "referrals_visible_to",
     "report_schools",
     "require",
@@ -369,11 +370,35 @@ def referral_visible_to(user: Any) -> ColumnElement[bool]:
     to other rows (see `school_row_visible_to`)."""
     authority = _authority_of(user)
     if authority is not None:
-        return Referral.local_authority_id == authority
+        return _referral_visible("authority", authority)
     school = _school_of(user, DSL)
     if school is not None:
-        return Referral.school_id == school
+        return _referral_visible("school", school)
     return false()
+
+
+def referral_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`referral_visible_to` built once per process, with the values to bind it to at
+    execution (see `attachment_visible_bound`; the adviser's inbox, issue 15)."""
+    authority = _authority_of(user)
+    if authority is not None:
+        return _referral_visible_bound("authority"), {"scope_authority_id": authority}
+    school = _school_of(user, DSL)
+    if school is not None:
+        return _referral_visible_bound("school"), {"scope_school_id": school}
+    return _no_rows(), {}
+
+
+@functools.cache
+def _referral_visible_bound(by: str) -> ColumnElement[bool]:
+    return _referral_visible(by, bindparam(f"scope_{by}_id"))
+
+
+def _referral_visible(by: str, value: Any) -> ColumnElement[bool]:
+    """The rule, once: the referrals handed to an authority ("authority") or sent by a school
+    ("school"); `value` its id or a bind parameter."""
+    column = Referral.local_authority_id if by == "authority" else Referral.school_id
+    return cast(ColumnElement[bool], column == value)
 
 
 def referral_responses_visible_to(user: Any) -> Select[ReferralResponse]:

@@ -997,16 +997,13 @@ def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outco
                     next_due=next_due)
 
 
-def _live_inbox_rows(visible: ColumnElement[bool],
-                     now: dt.datetime) -> tuple[list[InboxRow], int]:
-    """`live_referrals` as inbox rows: (the referrals `visible` that may still need something,
-    sorted as `sort_views` sorts; how many others are settled). One statement, the count
-    outer-joined to the live referrals with each one's own authority's responses (their
-    outcome and time only), oldest first. Live by the stored mark (`Referral.settled`, kept
-    from `_settled`: issue 15), so the statement reads the live referrals only, not every
-    referral's responses."""
+@functools.lru_cache(maxsize=8)
+def _live_inbox_statement(visible: ColumnElement[bool]) -> Select[Any]:
+    """`_live_inbox_rows`' statement, built once per process for a clause built once per
+    process (`access.referral_visible_bound`: issue 15, building it cost more than running it;
+    a few kept, so a clause with its values in it only misses)."""
     total = select(func.count().label("total")).where(visible).subquery()
-    rows = db.session.execute(
+    return (
         select(total.c.total, *_ROW_COLUMNS, Referral.strategy_meeting_at,
                Referral.local_authority_id, ReferralResponse.outcome,
                ReferralResponse.recorded_at).select_from(total)
@@ -1015,7 +1012,28 @@ def _live_inbox_rows(visible: ColumnElement[bool],
         .outerjoin(ReferralResponse, and_(
             ReferralResponse.referral_id == Referral.id,
             ReferralResponse.local_authority_id == Referral.local_authority_id))
-        .order_by(ReferralResponse.recorded_at)).all()
+        .order_by(ReferralResponse.recorded_at))
+
+
+@functools.lru_cache(maxsize=8)
+def _recent_settled_statement(visible: ColumnElement[bool]
+                              ) -> Select[uuid.UUID, bool, str, str | None, dt.datetime, str]:
+    """The `ANSWERED_SHOWN` most recently sent settled referrals `visible`, as inbox rows'
+    columns (built once, as `_live_inbox_statement`)."""
+    return (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
+            .where(visible, Referral.settled == true())
+            .order_by(Referral.sent_at.desc(), Referral.id).limit(ANSWERED_SHOWN))
+
+
+def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
+                     params: dict[str, Any]) -> tuple[list[InboxRow], int]:
+    """`live_referrals` as inbox rows: (the referrals `visible` that may still need something,
+    sorted as `sort_views` sorts; how many others are settled). One statement, the count
+    outer-joined to the live referrals with each one's own authority's responses (their
+    outcome and time only), oldest first. Live by the stored mark (`Referral.settled`, kept
+    from `_settled`: issue 15), so the statement reads the live referrals only, not every
+    referral's responses."""
+    rows = db.session.execute(_live_inbox_statement(visible), params).all()
     if not rows:
         return [], 0
     found: dict[uuid.UUID, tuple[Any, ...]] = {}
@@ -1049,8 +1067,10 @@ def _live_inbox_rows(visible: ColumnElement[bool],
     return [row for _, row in ordered], rows[0][0] - len(found)
 
 
-def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = None) -> Inbox:
-    """An adviser's inbox of the referrals `visible` (a `referral_visible_to(user)` clause).
+def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = None,
+          params: dict[str, Any] | None = None) -> Inbox:
+    """An adviser's inbox of the referrals `visible` (a `referral_visible_bound(user)` clause
+    with its `params`, or a `referral_visible_to(user)` clause).
 
     Every referral that is overdue or may still need something is listed. Settled answered
     referrals (`_settled`, read by its stored mark `Referral.settled`) are counted in SQL, not
@@ -1063,30 +1083,30 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
     (`_settled`; tests/web/test_referral_lists.py), so its responses are not read; an answered
     one still running is already among the live rows, with its due dates.
     """
-    live, settled_total = _live_inbox_rows(visible, now)
-    query = (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
-             .where(visible))
-    newest = (Referral.sent_at.desc(), Referral.id)
+    params = params or {}
+    live, settled_total = _live_inbox_rows(visible, now, params)
     pages = 1
     if page is None:
         live_answered = [r for r in live if not r.overdue and r.status == "answered"]
         recent = [_inbox_row(*values) for values in db.session.execute(
-            query.where(Referral.settled == true()).order_by(*newest)
-            .limit(ANSWERED_SHOWN))]
+            _recent_settled_statement(visible), params)]
         answered = sorted([*live_answered, *recent], key=lambda r: r.sent_at,
                           reverse=True)[:ANSWERED_SHOWN]
         answered_count = len(live_answered) + settled_total
     else:
         in_sql = db.session.scalar(
-            select(func.count()).select_from(Referral).where(visible, _answered())) or 0
+            select(func.count()).select_from(Referral).where(visible, _answered()),
+            params) or 0
         pages = max(1, -(-in_sql // ANSWERED_PER_PAGE))
         page = min(max(1, page), pages)
         running = {r.id: r for r in live if r.status == "answered"}
         # Overdue ones are listed under Overdue already: not twice.
         answered = []
         for values in db.session.execute(
-                query.where(_answered()).order_by(*newest).limit(ANSWERED_PER_PAGE)
-                .offset((page - 1) * ANSWERED_PER_PAGE)):
+                select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
+                .where(visible, _answered())
+                .order_by(Referral.sent_at.desc(), Referral.id).limit(ANSWERED_PER_PAGE)
+                .offset((page - 1) * ANSWERED_PER_PAGE), params):
             row = running.get(values[0]) or _inbox_row(*values)
             if not row.overdue:
                 answered.append(row)
