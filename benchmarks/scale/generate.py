@@ -55,6 +55,7 @@ from portal.models import (
     db,
     keyring,
 )
+from portal.models.referrals import keep_settled
 from portal.rules import ChildFacts, IncidentFacts, assess
 from portal.services.children import FAMILY_NAME_INDEX, NAME_INDEX
 
@@ -98,11 +99,16 @@ class Writer:
                  IncidentRevision, Assessment, Decision, ChildRecordEntry, Referral,
                  ReferralResponse]
         conn = db.session.connection()
+        referral_ids = [row["id"] for row in self.rows.get(Referral, ())]
         for model in order:
             rows = self.rows.pop(model, None)
             if rows:
                 conn.execute(insert(model.__table__), rows)
                 self.written += len(rows)
+        if referral_ids:
+            # Rows written without the ORM: their settled mark from the one rule, as the
+            # portal's flush writes it (each referral's responses are in the same batch).
+            keep_settled(conn, referral_ids)
         db.session.commit()
         self.count = 0
 

@@ -250,8 +250,8 @@ def main() -> int:
         def inbox(shown: int | None) -> Callable[[], Any]:
             def run() -> Any:
                 user = db.session.get(User, adviser_id)
-                box = refsvc.inbox(access.referral_visible_to(user), dt.datetime.now(dt.UTC),
-                                   shown)
+                visible, scope = access.referral_visible_bound(user)
+                box = refsvc.inbox(visible, dt.datetime.now(dt.UTC), shown, scope)
                 listed = sum(len(rows) for _, _, rows in box.groups)
                 return f"{box.total} referrals, {listed} listed"
             return run

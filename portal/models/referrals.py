@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
-from typing import Final
+from collections.abc import Collection
+from typing import Any, Final, cast
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, literal_column, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    and_,
+    event,
+    exists,
+    false,
+    literal_column,
+    or_,
+    text,
+    update,
+)
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    mapped_column,
+    object_session,
+    relationship,
+)
+from sqlalchemy.orm.attributes import get_history, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from .accounts import User
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
@@ -27,8 +54,13 @@ class Referral(IdMixin, Base):
     the authority can read nothing else of the school's."""
 
     __tablename__ = "referrals"
-    # Reports (issue 17): an authority's referrals received in a period.
-    __table_args__ = (Index("ix_referrals_la_sent", "local_authority_id", "sent_at"),)
+    __table_args__ = (
+        # Reports (issue 17): an authority's referrals received in a period.
+        Index("ix_referrals_la_sent", "local_authority_id", "sent_at"),
+        # The adviser's inbox (issue 15): an authority's live referrals, and its settled ones
+        # newest first.
+        Index("ix_referrals_la_settled_sent", "local_authority_id", "settled", "sent_at"),
+    )
 
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id"), index=True)
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -46,6 +78,10 @@ class Referral(IdMixin, Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     strategy_meeting_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     packet_enc: Mapped[bytes | None] = enc_column()
+    # `settled_rule`'s answer for this referral, stored (issue 15): written by `keep_settled`
+    # in the flush of every change the rule reads (see the flush events below), so the lists
+    # read an index instead of working it out from every referral's responses.
+    settled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     packet = Encrypted[str](org_attr="local_authority_id")  # JSON, docs/referral-schema.md
 
@@ -130,3 +166,96 @@ class ConsultationCall(IdMixin, Base):
 
 RUNNING_RESPONSES_CONDITION: Final = ReferralResponse.outcome.in_(
     [literal_column(f"'{k}'") for k in RUNNING_RESPONSES])
+
+
+# ---------------------------------------------------------------------------------------------
+# Settled: the one rule, and the stored mark kept from it
+
+
+@functools.cache
+def settled_rule() -> ColumnElement[bool]:
+    """SQL: an answered referral with nothing left that can fall due or need the authority.
+
+    Mirrors `services.referrals.due_items` and `status_of`: no strategy meeting awaited, no
+    children's social care assessment (its child in need reviews keep falling due), and a
+    strategy meeting held only with its minutes sent and the conference held or not needed.
+    Such referrals can never become overdue, so the lists need not load them all
+    (tests/web/test_referral_lists.py).
+
+    The one definition: `Referral.settled` stores its answer (`keep_settled`), and the
+    migration that added the mark filled it from it. Reads that want speed use the mark.
+    Built once per process (issue 15): it names no value of a request.
+    """
+    def answered_with(*kinds: str) -> ColumnElement[bool]:
+        return exists().where(
+            ReferralResponse.referral_id == Referral.id,
+            ReferralResponse.local_authority_id == Referral.local_authority_id,
+            # The partial index's own condition, word for word and with literal values:
+            # SQLite uses a partial index only for a query that repeats its condition.
+            RUNNING_RESPONSES_CONDITION,
+            ReferralResponse.outcome.in_(kinds)).correlate(Referral)  # not the responses
+
+    return and_(
+        Referral.state == "answered",
+        Referral.outcome.is_not(None),
+        Referral.outcome != "strategy_meeting",
+        ~answered_with("csc_assessment"),
+        or_(Referral.strategy_meeting_at.is_(None),
+            and_(answered_with("minutes_sent"), answered_with("icpc_held", "icpc_not_needed"))),
+    )
+
+
+def keep_settled(connection: Connection,
+                 referral_ids: Collection[uuid.UUID] | None = None) -> dict[uuid.UUID, bool]:
+    """Store `settled_rule`'s answer as the mark of these referrals (None: every referral),
+    in one statement on `connection` (so in the transaction of the change). Returns the marks
+    written, by referral id."""
+    table = cast(Table, Referral.__table__)
+    statement = update(table).values(settled=settled_rule())
+    if referral_ids is not None:
+        statement = statement.where(table.c.id.in_(list(referral_ids)))
+    return {row[0]: bool(row[1]) for row in connection.execute(
+        statement.returning(table.c.id, table.c.settled))}
+
+
+# The flush events: every ORM write that can change a referral's answer (a referral added or
+# its state, outcome, meeting or authority changed; a response added, changed or removed)
+# names the referral in the session; after the flush has written the rows, one `keep_settled`
+# statement marks them, in the same transaction, and the loaded referrals take the new mark.
+_TO_SETTLE: Final = "referrals_to_settle"
+_RULE_READS: Final = ("state", "outcome", "strategy_meeting_at", "local_authority_id")
+
+
+def _to_settle(target: Any, *referral_ids: Any) -> None:
+    session = object_session(target)
+    if session is not None:
+        session.info.setdefault(_TO_SETTLE, set()).update(i for i in referral_ids if i)
+
+
+@event.listens_for(Referral, "after_insert")
+def _referral_added(mapper: Any, connection: Connection, target: Referral) -> None:
+    _to_settle(target, target.id)
+
+
+@event.listens_for(Referral, "after_update")
+def _referral_changed(mapper: Any, connection: Connection, target: Referral) -> None:
+    if any(get_history(target, name).has_changes() for name in _RULE_READS):
+        _to_settle(target, target.id)
+
+
+@event.listens_for(ReferralResponse, "after_insert")
+@event.listens_for(ReferralResponse, "after_update")
+@event.listens_for(ReferralResponse, "after_delete")
+def _response_written(mapper: Any, connection: Connection, target: ReferralResponse) -> None:
+    _to_settle(target, target.referral_id, *get_history(target, "referral_id").deleted)
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_settled(session: Session, flush_context: Any) -> None:
+    referral_ids = session.info.pop(_TO_SETTLE, None)
+    if not referral_ids:
+        return
+    for referral_id, mark in keep_settled(session.connection(), referral_ids).items():
+        loaded = session.identity_map.get(identity_key(Referral, referral_id))
+        if loaded is not None:
+            set_committed_value(loaded, "settled", mark)

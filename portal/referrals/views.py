@@ -23,7 +23,7 @@ from ..access import (
     can_work_referrals,
     get_incident_or_404,
     get_referral_or_404,
-    referral_visible_to,
+    referral_visible_bound,
     require,
 )
 from ..clock import from_uk_local, uk_local
@@ -299,8 +299,8 @@ def inbox() -> str:
     show_all = request.args.get("answered") == "all"
     page = request.args.get("page", "1")
     number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
-    box = service.inbox(referral_visible_to(user), service.utcnow(),
-                        number if show_all else None)
+    visible, scope = referral_visible_bound(user)
+    box = service.inbox(visible, service.utcnow(), number if show_all else None, scope)
     from ..team.views import dashboard_panel  # the authority's accounts (issue 11)
 
     return render_template("referrals/inbox.html", box=box, show_all=show_all,

@@ -24,7 +24,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import defer
 
 from .. import audit, reads, wording
@@ -42,7 +52,7 @@ from ..models import (
     db,
 )
 from ..models import utcnow as _model_utcnow
-from ..models.referrals import RUNNING_RESPONSES_CONDITION
+from ..models.referrals import settled_rule
 from ..refusal import Refused
 from ..rules import Authority, Directory
 from ..rules.directory import Timescale
@@ -884,35 +894,9 @@ def _views_of(referrals: list[Referral], now: dt.datetime,
     return sort_views(views)
 
 
-@functools.cache
-def _settled() -> ColumnElement[bool]:
-    """SQL: an answered referral with nothing left that can fall due or need the authority.
-
-    Mirrors `due_items` and `status_of`: no strategy meeting awaited, no children's social
-    care assessment (its child in need reviews keep falling due), and a strategy meeting held
-    only with its minutes sent and the conference held or not needed. Such referrals can never
-    become overdue, so the inbox need not load them all.
-
-    Built once per process (issue 15): it names no value of a request, and the inbox uses it
-    twice, the dashboard once.
-    """
-    def answered_with(*kinds: str) -> ColumnElement[bool]:
-        return exists().where(
-            ReferralResponse.referral_id == Referral.id,
-            ReferralResponse.local_authority_id == Referral.local_authority_id,
-            # The partial index's own condition, word for word and with literal values:
-            # SQLite uses a partial index only for a query that repeats its condition.
-            RUNNING_RESPONSES_CONDITION,
-            ReferralResponse.outcome.in_(kinds)).correlate(Referral)  # not the responses
-
-    return and_(
-        Referral.state == "answered",
-        Referral.outcome.is_not(None),
-        Referral.outcome != "strategy_meeting",
-        ~answered_with("csc_assessment"),
-        or_(Referral.strategy_meeting_at.is_(None),
-            and_(answered_with("minutes_sent"), answered_with("icpc_held", "icpc_not_needed"))),
-    )
+# The one rule of a referral needing nothing more (`models.referrals.settled_rule`; stored as
+# `Referral.settled`, which the inbox reads): a name here for the dashboard, retention and tests.
+_settled = settled_rule
 
 
 def live_referrals(share: tuple[ColumnElement[bool], dict[str, Any]],
@@ -1020,23 +1004,43 @@ def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outco
                     next_due=next_due)
 
 
-def _live_inbox_rows(visible: ColumnElement[bool],
-                     now: dt.datetime) -> tuple[list[InboxRow], int]:
-    """`live_referrals` as inbox rows: (the referrals `visible` that may still need something,
-    sorted as `sort_views` sorts; how many others are settled). One statement, the count
-    outer-joined to the live referrals with each one's own authority's responses (their
-    outcome and time only), oldest first."""
+@functools.lru_cache(maxsize=8)
+def _live_inbox_statement(visible: ColumnElement[bool]) -> Select[Any]:
+    """`_live_inbox_rows`' statement, built once per process for a clause built once per
+    process (`access.referral_visible_bound`: issue 15, building it cost more than running it;
+    a few kept, so a clause with its values in it only misses)."""
     total = select(func.count().label("total")).where(visible).subquery()
-    rows = db.session.execute(
+    return (
         select(total.c.total, *_ROW_COLUMNS, Referral.strategy_meeting_at,
                Referral.local_authority_id, ReferralResponse.outcome,
                ReferralResponse.recorded_at).select_from(total)
-        .outerjoin(Referral, and_(visible, ~_settled()))
+        .outerjoin(Referral, and_(visible, Referral.settled == false()))
         .outerjoin(School, School.id == Referral.school_id)
         .outerjoin(ReferralResponse, and_(
             ReferralResponse.referral_id == Referral.id,
             ReferralResponse.local_authority_id == Referral.local_authority_id))
-        .order_by(ReferralResponse.recorded_at)).all()
+        .order_by(ReferralResponse.recorded_at))
+
+
+@functools.lru_cache(maxsize=8)
+def _recent_settled_statement(visible: ColumnElement[bool]
+                              ) -> Select[uuid.UUID, bool, str, str | None, dt.datetime, str]:
+    """The `ANSWERED_SHOWN` most recently sent settled referrals `visible`, as inbox rows'
+    columns (built once, as `_live_inbox_statement`)."""
+    return (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
+            .where(visible, Referral.settled == true())
+            .order_by(Referral.sent_at.desc(), Referral.id).limit(ANSWERED_SHOWN))
+
+
+def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
+                     params: dict[str, Any]) -> tuple[list[InboxRow], int]:
+    """`live_referrals` as inbox rows: (the referrals `visible` that may still need something,
+    sorted as `sort_views` sorts; how many others are settled). One statement, the count
+    outer-joined to the live referrals with each one's own authority's responses (their
+    outcome and time only), oldest first. Live by the stored mark (`Referral.settled`, kept
+    from `_settled`: issue 15), so the statement reads the live referrals only, not every
+    referral's responses."""
+    rows = db.session.execute(_live_inbox_statement(visible), params).all()
     if not rows:
         return [], 0
     found: dict[uuid.UUID, tuple[Any, ...]] = {}
@@ -1070,11 +1074,14 @@ def _live_inbox_rows(visible: ColumnElement[bool],
     return [row for _, row in ordered], rows[0][0] - len(found)
 
 
-def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = None) -> Inbox:
-    """An adviser's inbox of the referrals `visible` (a `referral_visible_to(user)` clause).
+def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = None,
+          params: dict[str, Any] | None = None) -> Inbox:
+    """An adviser's inbox of the referrals `visible` (a `referral_visible_bound(user)` clause
+    with its `params`, or a `referral_visible_to(user)` clause).
 
     Every referral that is overdue or may still need something is listed. Settled answered
-    referrals (`_settled`) are counted in SQL, not loaded: the inbox lists the
+    referrals (`_settled`, read by its stored mark `Referral.settled`) are counted in SQL, not
+    loaded: the inbox lists the
     `ANSWERED_SHOWN` most recently sent answered referrals, or with `page` one page of all of
     them, newest first (an overdue one also keeps its place at the top). So the page stays
     small and quick after years of use.
@@ -1083,29 +1090,30 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
     (`_settled`; tests/web/test_referral_lists.py), so its responses are not read; an answered
     one still running is already among the live rows, with its due dates.
     """
-    live, settled_total = _live_inbox_rows(visible, now)
-    query = (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
-             .where(visible))
-    newest = (Referral.sent_at.desc(), Referral.id)
+    params = params or {}
+    live, settled_total = _live_inbox_rows(visible, now, params)
     pages = 1
     if page is None:
         live_answered = [r for r in live if not r.overdue and r.status == "answered"]
         recent = [_inbox_row(*values) for values in db.session.execute(
-            query.where(_settled()).order_by(*newest).limit(ANSWERED_SHOWN))]
+            _recent_settled_statement(visible), params)]
         answered = sorted([*live_answered, *recent], key=lambda r: r.sent_at,
                           reverse=True)[:ANSWERED_SHOWN]
         answered_count = len(live_answered) + settled_total
     else:
         in_sql = db.session.scalar(
-            select(func.count()).select_from(Referral).where(visible, _answered())) or 0
+            select(func.count()).select_from(Referral).where(visible, _answered()),
+            params) or 0
         pages = max(1, -(-in_sql // ANSWERED_PER_PAGE))
         page = min(max(1, page), pages)
         running = {r.id: r for r in live if r.status == "answered"}
         # Overdue ones are listed under Overdue already: not twice.
         answered = []
         for values in db.session.execute(
-                query.where(_answered()).order_by(*newest).limit(ANSWERED_PER_PAGE)
-                .offset((page - 1) * ANSWERED_PER_PAGE)):
+                select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
+                .where(visible, _answered())
+                .order_by(Referral.sent_at.desc(), Referral.id).limit(ANSWERED_PER_PAGE)
+                .offset((page - 1) * ANSWERED_PER_PAGE), params):
             row = running.get(values[0]) or _inbox_row(*values)
             if not row.overdue:
                 answered.append(row)

@@ -242,3 +242,53 @@ def test_0010_keeps_concern_drafts_as_drafts_of_the_concern_form(
         found = conn.execute(text(
             "SELECT form_key, local_authority_id FROM concern_drafts")).all()
     assert found == [("concerns.new", None)]
+
+
+# (state, outcome, strategy meeting, responses, settled by the rule)
+_0029_REFERRALS = [
+    ("sent", None, False, (), False),
+    ("acknowledged", None, False, (), False),
+    ("answered", "no_further_action", False, ("no_further_action",), True),
+    ("answered", "csc_assessment", False, ("csc_assessment",), False),
+    ("answered", "early_help", False, ("early_help", "csc_assessment"), False),
+    ("answered", "strategy_meeting", True, ("strategy_meeting",), False),
+    ("answered", "early_help", True, ("strategy_meeting", "minutes_sent", "icpc_not_needed",
+                                      "early_help"), True),
+    ("answered", "early_help", True, ("strategy_meeting", "minutes_sent", "early_help"), False),
+]
+
+
+def test_0029_marks_the_referrals_already_there_by_the_settled_rule(
+    empty_engine: Engine, sqlite_revisions: dict[str, Path],
+) -> None:
+    """Referrals written before 0029 take the mark the one rule (`settled_rule`) gives them,
+    the same answer the portal keeps for new writes."""
+    from portal.models import Referral
+    from portal.models.referrals import settled_rule
+
+    _at_revision(empty_engine, "0028", sqlite_revisions)
+    rows = _fill(empty_engine)
+    meta = sa.MetaData()
+    meta.reflect(empty_engine, only=["referrals", "referral_responses"])
+    referrals, responses = meta.tables["referrals"], meta.tables["referral_responses"]
+    expected = {}
+    with empty_engine.begin() as conn:
+        for n, (state, outcome, meeting, kinds, settled) in enumerate(_0029_REFERRALS):
+            referral_id = _value_for(referrals.c.id, 1_000 + n)
+            conn.execute(referrals.insert().values({
+                **rows["referrals"], "id": referral_id, "state": state, "outcome": outcome,
+                "strategy_meeting_at": rows["referrals"]["strategy_meeting_at"]
+                if meeting else None}))
+            for k, kind in enumerate(kinds):
+                conn.execute(responses.insert().values({
+                    **rows["referral_responses"],
+                    "id": _value_for(responses.c.id, 2_000 + 10 * n + k),
+                    "referral_id": referral_id, "outcome": kind,
+                    "local_authority_id": rows["referrals"]["local_authority_id"]}))
+            expected[_normalise(referral_id)] = settled
+    database.upgrade(empty_engine, "0029")
+    with empty_engine.connect() as conn:
+        marks = dict(conn.execute(sa.select(Referral.id, Referral.settled)).all())
+        rule = dict(conn.execute(sa.select(Referral.id, settled_rule())).all())
+    assert {k: marks[k] for k in expected} == expected
+    assert {k: bool(v) for k, v in rule.items()} == marks  # the filled row's too
