@@ -503,6 +503,30 @@ def _others_statement(scope: _Scope, in_group: bool) -> Any:
             .where(Child.id != bindparam("file_child_id"), or_(linked, in_family)))
 
 
+@functools.lru_cache(maxsize=16)  # per share, and which of the two parts
+def _names_statement(scope: _Scope, index: bool, users: bool) -> Any:
+    """The name lookups (`_Builder.load_names`), built once per process: with `index`, the
+    blind indexes of every other child of the school, (id, full, family, 1) rows, the id as
+    the database gives it (not made a UUID: only a child a text names is); with `users`, the
+    names of the users `page_users`, (id, name, name, 0) rows."""
+    parts: list[Any] = []
+    if index:
+        parts.append(select(type_coerce(Child.id, String), Child.name_index,
+                            Child.family_name_index, literal(1))
+                     .where(scope[8], Child.id != bindparam("file_child_id")))
+    if users:
+        parts.append(select(type_coerce(User.id, String), User.display_name,
+                            User.display_name, literal(0))
+                     .where(_ids("page_users", User.id)))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+@functools.lru_cache(maxsize=8)  # per share
+def _named_statement(scope: _Scope) -> Any:
+    """The school's children a text names (`_Builder.named_in`), built once per process."""
+    return select(Child).where(scope[8], _ids("named_children", Child.id))
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
@@ -572,24 +596,17 @@ class _Builder:
         missing = [i for i in ids if i not in self._named]
         if missing:
             for other in db.session.scalars(
-                children_visible_to(self.user).where(Child.id.in_(missing))
+                _named_statement(self.scope), {**self.params, "named_children": missing}
             ):
                 self._named[other.id] = other
         return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
-
-    def _index_owners_query(self) -> Any:
-        """The blind indexes of every other child of the school: (id, full, family, 1) rows,
-        the id as the database gives it (not made a UUID: only a child a text names is)."""
-        return (children_visible_to(self.user).where(Child.id != self.child.id)
-                .with_only_columns(type_coerce(Child.id, String), Child.name_index,
-                                   Child.family_name_index, literal(1)))
 
     def _load_index_owners(self, rows: Iterable[Any] | None = None
                            ) -> dict[tuple[str, str], list[Any]]:
         """The blind indexes of every other child of the school (ids and HMACs only): `rows`
         read with the page's users (`load_names`), or read now."""
         if rows is None:
-            rows = db.session.execute(self._index_owners_query())
+            rows = db.session.execute(_names_statement(self.scope, True, False), self.params)
         owners: dict[tuple[str, str], list[Any]] = {}
         for child_id, full, family, _ in rows:
             if full:
@@ -618,19 +635,15 @@ class _Builder:
         """The names of the users `ids`, and (when the page has `texts` to redact) the blind
         indexes of the school's other children (`named_in`), in one statement."""
         wanted = {i for i in ids if i is not None} - set(self._names)
-        parts: list[Any] = [self._index_owners_query()] \
-            if texts and self._index_owners is None else []
-        if wanted:
-            parts.append(select(type_coerce(User.id, String), User.display_name,
-                                User.display_name, literal(0)).where(User.id.in_(wanted)))
-        if not parts:
+        texts = texts and self._index_owners is None
+        if not texts and not wanted:
             return
-        statement: Any = parts[0] if len(parts) == 1 else union_all(*parts)
-        rows = db.session.execute(statement).all()
+        rows = db.session.execute(_names_statement(self.scope, texts, bool(wanted)),
+                                  {**self.params, "page_users": list(wanted)}).all()
         for uid, name, _, is_child in rows:
             if not is_child:
                 self._names[_as_uuid(uid)] = name
-        if texts and self._index_owners is None:
+        if texts:
             self._load_index_owners(row for row in rows if row[3])
 
     # -- the file -------------------------------------------------------------------------
