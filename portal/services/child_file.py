@@ -540,8 +540,9 @@ class _Builder:
         self._names: dict[uuid.UUID, str] = {}
         # Other children of the school by ("full" | "family", blind index); per text span
         # (normalised) the children it names; the named children loaded so far.
-        self._index_owners: dict[tuple[str, str], list[uuid.UUID]] | None = None
-        self._span_owners: dict[str, list[uuid.UUID]] = {}
+        self._index_owners: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
+        self._spans_looked_up: set[str] = set()
+        self._span_owners: dict[str, list[uuid.UUID]] = {}  # only the spans that name some
         self._named: dict[uuid.UUID, Child] = {}
         self._full_index: Callable[[str], str]
         self._family_index: Callable[[str], str]
@@ -585,14 +586,21 @@ class _Builder:
         owners = self._index_owners
         if owners is None:
             owners = self._load_index_owners()
+        spans = name_spans(text)
+        # Each span looked up once a request (both indexes), whichever text it is in first.
+        new = spans - self._spans_looked_up
+        span_owners = self._span_owners
+        if new:
+            self._spans_looked_up |= new
+            full, family = owners
+            full_index, family_index = self._full_index, self._family_index
+            for span in new:
+                raw = full.get(full_index(span), []) + family.get(family_index(span), [])
+                if raw:
+                    span_owners[span] = [_as_uuid(i) for i in raw]
         ids: set[uuid.UUID] = set()
-        for span in name_spans(text):
-            found = self._span_owners.get(span)
-            if found is None:
-                raw = (owners.get(("full", self._full_index(span)), [])
-                       + owners.get(("family", self._family_index(span)), []))
-                found = self._span_owners[span] = [_as_uuid(i) for i in raw]
-            ids.update(found)
+        for span in spans.intersection(span_owners):
+            ids.update(span_owners[span])
         missing = [i for i in ids if i not in self._named]
         if missing:
             for other in db.session.scalars(
@@ -602,17 +610,20 @@ class _Builder:
         return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
 
     def _load_index_owners(self, rows: Iterable[Any] | None = None
-                           ) -> dict[tuple[str, str], list[Any]]:
-        """The blind indexes of every other child of the school (ids and HMACs only): `rows`
-        read with the page's users (`load_names`), or read now."""
+                           ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        """The blind indexes of every other child of the school (ids and HMACs only), the
+        children of each full name's and of each family name's: `rows` read with the page's
+        users (`load_names`), or read now."""
         if rows is None:
             rows = db.session.execute(_names_statement(self.scope, True, False), self.params)
-        owners: dict[tuple[str, str], list[Any]] = {}
+        full_owners: dict[str, list[Any]] = {}
+        family_owners: dict[str, list[Any]] = {}
         for child_id, full, family, _ in rows:
             if full:
-                owners.setdefault(("full", full), []).append(child_id)
+                full_owners.setdefault(full, []).append(child_id)
             if family:
-                owners.setdefault(("family", family), []).append(child_id)
+                family_owners.setdefault(family, []).append(child_id)
+        owners = (full_owners, family_owners)
         ring = keyring()
         org = str(self.child.school_id)
         self._full_index = ring.blind_indexer(org, NAME_INDEX)
