@@ -547,6 +547,7 @@ class _Builder:
         self._full_index: Callable[[str], str]
         self._family_index: Callable[[str], str]
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
+        self._linked_redactor: tuple[dict[uuid.UUID, Child], chronology.Redactor] | None = None
         self._redacted: dict[str, str] = {}
         self.authority: str | None = None  # the child's authority's name, read with the page
         # The reference of each incident the page's decisions are about, read with them.
@@ -570,12 +571,21 @@ class _Builder:
         if done is not None:  # the same words again (a flood repeats itself): same answer
             return done
         extra = [c for c in self.named_in(text) if c.id not in self.others]
-        children = [*self.others.values(), *extra]
-        key = frozenset(c.id for c in children)
-        redactor = self._redactors.get(key)
-        if redactor is None:
-            redactor = self._redactors[key] = chronology.Redactor(
-                children, self.child, name_family=self.name_family)
+        # The file's linked children, and any other the text names: one redactor for each
+        # set. Most texts name no other: the linked children's own, kept with the dict it
+        # was built from (no set of ids made for each text).
+        kept = self._linked_redactor
+        if not extra and kept is not None and kept[0] is self.others:
+            redactor = kept[1]
+        else:
+            key = frozenset([*self.others, *(c.id for c in extra)])
+            found = self._redactors.get(key)
+            if found is None:
+                found = self._redactors[key] = chronology.Redactor(
+                    [*self.others.values(), *extra], self.child, name_family=self.name_family)
+            redactor = found
+            if not extra:
+                self._linked_redactor = (self.others, redactor)
         done = self._redacted[text] = redactor(text)
         return done
 
