@@ -527,6 +527,14 @@ def _named_statement(scope: _Scope) -> Any:
     return select(Child).where(scope[8], _ids("named_children", Child.id))
 
 
+def _grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
+    """`rows` by their attribute `key`, each group in the rows' order."""
+    groups: dict[Any, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(getattr(row, key), []).append(row)
+    return groups
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
@@ -860,8 +868,13 @@ class _Builder:
         # Which event (and which item key) each correctable record belongs to.
         targets: dict[uuid.UUID, tuple[Event, str | None]] = {}
 
+        # Each list grouped once by what it belongs to, in its order (each event then looks
+        # through its own rows only, not through the page's every row).
+        links_of = _grouped(concern_links, "concern_id")
+        parts_of = _grouped(all_parts, "incident_id")
+        files_of = _grouped(attachments, "incident_id")
         for concern in concerns:
-            ev = self.concern_event(concern, concern_links)
+            ev = self.concern_event(concern, links_of.get(concern.id, ()))
             events[concern.id] = ev
             targets[concern.id] = (ev, None)
             for outcome in outcomes.get(concern.id, []):
@@ -871,7 +884,8 @@ class _Builder:
         parts_by_incident = {p.incident_id: p for p in parts}
         for incident_id, incident in incidents.items():
             part = parts_by_incident[incident_id]
-            ev = self.incident_event(incident, part, all_parts, attachments)
+            ev = self.incident_event(incident, part, parts_of.get(incident_id, ()),
+                                     files_of.get(incident_id, ()))
             events[incident_id] = ev
             targets[incident_id] = (ev, None)
             targets[part.id] = (ev, "part")
