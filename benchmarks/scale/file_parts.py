@@ -5,7 +5,8 @@ school's DSL (logins.json), opens that school's longest child's file (the `CHILD
 pyinstrument's page script) 5 times, freezes the garbage collector as wsgi.py does, then times
 40 requests: the mean process CPU a request, and of each step of the file's builder
 (`portal/services/child_file.py`) and of rendering, in ms a request (means, so steps add up). Steps
-nest: `named_in` is inside `_record_events` and `_entry_events`, all inside `build_child_file`.
+nest: `named_in` is inside `_record_events` and `_entry_events`, all inside `build_child_file`;
+`file_panels` (the moves panel) and `record_view` (the audit event) are the view's.
 
 Each GET records an audit event (as any page view does); nothing else is written.
 
@@ -33,7 +34,7 @@ from sqlalchemy import func, select
 import portal.children.views as views
 from portal import create_app
 from portal.models import ChildRecordEntry, User, db
-from portal.services import child_file
+from portal.services import child_file, transfer
 from tests.web.conftest import sign_in
 
 SPENT: dict[str, float] = collections.defaultdict(float)
@@ -62,6 +63,8 @@ def main() -> None:
                  "named_in"):
         _timed(child_file._Builder, name)
     _timed(child_file, "build_child_file")
+    _timed(transfer, "file_panels")  # the file's moves panel
+    _timed(child_file, "record_view")  # the audit event
     _timed(views, "render_template")
     app = create_app()
     with app.app_context():

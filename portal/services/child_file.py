@@ -503,6 +503,38 @@ def _others_statement(scope: _Scope, in_group: bool) -> Any:
             .where(Child.id != bindparam("file_child_id"), or_(linked, in_family)))
 
 
+@functools.lru_cache(maxsize=16)  # per share, and which of the two parts
+def _names_statement(scope: _Scope, index: bool, users: bool) -> Any:
+    """The name lookups (`_Builder.load_names`), built once per process: with `index`, the
+    blind indexes of every other child of the school, (id, full, family, 1) rows, the id as
+    the database gives it (not made a UUID: only a child a text names is); with `users`, the
+    names of the users `page_users`, (id, name, name, 0) rows."""
+    parts: list[Any] = []
+    if index:
+        parts.append(select(type_coerce(Child.id, String), Child.name_index,
+                            Child.family_name_index, literal(1))
+                     .where(scope[8], Child.id != bindparam("file_child_id")))
+    if users:
+        parts.append(select(type_coerce(User.id, String), User.display_name,
+                            User.display_name, literal(0))
+                     .where(_ids("page_users", User.id)))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+@functools.lru_cache(maxsize=8)  # per share
+def _named_statement(scope: _Scope) -> Any:
+    """The school's children a text names (`_Builder.named_in`), built once per process."""
+    return select(Child).where(scope[8], _ids("named_children", Child.id))
+
+
+def _grouped(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
+    """`rows` by their attribute `key`, each group in the rows' order."""
+    groups: dict[Any, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(getattr(row, key), []).append(row)
+    return groups
+
+
 class _Builder:
     def __init__(self, user: Any, child: Child, *, name_family: bool = True) -> None:
         self.user = user
@@ -516,12 +548,14 @@ class _Builder:
         self._names: dict[uuid.UUID, str] = {}
         # Other children of the school by ("full" | "family", blind index); per text span
         # (normalised) the children it names; the named children loaded so far.
-        self._index_owners: dict[tuple[str, str], list[uuid.UUID]] | None = None
-        self._span_owners: dict[str, list[uuid.UUID]] = {}
+        self._index_owners: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
+        self._spans_looked_up: set[str] = set()
+        self._span_owners: dict[str, list[uuid.UUID]] = {}  # only the spans that name some
         self._named: dict[uuid.UUID, Child] = {}
         self._full_index: Callable[[str], str]
         self._family_index: Callable[[str], str]
         self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
+        self._linked_redactor: tuple[dict[uuid.UUID, Child], chronology.Redactor] | None = None
         self._redacted: dict[str, str] = {}
         self.authority: str | None = None  # the child's authority's name, read with the page
         # The reference of each incident the page's decisions are about, read with them.
@@ -545,12 +579,21 @@ class _Builder:
         if done is not None:  # the same words again (a flood repeats itself): same answer
             return done
         extra = [c for c in self.named_in(text) if c.id not in self.others]
-        children = [*self.others.values(), *extra]
-        key = frozenset(c.id for c in children)
-        redactor = self._redactors.get(key)
-        if redactor is None:
-            redactor = self._redactors[key] = chronology.Redactor(
-                children, self.child, name_family=self.name_family)
+        # The file's linked children, and any other the text names: one redactor for each
+        # set. Most texts name no other: the linked children's own, kept with the dict it
+        # was built from (no set of ids made for each text).
+        kept = self._linked_redactor
+        if not extra and kept is not None and kept[0] is self.others:
+            redactor = kept[1]
+        else:
+            key = frozenset([*self.others, *(c.id for c in extra)])
+            found = self._redactors.get(key)
+            if found is None:
+                found = self._redactors[key] = chronology.Redactor(
+                    [*self.others.values(), *extra], self.child, name_family=self.name_family)
+            redactor = found
+            if not extra:
+                self._linked_redactor = (self.others, redactor)
         done = self._redacted[text] = redactor(text)
         return done
 
@@ -561,41 +604,44 @@ class _Builder:
         owners = self._index_owners
         if owners is None:
             owners = self._load_index_owners()
+        spans = name_spans(text)
+        # Each span looked up once a request (both indexes), whichever text it is in first.
+        new = spans - self._spans_looked_up
+        span_owners = self._span_owners
+        if new:
+            self._spans_looked_up |= new
+            full, family = owners
+            full_index, family_index = self._full_index, self._family_index
+            for span in new:
+                raw = full.get(full_index(span), []) + family.get(family_index(span), [])
+                if raw:
+                    span_owners[span] = [_as_uuid(i) for i in raw]
         ids: set[uuid.UUID] = set()
-        for span in name_spans(text):
-            found = self._span_owners.get(span)
-            if found is None:
-                raw = (owners.get(("full", self._full_index(span)), [])
-                       + owners.get(("family", self._family_index(span)), []))
-                found = self._span_owners[span] = [_as_uuid(i) for i in raw]
-            ids.update(found)
+        for span in spans.intersection(span_owners):
+            ids.update(span_owners[span])
         missing = [i for i in ids if i not in self._named]
         if missing:
             for other in db.session.scalars(
-                children_visible_to(self.user).where(Child.id.in_(missing))
+                _named_statement(self.scope), {**self.params, "named_children": missing}
             ):
                 self._named[other.id] = other
         return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
 
-    def _index_owners_query(self) -> Any:
-        """The blind indexes of every other child of the school: (id, full, family, 1) rows,
-        the id as the database gives it (not made a UUID: only a child a text names is)."""
-        return (children_visible_to(self.user).where(Child.id != self.child.id)
-                .with_only_columns(type_coerce(Child.id, String), Child.name_index,
-                                   Child.family_name_index, literal(1)))
-
     def _load_index_owners(self, rows: Iterable[Any] | None = None
-                           ) -> dict[tuple[str, str], list[Any]]:
-        """The blind indexes of every other child of the school (ids and HMACs only): `rows`
-        read with the page's users (`load_names`), or read now."""
+                           ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        """The blind indexes of every other child of the school (ids and HMACs only), the
+        children of each full name's and of each family name's: `rows` read with the page's
+        users (`load_names`), or read now."""
         if rows is None:
-            rows = db.session.execute(self._index_owners_query())
-        owners: dict[tuple[str, str], list[Any]] = {}
+            rows = db.session.execute(_names_statement(self.scope, True, False), self.params)
+        full_owners: dict[str, list[Any]] = {}
+        family_owners: dict[str, list[Any]] = {}
         for child_id, full, family, _ in rows:
             if full:
-                owners.setdefault(("full", full), []).append(child_id)
+                full_owners.setdefault(full, []).append(child_id)
             if family:
-                owners.setdefault(("family", family), []).append(child_id)
+                family_owners.setdefault(family, []).append(child_id)
+        owners = (full_owners, family_owners)
         ring = keyring()
         org = str(self.child.school_id)
         self._full_index = ring.blind_indexer(org, NAME_INDEX)
@@ -618,19 +664,15 @@ class _Builder:
         """The names of the users `ids`, and (when the page has `texts` to redact) the blind
         indexes of the school's other children (`named_in`), in one statement."""
         wanted = {i for i in ids if i is not None} - set(self._names)
-        parts: list[Any] = [self._index_owners_query()] \
-            if texts and self._index_owners is None else []
-        if wanted:
-            parts.append(select(type_coerce(User.id, String), User.display_name,
-                                User.display_name, literal(0)).where(User.id.in_(wanted)))
-        if not parts:
+        texts = texts and self._index_owners is None
+        if not texts and not wanted:
             return
-        statement: Any = parts[0] if len(parts) == 1 else union_all(*parts)
-        rows = db.session.execute(statement).all()
+        rows = db.session.execute(_names_statement(self.scope, texts, bool(wanted)),
+                                  {**self.params, "page_users": list(wanted)}).all()
         for uid, name, _, is_child in rows:
             if not is_child:
                 self._names[_as_uuid(uid)] = name
-        if texts and self._index_owners is None:
+        if texts:
             self._load_index_owners(row for row in rows if row[3])
 
     # -- the file -------------------------------------------------------------------------
@@ -826,8 +868,13 @@ class _Builder:
         # Which event (and which item key) each correctable record belongs to.
         targets: dict[uuid.UUID, tuple[Event, str | None]] = {}
 
+        # Each list grouped once by what it belongs to, in its order (each event then looks
+        # through its own rows only, not through the page's every row).
+        links_of = _grouped(concern_links, "concern_id")
+        parts_of = _grouped(all_parts, "incident_id")
+        files_of = _grouped(attachments, "incident_id")
         for concern in concerns:
-            ev = self.concern_event(concern, concern_links)
+            ev = self.concern_event(concern, links_of.get(concern.id, ()))
             events[concern.id] = ev
             targets[concern.id] = (ev, None)
             for outcome in outcomes.get(concern.id, []):
@@ -837,7 +884,8 @@ class _Builder:
         parts_by_incident = {p.incident_id: p for p in parts}
         for incident_id, incident in incidents.items():
             part = parts_by_incident[incident_id]
-            ev = self.incident_event(incident, part, all_parts, attachments)
+            ev = self.incident_event(incident, part, parts_of.get(incident_id, ()),
+                                     files_of.get(incident_id, ()))
             events[incident_id] = ev
             targets[incident_id] = (ev, None)
             targets[part.id] = (ev, "part")

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.orm import defer
 from werkzeug.exceptions import NotFound
 
@@ -47,7 +47,7 @@ from .. import audit, wording
 from ..access import (
     attachments_visible_to,
     parse_id,
-    school_row_visible_to,
+    school_row_visible_bound,
     school_rows_visible_to,
 )
 from ..attachments import AttachmentStore
@@ -546,21 +546,31 @@ class ChildPanels:
     released: list[DisclosureRow]
 
 
-def child_panels_query(user: Any, child: Child) -> Any:
-    """The statement of the sealed files sent and the copies released of `child`'s file: rows
-    (export, copy, copy's releaser's name), each list joined to one row, so a file with
-    neither reads one row of nulls and one with both reads each pair (a file is sent or
-    copied a few times at most; the copies' PDFs are not read). `transfer.file_panels` joins
-    the file's transfers to it: one statement for the file's moves (issue 15)."""
+def child_panels_query(user: Any, child: Child) -> tuple[Any, dict[str, Any]]:
+    """The statement of the sealed files sent and the copies released of `child`'s file
+    (`child_panels_statement`, built once per process) and the values to run it with: the
+    user's shares (access.school_row_visible_bound) and the child (`panel_child_id`)."""
+    exports, values = school_row_visible_bound(user, SealedExport)
+    copies, more = school_row_visible_bound(user, Disclosure)
+    return child_panels_statement(exports, copies), {**values, **more,
+                                                      "panel_child_id": child.id}
+
+
+@functools.lru_cache(maxsize=8)  # per share: a DSL's, in practice
+def child_panels_statement(exports: Any, copies: Any) -> Any:
+    """Rows (export, copy, copy's releaser's name) of the child `panel_child_id`, each list
+    joined to one row, so a file with neither reads one row of nulls and one with both reads
+    each pair (a file is sent or copied a few times at most; the copies' PDFs are not read).
+    `exports` and `copies` are the user's shares as bound clauses
+    (access.school_row_visible_bound), in each join: never "everything" when a select has no
+    condition to lend. Built once per process (issue 15). `transfer.file_panels` joins the
+    file's transfers to it: one statement for the file's moves."""
     one = select(literal(1).label("one")).subquery()
-    # Each share as a clause in its join (access.school_row_visible_to): never "everything"
-    # when a select has no condition to lend.
-    exports = school_row_visible_to(user, SealedExport)
-    copies = school_row_visible_to(user, Disclosure)
+    child_id: Any = bindparam("panel_child_id")
     return (
         select(SealedExport, Disclosure, User.display_name).select_from(one)
-        .outerjoin(SealedExport, and_(SealedExport.child_id == child.id, exports))
-        .outerjoin(Disclosure, and_(Disclosure.child_id == child.id, copies))
+        .outerjoin(SealedExport, and_(SealedExport.child_id == child_id, exports))
+        .outerjoin(Disclosure, and_(Disclosure.child_id == child_id, copies))
         .outerjoin(User, User.id == Disclosure.released_by_id)
         .options(defer(Disclosure.pdf_enc))
         .order_by(SealedExport.created_at, SealedExport.id, Disclosure.released_at,

@@ -821,21 +821,23 @@ def transfers_of(child: Child) -> ChildTransfers:
     other = aliased(School)
     rows = db.session.execute(
         select(FileTransfer, other.name)
-        .outerjoin(other, _other_school_of(child, other))
-        .where(_transfers_of(child))).all()
+        .outerjoin(other, _other_school_of(child.id, other))
+        .where(_transfers_of(child.id, child.school_id))).all()
     return _child_transfers(child, rows)
 
 
-def _transfers_of(child: Child) -> Any:
-    """The transfers of `transfers_of` as a clause on `FileTransfer`."""
-    return or_(FileTransfer.child_id == child.id,
-               and_(FileTransfer.received_child_id == child.id,
-                    FileTransfer.to_school_id == child.school_id))
+def _transfers_of(child_id: Any, school_id: Any) -> Any:
+    """The transfers of `transfers_of` (of the child `child_id` of `school_id`: values or
+    bind parameters) as a clause on `FileTransfer`."""
+    return or_(FileTransfer.child_id == child_id,
+               and_(FileTransfer.received_child_id == child_id,
+                    FileTransfer.to_school_id == school_id))
 
 
-def _other_school_of(child: Child, other: Any) -> Any:
-    """The school at the other end of each of `child`'s transfers, as a join on `other`."""
-    return other.id == case((FileTransfer.child_id == child.id, FileTransfer.to_school_id),
+def _other_school_of(child_id: Any, other: Any) -> Any:
+    """The school at the other end of each of the child `child_id`'s transfers (a value or a
+    bind parameter), as a join on `other`."""
+    return other.id == case((FileTransfer.child_id == child_id, FileTransfer.to_school_id),
                             else_=FileTransfer.from_school_id)
 
 
@@ -855,13 +857,21 @@ def _child_transfers(child: Child, rows: Iterable[Any]) -> ChildTransfers:
 def file_panels(user: Any, child: Child) -> tuple[ChildPanels, ChildTransfers]:
     """The child's file's panels of the file's moves, in one statement (issue 15): the sealed
     files and copies (`file_export.child_panels_query`) with the transfers (`transfers_of`), each
-    list joined to one row (a file moves a few times at most)."""
-    other = aliased(School)
-    rows = db.session.execute(
-        child_panels_query(user, child).add_columns(FileTransfer, other.name)
-        .outerjoin(FileTransfer, _transfers_of(child))
-        .outerjoin(other, _other_school_of(child, other))).all()
+    list joined to one row (a file moves a few times at most). Built once per process
+    (`_file_panels_statement`), the child bound at execution."""
+    panels, values = child_panels_query(user, child)
+    rows = db.session.execute(_file_panels_statement(panels),
+                              {**values, "panel_school_id": child.school_id}).all()
     return child_panels_of(child, rows), _child_transfers(child, (row[3:] for row in rows))
+
+
+@functools.lru_cache(maxsize=8)  # per share (`file_export.child_panels_statement`)
+def _file_panels_statement(panels: Any) -> Any:
+    other = aliased(School)
+    child_id: Any = bindparam("panel_child_id")
+    return (panels.add_columns(FileTransfer, other.name)
+            .outerjoin(FileTransfer, _transfers_of(child_id, bindparam("panel_school_id")))
+            .outerjoin(other, _other_school_of(child_id, other)))
 
 
 def school_name(school_id: uuid.UUID) -> str:

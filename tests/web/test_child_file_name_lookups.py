@@ -1,0 +1,59 @@
+"""The child's file's name lookups (R6, `child_file._Builder.named_in`): through the blind
+indexes, each run of words looked up once a request whichever text it is in first, they find
+exactly the school's other children whose full name or family name a text holds, for random and
+awkward names and texts (accents, other scripts, hyphens, apostrophes, possessives), one text
+at a time or many in one request."""
+
+from __future__ import annotations
+
+import random
+
+from flask import Flask
+
+from portal.crypto import normalise_for_index
+from portal.models import Child
+from portal.services import child_file
+from portal.services.child_file import name_spans
+from tests import factories
+
+NAMES = [("Amira", "Okonkwo"), ("Zoë", "Ó Súilleabháin"), ("Mary-Jane", "O'Neil"),
+         ("李", "丽"), ("Ahmed", "Khan-Smith"), ("Jean", "van der Berg"), ("Zoe", "Okonkwo"),
+         ("Αλέξης", "Παπαδόπουλος"), ("محمد", "علي"), ("Björn", "Ås"), ("Kai", "Khan")]
+FILLER = ["said", "that", "the", "was", "at", "lunch", "and", "with", "ZOE", "okonkwo's",
+          "(Khan-Smith)", "o\u2019neil's", "VAN", "der", "berg,", "李丽", "—", "\u201cAmira\u201d",
+          "mary", "jane", "Ó", "Súilleabháin.", "Zoë", "khan", "smith"]
+
+
+def _expected(text: str, others: list[Child]) -> set[object]:
+    spans = name_spans(text)
+    return {c.id for c in others
+            if normalise_for_index(f"{c.given_name or ''} {c.family_name or ''}") in spans
+            or normalise_for_index(c.family_name or c.given_name or "") in spans}
+
+
+def test_the_name_lookups_find_exactly_the_children_a_text_names(app: Flask) -> None:
+    school = factories.school()
+    dsl = factories.user("dsl", org=school)
+    children = [factories.child(school, given=g, family=f) for g, f in NAMES]
+    subject, others = children[0], children[1:]
+    rng = random.Random(15)
+    texts = [
+        "Zoë Ó Súilleabháin and Mary-Jane O'Neil's brother", "李丽在操场", "李 丽 was there",
+        "KHAN-SMITH\u2019s coat; Ahmed Khan-Smith", "Jean van der Berg said (van der Berg)",
+        "Αλέξης Παπαδόπουλος είπε", "محمد علي", "Björn Ås, bjorn as", "kai khan kai", "nothing",
+    ]
+    for _ in range(150):
+        words = [rng.choice(FILLER) for _ in range(rng.randint(1, 12))]
+        if rng.random() < 0.6:
+            given, family = rng.choice(NAMES)
+            words.insert(rng.randint(0, len(words)), rng.choice(
+                [f"{given} {family}", family, f"{family}'s", f"{given.upper()} {family.lower()}",
+                 f"{given}  {family}"]))
+        texts.append(" ".join(words))
+    shared = child_file._Builder(dsl, subject)  # one request: its lookups kept across texts
+    for text in texts:
+        want = _expected(text, others)
+        assert {c.id for c in shared.named_in(text)} == want, text
+        assert {c.id for c in child_file._Builder(dsl, subject).named_in(text)} == want, text
+    assert any(_expected(text, others) for text in texts)
+    assert subject.id not in {c.id for t in texts for c in shared.named_in(t)}
