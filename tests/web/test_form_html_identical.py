@@ -123,6 +123,7 @@ def old_render(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
             monkeypatch.delattr(govuk_widgets._Rendered, "merge_params")
             monkeypatch.delattr(govuk_widgets._Choices, "__call__")
             monkeypatch.delattr(govuk_widgets._OneCheckbox, "__call__")
+            monkeypatch.delattr(govuk_widgets._Planned, "__call__")
         else:
             monkeypatch.undo()
 
