@@ -553,7 +553,7 @@ def _choice_items(field: Any) -> list[dict[str, Any]] | None:
         return None
     items: list[dict[str, Any]] = []
     for text, value, checked in parts:
-        item = {"text": text, "value": value}
+        item: dict[str, Any] = {"text": text, "value": value}
         if checked:
             item["checked"] = True
         items.append(item)
