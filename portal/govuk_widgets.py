@@ -807,6 +807,57 @@ class _PlannedCheckbox(_Planned):
         return fixed, [field.label.text, field.description, field._value(), *_error(field)]
 
 
+class _PlannedSelect(_Planned):
+    """A select (`GovSelect.__call__`): each choice's text and value are sources, which is
+    selected a fixed part."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        extra = _extra(kwargs)
+        if extra is None:
+            return None
+        choices = [(value, label, selected) for value, label, selected, _ in field.iter_choices()]
+        flags = getattr(field, "flags", ())
+        fixed = (field.id, field.name, "required" in flags, extra,
+                 tuple([c[2] for c in choices]))
+        sources = [field.label.text, field.description, *_error(field)]
+        for value, label, _selected in choices:
+            sources.append(label)
+            sources.append(value)
+        return fixed, sources
+
+
+class PlannedDate(_Planned):
+    """A date input (`GovDateInput`, and DateBoxes, which maps it so unless there is an error)
+    with no error: the value and each box's are sources, which boxes are empty (None) a fixed
+    part. With an error, the library's way (which boxes are outlined depends on it)."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        extra = _extra(kwargs)
+        if extra is None or field.errors:
+            return None
+        # The boxes as GovDateInput.map_gov_params reads them.
+        if field.raw_data is not None:
+            boxes = list(field.raw_data)
+        elif field.data:
+            boxes = field.data.strftime("%d %m %Y").split(" ")
+        else:
+            boxes = [None, None, None]
+        if len(boxes) != 3:
+            return None
+        flags = getattr(field, "flags", ())
+        fixed = (field.id, field.name, "required" in flags, extra,
+                 tuple([box is None for box in boxes]))
+        return fixed, [field.label.text, field.description, field._value(),
+                       *[box for box in boxes if box is not None]]
+
+
+def planned(widget: type[Any]) -> type[Any]:
+    """Let a widget class (itself, not its subclasses) use its plans: for a subclass of a
+    widget here whose mapping the plan's `_parts` describes (date_input.DateBoxes)."""
+    _PLANNED.add(widget)
+    return widget
+
+
 def _rendered(widget: type[Any], base: type[Any] = _Rendered,
               planned: type[_Planned] | None = None) -> type[Any]:
     """The library's `widget` with `render` replaced (`_Rendered`, or `base`), under the
@@ -821,14 +872,16 @@ GovPasswordInput = _rendered(wtf.GovPasswordInput)
 GovCheckboxesInput = _rendered(wtf.GovCheckboxesInput, _Choices, _PlannedChoices)
 GovCheckboxInput = _rendered(wtf.GovCheckboxInput, _OneCheckbox, _PlannedCheckbox)
 GovRadioInput = _rendered(wtf.GovRadioInput, _Choices, _PlannedChoices)
-GovDateInput = _rendered(wtf.GovDateInput)
+GovDateInput = _rendered(wtf.GovDateInput, planned=PlannedDate)
 GovFileInput = _rendered(wtf.GovFileInput)
 GovSubmitInput = _rendered(wtf.GovSubmitInput, planned=_PlannedInput)
 GovTextArea = _rendered(wtf.GovTextArea, planned=_PlannedInput)
 GovCharacterCount = _rendered(wtf.GovCharacterCount, planned=_PlannedInput)
-GovSelect = _rendered(wtf.GovSelect)
-_PLANNED: Final = frozenset({GovTextInput, GovCheckboxesInput, GovCheckboxInput, GovRadioInput,
-                             GovSubmitInput, GovTextArea, GovCharacterCount})
+GovSelect = _rendered(wtf.GovSelect, planned=_PlannedSelect)
+# The widgets whose plans are used (exactly these classes: a subclass may map otherwise).
+_PLANNED: Final[set[type[Any]]] = {
+    GovTextInput, GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovSubmitInput,
+    GovTextArea, GovCharacterCount, GovSelect, GovDateInput}
 
 
 class _Globals(ChainMap[str, Any]):
