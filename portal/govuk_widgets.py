@@ -29,6 +29,9 @@ the macro would change (a line break in a label that gets indented) is rendered 
 tests/web/test_form_html_identical.py compares every form of the portal with the library's
 own rendering and mapping.
 
+Most widgets skip the mapping and the memo's key as well, with a *plan* per field and template
+call (see "Field plans" below): the kept shape, filled from the field's own strings.
+
 The same memo serves the components portal templates call themselves (`DIRECT_COMPONENTS`: the
 header's service navigation, "Sign out" and "Hide this page", the skip link, warning and inset
 text, fieldsets, error summaries, banners, summary lists): a template importing one gets a
