@@ -634,7 +634,7 @@ class _Plan:
         self.pick = pick
 
 
-_plans: dict[Any, _Plan] = {}
+_plans: dict[Any, _Plan | None] = {}  # None: learnt that there is no plan
 _plans_lock = threading.Lock()
 _learning = threading.local()  # `call`: the _Learning of the call being made the library's way
 
@@ -661,6 +661,13 @@ class _Learning:
         self.first = first  # each source string: the first source equal to it
 
     def learn(self, found: tuple[_Compiled, list[str], Any]) -> None:
+        plan = self._plan(found)
+        with _plans_lock:
+            if len(_plans) >= _MAX_SHAPES:
+                _plans.clear()
+            _plans[self.signature] = plan  # None: this signature is made the library's way
+
+    def _plan(self, found: tuple[_Compiled, list[str], Any]) -> _Plan | None:
         compiled, values, key = found
         slots: list[tuple[int, str]] = []
         _key_slots(key, slots)
@@ -669,19 +676,16 @@ class _Learning:
         for index, kind in slots:
             source = self.first.get(values[index])
             if source is None:
-                return  # a string from somewhere else: no plan
+                return None  # a string from somewhere else: no plan
             cls = "h" if kind == "html" else "t"
             at = marker.setdefault((source, cls), len(pick))
             if at == len(pick):
                 pick.append(source)
             if at != index:
-                return  # numbered otherwise than the memo: no plan
+                return None  # numbered otherwise than the memo: no plan
         if len(pick) != len(values) or [self.sources[i] for i in pick] != values:
-            return
-        with _plans_lock:
-            if len(_plans) >= _MAX_SHAPES:
-                _plans.clear()
-            _plans[self.signature] = _Plan(compiled, pick)
+            return None
+        return _Plan(compiled, pick)
 
 
 def _pattern(sources: list[str]) -> tuple[dict[str, int], tuple[int, ...]] | None:
@@ -731,12 +735,12 @@ class _Planned:
             if counted is not None:
                 first, pattern = counted
                 signature = (self, fixed, pattern)
-                plan = _plans.get(signature)
-                if plan is not None:
+                plan = _plans.get(signature, _MISSING)
+                if isinstance(plan, _Plan):
                     out = fill(plan.compiled, [sources[i] for i in plan.pick])
                     if out is not None:
                         return out
-                else:
+                elif plan is _MISSING:
                     learning = _Learning(signature, sources, first)
         if learning is not None:
             _learning.call = learning
