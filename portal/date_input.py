@@ -26,7 +26,7 @@ from wtforms import DateField
 from wtforms.validators import StopValidation
 
 from .digits import ordinary_digits
-from .govuk_widgets import GovDateInput
+from .govuk_widgets import GovDateInput, planned
 
 Problem = Literal["missing", "incomplete", "invalid", "year"]
 _BOXES = ("day", "month", "year")
@@ -114,10 +114,12 @@ def is_date_field(field: Any) -> bool:
     return isinstance(getattr(field, "widget", None), GovDateInput)
 
 
+@planned
 class DateBoxes(GovDateInput):  # type: ignore[misc]
     """The GOV.UK date input with only the wrong boxes outlined in red and marked
     `aria-invalid="true"` for screen readers (`wrong_boxes`), as GOV.UK Frontend's date input
-    does; the library's widget outlines all three whatever is wrong and marks none."""
+    does; the library's widget outlines all three whatever is wrong and marks none. Without
+    an error it maps as GovDateInput does: its plans are used then (`govuk_widgets.PlannedDate`)."""
 
     def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
         params: dict[str, Any] = super().map_gov_params(field, **kwargs)

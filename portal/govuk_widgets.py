@@ -29,6 +29,9 @@ the macro would change (a line break in a label that gets indented) is rendered 
 tests/web/test_form_html_identical.py compares every form of the portal with the library's
 own rendering and mapping.
 
+Most widgets skip the mapping and the memo's key as well, with a *plan* per field and template
+call (see "Field plans" below): the kept shape, filled from the field's own strings.
+
 The same memo serves the components portal templates call themselves (`DIRECT_COMPONENTS`: the
 header's service navigation, "Sign out" and "Hide this page", the skip link, warning and inset
 text, fieldsets, error summaries, banners, summary lists): a template importing one gets a
@@ -161,13 +164,24 @@ class _Component:
             body = caller()
             if not isinstance(body, Markup):
                 return self._render(params, body)
+        found = self.lookup(params, body)
+        if found is not None:
+            out = fill(found[0], found[1])
+            if out is not None:
+                return out
+        return self._render(params, body)
+
+    def lookup(self, params: Mapping[str, Any], body: str | None = None
+               ) -> tuple[_Compiled, list[str], Any] | None:
+        """The kept shape of these parameters (checked and compiled the first time), the
+        values of its slots and its key; None if they have no shape that can be kept."""
         values: list[str] = []
         kinds: dict[int, set[str]] = {}
         seen: dict[tuple[str, str], int] = {}
         try:
             key: Any = _key(dict(params), values, kinds, seen, None, self.extended)
         except _Uncacheable:
-            return self._render(params, body)
+            return None
         body_at: int | None = None
         if body is not None:
             body_at = len(values)
@@ -184,15 +198,7 @@ class _Component:
                 if len(self.shapes) >= _MAX_SHAPES:
                     self.shapes.clear()
                 self.shapes[key] = compiled
-        if compiled is None:
-            return self._render(params, body)
-        for i in compiled.plain:
-            if not _PLAIN_RE.match(values[i]):
-                return self._render(params, body)
-        escaped = compiled.escaped
-        # The macro's own escaping, replayed: literal pieces it wrote, escaped or html values.
-        return Markup(compiled.form.format(*[  # noqa: S704
-            escape(v) if escaped[i] else v for i, v in enumerate(values)]))
+        return None if compiled is None else (compiled, values, key)
 
     def _render(self, params: Mapping[str, Any], body: str | None = None) -> Markup:
         return Markup(self._direct(params, body))  # noqa: S704 - the macro's autoescaped output
@@ -267,6 +273,18 @@ class _Component:
 
 def _marker(i: int) -> str:
     return f"{_MARK_OPEN}{i}{_MARK_CLOSE}"
+
+
+def fill(compiled: _Compiled, values: list[str]) -> Markup | None:
+    """A kept shape with these values in its slots: the macro's own escaping replayed (literal
+    pieces it wrote, escaped or html values). None when a value is one the check showed the
+    macro would change (a line break where it indents): rendered the slow way."""
+    for i in compiled.plain:
+        if not _PLAIN_RE.match(values[i]):
+            return None
+    escaped = compiled.escaped
+    return Markup(compiled.form.format(*[  # noqa: S704
+        escape(v) if escaped[i] else v for i, v in enumerate(values)]))
 
 
 class _Slot:
@@ -497,29 +515,49 @@ class _Rendered:
     template: str
 
     def render(self, params: dict[str, Any]) -> Markup:
-        return render_component(self.template, params)
+        component = _component(current_app.jinja_env, self.template)
+        learning: _Learning | None = _learning.__dict__.pop("call", None)
+        found = component.lookup(params)
+        if found is None:
+            return component._render(params)
+        if learning is not None:
+            learning.learn(found)
+        out = fill(found[0], found[1])
+        return out if out is not None else component._render(params)
 
     def merge_params(self, a: Any, b: Any) -> Any:
         return _merge(a, b)
 
 
-def _choice_items(field: Any) -> list[dict[str, Any]] | None:
-    """The `items` govuk-frontend-wtf's `GovIterableBase.__call__` makes of a choice field, one
-    per choice, read from the choices instead of from a WTForms option field built for each
+def _choice_parts(field: Any) -> list[tuple[str, str, bool]] | None:
+    """Each choice of a choice field as govuk-frontend-wtf's `GovIterableBase.__call__` reads
+    it, read from the choices instead of from a WTForms option field built for each
     (`SelectFieldBase.__iter__`: an `_Option` labelled `label or value`, holding the value,
-    `checked` the choice's `selected`; its `_value()` is `str(value)`). None for a field that
-    iterates otherwise, or a choice without label or value (its option is named after the
-    field): the library's own way then."""
+    `checked` the choice's `selected`; its `_value()` is `str(value)`): (text, value, checked).
+    None for a field that iterates otherwise, or a choice without label or value (its option
+    is named after the field): the library's own way then."""
     kind = type(field)
     if kind.__iter__ is not SelectFieldBase.__iter__ or kind._Option is not _OPTION:
         return None
-    items: list[dict[str, Any]] = []
+    parts: list[tuple[str, str, bool]] = []
     for choice in field._iter_choices_normalized():
         label = choice.label or choice.value
         if label is None:
             return None
-        item = {"text": label, "value": str(choice.value)}
-        if choice.selected:
+        parts.append((label, str(choice.value), bool(choice.selected)))
+    return parts
+
+
+def _choice_items(field: Any) -> list[dict[str, Any]] | None:
+    """The `items` govuk-frontend-wtf's `GovIterableBase.__call__` makes of a choice field, one
+    per choice (_choice_parts)."""
+    parts = _choice_parts(field)
+    if parts is None:
+        return None
+    items: list[dict[str, Any]] = []
+    for text, value, checked in parts:
+        item: dict[str, Any] = {"text": text, "value": value}
+        if checked:
             item["checked"] = True
         items.append(item)
     return items
@@ -567,24 +605,290 @@ class _OneCheckbox(_Rendered):
             self, _OneField(field), **kwargs)
 
 
-def _rendered(widget: type[Any], base: type[Any] = _Rendered) -> type[Any]:
+# ---------------------------------------------------------------------------------------------
+# Field plans: a field's parameters mapped once per form field and template call (issue 15).
+#
+# The library maps a field to the macro's parameters on every call (`render_field`, the widget's
+# `__call__`, `map_gov_params`, the merge of the template's `params`), and the memo then walks
+# those parameters for its key. For the widgets below, everything in those parameters but a
+# handful of strings is fixed by the field's definition and the template's call: the strings
+# (the "sources": label, hint, value typed, error message, each choice's text and value, the
+# template's own strings) and a few facts (which choices are ticked, whether there is an
+# error) are all that change from one request to the next. A plan is learnt from one call
+# made the library's way: the kept shape it rendered, and which source fills each of its
+# slots. A later call with the same signature (the fixed parts and facts, and which sources
+# are empty or equal to each other: what decides the shape) fills that shape from the
+# sources directly. A plan is kept only when every slot of the shape is one of the sources,
+# and when its numbering agrees with the memo's: anything else stays the library's way.
+# A signature holds the field's id and name, the template's fixed words, numbers and flags:
+# never a source's text (the values typed, labels, a child's name).
+
+
+class _Plan:
+    """A kept shape and, for each of its markers, the source that fills it."""
+
+    __slots__ = ("compiled", "pick")
+
+    def __init__(self, compiled: _Compiled, pick: list[int]) -> None:
+        self.compiled = compiled
+        self.pick = pick
+
+
+_plans: dict[Any, _Plan | None] = {}  # None: learnt that there is no plan
+_plans_lock = threading.Lock()
+_learning = threading.local()  # `call`: the _Learning of the call being made the library's way
+
+
+def _key_slots(key: Any, out: list[tuple[int, str]]) -> None:
+    """The slots of a memo key (`_key`), in the order of its walk: (marker, kind)."""
+    if type(key) is not tuple:
+        return
+    if len(key) == 3 and key[0] == "s" and type(key[1]) is int:
+        out.append((key[1], key[2]))
+        return
+    for part in key:
+        _key_slots(part, out)
+
+
+class _Learning:
+    """A call being made the library's way, to learn its plan from."""
+
+    __slots__ = ("first", "signature", "sources")
+
+    def __init__(self, signature: Any, sources: list[str], first: dict[str, int]) -> None:
+        self.signature = signature
+        self.sources = sources
+        self.first = first  # each source string: the first source equal to it
+
+    def learn(self, found: tuple[_Compiled, list[str], Any]) -> None:
+        plan = self._plan(found)
+        with _plans_lock:
+            if len(_plans) >= _MAX_SHAPES:
+                _plans.clear()
+            _plans[self.signature] = plan  # None: this signature is made the library's way
+
+    def _plan(self, found: tuple[_Compiled, list[str], Any]) -> _Plan | None:
+        compiled, values, key = found
+        slots: list[tuple[int, str]] = []
+        _key_slots(key, slots)
+        marker: dict[tuple[int, str], int] = {}
+        pick: list[int] = []
+        for index, kind in slots:
+            source = self.first.get(values[index])
+            if source is None:
+                return None  # a string from somewhere else: no plan
+            cls = "h" if kind == "html" else "t"
+            at = marker.setdefault((source, cls), len(pick))
+            if at == len(pick):
+                pick.append(source)
+            if at != index:
+                return None  # numbered otherwise than the memo: no plan
+        if len(pick) != len(values) or [self.sources[i] for i in pick] != values:
+            return None
+        return _Plan(compiled, pick)
+
+
+def _pattern(sources: list[str]) -> tuple[dict[str, int], tuple[int, ...]] | None:
+    """Which sources are empty (-1) and which equal an earlier one (its number): with the
+    fixed parts, what decides the shape. None for a source that is not a string, or only
+    spaces (kept in the memo's key as it is)."""
+    first: dict[str, int] = {}
+    pattern: list[int] = []
+    for n, text in enumerate(sources):
+        if not isinstance(text, str):
+            return None
+        if not text:
+            pattern.append(-1)
+        elif text.isspace():
+            return None
+        else:
+            pattern.append(first.setdefault(text, n))
+    return first, tuple(pattern)
+
+
+class _Planned:
+    """Fills a field's planned shape from its sources, or calls the widget the library's way
+    (learning the plan). `_parts`: the signature's fixed parts and the sources of one call."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        raise NotImplementedError
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        learning: _Learning | None = None
+        # Only the widgets below themselves: a subclass may map otherwise (DateBoxes does).
+        parts = self._parts(field, kwargs) if type(self) in _PLANNED else None
+        if parts is not None:
+            fixed, sources = parts
+            params = kwargs.get("params")
+            if params is not None:
+                if not isinstance(params, dict):
+                    parts = None
+                else:
+                    found: list[str] = []
+                    try:
+                        fixed = (fixed, _key(params, found, {}, {}))
+                    except _Uncacheable:
+                        parts = None
+                    sources = sources + found
+        if parts is not None:
+            counted = _pattern(sources)
+            if counted is not None:
+                first, pattern = counted
+                signature = (self, fixed, pattern)
+                plan = _plans.get(signature, _MISSING)
+                if isinstance(plan, _Plan):
+                    out = fill(plan.compiled, [sources[i] for i in plan.pick])
+                    if out is not None:
+                        return out
+                elif plan is _MISSING:
+                    learning = _Learning(signature, sources, first)
+        if learning is not None:
+            _learning.call = learning
+        try:
+            return super().__call__(field, **kwargs)  # type: ignore[misc, no-any-return]
+        finally:
+            if learning is not None:
+                _learning.__dict__.pop("call", None)
+
+
+def _extra(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The keyword arguments of a call besides `params` (the field's `render_kw`), as fixed
+    parts of a signature; None if one cannot be (not hashable)."""
+    if len(kwargs) == ("params" in kwargs):
+        return ()
+    extra = tuple((k, v) for k, v in kwargs.items() if k != "params")
+    try:
+        hash(extra)
+    except TypeError:
+        return None
+    return extra
+
+
+def _error(field: Any) -> list[str]:
+    return [field.errors[0]] if field.errors else []
+
+
+class _PlannedInput(_Planned):
+    """Text inputs, text areas, character counts and buttons (`GovInput.__call__` and the
+    like): the field's value, label, hint and error are its sources."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        extra = _extra(kwargs)
+        if extra is None:
+            return None
+        flags = getattr(field, "flags", ())
+        fixed = (field.id, field.name, "required" in flags, bool(field.errors), extra)
+        return fixed, [field.label.text, field.description, field._value(), *_error(field)]
+
+
+class _PlannedChoices(_Planned):
+    """Checkboxes and radios of a choice field (_Choices): each choice's text and value are
+    sources, which are ticked a fixed part."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        if len(kwargs) != ("params" in kwargs) or "items" in kwargs.get("params", ()):
+            return None
+        choices = _choice_parts(field)
+        if choices is None:
+            return None
+        flags = getattr(field, "flags", ())
+        fixed = (field.id, field.name, "required" in flags, bool(field.errors),
+                 tuple([c[2] for c in choices]))
+        sources = [field.label.text, field.description, *_error(field)]
+        for text, value, _checked in choices:
+            sources.append(text)
+            sources.append(value)
+        return fixed, sources
+
+
+class _PlannedCheckbox(_Planned):
+    """A single checkbox (_OneCheckbox): its label and value are sources, whether it is ticked
+    a fixed part."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        if len(kwargs) != ("params" in kwargs) or "items" in kwargs.get("params", ()):
+            return None
+        flags = getattr(field, "flags", ())
+        fixed = (field.id, field.name, "required" in flags, bool(field.errors),
+                 bool(getattr(field, "checked", field.data)))
+        return fixed, [field.label.text, field.description, field._value(), *_error(field)]
+
+
+class _PlannedSelect(_Planned):
+    """A select (`GovSelect.__call__`): each choice's text and value are sources, which is
+    selected a fixed part."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        extra = _extra(kwargs)
+        if extra is None:
+            return None
+        choices = [(value, label, selected) for value, label, selected, _ in field.iter_choices()]
+        flags = getattr(field, "flags", ())
+        fixed = (field.id, field.name, "required" in flags, extra,
+                 tuple([c[2] for c in choices]))
+        sources = [field.label.text, field.description, *_error(field)]
+        for value, label, _selected in choices:
+            sources.append(label)
+            sources.append(value)
+        return fixed, sources
+
+
+class PlannedDate(_Planned):
+    """A date input (`GovDateInput`, and DateBoxes, which maps it so unless there is an error)
+    with no error: the value and each box's are sources, which boxes are empty (None) a fixed
+    part. With an error, the library's way (which boxes are outlined depends on it)."""
+
+    def _parts(self, field: Any, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+        extra = _extra(kwargs)
+        if extra is None or field.errors:
+            return None
+        # The boxes as GovDateInput.map_gov_params reads them.
+        if field.raw_data is not None:
+            boxes = list(field.raw_data)
+        elif field.data:
+            boxes = field.data.strftime("%d %m %Y").split(" ")
+        else:
+            boxes = [None, None, None]
+        if len(boxes) != 3:
+            return None
+        flags = getattr(field, "flags", ())
+        fixed = (field.id, field.name, "required" in flags, extra,
+                 tuple([box is None for box in boxes]))
+        return fixed, [field.label.text, field.description, field._value(),
+                       *[box for box in boxes if box is not None]]
+
+
+def planned(widget: type[Any]) -> type[Any]:
+    """Let a widget class (itself, not its subclasses) use its plans: for a subclass of a
+    widget here whose mapping the plan's `_parts` describes (date_input.DateBoxes)."""
+    _PLANNED.add(widget)
+    return widget
+
+
+def _rendered(widget: type[Any], base: type[Any] = _Rendered,
+              planned: type[_Planned] | None = None) -> type[Any]:
     """The library's `widget` with `render` replaced (`_Rendered`, or `base`), under the
-    library's name."""
-    return type(widget.__name__, (base, widget),
+    library's name; `planned`: its field plans."""
+    bases = (base, widget) if planned is None else (planned, base, widget)
+    return type(widget.__name__, bases,
                 {"__module__": __name__, "__qualname__": widget.__name__})
 
 
-GovTextInput = _rendered(wtf.GovTextInput)
+GovTextInput = _rendered(wtf.GovTextInput, planned=_PlannedInput)
 GovPasswordInput = _rendered(wtf.GovPasswordInput)
-GovCheckboxesInput = _rendered(wtf.GovCheckboxesInput, _Choices)
-GovCheckboxInput = _rendered(wtf.GovCheckboxInput, _OneCheckbox)
-GovRadioInput = _rendered(wtf.GovRadioInput, _Choices)
-GovDateInput = _rendered(wtf.GovDateInput)
+GovCheckboxesInput = _rendered(wtf.GovCheckboxesInput, _Choices, _PlannedChoices)
+GovCheckboxInput = _rendered(wtf.GovCheckboxInput, _OneCheckbox, _PlannedCheckbox)
+GovRadioInput = _rendered(wtf.GovRadioInput, _Choices, _PlannedChoices)
+GovDateInput = _rendered(wtf.GovDateInput, planned=PlannedDate)
 GovFileInput = _rendered(wtf.GovFileInput)
-GovSubmitInput = _rendered(wtf.GovSubmitInput)
-GovTextArea = _rendered(wtf.GovTextArea)
-GovCharacterCount = _rendered(wtf.GovCharacterCount)
-GovSelect = _rendered(wtf.GovSelect)
+GovSubmitInput = _rendered(wtf.GovSubmitInput, planned=_PlannedInput)
+GovTextArea = _rendered(wtf.GovTextArea, planned=_PlannedInput)
+GovCharacterCount = _rendered(wtf.GovCharacterCount, planned=_PlannedInput)
+GovSelect = _rendered(wtf.GovSelect, planned=_PlannedSelect)
+# The widgets whose plans are used (exactly these classes: a subclass may map otherwise).
+_PLANNED: Final[set[type[Any]]] = {
+    GovTextInput, GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovSubmitInput,
+    GovTextArea, GovCharacterCount, GovSelect, GovDateInput}
 
 
 class _Globals(ChainMap[str, Any]):

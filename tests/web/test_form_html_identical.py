@@ -123,6 +123,7 @@ def old_render(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
             monkeypatch.delattr(govuk_widgets._Rendered, "merge_params")
             monkeypatch.delattr(govuk_widgets._Choices, "__call__")
             monkeypatch.delattr(govuk_widgets._OneCheckbox, "__call__")
+            monkeypatch.delattr(govuk_widgets._Planned, "__call__")
         else:
             monkeypatch.undo()
 
@@ -178,6 +179,43 @@ def test_text_a_user_typed_is_escaped_and_never_kept(render_app: Flask) -> None:
                        for c in memo[template].shapes.values()), template
         assert "Narrative-only" not in repr([c.pieces for shapes in kept
                                              for c in shapes.values() if c is not None])
+
+
+def test_a_field_plan_fills_each_call_with_its_own_values(
+        render_app: Flask, old_render: Callable[[bool], None]) -> None:
+    """A field's plan (learnt from one call) shows what the next call holds, typed text, ticks
+    and dates, never the first call's; and keeps no text of either."""
+    from portal.concerns.forms import ConcernForm
+
+    # The same boxes ticked (which are is part of a plan's signature), other words and dates.
+    first = {"when_text": "Break time <first>", "what_happened": "Told by a friend",
+             "child_ids": ["c-2"], "occurred_on": ["3", "11", "2026"]}
+    second = {"when_text": "Lunch & after", "what_happened": "Seen on a phone",
+              "child_ids": ["c-2"], "occurred_on": ["14", "10", "2025"]}
+
+    def fields(data: dict[str, Any]) -> list[str]:
+        form = ConcernForm(formdata=MultiDict(data), meta={"csrf": False})
+        form.child_ids.choices = list(CHOICES)
+        return [str(form.when_text()), str(form.what_happened(params={"rows": 8})),
+                str(form.child_ids()), str(form.occurred_on())]
+
+    with render_app.test_request_context("/"):
+        govuk_widgets._plans.clear()
+        fields(first)  # learnt here
+        planned = len(govuk_widgets._plans)
+        got = fields(second)  # filled from the plans
+        assert len(govuk_widgets._plans) == planned >= 4
+        old_render(True)
+        expected = fields(second)
+        old_render(False)
+    assert got == expected
+    page = "".join(got)
+    assert "Lunch &amp; after" in page and "Seen on a phone" in page and "2025" in page
+    assert "Break time" not in page and "Told by a friend" not in page
+    assert re.search(r'value="c-2" checked', page) and not re.search(r'value="c-1" checked', page)
+    kept = repr([(sig, getattr(plan, "pick", None)) for sig, plan in govuk_widgets._plans.items()])
+    for text in ("Break time", "Lunch", "Told by", "Seen on", "Amira", "2026", "2025"):
+        assert text not in kept, text
 
 
 _VARYING = [
