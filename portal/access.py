@@ -50,6 +50,7 @@ from sqlalchemy import (
 )
 from werkzeug.exceptions import Conflict, NotFound
 
+from .kept import kept
 from .models import (
     Addendum,
     Assessment,
@@ -242,7 +243,7 @@ def concerns_visible_to(user: Any) -> Select[Concern]:
 
 
 def concern_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`concerns_visible_to` as a clause on `Concern` built once per process, with the values
+    """`concerns_visible_to` as a clause on `Concern` built once per thread, with the values
     to bind it to at execution (see `attachment_visible_bound`)."""
     for dsl, roles in ((True, (DSL,)), (False, (STAFF,))):
         school = _school_of(user, *roles)
@@ -252,7 +253,7 @@ def concern_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any
     return _no_rows(), {}
 
 
-@functools.cache
+@kept
 def _concern_visible_bound(dsl: bool) -> ColumnElement[bool]:
     return _concern_visible(bindparam("scope_school_id"), bindparam("scope_user_id"), dsl=dsl)
 
@@ -276,7 +277,7 @@ def children_visible_to(user: Any) -> Select[Child]:
 
 
 def child_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`children_visible_to` as a clause on `Child` built once per process, with the values to
+    """`children_visible_to` as a clause on `Child` built once per thread, with the values to
     bind it to at execution (see `attachment_visible_bound`)."""
     return _dsl_school_bound(user, _child_of_school)
 
@@ -304,7 +305,7 @@ def incident_visible_to(user: Any) -> Any:
 
 
 def incident_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`incident_visible_to` built once per process, with the values to bind it to at
+    """`incident_visible_to` built once per thread, with the values to bind it to at
     execution (see `attachment_visible_bound`)."""
     return _dsl_school_bound(user, _incident_of_school)
 
@@ -339,7 +340,7 @@ def school_row_visible_to(user: Any, model: type[Any]) -> ColumnElement[bool]:
 
 def school_row_visible_bound(user: Any, model: type[Any]
                              ) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`school_row_visible_to` built once per process (per table), with the values to bind it
+    """`school_row_visible_to` built once per thread (per table), with the values to bind it
     to at execution (see `attachment_visible_bound`)."""
     if model not in SCHOOL_ONLY_MODELS:
         raise TypeError(f"{model.__name__} is not a school-only record table")
@@ -350,7 +351,7 @@ def school_row_visible_bound(user: Any, model: type[Any]
     return _school_row_bound(bound), {"scope_school_id": school}
 
 
-@functools.cache
+@kept
 def _school_row_bound(model: Any) -> ColumnElement[bool]:  # a model class
     return _school_row(model, bindparam("scope_school_id"))
 
@@ -378,7 +379,7 @@ def referral_visible_to(user: Any) -> ColumnElement[bool]:
 
 
 def referral_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`referral_visible_to` built once per process, with the values to bind it to at
+    """`referral_visible_to` built once per thread, with the values to bind it to at
     execution (see `attachment_visible_bound`)."""
     authority = _authority_of(user)
     if authority is not None:
@@ -386,7 +387,7 @@ def referral_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, An
     return _dsl_school_bound(user, _referral_of_school)
 
 
-@functools.cache
+@kept
 def _referral_to_authority_bound() -> ColumnElement[bool]:
     return _referral_to_authority(bindparam("scope_authority_id"))
 
@@ -432,7 +433,7 @@ def attachments_visible_to(user: Any) -> Select[Attachment]:
 
 
 def attachment_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`attachments_visible_to` as a clause on `Attachment` built once per process, with the
+    """`attachments_visible_to` as a clause on `Attachment` built once per thread, with the
     values to bind it to at execution: for a statement a read model also builds once (issue 15:
     building the query cost more than running it)."""
     school = _school_of(user, DSL)
@@ -448,7 +449,7 @@ def attachment_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, 
 def _dsl_school_bound(user: Any, rule: Callable[[Any], ColumnElement[bool]]
                       ) -> tuple[ColumnElement[bool], dict[str, Any]]:
     """A DSL's share by `rule` (the rule written once, of the school: a value or a bind
-    parameter) as a clause built once per process and the user's school to bind it to;
+    parameter) as a clause built once per thread and the user's school to bind it to;
     nothing for anyone else."""
     school = _school_of(user, DSL)
     if school is None:
@@ -456,18 +457,18 @@ def _dsl_school_bound(user: Any, rule: Callable[[Any], ColumnElement[bool]]
     return _bound_to_school(rule), {"scope_school_id": school}
 
 
-@functools.cache
+@kept
 def _bound_to_school(rule: Callable[[Any], ColumnElement[bool]]) -> ColumnElement[bool]:
     return rule(bindparam("scope_school_id"))
 
 
-@functools.cache
+@kept
 def _no_rows() -> ColumnElement[bool]:
     """Nothing (for a role with no share), built once."""
     return false()
 
 
-@functools.cache
+@kept
 def _attachment_visible_bound(staff: bool) -> ColumnElement[bool]:
     return _attachment_visible(bindparam("scope_school_id"),
                                bindparam("scope_user_id") if staff else None)
@@ -494,7 +495,7 @@ def transfers_visible_to(user: Any) -> Select[FileTransfer]:
 
 
 def transfer_visible_bound(user: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`transfers_visible_to` as a clause on `FileTransfer` built once per process, with the
+    """`transfers_visible_to` as a clause on `FileTransfer` built once per thread, with the
     values to bind it to at execution (as `attachment_visible_bound`; issue 15)."""
     return _dsl_school_bound(user, _transfer_visible)
 
@@ -557,7 +558,7 @@ def get_concern_or_404(user: Any, ident: Any) -> Concern:
 
 
 def get_child_or_404(user: Any, ident: Any) -> Child:
-    """The child, as `children_visible_to` finds it: one statement built once per process
+    """The child, as `children_visible_to` finds it: one statement built once per thread
     (`child_visible_bound`), the user's school and the id bound at execution (issue 15)."""
     visible, values = child_visible_bound(user)
     found = db.session.execute(
@@ -567,7 +568,7 @@ def get_child_or_404(user: Any, ident: Any) -> Child:
     return found
 
 
-@functools.lru_cache(maxsize=4)  # per share: a DSL's, or nothing
+@kept  # per share: a DSL's, or nothing
 def _child_by_id(visible: ColumnElement[bool]) -> Select[Child]:
     return select(Child).where(visible, Child.id == bindparam("child_id"))
 
@@ -587,7 +588,7 @@ def get_incident_or_404(user: Any, ident: Any, *options: Any) -> Incident:
     return found
 
 
-@functools.lru_cache(maxsize=8)  # one per page's options: a few in the whole portal
+@kept  # one per page's options: a few in the whole portal
 def _incident_by_id(options: tuple[Any, ...]) -> Select[Incident]:
     school: Any = bindparam("school_id")  # the user's school, bound at execution
     return (select(Incident)

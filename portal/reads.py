@@ -23,10 +23,11 @@
   names it shows.
 * `corrections_named` reads a row's corrections (R5), each with its author's name, joined to
   the row's own statement (a row has few).
-* A page's own statements that run on every request are built once per process
-  (`functools.cache` on a function returning the statement with `bindparam`s, executed with
-  the values): building a statement with loader options costs about 0.3 ms of Python each time,
-  and a statement kept is also spared its cache key (memoised on it). The incident page's read
+* A page's own statements that run on every request are built once per thread
+  (`portal.kept.kept` on a function returning the statement with `bindparam`s, executed with
+  the values; never shared between threads, portal/kept.py says why): building a statement
+  with loader options costs about 0.3 ms of Python each time, and a statement kept is also
+  spared its cache key (memoised on it). The incident page's read
   model does this (its children, decisions, concerns, hand-over records, referrals and calls).
 * `commit_keeping_loaded` commits (a page's audit event) without expiring every loaded row:
   the page shows what was read in this transaction, and rendering it must not load each row

@@ -12,7 +12,6 @@ row, so there is no `_user_id` or remember-me cookie to trust.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any, Final
 
 from flask import Flask, flash, g, redirect, request, session, url_for
@@ -21,6 +20,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock, reads
+from ..kept import kept
 from ..models import AuthSession, User, db
 from ..safe_redirect import safe_next
 from ..services import accounts
@@ -60,9 +60,9 @@ ROW_WITH_ORG: Final = (
 )
 
 
-@functools.cache
+@kept
 def _row_statement() -> Select[Any]:
-    """Built once per process (issue 15, as portal/reads.py says): building it with its loader
+    """Built once per thread (issue 15, as portal/reads.py says): building it with its loader
     options each request cost more than running it, and a kept statement keeps its cache key."""
     return (select(AuthSession, reads.AUTHORITIES_STAMP).options(*ROW_WITH_ORG)
             .where(AuthSession.token_hash == bindparam("token_hash")))

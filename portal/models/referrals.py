@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Collection
 from typing import Any, Final, cast
@@ -36,6 +35,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from ..kept import kept
 from .accounts import User
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
@@ -172,7 +172,7 @@ RUNNING_RESPONSES_CONDITION: Final = ReferralResponse.outcome.in_(
 # Settled: the one rule, and the stored mark kept from it
 
 
-@functools.cache
+@kept
 def settled_rule() -> ColumnElement[bool]:
     """SQL: an answered referral with nothing left that can fall due or need the authority.
 

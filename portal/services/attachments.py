@@ -9,7 +9,6 @@ deleted (R1). Uploads and downloads are audited with ids and codes only.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import unicodedata
 import uuid
@@ -28,6 +27,7 @@ from ..attachments import (
     check_upload,
     size_text,
 )
+from ..kept import kept
 from ..models import Attachment, Incident, ReferralAttachment, User, db, new_id
 from ..models.base import plain_value
 from .child_file import when_text
@@ -147,7 +147,7 @@ class AttachmentRow:
 
 def incident_attachments(user: Any, incident: Incident) -> list[AttachmentRow]:
     """The attachments on `incident` that `user` may see, oldest first."""
-    # Columns, not objects, in a statement built once per process (issue 15): the page shows
+    # Columns, not objects, in a statement built once per thread (issue 15): the page shows
     # these only, decrypted as the objects' attributes would be (`plain_value`).
     visible, scope = attachment_visible_bound(user)
     rows = db.session.execute(_incident_attachments(visible),
@@ -168,7 +168,7 @@ def incident_attachments(user: Any, incident: Incident) -> list[AttachmentRow]:
     ]
 
 
-@functools.lru_cache(maxsize=4)  # one per kind of `attachment_visible_bound`
+@kept  # one per kind of `attachment_visible_bound`
 def _incident_attachments(visible: ColumnElement[bool]) -> Select[
         uuid.UUID, uuid.UUID, str, int, dt.datetime, bytes | None, bytes | None, str]:
     return (select(Attachment.id, Attachment.school_id, Attachment.content_type, Attachment.size,

@@ -18,7 +18,6 @@ Corrections (`Addendum`) are shown beside the original they correct, which is ne
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -51,6 +50,7 @@ from ..access import (
     school_row_visible_bound,
 )
 from ..crypto import normalise_for_index
+from ..kept import kept
 from ..models import (
     Addendum,
     Attachment,
@@ -304,7 +304,7 @@ _Scope = tuple[Any, ...]  # the bound shares (access.*_bound) a file's statement
 
 
 def _scope_of(user: Any, child: Child) -> tuple[_Scope, dict[str, Any]]:
-    """The user's shares the file's statements use, as clauses built once per process, and
+    """The user's shares the file's statements use, as clauses built once per thread, and
     the values (the user's, the child's) to bind them to at execution."""
     concern, values = concern_visible_bound(user)
     incident, more = incident_visible_bound(user)
@@ -324,7 +324,7 @@ def _scope_of(user: Any, child: Child) -> tuple[_Scope, dict[str, Any]]:
     return tuple(clauses), values
 
 
-@functools.lru_cache(maxsize=8)  # one per kind of share: a DSL's, in practice
+@kept  # one per kind of share: a DSL's, in practice
 def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
     """One row (id, kind, at, order) per line of the file's chronology, as SQL (a UNION),
     and the subqueries of the ids it is built from. Nothing is loaded or decrypted here:
@@ -398,7 +398,7 @@ def _timeline_rows(concern_ids: Any, parts: Any, decisions: Any, standalone: Any
 
 
 
-@functools.lru_cache(maxsize=32)  # per share, order, paged or whole, authority or none
+@kept  # per share, order, paged or whole, authority or none
 def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bool) -> Any:
     """The page's keys (or the whole file's) and the file's length in one statement (a
     window count), with the name of the child's authority (`_authority_name`) on each row,
@@ -443,9 +443,9 @@ def _ids(name: str, column: Any) -> Any:
     return column.in_(bindparam(name, expanding=True, type_=column.type))
 
 
-@functools.lru_cache(maxsize=8)  # per share
+@kept  # per share
 def _incidents_statement(scope: _Scope) -> Any:
-    """The page's incidents (`_Builder._incidents`), built once per process."""
+    """The page's incidents (`_Builder._incidents`), built once per thread."""
     part_row, attachment = scope[2], scope[7]
     return (select(IncidentChild).where(part_row).add_columns(Incident, Attachment)
             .outerjoin(Incident, and_(Incident.id == IncidentChild.incident_id,
@@ -455,9 +455,9 @@ def _incidents_statement(scope: _Scope) -> Any:
             .order_by(IncidentChild.position, Attachment.uploaded_at))
 
 
-@functools.lru_cache(maxsize=32)  # per share, and whether by ids, by sources or both
+@kept  # per share, and whether by ids, by sources or both
 def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
-    """The page's notes (`_Builder._load`), built once per process."""
+    """The page's notes (`_Builder._load`), built once per thread."""
     entry_row, received_row, attachment = scope[4], scope[5], scope[7]
     child_id: Any = bindparam("file_child_id")
     wanted = ([_ids("page_entries", ChildRecordEntry.id)] if by_id else []) + (
@@ -474,20 +474,20 @@ def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id))
 
 
-@functools.lru_cache(maxsize=8)  # per share
+@kept  # per share
 def _addenda_statement(scope: _Scope) -> Any:
-    """The corrections of what the page shows (`_Builder._load`), built once per process."""
+    """The corrections of what the page shows (`_Builder._load`), built once per thread."""
     return (select(Addendum).where(scope[6], _ids("page_targets", Addendum.target_id))
             .order_by(Addendum.created_at))
 
 
 
-@functools.lru_cache(maxsize=16)  # per share, and whether the child is in a family group
+@kept  # per share, and whether the child is in a family group
 def _others_statement(scope: _Scope, in_group: bool) -> Any:
     """Every other child the whole file touches (not only this page): their names are
     redacted from all free text (R6). Ids found in SQL; only those children are loaded. With
     them, the others of the child's family group (`_family`): no statement of its own. Built
-    once per process."""
+    once per thread."""
     _rows, concern_ids_q, incident_ids_q, _decisions, _parts = _timeline(scope)
     other_ids_q = union_all(
         select(ConcernChild.child_id).where(
@@ -503,9 +503,9 @@ def _others_statement(scope: _Scope, in_group: bool) -> Any:
             .where(Child.id != bindparam("file_child_id"), or_(linked, in_family)))
 
 
-@functools.lru_cache(maxsize=16)  # per share, and which of the two parts
+@kept  # per share, and which of the two parts
 def _names_statement(scope: _Scope, index: bool, users: bool) -> Any:
-    """The name lookups (`_Builder.load_names`), built once per process: with `index`, the
+    """The name lookups (`_Builder.load_names`), built once per thread: with `index`, the
     blind indexes of every other child of the school, (id, full, family, 1) rows, the id as
     the database gives it (not made a UUID: only a child a text names is); with `users`, the
     names of the users `page_users`, (id, name, name, 0) rows."""
@@ -521,9 +521,9 @@ def _names_statement(scope: _Scope, index: bool, users: bool) -> Any:
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-@functools.lru_cache(maxsize=8)  # per share
+@kept  # per share
 def _named_statement(scope: _Scope) -> Any:
-    """The school's children a text names (`_Builder.named_in`), built once per process."""
+    """The school's children a text names (`_Builder.named_in`), built once per thread."""
     return select(Child).where(scope[8], _ids("named_children", Child.id))
 
 
@@ -540,7 +540,7 @@ class _Builder:
         self.user = user
         self.child = child
         self.name_family = name_family
-        # The shares the file's statements are built on (once per process) and their values.
+        # The shares the file's statements are built on (once per thread) and their values.
         self.scope, self.params = _scope_of(user, child)
         self._received_files: dict[uuid.UUID, Attachment] = {}
         self.others: dict[uuid.UUID, Child] = {}
@@ -679,7 +679,7 @@ class _Builder:
 
     def timeline(self) -> tuple[Any, Any, Any, Any, Any]:
         """One row (id, kind, at, order) per line of the file's chronology, as SQL (a UNION),
-        and the subqueries of the ids it is built from (`_timeline`: built once per process,
+        and the subqueries of the ids it is built from (`_timeline`: built once per thread,
         run with `self.params`)."""
         return _timeline(self.scope)
 
@@ -844,7 +844,7 @@ class _Builder:
 
     def _load_others(self, concern_ids_q: Any, incident_ids_q: Any) -> None:
         """`self.others`: every other child the file links (`_others_statement`; the
-        timeline's `concern_ids_q` and `incident_ids_q`, built with it once per process)."""
+        timeline's `concern_ids_q` and `incident_ids_q`, built with it once per thread)."""
         group = self.child.family_group
         self.others, self.family = {}, []
         for other, was_linked, was_family in db.session.execute(

@@ -10,7 +10,6 @@ do `OpenIncident` and `IncidentPart`, the dashboard's open incidents read as col
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -21,6 +20,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from .. import reads
 from ..clock import uk_local
+from ..kept import kept
 from ..models import Child, Incident, IncidentChild, School, db
 from ..rules import AdultHarmed, ChildFacts, IncidentFacts
 
@@ -128,9 +128,9 @@ def children_of_incidents(
 def open_incidents(
     share: tuple[ColumnElement[bool], dict[str, Any]],
 ) -> tuple[list[OpenIncident], dict[uuid.UUID, list[IncidentPart]]]:
-    """The open incidents of `share` (a clause on `Incident` built once per process and the
+    """The open incidents of `share` (a clause on `Incident` built once per thread and the
     values it binds, from `portal.access`: `incident_visible_bound`), oldest first, and by
-    incident id their children in order, in one statement built once per process: each
+    incident id their children in order, in one statement built once per thread: each
     incident's and each part's columns, each child loaded as an object (its names and facts
     decrypted as every other page does)."""
     visible, values = share
@@ -148,7 +148,7 @@ def open_incidents(
     return list(incidents.values()), children
 
 
-@functools.lru_cache(maxsize=4)  # one per share clause (a DSL's, nobody's): built once
+@kept  # one per share clause (a DSL's, nobody's): built once
 def _open_incidents(visible: ColumnElement[bool]) -> Select[Any]:
     # Aliased: the share's own clauses on incident_children and children (portal/access.py
     # hides an incident about destroyed children only) must stay about the whole incident, not

@@ -51,6 +51,7 @@ from ..access import (
     school_rows_visible_to,
 )
 from ..attachments import AttachmentStore
+from ..kept import kept
 from ..models import (
     Attachment,
     Child,
@@ -548,7 +549,7 @@ class ChildPanels:
 
 def child_panels_query(user: Any, child: Child) -> tuple[Any, dict[str, Any]]:
     """The statement of the sealed files sent and the copies released of `child`'s file
-    (`child_panels_statement`, built once per process) and the values to run it with: the
+    (`child_panels_statement`, built once per thread) and the values to run it with: the
     user's shares (access.school_row_visible_bound) and the child (`panel_child_id`)."""
     exports, values = school_row_visible_bound(user, SealedExport)
     copies, more = school_row_visible_bound(user, Disclosure)
@@ -556,14 +557,14 @@ def child_panels_query(user: Any, child: Child) -> tuple[Any, dict[str, Any]]:
                                                       "panel_child_id": child.id}
 
 
-@functools.lru_cache(maxsize=8)  # per share: a DSL's, in practice
+@kept  # per share: a DSL's, in practice
 def child_panels_statement(exports: Any, copies: Any) -> Any:
     """Rows (export, copy, copy's releaser's name) of the child `panel_child_id`, each list
     joined to one row, so a file with neither reads one row of nulls and one with both reads
     each pair (a file is sent or copied a few times at most; the copies' PDFs are not read).
     `exports` and `copies` are the user's shares as bound clauses
     (access.school_row_visible_bound), in each join: never "everything" when a select has no
-    condition to lend. Built once per process (issue 15). `transfer.file_panels` joins the
+    condition to lend. Built once per thread (issue 15). `transfer.file_panels` joins the
     file's transfers to it: one statement for the file's moves."""
     one = select(literal(1).label("one")).subquery()
     child_id: Any = bindparam("panel_child_id")

@@ -23,7 +23,6 @@ Nothing here reads Flask's request or builds a URL.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import re
 import uuid
@@ -45,6 +44,7 @@ from sqlalchemy import (
 
 from .. import audit, reads
 from ..clock import from_uk_local, uk_local
+from ..kept import kept
 from ..models import (
     OUTSIDE_REFERRAL_ROUTE,
     POLICE_METHOD_WORDS,
@@ -460,7 +460,7 @@ class RouteFacts:
 
 
 def _route_facts_statement() -> CompoundSelect[Any]:
-    """`route_facts`' statement, built once per process (issue 15: building it cost more CPU
+    """`route_facts`' statement, built once per thread (issue 15: building it cost more CPU
     than running it): the incidents' ids are bound when it runs (`ids`, an expanding IN)."""
     text = String()
     ids: BindParameter[Any] = bindparam("ids", expanding=True)
@@ -593,7 +593,7 @@ def records_of(incident: Incident, *, as_shown: bool = False) -> list[RouteHando
         "incident_id": incident.id, "school_id": incident.school_id}).unique())
 
 
-@functools.cache  # built once per process, bound at execution (portal/reads.py)
+@kept  # built once per thread, bound at execution (portal/reads.py)
 def _records_of(as_shown: bool) -> Select[RouteHandover]:
     query = select(RouteHandover).where(RouteHandover.incident_id == bindparam("incident_id"),
                                         RouteHandover.school_id == bindparam("school_id"))

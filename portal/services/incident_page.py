@@ -11,7 +11,6 @@ the rules-version preview all read that one result. It composes the services' ow
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import reads
 from ..clock import uk_local
+from ..kept import kept
 from ..models import (
     Addendum,
     Assessment,
@@ -96,7 +96,7 @@ PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),
                        joinedload(Incident.last_two_assessments))
 
 
-@functools.cache  # built once per process, bound at execution (portal/reads.py)
+@kept  # built once per thread, bound at execution (portal/reads.py)
 def _children_and_sent_query() -> Select[IncidentChild, bool, ParentContact]:
     sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
     return (select(IncidentChild, sent.label("sent"), ParentContact)
@@ -185,7 +185,7 @@ def _calls(incident: Incident) -> list[ConsultationCall]:
         "incident_id": incident.id, "school_id": incident.school_id}))
 
 
-@functools.cache  # built once per process, bound at execution (portal/reads.py)
+@kept  # built once per thread, bound at execution (portal/reads.py)
 def _calls_query() -> Select[ConsultationCall]:
     return (select(ConsultationCall)
             .where(ConsultationCall.incident_id == bindparam("incident_id"),

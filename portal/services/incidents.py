@@ -10,7 +10,6 @@ never silently overwrite each other (`StaleVersion`).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import json
 import uuid
@@ -24,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, wording
 from ..clock import from_uk_local, uk_local
+from ..kept import kept
 from ..models import (
     Addendum,
     Assessment,
@@ -219,7 +219,7 @@ def concern_children(concerns: Iterable[Concern]) -> list[Child]:
     return list(seen.values())
 
 
-@functools.cache  # built once per process, bound at execution (portal/reads.py)
+@kept  # built once per thread, bound at execution (portal/reads.py)
 def _concerns_with_children() -> Select[uuid.UUID, Child]:
     return (select(Concern.id, Child)
             .join(IncidentConcern, IncidentConcern.concern_id == Concern.id)
@@ -249,7 +249,7 @@ def decisions(incident: Incident, *, as_shown: bool = False) -> list[Decision]:
     return list(db.session.scalars(_decisions(as_shown), {"incident_id": incident.id}).unique())
 
 
-@functools.cache  # built once per process, bound at execution (portal/reads.py)
+@kept  # built once per thread, bound at execution (portal/reads.py)
 def _decisions(as_shown: bool) -> Select[Decision]:
     query = select(Decision).where(Decision.incident_id == bindparam("incident_id"))
     if as_shown:
@@ -1348,7 +1348,7 @@ def _children_text(children: Iterable[Child]) -> str:
     return ", ".join(c.redacted_label for c in children) or "No children named"
 
 
-@functools.cache  # built once per process; the scoping stays the caller's (portal/access.py)
+@kept  # built once per thread; the scoping stays the caller's (portal/access.py)
 def _concern_children() -> tuple[Any, Any, Any]:
     """The link and child aliases of `_waiting_concerns`, and its loader option."""
     link, child = aliased(ConcernChild), aliased(Child, name="child")
@@ -1362,7 +1362,7 @@ def _concern_children() -> tuple[Any, Any, Any]:
 def _waiting_concerns(
     share: tuple[ColumnElement[bool], dict[str, Any]],
 ) -> dict[uuid.UUID, list[Any]]:
-    """The submitted concerns of `share` (a clause on `Concern` built once per process and the
+    """The submitted concerns of `share` (a clause on `Concern` built once per thread and the
     values it binds: `access.concern_visible_bound`), oldest first, each as its rows: the
     concern's columns the dashboard shows and one child it names (`child`, None for a concern
     naming none). No `Concern` objects: loading each cost more than the rest of its item."""
@@ -1373,9 +1373,9 @@ def _waiting_concerns(
     return out
 
 
-@functools.lru_cache(maxsize=4)  # one per share clause (a DSL's, staff's, nobody's)
+@kept  # one per share clause (a DSL's, staff's, nobody's)
 def _waiting_statement(visible: ColumnElement[bool]) -> Select[Any]:
-    """`_waiting_concerns`' statement, built once per process; the share's values bound at
+    """`_waiting_concerns`' statement, built once per thread; the share's values bound at
     execution. The link and child are aliased, as loading them with the concern did:
     `portal.access`'s clauses name those tables themselves."""
     link, child, only = _concern_children()
@@ -1391,7 +1391,7 @@ def dashboard(concern_share: tuple[ColumnElement[bool], dict[str, Any]],
               incident_share: tuple[ColumnElement[bool], dict[str, Any]],
               now: dt.datetime) -> Dashboard:
     """Counts and short lists for a DSL. Takes the user's shares from `portal.access`, each a
-    clause built once per process and the values it binds (`concern_visible_bound`,
+    clause built once per thread and the values it binds (`concern_visible_bound`,
     `incident_visible_bound`): the statements are built once too."""
     # A fixed number of queries however many concerns and incidents are open.
     concerns = _waiting_concerns(concern_share)

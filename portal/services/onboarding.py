@@ -25,7 +25,6 @@ that was rolled back.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from typing import Any, Final, Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, select
 
+from ..kept import kept
 from ..models import ROLE_LABELS, User, db
 from ..passwords import password_problem
 from ..refusal import Refused
@@ -112,7 +112,7 @@ def _awaits_none(peer: Any) -> bool:
 
 
 def awaiting_bound(peer: Any) -> tuple[ColumnElement[bool] | None, dict[str, Any]]:
-    """`awaiting_clause` built once per process (per kind of organisation), with the values to
+    """`awaiting_clause` built once per thread (per kind of organisation), with the values to
     bind it to at execution (`peer_org`, `peer_role`, `peer_id`): for a statement a page
     builds once (issue 15). None (and no values) if it lists none."""
     if _awaits_none(peer):
@@ -123,7 +123,7 @@ def awaiting_bound(peer: Any) -> tuple[ColumnElement[bool] | None, dict[str, Any
         "peer_role": peer.role, "peer_id": peer.id}
 
 
-@functools.cache
+@kept
 def _awaiting_bound(by_school: bool) -> ColumnElement[bool]:
     org = User.school_id if by_school else User.local_authority_id
     return _awaiting(org == bindparam("peer_org"), bindparam("peer_role"),

@@ -15,7 +15,6 @@ live in `portal.services.handover` (used by this module and by the incidents fea
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import json
@@ -40,6 +39,7 @@ from sqlalchemy.orm import defer
 from .. import audit, reads, wording
 from ..attachments import AttachmentStore
 from ..clock import uk_local
+from ..kept import kept
 from ..models import (
     Attachment,
     ConsultationCall,
@@ -228,7 +228,7 @@ def sent_for(incident: Incident) -> tuple[list[Referral], dict[uuid.UUID, list[R
     return list(sent.values()), responses
 
 
-@functools.cache  # built once per process, bound at execution (portal/reads.py)
+@kept  # built once per thread, bound at execution (portal/reads.py)
 def _sent_for() -> Select[Referral, ReferralResponse]:
     return (select(Referral, ReferralResponse)
             .outerjoin(ReferralResponse, and_(
@@ -902,7 +902,7 @@ _settled = settled_rule
 def live_referrals(share: tuple[ColumnElement[bool], dict[str, Any]],
                    now: dt.datetime) -> tuple[list[ReferralView], int]:
     """(views of the referrals of `share` (`access.referral_visible_bound(user)`: a clause
-    built once per process and the values it binds) that may still need something, sorted; how
+    built once per thread and the values it binds) that may still need something, sorted; how
     many others are settled and not loaded)."""
     visible, values = share
     rows = db.session.execute(_live_referrals(visible), values).all()
@@ -921,9 +921,9 @@ def live_referrals(share: tuple[ColumnElement[bool], dict[str, Any]],
             (rows[0][0] if rows else 0) - len(live))
 
 
-@functools.lru_cache(maxsize=4)  # one per share clause (an adviser's, a DSL's, nobody's)
+@kept  # one per share clause (an adviser's, a DSL's, nobody's)
 def _live_referrals(visible: ColumnElement[bool]) -> Select[Any]:
-    """`live_referrals`' statement, built once per process (issue 15)."""
+    """`live_referrals`' statement, built once per thread (issue 15)."""
     # Every referral is settled or not: the rest of a plain count, with no test per referral.
     # One statement: the count (one row, always) outer-joined to the live referrals (the
     # clause in the join's condition: no subquery of whole referrals, whose every column
@@ -1004,9 +1004,9 @@ def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outco
                     next_due=next_due)
 
 
-@functools.lru_cache(maxsize=8)
+@kept
 def _live_inbox_statement(visible: ColumnElement[bool]) -> Select[Any]:
-    """`_live_inbox_rows`' statement, built once per process for a clause built once per
+    """`_live_inbox_rows`' statement, built once per thread for a clause built once per
     process (`access.referral_visible_bound`: issue 15, building it cost more than running it;
     a few kept, so a clause with its values in it only misses)."""
     total = select(func.count().label("total")).where(visible).subquery()
@@ -1022,7 +1022,7 @@ def _live_inbox_statement(visible: ColumnElement[bool]) -> Select[Any]:
         .order_by(ReferralResponse.recorded_at))
 
 
-@functools.lru_cache(maxsize=8)
+@kept
 def _recent_settled_statement(visible: ColumnElement[bool]
                               ) -> Select[uuid.UUID, bool, str, str | None, dt.datetime, str]:
     """The `ANSWERED_SHOWN` most recently sent settled referrals `visible`, as inbox rows'

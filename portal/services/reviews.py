@@ -10,7 +10,6 @@ review). A decision is due from its review date until a review names it; a revie
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from .. import audit, wording
 from ..clock import uk_local
+from ..kept import kept
 from ..models import Child, Decision, Incident, School, User, db
 from ..refusal import Problem, Refused
 from . import chronology, school_settings
@@ -165,17 +165,16 @@ class ReviewItem:
         return date_text(self.due)
 
 
-# A review of a decision (the NOT EXISTS below). Built once per process: an alias made per call
-# builds its table's column collection again each time (about 0.1 ms a request, issue 15).
-_REVIEW = aliased(Decision)
+# A review of a decision (the NOT EXISTS below): made only in the statement kept per thread
+# (`portal.kept`), so an alias is never shared between threads.
 
 
 def due_reviews(share: tuple[ColumnElement[bool], dict[str, Any]], now: dt.datetime, *,
                 ahead_days: int = COMING_UP_DAYS) -> tuple[list[ReviewItem], list[ReviewItem]]:
     """(due: review date today or past, coming up: within `ahead_days`), oldest first, of the
     decisions not yet reviewed. `share`: the user's decisions from `portal.access`
-    (`school_row_visible_bound(user, Decision)`: a clause built once per process and the values
-    it binds; closed incidents included). One query, built once per process; of each decision
+    (`school_row_visible_bound(user, Decision)`: a clause built once per thread and the values
+    it binds; closed incidents included). One query, built once per thread; of each decision
     only the four columns the list shows."""
     day = today(now)
     visible, values = share
@@ -199,11 +198,11 @@ def due_reviews(share: tuple[ColumnElement[bool], dict[str, Any]], now: dt.datet
     return due, coming
 
 
-@functools.lru_cache(maxsize=4)  # one per share clause (a DSL's, nobody's)
+@kept  # one per share clause (a DSL's, nobody's)
 def _due_reviews(visible: ColumnElement[bool]) -> Select[
         uuid.UUID, uuid.UUID, str, dt.date | None, str, Child]:
     """`due_reviews`' statement: the last day looked at bound as `review_until`."""
-    review = _REVIEW
+    review = aliased(Decision)
     return (select(Decision.id, Decision.incident_id, Decision.kind, Decision.review_on,
                    Incident.reference, Child)
             .select_from(Decision).where(visible)

@@ -20,7 +20,6 @@ Functions flush, never commit; the caller commits.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import uuid
@@ -56,6 +55,7 @@ from ..access import (
 from ..attachments import ALLOWED_TYPES, AttachmentStore, size_text
 from ..clock import uk_local
 from ..crypto.stream import ChunkReader
+from ..kept import kept
 from ..models import (
     Attachment,
     Child,
@@ -676,16 +676,14 @@ def _school_names(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
                                    .where(School.id.in_(wanted))).all())
 
 
-# The sending and receiving schools of a transfer (`rows_for`): aliases built once per process,
-# not per request (each new alias builds the schools table's column collection again).
-_SENDER, _RECEIVER = aliased(School), aliased(School)
 
 
-@functools.cache
+@kept
 def _rows_statement(visible: ColumnElement[bool]) -> Any:
-    """`rows_for`'s statement, built once per process (issue 15) for the visibility clause of
+    """`rows_for`'s statement, built once per thread (issue 15) for the visibility clause of
     `transfer_visible_bound` (bound at execution, with `row_school_id`)."""
-    sender, receiver = _SENDER, _RECEIVER
+    # The sending and receiving schools: aliases made once per thread with the statement.
+    sender, receiver = aliased(School), aliased(School)
     return (select(FileTransfer, Child, sender.name, receiver.name, SchoolTerm)
             .where(visible, FileTransfer.state == "sent")
             .outerjoin(Child, and_(Child.id == FileTransfer.child_id,
@@ -748,9 +746,9 @@ def leavers_and_awaiting(user: Any) -> tuple[list[Child], list[ExportRow]]:
     return per_request("dashboard.leavers_and_awaiting", build)
 
 
-@functools.lru_cache(maxsize=4)  # one per share clause (a DSL's, nobody's)
+@kept  # one per share clause (a DSL's, nobody's)
 def _leavers_and_awaiting(visible: ColumnElement[bool]) -> Select[Child, SealedExport, bool]:
-    """`leavers_and_awaiting`'s statement, built once per process (issue 15): `visible` the
+    """`leavers_and_awaiting`'s statement, built once per thread (issue 15): `visible` the
     user's sealed files (`school_row_visible_bound`), the school bound as `leavers_school_id`."""
     school_id: BindParameter[uuid.UUID] = bindparam("leavers_school_id")
     sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
@@ -857,7 +855,7 @@ def _child_transfers(child: Child, rows: Iterable[Any]) -> ChildTransfers:
 def file_panels(user: Any, child: Child) -> tuple[ChildPanels, ChildTransfers]:
     """The child's file's panels of the file's moves, in one statement (issue 15): the sealed
     files and copies (`file_export.child_panels_query`) with the transfers (`transfers_of`), each
-    list joined to one row (a file moves a few times at most). Built once per process
+    list joined to one row (a file moves a few times at most). Built once per thread
     (`_file_panels_statement`), the child bound at execution."""
     panels, values = child_panels_query(user, child)
     rows = db.session.execute(_file_panels_statement(panels),
@@ -865,7 +863,7 @@ def file_panels(user: Any, child: Child) -> tuple[ChildPanels, ChildTransfers]:
     return child_panels_of(child, rows), _child_transfers(child, (row[3:] for row in rows))
 
 
-@functools.lru_cache(maxsize=8)  # per share (`file_export.child_panels_statement`)
+@kept  # per share (`file_export.child_panels_statement`)
 def _file_panels_statement(panels: Any) -> Any:
     other = aliased(School)
     child_id: Any = bindparam("panel_child_id")

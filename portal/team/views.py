@@ -8,7 +8,6 @@ decide; anyone else gets 404.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from werkzeug.wrappers import Response
 from .. import access, clock, notify
 from ..auth.forms import PlainForm
 from ..form_problems import show_problems
+from ..kept import kept
 from ..models import ROLE_LABELS, AuditEvent, User, db
 from ..refusal import Refused
 from ..services import onboarding
@@ -80,9 +80,9 @@ class Account:
     previous_role: str | None
 
 
-@functools.cache
+@kept
 def _panel_statement(dialect: str, waiting: ColumnElement[bool] | None) -> Select[Any]:
-    """The panel's one statement, built once per process (per database and kind of
+    """The panel's one statement, built once per thread (per database and kind of
     organisation; issue 15), its values bound at execution (`org_id`, `since` and those of
     `onboarding.awaiting_bound`): the notices (the latest 50 events about accounts), each with
     the account it names, and the accounts waiting for approval. Of each event only the four
