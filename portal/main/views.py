@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ..crypto import KeyShredded
+from ..static_files import page_url
 
 bp = Blueprint("main", __name__)
 
@@ -91,7 +92,7 @@ def navigation(app: Flask) -> None:
         items = []
         for endpoint, text, _ in NAVIGATION.get(current_user.role, []):
             if endpoint in app.view_functions:
-                href = url_for(endpoint)
+                href = page_url(endpoint)
                 # The entry's own page is "current" (aria-current="page"), a page of its
                 # section "active" (aria-current="true"): GOV.UK's service navigation.
                 here = not failed and request.path == href
