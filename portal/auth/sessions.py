@@ -231,8 +231,9 @@ def init_app(app: Flask) -> None:
     def _forget(*_: Any) -> None:
         # `g` lives on the application context, which a test client (and any code that pushes
         # its own context) may reuse across requests: never let one request see another's user.
+        here = g._get_current_object()  # once, not per name
         for name in ("auth_row", "auth_touched", "_login_user", "csrf_token"):
-            g.pop(name, None)
+            here.pop(name, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _forget)
     app.teardown_request(_forget)
