@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import ChainMap
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from types import CodeType
 from typing import Any, Final
 
@@ -895,13 +895,23 @@ class _Globals(ChainMap[str, Any]):
     """A template's globals (Jinja: the template's own over the environment's), with `keys()`
     a real dict view: every `{% from ... import %}` runs `context globals - template globals`,
     which over a plain ChainMap tests each global in turn in Python (a tenth of the sign-in
-    page's CPU)."""
+    page's CPU). Iterating them is the environment's own dict's iteration when the template has
+    none of its own: every render and `{% include %}` makes a context, which takes
+    `set(globals)`, and a ChainMap's iteration builds a dict of every key first (issue 15:
+    3.2 µs → 0.9 µs, eight times a page)."""
 
     def keys(self) -> Any:
         own, *rest = self.maps
         if not own and len(rest) == 1:
             return rest[0].keys()
-        return dict(self).keys()
+        # Not dict(self): that asks keys() again, without end.
+        return dict.fromkeys(self).keys()
+
+    def __iter__(self) -> Iterator[str]:
+        own, *rest = self.maps
+        if not own and len(rest) == 1:
+            return iter(rest[0])
+        return super().__iter__()
 
 
 class ProcessBytecodeCache(BytecodeCache):

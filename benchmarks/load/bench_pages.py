@@ -293,16 +293,36 @@ def served(access_log: Path) -> int:
         return sum(1 for _ in f)
 
 
+def app_cpu(master: int, directory: Path) -> dict[str, float]:
+    """The totals app_cpu_wsgi.py's workers last wrote (after they have had time to write)."""
+    time.sleep(0.6)
+    out = {"requests": 0.0, "app_s": 0.0, "gc_s": 0.0}
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        found = directory / f"app_cpu_{pid}.json"
+        if found.exists():
+            for key, value in json.loads(found.read_text()).items():
+                out[key] += float(value)
+    return out
+
+
 def measure(port: int, proc: subprocess.Popen[bytes], access_log: Path, path: str,
             cookie: str | None, args: argparse.Namespace) -> dict[str, float]:
     """Server CPU per request between two quiet points, over the requests gunicorn logged
-    (so requests still running when wrk stops are counted, and none from the warm-up)."""
+    (so requests still running when wrk stops are counted, and none from the warm-up); with
+    --app-cpu, also the part of it spent inside the app and in the garbage collector."""
     wrk(port, path, cookie, 2, args.connections)  # warm-up: templates, key caches
     before, count = quiet(proc.pid), served(access_log)
+    meter = access_log.parent if args.app_cpu else None
+    app_before = app_cpu(proc.pid, meter) if meter else None
     got = wrk(port, path, cookie, args.seconds, args.connections)
     after, done = quiet(proc.pid), served(access_log) - count
     got["served"] = float(done)
     got["cpu_ms"] = (after - before) * 1000 / max(done, 1)
+    if meter and app_before is not None:
+        app_after = app_cpu(proc.pid, meter)
+        metered = max(app_after["requests"] - app_before["requests"], 1.0)
+        got["app_ms"] = (app_after["app_s"] - app_before["app_s"]) * 1000 / metered
+        got["gc_ms"] = (app_after["gc_s"] - app_before["gc_s"]) * 1000 / metered
     return got
 
 
@@ -319,6 +339,9 @@ def main() -> int:
     p.add_argument("--pages", help="only these pages, comma-separated ('sign-in,concern form')")
     p.add_argument("--no-server", action="store_true",
                    help="only the in-process part (statements, profile)")
+    p.add_argument("--app-cpu", action="store_true",
+                   help="serve the portal through load/app_cpu_wsgi.py and split each page's "
+                        "server CPU into the time inside the app and the rest (gunicorn)")
     args = p.parse_args()
     if args.pages:
         wanted = set(args.pages.split(","))
@@ -336,14 +359,19 @@ def main() -> int:
     logs = inst / "bench-logs"
     logs.mkdir(exist_ok=True)
 
-    portal = serve(["wsgi:app"], args.port, env, logs / "portal-gunicorn.log")
+    portal_app = (["--pythonpath", "benchmarks/load", "app_cpu_wsgi:app"] if args.app_cpu
+                  else ["wsgi:app"])
+    portal = serve(portal_app, args.port, {**env, "APP_CPU_DIR": str(logs)},
+                   logs / "portal-gunicorn.log")
     try:
         for name, role, _raw in PAGES:
             results[name]["wrk"] = measure(args.port, portal, logs / "portal-gunicorn.access",
                                            results[name]["path"], cookies.get(role or ""), args)
             w = results[name]["wrk"]
             log(f"{name}: {w['cpu_ms']:.2f} ms CPU a request over {w['served']:.0f}, "
-                f"{w['rps']:.0f} req/s under wrk")
+                f"{w['rps']:.0f} req/s under wrk"
+                + (f"; in the app {w['app_ms']:.2f} ms (garbage collector {w['gc_ms']:.3f}), "
+                   f"around it {w['cpu_ms'] - w['app_ms']:.2f}" if "app_ms" in w else ""))
     finally:
         stop(portal)
     bare = serve(["--chdir", "benchmarks/load", "bare_app:app"], args.port + 1,
@@ -365,7 +393,9 @@ def main() -> int:
             f"| {name} | {w['cpu_ms']:.2f} | {GOALS[name]:g} | {r['statements']} ({r['repeats']}) "
             f"| {w['rps']:.0f} | {w['rps'] / bare_w['rps']:.3f} | {w['p99_ms']:.0f} | "
             + " | ".join(f"{b[c]:.2f}" for c in CATEGORIES) + " |"
-            + (f" {int(w['non_2xx'])} non-2xx!" if w["non_2xx"] else ""))
+            + (f" {int(w['non_2xx'])} non-2xx!" if w["non_2xx"] else "")
+            + (f" in the app {w['app_ms']:.2f} (gc {w['gc_ms']:.3f}), around it "
+               f"{w['cpu_ms'] - w['app_ms']:.2f}" if "app_ms" in w else ""))
     lines.append(f"| bare Flask page ({size:,} bytes) | {bare_w['cpu_ms']:.2f} | | 0 | "
                  f"{bare_w['rps']:.0f} | 1 | {bare_w['p99_ms']:.0f} |" + " |" * len(CATEGORIES))
     table = "\n".join(lines)

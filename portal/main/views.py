@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ..crypto import KeyShredded
+from ..static_files import page_url
 
 bp = Blueprint("main", __name__)
 
@@ -83,18 +84,21 @@ def section_of(role: str, endpoint: str | None) -> str | None:
 def navigation(app: Flask) -> None:
     @app.context_processor
     def nav_items() -> dict[str, Any]:
-        if not current_user.is_authenticated:
+        # The user and the request looked up once, not through their proxies at each use.
+        user = current_user._get_current_object()
+        if not user.is_authenticated:
             return {}
+        req = request._get_current_object()  # type: ignore[attr-defined]
         # A page not found (or refused) belongs to no section: nothing is marked on it.
-        failed = bool(request.environ.get(_ERROR_PAGE))
-        section = None if failed else section_of(current_user.role, request.endpoint)
+        failed = bool(req.environ.get(_ERROR_PAGE))
+        section = None if failed else section_of(user.role, req.endpoint)
         items = []
-        for endpoint, text, _ in NAVIGATION.get(current_user.role, []):
+        for endpoint, text, _ in NAVIGATION.get(user.role, []):
             if endpoint in app.view_functions:
-                href = url_for(endpoint)
+                href = page_url(endpoint)
                 # The entry's own page is "current" (aria-current="page"), a page of its
                 # section "active" (aria-current="true"): GOV.UK's service navigation.
-                here = not failed and request.path == href
+                here = not failed and req.path == href
                 items.append({"text": text, "href": href, "current": here,
                               "active": not here and section == endpoint})
         return {"nav_items": items}
