@@ -791,14 +791,7 @@ class _PlannedChoices(_Planned):
         choices = _choice_parts(field)
         if choices is None:
             return None
-        flags = getattr(field, "flags", ())
-        fixed = (field.id, field.name, "required" in flags, bool(field.errors),
-                 tuple([c[2] for c in choices]))
-        sources = [field.label.text, field.description, *_error(field)]
-        for text, value, _checked in choices:
-            sources.append(text)
-            sources.append(value)
-        return fixed, sources
+        return _with_choices(field, bool(field.errors), choices)
 
 
 class _PlannedCheckbox(_Planned):
@@ -822,15 +815,22 @@ class _PlannedSelect(_Planned):
         extra = _extra(kwargs)
         if extra is None:
             return None
-        choices = [(value, label, selected) for value, label, selected, _ in field.iter_choices()]
-        flags = getattr(field, "flags", ())
-        fixed = (field.id, field.name, "required" in flags, extra,
-                 tuple([c[2] for c in choices]))
-        sources = [field.label.text, field.description, *_error(field)]
-        for value, label, _selected in choices:
-            sources.append(label)
-            sources.append(value)
-        return fixed, sources
+        return _with_choices(field, extra, [
+            (label, value, selected) for value, label, selected, _ in field.iter_choices()])
+
+
+def _with_choices(field: Any, shape: Any, choices: list[tuple[Any, Any, bool]]
+                  ) -> tuple[Any, list[str]]:
+    """The fixed parts (`shape`, and which of the (text, value, ticked) `choices` are ticked)
+    and the sources (label, hint, error, then each choice's text and value) of a field of
+    choices: checkboxes, radios, a select."""
+    flags = getattr(field, "flags", ())
+    fixed = (field.id, field.name, "required" in flags, shape, tuple([c[2] for c in choices]))
+    sources = [field.label.text, field.description, *_error(field)]
+    for text, value, _ticked in choices:
+        sources.append(text)
+        sources.append(value)
+    return fixed, sources
 
 
 class PlannedDate(_Planned):
