@@ -78,15 +78,20 @@ def _spaceless(char: str) -> bool:
             or 0x0E00 <= code <= 0x0E7F or 0x20000 <= code <= 0x2FFFF)
 
 
+# The characters of the scripts in which one character can be a whole name part (Han,
+# Hiragana, Katakana, Hangul), as a regular expression's class (`whole_name_char`).
+WHOLE_NAME_CHARS: Final = "".join(
+    f"\\U{low:08x}-\\U{high:08x}" for low, high in (
+        (0x1100, 0x11FF), (0x3040, 0x30FF), (0x3130, 0x318F), (0x31F0, 0x31FF),
+        (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xA960, 0xA97F), (0xAC00, 0xD7FF),
+        (0xF900, 0xFAFF), (0xFF65, 0xFFDC), (0x1B000, 0x1B16F), (0x20000, 0x3FFFF)))
+_WHOLE_NAME_CHAR: Final = re.compile(f"[{WHOLE_NAME_CHARS}]")
+
+
 def whole_name_char(char: str) -> bool:
     """A character of a script in which one character can be a whole name part (Han,
     Hiragana, Katakana, Hangul): "王" is a whole family name, so it is never an initial."""
-    code = ord(char)
-    return (0x1100 <= code <= 0x11FF or 0x3040 <= code <= 0x30FF or 0x3130 <= code <= 0x318F
-            or 0x31F0 <= code <= 0x31FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
-            or 0xA960 <= code <= 0xA97F or 0xAC00 <= code <= 0xD7FF or 0xF900 <= code <= 0xFAFF
-            or 0xFF65 <= code <= 0xFFDC or 0x1B000 <= code <= 0x1B16F
-            or 0x20000 <= code <= 0x3FFFF)
+    return _WHOLE_NAME_CHAR.match(char) is not None
 
 
 # Zero-width non-joiner: keeps two letters of a joined script apart without a visible gap.

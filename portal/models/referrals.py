@@ -82,6 +82,12 @@ class Referral(IdMixin, Base):
     # in the flush of every change the rule reads (see the flush events below), so the lists
     # read an index instead of working it out from every referral's responses.
     settled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How many children the packet names (NULL for a referral sent before it was kept), and
+    # how many of them have an answer while the latest answer is for one child only (NULL while
+    # it is for every child): `rules.referral_answers`, so the lists say "Answered for 1 of 2
+    # children" from the referral's own columns (walk 10).
+    children: Mapped[int | None] = mapped_column(Integer)
+    children_answered: Mapped[int | None] = mapped_column(Integer)
 
     packet = Encrypted[str](org_attr="local_authority_id")  # JSON, docs/referral-schema.md
 

@@ -297,6 +297,10 @@ class _PageRows:
     attachments: list[Attachment]
     addenda: list[Addendum]
     received: dict[uuid.UUID, ReceivedFile]
+    # The reference of every incident the page's lines are about, whatever page the
+    # incident's own line is on: the page's incidents', and each read with the decision or
+    # note about it (walk 10: a referral's line lost its incident on another page).
+    references: dict[uuid.UUID, str]
 
 
 
@@ -457,12 +461,14 @@ def _incidents_statement(scope: _Scope) -> Any:
 
 @kept  # per share, and whether by ids, by sources or both
 def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
-    """The page's notes (`_Builder._load`), built once per thread."""
-    entry_row, received_row, attachment = scope[4], scope[5], scope[7]
+    """The page's notes (`_Builder._load`), each with the reference of the incident it is
+    about (one not on the page, too), built once per thread."""
+    incident_visible, entry_row, received_row, attachment = scope[1], scope[4], scope[5], scope[7]
     child_id: Any = bindparam("file_child_id")
     wanted = ([_ids("page_entries", ChildRecordEntry.id)] if by_id else []) + (
         [_ids("page_sources", ChildRecordEntry.source_id)] if by_source else [])
-    return (select(ChildRecordEntry).where(entry_row).add_columns(ReceivedFile, Attachment)
+    return (select(ChildRecordEntry).where(entry_row)
+            .add_columns(ReceivedFile, Attachment, Incident.reference)
             .outerjoin(ReceivedFile, and_(
                 ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL,
                 ReceivedFile.id == ChildRecordEntry.source_id,
@@ -470,6 +476,8 @@ def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
                 received_row))
             .outerjoin(Attachment, and_(Attachment.id == ReceivedFile.attachment_id,
                                         attachment))
+            .outerjoin(Incident, and_(Incident.id == ChildRecordEntry.incident_id,
+                                      incident_visible))
             .where(ChildRecordEntry.child_id == child_id, or_(*wanted))
             .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id))
 
@@ -776,6 +784,9 @@ class _Builder:
         entries = [row[0] for row in entry_rows]
         received = {row[1].id: row[1] for row in entry_rows if row[1] is not None}
         self._received_files = {row[2].id: row[2] for row in entry_rows if row[2] is not None}
+        references = {**self._decided_on,
+                      **{row[0].incident_id: row[3] for row in entry_rows if row[3] is not None},
+                      **{i.id: i.reference for i in incidents.values()}}
 
         target_ids = ({c.id for c in concerns} | set(incident_ids) | {p.id for p in parts}
                       | {d.id for d in decisions} | {e.id for e in entries} | outcome_ids
@@ -793,7 +804,7 @@ class _Builder:
         return _PageRows(concerns=concerns, outcomes=outcomes, concern_links=concern_links,
                          all_parts=all_parts, parts=parts, incidents=incidents,
                          decisions=decisions, entries=entries, attachments=attachments,
-                         addenda=addenda, received=received)
+                         addenda=addenda, received=received, references=references)
 
     def _concerns(self, concern_rows: Iterable[Any]) -> tuple[
             list[Concern], dict[uuid.UUID, list[ConcernOutcome]], list[ConcernChild],
@@ -893,9 +904,8 @@ class _Builder:
 
         # A decision about the child on an incident they are not part of ("not involved").
         # (each read with its decision, `_page_keys`)
-        refs = {**self._decided_on, **{i.id: i.reference for i in incidents.values()}}
         for decision in decisions:
-            ev = self.decision_event(decision, refs.get(decision.incident_id))
+            ev = self.decision_event(decision, loaded.references.get(decision.incident_id))
             events[decision.id] = ev
             targets[decision.id] = (ev, None)
         return events, targets
@@ -904,7 +914,7 @@ class _Builder:
                       targets: dict[uuid.UUID, tuple[Event, str | None]]) -> list[Event]:
         """The page's chronology lines: a note on the event they are about, or an event of
         their own (returned)."""
-        incidents, received = loaded.incidents, loaded.received
+        references, received = loaded.references, loaded.received
         entries = loaded.entries
         standalone: list[Event] = []
         for entry in entries:
@@ -919,8 +929,8 @@ class _Builder:
                 owner = Event(
                     id=entry.id, kind="entry", at=entry.occurred_at,
                     heading=_humanise(entry.kind) or "Chronology entry",
-                    incident_reference=(incidents[entry.incident_id].reference
-                                        if entry.incident_id in incidents else None),
+                    incident_reference=(references.get(entry.incident_id)
+                                        if entry.incident_id else None),
                     by=self.user_name(entry.author_id), items=[body],
                 )
                 if entry.kind == FROM_PREVIOUS_SCHOOL:

@@ -17,7 +17,7 @@ from typing import Any, Final, overload
 
 from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
-from ..names import whole_name_char
+from ..names import WHOLE_NAME_CHARS, whole_name_char
 
 
 def may_see_name(of: Child, in_file_of: Child, *, name_family: bool = True) -> bool:
@@ -41,6 +41,14 @@ _NAME_JOIN: Final = r"[\s\-\u2010\u2011.\u00b7_]*"
 _NAME_PARTS: Final = re.compile(r"[\s\-\u2010\u2011.\u00b7_]+")
 # A name spelt out letter by letter: "M a i s i e", "M.A.I.S.I.E", "M-a-i-s-i-e" (3 or more).
 _SPACED_OUT: Final = re.compile(r"(?<!\w)\w(?:[\s.\-\u2010\u2011\u00b7_]{1,3}\w){2,}(?!\w)")
+# What may stand between two parts of one child's name written one after the other ("Amira
+# Okonkwo-Khan" as "Amira Khan", "محمد 王"): they are one mention, so one label. Not a full stop
+# or a comma ("Amira. Amira said", "Khan, Amira": two mentions).
+_ONE_MENTION: Final = re.compile(r"[\s\-\u2010\u2011\u00b7_]*")
+# The edge of a whole word: anything but a letter or digit, or a character of a script written
+# without spaces ("محمد王": the given name, then the family name, with no space between).
+_WORD_BEFORE: Final = f"(?<![^\\W{WHOLE_NAME_CHARS}])"
+_WORD_AFTER: Final = f"(?![^\\W{WHOLE_NAME_CHARS}])"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -105,7 +113,9 @@ class Redactor:
     redacted too, as is a name spelt out ("M a i s i e") or with its parts run together or
     hyphenated ("Mary-Jane", "MaryJane"). Built once for a set of children and reused for every
     text of a file: one compiled pattern, one pass, so a label already written is never
-    matched again by a shorter name.
+    matched again by a shorter name. Parts of one child's name written one after the other
+    ("محمد 王", a given name and the first part of a hyphenated family name) are one mention:
+    one label, not one for each part.
     """
 
     def __init__(self, others: Iterable[Child], in_file_of: Child, *,
@@ -171,9 +181,12 @@ class Redactor:
                 end += 1  # accents written as separate marks after the last letter
             if start < last:
                 continue
-            out.append(text[last:start])
-            out.append(self._tags.get(_compact(match.group(0)), "")
-                       or next(iter(self._tags.values())))
+            tag = (self._tags.get(_compact(match.group(0)), "")
+                   or next(iter(self._tags.values())))
+            # (`out` ends with the last label written, if any)
+            if not (out and out[-1] == tag and _ONE_MENTION.fullmatch(text, last, start)):
+                out.append(text[last:start])
+                out.append(tag)
             last = end
         out.append(text[last:])
         return "".join(out)
@@ -190,8 +203,8 @@ def _alternatives(patterns: list[tuple[str, str, bool]]) -> str:
     def close_run() -> None:
         if run:
             firsts = "".join(sorted({re.escape(first) for _, first, _ in run}))
-            out.append(r"(?<!\w)(?=[" + firsts + r"])(?:"
-                       + "|".join(pattern for pattern, _, _ in run) + r")(?!\w)")
+            out.append(_WORD_BEFORE + "(?=[" + firsts + "])(?:"
+                       + "|".join(pattern for pattern, _, _ in run) + ")" + _WORD_AFTER)
             run.clear()
 
     for item in patterns:

@@ -54,7 +54,7 @@ from ..models import (
 from ..models import utcnow as _model_utcnow
 from ..models.referrals import settled_rule
 from ..refusal import Refused
-from ..rules import Authority, Directory
+from ..rules import Authority, Directory, referral_answers
 from ..rules.directory import Timescale
 from ..rules.dismissive import dismissive_message, find_dismissive
 from ..rules.timescales import Due, cin_reviews, due_after
@@ -436,6 +436,7 @@ def hand_over(
     if previewed is not None and not hmac.compare_digest(previewed, packet_digest(packet)):
         raise Refused(PREVIEW_CHANGED, field="preview")
     referral.schema_version = int(packet["schema_version"])
+    referral.children = len(packet.get("children") or [])
     referral.packet = json.dumps(packet, ensure_ascii=False, sort_keys=False)
     db.session.add(referral)
     db.session.flush()
@@ -539,12 +540,7 @@ def record_answer(
     response.reasons = reasons
     response.workers = json.dumps({k: v for k, v in workers.items() if v})
     db.session.add(response)
-    referral.outcome = outcome
-    referral.answered_at = now
-    referral.state = "answered"
-    if outcome == "strategy_meeting":
-        referral.strategy_meeting_at = strategy_meeting_at
-    db.session.flush()
+    _mark_answered(referral, outcome, strategy_meeting_at, now)
     _answer_in_chronologies(referral, response, user, strategy_meeting_at, now)
     detail: dict[str, Any] = {"outcome": outcome, "referral_id": str(referral.id)}
     audit.record(audit.REFERRAL_ANSWERED, org_id=str(referral.local_authority_id),
@@ -561,6 +557,21 @@ def record_answer(
         alerts.append(Alert(kind=REFERRAL_ANSWERED_ALERT, referral_id=referral.id,
                             org_id=str(referral.school_id), to=tuple(u.email for u in dsls)))
     return response, alerts
+
+
+def _mark_answered(referral: Referral, outcome: str, strategy_meeting_at: dt.datetime | None,
+                   now: dt.datetime) -> None:
+    """The referral answered (its answer added to the session): its latest outcome, and how
+    many of its children have an answer while the latest is for one child only (walk 10)."""
+    referral.outcome = outcome
+    referral.answered_at = now
+    referral.state = "answered"
+    if outcome == "strategy_meeting":
+        referral.strategy_meeting_at = strategy_meeting_at
+    db.session.flush()
+    referral.children_answered = referral_answers.children_answered(
+        [r.child_ref for r in responses_of(referral) if r.outcome in OUTCOMES],
+        referral.children)
 
 
 def _check_answer(referral: Referral, *, outcome: str, reasons: str,
@@ -829,12 +840,14 @@ def referral_view(
         responses = responses_of(referral)
     items = due_items(referral, authority, now, responses)
     status = status_of(referral)
+    status_label, outcome_label = referral_answers.status_words(
+        STATUS_LABELS[status], OUTCOMES.get(referral.outcome or ""), referral.children,
+        referral.children_answered)
     return ReferralView(
         referral=referral, reference=reference_for(referral.id),
         authority_code=la.code if la else "", authority_name=la.name if la else "",
         school_name=school_name,
-        status=status, status_label=STATUS_LABELS[status],
-        outcome_label=OUTCOMES.get(referral.outcome or ""),
+        status=status, status_label=status_label, outcome_label=outcome_label,
         items=items, overdue=any(i.overdue for i in items),
         next_due=next_due(items), responses=responses,
     )
@@ -990,18 +1003,21 @@ class _Response(NamedTuple):  # a response as `items_due` reads it
 
 # The columns an inbox row shows, in `_inbox_row`'s order.
 _ROW_COLUMNS: Final = (Referral.id, Referral.convening, Referral.state, Referral.outcome,
-                       Referral.sent_at, School.name)
+                       Referral.sent_at, School.name, Referral.children,
+                       Referral.children_answered)
 
 
 def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outcome: str | None,
-               sent_at: dt.datetime, school_name: str | None, overdue: bool = False,
+               sent_at: dt.datetime, school_name: str | None, children: int | None,
+               answered: int | None, overdue: bool = False,
                next_due: DueItem | None = None) -> InboxRow:
     status = status_for(state, outcome)
+    status_label, outcome_label = referral_answers.status_words(
+        STATUS_LABELS[status], OUTCOMES.get(outcome or ""), children, answered)
     return InboxRow(id=referral_id, reference=reference_for(referral_id),
                     convening=bool(convening), sent_at=sent_at, school_name=school_name or "",
-                    status=status, status_label=STATUS_LABELS[status],
-                    outcome_label=OUTCOMES.get(outcome or ""), overdue=overdue,
-                    next_due=next_due)
+                    status=status, status_label=status_label, outcome_label=outcome_label,
+                    overdue=overdue, next_due=next_due)
 
 
 @kept
@@ -1024,7 +1040,8 @@ def _live_inbox_statement(visible: ColumnElement[bool]) -> Select[Any]:
 
 @kept
 def _recent_settled_statement(visible: ColumnElement[bool]
-                              ) -> Select[uuid.UUID, bool, str, str | None, dt.datetime, str]:
+                              ) -> Select[uuid.UUID, bool, str, str | None, dt.datetime,
+                                          str, int | None, int | None]:
     """The `ANSWERED_SHOWN` most recently sent settled referrals `visible`, as inbox rows'
     columns (built once, as `_live_inbox_statement`)."""
     return (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
@@ -1045,13 +1062,13 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
         return [], 0
     found: dict[uuid.UUID, tuple[Any, ...]] = {}
     responses: dict[uuid.UUID, list[_Response]] = {}
-    for (_, referral_id, convening, state, outcome, sent_at, school_name, meeting, la_id,
-         response, recorded_at) in rows:
+    for (_, referral_id, convening, state, outcome, sent_at, school_name, children, answered,
+         meeting, la_id, response, recorded_at) in rows:
         if referral_id is None:
             continue
         if referral_id not in found:
-            found[referral_id] = (convening, state, outcome, sent_at, school_name, meeting,
-                                  la_id)
+            found[referral_id] = (convening, state, outcome, sent_at, school_name, children,
+                                  answered, meeting, la_id)
             responses[referral_id] = []
         if response is not None:
             responses[referral_id].append(_Response(response, recorded_at))
@@ -1059,8 +1076,8 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
     las = reads.authorities_by_id()
     authorities: dict[uuid.UUID, Authority | None] = {}
     ordered = []
-    for referral_id, (convening, state, outcome, sent_at, school_name, meeting,
-                      la_id) in found.items():
+    for referral_id, (convening, state, outcome, sent_at, school_name, children, answered,
+                      meeting, la_id) in found.items():
         if la_id not in authorities:
             la = las.get(la_id)
             authorities[la_id] = directory.get(la.code) if la else None
@@ -1068,7 +1085,7 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
                           responses[referral_id])
         overdue = any(i.overdue for i in items)
         row = _inbox_row(referral_id, convening, state, outcome, sent_at, school_name,
-                         overdue, next_due(items))
+                         children, answered, overdue, next_due(items))
         ordered.append((list_order(overdue, items, row.status, sent_at), row))
     ordered.sort(key=lambda pair: pair[0])
     return [row for _, row in ordered], rows[0][0] - len(found)

@@ -100,7 +100,8 @@ def test_names_tried_together_redact_as_names_tried_one_by_one(app, monkeypatch)
     from portal.services import chronology
 
     def one_by_one(patterns: list[tuple[str, str, bool]]) -> str:
-        return "|".join(rf"(?<!\w)(?:{p})(?!\w)" if whole else p for p, _, whole in patterns)
+        before, after = chronology._WORD_BEFORE, chronology._WORD_AFTER  # a word's edges
+        return "|".join(f"{before}(?:{p}){after}" if whole else p for p, _, whole in patterns)
 
     s = factories.school()
     zara = factories.child(s, given="Zara", family="Quill")
@@ -123,3 +124,40 @@ def test_names_tried_together_redact_as_names_tried_one_by_one(app, monkeypatch)
         assert together._pattern.pattern != single._pattern.pattern
         for text in texts:
             assert together(text) == single(text), text
+
+
+def test_parts_of_one_name_written_together_are_one_label(app) -> None:
+    """Walk 10: a given name and the first part of a hyphenated family name ("محمد 王") came
+    out as "م (C0005) م (C0005)". One mention, one label; two mentions, or two children, two."""
+    s = factories.school()
+    zara = factories.child(s, given="Zara", family="Quill")
+    mo = factories.child(s, given="محمد", family="王-Øyvind Ñúñez")
+    mj = factories.child(s, given="Mary-Jane", family="Okonkwo-Smith")
+    ann = factories.child(s, given="Ann", family="Lee")
+    anna = factories.child(s, given="Anna", family="Leeming")
+    others = [mo, mj, ann, anna]
+    m, j, a, b = (c.redacted_label for c in others)
+    for text, out in [
+        ("محمد 王 hit him", f"{m} hit him"),
+        ("محمد 王-Øyvind Ñúñez hit him", f"{m} hit him"),
+        ("then 王 Øyvind and Øyvind Ñúñez, and nunez-محمد", f"then {m} and {m}, and {m}"),
+        ("Mary-Jane Smith and MARY JANE okonkwo", f"{j} and {j}"),
+        ("Mary Smith told Ann", f"{j} told {a}"),
+        ("Ann Leeming, Anna Lee", f"{a} {b}, {b} {a}"),  # two children: two labels
+        ("Ann. Ann said: Lee, Ann", f"{a}. {a} said: {a}, {a}"),  # two mentions: two labels
+    ]:
+        assert redact(text, others, in_file_of=zara) == out, text
+
+
+def test_a_name_run_into_a_script_written_without_spaces_is_redacted(app) -> None:
+    """Walk 10: "محمد王" (the given name, then the family name with no space) left the given
+    name readable, as a whole word needs an edge and 王 is a letter. A character of a script
+    written without spaces is an edge; a letter of a script written with them is not."""
+    s = factories.school()
+    zara = factories.child(s, given="Zara", family="Quill")
+    mo = factories.child(s, given="محمد", family="王-Øyvind Ñúñez")
+    li = factories.child(s, given="Li", family="Wong")
+    m, w = mo.redacted_label, li.redacted_label
+    for text, out in [("محمد王 was there", f"{m} was there"), ("王محمد", m),
+                      ("Li王 and 王Li", f"{w}{m} and {m}{w}"), ("Lisa and Lin", "Lisa and Lin")]:
+        assert redact(text, [mo, li], in_file_of=zara) == out, text

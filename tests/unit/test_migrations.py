@@ -292,3 +292,54 @@ def test_0029_marks_the_referrals_already_there_by_the_settled_rule(
         rule = dict(conn.execute(sa.select(Referral.id, settled_rule())).all())
     assert {k: marks[k] for k in expected} == expected
     assert {k: bool(v) for k, v in rule.items()} == marks  # the filled row's too
+
+
+# (each answer's child, oldest first, None for every child; children answered after 0030)
+_0030_REFERRALS = [
+    ((), None),
+    ((None,), None),
+    (("C0001",), 1),
+    ((None, "C0002"), 1),
+    (("C0001", "C0002", "C0001"), 2),
+    (("C0001", None), None),
+]
+
+
+def test_0030_counts_the_children_answered_of_the_referrals_already_there(
+    empty_engine: Engine, sqlite_revisions: dict[str, Path],
+) -> None:
+    """Referrals answered before 0030 for one child only take the count of children with an
+    answer (`rules.referral_answers.children_answered`; how many children a packet names is not
+    known without the authority's key: NULL), so their status no longer reads as the latest
+    answer for the whole referral (walk 10)."""
+    from portal.models import Referral
+
+    _at_revision(empty_engine, "0029", sqlite_revisions)
+    rows = _fill(empty_engine)
+    meta = sa.MetaData()
+    meta.reflect(empty_engine, only=["referrals", "referral_responses"])
+    referrals, responses = meta.tables["referrals"], meta.tables["referral_responses"]
+    expected = {}
+    at = dt.datetime(2026, 11, 2, 9, 0)
+    with empty_engine.begin() as conn:
+        for n, (refs, answered) in enumerate(_0030_REFERRALS):
+            referral_id = _value_for(referrals.c.id, 1_000 + n)
+            conn.execute(referrals.insert().values({
+                **rows["referrals"], "id": referral_id, "state": "answered",
+                "outcome": "early_help"}))
+            for k, ref in enumerate([*refs, "milestone"]):
+                conn.execute(responses.insert().values({
+                    **rows["referral_responses"],
+                    "id": _value_for(responses.c.id, 2_000 + 10 * n + k),
+                    "referral_id": referral_id,
+                    "outcome": "minutes_sent" if ref == "milestone" else "early_help",
+                    "child_ref": None if ref == "milestone" else ref,
+                    "recorded_at": at + dt.timedelta(minutes=k),
+                    "local_authority_id": rows["referrals"]["local_authority_id"]}))
+            expected[_normalise(referral_id)] = answered
+    database.upgrade(empty_engine, "0030")
+    with empty_engine.connect() as conn:
+        found = dict(conn.execute(sa.select(Referral.id, Referral.children_answered)).all())
+        children = set(conn.execute(sa.select(Referral.children)).scalars())
+    assert {k: found[k] for k in expected} == expected
+    assert children == {None}

@@ -5,15 +5,17 @@ benchmarks/child_file.py, never asserted here."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from portal.models import db
+from portal.models import ChildRecordEntry, Incident, IncidentChild, db
 from tests import factories
-from tests.floodfile import add_lines
+from tests.floodfile import START, add_lines
 from tests.helpers.clock import FrozenClock
 from tests.helpers.signing_in import sign_in
 
@@ -86,3 +88,53 @@ def test_a_flooded_file_is_paged_small_and_in_constant_queries(
     assert _line(0) in oldest and _line(49) in oldest and _line(50) not in oldest
     last, _ = _get(client, f"{url}?page=999")
     assert "page 40 of 40" in last and _line(0) in last and _line(50) not in last
+
+
+def _line_of(html: str, heading: str) -> str:
+    """The heading and meta line (when, by whom, which incident) of the event `heading`."""
+    start = html.index(f">{heading}</h3>")
+    return html[start:html.index("</p>", start)]
+
+
+def test_a_line_names_its_incident_whatever_page_the_incident_is_on(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 10: a referral's lines lost ", incident I0001" on a page without the incident's own
+    line (only the page's incidents were looked at)."""
+    school = factories.school()
+    dsl = factories.user("dsl", org=school, display_name="Dana DSL")
+    staff = factories.user("staff", org=school, display_name="Sam Staff")
+    child = factories.child(school, given="Amira", family="Okonkwo")
+    at = dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
+    incident = Incident(school_id=school.id, reference="I0001", opened_by_id=dsl.id,
+                        opened_at=at, occurred_on=at.date(), types=["physical"])
+    incident.summary = "Pushed by the lockers."
+    db.session.add(incident)
+    db.session.flush()
+    db.session.add(IncidentChild(incident_id=incident.id, child_id=child.id,
+                                 school_id=school.id, position=0, role="harmed", added_at=at))
+    db.session.commit()
+    add_lines(school, staff, child, 60)  # 60 lines after the incident (tests.floodfile.START)
+    for minutes, kind, table, body in (
+            (100, "referral_sent", "referrals", "Handed over to the local authority."),
+            (101, "referral_answered", "referral_responses", "Answered: early help.")):
+        entry = ChildRecordEntry(
+            school_id=school.id, child_id=child.id, kind=kind, author_id=dsl.id,
+            occurred_at=START + dt.timedelta(minutes=minutes), incident_id=incident.id,
+            source_type=table, source_id=uuid.uuid4())
+        entry.body = body
+        db.session.add(entry)
+    db.session.commit()
+    assert sign_in(client, dsl).status_code == 302
+    url = f"/children/{child.id}"
+
+    first, _ = _get(client, url)  # newest first: the referral's lines, not the incident's
+    assert "page 1 of 2" in first and ">Incident I0001</h3>" not in first
+    assert ", incident I0001" in _line_of(first, "Referral sent")
+    assert ", incident I0001" in _line_of(first, "Referral answered")
+    second, _ = _get(client, f"{url}?page=2")
+    assert ">Incident I0001</h3>" in second and "Referral sent" not in second
+
+    # Oldest first, the other way round.
+    oldest, _ = _get(client, f"{url}?order=oldest&page=2")
+    assert ">Incident I0001</h3>" not in oldest
+    assert ", incident I0001" in _line_of(oldest, "Referral answered")

@@ -631,3 +631,59 @@ def test_inbox_caps_answered_referrals_but_never_work_still_to_do(app, client) -
     everything = client.get("/referrals?answered=all").get_data(as_text=True)
     answered = everything.split('data-testid="group-answered"')[1].split("</ul>")[0]
     assert answered.count('data-testid="row-') == 23
+
+
+def test_an_answer_for_one_child_is_not_shown_as_the_whole_referrals(
+        client: FlaskClient, other_client: FlaskClient, world: dict, clock: dict) -> None:
+    """Walk 10: a referral about Mia and Kai showed "Answered (Early help)" once the adviser
+    answered for Mia only. Everywhere its status shows, it says how far it is answered."""
+    sign_in(client, world["dsl"])
+    assert hand_over(client, world, "derbyshire").status_code == 302
+    referral = referral_to(world, "derbyshire")
+    assert referral.children == 2 and referral.children_answered is None
+    sign_in(other_client, world["adviser"])
+    answer_url = f"/referrals/{referral.id}/answer"
+
+    def answer(child: str, outcome: str) -> None:
+        form = other_client.get(answer_url)
+        done = other_client.post(answer_url, data={
+            "csrf_token": csrf_from(form), "child": child, "outcome": outcome,
+            "reasons": "Support agreed with the family after talking it through.",
+            "social_worker_harmed": "Alex Rivers", "social_worker_harmed_others": "Jo Banks"})
+        assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+
+    def shown(target: FlaskClient, url: str) -> str:
+        page = target.get(url)
+        assert page.status_code == 200
+        return " ".join(html_text.unescape(
+            re.sub(r"<[^>]+>", "", page.get_data(as_text=True))).split())
+
+    view, lines = f"/referrals/{referral.id}", lines_url(world)
+    answer(world["mia"].reference, "early_help")
+    db.session.refresh(referral)
+    assert referral.settled  # the stored mark means what it meant: nothing can fall due
+    assert "Status: Answered for 1 of 2 children (Early help)" in shown(other_client,
+                                                                        "/referrals")
+    for target, url in ((other_client, view), (client, view)):
+        page = shown(target, url)
+        assert "Answered for 1 of 2 children: Early help" in page
+        assert "Answered: Early help" not in page
+    assert "Status: Answered for 1 of 2 children: Early help" in shown(client, lines)
+
+    # Kai's answer keeps the referral running (an assessment): listed on the dashboard too.
+    answer(world["kai"].reference, "csc_assessment")
+    db.session.refresh(referral)
+    assert not referral.settled and referral.children_answered == 2
+    every = ("Answered for every child (latest answer, for one child: Children's social "
+             "care assessment)")
+    assert f"Status: {every}" in shown(other_client, "/referrals")
+    assert every in shown(client, "/dashboard")
+    assert "Status: Answered for every child: latest answer, for one child" in shown(
+        client, lines)
+
+    # An answer for every child is true of the whole referral again.
+    answer("", "no_further_action")
+    db.session.refresh(referral)
+    assert referral.children_answered is None
+    assert "Status: Answered (No further action)" in shown(other_client, "/referrals")
+    assert "Answered: No further action" in shown(client, view)
