@@ -56,7 +56,11 @@ def _write() -> None:
         time.sleep(0.5)
         with _lock:
             text = json.dumps(totals)
-        OUT.write_text(text)
+        # Written beside and moved in place: bench_pages.py never reads a half-written file
+        # (seen once: an empty read, and the run lost).
+        part = OUT.with_suffix(".part")
+        part.write_text(text)
+        os.replace(part, OUT)
 
 
 threading.Thread(target=_write, daemon=True).start()

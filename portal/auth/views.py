@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from .. import clock, drafts
+from .. import clock, drafts, token_pages
 from ..extensions import limiter
 from ..form_problems import show_problems
 from ..models import ROLE_LABELS, db
@@ -81,6 +81,9 @@ def _after_sign_in(user_id: object) -> Response:
 def sign_in() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
+    if request.method != "POST":
+        # The same page for every signed-out visitor but its token: kept whole (issue 15).
+        return token_pages.fixed_page("auth/sign_in.html", _sign_in_page)
     form = SignInForm()
     if form.validate_on_submit():
         trusted = devices.trusted_accounts()
@@ -105,7 +108,13 @@ def sign_in() -> Any:
         # Locked out (the same for an address with no account: docs/security.md 5), or not.
         _form_error(form, "email", locked_message(check.locked_for) if check.locked_for
                     else SIGN_IN_ERROR)
-    return render_template("auth/sign_in.html", form=form, page_title="Sign in",
+    return _sign_in_page(form)
+
+
+def _sign_in_page(form: SignInForm | None = None) -> str:
+    """The sign-in page: blank (a GET), or `form` as posted with its errors."""
+    return render_template("auth/sign_in.html", form=SignInForm() if form is None else form,
+                           page_title="Sign in",
                            lockout_minutes=_lockout_minutes(),
                            max_failures=accounts.settings().login_max_failures)
 
