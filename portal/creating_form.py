@@ -26,7 +26,7 @@ from flask import flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from . import drafts, once
-from .form_problems import show_problems
+from .form_problems import show_checks, show_problems
 from .models import db
 from .refusal import Refused
 
@@ -45,16 +45,21 @@ class Submitted:
 def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *,
            default: str | None = None, done: str | Callable[[T], str] | None = None,
            after_commit: Callable[[T], object] | None = None,
-           ready: Callable[[], bool] | None = None, restore_draft: bool = True) -> Submitted:
+           ready: Callable[[], bool] | None = None, restore_draft: bool = True,
+           check: Callable[[], object] | None = None) -> Submitted:
     """The creating form's GET and POST (see the module). `create()` the service call (flushes,
     never commits), `result_url(result)` where the result lives; `default` the field a problem
     goes on when its own is not on this form (else it is a page error); `done` the success
     message flashed; `after_commit(result)` what waits for the commit (files removed, emails
     delivered); `ready()` the view's own checks after the form's validation (they put their
-    errors on the form); `restore_draft` False for a form that keeps no drafts."""
+    errors on the form); `restore_draft` False for a form that keeps no drafts; `check()` the
+    service's own checks on what was typed (they write nothing), run when the form's validation
+    refused it, so the page shows every problem at once (`form_problems.show_checks`)."""
     if request.method == "GET" and restore_draft:
         drafts.restore(form)
     if not form.validate_on_submit() or (ready is not None and not ready()):
+        if check is not None and form.is_submitted() and form.errors:
+            return Submitted(page_errors=show_checks(form, check, default=default))
         return Submitted()
     once.claim(form)
     try:

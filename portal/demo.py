@@ -146,9 +146,11 @@ def _concern(school: School, staff: User, children: list[Child], *, occurred: dt
 
 def _incident(school: School, dsl: User, concerns: list[Concern],
               roles: list[tuple[Child, str, str | None]], *, occurred: dt.date,
-              reported_at: dt.datetime, types: set[str],
+              reported_at: dt.datetime, opened_at: dt.datetime, types: set[str],
               features: frozenset[str] | set[str] = frozenset(), online: bool = False,
               summary: str) -> Incident:
+    """An incident the DSL opened at `opened_at` from `concerns` (raised before it), about
+    what was first reported to staff at `reported_at` (before the concerns were raised)."""
     number = school.next_incident_number
     school.next_incident_number = number + 1
     local = uk_local(reported_at)
@@ -164,10 +166,10 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
     result = assess(facts)
     inc = Incident(
         school_id=school.id, reference=f"I{number:04d}", state="open", version=1,
-        opened_by_id=dsl.id, opened_at=reported_at, occurred_on=occurred,
+        opened_by_id=dsl.id, opened_at=opened_at, occurred_on=occurred,
         reported_at=reported_at, online=facts.online, types=sorted(types),
         features=sorted(features), mandatory_routes=list(result.mandatory_routes),
-        updated_at=reported_at,
+        updated_at=opened_at,
     )
     inc.summary = summary
     db.session.add(inc)
@@ -175,7 +177,7 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
     for concern in concerns:
         db.session.add(IncidentConcern(incident_id=inc.id, concern_id=concern.id))
         concern.state = "picked_up"
-        concern.picked_up_at = reported_at
+        concern.picked_up_at = opened_at
         concern.picked_up_by_id = dsl.id
     for position, (child, role, words) in enumerate(roles):
         ic = IncidentChild(incident_id=inc.id, child_id=child.id, school_id=school.id,
@@ -193,14 +195,14 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
         "children": [{"ref": c.reference, "role": r} for c, r, _ in roles], "summary": summary,
     }
     rev = IncidentRevision(incident_id=inc.id, school_id=school.id, version=1,
-                           saved_by_id=dsl.id, saved_at=reported_at)
+                           saved_by_id=dsl.id, saved_at=opened_at)
     rev.snapshot = json.dumps(snapshot)
     db.session.add(rev)
     a = Assessment(
         incident_id=inc.id, school_id=school.id, incident_version=1,
         rules_version=result.rules_version, triggers=list(result.triggers),
         routes=list(result.routes), mandatory_routes=list(result.mandatory_routes),
-        considerations=list(result.considerations), assessed_at=reported_at,
+        considerations=list(result.considerations), assessed_at=opened_at,
     )
     a.result = json.dumps(result.as_json())
     db.session.add(a)
@@ -211,8 +213,13 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
                f"{wording.sentence_list(wording.labels(sorted(types), 'type')).lower()}. "
                f"This child: {wording.label(role, 'role').lower()}."
                + (f" Also involved: {others}." if others else ""),
-               author=dsl, at=reported_at, incident=inc, source=inc)
+               author=dsl, at=opened_at, incident=inc, source=inc)
     return inc
+
+
+def _day_of(at: dt.datetime) -> dt.date:
+    """The UK day of a moment: the day something happened, from when it happened."""
+    return uk_local(at).date()
 
 
 def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
@@ -254,24 +261,30 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     _, admin2_login = _user("admin", ADMIN2_EMAIL, "Second demo administrator")
     logins += [admin_login, admin2_login]
 
+    # Each story's moments, back-dated from `now` in the order they happened: what happened
+    # (its day: `_day_of`), then first told to staff, the concern raised, the incident opened,
+    # a decision. Days are those moments' UK days, so none comes before what it follows
+    # whatever the time `flask demo` runs (tests/unit/test_demo_timeline.py).
+
     # Oakfield: images shared online under pressure; a separate bullying concern.
     oak = people["oakfield"]
     maisie, kieran, tobias, _ = oak["children"]
-    day = today - dt.timedelta(days=2)
-    c1 = _concern(oak["school"], oak["staff"], [maisie, kieran], occurred=day,
-                  at=now - dt.timedelta(days=1, hours=3), online=True,
+    happened, raised = _day_of(now - dt.timedelta(days=2)), now - dt.timedelta(days=1, hours=3)
+    c1 = _concern(oak["school"], oak["staff"], [maisie, kieran], occurred=happened,
+                  at=raised, online=True,
                   what="Maisie came to me at break upset. She said a boy in her year had kept "
                        "messaging her for a photo and then shared it in a group chat.",
                   words="He said if I didn't send it he'd tell everyone I already had.",
                   where="Outside the science block")
-    _concern(oak["school"], oak["staff"], [tobias], occurred=today - dt.timedelta(days=5),
+    _concern(oak["school"], oak["staff"], [tobias], occurred=_day_of(now - dt.timedelta(days=5)),
              at=now - dt.timedelta(days=4), what="Tobias said older pupils have been taking his "
              "lunch money most days this week.", words="They said it's a tax.",
              where="Lunch queue")
     inc = _incident(oak["school"], oak["dsl"], [c1],
                     [(maisie, "harmed", "He kept asking and then he sent it to the group."),
                      (kieran, "harmed_others", None)],
-                    occurred=day, reported_at=now - dt.timedelta(hours=20),
+                    occurred=happened, reported_at=raised - dt.timedelta(minutes=25),
+                    opened_at=now - dt.timedelta(hours=20),
                     types={"nudes_sharing"}, features={"coercion", "distributed"}, online=True,
                     summary="Image shared in a year-group chat after repeated pressure.")
     dec = Decision(school_id=oak["school"].id, incident_id=inc.id, kind="take_route",
@@ -284,9 +297,8 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     # Riverside: a playground incident between two pupils.
     riv = people["riverside"]
     poppy, jaxon, _ = riv["children"]
-    day = today - dt.timedelta(days=1)
-    c2 = _concern(riv["school"], riv["staff"], [poppy, jaxon], occurred=day,
-                  at=now - dt.timedelta(hours=26),
+    happened, raised = _day_of(now - dt.timedelta(hours=27)), now - dt.timedelta(hours=26)
+    c2 = _concern(riv["school"], riv["staff"], [poppy, jaxon], occurred=happened, at=raised,
                   what="Poppy had a red mark on her arm; she said Jaxon pushed her against the "
                        "fence and kicked her when she fell.",
                   words="He always does it when the teachers are not looking.",
@@ -294,14 +306,15 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     _incident(riv["school"], riv["dsl"], [c2],
               [(poppy, "harmed", "He pushed me and then he kicked me."),
                (jaxon, "harmed_others", None)],
-              occurred=day, reported_at=now - dt.timedelta(hours=25), types={"physical"},
+              occurred=happened, reported_at=raised - dt.timedelta(minutes=15),
+              opened_at=now - dt.timedelta(hours=25), types={"physical"},
               features={"repeated"}, summary="Repeated pushing and kicking in the playground.")
 
     # Northgate: a concern not yet picked up by the DSL.
     nor = people["northgate"]
     isla, reuben = nor["children"]
-    _concern(nor["school"], nor["staff"], [isla, reuben], occurred=today,
-             at=now - dt.timedelta(hours=2),
+    _concern(nor["school"], nor["staff"], [isla, reuben],
+             occurred=_day_of(now - dt.timedelta(hours=3)), at=now - dt.timedelta(hours=2),
              what="Isla told me Reuben keeps making comments about her body in class.",
              words=None, missing_reason="Isla did not want to say more at the time.",
              where="Media studies room")

@@ -9,22 +9,44 @@ that before calling this).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import flash, redirect
 from werkzeug.wrappers import Response
 
 from .models import db
-from .refusal import Refused
+from .refusal import Problem, Refused
 
 
 def show_problems(form: Any, error: Refused, default: str | None = None) -> list[str]:
     """Put each problem on its field (or on ``default`` when its field is not on this form);
     return those that belong to no field (page errors)."""
     db.session.rollback()
+    return _place(form, error.problems, default)
+
+
+def show_checks(form: Any, check: Callable[[], object], default: str | None = None) -> list[str]:
+    """On a form its own validation refused, the service's checks too (`check()`, which writes
+    nothing), so every problem shows at once, not one round a submit: each problem goes on its
+    field unless the form already found that field wrong (its own message stands). Returns the
+    page errors."""
+    try:
+        check()
+    except Refused as error:
+        fresh = [p for p in error.problems if not _field_errors(form, p.field or default)]
+        return _place(form, fresh, default)
+    return []
+
+
+def _field_errors(form: Any, name: str | None) -> list[str]:
+    target = getattr(form, name, None) if name else None
+    return list(getattr(target, "errors", None) or [])
+
+
+def _place(form: Any, problems: Iterable[Problem], default: str | None) -> list[str]:
     page: list[str] = []
-    for problem in error.problems:
+    for problem in problems:
         target = getattr(form, problem.field, None) if problem.field else None
         if target is None and default is not None:
             target = getattr(form, default)

@@ -7,7 +7,11 @@ CLI commands print its ``message``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +50,32 @@ class Refused(Exception):
     @property
     def field(self) -> str | None:
         return self.problems[0].field
+
+
+class Gathered:
+    """Several independent checks, every problem kept: each check runs even when an earlier one
+    was refused, so a form shows all its problems at once, not one a submit.
+
+        found = Gathered()
+        reasons = found.check(lambda: check_reasons(text), "")
+        what = found.check(lambda: check_not_dismissive(what, field="what"), None)
+        found.raise_any()  # one Refused with every problem, or nothing
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def check(self, run: Callable[[], T], instead: T) -> T:
+        """`run()`'s result; refused, its problems are kept and `instead` is returned."""
+        try:
+            return run()
+        except Refused as error:
+            self.problems.extend(error.problems)
+            return instead
+
+    def add(self, *problems: Problem) -> None:
+        self.problems.extend(problems)
+
+    def raise_any(self) -> None:
+        if self.problems:
+            raise Refused(*self.problems)

@@ -109,6 +109,22 @@ def labels(codes: Iterable[Any] | None, kind: str) -> list[str]:
     return [label(code, kind) for code in (codes or [])]
 
 
+def mid_sentence(words: str) -> str:
+    """A label as it reads inside a sentence: "An image or sexual content was passed on" ->
+    "an image or sexual content was passed on". A word in capitals stays ("SEND", "LADO")."""
+    if len(words) > 1 and words[0].isupper() and not words[1].isupper():
+        return words[0].lower() + words[1:]
+    return words
+
+
+def words_list(codes: Iterable[Any] | None, kind: str, empty: str = "") -> str:
+    """The words for several codes as one list in a sentence: "Online sexual harassment and an
+    image or sexual content was passed on" (each label after the first as it reads mid-
+    sentence). The screens (the `words_list` filter), the referral's PDF and its summary."""
+    worded = labels(codes, kind)
+    return sentence_list(worded[:1] + [mid_sentence(w) for w in worded[1:]], empty)
+
+
 def sentence_list(items: Iterable[str], empty: str = "") -> str:
     """"A, B and C"."""
     parts = [str(i) for i in items if i]
@@ -307,8 +323,7 @@ def init_app(app: Flask) -> None:
     `{{ at | when }}`, `{{ at | when(weekday=True) }}`, `{{ on | day }}`, `{{ code | authority }}`,
     `{{ r.source | source_link(trigger=r.trigger) }}`, `{{ text | in_words }}`."""
     app.add_template_filter(label, "words")
-    app.add_template_filter(lambda codes, kind, empty="": sentence_list(labels(codes, kind),
-                                                                       empty), "words_list")
+    app.add_template_filter(words_list, "words_list")
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
     app.add_template_filter(time_of_day, "time_of_day")

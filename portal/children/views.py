@@ -244,14 +244,15 @@ def _upload_page(incident: Incident, form: AttachmentForm, status: int = 200) ->
 
 
 def _refusal_status() -> int:
-    """413 for a body over the portal's usual request limit (only an upload may send one), else
-    400: the page is the same either way."""
+    """413 for a body over the portal's usual request limit (only an upload may send one: a
+    protocol error, as the rest of the portal answers it), else 200, as every form of the
+    portal answers its errors: the page is the same either way."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     length = request.content_length
     recorder = request.environ.get(BODY_HEAD_KEY)
     if length is None and recorder is not None:  # sent chunked: what was read
         length = recorder.total
-    return 413 if limit and length and length > limit else 400
+    return 413 if limit and length and length > limit else 200
 
 
 @bp.route("/incidents/<uuid:incident_id>/attachments", methods=["GET", "POST"])
@@ -268,9 +269,9 @@ def upload_attachment(incident_id: Any) -> Any:
         return _upload_page(incident, form)
     valid = form.validate()
     upload = form.file.data
-    if not valid:
+    if not valid:  # the page again with its error summary (200, as every form answers)
         ask_to_choose_again(form)
-        return _upload_page(incident, form, 400)
+        return _upload_page(incident, form)
     store = _store()
     once.claim()  # before the file is stored: a repeat stores nothing
     try:

@@ -106,14 +106,19 @@ def triage(concern_id: uuid.UUID) -> Any:
     if request.method == "GET":
         concerns_svc.record_view(user, concern, now=referrals.utcnow())
         db.session.commit()
-    sent = creating_form.handle(
-        form, lambda: svc.record_outcome(user, concern, svc.OutcomeInput(
+
+    def typed() -> svc.OutcomeInput:
+        return svc.OutcomeInput(
             kind=form.kind.data or "", reasons=form.reasons.data,
             category=form.category.data or None, route=form.route.data or None,
             route_at_local=form.route_at_local(), route_detail=form.route_detail.data,
-            route_reference=form.route_reference.data), referrals.utcnow()),
+            route_reference=form.route_reference.data)
+
+    sent = creating_form.handle(
+        form, lambda: svc.record_outcome(user, concern, typed(), referrals.utcnow()),
         lambda _outcome: url_for("concerns.triage", concern_id=concern_id),
-        done="Recorded without an incident. The concern stays in each child's file.")
+        done="Recorded without an incident. The concern stays in each child's file.",
+        check=lambda: svc.check_outcome(typed(), referrals.utcnow(), when=not form.when_wrong()))
     if sent.redirect is not None:
         return sent.redirect
     if request.method == "POST":  # read again after a refusal rolled the session back

@@ -73,6 +73,10 @@ class OutcomeForm(FlaskForm):  # type: ignore[misc]
     def route_at_local(self) -> dt.datetime | None:
         return _at(self.route_on.data, self.route_time.data)
 
+    def when_wrong(self) -> bool:
+        """Whether the form found the date or the time wrong (it says so beside them)."""
+        return bool(self.route_on.errors or self.route_time.errors)
+
 
 class AddToIncidentForm(FlaskForm):  # type: ignore[misc]
     incident = RadioField("Which open incident?", choices=[], widget=GovRadioInput(),

@@ -241,6 +241,10 @@ class ParentsForm(FlaskForm):  # type: ignore[misc]
     def told_at_local(self) -> dt.datetime | None:
         return _at(self.told_date.data, self.told_time.data)
 
+    def when_wrong(self) -> bool:
+        """Whether the form found the date or the time wrong (it says so beside them)."""
+        return bool(self.told_date.errors or self.told_time.errors)
+
 
 class ReviewForm(FlaskForm):  # type: ignore[misc]
     outcome = RadioField("What did the review find?",
@@ -350,6 +354,10 @@ class RouteRecordForm(FlaskForm):  # type: ignore[misc]
 
     def happened_at_local(self) -> dt.datetime | None:
         return _at(self.happened_on.data, self.happened_time.data)
+
+    def when_wrong(self) -> bool:
+        """Whether the form found the date or the time wrong (it says so beside them)."""
+        return bool(self.happened_on.errors or self.happened_time.errors)
 
     def details(self) -> dict[str, str | None]:
         """The route's own fields, by name, for `handover.RouteRecordInput`."""

@@ -118,12 +118,12 @@ def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
 
 def _form_page(incident: Any, form: Any, create: Callable[[], Any], template: str, *,
                done: str, anchor: str | None = None, back: str | None = None,
-               **context: Any) -> Any:
+               check: Callable[[], object] | None = None, **context: Any) -> Any:
     """One of the incident's creating forms (`creating_form.handle`): on success back to the
     incident page (at `anchor`) or to `back`; else `template` again with the form, its problems
-    and `context`."""
+    (`check`'s too: the service's checks, shown with the form's own) and `context`."""
     target = back or url_for("incidents.show", incident_id=incident.id, _anchor=anchor)
-    sent = creating_form.handle(form, create, lambda _result: target, done=done)
+    sent = creating_form.handle(form, create, lambda _result: target, done=done, check=check)
     if sent.redirect is not None:
         return sent.redirect
     return render_template(template, **_ctx(
@@ -613,17 +613,18 @@ def decide(incident_id: uuid.UUID) -> Any:
         # R10: the school's usual review date, which the DSL may change.
         form.review_on.data = reviews_svc.default_review_on(incident_school(incident), _now())
 
-    def record() -> Any:
+    def typed() -> svc.DecisionInput:
         child_id = None
         if form.child.data:
             child_id = access.get_child_or_404(user, form.child.data).id
-        return svc.record_decision(user, incident, svc.DecisionInput(
+        return svc.DecisionInput(
             kind=form.kind.data, route=form.route.data or None, child_id=child_id,
-            what=form.what.data, reasons=form.reasons.data,
-            review_on=form.review_on.data), _now())
+            what=form.what.data, reasons=form.reasons.data, review_on=form.review_on.data)
 
     return _form_page(
-        incident, form, record, "incidents/decision.html", done="Decision recorded",
+        incident, form, lambda: svc.record_decision(user, incident, typed(), _now()),
+        "incidents/decision.html", done="Decision recorded",
+        check=lambda: svc.check_decision_input(incident, typed(), _now()),
         mandatory=mandatory, review_kinds=[DECISION_KINDS[k].lower() for k in sorted(REVIEW_KINDS)],
         page_title="Record a decision")
 
@@ -645,14 +646,18 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     carers = roll.contacts_for(person)
     chosen = set(request.form.getlist("told_whom")) if request.method == "POST" else set()
     history = parents_svc.contacts_for([incident]).get((incident.id, person.id), [])
-    return _form_page(
-        incident, form, lambda: parents_svc.record_parents(user, incident, parents_svc.ParentsInput(
+
+    def typed() -> parents_svc.ParentsInput:
+        return parents_svc.ParentsInput(
             child_id=person.id, told=form.told_value(),
             told_at_local=form.told_at_local(), by_whom=form.by_whom.data,
             reason=form.reason.data or None, detail=form.detail.data,
-            told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen])),
-            _now()),
+            told_whom=roll.contact_names([c for c in carers if str(c.id) in chosen]))
+
+    return _form_page(
+        incident, form, lambda: parents_svc.record_parents(user, incident, typed(), _now()),
         "incidents/parents.html", anchor="children",
+        check=lambda: parents_svc.check_parents(typed(), _now(), when=not form.when_wrong()),
         done=f"Parents or carers recorded for {svc.child_label(person)}",
         child=person, role=row.role, history=history, describe_parents=parents_svc.describe,
         carers=carers, chosen=chosen, page_title="Parents or carers")
@@ -673,13 +678,13 @@ def review(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
         form.next_review_on.data = reviews_svc.default_review_on(incident_school(incident),
                                                                  _now())
     child = db.session.get(Child, decision.child_id) if decision.child_id else None
+    typed = {"outcome": form.outcome.data or None, "reasons": form.reasons.data,
+             "next_review_on": form.next_review_on.data}
     return _form_page(
-        incident, form, lambda: reviews_svc.record_review(user, incident, decision.id,
-                                                          outcome=form.outcome.data or None,
-                                                          reasons=form.reasons.data,
-                                                          next_review_on=form.next_review_on.data,
+        incident, form, lambda: reviews_svc.record_review(user, incident, decision.id, **typed,
                                                           now=_now()),
         "incidents/review.html", anchor="decisions", done="Review recorded",
+        check=lambda: reviews_svc.check_review(**typed, now=_now()),
         decision=decision, child_name=svc.child_label(child) if child is not None else None,
         date_text=reviews_svc.date_text, page_title="Record a review")
 
@@ -837,11 +842,16 @@ def record_route(incident_id: uuid.UUID, slug: str) -> Any:
             form.authority.data = request.args.get("authority") or (
                 outside[0][0] if len(outside) == 1 else None)
     heading = handover.RECORD_HEADINGS[route]
+
+    def typed() -> handover.RouteRecordInput:
+        return handover.RouteRecordInput(route=route, happened_at_local=form.happened_at_local(),
+                                         **form.details())
+
     return _form_page(
-        incident, form, lambda: handover.record_route(user, incident, handover.RouteRecordInput(
-            route=route, happened_at_local=form.happened_at_local(), **form.details()),
-            _now()),
+        incident, form, lambda: handover.record_route(user, incident, typed(), _now()),
         "incidents/handover_record.html", anchor="handing-over",
+        check=lambda: handover.check_route_record(incident, typed(), _now(),
+                                                  when=not form.when_wrong()),
         done=f"{ROUTE_LABELS[route]}: recorded", route=route, heading=heading,
         page_title=heading)
 

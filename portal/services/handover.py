@@ -691,16 +691,18 @@ def _clean(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime) -> list[Problem]:
+def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime,
+           when: bool = True) -> list[Problem]:
     problems: list[Problem] = []
     route = data.route
     if data.happened_at_local is None:
-        problems.append(Problem("R4", "happened_on", {
+        # `when` False: the form found the date or time wrong, and its own message says so.
+        problems.extend([Problem("R4", "happened_on", {
             "police": "Enter the date and time the police were told",
             "police_emergency": "Enter the date and time of the 999 call",
             "adult_social_care": "Enter the date and time of the referral",
             OUTSIDE_REFERRAL_ROUTE: "Enter the date and time of the referral",
-        }[route]))
+        }[route])] if when else [])
     else:
         at = from_uk_local(data.happened_at_local)
         if at > now:
@@ -765,6 +767,15 @@ def _reference_or_why(data: RouteRecordInput, empty_message: str) -> list[Proble
     return []
 
 
+def check_route_record(incident: Incident, data: RouteRecordInput, now: dt.datetime, *,
+                       when: bool = True) -> None:
+    """Every problem with a route's own record (R4), at once; writes nothing. `when` False:
+    the date and time are not checked (the form found them wrong and says so)."""
+    problems = _check(data, incident, now, when)
+    if problems:
+        raise Refused(*problems)
+
+
 def record_route(user: User, incident: Incident, data: RouteRecordInput,
                  now: dt.datetime) -> RouteHandover:
     """Record a police report, a 999 call or a referral to adult social care (R4), append-only
@@ -774,9 +785,7 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
         raise Refused(Problem("R4", None, "Choose a route to record"))
     if incident.state == "closed":
         raise IncidentClosed()
-    problems = _check(data, incident, now)
-    if problems:
-        raise Refused(*problems)
+    check_route_record(incident, data, now)
     assert data.happened_at_local is not None
     record = RouteHandover(
         school_id=incident.school_id, incident_id=incident.id, route=data.route,

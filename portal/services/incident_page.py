@@ -20,7 +20,7 @@ from typing import Any, Final
 from sqlalchemy import Select, and_, bindparam, exists, select
 from sqlalchemy.orm import joinedload
 
-from .. import reads
+from .. import reads, wording
 from ..clock import uk_local
 from ..kept import kept
 from ..models import (
@@ -46,6 +46,7 @@ from . import handover, referrals, reviews
 from . import incidents as svc
 from .localtime import directory_from_db
 from .parents import describe
+from .route_records import record_text
 
 __all__ = ["IncidentPage", "ParentsLine", "incident_page"]
 
@@ -85,6 +86,8 @@ class IncidentPage:
     reconsider: tuple[Decision, ...]  # reviews that said the behaviour went on
     parents: Mapping[uuid.UUID, tuple[ParentsLine, ...]]  # R9, by child id, oldest first
     handed: Mapping[str, bool]  # each route of the result: handed over or not
+    # Each route handed over, how: when and to which line, in words (`_handed_words`).
+    handed_words: Mapping[str, tuple[str, ...]]
     handing_over: tuple[handover.RouteState, ...]  # R4: each mandatory route, its records
     closing: tuple[Problem, ...]  # what still stops an open incident closing
     lines: handover.HandoverView  # who to call now, referrals sent, calls recorded
@@ -172,11 +175,33 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         parents={child_id: tuple(_parents_line(c, name(c.recorded_by_id)) for c in found)
                  for child_id, found in contacts.items()},
         handed=handover.handed((result or {}).get("routes", []), states, record),
+        handed_words=_handed_words(sent, records, decided, directory),
         handing_over=tuple(handover.with_records(
             states, records, {r.id: list(r.corrections) for r in records},
             {r.recorded_by_id: name(r.recorded_by_id) for r in records}, directory)),
         closing=tuple(closing), lines=lines,
     )
+
+
+def _handed_words(sent: Sequence[Referral], records: Sequence[RouteHandover],
+                  decided: Sequence[Decision], directory: Directory) -> dict[str, tuple[str, ...]]:
+    """Each route handed over, how, in words: when and to which line ("Referral sent to
+    Derbyshire County Council on 30 November 2026 at 10:15am", a record's own words, or a
+    "handed over" decision's day), oldest first. The routes list shows it where the links to
+    hand the route over were."""
+    by_id = reads.authorities_by_id()
+    names = {i: row.name for i, row in by_id.items()}
+    found: list[tuple[dt.datetime, str, str]] = [
+        (r.sent_at, "csc_referral", f"Referral sent to "
+         f"{names.get(r.local_authority_id, 'a local authority')} on {wording.when(r.sent_at)}")
+        for r in sent]
+    found += [(r.happened_at, r.route, record_text(r, directory)) for r in records]
+    found += [(d.decided_at, d.route, f"Recorded as taken on {wording.when(d.decided_at)}")
+              for d in decided if d.kind == "handed_over" and d.route]
+    out: dict[str, tuple[str, ...]] = {}
+    for _, route, words in sorted(found, key=lambda item: item[0]):
+        out[route] = (*out.get(route, ()), words)
+    return out
 
 
 def _calls(incident: Incident) -> list[ConsultationCall]:

@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..models.records import NEWEST_ASSESSMENT_FIRST
 from ..reads import corrections_named, people_named
-from ..refusal import Problem, Refused
+from ..refusal import Gathered, Problem, Refused
 from ..rules import assess
 from ..rules.calendar import is_working_day
 from ..rules.clock_words import day_words, moment_words
@@ -1116,36 +1116,64 @@ def _child_entries_on_add(user: User, incident: Incident, row: IncidentChild,
     )
 
 
+@dataclass(frozen=True)
+class CheckedDecision:
+    """A decision's input once every rule has passed: the child it is about, the cleaned
+    reasons and what was decided, the review date."""
+
+    child: Child | None
+    reasons: str
+    what: str
+    review_on: dt.date | None
+
+
+def check_decision_input(incident: Incident, data: DecisionInput,
+                         now: dt.datetime) -> CheckedDecision:
+    """Every rule a decision must pass (R2, R3, R4, R8, R10), every problem at once; writes
+    nothing, so a form that failed its own checks can show these too."""
+    if incident.state == "closed":
+        raise IncidentClosed()
+    assessment = latest_assessment(incident)
+    found = Gathered()
+    child = found.check(lambda: _decision_child(incident, data), None)
+    reasons = found.check(lambda: check_decision(
+        data.kind, data.route, routes=assessment.routes if assessment is not None else [],
+        mandatory_routes=incident.mandatory_routes or [], reasons=data.reasons,
+        child_required=data.kind in {"not_involved", "no_further_action", "early_help",
+                                     "internal_support"},
+        child_given=child is not None or data.child_id is not None), "")
+    review_on = found.check(lambda: review_on_for_decision(
+        data.kind, data.review_on, db.session.get(School, incident.school_id), now), None)
+    what = found.check(lambda: check_not_dismissive(data.what, field="what"), None)
+    found.raise_any()
+    return CheckedDecision(child, reasons, what or DECISION_KINDS[data.kind], review_on)
+
+
+def _decision_child(incident: Incident, data: DecisionInput) -> Child | None:
+    """The child a decision is about (one on the incident; for "not involved", one of its
+    concerns' children not on it), or None for the whole incident."""
+    if data.child_id is None:
+        return None
+    on_incident = {ic.child_id: ic.child for ic in incident_children(incident)}
+    child = on_incident.get(data.child_id)
+    if data.kind == "not_involved":
+        concern_kids = {c.id: c for c in concern_children(incident_concerns(incident))}
+        child = concern_kids.get(data.child_id)
+        if data.child_id in on_incident:
+            raise Refused(Problem(
+                "R8", "child", "This child is on the incident: change their part instead"))
+    if child is None:
+        raise Refused(Problem("R2", "child", "Select a child on this incident"))
+    return child
+
+
 def record_decision(user: User, incident: Incident, data: DecisionInput,
                     now: dt.datetime) -> Decision:
     """One decision: who, when, what, why (R2), never dismissive (R3), never declining a
     mandatory route (R4). Decisions are append-only; they do not touch the incident's facts."""
-    if incident.state == "closed":
-        raise IncidentClosed()
-    assessment = latest_assessment(incident)
-    routes = assessment.routes if assessment is not None else []
-    mandatory = incident.mandatory_routes or []
-    on_incident = {ic.child_id: ic.child for ic in incident_children(incident)}
-    concern_kids = {c.id: c for c in concern_children(incident_concerns(incident))}
-    child: Child | None = None
-    if data.child_id is not None:
-        child = on_incident.get(data.child_id)
-        if data.kind == "not_involved":
-            child = concern_kids.get(data.child_id)
-            if data.child_id in on_incident:
-                raise Refused(Problem(
-                    "R8", "child", "This child is on the incident: change their part instead"))
-        if child is None:
-            raise Refused(Problem("R2", "child", "Select a child on this incident"))
-    reasons = check_decision(
-        data.kind, data.route, routes=routes, mandatory_routes=mandatory, reasons=data.reasons,
-        child_required=data.kind in {"not_involved", "no_further_action", "early_help",
-                                     "internal_support"},
-        child_given=child is not None,
-    )
-    review_on = review_on_for_decision(data.kind, data.review_on,
-                                       db.session.get(School, incident.school_id), now)
-    what = check_not_dismissive(data.what, field="what") or DECISION_KINDS[data.kind]
+    checked = check_decision_input(incident, data, now)
+    child, reasons, what, review_on = (checked.child, checked.reasons, checked.what,
+                                       checked.review_on)
     decision = Decision(school_id=incident.school_id, incident_id=incident.id,
                         child_id=child.id if child else None, kind=data.kind,
                         route=data.route if data.kind in {"take_route", "handed_over",
@@ -1160,7 +1188,7 @@ def record_decision(user: User, incident: Incident, data: DecisionInput,
                  detail={"incident_id": str(incident.id), "kind": data.kind,
                          "route": decision.route, "child_id": str(child.id) if child else None})
     # R6: each child concerned gets the decision in their own file.
-    targets = [child] if child is not None else list(on_incident.values())
+    targets = [child] if child is not None else [ic.child for ic in incident_children(incident)]
     for target in targets:
         chronology.add_entry(
             target, "decision",

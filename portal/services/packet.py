@@ -595,9 +595,10 @@ def _pdf_incident(out: MarkedPDF, incident: dict[str, Any]) -> None:
     row("School's incident reference", incident.get("reference"))
     row("Date it happened", words.day(incident.get("occurred_on")))
     row("Reported to staff (UK time)", words.when(incident.get("reported_at")))
-    row("Types", "; ".join(words.labels(incident.get("types"), "type")))
-    row("Features", "; ".join(words.labels(incident.get("features"), "feature"))
-        or "None recorded")
+    # In the words of the referral's page (templates/referrals/_packet_summary.html).
+    row("What kind", words.words_list(incident.get("types"), "type", "Not recorded"))
+    row("What made it serious", words.words_list(incident.get("features"), "feature",
+                                                 "None recorded"))
     row("Online", _yes_no(incident.get("online")))
     row("Sexual activity", _yes_no(incident.get("sexual_activity")))
     row("Immediate danger", _yes_no(incident.get("immediate_danger")))

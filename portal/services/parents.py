@@ -69,9 +69,10 @@ def describe(contact: ParentContact) -> str:
     return text + (f" ({contact.detail})" if contact.detail else "")
 
 
-def _check(data: ParentsInput, now: dt.datetime) -> tuple[dt.datetime | None, str | None,
-                                                           str | None, str | None]:
-    """(told_at UTC, by whom, reason, detail), or Refused with every problem."""
+def check_parents(data: ParentsInput, now: dt.datetime, *, when: bool = True,
+                  ) -> tuple[dt.datetime | None, str | None, str | None, str | None]:
+    """(told_at UTC, by whom, reason, detail), or Refused with every problem. Writes nothing.
+    `when` False: when they were told is not checked (the form found it wrong and says so)."""
     detail = (data.detail or "").strip() or None
     if data.told is None:
         raise Refused(Problem(
@@ -80,10 +81,10 @@ def _check(data: ParentsInput, now: dt.datetime) -> tuple[dt.datetime | None, st
     if data.told:
         by_whom = (data.by_whom or "").strip() or None
         told_at = from_uk_local(data.told_at_local) if data.told_at_local is not None else None
-        if told_at is None:
+        if told_at is None and when:
             problems.append(Problem("R9", "told_date",
                                     "Enter the date and time they were told"))
-        elif told_at > now:
+        elif told_at is not None and told_at > now:
             problems.append(Problem("R9", "told_date",
                                     "The time they were told must be now or in the past"))
         if by_whom is None:
@@ -110,7 +111,7 @@ def record_parents(user: User, incident: Incident, data: ParentsInput,
     row = next((ic for ic in incident_children(incident) if ic.child_id == data.child_id), None)
     if row is None:
         raise Refused(Problem("R9", None, "Select a child on this incident"))
-    told_at, by_whom, reason, detail = _check(data, now)
+    told_at, by_whom, reason, detail = check_parents(data, now)
     number = (db.session.scalar(select(func.max(ParentContact.number)).where(
         ParentContact.incident_id == incident.id, ParentContact.child_id == row.child_id)) or 0) + 1
     contact = ParentContact(school_id=incident.school_id, incident_id=incident.id,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from ..refusal import Problem, Refused
+from ..refusal import Gathered, Problem, Refused
 from ..rules.clock_words import day_words
 from ..rules.dismissive import DISMISSIVE_MESSAGE, dismissive_message, find_dismissive
 from ..rules.vocabulary import (
@@ -130,27 +130,35 @@ def route_label(route: str) -> str:
 def check_decision(kind: str, route: str | None, *, routes: Iterable[str],
                    mandatory_routes: Iterable[str], reasons: str | None,
                    child_required: bool = False, child_given: bool = True) -> str:
-    """R2, R3 and R4 for one decision. Returns the cleaned reasons."""
+    """R2, R3 and R4 for one decision, every problem at once. Returns the cleaned reasons."""
+    found = Gathered()
+    found.check(lambda: _check_decision_kind(kind, route, routes, set(mandatory_routes)), None)
+    if child_required and not child_given:
+        found.add(Problem("R2", "child", "Select the child this decision is about"))
+    clean = found.check(lambda: check_reasons(reasons), "")
+    found.raise_any()
+    return clean
+
+
+def _check_decision_kind(kind: str, route: str | None, routes: Iterable[str],
+                         mandatory: set[str]) -> None:
+    """R2 and R4: what was decided, and the route it is about."""
     if kind not in DECISION_KINDS or kind in {"close", "review"}:
         raise Refused(Problem("R2", "kind", "Select what you decided"))
-    mandatory = set(mandatory_routes)
-    if kind in ROUTE_KINDS:
-        if not route:
-            raise Refused(Problem("R2", "route", "Select the route this decision is about"))
-        if route not in set(routes):
-            raise Refused(Problem(
-                "R2", "route", "Select a route the rules gave for this incident"))
-        if kind == "handed_over" and route in mandatory and route in _OWN_RECORD:
-            raise Refused(Problem("R4", "kind", _OWN_RECORD[route]))
-        if kind == "decline_route" and route in mandatory:
-            raise Refused(Problem(
-                "R4", "kind",
-                f"{route_label(route)} is a route you must take: it cannot be declined. "
-                "The incident cannot be closed until it has been handed over.",
-            ))
-    if child_required and not child_given:
-        raise Refused(Problem("R2", "child", "Select the child this decision is about"))
-    return check_reasons(reasons)
+    if kind not in ROUTE_KINDS:
+        return
+    if not route:
+        raise Refused(Problem("R2", "route", "Select the route this decision is about"))
+    if route not in set(routes):
+        raise Refused(Problem("R2", "route", "Select a route the rules gave for this incident"))
+    if kind == "handed_over" and route in mandatory and route in _OWN_RECORD:
+        raise Refused(Problem("R4", "kind", _OWN_RECORD[route]))
+    if kind == "decline_route" and route in mandatory:
+        raise Refused(Problem(
+            "R4", "kind",
+            f"{route_label(route)} is a route you must take: it cannot be declined. "
+            "The incident cannot be closed until it has been handed over.",
+        ))
 
 
 def check_correction(correction: str | None, reason: str | None, *,

@@ -22,7 +22,7 @@ from .. import audit, wording
 from ..clock import uk_local
 from ..kept import kept
 from ..models import Child, Decision, Incident, School, User, db
-from ..refusal import Problem, Refused
+from ..refusal import Gathered, Problem, Refused
 from . import chronology, school_settings
 from .recording import (
     DECISION_KINDS,
@@ -95,6 +95,23 @@ def _outcome_what(outcome: str, next_review_on: dt.date | None) -> str:
     return REVIEW_OUTCOMES[outcome]
 
 
+def check_review(*, outcome: str | None, reasons: str | None, next_review_on: dt.date | None,
+                 now: dt.datetime) -> tuple[str, dt.date | None, str]:
+    """What a review found (outcome), its next date for "review again" (R10) and why (R2, never
+    dismissive: R3), every problem at once; writes nothing. Returns (outcome, next date, why)."""
+    found = Gathered()
+    if outcome not in REVIEW_OUTCOMES:
+        found.add(Problem("R10", "outcome", "Select what the review found"))
+    next_on: dt.date | None = None
+    if outcome == "again":
+        next_on = found.check(
+            lambda: check_review_date(next_review_on, today(now), field="next_review_on"), None)
+    why = found.check(lambda: check_reasons(reasons), "")
+    found.raise_any()
+    assert outcome is not None
+    return outcome, next_on, why
+
+
 def record_review(user: User, incident: Incident, reviewed_id: uuid.UUID, *,
                   outcome: str | None, reasons: str | None, next_review_on: dt.date | None,
                   now: dt.datetime) -> Decision:
@@ -110,22 +127,8 @@ def record_review(user: User, incident: Incident, reviewed_id: uuid.UUID, *,
     if already is not None:
         raise Refused(Problem(
             "R10", None, "This decision has already been reviewed: see the incident page"))
-    problems: list[Problem] = []
-    if outcome not in REVIEW_OUTCOMES:
-        problems.append(Problem("R10", "outcome", "Select what the review found"))
-    next_on: dt.date | None = None
-    if outcome == "again":
-        try:
-            next_on = check_review_date(next_review_on, today(now), field="next_review_on")
-        except Refused as error:
-            problems.extend(error.problems)
-    try:
-        why = check_reasons(reasons)
-    except Refused as error:
-        problems.extend(error.problems)
-    if problems:
-        raise Refused(*problems)
-    assert outcome is not None
+    outcome, next_on, why = check_review(outcome=outcome, reasons=reasons,
+                                         next_review_on=next_review_on, now=now)
     review = Decision(school_id=incident.school_id, incident_id=incident.id,
                       child_id=reviewed.child_id, kind="review", decided_by_id=user.id,
                       decided_at=now, review_on=next_on, reviews_id=reviewed.id,

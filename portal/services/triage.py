@@ -98,16 +98,18 @@ def _clean(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
-def _check(data: OutcomeInput, now: dt.datetime) -> None:
+def check_outcome(data: OutcomeInput, now: dt.datetime, *, when: bool = True) -> None:
+    """Every problem with a concern's outcome (R2, R3), at once; writes nothing. `when` False:
+    when it was passed on is not checked (the form found the date or time wrong and says so)."""
     problems: list[Problem] = []
     if data.kind not in CONCERN_OUTCOME_LABELS:
-        raise Refused(Problem("R2", "kind", "Select what you decided"))
+        problems.append(Problem("R2", "kind", "Select what you decided"))
     if data.kind == "other_concern":
         if data.category not in CONCERN_CATEGORY_LABELS:
             problems.append(Problem("R2", "category", "Select what kind of concern it is"))
         if data.route not in OTHER_ROUTE_LABELS:
             problems.append(Problem("R2", "route", "Select the route the concern took"))
-        if data.route in OTHER_ROUTES_HANDED_ON and data.route_at_local is None:
+        if data.route in OTHER_ROUTES_HANDED_ON and data.route_at_local is None and when:
             problems.append(Problem("R2", "route_on",
                                     "Enter the date and time it was passed on"))
         if data.route == "other" and not _clean(data.route_detail):
@@ -164,7 +166,7 @@ def record_outcome(user: User, concern: Concern, data: OutcomeInput,
         raise Refused(Problem(
             "R5", None, "This concern has already been dealt with, so this was not saved. "
             "What you typed is still here: add it as a correction instead"))
-    _check(data, now)
+    check_outcome(data, now)
     other = data.kind == "other_concern"
     outcome = ConcernOutcome(
         school_id=concern.school_id, concern_id=concern.id, kind=data.kind,

@@ -58,7 +58,9 @@ def _school(user: User) -> School:
 def read_only(error: access.ReadOnlyFile) -> tuple[str, int]:
     """Any write to a sent file's record: the plain reason, nothing written."""
     db.session.rollback()
+    # Only a form sent can have failed to save: a page opened says why it cannot be used.
     return render_template("transfers/read_only.html", message=error.message,
+                           tried_to_save=request.method not in ("GET", "HEAD"),
                            page_title="This file is read-only"), 409
 
 
@@ -76,7 +78,13 @@ def start(child_id: Any) -> Any:
     """Choose the school and the day the child moved; then the confirm page says what goes."""
     user = _user()
     child = access.get_child_or_404(user, child_id)
-    access.check_writable(child)
+    if request.method == "GET":  # opened again after the send: say so, nothing failed
+        sent = svc.transfers_of(child)
+        if sent.sent is not None:
+            return render_template("transfers/already_sent.html", child=child,
+                                   transfer=sent.sent, to_school=sent.sent_to,
+                                   page_title="This child's file has already been sent")
+    access.check_writable(child)  # a form sent after the send: refused, nothing written
     form = TransferForm()
     schools = svc.destinations(child.school_id)
     form.school.choices = [(str(s.id), s.name) for s in schools]

@@ -68,7 +68,7 @@ def test_traversal_in_an_uploaded_file_name_stays_a_name(
         response = client.post(url, data={
             "csrf_token": token, "description": "note", "confirm": "y",
             "file": (io.BytesIO(png_bytes()), name)}, content_type="multipart/form-data")
-        assert response.status_code in (302, 400), f"{name!r}: {response.status_code}"
+        assert response.status_code in (302, 200), f"{name!r}: {response.status_code}"
         assert_no_leak(response.get_data(as_text=True), name)
     assert not target.exists()
     for attachment in db.session.scalars(select(Attachment)).all():
@@ -95,7 +95,7 @@ def test_oversized_upload_gets_the_friendly_page(app: Flask, client: FlaskClient
             "file": (io.BytesIO(png_bytes() + b"\0" * size), "big.png")},
             content_type="multipart/form-data")
         body = response.get_data(as_text=True)
-        assert response.status_code in (400, 413), f"{size}: {response.status_code}"
+        assert response.status_code in (200, 413), f"{size}: {response.status_code}"
         assert "must be smaller than" in body and "Photo of the note" in body
         assert_no_leak(body, f"upload of {size} bytes")
     assert db.session.scalars(select(Attachment)).all() == []

@@ -483,3 +483,37 @@ def test_a_child_in_immediate_danger_comes_first_on_the_dashboard(
     assert "Immediate danger: call 999" in concerns.split("</li>")[0]
     assert "Immediate danger: call 999" not in concerns.split(f"concern={older.id}")[1].split(
         "</li>")[0]
+
+
+def route_item(page: str, route: str) -> str:
+    """The incident page's item for `route` under "What you must and may do"."""
+    start_at = page.index(f'<li data-route="{route}">')
+    return page[start_at:page.index("</li>", start_at)]
+
+
+def test_a_route_handed_over_says_when_and_to_whom_instead_of_the_links(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 10: the "Hand over" link stayed under a route already handed over, and a line was
+    left empty under the "must" warning."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=["adult_involved"])
+    page = text(client.get(f"/incidents/{iid}"))
+    waiting = route_item(page, "csc_referral")
+    assert "You must take this route" in waiting and "Hand over to the local authority" in waiting
+    # The link follows the warning directly: no empty line (a <br> after its block) between.
+    assert not re.search(r"govuk-warning-text.*?</div>\s*<br>", waiting, re.S)
+
+    refer(client, iid)
+    assert record(client, iid, "police").status_code == 302
+    page = text(client.get(f"/incidents/{iid}"))
+    referral = route_item(page, "csc_referral")
+    assert "Handed over" in referral
+    assert re.search(r"Referral sent to Derbyshire County Council on \d+ \w+ 2026 at "
+                     r"\d+:\d\d[ap]m", referral), referral
+    assert "Hand over to the local authority" not in referral
+    assert "You must take this route" not in referral
+    police = route_item(page, "police")
+    assert "Handed over" in police
+    assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00am" in police
+    assert "Record the police report" not in police and "/handing-over/" not in police

@@ -347,3 +347,34 @@ def test_a_version_1_packet_still_reads(
     assert "Home address" not in pdf
     raw = json.loads(other_client.get(f"/referrals/{referral.id}/packet.json").get_data())
     assert raw == V1_PACKET
+
+
+def test_the_summary_joins_its_lists_mid_sentence_and_sets_what_happened_as_body_text(
+        other_client: FlaskClient, world: dict[str, Any]) -> None:
+    """Walk 10: "Coercion or pressure and An image ..." (a capital where a list is joined) and
+    "What happened" in smaller type than the rest of the summary. The PDF says the same."""
+    w = world
+    packet = json.loads(json.dumps(V1_PACKET))
+    packet["incident"]["types"] = ["sexual_harassment", "upskirting"]
+    packet["incident"]["features"] = ["coercion", "distributed"]
+    referral = Referral(id=uuid.uuid4(), incident_id=w["incident"].id,
+                        school_id=w["school"].id, local_authority_id=w["derbyshire"].id,
+                        convening=True, state="sent", schema_version=1,
+                        sent_by_id=w["dsl"].id, sent_at=NOW)
+    referral.packet = json.dumps(packet)
+    db.session.add(referral)
+    db.session.commit()
+    sign_in(other_client, w["adviser"])
+    html = other_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    serious = "Coercion or pressure and an image or sexual content was passed on"
+    kinds = "Sexual harassment and upskirting"
+    summary = html[html.index('data-testid="referral-summary"'):]
+    summary = summary[:summary.index("</dl>")]
+    assert serious in summary and kinds in summary
+    assert " and An " not in html and " and Upskirting" not in html
+    what = summary[summary.index('data-testid="summary-text"'):]
+    what = what[:what.index("</dd>")]
+    assert "Image shared after repeated pressure." in what
+    assert "govuk-body-s" not in what  # the summary's other answers are body text too
+    pdf = _pdf_text(other_client.get(f"/referrals/{referral.id}/packet.pdf").get_data())
+    assert f"What made it serious {serious}" in pdf and f"What kind {kinds}" in pdf

@@ -7,6 +7,7 @@ schools and staff get 404. Real forms and sign-in, CSRF on."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from portal import notify
+from portal import notify, wording
 from portal.models import (
     Child,
     ChildRecordEntry,
@@ -140,8 +141,23 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert refused.status_code == 409
     assert "read-only" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Decision)) == 1
+    # Its "send the file" page opened again says it was sent, to whom and when, in words
+    # (walk 10: it answered 409 "Nothing was saved" to a GET); its form sent again is refused.
     again = client.get(f"/children/{w['amira'].id}/transfer")
-    assert again.status_code == 409
+    assert again.status_code == 200
+    said = html_lib.unescape(again.get_data(as_text=True))
+    assert "This child's file has already been sent" in said
+    assert (f"It was sent to Brookside Primary on {wording.when(transfer.sent_at)} by "
+            f"{w['dana'].display_name}.") in said
+    assert f"/transfers/{transfer.id}" in said and f"/children/{w['amira'].id}\"" in said
+    assert "Nothing was saved" not in said
+    shown = said[said.index("<h1"):said.index("</main>")]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", shown)  # no ISO date shown
+    resent = client.post(f"/children/{w['amira'].id}/transfer", data={
+        "csrf_token": csrf_from(again), "school": str(w["brook"].id),
+        "moved_on": ["14", "5", "2026"]})
+    assert resent.status_code == 409 and "Nothing was saved" in resent.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(FileTransfer)) == 1
     # A decision about another child of that incident is still written.
     form = client.get(f"/incidents/{w['incident'].id}/decisions/new")
     client.post(f"/incidents/{w['incident'].id}/decisions/new", data={
@@ -430,5 +446,7 @@ def test_a_sent_file_says_so_on_opening_and_send_pressed_twice_goes_to_the_trans
         response = client.get(opened)
         assert response.status_code == 409, opened
         assert "read-only" in response.get_data(as_text=True)
+        # Opened, not sent: nothing can have failed to save (walk 10).
+        assert "Nothing was saved" not in response.get_data(as_text=True), opened
     # Another child of the school is still writable.
     assert client.get(f"/children/{w['ben'].id}/send-outside").status_code == 200
