@@ -13,6 +13,7 @@ Attachments (version 2) share the first bytes of the header (version, key id); s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -73,16 +74,29 @@ class FieldContext:
 
     def __post_init__(self) -> None:
         check_text("org_id", self.org_id)
-        check_text("table", self.table)
-        check_text("column", self.column)
+        if not (isinstance(self.table, str) and isinstance(self.column, str)):
+            check_text("table", self.table)  # (not text: refused before looking it up)
+            check_text("column", self.column)
+        _place(self.table, self.column)  # checks both
         if isinstance(self.row_id, bool) or not isinstance(self.row_id, str | int):
             raise ValueError("row_id must be a string or an integer")
         check_text("row_id", str(self.row_id))
 
     def encode(self) -> bytes:
         """Canonical, unambiguous encoding used in associated data."""
-        return (lp(self.org_id.encode("utf-8")) + lp(self.table.encode("utf-8"))
-                + lp(self.column.encode("utf-8")) + lp(str(self.row_id).encode("utf-8")))
+        return (lp(self.org_id.encode("utf-8")) + _place(self.table, self.column)
+                + lp(str(self.row_id).encode("utf-8")))
+
+
+@functools.lru_cache(maxsize=1024)
+def _place(table: str, column: str) -> bytes:
+    """A field's table and column, checked and length-prefixed as `FieldContext.encode` puts
+    them in the AAD. Names from the code (a model's table and column, a few hundred at most),
+    so worked out once per process, not for each value (issue 15: a child's file decrypts
+    about 200 values a request). A name that fails its check is never kept."""
+    check_text("table", table)
+    check_text("column", column)
+    return lp(table.encode("utf-8")) + lp(column.encode("utf-8"))
 
 
 def header(version: int, key_id: str) -> bytes:

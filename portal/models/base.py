@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from inspect import getattr_static as inspect_static
 from typing import Any, Final, Generic, TypeVar, overload
 
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
@@ -103,8 +104,6 @@ def child_key_org(child_id: uuid.UUID | str) -> str:
 
 def keyring() -> KeyRing:
     """The application's key ring (set up in create_app)."""
-    from flask import current_app
-
     ring: KeyRing = current_app.extensions["keyring"]
     return ring
 
@@ -227,6 +226,7 @@ class Encrypted(Generic[T]):
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         self.column = f"{name}_enc"
+        self._cache_key = f"_decrypted_{name}"  # where `__get__` keeps the plaintext
 
     def context(self, obj: Any) -> FieldContext:
         org_id, row_id = self._scope(obj)
@@ -324,7 +324,7 @@ class Encrypted(Generic[T]):
         # A page reads the same field many times (names in lists, redaction): decrypt once per
         # loaded object. The cache is keyed on the ciphertext itself, so a new value or a
         # re-encryption is never answered from it; it lives only as long as the object.
-        cache_key = f"_decrypted_{self.name}"
+        cache_key = self._cache_key
         cached = obj.__dict__.get(cache_key)
         if cached is not None and cached[0] is blob:
             return cached[1]

@@ -239,3 +239,28 @@ def test_a_value_not_yet_moved_reads_its_header_once_and_builds_one_context(
     counted.update(headers=0, contexts=0)
     assert a.given_name == "Zoë"
     assert counted == {"headers": 1, "contexts": 1}  # the school's alone
+
+
+def test_a_fields_table_and_column_are_checked_once_a_process(
+        two: tuple[Child, Child], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value's context checks its organisation and row each time, its table and column (names
+    from the code) once a process: reading a second child's name checks two texts, not four;
+    the associated data is the same bytes as each part length-prefixed in turn."""
+    a, b = _fresh(two[0]), _fresh(two[1])
+    assert (a.given_name, b.family_name) == ("Ottoline", "Reed")  # keys open, place known
+    checked: list[str] = []
+    check = crypto_fields.check_text
+
+    def counting_check(name: str, value: str, max_bytes: int = 255) -> None:
+        checked.append(name)
+        check(name, value, max_bytes)
+
+    monkeypatch.setattr(crypto_fields, "check_text", counting_check)
+    assert b.given_name == "Bartholomew"
+    assert sorted(checked) == ["org_id", "row_id"]
+    ctx = FieldContext("child:ab", "children", "given_name", "7")
+    assert ctx.encode() == b"".join(
+        len(part).to_bytes(4, "big") + part for part in (b"child:ab", b"children",
+                                                         b"given_name", b"7"))
+    with pytest.raises(ValueError, match="column must be printable"):
+        FieldContext("org", "children", "given\nname", "7")
