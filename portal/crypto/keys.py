@@ -81,7 +81,10 @@ def lp(data: bytes) -> bytes:
 def check_text(name: str, value: str, max_bytes: int = 255) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string")
-    if not value.isprintable() or len(value.encode("utf-8")) > max_bytes:
+    # At most four bytes a character in UTF-8: a value that short is within the bound without
+    # encoding it (each decrypted value checks four texts: its context's parts).
+    if not value.isprintable() or (len(value) * 4 > max_bytes
+                                   and len(value.encode("utf-8")) > max_bytes):
         raise ValueError(f"{name} must be printable and at most {max_bytes} bytes")
 
 
