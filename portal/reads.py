@@ -23,6 +23,9 @@
   names it shows.
 * `corrections_named` reads a row's corrections (R5), each with its author's name, joined to
   the row's own statement (a row has few).
+* `shown_with_corrections` reads the same as those two loaders flat (the row, its author's name
+  as a column, each correction as a joined row; `shown` groups them), with less of the ORM's
+  loading work: the incident page's decisions and hand-over records.
 * A page's own statements that run on every request are built once per thread
   (`portal.kept.kept` on a function returning the statement with `bindparam`s, executed with
   the values; never shared between threads, portal/kept.py says why): building a statement
