@@ -23,6 +23,9 @@
   names it shows.
 * `corrections_named` reads a row's corrections (R5), each with its author's name, joined to
   the row's own statement (a row has few).
+* `shown_with_corrections` reads the same as those two loaders flat (the row, its author's name
+  as a column, each correction as a joined row; `shown` groups them), with less of the ORM's
+  loading work: the incident page's decisions and hand-over records.
 * A page's own statements that run on every request are built once per thread
   (`portal.kept.kept` on a function returning the statement with `bindparam`s, executed with
   the values; never shared between threads, portal/kept.py says why): building a statement
@@ -42,12 +45,12 @@ outlives its requests, and one request must never see another's rows.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import Select, event, func, inspect, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.orm.util import identity_key
@@ -217,4 +220,43 @@ def corrections_named(relationship: Any) -> _AbstractLoad:
     """A loader option: a row's `corrections` (a viewonly collection of `Addendum`, oldest
     first), each with its author's name, joined to the row's own statement."""
     return joinedload(relationship).options(people_named(Addendum.author))
+
+
+@dataclass(frozen=True, slots=True)
+class Shown(Generic[M]):
+    """Rows as a page shows them (`shown_with_corrections`): in order, each one's corrections
+    (oldest first) and its author's name ("" for none found), both by the row's id."""
+
+    rows: list[M]
+    corrections: dict[uuid.UUID, list[Addendum]]
+    author_names: dict[uuid.UUID, str]
+
+
+def shown_with_corrections(model: Any, author: Any, *order: Any) -> Select[Any]:
+    """`select(model)` with its author's name and its corrections, joined flat: one row per
+    correction (one with none for a row without), the name of the user `author` (its
+    many-to-one to `User`) as a column, and each correction's author by name (`people_named`).
+    The same rows as `people_named(author)` and `corrections_named(model.corrections)`, with
+    less of the ORM's loading work: their joined loaders cost a page's statement about as much
+    again as its rows (issue 15). Ordered by `order` (the rows'), then each row's corrections
+    as the relationship orders them (oldest first); read it with `shown`."""
+    return (select(model, User.display_name, Addendum)
+            .outerjoin(author).outerjoin(model.corrections)
+            .options(people_named(Addendum.author))
+            .order_by(*order, *model.corrections.property.order_by))
+
+
+def shown(found: Iterable[Any]) -> Shown[Any]:
+    """The rows of a `shown_with_corrections` statement, each row once, in order."""
+    rows: dict[uuid.UUID, Any] = {}
+    corrections: dict[uuid.UUID, list[Addendum]] = {}
+    names: dict[uuid.UUID, str] = {}
+    for row, name, correction in found:
+        if row.id not in rows:
+            rows[row.id] = row
+            names[row.id] = name or ""
+            corrections[row.id] = []
+        if correction is not None:
+            corrections[row.id].append(correction)
+    return Shown(list(rows.values()), corrections, names)
 

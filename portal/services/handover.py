@@ -63,7 +63,6 @@ from ..models import (
     User,
     db,
 )
-from ..reads import corrections_named, people_named
 from ..refusal import Problem, Refused
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory, assess, engine
@@ -585,22 +584,39 @@ def still_owed(incident: Incident, now: dt.datetime) -> list[RouteState]:
     return [s for s in states_for([incident], now)[incident.id] if not s.done]
 
 
-def records_of(incident: Incident, *, as_shown: bool = False) -> list[RouteHandover]:
-    """The incident's hand-over records in order; `as_shown`: as the incident page shows
-    them, each with who recorded it (`recorded_by`) and its corrections (`corrections`, with
-    theirs) read in the same statement."""
-    return list(db.session.scalars(_records_of(as_shown), {
-        "incident_id": incident.id, "school_id": incident.school_id}).unique())
+def records_of(incident: Incident) -> list[RouteHandover]:
+    """The incident's hand-over records in order."""
+    return list(db.session.scalars(_records_of(), {
+        "incident_id": incident.id, "school_id": incident.school_id}))
+
+
+def records_as_shown(incident: Incident) -> reads.Shown[RouteHandover]:
+    """The incident's hand-over records as its page shows them: in order, each with its
+    corrections (with theirs) and who recorded it, by name, in one statement
+    (`reads.shown_with_corrections`)."""
+    return reads.shown(db.session.execute(_records_as_shown(), {
+        "incident_id": incident.id, "school_id": incident.school_id}))
+
+
+def _records_where(query: Select[Any]) -> Select[Any]:
+    """The incident's own records, of its school (`incident_id`, `school_id` bound)."""
+    return query.where(RouteHandover.incident_id == bindparam("incident_id"),
+                       RouteHandover.school_id == bindparam("school_id"))
+
+
+# An incident's hand-over records in order.
+_RECORDS_ORDER: Final = (RouteHandover.happened_at, RouteHandover.recorded_at)
 
 
 @kept  # built once per thread, bound at execution (portal/reads.py)
-def _records_of(as_shown: bool) -> Select[RouteHandover]:
-    query = select(RouteHandover).where(RouteHandover.incident_id == bindparam("incident_id"),
-                                        RouteHandover.school_id == bindparam("school_id"))
-    if as_shown:
-        query = query.options(people_named(RouteHandover.recorded_by),
-                              corrections_named(RouteHandover.corrections))
-    return query.order_by(RouteHandover.happened_at, RouteHandover.recorded_at)
+def _records_of() -> Select[RouteHandover]:
+    return _records_where(select(RouteHandover)).order_by(*_RECORDS_ORDER)
+
+
+@kept  # built once per thread, bound at execution (portal/reads.py)
+def _records_as_shown() -> Select[Any]:
+    return _records_where(reads.shown_with_corrections(
+        RouteHandover, RouteHandover.recorded_by, *_RECORDS_ORDER))
 
 
 def route_states(incident: Incident, now: dt.datetime) -> list[RouteState]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -38,7 +38,7 @@ from ..models import (
     User,
     db,
 )
-from ..reads import corrections_named, people_named
+from ..reads import corrections_named
 from ..refusal import Problem
 from ..rules import Assessment as RulesAssessment
 from ..rules import Directory
@@ -100,31 +100,34 @@ PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),
 
 
 @kept  # built once per thread, bound at execution (portal/reads.py)
-def _children_and_sent_query() -> Select[IncidentChild, bool, ParentContact]:
+def _children_and_sent_query() -> Select[IncidentChild, bool, ParentContact, str]:
     sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
-    return (select(IncidentChild, sent.label("sent"), ParentContact)
+    # Who recorded each record of parents, by name: a column, not a joined `User` (issue 15).
+    return (select(IncidentChild, sent.label("sent"), ParentContact, User.display_name)
             .outerjoin(ParentContact, and_(ParentContact.incident_id == IncidentChild.incident_id,
                                            ParentContact.child_id == IncidentChild.child_id))
-            .options(joinedload(IncidentChild.child), people_named(ParentContact.recorded_by))
+            .outerjoin(ParentContact.recorded_by)
+            .options(joinedload(IncidentChild.child))
             .where(IncidentChild.incident_id == bindparam("incident_id"))
             .order_by(IncidentChild.position, IncidentChild.added_at, ParentContact.number))
 
 
 def _children_and_sent(incident: Incident) -> tuple[
-        list[IncidentChild], frozenset[uuid.UUID], dict[uuid.UUID, list[ParentContact]]]:
+        list[IncidentChild], frozenset[uuid.UUID], dict[uuid.UUID, list[ParentsLine]]]:
     """The incident's children (each with its Child), in order, which of their files were
     sent to another school (the page hides the forms that would refuse), and each child's
     records of parents (R9, oldest first, with who recorded them: `parents.contacts_for`'s
     order), in one statement: a child's few records joined to its row."""
     found = db.session.execute(_children_and_sent_query(), {"incident_id": incident.id}).all()
     rows: dict[uuid.UUID, IncidentChild] = {}
-    contacts: dict[uuid.UUID, list[ParentContact]] = {}
-    for row, _, contact in found:
+    contacts: dict[uuid.UUID, list[ParentsLine]] = {}
+    for row, _, contact, recorded_by in found:
         rows.setdefault(row.id, row)
         if contact is not None:
-            contacts.setdefault(row.child_id, []).append(contact)
+            contacts.setdefault(row.child_id, []).append(
+                ParentsLine(describe(contact), recorded_by or "", contact.recorded_at))
     return (list(rows.values()),
-            frozenset(row.child_id for row, was_sent, _ in found if was_sent), contacts)
+            frozenset(row.child_id for row, was_sent, _, _ in found if was_sent), contacts)
 
 
 def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
@@ -134,15 +137,15 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     latest_two = list(incident.last_two_assessments)  # read with it (`PAGE_OPTIONS`)
     assessment = latest_two[0] if latest_two else None
     rows, sent_away, contacts = _children_and_sent(incident)
-    # Each with the name of who made it, in its own statement (`reads.people_named`).
-    decided = svc.decisions(incident, as_shown=True)
+    # Each with its corrections and the name of who made it, in its own statement
+    # (`reads.shown_with_corrections`).
+    shown = svc.decisions_as_shown(incident)
+    decided = shown.rows
     concerns, named = svc.concerns_with_children(incident)
-    records = handover.records_of(incident, as_shown=True)
+    shown_records = handover.records_as_shown(incident)
+    records = shown_records.rows
     sent, responses = referrals.sent_for(incident)
     calls = _calls(incident)
-    name = _namer([*(d.decided_by for d in decided),
-                   *(c.recorded_by for found in contacts.values() for c in found),
-                   *(r.recorded_by for r in records)])
     current, entries, danger, record, states = _rules_now(
         incident, now_local, rows, directory, assessment, sent, records, decided)
     result = json.loads(assessment.result) if assessment is not None and assessment.result \
@@ -164,21 +167,20 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
         children=tuple(rows), sent_away=sent_away, child_names=_child_names(rows, named),
         unaccounted=tuple(unaccounted),
         concerns=tuple(concerns), decisions=tuple(decided),
-        decided_by={d.id: name(d.decided_by_id) for d in decided},
-        decision_addenda={d.id: tuple(d.corrections) for d in decided},
+        decided_by=shown.author_names,
+        decision_addenda={d.id: tuple(shown.corrections[d.id]) for d in decided},
         # Read with the incident where the page's view asks (`PAGE_OPTIONS`).
         summary_addenda=tuple(incident.corrections),
         reviewed=reviews.reviews_of(decided),
         # Only the escalations still waiting for a new decision about the child (R10).
         reconsider=tuple(d for d in decided if d.kind == "review"
                          and d is svc.pending_reconsider(decided, d.child_id)),
-        parents={child_id: tuple(_parents_line(c, name(c.recorded_by_id)) for c in found)
-                 for child_id, found in contacts.items()},
+        parents={child_id: tuple(found) for child_id, found in contacts.items()},
         handed=handover.handed((result or {}).get("routes", []), states, record),
         handed_words=_handed_words(sent, records, decided, directory),
         handing_over=tuple(handover.with_records(
-            states, records, {r.id: list(r.corrections) for r in records},
-            {r.recorded_by_id: name(r.recorded_by_id) for r in records}, directory)),
+            states, records, shown_records.corrections,
+            {r.recorded_by_id: shown_records.author_names[r.id] for r in records}, directory)),
         closing=tuple(closing), lines=lines,
     )
 
@@ -218,17 +220,6 @@ def _calls_query() -> Select[ConsultationCall]:
             .order_by(ConsultationCall.called_at.desc()))
 
 
-def _namer(people: Iterable[User | None]) -> Callable[[uuid.UUID], str]:
-    """A user's name as the page shows it ("" for one not found), from the users the page's
-    rows were read with."""
-    names = {user.id: user.display_name for user in people if user is not None}
-
-    def name(user_id: uuid.UUID) -> str:
-        return names.get(user_id, "")
-
-    return name
-
-
 def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentChild],
                directory: Directory, assessment: Assessment | None, sent: Sequence[Referral],
                records: Sequence[RouteHandover], decided: Sequence[Decision]) -> tuple[
@@ -256,7 +247,3 @@ def _child_names(rows: Sequence[IncidentChild], named: Iterable[Child]) -> dict[
     for child in named:
         child_names.setdefault(child.id, svc.child_label(child))
     return child_names
-
-
-def _parents_line(contact: ParentContact, recorded_by: str) -> ParentsLine:
-    return ParentsLine(describe(contact), recorded_by, contact.recorded_at)

@@ -43,7 +43,7 @@ from ..models import (
     utcnow,
 )
 from ..models.records import NEWEST_ASSESSMENT_FIRST
-from ..reads import corrections_named, people_named
+from ..reads import Shown, shown, shown_with_corrections
 from ..refusal import Gathered, Problem, Refused
 from ..rules import assess
 from ..rules.calendar import is_working_day
@@ -242,20 +242,31 @@ def concerns_with_children(incident: Incident) -> tuple[list[uuid.UUID], list[Ch
     return list(concerns), sorted(children.values(), key=lambda c: c.reference)
 
 
-def decisions(incident: Incident, *, as_shown: bool = False) -> list[Decision]:
-    """The incident's decisions, oldest first; `as_shown`: as the incident page shows them,
-    each with its author's name (`decided_by`) and its corrections (`corrections`, with
-    theirs) read in the same statement."""
-    return list(db.session.scalars(_decisions(as_shown), {"incident_id": incident.id}).unique())
+# An incident's decisions, oldest first.
+DECISIONS_ORDER: Final = (Decision.decided_at, Decision.id)
+
+
+def decisions(incident: Incident) -> list[Decision]:
+    """The incident's decisions, oldest first."""
+    return list(db.session.scalars(_decisions(), {"incident_id": incident.id}))
+
+
+def decisions_as_shown(incident: Incident) -> Shown[Decision]:
+    """The incident's decisions as its page shows them: oldest first, each with its corrections
+    (with theirs) and its author's name, in one statement (`reads.shown_with_corrections`)."""
+    return shown(db.session.execute(_decisions_as_shown(), {"incident_id": incident.id}))
 
 
 @kept  # built once per thread, bound at execution (portal/reads.py)
-def _decisions(as_shown: bool) -> Select[Decision]:
-    query = select(Decision).where(Decision.incident_id == bindparam("incident_id"))
-    if as_shown:
-        query = query.options(people_named(Decision.decided_by),
-                              corrections_named(Decision.corrections))
-    return query.order_by(Decision.decided_at, Decision.id)
+def _decisions() -> Select[Decision]:
+    return (select(Decision).where(Decision.incident_id == bindparam("incident_id"))
+            .order_by(*DECISIONS_ORDER))
+
+
+@kept  # built once per thread, bound at execution (portal/reads.py)
+def _decisions_as_shown() -> Select[Any]:
+    return (shown_with_corrections(Decision, Decision.decided_by, *DECISIONS_ORDER)
+            .where(Decision.incident_id == bindparam("incident_id")))
 
 
 def not_involved_ids(incident: Incident) -> set[uuid.UUID]:
