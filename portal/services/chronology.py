@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, overload
 
 from ..crypto import fold_for_match
@@ -45,6 +46,11 @@ _SPACED_OUT: Final = re.compile(r"(?<!\w)\w(?:[\s.\-\u2010\u2011\u00b7_]{1,3}\w)
 # Okonkwo-Khan" as "Amira Khan", "محمد 王"): they are one mention, so one label. Not a full stop
 # or a comma ("Amira. Amira said", "Khan, Amira": two mentions).
 _ONE_MENTION: Final = re.compile(r"[\s\-\u2010\u2011\u00b7_]*")
+# `re.compile` keeps the last 512 patterns it compiled in a module-wide cache for the life of
+# the process. A redactor's pattern is made of children's names, which must not outlive the
+# request that decrypted them, so it is compiled by `re`'s own compiler without that cache.
+_compile_uncached: Final[Callable[[str, int], re.Pattern[str]]] = (
+    importlib.import_module("re._compiler").compile)
 # The edge of a whole word: anything but a letter or digit, or a character of a script written
 # without spaces ("محمد王": the given name, then the family name, with no space between).
 _WORD_BEFORE: Final = f"(?<![^\\W{WHOLE_NAME_CHARS}])"
@@ -158,7 +164,7 @@ class Redactor:
                 # Scripts written without spaces have no word edges: "李丽在" names 李丽.
                 patterns.append((_NAME_JOIN.join(re.escape(part) for part in parts),
                                  parts[0][0], not all(whole_name_char(c) for c in key)))
-        self._pattern = re.compile(_alternatives(patterns)) if patterns else None
+        self._pattern = _compile_uncached(_alternatives(patterns), 0) if patterns else None
 
     @overload
     def __call__(self, text: str) -> str: ...

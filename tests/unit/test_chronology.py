@@ -161,3 +161,17 @@ def test_a_name_run_into_a_script_written_without_spaces_is_redacted(app) -> Non
     for text, out in [("محمد王 was there", f"{m} was there"), ("王محمد", m),
                       ("Li王 and 王Li", f"{w}{m} and {m}{w}"), ("Lisa and Lin", "Lisa and Lin")]:
         assert redact(text, [mo, li], in_file_of=zara) == out, text
+
+
+def test_no_childs_name_is_left_in_the_processs_pattern_cache(app) -> None:
+    """The redactor's pattern is made of names decrypted for one request: `re`'s module cache
+    (its last 512 patterns, for the life of the process) must not keep it."""
+    import re
+
+    s = factories.school()
+    zara = factories.child(s, given="Zara", family="Quill")
+    other = factories.child(s, given="Wendeline", family="Ōtsukaya-Brühl")
+    assert redact("Wendeline was there", [other], in_file_of=zara) == "WŌ (C0002) was there"
+    cached = " ".join(str(key) for name in vars(re) if name.startswith("_cache")
+                      for key in getattr(re, name))
+    assert "wendeline" not in cached.lower()
