@@ -27,6 +27,7 @@ from wtforms.validators import StopValidation
 
 from .digits import ordinary_digits
 from .govuk_widgets import GovDateInput, planned
+from .wording import mid_sentence
 
 Problem = Literal["missing", "incomplete", "invalid", "year"]
 _BOXES = ("day", "month", "year")
@@ -55,7 +56,7 @@ class DateReading:
             # GOV.UK's "Year must include 4 numbers", naming the date: a page may have several.
             return f"{what} must include a year of 4 numbers, like 2026"
         if self.problem == "missing":
-            return f"Enter {what[:1].lower()}{what[1:]}"
+            return f"Enter {mid_sentence(what)}"
         raise ValueError("the date was read: there is no problem to describe")
 
 

@@ -552,8 +552,7 @@ def describe(key: str, value: Any) -> str:
 
 
 def _sentence_label(key: str) -> str:
-    label = FIELD_LABELS.get(key, key)
-    return label[:1].lower() + label[1:]
+    return wording.mid_sentence(FIELD_LABELS.get(key, key))
 
 
 def snapshot(incident: Incident) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ..rules.vocabulary import (
     ROUTE_LABELS,
     WITNESS_ROLE,
 )
+from ..wording import mid_sentence
 
 __all__ = [
     "CHILD_DECISION_KINDS",
@@ -243,7 +244,7 @@ def closing_problems(*, children: list[ChildState], unaccounted: list[str],
         problems.append(Problem(
             "R4", None,
             f"You cannot close this incident until “{route_label(route)}” has been handed over"
-            + (f": {owed[0].lower()}{owed[1:]}" if (owed := (still_owed or {}).get(route))
+            + (f": {mid_sentence(owed)}" if (owed := (still_owed or {}).get(route))
                else ""),
         ))
     for child in children:
