@@ -712,13 +712,13 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime,
     problems: list[Problem] = []
     route = data.route
     if data.happened_at_local is None:
-        # `when` False: the form found the date or time wrong, and its own message says so.
-        problems.extend([Problem("R4", "happened_on", {
-            "police": "Enter the date and time the police were told",
-            "police_emergency": "Enter the date and time of the 999 call",
-            "adult_social_care": "Enter the date and time of the referral",
-            OUTSIDE_REFERRAL_ROUTE: "Enter the date and time of the referral",
-        }[route])] if when else [])
+        if when:  # (False: the form found the date or time wrong, and its own message says so)
+            problems.append(Problem("R4", "happened_on", {
+                "police": "Enter the date and time the police were told",
+                "police_emergency": "Enter the date and time of the 999 call",
+                "adult_social_care": "Enter the date and time of the referral",
+                OUTSIDE_REFERRAL_ROUTE: "Enter the date and time of the referral",
+            }[route]))
     else:
         at = from_uk_local(data.happened_at_local)
         if at > now:

@@ -191,11 +191,11 @@ def _handed_words(sent: Sequence[Referral], records: Sequence[RouteHandover],
     Derbyshire County Council on 30 November 2026 at 10:15am", a record's own words, or a
     "handed over" decision's day), oldest first. The routes list shows it where the links to
     hand the route over were."""
-    by_id = reads.authorities_by_id()
-    names = {i: row.name for i, row in by_id.items()}
+    by_id = reads.authorities_by_id()  # kept for the request: only the referrals' looked up
     found: list[tuple[dt.datetime, str, str]] = [
         (r.sent_at, "csc_referral", f"Referral sent to "
-         f"{names.get(r.local_authority_id, 'a local authority')} on {wording.when(r.sent_at)}")
+         f"{la.name if (la := by_id.get(r.local_authority_id)) else 'a local authority'} "
+         f"on {wording.when(r.sent_at)}")
         for r in sent]
     found += [(r.happened_at, r.route, record_text(r, directory)) for r in records]
     found += [(d.decided_at, d.route, f"Recorded as taken on {wording.when(d.decided_at)}")
