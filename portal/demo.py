@@ -217,11 +217,6 @@ def _incident(school: School, dsl: User, concerns: list[Concern],
     return inc
 
 
-def _day_of(at: dt.datetime) -> dt.date:
-    """The UK day of a moment: the day something happened, from when it happened."""
-    return uk_local(at).date()
-
-
 def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     """Create the demo data (the caller commits). Raises DemoExists if it is already there."""
     if demo_exists():
@@ -262,21 +257,22 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     logins += [admin_login, admin2_login]
 
     # Each story's moments, back-dated from `now` in the order they happened: what happened
-    # (its day: `_day_of`), then first told to staff, the concern raised, the incident opened,
-    # a decision. Days are those moments' UK days, so none comes before what it follows
+    # (its UK day: `clock.today`), then first told to staff, the concern raised, the incident
+    # opened, a decision. Days are those moments' UK days, so none comes before what it follows
     # whatever the time `flask demo` runs (tests/unit/test_demo_timeline.py).
 
     # Oakfield: images shared online under pressure; a separate bullying concern.
     oak = people["oakfield"]
     maisie, kieran, tobias, _ = oak["children"]
-    happened, raised = _day_of(now - dt.timedelta(days=2)), now - dt.timedelta(days=1, hours=3)
+    happened, raised = clock.today(now - dt.timedelta(days=2)), now - dt.timedelta(days=1, hours=3)
     c1 = _concern(oak["school"], oak["staff"], [maisie, kieran], occurred=happened,
                   at=raised, online=True,
                   what="Maisie came to me at break upset. She said a boy in her year had kept "
                        "messaging her for a photo and then shared it in a group chat.",
                   words="He said if I didn't send it he'd tell everyone I already had.",
                   where="Outside the science block")
-    _concern(oak["school"], oak["staff"], [tobias], occurred=_day_of(now - dt.timedelta(days=5)),
+    _concern(oak["school"], oak["staff"], [tobias],
+             occurred=clock.today(now - dt.timedelta(days=5)),
              at=now - dt.timedelta(days=4), what="Tobias said older pupils have been taking his "
              "lunch money most days this week.", words="They said it's a tax.",
              where="Lunch queue")
@@ -297,7 +293,7 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     # Riverside: a playground incident between two pupils.
     riv = people["riverside"]
     poppy, jaxon, _ = riv["children"]
-    happened, raised = _day_of(now - dt.timedelta(hours=27)), now - dt.timedelta(hours=26)
+    happened, raised = clock.today(now - dt.timedelta(hours=27)), now - dt.timedelta(hours=26)
     c2 = _concern(riv["school"], riv["staff"], [poppy, jaxon], occurred=happened, at=raised,
                   what="Poppy had a red mark on her arm; she said Jaxon pushed her against the "
                        "fence and kicked her when she fell.",
@@ -314,7 +310,7 @@ def create_demo(now: dt.datetime | None = None) -> list[DemoLogin]:
     nor = people["northgate"]
     isla, reuben = nor["children"]
     _concern(nor["school"], nor["staff"], [isla, reuben],
-             occurred=_day_of(now - dt.timedelta(hours=3)), at=now - dt.timedelta(hours=2),
+             occurred=clock.today(now - dt.timedelta(hours=3)), at=now - dt.timedelta(hours=2),
              what="Isla told me Reuben keeps making comments about her body in class.",
              words=None, missing_reason="Isla did not want to say more at the time.",
              where="Media studies room")
