@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -156,24 +157,25 @@ def test_hide_this_page_blanks_the_screen_at_once_and_leaves_no_way_back(
     before = tab.evaluate("history.length")
 
     # What the screen shows the instant the control is used: a click listener on window runs
-    # after the link's own (same task, before any navigation), and reports it to the test (the
-    # neutral page is another site, so the portal's sessionStorage cannot carry it there).
-    noted: list[str] = []
-    tab.expose_function("noteAtClick", lambda note: noted.append(note))
+    # after the link's own (same task, before any navigation) and keeps what it saw in a cookie
+    # of the portal's site, read once the tab is on the neutral page (another site, so the
+    # portal's sessionStorage cannot carry it; a call to the test made at the click can be lost
+    # to the navigation).
     tab.evaluate("""() => window.addEventListener('click', () => {
-        window.noteAtClick(JSON.stringify({
+        document.cookie = 'seen-at-click=' + encodeURIComponent(JSON.stringify({
             hiding: document.documentElement.classList.contains('portal-hiding'),
             visibility: getComputedStyle(document.body).visibility,
             title: document.title,
             url: location.pathname,
-        }));
+        })) + '; path=/';
     })""")
     tab.get_by_role("button", name="Hide this page").tap()
 
     tab.wait_for_url(NEUTRAL_URL)
     expect(tab.get_by_role("heading", level=1)).to_have_text("Weather")
     assert "safeguard" not in tab.content().lower()
-    at_click = json.loads(noted[0]) if noted else None
+    seen = [c["value"] for c in tab.context.cookies() if c["name"] == "seen-at-click"]
+    at_click = json.loads(unquote(seen[0])) if seen else None
     assert at_click == {"hiding": True, "visibility": "hidden", "title": "", "url": "/home"}
     # location.replace: the portal page was swapped out of the history, not pushed down it.
     assert tab.evaluate("history.length") == before
