@@ -121,6 +121,9 @@ def index_names(child: Child) -> None:
     # flushed with its indexes set.
     child.name_index = full_index
     child.family_name_index = family_index
+    # Marked indexed in the same flush as the names (one statement, not a second UPDATE); the
+    # terms below are written in the same transaction, so nothing sees one without the other.
+    child.search_version = SEARCH_VERSION
     db.session.add(child)
     db.session.flush()
     db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
@@ -128,8 +131,6 @@ def index_names(child: Child) -> None:
         db.session.execute(insert(ChildNameTerm), [
             {"child_id": child.id, "school_id": child.school_id, "term": term}
             for term in sorted(rows)])
-    child.search_version = SEARCH_VERSION
-    db.session.flush()
 
 
 def _hashers(org: str) -> dict[str, Callable[[str], str]]:

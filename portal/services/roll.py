@@ -400,6 +400,7 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
                              actor_id=roll_import.confirmed_by_id, object_type="child",
                              object_id=child.id, at=now,
                              detail={"roll_import_id": str(roll_import.id)})
+        new = child is None
         if child is None:
             child = add_child(school, given_name=row["given_name"],
                               family_name=row["family_name"],
@@ -410,7 +411,7 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
             audit.record(audit.CHILD_CREATED, org_id=str(school.id),
                          actor_id=roll_import.confirmed_by_id, object_type="child",
                          object_id=child.id, at=now, detail={"via": "roll"})
-        _apply(child, row, index, digest, names)
+        _apply(child, row, index, digest, names, new=new)
         written.append(child)
     # The UPN, names or date of birth may have changed: so may the keyed hashes that match
     # repeat harm across an authority's schools (the batch's children at once).
@@ -432,7 +433,7 @@ def _set_if_changed(child: Child, name: str, value: Any) -> None:
 
 
 def _apply(child: Child, row: dict[str, Any], index: str, digest: str,
-           names: dict[str, str]) -> None:
+           names: dict[str, str], *, new: bool) -> None:
     preferred = (row["preferred_name"] or "").strip() or None
     if (child.given_name, child.family_name, child.preferred_name) != (
             row["given_name"], row["family_name"], preferred):
@@ -456,7 +457,8 @@ def _apply(child: Child, row: dict[str, Any], index: str, digest: str,
     child.upn_index = index
     child.roll_status = _expected_status(row)
     child.roll_digest = digest
-    db.session.execute(delete(RollContact).where(RollContact.child_id == child.id))
+    if not new:  # the file's contacts replace the last import's (a new child has none)
+        db.session.execute(delete(RollContact).where(RollContact.child_id == child.id))
     for person in row["contacts"]:
         contact = RollContact(school_id=child.school_id, child_id=child.id,
                               priority=person["priority"])
