@@ -63,6 +63,7 @@ from . import chronology, handover, referral_files
 from .handover import HandoverView, authority_rows
 from .localtime import directory_from_db
 from .packet import SCHEMA_VERSION, Sending, build_packet, incident_children, reference_for
+from .recording import check_reasons
 
 OUTCOMES: Final = REFERRAL_OUTCOME_LABELS
 # Outcomes where social workers are allocated (and SEPARATE_SOCIAL_WORKERS then applies).
@@ -107,17 +108,6 @@ def local_label(at: dt.datetime | None, *, all_day: bool = False) -> str:
 def is_dismissive(text: str | None) -> str | None:
     """The phrase, as typed, that passes abusive behaviour off as normal (R3), or None."""
     return find_dismissive(text)
-
-
-def check_reasons(text: str | None, field: str = "reasons") -> str:
-    """R2: reasons cannot be empty; R3: nor dismiss the behaviour as normal."""
-    value = (text or "").strip()
-    if not value:
-        raise Refused("Enter the reasons for the decision", field=field)
-    typed = find_dismissive(value)
-    if typed:
-        raise Refused(dismissive_message(typed), field=field)
-    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -643,7 +633,8 @@ def record_milestone(
             referral.strategy_meeting_at is None:
         raise Refused("Record the strategy meeting first", field="kind")
     if kind == "icpc_not_needed":
-        check_reasons(note, "note")
+        check_reasons(note, field="note",
+                      empty_message="Enter why a child protection conference is not needed")
     response = ReferralResponse(
         id=uuid.uuid4(), referral_id=referral.id, local_authority_id=referral.local_authority_id,
         outcome=kind, recorded_by_id=user.id, recorded_at=now,

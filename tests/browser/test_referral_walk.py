@@ -274,7 +274,7 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(adv_page.get_by_text(
         "Your answer has been sent to the school's designated safeguarding leads")).to_be_visible()
     expect(adv_page.get_by_test_id("status")).to_have_text(
-        "Awaiting decision: Strategy meeting arranged")
+        "Awaiting decision (Strategy meeting arranged)")
     due = adv_page.get_by_test_id(f"due-{referral_id}")
     expect(due).to_contain_text("Initial child protection conference (if needed): due Tuesday "
                                 "8 December 2026")

@@ -92,7 +92,7 @@ def test_walk_ten_on_a_phone(seed: Seed, new_page: Callable[..., Page],
     checked(page, "3-incident-status")
     page.goto(f"/referrals/{referral_id}")
     expect(page.get_by_test_id("status")).to_have_text(
-        "Answered for 1 of 2 children: Early help")
+        "Answered for 1 of 2 children (Early help)")
     checked(page, "4-referral-status")
 
     page = new_page()

@@ -197,6 +197,7 @@ def test_recording_and_referrals_give_the_same_message() -> None:
 
 
 def test_services_use_the_one_module() -> None:
+    assert referrals.check_reasons is recording.check_reasons  # one R2/R3 check, not two
     assert recording.find_dismissive is find_dismissive
     assert recording.DISMISSIVE_MESSAGE is DISMISSIVE_MESSAGE
     assert not hasattr(referrals, "_DISMISSIVE")

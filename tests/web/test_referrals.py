@@ -666,9 +666,9 @@ def test_an_answer_for_one_child_is_not_shown_as_the_whole_referrals(
                                                                         "/referrals")
     for target, url in ((other_client, view), (client, view)):
         page = shown(target, url)
-        assert "Answered for 1 of 2 children: Early help" in page
-        assert "Answered: Early help" not in page
-    assert "Status: Answered for 1 of 2 children: Early help" in shown(client, lines)
+        assert "Answered for 1 of 2 children (Early help)" in page
+        assert "Answered (Early help)" not in page
+    assert "Status: Answered for 1 of 2 children (Early help)" in shown(client, lines)
 
     # Kai's answer keeps the referral running (an assessment): listed on the dashboard too.
     answer(world["kai"].reference, "csc_assessment")
@@ -678,12 +678,14 @@ def test_an_answer_for_one_child_is_not_shown_as_the_whole_referrals(
              "care assessment)")
     assert f"Status: {every}" in shown(other_client, "/referrals")
     assert every in shown(client, "/dashboard")
-    assert "Status: Answered for every child: latest answer, for one child" in shown(
-        client, lines)
+    # One colon: the status and its latest answer read as one sentence, not "x: y: z".
+    for target, url in ((client, lines), (client, view), (other_client, view)):
+        assert f"{every}" in shown(target, url)
+        assert "every child: latest" not in shown(target, url)
 
     # An answer for every child is true of the whole referral again.
     answer("", "no_further_action")
     db.session.refresh(referral)
     assert referral.children_answered is None
     assert "Status: Answered (No further action)" in shown(other_client, "/referrals")
-    assert "Answered: No further action" in shown(client, view)
+    assert "Answered (No further action)" in shown(client, view)
