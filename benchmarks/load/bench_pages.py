@@ -20,10 +20,19 @@
    the port, and `--max-requests 0` so no worker is recycled mid-measure) serves the portal,
    and the same gunicorn settings serve benchmarks/load/bare_app.py (a page of the dashboard's
    size). wrk (installed from Debian if missing) drives each page with the signed-in cookie for
-   --seconds after a 2-second warm-up; server CPU per request is the workers' CPU time
+   --seconds after a 2-second warm-up, a new connection for each request (`Connection: close`),
+   as nginx sends them in docs/deploy.md (no upstream keep-alive); server CPU per request is
+   the workers' CPU time
    (/proc/PID/stat, user + system) between two quiet moments (before wrk starts, and once the
    workers have finished every request wrk sent) divided by the requests gunicorn logged in
-   between (its access log, kept in the instance's bench-logs/).
+   between (its access log, kept in the instance's bench-logs/). Each page's row also says
+   how that CPU was shared by the two workers ("busiest worker": 50% is an even split).
+   Why a connection per request: with wrk's 8 connections kept alive, each stays with the
+   worker that accepted it, and all 8 were seen on one worker (measured 1 December 2026: one
+   worker at 100% of a core and the other idle for the child's file, the concern form, the
+   inbox, sign-in and the bare page, both busy for the others), so the pages' throughputs and
+   their ratios to the bare page swung by half from run to run. `--keep-alive` measures that
+   way still.
 
 Prints one Markdown table (and writes it to --out): CPU ms per request under wrk, statements,
 throughput and its ratio to the bare page's, and the profiler's breakdown in ms per request.
@@ -219,20 +228,27 @@ def in_process(inst: Path, args: argparse.Namespace
     return results, cookies, size
 
 
-def worker_cpu(master: int) -> float:
-    """Seconds of CPU (user + system) of the master's children."""
-    total = 0.0
+def workers_cpu(master: int) -> dict[str, float]:
+    """Seconds of CPU (user + system) of each of the master's children, by process id."""
     tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
     for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def worker_cpu(master: int) -> float:
+    """Seconds of CPU (user + system) of the master's children."""
+    return sum(workers_cpu(master).values())
 
 
 def wrk(port: int, path: str, cookie: str | None, seconds: int,
-        connections: int) -> dict[str, float]:
+        connections: int, keep_alive: bool = False) -> dict[str, float]:
     cmd = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
            "--timeout", "30s"]
+    if not keep_alive:
+        cmd += ["-H", "Connection: close"]
     if cookie:
         cmd += ["-H", f"Cookie: portal_session={cookie}"]
     out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], check=True,
@@ -310,13 +326,16 @@ def measure(port: int, proc: subprocess.Popen[bytes], access_log: Path, path: st
     """Server CPU per request between two quiet points, over the requests gunicorn logged
     (so requests still running when wrk stops are counted, and none from the warm-up); with
     --app-cpu, also the part of it spent inside the app and in the garbage collector."""
-    wrk(port, path, cookie, 2, args.connections)  # warm-up: templates, key caches
+    wrk(port, path, cookie, 2, args.connections, args.keep_alive)  # warm-up: templates, keys
     before, count = quiet(proc.pid), served(access_log)
+    each_before = workers_cpu(proc.pid)
     meter = access_log.parent if args.app_cpu else None
     app_before = app_cpu(proc.pid, meter) if meter else None
-    got = wrk(port, path, cookie, args.seconds, args.connections)
+    got = wrk(port, path, cookie, args.seconds, args.connections, args.keep_alive)
     after, done = quiet(proc.pid), served(access_log) - count
     got["served"] = float(done)
+    each = [cpu - each_before.get(pid, 0.0) for pid, cpu in workers_cpu(proc.pid).items()]
+    got["busiest_share"] = max(each) / max(sum(each), 1e-9)
     got["cpu_ms"] = (after - before) * 1000 / max(done, 1)
     if meter and app_before is not None:
         app_after = app_cpu(proc.pid, meter)
@@ -335,6 +354,8 @@ def main() -> int:
     p.add_argument("--connections", type=int, default=8, help="wrk connections (8 = 2 x 4 threads)")
     p.add_argument("--profile", type=int, default=100, help="requests per page profiled")
     p.add_argument("--port", type=int, default=8111)
+    p.add_argument("--keep-alive", action="store_true",
+                   help="keep wrk's connections open (each stays on one worker)")
     p.add_argument("--out", type=Path, help="also write the table here")
     p.add_argument("--pages", help="only these pages, comma-separated ('sign-in,concern form')")
     p.add_argument("--no-server", action="store_true",
@@ -369,7 +390,7 @@ def main() -> int:
                                            results[name]["path"], cookies.get(role or ""), args)
             w = results[name]["wrk"]
             log(f"{name}: {w['cpu_ms']:.2f} ms CPU a request over {w['served']:.0f}, "
-                f"{w['rps']:.0f} req/s under wrk"
+                f"{w['rps']:.0f} req/s under wrk, {w['busiest_share']:.0%} on the busiest worker"
                 + (f"; in the app {w['app_ms']:.2f} ms (garbage collector {w['gc_ms']:.3f}), "
                    f"around it {w['cpu_ms'] - w['app_ms']:.2f}" if "app_ms" in w else ""))
     finally:
@@ -383,7 +404,7 @@ def main() -> int:
     log(f"bare page ({size:,} bytes): {bare_w['cpu_ms']:.2f} ms CPU, {bare_w['rps']:.0f} req/s")
 
     head = ("| page | server CPU ms | goal | SQL statements (exact repeats) | req/s "
-            "| ratio to bare | p99 ms | " + " | ".join(CATEGORIES) + " |")
+            "| ratio to bare | p99 ms | busiest worker | " + " | ".join(CATEGORIES) + " |")
     lines = [head, "|" + "---|" + "---:|" * (head.count("|") - 2)]
     for name, _role, _raw in PAGES:
         r = results[name]
@@ -391,15 +412,19 @@ def main() -> int:
         b = r["breakdown"]
         lines.append(
             f"| {name} | {w['cpu_ms']:.2f} | {GOALS[name]:g} | {r['statements']} ({r['repeats']}) "
-            f"| {w['rps']:.0f} | {w['rps'] / bare_w['rps']:.3f} | {w['p99_ms']:.0f} | "
+            f"| {w['rps']:.0f} | {w['rps'] / bare_w['rps']:.3f} | {w['p99_ms']:.0f} "
+            f"| {w['busiest_share']:.0%} | "
             + " | ".join(f"{b[c]:.2f}" for c in CATEGORIES) + " |"
             + (f" {int(w['non_2xx'])} non-2xx!" if w["non_2xx"] else "")
             + (f" in the app {w['app_ms']:.2f} (gc {w['gc_ms']:.3f}), around it "
                f"{w['cpu_ms'] - w['app_ms']:.2f}" if "app_ms" in w else ""))
     lines.append(f"| bare Flask page ({size:,} bytes) | {bare_w['cpu_ms']:.2f} | | 0 | "
-                 f"{bare_w['rps']:.0f} | 1 | {bare_w['p99_ms']:.0f} |" + " |" * len(CATEGORIES))
+                 f"{bare_w['rps']:.0f} | 1 | {bare_w['p99_ms']:.0f} | "
+                 f"{bare_w['busiest_share']:.0%} |" + " |" * len(CATEGORIES))
     table = "\n".join(lines)
-    note = (f"\nwrk -t1 -c{args.connections}, {args.seconds} s a page; gunicorn "
+    note = (f"\nwrk -t1 -c{args.connections}, {args.seconds} s a page, "
+            + ("connections kept alive" if args.keep_alive else "a connection per request")
+            + "; gunicorn "
             f"-c deploy/gunicorn.conf.py --max-requests 0; breakdown: pyinstrument, "
             f"{args.profile} requests a page through the test client, each category's share of "
             f"the samples times the CPU ms of those requests unprofiled; instance {inst}; "
