@@ -239,7 +239,10 @@ class KeyRing:
 
     # ---- key management --------------------------------------------------------------------
 
-    def _create_key(self, org_id: str, purpose: KeyPurpose, taken: Collection[str]) -> WrappedKey:
+    def _create_key(self, org_id: str, purpose: KeyPurpose, taken: Collection[str]
+                    ) -> tuple[WrappedKey, _OpenKey]:
+        """A new active key, stored wrapped; returned with the key itself, open (the caller
+        holds the lock), so that using it at once needs neither the store nor an unwrap."""
         key_id = self._new_key_id()
         check_key_id(key_id)
         if key_id in taken:
@@ -249,7 +252,7 @@ class KeyRing:
         raw = secrets.token_bytes(KEY_LEN)
         wk = replace(pending, wrapped=self._master.wrap(raw, pending.aad()))
         self._store.add(wk)
-        return wk
+        return wk, _OpenKey(purpose, raw, AESGCM(raw))
 
     def ensure_org(self, org_id: str,
                    purposes: tuple[KeyPurpose, ...] = ("data", "index")) -> None:
@@ -261,9 +264,21 @@ class KeyRing:
                 raise KeyShredded(f"the keys of organisation {org_id} have been shredded")
             keys = self._store.list_keys(org_id)
             taken = {k.key_id for k in keys}
+            now = self._monotonic()
             for purpose in purposes:
                 if self._newest_active(keys, purpose) is None:
-                    taken.add(self._create_key(org_id, purpose, taken).key_id)
+                    made, opened = self._create_key(org_id, purpose, taken)
+                    taken.add(made.key_id)
+                    # The scope's only active key of this purpose, just made: the first value
+                    # written under it (a new child's file) reads nothing back.
+                    self._remember(org_id, made.key_id, opened, now)
+                    self._active[org_id, purpose] = (made.key_id, now + self._ttl)
+
+    def has_active_key(self, org_id: str, purpose: KeyPurpose = "data") -> bool:
+        """Whether the scope's active key is known to this ring now (never reads the store)."""
+        with self._lock:
+            hit = self._active.get((org_id, purpose))
+            return hit is not None and hit[1] > self._monotonic()
 
     def keys_of(self, org_id: str) -> list[WrappedKey]:
         """The organisation's stored keys (wrapped), for a CLI to list states and ids."""
@@ -282,7 +297,7 @@ class KeyRing:
             keys = self._store.list_keys(org_id)
             if not any(k.purpose == "data" for k in keys):
                 raise self._missing(org_id, "data key to rotate (call ensure_org first)")
-            new = self._create_key(org_id, "data", {k.key_id for k in keys})
+            new, _opened = self._create_key(org_id, "data", {k.key_id for k in keys})
             # Add before retiring: if interrupted, two active keys is safe (newest wins).
             for k in keys:
                 if k.purpose == "data" and k.state == "active":

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, delete, insert, inspect, select
 
 from .. import names, reads
 from ..keystore import shredded_orgs
@@ -60,13 +60,18 @@ def add_child(
     family_group: uuid.UUID | None = None,
     preferred_name: str | None = None,
     authority_from_school: bool = True,
+    fill: Callable[[Child], None] | None = None,
+    number: int | None = None,
 ) -> Child:
     """A new child with the school's next reference number (flushes; the caller commits).
 
     `dob` may be None when nobody knows it yet (a child added off roll from a concern).
+    `fill` sets the caller's other fields before the child is first written (the school roll:
+    one INSERT with everything, not an INSERT and then an UPDATE). `number`: one the caller
+    reserved (`reserve_child_numbers`), else the school's next.
     """
-    number = school.next_child_number
-    school.next_child_number = number + 1
+    if number is None:
+        number = next(reserve_child_numbers(school, 1))
     child = Child(
         school_id=school.id,
         reference=f"C{number:04d}",
@@ -80,22 +85,43 @@ def add_child(
     )
     child.dob = dob
     child.send = send
-    set_names(child, given_name=given_name, family_name=family_name,
-              preferred_name=preferred_name)
+    _assign_names(child, given_name, family_name, preferred_name)
+    if fill is not None:
+        fill(child)
+    index_names(child)
     return child
+
+
+def reserve_child_numbers(school: School, count: int) -> Iterator[int]:
+    """The school's next `count` child reference numbers, taken at once.
+
+    One change to the school's row for a batch: a roll adding children one UPDATE each left
+    PostgreSQL a version of that row per child to walk for every foreign key check against it
+    in the same transaction (the batch's name terms, contacts and audit events): 3,000 pupils
+    took four times as long as 1,000."""
+    first = school.next_child_number
+    school.next_child_number = first + count
+    return iter(range(first, first + count))
 
 
 def set_names(child: Child, *, given_name: str, family_name: str,
               preferred_name: str | None = None) -> None:
     """Set a child's names (encrypted) and rewrite every hash that finds them (flushes).
 
-    The one place a child's names are set: adding a child, a merge and the school roll all
-    call this, so search can never disagree with the names shown.
+    With `add_child` (the same two steps, its other fields between them), the one place a
+    child's names are set: a merge and the school roll call this, so search can never
+    disagree with the names shown.
     """
+    _assign_names(child, given_name, family_name, preferred_name)
+    index_names(child)
+
+
+def _assign_names(child: Child, given_name: str, family_name: str,
+                  preferred_name: str | None) -> None:
+    """The names themselves (encrypted); `index_names` must follow before the next flush."""
     child.given_name = given_name
     child.family_name = family_name
     child.preferred_name = (preferred_name or "").strip() or None
-    index_names(child)
 
 
 def index_names(child: Child) -> None:
@@ -124,9 +150,12 @@ def index_names(child: Child) -> None:
     # Marked indexed in the same flush as the names (one statement, not a second UPDATE); the
     # terms below are written in the same transaction, so nothing sees one without the other.
     child.search_version = SEARCH_VERSION
+    state = inspect(child)
+    written = not (state.transient or state.pending)  # a new child has no terms to replace
     db.session.add(child)
     db.session.flush()
-    db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
+    if written:
+        db.session.execute(delete(ChildNameTerm).where(ChildNameTerm.child_id == child.id))
     if rows:
         db.session.execute(insert(ChildNameTerm), [
             {"child_id": child.id, "school_id": child.school_id, "term": term}

@@ -24,6 +24,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 from sqlalchemy import delete, select, update
@@ -35,7 +36,7 @@ from ..models import Child, RollContact, RollImport, School, User, db, keyring
 from ..rules.directory import load_directory_data
 from . import repeat_harm
 from .child_file import date_text, describe_status, status_words
-from .children import add_child, set_names
+from .children import add_child, reserve_child_numbers, set_names
 from .roll_csv import OPTIONAL_COLUMNS, ParsedFile, RowProblem, parse_roll
 
 __all__ = [
@@ -386,7 +387,8 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
     indexes = {upn_indexer(row["upn"].casefold()): row for row in batch}
     found = {c.upn_index: c for c in db.session.scalars(select(Child).where(
         Child.school_id == school.id, Child.upn_index.in_(list(indexes))))}
-    written: list[Child] = []
+    # Which rows change which child (None: a new one), before writing any.
+    todo: list[tuple[str, dict[str, Any], str, Child | None]] = []
     for index, row in indexes.items():
         digest = _digest_of(digester, row)
         child = found.get(index)
@@ -400,18 +402,29 @@ def _write_batch(school: School, roll_import: RollImport, batch: list[dict[str, 
                              actor_id=roll_import.confirmed_by_id, object_type="child",
                              object_id=child.id, at=now,
                              detail={"roll_import_id": str(roll_import.id)})
-        new = child is None
+        todo.append((index, row, digest, child))
+    numbers = reserve_child_numbers(school, sum(1 for *_, child in todo if child is None))
+    written: list[Child] = []
+    for index, row, digest, child in todo:
         if child is None:
-            child = add_child(school, given_name=row["given_name"],
+            # Every field set before the child is first written: one INSERT, no UPDATE.
+            child = add_child(school, number=next(numbers), given_name=row["given_name"],
                               family_name=row["family_name"],
                               dob=dt.date.fromisoformat(row["dob"]), send=row["send"],
                               local_authority_code=row["home_la_code"],
                               authority_from_school=False,
-                              created_by_id=roll_import.confirmed_by_id, on_roll=True)
+                              created_by_id=roll_import.confirmed_by_id, on_roll=True,
+                              preferred_name=row["preferred_name"],
+                              fill=partial(_apply_fields, row=row, index=index,
+                                           digest=digest, names=names))
             audit.record(audit.CHILD_CREATED, org_id=str(school.id),
                          actor_id=roll_import.confirmed_by_id, object_type="child",
                          object_id=child.id, at=now, detail={"via": "roll"})
-        _apply(child, row, index, digest, names, new=new)
+            _add_contacts(child, row, replace=False)  # a new child has none to replace
+        else:
+            _apply_fields(child, row, index, digest, names)
+            _add_contacts(child, row, replace=True)
+        db.session.flush()
         written.append(child)
     # The UPN, names or date of birth may have changed: so may the keyed hashes that match
     # repeat harm across an authority's schools (the batch's children at once).
@@ -432,8 +445,10 @@ def _set_if_changed(child: Child, name: str, value: Any) -> None:
         setattr(child, name, value)
 
 
-def _apply(child: Child, row: dict[str, Any], index: str, digest: str,
-           names: dict[str, str], *, new: bool) -> None:
+def _apply_fields(child: Child, row: dict[str, Any], index: str, digest: str,
+                  names: dict[str, str]) -> None:
+    """The row's names and details on the child (the names through `set_names` when they
+    changed, so search follows)."""
     preferred = (row["preferred_name"] or "").strip() or None
     if (child.given_name, child.family_name, child.preferred_name) != (
             row["given_name"], row["family_name"], preferred):
@@ -457,7 +472,11 @@ def _apply(child: Child, row: dict[str, Any], index: str, digest: str,
     child.upn_index = index
     child.roll_status = _expected_status(row)
     child.roll_digest = digest
-    if not new:  # the file's contacts replace the last import's (a new child has none)
+
+
+def _add_contacts(child: Child, row: dict[str, Any], *, replace: bool) -> None:
+    """The file's contacts for the child, replacing the last import's when `replace`."""
+    if replace:
         db.session.execute(delete(RollContact).where(RollContact.child_id == child.id))
     for person in row["contacts"]:
         contact = RollContact(school_id=child.school_id, child_id=child.id,
@@ -469,7 +488,6 @@ def _apply(child: Child, row: dict[str, Any], index: str, digest: str,
         contact.email = person["email"]
         contact.address = person["address"]
         db.session.add(contact)
-    db.session.flush()
 
 
 def _mark_leavers(school: School, in_file: set[str], now: dt.datetime) -> int:

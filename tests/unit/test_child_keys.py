@@ -39,6 +39,44 @@ def test_a_childs_file_gets_one_data_key_and_no_search_key(app: Flask) -> None:
         select(OrgKey.purpose).where(OrgKey.org_id == str(school.id))))
 
 
+def test_a_new_childs_key_is_made_once_and_used_without_reading_it_back(app: Flask) -> None:
+    """Adding a child (a school's roll adds thousands in one go) makes its key with one look
+    at the store and one at the shredded list, and writes every value under it without
+    reading it back: no failed lookup first, no second read after it is made."""
+    from sqlalchemy import event
+
+    from portal.services.children import add_child
+
+    school = factories.school()
+    db.session.commit()
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(" ".join(sql.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        child = add_child(school, given_name="Zoë", family_name="Ødegård-王",
+                          dob=None, preferred_name="Zo",
+                          fill=lambda new: setattr(new, "upn", "A123456789012"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    key_reads = [s for s in statements if s.startswith("SELECT") and "org_keys" in s]
+    shredded = [s for s in statements if "shredded_orgs" in s]
+    assert len(key_reads) == 1 and len(shredded) == 1, statements
+    assert not [s for s in statements if s.startswith("DELETE")], statements  # nothing to replace
+    # `fill`'s field goes in the child's one INSERT, not an UPDATE after it
+    assert not [s for s in statements if s.startswith("UPDATE children")], statements
+    db.session.commit()
+    keyring().clear_cache()
+    db.session.expire_all()
+    again = db.session.get(Child, child.id)
+    assert again is not None
+    assert (again.given_name, again.family_name, again.preferred_name, again.upn) == (
+        "Zoë", "Ødegård-王", "Zo", "A123456789012")
+    assert key_id_of(again.given_name_enc) in _keys(child_key_org(child.id))
+
+
 def _legacy(row: object, name: str, value: str, school_id: object) -> None:
     """Write `value` as the portal did before per-child keys: under the school's key."""
     ctx = FieldContext(str(school_id), row.__tablename__, name, str(row.id))  # type: ignore[attr-defined]
