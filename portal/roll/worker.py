@@ -7,8 +7,12 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
+from ..db import analyse_grown
 from ..models import RollImport, db
 from ..services import roll as svc
+
+# The tables a roll's batches grow (and whose rows the next batches look up or check against).
+GROWN_BY_ROLL = ("children", "child_name_terms", "roll_contacts", "org_keys", "audit_events")
 
 
 def run_import(import_id: uuid.UUID, *, clock: Callable[[], dt.datetime],
@@ -29,6 +33,8 @@ def run_import(import_id: uuid.UUID, *, clock: Callable[[], dt.datetime],
         svc.write_next_batch(run, batch_size=batch_size, clock=clock)
         db.session.commit()
         batches += 1
+        if analyse_grown(db.session, GROWN_BY_ROLL):
+            db.session.commit()
     if max_batches is not None and batches >= max_batches and not run.roll_import.leavers_done:
         return run.roll_import
     svc.finish(run, clock())
