@@ -11,13 +11,12 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, audit, creating_form, drafts, once, reads, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..form_problems import save_or_show, show_problems
-from ..models import Child, Concern, ConcernChild, Decision, RouteHandover, User, db
+from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
 from ..refusal import Refused
 from ..row_urls import row_link
@@ -176,26 +175,27 @@ def dashboard() -> str:
 
 
 def _concern_label(concern: Concern) -> str:
-    named = sorted((link.child for link in concern.children), key=lambda c: c.reference)
-    children = ", ".join(c.redacted_label for c in named) or "no child named"
+    return _choice_label(concern.submitted_at, concern.raised_by.display_name,
+                         sorted((link.child for link in concern.children),
+                                key=lambda c: c.reference))
+
+
+def _choice_label(submitted_at: dt.datetime, raised_by: str, children: list[Child]) -> str:
+    named = ", ".join(c.redacted_label for c in children) or "no child named"
     # Who raised it tells apart concerns raised in the same minute about the same child (walk 9).
-    raised = f"Raised {wording.when(concern.submitted_at)} by {concern.raised_by.display_name}"
-    return f"{raised}: {children}"
+    return f"Raised {wording.when(submitted_at)} by {raised_by}: {named}"
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
 @require_dsl
 def new() -> Any:
     user = _user()
-    # Each waiting concern's children with it (two statements for the list, not two a concern).
-    waiting = list(db.session.scalars(
-        access.concerns_visible_to(user).where(Concern.state == "submitted")
-        .order_by(Concern.submitted_at)
-        .options(joinedload(Concern.raised_by),
-                 selectinload(Concern.children).selectinload(ConcernChild.child))))
+    # Each waiting concern with its children and who raised it (two statements for the list).
+    waiting = svc.waiting_to_start(access.concern_visible_bound(user))
     chosen = {str(access.get_concern_or_404(user, c).id) for c in request.args.getlist("concern")}
     form = StartForm()
-    form.concerns.choices = [(str(c.id), _concern_label(c)) for c in waiting]
+    form.concerns.choices = [(str(c.id), _choice_label(c.submitted_at, c.raised_by, c.children))
+                             for c in waiting]
     # A concern already picked up may still be linked when asked for by id.
     for ident in chosen - {str(c.id) for c in waiting}:
         concern = access.get_concern_or_404(user, ident)

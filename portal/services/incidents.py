@@ -1411,13 +1411,41 @@ def _waiting_concerns(
     return out
 
 
+@dataclass(frozen=True)
+class WaitingConcern:
+    """A submitted concern as "Start an incident" offers it."""
+
+    id: uuid.UUID
+    submitted_at: dt.datetime
+    raised_by: str  # the display name of who raised it
+    children: list[Child]  # in reference order
+
+
+def waiting_to_start(share: tuple[ColumnElement[bool], dict[str, Any]]) -> list[WaitingConcern]:
+    """The submitted concerns of `share` (`access.concern_visible_bound`), oldest first, with
+    who raised each and the children it names: two statements however many are waiting, and
+    no `Concern` objects (the dashboard's read of the same list)."""
+    concerns = _waiting_concerns(share)
+    raisers = {row[0].raised_by_id for row in concerns.values()}
+    names: dict[uuid.UUID, str] = {
+        user_id: name for user_id, name in db.session.execute(
+            select(User.id, User.display_name).where(User.id.in_(list(raisers))))
+    } if raisers else {}
+    return [WaitingConcern(
+        id=rows[0].id, submitted_at=rows[0].submitted_at,
+        raised_by=names.get(rows[0].raised_by_id, "Unknown user"),
+        children=[row.child for row in rows if row.child is not None])
+        for rows in concerns.values()]
+
+
 @kept  # one per share clause (a DSL's, staff's, nobody's)
 def _waiting_statement(visible: ColumnElement[bool]) -> Select[Any]:
     """`_waiting_concerns`' statement, built once per thread; the share's values bound at
     execution. The link and child are aliased, as loading them with the concern did:
     `portal.access`'s clauses name those tables themselves."""
     link, child, only = _concern_children()
-    return (select(Concern.id, Concern.school_id, Concern.submitted_at, Concern.urgent, child)
+    return (select(Concern.id, Concern.school_id, Concern.submitted_at, Concern.urgent,
+                   Concern.raised_by_id, child)
             .select_from(Concern).where(visible, Concern.state == "submitted")
             .outerjoin(link, link.concern_id == Concern.id)
             .outerjoin(child, child.id == link.child_id)

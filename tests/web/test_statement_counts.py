@@ -288,3 +288,5 @@ def test_each_page_costs_a_fixed_few_statements_none_repeated(
         if name in DATA_PAGES:
             assert len(counted.statements) <= most, (name, report)
     assert len(big["concern form"][0].statements) <= 3  # the session, the draft
+    # The session, the waiting concerns with their children, and who raised them.
+    assert len(big["start an incident"][0].statements) <= 3
