@@ -328,6 +328,12 @@ def _pagination(box: service.Inbox) -> dict[str, Any] | None:
 @bp.get("/referrals/<uuid:referral_id>")
 @require(_dsl_or_adviser)
 def view(referral_id: Any) -> str:
+    return _view_page(referral_id, MilestoneForm())
+
+
+def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
+    """The referral's page; with `milestone_form` as sent when it was refused (its problems
+    beside its questions, what was typed kept)."""
     user = _user()
     referral = get_referral_or_404(user, referral_id)
     now = service.utcnow()
@@ -348,7 +354,7 @@ def view(referral_id: Any) -> str:
     return render_template(
         "referrals/view.html", rv=rv, packet=packet, adviser=adviser, file_links=file_links,
         involvement=involvement,
-        ack_form=AcknowledgeForm(), milestone_form=MilestoneForm(),
+        ack_form=AcknowledgeForm(), milestone_form=milestone_form,
         separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
         milestones=service.MILESTONES, local_label=service.local_label,
         route_labels=ROUTE_LABELS, answered_by=service.answered_by,
@@ -466,22 +472,17 @@ def answer(referral_id: Any) -> Any:
 
 @bp.post("/referrals/<uuid:referral_id>/milestone")
 @require(can_work_referrals)
-def milestone(referral_id: Any) -> Response:
+def milestone(referral_id: Any) -> Any:
     user = _user()
     referral = get_referral_or_404(user, referral_id)
     form = MilestoneForm()
-    if form.validate_on_submit():
-        try:
-            once.claim()
-            service.record_milestone(referral, user, kind=form.kind.data,
-                                     note=form.note.data or "", now=service.utcnow())
-        except Refused as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            once.done(url_for("referrals.view", referral_id=referral.id))
-            db.session.commit()
-            flash("Recorded", "success")
-    else:
-        flash("Choose what happened", "error")
-    return redirect(url_for("referrals.view", referral_id=referral.id))
+    sent = creating_form.handle(
+        form, lambda: service.record_milestone(referral, user, kind=form.kind.data,
+                                               note=form.note.data or "", now=service.utcnow()),
+        lambda _: url_for("referrals.view", referral_id=referral.id),
+        default="note", done="Recorded", restore_draft=False)
+    if sent.redirect is not None:
+        return sent.redirect
+    # Refused: the page again, each problem beside its question (every problem has one:
+    # `default`), the notes as typed.
+    return _view_page(referral_id, form), 400

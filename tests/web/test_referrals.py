@@ -475,6 +475,40 @@ def test_milestones_stop_the_clock(client: FlaskClient, world: dict, clock: dict
     assert not service.referral_view(referral, None, clock["now"]).overdue
 
 
+def test_a_refused_milestone_keeps_the_notes_typed_and_says_why_beside_them(
+        client: FlaskClient, world: dict, clock: dict) -> None:
+    """"No conference needed" without a reason, or with a reason that passes the behaviour off
+    as normal, is refused on the referral's page itself: the problem beside the notes, linked
+    from the summary at the top, and every word typed still there (a redirect lost them)."""
+    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
+                                    now=FRIDAY_EVENING)
+    service.record_answer(referral, world["adviser"], outcome="strategy_meeting",
+                          reasons="Plan for both.", strategy_meeting_at=local("2026-11-23T10:00"),
+                          social_worker_harmed="A B", social_worker_harmed_others="C D",
+                          now=FRIDAY_EVENING)
+    db.session.commit()
+    sign_in(client, world["adviser"])
+    url = f"/referrals/{referral.id}"
+
+    def send(note: str) -> str:
+        response = client.post(f"{url}/milestone", data={
+            "csrf_token": csrf_from(client.get(url)), "kind": "icpc_not_needed", "note": note})
+        assert response.status_code == 400
+        return response.get_data(as_text=True)
+
+    empty = send("")
+    assert "Enter why a child protection conference is not needed" in empty
+    assert 'class="govuk-error-summary' in empty and 'href="#note"' in empty
+    typed = "Zoë’s family agreed a plan with 王 Wei’s school — it was just banter anyway"
+    page = send(typed)
+    assert "never normal" in html_text.unescape(page)  # R3, beside the notes
+    assert html_text.escape(typed, quote=False) in page  # kept as typed
+    assert re.search(r'value="icpc_not_needed"[^>]*checked', page)  # the choice kept too
+    assert not db.session.scalars(select(ReferralResponse).where(
+        ReferralResponse.referral_id == referral.id,
+        ReferralResponse.outcome == "icpc_not_needed")).all()  # nothing recorded
+
+
 def test_navigation_has_the_inbox_for_advisers(client: FlaskClient, world: dict) -> None:
     sign_in(client, world["adviser"])
     html = client.get("/home").get_data(as_text=True)
