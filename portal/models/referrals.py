@@ -182,14 +182,16 @@ RUNNING_RESPONSES_CONDITION: Final = ReferralResponse.outcome.in_(
 def settled_rule() -> ColumnElement[bool]:
     """SQL: an answered referral with nothing left that can fall due or need the authority.
 
-    Mirrors `services.referrals.due_items` and `status_of`: no strategy meeting awaited, no
-    children's social care assessment (its child in need reviews keep falling due), and a
-    strategy meeting held only with its minutes sent and the conference held or not needed.
+    Mirrors `services.referrals.due_items` and `status_of`: every child answered, no strategy
+    meeting awaited, no children's social care assessment (its child in need reviews keep
+    falling due), and a strategy meeting held only with its minutes sent and the conference
+    held or not needed.
     Such referrals can never become overdue, so the lists need not load them all
     (tests/web/test_referral_lists.py).
 
-    The one definition: `Referral.settled` stores its answer (`keep_settled`), and the
-    migration that added the mark filled it from it. Reads that want speed use the mark.
+    The one definition: `Referral.settled` stores its answer (`keep_settled`); the migrations
+    that filled or changed the mark (0029, 0031) each wrote the rule as it stood then. Reads
+    that want speed use the mark.
     Built once per process (issue 15): it names no value of a request.
     """
     def answered_with(*kinds: str) -> ColumnElement[bool]:
@@ -205,6 +207,9 @@ def settled_rule() -> ColumnElement[bool]:
         Referral.state == "answered",
         Referral.outcome.is_not(None),
         Referral.outcome != "strategy_meeting",
+        # Every child answered (`rules.referral_answers.some_child_unanswered`, in SQL).
+        or_(Referral.children_answered.is_(None), Referral.children.is_(None),
+            Referral.children_answered >= Referral.children),
         ~answered_with("csc_assessment"),
         or_(Referral.strategy_meeting_at.is_(None),
             and_(answered_with("minutes_sent"), answered_with("icpc_held", "icpc_not_needed"))),
@@ -229,7 +234,8 @@ def keep_settled(connection: Connection,
 # names the referral in the session; after the flush has written the rows, one `keep_settled`
 # statement marks them, in the same transaction, and the loaded referrals take the new mark.
 _TO_SETTLE: Final = "referrals_to_settle"
-_RULE_READS: Final = ("state", "outcome", "strategy_meeting_at", "local_authority_id")
+_RULE_READS: Final = ("state", "outcome", "strategy_meeting_at", "local_authority_id",
+                      "children", "children_answered")
 
 
 def _to_settle(target: Any, *referral_ids: Any) -> None:

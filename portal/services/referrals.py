@@ -706,6 +706,10 @@ class Dated(Protocol):
     def outcome(self) -> str | None: ...
     @property
     def strategy_meeting_at(self) -> dt.datetime | None: ...
+    @property
+    def children(self) -> int | None: ...
+    @property
+    def children_answered(self) -> int | None: ...
 
 
 class Recorded(Protocol):
@@ -758,7 +762,10 @@ def items_due(referral: Dated, authority: Authority | None, now: dt.datetime,
         items.append(item)
 
     smt = referral.strategy_meeting_at
-    if referral.outcome in (None, "strategy_meeting"):
+    # Still to decide: not answered, a strategy meeting awaited, or a child with no answer yet
+    # (answered child by child: the other child's decision is due all the same).
+    if referral.outcome in (None, "strategy_meeting") or referral_answers.some_child_unanswered(
+            referral.children, referral.children_answered):
         items.append(_strategy_meeting_item(referral, timescales, name, now_local))
     if smt is not None:
         add("strategy_minutes", "Strategy meeting minutes sent out",
@@ -999,6 +1006,8 @@ class _Dates(NamedTuple):  # a referral's dates for `items_due`, from its column
     sent_at: dt.datetime
     outcome: str | None
     strategy_meeting_at: dt.datetime | None
+    children: int | None
+    children_answered: int | None
 
 
 class _Response(NamedTuple):  # a response as `items_due` reads it
@@ -1086,7 +1095,8 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
         if la_id not in authorities:
             la = las.get(la_id)
             authorities[la_id] = directory.get(la.code) if la else None
-        items = items_due(_Dates(sent_at, outcome, meeting), authorities[la_id], now,
+        items = items_due(_Dates(sent_at, outcome, meeting, children, answered),
+                          authorities[la_id], now,
                           responses[referral_id])
         overdue = any(i.overdue for i in items)
         row = _inbox_row(referral_id, convening, state, outcome, sent_at, school_name,

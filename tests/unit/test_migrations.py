@@ -288,9 +288,14 @@ def test_0029_marks_the_referrals_already_there_by_the_settled_rule(
             expected[_normalise(referral_id)] = settled
     database.upgrade(empty_engine, "0029")
     with empty_engine.connect() as conn:
-        marks = dict(conn.execute(sa.select(Referral.id, Referral.settled)).all())
+        marks = dict(conn.execute(sa.select(Referral.id.expression, text("settled"))
+                                  .select_from(Referral.__table__)).all())
+    assert {k: bool(marks[k]) for k in expected} == expected
+    # Today's rule, at head, says the same of them (their children were never counted).
+    database.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
         rule = dict(conn.execute(sa.select(Referral.id, settled_rule())).all())
-    assert {k: marks[k] for k in expected} == expected
+        marks = dict(conn.execute(sa.select(Referral.id, Referral.settled)).all())
     assert {k: bool(v) for k, v in rule.items()} == marks  # the filled row's too
 
 
@@ -343,3 +348,33 @@ def test_0030_counts_the_children_answered_of_the_referrals_already_there(
         children = set(conn.execute(sa.select(Referral.children)).scalars())
     assert {k: found[k] for k in expected} == expected
     assert children == {None}
+
+
+def test_0031_clears_the_settled_mark_of_referrals_with_a_child_unanswered(
+    empty_engine: Engine, sqlite_revisions: dict[str, Path],
+) -> None:
+    """Marked settled before 0031, a referral answered for 1 of its 2 children is live again
+    (the other child's decision is still due); every other mark is left as it was."""
+    from portal.models import Referral
+
+    _at_revision(empty_engine, "0030", sqlite_revisions)
+    rows = _fill(empty_engine)
+    meta = sa.MetaData()
+    meta.reflect(empty_engine, only=["referrals"])
+    referrals = meta.tables["referrals"]
+    # (children, children answered, settled before) -> settled after
+    cases = [((2, 1, True), False), ((2, 2, True), True), ((3, 1, False), False),
+             ((None, 1, True), True), ((2, None, True), True), ((2, 1, False), False)]
+    expected = {}
+    with empty_engine.begin() as conn:
+        for n, ((children, answered, settled), after) in enumerate(cases):
+            referral_id = _value_for(referrals.c.id, 3_000 + n)
+            conn.execute(referrals.insert().values({
+                **rows["referrals"], "id": referral_id, "state": "answered",
+                "outcome": "early_help", "children": children,
+                "children_answered": answered, "settled": settled}))
+            expected[_normalise(referral_id)] = after
+    database.upgrade(empty_engine, "0031")
+    with empty_engine.connect() as conn:
+        found = dict(conn.execute(sa.select(Referral.id, Referral.settled)).all())
+    assert {k: bool(found[k]) for k in expected} == expected

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from portal.rules.referral_answers import children_answered, status_words
+from portal.rules.referral_answers import (
+    children_answered,
+    some_child_unanswered,
+    status_words,
+)
 
 
 def test_the_count_is_kept_only_while_the_latest_answer_is_for_one_child() -> None:
@@ -26,7 +30,18 @@ def test_the_words_are_true_of_the_whole_referral() -> None:
         "Answered for 2 of 3 children", "latest answer, for one child: Early help")
     assert status_words("Answered", "Early help", 2, 2) == (
         "Answered for every child", "latest answer, for one child: Early help")
+    # Counted child by child, the status is how many have an answer: "Awaiting decision for
+    # every child" after a strategy meeting for one of them was false of the other's decision.
     assert status_words("Awaiting decision", "Strategy meeting arranged", None, 1) == (
-        "Awaiting decision for 1 child", "Strategy meeting arranged")
+        "Answered for 1 child", "Strategy meeting arranged")
+    assert status_words("Awaiting decision", "Strategy meeting arranged", 2, 2) == (
+        "Answered for every child", "latest answer, for one child: Strategy meeting arranged")
     assert status_words("Answered", "Early help", None, 2) == (
         "Answered for 2 children", "latest answer, for one child: Early help")
+
+
+def test_a_child_without_an_answer_keeps_the_referral_open() -> None:
+    assert some_child_unanswered(2, 1)
+    assert not some_child_unanswered(2, 2)
+    assert not some_child_unanswered(2, None)  # the latest answer is for every child
+    assert not some_child_unanswered(None, 1)  # children not counted (sent before they were)

@@ -6,7 +6,8 @@ every change the rule reads (a referral sent, acknowledged or answered, a respon
 the adviser's inbox reads its live referrals by an index instead of working the rule out from
 every referral's responses (issue 15). This revision adds the column (false for new rows) with an
 index for the inbox (an authority's live referrals; its settled ones newest first) and fills it
-for the referrals already there from the same rule (`keep_settled`: one UPDATE, no key needed).
+for the referrals already there from the same rule as it stood at this revision (one UPDATE, no
+key needed; frozen here, since the rule has since read columns later revisions add: 0031).
 
 Revision ID: 0029
 Revises: 0028
@@ -32,9 +33,26 @@ def upgrade() -> None:
     op.create_index("ix_referrals_la_settled_sent", "referrals",
                     ["local_authority_id", "settled", "sent_at"])
 
-    from portal.models.referrals import keep_settled
+    referrals = sa.table("referrals", sa.column("id"), sa.column("local_authority_id"),
+                         sa.column("state"), sa.column("outcome"),
+                         sa.column("strategy_meeting_at"), sa.column("settled", sa.Boolean()))
+    responses = sa.table("referral_responses", sa.column("referral_id"),
+                         sa.column("local_authority_id"), sa.column("outcome"))
 
-    keep_settled(op.get_bind())
+    def answered_with(*kinds: str) -> sa.Exists:
+        return sa.exists().where(
+            responses.c.referral_id == referrals.c.id,
+            responses.c.local_authority_id == referrals.c.local_authority_id,
+            responses.c.outcome.in_(kinds)).correlate(referrals)
+
+    # `portal.models.referrals.settled_rule` as it was at this revision.
+    settled = sa.and_(
+        referrals.c.state == "answered", referrals.c.outcome.is_not(None),
+        referrals.c.outcome != "strategy_meeting", ~answered_with("csc_assessment"),
+        sa.or_(referrals.c.strategy_meeting_at.is_(None),
+               sa.and_(answered_with("minutes_sent"),
+                       answered_with("icpc_held", "icpc_not_needed"))))
+    op.get_bind().execute(sa.update(referrals).values(settled=settled))
 
 
 def downgrade() -> None:
