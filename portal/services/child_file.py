@@ -1106,7 +1106,8 @@ def _authority_name(code: str | None) -> str:
     if not code:
         return "Not recorded"
     name = db.session.scalar(select(LocalAuthority.name).where(LocalAuthority.code == code))
-    return name or code
+    # An authority of the directory not yet set up in this portal: its name, never its code.
+    return name or wording.authority_name(code)
 
 
 def build_child_file(user: Any, child: Child, *, newest_first: bool = True,

@@ -291,6 +291,12 @@ def test_example_file_imports_with_accents_scripts_and_unknown_authority(
     assert "School roll On the roll" in file_page
     assert "Home local authority on the roll Nowhere Shire (not known to the portal)" in file_page
     assert "Year group Year 11" in file_page
+    # A pupil whose authority the portal knows (by number or name) has it as "Local authority"
+    # only, not also as "not known" (a walk saw it on every pupil's file).
+    for pupil in ("A00000000002C", "A00000000003D"):
+        known = text(client.get(f"/children/{kids[pupil].id}"))
+        assert "not known to the portal" not in known, pupil
+        assert "Home local authority on the roll" not in known, pupil
     assert db.session.scalar(select(func.count()).select_from(RollContact)) == 9
 
 
