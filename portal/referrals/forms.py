@@ -228,4 +228,6 @@ class MilestoneForm(FlaskForm):  # type: ignore[misc]
                       validators=[InputRequired("Choose what happened")])
     note = TextAreaField("Notes", description="Required when no conference is needed: why",
                          widget=GovTextArea(), filters=[_strip], validators=[Length(max=5000)])
+    # How many responses the page showed (services.referrals.record_milestone's `seen`).
+    seen = HiddenField()
     submit = SubmitField("Record", widget=GovSubmitInput())

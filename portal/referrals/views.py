@@ -338,6 +338,9 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
     referral = get_referral_or_404(user, referral_id)
     now = service.utcnow()
     rv = service.referral_view(referral, None, now)
+    # What this page shows, so a milestone recorded from it is refused if more was recorded
+    # since (another tab, a colleague); a page shown again after a refusal shows what is now.
+    milestone_form.seen.data = str(len(rv.responses))
     packet = service.read_packet(referral)
     audit.record(audit.REFERRAL_VIEWED, org_id=_viewer_org(user, referral), actor_id=user.id,
                  object_type="referral", object_id=referral.id)
@@ -476,9 +479,12 @@ def milestone(referral_id: Any) -> Any:
     user = _user()
     referral = get_referral_or_404(user, referral_id)
     form = MilestoneForm()
+    # A page from before the count was on it sends none: recorded unchecked, as it was.
+    seen = int(form.seen.data) if (form.seen.data or "").isdigit() else None
     sent = creating_form.handle(
-        form, lambda: service.record_milestone(referral, user, kind=form.kind.data,
-                                               note=form.note.data or "", now=service.utcnow()),
+        form, lambda: service.record_milestone(
+            referral, user, kind=form.kind.data, note=form.note.data or "",
+            now=service.utcnow(), seen=seen),
         lambda _: url_for("referrals.view", referral_id=referral.id),
         default="note", done="Recorded", restore_draft=False)
     if sent.redirect is not None:

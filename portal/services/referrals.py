@@ -637,10 +637,21 @@ def _answer_in_chronologies(referral: Referral, response: ReferralResponse, user
             author_id=user.id, incident=incident, source=response, occurred_at=now)
 
 
+MOVED_ON: Final = ("Something was recorded on this referral after you opened this page. Check "
+                   "what it says now, then record this again if it is still needed")
+
+
 def record_milestone(
-    referral: Referral, user: User, *, kind: str, note: str = "", now: dt.datetime
+    referral: Referral, user: User, *, kind: str, note: str = "", now: dt.datetime,
+    seen: int | None = None,
 ) -> ReferralResponse:
-    """Minutes sent, a conference held (or not needed), a child in need review held."""
+    """Minutes sent, a conference held (or not needed), a child in need review held.
+
+    `seen`: how many responses the referral had on the page the adviser recorded it from;
+    refused (`MOVED_ON`) if it has more or fewer now. In two tabs, the minutes were recorded
+    twice and a conference both held and not needed, each answer "Recorded" (a walk)."""
+    if seen is not None and seen != _response_count(referral):
+        raise Refused(MOVED_ON, field="kind")
     if kind not in MILESTONES:
         raise Refused("Choose what happened", field="kind")
     if kind in ("minutes_sent", "icpc_held", "icpc_not_needed") and \
@@ -682,6 +693,14 @@ def answered_for(response: ReferralResponse, packet: dict[str, Any]) -> str:
             name = " ".join(str(child.get(k) or "") for k in ("given_name", "family_name"))
             return f"{' '.join(name.split())} ({response.child_ref})"
     return f"the child {response.child_ref}"
+
+
+def _response_count(referral: Referral) -> int:
+    """How many responses `responses_of` gives, counted."""
+    return int(db.session.scalar(
+        select(func.count()).select_from(ReferralResponse)
+        .where(ReferralResponse.referral_id == referral.id,
+               ReferralResponse.local_authority_id == referral.local_authority_id)) or 0)
 
 
 def responses_of(referral: Referral) -> list[ReferralResponse]:

@@ -509,6 +509,53 @@ def test_a_refused_milestone_keeps_the_notes_typed_and_says_why_beside_them(
         ReferralResponse.outcome == "icpc_not_needed")).all()  # nothing recorded
 
 
+def test_a_milestone_from_a_page_opened_before_another_was_recorded_is_refused(
+        client: FlaskClient, world: dict, clock: dict) -> None:
+    """Two tabs of the same referral: the minutes recorded in one, then the other sends the
+    same, or a conference held in one and "not needed" in the other. The second is refused
+    with the page showing what is recorded now, its choice and notes kept; sent again from
+    that page, it is recorded (a walk saw both recorded, each "Recorded")."""
+    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
+                                    now=FRIDAY_EVENING)
+    service.record_answer(referral, world["adviser"], outcome="strategy_meeting",
+                          reasons="Plan for both.", strategy_meeting_at=local("2026-11-23T10:00"),
+                          social_worker_harmed="A B", social_worker_harmed_others="C D",
+                          now=FRIDAY_EVENING)
+    db.session.commit()
+    sign_in(client, world["adviser"])
+    url = f"/referrals/{referral.id}"
+
+    def fields(page: str) -> dict[str, str]:
+        seen = re.search(r'<input[^>]*name="seen"[^>]*value="(\d+)"', page)
+        assert seen, "the page says how many responses it shows"
+        return {"csrf_token": csrf_from(page), "seen": seen.group(1)}
+
+    def recorded(kind: str) -> int:
+        return len(db.session.scalars(select(ReferralResponse).where(
+            ReferralResponse.referral_id == referral.id,
+            ReferralResponse.outcome == kind)).all())
+
+    tab_a = client.get(url).get_data(as_text=True)
+    tab_b = client.get(url).get_data(as_text=True)
+    sent = client.post(f"{url}/milestone", data={**fields(tab_a), "kind": "icpc_held",
+                                                 "note": "Held on Monday."})
+    assert sent.status_code == 302
+    note = "Zoë\u2019s plan agreed by everyone — 王 Wei will be supported at school."
+    refused = client.post(f"{url}/milestone", data={**fields(tab_b), "kind": "icpc_not_needed",
+                                                    "note": note})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Something was recorded on this referral after you opened this page" in \
+        html_text.unescape(page)
+    assert html_text.escape(note, quote=False) in page
+    assert re.search(r'value="icpc_not_needed"[^>]*checked', page)
+    assert recorded("icpc_not_needed") == 0 and recorded("icpc_held") == 1
+    # Sent again from the page that now shows the conference held: the adviser's choice.
+    again = client.post(f"{url}/milestone", data={**fields(page), "kind": "icpc_not_needed",
+                                                  "note": note})
+    assert again.status_code == 302 and recorded("icpc_not_needed") == 1
+
+
 def test_navigation_has_the_inbox_for_advisers(client: FlaskClient, world: dict) -> None:
     sign_in(client, world["adviser"])
     html = client.get("/home").get_data(as_text=True)
