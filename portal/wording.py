@@ -239,16 +239,24 @@ RULES_PAGE: Final = "/how-the-portal-decides"
 
 
 def heading_id(text: str) -> str:
-    """The id of a heading of docs/rules.md: a code heading ("IMMEDIATE_DANGER (on screen...)")
-    by its code ("immediate-danger"), any other by its words ("6-considerations")."""
+    """The id of a heading of the rules pages: a trigger's by its code ("IMMEDIATE_DANGER",
+    docs/rules.md's "IMMEDIATE_DANGER (on screen...)" or the page's "A child is in immediate
+    danger": "immediate-danger"), any other by its words ("6-considerations")."""
     first = text.split(" ", 1)[0]
     if re.fullmatch(r"[A-Z][A-Z0-9_]+", first):
         return first.lower().replace("_", "-")
+    code = _TRIGGER_BY_LABEL.get(text.strip())
+    if code is not None:
+        return code.lower().replace("_", "-")
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+_TRIGGER_BY_LABEL: Final = {label: code for code, label in TRIGGER_LABELS.items()}
+
+
 def source_anchor(trigger: str | None = None, consideration: str | None = None) -> str:
-    """Where docs/rules.md explains a trigger, the considerations, or how sources are cited."""
+    """Where the rules page (`rules_document`) explains a trigger, the considerations, or how
+    sources are cited."""
     if trigger and trigger in TRIGGER_LABELS:
         return f"{RULES_PAGE}#{heading_id(trigger)}"
     if consideration:
@@ -258,7 +266,7 @@ def source_anchor(trigger: str | None = None, consideration: str | None = None) 
 
 def source_link(source: Any, trigger: str | None = None,
                 consideration: str | None = None) -> Markup:
-    """The source in words, as a link to the part of docs/rules.md that explains it."""
+    """The source in words, as a link to the part of the rules page that explains it."""
     if not source:
         return Markup("")
     if type(source) is str and type(trigger) in _CODE_TYPES \
@@ -282,13 +290,15 @@ _kept_source_link: Final = lru_cache(maxsize=512)(_source_link)
 
 @lru_cache(maxsize=1)
 def rules_document() -> Markup:
-    """docs/rules.md as HTML, each heading with its `heading_id`. HTML written in the file is
-    shown as text, never passed through (markdown-it's "commonmark" preset with html off)."""
+    """docs/how-the-portal-decides.md (the rules in plain words, for DSLs and advisers; the
+    technical account with the codes is docs/rules.md) as HTML, each heading with its
+    `heading_id`. HTML written in the file is shown as text, never passed through
+    (markdown-it's "commonmark" preset with html off)."""
     from pathlib import Path
 
     from markdown_it import MarkdownIt
 
-    source = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+    source = Path(__file__).resolve().parent.parent / "docs" / "how-the-portal-decides.md"
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     tokens = md.parse(source.read_text(encoding="utf-8"))
     classes = {"h1": "govuk-heading-l", "h2": "govuk-heading-m", "h3": "govuk-heading-s",

@@ -19,10 +19,11 @@ from portal import wording
 from portal.models import ROLE_LABELS as ACCOUNT_ROLE_LABELS
 from portal.rules import vocabulary
 
-# Endpoints that are not for reading as words: the JSON packet is the machine contract; the
-# rules document explains the codes themselves; a file download is the file.
+# Endpoints that are not for reading as words: the JSON packet is the machine contract; a file
+# download is the file. (The rules page is words: docs/how-the-portal-decides.md. It showed
+# docs/rules.md, codes and all, until a walk of 1 December.)
 NOT_WORDS: Final = frozenset({
-    "referrals.packet_json_download", "main.how_the_portal_decides", "static",
+    "referrals.packet_json_download", "static",
     "children.download_attachment", "main.hide",
 })
 

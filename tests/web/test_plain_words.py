@@ -42,6 +42,7 @@ from portal.rules.vocabulary import (
     FEATURES,
     ROLES,
     ROUTES,
+    TRIGGER_LABELS,
     TRIGGERS,
     TYPES,
 )
@@ -329,6 +330,12 @@ def test_sources_link_to_the_rules_page(client: FlaskClient, world: dict[str, An
         assert f'id="{link.split("#")[1]}"' in rules
     assert "<script" not in rules.split('data-testid="rules-document"')[1].split("</main>")[0]
     assert client.get("/how-the-portal-decides").status_code == 200
+    # Every reason to act has its place on the page, in words: no code, no procedure's file
+    # number (it showed the technical document until a walk of 1 December).
+    for code in TRIGGER_LABELS:
+        assert f'id="{code.lower().replace("_", "-")}"' in rules, code
+    assert 'id="how-sources-are-cited"' in rules
+    assert problems(visible_text(rules)) == []
     # Signed out: sign in first.
     app_client = client.application.test_client()
     assert app_client.get("/how-the-portal-decides").status_code == 302
