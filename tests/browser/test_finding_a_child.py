@@ -5,6 +5,7 @@ accents, and merges a second record of the same child; staff adding the child ag
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 
@@ -63,3 +64,33 @@ def test_a_dsl_finds_and_merges_a_child_added_twice(
     check_axe(page)
     page.goto(f"/children/{again.id}")
     expect(page).to_have_url(re.compile(f"/children/{zoe.id}$"))
+
+
+def test_the_children_list_on_a_phone_keeps_each_name_whole(
+    new_page: Callable[..., Page], seed: Seed, sign_in: Callable[..., None]
+) -> None:
+    """At 390 px the list of children was a five-column table: names broke mid-word ("Kwam|e
+    Asant|ewaa") and the header ran past the edge (a walk of 1 December). Each child is now a
+    card: the name whole on its line, each detail led by its column's name."""
+    school = seed.school()
+    dsl = seed.user("dsl", school)
+    kwame = seed.child(school, "Kwame", "Asantewaa-Boateng", dt.date(2012, 2, 29))
+    seed.child(school, "Tobias", "Wrenfield", dt.date(2013, 9, 1))
+    seed.child(school, "小龙", "李", dt.date(2014, 1, 5))
+
+    page = new_page()
+    sign_in(page, dsl.email, dsl.password, dsl.totp_secret)
+    page.goto("/children")
+    link = page.get_by_role("link", name=re.compile("Kwame Asantewaa-Boateng"))
+    expect(link).to_be_visible()
+    assert link.evaluate("e => e.getClientRects().length") == 1  # one line, not broken
+    card = page.locator("tr", has=link)
+    # Each detail led by its column's name (drawn from data-label, so not in the text).
+    expect(card.locator('td[data-label="Reference"]')).to_have_text(kwame.reference)
+    expect(card.locator('td[data-label="Date of birth"]')).to_have_text("29 February 2012")
+    box = card.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    if os.environ.get("PORTAL_TEST_SHOTS"):
+        page.screenshot(path=os.environ["PORTAL_TEST_SHOTS"], full_page=True)
+    check_axe(page)
+    assert_no_horizontal_scroll(page, 390)
