@@ -225,6 +225,7 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
 
 class MilestoneForm(FlaskForm):  # type: ignore[misc]
     kind = RadioField("What happened?", widget=GovRadioInput(), choices=choices(MILESTONES),
+                      description="Only what can happen next is offered",
                       validators=[InputRequired("Choose what happened")])
     note = TextAreaField("Notes", description="Required when no conference is needed: why",
                          widget=GovTextArea(), filters=[_strip], validators=[Length(max=5000)])

@@ -341,6 +341,8 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
     # What this page shows, so a milestone recorded from it is refused if more was recorded
     # since (another tab, a colleague); a page shown again after a refusal shows what is now.
     milestone_form.seen.data = str(len(rv.responses))
+    # Only what can happen next (no minutes before a strategy meeting, no second conference).
+    milestone_form.kind.choices = list(service.open_milestones(referral, rv.responses).items())
     packet = service.read_packet(referral)
     audit.record(audit.REFERRAL_VIEWED, org_id=_viewer_org(user, referral), actor_id=user.id,
                  object_type="referral", object_id=referral.id)

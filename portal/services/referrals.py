@@ -641,6 +641,33 @@ MOVED_ON: Final = ("Something was recorded on this referral after you opened thi
                    "what it says now, then record this again if it is still needed")
 
 
+_AFTER_MEETING: Final = frozenset({"minutes_sent", "icpc_held", "icpc_not_needed"})
+_CONFERENCE: Final = frozenset({"icpc_held", "icpc_not_needed"})
+
+
+def milestone_problem(referral: Referral, recorded: set[str], kind: str) -> str | None:
+    """Why milestone `kind` cannot be recorded on `referral` now, with its responses'
+    outcomes `recorded` (None: it can). The page offers only the milestones with none; the
+    service refuses the others."""
+    if kind in _AFTER_MEETING and referral.strategy_meeting_at is None:
+        return "Record the strategy meeting first"
+    if kind == "minutes_sent" and "minutes_sent" in recorded:
+        return "The strategy meeting minutes are already recorded as sent"
+    if kind in _CONFERENCE and recorded & _CONFERENCE:
+        return "Whether a conference was needed is already recorded"
+    if kind == "cin_review_held" and "csc_assessment" not in recorded:
+        return ("A child in need review follows a children's social care assessment: none is "
+                "recorded")
+    return None
+
+
+def open_milestones(referral: Referral, responses: Sequence[Recorded]) -> dict[str, str]:
+    """The milestones that can be recorded on `referral` now, code to words, in order."""
+    recorded = {r.outcome for r in responses}
+    return {kind: label for kind, label in MILESTONES.items()
+            if milestone_problem(referral, recorded, kind) is None}
+
+
 def record_milestone(
     referral: Referral, user: User, *, kind: str, note: str = "", now: dt.datetime,
     seen: int | None = None,
@@ -654,9 +681,9 @@ def record_milestone(
         raise Refused(MOVED_ON, field="kind")
     if kind not in MILESTONES:
         raise Refused("Choose what happened", field="kind")
-    if kind in ("minutes_sent", "icpc_held", "icpc_not_needed") and \
-            referral.strategy_meeting_at is None:
-        raise Refused("Record the strategy meeting first", field="kind")
+    problem = milestone_problem(referral, {r.outcome for r in responses_of(referral)}, kind)
+    if problem is not None:
+        raise Refused(problem, field="kind")
     if kind == "icpc_not_needed":
         check_reasons(note, field="note",
                       empty_message="Enter why a child protection conference is not needed")
@@ -775,7 +802,7 @@ def items_due(referral: Dated, authority: Authority | None, now: dt.datetime,
         if start is None:
             return
         due = due_after(uk_local(start), ts) if ts else None
-        note = "" if due else f"{name} sets no timescale for this: agree it locally"
+        note = "" if due else _no_timescale(name)
         item = DueItem(code, label, due, done, note=note)
         item.overdue = bool(due and not done and due.is_overdue(now_local))
         items.append(item)
@@ -798,6 +825,12 @@ def items_due(referral: Dated, authority: Authority | None, now: dt.datetime,
     return items
 
 
+def _no_timescale(name: str) -> str:
+    """What a due item says when the authority sets no timescale for it (one sentence: it
+    follows the item's name and a colon on the page)."""
+    return f"{name} sets no timescale for this, so agree one locally"
+
+
 def _strategy_meeting_item(referral: Dated, timescales: dict[str, Timescale], name: str,
                            now_local: dt.datetime) -> DueItem:
     """The strategy meeting's due item: met when arranged on or before the due moment."""
@@ -806,7 +839,7 @@ def _strategy_meeting_item(referral: Dated, timescales: dict[str, Timescale], na
     due = due_after(uk_local(referral.sent_at), ts) if ts else None
     met = smt is not None and (due is None or uk_local(smt) <= due.at)
     item = DueItem("strategy_meeting", "Strategy meeting", due, met,
-                   note="" if due else f"{name} sets no timescale for this: agree it locally")
+                   note="" if due else _no_timescale(name))
     if smt is not None:
         item.note = f"Arranged for {local_label(smt)}" + (
             "" if met else ": later than the authority's timescale")
@@ -831,7 +864,7 @@ def _cin_review_items(responses: Sequence[Recorded], kinds: list[str],
         return [item]
     if not reviews:
         return [DueItem("cin_review", "Child in need reviews", None,
-                        note=f"{name} sets no timescale for this: agree it locally")]
+                        note=_no_timescale(name))]
     return []
 
 

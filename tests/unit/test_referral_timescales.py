@@ -103,7 +103,7 @@ def test_no_strategy_meeting_timescale_when_the_answer_needs_none() -> None:
 def test_authority_without_a_timescale_shows_agree_locally_and_is_never_overdue() -> None:
     r = referral("2026-11-16T11:00")
     sm = item(due_items(r, D["west-sussex"], at("2027-06-01T09:00"), []), "strategy_meeting")
-    assert sm.due is None and not sm.overdue and "agree it locally" in sm.note
+    assert sm.due is None and not sm.overdue and "so agree one locally" in sm.note
 
 
 # --- after the strategy meeting -----------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_minutes_within_24_hours_where_the_authority_sets_it() -> None:
     assert done.done and not done.overdue
     # Derbyshire sets none.
     derbys = item(due_items(r, D["derbyshire"], at("2026-11-20T17:00"), []), "strategy_minutes")
-    assert derbys.due is None and "agree it locally" in derbys.note
+    assert derbys.due is None and "so agree one locally" in derbys.note
 
 
 def test_icpc_within_15_days_of_the_strategy_meeting() -> None:

@@ -190,11 +190,24 @@ def _hand_over_and_answer(app: Flask, w: dict[str, Any]) -> Referral:
     shown = " ".join(visible_text(response.get_data(as_text=True)).split())
     assert response.status_code == 302, shown[:3000]
     view = f"/referrals/{referral.id}"
-    for kind in ("minutes_sent", "icpc_held", "icpc_not_needed", "cin_review_held"):
+
+    def milestone(kind: str) -> None:
         response = submit(adviser_client, f"/referrals/{referral.id}/milestone",
                           {"kind": kind, "note": "Nothing to add: the plan is working."},
                           form_url=view)
         assert response.status_code == 302
+
+    # What can follow a strategy meeting (a conference is held or not needed, never both:
+    # icpc_held is on tests/web/test_referrals.py's pages), then the other child's assessment
+    # and its review.
+    milestone("minutes_sent")
+    milestone("icpc_not_needed")
+    response = submit(adviser_client, f"/referrals/{referral.id}/answer", {
+        "child": w["kids"]["harmed_others"].reference, "outcome": "csc_assessment",
+        "reasons": "An assessment of Kai's needs, with the family.",
+        "social_worker_harmed": "Jo Harmon", "social_worker_harmed_others": "Lee Other"})
+    assert response.status_code == 302, visible_text(response.get_data(as_text=True))[:3000]
+    milestone("cin_review_held")
     return referral
 
 

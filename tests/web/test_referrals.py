@@ -537,23 +537,34 @@ def test_a_milestone_from_a_page_opened_before_another_was_recorded_is_refused(
 
     tab_a = client.get(url).get_data(as_text=True)
     tab_b = client.get(url).get_data(as_text=True)
-    sent = client.post(f"{url}/milestone", data={**fields(tab_a), "kind": "icpc_held",
-                                                 "note": "Held on Monday."})
+    sent = client.post(f"{url}/milestone", data={**fields(tab_a), "kind": "minutes_sent",
+                                                 "note": "Sent on Monday."})
     assert sent.status_code == 302
-    note = "Zoë\u2019s plan agreed by everyone — 王 Wei will be supported at school."
-    refused = client.post(f"{url}/milestone", data={**fields(tab_b), "kind": "icpc_not_needed",
+    note = "Zoë\u2019s conference held with everyone — 王 Wei\u2019s school there too."
+    refused = client.post(f"{url}/milestone", data={**fields(tab_b), "kind": "icpc_held",
                                                     "note": note})
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
     assert "Something was recorded on this referral after you opened this page" in \
         html_text.unescape(page)
     assert html_text.escape(note, quote=False) in page
-    assert re.search(r'value="icpc_not_needed"[^>]*checked', page)
-    assert recorded("icpc_not_needed") == 0 and recorded("icpc_held") == 1
-    # Sent again from the page that now shows the conference held: the adviser's choice.
-    again = client.post(f"{url}/milestone", data={**fields(page), "kind": "icpc_not_needed",
+    assert re.search(r'value="icpc_held"[^>]*checked', page)
+    assert recorded("icpc_held") == 0 and recorded("minutes_sent") == 1
+    # The page now offers what can still happen: not the minutes again.
+    assert 'value="minutes_sent"' not in page
+    # Sent again from the page that now shows the minutes sent: the adviser's choice.
+    again = client.post(f"{url}/milestone", data={**fields(page), "kind": "icpc_held",
                                                   "note": note})
-    assert again.status_code == 302 and recorded("icpc_not_needed") == 1
+    assert again.status_code == 302 and recorded("icpc_held") == 1
+    # A conference held is never also "not needed", from a page or not.
+    shown = client.get(url).get_data(as_text=True)
+    assert 'value="icpc_not_needed"' not in shown and 'value="icpc_held"' not in shown
+    assert "Record what happened next" not in shown  # nothing left to record here
+    late = client.post(f"{url}/milestone", data={
+        "csrf_token": csrf_from(shown), "kind": "icpc_not_needed", "note": "Not needed."})
+    assert late.status_code == 400 and recorded("icpc_not_needed") == 0
+    assert "Whether a conference was needed is already recorded" in html_text.unescape(
+        late.get_data(as_text=True))
 
 
 def test_navigation_has_the_inbox_for_advisers(client: FlaskClient, world: dict) -> None:
