@@ -434,8 +434,11 @@ def queue_referral_alerts(alerts: Sequence[ReferralAlert]) -> list[uuid.UUID]:
         if not alert.to:
             continue
         subject, template = _REFERRAL_ALERTS[alert.kind]
-        body = _render(template, {"link": _link("referrals.view",
-                                                referral_id=alert.referral_id)})
+        from .services.packet import reference_for  # services import this module
+
+        # The reference (R- and eight hex digits: nothing about anyone) to quote on the phone.
+        body = _render(template, {"link": _link("referrals.view", referral_id=alert.referral_id),
+                                  "reference": reference_for(alert.referral_id)})
         messages = [_plain_message(to, subject, body) for to in alert.to]
         batches.append(mail_outbox.queue(
             messages, org_id=alert.org_id, kind=alert.kind, audit_ok=REFERRAL_ALERTED,

@@ -30,6 +30,7 @@ from portal.models import (
 )
 from portal.services import handover
 from portal.services import referrals as service
+from portal.services.packet import reference_for
 from scripts.mailsink import MailSink
 from tests import factories
 from tests.helpers.signing_in import csrf_from, override_settings, sign_in
@@ -290,6 +291,8 @@ def test_full_flow_handover_acknowledge_decide(
         assert alert["Subject"] == "A local authority has answered a referral"
         assert "Mia" not in alert.get_content()
         assert f"/referrals/{referral.id}" in alert.get_content()
+        # The reference to quote on the phone: R- and eight hex digits, nothing about anyone.
+        assert f"answered referral {reference_for(referral.id)}," in alert.get_content()
         for secret in ("Mia", "Kai", "Harbottle", "Alex Rivers", "Jo Banks",
                        world["incident"].reference):
             assert secret not in alert.as_string()
