@@ -475,6 +475,15 @@ def answer(referral_id: Any) -> Any:
                            page_title="Record the advice or decision")
 
 
+@bp.get("/referrals/<uuid:referral_id>/milestone")
+@require(can_work_referrals)
+def milestone_page(referral_id: Any) -> Response:
+    """The address a refused milestone is shown at, opened again (reloaded after the browser
+    asked, bookmarked, from the history): the referral's page, not "cannot be used that way"."""
+    referral = get_referral_or_404(_user(), referral_id)
+    return redirect(url_for("referrals.view", referral_id=referral.id), code=303)
+
+
 @bp.post("/referrals/<uuid:referral_id>/milestone")
 @require(can_work_referrals)
 def milestone(referral_id: Any) -> Any:

@@ -510,6 +510,9 @@ def test_a_refused_milestone_keeps_the_notes_typed_and_says_why_beside_them(
     assert not db.session.scalars(select(ReferralResponse).where(
         ReferralResponse.referral_id == referral.id,
         ReferralResponse.outcome == "icpc_not_needed")).all()  # nothing recorded
+    # The address that page was shown at, opened again: the referral's page.
+    again = client.get(f"{url}/milestone")
+    assert again.status_code == 303 and again.headers["Location"].endswith(url)
 
 
 def test_a_milestone_from_a_page_opened_before_another_was_recorded_is_refused(
