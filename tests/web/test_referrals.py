@@ -459,7 +459,8 @@ def test_strategy_meeting_needs_a_date(client: FlaskClient, world: dict) -> None
     assert "Enter the date of the strategy meeting" in html
 
 
-def test_milestones_stop_the_clock(client: FlaskClient, world: dict, clock: dict) -> None:
+def _meeting_arranged(world: dict) -> Referral:
+    """The world's incident handed to Derbyshire, answered with a strategy meeting."""
     referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
                                     now=FRIDAY_EVENING)
     service.record_answer(referral, world["adviser"], outcome="strategy_meeting",
@@ -467,6 +468,11 @@ def test_milestones_stop_the_clock(client: FlaskClient, world: dict, clock: dict
                           social_worker_harmed="A B", social_worker_harmed_others="C D",
                           now=FRIDAY_EVENING)
     db.session.commit()
+    return referral
+
+
+def test_milestones_stop_the_clock(client: FlaskClient, world: dict, clock: dict) -> None:
+    referral = _meeting_arranged(world)
     clock["now"] = local("2026-12-09T10:00")  # the ICPC was due by 8 Dec
     view = service.referral_view(referral, None, clock["now"])
     assert view.overdue
@@ -483,13 +489,7 @@ def test_a_refused_milestone_keeps_the_notes_typed_and_says_why_beside_them(
     """"No conference needed" without a reason, or with a reason that passes the behaviour off
     as normal, is refused on the referral's page itself: the problem beside the notes, linked
     from the summary at the top, and every word typed still there (a redirect lost them)."""
-    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
-                                    now=FRIDAY_EVENING)
-    service.record_answer(referral, world["adviser"], outcome="strategy_meeting",
-                          reasons="Plan for both.", strategy_meeting_at=local("2026-11-23T10:00"),
-                          social_worker_harmed="A B", social_worker_harmed_others="C D",
-                          now=FRIDAY_EVENING)
-    db.session.commit()
+    referral = _meeting_arranged(world)
     sign_in(client, world["adviser"])
     url = f"/referrals/{referral.id}"
 
@@ -521,13 +521,7 @@ def test_a_milestone_from_a_page_opened_before_another_was_recorded_is_refused(
     same, or a conference held in one and "not needed" in the other. The second is refused
     with the page showing what is recorded now, its choice and notes kept; sent again from
     that page, it is recorded (a walk saw both recorded, each "Recorded")."""
-    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
-                                    now=FRIDAY_EVENING)
-    service.record_answer(referral, world["adviser"], outcome="strategy_meeting",
-                          reasons="Plan for both.", strategy_meeting_at=local("2026-11-23T10:00"),
-                          social_worker_harmed="A B", social_worker_harmed_others="C D",
-                          now=FRIDAY_EVENING)
-    db.session.commit()
+    referral = _meeting_arranged(world)
     sign_in(client, world["adviser"])
     url = f"/referrals/{referral.id}"
 
