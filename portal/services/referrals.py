@@ -869,15 +869,23 @@ def _cin_review_items(responses: Sequence[Recorded], kinds: list[str],
 
 
 def status_of(referral: Referral) -> str:
-    return status_for(referral.state, referral.outcome)
+    return status_for(referral.state, referral.outcome, referral.children,
+                      referral.children_answered)
 
 
-def status_for(state: str, outcome: str | None) -> str:
-    """`status_of` a referral in this state with this outcome."""
+def status_for(state: str, outcome: str | None, children: int | None = None,
+               answered: int | None = None) -> str:
+    """`status_of` a referral in this state with this outcome and `children_answered`'s count.
+    Answered child by child, it awaits a decision while a child has no answer, and is answered
+    once each has one, whatever the latest answer was (the inbox filed a referral answered for
+    1 of 2 children under "Answered", and one answered for both under "Awaiting decision")."""
     if state == "sent":
         return "new"
     if state == "acknowledged":
         return "acknowledged"
+    if answered is not None:
+        return ("awaiting_decision" if referral_answers.some_child_unanswered(children, answered)
+                else "answered")
     if outcome == "strategy_meeting":
         return "awaiting_decision"
     return "answered"
@@ -1050,8 +1058,11 @@ ANSWERED_PER_PAGE: Final = 50  # when an adviser pages through every answered re
 
 def _answered() -> ColumnElement[bool]:
     """SQL: the referrals `status_of` calls answered."""
-    return and_(Referral.state == "answered",
-                or_(Referral.outcome.is_(None), Referral.outcome != "strategy_meeting"))
+    counted = Referral.children_answered.is_not(None)
+    return and_(Referral.state == "answered", or_(
+        and_(counted, or_(Referral.children.is_(None),
+                          Referral.children_answered >= Referral.children)),
+        and_(~counted, or_(Referral.outcome.is_(None), Referral.outcome != "strategy_meeting"))))
 
 
 class _Dates(NamedTuple):  # a referral's dates for `items_due`, from its columns
@@ -1077,7 +1088,7 @@ def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outco
                sent_at: dt.datetime, school_name: str | None, children: int | None,
                answered: int | None, overdue: bool = False,
                next_due: DueItem | None = None) -> InboxRow:
-    status = status_for(state, outcome)
+    status = status_for(state, outcome, children, answered)
     status_label, outcome_label = referral_answers.status_words(
         STATUS_LABELS[status], OUTCOMES.get(outcome or ""), children, answered)
     return InboxRow(id=referral_id, reference=reference_for(referral_id),

@@ -759,6 +759,18 @@ def test_an_answer_for_one_child_is_not_shown_as_the_whole_referrals(
     still = service.referral_view(referral, None, clock["now"]).items
     assert [item.code for item in still if not item.done] == ["strategy_meeting"]
     assert "Answered for 1 of 2 children (Early help)" in shown(client, "/dashboard")
+
+    def group_of(referral_id: object) -> str:
+        """The inbox heading a referral is listed under."""
+        inbox = other_client.get("/referrals").get_data(as_text=True)
+        for key in re.findall(r'data-testid="group-([a-z_]+)"', inbox):
+            listed = inbox.split(f'data-testid="group-{key}"')[1].split("</ul>")[0]
+            if f'data-testid="row-{referral_id}"' in listed:
+                return key
+        return ""
+
+    # Kai's decision is awaited: listed as such, not under "Answered" (a walk).
+    assert group_of(referral.id) == "awaiting_decision"
     assert "Status: Answered for 1 of 2 children (Early help)" in shown(other_client,
                                                                         "/referrals")
     for target, url in ((other_client, view), (client, view)):
@@ -775,6 +787,7 @@ def test_an_answer_for_one_child_is_not_shown_as_the_whole_referrals(
              "care assessment)")
     assert f"Status: {every}" in shown(other_client, "/referrals")
     assert every in shown(client, "/dashboard")
+    assert group_of(referral.id) == "answered"  # each child has an answer
     # One colon: the status and its latest answer read as one sentence, not "x: y: z".
     for target, url in ((client, lines), (client, view), (other_client, view)):
         assert f"{every}" in shown(target, url)
