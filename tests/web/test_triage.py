@@ -430,3 +430,21 @@ def test_a_concern_added_to_an_open_incident(app: Flask, client: FlaskClient,
     db.session.expire_all()
     assert db.session.get(Concern, second.id).state == "picked_up"
     assert "added to incident I0001" in plain(client.get(f"/children/{w['wren'].id}"))
+
+
+def test_why_no_words_were_recorded_is_never_offered_as_a_childs_words(
+        app: Flask, client: FlaskClient, monkeypatch: Any) -> None:
+    """A concern naming two children that recorded no words, only why: the child's page of the
+    incident said the concern "recorded these words. If they are this child's, copy them in",
+    above the reason (a walk of 1 December). It says no words were recorded, and why."""
+    w = world(app, monkeypatch)
+    second = factories.child(w["school"], "Анастасія", "Шевченко", dob=dt.date(2013, 5, 6))
+    concern = make_concern(w["school"], w["staff"], [w["wren"], second], words=None,
+                           submitted_at=NOW - dt.timedelta(hours=1))
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    iid = _started(client, concern)
+    page = plain(client.get(f"/incidents/{iid}/children/{second.id}"))
+    assert "recorded no words from them. Why, as the concern says: She did not want to say more" \
+        in page
+    assert "copy them in" not in page
