@@ -343,6 +343,8 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
     milestone_form.seen.data = str(len(rv.responses))
     # Only what can happen next (no minutes before a strategy meeting, no second conference).
     milestone_form.kind.choices = list(service.open_milestones(referral, rv.responses).items())
+    if "icpc_not_needed" not in dict(milestone_form.kind.choices):
+        milestone_form.note.description = "Optional"  # the reason is asked for that one only
     packet = service.read_packet(referral)
     audit.record(audit.REFERRAL_VIEWED, org_id=_viewer_org(user, referral), actor_id=user.id,
                  object_type="referral", object_id=referral.id)

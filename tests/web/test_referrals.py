@@ -560,6 +560,9 @@ def test_a_milestone_from_a_page_opened_before_another_was_recorded_is_refused(
     shown = client.get(url).get_data(as_text=True)
     assert 'value="icpc_not_needed"' not in shown and 'value="icpc_held"' not in shown
     assert "Record what happened next" not in shown  # nothing left to record here
+    # Steps after the answer are the referral's, never "for every child"; who recorded them.
+    assert shown.count('data-testid="answer-for"') == 1  # the answer's only
+    assert "Recorded by " in shown
     late = client.post(f"{url}/milestone", data={
         "csrf_token": csrf_from(shown), "kind": "icpc_not_needed", "note": "Not needed."})
     assert late.status_code == 400 and recorded("icpc_not_needed") == 0
