@@ -595,6 +595,13 @@ def _check_answer(referral: Referral, *, outcome: str, reasons: str,
                           field="strategy_meeting_on")
         if strategy_meeting_at.tzinfo is None:
             raise ValueError("strategy_meeting_at must be aware")
+        # A meeting about this referral is on or after the day it was sent: a mistyped year
+        # (2020 for 2026) replaced the meeting and marked its conference done (second walk).
+        sent_on = uk_local(referral.sent_at).date()
+        if uk_local(strategy_meeting_at).date() < sent_on:
+            raise Refused("The strategy meeting must be on or after the day the referral was "
+                          f"sent, {wording.day(sent_on)}: check the date",
+                          field="strategy_meeting_on")
     else:
         strategy_meeting_at = None
     applies, distinct = separate_social_workers(read_packet(referral))

@@ -457,6 +457,17 @@ def test_strategy_meeting_needs_a_date(client: FlaskClient, world: dict) -> None
                                   "reasons": "Meeting needed.", "social_worker_harmed": "A B",
                                   "social_worker_harmed_others": "C D"}).get_data(as_text=True)
     assert "Enter the date of the strategy meeting" in html
+    # A mistyped year (before the referral was sent) is refused, what was typed kept.
+    html = client.post(url, data={"csrf_token": csrf_from(page), "outcome": "strategy_meeting",
+                                  "reasons": "Meeting needed for Zoë and 王 Wei.",
+                                  "strategy_meeting_on": ["1", "1", "2020"],
+                                  "strategy_meeting_time": "10:00", "social_worker_harmed": "A B",
+                                  "social_worker_harmed_others": "C D"}).get_data(as_text=True)
+    assert "The strategy meeting must be on or after the day the referral was sent" in \
+        html_text.unescape(html)
+    assert "Meeting needed for Zoë and 王 Wei." in html_text.unescape(html)
+    db.session.refresh(referral)
+    assert referral.strategy_meeting_at is None and referral.state == "sent"
 
 
 def _meeting_arranged(world: dict) -> Referral:
