@@ -175,8 +175,12 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
                          choices=choices(OUTCOMES),
                          validators=[InputRequired("Choose the advice or decision")])
     # Which child the answer is for: choices are the referral's children (set by the view).
-    child = RadioField("Which child is this for?", widget=GovRadioInput(), default=EVERY_CHILD,
+    # Nothing chosen before the adviser chooses (a choice made for them recorded an answer for
+    # every child, over each child's own: second walk). `child_asked` says the page asked: a
+    # form sent from a page before the question existed is for every child, as it was.
+    child = RadioField("Which child is this for?", widget=GovRadioInput(),
                        validators=[Optional()], validate_choice=False)
+    child_asked = HiddenField()  # "1" on every page that asks (the view sets it)
     reasons = TextAreaField(
         "Advice and reasons",
         description="What the school should do, and why you decided this. For no further "

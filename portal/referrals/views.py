@@ -9,7 +9,7 @@ Everything else answers 404 (portal.access).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -438,6 +438,9 @@ def acknowledge(referral_id: Any) -> Response:
     return sent.redirect or redirect(url)
 
 
+CHOOSE_CHILD: Final = "Choose which child this is for, or every child"
+
+
 @bp.route("/referrals/<uuid:referral_id>/answer", methods=["GET", "POST"])
 @require(can_work_referrals)
 @keeps_drafts(can_work_referrals, AnswerForm)
@@ -448,6 +451,15 @@ def answer(referral_id: Any) -> Any:
     applies, _ = service.separate_social_workers(packet)
     form = AnswerForm()
     form.child.choices = child_choices(packet)
+
+    def child_chosen() -> bool:
+        """With more than one child, the adviser says which (or every child)."""
+        several = len(form.child.choices) > 2
+        if several and form.child_asked.data == "1" and not form.child.data:
+            if CHOOSE_CHILD not in form.child.errors:
+                form.child.errors = [*form.child.errors, CHOOSE_CHILD]
+            return False
+        return True
 
     def record() -> list[Any]:
         meeting = None
@@ -468,7 +480,11 @@ def answer(referral_id: Any) -> Any:
     sent = creating_form.handle(
         form, record, lambda _batches: url_for("referrals.view", referral_id=referral.id),
         default="reasons", after_commit=notify.deliver_now,  # what fails, the sender retries
-        done="Your answer has been sent to the school's designated safeguarding leads")
+        done="Your answer has been sent to the school's designated safeguarding leads",
+        ready=child_chosen)
+    if sent.redirect is None and form.is_submitted():
+        child_chosen()  # beside the other problems, when the form's own checks refused it
+    form.child_asked.data = "1"  # this page asks which child
     if sent.redirect is not None:
         return sent.redirect
     return render_template("referrals/answer.html", form=form, referral=referral,

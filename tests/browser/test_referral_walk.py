@@ -258,6 +258,9 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(adv_page.get_by_role("heading", level=1)).to_have_text("Record the advice or decision")
     expect(adv_page.get_by_text("Separate social workers:")).to_be_visible()
     checked_page(adv_page)
+    # Two children: the adviser says which the answer is for (nothing is chosen for them).
+    group(adv_page, "Which child is this for?").get_by_label(
+        "Every child in this referral").check()
     group(adv_page, "Advice or decision").get_by_label("Strategy meeting arranged").check()
     decision_reasons = ("Strategy meeting on Monday with school, police and health. Separate "
                         "plans for each child; school to keep them apart meanwhile.")
@@ -279,7 +282,9 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(due).to_contain_text("Initial child protection conference (if needed): due Tuesday "
                                 "8 December 2026")
     expect(due).to_contain_text("Arranged for Monday 23 November 2026 at 10:00am")
-    expect(group(adv_page, "What happened?").get_by_role("radio")).to_have_count(4)
+    # What can follow a strategy meeting: the minutes, a conference held or not needed (no
+    # child in need review without an assessment).
+    expect(group(adv_page, "What happened?").get_by_role("radio")).to_have_count(3)
     checked_page(adv_page)
 
     # ---- 5. An adviser of another authority sees none of it ----------------------------------

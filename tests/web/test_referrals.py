@@ -446,6 +446,33 @@ def test_no_further_action_needs_reasons_and_no_dismissive_language(
     assert referral.acknowledged_at is not None
 
 
+def test_an_answer_about_several_children_says_which_child_it_is_for(
+        client: FlaskClient, world: dict) -> None:
+    """Nothing is chosen for the adviser: "Every child in this referral" was ticked before they
+    chose, so an answer sent without choosing was recorded for every child, over each child's
+    own answer (second walk). With two children the page asks, and keeps what was typed."""
+    referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
+                                    now=FRIDAY_EVENING)
+    db.session.commit()
+    sign_in(client, world["adviser"])
+    url = f"/referrals/{referral.id}/answer"
+    page = client.get(url).get_data(as_text=True)
+    assert not re.search(r'name="child"[^>]*checked', page)
+    asked = re.search(r'<input[^>]*name="child_asked"[^>]*value="1"', page)
+    assert asked, "the page says it asked"
+    data = {"csrf_token": csrf_from(page), "child_asked": "1", "outcome": "early_help",
+            "reasons": "Early help for Zoë\u2019s family; 王 Wei\u2019s school will support him."}
+    refused = client.post(url, data=data)
+    assert refused.status_code == 200
+    shown = html_text.unescape(refused.get_data(as_text=True))
+    assert "Choose which child this is for, or every child" in shown
+    assert data["reasons"] in shown
+    db.session.refresh(referral)
+    assert referral.state == "sent"
+    done = client.post(url, data={**data, "child": world["mia"].reference})
+    assert done.status_code == 302
+
+
 def test_strategy_meeting_needs_a_date(client: FlaskClient, world: dict) -> None:
     referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
                                     now=FRIDAY_EVENING)
