@@ -429,13 +429,13 @@ def queue_referral_alerts(alerts: Sequence[ReferralAlert]) -> list[uuid.UUID]:
     children, the incident or the school. The batches to `deliver_now` after the commit.
     Audited on the alerted organisation's chain as `referral.alerted` (or, when the first try
     fails, `referral.alert_failed`)."""
+    from .services.packet import reference_for  # services import this module
+
     batches = []
     for alert in alerts:
         if not alert.to:
             continue
         subject, template = _REFERRAL_ALERTS[alert.kind]
-        from .services.packet import reference_for  # services import this module
-
         # The reference (R- and eight hex digits: nothing about anyone) to quote on the phone.
         body = _render(template, {"link": _link("referrals.view", referral_id=alert.referral_id),
                                   "reference": reference_for(alert.referral_id)})

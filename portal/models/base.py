@@ -102,12 +102,16 @@ def child_key_org(child_id: uuid.UUID | str) -> str:
                                else uuid.UUID(str(child_id)).hex)
 
 
-def _new_child(obj: Any) -> bool:
-    """Whether `obj` is a child not yet written to the database (its file's scope is new)."""
-    if getattr(obj, "__tablename__", None) != "children":
-        return False
+def not_yet_written(obj: Any) -> bool:
+    """Whether `obj` (a mapped row) has not been written to the database yet: new, flushed
+    never, so nothing in the database refers to it (its key scope, its name terms)."""
     state = inspect(obj, raiseerr=False)
     return state is not None and (state.transient or state.pending)
+
+
+def _new_child(obj: Any) -> bool:
+    """Whether `obj` is a child not yet written to the database (its file's scope is new)."""
+    return getattr(obj, "__tablename__", None) == "children" and not_yet_written(obj)
 
 
 def keyring() -> KeyRing:

@@ -178,6 +178,13 @@ RUNNING_RESPONSES_CONDITION: Final = ReferralResponse.outcome.in_(
 # Settled: the one rule, and the stored mark kept from it
 
 
+def every_child_answered() -> ColumnElement[bool]:
+    """SQL: not `rules.referral_answers.some_child_unanswered` (no child counted without an
+    answer), for the settled rule and the inbox's "answered"."""
+    return or_(Referral.children_answered.is_(None), Referral.children.is_(None),
+               Referral.children_answered >= Referral.children)
+
+
 @kept
 def settled_rule() -> ColumnElement[bool]:
     """SQL: an answered referral with nothing left that can fall due or need the authority.
@@ -207,9 +214,7 @@ def settled_rule() -> ColumnElement[bool]:
         Referral.state == "answered",
         Referral.outcome.is_not(None),
         Referral.outcome != "strategy_meeting",
-        # Every child answered (`rules.referral_answers.some_child_unanswered`, in SQL).
-        or_(Referral.children_answered.is_(None), Referral.children.is_(None),
-            Referral.children_answered >= Referral.children),
+        every_child_answered(),
         ~answered_with("csc_assessment"),
         or_(Referral.strategy_meeting_at.is_(None),
             and_(answered_with("minutes_sent"), answered_with("icpc_held", "icpc_not_needed"))),

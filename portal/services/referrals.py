@@ -52,7 +52,7 @@ from ..models import (
     db,
 )
 from ..models import utcnow as _model_utcnow
-from ..models.referrals import settled_rule
+from ..models.referrals import every_child_answered, settled_rule
 from ..refusal import Refused
 from ..rules import Authority, Directory, referral_answers
 from ..rules.directory import Timescale
@@ -73,7 +73,7 @@ STATUS_LABELS: Final = {
     "new": "New",
     "acknowledged": "Acknowledged",
     "awaiting_decision": "Awaiting decision",
-    "answered": "Answered",
+    "answered": referral_answers.ANSWERED,
 }
 # Where an authority sets no ICPC timescale, the portal's default (its directory entries say so:
 # "the portal uses its default of 15 days (000) until <authority> confirms").
@@ -684,11 +684,12 @@ def record_milestone(
     `seen`: how many responses the referral had on the page the adviser recorded it from;
     refused (`MOVED_ON`) if it has more or fewer now. In two tabs, the minutes were recorded
     twice and a conference both held and not needed, each answer "Recorded" (a walk)."""
-    if seen is not None and seen != _response_count(referral):
+    responses = responses_of(referral)  # read once: what the page counted, and the rule's input
+    if seen is not None and seen != len(responses):
         raise Refused(MOVED_ON, field="kind")
     if kind not in MILESTONES:
         raise Refused("Choose what happened", field="kind")
-    problem = milestone_problem(referral, {r.outcome for r in responses_of(referral)}, kind)
+    problem = milestone_problem(referral, {r.outcome for r in responses}, kind)
     if problem is not None:
         raise Refused(problem, field="kind")
     if kind == "icpc_not_needed":
@@ -727,14 +728,6 @@ def answered_for(response: ReferralResponse, packet: dict[str, Any]) -> str:
             name = " ".join(str(child.get(k) or "") for k in ("given_name", "family_name"))
             return f"{' '.join(name.split())} ({response.child_ref})"
     return f"the child {response.child_ref}"
-
-
-def _response_count(referral: Referral) -> int:
-    """How many responses `responses_of` gives, counted."""
-    return int(db.session.scalar(
-        select(func.count()).select_from(ReferralResponse)
-        .where(ReferralResponse.referral_id == referral.id,
-               ReferralResponse.local_authority_id == referral.local_authority_id)) or 0)
 
 
 def responses_of(referral: Referral) -> list[ReferralResponse]:
@@ -1067,8 +1060,7 @@ def _answered() -> ColumnElement[bool]:
     """SQL: the referrals `status_of` calls answered."""
     counted = Referral.children_answered.is_not(None)
     return and_(Referral.state == "answered", or_(
-        and_(counted, or_(Referral.children.is_(None),
-                          Referral.children_answered >= Referral.children)),
+        and_(counted, every_child_answered()),
         and_(~counted, or_(Referral.outcome.is_(None), Referral.outcome != "strategy_meeting"))))
 
 
