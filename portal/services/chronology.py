@@ -14,7 +14,7 @@ import importlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, overload
+from typing import Any, Final, NamedTuple, overload
 
 from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
@@ -37,9 +37,22 @@ def label(of: Child, in_file_of: Child, *, name_family: bool = True) -> str:
             else of.redacted_label)
 
 
-# Between the parts of a name in several parts ("Mary Jane", "Mary-Jane", "Mary.Jane").
-_NAME_JOIN: Final = r"[\s\-\u2010\u2011.\u00b7_]*"
-_NAME_PARTS: Final = re.compile(r"[\s\-\u2010\u2011.\u00b7_]+")
+# Where a character of a script written without spaces (names.whole_name_char: "王") meets any
+# other character, the text a redactor searches, and each name it searches for, have this mark
+# between them (a character of Unicode's private use, not a letter; one typed in a text or a
+# name is searched as `_MARK_TYPED`, which is not a letter either). A word's edge is then
+# Python's own (`(?<!\w)`, `(?!\w)`, or beside a mark), where it was a class of every letter
+# not of those scripts: compiling that class for each file's pattern cost more than the rest
+# of its redaction (issue 15: 2 ms a class, two for each run of names).
+_SCRIPT_MARK: Final = "\ue000"
+_MARK_TYPED: Final = "\ue001"
+_SCRIPT_EDGE: Final = re.compile(
+    f"(?<=[{WHOLE_NAME_CHARS}])(?=[^{WHOLE_NAME_CHARS}])"
+    f"|(?<=[^{WHOLE_NAME_CHARS}])(?=[{WHOLE_NAME_CHARS}])")
+# Between the parts of a name in several parts ("Mary Jane", "Mary-Jane", "Mary.Jane"); the
+# script marks are never part of a name.
+_NAME_JOIN: Final = f"[\\s\\-\\u2010\\u2011.\\u00b7_{_SCRIPT_MARK}]*"
+_NAME_PARTS: Final = re.compile(_NAME_JOIN[:-1] + "+")
 # A name spelt out letter by letter: "M a i s i e", "M.A.I.S.I.E", "M-a-i-s-i-e" (3 or more).
 _SPACED_OUT: Final = re.compile(r"(?<!\w)\w(?:[\s.\-\u2010\u2011\u00b7_]{1,3}\w){2,}(?!\w)")
 # What may stand between two parts of one child's name written one after the other ("Amira
@@ -51,10 +64,29 @@ _ONE_MENTION: Final = re.compile(r"[\s\-\u2010\u2011\u00b7_]*")
 # request that decrypted them, so it is compiled by `re`'s own compiler without that cache.
 _compile_uncached: Final[Callable[[str, int], re.Pattern[str]]] = (
     importlib.import_module("re._compiler").compile)
-# The edge of a whole word: anything but a letter or digit, or a character of a script written
-# without spaces ("محمد王": the given name, then the family name, with no space between).
-_WORD_BEFORE: Final = f"(?<![^\\W{WHOLE_NAME_CHARS}])"
-_WORD_AFTER: Final = f"(?![^\\W{WHOLE_NAME_CHARS}])"
+
+
+def _marked_name(folded_name: str) -> str:
+    """A folded name as the text searched for it has it: with the script marks."""
+    return _SCRIPT_EDGE.sub(_SCRIPT_MARK, folded_name)
+
+
+def _fold_name(name: str) -> str:
+    """A name folded as texts are (`_folded`), a mark typed in it as one typed in a text."""
+    return fold_for_match(name).replace(_SCRIPT_MARK, _MARK_TYPED)
+
+
+def _word_before(first: str) -> str:
+    """The edge a whole word starting with `first` needs before it: anything but a letter or
+    digit, or a character of a script written without spaces ("محمد王": the given name, then
+    the family name, with no space between). Beside such a character the text has a mark: a
+    word starting with one needs no letter before that mark."""
+    return f"(?<!\\w{_SCRIPT_MARK})" if whole_name_char(first) else r"(?<!\w)"
+
+
+def _word_after(last: str) -> str:
+    """The edge a whole word ending with `last` needs after it (see `_word_before`)."""
+    return f"(?!{_SCRIPT_MARK}\\w)" if whole_name_char(last) else r"(?!\w)"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -85,10 +117,12 @@ def _fold_each(text: str) -> tuple[str, list[int]]:
 
 def _folded(text: str) -> tuple[str, list[int]]:
     """`text` folded as names are matched (crypto.fold_for_match: case, width and accents), with
-    the index in `text` of every folded character; letters spelt out one by one are joined."""
+    the index in `text` of every folded character; letters spelt out one by one are joined,
+    and the script marks put in (`_SCRIPT_MARK`: each has the index of the character after it).
+    """
     folded_text, origin = _fold_each(text)
     if not _SPACED_OUT.search(folded_text):
-        return folded_text, origin
+        return _with_marks(folded_text, origin)
     keep_chars: list[str] = []
     keep_origin: list[int] = []
     last = 0
@@ -102,7 +136,31 @@ def _folded(text: str) -> tuple[str, list[int]]:
         last = match.end()
     keep_chars.append(folded_text[last:])
     keep_origin.extend(origin[last:])
-    return "".join(keep_chars), keep_origin
+    return _with_marks("".join(keep_chars), keep_origin)
+
+
+def _with_marks(folded_text: str, origin: list[int]) -> tuple[str, list[int]]:
+    """`folded_text` with a script mark wherever a character of a script written without spaces
+    meets another (`_SCRIPT_MARK`), and `origin` to match."""
+    if folded_text.isascii():
+        return folded_text, origin
+    if _SCRIPT_MARK in folded_text:
+        folded_text = folded_text.replace(_SCRIPT_MARK, _MARK_TYPED)
+    chars: list[str] = []
+    keep_origin: list[int] = []
+    last = 0
+    for edge in _SCRIPT_EDGE.finditer(folded_text):
+        at = edge.start()
+        chars.append(folded_text[last:at])
+        keep_origin.extend(origin[last:at])
+        chars.append(_SCRIPT_MARK)
+        keep_origin.append(origin[at])
+        last = at
+    if not last:
+        return folded_text, origin
+    chars.append(folded_text[last:])
+    keep_origin.extend(origin[last:])
+    return "".join(chars), keep_origin
 
 
 def _compact(folded_name: str) -> str:
@@ -142,28 +200,29 @@ class Redactor:
         return redactor
 
     def _compile(self, hidden: list[Child], own: list[Child]) -> None:
-        own_names = {_compact(fold_for_match(name)) for child in own
+        own_names = {_compact(_fold_name(name)) for child in own
                      for name in _name_forms(child)}
         replacements: list[tuple[str, str]] = []
         for other in hidden:
             tag = other.redacted_label
             for name in _name_forms(other):
-                folded = fold_for_match(name)
+                folded = _fold_name(name)
                 if _long_enough(_compact(folded)) and _compact(folded) not in own_names:
                     replacements.append((folded, tag))
         # Longest first, so a full name wins over its parts; for the same name the first
         # child listed wins.
         replacements.sort(key=lambda pair: -len(_compact(pair[0])))
         self._tags: dict[str, str] = {}
-        patterns: list[tuple[str, str, bool]] = []  # (pattern, its first letter, whole words)
+        patterns: list[_Pattern] = []
         for folded, tag in replacements:
             key = _compact(folded)
             if key not in self._tags:
                 self._tags[key] = tag
                 parts = [part for part in _NAME_PARTS.split(folded) if part]
                 # Scripts written without spaces have no word edges: "李丽在" names 李丽.
-                patterns.append((_NAME_JOIN.join(re.escape(part) for part in parts),
-                                 parts[0][0], not all(whole_name_char(c) for c in key)))
+                patterns.append(_Pattern(
+                    _NAME_JOIN.join(re.escape(_marked_name(part)) for part in parts),
+                    parts[0][0], parts[-1][-1], not all(whole_name_char(c) for c in key)))
         self._pattern = _compile_uncached(_alternatives(patterns), 0) if patterns else None
 
     @overload
@@ -198,27 +257,39 @@ class Redactor:
         return "".join(out)
 
 
-def _alternatives(patterns: list[tuple[str, str, bool]]) -> str:
+class _Pattern(NamedTuple):
+    """One name as a redactor searches for it."""
+
+    pattern: str
+    first: str  # its first letter and its last
+    last: str
+    whole_words: bool  # found only as whole words (not in a script written without spaces)
+
+
+def _alternatives(patterns: list[_Pattern]) -> str:
     """One regular expression trying `patterns` in order, those of whole words only at a word's
-    start and end. Each run of whole-word patterns shares its word edges, and is tried only where
-    the text has the first letter of one of them (the same matches as testing each edge for each
-    name at every place in the text, which cost most of a file's redaction, issue 15)."""
+    start and end. Each run of whole-word patterns with the same edge before them shares it, and
+    is tried only where the text has the first letter of one of them (the same matches as
+    testing each edge for each name at every place in the text, which cost most of a file's
+    redaction, issue 15)."""
     out: list[str] = []
-    run: list[tuple[str, str, bool]] = []
+    run: list[_Pattern] = []
 
     def close_run() -> None:
         if run:
-            firsts = "".join(sorted({re.escape(first) for _, first, _ in run}))
-            out.append(_WORD_BEFORE + "(?=[" + firsts + "])(?:"
-                       + "|".join(pattern for pattern, _, _ in run) + ")" + _WORD_AFTER)
+            firsts = "".join(sorted({re.escape(item.first) for item in run}))
+            out.append(_word_before(run[0].first) + "(?=[" + firsts + "])(?:"
+                       + "|".join(item.pattern + _word_after(item.last) for item in run) + ")")
             run.clear()
 
     for item in patterns:
-        if item[2]:
+        if run and _word_before(item.first) != _word_before(run[0].first):
+            close_run()
+        if item.whole_words:
             run.append(item)
         else:
             close_run()
-            out.append(item[0])
+            out.append(item.pattern)
     close_run()
     return "|".join(out)
 
