@@ -39,20 +39,24 @@ def label(of: Child, in_file_of: Child, *, name_family: bool = True) -> str:
 
 # Where a character of a script written without spaces (names.whole_name_char: "王") meets any
 # other character, the text a redactor searches, and each name it searches for, have this mark
-# between them (a character of Unicode's private use, not a letter; one typed in a text or a
-# name is searched as `_MARK_TYPED`, which is not a letter either). A word's edge is then
+# between them (a control character, not a letter; one typed in a text or a name is searched
+# as `_MARK_TYPED`, which is not a letter either). A word's edge is then
 # Python's own (`(?<!\w)`, `(?!\w)`, or beside a mark), where it was a class of every letter
 # not of those scripts: compiling that class for each file's pattern cost more than the rest
 # of its redaction (issue 15: 2 ms a class, two for each run of names).
-_SCRIPT_MARK: Final = "\ue000"
-_MARK_TYPED: Final = "\ue001"
+_SCRIPT_MARK: Final = "\x00"
+_MARK_TYPED: Final = "\x01"
 _SCRIPT_EDGE: Final = re.compile(
     f"(?<=[{WHOLE_NAME_CHARS}])(?=[^{WHOLE_NAME_CHARS}])"
     f"|(?<=[^{WHOLE_NAME_CHARS}])(?=[{WHOLE_NAME_CHARS}])")
 # Between the parts of a name in several parts ("Mary Jane", "Mary-Jane", "Mary.Jane"); the
-# script marks are never part of a name.
-_NAME_JOIN: Final = f"[\\s\\-\\u2010\\u2011.\\u00b7_{_SCRIPT_MARK}]*"
-_NAME_PARTS: Final = re.compile(_NAME_JOIN[:-1] + "+")
+# script marks are never part of a name. In a folded text every hyphen is "-" (`_fold_char`),
+# so the class each name's pattern repeats has no character past the first 256: one that has
+# is compiled into a table of 65,536 (issue 15: 60% of compiling a file's pattern).
+_NAME_JOIN: Final = f"[\\s\\-.\\u00b7_{_SCRIPT_MARK}]*"
+_NAME_PARTS: Final = re.compile(f"[\\s\\-\\u2010\\u2011.\\u00b7_{_SCRIPT_MARK}]+")
+# Hyphens as a folded text has them.
+_HYPHENS: Final = str.maketrans({"\u2010": "-", "\u2011": "-"})
 # A name spelt out letter by letter: "M a i s i e", "M.A.I.S.I.E", "M-a-i-s-i-e" (3 or more).
 _SPACED_OUT: Final = re.compile(r"(?<!\w)\w(?:[\s.\-\u2010\u2011\u00b7_]{1,3}\w){2,}(?!\w)")
 # What may stand between two parts of one child's name written one after the other ("Amira
@@ -91,7 +95,7 @@ def _word_after(last: str) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _fold_char(char: str) -> str:
-    return " " if char.isspace() else fold_for_match(char)
+    return " " if char.isspace() else fold_for_match(char).translate(_HYPHENS)
 
 
 # `_fold_char` of every ASCII character at once: each folds to one character (its lower case,
@@ -142,10 +146,10 @@ def _folded(text: str) -> tuple[str, list[int]]:
 def _with_marks(folded_text: str, origin: list[int]) -> tuple[str, list[int]]:
     """`folded_text` with a script mark wherever a character of a script written without spaces
     meets another (`_SCRIPT_MARK`), and `origin` to match."""
-    if folded_text.isascii():
-        return folded_text, origin
     if _SCRIPT_MARK in folded_text:
         folded_text = folded_text.replace(_SCRIPT_MARK, _MARK_TYPED)
+    if folded_text.isascii():
+        return folded_text, origin
     chars: list[str] = []
     keep_origin: list[int] = []
     last = 0
@@ -277,8 +281,13 @@ def _alternatives(patterns: list[_Pattern]) -> str:
 
     def close_run() -> None:
         if run:
-            firsts = "".join(sorted({re.escape(item.first) for item in run}))
-            out.append(_word_before(run[0].first) + "(?=[" + firsts + "])(?:"
+            # The first letters as a class of those in the first 256 (a small table) and
+            # each other one on its own (a class with one compiles into a table of 65,536).
+            firsts = sorted({item.first for item in run})
+            narrow = "".join(re.escape(first) for first in firsts if ord(first) < 256)
+            ahead = [f"[{narrow}]"] if narrow else []
+            ahead += [re.escape(first) for first in firsts if ord(first) >= 256]
+            out.append(_word_before(run[0].first) + "(?=" + "|".join(ahead) + ")(?:"
                        + "|".join(item.pattern + _word_after(item.last) for item in run) + ")")
             run.clear()
 
