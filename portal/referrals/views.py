@@ -342,7 +342,14 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
     # since (another tab, a colleague); a page shown again after a refusal shows what is now.
     milestone_form.seen.data = str(len(rv.responses))
     # Only what can happen next (no minutes before a strategy meeting, no second conference).
-    milestone_form.kind.choices = list(service.open_milestones(referral, rv.responses).items())
+    offered = service.open_milestones(referral, rv.responses, now)
+    chosen = milestone_form.kind.data
+    if milestone_form.errors and chosen in service.MILESTONES and chosen not in offered:
+        # Refused as no longer possible (the meeting not yet held, another tab): the choice
+        # as sent stays on the page with why beside it, and the notes with it.
+        offered = {kind: label for kind, label in service.MILESTONES.items()
+                   if kind in offered or kind == chosen}
+    milestone_form.kind.choices = list(offered.items())
     if "icpc_not_needed" not in dict(milestone_form.kind.choices):
         milestone_form.note.description = "Optional"  # the reason is asked for that one only
     packet = service.read_packet(referral)
@@ -366,6 +373,7 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
         milestones=service.MILESTONES, local_label=service.local_label,
         route_labels=ROUTE_LABELS, answered_by=service.answered_by,
         answered_for=service.answered_for,
+        meeting_ahead=service.meeting_ahead(referral, now),
         authority=db.session.get(LocalAuthority, referral.local_authority_id),
         child_names={str(c.get("ref")): " ".join(
             f"{c.get('given_name') or ''} {c.get('family_name') or ''} ({c.get('ref')})".split())

@@ -652,12 +652,19 @@ _AFTER_MEETING: Final = frozenset({"minutes_sent", "icpc_held", "icpc_not_needed
 _CONFERENCE: Final = frozenset({"icpc_held", "icpc_not_needed"})
 
 
-def milestone_problem(referral: Referral, recorded: set[str], kind: str) -> str | None:
-    """Why milestone `kind` cannot be recorded on `referral` now, with its responses'
+def milestone_problem(referral: Referral, recorded: set[str], kind: str,
+                      now: dt.datetime) -> str | None:
+    """Why milestone `kind` cannot be recorded on `referral` at `now`, with its responses'
     outcomes `recorded` (None: it can). The page offers only the milestones with none; the
     service refuses the others."""
-    if kind in _AFTER_MEETING and referral.strategy_meeting_at is None:
-        return "Record the strategy meeting first"
+    if kind in _AFTER_MEETING:
+        meeting = referral.strategy_meeting_at
+        if meeting is None:
+            return "Record the strategy meeting first"
+        if meeting > now:
+            # Minutes of a meeting not yet held, or its conference decided before it (a walk).
+            return (f"The strategy meeting is arranged for {wording.when(meeting, weekday=True)}"
+                    ": record this once it has taken place")
     if kind == "minutes_sent" and "minutes_sent" in recorded:
         return "The strategy meeting minutes are already recorded as sent"
     if kind in _CONFERENCE and recorded & _CONFERENCE:
@@ -668,11 +675,18 @@ def milestone_problem(referral: Referral, recorded: set[str], kind: str) -> str 
     return None
 
 
-def open_milestones(referral: Referral, responses: Sequence[Recorded]) -> dict[str, str]:
-    """The milestones that can be recorded on `referral` now, code to words, in order."""
+def open_milestones(referral: Referral, responses: Sequence[Recorded],
+                    now: dt.datetime) -> dict[str, str]:
+    """The milestones that can be recorded on `referral` at `now`, code to words, in order."""
     recorded = {r.outcome for r in responses}
     return {kind: label for kind, label in MILESTONES.items()
-            if milestone_problem(referral, recorded, kind) is None}
+            if milestone_problem(referral, recorded, kind, now) is None}
+
+
+def meeting_ahead(referral: Referral, now: dt.datetime) -> bool:
+    """Whether the referral's strategy meeting is arranged for later than `now` (what follows
+    it is recorded once it has taken place)."""
+    return referral.strategy_meeting_at is not None and referral.strategy_meeting_at > now
 
 
 def record_milestone(
@@ -689,7 +703,7 @@ def record_milestone(
         raise Refused(MOVED_ON, field="kind")
     if kind not in MILESTONES:
         raise Refused("Choose what happened", field="kind")
-    problem = milestone_problem(referral, {r.outcome for r in responses}, kind)
+    problem = milestone_problem(referral, {r.outcome for r in responses}, kind, now)
     if problem is not None:
         raise Refused(problem, field="kind")
     if kind == "icpc_not_needed":

@@ -45,6 +45,7 @@ pytestmark = pytest.mark.browser
 # Saturday 21 November 2026, 10:00 London (GMT): Darlington's advice line is closed until
 # Monday 08:30; its Emergency Duty Team answers out of hours.
 SATURDAY_MORNING = local("2026-11-21T10:00")
+MEETING_AFTERNOON = local("2026-11-23T14:00")  # the strategy meeting the adviser arranges
 OUT_OF_HOURS_NUMBER = "01642 524552"
 OUT_OF_HOURS_TEL = "tel:01642524552"
 
@@ -110,7 +111,7 @@ def hsb_incident(seed: Seed, school: Org, dsl: Person, harmed: Kid, harmer: Kid,
 
 def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     new_page: Callable[..., Page], sign_in: Callable[..., None], seed: Seed, mail_sink: Any,
-    saturday_clock: dt.datetime,
+    saturday_clock: dt.datetime, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     school = seed.school(name=f"Skerne Bank Primary {uuid.uuid4().hex[:6]}", la_code="darlington")
     dsl = seed.user("dsl", school, display_name="Perpetua Okonkwo-Hale")
@@ -282,8 +283,17 @@ def test_out_of_hours_call_handover_and_the_authoritys_answer_on_a_phone(
     expect(due).to_contain_text("Initial child protection conference (if needed): due Tuesday "
                                 "8 December 2026")
     expect(due).to_contain_text("Arranged for Monday 23 November 2026 at 10:00am")
-    # What can follow a strategy meeting: the minutes, a conference held or not needed (no
-    # child in need review without an assessment).
+    # What follows the meeting is recorded once it has taken place: on the Saturday the page
+    # says when it is and offers none of it ...
+    expect(adv_page.get_by_test_id("meeting-ahead")).to_contain_text(
+        "The strategy meeting is arranged for Monday 23 November 2026 at 10:00am.")
+    expect(adv_page.get_by_role("radio")).to_have_count(0)
+    checked_page(adv_page)
+    # ... and on the Monday afternoon: the minutes, a conference held or not needed (no child
+    # in need review without an assessment).
+    monkeypatch.setattr(referrals_service, "utcnow", lambda: MEETING_AFTERNOON)
+    adv_page.reload()
+    expect(adv_page.get_by_test_id("meeting-ahead")).to_have_count(0)
     expect(group(adv_page, "What happened?").get_by_role("radio")).to_have_count(3)
     checked_page(adv_page)
 

@@ -171,7 +171,8 @@ def world(app: Flask) -> dict[str, Any]:
     return w
 
 
-def _hand_over_and_answer(app: Flask, w: dict[str, Any]) -> Referral:
+def _hand_over_and_answer(app: Flask, w: dict[str, Any],
+                          monkeypatch: pytest.MonkeyPatch) -> Referral:
     dsl_client, adviser_client = app.test_client(), app.test_client()
     assert sign_in(dsl_client, w["dsl"]).status_code == 302
     url = f"/incidents/{w['incident'].id}/hand-over/derbyshire"
@@ -197,9 +198,11 @@ def _hand_over_and_answer(app: Flask, w: dict[str, Any]) -> Referral:
                           form_url=view)
         assert response.status_code == 302
 
-    # What can follow a strategy meeting (a conference is held or not needed, never both:
-    # icpc_held is on tests/web/test_referrals.py's pages), then the other child's assessment
-    # and its review.
+    # What can follow a strategy meeting, once it has taken place (a conference is held or not
+    # needed, never both: icpc_held is on tests/web/test_referrals.py's pages), then the other
+    # child's assessment and its review.
+    after_meeting = dt.datetime.combine(meeting, dt.time(12, 0), tzinfo=dt.UTC)
+    monkeypatch.setattr(service, "utcnow", lambda: after_meeting)
     milestone("minutes_sent")
     milestone("icpc_not_needed")
     response = submit(adviser_client, f"/referrals/{referral.id}/answer", {
@@ -236,8 +239,9 @@ def _urls(app: Flask, w: dict[str, Any], referral: Referral) -> list[tuple[str, 
     return out
 
 
-def test_every_page_pdf_and_email_in_plain_words(app: Flask, world: dict[str, Any]) -> None:
-    referral = _hand_over_and_answer(app, world)
+def test_every_page_pdf_and_email_in_plain_words(app: Flask, world: dict[str, Any],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    referral = _hand_over_and_answer(app, world, monkeypatch)
     urls = _urls(app, world, referral)
     assert len(urls) > 40
     found: list[str] = []
@@ -277,8 +281,9 @@ def test_every_page_pdf_and_email_in_plain_words(app: Flask, world: dict[str, An
 
 
 def test_adviser_answer_carries_name_role_and_child_in_plain_words(
-        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
-    referral = _hand_over_and_answer(app, world)
+        app: Flask, client: FlaskClient, world: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    referral = _hand_over_and_answer(app, world, monkeypatch)
     answer = db.session.scalars(select(ReferralResponse).where(
         ReferralResponse.referral_id == referral.id,
         ReferralResponse.outcome == "strategy_meeting")).one()

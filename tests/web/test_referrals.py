@@ -497,15 +497,21 @@ def test_strategy_meeting_needs_a_date(client: FlaskClient, world: dict) -> None
     assert referral.strategy_meeting_at is None and referral.state == "sent"
 
 
-def _meeting_arranged(world: dict) -> Referral:
-    """The world's incident handed to Derbyshire, answered with a strategy meeting."""
+MEETING = local("2026-11-23T10:00")  # the Monday after FRIDAY_EVENING
+
+
+def _meeting_arranged(world: dict, clock: dict | None = None) -> Referral:
+    """The world's incident handed to Derbyshire, answered with a strategy meeting; with
+    `clock`, moved on to the afternoon of the meeting (what follows it is recorded then)."""
     referral, _ = service.hand_over(world["incident"], "derbyshire", world["dsl"],
                                     now=FRIDAY_EVENING)
     service.record_answer(referral, world["adviser"], outcome="strategy_meeting",
-                          reasons="Plan for both.", strategy_meeting_at=local("2026-11-23T10:00"),
+                          reasons="Plan for both.", strategy_meeting_at=MEETING,
                           social_worker_harmed="A B", social_worker_harmed_others="C D",
                           now=FRIDAY_EVENING)
     db.session.commit()
+    if clock is not None:
+        clock["now"] = MEETING + dt.timedelta(hours=4)
     return referral
 
 
@@ -527,7 +533,7 @@ def test_a_refused_milestone_keeps_the_notes_typed_and_says_why_beside_them(
     """"No conference needed" without a reason, or with a reason that passes the behaviour off
     as normal, is refused on the referral's page itself: the problem beside the notes, linked
     from the summary at the top, and every word typed still there (a redirect lost them)."""
-    referral = _meeting_arranged(world)
+    referral = _meeting_arranged(world, clock)
     sign_in(client, world["adviser"])
     url = f"/referrals/{referral.id}"
 
@@ -553,13 +559,46 @@ def test_a_refused_milestone_keeps_the_notes_typed_and_says_why_beside_them(
     assert again.status_code == 303 and again.headers["Location"].endswith(url)
 
 
+def test_nothing_that_follows_the_strategy_meeting_is_recorded_before_it(
+        client: FlaskClient, world: dict, clock: dict) -> None:
+    """The minutes sent, or a conference held or not needed, on the Saturday before Monday's
+    meeting: the page says when the meeting is and offers none of them; sent all the same
+    (an older page, a crafted form), each is refused with the reason and nothing is recorded.
+    On the afternoon of the meeting they are offered (a walk recorded minutes ahead of it)."""
+    referral = _meeting_arranged(world)
+    clock["now"] = local("2026-11-21T11:00")
+    sign_in(client, world["adviser"])
+    url = f"/referrals/{referral.id}"
+    page = client.get(url).get_data(as_text=True)
+    ahead = " ".join(html_text.unescape(re.sub(r"<[^>]+>", " ", re.search(
+        r'data-testid="meeting-ahead">(.*?)</p>', page, re.S).group(1))).split())
+    assert ahead.startswith("The strategy meeting is arranged for Monday 23 November 2026")
+    for kind in ("minutes_sent", "icpc_held", "icpc_not_needed"):
+        assert f'value="{kind}"' not in page
+        response = client.post(f"{url}/milestone", data={
+            "csrf_token": csrf_from(page), "kind": kind, "note": "Minutes typed on Saturday."})
+        assert response.status_code == 400
+        shown = html_text.unescape(response.get_data(as_text=True))
+        assert "record this once it has taken place" in shown
+        assert "Minutes typed on Saturday." in shown  # kept as typed
+        assert re.search(rf'value="{kind}"[^>]*checked', shown)  # the choice too
+    assert not db.session.scalars(select(ReferralResponse).where(
+        ReferralResponse.referral_id == referral.id,
+        ReferralResponse.outcome.in_(["minutes_sent", "icpc_held", "icpc_not_needed"]))).all()
+    clock["now"] = MEETING + dt.timedelta(hours=2)
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="meeting-ahead"' not in page
+    assert all(f'value="{kind}"' in page
+               for kind in ("minutes_sent", "icpc_held", "icpc_not_needed"))
+
+
 def test_a_milestone_from_a_page_opened_before_another_was_recorded_is_refused(
         client: FlaskClient, world: dict, clock: dict) -> None:
     """Two tabs of the same referral: the minutes recorded in one, then the other sends the
     same, or a conference held in one and "not needed" in the other. The second is refused
     with the page showing what is recorded now, its choice and notes kept; sent again from
     that page, it is recorded (a walk saw both recorded, each "Recorded")."""
-    referral = _meeting_arranged(world)
+    referral = _meeting_arranged(world, clock)
     sign_in(client, world["adviser"])
     url = f"/referrals/{referral.id}"
 
