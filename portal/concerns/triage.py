@@ -16,7 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .. import creating_form
-from ..access import get_concern_or_404, get_incident_or_404, require
+from ..access import get_concern_or_404, get_incident_or_404, require, sent_away
 from ..drafts import keeps_drafts
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
@@ -73,11 +73,16 @@ def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToInciden
         (str(i.id), f"Incident {i.reference}, opened {when_text(i.opened_at)}")
         for i in svc.open_incidents(concern.school_id) if i.id not in {j.id for j in incidents}]
     children = sorted((link.child for link in concern.children), key=lambda c: c.reference)
-    # The DSL reads the children by name, each a link to their file.
+    # The DSL reads the children by name, each a link to their file; a child whose file was
+    # sent to their new school with what to do (the concern is kept here all the same).
+    sent = sent_away(c.id for c in children)
     children_html = Markup("<br>").join(
         Markup("{}").format(c.redacted_label) if c.destroyed_at is not None else
-        Markup('<a class="govuk-link" href="{}">{} ({})</a>').format(
-            url_for("children.file", child_id=c.id), c.full_name, c.reference)
+        Markup('<a class="govuk-link" href="{}">{} ({})</a>{}').format(
+            url_for("children.file", child_id=c.id), c.full_name, c.reference,
+            Markup('<br><span class="govuk-body-s" data-testid="sent-{}">Their file was sent '
+                   "to their new school: pass this concern on to its designated safeguarding "
+                   "lead.</span>").format(c.reference) if c.id in sent else "")
         for c in children) or "No child named"
     return render_template(
         "concerns/triage.html", page_title="Read a concern", concern=concern,

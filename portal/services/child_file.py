@@ -562,8 +562,15 @@ class _Builder:
         self._named: dict[uuid.UUID, Child] = {}
         self._full_index: Callable[[str], str]
         self._family_index: Callable[[str], str]
-        self._redactors: dict[frozenset[uuid.UUID], chronology.Redactor] = {}
-        self._linked_redactor: tuple[dict[uuid.UUID, Child], chronology.Redactor] | None = None
+        # Every other child a text of the page names that its records do not link: hidden in
+        # every text of the page, not only in the one naming them ("Kieran Ashdown was there"
+        # in what happened, "Kieran hit me" in the child's words: a walk saw the second
+        # readable). A child found after texts were redacted without them: built again.
+        self._page_named: dict[uuid.UUID, Child] = {}
+        self._again = False
+        # The redactor for the linked children and `_page_named` as they were when it was
+        # built (`self.others`, and how many children `_page_named` held).
+        self._redactor: tuple[dict[uuid.UUID, Child], int, chronology.Redactor] | None = None
         self._redacted: dict[str, str] = {}
         self.authority: str | None = None  # the child's authority's name, read with the page
         # The reference of each incident the page's decisions are about, read with them.
@@ -578,31 +585,27 @@ class _Builder:
 
         The children these records link are always redacted (full names and each part). Other
         children of the school are redacted too when their full name or family name appears
-        in the text (a name typed by staff of a child the record does not link); their given
-        name alone is not searched for, so common words that are also first names survive.
+        in a text of the page (a name typed by staff of a child the record does not link):
+        then in every text of the page, each part of their name too. Their given name alone
+        is not searched for, so common words that are also first names survive.
         """
         if not text:
             return ""
         done = self._redacted.get(text)
         if done is not None:  # the same words again (a flood repeats itself): same answer
             return done
-        extra = [c for c in self.named_in(text) if c.id not in self.others]
-        # The file's linked children, and any other the text names: one redactor for each
-        # set. Most texts name no other: the linked children's own, kept with the dict it
-        # was built from (no set of ids made for each text).
-        kept = self._linked_redactor
-        if not extra and kept is not None and kept[0] is self.others:
-            redactor = kept[1]
-        else:
-            key = frozenset([*self.others, *(c.id for c in extra)])
-            found = self._redactors.get(key)
-            if found is None:
-                found = self._redactors[key] = chronology.Redactor(
-                    [*self.others.values(), *extra], self.child, name_family=self.name_family)
-            redactor = found
-            if not extra:
-                self._linked_redactor = (self.others, redactor)
-        done = self._redacted[text] = redactor(text)
+        found = [c for c in self.named_in(text)
+                 if c.id not in self.others and c.id not in self._page_named]
+        if found:
+            if self._redacted:  # texts already redacted without them: the page again (`build`)
+                self._again = True
+            self._page_named.update((c.id, c) for c in found)
+        kept = self._redactor
+        if kept is None or kept[0] is not self.others or kept[1] != len(self._page_named):
+            kept = self._redactor = (self.others, len(self._page_named), chronology.Redactor(
+                [*self.others.values(), *self._page_named.values()], self.child,
+                name_family=self.name_family))
+        done = self._redacted[text] = kept[2](text)
         return done
 
     def named_in(self, text: str) -> list[Child]:
@@ -700,9 +703,16 @@ class _Builder:
         page, pages, total, wanted, decisions = self._page_keys(rows, newest_first, page,
                                                                 per_page)
         loaded = self._load(wanted, decisions, concern_ids_q, incident_ids_q)
-        events, targets = self._record_events(loaded)
-        standalone = self._entry_events(loaded, events, targets)
-        self._add_corrections(loaded.addenda, targets)
+        while True:
+            events, targets = self._record_events(loaded)
+            standalone = self._entry_events(loaded, events, targets)
+            self._add_corrections(loaded.addenda, targets)
+            if not self._again:
+                break
+            # A text named a child after others were redacted without them: every text again
+            # with every child the page names (the second time finds none it has not).
+            self._again = False
+            self._redacted.clear()
         unique: dict[int, Event] = {id(e): e for e in events.values()}
         timeline = list(unique.values()) + standalone
         timeline.sort(key=lambda e: (not e.from_outside, e.at, KIND_ORDER.get(e.kind, 9)),

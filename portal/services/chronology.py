@@ -55,8 +55,10 @@ _SCRIPT_EDGE: Final = re.compile(
 # is compiled into a table of 65,536 (issue 15: 60% of compiling a file's pattern).
 _NAME_JOIN: Final = f"[\\s\\-.\\u00b7_{_SCRIPT_MARK}]*"
 _NAME_PARTS: Final = re.compile(f"[\\s\\-\\u2010\\u2011.\\u00b7_{_SCRIPT_MARK}]+")
-# Hyphens as a folded text has them.
-_HYPHENS: Final = str.maketrans({"\u2010": "-", "\u2011": "-"})
+# Hyphens as a folded text has them; a name joined by a dash is one name ("OKONKWO\u2013SMITH" was
+# two labels, a walk).
+_HYPHENS: Final = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                                 "\u2212": "-"})
 # A name spelt out letter by letter: "M a i s i e", "M.A.I.S.I.E", "M-a-i-s-i-e" (3 or more).
 _SPACED_OUT: Final = re.compile(r"(?<!\w)\w(?:[\s.\-\u2010\u2011\u00b7_]{1,3}\w){2,}(?!\w)")
 # What may stand between two parts of one child's name written one after the other ("Amira

@@ -167,6 +167,8 @@ def test_parts_of_one_name_written_together_are_one_label(app) -> None:
         ("Mary Smith told Ann", f"{j} told {a}"),
         ("Ann Leeming, Anna Lee", f"{a} {b}, {b} {a}"),  # two children: two labels
         ("Ann. Ann said: Lee, Ann", f"{a}. {a} said: {a}, {a}"),  # two mentions: two labels
+        # A name joined by a dash or a hyphen of another kind is one name (a walk: two labels)
+        ("OKONKWO\u2013SMITH, Okonkwo\u2011Smith and Mary\u2010Jane", f"{j}, {j} and {j}"),
     ]:
         assert redact(text, others, in_file_of=zara) == out, text
 

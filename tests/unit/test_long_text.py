@@ -13,22 +13,23 @@ from flask import Flask, render_template_string
 from jinja2 import Environment
 from markupsafe import Markup
 
-from portal.long_text import folded
+from portal.long_text import direction, folded
 
 # The macro as it was before portal/long_text.py (templates/_partials/long_text.html at ba2f4d7),
-# kept here as the oracle.
+# kept here as the oracle; its `dir="auto"` now the text's direction by most of its letters
+# (`text_dir`, a walk).
 BEFORE = """
 {%- macro folded(text, testid='', classes='govuk-body', limit=420) -%}
 {%- set value = (text or '') | trim -%}
 {%- if value | length <= limit + 80 and value.count('\\n') < 6 -%}
-<p class="{{ classes }} portal-pre" dir="auto"{% if testid %} data-testid="{{ testid }}"{% endif %}>{{ value }}</p>
+<p class="{{ classes }} portal-pre" dir="{{ value | text_dir }}"{% if testid %} data-testid="{{ testid }}"{% endif %}>{{ value }}</p>
 {%- else -%}
 {%- set opening = value[:limit].split('\\n')[:5] | join('\\n') -%}
 <div class="portal-folded"{% if testid %} data-testid="{{ testid }}"{% endif %}>
-  <p class="{{ classes }} portal-pre" dir="auto">{{ opening | trim }}…</p>
+  <p class="{{ classes }} portal-pre" dir="{{ value | text_dir }}">{{ opening | trim }}…</p>
   <details class="govuk-details govuk-!-margin-bottom-2" data-testid="show-all">
     <summary class="govuk-details__summary"><span class="govuk-details__summary-text">Show all<span class="govuk-visually-hidden"> of this text</span> ({{ value.split() | length }} words)</span></summary>
-    <div class="govuk-details__text portal-pre" dir="auto">{{ value }}</div>
+    <div class="govuk-details__text portal-pre" dir="{{ value | text_dir }}">{{ value }}</div>
   </details>
 </div>
 {%- endif -%}
@@ -53,6 +54,7 @@ TEXTS: list[Any] = [
 def test_the_same_html_as_the_macro_it_replaced(text: Any, testid: str, classes: str,
                                                 limit: int) -> None:
     env = Environment(autoescape=True)
+    env.filters["text_dir"] = direction
     macro = env.from_string(BEFORE).module.folded  # type: ignore[attr-defined]
     assert folded(text, testid, classes, limit) == str(macro(text, testid, classes, limit))
 
@@ -69,10 +71,15 @@ def test_the_macro_calls_it(app: Flask) -> None:
         assert ("Show all" in html) == (len(text) > 500)
 
 
-@pytest.mark.parametrize("text", ["«لا أريد العودة إلى المنزل»", "אני לא רוצה\n" * 8 + "x" * 600])
-def test_text_takes_its_own_direction(text: str) -> None:
+@pytest.mark.parametrize(("text", "way"), [
+    ("«لا أريد العودة إلى المنزل»", "rtl"), ("אני לא רוצה לחזור הביתה, Zoë\n" * 9, "rtl"),
+    # Typed in English, starting with an Arabic name (a walk: laid out right to left)
+    ("محمد filmed 小龙 on his phone and showed Zoë. Mohammed deleted the video.", "ltr"),
+    ("قال محمد إن Zoë كانت هناك", "rtl"), ("Zoë said «لا»", "ltr"), ("١٢٣ ...", "ltr")])
+def test_text_takes_the_direction_of_most_of_its_letters(text: str, way: str) -> None:
     """A child's words in Arabic or Hebrew are laid out right to left (their quotation marks the
-    right way round) on a left-to-right page, short or folded (walk 8)."""
+    right way round) on a left-to-right page, short or folded (walk 8); a text in English that
+    starts with an Arabic name left to right (a walk: its full stops at its lines' start)."""
     html = str(folded(text))
     blocks = re.findall(r"<(?:p|div) class=\"[^\"]*portal-pre\"[^>]*>", html)
-    assert blocks and all('dir="auto"' in b for b in blocks)
+    assert blocks and all(f'dir="{way}"' in b for b in blocks)

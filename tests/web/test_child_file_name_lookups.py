@@ -57,3 +57,44 @@ def test_the_name_lookups_find_exactly_the_children_a_text_names(app: Flask) -> 
         assert {c.id for c in child_file._Builder(dsl, subject).named_in(text)} == want, text
     assert any(_expected(text, others) for text in texts)
     assert subject.id not in {c.id for t in texts for c in shared.named_in(t)}
+
+
+def test_a_child_a_text_names_is_hidden_in_every_text_of_the_page(app: Flask) -> None:
+    """A walk: a concern linked to Tobias only said "Kieran Ashdown was there." in what
+    happened and "Kieran hit me. Ellowen saw." in his words, and another concern "Ellowen
+    Marchbank helped"; Tobias's file hid the full names and left "Kieran" and "Ellowen"
+    readable. A child a text of the page names by full or family name is hidden in every text
+    of the page, each part of their name too, whichever text named them first; a first name
+    alone of a child no text names stays (common words that are names survive)."""
+    import datetime as dt
+
+    from portal.models import Concern, ConcernChild, db
+    from tests.helpers.signing_in import sign_in
+
+    school = factories.school()
+    dsl = factories.user("dsl", org=school)
+    staff = factories.user("staff", org=school)
+    tobias = factories.child(school, "Tobias", "Wrenfield")
+    kieran = factories.child(school, "Kieran", "Ashdown")
+    ellowen = factories.child(school, "Ellowen", "Marchbank")
+    factories.child(school, "Maisie", "Thornbury")
+    at = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+    for n, (what, words) in enumerate([
+            ("Kieran Ashdown was there.", '"Kieran hit me. Ellowen saw. Maisie cried."'),
+            ("Later: Ellowen Marchbank helped him up.", None)]):
+        concern = Concern(school_id=school.id, raised_by_id=staff.id, state="submitted",
+                          occurred_on=at.date(), submitted_at=at + dt.timedelta(hours=n))
+        concern.what_happened = what
+        concern.child_words = words
+        db.session.add(concern)
+        db.session.flush()
+        db.session.add(ConcernChild(concern_id=concern.id, child_id=tobias.id))
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, dsl)
+    page = client.get(f"/children/{tobias.id}").get_data(as_text=True)
+    for name in ("Kieran", "Ashdown", "Ellowen", "Marchbank"):
+        assert name not in page, name
+    assert f"{kieran.redacted_label} hit me. {ellowen.redacted_label} saw." in page
+    assert f"{kieran.redacted_label} was there." in page
+    assert "Maisie cried." in page  # named by no text of the page: her first name alone stays

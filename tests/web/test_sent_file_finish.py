@@ -11,11 +11,22 @@ import html
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal.models import ConcernOutcome, Decision, FileTransfer, Referral, db
+from portal.models import (
+    ChildRecordEntry,
+    Concern,
+    ConcernChild,
+    ConcernOutcome,
+    Decision,
+    FileTransfer,
+    Referral,
+    db,
+)
 from tests import factories
+from tests.helpers.concerns import good_fields, post_form
 from tests.helpers.incidents import make_concern
 from tests.helpers.signing_in import csrf_from, sign_in, submit
 from tests.web.test_referrals import clock, hand_over, world  # noqa: F401 (fixtures)
@@ -58,6 +69,30 @@ def test_the_sending_school_deals_with_a_concern_raised_before_the_send(
                   {"kind": "no_further_action", "reasons": REASONS})
     assert done.status_code == 302, _text(done)[:2000]
     assert db.session.scalar(select(ConcernOutcome)) is not None
+
+
+def test_a_concern_raised_after_the_send_is_kept_and_the_dsl_told_to_pass_it_on(
+        app: Flask, client: FlaskClient, sent: dict[str, Any]) -> None:
+    """A walk: staff of the school the child had not yet left raised a concern about her after
+    her file was sent, and lost it to "read-only" (R1: a concern is never refused or lost). It
+    is kept, with its line in her chronology; the DSL reading it is told to pass it on."""
+    staff = factories.user("staff", org=sent["school"])
+    sign_in(client, staff)
+    typed = "Mia had a bruise on her arm today and said she is scared to go home."
+    done = post_form(client, good_fields(child_ids=[str(sent["mia"].id)], what_happened=typed))
+    assert done.status_code == 302, _text(done)[:3000]
+    concern = db.session.scalar(select(Concern).join(ConcernChild).where(
+        ConcernChild.child_id == sent["mia"].id, Concern.raised_by_id == staff.id))
+    assert concern is not None and concern.what_happened == typed
+    assert db.session.scalar(select(ChildRecordEntry).where(
+        ChildRecordEntry.child_id == sent["mia"].id,
+        ChildRecordEntry.kind == "concern_raised",
+        ChildRecordEntry.source_id == concern.id)) is not None
+    dsl = app.test_client()
+    sign_in(dsl, sent["dsl"])
+    page = _text(dsl.get(f"/concerns/{concern.id}/triage"))
+    assert (f'data-testid="sent-{sent["mia"].reference}">Their file was sent to their new '
+            "school: pass this concern on to its designated safeguarding lead.") in page
 
 
 def test_new_decisions_about_the_sent_child_are_still_refused(
