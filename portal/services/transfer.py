@@ -401,13 +401,29 @@ def unfinished(child: Child, now: dt.datetime) -> list[str]:
 
 
 def plan_transfer(user: User, child: Child, to_school: School,
-                  moved_on: dt.date) -> TransferPlan:
+                  moved_on: dt.date, *, today: dt.date) -> TransferPlan:
     """What sending `child`'s file to `to_school` would send (reads only). Refused when
-    it cannot go: the receiving school is the child's own or not on the portal, or the file
-    was already sent."""
+    it cannot go: the receiving school is the child's own or not on the portal, or has no
+    designated safeguarding lead to receive it; the child has not left yet (`moved_on` after
+    `today`); or the file was already sent."""
+    from .concerns import dsl_recipients
+
     problems = []
     if to_school.id == child.school_id or not to_school.active:
         problems.append(Problem(RULE, "school", "Choose another school on the portal"))
+    elif not dsl_recipients(to_school.id):
+        # Nobody there would be told or could accept it, and this school's copy is read-only
+        # once sent: the file would be stuck (a walk).
+        problems.append(Problem(RULE, "school", (
+            f"{to_school.name} has no designated safeguarding lead on the portal yet, so "
+            "nobody there could receive the file: ask your portal administrator to add one, "
+            "then send it")))
+    if moved_on > today:
+        # This school's copy is read-only once sent: sent ahead, it would be for the months
+        # the child is still here (a walk sent a file for a move nine months ahead).
+        problems.append(Problem(RULE, "moved_on", (
+            "The day the child left must be today or before: send the file once they have "
+            "left, as this school's copy can no longer be added to after it is sent")))
     if child.merged_into_id is not None:
         problems.append(Problem(RULE, None, "This record was merged into another: send that "
                                             "child's file"))

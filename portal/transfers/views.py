@@ -17,7 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from .. import access, audit, creating_form, notify, once
+from .. import access, audit, creating_form, notify, once, reads
 from ..access import can_record_incident, require
 from ..attachments import AttachmentStore
 from ..form_problems import show_problems
@@ -68,6 +68,10 @@ def read_only(error: access.ReadOnlyFile) -> tuple[str, int]:
 # Sending
 
 
+def _authority_words(authority: reads.AuthorityRow | None) -> str:
+    return authority.name if authority is not None else "local authority not known"
+
+
 def _moved_default(child: Child) -> dt.date:
     return child.left_on or svc.today_for(_now())
 
@@ -87,7 +91,13 @@ def start(child_id: Any) -> Any:
     access.check_writable(child)  # a form sent after the send: refused, nothing written
     form = TransferForm()
     schools = svc.destinations(child.school_id)
-    form.school.choices = [(str(s.id), s.name) for s in schools]
+    # Each school with its number and local authority: two schools of the same name are two
+    # choices a DSL can tell apart (a walk saw two identical "Riverside Primary School").
+    authorities = reads.authorities_by_id()
+    form.school.choices = [
+        (str(s.id), f"{s.name} (school number {s.urn}, "
+                    f"{_authority_words(authorities.get(s.local_authority_id))})")
+        for s in schools]
     if request.method == "GET":
         form.moved_on.data = _moved_default(child)
         chosen = request.args.get("school") or ""
@@ -99,7 +109,8 @@ def start(child_id: Any) -> Any:
         if to_school is None:
             abort(404)
         try:
-            plan = svc.plan_transfer(user, child, to_school, form.moved_on.data)
+            plan = svc.plan_transfer(user, child, to_school, form.moved_on.data,
+                                     today=svc.today_for(_now()))
         except Refused as error:
             page_errors = show_problems(form, error)
         else:
@@ -135,7 +146,7 @@ def send(child_id: Any) -> Any:
     # is read-only" (a refusal below rolls the claim back with everything else).
     once.claim()
     try:
-        plan = svc.plan_transfer(user, child, to_school, moved_on)
+        plan = svc.plan_transfer(user, child, to_school, moved_on, today=svc.today_for(_now()))
     except Refused as error:
         db.session.rollback()
         flash(str(error), "error")

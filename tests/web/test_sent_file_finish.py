@@ -131,6 +131,7 @@ def test_the_send_confirm_page_warns_of_what_is_still_open(
     staff = factories.user("staff", org=w["school"])
     make_concern(w["school"], staff, [w["mia"]])
     brook = factories.school("Brookside Primary", "derbyshire")
+    factories.user("dsl", org=brook)  # someone there to receive it
     db.session.commit()
     sign_in(client, w["dsl"])
     url = f"/children/{w['mia'].id}/transfer"

@@ -293,6 +293,42 @@ def test_overdue_after_five_school_days_across_half_term_and_bank_holiday(
             as_text=True)
 
 
+def test_a_file_goes_only_where_it_can_be_received_once_the_child_has_left(
+        client: FlaskClient, world: dict[str, Any]) -> None:
+    """A walk: two schools of one name were two identical choices; a file sent to a school
+    with no DSL on the portal was stuck (nobody told, nobody to accept it, this school's copy
+    read-only); one sent for a move nine months ahead left the copy read-only all that time.
+    Each school is its name, number and authority; the other two are refused, saying why, and
+    nothing is sent."""
+    w = world
+    twin = factories.school("Brookside Primary", "darlington")  # no DSL yet
+    db.session.commit()
+    sign_in(client, w["dana"])
+    url = f"/children/{w['amira'].id}/transfer"
+    page = client.get(url)
+    labels = [html_lib.unescape(" ".join(label.split())) for label in re.findall(
+        r'govuk-radios__label" for="school[^"]*">(.*?)</label>', page.get_data(as_text=True),
+        re.S)]
+    assert f"Brookside Primary (school number {w['brook'].urn}, Derbyshire County Council)" \
+        in labels
+    assert f"Brookside Primary (school number {twin.urn}, Darlington Borough Council)" in labels
+
+    def refused(school: Any, moved_on: list[str]) -> str:
+        response = client.post(url, data={"csrf_token": csrf_from(page), "school": str(school.id),
+                                          "moved_on": moved_on})
+        text = html_lib.unescape(response.get_data(as_text=True))
+        assert response.status_code == 200 and "govuk-error-summary" in text
+        assert "Digest" not in text and 'name="digest"' not in text  # not the confirm page
+        return text
+
+    assert ("Brookside Primary has no designated safeguarding lead on the portal yet, so nobody "
+            "there could receive the file") in refused(twin, ["14", "5", "2026"])
+    ahead = refused(w["brook"], ["15", "5", "2026"])  # the day after the clock's
+    assert "The day the child left must be today or before" in ahead
+    assert 'value="15"' in ahead  # what was typed kept
+    assert db.session.scalar(select(func.count()).select_from(FileTransfer)) == 0
+
+
 def test_other_schools_and_staff_get_404(app: Flask, client: FlaskClient,
                                          world: dict[str, Any]) -> None:
     w = world
