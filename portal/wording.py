@@ -125,6 +125,13 @@ def words_list(codes: Iterable[Any] | None, kind: str, empty: str = "") -> str:
     return sentence_list(worded[:1] + [mid_sentence(w) for w in worded[1:]], empty)
 
 
+def sentence(text: str) -> str:
+    """`text` ending as a sentence: a full stop added unless it ends with one, "!" or "?" (a
+    reason typed with its own full stop got a second, a walk)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "\u2026")) else text + "."
+
+
 def sentence_list(items: Iterable[str], empty: str = "") -> str:
     """"A, B and C"."""
     parts = [str(i) for i in items if i]

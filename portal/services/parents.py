@@ -130,7 +130,7 @@ def record_parents(user: User, incident: Incident, data: ParentsInput,
                          "told": contact.told, "reason": reason})
     # R6: only this child's file; the text names no other child.
     chronology.add_entry(row.child, "parents_or_carers",
-                         f"Incident {incident.reference}. {describe(contact)}.",
+                         f"Incident {incident.reference}. {wording.sentence(describe(contact))}",
                          author_id=user.id, incident=incident, source=contact,
                          occurred_at=now)
     return contact

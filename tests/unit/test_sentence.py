@@ -1,0 +1,17 @@
+"""A text ending as a sentence (portal/wording.py `sentence`): one full stop, never two."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.wording import sentence
+
+
+@pytest.mark.parametrize(("text", "out"), [
+    ("Why: until Mo's parents are told too.", "Why: until Mo's parents are told too."),
+    ("Why: until Mo's parents are told too", "Why: until Mo's parents are told too."),
+    ("Told: her mother (by phone)", "Told: her mother (by phone)."),
+    ("Is she safe?  ", "Is she safe?"), ("Stop!", "Stop!"), ("And then\u2026", "And then\u2026"),
+])
+def test_one_full_stop(text: str, out: str) -> None:
+    assert sentence(text) == out
