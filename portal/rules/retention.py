@@ -3,10 +3,13 @@ database. The service (portal/services/retention.py) gathers the facts and passe
 
 Record types and their default review dates:
 
-- a child protection file (any incident recorded about the child): the date of birth plus 25
-  years (or, with no date of birth recorded, 25 years after the last record), then a review;
-- concerns that led to nothing (concerns recorded without an incident): a school setting,
-  in months after the last concern (the portal default is 72 months, six years), then a review.
+- a child protection file (any incident recorded about the child, or a concern about them
+  handed to someone outside the school: children's social care, the police, the LADO, early
+  help): the date of birth plus 25 years (or, with no date of birth recorded, 25 years after
+  the last record), then a review;
+- concerns that led to nothing (concerns recorded without an incident, none handed on): a
+  school setting, in months after the last concern (the portal default is 72 months, six
+  years), then a review.
 
 A review either keeps the file, with reasons and the date of the next review, or destroys it.
 """
@@ -47,6 +50,11 @@ class FileFacts:
     last_record_on: dt.date | None
     #: The next review date of the latest "keep" decision, if any.
     kept_until: dt.date | None = None
+    #: A concern about the child was handed to someone outside the school (a concern of
+    #: another kind passed to children's social care, say): a child protection file, not
+    #: concerns that led to nothing (a walk found neglect passed to the front door on the
+    #: six-year schedule).
+    handed_on: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +85,7 @@ def months_words(months: int) -> str:
 def schedule(facts: FileFacts, nfa_months: int = DEFAULT_NFA_MONTHS) -> Schedule | None:
     """When the file is next due for review, or None for a file with nothing to keep on a
     safeguarding schedule (a pupil of the roll with no concern: the roll keeps them)."""
-    if facts.has_incident:
+    if facts.has_incident or facts.handed_on:
         record_type = CHILD_PROTECTION_FILE
         if facts.date_of_birth is not None:
             due = anniversary(facts.date_of_birth, CHILD_PROTECTION_YEARS)

@@ -68,6 +68,7 @@ from ..models.records import CONCERN_NOT_DEALT_WITH
 from ..refusal import Problem, Refused
 from ..rules import retention as rules
 from ..rules.clock_words import day_words
+from ..rules.vocabulary import OTHER_ROUTES_HANDED_ON
 from . import chronology
 from .file_export import AWAITING_RECEIPT
 
@@ -167,6 +168,12 @@ def files_due(school: School, today: dt.date) -> list[DueFile]:
         FileTransfer.to_school_id == school.id, FileTransfer.received_child_id.is_not(None))))
     with_incident |= set(db.session.scalars(
         select(ReceivedFile.child_id).where(ReceivedFile.school_id == school.id)))
+    # A concern handed to someone outside the school makes a child protection file too.
+    handed_on = set(db.session.scalars(
+        select(ConcernChild.child_id)
+        .join(ConcernOutcome, ConcernOutcome.concern_id == ConcernChild.concern_id)
+        .where(ConcernOutcome.school_id == school.id,
+               ConcernOutcome.route.in_(sorted(OTHER_ROUTES_HANDED_ON)))))
     latest = _last_records(school.id)
     reviews = _latest_reviews(school.id)
     due: list[DueFile] = []
@@ -179,7 +186,8 @@ def files_due(school: School, today: dt.date) -> list[DueFile]:
         facts = rules.FileFacts(
             date_of_birth=child.dob, has_incident=child.id in with_incident,
             has_concern=child.id in with_concern, last_record_on=_day(latest.get(child.id)),
-            kept_until=review.next_review_on if review else None)
+            kept_until=review.next_review_on if review else None,
+            handed_on=child.id in handed_on)
         found = rules.schedule(facts, school.nfa_retention_months)
         if found is not None and found.review_on <= today:
             due.append(DueFile(child, found, review))

@@ -82,3 +82,13 @@ def test_keep_requires_reasons_and_a_future_review_date() -> None:
 def test_nfa_setting_bounds() -> None:
     assert r.nfa_months_problem(72) is None
     assert r.nfa_months_problem(11) and r.nfa_months_problem(301) and r.nfa_months_problem(None)
+
+
+def test_a_concern_handed_on_is_a_child_protection_file() -> None:
+    """A concern handed to someone outside the school (children's social care, the police,
+    the LADO, early help), with no incident: 25 years after birth, not the school's setting."""
+    handed = facts(has_incident=False, handed_on=True, last_record_on=dt.date(2018, 1, 10))
+    assert r.schedule(handed) == r.Schedule(r.CHILD_PROTECTION_FILE, dt.date(2026, 3, 14),
+                                            "25 years after the child's date of birth")
+    assert r.schedule(facts(has_incident=False, last_record_on=dt.date(2018, 1, 10))
+                      ).record_type == r.CONCERNS_NO_ACTION

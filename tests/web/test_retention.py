@@ -28,6 +28,7 @@ from portal.models import (
     ChildMerge,
     ChildNameTerm,
     ChildRecordEntry,
+    ConcernOutcome,
     Decision,
     Incident,
     IncidentChild,
@@ -379,3 +380,29 @@ def test_the_school_sets_how_long_concerns_that_led_to_nothing_are_kept(
     assert "Eve Marchetti" in listing
     assert "Concerns that led to no further action" in listing
     assert "Review due 10 January 2026: 2 years after the last concern" in listing
+
+
+def test_a_concern_handed_on_makes_a_child_protection_file(client: FlaskClient, w) -> None:
+    """A walk: a concern of another kind passed to children's social care (neglect, say) put
+    the file on the schedule of concerns that led to nothing (six years), to be destroyed while
+    the child is still a child. Handed to anyone outside the school, it is a child protection
+    file (25 years after birth); kept in school, still the school's setting."""
+    school, staff = w["school"], factories.user("staff", org=w["school"])
+    long_ago = dt.datetime(2018, 1, 10, 10, 0, tzinfo=dt.UTC)
+    kept_here = factories.child(school, "Fen", "Aldous", dob=dt.date(2012, 2, 2))
+    handed = factories.child(school, "Gil", "Brackett", dob=dt.date(2012, 3, 3))
+    for child, route in ((kept_here, "school_support"), (handed, "front_door")):
+        concern = make_concern(school, staff, [child], state="recorded", submitted_at=long_ago)
+        outcome = ConcernOutcome(school_id=school.id, concern_id=concern.id,
+                                 kind="other_concern", category="neglect", route=route,
+                                 route_at=long_ago, decided_by_id=w["dsl"].id,
+                                 decided_at=long_ago)
+        outcome.reasons = "Passed on as the procedure says."
+        db.session.add(outcome)
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    listing = _text(client.get("/retention"))
+    assert "Fen Aldous" in listing  # six years after 2018: due
+    assert "Gil Brackett" not in listing  # 25 years after 2012: 2037
+    due = {d.child.id: d.schedule for d in retention.files_due(school, dt.date(2037, 3, 3))}
+    assert due[handed.id].basis == "25 years after the child's date of birth"
