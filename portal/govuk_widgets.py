@@ -875,7 +875,22 @@ def _rendered(widget: type[Any], base: type[Any] = _Rendered,
 
 
 GovTextInput = _rendered(wtf.GovTextInput, planned=_PlannedInput)
-GovPasswordInput = _rendered(wtf.GovPasswordInput)
+class _LibraryPassword(wtf.GovPasswordInput):  # type: ignore[misc]
+    """The library's password input with its field's `autocomplete` given to the component as
+    the component's own: as an attribute it came second to the component's default,
+    "current-password", so a browser offered the saved password for a new one and never saved
+    the new (a walk of the account set-up)."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        given = (params.get("attributes") or {}).pop("autocomplete", None)
+        if given:
+            params["autocomplete"] = given
+        return params
+
+
+_LibraryPassword.__name__ = _LibraryPassword.__qualname__ = "GovPasswordInput"
+GovPasswordInput = _rendered(_LibraryPassword)
 GovCheckboxesInput = _rendered(wtf.GovCheckboxesInput, _Choices, _PlannedChoices)
 GovCheckboxInput = _rendered(wtf.GovCheckboxInput, _OneCheckbox, _PlannedCheckbox)
 GovRadioInput = _rendered(wtf.GovRadioInput, _Choices, _PlannedChoices)
