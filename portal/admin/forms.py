@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..form_filters import number_without_spaces
 from ..form_filters import strip_without_nul as _strip
 from ..govuk_widgets import (
     GovCheckboxInput,
@@ -119,7 +120,7 @@ class SchoolForm(FlaskForm):  # type: ignore[misc]
     name = StringField("School name", widget=GovTextInput(), filters=[_strip],
                        validators=[InputRequired("Enter the school's name"), Length(max=200)])
     urn = StringField("URN", description="The school's 6-digit unique reference number",
-                      widget=GovTextInput(), filters=[_strip],
+                      widget=GovTextInput(), filters=[number_without_spaces],
                       validators=[InputRequired("Enter the school's URN"),
                                   Regexp(r"^\d{6}$", message="URN must be 6 digits")])
     authority = SelectField("Local authority", widget=GovSelect(), choices=[],

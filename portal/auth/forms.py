@@ -8,14 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
+from ..form_filters import number_without_spaces as _digits
 from ..form_filters import strip_without_nul as _strip
 from ..govuk_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from ..passwords import MIN_LENGTH, password_problem
-
-
-def _digits(value: Any) -> Any:
-    return "".join(value.split()) if isinstance(value, str) else value
-
 
 PASSWORD_HINT = f"Must be {MIN_LENGTH} characters or more. A few random words work well."
 

@@ -117,6 +117,10 @@ def test_admin_creates_a_school(app, admin_client):
     html = submit(admin_client, "/admin/schools/new",
                   {"name": "Dup", "urn": "654321", "authority": str(la.id)}).get_data(as_text=True)
     assert "A school with this URN already exists" in html
+    # A number copied with spaces (a walk: " 990 010 " was refused) is the number.
+    assert submit(admin_client, "/admin/schools/new", {
+        "name": "Cedar School", "urn": " 990 010 ", "authority": str(la.id)}).status_code == 302
+    assert db.session.scalar(select(School.name).where(School.urn == "990010")) == "Cedar School"
 
 
 def test_admin_creates_users_who_can_sign_in(app, admin_client):
