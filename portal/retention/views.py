@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
 
 from .. import clock, creating_form
 from ..access import can_record_incident, get_child_or_404, require
@@ -29,11 +28,16 @@ def _today() -> dt.date:
 
 
 def _due_child(child_id: Any) -> tuple[Child, retention.DueFile]:
-    """A child of the DSL's school whose file is due for review (else 404)."""
+    """A child of the DSL's school whose file is due for review (another school's: 404). One
+    not due, or no longer (another DSL reviewed it from another tab, a walk saw a bare "Page
+    not found"): back to the list, saying so."""
     child = get_child_or_404(_user(), child_id)
     due = retention.schedule_of(child, _today())
     if due is None:
-        raise NotFound()
+        flash(f"File {child.reference} is not due for review now: it may have just been "
+              "reviewed by another designated safeguarding lead. The list below is as it is "
+              "now.", "info")
+        abort(redirect(url_for("retention.index"), 303))
     return child, due
 
 

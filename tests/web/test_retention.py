@@ -167,12 +167,22 @@ def test_keep_requires_reasons_and_a_next_review(client: FlaskClient, w) -> None
     assert db.session.scalar(select(RetentionReview)) is None
 
     next_year = dt.date.today().year + 1
+    second_tab = client.get(url)
     kept = _post(client, url, {"reasons": "Her brother's case is still open with the police",
                                "next_review": ["1", "9", str(next_year)]})
     assert kept.status_code == 302
     listing = _text(client.get(kept.headers["Location"]))
     assert f"File {w['ada'].reference} kept until its next review" in listing
     assert ADA["family"] not in listing  # not due any more
+    # The same file kept again from a page opened before (another DSL, another tab): back to
+    # the list, saying why, not "Page not found" (a walk).
+    again = client.post(url, data={"csrf_token": csrf_from(second_tab), "reasons": "Also this.",
+                                   "next_review": ["1", "9", str(next_year)]})
+    assert again.status_code == 303 and again.headers["Location"].endswith("/retention")
+    assert (f"File {w['ada'].reference} is not due for review now: it may have just been "
+            "reviewed by another designated safeguarding lead") in _text(
+                client.get("/retention"))
+    assert len(db.session.scalars(select(RetentionReview)).all()) == 1
     review = db.session.scalar(select(RetentionReview))
     assert review.next_review_on == dt.date(next_year, 9, 1)
     assert review.reasons == "Her brother's case is still open with the police"
