@@ -77,7 +77,8 @@ SIGNED_OUT_SAVED: Final = (
 # a password changed, an account disabled) or it carried no proof it is the user's (walk 8:
 # the sign-in page said only "Sign in to see this page", not that nothing was sent).
 SIGNED_OUT_NOT_SAVED: Final = (
-    "You had been signed out, so this has not been sent or saved. Sign in, then enter it again."
+    "You had been signed out, so this has not been sent. Sign in to go back to the form: "
+    "anything it saved as you typed is there. Enter again what you typed after that."
 )
 PAGE_EXPIRED_SAVED: Final = (
     "Your page had expired. We've kept what you typed — check it and submit again."
@@ -353,8 +354,9 @@ def _rescue_signed_out(spec: DraftSpec, *, csrf_ok: bool) -> Any:
         return jsonify({"saved": rescued, "signed_in": False, "message": message,
                         "sign_in_url": url_for("auth.sign_in")}), 401
     flash(message, "info")
-    if rescued:
-        sessions.return_after_sign_in(_page(spec))
+    # Back to the form after signing in, saved or not (a walk landed on the home page, with no
+    # word of the draft the form had saved as they typed).
+    sessions.return_after_sign_in(_page(spec))
     return redirect(url_for("auth.sign_in"))
 
 

@@ -254,6 +254,9 @@ def test_a_revoked_session_saves_nothing(app: Flask, client: FlaskClient, world:
     # Said plainly: nothing was sent or kept (walk 8: it said only "Sign in to see this page").
     assert drafts.SIGNED_OUT_NOT_SAVED in shown
     assert "must not be kept" not in str(draft_of(user))
+    if how != "account_disabled":  # signed in again: back to the form (a walk: the home page)
+        back = sign_in(client, user)
+        assert back.status_code == 302 and back.headers["Location"].endswith("/concerns/new")
     assert db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "concern.draft_rescued")) is None
 
