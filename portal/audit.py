@@ -178,6 +178,8 @@ TRANSFER_VIEWED: Final = "transfer.viewed"
 TRANSFER_ACCEPTED: Final = "transfer.accepted"
 TRANSFER_ALERTED: Final = "transfer.alerted"
 TRANSFER_ALERT_FAILED: Final = "transfer.alert_failed"
+TRANSFER_ACCEPTED_ALERTED: Final = "transfer.accepted_alerted"
+TRANSFER_ACCEPTED_ALERT_FAILED: Final = "transfer.accepted_alert_failed"
 TERMS_UPDATED: Final = "school.terms_updated"
 
 ACTIONS: Final = frozenset(

@@ -468,6 +468,24 @@ def queue_transfer_alert(transfer_id: uuid.UUID, school: School,
                              object_type="file_transfer", object_id=transfer_id)
 
 
+def queue_transfer_accepted(transfer_id: uuid.UUID, school: School,
+                            recipients: Sequence[User]) -> uuid.UUID | None:
+    """Queue one plain-text email to each DSL of the school that sent a child's file, in the
+    caller's transaction, when the receiving school accepts it (a walk: the sender only found
+    out by looking): a link to the transfer, nothing about the child or either school. The
+    batch to `deliver_now` after the commit (None: nobody to tell)."""
+    if not recipients:
+        return None
+    body = _render("email/transfer_accepted.txt",
+                   {"link": _link("transfers.show", transfer_id=transfer_id)})
+    messages = [_plain_message(u.email, "A child protection file you sent has been accepted",
+                               body) for u in recipients]
+    return mail_outbox.queue(messages, org_id=str(school.id), kind="transfer_accepted",
+                             audit_ok=audit.TRANSFER_ACCEPTED_ALERTED,
+                             audit_failed=audit.TRANSFER_ACCEPTED_ALERT_FAILED,
+                             object_type="file_transfer", object_id=transfer_id)
+
+
 # ---------------------------------------------------------------------------------------------
 # Batches held back, and the sender's round
 

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -406,12 +406,12 @@ def plan_transfer(user: User, child: Child, to_school: School,
     it cannot go: the receiving school is the child's own or not on the portal, or has no
     designated safeguarding lead to receive it; the child has not left yet (`moved_on` after
     `today`); or the file was already sent."""
-    from .concerns import dsl_recipients
+    from .escalation import school_dsls
 
     problems = []
     if to_school.id == child.school_id or not to_school.active:
         problems.append(Problem(RULE, "school", "Choose another school on the portal"))
-    elif not dsl_recipients(to_school.id):
+    elif not school_dsls(to_school):
         # Nobody there would be told or could accept it, and this school's copy is read-only
         # once sent: the file would be stuck (a walk).
         problems.append(Problem(RULE, "school", (
@@ -598,11 +598,19 @@ def matches(transfer: FileTransfer) -> list[Child]:
     return found
 
 
+class Accepted(NamedTuple):
+    """A file accepted: the child it went into, and the sending DSLs' email (queued: to
+    `notify.deliver_now` after the commit; None when there is nobody to tell)."""
+
+    child: Child
+    mail_batch: uuid.UUID | None
+
+
 def accept(user: User, transfer: FileTransfer, match: Child | None,
-           now: dt.datetime) -> Child:
+           now: dt.datetime) -> Accepted:
     """The receiving DSL's receipt: into `match` (a pupil of their school) or a new child from
     the file's details. A chronology line on the child says what came, from where and who
-    accepted it; audited on both schools' chains."""
+    accepted it; audited on both schools' chains; the sending school's DSLs are emailed."""
     if transfer.state != "sent":
         raise Refused(Problem(RULE, None, "This file has already been accepted"))
     school = db.session.get(School, transfer.to_school_id)
@@ -656,8 +664,17 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
         audit.record(audit.TRANSFER_ACCEPTED, org_id=str(org), actor_id=user.id, at=now,
                      object_type="file_transfer", object_id=transfer.id,
                      detail={"matched": match is not None})
+    from_school = db.session.get(School, transfer.from_school_id)
+    if from_school is not None:
+        from .. import notify
+        from .escalation import school_dsls
+
+        batch = notify.queue_transfer_accepted(transfer.id, from_school,
+                                               school_dsls(from_school))
+    else:
+        batch = None
     db.session.flush()
-    return child
+    return Accepted(child, batch)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -234,15 +234,18 @@ def accept(transfer_id: Any) -> Any:
         return redirect(url_for("transfers.show", transfer_id=transfer.id))
     form = _accept_form(transfer, svc.matches(transfer))
 
-    def accept_it() -> Child:
+    def accept_it() -> svc.Accepted:
         match = None
         if form.match.data != NEW_CHILD:
             match = access.get_child_or_404(user, form.match.data)
         return svc.accept(user, transfer, match, _now())
 
     sent = creating_form.handle(
-        form, accept_it, lambda child: url_for("children.file", child_id=child.id),
-        done="File accepted. The school that sent it can see who accepted it and when.",
+        form, accept_it, lambda done: url_for("children.file", child_id=done.child.id),
+        done="File accepted. The school that sent it has been told, and can see who accepted "
+             "it and when.",
+        after_commit=lambda done: notify.deliver_now([done.mail_batch])
+        if done.mail_batch is not None else None,
         restore_draft=False)
     return sent.redirect or _show(transfer_id, form, sent.page_errors, 400)
 

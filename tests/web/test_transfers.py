@@ -210,6 +210,14 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert "Received: accepted by Rhys Penhallow" in client.get(
         f"/children/{w['amira'].id}").get_data(as_text=True)
     assert "accept the file" not in other.get("/dashboard").get_data(as_text=True)
+    # The sending school's DSL is told by email too, with nothing about the child or either
+    # school (a walk: the sender only found out by looking).
+    told = [m for m in notify.outbox() if m["To"] == w["dana"].email]
+    assert [m["Subject"] for m in told] == ["A child protection file you sent has been accepted"]
+    body = told[0].get_content()
+    assert f"/transfers/{transfer.id}" in body
+    for word in ("Amira", "Okonkwo", "Oakfield", "Brookside", "Rhys"):
+        assert word not in body
 
 
 def test_the_file_goes_on_to_the_next_school_with_what_came_before(
