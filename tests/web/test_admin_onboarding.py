@@ -255,11 +255,19 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     admin_client.post(f"/admin/users/{first.id}/send-setup-link",
                       data={"csrf_token": csrf_from(page)})
     assert not _mail_to("only.dsl@example.test")
+    # The administration page tells every other administrator, by name, not the proposer.
+    assert 'data-testid="waiting-for-you"' not in admin_client.get("/admin/").get_data(
+        as_text=True)
+    told = second_admin.get("/admin/").get_data(as_text=True)
+    assert "1 account needs a second administrator to confirm it" in told
+    assert f'href="/admin/users/{first.id}">Ola Only</a>' in told
     # A different admin confirms: the link is sent, the account is approved.
     page = second_admin.get(f"/admin/users/{first.id}")
     assert second_admin.post(f"/admin/users/{first.id}/confirm",
                              data={"csrf_token": csrf_from(page)}).status_code == 302
     assert _user("only.dsl@example.test").approval == "approved"
+    assert 'data-testid="waiting-for-you"' not in second_admin.get("/admin/").get_data(
+        as_text=True)
     _set_up(app, _link_for("only.dsl@example.test"))
     c = app.test_client()  # the authenticator app is set up at the sign-in that follows
     assert sign_in(c, _user("only.dsl@example.test"), password=NEW_PASSWORD).status_code == 302
