@@ -456,16 +456,10 @@ def queue_transfer_alert(transfer_id: uuid.UUID, school: School,
     """Queue one plain-text email to each DSL of the receiving school, in the caller's
     transaction: a file is waiting and a link to it, nothing about the child or the sending
     school. The batch to `deliver_now` after the commit (None: nobody to tell)."""
-    if not recipients:
-        return None
-    body = _render("email/transfer_sent.txt", {"link": _link("transfers.show",
-                                                               transfer_id=transfer_id)})
-    messages = [_plain_message(u.email, "A child protection file has been sent to your school",
-                               body) for u in recipients]
-    return mail_outbox.queue(messages, org_id=str(school.id), kind="transfer_sent",
-                             audit_ok=audit.TRANSFER_ALERTED,
-                             audit_failed=audit.TRANSFER_ALERT_FAILED,
-                             object_type="file_transfer", object_id=transfer_id)
+    return _queue_transfer_mail(
+        transfer_id, school, recipients, "email/transfer_sent.txt",
+        "A child protection file has been sent to your school", "transfer_sent",
+        audit.TRANSFER_ALERTED, audit.TRANSFER_ALERT_FAILED)
 
 
 def queue_transfer_accepted(transfer_id: uuid.UUID, school: School,
@@ -474,16 +468,24 @@ def queue_transfer_accepted(transfer_id: uuid.UUID, school: School,
     caller's transaction, when the receiving school accepts it (a walk: the sender only found
     out by looking): a link to the transfer, nothing about the child or either school. The
     batch to `deliver_now` after the commit (None: nobody to tell)."""
+    return _queue_transfer_mail(
+        transfer_id, school, recipients, "email/transfer_accepted.txt",
+        "A child protection file you sent has been accepted", "transfer_accepted",
+        audit.TRANSFER_ACCEPTED_ALERTED, audit.TRANSFER_ACCEPTED_ALERT_FAILED)
+
+
+def _queue_transfer_mail(transfer_id: uuid.UUID, school: School, recipients: Sequence[User],
+                         template: str, subject: str, kind: str, audit_ok: str,
+                         audit_failed: str) -> uuid.UUID | None:
+    """One email of `template` (its only value the link to the transfer) to each of
+    `recipients`, queued on `school`'s chain; None when there is nobody to tell."""
     if not recipients:
         return None
-    body = _render("email/transfer_accepted.txt",
-                   {"link": _link("transfers.show", transfer_id=transfer_id)})
-    messages = [_plain_message(u.email, "A child protection file you sent has been accepted",
-                               body) for u in recipients]
-    return mail_outbox.queue(messages, org_id=str(school.id), kind="transfer_accepted",
-                             audit_ok=audit.TRANSFER_ACCEPTED_ALERTED,
-                             audit_failed=audit.TRANSFER_ACCEPTED_ALERT_FAILED,
-                             object_type="file_transfer", object_id=transfer_id)
+    body = _render(template, {"link": _link("transfers.show", transfer_id=transfer_id)})
+    messages = [_plain_message(u.email, subject, body) for u in recipients]
+    return mail_outbox.queue(messages, org_id=str(school.id), kind=kind, audit_ok=audit_ok,
+                             audit_failed=audit_failed, object_type="file_transfer",
+                             object_id=transfer_id)
 
 
 # ---------------------------------------------------------------------------------------------
