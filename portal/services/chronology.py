@@ -306,15 +306,18 @@ def _alternatives(patterns: list[_Pattern]) -> str:
 
 
 def _name_forms(child: Child) -> list[str]:
-    """Every way staff may write a child's name: the full name, the given and family names, and
-    each part of a name in several parts ("Maximilian-Alexander Bartholomew" is often written
-    "Maximilian"). Parts of one letter are left alone (initials are what a label shows), except
-    a character that can be a whole name on its own ("王", see names.whole_name_char)."""
+    """Every way staff may write a child's name: the full name, the given and family names, the
+    name they go by ("Dima" for Дмитрий: a walk found it readable in other children's files),
+    and each part of a name in several parts ("Maximilian-Alexander Bartholomew" is often
+    written "Maximilian"). Parts of one letter are left alone (initials are what a label
+    shows), except a character that can be a whole name on its own ("王", see
+    names.whole_name_char)."""
     given, family = (child.given_name or "").strip(), (child.family_name or "").strip()
-    forms = [child.full_name.strip(), given, family]
+    known_as = (child.preferred_name or "").strip()
+    forms = [child.full_name.strip(), given, family, known_as]
     if any(whole_name_char(c) for c in given + family):
         forms.append(f"{family}{given}")  # written family name first, without a space
-    for name in (given, family):
+    for name in (given, family, known_as):
         forms.extend(part for part in re.split(r"[\s\-\u2010\u2011]+", name) if part)
     return [f for f in dict.fromkeys(forms) if _long_enough(f)]
 

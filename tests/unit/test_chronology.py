@@ -199,3 +199,18 @@ def test_no_childs_name_is_left_in_the_processs_pattern_cache(app) -> None:
     cached = " ".join(str(key) for name in vars(re) if name.startswith("_cache")
                       for key in getattr(re, name))
     assert "wendeline" not in cached.lower()
+
+
+def test_the_name_a_child_goes_by_is_hidden_too(app) -> None:
+    """A walk: "Dima" (the name Дмитрий Волков goes by, from the school roll) was readable in
+    other children's files. The name a child goes by is one of their names: hidden as the
+    others, and never taken from the child whose file it is."""
+    s = factories.school()
+    zara = factories.child(s, given="Zara", family="Quill")
+    dmitri = factories.child(s, given="Дмитрий", family="Волков")
+    dmitri.preferred_name = "Dima"
+    out = redact("Dima pushed him; DIMA said sorry.", [dmitri], in_file_of=zara)
+    assert out == f"{dmitri.redacted_label} pushed him; {dmitri.redacted_label} said sorry."
+    zara.preferred_name = "Zee"
+    assert redact("Zee saw Dima", [dmitri], in_file_of=zara) == \
+        f"Zee saw {dmitri.redacted_label}"
