@@ -415,7 +415,8 @@ def plan_transfer(user: User, child: Child, to_school: School,
         # Nobody there would be told or could accept it, and this school's copy is read-only
         # once sent: the file would be stuck (a walk).
         problems.append(Problem(RULE, "school", (
-            f"{to_school.name} has no designated safeguarding lead on the portal yet, so "
+            f"{to_school.name} (school number {to_school.urn}) has no designated "
+            "safeguarding lead on the portal yet, so "
             "nobody there could receive the file: ask your portal administrator to add one, "
             "then send it")))
     if moved_on > today:

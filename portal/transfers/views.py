@@ -119,6 +119,8 @@ def start(child_id: Any) -> Any:
                                   moved_month=str(plan.moved_on.month),
                                   moved_year=str(plan.moved_on.year), digest=plan.digest)
             return render_template("transfers/confirm.html", child=child, plan=plan,
+                                   to_school_words=dict(form.school.choices).get(
+                                       str(to_school.id)),
                                    form=confirm, unfinished=svc.unfinished(child, _now()),
                                    page_title="Check what will be sent")
     return render_template("transfers/start.html", child=child, form=form,

@@ -102,6 +102,7 @@ def _send(client: FlaskClient, w: dict[str, Any], child: Any = None, school: Any
     html = confirm.get_data(as_text=True)
     assert "Check what will be sent" in html
     assert "1 attached file" in html and school.name in html
+    assert f"school number {school.urn}" in html  # two schools of one name told apart
     before = db.session.scalar(select(func.count()).select_from(FileTransfer))
     sent = client.post(f"{url}/send", data=_hidden(html))
     assert sent.status_code == 302
@@ -329,8 +330,9 @@ def test_a_file_goes_only_where_it_can_be_received_once_the_child_has_left(
         assert "Digest" not in text and 'name="digest"' not in text  # not the confirm page
         return text
 
-    assert ("Brookside Primary has no designated safeguarding lead on the portal yet, so nobody "
-            "there could receive the file") in refused(twin, ["14", "5", "2026"])
+    assert (f"Brookside Primary (school number {twin.urn}) has no designated safeguarding lead "
+            "on the portal yet, so nobody there could receive the file") in refused(
+                twin, ["14", "5", "2026"])
     ahead = refused(w["brook"], ["15", "5", "2026"])  # the day after the clock's
     assert "The day the child left must be today or before" in ahead
     assert 'value="15"' in ahead  # what was typed kept
