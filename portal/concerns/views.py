@@ -27,7 +27,13 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from .. import clock, drafts, notify, once, wording
-from ..access import can_raise_concern, can_record_incident, get_concern_or_404, require
+from ..access import (
+    can_raise_concern,
+    can_record_incident,
+    get_concern_or_404,
+    require,
+    sent_away,
+)
 from ..date_input import date_error_href, is_date_field
 from ..models import Concern, ConcernOutcome, FormDraft, User, db
 from ..services import concerns as service
@@ -401,9 +407,14 @@ def view(concern_id: Any) -> str:
     db.session.commit()
     just_sent = bool(get_flashed_messages(category_filter=["concern_sent"]))
     alert = get_flashed_messages(category_filter=["concern_alert"])
+    children = [link.child for link in concern.children]
+    # A DSL reading a concern about a child whose file went to their new school is told what
+    # to do, here as on the page where they decide (a walk: only the second said so).
+    sent = sent_away(c.id for c in children) if can_record_incident(user) else set()
     return render_template(
         "concerns/view.html", page_title="Concern", concern=concern,
-        children=[child_label(link.child) for link in concern.children],
+        children=[child_label(child) for child in children],
+        sent_away=[child_label(child) for child in children if child.id in sent],
         sent=wording.when(concern.submitted_at),
         occurred=wording.day(concern.occurred_on) if concern.occurred_on else "Not given",
         state=_state(concern), own=concern.raised_by_id == user.id,

@@ -90,6 +90,10 @@ def test_a_concern_raised_after_the_send_is_kept_and_the_dsl_told_to_pass_it_on(
         ChildRecordEntry.source_id == concern.id)) is not None
     dsl = app.test_client()
     sign_in(dsl, sent["dsl"])
+    # The page the DSLs' email links to says it too (not to the staff who raised it).
+    assert "pass this concern on to its designated safeguarding lead" in _text(
+        dsl.get(f"/concerns/{concern.id}"))
+    assert "pass this concern on" not in _text(client.get(f"/concerns/{concern.id}"))
     page = _text(dsl.get(f"/concerns/{concern.id}/triage"))
     assert (f'data-testid="sent-{sent["mia"].reference}">Their file was sent to their new '
             "school: pass this concern on to its designated safeguarding lead.") in page
