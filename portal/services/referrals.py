@@ -122,6 +122,9 @@ class DueItem:
     done: bool = False
     overdue: bool = False
     note: str = ""
+    # What "done" is called when it is not yet done in fact: a meeting arranged within the
+    # timescale meets it, but has not been held (a walk read "Done" as held).
+    done_label: str = ""
 
     @property
     def due_label(self) -> str:
@@ -857,6 +860,8 @@ def _strategy_meeting_item(referral: Dated, timescales: dict[str, Timescale], na
     if smt is not None:
         item.note = f"Arranged for {local_label(smt)}" + (
             "" if met else ": later than the authority's timescale")
+        if uk_local(smt) > now_local:
+            item.done_label = "Arranged"
     item.overdue = bool(due and not met and due.is_overdue(now_local))
     return item
 

@@ -559,6 +559,12 @@ def test_a_refused_milestone_keeps_the_notes_typed_and_says_why_beside_them(
     assert again.status_code == 303 and again.headers["Location"].endswith(url)
 
 
+def _meeting_due(page: str) -> str:
+    """The strategy meeting's line of a referral page's timescales, as words."""
+    item = page[page.index("<strong>Strategy meeting</strong>"):]
+    return " ".join(re.sub(r"<[^>]+>", " ", item[:item.index("</li>")]).split()).replace(" :", ":")
+
+
 def test_nothing_that_follows_the_strategy_meeting_is_recorded_before_it(
         client: FlaskClient, world: dict, clock: dict) -> None:
     """The minutes sent, or a conference held or not needed, on the Saturday before Monday's
@@ -573,6 +579,10 @@ def test_nothing_that_follows_the_strategy_meeting_is_recorded_before_it(
     ahead = " ".join(html_text.unescape(re.sub(r"<[^>]+>", " ", re.search(
         r'data-testid="meeting-ahead">(.*?)</p>', page, re.S).group(1))).split())
     assert ahead.startswith("The strategy meeting is arranged for Monday 23 November 2026")
+    # Its timescale is met by arranging it, but it has not been held: "Arranged", not "Done"
+    # (a walk read "Done" as held).
+    assert _meeting_due(page).startswith("Strategy meeting: due Wednesday 25 November 2026 "
+                                         "Arranged Arranged for Monday 23 November 2026")
     for kind in ("minutes_sent", "icpc_held", "icpc_not_needed"):
         assert f'value="{kind}"' not in page
         response = client.post(f"{url}/milestone", data={
@@ -588,6 +598,7 @@ def test_nothing_that_follows_the_strategy_meeting_is_recorded_before_it(
     clock["now"] = MEETING + dt.timedelta(hours=2)
     page = client.get(url).get_data(as_text=True)
     assert 'data-testid="meeting-ahead"' not in page
+    assert _meeting_due(page).startswith("Strategy meeting: due Wednesday 25 November 2026 Done")
     assert all(f'value="{kind}"' in page
                for kind in ("minutes_sent", "icpc_held", "icpc_not_needed"))
 
