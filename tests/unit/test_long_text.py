@@ -83,3 +83,16 @@ def test_text_takes_the_direction_of_most_of_its_letters(text: str, way: str) ->
     html = str(folded(text))
     blocks = re.findall(r"<(?:p|div) class=\"[^\"]*portal-pre\"[^>]*>", html)
     assert blocks and all(f'dir="{way}"' in b for b in blocks)
+
+
+def test_the_printed_file_takes_each_texts_direction(app: Flask) -> None:
+    """The printable file's paragraphs (children/_text.html) as the page's: a text in Arabic
+    right to left, one in English starting with an Arabic name left to right (a walk: the
+    printed file laid Arabic out left to right)."""
+    source = ('{% from "children/_text.html" import paragraphs %}'
+              "{{ paragraphs(a) }}|{{ paragraphs(b) }}")
+    with app.test_request_context():
+        html = render_template_string(source, a="قال محمد إنه لم يفعل ذلك.\nثم ذهب.",
+                                      b="محمد filmed it on his phone.")
+    arabic, english = html.split("|")
+    assert arabic.count('dir="rtl"') == 2 and english.count('dir="ltr"') == 1
