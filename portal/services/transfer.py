@@ -665,17 +665,20 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
         audit.record(audit.TRANSFER_ACCEPTED, org_id=str(org), actor_id=user.id, at=now,
                      object_type="file_transfer", object_id=transfer.id,
                      detail={"matched": match is not None})
-    from_school = db.session.get(School, transfer.from_school_id)
-    if from_school is not None:
-        from .. import notify
-        from .escalation import school_dsls
-
-        batch = notify.queue_transfer_accepted(transfer.id, from_school,
-                                               school_dsls(from_school))
-    else:
-        batch = None
     db.session.flush()
-    return Accepted(child, batch)
+    return Accepted(child, _tell_the_sender(transfer))  # (its rows go with the commit)
+
+
+def _tell_the_sender(transfer: FileTransfer) -> uuid.UUID | None:
+    """Queue the email to the sending school's DSLs that their file was accepted (the batch,
+    or None when there is nobody to tell)."""
+    from .. import notify
+    from .escalation import school_dsls
+
+    from_school = db.session.get(School, transfer.from_school_id)
+    if from_school is None:
+        return None
+    return notify.queue_transfer_accepted(transfer.id, from_school, school_dsls(from_school))
 
 
 # ---------------------------------------------------------------------------------------------
