@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -116,17 +117,26 @@ class LineForm(FlaskForm):  # type: ignore[misc]
         return {day: getattr(self, f"hours_{day}").data or "" for day in WEEKDAYS}
 
 
+def _six_digits(form: Any, field: Any) -> None:
+    if not re.fullmatch(r"\d{6}", number_without_spaces(field.data or "")):
+        raise ValidationError("URN must be 6 digits")
+
+
 class SchoolForm(FlaskForm):  # type: ignore[misc]
     name = StringField("School name", widget=GovTextInput(), filters=[_strip],
                        validators=[InputRequired("Enter the school's name"), Length(max=200)])
+    # As typed, shown again as typed when refused; read without its spaces (`urn_number`).
     urn = StringField("URN", description="The school's 6-digit unique reference number",
-                      widget=GovTextInput(), filters=[number_without_spaces],
-                      validators=[InputRequired("Enter the school's URN"),
-                                  Regexp(r"^\d{6}$", message="URN must be 6 digits")])
+                      widget=GovTextInput(), filters=[_strip],
+                      validators=[InputRequired("Enter the school's URN"), _six_digits])
     authority = SelectField("Local authority", widget=GovSelect(), choices=[],
                             validate_choice=False,
                             validators=[InputRequired("Select the school's local authority")])
     submit = SubmitField("Add school", widget=GovSubmitInput())
+
+    def urn_number(self) -> str:
+        """The URN as typed without its spaces (" 990 010 ", copied from a letter: a walk)."""
+        return str(number_without_spaces(self.urn.data or ""))
 
 
 class UserForm(FlaskForm):  # type: ignore[misc]

@@ -191,7 +191,7 @@ def new_school() -> Any:
     form.authority.choices = _authority_choices()
     sent = creating_form.handle(
         form, lambda: accounts.create_school(
-            name=form.name.data, urn=form.urn.data,
+            name=form.name.data, urn=form.urn_number(),
             authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
             actor_id=current_user.id),
         lambda _school: url_for("admin.schools"), default="name",
