@@ -86,7 +86,9 @@ def test_send_alert_and_accept_on_a_phone(
     page.get_by_label(brook.name).check()
     page.get_by_role("button", name="Check what will be sent").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check what will be sent")
-    expect(page.get_by_test_id("to-school")).to_have_text(brook.name)
+    # Named with its number and authority, as the choice was (two schools of one name).
+    expect(page.get_by_test_id("to-school")).to_have_text(re.compile(
+        rf"^{re.escape(brook.name)} \(school number \d{{6}}, Derbyshire County Council\)$"))
     checked_page(page)
     page.get_by_role("button", name="Send the file").click()
     expect(page.get_by_test_id("receipt")).to_have_text(f"Not yet accepted by {brook.name}")
