@@ -664,7 +664,7 @@ def milestone_problem(referral: Referral, recorded: set[str], kind: str,
         meeting = referral.strategy_meeting_at
         if meeting is None:
             return "Record the strategy meeting first"
-        if meeting > now:
+        if meeting_ahead(referral, now):
             # Minutes of a meeting not yet held, or its conference decided before it (a walk).
             return (f"The strategy meeting is arranged for {wording.when(meeting, weekday=True)}"
                     ": record this once it has taken place")
