@@ -189,9 +189,10 @@ def sign_in_enrol() -> Any:
         _form_error(form, "code", CODE_ERROR)
     db.session.commit()  # keeps the new (encrypted) secret, so the QR code stays the same
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    uri = accounts.provisioning_uri(user, secret)
     return render_template(
         "auth/enrol.html", form=form, page_title="Set up your authenticator app",
-        qr_svg=_qr_svg(accounts.provisioning_uri(user, secret)), secret_text=grouped,
+        qr_svg=_qr_svg(uri), app_link=uri, secret_text=grouped,
     )
 
 

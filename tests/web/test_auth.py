@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from html import unescape as html_unescape
+from urllib.parse import quote
 
 import pyotp
 import pytest
@@ -202,6 +204,11 @@ def test_enrolment_shows_a_local_qr_code_and_the_key(app, client):
     assert "<svg" in html and 'class="segno"' in html
     assert "http" not in html.split('data-testid="totp-qr"')[1].split("</div>")[0]
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    # On the phone that has the app (which cannot scan its own screen): a link the app opens,
+    # with the same key and account.
+    link = html_unescape(re.search(r'href="([^"]+)" data-testid="totp-app-link"', html).group(1))
+    assert link.startswith("otpauth://totp/") and f"secret={secret}" in link
+    assert quote(u.email) in link or u.email in link
     # The same key on a reload (it is stored, encrypted) and not in the clear in the database.
     again = client.get("/sign-in/enrol").get_data(as_text=True)
     assert secret in again.replace(" ", "")
