@@ -211,7 +211,8 @@ def new_school() -> Any:
 def users() -> str:
     rows = db.session.scalars(select(User).order_by(User.email)).all()
     return render_template("admin/users.html", page_title="Accounts", users=rows,
-                           role_labels=ROLE_LABELS, nav_items=_nav("admin.users"))
+                           use_text=onboarding.use_text, role_labels=ROLE_LABELS,
+                           nav_items=_nav("admin.users"))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -274,8 +275,9 @@ def user_detail(user_id: uuid.UUID) -> str:
     role_form = RoleForm()
     role_form.role.data = "staff" if user.role == "dsl" else "dsl"
     return render_template("admin/user.html", user=user, form=PlainForm(), role_form=role_form,
-                           status=onboarding.status_text(user), page_title=user.display_name,
-                           role_labels=ROLE_LABELS, nav_items=_nav("admin.users"))
+                           status=onboarding.status_text(user), use=onboarding.use_text(user),
+                           page_title=user.display_name, role_labels=ROLE_LABELS,
+                           nav_items=_nav("admin.users"))
 
 
 def _user_action(user_id: uuid.UUID, action: Callable[[User], str],

@@ -332,6 +332,19 @@ def decline(user: User, *, peer: User, reasons: str, now: dt.datetime, out: Outg
     db.session.flush()
 
 
+def use_text(user: User) -> str:
+    """Whether the account can be used now, in a word or three for the accounts list and page:
+    "Active" only for one that can sign in and read what its role reads (a first DSL waiting
+    for a second administrator was shown "Active", a walk found)."""
+    if not user.active:
+        return "Disabled"
+    if user.approval == "declined":
+        return "Cannot read records"
+    if user.approval != "approved" or user.setup_pending:
+        return "Not in use yet"
+    return "Active"
+
+
 def status_text(user: User) -> str:
     """How an administrator sees the account's state (never the link)."""
     if user.approval == "awaiting_admin":

@@ -233,6 +233,14 @@ def test_a_dsl_declines_with_reasons(app, admin_client):
     assert all("know this person" not in str(e.detail) for e in events)
 
 
+def _status_row(page: str) -> str:
+    """The value of the "Status" row of an account's page."""
+    found = re.search(r'Status\s*</dt>\s*<dd class="govuk-summary-list__value">\s*(.*?)\s*</dd>',
+                      page, re.S)
+    assert found, "no Status row"
+    return found.group(1)
+
+
 def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     la = factories.authority()
     s = factories.school(urn="100005")
@@ -247,6 +255,11 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     # The proposing admin cannot confirm it.
     page = admin_client.get(f"/admin/users/{first.id}")
     assert "A different administrator must confirm it" in page.get_data(as_text=True)
+    # Nor is it shown as in use: not "Active" on its page or in the list until confirmed.
+    assert _status_row(page.get_data(as_text=True)) == "Not in use yet"
+    listed = admin_client.get("/admin/users").get_data(as_text=True)
+    row = listed.split(f'href="/admin/users/{first.id}"')[1].split("</tr>")[0]
+    assert "Not in use yet" in row and "Active" not in row
     admin_client.post(f"/admin/users/{first.id}/confirm",
                       data={"csrf_token": csrf_from(page)})
     assert _user("only.dsl@example.test").approval == "awaiting_admin"
@@ -266,11 +279,16 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     assert second_admin.post(f"/admin/users/{first.id}/confirm",
                              data={"csrf_token": csrf_from(page)}).status_code == 302
     assert _user("only.dsl@example.test").approval == "approved"
+    # Approved, it is in use once its person has set it up.
+    assert _status_row(second_admin.get(f"/admin/users/{first.id}").get_data(
+        as_text=True)) == "Not in use yet"
     assert 'data-testid="waiting-for-you"' not in second_admin.get("/admin/").get_data(
         as_text=True)
     _set_up(app, _link_for("only.dsl@example.test"))
     c = app.test_client()  # the authenticator app is set up at the sign-in that follows
     assert sign_in(c, _user("only.dsl@example.test"), password=NEW_PASSWORD).status_code == 302
+    assert _status_row(second_admin.get(f"/admin/users/{first.id}").get_data(
+        as_text=True)) == "Active"
     assert c.get(f"/children/{ids['child_id']}").status_code == 200
     actions = _actions(first.id)
     assert "account.proposed" in actions and "account.confirmed" in actions
