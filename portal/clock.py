@@ -17,7 +17,14 @@ from contextlib import contextmanager
 
 from .rules.clock_words import LONDON, uk_local
 
-__all__ = ["LONDON", "from_uk_local", "now", "set_clock", "today", "uk_local"]
+__all__ = ["LONDON", "TYPED_AHEAD", "from_uk_local", "later_than_now", "now", "set_clock",
+           "today", "uk_local"]
+
+# A time typed as "just now" is often a minute or two ahead of the server's clock (a phone or
+# a watch that runs fast, a time rounded up): up to this far ahead is taken as now, the same
+# for every form that asks when something happened (a walk saw a handover a minute ahead
+# refused as a date in the future).
+TYPED_AHEAD = dt.timedelta(minutes=5)
 
 
 def _system() -> dt.datetime:
@@ -43,6 +50,20 @@ def today(at: dt.datetime | None = None) -> dt.date:
 def from_uk_local(local: dt.datetime) -> dt.datetime:
     """Naive UK local time to aware UTC."""
     return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
+
+
+def later_than_now(local: dt.datetime, at: dt.datetime, what: str) -> str | None:
+    """What is wrong with `local` (naive UK time, typed) as when something happened, or None.
+
+    Later than `at` (now) by more than `TYPED_AHEAD` is refused; the message names the part
+    the person must change: the date when it is a later day, else the time. `what` completes
+    "The date ..." / "The time ...": "it was passed on", "of the 999 call".
+    """
+    if from_uk_local(local) <= at + TYPED_AHEAD:
+        return None
+    if local.date() > today(at):
+        return f"The date {what} must be today or in the past"
+    return f"The time {what} must be now or earlier"
 
 
 @contextmanager

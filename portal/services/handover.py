@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 
 from .. import audit, reads
-from ..clock import from_uk_local, uk_local
+from ..clock import from_uk_local, later_than_now, uk_local
 from ..kept import kept
 from ..models import (
     OUTSIDE_REFERRAL_ROUTE,
@@ -720,10 +720,12 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime,
                 OUTSIDE_REFERRAL_ROUTE: "Enter the date and time of the referral",
             }[route]))
     else:
-        at = from_uk_local(data.happened_at_local)
-        if at > now:
-            problems.append(Problem("R4", "happened_on",
-                                    "The date and time must be now or in the past"))
+        later = later_than_now(data.happened_at_local, now, {
+            "police": "the police were told",
+            "police_emergency": "of the 999 call",
+        }.get(route, "of the referral"))
+        if later:
+            problems.append(Problem("R4", "happened_on", later))
         elif incident.occurred_on and data.happened_at_local.date() < incident.occurred_on:
             problems.append(Problem("R4", "happened_on",
                                     "The date must be on or after the day the incident "

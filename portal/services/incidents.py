@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, wording
-from ..clock import from_uk_local, uk_local
+from ..clock import from_uk_local, later_than_now, uk_local
 from ..kept import kept
 from ..models import (
     Addendum,
@@ -949,9 +949,10 @@ def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
         problems.append(Problem("facts", "occurred_on",
                                 "The date it happened must be on or before the date it was "
                                 "first reported"))
-    if facts.reported_at_local and from_uk_local(facts.reported_at_local) > now:
-        problems.append(Problem("facts", "reported_date",
-                                "The date it was first reported must be today or in the past"))
+    later = (later_than_now(facts.reported_at_local, now, "it was first reported")
+             if facts.reported_at_local else None)
+    if later:
+        problems.append(Problem("facts", "reported_date", later))
     if not facts.types:
         problems.append(Problem("facts", "types_non_sexual",
                                 "Select what kind of behaviour it was"))

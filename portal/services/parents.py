@@ -23,7 +23,7 @@ from typing import Final
 from sqlalchemy import func, select
 
 from .. import audit, wording
-from ..clock import from_uk_local
+from ..clock import from_uk_local, later_than_now
 from ..models import Incident, ParentContact, User, db
 from ..refusal import Problem, Refused
 from . import chronology
@@ -84,9 +84,9 @@ def check_parents(data: ParentsInput, now: dt.datetime, *, when: bool = True,
         if told_at is None and when:
             problems.append(Problem("R9", "told_date",
                                     "Enter the date and time they were told"))
-        elif told_at is not None and told_at > now:
-            problems.append(Problem("R9", "told_date",
-                                    "The time they were told must be now or in the past"))
+        elif data.told_at_local is not None and (
+                later := later_than_now(data.told_at_local, now, "they were told")):
+            problems.append(Problem("R9", "told_date", later))
         if by_whom is None:
             problems.append(Problem("R9", "by_whom", "Enter who told them"))
         elif len(by_whom) > TEXT_LIMIT:

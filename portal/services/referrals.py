@@ -38,7 +38,7 @@ from sqlalchemy.orm import defer
 
 from .. import audit, reads, wording
 from ..attachments import AttachmentStore
-from ..clock import uk_local
+from ..clock import later_than_now, uk_local
 from ..kept import kept
 from ..models import (
     Attachment,
@@ -267,8 +267,9 @@ def record_call(
     """A DSL's call to a consultation line; it joins the chronology of each child involved."""
     if called_at.tzinfo is None:
         raise ValueError("called_at must be aware")
-    if called_at > now + dt.timedelta(minutes=5):
-        raise Refused("The time of the call must be in the past", field="called_on")
+    later = later_than_now(uk_local(called_at), now, "of the call")
+    if later:
+        raise Refused(later, field="called_on")
     spoke_to, advice, decision = (v.strip() for v in (spoke_to or "", advice or "",
                                                       decision or ""))
     if not spoke_to:

@@ -27,7 +27,7 @@ from typing import Final
 from sqlalchemy import select
 
 from .. import access, audit, wording
-from ..clock import from_uk_local
+from ..clock import from_uk_local, later_than_now
 from ..models import (
     Addendum,
     Child,
@@ -115,9 +115,10 @@ def check_outcome(data: OutcomeInput, now: dt.datetime, *, when: bool = True) ->
         if data.route == "other" and not _clean(data.route_detail):
             problems.append(Problem("R2", "route_detail",
                                     "Say which route the concern took"))
-        if data.route_at_local is not None and from_uk_local(data.route_at_local) > now:
-            problems.append(Problem("R2", "route_on",
-                                    "The date it was passed on must be today or in the past"))
+        later = (later_than_now(data.route_at_local, now, "it was passed on")
+                 if data.route_at_local is not None else None)
+        if later:
+            problems.append(Problem("R2", "route_on", later))
     try:
         check_reasons(data.reasons)
     except Refused as error:

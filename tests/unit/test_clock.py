@@ -49,3 +49,26 @@ def test_nothing_else_reads_the_system_clock_or_names_the_zone() -> None:
         and reads.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_a_time_typed_a_few_minutes_ahead_is_now_and_a_later_one_says_what_to_change() -> None:
+    now = SUMMER_EVENING  # 00:30 on 1 July in London
+    typed = dt.datetime(2026, 7, 1, 0, 33)  # a phone three minutes fast
+    assert clock.later_than_now(typed, now, "they were told") is None
+    assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 35), now, "they were told") is None
+    # Later the same day: the time is wrong, not the date.
+    assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 36), now, "they were told") == (
+        "The time they were told must be now or earlier")
+    # A later day: the date.
+    assert clock.later_than_now(dt.datetime(2026, 7, 2, 0, 10), now, "of the 999 call") == (
+        "The date of the 999 call must be today or in the past")
+    # Yesterday evening (30 June, in London) is in the past, whatever UTC's date says.
+    assert clock.later_than_now(dt.datetime(2026, 6, 30, 23, 59), now, "x") is None
+
+
+def test_every_form_asks_the_one_rule_for_a_time_in_the_future() -> None:
+    """One rule (`clock.later_than_now`) for when something happened: none of the services
+    compares a typed time with now on its own (each did, with its own allowance and words)."""
+    compared = re.compile(r"from_uk_local\([^)]*\)\s*>\s*now|(?<![\w.])\w*_at\s*>\s*now\b")
+    for path in (PORTAL / "services").glob("*.py"):
+        assert not compared.search(path.read_text(encoding="utf-8")), path.name

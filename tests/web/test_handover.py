@@ -244,7 +244,7 @@ def test_refusals_keep_what_was_typed(app: Flask, client: FlaskClient) -> None:
     refused = record(client, iid, "police", happened_on=["1", "1", "2099"])
     page = text(refused)
     assert refused.status_code == 200
-    assert "The date and time must be now or in the past" in page
+    assert "The date the police were told must be today or in the past" in page
     assert 'value="14/88321/26"' in page and 'value="2099"' in page
     # Nothing required given at all: each field says what it needs.
     refused = record(client, iid, "police", happened_on=["", "", ""], happened_time="",
