@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from .. import clock, creating_form
@@ -27,12 +36,17 @@ def _today() -> dt.date:
     return clock.today()
 
 
-def _due_child(child_id: Any) -> tuple[Child, retention.DueFile]:
+def _due_child(child_id: Any, typed: str | None = None) -> tuple[Child, retention.DueFile]:
     """A child of the DSL's school whose file is due for review (another school's: 404). One
     not due, or no longer (another DSL reviewed it from another tab, a walk saw a bare "Page
-    not found"): back to the list, saying so."""
+    not found"): back to the list, saying so; with the reasons the DSL `typed` shown to copy
+    (never put in the session's flash message: it is a cookie)."""
     child = get_child_or_404(_user(), child_id)
     due = retention.schedule_of(child, _today())
+    if due is None and typed and typed.strip():
+        abort(make_response(render_template(
+            "retention/not_due.html", page_title="This file is not due for review now",
+            reference=child.reference, typed=typed), 409))
     if due is None:
         flash(f"File {child.reference} is not due for review now: it may have just been "
               "reviewed by another designated safeguarding lead. The list below is as it is "
@@ -63,7 +77,8 @@ def index() -> Any:
 @require(can_record_incident)
 @keeps_drafts("record_incident", KeepForm)
 def keep(child_id: Any) -> Any:
-    child, due = _due_child(child_id)
+    child, due = _due_child(child_id, request.form.get("reasons")
+                            if request.method == "POST" else None)
     form = KeepForm()
     reference = child.reference
     # The rules of a decision to keep (reasons, a date in the future) are the service's.

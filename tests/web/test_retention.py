@@ -174,9 +174,17 @@ def test_keep_requires_reasons_and_a_next_review(client: FlaskClient, w) -> None
     listing = _text(client.get(kept.headers["Location"]))
     assert f"File {w['ada'].reference} kept until its next review" in listing
     assert ADA["family"] not in listing  # not due any more
-    # The same file kept again from a page opened before (another DSL, another tab): back to
-    # the list, saying why, not "Page not found" (a walk).
-    again = client.post(url, data={"csrf_token": csrf_from(second_tab), "reasons": "Also this.",
+    # The same file kept again from a page opened before (another DSL, another tab): not
+    # "Page not found" (a walk), and the reasons typed there shown to copy, not lost.
+    typed = "Also this: her aunt rang on Friday\n(Zoë Ndiaye-Ocampo, عائشة)."
+    again = client.post(url, data={"csrf_token": csrf_from(second_tab), "reasons": typed,
+                                   "next_review": ["1", "9", str(next_year)]})
+    assert again.status_code == 409
+    shown = html.unescape(_text(again))
+    assert f"File {w['ada'].reference} is not due for review now" in shown
+    assert "Your decision was not saved" in shown and typed in shown
+    # With nothing typed, back to the list, saying why.
+    again = client.post(url, data={"csrf_token": csrf_from(second_tab), "reasons": "",
                                    "next_review": ["1", "9", str(next_year)]})
     assert again.status_code == 303 and again.headers["Location"].endswith("/retention")
     assert (f"File {w['ada'].reference} is not due for review now: it may have just been "
