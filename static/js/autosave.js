@@ -22,6 +22,12 @@ document.querySelectorAll('[data-portal-draft]').forEach((input) => {
 forms.forEach((form) => {
   if (form.dataset.autosaveAttached) return
   form.dataset.autosaveAttached = 'yes'
+  // The server's draft (saved as it is typed and when the page is hidden) is the one place that
+  // keeps text not yet sent, so the browser need not keep it too: Back after sending fetched the
+  // form afresh and the browser put the text back, which looked like a concern not sent yet (a
+  // walk). Set here, not in the page, so a browser without JavaScript, which has no draft saved
+  // as it types, still puts back what was typed.
+  form.setAttribute('autocomplete', 'off')
   const url = form.dataset.autosaveUrl || form.action
   const generic = !form.dataset.autosaveUrl
   const status = form.querySelector('[data-autosave-status]')

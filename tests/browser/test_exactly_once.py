@@ -76,6 +76,10 @@ def test_back_after_sending_a_concern_never_resends_it(
     _no_resubmission(page)
     assert re.search(r"/concerns/new(#[a-z_]+)?$", page.url), page.url
     expect(page.get_by_role("heading", level=1)).to_have_text("Raise a concern")
+    # Nothing typed is put back: the text was sent, and text put back by the browser looked
+    # like a concern not sent yet (a walk). The server's draft keeps text not yet sent.
+    expect(page.get_by_label("What did you see or hear?")).to_have_value("")
+    expect(page.get_by_label("What did the child say, in their own words?")).to_have_value("")
     checked_page(page)
     # Reload: a plain GET, still no prompt.
     page.reload()
