@@ -682,8 +682,8 @@ def read_only_reason(sent_at: dt.datetime | None) -> str | None:
 def _sent_at(child: Child) -> dt.datetime | None:
     """When `child`'s file was sent to another school, or None."""
     with db.session.no_autoflush:
-        return db.session.scalar(select(FileTransfer.sent_at)
-                                 .where(FileTransfer.child_id == child.id).limit(1))
+        return db.session.scalar(select(FileTransfer.sent_at).where(
+            FileTransfer.child_id == child.id, FileTransfer.took_the_file()).limit(1))
 
 
 def sent_away(child_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
@@ -693,8 +693,8 @@ def sent_away(child_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     if not ids:
         return set()
     with db.session.no_autoflush:
-        return set(db.session.scalars(select(FileTransfer.child_id)
-                                      .where(FileTransfer.child_id.in_(ids))))
+        return set(db.session.scalars(select(FileTransfer.child_id).where(
+            FileTransfer.child_id.in_(ids), FileTransfer.took_the_file())))
 
 
 def check_writable(child: Child) -> None:
@@ -733,8 +733,8 @@ def refuse_writes_to_sent_files(mapper: Any, connection: Any, target: Any) -> No
            if (value := getattr(target, attr, None)) is not None]
     if not ids or _about_the_copy(target) or _RETENTION_DESTROY.get():
         return
-    sent_at = connection.scalar(select(FileTransfer.sent_at)
-                                .where(FileTransfer.child_id.in_(ids)).limit(1))
+    sent_at = connection.scalar(select(FileTransfer.sent_at).where(
+        FileTransfer.child_id.in_(ids), FileTransfer.took_the_file()).limit(1))
     reason = read_only_reason(sent_at)
     if reason is not None:
         raise ReadOnlyFile(reason)

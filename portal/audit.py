@@ -180,6 +180,9 @@ TRANSFER_ALERTED: Final = "transfer.alerted"
 TRANSFER_ALERT_FAILED: Final = "transfer.alert_failed"
 TRANSFER_ACCEPTED_ALERTED: Final = "transfer.accepted_alerted"
 TRANSFER_ACCEPTED_ALERT_FAILED: Final = "transfer.accepted_alert_failed"
+TRANSFER_WITHDRAWN: Final = "transfer.withdrawn"
+TRANSFER_WITHDRAWN_ALERTED: Final = "transfer.withdrawn_alerted"
+TRANSFER_WITHDRAWN_ALERT_FAILED: Final = "transfer.withdrawn_alert_failed"
 TERMS_UPDATED: Final = "school.terms_updated"
 
 ACTIONS: Final = frozenset(

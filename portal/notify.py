@@ -474,6 +474,18 @@ def queue_transfer_accepted(transfer_id: uuid.UUID, school: School,
         audit.TRANSFER_ACCEPTED_ALERTED, audit.TRANSFER_ACCEPTED_ALERT_FAILED)
 
 
+def queue_transfer_withdrawn(transfer_id: uuid.UUID, school: School,
+                             recipients: Sequence[User]) -> uuid.UUID | None:
+    """Queue one plain-text email to each DSL of the school a file was sent to, in the
+    caller's transaction, when the sending school withdraws it before it was accepted: a link
+    to the transfer (which says so), nothing about the child, either school or why. The batch
+    to `deliver_now` after the commit (None: nobody to tell)."""
+    return _queue_transfer_mail(
+        transfer_id, school, recipients, "email/transfer_withdrawn.txt",
+        "A child protection file sent to your school has been withdrawn", "transfer_withdrawn",
+        audit.TRANSFER_WITHDRAWN_ALERTED, audit.TRANSFER_WITHDRAWN_ALERT_FAILED)
+
+
 def _queue_transfer_mail(transfer_id: uuid.UUID, school: School, recipients: Sequence[User],
                          template: str, subject: str, kind: str, audit_ok: str,
                          audit_failed: str) -> uuid.UUID | None:

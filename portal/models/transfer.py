@@ -15,15 +15,19 @@ import datetime as dt
 import uuid
 from typing import Final
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import ColumnElement, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
 from .base import Base, Encrypted, IdMixin, UTCDateTime, enc_column, utcnow
 
 # sent: on its way, waiting for a DSL of the receiving school; accepted: received into their
-# roll (the acceptance is the receipt: who and when, shown to both schools).
-TRANSFER_STATES: Final = ("sent", "accepted")
+# roll (the acceptance is the receipt: who and when, shown to both schools); withdrawn: taken
+# back by the sending school before it was accepted (sent to the wrong school, or the child did
+# not move after all): the receiving school's copy is erased, the sending school's record is
+# writable again, and the transfer stays as history with who withdrew it, when and why.
+TRANSFER_STATES: Final = ("sent", "accepted", "withdrawn")
+WITHDRAWN: Final = "withdrawn"
 
 
 class FileTransfer(IdMixin, Base):
@@ -53,11 +57,24 @@ class FileTransfer(IdMixin, Base):
     file_count: Mapped[int] = mapped_column(Integer, default=0)
     packet_enc: Mapped[bytes | None] = enc_column()
 
+    withdrawn_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reasons_enc: Mapped[bytes | None] = enc_column()
+
     sent_by: Mapped[User] = relationship(foreign_keys=[sent_by_id])
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
 
     # JSON: the child's details and the whole file (services/transfer.py), receiving school's key.
     packet = Encrypted[str](org_attr="to_school_id")
+    # Why the sending school withdrew it: theirs alone (their key), never shown to the receiver.
+    withdrawn_reasons = Encrypted[str](org_attr="from_school_id")
+
+    @classmethod
+    def took_the_file(cls) -> ColumnElement[bool]:
+        """The transfers that took a child's file from their school (sent or accepted, not
+        withdrawn): the one clause every "was this file sent?" asks."""
+        return cls.state != WITHDRAWN
 
 
 class TransferAttachment(IdMixin, Base):

@@ -101,7 +101,8 @@ PAGE_OPTIONS: Final = (corrections_named(Incident.corrections),
 
 @kept  # built once per thread, bound at execution (portal/reads.py)
 def _children_and_sent_query() -> Select[IncidentChild, bool, ParentContact, str]:
-    sent = exists().where(FileTransfer.child_id == IncidentChild.child_id)
+    sent = exists().where(FileTransfer.child_id == IncidentChild.child_id,
+                          FileTransfer.took_the_file())
     # Who recorded each record of parents, by name: a column, not a joined `User` (issue 15).
     return (select(IncidentChild, sent.label("sent"), ParentContact, User.display_name)
             .outerjoin(ParentContact, and_(ParentContact.incident_id == IncidentChild.incident_id,

@@ -229,7 +229,7 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
     if waiting:
         reasons.append("A concern about this child has not been dealt with yet")
     sending = session.scalar(select(func.count()).select_from(FileTransfer).where(
-        FileTransfer.child_id == child.id, FileTransfer.accepted_at.is_(None))) or 0
+        FileTransfer.child_id == child.id, FileTransfer.state == "sent")) or 0
     if sending:
         reasons.append("The file has been sent to the child's new school and they have not "
                        "accepted it yet")

@@ -24,7 +24,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import aliased
 
@@ -78,6 +79,7 @@ from ..models import (
     keyring,
 )
 from ..models.records import CONCERN_NOT_DEALT_WITH
+from ..models.transfer import WITHDRAWN
 from ..reads import per_request
 from ..refusal import Problem, Refused
 from ..rules import school_days
@@ -98,7 +100,7 @@ from .file_export import (
 )
 from .referral_files import discard
 
-__all__ = ["clean_filename", "discard"]  # for the views
+__all__ = ["WITHDRAWN", "clean_filename", "discard"]  # for the views
 from .roll import UPN_INDEX
 
 PACKET_VERSION: Final = 1
@@ -613,15 +615,16 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
     the file's details. A chronology line on the child says what came, from where and who
     accepted it; audited on both schools' chains; the sending school's DSLs are emailed."""
     if transfer.state != "sent":
-        raise Refused(Problem(RULE, None, "This file has already been accepted"))
+        raise Refused(Problem(RULE, None, not_acceptable(transfer)))
     school = db.session.get(School, transfer.to_school_id)
     if school is None or user.school_id != school.id:
         raise Refused(Problem(RULE, None, "Only the receiving school can accept it"))
+    if match is not None and (match.school_id != school.id or match.merged_into_id is not None):
+        raise Refused(Problem(RULE, "match", "Choose a pupil of your school"))
+    _change_state(transfer, "accepted", not_acceptable)
     packet = read_packet(transfer)
     details = packet.get("child", {})
     if match is not None:
-        if match.school_id != school.id or match.merged_into_id is not None:
-            raise Refused(Problem(RULE, "match", "Choose a pupil of your school"))
         check_writable(match)
         child = match
     else:
@@ -667,6 +670,97 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
                      detail={"matched": match is not None})
     db.session.flush()
     return Accepted(child, _tell_the_sender(transfer))  # (its rows go with the commit)
+
+
+WITHDRAWN_ENTRY: Final = "transfer_withdrawn"
+
+
+class Withdrawn(NamedTuple):
+    """A transfer withdrawn: the copies of its files to remove once committed, and the
+    receiving DSLs' email (queued: to `notify.deliver_now` after the commit; None: nobody)."""
+
+    files: list[Path]
+    mail_batch: uuid.UUID | None
+
+
+def withdraw(user: User, transfer: FileTransfer, reasons: str | None, store: AttachmentStore,
+             now: dt.datetime) -> Withdrawn:
+    """The sending school takes back a file not yet accepted (sent to the wrong school, or the
+    child did not move after all), with reasons (R2, R3). The receiving school's copy is erased
+    (what was sent, and its files: copies only, the sending school's record is untouched),
+    their DSLs are told it was withdrawn (nothing of why: the reasons are the sending school's,
+    under its key), the sending school's record is writable again with a line in the child's
+    chronology, and both schools' audit chains say so. Flushes; the caller commits."""
+    from .. import notify
+    from .escalation import school_dsls
+    from .recording import check_reasons
+
+    if user.school_id != transfer.from_school_id:
+        raise Refused(Problem(RULE, None, "Only the school that sent the file can withdraw it"))
+    if transfer.state != "sent":
+        raise Refused(Problem(RULE, None, not_withdrawable(transfer)))
+    clean = check_reasons(reasons)
+    _change_state(transfer, WITHDRAWN, not_withdrawable)
+    transfer.state = WITHDRAWN
+    transfer.withdrawn_by_id = user.id
+    transfer.withdrawn_at = now
+    transfer.withdrawn_reasons = clean
+    transfer.packet = None
+    copies = list(db.session.scalars(select(TransferAttachment).where(
+        TransferAttachment.transfer_id == transfer.id)))
+    files = [Path(store.path(copy.store_name)) for copy in copies]
+    for copy in copies:
+        db.session.delete(copy)
+    to_school = _school_names([transfer.to_school_id]).get(transfer.to_school_id, "")
+    child = db.session.get(Child, transfer.child_id)
+    if child is not None:
+        chronology.add_entry(
+            child, WITHDRAWN_ENTRY,
+            f"The file sent to {to_school} on {wording.when(transfer.sent_at)} was withdrawn "
+            f"before they accepted it. Reasons: {clean} Their copy has been erased; this "
+            "school's record can be added to again.",
+            author_id=user.id, source=transfer, occurred_at=now)
+    for org in (transfer.from_school_id, transfer.to_school_id):
+        audit.record(audit.TRANSFER_WITHDRAWN, org_id=str(org), actor_id=user.id, at=now,
+                     object_type="file_transfer", object_id=transfer.id,
+                     detail={"files": len(copies)})
+    db.session.flush()
+    receiving = db.session.get(School, transfer.to_school_id)
+    batch = (notify.queue_transfer_withdrawn(transfer.id, receiving, school_dsls(receiving))
+             if receiving is not None else None)
+    return Withdrawn(files, batch)
+
+
+def _change_state(transfer: FileTransfer, state: str,
+                  refusal: Callable[[FileTransfer], str]) -> None:
+    """`transfer` from "sent" to `state` in one statement, before anything else is written:
+    the receiving school accepting it and the sending school withdrawing it at the same moment
+    both ask for this change, one wins and the other is refused with `refusal(transfer)` as it
+    now is (on PostgreSQL the second waits for the first's commit, then finds no row "sent")."""
+    changed = db.session.execute(
+        update(FileTransfer)
+        .where(FileTransfer.id == transfer.id, FileTransfer.state == "sent")
+        .values(state=state).execution_options(synchronize_session=False))
+    if getattr(changed, "rowcount", 0) != 1:
+        db.session.refresh(transfer)
+        raise Refused(Problem(RULE, None, refusal(transfer)))
+
+
+def not_withdrawable(transfer: FileTransfer) -> str:
+    """Why `transfer` can no longer be withdrawn, in words."""
+    if transfer.state == WITHDRAWN:
+        return "This file has already been withdrawn"
+    return ("The new school has already accepted this file, so it can no longer be withdrawn. "
+            "If it went to the wrong school, ask their designated safeguarding lead to delete "
+            "it, and tell your data protection officer")
+
+
+def not_acceptable(transfer: FileTransfer) -> str:
+    """Why `transfer` can no longer be accepted, in words."""
+    if transfer.state == WITHDRAWN:
+        return ("The school that sent this file has withdrawn it, so it can no longer be "
+                "accepted")
+    return "This file has already been accepted"
 
 
 def _tell_the_sender(transfer: FileTransfer) -> uuid.UUID | None:
@@ -788,7 +882,8 @@ def _leavers_and_awaiting(visible: ColumnElement[bool]) -> Select[Child, SealedE
     """`leavers_and_awaiting`'s statement, built once per thread (issue 15): `visible` the
     user's sealed files (`school_row_visible_bound`), the school bound as `leavers_school_id`."""
     school_id: BindParameter[uuid.UUID] = bindparam("leavers_school_id")
-    sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
+    sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id,
+                                               FileTransfer.took_the_file())
     leaver = and_(Child.roll_status == "left", Child.destination_school_enc.is_not(None),
                   Child.merged_into_id.is_(None), Child.id.not_in(sent))
     # The sealed files the user may see that await receipt, as the join's condition (not a
@@ -806,7 +901,8 @@ def leavers_to_send(school_id: uuid.UUID, today: dt.date,
     with the clock from the day they left. Only leavers with a next school are decrypted
     (`candidates` when the caller loaded them, see `leavers_and_awaiting`)."""
     if candidates is None:
-        sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id)
+        sent = select(FileTransfer.child_id).where(FileTransfer.from_school_id == school_id,
+                                                   FileTransfer.took_the_file())
         candidates = list(db.session.scalars(select(Child).where(
             Child.school_id == school_id, Child.roll_status == "left",
             Child.destination_school_enc.is_not(None), Child.merged_into_id.is_(None),
@@ -830,7 +926,8 @@ def leavers_to_send(school_id: uuid.UUID, today: dt.date,
 
 def sent_transfer_of(child: Child) -> FileTransfer | None:
     """The transfer that took `child`'s file away from their school, if any."""
-    return db.session.scalar(select(FileTransfer).where(FileTransfer.child_id == child.id)
+    return db.session.scalar(select(FileTransfer).where(FileTransfer.child_id == child.id,
+                                                        FileTransfer.took_the_file())
                              .order_by(FileTransfer.sent_at.desc()).limit(1))
 
 
@@ -848,6 +945,9 @@ class ChildTransfers:
     sent: FileTransfer | None
     sent_to: str
     received: list[tuple[FileTransfer, str]]
+    # Sent, then withdrawn before they were accepted (the receiving school's name), newest
+    # first: the file is this school's again, and its page says where it went and came back.
+    withdrawn: list[tuple[FileTransfer, str]] = field(default_factory=list)
 
 
 def transfers_of(child: Child) -> ChildTransfers:
@@ -884,9 +984,13 @@ def _child_transfers(child: Child, rows: Iterable[Any]) -> ChildTransfers:
             found.setdefault(transfer.id, (transfer, name or ""))
     sent = [row for row in found.values() if row[0].child_id == child.id]
     sent.sort(key=lambda r: r[0].sent_at, reverse=True)
-    received = [row for row in found.values() if row[0].child_id != child.id]
+    withdrawn = [row for row in sent if row[0].state == WITHDRAWN]
+    sent = [row for row in sent if row[0].state != WITHDRAWN]
+    received = [row for row in found.values()
+                if row[0].child_id != child.id and row[0].state != WITHDRAWN]
     received.sort(key=lambda r: (r[0].accepted_at is None, r[0].accepted_at or r[0].sent_at))
-    return ChildTransfers(sent[0][0] if sent else None, sent[0][1] if sent else "", received)
+    return ChildTransfers(sent[0][0] if sent else None, sent[0][1] if sent else "", received,
+                          withdrawn)
 
 
 def file_panels(user: Any, child: Child) -> tuple[ChildPanels, ChildTransfers]:

@@ -1,13 +1,15 @@
-"""Forms for sending a child's file, accepting one, and the school's term dates."""
+"""Forms for sending a child's file, accepting one, withdrawing it, and the school's term
+dates."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SubmitField
-from wtforms.validators import InputRequired, Optional
+from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 from ..date_input import GovDateField
-from ..govuk_widgets import GovRadioInput, GovSubmitInput
+from ..govuk_widgets import GovRadioInput, GovSubmitInput, GovTextArea
+from ..incidents.forms import TEXT_MAX
 
 
 class TransferForm(FlaskForm):  # type: ignore[misc]
@@ -52,3 +54,12 @@ class TermForm(FlaskForm):  # type: ignore[misc]
                                   what="The last day of the half-term",
                                   validators=[Optional()])
     submit = SubmitField("Add the term", widget=GovSubmitInput())
+
+
+class WithdrawForm(FlaskForm):  # type: ignore[misc]
+    reasons = TextAreaField(
+        "Why are you withdrawing it?",
+        description="For example, it was sent to the wrong school, or the child is not moving "
+                    "there after all",
+        widget=GovTextArea(), validators=[Length(max=TEXT_MAX)])
+    submit = SubmitField("Withdraw the file", widget=GovSubmitInput())

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from .. import access, audit, creating_form, notify, once, reads
 from ..access import can_record_incident, require
 from ..attachments import AttachmentStore
+from ..drafts import keeps_drafts
 from ..form_problems import show_problems
 from ..models import Child, School, User, db
 from ..refusal import Refused
@@ -28,7 +29,7 @@ from ..services import referrals as referral_service
 from ..services import transfer as svc
 from ..services.children import label_for_dsl
 from . import bp
-from .forms import AcceptForm, ConfirmForm, TermForm, TransferForm
+from .forms import AcceptForm, ConfirmForm, TermForm, TransferForm, WithdrawForm
 
 NEW_CHILD = "new"
 
@@ -206,8 +207,9 @@ def _show(transfer_id: Any, form: AcceptForm | None, page_errors: list[str],
         if received is not None and received.destroyed_at is not None:
             abort(404)  # destroyed at the end of its retention, with the file that came
     now = _now()
-    packet = svc.read_packet(transfer) if receiving else None
-    files = svc.files_of(transfer) if receiving else {}
+    withdrawn = transfer.state == svc.WITHDRAWN  # (its copy erased: nothing to read)
+    packet = svc.read_packet(transfer) if receiving and not withdrawn else None
+    files = svc.files_of(transfer) if receiving and not withdrawn else {}
     matches = svc.matches(transfer) if receiving and transfer.state == "sent" else []
     if receiving and transfer.state == "sent" and form is None:
         form = _accept_form(transfer, matches)
@@ -232,7 +234,7 @@ def accept(transfer_id: Any) -> Any:
     if transfer.to_school_id != user.school_id:
         abort(404)
     if transfer.state != "sent":
-        flash("This file has already been accepted", "success")
+        flash(svc.not_acceptable(transfer), "info")
         return redirect(url_for("transfers.show", transfer_id=transfer.id))
     form = _accept_form(transfer, svc.matches(transfer))
 
@@ -250,6 +252,45 @@ def accept(transfer_id: Any) -> Any:
         if done.mail_batch is not None else None,
         restore_draft=False)
     return sent.redirect or _show(transfer_id, form, sent.page_errors, 400)
+
+
+@bp.route("/transfers/<uuid:transfer_id>/withdraw", methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts("record_incident", WithdrawForm)
+def withdraw(transfer_id: Any) -> Any:
+    """The sending school takes back a file not yet accepted: a page asking why, then the
+    transfer's page. Only the sending school's DSLs (the receiving school's: 404)."""
+    user = _user()
+    transfer = access.get_transfer_or_404(user, transfer_id)
+    if transfer.from_school_id != user.school_id:
+        abort(404)
+    page = url_for("transfers.show", transfer_id=transfer.id)
+    if request.method == "GET" and transfer.state != "sent":
+        flash(svc.not_withdrawable(transfer), "info")
+        return redirect(page)
+    to_school = svc.school_name(transfer.to_school_id)
+    form = WithdrawForm()
+    # A refusal (accepted meanwhile, no reasons) shows the page again with the reasons typed.
+    sent = creating_form.handle(
+        form, lambda: svc.withdraw(user, transfer, form.reasons.data, _store(), _now()),
+        lambda _done: page,
+        done=f"File withdrawn. {to_school} has been told, and the portal has erased their "
+             "copy. Your school's record of the child can be added to again.",
+        after_commit=_after_withdrawing)
+    if sent.redirect is not None:
+        return sent.redirect
+    child = db.session.get(Child, transfer.child_id)
+    return render_template("transfers/withdraw.html", transfer=transfer, form=form,
+                           child=child, to_school=to_school, page_errors=sent.page_errors,
+                           page_title="Withdraw the file"), (
+        400 if form.errors or sent.page_errors else 200)
+
+
+def _after_withdrawing(done: svc.Withdrawn) -> None:
+    """Once the withdrawal is committed: the copies' files go, the receiving DSLs are told."""
+    svc.discard(done.files)
+    if done.mail_batch is not None:
+        notify.deliver_now([done.mail_batch])
 
 
 @bp.get("/transfers/files/<uuid:file_id>")
@@ -336,7 +377,7 @@ def child_panel(child: Child, transfers: svc.ChildTransfers | None = None) -> Ma
         sent_clock=svc.clock_for(sent, today) if sent else None,
         sent_to=transfers.sent_to,
         destination=svc.destination_of(child) if not sent else None,
-        received=transfers.received))
+        received=transfers.received, withdrawn=transfers.withdrawn))
 
 
 def dashboard_rows(user: User) -> tuple[list[svc.TransferRow], list[svc.TransferRow]]:

@@ -106,7 +106,8 @@ def _send(client: FlaskClient, w: dict[str, Any], child: Any = None, school: Any
     before = db.session.scalar(select(func.count()).select_from(FileTransfer))
     sent = client.post(f"{url}/send", data=_hidden(html))
     assert sent.status_code == 302
-    transfer = db.session.scalar(select(FileTransfer).where(FileTransfer.child_id == child.id))
+    transfer = db.session.scalar(select(FileTransfer).where(FileTransfer.child_id == child.id)
+                                 .order_by(FileTransfer.sent_at.desc()).limit(1))
     assert transfer is not None
     assert db.session.scalar(select(func.count()).select_from(FileTransfer)) == before + 1
     assert sent.headers["Location"].endswith(f"/transfers/{transfer.id}")
