@@ -621,37 +621,12 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
         raise Refused(Problem(RULE, None, "Only the receiving school can accept it"))
     if match is not None and (match.school_id != school.id or match.merged_into_id is not None):
         raise Refused(Problem(RULE, "match", "Choose a pupil of your school"))
-    _change_state(transfer, "accepted", not_acceptable)
-    packet = read_packet(transfer)
-    details = packet.get("child", {})
     if match is not None:
         check_writable(match)
-        child = match
-    else:
-        dob = dt.date.fromisoformat(details["dob"]) if details.get("dob") else None
-        child = add_child(school, given_name=details.get("given_name") or "",
-                          family_name=details.get("family_name") or "", dob=dob,
-                          send=bool(details.get("send")),
-                          local_authority_code=details.get("local_authority_code"),
-                          created_by_id=user.id, on_roll=False,
-                          preferred_name=details.get("preferred_name"))
-        for name in ("sex", "year_group", "first_language", "ethnicity", "religion", "gp",
-                     "other_agencies"):
-            if details.get(name):
-                setattr(child, name, details[name])
-        if details.get("interpreter") is not None:
-            child.interpreter = details["interpreter"]
-        if details.get("upn"):  # the school's roll import then finds them by it
-            index = keyring().blind_indexer(str(school.id), UPN_INDEX)(details["upn"].casefold())
-            taken = db.session.scalar(select(Child.id).where(Child.school_id == school.id,
-                                                             Child.upn_index == index))
-            if taken is None:
-                child.upn = details["upn"]
-                child.upn_index = index
-        db.session.add(child)
-        db.session.flush()
-        audit.record(audit.CHILD_CREATED, org_id=str(school.id), actor_id=user.id, at=now,
-                     object_type="child", object_id=child.id, detail={"via": "transfer"})
+    _change_state(transfer, "accepted", not_acceptable)
+    packet = read_packet(transfer)
+    child = match if match is not None else _child_from(packet.get("child", {}), school, user,
+                                                        now)
     transfer.state = "accepted"
     transfer.accepted_by_id = user.id
     transfer.accepted_at = now
@@ -729,6 +704,35 @@ def withdraw(user: User, transfer: FileTransfer, reasons: str | None, store: Att
     batch = (notify.queue_transfer_withdrawn(transfer.id, receiving, school_dsls(receiving))
              if receiving is not None else None)
     return Withdrawn(files, batch)
+
+
+def _child_from(details: dict[str, Any], school: School, user: User, now: dt.datetime) -> Child:
+    """A new child of `school` from a received file's details (`accept`, no pupil matched)."""
+    dob = dt.date.fromisoformat(details["dob"]) if details.get("dob") else None
+    child = add_child(school, given_name=details.get("given_name") or "",
+                      family_name=details.get("family_name") or "", dob=dob,
+                      send=bool(details.get("send")),
+                      local_authority_code=details.get("local_authority_code"),
+                      created_by_id=user.id, on_roll=False,
+                      preferred_name=details.get("preferred_name"))
+    for name in ("sex", "year_group", "first_language", "ethnicity", "religion", "gp",
+                 "other_agencies"):
+        if details.get(name):
+            setattr(child, name, details[name])
+    if details.get("interpreter") is not None:
+        child.interpreter = details["interpreter"]
+    if details.get("upn"):  # the school's roll import then finds them by it
+        index = keyring().blind_indexer(str(school.id), UPN_INDEX)(details["upn"].casefold())
+        taken = db.session.scalar(select(Child.id).where(Child.school_id == school.id,
+                                                         Child.upn_index == index))
+        if taken is None:
+            child.upn = details["upn"]
+            child.upn_index = index
+    db.session.add(child)
+    db.session.flush()
+    audit.record(audit.CHILD_CREATED, org_id=str(school.id), actor_id=user.id, at=now,
+                 object_type="child", object_id=child.id, detail={"via": "transfer"})
+    return child
 
 
 def _change_state(transfer: FileTransfer, state: str,
