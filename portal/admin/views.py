@@ -202,6 +202,32 @@ def new_school() -> Any:
                            nav_items=_nav("admin.schools"))
 
 
+@bp.route("/schools/<uuid:school_id>", methods=["GET", "POST"])
+@admin_required
+def edit_school(school_id: uuid.UUID) -> Any:
+    """Correct a school's name, URN or local authority (renamed, or a slip when it was added)."""
+    school: School = _get_or_404(School, school_id)
+    form = SchoolForm()
+    form.submit.label.text = "Save changes"
+    form.authority.choices = _authority_choices()
+    page_errors: list[str] = []
+    if request.method == "GET":
+        form.name.data, form.urn.data = school.name, school.urn
+        form.authority.data = str(school.local_authority_id)
+    elif form.validate_on_submit():
+        done, page_errors = save_or_show(
+            form, lambda: accounts.update_school(
+                school, name=form.name.data, urn=form.urn_number(),
+                authority_id=_uuid_or_none(form.authority.data) or uuid.UUID(int=0),
+                actor_id=current_user.id),
+            done=f"{form.name.data} saved", target=url_for("admin.schools"), default="name")
+        if done is not None:
+            return done
+    return render_template("admin/school_edit.html", form=form, school=school,
+                           page_errors=page_errors, page_title=f"Change {school.name}",
+                           nav_items=_nav("admin.schools")), 400 if form.errors else 200
+
+
 # --------------------------------------------------------------------------------------------
 # Accounts
 

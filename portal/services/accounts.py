@@ -628,17 +628,42 @@ def update_authority_line(
 
 def create_school(*, name: str, urn: str, authority_id: uuid.UUID,
                   actor_id: uuid.UUID | None) -> School:
-    urn = urn.strip()
-    if not URN_RE.fullmatch(urn):
-        raise Refused("URN must be 6 digits", field="urn")
-    if db.session.scalar(select(School).where(School.urn == urn)):
-        raise Refused("A school with this URN already exists", field="urn")
-    la = db.session.get(LocalAuthority, authority_id)
-    if la is None:
-        raise Refused("Select the school's local authority", field="authority")
+    urn, la = _school_checks(urn, authority_id, None)
     school = School(name=name.strip(), urn=urn, local_authority_id=la.id)
     _add_org(school, "school", {"urn": urn}, actor_id)
     return school
+
+
+def update_school(school: School, *, name: str, urn: str, authority_id: uuid.UUID,
+                  actor_id: uuid.UUID | None) -> list[str]:
+    """An administrator corrects a school's name, URN or local authority (a school renamed, a
+    typing slip when it was added). The same checks as adding one; audited with what changed
+    (the fields, not the values). Returns what changed."""
+    urn, la = _school_checks(urn, authority_id, school.id)
+    changed = [what for what, before, after in (
+        ("name", school.name, name.strip()), ("URN", school.urn, urn),
+        ("local authority", school.local_authority_id, la.id)) if before != after]
+    school.name, school.urn, school.local_authority_id = name.strip(), urn, la.id
+    if changed:
+        _audit("admin.org_updated", org_id=str(school.id), actor_id=actor_id,
+               object_type="school", object_id=school.id,
+               detail={"changed": [c.replace(" ", "_") for c in changed]})
+    return changed
+
+
+def _school_checks(urn: str, authority_id: uuid.UUID, school_id: uuid.UUID | None
+                   ) -> tuple[str, LocalAuthority]:
+    """A school's URN (6 digits, no other school's) and its local authority, or refused."""
+    urn = urn.strip()
+    if not URN_RE.fullmatch(urn):
+        raise Refused("URN must be 6 digits", field="urn")
+    other = db.session.scalar(select(School).where(School.urn == urn))
+    if other is not None and other.id != school_id:
+        raise Refused(f"{other.name} already has this URN", field="urn")
+    la = db.session.get(LocalAuthority, authority_id)
+    if la is None:
+        raise Refused("Select the school's local authority", field="authority")
+    return urn, la
 
 
 # --------------------------------------------------------------------------------------------

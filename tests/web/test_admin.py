@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuthSession, LocalAuthority, School, User, db, keyring
+from portal.models import AuditEvent, AuthSession, LocalAuthority, School, User, db, keyring
 from tests import factories
 from tests.helpers.signing_in import csrf_from, sign_in, signed_in, submit
 
@@ -101,6 +102,43 @@ def test_admin_edits_the_line_and_hours(app, admin_client):
         response.get_data(as_text=True)
 
 
+def test_admin_corrects_a_school_and_another_schools_urn_is_refused(app, admin_client):
+    la = factories.authority()
+    other_la = factories.authority(code="dorset")
+    s = factories.school("Brookside Primry", urn="654321")
+    factories.school("Cedar School", urn="990010")
+    db.session.commit()
+    listed = admin_client.get("/admin/schools").get_data(as_text=True)
+    assert f'href="/admin/schools/{s.id}"' in listed
+    page = admin_client.get(f"/admin/schools/{s.id}")
+    html = page.get_data(as_text=True)
+    assert "Change Brookside Primry" in html and 'value="654321"' in html
+    # Another school's URN: refused, with its name, keeping what was typed.
+    refused = submit(admin_client, f"/admin/schools/{s.id}", {
+        "name": "Brookside Primary School", "urn": "990010", "authority": str(la.id)})
+    assert refused.status_code == 400
+    text = html_lib.unescape(refused.get_data(as_text=True))
+    assert "Cedar School already has this URN" in text
+    assert 'value="Brookside Primary School"' in text
+    db.session.expire_all()
+    assert db.session.get(School, s.id).name == "Brookside Primry"
+    # Corrected: the name and the authority; the URN as copied, with spaces.
+    saved = submit(admin_client, f"/admin/schools/{s.id}", {
+        "name": "Brookside Primary School", "urn": " 654 321 ", "authority": str(other_la.id)})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/admin/schools")
+    db.session.expire_all()
+    school = db.session.get(School, s.id)
+    assert (school.name, school.urn, school.local_authority_id) == (
+        "Brookside Primary School", "654321", other_la.id)
+    assert "Brookside Primary School saved" in admin_client.get("/admin/schools").get_data(
+        as_text=True)
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "admin.org_updated", AuditEvent.object_id == str(s.id)))
+    assert event is not None and event.detail == {"changed": ["name", "local_authority"]}
+    # Not an administrator: 404.
+    assert app.test_client().get(f"/admin/schools/{s.id}").status_code in (302, 404)
+
+
 def test_admin_creates_a_school(app, admin_client):
     la = factories.authority()
     db.session.commit()
@@ -116,7 +154,7 @@ def test_admin_creates_a_school(app, admin_client):
     assert 'value="Other"' in html
     html = submit(admin_client, "/admin/schools/new",
                   {"name": "Dup", "urn": "654321", "authority": str(la.id)}).get_data(as_text=True)
-    assert "A school with this URN already exists" in html
+    assert "Brookside Primary already has this URN" in html
     # A number copied with spaces (a walk: " 990 010 " was refused) is the number.
     assert submit(admin_client, "/admin/schools/new", {
         "name": "Cedar School", "urn": " 990 010 ", "authority": str(la.id)}).status_code == 302
