@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -83,22 +83,15 @@ def start(child_id: Any) -> Any:
     """Choose the school and the day the child moved; then the confirm page says what goes."""
     user = _user()
     child = access.get_child_or_404(user, child_id)
-    if request.method == "GET":  # opened again after the send: say so, nothing failed
-        sent = svc.transfers_of(child)
-        if sent.sent is not None:
-            return render_template("transfers/already_sent.html", child=child,
-                                   transfer=sent.sent, to_school=sent.sent_to,
-                                   page_title="This child's file has already been sent")
+    if request.method == "GET" and (sent := _already_sent(child)) is not None:
+        return sent  # opened again after the send: say so, nothing failed
     access.check_writable(child)  # a form sent after the send: refused, nothing written
     form = TransferForm()
     schools = svc.destinations(child.school_id)
     # Each school with its number and local authority: two schools of the same name are two
     # choices a DSL can tell apart (a walk saw two identical "Riverside Primary School").
     authorities = reads.authorities_by_id()
-    form.school.choices = [
-        (str(s.id), f"{s.name} (school number {s.urn}, "
-                    f"{_authority_words(authorities.get(s.local_authority_id))})")
-        for s in schools]
+    form.school.choices = [(str(s.id), _school_words(s, authorities)) for s in schools]
     if request.method == "GET":
         form.moved_on.data = _moved_default(child)
         chosen = request.args.get("school") or ""
@@ -110,22 +103,68 @@ def start(child_id: Any) -> Any:
         if to_school is None:
             abort(404)
         try:
-            plan = svc.plan_transfer(user, child, to_school, form.moved_on.data,
-                                     today=svc.today_for(_now()))
+            svc.plan_transfer(user, child, to_school, form.moved_on.data,
+                              today=svc.today_for(_now()))
         except Refused as error:
             page_errors = show_problems(form, error)
         else:
-            confirm = ConfirmForm(formdata=None, school=str(to_school.id),
-                                  moved_day=str(plan.moved_on.day),
-                                  moved_month=str(plan.moved_on.month),
-                                  moved_year=str(plan.moved_on.year), digest=plan.digest)
-            return render_template("transfers/confirm.html", child=child, plan=plan,
-                                   to_school_words=dict(form.school.choices).get(
-                                       str(to_school.id)),
-                                   form=confirm, unfinished=svc.unfinished(child, _now()),
-                                   page_title="Check what will be sent")
+            # The check page is a page of its own (POST-redirect-GET): Back from the transfer's
+            # page after sending reached this form's answer, and the browser asked to send the
+            # form again (a walk).
+            return redirect(url_for("transfers.check", child_id=child.id, school=to_school.id,
+                                    moved=form.moved_on.data.isoformat()))
     return render_template("transfers/start.html", child=child, form=form,
                            page_errors=page_errors, page_title="Send this child's file")
+
+
+@bp.get("/children/<uuid:child_id>/transfer/check")
+@require(can_record_incident)
+def check(child_id: Any) -> Any:
+    """What sending the file to the school chosen (`school`, `moved`: the day they moved) would
+    send, and the button that sends it. Opened again after the send: says it was sent."""
+    user = _user()
+    child = access.get_child_or_404(user, child_id)
+    if (sent := _already_sent(child)) is not None:
+        return sent
+    start_again = redirect(url_for("transfers.start", child_id=child.id))
+    schools = svc.destinations(child.school_id)
+    to_school = next((s for s in schools if str(s.id) == request.args.get("school")), None)
+    try:
+        moved_on = dt.date.fromisoformat(request.args.get("moved") or "")
+    except ValueError:
+        return start_again
+    if to_school is None:
+        return start_again
+    try:
+        plan = svc.plan_transfer(user, child, to_school, moved_on, today=svc.today_for(_now()))
+    except Refused as error:  # (the file or the school changed since the form was sent)
+        flash(str(error), "error")
+        return start_again
+    confirm = ConfirmForm(formdata=None, school=str(to_school.id),
+                          moved_day=str(plan.moved_on.day), moved_month=str(plan.moved_on.month),
+                          moved_year=str(plan.moved_on.year), digest=plan.digest)
+    authorities = reads.authorities_by_id()
+    return render_template(
+        "transfers/confirm.html", child=child, plan=plan,
+        to_school_words=_school_words(to_school, authorities), form=confirm,
+        unfinished=svc.unfinished(child, _now()), page_title="Check what will be sent")
+
+
+def _already_sent(child: Child) -> str | None:
+    """The page saying `child`'s file was sent (to whom, when), or None when it was not."""
+    sent = svc.transfers_of(child)
+    if sent.sent is None:
+        return None
+    return render_template("transfers/already_sent.html", child=child, transfer=sent.sent,
+                           to_school=sent.sent_to,
+                           page_title="This child's file has already been sent")
+
+
+def _school_words(school: School, authorities: Mapping[uuid.UUID, reads.AuthorityRow]) -> str:
+    """A school as the sending DSL chooses it: two of one name told apart (a walk saw two
+    identical "Riverside Primary School")."""
+    return (f"{school.name} (school number {school.urn}, "
+            f"{_authority_words(authorities.get(school.local_authority_id))})")
 
 
 @bp.post("/children/<uuid:child_id>/transfer/send")
@@ -280,6 +319,11 @@ def withdraw(transfer_id: Any) -> Any:
     if sent.redirect is not None:
         return sent.redirect
     child = db.session.get(Child, transfer.child_id)
+    if transfer.state != "sent":  # accepted (or withdrawn) meanwhile: said, and what was typed
+        return render_template("transfers/withdraw.html", transfer=transfer, child=child,
+                               to_school=to_school, too_late=svc.not_withdrawable(transfer),
+                               typed=form.reasons.data or "",
+                               page_title="This file can no longer be withdrawn"), 409
     return render_template("transfers/withdraw.html", transfer=transfer, form=form,
                            child=child, to_school=to_school, page_errors=sent.page_errors,
                            page_title="Withdraw the file"), (

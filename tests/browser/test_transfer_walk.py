@@ -94,6 +94,14 @@ def test_send_alert_and_accept_on_a_phone(
     expect(page.get_by_test_id("receipt")).to_have_text(f"Not yet accepted by {brook.name}")
     expect(page.get_by_test_id("clock")).to_contain_text("Due by 21 May 2026")
     checked_page(page)
+    # Back: the check page again, loaded fresh (never "Confirm form resubmission"), saying the
+    # file was sent; Forward: the transfer.
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This child's file has already been sent")
+    assert "resubmission" not in page.content().lower()
+    page.go_forward()
+    expect(page.get_by_test_id("receipt")).to_have_text(f"Not yet accepted by {brook.name}")
 
     # ---- 2. The alert: an email to the receiving DSL, nothing about the child ---------------
     message = wait_for_email(mail_sink, receiver.email)

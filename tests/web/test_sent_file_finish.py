@@ -141,7 +141,7 @@ def test_the_send_confirm_page_warns_of_what_is_still_open(
     url = f"/children/{w['mia'].id}/transfer"
     page = client.get(url)
     confirm = client.post(url, data={"csrf_token": csrf_from(page), "school": str(brook.id),
-                                     "moved_on": ["20", "11", "2026"]})
+                                     "moved_on": ["20", "11", "2026"]}, follow_redirects=True)
     text = _text(confirm)
     assert "Check what will be sent" in text, text[:3000]
     assert "1 concern about this child is not yet dealt with." in text

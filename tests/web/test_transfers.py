@@ -95,9 +95,11 @@ def _send(client: FlaskClient, w: dict[str, Any], child: Any = None, school: Any
     page = client.get(url)
     assert page.status_code == 200
     assert school.name in page.get_data(as_text=True)
-    confirm = client.post(url, data={
+    chosen = client.post(url, data={
         "csrf_token": csrf_from(page), "school": str(school.id),
         "moved_on": ["14", "5", "2026"]})
+    assert chosen.status_code == 302  # to the check page: Back never re-posts the choice
+    confirm = client.get(chosen.headers["Location"])
     assert confirm.status_code == 200
     html = confirm.get_data(as_text=True)
     assert "Check what will be sent" in html
@@ -473,9 +475,10 @@ def test_a_sent_file_says_so_on_opening_and_send_pressed_twice_goes_to_the_trans
     sign_in(client, w["dana"])
     url = f"/children/{w['amira'].id}/transfer"
     page = client.get(url)
-    confirm = client.post(url, data={"csrf_token": csrf_from(page), "school": str(w["brook"].id),
-                                     "moved_on": ["14", "5", "2026"]})
-    html = confirm.get_data(as_text=True)
+    chosen = client.post(url, data={"csrf_token": csrf_from(page), "school": str(w["brook"].id),
+                                    "moved_on": ["14", "5", "2026"]})
+    check = chosen.headers["Location"]
+    html = client.get(check).get_data(as_text=True)
     # One concern waits for triage; the one in the incident is the incident's to finish.
     assert "1 concern about this child is not yet dealt with." in html
     assert waiting.state == "submitted"
@@ -486,6 +489,10 @@ def test_a_sent_file_says_so_on_opening_and_send_pressed_twice_goes_to_the_trans
     assert second.status_code == 303  # "This was already sent", to the first press's result
     assert second.headers["Location"] == first.headers["Location"]
     assert db.session.scalar(select(func.count()).select_from(FileTransfer)) == 1
+    # Back from the transfer's page reaches the check page, a page of its own (no "send the
+    # form again?"): it says the file was sent, and offers no second send.
+    back = html_lib.unescape(client.get(check).get_data(as_text=True))
+    assert "This child's file has already been sent" in back and "Send the file" not in back
 
     for opened in (f"/children/{w['amira'].id}/send-outside",
                    f"/children/{w['amira'].id}/merge",
