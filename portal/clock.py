@@ -52,18 +52,20 @@ def from_uk_local(local: dt.datetime) -> dt.datetime:
     return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
 
 
-def later_than_now(local: dt.datetime, at: dt.datetime, what: str) -> str | None:
+def later_than_now(local: dt.datetime, at: dt.datetime, what: str
+                   ) -> tuple[str, str] | None:
     """What is wrong with `local` (naive UK time, typed) as when something happened, or None.
 
-    Later than `at` (now) by more than `TYPED_AHEAD` is refused; the message names the part
-    the person must change: the date when it is a later day, else the time. `what` completes
-    "The date ..." / "The time ...": "it was passed on", "of the 999 call".
+    Later than `at` (now) by more than `TYPED_AHEAD` is refused: ("date", message) when it is a
+    later day, else ("time", message), so the form marks the box to change (a walk: the time
+    was wrong and the date boxes were marked). `what` completes "The date ..." / "The time
+    ...": "it was passed on", "of the 999 call".
     """
     if from_uk_local(local) <= at + TYPED_AHEAD:
         return None
     if local.date() > today(at):
-        return f"The date {what} must be today or in the past"
-    return f"The time {what} must be now or earlier"
+        return "date", f"The date {what} must be today or in the past"
+    return "time", f"The time {what} must be now or earlier"
 
 
 @contextmanager

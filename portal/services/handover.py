@@ -725,7 +725,9 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime,
             "police_emergency": "of the 999 call",
         }.get(route, "of the referral"))
         if later:
-            problems.append(Problem("R4", "happened_on", later))
+            part, message = later
+            problems.append(Problem("R4", "happened_on" if part == "date" else "happened_time",
+                                    message))
         elif incident.occurred_on and data.happened_at_local.date() < incident.occurred_on:
             problems.append(Problem("R4", "happened_on",
                                     "The date must be on or after the day the incident "

@@ -952,7 +952,8 @@ def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
     later = (later_than_now(facts.reported_at_local, now, "it was first reported")
              if facts.reported_at_local else None)
     if later:
-        problems.append(Problem("facts", "reported_date", later))
+        part, message = later
+        problems.append(Problem("facts", f"reported_{part}", message))
     if not facts.types:
         problems.append(Problem("facts", "types_non_sexual",
                                 "Select what kind of behaviour it was"))

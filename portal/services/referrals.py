@@ -269,7 +269,7 @@ def record_call(
         raise ValueError("called_at must be aware")
     later = later_than_now(uk_local(called_at), now, "of the call")
     if later:
-        raise Refused(later, field="called_on")
+        raise Refused(later[1], field="called_on" if later[0] == "date" else "called_time")
     spoke_to, advice, decision = (v.strip() for v in (spoke_to or "", advice or "",
                                                       decision or ""))
     if not spoke_to:

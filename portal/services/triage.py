@@ -118,7 +118,9 @@ def check_outcome(data: OutcomeInput, now: dt.datetime, *, when: bool = True) ->
         later = (later_than_now(data.route_at_local, now, "it was passed on")
                  if data.route_at_local is not None else None)
         if later:
-            problems.append(Problem("R2", "route_on", later))
+            part, message = later
+            problems.append(Problem("R2", "route_on" if part == "date" else "route_time",
+                                    message))
     try:
         check_reasons(data.reasons)
     except Refused as error:

@@ -58,10 +58,10 @@ def test_a_time_typed_a_few_minutes_ahead_is_now_and_a_later_one_says_what_to_ch
     assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 35), now, "they were told") is None
     # Later the same day: the time is wrong, not the date.
     assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 36), now, "they were told") == (
-        "The time they were told must be now or earlier")
+        "time", "The time they were told must be now or earlier")
     # A later day: the date.
     assert clock.later_than_now(dt.datetime(2026, 7, 2, 0, 10), now, "of the 999 call") == (
-        "The date of the 999 call must be today or in the past")
+        "date", "The date of the 999 call must be today or in the past")
     # Yesterday evening (30 June, in London) is in the past, whatever UTC's date says.
     assert clock.later_than_now(dt.datetime(2026, 6, 30, 23, 59), now, "x") is None
 

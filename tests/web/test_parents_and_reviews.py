@@ -160,6 +160,8 @@ def test_r9_other_without_text_and_future_time_refused_keeping_what_was_typed(
     page = text(future)
     assert future.status_code == 200
     assert "The time they were told must be now or earlier" in page
+    # The time box is the one marked and linked, not the date's (a walk).
+    assert 'href="#told_time"' in page and 'href="#told_date-day"' not in page
     assert 'value="Mr Typed Name"' in page and 'value="12:30"' in page
     missing = text(submit(client, url, {"told": "yes", "told_time": "09:00"}))
     assert "Enter the date and time they were told" in missing
