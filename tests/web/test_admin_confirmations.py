@@ -122,3 +122,32 @@ def test_the_questions_are_not_for_non_admins(app, client, role):
     sign_in(client, u)
     for what in ("disable", "reset-totp"):
         assert client.get(f"/admin/users/{u.id}/{what}").status_code == 404
+
+
+def test_the_account_page_offers_only_what_applies_in_plain_words(app, admin_client):
+    """A walk: "Reset authenticator app" was offered to an account with no app set up, and the
+    role change was a radio pre-set to the other role, so one tap of "Change role" demoted a
+    designated safeguarding lead."""
+    school = factories.school()
+    lead = factories.user("dsl", org=school, display_name="Philippa Dunmore")
+    teacher = factories.user("staff", org=school, display_name="Olu Adeyemi-Hart")
+    waiting = factories.user("dsl", org=school, display_name="Wen Zhao")
+    waiting.totp_enrolled = False
+    db.session.commit()
+    page = unescape(admin_client.get(f"/admin/users/{lead.id}").get_data(as_text=True))
+    assert "Philippa Dunmore is a designated safeguarding lead at" in page
+    assert "Make them a member of staff" in page and 'type="radio"' not in page
+    page = unescape(admin_client.get(f"/admin/users/{teacher.id}").get_data(as_text=True))
+    assert "Make them a designated safeguarding lead" in page
+    assert "Reset authenticator app" not in page  # staff have none
+    page = unescape(admin_client.get(f"/admin/users/{waiting.id}").get_data(as_text=True))
+    assert "Reset authenticator app" not in page  # not set up yet: nothing to reset
+    # The button changes the role it names (the hidden field carries it, with the token).
+    form = admin_client.get(f"/admin/users/{teacher.id}")
+    changed = admin_client.post(f"/admin/users/{teacher.id}/role", data={
+        "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                                form.get_data(as_text=True)).group(1),
+        "role": re.search(r'name="role" value="([a-z]+)"', form.get_data(as_text=True)).group(1)})
+    assert changed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(teacher), teacher.id).role == "dsl"
