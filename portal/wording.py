@@ -338,7 +338,8 @@ def counted(number: int, singular: str, plural: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     """Registers the filters: `{{ code | words('type') }}`, `{{ codes | words_list('feature') }}`,
     `{{ at | when }}`, `{{ at | when(weekday=True) }}`, `{{ on | day }}`, `{{ code | authority }}`,
-    `{{ r.source | source_link(trigger=r.trigger) }}`, `{{ text | in_words }}`."""
+    `{{ r.source | source_link(trigger=r.trigger) }}`, `{{ text | in_words }}`,
+    `{{ text | sentence }}`."""
     app.add_template_filter(label, "words")
     app.add_template_filter(words_list, "words_list")
     app.add_template_filter(when, "when")
@@ -349,3 +350,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(source_link, "source_link")
     app.add_template_filter(iso_dates_in_words, "in_words")
     app.add_template_filter(counted, "counted")
+    app.add_template_filter(sentence, "sentence")

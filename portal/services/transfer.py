@@ -245,16 +245,25 @@ class TransferPlan:
     def what_goes(self) -> list[str]:
         """The confirm page's list, in words."""
         count = wording.counted
+        # What there is none of is said once, not as "0 calls" (a walk: read as machine output).
+        none = [what for number, what in (
+            (self.call_count, "calls to a consultation line"), (self.referral_count, "referrals"),
+            (self.file_count, "attached files")) if not number]
+        none_words = ", ".join(none[:-1]) + " or " + none[-1] if len(none) > 1 else "".join(none)
+        answers = (count(self.answer_count, "answer") + " from the local authority"
+                   if self.answer_count else "no answer from the local authority yet")
         return [
             "The child's details: names, date of birth, the school roll's details",
             count(self.line_count, "line", "lines") + " of the chronology: concerns, the "
             "child's part in each incident, decisions and notes, with every correction",
-            count(self.call_count, "call", "calls") + " to a consultation line",
-            count(self.referral_count, "referral", "referrals") + " and "
-            + count(self.answer_count, "answer", "answers") + " from the local authority",
+            *([count(self.call_count, "call") + " to a consultation line"]
+              if self.call_count else []),
+            *([count(self.referral_count, "referral") + " to the local authority, with "
+               + answers] if self.referral_count else []),
             *([count(self.earlier_count, "line", "lines") + " of the file that came from the "
                "child's earlier schools"] if self.earlier_count else []),
-            count(self.file_count, "attached file", "attached files"),
+            *([count(self.file_count, "attached file")] if self.file_count else []),
+            *([f"No {none_words}"] if none else []),
             "Other children appear only as initials and reference number",
         ]
 
@@ -674,7 +683,7 @@ def withdraw(user: User, transfer: FileTransfer, reasons: str | None, store: Att
         raise Refused(Problem(RULE, None, "Only the school that sent the file can withdraw it"))
     if transfer.state != "sent":
         raise Refused(Problem(RULE, None, not_withdrawable(transfer)))
-    clean = check_reasons(reasons)
+    clean = check_reasons(reasons, empty_message="Enter why you are withdrawing the file")
     _change_state(transfer, WITHDRAWN, not_withdrawable)
     transfer.state = WITHDRAWN
     transfer.withdrawn_by_id = user.id
@@ -691,9 +700,12 @@ def withdraw(user: User, transfer: FileTransfer, reasons: str | None, store: Att
     if child is not None:
         chronology.add_entry(
             child, WITHDRAWN_ENTRY,
-            f"The file sent to {to_school} on {wording.when(transfer.sent_at)} was withdrawn "
-            f"before they accepted it. Reasons: {clean} Their copy has been erased; this "
-            "school's record can be added to again.",
+            # Why is kept with the transfer (the sending school's alone): this line goes
+            # with the file when it is sent on, to a school that may be the one it went to.
+            f"The child protection file sent to {to_school} on "
+            f"{wording.when(transfer.sent_at)} was withdrawn before it was accepted, and "
+            f"{to_school}'s copy was erased. Why is recorded with the transfer at the school "
+            "that sent it.",
             author_id=user.id, source=transfer, occurred_at=now)
     for org in (transfer.from_school_id, transfer.to_school_id):
         audit.record(audit.TRANSFER_WITHDRAWN, org_id=str(org), actor_id=user.id, at=now,

@@ -67,7 +67,7 @@ def test_a_file_sent_to_the_wrong_school_is_withdrawn_then_sent_to_the_right_one
     # No reasons: refused, nothing changed.
     refused = client.post(url, data={"csrf_token": csrf_from(page), "reasons": "  "})
     assert refused.status_code == 400
-    assert "Enter the reasons for this decision" in _text(refused)
+    assert "Enter why you are withdrawing the file" in _text(refused)
     db.session.expire_all()
     assert db.session.get(FileTransfer, wrong.id).state == "sent"
 
@@ -96,7 +96,10 @@ def test_a_file_sent_to_the_wrong_school_is_withdrawn_then_sent_to_the_right_one
     assert REASONS in shown and "Withdraw the file" not in shown
     line = db.session.scalar(select(ChildRecordEntry).where(
         ChildRecordEntry.child_id == w["amira"].id, ChildRecordEntry.kind == "transfer_withdrawn"))
-    assert line is not None and REASONS in (line.body or "")
+    # The line says what happened; why stays with the transfer (the line goes with the file
+    # when it is sent on, perhaps to the school it first went to: a walk).
+    assert line is not None and "was withdrawn before it was accepted" in (line.body or "")
+    assert "mistake" not in (line.body or "")
     child_page = _text(client.get(f"/children/{w['amira'].id}"))
     assert "read-only" not in child_page
     assert re.search(r"Sent to Cedar School on 14 May 2026 at 10:00am, then <a [^>]+>withdrawn "
@@ -140,6 +143,7 @@ def test_a_file_sent_to_the_wrong_school_is_withdrawn_then_sent_to_the_right_one
     clock["now"] = SENT + dt.timedelta(hours=2)
     right = _send(client, w)
     assert right.id != wrong.id and right.to_school_id == w["brook"].id
+    assert "Sent to Cedar School by mistake" not in (right.packet or "")
     assert "read-only" in _text(client.get(f"/children/{w['amira'].id}"))
 
 
@@ -158,10 +162,15 @@ def test_an_accepted_file_cannot_be_withdrawn_and_what_was_typed_stays(
         "csrf_token": csrf_from(theirs), "match": "new"}).status_code == 302
     typed = "The family told us they are staying in Leeds after all."
     refused = client.post(url, data={"csrf_token": csrf_from(page), "reasons": typed})
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     said = _text(refused)
+    assert "This file can no longer be withdrawn" in said
     assert "has already accepted this file, so it can no longer be withdrawn" in said
+    assert "Accepted by Rhys Penhallow on 14 May 2026 at 10:00am" in said
+    # What was typed is shown to copy; nothing offers to withdraw it (a walk: the page still
+    # said "they have not accepted it yet" under the refusal, with the button).
     assert typed in said
+    assert "They have not accepted it yet" not in said and 'name="reasons"' not in said
     db.session.expire_all()
     assert db.session.get(FileTransfer, transfer.id).state == "accepted"
     # Opened now: the transfer's page, saying why.
