@@ -329,7 +329,8 @@ def _queue_setup_link(user_id: uuid.UUID, token: str) -> uuid.UUID:
         raise LookupError("no such user")
     org = user.school or user.local_authority
     context = {"name": user.display_name, "org_name": org.name if org else "the portal",
-               "link": _link("auth.set_up", token=token), "hours": SETUP_LINK_HOURS}
+               "link": _link("auth.set_up", token=token), "hours": SETUP_LINK_HOURS,
+               "two_factor": user.needs_two_factor}
     message = _plain_message(user.email, "Set up your safeguarding portal account",
                              _render("email/account_setup.txt", context))
     return mail_outbox.queue([message], org_id=user.org_id, kind="setup_link",

@@ -104,6 +104,8 @@ def test_the_admin_cannot_set_a_password_and_never_sees_the_link(app, admin_clie
     # The email says nothing about children; it names the school and the link only.
     body = _mail_to("rowan.staff@example.test")[0].get_content()
     assert "child" not in body.lower().replace("children's", "")
+    # Staff need no authenticator app: their email does not send them to install one (a walk).
+    assert "Choose your own password here:" in body and "authenticator" not in body
 
 
 def test_the_set_up_link_works_once_and_expires(app, admin_client):
@@ -162,6 +164,7 @@ def test_a_new_dsl_sees_nothing_until_a_dsl_of_the_school_approves(app, admin_cl
     _create(admin_client, s, "new.dsl@example.test", name="Nia New")
     new = _user("new.dsl@example.test")
     assert new.approval == "awaiting_peer"
+    assert "set up your authenticator app" in _mail_to("new.dsl@example.test")[0].get_content()
     # The existing DSL is told, by email (no detail of children) and on the dashboard.
     told = _mail_to("first.dsl@example.test")
     assert told and "Nia New" in told[0].get_content()
