@@ -187,6 +187,8 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert "Amira Okonkwo" in html
     assert "pushed Amira at lunch" in html and "Early help" in html
     assert "Amira said BL (C0002) took her lunch money too." in html
+    # Each text as typed: its line breaks kept and its direction its own.
+    assert 'class="govuk-summary-list__value portal-pre" dir="ltr">Amira said BL' in html
     assert "Benedikt" not in html and "Larkspur" not in html
     assert "BL (C0002)" in html
     assert "statement.pdf" in html

@@ -148,8 +148,12 @@ def test_no_further_action_with_reasons_joins_the_childs_chronology(
     response = record(client, w["concern"], kind="no_further_action", reasons=REASONS_NFA)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(triage_url(w["concern"]))
-    page = plain(client.get(triage_url(w["concern"])))
+    shown = client.get(triage_url(w["concern"]))
+    page = plain(shown)
     assert "No further action" in page and REASONS_NFA in page
+    # The reasons as typed, their line breaks kept (a walk saw them run together).
+    assert re.search(r'class="portal-narrative" data-testid="outcome-reasons">Spoke with Wren',
+                     shown.get_data(as_text=True))
     assert "Dana Lead, 2 December 2026 at 11:00am" in page
 
     db.session.expire_all()
