@@ -83,8 +83,10 @@ def world(app: Flask) -> dict[str, object]:
                                "darlington")
     db.session.commit()
     # Each user is tried against the OTHER side's school, authority and records.
-    ids_of_a = {"user_id": users["dsl"].id, "authority_id": la_a.id, **records_a}
-    ids_of_b = {"user_id": users["other_dsl"].id, "authority_id": la_b.id, **records_b}
+    ids_of_a = {"user_id": users["dsl"].id, "authority_id": la_a.id, "school_id": school_a.id,
+                **records_a}
+    ids_of_b = {"user_id": users["other_dsl"].id, "authority_id": la_b.id,
+                "school_id": school_b.id, **records_b}
     return {
         "users": users,
         "other_ids": ids_of_b,
