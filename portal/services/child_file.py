@@ -70,6 +70,7 @@ from ..models import (
     keyring,
 )
 from ..models.base import UTCDateTime
+from ..names import WHOLE_NAME_CHARS
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
@@ -280,6 +281,33 @@ def name_spans(text: str) -> set[str]:
             runs = [f"{run} {word}" for run, word in zip(runs, words[n:], strict=False)]
             spans.update(runs)
     return spans
+
+
+# A run of two or more characters of the scripts written without spaces (Han, kana, Hangul).
+_SPACELESS_RUN: Final = re.compile(f"[{WHOLE_NAME_CHARS}]{{2,}}")
+# The longest full name looked for inside such a run, in characters ("欧阳小龙": 4).
+_LONGEST_SPACELESS_NAME: Final = 4
+
+
+def spaceless_full_names(text: str) -> set[str]:
+    """The ways a full name written without a space in a script written without spaces could be
+    stored, for each run of 2 to 4 of its characters: split at each place, in either order, as
+    the whole-name index normalises "given family" ("李小龙" could be 李 小龙 or 小龙 李, 李小
+    龙...). Looked up in the whole-name index only (a walk: "李小龙" in a text was not found,
+    the child being 李 小龙, and was shown in full in another child's file and the copy sent to
+    their next school). A family name alone is not looked for inside a run: one character is
+    too often part of another word (李 in 行李)."""
+    if text.isascii():
+        return set()
+    found: set[str] = set()
+    for run in _SPACELESS_RUN.findall(normalise_for_index(text)):
+        for start in range(len(run) - 1):
+            for end in range(start + 2, min(len(run), start + _LONGEST_SPACELESS_NAME) + 1):
+                name = run[start:end]
+                for cut in range(1, len(name)):
+                    found.add(f"{name[:cut]} {name[cut:]}")
+                    found.add(f"{name[cut:]} {name[:cut]}")
+    return found
 
 
 @dataclass
@@ -619,9 +647,9 @@ class _Builder:
         # Each span looked up once a request (both indexes), whichever text it is in first.
         new = spans - self._spans_looked_up
         span_owners = self._span_owners
+        full, family = owners
         if new:
             self._spans_looked_up |= new
-            full, family = owners
             full_index, family_index = self._full_index, self._family_index
             for span in new:
                 raw = full.get(full_index(span), []) + family.get(family_index(span), [])
@@ -630,6 +658,9 @@ class _Builder:
         ids: set[uuid.UUID] = set()
         for span in spans.intersection(span_owners):
             ids.update(span_owners[span])
+        # Full names run together in a script written without spaces: the whole-name index.
+        for name in spaceless_full_names(text):
+            ids.update(_as_uuid(i) for i in full.get(self._full_index(name), []))
         missing = [i for i in ids if i not in self._named]
         if missing:
             for other in db.session.scalars(

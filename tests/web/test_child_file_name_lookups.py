@@ -13,7 +13,7 @@ from flask import Flask
 from portal.crypto import normalise_for_index
 from portal.models import Child
 from portal.services import child_file
-from portal.services.child_file import name_spans
+from portal.services.child_file import name_spans, spaceless_full_names
 from tests import factories
 
 NAMES = [("Amira", "Okonkwo"), ("Zoë", "Ó Súilleabháin"), ("Mary-Jane", "O'Neil"),
@@ -26,9 +26,12 @@ FILLER = ["said", "that", "the", "was", "at", "lunch", "and", "with", "ZOE", "ok
 
 def _expected(text: str, others: list[Child]) -> set[object]:
     spans = name_spans(text)
+    run_together = spaceless_full_names(text)  # "李丽在操场": 李丽 written without a space
     return {c.id for c in others
             if normalise_for_index(f"{c.given_name or ''} {c.family_name or ''}") in spans
-            or normalise_for_index(c.family_name or c.given_name or "") in spans}
+            or normalise_for_index(c.family_name or c.given_name or "") in spans
+            or normalise_for_index(f"{c.given_name or ''} {c.family_name or ''}")
+            in run_together}
 
 
 def test_the_name_lookups_find_exactly_the_children_a_text_names(app: Flask) -> None:
@@ -98,3 +101,40 @@ def test_a_child_a_text_names_is_hidden_in_every_text_of_the_page(app: Flask) ->
     assert f"{kieran.redacted_label} hit me. {ellowen.redacted_label} saw." in page
     assert f"{kieran.redacted_label} was there." in page
     assert "Maisie cried." in page  # named by no text of the page: her first name alone stays
+
+
+def test_a_full_name_written_without_a_space_is_found_and_hidden(app: Flask) -> None:
+    """A walk: "李小龙 (a classmate) was present" in a concern about Tomasz, the school having
+    李 小龙, showed "李小龙" in full in Tomasz's file (and in the copy sent to his next school):
+    the name lookups cut the text at spaces only. A full name run together in a script written
+    without spaces is found, in either order of its parts, and hidden on the whole page; its
+    one-character family name alone inside another word is not looked for (李 in 行李)."""
+    import datetime as dt
+
+    from portal.models import Concern, ConcernChild, db
+    from tests.helpers.signing_in import sign_in
+
+    school = factories.school()
+    dsl = factories.user("dsl", org=school)
+    staff = factories.user("staff", org=school)
+    tomasz = factories.child(school, "Tomasz", "Wiśniewski-Achebe")
+    xiaolong = factories.child(school, "小龙", "李")  # given 小龙, family 李
+    jiwoo = factories.child(school, "김", "지우")  # entered family name first, as given
+    factories.child(school, "伟", "王")  # named by no text
+    at = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+    concern = Concern(school_id=school.id, raised_by_id=staff.id, state="submitted",
+                      occurred_on=at.date(), submitted_at=at)
+    concern.what_happened = "李小龙 (a classmate) was present. 김지우도 봤어요. 行李 left behind."
+    concern.child_words = "他说小龙推了我"
+    db.session.add(concern)
+    db.session.flush()
+    db.session.add(ConcernChild(concern_id=concern.id, child_id=tomasz.id))
+    db.session.commit()
+    builder = child_file._Builder(dsl, tomasz)
+    assert {c.id for c in builder.named_in(concern.what_happened)} == {xiaolong.id, jiwoo.id}
+    client = app.test_client()
+    sign_in(client, dsl)
+    page = client.get(f"/children/{tomasz.id}").get_data(as_text=True)
+    for name in ("李小龙", "小龙", "김지우", "지우"):
+        assert name not in page, name
+    assert f"{xiaolong.redacted_label} (a classmate) was present." in page
