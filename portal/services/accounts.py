@@ -628,8 +628,8 @@ def update_authority_line(
 
 def create_school(*, name: str, urn: str, authority_id: uuid.UUID,
                   actor_id: uuid.UUID | None) -> School:
-    urn, la = _school_checks(urn, authority_id, None)
-    school = School(name=name.strip(), urn=urn, local_authority_id=la.id)
+    name, urn, la = _school_checks(name, urn, authority_id, None)
+    school = School(name=name, urn=urn, local_authority_id=la.id)
     _add_org(school, "school", {"urn": urn}, actor_id)
     return school
 
@@ -639,11 +639,11 @@ def update_school(school: School, *, name: str, urn: str, authority_id: uuid.UUI
     """An administrator corrects a school's name, URN or local authority (a school renamed, a
     typing slip when it was added). The same checks as adding one; audited with what changed
     (the fields, not the values). Returns what changed."""
-    urn, la = _school_checks(urn, authority_id, school.id)
+    name, urn, la = _school_checks(name, urn, authority_id, school.id)
     changed = [what for what, before, after in (
-        ("name", school.name, name.strip()), ("URN", school.urn, urn),
+        ("name", school.name, name), ("URN", school.urn, urn),
         ("local authority", school.local_authority_id, la.id)) if before != after]
-    school.name, school.urn, school.local_authority_id = name.strip(), urn, la.id
+    school.name, school.urn, school.local_authority_id = name, urn, la.id
     if changed:
         _audit("admin.org_updated", org_id=str(school.id), actor_id=actor_id,
                object_type="school", object_id=school.id,
@@ -651,9 +651,13 @@ def update_school(school: School, *, name: str, urn: str, authority_id: uuid.UUI
     return changed
 
 
-def _school_checks(urn: str, authority_id: uuid.UUID, school_id: uuid.UUID | None
-                   ) -> tuple[str, LocalAuthority]:
-    """A school's URN (6 digits, no other school's) and its local authority, or refused."""
+def _school_checks(name: str, urn: str, authority_id: uuid.UUID, school_id: uuid.UUID | None
+                   ) -> tuple[str, str, LocalAuthority]:
+    """A school's name (not only spaces: a walk saved one), URN (6 digits, no other school's)
+    and local authority, or refused."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise Refused("Enter the school's name", field="name")
     urn = urn.strip()
     if not URN_RE.fullmatch(urn):
         raise Refused("URN must be 6 digits", field="urn")
@@ -663,7 +667,7 @@ def _school_checks(urn: str, authority_id: uuid.UUID, school_id: uuid.UUID | Non
     la = db.session.get(LocalAuthority, authority_id)
     if la is None:
         raise Refused("Select the school's local authority", field="authority")
-    return urn, la
+    return name, urn, la
 
 
 # --------------------------------------------------------------------------------------------

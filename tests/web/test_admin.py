@@ -122,6 +122,15 @@ def test_admin_corrects_a_school_and_another_schools_urn_is_refused(app, admin_c
     assert 'value="Brookside Primary School"' in text
     db.session.expire_all()
     assert db.session.get(School, s.id).name == "Brookside Primry"
+    # A name of spaces only is no name (a walk saved one: a blank link on the schools list).
+    blank = submit(admin_client, f"/admin/schools/{s.id}", {
+        "name": "   ", "urn": "654321", "authority": str(la.id)})
+    assert blank.status_code == 400 and "Enter the school&#39;s name" in blank.get_data(
+        as_text=True)
+    added = submit(admin_client, "/admin/schools/new", {
+        "name": " \u00a0 ", "urn": "654399", "authority": str(la.id)})
+    assert "Enter the school&#39;s name" in added.get_data(as_text=True)
+    assert db.session.scalar(select(School).where(School.urn == "654399")) is None
     # Corrected: the name and the authority; the URN as copied, with spaces.
     saved = submit(admin_client, f"/admin/schools/{s.id}", {
         "name": "Brookside Primary School", "urn": " 654 321 ", "authority": str(other_la.id)})
