@@ -26,6 +26,7 @@ from ..models import ROLE_LABELS, LocalAuthority, School, User, db
 from ..refusal import Refused
 from ..rules.directory import WEEKDAYS, load_directory_data
 from ..services import accounts, onboarding
+from ..services.escalation import school_dsls
 from . import bp
 from .forms import AuthorityForm, ConfirmForm, LineForm, RoleForm, SchoolForm, UserForm
 
@@ -360,17 +361,33 @@ def confirm_first(user_id: uuid.UUID) -> Response:
     return _user_action(user_id, act, out=out)
 
 
-@bp.post("/users/<uuid:user_id>/role")
+@bp.route("/users/<uuid:user_id>/role", methods=["GET", "POST"])
 @admin_required
-def change_role(user_id: uuid.UUID) -> Response:
+def change_role(user_id: uuid.UUID) -> Any:
+    """Staff to DSL at once (the school's DSLs or a second administrator approve it after);
+    DSL to staff only from the question's page (GET), which says what follows and whether the
+    school would be left without a DSL (a walk: one tap demoted a school's only DSL)."""
     out = onboarding.Outgoing()
     form = RoleForm()
+    user: User = _get_or_404(User, user_id)
+    demoting = user.role == "dsl" and form.role.data in (None, "staff")
+    if demoting and (request.method == "GET" or request.form.get("confirm") != "yes"):
+        if request.method == "POST":
+            if "csrf_token" in form.errors or not form.validate_on_submit():
+                abort(400)
+            return redirect(url_for("admin.change_role", user_id=user_id), code=303)
+        school = db.session.get(School, user.school_id) if user.school_id else None
+        others = [u for u in school_dsls(school) if u.id != user.id] if school else []
+        return render_template("admin/user_confirm.html", user=user, form=ConfirmForm(),
+                               action="admin.change_role", school=school,
+                               last_dsl=not others, page_title="Change this role?",
+                               nav_items=_nav("admin.users"))
 
     def act(user: User) -> str:
         onboarding.change_role(user, form.role.data, actor_id=current_user.id,
                                now=clock.now(), out=out)
-        return (f"{user.display_name}'s role is now {ROLE_LABELS[user.role].lower()}. "
-                f"{onboarding.status_text(user)}")
+        waiting = (f" {onboarding.status_text(user)}." if not user.approved else "")
+        return f"{user.display_name}'s role is now {ROLE_LABELS[user.role].lower()}.{waiting}"
 
     return _user_action(user_id, act, form=form, out=out)
 

@@ -151,3 +151,37 @@ def test_the_account_page_offers_only_what_applies_in_plain_words(app, admin_cli
     assert changed.status_code == 302
     db.session.expire_all()
     assert db.session.get(type(teacher), teacher.id).role == "dsl"
+
+
+def test_making_a_safeguarding_lead_a_member_of_staff_asks_first(app, admin_client):
+    """A walk: one tap demoted a school's only DSL. It asks first, on a page saying what follows
+    and that the school would be left without a safeguarding lead; only that page's form acts."""
+    school = factories.school("Larchwood Primary")
+    only = factories.user("dsl", org=school, display_name="Philippa Dunmore")
+    db.session.commit()
+    account = unescape(admin_client.get(f"/admin/users/{only.id}").get_data(as_text=True))
+    url = _link(account, "Make them a member of staff")
+    assert url == f"/admin/users/{only.id}/role"
+    question = admin_client.get(url)
+    html = unescape(question.get_data(as_text=True))
+    assert "Make Philippa Dunmore a member of staff?" in html
+    assert "is the only designated safeguarding lead of Larchwood Primary" in html
+    # A post from anywhere but the question's form goes to the question, changing nothing.
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    bare = admin_client.post(url, data={"csrf_token": token, "role": "staff"})
+    assert bare.status_code == 303 and bare.headers["Location"].endswith(url)
+    db.session.expire_all()
+    assert db.session.get(User, only.id).role == "dsl"
+    done = admin_client.post(url, data={"csrf_token": token, "role": "staff", "confirm": "yes"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, only.id).role == "staff"
+    told = unescape(admin_client.get(done.headers["Location"]).get_data(as_text=True))
+    assert "Philippa Dunmore's role is now member of staff." in told
+    assert "member of staff. Set up" not in told  # no stray status word (a walk)
+    # With another DSL at the school, no warning.
+    second = factories.user("dsl", org=school, display_name="Olu Adeyemi-Hart")
+    factories.user("dsl", org=school, display_name="Wen Zhao")
+    db.session.commit()
+    html = unescape(admin_client.get(f"/admin/users/{second.id}/role").get_data(as_text=True))
+    assert "Make Olu Adeyemi-Hart a member of staff?" in html and "is the only" not in html
