@@ -217,6 +217,10 @@ def test_record_a_call_joins_each_childs_chronology(client: FlaskClient, world: 
     kai_entry = next(e for e in entries if e.child_id == world["kai"].id)
     # R6: in Kai's file Mia appears by initials and reference only.
     assert "Mia" not in kai_entry.body and f"MH ({world['mia'].reference})" in kai_entry.body
+    # Each part typed with its own full stop is one sentence ("tonight.. Reasons", a walk).
+    assert ("Decision: Hand over tonight. Reasons: Coercion" in kai_entry.body
+            and ".." not in kai_entry.body)
+    assert "Spoke to: Sam Duty, duty social worker. Advice: Refer now;" in kai_entry.body
     assert kai_entry.occurred_at == local("2026-11-20T18:45")
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert "consultation.recorded" in actions
