@@ -144,6 +144,10 @@ def test_a_file_sent_to_the_wrong_school_is_withdrawn_then_sent_to_the_right_one
     right = _send(client, w)
     assert right.id != wrong.id and right.to_school_id == w["brook"].id
     assert "Sent to Cedar School by mistake" not in (right.packet or "")
+    # The withdrawn transfer, where why is kept, is still linked from the child's page.
+    assert re.search(r"Sent to Cedar School on 14 May 2026 at 10:00am, then <a [^>]*href=\"/"
+                     rf"transfers/{wrong.id}\"", client.get(f"/children/{w['amira'].id}")
+                     .get_data(as_text=True))
     assert "read-only" in _text(client.get(f"/children/{w['amira'].id}"))
 
 

@@ -152,7 +152,7 @@ def test_no_further_action_with_reasons_joins_the_childs_chronology(
     page = plain(shown)
     assert "No further action" in page and REASONS_NFA in page
     # The reasons as typed, their line breaks kept (a walk saw them run together).
-    assert re.search(r'class="portal-narrative" data-testid="outcome-reasons">Spoke with Wren',
+    assert re.search(r'class="portal-lines" data-testid="outcome-reasons" dir="ltr">Spoke with',
                      shown.get_data(as_text=True))
     assert "Dana Lead, 2 December 2026 at 11:00am" in page
 
