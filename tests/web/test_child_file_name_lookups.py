@@ -34,6 +34,29 @@ def _expected(text: str, others: list[Child]) -> set[object]:
             in run_together}
 
 
+def _concern_about(school, staff, child, what: str, words: str | None, at) -> object:
+    """A concern sent by `staff` about `child` alone, saying `what` (and the child's `words`)."""
+    from portal.models import Concern, ConcernChild, db
+
+    concern = Concern(school_id=school.id, raised_by_id=staff.id, state="submitted",
+                      occurred_on=at.date(), submitted_at=at)
+    concern.what_happened = what
+    concern.child_words = words
+    db.session.add(concern)
+    db.session.flush()
+    db.session.add(ConcernChild(concern_id=concern.id, child_id=child.id))
+    db.session.commit()
+    return concern
+
+
+def _file_page(app: Flask, dsl, child) -> str:
+    from tests.helpers.signing_in import sign_in
+
+    client = app.test_client()
+    sign_in(client, dsl)
+    return client.get(f"/children/{child.id}").get_data(as_text=True)
+
+
 def test_the_name_lookups_find_exactly_the_children_a_text_names(app: Flask) -> None:
     school = factories.school()
     dsl = factories.user("dsl", org=school)
@@ -71,8 +94,6 @@ def test_a_child_a_text_names_is_hidden_in_every_text_of_the_page(app: Flask) ->
     alone of a child no text names stays (common words that are names survive)."""
     import datetime as dt
 
-    from portal.models import Concern, ConcernChild, db
-    from tests.helpers.signing_in import sign_in
 
     school = factories.school()
     dsl = factories.user("dsl", org=school)
@@ -85,17 +106,8 @@ def test_a_child_a_text_names_is_hidden_in_every_text_of_the_page(app: Flask) ->
     for n, (what, words) in enumerate([
             ("Kieran Ashdown was there.", '"Kieran hit me. Ellowen saw. Maisie cried."'),
             ("Later: Ellowen Marchbank helped him up.", None)]):
-        concern = Concern(school_id=school.id, raised_by_id=staff.id, state="submitted",
-                          occurred_on=at.date(), submitted_at=at + dt.timedelta(hours=n))
-        concern.what_happened = what
-        concern.child_words = words
-        db.session.add(concern)
-        db.session.flush()
-        db.session.add(ConcernChild(concern_id=concern.id, child_id=tobias.id))
-    db.session.commit()
-    client = app.test_client()
-    sign_in(client, dsl)
-    page = client.get(f"/children/{tobias.id}").get_data(as_text=True)
+        _concern_about(school, staff, tobias, what, words, at + dt.timedelta(hours=n))
+    page = _file_page(app, dsl, tobias)
     for name in ("Kieran", "Ashdown", "Ellowen", "Marchbank"):
         assert name not in page, name
     assert f"{kieran.redacted_label} hit me. {ellowen.redacted_label} saw." in page
@@ -111,8 +123,6 @@ def test_a_full_name_written_without_a_space_is_found_and_hidden(app: Flask) -> 
     one-character family name alone inside another word is not looked for (李 in 行李)."""
     import datetime as dt
 
-    from portal.models import Concern, ConcernChild, db
-    from tests.helpers.signing_in import sign_in
 
     school = factories.school()
     dsl = factories.user("dsl", org=school)
@@ -122,19 +132,11 @@ def test_a_full_name_written_without_a_space_is_found_and_hidden(app: Flask) -> 
     jiwoo = factories.child(school, "김", "지우")  # entered family name first, as given
     factories.child(school, "伟", "王")  # named by no text
     at = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
-    concern = Concern(school_id=school.id, raised_by_id=staff.id, state="submitted",
-                      occurred_on=at.date(), submitted_at=at)
-    concern.what_happened = "李小龙 (a classmate) was present. 김지우도 봤어요. 行李 left behind."
-    concern.child_words = "他说小龙推了我"
-    db.session.add(concern)
-    db.session.flush()
-    db.session.add(ConcernChild(concern_id=concern.id, child_id=tomasz.id))
-    db.session.commit()
+    what = "李小龙 (a classmate) was present. 김지우도 봤어요. 行李 left behind."
+    concern = _concern_about(school, staff, tomasz, what, "他说小龙推了我", at)
     builder = child_file._Builder(dsl, tomasz)
     assert {c.id for c in builder.named_in(concern.what_happened)} == {xiaolong.id, jiwoo.id}
-    client = app.test_client()
-    sign_in(client, dsl)
-    page = client.get(f"/children/{tomasz.id}").get_data(as_text=True)
+    page = _file_page(app, dsl, tomasz)
     for name in ("李小龙", "小龙", "김지우", "지우"):
         assert name not in page, name
     assert f"{xiaolong.redacted_label} (a classmate) was present." in page
