@@ -79,10 +79,12 @@ def _spaceless(char: str) -> bool:
 
 
 # The characters of the scripts in which one character can be a whole name part (Han,
-# Hiragana, Katakana, Hangul), as a regular expression's class (`whole_name_char`).
+# Hiragana, Katakana, Hangul), as a regular expression's class (`whole_name_char`); with the
+# iteration and closing marks written inside names (々 in 佐々木, a walk: the name was not found).
 WHOLE_NAME_CHARS: Final = "".join(
     f"\\U{low:08x}-\\U{high:08x}" for low, high in (
-        (0x1100, 0x11FF), (0x3040, 0x30FF), (0x3130, 0x318F), (0x31F0, 0x31FF),
+        (0x1100, 0x11FF), (0x3005, 0x3007), (0x3040, 0x30FF), (0x3130, 0x318F),
+        (0x31F0, 0x31FF),
         (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xA960, 0xA97F), (0xAC00, 0xD7FF),
         (0xF900, 0xFAFF), (0xFF65, 0xFFDC), (0x1B000, 0x1B16F), (0x20000, 0x3FFFF)))
 _WHOLE_NAME_CHAR: Final = re.compile(f"[{WHOLE_NAME_CHARS}]")

@@ -370,6 +370,8 @@ def change_role(user_id: uuid.UUID) -> Any:
     out = onboarding.Outgoing()
     form = RoleForm()
     user: User = _get_or_404(User, user_id)
+    if request.method == "GET" and user.role != "dsl":  # Back after the change: its page
+        return redirect(url_for("admin.user_detail", user_id=user_id))
     demoting = user.role == "dsl" and form.role.data in (None, "staff")
     if demoting and (request.method == "GET" or request.form.get("confirm") != "yes"):
         if request.method == "POST":
@@ -387,7 +389,8 @@ def change_role(user_id: uuid.UUID) -> Any:
         onboarding.change_role(user, form.role.data, actor_id=current_user.id,
                                now=clock.now(), out=out)
         waiting = (f" {onboarding.status_text(user)}." if not user.approved else "")
-        return f"{user.display_name}'s role is now {ROLE_LABELS[user.role].lower()}.{waiting}"
+        return (f"{user.display_name}'s role is now a {ROLE_LABELS[user.role].lower()}."
+                f"{waiting}")
 
     return _user_action(user_id, act, form=form, out=out)
 

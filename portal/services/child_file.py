@@ -285,29 +285,36 @@ def name_spans(text: str) -> set[str]:
 
 # A run of two or more characters of the scripts written without spaces (Han, kana, Hangul).
 _SPACELESS_RUN: Final = re.compile(f"[{WHOLE_NAME_CHARS}]{{2,}}")
-# The longest full name looked for inside such a run, in characters ("欧阳小龙": 4).
-_LONGEST_SPACELESS_NAME: Final = 4
+# The longest family name looked for inside such a run, in characters ("わたなべ", "長谷川").
+_LONGEST_SPACELESS_FAMILY: Final = 5
 
 
-def spaceless_full_names(text: str) -> set[str]:
-    """The ways a full name written without a space in a script written without spaces could be
-    stored, for each run of 2 to 4 of its characters: split at each place, in either order, as
-    the whole-name index normalises "given family" ("李小龙" could be 李 小龙 or 小龙 李, 李小
-    龙...). Looked up in the whole-name index only (a walk: "李小龙" in a text was not found,
-    the child being 李 小龙, and was shown in full in another child's file and the copy sent to
-    their next school). A family name alone is not looked for inside a run: one character is
-    too often part of another word (李 in 行李)."""
+def spaceless_parts(text: str) -> set[str]:
+    """Every run of 1 to 5 characters inside a run of a script written without spaces ("李小龙
+    在" holds 李, 小龙, 李小龙...), normalised as the blind indexes are: where a family name
+    written with a given name or an honorific ("長谷川美穂さん", "佐藤さん", "李小龙") is looked
+    for, since such a script puts no space after it (`_Builder.named_in`). Text without such a
+    run costs nothing."""
     if text.isascii():
         return set()
     found: set[str] = set()
     for run in _SPACELESS_RUN.findall(normalise_for_index(text)):
-        for start in range(len(run) - 1):
-            for end in range(start + 2, min(len(run), start + _LONGEST_SPACELESS_NAME) + 1):
-                name = run[start:end]
-                for cut in range(1, len(name)):
-                    found.add(f"{name[:cut]} {name[cut:]}")
-                    found.add(f"{name[cut:]} {name[:cut]}")
+        for start in range(len(run)):
+            for end in range(start + 1, min(len(run), start + _LONGEST_SPACELESS_FAMILY) + 1):
+                found.add(run[start:end])
     return found
+
+
+def runs_together(child: Child, text: str) -> bool:
+    """Whether `text` holds `child`'s full name written without a space between its parts, in
+    either order ("李小龙", "小龙李"): what a one-character family name must come with to
+    name the child inside a run (李 alone is too often part of another word: 行李)."""
+    given = "".join(normalise_for_index(child.given_name or "").split())
+    family = "".join(normalise_for_index(child.family_name or "").split())
+    if not given or not family:
+        return False
+    folded = "".join(normalise_for_index(text).split())
+    return given + family in folded or family + given in folded
 
 
 @dataclass
@@ -586,6 +593,9 @@ class _Builder:
         # (normalised) the children it names; the named children loaded so far.
         self._index_owners: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
         self._spans_looked_up: set[str] = set()
+        # The same for the parts of runs of scripts written without spaces (`_named_in_runs`).
+        self._parts_looked_up: set[str] = set()
+        self._part_owners: dict[str, list[uuid.UUID]] = {}
         self._span_owners: dict[str, list[uuid.UUID]] = {}  # only the spans that name some
         self._named: dict[uuid.UUID, Child] = {}
         self._full_index: Callable[[str], str]
@@ -658,9 +668,11 @@ class _Builder:
         ids: set[uuid.UUID] = set()
         for span in spans.intersection(span_owners):
             ids.update(span_owners[span])
-        # Full names run together in a script written without spaces: the whole-name index.
-        for name in spaceless_full_names(text):
-            ids.update(_as_uuid(i) for i in full.get(self._full_index(name), []))
+        # In a script written without spaces a name is followed by more text with no space
+        # ("長谷川美穂さん", "李小龙在"; a walk saw both in full in another child's file): a
+        # family name of two characters or more inside a run names the child, as a family name
+        # does as a whole word; one of one character, only with the given name beside it.
+        ids.update(self._named_in_runs(text, family))
         missing = [i for i in ids if i not in self._named]
         if missing:
             for other in db.session.scalars(
@@ -668,6 +680,34 @@ class _Builder:
             ):
                 self._named[other.id] = other
         return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
+
+    def _named_in_runs(self, text: str, family: dict[str, list[Any]]) -> set[uuid.UUID]:
+        """The children `named_in` finds inside the runs of a script written without spaces
+        (`spaceless_parts`): each part looked up in the family-name index once a request."""
+        parts = spaceless_parts(text)
+        if not parts:
+            return set()
+        new = parts - self._parts_looked_up
+        if new:
+            self._parts_looked_up |= new
+            for part in new:
+                raw = family.get(self._family_index(part), [])
+                if raw:
+                    self._part_owners[part] = [_as_uuid(i) for i in raw]
+        named: set[uuid.UUID] = set()
+        with_given: set[uuid.UUID] = set()
+        for part in parts.intersection(self._part_owners):
+            (named if len(part) > 1 else with_given).update(self._part_owners[part])
+        with_given -= named
+        missing = [i for i in with_given if i not in self._named]
+        if missing:
+            for other in db.session.scalars(
+                _named_statement(self.scope), {**self.params, "named_children": missing}
+            ):
+                self._named[other.id] = other
+        named.update(i for i in with_given
+                     if i in self._named and runs_together(self._named[i], text))
+        return named
 
     def _load_index_owners(self, rows: Iterable[Any] | None = None
                            ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:

@@ -177,8 +177,11 @@ def test_making_a_safeguarding_lead_a_member_of_staff_asks_first(app, admin_clie
     db.session.expire_all()
     assert db.session.get(User, only.id).role == "staff"
     told = unescape(admin_client.get(done.headers["Location"]).get_data(as_text=True))
-    assert "Philippa Dunmore's role is now member of staff." in told
+    assert "Philippa Dunmore's role is now a member of staff." in told
     assert "member of staff. Set up" not in told  # no stray status word (a walk)
+    # Back to the question after the change: the account's page, not an error (a walk).
+    back = admin_client.get(url)
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/admin/users/{only.id}")
     # With another DSL at the school, no warning.
     second = factories.user("dsl", org=school, display_name="Olu Adeyemi-Hart")
     factories.user("dsl", org=school, display_name="Wen Zhao")

@@ -7,13 +7,15 @@ at a time or many in one request."""
 from __future__ import annotations
 
 import random
+import re
 
 from flask import Flask
 
 from portal.crypto import normalise_for_index
 from portal.models import Child
+from portal.names import WHOLE_NAME_CHARS, whole_name_char
 from portal.services import child_file
-from portal.services.child_file import name_spans, spaceless_full_names
+from portal.services.child_file import name_spans, runs_together
 from tests import factories
 
 NAMES = [("Amira", "Okonkwo"), ("Zoë", "Ó Súilleabháin"), ("Mary-Jane", "O'Neil"),
@@ -26,12 +28,17 @@ FILLER = ["said", "that", "the", "was", "at", "lunch", "and", "with", "ZOE", "ok
 
 def _expected(text: str, others: list[Child]) -> set[object]:
     spans = name_spans(text)
-    run_together = spaceless_full_names(text)  # "李丽在操场": 李丽 written without a space
+    runs = re.findall(f"[{WHOLE_NAME_CHARS}]+", normalise_for_index(text))
+
+    def in_a_run(c: Child) -> bool:  # "李丽在操场": 李丽 written without a space
+        family = "".join(normalise_for_index(c.family_name or "").split())
+        long_family = len(family) > 1 and all(whole_name_char(ch) for ch in family)
+        return (long_family and any(family in run for run in runs)) or runs_together(c, text)
+
     return {c.id for c in others
             if normalise_for_index(f"{c.given_name or ''} {c.family_name or ''}") in spans
             or normalise_for_index(c.family_name or c.given_name or "") in spans
-            or normalise_for_index(f"{c.given_name or ''} {c.family_name or ''}")
-            in run_together}
+            or in_a_run(c)}
 
 
 def _concern_about(school, staff, child, what: str, words: str | None, at) -> object:
@@ -130,13 +137,23 @@ def test_a_full_name_written_without_a_space_is_found_and_hidden(app: Flask) -> 
     tomasz = factories.child(school, "Tomasz", "Wiśniewski-Achebe")
     xiaolong = factories.child(school, "小龙", "李")  # given 小龙, family 李
     jiwoo = factories.child(school, "김", "지우")  # entered family name first, as given
+    hasegawa = factories.child(school, "美穂", "長谷川")
+    sasaki = factories.child(school, "美奈子", "佐々木")
+    sato = factories.child(school, "花子", "佐藤")
     factories.child(school, "伟", "王")  # named by no text
     at = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
     what = "李小龙 (a classmate) was present. 김지우도 봤어요. 行李 left behind."
     concern = _concern_about(school, staff, tomasz, what, "他说小龙推了我", at)
+    # Japanese: a name longer than four characters, one written with 々, a family name with an
+    # honorific (the third walk saw each in full).
+    _concern_about(school, staff, tomasz, "長谷川美穂さんが見ていた。佐々木さんと佐藤さんも。",
+                   None, at + dt.timedelta(hours=1))
     builder = child_file._Builder(dsl, tomasz)
     assert {c.id for c in builder.named_in(concern.what_happened)} == {xiaolong.id, jiwoo.id}
+    assert {c.id for c in builder.named_in("長谷川美穂さんが見ていた。佐々木さんと佐藤さんも。")} \
+        == {hasegawa.id, sasaki.id, sato.id}
+    assert not builder.named_in("行李 left behind. 王子様")  # one character alone: not a name
     page = _file_page(app, dsl, tomasz)
-    for name in ("李小龙", "小龙", "김지우", "지우"):
+    for name in ("李小龙", "小龙", "김지우", "지우", "長谷川", "美穂", "佐々木", "佐藤"):
         assert name not in page, name
     assert f"{xiaolong.redacted_label} (a classmate) was present." in page
