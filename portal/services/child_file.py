@@ -673,13 +673,17 @@ class _Builder:
         # family name of two characters or more inside a run names the child, as a family name
         # does as a whole word; one of one character, only with the given name beside it.
         ids.update(self._named_in_runs(text, family))
+        self._load_named(ids)
+        return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
+
+    def _load_named(self, ids: Iterable[uuid.UUID]) -> None:
+        """The children `ids` a text names, read (one statement) unless read already."""
         missing = [i for i in ids if i not in self._named]
         if missing:
             for other in db.session.scalars(
                 _named_statement(self.scope), {**self.params, "named_children": missing}
             ):
                 self._named[other.id] = other
-        return [self._named[i] for i in sorted(ids, key=str) if i in self._named]
 
     def _named_in_runs(self, text: str, family: dict[str, list[Any]]) -> set[uuid.UUID]:
         """The children `named_in` finds inside the runs of a script written without spaces
@@ -699,12 +703,7 @@ class _Builder:
         for part in parts.intersection(self._part_owners):
             (named if len(part) > 1 else with_given).update(self._part_owners[part])
         with_given -= named
-        missing = [i for i in with_given if i not in self._named]
-        if missing:
-            for other in db.session.scalars(
-                _named_statement(self.scope), {**self.params, "named_children": missing}
-            ):
-                self._named[other.id] = other
+        self._load_named(with_given)
         named.update(i for i in with_given
                      if i in self._named and runs_together(self._named[i], text))
         return named

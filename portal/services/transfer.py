@@ -695,7 +695,7 @@ def withdraw(user: User, transfer: FileTransfer, reasons: str | None, store: Att
     files = [Path(store.path(copy.store_name)) for copy in copies]
     for copy in copies:
         db.session.delete(copy)
-    to_school = _school_names([transfer.to_school_id]).get(transfer.to_school_id, "")
+    to_school = school_name(transfer.to_school_id)
     child = db.session.get(Child, transfer.child_id)
     if child is not None:
         chronology.add_entry(
