@@ -52,20 +52,22 @@ def from_uk_local(local: dt.datetime) -> dt.datetime:
     return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
 
 
-def later_than_now(local: dt.datetime, at: dt.datetime, what: str
+def later_than_now(local: dt.datetime, at: dt.datetime, what: str, fields: tuple[str, str]
                    ) -> tuple[str, str] | None:
     """What is wrong with `local` (naive UK time, typed) as when something happened, or None.
 
-    Later than `at` (now) by more than `TYPED_AHEAD` is refused: ("date", message) when it is a
-    later day, else ("time", message), so the form marks the box to change (a walk: the time
-    was wrong and the date boxes were marked). `what` completes "The date ..." / "The time
-    ...": "it was passed on", "of the 999 call".
+    Later than `at` (now) by more than `TYPED_AHEAD` is refused, as (field, message): the
+    first of `fields` (the date's) when it is a later day, else the second (the time's), so
+    the form marks the box to change (a walk: the time was wrong and the date boxes were
+    marked). `what` completes "The date ..." / "The time ...": "it was passed on", "of the 999
+    call".
     """
     if from_uk_local(local) <= at + TYPED_AHEAD:
         return None
+    date_field, time_field = fields
     if local.date() > today(at):
-        return "date", f"The date {what} must be today or in the past"
-    return "time", f"The time {what} must be now or earlier"
+        return date_field, f"The date {what} must be today or in the past"
+    return time_field, f"The time {what} must be now or earlier"
 
 
 @contextmanager

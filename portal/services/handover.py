@@ -723,11 +723,9 @@ def _check(data: RouteRecordInput, incident: Incident, now: dt.datetime,
         later = later_than_now(data.happened_at_local, now, {
             "police": "the police were told",
             "police_emergency": "of the 999 call",
-        }.get(route, "of the referral"))
+        }.get(route, "of the referral"), ("happened_on", "happened_time"))
         if later:
-            part, message = later
-            problems.append(Problem("R4", "happened_on" if part == "date" else "happened_time",
-                                    message))
+            problems.append(Problem("R4", *later))
         elif incident.occurred_on and data.happened_at_local.date() < incident.occurred_on:
             problems.append(Problem("R4", "happened_on",
                                     "The date must be on or after the day the incident "

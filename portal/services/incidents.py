@@ -949,11 +949,11 @@ def _check_facts(facts: FactsInput, now: dt.datetime) -> None:
         problems.append(Problem("facts", "occurred_on",
                                 "The date it happened must be on or before the date it was "
                                 "first reported"))
-    later = (later_than_now(facts.reported_at_local, now, "it was first reported")
+    later = (later_than_now(facts.reported_at_local, now, "it was first reported",
+                            ("reported_date", "reported_time"))
              if facts.reported_at_local else None)
     if later:
-        part, message = later
-        problems.append(Problem("facts", f"reported_{part}", message))
+        problems.append(Problem("facts", *later))
     if not facts.types:
         problems.append(Problem("facts", "types_non_sexual",
                                 "Select what kind of behaviour it was"))

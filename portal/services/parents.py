@@ -85,8 +85,9 @@ def check_parents(data: ParentsInput, now: dt.datetime, *, when: bool = True,
             problems.append(Problem("R9", "told_date",
                                     "Enter the date and time they were told"))
         elif data.told_at_local is not None and (
-                later := later_than_now(data.told_at_local, now, "they were told")):
-            problems.append(Problem("R9", f"told_{later[0]}", later[1]))
+                later := later_than_now(data.told_at_local, now, "they were told",
+                                        ("told_date", "told_time"))):
+            problems.append(Problem("R9", *later))
         if by_whom is None:
             problems.append(Problem("R9", "by_whom", "Enter who told them"))
         elif len(by_whom) > TEXT_LIMIT:

@@ -267,9 +267,10 @@ def record_call(
     """A DSL's call to a consultation line; it joins the chronology of each child involved."""
     if called_at.tzinfo is None:
         raise ValueError("called_at must be aware")
-    later = later_than_now(uk_local(called_at), now, "of the call")
+    later = later_than_now(uk_local(called_at), now, "of the call", ("called_on", "called_time"))
     if later:
-        raise Refused(later[1], field="called_on" if later[0] == "date" else "called_time")
+        field, message = later
+        raise Refused(message, field=field)
     spoke_to, advice, decision = (v.strip() for v in (spoke_to or "", advice or "",
                                                       decision or ""))
     if not spoke_to:

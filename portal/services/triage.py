@@ -115,12 +115,11 @@ def check_outcome(data: OutcomeInput, now: dt.datetime, *, when: bool = True) ->
         if data.route == "other" and not _clean(data.route_detail):
             problems.append(Problem("R2", "route_detail",
                                     "Say which route the concern took"))
-        later = (later_than_now(data.route_at_local, now, "it was passed on")
+        later = (later_than_now(data.route_at_local, now, "it was passed on",
+                                ("route_on", "route_time"))
                  if data.route_at_local is not None else None)
         if later:
-            part, message = later
-            problems.append(Problem("R2", "route_on" if part == "date" else "route_time",
-                                    message))
+            problems.append(Problem("R2", *later))
     try:
         check_reasons(data.reasons)
     except Refused as error:

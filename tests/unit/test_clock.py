@@ -54,16 +54,20 @@ def test_nothing_else_reads_the_system_clock_or_names_the_zone() -> None:
 def test_a_time_typed_a_few_minutes_ahead_is_now_and_a_later_one_says_what_to_change() -> None:
     now = SUMMER_EVENING  # 00:30 on 1 July in London
     typed = dt.datetime(2026, 7, 1, 0, 33)  # a phone three minutes fast
-    assert clock.later_than_now(typed, now, "they were told") is None
-    assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 35), now, "they were told") is None
+    boxes = ("told_date", "told_time")
+    assert clock.later_than_now(typed, now, "they were told", boxes) is None
+    assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 35), now, "they were told",
+                                boxes) is None
     # Later the same day: the time is wrong, not the date.
-    assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 36), now, "they were told") == (
-        "time", "The time they were told must be now or earlier")
+    assert clock.later_than_now(dt.datetime(2026, 7, 1, 0, 36), now, "they were told",
+                                boxes) == ("told_time",
+                                           "The time they were told must be now or earlier")
     # A later day: the date.
-    assert clock.later_than_now(dt.datetime(2026, 7, 2, 0, 10), now, "of the 999 call") == (
-        "date", "The date of the 999 call must be today or in the past")
+    assert clock.later_than_now(dt.datetime(2026, 7, 2, 0, 10), now, "of the 999 call",
+                                ("happened_on", "happened_time")) == (
+        "happened_on", "The date of the 999 call must be today or in the past")
     # Yesterday evening (30 June, in London) is in the past, whatever UTC's date says.
-    assert clock.later_than_now(dt.datetime(2026, 6, 30, 23, 59), now, "x") is None
+    assert clock.later_than_now(dt.datetime(2026, 6, 30, 23, 59), now, "x", boxes) is None
 
 
 def test_every_form_asks_the_one_rule_for_a_time_in_the_future() -> None:
