@@ -269,8 +269,7 @@ def record_call(
         raise ValueError("called_at must be aware")
     later = later_than_now(uk_local(called_at), now, "of the call", ("called_on", "called_time"))
     if later:
-        field, message = later
-        raise Refused(message, field=field)
+        raise Refused(later[1], field=later[0])
     spoke_to, advice, decision = (v.strip() for v in (spoke_to or "", advice or "",
                                                       decision or ""))
     if not spoke_to:
