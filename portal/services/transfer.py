@@ -413,10 +413,41 @@ def unfinished(child: Child, now: dt.datetime) -> list[str]:
 
 def plan_transfer(user: User, child: Child, to_school: School,
                   moved_on: dt.date, *, today: dt.date) -> TransferPlan:
-    """What sending `child`'s file to `to_school` would send (reads only). Refused when
-    it cannot go: the receiving school is the child's own or not on the portal, or has no
-    designated safeguarding lead to receive it; the child has not left yet (`moved_on` after
-    `today`); or the file was already sent."""
+    """What sending `child`'s file to `to_school` would send (reads only). Refused when it
+    cannot go (`check_transfer`)."""
+    check_transfer(child, to_school, moved_on, today=today)
+    record, redact = build_whole_file(user, child)
+    more, calls, referrals, answers = _more_lines(user, child, record, redact)
+    earlier, copy_ids = _earlier_lines(user, child)
+    file_ids = {a.id for e in record.events for a in e.attachments}
+    lines = [event_data(e, {i: str(i) for i in file_ids}) for e in record.events] + more + earlier
+    lines.sort(key=lambda line: line["at"] or "")
+    attachments = tuple(a.id for a in db.session.scalars(
+        attachments_visible_to(user).where(Attachment.id.in_(file_ids))
+        .order_by(Attachment.uploaded_at, Attachment.id))) if file_ids else ()
+    from_school = db.session.get(School, child.school_id)
+    packet = {
+        "version": PACKET_VERSION,
+        "from_school": from_school.name if from_school else "",
+        "child": _child_details(child),
+        "family_members": list(record.family_members),
+        "lines": lines,
+    }
+    return TransferPlan(
+        child_id=child.id, from_school_id=child.school_id, to_school_id=to_school.id,
+        to_school_name=to_school.name, moved_on=moved_on,
+        packet_json=json.dumps(packet, sort_keys=True, ensure_ascii=False),
+        attachment_ids=attachments, copy_ids=tuple(copy_ids), line_count=len(record.events),
+        earlier_count=len(earlier), call_count=calls,
+        referral_count=referrals, answer_count=answers)
+
+
+def check_transfer(child: Child, to_school: School, moved_on: dt.date, *,
+                   today: dt.date) -> None:
+    """Refused when `child`'s file cannot go to `to_school`: the receiving school is the child's
+    own or not on the portal, or has no designated safeguarding lead to receive it; the child
+    has not left yet (`moved_on` after `today`); or the file was already sent. Reads only, and
+    builds nothing: the choice of school is checked before the check page builds the file."""
     from .escalation import school_dsls
 
     problems = []
@@ -442,30 +473,6 @@ def plan_transfer(user: User, child: Child, to_school: School,
     if problems:
         raise Refused(*problems)
     check_writable(child)
-    record, redact = build_whole_file(user, child)
-    more, calls, referrals, answers = _more_lines(user, child, record, redact)
-    earlier, copy_ids = _earlier_lines(user, child)
-    file_ids = {a.id for e in record.events for a in e.attachments}
-    lines = [event_data(e, {i: str(i) for i in file_ids}) for e in record.events] + more + earlier
-    lines.sort(key=lambda line: line["at"] or "")
-    attachments = tuple(a.id for a in db.session.scalars(
-        attachments_visible_to(user).where(Attachment.id.in_(file_ids))
-        .order_by(Attachment.uploaded_at, Attachment.id))) if file_ids else ()
-    from_school = db.session.get(School, child.school_id)
-    packet = {
-        "version": PACKET_VERSION,
-        "from_school": from_school.name if from_school else "",
-        "child": _child_details(child),
-        "family_members": list(record.family_members),
-        "lines": lines,
-    }
-    return TransferPlan(
-        child_id=child.id, from_school_id=child.school_id, to_school_id=to_school.id,
-        to_school_name=to_school.name, moved_on=moved_on,
-        packet_json=json.dumps(packet, sort_keys=True, ensure_ascii=False),
-        attachment_ids=attachments, copy_ids=tuple(copy_ids), line_count=len(record.events),
-        earlier_count=len(earlier), call_count=calls,
-        referral_count=referrals, answer_count=answers)
 
 
 @dataclass(frozen=True)

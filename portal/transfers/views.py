@@ -103,8 +103,8 @@ def start(child_id: Any) -> Any:
         if to_school is None:
             abort(404)
         try:
-            svc.plan_transfer(user, child, to_school, form.moved_on.data,
-                              today=svc.today_for(_now()))
+            svc.check_transfer(child, to_school, form.moved_on.data,
+                               today=svc.today_for(_now()))
         except Refused as error:
             page_errors = show_problems(form, error)
         else:
