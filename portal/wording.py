@@ -125,11 +125,21 @@ def words_list(codes: Iterable[Any] | None, kind: str, empty: str = "") -> str:
     return sentence_list(worded[:1] + [mid_sentence(w) for w in worded[1:]], empty)
 
 
+# What ends a sentence in the scripts a DSL may type in: the full stop, "!", "?" and "…",
+# the ideographic full stop and its wide "!" and "?", the Arabic question mark, the Urdu full
+# stop and the Devanagari danda.
+_SENTENCE_ENDS: Final = (".", "!", "?", "\u2026", "\u3002", "\uff01", "\uff1f", "\u061f",
+                         "\u06d4", "\u0964")
+# What may close a sentence after its full stop: quotes and brackets ('He said "refer today."').
+_CLOSERS: Final = "\"'\u201d\u2019\u00bb)]\u300d\u300f\uff09"
+
+
 def sentence(text: str) -> str:
-    """`text` ending as a sentence: a full stop added unless it ends with one, "!" or "?" (a
-    reason typed with its own full stop got a second, a walk)."""
+    """`text` ending as a sentence: a full stop added unless it ends with one, "!" or "?",
+    in any script, or with one inside a closing quote or bracket (a reason typed with its own
+    full stop got a second, a walk; so did '"refer today."' and "今天转介。")."""
     text = text.rstrip()
-    return text if text.endswith((".", "!", "?", "\u2026")) else text + "."
+    return text if text.rstrip(_CLOSERS).endswith(_SENTENCE_ENDS) else text + "."
 
 
 def sentence_list(items: Iterable[str], empty: str = "") -> str:

@@ -19,6 +19,7 @@ from typing import Any, Final, NamedTuple, overload
 from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
 from ..names import WHOLE_NAME_CHARS, whole_name_char
+from ..wording import sentence
 
 
 def may_see_name(of: Child, in_file_of: Child, *, name_family: bool = True) -> bool:
@@ -376,7 +377,8 @@ def add_to_each(
     for child in children:
         others = [c for c in children if c.id != child.id]
         body = redact(text, others, child)
-        if others:
-            body += " Also involved: " + ", ".join(label(o, child) for o in others) + "."
+        if others:  # after the text's last sentence, ended once ("...tomorrow Also involved")
+            also = ", ".join(label(o, child) for o in others)
+            body = f"{sentence(body)} Also involved: {also}."
         add_entry(child, kind, body, author_id=author_id, incident=incident, source=source,
                   occurred_at=occurred_at)

@@ -42,7 +42,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from .. import audit, reads
+from .. import audit, reads, wording
 from ..clock import from_uk_local, later_than_now, uk_local
 from ..kept import kept
 from ..models import (
@@ -831,8 +831,8 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     db.session.add(record)
     db.session.flush()
 
-    text = (f"{label(data.route)} for incident {incident.reference}: {record_text(record)}. "
-            f"Recorded by {user.display_name}.")
+    text = (f"{label(data.route)} for incident {incident.reference}: "
+            f"{wording.sentence(record_text(record))} Recorded by {user.display_name}.")
     chronology.add_to_each([ic.child for ic in incident_children(incident)], "handing_over",
                            text, author_id=user.id, incident=incident, source=record,
                            occurred_at=record.happened_at)

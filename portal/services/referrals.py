@@ -306,7 +306,7 @@ def record_call(
         f"({authority.name}), {local_label(called_at)}, recorded by {user.display_name}. "
         # Each typed part ends as a sentence once ("...tomorrow.. Decision:", a walk).
         f"Spoke to: {wording.sentence(spoke_to)} Advice: {wording.sentence(advice)} "
-        f"Decision: {wording.sentence(decision)} Reasons: {reasons}",
+        f"Decision: {wording.sentence(decision)} Reasons: {wording.sentence(reasons)}",
         author_id=user.id, incident=incident, source=call, occurred_at=call.called_at)
     audit.record(audit.CONSULTATION_RECORDED, org_id=str(incident.school_id), actor_id=user.id,
                  object_type="consultation_call", object_id=call.id,

@@ -214,3 +214,29 @@ def test_the_name_a_child_goes_by_is_hidden_too(app) -> None:
     zara.preferred_name = "Zee"
     assert redact("Zee saw Dima", [dmitri], in_file_of=zara) == \
         f"Zee saw {dmitri.redacted_label}"
+
+
+def test_a_shared_line_ends_its_text_once_before_who_else_was_involved(app) -> None:
+    """A reason typed without a full stop ran on into "Also involved"; one typed with its own
+    inside a quote got a second."""
+    from portal.models import ChildRecordEntry, Incident, db
+    from portal.services.chronology import add_to_each
+
+    s = factories.school()
+    dsl = factories.user("dsl", org=s)
+    incident = Incident(school_id=s.id, reference="I0001", opened_by_id=dsl.id)
+    db.session.add(incident)
+    db.session.flush()
+    zara = factories.child(s, given="Zara", family="Quill")
+    omar = factories.child(s, given="Omar", family="Haddad")
+    endings = {"Reasons: refer today": "Reasons: refer today. Also involved",
+               'Advice: "refer today."': 'Advice: "refer today." Also involved',
+               "理由 今天转介。": "理由 今天转介。 Also involved"}
+    for typed in endings:
+        add_to_each([zara, omar], "consultation_call", typed, author_id=dsl.id,
+                    incident=incident, source=None, occurred_at=None)
+    lines = {(e.child_id, e.body) for e in
+             db.session.query(ChildRecordEntry).filter_by(kind="consultation_call")}
+    assert lines == {pair for ending in endings.values() for pair in (
+        (zara.id, f"{ending}: OH ({omar.reference})."),
+        (omar.id, f"{ending}: ZQ ({zara.reference})."))}

@@ -266,6 +266,11 @@ def test_refusals_keep_what_was_typed(app: Flask, client: FlaskClient) -> None:
     assert ok.status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
     assert ("No police reference yet: The officer will call back with a crime number.") in page
+    # Each child's chronology line ends the typed reason once, then who else was involved.
+    lines = [e.body for e in
+             db.session.query(ChildRecordEntry).filter_by(kind="handing_over").all()]
+    assert lines and all("with a crime number. Recorded by" in line and ".." not in line
+                         for line in lines)
 
 
 def test_a_correction_keeps_the_original_record(app: Flask, client: FlaskClient) -> None:
