@@ -60,6 +60,7 @@ from ..kept import kept
 from ..models import (
     Attachment,
     Child,
+    ChildRecordEntry,
     Concern,
     ConcernChild,
     ConsultationCall,
@@ -301,14 +302,27 @@ def _authority_names() -> dict[Any, str]:
     return out
 
 
-def _more_lines(user: User, child: Child, record: ChildFile,
-                redact: Callable[[str | None], str]) -> tuple[list[dict[str, Any]], int, int, int]:
-    """Calls, referrals with their answers for this child, and handovers of the incidents the
-    child is part of, as chronology lines (free text redacted as the file redacts it)."""
-    incidents = {e.id: e.incident_reference for e in record.events if e.kind == "incident"}
-    if not incidents:
-        return [], 0, 0, 0
-    ids = list(incidents)
+def _chronology_lines(child: Child, lines: Iterable[dict[str, Any]],
+                      sources: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The line of the packet (`lines`, the file's own) of the chronology entry each of
+    `sources` (calls, referrals, answers, handovers) has in `child`'s chronology: a record
+    already there goes once, not a second time as a line of its own (a walk: each call was
+    shown twice to the receiving school). A child added to an incident after a call has no
+    line for it: that call goes as a line of its own."""
+    wanted = list(sources)
+    if not wanted:
+        return {}
+    by_id = {line["id"]: line for line in lines}
+    entries = db.session.execute(select(ChildRecordEntry.source_id, ChildRecordEntry.id).where(
+        ChildRecordEntry.school_id == child.school_id, ChildRecordEntry.child_id == child.id,
+        ChildRecordEntry.source_id.in_(wanted)))
+    return {source: by_id[str(entry)] for source, entry in entries
+            if source is not None and str(entry) in by_id}
+
+
+def _records_about(user: User, child: Child, ids: list[uuid.UUID]) -> tuple[
+        list[ConsultationCall], list[Referral], list[ReferralResponse], list[RouteHandover]]:
+    """The calls, referrals, answers for `child` and handovers of the incidents `ids`."""
     calls = list(db.session.scalars(school_rows_visible_to(user, ConsultationCall)
                                     .where(ConsultationCall.incident_id.in_(ids))))
     referrals = list(db.session.scalars(referrals_visible_to(user)
@@ -319,12 +333,28 @@ def _more_lines(user: User, child: Child, record: ChildFile,
         if a.child_ref in (None, child.reference)]
     handovers = list(db.session.scalars(school_rows_visible_to(user, RouteHandover)
                                         .where(RouteHandover.incident_id.in_(ids))))
+    return calls, referrals, answers, handovers
+
+
+def _more_lines(user: User, child: Child, record: ChildFile, lines: list[dict[str, Any]],
+                redact: Callable[[str | None], str]) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Calls, referrals with their answers for this child, and handovers of the incidents the
+    child is part of, as chronology lines (free text redacted as the file redacts it), those
+    not already in the file's own `lines` (an answer's reasons, which its line there does not
+    hold, are added to that line)."""
+    incidents = {e.id: e.incident_reference for e in record.events if e.kind == "incident"}
+    if not incidents:
+        return [], 0, 0, 0
+    calls, referrals, answers, handovers = _records_about(user, child, list(incidents))
+    in_file = _chronology_lines(child, lines, [*(c.id for c in calls), *(r.id for r in referrals),
+                                               *(a.id for a in answers),
+                                               *(h.id for h in handovers)])
     names = _names([c.recorded_by_id for c in calls] + [r.sent_by_id for r in referrals]
                    + [a.recorded_by_id for a in answers] + [h.recorded_by_id for h in handovers])
     authorities = _authority_names()
-    lines = []
-    for call in calls:
-        lines.append(_line(
+    more = []
+    for call in (c for c in calls if c.id not in in_file):
+        more.append(_line(
             "call", call.called_at,
             f"Call to {authorities.get(call.local_authority_code, 'a consultation line')}",
             names.get(call.recorded_by_id),
@@ -332,28 +362,34 @@ def _more_lines(user: User, child: Child, record: ChildFile,
              ("Decision", redact(call.decision)), ("Reasons", redact(call.reasons))],
             incidents.get(call.incident_id)))
     by_referral = {r.id: r for r in referrals}
-    for referral in referrals:
-        lines.append(_line(
+    for referral in (r for r in referrals if r.id not in in_file):
+        more.append(_line(
             "referral", referral.sent_at,
             f"Referral to {authorities.get(referral.local_authority_id, 'a local authority')}",
             names.get(referral.sent_by_id), [], incidents.get(referral.incident_id)))
     for answer in answers:
+        reasons = redact(answer.reasons)
+        if answer.id in in_file:
+            if reasons:
+                in_file[answer.id]["items"].append(
+                    {"label": "Reasons", "text": reasons, "corrections": []})
+            continue
         referral = by_referral[answer.referral_id]
         outcome = REFERRAL_OUTCOME_LABELS.get(answer.outcome, wording.label(answer.outcome,
                                                                             "outcome"))
-        lines.append(_line(
+        more.append(_line(
             "answer", answer.recorded_at,
             f"Answer from {authorities.get(referral.local_authority_id, 'the authority')}: "
             f"{outcome}", names.get(answer.recorded_by_id),
-            [("Reasons", redact(answer.reasons))], incidents.get(referral.incident_id)))
-    for handover in handovers:
-        lines.append(_line(
+            [("Reasons", reasons)], incidents.get(referral.incident_id)))
+    for handover in (h for h in handovers if h.id not in in_file):
+        more.append(_line(
             "handover", handover.happened_at,
             ROUTE_LABELS.get(handover.route, "Handed over"), names.get(handover.recorded_by_id),
             [("Who was told", redact(handover.recipient or handover.force)),
              ("Reference", redact(handover.reference))],
             incidents.get(handover.incident_id)))
-    return lines, len(calls), len(referrals), len(answers)
+    return more, len(calls), len(referrals), len(answers)
 
 
 def _child_details(child: Child) -> dict[str, Any]:
@@ -417,10 +453,11 @@ def plan_transfer(user: User, child: Child, to_school: School,
     cannot go (`check_transfer`)."""
     check_transfer(child, to_school, moved_on, today=today)
     record, redact = build_whole_file(user, child)
-    more, calls, referrals, answers = _more_lines(user, child, record, redact)
-    earlier, copy_ids = _earlier_lines(user, child)
     file_ids = {a.id for e in record.events for a in e.attachments}
-    lines = [event_data(e, {i: str(i) for i in file_ids}) for e in record.events] + more + earlier
+    own = [event_data(e, {i: str(i) for i in file_ids}) for e in record.events]
+    more, calls, referrals, answers = _more_lines(user, child, record, own, redact)
+    earlier, copy_ids = _earlier_lines(user, child)
+    lines = own + more + earlier
     lines.sort(key=lambda line: line["at"] or "")
     attachments = tuple(a.id for a in db.session.scalars(
         attachments_visible_to(user).where(Attachment.id.in_(file_ids))
@@ -437,7 +474,7 @@ def plan_transfer(user: User, child: Child, to_school: School,
         child_id=child.id, from_school_id=child.school_id, to_school_id=to_school.id,
         to_school_name=to_school.name, moved_on=moved_on,
         packet_json=json.dumps(packet, sort_keys=True, ensure_ascii=False),
-        attachment_ids=attachments, copy_ids=tuple(copy_ids), line_count=len(record.events),
+        attachment_ids=attachments, copy_ids=tuple(copy_ids), line_count=len(own) + len(more),
         earlier_count=len(earlier), call_count=calls,
         referral_count=referrals, answer_count=answers)
 
