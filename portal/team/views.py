@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -124,15 +124,25 @@ def dashboard_panel(me: Any, now: dt.datetime) -> dict[str, Any]:
     events_found = sorted((e for e in found if e.at is not None),
                           key=lambda e: e.at, reverse=True)
     notices = []
+    # Each account's role as it was at each event, newest first from today's: an account
+    # added as staff and made a DSL since was listed "Account added" beside "(Designated
+    # safeguarding lead)" (a walk).
+    role_then: dict[uuid.UUID, str] = {}
     for e in events_found:
         u = people.get(uuid.UUID(e.object_id)) if e.object_id else None
         if u is None:
             continue
+        detail = e.detail or {}
+        role = role_then.setdefault(u.id, u.role)
         what = NOTICE_ACTIONS[e.action]
         if e.action == "admin.role_changed":
-            new_role = (e.detail or {}).get("new_role")
+            new_role = detail.get("new_role")
             what += f": now {ROLE_LABELS.get(str(new_role), str(new_role)).lower()}"
-        notices.append(Notice(at=e.at, what=what, who=onboarding.describe(u)))
+            role = role_then[u.id] = str(detail.get("old_role") or role)  # who they were
+        elif e.action == "admin.user_created":
+            role = str(detail.get("role") or role)
+        notices.append(Notice(at=e.at, what=what,
+                              who=onboarding.describe(replace(u, role=role))))
     return {"pending": pending, "notices": notices, "days": NOTICE_DAYS}
 
 

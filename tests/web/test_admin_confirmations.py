@@ -188,3 +188,10 @@ def test_making_a_safeguarding_lead_a_member_of_staff_asks_first(app, admin_clie
     db.session.commit()
     html = unescape(admin_client.get(f"/admin/users/{second.id}/role").get_data(as_text=True))
     assert "Make Olu Adeyemi-Hart a member of staff?" in html and "is the only" not in html
+    # A DSL still waiting for approval never read a file: nothing says "no longer" (a walk).
+    waiting = factories.user("dsl", org=school, display_name="Ines Waiting")
+    waiting.approval = "awaiting_peer"
+    db.session.commit()
+    html = unescape(admin_client.get(f"/admin/users/{waiting.id}/role").get_data(as_text=True))
+    assert "they cannot read children's files, concerns or referrals" in html
+    assert "no longer" not in html

@@ -330,6 +330,8 @@ def test_role_changes_to_dsl_follow_the_same_rules_and_dsls_are_told(app, admin_
     sign_in(d, existing)
     board = d.get("/dashboard").get_data(as_text=True)
     assert "Role changed by an administrator: now designated safeguarding lead" in board
+    # Named with the role they had then (a walk: today's role beside every older change).
+    assert "Tam Teacher (Member of staff). Role changed by an administrator" in board
     assert "Tam Teacher" in board
     # Declined: back to staff.
     page = d.get(f"/school/accounts/{changed.id}")
