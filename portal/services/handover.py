@@ -27,7 +27,7 @@ import json
 import re
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -368,6 +368,9 @@ class RouteState:
     sent_to: tuple[str, ...] = ()  # csc_referral: authorities the referral was sent to
     # csc_referral: authorities still owed that do not use the portal, (code, name) each
     outside: tuple[tuple[str, str], ...] = ()
+    # csc_referral: authorities still owed that use the portal, (code, name) each: sent from
+    # their hand-over page (the link went to "Who to call now", above the button, a walk)
+    on_portal: tuple[tuple[str, str], ...] = ()
 
     @property
     def can_record(self) -> bool:
@@ -420,7 +423,8 @@ def judge(route: str, *, involved: Sequence[Involved], referred: Collection[str]
                      "its own front door, then record the referral here")
         return RouteState(route, name, False, owed=owed,
                           missing=tuple(i.name for i in missing), sent_to=sent,
-                          outside=outside)
+                          outside=outside,
+                          on_portal=tuple((i.code, i.name) for i in missing if i.on_portal))
     if route in RECORDED_ROUTES:
         done = route in recorded
         return RouteState(route, name, done, owed="" if done else OWED[route])
@@ -650,8 +654,7 @@ def with_records(states: Sequence[RouteState], records: Sequence[RouteHandover],
             tuple(addenda.get(r.id, ()))))
     out = []
     for state in states:
-        out.append(RouteState(state.route, state.label, state.done, state.owed, state.missing,
-                              tuple(views.pop(state.route, [])), state.sent_to, state.outside))
+        out.append(replace(state, records=tuple(views.pop(state.route, []))))
     for route, rows in views.items():  # recorded, though not (or no longer) mandatory
         out.append(RouteState(route, label(route), True, records=tuple(rows)))
     return out

@@ -135,6 +135,10 @@ def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient
     for code in CODES:
         assert code not in words
     assert f"/incidents/{iid}/handing-over/police-report" in section
+    # The referral's link opens its hand-over page (it went to "Who to call now", a walk).
+    sends = re.findall(r'href="([^"]+)">Send the referral to ([^<]+)</a>', section)
+    assert sends == [(f"/incidents/{iid}/hand-over/derbyshire", "Derbyshire County Council")]
+    assert client.get(sends[0][0]).status_code == 200
 
     refer(client, iid)
     # The referral hands over children's social care, never the police.
