@@ -187,6 +187,11 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert "Amira Okonkwo" in html
     assert "pushed Amira at lunch" in html and "Early help" in html
     assert "Amira said BL (C0002) took her lunch money too." in html
+    # A number in a text is the sending school's: said once, above the chronology (a walk).
+    note = html_lib.unescape(html[html.index('data-testid="references-note"'):])
+    assert note.startswith('data-testid="references-note">Other children appear as their '
+                           "initials and reference number, in the texts too.")
+    assert "(Oakfield Academy unless the line says otherwise), not your school's" in note
     # Each text as typed: its line breaks kept and its direction its own.
     assert 'class="govuk-summary-list__value portal-pre" dir="ltr">Amira said BL' in html
     assert "Benedikt" not in html and "Larkspur" not in html
