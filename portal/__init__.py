@@ -94,7 +94,7 @@ def _template_loaders(app: Flask) -> None:
     from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
     from .govuk_widgets import Environment, fixed_tag
-    from .long_text import direction, folded
+    from .long_text import by_line, direction, folded
     from .row_urls import page_link, row_link
 
     app.jinja_environment = Environment  # before anything creates app.jinja_env
@@ -112,6 +112,7 @@ def _template_loaders(app: Flask) -> None:
     app.add_template_global(fixed_tag, "fixed_tag")
     app.add_template_global(folded, "folded_text")
     app.add_template_filter(direction, "text_dir")
+    app.add_template_filter(by_line, "by_line")
     app.add_template_global(row_link, "row_link")
     app.add_template_global(page_link, "page_link")
 

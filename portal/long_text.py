@@ -39,6 +39,23 @@ def direction(text: Any) -> str:
     return "rtl" if right * 2 > len(_LETTER.findall(value)) else "ltr"
 
 
+def by_line(text: Any) -> Markup:
+    """`text` escaped, each line in its own direction where its lines go different ways (an
+    Arabic line inside English reasons was laid out left to right with the rest, its full stop
+    at its start, a walk): such a line in a span of its own `dir`. Where every line goes one
+    way, the text as `escape` gives it (the element around it has that direction)."""
+    value = soft_str(text or "")
+    if value.isascii() or "\n" not in value:
+        return escape(value)
+    lines = value.split("\n")
+    ways = [direction(line) if line.strip() else "" for line in lines]
+    if len(set(ways) - {""}) < 2:
+        return escape(value)
+    return Markup("\n").join(
+        Markup(f'<span dir="{way}">{escape(line)}</span>') if way else escape(line)  # noqa: S704
+        for way, line in zip(ways, lines, strict=True))
+
+
 def folded(text: Any, testid: str = "", classes: str = "govuk-body",
            limit: int = LIMIT) -> Markup:
     """`text` as a paragraph, or folded after its opening lines with "Show all"."""
@@ -49,17 +66,17 @@ def folded(text: Any, testid: str = "", classes: str = "govuk-body",
     tested = f' data-testid="{escape(testid)}"' if testid else ""
     if len(value) <= limit + 80 and value.count("\n") < 6:
         return Markup(f'<p class="{kind} portal-pre" dir="{direction(value)}"{tested}>'  # noqa: S704
-                      f"{escape(value)}</p>")
+                      f"{by_line(value)}</p>")
     # Joined as Jinja's `join` would: text given as Markup stays Markup (not escaped twice).
     opening = (value[:0] + "\n").join(value[:limit].split("\n")[:5]).strip()
     way = direction(value)
     return Markup(  # noqa: S704 - every value escaped
         f'<div class="portal-folded"{tested}>\n'
-        f'  <p class="{kind} portal-pre" dir="{way}">{escape(opening)}…</p>\n'
+        f'  <p class="{kind} portal-pre" dir="{way}">{by_line(opening)}…</p>\n'
         '  <details class="govuk-details govuk-!-margin-bottom-2" data-testid="show-all">\n'
         '    <summary class="govuk-details__summary"><span class="govuk-details__summary-text">'
         'Show all<span class="govuk-visually-hidden"> of this text</span> '
         f'({len(value.split())} words)</span></summary>\n'
-        f'    <div class="govuk-details__text portal-pre" dir="{way}">{escape(value)}</div>\n'
+        f'    <div class="govuk-details__text portal-pre" dir="{way}">{by_line(value)}</div>\n'
         '  </details>\n'
         '</div>')

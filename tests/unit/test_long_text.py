@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from flask import Flask, render_template_string
 from jinja2 import Environment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from portal.long_text import direction, folded
+from portal.long_text import by_line, direction, folded
 
 # The macro as it was before portal/long_text.py (templates/_partials/long_text.html at ba2f4d7),
 # kept here as the oracle; its `dir="auto"` now the text's direction by most of its letters
@@ -96,3 +96,23 @@ def test_the_printed_file_takes_each_texts_direction(app: Flask) -> None:
                                       b="محمد filmed it on his phone.")
     arabic, english = html.split("|")
     assert arabic.count('dir="rtl"') == 2 and english.count('dir="ltr"') == 1
+
+
+def test_each_line_in_its_own_direction_where_lines_differ(app: Flask) -> None:
+    """An Arabic line inside reasons typed in English (a walk: laid out left to right with the
+    rest, its full stop at its start): that line in a span of its own direction, on the page,
+    folded or not, and in the printed file's paragraphs; text whose lines go one way as
+    before."""
+    mixed = "He said <sorry> & left.\nقال إنه آسف.\n\nThen he went home."  # noqa: RUF001
+    html = str(by_line(mixed))
+    assert html == ('<span dir="ltr">He said &lt;sorry&gt; &amp; left.</span>\n'
+                    '<span dir="rtl">قال إنه آسف.</span>\n\n'
+                    '<span dir="ltr">Then he went home.</span>')
+    assert html in str(folded(mixed))
+    assert '<span dir="rtl">قال إنه آسف.</span>' in str(folded(mixed * 30))
+    for one_way in ("A line.\nAnother <b>.", "قال.\nثم ذهب.", "محمد filmed it.\nZoë saw."):
+        assert str(by_line(one_way)) == str(escape(one_way))
+    with app.test_request_context():
+        printed = render_template_string(
+            '{% from "children/_text.html" import paragraphs %}{{ paragraphs(t) }}', t=mixed)
+    assert re.findall(r'dir="(\w+)"', printed) == ["ltr", "rtl", "ltr"]
