@@ -998,7 +998,7 @@ class _Builder:
         entries = loaded.entries
         standalone: list[Event] = []
         for entry in entries:
-            body = Item("body", _humanise(entry.kind) or "Entry", self.redact(entry.body))
+            body = Item("body", "What was recorded", self.redact(entry.body))
             owner = events.get(entry.source_id) if entry.source_id else None
             if owner is not None:
                 owner.notes.append(Item(

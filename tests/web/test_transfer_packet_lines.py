@@ -47,6 +47,9 @@ def test_each_call_referral_answer_and_handover_goes_once(
     call = _lines_about(lines, "Sam Patel, duty worker")
     assert len(call) == 1  # the call's chronology line, with everything typed
     assert "Advice: Refer today." in json.dumps(call, ensure_ascii=False)
+    # Its row is "What was recorded", not its heading again (a walk).
+    assert call[0]["heading"] == "Consultation call"
+    assert [item["label"] for item in call[0]["items"]] == ["What was recorded"]
     sent = _lines_about(lines, "handed over to")
     assert len(sent) == 1 and reference_for(referral.id) in json.dumps(sent)
     assert len([line for line in lines if line["heading"].startswith("Referral to ")]) == 0
