@@ -134,11 +134,13 @@ _SENTENCE_ENDS: Final = (".", "!", "?", "\u2026", "\u3002", "\uff01", "\uff1f", 
 _CLOSERS: Final = "\"'\u201d\u2019\u00bb)]\u300d\u300f\uff09"
 
 
-def sentence(text: str) -> str:
+def sentence(text: str | None) -> str:
     """`text` ending as a sentence: a full stop added unless it ends with one, "!" or "?",
     in any script, or with one inside a closing quote or bracket (a reason typed with its own
     full stop got a second, a walk; so did '"refer today."' and "今天转介。")."""
-    text = text.rstrip()
+    text = (text or "").rstrip()
+    if not text:
+        return ""  # nothing typed: no full stop standing alone
     return text if text.rstrip(_CLOSERS).endswith(_SENTENCE_ENDS) else text + "."
 
 

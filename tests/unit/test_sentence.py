@@ -17,7 +17,8 @@ from portal.wording import sentence
     ('She said "stop"', 'She said "stop".'),
     ("(Told by phone.)", "(Told by phone.)"),
     ("今天转介。", "今天转介。"), ("「やめて。」", "「やめて。」"),
+    ("", ""), ("  ", ""), (None, ""),
     ("هل هي بأمان؟", "هل هي بأمان؟"), ("वह डरी हुई थी।", "वह डरी हुई थी।"),
 ])
-def test_one_full_stop(text: str, out: str) -> None:
+def test_one_full_stop(text: str | None, out: str) -> None:
     assert sentence(text) == out

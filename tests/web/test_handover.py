@@ -438,6 +438,8 @@ def test_the_referral_tells_the_authority_what_was_already_handed_over(
     assert "Handed over: Report to the police . Reported to Derbyshire Constabulary" in " ".join(
         page.split())
     assert "Nothing recorded before the handover" not in page
+    # The reason typed with its own full stop ends once ("...crime number.. Recorded by").
+    assert "with a crime number. Recorded by" in page and ".." not in page
     assert "Handed over: Report to the police" in extract(packet_pdf(packet))
 
 
