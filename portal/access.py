@@ -646,11 +646,14 @@ _CHILD_RECORD_ROWS: Final[dict[type[Any], tuple[str, ...]]] = {
 # What the sending school may still finish after the send (R1: nothing lost or stuck): a
 # concern raised about the child (a walk: staff of the school the child had not yet left lost
 # their concern to "read-only") and dealing with it (services/triage.py), and handing over an
-# incident the child was in: a route recorded (services/handover.py), the referral sent, and
-# the authority's answer to it (services/referrals.py). Of the sent child's rows these paths
-# add only one chronology line each, of these kinds; only their insertion is let through.
+# incident the child was in: a call to the consultation line about it, a route recorded
+# (services/handover.py), the referral sent, and the authority's answer to it
+# (services/referrals.py; a walk lost a call typed about the incident's other child). Of the
+# sent child's rows these paths add only one chronology line each, of these kinds; only their
+# insertion is let through.
 # Decisions, parent contacts, notes and anything else about the child stay refused.
-_FINISHING_LINES: Final = frozenset({"concern_raised", "concern_triaged", "handing_over",
+_FINISHING_LINES: Final = frozenset({"concern_raised", "concern_triaged", "consultation_call",
+                                     "handing_over",
                                      "referral_sent", "referral_answered",
                                      # retention still runs on a sent copy
                                      "kept_after_review"})

@@ -118,7 +118,7 @@ def _reset_session() -> None:
         db.session.remove()
 
 
-def _posted() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+def posted() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """What was posted, in the order sent: text to show in boxes as (name, label, value), and
     choices (a ticked box, a picked option: short values with no spaces) to send back hidden."""
     shown, hidden = [], []
@@ -177,7 +177,7 @@ def _not_drawn() -> None:
 def _plain_page() -> tuple[str, int]:
     """Every posted text field in a box, and a form that sends them again. Drawn without the
     page layout's lookups if those fail too (the database may still be away)."""
-    shown, hidden = _posted() if request.method == "POST" else ([], [])
+    shown, hidden = posted() if request.method == "POST" else ([], [])
     context = {
         "message": MESSAGE if request.method == "POST" else READ_MESSAGE,
         "fields": shown,

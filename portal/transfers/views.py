@@ -21,6 +21,7 @@ from .. import access, audit, creating_form, notify, once, reads
 from ..access import can_record_incident, require
 from ..attachments import AttachmentStore
 from ..drafts import keeps_drafts
+from ..failures import posted
 from ..form_problems import show_problems
 from ..models import Child, School, User, db
 from ..refusal import Refused
@@ -60,8 +61,10 @@ def read_only(error: access.ReadOnlyFile) -> tuple[str, int]:
     """Any write to a sent file's record: the plain reason, nothing written."""
     db.session.rollback()
     # Only a form sent can have failed to save: a page opened says why it cannot be used.
+    saving = request.method not in ("GET", "HEAD")
+    # What was typed, shown back to copy (a walk lost a call's 2,600 characters here).
     return render_template("transfers/read_only.html", message=error.message,
-                           tried_to_save=request.method not in ("GET", "HEAD"),
+                           tried_to_save=saving, typed=posted()[0] if saving else [],
                            page_title="This file is read-only"), 409
 
 

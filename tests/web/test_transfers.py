@@ -145,6 +145,11 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert refused.status_code == 409
     assert "read-only" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Decision)) == 1
+    # What was typed is shown back to copy (a walk lost a call's 2,600 characters here).
+    kept = html_lib.unescape(refused.get_data(as_text=True))
+    assert "What you typed" in kept
+    assert '>A further assessment was agreed with the family.</div>' in kept
+    assert "csrf" not in kept[kept.index("What you typed"):].lower()
     # Its "send the file" page opened again says it was sent, to whom and when, in words
     # (walk 10: it answered 409 "Nothing was saved" to a GET); its form sent again is refused.
     again = client.get(f"/children/{w['amira'].id}/transfer")
@@ -462,6 +467,24 @@ def test_a_sent_copy_still_answers_a_request_but_takes_no_more_files(
     assert refused.status_code == 409
     assert "read-only" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ReceivedFile)) == 0
+
+
+def test_a_call_about_the_incident_is_still_recorded_after_one_childs_file_went(
+        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
+    """The incident goes on for the child still at the school: a call to the consultation line
+    about it is recorded, and the sent child's copy gets its line (handing over may finish)."""
+    w = world
+    sign_in(client, w["dana"])
+    _send(client, w)
+    at = dt.datetime(2026, 5, 14, 9, 15, tzinfo=dt.UTC)
+    referrals.record_call(w["incident"], w["dana"], authority_code="derbyshire", called_at=at,
+                          spoke_to="Sam Duty, duty social worker",
+                          advice="Refer Benedikt today", decision="Refer today",
+                          reasons="He took money from a younger child", now=at)
+    db.session.commit()
+    lines = db.session.scalars(select(ChildRecordEntry.child_id).where(
+        ChildRecordEntry.kind == "consultation_call")).all()
+    assert sorted(map(str, lines)) == sorted([str(w["amira"].id), str(w["ben"].id)])
 
 
 def test_a_sent_file_says_so_on_opening_and_send_pressed_twice_goes_to_the_transfer(
