@@ -139,6 +139,11 @@ def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient
     sends = re.findall(r'href="([^"]+)">Send the referral to ([^<]+)</a>', section)
     assert sends == [(f"/incidents/{iid}/hand-over/derbyshire", "Derbyshire County Council")]
     assert client.get(sends[0][0]).status_code == 200
+    # The routes at the top lead there too: the police report's form itself, the referral to
+    # "Handing over" (not "Who to call now", above the buttons).
+    routes = page[:page.index('data-testid="handing-over"')]
+    assert f'href="/incidents/{iid}/handing-over/police-report">Record the police report' in routes
+    assert 'href="#handing-over">Hand over to the local authority' in routes
 
     refer(client, iid)
     # The referral hands over children's social care, never the police.
