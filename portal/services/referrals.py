@@ -638,6 +638,8 @@ def _answer_in_chronologies(referral: Referral, response: ReferralResponse, user
     when = (f" for {local_label(strategy_meeting_at)}"
             if strategy_meeting_at is not None else "")
     by = answered_by(user, la)
+    # With the authority's reasons: the child's file said only the outcome (a walk).
+    reasons = f" Reasons: {wording.sentence(response.reasons)}" if response.reasons else ""
     for _, child in incident_children(incident):
         if child_ref and child.reference != child_ref:
             continue  # an answer for another child of the referral
@@ -646,7 +648,7 @@ def _answer_in_chronologies(referral: Referral, response: ReferralResponse, user
             f"{la_name} answered referral {reference_for(referral.id)} about incident "
             f"{incident.reference}"
             f"{', for this child' if child_ref else ', for every child in it'}: "
-            f"{OUTCOMES[outcome]}{when}. Answered by {by}.",
+            f"{OUTCOMES[outcome]}{when}. Answered by {by}.{reasons}",
             author_id=user.id, incident=incident, source=response, occurred_at=now)
 
 

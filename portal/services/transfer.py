@@ -340,8 +340,8 @@ def _more_lines(user: User, child: Child, record: ChildFile, lines: list[dict[st
                 redact: Callable[[str | None], str]) -> tuple[list[dict[str, Any]], int, int, int]:
     """Calls, referrals with their answers for this child, and handovers of the incidents the
     child is part of, as chronology lines (free text redacted as the file redacts it), those
-    not already in the file's own `lines` (an answer's reasons, which its line there does not
-    hold, are added to that line)."""
+    not already in the file's own `lines` (an answer's reasons are added to its line there
+    when that line does not hold them: one written before they were)."""
     incidents = {e.id: e.incident_reference for e in record.events if e.kind == "incident"}
     if not incidents:
         return [], 0, 0, 0
@@ -370,9 +370,10 @@ def _more_lines(user: User, child: Child, record: ChildFile, lines: list[dict[st
     for answer in answers:
         reasons = redact(answer.reasons)
         if answer.id in in_file:
-            if reasons:
-                in_file[answer.id]["items"].append(
-                    {"label": "Reasons", "text": reasons, "corrections": []})
+            items = in_file[answer.id]["items"]
+            # (lines written before the line held the reasons: added to it)
+            if reasons and not any(reasons in item["text"] for item in items):
+                items.append({"label": "Reasons", "text": reasons, "corrections": []})
             continue
         referral = by_referral[answer.referral_id]
         outcome = REFERRAL_OUTCOME_LABELS.get(answer.outcome, wording.label(answer.outcome,

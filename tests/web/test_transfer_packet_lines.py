@@ -54,7 +54,10 @@ def test_each_call_referral_answer_and_handover_goes_once(
     assert len(sent) == 1 and reference_for(referral.id) in json.dumps(sent)
     assert len([line for line in lines if line["heading"].startswith("Referral to ")]) == 0
     answer = _lines_about(lines, "A strategy meeting for Mia")
-    assert len(answer) == 1  # the answer's line in the chronology, with its reasons added
+    assert len(answer) == 1  # the answer's line in the chronology, with its reasons
+    assert json.dumps(answer, ensure_ascii=False).count("A strategy meeting for Mia") == 1
+    assert ("Reasons: A strategy meeting for Mia: the school should keep the safety plan."
+            in answer[0]["items"][0]["text"])
     assert "answered referral" in json.dumps(answer, ensure_ascii=False)
     assert not _lines_about(lines, "Council: Strategy meeting arranged")
     # What followed the meeting (no chronology line of its own) goes as its own lines.
