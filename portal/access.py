@@ -145,9 +145,25 @@ def _active(user: Any) -> bool:
                 and getattr(user, "approval", "approved") == "approved")
 
 
+def acting_role(user: Any) -> str | None:
+    """The role `user` acts in now: their own, once approved; while their change of role from
+    member of staff awaits approval, staff's (a teacher made a DSL could not raise a concern
+    until a colleague approved it, a walk); None for an account not in use."""
+    if user is None or not getattr(user, "active", False) or getattr(user, "id", None) is None:
+        return None
+    approval = getattr(user, "approval", "approved")
+    if approval == "approved":
+        return cast(str, user.role)
+    if approval in ("awaiting_peer", "awaiting_admin") and \
+            getattr(user, "previous_role", None) == STAFF:
+        return STAFF
+    return None
+
+
 def _school_of(user: Any, *roles: str) -> uuid.UUID | None:
-    """The user's school id if they are active, hold one of `roles` and the school is active."""
-    if not _active(user) or user.role not in roles or user.school_id is None:
+    """The user's school id if they act in one of `roles` (`acting_role`) and the school is
+    active."""
+    if acting_role(user) not in roles or user.school_id is None:
         return None
     school = db.session.get(School, user.school_id)
     if school is None or not school.active:

@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from .. import clock, drafts, token_pages
+from .. import access, clock, drafts, token_pages
 from ..extensions import limiter
 from ..form_problems import show_problems
 from ..models import ROLE_LABELS, db
@@ -305,11 +305,13 @@ def home() -> str:
         "la_adviser": ("referrals.inbox", "Your inbox"),
     }
     waiting = onboarding.status_text(user) if not user.approved else None
-    if user.role in future and not waiting:
-        endpoint, text = future[user.role]
+    acting = access.acting_role(user)  # staff's while a change to DSL awaits approval
+    if acting in future:
+        endpoint, text = future[acting]
         if endpoint in current_app.view_functions:
             links.insert(0, {"text": text, "href": url_for(endpoint)})
     return render_template(
         "auth/home.html", page_title="Home", role_label=ROLE_LABELS.get(user.role, user.role),
         org_name=org.name if org else "Whole portal", links=links, waiting=waiting,
+        still_staff=bool(waiting) and acting == "staff",
     )

@@ -394,7 +394,7 @@ def concerns_raised_by(user: User) -> list[Concern]:
 def record_view(user: User, concern: Concern, *, now: dt.datetime | None = None) -> None:
     """Audit a reading; the first by a DSL of the school marks the concern opened (an urgent
     concern no DSL has opened is escalated: docs/mail.md)."""
-    if (concern.dsl_opened_at is None and user.role == "dsl"
+    if (concern.dsl_opened_at is None and access.can_record_incident(user)
             and user.school_id == concern.school_id):
         concern.dsl_opened_at = now or clock.now()
     audit.record(audit.CONCERN_VIEWED, org_id=str(concern.school_id), actor_id=user.id,
