@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from .. import access
 from ..crypto import KeyShredded
 from ..static_files import page_url
 
@@ -91,9 +92,12 @@ def navigation(app: Flask) -> None:
         req = request._get_current_object()  # type: ignore[attr-defined]
         # A page not found (or refused) belongs to no section: nothing is marked on it.
         failed = bool(req.environ.get(_ERROR_PAGE))
-        section = None if failed else section_of(user.role, req.endpoint)
+        # The pages of the role the user acts in: none for an account not in use yet, staff's
+        # for a member of staff whose change to DSL awaits approval (`access.acting_role`).
+        role = access.acting_role(user) or ""
+        section = None if failed else section_of(role, req.endpoint)
         items = []
-        for endpoint, text, _ in NAVIGATION.get(user.role, []):
+        for endpoint, text, _ in NAVIGATION.get(role, []):
             if endpoint in app.view_functions:
                 href = page_url(endpoint)
                 # The entry's own page is "current" (aria-current="page"), a page of its

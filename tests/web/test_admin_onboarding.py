@@ -330,6 +330,8 @@ def test_role_changes_to_dsl_follow_the_same_rules_and_dsls_are_told(app, admin_
     # and reading it back does not count as a DSL having opened it.
     home = t.get("/home").get_data(as_text=True)
     assert 'href="/concerns/new"' in home and "you can still raise a concern" in home
+    nav = home[home.index("<nav"):home.index("</nav>")]
+    assert 'href="/concerns/new"' in nav and 'href="/dashboard"' not in nav  # staff's pages
     sent = post_form(t, good_fields(child_ids=[str(ids["child_id"])]))
     assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
     raised = db.session.scalar(select(Concern).where(Concern.raised_by_id == staff.id))
