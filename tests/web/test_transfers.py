@@ -103,6 +103,9 @@ def _send(client: FlaskClient, w: dict[str, Any], child: Any = None, school: Any
     assert confirm.status_code == 200
     html = confirm.get_data(as_text=True)
     assert "Check what will be sent" in html
+    # A child the roll still lists is said to be (a walk sent one), and it can be called off.
+    assert ('data-testid="still-on-roll"' in html) == (child.roll_status == "on_roll")
+    assert f'href="/children/{child.id}">Cancel: do not send the file' in html
     assert "1 attached file" in html and school.name in html
     assert f"school number {school.urn}" in html  # two schools of one name told apart
     before = db.session.scalar(select(func.count()).select_from(FileTransfer))
