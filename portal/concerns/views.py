@@ -418,6 +418,8 @@ def view(concern_id: Any) -> str:
         sent=wording.when(concern.submitted_at),
         occurred=wording.day(concern.occurred_on) if concern.occurred_on else "Not given",
         state=_state(concern), own=concern.raised_by_id == user.id,
+        # A DSL's actions only for one who acts as a DSL (not one awaiting approval: 404s)
+        as_dsl=can_record_incident(user),
         just_sent=just_sent, alert=alert[0] if alert else None,
     )
 

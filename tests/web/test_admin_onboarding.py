@@ -336,7 +336,10 @@ def test_role_changes_to_dsl_follow_the_same_rules_and_dsls_are_told(app, admin_
     assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
     raised = db.session.scalar(select(Concern).where(Concern.raised_by_id == staff.id))
     assert raised is not None
-    assert t.get(sent.headers["Location"]).status_code == 200
+    mine = t.get(sent.headers["Location"])
+    assert mine.status_code == 200  # their concern, without a DSL's actions (they 404)
+    assert "Decide what happens" not in mine.get_data(as_text=True)
+    assert "Start an incident" not in mine.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Concern, raised.id).dsl_opened_at is None
     # The DSL is told by email and on the dashboard.
