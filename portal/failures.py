@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,6 +58,11 @@ RETRY_AFTER_SECONDS = 5
 _REPLAYING = "portal_replaying_failed_save"
 # Posted fields never shown back (the form token, buttons, keys the page makes itself).
 _NOT_SHOWN = {"csrf_token", "submit", "rescue_key", "submission_key"}
+# A choice or a value the page made, not text typed: a code, a number, an id, a digest (letters,
+# digits and "-_=.:" with no space; a walk saw "Digest 364a2426dcf9..." among what was typed).
+# Text in a script written without spaces is typed text however short ("他今天又说了", which
+# was taken for a choice and left out).
+_TOKEN = re.compile(r"[A-Za-z0-9_\-=.:]+")
 
 
 class ReplayWrote(RuntimeError):
@@ -120,12 +126,13 @@ def _reset_session() -> None:
 
 def posted() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """What was posted, in the order sent: text to show in boxes as (name, label, value), and
-    choices (a ticked box, a picked option: short values with no spaces) to send back hidden."""
+    choices (a ticked box, a picked option, the page's own values: `_TOKEN`) to send back
+    hidden."""
     shown, hidden = [], []
     for name, value in request.form.items(multi=True):
         if name in _NOT_SHOWN or not value.strip():
             continue
-        if len(value) <= 40 and not any(ch.isspace() for ch in value):
+        if _TOKEN.fullmatch(value):
             hidden.append((name, value))
         else:
             label = name.replace("_", " ").replace("-", " ").strip().capitalize()
