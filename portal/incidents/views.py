@@ -603,8 +603,18 @@ def decide(incident_id: uuid.UUID) -> Any:
     form = DecisionForm()
     form.route.choices = [("", "Not about a route")] + [
         (r, ROUTE_LABELS.get(r, r) + (" (must)" if r in mandatory else "")) for r in routes]
+    involved = svc.incident_children(incident)
+    # A child whose file went to their new school is not offered: a decision about them would
+    # be refused only once typed (a walk); said under the list instead.
+    sent = access.sent_away(ic.child_id for ic in involved)
     form.child.choices = [("", "Not about one child")] + [
-        (str(ic.child_id), svc.child_label(ic.child)) for ic in svc.incident_children(incident)]
+        (str(ic.child_id), svc.child_label(ic.child)) for ic in involved
+        if ic.child_id not in sent]
+    if sent:
+        form.child.description = (
+            f"{form.child.description}. Not listed, as their file was sent to their new "
+            "school: " + wording.sentence_list(svc.child_label(ic.child) for ic in involved
+                                               if ic.child_id in sent))
     if request.method == "GET":
         form.route.data = request.args.get("route", "")
         form.child.data = request.args.get("child", "")
@@ -641,6 +651,9 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     row = next((r for r in svc.incident_children(incident) if r.child_id == person.id), None)
     if row is None:
         abort(404)
+    # A file sent away says so on opening, not after the form is typed (a walk reached it by
+    # its address; the incident page hides its link).
+    access.check_writable(person)
     form = ParentsForm()
     # The child's parents and carers from the school roll: the DSL chooses who was told.
     carers = roll.contacts_for(person)

@@ -142,6 +142,16 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     page = client.get(f"/children/{w['amira'].id}").get_data(as_text=True)
     assert "sent to Brookside Primary" in page and "read-only" in page
     form = client.get(f"/incidents/{w['incident'].id}/decisions/new")
+    # The decision's form does not offer her, and says why (a walk typed one, then refused).
+    offered = html_lib.unescape(form.get_data(as_text=True))
+    assert f'value="{w["amira"].id}"' not in offered and f'value="{w["ben"].id}"' in offered
+    assert ("Not listed, as their file was sent to their new school: Amira Okonkwo"
+            in offered)
+    # Her parents' form, reached by its address, says so on opening (not once typed).
+    parents = client.get(f"/incidents/{w['incident'].id}/children/{w['amira'].id}/parents")
+    assert parents.status_code == 409 and "read-only" in parents.get_data(as_text=True)
+    assert "Nothing was saved" not in parents.get_data(as_text=True)
+    # A page opened before the send still names her: refused, what was typed shown back.
     refused = client.post(f"/incidents/{w['incident'].id}/decisions/new", data={
         "csrf_token": csrf_from(form), "kind": "early_help", "child": str(w["amira"].id),
         "reasons": "A further assessment was agreed with the family."})
