@@ -378,3 +378,30 @@ def test_the_summary_joins_its_lists_mid_sentence_and_sets_what_happened_as_body
     assert "govuk-body-s" not in what  # the summary's other answers are body text too
     pdf = _pdf_text(other_client.get(f"/referrals/{referral.id}/packet.pdf").get_data())
     assert f"What made it serious {serious}" in pdf and f"What kind {kinds}" in pdf
+
+
+def test_a_calls_typed_lines_keep_their_breaks_and_each_its_direction(
+        other_client: FlaskClient, world: dict[str, Any]) -> None:
+    """A walk: advice typed as an English line then an Arabic one ran together on one line,
+    the English without its full stop and the Arabic one's at its wrong end."""
+    w = world
+    packet = json.loads(json.dumps(V1_PACKET))
+    packet["school_actions"]["consultation_calls"] = [{
+        "called_at": "2026-11-20T18:40:00Z", "local_authority": "derbyshire",
+        "recorded_by": "Dana Lead", "spoke_to": "Sam Duty, duty social worker",
+        "advice": "Make a referral today\nقدموا إحالة اليوم", "decision": "Refer today.",  # noqa: RUF001
+        "reasons": "Her age"}]
+    referral = Referral(id=uuid.uuid4(), incident_id=w["incident"].id,
+                        school_id=w["school"].id, local_authority_id=w["derbyshire"].id,
+                        convening=True, state="sent", schema_version=1,
+                        sent_by_id=w["dsl"].id, sent_at=NOW)
+    referral.packet = json.dumps(packet)
+    db.session.add(referral)
+    db.session.commit()
+    sign_in(other_client, w["adviser"])
+    html = other_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    call = html[html.index('<p class="govuk-body portal-lines">Call to'):]
+    call = call[:call.index("</p>")]
+    assert ('Advice: <span dir="ltr">Make a referral today</span>\n'
+            '<span dir="rtl">قدموا إحالة اليوم.</span> Decision: Refer today. '
+            "Reasons: Her age.") in call
