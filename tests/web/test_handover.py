@@ -533,3 +533,19 @@ def test_a_route_handed_over_says_when_and_to_whom_instead_of_the_links(
     assert "Handed over" in police
     assert "Reported to Derbyshire Constabulary on 17 November 2026 at 11:00am" in police
     assert "Record the police report" not in police and "/handing-over/" not in police
+
+
+def test_a_police_report_to_consider_opens_its_own_form(app: Flask, client: FlaskClient) -> None:
+    """A walk: "Record that you took this route: Report to the police" opened a general
+    decision form (with a review date) when the route was one to consider; the police report
+    has a form of its own."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = incident(client, w, features=[], crime_suspected="y")
+    assert "police" not in mandatory(iid)
+    page = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    routes = page[:page.index('data-testid="handing-over"')] \
+        if 'data-testid="handing-over"' in page else page
+    assert "Report to the police" in visible(routes)  # to consider: a crime, a child over 10
+    assert f'href="/incidents/{iid}/handing-over/police-report">Record the police report' in routes
+    assert "decisions/new?route=police&amp;kind=handed_over" not in routes
