@@ -498,6 +498,10 @@ def test_a_call_about_the_incident_is_still_recorded_after_one_childs_file_went(
     lines = db.session.scalars(select(ChildRecordEntry.child_id).where(
         ChildRecordEntry.kind == "consultation_call")).all()
     assert sorted(map(str, lines)) == sorted([str(w["amira"].id), str(w["ben"].id)])
+    # Her page says which lines may still be added to the read-only copy (a walk: "read-only",
+    # then a call's line in it).
+    said = html_lib.unescape(client.get(f"/children/{w['amira'].id}").get_data(as_text=True))
+    assert "an incident's calls to the consultation line, its handing over" in said
 
 
 def test_a_sent_file_says_so_on_opening_and_send_pressed_twice_goes_to_the_transfer(
