@@ -366,6 +366,27 @@ def _queue_peer_notice(user_id: uuid.UUID, kind: str) -> uuid.UUID | None:
                              object_type="user", object_id=user.id, detail={"kind": kind})
 
 
+def _queue_approved_notice(user_id: uuid.UUID) -> uuid.UUID | None:
+    """The person whose account (or change of role) is now approved: told they can sign in and
+    use it (the waiting page said "once you have been told", and nobody told them, a walk).
+    Not an account still to be set up: its set-up link says what to do."""
+    from .models import ROLE_LABELS
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise LookupError("no such user")
+    org = user.school or user.local_authority
+    if org is None or user.approval != "approved" or user.setup_pending or not user.active:
+        return None
+    body = _render("email/account_approved.txt", {
+        "org_name": org.name, "role": ROLE_LABELS.get(user.role, user.role),
+        "link": _link("auth.sign_in")})
+    return mail_outbox.queue(
+        [_plain_message(user.email, "Your safeguarding portal account is approved", body)],
+        org_id=user.org_id, kind="account_approved", audit_ok=audit.ACCOUNT_HOLDER_TOLD,
+        audit_failed=audit.ACCOUNT_HOLDER_TELL_FAILED, object_type="user", object_id=user.id)
+
+
 def queue_account_mail(out: Any) -> list[uuid.UUID]:
     """Queue everything an onboarding operation collected (`services.onboarding.Outgoing`) in
     the caller's transaction; the batches to `deliver_now` after the commit."""
@@ -374,6 +395,10 @@ def queue_account_mail(out: Any) -> list[uuid.UUID]:
         batch = _queue_peer_notice(user_id, kind)
         if batch is not None:
             batches.append(batch)
+        if kind in ("approved", "confirmed"):
+            batch = _queue_approved_notice(user_id)
+            if batch is not None:
+                batches.append(batch)
     return batches
 
 

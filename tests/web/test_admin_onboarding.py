@@ -195,13 +195,19 @@ def test_a_new_dsl_sees_nothing_until_a_dsl_of_the_school_approves(app, admin_cl
     assert d.post(f"/school/accounts/{new.id}/approve",
                   data={"csrf_token": csrf_from(page)}).status_code == 302
     assert _user("new.dsl@example.test").approval == "approved"
+    # They are told (their waiting page said "once you have been told", and nobody did).
+    told = [m for m in _mail_to("new.dsl@example.test")
+            if m["Subject"] == "Your safeguarding portal account is approved"]
+    assert len(told) == 1
+    assert "You are now a designated safeguarding lead." in told[0].get_content()
+    assert "/sign-in" in told[0].get_content()
     assert c.get(f"/children/{ids['child_id']}").status_code == 200
     assert c.get(f"/incidents/{ids['incident_id']}").status_code == 200
     # No email of any of this names a child of the school.
     assert all("Wilhelmina" not in m.get_content() for m in notify.outbox())
     actions = _actions(new.id)
     for expected in ("admin.user_created", "account.setup_link_sent", "account.peers_told",
-                     "account.setup_completed", "account.approved"):
+                     "account.setup_completed", "account.approved", "account.holder_told"):
         assert expected in actions, expected
 
 
