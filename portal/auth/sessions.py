@@ -83,6 +83,8 @@ def current_row() -> AuthSession | None:
             session.pop(SESSION_KEY, None)
         if state in ("idle", "expired"):
             g.session_lapsed = state  # the sign-in page says why (`_unauthorized`)
+        elif state == "revoked" and row is not None and row.revoked_reason in _CHANGED:
+            g.session_lapsed = "changed"  # (a walk: a role change signed out without a word)
         row = None
     g.auth_row = row
     return row
@@ -194,7 +196,12 @@ def _unauthorized() -> Any:
     return redirect(url_for("auth.sign_in"))
 
 
+# Sessions ended because the account itself changed (services/onboarding.py, accounts.py).
+_CHANGED: Final = frozenset({"role_changed", "declined", "totp_reset"})
+
 LAPSED_MESSAGES: Final = {
+    "changed": ("You were signed out because your account was changed: its role, or its "
+                "authenticator app. Sign in again to carry on."),
     "idle": ("You were signed out because nothing was done for a while. Anything you typed "
              "on a form has been kept: sign in to carry on."),
     "expired": ("You were signed out because you had been signed in for a long time. Anything "

@@ -325,7 +325,10 @@ def test_role_changes_to_dsl_follow_the_same_rules_and_dsls_are_told(app, admin_
     changed = _user("teacher@example.test")
     assert changed.role == "dsl" and changed.approval == "awaiting_peer"
     assert changed.previous_role == "staff"
-    # Their staff session ended (it was signed in without a code); signed in again, nothing.
+    # Their staff session ended (it was signed in without a code), saying why (a walk: it
+    # landed on "Sign in" without a word); signed in again, nothing.
+    said = t.get("/home", follow_redirects=True).get_data(as_text=True)
+    assert "You were signed out because your account was changed" in said
     assert not signed_in(t)
     t = app.test_client()
     sign_in(t, changed)
