@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
+from ..crypto import normalise_for_index
 from ..date_input import DateBoxes, DateReading, date_parts, read_date_parts
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
@@ -262,6 +263,8 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
             ok = False
         if typed is not None:
             added.append(typed)
+        added = [c for i, c in enumerate(added)
+                 if not any(same_new_child(c, earlier) for earlier in added[:i])]
 
         what = self.what_happened.data or ""
         if not what.strip():
@@ -350,6 +353,15 @@ def child_label(child: Child) -> str:
     """A search match or chosen child: name, reference and year of birth only."""
     born = f"born {child.dob.year}" if child.dob else "date of birth not known"
     return f"{child.full_name} ({child.reference}), {born}"
+
+
+def same_new_child(a: NewChild, b: NewChild) -> bool:
+    """The same child added twice to one concern (a draft put back, then the child added or
+    typed again: a walk made two records): the same names, as the roll's search compares
+    them, and the same date of birth."""
+    return a.dob == b.dob and all(
+        normalise_for_index(x) == normalise_for_index(y)
+        for x, y in ((a.given_name, b.given_name), (a.family_name, b.family_name)))
 
 
 def new_child_value(child: NewChild) -> str:

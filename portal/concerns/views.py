@@ -47,7 +47,9 @@ from .forms import (
     child_label,
     form_from,
     new_child_value,
+    parse_new_child,
     posted_fields,
+    same_new_child,
 )
 
 SIGNED_OUT_SAVED: Final = drafts.SIGNED_OUT_SAVED
@@ -284,8 +286,13 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
         if maybe:  # "Is it one of these children?" before a second record is made
             return _ask_about_duplicates(user, fields, maybe, now)
     if child is not None:
-        fields["new_children"] = [*list(fields.get("new_children") or []),
-                                  new_child_value(child)]
+        added = list(fields.get("new_children") or [])
+        # The same child added twice (a draft put back, then added again: a walk made two
+        # records) is on the list once.
+        if not any(same_new_child(child, other) for other in map(parse_new_child, added)
+                   if other is not None):
+            added.append(new_child_value(child))
+        fields["new_children"] = added
         for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
             fields.pop(name, None)
     draft = service.save_draft(user, fields, now=now)

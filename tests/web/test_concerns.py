@@ -449,3 +449,29 @@ def test_a_dsl_can_start_an_incident_from_the_concern_page(app, client) -> None:
     page = client.get(f"/concerns/{concern.id}").get_data(as_text=True)
     assert f"/incidents/new?concern={concern.id}" in page
     assert "Start an incident from this concern" in page
+
+
+def test_the_same_new_child_added_twice_is_one_child(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """A walk: a draft put back with its new child listed, the child added again (or left
+    typed in the boxes), and sent: two records of one child."""
+    sign_in(client, world.staff)
+    token = csrf_from(client.get("/concerns/new"))
+    added = post_form(client, good_fields(new_given="Zorvek", new_family="Quillfeather",
+                                          new_dob=["3", "3", "2014"]), "add_child", token)
+    pending = html.unescape(re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
+                                      added.get_data(as_text=True)).group(1))
+    again = post_form(client, good_fields(new_children=[pending], new_given="ZORVEK",
+                                          new_family="quillfeather", new_dob=["3", "3", "2014"]),
+                      "add_child", token)
+    listed = re.findall(r'name="new_children" type="checkbox" value="([^"]+)"',
+                        again.get_data(as_text=True))
+    assert len(listed) == 1
+    sent = post_form(client, good_fields(new_children=[pending], new_given="Zorvek",
+                                         new_family="Quillfeather", new_dob=["3", "3", "2014"]),
+                     "submit", token)
+    assert sent.status_code == 302, page(sent)
+    concern = db.session.scalar(select(Concern))
+    assert concern is not None
+    assert [link.child.full_name for link in concern.children] == ["Zorvek Quillfeather"]
