@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -26,6 +27,7 @@ from ..form_problems import show_problems
 from ..models import Child, School, User, db
 from ..refusal import Refused
 from ..rules.school_days import Term
+from ..safe_redirect import safe_next
 from ..services import referrals as referral_service
 from ..services import transfer as svc
 from ..services.children import label_for_dsl
@@ -65,7 +67,16 @@ def read_only(error: access.ReadOnlyFile) -> tuple[str, int]:
     # What was typed, shown back to copy (a walk lost a call's 2,600 characters here).
     return render_template("transfers/read_only.html", message=error.message,
                            tried_to_save=saving, typed=posted()[0] if saving else [],
-                           page_title="This file is read-only"), 409
+                           back=_came_from(), page_title="This file is read-only"), 409
+
+
+def _came_from() -> str | None:
+    """The page of this site the browser came from (the form, the incident), to go back to
+    (a walk: the refusal offered the home page only)."""
+    came = urlsplit(request.referrer or "")
+    if came.netloc != request.host:
+        return None
+    return safe_next(came.path + (f"?{came.query}" if came.query else ""))
 
 
 # ---------------------------------------------------------------------------------------------
