@@ -324,16 +324,22 @@ V1_PACKET = {
 }
 
 
-def test_a_version_1_packet_still_reads(
-        other_client: FlaskClient, world: dict[str, Any]) -> None:
-    w = world
+def _stored(w: dict[str, Any], packet: dict[str, Any]) -> Referral:
+    """A referral of version 1 sent with `packet`, as the portal stored it then."""
     referral = Referral(id=uuid.uuid4(), incident_id=w["incident"].id,
                         school_id=w["school"].id, local_authority_id=w["derbyshire"].id,
                         convening=True, state="sent", schema_version=1,
                         sent_by_id=w["dsl"].id, sent_at=NOW)
-    referral.packet = json.dumps(V1_PACKET)
+    referral.packet = json.dumps(packet)
     db.session.add(referral)
     db.session.commit()
+    return referral
+
+
+def test_a_version_1_packet_still_reads(
+        other_client: FlaskClient, world: dict[str, Any]) -> None:
+    w = world
+    referral = _stored(w, V1_PACKET)
     sign_in(other_client, w["adviser"])
     page = other_client.get(f"/referrals/{referral.id}")
     html = page.get_data(as_text=True)
@@ -357,13 +363,7 @@ def test_the_summary_joins_its_lists_mid_sentence_and_sets_what_happened_as_body
     packet = json.loads(json.dumps(V1_PACKET))
     packet["incident"]["types"] = ["sexual_harassment", "upskirting"]
     packet["incident"]["features"] = ["coercion", "distributed"]
-    referral = Referral(id=uuid.uuid4(), incident_id=w["incident"].id,
-                        school_id=w["school"].id, local_authority_id=w["derbyshire"].id,
-                        convening=True, state="sent", schema_version=1,
-                        sent_by_id=w["dsl"].id, sent_at=NOW)
-    referral.packet = json.dumps(packet)
-    db.session.add(referral)
-    db.session.commit()
+    referral = _stored(w, packet)
     sign_in(other_client, w["adviser"])
     html = other_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     serious = "Coercion or pressure and an image or sexual content was passed on"
@@ -391,13 +391,7 @@ def test_a_calls_typed_lines_keep_their_breaks_and_each_its_direction(
         "recorded_by": "Dana Lead", "spoke_to": "Sam Duty, duty social worker",
         "advice": "Make a referral today\nقدموا إحالة اليوم", "decision": "Refer today.",  # noqa: RUF001
         "reasons": "Her age"}]
-    referral = Referral(id=uuid.uuid4(), incident_id=w["incident"].id,
-                        school_id=w["school"].id, local_authority_id=w["derbyshire"].id,
-                        convening=True, state="sent", schema_version=1,
-                        sent_by_id=w["dsl"].id, sent_at=NOW)
-    referral.packet = json.dumps(packet)
-    db.session.add(referral)
-    db.session.commit()
+    referral = _stored(w, packet)
     sign_in(other_client, w["adviser"])
     html = other_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     call = html[html.index('<p class="govuk-body portal-lines">Call to'):]
