@@ -139,25 +139,26 @@ SCHOOL_ONLY_MODELS: Final = (
 # Who the user is, for access purposes
 
 
-def _active(user: Any) -> bool:
+def _in_use(user: Any) -> bool:
+    """An account saved and not disabled (approved or not)."""
     return bool(user is not None and getattr(user, "active", False)
-                and getattr(user, "id", None) is not None
-                and getattr(user, "approval", "approved") == "approved")
+                and getattr(user, "id", None) is not None)
+
+
+def _active(user: Any) -> bool:
+    return _in_use(user) and getattr(user, "approval", "approved") == "approved"
 
 
 def acting_role(user: Any) -> str | None:
     """The role `user` acts in now: their own, once approved; while their change of role from
     member of staff awaits approval, staff's (a teacher made a DSL could not raise a concern
     until a colleague approved it, a walk); None for an account not in use."""
-    if user is None or not getattr(user, "active", False) or getattr(user, "id", None) is None:
+    if not _in_use(user):
         return None
-    approval = getattr(user, "approval", "approved")
-    if approval == "approved":
+    if _active(user):
         return cast(str, user.role)
-    if approval in ("awaiting_peer", "awaiting_admin") and \
-            getattr(user, "previous_role", None) == STAFF:
-        return STAFF
-    return None
+    waiting = getattr(user, "approval", None) in ("awaiting_peer", "awaiting_admin")
+    return STAFF if waiting and getattr(user, "previous_role", None) == STAFF else None
 
 
 def _school_of(user: Any, *roles: str) -> uuid.UUID | None:
