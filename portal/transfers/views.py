@@ -10,8 +10,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Final
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -27,7 +26,6 @@ from ..form_problems import show_problems
 from ..models import Child, School, User, db
 from ..refusal import Refused
 from ..rules.school_days import Term
-from ..safe_redirect import safe_next
 from ..services import referrals as referral_service
 from ..services import transfer as svc
 from ..services.children import label_for_dsl
@@ -70,13 +68,21 @@ def read_only(error: access.ReadOnlyFile) -> tuple[str, int]:
                            back=_came_from(), page_title="This file is read-only"), 409
 
 
-def _came_from() -> str | None:
-    """The page of this site the browser came from (the form, the incident), to go back to
+# The incident's or child's page a form belongs to, from the form's own address (the portal
+# sends no Referer: docs/security.md).
+_FORM_OF: Final = re.compile(r"/(incidents|children)/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                             r"[0-9a-f]{4}-[0-9a-f]{12})(?:/|$)")
+
+
+def _came_from() -> tuple[str, str] | None:
+    """The incident or child's file the refused form belongs to, and its words, to go back to
     (a walk: the refusal offered the home page only)."""
-    came = urlsplit(request.referrer or "")
-    if came.netloc != request.host:
+    found = _FORM_OF.match(request.path)
+    if found is None:
         return None
-    return safe_next(came.path + (f"?{came.query}" if came.query else ""))
+    kind, ident = found.groups()
+    return (f"/{kind}/{ident}",
+            "Go back to the incident" if kind == "incidents" else "Go back to the child's file")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -152,21 +152,14 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert parents.status_code == 409 and "read-only" in parents.get_data(as_text=True)
     assert "Nothing was saved" not in parents.get_data(as_text=True)
     # A page opened before the send still names her: refused, what was typed shown back.
-    form_url = f"/incidents/{w['incident'].id}/decisions/new"
-    refused = client.post(form_url, data={
+    refused = client.post(f"/incidents/{w['incident'].id}/decisions/new", data={
         "csrf_token": csrf_from(form), "kind": "early_help", "child": str(w["amira"].id),
-        "reasons": "A further assessment was agreed with the family."},
-        headers={"Referer": f"http://localhost{form_url}"})
+        "reasons": "A further assessment was agreed with the family."})
     assert refused.status_code == 409
     assert "read-only" in refused.get_data(as_text=True)
-    # A way back to the page they came from, not only the home page (a walk); never another
-    # site's.
-    assert f'href="{form_url}" class="govuk-link" data-testid="go-back"' in \
-        refused.get_data(as_text=True)
-    elsewhere = client.post(form_url, data={
-        "csrf_token": csrf_from(form), "kind": "early_help", "child": str(w["amira"].id),
-        "reasons": "Again."}, headers={"Referer": f"https://evil.example{form_url}"})
-    assert 'data-testid="go-back"' not in elsewhere.get_data(as_text=True)
+    # A way back to the incident, not only the home page (a walk).
+    assert (f'href="/incidents/{w["incident"].id}" class="govuk-link" data-testid="go-back">'
+            "Go back to the incident</a>") in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Decision)) == 1
     # What was typed is shown back to copy (a walk lost a call's 2,600 characters here).
     kept = html_lib.unescape(refused.get_data(as_text=True))
