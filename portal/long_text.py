@@ -47,7 +47,9 @@ def by_line(text: Any) -> Markup:
     value = soft_str(text or "")
     if value.isascii() or "\n" not in value:
         return escape(value)
-    lines = value.split("\n")
+    # A browser sends "\r\n": left at a line's end inside its span, the "\r" is one more
+    # line break (HTML reads a lone CR as one), so every line had a blank line after it.
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     ways = [direction(line) if line.strip() else "" for line in lines]
     if len(set(ways) - {""}) < 2:
         return escape(value)

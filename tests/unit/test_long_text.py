@@ -110,6 +110,8 @@ def test_each_line_in_its_own_direction_where_lines_differ(app: Flask) -> None:
                     '<span dir="ltr">Then he went home.</span>')
     assert html in str(folded(mixed))
     assert '<span dir="rtl">قال إنه آسف.</span>' in str(folded(mixed * 30))
+    # As a browser sends it (a walk: every line break showed as a blank line).
+    assert str(by_line(mixed.replace("\n", "\r\n"))) == html
     for one_way in ("A line.\nAnother <b>.", "قال.\nثم ذهب.", "محمد filmed it.\nZoë saw."):
         assert str(by_line(one_way)) == str(escape(one_way))
     with app.test_request_context():
