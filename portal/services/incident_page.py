@@ -154,7 +154,8 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     unaccounted = svc.unaccounted_from(rows, decided, named)
     closing = svc.closing_from(
         rows=rows, decided=decided, parents_recorded=set(contacts), unaccounted=unaccounted,
-        owed=[s for s in states if not s.done]) if incident.state == "open" else []
+        owed=[s for s in states if not s.done], sent=sent_away) \
+        if incident.state == "open" else []
     lines = referrals.with_referral_views(
         handover.handover_view(incident, now_local, entries, danger, referrals=sent,
                                calls=calls, assessment=assessment),

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import aliased, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, wording
+from .. import access, audit, wording
 from ..clock import from_uk_local, later_than_now, uk_local
 from ..kept import kept
 from ..models import (
@@ -1251,18 +1251,22 @@ def closing_check(incident: Incident, now: dt.datetime | None = None) -> list[Pr
     """What still stops this incident closing (empty when it may close). R4: each mandatory
     route without its own record is listed separately (`handover.still_owed`)."""
     owed = handover.still_owed(incident, now or utcnow())
+    rows = incident_children(incident)
     return closing_from(
-        rows=incident_children(incident), decided=decisions(incident),
+        rows=rows, decided=decisions(incident),
         parents_recorded={child_id for _, child_id in contacts_for([incident])},
-        unaccounted=unaccounted_children(incident), owed=owed)
+        unaccounted=unaccounted_children(incident), owed=owed,
+        sent=access.sent_away(ic.child_id for ic in rows))
 
 
 def closing_from(*, rows: Iterable[IncidentChild], decided: Iterable[Decision],
                  parents_recorded: Collection[uuid.UUID], unaccounted: Iterable[Child],
-                 owed: Iterable[handover.RouteState]) -> list[Problem]:
+                 owed: Iterable[handover.RouteState],
+                 sent: Collection[uuid.UUID] = ()) -> list[Problem]:
     """`closing_check` from data already loaded: the incident's children, its decisions, the
-    ids of the children with a parents record, the children not accounted for (R8) and the
-    mandatory routes still owed (`handover.RouteState`, not done)."""
+    ids of the children with a parents record, the children not accounted for (R8), the
+    mandatory routes still owed (`handover.RouteState`, not done) and the children whose file
+    was sent to their new school (`access.sent_away`)."""
     owed = list(owed)
     made = list(decided)
     child_decided = {d.child_id for d in made
@@ -1271,7 +1275,8 @@ def closing_from(*, rows: Iterable[IncidentChild], decided: Iterable[Decision],
         ChildState(label=child_label(ic.child), role=ic.role,
                    has_words=bool(ic.child_words or ic.child_words_missing_reason),
                    has_decision=ic.child_id in child_decided,
-                   has_parents_record=ic.child_id in parents_recorded)
+                   has_parents_record=ic.child_id in parents_recorded,
+                   file_sent=ic.child_id in sent)
         for ic in rows
     ]
     return closing_problems(
@@ -1326,7 +1331,9 @@ def close_incident(user: User, incident: Incident, loaded_version: int, reasons:
     db.session.add(decision)
     db.session.flush()
     _add_revision(user, incident, version, now, merged_from, state="closed")
-    for ic in incident_children(incident):
+    involved = incident_children(incident)
+    sent = access.sent_away(ic.child_id for ic in involved)  # their copy is read-only
+    for ic in (ic for ic in involved if ic.child_id not in sent):
         chronology.add_entry(ic.child, "incident", f"Incident {incident.reference} closed.",
                              author_id=user.id, incident=incident, source=decision,
                              occurred_at=now)

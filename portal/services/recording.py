@@ -212,6 +212,10 @@ class ChildState:
     has_words: bool
     has_decision: bool
     has_parents_record: bool = True
+    # Their file was sent to their new school: this school's copy is read-only, so nothing
+    # more about them can be recorded here (their words, parents told, a decision). Not asked
+    # for: the incident could never have closed (a walk).
+    file_sent: bool = False
 
 
 def closing_problems(*, children: list[ChildState], unaccounted: list[str],
@@ -247,20 +251,21 @@ def closing_problems(*, children: list[ChildState], unaccounted: list[str],
             + (f": {mid_sentence(owed)}" if (owed := (still_owed or {}).get(route))
                else ""),
         ))
-    for child in children:
+    writable = [c for c in children if not c.file_sent]
+    for child in writable:
         if needs_own_words(child.role) and not child.has_words:
             problems.append(Problem(
                 "R7", None,
                 f"Record {child.label}'s own words, or why they could not be recorded",
             ))
     every_witness = bool(children) and all(c.role == WITNESS_ROLE for c in children)
-    for child in children:
+    for child in writable:
         if (needs_parents_record(child.role, every_child_a_witness=every_witness)
                 and not child.has_parents_record):
             problems.append(Problem(
                 "R9", None,
                 f"Record whether {child.label}'s parents or carers were told, or why not"))
-    for child in children:
+    for child in writable:
         if child.role != WITNESS_ROLE and not child.has_decision:
             problems.append(Problem(
                 "R1", None, f"Record a decision for {child.label} before closing"))

@@ -206,6 +206,22 @@ def test_r9_closing_problems_witnesses_only_when_every_child_is_one() -> None:
         "Record whether Wren W (C0003)'s parents or carers were told, or why not"]
 
 
+def test_a_child_whose_file_was_sent_is_not_asked_for_at_closing() -> None:
+    """A walk: after one child's file went to their new school, the incident asked for their
+    words, their parents told and a decision, none of which a read-only copy can take: it
+    could never close. The others are still asked for all of it."""
+    from portal.services.recording import ChildState, closing_problems
+
+    sent = ChildState(label="Tobias W (C0003)", role="harmed_others", has_words=False,
+                      has_decision=False, has_parents_record=False, file_sent=True)
+    staying = ChildState(label="Maisie T (C0001)", role="harmed", has_words=False,
+                         has_decision=False, has_parents_record=False)
+    messages = [p.message for p in closing_problems(
+        children=[sent, staying], unaccounted=[], mandatory_not_handed_over=[])]
+    assert not [m for m in messages if "Tobias" in m]
+    assert len([m for m in messages if "Maisie" in m]) == 3
+
+
 def test_r10_review_dates(app: Flask) -> None:
     from portal.services import reviews
     from portal.services.recording import check_review_date

@@ -147,6 +147,10 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert f'value="{w["amira"].id}"' not in offered and f'value="{w["ben"].id}"' in offered
     assert ("Not listed, as their file was sent to their new school: Amira Okonkwo"
             in offered)
+    # Closing the incident asks nothing more about her (it could never have closed, a walk).
+    from portal.services.incidents import closing_check
+    waiting_for = " ".join(p.message for p in closing_check(w["incident"]))
+    assert "Amira" not in waiting_for and "Benedikt Larkspur" in waiting_for
     # Her parents' form, reached by its address, says so on opening (not once typed).
     parents = client.get(f"/incidents/{w['incident'].id}/children/{w['amira'].id}/parents")
     assert parents.status_code == 409 and "read-only" in parents.get_data(as_text=True)
