@@ -694,9 +694,10 @@ def read_only_reason(sent_at: dt.datetime | None) -> str | None:
     if sent_at is None:
         return None
     return (f"This child's file was sent to their new school on {day_words(sent_at)}. This "
-            "school's copy is kept read-only, so nothing can be added to it or changed. "
-            "Anything new belongs in the file at their new school: tell its designated "
-            "safeguarding lead.")
+            "school's copy is kept read-only, so nothing new about the child can be recorded "
+            "in it or changed (only what was open when it was sent can be finished). Anything "
+            "new belongs in the file at their new school: tell its designated safeguarding "
+            "lead.")
 
 
 def _sent_at(child: Child) -> dt.datetime | None:
