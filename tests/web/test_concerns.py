@@ -475,3 +475,16 @@ def test_the_same_new_child_added_twice_is_one_child(
     concern = db.session.scalar(select(Concern))
     assert concern is not None
     assert [link.child.full_name for link in concern.children] == ["Zorvek Quillfeather"]
+
+
+def test_a_concern_read_back_sets_each_lines_direction(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """A walk: an Arabic line of what happened was laid out left to right, its full stop at
+    its right end, on the concern's page."""
+    sign_in(client, world.staff)
+    typed = "She took my phone.\r\nأخذت الهاتف بالقوة."
+    concern_id = raise_one(client, world, what_happened=typed)
+    shown = client.get(f"/concerns/{concern_id}").get_data(as_text=True)
+    assert ('data-testid="what-happened"><span dir="ltr">She took my phone.</span>\n'
+            '<span dir="rtl">أخذت الهاتف بالقوة.</span></div>') in shown
