@@ -128,6 +128,8 @@ OWED: Final = {
                           "reference"),
 }
 HANDED_OVER_BY_RECORD: Final = frozenset({"csc_referral", *RECORDED_ROUTES})
+# "Talk it through with the consultation line": taken by recording the call itself.
+CONSULTATION_ROUTE: Final = "consultation"
 
 
 def in_order(routes: Iterable[str]) -> list[str]:
@@ -517,11 +519,16 @@ class OnRecord:
 
 
 def on_record(*, referrals: Iterable[tuple[str, bool]],
-              records: Iterable[tuple[str, str | None]], decided: Iterable[str]) -> OnRecord:
+              records: Iterable[tuple[str, str | None]], decided: Iterable[str],
+              called: bool = False) -> OnRecord:
     """referrals: (authority code, convening) of each referral sent through the portal;
     records: (route, outside authority code) of each `RouteHandover`; decided: the route of
-    each "handed over" decision."""
+    each "handed over" decision; called: a call to a consultation line is recorded, which is
+    the "consultation" route taken (a walk: after the call it still offered "Record that you
+    took this route")."""
     referred, recorded, any_record = set(), set(), set()
+    if called:
+        any_record.add(CONSULTATION_ROUTE)
     convening_sent = False
     for code, convening in referrals:
         referred.add(code)
@@ -678,7 +685,12 @@ def handed_routes(incident: Incident, routes: Iterable[str],
             select(RouteHandover.route).where(RouteHandover.incident_id == incident.id,
                                               RouteHandover.school_id == incident.school_id,
                                               RouteHandover.route.in_(wanted))))
-        record = OnRecord(decided=frozenset(decided), any_record=frozenset(recorded))
+        called = CONSULTATION_ROUTE in wanted and db.session.scalar(
+            select(ConsultationCall.id).where(
+                ConsultationCall.incident_id == incident.id,
+                ConsultationCall.school_id == incident.school_id).limit(1)) is not None
+        record = OnRecord(decided=frozenset(decided), any_record=frozenset(
+            recorded | ({CONSULTATION_ROUTE} if called else set())))
     return handed(routes, states, record)
 
 

@@ -148,7 +148,8 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
     sent, responses = referrals.sent_for(incident)
     calls = _calls(incident)
     current, entries, danger, record, states = _rules_now(
-        incident, now_local, rows, directory, assessment, sent, records, decided)
+        incident, now_local, rows, directory, assessment, sent, records, decided,
+        called=bool(calls))
     result = json.loads(assessment.result) if assessment is not None and assessment.result \
         else None
     unaccounted = svc.unaccounted_from(rows, decided, named)
@@ -179,7 +180,7 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
                          and d is svc.pending_reconsider(decided, d.child_id)),
         parents={child_id: tuple(found) for child_id, found in contacts.items()},
         handed=handover.handed((result or {}).get("routes", []), states, record),
-        handed_words=_handed_words(sent, records, decided, directory),
+        handed_words=_handed_words(sent, records, decided, calls, directory),
         handing_over=tuple(handover.with_records(
             states, records, shown_records.corrections,
             {r.recorded_by_id: shown_records.author_names[r.id] for r in records}, directory)),
@@ -188,7 +189,8 @@ def incident_page(incident: Incident, now: dt.datetime) -> IncidentPage:
 
 
 def _handed_words(sent: Sequence[Referral], records: Sequence[RouteHandover],
-                  decided: Sequence[Decision], directory: Directory) -> dict[str, tuple[str, ...]]:
+                  decided: Sequence[Decision], calls: Sequence[ConsultationCall],
+                  directory: Directory) -> dict[str, tuple[str, ...]]:
     """Each route handed over, how, in words: when and to which line ("Referral sent to
     Derbyshire County Council on 30 November 2026 at 10:15am", a record's own words, or a
     "handed over" decision's day), oldest first. The routes list shows it where the links to
@@ -202,6 +204,9 @@ def _handed_words(sent: Sequence[Referral], records: Sequence[RouteHandover],
     found += [(r.happened_at, r.route, record_text(r, directory)) for r in records]
     found += [(d.decided_at, d.route, f"Recorded as taken on {wording.when(d.decided_at)}")
               for d in decided if d.kind == "handed_over" and d.route]
+    found += [(c.called_at, handover.CONSULTATION_ROUTE,
+               f"Call to {wording.authority_name(c.local_authority_code)} recorded, "
+               f"{wording.when(c.called_at)}") for c in calls]
     out: dict[str, tuple[str, ...]] = {}
     for _, route, words in sorted(found, key=lambda item: item[0]):
         out[route] = (*out.get(route, ()), words)
@@ -224,7 +229,8 @@ def _calls_query() -> Select[ConsultationCall]:
 
 def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentChild],
                directory: Directory, assessment: Assessment | None, sent: Sequence[Referral],
-               records: Sequence[RouteHandover], decided: Sequence[Decision]) -> tuple[
+               records: Sequence[RouteHandover], decided: Sequence[Decision], *,
+               called: bool) -> tuple[
                    RulesAssessment | None, list[dict[str, Any]], bool, handover.OnRecord,
                    list[handover.RouteState]]:
     """The rules engine, once: the facts as recorded, each line's status now, what is on
@@ -237,7 +243,8 @@ def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentCh
         referrals=[(by_id[r.local_authority_id].code, r.convening) for r in sent
                    if r.local_authority_id in by_id],
         records=[(r.route, r.local_authority_code) for r in records],
-        decided=[str(d.route) for d in decided if d.kind == "handed_over" and d.route])
+        decided=[str(d.route) for d in decided if d.kind == "handed_over" and d.route],
+        called=called)
     states = handover.mandatory_states(
         incident, entries, handover.on_portal_codes(), record)
     return current, entries, danger, record, states

@@ -549,3 +549,20 @@ def test_a_police_report_to_consider_opens_its_own_form(app: Flask, client: Flas
     assert "Report to the police" in visible(routes)  # to consider: a crime, a child over 10
     assert f'href="/incidents/{iid}/handing-over/police-report">Record the police report' in routes
     assert "decisions/new?route=police&amp;kind=handed_over" not in routes
+    # Talking it through with the consultation line is taken by recording the call: its form,
+    # then shown as taken (a walk: "Record that you took this route" after the call).
+    assert "Talk it through with the consultation line" in visible(routes)
+    assert (f'href="/incidents/{iid}/calls/new">Record a call to the consultation line'
+            in routes)
+    from portal.services import referrals as referral_service
+    incident_row = db.session.get(Incident, iid)
+    referral_service.record_call(
+        incident_row, w["dsl"], authority_code="derbyshire",
+        called_at=dt.datetime(2026, 11, 17, 10, 15, tzinfo=dt.UTC), spoke_to="Sam Duty",
+        advice="Keep them apart", decision="No referral", reasons="The facts",
+        now=dt.datetime(2026, 11, 17, 10, 30, tzinfo=dt.UTC))
+    db.session.commit()
+    page = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    routes = visible(page[:page.index('data-testid="handing-over"')])
+    assert "Record a call to the consultation line" not in routes
+    assert "Call to Derbyshire County Council recorded, 17 November 2026 at 10:15am" in routes
