@@ -689,8 +689,8 @@ def handed_routes(incident: Incident, routes: Iterable[str],
             select(ConsultationCall.id).where(
                 ConsultationCall.incident_id == incident.id,
                 ConsultationCall.school_id == incident.school_id).limit(1)) is not None
-        record = OnRecord(decided=frozenset(decided), any_record=frozenset(
-            recorded | ({CONSULTATION_ROUTE} if called else set())))
+        record = on_record(referrals=(), records=[(route, None) for route in recorded],
+                           decided=decided, called=called)
     return handed(routes, states, record)
 
 

@@ -144,6 +144,13 @@ def test_closing_refused_lists_every_rule_then_closes(app: Flask) -> None:
     referrals.hand_over(incident, convening, s["dsl"], now=NOW)
     assert handed("csc_referral")
     assert all(handed(route) == (route == "csc_referral") for route in incident.mandatory_routes)
+    # "Talk it through with the consultation line" is taken by the call recorded.
+    assert not handed("consultation")
+    referrals.record_call(incident, s["dsl"], authority_code=convening,
+                          called_at=NOW - dt.timedelta(hours=1), spoke_to="Sam Duty",
+                          advice="Refer today", decision="Referred", reasons="Her age",
+                          now=NOW)
+    assert handed("consultation")
     # A referral to children's social care never counts for the police or adult social care:
     # each such mandatory route still needs its own record before the incident can close.
     own = {
