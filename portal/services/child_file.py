@@ -74,7 +74,7 @@ from ..names import WHOLE_NAME_CHARS
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
-from .children import FAMILY_NAME_INDEX, NAME_INDEX
+from .children import FAMILY_NAME_INDEX
 
 PRINT_EXPORT_KIND: Final = "child_file_print"
 
@@ -549,12 +549,12 @@ def _others_statement(scope: _Scope, in_group: bool) -> Any:
 @kept  # per share, and which of the two parts
 def _names_statement(scope: _Scope, index: bool, users: bool) -> Any:
     """The name lookups (`_Builder.load_names`), built once per thread: with `index`, the
-    blind indexes of every other child of the school, (id, full, family, 1) rows, the id as
-    the database gives it (not made a UUID: only a child a text names is); with `users`, the
-    names of the users `page_users`, (id, name, name, 0) rows."""
+    family names' blind indexes of every other child of the school, (id, family, family, 1)
+    rows, the id as the database gives it (not made a UUID: only a child a text names is);
+    with `users`, the names of the users `page_users`, (id, name, name, 0) rows."""
     parts: list[Any] = []
     if index:
-        parts.append(select(type_coerce(Child.id, String), Child.name_index,
+        parts.append(select(type_coerce(Child.id, String), Child.family_name_index,
                             Child.family_name_index, literal(1))
                      .where(scope[8], Child.id != bindparam("file_child_id")))
     if users:
@@ -589,16 +589,15 @@ class _Builder:
         self.others: dict[uuid.UUID, Child] = {}
         self.family: list[Child] = []  # the others of the child's family group
         self._names: dict[uuid.UUID, str] = {}
-        # Other children of the school by ("full" | "family", blind index); per text span
+        # Other children of the school by their family name's blind index; per text span
         # (normalised) the children it names; the named children loaded so far.
-        self._index_owners: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
+        self._index_owners: dict[str, list[Any]] | None = None
         self._spans_looked_up: set[str] = set()
         # The same for the parts of runs of scripts written without spaces (`_named_in_runs`).
         self._parts_looked_up: set[str] = set()
         self._part_owners: dict[str, list[uuid.UUID]] = {}
         self._span_owners: dict[str, list[uuid.UUID]] = {}  # only the spans that name some
         self._named: dict[uuid.UUID, Child] = {}
-        self._full_index: Callable[[str], str]
         self._family_index: Callable[[str], str]
         # Every other child a text of the page names that its records do not link: hidden in
         # every text of the page, not only in the one naming them ("Kieran Ashdown was there"
@@ -654,15 +653,19 @@ class _Builder:
         if owners is None:
             owners = self._load_index_owners()
         spans = name_spans(text)
-        # Each span looked up once a request (both indexes), whichever text it is in first.
+        # Each span looked up once a request, whichever text it is in first. Only the family
+        # names' index: a full name always holds its family name as a run of its words (or
+        # its given name, for a child recorded with one name: `children.index_names`), so the
+        # full names' index finds no child this one does not (issue 15: half the keyed hashes
+        # of a file).
         new = spans - self._spans_looked_up
         span_owners = self._span_owners
-        full, family = owners
+        family = owners
         if new:
             self._spans_looked_up |= new
-            full_index, family_index = self._full_index, self._family_index
+            family_index = self._family_index
             for span in new:
-                raw = full.get(full_index(span), []) + family.get(family_index(span), [])
+                raw = family.get(family_index(span))
                 if raw:
                     span_owners[span] = [_as_uuid(i) for i in raw]
         ids: set[uuid.UUID] = set()
@@ -708,24 +711,18 @@ class _Builder:
                      if i in self._named and runs_together(self._named[i], text))
         return named
 
-    def _load_index_owners(self, rows: Iterable[Any] | None = None
-                           ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-        """The blind indexes of every other child of the school (ids and HMACs only), the
-        children of each full name's and of each family name's: `rows` read with the page's
-        users (`load_names`), or read now."""
+    def _load_index_owners(self, rows: Iterable[Any] | None = None) -> dict[str, list[Any]]:
+        """The family names' blind indexes of every other child of the school (ids and
+        HMACs only), the children of each: `rows` read with the page's users (`load_names`),
+        or read now."""
         if rows is None:
             rows = db.session.execute(_names_statement(self.scope, True, False), self.params)
-        full_owners: dict[str, list[Any]] = {}
-        family_owners: dict[str, list[Any]] = {}
-        for child_id, full, family, _ in rows:
-            if full:
-                full_owners.setdefault(full, []).append(child_id)
+        owners: dict[str, list[Any]] = {}
+        for child_id, family, _, _ in rows:
             if family:
-                family_owners.setdefault(family, []).append(child_id)
-        owners = (full_owners, family_owners)
+                owners.setdefault(family, []).append(child_id)
         ring = keyring()
         org = str(self.child.school_id)
-        self._full_index = ring.blind_indexer(org, NAME_INDEX)
         self._family_index = ring.blind_indexer(org, FAMILY_NAME_INDEX)
         self._index_owners = owners
         return owners

@@ -221,16 +221,30 @@ class Redactor:
         replacements.sort(key=lambda pair: -len(_compact(pair[0])))
         self._tags: dict[str, str] = {}
         patterns: list[_Pattern] = []
+        firsts: set[str] = set()
         for folded, tag in replacements:
             key = _compact(folded)
             if key not in self._tags:
                 self._tags[key] = tag
                 parts = [part for part in _NAME_PARTS.split(folded) if part]
+                firsts.add(_marked_name(parts[0]))
                 # Scripts written without spaces have no word edges: "李丽在" names 李丽.
                 patterns.append(_Pattern(
                     _NAME_JOIN.join(re.escape(_marked_name(part)) for part in parts),
                     parts[0][0], parts[-1][-1], not all(whole_name_char(c) for c in key)))
-        self._pattern = _compile_uncached(_alternatives(patterns), 0) if patterns else None
+        # Compiled when a text first needs it (`_pattern`): each name's pattern starts with
+        # its first part as written (`firsts`), so a text holding none of them names none of
+        # these children, and most texts of a file name no other child (issue 15: compiling
+        # was a tenth of a child's file whose texts named nobody).
+        self._source = _alternatives(patterns) if patterns else None
+        self._firsts = tuple(sorted(firsts))
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def _pattern(self) -> re.Pattern[str] | None:
+        if self._compiled is None and self._source is not None:
+            self._compiled = _compile_uncached(self._source, 0)
+        return self._compiled
 
     @overload
     def __call__(self, text: str) -> str: ...
@@ -239,12 +253,16 @@ class Redactor:
     def __call__(self, text: None) -> None: ...
 
     def __call__(self, text: str | None) -> str | None:
-        if self._pattern is None or not text:
+        if self._source is None or not text:
             return text
         folded, origin = _folded(text)
+        if not any(first in folded for first in self._firsts):
+            return text
+        pattern = self._pattern
+        assert pattern is not None  # (`_source` is set)
         out: list[str] = []
         last = 0
-        for match in self._pattern.finditer(folded):
+        for match in pattern.finditer(folded):
             if match.end() == match.start():
                 continue
             start = origin[match.start()]
