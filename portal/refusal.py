@@ -9,19 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
+
+
+class Fix(NamedTuple):
+    """Where a problem that belongs to no field of the form is put right: a step (a form
+    elsewhere, such as a child's words or a decision) and what it is about (a child's id, a
+    route's code; "" for the record as a whole). A view turns it into a link."""
+
+    step: str
+    about: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One reason an operation was refused: which rule ("" when none has a name), which form
-    field (None when it belongs to no field), the message shown to the user."""
+    field (None when it belongs to no field), the message shown to the user, and where it is
+    put right when that is another form (`Fix`)."""
 
     rule: str
     field: str | None
     message: str
+    fix: Fix | None = None
 
 
 class Refused(Exception):

@@ -18,7 +18,7 @@ from ..drafts import keeps_drafts
 from ..form_problems import save_or_show, show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
-from ..refusal import Refused
+from ..refusal import Problem, Refused
 from ..row_urls import row_link
 from ..rules.vocabulary import (
     CONSIDERATION_LABELS,
@@ -32,7 +32,7 @@ from ..rules.vocabulary import (
 from ..services import attachments as attachment_service
 from ..services import children as children_service
 from ..services import escalation as escalation_svc
-from ..services import handover, referrals, roll
+from ..services import handover, recording, referrals, roll
 from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
@@ -244,6 +244,7 @@ def show(incident_id: uuid.UUID) -> str:
             reassess_form=VersionedForm(formdata=None, version=str(incident.version))
             if page.rules is not None and page.rules.preview is not None else None,
             sent_ids=page.sent_away, incident_files=files,
+            closing=closing_links(incident, list(page.closing), on_incident_page=True),
         ))
 
 
@@ -806,6 +807,33 @@ def correct_decision(incident_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
                             heading="Add a correction to a decision")
 
 
+def closing_links(incident: Any, problems: list[Problem], *, on_incident_page: bool = False
+                  ) -> list[dict[str, str]]:
+    """What stops `incident` closing, each as its message and a link to where it is put
+    right (`recording.closing_problems`: the child's part, their parents, a decision, the
+    children, the routes), as an error summary lists them (a walk: a DSL on a phone read
+    "Record a decision for ..." and had to find the form)."""
+    page = "" if on_incident_page else url_for("incidents.show", incident_id=incident.id)
+    steps: dict[str, Callable[[str], str]] = {
+        recording.FIX_WORDS: lambda ref: url_for(
+            "incidents.child", incident_id=incident.id, child_id=ref),
+        recording.FIX_PARENTS: lambda ref: url_for(
+            "incidents.parents", incident_id=incident.id, child_id=ref),
+        recording.FIX_DECISION: lambda ref: url_for(
+            "incidents.decide", incident_id=incident.id, child=ref),
+        recording.FIX_CHILDREN: lambda ref: url_for(
+            "incidents.children", incident_id=incident.id) + ("#named-in-concerns" if ref else ""),
+        recording.FIX_ROUTE: lambda _: page + "#routes",
+    }
+    items = []
+    for problem in problems:
+        item = {"text": problem.message}
+        if problem.fix is not None and problem.fix.step in steps:
+            item["href"] = steps[problem.fix.step](problem.fix.about)
+        items.append(item)
+    return items
+
+
 @_incident_form("/incidents/<uuid:incident_id>/close", CloseForm)
 def close(incident_id: uuid.UUID) -> Any:
     user = _user()
@@ -817,9 +845,12 @@ def close(incident_id: uuid.UUID) -> Any:
     if saved:
         flash(f"Incident {incident.reference} closed", "success")
         return redirect(url_for("incidents.show", incident_id=incident.id))
+    problems = closing_links(incident, svc.closing_check(incident, _now()))
+    # The summary's items link to where each is put right (the refusal's own messages).
+    linked = {item["text"]: item for item in problems}
     return render_template("incidents/close.html", **_ctx(
-        incident, form=form, page_errors=page_errors, page_title="Close this incident",
-        problems=svc.closing_check(incident, _now()), **extra))
+        incident, form=form, page_title="Close this incident", problems=problems,
+        page_errors=[linked.get(text, text) for text in page_errors], **extra))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1276,15 +1276,15 @@ def closing_from(*, rows: Iterable[IncidentChild], decided: Iterable[Decision],
                    has_words=bool(ic.child_words or ic.child_words_missing_reason),
                    has_decision=ic.child_id in child_decided,
                    has_parents_record=ic.child_id in parents_recorded,
-                   file_sent=ic.child_id in sent)
+                   file_sent=ic.child_id in sent, ref=str(ic.child_id))
         for ic in rows
     ]
     return closing_problems(
         children=states,
-        unaccounted=[child_label(c) for c in unaccounted],
+        unaccounted=[(child_label(c), str(c.id)) for c in unaccounted],
         mandatory_not_handed_over=[s.route for s in owed],
         still_owed={s.route: s.owed for s in owed},
-        reconsider_pending=[child_label(ic.child) for ic in rows
+        reconsider_pending=[(child_label(ic.child), str(ic.child_id)) for ic in rows
                             if pending_reconsider(made, ic.child_id) is not None],
     )
 

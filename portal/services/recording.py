@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from ..refusal import Gathered, Problem, Refused
+from ..refusal import Fix, Gathered, Problem, Refused
 from ..rules.clock_words import day_words
 from ..rules.dismissive import DISMISSIVE_MESSAGE, dismissive_message, find_dismissive
 from ..rules.vocabulary import (
@@ -216,57 +216,68 @@ class ChildState:
     # more about them can be recorded here (their words, parents told, a decision). Not asked
     # for: the incident could never have closed (a walk).
     file_sent: bool = False
+    # Who they are to the forms that put a problem right (`Fix.about`): their id, as text.
+    ref: str = ""
 
 
-def closing_problems(*, children: list[ChildState], unaccounted: list[str],
+# Where each closing problem is put right (`Fix.step`): the form a view links it to.
+FIX_WORDS: Final = "words"  # the child's part in the incident (their own words)
+FIX_PARENTS: Final = "parents"  # parents or carers told
+FIX_DECISION: Final = "decision"  # a decision about the child
+FIX_CHILDREN: Final = "children"  # the incident's children (add one, or say why not involved)
+FIX_ROUTE: Final = "route"  # a route to hand over (`Fix.about`: its code)
+
+
+def closing_problems(*, children: list[ChildState], unaccounted: Iterable[tuple[str, str]],
                      mandatory_not_handed_over: list[str],
                      still_owed: Mapping[str, str] | None = None,
-                     reconsider_pending: Iterable[str] = ()) -> list[Problem]:
+                     reconsider_pending: Iterable[tuple[str, str]] = ()) -> list[Problem]:
     """Everything that stops an incident closing (R1, R4, R7, R8, R9, R10), in the order to fix
-    them. `still_owed`: for a route not handed over, what is owed in plain words.
-    `reconsider_pending`: the children (labels) whose latest review found the behaviour
-    continued or escalated, with no decision recorded since."""
+    them, each with where it is put right (`Fix`). `unaccounted`: the children (label, ref)
+    on a concern and not on the incident. `still_owed`: for a route not handed over, what is
+    owed in plain words. `reconsider_pending`: the children (label, ref) whose latest review
+    found the behaviour continued or escalated, with no decision recorded since."""
     problems: list[Problem] = []
-    for label in reconsider_pending:
+    for label, ref in reconsider_pending:
         problems.append(Problem(
             "R10", None,
             f"A review found that the behaviour towards or by {label} continued or escalated: "
-            "reconsider the routes and record a new decision before closing"))
+            "reconsider the routes and record a new decision before closing",
+            Fix(FIX_DECISION, ref)))
     if not children:
         problems.append(Problem(
             "R8", None,
             "Add every child involved before closing: children harmed, children who harmed "
-            "others and witnesses",
-        ))
-    for label in unaccounted:
+            "others and witnesses", Fix(FIX_CHILDREN)))
+    for label, ref in unaccounted:
         problems.append(Problem(
             "R8", None,
             f"{label} is on a concern but not on this incident: add them, or record why they "
-            "were not involved",
-        ))
+            "were not involved", Fix(FIX_CHILDREN, ref)))
     for route in mandatory_not_handed_over:
         problems.append(Problem(
             "R4", None,
             f"You cannot close this incident until “{route_label(route)}” has been handed over"
             + (f": {mid_sentence(owed)}" if (owed := (still_owed or {}).get(route))
-               else ""),
-        ))
+               else ""), Fix(FIX_ROUTE, route)))
     writable = [c for c in children if not c.file_sent]
     for child in writable:
         if needs_own_words(child.role) and not child.has_words:
             problems.append(Problem(
                 "R7", None,
                 f"Record {child.label}'s own words, or why they could not be recorded",
-            ))
+                Fix(FIX_WORDS, child.ref)))
     every_witness = bool(children) and all(c.role == WITNESS_ROLE for c in children)
     for child in writable:
         if (needs_parents_record(child.role, every_child_a_witness=every_witness)
                 and not child.has_parents_record):
             problems.append(Problem(
                 "R9", None,
-                f"Record whether {child.label}'s parents or carers were told, or why not"))
+                f"Record whether {child.label}'s parents or carers were told, or why not",
+                Fix(FIX_PARENTS, child.ref)))
     for child in writable:
         if child.role != WITNESS_ROLE and not child.has_decision:
             problems.append(Problem(
-                "R1", None, f"Record a decision for {child.label} before closing"))
+                "R1", None, f"Record a decision for {child.label} before closing",
+                Fix(FIX_DECISION, child.ref)))
     return problems

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as htmllib
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -244,3 +247,66 @@ def test_r8_closing_refused_with_no_child_or_a_concern_child_unaccounted(
     page = text(close(client, iid))
     assert "Kai Harmer (C0002) is on a concern" not in page
     assert "Mia Harmed (C0001) is on a concern" in page
+
+
+def _links(page: str) -> dict[str, str]:
+    """Each link's words and where it goes."""
+    return {htmllib.unescape(words): htmllib.unescape(href) for href, words in re.findall(
+        r'<a (?:class="govuk-link" )?href="([^"]+)">([^<]+)</a>', page)}
+
+
+def test_each_thing_stopping_closing_links_to_where_it_is_put_right(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: a DSL on a phone tried to close, read "Record a decision for ..." in the error
+    summary and had to find that form. Each item now links to it, for the right child, on
+    the close page (refused, and before) and on the incident page; a route still owed goes to
+    the routes, where each has its own link."""
+    w, iid = ready_to_hand_over(app, client, words=False)
+    mia = w["mia"]
+    expected = {
+        "Record a decision for Mia Harmed (C0001) before closing":
+            f"/incidents/{iid}/decisions/new?child={mia.id}",
+        "Record Mia Harmed (C0001)'s own words, or why they could not be recorded":
+            f"/incidents/{iid}/children/{mia.id}",
+        "Record whether Mia Harmed (C0001)'s parents or carers were told, or why not":
+            f"/incidents/{iid}/children/{mia.id}/parents",
+    }
+    refused = close(client, iid)
+    assert refused.status_code == 200
+    summary = refused.get_data(as_text=True).split('class="govuk-error-summary"')[1]
+    summary = summary.split("</ul>")[0]
+    in_summary = _links(summary)
+    for words, href in expected.items():
+        assert in_summary.get(words) == href, (words, in_summary)
+    owed = [words for words in in_summary if words.startswith("You cannot close")]
+    assert owed and all(in_summary[words] == f"/incidents/{iid}#routes" for words in owed)
+    before = client.get(f"/incidents/{iid}/close").get_data(as_text=True)
+    assert _links(before.split('data-testid="closing-problems"')[1].split("</ul>")[0]) \
+        == in_summary
+    shown = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    on_page = _links(shown.split('data-testid="closing-check"')[1].split("</ul>")[0])
+    assert {words: href for words, href in on_page.items() if href != "#routes"} == {
+        words: href for words, href in in_summary.items() if not href.endswith("#routes")}
+    assert 'id="routes"' in shown
+    # Each link opens its form for that child.
+    form = text(client.get(expected["Record a decision for Mia Harmed (C0001) before closing"]))
+    assert re.search(f'<option value="{mia.id}" selected>', form)
+    for href in expected.values():
+        assert client.get(href).status_code == 200, href
+
+
+def test_a_child_on_a_concern_not_on_the_incident_links_to_the_concerns_children(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    links = _links(close(client, iid).get_data(as_text=True))
+    assert links["Add every child involved before closing: children harmed, children who "
+                 "harmed others and witnesses"] == f"/incidents/{iid}/children"
+    unaccounted = links["Mia Harmed (C0001) is on a concern but not on this incident: add "
+                        "them, or record why they were not involved"]
+    assert unaccounted == f"/incidents/{iid}/children#named-in-concerns"
+    page = client.get(unaccounted).get_data(as_text=True)
+    assert 'id="named-in-concerns"' in page
