@@ -160,7 +160,8 @@ def _flooded(user: User, form: ConcernForm, fields: service.DraftFields,
 def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
             matches: int | None = None, loaded: bool = False,
             extra_errors: list[dict[str, str]] | None = None,
-            duplicates: list[tuple[str, str]] | None = None) -> str:
+            duplicates: list[tuple[str, str]] | None = None,
+            already_added: bool = False) -> str:
     if can_record_incident(_user()):  # DSLs may also find a family by its name
         form.child_search.description = DSL_SEARCH_HINT
     return render_template(
@@ -169,6 +170,7 @@ def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
         saved_at=wording.time_of_day(saved_at) if saved_at else None,
         loaded_at=wording.when(saved_at) if (saved_at and loaded) else None,
         matches=matches, rescue_key=drafts.page_rescue_key(), duplicates=duplicates or [],
+        already_added=already_added,
     )
 
 
@@ -229,6 +231,7 @@ def _show_new(user: User) -> Any:
     held = (duplicates and isinstance(after, dict) and after.get("sending")) or False
     return _render(form, saved_at=saved_at, loaded=bool(fields) and after is None,
                    matches=matches, duplicates=duplicates,
+                   already_added=isinstance(after, dict) and after.get("already") is True,
                    extra_errors=[{"text": CHOOSE_A_MATCH, "href": "#possible-matches"}]
                    if held else None)
 
@@ -285,12 +288,14 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
         maybe = service.possible_duplicates(user, child)
         if maybe:  # "Is it one of these children?" before a second record is made
             return _ask_about_duplicates(user, fields, maybe, now)
+    already = False
     if child is not None:
         added = list(fields.get("new_children") or [])
         # The same child added twice (a draft put back, then added again: a walk made two
-        # records) is on the list once.
-        if not any(same_new_child(child, other) for other in map(parse_new_child, added)
-                   if other is not None):
+        # records) is on the list once, and the page says so (it was silent).
+        already = any(same_new_child(child, other) for other in map(parse_new_child, added)
+                      if other is not None)
+        if not already:
             added.append(new_child_value(child))
         fields["new_children"] = added
         for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
@@ -298,7 +303,7 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
     draft = service.save_draft(user, fields, now=now)
     db.session.commit()
     if child is not None:  # added: the page again from the draft (POST-redirect-GET)
-        session[AFTER_POST] = {"added": True}
+        session[AFTER_POST] = {"added": True, "already": already}  # (no name in the cookie)
         return redirect(url_for("concerns.new", _anchor="new_children"), code=303)
     return _render(form, saved_at=draft.updated_at)
 

@@ -468,6 +468,10 @@ def test_the_same_new_child_added_twice_is_one_child(
     listed = re.findall(r'name="new_children" type="checkbox" value="([^"]+)"',
                         again.get_data(as_text=True))
     assert len(listed) == 1
+    # The page says why the list did not grow (it was silent), once.
+    assert "You had already added this child. They are on the list once." in page(again)
+    assert "already added" not in page(client.get("/concerns/new"))
+    assert "already added" not in page(added)
     sent = post_form(client, good_fields(new_children=[pending], new_given="Zorvek",
                                          new_family="Quillfeather", new_dob=["3", "3", "2014"]),
                      "submit", token)
