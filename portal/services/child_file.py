@@ -407,8 +407,11 @@ def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
 
 
 def _timeline_rows(concern_ids: Any, parts: Any, decisions: Any, standalone: Any) -> Any:
-    """The chronology's lines as one UNION of (lead, id, kind, at, order): a concern, an
-    incident (from when the child was added to it), a decision, a note."""
+    """The chronology's lines as one UNION of (lead, id, kind, at, order, tie): a concern, an
+    incident (from when the child was added to it), a decision, a note. Lines at the same time
+    are in the order of `tie`: a note's is the record it comes from, so a call's lines (each
+    child's its own row) are in the same order in every child's file (by their own ids, they
+    were not: a walk, two calls typed at the same minute)."""
     incident_at = case(
         (and_(IncidentChild.added_at.is_not(None),
               IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
@@ -419,19 +422,21 @@ def _timeline_rows(concern_ids: Any, parts: Any, decisions: Any, standalone: Any
     rows = union_all(
         concern_ids.with_only_columns(
             here, Concern.id.label("id"), literal("concern", String).label("kind"),
-            Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord")),
+            Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord"),
+            Concern.id.label("tie")),
         parts.with_only_columns(
             here, Incident.id.label("id"), literal("incident", String).label("kind"),
             type_coerce(incident_at, UTCDateTime).label("at"),
-            literal(KIND_ORDER["incident"]).label("ord")),
+            literal(KIND_ORDER["incident"]).label("ord"), Incident.id.label("tie")),
         decisions.with_only_columns(
             here, Decision.id.label("id"), literal("decision", String).label("kind"),
-            Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord")),
+            Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord"),
+            Decision.id.label("tie")),
         standalone.with_only_columns(
             case((ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL, 0), else_=1).label("lead"),
             ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
             ChildRecordEntry.occurred_at.label("at"),
-            literal(KIND_ORDER["entry"]).label("ord")),
+            literal(KIND_ORDER["entry"]).label("ord"), _entry_tie().label("tie")),
     ).subquery("timeline")
     return rows
 
@@ -449,20 +454,22 @@ def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bo
     per process (`_timeline`), the page's limit and offset bound at execution."""
     rows = _timeline(scope)[0]
     incident_visible = scope[1]
-    order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.id.desc())
-             if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.id))
+    order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.tie.desc(),
+              rows.c.id.desc())
+             if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.tie, rows.c.id))
     authority = (select(LocalAuthority.name)
                  .where(LocalAuthority.code == bindparam("file_la_code"))
                  .scalar_subquery() if has_code else null())
     keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
                     authority.label("authority"), rows.c.lead, rows.c.at,
-                    rows.c.ord).order_by(*order)
+                    rows.c.ord, rows.c.tie).order_by(*order)
     if paged:
         keys_q = keys_q.limit(bindparam("page_limit", type_=Integer)).offset(
             bindparam("page_offset", type_=Integer))
     keys = keys_q.subquery("page")
-    order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.id.desc())
-             if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.id))
+    order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.tie.desc(),
+              keys.c.id.desc())
+             if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.tie, keys.c.id))
     return (
         select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
                Incident.reference, Concern, ConcernOutcome, ConcernChild)
@@ -475,6 +482,12 @@ def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bo
         .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
         .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id))
 
+
+
+def _entry_tie() -> Any:
+    """What orders a note among lines at the same time: the record it comes from, the same
+    for each child's line of it (`_timeline_rows`), else its own id."""
+    return func.coalesce(ChildRecordEntry.source_id, ChildRecordEntry.id)
 
 
 def _ids(name: str, column: Any) -> Any:
@@ -514,7 +527,7 @@ def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
             .outerjoin(Incident, and_(Incident.id == ChildRecordEntry.incident_id,
                                       incident_visible))
             .where(ChildRecordEntry.child_id == child_id, or_(*wanted))
-            .order_by(ChildRecordEntry.occurred_at, ChildRecordEntry.id))
+            .order_by(ChildRecordEntry.occurred_at, _entry_tie(), ChildRecordEntry.id))
 
 
 @kept  # per share

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -894,3 +895,29 @@ def test_an_answer_for_one_child_is_not_shown_as_the_whole_referrals(
     assert referral.children_answered is None
     assert "Status: Answered (No further action)" in shown(other_client, "/referrals")
     assert "Answered (No further action)" in shown(client, view)
+
+
+def test_calls_at_the_same_minute_are_in_the_same_order_in_each_childs_file(
+        client: FlaskClient, world: dict) -> None:
+    """A walk: two calls typed at the same minute were in one order in one child's file and
+    the other order in the other's (each child's line of a call is its own row, and lines at
+    the same time were ordered by the row's id)."""
+    sign_in(client, world["dsl"])
+    url = f"/incidents/{world['incident'].id}/calls/new"
+    for n in range(1, 6):
+        page = client.get(url + "?authority=derbyshire")
+        data = {"csrf_token": csrf_from(page), "authority": "derbyshire",
+                "called_on": ["20", "11", "2026"], "called_time": "18:45",
+                "spoke_to": f"Duty worker number {n}", "advice": "Refer now.",
+                "decision": "Hand over tonight.",
+                "reasons": "Coercion of a child under 13: a referral is required."}
+        assert client.post(url, data=data).status_code == 302
+
+    def order(child: Any, newest_first: bool) -> list[str]:
+        shown = client.get(f"/children/{child.id}" + ("" if newest_first else "?order=oldest"))
+        return re.findall(r"Duty worker number (\d)", shown.get_data(as_text=True))
+
+    for newest_first in (True, False):
+        mia, kai = order(world["mia"], newest_first), order(world["kai"], newest_first)
+        assert sorted(set(mia)) == list("12345")
+        assert mia == kai
