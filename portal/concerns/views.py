@@ -65,6 +65,8 @@ ONE_WORD: Final = "Enter the child's first name and family name, for example Mai
 TOO_LONG: Final = drafts.TOO_LONG
 CHOOSE_A_MATCH: Final = ("The concern has not been sent. Choose one of the children it may be, or "
                           "select 'No, add a new child', then send it")
+FROM_ELSEWHERE: Final = ("The concern has not been sent. You added a child to it in another tab or "
+                         "window: check the children below, then send it")
 # What a button's post leaves for the page it redirects to (POST-redirect-GET, so Back never
 # re-posts): for a search, the ids of the children found (never a name: the name typed is in
 # the encrypted draft) and which message to show.
@@ -196,6 +198,7 @@ def new() -> Any:
         service.clean_fields(fields)
     except service.ConcernRefused:
         return _too_long()
+    fields, elsewhere = service.with_children_from_elsewhere(user, fields, _shown())
     form = form_from(fields)
     known = service.children_in_school(user, form.child_ids.data or [])
     form.set_children(known)
@@ -204,6 +207,8 @@ def new() -> Any:
                    if name in request.form), "save")  # no button named: never send
     if action == "use_child":  # "Is it one of these children?": yes, this one
         return _use_child(user, fields, request.form.get("use_child", ""), now)
+    if action == "submit" and elsewhere:  # not sent with children the person has not seen
+        return _children_from_elsewhere(user, form, fields, now)
     if action == "submit":
         return _send(user, form, fields, known, now)
     if action == "find":
@@ -234,6 +239,23 @@ def _show_new(user: User) -> Any:
                    already_added=isinstance(after, dict) and after.get("already") is True,
                    extra_errors=[{"text": CHOOSE_A_MATCH, "href": "#possible-matches"}]
                    if held else None)
+
+
+def _shown() -> list[str] | None:
+    """The children the posting page showed (`service.with_children_from_elsewhere`), or
+    None from a page that did not say."""
+    return request.form.getlist("shown") if "shown" in request.form else None
+
+
+def _children_from_elsewhere(user: User, form: ConcernForm, fields: service.DraftFields,
+                             now: dt.datetime) -> Any:
+    """Send was pressed on a page that did not show a child added in another tab or window:
+    the form again with every child, kept, and why it was not sent."""
+    draft = service.save_draft(user, fields, now=now)
+    db.session.commit()
+    where = "#new_children" if form.new_children.choices else "#child_ids"
+    return _render(form, saved_at=draft.updated_at,
+                   extra_errors=[{"text": FROM_ELSEWHERE, "href": where}])
 
 
 def _send(user: User, form: ConcernForm, fields: service.DraftFields, known: list[Any],
@@ -304,7 +326,9 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
     db.session.commit()
     if child is not None:  # added: the page again from the draft (POST-redirect-GET)
         session[AFTER_POST] = {"added": True, "already": already}  # (no name in the cookie)
-        return redirect(url_for("concerns.new", _anchor="new_children"), code=303)
+        # (the message that it was already added is above the list: to it, in view on a phone)
+        return redirect(url_for("concerns.new", _anchor="already-added" if already
+                                else "new_children"), code=303)
     return _render(form, saved_at=draft.updated_at)
 
 
@@ -315,15 +339,21 @@ def draft() -> Any:
     """Autosave (fetch from static/js/autosave.js), or a plain post that saves and returns."""
     user = _user()
     try:
-        saved = service.save_draft(user, posted_fields(request.form), now=clock.now())
+        fields, elsewhere = service.with_children_from_elsewhere(
+            user, posted_fields(request.form), _shown())
+        saved = service.save_draft(user, fields, now=clock.now())
         db.session.commit()
     except service.ConcernRefused:
         db.session.rollback()
         return _too_long()
     if _wants_json():
-        return jsonify({"saved": True, "signed_in": True,
-                        "saved_at": wording.time_of_day(saved.updated_at),
-                        "csrf_token": generate_csrf()})
+        answer = {"saved": True, "signed_in": True,
+                  "saved_at": wording.time_of_day(saved.updated_at),
+                  "csrf_token": generate_csrf()}
+        if elsewhere:
+            answer["message"] = (f"Saved at {answer['saved_at']}. A child you added in another "
+                                 "tab or window is kept: reload this page to see them.")
+        return jsonify(answer)
     flash(f"Saved at {wording.time_of_day(saved.updated_at)}. It has not been sent yet.", "success")
     return redirect(url_for("concerns.new"))
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -206,6 +206,37 @@ def save_draft(
                            max_text=MAX_DRAFT_TEXT)
     except drafts.DraftRefused as error:
         raise ConcernRefused(error.field, error.code) from None
+
+
+# The lists of children a concern's page shows as checkboxes: each page says which it showed
+# (`with_children_from_elsewhere`).
+CHILD_LISTS: Final = ("child_ids", "new_children")
+
+
+def with_children_from_elsewhere(user: User, fields: DraftFields,
+                                 shown: Collection[str] | None) -> tuple[DraftFields, bool]:
+    """`fields` posted by a page that showed the children `shown`, with every child the
+    user's draft holds that the page did not show (added or ticked in another tab or window
+    since it was loaded), and whether there were any. A child the page showed and the post
+    does not tick was unticked: left out. Without `shown` (a page from before it said), the
+    fields as posted.
+
+    A walk: a child added in a second tab was dropped by the first tab's autosave, then the
+    concern was sent from the first tab without them, and nothing said so."""
+    if shown is None:
+        return fields, False
+    saved = drafts.read(drafts.open_draft(user, FORM_KEY))
+    out = dict(fields)
+    found = False
+    for name in CHILD_LISTS:
+        posted = list(out.get(name) or [])
+        held = saved.get(name)
+        elsewhere = [value for value in (held if isinstance(held, list) else [])
+                     if value not in shown and value not in posted]
+        if elsewhere:
+            found = True
+            out[name] = [*posted, *elsewhere]
+    return out, found
 
 
 def rescue_into_draft(

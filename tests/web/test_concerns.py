@@ -41,6 +41,7 @@ from tests.helpers.concerns import (
     textarea,
     today,
 )
+from tests.helpers.drafts import XHR as XHR_HEADERS
 from tests.helpers.signing_in import csrf_from, override_settings, sign_in
 
 world = concern_helpers.world  # the fixture: make_world()
@@ -472,6 +473,14 @@ def test_the_same_new_child_added_twice_is_one_child(
     assert "You had already added this child. They are on the list once." in page(again)
     assert "already added" not in page(client.get("/concerns/new"))
     assert "already added" not in page(added)
+    # On a phone the page opens at the message (it opened at the list, the message above it
+    # out of view: a walk).
+    once_more = client.post("/concerns/new", data={
+        "csrf_token": token, "add_child": "y", **good_fields(
+            new_children=[pending], new_given="Zorvek", new_family="Quillfeather",
+            new_dob=["3", "3", "2014"])})
+    assert once_more.headers["Location"].endswith("#already-added")
+    assert 'id="already-added"' in page(client.get(once_more.headers["Location"]))
     sent = post_form(client, good_fields(new_children=[pending], new_given="Zorvek",
                                          new_family="Quillfeather", new_dob=["3", "3", "2014"]),
                      "submit", token)
@@ -492,3 +501,66 @@ def test_a_concern_read_back_sets_each_lines_direction(
     shown = client.get(f"/concerns/{concern_id}").get_data(as_text=True)
     assert ('data-testid="what-happened"><span dir="ltr">She took my phone.</span>\n'
             '<span dir="rtl">أخذت الهاتف بالقوة.</span></div>') in shown
+
+
+def test_a_child_added_in_another_tab_is_kept_and_never_sent_unseen(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """A walk: the form open in two tabs, a child added in the second; the first tab's
+    autosave dropped them from the draft, and sending from the first tab sent the concern
+    without them, with no word. The child is now kept, and the first tab does not send until
+    the person has seen them."""
+    sign_in(client, world.staff)
+    first = client.get("/concerns/new")
+    token = csrf_from(first)
+    assert 'name="shown" value=""' in page(first)
+    nothing_shown = {"shown": [""]}
+    # The second tab adds Yusuf.
+    added = post_form(client, good_fields(new_given="Yusuf", new_family="O'Brien-Çelik",
+                                          new_dob=["3", "3", "2014"], **nothing_shown),
+                      "add_child", token)
+    raw = added.get_data(as_text=True)
+    yusuf = html.unescape(re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
+                                    raw).group(1))
+    assert yusuf.startswith("{") and "Yusuf" in yusuf
+    assert [html.unescape(v) for v in re.findall(r'name="shown" value="([^"]*)"', raw)] \
+        == ["", yusuf]
+    # The first tab, which never showed him, saves as the person types.
+    saved = client.post("/concerns/draft", headers=XHR_HEADERS, data={
+        "csrf_token": token, **good_fields(what_happened="Typed in the first tab."),
+        **nothing_shown})
+    assert saved.status_code == 200
+    assert "reload this page to see them" in saved.get_json()["message"]
+    assert "Yusuf O'Brien-Çelik" in page(client.get("/concerns/new"))
+    # ...and sends: not sent, the page shows him and says why.
+    refused = post_form(client, good_fields(what_happened="Typed in the first tab.",
+                                            **nothing_shown), "submit", token)
+    assert refused.status_code == 200
+    assert "You added a child to it in another tab or window" in page(refused)
+    assert db.session.scalar(select(Concern).where(Concern.state != "draft")) is None
+    assert re.search(r'name="new_children" type="checkbox" value="[^"]+"[^>]*checked',
+                     page(refused))
+    # Sent from the page that shows him: sent, with him.
+    sent = post_form(client, good_fields(what_happened="Typed in the first tab.",
+                                         new_children=[yusuf], shown=["", yusuf]),
+                     "submit", token)
+    assert sent.status_code == 302, page(sent)
+    concern = db.session.scalar(select(Concern).where(Concern.state != "draft"))
+    assert concern is not None
+    assert [link.child.full_name for link in concern.children] == ["Yusuf O'Brien-Çelik"]
+
+
+def test_a_child_unticked_on_the_page_that_showed_them_is_left_out(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    sign_in(client, world.staff)
+    token = csrf_from(client.get("/concerns/new"))
+    added = post_form(client, good_fields(new_given="Yusuf", new_family="Okafor",
+                                          new_dob=["3", "3", "2014"], shown=[""]),
+                      "add_child", token)
+    yusuf = html.unescape(re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
+                                    added.get_data(as_text=True)).group(1))
+    assert "Yusuf" in yusuf
+    client.post("/concerns/draft", headers=XHR_HEADERS, data={
+        "csrf_token": token, **good_fields(), "shown": ["", yusuf]})
+    assert "Yusuf Okafor" not in page(client.get("/concerns/new"))
