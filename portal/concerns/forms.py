@@ -30,8 +30,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock
-from ..crypto import normalise_for_index
+from .. import clock, names
 from ..date_input import DateBoxes, DateReading, date_parts, read_date_parts
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
@@ -263,8 +262,7 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
             ok = False
         if typed is not None:
             added.append(typed)
-        added = [c for i, c in enumerate(added)
-                 if not any(same_new_child(c, earlier) for earlier in added[:i])]
+        added = one_of_each(added)
 
         what = self.what_happened.data or ""
         if not what.strip():
@@ -357,11 +355,25 @@ def child_label(child: Child) -> str:
 
 def same_new_child(a: NewChild, b: NewChild) -> bool:
     """The same child added twice to one concern (a draft put back, then the child added or
-    typed again: a walk made two records): the same names, as the roll's search compares
-    them, and the same date of birth."""
-    return a.dob == b.dob and all(
-        normalise_for_index(x) == normalise_for_index(y)
-        for x, y in ((a.given_name, b.given_name), (a.family_name, b.family_name)))
+    typed again: a walk made two records): the same name as the school's check for a child
+    already known compares names (`names.same_name`: case, accents, apostrophes, hyphens and
+    spaces aside, "Zoe Al Hashimi" is "Zoë Al-Hashimi"), and the same date of birth or one
+    not known."""
+    return (names.same_name((a.given_name, a.family_name), (b.given_name, b.family_name))
+            and (a.dob == b.dob or a.dob is None or b.dob is None))
+
+
+def one_of_each(children: Iterable[NewChild]) -> list[NewChild]:
+    """`children` with each child once (`same_new_child`), with their date of birth where
+    either time gave it."""
+    kept: list[NewChild] = []
+    for child in children:
+        at = next((i for i, seen in enumerate(kept) if same_new_child(child, seen)), None)
+        if at is None:
+            kept.append(child)
+        elif kept[at].dob is None and child.dob is not None:
+            kept[at] = child
+    return kept
 
 
 def new_child_value(child: NewChild) -> str:

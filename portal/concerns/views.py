@@ -315,10 +315,14 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
         added = list(fields.get("new_children") or [])
         # The same child added twice (a draft put back, then added again: a walk made two
         # records) is on the list once, and the page says so (it was silent).
-        already = any(same_new_child(child, other) for other in map(parse_new_child, added)
-                      if other is not None)
-        if not already:
+        earlier = next((value for value in added if (other := parse_new_child(value))
+                        is not None and same_new_child(child, other)), None)
+        already = earlier is not None
+        if earlier is None:
             added.append(new_child_value(child))
+        elif child.dob is not None and (parsed := parse_new_child(earlier)) is not None \
+                and parsed.dob is None:  # now with the date of birth not known before
+            added[added.index(earlier)] = new_child_value(child)
         fields["new_children"] = added
         for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
             fields.pop(name, None)

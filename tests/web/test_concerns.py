@@ -481,6 +481,17 @@ def test_the_same_new_child_added_twice_is_one_child(
             new_dob=["3", "3", "2014"])})
     assert once_more.headers["Location"].endswith("#already-added")
     assert 'id="already-added"' in page(client.get(once_more.headers["Location"]))
+    # Written without its accent and hyphen, or without the date of birth: the same child
+    # (a walk added "Zoe Al Hashimi" after "Zoë Al-Hashimi"), as the school's check of a
+    # child already known compares names.
+    for given, family, dob in (("zorvék", "Quill-feather", ["3", "3", "2014"]),
+                               ("Zorvek", "Quillfeather", ["", "", ""])):
+        fields = good_fields(new_children=[pending], new_given=given, new_family=family,
+                             new_dob=dob, **({"new_dob_unknown": "y"} if not dob[0] else {}))
+        again = post_form(client, fields, "add_child", token)
+        assert "You had already added this child" in page(again), (given, family)
+        assert len(re.findall(r'name="new_children" type="checkbox"',
+                              again.get_data(as_text=True))) == 1
     sent = post_form(client, good_fields(new_children=[pending], new_given="Zorvek",
                                          new_family="Quillfeather", new_dob=["3", "3", "2014"]),
                      "submit", token)
@@ -564,3 +575,15 @@ def test_a_child_unticked_on_the_page_that_showed_them_is_left_out(
     client.post("/concerns/draft", headers=XHR_HEADERS, data={
         "csrf_token": token, **good_fields(), "shown": ["", yusuf]})
     assert "Yusuf Okafor" not in page(client.get("/concerns/new"))
+
+
+def test_a_child_added_again_with_the_date_of_birth_keeps_it() -> None:
+    from portal.concerns.forms import one_of_each
+    from portal.services.concerns import NewChild
+
+    unknown = NewChild("Zoë", "Al-Hashimi", None)
+    known = NewChild("Zoe", "Al Hashimi", dt.date(2014, 3, 3))
+    assert one_of_each([unknown, known]) == [known]
+    assert one_of_each([known, unknown]) == [known]
+    other = NewChild("Zoë", "Al-Hashimi", dt.date(2016, 5, 1))  # another child, same name
+    assert one_of_each([known, other]) == [known, other]
