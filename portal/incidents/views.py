@@ -815,8 +815,8 @@ def closing_links(incident: Any, problems: list[Problem], *, on_incident_page: b
     "Record a decision for ..." and had to find the form)."""
     page = "" if on_incident_page else url_for("incidents.show", incident_id=incident.id)
     steps: dict[str, Callable[[str], str]] = {
-        recording.FIX_WORDS: lambda ref: url_for(
-            "incidents.child", incident_id=incident.id, child_id=ref),
+        recording.FIX_WORDS: lambda ref: url_for(  # at the words, two screens down a phone
+            "incidents.child", incident_id=incident.id, child_id=ref, _anchor="child_words"),
         recording.FIX_PARENTS: lambda ref: url_for(
             "incidents.parents", incident_id=incident.id, child_id=ref),
         recording.FIX_DECISION: lambda ref: url_for(

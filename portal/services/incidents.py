@@ -1305,11 +1305,14 @@ def pending_reconsider(made: Iterable[Decision], child_id: uuid.UUID | None) -> 
     return None if decided_since else latest
 
 
+CLOSING_REASONS_REQUIRED: Final = "Enter the reasons for closing this incident"
+
+
 def close_incident(user: User, incident: Incident, loaded_version: int, reasons: str | None,
                    now: dt.datetime) -> Incident:
     if incident.state == "closed":
         raise IncidentClosed()
-    why = check_reasons(reasons)
+    why = check_reasons(reasons, empty_message=CLOSING_REASONS_REQUIRED)
     latest = latest_assessment(incident)
     if latest is not None and not is_current_rules(latest.rules_version):
         # Assessed under older rules: the current rules decide what must be handed over before

@@ -246,6 +246,9 @@ def test_r8_closing_refused_with_no_child_or_a_concern_child_unaccounted(
                   ).status_code == 302
     page = text(close(client, iid))
     assert "Kai Harmer (C0002) is on a concern" not in page
+    # (no space before the colon: a walk)
+    assert "Kai Harmer (C0002): recorded as not involved" in text(
+        client.get(f"/incidents/{iid}/children"))
     assert "Mia Harmed (C0001) is on a concern" in page
 
 
@@ -268,7 +271,7 @@ def test_each_thing_stopping_closing_links_to_where_it_is_put_right(
         "Record a decision for Mia Harmed (C0001) before closing":
             f"/incidents/{iid}/decisions/new?child={mia.id}",
         "Record Mia Harmed (C0001)'s own words, or why they could not be recorded":
-            f"/incidents/{iid}/children/{mia.id}",
+            f"/incidents/{iid}/children/{mia.id}#child_words",
         "Record whether Mia Harmed (C0001)'s parents or carers were told, or why not":
             f"/incidents/{iid}/children/{mia.id}/parents",
     }
@@ -293,7 +296,16 @@ def test_each_thing_stopping_closing_links_to_where_it_is_put_right(
     form = text(client.get(expected["Record a decision for Mia Harmed (C0001) before closing"]))
     assert re.search(f'<option value="{mia.id}" selected>', form)
     for href in expected.values():
-        assert client.get(href).status_code == 200, href
+        opened = client.get(href)
+        assert opened.status_code == 200, href
+        if "#" in href:
+            assert f'id="{href.split("#")[1]}"' in opened.get_data(as_text=True)
+    # The incident page's own "Not yet recorded" words link there too.
+    assert f'href="/incidents/{iid}/children/{mia.id}#child_words">Record their words' in shown
+    refused_page = refused.get_data(as_text=True)
+    assert "<title>Error: Close this incident" in refused_page
+    assert "Enter the reasons for closing this incident" in text(
+        close(client, iid, reasons=""))
 
 
 def test_a_child_on_a_concern_not_on_the_incident_links_to_the_concerns_children(
