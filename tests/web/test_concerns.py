@@ -50,6 +50,12 @@ world = concern_helpers.world  # the fixture: make_world()
 # Raising
 
 
+def new_children_listed(response: Any) -> list[str]:
+    """The values of the "Children you've added" checkboxes of a concern form page."""
+    return [html.unescape(value) for value in re.findall(
+        r'name="new_children" type="checkbox" value="([^"]+)"', response.get_data(as_text=True))]
+
+
 def test_raise_a_concern_end_to_end(app: Flask, client: FlaskClient, world: World) -> None:
     w = world
     assert sign_in(client, w.staff).status_code == 302
@@ -136,10 +142,7 @@ def test_add_child_button_lists_the_child_and_keeps_everything(
     assert textarea(added, "what_happened") == WHAT
     assert 'name="new_given" type="text" value=""' in added.get_data(as_text=True)
     # Add a second one, then send: both are created, off roll.
-    value = re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
-                      added.get_data(as_text=True))
-    assert value
-    pending = html.unescape(value.group(1))
+    [pending] = new_children_listed(added)
     sent = post_form(client, good_fields(new_children=[pending], new_given="Ffion",
                                          new_family="Examplewood", new_dob=["", "", ""],
                                          new_dob_unknown="y"), "submit", token)
@@ -461,14 +464,11 @@ def test_the_same_new_child_added_twice_is_one_child(
     token = csrf_from(client.get("/concerns/new"))
     added = post_form(client, good_fields(new_given="Zorvek", new_family="Quillfeather",
                                           new_dob=["3", "3", "2014"]), "add_child", token)
-    pending = html.unescape(re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
-                                      added.get_data(as_text=True)).group(1))
+    [pending] = new_children_listed(added)
     again = post_form(client, good_fields(new_children=[pending], new_given="ZORVEK",
                                           new_family="quillfeather", new_dob=["3", "3", "2014"]),
                       "add_child", token)
-    listed = re.findall(r'name="new_children" type="checkbox" value="([^"]+)"',
-                        again.get_data(as_text=True))
-    assert len(listed) == 1
+    assert len(new_children_listed(again)) == 1
     # The page says why the list did not grow (it was silent), once.
     assert "You had already added this child. They are on the list once." in page(again)
     assert "already added" not in page(client.get("/concerns/new"))
@@ -490,8 +490,7 @@ def test_the_same_new_child_added_twice_is_one_child(
                              new_dob=dob, **({"new_dob_unknown": "y"} if not dob[0] else {}))
         again = post_form(client, fields, "add_child", token)
         assert "You had already added this child" in page(again), (given, family)
-        assert len(re.findall(r'name="new_children" type="checkbox"',
-                              again.get_data(as_text=True))) == 1
+        assert len(new_children_listed(again)) == 1
     sent = post_form(client, good_fields(new_children=[pending], new_given="Zorvek",
                                          new_family="Quillfeather", new_dob=["3", "3", "2014"]),
                      "submit", token)
@@ -531,8 +530,7 @@ def test_a_child_added_in_another_tab_is_kept_and_never_sent_unseen(
                                           new_dob=["3", "3", "2014"], **nothing_shown),
                       "add_child", token)
     raw = added.get_data(as_text=True)
-    yusuf = html.unescape(re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
-                                    raw).group(1))
+    [yusuf] = new_children_listed(added)
     assert yusuf.startswith("{") and "Yusuf" in yusuf
     assert [html.unescape(v) for v in re.findall(r'name="shown" value="([^"]*)"', raw)] \
         == ["", yusuf]
@@ -569,8 +567,7 @@ def test_a_child_unticked_on_the_page_that_showed_them_is_left_out(
     added = post_form(client, good_fields(new_given="Yusuf", new_family="Okafor",
                                           new_dob=["3", "3", "2014"], shown=[""]),
                       "add_child", token)
-    yusuf = html.unescape(re.search(r'name="new_children" type="checkbox" value="([^"]+)"',
-                                    added.get_data(as_text=True)).group(1))
+    [yusuf] = new_children_listed(added)
     assert "Yusuf" in yusuf
     client.post("/concerns/draft", headers=XHR_HEADERS, data={
         "csrf_token": token, **good_fields(), "shown": ["", yusuf]})
