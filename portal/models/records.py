@@ -624,6 +624,9 @@ class ChildRecordEntry(ChildKeyed, IdMixin, Base):
     source_type: Mapped[str | None] = mapped_column(String(32))
     source_id: Mapped[uuid.UUID | None] = mapped_column()
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # When the line was written (None for lines from before it was kept, migration 0033):
+    # lines of the same time are shown in the order they were written.
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     body_enc: Mapped[bytes | None] = enc_column()
 

@@ -407,11 +407,13 @@ def _timeline(scope: _Scope) -> tuple[Any, Any, Any, Any, Any]:
 
 
 def _timeline_rows(concern_ids: Any, parts: Any, decisions: Any, standalone: Any) -> Any:
-    """The chronology's lines as one UNION of (lead, id, kind, at, order, tie): a concern, an
-    incident (from when the child was added to it), a decision, a note. Lines at the same time
-    are in the order of `tie`: a note's is the record it comes from, so a call's lines (each
-    child's its own row) are in the same order in every child's file (by their own ids, they
-    were not: a walk, two calls typed at the same minute)."""
+    """The chronology's lines as one UNION of (lead, id, kind, at, order, made, tie): a
+    concern, an incident (from when the child was added to it), a decision, a note. Lines at
+    the same time are in the order they were written (`made`; a note from before it was kept,
+    at its own time), then of `tie`: a note's is the record it comes from, so a call's lines
+    (each child's its own row) are in the same order in every child's file (a walk: two calls
+    typed at the same minute, ordered by each line's own id, were in a different order in each
+    child's file, and in neither the order they were recorded)."""
     incident_at = case(
         (and_(IncidentChild.added_at.is_not(None),
               IncidentChild.added_at > Incident.opened_at), IncidentChild.added_at),
@@ -423,20 +425,22 @@ def _timeline_rows(concern_ids: Any, parts: Any, decisions: Any, standalone: Any
         concern_ids.with_only_columns(
             here, Concern.id.label("id"), literal("concern", String).label("kind"),
             Concern.submitted_at.label("at"), literal(KIND_ORDER["concern"]).label("ord"),
-            Concern.id.label("tie")),
+            Concern.submitted_at.label("made"), Concern.id.label("tie")),
         parts.with_only_columns(
             here, Incident.id.label("id"), literal("incident", String).label("kind"),
             type_coerce(incident_at, UTCDateTime).label("at"),
-            literal(KIND_ORDER["incident"]).label("ord"), Incident.id.label("tie")),
+            literal(KIND_ORDER["incident"]).label("ord"),
+            type_coerce(incident_at, UTCDateTime).label("made"), Incident.id.label("tie")),
         decisions.with_only_columns(
             here, Decision.id.label("id"), literal("decision", String).label("kind"),
             Decision.decided_at.label("at"), literal(KIND_ORDER["decision"]).label("ord"),
-            Decision.id.label("tie")),
+            Decision.decided_at.label("made"), Decision.id.label("tie")),
         standalone.with_only_columns(
             case((ChildRecordEntry.kind == FROM_PREVIOUS_SCHOOL, 0), else_=1).label("lead"),
             ChildRecordEntry.id.label("id"), literal("entry", String).label("kind"),
             ChildRecordEntry.occurred_at.label("at"),
-            literal(KIND_ORDER["entry"]).label("ord"), _entry_tie().label("tie")),
+            literal(KIND_ORDER["entry"]).label("ord"), _entry_made().label("made"),
+            _entry_tie().label("tie")),
     ).subquery("timeline")
     return rows
 
@@ -454,22 +458,24 @@ def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bo
     per process (`_timeline`), the page's limit and offset bound at execution."""
     rows = _timeline(scope)[0]
     incident_visible = scope[1]
-    order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.tie.desc(),
-              rows.c.id.desc())
-             if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.tie, rows.c.id))
+    order = ((rows.c.lead.desc(), rows.c.at.desc(), rows.c.ord.desc(), rows.c.made.desc(),
+              rows.c.tie.desc(), rows.c.id.desc())
+             if newest_first else (rows.c.lead, rows.c.at, rows.c.ord, rows.c.made, rows.c.tie,
+                                   rows.c.id))
     authority = (select(LocalAuthority.name)
                  .where(LocalAuthority.code == bindparam("file_la_code"))
                  .scalar_subquery() if has_code else null())
     keys_q = select(rows.c.id, rows.c.kind, func.count().over().label("total"),
                     authority.label("authority"), rows.c.lead, rows.c.at,
-                    rows.c.ord, rows.c.tie).order_by(*order)
+                    rows.c.ord, rows.c.made, rows.c.tie).order_by(*order)
     if paged:
         keys_q = keys_q.limit(bindparam("page_limit", type_=Integer)).offset(
             bindparam("page_offset", type_=Integer))
     keys = keys_q.subquery("page")
-    order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.tie.desc(),
-              keys.c.id.desc())
-             if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.tie, keys.c.id))
+    order = ((keys.c.lead.desc(), keys.c.at.desc(), keys.c.ord.desc(), keys.c.made.desc(),
+              keys.c.tie.desc(), keys.c.id.desc())
+             if newest_first else (keys.c.lead, keys.c.at, keys.c.ord, keys.c.made, keys.c.tie,
+                                   keys.c.id))
     return (
         select(keys.c.id, keys.c.kind, keys.c.total, keys.c.authority, Decision,
                Incident.reference, Concern, ConcernOutcome, ConcernChild)
@@ -482,6 +488,12 @@ def _page_statement(scope: _Scope, newest_first: bool, paged: bool, has_code: bo
         .outerjoin(ConcernChild, ConcernChild.concern_id == Concern.id)
         .order_by(*order, ConcernOutcome.decided_at, ConcernChild.id))
 
+
+
+def _entry_made() -> Any:
+    """When a note was written (`_timeline_rows`): at its own time when not kept."""
+    return type_coerce(func.coalesce(ChildRecordEntry.recorded_at, ChildRecordEntry.occurred_at),
+                       UTCDateTime)
 
 
 def _entry_tie() -> Any:
@@ -527,7 +539,8 @@ def _entries_statement(scope: _Scope, by_id: bool, by_source: bool) -> Any:
             .outerjoin(Incident, and_(Incident.id == ChildRecordEntry.incident_id,
                                       incident_visible))
             .where(ChildRecordEntry.child_id == child_id, or_(*wanted))
-            .order_by(ChildRecordEntry.occurred_at, _entry_tie(), ChildRecordEntry.id))
+            .order_by(ChildRecordEntry.occurred_at, _entry_made(), _entry_tie(),
+                      ChildRecordEntry.id))
 
 
 @kept  # per share
@@ -627,6 +640,8 @@ class _Builder:
         self._decided_on: dict[uuid.UUID, str] = {}
         # The page's concerns: (concern, outcome, child named) rows, read with the page's keys.
         self._concern_rows: list[Any] = []
+        # Where each line the page shows is in the page's order (`_page_keys`).
+        self._position: dict[uuid.UUID, int] = {}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -795,7 +810,12 @@ class _Builder:
             self._redacted.clear()
         unique: dict[int, Event] = {id(e): e for e in events.values()}
         timeline = list(unique.values()) + standalone
-        timeline.sort(key=lambda e: (not e.from_outside, e.at, KIND_ORDER.get(e.kind, 9)),
+        # Lines at the same time in the page's order (`_timeline_rows`: as they were written),
+        # either way round.
+        turn = -1 if newest_first else 1
+        position = self._position
+        timeline.sort(key=lambda e: (not e.from_outside, e.at, KIND_ORDER.get(e.kind, 9),
+                                     turn * position.get(e.id, 0)),
                       reverse=newest_first)
         return ChildFile(
             child=child,
@@ -847,7 +867,9 @@ class _Builder:
         for row in found:
             if row[0] not in seen:  # (a concern's row for each outcome and child named)
                 seen.add(row[0])
-                wanted[row[1]].append(_as_uuid(row[0]))
+                key = _as_uuid(row[0])
+                wanted[row[1]].append(key)
+                self._position[key] = len(self._position)
         decisions = [row[4] for row in found if row[4] is not None]
         self._decided_on = {row[4].incident_id: row[5] for row in found
                             if row[4] is not None and row[5] is not None}

@@ -224,7 +224,7 @@ def _calls_query() -> Select[ConsultationCall]:
     return (select(ConsultationCall)
             .where(ConsultationCall.incident_id == bindparam("incident_id"),
                    ConsultationCall.school_id == bindparam("school_id"))
-            .order_by(ConsultationCall.called_at.desc()))
+            .order_by(ConsultationCall.called_at.desc(), ConsultationCall.recorded_at.desc()))
 
 
 def _rules_now(incident: Incident, now_local: dt.datetime, rows: list[IncidentChild],

@@ -899,10 +899,11 @@ def test_an_answer_for_one_child_is_not_shown_as_the_whole_referrals(
 
 
 def test_calls_at_the_same_minute_are_in_the_same_order_in_each_childs_file(
-        client: FlaskClient, world: dict) -> None:
+        client: FlaskClient, world: dict, clock: dict) -> None:
     """A walk: two calls typed at the same minute were in one order in one child's file and
     the other order in the other's (each child's line of a call is its own row, and lines at
-    the same time were ordered by the row's id)."""
+    the same time were ordered by the row's id); then, in the same order in both, but not the
+    order they were recorded, and the same whichever way round the file was read."""
     sign_in(client, world["dsl"])
     url = f"/incidents/{world['incident'].id}/calls/new"
     for n in range(1, 6):
@@ -913,12 +914,15 @@ def test_calls_at_the_same_minute_are_in_the_same_order_in_each_childs_file(
                 "decision": "Hand over tonight.",
                 "reasons": "Coercion of a child under 13: a referral is required."}
         assert client.post(url, data=data).status_code == 302
+        clock["now"] += dt.timedelta(seconds=40)  # each recorded a little after the last
 
     def order(child: Any, newest_first: bool) -> list[str]:
         shown = client.get(f"/children/{child.id}" + ("" if newest_first else "?order=oldest"))
         return re.findall(r"Duty worker number (\d)", shown.get_data(as_text=True))
 
-    for newest_first in (True, False):
-        mia, kai = order(world["mia"], newest_first), order(world["kai"], newest_first)
-        assert sorted(set(mia)) == list("12345")
-        assert mia == kai
+    # In the order they were recorded, each way round, as the incident's own list has them.
+    for newest_first, recorded in ((True, list("54321")), (False, list("12345"))):
+        assert order(world["mia"], newest_first) == recorded
+        assert order(world["kai"], newest_first) == recorded
+    calls = client.get(f"/incidents/{world['incident'].id}").get_data(as_text=True)
+    assert re.findall(r"Duty worker number (\d)", calls) == list("54321")
