@@ -130,17 +130,37 @@ def keeps_drafts(capability: Callable[[Any], bool] | str, *forms: type[Any],
             if autosave and current_user.is_authenticated:
                 return _autosave(the_spec)
             response = view(*args, **kwargs)
+            status = getattr(response, "status_code", 200)
             if (request.method == "POST" and the_spec.discard_on_success
-                    and current_user.is_authenticated
-                    and getattr(response, "status_code", 200) in (302, 303)):
+                    and current_user.is_authenticated and status in (302, 303)):
                 service.discard(_user(), form_key())
                 db.session.commit()
+            elif request.method == "POST" and status == 200:
+                _keep_refused(the_spec)
             return response
 
         wrapped.draft_spec = the_spec  # type: ignore[attr-defined]
         return cast(F, wrapped)
 
     return decorator
+
+
+def _keep_refused(spec: DraftSpec) -> None:
+    """A form shown again (refused, or a step before its last) keeps what was typed in its
+    draft, as an autosave would: a DSL who leaves it to put a problem right (the close page's
+    links) finds the text again on coming back (a walk: the reasons for closing were lost when
+    Close was pressed before the autosave's pause). Forms with their own saving (the concern
+    form, `spec.saver`) save their drafts themselves."""
+    if spec.saver is not None or not current_user.is_authenticated:
+        return
+    user = _user()
+    if not spec.may_use(user) or not _about_ok(user):
+        return
+    try:
+        _save(spec, user, merge=False)
+        db.session.commit()
+    except service.DraftRefused:  # too long to keep: the page shows it all the same
+        db.session.rollback()
 
 
 def _spec() -> DraftSpec | None:

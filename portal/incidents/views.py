@@ -850,7 +850,9 @@ def close(incident_id: uuid.UUID) -> Any:
     linked = {item["text"]: item for item in problems}
     return render_template("incidents/close.html", **_ctx(
         incident, form=form, page_title="Close this incident", problems=problems,
-        page_errors=[linked.get(text, text) for text in page_errors], **extra))
+        page_errors=[linked.get(text, text) for text in page_errors],
+        error_description="The incident has not been closed." if page_errors else None,
+        **extra))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -322,3 +322,19 @@ def test_a_child_on_a_concern_not_on_the_incident_links_to_the_concerns_children
     assert unaccounted == f"/incidents/{iid}/children#named-in-concerns"
     page = client.get(unaccounted).get_data(as_text=True)
     assert 'id="named-in-concerns"' in page
+
+
+def test_reasons_typed_on_a_refused_close_are_there_on_coming_back(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: Close pressed at once (before the autosave's pause), refused; the DSL followed
+    a link to put a problem right and came back: the reasons were gone. The page shown again
+    keeps what was typed in its draft, as the autosave would."""
+    _, iid = ready_to_hand_over(app, client)
+    typed = "Both children supported; the police report is made — Zoë's parents told (والدتها)."
+    refused = close(client, iid, reasons=typed)
+    assert refused.status_code == 200
+    assert "The incident has not been closed." in text(refused)
+    back = text(client.get(f"/incidents/{iid}/close"))
+    assert f">{typed}</textarea>" in back
+    assert "This is what you typed on" in back
