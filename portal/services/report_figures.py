@@ -221,7 +221,7 @@ CONCERN_OUTCOME_WORDS: Final = {
     "incident": "Became an incident",
     "no_further_action": "Recorded without an incident: no further action",
     "other_concern": "Recorded without an incident: a concern of another kind",
-    "waiting": "Not yet triaged",
+    "waiting": "Not yet looked at by a safeguarding lead",
 }
 SETTINGS: Final = ("online", "school", "home")
 SETTING_WORDS: Final = {"online": "Online", "school": "In or around school",

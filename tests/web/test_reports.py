@@ -177,7 +177,8 @@ def test_the_dsls_report_counts_every_figure(client: FlaskClient, world) -> None
     assert cell(html, "concern_outcomes", "Became an incident") == ["6"]
     assert cell(html, "concern_outcomes",
                 "Recorded without an incident: no further action") == ["1"]
-    assert cell(html, "concern_outcomes", "Not yet triaged") == ["1"]
+    # (not "triaged": a governor reads it, a walk)
+    assert cell(html, "concern_outcomes", "Not yet looked at by a safeguarding lead") == ["1"]
     assert cell(html, "incident_types", "Bullying") == ["2"]
     assert cell(html, "incident_types", "Physical abuse") == ["2"]
     assert cell(html, "incident_types", "Sexual harassment") == ["1"]
