@@ -77,7 +77,7 @@ SIGNED_OUT_SAVED: Final = (
 # a password changed, an account disabled) or it carried no proof it is the user's (walk 8:
 # the sign-in page said only "Sign in to see this page", not that nothing was sent).
 SIGNED_OUT_NOT_SAVED: Final = (
-    "You had been signed out, so this has not been sent. Sign in to go back to the form: "
+    "You had been signed out, so nothing was recorded or sent. Sign in to go back to the form: "
     "anything it saved as you typed is there. Enter again what you typed after that."
 )
 PAGE_EXPIRED_SAVED: Final = (

@@ -241,6 +241,8 @@ def iso_dates_in_words(text: Any) -> str:
 
 _SOURCE_CODE = re.compile(r"\b(00[0-4])\b")
 _SECTION = re.compile(r"\bs(\d+(?:\.\d+)*)\b")
+# "s2-s4": a range of sections ("section 2-section 4" on screen, a walk).
+_SECTIONS = re.compile(r"\bs(\d+(?:\.\d+)*)\s*[-\u2013]\s*s?(\d+(?:\.\d+)*)\b")
 
 
 def source_words(source: Any) -> str:
@@ -248,7 +250,8 @@ def source_words(source: Any) -> str:
     Darlington ... guidance (2025), section 4 "Strategy Meeting"": never a file number."""
     if not source:
         return ""
-    text = _SECTION.sub(r"section \1", str(source))
+    text = _SECTIONS.sub(r"sections \1 to \2", str(source))
+    text = _SECTION.sub(r"section \1", text)
     text = _SOURCE_CODE.sub(lambda m: SOURCE_LABELS[m.group(1)], text)
     return iso_dates_in_words(text)
 

@@ -26,3 +26,11 @@ def test_the_kept_link_is_the_link_made_afresh_and_escaped() -> None:
     assert "16 November 2026" in source_link("2026-11-16 guidance")
     # Not a string (an older stored reason's list): made afresh, the same words.
     assert source_link(["000"]) == _source_link(["000"], None, None)
+
+
+def test_a_range_of_sections_reads_as_one() -> None:
+    """A walk: the harmful sexual behaviour trigger's source read "section 2-section 4"."""
+    words = source_link("001 s3, s5; 002 s2-s4", trigger="HARMFUL_SEXUAL_BEHAVIOUR")
+    assert "sections 2 to 4" in words and "section 2-" not in words
+    assert "section 3, section 5" in words
+    assert "sections 1.2 to 1.4" in source_link("003 s1.2–s1.4")  # noqa: RUF001
