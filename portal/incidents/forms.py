@@ -164,11 +164,13 @@ class ChildForm(VersionedForm):
 
 
 class NewChildForm(ChildForm):
-    given_name = StringField("First name", widget=GovTextInput(), filters=[_strip],
-                             validators=[InputRequired("Enter the child's first name"),
+    # The same words as staff's concern form and the roll's (a walk: "First name / Last name"
+    # here, "Given name / Family name" there; a family name is not always the last).
+    given_name = StringField("Given name", widget=GovTextInput(), filters=[_strip],
+                             validators=[InputRequired("Enter the child's given name"),
                                          Length(max=100)])
-    family_name = StringField("Last name", widget=GovTextInput(), filters=[_strip],
-                              validators=[InputRequired("Enter the child's last name"),
+    family_name = StringField("Family name", widget=GovTextInput(), filters=[_strip],
+                              validators=[InputRequired("Enter the child's family name"),
                                           Length(max=100)])
 
 

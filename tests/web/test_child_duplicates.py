@@ -125,6 +125,9 @@ def test_a_dsl_adding_a_child_to_an_incident_is_asked_first(app: Flask,
     assert save_facts(client, iid).status_code == 302
     url = f"/incidents/{iid}/children/new"
     form = client.get(url)
+    # The same words as staff's concern form (a walk: "First name / Last name" here).
+    assert re.search(r">\s*Given name\s*</label>", page(form))
+    assert re.search(r">\s*Family name\s*</label>", page(form))
     data = {"csrf_token": csrf_from(form), "version": version_of(form),
             "given_name": "Zoe", "family_name": "O'Suilleabhain",
             **child_data("witness", dt.date(2014, 6, 2),
