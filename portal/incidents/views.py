@@ -449,8 +449,15 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     attends = roll.attends_from_roll(child) if child is not None else None
     if attends:  # a pupil on the roll attends the school: a fact, never unticked or forgotten
         form.same_school.data = True
+    # Opened from the incident page ("Record their words", what stops it closing): back there
+    # once saved (a walk landed on "The children, step 2 of 3" instead). A fixed word, never
+    # an address.
+    back_to_incident = request.values.get("back") == "incident"
+    if child is not None:  # at the words box the heading is above a phone's screen (a walk)
+        form.child_words.label.text = f"What {child.full_name} said, in their own words"
     if form.validate_on_submit():
-        target = url_for("incidents.children", incident_id=incident.id)
+        target = (url_for("incidents.show", incident_id=incident.id, _anchor="children")
+                  if back_to_incident else url_for("incidents.children", incident_id=incident.id))
         chosen = child
         if child is None and request.form.get("use_child"):
             # "Is it one of these children?": yes, this one (of this school, or 404).
@@ -481,7 +488,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     carried = triage_svc.carried_words(incident, child) if child is not None else None
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors, carried=carried,
-        duplicates=duplicates, attends_fact=bool(attends),
+        duplicates=duplicates, attends_fact=bool(attends), back_to_incident=back_to_incident,
         roll_status=roll.describe_status(child) if child is not None else None,
         page_title="A child in this incident", **extra))
 
@@ -816,7 +823,8 @@ def closing_links(incident: Any, problems: list[Problem], *, on_incident_page: b
     page = "" if on_incident_page else url_for("incidents.show", incident_id=incident.id)
     steps: dict[str, Callable[[str], str]] = {
         recording.FIX_WORDS: lambda ref: url_for(  # at the words, two screens down a phone
-            "incidents.child", incident_id=incident.id, child_id=ref, _anchor="child_words"),
+            "incidents.child", incident_id=incident.id, child_id=ref, back="incident",
+            _anchor="child_words"),
         recording.FIX_PARENTS: lambda ref: url_for(
             "incidents.parents", incident_id=incident.id, child_id=ref),
         recording.FIX_DECISION: lambda ref: url_for(

@@ -12,6 +12,7 @@ from portal.models import Addendum, ChildRecordEntry, Decision, Incident, db
 from portal.rules.dismissive import dismissive_message
 from portal.services.recording import DISMISSIVE_MESSAGE
 from tests.helpers.incidents import (
+    child_data,
     close,
     decide,
     ready_to_hand_over,
@@ -20,9 +21,10 @@ from tests.helpers.incidents import (
     submit_v,
     tell_parents,
     text,
+    version_of,
     world,
 )
-from tests.helpers.signing_in import sign_in, submit
+from tests.helpers.signing_in import csrf_from, sign_in, submit
 from tests.web import handover_forms
 
 # Settings that are not records, and may be taken back: a term wrongly entered in the school's
@@ -271,7 +273,7 @@ def test_each_thing_stopping_closing_links_to_where_it_is_put_right(
         "Record a decision for Mia Harmed (C0001) before closing":
             f"/incidents/{iid}/decisions/new?child={mia.id}",
         "Record Mia Harmed (C0001)'s own words, or why they could not be recorded":
-            f"/incidents/{iid}/children/{mia.id}#child_words",
+            f"/incidents/{iid}/children/{mia.id}?back=incident#child_words",
         "Record whether Mia Harmed (C0001)'s parents or carers were told, or why not":
             f"/incidents/{iid}/children/{mia.id}/parents",
     }
@@ -301,7 +303,22 @@ def test_each_thing_stopping_closing_links_to_where_it_is_put_right(
         if "#" in href:
             assert f'id="{href.split("#")[1]}"' in opened.get_data(as_text=True)
     # The incident page's own "Not yet recorded" words link there too.
-    assert f'href="/incidents/{iid}/children/{mia.id}#child_words">Record their words' in shown
+    assert (f'href="/incidents/{iid}/children/{mia.id}?back=incident#child_words">'
+            "Record their words") in shown
+    # The words form names the child at its box, and saving goes back to the incident (it went
+    # to "The children, step 2 of 3": a walk).
+    words_form = client.get(expected["Record Mia Harmed (C0001)'s own words, or why they "
+                                     "could not be recorded"])
+    assert "What Mia Harmed said, in their own words" in text(words_form)
+    assert 'name="back" value="incident"' in words_form.get_data(as_text=True)
+    back = f"/incidents/{iid}/children/{mia.id}"
+    saved = client.post(back, data={
+        "csrf_token": csrf_from(words_form), "version": version_of(words_form),
+        "back": "incident", **child_data("harmed", mia.dob, child_words="Mia: «he took it».")})
+    assert saved.status_code == 302 and saved.headers["Location"] == f"/incidents/{iid}#children"
+    # Opened from the children's page, it goes back there, as before.
+    again = submit_v(client, back, child_data("harmed", mia.dob, child_words="Mia: more."))
+    assert again.headers["Location"] == f"/incidents/{iid}/children"
     refused_page = refused.get_data(as_text=True)
     assert "<title>Error: Close this incident" in refused_page
     assert "Enter the reasons for closing this incident" in text(
