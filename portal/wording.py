@@ -243,6 +243,13 @@ _SOURCE_CODE = re.compile(r"\b(00[0-4])\b")
 _SECTION = re.compile(r"\bs(\d+(?:\.\d+)*)\b")
 # "s2-s4": a range of sections ("section 2-section 4" on screen, a walk).
 _SECTIONS = re.compile(r"\bs(\d+(?:\.\d+)*)\s*[-\u2013]\s*s?(\d+(?:\.\d+)*)\b")
+# "s3, s5": several sections of one document ("sections 3 and 5", as docs/rules.md says it).
+_SECTION_LIST = re.compile(r"\bs\d+(?:\.\d+)*(?:,\s*s\d+(?:\.\d+)*)+\b")
+
+
+def _sections_listed(found: re.Match[str]) -> str:
+    numbers = [part.strip()[1:] for part in found.group(0).split(",")]
+    return f"sections {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def source_words(source: Any) -> str:
@@ -251,6 +258,7 @@ def source_words(source: Any) -> str:
     if not source:
         return ""
     text = _SECTIONS.sub(r"sections \1 to \2", str(source))
+    text = _SECTION_LIST.sub(_sections_listed, text)
     text = _SECTION.sub(r"section \1", text)
     text = _SOURCE_CODE.sub(lambda m: SOURCE_LABELS[m.group(1)], text)
     return iso_dates_in_words(text)

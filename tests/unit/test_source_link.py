@@ -32,5 +32,6 @@ def test_a_range_of_sections_reads_as_one() -> None:
     """A walk: the harmful sexual behaviour trigger's source read "section 2-section 4"."""
     words = source_link("001 s3, s5; 002 s2-s4", trigger="HARMFUL_SEXUAL_BEHAVIOUR")
     assert "sections 2 to 4" in words and "section 2-" not in words
-    assert "section 3, section 5" in words
+    assert "sections 3 and 5" in words  # as docs/rules.md says it (a walk)
+    assert "sections 1, 4 and 6" in source_link("003 s1, s4, s6")
     assert "sections 1.2 to 1.4" in source_link("003 s1.2–s1.4")  # noqa: RUF001

@@ -355,3 +355,18 @@ def test_reasons_typed_on_a_refused_close_are_there_on_coming_back(
     back = text(client.get(f"/incidents/{iid}/close"))
     assert f">{typed}</textarea>" in back
     assert "This is what you typed on" in back
+
+
+def test_words_can_be_recorded_later_once_a_reason_was_given(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: "Own words: not recorded (Refused to speak)" had no link, so words the child gave
+    later had no obvious place; the words form's "Back to the incident" goes to the children."""
+    w, iid = ready_to_hand_over(app, client)
+    shown = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    kai, mia = w["kai"], w["mia"]
+    assert f'/incidents/{iid}/children/{kai.id}?back=incident#child_words">Record their words' \
+        in shown
+    assert f"/incidents/{iid}/children/{mia.id}?back=incident" not in shown  # words recorded
+    form = client.get(f"/incidents/{iid}/children/{kai.id}?back=incident")
+    assert f'href="/incidents/{iid}#children">Back to the incident' in form.get_data(as_text=True)
