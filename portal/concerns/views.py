@@ -47,6 +47,7 @@ from .forms import (
     child_label,
     form_from,
     new_child_value,
+    one_of_each,
     parse_new_child,
     posted_fields,
     same_new_child,
@@ -312,18 +313,13 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
             return _ask_about_duplicates(user, fields, maybe, now)
     already = False
     if child is not None:
-        added = list(fields.get("new_children") or [])
+        listed = [other for value in fields.get("new_children") or []
+                  if (other := parse_new_child(value)) is not None]
         # The same child added twice (a draft put back, then added again: a walk made two
-        # records) is on the list once, and the page says so (it was silent).
-        earlier = next((value for value in added if (other := parse_new_child(value))
-                        is not None and same_new_child(child, other)), None)
-        already = earlier is not None
-        if earlier is None:
-            added.append(new_child_value(child))
-        elif child.dob is not None and (parsed := parse_new_child(earlier)) is not None \
-                and parsed.dob is None:  # now with the date of birth not known before
-            added[added.index(earlier)] = new_child_value(child)
-        fields["new_children"] = added
+        # records) is on the list once (`one_of_each`, as sending counts them), and the page
+        # says so (it was silent).
+        already = any(same_new_child(child, other) for other in listed)
+        fields["new_children"] = [new_child_value(c) for c in one_of_each([*listed, child])]
         for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
             fields.pop(name, None)
     draft = service.save_draft(user, fields, now=now)

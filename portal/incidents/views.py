@@ -453,11 +453,14 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     # once saved (a walk landed on "The children, step 2 of 3" instead). A fixed word, never
     # an address.
     back_to_incident = request.values.get("back") == "incident"
+    # Where the form goes once saved, and its link back (chosen once, here).
+    back = ((url_for("incidents.show", incident_id=incident.id, _anchor="children"),
+             "Back to the incident") if back_to_incident
+            else (url_for("incidents.children", incident_id=incident.id), "Back to the children"))
     if child is not None:  # at the words box the heading is above a phone's screen (a walk)
         form.child_words.label.text = f"What {child.full_name} said, in their own words"
     if form.validate_on_submit():
-        target = (url_for("incidents.show", incident_id=incident.id, _anchor="children")
-                  if back_to_incident else url_for("incidents.children", incident_id=incident.id))
+        target = back[0]
         chosen = child
         if child is None and request.form.get("use_child"):
             # "Is it one of these children?": yes, this one (of this school, or 404).
@@ -489,6 +492,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors, carried=carried,
         duplicates=duplicates, attends_fact=bool(attends), back_to_incident=back_to_incident,
+        back=back,
         roll_status=roll.describe_status(child) if child is not None else None,
         page_title="A child in this incident", **extra))
 
