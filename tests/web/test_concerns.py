@@ -50,6 +50,18 @@ world = concern_helpers.world  # the fixture: make_world()
 # Raising
 
 
+def staff_adds_a_child(client: FlaskClient, world: World, given: str, family: str,
+                       **fields: Any) -> tuple[str, Any]:
+    """A member of staff signed in, the concern form opened, a child not on the list added
+    (born 3 March 2014): the form's token and the page the button led to."""
+    sign_in(client, world.staff)
+    token = csrf_from(client.get("/concerns/new"))
+    added = post_form(client, good_fields(new_given=given, new_family=family,
+                                          new_dob=["3", "3", "2014"], **fields),
+                      "add_child", token)
+    return token, added
+
+
 def new_children_listed(response: Any) -> list[str]:
     """The values of the "Children you've added" checkboxes of a concern form page."""
     return [html.unescape(value) for value in re.findall(
@@ -132,10 +144,7 @@ def test_raise_a_concern_end_to_end(app: Flask, client: FlaskClient, world: Worl
 def test_add_child_button_lists_the_child_and_keeps_everything(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    sign_in(client, world.staff)
-    token = csrf_from(client.get("/concerns/new"))
-    added = post_form(client, good_fields(new_given="Zorvek", new_family="Quillfeather",
-                                          new_dob=["3", "3", "2014"]), "add_child", token)
+    token, added = staff_adds_a_child(client, world, "Zorvek", "Quillfeather")
     text = page(added)
     assert added.status_code == 200
     assert "Zorvek Quillfeather (new to the portal), born 3 March 2014" in text
@@ -460,10 +469,7 @@ def test_the_same_new_child_added_twice_is_one_child(
 ) -> None:
     """A walk: a draft put back with its new child listed, the child added again (or left
     typed in the boxes), and sent: two records of one child."""
-    sign_in(client, world.staff)
-    token = csrf_from(client.get("/concerns/new"))
-    added = post_form(client, good_fields(new_given="Zorvek", new_family="Quillfeather",
-                                          new_dob=["3", "3", "2014"]), "add_child", token)
+    token, added = staff_adds_a_child(client, world, "Zorvek", "Quillfeather")
     [pending] = new_children_listed(added)
     again = post_form(client, good_fields(new_children=[pending], new_given="ZORVEK",
                                           new_family="quillfeather", new_dob=["3", "3", "2014"]),
@@ -562,11 +568,7 @@ def test_a_child_added_in_another_tab_is_kept_and_never_sent_unseen(
 def test_a_child_unticked_on_the_page_that_showed_them_is_left_out(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
-    sign_in(client, world.staff)
-    token = csrf_from(client.get("/concerns/new"))
-    added = post_form(client, good_fields(new_given="Yusuf", new_family="Okafor",
-                                          new_dob=["3", "3", "2014"], shown=[""]),
-                      "add_child", token)
+    token, added = staff_adds_a_child(client, world, "Yusuf", "Okafor", shown=[""])
     [yusuf] = new_children_listed(added)
     assert "Yusuf" in yusuf
     client.post("/concerns/draft", headers=XHR_HEADERS, data={
