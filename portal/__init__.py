@@ -93,6 +93,7 @@ def _template_loaders(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
     from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+    from .flashes import flash_text
     from .govuk_widgets import Environment, fixed_tag
     from .long_text import by_line, direction, folded
     from .row_urls import page_link, row_link
@@ -111,6 +112,7 @@ def _template_loaders(app: Flask) -> None:
     app.add_template_global(_error_summary, "wtforms_errors")
     app.add_template_global(fixed_tag, "fixed_tag")
     app.add_template_global(folded, "folded_text")
+    app.add_template_global(flash_text, "flash_text")
     app.add_template_filter(direction, "text_dir")
     app.add_template_filter(by_line, "by_line")
     app.add_template_global(row_link, "row_link")

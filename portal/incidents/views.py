@@ -15,6 +15,7 @@ from flask_login import current_user
 from .. import access, audit, creating_form, drafts, once, reads, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
+from ..flashes import NAME, flash_naming
 from ..form_problems import save_or_show, show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
@@ -473,6 +474,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
             once.claim()
             once.done(target)
         saved = False
+        saved_child: list[Any] = []  # the child's id, once saved
         if not duplicates:
             def save() -> object:
                 # Carried through (issue 13): words changed from the concern's are kept as its
@@ -480,13 +482,18 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
                 if child is not None:
                     triage_svc.keep_words_change(user, incident, child, form.child_words.data,
                                                  form.words_change_reason.data, _now())
-                return svc.save_child(user, incident, form.loaded_version(), chosen,
+                part = svc.save_child(user, incident, form.loaded_version(), chosen,
                                       _child_form_data(form), _now(),
                                       resolution=_resolution(svc.CHILD_KEYS))
+                saved_child.append(part.child_id)
+                return part
 
             saved, page_errors, extra = _versioned_save(
                 form, incident, save, lambda f, values: _fill_child(f, svc.child_input(values)))
         if saved:
+            # Said on the page it returns to (a walk: nothing said the words were saved).
+            flash_naming(saved_child[0], f"{NAME}'s part in this incident is saved"
+                         if child is not None else f"{NAME} is added to this incident")
             return redirect(target)
     carried = triage_svc.carried_words(incident, child) if child is not None else None
     return render_template("incidents/child.html", **_ctx(

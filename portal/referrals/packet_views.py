@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import (
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -34,6 +33,7 @@ from ..access import (
 from ..attachments import AttachmentStore
 from ..children.views import _content_disposition
 from ..drafts import keeps_drafts
+from ..flashes import NAME, flash_naming
 from ..models import ReferralAttachment, User, db
 from ..services.attachments import download_name
 from ..services.packet import incident_children
@@ -87,7 +87,7 @@ def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
                          actor_id=user.id, object_type="child", object_id=child.id,
                          detail={"fields": sorted(changed), "incident_id": str(incident.id)})
         db.session.commit()
-        flash(f"{child.full_name}'s details are saved", "success")
+        flash_naming(child.id, f"{NAME}'s details are saved")
         return redirect(back)
     return render_template("referrals/child_details.html", form=form, child=child,
                            incident=incident, back=back,
