@@ -229,6 +229,27 @@ def test_search_by_name_and_recent_children(app: Flask, client: FlaskClient) -> 
     assert [e.detail["results"] for e in searches] == [2, 1, 1, 0]
 
 
+def _table_heads(html: str, caption: str) -> list[str]:
+    table = html[html.index(caption):]
+    table = table[:table.index("</thead>")]
+    return [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>.*?</th>", table)]
+
+
+def test_a_column_no_child_of_the_list_has_is_left_out(app: Flask, client: FlaskClient) -> None:
+    """A walk: "Recent children" showed an empty Year (and Goes by) beside every child added
+    by hand; shown once a child of the list has one."""
+    w = build(app)
+    sign_in(client, w["dsl"])
+    html = client.get("/children").get_data(as_text=True)
+    assert _table_heads(html, "Recent children") == ["Name", "Date of birth", "Reference"]
+    w["otis"].year_group, w["amira"].preferred_name = "Year 9", "Mira"
+    db.session.commit()
+    html = client.get("/children").get_data(as_text=True)
+    assert _table_heads(html, "Recent children") == [
+        "Name", "Goes by", "Date of birth", "Year", "Reference"]
+    assert 'data-label="Year">Year 9<' in html and 'data-label="Goes by">Mira<' in html
+
+
 def test_other_school_dsl_and_staff_get_404(app: Flask, client: FlaskClient) -> None:
     w = build(app)
     other = factories.school("Northgate College", "darlington")
