@@ -438,8 +438,12 @@ def restore(form: Any) -> bool:
     if not fields or saved_at is None:
         return False
     form.process(formdata=MultiDict(fields))
+    # The form's own button, named (a walk: the close page said "send it", its button says
+    # "Close incident").
+    button = getattr(getattr(getattr(form, "submit", None), "label", None), "text", None)
+    then = f"check it, then press “{button}”" if button else "check it and send it"
     flash(f"This is what you typed on {wording.when(saved_at)}. It has not been saved to the "
-          "record yet: check it and send it.", "info")
+          f"record yet: {then}.", "info")
     show_earlier(form, fields)
     return True
 

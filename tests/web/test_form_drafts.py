@@ -206,6 +206,9 @@ def test_decision_survives_idle_expiry_and_creates_nothing(
     assert input_value(again, "what") == "Weekly check-ins"
     assert re.search(r'value="internal_support"[^>]*checked', again.get_data(as_text=True))
     assert db.session.scalar(select(func.count()).select_from(Decision)) == 0
+    # The message names the form's own button (a walk: the close page said "send it").
+    assert "has not been saved to the record yet: check it, then press “Record decision”." \
+        in text(again)
 
 
 def test_autosave_counts_as_activity_and_never_writes_about_another_schools_incident(
