@@ -450,14 +450,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     attends = roll.attends_from_roll(child) if child is not None else None
     if attends:  # a pupil on the roll attends the school: a fact, never unticked or forgotten
         form.same_school.data = True
-    # Opened from the incident page ("Record their words", what stops it closing): back there
-    # once saved (a walk landed on "The children, step 2 of 3" instead). A fixed word, never
-    # an address.
-    back_to_incident = request.values.get("back") == "incident"
-    # Where the form goes once saved, and its link back (chosen once, here).
-    back = ((url_for("incidents.show", incident_id=incident.id, _anchor="children"),
-             "Back to the incident") if back_to_incident
-            else (url_for("incidents.children", incident_id=incident.id), "Back to the children"))
+    back_to_incident, back = _child_form_back(incident)
     if child is not None:  # at the words box the heading is above a phone's screen (a walk)
         form.child_words.label.text = f"What {child.full_name} said, in their own words"
     if form.validate_on_submit():
@@ -502,6 +495,18 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
         back=back,
         roll_status=roll.describe_status(child) if child is not None else None,
         page_title="A child in this incident", **extra))
+
+
+def _child_form_back(incident: Any) -> tuple[bool, tuple[str, str]]:
+    """Whether the child form was opened from the incident page, and where it goes once saved
+    with its link back (chosen once, here). Opened from the incident page ("Record their
+    words", what stops it closing): back there (a walk landed on "The children, step 2 of 3"
+    instead); `back` is a fixed word, never an address."""
+    if request.values.get("back") == "incident":
+        return True, (url_for("incidents.show", incident_id=incident.id, _anchor="children"),
+                      "Back to the incident")
+    return False, (url_for("incidents.children", incident_id=incident.id),
+                   "Back to the children")
 
 
 def _possible_duplicates(user: User, incident: Any, form: Any) -> list[tuple[str, str]]:
