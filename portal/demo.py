@@ -134,7 +134,9 @@ def _concern(school: School, staff: User, children: list[Child], *, occurred: dt
     c.child_words = words
     c.child_words_missing_reason = missing_reason
     c.where = where
-    c.when_text = f"{occurred:%A %d %B}"
+    # The time, as staff type it (the date is `occurred_on`: a day and date here said it twice).
+    c.when_text = ("At morning break", "At lunchtime", "After school, by the gates",
+                   "During PE")[occurred.toordinal() % 4]
     db.session.add(c)
     db.session.flush()
     for child in children:
