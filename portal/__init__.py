@@ -96,6 +96,7 @@ def _template_loaders(app: Flask) -> None:
     from .flashes import flash_text
     from .govuk_widgets import Environment, fixed_tag
     from .long_text import by_line, direction, folded
+    from .names import full_name
     from .row_urls import page_link, row_link
 
     app.jinja_environment = Environment  # before anything creates app.jinja_env
@@ -113,6 +114,7 @@ def _template_loaders(app: Flask) -> None:
     app.add_template_global(fixed_tag, "fixed_tag")
     app.add_template_global(folded, "folded_text")
     app.add_template_global(flash_text, "flash_text")
+    app.add_template_global(full_name, "full_name")
     app.add_template_filter(direction, "text_dir")
     app.add_template_filter(by_line, "by_line")
     app.add_template_global(row_link, "row_link")

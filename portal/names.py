@@ -107,6 +107,19 @@ def _joined_script(char: str) -> bool:
             or 0x1800 <= code <= 0x18AF)
 
 
+def full_name(given_name: str | None, family_name: str | None) -> str:
+    """A child's name as it is written: the given name, then the family name; a name written
+    wholly in a script whose names put the family name first, without a space (Chinese,
+    Japanese, Korean: 王小明, 山田花子, 김민준), family name first ("小明 王" read as a mistake, a
+    walk). The one place a name is put together for people to read: the blind indexes and
+    the keyed hashes keep their own fixed form (services/children, services/repeat_harm)."""
+    given, family = given_name or "", family_name or ""
+    if given.strip() and family.strip() and all(
+            whole_name_char(c) for c in given + family if not c.isspace()):
+        return f"{family.strip()}{given.strip()}"
+    return f"{given} {family}".strip()
+
+
 def initials(given_name: str | None, family_name: str | None) -> str:
     """The first letter of each name part, as another child's file shows the child (R6). A part
     written in a script where one character can be a whole name gives nothing (its "initial"

@@ -399,4 +399,4 @@ def parse_new_child(value: str) -> NewChild | None:
 
 def new_child_label(child: NewChild) -> str:
     born = f"born {day_words(child.dob)}" if child.dob else "date of birth not known"
-    return f"{child.given_name} {child.family_name} (new to the portal), {born}"
+    return f"{names.full_name(child.given_name, child.family_name)} (new to the portal), {born}"

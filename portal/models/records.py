@@ -184,7 +184,7 @@ class Child(IdMixin, Base):
 
     @property
     def full_name(self) -> str:
-        return f"{self.given_name or ''} {self.family_name or ''}".strip()
+        return names.full_name(self.given_name, self.family_name)
 
     @property
     def initials(self) -> str:

@@ -25,6 +25,7 @@ from ..govuk_widgets import (
     GovTextArea,
     GovTextInput,
 )
+from ..names import full_name
 from ..services.packet import AGREE_ANSWERS
 from ..services.referrals import MILESTONES, OUTCOMES
 from ..typed_time import at, check_time
@@ -165,7 +166,7 @@ def child_choices(packet: dict[str, Any]) -> list[SelectChoice]:
     """"Every child in this referral", then each child the packet names."""
     out = [SelectChoice(EVERY_CHILD, "Every child in this referral")]
     for child in packet.get("children") or []:
-        name = " ".join(f"{child.get('given_name') or ''} {child.get('family_name') or ''}".split())
+        name = " ".join(full_name(child.get("given_name"), child.get("family_name")).split())
         out.append(SelectChoice(str(child.get("ref")), f"{name} ({child.get('ref')})"))
     return out
 

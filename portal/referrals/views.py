@@ -29,6 +29,7 @@ from ..access import (
 from ..clock import from_uk_local, uk_local
 from ..drafts import keeps_drafts
 from ..models import LocalAuthority, User, db
+from ..names import full_name
 from ..pagination import govuk_pagination
 from ..reads import commit_keeping_loaded
 from ..refusal import Refused
@@ -376,7 +377,7 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
         meeting_ahead=service.meeting_ahead(referral, now),
         authority=db.session.get(LocalAuthority, referral.local_authority_id),
         child_names={str(c.get("ref")): " ".join(
-            f"{c.get('given_name') or ''} {c.get('family_name') or ''} ({c.get('ref')})".split())
+            f"{full_name(c.get('given_name'), c.get('family_name'))} ({c.get('ref')})".split())
             for c in packet.get("children") or []},
         incident_url=None if adviser else url_for("referrals.incident_lines",
                                                   incident_id=referral.incident_id),

@@ -333,7 +333,9 @@ def _name_forms(child: Child) -> list[str]:
     names.whole_name_char)."""
     given, family = (child.given_name or "").strip(), (child.family_name or "").strip()
     known_as = (child.preferred_name or "").strip()
-    forms = [child.full_name.strip(), given, family, known_as]
+    # The full name either way round: as the portal shows it (`names.full_name`: family name
+    # first for Chinese, Japanese and Korean names) and given name first, as staff may type it.
+    forms = [child.full_name.strip(), f"{given} {family}".strip(), given, family, known_as]
     if any(whole_name_char(c) for c in given + family):
         forms.append(f"{family}{given}")  # written family name first, without a space
     for name in (given, family, known_as):

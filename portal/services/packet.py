@@ -57,6 +57,7 @@ from ..models import (
     User,
     db,
 )
+from ..names import full_name
 from ..rules import age_on
 from ..rules.versions import version_label
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS
@@ -531,7 +532,7 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
     children = packet.get("children") or []
     _pdf_children(out, children)
     _pdf_assessment(out, packet.get("assessment"))
-    child_names = {str(c.get("ref")): f"{c.get('given_name', '')} {c.get('family_name', '')} "
+    child_names = {str(c.get("ref")): f"{full_name(c.get('given_name'), c.get('family_name'))} "
                                       f"({c.get('ref')})" for c in children}
     _pdf_actions(out, packet.get("school_actions") or {}, child_names)
     _pdf_files(out, packet.get("attachments") or [])
@@ -625,8 +626,9 @@ def _pdf_children(out: MarkedPDF, children: list[dict[str, Any]]) -> None:
     row = out.row
     for number, child in enumerate(children, start=1):
         out.add_page()
-        out.heading(f"Child {number} of {len(children)}: {child.get('given_name', '')} "
-                    f"{child.get('family_name', '')} ({child.get('ref')})", 14)
+        out.heading(f"Child {number} of {len(children)}: "
+                    f"{full_name(child.get('given_name'), child.get('family_name'))} "
+                    f"({child.get('ref')})", 14)
         row("Role", child.get("role_label") or words.label(child.get("role"), "role"))
         row("Date of birth", words.day(child.get("dob")))
         row("Age when it happened", child.get("age"))

@@ -16,6 +16,7 @@ from fpdf.enums import XPos, YPos
 
 from portal import pdf as pdfmod
 from portal.models import db
+from portal.names import full_name
 from portal.pdf import FAMILY, MissingFonts, PortalPDF, locate_fonts, printable
 from portal.services import referrals as service
 from portal.services.packet import packet_pdf
@@ -23,7 +24,8 @@ from tests import factories
 from tests.pdftext import drawn_words, extract, shows, squeezed
 from tests.referral_data import incident, local
 
-# (given name, family name): the whole name as it is written is "given family".
+# (given name, family name): the whole name as the portal writes it (`names.full_name`: "given
+# family", family name first for a Chinese, Japanese or Korean name: 田中さくら).
 NAMES = [
     ("李小龙", ""),                      # Chinese (Han)
     ("Zoë", "Ó Súilleabháin"),           # Latin with accents
@@ -39,7 +41,7 @@ EMOJI_WORDS = "He sent 😀👍🏽 and then 🔥 after I said no"
 
 
 def full(given: str, family: str) -> str:
-    return f"{given} {family}".strip()
+    return full_name(given, family)
 
 
 @pytest.fixture

@@ -139,3 +139,20 @@ def test_the_transfer_packet_shows_no_whole_name(
     came = other.get(f"/transfers/{transfer.id}").get_data(as_text=True)
     # Other children with the previous school's reference (tests/web/test_transfer_words.py).
     assert "王" not in came and f"W ({wei.reference} at Oakfield Academy)" in came
+
+
+def test_a_chinese_name_is_shown_family_name_first_and_hidden_either_way_round(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: "丽 李" read as a mistake; the name is shown as it is written, 李丽, and in
+    another child's file it is hidden whichever way staff typed it."""
+    w = _world(app)
+    li, amira = w["li"], w["amira"]
+    assert li.full_name == "李丽"
+    sign_in(client, w["dsl"])
+    own = client.get(f"/children/{li.id}").get_data(as_text=True)
+    assert "李丽" in own and "丽 李" not in own
+    for typed in ("丽 李 was by the gate", "李丽 was by the gate", "李 丽 was by the gate"):
+        text = chronology.redact(typed, [li], amira)
+        assert "李" not in text and "丽" not in text, (typed, text)
+        assert text == f"{li.reference} was by the gate", (typed, text)

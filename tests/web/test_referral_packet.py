@@ -208,7 +208,8 @@ def test_a_referral_with_every_field_and_two_children_reaches_the_adviser(
     assert sent_file["name"] == "strategy-notes.pdf" and sent_file["id"]
 
     # -- the adviser's page ----------------------------------------------------------------
-    for text in ("小龙 李", "Zoë Ó Súilleabháin", "12 Mill Lane, Matlock DE4 3AA", "李娜 (Mother)",
+    # A Chinese name family name first, as it is written (it read "小龙 李").
+    for text in ("李小龙", "Zoë Ó Súilleabháin", "12 Mill Lane, Matlock DE4 3AA", "李娜 (Mother)",
                  "Parental responsibility: not given", "07700 900111", "li.na@example.com",
                  "Mandarin", "White Irish", "Buddhist", "Dr Amara Okafor", "CAMHS: Dr Rhys Pell",
                  "Youth justice service: Kit Marlow", "01234 567890", "Weekdays 8am to 5pm",
@@ -218,7 +219,7 @@ def test_a_referral_with_every_field_and_two_children_reaches_the_adviser(
     assert "Please call me before you contact Zoë&#39;s family" in html
 
     # -- the PDF: every field, in every script ---------------------------------------------
-    for text in ("小龙 李", "李娜 (Mother)", "Zoë Ó Súilleabháin", "12 Mill Lane, Matlock DE4 3AA",
+    for text in ("李小龙", "李娜 (Mother)", "Zoë Ó Súilleabháin", "12 Mill Lane, Matlock DE4 3AA",
                  "Máire Ó Súilleabháin",
                  "Wei Li", "07700 900111", "li.na@example.com", "Mandarin",
                  "Interpreter needed Yes", "White Irish", "Buddhist",
