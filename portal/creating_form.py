@@ -26,6 +26,7 @@ from flask import flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from . import drafts, once
+from .flashes import Message
 from .form_problems import show_checks, show_problems
 from .models import db
 from .refusal import Refused
@@ -43,7 +44,7 @@ class Submitted:
 
 
 def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *,
-           default: str | None = None, done: str | Callable[[T], str] | None = None,
+           default: str | None = None, done: Message | Callable[[T], Message] | None = None,
            after_commit: Callable[[T], object] | None = None,
            ready: Callable[[], bool] | None = None, restore_draft: bool = True,
            check: Callable[[], object] | None = None) -> Submitted:
@@ -71,7 +72,8 @@ def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *
     if after_commit is not None:
         after_commit(result)
     if done is not None:
-        flash(done if isinstance(done, str) else done(result), "success")
+        # (a message naming a child is a dict: portal/flashes.py)
+        flash(done if isinstance(done, str | dict) else done(result), "success")  # type: ignore[arg-type]
     return Submitted(redirect=redirect(target))
 
 

@@ -22,12 +22,19 @@ from . import access
 NAME: Final = "{name}"  # where the child's name goes in a message's words
 _UNKNOWN: Final = "the child"  # a child the user can no longer see (merged, or moved away)
 
+# A message to flash: words, or words naming a child (`naming`).
+Message = str | dict[str, str]
+
+
+def naming(child_id: uuid.UUID, words: str) -> dict[str, str]:
+    """A message of `words`, `NAME` in them replaced when shown by the full name of the child
+    `child_id` (a dict, not text: Flask's session serialiser keeps it as it is)."""
+    return {"words": words, "child": str(child_id)}
+
 
 def flash_naming(child_id: uuid.UUID, words: str, category: str = "success") -> None:
-    """Show `words` on the next page, `NAME` in them replaced then by the full name of the
-    child `child_id`."""
-    # A dict, not text: Flask's session serialiser keeps it as it is.
-    flash({"words": words, "child": str(child_id)}, category)  # type: ignore[arg-type]
+    """Show `words` on the next page, naming the child `child_id` (`naming`)."""
+    flash(naming(child_id, words), category)  # type: ignore[arg-type]
 
 
 def flash_text(message: Any) -> str:
@@ -38,5 +45,7 @@ def flash_text(message: Any) -> str:
     try:
         name = access.get_child_or_404(current_user, message.get("child")).full_name
     except (NotFound, ValueError):
+        name = ""
+    if not name:  # (a file destroyed at the end of its retention names no one)
         name = _UNKNOWN.capitalize() if words.startswith(NAME) else _UNKNOWN
     return words.replace(NAME, name)

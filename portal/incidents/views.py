@@ -15,7 +15,7 @@ from flask_login import current_user
 from .. import access, audit, creating_form, drafts, once, reads, wording
 from ..clock import uk_local
 from ..drafts import keeps_drafts
-from ..flashes import NAME, flash_naming
+from ..flashes import NAME, Message, flash_naming, naming
 from ..form_problems import save_or_show, show_problems
 from ..models import Child, Concern, Decision, RouteHandover, User, db
 from ..reads import commit_keeping_loaded
@@ -117,7 +117,7 @@ def _ctx(incident: Any, **extra: Any) -> dict[str, Any]:
 
 
 def _form_page(incident: Any, form: Any, create: Callable[[], Any], template: str, *,
-               done: str, anchor: str | None = None, back: str | None = None,
+               done: Message, anchor: str | None = None, back: str | None = None,
                check: Callable[[], object] | None = None, **context: Any) -> Any:
     """One of the incident's creating forms (`creating_form.handle`): on success back to the
     incident page (at `anchor`) or to `back`; else `template` again with the form, its problems
@@ -581,7 +581,7 @@ def not_involved(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
             what="Recorded as not involved"), _now()),
         "incidents/not_involved.html",
         back=url_for("incidents.children", incident_id=incident.id),
-        done=f"{svc.child_label(person)} recorded as not involved",
+        done=naming(person.id, f"{NAME} ({person.reference}) recorded as not involved"),
         child=person, page_title="Not involved")
 
 
@@ -695,9 +695,10 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
         incident, form, lambda: parents_svc.record_parents(user, incident, typed(), _now()),
         "incidents/parents.html", anchor="children",
         check=lambda: parents_svc.check_parents(typed(), _now(), when=not form.when_wrong()),
-        done=f"Parents or carers recorded for {svc.child_label(person)}",
+        done=naming(person.id, f"Parents or carers recorded for {NAME} ({person.reference})"),
         child=person, role=row.role, history=history, describe_parents=parents_svc.describe,
-        carers=carers, chosen=chosen, page_title="Parents or carers")
+        carers=carers, carers_typed=roll.contacts_typed_here(person), chosen=chosen,
+        page_title="Parents or carers")
 
 
 @_incident_form("/incidents/<uuid:incident_id>/decisions/<uuid:decision_id>/review", ReviewForm)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -123,7 +123,39 @@ def hand_over_form(refs: list[str]) -> type[HandOverForm]:
     return form_class
 
 
-class ChildDetailsForm(FlaskForm):  # type: ignore[misc]
+# Parents and carers typed by a DSL for a child not on the roll (`roll.contacts_typed_here`):
+# two, the first the school contacts first. A pupil on the roll has the roll's.
+CARER_SLOTS: Final = (("carer1", "first"), ("carer2", "second"))
+CARER_PARTS: Final = ("name", "relationship", "responsibility", "phones", "email", "address")
+
+
+def _carer_fields(prefix: str) -> dict[str, Any]:
+    """One parent or carer's boxes, named `prefix`_part."""
+    return {
+        f"{prefix}_name": StringField(
+            "Name", widget=GovTextInput(), filters=[_strip], validators=[Length(max=200)]),
+        f"{prefix}_relationship": StringField(
+            "Relationship to the child", description="For example, mother, father, grandmother "
+            "or foster carer", widget=GovTextInput(), filters=[_strip],
+            validators=[Length(max=100)]),
+        f"{prefix}_responsibility": RadioField(
+            "Do they have parental responsibility?", widget=GovRadioInput(),
+            choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
+                     SelectChoice("unknown", "Not known")],
+            validators=[Optional()], default="unknown"),
+        f"{prefix}_phones": StringField(
+            "Phone numbers", description="Separate two numbers with a comma",
+            widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)]),
+        f"{prefix}_email": StringField(
+            "Email address (optional)", widget=GovTextInput(), filters=[_strip],
+            validators=[Length(max=200)]),
+        f"{prefix}_address": TextAreaField(
+            "Address", description="Leave blank if it is the child's home address",
+            widget=GovTextArea(), filters=[_strip], validators=[Length(max=500)]),
+    }
+
+
+class _ChildDetailsFields(FlaskForm):  # type: ignore[misc]
     """What a multi-agency referral form asks for about a child and the roll may not carry.
     Every field may be left blank: the referral then says "not known"."""
 
@@ -153,6 +185,29 @@ class ChildDetailsForm(FlaskForm):  # type: ignore[misc]
                     "Sam Worker, 01234 567890'. Write 'None known' if there are none",
         widget=GovTextArea(), filters=[_strip], validators=[Length(max=2000)])
     submit = SubmitField("Save the child's details", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators))
+        for prefix, ordinal in CARER_SLOTS:
+            typed = [getattr(self, f"{prefix}_{part}").data for part in CARER_PARTS
+                     if part != "responsibility"]
+            name = getattr(self, f"{prefix}_name")
+            if any(typed) and not name.data:
+                name.errors.append(f"Enter the name of the {ordinal} parent or carer, or "
+                                   "clear their other boxes")
+                ok = False
+            email = getattr(self, f"{prefix}_email")
+            if email.data and ("@" not in email.data or " " in email.data):
+                email.errors.append("Enter an email address in the correct format, like "
+                                    "name@example.com")
+                ok = False
+        return ok
+
+
+ChildDetailsForm: Final[type[_ChildDetailsFields]] = type(
+    "ChildDetailsForm", (_ChildDetailsFields,),
+    {name: field for prefix, _ in CARER_SLOTS
+     for name, field in _carer_fields(prefix).items()})
 
 
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 from flask import (
     current_app,
@@ -35,15 +35,18 @@ from ..children.views import _content_disposition
 from ..drafts import keeps_drafts
 from ..flashes import NAME, flash_naming
 from ..models import ReferralAttachment, User, db
+from ..services import roll
 from ..services.attachments import download_name
 from ..services.packet import incident_children
 from . import bp
-from .forms import ChildDetailsForm
+from .forms import CARER_PARTS, CARER_SLOTS, ChildDetailsForm
 
 log = logging.getLogger(__name__)
 
 _DETAILS = ("address", "first_language", "ethnicity", "religion", "gp", "other_agencies")
-_INTERPRETER = {"yes": True, "no": False, "unknown": None}
+# A yes / no / not known question's answer as stored (interpreter, parental responsibility).
+_ANSWERS: Final = {"yes": True, "no": False, "unknown": None}
+_ANSWER_OF: Final = {value: key for key, value in _ANSWERS.items()}
 
 
 def _user() -> User:
@@ -68,7 +71,8 @@ def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
     if request.method == "GET":
         for name in _DETAILS:
             getattr(form, name).data = getattr(child, name) or ""
-        form.interpreter.data = {True: "yes", False: "no"}.get(child.interpreter, "unknown")  # type: ignore[arg-type]
+        form.interpreter.data = _ANSWER_OF[child.interpreter]
+        _fill_carers(form, child)
         drafts.restore(form)
     if form.validate_on_submit():
         check_writable(child)  # a file sent to another school: this copy is read-only
@@ -78,10 +82,13 @@ def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
             if getattr(child, name) != value:
                 setattr(child, name, value)
                 changed.append(name)
-        interpreter = _INTERPRETER.get(form.interpreter.data or "unknown")
+        interpreter = _ANSWERS.get(form.interpreter.data or "unknown")
         if child.interpreter != interpreter:
             child.interpreter = interpreter
             changed.append("interpreter")
+        if roll.contacts_typed_here(child) and _carers_posted() and roll.set_typed_contacts(
+                child, _carers_from(form, child)):
+            changed.append("parents_carers")
         if changed:
             audit.record(audit.CHILD_DETAILS_UPDATED, org_id=str(child.school_id),
                          actor_id=user.id, object_type="child", object_id=child.id,
@@ -90,8 +97,40 @@ def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
         flash_naming(child.id, f"{NAME}'s details are saved")
         return redirect(back)
     return render_template("referrals/child_details.html", form=form, child=child,
-                           incident=incident, back=back,
+                           incident=incident, back=back, carer_slots=CARER_SLOTS,
+                           carers_typed=roll.contacts_typed_here(child),
                            page_title=f"{child.full_name}: details for the referral")
+
+
+def _fill_carers(form: Any, child: Any) -> None:
+    """The parents and carers a DSL typed for a child not on the roll, in the form's boxes."""
+    if not roll.contacts_typed_here(child):
+        return
+    for (prefix, _), person in zip(CARER_SLOTS, roll.typed_contacts(child), strict=False):
+        for part in CARER_PARTS:
+            value = getattr(person, part)
+            getattr(form, f"{prefix}_{part}").data = (
+                _ANSWER_OF[value] if part == "responsibility" else value or "")
+
+
+def _carers_posted() -> bool:
+    """Whether the post holds the parents and carers' boxes (a page from before they were on
+    the form leaves the child's as they are, not emptied)."""
+    return any(f"{prefix}_name" in request.form for prefix, _ in CARER_SLOTS)
+
+
+def _carers_from(form: Any, child: Any) -> list[roll.TypedContact]:
+    """The parents and carers typed in the form (empty boxes left out), then any more the
+    child has than the form shows (a leaver's third contact from the roll stays)."""
+    typed = []
+    for prefix, _ in CARER_SLOTS:
+        value = {part: getattr(form, f"{prefix}_{part}").data or None for part in CARER_PARTS}
+        if value["name"]:
+            typed.append(roll.TypedContact(
+                name=value["name"], relationship=value["relationship"],
+                responsibility=_ANSWERS.get(value["responsibility"] or "unknown"),
+                phones=value["phones"], email=value["email"], address=value["address"]))
+    return typed + roll.typed_contacts(child)[len(CARER_SLOTS):]
 
 
 @bp.get("/referrals/<uuid:referral_id>/files/<uuid:file_id>")

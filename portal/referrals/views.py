@@ -37,6 +37,7 @@ from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
 from ..services import referral_files, repeat_harm
 from ..services import referrals as service
+from ..services import roll as roll_service
 from ..services.packet import (
     AGREE_ANSWERS,
     Agreement,
@@ -235,6 +236,9 @@ class _HandOver:
             images_barred=referral_files.images_barred(incident),
             nudes_rule=referral_files.NUDES_RULE, agree_answers=AGREE_ANSWERS,
             route_labels=ROUTE_LABELS, file_links={},
+            # The children whose parents and carers the DSL types (not on the roll).
+            carers_typed={c.reference for c in self.children
+                          if roll_service.contacts_typed_here(c)},
             incident_url=_incident_url(incident), page_title=f"Hand over to {line.name}",
             **extra)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -115,6 +116,67 @@ def contacts_for(child: Child) -> list[RollContact]:
         select(RollContact).where(RollContact.school_id == child.school_id,
                                   RollContact.child_id == child.id)
         .order_by(RollContact.priority)))
+
+
+@dataclass(frozen=True)
+class TypedContact:
+    """A parent or carer as a DSL types them for a child not on the roll."""
+
+    name: str
+    relationship: str | None = None
+    responsibility: bool | None = None  # parental responsibility; None: not known
+    phones: str | None = None  # as typed: "07700 900111, 01629 555000"
+    email: str | None = None
+    address: str | None = None
+
+
+def contacts_typed_here(child: Child) -> bool:
+    """Whether a DSL types the child's parents and carers: any child not on the roll (added by
+    hand, or a leaver). A pupil on the roll has the roll's, replaced at each import: typed
+    ones would be lost at the next without a word (and the school's system is where the
+    school keeps them)."""
+    return child.roll_status != "on_roll"
+
+
+def typed_contacts(child: Child) -> list[TypedContact]:
+    """`child`'s parents and carers as a DSL typed them (`contacts_for`), to show in a form."""
+    return [_as_typed(c) for c in contacts_for(child)]
+
+
+def _as_typed(contact: RollContact) -> TypedContact:
+    return TypedContact(contact.name or "", contact.relationship, contact.responsibility,
+                        ", ".join(contact.phone_list) or None, contact.email, contact.address)
+
+
+def set_typed_contacts(child: Child, contacts: list[TypedContact]) -> bool:
+    """Replace the parents and carers of `child`, not on the roll (`contacts_typed_here`), by
+    `contacts` (first contacted first); whether anything changed. Who was told of an incident
+    (R9) keeps the names as they were then, in its own record."""
+    if not contacts_typed_here(child):
+        raise ValueError("a pupil on the roll has the roll's parents and carers")
+    wanted = [c for c in contacts if c.name]
+    kept = contacts_for(child)
+    if [_as_typed(c) for c in kept] == wanted:
+        return False
+    # Each row kept where it was (its id is what the parents-told form ticks), the rest gone.
+    for gone in kept[len(wanted):]:
+        db.session.delete(gone)
+    for priority, person in enumerate(wanted, start=1):
+        if priority <= len(kept):
+            contact = kept[priority - 1]
+        else:
+            contact = RollContact(school_id=child.school_id, child_id=child.id,
+                                  priority=priority)
+            db.session.add(contact)
+        contact.name = person.name
+        contact.relationship = person.relationship
+        contact.responsibility = person.responsibility
+        # One number a line, as the roll keeps them.
+        contact.phones = "\n".join(p.strip() for p in re.split(r"[,;]", person.phones or "")
+                                   if p.strip()) or None
+        contact.email = person.email
+        contact.address = person.address
+    return True
 
 
 def contact_label(contact: RollContact) -> str:

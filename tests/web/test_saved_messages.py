@@ -13,15 +13,17 @@ from flask.testing import FlaskClient
 from portal.flashes import NAME, flash_text
 from portal.models import db
 from tests.helpers.incidents import (
+    add_child,
     child_data,
     recorded,
     save_facts,
     start,
     submit_v,
+    tell_parents,
     text,
     world,
 )
-from tests.helpers.signing_in import COOKIE, csrf_from, sign_in
+from tests.helpers.signing_in import COOKIE, csrf_from, sign_in, submit
 
 BANNER = re.compile(r'govuk-notification-banner--success.*?</div>\s*</div>', re.S)
 
@@ -147,3 +149,29 @@ def test_a_message_about_a_child_no_longer_seen_does_not_name_them(
         assert flash_text({"words": f"Saved for {NAME}", "child": str(w["mia"].id)}) \
             == "Saved for Mia Harmed"
         assert flash_text("The facts are saved") == "The facts are saved"
+
+
+def test_a_child_recorded_as_not_involved_or_their_parents_told_is_not_named_in_the_cookie(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    kai = w["kai"]
+    response = submit(client, f"/incidents/{iid}/children/{kai.id}/not-involved",
+                      {"reasons": "Kai was absent that day (register checked)."})
+    assert response.status_code == 302
+    assert "Kai" not in session_cookie_text(app, client)
+    page = text(client.get(response.headers["Location"]))
+    assert any(f"Kai Harmer ({kai.reference}) recorded as not involved" in b
+               for b in success_banners(page))
+
+    mia = w["mia"]
+    assert add_child(client, iid, mia, "harmed").status_code == 302
+    client.get(f"/incidents/{iid}")
+    response = tell_parents(client, iid, mia)
+    assert response.status_code == 302
+    assert "Mia" not in session_cookie_text(app, client)
+    page = text(client.get(response.headers["Location"]))
+    assert any(f"Parents or carers recorded for Mia Harmed ({mia.reference})" in b
+               for b in success_banners(page))

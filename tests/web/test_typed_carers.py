@@ -1,0 +1,146 @@
+"""Parents and carers of a child not on the school roll, typed by the DSL with the child's
+details for a referral (a walk: the hand-over said "they come from the school roll" for a
+child added by hand, and the referral went out saying "not known")."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.models import RollContact, db
+from portal.services import roll
+from tests.helpers.signing_in import csrf_from, sign_in, submit
+from tests.web.test_referral_packet import _url, clock, world  # noqa: F401 (fixtures)
+
+FIRST = {"carer1_name": "Аня Ковальчук", "carer1_relationship": "Aunt (kinship carer)",
+         "carer1_responsibility": "yes", "carer1_phones": "07700 900301, 01629 555301",
+         "carer1_email": "anya@example.org", "carer1_address": ""}
+
+
+def _text(response: Any) -> str:
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+def _not_on_roll(w: dict[str, Any]) -> Any:
+    """Zoë, added by hand: not on the roll, no parents or carers."""
+    zoe = w["zoe"]
+    zoe.roll_status = "not_on_roll"
+    for contact in roll.contacts_for(zoe):
+        db.session.delete(contact)
+    db.session.commit()
+    return zoe
+
+
+def test_a_child_not_on_the_roll_gets_parents_and_carers_typed_for_the_referral(
+    app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
+) -> None:
+    w = world
+    zoe = _not_on_roll(w)
+    sign_in(client, w["dsl"])
+    page = _text(client.get(_url(w)))
+    # Not "they come from the school roll": one line with the link to add them.
+    assert "they come from the school roll" not in page.split("李小龙")[0]
+    assert re.search(r"Missing: [^—]*parents and carers[^—]* — <a[^>]*>add them<span"
+                     r"[^>]*> for Zoë", page)
+    details = f"{_url(w)}/children/{zoe.id}"
+    form = client.get(details)
+    shown = _text(form)
+    assert "Parents and carers" in shown and "Zoë Ó Súilleabháin is not on the school roll" in shown
+    assert 'name="carer1_phones" type="tel"' in form.get_data(as_text=True)
+
+    saved = submit(client, details, {"interpreter": "unknown", **FIRST})
+    assert saved.status_code == 302
+    [contact] = roll.contacts_for(zoe)
+    assert (contact.name, contact.relationship, contact.responsibility) == (
+        "Аня Ковальчук", "Aunt (kinship carer)", True)
+    assert contact.phone_list == ["07700 900301", "01629 555301"]
+    # The hand-over no longer asks for them, and the referral carries them.
+    page = _text(client.get(_url(w)))
+    assert "parents and carers" not in page.split("李小龙")[0].split("What the referral")[1]
+    # The form shows them again, as typed, to change.
+    again = client.get(details).get_data(as_text=True)
+    assert 'value="Аня Ковальчук"' in again and 'value="07700 900301, 01629 555301"' in again
+    # The incident's "parents told" form offers them to tick.
+    told = _text(client.get(f"/incidents/{w['incident'].id}/children/{zoe.id}/parents"))
+    assert "Аня Ковальчук (Aunt (kinship carer))" in told
+
+
+def test_changing_a_typed_carer_keeps_their_record_and_a_second_is_added(
+    app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
+) -> None:
+    w = world
+    zoe = _not_on_roll(w)
+    sign_in(client, w["dsl"])
+    details = f"{_url(w)}/children/{zoe.id}"
+    assert submit(client, details, {"interpreter": "unknown", **FIRST}).status_code == 302
+    [first] = roll.contacts_for(zoe)
+    first_id = first.id
+    second = {"carer2_name": "Seán Ó Súilleabháin", "carer2_relationship": "Father",
+              "carer2_responsibility": "unknown", "carer2_phones": "07700 900302"}
+    changed = {**FIRST, "carer1_phones": "07700 900399", **second}
+    assert submit(client, details, {"interpreter": "unknown", **changed}).status_code == 302
+    db.session.expire_all()
+    kept, added = roll.contacts_for(zoe)
+    assert kept.id == first_id and kept.phone_list == ["07700 900399"]
+    assert (added.name, added.responsibility) == ("Seán Ó Súilleabháin", None)
+    # Emptied, the second goes; the first stays.
+    cleared = {**changed, **{key: "" for key in second}, "carer2_responsibility": "unknown"}
+    assert submit(client, details, {"interpreter": "unknown", **cleared}).status_code == 302
+    db.session.expire_all()
+    assert [c.id for c in roll.contacts_for(zoe)] == [first_id]
+
+
+def test_a_carer_without_a_name_or_with_a_wrong_email_is_refused_keeping_what_was_typed(
+    app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
+) -> None:
+    w = world
+    zoe = _not_on_roll(w)
+    sign_in(client, w["dsl"])
+    details = f"{_url(w)}/children/{zoe.id}"
+    refused = submit(client, details, {
+        "interpreter": "unknown", "first_language": "Irish", **FIRST, "carer1_name": "",
+        "carer2_name": "Seán", "carer2_email": "sean at example.ie"})
+    assert refused.status_code == 200
+    shown = _text(refused)
+    assert "Enter the name of the first parent or carer, or clear their other boxes" in shown
+    assert "Enter an email address in the correct format, like name@example.com" in shown
+    raw = refused.get_data(as_text=True)
+    assert 'value="Aunt (kinship carer)"' in raw and 'value="Irish"' in raw
+    assert roll.contacts_for(zoe) == [] and zoe.first_language is None
+
+
+def test_a_pupil_on_the_roll_keeps_the_rolls_parents_and_carers(
+    app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """The roll replaces a pupil's at each import: typed ones would be lost without a word."""
+    w = world
+    li = w["li"]
+    sign_in(client, w["dsl"])
+    details = f"{_url(w)}/children/{li.id}"
+    assert "Parents and carers" not in _text(client.get(details))
+    before = [(c.id, c.name) for c in roll.contacts_for(li)]
+    assert submit(client, details, {"interpreter": "unknown", **FIRST}).status_code == 302
+    db.session.expire_all()
+    assert [(c.id, c.name) for c in roll.contacts_for(li)] == before
+    assert "they come from the school roll" not in _text(client.get(_url(w)))  # li has them
+    assert db.session.scalar(select(RollContact).where(RollContact.name_enc.is_(None))) is None
+
+
+def test_a_page_from_before_the_carers_boxes_leaves_them_as_they_are(
+    app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
+) -> None:
+    w = world
+    zoe = _not_on_roll(w)
+    sign_in(client, w["dsl"])
+    details = f"{_url(w)}/children/{zoe.id}"
+    assert submit(client, details, {"interpreter": "unknown", **FIRST}).status_code == 302
+    token = csrf_from(client.get(details))
+    old_page = client.post(details, data={"csrf_token": token, "interpreter": "unknown",
+                                          "first_language": "Irish"})
+    assert old_page.status_code == 302
+    assert [c.name for c in roll.contacts_for(zoe)] == ["Аня Ковальчук"]
