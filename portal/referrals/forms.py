@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Final
 
 from flask_wtf import FlaskForm
@@ -126,7 +127,15 @@ def hand_over_form(refs: list[str]) -> type[HandOverForm]:
 # Parents and carers typed by a DSL for a child not on the roll (`roll.contacts_typed_here`):
 # two, the first the school contacts first. A pupil on the roll has the roll's.
 CARER_SLOTS: Final = (("carer1", "first"), ("carer2", "second"))
-CARER_PARTS: Final = ("name", "relationship", "responsibility", "phones", "email", "address")
+CARER_PARTS: Final = ("name", "relationship", "responsibility", "phone", "phone2", "email",
+                      "address")
+# A phone number as people write it: digits, spaces, brackets, hyphens, a leading +.
+_PHONE: Final = re.compile(r"\+?[0-9][0-9 ()\-]{5,29}")
+
+
+def phone_pieces(text: str | None) -> list[str]:
+    """The numbers in a phone box (one, or several with commas or semicolons between)."""
+    return [piece.strip() for piece in re.split(r"[,;]", text or "") if piece.strip()]
 
 
 def _carer_fields(prefix: str) -> dict[str, Any]:
@@ -143,11 +152,14 @@ def _carer_fields(prefix: str) -> dict[str, Any]:
             choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
                      SelectChoice("unknown", "Not known")],
             validators=[Optional()], default="unknown"),
-        f"{prefix}_phones": StringField(
-            "Phone numbers", description="Separate two numbers with a comma",
-            widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)]),
+        f"{prefix}_phone": StringField(
+            "Phone number", widget=GovTextInput(), filters=[_strip],
+            validators=[Length(max=100)]),
+        f"{prefix}_phone2": StringField(
+            "Another phone number", widget=GovTextInput(), filters=[_strip],
+            validators=[Length(max=100)]),
         f"{prefix}_email": StringField(
-            "Email address (optional)", widget=GovTextInput(), filters=[_strip],
+            "Email address", widget=GovTextInput(), filters=[_strip],
             validators=[Length(max=200)]),
         f"{prefix}_address": TextAreaField(
             "Address", description="Leave blank if it is the child's home address",
@@ -196,10 +208,16 @@ class _ChildDetailsFields(FlaskForm):  # type: ignore[misc]
                 name.errors.append(f"Enter the name of the {ordinal} parent or carer, or "
                                    "clear their other boxes")
                 ok = False
+            for part in ("phone", "phone2"):
+                phone = getattr(self, f"{prefix}_{part}")
+                if any(not _PHONE.fullmatch(piece) for piece in phone_pieces(phone.data)):
+                    phone.errors.append(f"Enter the {ordinal} parent or carer's phone number, "
+                                        "like 01632 960 001, 07700 900 982 or +44 808 157 0192")
+                    ok = False
             email = getattr(self, f"{prefix}_email")
             if email.data and ("@" not in email.data or " " in email.data):
-                email.errors.append("Enter an email address in the correct format, like "
-                                    "name@example.com")
+                email.errors.append(f"Enter the {ordinal} parent or carer's email address in "
+                                    "the correct format, like name@example.com")
                 ok = False
         return ok
 

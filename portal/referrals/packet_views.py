@@ -35,11 +35,12 @@ from ..children.views import _content_disposition
 from ..drafts import keeps_drafts
 from ..flashes import NAME, flash_naming
 from ..models import ReferralAttachment, User, db
+from ..services import referrals as referral_service
 from ..services import roll
 from ..services.attachments import download_name
 from ..services.packet import incident_children
 from . import bp
-from .forms import CARER_PARTS, CARER_SLOTS, ChildDetailsForm
+from .forms import CARER_PARTS, CARER_SLOTS, ChildDetailsForm, phone_pieces
 
 log = logging.getLogger(__name__)
 
@@ -76,29 +77,19 @@ def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
         drafts.restore(form)
     if form.validate_on_submit():
         check_writable(child)  # a file sent to another school: this copy is read-only
-        changed = []
-        for name in _DETAILS:
-            value = getattr(form, name).data or None
-            if getattr(child, name) != value:
-                setattr(child, name, value)
-                changed.append(name)
-        interpreter = _ANSWERS.get(form.interpreter.data or "unknown")
-        if child.interpreter != interpreter:
-            child.interpreter = interpreter
-            changed.append("interpreter")
-        if roll.contacts_typed_here(child) and _carers_posted() and roll.set_typed_contacts(
-                child, _carers_from(form, child)):
-            changed.append("parents_carers")
+        changed, removed = _save_details(form, child)
         if changed:
             audit.record(audit.CHILD_DETAILS_UPDATED, org_id=str(child.school_id),
                          actor_id=user.id, object_type="child", object_id=child.id,
                          detail={"fields": sorted(changed), "incident_id": str(incident.id)})
         db.session.commit()
-        flash_naming(child.id, f"{NAME}'s details are saved")
+        flash_naming(child.id, _saved_words(incident, code, removed))
         return redirect(back)
     return render_template("referrals/child_details.html", form=form, child=child,
                            incident=incident, back=back, carer_slots=CARER_SLOTS,
                            carers_typed=roll.contacts_typed_here(child),
+                           carers=roll.contacts_for(child) if not roll.contacts_typed_here(child)
+                           else None,
                            page_title=f"{child.full_name}: details for the referral")
 
 
@@ -107,10 +98,51 @@ def _fill_carers(form: Any, child: Any) -> None:
     if not roll.contacts_typed_here(child):
         return
     for (prefix, _), person in zip(CARER_SLOTS, roll.typed_contacts(child), strict=False):
+        values = {"name": person.name, "relationship": person.relationship,
+                  "responsibility": _ANSWER_OF[person.responsibility],
+                  "phone": person.phones[0] if person.phones else "",
+                  "phone2": ", ".join(person.phones[1:]), "email": person.email,
+                  "address": person.address}
         for part in CARER_PARTS:
-            value = getattr(person, part)
-            getattr(form, f"{prefix}_{part}").data = (
-                _ANSWER_OF[value] if part == "responsibility" else value or "")
+            getattr(form, f"{prefix}_{part}").data = values[part] or ""
+
+
+def _save_details(form: Any, child: Any) -> tuple[list[str], int]:
+    """The form's details on the child's record: the fields changed, and how many parents or
+    carers are no longer listed."""
+    changed = []
+    for name in _DETAILS:
+        value = getattr(form, name).data or None
+        if getattr(child, name) != value:
+            setattr(child, name, value)
+            changed.append(name)
+    interpreter = _ANSWERS.get(form.interpreter.data or "unknown")
+    if child.interpreter != interpreter:
+        child.interpreter = interpreter
+        changed.append("interpreter")
+    removed = 0
+    if roll.contacts_typed_here(child) and _carers_posted():
+        saved = roll.set_typed_contacts(child, _carers_from(form, child))
+        if saved.changed:
+            changed.append("parents_carers")
+        removed = saved.removed
+    return changed, removed
+
+
+def _saved_words(incident: Any, code: str, removed: int) -> str:
+    """What saving the details says: that a referral already sent is not changed by them (a
+    walk: the message on top of the sent referral read as if the authority had the new
+    details), and parents or carers no longer listed."""
+    words = f"{NAME}'s details are saved."
+    if removed:
+        words += (" One parent or carer is" if removed == 1 else
+                  f" {removed} parents or carers are") + " no longer listed."
+    line = next((line for line in referral_service.incident_handover(
+        incident, referral_service.utcnow()).lines if line.code == code), None)
+    if line is not None and line.referral is not None:
+        words += (f" The referral already sent to {line.name} is not changed: phone them with "
+                  "anything new.")
+    return words
 
 
 def _carers_posted() -> bool:
@@ -129,7 +161,8 @@ def _carers_from(form: Any, child: Any) -> list[roll.TypedContact]:
             typed.append(roll.TypedContact(
                 name=value["name"], relationship=value["relationship"],
                 responsibility=_ANSWERS.get(value["responsibility"] or "unknown"),
-                phones=value["phones"], email=value["email"], address=value["address"]))
+                phones=tuple(phone_pieces(value["phone"]) + phone_pieces(value["phone2"])),
+                email=value["email"], address=value["address"]))
     return typed + roll.typed_contacts(child)[len(CARER_SLOTS):]
 
 

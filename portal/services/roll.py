@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import delete, select, update
 
@@ -125,7 +124,7 @@ class TypedContact:
     name: str
     relationship: str | None = None
     responsibility: bool | None = None  # parental responsibility; None: not known
-    phones: str | None = None  # as typed: "07700 900111, 01629 555000"
+    phones: tuple[str, ...] = ()
     email: str | None = None
     address: str | None = None
 
@@ -145,19 +144,24 @@ def typed_contacts(child: Child) -> list[TypedContact]:
 
 def _as_typed(contact: RollContact) -> TypedContact:
     return TypedContact(contact.name or "", contact.relationship, contact.responsibility,
-                        ", ".join(contact.phone_list) or None, contact.email, contact.address)
+                        tuple(contact.phone_list), contact.email, contact.address)
 
 
-def set_typed_contacts(child: Child, contacts: list[TypedContact]) -> bool:
+class ContactsSaved(NamedTuple):
+    changed: bool
+    removed: int  # parents or carers no longer listed
+
+
+def set_typed_contacts(child: Child, contacts: list[TypedContact]) -> ContactsSaved:
     """Replace the parents and carers of `child`, not on the roll (`contacts_typed_here`), by
-    `contacts` (first contacted first); whether anything changed. Who was told of an incident
-    (R9) keeps the names as they were then, in its own record."""
+    `contacts` (first contacted first). Who was told of an incident (R9) keeps the names as
+    they were then, in its own record."""
     if not contacts_typed_here(child):
         raise ValueError("a pupil on the roll has the roll's parents and carers")
     wanted = [c for c in contacts if c.name]
     kept = contacts_for(child)
     if [_as_typed(c) for c in kept] == wanted:
-        return False
+        return ContactsSaved(False, 0)
     # Each row kept where it was (its id is what the parents-told form ticks), the rest gone.
     for gone in kept[len(wanted):]:
         db.session.delete(gone)
@@ -171,12 +175,10 @@ def set_typed_contacts(child: Child, contacts: list[TypedContact]) -> bool:
         contact.name = person.name
         contact.relationship = person.relationship
         contact.responsibility = person.responsibility
-        # One number a line, as the roll keeps them.
-        contact.phones = "\n".join(p.strip() for p in re.split(r"[,;]", person.phones or "")
-                                   if p.strip()) or None
+        contact.phones = "\n".join(person.phones) or None  # one a line, as the roll keeps them
         contact.email = person.email
         contact.address = person.address
-    return True
+    return ContactsSaved(True, max(0, len(kept) - len(wanted)))
 
 
 def contact_label(contact: RollContact) -> str:
