@@ -5,6 +5,7 @@ portal/services/referrals.py and portal/services/packet.py."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask
+from markupsafe import Markup
 
 bp = Blueprint("referrals", __name__)
 
@@ -18,3 +19,18 @@ def init_app(app: Flask) -> None:
 
     # A version 2 packet's child details in words: the adviser's page and the PDF alike.
     app.add_template_global(child_details, "packet_child_details")
+    app.add_template_filter(contact_line, "contact_line")
+
+
+def contact_line(line: str) -> Markup:
+    """A line of a packet's details, a parent's or carer's phone or email as a link to call or
+    write to them (an adviser reads the referral on a phone: a walk found them plain text)."""
+    from ..services.packet import EMAIL_LINE, PHONE_LINE
+
+    for prefix, scheme in ((PHONE_LINE, "tel:"), (EMAIL_LINE, "mailto:")):
+        if line.startswith(prefix):
+            value = line[len(prefix):]
+            target = "".join(value.split()) if scheme == "tel:" else value
+            return Markup('{}<a class="govuk-link" href="{}{}">{}</a>').format(
+                prefix, scheme, target, value)
+    return Markup("{}").format(line)

@@ -456,6 +456,10 @@ def _yes_no_unknown(value: Any) -> str:
     return "Not known" if value is None else _yes_no(value)
 
 
+PHONE_LINE: Final = "Phone: "  # how a parent's or carer's phone and email lines start
+EMAIL_LINE: Final = "Email: "
+
+
 def carer_lines(person: Mapping[str, Any]) -> list[str]:
     """A parent or carer of a packet in words: name (relationship), parental responsibility,
     then each phone, the email and the address."""
@@ -464,9 +468,9 @@ def carer_lines(person: Mapping[str, Any]) -> list[str]:
         name += f" ({person['relationship']})"
     pr = person.get("parental_responsibility")
     lines = [name, "Parental responsibility: " + ("not given" if pr is None else _yes_no(pr))]
-    lines += [f"Phone: {p}" for p in person.get("phones") or []]
+    lines += [f"{PHONE_LINE}{p}" for p in person.get("phones") or []]
     if person.get("email"):
-        lines.append(f"Email: {person['email']}")
+        lines.append(f"{EMAIL_LINE}{person['email']}")
     if person.get("address"):
         lines.append(f"Address: {person['address']}")
     return lines

@@ -221,6 +221,11 @@ def test_a_referral_with_every_field_and_two_children_reaches_the_adviser(
                  "strategy-notes.pdf"):
         assert text in html, text
     assert "Please call me before you contact Zoë&#39;s family" in html
+    # A parent's or carer's numbers and email are links to call or write (an adviser on a
+    # phone: a walk found them plain text).
+    assert 'Phone: <a class="govuk-link" href="tel:07700900111">07700 900111</a>' in html
+    assert 'Email: <a class="govuk-link" href="mailto:li.na@example.com">li.na@example.com</a>' \
+        in html
 
     # -- the PDF: every field, in every script ---------------------------------------------
     for text in ("李小龙", "李娜 (Mother)", "Zoë Ó Súilleabháin", "12 Mill Lane, Matlock DE4 3AA",
