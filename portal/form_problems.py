@@ -15,6 +15,7 @@ from typing import Any
 from flask import flash, redirect
 from werkzeug.wrappers import Response
 
+from .flashes import Message
 from .models import db
 from .refusal import Problem, Refused
 
@@ -58,7 +59,7 @@ def _place(form: Any, problems: Iterable[Problem], default: str | None) -> list[
     return page
 
 
-def save_or_show(form: Any, save: Callable[[], object], *, done: str, target: str,
+def save_or_show(form: Any, save: Callable[[], object], *, done: Message, target: str,
                  default: str | None = None) -> tuple[Response | None, list[str]]:
     """A form that changes something already there (settings, details: no one-time key, see
     `portal.creating_form` for one that creates): `save()`; refused, its problems go on the
@@ -68,5 +69,5 @@ def save_or_show(form: Any, save: Callable[[], object], *, done: str, target: st
     except Refused as error:
         return None, show_problems(form, error, default=default)
     db.session.commit()
-    flash(done, "success")
+    flash(done, "success")  # type: ignore[arg-type]  # (a message naming a child: a dict)
     return redirect(target), []

@@ -8,6 +8,6 @@ bp = Blueprint("children", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from . import export_views, merge_views, views  # noqa: F401 - registers the routes
+    from . import export_views, merge_views, name_views, views  # noqa: F401 - the routes
 
     app.register_blueprint(bp)

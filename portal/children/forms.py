@@ -17,6 +17,7 @@ from ..govuk_widgets import (
     GovFileInput,
     GovRadioInput,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
 from ..services.attachments import MAX_DESCRIPTION
@@ -140,3 +141,21 @@ class MergeForm(FlaskForm):  # type: ignore[misc]
                     Length(max=5000, message="Reasons must be 5,000 characters or fewer")],
     )
     submit = SubmitField("Merge the records", widget=GovSubmitInput())
+
+
+class NameForm(FlaskForm):  # type: ignore[misc]
+    """A child's names corrected, with why (`services.child_names.correct_names`)."""
+
+    given_name = StringField("Given name", widget=GovTextInput(), filters=[_strip],
+                             validators=[Length(max=100)])
+    family_name = StringField("Family name", widget=GovTextInput(), filters=[_strip],
+                              validators=[Length(max=100)])
+    preferred_name = StringField(
+        "Name they go by (optional)", description="Only if it is not their given name",
+        widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)])
+    reasons = TextAreaField(
+        "Why is the name changed?",
+        description="For example, it was typed without its accents, or their parent spelt it "
+                    "for us",
+        widget=GovTextArea(), filters=[_strip], validators=[Length(max=2000)])
+    submit = SubmitField("Save the name", widget=GovSubmitInput())

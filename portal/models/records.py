@@ -11,6 +11,7 @@ counts work without decrypting. Nothing here is ever deleted (RULES.md R1, R5): 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any, Final
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     and_,
     select,
@@ -94,6 +96,12 @@ class Child(IdMixin, Base):
     # HMAC blind indexes for exact search by full name and by family name, never by decrypting.
     name_index: Mapped[str] = mapped_column(String(64), index=True)
     family_name_index: Mapped[str] = mapped_column(String(64), index=True)
+    # Names the child was recorded under before (a DSL's correction, a change on the roll),
+    # encrypted as JSON [[given, family], ...], and their family names' blind indexes (space
+    # between): a text written under an earlier name is still redacted in other children's
+    # files (R6), as the name was when it was written (`services.children.set_names`).
+    former_names_enc: Mapped[bytes | None] = enc_column()
+    former_family_indexes: Mapped[str | None] = mapped_column(Text)
     local_authority_code: Mapped[str | None] = mapped_column(String(40))
     # Children sharing a family group may see each other's names in their files (003 s4.6).
     family_group: Mapped[uuid.UUID | None] = mapped_column(index=True)
@@ -160,6 +168,13 @@ class Child(IdMixin, Base):
     gp = Encrypted[str](**CHILD_KEY)  # the GP's name and practice, as the DSL writes them
     other_agencies = Encrypted[str](**CHILD_KEY)  # other agencies already involved, one a line
     destination_school = Encrypted[str](**CHILD_KEY)  # the URN of the school a leaver moved to
+    former_names = Encrypted[str](**CHILD_KEY)  # JSON: `earlier_names`
+
+    @property
+    def earlier_names(self) -> list[tuple[str, str]]:
+        """(given name, family name) the child was recorded under before, oldest first."""
+        raw = self.former_names
+        return [(str(given), str(family)) for given, family in json.loads(raw)] if raw else []
 
     @property
     def key_org(self) -> str:

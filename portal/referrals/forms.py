@@ -124,7 +124,7 @@ def hand_over_form(refs: list[str]) -> type[HandOverForm]:
     return form_class
 
 
-# Parents and carers typed by a DSL for a child not on the roll (`roll.contacts_typed_here`):
+# Parents and carers typed by a DSL for a child not on the roll (`roll.kept_by_hand`):
 # two, the first the school contacts first. A pupil on the roll has the roll's.
 CARER_SLOTS: Final = (("carer1", "first"), ("carer2", "second"))
 CARER_PARTS: Final = ("name", "relationship", "responsibility", "phone", "phone2", "email",

@@ -87,15 +87,15 @@ def child_details(incident_id: Any, code: str, child_id: Any) -> Any:
         return redirect(back)
     return render_template("referrals/child_details.html", form=form, child=child,
                            incident=incident, back=back, carer_slots=CARER_SLOTS,
-                           carers_typed=roll.contacts_typed_here(child),
-                           carers=roll.contacts_for(child) if not roll.contacts_typed_here(child)
+                           carers_typed=roll.kept_by_hand(child),
+                           carers=roll.contacts_for(child) if not roll.kept_by_hand(child)
                            else None,
                            page_title=f"{child.full_name}: details for the referral")
 
 
 def _fill_carers(form: Any, child: Any) -> None:
     """The parents and carers a DSL typed for a child not on the roll, in the form's boxes."""
-    if not roll.contacts_typed_here(child):
+    if not roll.kept_by_hand(child):
         return
     for (prefix, _), person in zip(CARER_SLOTS, roll.typed_contacts(child), strict=False):
         values = {"name": person.name, "relationship": person.relationship,
@@ -121,7 +121,7 @@ def _save_details(form: Any, child: Any) -> tuple[list[str], int]:
         child.interpreter = interpreter
         changed.append("interpreter")
     removed = 0
-    if roll.contacts_typed_here(child) and _carers_posted():
+    if roll.kept_by_hand(child) and _carers_posted():
         saved = roll.set_typed_contacts(child, _carers_from(form, child))
         if saved.changed:
             changed.append("parents_carers")

@@ -238,7 +238,7 @@ class _HandOver:
             route_labels=ROUTE_LABELS, file_links={},
             # The children whose parents and carers the DSL types (not on the roll).
             carers_typed={c.reference for c in self.children
-                          if roll_service.contacts_typed_here(c)},
+                          if roll_service.kept_by_hand(c)},
             incident_url=_incident_url(incident), page_title=f"Hand over to {line.name}",
             **extra)
 

@@ -575,13 +575,14 @@ def _others_statement(scope: _Scope, in_group: bool) -> Any:
 @kept  # per share, and which of the two parts
 def _names_statement(scope: _Scope, index: bool, users: bool) -> Any:
     """The name lookups (`_Builder.load_names`), built once per thread: with `index`, the
-    family names' blind indexes of every other child of the school, (id, family, family, 1)
-    rows, the id as the database gives it (not made a UUID: only a child a text names is);
+    family names' blind indexes of every other child of the school, (id, family, earlier
+    families, 1) rows (`Child.former_family_indexes`: the names they were recorded under
+    before), the id as the database gives it (not made a UUID: only a child a text names is);
     with `users`, the names of the users `page_users`, (id, name, name, 0) rows."""
     parts: list[Any] = []
     if index:
         parts.append(select(type_coerce(Child.id, String), Child.family_name_index,
-                            Child.family_name_index, literal(1))
+                            type_coerce(Child.former_family_indexes, String), literal(1))
                      .where(scope[8], Child.id != bindparam("file_child_id")))
     if users:
         parts.append(select(type_coerce(User.id, String), User.display_name,
@@ -746,9 +747,11 @@ class _Builder:
         if rows is None:
             rows = db.session.execute(_names_statement(self.scope, True, False), self.params)
         owners: dict[str, list[Any]] = {}
-        for child_id, family, _, _ in rows:
+        for child_id, family, earlier, _ in rows:
             if family:
                 owners.setdefault(family, []).append(child_id)
+            for index in (earlier or "").split():  # a name they were recorded under before
+                owners.setdefault(index, []).append(child_id)
         ring = keyring()
         org = str(self.child.school_id)
         self._family_index = ring.blind_indexer(org, FAMILY_NAME_INDEX)

@@ -18,6 +18,7 @@ so the labels and terms never drift apart. `search` answers both rules of who ma
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -111,11 +112,26 @@ def set_names(child: Child, *, given_name: str, family_name: str,
     """Set a child's names (encrypted) and rewrite every hash that finds them (flushes).
 
     With `add_child` (the same two steps, its other fields between them), the one place a
-    child's names are set: a merge and the school roll call this, so search can never
-    disagree with the names shown.
+    child's names are set: a merge, the school roll and a DSL's correction call this, so
+    search can never disagree with the names shown. The names replaced are kept as the
+    child's earlier names (`Child.earlier_names`): a text written under them is still redacted
+    in other children's files (R6).
     """
+    _keep_earlier_names(child, given_name, family_name)
     _assign_names(child, given_name, family_name, preferred_name)
     index_names(child)
+
+
+def _keep_earlier_names(child: Child, given_name: str, family_name: str) -> None:
+    """The child's names as they are, among their earlier names, when they change."""
+    if not_yet_written(child) or child.destroyed_at is not None:
+        return
+    before = ((child.given_name or "").strip(), (child.family_name or "").strip())
+    if not any(before) or before == (given_name.strip(), family_name.strip()):
+        return
+    earlier = child.earlier_names
+    if before not in earlier:
+        child.former_names = json.dumps([*earlier, before], ensure_ascii=False)
 
 
 def _assign_names(child: Child, given_name: str, family_name: str,
@@ -137,6 +153,11 @@ def index_names(child: Child) -> None:
     given, family = child.given_name or "", child.family_name or ""
     full_index = ring.blind_index(org, NAME_INDEX, f"{given} {family}")
     family_index = ring.blind_index(org, FAMILY_NAME_INDEX, family or given)
+    # Each earlier name's family name (or given name alone), as `family_name_index` (R6 finds
+    # a text naming the child under it).
+    former = " ".join(sorted({ring.blind_index(org, FAMILY_NAME_INDEX, earlier)
+                              for old_given, old_family in child.earlier_names
+                              if (earlier := (old_family or old_given).strip())}))
     rows: set[str] = set()
     if child.merged_into_id is None:
         hashes = _hashers(org)
@@ -149,6 +170,7 @@ def index_names(child: Child) -> None:
     # flushed with its indexes set.
     child.name_index = full_index
     child.family_name_index = family_index
+    child.former_family_indexes = former or None
     # Marked indexed in the same flush as the names (one statement, not a second UPDATE); the
     # terms below are written in the same transaction, so nothing sees one without the other.
     child.search_version = SEARCH_VERSION

@@ -18,7 +18,7 @@ from typing import Any, Final, NamedTuple, overload
 
 from ..crypto import fold_for_match
 from ..models import Child, ChildRecordEntry, Incident, db, utcnow
-from ..names import WHOLE_NAME_CHARS, whole_name_char
+from ..names import WHOLE_NAME_CHARS, full_name, whole_name_char
 from ..wording import sentence
 
 
@@ -331,14 +331,21 @@ def _name_forms(child: Child) -> list[str]:
     written "Maximilian"). Parts of one letter are left alone (initials are what a label
     shows), except a character that can be a whole name on its own ("王", see
     names.whole_name_char)."""
-    given, family = (child.given_name or "").strip(), (child.family_name or "").strip()
     known_as = (child.preferred_name or "").strip()
-    # The full name either way round: as the portal shows it (`names.full_name`: family name
-    # first for Chinese, Japanese and Korean names) and given name first, as staff may type it.
-    forms = [child.full_name.strip(), f"{given} {family}".strip(), given, family, known_as]
-    if any(whole_name_char(c) for c in given + family):
-        forms.append(f"{family}{given}")  # written family name first, without a space
-    for name in (given, family, known_as):
+    forms: list[str] = [known_as]
+    parts: list[str] = [known_as]
+    # The names the child has now, then those they were recorded under before (a text written
+    # then still names them: `Child.earlier_names`).
+    current = ((child.given_name or "").strip(), (child.family_name or "").strip())
+    for given, family in (current, *child.earlier_names):
+        # The full name either way round: as the portal shows it (`names.full_name`: family
+        # name first for Chinese, Japanese and Korean names) and given name first, as staff
+        # may type it.
+        forms += [full_name(given, family), f"{given} {family}".strip(), given, family]
+        if any(whole_name_char(c) for c in given + family):
+            forms.append(f"{family}{given}")  # written family name first, without a space
+        parts += [given, family]
+    for name in parts:
         forms.extend(part for part in re.split(r"[\s\-\u2010\u2011]+", name) if part)
     return [f for f in dict.fromkeys(forms) if _long_enough(f)]
 

@@ -510,6 +510,7 @@ def _destroy_own(child: Child, now: dt.datetime) -> list[uuid.UUID]:
     _empty(child)
     child.name_index = ""
     child.family_name_index = ""
+    child.former_family_indexes = None
     child.upn_index = None
     child.roll_digest = None
     child.family_group = None

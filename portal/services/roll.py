@@ -129,11 +129,11 @@ class TypedContact:
     address: str | None = None
 
 
-def contacts_typed_here(child: Child) -> bool:
-    """Whether a DSL types the child's parents and carers: any child not on the roll (added by
-    hand, or a leaver). A pupil on the roll has the roll's, replaced at each import: typed
-    ones would be lost at the next without a word (and the school's system is where the
-    school keeps them)."""
+def kept_by_hand(child: Child) -> bool:
+    """Whether a DSL keeps the child's names and parents and carers up to date: any child not
+    on the roll (added by hand, or a leaver). A pupil on the roll has the roll's, replaced at
+    each import: changed here, they would be changed back at the next without a word (and the
+    school's system is where the school keeps them)."""
     return child.roll_status != "on_roll"
 
 
@@ -153,10 +153,10 @@ class ContactsSaved(NamedTuple):
 
 
 def set_typed_contacts(child: Child, contacts: list[TypedContact]) -> ContactsSaved:
-    """Replace the parents and carers of `child`, not on the roll (`contacts_typed_here`), by
+    """Replace the parents and carers of `child`, not on the roll (`kept_by_hand`), by
     `contacts` (first contacted first). Who was told of an incident (R9) keeps the names as
     they were then, in its own record."""
-    if not contacts_typed_here(child):
+    if not kept_by_hand(child):
         raise ValueError("a pupil on the roll has the roll's parents and carers")
     wanted = [c for c in contacts if c.name]
     kept = contacts_for(child)

@@ -1,0 +1,50 @@
+"""Correcting a child's names (`services.child_names`): DSLs only; another school's child is a
+404. The child's file links here ("Correct their name"). The form keeps drafts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request, url_for
+
+from .. import drafts
+from ..access import can_record_incident, require
+from ..drafts import keeps_drafts
+from ..flashes import NAME, naming
+from ..form_problems import save_or_show
+from ..models import utcnow
+from ..services import child_names
+from . import bp
+from .forms import NameForm
+from .merge_views import _live_child, _user
+
+
+@bp.route("/children/<uuid:child_id>/name", methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts("record_incident", NameForm)
+def correct_name(child_id: Any) -> Any:
+    """The child's names as recorded, to correct, and why."""
+    child = _live_child(child_id)
+    form = NameForm()
+    if request.method == "GET":
+        form.given_name.data = child.given_name or ""
+        form.family_name.data = child.family_name or ""
+        form.preferred_name.data = child.preferred_name or ""
+        drafts.restore(form)
+    page_errors: list[str] = []
+    if request.method == "POST" and form.validate_on_submit():
+        sent, page_errors = save_or_show(
+            form, lambda: child_names.correct_names(
+                _user(), child, given_name=form.given_name.data or "",
+                family_name=form.family_name.data or "",
+                preferred_name=form.preferred_name.data, reasons=form.reasons.data or "",
+                now=utcnow()),
+            done=naming(child.id, f"The name is changed: {NAME}"),
+            target=url_for("children.file", child_id=child.id))
+        if sent is not None:
+            return sent
+    return render_template(
+        "children/name.html", page_title="Correct their name", child=child, form=form,
+        page_errors=page_errors, blocked=child_names.correction_blocked(child),
+        earlier=child.earlier_names,
+    ), (400 if request.method == "POST" else 200)

@@ -1,0 +1,136 @@
+"""Correcting a child's name (a walk: a name typed wrongly could not be put right anywhere),
+and the names a child was recorded under before, still hidden in other children's files (R6)."""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.models import AuditEvent, ChildRecordEntry, db
+from portal.services import children as children_service
+from tests.helpers.signing_in import COOKIE, csrf_from, sign_in, submit
+from tests.web.test_child_file import build
+
+
+def _text(response: Any) -> str:
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def _by_hand(*children: Any) -> None:
+    for child in children:
+        child.roll_status = "not_on_roll"
+    db.session.commit()
+
+
+def _correct(client: FlaskClient, child: Any, **data: str) -> Any:
+    return submit(client, f"/children/{child.id}/name", data)
+
+
+def test_a_dsl_corrects_a_name_typed_wrongly_and_the_file_says_what_it_was(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = build(app)
+    carys = w["carys"]
+    _by_hand(carys)
+    sign_in(client, w["dsl"])
+    page = client.get(f"/children/{carys.id}")
+    assert f'href="/children/{carys.id}/name">Correct their name' in page.get_data(as_text=True)
+    form = client.get(f"/children/{carys.id}/name")
+    assert 'value="Carys"' in form.get_data(as_text=True)
+    response = _correct(client, carys, given_name="Cerys", family_name="Weatherby-Ó Dálaigh",
+                        preferred_name="", reasons="Her mother spelt it for us at the meeting.")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/children/{carys.id}"
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None and "Weatherby" not in json.dumps(
+        app.session_interface.get_signing_serializer(app).loads(cookie.value))  # type: ignore[attr-defined]
+    shown = _text(client.get(response.headers["Location"]))
+    assert "The name is changed: Cerys Weatherby-Ó Dálaigh" in shown
+    assert "Recorded before as Carys Wethersby" in " ".join(shown.split())
+    assert ("Name corrected from “Carys Wethersby” to “Cerys Weatherby-Ó Dálaigh”, by Dana DSL,"
+            " because: Her mother spelt it for us at the meeting.") in " ".join(shown.split())
+    # Found by the new name; the audit says which names changed, never the names.
+    assert children_service.search(carys.school_id, "Dálaigh", partial=True).ids == [carys.id]
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "child.details_updated")).one()
+    assert event.detail == {"fields": ["given_name", "family_name"], "via": "name_corrected"}
+    assert "Carys" not in json.dumps(event.detail) and "Cerys" not in json.dumps(event.detail)
+    assert db.session.scalars(select(ChildRecordEntry.kind).where(
+        ChildRecordEntry.child_id == carys.id)).all() == ["name_corrected"]
+
+
+def test_names_recorded_before_are_still_hidden_in_other_childrens_files(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Benedikt is on Amira's records (linked), Carys only named in a text (found through the
+    family names' index): both renamed, the texts written under the old names stay hidden."""
+    w = build(app)
+    amira, ben, carys = w["amira"], w["ben"], w["carys"]
+    _by_hand(ben, carys)
+    sign_in(client, w["dsl"])
+    for child, given, family in ((ben, "Benedict", "Larkspurr"), (carys, "Cerys", "Weatherby")):
+        assert _correct(client, child, given_name=given, family_name=family,
+                        preferred_name="", reasons="Spelt wrongly").status_code == 302
+    html = client.get(f"/children/{amira.id}").get_data(as_text=True)
+    for old in ("Benedikt", "Larkspur", "LARKSPUR", "Carys", "Wethersby"):
+        assert old not in html, old
+    assert f"BL ({ben.reference}) always does this" in html
+    assert f"CW ({carys.reference}) saw it" in html  # "Carys Wethersby saw it": her label
+
+
+def test_a_name_changed_on_the_roll_is_kept_as_recorded_before(app: Flask) -> None:
+    """The roll (and a merge) change names through `set_names`: the old ones are kept too."""
+    w = build(app)
+    ben = w["ben"]
+    children_service.set_names(ben, given_name="Ben", family_name="Larkspur-Hale")
+    children_service.set_names(ben, given_name="Ben", family_name="Hale")
+    db.session.commit()
+    assert ben.earlier_names == [("Benedikt", "Larkspur"), ("Ben", "Larkspur-Hale")]
+    assert len((ben.former_family_indexes or "").split()) == 2
+    children_service.set_names(ben, given_name="Ben", family_name="Hale")  # unchanged
+    assert len(ben.earlier_names) == 2
+
+
+def test_a_pupil_on_the_roll_is_told_where_their_name_is_corrected(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = build(app)
+    amira = w["amira"]
+    sign_in(client, w["dsl"])
+    page = _text(client.get(f"/children/{amira.id}/name"))
+    assert ("Amira Okonkwo's names come from the school roll. Correct them in the school's "
+            "information system, then import the roll again.") in page
+    refused = _correct(client, amira, given_name="Amina", family_name="Okonkwo",
+                       preferred_name="", reasons="Spelt wrongly")
+    assert refused.status_code == 400
+    assert "come from the school roll" in _text(refused)
+    db.session.expire_all()
+    assert amira.given_name == "Amira"
+
+
+def test_a_correction_without_names_or_reasons_or_changing_nothing_is_refused(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = build(app)
+    carys = w["carys"]
+    _by_hand(carys)
+    sign_in(client, w["dsl"])
+    refused = _correct(client, carys, given_name="Ceris", family_name="", preferred_name="",
+                       reasons="")
+    assert refused.status_code == 400
+    shown = _text(refused)
+    assert "Enter their family name" in shown and "Enter why the name is changed" in shown
+    assert 'value="Ceris"' in refused.get_data(as_text=True)  # what was typed stays
+    same = _correct(client, carys, given_name="Carys", family_name="Wethersby",
+                    preferred_name="", reasons="Checked")
+    assert "These are the names recorded now" in _text(same)
+    token = csrf_from(client.get(f"/children/{carys.id}/name"))
+    assert token
+    db.session.expire_all()
+    assert (carys.given_name, carys.family_name) == ("Carys", "Wethersby")
