@@ -7,7 +7,14 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..form_filters import strip as _strip
@@ -17,7 +24,6 @@ from ..govuk_widgets import (
     GovFileInput,
     GovRadioInput,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
 from ..services.attachments import MAX_DESCRIPTION
@@ -146,16 +152,22 @@ class MergeForm(FlaskForm):  # type: ignore[misc]
 class NameForm(FlaskForm):  # type: ignore[misc]
     """A child's names corrected, with why (`services.child_names.correct_names`)."""
 
-    given_name = StringField("Given name", widget=GovTextInput(), filters=[_strip],
-                             validators=[Length(max=100)])
-    family_name = StringField("Family name", widget=GovTextInput(), filters=[_strip],
-                              validators=[Length(max=100)])
+    given_name = StringField(
+        "Given name", widget=GovTextInput(), filters=[_strip],
+        validators=[Length(max=100, message="The given name must be 100 characters or fewer")])
+    family_name = StringField(
+        "Family name", widget=GovTextInput(), filters=[_strip],
+        validators=[Length(max=100, message="The family name must be 100 characters or fewer")])
     preferred_name = StringField(
         "Name they go by (optional)", description="Only if it is not their given name",
-        widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)])
+        widget=GovTextInput(), filters=[_strip],
+        validators=[Length(max=100, message="The name they go by must be 100 characters or "
+                                            "fewer")])
+    seen = HiddenField()  # the names the form showed (`child_names.names_seen`)
     reasons = TextAreaField(
         "Why is the name changed?",
         description="For example, it was typed without its accents, or their parent spelt it "
                     "for us",
-        widget=GovTextArea(), filters=[_strip], validators=[Length(max=2000)])
+        widget=GovCharacterCount(), filters=[_strip],
+        validators=[Length(max=2000, message="The reasons must be 2,000 characters or fewer")])
     submit = SubmitField("Save the name", widget=GovSubmitInput())

@@ -30,6 +30,7 @@ def correct_name(child_id: Any) -> Any:
         form.given_name.data = child.given_name or ""
         form.family_name.data = child.family_name or ""
         form.preferred_name.data = child.preferred_name or ""
+        form.seen.data = child_names.names_seen(child)
         drafts.restore(form)
     page_errors: list[str] = []
     if request.method == "POST" and form.validate_on_submit():
@@ -38,11 +39,12 @@ def correct_name(child_id: Any) -> Any:
                 _user(), child, given_name=form.given_name.data or "",
                 family_name=form.family_name.data or "",
                 preferred_name=form.preferred_name.data, reasons=form.reasons.data or "",
-                now=utcnow()),
+                now=utcnow(), seen=form.seen.data or None),
             done=naming(child.id, f"The name is changed: {NAME}"),
             target=url_for("children.file", child_id=child.id))
         if sent is not None:
             return sent
+        form.seen.data = child_names.names_seen(child)  # saved again, it corrects these
     return render_template(
         "children/name.html", page_title="Correct their name", child=child, form=form,
         page_errors=page_errors, blocked=child_names.correction_blocked(child),

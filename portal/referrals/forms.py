@@ -129,6 +129,8 @@ def hand_over_form(refs: list[str]) -> type[HandOverForm]:
 CARER_SLOTS: Final = (("carer1", "first"), ("carer2", "second"))
 CARER_PARTS: Final = ("name", "relationship", "responsibility", "phone", "phone2", "email",
                       "address")
+# An email address: something, an @, a domain with a dot (a walk: "grace@" went to the authority).
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 # A phone number as people write it: digits, spaces, brackets, hyphens, a leading +.
 _PHONE: Final = re.compile(r"\+?[0-9][0-9 ()\-]{5,29}")
 
@@ -208,14 +210,14 @@ class _ChildDetailsFields(FlaskForm):  # type: ignore[misc]
                 name.errors.append(f"Enter the name of the {ordinal} parent or carer, or "
                                    "clear their other boxes")
                 ok = False
-            for part in ("phone", "phone2"):
+            for part, which in (("phone", "phone number"), ("phone2", "other phone number")):
                 phone = getattr(self, f"{prefix}_{part}")
                 if any(not _PHONE.fullmatch(piece) for piece in phone_pieces(phone.data)):
-                    phone.errors.append(f"Enter the {ordinal} parent or carer's phone number, "
-                                        "like 01632 960 001, 07700 900 982 or +44 808 157 0192")
+                    phone.errors.append(f"Enter the {ordinal} parent or carer's {which}, like "
+                                        "01632 960 001, 07700 900 982 or +44 808 157 0192")
                     ok = False
             email = getattr(self, f"{prefix}_email")
-            if email.data and ("@" not in email.data or " " in email.data):
+            if email.data and not _EMAIL.fullmatch(email.data):
                 email.errors.append(f"Enter the {ordinal} parent or carer's email address in "
                                     "the correct format, like name@example.com")
                 ok = False

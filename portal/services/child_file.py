@@ -70,7 +70,7 @@ from ..models import (
     keyring,
 )
 from ..models.base import UTCDateTime
-from ..names import WHOLE_NAME_CHARS
+from ..names import WHOLE_NAME_CHARS, full_name
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
@@ -1256,6 +1256,7 @@ class ChildRow:
     dob: dt.date | None
     preferred_name: str | None = None
     year_group: str | None = None
+    earlier_names: str | None = None  # "Jon Smyth": found by a name recorded before
 
     @property
     def dob_text(self) -> str:
@@ -1266,9 +1267,10 @@ def child_row(child: Child) -> ChildRow:
     """A child as a search result or a list line (DSLs only)."""
     preferred = child.preferred_name
     year = getattr(child, "year_group", None)  # from the school roll, where it is recorded
+    earlier = ", ".join(full_name(given, family) for given, family in child.earlier_names)
     return ChildRow(child.id, child.full_name, child.reference, child.dob,
                     preferred if preferred and preferred != child.given_name else None,
-                    str(year) if year not in (None, "") else None)
+                    str(year) if year not in (None, "") else None, earlier or None)
 
 
 def _rows(children: Iterable[Child]) -> list[ChildRow]:

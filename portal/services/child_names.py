@@ -13,6 +13,7 @@ they are corrected in the school's information system, then the roll imported ag
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Final
 
 from .. import audit
@@ -34,16 +35,30 @@ def correction_blocked(child: Child) -> str | None:
     return None
 
 
+def names_seen(child: Child) -> str:
+    """A digest of the child's names as a form shows them: saved, the form says which names
+    it corrects (two tabs: the second save silently replaced the first's, a walk)."""
+    names = "\0".join((child.given_name or "", child.family_name or "",
+                       child.preferred_name or ""))
+    return hashlib.sha256(names.encode("utf-8")).hexdigest()[:16]
+
+
 def correct_names(user: User, child: Child, *, given_name: str, family_name: str,
-                  preferred_name: str | None, reasons: str, now: dt.datetime) -> None:
+                  preferred_name: str | None, reasons: str, now: dt.datetime,
+                  seen: str | None = None) -> None:
     """Change `child`'s names (flushes; the caller commits). Refused with every problem at
-    once: a pupil on the roll, a name left empty, no reasons, nothing changed."""
+    once: a pupil on the roll, names changed since the form showed them (`seen`, from
+    `names_seen`), a name left empty, no reasons, nothing changed."""
     given, family = given_name.strip(), family_name.strip()
     preferred = (preferred_name or "").strip() or None
     problems = []
     blocked = correction_blocked(child)
     if blocked:
         problems.append(Problem(_RULE, None, blocked))
+    elif seen is not None and seen != names_seen(child):
+        problems.append(Problem(_RULE, None, (
+            "The name was changed by someone else, or in another tab, since you opened this "
+            f"page: it is now “{child.full_name}”. Check the names below, then save again.")))
     if not given:
         problems.append(Problem(_RULE, "given_name", "Enter their given name"))
     if not family:

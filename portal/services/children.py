@@ -161,11 +161,15 @@ def index_names(child: Child) -> None:
     rows: set[str] = set()
     if child.merged_into_id is None:
         hashes = _hashers(org)
-        terms = names.name_terms(given, family, child.preferred_name)
-        rows = {hashes[purpose](word)
-                for purpose, words in ((GIVEN_TERM, terms.given), (FAMILY_TERM, terms.family),
-                                       (FULL_TERM, terms.full), (PREFIX_TERM, terms.prefixes))
-                for word in words}
+        # The names the child has now, and those they were recorded under before: staff who
+        # knew them as "Jon Smyth" find John Smith, and are not led to add him again (walk 3:
+        # the old name found no one, and a second record was made).
+        for terms in [names.name_terms(given, family, child.preferred_name),
+                      *(names.name_terms(*earlier) for earlier in child.earlier_names)]:
+            rows |= {hashes[purpose](word)
+                     for purpose, words in ((GIVEN_TERM, terms.given), (FAMILY_TERM, terms.family),
+                                            (FULL_TERM, terms.full), (PREFIX_TERM, terms.prefixes))
+                     for word in words}
     # Everything computed (the keys may be read from the database) before the child is
     # flushed with its indexes set.
     child.name_index = full_index

@@ -191,11 +191,13 @@ class Redactor:
 
     def __init__(self, others: Iterable[Child], in_file_of: Child, *,
                  name_family: bool = True) -> None:
-        # With `name_family=False` a brother's family name is often the child's own: the
-        # child's own names are never taken for another's.
+        # The child's own names are never taken for another's: a brother's family name is often
+        # the child's own, and so is that of a child of another family (a walk: "Sam Ngugi was
+        # crying" read "Sam ZN (C0006) was crying" in Sam's own file). Another child's full
+        # name is still hidden, and each part of it that is not the child's own.
         hidden = [other for other in others
                   if not may_see_name(other, in_file_of, name_family=name_family)]
-        self._compile(hidden, own=[] if name_family else [in_file_of])
+        self._compile(hidden, own=[in_file_of])
 
     @classmethod
     def outside(cls, others: Iterable[Child], named: Iterable[Child]) -> Redactor:

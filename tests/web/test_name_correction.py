@@ -55,8 +55,15 @@ def test_a_dsl_corrects_a_name_typed_wrongly_and_the_file_says_what_it_was(
     assert "Recorded before as Carys Wethersby" in " ".join(shown.split())
     assert ("Name corrected from “Carys Wethersby” to “Cerys Weatherby-Ó Dálaigh”, by Dana DSL,"
             " because: Her mother spelt it for us at the meeting.") in " ".join(shown.split())
-    # Found by the new name; the audit says which names changed, never the names.
+    # Found by the new name, and by the old (staff who knew her as Carys Wethersby); the audit
+    # says which names changed, never the names.
     assert children_service.search(carys.school_id, "Dálaigh", partial=True).ids == [carys.id]
+    assert children_service.search(carys.school_id, "Carys Wethersby",
+                                   partial=True).ids == [carys.id]
+    found = client.post("/children", data={"csrf_token": csrf_from(client.get("/children")),
+                                            "name": "Wethersby"})
+    assert "Recorded before as Carys Wethersby" in _text(found)
+    assert "Cerys Weatherby-Ó Dálaigh" in _text(found)
     event = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "child.details_updated")).one()
     assert event.detail == {"fields": ["given_name", "family_name"], "via": "name_corrected"}
@@ -130,7 +137,67 @@ def test_a_correction_without_names_or_reasons_or_changing_nothing_is_refused(
     same = _correct(client, carys, given_name="Carys", family_name="Wethersby",
                     preferred_name="", reasons="Checked")
     assert "These are the names recorded now" in _text(same)
-    token = csrf_from(client.get(f"/children/{carys.id}/name"))
-    assert token
+    too_long = _correct(client, carys, given_name="C" * 101, family_name="Wethersby",
+                        preferred_name="", reasons="x" * 2001)
+    shown = _text(too_long)
+    assert "The given name must be 100 characters or fewer" in shown
+    assert "The reasons must be 2,000 characters or fewer" in shown
     db.session.expire_all()
     assert (carys.given_name, carys.family_name) == ("Carys", "Wethersby")
+
+
+def test_a_childs_own_names_are_never_taken_for_another_childs(app: Flask) -> None:
+    """A walk: in Sam Ngugi's own file "Sam Ngugi was crying" read "Sam ZN (C0006) was
+    crying": Zoë Ngugi, of another family, shares his family name (or had it before)."""
+    from portal.services import chronology
+    from tests import factories
+
+    w = build(app)
+    school = w["school"]
+    sam = factories.child(school, given="Sam", family="Ngugi")
+    zoe = factories.child(school, given="Zoë", family="Ngugi")
+    jon = factories.child(school, given="Jon", family="Smyth")
+    john = factories.child(school, given="Jon", family="Smyth")  # the same name, another child
+    children_service.set_names(john, given_name="John", family_name="Smith")
+    db.session.commit()
+    assert chronology.redact("Sam Ngugi was crying; Zoë Ngugi hit him.", [zoe], sam) == (
+        f"Sam Ngugi was crying; ZN ({zoe.reference}) hit him.")
+    # John Smith, recorded before as Jon Smyth: Jon Smyth's own file keeps his own name.
+    assert chronology.redact("Jon said his phone was taken.", [john], jon) == (
+        "Jon said his phone was taken.")
+    assert chronology.redact("John Smith took it.", [john], jon) == (
+        f"JS ({john.reference}) took it.")
+
+
+def test_a_name_corrected_in_another_tab_is_not_overwritten_silently(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = build(app)
+    carys = w["carys"]
+    _by_hand(carys)
+    sign_in(client, w["dsl"])
+    url = f"/children/{carys.id}/name"
+    first, second = client.get(url), client.get(url)  # two tabs
+    data = {"family_name": "Wethersby", "preferred_name": "", "reasons": "Spelt wrongly"}
+    page = first.get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="([^"]+)"', page)
+    assert seen
+    assert client.post(url, data={"csrf_token": csrf_from(first), "seen": seen.group(1),
+                                  "given_name": "Cerys", **data}).status_code == 302
+    refused = client.post(url, data={"csrf_token": csrf_from(second), "seen": seen.group(1),
+                                     "given_name": "Carys-Ann", **data})
+    assert refused.status_code == 400
+    assert ("The name was changed by someone else, or in another tab, since you opened this "
+            "page: it is now “Cerys Wethersby”. Check the names below, then save again."
+            ) in _text(refused)
+    assert 'value="Carys-Ann"' in refused.get_data(as_text=True)  # what was typed stays
+    db.session.expire_all()
+    assert carys.given_name == "Cerys"
+    # Saved again from that page, knowingly: it goes through.
+    again = re.search(r'name="seen" type="hidden" value="([^"]+)"',
+                      refused.get_data(as_text=True))
+    assert again and again.group(1) != seen.group(1)
+    assert client.post(url, data={"csrf_token": csrf_from(refused), "seen": again.group(1),
+                                  "given_name": "Carys-Ann", **data}).status_code == 302
+    db.session.expire_all()
+    assert carys.earlier_names == [("Carys", "Wethersby"), ("Cerys", "Wethersby")]

@@ -113,14 +113,15 @@ def test_a_carer_without_a_name_or_with_a_wrong_email_is_refused_keeping_what_wa
     details = f"{_url(w)}/children/{zoe.id}"
     refused = submit(client, details, {
         "interpreter": "unknown", "first_language": "Irish", **FIRST, "carer1_name": "",
-        "carer2_name": "Seán", "carer2_email": "sean at example.ie",
-        "carer2_phone": "ring after 6pm"})
+        "carer2_name": "Seán", "carer2_email": "sean@example",
+        "carer2_phone": "ring after 6pm", "carer2_phone2": "07700"})
     assert refused.status_code == 200
     shown = _text(refused)
     assert "Enter the name of the first parent or carer, or clear their other boxes" in shown
     assert ("Enter the second parent or carer's email address in the correct format, like "
             "name@example.com") in shown
     assert "Enter the second parent or carer's phone number, like 01632 960 001" in shown
+    assert "Enter the second parent or carer's other phone number, like 01632" in shown
     assert 'href="#carer2_phone"' in refused.get_data(as_text=True)
     raw = refused.get_data(as_text=True)
     assert 'value="Aunt (kinship carer)"' in raw and 'value="Irish"' in raw
