@@ -28,6 +28,13 @@ def _by_hand(*children: Any) -> None:
     db.session.commit()
 
 
+def _carys_by_hand(client: FlaskClient, w: dict[str, Any]) -> Any:
+    """Carys, added by hand (not on the roll), the DSL signed in."""
+    _by_hand(w["carys"])
+    sign_in(client, w["dsl"])
+    return w["carys"]
+
+
 def _correct(client: FlaskClient, child: Any, **data: str) -> Any:
     return submit(client, f"/children/{child.id}/name", data)
 
@@ -36,9 +43,7 @@ def test_a_dsl_corrects_a_name_typed_wrongly_and_the_file_says_what_it_was(
     app: Flask, client: FlaskClient
 ) -> None:
     w = build(app)
-    carys = w["carys"]
-    _by_hand(carys)
-    sign_in(client, w["dsl"])
+    carys = _carys_by_hand(client, w)
     page = client.get(f"/children/{carys.id}")
     assert f'href="/children/{carys.id}/name">Correct their name' in page.get_data(as_text=True)
     form = client.get(f"/children/{carys.id}/name")
@@ -125,9 +130,7 @@ def test_a_correction_without_names_or_reasons_or_changing_nothing_is_refused(
     app: Flask, client: FlaskClient
 ) -> None:
     w = build(app)
-    carys = w["carys"]
-    _by_hand(carys)
-    sign_in(client, w["dsl"])
+    carys = _carys_by_hand(client, w)
     refused = _correct(client, carys, given_name="Ceris", family_name="", preferred_name="",
                        reasons="")
     assert refused.status_code == 400
@@ -173,9 +176,7 @@ def test_a_name_corrected_in_another_tab_is_not_overwritten_silently(
     app: Flask, client: FlaskClient
 ) -> None:
     w = build(app)
-    carys = w["carys"]
-    _by_hand(carys)
-    sign_in(client, w["dsl"])
+    carys = _carys_by_hand(client, w)
     url = f"/children/{carys.id}/name"
     first, second = client.get(url), client.get(url)  # two tabs
     data = {"family_name": "Wethersby", "preferred_name": "", "reasons": "Spelt wrongly"}

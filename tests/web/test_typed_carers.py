@@ -38,6 +38,13 @@ def _not_on_roll(w: dict[str, Any]) -> Any:
     return zoe
 
 
+def _details_of_zoe(client: FlaskClient, w: dict[str, Any]) -> tuple[Any, str]:
+    """Zoë not on the roll, the DSL signed in: Zoë and her details page's address."""
+    zoe = _not_on_roll(w)
+    sign_in(client, w["dsl"])
+    return zoe, f"{_url(w)}/children/{zoe.id}"
+
+
 def test_a_child_not_on_the_roll_gets_parents_and_carers_typed_for_the_referral(
     app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
 ) -> None:
@@ -78,9 +85,7 @@ def test_changing_a_typed_carer_keeps_their_record_and_a_second_is_added(
     app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
 ) -> None:
     w = world
-    zoe = _not_on_roll(w)
-    sign_in(client, w["dsl"])
-    details = f"{_url(w)}/children/{zoe.id}"
+    zoe, details = _details_of_zoe(client, w)
     assert submit(client, details, {"interpreter": "unknown", **FIRST}).status_code == 302
     [first] = roll.contacts_for(zoe)
     first_id = first.id
@@ -108,9 +113,7 @@ def test_a_carer_without_a_name_or_with_a_wrong_email_is_refused_keeping_what_wa
     app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
 ) -> None:
     w = world
-    zoe = _not_on_roll(w)
-    sign_in(client, w["dsl"])
-    details = f"{_url(w)}/children/{zoe.id}"
+    zoe, details = _details_of_zoe(client, w)
     refused = submit(client, details, {
         "interpreter": "unknown", "first_language": "Irish", **FIRST, "carer1_name": "",
         "carer2_name": "Seán", "carer2_email": "sean@example",
@@ -153,9 +156,7 @@ def test_a_page_from_before_the_carers_boxes_leaves_them_as_they_are(
     app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
 ) -> None:
     w = world
-    zoe = _not_on_roll(w)
-    sign_in(client, w["dsl"])
-    details = f"{_url(w)}/children/{zoe.id}"
+    zoe, details = _details_of_zoe(client, w)
     assert submit(client, details, {"interpreter": "unknown", **FIRST}).status_code == 302
     token = csrf_from(client.get(details))
     old_page = client.post(details, data={"csrf_token": token, "interpreter": "unknown",
