@@ -174,6 +174,16 @@ def authority_name(code: Any) -> str:
 # Dates and times
 
 
+def with_relationship(name: str | None, relationship: str | None) -> str:
+    """"Máire Ó Súilleabháin (Mother)": a parent or carer named with who they are to the child;
+    "Olena Koval, aunt (kinship carer)" where the relationship has brackets of its own (a walk
+    read "Olena Koval (Aunt (kinship carer))")."""
+    name = name or ""
+    if not relationship:
+        return name
+    return f"{name}, {relationship}" if "(" in relationship else f"{name} ({relationship})"
+
+
 def time_of_day(at: dt.datetime | dt.time) -> str:
     """"9:30am", "2:05pm" (the clock as people say it), in UK time."""
     return clock_words.time_of_day(clock_words.uk_local(at) if isinstance(at, dt.datetime) else at)

@@ -697,7 +697,8 @@ def parents(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
         check=lambda: parents_svc.check_parents(typed(), _now(), when=not form.when_wrong()),
         done=naming(person.id, f"Parents or carers recorded for {NAME} ({person.reference})"),
         child=person, role=row.role, history=history, describe_parents=parents_svc.describe,
-        carers=carers, carers_typed=roll.kept_by_hand(person), chosen=chosen,
+        carers=carers, carer_label=roll.contact_label, carers_typed=roll.kept_by_hand(person),
+        chosen=chosen,
         page_title="Parents or carers")
 
 

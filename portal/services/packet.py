@@ -463,9 +463,8 @@ EMAIL_LINE: Final = "Email: "
 def carer_lines(person: Mapping[str, Any]) -> list[str]:
     """A parent or carer of a packet in words: name (relationship), parental responsibility,
     then each phone, the email and the address."""
-    name = str(person.get("name") or "Name not given")
-    if person.get("relationship"):
-        name += f" ({person['relationship']})"
+    name = words.with_relationship(str(person.get("name") or "Name not given"),
+                                   person.get("relationship"))
     pr = person.get("parental_responsibility")
     lines = [name, "Parental responsibility: " + ("not given" if pr is None else _yes_no(pr))]
     lines += [f"{PHONE_LINE}{p}" for p in person.get("phones") or []]

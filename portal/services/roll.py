@@ -29,7 +29,7 @@ from typing import Any, Final, NamedTuple
 
 from sqlalchemy import delete, select, update
 
-from .. import audit, reads
+from .. import audit, reads, wording
 from ..clock import uk_local
 from ..crypto import fold_for_match
 from ..models import Child, RollContact, RollImport, School, User, db, keyring
@@ -183,8 +183,7 @@ def set_typed_contacts(child: Child, contacts: list[TypedContact]) -> ContactsSa
 
 def contact_label(contact: RollContact) -> str:
     """"Máire Ó Súilleabháin (Mother)": how a parent or carer is named in an R9 record."""
-    return f"{contact.name} ({contact.relationship})" if contact.relationship \
-        else str(contact.name or "")
+    return wording.with_relationship(contact.name, contact.relationship)
 
 
 def contact_names(contacts: Iterable[RollContact]) -> str | None:
