@@ -19,6 +19,18 @@ from .forms import NameForm
 from .merge_views import _live_child, _user
 
 
+def _merge_typed(form: Any, child: Any) -> list[str]:
+    """The form's names with the changes made since it was shown (another tab, or a draft
+    typed earlier), the form then correcting the names as they are; the clash, in words, where
+    a name was changed both ways."""
+    typed = (form.given_name.data or "", form.family_name.data or "",
+             form.preferred_name.data or "")
+    merged = child_names.with_changes_since(child, typed, form.seen.data)
+    form.given_name.data, form.family_name.data, form.preferred_name.data = merged.names
+    form.seen.data = child_names.names_seen(child)
+    return [child_names.clash_words(merged.clashes)] if merged.clashes else []
+
+
 @bp.route("/children/<uuid:child_id>/name", methods=["GET", "POST"])
 @require(can_record_incident)
 @keeps_drafts("record_incident", NameForm)
@@ -31,20 +43,23 @@ def correct_name(child_id: Any) -> Any:
         form.family_name.data = child.family_name or ""
         form.preferred_name.data = child.preferred_name or ""
         form.seen.data = child_names.names_seen(child)
-        drafts.restore(form)
     page_errors: list[str] = []
+    if request.method == "GET" and drafts.restore(form):
+        # A draft typed when the names were different: shown with what changed since.
+        page_errors = _merge_typed(form, child)
     if request.method == "POST" and form.validate_on_submit():
-        sent, page_errors = save_or_show(
-            form, lambda: child_names.correct_names(
-                _user(), child, given_name=form.given_name.data or "",
-                family_name=form.family_name.data or "",
-                preferred_name=form.preferred_name.data, reasons=form.reasons.data or "",
-                now=utcnow(), seen=form.seen.data or None),
-            done=naming(child.id, f"The name is changed: {NAME}"),
-            target=url_for("children.file", child_id=child.id))
-        if sent is not None:
-            return sent
-        form.seen.data = child_names.names_seen(child)  # saved again, it corrects these
+        page_errors = _merge_typed(form, child)
+        if not page_errors:
+            given, family, preferred = (form.given_name.data or "", form.family_name.data or "",
+                                        form.preferred_name.data or "")
+            sent, page_errors = save_or_show(
+                form, lambda: child_names.correct_names(
+                    _user(), child, given_name=given, family_name=family,
+                    preferred_name=preferred, reasons=form.reasons.data or "", now=utcnow()),
+                done=naming(child.id, f"The name is changed: {NAME}"),
+                target=url_for("children.file", child_id=child.id))
+            if sent is not None:
+                return sent
     return render_template(
         "children/name.html", page_title="Correct their name", child=child, form=form,
         page_errors=page_errors, blocked=child_names.correction_blocked(child),

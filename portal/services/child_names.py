@@ -13,13 +13,15 @@ they are corrected in the school's information system, then the roll imported ag
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import json
+from dataclasses import dataclass
 from typing import Final
 
 from .. import audit
 from ..models import Child, User
 from ..names import full_name
 from ..refusal import Problem, Refused
+from ..wording import sentence_list
 from . import chronology, repeat_harm, roll
 from .children import set_names
 
@@ -35,30 +37,65 @@ def correction_blocked(child: Child) -> str | None:
     return None
 
 
+Names = tuple[str, str, str]  # given, family, the name they go by ("" for none)
+_PARTS: Final = ("given name", "family name", "name they go by")
+
+
+def names_now(child: Child) -> Names:
+    return (child.given_name or "", child.family_name or "", child.preferred_name or "")
+
+
 def names_seen(child: Child) -> str:
-    """A digest of the child's names as a form shows them: saved, the form says which names
-    it corrects (two tabs: the second save silently replaced the first's, a walk)."""
-    names = "\0".join((child.given_name or "", child.family_name or "",
-                       child.preferred_name or ""))
-    return hashlib.sha256(names.encode("utf-8")).hexdigest()[:16]
+    """The child's names as a form shows them, for the form to send back (a hidden field):
+    saved, it says which names it corrects (`with_changes_since`)."""
+    return json.dumps(names_now(child), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What a form typed, with the changes made since it was shown (`with_changes_since`)."""
+
+    names: Names
+    clashes: list[str]  # each part changed both since and on the form, in words
+
+
+def with_changes_since(child: Child, typed: Names, seen: str | None) -> Merged:
+    """`typed` on a form that showed the names `seen`, with what changed since (another tab,
+    another DSL, or a draft typed earlier): a part the form left as it showed it takes the
+    name as it is now; a part changed both ways is a clash, to be checked (two tabs: the second
+    save silently undid the first's change, walks 3 and 4)."""
+    now = names_now(child)
+    try:
+        shown = tuple(str(part) for part in json.loads(seen)) if seen else now
+    except (ValueError, TypeError):
+        shown = now
+    if len(shown) != len(now) or shown == now:
+        return Merged(typed, [])
+    names = tuple(typed[i] if typed[i] != shown[i] else now[i] for i in range(len(now)))
+    clashes = [f"the {_PARTS[i]} is now “{now[i]}”" if now[i] else f"the {_PARTS[i]} is now "
+               "empty" for i in range(len(now))
+               if typed[i] != shown[i] and now[i] != shown[i] and typed[i] != now[i]]
+    return Merged((names[0], names[1], names[2]), clashes)
+
+
+def clash_words(clashes: list[str]) -> str:
+    """The message of a form whose names were changed elsewhere in the same parts."""
+    return ("The name was changed in another tab, or by someone else, since this page was "
+            f"opened: {sentence_list(clashes)}. The boxes show it with your other changes: "
+            "check them, then save again.")
 
 
 def correct_names(user: User, child: Child, *, given_name: str, family_name: str,
-                  preferred_name: str | None, reasons: str, now: dt.datetime,
-                  seen: str | None = None) -> None:
-    """Change `child`'s names (flushes; the caller commits). Refused with every problem at
-    once: a pupil on the roll, names changed since the form showed them (`seen`, from
-    `names_seen`), a name left empty, no reasons, nothing changed."""
+                  preferred_name: str | None, reasons: str, now: dt.datetime) -> None:
+    """Change `child`'s names (flushes; the caller commits; a form's names merged first with
+    `with_changes_since`). Refused with every problem at once: a pupil on the roll, a name
+    left empty, no reasons, nothing changed."""
     given, family = given_name.strip(), family_name.strip()
     preferred = (preferred_name or "").strip() or None
     problems = []
     blocked = correction_blocked(child)
     if blocked:
         problems.append(Problem(_RULE, None, blocked))
-    elif seen is not None and seen != names_seen(child):
-        problems.append(Problem(_RULE, None, (
-            "The name was changed by someone else, or in another tab, since you opened this "
-            f"page: it is now “{child.full_name}”. Check the names below, then save again.")))
     if not given:
         problems.append(Problem(_RULE, "given_name", "Enter their given name"))
     if not family:

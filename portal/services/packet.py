@@ -466,7 +466,8 @@ def carer_lines(person: Mapping[str, Any]) -> list[str]:
     name = words.with_relationship(str(person.get("name") or "Name not given"),
                                    person.get("relationship"))
     pr = person.get("parental_responsibility")
-    lines = [name, "Parental responsibility: " + ("not given" if pr is None else _yes_no(pr))]
+    # (None: the roll does not say, or the DSL chose "Not known"; "not given" read as "no")
+    lines = [name, "Parental responsibility: " + ("not known" if pr is None else _yes_no(pr))]
     lines += [f"{PHONE_LINE}{p}" for p in person.get("phones") or []]
     if person.get("email"):
         lines.append(f"{EMAIL_LINE}{person['email']}")

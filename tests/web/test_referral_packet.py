@@ -214,7 +214,7 @@ def test_a_referral_with_every_field_and_two_children_reaches_the_adviser(
     # -- the adviser's page ----------------------------------------------------------------
     # A Chinese name family name first, as it is written (it read "小龙 李").
     for text in ("李小龙", "Zoë Ó Súilleabháin", "12 Mill Lane, Matlock DE4 3AA", "李娜 (Mother)",
-                 "Parental responsibility: not given", "07700 900111", "li.na@example.com",
+                 "Parental responsibility: not known", "07700 900111", "li.na@example.com",
                  "Mandarin", "White Irish", "Buddhist", "Dr Amara Okafor", "CAMHS: Dr Rhys Pell",
                  "Youth justice service: Kit Marlow", "01234 567890", "Weekdays 8am to 5pm",
                  "Designated safeguarding lead", "They have not been asked",
