@@ -140,6 +140,13 @@ def phone_pieces(text: str | None) -> list[str]:
     return [piece.strip() for piece in re.split(r"[,;]", text or "") if piece.strip()]
 
 
+def _yes_no_not_known() -> list[SelectChoice]:
+    """The answers of a yes / no / not known question (an interpreter, parental
+    responsibility), stored True, False or None."""
+    return [SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
+            SelectChoice("unknown", "Not known")]
+
+
 def _carer_fields(prefix: str) -> dict[str, Any]:
     """One parent or carer's boxes, named `prefix`_part."""
     return {
@@ -151,8 +158,7 @@ def _carer_fields(prefix: str) -> dict[str, Any]:
             validators=[Length(max=100)]),
         f"{prefix}_responsibility": RadioField(
             "Do they have parental responsibility?", widget=GovRadioInput(),
-            choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
-                     SelectChoice("unknown", "Not known")],
+            choices=_yes_no_not_known(),
             validators=[Optional()], default="unknown"),
         f"{prefix}_phone": StringField(
             "Phone number", widget=GovTextInput(), filters=[_strip],
@@ -181,8 +187,7 @@ class _ChildDetailsFields(FlaskForm):  # type: ignore[misc]
         widget=GovTextInput(), filters=[_strip], validators=[Length(max=100)])
     interpreter = RadioField(
         "Is an interpreter needed?", widget=GovRadioInput(),
-        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
-                 SelectChoice("unknown", "Not known")],
+        choices=_yes_no_not_known(),
         validators=[Optional()], default="unknown")
     ethnicity = StringField(
         "Ethnicity", description="As the family describes it, or the school census category",

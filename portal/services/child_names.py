@@ -102,8 +102,8 @@ def correct_names(user: User, child: Child, *, given_name: str, family_name: str
         problems.append(Problem(_RULE, "family_name", "Enter their family name"))
     if not reasons.strip():
         problems.append(Problem(_RULE, "reasons", "Enter why the name is changed"))
-    before = (child.given_name or "", child.family_name or "", child.preferred_name)
-    if given and family and (given, family, preferred) == before:
+    before, after = names_now(child), (given, family, preferred or "")
+    if given and family and after == before:
         problems.append(Problem(_RULE, "given_name", "These are the names recorded now: "
                                                      "change them, or go back to the file"))
     if problems:
@@ -113,18 +113,18 @@ def correct_names(user: User, child: Child, *, given_name: str, family_name: str
     repeat_harm.mark_child(child)  # (its keyed hashes are made from the names)
     chronology.add_entry(
         child, CHRONOLOGY_KIND,
-        f"Name corrected from {old} to {_names_words(given, family, preferred)}, by "
+        f"Name corrected from {old} to {_names_words(*after)}, by "
         f"{user.display_name}, because: {reasons.strip()}",
         author_id=user.id, occurred_at=now)
-    changed = [name for name, was, now_is in (
-        ("given_name", before[0], given), ("family_name", before[1], family),
-        ("preferred_name", before[2], preferred)) if was != now_is]
+    changed = [name for name, was, now_is in zip(
+        ("given_name", "family_name", "preferred_name"), before, after, strict=True)
+        if was != now_is]
     audit.record(audit.CHILD_DETAILS_UPDATED, org_id=str(child.school_id), actor_id=user.id,
                  object_type="child", object_id=child.id,
                  detail={"fields": changed, "via": "name_corrected"})
 
 
-def _names_words(given: str, family: str, preferred: str | None) -> str:
+def _names_words(given: str, family: str, preferred: str) -> str:
     """“Zoe Ngugi” (goes by “Zo”)."""
     words = f"“{full_name(given, family)}”"
     return words + (f" (goes by “{preferred}”)" if preferred and preferred != given else "")

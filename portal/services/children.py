@@ -155,8 +155,9 @@ def index_names(child: Child) -> None:
     family_index = ring.blind_index(org, FAMILY_NAME_INDEX, family or given)
     # Each earlier name's family name (or given name alone), as `family_name_index` (R6 finds
     # a text naming the child under it).
+    earlier_names = child.earlier_names
     former = " ".join(sorted({ring.blind_index(org, FAMILY_NAME_INDEX, earlier)
-                              for old_given, old_family in child.earlier_names
+                              for old_given, old_family in earlier_names
                               if (earlier := (old_family or old_given).strip())}))
     rows: set[str] = set()
     if child.merged_into_id is None:
@@ -165,7 +166,7 @@ def index_names(child: Child) -> None:
         # knew them as "Jon Smyth" find John Smith, and are not led to add him again (walk 3:
         # the old name found no one, and a second record was made).
         for terms in [names.name_terms(given, family, child.preferred_name),
-                      *(names.name_terms(*earlier) for earlier in child.earlier_names)]:
+                      *(names.name_terms(*earlier) for earlier in earlier_names)]:
             rows |= {hashes[purpose](word)
                      for purpose, words in ((GIVEN_TERM, terms.given), (FAMILY_TERM, terms.family),
                                             (FULL_TERM, terms.full), (PREFIX_TERM, terms.prefixes))

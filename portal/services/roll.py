@@ -167,18 +167,32 @@ def set_typed_contacts(child: Child, contacts: list[TypedContact]) -> ContactsSa
         db.session.delete(gone)
     for priority, person in enumerate(wanted, start=1):
         if priority <= len(kept):
-            contact = kept[priority - 1]
+            _write_contact(kept[priority - 1], person.name, person.relationship,
+                           person.responsibility, person.phones, person.email, person.address)
         else:
-            contact = RollContact(school_id=child.school_id, child_id=child.id,
-                                  priority=priority)
-            db.session.add(contact)
-        contact.name = person.name
-        contact.relationship = person.relationship
-        contact.responsibility = person.responsibility
-        contact.phones = "\n".join(person.phones) or None  # one a line, as the roll keeps them
-        contact.email = person.email
-        contact.address = person.address
+            _add_contact(child, priority, person.name, person.relationship,
+                         person.responsibility, person.phones, person.email, person.address)
     return ContactsSaved(True, max(0, len(kept) - len(wanted)))
+
+
+def _add_contact(child: Child, priority: int, *parts: Any) -> None:
+    """A new parent or carer of `child` (`_write_contact`'s parts), contacted `priority`th."""
+    contact = RollContact(school_id=child.school_id, child_id=child.id, priority=priority)
+    _write_contact(contact, *parts)
+    db.session.add(contact)
+
+
+def _write_contact(contact: RollContact, name: str | None, relationship: str | None,
+                   responsibility: bool | None, phones: Iterable[str], email: str | None,
+                   address: str | None) -> None:
+    """A parent's or carer's details on their row (encrypted), from the roll or typed by a
+    DSL: the one place they are written."""
+    contact.name = name
+    contact.relationship = relationship
+    contact.responsibility = responsibility
+    contact.phones = "\n".join(phones) or None  # one a line
+    contact.email = email
+    contact.address = address
 
 
 def contact_label(contact: RollContact) -> str:
@@ -542,15 +556,9 @@ def _add_contacts(child: Child, row: dict[str, Any], *, replace: bool) -> None:
     if replace:
         db.session.execute(delete(RollContact).where(RollContact.child_id == child.id))
     for person in row["contacts"]:
-        contact = RollContact(school_id=child.school_id, child_id=child.id,
-                              priority=person["priority"])
-        contact.name = person["name"]
-        contact.relationship = person["relationship"]
-        contact.responsibility = person["responsibility"]
-        contact.phones = "\n".join(person["phones"]) or None
-        contact.email = person["email"]
-        contact.address = person["address"]
-        db.session.add(contact)
+        _add_contact(child, person["priority"], person["name"], person["relationship"],
+                     person["responsibility"], person["phones"], person["email"],
+                     person["address"])
 
 
 def _mark_leavers(school: School, in_file: set[str], now: dt.datetime) -> int:
