@@ -348,9 +348,13 @@ def form_from(fields: Mapping[str, str | list[str]]) -> ConcernForm:
 
 
 def child_label(child: Child) -> str:
-    """A search match or chosen child: name, reference and year of birth only."""
+    """A search match or chosen child: name, reference and year of birth only, and the names
+    they were recorded under before (staff who typed "Jon Smyth" were offered "John Smith" with
+    no word why, walk 4)."""
     born = f"born {child.dob.year}" if child.dob else "date of birth not known"
-    return f"{child.full_name} ({child.reference}), {born}"
+    earlier = ", ".join(names.full_name(given, family) for given, family in child.earlier_names)
+    return (f"{child.full_name} ({child.reference}), {born}"
+            + (f", recorded before as {earlier}" if earlier else ""))
 
 
 def same_new_child(a: NewChild, b: NewChild) -> bool:

@@ -214,3 +214,20 @@ def test_a_name_corrected_in_another_tab_is_not_overwritten_silently(
     db.session.expire_all()
     assert (carys.given_name, carys.preferred_name) == ("Carys-Ann", "Cez")
     assert carys.earlier_names == [("Carys", "Wethersby"), ("Cerys", "Wethersby")]
+
+
+def test_staff_finding_a_child_by_a_name_recorded_before_are_told_so(
+    app: Flask, client: FlaskClient, other_client: FlaskClient
+) -> None:
+    """Walk 4: staff who typed "Jon Smyth" were offered "John Smith" with no word why."""
+    from tests.helpers.concerns import post_form
+
+    w = build(app)
+    carys = _carys_by_hand(client, w)
+    assert _correct(client, carys, given_name="Cerys", family_name="Weatherby",
+                    preferred_name="", reasons="Spelt wrongly").status_code == 302
+    sign_in(other_client, w["staff"])
+    found = post_form(other_client, {"child_search": "Carys Wethersby"}, "find")
+    assert found.status_code == 200
+    assert (f"Cerys Weatherby ({carys.reference}), born {carys.dob.year}, recorded before as "
+            "Carys Wethersby") in " ".join(_text(found).split())
