@@ -243,11 +243,15 @@ def test_background_import_shows_progress_until_done(
         assert not batches or batches[0].is_alive(), "the import's thread stopped"
     worker = batches[0]
     assert worker is not threading.current_thread()
+    # The test client's requests share the test's app context, so its database session: a
+    # server's request starts with a new one, which reads what the thread has committed.
+    db.session.remove()
     part_way = text(client.get(url))
     assert "Importing the roll" in part_way and "Check progress" in part_way
     assert f"{roll_service.BATCH_SIZE} of 300 pupils written" in part_way
     go_on.set()
     worker.join()
+    db.session.remove()
     done = text(client.get(url))
     assert "The roll is imported" in done
     assert "300 of 300 pupils written (100%)" in done
