@@ -1435,19 +1435,12 @@ class WaitingConcern:
 
 def waiting_to_start(share: tuple[ColumnElement[bool], dict[str, Any]]) -> list[WaitingConcern]:
     """The submitted concerns of `share` (`access.concern_visible_bound`), oldest first, with
-    who raised each and the children it names: two statements however many are waiting, and
+    who raised each and the children it names: one statement however many are waiting, and
     no `Concern` objects (the dashboard's read of the same list)."""
-    concerns = _waiting_concerns(share)
-    raisers = {row[0].raised_by_id for row in concerns.values()}
-    names: dict[uuid.UUID, str] = {
-        user_id: name for user_id, name in db.session.execute(
-            select(User.id, User.display_name).where(User.id.in_(list(raisers))))
-    } if raisers else {}
     return [WaitingConcern(
-        id=rows[0].id, submitted_at=rows[0].submitted_at,
-        raised_by=names.get(rows[0].raised_by_id, "Unknown user"),
+        id=rows[0].id, submitted_at=rows[0].submitted_at, raised_by=rows[0].raised_by,
         children=[row.child for row in rows if row.child is not None])
-        for rows in concerns.values()]
+        for rows in _waiting_concerns(share).values()]
 
 
 @kept  # one per share clause (a DSL's, staff's, nobody's)
@@ -1457,8 +1450,9 @@ def _waiting_statement(visible: ColumnElement[bool]) -> Select[Any]:
     `portal.access`'s clauses name those tables themselves."""
     link, child, only = _concern_children()
     return (select(Concern.id, Concern.school_id, Concern.submitted_at, Concern.urgent,
-                   Concern.raised_by_id, child)
+                   User.display_name.label("raised_by"), child)
             .select_from(Concern).where(visible, Concern.state == "submitted")
+            .join(User, User.id == Concern.raised_by_id)
             .outerjoin(link, link.concern_id == Concern.id)
             .outerjoin(child, child.id == link.child_id)
             # Each concern's children in reference order, as every other list of them (walk 9).
@@ -1485,7 +1479,8 @@ def dashboard(concern_share: tuple[ColumnElement[bool], dict[str, Any]],
         due = _concern_due_at(c.submitted_at, days)
         new_items.append(DashboardItem(
             kind="concern", id=c.id,
-            title=f"Concern raised {moment_words(uk_local(c.submitted_at))}",
+            # Who raised it tells apart two concerns about the same children (walk 4).
+            title=f"Concern raised {moment_words(uk_local(c.submitted_at))} by {c.raised_by}",
             detail=_children_text(row.child for row in rows if row.child is not None),
             due=due, overdue=now > due, urgent=bool(c.urgent)))
     # R4: each mandatory route by its own record, for every incident at once.

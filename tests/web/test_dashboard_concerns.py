@@ -137,3 +137,28 @@ def test_start_an_incident_says_who_raised_each_concern(app: Flask, client: Flas
     assert len(labels) == 2 and len(set(labels)) == 2
     assert any(f"by {w['staff'].display_name}: " in label for label in labels)
     assert any("by Ngozi Ọkafọ́r: " in label for label in labels)
+
+
+def test_two_concerns_about_the_same_children_say_who_raised_each(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Two concerns about Mia, raised the same morning by two members of staff, read apart:
+    each link says when and by whom (walk 4 read two identical lines of initials)."""
+    w = world(app)  # Mia and Kai's concern, raised by the school's staff account
+    school = w["school"]
+    form_tutor = factories.user("staff", org=school, display_name="Siân Ó Briain")
+    make_concern(school, form_tutor, [w["mia"], w["kai"]],
+                 submitted_at=REPORTED + dt.timedelta(minutes=20))
+    db.session.commit()
+
+    assert sign_in(client, w["dsl"]).status_code == 302
+    html = client.get("/dashboard").get_data(as_text=True)
+    listed = html.split('id="new-concerns"')[1].split('id="open"')[0]
+    links = [re.sub(r"\s+", " ", text) for text in
+             re.findall(r'/triage">([^<]*)</a>', listed)]
+    assert len(links) == 2
+    assert links[0].endswith(" by Test staff") and links[1].endswith(" by Siân Ó Briain")
+    assert links[0] != links[1]
+    # The staff page that starts an incident from a concern says the same.
+    start = client.get("/incidents/new").get_data(as_text=True)
+    assert "Siân Ó Briain" in start and "Test staff" in start
