@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "authority_name",
+    "children_named",
     "counted",
     "day",
     "init_app",
@@ -245,6 +246,25 @@ def iso_dates_in_words(text: Any) -> str:
     return _ISO_IN_TEXT.sub(words, str(text))
 
 
+def children_named(text: Any, names: Mapping[str, str]) -> str:
+    """A reason of the rules, which name children by reference only ("C0007 (14) harmed
+    others"), with each child's name put in for a reader who may know it: "Kai Harmer (C0007,
+    14) harmed others"; `names` maps references to names. A reference not in `names` stays as
+    it is. ISO dates are put in words too (`iso_dates_in_words`)."""
+    worded = iso_dates_in_words(text)
+    if not names:
+        return worded
+    pattern = re.compile(r"\b(" + "|".join(re.escape(ref) for ref in sorted(names, key=len,
+                                                                               reverse=True))
+                         + r")\b(?: \(([^()]*)\))?")
+
+    def named(found: re.Match[str]) -> str:
+        ref, aside = found.group(1), found.group(2)
+        return f"{names[ref]} ({ref}{', ' + aside if aside else ''})"
+
+    return pattern.sub(named, worded)
+
+
 # ---------------------------------------------------------------------------------------------
 # Sources: a reason's "000, 002 s4" as the procedures' names, with a link to docs/rules.md
 
@@ -382,5 +402,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(source_words, "source_words")
     app.add_template_filter(source_link, "source_link")
     app.add_template_filter(iso_dates_in_words, "in_words")
+    app.add_template_filter(children_named, "children_named")
     app.add_template_filter(counted, "counted")
     app.add_template_filter(sentence, "sentence")

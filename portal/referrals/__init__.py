@@ -15,10 +15,11 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
 
-    from ..services.packet import child_details
+    from ..services.packet import child_details, children_names
 
     # A version 2 packet's child details in words: the adviser's page and the PDF alike.
     app.add_template_global(child_details, "packet_child_details")
+    app.add_template_global(children_names, "packet_children_names")
     app.add_template_filter(contact_line, "contact_line")
 
 

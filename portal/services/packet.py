@@ -527,6 +527,14 @@ def child_details(child: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def children_names(packet: dict[str, Any]) -> dict[str, str]:
+    """The packet's children's names by reference, for its reasons, which name them by
+    reference only (`wording.children_named`; walk 4: an adviser read "C0007 (14) harmed
+    others" with the names further up the page)."""
+    return {str(c.get("ref")): full_name(c.get("given_name"), c.get("family_name"))
+            for c in packet.get("children") or []}
+
+
 def packet_pdf(packet: dict[str, Any]) -> bytes:
     """A readable PDF of a stored packet (any schema_version 1 packet)."""
     out = _packet_document(packet)
@@ -535,10 +543,10 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
     _pdf_incident(out, packet.get("incident") or {})
     children = packet.get("children") or []
     _pdf_children(out, children)
-    _pdf_assessment(out, packet.get("assessment"))
-    child_names = {str(c.get("ref")): f"{full_name(c.get('given_name'), c.get('family_name'))} "
-                                      f"({c.get('ref')})" for c in children}
-    _pdf_actions(out, packet.get("school_actions") or {}, child_names)
+    names = children_names(packet)
+    _pdf_assessment(out, packet.get("assessment"), names)
+    _pdf_actions(out, packet.get("school_actions") or {},
+                 {ref: words.children_named(ref, names) for ref in names})
     _pdf_files(out, packet.get("attachments") or [])
     return bytes(out.output())
 
@@ -649,8 +657,10 @@ def _pdf_children(out: MarkedPDF, children: list[dict[str, Any]]) -> None:
             row("Why the child's words are not recorded", child.get("child_words_missing_reason"))
 
 
-def _pdf_assessment(out: MarkedPDF, assessed: dict[str, Any] | None) -> None:
-    """The routes and the reasons for them, on a page of their own."""
+def _pdf_assessment(out: MarkedPDF, assessed: dict[str, Any] | None,
+                    names: dict[str, str]) -> None:
+    """The routes and the reasons for them, on a page of their own; the reasons name the
+    children (`names`: `children_names`)."""
     out.add_page()
     out.heading("Routes and reasons")
     if not assessed:
@@ -661,18 +671,19 @@ def _pdf_assessment(out: MarkedPDF, assessed: dict[str, Any] | None) -> None:
         label = ROUTE_LABELS.get(route, route)
         out.para(f"* {label}{' (mandatory)' if route in mandatory else ''}")
     for reason in assessed.get("reasons") or []:
-        out.row(words.label(reason.get("trigger"), "trigger"), _because(reason))
+        out.row(words.label(reason.get("trigger"), "trigger"), _because(reason, names))
     out.heading("Considerations", 12)
     if not assessed.get("considerations"):
         out.para("None.")
     for reason in assessed.get("consideration_reasons") or []:
-        out.row(words.label(reason.get("consideration"), "consideration"), _because(reason))
+        out.row(words.label(reason.get("consideration"), "consideration"),
+                _because(reason, names))
     out.para(f"Assessed with the portal's rules, {version_label(assessed.get('rules_version'))}, "
              f"on {words.when(assessed.get('assessed_at'))}.")
 
 
-def _because(reason: dict[str, Any]) -> str:
-    return (f"{words.iso_dates_in_words(reason.get('because'))} "
+def _because(reason: dict[str, Any], names: dict[str, str]) -> str:
+    return (f"{words.children_named(reason.get('because'), names)} "
             f"Source: {words.source_words(reason.get('source'))}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html as htmllib
+import re
 
 import pytest
 from flask import Flask
@@ -72,6 +73,13 @@ def test_record_incident_from_concern_shows_mandatory_csc_referral(
             '"Consent"; Derby and Derbyshire procedure, Children who Present a Risk of Harm to '
             'Others (2019 version) section 5</a>') in plain
     assert "Source: 000" not in plain and "001 s5" not in plain
+    # The rules name children by reference; the page puts in their names (walk 4).
+    why = plain[plain.index('data-testid="triggers"'):plain.index("</ul>", plain.index(
+        'data-testid="triggers"'))]
+    mia, kai = w["mia"].reference, w["kai"].reference
+    assert f"Mia Harmed ({mia}, harmed) was 12 on" in why
+    assert f"Kai Harmer ({kai}) harmed others" in why or f"by Kai Harmer ({kai})" in why
+    assert not re.search(rf"(?<!\()\b({mia}|{kai})\b", why)  # never a reference alone
     assert "12 when it happened" in html
     assert 'href="tel:01629535353"' in html
     assert "Not yet recorded" not in html.split('id="children"')[1].split('id="summary"')[0]

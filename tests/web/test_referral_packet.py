@@ -227,6 +227,15 @@ def test_a_referral_with_every_field_and_two_children_reaches_the_adviser(
     assert 'Email: <a class="govuk-link" href="mailto:li.na@example.com">li.na@example.com</a>' \
         in html
 
+    # The rules name the children by reference: the adviser reads their names in each reason
+    # (walk 4: "C0002 harmed others", the names further up the page).
+    li_ref, zoe_ref = li["ref"], zoe["ref"]
+    assert any(r["because"].startswith(f"{li_ref} (harmed) was 12")
+               for r in packet["assessment"]["reasons"])  # the packet itself keeps references
+    for shown_reasons in (html, pdf):
+        assert f"李小龙 ({li_ref}, harmed) was 12 on 16 November 2026" in shown_reasons
+        assert f"Zoë Ó Súilleabháin ({zoe_ref}) harmed others at 10 or over" in shown_reasons
+        assert f"between 李小龙 ({li_ref}) and Zoë Ó Súilleabháin ({zoe_ref})" in shown_reasons
     # -- the PDF: every field, in every script ---------------------------------------------
     for text in ("李小龙", "李娜 (Mother)", "Zoë Ó Súilleabháin", "12 Mill Lane, Matlock DE4 3AA",
                  "Máire Ó Súilleabháin",
