@@ -15,23 +15,26 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
 
+    from ..services.handover import tel_href
     from ..services.packet import child_details, children_names
 
     # A version 2 packet's child details in words: the adviser's page and the PDF alike.
     app.add_template_global(child_details, "packet_child_details")
     app.add_template_global(children_names, "packet_children_names")
     app.add_template_filter(contact_line, "contact_line")
+    app.add_template_filter(tel_href, "tel")  # every link to call a number: `href="{{ n | tel }}"`
 
 
 def contact_line(line: str) -> Markup:
     """A line of a packet's details, a parent's or carer's phone or email as a link to call or
     write to them (an adviser reads the referral on a phone: a walk found them plain text)."""
-    from ..services.packet import EMAIL_LINE, PHONE_LINE
+    from ..services.handover import tel_href
+    from ..services.packet import EMAIL_LINE, PHONE_LINES
 
-    for prefix, scheme in ((PHONE_LINE, "tel:"), (EMAIL_LINE, "mailto:")):
+    for prefix in (*PHONE_LINES, EMAIL_LINE):
         if line.startswith(prefix):
             value = line[len(prefix):]
-            target = "".join(value.split()) if scheme == "tel:" else value
-            return Markup('{}<a class="govuk-link" href="{}{}">{}</a>').format(
-                prefix, scheme, target, value)
+            target = f"mailto:{value}" if prefix == EMAIL_LINE else tel_href(value)
+            return Markup('{}<a class="govuk-link" href="{}">{}</a>').format(
+                prefix, target, value)
     return Markup("{}").format(line)

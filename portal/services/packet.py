@@ -456,7 +456,9 @@ def _yes_no_unknown(value: Any) -> str:
     return "Not known" if value is None else _yes_no(value)
 
 
-PHONE_LINE: Final = "Phone: "  # how a parent's or carer's phone and email lines start
+# How a parent's or carer's phone and email lines start: the first number, then any other (two
+# lines both "Phone" read as a mistake, walk 4).
+PHONE_LINES: Final = ("Phone: ", "Other phone: ")
 EMAIL_LINE: Final = "Email: "
 
 
@@ -468,7 +470,7 @@ def carer_lines(person: Mapping[str, Any]) -> list[str]:
     pr = person.get("parental_responsibility")
     # (None: the roll does not say, or the DSL chose "Not known"; "not given" read as "no")
     lines = [name, "Parental responsibility: " + ("not known" if pr is None else _yes_no(pr))]
-    lines += [f"{PHONE_LINE}{p}" for p in person.get("phones") or []]
+    lines += [f"{PHONE_LINES[min(n, 1)]}{p}" for n, p in enumerate(person.get("phones") or [])]
     if person.get("email"):
         lines.append(f"{EMAIL_LINE}{person['email']}")
     if person.get("address"):

@@ -224,6 +224,9 @@ def test_a_referral_with_every_field_and_two_children_reaches_the_adviser(
     # A parent's or carer's numbers and email are links to call or write (an adviser on a
     # phone: a walk found them plain text).
     assert 'Phone: <a class="govuk-link" href="tel:07700900111">07700 900111</a>' in html
+    # A second number is labelled as one (two lines both "Phone" read as a mistake, walk 4).
+    assert ('Other phone: <a class="govuk-link" href="tel:01629555111">01629 555111</a>'
+            in html)
     assert 'Email: <a class="govuk-link" href="mailto:li.na@example.com">li.na@example.com</a>' \
         in html
 
@@ -244,7 +247,8 @@ def test_a_referral_with_every_field_and_two_children_reaches_the_adviser(
                  "Dr Amara Okafor, Matlock Health Centre, 01629 555000", "CAMHS: Dr Rhys Pell",
                  "01234 567890", "Weekdays 8am to 5pm", "Designated safeguarding lead",
                  "Please call me before you contact", "They have not been asked",
-                 "strategy-notes.pdf", "Parental responsibility: No"):
+                 "strategy-notes.pdf", "Parental responsibility: No",
+                 "Other phone: 01629 555111"):
         assert text in pdf, text
 
     # -- the file travels: the authority's advisers read it, nobody else -------------------

@@ -235,7 +235,7 @@ def test_full_flow_handover_acknowledge_decide(
     # The page says what sending it does, in words (R4): the referral to children's social
     # care is made once Darlington, Kai's authority, has its own too.
     form = client.get(f"/incidents/{world['incident'].id}/hand-over/derbyshire")
-    assert ("Sending this referral makes your referral to children’s social care, once "
+    assert ("Sending this referral makes your referral to children\u2019s social care, once "
             "Darlington Borough Council has its own.") in form.get_data(as_text=True)
     assert "mandatory route" not in form.get_data(as_text=True)
     response = hand_over(client, world, "derbyshire")
