@@ -56,7 +56,10 @@ def correct_name(child_id: Any) -> Any:
                 form, lambda: child_names.correct_names(
                     _user(), child, given_name=given, family_name=family,
                     preferred_name=preferred, reasons=form.reasons.data or "", now=utcnow()),
-                done=naming(child.id, f"The name is changed: {NAME}"),
+                done=naming(child.id, f"The name {NAME} goes by is changed"
+                            if child_names.only_goes_by(child, given_name=given,
+                                                        family_name=family)
+                            else f"The name is changed: {NAME}"),
                 target=url_for("children.file", child_id=child.id))
             if sent is not None:
                 return sent

@@ -124,6 +124,13 @@ def correct_names(user: User, child: Child, *, given_name: str, family_name: str
                  detail={"fields": changed, "via": "name_corrected"})
 
 
+def only_goes_by(child: Child, *, given_name: str, family_name: str) -> bool:
+    """Whether a correction to these names changes only the name the child goes by (its
+    message says so: "The name is changed: Cerys Weatherby" read oddly when only "Cez" was
+    added, walk 4)."""
+    return names_now(child)[:2] == (given_name.strip(), family_name.strip())
+
+
 def _names_words(given: str, family: str, preferred: str) -> str:
     """“Zoe Ngugi” (goes by “Zo”)."""
     words = f"“{full_name(given, family)}”"

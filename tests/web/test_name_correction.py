@@ -231,3 +231,17 @@ def test_staff_finding_a_child_by_a_name_recorded_before_are_told_so(
     assert found.status_code == 200
     assert (f"Cerys Weatherby ({carys.reference}), born {carys.dob.year}, recorded before as "
             "Carys Wethersby") in " ".join(_text(found).split())
+
+
+def test_changing_only_the_name_a_child_goes_by_says_so(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Walk 4: adding "Cez" read "The name is changed: Carys Wethersby", as if it had not."""
+    w = build(app)
+    carys = _carys_by_hand(client, w)
+    saved = _correct(client, carys, given_name="Carys", family_name="Wethersby",
+                     preferred_name="Cez", reasons="She asked us to use it")
+    assert saved.status_code == 302
+    shown = " ".join(_text(client.get(saved.headers["Location"])).split())
+    assert "The name Carys Wethersby goes by is changed" in shown
+    assert "The name is changed" not in shown
