@@ -52,7 +52,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 from wtforms import HiddenField, StringField
 from wtforms.fields.core import UnboundField
 
@@ -203,10 +203,13 @@ def discard_current() -> None:
 
 def form_key() -> str:
     """This request's form: its endpoint and the ids in its address ("incidents.summary:<id>")."""
-    args = request.view_args or {}
+    return _key_of(str(request.endpoint), request.view_args or {})
+
+
+def _key_of(endpoint: str, args: Mapping[str, Any]) -> str:
     if not args:
-        return str(request.endpoint)
-    return f"{request.endpoint}:" + ",".join(str(args[name]) for name in sorted(args))
+        return endpoint
+    return f"{endpoint}:" + ",".join(str(args[name]) for name in sorted(args))
 
 
 def _visible(model: Any) -> Callable[[User, Any], bool]:
@@ -445,7 +448,37 @@ def restore(form: Any) -> bool:
     flash(f"This is what you typed on {wording.when(saved_at)}. It has not been saved to the "
           f"record yet: {then}.", "info")
     show_earlier(form, fields)
+    request.environ[_RESTORED] = True  # this request's: `g` may outlive it (a test client's)
     return True
+
+
+_RESTORED: Final = "portal.draft_restored"
+
+
+def discard_offered() -> str | None:
+    """The page whose restored draft may be discarded (the flashed message offers it), or
+    None: a DSL who typed something and thought better of it met it again on every visit."""
+    return request.path if request.environ.get(_RESTORED) else None
+
+
+def _discard_view() -> Any:
+    """Forget the signed-in user's draft of the page posted (`page`, an address of this portal
+    whose view keeps drafts) and show that page again, as saved. Only ever the user's own
+    draft; an address that is not such a page answers 404."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    page = request.form.get("page", "")
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(page, method="GET")
+    except HTTPException:
+        raise NotFound() from None
+    view = current_app.view_functions.get(endpoint)
+    if not page.startswith("/") or not isinstance(getattr(view, "draft_spec", None), DraftSpec):
+        raise NotFound()
+    service.discard(_user(), _key_of(endpoint, args))
+    db.session.commit()
+    flash("What you typed is discarded. The page shows what is saved.", "success")
+    return redirect(page)
 
 
 def show_earlier(form: Any, fields: Mapping[str, Any]) -> None:
@@ -477,3 +510,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _page_expired)
     app.jinja_env.globals["draft_rescue_key"] = page_rescue_key
     app.jinja_env.globals["draft_earlier"] = earlier_for_page
+    app.jinja_env.globals["draft_discard_offered"] = discard_offered
+    app.add_url_rule("/drafts/discard", "discard_draft", _discard_view, methods=["POST"])

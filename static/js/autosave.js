@@ -129,6 +129,14 @@ forms.forEach((form) => {
     sending = true
     window.clearTimeout(timer)
   })
+  // "Discard what you typed" (templates/_partials/flash.html): saving as the page goes would
+  // put back the draft just discarded.
+  document.addEventListener('submit', (event) => {
+    if (event.target.matches('[data-discards-draft]')) {
+      sending = true
+      window.clearTimeout(timer)
+    }
+  })
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') save({ leaving: true })
   })

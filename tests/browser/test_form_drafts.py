@@ -131,3 +131,33 @@ def test_idle_expiry_mid_answer_loses_nothing(
     expect(page.get_by_label("Social worker for the child harmed")
            ).to_have_value("Cosima Adeyemi-Ward")
     checked_page(page)
+
+
+def test_a_restored_draft_is_discarded_and_stays_discarded(
+    new_page: Callable[..., Page], sign_in: Callable[..., None], seed: Seed,
+) -> None:
+    """A DSL thought better of what they typed: "Discard what you typed" shows the page as
+    saved, and typing just before pressing it does not bring the draft back as the page goes."""
+    _, dsl, incident_id = _incident(seed)
+    page = new_page()
+    sign_in(page, dsl.email, dsl.password, dsl.totp_secret)  # type: ignore[attr-defined]
+    url = f"/incidents/{incident_id}/decisions/new"
+    page.goto(url)
+    reasons = page.get_by_label("Reasons for this decision")
+    reasons.fill("Perhaps a referral — ask Ms Nakamura (中村) first.")
+    expect(page.get_by_role("status").filter(has_text="Saved at")).to_be_visible(timeout=15000)
+
+    page.goto(url)
+    expect(page.get_by_text("It has not been saved to the record yet")).to_be_visible()
+    expect(reasons).to_have_value("Perhaps a referral — ask Ms Nakamura (中村) first.")
+    checked_page(page)
+    reasons.fill("Typed again and not yet saved")  # the page would save this as it goes
+    page.get_by_role("button", name="Discard what you typed").click()
+    expect(page.get_by_text("What you typed is discarded. The page shows what is saved.")
+           ).to_be_visible()
+    expect(reasons).to_have_value("")
+    checked_page(page)
+    page.goto(url)
+    expect(reasons).to_have_value("")
+    expect(page.get_by_text("It has not been saved to the record yet")).to_have_count(0)
+    expect(page.get_by_role("button", name="Discard what you typed")).to_have_count(0)

@@ -345,3 +345,47 @@ def test_a_draft_is_per_user_form_and_organisation(app: Flask, w: dict[str, Any]
     w["dsl"].school_id = w["other_dsl"].school_id
     assert drafts_service.load(w["dsl"], "incidents.summary:1")[0] == {}
     db.session.rollback()
+
+
+def test_a_restored_draft_can_be_discarded_and_the_page_shows_what_is_saved(
+    app: Flask, client: FlaskClient, other_client: FlaskClient, w: dict[str, Any]
+) -> None:
+    """A DSL who typed something and thought better of it met it again on every visit, with
+    no way to throw it away but to save it (a walk). Discarding forgets only their own draft."""
+    sign_in(client, w["dsl"])
+    iid = recorded(app, client, w)
+    url = f"/incidents/{iid}/summary"
+    as_saved = textarea(client.get(url), "summary")
+    sign_in(other_client, w["dsl2"])
+    for who, words in ((client, "Kai pushed Mia — not sure yet, check with Ms Ōta."),
+                       (other_client, "Sam's own unfinished notes.")):
+        page = who.get(url)
+        assert who.post(url, headers=AUTOSAVE, data={
+            "csrf_token": csrf_from(page), "version": version_of(page),
+            "summary": words}).status_code == 200
+
+    restored = client.get(url)
+    assert NOT_SENT in text(restored)
+    offer = re.search(r'<form method="post" action="/drafts/discard"[^>]*>(.*?)</form>',
+                      restored.get_data(as_text=True), re.S)
+    assert offer is not None and "Discard what you typed" in offer.group(1)
+    assert f'name="page" value="{url}"' in offer.group(1)
+    # Without the page's token: refused, nothing discarded.
+    assert client.post("/drafts/discard", data={"page": url}).status_code == 400
+    assert len(drafts_of(w["dsl"])) == 1
+
+    gone = client.post("/drafts/discard", data={"csrf_token": csrf_from(restored), "page": url})
+    assert gone.status_code == 302 and gone.headers["Location"] == url
+    shown = client.get(url)
+    assert "What you typed is discarded. The page shows what is saved." in text(shown)
+    assert NOT_SENT not in text(shown) and textarea(shown, "summary") == as_saved
+    assert "Kai pushed Mia" not in text(shown)
+    assert 'action="/drafts/discard"' not in shown.get_data(as_text=True)
+    assert drafts_of(w["dsl"]) == []
+    # The other DSL's draft of the same form is theirs, untouched.
+    assert textarea(other_client.get(url), "summary") == "Sam's own unfinished notes."
+    # Only a page of the portal that keeps drafts: anything else is not found.
+    token = csrf_from(shown)
+    for page in ("https://example.com/", "//example.com/x", "/dashboard", "/no/such/page", ""):
+        assert client.post("/drafts/discard", data={"csrf_token": token, "page": page}
+                           ).status_code == 404, page
