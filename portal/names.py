@@ -204,12 +204,15 @@ def name_terms(given_name: str | None, family_name: str | None,
     return NameTerms(frozenset(given), frozenset(family), frozenset(full), frozenset(prefixes))
 
 
-def query_words(text: str) -> list[str]:
+def query_words(text: str, *, whole: bool = False) -> list[str]:
     """The words of a typed search, folded, joiners dropped, each at most MAX_PREFIX long
-    (MAX_RUN in a spaceless script); repeated words once, in the order typed."""
+    (MAX_RUN in a spaceless script), as the prefixes are indexed; `whole`: not cut, as whole
+    words are (a 29-letter double-barrelled name typed in full was cut, and found no one);
+    repeated words once, in the order typed."""
     out: list[str] = []
     for word in typed_words(fold(text)):
-        word = word[:MAX_RUN] if _has_spaceless(word) else word[:MAX_PREFIX]
+        if not whole:
+            word = word[:MAX_RUN] if _has_spaceless(word) else word[:MAX_PREFIX]
         if word and word not in out:
             out.append(word)
     return out

@@ -238,7 +238,7 @@ def search(school_id: uuid.UUID, text: str, *, partial: bool,
     (or preferred) name and the family name; or the whole name typed run together ("李小龙").
     Merged records are never found.
     """
-    words = names.query_words(text)
+    words = names.query_words(text, whole=not partial)
     if not words:
         return Found([], False)
     hashes = _hashers(str(school_id))
@@ -307,7 +307,7 @@ def possible_duplicates(school_id: uuid.UUID, *, given_name: str, family_name: s
     letters of a word of the name): only those few are decrypted and compared.
     """
     typed = (given_name, family_name)
-    words = names.query_words(f"{given_name} {family_name} {preferred_name or ''}")
+    words = names.query_words(f"{given_name} {family_name} {preferred_name or ''}", whole=True)
     hashes = _hashers(str(school_id))
     wanted = set()
     for word in words:

@@ -211,3 +211,21 @@ def test_children_indexed_by_the_old_rule_are_found_after_the_reindex(
     assert "Children's names indexed for search: 1." in result.output
     assert _find(school, "خديجة 王-Ó Súilleabháin", partial=False) == {child.reference}
     assert _find(school, "王-Ó Súil") == {child.reference}
+
+
+def test_a_long_double_barrelled_name_typed_in_full_is_found(app: Flask) -> None:
+    """Staff typing a 29-letter family name in full found no one (the word was cut to the
+    prefixes' length, 24, and compared with the whole word), and added the child again."""
+    school = factories.school()
+    child = factories.child(school, "Anastasia-Maria", "Papadopoulou-Worthington-Smythe")
+    db.session.commit()
+    for typed in ("Anastasia Papadopoulou-Worthington-Smythe",
+                  "papadopoulou-worthington-smythe, anastasia-maria",
+                  "Anastasia-Maria Papadopoulou Worthington Smythe"):
+        assert _find(school.id, typed, partial=False) == {child.reference}, typed
+        assert _find(school.id, typed) == {child.reference}, typed
+    # Still the whole word: one letter short is not the name.
+    assert _find(school.id, "Anastasia Papadopoulou-Worthington-Smyth", partial=False) == set()
+    assert [c.reference for c in svc.possible_duplicates(
+        school.id, given_name="Anastasia Maria", family_name="Papadopoulou-Worthington-Smythe",
+        dob=None)] == [child.reference]
