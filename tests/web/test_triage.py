@@ -452,3 +452,36 @@ def test_why_no_words_were_recorded_is_never_offered_as_a_childs_words(
     assert "recorded no words from them. Why, as the concern says: She did not want to say more" \
         in page
     assert "copy them in" not in page
+
+
+def test_a_child_named_alone_in_two_concerns_is_saved_with_the_words_shown(
+        app: Flask, client: FlaskClient, monkeypatch: Any) -> None:
+    """Walk 5: Siân named alone in two concerns, each with her words; the incident from both
+    filled her words from one and, saved unchanged, asked why they were changed from what
+    "the concern" recorded: the DSL had to invent a reason, kept as a correction."""
+    w = world(app, monkeypatch)
+    later_words = "Everyone has seen it now."
+    second = make_concern(w["school"], w["staff"], [w["wren"]], words=later_words,
+                          submitted_at=NOW - dt.timedelta(hours=1))
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    page = client.get(triage_url(w["concern"]))
+    started = client.post("/incidents/new", data={
+        "csrf_token": csrf_from(page), "concerns": [str(w["concern"].id), str(second.id)],
+        "submit": "Start an incident"})
+    assert started.status_code == 302, text_of(started)
+    iid = re.search(r"/incidents/([0-9a-f-]{36})/facts", started.headers["Location"]).group(1)
+    url = f"/incidents/{iid}/children/{w['wren'].id}"
+    page = client.get(url)
+    shown = re.search(r'<textarea[^>]*name="child_words"[^>]*>(.*?)</textarea>',
+                      text_of(page), re.S)
+    assert shown is not None
+    import html as htmllib
+    words = htmllib.unescape(shown.group(1)).strip()
+    version = re.search(r'name="version"[^>]*value="(\d+)"', text_of(page)).group(1)
+    saved = client.post(url, data={
+        "csrf_token": csrf_from(page), "version": version, "role": "harmed",
+        "dob": ["3", "2", "2014"], "local_authority": "derbyshire", "same_school": "y",
+        "child_words": words})
+    assert saved.status_code == 302, plain(saved)
+    assert db.session.scalar(select(Addendum)) is None  # nothing corrected
