@@ -108,13 +108,11 @@ def correct_names(user: User, child: Child, *, given_name: str, family_name: str
                                                      "change them, or go back to the file"))
     if problems:
         raise Refused(*problems)
-    old = _names_words(*before)
     set_names(child, given_name=given, family_name=family, preferred_name=preferred)
     repeat_harm.mark_child(child)  # (its keyed hashes are made from the names)
     chronology.add_entry(
         child, CHRONOLOGY_KIND,
-        f"Name corrected from {old} to {_names_words(*after)}, by "
-        f"{user.display_name}, because: {reasons.strip()}",
+        f"{_change_words(before, after)}, by {user.display_name}, because: {reasons.strip()}",
         author_id=user.id, occurred_at=now)
     changed = [name for name, was, now_is in zip(
         ("given_name", "family_name", "preferred_name"), before, after, strict=True)
@@ -129,6 +127,18 @@ def only_goes_by(child: Child, *, given_name: str, family_name: str) -> bool:
     message says so: "The name is changed: Cerys Weatherby" read oddly when only "Cez" was
     added, walk 4)."""
     return names_now(child)[:2] == (given_name.strip(), family_name.strip())
+
+
+def _change_words(before: tuple[str, str, str], after: tuple[str, str, str]) -> str:
+    """The chronology's words for a change of names: "Name corrected from “Jon Smyth” to “John
+    Smith”"; only the name they go by changed, that alone (it read "Name corrected from “Siân
+    Ó Briain” to “Siân Ó Briain” (goes by “Shani”)", walk 5)."""
+    if before[:2] != after[:2]:
+        return f"Name corrected from {_names_words(*before)} to {_names_words(*after)}"
+    was, now_is = before[2], after[2]
+    if not now_is:
+        return f"The name they go by, “{was}”, removed"
+    return f"The name they go by recorded as “{now_is}”" + (f" (it was “{was}”)" if was else "")
 
 
 def _names_words(given: str, family: str, preferred: str) -> str:

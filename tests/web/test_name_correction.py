@@ -245,3 +245,11 @@ def test_changing_only_the_name_a_child_goes_by_says_so(
     shown = " ".join(_text(client.get(saved.headers["Location"])).split())
     assert "The name Carys Wethersby goes by is changed" in shown
     assert "The name is changed" not in shown
+    # The chronology says what changed, not "from “Carys Wethersby” to “Carys Wethersby”".
+    assert ("The name they go by recorded as “Cez”, by Dana DSL, because: She asked us to use "
+            "it") in shown
+    assert _correct(client, carys, given_name="Carys", family_name="Wethersby",
+                    preferred_name="", reasons="She prefers Carys again").status_code == 302
+    shown = " ".join(_text(client.get(f"/children/{carys.id}")).split())
+    assert "The name they go by, “Cez”, removed, by Dana DSL" in shown
+    assert "Name corrected from" not in shown
