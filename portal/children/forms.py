@@ -28,8 +28,12 @@ from ..govuk_widgets import (
 )
 from ..services.attachments import MAX_DESCRIPTION
 
-NAME_HINT = ("Type any part of their name: first, family or the name they go by, for example "
-             "Zoe or O Sull. Capitals and accents do not matter")
+# What a DSL's search of children finds (services.children.search, partial): the one hint of
+# the children page, the concern form's search (DSLs) and the incident's "Find a child". It said
+# "any part of their name", and "owen" did not find Ellowen (walk 5).
+NAME_HINT = ("Type the start of any of their names: first, family, the name they go by or a "
+             "name recorded before, for example Zoe or O Sull. Capitals and accents do not "
+             "matter")
 
 # Shown on every upload form before the file input (UKCIS, Sharing nudes and semi-nudes).
 NUDES_WARNING = (

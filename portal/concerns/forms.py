@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock, names
+from ..children.forms import NAME_HINT
 from ..date_input import DateBoxes, DateReading, date_parts, read_date_parts
 from ..form_filters import strip as _strip
 from ..govuk_widgets import (
@@ -96,8 +97,7 @@ def _submit(label: str, *classes: str) -> SubmitField:
 
 STAFF_SEARCH_HINT: Final = ("Type their first name and family name. Capitals and accents do not "
                              "matter")
-DSL_SEARCH_HINT: Final = ("Type any part of their name: first, family or the name they go by. "
-                          "Capitals and accents do not matter")
+DSL_SEARCH_HINT: Final = NAME_HINT  # a DSL finds any child of the school
 
 
 class ConcernForm(FlaskForm):  # type: ignore[misc]

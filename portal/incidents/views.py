@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access, audit, creating_form, drafts, once, reads, wording
+from ..children.forms import NAME_HINT
 from ..clock import uk_local
 from ..drafts import keeps_drafts
 from ..flashes import NAME, Message, flash_naming, naming
@@ -412,7 +413,7 @@ def children(incident_id: uuid.UUID) -> str:
     out = svc.not_involved_ids(incident)
     from_concerns = [c for c in svc.concern_children(svc.incident_concerns(incident))
                      if c.id not in on]
-    return render_template("incidents/children.html", **_ctx(
+    return render_template("incidents/children.html", name_hint=NAME_HINT, **_ctx(
         incident, rows=rows, from_concerns=from_concerns, not_involved=out, found=found,
         query=query, page_title="The children"))
 

@@ -200,7 +200,11 @@ def test_search_by_name_and_recent_children(app: Flask, client: FlaskClient) -> 
     page = client.get("/children")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Type any part of their name" in html
+    # What finds a child, said truly ("any part of their name" did not find "owen" in Ellowen,
+    # walk 5), and the same on the incident's "Find a child".
+    hint = ("Type the start of any of their names: first, family, the name they go by or a name "
+            "recorded before")
+    assert hint in html and "any part of their name" not in html
     assert "Recent children" in html and "C0001" in html
 
     token = csrf_from(page)

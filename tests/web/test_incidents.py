@@ -115,6 +115,8 @@ def test_add_a_new_child_and_find_by_name(app: Flask, client: FlaskClient) -> No
     found = submit(client, f"/incidents/{iid}/children",
                    {"name": "Kai Harmer"}).get_data(as_text=True)
     assert f"/incidents/{iid}/children/{w['kai'].id}" in found
+    assert ("Type the start of any of their names: first, family, the name they go by or a "
+            "name recorded before") in found  # the children page's hint, said once
     response = submit_v(client, f"/incidents/{iid}/children/new", {
         "given_name": "Wren", "family_name": "Witness",
         **child_data("witness", dt.date(2013, 2, 2)),

@@ -253,3 +253,24 @@ def test_changing_only_the_name_a_child_goes_by_says_so(
     shown = " ".join(_text(client.get(f"/children/{carys.id}")).split())
     assert "The name they go by, “Cez”, removed, by Dana DSL" in shown
     assert "Name corrected from" not in shown
+
+
+def test_the_incidents_find_a_child_says_a_name_recorded_before(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Walk 5: "Laila" on the incident's "Find a child" offered "ليلى أحمد (C0008)" with no word
+    why; it says so, as the children page and the concern form do."""
+    from tests.helpers.incidents import start, world
+
+    w = world(app)
+    mia = w["mia"]
+    mia.roll_status = "not_on_roll"
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    assert _correct(client, mia, given_name="ليلى", family_name="أحمد", preferred_name="",
+                    reasons="Her name as her family writes it").status_code == 302
+    iid = start(client, w["concern"])
+    found = submit(client, f"/incidents/{iid}/children", {"name": "Mia Harm"})
+    shown = " ".join(_text(found).split())
+    assert f"ليلى أحمد ({mia.reference})" in shown
+    assert "born 10 January 2014, recorded before as Mia Harmed" in shown
