@@ -242,7 +242,12 @@ def test_full_flow_handover_acknowledge_decide(
     assert response.status_code == 302
     referral = referral_to(world, "derbyshire")
     assert referral.convening and referral.state == "sent" and referral.schema_version == 2
-    # Sent to the convening authority; Darlington (Kai's authority) still needs its own.
+    # Sent to the convening authority; Darlington (Kai's authority) still needs its own, and
+    # its page says sending it completes the referral (it said "hand over to it too").
+    darlington = client.get(f"/incidents/{world['incident'].id}/hand-over/darlington")
+    assert ("The convening authority is Derbyshire County Council, which has its referral. "
+            "Sending this referral makes your referral to children\u2019s social care.") \
+        in darlington.get_data(as_text=True)
     state = csc_referral(world)
     assert state.sent_to == (world["derbyshire"].name,)
     assert not state.done and state.missing == (world["darlington"].name,)
