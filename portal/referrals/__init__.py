@@ -16,11 +16,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
     from ..services.handover import tel_href
-    from ..services.packet import child_details, children_names
+    from ..services.packet import child_details, children_names, concern_when
 
     # A version 2 packet's child details in words: the adviser's page and the PDF alike.
     app.add_template_global(child_details, "packet_child_details")
     app.add_template_global(children_names, "packet_children_names")
+    app.add_template_global(concern_when, "packet_concern_when")
     app.add_template_filter(contact_line, "contact_line")
     app.add_template_filter(tel_href, "tel")  # every link to call a number: `href="{{ n | tel }}"`
 

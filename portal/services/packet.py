@@ -529,6 +529,14 @@ def child_details(child: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def concern_when(concern: Mapping[str, Any]) -> str | None:
+    """When a packet's concern says it happened: its date and the time the staff member gave
+    ("16 November 2026, after lunch"); None when it says neither (the PDF printed "When -"
+    beside a concern that gave its date, walk 5)."""
+    parts = [words.day(concern.get("occurred_on")), concern.get("when")]
+    return ", ".join(str(p) for p in parts if p) or None
+
+
 def children_names(packet: dict[str, Any]) -> dict[str, str]:
     """The packet's children's names by reference, for its reasons, which name them by
     reference only (`wording.children_named`; walk 4: an adviser read "C0007 (14) harmed
@@ -626,7 +634,7 @@ def _pdf_incident(out: MarkedPDF, incident: dict[str, Any]) -> None:
     for number, concern in enumerate(incident.get("concerns") or [], start=1):
         out.heading(f"Concern {number} as raised by staff", 11)
         row("Raised", words.when(concern.get("submitted_at")))
-        row("When", concern.get("when"))
+        row("When", concern_when(concern))
         row("Where", concern.get("where"))
         row("What happened", concern.get("what_happened"))
         if concern.get("child_words"):

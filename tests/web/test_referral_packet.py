@@ -422,3 +422,30 @@ def test_a_calls_typed_lines_keep_their_breaks_and_each_its_direction(
     assert ('Advice: <span dir="ltr">Make a referral today</span>\n'
             '<span dir="rtl">قدموا إحالة اليوم.</span> Decision: Refer today. '
             "Reasons: Her age.") in call
+
+
+def test_each_concern_says_when_it_happened_in_the_pdf(app: Flask) -> None:
+    """Walk 5: the PDF printed "When -" beside each concern that gave its date; it prints the
+    date and the time the staff member gave, and the adviser's page says them too."""
+    from portal.services import packet as packet_service
+    from portal.services import referrals as referral_service
+    from tests.referral_data import incident as make_incident
+
+    factories.authority("derbyshire")
+    school = factories.school("Oakfield Academy", "derbyshire")
+    dsl = factories.user("dsl", org=school)
+    mia = factories.child(school, "Mia", "Harbottle", dt.date(2014, 3, 2))
+    inc = make_incident(school, dsl, [(mia, "harmed")], concern_text="Mia told me at break.")
+    referral, _ = referral_service.hand_over(inc, "derbyshire", dsl, now=local("2026-11-20T10:00"))
+    db.session.commit()
+    packet = json.loads(referral.packet or "{}")
+    [concern] = packet["incident"]["concerns"]
+    assert packet_service.concern_when(concern) == "16 November 2026"
+    assert packet_service.concern_when({**concern, "when": "after lunch"}) == (
+        "16 November 2026, after lunch")
+    assert packet_service.concern_when({"occurred_on": None, "when": None}) is None
+    pdf = _pdf_text(packet_service.packet_pdf(packet))
+    start = pdf.index("Concern 1 as raised by staff")
+    raised = pdf[start:pdf.index("What happened", start)]
+    when = raised[raised.index("When"):raised.index("Where")]  # (a page may break between)
+    assert when.endswith("16 November 2026 ") and "When -" not in pdf
