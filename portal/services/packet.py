@@ -235,6 +235,8 @@ def _child_entry(ic: IncidentChild, child: Child, school: School, occurred: dt.d
         "child_words_missing_reason": scrub(ic.child_words_missing_reason),
         # Version 2: what a multi-agency referral form asks for.
         "preferred_name": child.preferred_name or None,
+        # A front door searches its own records under the names the child had (walk 5).
+        "earlier_names": [full_name(given, family) for given, family in child.earlier_names],
         "address": child.address or None,
         "parents_carers": [{
             "name": c.name,
@@ -512,6 +514,8 @@ def child_details(child: Mapping[str, Any]) -> list[tuple[str, str]]:
     out = []
     if child.get("preferred_name"):
         out.append(("Goes by", str(child["preferred_name"])))
+    if child.get("earlier_names"):
+        out.append(("Recorded before as", ", ".join(child["earlier_names"])))
     out += [
         ("Home address", child.get("address") or "Not known"),
         ("Parents and carers", "\n\n".join("\n".join(carer_lines(p)) for p in carers)

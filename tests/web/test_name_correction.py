@@ -3,6 +3,7 @@ and the names a child was recorded under before, still hidden in other children'
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import json
 import re
@@ -274,3 +275,31 @@ def test_the_incidents_find_a_child_says_a_name_recorded_before(
     shown = " ".join(_text(found).split())
     assert f"ليلى أحمد ({mia.reference})" in shown
     assert "born 10 January 2014, recorded before as Mia Harmed" in shown
+
+
+def test_a_referral_says_the_names_a_child_was_recorded_under_before(app: Flask) -> None:
+    """Walk 5: the adviser's page and the PDF said "Goes by" but never the names the child was
+    recorded under before, which the front door searches its own records by."""
+    from portal.services import packet as packet_service
+    from portal.services import referrals as referral_service
+    from portal.services.children import set_names
+    from tests import factories
+    from tests.pdftext import extract
+    from tests.referral_data import incident as make_incident
+    from tests.referral_data import local
+
+    factories.authority("derbyshire")
+    school = factories.school("Oakfield Academy", "derbyshire")
+    dsl = factories.user("dsl", org=school)
+    laila = factories.child(school, "Laila", "Ahmed", dt.date(2013, 9, 9))
+    set_names(laila, given_name="ليلى", family_name="أحمد", preferred_name=None)
+    inc = make_incident(school, dsl, [(laila, "harmed")])
+    referral, _ = referral_service.hand_over(inc, "derbyshire", dsl,
+                                             now=local("2026-11-20T10:00"))
+    db.session.commit()
+    packet = json.loads(referral.packet or "{}")
+    [child] = packet["children"]
+    assert child["earlier_names"] == ["Laila Ahmed"]
+    assert ("Recorded before as", "Laila Ahmed") in packet_service.child_details(child)
+    assert "Recorded before as Laila Ahmed" in " ".join(
+        extract(packet_service.packet_pdf(packet)).split())
