@@ -205,7 +205,7 @@ def assess(incident: IncidentFacts, directory: Directory | None = None, *,
             grounds.append(f"{_refs(harmers)} harmed others")
         grounds.extend(aggravating)
         fire("HARMFUL_SEXUAL_BEHAVIOUR",
-             f"A sexual incident with {'; '.join(grounds)}. Harmful sexual behaviour is referred "
+             f"A sexual incident: {'; '.join(grounds)}. Harmful sexual behaviour is referred "
              "to children's social care.",
              ("csc_referral",), ("csc_referral",))
 

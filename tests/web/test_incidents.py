@@ -78,7 +78,8 @@ def test_record_incident_from_concern_shows_mandatory_csc_referral(
         'data-testid="triggers"'))]
     mia, kai = w["mia"].reference, w["kai"].reference
     assert f"Mia Harmed ({mia}, harmed) was 12 on" in why
-    assert f"Kai Harmer ({kai}) harmed others" in why or f"by Kai Harmer ({kai})" in why
+    # "A sexual incident with Kai harmed others; force" did not parse (walk 5).
+    assert f"A sexual incident: Kai Harmer ({kai}) harmed others" in why
     assert not re.search(rf"(?<!\()\b({mia}|{kai})\b", why)  # never a reference alone
     assert "12 when it happened" in html
     assert 'href="tel:01629535353"' in html
