@@ -697,7 +697,10 @@ def _pdf_assessment(out: MarkedPDF, assessed: dict[str, Any] | None,
 
 
 def _because(reason: dict[str, Any], names: dict[str, str]) -> str:
-    return (f"{words.children_named(reason.get('because'), names)} "
+    # An English sentence, even when it starts with a name in Arabic or Hebrew: a left-to-right
+    # mark first, or the PDF set the whole line right to left and the name ended it, beside
+    # "Source" (walk 5). Typed text keeps the direction of its own first letter.
+    return (f"\u200e{words.children_named(reason.get('because'), names)} "
             f"Source: {words.source_words(reason.get('source'))}")
 
 

@@ -301,5 +301,11 @@ def test_a_referral_says_the_names_a_child_was_recorded_under_before(app: Flask)
     [child] = packet["children"]
     assert child["earlier_names"] == ["Laila Ahmed"]
     assert ("Recorded before as", "Laila Ahmed") in packet_service.child_details(child)
-    assert "Recorded before as Laila Ahmed" in " ".join(
-        extract(packet_service.packet_pdf(packet)).split())
+    pdf = " ".join(extract(packet_service.packet_pdf(packet)).split())
+    assert "Recorded before as Laila Ahmed" in pdf
+    # A reason that starts with her name reads left to right, the name first (the line was set
+    # right to left and the name ended it, beside "Source").
+    label = "A child was sexually harmed"
+    reason = pdf[pdf.index(label) + len(label):]
+    reason = reason[:reason.index("Source")]
+    assert reason.index(laila.reference) < reason.index("was sexually harmed"), reason
