@@ -485,3 +485,11 @@ def test_a_child_named_alone_in_two_concerns_is_saved_with_the_words_shown(
         "child_words": words})
     assert saved.status_code == 302, plain(saved)
     assert db.session.scalar(select(Addendum)) is None  # nothing corrected
+    # "What happened" offers a correction of each concern, told apart (walk 5: "add a
+    # correction to the concern raised 2 December 2026", three times over).
+    summary = plain(client.get(f"/incidents/{iid}/summary")).replace(" ,", ",")
+    assert "Filled in from the concerns" in summary
+    assert ("If a concern itself recorded something wrongly, add a correction to the concern "
+            "raised 2 December 2026 at 9:00am by Pat Teacher, "
+            "add a correction to the concern raised 2 December 2026 at 10:00am by Pat "
+            "Teacher") in summary
