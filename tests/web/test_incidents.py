@@ -78,6 +78,9 @@ def test_record_incident_from_concern_shows_mandatory_csc_referral(
         'data-testid="triggers"'))]
     mia, kai = w["mia"].reference, w["kai"].reference
     assert f"Mia Harmed ({mia}, harmed) was 12 on" in why
+    # A screen reader hears each child's links with their name (walk 5: "for C0006").
+    assert (f'Record a decision<span class="govuk-visually-hidden"> for Mia Harmed ({mia})'
+            '</span>') in plain
     # "A sexual incident with Kai harmed others; force" did not parse (walk 5).
     assert f"A sexual incident: Kai Harmer ({kai}) harmed others" in why
     assert not re.search(rf"(?<!\()\b({mia}|{kai})\b", why)  # never a reference alone
