@@ -5,6 +5,7 @@ referral, downloaded by the receiving authority's advisers (everyone else: 404).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -151,6 +152,15 @@ def _carers_posted() -> bool:
     return any(f"{prefix}_name" in request.form for prefix, _ in CARER_SLOTS)
 
 
+def _distinct_numbers(numbers: list[str]) -> tuple[str, ...]:
+    """Each number once, however it was spaced (the same number in both boxes was sent twice,
+    as "Phone" and "Other phone", walk 5)."""
+    seen: dict[str, str] = {}
+    for number in numbers:
+        seen.setdefault(re.sub(r"[^\d+]", "", number) or number, number)
+    return tuple(seen.values())
+
+
 def _carers_from(form: Any, child: Any) -> list[roll.TypedContact]:
     """The parents and carers typed in the form (empty boxes left out), then any more the
     child has than the form shows (a leaver's third contact from the roll stays)."""
@@ -161,7 +171,8 @@ def _carers_from(form: Any, child: Any) -> list[roll.TypedContact]:
             typed.append(roll.TypedContact(
                 name=value["name"], relationship=value["relationship"],
                 responsibility=_ANSWERS.get(value["responsibility"] or "unknown"),
-                phones=tuple(phone_pieces(value["phone"]) + phone_pieces(value["phone2"])),
+                phones=_distinct_numbers(phone_pieces(value["phone"])
+                                         + phone_pieces(value["phone2"])),
                 email=value["email"], address=value["address"]))
     return typed + roll.typed_contacts(child)[len(CARER_SLOTS):]
 

@@ -206,3 +206,14 @@ def test_the_hand_over_links_parents_told_to_that_childs_page(
     page = client.get(_url(w)).get_data(as_text=True)
     assert (f'href="/incidents/{w["incident"].id}/children/{zoe.id}/parents">record it'
             '<span class="govuk-visually-hidden"> for Zoë</span>') in page
+
+
+def test_the_same_number_in_both_phone_boxes_is_kept_once(
+    app: Flask, client: FlaskClient, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """Walk 5: the same number typed in both boxes went out as "Phone" and "Other phone"."""
+    zoe, details = _details_of_zoe(client, world)
+    same = {**FIRST, "carer1_phone": "07700 900 111", "carer1_phone2": "07700900111, 01629 555301"}
+    assert submit(client, details, {"interpreter": "unknown", **same}).status_code == 302
+    [contact] = roll.contacts_for(zoe)
+    assert contact.phone_list == ["07700 900 111", "01629 555301"]
