@@ -25,8 +25,11 @@ PUBLIC = {"static", "main.index", "main.hide", "auth.sign_in", "auth.set_up",
           "children.receipt", "children.receipt_confirmed"}
 # Steps of signing in: reachable only part-way through, else they send you on.
 SIGN_IN_STEPS = {"auth.sign_in_code", "auth.sign_in_enrol"}
+# main.how_the_portal_decides: the rules every reason's source links to; discard_draft: a
+# person's own draft of a page, thrown away (tests/web/test_form_drafts.py: only their own,
+# only a page that keeps drafts, else 404).
 ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.keepalive",
-                 "main.how_the_portal_decides"}  # the rules every reason's source links to
+                 "main.how_the_portal_decides", "discard_draft"}
 ROLES = ("staff", "dsl", "la_adviser", "admin")
 
 
