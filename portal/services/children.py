@@ -134,6 +134,23 @@ def _keep_earlier_names(child: Child, given_name: str, family_name: str) -> None
         child.former_names = json.dumps([*earlier, before], ensure_ascii=False)
 
 
+def add_earlier_names(child: Child, earlier: Iterable[Sequence[str]]) -> None:
+    """Names the child was recorded under elsewhere (a file from their previous school), kept
+    among their own earlier names: found by search and hidden in other children's files as
+    those are (R6). Their present names and names already kept are left out (flushes)."""
+    known = child.earlier_names
+    present = ((child.given_name or "").strip(), (child.family_name or "").strip())
+    added: list[tuple[str, str]] = []
+    for pair in earlier:
+        given, family = (str(part or "").strip() for part in [*pair, "", ""][:2])
+        name = (given, family)
+        if any(name) and name != present and name not in known and name not in added:
+            added.append(name)
+    if added:
+        child.former_names = json.dumps([*known, *added], ensure_ascii=False)
+        index_names(child)
+
+
 def _assign_names(child: Child, given_name: str, family_name: str,
                   preferred_name: str | None) -> None:
     """The names themselves (encrypted); `index_names` must follow before the next flush."""

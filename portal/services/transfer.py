@@ -89,7 +89,7 @@ from ..rules.vocabulary import REFERRAL_OUTCOME_LABELS, ROUTE_LABELS
 from . import chronology
 from .attachments import clean_filename
 from .child_file import ChildFile, build_whole_file
-from .children import add_child, possible_duplicates
+from .children import add_child, add_earlier_names, possible_duplicates
 from .file_export import (
     AWAITING_RECEIPT,
     ChildPanels,
@@ -397,7 +397,9 @@ def _child_details(child: Child) -> dict[str, Any]:
     details: dict[str, Any] = {name: getattr(child, name) for name in CHILD_FIELDS}
     details.update(reference=child.reference, dob=_iso(child.dob), send=child.send,
                    interpreter=child.interpreter,
-                   local_authority_code=child.local_authority_code)
+                   local_authority_code=child.local_authority_code,
+                   # The next school finds them, and hides them in other files, by these too.
+                   earlier_names=[list(name) for name in child.earlier_names])
     return details
 
 
@@ -681,6 +683,7 @@ def accept(user: User, transfer: FileTransfer, match: Child | None,
     packet = read_packet(transfer)
     child = match if match is not None else _child_from(packet.get("child", {}), school, user,
                                                         now)
+    add_earlier_names(child, packet.get("child", {}).get("earlier_names") or [])
     transfer.state = "accepted"
     transfer.accepted_by_id = user.id
     transfer.accepted_at = now

@@ -558,3 +558,30 @@ def test_a_sent_file_says_so_on_opening_and_send_pressed_twice_goes_to_the_trans
         assert "Nothing was saved" not in response.get_data(as_text=True), opened
     # Another child of the school is still writable.
     assert client.get(f"/children/{w['ben'].id}/send-outside").status_code == 200
+
+
+def test_names_recorded_before_go_with_the_file_to_the_next_school(
+        app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
+    """A child whose name was corrected at their old school: the next school finds them by the
+    name recorded before, and it says so on their file (R6 hides it as their other names)."""
+    from portal.services import children as children_service
+
+    w = world
+    amira = w["amira"]
+    children_service.set_names(amira, given_name="Amira", family_name="Okonkwo-Bello")
+    db.session.commit()
+    sign_in(client, w["dana"])
+    transfer = _send(client, w)
+    other = app.test_client()
+    sign_in(other, w["rhys"])
+    page = other.get(f"/transfers/{transfer.id}")
+    accepted = other.post(f"/transfers/{transfer.id}/accept", data={
+        "csrf_token": csrf_from(page), "match": "new"})
+    assert accepted.status_code == 302, accepted.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    new_id = db.session.get(FileTransfer, transfer.id).received_child_id
+    arrived = db.session.get(Child, new_id)
+    assert arrived.school_id == w["brook"].id and arrived.earlier_names == [("Amira", "Okonkwo")]
+    assert children_service.search(w["brook"].id, "Amira Okonkwo", partial=False).ids == [new_id]
+    file_page = re.sub(r"<[^>]+>", " ", other.get(f"/children/{new_id}").get_data(as_text=True))
+    assert "Recorded before as Amira Okonkwo" in " ".join(file_page.split())
