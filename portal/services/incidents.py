@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 import json
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -803,6 +803,14 @@ def _claim(user: User, incident: Incident, loaded_version: int, now: dt.datetime
     raise _stale(user, incident, loaded_version, now)
 
 
+def _children_saved(snap: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A revision's children as a save of the incident changes them: not their labels, which a
+    name corrected on the child's file changes between two saves (walk 5: "the children" said
+    changed by another tab that changed only the facts)."""
+    return [{key: value for key, value in child.items() if key != "name"}
+            for child in snap.get("children") or []]
+
+
 def merge_note(user: User, incident: Incident, loaded_version: int,
                now: dt.datetime) -> str | None:
     """After a save that merged with others made since the form was loaded, a plain note of it:
@@ -817,7 +825,7 @@ def merge_note(user: User, incident: Incident, loaded_version: int,
     theirs = revs[-1][1]
     what = [_sentence_label(key) for key in (*FACT_KEYS, "summary")
             if base.get(key) != theirs.get(key)]
-    if base.get("children") != theirs.get("children"):
+    if _children_saved(base) != _children_saved(theirs):
         what.append("the children")
     saves = [_other_save(user, rev) for rev, _ in revs]
     note = ("Your changes were saved together with those made "

@@ -133,6 +133,27 @@ def follow(client: FlaskClient, response: TestResponse) -> str:
 # The facts form
 
 
+def test_a_child_renamed_between_two_tabs_is_not_reported_as_a_change_of_the_children(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 5: a name corrected on the child's file between the two saves made the note say
+    "…: what else applies and the children", though the other tab changed only what else
+    applies (the revisions keep each child's label, and it had changed)."""
+    from portal.services.children import set_names
+
+    w, iid = ready_to_hand_over(app, client)
+    url = f"/incidents/{iid}/facts"
+    tab_a = page_form(client.get(url), url)
+    tab_b = page_form(client.get(url), url)
+    set_names(w["mia"], given_name="Mía", family_name="Harmed")
+    db.session.commit()
+    assert post_form(client, url, tab_b,
+                     features=[*tab_b["features"], "blackmail"]).status_code == 302
+    page = follow(client, post_form(client, url, tab_a, reported_time="10:15"))
+    assert "by you in another tab or on another device: what else applies." in page
+    assert "and the children" not in page
+
+
+
 def test_facts_two_tabs_of_one_dsl_both_changes_survive(app: Flask, client: FlaskClient) -> None:
     """Tab B adds Blackmail; tab A, loaded before, changes the time it was reported and saves:
     Blackmail stays, the new time is saved, and the note says it was the DSL's other tab."""
