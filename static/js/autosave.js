@@ -90,7 +90,10 @@ forms.forEach((form) => {
       if (data && data.csrf_token && tokenInput) tokenInput.value = data.csrf_token
       if (data && data.saved) lastSaved = current
       if (data && data.saved && data.signed_in) {
-        show(data.message || `Saved at ${data.saved_at}`)
+        // A DSL's form keeps a draft, not the record: "Saved at" read as saved (a walk).
+        show(data.message || (generic
+          ? `Draft kept at ${data.saved_at}: not saved to the record until you press the button`
+          : `Saved at ${data.saved_at}`))
         document.dispatchEvent(new CustomEvent('portal:activity'))
       } else if (data && data.signed_in === false) {
         show(data.message || 'You have been signed out. Sign in to carry on.')

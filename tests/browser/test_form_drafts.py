@@ -64,7 +64,7 @@ def test_idle_expiry_mid_decision_loses_nothing(
     child = page.get_by_label("Child", exact=True).input_value()
     page.get_by_label("Reasons for this decision").fill(reasons)
     # Autosave caught it (and counted as activity).
-    expect(page.get_by_role("status").filter(has_text="Saved at")).to_be_visible(timeout=15000)
+    expect(page.get_by_role("status").filter(has_text="Draft kept at")).to_be_visible(timeout=15000)
     decisions_before = _count(seed, "Decision")
 
     assert seed.age_sessions(dsl.email, minutes=31) >= 1  # type: ignore[attr-defined]
@@ -114,7 +114,7 @@ def test_idle_expiry_mid_answer_loses_nothing(
     checked_page(page)
     page.get_by_label("Advice and reasons").fill(answer)
     page.get_by_label("Social worker for the child harmed").fill("Cosima Adeyemi-Ward")
-    expect(page.get_by_role("status").filter(has_text="Saved at")).to_be_visible(timeout=15000)
+    expect(page.get_by_role("status").filter(has_text="Draft kept at")).to_be_visible(timeout=15000)
 
     # Counted from here: the live portal is shared with the other browser tests, whose order
     # may put a referral's answer before this one.
@@ -145,7 +145,7 @@ def test_a_restored_draft_is_discarded_and_stays_discarded(
     page.goto(url)
     reasons = page.get_by_label("Reasons for this decision")
     reasons.fill("Perhaps a referral — ask Ms Nakamura (中村) first.")
-    expect(page.get_by_role("status").filter(has_text="Saved at")).to_be_visible(timeout=15000)
+    expect(page.get_by_role("status").filter(has_text="Draft kept at")).to_be_visible(timeout=15000)
 
     page.goto(url)
     expect(page.get_by_text("It has not been saved to the record yet")).to_be_visible()
