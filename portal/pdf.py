@@ -312,7 +312,17 @@ class MarkedPDF(PortalPDF):
         """The width between the margins."""
         return float(self.w - self.l_margin - self.r_margin)
 
+    # Room kept below a heading (mm): a heading never ends a page with what it heads on the
+    # next (a walk: "Concern 1 as raised by staff" alone at a page's foot).
+    KEEP_WITH_HEADING: float = 25
+    KEEP_WITH_KEY: float = 12  # a question's first line of answer, with it
+
+    def _keep(self, room: float) -> None:
+        if self.get_y() + room > self.page_break_trigger:
+            self.add_page()
+
     def heading(self, text: str, size: int = 14) -> None:
+        self._keep(self.KEEP_WITH_HEADING)
         self.ln(2)
         self.set_font(FAMILY, "B", size)
         self.multi_cell(self.width, size * 0.5, printable(text),
@@ -325,7 +335,8 @@ class MarkedPDF(PortalPDF):
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def row(self, key: str, value: Any) -> None:
-        """A question in bold and its answer ("-" for none)."""
+        """A question in bold and its answer ("-" for none), never split between pages."""
+        self._keep(self.KEEP_WITH_KEY)
         self.set_font(FAMILY, "B", 10)
         self.multi_cell(self.width, 5, printable(key), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.para(value if value not in (None, "") else "-")

@@ -238,3 +238,28 @@ def test_only_text_that_needs_it_is_shaped_and_a_page_break_keeps_the_shaping() 
     # Every word of every repetition, whole (lines break between words, in either direction).
     assert text.count("everyone") == 120 and text.count("الجميع") == 120
     assert text.count("سيخبر") == 120 and text.count("would") == 120
+
+
+@pytest.mark.parametrize("room_left", [6.0, 15.0, 22.0])
+def test_a_heading_or_a_question_never_ends_a_page(room_left: float) -> None:
+    """A walk found "Concern 1 as raised by staff" and "Raised" alone at a page's foot, what
+    they head on the next page. Whatever room is left, each starts the page its text is on."""
+    from portal.pdf import MarkedPDF
+
+    for draw in ("heading", "row"):
+        out = MarkedPDF("OFFICIAL-SENSITIVE", "R-TEST")
+        out.add_page()
+        while out.get_y() + 5 < out.page_break_trigger - room_left:
+            out.para("A line of what happened.")
+        before = out.page
+        if draw == "heading":
+            out.heading("Concern 1 as raised by staff", 11)
+            out.row("Raised", "2 December 2026 at 4:43am")
+        else:
+            out.row("What happened", "Seen at break: images passed round a group chat.")
+        if out.page == before:  # drawn on the first page: with what it heads
+            assert out.get_y() <= out.page_break_trigger
+        else:  # moved whole to the next page: nothing of it left on the first
+            assert out.page == before + 1
+            page_one = extract(bytes(out.output())).split("R-TEST - page 1")[0]
+            assert "Concern 1" not in page_one and "What happened" not in page_one, room_left
