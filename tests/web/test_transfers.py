@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from portal import notify, wording
 from portal.models import (
@@ -118,6 +119,17 @@ def _send(client: FlaskClient, w: dict[str, Any], child: Any = None, school: Any
     assert sent.headers["Location"].endswith(f"/transfers/{transfer.id}")
     return transfer
 
+
+
+def _received(app: Flask, w: dict[str, Any], transfer: FileTransfer, match: str
+              ) -> tuple[FlaskClient, TestResponse]:
+    """The receiving school's DSL (Rhys) opens the file sent and accepts it as `match` (a
+    pupil's id, or "new"): their client and the answer."""
+    other = app.test_client()
+    sign_in(other, w["rhys"])
+    page = other.get(f"/transfers/{transfer.id}")
+    return other, other.post(f"/transfers/{transfer.id}/accept", data={
+        "csrf_token": csrf_from(page), "match": match})
 
 def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: dict[str, Any],
                                       clock: dict[str, dt.datetime]) -> None:
@@ -290,12 +302,9 @@ def test_a_second_file_matches_the_pupil_already_there(app: Flask, client: Flask
     db.session.commit()
     sign_in(client, w["dana"])
     transfer = _send(client, w)
-    other = app.test_client()
-    sign_in(other, w["rhys"])
-    page = other.get(f"/transfers/{transfer.id}")
-    assert already.reference in page.get_data(as_text=True)
-    other.post(f"/transfers/{transfer.id}/accept", data={
-        "csrf_token": csrf_from(page), "match": str(already.id)})
+    other, accepted = _received(app, w, transfer, str(already.id))
+    assert accepted.status_code == 302
+    assert already.reference in other.get(f"/transfers/{transfer.id}").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Child)
                              .where(Child.school_id == w["brook"].id)) == 1
@@ -572,11 +581,7 @@ def test_names_recorded_before_go_with_the_file_to_the_next_school(
     db.session.commit()
     sign_in(client, w["dana"])
     transfer = _send(client, w)
-    other = app.test_client()
-    sign_in(other, w["rhys"])
-    page = other.get(f"/transfers/{transfer.id}")
-    accepted = other.post(f"/transfers/{transfer.id}/accept", data={
-        "csrf_token": csrf_from(page), "match": "new"})
+    other, accepted = _received(app, w, transfer, "new")
     assert accepted.status_code == 302, accepted.get_data(as_text=True)[:500]
     db.session.expire_all()
     new_id = db.session.get(FileTransfer, transfer.id).received_child_id
