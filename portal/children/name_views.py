@@ -66,5 +66,5 @@ def correct_name(child_id: Any) -> Any:
     return render_template(
         "children/name.html", page_title="Correct their name", child=child, form=form,
         page_errors=page_errors, blocked=child_names.correction_blocked(child),
-        earlier=child.earlier_names,
+        earlier=child.recorded_before,
     ), (400 if request.method == "POST" else 200)

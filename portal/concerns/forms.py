@@ -352,7 +352,7 @@ def child_label(child: Child) -> str:
     they were recorded under before (staff who typed "Jon Smyth" were offered "John Smith" with
     no word why, walk 4)."""
     born = f"born {child.dob.year}" if child.dob else "date of birth not known"
-    earlier = ", ".join(names.full_name(given, family) for given, family in child.earlier_names)
+    earlier = child.recorded_before
     return (f"{child.full_name} ({child.reference}), {born}"
             + (f", recorded before as {earlier}" if earlier else ""))
 

@@ -177,6 +177,17 @@ class Child(IdMixin, Base):
         return [(str(given), str(family)) for given, family in json.loads(raw)] if raw else []
 
     @property
+    def earlier_full_names(self) -> list[str]:
+        """The names recorded before, each as it is written (`names.full_name`)."""
+        return [names.full_name(given, family) for given, family in self.earlier_names]
+
+    @property
+    def recorded_before(self) -> str:
+        """"Jon Smyth, John Smyth": the names recorded before as a reader meets them after
+        "Recorded before as" ("" when none); the one place they are put into words."""
+        return ", ".join(self.earlier_full_names)
+
+    @property
     def key_org(self) -> str:
         """The key scope of this child's file (made on the first value written under it)."""
         if self.id is None:

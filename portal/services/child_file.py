@@ -70,7 +70,7 @@ from ..models import (
     keyring,
 )
 from ..models.base import UTCDateTime
-from ..names import WHOLE_NAME_CHARS, full_name
+from ..names import WHOLE_NAME_CHARS
 from ..rules.vocabulary import ROLE_LABELS, ROUTE_LABELS, TYPE_LABELS
 from . import children as children_service
 from . import chronology, triage
@@ -1267,10 +1267,10 @@ def child_row(child: Child) -> ChildRow:
     """A child as a search result or a list line (DSLs only)."""
     preferred = child.preferred_name
     year = getattr(child, "year_group", None)  # from the school roll, where it is recorded
-    earlier = ", ".join(full_name(given, family) for given, family in child.earlier_names)
     return ChildRow(child.id, child.full_name, child.reference, child.dob,
                     preferred if preferred and preferred != child.given_name else None,
-                    str(year) if year not in (None, "") else None, earlier or None)
+                    str(year) if year not in (None, "") else None,
+                    child.recorded_before or None)
 
 
 def _rows(children: Iterable[Child]) -> list[ChildRow]:

@@ -309,7 +309,7 @@ def label_for_dsl(child: Child) -> str:
     year = getattr(child, "year_group", None)
     if year not in (None, ""):
         parts.append(f"year {year}")
-    earlier = ", ".join(names.full_name(given, family) for given, family in child.earlier_names)
+    earlier = child.recorded_before
     if earlier:  # a DSL who knew them by it (walk 5)
         parts.append(f"recorded before as {earlier}")
     return f"{', '.join(parts)} ({child.reference})"

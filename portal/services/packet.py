@@ -236,7 +236,7 @@ def _child_entry(ic: IncidentChild, child: Child, school: School, occurred: dt.d
         # Version 2: what a multi-agency referral form asks for.
         "preferred_name": child.preferred_name or None,
         # A front door searches its own records under the names the child had (walk 5).
-        "earlier_names": [full_name(given, family) for given, family in child.earlier_names],
+        "earlier_names": child.earlier_full_names,
         "address": child.address or None,
         "parents_carers": [{
             "name": c.name,
