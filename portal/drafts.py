@@ -461,12 +461,11 @@ def discard_offered() -> str | None:
     return request.path if request.environ.get(_RESTORED) else None
 
 
+@access.require(lambda _user: True)  # anyone signed in: it touches only their own draft
 def _discard_view() -> Any:
     """Forget the signed-in user's draft of the page posted (`page`, an address of this portal
     whose view keeps drafts) and show that page again, as saved. Only ever the user's own
     draft; an address that is not such a page answers 404."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     page = request.form.get("page", "")
     try:
         endpoint, args = current_app.url_map.bind("localhost").match(page, method="GET")

@@ -5,7 +5,6 @@ referral, downloaded by the receiving authority's advisers (everyone else: 404).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -39,6 +38,7 @@ from ..models import ReferralAttachment, User, db
 from ..services import referrals as referral_service
 from ..services import roll
 from ..services.attachments import download_name
+from ..services.handover import tel_href
 from ..services.packet import incident_children
 from . import bp
 from .forms import CARER_PARTS, CARER_SLOTS, ChildDetailsForm, phone_pieces
@@ -157,7 +157,7 @@ def _distinct_numbers(numbers: list[str]) -> tuple[str, ...]:
     as "Phone" and "Other phone", walk 5)."""
     seen: dict[str, str] = {}
     for number in numbers:
-        seen.setdefault(re.sub(r"[^\d+]", "", number) or number, number)
+        seen.setdefault(tel_href(number) or number, number)  # its digits, as a link dials them
     return tuple(seen.values())
 
 
