@@ -413,9 +413,12 @@ def children(incident_id: uuid.UUID) -> str:
     out = svc.not_involved_ids(incident)
     from_concerns = [c for c in svc.concern_children(svc.incident_concerns(incident))
                      if c.id not in on]
+    # A child found who is on the incident already opens their part, not a second one: the
+    # results say so (a walk could not tell adding from changing).
+    roles_on = {r.child_id: r.role for r in rows}
     return render_template("incidents/children.html", name_hint=NAME_HINT, **_ctx(
         incident, rows=rows, from_concerns=from_concerns, not_involved=out, found=found,
-        query=query, page_title="The children"))
+        roles_on=roles_on, query=query, page_title="The children"))
 
 
 def _child_form_data(form: ChildForm) -> svc.ChildInput:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html as htmllib
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -127,6 +128,35 @@ def test_add_a_new_child_and_find_by_name(app: Flask, client: FlaskClient) -> No
     })
     assert response.status_code == 302
     assert "Wren Witness" in client.get(f"/incidents/{iid}/children").get_data(as_text=True)
+
+
+def _words(response: Any) -> str:
+    """The page's words as read: tags dropped, spaces as one."""
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", response.get_data(as_text=True))
+                                     ).split())
+
+
+def test_find_a_child_says_who_is_on_the_incident_already(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: "Find a child" listed a child already on the incident as if adding them, and the
+    link opened their part to change. The results say which children are on it and as what, and
+    which were recorded as not involved; the others are offered plainly."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    assert save_facts(client, iid).status_code == 302
+    assert add_child(client, iid, w["mia"], "harmed").status_code == 302
+    found = _words(submit(client, f"/incidents/{iid}/children", {"name": "Harm"}))
+    assert (f"Mia Harmed ({w['mia'].reference}), born 10 January 2014: already on this "
+            "incident (harmed)") in found
+    assert f"Kai Harmer ({w['kai'].reference}), born 1 March 2012 " in found + " "
+    assert f"Kai Harmer ({w['kai'].reference}), born 1 March 2012:" not in found
+    assert submit(client, f"/incidents/{iid}/children/{w['kai'].id}/not-involved",
+                  {"reasons": "Was not at school that day"}).status_code == 302
+    found = _words(submit(client, f"/incidents/{iid}/children", {"name": "Kai"}))
+    assert (f"Kai Harmer ({w['kai'].reference}), born 1 March 2012: recorded as not "
+            "involved") in found
 
 
 def test_facts_errors_are_gov_uk_messages(app: Flask, client: FlaskClient) -> None:
