@@ -221,10 +221,17 @@ class _HandOver:
         self.form = hand_over_form(self.refs)()
         self.files = referral_files.choices(incident)
         self.form.files.choices = [SelectChoice(str(f.id), f.name) for f in self.files]
+        # Each child's parents' agreement as the referral to another authority gave it.
+        self.agreed_before = service.agreement_sent_before(handover)
         if request.method == "GET":
             self.form.role.data = user.job_title or ""
             self.form.phone.data = user.direct_phone or ""
             self.form.availability.data = user.availability or ""
+            for ref, agreed in (self.agreed_before.agreement.items()
+                                if self.agreed_before else ()):
+                if ref in self.refs:
+                    getattr(self.form, f"agree_{ref}").data = agreed.answer
+                    getattr(self.form, f"agree_why_{ref}").data = agreed.why or ""
             drafts.restore(self.form)
 
     def page(self, template: str = "referrals/hand_over.html", *, error: str | None = None,
@@ -233,6 +240,7 @@ class _HandOver:
         return render_template(
             template, form=self.form, incident=incident, line=line, handover=self.handover,
             error=error, children=self.children, files=self.files,
+            agreed_before=self.agreed_before,
             images_barred=referral_files.images_barred(incident),
             nudes_rule=referral_files.NUDES_RULE, agree_answers=AGREE_ANSWERS,
             route_labels=ROUTE_LABELS, file_links={},

@@ -62,7 +62,14 @@ from ..rules.vocabulary import MILESTONE_LABELS, REFERRAL_OUTCOME_LABELS
 from . import chronology, handover, referral_files
 from .handover import HandoverView, authority_rows
 from .localtime import directory_from_db
-from .packet import SCHEMA_VERSION, Sending, build_packet, incident_children, reference_for
+from .packet import (
+    SCHEMA_VERSION,
+    Agreement,
+    Sending,
+    build_packet,
+    incident_children,
+    reference_for,
+)
 from .recording import check_reasons
 
 OUTCOMES: Final = REFERRAL_OUTCOME_LABELS
@@ -182,6 +189,32 @@ WORKER_LABELS: Final = {
     "social_worker_harmed_others": "Social worker for the child who harmed",
     "other_workers": "Other allocated workers",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class AgreedBefore:
+    """Each child's parents' agreement (by reference) as the incident's latest referral sent
+    it, and the name of the authority it went to."""
+
+    authority: str
+    agreement: dict[str, Agreement]
+
+
+def agreement_sent_before(handover: HandoverView) -> AgreedBefore | None:
+    """What the incident's latest referral said of each child's parents' agreement (None before
+    one is sent): the hand-over to a second authority starts from it (a walk was asked again
+    for what it had given the first minutes before)."""
+    sent = [(line.sent.sent_at, line.name, packet) for line in handover.lines
+            if line.sent is not None and (packet := line.sent.packet)]
+    if not sent:
+        return None
+    _, authority, packet = max(sent, key=lambda each: each[0])
+    agreement = {
+        child["ref"]: Agreement(agreed["answer"], agreed.get("why"))
+        for child in json.loads(packet).get("children", [])
+        if (agreed := child.get("parents_agree"))
+    }
+    return AgreedBefore(authority, agreement) if agreement else None
 
 
 def incident_handover(incident: Incident, now: dt.datetime | None = None) -> HandoverView:

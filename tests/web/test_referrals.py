@@ -227,6 +227,36 @@ def test_record_a_call_joins_each_childs_chronology(client: FlaskClient, world: 
     assert "consultation.recorded" in actions
 
 
+def test_a_second_authoritys_hand_over_starts_from_the_parents_agreement_sent(
+        client: FlaskClient, world: dict) -> None:
+    """A walk: handing over to Darlington asked again whether each child's parents agree,
+    minutes after the referral to Derbyshire had said. Its form starts from what that referral
+    sent, says so, and can still be changed."""
+    sign_in(client, world["dsl"])
+    mia, kai = world["mia"].reference, world["kai"].reference
+    url = f"/incidents/{world['incident'].id}/hand-over/darlington"
+    first = client.get(url).get_data(as_text=True)
+    assert "Filled in as the referral to" not in first
+    assert not re.search(rf'name="agree_{mia}"[^>]*checked', first)
+    assert handover_forms.hand_over(
+        client, f"/incidents/{world['incident'].id}/hand-over/derbyshire",
+        {f"agree_{kai}": "not_asked",
+         f"agree_why_{kai}": "His mother is abroad until Friday; we will ask then."},
+    ).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert ("Filled in as the referral to Derbyshire County Council gave it. Change it if it "
+            "is no longer right.") in page
+    assert re.search(rf'name="agree_{mia}"[^>]*value="yes"[^>]*checked', page)
+    assert re.search(rf'name="agree_{kai}"[^>]*value="not_asked"[^>]*checked', page)
+    assert "His mother is abroad until Friday; we will ask then." in html_text.unescape(page)
+    # Changed for this authority, it sends what the DSL chose.
+    assert handover_forms.hand_over(client, url, {f"agree_{kai}": "yes",
+                                                  f"agree_why_{kai}": ""}).status_code == 302
+    sent = json.loads(referral_to(world, "darlington").packet)
+    assert {c["ref"]: c["parents_agree"]["answer"] for c in sent["children"]} == {
+        mia: "yes", kai: "yes"}
+
+
 def test_full_flow_handover_acknowledge_decide(
         client: FlaskClient, other_client: FlaskClient, world: dict,
         outbox: Callable[[], list[EmailMessage]], clock: dict) -> None:
