@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
 
 from portal import create_app
 from portal import db as database
@@ -211,10 +213,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: browser in Path(str(item.path)).parents)
 
 
+class RequestScopedClient(FlaskClient):
+    """Each request in its own application context, as a server runs it: its own database
+    session and `g`. Flask's client otherwise reuses the test's context, so every request of
+    a test shared one session, and a page could read rows as an earlier request left them in
+    its identity map (a flaky test's cause: the import's progress read "0 of 300" from a
+    session that had last seen it then). The response is read in full inside it."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        kwargs.setdefault("buffered", True)
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def __enter__(self) -> RequestScopedClient:
+        # `with app.test_client() as c:` keeps no request's contexts after it (each request's
+        # are its own, gone with it); the block only scopes the client.
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser (pytest-flask's `client`, without keeping each request's contexts after it:
+    each request runs in its own, `RequestScopedClient`)."""
+    return app.test_client()
+
+
 @pytest.fixture
 def app(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     url = _database_url(backend, tmp_path, request)
     application = create_app(make_test_config(tmp_path, url))
+    application.test_client_class = RequestScopedClient
     # Hostile tests post junk on purpose: only the web tests' pages are read for codes.
     words = _watch_words(application) if request.node.nodeid.startswith("tests/web/") else []
     from portal.models import db

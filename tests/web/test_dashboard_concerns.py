@@ -128,6 +128,7 @@ def test_start_an_incident_says_who_raised_each_concern(app: Flask, client: Flas
     colleague = factories.user("staff", org=school, display_name="Ngozi Ọkafọ́r")
     for raiser in (w["staff"], colleague):
         make_concern(school, raiser, [w["mia"]], submitted_at=REPORTED + dt.timedelta(hours=1))
+    db.session.commit()
 
     assert sign_in(client, w["dsl"]).status_code == 302
     html = client.get("/incidents/new").get_data(as_text=True)

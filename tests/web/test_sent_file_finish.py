@@ -77,6 +77,7 @@ def test_a_concern_raised_after_the_send_is_kept_and_the_dsl_told_to_pass_it_on(
     her file was sent, and lost it to "read-only" (R1: a concern is never refused or lost). It
     is kept, with its line in her chronology; the DSL reading it is told to pass it on."""
     staff = factories.user("staff", org=sent["school"])
+    db.session.commit()
     sign_in(client, staff)
     typed = "Mia had a bruise on her arm today and said she is scared to go home."
     done = post_form(client, good_fields(child_ids=[str(sent["mia"].id)], what_happened=typed))

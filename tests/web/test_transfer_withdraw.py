@@ -54,6 +54,7 @@ def test_a_file_sent_to_the_wrong_school_is_withdrawn_then_sent_to_the_right_one
     wrong = _send(client, w, school=cedar)
     copy = db.session.scalar(select(TransferAttachment))
     assert copy is not None
+    copy_id = copy.id
     stored = Path(app.extensions["attachments"].path(copy.store_name))
     assert stored.exists()
 
@@ -132,7 +133,7 @@ def test_a_file_sent_to_the_wrong_school_is_withdrawn_then_sent_to_the_right_one
     for word in ("Amira", "Okonkwo", "pushed", "statement.pdf", "mistake"):
         assert word not in said
     assert "accept the file" not in _text(other.get("/dashboard"))
-    assert other.get(f"/transfers/files/{copy.id}").status_code == 404
+    assert other.get(f"/transfers/files/{copy_id}").status_code == 404
     tried = other.post(f"/transfers/{wrong.id}/accept", data={
         "csrf_token": csrf_from(theirs), "match": "new"}, follow_redirects=True)
     assert "has withdrawn it, so it can no longer be accepted" in _text(tried)
