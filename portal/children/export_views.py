@@ -33,6 +33,7 @@ from ..models import Child, School, db
 from ..refusal import Refused
 from ..services import file_export as service
 from ..services import transfer
+from ..services.attachments import content_disposition
 from ..services.child_file import when_text
 from . import bp
 from .export_forms import (
@@ -44,7 +45,6 @@ from .export_forms import (
     WithdrawExportForm,
 )
 from .merge_views import merged_target
-from .views import _content_disposition
 
 R = TypeVar("R")
 
@@ -77,7 +77,7 @@ def _child_row(child_id: Any, get_or_404: Callable[[Any, Child, Any], R],
 
 def _download(data: bytes, mimetype: str, name: str) -> Response:
     response = Response(data, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", **_content_disposition(name))
+    response.headers.set("Content-Disposition", "attachment", **content_disposition(name))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import unicodedata
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     abort,
@@ -425,20 +423,6 @@ def too_large(error: RequestEntityTooLarge) -> Any:
     return _upload_page(incident, form, 413)
 
 
-def _content_disposition(name: str) -> dict[str, str]:
-    """As `flask.send_file` does: an ASCII name, and the UTF-8 one when they differ."""
-    try:
-        name.encode("ascii")
-    except UnicodeEncodeError:
-        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        simple = " ".join(simple.split())  # the spaces left where other scripts' letters were
-        stem, dot, extension = simple.rpartition(".")
-        if not (stem if dot else simple).strip(" ._-"):  # nothing Latin but the extension
-            simple = f"file.{extension}" if dot else "file"
-        return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='')}"}
-    return {"filename": name}
-
-
 @bp.get("/attachments/<uuid:attachment_id>")
 @require(lambda user: user is not None)
 def download_attachment(attachment_id: Any) -> Response:
@@ -461,7 +445,7 @@ def download_attachment(attachment_id: Any) -> Response:
                         direct_passthrough=True)
     response.content_length = attachment.size
     response.headers.set("Content-Disposition", "attachment",
-                         **_content_disposition(attachment_service.download_name(attachment)))
+                         **attachment_service.content_disposition(attachment_service.download_name(attachment)))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

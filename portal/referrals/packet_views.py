@@ -31,13 +31,12 @@ from ..access import (
     require,
 )
 from ..attachments import AttachmentStore
-from ..children.views import _content_disposition
 from ..drafts import keeps_drafts
 from ..flashes import NAME, flash_naming
 from ..models import ReferralAttachment, User, db
 from ..services import referrals as referral_service
 from ..services import roll
-from ..services.attachments import download_name
+from ..services.attachments import content_disposition, download_name
 from ..services.handover import tel_href
 from ..services.packet import incident_children
 from . import bp
@@ -210,7 +209,7 @@ def referral_file(referral_id: Any, file_id: Any) -> Response:
                         direct_passthrough=True)
     response.content_length = copy.size
     response.headers.set("Content-Disposition", "attachment",
-                         **_content_disposition(download_name(copy)))
+                         **content_disposition(download_name(copy)))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

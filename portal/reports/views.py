@@ -19,6 +19,7 @@ from .. import access, audit, clock
 from ..models import LocalAuthority, School, db, utcnow
 from ..services import report_figures as rf
 from ..services import reports as svc
+from ..services.attachments import clean_filename, content_disposition
 from ..services.report_charts import bar_chart
 from . import authority_bp, bp
 
@@ -40,10 +41,16 @@ def _period() -> tuple[rf.Period, list[rf.Period]]:
 
 
 def _csv(rows: list[list[str]], name: str) -> Response:
+    """`rows` as a CSV file called `name` (with what and when it is: a DSL's downloads folder
+    holds many "report-2026.csv"), which a spreadsheet opens with every accent and script
+    intact: UTF-8 with a byte-order mark, without which Excel reads it as Windows-1252 ("Zoë"
+    became "ZoÃ«", a walk)."""
     out = io.StringIO()
+    out.write("\ufeff")
     csv.writer(out, lineterminator="\r\n").writerows(rows)
     response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers.set("Content-Disposition", "attachment",
+                         **content_disposition(clean_filename(f"{name}.csv")))
     return response
 
 
@@ -107,7 +114,7 @@ def school_print() -> str:
 def school_csv() -> Response:
     school, period, report = _school_export("report_csv")
     rows = rf.csv_rows(report, [f"Report for {school.name}", period.label, _SUPPRESSED])
-    return _csv(rows, f"report-{period.key}.csv")
+    return _csv(rows, f"{school.name} report, {period.name}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,22 +157,23 @@ def authority_report() -> str:
 
 
 def _authority_export(kind: str) -> tuple[School | None, rf.Period, rf.Report,
-                                          list[rf.SchoolLine], str]:
+                                          list[rf.SchoolLine], str, str]:
     """The authority's report for the schools and period asked for, its export (`kind`)
-    audited: the school chosen (None: all), the period, the report, its lines by school and
-    its title."""
+    audited: the school chosen (None: all), the period, the report, its lines by school, its
+    title and whose it is in a file's name (the authority, and the school chosen)."""
     authority, schools, school = _authority()
     period, _ = _period()
     report, lines = _authority_report(authority, schools, school, period)
     _audit_export(authority.id, kind, period)
     title = f"{authority.name}: " + (school.name if school else "the schools that referred")
-    return school, period, report, lines, title
+    return school, period, report, lines, title, authority.name + (
+        f", {school.name}" if school else "")
 
 
 @authority_bp.get("/authority/reports/print")
 @access.require(access.can_work_referrals)
 def authority_print() -> str:
-    school, period, report, lines, title = _authority_export("report_print")
+    school, period, report, lines, title, _ = _authority_export("report_print")
     args = {"period": period.key, **({"school": str(school.id)} if school else {})}
     return render_template("reports/print.html", **_context(
         report, suppressing=True, title=title, period=period,
@@ -177,7 +185,7 @@ def authority_print() -> str:
 @authority_bp.get("/authority/reports/report.csv")
 @access.require(access.can_work_referrals)
 def authority_csv() -> Response:
-    school, period, report, lines, title = _authority_export("report_csv")
+    school, period, report, lines, title, whose = _authority_export("report_csv")
     rows = rf.csv_rows(report, [title, period.label, _SUPPRESSED],
                        lines if school is None else [])
-    return _csv(rows, f"authority-report-{period.key}.csv")
+    return _csv(rows, f"{whose} report, {period.name}")

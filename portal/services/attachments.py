@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, Select, bindparam, select
 
@@ -48,6 +49,20 @@ def clean_filename(name: str | None) -> str:
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
     return base[:MAX_NAME] or "file"
+
+
+def content_disposition(name: str) -> dict[str, str]:
+    """As `flask.send_file` does: an ASCII name, and the UTF-8 one when they differ."""
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        simple = " ".join(simple.split())  # the spaces left where other scripts' letters were
+        stem, dot, extension = simple.rpartition(".")
+        if not (stem if dot else simple).strip(" ._-"):  # nothing Latin but the extension
+            simple = f"file.{extension}" if dot else "file"
+        return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='')}"}
+    return {"filename": name}
 
 
 def download_name(attachment: Attachment | ReferralAttachment) -> str:

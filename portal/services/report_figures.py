@@ -129,9 +129,14 @@ def next_month(month: Month) -> Month:
 @dataclass(frozen=True, slots=True)
 class Period:
     key: str  # "2026" (the school year starting September 2026) or "2026-autumn"
-    label: str
+    name: str  # "School year 2026 to 2027", "Autumn term 2026"
     start: dt.date
     end: dt.date  # inclusive
+
+    @property
+    def label(self) -> str:
+        """Its name and its days: "Autumn term 2026 (1 September 2026 to 31 December 2026)"."""
+        return f"{self.name} ({day_words(self.start)} to {day_words(self.end)})"
 
     def months(self) -> list[Month]:
         """(year, month) of every month in the period, in order."""
@@ -160,13 +165,12 @@ def period_for(key: str) -> Period | None:
     if not 2000 <= first <= 2100:
         return None
     if match.group(2) is None:
-        start, end = dt.date(first, 9, 1), dt.date(first + 1, 8, 31)
-        days = f"{day_words(start)} to {day_words(end)}"
-        return Period(key, f"School year {first} to {first + 1} ({days})", start, end)
+        return Period(key, f"School year {first} to {first + 1}", dt.date(first, 9, 1),
+                      dt.date(first + 1, 8, 31))
     name, label, m1, m2 = next(t for t in TERMS if t[0] == match.group(2))
     year = first if name == "autumn" else first + 1
     start, end = dt.date(year, m1, 1), _month_end(year, m2)
-    return Period(key, f"{label} {year} ({day_words(start)} to {day_words(end)})", start, end)
+    return Period(key, f"{label} {year}", start, end)
 
 
 def periods_offered(today: dt.date, years: int = 3) -> list[Period]:

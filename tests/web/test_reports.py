@@ -226,7 +226,13 @@ def test_printable_copy_and_csv_suppress_small_numbers_and_name_nobody(
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     assert response.headers["Cache-Control"] == "no-store"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    # A spreadsheet reads it as UTF-8 (a byte-order mark: Excel showed "Zoë" as "ZoÃ«"
+    # without it) and the downloads folder says whose report it is and for when.
+    assert response.get_data().startswith("\ufeff".encode())
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="Oakfield Academy report, Autumn term 2026.csv"')
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
+    assert rows[0] == ["Report for Oakfield Academy"]
     values = {(r[0], r[1], r[2]): r[3] for r in rows if len(r) == 4}
     assert values[("In this period", "Concerns raised", "Number")] == "8"
     assert values[("Incidents by type", "Bullying", "Number")] == "fewer than 5"
@@ -253,6 +259,8 @@ def test_the_authoritys_view_suppresses_and_neutralises_formulas(
     for name in NAMES:
         assert name not in html
     response = client.get("/authority/reports/report.csv?period=2026-autumn")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="Derbyshire County Council report, Autumn term 2026.csv"')
     body = response.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(body)))
     by_school = [r for r in rows if r and r[0] == "By school"]
