@@ -115,6 +115,8 @@ def destroy(child_id: Any) -> Any:
     plan = retention.plan(child)
     return render_template("retention/destroy.html", page_title="Destroy a file", child=child,
                            due=due, form=form, blockers=blockers, label=label_for_dsl(child),
+                           still_open=retention.open_incidents(db.session, child)
+                           if blockers else [],
                            lines=retention.destroy_sentences(plan.counts),
                            record_type=rules.RECORD_TYPES[due.schedule.record_type]), status
 

@@ -207,6 +207,17 @@ def schedule_of(child: Child, today: dt.date) -> DueFile | None:
 # What stops a file being destroyed
 
 
+def open_incidents(session: Session | Any, child: Child) -> list[Incident]:
+    """The incidents about the child still open, oldest first: one stops their file being
+    destroyed, and the page saying so links to each."""
+    return list(session.scalars(
+        select(Incident).where(
+            Incident.id.in_(select(IncidentChild.incident_id)
+                            .where(IncidentChild.child_id == child.id)),
+            Incident.state == "open")
+        .order_by(Incident.opened_at)))
+
+
 def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
     """Every reason, in plain words, that the child's file cannot be destroyed now (empty: it
     can). The one place for these checks: a transfer in progress is added here too."""
@@ -218,9 +229,7 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
         Referral.incident_id.in_(incidents), ~_settled())) or 0
     if open_referrals:
         reasons.append("A referral about this child is still open with the local authority")
-    open_incidents = session.scalar(select(func.count()).select_from(Incident).where(
-        Incident.id.in_(incidents), Incident.state == "open")) or 0
-    if open_incidents:
+    if open_incidents(session, child):
         reasons.append("An incident about this child is still open")
     waiting = session.scalar(select(func.count()).select_from(ConcernChild)
                              .join(Concern, Concern.id == ConcernChild.concern_id)

@@ -361,6 +361,30 @@ def test_destroy_refused_while_a_referral_is_open(client: FlaskClient, w) -> Non
     assert db.session.scalar(select(RetentionTombstone)) is None
 
 
+def test_destroy_refused_while_an_incident_is_open_links_to_it(
+        client: FlaskClient, w) -> None:
+    """A walk: "An incident about this child is still open", with no way to it. The page
+    links each open incident, and still offers to keep the file."""
+    ben, shared = w["ben"], w["shared"]
+    sign_in(client, w["dsl"])
+    # Where it can be destroyed, the warning is in a DSL's words ("the deployment's master
+    # key", a walk).
+    warning = _text(client.get(f"/retention/{ben.id}/destroy"))
+    assert ("Backups made before today still hold it, in a form only the portal's own keys "
+            "can read, until they expire.") in warning
+    assert "master key" not in warning
+    shared.state = "open"
+    db.session.commit()
+    assert retention.destroy_blockers(db.session, ben) == [
+        "An incident about this child is still open"]
+    page = client.get(f"/retention/{ben.id}/destroy").get_data(as_text=True)
+    still_open = page[page.index('data-testid="still-open"'):]
+    still_open = still_open[:still_open.index("</ul>")]
+    assert f'href="/incidents/{shared.id}"' in still_open
+    assert f"Incident {shared.reference}</a>, opened " in still_open
+    assert f'/retention/{ben.id}/keep"' in page
+
+
 def test_monthly_email_counts_files_and_names_no_child(app: Flask, w) -> None:
     from portal import notify
 
