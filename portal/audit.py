@@ -127,6 +127,9 @@ ACCOUNT_APPROVED: Final = "account.approved"
 ACCOUNT_DECLINED: Final = "account.declined"
 ACCOUNT_PEERS_TOLD: Final = "account.peers_told"
 ACCOUNT_PEERS_TELL_FAILED: Final = "account.peers_tell_failed"
+# The other administrators, told an account waits for a second one to confirm it.
+ACCOUNT_ADMINS_TOLD: Final = "account.admins_told"
+ACCOUNT_ADMINS_TELL_FAILED: Final = "account.admins_tell_failed"
 # The person whose account (or change of role) was approved, told by email.
 ACCOUNT_HOLDER_TOLD: Final = "account.holder_told"
 ACCOUNT_HOLDER_TELL_FAILED: Final = "account.holder_tell_failed"

@@ -366,6 +366,35 @@ def _queue_peer_notice(user_id: uuid.UUID, kind: str) -> uuid.UUID | None:
                              object_type="user", object_id=user.id, detail={"kind": kind})
 
 
+def _queue_second_admin_notice(user_id: uuid.UUID) -> uuid.UUID | None:
+    """Every other administrator, told that an account (a school's first DSL, an authority's
+    first adviser, or a role change to one) waits for a second administrator to confirm it: the
+    administration's page said so, and nobody went there (a walk: the first DSL waited with
+    no one told). Adults' names and the role only."""
+    from .models import ROLE_LABELS
+    from .services.onboarding import second_admins_for
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise LookupError("no such user")
+    org = user.school or user.local_authority
+    recipients = second_admins_for(user)
+    if org is None or user.approval != "awaiting_admin" or not recipients:
+        return None
+    proposer = db.session.get(User, user.proposed_by_id) if user.proposed_by_id else None
+    body = _render("email/account_second_admin.txt", {
+        "org_name": org.name, "name": user.display_name,
+        "role": ROLE_LABELS.get(user.role, user.role),
+        "proposer": proposer.display_name if proposer else "Another administrator",
+        "link": _link("admin.user_detail", user_id=user.id)})
+    messages = [_plain_message(a.email, "An account needs a second administrator", body)
+                for a in recipients]
+    return mail_outbox.queue(messages, org_id=user.org_id, kind="account_second_admin",
+                             audit_ok=audit.ACCOUNT_ADMINS_TOLD,
+                             audit_failed=audit.ACCOUNT_ADMINS_TELL_FAILED,
+                             object_type="user", object_id=user.id)
+
+
 def _queue_approved_notice(user_id: uuid.UUID) -> uuid.UUID | None:
     """The person whose account (or change of role) is now approved: told they can sign in and
     use it (the waiting page said "once you have been told", and nobody told them, a walk).
@@ -395,6 +424,10 @@ def queue_account_mail(out: Any) -> list[uuid.UUID]:
         batch = _queue_peer_notice(user_id, kind)
         if batch is not None:
             batches.append(batch)
+        if kind in ("new_account", "role_change"):
+            batch = _queue_second_admin_notice(user_id)
+            if batch is not None:
+                batches.append(batch)
         if kind in ("approved", "confirmed"):
             batch = _queue_approved_notice(user_id)
             if batch is not None:

@@ -77,10 +77,7 @@ def overview() -> str:
     # A school's first DSL (an authority's first adviser) waits for a second administrator:
     # said here, to every administrator but the one who proposed it (a walk: the second only
     # saw "Accounts (12)", so the new DSL waited with no link).
-    waiting = list(db.session.scalars(
-        select(User).where(User.approval == "awaiting_admin",
-                           User.proposed_by_id != current_user.id)
-        .order_by(User.display_name)))
+    waiting = onboarding.awaiting_second_admin(current_user)
     return render_template("admin/overview.html", page_title="Administration", counts=counts,
                            waiting=waiting, nav_items=_nav("admin.overview"))
 

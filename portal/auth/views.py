@@ -295,8 +295,12 @@ def home() -> str:
     user = current_user
     org = user.school or user.local_authority
     links: list[dict[str, str]] = []
+    to_confirm: list[Any] = []
     if user.role == "admin":
         links.append({"text": "Administration", "href": url_for("admin.overview")})
+        # Where a second administrator finds what waits for them (a walk: only the
+        # administration's page said so, and nothing led there).
+        to_confirm = onboarding.awaiting_second_admin(user)
     links.append({"text": "Change your password", "href": url_for("auth.change_password")})
     # Pages that other parts of the portal add: shown once their endpoint exists.
     future = {
@@ -313,5 +317,5 @@ def home() -> str:
     return render_template(
         "auth/home.html", page_title="Home", role_label=ROLE_LABELS.get(user.role, user.role),
         org_name=org.name if org else "Whole portal", links=links, waiting=waiting,
-        still_staff=bool(waiting) and acting == "staff",
+        still_staff=bool(waiting) and acting == "staff", to_confirm=to_confirm,
     )

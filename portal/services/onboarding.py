@@ -345,6 +345,23 @@ def use_text(user: User) -> str:
     return "Active"
 
 
+def awaiting_second_admin(admin: User) -> list[User]:
+    """The accounts waiting for a second administrator that `admin` may confirm (any but those
+    they proposed), by name: said on their home page and the administration's first page."""
+    return list(db.session.scalars(
+        select(User).where(User.approval == "awaiting_admin", User.proposed_by_id != admin.id)
+        .order_by(User.display_name)))
+
+
+def second_admins_for(user: User) -> list[User]:
+    """The administrators who may confirm `user`, waiting for a second one: every active
+    administrator but the one who proposed it."""
+    return list(db.session.scalars(
+        select(User).where(User.role == "admin", User.active.is_(True),
+                           User.id != user.proposed_by_id)
+        .order_by(User.display_name)))
+
+
 def status_text(user: User) -> str:
     """How an administrator sees the account's state (never the link)."""
     if user.approval == "awaiting_admin":

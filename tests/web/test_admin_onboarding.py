@@ -278,12 +278,21 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     admin_client.post(f"/admin/users/{first.id}/send-setup-link",
                       data={"csrf_token": csrf_from(page)})
     assert not _mail_to("only.dsl@example.test")
-    # The administration page tells every other administrator, by name, not the proposer.
-    assert 'data-testid="waiting-for-you"' not in admin_client.get("/admin/").get_data(
-        as_text=True)
-    told = second_admin.get("/admin/").get_data(as_text=True)
-    assert "1 account needs a second administrator to confirm it" in told
-    assert f'href="/admin/users/{first.id}">Ola Only</a>' in told
+    # The administration page tells every other administrator, by name, not the proposer;
+    # so does their home page, where signing in lands them, and an email (a walk: the second
+    # administrator was told nothing and the new DSL waited).
+    for page_url in ("/admin/", "/home"):
+        assert 'data-testid="waiting-for-you"' not in admin_client.get(page_url).get_data(
+            as_text=True)
+        told = second_admin.get(page_url).get_data(as_text=True)
+        assert "1 account needs a second administrator to confirm it" in told
+        assert f'href="/admin/users/{first.id}">Ola Only</a>' in told
+    [emailed] = _mail_to(second_admin.admin.email)
+    assert emailed["Subject"] == "An account needs a second administrator"
+    body = emailed.get_content()
+    assert "Account: Ola Only, Designated safeguarding lead at" in body
+    assert f"/admin/users/{first.id}" in body
+    assert not _mail_to(admin_client.admin.email)  # not the administrator who proposed it
     # A different admin confirms: the link is sent, the account is approved.
     page = second_admin.get(f"/admin/users/{first.id}")
     assert second_admin.post(f"/admin/users/{first.id}/confirm",
