@@ -162,11 +162,13 @@ def print_file(child_id: Any) -> Any:
     child = _file_child(user, child_id)
     newest_first = request.args.get("order", "oldest") != "oldest"
     record = child_file.build_child_file(user, child, newest_first=newest_first)
+    received = transfer_service.received_packets(user, child)
     child_file.record_print(user, child)
     db.session.commit()
     return render_template(
         "children/print.html", page_title=f"Child {child.reference}", file=record,
         printed_by=user.display_name, printed_at=child_file.when_text(utcnow()),
+        received=received, at_school=transfer_service.at_school,
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -403,15 +404,21 @@ def _child_details(child: Child) -> dict[str, Any]:
     return details
 
 
+def _received_into(user: User, child: Child) -> list[FileTransfer]:
+    """The files that came to this school with the child from earlier schools (accepted
+    transfers), in the order they came."""
+    return list(db.session.scalars(
+        transfers_visible_to(user).where(FileTransfer.received_child_id == child.id,
+                                         FileTransfer.to_school_id == child.school_id)
+        .order_by(FileTransfer.accepted_at)))
+
+
 def _earlier_lines(user: User, child: Child) -> tuple[list[dict[str, Any]], list[uuid.UUID]]:
     """The lines and files of the files that came to this school with the child from earlier
     schools (accepted transfers): they go on with the rest, marked with where they came from."""
     lines: list[dict[str, Any]] = []
     copies: list[uuid.UUID] = []
-    for transfer in db.session.scalars(
-            transfers_visible_to(user).where(FileTransfer.received_child_id == child.id,
-                                             FileTransfer.to_school_id == child.school_id)
-            .order_by(FileTransfer.accepted_at)):
+    for transfer in _received_into(user, child):
         packet = read_packet(transfer)
         for line in packet.get("lines", []):
             line.setdefault("from_school", packet.get("from_school", ""))
@@ -635,6 +642,34 @@ def files_of(transfer: FileTransfer) -> dict[str, FileCopy]:
     return {str(r.id): FileCopy(r.id, clean_filename(r.filename),
                                 ALLOWED_TYPES.get(r.content_type, "File"), size_text(r.size),
                                 r.description or "") for r in rows}
+
+
+_REFERENCE = re.compile(r"\(([A-Z]\d{4,})\)")
+
+
+def at_school(text: str, school: str) -> str:
+    """Another child as a received file names them, "BL (C0002): Harmer", with whose reference
+    it is: "BL (C0002 at Oakfield Academy): Harmer" (never mistaken for this school's)."""
+    return _REFERENCE.sub(lambda m: f"({m.group(1)} at {school})", text, count=1)
+
+
+@dataclass(frozen=True)
+class ReceivedPacket:
+    """A file that came with the child from an earlier school, as the receiving school reads
+    it: its transfer, the sending school's name, its packet and its files' copies."""
+
+    transfer: FileTransfer
+    from_school: str
+    packet: dict[str, Any]
+    files: dict[str, FileCopy]
+
+
+def received_packets(user: User, child: Child) -> list[ReceivedPacket]:
+    """Every file that came to this school with the child, to print with their file (a walk:
+    the printout held only "File received", and a DSL took it to a strategy meeting without
+    the child's history)."""
+    return [ReceivedPacket(t, school_name(t.from_school_id), read_packet(t), files_of(t))
+            for t in _received_into(user, child)]
 
 
 def matches(transfer: FileTransfer) -> list[Child]:

@@ -234,15 +234,6 @@ def send(child_id: Any) -> Any:
 # A transfer's page, accepting it, its files
 
 
-_REFERENCE = re.compile(r"\(([A-Z]\d{4,})\)")
-
-
-def at_school(text: str, school: str) -> str:
-    """Another child as a received file names them, "BL (C0002): Harmer", with whose reference
-    it is: "BL (C0002 at Oakfield Academy): Harmer" (never mistaken for this school's)."""
-    return _REFERENCE.sub(lambda m: f"({m.group(1)} at {school})", text, count=1)
-
-
 def _accept_form(transfer: Any, matches: list[Child]) -> AcceptForm:
     form = AcceptForm()
     form.match.choices = [(str(c.id), label_for_dsl(c)) for c in matches] + [
@@ -281,7 +272,7 @@ def _show(transfer_id: Any, form: AcceptForm | None, page_errors: list[str],
         files=files, form=form, page_errors=page_errors, sending_child=child,
         clock=svc.clock_for(transfer, svc.today_for(now)),
         from_school=svc.school_name(transfer.from_school_id),
-        to_school=svc.school_name(transfer.to_school_id), at_school=at_school,
+        to_school=svc.school_name(transfer.to_school_id), at_school=svc.at_school,
         page_title="Child protection file"), status
 
 

@@ -251,6 +251,17 @@ def test_transfer_between_two_schools(app: Flask, client: FlaskClient, world: di
     assert line is not None and "received from Oakfield Academy" in (line.body or "")
     child_page = other.get(f"/children/{received.id}").get_data(as_text=True)
     assert "Child protection file from Oakfield Academy" in child_page
+    # Her printed file holds what came, whole (a walk: it held only "File received", and a DSL
+    # took it to a strategy meeting without her history), its references said to be the
+    # sending school's.
+    printed = html_lib.unescape(other.get(f"/children/{received.id}/print").get_data(
+        as_text=True))
+    came = printed[printed.index("File from Oakfield Academy, received 15 May 2026"):]
+    assert "pushed Amira at lunch" in came and "Early help" in came
+    assert "Amira said BL (C0002) took her lunch money too." in came
+    assert "(Oakfield Academy unless the line says otherwise), not your school's" in came
+    assert "statement.pdf" in came
+    assert "Benedikt" not in printed and "Larkspur" not in printed
     receipt = "Accepted by Rhys Penhallow on 15 May 2026 at 10:00am"
     assert receipt in other.get(f"/transfers/{transfer.id}").get_data(as_text=True)
     # ...and the sending school sees the same receipt.
