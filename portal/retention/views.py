@@ -61,15 +61,23 @@ def index() -> Any:
     user = _user()
     school = db.session.get(School, user.school_id)
     assert school is not None  # can_record_incident: an active school's DSL
-    due = retention.files_due(school, _today())
+    today = _today()
+    # Due now, and coming up within the year, so a DSL can plan (a walk: only those due today
+    # were listed, and nothing said when the next would come).
+    # Those coming up by reference only, as the kept and destroyed ones: nothing is decided
+    # about them yet, and the page is not their file.
+    scheduled = retention.files_scheduled(
+        school, today + dt.timedelta(days=retention.COMING_UP_DAYS))
     rows = [(d, label_for_dsl(d.child), rules.RECORD_TYPES[d.schedule.record_type])
-            for d in due]
+            for d in scheduled if d.schedule.review_on <= today]
+    coming = [(d, rules.RECORD_TYPES[d.schedule.record_type])
+              for d in scheduled if d.schedule.review_on > today]
     gone = [(t, retention.count_lines(t.counts)) for t in retention.tombstones(school.id)]
     # Kept files by reference only (as the destroyed ones): the page is not the child's file.
     kept = [(r, f"File {kid.reference}") for r in retention.kept_files(school.id)
             if (kid := db.session.get(Child, r.child_id)) is not None]
     return render_template("retention/index.html", page_title="Files due for review",
-                           rows=rows, tombstones=gone, school=school, kept=kept,
+                           rows=rows, coming=coming, tombstones=gone, school=school, kept=kept,
                            nfa_period=rules.months_words(school.nfa_retention_months))
 
 

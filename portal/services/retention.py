@@ -157,6 +157,16 @@ def kept_files(school_id: uuid.UUID) -> list[RetentionReview]:
 def files_due(school: School, today: dt.date) -> list[DueFile]:
     """The school's children's files whose review date has come, oldest date first. Children
     already destroyed or merged into another record are not listed."""
+    return files_scheduled(school, today)
+
+
+# How far ahead the retention page lists the files coming up for review.
+COMING_UP_DAYS: Final = 365
+
+
+def files_scheduled(school: School, until: dt.date) -> list[DueFile]:
+    """The school's children's files whose review date is `until` or sooner (`files_due`; the
+    retention page also lists those coming up), soonest first."""
     with_incident = set(db.session.scalars(
         select(IncidentChild.child_id).where(IncidentChild.school_id == school.id)))
     with_concern = set(db.session.scalars(
@@ -189,7 +199,7 @@ def files_due(school: School, today: dt.date) -> list[DueFile]:
             kept_until=review.next_review_on if review else None,
             handed_on=child.id in handed_on)
         found = rules.schedule(facts, school.nfa_retention_months)
-        if found is not None and found.review_on <= today:
+        if found is not None and found.review_on <= until:
             due.append(DueFile(child, found, review))
     due.sort(key=lambda d: (d.schedule.review_on, d.child.reference))
     return due

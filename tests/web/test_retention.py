@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from portal import keyops
+from portal import keyops, wording
 from portal.crypto import FieldContext, KeyShredded
 from portal.models import (
     Attachment,
@@ -154,6 +154,29 @@ def test_files_due_for_review_are_listed_from_the_dashboard(client: FlaskClient,
     assert "Cara" not in body  # born 2014: not due for many years
     assert "Review due 1 March 2025: 25 years after the child's date of birth" in body
     assert 'data-testid="count-due">3<' in body
+
+
+def test_files_coming_up_within_the_year_are_listed_to_plan(client: FlaskClient, w) -> None:
+    """A walk: only files due today were listed; a DSL could not plan for the next. Those
+    coming up within 12 months are listed with their date, not offered to destroy yet."""
+    from portal import clock
+
+    today = clock.today()
+    soon = factories.child(w["school"], "Eilidh", "MacAoidh",
+                           dob=today.replace(year=today.year - 25) + dt.timedelta(days=100))
+    make_incident(w["school"], w["dsl"], [(soon, "harmed")], summary="Eilidh's incident")
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    body = _text(client.get("/retention"))
+    coming = body[body.index('data-testid="coming-list"'):]
+    coming = coming[:coming.index("</ul>")]
+    # By reference, linked to the file, as the kept files: the page is not their file.
+    assert f'/children/{soon.id}"><strong>File {soon.reference}</strong></a>' in coming
+    assert "Eilidh" not in body
+    assert (f"Review due {wording.day(soon.dob.replace(year=soon.dob.year + 25))}: 25 years "
+            "after the child's date of birth") in coming
+    assert f"/retention/{soon.id}/destroy" not in body
+    assert "Cara" not in body  # born 2014: not for many years
 
 
 def test_keep_requires_reasons_and_a_next_review(client: FlaskClient, w) -> None:
