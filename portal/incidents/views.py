@@ -457,7 +457,13 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     back_to_incident, back = _child_form_back(incident)
     if child is not None:  # at the words box the heading is above a phone's screen (a walk)
         form.child_words.label.text = f"What {child.full_name} said, in their own words"
-    if form.validate_on_submit():
+    carried = triage_svc.carried_words(incident, child) if child is not None else None
+    if request.method == "POST" and "use_concern_words" in request.form \
+            and carried is not None and carried.words:
+        # "Use these words": the page again as typed, the concern's words in the box, nothing
+        # saved (a walk: copying them meant selecting and pasting by hand on a phone).
+        form.child_words.data = carried.words
+    elif form.validate_on_submit():
         target = back[0]
         chosen = child
         if child is None and request.form.get("use_child"):
@@ -492,7 +498,6 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
             flash_naming(saved_child[0], f"{NAME}'s part in this incident is saved"
                          if child is not None else f"{NAME} is added to this incident")
             return redirect(target)
-    carried = triage_svc.carried_words(incident, child) if child is not None else None
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors, carried=carried,
         duplicates=duplicates, attends_fact=bool(attends), back_to_incident=back_to_incident,

@@ -13,6 +13,7 @@ Invented names only.
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import re
 import uuid
 from typing import Any
@@ -28,6 +29,7 @@ from portal.models import (
     Concern,
     ConcernChild,
     ConcernOutcome,
+    IncidentChild,
     db,
 )
 from portal.services import referrals
@@ -451,7 +453,42 @@ def test_why_no_words_were_recorded_is_never_offered_as_a_childs_words(
     page = plain(client.get(f"/incidents/{iid}/children/{second.id}"))
     assert "recorded no words from them. Why, as the concern says: She did not want to say more" \
         in page
-    assert "copy them in" not in page
+    assert "use them:" not in page and "Use these words" not in page
+
+
+def test_words_of_a_concern_naming_several_children_are_used_with_one_button(
+        app: Flask, client: FlaskClient, monkeypatch: Any) -> None:
+    """A walk: "If they are this child's, copy them in", with no way to but selecting and
+    pasting by hand on a phone. A button puts them in the box, keeps what was typed, and saves
+    nothing until the DSL presses "Save child"."""
+    w = world(app, monkeypatch)
+    second = factories.child(w["school"], "Анастасія", "Шевченко", dob=dt.date(2013, 5, 6))
+    typed_words = "Він сказав, що покаже всім. He said he'd show everyone."
+    concern = make_concern(w["school"], w["staff"], [w["wren"], second], words=typed_words,
+                           submitted_at=NOW - dt.timedelta(hours=1))
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    iid = _started(client, concern)
+    url = f"/incidents/{iid}/children/{second.id}"
+    page = client.get(url)
+    shown = text_of(page)
+    assert "Use these words for Анастасія" in shown
+    assert 'name="use_concern_words"' in shown and f'formaction="{url}?#child_words"' in shown
+    version = re.search(r'name="version"[^>]*value="(\d+)"', shown).group(1)
+    used = client.post(url, data={
+        "csrf_token": csrf_from(page), "version": version, "role": "witness",
+        "dob": ["6", "5", "2013"], "local_authority": "derbyshire", "same_school": "y",
+        "household": "H2", "child_words": "", "use_concern_words": "1"})
+    assert used.status_code == 200
+    again = html_lib.unescape(text_of(used))
+    box = again[again.index('id="child_words"'):]
+    assert box[box.index(">") + 1:].startswith(typed_words)
+    assert re.search(r'value="witness"[^>]*checked', again)  # what was typed is kept
+    assert 'value="H2"' in again
+    assert "There is a problem" not in again
+    db.session.expire_all()
+    assert db.session.scalar(select(IncidentChild).where(
+        IncidentChild.child_id == second.id)) is None  # nothing saved
 
 
 def test_a_child_named_alone_in_two_concerns_is_saved_with_the_words_shown(
