@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -82,3 +83,28 @@ def test_report_tables_scroll_in_their_own_region_and_charts_read_on_a_phone(
     page.goto("/reports/print")
     _columns_reachable(page, "region-timings")
     check_axe(page)
+
+
+def test_the_printed_report_never_ends_a_sheet_with_a_heading(
+        seed: Seed, new_page: Callable[..., Page], sign_in: Callable[..., None]) -> None:
+    """A walk saved the printable report as a PDF: "How long it took" and its table's column
+    titles sat alone at the foot of a sheet, the rows on the next. Each table goes whole onto
+    the sheet its heading is on."""
+    from tests.pdftext import extract
+
+    school = seed.school(name=f"Hollinsclough School {random.randrange(10**6):06d}")
+    dsl = seed.user("dsl", school, display_name="Araminta Coldwell")
+    page = new_page()
+    sign_in(page, dsl.email, dsl.password, dsl.totp_secret)
+    page.goto("/reports/print")
+    headings = [h.strip() for h in page.locator("main h2").all_inner_texts()]
+    assert "How long it took" in headings
+    sheets = extract(page.pdf(format="A4")).split("\f")
+    assert len(sheets) > 2  # the report runs over sheets: where they break matters
+    for number, sheet in enumerate(sheets[:-1], start=1):
+        lines = [line.strip() for line in sheet.splitlines() if line.strip()]
+        # (the last lines of a sheet, above its marking and page number)
+        ending = [line for line in lines if line != "OFFICIAL-SENSITIVE"
+                  and not re.fullmatch(r"Page \d+ of \d+", line)][-2:]
+        for heading in headings:
+            assert heading not in ending, (number, ending)
