@@ -22,7 +22,7 @@ from ..access import can_manage_accounts
 from ..auth.forms import PlainForm
 from ..drafts import keeps_drafts
 from ..form_problems import save_or_show
-from ..models import ROLE_LABELS, LocalAuthority, School, User, db
+from ..models import ROLE_LABELS, ROLES, LocalAuthority, School, User, db
 from ..refusal import Refused
 from ..rules.directory import WEEKDAYS, load_directory_data
 from ..services import accounts, onboarding
@@ -171,8 +171,12 @@ def edit_authority(authority_id: uuid.UUID) -> Any:
 @admin_required
 def schools() -> str:
     rows = db.session.scalars(select(School).order_by(School.name)).all()
+    # A school with no safeguarding lead yet is offered its first, the next step once it is
+    # added (a walk: "added", and nothing said what to do next).
+    with_lead = set(db.session.scalars(select(User.school_id).where(
+        User.role == "dsl", User.active.is_(True), User.approval != "declined").distinct()))
     return render_template("admin/schools.html", page_title="Schools", schools=rows,
-                           nav_items=_nav("admin.schools"))
+                           with_lead=with_lead, nav_items=_nav("admin.schools"))
 
 
 def _authority_choices() -> list[SelectChoice]:
@@ -249,6 +253,11 @@ def new_user() -> Any:
         for s in db.session.scalars(select(School).order_by(School.name))
     ]
     form.authority.choices = _authority_choices()
+    if request.method == "GET":  # "Add its first safeguarding lead" (the schools' page)
+        if request.args.get("school") in {choice.value for choice in form.school.choices}:
+            form.school.data = request.args["school"]
+        if request.args.get("role") in ROLES:
+            form.role.data = request.args["role"]
     out = onboarding.Outgoing()
 
     def create() -> tuple[User, list[Any]]:

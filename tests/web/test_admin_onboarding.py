@@ -9,6 +9,7 @@ the school's DSLs are told of every new account and role change; all of it audit
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -492,3 +493,20 @@ def test_a_link_that_cannot_be_emailed_is_said_and_audited(app, admin_client):
     assert "The email could not be sent" in html
     u = _user("nomail@example.test")
     assert u.setup_pending and "account.setup_link_failed" in _actions(u.id)
+
+
+def test_a_school_without_a_safeguarding_lead_offers_its_first(app, admin_client):
+    """A walk: "St Zoë's C of E Primary School added", and nothing said what to do next. The
+    schools' page offers each school without a safeguarding lead its first, the account form
+    opening with the school and the role chosen."""
+    school = factories.school("St Zoë's C of E Primary School", urn="100077")
+    led = factories.school("Hawthorn Lea School", urn="100078")
+    factories.user("dsl", org=led)
+    db.session.commit()
+    page = admin_client.get("/admin/schools").get_data(as_text=True)
+    offer = f"/admin/users/new?school={school.id}&amp;role=dsl"
+    assert offer in page
+    assert f"/admin/users/new?school={led.id}" not in page
+    form = admin_client.get(html.unescape(offer)).get_data(as_text=True)
+    assert re.search(rf'<option[^>]*value="{school.id}"[^>]*selected', form)
+    assert re.search(r'name="role"[^>]*value="dsl"[^>]*checked', form)
