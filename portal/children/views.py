@@ -446,8 +446,9 @@ def download_attachment(attachment_id: Any) -> Response:
     response = Response(stream_with_context(body()), mimetype=attachment.content_type,
                         direct_passthrough=True)
     response.content_length = attachment.size
+    name = attachment_service.download_name(attachment)
     response.headers.set("Content-Disposition", "attachment",
-                         **attachment_service.content_disposition(attachment_service.download_name(attachment)))
+                         **attachment_service.content_disposition(name))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
