@@ -33,7 +33,7 @@ from ..services.attachments import MAX_DESCRIPTION
 # "any part of their name", and "owen" did not find Ellowen (walk 5).
 NAME_HINT = ("Type the start of any of their names: first, family, the name they go by or a "
              "name recorded before, for example Zoe or O Sull. Capitals and accents do not "
-             "matter")
+             "matter.")
 
 # Shown on every upload form before the file input (UKCIS, Sharing nudes and semi-nudes).
 NUDES_WARNING = (

@@ -96,7 +96,7 @@ def _submit(label: str, *classes: str) -> SubmitField:
 
 
 STAFF_SEARCH_HINT: Final = ("Type their first name and family name. Capitals and accents do not "
-                             "matter")
+                             "matter.")
 DSL_SEARCH_HINT: Final = NAME_HINT  # a DSL finds any child of the school
 
 

@@ -159,6 +159,22 @@ def test_find_a_child_says_who_is_on_the_incident_already(
             "involved") in found
 
 
+def test_every_search_hint_ends_as_a_sentence(app: Flask, client: FlaskClient) -> None:
+    """A walk: the children page's hint ended without its full stop, the incident's "Find a
+    child" with one: the hints carry their own, once."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    for url in ("/children", f"/incidents/{iid}/children", "/concerns/new"):
+        page = client.get(url).get_data(as_text=True)
+        assert re.search(r"Capitals and accents do not matter\.\s*</div>", page), url
+        assert "matter.." not in page
+    staff = app.test_client()
+    sign_in(staff, w["staff"])
+    assert re.search(r"Type their first name and family name\. Capitals and accents do not "
+                     r"matter\.\s*</div>", staff.get("/concerns/new").get_data(as_text=True))
+
+
 def test_facts_errors_are_gov_uk_messages(app: Flask, client: FlaskClient) -> None:
     w = world(app)
     sign_in(client, w["dsl"])
