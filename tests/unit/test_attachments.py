@@ -76,11 +76,11 @@ def test_uploads_are_kept_in_memory_not_spooled_to_disk() -> None:
 def test_a_downloads_plain_name_keeps_no_gaps_where_other_scripts_were() -> None:
     """The ASCII name beside the UTF-8 one (for older browsers) is the name's Latin letters,
     with no leading or doubled spaces where Chinese or Arabic letters were (walk 9)."""
-    from portal.children.views import _content_disposition
+    from portal.services.attachments import content_disposition
 
-    got = _content_disposition("老师的笔记 ملاحظات Zoë—notes (1).png")
+    got = content_disposition("老师的笔记 ملاحظات Zoë—notes (1).png")
     assert got["filename"] == "Zoenotes (1).png"
     assert got["filename*"].startswith("UTF-8''")
-    assert _content_disposition("王小明.pdf")["filename"] == "file.pdf"
-    assert _content_disposition("ملاحظات")["filename"] == "file"
-    assert _content_disposition("notes.pdf") == {"filename": "notes.pdf"}
+    assert content_disposition("王小明.pdf")["filename"] == "file.pdf"
+    assert content_disposition("ملاحظات")["filename"] == "file"
+    assert content_disposition("notes.pdf") == {"filename": "notes.pdf"}
