@@ -148,14 +148,15 @@ def _read_by(user: User, concern: Concern, state: str, what: str, now: dt.dateti
              action: str,
              detail: Callable[[], dict[str, str | int | bool | list[str] | None]]) -> None:
     """A concern read by `user`: a sent one moves to `state` (when, by whom), each named
-    child's chronology says "Read by <user> <what>." and the audit event `action` is recorded
-    with `detail()` (asked after the flush, so new rows have their ids)."""
+    child's chronology says "Read <what>." (its author is `user`, shown beside it; the name in
+    the words too was hidden as a child's where a pupil shares it, a walk) and the audit event
+    `action` is recorded with `detail()` (asked after the flush, so new rows have their ids)."""
     if concern.state == "submitted":
         concern.state = state
         concern.picked_up_at = now
         concern.picked_up_by_id = user.id
     db.session.flush()
-    _note(user, concern, f"Read by {user.display_name} {what}.", now)
+    _note(user, concern, f"Read {what}".rstrip() + ".", now)
     audit.record(action, org_id=str(concern.school_id), actor_id=user.id,
                  object_type="concern", object_id=concern.id, at=now, detail=detail())
 
@@ -229,8 +230,7 @@ def note_incident_started(user: User, concerns: Iterable[Concern], incident: Inc
                           now: dt.datetime) -> None:
     """Each named child's chronology says the concern became an incident."""
     for concern in concerns:
-        _note(user, concern, f"Read by {user.display_name}: incident {incident.reference} "
-              "started from it.", now)
+        _note(user, concern, f"Read: incident {incident.reference} started from it.", now)
 
 
 # ---------------------------------------------------------------------------------------------

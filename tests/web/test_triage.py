@@ -169,7 +169,9 @@ def test_no_further_action_with_reasons_joins_the_childs_chronology(
     assert "Concern raised" in file
     assert "Recorded without an incident" in file and "No further action" in file
     assert REASONS_NFA in file
-    assert "Read by Dana Lead and recorded without an incident" in file
+    # Who read it is the note's author, beside it; not in its words, where a pupil sharing the
+    # reader's name had it hidden as theirs (a walk: "Read by ZÓ (C0001)").
+    assert "Dana Lead: Read and recorded without an incident: No further action." in file
     # When it happened keeps its date beside the reporter's words (a walk found the date lost).
     when = w["concern"].occurred_on
     assert f"{when.day} {when:%B %Y}, Monday evening" in file
