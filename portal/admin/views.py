@@ -173,8 +173,7 @@ def schools() -> str:
     rows = db.session.scalars(select(School).order_by(School.name)).all()
     # A school with no safeguarding lead yet is offered its first, the next step once it is
     # added (a walk: "added", and nothing said what to do next).
-    with_lead = set(db.session.scalars(select(User.school_id).where(
-        User.role == "dsl", User.active.is_(True), User.approval != "declined").distinct()))
+    with_lead = onboarding.schools_with_a_lead()
     return render_template("admin/schools.html", page_title="Schools", schools=rows,
                            with_lead=with_lead, nav_items=_nav("admin.schools"))
 

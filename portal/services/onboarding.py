@@ -345,6 +345,15 @@ def use_text(user: User) -> str:
     return "Active"
 
 
+def schools_with_a_lead() -> set[uuid.UUID]:
+    """The schools with a safeguarding lead, in place or on the way (active, not declined:
+    approved, or waiting for a peer or a second administrator); the others are offered their
+    first on the administration's schools page."""
+    return set(db.session.scalars(select(User.school_id).where(
+        User.role == "dsl", User.active.is_(True), User.approval != "declined",
+        User.school_id.is_not(None)).distinct()))
+
+
 def awaiting_second_admin(admin: User) -> list[User]:
     """The accounts waiting for a second administrator that `admin` may confirm (any but those
     they proposed), by name: said on their home page and the administration's first page."""
