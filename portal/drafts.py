@@ -279,6 +279,7 @@ def _save(spec: DraftSpec, user: User, *, merge: bool) -> FormDraft | None:
     if spec.saver is not None:
         return spec.saver(user, request.form, now, merge)
     fields = service.clean(request.form)
+    fields.update(service.clean(request.environ.get(_SHOWN, {})))
     if merge:
         fields = {k: v for k, v in fields.items() if k not in spec.never_sets}
         if service.empty(list(fields.values())):
@@ -453,6 +454,14 @@ def restore(form: Any) -> bool:
 
 
 _RESTORED: Final = "portal.draft_restored"
+_SHOWN: Final = "portal.draft_shown"
+
+
+def shown_as(name: str, value: str) -> None:
+    """The form is shown again with field `name` set to `value` by the portal, not as posted (a
+    button that fills it in): its draft keeps `value`, as the page shows it (a walk: the words
+    a button put in were gone on coming back)."""
+    request.environ.setdefault(_SHOWN, {})[name] = value
 
 
 def discard_offered() -> str | None:

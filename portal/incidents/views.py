@@ -444,6 +444,21 @@ def _fill_child(form: ChildForm, data: svc.ChildInput) -> None:
     _set(form.child_words_missing_reason, data.child_words_missing_reason)
 
 
+def use_words(field: Any, words: str) -> str:
+    """Put a concern's `words` in the words box `field`, losing nothing typed there: into an
+    empty box; below what was typed, after a blank line (a walk pressed the button after typing
+    what the child had told them, and lost it); not again if already there. Which was done:
+    "filled", "added" or "there"."""
+    typed = (field.data or "").strip()
+    if not typed:
+        field.data = words
+        return "filled"
+    if words.strip() in typed:
+        return "there"
+    field.data = f"{typed}\n\n{words}"
+    return "added"
+
+
 def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     user = _user()
     form.local_authority.choices = [("", "Select a local authority"), *svc.authority_choices()]
@@ -458,11 +473,13 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     if child is not None:  # at the words box the heading is above a phone's screen (a walk)
         form.child_words.label.text = f"What {child.full_name} said, in their own words"
     carried = triage_svc.carried_words(incident, child) if child is not None else None
+    words_used = None
     if request.method == "POST" and "use_concern_words" in request.form \
             and carried is not None and carried.words:
         # "Use these words": the page again as typed, the concern's words in the box, nothing
         # saved (a walk: copying them meant selecting and pasting by hand on a phone).
-        form.child_words.data = carried.words
+        words_used = use_words(form.child_words, carried.words)
+        drafts.shown_as(form.child_words.name, form.child_words.data)
     elif form.validate_on_submit():
         target = back[0]
         chosen = child
@@ -500,6 +517,7 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
             return redirect(target)
     return render_template("incidents/child.html", **_ctx(
         incident, form=form, child=child, page_errors=page_errors, carried=carried,
+        words_used=words_used,
         duplicates=duplicates, attends_fact=bool(attends), back_to_incident=back_to_incident,
         back=back,
         roll_status=roll.describe_status(child) if child is not None else None,

@@ -488,9 +488,26 @@ def test_words_of_a_concern_naming_several_children_are_used_with_one_button(
     assert re.search(r'value="witness"[^>]*checked', again)  # what was typed is kept
     assert 'value="H2"' in again
     assert "There is a problem" not in again
+    assert "The concern's words are in the box below." in again
     db.session.expire_all()
     assert db.session.scalar(select(IncidentChild).where(
         IncidentChild.child_id == second.id)) is None  # nothing saved
+    # Left and opened again: the words the button put in are in its draft, with the rest (a
+    # walk found the box empty).
+    back = html_lib.unescape(client.get(url).get_data(as_text=True))
+    box = back[back.index('id="child_words"'):]
+    assert box[box.index(">") + 1:].startswith(typed_words)
+    assert 'value="H2"' in back
+    # Words typed first are kept, the concern's added below them (a walk lost what the child
+    # had told the DSL).
+    told = "Вона сказала мені, що це був жарт."
+    both = html_lib.unescape(text_of(client.post(url, data={
+        "csrf_token": csrf_from(page), "version": version, "role": "witness",
+        "dob": ["6", "5", "2013"], "local_authority": "derbyshire", "same_school": "y",
+        "child_words": told, "use_concern_words": "1"})))
+    box = both[both.index('id="child_words"'):]
+    assert box[box.index(">") + 1:].startswith(f"{told}\n\n{typed_words}")
+    assert "The concern's words are added below what you had typed" in both
 
 
 def test_a_child_named_alone_in_two_concerns_is_saved_with_the_words_shown(
