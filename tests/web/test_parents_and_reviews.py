@@ -283,6 +283,11 @@ def test_r10_review_falls_due_on_the_dashboard_and_goes_once_reviewed(
 
     board = text(client.get("/dashboard"))
     assert 'data-testid="count-reviews">0<' in board
+    # Said to be the decisions' reviews, not the files' retention (a walk read "Reviews due 0"
+    # while a file was due for its retention review, and did not open that page).
+    assert 'id="reviews-due">Decisions to review <' in board
+    assert ('No decision is due for review. Files kept to the end of their retention are '
+            'reviewed on the <a class="govuk-link" href="/retention">retention page</a>.') in board
     coming = section(board, 'data-testid="reviews-coming"', "</ul>")
     assert "Incident I0001: review no further action" in coming and "KH (C0002)" in coming
 
@@ -301,6 +306,11 @@ def test_r10_review_falls_due_on_the_dashboard_and_goes_once_reviewed(
     assert again.status_code == 302
     board = text(client.get("/dashboard"))
     assert 'data-testid="count-reviews">0<' in board
+    # Said to be the decisions' reviews, not the files' retention (a walk read "Reviews due 0"
+    # while a file was due for its retention review, and did not open that page).
+    assert 'id="reviews-due">Decisions to review <' in board
+    assert ('No decision is due for review. Files kept to the end of their retention are '
+            'reviewed on the <a class="govuk-link" href="/retention">retention page</a>.') in board
     page = text(client.get(f"/incidents/{iid}"))
     assert "No change: review again on 18 December 2026" in page
     audit = db.session.query(AuditEvent).filter_by(action="decision.recorded").all()
