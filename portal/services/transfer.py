@@ -498,9 +498,10 @@ def check_transfer(child: Child, to_school: School, moved_on: dt.date, *,
     from .escalation import school_dsls
 
     problems = []
+    leads = school_dsls(to_school) if to_school.active else []
     if to_school.id == child.school_id or not to_school.active:
         problems.append(Problem(RULE, "school", "Choose another school on the portal"))
-    elif not school_dsls(to_school):
+    elif not leads:
         # Nobody there would be told or could accept it, and this school's copy is read-only
         # once sent: the file would be stuck (a walk).
         problems.append(Problem(RULE, "school", (
@@ -508,6 +509,13 @@ def check_transfer(child: Child, to_school: School, moved_on: dt.date, *,
             "safeguarding lead on the portal yet, so "
             "nobody there could receive the file: ask your portal administrator to add one, "
             "then send it")))
+    elif all(lead.setup_pending for lead in leads):
+        # Nor can a lead who has not yet set up their account (walk 8: the file was sent, its
+        # 5 school days started, and nobody could sign in to read it).
+        problems.append(Problem(RULE, "school", (
+            f"The designated safeguarding lead of {to_school.name} (school number "
+            f"{to_school.urn}) has not yet set up their portal account, so nobody there could "
+            "receive the file: send it once they have")))
     if moved_on > today:
         # This school's copy is read-only once sent: sent ahead, it would be for the months
         # the child is still here (a walk sent a file for a move nine months ahead).

@@ -388,6 +388,14 @@ def test_a_file_goes_only_where_it_can_be_received_once_the_child_has_left(
     assert (f"Brookside Primary (school number {twin.urn}) has no designated safeguarding lead "
             "on the portal yet, so nobody there could receive the file") in refused(
                 twin, ["14", "5", "2026"])
+    # Nor can a lead approved but not yet set up receive it (walk 8: sent, the clock started,
+    # and nobody could sign in to read it).
+    new_lead = factories.user("dsl", org=twin, display_name="Zoë Ó Súilleabháin")
+    new_lead.setup_pending = True
+    db.session.commit()
+    assert (f"The designated safeguarding lead of Brookside Primary (school number {twin.urn}) "
+            "has not yet set up their portal account, so nobody there could receive the file: "
+            "send it once they have") in refused(twin, ["14", "5", "2026"])
     ahead = refused(w["brook"], ["15", "5", "2026"])  # the day after the clock's
     assert "The day the child left must be today or before" in ahead
     assert 'value="15"' in ahead  # what was typed kept
