@@ -68,7 +68,10 @@ def index() -> Any:
     # about them yet, and the page is not their file.
     scheduled = retention.files_scheduled(
         school, today + dt.timedelta(days=retention.COMING_UP_DAYS))
-    rows = [(d, label_for_dsl(d.child), rules.RECORD_TYPES[d.schedule.record_type])
+    # What stops each due file being destroyed, said in the list (a walk: every file offered
+    # "destroy", and the reasons came only after following it).
+    rows = [(d, label_for_dsl(d.child), rules.RECORD_TYPES[d.schedule.record_type],
+             retention.destroy_blockers(db.session, d.child))
             for d in scheduled if d.schedule.review_on <= today]
     coming = [(d, rules.RECORD_TYPES[d.schedule.record_type])
               for d in scheduled if d.schedule.review_on > today]

@@ -400,6 +400,13 @@ def test_destroy_refused_while_an_incident_is_open_links_to_it(
     db.session.commit()
     assert retention.destroy_blockers(db.session, ben) == [
         "An incident about this child is still open"]
+    # The list says so beside the file, offering to keep it, not to destroy it.
+    listing = _text(client.get("/retention"))
+    ben_row = listing[listing.index(f"({ben.reference})"):]
+    ben_row = ben_row[:ben_row.index("</li>")]
+    assert ("It cannot be destroyed now. An incident about this child is still open. "
+            f'<a class="govuk-link" href="/retention/{ben.id}/destroy">See why') in ben_row
+    assert ">destroy<" not in ben_row and f"/retention/{ben.id}/keep" in ben_row
     page = client.get(f"/retention/{ben.id}/destroy").get_data(as_text=True)
     still_open = page[page.index('data-testid="still-open"'):]
     still_open = still_open[:still_open.index("</ul>")]
