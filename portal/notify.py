@@ -322,15 +322,21 @@ def _plain_message(to: str, subject: str, body: str) -> EmailMessage:
 
 
 def _queue_setup_link(user_id: uuid.UUID, token: str) -> uuid.UUID:
-    from .services.onboarding import SETUP_LINK_HOURS
+    from .services.onboarding import SETUP_LINK_HOURS, deciders_for
 
     user = db.session.get(User, user_id)
     if user is None:
         raise LookupError("no such user")
     org = user.school or user.local_authority
+    # Whom to tell of an email not expected: the leads (advisers) of their organisation, if it
+    # has any; a school's first lead has none but the administrators (walk 8: the first DSL
+    # was told to tell "your school's designated safeguarding lead").
+    leads = ("" if org is None or not deciders_for(user)
+             else "your school's designated safeguarding lead" if user.school_id
+             else "your local authority's advisers")
     context = {"name": user.display_name, "org_name": org.name if org else "the portal",
                "link": _link("auth.set_up", token=token), "hours": SETUP_LINK_HOURS,
-               "two_factor": user.needs_two_factor}
+               "two_factor": user.needs_two_factor, "leads": leads}
     message = _plain_message(user.email, "Set up your safeguarding portal account",
                              _render("email/account_setup.txt", context))
     return mail_outbox.queue([message], org_id=user.org_id, kind="setup_link",

@@ -85,6 +85,7 @@ def _actions(user_id) -> list[str]:
 
 def test_the_admin_cannot_set_a_password_and_never_sees_the_link(app, admin_client):
     s = factories.school(urn="100001")
+    factories.user("dsl", org=s)
     db.session.commit()
     page = admin_client.get("/admin/users/new").get_data(as_text=True)
     assert 'name="password"' not in page
@@ -108,6 +109,8 @@ def test_the_admin_cannot_set_a_password_and_never_sees_the_link(app, admin_clie
     assert "child" not in body.lower().replace("children's", "")
     # Staff need no authenticator app: their email does not send them to install one (a walk).
     assert "Choose your own password here:" in body and "authenticator" not in body
+    assert ("do not use the link: tell your school's designated safeguarding lead or the "
+            "portal's administrators.") in " ".join(body.split())
 
 
 def test_the_set_up_link_works_once_and_expires(app, admin_client):
@@ -299,6 +302,11 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     assert second_admin.post(f"/admin/users/{first.id}/confirm",
                              data={"csrf_token": csrf_from(page)}).status_code == 302
     assert _user("only.dsl@example.test").approval == "approved"
+    # The school's first lead is not told to tell the school's lead (walk 8): there is none.
+    [setup] = _mail_to("only.dsl@example.test")
+    body = " ".join(setup.get_content().split())
+    assert "do not use the link: tell the portal's administrators." in body
+    assert "designated safeguarding lead or" not in body
     # Approved, it is in use once its person has set it up.
     assert _status_row(second_admin.get(f"/admin/users/{first.id}").get_data(
         as_text=True)) == "Not in use yet"
