@@ -141,7 +141,7 @@ def _concern(school: School, staff: User, children: list[Child], *, occurred: dt
     db.session.flush()
     for child in children:
         db.session.add(ConcernChild(concern_id=c.id, child_id=child.id))
-        _entry(child, "concern", f"Concern raised by {staff.display_name}.", author=staff, at=at,
+        _entry(child, "concern", "Concern raised.", author=staff, at=at,
                source=c)
     return c
 

@@ -390,8 +390,10 @@ def raise_concern(user: User, data: ConcernInput, *, now: dt.datetime) -> Concer
         db.session.add(ConcernChild(concern_id=concern.id, child_id=child.id))
     db.session.flush()
     for child in children:
-        add_entry(child, CHRONOLOGY_KIND, f"Concern raised by {user.display_name}",
-                  author_id=user.id, source=concern, occurred_at=now)
+        # Who raised it is the line's author, shown beside it: not in its words too, where a
+        # pupil sharing the name had it hidden as theirs (walk 8, as "Read by …").
+        add_entry(child, CHRONOLOGY_KIND, "Concern raised.", author_id=user.id, source=concern,
+                  occurred_at=now)
 
     draft = open_draft(user)
     if draft is not None:

@@ -126,11 +126,12 @@ def test_raise_a_concern_end_to_end(app: Flask, client: FlaskClient, world: Worl
     assert new.on_roll is False and new.dob is None and new.school_id == w.school.id
     assert new.created_by_id == w.staff.id
 
-    # A line in each child's chronology, naming the reporter and nothing of the narrative.
+    # A line in each child's chronology, by the reporter and with nothing of the narrative.
     entries = db.session.scalars(select(ChildRecordEntry).where(
         ChildRecordEntry.source_id == concern.id)).all()
     assert {e.child_id for e in entries} == {w.child.id, new.id}
-    assert {e.body for e in entries} == {"Concern raised by Pat Teacher"}
+    assert {e.body for e in entries} == {"Concern raised."}
+    assert {e.author_id for e in entries} == {w.staff.id}
 
     # The draft became the concern and holds no second copy of the text.
     drafts = db.session.scalars(select(ConcernDraft).where(
