@@ -493,7 +493,7 @@ def hand_over(
             child, "referral_sent",
             f"Incident {incident.reference} handed over to {la.name}"
             f"{' (convening authority)' if referral.convening else ''}; referral "
-            f"{reference_for(referral.id)}, by {user.display_name}.",
+            f"{reference_for(referral.id)}.",  # by its author, shown beside it (walk 8)
             author_id=user.id, incident=incident, source=referral, occurred_at=now)
     detail: dict[str, Any] = {"incident_id": str(incident.id), "local_authority": la.code,
                               "convening": referral.convening,

@@ -52,6 +52,8 @@ def test_each_call_referral_answer_and_handover_goes_once(
     assert [item["label"] for item in call[0]["items"]] == ["What was recorded"]
     sent = _lines_about(lines, "handed over to")
     assert len(sent) == 1 and reference_for(referral.id) in json.dumps(sent)
+    # Who sent it is the line's author, not repeated in its words (walk 8).
+    assert sent[0]["items"][0]["text"].endswith(f"; referral {reference_for(referral.id)}.")
     assert len([line for line in lines if line["heading"].startswith("Referral to ")]) == 0
     answer = _lines_about(lines, "A strategy meeting for Mia")
     assert len(answer) == 1  # the answer's line in the chronology, with its reasons
