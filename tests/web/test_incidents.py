@@ -175,6 +175,18 @@ def test_every_search_hint_ends_as_a_sentence(app: Flask, client: FlaskClient) -
                      r"matter\.\s*</div>", staff.get("/concerns/new").get_data(as_text=True))
 
 
+def test_a_search_finding_no_child_says_what_to_try_once(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 8: "Check the spelling" twice under a search that found no child."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    page = client.get("/children")
+    found = _words(client.post("/children", data={"csrf_token": csrf_from(page),
+                                                  "name": "Qwxyz"}))
+    assert "No children match your search" in found
+    assert found.count("Check the spelling") == 1
+
+
 def test_facts_errors_are_gov_uk_messages(app: Flask, client: FlaskClient) -> None:
     w = world(app)
     sign_in(client, w["dsl"])
