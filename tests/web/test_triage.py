@@ -545,7 +545,7 @@ def test_a_child_named_alone_in_two_concerns_is_saved_with_the_words_shown(
     # correction to the concern raised 2 December 2026", three times over).
     summary = plain(client.get(f"/incidents/{iid}/summary")).replace(" ,", ",")
     assert "Filled in from the concerns" in summary
-    assert ("If a concern itself recorded something wrongly, add a correction to the concern "
-            "raised 2 December 2026 at 9:00am by Pat Teacher, "
-            "add a correction to the concern raised 2 December 2026 at 10:00am by Pat "
-            "Teacher") in summary
+    # One link a line (walk 8: the links ran on as one sentence).
+    assert ("If a concern itself recorded something wrongly, add a correction to it (its "
+            "original is kept): the concern raised 2 December 2026 at 9:00am by Pat Teacher "
+            "the concern raised 2 December 2026 at 10:00am by Pat Teacher") in summary
