@@ -282,8 +282,10 @@ def _hand_over_step(ho: _HandOver, code: str, step: str) -> Any:
         db.session.commit()
         form.step.data = "confirm"
         form.previewed.data = service.packet_digest(packet)
+        changed = ho.agreed_before.changed(sending.agreement) if ho.agreed_before else []
         return ho.page("referrals/hand_over_preview.html", packet=packet,
-                       missing=missing_in(packet), preview=True)
+                       missing=missing_in(packet), preview=True,
+                       agreement_changed=[c for c in ho.children if c.reference in changed])
     target = once.done(_incident_url(incident))
     _remember_contact(user, form)
     batches = notify.queue_referral_alerts(alerts)  # with the referral, or not at all

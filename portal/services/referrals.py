@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
@@ -198,23 +198,31 @@ class AgreedBefore:
 
     authority: str
     agreement: dict[str, Agreement]
+    phone: str | None = None  # the authority's consultation line, to tell them of a change
+
+    def changed(self, now: Mapping[str, Agreement]) -> list[str]:
+        """The references of the children whose answer `now` differs from the one sent: the
+        referral sent is not changed by another, so the DSL is told to tell its authority
+        (walk 8: consent withdrawn reached the second authority, not the convening one)."""
+        return [ref for ref, agreed in now.items()
+                if ref in self.agreement and self.agreement[ref].answer != agreed.answer]
 
 
 def agreement_sent_before(handover: HandoverView) -> AgreedBefore | None:
     """What the incident's latest referral said of each child's parents' agreement (None before
     one is sent): the hand-over to a second authority starts from it (a walk was asked again
     for what it had given the first minutes before)."""
-    sent = [(line.sent.sent_at, line.name, packet) for line in handover.lines
+    sent = [(line.sent.sent_at, line, packet) for line in handover.lines
             if line.sent is not None and (packet := line.sent.packet)]
     if not sent:
         return None
-    _, authority, packet = max(sent, key=lambda each: each[0])
+    _, line, packet = max(sent, key=lambda each: each[0])
     agreement = {
         child["ref"]: Agreement(agreed["answer"], agreed.get("why"))
         for child in json.loads(packet).get("children", [])
         if (agreed := child.get("parents_agree"))
     }
-    return AgreedBefore(authority, agreement) if agreement else None
+    return AgreedBefore(line.name, agreement, line.phone) if agreement else None
 
 
 def incident_handover(incident: Incident, now: dt.datetime | None = None) -> HandoverView:

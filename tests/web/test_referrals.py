@@ -249,9 +249,19 @@ def test_a_second_authoritys_hand_over_starts_from_the_parents_agreement_sent(
     assert re.search(rf'name="agree_{mia}"[^>]*value="yes"[^>]*checked', page)
     assert re.search(rf'name="agree_{kai}"[^>]*value="not_asked"[^>]*checked', page)
     assert "His mother is abroad until Friday; we will ask then." in html_text.unescape(page)
-    # Changed for this authority, it sends what the DSL chose.
-    assert handover_forms.hand_over(client, url, {f"agree_{kai}": "yes",
-                                                  f"agree_why_{kai}": ""}).status_code == 302
+    # Changed for this authority, the check page says the first referral still says otherwise
+    # and to tell that authority (walk 8: consent withdrawn reached one authority only); it
+    # sends what the DSL chose.
+    changed = {f"agree_{kai}": "yes", f"agree_why_{kai}": ""}
+    shown = html_text.unescape(handover_forms.preview(client, url, changed).get_data(
+        as_text=True))
+    warning = shown[shown.index('data-testid="agreement-changed"'):]
+    warning = " ".join(re.sub(r"<[^>]+>", " ", warning[:warning.index("</div>")]).split())
+    assert ("What this referral says of the parents\u2019 agreement for Kai Stenhouse differs from "
+            "what the referral to Derbyshire County Council said. Sending this one does not "
+            "change that one: tell Derbyshire County Council too, on 01629 535353.") in warning
+    assert world["mia"].given_name not in warning  # her answer is the same
+    assert handover_forms.hand_over(client, url, changed).status_code == 302
     sent = json.loads(referral_to(world, "darlington").packet)
     assert {c["ref"]: c["parents_agree"]["answer"] for c in sent["children"]} == {
         mia: "yes", kai: "yes"}
