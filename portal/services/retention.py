@@ -598,8 +598,10 @@ def destroy_sentences(counts: dict[str, int]) -> list[str]:
 
 
 def count_lines(counts: dict[str, int]) -> list[str]:
-    """A tombstone's counts in plain words ("Chronology lines: 12")."""
-    return [f"{label}: {counts[key]}" for key, label in RECORD_LABELS.items() if counts.get(key)]
+    """A tombstone's counts in plain words ("Chronology lines: 12"); the child's details, one
+    set of them, without a count (walk 8: "The child's details: 1")."""
+    return [label if key == "child_details" else f"{label}: {counts[key]}"
+            for key, label in RECORD_LABELS.items() if counts.get(key)]
 
 
 # ---------------------------------------------------------------------------------------------

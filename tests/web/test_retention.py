@@ -294,6 +294,7 @@ def test_destroy_shreds_one_child_and_every_other_child_still_reads(
     tombstones = listing.split('data-testid="tombstones"')[1]
     assert f"File {ada.reference}</strong>, destroyed" in tombstones
     assert "by Dana Lead" in tombstones and "Chronology lines: 1" in tombstones
+    assert "<li>The child's details</li>" in tombstones  # not "The child's details: 1"
     assert ADA["given"] not in listing and ADA["family"] not in listing
 
     # Every value of Ada's file is undecryptable, for good: her key is shredded.
