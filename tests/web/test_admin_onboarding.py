@@ -297,8 +297,11 @@ def test_the_first_dsl_needs_a_second_admin(app, admin_client, second_admin):
     assert "Account: Ola Only, Designated safeguarding lead at" in body
     assert f"/admin/users/{first.id}" in body
     assert not _mail_to(admin_client.admin.email)  # not the administrator who proposed it
-    # A different admin confirms: the link is sent, the account is approved.
+    # A different admin confirms: the link is sent, the account is approved. Confirming comes
+    # before disabling on the account's page (walk 8: the red button came first on a phone).
     page = second_admin.get(f"/admin/users/{first.id}")
+    shown = page.get_data(as_text=True)
+    assert shown.index("Confirm this account") < shown.index("Disable account")
     assert second_admin.post(f"/admin/users/{first.id}/confirm",
                              data={"csrf_token": csrf_from(page)}).status_code == 302
     assert _user("only.dsl@example.test").approval == "approved"
