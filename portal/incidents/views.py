@@ -459,6 +459,18 @@ def use_words(field: Any, words: str) -> str:
     return "added"
 
 
+def _use_concern_words(form: ChildForm, carried: Any) -> str | None:
+    """ "Use these words" pressed: the page again as typed, the concern's words in the box
+    (`use_words`), kept in its draft as shown, nothing saved (a walk: copying them meant
+    selecting and pasting by hand on a phone). None when it was not pressed."""
+    if request.method != "POST" or "use_concern_words" not in request.form \
+            or carried is None or not carried.words:
+        return None
+    used = use_words(form.child_words, carried.words)
+    drafts.shown_as(form.child_words.name, form.child_words.data)
+    return used
+
+
 def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     user = _user()
     form.local_authority.choices = [("", "Select a local authority"), *svc.authority_choices()]
@@ -473,14 +485,8 @@ def _child_page(incident: Any, form: ChildForm, child: Child | None) -> Any:
     if child is not None:  # at the words box the heading is above a phone's screen (a walk)
         form.child_words.label.text = f"What {child.full_name} said, in their own words"
     carried = triage_svc.carried_words(incident, child) if child is not None else None
-    words_used = None
-    if request.method == "POST" and "use_concern_words" in request.form \
-            and carried is not None and carried.words:
-        # "Use these words": the page again as typed, the concern's words in the box, nothing
-        # saved (a walk: copying them meant selecting and pasting by hand on a phone).
-        words_used = use_words(form.child_words, carried.words)
-        drafts.shown_as(form.child_words.name, form.child_words.data)
-    elif form.validate_on_submit():
+    words_used = _use_concern_words(form, carried)
+    if words_used is None and form.validate_on_submit():
         target = back[0]
         chosen = child
         if child is None and request.form.get("use_child"):
