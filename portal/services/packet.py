@@ -89,6 +89,12 @@ class Agreement:
     answer: str  # one of AGREE_ANSWERS
     why: str | None = None
 
+    def __post_init__(self) -> None:
+        # A reason goes with "no" or "not asked" only: with "yes" a reason left in its box (one
+        # filled in from an earlier referral, walk 9) sent "Yes, they agree. Why: … is away".
+        if self.answer == "yes" and self.why:
+            object.__setattr__(self, "why", None)
+
 
 @dataclass(frozen=True)
 class Sending:

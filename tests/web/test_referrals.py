@@ -252,7 +252,8 @@ def test_a_second_authoritys_hand_over_starts_from_the_parents_agreement_sent(
     # Changed for this authority, the check page says the first referral still says otherwise
     # and to tell that authority (walk 8: consent withdrawn reached one authority only); it
     # sends what the DSL chose.
-    changed = {f"agree_{kai}": "yes", f"agree_why_{kai}": ""}
+    changed = {f"agree_{kai}": "yes",
+               f"agree_why_{kai}": "His mother is abroad until Friday; we will ask then."}
     shown = html_text.unescape(handover_forms.preview(client, url, changed).get_data(
         as_text=True))
     warning = shown[shown.index('data-testid="agreement-changed"'):]
@@ -265,6 +266,9 @@ def test_a_second_authoritys_hand_over_starts_from_the_parents_agreement_sent(
     sent = json.loads(referral_to(world, "darlington").packet)
     assert {c["ref"]: c["parents_agree"]["answer"] for c in sent["children"]} == {
         mia: "yes", kai: "yes"}
+    # A "yes" goes without the reason still in its box (walk 9: "Yes, they agree. Why: his
+    # mother is abroad", filled in from the first referral).
+    assert all(c["parents_agree"]["why"] is None for c in sent["children"])
 
 
 def test_full_flow_handover_acknowledge_decide(
