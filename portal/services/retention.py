@@ -217,15 +217,19 @@ def schedule_of(child: Child, today: dt.date) -> DueFile | None:
 # What stops a file being destroyed
 
 
+def _open_incidents_of(child: Child) -> Any:
+    """The incidents about the child still open (the one rule: `open_incidents` lists them,
+    `destroy_blockers` asks only whether there is one)."""
+    return select(Incident).where(
+        Incident.id.in_(select(IncidentChild.incident_id)
+                        .where(IncidentChild.child_id == child.id)),
+        Incident.state == "open")
+
+
 def open_incidents(session: Session | Any, child: Child) -> list[Incident]:
     """The incidents about the child still open, oldest first: one stops their file being
     destroyed, and the page saying so links to each."""
-    return list(session.scalars(
-        select(Incident).where(
-            Incident.id.in_(select(IncidentChild.incident_id)
-                            .where(IncidentChild.child_id == child.id)),
-            Incident.state == "open")
-        .order_by(Incident.opened_at)))
+    return list(session.scalars(_open_incidents_of(child).order_by(Incident.opened_at)))
 
 
 def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
@@ -239,7 +243,7 @@ def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
         Referral.incident_id.in_(incidents), ~_settled())) or 0
     if open_referrals:
         reasons.append("A referral about this child is still open with the local authority")
-    if open_incidents(session, child):
+    if session.scalar(select(_open_incidents_of(child).exists())):
         reasons.append("An incident about this child is still open")
     waiting = session.scalar(select(func.count()).select_from(ConcernChild)
                              .join(Concern, Concern.id == ConcernChild.concern_id)
