@@ -40,6 +40,7 @@ from ..services import referrals as service
 from ..services import roll as roll_service
 from ..services.packet import (
     AGREE_ANSWERS,
+    AGREE_NEEDS_WHY,
     Agreement,
     Sending,
     incident_children,
@@ -153,7 +154,7 @@ def _check_agreement(form: HandOverForm, refs: list[str]) -> bool:
     for ref in refs:
         answer = getattr(form, f"agree_{ref}")
         why = getattr(form, f"agree_why_{ref}")
-        if answer.data in ("no", "not_asked") and not why.data:
+        if answer.data in AGREE_NEEDS_WHY and not why.data:
             why.errors = [*list(why.errors or []),
                           "Enter why they do not agree, or why they have not been asked"]
             ok = False

@@ -80,6 +80,8 @@ AGREE_ANSWERS: Final = {
     "no": "No, they do not agree",
     "not_asked": "They have not been asked",
 }
+# The answers that need why (R2: every decision its reasons), and the only ones sent with one.
+AGREE_NEEDS_WHY: Final = frozenset({"no", "not_asked"})
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class Agreement:
     def __post_init__(self) -> None:
         # A reason goes with "no" or "not asked" only: with "yes" a reason left in its box (one
         # filled in from an earlier referral, walk 9) sent "Yes, they agree. Why: … is away".
-        if self.answer == "yes" and self.why:
+        if self.answer not in AGREE_NEEDS_WHY and self.why:
             object.__setattr__(self, "why", None)
 
 
