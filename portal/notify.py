@@ -321,13 +321,19 @@ def _plain_message(to: str, subject: str, body: str) -> EmailMessage:
     return _message(_settings(), to, subject, body.strip() + "\n", urgent=False)
 
 
-def _queue_setup_link(user_id: uuid.UUID, token: str) -> uuid.UUID:
-    from .services.onboarding import SETUP_LINK_HOURS, deciders_for
-
+def _account(user_id: uuid.UUID) -> tuple[User, Any]:
+    """The account an account email is about, and its school or authority (None for the
+    portal's own administrators)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise LookupError("no such user")
-    org = user.school or user.local_authority
+    return user, user.school or user.local_authority
+
+
+def _queue_setup_link(user_id: uuid.UUID, token: str) -> uuid.UUID:
+    from .services.onboarding import SETUP_LINK_HOURS, deciders_for
+
+    user, org = _account(user_id)
     # Whom to tell of an email not expected: the leads (advisers) of their organisation, if it
     # has any; a school's first lead has none but the administrators (walk 8: the first DSL
     # was told to tell "your school's designated safeguarding lead").
@@ -349,10 +355,7 @@ def _queue_peer_notice(user_id: uuid.UUID, kind: str) -> uuid.UUID | None:
     from .models import ROLE_LABELS
     from .services.onboarding import NOTICE_TEXT, deciders_for
 
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise LookupError("no such user")
-    org = user.school or user.local_authority
+    user, org = _account(user_id)
     recipients = deciders_for(user)
     if org is None or not recipients:
         return None
@@ -380,10 +383,7 @@ def _queue_second_admin_notice(user_id: uuid.UUID) -> uuid.UUID | None:
     from .models import ROLE_LABELS
     from .services.onboarding import second_admins_for
 
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise LookupError("no such user")
-    org = user.school or user.local_authority
+    user, org = _account(user_id)
     recipients = second_admins_for(user)
     if org is None or user.approval != "awaiting_admin" or not recipients:
         return None
@@ -407,10 +407,7 @@ def _queue_approved_notice(user_id: uuid.UUID) -> uuid.UUID | None:
     Not an account still to be set up: its set-up link says what to do."""
     from .models import ROLE_LABELS
 
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise LookupError("no such user")
-    org = user.school or user.local_authority
+    user, org = _account(user_id)
     if org is None or user.approval != "approved" or user.setup_pending or not user.active:
         return None
     body = _render("email/account_approved.txt", {

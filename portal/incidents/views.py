@@ -444,7 +444,7 @@ def _fill_child(form: ChildForm, data: svc.ChildInput) -> None:
     _set(form.child_words_missing_reason, data.child_words_missing_reason)
 
 
-def use_words(field: Any, words: str) -> str:
+def _use_words(field: Any, words: str) -> str:
     """Put a concern's `words` in the words box `field`, losing nothing typed there: into an
     empty box; below what was typed, after a blank line (a walk pressed the button after typing
     what the child had told them, and lost it); not again if already there. Which was done:
@@ -461,12 +461,12 @@ def use_words(field: Any, words: str) -> str:
 
 def _use_concern_words(form: ChildForm, carried: Any) -> str | None:
     """ "Use these words" pressed: the page again as typed, the concern's words in the box
-    (`use_words`), kept in its draft as shown, nothing saved (a walk: copying them meant
+    (`_use_words`), kept in its draft as shown, nothing saved (a walk: copying them meant
     selecting and pasting by hand on a phone). None when it was not pressed."""
     if request.method != "POST" or "use_concern_words" not in request.form \
             or carried is None or not carried.words:
         return None
-    used = use_words(form.child_words, carried.words)
+    used = _use_words(form.child_words, carried.words)
     drafts.shown_as(form.child_words.name, form.child_words.data)
     return used
 
