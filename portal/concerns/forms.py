@@ -402,5 +402,14 @@ def parse_new_child(value: str) -> NewChild | None:
 
 
 def new_child_label(child: NewChild) -> str:
-    born = f"born {day_words(child.dob)}" if child.dob else "date of birth not known"
-    return f"{names.full_name(child.given_name, child.family_name)} (new to the portal), {born}"
+    return (f"{names.full_name(child.given_name, child.family_name)} (new to the portal), "
+            f"{_born(child)}")
+
+
+def new_child_name(child: NewChild) -> str:
+    """A child typed, as typed: "Zoe O Suilleabhain, born 2 June 2014"."""
+    return f"{names.full_name(child.given_name, child.family_name)}, {_born(child)}"
+
+
+def _born(child: NewChild) -> str:
+    return f"born {day_words(child.dob)}" if child.dob else "date of birth not known"

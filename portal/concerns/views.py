@@ -46,6 +46,7 @@ from .forms import (
     ConcernForm,
     child_label,
     form_from,
+    new_child_name,
     new_child_value,
     one_of_each,
     parse_new_child,
@@ -66,6 +67,10 @@ ONE_WORD: Final = "Enter the child's first name and family name, for example Mai
 TOO_LONG: Final = drafts.TOO_LONG
 CHOOSE_A_MATCH: Final = ("The concern has not been sent. Choose one of the children it may be, or "
                           "select 'No, add a new child', then send it")
+ANSWER_FIRST: Final = ("Say first whether {name} is one of the children already recorded, "
+                       "below. What you typed here is kept")
+CLEAR_FIRST: Final = ("Add the child typed here, or clear these boxes, before changing what you "
+                      "typed for {name}")
 FROM_ELSEWHERE: Final = ("The concern has not been sent. You added a child to it in another tab or "
                          "window: check the children below, then send it")
 # What a button's post leaves for the page it redirects to (POST-redirect-GET, so Back never
@@ -156,25 +161,37 @@ def _flooded(user: User, form: ConcernForm, fields: service.DraftFields,
     if batch is not None:
         notify.deliver_now([batch])
     message = FLOODED[refusal.scope]
-    return _render(form, saved_at=draft.updated_at,
+    return _render(form, fields, saved_at=draft.updated_at,
                    extra_errors=[{"text": message, "href": "#what_happened"}]), 429
 
 
-def _render(form: ConcernForm, *, saved_at: dt.datetime | None = None,
-            matches: int | None = None, loaded: bool = False,
-            extra_errors: list[dict[str, str]] | None = None,
-            duplicates: list[tuple[str, str]] | None = None,
+def _render(form: ConcernForm, fields: service.DraftFields, *,
+            saved_at: dt.datetime | None = None, matches: int | None = None,
+            loaded: bool = False, extra_errors: list[dict[str, str]] | None = None,
             already_added: bool = False) -> str:
-    if can_record_incident(_user()):  # DSLs may also find a family by its name
+    """The form, asking about the child whose question is not yet answered (`_pending`)."""
+    user = _user()
+    if can_record_incident(user):  # DSLs may also find a family by its name
         form.child_search.description = DSL_SEARCH_HINT
+    pending = _pending(fields)
+    maybe = service.possible_duplicates(user, pending, asked_before=True) if pending else []
     return render_template(
         "concerns/new.html", form=form, page_title="Raise a concern",
         error_list=[*(extra_errors or []), *_error_list(form)],
         saved_at=wording.time_of_day(saved_at) if saved_at else None,
         loaded_at=wording.when(saved_at) if (saved_at and loaded) else None,
-        matches=matches, rescue_key=drafts.page_rescue_key(), duplicates=duplicates or [],
+        matches=matches, rescue_key=drafts.page_rescue_key(),
+        duplicates=[(str(child.id), child_label(child)) for child in maybe],
+        pending=pending and {"value": fields[service.PENDING_CHILD],
+                             "label": new_child_name(pending)},
         already_added=already_added,
     )
+
+
+def _pending(fields: service.DraftFields) -> service.NewChild | None:
+    """The child typed whom "Is it one of these children?" asks about, not yet answered."""
+    value = fields.get(service.PENDING_CHILD)
+    return parse_new_child(value) if isinstance(value, str) and value else None
 
 
 def _alert_state(result: notify.AlertResult, concern: Concern) -> str:
@@ -204,10 +221,14 @@ def new() -> Any:
     known = service.children_in_school(user, form.child_ids.data or [])
     form.set_children(known)
     action = next((name for name in ("submit", "find", "add_child", "add_anyway", "use_child",
-                                     "save")
+                                     "change_pending", "save")
                    if name in request.form), "save")  # no button named: never send
     if action == "use_child":  # "Is it one of these children?": yes, this one
         return _use_child(user, fields, request.form.get("use_child", ""), now)
+    if action == "change_pending":
+        return _change_pending(user, form, fields, now)
+    if action == "submit" and _pending(fields) is not None:  # never sent with it unanswered
+        return _ask_again(user, fields, now, sending=True)
     if action == "submit" and elsewhere:  # not sent with children the person has not seen
         return _children_from_elsewhere(user, form, fields, now)
     if action == "submit":
@@ -233,10 +254,9 @@ def _show_new(user: User) -> Any:
     after = session.pop(AFTER_POST, None)
     matches = _answer_after_redirect(user, form, known, after)
     # "This is what you saved" only when coming back to the form, not just after a button.
-    duplicates = _duplicates_after_redirect(user, after)
-    held = (duplicates and isinstance(after, dict) and after.get("sending")) or False
-    return _render(form, saved_at=saved_at, loaded=bool(fields) and after is None,
-                   matches=matches, duplicates=duplicates,
+    held = (_pending(fields) and isinstance(after, dict) and after.get("sending")) or False
+    return _render(form, fields, saved_at=saved_at, loaded=bool(fields) and after is None,
+                   matches=matches,
                    already_added=isinstance(after, dict) and after.get("already") is True,
                    extra_errors=[{"text": CHOOSE_A_MATCH, "href": "#possible-matches"}]
                    if held else None)
@@ -255,7 +275,7 @@ def _children_from_elsewhere(user: User, form: ConcernForm, fields: service.Draf
     draft = service.save_draft(user, fields, now=now)
     db.session.commit()
     where = "#new_children" if form.new_children.choices else "#child_ids"
-    return _render(form, saved_at=draft.updated_at,
+    return _render(form, fields, saved_at=draft.updated_at,
                    extra_errors=[{"text": FROM_ELSEWHERE, "href": where}])
 
 
@@ -264,13 +284,13 @@ def _send(user: User, form: ConcernForm, fields: service.DraftFields, known: lis
     """"Send to the safeguarding lead": raised, alerted after the commit; or the form again."""
     data = form.check_submit([child.id for child in known], clock.today(now))
     if data is not None and form.new_child_typed() and data.new_children:
-        maybe = service.possible_duplicates(user, data.new_children[-1])
-        if maybe:  # the child typed may be on the list already: asked first, not sent
-            return _ask_about_duplicates(user, fields, maybe, now, sending=True)
+        typed = data.new_children[-1]
+        if service.possible_duplicates(user, typed):  # may be on the list already: asked first
+            return _ask_about_duplicates(user, fields, typed, now, sending=True)
     if data is None:
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()
-        return _render(form, saved_at=draft.updated_at)
+        return _render(form, fields, saved_at=draft.updated_at)
     # Sent once: a repeat of this post goes to the first one's concern (portal.once).
     # Claimed before the flood check, so a repeat is never counted as another concern.
     once.claim(form)  # its search box is not what was said
@@ -294,7 +314,7 @@ def _find(user: User, form: ConcernForm, fields: service.DraftFields, now: dt.da
     draft = service.save_draft(user, fields, now=now)
     db.session.commit()
     if not text:  # nothing to search for: the form again, with its error
-        return _render(form, saved_at=draft.updated_at)
+        return _render(form, fields, saved_at=draft.updated_at)
     # The answer is shown by the GET the browser is sent to, so Back never re-posts.
     one_word = len(text.split()) == 1 and not can_record_incident(user)
     session[AFTER_POST] = {"ids": [str(child.id) for child in found],
@@ -305,31 +325,77 @@ def _find(user: User, form: ConcernForm, fields: service.DraftFields, now: dt.da
 
 def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: dt.datetime,
                *, check_duplicates: bool) -> Any:
-    """"Add this child" (after asking about possible duplicates) or "Add anyway"."""
-    child = form.check_new_child(clock.today(now))
-    if child is not None and check_duplicates:
-        maybe = service.possible_duplicates(user, child)
-        if maybe:  # "Is it one of these children?" before a second record is made
-            return _ask_about_duplicates(user, fields, maybe, now)
-    already = False
-    if child is not None:
-        listed = [other for value in fields.get("new_children") or []
-                  if (other := parse_new_child(value)) is not None]
-        # The same child added twice (a draft put back, then added again: a walk made two
-        # records) is on the list once (`one_of_each`, as sending counts them), and the page
-        # says so (it was silent).
-        already = any(same_new_child(child, other) for other in listed)
-        fields["new_children"] = [new_child_value(c) for c in one_of_each([*listed, child])]
-        for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
-            fields.pop(name, None)
+    """"Add this child" (after asking about possible duplicates), or "No, add a new child":
+    the child asked about (`_pending`), or on a page from before it was kept, the one typed."""
+    pending = _pending(fields)
+    if not check_duplicates and pending is not None:
+        child: service.NewChild | None = pending
+        fields.pop(service.PENDING_CHILD)  # answered; anything typed in the boxes is kept
+    else:
+        child = form.check_new_child(clock.today(now))
+        if child is not None and check_duplicates and service.possible_duplicates(user, child):
+            if pending is not None and not same_new_child(child, pending):
+                return _answer_first(user, form, fields, pending, now)
+            return _ask_about_duplicates(user, fields, child, now)
+        if child is not None:
+            _clear_boxes(fields)
+    if child is None:
+        draft = service.save_draft(user, fields, now=now)
+        db.session.commit()
+        return _render(form, fields, saved_at=draft.updated_at)
+    listed = [other for value in fields.get("new_children") or []
+              if (other := parse_new_child(value)) is not None]
+    # The same child added twice (a draft put back, then added again: a walk made two
+    # records) is on the list once (`one_of_each`, as sending counts them), and the page
+    # says so (it was silent).
+    already = any(same_new_child(child, other) for other in listed)
+    fields["new_children"] = [new_child_value(c) for c in one_of_each([*listed, child])]
+    service.save_draft(user, fields, now=now)
+    db.session.commit()
+    # Added: the page again from the draft (POST-redirect-GET); no name in the cookie. The
+    # message that it was already added is above the list: to it, in view on a phone.
+    session[AFTER_POST] = {"added": True, "already": already}
+    return redirect(url_for("concerns.new", _anchor="already-added" if already
+                            else "new_children"), code=303)
+
+
+def _clear_boxes(fields: service.DraftFields) -> None:
+    """The "add a child" boxes emptied: their child is added, or held by the question."""
+    for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
+        fields.pop(name, None)
+
+
+def _answer_first(user: User, form: ConcernForm, fields: service.DraftFields,
+                  pending: service.NewChild, now: dt.datetime) -> Any:
+    """Another child typed who may also be on the list, while the question about the first is
+    not answered: one question at a time, and the second child stays typed in the boxes."""
+    form.error(form.new_given, ANSWER_FIRST.format(name=new_child_name(pending)))
     draft = service.save_draft(user, fields, now=now)
     db.session.commit()
-    if child is not None:  # added: the page again from the draft (POST-redirect-GET)
-        session[AFTER_POST] = {"added": True, "already": already}  # (no name in the cookie)
-        # (the message that it was already added is above the list: to it, in view on a phone)
-        return redirect(url_for("concerns.new", _anchor="already-added" if already
-                                else "new_children"), code=303)
-    return _render(form, saved_at=draft.updated_at)
+    return _render(form, fields, saved_at=draft.updated_at)
+
+
+def _change_pending(user: User, form: ConcernForm, fields: service.DraftFields,
+                    now: dt.datetime) -> Any:
+    """"Change what you typed": the child asked about back in the boxes, the question gone.
+    Refused while the boxes hold another child (it would be typed over)."""
+    pending = _pending(fields)
+    if pending is not None and form.new_child_typed():
+        form.error(form.new_given, CLEAR_FIRST.format(name=new_child_name(pending)))
+        draft = service.save_draft(user, fields, now=now)
+        db.session.commit()
+        return _render(form, fields, saved_at=draft.updated_at)
+    if pending is not None:
+        fields.pop(service.PENDING_CHILD)
+        fields.update(new_given=pending.given_name, new_family=pending.family_name)
+        if pending.dob is None:
+            fields["new_dob_unknown"] = "y"
+        else:
+            fields["new_dob"] = [str(pending.dob.day), str(pending.dob.month),
+                                 str(pending.dob.year)]
+    service.save_draft(user, fields, now=now)
+    db.session.commit()
+    return redirect(url_for("concerns.new", _anchor="new_given"), code=303)
 
 
 @bp.post("/concerns/draft")
@@ -358,39 +424,39 @@ def draft() -> Any:
     return redirect(url_for("concerns.new"))
 
 
-def _ask_about_duplicates(user: User, fields: service.DraftFields, maybe: list[Any],
+def _ask_about_duplicates(user: User, fields: service.DraftFields, child: service.NewChild,
                           now: dt.datetime, *, sending: bool = False) -> Any:
-    """Keep what was typed (the draft) and show the children it may be (POST-redirect-GET).
-    `sending`: Send was pressed, so the page says why it was not sent (`CHOOSE_A_MATCH`)."""
+    """Hold the child typed (`_pending`, in the draft) and ask whether they are one of the
+    children already recorded, until answered: the boxes are emptied for the next child."""
+    fields[service.PENDING_CHILD] = new_child_value(child)
+    _clear_boxes(fields)
+    return _ask_again(user, fields, now, sending=sending)
+
+
+def _ask_again(user: User, fields: service.DraftFields, now: dt.datetime, *,
+               sending: bool) -> Any:
+    """Keep what was typed (the draft) and show the question (POST-redirect-GET). `sending`:
+    Send was pressed, so the page says why it was not sent (`CHOOSE_A_MATCH`)."""
     service.save_draft(user, fields, now=now)
     db.session.commit()
-    session[AFTER_POST] = {"duplicates": [str(child.id) for child in maybe],
-                           "sending": sending}
+    session[AFTER_POST] = {"sending": sending}
     return redirect(url_for("concerns.new", _anchor="possible-matches"), code=303)
 
 
 def _use_child(user: User, fields: service.DraftFields, ident: str, now: dt.datetime) -> Any:
-    """The child typed is one already on the list: tick them, and forget the typed name."""
+    """The child asked about is one already on the list: tick them, and forget the name
+    typed (on a page from before the question held it, the one in the boxes)."""
     found = service.children_in_school(user, [ident])
     if found:
         ids = [str(i) for i in (fields.get("child_ids") or []) if isinstance(i, str)]
         fields["child_ids"] = [*ids, *([str(found[0].id)] if str(found[0].id) not in ids
                                       else [])]
-        for name in ("new_given", "new_family", "new_dob", "new_dob_unknown"):
-            fields.pop(name, None)
+        if fields.pop(service.PENDING_CHILD, None) is None:
+            _clear_boxes(fields)
     service.save_draft(user, fields, now=now)
     db.session.commit()
     session[AFTER_POST] = {"used": True}
     return redirect(url_for("concerns.new", _anchor="child_ids"), code=303)
-
-
-def _duplicates_after_redirect(user: User, after: Any) -> list[tuple[str, str]]:
-    """The children a child being added may be (`_ask_about_duplicates`), as labels."""
-    ids = after.get("duplicates") if isinstance(after, dict) else None
-    if not isinstance(ids, list):
-        return []
-    found = service.children_in_school(user, [i for i in ids if isinstance(i, str)])
-    return [(str(child.id), child_label(child)) for child in found]
 
 
 def _answer_after_redirect(user: User, form: ConcernForm, known: list[Any],

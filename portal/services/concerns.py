@@ -70,9 +70,14 @@ __all__ = [
 DraftFields = drafts.DraftFields
 
 # The concern form's fields as a draft keeps them (buttons and the CSRF token are never kept).
+# The child typed whom "Is it one of these children?" asks about, until it is answered (kept in
+# the draft, never in the cookie: a walk added the next child in the same boxes and the first
+# was dropped from the concern without a word).
+PENDING_CHILD: Final = "pending_child"
 DRAFT_TEXT_FIELDS: Final = (
     "child_search", "new_given", "new_family", "new_dob_unknown", "what_happened",
     "child_words", "child_words_missing_reason", "when_text", "where", "online", "urgent",
+    PENDING_CHILD,
 )
 DRAFT_LIST_FIELDS: Final = ("child_ids", "new_children", "new_dob", "occurred_on")
 # Bounds on what a draft holds (the request size limit bounds it too). Text is never cut short:
@@ -175,7 +180,7 @@ def draft_fields(user: User) -> tuple[DraftFields, dt.datetime | None]:
 # What a rescued post may do to a concern draft: never tick a child on the school's list; add
 # children not on the list; add to free text; answer a question only where none was saved.
 RESCUE_NEVER_SETS: Final = frozenset({"child_ids"})
-RESCUE_FILL_ONLY: Final = frozenset({"online", "urgent", "new_dob_unknown"})
+RESCUE_FILL_ONLY: Final = frozenset({"online", "urgent", "new_dob_unknown", PENDING_CHILD})
 MERGE_RULES: Final = drafts.MergeRules(
     text=frozenset(DRAFT_TEXT_FIELDS) - RESCUE_FILL_ONLY,
     never_sets=RESCUE_NEVER_SETS, appends=frozenset({"new_children"}))
@@ -236,6 +241,10 @@ def with_children_from_elsewhere(user: User, fields: DraftFields,
         if elsewhere:
             found = True
             out[name] = [*posted, *elsewhere]
+    held = saved.get(PENDING_CHILD)
+    if isinstance(held, str) and held and not out.get(PENDING_CHILD):
+        found = True  # asked about in another tab: still to be answered
+        out[PENDING_CHILD] = held
     return out, found
 
 
@@ -294,15 +303,17 @@ def find_children(user: User, text: str, *, limit: int = 20) -> list[Child]:
     return found
 
 
-def possible_duplicates(user: User, new: NewChild) -> list[Child]:
+def possible_duplicates(user: User, new: NewChild, *, asked_before: bool = False) -> list[Child]:
     """Children of the user's school the child about to be added may be (same name once
     folded, the name they go by, or the same date of birth and a similar name:
-    `services.children.possible_duplicates`). Audited (a count, never a name)."""
+    `services.children.possible_duplicates`). Audited (a count, never a name), except when
+    the page shows again a question `asked_before`."""
     school_id = _school_id(user)
     found = children_service.possible_duplicates(
         school_id, given_name=new.given_name, family_name=new.family_name, dob=new.dob)
-    audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
-                 detail={"matches": len(found), "via": "possible_duplicate"})
+    if not asked_before:
+        audit.record(audit.CHILD_SEARCHED, org_id=str(school_id), actor_id=user.id,
+                     detail={"matches": len(found), "via": "possible_duplicate"})
     return found
 
 

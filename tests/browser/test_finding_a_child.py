@@ -94,3 +94,42 @@ def test_the_children_list_on_a_phone_keeps_each_name_whole(
         page.screenshot(path=os.environ["PORTAL_TEST_SHOTS"], full_page=True)
     check_axe(page)
     assert_no_horizontal_scroll(page, 390)
+
+
+def test_staff_add_the_next_child_while_asked_about_the_first(
+    new_page: Callable[..., Page], seed: Seed, sign_in: Callable[..., None]
+) -> None:
+    """Walk 9: the next child typed into the same boxes dropped the child asked about, and the
+    concern went with one child. The one asked about is held by the question until answered."""
+    school = seed.school()
+    staff = seed.user("staff", school)
+    seed.child(school, "Zoë", "Ó Súilleabháin", dt.date(2014, 6, 2))
+    page = new_page()
+    sign_in(page, staff.email, staff.password, staff.totp_secret)
+    page.goto("/concerns/new")
+    page.get_by_label("Given name").fill("zoe")
+    page.get_by_label("Family name").fill("o suilleabhain")
+    page.get_by_label("I do not know their date of birth").check()
+    page.get_by_role("button", name="Add child").click()
+    panel = page.get_by_test_id("possible-matches")
+    expect(panel).to_contain_text("You typed zoe o suilleabhain, date of birth not known.")
+    expect(page.get_by_label("Given name")).to_have_value("")
+    check_axe(page)
+    assert_no_horizontal_scroll(page, 390)
+
+    page.get_by_label("Given name").fill("小龙")
+    page.get_by_label("Family name").fill("李")
+    born = page.get_by_role("group", name="Date of birth")
+    born.get_by_label("Day").fill("3")
+    born.get_by_label("Month").fill("4")
+    born.get_by_label("Year").fill("2014")
+    page.get_by_role("button", name="Add child").click()
+    added = page.get_by_role("group", name="Children you've added")
+    expect(added).to_contain_text("李小龙")
+    expect(panel).to_contain_text("You typed zoe o suilleabhain")
+
+    panel.get_by_role("button", name="No, add a new child").click()
+    expect(added).to_contain_text("zoe o suilleabhain (new to the portal)")
+    expect(added).to_contain_text("李小龙")
+    expect(page.get_by_test_id("possible-matches")).to_have_count(0)
+    check_axe(page)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from html.parser import HTMLParser
 from typing import Any
 
 from flask import Flask
@@ -186,3 +187,148 @@ def test_send_while_a_match_is_pending_says_why_it_was_not_sent(
     # Asked from "Add this child" (not Send): no error, just the question.
     asked = page(post_form(client, typed, "add_child", token))
     assert "Is it one of these children?" in asked and "There is a problem" not in asked
+
+
+# ---------------------------------------------------------------------------------------------
+# The child asked about is held until the question is answered (walk 9: the next child typed
+# into the same boxes dropped the first from the concern without a word; R8).
+
+
+class _Inputs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "input":
+            self.found.append(dict(attrs))
+
+
+def _as_the_page_posts(response: Any) -> dict[str, Any]:
+    """What the concern form posts as a browser would: its hidden fields (the children it shows,
+    the child asked about) and its ticked children, without the typed boxes."""
+    parser = _Inputs()
+    parser.feed(response.get_data(as_text=True))
+    out: dict[str, Any] = {}
+    for attrs in parser.found:
+        name, value = attrs.get("name") or "", attrs.get("value") or ""
+        hidden = attrs.get("type") == "hidden" and name in ("shown", "pending_child")
+        if hidden or (name in ("child_ids", "new_children") and "checked" in attrs):
+            out.setdefault(name, []).append(value)
+    return out
+
+
+def _post_page(client: FlaskClient, shown: Any, button: str, token: str,
+               **typed: Any) -> Any:
+    return client.post("/concerns/new", data={"csrf_token": token, button: "y",
+                                              **good_fields(**typed),
+                                              **_as_the_page_posts(shown)})
+
+
+def _words(response: Any) -> str:
+    """The page as read: no tags, one space between words."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page(response)).split()).replace(" .", ".")
+
+
+def _follow(client: FlaskClient, response: Any) -> Any:
+    assert response.status_code == 303, page(response)
+    return client.get(response.headers["Location"])
+
+
+def _ask_about_zoe(client: FlaskClient, token: str) -> Any:
+    form = client.get("/concerns/new")
+    return _follow(client, _post_page(client, form, "add_child", token, new_given="Zoe",
+                                      new_family="O Suilleabhain", new_dob_unknown="y"))
+
+
+def test_the_next_child_added_keeps_the_child_asked_about(app: Flask,
+                                                          client: FlaskClient) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    asked = _ask_about_zoe(client, token)
+    text = _words(asked)
+    assert "You typed Zoe O Suilleabhain, date of birth not known." in text
+    assert "They are not added to this concern until you answer." in text
+    assert "Change what you typed" in text
+    # The boxes are empty for the next child: the one asked about is held by the question.
+    assert 'name="new_given" type="text" value=""' in asked.get_data(as_text=True)
+
+    # The next child typed and added: added, and the question about Zoe still asked.
+    added = _follow(client, _post_page(client, asked, "add_child", token, new_given="Ben",
+                                       new_family="Quarry", new_dob=["1", "3", "2014"]))
+    text = _words(added)
+    assert "Ben Quarry (new to the portal), born 1 March 2014" in text
+    assert "You typed Zoe O Suilleabhain, date of birth not known." in text
+
+    # Send: not sent while the question is not answered, and the page says why.
+    held = _follow(client, _post_page(client, added, "submit", token))
+    assert "Choose one of the children it may be" in _words(held)
+    assert "You typed Zoe O Suilleabhain" in _words(held)
+    assert db.session.scalars(select(ConcernChild)).all() == []
+
+    # "No, add a new child": Zoe is added beside Ben, and both go with the concern.
+    both = _follow(client, _post_page(client, held, "add_anyway", token))
+    text = _words(both)
+    assert "Zoe O Suilleabhain (new to the portal), date of birth not known" in text
+    assert "Ben Quarry (new to the portal)" in text and "You typed" not in text
+    sent = _post_page(client, both, "submit", token)
+    assert sent.status_code == 302, _words(sent)
+    names = sorted(child.full_name for child in db.session.scalars(
+        select(Child).join(ConcernChild, ConcernChild.child_id == Child.id)))
+    assert names == ["Ben Quarry", "Zoe O Suilleabhain"]
+
+
+def test_using_the_child_already_recorded_keeps_the_next_child_typed(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    asked = _ask_about_zoe(client, token)
+    used = _follow(client, _post_page(client, asked, "use_child", token, new_given="Ben",
+                                      new_family="Quarry", use_child=str(w["zoe"].id)))
+    html_text = used.get_data(as_text=True)
+    assert re.search(rf'value="{w["zoe"].id}"[^>]*checked', html_text)
+    assert 'name="new_given" type="text" value="Ben"' in html_text  # typed since: kept
+    assert "You typed" not in _words(used)
+
+
+def test_a_second_possible_match_waits_for_the_first_answer(app: Flask,
+                                                            client: FlaskClient) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    asked = _ask_about_zoe(client, token)
+    refused = _post_page(client, asked, "add_child", token, new_given="Amara",
+                         new_family="Fenwick", new_dob=["12", "9", "2013"])
+    text = _words(refused)
+    assert refused.status_code == 200
+    assert ("Say first whether Zoe O Suilleabhain, date of birth not known is one of the "
+            "children already recorded, below. What you typed here is kept") in text
+    assert 'name="new_given" type="text" value="Amara"' in refused.get_data(as_text=True)
+    # "Change what you typed" would type over Amara: refused, saying so.
+    refused = _post_page(client, refused, "change_pending", token, new_given="Amara",
+                         new_family="Fenwick", new_dob=["12", "9", "2013"])
+    assert "Add the child typed here, or clear these boxes, before changing" in _words(refused)
+    assert "You typed Zoe O Suilleabhain" in _words(refused)
+    # With the boxes empty, Zoe goes back into them to be corrected, and the question goes.
+    changed = _follow(client, _post_page(client, refused, "change_pending", token))
+    html_text = changed.get_data(as_text=True)
+    assert 'name="new_given" type="text" value="Zoe"' in html_text
+    assert 'name="new_family" type="text" value="O Suilleabhain"' in html_text
+    assert "You typed" not in _words(changed)
+    assert _children(w["school"].id) == 2  # Zoë and Amara: nobody new recorded
+
+
+def test_a_page_from_another_tab_does_not_send_past_the_question(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    older_tab = client.get("/concerns/new")
+    _ask_about_zoe(client, token)  # in another tab
+    held = _post_page(client, older_tab, "submit", token, child_ids=[str(w["amara"].id)])
+    assert "You typed Zoe O Suilleabhain" in _words(_follow(client, held))
+    assert db.session.scalars(select(ConcernChild)).all() == []
