@@ -489,6 +489,14 @@ def plan_transfer(user: User, child: Child, to_school: School,
         referral_count=referrals, answer_count=answers)
 
 
+def _lead_awaiting_admin(school: School) -> bool:
+    """Whether a first designated safeguarding lead of `school` waits for a second
+    administrator to confirm them (`awaiting_admin`)."""
+    return db.session.scalar(select(User.id).where(
+        User.school_id == school.id, User.role == "dsl", User.active.is_(True),
+        User.approval == "awaiting_admin").limit(1)) is not None
+
+
 def check_transfer(child: Child, to_school: School, moved_on: dt.date, *,
                    today: dt.date) -> None:
     """Refused when `child`'s file cannot go to `to_school`: the receiving school is the child's
@@ -501,6 +509,13 @@ def check_transfer(child: Child, to_school: School, moved_on: dt.date, *,
     leads = school_dsls(to_school) if to_school.active else []
     if to_school.id == child.school_id or not to_school.active:
         problems.append(Problem(RULE, "school", "Choose another school on the portal"))
+    elif not leads and _lead_awaiting_admin(to_school):
+        # (a walk: told the school had no lead and to ask for one, while one was waiting)
+        problems.append(Problem(RULE, "school", (
+            f"The designated safeguarding lead of {to_school.name} (school number "
+            f"{to_school.urn}) is waiting for a second portal administrator to confirm their "
+            "account, so nobody there could receive the file yet: send it once they are "
+            "confirmed and have set up their account")))
     elif not leads:
         # Nobody there would be told or could accept it, and this school's copy is read-only
         # once sent: the file would be stuck (a walk).

@@ -388,9 +388,16 @@ def test_a_file_goes_only_where_it_can_be_received_once_the_child_has_left(
     assert (f"Brookside Primary (school number {twin.urn}) has no designated safeguarding lead "
             "on the portal yet, so nobody there could receive the file") in refused(
                 twin, ["14", "5", "2026"])
+    # A first lead waiting for a second administrator: said so, not "ask for one" (a walk).
+    new_lead = factories.user("dsl", org=twin, display_name="Zoë Ó Súilleabháin")
+    new_lead.approval = "awaiting_admin"
+    db.session.commit()
+    assert (f"The designated safeguarding lead of Brookside Primary (school number {twin.urn}) "
+            "is waiting for a second portal administrator to confirm their account, so nobody "
+            "there could receive the file yet") in refused(twin, ["14", "5", "2026"])
     # Nor can a lead approved but not yet set up receive it (walk 8: sent, the clock started,
     # and nobody could sign in to read it).
-    new_lead = factories.user("dsl", org=twin, display_name="Zoë Ó Súilleabháin")
+    new_lead.approval = "approved"
     new_lead.setup_pending = True
     db.session.commit()
     assert (f"The designated safeguarding lead of Brookside Primary (school number {twin.urn}) "
