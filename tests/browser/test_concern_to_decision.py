@@ -126,7 +126,8 @@ def test_concern_to_decision_on_a_phone(
     page.get_by_role("button", name="Send to the safeguarding lead").click()
 
     expect(page.get_by_role("heading", name="Concern sent", exact=True)).to_be_visible()
-    expect(page.get_by_text("Your safeguarding leads have been told")).to_be_visible()
+    expect(page.get_by_text("Your safeguarding leads have been emailed, and can see it in the "
+                             "portal now")).to_be_visible()
     checked_page(page)
     concern_url = page.url
     assert re.search(r"/concerns/[0-9a-f-]{36}$", concern_url), concern_url

@@ -107,7 +107,8 @@ def test_raise_a_concern_end_to_end(app: Flask, client: FlaskClient, world: Worl
     concern_id = uuid.UUID(sent.headers["Location"].rsplit("/", 1)[1])
     confirmation = page(client.get(sent.headers["Location"]))
     assert "Concern sent" in confirmation
-    assert "Your safeguarding leads have been told" in confirmation
+    assert "Your safeguarding leads have been emailed, and can see it in the portal now" \
+        in confirmation
     assert "Call 999 now" not in confirmation
     assert WHAT in confirmation and WORDS in confirmation
 

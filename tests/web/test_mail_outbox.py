@@ -75,11 +75,12 @@ def test_a_second_concern_held_for_the_minute_is_honest_when_mail_is_down(
     override_settings(app, mail_enabled=True, mail_host=sink.host, mail_port=sink.port)
     sign_in(client, w.staff)
     first = post_form(client, good_fields(child_ids=[str(w.child.id)]))
-    assert "Your safeguarding leads have been told" in page(
+    assert "Your safeguarding leads have been emailed, and can see it in the portal now" in page(
         client.get(first.headers["Location"]))
     second = post_form(client, good_fields(child_ids=[str(w.child.id)]))
     held = page(client.get(second.headers["Location"]))
-    assert "Your safeguarding leads will be emailed within a minute" in held
+    assert ("Your safeguarding leads can see it in the portal now, and will be emailed within a "
+            "minute, in one email with another concern sent just before it") in held
     assert "We could not email" not in held
 
     sink.stop()  # the mail server goes down: the next alert fails, the one after is held
@@ -97,7 +98,7 @@ def test_a_second_concern_held_for_the_minute_is_honest_when_mail_is_down(
     told = page(client.get(fourth.headers["Location"]))
     assert "We could not email your safeguarding leads yet" in told
     assert "tell a safeguarding lead in person now" in told
-    assert "have been told" not in told and "within a minute" not in told
+    assert "have been emailed" not in told and "within a minute" not in told
 
 
 def _escalation_world() -> tuple[World, User, User]:
