@@ -243,7 +243,8 @@ def test_other_schools_dsl_and_staff_get_404(app: Flask, client: FlaskClient,
     staff = app.test_client()
     sign_in(staff, w["staff"])
     assert staff.get(f"/incidents/{iid}").status_code == 404
-    assert staff.get("/dashboard").status_code == 404
+    # The dashboard is their home page instead (a walk: an adviser read "Page not found").
+    assert staff.get("/dashboard").headers["Location"] == "/home"
     assert staff.get("/incidents/new").status_code == 404
 
 
@@ -262,3 +263,22 @@ def test_a_tampered_or_huge_version_is_refused_as_stale_not_a_crash(app) -> None
         for bad, expected in (("9223372036854775808", -1), ("-3", -1), ("x", -1), ("7", 7)):
             form.version.data = bad
             assert form.loaded_version() == expected
+
+
+def test_an_adviser_asking_for_the_dashboard_is_sent_to_their_home_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: an adviser who typed /dashboard read "Page not found"; their home page links
+    their inbox. Nothing of any school's dashboard is shown."""
+    from tests import factories
+
+    adviser = factories.user("la_adviser", org=factories.authority())
+    db.session.commit()
+    sign_in(client, adviser)
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
+    home = client.get("/home").get_data(as_text=True)
+    assert 'href="/referrals/inbox"' in home or ">Your inbox<" in home
+    assert "Concerns waiting" not in home
+    # Signed out: to sign in, as every page.
+    assert app.test_client().get("/dashboard").status_code == 302
