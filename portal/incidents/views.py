@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -67,6 +67,11 @@ from .forms import (
 )
 
 require_dsl = access.require("record_incident")
+# A child whose date of birth staff did not know: the rules need it (RULES.md: a child's `dob`
+# is required) to tell the child's age.
+DOB_NOT_KNOWN: Final = ("Not known when the child was added. The referral routes depend on the "
+                        "child's age: find it in the school's records, or ask the school they "
+                        "attend. For example, 27 3 2013")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -587,6 +592,8 @@ def child(incident_id: uuid.UUID, child_id: uuid.UUID) -> Any:
     person = access.get_child_or_404(user, child_id)
     incident = _editable_incident(incident_id)
     form = ChildForm()
+    if person.dob is None:  # (a walk: the box was required, with no word where to look)
+        form.dob.description = DOB_NOT_KNOWN
     if request.method == "GET":
         form.version.data = str(incident.version)
         row = next((r for r in svc.incident_children(incident) if r.child_id == person.id), None)

@@ -282,3 +282,20 @@ def test_an_adviser_asking_for_the_dashboard_is_sent_to_their_home_page(
     assert "Concerns waiting" not in home
     # Signed out: to sign in, as every page.
     assert app.test_client().get("/dashboard").status_code == 302
+
+
+def test_a_child_whose_date_of_birth_staff_did_not_know_says_where_to_find_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: the date of birth was required with no word why, or where to look."""
+    w = world(app)
+    w["mia"].dob = None
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    words = " ".join(htmllib.unescape(
+        client.get(f"/incidents/{iid}/children/{w['mia'].id}").get_data(as_text=True)).split())
+    assert ("Not known when the child was added. The referral routes depend on the child's "
+            "age: find it in the school's records, or ask the school they attend.") in words
+    known = client.get(f"/incidents/{iid}/children/{w['kai'].id}").get_data(as_text=True)
+    assert "Not known when the child was added" not in known
