@@ -207,7 +207,7 @@ def _tell(user: User, kept: Child, merged: Child, record: ChildMerge, text: str,
           picked: Mapping[str, str], moved: Mapping[str, list[str]], now: dt.datetime) -> None:
     """The line in the kept child's chronology and the audit record of the merge."""
     chronology.add_entry(
-        kept, CHRONOLOGY_KIND, explanation(merged.reference, user.display_name, now, text),
+        kept, CHRONOLOGY_KIND, explanation(merged.reference, now, text),
         author_id=user.id, source=record, occurred_at=now)
     detail: dict[str, str | int | bool | list[str] | None] = {
         "merged_child": str(merged.id), "merged_reference": merged.reference,
@@ -217,12 +217,12 @@ def _tell(user: User, kept: Child, merged: Child, record: ChildMerge, text: str,
                  object_type="child", object_id=kept.id, at=now, detail=detail)
 
 
-def explanation(reference: str, by: str, when: dt.datetime, reasons: str) -> str:
-    """The line in the kept child's file that says what happened and why."""
+def explanation(reference: str, when: dt.datetime, reasons: str) -> str:
+    """The line in the kept child's file that says what happened and why; who merged them is
+    its author, shown beside it (in its words, a pupil sharing the name hid it as theirs)."""
     from .child_file import when_text
 
-    return (f"Record {reference} merged into this file on {when_text(when)}, by {by}, "
-            f"because: {reasons}")
+    return f"Record {reference} merged into this file on {when_text(when)}, because: {reasons}"
 
 
 def merges_into(child: Child) -> list[ChildMerge]:

@@ -112,7 +112,9 @@ def correct_names(user: User, child: Child, *, given_name: str, family_name: str
     repeat_harm.mark_child(child)  # (its keyed hashes are made from the names)
     chronology.add_entry(
         child, CHRONOLOGY_KIND,
-        f"{_change_words(before, after)}, by {user.display_name}, because: {reasons.strip()}",
+        # (its author is shown beside it, not named in its words: where a pupil shares the
+        # name, the words would hide it as the pupil's)
+        f"{_change_words(before, after)}, because: {reasons.strip()}",
         author_id=user.id, occurred_at=now)
     changed = [name for name, was, now_is in zip(
         ("given_name", "family_name", "preferred_name"), before, after, strict=True)

@@ -847,7 +847,7 @@ def record_route(user: User, incident: Incident, data: RouteRecordInput,
     db.session.flush()
 
     text = (f"{label(data.route)} for incident {incident.reference}: "
-            f"{wording.sentence(record_text(record))} Recorded by {user.display_name}.")
+            f"{wording.sentence(record_text(record))}")  # its author beside it, not in it
     chronology.add_to_each([ic.child for ic in incident_children(incident)], "handing_over",
                            text, author_id=user.id, incident=incident, source=record,
                            occurred_at=record.happened_at)

@@ -278,8 +278,10 @@ def test_refusals_keep_what_was_typed(app: Flask, client: FlaskClient) -> None:
     # Each child's chronology line ends the typed reason once, then who else was involved.
     lines = [e.body for e in
              db.session.query(ChildRecordEntry).filter_by(kind="handing_over").all()]
-    assert lines and all("with a crime number. Recorded by" in line and ".." not in line
-                         for line in lines)
+    # Who recorded it is the line's author, beside it, not in its words (where a pupil shared
+    # the name, the words hid it as the pupil's).
+    assert lines and all("with a crime number. Also involved" in line and ".." not in line
+                         and "Recorded by" not in line and "Dana" not in line for line in lines)
 
 
 def test_a_correction_keeps_the_original_record(app: Flask, client: FlaskClient) -> None:

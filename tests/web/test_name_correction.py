@@ -59,8 +59,11 @@ def test_a_dsl_corrects_a_name_typed_wrongly_and_the_file_says_what_it_was(
     shown = _text(client.get(response.headers["Location"]))
     assert "The name is changed: Cerys Weatherby-Ó Dálaigh" in shown
     assert "Recorded before as Carys Wethersby" in " ".join(shown.split())
-    assert ("Name corrected from “Carys Wethersby” to “Cerys Weatherby-Ó Dálaigh”, by Dana DSL,"
-            " because: Her mother spelt it for us at the meeting.") in " ".join(shown.split())
+    # Who corrected it is the line's author, beside it (in its words, a pupil sharing the name
+    # had it hidden as theirs).
+    assert ("recorded by Dana DSL What was recorded Name corrected from “Carys Wethersby” to "
+            "“Cerys Weatherby-Ó Dálaigh”, because: Her mother spelt it for us at the meeting.") \
+        in " ".join(shown.split())
     # Found by the new name, and by the old (staff who knew her as Carys Wethersby); the audit
     # says which names changed, never the names.
     assert children_service.search(carys.school_id, "Dálaigh", partial=True).ids == [carys.id]
@@ -247,12 +250,12 @@ def test_changing_only_the_name_a_child_goes_by_says_so(
     assert "The name Carys Wethersby goes by is changed" in shown
     assert "The name is changed" not in shown
     # The chronology says what changed, not "from “Carys Wethersby” to “Carys Wethersby”".
-    assert ("The name they go by recorded as “Cez”, by Dana DSL, because: She asked us to use "
-            "it") in shown
+    assert ("recorded by Dana DSL What was recorded The name they go by recorded as “Cez”, "
+            "because: She asked us to use it") in shown
     assert _correct(client, carys, given_name="Carys", family_name="Wethersby",
                     preferred_name="", reasons="She prefers Carys again").status_code == 302
     shown = " ".join(_text(client.get(f"/children/{carys.id}")).split())
-    assert "The name they go by, “Cez”, removed, by Dana DSL" in shown
+    assert "The name they go by, “Cez”, removed, because: She prefers Carys again" in shown
     assert "Name corrected from" not in shown
 
 
