@@ -672,6 +672,7 @@ _CHILD_RECORD_ROWS: Final[dict[type[Any], tuple[str, ...]]] = {
 _FINISHING_LINES: Final = frozenset({"concern_raised", "concern_triaged", "consultation_call",
                                      "handing_over",
                                      "referral_sent", "referral_answered",
+                                     "more_information_sent",
                                      # retention still runs on a sent copy
                                      "kept_after_review"})
 

@@ -164,6 +164,9 @@ REFERRAL_VIEWED: Final = "referral.viewed"
 REPEAT_HARM_SHOWN: Final = "referral.repeat_harm_shown"
 REFERRAL_ACKNOWLEDGED: Final = "referral.acknowledged"
 REFERRAL_ANSWERED: Final = "referral.answered"
+# More information the school sent about a referral (both chains), and an adviser reading it.
+REFERRAL_UPDATE_SENT: Final = "referral.update_sent"
+REFERRAL_UPDATE_READ: Final = "referral.update_read"
 EXPORT_CREATED: Final = "export.created"
 # Issue 16: a sealed export for a school not on the portal, its download and its receipt; a
 # copy released for a subject access request or to the police; a file from a previous school.

@@ -482,6 +482,8 @@ _REFERRAL_ALERTS: Final = {
     "referral_sent": ("New referral in the safeguarding portal", "email/referral_sent.txt"),
     "referral_answered": ("A local authority has answered a referral",
                           "email/referral_answered.txt"),
+    "referral_update": ("More information about a referral in the safeguarding portal",
+                        "email/referral_update.txt"),
 }
 
 

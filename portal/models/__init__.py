@@ -42,7 +42,13 @@ from .records import (
     IncidentRevision,
     ParentContact,
 )
-from .referrals import ConsultationCall, Referral, ReferralAttachment, ReferralResponse
+from .referrals import (
+    ConsultationCall,
+    Referral,
+    ReferralAttachment,
+    ReferralResponse,
+    ReferralUpdate,
+)
 from .repeat_harm import RepeatHarmMark
 from .report_summary import ReportMonth
 from .retention import RetentionReview, RetentionTombstone
@@ -95,6 +101,7 @@ __all__ = [
     "Referral",
     "ReferralAttachment",
     "ReferralResponse",
+    "ReferralUpdate",
     "RepeatHarmMark",
     "ReportMonth",
     "RetentionReview",

@@ -88,6 +88,9 @@ class Referral(IdMixin, Base):
     # children" from the referral's own columns (walk 10).
     children: Mapped[int | None] = mapped_column(Integer)
     children_answered: Mapped[int | None] = mapped_column(Integer)
+    # How many of the school's `ReferralUpdate`s no adviser has opened yet: while any, the
+    # referral is not settled (it needs the authority), and the inbox lists it first.
+    updates_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     packet = Encrypted[str](org_attr="local_authority_id")  # JSON, docs/referral-schema.md
 
@@ -119,6 +122,29 @@ class ReferralResponse(IdMixin, Base):
 
     reasons = Encrypted[str](org_attr="local_authority_id")
     workers = Encrypted[str](org_attr="local_authority_id")  # JSON
+
+
+class ReferralUpdate(IdMixin, Base):
+    """More information the school's DSL sent about a referral already sent (a parents'
+    answer changed, something new the child said): append-only, encrypted under the
+    authority's key as the packet is. The first adviser to open the referral after it came
+    marks it read, and the school sees who and when."""
+
+    __tablename__ = "referral_updates"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authorities.id"))
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    sent_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    text_enc: Mapped[bytes | None] = enc_column()
+
+    sent_by: Mapped[User] = relationship(foreign_keys=[sent_by_id])
+    read_by: Mapped[User | None] = relationship(foreign_keys=[read_by_id])
+
+    text = Encrypted[str](org_attr="local_authority_id")
 
 
 class ReferralAttachment(IdMixin, Base):
@@ -187,7 +213,8 @@ def every_child_answered() -> ColumnElement[bool]:
 
 @kept
 def settled_rule() -> ColumnElement[bool]:
-    """SQL: an answered referral with nothing left that can fall due or need the authority.
+    """SQL: an answered referral with nothing left that can fall due or need the authority
+    (more information from the school not yet read needs it).
 
     Mirrors `services.referrals.due_items` and `status_of`: every child answered, no strategy
     meeting awaited, no children's social care assessment (its child in need reviews keep
@@ -212,6 +239,7 @@ def settled_rule() -> ColumnElement[bool]:
 
     return and_(
         Referral.state == "answered",
+        Referral.updates_unread == 0,  # more information from the school not yet read
         Referral.outcome.is_not(None),
         Referral.outcome != "strategy_meeting",
         every_child_answered(),
@@ -240,7 +268,7 @@ def keep_settled(connection: Connection,
 # statement marks them, in the same transaction, and the loaded referrals take the new mark.
 _TO_SETTLE: Final = "referrals_to_settle"
 _RULE_READS: Final = ("state", "outcome", "strategy_meeting_at", "local_authority_id",
-                      "children", "children_answered")
+                      "children", "children_answered", "updates_unread")
 
 
 def _to_settle(target: Any, *referral_ids: Any) -> None:

@@ -235,6 +235,19 @@ ChildDetailsForm: Final[type[_ChildDetailsFields]] = type(
      for name, field in _carer_fields(prefix).items()})
 
 
+class MoreInformationForm(FlaskForm):  # type: ignore[misc]
+    """More information about a referral already sent. What is required, and how long it may
+    be, is the service's rule (`services.referral_updates.send_update`)."""
+
+    text = TextAreaField(
+        "What should the local authority know?",
+        description="For example, a parent's answer that has changed, or something new a child "
+                    "said. It goes to the authority's advisers with this referral, and into "
+                    "each child's chronology here.",
+        widget=GovTextArea(), filters=[_strip])
+    submit = SubmitField("Send to the local authority", widget=GovSubmitInput())
+
+
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Acknowledge", widget=GovSubmitInput())
 

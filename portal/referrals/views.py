@@ -35,7 +35,7 @@ from ..reads import commit_keeping_loaded
 from ..refusal import Refused
 from ..rules.dismissive import dismissive_message
 from ..rules.vocabulary import ROUTE_LABELS
-from ..services import referral_files, repeat_harm
+from ..services import referral_files, referral_updates, repeat_harm
 from ..services import referrals as service
 from ..services import roll as roll_service
 from ..services.packet import (
@@ -57,6 +57,7 @@ from .forms import (
     CallForm,
     HandOverForm,
     MilestoneForm,
+    MoreInformationForm,
     child_choices,
     combine,
     hand_over_form,
@@ -372,6 +373,8 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
     audit.record(audit.REFERRAL_VIEWED, org_id=_viewer_org(user, referral), actor_id=user.id,
                  object_type="referral", object_id=referral.id)
     adviser = user.role == "la_adviser"
+    updates = referral_updates.updates_of(referral)
+    fresh = {u.id for u in referral_updates.mark_read(user, referral, updates, now)}
     # Repeat harm across the authority's schools: its advisers only, never the school.
     involvement = repeat_harm.involvement_for(referral) if adviser else []
     _audit_involvement(user, referral, involvement)
@@ -383,7 +386,7 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
                   for c in referral_files.copies_of(referral)} if adviser else {}
     return render_template(
         "referrals/view.html", rv=rv, packet=packet, adviser=adviser, file_links=file_links,
-        involvement=involvement,
+        involvement=involvement, updates=updates, fresh=fresh,
         ack_form=AcknowledgeForm(), milestone_form=milestone_form,
         separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
         milestones=service.MILESTONES, local_label=service.local_label,
@@ -460,6 +463,36 @@ def acknowledge(referral_id: Any) -> Response:
         form, lambda: service.acknowledge(referral, user, now=service.utcnow()), lambda _: url,
         done="Referral acknowledged", restore_draft=False)
     return sent.redirect or redirect(url)
+
+
+@bp.route("/referrals/<uuid:referral_id>/more-information", methods=["GET", "POST"])
+@require(can_record_incident)
+@keeps_drafts(can_record_incident, MoreInformationForm)
+def more_information(referral_id: Any) -> Any:
+    """The school's DSL sends more information about a referral already sent (a walk: a
+    parents' answer changed, and the authority could only be phoned)."""
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)  # this school's referrals only
+    authority = db.session.get(LocalAuthority, referral.local_authority_id)
+    name = authority.name if authority is not None else "the local authority"
+    form = MoreInformationForm()
+    form.submit.label.text = f"Send to {name}"
+
+    def record() -> list[Any]:
+        _, alerts = referral_updates.send_update(user, referral, form.text.data or "",
+                                                 service.utcnow())
+        return notify.queue_referral_alerts(alerts)  # with the update, or not at all
+
+    sent = creating_form.handle(
+        form, record, lambda _batches: url_for("referrals.view", referral_id=referral.id,
+                                               _anchor="more-information"),
+        default="text", after_commit=notify.deliver_now,
+        done=f"Sent to {name}. Their advisers are emailed a link to read it")
+    if sent.redirect is not None:
+        return sent.redirect
+    return render_template("referrals/more_information.html", form=form, referral=referral,
+                           reference=reference_for(referral.id), authority_name=name,
+                           page_title="Send more information")
 
 
 CHOOSE_CHILD: Final = "Choose which child this is for, or every child"

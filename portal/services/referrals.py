@@ -199,6 +199,7 @@ class AgreedBefore:
     authority: str
     agreement: dict[str, Agreement]
     phone: str | None = None  # the authority's consultation line, to tell them of a change
+    referral_id: uuid.UUID | None = None  # that referral, to send them more information
 
     def changed(self, now: Mapping[str, Agreement]) -> list[str]:
         """The references of the children whose answer `now` differs from the one sent: the
@@ -222,7 +223,8 @@ def agreement_sent_before(handover: HandoverView) -> AgreedBefore | None:
         for child in json.loads(packet).get("children", [])
         if (agreed := child.get("parents_agree"))
     }
-    return AgreedBefore(line.name, agreement, line.phone) if agreement else None
+    referral_id = line.sent.id if line.sent is not None else None
+    return AgreedBefore(line.name, agreement, line.phone, referral_id) if agreement else None
 
 
 def incident_handover(incident: Incident, now: dt.datetime | None = None) -> HandoverView:
@@ -362,6 +364,7 @@ def record_call(
 # What an alert tells (the words and the link are portal.notify's).
 REFERRAL_SENT_ALERT: Final = "referral_sent"  # to the authority's advisers
 REFERRAL_ANSWERED_ALERT: Final = "referral_answered"  # to the school's DSLs
+REFERRAL_UPDATE_ALERT: Final = "referral_update"  # more information: to the advisers
 
 
 @dataclass(frozen=True)
@@ -371,7 +374,7 @@ class Alert:
     `org_id` is the organisation of the people told: its key encrypts the queued email and its
     audit chain records the delivery. Nothing about any child or the incident."""
 
-    kind: str  # REFERRAL_SENT_ALERT | REFERRAL_ANSWERED_ALERT
+    kind: str  # REFERRAL_SENT_ALERT | REFERRAL_ANSWERED_ALERT | REFERRAL_UPDATE_ALERT
     referral_id: uuid.UUID
     org_id: str
     to: tuple[str, ...]
@@ -1106,6 +1109,7 @@ class InboxRow:
     outcome_label: str | None
     overdue: bool
     next_due: DueItem | None
+    news: int = 0  # more information from the school no adviser has opened yet
 
 
 @dataclass
@@ -1145,12 +1149,12 @@ class _Response(NamedTuple):  # a response as `items_due` reads it
 # The columns an inbox row shows, in `_inbox_row`'s order.
 _ROW_COLUMNS: Final = (Referral.id, Referral.convening, Referral.state, Referral.outcome,
                        Referral.sent_at, School.name, Referral.children,
-                       Referral.children_answered)
+                       Referral.children_answered, Referral.updates_unread)
 
 
 def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outcome: str | None,
                sent_at: dt.datetime, school_name: str | None, children: int | None,
-               answered: int | None, overdue: bool = False,
+               answered: int | None, news: int | None, overdue: bool = False,
                next_due: DueItem | None = None) -> InboxRow:
     status = status_for(state, outcome, children, answered)
     status_label, outcome_label = referral_answers.status_words(
@@ -1158,7 +1162,7 @@ def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outco
     return InboxRow(id=referral_id, reference=reference_for(referral_id),
                     convening=bool(convening), sent_at=sent_at, school_name=school_name or "",
                     status=status, status_label=status_label, outcome_label=outcome_label,
-                    overdue=overdue, next_due=next_due)
+                    overdue=overdue, next_due=next_due, news=news or 0)
 
 
 @kept
@@ -1182,7 +1186,7 @@ def _live_inbox_statement(visible: ColumnElement[bool]) -> Select[Any]:
 @kept
 def _recent_settled_statement(visible: ColumnElement[bool]
                               ) -> Select[uuid.UUID, bool, str, str | None, dt.datetime,
-                                          str, int | None, int | None]:
+                                          str, int | None, int | None, int]:
     """The `ANSWERED_SHOWN` most recently sent settled referrals `visible`, as inbox rows'
     columns (built once, as `_live_inbox_statement`)."""
     return (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
@@ -1204,12 +1208,12 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
     found: dict[uuid.UUID, tuple[Any, ...]] = {}
     responses: dict[uuid.UUID, list[_Response]] = {}
     for (_, referral_id, convening, state, outcome, sent_at, school_name, children, answered,
-         meeting, la_id, response, recorded_at) in rows:
+         news, meeting, la_id, response, recorded_at) in rows:
         if referral_id is None:
             continue
         if referral_id not in found:
             found[referral_id] = (convening, state, outcome, sent_at, school_name, children,
-                                  answered, meeting, la_id)
+                                  answered, news, meeting, la_id)
             responses[referral_id] = []
         if response is not None:
             responses[referral_id].append(_Response(response, recorded_at))
@@ -1218,7 +1222,7 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
     authorities: dict[uuid.UUID, Authority | None] = {}
     ordered = []
     for referral_id, (convening, state, outcome, sent_at, school_name, children, answered,
-                      meeting, la_id) in found.items():
+                      news, meeting, la_id) in found.items():
         if la_id not in authorities:
             la = las.get(la_id)
             authorities[la_id] = directory.get(la.code) if la else None
@@ -1227,7 +1231,7 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
                           responses[referral_id])
         overdue = any(i.overdue for i in items)
         row = _inbox_row(referral_id, convening, state, outcome, sent_at, school_name,
-                         children, answered, overdue, next_due(items))
+                         children, answered, news, overdue, next_due(items))
         ordered.append((list_order(overdue, items, row.status, sent_at), row))
     ordered.sort(key=lambda pair: pair[0])
     return [row for _, row in ordered], rows[0][0] - len(found)
@@ -1277,10 +1281,14 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
             if not row.overdue:
                 answered.append(row)
         answered_count = in_sql - sum(r.overdue for r in running.values())
-    groups = [(key, heading, answered if key == "answered" else rows)
+    # More information from a school, not yet read: its own list, after the overdue ones.
+    news = [r for r in live if r.news and not r.overdue]
+    groups = [(key, heading, [r for r in (answered if key == "answered" else rows)
+                              if r.overdue or not r.news])
               for key, heading, rows in group_inbox(live)]
+    groups.insert(1, ("news", "More information to read", news))
     counts = {key: len(rows) for key, _, rows in groups}
-    counts["answered"] = answered_count
+    counts["answered"] = answered_count - sum(r.status == "answered" for r in news)
     return Inbox(groups=groups, counts=counts, total=len(live) + settled_total, page=page,
                  pages=pages)
 

@@ -257,10 +257,15 @@ def test_a_second_authoritys_hand_over_starts_from_the_parents_agreement_sent(
     shown = html_text.unescape(handover_forms.preview(client, url, changed).get_data(
         as_text=True))
     warning = shown[shown.index('data-testid="agreement-changed"'):]
-    warning = " ".join(re.sub(r"<[^>]+>", " ", warning[:warning.index("</div>")]).split())
+    warning = " ".join(re.sub(r"<[^>]+>", " ", warning[:warning.index("</div>")]).split()
+                       ).replace(" .", ".")  # (a link's end)
     assert ("What this referral says of the parents\u2019 agreement for Kai Stenhouse differs from "
             "what the referral to Derbyshire County Council said. Sending this one does not "
-            "change that one: tell Derbyshire County Council too, on 01629 535353.") in warning
+            "change that one: tell Derbyshire County Council too, on 01629 535353, and once "
+            "this one is sent, send it to them as more information on their referral.") \
+        in warning
+    first = referral_to(world, "derbyshire")
+    assert f'href="/referrals/{first.id}/more-information"' in shown
     assert world["mia"].given_name not in warning  # her answer is the same
     assert handover_forms.hand_over(client, url, changed).status_code == 302
     sent = json.loads(referral_to(world, "darlington").packet)

@@ -1,0 +1,169 @@
+"""More information about a referral already sent (a walk: a parents' answer changed after the
+referral went, and the only way to tell the authority was to phone). The school's DSL sends it;
+the authority's advisers are emailed a link, see it first in their inbox, and read it with the
+referral; the school sees who read it and when."""
+
+from __future__ import annotations
+
+import html as html_text
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal import notify
+from portal.models import (
+    AuditEvent,
+    ChildRecordEntry,
+    OutboxMessage,
+    Referral,
+    ReferralUpdate,
+    db,
+)
+from portal.models.referrals import settled_rule
+from portal.services.packet import reference_for
+from portal.services.referral_updates import MAX_UPDATE
+from tests.helpers.signing_in import csrf_from, sign_in
+from tests.web import test_referrals as referrals_tests
+from tests.web.test_referrals import hand_over, referral_to
+
+# The referral tests' world and clock (Friday evening), as fixtures of this module.
+clock = referrals_tests.clock
+world = referrals_tests.world
+
+MORE = "Mia's mother phoned at 4pm: she no longer agrees to the referral. Её слова: «нет». 她说不。"
+
+
+def _text(response) -> str:
+    return " ".join(html_text.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+                    .split())
+
+
+def _send(client: FlaskClient, referral: Referral, text: str):
+    url = f"/referrals/{referral.id}/more-information"
+    form = client.get(url)
+    assert form.status_code == 200
+    return client.post(url, data={"csrf_token": csrf_from(form), "text": text})
+
+
+def test_the_school_sends_more_information_and_an_adviser_reads_it(
+    app: Flask, client: FlaskClient, world: dict
+) -> None:
+    w = world
+    sign_in(client, w["dsl"])
+    assert hand_over(client, w, "derbyshire").status_code == 302
+    referral = referral_to(w, "derbyshire")
+    page = _text(client.get(f"/referrals/{referral.id}"))
+    assert "More information from the school" in page
+    assert "Send more information to Derbyshire County Council" in page
+
+    sent = _send(client, referral, MORE)
+    assert sent.status_code == 302
+    assert sent.headers["Location"].endswith(f"/referrals/{referral.id}#more-information")
+    page = _text(client.get(sent.headers["Location"]))
+    assert ("Sent to Derbyshire County Council. Their advisers are emailed a link to read it"
+            in page)
+    assert MORE in page and "By Dana Lead, Oakfield Academy" in page
+    assert "Not yet read by Derbyshire County Council" in page
+
+    # Encrypted at rest; the school's own record of what it told whom is in each child's
+    # chronology, the other child's name hidden as R6 asks.
+    row = db.session.scalars(select(ReferralUpdate)).one()
+    assert "mother" not in (row.text_enc or b"").decode("latin-1")
+    lines = {e.child_id: e.body for e in db.session.scalars(
+        select(ChildRecordEntry).where(ChildRecordEntry.kind == "more_information_sent"))}
+    assert set(lines) == {w["mia"].id, w["kai"].id}
+    assert lines[w["kai"].id].startswith(
+        f"More information sent to Derbyshire County Council for referral "
+        f"{reference_for(referral.id)}: MH")  # "Mia's" is hers: hidden in Kai's file
+    assert "нет" in lines[w["kai"].id] and "Mia" not in lines[w["kai"].id]
+    # The authority's advisers are emailed a link, nothing about the children.
+    mail = [m for m in notify.outbox() if "More information" in m["Subject"]]
+    assert [m["To"] for m in mail] == ["adv@derbys.example"]
+    body = mail[0].get_content()
+    assert reference_for(referral.id) in body and f"/referrals/{referral.id}" in body
+    assert "Mia" not in body and "mother" not in body and "Oakfield" not in body
+    assert db.session.scalar(select(OutboxMessage.kind).where(
+        OutboxMessage.kind == "referral_update")) == "referral_update"
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("referral.update_sent") == 2  # the school's chain and the authority's
+
+    # The adviser's inbox lists it first, saying why; opening the referral marks it read.
+    adviser = app.test_client()
+    sign_in(adviser, w["adviser"])
+    inbox = adviser.get("/referrals").get_data(as_text=True)
+    news = re.search(r'data-testid="group-news">(.*?)</ul>', inbox, re.S)
+    assert news and reference_for(referral.id) in news.group(1)
+    assert "The school has sent more information" in html_text.unescape(news.group(1))
+    read = _text(adviser.get(f"/referrals/{referral.id}"))
+    assert MORE in read and "New" in read
+    assert ("Read by " + w["adviser"].display_name
+            + ", local authority adviser, Derbyshire County Council") in read
+    assert 'data-testid="group-news"' not in adviser.get("/referrals").get_data(as_text=True)
+    assert "New" not in _text(adviser.get(f"/referrals/{referral.id}")).split(MORE)[0][-200:]
+    # The school sees who read it.
+    assert ("Read by " + w["adviser"].display_name) in _text(
+        client.get(f"/referrals/{referral.id}"))
+    assert actions.count("referral.update_read") == 0
+    assert db.session.scalars(select(AuditEvent.action)).all().count("referral.update_read") == 1
+
+
+def test_an_answered_referral_is_not_settled_while_more_information_waits(
+    app: Flask, client: FlaskClient, world: dict
+) -> None:
+    w = world
+    sign_in(client, w["dsl"])
+    assert hand_over(client, w, "derbyshire").status_code == 302
+    referral = referral_to(w, "derbyshire")
+    referral.state, referral.outcome = "answered", "nfa"
+    db.session.commit()
+    assert db.session.get(Referral, referral.id).settled is True
+    assert _send(client, referral, "Kai has said more to his tutor today.").status_code == 302
+    db.session.expire_all()
+    again = db.session.get(Referral, referral.id)
+    assert again.updates_unread == 1 and again.settled is False
+    assert db.session.scalar(select(settled_rule()).where(Referral.id == referral.id)) is False
+    adviser = app.test_client()
+    sign_in(adviser, w["adviser"])
+    assert adviser.get(f"/referrals/{referral.id}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).settled is True
+
+
+def test_nothing_typed_or_too_much_is_refused_keeping_the_words(
+    app: Flask, client: FlaskClient, world: dict
+) -> None:
+    w = world
+    sign_in(client, w["dsl"])
+    assert hand_over(client, w, "derbyshire").status_code == 302
+    referral = referral_to(w, "derbyshire")
+    empty = _send(client, referral, "   ")
+    assert empty.status_code in (200, 400)
+    assert "Enter what the local authority should know" in _text(empty)
+    long = "Ō" * (MAX_UPDATE + 1)
+    refused = _send(client, referral, long)
+    assert f"must be {MAX_UPDATE:,} characters or fewer" in _text(refused)
+    assert long in html_text.unescape(refused.get_data(as_text=True))  # kept
+    assert db.session.scalars(select(ReferralUpdate)).all() == []
+
+
+def test_only_the_referring_school_sends_and_only_its_authority_reads(
+    app: Flask, client: FlaskClient, world: dict
+) -> None:
+    w = world
+    sign_in(client, w["dsl"])
+    assert hand_over(client, w, "derbyshire").status_code == 302
+    referral = referral_to(w, "derbyshire")
+    assert _send(client, referral, MORE).status_code == 302
+    url = f"/referrals/{referral.id}/more-information"
+    for person in (w["other_dsl"], w["adviser"], w["darl_adviser"]):
+        other = app.test_client()
+        sign_in(other, person)
+        assert other.get(url).status_code == 404, person.email
+        assert other.post(url, data={"text": "x"}).status_code in (400, 404)
+    darl = app.test_client()
+    sign_in(darl, w["darl_adviser"])
+    assert darl.get(f"/referrals/{referral.id}").status_code == 404
+    db.session.expire_all()
+    assert db.session.scalars(select(ReferralUpdate.read_at)).all() == [None]
