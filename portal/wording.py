@@ -405,3 +405,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(children_named, "children_named")
     app.add_template_filter(counted, "counted")
     app.add_template_filter(sentence, "sentence")
+    app.add_template_filter(sentence_list, "sentence_list")

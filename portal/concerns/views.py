@@ -71,6 +71,9 @@ ANSWER_FIRST: Final = ("Say first whether {name} is one of the children already 
                        "below. What you typed here is kept")
 CLEAR_FIRST: Final = ("Add the child typed here, or clear these boxes, before changing what you "
                       "typed for {name}")
+ANSWERED_ELSEWHERE: Final = ("You had already answered 'Is it one of these children?' in "
+                             "another tab or window, so this page's answer was not used and "
+                             "nothing was sent. Check the children below, then send it")
 FROM_ELSEWHERE: Final = ("The concern has not been sent. You added a child to it in another tab or "
                          "window: check the children below, then send it")
 # What a button's post leaves for the page it redirects to (POST-redirect-GET, so Back never
@@ -168,7 +171,7 @@ def _flooded(user: User, form: ConcernForm, fields: service.DraftFields,
 def _render(form: ConcernForm, fields: service.DraftFields, *,
             saved_at: dt.datetime | None = None, matches: int | None = None,
             loaded: bool = False, extra_errors: list[dict[str, str]] | None = None,
-            already_added: bool = False) -> str:
+            already_added: bool = False, held: bool = False) -> str:
     """The form, asking about the child whose question is not yet answered (`_pending`)."""
     user = _user()
     if can_record_incident(user):  # DSLs may also find a family by its name
@@ -184,7 +187,7 @@ def _render(form: ConcernForm, fields: service.DraftFields, *,
         duplicates=[(str(child.id), child_label(child)) for child in maybe],
         pending=pending and {"value": fields[service.PENDING_CHILD],
                              "label": new_child_name(pending)},
-        already_added=already_added,
+        already_added=already_added, held=held,
     )
 
 
@@ -216,6 +219,7 @@ def new() -> Any:
         service.clean_fields(fields)
     except service.ConcernRefused:
         return _too_long()
+    asked_here = fields.get(service.PENDING_CHILD) or ""
     fields, elsewhere = service.with_children_from_elsewhere(user, fields, _shown())
     form = form_from(fields)
     known = service.children_in_school(user, form.child_ids.data or [])
@@ -223,6 +227,9 @@ def new() -> Any:
     action = next((name for name in ("submit", "find", "add_child", "add_anyway", "use_child",
                                      "change_pending", "save")
                    if name in request.form), "save")  # no button named: never send
+    if asked_here and fields.get(service.PENDING_CHILD) != asked_here and action in (
+            "use_child", "add_anyway", "change_pending", "submit"):
+        return _answered_elsewhere(user, fields, now)
     if action == "use_child":  # "Is it one of these children?": yes, this one
         return _use_child(user, fields, request.form.get("use_child", ""), now)
     if action == "change_pending":
@@ -255,11 +262,13 @@ def _show_new(user: User) -> Any:
     matches = _answer_after_redirect(user, form, known, after)
     # "This is what you saved" only when coming back to the form, not just after a button.
     held = (_pending(fields) and isinstance(after, dict) and after.get("sending")) or False
+    elsewhere = isinstance(after, dict) and after.get("answered_elsewhere") is True
     return _render(form, fields, saved_at=saved_at, loaded=bool(fields) and after is None,
-                   matches=matches,
+                   matches=matches, held=bool(held),
                    already_added=isinstance(after, dict) and after.get("already") is True,
                    extra_errors=[{"text": CHOOSE_A_MATCH, "href": "#possible-matches"}]
-                   if held else None)
+                   if held else [{"text": ANSWERED_ELSEWHERE, "href": "#child_ids"}]
+                   if elsewhere else None)
 
 
 def _shown() -> list[str] | None:
@@ -431,6 +440,16 @@ def _ask_about_duplicates(user: User, fields: service.DraftFields, child: servic
     fields[service.PENDING_CHILD] = new_child_value(child)
     _clear_boxes(fields)
     return _ask_again(user, fields, now, sending=sending)
+
+
+def _answered_elsewhere(user: User, fields: service.DraftFields, now: dt.datetime) -> Any:
+    """This page's question was answered in another tab or window since it was shown: not
+    answered again (the child would be named twice), nor sent; the form as it now stands, and
+    why. What else this page had typed is kept."""
+    service.save_draft(user, fields, now=now)
+    db.session.commit()
+    session[AFTER_POST] = {"answered_elsewhere": True}
+    return redirect(url_for("concerns.new", _anchor="new_children"), code=303)
 
 
 def _ask_again(user: User, fields: service.DraftFields, now: dt.datetime, *,

@@ -69,9 +69,12 @@ from .forms import (
 require_dsl = access.require("record_incident")
 # A child whose date of birth staff did not know: the rules need it (RULES.md: a child's `dob`
 # is required) to tell the child's age.
-DOB_NOT_KNOWN: Final = ("Not known when the child was added. The referral routes depend on the "
-                        "child's age: find it in the school's records, or ask the school they "
-                        "attend. For example, 27 3 2013")
+DOB_NOT_KNOWN: Final = ("Needed: which referral routes apply depends on the child's age, and "
+                        "staff did not know it when they added the child. Ask the child's "
+                        "parents or carers, or look in your school's management information "
+                        "system (or the child's own school's, if they go to another). You can "
+                        "record the other children first and come back to this one. For "
+                        "example, 27 3 2013")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -151,9 +154,13 @@ LABELS = {
 @bp.get("/dashboard")
 @login_required  # type: ignore[untyped-decorator]
 def dashboard() -> Any:
-    """The DSL's dashboard. Anyone else signed in is sent to their own home page, which links
-    their first page (an adviser typing /dashboard read "Page not found", a walk)."""
-    if not access.can_record_incident(_user()):
+    """The DSL's dashboard. An adviser is sent to their inbox, anyone else signed in to their
+    own home page (an adviser typing /dashboard read "Page not found", a walk; then their
+    account's page, a walk again)."""
+    user = _user()
+    if access.can_work_referrals(user):
+        return redirect(url_for("referrals.inbox"))
+    if not access.can_record_incident(user):
         return redirect(url_for("auth.home"))
     return _dsl_dashboard()
 

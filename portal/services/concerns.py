@@ -241,10 +241,18 @@ def with_children_from_elsewhere(user: User, fields: DraftFields,
         if elsewhere:
             found = True
             out[name] = [*posted, *elsewhere]
-    held = saved.get(PENDING_CHILD)
-    if isinstance(held, str) and held and not out.get(PENDING_CHILD):
-        found = True  # asked about in another tab: still to be answered
-        out[PENDING_CHILD] = held
+    # The child asked about is the draft's: one asked in another tab is still to be answered
+    # here; one answered in another tab is not asked again by this page's post (a walk: a stale
+    # tab answered "No, add a new child" after the other had used the child, and the concern
+    # named the child twice).
+    kept = saved.get(PENDING_CHILD)
+    asked = kept if isinstance(kept, str) else ""
+    answer = out.get(PENDING_CHILD)
+    posted_here = answer if isinstance(answer, str) else ""
+    if asked and not posted_here:
+        found = True
+    if asked != posted_here:
+        out[PENDING_CHILD] = asked
     return out, found
 
 

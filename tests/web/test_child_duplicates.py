@@ -332,3 +332,40 @@ def test_a_page_from_another_tab_does_not_send_past_the_question(
     held = _post_page(client, older_tab, "submit", token, child_ids=[str(w["amara"].id)])
     assert "You typed Zoe O Suilleabhain" in _words(_follow(client, held))
     assert db.session.scalars(select(ConcernChild)).all() == []
+
+
+def test_an_answer_from_a_stale_tab_is_not_used_twice(app: Flask, client: FlaskClient) -> None:
+    """Walk 10: one tab used the child already recorded, the other (still asking) then said
+    "No, add a new child", and the concern named the child twice, with a new record."""
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    first_tab = _ask_about_zoe(client, token)
+    second_tab = client.get("/concerns/new")
+    used = _follow(client, _post_page(client, second_tab, "use_child", token,
+                                      use_child=str(w["zoe"].id)))
+    assert "You typed" not in _words(used)
+    stale = _follow(client, _post_page(client, first_tab, "add_anyway", token))
+    text = _words(stale)
+    assert ("You had already answered 'Is it one of these children?' in another tab or window, "
+            "so this page's answer was not used and nothing was sent") in text
+    assert "(new to the portal)" not in text and "You typed" not in text
+    assert re.search(rf'value="{w["zoe"].id}"[^>]*checked', stale.get_data(as_text=True))
+    sent = _post_page(client, stale, "submit", token)
+    assert sent.status_code == 302, _words(sent)
+    assert db.session.scalars(select(ConcernChild.child_id)).all() == [w["zoe"].id]
+    assert _children(w["school"].id) == 2  # no second record of Zoë
+
+
+def test_send_held_by_the_question_says_so_inside_it(app: Flask, client: FlaskClient) -> None:
+    """Walk 10: on a phone the page opens at the question, below the error summary: the
+    question itself says the concern was not sent."""
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    asked = _ask_about_zoe(client, token)
+    assert 'data-testid="not-sent"' not in asked.get_data(as_text=True)
+    held = _follow(client, _post_page(client, asked, "submit", token))
+    panel = held.get_data(as_text=True).split('id="possible-matches"', 1)[1]
+    assert "The concern has not been sent. Answer this question first, then send it." in panel
+    assert db.session.scalars(select(ConcernChild)).all() == [] and w["zoe"] is not None

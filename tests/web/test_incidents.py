@@ -265,21 +265,19 @@ def test_a_tampered_or_huge_version_is_refused_as_stale_not_a_crash(app) -> None
             assert form.loaded_version() == expected
 
 
-def test_an_adviser_asking_for_the_dashboard_is_sent_to_their_home_page(
+def test_an_adviser_asking_for_the_dashboard_is_sent_to_their_inbox(
     app: Flask, client: FlaskClient
 ) -> None:
-    """A walk: an adviser who typed /dashboard read "Page not found"; their home page links
-    their inbox. Nothing of any school's dashboard is shown."""
+    """A walk: an adviser who typed /dashboard read "Page not found"; then landed on their
+    account's page. Their dashboard is their inbox."""
     from tests import factories
 
     adviser = factories.user("la_adviser", org=factories.authority())
     db.session.commit()
     sign_in(client, adviser)
     response = client.get("/dashboard")
-    assert response.status_code == 302 and response.headers["Location"] == "/home"
-    home = client.get("/home").get_data(as_text=True)
-    assert 'href="/referrals/inbox"' in home or ">Your inbox<" in home
-    assert "Concerns waiting" not in home
+    assert response.status_code == 302 and response.headers["Location"] == "/referrals"
+    assert "Referrals inbox" in client.get("/referrals").get_data(as_text=True)
     # Signed out: to sign in, as every page.
     assert app.test_client().get("/dashboard").status_code == 302
 
@@ -295,7 +293,23 @@ def test_a_child_whose_date_of_birth_staff_did_not_know_says_where_to_find_it(
     iid = start(client, w["concern"])
     words = " ".join(htmllib.unescape(
         client.get(f"/incidents/{iid}/children/{w['mia'].id}").get_data(as_text=True)).split())
-    assert ("Not known when the child was added. The referral routes depend on the child's "
-            "age: find it in the school's records, or ask the school they attend.") in words
+    assert ("Needed: which referral routes apply depends on the child's age, and staff did not "
+            "know it when they added the child. Ask the child's parents or carers, or look in "
+            "your school's management information system") in words
     known = client.get(f"/incidents/{iid}/children/{w['kai'].id}").get_data(as_text=True)
-    assert "Not known when the child was added" not in known
+    assert "staff did not know it" not in known
+
+
+def test_what_the_incident_needs_before_it_is_assessed_reads_as_a_sentence(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A walk: "once it has what kind of behaviour it was, at least one child"."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    words = " ".join(htmllib.unescape(re.sub(
+        r"<[^>]+>", " ", client.get(f"/incidents/{iid}").get_data(as_text=True))).split())
+    found = re.search(r"The portal will assess this incident once ([^.]*)\.", words)
+    assert found, words[:2000]
+    assert found.group(1) == ("you have recorded what kind of behaviour it was and at least "
+                              "one child")
