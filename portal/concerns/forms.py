@@ -125,9 +125,10 @@ class ConcernForm(FlaskForm):  # type: ignore[misc]
     new_family = StringField("Family name", widget=GovTextInput(), filters=[_strip],
                              render_kw={"autocomplete": "off", "spellcheck": "false"})
     new_dob = DateParts("Date of birth", description="For example, 27 3 2013")
-    new_dob_unknown = BooleanField("I do not know their date of birth",
-                                   description="You can still send the concern",
-                                   widget=GovCheckboxInput())
+    # (its hint read above the box, apart from it: a walk)
+    new_dob_unknown = BooleanField(
+        "I do not know their date of birth (you can still send the concern)",
+        widget=GovCheckboxInput())
     add_child = _submit("Add child", "govuk-button--secondary")
     new_children = SelectMultipleField(
         "Children you've added", description="Untick a child to take them off this concern",
