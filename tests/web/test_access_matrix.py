@@ -31,6 +31,10 @@ SIGN_IN_STEPS = {"auth.sign_in_code", "auth.sign_in_enrol"}
 ANY_SIGNED_IN = {"auth.home", "auth.change_password", "auth.sign_out", "auth.keepalive",
                  "main.how_the_portal_decides", "discard_draft"}
 ROLES = ("staff", "dsl", "la_adviser", "admin")
+# The DSL's dashboard sends anyone else signed in to their own first page (a walk: an adviser
+# typing /dashboard read "Page not found"): a redirect there, nothing of the dashboard.
+SENDS_ON = {"incidents.dashboard": {"la_adviser": "/referrals", "staff": "/home",
+                                    "admin": "/home"}}
 
 
 # Who may use the pages of each feature (routes without an object id in them). A route WITH an
@@ -57,6 +61,8 @@ def expectation(endpoint: str, role: str, has_object_id: bool = False) -> str:
         return "skip"
     if endpoint in ANY_SIGNED_IN:
         return "allow"
+    if role in SENDS_ON.get(endpoint, {}):
+        return "sends_on"
     for prefix, roles in FEATURE_ROLES.items():
         if endpoint.startswith(prefix):
             if role not in roles:
@@ -121,6 +127,11 @@ def test_every_route_denies_with_404(app: Flask, client: FlaskClient, who: str) 
             # The ids are school B's / authority B's: these users' own records, not another's.
             continue
         if want == "skip" or endpoint == "auth.sign_out":
+            continue
+        if want == "sends_on":
+            response = client.get(url)
+            assert response.status_code == 302, f"{who} GET {url}: {response.status_code}"
+            assert response.headers["Location"] == SENDS_ON[endpoint][role], (who, url)
             continue
         if want == "allow":
             if method == "GET":
