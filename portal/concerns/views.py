@@ -541,6 +541,9 @@ def view(concern_id: Any) -> str:
     return render_template(
         "concerns/view.html", page_title="Concern", concern=concern,
         children=[child_label(child) for child in children],
+        # A DSL goes on to each child's file (a walk: the names were plain text).
+        child_files=[(child_label(child), url_for("children.file", child_id=child.id))
+                     for child in children] if can_record_incident(user) else [],
         sent_away=[child_label(child) for child in children if child.id in sent],
         sent=wording.when(concern.submitted_at),
         occurred=wording.day(concern.occurred_on) if concern.occurred_on else "Not given",

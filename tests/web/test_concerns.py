@@ -588,3 +588,23 @@ def test_a_child_added_again_with_the_date_of_birth_keeps_it() -> None:
     assert one_of_each([known, unknown]) == [known]
     other = NewChild("Zoë", "Al-Hashimi", dt.date(2016, 5, 1))  # another child, same name
     assert one_of_each([known, other]) == [known, other]
+
+
+def test_a_dsl_reading_a_concern_goes_on_to_each_childs_file(app: Flask,
+                                                             client: FlaskClient) -> None:
+    """Walk 10: the children of a concern were plain text on a DSL's page. Staff, who have no
+    files to open, read the names as before."""
+    from tests.helpers.incidents import world as incident_world
+
+    w = incident_world(app)
+    w["mia"].given_name = "<b>Mía</b> 李"
+    db.session.commit()
+    sign_in(client, w["dsl"])
+    html = client.get(f"/concerns/{w['concern'].id}").get_data(as_text=True)
+    for child in (w["mia"], w["kai"]):
+        assert f'href="/children/{child.id}"' in html
+    assert "&lt;b&gt;Mía&lt;/b&gt; 李" in html and "<b>Mía</b>" not in html
+    staff = app.test_client()
+    sign_in(staff, w["staff"])
+    html = staff.get(f"/concerns/{w['concern'].id}").get_data(as_text=True)
+    assert "/children/" not in html and "Kai Harmer" in html
