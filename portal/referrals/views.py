@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, creating_form, drafts, notify, once
+from .. import audit, creating_form, drafts, notify, once, wording
 from ..access import (
     can_record_incident,
     can_work_referrals,
@@ -429,7 +429,9 @@ def _download(referral_id: Any, fmt: str) -> Response:
         body: bytes = packet_json(packet).encode("utf-8")
         mimetype = "application/json"
     else:
-        body = packet_pdf(packet)
+        later = [(wording.when(u.sent_at), u.sent_by.display_name, u.text or "")
+                 for u in referral_updates.updates_of(referral)]
+        body = packet_pdf(packet, later)
         mimetype = "application/pdf"
     audit.record(audit.EXPORT_CREATED, org_id=_viewer_org(user, referral), actor_id=user.id,
                  object_type="referral", object_id=referral.id,

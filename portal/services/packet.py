@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -557,8 +557,9 @@ def children_names(packet: dict[str, Any]) -> dict[str, str]:
             for c in packet.get("children") or []}
 
 
-def packet_pdf(packet: dict[str, Any]) -> bytes:
-    """A readable PDF of a stored packet (any schema_version 1 packet)."""
+def packet_pdf(packet: dict[str, Any], later: Sequence[tuple[str, str, str]] = ()) -> bytes:
+    """A readable PDF of a stored packet (any schema_version 1 packet); after it, `later`:
+    the more information the school sent since, each (when, by whom, the words)."""
     out = _packet_document(packet)
     _pdf_opening(out, packet)
     _pdf_contact(out, packet)
@@ -570,6 +571,10 @@ def packet_pdf(packet: dict[str, Any]) -> bytes:
     _pdf_actions(out, packet.get("school_actions") or {},
                  {ref: words.children_named(ref, names) for ref in names})
     _pdf_files(out, packet.get("attachments") or [])
+    if later:  # (a walk: an adviser filing the PDF would not have had it)
+        out.heading("More information the school sent after this referral")
+        for when, by, text in later:
+            out.row(when, f"{by}: {text}")
     return bytes(out.output())
 
 

@@ -24,6 +24,7 @@ from portal.models import (
 from portal.models.referrals import settled_rule
 from portal.services.packet import reference_for
 from portal.services.referral_updates import MAX_UPDATE
+from tests.helpers.pdfs import pdf_text
 from tests.helpers.signing_in import csrf_from, sign_in
 from tests.web import test_referrals as referrals_tests
 from tests.web.test_referrals import hand_over, referral_to
@@ -102,6 +103,11 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
             + ", local authority adviser, Derbyshire County Council") in read
     assert 'data-testid="group-news"' not in adviser.get("/referrals").get_data(as_text=True)
     assert "New" not in _text(adviser.get(f"/referrals/{referral.id}")).split(MORE)[0][-200:]
+    # The PDF an adviser files has it after the referral, as sent (an adviser filing the PDF
+    # would not have had it).
+    pdf = " ".join(pdf_text(adviser.get(f"/referrals/{referral.id}/packet.pdf").data).split())
+    assert "More information the school sent after this referral" in pdf
+    assert "she no longer agrees to the referral" in pdf and "她说不" in pdf and "нет" in pdf
     # The school sees who read it.
     assert ("Read by " + w["adviser"].display_name) in _text(
         client.get(f"/referrals/{referral.id}"))
