@@ -501,8 +501,11 @@ def queue_referral_alerts(alerts: Sequence[ReferralAlert]) -> list[uuid.UUID]:
             continue
         subject, template = _REFERRAL_ALERTS[alert.kind]
         # The reference (R- and eight hex digits: nothing about anyone) to quote on the phone.
-        body = _render(template, {"link": _link("referrals.view", referral_id=alert.referral_id),
-                                  "reference": reference_for(alert.referral_id)})
+        # More information: to its section, not the referral's top (a walk: a screen and a
+        # half below, on a phone).
+        link = _link("referrals.view", referral_id=alert.referral_id) + (
+            "#more-information" if alert.kind == "referral_update" else "")
+        body = _render(template, {"link": link, "reference": reference_for(alert.referral_id)})
         messages = [_plain_message(to, subject, body) for to in alert.to]
         batches.append(mail_outbox.queue(
             messages, org_id=alert.org_id, kind=alert.kind, audit_ok=REFERRAL_ALERTED,

@@ -127,8 +127,8 @@ class ReferralResponse(IdMixin, Base):
 class ReferralUpdate(IdMixin, Base):
     """More information the school's DSL sent about a referral already sent (a parents'
     answer changed, something new the child said): append-only, encrypted under the
-    authority's key as the packet is. The first adviser to open the referral after it came
-    marks it read, and the school sees who and when."""
+    authority's key as the packet is. An adviser who has read it says so ("I have read it"),
+    and the school sees who and when."""
 
     __tablename__ = "referral_updates"
 

@@ -374,7 +374,6 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
                  object_type="referral", object_id=referral.id)
     adviser = user.role == "la_adviser"
     updates = referral_updates.updates_of(referral)
-    fresh = {u.id for u in referral_updates.mark_read(user, referral, updates, now)}
     # Repeat harm across the authority's schools: its advisers only, never the school.
     involvement = repeat_harm.involvement_for(referral) if adviser else []
     _audit_involvement(user, referral, involvement)
@@ -386,7 +385,8 @@ def _view_page(referral_id: Any, milestone_form: MilestoneForm) -> str:
                   for c in referral_files.copies_of(referral)} if adviser else {}
     return render_template(
         "referrals/view.html", rv=rv, packet=packet, adviser=adviser, file_links=file_links,
-        involvement=involvement, updates=updates, fresh=fresh,
+        involvement=involvement, updates=updates,
+        unread=[u for u in updates if u.read_at is None],
         ack_form=AcknowledgeForm(), milestone_form=milestone_form,
         separate_workers=applies, workers_of=service.workers_of, outcomes=service.OUTCOMES,
         milestones=service.MILESTONES, local_label=service.local_label,
@@ -489,12 +489,27 @@ def more_information(referral_id: Any) -> Any:
         form, record, lambda _batches: url_for("referrals.view", referral_id=referral.id,
                                                _anchor="more-information"),
         default="text", after_commit=notify.deliver_now,
-        done=f"Sent to {name}. Their advisers are emailed a link to read it")
+        done=f"Sent to {name}. Their advisers are emailed a link to read it.")
     if sent.redirect is not None:
         return sent.redirect
     return render_template("referrals/more_information.html", form=form, referral=referral,
                            reference=reference_for(referral.id), authority_name=name,
                            page_title="Send more information")
+
+
+@bp.post("/referrals/<uuid:referral_id>/more-information/read")
+@require(can_work_referrals)
+def more_information_read(referral_id: Any) -> Response:
+    """An adviser has read the more information the school sent: the school sees who and when,
+    and the inbox no longer lists it (not on opening the page: a walk, unseen below)."""
+    user = _user()
+    referral = get_referral_or_404(user, referral_id)  # its authority's advisers only
+    url = url_for("referrals.view", referral_id=referral.id, _anchor="more-information")
+    sent = creating_form.handle(
+        AcknowledgeForm(), lambda: referral_updates.mark_read(user, referral, service.utcnow()),
+        lambda _: url, done="Marked as read. The school can see that you have read it.",
+        restore_draft=False)
+    return sent.redirect or redirect(url)
 
 
 CHOOSE_CHILD: Final = "Choose which child this is for, or every child"

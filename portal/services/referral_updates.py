@@ -5,8 +5,9 @@ The school's DSL sends it from the referral's page; it is encrypted under the au
 the packet is, goes into each child's chronology at the school (the school's own record of
 what it told whom), and every adviser of the authority is emailed a link (nothing about the
 children). Until an adviser opens the referral it keeps the referral off the settled list
-(`Referral.updates_unread`, read by `settled_rule`), so the inbox lists it first. The first
-adviser to open it marks it read, and the school sees who and when.
+(`Referral.updates_unread`, read by `settled_rule`), so the inbox lists it first, and its page
+says so at the top. An adviser marks it read ("I have read it"): not by opening the page (a
+walk: read by the school's account while a screen below, unseen); the school sees who and when.
 """
 
 from __future__ import annotations
@@ -75,13 +76,12 @@ def updates_of(referral: Referral) -> list[ReferralUpdate]:
         .order_by(ReferralUpdate.sent_at, ReferralUpdate.id)))
 
 
-def mark_read(user: User, referral: Referral, updates: list[ReferralUpdate],
-              now: dt.datetime) -> list[ReferralUpdate]:
-    """An adviser of the referral's authority opened it: the updates nobody of the authority
-    had read are read by them now (flushed, audited; the caller commits). The ones marked."""
+def mark_read(user: User, referral: Referral, now: dt.datetime) -> list[ReferralUpdate]:
+    """An adviser of the referral's authority has read the updates nobody of the authority had
+    read (flushed, audited; the caller commits). The ones marked."""
     if user.role != "la_adviser" or user.local_authority_id != referral.local_authority_id:
         return []
-    fresh = [u for u in updates if u.read_at is None]
+    fresh = [u for u in updates_of(referral) if u.read_at is None]
     for update in fresh:
         update.read_by_id, update.read_at = user.id, now
     if fresh or referral.updates_unread:

@@ -76,9 +76,14 @@ def test_a_dsl_sends_more_information_and_the_adviser_reads_it(
     expect(news).to_contain_text("The school has sent more information")
     _checked(adviser_page)
     news.get_by_role("link").first.click()
+    adviser_page.get_by_test_id("more-information-banner").get_by_role(
+        "link", name="Read it").click()
     card = adviser_page.get_by_test_id("more-information")
     expect(card).to_contain_text(MORE)
     expect(card).to_contain_text("New")
+    _checked(adviser_page)
+    adviser_page.get_by_role("button", name="I have read it").click()
+    expect(adviser_page.get_by_text("Marked as read.")).to_be_visible()
     _checked(adviser_page)
 
     page.reload()

@@ -38,7 +38,7 @@ MORE = "Mia's mother phoned at 4pm: she no longer agrees to the referral. Её �
 
 def _text(response) -> str:
     return " ".join(html_text.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-                    .split())
+                    .split()).replace(" .", ".")  # (a link's end)
 
 
 def _send(client: FlaskClient, referral: Referral, text: str):
@@ -97,12 +97,27 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     news = re.search(r'data-testid="group-news">(.*?)</ul>', inbox, re.S)
     assert news and reference_for(referral.id) in news.group(1)
     assert "The school has sent more information" in html_text.unescape(news.group(1))
-    read = _text(adviser.get(f"/referrals/{referral.id}"))
+    # The link in the email opens at it (a walk: a screen and a half below, on a phone).
+    assert f"/referrals/{referral.id}#more-information" in body
+    opened = adviser.get(f"/referrals/{referral.id}")
+    read = _text(opened)
+    assert "The school has sent more information since this referral. Read it." in read
     assert MORE in read and "New" in read
+    # Opening the page is not reading it (a walk: marked read while unseen below): the school
+    # is told so only when an adviser says so.
+    assert "Not yet read by Derbyshire County Council" in _text(
+        client.get(f"/referrals/{referral.id}"))
+    assert 'data-testid="group-news"' in adviser.get("/referrals").get_data(as_text=True)
+    marked = adviser.post(f"/referrals/{referral.id}/more-information/read",
+                          data={"csrf_token": csrf_from(opened)})
+    assert marked.status_code == 302
+    assert marked.headers["Location"].endswith(f"/referrals/{referral.id}#more-information")
+    read = _text(adviser.get(marked.headers["Location"]))
+    assert "Marked as read. The school can see that you have read it." in read
     assert ("Read by " + w["adviser"].display_name
             + ", local authority adviser, Derbyshire County Council") in read
+    assert "The school has sent more information since" not in read
     assert 'data-testid="group-news"' not in adviser.get("/referrals").get_data(as_text=True)
-    assert "New" not in _text(adviser.get(f"/referrals/{referral.id}")).split(MORE)[0][-200:]
     # The PDF an adviser files has it after the referral, as sent (an adviser filing the PDF
     # would not have had it).
     pdf = " ".join(pdf_text(adviser.get(f"/referrals/{referral.id}/packet.pdf").data).split())
@@ -132,7 +147,11 @@ def test_an_answered_referral_is_not_settled_while_more_information_waits(
     assert db.session.scalar(select(settled_rule()).where(Referral.id == referral.id)) is False
     adviser = app.test_client()
     sign_in(adviser, w["adviser"])
-    assert adviser.get(f"/referrals/{referral.id}").status_code == 200
+    opened = adviser.get(f"/referrals/{referral.id}")
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).settled is False  # opened is not read
+    assert adviser.post(f"/referrals/{referral.id}/more-information/read",
+                        data={"csrf_token": csrf_from(opened)}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).settled is True
 
@@ -168,6 +187,10 @@ def test_only_the_referring_school_sends_and_only_its_authority_reads(
         sign_in(other, person)
         assert other.get(url).status_code == 404, person.email
         assert other.post(url, data={"text": "x"}).status_code in (400, 404)
+        # Nor does anyone but the authority's advisers mark it read.
+        if person is not w["adviser"]:
+            assert other.post(f"/referrals/{referral.id}/more-information/read",
+                              data={}).status_code in (400, 404)
     darl = app.test_client()
     sign_in(darl, w["darl_adviser"])
     assert darl.get(f"/referrals/{referral.id}").status_code == 404
