@@ -171,7 +171,8 @@ def _flooded(user: User, form: ConcernForm, fields: service.DraftFields,
 def _render(form: ConcernForm, fields: service.DraftFields, *,
             saved_at: dt.datetime | None = None, matches: int | None = None,
             loaded: bool = False, extra_errors: list[dict[str, str]] | None = None,
-            already_added: bool = False, held: bool = False) -> str:
+            already_added: bool = False, held: bool = False,
+            already_on: str | None = None) -> str:
     """The form, asking about the child whose question is not yet answered (`_pending`)."""
     user = _user()
     if can_record_incident(user):  # DSLs may also find a family by its name
@@ -187,7 +188,7 @@ def _render(form: ConcernForm, fields: service.DraftFields, *,
         duplicates=[(str(child.id), child_label(child)) for child in maybe],
         pending=pending and {"value": fields[service.PENDING_CHILD],
                              "label": new_child_name(pending)},
-        already_added=already_added, held=held,
+        already_added=already_added, held=held, already_on=already_on,
     )
 
 
@@ -263,8 +264,10 @@ def _show_new(user: User) -> Any:
     # "This is what you saved" only when coming back to the form, not just after a button.
     held = (_pending(fields) and isinstance(after, dict) and after.get("sending")) or False
     elsewhere = isinstance(after, dict) and after.get("answered_elsewhere") is True
+    on = after.get("already_on") if isinstance(after, dict) else None
+    already_on = next((child_label(c) for c in known if str(c.id) == on), None)
     return _render(form, fields, saved_at=saved_at, loaded=bool(fields) and after is None,
-                   matches=matches, held=bool(held),
+                   matches=matches, held=bool(held), already_on=already_on,
                    already_added=isinstance(after, dict) and after.get("already") is True,
                    extra_errors=[{"text": CHOOSE_A_MATCH, "href": "#possible-matches"}]
                    if held else [{"text": ANSWERED_ELSEWHERE, "href": "#child_ids"}]
@@ -337,17 +340,21 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
     """"Add this child" (after asking about possible duplicates), or "No, add a new child":
     the child asked about (`_pending`), or on a page from before it was kept, the one typed."""
     pending = _pending(fields)
-    if not check_duplicates and pending is not None:
-        child: service.NewChild | None = pending
-        fields.pop(service.PENDING_CHILD)  # answered; anything typed in the boxes is kept
-    else:
-        child = form.check_new_child(clock.today(now))
-        if child is not None and check_duplicates and service.possible_duplicates(user, child):
+    answering = not check_duplicates and pending is not None
+    child = pending if answering else form.check_new_child(clock.today(now))
+    if child is not None:
+        maybe = service.possible_duplicates(user, child, asked_before=answering)
+        ticked = [c for c in maybe if str(c.id) in (fields.get("child_ids") or [])]
+        if answering:
+            fields.pop(service.PENDING_CHILD)  # answered; anything typed in the boxes is kept
+        elif not (check_duplicates and maybe) or ticked:
+            _clear_boxes(fields)
+        if ticked:  # already on this concern: not asked about, not added again (walk 11)
+            return _already_on(user, fields, ticked[0], now)
+        if check_duplicates and maybe:
             if pending is not None and not same_new_child(child, pending):
                 return _answer_first(user, form, fields, pending, now)
             return _ask_about_duplicates(user, fields, child, now)
-        if child is not None:
-            _clear_boxes(fields)
     if child is None:
         draft = service.save_draft(user, fields, now=now)
         db.session.commit()
@@ -366,6 +373,15 @@ def _add_child(user: User, form: ConcernForm, fields: service.DraftFields, now: 
     session[AFTER_POST] = {"added": True, "already": already}
     return redirect(url_for("concerns.new", _anchor="already-added" if already
                             else "new_children"), code=303)
+
+
+def _already_on(user: User, fields: service.DraftFields, child: Any, now: dt.datetime) -> Any:
+    """The child typed is one already on this concern: said, beside the list (by id in the
+    cookie, never a name)."""
+    service.save_draft(user, fields, now=now)
+    db.session.commit()
+    session[AFTER_POST] = {"already_on": str(child.id)}
+    return redirect(url_for("concerns.new", _anchor="already-on"), code=303)
 
 
 def _clear_boxes(fields: service.DraftFields) -> None:

@@ -369,3 +369,34 @@ def test_send_held_by_the_question_says_so_inside_it(app: Flask, client: FlaskCl
     panel = held.get_data(as_text=True).split('id="possible-matches"', 1)[1]
     assert "The concern has not been sent. Answer this question first, then send it." in panel
     assert db.session.scalars(select(ConcernChild)).all() == [] and w["zoe"] is not None
+
+
+def test_a_child_typed_who_is_already_on_the_concern_is_not_added_again(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Walk 11: with Zoë ticked, typing her name asked "Is it one of these children?" without
+    saying she was on the concern, and "No, add a new child" put her on it twice."""
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    zoe = [str(w["zoe"].id)]
+    # Asked about the child typed, then Zoë ticked, then "No, add a new child": she is on the
+    # concern once, not a second Zoë.
+    asked = _ask_about_zoe(client, token)
+    answered = _follow(client, _post_page(client, asked, "add_anyway", token, child_ids=zoe))
+    text = _words(answered)
+    assert ("Zoë Ó Súilleabháin (C0001), born 2014 is already on this concern, ticked above: "
+            "they were not added again.") in text
+    assert "(new to the portal)" not in text and "You typed" not in text
+    # Typed again with her ticked: said at once, not asked.
+    typed = _follow(client, _post_page(client, answered, "add_child", token,
+                                       new_given="zoe", new_family="o suilleabhain",
+                                       new_dob_unknown="y"))
+    text = _words(typed)
+    assert "Zoë Ó Súilleabháin (C0001), born 2014 is already on this concern" in text
+    assert "Is it one of these children?" not in text and "(new to the portal)" not in text
+    assert 'name="new_given" type="text" value=""' in typed.get_data(as_text=True)
+    sent = _post_page(client, typed, "submit", token)
+    assert sent.status_code == 302, _words(sent)
+    assert db.session.scalars(select(ConcernChild.child_id)).all() == [w["zoe"].id]
+    assert _children(w["school"].id) == 2
