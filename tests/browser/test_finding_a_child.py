@@ -10,11 +10,23 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import Seed, assert_no_horizontal_scroll, check_axe
+from tests.browser.conftest import Person, Seed, assert_no_horizontal_scroll, check_axe
 
 pytestmark = pytest.mark.browser
+
+
+def _staff_add_zoe_again(page: Page, staff: Person, sign_in: Callable[..., None]) -> Locator:
+    """Staff sign in and add "zoe o suilleabhain" (date of birth not known) to a concern: the
+    question the portal asks."""
+    sign_in(page, staff.email, staff.password, staff.totp_secret)
+    page.goto("/concerns/new")
+    page.get_by_label("Given name").fill("zoe")
+    page.get_by_label("Family name").fill("o suilleabhain")
+    page.get_by_label("I do not know their date of birth").check()
+    page.get_by_role("button", name="Add child").click()
+    return page.get_by_test_id("possible-matches")
 
 
 def test_a_dsl_finds_and_merges_a_child_added_twice(
@@ -28,13 +40,7 @@ def test_a_dsl_finds_and_merges_a_child_added_twice(
 
     # Staff adding her again are asked first.
     page = new_page()
-    sign_in(page, staff.email, staff.password, staff.totp_secret)
-    page.goto("/concerns/new")
-    page.get_by_label("Given name").fill("zoe")
-    page.get_by_label("Family name").fill("o suilleabhain")
-    page.get_by_label("I do not know their date of birth").check()
-    page.get_by_role("button", name="Add child").click()
-    panel = page.get_by_test_id("possible-matches")
+    panel = _staff_add_zoe_again(page, staff, sign_in)
     expect(panel).to_contain_text("Is it one of these children?")
     expect(panel).to_contain_text(f"Zoë Ó Súilleabháin ({zoe.reference})")
     check_axe(page)
@@ -105,13 +111,7 @@ def test_staff_add_the_next_child_while_asked_about_the_first(
     staff = seed.user("staff", school)
     seed.child(school, "Zoë", "Ó Súilleabháin", dt.date(2014, 6, 2))
     page = new_page()
-    sign_in(page, staff.email, staff.password, staff.totp_secret)
-    page.goto("/concerns/new")
-    page.get_by_label("Given name").fill("zoe")
-    page.get_by_label("Family name").fill("o suilleabhain")
-    page.get_by_label("I do not know their date of birth").check()
-    page.get_by_role("button", name="Add child").click()
-    panel = page.get_by_test_id("possible-matches")
+    panel = _staff_add_zoe_again(page, staff, sign_in)
     expect(panel).to_contain_text("You typed zoe o suilleabhain, date of birth not known.")
     expect(page.get_by_label("Given name")).to_have_value("")
     check_axe(page)

@@ -241,12 +241,18 @@ def _ask_about_zoe(client: FlaskClient, token: str) -> Any:
                                       new_family="O Suilleabhain", new_dob_unknown="y"))
 
 
-def test_the_next_child_added_keeps_the_child_asked_about(app: Flask,
-                                                          client: FlaskClient) -> None:
+def _staff_asked_about_zoe(client: FlaskClient) -> tuple[dict[str, Any], str, Any]:
+    """The school's people, staff signed in on `client` with their form's CSRF token, and
+    the page asking whether the child they typed is Zoë."""
     w = _setup()
     sign_in(client, w["staff"])
     token = csrf_from(client.get("/concerns/new"))
-    asked = _ask_about_zoe(client, token)
+    return w, token, _ask_about_zoe(client, token)
+
+
+def test_the_next_child_added_keeps_the_child_asked_about(app: Flask,
+                                                          client: FlaskClient) -> None:
+    _, token, asked = _staff_asked_about_zoe(client)
     text = _words(asked)
     assert "You typed Zoe O Suilleabhain, date of birth not known." in text
     assert "They are not added to this concern until you answer." in text
@@ -282,10 +288,7 @@ def test_the_next_child_added_keeps_the_child_asked_about(app: Flask,
 def test_using_the_child_already_recorded_keeps_the_next_child_typed(
     app: Flask, client: FlaskClient
 ) -> None:
-    w = _setup()
-    sign_in(client, w["staff"])
-    token = csrf_from(client.get("/concerns/new"))
-    asked = _ask_about_zoe(client, token)
+    w, token, asked = _staff_asked_about_zoe(client)
     used = _follow(client, _post_page(client, asked, "use_child", token, new_given="Ben",
                                       new_family="Quarry", use_child=str(w["zoe"].id)))
     html_text = used.get_data(as_text=True)
@@ -296,10 +299,7 @@ def test_using_the_child_already_recorded_keeps_the_next_child_typed(
 
 def test_a_second_possible_match_waits_for_the_first_answer(app: Flask,
                                                             client: FlaskClient) -> None:
-    w = _setup()
-    sign_in(client, w["staff"])
-    token = csrf_from(client.get("/concerns/new"))
-    asked = _ask_about_zoe(client, token)
+    w, token, asked = _staff_asked_about_zoe(client)
     refused = _post_page(client, asked, "add_child", token, new_given="Amara",
                          new_family="Fenwick", new_dob=["12", "9", "2013"])
     text = _words(refused)
@@ -360,10 +360,7 @@ def test_an_answer_from_a_stale_tab_is_not_used_twice(app: Flask, client: FlaskC
 def test_send_held_by_the_question_says_so_inside_it(app: Flask, client: FlaskClient) -> None:
     """Walk 10: on a phone the page opens at the question, below the error summary: the
     question itself says the concern was not sent."""
-    w = _setup()
-    sign_in(client, w["staff"])
-    token = csrf_from(client.get("/concerns/new"))
-    asked = _ask_about_zoe(client, token)
+    w, token, asked = _staff_asked_about_zoe(client)
     assert 'data-testid="not-sent"' not in asked.get_data(as_text=True)
     held = _follow(client, _post_page(client, asked, "submit", token))
     panel = held.get_data(as_text=True).split('id="possible-matches"', 1)[1]

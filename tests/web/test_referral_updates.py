@@ -41,6 +41,13 @@ def _text(response) -> str:
                     .split()).replace(" .", ".")  # (a link's end)
 
 
+def _handed_over(client: FlaskClient, w: dict) -> Referral:
+    """The school's DSL signed in on `client`, the incident handed over to Derbyshire."""
+    sign_in(client, w["dsl"])
+    assert hand_over(client, w, "derbyshire").status_code == 302
+    return referral_to(w, "derbyshire")
+
+
 def _send(client: FlaskClient, referral: Referral, text: str):
     url = f"/referrals/{referral.id}/more-information"
     form = client.get(url)
@@ -52,9 +59,7 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     app: Flask, client: FlaskClient, world: dict
 ) -> None:
     w = world
-    sign_in(client, w["dsl"])
-    assert hand_over(client, w, "derbyshire").status_code == 302
-    referral = referral_to(w, "derbyshire")
+    referral = _handed_over(client, w)
     page = _text(client.get(f"/referrals/{referral.id}"))
     assert "More information from the school" in page
     assert "Send more information to Derbyshire County Council" in page
@@ -134,9 +139,7 @@ def test_an_answered_referral_is_not_settled_while_more_information_waits(
     app: Flask, client: FlaskClient, world: dict
 ) -> None:
     w = world
-    sign_in(client, w["dsl"])
-    assert hand_over(client, w, "derbyshire").status_code == 302
-    referral = referral_to(w, "derbyshire")
+    referral = _handed_over(client, w)
     referral.state, referral.outcome = "answered", "nfa"
     db.session.commit()
     assert db.session.get(Referral, referral.id).settled is True
@@ -160,9 +163,7 @@ def test_nothing_typed_or_too_much_is_refused_keeping_the_words(
     app: Flask, client: FlaskClient, world: dict
 ) -> None:
     w = world
-    sign_in(client, w["dsl"])
-    assert hand_over(client, w, "derbyshire").status_code == 302
-    referral = referral_to(w, "derbyshire")
+    referral = _handed_over(client, w)
     empty = _send(client, referral, "   ")
     assert empty.status_code in (200, 400)
     assert "Enter what the local authority should know" in _text(empty)
@@ -177,9 +178,7 @@ def test_only_the_referring_school_sends_and_only_its_authority_reads(
     app: Flask, client: FlaskClient, world: dict
 ) -> None:
     w = world
-    sign_in(client, w["dsl"])
-    assert hand_over(client, w, "derbyshire").status_code == 302
-    referral = referral_to(w, "derbyshire")
+    referral = _handed_over(client, w)
     assert _send(client, referral, MORE).status_code == 302
     url = f"/referrals/{referral.id}/more-information"
     for person in (w["other_dsl"], w["adviser"], w["darl_adviser"]):
