@@ -446,8 +446,8 @@ def restore(form: Any) -> bool:
     # "Close incident").
     button = getattr(getattr(getattr(form, "submit", None), "label", None), "text", None)
     then = f"check it, then press “{button}”" if button else "check it and send it"
-    flash(f"This is what you typed on {wording.when(saved_at)}. It has not been saved to the "
-          f"record yet: {then}.", "info")
+    flash(f"This is what you typed on {wording.when(saved_at)}. It has not been saved or "
+          f"sent yet: {then}.", "info")
     show_earlier(form, fields)
     request.environ[_RESTORED] = True  # this request's: `g` may outlive it (a test client's)
     return True

@@ -79,7 +79,7 @@ def test_idle_expiry_mid_decision_loses_nothing(
     expect(page.get_by_label("Reasons for this decision")).to_have_value(reasons)
     expect(page.get_by_label("Support in school")).to_be_checked()
     expect(page.get_by_label("Child", exact=True)).to_have_value(child)
-    expect(page.get_by_text("It has not been saved to the record yet")).to_be_visible()
+    expect(page.get_by_text("It has not been saved or sent yet")).to_be_visible()
     checked_page(page)
 
     page.get_by_role("button", name="Record decision").click()
@@ -148,7 +148,7 @@ def test_a_restored_draft_is_discarded_and_stays_discarded(
     expect(page.get_by_role("status").filter(has_text="Draft kept at")).to_be_visible(timeout=15000)
 
     page.goto(url)
-    expect(page.get_by_text("It has not been saved to the record yet")).to_be_visible()
+    expect(page.get_by_text("It has not been saved or sent yet")).to_be_visible()
     expect(reasons).to_have_value("Perhaps a referral — ask Ms Nakamura (中村) first.")
     checked_page(page)
     reasons.fill("Typed again and not yet saved")  # the page would save this as it goes
@@ -159,5 +159,5 @@ def test_a_restored_draft_is_discarded_and_stays_discarded(
     checked_page(page)
     page.goto(url)
     expect(reasons).to_have_value("")
-    expect(page.get_by_text("It has not been saved to the record yet")).to_have_count(0)
+    expect(page.get_by_text("It has not been saved or sent yet")).to_have_count(0)
     expect(page.get_by_role("button", name="Discard what you typed")).to_have_count(0)

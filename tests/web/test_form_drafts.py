@@ -42,7 +42,7 @@ from tests.referral_data import local
 
 SIGNED_OUT = "You were signed out, but what you typed has been saved. Sign in to carry on."
 PAGE_EXPIRED = "Your page had expired. We've kept what you typed — check it and submit again."
-NOT_SENT = "It has not been saved to the record yet"
+NOT_SENT = "It has not been saved or sent yet"
 AUTOSAVE = {**XHR, "X-Portal-Autosave": "1"}
 
 
@@ -207,7 +207,7 @@ def test_decision_survives_idle_expiry_and_creates_nothing(
     assert re.search(r'value="internal_support"[^>]*checked', again.get_data(as_text=True))
     assert db.session.scalar(select(func.count()).select_from(Decision)) == 0
     # The message names the form's own button (a walk: the close page said "send it").
-    assert "has not been saved to the record yet: check it, then press “Record decision”." \
+    assert "has not been saved or sent yet: check it, then press “Record decision”." \
         in text(again)
 
 
