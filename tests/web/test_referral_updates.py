@@ -72,6 +72,13 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
             in page)
     assert MORE in page and "By Dana Lead, Oakfield Academy" in page
     assert "Not yet read by Derbyshire County Council" in page
+    # The incident page says so too, and offers to send more (walk 11: only the referral's
+    # page did).
+    incident_page = client.get(f"/incidents/{w['incident'].id}")
+    assert f'href="/referrals/{referral.id}/more-information"' in incident_page.get_data(
+        as_text=True)
+    assert ("More information sent: not yet read by Derbyshire County Council."
+            in _text(incident_page))
 
     # Encrypted at rest; the school's own record of what it told whom is in each child's
     # chronology, the other child's name hidden as R6 asks.
