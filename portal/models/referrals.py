@@ -91,6 +91,8 @@ class Referral(IdMixin, Base):
     # How many of the school's `ReferralUpdate`s no adviser has opened yet: while any, the
     # referral is not settled (it needs the authority), and the inbox lists it first.
     updates_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the school last sent more information (the inbox says when it came: walk 11).
+    updates_last_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     packet = Encrypted[str](org_attr="local_authority_id")  # JSON, docs/referral-schema.md
 

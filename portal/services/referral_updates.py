@@ -45,6 +45,7 @@ def send_update(user: User, referral: Referral, text: str, now: dt.datetime
     update.text = words
     db.session.add(update)
     referral.updates_unread = (referral.updates_unread or 0) + 1
+    referral.updates_last_at = now
     db.session.flush()
     la = db.session.get(LocalAuthority, referral.local_authority_id)
     authority = la.name if la is not None else "the local authority"

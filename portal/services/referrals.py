@@ -1109,7 +1109,8 @@ class InboxRow:
     outcome_label: str | None
     overdue: bool
     next_due: DueItem | None
-    news: int = 0  # more information from the school no adviser has opened yet
+    news: int = 0  # more information from the school no adviser has said they read
+    news_at: dt.datetime | None = None  # when the school last sent more
 
 
 @dataclass
@@ -1149,20 +1150,21 @@ class _Response(NamedTuple):  # a response as `items_due` reads it
 # The columns an inbox row shows, in `_inbox_row`'s order.
 _ROW_COLUMNS: Final = (Referral.id, Referral.convening, Referral.state, Referral.outcome,
                        Referral.sent_at, School.name, Referral.children,
-                       Referral.children_answered, Referral.updates_unread)
+                       Referral.children_answered, Referral.updates_unread,
+                       Referral.updates_last_at)
 
 
 def _inbox_row(referral_id: uuid.UUID, convening: bool | None, state: str, outcome: str | None,
                sent_at: dt.datetime, school_name: str | None, children: int | None,
-               answered: int | None, news: int | None, overdue: bool = False,
-               next_due: DueItem | None = None) -> InboxRow:
+               answered: int | None, news: int | None, news_at: dt.datetime | None,
+               overdue: bool = False, next_due: DueItem | None = None) -> InboxRow:
     status = status_for(state, outcome, children, answered)
     status_label, outcome_label = referral_answers.status_words(
         STATUS_LABELS[status], OUTCOMES.get(outcome or ""), children, answered)
     return InboxRow(id=referral_id, reference=reference_for(referral_id),
                     convening=bool(convening), sent_at=sent_at, school_name=school_name or "",
                     status=status, status_label=status_label, outcome_label=outcome_label,
-                    overdue=overdue, next_due=next_due, news=news or 0)
+                    overdue=overdue, next_due=next_due, news=news or 0, news_at=news_at)
 
 
 @kept
@@ -1186,7 +1188,8 @@ def _live_inbox_statement(visible: ColumnElement[bool]) -> Select[Any]:
 @kept
 def _recent_settled_statement(visible: ColumnElement[bool]
                               ) -> Select[uuid.UUID, bool, str, str | None, dt.datetime,
-                                          str, int | None, int | None, int]:
+                                          str, int | None, int | None, int,
+                                          dt.datetime | None]:
     """The `ANSWERED_SHOWN` most recently sent settled referrals `visible`, as inbox rows'
     columns (built once, as `_live_inbox_statement`)."""
     return (select(*_ROW_COLUMNS).outerjoin(School, School.id == Referral.school_id)
@@ -1208,12 +1211,12 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
     found: dict[uuid.UUID, tuple[Any, ...]] = {}
     responses: dict[uuid.UUID, list[_Response]] = {}
     for (_, referral_id, convening, state, outcome, sent_at, school_name, children, answered,
-         news, meeting, la_id, response, recorded_at) in rows:
+         news, news_at, meeting, la_id, response, recorded_at) in rows:
         if referral_id is None:
             continue
         if referral_id not in found:
             found[referral_id] = (convening, state, outcome, sent_at, school_name, children,
-                                  answered, news, meeting, la_id)
+                                  answered, news, news_at, meeting, la_id)
             responses[referral_id] = []
         if response is not None:
             responses[referral_id].append(_Response(response, recorded_at))
@@ -1222,7 +1225,7 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
     authorities: dict[uuid.UUID, Authority | None] = {}
     ordered = []
     for referral_id, (convening, state, outcome, sent_at, school_name, children, answered,
-                      news, meeting, la_id) in found.items():
+                      news, news_at, meeting, la_id) in found.items():
         if la_id not in authorities:
             la = las.get(la_id)
             authorities[la_id] = directory.get(la.code) if la else None
@@ -1231,7 +1234,7 @@ def _live_inbox_rows(visible: ColumnElement[bool], now: dt.datetime,
                           responses[referral_id])
         overdue = any(i.overdue for i in items)
         row = _inbox_row(referral_id, convening, state, outcome, sent_at, school_name,
-                         children, answered, news, overdue, next_due(items))
+                         children, answered, news, news_at, overdue, next_due(items))
         ordered.append((list_order(overdue, items, row.status, sent_at), row))
     ordered.sort(key=lambda pair: pair[0])
     return [row for _, row in ordered], rows[0][0] - len(found)

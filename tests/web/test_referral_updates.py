@@ -26,6 +26,7 @@ from portal.services.packet import reference_for
 from portal.services.referral_updates import MAX_UPDATE
 from tests.helpers.pdfs import pdf_text
 from tests.helpers.signing_in import csrf_from, sign_in
+from tests.referral_data import local
 from tests.web import test_referrals as referrals_tests
 from tests.web.test_referrals import hand_over, referral_to
 
@@ -56,7 +57,7 @@ def _send(client: FlaskClient, referral: Referral, text: str):
 
 
 def test_the_school_sends_more_information_and_an_adviser_reads_it(
-    app: Flask, client: FlaskClient, world: dict
+    app: Flask, client: FlaskClient, world: dict, clock: dict
 ) -> None:
     w = world
     referral = _handed_over(client, w)
@@ -64,6 +65,7 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     assert "More information from the school" in page
     assert "Send more information to Derbyshire County Council" in page
 
+    clock["now"] = local("2026-11-20T19:45")  # sent at 19:00
     sent = _send(client, referral, MORE)
     assert sent.status_code == 302
     assert sent.headers["Location"].endswith(f"/referrals/{referral.id}#more-information")
@@ -108,7 +110,10 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     inbox = adviser.get("/referrals").get_data(as_text=True)
     news = re.search(r'data-testid="group-news">(.*?)</ul>', inbox, re.S)
     assert news and reference_for(referral.id) in news.group(1)
-    assert "The school has sent more information" in html_text.unescape(news.group(1))
+    # When it came, not only when the referral was sent (walk 11).
+    assert ("The school has sent more information, Friday 20 November 2026 at 7:45pm. Open "
+            "the referral to read it.") in " ".join(
+                html_text.unescape(re.sub(r"<[^>]+>", " ", news.group(1))).split())
     # The link in the email opens at it (a walk: a screen and a half below, on a phone).
     assert f"/referrals/{referral.id}#more-information" in body
     opened = adviser.get(f"/referrals/{referral.id}")
