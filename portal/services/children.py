@@ -320,8 +320,9 @@ def possible_duplicates(school_id: uuid.UUID, *, given_name: str, family_name: s
                         exclude: Iterable[uuid.UUID] = (), limit: int = 10) -> list[Child]:
     """Children of the school who may be the child about to be added: the same name once
     folded (case, accents, apostrophes, hyphens, spacing, either order), the typed given name
-    being their preferred name (or theirs being it) with the same family name, or the same
-    date of birth and a name a few letters apart.
+    being their preferred name (or theirs being it) with the same family name, or a name a few
+    letters apart with the same date of birth, or with either date of birth not known (a walk:
+    "Tobyas Wrenfeld", born not known, was added beside Tobias Wrenfield without a question).
 
     Candidates come from the search terms (children sharing a whole word or the first three
     letters of a word of the name): only those few are decrypted and compared.
@@ -351,7 +352,7 @@ def possible_duplicates(school_id: uuid.UUID, *, given_name: str, family_name: s
         if (names.same_name(typed, theirs)
                 or (alias and names.same_name(typed, (alias, child.family_name)))
                 or (preferred_name and names.same_name((preferred_name, family_name), theirs))
-                or (dob is not None and child.dob == dob
+                or ((dob is None or child.dob is None or child.dob == dob)
                     and names.similar_names(typed, theirs))):
             out.append(child)
             if len(out) >= limit:

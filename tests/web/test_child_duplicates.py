@@ -397,3 +397,23 @@ def test_a_child_typed_who_is_already_on_the_concern_is_not_added_again(
     assert sent.status_code == 302, _words(sent)
     assert db.session.scalars(select(ConcernChild.child_id)).all() == [w["zoe"].id]
     assert _children(w["school"].id) == 2
+
+
+def test_a_name_a_few_letters_apart_without_a_date_of_birth_is_asked_about(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Walk 12: "Tobyas Wrenfeld", date of birth not known, was added beside Tobias Wrenfield
+    without a question: with no date of birth to tell them apart, a close name asks."""
+    w = _setup()
+    sign_in(client, w["staff"])
+    token = csrf_from(client.get("/concerns/new"))
+    asked = _follow(client, _post_page(client, client.get("/concerns/new"), "add_child", token,
+                                       new_given="Amarah", new_family="Fenwick",
+                                       new_dob_unknown="y"))
+    text = _words(asked)
+    assert "Is it one of these children?" in text and "Amara Fenwicke (C0002)" in text
+    # With another date of birth, the same close name is another child: added, not asked.
+    other = _follow(client, _post_page(client, asked, "change_pending", token))
+    added = _follow(client, _post_page(client, other, "add_child", token, new_given="Amarah",
+                                       new_family="Fenwick", new_dob=["1", "1", "2015"]))
+    assert "Amarah Fenwick (new to the portal), born 1 January 2015" in _words(added)
