@@ -562,6 +562,14 @@ def packet_pdf(packet: dict[str, Any], later: Sequence[tuple[str, str, str]] = (
     the more information the school sent since, each (when, by whom, the words)."""
     out = _packet_document(packet)
     _pdf_opening(out, packet)
+    if later:  # said first: what follows may be out of date (walk 12: consent withdrawn on
+        # the last page, "they agree" on the third)
+        sent = (f"on {later[-1][0]}" if len(later) == 1
+                else f"{len(later)} times, the latest on {later[-1][0]}")
+        out.para(f"IMPORTANT: the school has sent more information since this referral "
+                 f"({sent}). It may change what follows, such as whether parents or "
+                 "carers agree: read it in the last section, 'More information the school sent "
+                 "after this referral'.")
     _pdf_contact(out, packet)
     _pdf_incident(out, packet.get("incident") or {})
     children = packet.get("children") or []

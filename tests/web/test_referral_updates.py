@@ -79,8 +79,8 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     incident_page = client.get(f"/incidents/{w['incident'].id}")
     assert f'href="/referrals/{referral.id}/more-information"' in incident_page.get_data(
         as_text=True)
-    assert ("More information sent: not yet read by Derbyshire County Council."
-            in _text(incident_page))
+    assert ("More information last sent 20 November 2026 at 7:45pm: not yet read by "
+            "Derbyshire County Council.") in _text(incident_page)
 
     # Encrypted at rest; the school's own record of what it told whom is in each child's
     # chronology, the other child's name hidden as R6 asks.
@@ -139,10 +139,18 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     # would not have had it).
     pdf = " ".join(pdf_text(adviser.get(f"/referrals/{referral.id}/packet.pdf").data).split())
     assert "More information the school sent after this referral" in pdf
+    # Said on the first page too, before what it may change (walk 12).
+    assert pdf.index("IMPORTANT: the school has sent more information since this referral "
+                     "(on 20 November 2026 at 7:45pm)") < pdf.index(
+                         "Contact at the school")
     assert "she no longer agrees to the referral" in pdf and "她说不" in pdf and "нет" in pdf
-    # The school sees who read it.
+    # The school sees who read it, and its incident page that it was read (walk 12: the line
+    # went without a word).
     assert ("Read by " + w["adviser"].display_name) in _text(
         client.get(f"/referrals/{referral.id}"))
+    assert ("More information last sent 20 November 2026 at 7:45pm: read by Derbyshire County "
+            "Council (who and when: on the referral).") in _text(
+                client.get(f"/incidents/{w['incident'].id}"))
     assert actions.count("referral.update_read") == 0
     assert db.session.scalars(select(AuditEvent.action)).all().count("referral.update_read") == 1
 
