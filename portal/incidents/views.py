@@ -69,8 +69,9 @@ from .forms import (
 require_dsl = access.require("record_incident")
 # A child whose date of birth staff did not know: the rules need it (RULES.md: a child's `dob`
 # is required) to tell the child's age.
-DOB_NOT_KNOWN: Final = ("Needed: which referral routes apply depends on the child's age, and "
-                        "staff did not know it when they added the child. Ask the child's "
+DOB_NOT_KNOWN: Final = ("Needed: the child cannot be saved on the incident without it, as "
+                        "which referral routes apply depends on the child's age, and staff did "
+                        "not know it when they added the child. Ask the child's "
                         "parents or carers, or look in your school's management information "
                         "system (or the child's own school's, if they go to another). You can "
                         "record the other children first and come back to this one. For "

@@ -293,9 +293,10 @@ def test_a_child_whose_date_of_birth_staff_did_not_know_says_where_to_find_it(
     iid = start(client, w["concern"])
     words = " ".join(htmllib.unescape(
         client.get(f"/incidents/{iid}/children/{w['mia'].id}").get_data(as_text=True)).split())
-    assert ("Needed: which referral routes apply depends on the child's age, and staff did not "
-            "know it when they added the child. Ask the child's parents or carers, or look in "
-            "your school's management information system") in words
+    assert ("Needed: the child cannot be saved on the incident without it, as which referral "
+            "routes apply depends on the child's age, and staff did not know it when they added "
+            "the child. Ask the child's parents or carers, or look in your school's management "
+            "information system") in words
     known = client.get(f"/incidents/{iid}/children/{w['kai'].id}").get_data(as_text=True)
     assert "staff did not know it" not in known
 
