@@ -149,7 +149,9 @@ def test_police_report_needed_after_the_referral(app: Flask, client: FlaskClient
     # The referral hands over children's social care, never the police.
     the_route_waits(client, iid, "police", "Report to the police")
     page = text(client.get(f"/incidents/{iid}"))
-    assert "Referral sent to Derbyshire County Council." in page
+    assert ("Referral sent to Derbyshire County Council: <a class=\"govuk-link\" "
+            "href=\"#handover-heading\">read it, its answers, or send more information, under "
+            "“Who to call now”</a>.") in page
 
     assert record(client, iid, "police").status_code == 302
     page = text(client.get(f"/incidents/{iid}"))
