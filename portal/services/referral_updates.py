@@ -1,13 +1,13 @@
 """More information about a referral already sent (a walk: a parents' answer changed after the
 referral went, and the only way to tell the authority was to phone).
 
-The school's DSL sends it from the referral's page; it is encrypted under the authority's key as
-the packet is, goes into each child's chronology at the school (the school's own record of
-what it told whom), and every adviser of the authority is emailed a link (nothing about the
-children). Until an adviser opens the referral it keeps the referral off the settled list
-(`Referral.updates_unread`, read by `settled_rule`), so the inbox lists it first, and its page
-says so at the top. An adviser marks it read ("I have read it"): not by opening the page (a
-walk: read by the school's account while a screen below, unseen); the school sees who and when.
+The school's DSL sends it from the referral's page or the incident's; it is encrypted under the
+authority's key as the packet is, goes into each child's chronology at the school (the school's
+own record of what it told whom), and every adviser of the authority is emailed a link (nothing
+about the children). Until an adviser says they have read it ("I have read it": not by opening
+the page, a walk found it marked read while a screen below, unseen) it keeps the referral off
+the settled list (`Referral.updates_unread`, read by `settled_rule`), so the inbox lists it
+first, and the referral's page says so at the top; the school then sees who read it and when.
 """
 
 from __future__ import annotations
