@@ -238,14 +238,25 @@ def _key(given: str | None, family: str | None) -> str:
     return _JOINERS_RE.sub("", "".join(f"{fold(given or '')}{fold(family or '')}".split()))
 
 
+# How many keystrokes apart two names may be and still be asked about: two, or three for a
+# name of twelve letters or more (a walk: "Maisy Thornbery" beside Maisie Thornbury, three apart
+# in fifteen letters, was not asked about).
+NEAR: Final = 2
+NEAR_LONG: Final = 3
+LONG_NAME: Final = 12
+
+
 def similar_names(a: tuple[str | None, str | None], b: tuple[str | None, str | None],
-                  *, limit: int = 2) -> bool:
+                  *, limit: int | None = None) -> bool:
     """Two (given, family) names a few keystrokes apart once folded ("Amara Fenwick" and
     "Amara Fenwicke"; "Zoe O Suilleabhain" and "Zoë Ó Súilleabháin" are the same), in either
-    order of the parts."""
+    order of the parts: at most `limit` apart, by default `NEAR`, or `NEAR_LONG` for a long
+    name."""
     first = _key(*a)
     if not first:
         return False
+    if limit is None:
+        limit = NEAR_LONG if len(first) >= LONG_NAME else NEAR
     return any(edit_distance(first, other, limit=limit) <= limit
                for other in (_key(*b), _key(b[1], b[0])) if other)
 

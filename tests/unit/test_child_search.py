@@ -231,3 +231,11 @@ def test_a_long_double_barrelled_name_typed_in_full_is_found(app: Flask) -> None
     assert [c.reference for c in svc.possible_duplicates(
         school.id, given_name="Anastasia Maria", family_name="Papadopoulou-Worthington-Smythe",
         dob=None)] == [child.reference]
+
+
+def test_a_long_name_three_keystrokes_apart_is_similar() -> None:
+    """Walk 13: "Maisy Thornbery" beside Maisie Thornbury (three apart in fifteen letters) was
+    added as a new child without a question; a short name stays at two."""
+    assert names.similar_names(("Maisy", "Thornbery"), ("Maisie", "Thornbury"))
+    assert not names.similar_names(("Jake", "Smyth"), ("Jack", "Smith"))  # three in nine
+    assert names.similar_names(("Jack", "Smyth"), ("Jack", "Smith"))
