@@ -67,8 +67,8 @@ ONE_WORD: Final = "Enter the child's first name and family name, for example Mai
 TOO_LONG: Final = drafts.TOO_LONG
 CHOOSE_A_MATCH: Final = ("The concern has not been sent. Choose one of the children it may be, or "
                           "select 'No, add a new child', then send it")
-ANSWER_FIRST: Final = ("Say first whether {name} is one of the children already recorded, "
-                       "below. What you typed here is kept")
+ANSWER_FIRST: Final = ("First answer the question below about the child you typed before "
+                       "({name}). What you typed here is kept")
 CLEAR_FIRST: Final = ("Add the child typed here, or clear these boxes, before changing what you "
                       "typed for {name}")
 ANSWERED_ELSEWHERE: Final = ("You had already answered 'Is it one of these children?' in "

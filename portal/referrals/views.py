@@ -420,18 +420,28 @@ def _audit_involvement(user: User, referral: Any,
                                                   if i.school_id == school_id})})
 
 
+# The downloaded JSON's list of what the school sent after the frozen packet
+# (docs/referral-schema.md, "More information from the school"); absent when there is none.
+MORE_SINCE: Final = "more_information_since"
+
+
 def _download(referral_id: Any, fmt: str) -> Response:
     user = _user()
     referral = get_referral_or_404(user, referral_id)
     packet = service.read_packet(referral)
     reference = reference_for(referral.id)
+    # What the school sent since goes with either (a walk: a case management system importing
+    # the JSON lost a parent's consent withdrawn).
+    updates = referral_updates.updates_of(referral)
     if fmt == "json":
-        body: bytes = packet_json(packet).encode("utf-8")
+        exported = {**packet, MORE_SINCE: [
+            {"sent_at": u.sent_at.isoformat(), "sent_by": u.sent_by.display_name,
+             "text": u.text or ""} for u in updates]} if updates else packet
+        body: bytes = packet_json(exported).encode("utf-8")
         mimetype = "application/json"
     else:
-        later = [(wording.when(u.sent_at), u.sent_by.display_name, u.text or "")
-                 for u in referral_updates.updates_of(referral)]
-        body = packet_pdf(packet, later)
+        body = packet_pdf(packet, [(wording.when(u.sent_at), u.sent_by.display_name,
+                                    u.text or "") for u in updates])
         mimetype = "application/pdf"
     audit.record(audit.EXPORT_CREATED, org_id=_viewer_org(user, referral), actor_id=user.id,
                  object_type="referral", object_id=referral.id,

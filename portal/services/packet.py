@@ -566,7 +566,8 @@ def packet_pdf(packet: dict[str, Any], later: Sequence[tuple[str, str, str]] = (
         # the last page, "they agree" on the third)
         sent = (f"on {later[-1][0]}" if len(later) == 1
                 else f"{len(later)} times, the latest on {later[-1][0]}")
-        out.para(f"IMPORTANT: the school has sent more information since this referral "
+        out.heading("Important: more information since this referral", 13)
+        out.para(f"The school has sent more information since this referral "
                  f"({sent}). It may change what follows, such as whether parents or "
                  "carers agree: read it in the last section, 'More information the school sent "
                  "after this referral'.")

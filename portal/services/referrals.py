@@ -1284,10 +1284,11 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
             if not row.overdue:
                 answered.append(row)
         answered_count = in_sql - sum(r.overdue for r in running.values())
-    # More information from a school, not yet read: its own list, after the overdue ones.
-    news = [r for r in live if r.news and not r.overdue]
+    # More information from a school, not yet read: its own list, after the overdue ones; a
+    # new referral stays among the new, tagged (a walk: it looked hidden).
+    news = [r for r in live if r.news and not r.overdue and r.status != "new"]
     groups = [(key, heading, [r for r in (answered if key == "answered" else rows)
-                              if r.overdue or not r.news])
+                              if r.overdue or not r.news or r.status == "new"])
               for key, heading, rows in group_inbox(live)]
     groups.insert(1, ("news", "More information to read", news))
     counts = {key: len(rows) for key, _, rows in groups}

@@ -72,7 +72,7 @@ def test_a_dsl_sends_more_information_and_the_adviser_reads_it(
     adviser_page = new_page()
     sign_in(adviser_page, adviser.email, adviser.password, adviser.totp_secret)
     adviser_page.goto("/referrals")
-    news = adviser_page.get_by_test_id("group-news")
+    news = adviser_page.get_by_test_id("group-new")  # not yet acknowledged: among the new
     expect(news).to_contain_text("The school has sent more information")
     _checked(adviser_page)
     news.get_by_role("link").first.click()

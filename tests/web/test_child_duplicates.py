@@ -304,8 +304,8 @@ def test_a_second_possible_match_waits_for_the_first_answer(app: Flask,
                          new_family="Fenwick", new_dob=["12", "9", "2013"])
     text = _words(refused)
     assert refused.status_code == 200
-    assert ("Say first whether Zoe O Suilleabhain, date of birth not known is one of the "
-            "children already recorded, below. What you typed here is kept") in text
+    assert ("First answer the question below about the child you typed before (Zoe O "
+            "Suilleabhain, date of birth not known). What you typed here is kept") in text
     assert 'name="new_given" type="text" value="Amara"' in refused.get_data(as_text=True)
     # "Change what you typed" would type over Amara: refused, saying so.
     refused = _post_page(client, refused, "change_pending", token, new_given="Amara",

@@ -6,6 +6,7 @@ referral; the school sees who read it and when."""
 from __future__ import annotations
 
 import html as html_text
+import json
 import re
 
 from flask import Flask
@@ -104,9 +105,17 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert actions.count("referral.update_sent") == 2  # the school's chain and the authority's
 
-    # The adviser's inbox lists it first, saying why; opening the referral marks it read.
+    # Not yet acknowledged, it stays among the new, tagged (walk 13: it looked hidden).
     adviser = app.test_client()
     sign_in(adviser, w["adviser"])
+    inbox = adviser.get("/referrals").get_data(as_text=True)
+    new = re.search(r'data-testid="group-new">(.*?)</ul>', inbox, re.S)
+    assert new and reference_for(referral.id) in new.group(1)
+    assert "The school has sent more information" in html_text.unescape(new.group(1))
+    assert 'data-testid="group-news"' not in inbox
+    # Acknowledged, the adviser's inbox lists it first, saying why.
+    referral.state = "acknowledged"
+    db.session.commit()
     inbox = adviser.get("/referrals").get_data(as_text=True)
     news = re.search(r'data-testid="group-news">(.*?)</ul>', inbox, re.S)
     assert news and reference_for(referral.id) in news.group(1)
@@ -118,7 +127,8 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     assert f"/referrals/{referral.id}#more-information" in body
     opened = adviser.get(f"/referrals/{referral.id}")
     read = _text(opened)
-    assert "The school has sent more information since this referral. Read it." in read
+    assert ("The school has sent more information since this referral, the latest 20 November "
+            "2026 at 7:45pm. It may change what the referral says. Read it.") in read
     assert MORE in read and "New" in read
     # Opening the page is not reading it (a walk: marked read while unseen below): the school
     # is told so only when an adviser says so.
@@ -133,17 +143,23 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
     assert "Marked as read. The school can see that you have read it." in read
     assert ("Read by " + w["adviser"].display_name
             + ", local authority adviser, Derbyshire County Council") in read
-    assert "The school has sent more information since" not in read
+    # The banner stays for the next adviser (walk 13: gone once one had read it); "New" goes.
+    assert "The school has sent more information since this referral" in read
+    assert "New" not in read.split("More information from the school")[1][:120]
     assert 'data-testid="group-news"' not in adviser.get("/referrals").get_data(as_text=True)
     # The PDF an adviser files has it after the referral, as sent (an adviser filing the PDF
     # would not have had it).
     pdf = " ".join(pdf_text(adviser.get(f"/referrals/{referral.id}/packet.pdf").data).split())
     assert "More information the school sent after this referral" in pdf
     # Said on the first page too, before what it may change (walk 12).
-    assert pdf.index("IMPORTANT: the school has sent more information since this referral "
-                     "(on 20 November 2026 at 7:45pm)") < pdf.index(
-                         "Contact at the school")
+    assert pdf.index("Important: more information since this referral The school has sent "
+                     "more information since this referral (on 20 November 2026 at 7:45pm)") \
+        < pdf.index("Contact at the school")
     assert "she no longer agrees to the referral" in pdf and "她说不" in pdf and "нет" in pdf
+    # So has the JSON a case management system imports (walk 13: it had nothing).
+    exported = json.loads(adviser.get(f"/referrals/{referral.id}/packet.json").data)
+    assert exported["more_information_since"] == [{
+        "sent_at": "2026-11-20T19:45:00+00:00", "sent_by": "Dana Lead", "text": MORE}]
     # The school sees who read it, and its incident page that it was read (walk 12: the line
     # went without a word).
     assert ("Read by " + w["adviser"].display_name) in _text(
