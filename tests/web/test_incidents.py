@@ -314,6 +314,8 @@ def test_what_the_incident_needs_before_it_is_assessed_reads_as_a_sentence(
     assert found, words[:2000]
     assert found.group(1) == ("you have recorded what kind of behaviour it was and at least "
                               "one child")
+    # The facts nobody has given yet are not shown as answered "No" (walk 13).
+    assert "Immediate danger Not yet recorded" in words and "Online Not yet recorded" in words
     # Nor does "Handing over" say nothing must be handed over before it is known (walk 12).
     assert "No route must be handed over for this incident" not in words
     assert ("What must be handed over is known once the portal has assessed this incident"
