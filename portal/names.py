@@ -240,10 +240,29 @@ def _key(given: str | None, family: str | None) -> str:
 
 # How many keystrokes apart two names may be and still be asked about: two, or three for a
 # name of twelve letters or more (a walk: "Maisy Thornbery" beside Maisie Thornbury, three apart
-# in fifteen letters, was not asked about).
+# in fifteen letters, was not asked about); or each part apart by two at most, one for a part of
+# four letters or fewer (a walk: "Maisy Thornberry", two and two apart).
 NEAR: Final = 2
 NEAR_LONG: Final = 3
 LONG_NAME: Final = 12
+NEAR_PART: Final = 2
+NEAR_SHORT_PART: Final = 1
+SHORT_PART: Final = 4
+
+
+def _part(text: str | None) -> str:
+    return _JOINERS_RE.sub("", "".join(fold(text or "").split()))
+
+
+def _parts_near(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Each part of `a` a keystroke or two from the same part of `b` (`NEAR_PART`)."""
+    for mine, theirs in zip(a, b, strict=True):
+        if not mine or not theirs:
+            return False
+        limit = NEAR_SHORT_PART if min(len(mine), len(theirs)) <= SHORT_PART else NEAR_PART
+        if edit_distance(mine, theirs, limit=limit) > limit:
+            return False
+    return True
 
 
 def similar_names(a: tuple[str | None, str | None], b: tuple[str | None, str | None],
@@ -257,6 +276,10 @@ def similar_names(a: tuple[str | None, str | None], b: tuple[str | None, str | N
         return False
     if limit is None:
         limit = NEAR_LONG if len(first) >= LONG_NAME else NEAR
+        mine = (_part(a[0]), _part(a[1]))
+        if any(_parts_near(mine, theirs) for theirs in ((_part(b[0]), _part(b[1])),
+                                                        (_part(b[1]), _part(b[0])))):
+            return True
     return any(edit_distance(first, other, limit=limit) <= limit
                for other in (_key(*b), _key(b[1], b[0])) if other)
 

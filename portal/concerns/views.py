@@ -62,8 +62,9 @@ NO_MATCH: Final = ("No child found with that name. Check the spelling, and that 
                    "first name as well as their family name, or add them as a child who is not "
                    "on the list")
 # Staff find a child by full name only (docs/security.md): one word is not a search, and saying
-# "no child found" would send them to add the child again.
-ONE_WORD: Final = "Enter the child's first name and family name, for example Maisie Thornbury"
+# "no child found" would send them to add the child again. (The example is no demo child's: a
+# walk read it as one.)
+ONE_WORD: Final = "Enter the child's first name and family name, for example Hattie Penhallow"
 TOO_LONG: Final = drafts.TOO_LONG
 CHOOSE_A_MATCH: Final = ("The concern has not been sent. Choose one of the children it may be, or "
                           "select 'No, add a new child', then send it")

@@ -239,3 +239,8 @@ def test_a_long_name_three_keystrokes_apart_is_similar() -> None:
     assert names.similar_names(("Maisy", "Thornbery"), ("Maisie", "Thornbury"))
     assert not names.similar_names(("Jake", "Smyth"), ("Jack", "Smith"))  # three in nine
     assert names.similar_names(("Jack", "Smyth"), ("Jack", "Smith"))
+    # Walk 14: each part a little off, four in all: "Maisy Thornberry".
+    assert names.similar_names(("Maisy", "Thornberry"), ("Maisie", "Thornbury"))
+    assert names.similar_names(("Thornberry", "Maisy"), ("Maisie", "Thornbury"))  # either order
+    assert not names.similar_names(("Jakob", "Smyth"), ("Jack", "Smith"))  # "jack": one apart
+    assert not names.similar_names(("Maisy", "Thornton"), ("Maisie", "Thornbury"))

@@ -75,6 +75,8 @@ def test_the_school_sends_more_information_and_an_adviser_reads_it(
             in page)
     assert MORE in page and "By Dana Lead, Oakfield Academy" in page
     assert "Not yet read by Derbyshire County Council" in page
+    assert "The school has sent more information since this referral" not in page  # the
+    # adviser's banner, not the school's (walk 14)
     # The incident page says so too, and offers to send more (walk 11: only the referral's
     # page did).
     incident_page = client.get(f"/incidents/{w['incident'].id}")
