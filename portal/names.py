@@ -235,7 +235,12 @@ def edit_distance(a: str, b: str, *, limit: int = 3) -> int:
 
 
 def _key(given: str | None, family: str | None) -> str:
-    return _JOINERS_RE.sub("", "".join(f"{fold(given or '')}{fold(family or '')}".split()))
+    return _part(given) + _part(family)
+
+
+def _part(text: str | None) -> str:
+    """One name part folded, without spaces, apostrophes or hyphens (`_key` is two of them)."""
+    return _JOINERS_RE.sub("", "".join(fold(text or "").split()))
 
 
 # How many keystrokes apart two names may be and still be asked about: two, or three for a
@@ -248,10 +253,6 @@ LONG_NAME: Final = 12
 NEAR_PART: Final = 2
 NEAR_SHORT_PART: Final = 1
 SHORT_PART: Final = 4
-
-
-def _part(text: str | None) -> str:
-    return _JOINERS_RE.sub("", "".join(fold(text or "").split()))
 
 
 def _parts_near(a: tuple[str, str], b: tuple[str, str]) -> bool:

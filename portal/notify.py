@@ -477,13 +477,15 @@ def send_account_mail(out: Any) -> bool:
 # Referrals: a hand-over to an authority's advisers, its answer to the school's DSLs
 
 
-# What each alert of `services.referrals` says: subject, template, and the page the link opens.
+# What each alert of `services.referrals` says: subject, template, and where on the referral's
+# page the link opens (more information at its section, not the page's top: a walk found it a
+# screen and a half below, on a phone).
 _REFERRAL_ALERTS: Final = {
-    "referral_sent": ("New referral in the safeguarding portal", "email/referral_sent.txt"),
+    "referral_sent": ("New referral in the safeguarding portal", "email/referral_sent.txt", ""),
     "referral_answered": ("A local authority has answered a referral",
-                          "email/referral_answered.txt"),
+                          "email/referral_answered.txt", ""),
     "referral_update": ("More information about a referral in the safeguarding portal",
-                        "email/referral_update.txt"),
+                        "email/referral_update.txt", "#more-information"),
 }
 
 
@@ -499,12 +501,9 @@ def queue_referral_alerts(alerts: Sequence[ReferralAlert]) -> list[uuid.UUID]:
     for alert in alerts:
         if not alert.to:
             continue
-        subject, template = _REFERRAL_ALERTS[alert.kind]
+        subject, template, anchor = _REFERRAL_ALERTS[alert.kind]
         # The reference (R- and eight hex digits: nothing about anyone) to quote on the phone.
-        # More information: to its section, not the referral's top (a walk: a screen and a
-        # half below, on a phone).
-        link = _link("referrals.view", referral_id=alert.referral_id) + (
-            "#more-information" if alert.kind == "referral_update" else "")
+        link = _link("referrals.view", referral_id=alert.referral_id) + anchor
         body = _render(template, {"link": link, "reference": reference_for(alert.referral_id)})
         messages = [_plain_message(to, subject, body) for to in alert.to]
         batches.append(mail_outbox.queue(

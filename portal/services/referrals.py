@@ -1286,9 +1286,12 @@ def inbox(visible: ColumnElement[bool], now: dt.datetime, page: int | None = Non
         answered_count = in_sql - sum(r.overdue for r in running.values())
     # More information from a school, not yet read: its own list, after the overdue ones; a
     # new referral stays among the new, tagged (a walk: it looked hidden).
-    news = [r for r in live if r.news and not r.overdue and r.status != "new"]
+    def to_read(row: InboxRow) -> bool:
+        return bool(row.news) and not row.overdue and row.status != "new"
+
+    news = [r for r in live if to_read(r)]
     groups = [(key, heading, [r for r in (answered if key == "answered" else rows)
-                              if r.overdue or not r.news or r.status == "new"])
+                              if not to_read(r)])
               for key, heading, rows in group_inbox(live)]
     groups.insert(1, ("news", "More information to read", news))
     counts = {key: len(rows) for key, _, rows in groups}
