@@ -117,9 +117,16 @@ def make_instance(args: argparse.Namespace) -> Path:
     return inst
 
 
+# Flask-Login's `login_required` wraps a whole view: its frame is the view's, not the
+# session's (the dashboard's every sample was counted as "session" once it had the decorator).
+_VIEW_WRAPPER = "flask_login/utils.py:decorated_view"
+
+
 def category(frames: list[str]) -> str:
-    """frames: file paths from the outermost to this frame."""
+    """frames: "file:function" from the outermost to this frame."""
     for f in frames:
+        if f.endswith(_VIEW_WRAPPER):
+            continue
         if "portal/auth/sessions.py" in f or "flask_login" in f or "flask/sessions.py" in f \
                 or "itsdangerous" in f:
             return "session"
@@ -144,7 +151,7 @@ def breakdown(session: Any, cpu_ms: float) -> dict[str, float]:
     totals: Counter[str] = Counter()
 
     def walk(frame: Any, path: list[str]) -> None:
-        here = [*path, frame.file_path or frame.function or ""]
+        here = [*path, f"{frame.file_path or ''}:{frame.function or ''}"]
         totals[category(here)] += frame.time - sum(child.time for child in frame.children)
         for child in frame.children:
             walk(child, here)
