@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..models import Incident, LocalAuthority, Referral, ReferralUpdate, User, db
@@ -69,9 +70,12 @@ def send_update(user: User, referral: Referral, text: str, now: dt.datetime
 
 
 def updates_of(referral: Referral) -> list[ReferralUpdate]:
-    """The more information sent about `referral`, oldest first, with who sent and read it."""
+    """The more information sent about `referral`, oldest first, with who sent and read it
+    (in the same statement: one each was read as the page showed it)."""
     return list(db.session.scalars(
-        select(ReferralUpdate).where(ReferralUpdate.referral_id == referral.id,
+        select(ReferralUpdate)
+        .options(joinedload(ReferralUpdate.sent_by), joinedload(ReferralUpdate.read_by))
+        .where(ReferralUpdate.referral_id == referral.id,
                                      ReferralUpdate.local_authority_id
                                      == referral.local_authority_id)
         .order_by(ReferralUpdate.sent_at, ReferralUpdate.id)))

@@ -233,3 +233,35 @@ def test_only_the_referring_school_sends_and_only_its_authority_reads(
     assert darl.get(f"/referrals/{referral.id}").status_code == 404
     db.session.expire_all()
     assert db.session.scalars(select(ReferralUpdate.read_at)).all() == [None]
+
+
+def test_the_referral_page_reads_every_update_with_its_people_at_once(
+    app: Flask, client: FlaskClient, world: dict, clock: dict
+) -> None:
+    """The referral's page costs the same statements with one update or several from different
+    DSLs (issue 15: each update's sender and reader were loaded one statement at a time)."""
+    from tests.web.test_statement_counts import get
+
+    w = world
+    reader = w["adviser"].display_name
+    referral = _handed_over(client, w)
+    assert _send(client, referral, "The first thing.").status_code == 302
+    adviser, other = app.test_client(), app.test_client()
+    sign_in(adviser, w["adviser"])
+    sign_in(other, w["dsl2"])  # (signed in first: counting a page empties the session)
+    url = f"/referrals/{referral.id}"
+    one, page = get(adviser, url)
+    assert "The first thing." in page
+    assert _send(other, referral, "The second thing.").status_code == 302
+    marked = adviser.post(f"{url}/more-information/read",
+                          data={"csrf_token": csrf_from(adviser.get(url))})
+    assert marked.status_code == 302
+    assert _send(client, referral, "The third thing.").status_code == 302
+    three, page = get(adviser, url)
+    assert "The third thing." in page and "Read by " + reader in _text_of(page)
+    assert len(three.statements) == len(one.statements), three.statements
+    assert not three.repeats
+
+
+def _text_of(page: str) -> str:
+    return " ".join(html_text.unescape(re.sub(r"<[^>]+>", " ", page)).split())
