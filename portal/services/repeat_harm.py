@@ -191,61 +191,70 @@ def mark_batch(seen: set[uuid.UUID], *, batch: int = 200) -> int:
 def involvement_for(referral: Referral) -> list[Involvement]:
     """What the referral's authority's advisers are told: for each child of the referral's
     incident who harmed others, the incidents at other schools in which the same child harmed
-    others, known to this authority (oldest first). For the authority's advisers only."""
+    others, known to this authority (oldest first). For the authority's advisers only.
+
+    The same few statements however many children and incidents are found (issue 15: each
+    child's marks, and each mark's role, school, DSLs and incident, were read one by one)."""
     authority_id = referral.local_authority_id
-    incident = db.session.get(Incident, referral.incident_id)
-    assert incident is not None
-    day = incident.occurred_on or incident.opened_at.date()
+    # The children who harmed others, with the day of their incident (said earlier or later).
     harmers = db.session.execute(
-        select(IncidentChild.child_id, Child)
-        .join(Child, Child.id == IncidentChild.child_id)
-        .where(IncidentChild.incident_id == incident.id, IncidentChild.role.in_(HARMER_ROLES))
+        select(Child, Incident.occurred_on, Incident.opened_at)
+        .join(IncidentChild, Child.id == IncidentChild.child_id)
+        .join(Incident, Incident.id == IncidentChild.incident_id)
+        .where(IncidentChild.incident_id == referral.incident_id,
+               IncidentChild.role.in_(HARMER_ROLES))
         .order_by(IncidentChild.position)).all()
+    hashed = [(child, mine) for child, _, _ in harmers if (mine := _hashes(authority_id, child))]
+    if not hashed:
+        return []
+    day = harmers[0].occurred_on or harmers[0].opened_at.date()
     # A school whose keys were shredded has no record left to ask about.
     shredded = {str(org) for org in shredded_orgs()}
+    marks = [m for m in db.session.scalars(select(RepeatHarmMark).where(
+        RepeatHarmMark.local_authority_id == authority_id,
+        RepeatHarmMark.match_hash.in_(sorted({h for _, mine in hashed for h in mine.values()})),
+        RepeatHarmMark.school_id != referral.school_id))
+        if str(m.school_id) not in shredded]
+    theirs_upn = _upns_of(authority_id, marks) if any(
+        UPN_KIND in mine for _, mine in hashed) else {}
+    matched = [(child, _same_child(mine, marks, theirs_upn)) for child, mine in hashed]
+    harming = _still_harming([m for _, found in matched for m in found])
+    contacts = _contacts(harming)
     found: list[Involvement] = []
-    contacts: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
-    for _, child in harmers:
-        mine = _hashes(authority_id, child)
-        if not mine:
-            continue
-        marks = [m for m in db.session.scalars(select(RepeatHarmMark).where(
-            RepeatHarmMark.local_authority_id == authority_id,
-            RepeatHarmMark.match_hash.in_(list(mine.values())),
-            RepeatHarmMark.school_id != referral.school_id))
-            if str(m.school_id) not in shredded]
-        matched = _same_child(authority_id, mine, marks)
+    for child, marks_of_child in matched:
         seen: set[uuid.UUID] = set()
-        for mark in sorted(matched, key=lambda m: (m.occurred_on, str(m.incident_id))):
-            if mark.incident_id in seen or not _still_harmer(mark):
+        for mark in sorted(marks_of_child, key=lambda m: (m.occurred_on, str(m.incident_id))):
+            if mark.incident_id in seen or (mark.incident_id, mark.child_id) not in harming:
                 continue
             seen.add(mark.incident_id)
-            school = db.session.get(School, mark.school_id)
-            assert school is not None
-            key = (mark.school_id, mark.incident_id)
-            if key not in contacts:
-                contacts[key] = dsl_contact(school, mark.incident_id)
+            school_name, contact = contacts[mark.incident_id]
             found.append(Involvement(
-                child_ref=child.reference, school_id=school.id, incident_id=mark.incident_id,
-                school_name=school.name,
-                occurred_on=mark.occurred_on, contact=contacts[key],
+                child_ref=child.reference, school_id=mark.school_id,
+                incident_id=mark.incident_id, school_name=school_name,
+                occurred_on=mark.occurred_on, contact=contact,
                 earlier=mark.occurred_on <= day))
     return found
 
 
-def _same_child(authority_id: uuid.UUID, mine: dict[str, str],
-                marks: Iterable[RepeatHarmMark]) -> list[RepeatHarmMark]:
+def _upns_of(authority_id: uuid.UUID, marks: Sequence[RepeatHarmMark]
+             ) -> dict[uuid.UUID, str]:
+    """The UPN hash of each child a name-and-birthday mark is of (one statement; none when no
+    mark is one)."""
+    children = {m.child_id for m in marks if m.kind == NAME_DOB_KIND}
+    if not children:
+        return {}
+    return {child_id: match_hash for child_id, match_hash in db.session.execute(
+        select(RepeatHarmMark.child_id, RepeatHarmMark.match_hash).where(
+            RepeatHarmMark.local_authority_id == authority_id,
+            RepeatHarmMark.kind == UPN_KIND,
+            RepeatHarmMark.child_id.in_(sorted(children, key=str))))}
+
+
+def _same_child(mine: dict[str, str], marks: Iterable[RepeatHarmMark],
+                theirs_upn: dict[uuid.UUID, str]) -> list[RepeatHarmMark]:
     """The marks that are this child: a UPN match, or a name and date of birth match unless both
-    children have a UPN and they differ."""
-    marks = list(marks)
+    children have a UPN and they differ (`theirs_upn`: the UPN hash of each marked child)."""
     mine_upn = mine.get(UPN_KIND)
-    theirs_upn: dict[uuid.UUID, str] = {}
-    if mine_upn and any(m.kind == NAME_DOB_KIND for m in marks):
-        theirs_upn = dict(db.session.execute(
-            select(RepeatHarmMark.child_id, RepeatHarmMark.match_hash).where(
-                RepeatHarmMark.local_authority_id == authority_id,
-                RepeatHarmMark.kind == UPN_KIND,
-                RepeatHarmMark.child_id.in_({m.child_id for m in marks}))).all())
     out = []
     for mark in marks:
         if mark.match_hash != mine.get(mark.kind):
@@ -257,23 +266,53 @@ def _same_child(authority_id: uuid.UUID, mine: dict[str, str],
     return out
 
 
-def _still_harmer(mark: RepeatHarmMark) -> bool:
-    role = db.session.scalar(select(IncidentChild.role).where(
-        IncidentChild.incident_id == mark.incident_id, IncidentChild.child_id == mark.child_id))
-    return role in HARMER_ROLES
+def _still_harming(marks: Sequence[RepeatHarmMark]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(incident, child) of each mark whose child is still recorded in that incident as having
+    harmed others (a role corrected since is not), in one statement for them all."""
+    if not marks:
+        return set()
+    wanted = {(m.incident_id, m.child_id) for m in marks}
+    rows = db.session.execute(
+        select(IncidentChild.incident_id, IncidentChild.child_id).where(
+            IncidentChild.incident_id.in_(sorted({i for i, _ in wanted}, key=str)),
+            IncidentChild.child_id.in_(sorted({c for _, c in wanted}, key=str)),
+            IncidentChild.role.in_(HARMER_ROLES)))
+    return {(incident_id, child_id) for incident_id, child_id in rows} & wanted
 
 
-def dsl_contact(school: School, incident_id: uuid.UUID | None = None) -> str:
+def _contacts(harming: set[tuple[uuid.UUID, uuid.UUID]]) -> dict[uuid.UUID, tuple[str, str]]:
+    """For each incident of `harming`: its school's name and whom to ask there
+    (`_contact_words`), in two statements for them all."""
+    if not harming:
+        return {}
+    rows = db.session.execute(
+        select(Incident.id, Incident.opened_by_id, School)
+        .join(School, School.id == Incident.school_id)
+        .where(Incident.id.in_(sorted({i for i, _ in harming}, key=str)))).all()
+    dsls = _dsls_of({school.id for _, _, school in rows})
+    return {incident_id: (school.name, _contact_words(school, dsls.get(school.id, []),
+                                                      opened_by))
+            for incident_id, opened_by, school in rows}
+
+
+def _dsls_of(school_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Each school's DSLs who may be asked (active, approved), deputies last, then the oldest
+    account first."""
+    found: dict[uuid.UUID, list[User]] = {}
+    for user in db.session.scalars(select(User).where(
+            User.school_id.in_(sorted(school_ids, key=str)), User.role == "dsl",
+            User.active.is_(True), User.approval == "approved")
+            .order_by(User.deputy_dsl, User.created_at)):
+        if user.school_id is not None:
+            found.setdefault(user.school_id, []).append(user)
+    return found
+
+
+def _contact_words(school: School, dsls: Sequence[User], opened_by: uuid.UUID | None) -> str:
     """Who to ask at a school: the DSL who opened the incident if they still are one, else the
-    school's DSL (a deputy only when there is no other): name, email and direct phone."""
-    dsls = list(db.session.scalars(select(User).where(
-        User.school_id == school.id, User.role == "dsl", User.active.is_(True),
-        User.approval == "approved").order_by(User.deputy_dsl, User.created_at)))
-    opener = None
-    if incident_id is not None:
-        opened_by = db.session.scalar(select(Incident.opened_by_id).where(
-            Incident.id == incident_id))
-        opener = next((u for u in dsls if u.id == opened_by), None)
+    school's DSL (`dsls` in that order: a deputy only when there is no other): name, email
+    and direct phone."""
+    opener = next((u for u in dsls if u.id == opened_by), None) if opened_by else None
     dsl = opener or (dsls[0] if dsls else None)
     if dsl is None:
         return f"the school has no DSL on the portal; contact {school.name} directly"

@@ -170,3 +170,48 @@ def test_a_school_whose_keys_were_shredded_is_never_named(w: dict[str, Any]) -> 
     keyring().shred_org(str(w["ashby"].id))
     db.session.commit()
     assert sentences(referral) == []
+
+
+def test_what_the_adviser_is_told_costs_the_same_statements_however_much_is_found(
+        w: dict[str, Any]) -> None:
+    """Issue 15: a referral of one child who harmed others, found at one other school, and one
+    of three such children, found at two other schools in five incidents, are read with the
+    same statements (each child's marks, each mark's school, its DSLs and its incident were
+    read one at a time)."""
+    from tests.web.test_statement_counts import counting
+
+    def told(referral: Referral) -> tuple[list[str], int]:
+        db.session.commit()  # as a request starts: nothing loaded but the referral (the page's)
+        assert referral.local_authority_id is not None
+        with counting() as counted:
+            found = sentences(referral)
+        assert not counted.repeats
+        return found, len(counted.statements)
+
+    cedar = factories.school("Cedar Lane School", "derbyshire")
+    factories.user("dsl", org=cedar, display_name="Cy Dale", email="dsl@cedar.example")
+    zoe = factories.child(w["ashby"], "Zoë", "Fenwicke", DOB)
+    harmed_others(w, "ashby", zoe, dt.date(2026, 10, 5))
+    one, few = told(referral_for(w, factories.child(w["brook"], "Zoe", "Fenwicke", DOB)))
+    assert len(one) == 1
+    w["cedar"], w["cedar_dsl"] = cedar, db.session.scalars(
+        select(User).where(User.school_id == cedar.id)).one()
+    names = [("Ilyas", "Marchbank"), ("Wen", "Okafor-Li"), ("Zoë", "Fenwicke")]
+    ashby = {(g, f): factories.child(w["ashby"], g, f, DOB) for g, f in names[:2]}
+    cedar_kids = {(g, f): factories.child(cedar, g, f, DOB) for g, f in names}
+    for n, (given, family) in enumerate(names[:2]):
+        harmed_others(w, "ashby", ashby[given, family], dt.date(2026, 9, 1 + n))
+    for n, (given, family) in enumerate(names):
+        harmed_others(w, "cedar", cedar_kids[given, family], dt.date(2026, 8, 1 + n))
+    theirs = [factories.child(w["brook"], g.upper(), f, DOB) for g, f in names]
+    found = incident(w["brook"], w["brook_dsl"], [(c, "harmed_others") for c in theirs],
+                     occurred=dt.date(2026, 11, 20))
+    for child in theirs:
+        repeat_harm.mark_child(child)
+    referral, _ = referral_service.hand_over(found, "derbyshire", w["brook_dsl"],
+                                             now=local("2026-11-21T10:00"))
+    db.session.commit()
+    many, more = told(referral)
+    assert len(many) == 6  # Zoë's two at Ashby and one at Cedar, Ilyas's and Wen's one each
+    assert sum("Cedar Lane School" in s and "Cy Dale" in s for s in many) == 3
+    assert more == few, (few, more)

@@ -18,18 +18,19 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal.models import (
     Child,
     FileTransfer,
     Incident,
+    Referral,
     School,
     SealedExport,
     User,
     db,
 )
-from portal.services import file_export, referrals
+from portal.services import file_export, referral_updates, referrals
 from portal.services import incidents as svc
 from portal.services.parents import ParentsInput, record_parents
 from tests import factories
@@ -90,6 +91,14 @@ class World:
     child_id: uuid.UUID
     lines: int = 0
 
+    @property
+    def referral_id(self) -> uuid.UUID:
+        """The referral of the incident shown (to Derbyshire, `add_incidents`)."""
+        found = db.session.scalar(select(Referral.id).where(
+            Referral.incident_id == self.incident_id))
+        assert found is not None
+        return found
+
     def user(self, role: str) -> User:
         found = db.session.get(User, self.users[role])
         assert found is not None
@@ -139,7 +148,9 @@ def small_world() -> World:
     factories.child(school, "Otis", "Okonkwo", family_group=family, dob=dt.date(2014, 2, 2))
     db.session.commit()
     w = World(school.id, users, uuid.uuid4(), child.id)
-    add_incidents(w, 1, 1)
+    # Two children and the counted one: one who harmed others, whose involvement at other
+    # schools the adviser's page of the referral looks for (none found, in either world).
+    add_incidents(w, 1, 2)
     add_file_lines(w, 3)
     return w
 
@@ -206,6 +217,11 @@ def add_corrections_and_parents(w: World) -> None:
             child_id=w.child_id, told=told, by_whom="Dee Deputy" if told else None,
             told_at_local=dt.datetime(2026, 11, 18, 9, 0) if told else None,
             reason=None if told else "csc_advised"), NOW)
+    # More information about its referral, after it was sent (the adviser's page shows who
+    # sent each and who read it).
+    referral = db.session.get(Referral, w.referral_id)
+    assert referral is not None
+    referral_updates.send_update(deputy, referral, "Her mother phoned after school.", NOW)
     db.session.commit()
 
 
@@ -229,6 +245,8 @@ PAGES = {
     "concern form": ("staff", "/concerns/new", "What happened"),
     # A form page, but with a list: each waiting concern, with its children by initials.
     "start an incident": ("dsl", "/incidents/new", "Start an incident"),
+    # The adviser's page of a referral: where an authority's advice is given.
+    "referral (adviser)": ("la_adviser", "/referrals/{w.referral_id}", "Oakfield Academy"),
 }
 # And once the files moving between schools are there (`add_files_moving`):
 # (a leaver waiting to be sent shows by initials and reference, as every dashboard item)
@@ -240,14 +258,19 @@ ALSO_SHOWN = {
                      "File from the previous school", "Hillside Primary School",
                      "Previous file.pdf"],
     "start an incident": ["AO (C"],
+    "referral (adviser)": ["Her mother phoned after school.", "By Dee Deputy"],
 }
-DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox"}
+DATA_PAGES = {"dashboard", "incident", "child's file", "adviser inbox", "referral (adviser)"}
 # Issue 15 asks for at most 10 on every data page. The incident page is at 10 (one the audit
 # event's insert, the chain head kept after a chain's first; one the session's, which also reads
 # the authorities' stamp: the authorities are kept per process, portal/reads.py). Of the child's
 # file's 10 the same two; the page's keys carry its decisions and concerns, its incidents their
 # attachments, its transfers are read with its sealed files and disclosures, its family group
-# with the other children it links, the users named with the school's name index.
+# with the other children it links, the users named with the school's name index. The adviser's
+# page of a referral is at 10 too: the session, the referral, its school, its answers, the audit
+# event, the more information sent (with who sent and read it), the children who harmed others
+# (with their incident's day), shredded keys, the marks at other schools, the files sent
+# (repeat harm found elsewhere adds its schools' names and DSLs: tests/unit/test_repeat_harm.py).
 NOT_YET_TEN: dict[str, int] = {}
 # Below 10 and held there: the inbox reads each referral's school name with the referrals
 # (the session, with the authorities' stamp; the live referrals with their responses; the
