@@ -61,24 +61,16 @@ def index() -> Any:
     user = _user()
     school = db.session.get(School, user.school_id)
     assert school is not None  # can_record_incident: an active school's DSL
-    today = _today()
-    # Due now, and coming up within the year, so a DSL can plan (a walk: only those due today
-    # were listed, and nothing said when the next would come).
-    # Those coming up by reference only, as the kept and destroyed ones: nothing is decided
-    # about them yet, and the page is not their file.
-    scheduled = retention.files_scheduled(
-        school, today + dt.timedelta(days=retention.COMING_UP_DAYS))
-    # What stops each due file being destroyed, said in the list (a walk: every file offered
-    # "destroy", and the reasons came only after following it).
-    rows = [(d, label_for_dsl(d.child), rules.RECORD_TYPES[d.schedule.record_type],
-             retention.destroy_blockers(db.session, d.child))
-            for d in scheduled if d.schedule.review_on <= today]
-    coming = [(d, rules.RECORD_TYPES[d.schedule.record_type])
-              for d in scheduled if d.schedule.review_on > today]
-    gone = [(t, retention.count_lines(t.counts)) for t in retention.tombstones(school.id)]
-    # Kept files by reference only (as the destroyed ones): the page is not the child's file.
-    kept = [(r, f"File {kid.reference}") for r in retention.kept_files(school.id)
-            if (kid := db.session.get(Child, r.child_id)) is not None]
+    # Due now (each with what stops it being destroyed, said in the list: a walk found every
+    # file offered "destroy", the reasons only after following it), and coming up within the
+    # year, so a DSL can plan (a walk: only those due today were listed). Those coming up, and
+    # the kept and destroyed files, by reference only: the page is not their file.
+    page = retention.review_page(school, _today())
+    rows = [(d, label_for_dsl(d.child), rules.RECORD_TYPES[d.schedule.record_type], blockers)
+            for d, blockers in page.due]
+    coming = [(d, rules.RECORD_TYPES[d.schedule.record_type]) for d in page.coming]
+    gone = [(t, retention.count_lines(t.counts)) for t in page.destroyed]
+    kept = [(r, f"File {kid.reference}") for r, kid in page.kept]
     return render_template("retention/index.html", page_title="Files due for review",
                            rows=rows, coming=coming, tombstones=gone, school=school, kept=kept,
                            nfa_period=rules.months_words(school.nfa_retention_months))

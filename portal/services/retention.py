@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import CompoundSelect, delete, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -143,15 +143,43 @@ def _latest_reviews(school_id: uuid.UUID) -> dict[uuid.UUID, RetentionReview]:
     return {r.child_id: r for r in reviews}
 
 
-def kept_files(school_id: uuid.UUID) -> list[RetentionReview]:
+def kept_files(school_id: uuid.UUID,
+               latest: dict[uuid.UUID, RetentionReview] | None = None
+               ) -> list[tuple[RetentionReview, Child]]:
     """The latest "keep" decision of each file of the school still kept (not destroyed or
-    merged), soonest next review first: the retention page shows their reasons and dates."""
-    latest = _latest_reviews(school_id)
-    live = set(db.session.scalars(select(Child.id).where(
-        Child.id.in_(list(latest)), Child.destroyed_at.is_(None),
-        Child.merged_into_id.is_(None)))) if latest else set()
-    kept = [r for r in latest.values() if r.outcome == "keep" and r.child_id in live]
-    return sorted(kept, key=lambda r: r.next_review_on)
+    merged), with its child, soonest next review first: the retention page shows their
+    reasons and dates. `latest`: the school's latest reviews, when the caller read them."""
+    if latest is None:
+        latest = _latest_reviews(school_id)
+    kept_ids = [r.child_id for r in latest.values() if r.outcome == "keep"]
+    live = {child.id: child for child in db.session.scalars(select(Child).where(
+        Child.id.in_(kept_ids), Child.destroyed_at.is_(None),
+        Child.merged_into_id.is_(None)))} if kept_ids else {}
+    kept = [(latest[i], live[i]) for i in kept_ids if i in live]
+    return sorted(kept, key=lambda pair: pair[0].next_review_on)
+
+
+@dataclass
+class ReviewPage:
+    """The retention page: the files due now, each with what stops it being destroyed; those
+    coming up within the year; the files kept, with their children; the files destroyed."""
+
+    due: list[tuple[DueFile, list[str]]]
+    coming: list[DueFile]
+    kept: list[tuple[RetentionReview, Child]]
+    destroyed: list[RetentionTombstone]
+
+
+def review_page(school: School, today: dt.date) -> ReviewPage:
+    """What the retention page lists, in a fixed few statements however many files (issue 15:
+    each due file's blockers took five, each kept file's child one)."""
+    latest = _latest_reviews(school.id)
+    scheduled = files_scheduled(school, today + dt.timedelta(days=COMING_UP_DAYS), latest)
+    due = [d for d in scheduled if d.schedule.review_on <= today]
+    blockers = destroy_blockers_of(db.session, [d.child for d in due])
+    return ReviewPage(due=[(d, blockers[d.child.id]) for d in due],
+                      coming=[d for d in scheduled if d.schedule.review_on > today],
+                      kept=kept_files(school.id, latest), destroyed=tombstones(school.id))
 
 
 def files_due(school: School, today: dt.date) -> list[DueFile]:
@@ -164,9 +192,11 @@ def files_due(school: School, today: dt.date) -> list[DueFile]:
 COMING_UP_DAYS: Final = 365
 
 
-def files_scheduled(school: School, until: dt.date) -> list[DueFile]:
+def files_scheduled(school: School, until: dt.date,
+                    reviews: dict[uuid.UUID, RetentionReview] | None = None) -> list[DueFile]:
     """The school's children's files whose review date is `until` or sooner (`files_due`; the
-    retention page also lists those coming up), soonest first."""
+    retention page also lists those coming up), soonest first. `reviews`: the school's latest
+    reviews, when the caller read them."""
     with_incident = set(db.session.scalars(
         select(IncidentChild.child_id).where(IncidentChild.school_id == school.id)))
     with_concern = set(db.session.scalars(
@@ -185,7 +215,8 @@ def files_scheduled(school: School, until: dt.date) -> list[DueFile]:
         .where(ConcernOutcome.school_id == school.id,
                ConcernOutcome.route.in_(sorted(OTHER_ROUTES_HANDED_ON)))))
     latest = _last_records(school.id)
-    reviews = _latest_reviews(school.id)
+    if reviews is None:
+        reviews = _latest_reviews(school.id)
     due: list[DueFile] = []
     children = db.session.scalars(select(Child).where(
         Child.school_id == school.id, Child.destroyed_at.is_(None),
@@ -223,7 +254,10 @@ def _open_incidents_of(child: Child) -> Any:
     return select(Incident).where(
         Incident.id.in_(select(IncidentChild.incident_id)
                         .where(IncidentChild.child_id == child.id)),
-        Incident.state == "open")
+        _INCIDENT_OPEN)
+
+
+_INCIDENT_OPEN: Final = Incident.state == "open"
 
 
 def open_incidents(session: Session | Any, child: Child) -> list[Incident]:
@@ -234,38 +268,56 @@ def open_incidents(session: Session | Any, child: Child) -> list[Incident]:
 
 def destroy_blockers(session: Session | Any, child: Child) -> list[str]:
     """Every reason, in plain words, that the child's file cannot be destroyed now (empty: it
-    can). The one place for these checks: a transfer in progress is added here too."""
+    can). The one place for these checks (`destroy_blockers_of`); a transfer in progress is
+    added there too."""
+    return destroy_blockers_of(session, [child])[child.id]
+
+
+# What stops a file being destroyed, in the order a DSL is told.
+_BLOCKED_BY: Final = {
+    "referral": "A referral about this child is still open with the local authority",
+    "incident": "An incident about this child is still open",
+    "concern": "A concern about this child has not been dealt with yet",
+    "sending": "The file has been sent to the child's new school and they have not accepted "
+               "it yet",
+    "sealed": "A sealed copy of the file is waiting for the new school to confirm receipt",
+}
+
+
+def destroy_blockers_of(session: Session | Any, children: Sequence[Child]
+                        ) -> dict[uuid.UUID, list[str]]:
+    """`destroy_blockers` of each of `children`, by child id: one statement for them all (the
+    retention page lists every due file with its reasons)."""
     from .referrals import _settled  # the one definition of a referral needing nothing more
 
-    reasons: list[str] = []
-    incidents = select(IncidentChild.incident_id).where(IncidentChild.child_id == child.id)
-    open_referrals = session.scalar(select(func.count()).select_from(Referral).where(
-        Referral.incident_id.in_(incidents), ~_settled())) or 0
-    if open_referrals:
-        reasons.append("A referral about this child is still open with the local authority")
-    if session.scalar(select(_open_incidents_of(child).exists())):
-        reasons.append("An incident about this child is still open")
-    waiting = session.scalar(select(func.count()).select_from(ConcernChild)
-                             .join(Concern, Concern.id == ConcernChild.concern_id)
-                             .where(ConcernChild.child_id == child.id,
-                                    Concern.state.in_(CONCERN_NOT_DEALT_WITH))) or 0
-    if waiting:
-        reasons.append("A concern about this child has not been dealt with yet")
-    sending = session.scalar(select(func.count()).select_from(FileTransfer).where(
-        FileTransfer.child_id == child.id, FileTransfer.state == "sent")) or 0
-    if sending:
-        reasons.append("The file has been sent to the child's new school and they have not "
-                       "accepted it yet")
-    sealed = session.scalar(select(func.count()).select_from(SealedExport).where(
-        SealedExport.child_id == child.id, AWAITING_RECEIPT)) or 0
-    if sealed:
-        reasons.append("A sealed copy of the file is waiting for the new school to confirm "
-                       "receipt")
-    if child.merged_into_id is not None:
-        reasons.append("This record was merged into another: review that file instead")
-    if child.destroyed_at is not None:
-        reasons.append("This file has already been destroyed")
-    return reasons
+    found: dict[uuid.UUID, set[str]] = {child.id: set() for child in children}
+    if children:
+        ids = list(found)
+        kinds: CompoundSelect[Any] = union_all(
+            select(literal_column("'referral'"), IncidentChild.child_id)
+            .join(Referral, Referral.incident_id == IncidentChild.incident_id)
+            .where(IncidentChild.child_id.in_(ids), ~_settled()),
+            select(literal_column("'incident'"), IncidentChild.child_id)
+            .join(Incident, Incident.id == IncidentChild.incident_id)
+            .where(IncidentChild.child_id.in_(ids), _INCIDENT_OPEN),
+            select(literal_column("'concern'"), ConcernChild.child_id)
+            .join(Concern, Concern.id == ConcernChild.concern_id)
+            .where(ConcernChild.child_id.in_(ids), Concern.state.in_(CONCERN_NOT_DEALT_WITH)),
+            select(literal_column("'sending'"), FileTransfer.child_id)
+            .where(FileTransfer.child_id.in_(ids), FileTransfer.state == "sent"),
+            select(literal_column("'sealed'"), SealedExport.child_id)
+            .where(SealedExport.child_id.in_(ids), AWAITING_RECEIPT))
+        for kind, child_id in session.execute(kinds):
+            found[child_id].add(kind)
+    out: dict[uuid.UUID, list[str]] = {}
+    for child in children:
+        reasons = [words for kind, words in _BLOCKED_BY.items() if kind in found[child.id]]
+        if child.merged_into_id is not None:
+            reasons.append("This record was merged into another: review that file instead")
+        if child.destroyed_at is not None:
+            reasons.append("This file has already been destroyed")
+        out[child.id] = reasons
+    return out
 
 
 def set_nfa_months(user: User, school: School, months: int) -> None:

@@ -30,6 +30,7 @@ from portal.models import (
     ChildRecordEntry,
     ConcernOutcome,
     Decision,
+    FileTransfer,
     Incident,
     IncidentChild,
     OutboxMessage,
@@ -39,6 +40,8 @@ from portal.models import (
     RetentionTombstone,
     RollContact,
     RollImport,
+    School,
+    User,
     db,
     keyring,
 )
@@ -479,3 +482,47 @@ def test_a_concern_handed_on_makes_a_child_protection_file(client: FlaskClient, 
     assert "Gil Brackett" not in listing  # 25 years after 2012: 2037
     due = {d.child.id: d.schedule for d in retention.files_due(school, dt.date(2037, 3, 3))}
     assert due[handed.id].basis == "25 years after the child's date of birth"
+
+
+def test_the_list_costs_the_same_statements_however_many_files_are_due_or_kept(
+        app: Flask, w) -> None:
+    """Issue 15: what stops each due file being destroyed was read with five statements a file,
+    and each kept file's child with one more; the page reads them all at once."""
+    from tests.web.test_statement_counts import get
+
+    dsl_id, school_id, cara_id = w["dsl"].id, w["school"].id, w["cara"].id
+    today = dt.date.today()
+    reasons = "Her brother's case is still open."
+    # One file kept, reviewed again next year.
+    retention.keep(w["dsl"], w["ben"], reasons, today + dt.timedelta(days=400), today=today)
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, w["dsl"])
+    client.get("/retention")
+    few, page = get(client, "/retention")
+    assert 'data-testid="count-due">2<' in page and not few.repeats
+    assert html.unescape(page).count(reasons) == 1
+    school = db.session.get(School, school_id)
+    dsl = db.session.get(User, dsl_id)
+    cara = db.session.get(Child, cara_id)
+    assert school is not None and dsl is not None and cara is not None
+    for n in range(4):  # more due: one still open, one whose file is on its way elsewhere
+        kid = factories.child(school, f"Due{n}", "Farrowdale", dob=BORN_LONG_AGO)
+        inc = make_incident(school, dsl, [(kid, "harmed")], summary=f"Due {n}")
+        inc.state = "open" if n == 0 else "closed"
+        if n == 1:
+            other = factories.school("Westbrook High", "derbyshire")
+            db.session.add(FileTransfer(child_id=kid.id, from_school_id=school.id,
+                                        to_school_id=other.id, moved_on=today,
+                                        sent_by_id=dsl.id, sent_at=dt.datetime.now(dt.UTC)))
+    retention.keep(dsl, cara, reasons, today + dt.timedelta(days=300), today=today)
+    db.session.commit()
+    more, page = get(client, "/retention")
+    assert 'data-testid="count-due">6<' in page
+    text = html.unescape(page)
+    assert "An incident about this child is still open" in text
+    assert "The file has been sent to the child's new school" in text
+    assert text.count(reasons) == 2
+    assert not more.repeats, more.repeats
+    assert len(more.statements) == len(few.statements), (len(few.statements),
+                                                         len(more.statements))

@@ -247,6 +247,16 @@ PAGES = {
     "start an incident": ("dsl", "/incidents/new", "Start an incident"),
     # The adviser's page of a referral: where an authority's advice is given.
     "referral (adviser)": ("la_adviser", "/referrals/{w.referral_id}", "Oakfield Academy"),
+    # And the other pages each role comes back to (fixed, none repeated; no bound of their
+    # own): the school's view of its referral, the children, the concerns one raised (here
+    # the DSL, who raised every one: their children were read a concern at a time), the files
+    # due for review (what stops each being destroyed was read a file at a time) and the
+    # governors' report.
+    "referral (school)": ("dsl", "/referrals/{w.referral_id}", "Her mother phoned"),
+    "children": ("dsl", "/children", "Amira Okonkwo"),
+    "my concerns": ("dsl", "/concerns/mine", "AO ("),
+    "files due for review": ("dsl", "/retention", "Files due for review"),
+    "reports": ("dsl", "/reports", "Oakfield Academy"),
 }
 # And once the files moving between schools are there (`add_files_moving`):
 # (a leaver waiting to be sent shows by initials and reference, as every dashboard item)
