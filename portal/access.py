@@ -48,6 +48,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Conflict, NotFound
 
 from .kept import kept
@@ -570,8 +571,14 @@ def _get(query: Select[M], model: Any, ident: Any) -> M:
     return found
 
 
-def get_concern_or_404(user: Any, ident: Any) -> Concern:
-    return _get(concerns_visible_to(user), Concern, ident)
+def get_concern_or_404(user: Any, ident: Any, *, shown: bool = False) -> Concern:
+    """The concern; `shown`: with its children and who raised it (a page showing it whole,
+    issue 15: each child was read one statement at a time)."""
+    query = concerns_visible_to(user)
+    if shown:
+        query = query.options(selectinload(Concern.children).joinedload(ConcernChild.child),
+                              joinedload(Concern.raised_by))
+    return _get(query, Concern, ident)
 
 
 def get_child_or_404(user: Any, ident: Any) -> Child:

@@ -164,7 +164,7 @@ def print_file(child_id: Any) -> Any:
     record = child_file.build_child_file(user, child, newest_first=newest_first)
     received = transfer_service.received_packets(user, child)
     child_file.record_print(user, child)
-    db.session.commit()
+    commit_keeping_loaded()  # the audit event; what is printed stays loaded (issue 15)
     return render_template(
         "children/print.html", page_title=f"Child {child.reference}", file=record,
         printed_by=user.display_name, printed_at=child_file.when_text(utcnow()),

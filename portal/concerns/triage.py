@@ -20,6 +20,7 @@ from ..access import get_concern_or_404, get_incident_or_404, require, sent_away
 from ..drafts import keeps_drafts
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
+from ..reads import commit_keeping_loaded
 from ..rules.clock_words import day_words
 from ..rules.vocabulary import (
     CONCERN_CATEGORY_LABELS,
@@ -106,11 +107,11 @@ def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToInciden
 def triage(concern_id: uuid.UUID) -> Any:
     """Read a concern whole and decide what happens to it."""
     user = _user()
-    concern = get_concern_or_404(user, concern_id)
+    concern = get_concern_or_404(user, concern_id, shown=True)
     form = OutcomeForm()
     if request.method == "GET":
         concerns_svc.record_view(user, concern, now=referrals.utcnow())
-        db.session.commit()
+        commit_keeping_loaded()  # the audit event; the concern read stays loaded (issue 15)
 
     def typed() -> svc.OutcomeInput:
         return svc.OutcomeInput(
@@ -127,7 +128,7 @@ def triage(concern_id: uuid.UUID) -> Any:
     if sent.redirect is not None:
         return sent.redirect
     if request.method == "POST":  # read again after a refusal rolled the session back
-        concern = get_concern_or_404(user, concern_id)
+        concern = get_concern_or_404(user, concern_id, shown=True)
     # A refused form is shown again with its errors (200, as every form of the portal).
     return _page(concern, outcome_form=form, add_form=AddToIncidentForm(formdata=None),
                  page_errors=sent.page_errors)
@@ -152,7 +153,7 @@ def add_to_incident(concern_id: uuid.UUID) -> Any:
     if sent.redirect is not None:
         return sent.redirect
     if form.is_submitted():  # read again after a refusal rolled the session back
-        concern = get_concern_or_404(user, concern_id)
+        concern = get_concern_or_404(user, concern_id, shown=True)
     return _page(concern, outcome_form=OutcomeForm(formdata=None), add_form=form,
                  page_errors=sent.page_errors)
 

@@ -36,6 +36,7 @@ from ..access import (
 )
 from ..date_input import date_error_href, is_date_field
 from ..models import Concern, ConcernOutcome, FormDraft, User, db
+from ..reads import commit_keeping_loaded
 from ..services import concerns as service
 from ..services import drafts as drafts_service
 from ..services import floods, triage
@@ -546,9 +547,9 @@ def mine() -> str:
 @require("raise_concern")
 def view(concern_id: Any) -> str:
     user = _user()
-    concern = get_concern_or_404(user, concern_id)
+    concern = get_concern_or_404(user, concern_id, shown=True)
     service.record_view(user, concern)
-    db.session.commit()
+    commit_keeping_loaded()  # the audit event; the concern read stays loaded (issue 15)
     just_sent = bool(get_flashed_messages(category_filter=["concern_sent"]))
     alert = get_flashed_messages(category_filter=["concern_alert"])
     children = [link.child for link in concern.children]

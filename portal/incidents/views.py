@@ -820,9 +820,9 @@ def _escalation_form(school: Any) -> EscalationForm:
     """The escalation settings form, its choices this school's accounts (docs/mail.md)."""
     form = EscalationForm()
     form.school_days.choices = [(str(i), name) for i, name in enumerate(DAY_NAMES, start=1)]
-    form.deputies.choices = [(str(u.id), u.display_name)
-                             for u in escalation_svc.school_dsls(school)]
-    accounts = escalation_svc.school_accounts(school)
+    accounts = escalation_svc.school_accounts(school)  # read once (issue 15: three times)
+    dsls = escalation_svc.dsls_among(accounts)
+    form.deputies.choices = [(str(u.id), u.display_name) for u in dsls]
     form.head.choices = [("", "Not chosen"), *[(str(u.id), u.display_name)
                                                for u in accounts]]
     if request.method == "GET" or "save_escalation" not in request.form:
@@ -830,8 +830,7 @@ def _escalation_form(school: Any) -> EscalationForm:
         form.school_days.data = list(school.school_days)
         form.day_starts.data = clock(school.day_starts)
         form.day_ends.data = clock(school.day_ends)
-        form.deputies.data = [str(u.id) for u in escalation_svc.school_dsls(school)
-                              if u.deputy_dsl]
+        form.deputies.data = [str(u.id) for u in dsls if u.deputy_dsl]
         form.head.data = next((str(u.id) for u in accounts if u.headteacher), "")
     return form
 

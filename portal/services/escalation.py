@@ -6,7 +6,7 @@ clock runs in, the deputy DSLs, and the headteacher. Sending the escalation itse
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -38,7 +38,12 @@ def school_accounts(school: School) -> list[User]:
 
 def school_dsls(school: School) -> list[User]:
     """The school's active, approved DSLs: who may be marked a deputy."""
-    return [u for u in school_accounts(school) if u.role == "dsl"]
+    return dsls_among(school_accounts(school))
+
+
+def dsls_among(accounts: Iterable[User]) -> list[User]:
+    """The DSLs of `school_accounts` (read once for both lists of the settings page)."""
+    return [u for u in accounts if u.role == "dsl"]
 
 
 def set_escalation(user: User, school: School, choice: EscalationChoice,
@@ -85,4 +90,4 @@ def set_escalation(user: User, school: School, choice: EscalationChoice,
     return school
 
 
-__all__ = ["EscalationChoice", "school_accounts", "school_dsls", "set_escalation"]
+__all__ = ["EscalationChoice", "dsls_among", "school_accounts", "school_dsls", "set_escalation"]

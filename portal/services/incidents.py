@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import aliased, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import access, audit, wording
+from .. import access, audit, reads, wording
 from ..clock import from_uk_local, later_than_now, uk_local
 from ..kept import kept
 from ..models import (
@@ -377,6 +377,7 @@ def addenda_of(school_id: uuid.UUID, targets: Iterable[tuple[str, uuid.UUID]],
         select(Addendum).where(Addendum.school_id == school_id,
                                Addendum.target_type.in_({t for t, _ in out}),
                                Addendum.target_id.in_({i for _, i in out}))
+        .options(reads.people_named(Addendum.author))  # (not one statement each)
         .order_by(Addendum.created_at)
     ):
         if (a.target_type, a.target_id) in out:

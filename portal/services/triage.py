@@ -26,7 +26,7 @@ from typing import Final
 
 from sqlalchemy import select
 
-from .. import access, audit, wording
+from .. import access, audit, reads, wording
 from ..clock import from_uk_local, later_than_now
 from ..models import (
     Addendum,
@@ -247,6 +247,7 @@ def outcomes_of(school_id: uuid.UUID,
     for row in db.session.scalars(
         select(ConcernOutcome).where(ConcernOutcome.school_id == school_id,
                                      ConcernOutcome.concern_id.in_(ids))
+        .options(reads.people_named(ConcernOutcome.decided_by))  # (not one statement each)
         .order_by(ConcernOutcome.decided_at)
     ):
         out[row.concern_id].append(row)
