@@ -37,6 +37,10 @@ from portal.services.children import name_search
 from portal.services.incident_page import incident_page
 
 GOAL_MS = 50.0
+# Issue 15: a child's file of 2,000 entries (paged) has a goal of its own: under 100 ms p95 and
+# 100 KB a page (it was held to the 50 ms of every other page, and said MISSED at 51).
+FLOODED_GOAL_MS = 100.0
+FLOODED_MOST_BYTES = 100 * 1024
 
 
 def pct(values: list[float], p: float) -> float:
@@ -178,7 +182,9 @@ def pages(app: Any, runs: int, logins: list[dict[str, Any]],
             show_plans(client, url)
         row = dict(page=label, runs=runs, p50=statistics.median(wall), p95=pct(wall, 95),
                    cpu_p50=statistics.median(cpu), statements=statements[0], bytes=size)
-        ok = "ok" if row["p95"] < GOAL_MS else "MISSED"
+        flooded = url.startswith("/children/") and label != "child's file"
+        ok = "ok" if row["p95"] < (FLOODED_GOAL_MS if flooded else GOAL_MS) and (
+            not flooded or size < FLOODED_MOST_BYTES) else "MISSED"
         print(f"page {label:<29} p50 {row['p50']:8.2f} ms  p95 {row['p95']:8.2f} ms  "
               f"CPU p50 {row['cpu_p50']:7.2f} ms  {statements[0]:3d} statements  "
               f"{size / 1024:6.1f} KB  {ok}", flush=True)
