@@ -23,7 +23,7 @@ from ..models import Incident, LocalAuthority, Referral, ReferralUpdate, User, d
 from ..refusal import Problem, Refused
 from . import chronology
 from .packet import incident_children, reference_for
-from .referrals import REFERRAL_UPDATE_ALERT, Alert
+from .referrals import REFERRAL_UPDATE_ALERT, Alert, advisers_told
 
 RULE: Final = "more_information"
 MAX_UPDATE: Final = 10_000
@@ -60,12 +60,9 @@ def send_update(user: User, referral: Referral, text: str, now: dt.datetime
         audit.record(audit.REFERRAL_UPDATE_SENT, org_id=str(org_id), actor_id=user.id,
                      object_type="referral", object_id=referral.id,
                      detail={"update": str(update.id)})
-    advisers = db.session.scalars(select(User.email).where(
-        User.local_authority_id == referral.local_authority_id, User.role == "la_adviser",
-        User.active.is_(True), User.approval == "approved")).all()
+    advisers = advisers_told(referral.local_authority_id)
     alerts = [Alert(kind=REFERRAL_UPDATE_ALERT, referral_id=referral.id,
-                    org_id=str(referral.local_authority_id), to=tuple(advisers))] \
-        if advisers else []
+                    org_id=str(referral.local_authority_id), to=advisers)] if advisers else []
     return update, alerts
 
 

@@ -515,13 +515,20 @@ def hand_over(
     audit.record(audit.REFERRAL_SENT, org_id=str(la.id), actor_id=user.id,
                  object_type="referral", object_id=referral.id, detail=detail)
 
-    advisers = db.session.scalars(select(User).where(
-        User.local_authority_id == la.id, User.role == "la_adviser", User.active.is_(True))).all()
+    advisers = advisers_told(la.id)
     alerts = []
     if advisers:
         alerts.append(Alert(kind=REFERRAL_SENT_ALERT, referral_id=referral.id, org_id=str(la.id),
-                            to=tuple(a.email for a in advisers)))
+                            to=advisers))
     return referral, alerts
+
+
+def advisers_told(authority_id: uuid.UUID) -> tuple[str, ...]:
+    """The email addresses of the authority's advisers who are told of a referral and of more
+    information about one: active accounts, approved (one awaiting approval cannot open it)."""
+    return tuple(db.session.scalars(select(User.email).where(
+        User.local_authority_id == authority_id, User.role == "la_adviser",
+        User.active.is_(True), User.approval == "approved").order_by(User.email)))
 
 
 def read_packet(referral: Referral) -> dict[str, Any]:

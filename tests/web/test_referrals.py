@@ -287,6 +287,11 @@ def test_full_flow_handover_acknowledge_decide(
     assert ("Sending this referral makes your referral to children\u2019s social care, once "
             "Darlington Borough Council has its own.") in form.get_data(as_text=True)
     assert "mandatory route" not in form.get_data(as_text=True)
+    # An adviser whose account awaits approval cannot open a referral: not emailed one (a
+    # second copy of who is told sent the new referral to them, and more information not).
+    waiting = factories.user("la_adviser", org=world["derbyshire"], email="new@derbys.example")
+    waiting.approval = "awaiting_admin"
+    db.session.commit()
     response = hand_over(client, world, "derbyshire")
     assert response.status_code == 302
     referral = referral_to(world, "derbyshire")
