@@ -95,18 +95,17 @@ class World:
     @property
     def referral_id(self) -> uuid.UUID:
         """The referral of the incident shown (to Derbyshire, `add_incidents`)."""
-        found = db.session.scalar(select(Referral.id).where(
-            Referral.incident_id == self.incident_id))
-        assert found is not None
-        return found
+        return self._of_incident(Referral.id, Referral.incident_id)
 
     @property
     def concern_id(self) -> uuid.UUID:
         """The concern of the incident shown (`add_incidents`)."""
-        found = db.session.scalar(select(IncidentConcern.concern_id).where(
-            IncidentConcern.incident_id == self.incident_id))
+        return self._of_incident(IncidentConcern.concern_id, IncidentConcern.incident_id)
+
+    def _of_incident(self, wanted: Any, incident_column: Any) -> uuid.UUID:
+        found = db.session.scalar(select(wanted).where(incident_column == self.incident_id))
         assert found is not None
-        return found
+        return uuid.UUID(str(found))
 
     def user(self, role: str) -> User:
         found = db.session.get(User, self.users[role])
