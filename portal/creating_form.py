@@ -47,7 +47,8 @@ def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *
            default: str | None = None, done: Message | Callable[[T], Message] | None = None,
            after_commit: Callable[[T], object] | None = None,
            ready: Callable[[], bool] | None = None, restore_draft: bool = True,
-           check: Callable[[], object] | None = None) -> Submitted:
+           check: Callable[[], object] | None = None, draft_then: str | None = None
+           ) -> Submitted:
     """The creating form's GET and POST (see the module). `create()` the service call (flushes,
     never commits), `result_url(result)` where the result lives; `default` the field a problem
     goes on when its own is not on this form (else it is a page error); `done` the success
@@ -55,9 +56,10 @@ def handle(form: Any, create: Callable[[], T], result_url: Callable[[T], str], *
     delivered); `ready()` the view's own checks after the form's validation (they put their
     errors on the form); `restore_draft` False for a form that keeps no drafts; `check()` the
     service's own checks on what was typed (they write nothing), run when the form's validation
-    refused it, so the page shows every problem at once (`form_problems.show_checks`)."""
+    refused it, so the page shows every problem at once (`form_problems.show_checks`);
+    `draft_then` what a restored draft's message says to do with it (`drafts.restore`)."""
     if request.method == "GET" and restore_draft:
-        drafts.restore(form)
+        drafts.restore(form, draft_then)
     if not form.validate_on_submit() or (ready is not None and not ready()):
         if check is not None and form.is_submitted() and form.errors:
             return Submitted(page_errors=show_checks(form, check, default=default))

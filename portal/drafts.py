@@ -433,9 +433,12 @@ def _page_expired(error: CSRFError) -> Any:
 # Showing a draft
 
 
-def restore(form: Any) -> bool:
+def restore(form: Any, then: str | None = None) -> bool:
     """On a GET, fill `form` from the user's draft of this page, if any (after the view has
-    filled it from the record); says so on the page. Whether a draft was shown."""
+    filled it from the record); says so on the page, with what to do next: `then`, or press the
+    form's button (a page whose form is gone, its record dealt with meanwhile, says its own: a
+    walk met "press Record without an incident" on a page without that button). Whether a
+    draft was shown."""
     if request.method != "GET" or not current_user.is_authenticated:
         return False
     fields, saved_at = service.load(_user(), form_key())
@@ -445,7 +448,8 @@ def restore(form: Any) -> bool:
     # The form's own button, named (a walk: the close page said "send it", its button says
     # "Close incident").
     button = getattr(getattr(getattr(form, "submit", None), "label", None), "text", None)
-    then = f"check it, then press “{button}”" if button else "check it and send it"
+    if then is None:
+        then = f"check it, then press “{button}”" if button else "check it and send it"
     flash(f"This is what you typed on {wording.when(saved_at)}. It has not been saved or "
           f"sent yet: {then}.", "info")
     show_earlier(form, fields)

@@ -35,6 +35,10 @@ from ..services.incidents import addenda_of
 from . import bp
 from .triage_forms import AddToIncidentForm, ConcernCorrectionForm, OutcomeForm
 
+# A decision typed in a tab while another recorded one (walk 15): what the kept words are for.
+TOO_LATE: Final = ("the concern was dealt with before it was sent, so it cannot be recorded "
+                   "now: it is under “What you typed”, to add as a correction")
+
 # Longer than this, a text shows its start and "Show all" (a <details>: no JavaScript needed).
 FOLD_AT: Final = 600
 FOLD_KEEP: Final = 400
@@ -95,10 +99,28 @@ def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToInciden
                    "fixes": _corrections(found[("concern_outcome", o.id)])} for o in outcomes],
         incidents=incidents, outcome_form=outcome_form, add_form=add_form,
         page_errors=page_errors or [], new=concern.state == "submitted",
+        too_late=_too_late(concern, outcome_form, outcomes),
         labels={"outcomes": CONCERN_OUTCOME_LABELS, "categories": CONCERN_CATEGORY_LABELS,
                 "routes": OTHER_ROUTE_LABELS},
         user=user,
     )
+
+
+def _too_late(concern: Concern, form: OutcomeForm, outcomes: list[ConcernOutcome]
+              ) -> dict[str, str] | None:
+    """A decision typed for a concern dealt with since (another tab, another DSL: walk 15),
+    sent and refused or kept as a draft: the words, and where to add them as a correction (the
+    latest decision's reasons, else what the concern recorded)."""
+    reasons = (form.reasons.data or "").strip()
+    if concern.state == "submitted" or not reasons:
+        return None
+    if outcomes:
+        target = url_for("concerns.correct_outcome", concern_id=concern.id,
+                         outcome_id=outcomes[-1].id)
+    else:
+        target = url_for("concerns.correct", concern_id=concern.id)
+    return {"reasons": reasons, "kind": CONCERN_OUTCOME_LABELS.get(form.kind.data or "", ""),
+            "correct": target}
 
 
 @bp.route("/concerns/<uuid:concern_id>/triage", methods=["GET", "POST"])
@@ -124,7 +146,8 @@ def triage(concern_id: uuid.UUID) -> Any:
         form, lambda: svc.record_outcome(user, concern, typed(), referrals.utcnow()),
         lambda _outcome: url_for("concerns.triage", concern_id=concern_id),
         done="Recorded without an incident. The concern stays in each child's file.",
-        check=lambda: svc.check_outcome(typed(), referrals.utcnow(), when=not form.when_wrong()))
+        check=lambda: svc.check_outcome(typed(), referrals.utcnow(), when=not form.when_wrong()),
+        draft_then=None if concern.state == "submitted" else TOO_LATE)
     if sent.redirect is not None:
         return sent.redirect
     if request.method == "POST":  # read again after a refusal rolled the session back

@@ -168,7 +168,7 @@ def record_outcome(user: User, concern: Concern, data: OutcomeInput,
     if concern.state != "submitted":
         raise Refused(Problem(
             "R5", None, "This concern has already been dealt with, so this was not saved. "
-            "What you typed is still here: add it as a correction instead"))
+            "What you typed is below: add it as a correction instead"))
     check_outcome(data, now)
     other = data.kind == "other_concern"
     outcome = ConcernOutcome(

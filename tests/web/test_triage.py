@@ -280,6 +280,40 @@ def test_a_triaged_concern_cannot_vanish_and_is_corrected_only_by_addendum(
     assert {"concern.viewed", "concern.triaged", "addendum.added"} <= actions
 
 
+def test_a_decision_from_a_second_tab_shows_what_was_typed_to_add_as_a_correction(
+        app: Flask, client: FlaskClient, monkeypatch: Any) -> None:
+    """Walk 15: a DSL's second tab, sent after the first had recorded the decision, was told
+    "What you typed is still here: add it as a correction instead", but the decision's form
+    was gone and the words nowhere on the page; every later visit said to press a button the
+    page no longer had."""
+    w = world(app, monkeypatch)
+    sign_in(client, w["dsl"])
+    second = app.test_client()
+    sign_in(second, w["dsl"])
+    stale = second.get(triage_url(w["concern"]))
+    assert record(client, w["concern"], kind="no_further_action",
+                  reasons=REASONS_NFA).status_code == 302
+    typed = "Ärger zu Hause: Wren's aunt rang at 4pm. 她明天再来。"
+    refused = second.post(triage_url(w["concern"]), data={
+        "csrf_token": csrf_from(stale), "kind": "no_further_action", "reasons": typed})
+    assert refused.status_code == 200
+    page = plain(refused)
+    assert "This concern has already been dealt with, so this was not saved" in page
+    shown = text_of(refused)
+    assert 'data-testid="typed-too-late"' in shown
+    assert typed in html_lib.unescape(shown.split('data-testid="typed-too-late"')[1])
+    outcome = db.session.scalar(select(ConcernOutcome))
+    assert outcome is not None and outcome.reasons == REASONS_NFA
+    correction = f"/concerns/{w['concern'].id}/outcomes/{outcome.id}/correction"
+    assert f'href="{correction}"' in shown
+    # Coming back: still there, with a way to discard it, and no button it does not have.
+    again = second.get(triage_url(w["concern"]))
+    later = plain(again)
+    assert typed in later and "Record without an incident" not in later
+    assert "Discard what you typed" in later
+    assert 'data-testid="typed-too-late"' in text_of(again)
+
+
 def test_another_schools_concern_is_not_found(app: Flask, client: FlaskClient,
                                               monkeypatch: Any) -> None:
     w = world(app, monkeypatch)
