@@ -66,6 +66,12 @@ def _corrections(rows: list[Addendum]) -> list[dict[str, str]]:
              "when": when_text(a.created_at), "field": a.field} for a in rows]
 
 
+def concern_fixes(concern: Concern) -> list[dict[str, str]]:
+    """The corrections of what the concern recorded, oldest first (its plain view's)."""
+    return _corrections(addenda_of(concern.school_id, [("concern", concern.id)])[
+        ("concern", concern.id)])
+
+
 def _page(concern: Concern, *, outcome_form: OutcomeForm, add_form: AddToIncidentForm,
           page_errors: list[str] | None = None) -> Any:
     user = _user()

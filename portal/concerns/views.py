@@ -54,6 +54,7 @@ from .forms import (
     posted_fields,
     same_new_child,
 )
+from .triage import concern_fixes
 
 SIGNED_OUT_SAVED: Final = drafts.SIGNED_OUT_SAVED
 PAGE_EXPIRED_SAVED: Final = drafts.PAGE_EXPIRED_SAVED
@@ -549,6 +550,9 @@ def view(concern_id: Any) -> str:
     user = _user()
     concern = get_concern_or_404(user, concern_id, shown=True)
     service.record_view(user, concern)
+    # What a DSL corrected since it was sent, beside the original (walk 15: this page showed
+    # the original alone); the person who raised it is told there is a correction, not what.
+    fixes = concern_fixes(concern)
     commit_keeping_loaded()  # the audit event; the concern read stays loaded (issue 15)
     just_sent = bool(get_flashed_messages(category_filter=["concern_sent"]))
     alert = get_flashed_messages(category_filter=["concern_alert"])
@@ -569,6 +573,7 @@ def view(concern_id: Any) -> str:
         # A DSL's actions only for one who acts as a DSL (not one awaiting approval: 404s)
         as_dsl=can_record_incident(user),
         just_sent=just_sent, alert=alert[0] if alert else None,
+        concern_fixes=fixes if can_record_incident(user) else [], corrected=bool(fixes),
     )
 
 

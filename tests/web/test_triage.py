@@ -314,6 +314,26 @@ def test_a_decision_from_a_second_tab_shows_what_was_typed_to_add_as_a_correctio
     assert 'data-testid="typed-too-late"' in text_of(again)
 
 
+def test_the_plain_view_shows_a_correction_beside_what_was_sent(
+        app: Flask, client: FlaskClient, other_client: FlaskClient, monkeypatch: Any) -> None:
+    """Walk 15: after a DSL corrected where it happened, the concern's plain view still read
+    "Where: At home" with no sign of it; the DSL's page showed the correction."""
+    w = world(app, monkeypatch)
+    sign_in(client, w["dsl"])
+    corrected = "Über den Zaun, im Park — 公园里"
+    assert submit(client, f"/concerns/{w['concern'].id}/correction", {
+        "field": "where", "correction": corrected,
+        "reason": "Wren said so herself later"}).status_code == 302
+    view = plain(client.get(f"/concerns/{w['concern'].id}"))
+    assert "At home" in view and corrected in view  # the original kept beside it (R5)
+    assert "Correction by Dana Lead" in view and "Why: Wren said so herself later" in view
+    # The member of staff who raised it is told there is one, never what or why.
+    sign_in(other_client, w["staff"])
+    theirs = plain(other_client.get(f"/concerns/{w['concern'].id}"))
+    assert "A safeguarding lead has added a correction to what this concern recorded" in theirs
+    assert "At home" in theirs and corrected not in theirs and "Wren said so" not in theirs
+
+
 def test_another_schools_concern_is_not_found(app: Flask, client: FlaskClient,
                                               monkeypatch: Any) -> None:
     w = world(app, monkeypatch)
