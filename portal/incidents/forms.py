@@ -303,6 +303,8 @@ class EscalationForm(FlaskForm):  # type: ignore[misc]
         description="Emailed when an urgent concern is escalated.")
     head = SelectField("Headteacher", choices=[], widget=GovSelect(),
                        description="Emailed when an urgent concern is escalated.")
+    # The settings as this page showed them (services/escalation.py `escalation_stamp`).
+    seen = HiddenField()
     save_escalation = SubmitField("Save escalation settings", widget=GovSubmitInput())
 
 

@@ -832,6 +832,9 @@ def _escalation_form(school: Any) -> EscalationForm:
         form.day_ends.data = clock(school.day_ends)
         form.deputies.data = [str(u.id) for u in dsls if u.deputy_dsl]
         form.head.data = next((str(u.id) for u in accounts if u.headteacher), "")
+    if request.method == "GET" or "save_escalation" not in request.form \
+            or not form.seen.data:
+        form.seen.data = escalation_svc.escalation_stamp(school, accounts)
     return form
 
 
@@ -843,12 +846,16 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             minutes=escalation.escalation_minutes.data,
             days=escalation.school_days.data or [], starts=escalation.day_starts.data or "",
             ends=escalation.day_ends.data or "", deputies=escalation.deputies.data or [],
-            head=escalation.head.data or "")
+            head=escalation.head.data or "", seen=escalation.seen.data or None)
         saved, page_errors = save_or_show(
             escalation, lambda: escalation_svc.set_escalation(user, school, choice, _now()),
             done="Escalation settings saved", target=url_for("incidents.school_settings"))
         if saved is not None:
             return saved
+    # Refused: what they chose stays on the page; a second save, now they have seen what is
+    # saved, goes through (the stamp of the settings as they are now).
+    escalation.seen.data = escalation_svc.escalation_stamp(
+        school, escalation_svc.school_accounts(school))
     form.review_weeks.data = school.review_weeks
     form.concern_days.data = school.concern_days
     return render_template("incidents/settings.html", form=form, school=school,

@@ -6,6 +6,7 @@ clock runs in, the deputy DSLs, and the headteacher. Sending the escalation itse
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from .. import audit
 from ..models import School, User, db
 from ..refusal import Problem, Refused
-from .school_hours import ESCALATION_MAX_MINUTES, SchoolHours, parse_clock
+from .school_hours import DAY_NAMES, ESCALATION_MAX_MINUTES, SchoolHours, clock, parse_clock
 
 RULE = "escalation"
 
@@ -27,6 +28,36 @@ class EscalationChoice:
     ends: str
     deputies: Sequence[str]  # user ids (text, as posted)
     head: str  # a user id, or "" for none
+    # The settings as the page showed them (`escalation_stamp`); None: not checked.
+    seen: str | None = None
+
+
+def escalation_stamp(school: School, accounts: Iterable[User]) -> str:
+    """A fingerprint of the school's escalation settings as saved now (`accounts`: the
+    school's, `school_accounts`). The page sends back the one it showed: a save from a page
+    opened before another DSL saved is refused, not a silent undoing of theirs (walk 15)."""
+    chosen = sorted((str(u.id), bool(u.deputy_dsl and u.role == "dsl"), bool(u.headteacher))
+                    for u in accounts)
+    parts = (school.escalation_minutes, school.school_days, school.day_starts,
+             school.day_ends, [c for c in chosen if c[1] or c[2]])
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:20]
+
+
+# Said when `seen` is not the settings' stamp any more.
+CHANGED_MEANWHILE = ("Another designated safeguarding lead changed these settings after you "
+                     "opened this page, so yours were not saved. The page now shows what you "
+                     "chose; what is saved now: {saved}. Check them, then save again")
+
+
+def _saved_words(school: School, accounts: Iterable[User]) -> str:
+    """The escalation settings as saved, in words (for `CHANGED_MEANWHILE`)."""
+    listed = list(accounts)
+    deputies = [u.display_name for u in listed if u.deputy_dsl and u.role == "dsl"]
+    head = next((u.display_name for u in listed if u.headteacher), None)
+    days = ", ".join(DAY_NAMES[int(d) - 1] for d in school.school_days)
+    return (f"{school.escalation_minutes} minutes; {days}, {clock(school.day_starts)} to "
+            f"{clock(school.day_ends)}; deputies: {', '.join(deputies) or 'none'}; "
+            f"headteacher: {head or 'not chosen'}")
 
 
 def school_accounts(school: School) -> list[User]:
@@ -48,7 +79,13 @@ def dsls_among(accounts: Iterable[User]) -> list[User]:
 
 def set_escalation(user: User, school: School, choice: EscalationChoice,
                    now: dt.datetime) -> School:
-    """Save the school's escalation settings (flushed, audited; the caller commits)."""
+    """Save the school's escalation settings (flushed, audited; the caller commits). Refused
+    when they changed since the page was shown (`choice.seen`)."""
+    if choice.seen is not None:
+        listed = school_accounts(school)
+        if choice.seen != escalation_stamp(school, listed):
+            raise Refused(Problem(RULE, None, CHANGED_MEANWHILE.format(
+                saved=_saved_words(school, listed))))
     problems: list[Problem] = []
     minutes = choice.minutes
     if minutes is None or not 1 <= minutes <= ESCALATION_MAX_MINUTES:
@@ -90,4 +127,5 @@ def set_escalation(user: User, school: School, choice: EscalationChoice,
     return school
 
 
-__all__ = ["EscalationChoice", "dsls_among", "school_accounts", "school_dsls", "set_escalation"]
+__all__ = ["EscalationChoice", "dsls_among", "escalation_stamp", "school_accounts",
+           "school_dsls", "set_escalation"]

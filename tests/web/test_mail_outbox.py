@@ -19,7 +19,7 @@ from portal.services import concerns as service
 from scripts.mailsink import MailSink
 from tests import factories
 from tests.helpers.concerns import WHAT, World, good_fields, make_world, page, post_form
-from tests.helpers.signing_in import override_settings, sign_in, submit
+from tests.helpers.signing_in import csrf_from, override_settings, sign_in, submit
 
 # Wednesday 2 December 2026, 10:00 in London (GMT): school hours.
 WEDNESDAY_10 = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
@@ -255,3 +255,47 @@ def test_the_school_day_takes_times_as_every_other_form_does(app: Flask,
     db.session.expire_all()
     school = db.session.get(School, w.school.id)
     assert school is not None and (school.day_starts, school.day_ends) == (510, 960)
+
+
+def test_a_page_opened_before_another_dsl_saved_does_not_undo_their_settings(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 15: a tab opened earlier, saving only a new end of the day, put back the minutes
+    and the headteacher another tab had just saved, without a word."""
+    import re
+
+    w = make_world()
+    head = factories.user("staff", org=w.school, display_name="Hana Head")
+    db.session.commit()
+    sign_in(client, w.dsl)
+    stale = client.get("/school/settings").get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="([^"]+)"', stale)
+    assert seen is not None
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', stale)
+    assert token is not None
+    first = {"escalation_minutes": "30", "school_days": ["1", "2", "3", "4", "5"],
+             "day_starts": "08:00", "day_ends": "17:00", "head": str(head.id),
+             "save_escalation": "y"}
+    assert submit(client, "/school/settings", first).status_code == 302
+    mine = {**first, "escalation_minutes": "15", "head": "", "day_ends": "16:00",
+            "seen": seen.group(1), "csrf_token": token.group(1)}
+    refused = client.post("/school/settings", data=mine)
+    assert refused.status_code == 400
+    said = _text(refused)
+    assert ("Another designated safeguarding lead changed these settings after you opened this "
+            "page, so yours were not saved") in said
+    assert ("what is saved now: 30 minutes; Monday, Tuesday, Wednesday, Thursday, Friday, "
+            "08:00 to 17:00; deputies: none; headteacher: Hana Head") in said
+    assert 'value="16:00"' in said  # what this page chose is kept to save again
+    db.session.expire_all()
+    school = db.session.get(School, w.school.id)
+    assert school is not None and (school.escalation_minutes, school.day_ends) == (30, 1020)
+    assert db.session.get(User, head.id).headteacher is True
+    # Seen now: saved on the second try.
+    again = re.search(r'name="seen" type="hidden" value="([^"]+)"', said)
+    assert again is not None and again.group(1) != seen.group(1)
+    saved = client.post("/school/settings", data={
+        **mine, "seen": again.group(1), "csrf_token": csrf_from(refused)})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    school = db.session.get(School, w.school.id)
+    assert school is not None and (school.escalation_minutes, school.day_ends) == (15, 960)
