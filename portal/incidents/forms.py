@@ -279,6 +279,8 @@ class SchoolSettingsForm(FlaskForm):  # type: ignore[misc]
         render_kw={"inputmode": "numeric"},
         invalid_value_message="Enter the number of working days as a number, like 1",
     )
+    # The settings as this page showed them (services/school_settings.py `numbers_stamp`).
+    numbers_seen = HiddenField()
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
@@ -304,7 +306,7 @@ class EscalationForm(FlaskForm):  # type: ignore[misc]
     head = SelectField("Headteacher", choices=[], widget=GovSelect(),
                        description="Emailed when an urgent concern is escalated.")
     # The settings as this page showed them (services/escalation.py `escalation_stamp`).
-    seen = HiddenField()
+    escalation_seen = HiddenField()
     save_escalation = SubmitField("Save escalation settings", widget=GovSubmitInput())
 
 

@@ -38,6 +38,7 @@ from ..services import handover, recording, referrals, roll
 from ..services import incidents as svc
 from ..services import parents as parents_svc
 from ..services import reviews as reviews_svc
+from ..services import school_settings as settings_svc
 from ..services import triage as triage_svc
 from ..services.incident_page import PAGE_OPTIONS, incident_page
 from ..services.recording import DECISION_KINDS, PARENT_REASONS, REVIEW_KINDS, REVIEW_OUTCOMES
@@ -797,12 +798,16 @@ def school_settings() -> Any:
     if request.method == "GET":
         form.review_weeks.data = school.review_weeks
         form.concern_days.data = school.concern_days
+    if request.method == "GET" or "save_escalation" in request.form \
+            or not form.numbers_seen.data:
+        form.numbers_seen.data = settings_svc.numbers_stamp(school)
     page_errors: list[str] = []
     escalation = _escalation_form(school)
     if "save_escalation" in request.form:  # the page's other form
         return _save_escalation(user, school, form, escalation)
     if form.validate_on_submit():
         def save() -> None:
+            settings_svc.unchanged_since(school, form.numbers_seen.data or None)
             reviews_svc.set_review_weeks(user, school, form.review_weeks.data, _now())
             if "concern_days" in request.form:  # a page from before this setting had none
                 triage_svc.set_concern_days(user, school, form.concern_days.data, _now())
@@ -811,6 +816,9 @@ def school_settings() -> Any:
                                           target=url_for("incidents.dashboard"))
         if saved is not None:
             return saved
+        # Refused: what they chose stays; saved again, now they have seen what is saved, it
+        # goes through.
+        form.numbers_seen.data = settings_svc.numbers_stamp(school)
     return render_template("incidents/settings.html", form=form, school=school,
                            escalation=escalation, page_errors=page_errors,
                            page_title="School settings")
@@ -833,8 +841,8 @@ def _escalation_form(school: Any) -> EscalationForm:
         form.deputies.data = [str(u.id) for u in dsls if u.deputy_dsl]
         form.head.data = next((str(u.id) for u in accounts if u.headteacher), "")
     if request.method == "GET" or "save_escalation" not in request.form \
-            or not form.seen.data:
-        form.seen.data = escalation_svc.escalation_stamp(school, accounts)
+            or not form.escalation_seen.data:
+        form.escalation_seen.data = escalation_svc.escalation_stamp(school, accounts)
     return form
 
 
@@ -846,7 +854,7 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             minutes=escalation.escalation_minutes.data,
             days=escalation.school_days.data or [], starts=escalation.day_starts.data or "",
             ends=escalation.day_ends.data or "", deputies=escalation.deputies.data or [],
-            head=escalation.head.data or "", seen=escalation.seen.data or None)
+            head=escalation.head.data or "", seen=escalation.escalation_seen.data or None)
         saved, page_errors = save_or_show(
             escalation, lambda: escalation_svc.set_escalation(user, school, choice, _now()),
             done="Escalation settings saved", target=url_for("incidents.school_settings"))
@@ -854,7 +862,7 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             return saved
     # Refused: what they chose stays on the page; a second save, now they have seen what is
     # saved, goes through (the stamp of the settings as they are now).
-    escalation.seen.data = escalation_svc.escalation_stamp(
+    escalation.escalation_seen.data = escalation_svc.escalation_stamp(
         school, escalation_svc.school_accounts(school))
     form.review_weeks.data = school.review_weeks
     form.concern_days.data = school.concern_days

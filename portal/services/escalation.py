@@ -16,6 +16,7 @@ from .. import audit
 from ..models import School, User, db
 from ..refusal import Problem, Refused
 from .school_hours import DAY_NAMES, ESCALATION_MAX_MINUTES, SchoolHours, clock, parse_clock
+from .school_settings import CHANGED_MEANWHILE
 
 RULE = "escalation"
 
@@ -41,12 +42,6 @@ def escalation_stamp(school: School, accounts: Iterable[User]) -> str:
     parts = (school.escalation_minutes, school.school_days, school.day_starts,
              school.day_ends, [c for c in chosen if c[1] or c[2]])
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:20]
-
-
-# Said when `seen` is not the settings' stamp any more.
-CHANGED_MEANWHILE = ("Another designated safeguarding lead changed these settings after you "
-                     "opened this page, so yours were not saved. The page now shows what you "
-                     "chose; what is saved now: {saved}. Check them, then save again")
 
 
 def _saved_words(school: School, accounts: Iterable[User]) -> str:

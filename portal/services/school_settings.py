@@ -29,3 +29,26 @@ def set_number(user: User, school: School, setting: str, value: int | None, *, r
                  object_type="school", object_id=school.id, at=now,
                  detail={setting: value, f"{setting}_before": before})
     return school
+
+
+# Said when a school's settings changed after the page saving them was shown (walk 15: a tab
+# opened earlier put back what another DSL had just saved, without a word); `saved`: the
+# settings as saved now, in words.
+CHANGED_MEANWHILE = ("Another designated safeguarding lead changed these settings after you "
+                     "opened this page, so yours were not saved. The page now shows what you "
+                     "chose; what is saved now: {saved}. Check them, then save again")
+
+
+def numbers_stamp(school: School) -> str:
+    """The school's number settings as saved now: the settings page sends back the one it
+    showed (`unchanged_since`)."""
+    return f"{school.review_weeks}.{school.concern_days}"
+
+
+def unchanged_since(school: School, seen: str | None) -> None:
+    """Refused if the number settings changed since a page showed them as `seen` (None: a page
+    that did not say, not checked)."""
+    if seen is not None and seen != numbers_stamp(school):
+        raise Refused(Problem("R10", None, CHANGED_MEANWHILE.format(
+            saved=f"{school.review_weeks} weeks from a decision to its review, "
+                  f"{school.concern_days} working days to read a new concern")))

@@ -268,7 +268,7 @@ def test_a_page_opened_before_another_dsl_saved_does_not_undo_their_settings(
     db.session.commit()
     sign_in(client, w.dsl)
     stale = client.get("/school/settings").get_data(as_text=True)
-    seen = re.search(r'name="seen" type="hidden" value="([^"]+)"', stale)
+    seen = re.search(r'name="escalation_seen" type="hidden" value="([^"]+)"', stale)
     assert seen is not None
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', stale)
     assert token is not None
@@ -277,7 +277,7 @@ def test_a_page_opened_before_another_dsl_saved_does_not_undo_their_settings(
              "save_escalation": "y"}
     assert submit(client, "/school/settings", first).status_code == 302
     mine = {**first, "escalation_minutes": "15", "head": "", "day_ends": "16:00",
-            "seen": seen.group(1), "csrf_token": token.group(1)}
+            "escalation_seen": seen.group(1), "csrf_token": token.group(1)}
     refused = client.post("/school/settings", data=mine)
     assert refused.status_code == 400
     said = _text(refused)
@@ -291,11 +291,45 @@ def test_a_page_opened_before_another_dsl_saved_does_not_undo_their_settings(
     assert school is not None and (school.escalation_minutes, school.day_ends) == (30, 1020)
     assert db.session.get(User, head.id).headteacher is True
     # Seen now: saved on the second try.
-    again = re.search(r'name="seen" type="hidden" value="([^"]+)"', said)
+    again = re.search(r'name="escalation_seen" type="hidden" value="([^"]+)"', said)
     assert again is not None and again.group(1) != seen.group(1)
     saved = client.post("/school/settings", data={
-        **mine, "seen": again.group(1), "csrf_token": csrf_from(refused)})
+        **mine, "escalation_seen": again.group(1), "csrf_token": csrf_from(refused)})
     assert saved.status_code == 302
     db.session.expire_all()
     school = db.session.get(School, w.school.id)
     assert school is not None and (school.escalation_minutes, school.day_ends) == (15, 960)
+
+
+def test_the_review_settings_too_are_not_undone_by_an_earlier_page(
+        app: Flask, client: FlaskClient) -> None:
+    """The same for the weeks to a review and the days to read a concern (walk 15's kind)."""
+    import re
+
+    w = make_world()
+    db.session.commit()
+    sign_in(client, w.dsl)
+    stale = client.get("/school/settings").get_data(as_text=True)
+    seen = re.search(r'name="numbers_seen" type="hidden" value="([^"]+)"', stale)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', stale)
+    assert seen is not None and token is not None
+    assert submit(client, "/school/settings",
+                  {"review_weeks": "6", "concern_days": "3"}).status_code == 302
+    refused = client.post("/school/settings", data={
+        "review_weeks": "4", "concern_days": "2", "numbers_seen": seen.group(1),
+        "csrf_token": token.group(1)})
+    said = _text(refused)
+    assert ("so yours were not saved. The page now shows what you chose; what is saved now: 6 "
+            "weeks from a decision to its review, 3 working days to read a new concern") in said
+    assert re.search(r'name="concern_days"[^>]*value="2"', said)  # what was chosen, kept
+    db.session.expire_all()
+    school = db.session.get(School, w.school.id)
+    assert school is not None and (school.review_weeks, school.concern_days) == (6, 3)
+    again = re.search(r'name="numbers_seen" type="hidden" value="([^"]+)"', said)
+    assert again is not None
+    assert client.post("/school/settings", data={
+        "review_weeks": "4", "concern_days": "2", "numbers_seen": again.group(1),
+        "csrf_token": csrf_from(refused)}).status_code == 302
+    db.session.expire_all()
+    school = db.session.get(School, w.school.id)
+    assert school is not None and (school.review_weeks, school.concern_days) == (4, 2)
