@@ -110,6 +110,11 @@ class FactsForm(VersionedForm):
                             widget=GovCheckboxInput())
     adults_harmed = IntegerField(
         "How many adults were harmed by a child?", default=0, widget=GovTextInput(),
+        # (walk 15: a student of 25 added as one of the children, harmed, read "Adults harmed:
+        # 0" on the incident beside the assessment's "1 adult harmed")
+        description="Adults who are not among the children of this incident, for example a "
+                    "member of staff. Anyone 18 or over added as one of the children is counted "
+                    "already.",
         validators=[Optional(), NumberRange(min=0, max=50, message="Enter a number from 0 to 50")],
         render_kw={"inputmode": "numeric"},
         invalid_value_message="Enter the number as a number from 0 to 50, like 1",

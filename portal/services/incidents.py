@@ -423,7 +423,7 @@ FIELD_LABELS: Final = {
     "online": "Online", "types": "The kinds of behaviour", "sexual_activity": "Sexual activity",
     "features": "What else applies", "immediate_danger": "Immediate danger",
     "crime_suspected": "A criminal offence", "arrested": "Arrested",
-    "adults_harmed": "Adults harmed", "summary": "What happened",
+    "adults_harmed": "Adults harmed, not among the children", "summary": "What happened",
     "role": "The child's part in it", "dob": "Date of birth",
     "send": "Special educational needs or a disability", "local_authority": "Local authority",
     "same_school": "Attends this school", "household": "Household",
@@ -597,7 +597,8 @@ def _flat(snap: dict[str, Any]) -> dict[str, str]:
         "Immediate danger": _yes_no(snap.get("immediate_danger")),
         "The behaviour may be a crime": _yes_no(snap.get("crime_suspected")),
         "Arrested": _yes_no(snap.get("arrested")),
-        "Adults harmed": f"{len(adults)} ({sum(1 for a in adults if a.get('at_risk'))} at risk)",
+        "Adults harmed, not among the children":
+            f"{len(adults)} ({sum(1 for a in adults if a.get('at_risk'))} at risk)",
         "What happened": snap.get("summary") or "Not yet recorded",
     }
     for c in snap.get("children") or []:

@@ -654,7 +654,7 @@ def _pdf_incident(out: MarkedPDF, incident: dict[str, Any]) -> None:
     row("May be a crime", _yes_no(incident.get("crime_suspected")))
     row("Arrested", _yes_no(incident.get("arrested")))
     if incident.get("adults_harmed"):
-        row("Adults harmed", "; ".join(
+        row("Adults harmed, not among the children", "; ".join(
             "adult at risk" if a.get("at_risk") else "adult" for a in incident["adults_harmed"]))
     row("Summary", incident.get("summary"))
     for number, concern in enumerate(incident.get("concerns") or [], start=1):

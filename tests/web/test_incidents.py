@@ -320,3 +320,28 @@ def test_what_the_incident_needs_before_it_is_assessed_reads_as_a_sentence(
     assert "No route must be handed over for this incident" not in words
     assert ("What must be handed over is known once the portal has assessed this incident"
             in words)
+
+
+def test_an_adult_among_the_children_is_not_read_as_no_adult_harmed(
+        app: Flask, client: FlaskClient) -> None:
+    """Walk 15: a student of 25 added as one of the children, harmed, and the incident's facts
+    read "Adults harmed: 0" beside the assessment's "1 adult harmed by a child". The facts say
+    which adults they count, as the facts form asks."""
+    w = world(app)
+    sign_in(client, w["dsl"])
+    iid = start(client, w["concern"])
+    facts_form = htmllib.unescape(client.get(f"/incidents/{iid}/facts").get_data(as_text=True))
+    assert ("Adults who are not among the children of this incident, for example a member of "
+            "staff. Anyone 18 or over added as one of the children is counted already.") \
+        in facts_form
+    assert save_facts(client, iid).status_code == 302
+    mia = w["mia"]
+    mia.dob = dt.date(2001, 2, 3)  # 25 when it happened
+    db.session.commit()
+    assert add_child(client, iid, mia, "harmed").status_code == 302
+    assert add_child(client, iid, w["kai"], "harmed_others").status_code == 302
+    page = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", client.get(
+        f"/incidents/{iid}").get_data(as_text=True))).split())
+    assert "1 adult harmed by a child" in page
+    assert "Adults harmed, not among the children 0" in page
+    assert "Adults harmed 0" not in page
