@@ -214,6 +214,17 @@ def can_work_referrals(user: Any) -> bool:
     return _authority_of(user) is not None
 
 
+def start_page(user: Any) -> str:
+    """The endpoint a signed-in person starts from: a DSL's dashboard, an adviser's inbox,
+    anyone else's home page (a member of staff's, an administrator's, an account awaiting
+    approval, which says why)."""
+    if can_record_incident(user):
+        return "incidents.dashboard"
+    if can_work_referrals(user):
+        return "referrals.inbox"
+    return "auth.home"
+
+
 CAPABILITIES: Final[dict[str, Callable[[Any], bool]]] = {
     "raise_concern": can_raise_concern,
     "record_incident": can_record_incident,

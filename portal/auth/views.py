@@ -71,7 +71,10 @@ def _form_error(form: Any, field: str, message: str) -> None:
 
 
 def _after_sign_in(user_id: object) -> Response:
-    response = redirect(sessions.pop_return_path() or url_for("auth.home"))
+    # The page the person asked for before signing in, else their own starting page: a DSL's
+    # dashboard, an adviser's inbox (a walk: every sign-in landed on the account page, one tap
+    # from the work), anyone else's home page.
+    response = redirect(sessions.pop_return_path() or url_for(access.start_page(current_user)))
     devices.remember(response, str(user_id))  # this browser is now a trusted device
     return response
 
@@ -80,7 +83,7 @@ def _after_sign_in(user_id: object) -> Response:
 @_limited_posts
 def sign_in() -> Any:
     if current_user.is_authenticated:
-        return redirect(url_for("auth.home"))
+        return redirect(url_for(access.start_page(current_user)))
     if request.method != "POST":
         # The same page for every signed-out visitor but its token: kept whole (issue 15).
         return token_pages.fixed_page("auth/sign_in.html", _sign_in_page)

@@ -71,7 +71,12 @@ def test_dsl_signs_in_with_password_and_security_code(page: Page, seed: Seed) ->
     page.get_by_label("Security code").fill(code)
     page.get_by_role("button", name="Continue").click()
 
-    expect(page).to_have_url(re.compile(r"/home$"))
+    # A DSL starts on their dashboard (a walk: every sign-in landed on the account page).
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    assert_no_horizontal_scroll(page)
+    check_axe(page)
+    page.goto("/home")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Priya Okonkwo-Hale")
     expect(page.get_by_text(school.name)).to_be_visible()
     assert_no_horizontal_scroll(page)

@@ -49,17 +49,21 @@ def _user(role: str, **kw):
     return u
 
 
-@pytest.mark.parametrize("role,label,org", [
-    ("staff", "Member of staff", "Oakfield Academy"),
-    ("dsl", "Designated safeguarding lead", "Oakfield Academy"),
-    ("la_adviser", "Local authority adviser", "Derbyshire County Council"),
-    ("admin", "Administrator", "Whole portal"),
+@pytest.mark.parametrize("role,label,org,starts", [
+    ("staff", "Member of staff", "Oakfield Academy", "/home"),
+    # Each starts where their work is (a walk: a DSL landed on this account page at every
+    # sign-in, one tap from their dashboard; an adviser from their inbox).
+    ("dsl", "Designated safeguarding lead", "Oakfield Academy", "/dashboard"),
+    ("la_adviser", "Local authority adviser", "Derbyshire County Council", "/referrals"),
+    ("admin", "Administrator", "Whole portal", "/home"),
 ])
-def test_sign_in_each_role(app, client, role, label, org):
+def test_sign_in_each_role(app, client, role, label, org, starts):
     u = _user(role)
     response = sign_in(client, u)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/home")
+    assert response.headers["Location"].endswith(starts)
+    assert client.get(starts).status_code == 200
+    assert client.get("/sign-in").headers["Location"].endswith(starts)  # signed in already
     home = client.get("/home")
     assert home.status_code == 200
     page = home.get_data(as_text=True)
@@ -220,7 +224,7 @@ def test_enrolment_shows_a_local_qr_code_and_the_key(app, client):
     assert "Enter a 6-digit code" in wrong.get_data(as_text=True)
     done = client.post("/sign-in/enrol", data={
         "csrf_token": csrf_from(html), "code": pyotp.TOTP(secret).now()})
-    assert done.status_code == 302 and done.headers["Location"].endswith("/home")
+    assert done.status_code == 302 and done.headers["Location"].endswith("/dashboard")  # a DSL's
     assert signed_in(client)
     db.session.expire_all()
     assert db.session.get(User, u.id).totp_enrolled
