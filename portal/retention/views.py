@@ -70,7 +70,7 @@ def index() -> Any:
             for d, blockers in page.due]
     coming = [(d, rules.RECORD_TYPES[d.schedule.record_type]) for d in page.coming]
     gone = [(t, retention.count_lines(t.counts)) for t in page.destroyed]
-    kept = [(r, f"File {kid.reference}") for r, kid in page.kept]
+    kept = [(r, f"File {kid.reference}", kid.id) for r, kid in page.kept]  # (linked, a walk)
     return render_template("retention/index.html", page_title="Files due for review",
                            rows=rows, coming=coming, tombstones=gone, school=school, kept=kept,
                            nfa_period=rules.months_words(school.nfa_retention_months))

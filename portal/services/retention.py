@@ -24,7 +24,7 @@ from typing import Any, Final
 from sqlalchemy import CompoundSelect, delete, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, reads
 from ..access import allow_retention_destroy
 from ..clock import from_uk_local, uk_local
 from ..models import (
@@ -139,6 +139,7 @@ def _last_records(school_id: uuid.UUID) -> dict[uuid.UUID, dt.datetime]:
 def _latest_reviews(school_id: uuid.UUID) -> dict[uuid.UUID, RetentionReview]:
     reviews = db.session.scalars(
         select(RetentionReview).where(RetentionReview.school_id == school_id)
+        .options(reads.people_named(RetentionReview.decided_by))  # (not one statement each)
         .order_by(RetentionReview.decided_at))
     return {r.child_id: r for r in reviews}
 

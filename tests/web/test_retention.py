@@ -515,9 +515,13 @@ def test_the_list_costs_the_same_statements_however_many_files_are_due_or_kept(
             db.session.add(FileTransfer(child_id=kid.id, from_school_id=school.id,
                                         to_school_id=other.id, moved_on=today,
                                         sent_by_id=dsl.id, sent_at=dt.datetime.now(dt.UTC)))
-    retention.keep(dsl, cara, reasons, today + dt.timedelta(days=300), today=today)
+    # Kept by another DSL: each decision's author was read one statement each.
+    deputy = factories.user("dsl", org=school, display_name="Dev Deputy")
+    retention.keep(deputy, cara, reasons, today + dt.timedelta(days=300), today=today)
     db.session.commit()
     more, page = get(client, "/retention")
+    assert "Kept by Dev Deputy" in html.unescape(page)
+    assert f'href="/children/{cara_id}"' in page.split('data-testid="kept-list"')[1]
     assert 'data-testid="count-due">6<' in page
     text = html.unescape(page)
     assert "An incident about this child is still open" in text
