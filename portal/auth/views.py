@@ -143,7 +143,8 @@ def _lockout_minutes() -> int:
 def sign_in_code() -> Any:
     row = sessions.pending_row()
     if row is None:
-        return redirect(url_for("auth.home" if current_user.is_authenticated else "auth.sign_in"))
+        return redirect(url_for(access.start_page(current_user) if current_user.is_authenticated
+                                else "auth.sign_in"))
     user = row.user
     if not user.totp_enrolled:
         return redirect(url_for("auth.sign_in_enrol"))
@@ -176,7 +177,8 @@ def _qr_svg(uri: str) -> Markup:
 def sign_in_enrol() -> Any:
     row = sessions.pending_row()
     if row is None:
-        return redirect(url_for("auth.home" if current_user.is_authenticated else "auth.sign_in"))
+        return redirect(url_for(access.start_page(current_user) if current_user.is_authenticated
+                                else "auth.sign_in"))
     user = row.user
     if user.totp_enrolled:
         return redirect(url_for("auth.sign_in_code"))

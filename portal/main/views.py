@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from .. import access
+from ..auth import sessions
 from ..crypto import KeyShredded
 from ..static_files import page_url
 
@@ -19,8 +20,12 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index() -> Response:
     if not current_user.is_authenticated:
+        # Opened afresh: a page someone asked for earlier in this browser is not where the
+        # next person to sign in goes (a walk, on a shared computer: signing in as staff led to
+        # the school settings the last visitor had tried).
+        sessions.pop_return_path()
         return redirect(url_for("auth.sign_in"))
-    return redirect(url_for("auth.home"))
+    return redirect(url_for(access.start_page(current_user)))
 
 
 @bp.get("/hide")
@@ -51,10 +56,14 @@ def how_the_portal_decides() -> Any:
 _TRANSFERS: Final = ("transfers.start", "transfers.send", "transfers.show", "transfers.accept",
                      "transfers.download")
 _RAISING: Final = ("concerns.new", "concerns.draft")
+# Everyone's own account page, last (a walk: a DSL and an adviser, who start on their dashboard
+# and inbox, had no way to it, and to changing their password, but the service's name).
+_ACCOUNT: Final = ("auth.home", "Your account", ("auth.change_password",))
 NAVIGATION: Final[dict[str, list[tuple[str, str, tuple[str, ...]]]]] = {
     "staff": [
         ("concerns.new", "Raise a concern", _RAISING),
         ("concerns.mine", "Your concerns", ("concerns.view", "concerns.correct")),
+        _ACCOUNT,
     ],
     "dsl": [
         ("incidents.dashboard", "Dashboard",
@@ -63,9 +72,10 @@ NAVIGATION: Final[dict[str, list[tuple[str, str, tuple[str, ...]]]]] = {
         ("concerns.new", "Raise a concern", _RAISING),
         ("children.search", "Children", ("children.", *_TRANSFERS)),
         ("roll.index", "School roll", ("roll.",)),
+        _ACCOUNT,
     ],
-    "la_adviser": [("referrals.inbox", "Inbox", ("referrals.",))],
-    "admin": [("admin.overview", "Administration", ("admin.",))],
+    "la_adviser": [("referrals.inbox", "Inbox", ("referrals.",)), _ACCOUNT],
+    "admin": [("admin.overview", "Administration", ("admin.",)), _ACCOUNT],
 }
 
 

@@ -382,3 +382,30 @@ def test_sign_out_from_a_second_tab_after_signing_out_says_signed_out(app, clien
     assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
     assert "You&#39;ve signed out" in client.get("/sign-in").get_data(as_text=True)
     assert not signed_in(client)
+
+
+def test_every_role_reaches_their_account_and_a_fresh_start_forgets_an_old_return_page(
+        app, client):
+    """Walk 16: a DSL, who now starts on the dashboard, had no link to their account (nor to
+    changing their password) but the service's name; and on a shared computer, signing in as
+    staff after opening the portal afresh led to the school settings the last visitor tried."""
+    for role in ("staff", "dsl", "la_adviser", "admin"):
+        u = _user(role)
+        c = app.test_client()
+        sign_in(c, u)
+        landing = c.get(access_start(c)).get_data(as_text=True)
+        assert re.search(r'href="/home"[^>]*>\s*(<strong[^>]*>)?\s*Your account', landing), role
+    staff = _user("staff")
+    assert client.get("/school/settings").status_code == 302  # asked for, signed out
+    client.get("/")  # then the portal opened afresh
+    response = sign_in(client, staff)
+    assert response.headers["Location"].endswith("/home")
+    # Asked for and then signed in straight away: still taken there.
+    other = app.test_client()
+    assert other.get("/concerns/new").status_code == 302
+    assert sign_in(other, _user("staff")).headers["Location"].endswith("/concerns/new")
+
+
+def access_start(c) -> str:
+    """Where a signed-in client starts (the root sends them on)."""
+    return c.get("/").headers["Location"]
