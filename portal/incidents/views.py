@@ -816,8 +816,13 @@ def school_settings() -> Any:
                                           target=url_for("incidents.dashboard"))
         if saved is not None:
             return saved
-        # Refused: what they chose stays; saved again, now they have seen what is saved, it
+        # Refused: what they changed stays, the other shows what is saved now; saved again, it
         # goes through.
+        mine = settings_svc.changed_numbers(form.numbers_seen.data, form.review_weeks.data,
+                                            form.concern_days.data)
+        for name in {"review_weeks", "concern_days"} - mine:
+            field = getattr(form, name)  # (a number field shows its raw_data)
+            field.data, field.raw_data = getattr(school, name), None
         form.numbers_seen.data = settings_svc.numbers_stamp(school)
     return render_template("incidents/settings.html", form=form, school=school,
                            escalation=escalation, page_errors=page_errors,
@@ -860,15 +865,40 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
             done="Escalation settings saved", target=url_for("incidents.school_settings"))
         if saved is not None:
             return saved
-    # Refused: what they chose stays on the page; a second save, now they have seen what is
-    # saved, goes through (the stamp of the settings as they are now).
-    escalation.escalation_seen.data = escalation_svc.escalation_stamp(
-        school, escalation_svc.school_accounts(school))
+    # Refused: what they changed stays as they chose it, the rest shows what is saved now (a
+    # walk: the second press put back what another DSL had saved); saved again, it goes
+    # through (the stamp of the settings as they are now).
+    accounts = escalation_svc.school_accounts(school)
+    if escalation.escalation_seen.data:
+        _show_saved_except_changes(escalation, school, accounts)
+    escalation.escalation_seen.data = escalation_svc.escalation_stamp(school, accounts)
     form.review_weeks.data = school.review_weeks
     form.concern_days.data = school.concern_days
     return render_template("incidents/settings.html", form=form, school=school,
                            escalation=escalation, page_errors=page_errors,
                            page_title="School settings"), 400
+
+
+def _show_saved_except_changes(escalation: EscalationForm, school: Any,
+                               accounts: list[User]) -> None:
+    """The escalation form after a refusal: each setting this person changed as they chose it,
+    every other as saved now."""
+    choice = escalation_svc.EscalationChoice(
+        minutes=escalation.escalation_minutes.data, days=escalation.school_days.data or [],
+        starts=escalation.day_starts.data or "", ends=escalation.day_ends.data or "",
+        deputies=escalation.deputies.data or [], head=escalation.head.data or "",
+        seen=escalation.escalation_seen.data)
+    mine = escalation_svc.changed_by_them(choice)
+    saved = escalation_svc.saved_settings(school, accounts)
+    fields = {"minutes": (escalation.escalation_minutes, saved["minutes"]),
+              "days": (escalation.school_days, list(saved["days"])),
+              "starts": (escalation.day_starts, clock(saved["starts"])),
+              "ends": (escalation.day_ends, clock(saved["ends"])),
+              "deputies": (escalation.deputies, saved["deputies"]),
+              "head": (escalation.head, saved["head"])}
+    for key, (field, value) in fields.items():
+        if key not in mine:
+            field.data, field.raw_data = value, None  # (a number field shows its raw_data)
 
 
 def _correction_page(incident: Any, *, target_type: str, target_id: uuid.UUID, field: str,

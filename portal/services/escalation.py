@@ -6,9 +6,10 @@ clock runs in, the deputy DSLs, and the headteacher. Sending the escalation itse
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,15 +34,43 @@ class EscalationChoice:
     seen: str | None = None
 
 
+def saved_settings(school: School, accounts: Iterable[User]) -> dict[str, Any]:
+    """The school's escalation settings as saved now (`accounts`: `school_accounts`), as the
+    page's fields compare them."""
+    listed = list(accounts)
+    return {"minutes": school.escalation_minutes, "days": school.school_days,
+            "starts": school.day_starts, "ends": school.day_ends,
+            "deputies": sorted(str(u.id) for u in listed if u.deputy_dsl and u.role == "dsl"),
+            "head": next((str(u.id) for u in listed if u.headteacher), "")}
+
+
 def escalation_stamp(school: School, accounts: Iterable[User]) -> str:
-    """A fingerprint of the school's escalation settings as saved now (`accounts`: the
-    school's, `school_accounts`). The page sends back the one it showed: a save from a page
-    opened before another DSL saved is refused, not a silent undoing of theirs (walk 15)."""
-    chosen = sorted((str(u.id), bool(u.deputy_dsl and u.role == "dsl"), bool(u.headteacher))
-                    for u in accounts)
-    parts = (school.escalation_minutes, school.school_days, school.day_starts,
-             school.day_ends, [c for c in chosen if c[1] or c[2]])
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:20]
+    """The settings as saved now, for the page to send back (`EscalationChoice.seen`): a save
+    from a page opened before another DSL saved is refused, not a silent undoing of theirs
+    (walk 15). Nothing in it the page does not show (account ids are its choices' values)."""
+    return json.dumps(saved_settings(school, accounts), sort_keys=True, separators=(",", ":"))
+
+
+def chosen_settings(choice: EscalationChoice) -> dict[str, Any]:
+    """What a page sent, as `saved_settings` gives the saved ones."""
+    return {"minutes": choice.minutes,
+            "days": "".join(sorted({d for d in choice.days if d in "1234567" and len(d) == 1})),
+            "starts": parse_clock(choice.starts), "ends": parse_clock(choice.ends),
+            "deputies": sorted(choice.deputies), "head": choice.head}
+
+
+def changed_by_them(choice: EscalationChoice) -> set[str]:
+    """The settings this page's person changed from what their page showed (all of them when
+    the page's stamp cannot be read): after a refusal the page keeps those as they chose them
+    and shows every other as saved now (walk 16: the second press put back the rest)."""
+    try:
+        shown = json.loads(choice.seen or "")
+    except ValueError:
+        shown = None
+    chosen = chosen_settings(choice)
+    if not isinstance(shown, dict):
+        return set(chosen)
+    return {key for key, value in chosen.items() if shown.get(key) != value}
 
 
 def _saved_words(school: School, accounts: Iterable[User]) -> str:
@@ -122,5 +151,5 @@ def set_escalation(user: User, school: School, choice: EscalationChoice,
     return school
 
 
-__all__ = ["EscalationChoice", "dsls_among", "escalation_stamp", "school_accounts",
-           "school_dsls", "set_escalation"]
+__all__ = ["EscalationChoice", "changed_by_them", "dsls_among", "escalation_stamp",
+           "saved_settings", "school_accounts", "school_dsls", "set_escalation"]

@@ -34,9 +34,9 @@ def set_number(user: User, school: School, setting: str, value: int | None, *, r
 # Said when a school's settings changed after the page saving them was shown (walk 15: a tab
 # opened earlier put back what another DSL had just saved, without a word); `saved`: the
 # settings as saved now, in words.
-CHANGED_MEANWHILE = ("Another designated safeguarding lead changed these settings after you "
-                     "opened this page, so yours were not saved. The page now shows what you "
-                     "chose; what is saved now: {saved}. Check them, then save again")
+CHANGED_MEANWHILE = ("These settings were changed after you opened this page, so yours were "
+                     "not saved. Saved now: {saved}. The page shows your changes with "
+                     "everything else as saved now: check them, then save again.")
 
 
 def numbers_stamp(school: School) -> str:
@@ -50,5 +50,21 @@ def unchanged_since(school: School, seen: str | None) -> None:
     that did not say, not checked)."""
     if seen is not None and seen != numbers_stamp(school):
         raise Refused(Problem("R10", None, CHANGED_MEANWHILE.format(
-            saved=f"{school.review_weeks} weeks from a decision to its review, "
-                  f"{school.concern_days} working days to read a new concern")))
+            saved=f"{_count(school.review_weeks, 'week')} from a decision to its review, "
+                  f"{_count(school.concern_days, 'working day')} to read a new concern")))
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def changed_numbers(seen: str | None, weeks: int | None, days: int | None) -> set[str]:
+    """Which of the number settings this page's person changed from what it showed (`seen`,
+    `numbers_stamp`; all when it cannot be read): kept as they chose after a refusal, the
+    other shown as saved now (walk 16)."""
+    shown = (seen or "").split(".")
+    if len(shown) != 2:
+        return {"review_weeks", "concern_days"}
+    return {name for name, value, was in (("review_weeks", weeks, shown[0]),
+                                           ("concern_days", days, shown[1]))
+            if str(value) != was}

@@ -260,50 +260,57 @@ def test_the_school_day_takes_times_as_every_other_form_does(app: Flask,
 def test_a_page_opened_before_another_dsl_saved_does_not_undo_their_settings(
         app: Flask, client: FlaskClient) -> None:
     """Walk 15: a tab opened earlier, saving only a new end of the day, put back the minutes
-    and the headteacher another tab had just saved, without a word."""
+    and the headteacher another tab had just saved, without a word; walk 16: refused, its
+    second press put them back all the same. Refused now, the page keeps what this tab changed
+    and shows the rest as saved, so saving again undoes nothing."""
     import re
+
+    def hidden(page: str, name: str) -> str:
+        found = re.search(rf'name="{name}" type="hidden" value="([^"]+)"', page)
+        assert found is not None, name
+        return html.unescape(found.group(1))  # as a browser sends it back
 
     w = make_world()
     head = factories.user("staff", org=w.school, display_name="Hana Head")
     db.session.commit()
     sign_in(client, w.dsl)
     stale = client.get("/school/settings").get_data(as_text=True)
-    seen = re.search(r'name="escalation_seen" type="hidden" value="([^"]+)"', stale)
-    assert seen is not None
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', stale)
-    assert token is not None
-    first = {"escalation_minutes": "30", "school_days": ["1", "2", "3", "4", "5"],
-             "day_starts": "08:00", "day_ends": "17:00", "head": str(head.id),
-             "save_escalation": "y"}
-    assert submit(client, "/school/settings", first).status_code == 302
-    mine = {**first, "escalation_minutes": "15", "head": "", "day_ends": "16:00",
-            "escalation_seen": seen.group(1), "csrf_token": token.group(1)}
+    shown = {"escalation_minutes": "15", "school_days": ["1", "2", "3", "4", "5"],
+             "day_starts": "08:00", "day_ends": "17:00", "head": "", "save_escalation": "y"}
+    assert submit(client, "/school/settings",
+                  {**shown, "escalation_minutes": "30", "head": str(head.id)}).status_code == 302
+    # The earlier page changes only the end of the day.
+    mine = {**shown, "day_ends": "16:00", "escalation_seen": hidden(stale, "escalation_seen"),
+            "csrf_token": hidden(stale, "csrf_token")}
     refused = client.post("/school/settings", data=mine)
     assert refused.status_code == 400
     said = _text(refused)
-    assert ("Another designated safeguarding lead changed these settings after you opened this "
-            "page, so yours were not saved") in said
-    assert ("what is saved now: 30 minutes; Monday, Tuesday, Wednesday, Thursday, Friday, "
-            "08:00 to 17:00; deputies: none; headteacher: Hana Head") in said
-    assert 'value="16:00"' in said  # what this page chose is kept to save again
+    assert ("These settings were changed after you opened this page, so yours were not saved. "
+            "Saved now: 30 minutes; Monday, Tuesday, Wednesday, Thursday, Friday, 08:00 to "
+            "17:00; deputies: none; headteacher: Hana Head. The page shows your changes with "
+            "everything else as saved now: check them, then save again.") in said
+    assert re.search(r'name="day_ends"[^>]*value="16:00"', said)  # theirs, kept
+    assert re.search(r'name="escalation_minutes"[^>]*value="30"', said)  # saved, shown
+    assert re.search(rf'<option[^>]*selected[^>]*value="{head.id}"|<option value="{head.id}" '
+                     r'selected', said)
     db.session.expire_all()
     school = db.session.get(School, w.school.id)
     assert school is not None and (school.escalation_minutes, school.day_ends) == (30, 1020)
-    assert db.session.get(User, head.id).headteacher is True
-    # Seen now: saved on the second try.
-    again = re.search(r'name="escalation_seen" type="hidden" value="([^"]+)"', said)
-    assert again is not None and again.group(1) != seen.group(1)
+    # Saved again as the page now shows it: their change, nobody else's undone.
     saved = client.post("/school/settings", data={
-        **mine, "escalation_seen": again.group(1), "csrf_token": csrf_from(refused)})
+        **shown, "escalation_minutes": "30", "head": str(head.id), "day_ends": "16:00",
+        "escalation_seen": hidden(refused.get_data(as_text=True), "escalation_seen"),
+        "csrf_token": csrf_from(refused)})
     assert saved.status_code == 302
     db.session.expire_all()
     school = db.session.get(School, w.school.id)
-    assert school is not None and (school.escalation_minutes, school.day_ends) == (15, 960)
+    assert school is not None and (school.escalation_minutes, school.day_ends) == (30, 960)
+    assert db.session.get(User, head.id).headteacher is True
 
 
 def test_the_review_settings_too_are_not_undone_by_an_earlier_page(
         app: Flask, client: FlaskClient) -> None:
-    """The same for the weeks to a review and the days to read a concern (walk 15's kind)."""
+    """The same for the weeks to a review and the days to read a concern (walks 15 and 16)."""
     import re
 
     w = make_world()
@@ -314,22 +321,24 @@ def test_the_review_settings_too_are_not_undone_by_an_earlier_page(
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', stale)
     assert seen is not None and token is not None
     assert submit(client, "/school/settings",
-                  {"review_weeks": "6", "concern_days": "3"}).status_code == 302
+                  {"review_weeks": "6", "concern_days": "1"}).status_code == 302
+    # The earlier page (4 weeks, 1 day) changes only the days.
     refused = client.post("/school/settings", data={
         "review_weeks": "4", "concern_days": "2", "numbers_seen": seen.group(1),
         "csrf_token": token.group(1)})
     said = _text(refused)
-    assert ("so yours were not saved. The page now shows what you chose; what is saved now: 6 "
-            "weeks from a decision to its review, 3 working days to read a new concern") in said
-    assert re.search(r'name="concern_days"[^>]*value="2"', said)  # what was chosen, kept
+    assert ("so yours were not saved. Saved now: 6 weeks from a decision to its review, 1 "
+            "working day to read a new concern.") in said
+    assert re.search(r'name="concern_days"[^>]*value="2"', said)  # theirs, kept
+    assert re.search(r'name="review_weeks"[^>]*value="6"', said)  # saved, shown
     db.session.expire_all()
     school = db.session.get(School, w.school.id)
-    assert school is not None and (school.review_weeks, school.concern_days) == (6, 3)
+    assert school is not None and (school.review_weeks, school.concern_days) == (6, 1)
     again = re.search(r'name="numbers_seen" type="hidden" value="([^"]+)"', said)
     assert again is not None
     assert client.post("/school/settings", data={
-        "review_weeks": "4", "concern_days": "2", "numbers_seen": again.group(1),
+        "review_weeks": "6", "concern_days": "2", "numbers_seen": again.group(1),
         "csrf_token": csrf_from(refused)}).status_code == 302
     db.session.expire_all()
     school = db.session.get(School, w.school.id)
-    assert school is not None and (school.review_weeks, school.concern_days) == (4, 2)
+    assert school is not None and (school.review_weeks, school.concern_days) == (6, 2)
