@@ -61,9 +61,12 @@ def fold(text: str | None) -> dict[str, str] | None:
 
 
 def _corrections(rows: list[Addendum]) -> list[dict[str, str]]:
+    # Each says what it corrects (walk 16: corrections of when and where stood together below
+    # the list, alike): the concern's field by name, a decision's its reasons.
     return [{"text": a.correction or "", "reason": a.reason or "",
              "by": a.author.display_name if a.author else "Unknown user",
-             "when": when_text(a.created_at), "field": a.field} for a in rows]
+             "when": when_text(a.created_at), "field": a.field,
+             "of": svc.CONCERN_FIELDS.get(a.field, "The reasons").lower()} for a in rows]
 
 
 def concern_fixes(concern: Concern) -> list[dict[str, str]]:

@@ -345,3 +345,8 @@ def test_an_adult_among_the_children_is_not_read_as_no_adult_harmed(
     assert "1 adult harmed by a child" in page
     assert "Adults harmed, not among the children 0" in page
     assert "Adults harmed 0" not in page
+    # An adult at risk, which makes adult social care a must, is said too (walk 16).
+    assert save_facts(client, iid, adults_harmed="1", adults_at_risk="1").status_code == 302
+    page = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", client.get(
+        f"/incidents/{iid}").get_data(as_text=True))).split())
+    assert "Adults harmed, not among the children 1, 1 of them an adult at risk" in page
