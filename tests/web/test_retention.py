@@ -157,6 +157,12 @@ def test_files_due_for_review_are_listed_from_the_dashboard(client: FlaskClient,
     assert "Cara" not in body  # born 2014: not due for many years
     assert "Review due 1 March 2025: 25 years after the child's date of birth" in body
     assert 'data-testid="count-due">3<' in body
+    # Each due file opens from the list, and from the page deciding to keep it (walk 16).
+    due = body.split('data-testid="due-list"')[1].split("</ul>")[0]
+    for child in ("ada", "ben", "dan"):
+        assert f'href="/children/{w[child].id}"' in due
+    keep = _text(client.get(f"/retention/{w['ben'].id}/keep"))
+    assert f'href="/children/{w["ben"].id}" data-testid="read-file">Read the file</a>' in keep
 
 
 def test_files_coming_up_within_the_year_are_listed_to_plan(client: FlaskClient, w) -> None:
