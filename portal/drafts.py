@@ -197,6 +197,13 @@ def discard_current() -> None:
         service.discard(_user(), form_key())
 
 
+def discard_of(endpoint: str, **args: Any) -> None:
+    """Forget the user's draft of another page's form (`endpoint` with its address's `args`):
+    its words were used elsewhere. Flushes; the view commits."""
+    if current_user.is_authenticated:
+        service.discard(_user(), _key_of(endpoint, args))
+
+
 # ---------------------------------------------------------------------------------------------
 # Which draft: the form and what it is about
 

@@ -9,14 +9,15 @@ take text keep drafts (`portal.drafts`).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import creating_form
+from .. import creating_form, drafts
 from ..access import get_concern_or_404, get_incident_or_404, require, sent_away
+from ..clock import from_uk_local
 from ..drafts import keeps_drafts
 from ..incidents.forms import CorrectionForm
 from ..models import Addendum, Concern, ConcernOutcome, User, db
@@ -34,6 +35,8 @@ from ..services.child_file import when_text
 from ..services.incidents import addenda_of
 from . import bp
 from .triage_forms import AddToIncidentForm, ConcernCorrectionForm, OutcomeForm
+
+T = TypeVar("T")
 
 # A decision typed in a tab while another recorded one (walk 15): what the kept words are for.
 TOO_LATE: Final = ("the concern was dealt with before it was sent, so it cannot be recorded "
@@ -128,8 +131,26 @@ def _too_late(concern: Concern, form: OutcomeForm, outcomes: list[ConcernOutcome
                          outcome_id=outcomes[-1].id)
     else:
         target = url_for("concerns.correct", concern_id=concern.id)
-    return {"reasons": reasons, "kind": CONCERN_OUTCOME_LABELS.get(form.kind.data or "", ""),
+    # The whole decision as chosen, not its kind alone (walk 16: the category and the route
+    # chosen were dropped).
+    chosen = [CONCERN_OUTCOME_LABELS.get(form.kind.data or "", ""),
+              CONCERN_CATEGORY_LABELS.get(form.category.data or "", ""),
+              OTHER_ROUTE_LABELS.get(form.route.data or "", "")]
+    when = form.route_at_local()
+    if when is not None:
+        chosen.append(f"Passed on {when_text(from_uk_local(when))}")
+    chosen += [form.route_detail.data or "", form.route_reference.data or ""]
+    return {"reasons": reasons, "kind": ". ".join(part for part in chosen if part),
             "correct": target}
+
+
+def _used_typed(concern: Concern, correction: T) -> T:
+    """A correction added to a concern already dealt with: a decision the DSL typed for it too
+    late ("What you typed", `_too_late`) has been used, and is not offered again (walk 16: it
+    was, on every visit, until discarded by hand). A concern still to decide keeps it."""
+    if concern.state != "submitted":
+        drafts.discard_of("concerns.triage", concern_id=concern.id)
+    return correction
 
 
 @bp.route("/concerns/<uuid:concern_id>/triage", methods=["GET", "POST"])
@@ -201,9 +222,9 @@ def correct(concern_id: uuid.UUID) -> Any:
     if request.method == "GET" and request.args.get("field") in svc.CONCERN_FIELDS:
         form.field.data = request.args["field"]
     sent = creating_form.handle(
-        form, lambda: svc.correct_concern(user, concern, form.field.data or "",
-                                          form.correction.data, form.reason.data,
-                                          referrals.utcnow()),
+        form, lambda: _used_typed(concern, svc.correct_concern(
+            user, concern, form.field.data or "", form.correction.data, form.reason.data,
+            referrals.utcnow())),
         lambda _correction: url_for("concerns.triage", concern_id=concern_id),
         done="Correction added. The concern's original words are kept.")
     if sent.redirect is not None:
@@ -227,8 +248,9 @@ def correct_outcome(concern_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
         abort(404)
     form = CorrectionForm()
     sent = creating_form.handle(
-        form, lambda: svc.correct_outcome(user, concern, outcome, form.correction.data,
-                                          form.reason.data, referrals.utcnow()),
+        form, lambda: _used_typed(concern, svc.correct_outcome(
+            user, concern, outcome, form.correction.data, form.reason.data,
+            referrals.utcnow())),
         lambda _correction: url_for("concerns.triage", concern_id=concern_id),
         done="Correction added. The original decision is kept.")
     if sent.redirect is not None:

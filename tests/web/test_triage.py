@@ -295,13 +295,19 @@ def test_a_decision_from_a_second_tab_shows_what_was_typed_to_add_as_a_correctio
                   reasons=REASONS_NFA).status_code == 302
     typed = "Ärger zu Hause: Wren's aunt rang at 4pm. 她明天再来。"
     refused = second.post(triage_url(w["concern"]), data={
-        "csrf_token": csrf_from(stale), "kind": "no_further_action", "reasons": typed})
+        "csrf_token": csrf_from(stale), **HOME, "reasons": typed})
     assert refused.status_code == 200
     page = plain(refused)
     assert "This concern has already been dealt with, so this was not saved" in page
     shown = text_of(refused)
     assert 'data-testid="typed-too-late"' in shown
-    assert typed in html_lib.unescape(shown.split('data-testid="typed-too-late"')[1])
+    kept = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", shown.split(
+        'data-testid="typed-too-late"')[1].split("</div>\n    </div>")[0])).split())
+    assert typed in kept
+    # The whole decision chosen, not its kind alone (walk 16).
+    assert ("A safeguarding concern of another kind. A concern at home. The local authority's "
+            "front door (children's social care). Passed on 2 December 2026 at 9:40am. Sam "
+            "Patel, Children's Advice and Duty Service. CADS-55120") in kept
     outcome = db.session.scalar(select(ConcernOutcome))
     assert outcome is not None and outcome.reasons == REASONS_NFA
     correction = f"/concerns/{w['concern'].id}/outcomes/{outcome.id}/correction"
@@ -312,6 +318,13 @@ def test_a_decision_from_a_second_tab_shows_what_was_typed_to_add_as_a_correctio
     assert typed in later and "Record without an incident" not in later
     assert "Discard what you typed" in later
     assert 'data-testid="typed-too-late"' in text_of(again)
+    # Used in a correction, the words are not offered again (walk 16: on every visit).
+    assert submit(second, correction, {"correction": typed,
+                                       "reason": "Her aunt rang after it was recorded"}
+                  ).status_code == 302
+    after = second.get(triage_url(w["concern"]))
+    assert 'data-testid="typed-too-late"' not in text_of(after)
+    assert "This is what you typed" not in plain(after) and typed in plain(after)
 
 
 def test_the_plain_view_shows_a_correction_beside_what_was_sent(
