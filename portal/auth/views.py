@@ -70,6 +70,14 @@ def _form_error(form: Any, field: str, message: str) -> None:
     getattr(form, field).errors = [*list(getattr(form, field).errors), message]
 
 
+def _start_or_sign_in() -> Response:
+    """Where a page of the second factor sends someone it has nothing to ask: signed in, to
+    where they start (`access.start_page`); else to sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for(access.start_page(current_user)))
+    return redirect(url_for("auth.sign_in"))
+
+
 def _after_sign_in(user_id: object) -> Response:
     # The page the person asked for before signing in, else their own starting page: a DSL's
     # dashboard, an adviser's inbox (a walk: every sign-in landed on the account page, one tap
@@ -143,8 +151,7 @@ def _lockout_minutes() -> int:
 def sign_in_code() -> Any:
     row = sessions.pending_row()
     if row is None:
-        return redirect(url_for(access.start_page(current_user) if current_user.is_authenticated
-                                else "auth.sign_in"))
+        return _start_or_sign_in()
     user = row.user
     if not user.totp_enrolled:
         return redirect(url_for("auth.sign_in_enrol"))
@@ -177,8 +184,7 @@ def _qr_svg(uri: str) -> Markup:
 def sign_in_enrol() -> Any:
     row = sessions.pending_row()
     if row is None:
-        return redirect(url_for(access.start_page(current_user) if current_user.is_authenticated
-                                else "auth.sign_in"))
+        return _start_or_sign_in()
     user = row.user
     if user.totp_enrolled:
         return redirect(url_for("auth.sign_in_code"))

@@ -557,23 +557,23 @@ def view(concern_id: Any) -> str:
     just_sent = bool(get_flashed_messages(category_filter=["concern_sent"]))
     alert = get_flashed_messages(category_filter=["concern_alert"])
     children = [link.child for link in concern.children]
+    # A DSL's actions only for one who acts as a DSL (not one awaiting approval: 404s)
+    as_dsl = can_record_incident(user)
     # A DSL reading a concern about a child whose file went to their new school is told what
     # to do, here as on the page where they decide (a walk: only the second said so).
-    sent = sent_away(c.id for c in children) if can_record_incident(user) else set()
+    sent = sent_away(c.id for c in children) if as_dsl else set()
     return render_template(
         "concerns/view.html", page_title="Concern", concern=concern,
         children=[child_label(child) for child in children],
         # A DSL goes on to each child's file (a walk: the names were plain text).
         child_files=[(child_label(child), url_for("children.file", child_id=child.id))
-                     for child in children] if can_record_incident(user) else [],
+                     for child in children] if as_dsl else [],
         sent_away=[child_label(child) for child in children if child.id in sent],
         sent=wording.when(concern.submitted_at),
         occurred=wording.day(concern.occurred_on) if concern.occurred_on else "Not given",
         state=_state(concern), own=concern.raised_by_id == user.id,
-        # A DSL's actions only for one who acts as a DSL (not one awaiting approval: 404s)
-        as_dsl=can_record_incident(user),
-        just_sent=just_sent, alert=alert[0] if alert else None,
-        concern_fixes=fixes if can_record_incident(user) else [], corrected=bool(fixes),
+        as_dsl=as_dsl, just_sent=just_sent, alert=alert[0] if alert else None,
+        concern_fixes=fixes if as_dsl else [], corrected=bool(fixes),
     )
 
 

@@ -855,11 +855,7 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
                      escalation: EscalationForm) -> Any:
     page_errors: list[str] = []
     if escalation.validate_on_submit():
-        choice = escalation_svc.EscalationChoice(
-            minutes=escalation.escalation_minutes.data,
-            days=escalation.school_days.data or [], starts=escalation.day_starts.data or "",
-            ends=escalation.day_ends.data or "", deputies=escalation.deputies.data or [],
-            head=escalation.head.data or "", seen=escalation.escalation_seen.data or None)
+        choice = _choice_of(escalation)
         saved, page_errors = save_or_show(
             escalation, lambda: escalation_svc.set_escalation(user, school, choice, _now()),
             done="Escalation settings saved", target=url_for("incidents.school_settings"))
@@ -879,16 +875,20 @@ def _save_escalation(user: User, school: Any, form: SchoolSettingsForm,
                            page_title="School settings"), 400
 
 
+def _choice_of(escalation: EscalationForm) -> escalation_svc.EscalationChoice:
+    """The escalation settings as the form sent them."""
+    return escalation_svc.EscalationChoice(
+        minutes=escalation.escalation_minutes.data, days=escalation.school_days.data or [],
+        starts=escalation.day_starts.data or "", ends=escalation.day_ends.data or "",
+        deputies=escalation.deputies.data or [], head=escalation.head.data or "",
+        seen=escalation.escalation_seen.data or None)
+
+
 def _show_saved_except_changes(escalation: EscalationForm, school: Any,
                                accounts: list[User]) -> None:
     """The escalation form after a refusal: each setting this person changed as they chose it,
     every other as saved now."""
-    choice = escalation_svc.EscalationChoice(
-        minutes=escalation.escalation_minutes.data, days=escalation.school_days.data or [],
-        starts=escalation.day_starts.data or "", ends=escalation.day_ends.data or "",
-        deputies=escalation.deputies.data or [], head=escalation.head.data or "",
-        seen=escalation.escalation_seen.data)
-    mine = escalation_svc.changed_by_them(choice)
+    mine = escalation_svc.changed_by_them(_choice_of(escalation))
     saved = escalation_svc.saved_settings(school, accounts)
     fields = {"minutes": (escalation.escalation_minutes, saved["minutes"]),
               "days": (escalation.school_days, list(saved["days"])),

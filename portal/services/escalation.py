@@ -34,14 +34,30 @@ class EscalationChoice:
     seen: str | None = None
 
 
+def _deputies(accounts: Iterable[User]) -> list[User]:
+    """The deputy DSLs among the school's accounts."""
+    return [u for u in accounts if u.deputy_dsl and u.role == "dsl"]
+
+
+def _head(accounts: Iterable[User]) -> User | None:
+    """The headteacher among the school's accounts, if one is chosen."""
+    return next((u for u in accounts if u.headteacher), None)
+
+
+def _school_days(days: Iterable[str]) -> str:
+    """The days a page chose, as the school keeps them: ISO weekday digits, in order."""
+    return "".join(sorted({d for d in days if d in "1234567" and len(d) == 1}))
+
+
 def saved_settings(school: School, accounts: Iterable[User]) -> dict[str, Any]:
     """The school's escalation settings as saved now (`accounts`: `school_accounts`), as the
     page's fields compare them."""
     listed = list(accounts)
+    head = _head(listed)
     return {"minutes": school.escalation_minutes, "days": school.school_days,
             "starts": school.day_starts, "ends": school.day_ends,
-            "deputies": sorted(str(u.id) for u in listed if u.deputy_dsl and u.role == "dsl"),
-            "head": next((str(u.id) for u in listed if u.headteacher), "")}
+            "deputies": sorted(str(u.id) for u in _deputies(listed)),
+            "head": str(head.id) if head is not None else ""}
 
 
 def escalation_stamp(school: School, accounts: Iterable[User]) -> str:
@@ -53,8 +69,7 @@ def escalation_stamp(school: School, accounts: Iterable[User]) -> str:
 
 def chosen_settings(choice: EscalationChoice) -> dict[str, Any]:
     """What a page sent, as `saved_settings` gives the saved ones."""
-    return {"minutes": choice.minutes,
-            "days": "".join(sorted({d for d in choice.days if d in "1234567" and len(d) == 1})),
+    return {"minutes": choice.minutes, "days": _school_days(choice.days),
             "starts": parse_clock(choice.starts), "ends": parse_clock(choice.ends),
             "deputies": sorted(choice.deputies), "head": choice.head}
 
@@ -76,12 +91,12 @@ def changed_by_them(choice: EscalationChoice) -> set[str]:
 def _saved_words(school: School, accounts: Iterable[User]) -> str:
     """The escalation settings as saved, in words (for `CHANGED_MEANWHILE`)."""
     listed = list(accounts)
-    deputies = [u.display_name for u in listed if u.deputy_dsl and u.role == "dsl"]
-    head = next((u.display_name for u in listed if u.headteacher), None)
+    deputies = [u.display_name for u in _deputies(listed)]
+    head = _head(listed)
     days = ", ".join(DAY_NAMES[int(d) - 1] for d in school.school_days)
     return (f"{school.escalation_minutes} minutes; {days}, {clock(school.day_starts)} to "
             f"{clock(school.day_ends)}; deputies: {', '.join(deputies) or 'none'}; "
-            f"headteacher: {head or 'not chosen'}")
+            f"headteacher: {head.display_name if head is not None else 'not chosen'}")
 
 
 def school_accounts(school: School) -> list[User]:
@@ -105,11 +120,10 @@ def set_escalation(user: User, school: School, choice: EscalationChoice,
                    now: dt.datetime) -> School:
     """Save the school's escalation settings (flushed, audited; the caller commits). Refused
     when they changed since the page was shown (`choice.seen`)."""
-    if choice.seen is not None:
-        listed = school_accounts(school)
-        if choice.seen != escalation_stamp(school, listed):
-            raise Refused(Problem(RULE, None, CHANGED_MEANWHILE.format(
-                saved=_saved_words(school, listed))))
+    listed = school_accounts(school)  # read once, for every check below
+    if choice.seen is not None and choice.seen != escalation_stamp(school, listed):
+        raise Refused(Problem(RULE, None, CHANGED_MEANWHILE.format(
+            saved=_saved_words(school, listed))))
     problems: list[Problem] = []
     minutes = choice.minutes
     if minutes is None or not 1 <= minutes <= ESCALATION_MAX_MINUTES:
@@ -125,11 +139,11 @@ def set_escalation(user: User, school: School, choice: EscalationChoice,
     elif starts is not None and ends <= starts:
         problems.append(Problem(RULE, "day_ends",
                                 "The school day must end after it starts"))
-    days = "".join(sorted({d for d in choice.days if d in "1234567" and len(d) == 1}))
+    days = _school_days(choice.days)
     if not days:
         problems.append(Problem(RULE, "school_days", "Select the days the school is open"))
-    dsls = {str(u.id): u for u in school_dsls(school)}
-    accounts = {str(u.id): u for u in school_accounts(school)}
+    dsls = {str(u.id): u for u in dsls_among(listed)}
+    accounts = {str(u.id): u for u in listed}
     if any(d not in dsls for d in choice.deputies) or (choice.head and
                                                        choice.head not in accounts):
         problems.append(Problem(RULE, None, "Choose accounts of your school only"))

@@ -73,8 +73,7 @@ def updates_of(referral: Referral) -> list[ReferralUpdate]:
         select(ReferralUpdate)
         .options(joinedload(ReferralUpdate.sent_by), joinedload(ReferralUpdate.read_by))
         .where(ReferralUpdate.referral_id == referral.id,
-                                     ReferralUpdate.local_authority_id
-                                     == referral.local_authority_id)
+               ReferralUpdate.local_authority_id == referral.local_authority_id)
         .order_by(ReferralUpdate.sent_at, ReferralUpdate.id)))
 
 

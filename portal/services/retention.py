@@ -249,16 +249,17 @@ def schedule_of(child: Child, today: dt.date) -> DueFile | None:
 # What stops a file being destroyed
 
 
+# An incident still open, the one rule: `open_incidents` lists a child's, `destroy_blockers_of`
+# asks which children have one.
+_INCIDENT_OPEN: Final = Incident.state == "open"
+
+
 def _open_incidents_of(child: Child) -> Any:
-    """The incidents about the child still open (the one rule: `open_incidents` lists them,
-    `destroy_blockers` asks only whether there is one)."""
+    """The incidents about the child still open."""
     return select(Incident).where(
         Incident.id.in_(select(IncidentChild.incident_id)
                         .where(IncidentChild.child_id == child.id)),
         _INCIDENT_OPEN)
-
-
-_INCIDENT_OPEN: Final = Incident.state == "open"
 
 
 def open_incidents(session: Session | Any, child: Child) -> list[Incident]:

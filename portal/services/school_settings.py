@@ -9,6 +9,7 @@ import datetime as dt
 from .. import audit
 from ..models import School, User, db
 from ..refusal import Problem, Refused
+from ..wording import counted
 
 
 def set_number(user: User, school: School, setting: str, value: int | None, *, rule: str,
@@ -50,12 +51,8 @@ def unchanged_since(school: School, seen: str | None) -> None:
     that did not say, not checked)."""
     if seen is not None and seen != numbers_stamp(school):
         raise Refused(Problem("R10", None, CHANGED_MEANWHILE.format(
-            saved=f"{_count(school.review_weeks, 'week')} from a decision to its review, "
-                  f"{_count(school.concern_days, 'working day')} to read a new concern")))
-
-
-def _count(n: int, unit: str) -> str:
-    return f"{n} {unit}{'' if n == 1 else 's'}"
+            saved=f"{counted(school.review_weeks, 'week')} from a decision to its review, "
+                  f"{counted(school.concern_days, 'working day')} to read a new concern")))
 
 
 def changed_numbers(seen: str | None, weeks: int | None, days: int | None) -> set[str]:
